@@ -1,0 +1,99 @@
+"""Entry point of the ``composer`` command.
+
+Start-up time matters (every command pays it), so this module imports almost nothing. It peeks at
+the command word and imports only the CLI module that defines it; typer itself is imported only
+when a command needs it. Hot paths listed in ``FAST_PATHS`` bypass typer completely.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+# command word -> module with a ``register(app)`` function adding that command (or group)
+COMMAND_MODULES: dict[str, str] = {
+    # docker-style object groups
+    "container": "composer.cli.containers",
+    "volume": "composer.cli.volumes",
+    "image": "composer.cli.images",
+    "login": "composer.cli.images",
+    "logout": "composer.cli.images",
+    "network": "composer.cli.networks",
+    "system": "composer.cli.system",
+    "version": "composer.cli.system",
+    # compose project commands
+    "config": "composer.cli.project",
+    "graph": "composer.cli.project",
+}
+
+# (command words) -> "module:function" taking the remaining argv and returning an exit code.
+# Used for latency-critical commands that must not pay for typer's import.
+FAST_PATHS: dict[tuple[str, ...], str] = {}
+
+# Global options that take a value (so the command word is found after them).
+GLOBAL_OPTIONS_WITH_VALUE = {
+    "-f", "--file", "-p", "--project-name", "--project-directory", "--profile", "--env-file",
+    "--progress", "--ansi", "--parallel",
+}
+
+
+def find_command_words(argv: list[str]) -> list[str]:
+    """The positional words of ``argv`` before the first option of the command itself."""
+    words: list[str] = []
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg.startswith("-"):
+            if words:
+                break
+            if arg in GLOBAL_OPTIONS_WITH_VALUE:
+                skip_next = True
+            continue
+        words.append(arg)
+        if len(words) == 2:
+            break
+    return words
+
+
+def modules_for(words: list[str]) -> list[str]:
+    """The CLI modules to import for a command line (all of them for help and completion)."""
+    if words and words[0] in COMMAND_MODULES and "_COMPOSER_COMPLETE" not in os.environ:
+        return [COMMAND_MODULES[words[0]]]
+    return list(dict.fromkeys(COMMAND_MODULES.values()))
+
+
+def run_fast_path(argv: list[str]) -> int | None:
+    """Run a latency-critical command without typer; None when argv is not one."""
+    for words, target in FAST_PATHS.items():
+        if tuple(argv[: len(words)]) == words:
+            module_name, _, function_name = target.partition(":")
+            function = getattr(importlib.import_module(module_name), function_name)
+            return function(argv[len(words):])
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run composer with ``argv`` (default: the process's arguments) and exit."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv in (["--version"], ["-v"]):
+        from composer import __version__
+
+        print(f"composer version {__version__}")
+        sys.exit(0)
+    from composer.cli.render import run_guarded
+
+    fast = run_guarded(lambda: run_fast_path(argv))
+    if fast is not None:
+        sys.exit(fast)
+
+    def run_typer() -> int:
+        from composer.cli.app import build_app
+
+        app = build_app(modules_for(find_command_words(argv)))
+        app(args=argv, prog_name="composer")
+        return 0
+
+    sys.exit(run_guarded(run_typer))

@@ -1,0 +1,29 @@
+"""Turning errors into text and exit codes: the only place that does so."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, TypeVar
+
+from composer.errors import ComposerError
+
+T = TypeVar("T")
+
+
+def print_error(error: ComposerError) -> None:
+    """Print ``error: <location>: <message> (<hint>)`` to stderr."""
+    print(f"error: {error}", file=sys.stderr)
+
+
+def run_guarded(function: Callable[[], T]) -> T | int:
+    """Call ``function``; a ComposerError becomes a message and its exit code, Ctrl-C 130."""
+    try:
+        return function()
+    except ComposerError as error:
+        print_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

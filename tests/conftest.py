@@ -1,0 +1,39 @@
+"""Shared fixtures: a private state root per test, helpers to run the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary COMPOSER_ROOT so tests never touch /var/lib/composer."""
+    root = tmp_path / "composer-root"
+    root.mkdir()
+    monkeypatch.setenv("COMPOSER_ROOT", str(root))
+    return root
+
+
+def run_composer(*args: str, cwd: Path | None = None, input: str | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the composer CLI in a subprocess and capture its output."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "composer", *args],
+        cwd=cwd, input=input, env=full_env, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def composer():
+    """The ``run_composer`` helper as a fixture."""
+    return run_composer
