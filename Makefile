@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@if [ "$$(id -u)" = 0 ] && ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
 	@touch $(STAMP)
 
 demo: setup

@@ -37,3 +37,11 @@ def run_composer(*args: str, cwd: Path | None = None, input: str | None = None,
 def composer():
     """The ``run_composer`` helper as a fixture."""
     return run_composer
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A busybox root filesystem directory, built once per test session (read-only by convention)."""
+    from tests.fixtures.rootfs import build_busybox_rootfs
+
+    return build_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
