@@ -45,3 +45,4 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.fixtures.rootfs import build_busybox_rootfs
 
     return build_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
+from tests.fixtures.images import busybox_image, busybox_tar, debian_tarball  # noqa: E402,F401

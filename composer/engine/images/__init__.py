@@ -1,0 +1,1 @@
+"""The image store, registries and archives (see store.py for the layout)."""

@@ -1,0 +1,60 @@
+"""The store: import, resolve by every kind of reference, snapshots shared by chain id."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from composer.engine.images.store import ImageStore, chain_ids
+from composer.errors import ImageNotFound
+
+pytestmark = pytest.mark.root
+
+
+def test_busybox_image_fixture(busybox_image, state_root: Path) -> None:
+    assert busybox_image.name == "docker.io/library/busybox:latest"
+    assert busybox_image.config["Cmd"] == ["sh"]
+    assert any(item.startswith("PATH=") for item in busybox_image.config["Env"])
+    (layer,) = busybox_image.layer_dirs
+    assert (layer / "bin/busybox").is_file() and layer.is_relative_to(state_root)
+    assert json.loads((state_root / "images/index.json").read_text())["manifests"]
+
+
+def test_resolve_by_every_reference(busybox_image) -> None:
+    store = ImageStore()
+    hexid = busybox_image.id.removeprefix("sha256:")
+    for reference in ("busybox", "busybox:latest", "docker.io/library/busybox:latest",
+                      busybox_image.id, hexid, hexid[:12]):
+        assert store.resolve(reference).id == busybox_image.id
+    with pytest.raises(ImageNotFound, match="No such image: nothere") as caught:
+        store.resolve("nothere")
+    assert "composer image pull nothere" in str(caught.value)
+
+
+def test_resolve_is_fast(busybox_image) -> None:
+    store = ImageStore()
+    started = time.perf_counter()
+    for _ in range(50):
+        store.resolve("busybox")
+    assert (time.perf_counter() - started) / 50 < 0.005
+
+
+def test_same_layer_is_shared(busybox_image, busybox_tar: Path, state_root: Path) -> None:
+    other = ImageStore().import_rootfs(busybox_tar, "other:1", ["CMD /bin/true"])
+    assert other.id != busybox_image.id
+    assert other.layer_dirs == busybox_image.layer_dirs
+    assert len(list((state_root / "images/snapshots").iterdir())) == 1
+
+
+def test_import_directory(busybox_rootfs: Path, state_root: Path) -> None:
+    image = ImageStore().import_rootfs(busybox_rootfs, "fromdir")
+    assert (image.layer_dirs[0] / "bin/sh").is_symlink()
+
+
+def test_chain_ids() -> None:
+    a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    first, second = chain_ids([a, b])
+    assert first == a and second.startswith("sha256:") and second != b
