@@ -1,0 +1,1 @@
+"""The embedded DNS server (``server``), its start/stop (``control``) and its lookups (``records``)."""

@@ -1,0 +1,77 @@
+"""Start, poke and stop the DNS server of a state root (no trio here: the CLI stays light)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from composer.network.store import NetworkStore
+
+MODULE = "composer.network.dns.server"
+
+
+def pid_of(store: NetworkStore) -> int | None:
+    """The running server's pid, or None."""
+    try:
+        pid = int((store.root / "dns.pid").read_text())
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    if MODULE.encode() in cmdline and str(store.root).encode() in cmdline:
+        return pid
+    return None
+
+
+def start(store: NetworkStore) -> None:
+    """Launch the detached server (it daemonizes itself and exits if one already runs)."""
+    store.root.mkdir(parents=True, exist_ok=True)
+    with open(store.root / "dns.log", "ab") as log:
+        subprocess.run([sys.executable, "-m", MODULE, str(store.root)], stdin=subprocess.DEVNULL,
+                       stdout=log, stderr=log, close_fds=True, check=False)
+
+
+def refresh(store: NetworkStore) -> None:
+    """Make the server see the current state now (starting it when a user network exists)."""
+    pid = pid_of(store)
+    if pid is not None:
+        os.kill(pid, signal.SIGHUP)
+    elif any(not net.default for net in store.all()):
+        start(store)
+
+
+def wait_listening(address: str, port: int = 53, timeout: float = 5.0) -> bool:
+    """Wait until some socket is bound to udp ``address:port`` (for tests and ``connect``)."""
+    import ipaddress
+
+    wanted = f"{int.from_bytes(ipaddress.IPv4Address(address).packed[::-1], 'big'):08X}:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/udp") as handle:
+            if any(line.split()[1] == wanted for line in handle.readlines()[1:]):
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def stop(store: NetworkStore, timeout: float = 5.0) -> None:
+    """Stop the server of ``store`` (SIGTERM, waiting for it to go)."""
+    pid = pid_of(store)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.02)
+    (store.root / "dns.pid").unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

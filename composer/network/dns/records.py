@@ -1,0 +1,33 @@
+"""Which addresses answer a name, for a client on a network (pure: networks in, addresses out).
+
+Names are looked up on every user-defined network the asking container is attached to:
+container names, aliases (compose adds the service name, so a scaled service has one record per
+replica) and the short container id. The default ``bridge`` network has no name resolution, as
+Docker's. Dead endpoints (namespace gone) never answer.
+"""
+
+from __future__ import annotations
+
+import random
+
+from composer.network.model import Network
+
+
+def client_networks(networks: list[Network], arrived_on: Network, client_ip: str) -> list[Network]:
+    """The networks of the container that sent a query to ``arrived_on``'s gateway."""
+    containers = {cid for cid, ep in arrived_on.endpoints.items() if ep.ipv4 == client_ip}
+    if not containers:
+        return [arrived_on]
+    return [net for net in networks if not net.default and containers & set(net.endpoints)]
+
+
+def resolve(networks: list[Network], name: str) -> list[str]:
+    """IPv4 addresses of endpoints answering to ``name`` on ``networks``, in random order."""
+    wanted = name.rstrip(".").lower()
+    found: list[str] = []
+    for net in networks:
+        for ep in net.endpoints.values():
+            if ep.ipv4 and wanted in (n.lower() for n in ep.names()) and ep.ipv4 not in found and ep.alive():
+                found.append(ep.ipv4)
+    random.shuffle(found)
+    return found

@@ -1,0 +1,169 @@
+"""The embedded DNS server: one detached process per state root, trio + dnslib.
+
+It listens on UDP port 53 of every user-defined network's gateway address (see
+docs/networking.md for why not 127.0.0.11), answers container names, aliases and service names
+from the current state files (re-read when they change, so a container connected or removed is
+visible or gone at once), and forwards everything else to the host's resolvers. SIGHUP makes it
+rescan at once; it exits by itself when no user-defined network is left.
+
+Run as ``python -m composer.network.dns.server STATE_DIR`` (``control.start`` does that).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import trio
+from dnslib import QTYPE, RCODE, RR, A, DNSRecord
+
+from composer.network.dns import records
+from composer.network.model import Network
+from composer.network.store import NetworkStore
+
+PORT = int(os.environ.get("COMPOSER_DNS_PORT", "53"))
+TTL = 600
+FORWARD_TIMEOUT = 3.0
+
+
+def upstreams() -> list[tuple[str, int]]:
+    """The resolvers to forward to: $COMPOSER_DNS_UPSTREAM (ip[:port],...) or /etc/resolv.conf."""
+    configured = os.environ.get("COMPOSER_DNS_UPSTREAM")
+    if configured:
+        found = []
+        for item in configured.split(","):
+            host, _, port = item.strip().rpartition(":") if item.count(":") == 1 else (item.strip(), "", "53")
+            found.append((host, int(port or 53)))
+        return found
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        return []
+    return [(line.split()[1], 53) for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
+
+
+class Server:
+    """The listening sockets (one per gateway) and the cached view of the state."""
+
+    def __init__(self, store: NetworkStore) -> None:
+        self.store = store
+        self.networks: list[Network] = []
+        self.listeners: dict[str, trio.CancelScope] = {}
+        self.stamp: tuple = ()
+
+    def reload(self) -> None:
+        """Re-read the network files when any changed."""
+        files = sorted(self.store.root.glob("*.json"))
+        stamp = tuple((path.name, path.stat().st_mtime_ns) for path in files if path.exists())
+        if stamp != self.stamp:
+            self.networks = [net for net in self.store.all()]
+            self.stamp = stamp
+
+    def user_networks(self) -> list[Network]:
+        return [net for net in self.networks if not net.default]
+
+    async def sync_listeners(self, nursery: trio.Nursery) -> None:
+        """Start a listener per new gateway, stop those of removed networks."""
+        self.reload()
+        wanted = {net.gateway: net.id for net in self.user_networks()}
+        for gateway in list(self.listeners):
+            if gateway not in wanted:
+                self.listeners.pop(gateway).cancel()
+        for gateway, net_id in wanted.items():
+            if gateway not in self.listeners:
+                scope = trio.CancelScope()
+                self.listeners[gateway] = scope
+                nursery.start_soon(self.listen, gateway, net_id, scope)
+
+    async def listen(self, gateway: str, net_id: str, scope: trio.CancelScope) -> None:
+        with scope:
+            sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND: the bridge may still be coming up
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with sock:
+                await sock.bind((gateway, PORT))
+                async with trio.open_nursery() as nursery:
+                    while True:
+                        data, client = await sock.recvfrom(4096)
+                        nursery.start_soon(self.answer, sock, data, client, net_id)
+
+    async def answer(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
+        """Answer one query from the state, or forward it upstream."""
+        try:
+            query = DNSRecord.parse(data)
+        except Exception:  # malformed packet from a container: ignore it
+            return
+        self.reload()
+        arrived_on = next((net for net in self.networks if net.id == net_id), None)
+        qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]
+        addresses = []
+        if arrived_on is not None:
+            scope = records.client_networks(self.user_networks(), arrived_on, client[0])
+            addresses = records.resolve(scope, qname)
+        if addresses:
+            reply = query.reply()
+            if qtype in ("A", "ANY"):
+                for address in addresses:
+                    reply.add_answer(RR(qname, QTYPE.A, rdata=A(address), ttl=TTL))
+            await sock.sendto(reply.pack(), client)
+            return
+        await sock.sendto(await self.forward(query, data), client)
+
+    async def forward(self, query: DNSRecord, data: bytes) -> bytes:
+        for host, port in upstreams():
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with trio.socket.socket(family, socket.SOCK_DGRAM) as up:
+                with trio.move_on_after(FORWARD_TIMEOUT):
+                    await up.sendto(data, (host, port))
+                    while True:
+                        answer, _ = await up.recvfrom(65535)
+                        if answer[:2] == data[:2]:
+                            return answer
+        reply = query.reply()
+        reply.header.rcode = RCODE.SERVFAIL
+        return reply.pack()
+
+
+async def serve(store: NetworkStore) -> None:
+    """Run until no user-defined network is left (or SIGTERM)."""
+    server = Server(store)
+    with trio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:
+        async with trio.open_nursery() as nursery:
+            while True:
+                await server.sync_listeners(nursery)
+                if not server.user_networks():
+                    nursery.cancel_scope.cancel()
+                    return
+                with trio.move_on_after(1.0):
+                    async for signum in signals:
+                        if signum != signal.SIGHUP:
+                            nursery.cancel_scope.cancel()
+                            return
+                        break
+
+
+def main(argv: list[str]) -> int:
+    """Daemonize (so no one has to reap us), take the per-root lock, serve."""
+    store = NetworkStore(Path(argv[0]))
+    if os.fork():
+        return 0
+    os.setsid()
+    lock = open(store.root / "dns.lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another server already serves this root
+    (store.root / "dns.pid").write_text(str(os.getpid()))
+    try:
+        trio.run(serve, store)
+    finally:
+        (store.root / "dns.pid").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

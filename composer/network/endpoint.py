@@ -1,0 +1,73 @@
+"""Kernel side of an endpoint: a veth pair between a bridge and a container's network namespace."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from composer.errors import NetworkError
+from composer.network.model import Endpoint, Network
+from composer.network.netlink import Netlink
+
+
+def attach(net: Network, container_id: str, netns_path: str, address: str, mac: str, ifname: str,
+           *, name: str, aliases: list[str]) -> Endpoint:
+    """Create the veth pair, plug it into ``net``'s bridge and configure the container side.
+
+    The peer is created directly inside the namespace (no rename, no move); on any failure the
+    host end is deleted, which takes the peer with it.
+    """
+    try:
+        ns_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        raise NetworkError(f"cannot open network namespace {netns_path}: {error.strerror}") from None
+    host_ifname = f"veth{secrets.token_hex(4)[:7]}"
+    try:
+        st = os.fstat(ns_fd)
+        with Netlink() as nl:
+            bridge = nl.require_index(net.bridge)
+            index = nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac)
+            try:
+                nl.set_link(index, master=bridge, up=True)
+                _hairpin(host_ifname)
+                _configure_inside(net, netns_path, ifname, address)
+            except BaseException:
+                nl.delete_link(host_ifname)
+                raise
+    finally:
+        os.close(ns_fd)
+    ipv6 = ""
+    return Endpoint(container_id=container_id, endpoint_id=secrets.token_hex(32), netns_path=netns_path,
+                    netns_inode=(st.st_dev, st.st_ino), host_ifname=host_ifname, ifname=ifname, name=name,
+                    ipv4=address, ipv6=ipv6, mac=mac, aliases=aliases)
+
+
+def _configure_inside(net: Network, netns_path: str, ifname: str, address: str) -> None:
+    """Address, link up, loopback up and (unless internal) the default route, in the namespace."""
+    prefix = net.subnet.split("/")[1]
+    with Netlink.inside(netns_path) as inner:
+        index = inner.require_index(ifname)
+        inner.add_address(index, f"{address}/{prefix}")
+        inner.set_link(index, up=True)
+        inner.set_link(inner.require_index("lo"), up=True)
+        if not net.internal:
+            try:
+                inner.add_default_route(net.gateway)
+            except NetworkError as error:
+                if "exists" not in str(error):  # a first network already gave it a way out
+                    raise
+
+
+def _hairpin(host_ifname: str) -> None:
+    """Let a container reach itself through its own published port (bridge hairpin mode)."""
+    try:
+        Path(f"/sys/class/net/{host_ifname}/brport/hairpin_mode").write_text("1")
+    except OSError:
+        pass
+
+
+def detach(ep: Endpoint) -> None:
+    """Delete the host end of the veth (and so the pair); absent is fine."""
+    with Netlink() as nl:
+        nl.delete_link(ep.host_ifname)

@@ -1,0 +1,169 @@
+"""NAT, isolation and published ports in ONE nftables table, rendered from state and swapped whole.
+
+``render()`` is pure: networks in, ``nft -f`` text out. ``apply()`` replaces the table atomically
+(one transaction: create-if-missing, delete, define) so the kernel never sees a half-written rule
+set, and deleting composer's rules is deleting its table. See docs/networking.md for the why.
+
+Host changes besides the table (undone by ``restore_host`` when the last network goes):
+- ``net.ipv4.conf.<bridge>.forwarding=1`` and ``route_localnet=1`` on our bridges (they vanish
+  with the bridges);
+- ``net.ipv4.conf.<uplink>.forwarding=1`` on routed host interfaces that had it off, with a rule
+  that still drops anything entering them that is not going to one of our bridges, so the host
+  forwards nothing it did not forward before. ``net.ipv4.ip_forward`` is never touched.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Iterable
+
+from composer.errors import NetworkError
+from composer.network.model import Network, PortBinding
+
+SYSCTL = Path("/proc/sys/net/ipv4/conf")
+
+
+def _names(items: Iterable[str]) -> str:
+    return "{ " + ", ".join(f'"{item}"' for item in sorted(items)) + " }"
+
+
+def _port_rules(net: Network) -> list[str]:
+    rules = []
+    for ep in net.endpoints.values():
+        if not ep.ipv4:
+            continue
+        for port in ep.ports:
+            rules.append(_dnat(port, ep.ipv4, ep.container_id))
+    return rules
+
+
+def _dnat(port: PortBinding, address: str, container_id: str) -> str:
+    match = ""
+    if port.host_ip and port.host_ip not in ("0.0.0.0", "::"):
+        if ":" in port.host_ip:
+            return f'# {port} ipv6 host address not forwarded'
+        match = f"ip daddr {port.host_ip} "
+    return (f"{match}{port.proto} dport {port.host_port} dnat ip to {address}:{port.container_port}"
+            f' comment "{container_id[:12]}"')
+
+
+def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:
+    bridges = [net.bridge for net in networks]
+    rules = []
+    for net in networks:
+        br = f'"{net.bridge}"'
+        others = [b for b in bridges if b != net.bridge]
+        if others:
+            rules.append(f"iifname {br} oifname {_names(others)} drop")
+        if net.internal:
+            rules.append(f"iifname {br} oifname != {br} drop")
+            rules.append(f"oifname {br} iifname != {br} drop")
+    if uplinks and bridges:
+        rules.append(f"iifname {_names(uplinks)} oifname != {_names(bridges)} drop")
+    return rules
+
+
+def _postrouting_rules(networks: list[Network]) -> list[str]:
+    rules = []
+    for net in networks:
+        br = f'"{net.bridge}"'
+        if not net.internal:
+            rules.append(f"ip saddr {net.subnet} oifname != {br} masquerade")
+        rules.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
+        rules.append(f"oifname {br} ip saddr {net.subnet} ct status dnat masquerade")
+    return rules
+
+
+def render(table: str, networks: list[Network], uplinks: list[str]) -> str:
+    """The complete ``nft -f`` script that (re)defines ``table`` for ``networks``."""
+    def chain(name: str, hook: str, rules: list[str]) -> str:
+        body = "".join(f"\t\t{rule}\n" for rule in rules)
+        return f"\tchain {name} {{\n\t\t{hook}\n{body}\t}}\n"
+
+    publish = [rule for net in networks for rule in _port_rules(net)]
+    return (
+        f"table inet {table} {{}}\ndelete table inet {table}\ntable inet {table} {{\n"
+        + chain("forward", "type filter hook forward priority filter; policy accept;",
+                _forward_rules(networks, uplinks))
+        + chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+                ["fib daddr type local jump publish"])
+        + chain("output", "type nat hook output priority dstnat; policy accept;",
+                ["fib daddr type local jump publish"])
+        + f"\tchain publish {{\n" + "".join(f"\t\t{rule}\n" for rule in publish) + "\t}\n"
+        + chain("postrouting", "type nat hook postrouting priority srcnat; policy accept;",
+                _postrouting_rules(networks))
+        + "}\n"
+    )
+
+
+def nft(script: str) -> None:
+    """Run an ``nft -f -`` script; errors become NetworkError."""
+    try:
+        result = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise NetworkError("the nft tool is missing", hint="apt-get install nftables") from None
+    if result.returncode != 0:
+        raise NetworkError(f"nftables refused composer's rules: {result.stderr.strip()}")
+
+
+def apply(table: str, networks: list[Network], uplinks: list[str]) -> None:
+    """Make the kernel's ``table`` match ``networks`` (deleting it when there are none)."""
+    if not networks:
+        remove(table)
+        return
+    nft(render(table, networks, uplinks))
+
+
+def remove(table: str) -> None:
+    """Delete ``table`` if it exists."""
+    nft(f"table inet {table} {{}}\ndelete table inet {table}\n")
+
+
+# --- sysctls ----------------------------------------------------------------------------------
+def read_sysctl(interface: str, key: str) -> str | None:
+    try:
+        return (SYSCTL / interface / key).read_text().strip()
+    except OSError:
+        return None
+
+
+def write_sysctl(interface: str, key: str, value: str) -> None:
+    try:
+        (SYSCTL / interface / key).write_text(value)
+    except OSError as error:
+        raise NetworkError(f"cannot set net.ipv4.conf.{interface}.{key}: {error.strerror}") from None
+
+
+def prepare_bridge(bridge: str) -> None:
+    """Forwarding and 127.0.0.1 DNAT (route_localnet) on one of our bridges."""
+    write_sysctl(bridge, "forwarding", "1")
+    write_sysctl(bridge, "route_localnet", "1")
+
+
+def routed_interfaces(proc: str = "/proc/net/route") -> list[str]:
+    """Host interfaces that some IPv4 route goes out of."""
+    try:
+        with open(proc) as handle:
+            return sorted({line.split()[0] for line in handle.readlines()[1:] if line.strip()})
+    except OSError:
+        return []
+
+
+def enable_uplinks(ours: set[str], already: list[str]) -> list[str]:
+    """Turn forwarding on for routed non-composer interfaces; return all that composer turned on."""
+    enabled = [name for name in already if read_sysctl(name, "forwarding") is not None]
+    for name in routed_interfaces():
+        if name in ours or name == "lo" or name in enabled:
+            continue
+        if read_sysctl(name, "forwarding") == "0":
+            write_sysctl(name, "forwarding", "1")
+            enabled.append(name)
+    return enabled
+
+
+def restore_uplinks(enabled: list[str]) -> None:
+    """Put forwarding back off on the interfaces composer turned it on for."""
+    for name in enabled:
+        if read_sysctl(name, "forwarding") is not None:
+            write_sysctl(name, "forwarding", "0")

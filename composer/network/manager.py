@@ -1,0 +1,312 @@
+"""NetworkManager: the network layer's API for the CLI, the runtime and the orchestrator.
+
+Every operation takes the state lock, changes the kernel, then the state file, then re-renders
+the nftables table from the state, so a crash leaves at worst kernel objects that ``cleanup``
+recognizes (a veth whose namespace is gone disappears with it; a bridge without a state file is
+named by its prefix) and rules that the next call re-renders.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Iterable
+
+from composer.errors import NetworkError, PortConflictError
+from composer.network import firewall, ipam
+from composer.network.model import Endpoint, Network, PortBinding
+from composer.network.netlink import Netlink
+from composer.network.store import NetworkStore
+from composer.settings import state_root
+
+DEFAULT_NETWORK = "bridge"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+MTU_OPTION = "com.docker.network.driver.mtu"
+PSEUDO_NETWORKS = ("host", "none")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+
+
+class NetworkManager:
+    """Create, connect, publish and clean up bridge networks of one state root."""
+
+    def __init__(self, root: Path | None = None, *, dns: bool = True) -> None:
+        self.store = NetworkStore(Path(root) if root else state_root() / "networks")
+        self.dns = dns  # start the DNS server on demand (tests of pure plumbing turn it off)
+
+    # --- networks ---------------------------------------------------------------------------
+    def create(self, name: str, driver: str = "bridge", subnet: str | None = None,
+               gateway: str | None = None, ip_range: str | None = None, internal: bool = False,
+               attachable: bool = False, labels: dict[str, str] | None = None,
+               options: dict[str, str] | None = None, ipv6: bool = False,
+               subnet6: str | None = None, *, default: bool = False) -> Network:
+        """Create a bridge network (its bridge, gateway address and rules) and return it."""
+        if driver != "bridge":
+            raise NetworkError(f"network driver {driver!r} is not supported", hint="use --driver bridge")
+        if name in PSEUDO_NETWORKS or (name == DEFAULT_NETWORK and not default):
+            raise NetworkError(f"network {name} is a pre-defined network and cannot be created")
+        with self.store.locked():
+            if self.store.find(name) is not None and self.store.find(name).name == name:
+                raise NetworkError(f"network with name {name} already exists")
+            net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
+                                     labels or {}, options or {}, ipv6, subnet6, default)
+            self._make_bridge(net)
+            self.store.save(net)
+            self._apply_rules()
+        if not net.default:
+            self._notify_dns()
+        return net
+
+    def _plan_network(self, name: str, subnet: str | None, gateway: str | None, ip_range: str | None,
+                      internal: bool, attachable: bool, labels: dict[str, str], options: dict[str, str],
+                      ipv6: bool, subnet6: str | None, default: bool) -> Network:
+        existing = self.store.all()
+        taken = [ipam.parse_subnet(net.subnet) for net in existing]
+        if subnet:
+            chosen = ipam.parse_subnet(subnet)
+            clash = next((net for net in existing if ipam.parse_subnet(net.subnet).overlaps(chosen)), None)
+            if clash:
+                raise NetworkError(f"subnet {chosen} overlaps network {clash.name} ({clash.subnet})",
+                                   hint="pick a subnet that no other network uses")
+        else:
+            chosen = ipam.pick_subnet(taken + ipam.host_routes(), skip_first=not default)
+        gw = ipam.check_in_subnet(gateway, chosen, "gateway") if gateway else ipam.default_gateway(chosen)
+        net_id = secrets.token_hex(32)
+        bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else f"br-{net_id[:12]}")
+        if len(bridge) > 15:
+            raise NetworkError(f"bridge name {bridge!r} is longer than 15 characters")
+        net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
+                      ip_range=ip_range or "", internal=internal, attachable=attachable, default=default,
+                      labels=dict(labels), options=dict(options), ipv6=ipv6,
+                      mtu=int(options.get(MTU_OPTION, _host_mtu())))
+        if ip_range:
+            if not ipam.parse_subnet(ip_range, "ip-range").subnet_of(chosen):
+                raise NetworkError(f"ip-range {ip_range} is not inside subnet {chosen}")
+        if ipv6:
+            six = ipam.parse_subnet(subnet6 or f"fd{secrets.token_hex(1)}:{secrets.token_hex(2)}:{secrets.token_hex(2)}::/64")
+            net.subnet6, net.gateway6 = str(six), ipam.default_gateway(six)
+        return net
+
+    def _make_bridge(self, net: Network) -> None:
+        with Netlink() as nl:
+            index = nl.add_bridge(net.bridge, net.mtu)
+            try:
+                nl.add_address(index, f"{net.gateway}/{net.subnet.split('/')[1]}")
+                if net.gateway6:
+                    nl.add_address(index, f"{net.gateway6}/{net.subnet6.split('/')[1]}")
+                firewall.prepare_bridge(net.bridge)
+            except NetworkError:
+                nl.delete_link(net.bridge)
+                raise
+
+    def ensure_default(self) -> Network:
+        """The default ``bridge`` network (docker0-like), created on first use."""
+        net = self.store.find(DEFAULT_NETWORK)
+        if net is not None:
+            return net
+        return self.create(DEFAULT_NETWORK, default=True)
+
+    def get(self, ref: str) -> Network:
+        """A network by name, id or unique id prefix (NetworkError when there is none)."""
+        return self.store.get(ref)
+
+    def list(self) -> list[Network]:
+        return self.store.all()
+
+    def remove(self, ref: str) -> Network:
+        """Remove a network; endpoints whose namespace is gone do not block it (moby#42119)."""
+        with self.store.locked():
+            net = self.store.get(ref)
+            self._forget_dead(net)
+            live = [ep.name or ep.container_id[:12] for ep in net.endpoints.values()]
+            if live:
+                raise NetworkError(f"error while removing network: network {net.name} id {net.id} has active endpoints",
+                                   hint=f"disconnect {', '.join(live)} first")
+            with Netlink() as nl:
+                nl.delete_link(net.bridge)
+            self.store.delete(net)
+            self._apply_rules()
+        self._notify_dns()
+        return net
+
+    def prune(self, labels: dict[str, str] | None = None) -> list[str]:
+        """Remove every user network without live endpoints; return their names."""
+        removed = []
+        for net in self.store.all():
+            if net.default or any(net.labels.get(k) != v for k, v in (labels or {}).items()):
+                continue
+            self._forget_dead_locked(net.id)
+            if not self.store.get(net.id).endpoints:
+                removed.append(self.remove(net.id).name)
+        return removed
+
+    # --- endpoints ----------------------------------------------------------------------------
+    def connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
+                aliases: Iterable[str] = (), ipv4: str | None = None, mac: str | None = None,
+                ifname: str = "eth0", ports: Iterable[PortBinding] = (), project: str = "") -> Endpoint:
+        """Attach the namespace at ``netns_path`` to ``network`` as ``ifname``; return the endpoint."""
+        from composer.network import endpoint as ep_ops
+
+        with self.store.locked():
+            net = self.store.get(network)
+            self._forget_dead(net)
+            if container_id in net.endpoints:
+                raise NetworkError(f"container {name or container_id[:12]} is already attached to network {net.name}")
+            bindings = self._check_ports(list(ports), container_id)
+            address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
+                                    ip_range=net.ip_range or None, requested=ipv4)
+            ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
+                               name=name, aliases=list(aliases))
+            ep.ports, ep.project = bindings, project
+            net.endpoints[container_id] = ep
+            self.store.save(net)
+            self._apply_rules()
+        return ep
+
+    def disconnect(self, network: str, container_id: str, *, force: bool = False) -> None:
+        """Detach a container: its veth goes, its address and published ports are released."""
+        from composer.network import endpoint as ep_ops
+
+        with self.store.locked():
+            net = self.store.get(network)
+            ep = net.endpoints.pop(self._resolve_container(net, container_id), None)
+            if ep is None:
+                if force:
+                    return
+                raise NetworkError(f"container {container_id} is not connected to network {net.name}")
+            ep_ops.detach(ep)
+            self.store.save(net)
+            self._apply_rules()
+
+    def publish(self, network: str, container_id: str, ports: Iterable[PortBinding]) -> list[PortBinding]:
+        """Add published ports to an endpoint (conflicts checked first); return the bindings."""
+        with self.store.locked():
+            net = self.store.get(network)
+            ep = net.endpoints.get(self._resolve_container(net, container_id))
+            if ep is None:
+                raise NetworkError(f"container {container_id} is not connected to network {net.name}")
+            bindings = self._check_ports(list(ports), container_id)
+            ep.ports.extend(bindings)
+            self.store.save(net)
+            self._apply_rules()
+        return bindings
+
+    def unpublish(self, network: str, container_id: str) -> None:
+        """Remove all published ports of an endpoint."""
+        with self.store.locked():
+            net = self.store.get(network)
+            ep = net.endpoints.get(self._resolve_container(net, container_id))
+            if ep is not None:
+                ep.ports = []
+                self.store.save(net)
+                self._apply_rules()
+
+    def endpoints_of(self, container_id: str) -> list[tuple[Network, Endpoint]]:
+        """Every (network, endpoint) of a container."""
+        return [(net, ep) for net in self.store.all() for cid, ep in net.endpoints.items() if cid == container_id]
+
+    def release(self, container_id: str) -> None:
+        """Disconnect a container from every network (for container removal)."""
+        for net, _ep in self.endpoints_of(container_id):
+            self.disconnect(net.id, container_id, force=True)
+
+    def cleanup(self) -> list[str]:
+        """Forget endpoints of vanished namespaces, re-render rules; return the forgotten ids."""
+        forgotten = []
+        with self.store.locked():
+            for net in self.store.all():
+                forgotten += self._forget_dead(net)
+            self._apply_rules()
+        return forgotten
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _resolve_container(self, net: Network, ref: str) -> str:
+        for cid, ep in net.endpoints.items():
+            if ref in (cid, ep.name) or (len(ref) >= 4 and cid.startswith(ref)):
+                return cid
+        return ref
+
+    def _forget_dead(self, net: Network) -> list[str]:
+        from composer.network import endpoint as ep_ops
+
+        dead = [cid for cid, ep in net.endpoints.items() if not ep.alive()]
+        for cid in dead:
+            ep_ops.detach(net.endpoints.pop(cid))
+        if dead:
+            self.store.save(net)
+        return dead
+
+    def _forget_dead_locked(self, net_id: str) -> None:
+        with self.store.locked():
+            self._forget_dead(self.store.get(net_id))
+
+    def _check_ports(self, ports: list[PortBinding], container_id: str) -> list[PortBinding]:
+        """Fill random host ports and refuse any port already held, before anything changes."""
+        from composer.network import ports as port_ops
+
+        held = {(p.proto, p.host_port): (net, ep, p) for net in self.store.all()
+                for ep in net.endpoints.values() for p in ep.ports if ep.alive()}
+        result = []
+        for port in ports:
+            if port.host_port == 0:
+                port = PortBinding(port.container_port, port_ops.random_port(port.proto, set(held)), port.proto, port.host_ip)
+            owner = held.get(port.key())
+            if owner and _hosts_overlap(owner[2].host_ip, port.host_ip):
+                net, ep, _ = owner
+                who = f"container {ep.name or ep.container_id[:12]}" + (f" of project {ep.project}" if ep.project else "")
+                raise PortConflictError(f"Bind for {port.host_ip or '0.0.0.0'}:{port.host_port} failed: port is already allocated",
+                                        hint=f"held by {who} on network {net.name}")
+            holder = port_ops.host_holder(port)
+            if holder:
+                raise PortConflictError(f"listen {port.proto} {port.host_ip or '0.0.0.0'}:{port.host_port}: bind: address already in use",
+                                        hint=f"held by {holder}")
+            held[port.key()] = (None, None, port)  # type: ignore[assignment]
+            result.append(port)
+        return result
+
+    def _apply_rules(self) -> None:
+        networks = self.store.all()
+        host = self.store.host_state()
+        if networks:
+            ours = {net.bridge for net in networks}
+            host["uplinks"] = firewall.enable_uplinks(ours, host.get("uplinks", []))
+        else:
+            firewall.restore_uplinks(host.get("uplinks", []))
+            host = {}
+        firewall.apply(self.store.table, networks, host.get("uplinks", []))
+        self.store.save_host_state(host)
+
+    def _notify_dns(self) -> None:
+        if not self.dns:
+            return
+        from composer.network.dns import control
+
+        control.refresh(self.store)
+
+    # --- the DNS server -------------------------------------------------------------------------
+    def stop_dns(self) -> None:
+        """Stop the DNS server of this state root, if it runs."""
+        from composer.network.dns import control
+
+        control.stop(self.store)
+
+
+def _hosts_overlap(a: str, b: str) -> bool:
+    wild = ("", "0.0.0.0", "::")
+    return a in wild or b in wild or a == b
+
+
+def _host_mtu() -> int:
+    """The MTU of the host's default-route interface (1500 when unknown)."""
+    try:
+        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == "00000000":
+                return int(Path(f"/sys/class/net/{fields[0]}/mtu").read_text())
+    except (OSError, ValueError, IndexError):
+        pass
+    return 1500

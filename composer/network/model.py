@@ -1,0 +1,125 @@
+"""The network layer's data: networks, endpoints, port bindings (JSON-friendly dataclasses)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class PortBinding:
+    """One published port: host ``host_ip:host_port`` -> container ``container_port``/``proto``."""
+
+    container_port: int
+    host_port: int
+    proto: str = "tcp"
+    host_ip: str = ""  # "" = every host address (0.0.0.0)
+
+    def key(self) -> tuple[str, int]:
+        return self.proto, self.host_port
+
+    def __str__(self) -> str:
+        host = self.host_ip or "0.0.0.0"
+        return f"{host}:{self.host_port}->{self.container_port}/{self.proto}"
+
+
+@dataclass
+class Endpoint:
+    """A container's attachment to one network: veth, addresses, names, published ports."""
+
+    container_id: str
+    endpoint_id: str
+    netns_path: str
+    netns_inode: tuple[int, int]  # (st_dev, st_ino) of the namespace when connected
+    host_ifname: str
+    ifname: str = "eth0"
+    name: str = ""  # the container's name (resolvable by DNS)
+    ipv4: str = ""
+    ipv6: str = ""
+    mac: str = ""
+    aliases: list[str] = field(default_factory=list)
+    ports: list[PortBinding] = field(default_factory=list)
+    project: str = ""  # com.docker.compose.project of the container, for conflict messages
+
+    def alive(self) -> bool:
+        """Whether the namespace this endpoint was made in still exists."""
+        try:
+            st = os.stat(self.netns_path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == tuple(self.netns_inode)
+
+    def names(self) -> list[str]:
+        """Every name this endpoint answers to on its network."""
+        found = [self.name] if self.name else []
+        found += [alias for alias in self.aliases if alias]
+        found.append(self.container_id[:12])
+        return found
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Endpoint":
+        data = dict(data)
+        data["ports"] = [PortBinding(**port) for port in data.get("ports", [])]
+        data["netns_inode"] = tuple(data.get("netns_inode", (0, 0)))
+        return cls(**data)
+
+
+@dataclass
+class Network:
+    """A bridge network as composer stores it."""
+
+    id: str
+    name: str
+    bridge: str
+    subnet: str
+    gateway: str
+    created: str
+    driver: str = "bridge"
+    ip_range: str = ""
+    subnet6: str = ""
+    gateway6: str = ""
+    ipv6: bool = False
+    internal: bool = False
+    attachable: bool = False
+    default: bool = False  # the default ``bridge`` network (no name resolution, as Docker's)
+    mtu: int = 1500
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Network":
+        data = dict(data)
+        data["endpoints"] = {cid: Endpoint.from_dict(ep) for cid, ep in data.get("endpoints", {}).items()}
+        return cls(**data)
+
+    def used_addresses(self) -> list[str]:
+        return [self.gateway] + [ep.ipv4 for ep in self.endpoints.values() if ep.ipv4]
+
+    def inspect(self) -> dict[str, Any]:
+        """The ``docker network inspect`` shape."""
+        config = [{"Subnet": self.subnet, "Gateway": self.gateway} | ({"IPRange": self.ip_range} if self.ip_range else {})]
+        if self.subnet6:
+            config.append({"Subnet": self.subnet6, "Gateway": self.gateway6})
+        prefix = self.subnet.split("/")[1]
+        containers = {
+            cid: {
+                "Name": ep.name, "EndpointID": ep.endpoint_id, "MacAddress": ep.mac,
+                "IPv4Address": f"{ep.ipv4}/{prefix}" if ep.ipv4 else "",
+                "IPv6Address": f"{ep.ipv6}/{self.subnet6.split('/')[1]}" if ep.ipv6 else "",
+            }
+            for cid, ep in self.endpoints.items()
+        }
+        options = {"com.docker.network.bridge.name": self.bridge} | self.options
+        return {
+            "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
+            "Driver": self.driver, "EnableIPv6": self.ipv6,
+            "IPAM": {"Driver": "default", "Options": {}, "Config": config},
+            "Internal": self.internal, "Attachable": self.attachable, "Ingress": False,
+            "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+            "Containers": containers, "Options": options, "Labels": dict(self.labels),
+        }

@@ -1,0 +1,82 @@
+"""The /etc/resolv.conf and /etc/hosts a container gets (pure text rendering).
+
+On a user-defined network the container's nameserver is composer's DNS server on that network's
+gateway; on the default ``bridge`` network (no name resolution, as Docker's) it gets the host's
+resolvers, minus loopback ones that its namespace cannot reach. ``--dns`` replaces the
+nameservers, ``--dns-search``/``--dns-option`` replace search/options, ``--add-host`` adds host
+lines, ``host-gateway`` meaning the gateway of the container's first network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Iterable
+
+from composer.errors import NetworkError
+from composer.network.model import Network
+
+
+def host_resolv(path: str = "/etc/resolv.conf") -> tuple[list[str], list[str], list[str]]:
+    """(nameservers, search domains, options) of the host."""
+    servers: list[str] = []
+    search: list[str] = []
+    options: list[str] = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return servers, search, options
+    for line in lines:
+        words = line.split()
+        if len(words) < 2 or words[0].startswith(("#", ";")):
+            continue
+        if words[0] == "nameserver":
+            servers.append(words[1])
+        elif words[0] in ("search", "domain"):
+            search = words[1:]
+        elif words[0] == "options":
+            options += words[1:]
+    return servers, search, options
+
+
+def render_resolv_conf(networks: list[Network], *, dns: Iterable[str] = (), dns_search: Iterable[str] = (),
+                       dns_options: Iterable[str] = (), host_file: str = "/etc/resolv.conf") -> str:
+    """The container's resolv.conf for its ``networks`` (first one first)."""
+    host_servers, host_search, host_options = host_resolv(host_file)
+    user = [net for net in networks if not net.default]
+    if dns:
+        servers = list(dns)
+    elif user:
+        servers = [user[0].gateway]
+    else:
+        servers = [s for s in host_servers if not ipaddress.ip_address(s.split("%")[0]).is_loopback]
+    search = list(dns_search) or host_search
+    options = list(dns_options) or host_options
+    lines = [f"nameserver {server}" for server in servers]
+    if search:
+        lines.append("search " + " ".join(search))
+    if options:
+        lines.append("options " + " ".join(options))
+    return "\n".join(lines) + "\n"
+
+
+def render_hosts(hostname: str, addresses: Iterable[str], *, extra_hosts: Iterable[str] = (),
+                 host_gateway: str | None = None) -> str:
+    """The container's /etc/hosts: localhost, its own addresses, then ``--add-host`` entries."""
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
+             "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
+    for entry in extra_hosts:
+        name, sep, address = entry.partition("=" if "=" in entry else ":")
+        if not sep or not name or not address:
+            raise NetworkError(f"invalid --add-host {entry!r}", hint="use NAME:IP, NAME=IP or NAME:host-gateway")
+        if address == "host-gateway":
+            if not host_gateway:
+                raise NetworkError(f"--add-host {entry}: the container has no network with a gateway")
+            address = host_gateway
+        try:
+            address = str(ipaddress.ip_address(address.strip("[]")))
+        except ValueError:
+            raise NetworkError(f"invalid IP address {address!r} in --add-host {entry!r}") from None
+        lines.append(f"{address}\t{name}")
+    lines += [f"{address}\t{hostname}" for address in addresses]
+    return "\n".join(lines) + "\n"
