@@ -1,0 +1,270 @@
+"""The canonical output model: what ``config`` prints, shaped as Docker Compose v2 prints it.
+
+Compose marshals Go structs: zero-valued struct fields are omitted, durations print as Go
+durations (``1m30s``), byte sizes as decimal strings, commands as argument lists. This module
+applies those shapes to the normalized dict, by rule tables keyed by path globs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Callable
+
+from composer.errors import SemanticError, SourceLocation
+from composer.spec.merge import go_str
+from composer.spec.source import Path, dotted
+from composer.spec.treepath import matches
+
+_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h|d|w)")
+_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
+            "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+_BYTES = re.compile(r"^([0-9]*\.?[0-9]+)\s*([kmgtp]?)(i?b?)$", re.IGNORECASE)
+
+
+def parse_duration(value: Any, path: Path = ()) -> int:
+    """A Compose duration (``1m30s``, ``500ms``, a number of seconds) in nanoseconds."""
+    text = go_str(value).strip()
+    if re.fullmatch(r"[0-9]+", text):
+        return int(text) * 10**9
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("+-")
+    total, position = 0.0, 0
+    for match in _DURATION.finditer(body):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
+        position = match.end()
+    if not body or position != len(body):
+        raise SemanticError(f"invalid duration {text!r}", location=SourceLocation(path=dotted(path)),
+                            hint="write a duration such as 10s, 1m30s or 500ms")
+    return sign * int(round(total))
+
+
+def format_duration(ns: int) -> str:
+    """Nanoseconds as Go's ``time.Duration.String()`` prints them."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
+            if ns >= size:
+                return sign + _trim(ns / size if size > 1 else ns) + unit
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    seconds = _trim(rest / 10**9) + "s"
+    if hours:
+        return f"{sign}{hours}h{minutes}m{seconds}"
+    if minutes:
+        return f"{sign}{minutes}m{seconds}"
+    return sign + seconds
+
+
+def _trim(number: float) -> str:
+    text = f"{number:.9f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def parse_bytes(value: Any, path: Path = ()) -> int:
+    """A byte size (``512m``, ``1gb``, ``1024``) as a number of bytes (binary units)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _BYTES.match(go_str(value).strip())
+    if match is None:
+        raise SemanticError(f"invalid byte size {value!r}", location=SourceLocation(path=dotted(path)),
+                            hint="write a size such as 512m, 1g or 1048576")
+    power = "kmgtp".find(match.group(2).lower()) + 1 if match.group(2) else 0
+    return int(float(match.group(1)) * 1024**power)
+
+
+def shell_split(value: Any) -> Any:
+    """A command given as a string, split as a POSIX shell would."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError:
+            return value.split()
+    return [go_str(v) for v in value] if isinstance(value, list) else value
+
+
+def _string_map(value: Any, keep_null: bool) -> Any:
+    if isinstance(value, list):
+        result: dict[str, Any] = {}
+        for entry in value:
+            key, sep, item = str(entry).partition("=")
+            result[key] = item if sep else (None if keep_null else "")
+        return result
+    if isinstance(value, dict):
+        return {k: (None if v is None and keep_null else ("" if v is None else go_str(v)))
+                for k, v in value.items()}
+    return value
+
+
+def _extra_hosts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        entries = []
+        for host, ips in value.items():
+            for ip in ips if isinstance(ips, list) else [ips]:
+                entries.append(f"{host}={'' if ip is None else ip}")
+        return sorted(entries)
+    result = []
+    for entry in value:
+        text = str(entry)
+        if "=" not in text:
+            host, _, ip = text.partition(":")
+            text = f"{host}={ip}"
+        result.append(text)
+    return sorted(result)
+
+
+def _healthcheck_test(value: Any) -> Any:
+    return ["CMD-SHELL", value] if isinstance(value, str) else value
+
+
+def _ulimit(value: Any) -> Any:
+    return value
+
+
+def _duration(value: Any) -> str:
+    return format_duration(parse_duration(value))
+
+
+def _bytes(value: Any) -> str:
+    return str(parse_bytes(value))
+
+
+def _str(value: Any) -> Any:
+    return value if value is None else go_str(value)
+
+
+def _str_list(value: Any) -> Any:
+    return [go_str(v) for v in value] if isinstance(value, list) else [go_str(value)]
+
+
+def _float(value: Any) -> Any:
+    return float(value) if not isinstance(value, bool) else value
+
+
+_S = "services.*."
+SHAPES: dict[str, Callable[[Any], Any]] = {
+    _S + "command": shell_split,
+    _S + "entrypoint": shell_split,
+    _S + "environment": lambda v: _string_map(v, True),
+    _S + "build.args": lambda v: _string_map(v, True),
+    _S + "labels": lambda v: _string_map(v, False),
+    _S + "annotations": lambda v: _string_map(v, False),
+    _S + "sysctls": lambda v: _string_map(v, False),
+    _S + "build.labels": lambda v: _string_map(v, False),
+    _S + "deploy.labels": lambda v: _string_map(v, False),
+    "networks.*.labels": lambda v: _string_map(v, False),
+    "volumes.*.labels": lambda v: _string_map(v, False),
+    "secrets.*.labels": lambda v: _string_map(v, False),
+    "configs.*.labels": lambda v: _string_map(v, False),
+    _S + "healthcheck.test": _healthcheck_test,
+    _S + "expose": _str_list,
+    _S + "dns": _str_list,
+    _S + "dns_search": _str_list,
+    _S + "tmpfs": _str_list,
+    _S + "extra_hosts": _extra_hosts,
+    _S + "build.extra_hosts": _extra_hosts,
+    _S + "user": _str,
+    _S + "ports.[].published": _str,
+    _S + "cpus": _float,
+    _S + "deploy.resources.limits.cpus": _float,
+    _S + "deploy.resources.reservations.cpus": _float,
+    **{_S + k: _duration for k in (
+        "healthcheck.interval", "healthcheck.timeout", "healthcheck.start_period",
+        "healthcheck.start_interval", "stop_grace_period", "deploy.update_config.delay",
+        "deploy.update_config.monitor", "deploy.rollback_config.delay", "deploy.rollback_config.monitor",
+        "deploy.restart_policy.delay", "deploy.restart_policy.window")},
+    **{_S + k: _bytes for k in (
+        "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "shm_size", "build.shm_size",
+        "deploy.resources.limits.memory", "deploy.resources.reservations.memory",
+        "volumes.[].tmpfs.size")},
+}
+
+# dicts that are Go maps (every key kept, null values too); all other dicts are structs
+MAPS = (
+    "services", "networks", "volumes", "secrets", "configs", "models",
+    _S + "networks", _S + "depends_on", _S + "ulimits", _S + "environment", _S + "build.args",
+    _S + "labels", _S + "annotations", _S + "sysctls", _S + "logging.options", _S + "log_opt",
+    _S + "storage_opt", _S + "driver_opts", _S + "networks.*.driver_opts", _S + "build.labels",
+    _S + "build.additional_contexts", _S + "deploy.labels", _S + "volumes.[].volume.labels",
+
+    "networks.*.labels", "networks.*.driver_opts", "networks.*.ipam.options",
+    "networks.*.ipam.config.[].aux_addresses", "volumes.*.labels", "volumes.*.driver_opts",
+    "secrets.*.labels", "configs.*.labels", "secrets.*.driver_opts", "configs.*.driver_opts",
+)
+# struct fields that are Go pointers or never omitted: kept even when zero/false
+KEEP_ZERO = (
+    _S + "init", _S + "attach", _S + "scale", _S + "command", _S + "entrypoint", _S + "depends_on.*.required",
+    _S + "deploy.replicas", "networks.*.enable_ipv4", "networks.*.enable_ipv6", _S + "stop_grace_period",
+    _S + "ulimits.*", *(_S + "healthcheck." + k for k in (
+        "interval", "timeout", "start_period", "start_interval", "retries")),
+)
+# struct fields that are Go structs (not pointers): present as {} in JSON even when empty
+ALWAYS_OBJECT = {"networks.*": "ipam", _S + "deploy": ("resources", "placement")}
+DROP = ("x-composer-disabled",)
+
+
+def _is_zero(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == [] \
+        or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+
+
+def shape(value: Any, path: Path = ()) -> Any:
+    """The value at ``path`` as Compose prints it (a new tree)."""
+    for pattern, shaper in SHAPES.items():
+        if matches(path, pattern):
+            value = shaper(value)
+            break
+    if isinstance(value, list):
+        return [shape(item, (*path, i)) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    is_map = any(matches(path, p) for p in MAPS if p) or (path and str(path[-1]).startswith("x-"))
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        child = (*path, key)
+        if not path and key in DROP:
+            continue
+        if not is_map and str(key).startswith("x-") and path:
+            continue
+        shaped = shape(item, child)
+        if not is_map and _is_zero(shaped) and not any(matches(child, p) for p in KEEP_ZERO):
+            continue
+        result[key] = shaped
+    for pattern, keys in ALWAYS_OBJECT.items():
+        if matches(path, pattern):
+            for key in (keys,) if isinstance(keys, str) else keys:
+                result.setdefault(key, {})
+    return result
+
+
+def prune_unused(model: dict[str, Any]) -> dict[str, Any]:
+    """Drop networks, volumes, secrets and configs that no enabled service uses (as config does)."""
+    used: dict[str, set[str]] = {"networks": set(), "volumes": set(), "secrets": set(), "configs": set()}
+    for service in (model.get("services") or {}).values():
+        used["networks"].update(service.get("networks") or {})
+        used["volumes"].update(v.get("source") for v in service.get("volumes") or []
+                               if isinstance(v, dict) and v.get("type") == "volume")
+        for kind in ("secrets", "configs"):
+            used[kind].update(m.get("source") for m in service.get(kind) or [] if isinstance(m, dict))
+        used["secrets"].update(m.get("source") for m in (service.get("build") or {}).get("secrets") or []
+                               if isinstance(m, dict))
+    for kind, names in used.items():
+        if isinstance(model.get(kind), dict):
+            model[kind] = {k: v for k, v in model[kind].items() if k in names}
+            if not model[kind]:
+                del model[kind]
+    return model
+
+
+def to_output(model: dict[str, Any]) -> dict[str, Any]:
+    """The whole project as ``config --format json`` prints it."""
+    output = prune_unused(shape(model))
+    for name, service in output.get("services", {}).items():
+        service.setdefault("command", None)
+        service.setdefault("entrypoint", None)
+    return output

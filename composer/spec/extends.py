@@ -1,0 +1,3 @@
+"""extends (placeholder)."""
+def apply_extends(*args, **kwargs):
+    return None

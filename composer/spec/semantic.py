@@ -1,0 +1,196 @@
+"""After the schema: profiles, env_file folding, and the checks that need the whole project."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from composer.errors import SemanticError, SourceLocation
+from composer.spec.source import Path
+
+if TYPE_CHECKING:
+    from composer.spec.loader import ProjectOptions
+
+
+class Located:
+    """Finds the nearest recorded position for a tree path."""
+
+    def __init__(self, positions: Mapping[Path, SourceLocation]) -> None:
+        self.positions = positions
+
+    def at(self, *path: str | int) -> SourceLocation:
+        from composer.spec.source import dotted
+
+        for end in range(len(path), 0, -1):
+            found = self.positions.get(tuple(path[:end]))
+            if found is not None:
+                return SourceLocation(found.file, found.line, found.column, dotted(path))
+        return SourceLocation(path=dotted(path))
+
+    def error(self, path: tuple[str | int, ...], message: str, hint: str) -> SemanticError:
+        return SemanticError(message, location=self.at(*path), hint=hint)
+
+
+def has_profile(service: dict[str, Any], active: tuple[str, ...]) -> bool:
+    """Whether ``service`` is enabled with the ``active`` profiles."""
+    profiles = service.get("profiles") or []
+    if not profiles:
+        return True
+    return "*" in active or any(p in active for p in profiles)
+
+
+def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mapping[str, str],
+           positions: Mapping[Path, SourceLocation]) -> dict[str, Any]:
+    """Apply profiles, fold env files, run the consistency checks; the model to bind."""
+    from composer.spec.normalize import apply_env_files
+
+    services = model.get("services") or {}
+    enabled = {n: s for n, s in services.items() if has_profile(s, options.profiles)}
+    model["services"] = enabled
+    model["x-composer-disabled"] = {n: s for n, s in services.items() if n not in enabled}
+    located = Located(positions)
+    if options.resolve_env_files:
+        for name, service in enabled.items():
+            try:
+                apply_env_files(service, environment)
+            except SemanticError:
+                raise
+            except Exception as error:  # SpecError from a missing file: add the location
+                from composer.errors import SpecError
+
+                if isinstance(error, SpecError) and error.location is None:
+                    error.location = located.at("services", name, "env_file")
+                raise
+    check(model, located)
+    return model
+
+
+def check(model: dict[str, Any], located: Located) -> None:
+    """Every cross-reference and exclusivity rule of Compose."""
+    services: dict[str, Any] = model.get("services") or {}
+    disabled = model.get("x-composer-disabled") or {}
+    for name, service in services.items():
+        _check_service(name, service, model, located, disabled)
+    for name, secret in (model.get("secrets") or {}).items():
+        if not secret.get("external") and not secret.get("file") and not secret.get("environment"):
+            raise located.error(("secrets", name), f"secret {name!r} must declare either `file` or `environment`",
+                                "add file: PATH or environment: VAR")
+    cycle = find_cycle({n: list((s.get("depends_on") or {})) for n, s in services.items()})
+    if cycle:
+        raise located.error(("services", cycle[0], "depends_on"),
+                            "dependency cycle detected: " + " -> ".join(cycle),
+                            "remove one of these depends_on (or links/network_mode/volumes_from) edges")
+
+
+def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], located: Located,
+                   disabled: dict[str, Any]) -> None:
+    at = ("services", name)
+    services = model.get("services") or {}
+    if "build" not in service and not service.get("image") and "provider" not in service:
+        raise located.error(at, f"service {name!r} has neither an image nor a build context specified",
+                            "add image: NAME or build: DIR")
+    build = service.get("build") or {}
+    if build.get("dockerfile_inline") and build.get("dockerfile") not in (None, "Dockerfile") \
+            and "dockerfile" in build:
+        pass
+    if service.get("network_mode") and service.get("networks"):
+        raise located.error((*at, "network_mode"), f"service {name!r} declares mutually exclusive "
+                            "`network_mode` and `networks`", "keep only one of them")
+    _check_references(name, service, model, located)
+    for dependency, condition in (service.get("depends_on") or {}).items():
+        if dependency in services:
+            continue
+        if dependency in disabled and not (condition or {}).get("required", True):
+            continue
+        hint = f"enable its profile ({', '.join(disabled[dependency].get('profiles', []))})" \
+            if dependency in disabled else f"define service {dependency!r} or fix the name"
+        raise located.error((*at, "depends_on", dependency),
+                            f"service {name!r} depends on undefined service {dependency!r}", hint)
+    mode = service.get("network_mode") or ""
+    if mode.startswith("service:") and mode[8:] not in services:
+        raise located.error((*at, "network_mode"), f"service {mode[8:]!r} not found for network_mode "
+                            f"'service:{mode[8:]}'", "define that service or fix the name")
+    test = (service.get("healthcheck") or {}).get("test")
+    if isinstance(test, list) and test and test[0] not in ("CMD", "CMD-SHELL", "NONE"):
+        raise located.error((*at, "healthcheck", "test"), 'healthcheck.test must start either by '
+                            '"CMD", "CMD-SHELL" or "NONE"', 'write ["CMD", "prog", "arg"] or a string')
+    _check_scale(name, service, located)
+    _check_mounts(name, service, located)
+
+
+def _check_references(name: str, service: dict[str, Any], model: dict[str, Any], located: Located) -> None:
+    at = ("services", name)
+    for network in service.get("networks") or {}:
+        if network not in (model.get("networks") or {}):
+            raise located.error((*at, "networks", network), f"service {name!r} refers to undefined network "
+                                f"{network}", f"declare it under the top-level networks: ({network}: {{}})")
+    for i, volume in enumerate(service.get("volumes") or []):
+        source = volume.get("source")
+        if volume.get("type") == "volume" and source and source not in (model.get("volumes") or {}):
+            raise located.error((*at, "volumes", i), f"service {name!r} refers to undefined volume {source}",
+                                f"declare it under the top-level volumes: ({source}: {{}})")
+    for kind in ("secrets", "configs"):
+        for i, mount in enumerate(service.get(kind) or []):
+            if mount.get("source") not in (model.get(kind) or {}):
+                raise located.error((*at, kind, i), f"service {name!r} refers to undefined "
+                                    f"{kind[:-1]} {mount.get('source')}", f"declare it under the top-level {kind}:")
+    for i, mount in enumerate((service.get("build") or {}).get("secrets") or []):
+        if mount.get("source") not in (model.get("secrets") or {}):
+            raise located.error((*at, "build", "secrets", i), f"service {name!r} refers to undefined build "
+                                f"secret {mount.get('source')}", "declare it under the top-level secrets:")
+
+
+def _check_scale(name: str, service: dict[str, Any], located: Located) -> None:
+    at = ("services", name)
+    scale = service.get("scale")
+    replicas = (service.get("deploy") or {}).get("replicas")
+    if scale is not None and replicas is not None and scale != replicas:
+        raise located.error((*at, "scale"), f"services.{name}: can't set distinct values on 'scale' and "
+                            "'deploy.replicas'", "keep only one of them")
+    if scale is not None and scale < 0:
+        raise located.error((*at, "scale"), f"services.{name}.scale: must be greater than or equal to 0",
+                            "use 0 or more")
+    count = scale if scale is not None else replicas
+    if count is not None and count > 1 and service.get("container_name"):
+        raise located.error((*at, "container_name"), f"services.{name}: can't set container_name and "
+                            f"{'scale' if scale is not None else 'deploy.replicas'} as container name must be "
+                            "unique", "remove container_name")
+
+
+def _check_mounts(name: str, service: dict[str, Any], located: Located) -> None:
+    mounts: dict[str, str] = {}
+    tmpfs = service.get("tmpfs") or []
+    for i, entry in enumerate([tmpfs] if isinstance(tmpfs, str) else tmpfs):
+        mounts.setdefault(str(entry).split(":")[0], f"services.{name}.tmpfs[{i}]")
+    for i, volume in enumerate(service.get("volumes") or []):
+        target = volume.get("target")
+        if target in mounts:
+            raise located.error(("services", name, "volumes", i), f"target {target} already mounted as "
+                                f"{mounts[target]}", "use a different target path")
+        mounts[target] = f"services.{name}.volumes[{i}]"
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """A dependency cycle as ``[a, b, c, a]``, or None (iterative DFS, no networkx)."""
+    state: dict[str, int] = {}
+    for root in sorted(edges):
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        trail: list[str] = []
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                trail.append(node)
+            children = sorted(edges.get(node, []))
+            if index < len(children):
+                stack.append((node, index + 1))
+                child = children[index]
+                if state.get(child) == 1:
+                    return trail[trail.index(child):] + [child]
+                if not state.get(child):
+                    stack.append((child, 0))
+            else:
+                state[node] = 2
+                trail.pop()
+    return None
