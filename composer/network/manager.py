@@ -56,7 +56,14 @@ class NetworkManager:
                                      labels or {}, options or {}, ipv6, subnet6, default)
             self._make_bridge(net)
             self.store.save(net)
-            self._apply_rules()
+            try:
+                self._apply_rules()
+            except NetworkError:
+                self.store.delete(net)
+                with Netlink() as nl:
+                    nl.delete_link(net.bridge)
+                self._apply_rules()
+                raise
         if not net.default:
             self._notify_dns()
         return net
@@ -277,8 +284,8 @@ class NetworkManager:
         else:
             firewall.restore_uplinks(host.get("uplinks", []))
             host = {}
+        self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
         firewall.apply(self.store.table, networks, host.get("uplinks", []))
-        self.store.save_host_state(host)
 
     def _notify_dns(self) -> None:
         if not self.dns:

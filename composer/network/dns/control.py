@@ -10,7 +10,7 @@ import time
 
 from composer.network.store import NetworkStore
 
-MODULE = "composer.network.dns.server"
+MODULE = "composer.network.dns.daemon"
 
 
 def pid_of(store: NetworkStore) -> int | None:

@@ -6,7 +6,7 @@ from the current state files (re-read when they change, so a container connected
 visible or gone at once), and forwards everything else to the host's resolvers. SIGHUP makes it
 rescan at once; it exits by itself when no user-defined network is left.
 
-Run as ``python -m composer.network.dns.server STATE_DIR`` (``control.start`` does that).
+Started by ``python -m composer.network.dns.daemon STATE_DIR`` (``control.start`` does that).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import fcntl
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import trio
@@ -146,12 +145,9 @@ async def serve(store: NetworkStore) -> None:
                         break
 
 
-def main(argv: list[str]) -> int:
-    """Daemonize (so no one has to reap us), take the per-root lock, serve."""
-    store = NetworkStore(Path(argv[0]))
-    if os.fork():
-        return 0
-    os.setsid()
+def run(state_dir: str) -> int:
+    """Take the per-root lock and serve (``daemon`` has already detached us)."""
+    store = NetworkStore(Path(state_dir))
     lock = open(store.root / "dns.lock", "a+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -164,6 +160,3 @@ def main(argv: list[str]) -> int:
         (store.root / "dns.pid").unlink(missing_ok=True)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
