@@ -1,0 +1,124 @@
+"""The typed, immutable project model the engine consumes (built once by :func:`bind_project`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from composer.spec.loader import LoadedModel
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependency:
+    """One ``depends_on`` edge."""
+
+    condition: str = "service_started"
+    required: bool = True
+    restart: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    """A service in its canonical (long) form; ``raw`` holds every field as Compose prints it."""
+
+    name: str
+    image: str | None = None
+    build: Mapping[str, Any] | None = None
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: Mapping[str, str | None] = field(default_factory=dict)
+    ports: tuple[Mapping[str, Any], ...] = ()
+    volumes: tuple[Mapping[str, Any], ...] = ()
+    networks: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    network_mode: str | None = None
+    depends_on: Mapping[str, Dependency] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+    volumes_from: tuple[str, ...] = ()
+    healthcheck: Mapping[str, Any] | None = None
+    restart: str | None = None
+    deploy: Mapping[str, Any] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    user: str | None = None
+    working_dir: str | None = None
+    hostname: str | None = None
+    container_name: str | None = None
+    profiles: tuple[str, ...] = ()
+    scale: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A loaded compose project."""
+
+    name: str
+    working_dir: str
+    config_files: tuple[str, ...] = ()
+    services: Mapping[str, Service] = field(default_factory=dict)
+    networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    volumes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    secrets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    disabled_services: Mapping[str, Service] = field(default_factory=dict)
+    profiles: tuple[str, ...] = ()
+    output: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical compose JSON (what ``composer config --format json`` prints)."""
+        return _thaw(self.output)
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def bind_service(name: str, raw: dict[str, Any]) -> Service:
+    """A Service from its printed (shaped) dict."""
+    depends = {n: Dependency(condition=d.get("condition", "service_started"), required=d.get("required", True),
+                             restart=d.get("restart", False)) for n, d in (raw.get("depends_on") or {}).items()}
+    return Service(
+        name=name, image=raw.get("image"), build=_frozen(raw.get("build")),
+        command=_frozen(raw.get("command")), entrypoint=_frozen(raw.get("entrypoint")),
+        environment=_frozen(raw.get("environment") or {}), ports=_frozen(raw.get("ports") or []),
+        volumes=_frozen(raw.get("volumes") or []), networks=_frozen(raw.get("networks") or {}),
+        network_mode=raw.get("network_mode"), depends_on=MappingProxyType(depends),
+        links=tuple(raw.get("links") or ()), volumes_from=tuple(raw.get("volumes_from") or ()),
+        healthcheck=_frozen(raw.get("healthcheck")), restart=raw.get("restart"), deploy=_frozen(raw.get("deploy")),
+        labels=_frozen(raw.get("labels") or {}), user=raw.get("user"), working_dir=raw.get("working_dir"),
+        hostname=raw.get("hostname"), container_name=raw.get("container_name"),
+        profiles=tuple(raw.get("profiles") or ()), scale=raw.get("scale"), raw=_frozen(raw),
+    )
+
+
+def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:
+    """The frozen Project of a loaded model."""
+    from composer.spec.dump import shape, to_output
+
+    disabled = loaded.model.get("x-composer-disabled") or {}
+    output = to_output(loaded.model)
+    services = {n: bind_service(n, s) for n, s in (output.get("services") or {}).items()}
+    return Project(
+        name=loaded.name, working_dir=loaded.working_dir, config_files=tuple(loaded.files),
+        services=MappingProxyType(services),
+        networks=_frozen(output.get("networks") or {}), volumes=_frozen(output.get("volumes") or {}),
+        secrets=_frozen(output.get("secrets") or {}), configs=_frozen(output.get("configs") or {}),
+        environment=MappingProxyType(dict(loaded.environment)),
+        disabled_services=MappingProxyType({n: bind_service(n, shape(s, ("services", n)))
+                                            for n, s in disabled.items()}),
+        profiles=profiles, output=_frozen(output),
+    )

@@ -1,0 +1,88 @@
+"""Text renderings of a loaded model for ``config`` (YAML/JSON and the one-per-line listings)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from composer.errors import UsageError
+from composer.spec.dump import to_output
+
+if TYPE_CHECKING:
+    from composer.spec.loader import LoadedModel
+
+_TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs", "models")
+
+
+def _ordered(output: dict[str, Any]) -> dict[str, Any]:
+    ordered = {k: output[k] for k in _TOP_ORDER if k in output}
+    ordered.update({k: v for k, v in sorted(output.items()) if k not in ordered})
+    return ordered
+
+
+def _select(output: dict[str, Any], services: list[str]) -> dict[str, Any]:
+    if not services:
+        return output
+    unknown = [s for s in services if s not in output.get("services", {})]
+    if unknown:
+        raise UsageError(f"no such service: {unknown[0]}", hint="see composer config --services")
+    output["services"] = {k: v for k, v in output["services"].items() if k in services}
+    return output
+
+
+def config_text(loaded: "LoadedModel", output_format: str, services: list[str]) -> str:
+    """The project as YAML (default) or JSON."""
+    output = _ordered(_select(to_output(loaded.model), services))
+    if output_format == "json":
+        return json.dumps(output, indent=2, ensure_ascii=False)
+    import yaml
+
+    def sort_nested(value: Any, depth: int) -> Any:
+        if isinstance(value, dict):
+            items = value.items() if depth == 0 else sorted(value.items())
+            return {k: sort_nested(v, depth + 1) for k, v in items
+                    if not (depth == 2 and k in ("command", "entrypoint") and v is None)}
+        if isinstance(value, list):
+            return [sort_nested(v, depth + 1) for v in value]
+        return value
+
+    text = yaml.dump(sort_nested(output, 0), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 20)
+    return text.rstrip("\n")
+
+
+def service_hash(service: dict[str, Any]) -> str:
+    """A stable digest of a service's configuration (ignores scale-only fields)."""
+    trimmed = {k: v for k, v in service.items() if k not in ("build", "pull_policy", "scale")}
+    if isinstance(trimmed.get("deploy"), dict):
+        trimmed["deploy"] = {k: v for k, v in trimmed["deploy"].items() if k != "replicas"}
+    return hashlib.sha256(json.dumps(trimmed, sort_keys=True).encode()).hexdigest()
+
+
+def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,
+            images: bool, hash_: str | None) -> str | None:
+    """The text of a one-per-line flag, or None when no such flag was given."""
+    model = loaded.model
+    if services:
+        return "\n".join(model.get("services", {}))
+    if volumes:
+        return "\n".join(model.get("volumes") or {})
+    if networks:
+        return "\n".join(model.get("networks") or {})
+    if profiles:
+        every = {**model.get("services", {}), **(model.get("x-composer-disabled") or {})}
+        return "\n".join(sorted({p for s in every.values() for p in s.get("profiles") or []}))
+    output = to_output(model)
+    if images:
+        return "\n".join(sorted(s.get("image") or f"{loaded.name}-{n}"
+                                for n, s in output.get("services", {}).items()))
+    if hash_ is not None:
+        wanted = sorted(output.get("services", {})) if hash_ == "*" else hash_.split(",")
+        lines = []
+        for name in wanted:
+            if name not in output.get("services", {}):
+                raise UsageError(f"no such service: {name}", hint="see composer config --services")
+            lines.append(f"{name} {service_hash(output['services'][name])}")
+        return "\n".join(lines)
+    return None
