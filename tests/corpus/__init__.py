@@ -1,0 +1,1 @@
+"""The differential corpus: compose projects run through composer and Docker Compose v2."""
