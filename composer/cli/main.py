@@ -29,7 +29,9 @@ COMMAND_MODULES: dict[str, str] = {
 
 # (command words) -> "module:function" taking the remaining argv and returning an exit code.
 # Used for latency-critical commands that must not pay for typer's import.
-FAST_PATHS: dict[tuple[str, ...], str] = {}
+FAST_PATHS: dict[tuple[str, ...], str] = {
+    ("container", "run"): "composer.cli.container_run:main",
+}
 
 # Global options that take a value (so the command word is found after them).
 GLOBAL_OPTIONS_WITH_VALUE = {

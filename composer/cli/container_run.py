@@ -1,0 +1,207 @@
+"""``composer container run``: the typer-free fast path (see FAST_PATHS in ``main.py``).
+
+Turns docker run's flags and the image's config into a ``ContainerConfig`` and runs it in the
+foreground; the exit code is the container's (125 for runtime errors, 126/127 for exec failures).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from composer.cli.run_flags import parse_bytes, parse_run_args
+from composer.errors import UsageError
+
+NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
+NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
+HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image (foreground; -d comes with detached containers).
+Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u --entrypoint -h
+--network none|host --pid/--ipc/--uts host -m --memory-swap --memory-reservation --cpus -c
+--cpuset-cpus --pids-limit --blkio-weight --ulimit --oom-score-adj --shm-size --cap-add --cap-drop
+--security-opt --sysctl --privileged --read-only --init -i -t --stop-signal --add-host --label
+"""
+
+
+def main(argv: list[str]) -> int:
+    """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code."""
+    options, image_ref, command = parse_run_args(argv)
+    if options.get("help"):
+        sys.stdout.write(HELP)
+        return 0
+    if options.get("detach"):
+        raise UsageError("detached containers (-d) are not supported yet", hint="run in the foreground")
+    from composer.engine.images.store import ImageStore
+
+    image = ImageStore().resolve(image_ref)
+    config = build_config(options, image, command)
+    from composer.engine.runtime.linux import run_foreground
+
+    prepare_io = None
+    if config.tty:
+        from composer.engine.runtime.tty import prepare_tty as prepare_io
+    return run_foreground(config, prepare_io).exit_code
+
+
+def _env_list(options: dict, image_env: list[str]) -> list[str]:
+    """The image's Env, then --env-file files, then -e (KEY alone copies the host's value)."""
+    env = dict(item.partition("=")[::2] for item in image_env)
+    items: list[str] = []
+    for path in options.get("env_file", []):
+        items.extend(_read_env_file(path))
+    items.extend(options.get("env", []))
+    for item in items:
+        key, has_value, value = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid environment variable: {item!r}")
+        if has_value:
+            env[key] = value
+        elif key in os.environ:
+            env[key] = os.environ[key]
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def _read_env_file(path: str) -> list[str]:
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except OSError as error:
+        raise UsageError(f"cannot read env file {path}: {error.strerror}") from None
+    return [line.lstrip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _process_args(options: dict, image_config: dict, command: list[str]) -> list[str]:
+    """ENTRYPOINT + CMD as docker combines them (--entrypoint clears the image's CMD)."""
+    if "entrypoint" in options:
+        entrypoint = [options["entrypoint"]] if options["entrypoint"] else []
+        cmd = command
+    else:
+        entrypoint = list(image_config.get("Entrypoint") or [])
+        cmd = command or list(image_config.get("Cmd") or [])
+    args = entrypoint + cmd
+    if not args:
+        from composer.errors import ContainerRuntimeError
+
+        raise ContainerRuntimeError("no command specified", hint="give a command after the image name")
+    if options.get("init"):
+        args = ["/sbin/docker-init", "--", *args]
+    return args
+
+
+def build_config(options: dict, image, command: list[str]):
+    """The ContainerConfig of one ``run`` invocation."""
+    from composer.engine.runtime.config import ContainerConfig
+
+    image_config = image.config or {}
+    container_id = os.urandom(32).hex()
+    labels = dict(image_config.get("Labels") or {})
+    for item in options.get("label", []):
+        key, _, value = item.partition("=")
+        labels[key] = value
+    network = options.get("network", "default")
+    config = ContainerConfig(
+        id=container_id, name=options.get("name") or f"composer_{container_id[:12]}",
+        image=image.name, image_id=image.id, layers=[str(p) for p in image.layer_dirs],
+        args=_process_args(options, image_config, command), env=_env_list(options, image_config.get("Env") or []),
+        cwd=options.get("workdir") or image_config.get("WorkingDir") or "/",
+        user=options.get("user", image_config.get("User") or ""),
+        hostname=options.get("hostname") or (os.uname().nodename if network == "host" else container_id[:12]),
+        domainname=options.get("domainname", ""),
+        network="private" if network in ("default", "bridge") else network,
+        pid_mode=options.get("pid", ""), ipc_mode=options.get("ipc", ""), uts_mode=options.get("uts", ""),
+        tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),
+        stop_signal=options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM",
+        labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
+        ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
+    )
+    if "oom_score_adj" in options:
+        config.oom_score_adj = _int(options["oom_score_adj"], "--oom-score-adj")
+    if "shm_size" in options:
+        config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
+    _apply_resources(options, config.resources)
+    _apply_security(options, config)
+    config.mounts = _mounts(options)
+    return config
+
+
+def _int(value: str, flag: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"invalid value {value!r} for {flag}: an integer is needed") from None
+
+
+def _parse_ulimit(value: str) -> tuple[str, int, int]:
+    from composer.engine.runtime.init import RLIMITS
+
+    name, _, limits = value.partition("=")
+    soft, _, hard = limits.partition(":")
+    if name not in RLIMITS or not soft:
+        raise UsageError(f"invalid ulimit {value!r}", hint="use NAME=SOFT[:HARD], e.g. nofile=1024:2048")
+    return name, _int(soft, "--ulimit"), _int(hard or soft, "--ulimit")
+
+
+def _apply_resources(options: dict, resources) -> None:
+    if "memory" in options:
+        resources.memory = parse_bytes(options["memory"], "--memory")
+    if "memory_swap" in options:
+        resources.memory_swap = parse_bytes(options["memory_swap"], "--memory-swap")
+    if "memory_reservation" in options:
+        resources.memory_reservation = parse_bytes(options["memory_reservation"], "--memory-reservation")
+    if resources.memory_swap and resources.memory_swap != -1 and resources.memory_swap < resources.memory:
+        raise UsageError("minimum memoryswap limit should be larger than memory limit, see usage")
+    if "cpus" in options:
+        try:
+            resources.nano_cpus = int(float(options["cpus"]) * 1e9)
+        except ValueError:
+            raise UsageError(f"invalid value {options['cpus']!r} for --cpus") from None
+    if "cpu_shares" in options:
+        resources.cpu_shares = _int(options["cpu_shares"], "--cpu-shares")
+    resources.cpuset_cpus = options.get("cpuset_cpus", "")
+    resources.cpuset_mems = options.get("cpuset_mems", "")
+    if "pids_limit" in options:
+        resources.pids_limit = _int(options["pids_limit"], "--pids-limit")
+    if "blkio_weight" in options:
+        resources.blkio_weight = _int(options["blkio_weight"], "--blkio-weight")
+        if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:
+            raise UsageError("range of blkio weight is from 10 to 1000")
+
+
+def _apply_security(options: dict, config) -> None:
+    security = config.security
+    security.privileged = options.get("privileged", False)
+    security.read_only = options.get("read_only", False)
+    security.cap_add = options.get("cap_add", [])
+    security.cap_drop = options.get("cap_drop", [])
+    for opt in options.get("security_opt", []):
+        key, _, value = opt.replace("=", ":", 1).partition(":")
+        if key == "no-new-privileges":
+            security.no_new_privileges = value in ("", "true")
+        elif key == "seccomp":
+            security.seccomp = value if value == "unconfined" else os.path.abspath(value)
+        elif key not in ("apparmor", "label"):
+            raise UsageError(f"invalid --security-opt: {opt!r}")
+    for item in options.get("sysctl", []):
+        key, _, value = item.partition("=")
+        namespaced = key in NAMESPACED_SYSCTLS or key.startswith(NAMESPACED_SYSCTL_PREFIXES)
+        if not namespaced or (key.startswith("net.") and config.network == "host"):
+            raise UsageError(f"sysctl {key!r} is not allowed", hint="only namespaced sysctls can be set")
+        security.sysctls[key] = value
+
+
+def _mounts(options: dict) -> list:
+    from composer.engine.runtime.config import Mount
+    from composer.engine.runtime.mounts import parse_mount_flag, parse_tmpfs_flag, parse_volume_flag
+
+    mounts = [parse_volume_flag(v) for v in options.get("volume", [])]
+    mounts += [parse_mount_flag(v) for v in options.get("mount", [])]
+    mounts += [parse_tmpfs_flag(v) for v in options.get("tmpfs", [])]
+    if options.get("init"):
+        init_binary = next((p for p in ("/usr/bin/tini-static", "/usr/bin/tini") if os.path.exists(p)), None)
+        if init_binary is None:
+            from composer.errors import ContainerRuntimeError
+
+            raise ContainerRuntimeError("--init needs tini on the host", hint="apt-get install tini")
+        mounts.append(Mount(type="bind", source=init_binary, target="/sbin/docker-init", readonly=True))
+    return mounts

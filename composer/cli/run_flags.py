@@ -1,0 +1,110 @@
+"""A small, typer-free parser of ``docker run``'s flags (``container run``'s hot path).
+
+argparse costs ~10 ms of imports (re, gettext, enum); this table-driven parser costs nothing.
+"""
+
+from __future__ import annotations
+
+from composer.errors import UsageError
+
+# flag -> (destination, kind): kind is "bool", "value" (last wins) or "list" (repeatable)
+FLAGS: dict[str, tuple[str, str]] = {}
+
+
+def _flags(kind: str, *specs: str) -> None:
+    for spec in specs:
+        names = spec.split("|")
+        dest = names[-1].lstrip("-").replace("-", "_")
+        for name in names:
+            FLAGS[name] = (dest, kind)
+
+
+_flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", "--privileged",
+       "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help")
+_flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
+       "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
+       "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach")
+_flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
+       "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
+       "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",
+       "--oom-score-adj", "--shm-size", "--stop-signal", "--stop-timeout", "--platform", "--pull",
+       "--restart", "--userns", "--cgroupns", "--log-driver", "--log-opt", "--health-cmd", "--ip",
+       "--network-alias", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
+
+
+def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
+    """(options, image, command args) of ``container run [OPTIONS] IMAGE [COMMAND] [ARG...]``."""
+    options: dict = {}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        index = _consume(argv, index, options)
+    if index >= len(argv):
+        if options.get("help"):
+            return options, "", []
+        raise UsageError('"container run" requires at least 1 argument',
+                         hint="usage: composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]")
+    return options, argv[index], argv[index + 1:]
+
+
+def _consume(argv: list[str], index: int, options: dict) -> int:
+    """Parse the option at ``argv[index]``; returns the index of the next argument."""
+    arg = argv[index]
+    if arg.startswith("--"):
+        name, has_value, value = arg.partition("=")
+        return _store(argv, index, options, name, value if has_value else None)
+    # short flags: -it, -eKEY=V, -e KEY=V
+    for position in range(1, len(arg)):
+        name = "-" + arg[position]
+        dest_kind = FLAGS.get(name)
+        if dest_kind is None:
+            raise UsageError(f"unknown shorthand flag: {arg[position]!r} in {arg}")
+        if dest_kind[1] != "bool":
+            rest = arg[position + 1:]
+            return _store(argv, index, options, name, rest.removeprefix("=") if rest else None)
+        options[dest_kind[0]] = True
+    return index + 1
+
+
+def _store(argv: list[str], index: int, options: dict, name: str, value: str | None) -> int:
+    if name not in FLAGS:
+        raise UsageError(f"unknown flag: {name}", hint="see `composer container run --help`")
+    dest, kind = FLAGS[name]
+    if kind == "bool":
+        options[dest] = value is None or value.lower() in ("true", "1")
+        return index + 1
+    if value is None:
+        if index + 1 >= len(argv):
+            raise UsageError(f"flag needs an argument: {name}")
+        value = argv[index + 1]
+        index += 1
+    if kind == "list":
+        options.setdefault(dest, []).append(value)
+    else:
+        options[dest] = value
+    return index + 1
+
+
+UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+
+
+def parse_bytes(value: str, flag: str) -> int:
+    """docker's RAMInBytes: ``512m``, ``1g``, ``100k``, ``1024``; ``-1`` stays -1."""
+    text = value.strip().lower()
+    if text == "-1":
+        return -1
+    if text.endswith("b") and len(text) > 1 and text[-2] in UNITS and text[-2] != "b":
+        text = text[:-1]
+    unit = text[-1] if text and text[-1].isalpha() else ""
+    number = text[: len(text) - len(unit)]
+    try:
+        if unit not in UNITS:
+            raise ValueError
+        return int(float(number) * UNITS[unit])
+    except ValueError:
+        raise UsageError(f"invalid size {value!r} for {flag}", hint="use a number with an optional unit b, k, m, g") from None

@@ -1,0 +1,1 @@
+"""composer's own container runtime: namespaces, overlay rootfs, cgroups, security, init child."""

@@ -1,0 +1,74 @@
+"""The cgroup interface shared by the v1 and v2 backends."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+from composer.engine.runtime.config import Resources
+from composer.errors import CgroupError
+
+
+def write_file(path: str, value: str) -> None:
+    """Write one cgroup control file, translating errors to CgroupError."""
+    try:
+        with open(path, "w") as handle:
+            handle.write(value)
+    except OSError as error:
+        raise CgroupError(f"cannot write {value!r} to {path}: {error.strerror}",
+                          hint="check the limit's value and that the controller is available") from error
+
+
+def read_file(path: str) -> str:
+    """Read one cgroup control file ("" if absent)."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def remove_dir(path: str, attempts: int = 50) -> None:
+    """rmdir a cgroup, retrying while its last processes are being reaped."""
+    for _ in range(attempts):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            if error.errno != errno.EBUSY:
+                raise CgroupError(f"cannot remove cgroup {path}: {error.strerror}") from error
+            time.sleep(0.01)
+    raise CgroupError(f"cgroup {path} still has processes")
+
+
+class CgroupManager:
+    """One container's cgroup(s): create, limit, join, inspect, remove."""
+
+    def __init__(self, root: str, name: str) -> None:
+        self.root = root
+        self.name = name
+
+    def create(self, resources: Resources) -> None:
+        """Make the cgroup and apply ``resources`` (undo with ``remove`` on failure)."""
+        raise NotImplementedError
+
+    def procs_files(self) -> list[str]:
+        """The cgroup.procs files a process writes its pid into to join."""
+        raise NotImplementedError
+
+    def join(self, pid: int) -> None:
+        """Move ``pid`` (0 = the caller) into the cgroup."""
+        value = str(pid or os.getpid())
+        for path in self.procs_files():
+            write_file(path, value)
+
+    def oom_killed(self) -> bool:
+        """True if the kernel's OOM killer killed a process of this cgroup."""
+        raise NotImplementedError
+
+    def remove(self) -> None:
+        """Delete the cgroup (tolerates absence)."""
+        raise NotImplementedError

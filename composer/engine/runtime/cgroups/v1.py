@@ -1,0 +1,84 @@
+"""cgroup v1 (legacy and hybrid hosts): one directory per controller hierarchy."""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.cgroups.base import CgroupManager, read_file, remove_dir, write_file
+from composer.engine.runtime.config import Resources
+
+CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
+CFS_PERIOD = 100_000
+
+
+class CgroupV1(CgroupManager):
+    """``<root>/<controller>/<name>`` for each mounted controller."""
+
+    def controllers(self) -> list[str]:
+        """The controllers mounted under the root."""
+        return [c for c in CONTROLLERS if os.path.isdir(os.path.join(self.root, c))]
+
+    def path(self, controller: str) -> str:
+        """This cgroup's directory in ``controller``'s hierarchy."""
+        return os.path.join(self.root, controller, self.name)
+
+    def create(self, resources: Resources) -> None:
+        """mkdir in every hierarchy, then the limits (cpuset needs cpus/mems before joining)."""
+        for controller in self.controllers():
+            self._mkdir(controller)
+        self._apply_memory(resources)
+        self._apply_cpu(resources)
+        pids = self.path("pids")
+        if resources.pids_limit > 0 and os.path.isdir(pids):
+            write_file(os.path.join(pids, "pids.max"), str(resources.pids_limit))
+        weight = os.path.join(self.path("blkio"), "blkio.weight")
+        if resources.blkio_weight and os.path.exists(weight):
+            write_file(weight, str(resources.blkio_weight))
+
+    def _mkdir(self, controller: str) -> None:
+        """Create the cgroup and its parents; cpuset parents inherit cpus/mems."""
+        base = os.path.join(self.root, controller)
+        current = base
+        for part in self.name.split("/"):
+            parent, current = current, os.path.join(current, part)
+            os.makedirs(current, exist_ok=True)
+            if controller == "cpuset":
+                for key in ("cpuset.cpus", "cpuset.mems"):
+                    if not read_file(os.path.join(current, key)).strip():
+                        write_file(os.path.join(current, key), read_file(os.path.join(parent, key)).strip() or "0")
+
+    def _apply_memory(self, r: Resources) -> None:
+        memory = self.path("memory")
+        if r.memory:
+            write_file(os.path.join(memory, "memory.limit_in_bytes"), str(r.memory))
+            memsw = os.path.join(memory, "memory.memsw.limit_in_bytes")
+            if r.memory_swap and os.path.exists(memsw):
+                write_file(memsw, str(r.memory_swap))
+        if r.memory_reservation:
+            write_file(os.path.join(memory, "memory.soft_limit_in_bytes"), str(r.memory_reservation))
+
+    def _apply_cpu(self, r: Resources) -> None:
+        cpu = self.path("cpu")
+        if r.nano_cpus:
+            write_file(os.path.join(cpu, "cpu.cfs_period_us"), str(CFS_PERIOD))
+            write_file(os.path.join(cpu, "cpu.cfs_quota_us"), str(r.nano_cpus * CFS_PERIOD // 10**9))
+        if r.cpu_shares:
+            write_file(os.path.join(cpu, "cpu.shares"), str(r.cpu_shares))
+        if r.cpuset_cpus:
+            write_file(os.path.join(self.path("cpuset"), "cpuset.cpus"), r.cpuset_cpus)
+        if r.cpuset_mems:
+            write_file(os.path.join(self.path("cpuset"), "cpuset.mems"), r.cpuset_mems)
+
+    def procs_files(self) -> list[str]:
+        return [os.path.join(self.path(c), "cgroup.procs") for c in self.controllers()]
+
+    def oom_killed(self) -> bool:
+        for line in read_file(os.path.join(self.path("memory"), "memory.oom_control")).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip() not in ("", "0"):
+                return True
+        return False
+
+    def remove(self) -> None:
+        for controller in self.controllers():
+            remove_dir(self.path(controller))

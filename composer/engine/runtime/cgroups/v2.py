@@ -1,0 +1,84 @@
+"""cgroup v2 (unified hierarchy): one directory, controllers enabled in the parent."""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.cgroups.base import CgroupManager, read_file, remove_dir, write_file
+from composer.engine.runtime.config import Resources
+
+CFS_PERIOD = 100_000
+WANTED = ("cpu", "cpuset", "io", "memory", "pids")
+
+
+def shares_to_weight(shares: int) -> int:
+    """cpu.shares (2..262144) to cpu.weight (1..10000), as runc converts."""
+    return 1 + ((shares - 2) * 9999) // 262142
+
+
+def blkio_to_io_weight(weight: int) -> int:
+    """blkio.weight (10..1000) to io.weight (1..10000)."""
+    return 1 + ((weight - 10) * 9999) // 990
+
+
+class CgroupV2(CgroupManager):
+    """``<root>/<name>``."""
+
+    @property
+    def path(self) -> str:
+        """This cgroup's directory."""
+        return os.path.join(self.root, self.name)
+
+    def create(self, resources: Resources) -> None:
+        self._enable_controllers()
+        os.makedirs(self.path, exist_ok=True)
+        self._apply(resources)
+
+    def _enable_controllers(self) -> None:
+        """Enable the wanted controllers in every ancestor's cgroup.subtree_control."""
+        current = self.root
+        for part in self.name.split("/"):
+            available = read_file(os.path.join(current, "cgroup.controllers")).split()
+            enable = " ".join(f"+{c}" for c in WANTED if c in available)
+            if enable:
+                write_file(os.path.join(current, "cgroup.subtree_control"), enable)
+            current = os.path.join(current, part)
+            os.makedirs(current, exist_ok=True)
+
+    def _apply(self, r: Resources) -> None:
+        writes: list[tuple[str, str]] = []
+        if r.memory:
+            writes.append(("memory.max", str(r.memory)))
+            if r.memory_swap == -1:
+                writes.append(("memory.swap.max", "max"))
+            elif r.memory_swap:
+                writes.append(("memory.swap.max", str(max(r.memory_swap - r.memory, 0))))
+        if r.memory_reservation:
+            writes.append(("memory.low", str(r.memory_reservation)))
+        if r.nano_cpus:
+            writes.append(("cpu.max", f"{r.nano_cpus * CFS_PERIOD // 10**9} {CFS_PERIOD}"))
+        if r.cpu_shares:
+            writes.append(("cpu.weight", str(shares_to_weight(r.cpu_shares))))
+        if r.cpuset_cpus:
+            writes.append(("cpuset.cpus", r.cpuset_cpus))
+        if r.cpuset_mems:
+            writes.append(("cpuset.mems", r.cpuset_mems))
+        if r.pids_limit > 0:
+            writes.append(("pids.max", str(r.pids_limit)))
+        if r.blkio_weight:
+            writes.append(("io.weight", f"default {blkio_to_io_weight(r.blkio_weight)}"))
+        for name, value in writes:
+            write_file(os.path.join(self.path, name), value)
+
+    def procs_files(self) -> list[str]:
+        return [os.path.join(self.path, "cgroup.procs")]
+
+    def oom_killed(self) -> bool:
+        for line in read_file(os.path.join(self.path, "memory.events")).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip() not in ("", "0"):
+                return True
+        return False
+
+    def remove(self) -> None:
+        remove_dir(self.path)

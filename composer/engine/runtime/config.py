@@ -1,0 +1,100 @@
+"""What a container is made of: the typed, JSON-serialisable configuration of one container.
+
+The CLI (or the compose engine) builds a ``ContainerConfig``; the runtime writes it as
+``config.json`` into the container's state directory and hands it to the init child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(slots=True)
+class Mount:
+    """One mount inside the container: ``bind``, ``volume``, ``tmpfs`` (source is a host path,
+    a volume name or empty)."""
+
+    type: str
+    target: str
+    source: str = ""
+    readonly: bool = False
+    propagation: str = ""          # rprivate (default), private, rshared, shared, rslave, slave
+    options: str = ""              # tmpfs: "size=...,mode=..."
+    create_source: bool = False    # -v creates a missing host path, --mount refuses it
+    volume_nocopy: bool = False
+
+
+@dataclass(slots=True)
+class Resources:
+    """cgroup limits, in docker's units (bytes, nano-CPUs, shares ...); 0 or None = unset."""
+
+    memory: int = 0
+    memory_swap: int = 0           # -1 = unlimited swap
+    memory_reservation: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    pids_limit: int = 0            # <= 0: unlimited
+    blkio_weight: int = 0
+
+
+@dataclass(slots=True)
+class Security:
+    """Capabilities, seccomp and friends."""
+
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    no_new_privileges: bool = False
+    seccomp: str = "default"       # "default", "unconfined" or a profile file path
+    read_only: bool = False
+    sysctls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ContainerConfig:
+    """Everything needed to start one container (the content of ``config.json``)."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str
+    layers: list[str]              # read-only lower dirs, BOTTOM first
+    args: list[str]                # entrypoint + cmd, resolved
+    env: list[str]                 # "KEY=value"
+    cwd: str = "/"
+    user: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    network: str = "private"       # none, host, private (loopback only), or a network name
+    pid_mode: str = ""             # "" (private) or "host"
+    ipc_mode: str = ""             # "" / "private" / "shareable" / "host"
+    uts_mode: str = ""             # "" or "host"
+    mounts: list[Mount] = field(default_factory=list)
+    resources: Resources = field(default_factory=Resources)
+    security: Security = field(default_factory=Security)
+    ulimits: list[tuple[str, int, int]] = field(default_factory=list)
+    oom_score_adj: int | None = None
+    shm_size: int = 64 * 1024 * 1024
+    tty: bool = False
+    stdin: bool = False
+    init: bool = False
+    stop_signal: str = "SIGTERM"
+    labels: dict[str, str] = field(default_factory=dict)
+    auto_remove: bool = False
+    extra_hosts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ContainerConfig":
+        """The inverse of ``to_dict``."""
+        data = dict(data)
+        data["mounts"] = [Mount(**m) for m in data.get("mounts", [])]
+        data["resources"] = Resources(**data.get("resources", {}))
+        data["security"] = Security(**data.get("security", {}))
+        data["ulimits"] = [tuple(u) for u in data.get("ulimits", [])]
+        return cls(**data)

@@ -1,0 +1,228 @@
+"""The processes between fork and exec: the namespace creator and the container's PID 1.
+
+``enter_namespaces`` runs in a freshly forked, single-threaded child of the runtime: it joins
+the cgroup, unshares the namespaces, forks the container's init (PID 1 of the new PID namespace),
+reports that pid on a pipe and exits. ``container_main`` (the grandchild) builds the root
+filesystem, applies the security settings and execs the entrypoint. Failures travel to the
+parent as ``<exit code> <message>`` on a close-on-exec pipe; EOF without data means exec worked.
+Nothing here imports modules: everything is imported by the parent before it forks.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import signal
+import socket
+import struct
+from dataclasses import dataclass, field
+
+from composer.engine.runtime import libc, rootfs
+from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.state import ContainerDir
+from composer.engine.runtime.userdb import resolve_user
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7,
+           "memlock": 8, "as": 9, "locks": 10, "sigpending": 11, "msgqueue": 12, "nice": 13, "rtprio": 14,
+           "rttime": 15}  # Linux's RLIMIT_* numbers
+
+
+class ExecFailure(Exception):
+    """The entrypoint cannot be executed (126 not executable, 127 not found)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class LaunchPlan:
+    """Everything the children need, computed by the parent before fork."""
+
+    config: ContainerConfig
+    cdir: ContainerDir
+    clone_flags: int
+    cgroup_procs: list[str]
+    mounts: list[Mount]                       # sources resolved to host paths
+    populate: list[tuple[str, str]] = field(default_factory=list)   # (volume dir, target) to pre-fill
+    cap_mask: int = 0
+    seccomp_bpf: bytes | None = None
+    error_fd: int = -1                        # write end, close-on-exec
+    pid_fd: int = -1                          # write end: the container init's host pid
+    go_fd: int = -1                           # read end: wait for the parent before exec (-1: don't)
+    stdio: tuple[int, int, int] | None = None  # fds to install as 0, 1, 2 (None: inherit, stdin /dev/null)
+    setsid: bool = True
+    tty: bool = False
+
+
+def report(fd: int, code: int, message: str) -> None:
+    """Send a failure to the parent (best effort)."""
+    try:
+        os.write(fd, f"{code} {message}".encode(errors="replace")[:4000])
+    except OSError:
+        pass
+
+
+def enter_namespaces(plan: LaunchPlan) -> None:
+    """The first child: cgroup, unshare, fork PID 1, report its pid, exit. Never returns."""
+    code = 125
+    try:
+        pid_text = str(os.getpid())
+        for path in plan.cgroup_procs:
+            with open(path, "w") as handle:
+                handle.write(pid_text)
+        libc.unshare(plan.clone_flags)
+        pid = os.fork()
+        if pid == 0:
+            container_main(plan)
+        os.write(plan.pid_fd, f"{pid}\n".encode())
+        code = 0
+    except BaseException as error:  # noqa: BLE001 - everything must reach the parent
+        report(plan.error_fd, 125, f"cannot create the container's namespaces: {error}")
+    os._exit(code)
+
+
+def container_main(plan: LaunchPlan) -> None:
+    """PID 1 of the container: build its world, then exec. Never returns."""
+    try:
+        _setup(plan)
+        path, env, ids = _prepare_process(plan)
+        _drop_privileges(plan, ids)
+        _finish_fds(plan)
+        os.execve(path, plan.config.args, env)
+    except ExecFailure as failure:
+        report(plan.error_fd, failure.code, str(failure))
+        os._exit(failure.code)
+    except BaseException as error:  # noqa: BLE001
+        report(plan.error_fd, 125, f"container init failed: {error}")
+        os._exit(125)
+    os._exit(125)
+
+
+def _setup(plan: LaunchPlan) -> None:
+    config = plan.config
+    if plan.setsid:
+        os.setsid()
+    if plan.stdio is None:
+        null = os.open("/dev/null", os.O_RDWR)
+        if not config.stdin:
+            os.dup2(null, 0)
+        os.close(null)
+    else:
+        for target, fd in enumerate(plan.stdio):
+            os.dup2(fd, target)
+        if plan.tty:
+            fcntl.ioctl(0, 0x540E, 0)  # TIOCSCTTY
+    if plan.clone_flags & libc.CLONE_NEWUTS:
+        libc.sethostname(config.hostname)
+    root = rootfs.mount_root(config, plan.cdir)
+    _populate_volumes(root, plan.populate)
+    rootfs.mount_kernel_filesystems(root, config)
+    rootfs.bind_etc_files(root, plan.cdir)
+    for mount in plan.mounts:
+        rootfs.apply_mount(root, mount)
+    rootfs.write_sysctls(root, config.security.sysctls)
+    if not config.security.privileged:
+        rootfs.mask_paths(root)
+    rootfs.pivot(root, config.security.read_only)
+    if plan.clone_flags & libc.CLONE_NEWNET:
+        loopback_up()
+    if plan.go_fd >= 0:
+        os.read(plan.go_fd, 1)
+    for name, soft, hard in config.ulimits:
+        resource.setrlimit(RLIMITS[name], (soft, hard))
+    if config.oom_score_adj is not None:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write(str(config.oom_score_adj))
+
+
+def _populate_volumes(root: str, populate: list[tuple[str, str]]) -> None:
+    """Copy the image's content at each target into its new, empty volume (as docker does)."""
+    from composer.engine.runtime.paths import secure_join
+    from composer.engine.volumes import copy_tree
+
+    for volume_dir, target in populate:
+        source = secure_join(root, target)
+        if os.path.isdir(source) and not os.path.islink(source):
+            copy_tree(source, volume_dir)
+
+
+def loopback_up() -> None:
+    """Bring ``lo`` up in the new network namespace (SIOCGIFFLAGS/SIOCSIFFLAGS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, 0x8913, request))[1]
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))
+
+
+def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, int, list[int]]]:
+    """Resolve the user, the environment, the working directory and the executable."""
+    config = plan.config
+    uid, gid, groups, home = resolve_user(config.user)
+    env = dict(item.partition("=")[::2] for item in config.env)
+    env.setdefault("PATH", DEFAULT_PATH)
+    env.setdefault("HOSTNAME", config.hostname)
+    env.setdefault("HOME", home or "/")
+    if plan.tty:
+        env.setdefault("TERM", "xterm")
+    if not os.path.isdir(config.cwd):
+        os.makedirs(config.cwd, 0o755, exist_ok=True)
+    return find_executable(config.args[0], env["PATH"]), env, (uid, gid, groups)
+
+
+def find_executable(name: str, path: str) -> str:
+    """PATH lookup inside the container (names with a slash are taken as they are)."""
+    if "/" in name:
+        candidates = [name]
+    else:
+        candidates = [os.path.join(d or ".", name) for d in path.split(":")]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            if not os.access(candidate, os.X_OK):
+                raise ExecFailure(126, f'exec: "{name}": permission denied')
+            return candidate
+    if "/" in name:
+        if os.path.isdir(name):
+            raise ExecFailure(126, f'exec: "{name}": is a directory')
+        raise ExecFailure(127, f'exec: "{name}": stat {name}: no such file or directory')
+    raise ExecFailure(127, f'exec: "{name}": executable file not found in $PATH')
+
+
+def _drop_privileges(plan: LaunchPlan, ids: tuple[int, int, list[int]]) -> None:
+    """Bounding set, no_new_privs, seccomp, groups/gid/uid, then the capability sets."""
+    uid, gid, groups = ids
+    mask = plan.cap_mask
+    for number in range(libc_last_cap() + 1):
+        if not mask & (1 << number):
+            libc.prctl(libc.PR_CAPBSET_DROP, number)
+    if plan.config.security.no_new_privileges:
+        libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1)
+    if plan.seccomp_bpf:
+        libc.load_seccomp_bpf(plan.seccomp_bpf)
+    os.setgroups(groups)
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if uid == 0:
+        libc.capset(mask, mask, 0)
+    try:
+        os.chdir(plan.config.cwd)
+    except OSError as error:
+        raise ExecFailure(126, f"chdir to cwd ({plan.config.cwd!r}) set in config.json failed: {error.strerror}")
+
+
+def libc_last_cap() -> int:
+    """The kernel's last capability (read before pivot_root would also work: /proc is ours)."""
+    with open("/proc/sys/kernel/cap_last_cap") as handle:
+        return int(handle.read())
+
+
+def _finish_fds(plan: LaunchPlan) -> None:
+    """Close every inherited descriptor but 0-2 and the close-on-exec error pipe; reset signals."""
+    keep = plan.error_fd
+    os.closerange(3, keep)
+    libc.close_range(keep + 1)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])

@@ -1,0 +1,206 @@
+"""The one place composer talks to libc through ctypes (Python 3.11 has no unshare/setns/mount).
+
+Every wrapper raises ``OSError`` with the errno on failure, like the ``os`` module does; callers
+translate to ComposerError where it matters.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MS_UNBINDABLE = 1 << 17
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_KEEPCAPS = 8
+PR_SET_SECCOMP = 22
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SECCOMP_MODE_FILTER = 2
+
+SYS_PIVOT_ROOT = 155
+SYS_CAPSET = 126
+
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+def _check(result: int, what: str, detail: str = "") -> None:
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}", detail or None)
+
+
+def _b(value: str | bytes | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
+
+
+def mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0,
+          data: str | None = None) -> None:
+    """mount(2)."""
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}", target)
+
+
+def umount(target: str, flags: int = 0) -> None:
+    """umount2(2)."""
+    _check(_libc.umount2(_b(target), flags), f"umount {target}", target)
+
+
+def unshare(flags: int) -> None:
+    """unshare(2)."""
+    _check(_libc.unshare(flags), "unshare")
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    """setns(2) into the namespace open at ``fd``."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """pivot_root(2) (glibc has no wrapper)."""
+    _check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
+
+
+def sethostname(name: str) -> None:
+    """sethostname(2)."""
+    raw = name.encode()
+    _check(_libc.sethostname(raw, len(raw)), "sethostname")
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    """prctl(2)."""
+    result = _libc.prctl(option, arg2, arg3, arg4, arg5)
+    _check(result, f"prctl {option}")
+    return result
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def capset(effective: int, permitted: int, inheritable: int) -> None:
+    """capset(2) with 64-bit masks (capability version 3)."""
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    for index in range(2):
+        shift = 32 * index
+        data[index].effective = (effective >> shift) & 0xFFFFFFFF
+        data[index].permitted = (permitted >> shift) & 0xFFFFFFFF
+        data[index].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+    _check(_libc.syscall(SYS_CAPSET, ctypes.byref(header), data), "capset")
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def load_seccomp_bpf(program: bytes) -> None:
+    """Install a compiled classic-BPF seccomp filter (8 bytes per instruction)."""
+    fprog = _SockFprog(len(program) // 8, program)
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0),
+           "seccomp filter")
+
+
+def close_range(first: int) -> None:
+    """Close every file descriptor from ``first`` up (close_range(2), syscall 436)."""
+    if _libc.syscall(436, first, 0xFFFFFFFF, 0) < 0:
+        os.closerange(first, 65536)
+
+
+# --- libseccomp (loaded on first use: only when a filter must be compiled) -------------------
+SCMP_ACT_ALLOW = 0x7FFF0000
+SCMP_ACT_KILL_PROCESS = 0x80000000
+SCMP_ARCHES = {"x86_64": 0xC000003E, "x86": 0x40000003, "aarch64": 0xC00000B7, "arm": 0x40000028}
+SCMP_OPS = {"ne": 1, "lt": 2, "le": 3, "eq": 4, "ge": 5, "gt": 6, "masked_eq": 7}
+
+
+class _ScmpArgCmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                ("datum_b", ctypes.c_uint64)]
+
+
+def scmp_act_errno(errno: int) -> int:
+    """libseccomp's SCMP_ACT_ERRNO(errno)."""
+    return 0x00050000 | (errno & 0xFFFF)
+
+
+class SeccompFilter:
+    """A libseccomp filter context: add rules, export the BPF program."""
+
+    def __init__(self, default_action: int, arches: list[str]) -> None:
+        lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+        lib.seccomp_init.restype = ctypes.c_void_p
+        lib.seccomp_init.argtypes = [ctypes.c_uint32]
+        lib.seccomp_release.argtypes = [ctypes.c_void_p]
+        lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+        lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
+                                               ctypes.c_uint, ctypes.POINTER(_ScmpArgCmp)]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        self._lib = lib
+        self._ctx = lib.seccomp_init(default_action)
+        if not self._ctx:
+            raise OSError(ctypes.get_errno(), "seccomp_init failed")
+        for arch in arches:
+            token = SCMP_ARCHES.get(arch)
+            if token is not None and lib.seccomp_arch_add(self._ctx, token) not in (0, -17):
+                raise OSError(22, f"seccomp_arch_add {arch} failed")
+
+    def add_rule(self, action: int, name: str, args: list[tuple[int, str, int, int]]) -> bool:
+        """Add one rule; False if this libseccomp does not know the syscall."""
+        number = self._lib.seccomp_syscall_resolve_name(name.encode())
+        if number < 0:
+            return False
+        array = (_ScmpArgCmp * max(len(args), 1))()
+        for index, (arg, op, datum_a, datum_b) in enumerate(args):
+            array[index] = _ScmpArgCmp(arg, SCMP_OPS[op], datum_a, datum_b)
+        result = self._lib.seccomp_rule_add_array(self._ctx, action, number, len(args), array)
+        if result < 0 and result != -17:  # -EEXIST: the action equals the default
+            raise OSError(-result, f"seccomp rule for {name}: {os.strerror(-result)}")
+        return True
+
+    def export_bpf(self, fd: int) -> None:
+        """Write the compiled classic-BPF program to ``fd``."""
+        result = self._lib.seccomp_export_bpf(self._ctx, fd)
+        if result < 0:
+            raise OSError(-result, "seccomp_export_bpf failed")
+
+    def release(self) -> None:
+        """Free the context."""
+        if self._ctx:
+            self._lib.seccomp_release(self._ctx)
+            self._ctx = None

@@ -1,0 +1,227 @@
+"""Running a container on the Linux kernel, in the foreground: prepare, fork, wait, clean up.
+
+The caller's process (the CLI) stays the parent: it becomes a child subreaper, forks the
+namespace creator (``init.enter_namespaces``), adopts the container's PID 1 when that creator
+exits, forwards signals to it, and removes the cgroup (and, with ``--rm``, the state directory)
+in ``finally`` blocks. Every mount lives in the container's own mount namespace and vanishes with
+it, so no error path can leave a mount behind on the host.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+
+from composer.engine.runtime import capabilities, libc
+from composer.engine.runtime.cgroups import manager_for
+from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.etcfiles import write_etc_files
+from composer.engine.runtime.init import LaunchPlan, enter_namespaces
+from composer.engine.runtime.state import ContainerDir, now_iso, write_json_atomic
+from composer.errors import ContainerRuntimeError
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                     signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """How a foreground container ended."""
+
+    exit_code: int
+    oom_killed: bool
+
+
+def attach_network(config: ContainerConfig, pid: int) -> None:
+    """THE networking seam: plug the container whose PID 1 is ``pid`` into ``config.network``.
+
+    Called after the container's network namespace exists (``/proc/<pid>/ns/net``) and before its
+    entrypoint runs. none/host/private need nothing; bridge networks are added by
+    ``composer.network`` (not written yet).
+    """
+    if config.network in ("none", "host", "private"):
+        return
+    raise ContainerRuntimeError(f"network {config.network!r} is not supported yet",
+                                hint="use --network none or --network host")
+
+
+def clone_flags(config: ContainerConfig) -> int:
+    """The namespaces to unshare for ``config``."""
+    flags = libc.CLONE_NEWNS
+    if config.pid_mode != "host":
+        flags |= libc.CLONE_NEWPID | libc.CLONE_NEWCGROUP
+    if config.uts_mode != "host":
+        flags |= libc.CLONE_NEWUTS
+    if config.ipc_mode != "host":
+        flags |= libc.CLONE_NEWIPC
+    if config.network != "host":
+        flags |= libc.CLONE_NEWNET
+    return flags
+
+
+def seccomp_program(config: ContainerConfig, cap_mask: int) -> bytes | None:
+    """The compiled filter for ``--security-opt seccomp=...`` (None when unconfined)."""
+    profile = config.security.seccomp
+    if config.security.privileged or profile == "unconfined":
+        return None
+    from composer.engine.runtime.seccomp import DEFAULT_PROFILE, filter_for
+
+    return filter_for(DEFAULT_PROFILE if profile in ("", "default") else profile, cap_mask)
+
+
+def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str, str]]]:
+    """Host sources for every mount (volumes created on first use) and the volumes to pre-fill."""
+    from composer.engine.runtime.mounts import check_bind_source
+
+    resolved, populate = [], []
+    store = None
+    for mount in config.mounts:
+        if mount.type == "bind":
+            check_bind_source(mount)
+        elif mount.type == "volume":
+            from composer.engine.volumes import VolumeStore
+
+            store = store or VolumeStore()
+            if not mount.source:
+                mount.source = os.urandom(32).hex()
+                store.create(mount.source, labels={"com.docker.volume.anonymous": ""})
+            else:
+                store.create(mount.source)
+            if store.claim_population(mount.source) and not mount.volume_nocopy:
+                populate.append((store.data_path(mount.source), mount.target))
+            mount = Mount(type="bind", target=mount.target, source=store.data_path(mount.source),
+                          readonly=mount.readonly, propagation=mount.propagation)
+        resolved.append(mount)
+    return resolved, populate
+
+
+class ForegroundRun:
+    """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
+
+    def __init__(self, config: ContainerConfig) -> None:
+        self.config = config
+        self.cdir = ContainerDir(config.id)
+        self.cgroup = manager_for(config.id)
+        self.pid = 0
+        self.stdio: tuple[int, int, int] | None = None
+        self.relay = None  # a callable that copies the pty until the container exits (-t)
+        self.created = False
+
+    def prepare(self) -> LaunchPlan:
+        """State dir, config.json, /etc files, cgroup, seccomp: everything before fork."""
+        config = self.config
+        self.cdir.create()
+        self.created = True
+        write_json_atomic(self.cdir.config, config.to_dict())
+        write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts)
+        mounts, populate = resolve_mounts(config)
+        self.cgroup.create(config.resources)
+        mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
+                                           config.security.privileged)
+        return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
+                          cgroup_procs=self.cgroup.procs_files(), mounts=mounts, populate=populate,
+                          cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), stdio=self.stdio,
+                          tty=config.tty)
+
+    def start(self, plan: LaunchPlan) -> None:
+        """Fork the namespace creator, adopt PID 1, attach the network, wait for exec."""
+        error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
+        pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
+        needs_network = self.config.network not in ("none", "host", "private")
+        go_w = -1
+        if needs_network:
+            plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        creator = os.fork()
+        if creator == 0:
+            enter_namespaces(plan)
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd):
+            if fd >= 0:
+                os.close(fd)
+        try:
+            pid_text = os.read(pid_r, 64)
+            os.waitpid(creator, 0)
+            self.pid = int(pid_text) if pid_text.strip() else 0
+            if self.pid and needs_network:
+                attach_network(self.config, self.pid)
+                os.write(go_w, b"1")
+            self._check_exec(error_r)
+        finally:
+            for fd in (error_r, pid_r, go_w):
+                if fd >= 0:
+                    os.close(fd)
+
+    def _check_exec(self, error_r: int) -> None:
+        """Block until exec (EOF) or a failure message from the children."""
+        chunks = []
+        while chunk := os.read(error_r, 4096):
+            chunks.append(chunk)
+        if not chunks:
+            return
+        code, _, message = b"".join(chunks).decode(errors="replace").partition(" ")
+        if self.pid:
+            self._reap()
+        raise ContainerRuntimeError(message, exit_code=int(code) if code.isdigit() else 125)
+
+    def wait(self) -> RunResult:
+        """Forward signals until PID 1 exits; its status as docker reports it."""
+        previous = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
+        try:
+            self.cdir.write_state(Status="running", Pid=self.pid, StartedAt=now_iso())
+            if self.relay is not None:
+                self.relay(self.pid)
+            status = self._reap()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        code = os.waitstatus_to_exitcode(status)
+        exit_code = 128 - code if code < 0 else code
+        oom = self.cgroup.oom_killed()
+        self.cdir.write_state(Status="exited", Pid=0, ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso())
+        return RunResult(exit_code, oom)
+
+    def _forward(self, number: int, _frame: object) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, number)
+            except ProcessLookupError:
+                pass
+
+    def _reap(self) -> int:
+        """waitpid PID 1 (and any orphan the subreaper adopted); returns PID 1's status."""
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == self.pid:
+                self.pid = 0
+                return status
+
+    def cleanup(self) -> None:
+        """Kill what is left, remove the cgroup, and the state dir with ``--rm``."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                self._reap()
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        if not self.created:
+            return
+        try:
+            self.cgroup.remove()
+        finally:
+            if self.config.auto_remove:
+                self.cdir.remove()
+
+
+def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
+    """Run ``config`` to completion; ``prepare_io(run)`` may set ``run.stdio``/``run.relay``."""
+    run = ForegroundRun(config)
+    try:
+        if prepare_io is not None:
+            prepare_io(run)
+        run.start(run.prepare())
+        return run.wait()
+    except FileExistsError as error:
+        raise ContainerRuntimeError(f"container {config.id} already exists") from error
+    finally:
+        run.cleanup()

@@ -1,0 +1,149 @@
+"""The container's root filesystem, built inside its own mount namespace by the init child.
+
+overlay (image layers + upper) -> /proc /dev /sys /dev/pts /dev/shm /dev/mqueue -> /etc files ->
+user mounts -> masked and read-only paths -> pivot_root. Every mount lives only in the
+container's mount namespace, so it disappears with the container: nothing can leak on the host.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from composer.engine.runtime import libc
+from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.paths import secure_join
+from composer.engine.runtime.state import ContainerDir
+
+NOSUID_NODEV_NOEXEC = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC
+DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
+DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+             ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx"), ("core", "/proc/kcore"))
+MASKED_PATHS = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                "/sys/firmware", "/sys/devices/virtual/powercap")
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+PROPAGATION_FLAGS = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | libc.MS_REC,
+                     "shared": libc.MS_SHARED, "rshared": libc.MS_SHARED | libc.MS_REC,
+                     "slave": libc.MS_SLAVE, "rslave": libc.MS_SLAVE | libc.MS_REC}
+
+
+def overlay_options(layers: list[str], upper: str, work: str) -> str:
+    """The overlay mount data: lowerdir lists the TOP layer first."""
+    lower = ":".join(reversed(layers))
+    return f"lowerdir={lower},upperdir={upper},workdir={work}"
+
+
+def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
+    """Make / private and mount the overlay at the state dir's rootfs/; returns that path."""
+    libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
+    libc.mount("overlay", cdir.rootfs, "overlay", 0, overlay_options(config.layers, cdir.upper, cdir.work))
+    return cdir.rootfs
+
+
+def ensure_target(path: str, directory: bool) -> None:
+    """Create a mount point (dir or empty file) if missing."""
+    if os.path.lexists(path):
+        return
+    if directory:
+        os.makedirs(path, 0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+
+
+def mount_kernel_filesystems(root: str, config: ContainerConfig) -> None:
+    """/proc, /dev (+pts, shm, mqueue) and /sys, like docker's defaults."""
+    proc = secure_join(root, "/proc")
+    ensure_target(proc, True)
+    libc.mount("proc", proc, "proc", NOSUID_NODEV_NOEXEC)
+    mount_dev(root, config)
+    sys_dir = secure_join(root, "/sys")
+    ensure_target(sys_dir, True)
+    ro = 0 if config.security.privileged else libc.MS_RDONLY
+    try:
+        libc.mount("sysfs", sys_dir, "sysfs", NOSUID_NODEV_NOEXEC | ro)
+    except OSError:  # sharing the host's network namespace: bind the host's /sys instead
+        libc.mount("/sys", sys_dir, None, libc.MS_BIND | libc.MS_REC)
+        if ro:
+            libc.mount(None, sys_dir, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
+
+
+def mount_dev(root: str, config: ContainerConfig) -> None:
+    """A tmpfs /dev with the standard nodes, or the host's /dev when privileged."""
+    dev = secure_join(root, "/dev")
+    ensure_target(dev, True)
+    if config.security.privileged:
+        libc.mount("/dev", dev, None, libc.MS_BIND | libc.MS_REC)
+    else:
+        libc.mount("tmpfs", dev, "tmpfs", libc.MS_NOSUID, "mode=755,size=65536k")
+        for name, major, minor in DEVICES:
+            os.mknod(f"{dev}/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+            os.chmod(f"{dev}/{name}", 0o666)
+        for name, target in DEV_LINKS:
+            os.symlink(target, f"{dev}/{name}")
+        os.mkdir(f"{dev}/pts", 0o755)
+        libc.mount("devpts", f"{dev}/pts", "devpts", libc.MS_NOSUID | libc.MS_NOEXEC,
+                   "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    for name in ("shm", "mqueue"):
+        ensure_target(f"{dev}/{name}", True)
+    libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
+    libc.mount("mqueue", f"{dev}/mqueue", "mqueue", NOSUID_NODEV_NOEXEC)
+
+
+def bind_etc_files(root: str, cdir: ContainerDir) -> None:
+    """Bind the generated hostname, hosts and resolv.conf over the image's."""
+    for name in ("hostname", "hosts", "resolv.conf"):
+        target = secure_join(root, f"/etc/{name}")
+        ensure_target(target, False)
+        libc.mount(cdir.file(name), target, None, libc.MS_BIND)
+
+
+def apply_mount(root: str, mount: Mount) -> None:
+    """Mount one bind/volume/tmpfs ``mount`` (source already resolved to a host path)."""
+    target = secure_join(root, mount.target)
+    if mount.type == "tmpfs":
+        ensure_target(target, True)
+        flags = libc.MS_NOSUID | libc.MS_NODEV | (libc.MS_RDONLY if mount.readonly else 0)
+        libc.mount("tmpfs", target, "tmpfs", flags, mount.options or None)
+        return
+    ensure_target(target, os.path.isdir(mount.source))
+    libc.mount(mount.source, target, None, libc.MS_BIND | libc.MS_REC)
+    libc.mount(None, target, None, PROPAGATION_FLAGS.get(mount.propagation or "rprivate", libc.MS_PRIVATE))
+    if mount.readonly:
+        libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_REC)
+
+
+def mask_paths(root: str) -> None:
+    """Hide docker's masked paths and make its read-only paths read-only."""
+    null = f"{root}/dev/null"
+    for path in MASKED_PATHS:
+        target = f"{root}{path}"
+        if not os.path.exists(target):
+            continue
+        if os.path.isdir(target):
+            libc.mount("tmpfs", target, "tmpfs", libc.MS_RDONLY)
+        else:
+            libc.mount(null, target, None, libc.MS_BIND)
+    for path in READONLY_PATHS:
+        target = f"{root}{path}"
+        if os.path.exists(target):
+            libc.mount(target, target, None, libc.MS_BIND | libc.MS_REC)
+            libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
+
+
+def write_sysctls(root: str, sysctls: dict[str, str]) -> None:
+    """Write namespaced sysctls through the container's own /proc (before it turns read-only)."""
+    for key, value in sysctls.items():
+        with open(f"{root}/proc/sys/{key.replace('.', '/')}", "w") as handle:
+            handle.write(value)
+
+
+def pivot(root: str, read_only: bool) -> None:
+    """pivot_root into ``root`` and detach the old root (the host is gone from view)."""
+    os.chdir(root)
+    libc.pivot_root(".", ".")
+    libc.umount(".", libc.MNT_DETACH)
+    os.chdir("/")
+    if read_only:
+        libc.mount(None, "/", None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY)

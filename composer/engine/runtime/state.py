@@ -1,0 +1,94 @@
+"""A container's state directory: ``state_root()/containers/<id>/``.
+
+Layout (stable, so detached supervision, logs and exec can be added without redesign)::
+
+    config.json      the ContainerConfig (written once, before start)
+    state.json       status, pid, exit code, OOMKilled, timestamps (rewritten atomically)
+    hostname hosts resolv.conf   generated files bind-mounted into the container
+    upper/ work/     the overlay's writable layer
+    rootfs/          the overlay mount point (mounted only inside the container's mount ns)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+from composer.settings import state_root
+
+
+def containers_root() -> str:
+    """Where all container directories live."""
+    return os.path.join(str(state_root()), "containers")
+
+
+def write_json_atomic(path: str, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+    temporary = f"{path}.tmp{os.getpid()}"
+    with open(temporary, "w") as handle:
+        json.dump(data, handle)
+    os.rename(temporary, path)
+
+
+def now_iso() -> str:
+    """The current time in docker's RFC 3339 form (UTC, nanosecond field)."""
+    seconds = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e9):09d}Z"
+
+
+class ContainerDir:
+    """The paths of one container's state directory."""
+
+    def __init__(self, container_id: str, root: str | None = None) -> None:
+        self.id = container_id
+        self.path = os.path.join(root or containers_root(), container_id)
+        self.config = os.path.join(self.path, "config.json")
+        self.state = os.path.join(self.path, "state.json")
+        self.upper = os.path.join(self.path, "upper")
+        self.work = os.path.join(self.path, "work")
+        self.rootfs = os.path.join(self.path, "rootfs")
+
+    def file(self, name: str) -> str:
+        """A file inside the directory (``hostname``, ``hosts``, ``resolv.conf`` ...)."""
+        return os.path.join(self.path, name)
+
+    def create(self) -> None:
+        """Make the directory and its overlay sub-directories (fails if it exists)."""
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        os.mkdir(self.path, 0o710)
+        for sub in (self.upper, self.work, self.rootfs):
+            os.mkdir(sub, 0o755)
+
+    def write_state(self, **fields: object) -> dict:
+        """Merge ``fields`` into state.json (atomically) and return the new state."""
+        state = self.read_state()
+        state.update(fields)
+        write_json_atomic(self.state, state)
+        return state
+
+    def read_state(self) -> dict:
+        """state.json as a dict ({} if absent)."""
+        try:
+            with open(self.state) as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return {}
+
+    def read_config(self) -> dict:
+        """config.json as a dict."""
+        with open(self.config) as handle:
+            return json.load(handle)
+
+    def remove(self) -> None:
+        """Delete the directory and everything in it (tolerates absence)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def list_container_ids(root: str | None = None) -> list[str]:
+    """The ids of all containers that have a state directory."""
+    try:
+        return sorted(os.listdir(root or containers_root()))
+    except FileNotFoundError:
+        return []

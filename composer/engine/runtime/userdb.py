@@ -1,0 +1,46 @@
+"""Resolving ``-u user[:group]`` against the container's own /etc/passwd and /etc/group."""
+
+from __future__ import annotations
+
+from composer.errors import ContainerRuntimeError
+
+
+def _read_entries(path: str) -> list[list[str]]:
+    try:
+        with open(path) as handle:
+            return [line.rstrip("\n").split(":") for line in handle if line.strip() and not line.startswith("#")]
+    except OSError:
+        return []
+
+
+def _lookup(entries: list[list[str]], key: str, what: str) -> list[str] | None:
+    for entry in entries:
+        if entry[0] == key:
+            return entry
+    if key.isdigit():
+        return None
+    raise ContainerRuntimeError(f"unable to find {what} {key}: no matching entries in {what} file")
+
+
+def resolve_user(spec: str, root: str = "") -> tuple[int, int, list[int], str]:
+    """(uid, gid, supplementary gids, home) for ``spec`` ("", "name", "uid", "user:group")."""
+    user, _, group = (spec or "0").partition(":")
+    passwd = _read_entries(f"{root}/etc/passwd")
+    groups = _read_entries(f"{root}/etc/group")
+    entry = _lookup(passwd, user, "user")
+    if entry is None and not user.isdigit():
+        raise ContainerRuntimeError(f"unable to find user {user}")
+    uid = int(entry[2]) if entry else int(user)
+    gid = int(entry[3]) if entry and len(entry) > 3 else 0
+    home = entry[5] if entry and len(entry) > 5 else "/"
+    name = entry[0] if entry else None
+    if group:
+        group_entry = _lookup(groups, group, "group")
+        gid = int(group_entry[2]) if group_entry else int(group)
+    supplementary = [gid]
+    if name:
+        for group_entry in groups:
+            members = group_entry[3].split(",") if len(group_entry) > 3 else []
+            if name in members and int(group_entry[2]) not in supplementary:
+                supplementary.append(int(group_entry[2]))
+    return uid, gid, supplementary, home

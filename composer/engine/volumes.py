@@ -1,0 +1,125 @@
+"""Named volumes: directories under ``state_root()/volumes/<name>/_data`` plus a small JSON file.
+
+A volume is created on first use (or by ``volume create``) and pre-populated from the image's
+content at its mount point the first time a container mounts it, as docker does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+from composer.errors import VolumeError
+from composer.settings import state_root
+
+VALID_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def copy_tree(source: str, destination: str) -> None:
+    """Copy ``source``'s content into ``destination`` keeping modes, owners and symlinks."""
+    for entry in os.scandir(source):
+        target = os.path.join(destination, entry.name)
+        info = entry.stat(follow_symlinks=False)
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        elif entry.is_dir(follow_symlinks=False):
+            os.mkdir(target, info.st_mode & 0o7777)
+            copy_tree(entry.path, target)
+        elif entry.is_file(follow_symlinks=False):
+            shutil.copyfile(entry.path, target, follow_symlinks=False)
+        else:
+            continue  # devices, sockets and fifos are not copied
+        os.lchown(target, info.st_uid, info.st_gid)
+        if not entry.is_symlink():
+            os.chmod(target, info.st_mode & 0o7777)
+    info = os.stat(source)
+    os.chown(destination, info.st_uid, info.st_gid)
+    os.chmod(destination, info.st_mode & 0o7777)
+
+
+class VolumeStore:
+    """The named volumes of one state root."""
+
+    def __init__(self, root: str | None = None) -> None:
+        self.root = root or os.path.join(str(state_root()), "volumes")
+
+    def _dir(self, name: str) -> str:
+        if not name or name[0] in ".-" or not set(name) <= VALID_NAME_CHARS:
+            raise VolumeError(f"invalid volume name {name!r}",
+                              hint="use letters, digits, '_', '.' and '-', starting with a letter or digit")
+        return os.path.join(self.root, name)
+
+    def data_path(self, name: str) -> str:
+        """The directory bind-mounted into containers."""
+        return os.path.join(self._dir(name), "_data")
+
+    def exists(self, name: str) -> bool:
+        """True if the volume exists."""
+        return os.path.isdir(self.data_path(name))
+
+    def create(self, name: str, labels: dict[str, str] | None = None, driver: str = "local",
+               options: dict[str, str] | None = None) -> dict:
+        """Create ``name`` (idempotent, like docker) and return its inspect dict."""
+        if driver != "local":
+            raise VolumeError(f"volume driver {driver!r} is not supported", hint="use the local driver")
+        directory = self._dir(name)
+        if self.exists(name):
+            return self.inspect(name)
+        os.makedirs(os.path.join(directory, "_data"), 0o755)
+        from composer.engine.runtime.state import now_iso, write_json_atomic
+
+        meta = {"Name": name, "Driver": driver, "Labels": labels or {}, "Options": options or {},
+                "Scope": "local", "CreatedAt": now_iso(), "Populated": False}
+        write_json_atomic(os.path.join(directory, "volume.json"), meta)
+        return self.inspect(name)
+
+    def inspect(self, name: str) -> dict:
+        """docker's ``volume inspect`` shape."""
+        directory = self._dir(name)
+        try:
+            with open(os.path.join(directory, "volume.json")) as handle:
+                meta = json.load(handle)
+        except FileNotFoundError:
+            raise VolumeError(f"no such volume: {name}") from None
+        meta.pop("Populated", None)
+        meta["Mountpoint"] = os.path.join(directory, "_data")
+        return meta
+
+    def claim_population(self, name: str) -> bool:
+        """True once per volume: the first mount copies the image's content into it."""
+        from composer.engine.runtime.state import write_json_atomic
+
+        path = os.path.join(self._dir(name), "volume.json")
+        with open(path) as handle:
+            meta = json.load(handle)
+        if meta.get("Populated") or os.listdir(self.data_path(name)):
+            return False
+        meta["Populated"] = True
+        write_json_atomic(path, meta)
+        return True
+
+    def list(self) -> list[dict]:
+        """All volumes, by name."""
+        try:
+            names = sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return []
+        return [self.inspect(n) for n in names if os.path.exists(os.path.join(self.root, n, "volume.json"))]
+
+    def remove(self, name: str, in_use: set[str] | None = None) -> None:
+        """Delete a volume (refused while a container uses it)."""
+        if name in (in_use or set()):
+            raise VolumeError(f"remove {name}: volume is in use")
+        self.inspect(name)
+        shutil.rmtree(self._dir(name))
+
+    def prune(self, in_use: set[str], all_volumes: bool = False) -> list[str]:
+        """Remove unused volumes (anonymous ones only unless ``all_volumes``); returns the names."""
+        removed = []
+        for meta in self.list():
+            anonymous = "com.docker.volume.anonymous" in meta.get("Labels", {})
+            if meta["Name"] not in in_use and (all_volumes or anonymous):
+                shutil.rmtree(self._dir(meta["Name"]))
+                removed.append(meta["Name"])
+        return removed
