@@ -1,8 +1,114 @@
-"""Schema validation (placeholder until the JSON schema lands)."""
+"""Validation against our JSON schema of the Compose Specification (``schemas/compose-spec.json``).
+
+jsonschema costs ~60 ms to import, so a model that already validated once is remembered by its
+digest in a small cache directory and not validated again.
+"""
+
 from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Mapping
 
+from composer.errors import SchemaError, SourceLocation
+from composer.spec.source import Path as TreePath
+from composer.spec.source import dotted
 
-def validate(model: dict[str, Any], positions: Mapping[Any, Any]) -> None:
-    """Check ``model`` against the Compose Specification schema."""
-    return None
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "compose-spec.json"
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    schema = _schema()
+    return jsonschema.Draft202012Validator(schema, format_checker=None)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "composer" / "valid"
+
+
+def _digest(model: dict[str, Any]) -> str:
+    text = json.dumps(model, sort_keys=True, default=str) + str(SCHEMA_FILE.stat().st_mtime_ns)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def validate(model: dict[str, Any], positions: Mapping[TreePath, SourceLocation]) -> None:
+    """Raise a located SchemaError for the most relevant schema violation of ``model``."""
+    digest = _digest(model)
+    marker = _cache_dir() / digest[:40]
+    if marker.exists():
+        return
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(model))
+    if error is not None:
+        raise _translate(error, positions)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def _locate(path: TreePath, positions: Mapping[TreePath, SourceLocation]) -> SourceLocation:
+    for end in range(len(path), 0, -1):
+        found = positions.get(tuple(path[:end]))
+        if found is not None:
+            return SourceLocation(found.file, found.line, found.column, dotted(path))
+    return SourceLocation(path=dotted(path) or None)
+
+
+def _allowed(schema: dict[str, Any]) -> list[str]:
+    return list(schema.get("properties", {}))
+
+
+def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> SchemaError:
+    path: TreePath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = _allowed(error.schema)
+        extra = [k for k in error.instance if k not in allowed and not str(k).startswith("x-")]
+        key = extra[0] if extra else "?"
+        if not allowed:
+            return SchemaError(f"{key!r} is not a valid name", location=_locate((*path, key), positions),
+                               hint="names may use letters, digits, '.', '_' and '-'")
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"remove it or use an x- extension field"
+        return SchemaError(f"additional property {key!r} is not allowed", location=_locate((*path, key), positions),
+                           hint=hint)
+    if error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        return SchemaError(f"must be a {wanted}, not {_type_name(error.instance)}",
+                           location=_locate(path, positions), hint=f"write a {wanted} here")
+    if error.validator == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return SchemaError(f"{error.instance!r} is not one of the allowed values",
+                           location=_locate(path, positions), hint=f"use one of: {options}")
+    if error.validator == "required":
+        return SchemaError(error.message, location=_locate(path, positions), hint="add the missing field")
+    if error.validator == "oneOf":
+        return SchemaError(f"invalid value {_short(error.instance)}", location=_locate(path, positions),
+                           hint="see the Compose Specification for the accepted forms")
+    return SchemaError(error.message, location=_locate(path, positions), hint="fix this value")
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) < 60 else text[:57] + "..."
