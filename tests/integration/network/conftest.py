@@ -1,0 +1,213 @@
+"""Fixtures for the network tests: real namespaces, a private manager, and a host snapshot.
+
+Every namespace, process, bridge, veth, nftables table and sysctl a test makes is removed in a
+finally, and ``host_snapshot`` fails the test if the host's links, addresses, routes, rules,
+nftables tables or forwarding sysctls are not back to what they were.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+BUSYBOX = "/bin/busybox"
+pytestmark = pytest.mark.root
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, check=check, timeout=30)
+
+
+@dataclass
+class Netns:
+    """A named network namespace (``ip netns``) and the busybox processes started in it."""
+
+    name: str
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"/run/netns/{self.name}"
+
+    def run(self, *args: str, timeout: float = 3, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run busybox APPLET ARGS inside, killed after ``timeout`` seconds."""
+        cmd = ["ip", "netns", "exec", self.name, BUSYBOX, "timeout", str(int(timeout)), BUSYBOX, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout + 5)
+
+    def spawn(self, *args: str, stdout: int | None = subprocess.DEVNULL) -> subprocess.Popen:
+        """Start busybox APPLET ARGS inside in the background (killed at teardown)."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.name, BUSYBOX, *args],
+                                stdout=stdout, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def spawn_python(self, code: str) -> subprocess.Popen:
+        """Run a python snippet inside in the background (for UDP: busybox nc has no -u)."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.name, sys.executable, "-S", "-c", code],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def run_python(self, code: str, timeout: float = 5) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ip", "netns", "exec", self.name, sys.executable, "-S", "-c", code],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def write_resolv_conf(self, text: str) -> None:
+        """``ip netns exec`` bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf."""
+        folder = Path("/etc/netns") / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "resolv.conf").write_text(text)
+
+    def destroy(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+        sh("ip", "netns", "del", self.name, check=False)
+        folder = Path("/etc/netns") / self.name
+        if folder.exists():
+            for child in folder.iterdir():
+                child.unlink()
+            folder.rmdir()
+
+
+@pytest.fixture
+def make_netns() -> Iterator:
+    """A factory of fresh namespaces, all deleted at teardown."""
+    made: list[Netns] = []
+
+    def make() -> Netns:
+        ns = Netns(f"composer-test-{secrets.token_hex(3)}")
+        sh("ip", "netns", "add", ns.name)
+        made.append(ns)
+        return ns
+
+    try:
+        yield make
+    finally:
+        for ns in made:
+            ns.destroy()
+
+
+def _host_state() -> dict[str, object]:
+    def lines(*cmd: str) -> list[str]:
+        return sorted(sh(*cmd, check=False).stdout.splitlines())
+
+    forwarding = {}
+    for conf in Path("/proc/sys/net/ipv4/conf").iterdir():
+        try:
+            forwarding[conf.name] = (conf / "forwarding").read_text().strip()
+        except OSError:
+            pass
+    return {
+        "links": [line.split(":")[1].split("@")[0].strip() for line in lines("ip", "-o", "link")],
+        "addresses": lines("ip", "-o", "addr"),
+        "routes": lines("ip", "route", "show", "table", "all"),
+        "rules": lines("ip", "rule"),
+        "nft": lines("nft", "list", "tables"),
+        "forwarding": forwarding,
+        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
+    }
+
+
+@pytest.fixture
+def host_snapshot() -> Iterator[dict[str, object]]:
+    """Fail the test when the host's network state differs afterwards (only ours is compared)."""
+    before = _host_state()
+    yield before
+    after = _host_state()
+
+    def ours(value: object) -> object:
+        if isinstance(value, list):
+            return [v for v in value if any(mark in v for mark in ("br-", "veth", "composer"))]
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k in before["forwarding"]}  # type: ignore[operator]
+        return value
+
+    for key in before:
+        assert ours(after[key]) == ours(before[key]), f"host {key} changed"
+
+
+@pytest.fixture
+def manager(state_root: Path, host_snapshot: dict) -> Iterator:
+    """A NetworkManager on the test's state root; tears every network and its DNS server down."""
+    from composer.network import firewall
+    from composer.network.manager import NetworkManager
+    from composer.network.netlink import Netlink
+
+    nm = NetworkManager(state_root / "networks")
+    try:
+        yield nm
+    finally:
+        nm.stop_dns()
+        with Netlink() as nl:
+            for net in nm.store.all():
+                for ep in net.endpoints.values():
+                    nl.delete_link(ep.host_ifname)
+                nl.delete_link(net.bridge)
+                nm.store.delete(net)
+        firewall.restore_uplinks(nm.store.host_state().get("uplinks", []))
+        nm.store.save_host_state({})
+        firewall.remove(nm.store.table)
+
+
+@dataclass
+class Outside:
+    """An 'outside world' namespace reached from the host through a routed veth (no internet)."""
+
+    ns: Netns
+    host_ifname: str
+    host_ip: str
+    ip: str
+
+
+@pytest.fixture
+def outside(make_netns) -> Iterator[Outside]:
+    """A namespace at 10.213.X.2 behind host veth 10.213.X.1 (no route back to containers)."""
+    ns = make_netns()
+    third = secrets.randbelow(200) + 20
+    host_if = f"cto{secrets.token_hex(3)}"
+    sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns.name)
+    try:
+        sh("ip", "addr", "add", f"10.213.{third}.1/24", "dev", host_if)
+        sh("ip", "link", "set", host_if, "up")
+        sh("ip", "-n", ns.name, "addr", "add", f"10.213.{third}.2/24", "dev", "eth0")
+        sh("ip", "-n", ns.name, "link", "set", "eth0", "up")
+        sh("ip", "-n", ns.name, "link", "set", "lo", "up")
+        yield Outside(ns, host_if, f"10.213.{third}.1", f"10.213.{third}.2")
+    finally:
+        sh("ip", "link", "del", host_if, check=False)
+
+
+def wait_port(ns: Netns, port: int, proto: str = "tcp", timeout: float = 3.0) -> None:
+    """Wait until something listens on ``port`` inside ``ns``."""
+    flag = "-ltn" if proto == "tcp" else "-lun"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = sh("ip", "netns", "exec", ns.name, BUSYBOX, "netstat", flag, check=False).stdout
+        if f":{port} " in out:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}/{proto} in {ns.name}")
+
+
+@pytest.fixture
+def webroot(tmp_path: Path) -> Path:
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "index.html").write_text("hello from composer\n")
+    return root
+
+
+def container_id() -> str:
+    return secrets.token_hex(32)
+
+
+os.environ.setdefault("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")  # never forward to the internet

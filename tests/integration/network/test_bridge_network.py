@@ -1,0 +1,111 @@
+"""Real-kernel tests: containers (namespaces) on bridges talk by name, are isolated, reach out."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.errors import NetworkError
+from composer.network.dns import control
+from composer.network.resolvconf import render_resolv_conf
+from tests.integration.network.conftest import container_id, wait_port
+
+pytestmark = pytest.mark.root
+
+
+def _attach(manager, net, ns, name, aliases=()):
+    ep = manager.connect(net.name, container_id(), ns.path, name=name, aliases=list(aliases))
+    ns.write_resolv_conf(render_resolv_conf([manager.get(net.name)]))
+    return ep
+
+
+def test_two_containers_talk_tcp_and_udp_by_name(manager, make_netns, webroot):
+    net = manager.create("talk")
+    a, b = make_netns(), make_netns()
+    _attach(manager, net, a, "alpha")
+    _attach(manager, net, b, "beta")
+    assert control.wait_listening(net.gateway)
+    a.spawn("httpd", "-f", "-p", "8000", "-h", str(webroot))
+    wait_port(a, 8000)
+    fetched = b.run("wget", "-q", "-O-", "http://alpha:8000/")
+    assert fetched.stdout == "hello from composer\n", fetched.stderr
+    # UDP: a one-shot python echo server (busybox nc has no -u), the client resolves by name
+    server = "import socket; s=socket.socket(2,2); s.bind(('0.0.0.0',5001)); d,c=s.recvfrom(99); s.sendto(d[::-1],c)"
+    a.spawn_python(server)
+    wait_port(a, 5001, "udp")
+    client = ("import socket; s=socket.socket(2,2); s.settimeout(3); "
+              "s.sendto(b'ping-udp', (socket.gethostbyname('alpha'), 5001)); print(s.recv(99).decode())")
+    assert b.run_python(client).stdout.strip() == "pdu-gnip"
+
+def test_aliases_round_robin_and_removal_visible_at_once(manager, make_netns):
+    net = manager.create("rr")
+    client, one, two = make_netns(), make_netns(), make_netns()
+    _attach(manager, net, client, "client")
+    first = manager.connect("rr", container_id(), one.path, name="web-1", aliases=["web", "api"])
+    second = manager.connect("rr", container_id(), two.path, name="web-2", aliases=["web"])
+    assert control.wait_listening(net.gateway)
+    answer = client.run("nslookup", "web", net.gateway).stdout
+    assert first.ipv4 in answer and second.ipv4 in answer
+    assert first.ipv4 in client.run("nslookup", "api", net.gateway).stdout
+    manager.disconnect("rr", second.container_id)
+    answer = client.run("nslookup", "web", net.gateway).stdout
+    assert first.ipv4 in answer and second.ipv4 not in answer
+
+
+def test_other_network_cannot_reach(manager, make_netns, webroot):
+    one, two = manager.create("one"), manager.create("two")
+    a, stranger = make_netns(), make_netns()
+    ep = _attach(manager, one, a, "alpha")
+    _attach(manager, two, stranger, "stranger")
+    assert one.subnet != two.subnet
+    a.spawn("httpd", "-f", "-p", "8000", "-h", str(webroot))
+    wait_port(a, 8000)
+    assert stranger.run("wget", "-q", "-O-", f"http://{ep.ipv4}:8000/", timeout=2).returncode != 0
+    assert "can't resolve" in stranger.run("wget", "-q", "-O-", "http://alpha:8000/", timeout=2).stderr.lower() \
+        or stranger.run("nslookup", "alpha", two.gateway).returncode != 0
+
+
+def test_egress_nat_reaches_outside(manager, make_netns, outside, webroot):
+    net = manager.create("egress")
+    inside = make_netns()
+    _attach(manager, net, inside, "inside")
+    outside.ns.spawn("httpd", "-f", "-p", "8080", "-h", str(webroot))
+    wait_port(outside.ns, 8080)
+    fetched = inside.run("wget", "-q", "-O-", f"http://{outside.ip}:8080/")
+    assert fetched.stdout == "hello from composer\n", fetched.stderr
+
+
+def test_internal_network_has_no_way_out(manager, make_netns, outside, webroot):
+    net = manager.create("sealed", internal=True)
+    inside = make_netns()
+    _attach(manager, net, inside, "inside")
+    outside.ns.spawn("httpd", "-f", "-p", "8080", "-h", str(webroot))
+    wait_port(outside.ns, 8080)
+    assert "default" not in inside.run("ip", "route").stdout
+    assert inside.run("wget", "-q", "-O-", f"http://{outside.ip}:8080/", timeout=2).returncode != 0
+    # even with a route added by hand, the host refuses to forward
+    inside.run("ip", "route", "add", "default", "via", net.gateway)
+    assert inside.run("wget", "-q", "-O-", f"http://{outside.ip}:8080/", timeout=2).returncode != 0
+
+
+def test_remove_ignores_endpoints_of_vanished_namespaces(manager, make_netns):
+    net = manager.create("ghosts")
+    ns = make_netns()
+    ep = manager.connect("ghosts", container_id(), ns.path, name="ghost")
+    with pytest.raises(NetworkError, match="active endpoints"):
+        manager.remove("ghosts")
+    ns.destroy()
+    manager.remove("ghosts")  # the endpoint's namespace is gone: not "active"
+    assert manager.store.find(net.id) is None
+    assert ep.host_ifname not in open("/proc/net/dev").read()
+
+
+def test_static_ip_and_release(manager, make_netns):
+    net = manager.create("static", subnet="10.231.0.0/24", gateway="10.231.0.254")
+    ns, other = make_netns(), make_netns()
+    ep = manager.connect("static", container_id(), ns.path, ipv4="10.231.0.42")
+    assert "10.231.0.42/24" in ns.run("ip", "-4", "addr", "show", "eth0").stdout
+    with pytest.raises(NetworkError, match="already in use"):
+        manager.connect("static", container_id(), other.path, ipv4="10.231.0.42")
+    manager.disconnect("static", ep.container_id)
+    assert manager.connect("static", container_id(), other.path, ipv4="10.231.0.42").ipv4 == "10.231.0.42"
+    assert net.gateway == "10.231.0.254"
