@@ -234,6 +234,8 @@ def shape(value: Any, path: Path = ()) -> Any:
         shaped = shape(item, child)
         if not is_map and _is_zero(shaped) and not any(matches(child, p) for p in KEEP_ZERO):
             continue
+        if not is_map and shaped == {} and any(matches(child, p) for p in MAPS if p):
+            continue
         result[key] = shaped
     for pattern, keys in ALWAYS_OBJECT.items():
         if matches(path, pattern):
