@@ -1,0 +1,107 @@
+"""Real-kernel tests: published ports via 127.0.0.1 and the host's address, UDP, conflicts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.request
+
+import pytest
+
+from composer.errors import PortConflictError
+from composer.network.ports import parse_publish
+from tests.integration.network.conftest import container_id, wait_port
+
+pytestmark = pytest.mark.root
+
+
+def _free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _host_address() -> str:
+    """The host's own (non-loopback) address: the source of its default route."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.123", 9))  # no packet is sent for a UDP connect
+        return probe.getsockname()[0]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=3) as answer:
+        return answer.read().decode()
+
+
+def test_published_port_serves_host_via_loopback_and_own_address(manager, make_netns, webroot):
+    manager.create("web")
+    ns = make_netns()
+    port = _free_port()
+    manager.connect("web", container_id(), ns.path, name="web-1", ports=parse_publish(f"{port}:80"))
+    ns.spawn("httpd", "-f", "-p", "80", "-h", str(webroot))
+    wait_port(ns, 80)
+    assert _get(f"http://127.0.0.1:{port}/") == "hello from composer\n"
+    assert _get(f"http://{_host_address()}:{port}/") == "hello from composer\n"
+
+
+def test_published_port_bound_to_loopback_only(manager, make_netns, webroot):
+    manager.create("lo-only")
+    ns = make_netns()
+    port = _free_port()
+    manager.connect("lo-only", container_id(), ns.path, ports=parse_publish(f"127.0.0.1:{port}:80"))
+    ns.spawn("httpd", "-f", "-p", "80", "-h", str(webroot))
+    wait_port(ns, 80)
+    assert _get(f"http://127.0.0.1:{port}/") == "hello from composer\n"
+    with pytest.raises(OSError):
+        _get(f"http://{_host_address()}:{port}/")
+
+
+def test_udp_publish(manager, make_netns):
+    manager.create("udp")
+    ns = make_netns()
+    port = _free_port(socket.SOCK_DGRAM)
+    manager.connect("udp", container_id(), ns.path, ports=parse_publish(f"{port}:5353/udp"))
+    ns.spawn_python("import socket; s=socket.socket(2,2); s.bind(('0.0.0.0',5353)); "
+                    "d,c=s.recvfrom(99); s.sendto(d.upper(),c)")
+    wait_port(ns, 5353, "udp")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(3)
+        client.sendto(b"hello udp", ("127.0.0.1", port))
+        assert client.recv(99) == b"HELLO UDP"
+
+
+def test_random_and_range_ports(manager, make_netns):
+    manager.create("many")
+    ns = make_netns()
+    ep = manager.connect("many", container_id(), ns.path, ports=parse_publish("80") + parse_publish("18090-18091:90-91"))
+    random_port = ep.ports[0].host_port
+    assert 32768 <= random_port <= 60999
+    assert [(p.host_port, p.container_port) for p in ep.ports[1:]] == [(18090, 90), (18091, 91)]
+
+
+def test_conflict_with_composer_container_names_it_before_changing_anything(manager, make_netns):
+    manager.create("clash")
+    one, two = make_netns(), make_netns()
+    port = _free_port()
+    manager.connect("clash", container_id(), one.path, name="web-1", project="shop", ports=parse_publish(f"{port}:80"))
+    before = manager.get("clash")
+    with pytest.raises(PortConflictError) as caught:
+        manager.connect("clash", container_id(), two.path, name="web-2", ports=parse_publish(f"{port}:80"))
+    assert "port is already allocated" in str(caught.value)
+    assert "web-1" in str(caught.value) and "shop" in str(caught.value)
+    assert manager.get("clash").endpoints.keys() == before.endpoints.keys()
+    assert "eth0" not in two.run("ip", "link").stdout
+
+
+def test_conflict_with_host_process_names_it(manager, make_netns):
+    manager.create("hostclash")
+    ns = make_netns()
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(PortConflictError) as caught:
+            manager.connect("hostclash", container_id(), ns.path, ports=parse_publish(f"{port}:80"))
+    assert "address already in use" in str(caught.value)
+    assert f"(pid {os.getpid()})" in str(caught.value)
+    assert not manager.get("hostclash").endpoints
