@@ -1,0 +1,175 @@
+"""`composer network create|ls|inspect|rm|connect|disconnect|prune` (docker's flags and output)."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from composer.errors import NetworkError, UsageError
+
+
+def _manager():
+    from composer.network.manager import NetworkManager
+
+    return NetworkManager()
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    """``key=value`` options (a bare key means an empty value, as docker's --label)."""
+    result = {}
+    for value in values or []:
+        key, _, val = value.partition("=")
+        if not key:
+            raise UsageError(f"invalid {flag} {value!r}", hint="use KEY=VALUE")
+        result[key] = val
+    return result
+
+
+def _matches(net, filters: dict[str, list[str]]) -> bool:
+    for key, wanted in filters.items():
+        if key == "name" and not any(w in net.name for w in wanted):
+            return False
+        if key == "id" and not any(net.id.startswith(w) for w in wanted):
+            return False
+        if key == "driver" and net.driver not in wanted:
+            return False
+        if key == "label" and not all(_label_match(net.labels, w) for w in wanted):
+            return False
+        if key not in ("name", "id", "driver", "label"):
+            raise UsageError(f"invalid filter {key!r}", hint="use name=, id=, driver= or label=")
+    return True
+
+
+def _label_match(labels: dict[str, str], wanted: str) -> bool:
+    key, sep, value = wanted.partition("=")
+    return key in labels and (not sep or labels[key] == value)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``network`` group to ``app``."""
+    network = typer.Typer(help="Manage networks.", no_args_is_help=True)
+    app.add_typer(network, name="network")
+
+    @network.command("create")
+    def create(
+        name: str = typer.Argument(..., help="Network name."),
+        driver: str = typer.Option("bridge", "-d", "--driver", help="Driver to manage the network."),
+        subnet: Optional[str] = typer.Option(None, "--subnet", help="Subnet in CIDR format."),
+        gateway: Optional[str] = typer.Option(None, "--gateway", help="Gateway for the master subnet."),
+        ip_range: Optional[str] = typer.Option(None, "--ip-range", help="Allocate container ip from a sub-range."),
+        internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network."),
+        attachable: bool = typer.Option(False, "--attachable", help="Enable manual container attachment."),
+        ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 networking."),
+        label: Optional[list[str]] = typer.Option(None, "--label", help="Set metadata on a network."),
+        opt: Optional[list[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
+    ) -> None:
+        """Create a network."""
+        subnet6 = subnet if subnet and ":" in subnet else None
+        net = _manager().create(name, driver=driver, subnet=None if subnet6 else subnet, gateway=gateway,
+                                ip_range=ip_range, internal=internal, attachable=attachable,
+                                labels=_pairs(label, "--label"), options=_pairs(opt, "--opt"),
+                                ipv6=ipv6 or bool(subnet6), subnet6=subnet6)
+        typer.echo(net.id)
+
+    @network.command("ls")
+    def ls(
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display network IDs."),
+        no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the output."),
+        output_format: Optional[str] = typer.Option(None, "--format", help="Format: table or json."),
+        filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
+    ) -> None:
+        """List networks."""
+        filters: dict[str, list[str]] = {}
+        for item in filter_ or []:
+            key, _, value = item.partition("=")
+            filters.setdefault(key, []).append(value)
+        nets = [net for net in _manager().list() if _matches(net, filters)]
+        width = 64 if no_trunc else 12
+        if quiet:
+            for net in nets:
+                typer.echo(net.id[:width])
+        elif output_format == "json":
+            for net in nets:
+                typer.echo(json.dumps({"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
+                                       "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
+                                       "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()),
+                                       "CreatedAt": net.created}))
+        else:
+            typer.echo(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
+            for net in nets:
+                typer.echo(f"{net.id[:width]:<{width + 3}}{net.name:<20}{net.driver:<10}local")
+
+    @network.command("inspect")
+    def inspect(
+        names: list[str] = typer.Argument(..., help="Networks to inspect."),
+        output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default)."),
+    ) -> None:
+        """Display detailed information on one or more networks."""
+        manager = _manager()
+        found, missing = [], []
+        for name in names:
+            net = manager.store.find(name)
+            (found.append(net.inspect()) if net else missing.append(name))
+        typer.echo(json.dumps(found, indent=4))
+        if missing:
+            raise NetworkError(f"network {missing[0]} not found")
+
+    @network.command("rm")
+    def rm(
+        names: list[str] = typer.Argument(..., help="Networks to remove."),
+        force: bool = typer.Option(False, "-f", "--force", help="Do not error if the network does not exist."),
+    ) -> None:
+        """Remove one or more networks."""
+        manager, failed = _manager(), None
+        for name in names:
+            try:
+                manager.remove(name)
+                typer.echo(name)
+            except NetworkError as error:
+                if not (force and "not found" in error.message):
+                    failed = error
+        if failed:
+            raise failed
+
+    @network.command("connect")
+    def connect(
+        network_name: str = typer.Argument(..., metavar="NETWORK"),
+        container: str = typer.Argument(..., help="Container id or name."),
+        alias: Optional[list[str]] = typer.Option(None, "--alias", help="Add network-scoped alias for the container."),
+        ip: Optional[str] = typer.Option(None, "--ip", help="IPv4 address."),
+        netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
+        name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
+    ) -> None:
+        """Connect a container (or, with --netns, a bare network namespace) to a network."""
+        if not netns:
+            raise UsageError(f"container {container}: composer cannot find its network namespace yet",
+                             hint="give --netns /proc/PID/ns/net or /run/netns/NAME")
+        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip)
+
+    @network.command("disconnect")
+    def disconnect(
+        network_name: str = typer.Argument(..., metavar="NETWORK"),
+        container: str = typer.Argument(..., help="Container id or name."),
+        force: bool = typer.Option(False, "-f", "--force", help="Force the container to disconnect."),
+    ) -> None:
+        """Disconnect a container from a network."""
+        _manager().disconnect(network_name, container, force=force)
+
+    @network.command("prune")
+    def prune(
+        force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
+        filter_: Optional[list[str]] = typer.Option(None, "--filter", help="Provide filter values (label=...)."),
+    ) -> None:
+        """Remove all unused networks."""
+        if not force:
+            typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
+            if not typer.confirm("Are you sure you want to continue?", default=False):
+                raise typer.Exit(0)
+        labels = _pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
+        removed = _manager().prune(labels)
+        if removed:
+            typer.echo("Deleted Networks:")
+            for name in removed:
+                typer.echo(name)

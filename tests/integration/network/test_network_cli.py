@@ -1,0 +1,53 @@
+"""The ``composer network`` commands end to end (real bridges, private state root)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def test_create_ls_inspect_connect_rm(composer, manager, make_netns):
+    created = composer("network", "create", "--subnet", "10.232.0.0/24", "--label", "team=net",
+                       "-o", "com.docker.network.bridge.name=cmptestbr0", "front")
+    assert created.returncode == 0, created.stderr
+    net_id = created.stdout.strip()
+    assert len(net_id) == 64
+    listed = composer("network", "ls")
+    assert listed.stdout.splitlines()[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    assert any(line.split()[:3] == [net_id[:12], "front", "bridge"] for line in listed.stdout.splitlines())
+    assert composer("network", "ls", "-q", "--filter", "label=team=net").stdout.split() == [net_id[:12]]
+    inspected = json.loads(composer("network", "inspect", "front").stdout)[0]
+    assert inspected["IPAM"]["Config"] == [{"Subnet": "10.232.0.0/24", "Gateway": "10.232.0.1"}]
+    assert inspected["Options"]["com.docker.network.bridge.name"] == "cmptestbr0"
+    assert inspected["Labels"] == {"team": "net"}
+    ns = make_netns()
+    joined = composer("network", "connect", "--netns", ns.path, "--ip", "10.232.0.9", "front", "box")
+    assert joined.returncode == 0, joined.stderr
+    assert "10.232.0.9/24" in ns.run("ip", "addr").stdout
+    assert composer("network", "inspect", "front").stdout.count("10.232.0.9/24") == 1
+    busy = composer("network", "rm", "front")
+    assert busy.returncode == 1 and "active endpoints" in busy.stderr
+    assert composer("network", "disconnect", "front", "box").returncode == 0
+    removed = composer("network", "rm", "front")
+    assert removed.returncode == 0 and removed.stdout.strip() == "front"
+
+
+def test_errors_are_clear(composer, manager):
+    missing = composer("network", "inspect", "nope")
+    assert missing.returncode == 1 and "network nope not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad = composer("network", "create", "--subnet", "10.0.0.300/24", "bad")
+    assert bad.returncode == 1 and "invalid subnet" in bad.stderr
+    assert composer("network", "create", "dup").returncode == 0
+    again = composer("network", "create", "dup")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_prune_removes_unused(composer, manager):
+    assert composer("network", "create", "unused").returncode == 0
+    pruned = composer("network", "prune", "-f")
+    assert pruned.stdout.split() == ["Deleted", "Networks:", "unused"]
+    assert composer("network", "ls", "-q").stdout.strip() == ""
