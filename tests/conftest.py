@@ -46,3 +46,4 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return build_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
 from tests.fixtures.images import busybox_image, busybox_tar, debian_tarball  # noqa: E402,F401
+from tests.fixtures.registry import auth_registry, docker_config, registry  # noqa: E402,F401

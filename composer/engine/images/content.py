@@ -96,6 +96,13 @@ class BlobWriter:
     def digest(self) -> str:
         return f"{ALGORITHM}:{self._hash.hexdigest()}"
 
+    def reset(self) -> None:
+        """Start again from zero bytes (a retry that cannot resume)."""
+        self._file.seek(0)
+        self._file.truncate()
+        self._hash = hashlib.sha256()
+        self.size = 0
+
     def commit(self, expected: str | None = None) -> str:
         """Verify against ``expected`` (if given), publish, return the digest."""
         self._file.flush()

@@ -1,0 +1,258 @@
+"""An OCI Distribution v2 client (httpx): manifests, blobs, uploads, token and basic auth.
+
+Only ``pull``/``push``/``login`` import this module (httpx costs ~50 ms to import).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import os
+import re
+import time
+from typing import BinaryIO, Callable, Iterable
+
+import httpx
+
+from composer.engine.images import auth
+from composer.engine.images.content import BlobWriter, CHUNK
+from composer.errors import ImageNotFound, LayerError, RegistryError
+
+INSECURE_ENV = "COMPOSER_INSECURE_REGISTRIES"
+DOCKER_HUB_HOST = "registry-1.docker.io"
+RETRIES = 5
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+def is_insecure(domain: str) -> bool:
+    """Plain HTTP for loopback registries and those listed in ``$COMPOSER_INSECURE_REGISTRIES``."""
+    listed = {item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()}
+    if domain in listed:
+        return True
+    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="..",service=".."`` -> ("bearer", {"realm": .., "service": ..})."""
+    scheme, _, rest = header.strip().partition(" ")
+    return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
+
+
+def _with_digest(location: str, digest: str) -> str:
+    """The upload URL with ``digest=`` added to its query (which holds the upload state)."""
+    return f"{location}{'&' if '?' in location else '?'}digest={digest}"
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        errors = response.json().get("errors") or []
+        return "; ".join(f"{e.get('code', '').lower()}: {e.get('message', '')}" for e in errors) or response.text
+    except ValueError:
+        return response.text.strip()[:200] or response.reason_phrase
+
+
+class RegistryClient:
+    """Talks to one registry; remembers tokens per scope; thread-safe for parallel blob fetches."""
+
+    def __init__(self, domain: str, *, credentials: auth.Credentials | None = None,
+                 use_stored_credentials: bool = True, timeout: float = 60.0) -> None:
+        self.domain = domain
+        host = DOCKER_HUB_HOST if domain == "docker.io" else domain
+        self.base = f"{'http' if is_insecure(domain) else 'https'}://{host}"
+        self.credentials = credentials or (auth.lookup(domain) if use_stored_credentials else None)
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True,
+                                    verify=not self.base.startswith("http:"),
+                                    limits=httpx.Limits(max_connections=16))
+        self._tokens: dict[str, str] = {}
+        self._basic = False
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "RegistryClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- requests and auth ----------------------------------------------------------------
+    def _auth_header(self, scope: str) -> dict[str, str]:
+        if scope in self._tokens:
+            return {"Authorization": f"Bearer {self._tokens[scope]}"}
+        if self._basic and self.credentials:
+            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        return {}
+
+    def request(self, method: str, url: str, *, scope: str, headers: dict[str, str] | None = None,
+                stream: bool = False, **kwargs: object) -> httpx.Response:
+        """Send a request, answering one auth challenge; RegistryError when unreachable."""
+        for attempt in range(2):
+            request = self._client.build_request(
+                method, url if url.startswith("http") else self.base + url,
+                headers={**(headers or {}), **self._auth_header(scope)}, **kwargs)  # type: ignore[arg-type]
+            try:
+                response = self._client.send(request, stream=stream)
+            except httpx.TransportError as error:
+                raise RegistryError(f"registry {self.domain} is unreachable: {error or type(error).__name__}",
+                                    hint="check the address, the network and that the registry runs") from error
+            if response.status_code != 401 or attempt:
+                break
+            response.close()
+            self._answer_challenge(response.headers.get("WWW-Authenticate", ""), scope)
+        if response.status_code == 401:
+            response.close()
+            if self.credentials:
+                raise RegistryError(f"{self.domain}: unauthorized: wrong user name or password",
+                                    hint=f"composer login {self.domain}")
+            raise RegistryError(f"{self.domain}: unauthorized: authentication required",
+                                hint=f"composer login {self.domain}")
+        return response
+
+    def _answer_challenge(self, header: str, scope: str) -> None:
+        scheme, params = parse_challenge(header)
+        if scheme == "basic":
+            if not self.credentials:
+                raise RegistryError(f"{self.domain}: unauthorized: authentication required",
+                                    hint=f"composer login {self.domain}")
+            self._basic = True
+        elif scheme == "bearer" and params.get("realm"):
+            self._tokens[scope] = self._fetch_token(params, scope)
+        else:
+            raise RegistryError(f"{self.domain}: unsupported authentication challenge {header!r}")
+
+    def _fetch_token(self, params: dict[str, str], scope: str) -> str:
+        query = {"service": params.get("service", "")}
+        if scope:
+            query["scope"] = scope
+        basic = (self.credentials.username, self.credentials.password) if self.credentials else None
+        try:
+            response = self._client.get(params["realm"], params=query, auth=basic)
+        except httpx.TransportError as error:
+            raise RegistryError(f"token service {params['realm']} is unreachable: {error}") from error
+        if response.status_code in (401, 403):
+            raise RegistryError(f"{self.domain}: wrong user name or password", hint=f"composer login {self.domain}")
+        if response.status_code != 200:
+            raise RegistryError(f"token service answered {response.status_code}: {_error_text(response)}")
+        body = response.json()
+        return body.get("token") or body.get("access_token") or ""
+
+    def login(self) -> None:
+        """Check the credentials against ``/v2/`` (RegistryError when refused)."""
+        self._basic = True
+        response = self.request("GET", "/v2/", scope="")
+        if response.status_code >= 400:
+            raise RegistryError(f"login to {self.domain} failed: {_error_text(response)}")
+
+    def _check(self, response: httpx.Response, what: str) -> httpx.Response:
+        if response.status_code == 404:
+            response.read()
+            raise ImageNotFound(f"{what}: not found in {self.domain} ({_error_text(response)})",
+                                hint="check the name and tag, and that you are logged in")
+        if response.status_code >= 400:
+            response.read()
+            raise RegistryError(f"{what}: {self.domain} answered {response.status_code}: {_error_text(response)}")
+        return response
+
+    # --- manifests --------------------------------------------------------------------------
+    def get_manifest(self, path: str, reference: str, accept: Iterable[str]) -> tuple[bytes, str, str]:
+        """(bytes, media type, digest) of a manifest by tag or digest."""
+        response = self._check(self.request("GET", f"/v2/{path}/manifests/{reference}",
+                                            scope=f"repository:{path}:pull",
+                                            headers={"Accept": ", ".join(accept)}),
+                               f"manifest {path}:{reference}")
+        body = response.content
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        if reference.startswith("sha256:") and digest != reference:
+            raise LayerError(f"manifest digest mismatch: asked {reference}, got {digest}")
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return body, media_type, digest
+
+    def put_manifest(self, path: str, reference: str, body: bytes, media_type: str) -> str:
+        response = self._check(self.request("PUT", f"/v2/{path}/manifests/{reference}",
+                                            scope=f"repository:{path}:pull,push",
+                                            headers={"Content-Type": media_type}, content=body),
+                               f"manifest {path}:{reference}")
+        return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    # --- blobs ----------------------------------------------------------------------------
+    def fetch_blob(self, path: str, digest: str, writer: BlobWriter,
+                   progress: Callable[[int], None] = lambda _: None) -> None:
+        """Download a blob into ``writer``, resuming (Range) after a dropped connection."""
+        for attempt in range(RETRIES):
+            headers = {"Range": f"bytes={writer.size}-"} if writer.size else {}
+            try:
+                response = self.request("GET", f"/v2/{path}/blobs/{digest}", scope=f"repository:{path}:pull",
+                                        headers=headers, stream=True)
+                try:
+                    self._check(response, f"blob {digest}")
+                    if writer.size and response.status_code != 206:
+                        writer.reset()
+                    for chunk in response.iter_bytes(CHUNK):
+                        writer.write(chunk)
+                        progress(writer.size)
+                finally:
+                    response.close()
+                return
+            except (httpx.TransportError, RegistryError) as error:
+                if isinstance(error, RegistryError) and not isinstance(error.__cause__, httpx.TransportError):
+                    raise
+                if attempt == RETRIES - 1:
+                    raise RegistryError(f"download of {digest} from {self.domain} failed {RETRIES} times: {error}",
+                                        hint="check the network and retry") from error
+                time.sleep(0.2 * (attempt + 1))
+
+    def blob_exists(self, path: str, digest: str) -> bool:
+        response = self.request("HEAD", f"/v2/{path}/blobs/{digest}", scope=f"repository:{path}:pull,push")
+        response.close()
+        return response.status_code == 200
+
+    def mount_blob(self, path: str, digest: str, source: str) -> str | None:
+        """Cross-repository mount; returns None when mounted, else the upload URL to use."""
+        response = self._check(self.request(
+            "POST", f"/v2/{path}/blobs/uploads/", scope=f"repository:{path}:pull,push",
+            params={"mount": digest, "from": source}), f"mount of {digest}")
+        if response.status_code == 201:
+            return None
+        return self._location(response)
+
+    def start_upload(self, path: str) -> str:
+        response = self._check(self.request("POST", f"/v2/{path}/blobs/uploads/",
+                                            scope=f"repository:{path}:pull,push"), "blob upload")
+        return self._location(response)
+
+    def _location(self, response: httpx.Response) -> str:
+        location = response.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"{self.domain} started an upload without a Location header")
+        return location if location.startswith("http") else self.base + location
+
+    def upload_blob(self, path: str, digest: str, stream: BinaryIO, size: int, location: str,
+                    chunk_size: int | None = None, progress: Callable[[int], None] = lambda _: None) -> None:
+        """Upload monolithically (one PUT) or in PATCH chunks of ``chunk_size`` bytes."""
+        scope = f"repository:{path}:pull,push"
+        if chunk_size is None or size <= chunk_size:
+            data = stream.read()
+            response = self.request("PUT", _with_digest(location, digest), scope=scope, content=data,
+                                    headers={"Content-Type": "application/octet-stream"})
+            self._check(response, f"upload of {digest}")
+            progress(size)
+            return
+        offset = 0
+        while chunk := stream.read(chunk_size):
+            response = self._check(self.request(
+                "PATCH", location, scope=scope, content=chunk,
+                headers={"Content-Type": "application/octet-stream",
+                         "Content-Range": f"{offset}-{offset + len(chunk) - 1}"}), f"upload of {digest}")
+            location = self._location(response)
+            offset += len(chunk)
+            progress(offset)
+        self._check(self.request("PUT", _with_digest(location, digest), scope=scope), f"upload of {digest}")
