@@ -14,7 +14,6 @@ import fcntl
 import os
 import resource
 import signal
-import socket
 import struct
 from dataclasses import dataclass, field
 
@@ -151,10 +150,13 @@ def _populate_volumes(root: str, populate: list[tuple[str, str]]) -> None:
 
 def loopback_up() -> None:
     """Bring ``lo`` up in the new network namespace (SIOCGIFFLAGS/SIOCSIFFLAGS)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock = libc.socket(2, 2)  # AF_INET, SOCK_DGRAM
+    try:
         request = struct.pack("16sH22x", b"lo", 0)
         flags = struct.unpack("16sH22x", fcntl.ioctl(sock, 0x8913, request))[1]
         fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))
+    finally:
+        os.close(sock)
 
 
 def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, int, list[int]]]:

@@ -135,6 +135,13 @@ def load_seccomp_bpf(program: bytes) -> None:
            "seccomp filter")
 
 
+def socket(family: int, kind: int) -> int:
+    """socket(2) as a bare file descriptor (the socket module costs milliseconds to import)."""
+    fd = _libc.socket(family, kind, 0)
+    _check(fd, "socket")
+    return fd
+
+
 def close_range(first: int) -> None:
     """Close every file descriptor from ``first`` up (close_range(2), syscall 436)."""
     if _libc.syscall(436, first, 0xFFFFFFFF, 0) < 0:

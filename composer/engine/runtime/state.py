@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 
 from composer.settings import state_root
@@ -83,6 +82,8 @@ class ContainerDir:
 
     def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence)."""
+        import shutil
+
         shutil.rmtree(self.path, ignore_errors=True)
 
 

@@ -1,0 +1,120 @@
+"""`container run` basics: exit codes, process semantics, isolation probes, --rm and state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.integration.runtime.conftest import start
+
+pytestmark = pytest.mark.root
+
+
+def test_true_and_exit_codes(run):
+    assert run("--rm", "--network", "none", "busybox", "true").returncode == 0
+    assert run("--rm", "busybox", "sh", "-c", "exit 3").returncode == 3
+    missing = run("--rm", "busybox", "no-such-command")
+    assert missing.returncode == 127
+    assert 'exec: "no-such-command": executable file not found in $PATH' in missing.stderr
+    assert run("--rm", "busybox", "/etc/passwd").returncode == 126
+    assert run("--rm", "busybox", "/").returncode == 126
+
+
+def test_output_and_killed_by_signal(run):
+    result = run("--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 0")
+    assert (result.stdout, result.stderr, result.returncode) == ("out\n", "err\n", 0)
+    # outside a PID namespace the shell can SIGKILL itself: the exit code is 128 + 9
+    assert run("--rm", "--pid", "host", "busybox", "sh", "-c", "kill -9 $$").returncode == 137
+
+
+def test_isolation_probe(run, state_root):
+    result = run("--rm", "busybox", "sh", "-c",
+                 "echo pid=$$; hostname; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status;"
+                 " cat /proc/mounts; ls /proc/self/fd")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "pid=1\n" in out
+    assert "CapEff:\t00000000a80425fb" in out
+    assert "NoNewPrivs:\t0" in out and "Seccomp:\t2" in out
+    assert str(state_root) in out  # only as the overlay's options
+    mount_points = [line.split()[1] for line in out.splitlines() if line.startswith(("overlay", "proc", "tmpfs", "/dev"))]
+    assert not any(p.startswith(("/work", "/home", "/var/lib")) for p in mount_points)
+    fds = out.strip().splitlines()[-1].split()
+    assert set(fds) <= {"0", "1", "2", "3"}, fds  # 3 is ls's own directory
+
+
+def test_hostname_env_workdir_user_entrypoint(run, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("# comment\nFROM_FILE=yes\nA=file\n")
+    result = run("--rm", "-h", "box", "-e", "A=cli", "--env-file", str(env_file), "-w", "/srv/app",
+                 "-u", "nobody", "busybox", "sh", "-c", "hostname; echo $A $FROM_FILE; pwd; id -u; id -g")
+    assert result.stdout.split() == ["box", "cli", "yes", "/srv/app", "65534", "65534"], result.stderr
+    groups = run("--rm", "-u", "root:wheel", "busybox", "id")
+    assert "gid=10(wheel)" in groups.stdout
+    entry = run("--rm", "--entrypoint", "echo", "busybox", "hello", "world")
+    assert entry.stdout == "hello world\n"
+    unknown = run("--rm", "-u", "nosuchuser", "busybox", "true")
+    assert unknown.returncode == 125 and "nosuchuser" in unknown.stderr
+
+
+def test_image_cmd_and_no_command(run):
+    assert run("--rm", "busybox", input="echo from-image-cmd\n", *()).returncode == 0
+    assert run("--rm", "-i", "busybox", input="echo piped\n").stdout == "piped\n"
+    assert run("--rm", "--entrypoint", "", "busybox").returncode == 125
+
+
+def test_state_kept_without_rm(run, state_root):
+    assert run("--name", "keep", "busybox", "sh", "-c", "exit 7").returncode == 7
+    (directory,) = (state_root / "containers").iterdir()
+    state = json.loads((directory / "state.json").read_text())
+    assert state["Status"] == "exited" and state["ExitCode"] == 7 and state["OOMKilled"] is False
+    assert json.loads((directory / "config.json").read_text())["name"] == "keep"
+    run("--rm", "busybox", "true")
+    assert len(list((state_root / "containers").iterdir())) == 1  # --rm left nothing
+
+
+def test_network_modes(run):
+    none = run("--rm", "--network", "none", "busybox", "ip", "-o", "link")
+    assert [line.split(":")[1].strip() for line in none.stdout.splitlines()] == ["lo"]
+    assert "UP" in none.stdout
+    host = run("--rm", "--network", "host", "busybox", "hostname")
+    assert host.stdout.strip() == os.uname().nodename
+    resolv = run("--rm", "--network", "none", "busybox", "cat", "/etc/resolv.conf")
+    assert resolv.stdout == open("/etc/resolv.conf").read()
+    hosts = run("--rm", "-h", "web", "--add-host", "db:10.0.0.2", "busybox", "cat", "/etc/hosts")
+    assert "10.0.0.2\tdb" in hosts.stdout and "127.0.0.1\tlocalhost" in hosts.stdout
+
+
+def test_signals_are_forwarded(image, state_root):
+    process = start(state_root, "--rm", "busybox", "sh", "-c",
+                    "trap 'exit 42' TERM; echo ready; while true; do sleep 0.1; done")
+    try:
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 42
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_init_reaps_as_pid1(run):
+    result = run("--rm", "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$")
+    assert result.stdout.splitlines()[0].startswith("/sbin/docker-init -- sh"), result.stdout + result.stderr
+    assert result.stdout.splitlines()[1] != "1"
+
+
+def test_pid_host_shares_pids(run):
+    result = run("--rm", "--pid", "host", "busybox", "sh", "-c", "echo $$")
+    assert int(result.stdout) > 1
+
+
+def test_unknown_flag_and_image(run):
+    assert run("--no-such-flag", "busybox").returncode != 0
+    missing = run("--rm", "no-such-image:1", "true")
+    assert missing.returncode != 0 and "no-such-image" in missing.stderr
+    assert "Traceback" not in missing.stderr
