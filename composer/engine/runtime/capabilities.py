@@ -34,10 +34,21 @@ def _number(name: str) -> int:
     return NUMBERS[key]
 
 
+def permitted_here() -> int:
+    """The capabilities this process may hand out (its bounding set; CapBnd in /proc/self/status)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return (1 << (last_cap() + 1)) - 1
+
+
 def effective_mask(cap_add: list[str], cap_drop: list[str], privileged: bool = False) -> int:
     """The capability bit mask of a container (docker's default set, adjusted)."""
-    top = last_cap()
-    everything = (1 << (top + 1)) - 1
+    everything = ((1 << (last_cap() + 1)) - 1) & permitted_here()
     if privileged:
         return everything
     mask = 0

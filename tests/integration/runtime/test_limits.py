@@ -1,0 +1,82 @@
+"""cgroup limits enforced on the real kernel: memory (OOM 137), pids, cpu, ulimits, oom score."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+
+import pytest
+
+from tests.integration.runtime.conftest import start
+
+pytestmark = pytest.mark.root
+
+
+def test_out_of_memory_is_137_and_recorded(run, state_root):
+    result = run("-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+                 "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived")
+    assert result.returncode == 137, result.stdout + result.stderr
+    (directory,) = (state_root / "containers").iterdir()
+    assert json.loads((directory / "state.json").read_text())["OOMKilled"] is True
+
+
+def test_pids_limit_stops_forks(run):
+    result = run("--rm", "--pids-limit", "4", "busybox", "sh", "-c",
+                 "for i in 1 2 3 4 5 6; do sleep 2 & done; wait; echo done")
+    assert "can't fork" in result.stderr or "Resource temporarily unavailable" in result.stderr, result.stderr
+
+
+def _new_cgroup(before: set[str], controller: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fresh = set(glob.glob(f"/sys/fs/cgroup/{controller}/composer/*/")) - before
+        if fresh:
+            return fresh.pop()
+        time.sleep(0.05)
+    raise AssertionError("the container's cgroup did not appear")
+
+
+def _read(path: str) -> str:
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/fs/cgroup/cpu"), reason="needs cgroup v1 controllers")
+def test_v1_limit_files_while_running(image, state_root):
+    before = set(glob.glob("/sys/fs/cgroup/cpu/composer/*/"))
+    process = start(state_root, "--rm", "--cpus", "0.5", "-c", "512", "--cpuset-cpus", "0", "-m", "64m",
+                    "--memory-reservation", "32m", "--pids-limit", "50", "busybox", "sleep", "3")
+    try:
+        cpu = _new_cgroup(before, "cpu")
+        name = os.path.basename(cpu.rstrip("/"))
+        deadline = time.monotonic() + 10
+        while not _read(f"{cpu}cgroup.procs") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _read(f"{cpu}cpu.cfs_quota_us") == "50000"
+        assert _read(f"{cpu}cpu.shares") == "512"
+        assert _read(f"/sys/fs/cgroup/cpuset/composer/{name}/cpuset.cpus") == "0"
+        assert _read(f"/sys/fs/cgroup/memory/composer/{name}/memory.limit_in_bytes") == str(64 << 20)
+        assert _read(f"/sys/fs/cgroup/memory/composer/{name}/memory.soft_limit_in_bytes") == str(32 << 20)
+        assert _read(f"/sys/fs/cgroup/pids/composer/{name}/pids.max") == "50"
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not os.path.exists(cpu)
+
+
+def test_ulimit_and_oom_score_adj(run):
+    result = run("--rm", "--ulimit", "nofile=100:200", "--oom-score-adj", "300", "busybox", "sh", "-c",
+                 "ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj")
+    assert result.stdout.split() == ["100", "200", "300"], result.stderr
+
+
+def test_bad_limits_are_clear_errors(run):
+    bad = run("--rm", "-m", "lots", "busybox", "true")
+    assert bad.returncode != 0 and "--memory" in bad.stderr and "Traceback" not in bad.stderr
+    assert run("--rm", "--ulimit", "nofile", "busybox", "true").returncode != 0
+    cpuset = run("--rm", "--cpuset-cpus", "99", "busybox", "true")
+    assert cpuset.returncode == 125 and "cpuset.cpus" in cpuset.stderr
