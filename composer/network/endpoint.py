@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from composer.errors import NetworkError
@@ -22,7 +21,7 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
         ns_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as error:
         raise NetworkError(f"cannot open network namespace {netns_path}: {error.strerror}") from None
-    host_ifname = f"veth{secrets.token_hex(4)[:7]}"
+    host_ifname = f"veth{os.urandom(4).hex()[:7]}"
     try:
         st = os.fstat(ns_fd)
         with Netlink() as nl:
@@ -38,7 +37,7 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
     finally:
         os.close(ns_fd)
     ipv6 = ""
-    return Endpoint(container_id=container_id, endpoint_id=secrets.token_hex(32), netns_path=netns_path,
+    return Endpoint(container_id=container_id, endpoint_id=os.urandom(32).hex(), netns_path=netns_path,
                     netns_inode=(st.st_dev, st.st_ino), host_ifname=host_ifname, ifname=ifname, name=name,
                     ipv4=address, ipv6=ipv6, mac=mac, aliases=aliases)
 

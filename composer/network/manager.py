@@ -9,7 +9,6 @@ named by its prefix) and rules that the next call re-renders.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Iterable
@@ -18,6 +17,7 @@ from composer.errors import NetworkError, PortConflictError
 from composer.network import firewall, ipam
 from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
+from composer.network.orphans import sweep_orphans
 from composer.network.store import NetworkStore
 from composer.settings import state_root
 
@@ -82,8 +82,8 @@ class NetworkManager:
         else:
             chosen = ipam.pick_subnet(taken + ipam.host_routes(), skip_first=not default)
         gw = ipam.check_in_subnet(gateway, chosen, "gateway") if gateway else ipam.default_gateway(chosen)
-        net_id = secrets.token_hex(32)
-        bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else f"br-{net_id[:12]}")
+        net_id = os.urandom(32).hex()
+        bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else self.store.bridge_name(net_id))
         if len(bridge) > 15:
             raise NetworkError(f"bridge name {bridge!r} is longer than 15 characters")
         net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
@@ -94,7 +94,7 @@ class NetworkManager:
             if not ipam.parse_subnet(ip_range, "ip-range").subnet_of(chosen):
                 raise NetworkError(f"ip-range {ip_range} is not inside subnet {chosen}")
         if ipv6:
-            six = ipam.parse_subnet(subnet6 or f"fd{secrets.token_hex(1)}:{secrets.token_hex(2)}:{secrets.token_hex(2)}::/64")
+            six = ipam.parse_subnet(subnet6 or _random_ula())
             net.subnet6, net.gateway6 = str(six), ipam.default_gateway(six)
         return net
 
@@ -225,8 +225,10 @@ class NetworkManager:
         """Forget endpoints of vanished namespaces, re-render rules; return the forgotten ids."""
         forgotten = []
         with self.store.locked():
-            for net in self.store.all():
+            networks = self.store.all()
+            for net in networks:
                 forgotten += self._forget_dead(net)
+            sweep_orphans(self.store, networks)
             self._apply_rules()
         return forgotten
 
@@ -300,6 +302,12 @@ class NetworkManager:
         from composer.network.dns import control
 
         control.stop(self.store)
+
+
+def _random_ula() -> str:
+    """A random unique-local /64 (fdXX:XXXX:XXXX::/64) for --ipv6 without a subnet."""
+    raw = os.urandom(5).hex()
+    return f"fd{raw[:2]}:{raw[2:6]}:{raw[6:10]}::/64"
 
 
 def _hosts_overlap(a: str, b: str) -> bool:

@@ -50,7 +50,15 @@ class NetworkStore:
 
     @property
     def default_bridge(self) -> str:
-        return f"composer{self.tag or '0'}"
+        return f"cm{self.tag}-default" if self.tag else "composer0"
+
+    @property
+    def bridge_prefix(self) -> str:
+        """Bridges named ``<prefix><id>`` belong to this root (``cleanup`` sweeps unknown ones)."""
+        return f"cm{self.tag}-"
+
+    def bridge_name(self, net_id: str) -> str:
+        return self.bridge_prefix + net_id[: 15 - len(self.bridge_prefix)]
 
     @contextmanager
     def locked(self) -> Iterator[None]:

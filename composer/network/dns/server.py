@@ -15,6 +15,7 @@ import fcntl
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import trio
@@ -91,11 +92,22 @@ class Server:
                         nursery.start_soon(self.answer, sock, data, client, net_id)
 
     async def answer(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
-        """Answer one query from the state, or forward it upstream."""
+        """Answer one query; a failure answers SERVFAIL and never takes the server down."""
         try:
             query = DNSRecord.parse(data)
         except Exception:  # malformed packet from a container: ignore it
             return
+        try:
+            await self._answer(sock, query, data, client, net_id)
+        except Exception as error:  # noqa: BLE001 - log, answer, keep serving
+            print(f"dns: {query.q.qname}: {error!r}", file=sys.stderr, flush=True)
+            reply = query.reply()
+            reply.header.rcode = RCODE.SERVFAIL
+            with trio.move_on_after(1):
+                await sock.sendto(reply.pack(), client)
+
+    async def _answer(self, sock: trio.socket.SocketType, query: DNSRecord, data: bytes, client: tuple,
+                      net_id: str) -> None:
         self.reload()
         arrived_on = next((net for net in self.networks if net.id == net_id), None)
         qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]

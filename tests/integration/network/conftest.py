@@ -126,7 +126,7 @@ def host_snapshot() -> Iterator[dict[str, object]]:
 
     def ours(value: object) -> object:
         if isinstance(value, list):
-            return [v for v in value if any(mark in v for mark in ("br-", "veth", "composer"))]
+            return [v for v in value if any(mark in v for mark in ("cm", "veth", "composer"))]
         if isinstance(value, dict):
             return {k: v for k, v in value.items() if k in before["forwarding"]}  # type: ignore[operator]
         return value
@@ -141,6 +141,7 @@ def manager(state_root: Path, host_snapshot: dict) -> Iterator:
     from composer.network import firewall
     from composer.network.manager import NetworkManager
     from composer.network.netlink import Netlink
+    from composer.network.orphans import sweep_orphans
 
     nm = NetworkManager(state_root / "networks")
     try:
@@ -153,6 +154,7 @@ def manager(state_root: Path, host_snapshot: dict) -> Iterator:
                     nl.delete_link(ep.host_ifname)
                 nl.delete_link(net.bridge)
                 nm.store.delete(net)
+        sweep_orphans(nm.store, [])
         firewall.restore_uplinks(nm.store.host_state().get("uplinks", []))
         nm.store.save_host_state({})
         firewall.remove(nm.store.table)

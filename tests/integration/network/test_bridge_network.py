@@ -109,3 +109,30 @@ def test_static_ip_and_release(manager, make_netns):
     manager.disconnect("static", ep.container_id)
     assert manager.connect("static", container_id(), other.path, ipv4="10.231.0.42").ipv4 == "10.231.0.42"
     assert net.gateway == "10.231.0.254"
+
+
+def test_cleanup_after_a_crash(manager, make_netns):
+    """Links made before a crash could save state, and dead endpoints, are swept by cleanup."""
+    import os
+
+    from composer.network.netlink import Netlink
+
+    net = manager.create("crashy")
+    live, dying = make_netns(), make_netns()
+    kept = manager.connect("crashy", container_id(), live.path, name="kept")
+    gone = manager.connect("crashy", container_id(), dying.path, name="gone")
+    orphan_bridge = manager.store.bridge_name("f" * 64)
+    with Netlink() as nl:
+        nl.add_bridge(orphan_bridge)
+        fd = os.open(live.path, os.O_RDONLY)
+        try:
+            stray = nl.add_veth("vethstray0", "eth9", fd)
+        finally:
+            os.close(fd)
+        nl.set_link(stray, master=nl.require_index(net.bridge), up=True)
+    dying.destroy()
+    assert manager.cleanup() == [gone.container_id]
+    links = os.listdir("/sys/class/net")
+    assert orphan_bridge not in links and "vethstray0" not in links
+    assert kept.host_ifname in links
+    assert list(manager.get("crashy").endpoints) == [kept.container_id]

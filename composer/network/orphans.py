@@ -1,0 +1,42 @@
+"""Kernel objects a crash left behind: bridges and veths that no state file knows.
+
+A crash between creating a bridge (or veth) and saving the state leaves a link composer cannot
+name from its state. Bridges of a root carry its prefix (``cm-``, ``cm<tag>-`` for test roots),
+so they are recognizable; veths are recognizable as ports of our bridges.
+"""
+
+from __future__ import annotations
+
+import os
+
+from composer.network.model import Network
+from composer.network.netlink import Netlink
+from composer.network.store import NetworkStore
+
+SYS_NET = "/sys/class/net"
+
+
+def bridge_ports(bridge: str) -> list[str]:
+    """The interfaces plugged into ``bridge`` (from sysfs)."""
+    try:
+        return os.listdir(f"{SYS_NET}/{bridge}/brif")
+    except OSError:
+        return []
+
+
+def sweep_orphans(store: NetworkStore, networks: list[Network]) -> list[str]:
+    """Delete our-prefixed bridges without a network and unknown ports of our bridges."""
+    known_bridges = {net.bridge: net for net in networks}
+    removed = []
+    with Netlink() as nl:
+        for link in os.listdir(SYS_NET):
+            net = known_bridges.get(link)
+            if net is None and not link.startswith(store.bridge_prefix):
+                continue
+            known_ports = {ep.host_ifname for ep in net.endpoints.values()} if net else set()
+            for port in bridge_ports(link):
+                if port not in known_ports and nl.delete_link(port):
+                    removed.append(port)
+            if net is None and nl.delete_link(link):
+                removed.append(link)
+    return removed
