@@ -22,6 +22,7 @@ class Mount:
     options: str = ""              # tmpfs: "size=...,mode=..."
     create_source: bool = False    # -v creates a missing host path, --mount refuses it
     volume_nocopy: bool = False
+    anonymous: bool = False        # a volume named by the runtime (removed with --rm)
 
 
 @dataclass(slots=True)

@@ -84,7 +84,7 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
 
             store = store or VolumeStore()
             if not mount.source:
-                mount.source = os.urandom(32).hex()
+                mount.source, mount.anonymous = os.urandom(32).hex(), True
                 store.create(mount.source, labels={"com.docker.volume.anonymous": ""})
             else:
                 store.create(mount.source)
@@ -94,6 +94,16 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
                           readonly=mount.readonly, propagation=mount.propagation)
         resolved.append(mount)
     return resolved, populate
+
+
+def remove_anonymous_volumes(config: ContainerConfig) -> None:
+    """``--rm`` also removes the container's anonymous volumes (as docker does)."""
+    from composer.engine.volumes import VolumeStore
+
+    store = VolumeStore()
+    for mount in config.mounts:
+        if mount.type == "volume" and mount.source and mount.anonymous:
+            store.remove(mount.source)
 
 
 class ForegroundRun:
@@ -113,9 +123,9 @@ class ForegroundRun:
         config = self.config
         self.cdir.create()
         self.created = True
+        mounts, populate = resolve_mounts(config)
         write_json_atomic(self.cdir.config, config.to_dict())
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts)
-        mounts, populate = resolve_mounts(config)
         self.cgroup.create(config.resources)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
@@ -211,6 +221,7 @@ class ForegroundRun:
         finally:
             if self.config.auto_remove:
                 self.cdir.remove()
+                remove_anonymous_volumes(self.config)
 
 
 def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:

@@ -1,0 +1,92 @@
+"""Bind mounts, named and anonymous volumes, tmpfs, and paths that try to escape the container."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def _volume(state_root, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "composer", "volume", *args], capture_output=True, text=True,
+                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)), timeout=60)
+
+
+def test_bind_mounts(run, tmp_path):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "in.txt").write_text("from host")
+    result = run("--rm", "-v", f"{host}:/mnt", "busybox", "sh", "-c", "cat /mnt/in.txt; echo out > /mnt/out.txt")
+    assert result.stdout == "from host" and (host / "out.txt").read_text() == "out\n"
+    readonly = run("--rm", "--mount", f"type=bind,source={host},target=/mnt,readonly", "busybox",
+                   "touch", "/mnt/x")
+    assert readonly.returncode != 0 and "Read-only" in readonly.stderr
+    created = tmp_path / "made-by-v"
+    assert run("--rm", "-v", f"{created}:/data", "busybox", "true").returncode == 0
+    assert created.is_dir()
+    missing = run("--rm", "--mount", f"type=bind,source={tmp_path / 'absent'},target=/data", "busybox", "true")
+    assert missing.returncode == 125 and str(tmp_path / "absent") in missing.stderr
+    assert not (tmp_path / "absent").exists()
+
+
+def test_named_volume_persists_and_is_populated(run, state_root):
+    assert run("--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/file").returncode == 0
+    assert run("--rm", "-v", "data:/data:ro", "busybox", "cat", "/data/file").stdout == "kept\n"
+    populated = run("--rm", "-v", "etc:/etc", "busybox", "cat", "/etc/group")
+    assert "wheel" in populated.stdout
+    assert (state_root / "volumes/etc/_data/passwd").exists()
+    listing = _volume(state_root, "ls", "-q")
+    assert listing.stdout.split() == ["data", "etc"]
+
+
+def test_anonymous_volume_removed_with_rm(run, state_root):
+    assert run("--rm", "-v", "/anon", "busybox", "sh", "-c", "echo x > /anon/f").returncode == 0
+    assert _volume(state_root, "ls", "-q").stdout == ""
+
+
+def test_volume_commands(state_root, image, run):
+    assert _volume(state_root, "create", "--label", "a=b", "v1").stdout == "v1\n"
+    inspect = _volume(state_root, "inspect", "v1")
+    assert '"Labels": {\n            "a": "b"' in inspect.stdout and "/volumes/v1/_data" in inspect.stdout
+    assert run("--name", "user", "-v", "v1:/v", "busybox", "true").returncode == 0
+    refused = _volume(state_root, "rm", "v1")
+    assert refused.returncode != 0 and "in use" in refused.stderr
+    assert _volume(state_root, "create", "v2").returncode == 0
+    assert _volume(state_root, "prune", "-a", "-f").stdout.split() == ["Deleted", "Volumes:", "v2"]
+    bad = _volume(state_root, "create", "../escape")
+    assert bad.returncode != 0 and "invalid volume name" in bad.stderr
+    assert _volume(state_root, "inspect", "nope").returncode != 0
+
+
+def test_tmpfs_and_shm_size(run):
+    result = run("--rm", "--tmpfs", "/t:size=1m", "--shm-size", "8m", "busybox", "sh", "-c",
+                 "grep -E ' /t | /dev/shm ' /proc/mounts")
+    assert "size=1024k" in result.stdout and "size=8192k" in result.stdout, result.stdout + result.stderr
+
+
+def test_crafted_image_cannot_escape(state_root, image, tmp_path, run):
+    """An image whose /etc/hostname and mount targets are symlinks to host paths stays inside."""
+    from composer.engine.images.store import ImageStore
+    from tests.fixtures.rootfs import build_busybox_rootfs
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "hostname").write_text("untouched")
+    rootfs = build_busybox_rootfs(tmp_path / "evil")
+    depth = "../" * 20
+    os.symlink(f"/{depth}{victim}/hostname".replace("//", "/"), rootfs / "etc/hostname")
+    os.symlink(f"/{depth}{victim}", rootfs / "data")  # relative climbers are refused by the store
+    os.symlink(f"/{depth}{victim}", rootfs / "vol")
+    ImageStore().import_rootfs(rootfs, "evil:latest")
+    source = tmp_path / "src"
+    source.mkdir()
+    result = run("--rm", "-v", f"{source}:/data", "-v", "evilvol:/vol", "--tmpfs", "/data/sub",
+                 "evil", "sh", "-c", "echo pwned > /data/f; echo pwned > /vol/g; cat /etc/hostname; true")
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(victim)) == ["hostname"]
+    assert (victim / "hostname").read_text() == "untouched"
+    assert (source / "f").read_text() == "pwned\n"
