@@ -80,7 +80,7 @@ def test_crafted_image_cannot_escape(state_root, image, tmp_path, run):
     depth = "../" * 20
     os.symlink(f"/{depth}{victim}/hostname".replace("//", "/"), rootfs / "etc/hostname")
     os.symlink(f"/{depth}{victim}", rootfs / "data")  # relative climbers are refused by the store
-    os.symlink(f"/{depth}{victim}", rootfs / "vol")
+    os.symlink(f"/{depth}{victim}/vol", rootfs / "vol")
     ImageStore().import_rootfs(rootfs, "evil:latest")
     source = tmp_path / "src"
     source.mkdir()
