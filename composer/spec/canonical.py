@@ -12,7 +12,7 @@ from typing import Any, Callable
 from composer.errors import SemanticError
 from composer.spec.merge import go_str
 from composer.spec.source import Path, dotted
-from composer.spec.treepath import matches
+from composer.spec.treepath import Cursor, Rules, cursor
 
 Transform = Callable[[Any, Path], Any]
 _PROPAGATIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}
@@ -242,21 +242,33 @@ TRANSFORMS: dict[str, Transform] = {
 }
 
 
-def _walk(value: Any, path: Path) -> Any:
+_TRANSFORM_RULES: Rules[Transform] = Rules(TRANSFORMS)
+
+
+def _walk(value: Any, path: Path, at: Cursor[Transform] | None = None) -> Any:
+    at = at if at is not None else _cursor_at(path)
     if isinstance(value, dict):
         for key in list(value):
-            value[key] = canonical(value[key], (*path, key))
+            value[key] = canonical(value[key], (*path, key), at.child(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            value[i] = canonical(item, (*path, i))
+            value[i] = canonical(item, (*path, i), at.child(i))
     return value
 
 
-def canonical(value: Any, path: Path = ()) -> Any:
+def _cursor_at(path: Path) -> Cursor[Transform]:
+    at = cursor(_TRANSFORM_RULES)
+    for part in path:
+        at = at.child(part)
+    return at
+
+
+def canonical(value: Any, path: Path = (), at: Cursor[Transform] | None = None) -> Any:
     """``value`` (at ``path``) with every short syntax turned into its long form, in place."""
-    if len(path) >= 1 and path[0] not in ("services", "volumes", "networks", "secrets", "configs", "include"):
+    at = at if at is not None else _cursor_at(path)
+    if not at.nodes:
         return value
-    for pattern, transform in TRANSFORMS.items():
-        if matches(path, pattern):
-            return transform(value, path)
-    return _walk(value, path)
+    transform = at.value
+    if transform is not None:
+        return transform(value, path)
+    return _walk(value, path, at)

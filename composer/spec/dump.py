@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from composer.errors import SemanticError, SourceLocation
 from composer.spec.merge import go_str
 from composer.spec.source import Path, dotted
-from composer.spec.treepath import matches
+from composer.spec.treepath import Cursor, Rules, cursor
 
 _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h|d|w)")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
@@ -208,44 +208,73 @@ ALWAYS_OBJECT = {"networks.*": "ipam", _S + "deploy": ("resources", "placement")
 DROP = ("x-composer-disabled",)
 
 
+class _Field(NamedTuple):
+    """How a node prints: its shaper, and whether it is a Go map, kept when zero, has struct fields."""
+
+    shaper: Callable[[Any], Any] | None = None
+    is_map: bool = False
+    keep_zero: bool = False
+    objects: tuple[str, ...] = ()
+
+
+def _field_table() -> dict[str, _Field]:
+    table: dict[str, _Field] = {}
+    for pattern, shaper in SHAPES.items():
+        table[pattern] = table.get(pattern, _Field())._replace(shaper=shaper)
+    for pattern in MAPS:
+        table[pattern] = table.get(pattern, _Field())._replace(is_map=True)
+    for pattern in KEEP_ZERO:
+        table[pattern] = table.get(pattern, _Field())._replace(keep_zero=True)
+    for pattern, keys in ALWAYS_OBJECT.items():
+        table[pattern] = table.get(pattern, _Field())._replace(objects=(keys,) if isinstance(keys, str) else keys)
+    return table
+
+
+_FIELDS: Rules[_Field] = Rules(_field_table())
+_PLAIN = _Field()
+
+
 def _is_zero(value: Any) -> bool:
     return value is None or value is False or value == "" or value == [] \
         or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
 
 
-def shape(value: Any, path: Path = ()) -> Any:
+def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None) -> Any:
     """The value at ``path`` as Compose prints it (a new tree)."""
-    for pattern, shaper in SHAPES.items():
-        if matches(path, pattern):
-            try:
-                value = shaper(value)
-            except SemanticError as error:
-                error.tree_path = path  # type: ignore[attr-defined]
-                error.location = SourceLocation(path=dotted(path))
-                raise
-            break
+    if at is None:
+        at = cursor(_FIELDS)
+        for part in path:
+            at = at.child(part)
+    field = at.value or _PLAIN
+    if field.shaper is not None:
+        try:
+            value = field.shaper(value)
+        except SemanticError as error:
+            error.tree_path = path  # type: ignore[attr-defined]
+            error.location = SourceLocation(path=dotted(path))
+            raise
     if isinstance(value, list):
-        return [shape(item, (*path, i)) for i, item in enumerate(value)]
+        return [shape(item, (*path, i), at.child(i)) for i, item in enumerate(value)]
     if not isinstance(value, dict):
         return value
-    is_map = any(matches(path, p) for p in MAPS if p) or (path and str(path[-1]).startswith("x-"))
+    is_map = field.is_map or bool(path and str(path[-1]).startswith("x-"))
     result: dict[str, Any] = {}
     for key, item in value.items():
-        child = (*path, key)
         if not path and key in DROP:
             continue
-        if not is_map and str(key).startswith("x-") and path:
+        if not is_map and path and str(key).startswith("x-"):
             continue
-        shaped = shape(item, child)
-        if not is_map and _is_zero(shaped) and not any(matches(child, p) for p in KEEP_ZERO):
-            continue
-        if not is_map and shaped == {} and any(matches(child, p) for p in MAPS if p):
-            continue
+        child_at = at.child(key)
+        shaped = shape(item, (*path, key), child_at)
+        if not is_map:
+            child = child_at.value or _PLAIN
+            if _is_zero(shaped) and not child.keep_zero:
+                continue
+            if shaped == {} and child.is_map:
+                continue
         result[key] = shaped
-    for pattern, keys in ALWAYS_OBJECT.items():
-        if matches(path, pattern):
-            for key in (keys,) if isinstance(keys, str) else keys:
-                result.setdefault(key, {})
+    for key in field.objects:
+        result.setdefault(key, {})
     return result
 
 

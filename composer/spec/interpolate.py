@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping
 
 from composer.errors import InterpolationError, SourceLocation
 from composer.spec.source import Path, dotted
-from composer.spec.treepath import matches
+from composer.spec.treepath import Cursor, Rules, cursor
 
 _NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
 _OPERATORS = (":?", "?", ":-", "-", ":+", "+")
@@ -130,11 +130,8 @@ _CASTS: list[tuple[str, Callable[[str], Any]]] = [
 ]
 
 
-def _cast_for(path: Path) -> Callable[[str], Any] | None:
-    for pattern, cast in _CASTS:
-        if matches(path, pattern):
-            return cast
-    return None
+_CAST_RULES: Rules[Callable[[str], Any]] = Rules(dict(_CASTS))
+
 
 
 def interpolate(data: Any, environment: Mapping[str, str], file: str | None = None,
@@ -142,16 +139,16 @@ def interpolate(data: Any, environment: Mapping[str, str], file: str | None = No
     """A copy of ``data`` with every string interpolated from ``environment`` and cast."""
     lookup: Lookup = environment.get
 
-    def walk(value: Any, path: Path) -> Any:
+    def walk(value: Any, path: Path, at: Cursor[Callable[[str], Any]]) -> Any:
         if isinstance(value, dict):
-            return {key: walk(item, (*path, key)) for key, item in value.items()}
+            return {key: walk(item, (*path, key), at.child(key)) for key, item in value.items()}
         if isinstance(value, list):
-            return [walk(item, (*path, i)) for i, item in enumerate(value)]
+            return [walk(item, (*path, i), at.child(i)) for i, item in enumerate(value)]
         if not isinstance(value, str):
             return value
         try:
             result: Any = substitute(value, lookup)
-            cast = _cast_for(path)
+            cast = at.value
             if cast is not None and isinstance(result, str):
                 result = cast(result)
             return result
@@ -163,7 +160,7 @@ def interpolate(data: Any, environment: Mapping[str, str], file: str | None = No
                                      location=_where(path, file, positions),
                                      hint="use a value of the expected type") from None
 
-    return walk(data, ())
+    return walk(data, (), cursor(_CAST_RULES))
 
 
 def _where(path: Path, file: str | None, positions: Mapping[Path, SourceLocation] | None) -> SourceLocation:

@@ -49,6 +49,7 @@ class LoadedModel:
     environment: dict[str, str]
     model: dict[str, Any]
     positions: dict[tuple[Any, ...], SourceLocation]
+    output: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_project_name(name: str) -> str:
@@ -134,7 +135,9 @@ def load_model(options: ProjectOptions) -> LoadedModel:
     name = _project_name(options, [d for docs in documents.values() for d in docs], environment, working_dir)
     environment["COMPOSE_PROJECT_NAME"] = name
     model, positions = build_model(documents, options, environment, working_dir, name)
-    return LoadedModel(name, working_dir, files, environment, model, positions)
+    from composer.spec.semantic import printed
+
+    return LoadedModel(name, working_dir, files, environment, model, positions, printed(model, positions))
 
 
 def load_project(options: ProjectOptions) -> "Project":

@@ -10,7 +10,7 @@ import copy
 from typing import Any, Callable
 
 from composer.spec.source import Path
-from composer.spec.treepath import matches
+from composer.spec.treepath import Cursor, Rules, cursor
 
 Merger = Callable[[Any, Any, Path], Any]
 Indexer = Callable[[Any], str]
@@ -129,11 +129,14 @@ MERGERS: dict[str, Merger] = {
 }
 
 
+_MERGE_RULES: Rules[Merger] = Rules(MERGERS)
+
+
 def merge_value(base: Any, other: Any, path: Path) -> Any:
     """``other`` merged onto ``base`` at ``path``."""
-    for pattern, merger in MERGERS.items():
-        if matches(path, pattern):
-            return merger(base, other, path)
+    merger = _MERGE_RULES.get(path)
+    if merger is not None:
+        return merger(base, other, path)
     if other is None:
         return base
     if isinstance(base, dict) and isinstance(other, dict):
@@ -203,25 +206,30 @@ INDEXERS: dict[str, Indexer] = {
 }
 
 
-def enforce_unicity(value: Any, path: Path = ()) -> Any:
+_INDEX_RULES: Rules[Indexer] = Rules(INDEXERS)
+
+
+def enforce_unicity(value: Any, path: Path = (), at: Cursor[Indexer] | None = None) -> Any:
     """Drop earlier duplicates from the lists named in ``INDEXERS`` (in place)."""
+    at = at if at is not None else cursor(_INDEX_RULES)
+    if not at.nodes:
+        return value
     if isinstance(value, dict):
         for key, item in value.items():
-            value[key] = enforce_unicity(item, (*path, key))
+            value[key] = enforce_unicity(item, (*path, key), at.child(key))
         return value
-    if isinstance(value, list):
-        for pattern, indexer in INDEXERS.items():
-            if matches(path, pattern):
-                result: list[Any] = []
-                seen: dict[str, int] = {}
-                for entry in value:
-                    key = indexer(entry)
-                    if key in seen:
-                        result[seen[key]] = entry
-                    else:
-                        seen[key] = len(result)
-                        result.append(entry)
-                return result
+    indexer = at.value
+    if isinstance(value, list) and indexer is not None:
+        result: list[Any] = []
+        seen: dict[str, int] = {}
+        for entry in value:
+            key = indexer(entry)
+            if key in seen:
+                result[seen[key]] = entry
+            else:
+                seen[key] = len(result)
+                result.append(entry)
+        return result
     return value
 
 

@@ -107,10 +107,10 @@ def bind_service(name: str, raw: dict[str, Any]) -> Service:
 
 def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:
     """The frozen Project of a loaded model."""
-    from composer.spec.dump import shape, to_output
+    from composer.spec.dump import shape
 
     disabled = loaded.model.get("x-composer-disabled") or {}
-    output = to_output(loaded.model)
+    output = loaded.output
     services = {n: bind_service(n, s) for n, s in (output.get("services") or {}).items()}
     return Project(
         name=loaded.name, working_dir=loaded.working_dir, config_files=tuple(loaded.files),

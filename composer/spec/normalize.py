@@ -8,7 +8,7 @@ from pathlib import Path as FsPath
 from typing import Any, Callable, Mapping
 
 from composer.spec.source import Path
-from composer.spec.treepath import matches
+from composer.spec.treepath import Cursor, Rules, cursor
 
 _STARTED = {"condition": "service_started", "restart": True, "required": True}
 
@@ -56,17 +56,23 @@ DEFAULTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def set_defaults(value: Any, path: Path = ()) -> Any:
+_DEFAULT_RULES: Rules[Callable[[Any], Any]] = Rules(DEFAULTS)
+
+
+def set_defaults(value: Any, path: Path = (), at: Cursor[Callable[[Any], Any]] | None = None) -> Any:
     """Fill in the per-field defaults of ``DEFAULTS`` (in place)."""
-    for pattern, default in DEFAULTS.items():
-        if matches(path, pattern):
-            return default(value)
+    at = at if at is not None else cursor(_DEFAULT_RULES)
+    if not at.nodes:
+        return value
+    default = at.value
+    if default is not None:
+        return default(value)
     if isinstance(value, dict):
         for key in list(value):
-            value[key] = set_defaults(value[key], (*path, key))
+            value[key] = set_defaults(value[key], (*path, key), at.child(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            value[i] = set_defaults(item, (*path, i))
+            value[i] = set_defaults(item, (*path, i), at.child(i))
     return value
 
 

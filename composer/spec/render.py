@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from composer.errors import UsageError
-from composer.spec.dump import to_output
 
 if TYPE_CHECKING:
     from composer.spec.loader import LoadedModel
@@ -33,7 +32,7 @@ def _select(output: dict[str, Any], services: list[str]) -> dict[str, Any]:
 
 def config_text(loaded: "LoadedModel", output_format: str, services: list[str]) -> str:
     """The project as YAML (default) or JSON."""
-    output = _ordered(_select(to_output(loaded.model), services))
+    output = _ordered(_select(dict(loaded.output), services))
     if output_format == "json":
         return json.dumps(output, indent=2, ensure_ascii=False)
     import yaml
@@ -81,12 +80,12 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
     if services:
         return "\n".join(dependency_order(model.get("services", {})))
     if volumes or networks:
-        pruned = to_output(model)
+        pruned = loaded.output
         return "\n".join(sorted(pruned.get("volumes" if volumes else "networks") or {}))
     if profiles:
         every = {**model.get("services", {}), **(model.get("x-composer-disabled") or {})}
         return "\n".join(sorted({p for s in every.values() for p in s.get("profiles") or []}))
-    output = to_output(model)
+    output = loaded.output
     if images:
         return "\n".join(s.get("image") or f"{loaded.name}-{n}"
                          for n, s in sorted(output.get("services", {}).items()))

@@ -61,21 +61,20 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
                     error.location = located.at("services", name, "env_file")
                 raise
     check(model, located)
-    _check_values(model, located)
     return model
 
 
-def _check_values(model: dict[str, Any], located: Located) -> None:
-    """Durations and byte sizes parse (the printed form is computed once to find out)."""
-    from composer.spec.dump import shape
+def printed(model: dict[str, Any], positions: Mapping[Path, SourceLocation]) -> dict[str, Any]:
+    """The printed form of ``model``; a bad duration or byte size is reported where it was written."""
+    from composer.spec.dump import to_output
 
-    for name, service in (model.get("services") or {}).items():
-        try:
-            shape(service, ("services", name))
-        except SemanticError as error:
-            path = getattr(error, "tree_path", ("services", name))
-            error.location = located.at(*path)
-            raise
+    try:
+        return to_output(model)
+    except SemanticError as error:
+        path = getattr(error, "tree_path", None)
+        if path:
+            error.location = Located(positions).at(*path)
+        raise
 
 
 def check(model: dict[str, Any], located: Located) -> None:
