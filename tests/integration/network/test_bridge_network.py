@@ -59,8 +59,8 @@ def test_other_network_cannot_reach(manager, make_netns, webroot):
     assert one.subnet != two.subnet
     a.spawn("httpd", "-f", "-p", "8000", "-h", str(webroot))
     wait_port(a, 8000)
-    assert stranger.run("wget", "-q", "-O-", f"http://{ep.ipv4}:8000/", timeout=2).returncode != 0
-    assert "can't resolve" in stranger.run("wget", "-q", "-O-", "http://alpha:8000/", timeout=2).stderr.lower() \
+    assert stranger.run("wget", "-q", "-O-", f"http://{ep.ipv4}:8000/", timeout=1).returncode != 0
+    assert "can't resolve" in stranger.run("wget", "-q", "-O-", "http://alpha:8000/", timeout=1).stderr.lower() \
         or stranger.run("nslookup", "alpha", two.gateway).returncode != 0
 
 

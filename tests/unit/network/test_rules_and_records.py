@@ -1,0 +1,99 @@
+"""Pure parts: the nftables script, DNS lookups, resolv.conf/hosts, netlink encoding."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.errors import NetworkError
+from composer.network import firewall, netlink
+from composer.network.dns import records
+from composer.network.model import Endpoint, Network, PortBinding
+from composer.network.resolvconf import render_hosts, render_resolv_conf
+
+
+def _net(name, bridge, subnet, internal=False, default=False, endpoints=()):
+    net = Network(id=name * 8, name=name, bridge=bridge, subnet=subnet, gateway=subnet.replace("0/24", "1"),
+                  created="now", internal=internal, default=default)
+    for ep in endpoints:
+        net.endpoints[ep.container_id] = ep
+    return net
+
+
+def _ep(cid, ipv4, name="", aliases=(), ports=(), path="/proc/self/ns/net"):
+    import os
+
+    st = os.stat(path) if os.path.exists(path) else None
+    inode = (st.st_dev, st.st_ino) if st else (0, 0)
+    return Endpoint(cid, "e" * 64, path, inode, "veth0", name=name, ipv4=ipv4,
+                    aliases=list(aliases), ports=list(ports))
+
+
+def test_render_rules_nat_isolation_internal_and_ports():
+    web = _ep("a" * 64, "10.5.0.2", ports=[PortBinding(80, 8080), PortBinding(53, 5353, "udp", "127.0.0.1")])
+    script = firewall.render("composer_t", [
+        _net("front", "cm-front", "10.5.0.0/24", endpoints=[web]),
+        _net("back", "cm-back", "10.6.0.0/24", internal=True),
+    ], ["eth0"])
+    assert script.startswith("table inet composer_t {}\ndelete table inet composer_t\n")
+    assert 'ip saddr 10.5.0.0/24 oifname != "cm-front" masquerade' in script
+    assert "ip saddr 10.6.0.0/24 oifname" not in script  # internal: no NAT out
+    assert 'iifname "cm-back" oifname != "cm-back" drop' in script
+    assert 'iifname "cm-front" oifname { "cm-back" } drop' in script
+    assert 'iifname { "eth0" } oifname != { "cm-back", "cm-front" } drop' in script
+    assert 'tcp dport 8080 dnat ip to 10.5.0.2:80 comment "aaaaaaaaaaaa"' in script
+    assert "ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.5.0.2:53" in script
+    assert 'oifname "cm-front" ip saddr 127.0.0.0/8 masquerade' in script
+
+
+def test_records_scope_to_the_clients_networks_and_round_robin():
+    a = _ep("a" * 64, "10.5.0.2", name="web-1", aliases=["web"])
+    b = _ep("b" * 64, "10.5.0.3", name="web-2", aliases=["web"])
+    client = _ep("c" * 64, "10.5.0.9", name="client")
+    far = _ep("d" * 64, "10.6.0.2", name="db")
+    front = _net("front", "cm-front", "10.5.0.0/24", endpoints=[a, b, client])
+    back = _net("back", "cm-back", "10.6.0.0/24", endpoints=[far])
+    scope = records.client_networks([front, back], front, "10.5.0.9")
+    assert scope == [front]
+    assert sorted(records.resolve(scope, "web.")) == ["10.5.0.2", "10.5.0.3"]
+    assert records.resolve(scope, "WEB-1") == ["10.5.0.2"]
+    assert records.resolve(scope, "aaaaaaaaaaaa") == ["10.5.0.2"]
+    assert records.resolve(scope, "db") == []
+    orders = {tuple(records.resolve(scope, "web")) for _ in range(50)}
+    assert len(orders) == 2
+
+
+def test_dead_endpoints_do_not_answer():
+    gone = _ep("a" * 64, "10.5.0.2", name="ghost", path="/run/netns/does-not-exist")
+    assert records.resolve([_net("n", "cm-n", "10.5.0.0/24", endpoints=[gone])], "ghost") == []
+
+
+def test_resolv_conf(tmp_path):
+    host = tmp_path / "resolv.conf"
+    host.write_text("nameserver 127.0.0.53\nnameserver 10.9.9.9\nsearch corp.example\noptions edns0\n")
+    user = _net("n", "cm-n", "10.5.0.0/24")
+    default = _net("bridge", "composer0", "172.17.0.0/24", default=True)
+    assert render_resolv_conf([user], host_file=str(host)) == \
+        "nameserver 10.5.0.1\nsearch corp.example\noptions edns0\n"
+    assert render_resolv_conf([default], host_file=str(host)).startswith("nameserver 10.9.9.9\n")
+    assert render_resolv_conf([user], dns=["1.1.1.1"], dns_search=["a.b"], dns_options=["ndots:2"],
+                              host_file=str(host)) == "nameserver 1.1.1.1\nsearch a.b\noptions ndots:2\n"
+
+
+def test_hosts_with_add_host_and_host_gateway():
+    text = render_hosts("web1", ["10.5.0.2"], extra_hosts=["db:10.0.0.5", "gw=host-gateway", "six:::1"],
+                        host_gateway="10.5.0.1")
+    assert "127.0.0.1\tlocalhost" in text
+    assert "10.0.0.5\tdb\n" in text and "10.5.0.1\tgw\n" in text and "::1\tsix\n" in text
+    assert text.endswith("10.5.0.2\tweb1\n")
+    with pytest.raises(NetworkError, match="invalid --add-host"):
+        render_hosts("x", [], extra_hosts=["nocolon"])
+    with pytest.raises(NetworkError, match="invalid IP"):
+        render_hosts("x", [], extra_hosts=["a:b"])
+
+
+def test_netlink_attribute_encoding():
+    assert netlink.attr_str(3, "eth0") == b"\x09\x00\x03\x00eth0\x00\x00\x00\x00"
+    assert netlink.attr_u32(4, 1500) == b"\x08\x00\x04\x00\xdc\x05\x00\x00"
+    nested = netlink.attr(18, netlink.attr_str(1, "veth"))
+    assert list(netlink.parse_attrs(nested)) == [(18, netlink.attr_str(1, "veth"))]
+    assert netlink.mac_bytes("02:42:ac:11:00:02") == bytes([2, 0x42, 0xAC, 0x11, 0, 2])
