@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Sequence
 
 from composer.engine.images.changes import apply_changes
-from composer.engine.images.layers import extract_layer
-from composer.engine.images.reference import parse_reference
-from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore
+from composer.engine.images.content import digest_of
+from composer.engine.images.layers import decompressed, extract_layer
+from composer.engine.images.reference import Reference, parse_reference
+from composer.engine.images.store import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, ImageStore
 from composer.errors import ImageError
 
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
@@ -110,3 +112,98 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
         manifest_digest = store.blobs.put(canonical_json(manifest))
         return store.register(manifest_digest, OCI_MANIFEST, names=[name] if name else [],
                               layer_sizes={diff_id: size})
+
+
+# --- save -----------------------------------------------------------------------------------------
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, 0
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_layer(tar: tarfile.TarFile, store: ImageStore, blob: str, diff_id: str, size: int) -> int:
+    """The layer ``blob`` uncompressed, as ``blobs/sha256/<diff id>`` (docker save's format)."""
+    if not size:  # unknown: count it
+        with store.blobs.open(blob) as raw:
+            stream = decompressed(raw)
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+    info = tarfile.TarInfo(_blob_name(diff_id))
+    info.size, info.mode, info.mtime = size, 0o644, 0
+    with store.blobs.open(blob) as raw:
+        tar.addfile(info, decompressed(raw))
+    return size
+
+
+def _blob_name(digest: str) -> str:
+    return "blobs/sha256/" + digest.removeprefix("sha256:")
+
+
+def _tag_of(reference: str, name: str) -> Reference | None:
+    """The reference to record in the archive, when the image was chosen by name (not by id)."""
+    try:
+        parsed = parse_reference(reference)
+    except ImageError:
+        return None
+    return parsed if str(parsed) == name and parsed.tag else None
+
+
+class _ArchiveWriter:
+    """Writes images into a tar once per blob, collecting index.json and manifest.json entries."""
+
+    def __init__(self, store: ImageStore, tar: tarfile.TarFile) -> None:
+        self.store, self.tar = store, tar
+        self.db = store.read_db()
+        self.written: set[str] = set()
+        self.index: list[dict[str, Any]] = []
+        self.manifests: list[dict[str, Any]] = []
+
+    def _once(self, digest: str, write: Any) -> None:
+        if digest not in self.written:
+            write()
+            self.written.add(digest)
+
+    def add_image(self, image_id: str, tag: Reference | None) -> None:
+        record = self.db["images"][image_id]
+        stored = json.loads(self.store.blobs.read(record["manifest"]))
+        config = self.store.blobs.read(image_id)
+        diff_ids = json.loads(config)["rootfs"]["diff_ids"]
+        layers = []
+        for descriptor, diff_id, chain in zip(stored["layers"], diff_ids, record["chain"]):
+            size = self.db["layers"].get(chain, 0)
+            if diff_id not in self.written:
+                size = _add_layer(self.tar, self.store, descriptor["digest"], diff_id, size)
+                self.written.add(diff_id)
+            layers.append({"mediaType": OCI_LAYER, "digest": diff_id, "size": size})
+        self._once(image_id, lambda: _add_bytes(self.tar, _blob_name(image_id), config))
+        manifest = canonical_json({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {
+            "mediaType": OCI_CONFIG, "digest": image_id, "size": len(config)}, "layers": layers})
+        manifest_digest = digest_of(manifest)
+        self._once(manifest_digest, lambda: _add_bytes(self.tar, _blob_name(manifest_digest), manifest))
+        descriptor = {"mediaType": OCI_MANIFEST, "digest": manifest_digest, "size": len(manifest)}
+        if tag is not None:
+            descriptor["annotations"] = {"io.containerd.image.name": str(tag),
+                                         "org.opencontainers.image.ref.name": tag.tag or ""}
+        self.index.append(descriptor)
+        self.manifests.append({"Config": _blob_name(image_id), "RepoTags": [tag.familiar()] if tag else None,
+                               "Layers": [_blob_name(diff_id) for diff_id in diff_ids]})
+
+    def finish(self) -> None:
+        _add_bytes(self.tar, "index.json", canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
+                                                           "manifests": self.index}))
+        _add_bytes(self.tar, "manifest.json", canonical_json(self.manifests))
+        _add_bytes(self.tar, "oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"}))
+
+
+def save(store: ImageStore, references: Sequence[str], output: BinaryIO) -> None:
+    """Write ``references`` as one archive that is both a docker archive and an OCI layout."""
+    db = store.read_db()
+    chosen = []
+    for reference in references:
+        image_id, name = store.find(db, reference)
+        chosen.append((image_id, _tag_of(reference, name)))
+    with tarfile.open(fileobj=output, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        writer = _ArchiveWriter(store, tar)
+        for image_id, tag in dict.fromkeys(chosen):
+            writer.add_image(image_id, tag)
+        writer.finish()

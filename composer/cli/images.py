@@ -1,0 +1,469 @@
+"""`composer image ...`, `composer login` and `composer logout` (docker's names, flags and output)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import typer
+
+from composer.errors import ImageError, UsageError
+
+LIST_KEYS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
+SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
+def _store():
+    from composer.engine.images.store import ImageStore
+
+    return ImageStore()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``image`` group plus ``login``/``logout`` to ``app``."""
+    image = typer.Typer(help="Manage images.", no_args_is_help=True)
+    app.add_typer(image, name="image")
+    _register_listing(image)
+    _register_transfer(image)
+    _register_files(image)
+    _register_login(app)
+
+
+def _register_listing(image: typer.Typer) -> None:
+    @image.command("ls")
+    def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
+           quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
+           no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+           digests: bool = typer.Option(False, "--digests", help="Show digests."),
+           format_: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template."),
+           filters: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="reference=, dangling=")) -> None:
+        """List images."""
+        from composer.engine.images.catalog import list_images
+
+        rows = _filter(list_images(_store()), filters or [])
+        ids = [row.id if no_trunc else row.id[7:19] for row in rows]
+        if quiet:
+            for image_id in dict.fromkeys(ids):
+                typer.echo(image_id)
+            return
+        records = [{"ID": image_id, "Repository": row.repository, "Tag": row.tag, "Digest": row.digest,
+                    "CreatedSince": human_duration(row.created), "CreatedAt": row.created,
+                    "Size": human_size(row.size)} for image_id, row in zip(ids, rows)]
+        columns = ["Repository", "Tag"] + (["Digest"] if digests else []) + ["ID", "CreatedSince", "Size"]
+        headers = {"ID": "IMAGE ID", "CreatedSince": "CREATED"}
+        _output(records, format_, columns, headers)
+
+    image.command("list", hidden=True)(ls)
+
+    @image.command("inspect")
+    def inspect(images: list[str] = typer.Argument(..., help="Images to inspect."),
+                format_: Optional[str] = typer.Option(None, "-f", "--format", help="A Go template.")) -> None:
+        """Display detailed information on one or more images."""
+        from composer.engine.images.catalog import inspect_image
+
+        store = _store()
+        documents, missing = [], []
+        for reference in images:
+            try:
+                documents.append(inspect_image(store, reference))
+            except ImageError as error:
+                missing.append(error)
+        if format_:
+            for document in documents:
+                typer.echo(render_template(format_, document))
+        else:
+            typer.echo(to_json(documents))
+        if missing:
+            for error in missing:
+                typer.echo(f"Error: {error.message}", err=True)
+            raise typer.Exit(1)
+
+    @image.command("history")
+    def history(reference: str = typer.Argument(..., metavar="IMAGE"),
+                human: bool = typer.Option(True, "-H", "--human", help="Human readable sizes and dates."),
+                no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+                quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
+                format_: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
+        """Show the history of an image."""
+        from composer.engine.images.catalog import history as image_history
+
+        rows = image_history(_store(), reference)
+        short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
+        if quiet:
+            for row in rows:
+                typer.echo(short(row["id"]))
+            return
+        records = [{"ID": short(row["id"]), "CreatedSince": human_duration(row["created"]) if human else row["created"],
+                    "CreatedBy": row["created_by"] if no_trunc else _ellipsis(row["created_by"], 45),
+                    "Size": human_size(row["size"]) if human else str(row["size"]), "Comment": row["comment"]}
+                   for row in rows]
+        _output(records, format_, ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"],
+                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY"})
+
+    @image.command("tag")
+    def tag(source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
+            target: str = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]")) -> None:
+        """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
+        from composer.engine.images.catalog import tag as tag_image
+
+        tag_image(_store(), source, target)
+
+    @image.command("rm")
+    def rm(images: list[str] = typer.Argument(..., help="Images to remove."),
+           force: bool = typer.Option(False, "-f", "--force", help="Force removal of the image."),
+           no_prune: bool = typer.Option(False, "--no-prune", help="Do not delete untagged parents.")) -> None:
+        """Remove one or more images."""
+        from composer.engine.images.catalog import gc, remove
+
+        store, failed = _store(), False
+        for reference in images:
+            try:
+                for action, what in remove(store, reference, force):
+                    typer.echo(f"{action}: {what}")
+            except ImageError as error:
+                typer.echo(f"Error: {error}", err=True)
+                failed = True
+        gc(store)
+        if failed:
+            raise typer.Exit(1)
+
+    image.command("remove", hidden=True)(rm)
+
+    @image.command("prune")
+    def prune(all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused images, not just dangling."),
+              force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
+        """Remove unused images."""
+        from composer.engine.images.catalog import prune as prune_images
+
+        if not force:
+            what = "all images without at least one container associated to them" if all_ else "all dangling images"
+            if not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
+                return
+        deleted, freed = prune_images(_store(), all_)
+        if deleted:
+            typer.echo("Deleted Images:")
+            for image_id in deleted:
+                typer.echo(f"deleted: {image_id}")
+            typer.echo("")
+        typer.echo(f"Total reclaimed space: {human_size(freed)}")
+
+
+def _ellipsis(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _filter(rows: list[Any], filters: list[str]) -> list[Any]:
+    import fnmatch
+
+    for item in filters:
+        key, _, value = item.partition("=")
+        if key == "dangling":
+            wanted = value.lower() in ("true", "1")
+            rows = [row for row in rows if (row.tag == "<none>") == wanted]
+        elif key == "reference":
+            rows = [row for row in rows if fnmatch.fnmatch(f"{row.repository}:{row.tag}", value)
+                    or fnmatch.fnmatch(row.repository, value)]
+        else:
+            raise UsageError(f"invalid filter {key!r}", hint="use reference=PATTERN or dangling=true|false")
+    return rows
+
+
+def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str]) -> None:
+    if format_ == "json":
+        for record in records:
+            typer.echo(to_json(record, indent=None))
+    elif format_ and format_ != "table":
+        for record in records:
+            typer.echo(render_template(format_.removeprefix("table "), record))
+    else:
+        print_table(records, columns, headers)
+
+
+def _register_transfer(image: typer.Typer) -> None:
+    @image.command("pull")
+    def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
+             platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant]"),
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
+        """Download an image from a registry."""
+        from composer.engine.images.pull import pull as pull_image
+
+        progress = Progress(quiet=quiet)
+        result = pull_image(reference, platform=platform, on_event=progress)
+        progress.close()
+        from composer.engine.images.reference import parse_reference
+
+        familiar = parse_reference(reference).familiar()
+        if not quiet:
+            typer.echo(f"Digest: {result.digest}")
+            state = "Downloaded newer image" if result.updated else "Image is up to date"
+            typer.echo(f"Status: {state} for {familiar}")
+        typer.echo(result.name)
+
+    @image.command("push")
+    def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
+        """Upload an image to a registry."""
+        from composer.engine.images.push import push as push_image
+
+        progress = Progress(quiet=quiet)
+        result = push_image(reference, on_event=progress)
+        progress.close()
+        tag = result.name.rsplit(":", 1)[-1]
+        typer.echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
+
+
+def _register_files(image: typer.Typer) -> None:
+    @image.command("save")
+    def save(images: list[str] = typer.Argument(..., help="Images to save."),
+             output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
+        """Save one or more images to a tar archive (streamed to STDOUT by default)."""
+        from composer.engine.images.archive import save as save_images
+
+        if output is None and sys.stdout.isatty():
+            raise UsageError("cowardly refusing to save to a terminal", hint="use the -o flag or redirect")
+        _write_output(output, lambda stream: save_images(_store(), images, stream))
+
+    @image.command("load")
+    def load(input_: Optional[str] = typer.Option(None, "-i", "--input", help="Read from a tar archive file."),
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress the load output.")) -> None:
+        """Load an image from a tar archive or STDIN."""
+        from composer.engine.images.load import load as load_images
+
+        with _open_input(input_) as stream:
+            loaded = load_images(_store(), stream)
+        from composer.engine.images.reference import parse_reference
+
+        for image in loaded:
+            for name in image.names:
+                typer.echo(f"Loaded image: {parse_reference(name).familiar()}")
+            if not image.names:
+                typer.echo(f"Loaded image ID: {image.image_id}")
+
+    @image.command("import")
+    def import_(source: str = typer.Argument(..., metavar="file|URL|-"),
+                reference: Optional[str] = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+                change: Optional[list[str]] = typer.Option(None, "-c", "--change", help="Apply a Dockerfile instruction."),
+                message: str = typer.Option("", "-m", "--message", help="Commit message for the imported image."),
+                platform: Optional[str] = typer.Option(None, "--platform", help="Ignored: the host's platform.")) -> None:
+        """Import the contents from a tarball to create a filesystem image."""
+        from composer.engine.images.archive import import_rootfs
+
+        if "://" in source:
+            raise UsageError("importing from a URL is not supported", hint="download it and give the file")
+        with _open_input(None if source == "-" else source) as stream:
+            image_id = import_rootfs(_store(), stream, reference, change or [], message)
+        typer.echo(image_id)
+
+
+def _open_input(path: str | None):
+    if path is None:
+        return open(sys.stdin.fileno(), "rb", closefd=False)
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise ImageError(f"cannot open {path}: {error.strerror}") from None
+
+
+def _write_output(path: str | None, write) -> None:
+    """Write to ``path`` atomically (or to stdout); nothing is left behind on failure."""
+    if path is None:
+        with open(sys.stdout.fileno(), "wb", closefd=False) as stream:
+            write(stream)
+        return
+    import os
+
+    partial = f"{path}.partial-{os.getpid()}"
+    try:
+        with open(partial, "wb") as stream:
+            write(stream)
+        os.replace(partial, path)
+    except OSError as error:
+        raise ImageError(f"cannot write {path}: {error.strerror}") from None
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
+def _register_login(app: typer.Typer) -> None:
+    @app.command("login")
+    def login(server: Optional[str] = typer.Argument(None, metavar="[SERVER]"),
+              username: Optional[str] = typer.Option(None, "-u", "--username", help="Username."),
+              password: Optional[str] = typer.Option(None, "-p", "--password", help="Password."),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="Take the password from stdin.")) -> None:
+        """Log in to a registry (credentials go to ~/.docker/config.json)."""
+        from composer.engine.images import auth
+        from composer.engine.images.registry import RegistryClient
+
+        domain = _registry_domain(server)
+        if password is not None and not password_stdin:
+            typer.echo("WARNING! Using --password via the CLI is insecure. Use --password-stdin.", err=True)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        username = username or typer.prompt("Username")
+        password = password if password is not None else typer.prompt("Password", hide_input=True)
+        credentials = auth.Credentials(username, password)
+        with RegistryClient(domain, credentials=credentials) as client:
+            client.login()
+        auth.store(domain, credentials)
+        typer.echo("Login Succeeded")
+
+    @app.command("logout")
+    def logout(server: Optional[str] = typer.Argument(None, metavar="[SERVER]")) -> None:
+        """Log out from a registry."""
+        from composer.engine.images import auth
+
+        domain = _registry_domain(server)
+        if auth.remove(domain):
+            typer.echo(f"Removing login credentials for {auth.config_key(domain)}")
+        else:
+            typer.echo(f"Not logged in to {auth.config_key(domain)}")
+
+
+def _registry_domain(server: str | None) -> str:
+    if not server:
+        return "docker.io"
+    domain = server.split("://", 1)[-1].split("/", 1)[0]
+    return "docker.io" if domain in ("index.docker.io", "registry-1.docker.io") else domain
+
+
+# --- presentation -----------------------------------------------------------------------------
+def human_size(size: float) -> str:
+    """Docker's sizes: decimal units, three significant digits (``4.26MB``)."""
+    unit = 0
+    while size >= 1000 and unit < len(SIZE_UNITS) - 1:
+        size /= 1000
+        unit += 1
+    return f"{size:.3g}{SIZE_UNITS[unit]}"
+
+
+def human_duration(created: str) -> str:
+    """``2 months ago`` for an RFC 3339 time, as docker words it."""
+    from datetime import datetime, timezone
+
+    if not created:
+        return "N/A"
+    try:
+        then = datetime.fromisoformat(created)
+    except ValueError:
+        return created
+    seconds = (datetime.now(timezone.utc) - then).total_seconds()
+    return _duration_words(seconds) + " ago"
+
+
+def _duration_words(seconds: float) -> str:
+    minutes, hours = seconds / 60, seconds / 3600
+    steps = [(seconds < 1, "Less than a second"), (round(seconds) == 1, "1 second"),
+             (minutes < 1, f"{int(seconds)} seconds"), (round(minutes) == 1, "About a minute"),
+             (minutes < 60, f"{int(minutes)} minutes"), (round(hours) == 1, "About an hour"),
+             (hours < 48, f"{int(hours)} hours"), (hours < 24 * 14, f"{int(hours / 24)} days"),
+             (hours < 24 * 60, f"{int(hours / 24 / 7)} weeks"), (hours < 24 * 730, f"{int(hours / 24 / 30)} months")]
+    return next((text for condition, text in steps if condition), f"{int(hours / 24 / 365)} years")
+
+
+def to_json(value: Any, indent: int | None = 4) -> str:
+    import json
+
+    return json.dumps(value, indent=indent)
+
+
+def _go_value(value: Any, key: str = "") -> str:
+    """A value printed the way a Go template prints it."""
+    if value is None:
+        return "[]" if key in LIST_KEYS else "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_go_value(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
+
+
+def render_template(template: str, data: dict[str, Any]) -> str:
+    """The subset of Go templates docker users write: ``{{.A.B}}``, ``{{json .A}}``, ``{{json .}}``."""
+    import re
+
+    def lookup(path: str) -> tuple[Any, str]:
+        value: Any = data
+        key = ""
+        for key in filter(None, path.strip().lstrip(".").split(".")):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value, key
+
+    def replace(match: re.Match[str]) -> str:
+        function, _, path = match.group(1).strip().rpartition(" ")
+        value, key = lookup(path)
+        if function == "json":
+            return to_json(value, indent=None)
+        if function:
+            raise UsageError(f"template function {function!r} is not supported", hint="use {{.Field}} or {{json .Field}}")
+        return _go_value(value, key)
+
+    return re.sub(r"{{\s*(.*?)\s*}}", replace, template).replace("\\t", "\t").replace("\\n", "\n")
+
+
+def print_table(records: list[dict[str, str]], columns: list[str], headers: dict[str, str]) -> None:
+    """Columns padded like docker's tabwriter (three spaces between columns)."""
+    titles = [headers.get(column, column.upper()) for column in columns]
+    widths = [max([len(title)] + [len(str(record[column])) for record in records])
+              for title, column in zip(titles, columns)]
+    lines = [titles] + [[str(record[column]) for column in columns] for record in records]
+    for line in lines:
+        typer.echo("   ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+class Progress:
+    """Renders pull/push events: redrawn per-layer bars on a terminal, plain lines otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        import threading
+
+        self.quiet = quiet
+        self.tty = sys.stdout.isatty()
+        self.lines: dict[str, str] = {}
+        self.drawn = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        if self.quiet:
+            return
+        with self._lock:
+            if not event.id or event.status.startswith(("Pulling from", "The push refers")):
+                self._plain(f"{event.id}: {event.status}" if event.id and "Pulling" in event.status else event.status)
+                return
+            text = f"{event.id}: {event.status}"
+            if event.total and event.status in ("Downloading", "Pushing", "Extracting"):
+                if self.tty:
+                    text += " " + _bar(event.current, event.total)
+                elif self.lines.get(event.id, "").startswith(text):
+                    return
+            if self.tty:
+                self.lines[event.id] = text
+                self._redraw()
+            elif self.lines.get(event.id) != text:
+                self.lines[event.id] = text
+                typer.echo(text)
+
+    def _plain(self, text: str) -> None:
+        if self.tty and self.drawn:
+            self.lines.clear()
+            self.drawn = 0
+        typer.echo(text)
+
+    def _redraw(self) -> None:
+        out = sys.stdout
+        if self.drawn:
+            out.write(f"\x1b[{self.drawn}A")
+        for line in self.lines.values():
+            out.write(f"\x1b[2K{line}\n")
+        self.drawn = len(self.lines)
+        out.flush()
+
+    def close(self) -> None:
+        sys.stdout.flush()
+
+
+def _bar(current: int, total: int) -> str:
+    filled = min(50, int(50 * current / total)) if total else 0
+    arrow = ">" if filled < 50 else ""
+    return f"[{'=' * filled}{arrow}{' ' * (50 - filled - len(arrow))}]  {human_size(current)}/{human_size(total)}"

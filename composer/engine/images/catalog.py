@@ -1,0 +1,183 @@
+"""Queries and housekeeping on the store: list, inspect, history, tag, remove, prune, gc."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from composer.engine.images.reference import parse_reference
+from composer.engine.images.store import ImageStore
+from composer.errors import ImageError
+
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+    "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None, "Cmd": None,
+    "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    """One row of `image ls`: a (repository, tag) of an image, or <none> for untagged ones."""
+
+    id: str
+    repository: str
+    tag: str
+    digest: str
+    created: str
+    size: int
+
+
+def _familiar(name: str) -> tuple[str, str]:
+    parsed = parse_reference(name)
+    return parsed.familiar_repository, parsed.tag or "<none>"
+
+
+def image_size(db: dict[str, Any], record: dict[str, Any]) -> int:
+    """The unpacked size of an image (the sum of its layers), as docker reports it."""
+    return sum(db["layers"].get(chain, 0) for chain in record["chain"])
+
+
+def list_images(store: ImageStore) -> list[ImageSummary]:
+    """Every tag of every image (untagged images once, as <none>), newest first."""
+    db = store.read_db()
+    rows = []
+    for image_id, record in db["images"].items():
+        names = store.names_of(db, image_id)
+        digests = {d.split("@")[0]: d.split("@")[1] for d in record.get("repo_digests", [])}
+        size, created = image_size(db, record), record.get("created") or ""
+        for name in names or [None]:
+            repository, tag = _familiar(name) if name else ("<none>", "<none>")
+            full_repository = name.rsplit(":", 1)[0] if name else ""
+            rows.append(ImageSummary(image_id, repository, tag, digests.get(full_repository, "<none>"),
+                                     created, size))
+        if not names and digests:
+            repository = parse_reference(next(iter(digests))).familiar_repository
+            rows[-1] = ImageSummary(image_id, repository, "<none>", next(iter(digests.values())), created, size)
+    return sorted(rows, key=lambda row: (row.created, row.repository, row.tag), reverse=True)
+
+
+def inspect_image(store: ImageStore, reference: str) -> dict[str, Any]:
+    """``docker image inspect``'s object for one image."""
+    db = store.read_db()
+    image_id, _ = store.find(db, reference)
+    record = db["images"][image_id]
+    config = json.loads(store.blobs.read(image_id))
+    layers = [str(store.snapshot_path(chain)) for chain in reversed(record["chain"])]
+    return {
+        "Id": image_id,
+        "RepoTags": [parse_reference(name).familiar() for name in store.names_of(db, image_id)],
+        "RepoDigests": [parse_reference(d).familiar() for d in record.get("repo_digests", [])],
+        "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
+        "Created": config.get("created", ""), "DockerVersion": config.get("docker_version", ""),
+        "Author": config.get("author", ""), "Config": {**CONFIG_DEFAULTS, **(config.get("config") or {})},
+        "Architecture": config.get("architecture", ""), "Variant": config.get("variant"), "Os": config.get("os", ""),
+        "Size": image_size(db, record),
+        "GraphDriver": {"Name": "overlay", "Data": {"LowerDir": ":".join(layers)}},
+        "RootFS": {"Type": "layers", "Layers": config.get("rootfs", {}).get("diff_ids", [])},
+        "Metadata": {"LastTagTime": record.get("tagged", "0001-01-01T00:00:00Z")},
+        "Descriptor": {"mediaType": record.get("media_type"), "digest": record["manifest"],
+                       "size": store.blobs.size(record["manifest"])},
+    }
+
+
+def history(store: ImageStore, reference: str) -> list[dict[str, Any]]:
+    """``docker history`` rows, newest first: id (or <missing>), created, created_by, size, comment."""
+    db = store.read_db()
+    image_id, _ = store.find(db, reference)
+    record = db["images"][image_id]
+    config = json.loads(store.blobs.read(image_id))
+    sizes = [db["layers"].get(chain, 0) for chain in record["chain"]]
+    rows = []
+    for entry in config.get("history") or [{"created": config.get("created", "")}]:
+        size = 0 if entry.get("empty_layer") or not sizes else sizes.pop(0)
+        rows.append({"id": "<missing>", "created": entry.get("created", ""), "created_by": entry.get("created_by", ""),
+                     "size": size, "comment": entry.get("comment", "")})
+    rows.reverse()
+    rows[0]["id"] = image_id
+    return rows
+
+
+def tag(store: ImageStore, source: str, target: str) -> str:
+    """Point the name ``target`` at the image ``source``; returns the normalized target."""
+    name = parse_reference(target)
+    if name.digest:
+        raise ImageError(f"refusing to create a tag with a digest reference: {target}")
+    db = store.read_db()
+    image_id, _ = store.find(db, source)
+    with store.update_db() as db:
+        db["refs"][str(name)] = image_id
+    return str(name)
+
+
+def remove(store: ImageStore, reference: str, force: bool = False) -> list[tuple[str, str]]:
+    """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines."""
+    lines: list[tuple[str, str]] = []
+    with store.update_db() as db:
+        image_id, name = store.find(db, reference)
+        names = store.names_of(db, image_id)
+        by_name = name in names and name != image_id and not reference.removeprefix("sha256:") in image_id
+        if not by_name and len(names) > 1 and not force:
+            raise ImageError(f"conflict: unable to delete {image_id[7:19]} (must be forced) - "
+                             "image is referenced in multiple repositories", hint="use -f, or remove a tag")
+        for each in [name] if by_name else names:
+            del db["refs"][each]
+            lines.append(("Untagged", parse_reference(each).familiar()))
+        if not store.names_of(db, image_id):
+            for repo_digest in db["images"][image_id].get("repo_digests", []):
+                lines.append(("Untagged", parse_reference(repo_digest).familiar()))
+            del db["images"][image_id]
+            lines.append(("Deleted", image_id))
+    return lines
+
+
+def prune(store: ImageStore, everything: bool = False) -> tuple[list[str], int]:
+    """Remove dangling images (every image with ``everything``); returns (deleted ids, bytes freed)."""
+    with store.update_db() as db:
+        named = set(db["refs"].values())
+        doomed = [image_id for image_id in db["images"] if everything or image_id not in named]
+        for image_id in doomed:
+            del db["images"][image_id]
+        db["refs"] = {name: target for name, target in db["refs"].items() if target not in doomed}
+    return doomed, gc(store)
+
+
+def _tree_size(path: str) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def gc(store: ImageStore) -> int:
+    """Delete blobs and snapshots no image uses (exclusive of pulls in progress); bytes freed."""
+    freed = 0
+    with store.gc_guard(exclusive=True):
+        db = store.read_db()
+        keep_chains = {chain for record in db["images"].values() for chain in record["chain"]}
+        keep_blobs = set(db["images"])
+        for record in db["images"].values():
+            keep_blobs.add(record["manifest"])
+            manifest = json.loads(store.blobs.read(record["manifest"]))
+            keep_blobs.update(layer["digest"] for layer in manifest.get("layers", []))
+            keep_blobs.update(d.split("@")[1] for d in record.get("repo_digests", []))
+        snapshots = store.root / "snapshots"
+        for entry in os.listdir(snapshots) if snapshots.is_dir() else []:
+            if f"sha256:{entry}" not in keep_chains:
+                freed += _tree_size(str(snapshots / entry))
+                shutil.rmtree(snapshots / entry, ignore_errors=True)
+        blobs = store.root / "blobs" / "sha256"
+        for entry in os.listdir(blobs) if blobs.is_dir() else []:
+            if f"sha256:{entry}" not in keep_blobs:
+                freed += (blobs / entry).stat().st_size
+                (blobs / entry).unlink()
+        with store.update_db() as db:
+            db["layers"] = {chain: size for chain, size in db["layers"].items() if chain in keep_chains}
+    return freed
