@@ -18,6 +18,9 @@ def _lookup(entries: list[list[str]], key: str, what: str) -> list[str] | None:
         if entry[0] == key:
             return entry
     if key.isdigit():
+        for entry in entries:
+            if len(entry) > 2 and entry[2] == key:
+                return entry
         return None
     raise ContainerRuntimeError(f"unable to find {what} {key}: no matching entries in {what} file")
 
@@ -30,13 +33,13 @@ def resolve_user(spec: str, root: str = "") -> tuple[int, int, list[int], str]:
     entry = _lookup(passwd, user, "user")
     if entry is None and not user.isdigit():
         raise ContainerRuntimeError(f"unable to find user {user}")
-    uid = int(entry[2]) if entry else int(user)
+    uid = int(user) if user.isdigit() else int(entry[2])
     gid = int(entry[3]) if entry and len(entry) > 3 else 0
     home = entry[5] if entry and len(entry) > 5 else "/"
     name = entry[0] if entry else None
     if group:
         group_entry = _lookup(groups, group, "group")
-        gid = int(group_entry[2]) if group_entry else int(group)
+        gid = int(group) if group.isdigit() else int(group_entry[2])
     supplementary = [gid]
     if name:
         for group_entry in groups:

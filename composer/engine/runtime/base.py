@@ -1,0 +1,241 @@
+"""The ``Runtime`` protocol: what the compose engine needs from a container runtime.
+
+The engine (observe, execute) talks only to this protocol. ``LinuxRuntime`` implements it on the
+kernel, ``FakeRuntime`` (``composer.engine.runtime.fake``) in memory for tests. Every method is
+blocking and thread-safe: the trio executor calls them through ``trio.to_thread``.
+
+Errors are composer's own (``ContainerNotFound``, ``ContainerStateError``, ``ImageNotFound`` ...).
+Deletes tolerate absence only where the method says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, Protocol
+
+ContainerState = Literal["created", "running", "paused", "restarting", "exited", "dead", "removing"]
+Health = Literal["none", "starting", "healthy", "unhealthy"]
+
+
+# --- what the engine asks to create ------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MountSpec:
+    """A mount: ``bind`` (host path), ``volume`` (volume name, "" = anonymous) or ``tmpfs``."""
+
+    type: str
+    target: str
+    source: str = ""
+    read_only: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)  # bind/volume/tmpfs sub-options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointSpec:
+    """A connection of the container to a network (by the network's real name)."""
+
+    network: str
+    aliases: tuple[str, ...] = ()
+    ipv4_address: str | None = None
+    ipv6_address: str | None = None
+    mac_address: str | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortSpec:
+    """A published port: container ``target`` port, host ``published`` port(s) or "" (ephemeral)."""
+
+    target: int
+    published: str = ""
+    host_ip: str = ""
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthSpec:
+    """A healthcheck, durations in seconds (``test`` as docker's: ["CMD", ...] / ["CMD-SHELL", s])."""
+
+    test: tuple[str, ...]
+    interval: float = 30.0
+    timeout: float = 30.0
+    retries: int = 3
+    start_period: float = 0.0
+    start_interval: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestartPolicy:
+    """``no``, ``always``, ``on-failure`` (with ``max_retries``) or ``unless-stopped``."""
+
+    name: str = "no"
+    max_retries: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceSpec:
+    """cgroup limits in docker's units (bytes, nano-CPUs); 0 = unset."""
+
+    memory: int = 0
+    memory_reservation: int = 0
+    memory_swap: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainerSpec:
+    """Everything docker's create API gets from Compose; the runtime adapter translates it.
+
+    ``entrypoint``/``command`` of None mean "the image's"; an empty tuple means "reset it".
+    """
+
+    name: str
+    image: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    env: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = None
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    mounts: tuple[MountSpec, ...] = ()
+    network_mode: str = ""  # "", none, host, service:<container>, container:<id>
+    endpoints: tuple[EndpointSpec, ...] = ()
+    ports: tuple[PortSpec, ...] = ()
+    healthcheck: HealthSpec | None = None
+    restart: RestartPolicy = RestartPolicy()
+    resources: ResourceSpec = ResourceSpec()
+    stop_signal: str = "SIGTERM"
+    stop_grace_period: float = 10.0
+    init: bool = False
+    tty: bool = False
+    stdin_open: bool = False
+    privileged: bool = False
+    read_only: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    ulimits: tuple[tuple[str, int, int], ...] = ()
+    extra_hosts: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    shm_size: int = 0
+    pid: str = ""
+    ipc: str = ""
+    group_add: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkSpec:
+    """A network to ensure (``name`` is the real name, e.g. ``myapp_default``)."""
+
+    name: str
+    driver: str = "bridge"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    internal: bool = False
+    enable_ipv6: bool = False
+    attachable: bool = False
+    ipam: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VolumeSpec:
+    """A named volume to ensure (``name`` is the real name, e.g. ``myapp_data``)."""
+
+    name: str
+    driver: str = "local"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- what the runtime reports ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainerSummary:
+    """One container as ``docker ps -a`` sees it."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    state: ContainerState = "created"
+    exit_code: int = 0
+    health: Health = "none"
+    created: float = 0.0  # seconds since the epoch
+    command: str = ""
+    ports: tuple[PortSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthStatus:
+    """What ``wait_health`` returns: the state and health now, and the last probe's output."""
+
+    state: ContainerState
+    health: Health
+    exit_code: int = 0
+    output: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkSummary:
+    id: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VolumeSummary:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    mountpoint: str = ""
+
+
+PullCallback = Callable[[str, Mapping[str, Any]], None]
+"""Called by ``pull_image`` with a status ("Pulling fs layer", "Downloading" ...) and details."""
+
+
+class Runtime(Protocol):
+    """The minimum the compose commands need. Labels filters are ``{key: value or None}``
+    (None: the label exists with any value)."""
+
+    # containers
+    def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]: ...
+    def create_container(self, spec: ContainerSpec) -> str: ...
+    def start_container(self, container_id: str) -> None: ...
+    def stop_container(self, container_id: str, timeout: float | None = None) -> None: ...
+    def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None: ...
+    def remove_container(self, container_id: str, *, force: bool = False, volumes: bool = False) -> None: ...
+    def pause_container(self, container_id: str) -> None: ...
+    def unpause_container(self, container_id: str) -> None: ...
+    def rename_container(self, container_id: str, new_name: str) -> None: ...
+    def wait_container(self, container_id: str) -> int:
+        """Block until the container is not running; its exit code."""
+    def wait_health(self, container_id: str, last: HealthStatus | None, timeout: float) -> HealthStatus:
+        """Block until state or health differs from ``last`` (None: return at once) or timeout."""
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        """The ``docker inspect`` dict of a container."""
+
+    # networks and volumes: ensure is idempotent (returns the existing one), remove tolerates absence
+    def ensure_network(self, spec: NetworkSpec) -> NetworkSummary: ...
+    def remove_network(self, name: str) -> None: ...
+    def list_networks(self, labels: Mapping[str, str | None]) -> list[NetworkSummary]: ...
+    def ensure_volume(self, spec: VolumeSpec) -> VolumeSummary: ...
+    def remove_volume(self, name: str) -> None: ...
+    def list_volumes(self, labels: Mapping[str, str | None]) -> list[VolumeSummary]: ...
+
+    # images
+    def image_id(self, reference: str) -> str | None:
+        """The local image id (``sha256:...``) of a reference, or None when it is not here."""
+    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str: ...
+    def remove_image(self, reference: str) -> None: ...
+
+
+def matches(labels: Mapping[str, str], wanted: Mapping[str, str | None]) -> bool:
+    """Whether ``labels`` satisfy a label filter (see :class:`Runtime`)."""
+    return all(k in labels and (v is None or labels[k] == v) for k, v in wanted.items())

@@ -1,0 +1,78 @@
+"""cgroup v1 and v2 backends against a temporary directory standing in for /sys/fs/cgroup."""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.cgroups import detect_setup, manager_for
+from composer.engine.runtime.cgroups.v2 import blkio_to_io_weight, shares_to_weight
+from composer.engine.runtime.config import Resources
+
+LIMITS = Resources(memory=64 << 20, memory_swap=128 << 20, memory_reservation=32 << 20, nano_cpus=1_500_000_000,
+                   cpu_shares=512, cpuset_cpus="0-1", pids_limit=20, blkio_weight=500)
+
+
+def _read(path) -> str:
+    with open(path) as handle:
+        return handle.read()
+
+
+def test_detect_setup(tmp_path):
+    assert detect_setup(str(tmp_path)) == "legacy"
+    (tmp_path / "unified").mkdir()
+    assert detect_setup(str(tmp_path)) == "hybrid"
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    assert detect_setup(str(tmp_path)) == "unified"
+
+
+def test_v1_writes(tmp_path):
+    for controller in ("memory", "cpu", "cpuset", "pids", "blkio"):
+        (tmp_path / controller).mkdir()
+    (tmp_path / "cpuset/cpuset.cpus").write_text("0-3\n")
+    (tmp_path / "cpuset/cpuset.mems").write_text("0\n")
+    manager = manager_for("abc", str(tmp_path), "hybrid")
+    os.makedirs(tmp_path / "memory/composer/abc")
+    (tmp_path / "memory/composer/abc/memory.memsw.limit_in_bytes").write_text("")
+    (tmp_path / "blkio/composer/abc").mkdir(parents=True)
+    (tmp_path / "blkio/composer/abc/blkio.weight").write_text("")
+    manager.create(LIMITS)
+    memory = tmp_path / "memory/composer/abc"
+    assert _read(memory / "memory.limit_in_bytes") == str(64 << 20)
+    assert _read(memory / "memory.memsw.limit_in_bytes") == str(128 << 20)
+    assert _read(memory / "memory.soft_limit_in_bytes") == str(32 << 20)
+    assert _read(tmp_path / "cpu/composer/abc/cpu.cfs_quota_us") == "150000"
+    assert _read(tmp_path / "cpu/composer/abc/cpu.shares") == "512"
+    assert _read(tmp_path / "cpuset/composer/cpuset.cpus") == "0-3"  # parents inherit
+    assert _read(tmp_path / "cpuset/composer/abc/cpuset.cpus") == "0-1"
+    assert _read(tmp_path / "pids/composer/abc/pids.max") == "20"
+    assert _read(tmp_path / "blkio/composer/abc/blkio.weight") == "500"
+    assert len(manager.procs_files()) == 5
+    (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
+    assert manager.oom_killed()
+
+
+def test_v2_writes(tmp_path):
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    manager = manager_for("abc", str(tmp_path))
+    os.makedirs(tmp_path / "composer")
+    (tmp_path / "composer/cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    manager.create(LIMITS)
+    group = tmp_path / "composer/abc"
+    assert _read(tmp_path / "cgroup.subtree_control") == "+cpu +cpuset +io +memory +pids"
+    assert _read(group / "memory.max") == str(64 << 20)
+    assert _read(group / "memory.swap.max") == str(64 << 20)
+    assert _read(group / "memory.low") == str(32 << 20)
+    assert _read(group / "cpu.max") == "150000 100000"
+    assert _read(group / "cpu.weight") == str(shares_to_weight(512))
+    assert _read(group / "cpuset.cpus") == "0-1"
+    assert _read(group / "pids.max") == "20"
+    assert _read(group / "io.weight") == f"default {blkio_to_io_weight(500)}"
+    assert manager.procs_files() == [str(group / "cgroup.procs")]
+    assert not manager.oom_killed()
+    (group / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert manager.oom_killed()
+
+
+def test_weight_conversions():
+    assert shares_to_weight(2) == 1 and shares_to_weight(262144) == 10000 and shares_to_weight(1024) == 39
+    assert blkio_to_io_weight(10) == 1 and blkio_to_io_weight(1000) == 10000
