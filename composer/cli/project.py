@@ -1,18 +1,20 @@
-"""Project commands: ``config`` and ``graph`` (later: up, down, ps ...)."""
+"""Project commands: ``config`` and ``graph`` (later: up, down, ps ...).
 
-from __future__ import annotations
+typer is imported inside :func:`register` only (annotations are evaluated there, so this module
+has no ``from __future__ import annotations``): ``config`` also has a typer-free fast path.
+"""
 
+import sys
+from types import SimpleNamespace
 from typing import Any, Optional
-
-import typer
 
 from composer.errors import UsageError
 
 
-def _load(ctx: typer.Context, **overrides: Any) -> Any:
+def _load(global_options: Any, **overrides: Any) -> Any:
     from composer.spec.loader import load_model, options_from_global
 
-    return load_model(options_from_global(ctx.obj, **overrides))
+    return load_model(options_from_global(global_options, **overrides))
 
 
 def _emit(text: str, output: Optional[str]) -> None:
@@ -21,11 +23,65 @@ def _emit(text: str, output: Optional[str]) -> None:
 
         Path(output).write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
     elif text:
-        typer.echo(text)
+        sys.stdout.write(text + "\n")
 
 
-def register(app: typer.Typer) -> None:
+def run_config(global_options: Any, services_arg: list, output_format: str = "yaml", services: bool = False,
+               volumes: bool = False, networks: bool = False, profiles: bool = False, images: bool = False,
+               hash_: Optional[str] = None, quiet: bool = False, output: Optional[str] = None,
+               no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
+               no_env_resolution: bool = False) -> None:
+    """The ``config`` command itself (shared by typer and the fast path)."""
+    from composer.spec import render
+
+    if output_format not in ("yaml", "json"):
+        raise UsageError(f"unsupported format {output_format!r}", hint="use --format yaml or json")
+    loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
+                   resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution)
+    if quiet:
+        return
+    listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
+                             profiles=profiles, images=images, hash_=hash_)
+    if listing is not None:
+        _emit(listing, output)
+        return
+    _emit(render.config_text(loaded, output_format, services_arg or []), output)
+
+
+_FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",
+          "--images": "images", "-q": "quiet", "--quiet": "quiet", "--no-interpolate": "no_interpolate",
+          "--no-normalize": "no_normalize", "--no-path-resolution": "no_path_resolution",
+          "--no-env-resolution": "no_env_resolution"}
+_VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
+
+
+def config_fast(argv: list[str]) -> Optional[int]:
+    """``composer config ...`` without typer; None (use typer) for anything it does not know."""
+    options: dict[str, Any] = {}
+    services: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        name, _, inline = arg.partition("=")
+        if arg in _FLAGS:
+            options[_FLAGS[arg]] = True
+        elif name in _VALUED:
+            value = inline if "=" in arg else next(args, None)
+            if value is None:
+                return None
+            options[_VALUED[name]] = value
+        elif arg.startswith("-"):
+            return None
+        else:
+            services.append(arg)
+    global_options = SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
+                                     env_files=[])
+    run_config(global_options, services, **options)
+    return 0
+
+
+def register(app: Any) -> None:
     """Add ``config`` and ``graph`` to ``app``."""
+    import typer
 
     @app.command("config")
     def config(
@@ -46,20 +102,8 @@ def register(app: typer.Typer) -> None:
         no_env_resolution: bool = typer.Option(False, "--no-env-resolution", help="Don't resolve env files."),
     ) -> None:
         """Parse, resolve and render the compose file in canonical format."""
-        from composer.spec import render
-
-        if output_format not in ("yaml", "json"):
-            raise UsageError(f"unsupported format {output_format!r}", hint="use --format yaml or json")
-        loaded = _load(ctx, interpolate=not no_interpolate, normalize=not no_normalize,
-                       resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution)
-        if quiet:
-            return
-        listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
-                                 profiles=profiles, images=images, hash_=hash_)
-        if listing is not None:
-            _emit(listing, output)
-            return
-        _emit(render.config_text(loaded, output_format, services_arg or []), output)
+        run_config(ctx.obj, services_arg or [], output_format, services, volumes, networks, profiles, images,
+                   hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution)
 
     @app.command("graph")
     def graph(
@@ -73,5 +117,5 @@ def register(app: typer.Typer) -> None:
         renderers = {"text": graphs.render_text, "dot": graphs.render_dot, "mermaid": graphs.render_mermaid}
         if output_format not in renderers:
             raise UsageError(f"unsupported format {output_format!r}", hint="use text, dot or mermaid")
-        project = bind_project(_load(ctx))
+        project = bind_project(_load(ctx.obj))
         typer.echo(renderers[output_format](graphs.build_graph(project)))
