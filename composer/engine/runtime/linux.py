@@ -18,7 +18,7 @@ from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces
-from composer.engine.runtime.state import ContainerDir, now_iso, write_json_atomic
+from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
 from composer.errors import ContainerRuntimeError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
@@ -121,10 +121,17 @@ class ForegroundRun:
     def prepare(self) -> LaunchPlan:
         """State dir, config.json, /etc files, cgroup, seccomp: everything before fork."""
         config = self.config
-        self.cdir.create()
+        claim_name(config.name, config.id)
+        try:
+            self.cdir.create()
+        except BaseException:
+            release_name(config.name)
+            raise
         self.created = True
         mounts, populate = resolve_mounts(config)
         write_json_atomic(self.cdir.config, config.to_dict())
+        write_json_atomic(self.cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
+                                            "OOMKilled": False, "Created": now_iso()})
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts)
         self.cgroup.create(config.resources)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
@@ -178,7 +185,7 @@ class ForegroundRun:
         """Forward signals until PID 1 exits; its status as docker reports it."""
         previous = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         try:
-            self.cdir.write_state(Status="running", Pid=self.pid, StartedAt=now_iso())
+            self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso())
             if self.relay is not None:
                 self.relay(self.pid)
             status = self._reap()
@@ -188,7 +195,7 @@ class ForegroundRun:
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
-        self.cdir.write_state(Status="exited", Pid=0, ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso())
+        self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso())
         return RunResult(exit_code, oom)
 
     def _forward(self, number: int, _frame: object) -> None:
@@ -220,6 +227,7 @@ class ForegroundRun:
             self.cgroup.remove()
         finally:
             if self.config.auto_remove:
+                release_name(self.config.name)
                 self.cdir.remove()
                 remove_anonymous_volumes(self.config)
 
@@ -232,7 +240,5 @@ def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
             prepare_io(run)
         run.start(run.prepare())
         return run.wait()
-    except FileExistsError as error:
-        raise ContainerRuntimeError(f"container {config.id} already exists") from error
     finally:
         run.cleanup()

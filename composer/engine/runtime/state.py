@@ -93,3 +93,51 @@ def list_container_ids(root: str | None = None) -> list[str]:
         return sorted(os.listdir(root or containers_root()))
     except FileNotFoundError:
         return []
+
+
+def names_root() -> str:
+    """Where container names are claimed (one file per name, containing the id)."""
+    return os.path.join(str(state_root()), "names")
+
+
+def claim_name(name: str, container_id: str) -> None:
+    """Reserve ``name`` for ``container_id`` atomically (O_EXCL), as docker's name index."""
+    from composer.errors import ContainerRuntimeError
+
+    os.makedirs(names_root(), exist_ok=True)
+    path = os.path.join(names_root(), name)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        with open(path) as handle:
+            owner = handle.read().strip()
+        raise ContainerRuntimeError(
+            f'Conflict. The container name "/{name}" is already in use by container "{owner}"',
+            hint="remove (or rename) that container to be able to reuse that name") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(container_id)
+
+
+def release_name(name: str) -> None:
+    """Forget a container name (tolerates absence)."""
+    try:
+        os.unlink(os.path.join(names_root(), name))
+    except FileNotFoundError:
+        pass
+
+
+def find_container(reference: str) -> ContainerDir:
+    """The container named ``reference`` or whose id starts with it."""
+    from composer.errors import ContainerNotFound, ContainerRuntimeError
+
+    try:
+        with open(os.path.join(names_root(), reference.lstrip("/"))) as handle:
+            return ContainerDir(handle.read().strip())
+    except (FileNotFoundError, IsADirectoryError):
+        pass
+    matches = [cid for cid in list_container_ids() if cid.startswith(reference)] if reference else []
+    if len(matches) == 1:
+        return ContainerDir(matches[0])
+    if len(matches) > 1:
+        raise ContainerRuntimeError(f"multiple containers match {reference!r}", hint="give more of the id", exit_code=1)
+    raise ContainerNotFound(f"No such container: {reference}")

@@ -1,0 +1,39 @@
+"""container ls / inspect / rm and name conflicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def _composer(state_root, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True,
+                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)), timeout=60)
+
+
+def test_inspect_ls_rm_and_name_conflict(run, state_root):
+    assert run("--name", "web", "-l", "tier=front", "-v", "/anon", "busybox", "sh", "-c", "exit 2").returncode == 2
+    conflict = run("--name", "web", "busybox", "true")
+    assert conflict.returncode == 125 and 'The container name "/web" is already in use' in conflict.stderr
+    (info,) = json.loads(_composer(state_root, "container", "inspect", "web").stdout)
+    assert info["Name"] == "/web" and info["State"]["ExitCode"] == 2 and info["State"]["Status"] == "exited"
+    assert info["State"]["OOMKilled"] is False and info["Config"]["Labels"]["tier"] == "front"
+    assert info["Mounts"][0]["Destination"] == "/anon"
+    assert _composer(state_root, "container", "ls").stdout.count("\n") == 1
+    listing = _composer(state_root, "container", "ls", "-a", "-q").stdout.split()
+    assert listing == [info["Id"][:12]]
+    assert _composer(state_root, "container", "rm", "-v", "web").returncode == 0
+    assert _composer(state_root, "volume", "ls", "-q").stdout == ""
+    assert _composer(state_root, "container", "inspect", "web").returncode == 1
+    assert run("--rm", "--name", "web", "busybox", "true").returncode == 0
+
+
+def test_typer_path_delegates(run, state_root):
+    result = _composer(state_root, "container", "run", "--help")
+    assert "Usage:  composer container run" in result.stdout
