@@ -51,7 +51,7 @@ class LaunchPlan:
     error_fd: int = -1                        # write end, close-on-exec
     pid_fd: int = -1                          # write end: the container init's host pid
     go_fd: int = -1                           # read end: wait for the parent before exec (-1: don't)
-    stdio: tuple[int, int, int] | None = None  # fds to install as 0, 1, 2 (None: inherit, stdin /dev/null)
+    console_fd: int = -1                      # -t: a unix socket to send the pty master over
     setsid: bool = True
     tty: bool = False
 
@@ -104,16 +104,10 @@ def _setup(plan: LaunchPlan) -> None:
     config = plan.config
     if plan.setsid:
         os.setsid()
-    if plan.stdio is None:
+    if not config.stdin and not plan.tty:
         null = os.open("/dev/null", os.O_RDWR)
-        if not config.stdin:
-            os.dup2(null, 0)
+        os.dup2(null, 0)
         os.close(null)
-    else:
-        for target, fd in enumerate(plan.stdio):
-            os.dup2(fd, target)
-        if plan.tty:
-            fcntl.ioctl(0, 0x540E, 0)  # TIOCSCTTY
     if plan.clone_flags & libc.CLONE_NEWUTS:
         libc.sethostname(config.hostname)
     root = rootfs.mount_root(config, plan.cdir)
@@ -126,6 +120,10 @@ def _setup(plan: LaunchPlan) -> None:
     if not config.security.privileged:
         rootfs.mask_paths(root)
     rootfs.pivot(root, config.security.read_only)
+    if plan.console_fd >= 0:
+        from composer.engine.runtime.tty import open_console
+
+        open_console(plan.console_fd)
     if plan.clone_flags & libc.CLONE_NEWNET:
         loopback_up()
     if plan.go_fd >= 0:

@@ -114,7 +114,7 @@ class ForegroundRun:
         self.cdir = ContainerDir(config.id)
         self.cgroup = manager_for(config.id)
         self.pid = 0
-        self.stdio: tuple[int, int, int] | None = None
+        self.console_fd = -1
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
 
@@ -138,7 +138,7 @@ class ForegroundRun:
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
                           cgroup_procs=self.cgroup.procs_files(), mounts=mounts, populate=populate,
-                          cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), stdio=self.stdio,
+                          cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
                           tty=config.tty)
 
     def start(self, plan: LaunchPlan) -> None:
@@ -233,7 +233,7 @@ class ForegroundRun:
 
 
 def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
-    """Run ``config`` to completion; ``prepare_io(run)`` may set ``run.stdio``/``run.relay``."""
+    """Run ``config`` to completion; ``prepare_io(run)`` may set ``run.console_fd``/``run.relay``."""
     run = ForegroundRun(config)
     try:
         if prepare_io is not None:

@@ -1,0 +1,105 @@
+"""``-t``: a pseudo-terminal for the container, relayed by the foreground CLI.
+
+The container gets the pty's slave side as stdin/stdout/stderr and controlling terminal; the CLI
+copies the master side to its stdout (and, with ``-i``, its stdin to the master), keeps the window
+size in step (SIGWINCH) and puts its own terminal into raw mode meanwhile.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import signal
+import struct
+import termios
+
+TIOCGWINSZ = termios.TIOCGWINSZ
+TIOCSWINSZ = termios.TIOCSWINSZ
+
+
+def copy_window_size(source_fd: int, target_fd: int) -> None:
+    """Give ``target_fd``'s terminal the window size of ``source_fd``'s (ignored if not a tty)."""
+    try:
+        size = fcntl.ioctl(source_fd, TIOCGWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+        fcntl.ioctl(target_fd, TIOCSWINSZ, size)
+    except OSError:
+        pass
+
+
+def prepare_tty(run) -> None:
+    """Arrange a pty for a ForegroundRun: its init sends the master over a socket (``run.relay``)."""
+    import socket
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    run.console_fd = theirs.detach()
+
+    def receive_and_relay(pid: int) -> None:
+        os.close(run.console_fd)
+        with ours:
+            _, fds, _, _ = socket.recv_fds(ours, 16, 1)
+        if fds:
+            copy_window_size(0, fds[0])
+            relay(fds[0], run.config.stdin)
+
+    run.relay = receive_and_relay
+
+
+def open_console(console_fd: int) -> None:
+    """In the container (after pivot_root): open a pty of its own devpts, make the slave our
+    stdio, controlling terminal and /dev/console, and send the master to the parent."""
+    import socket
+
+    from composer.engine.runtime import libc
+
+    master, slave = os.openpty()  # /dev/ptmx is the container's own devpts (pts/ptmx)
+    os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY, 0o600))
+    libc.mount(os.ttyname(slave), "/dev/console", None, libc.MS_BIND)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    os.close(slave)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    with socket.socket(fileno=console_fd) as channel:
+        socket.send_fds(channel, [b"m"], [master])
+    os.close(master)
+
+
+def relay(master: int, interactive: bool) -> None:
+    """Copy between our stdio and the pty master until the container closes its side."""
+    saved = _raw_mode(0) if interactive and os.isatty(0) else None
+    previous = signal.signal(signal.SIGWINCH, lambda *_: copy_window_size(0, master))
+    sources = [master, 0] if interactive else [master]
+    try:
+        while True:
+            readable, _, _ = select.select(sources, [], [])
+            if master in readable:
+                try:
+                    data = os.read(master, 65536)
+                except OSError as error:
+                    if error.errno != errno.EIO:
+                        raise
+                    data = b""
+                if not data:
+                    return
+                os.write(1, data)
+            if 0 in readable:
+                data = os.read(0, 65536)
+                if not data:
+                    sources.remove(0)
+                    data = b"\x04"  # EOF on our stdin: send the terminal's EOF character
+                os.write(master, data)
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        os.close(master)
+
+
+def _raw_mode(fd: int) -> list:
+    """Put ``fd``'s terminal in raw mode; returns the settings to restore."""
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    return saved
