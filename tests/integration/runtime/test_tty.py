@@ -9,7 +9,7 @@ pytestmark = pytest.mark.root
 
 def test_tty_inside_container(run):
     result = run("--rm", "-t", "busybox", "sh", "-c", "tty; echo $TERM; test -c /dev/console && echo console")
-    assert result.stdout.split("\r\n")[:3] == ["/dev/pts/0", "xterm", "console"], result.stdout + result.stderr
+    assert result.stdout.split()[:3] == ["/dev/pts/0", "xterm", "console"], result.stdout + result.stderr
 
 
 def test_interactive_tty_and_exit_code(run):
