@@ -1,0 +1,119 @@
+"""The image commands end to end, through the CLI, against the real registry and skopeo."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_import_ls_inspect_tag_history_rm(composer, state_root: Path, busybox_tar: Path) -> None:
+    with open(busybox_tar, "rb") as stdin:
+        image_id = ok(subprocess.run([*_cli(), "image", "import", "-c", 'CMD ["sh"]', "-c", "ENV A=1", "-", "bb:1"],
+                                     stdin=stdin, capture_output=True, text=True)).strip()
+    assert image_id.startswith("sha256:")
+    lines = ok(composer("image", "ls")).splitlines()
+    assert lines[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert lines[1].split()[:3] == ["bb", "1", image_id[7:19]]
+    ok(composer("image", "tag", "bb:1", "localhost:5000/team/bb:dev"))
+    (document,) = json.loads(ok(composer("image", "inspect", "bb:1")))
+    assert document["Id"] == image_id and document["Config"]["Cmd"] == ["sh"]
+    assert document["Config"]["Env"] == ["A=1"]
+    assert sorted(document["RepoTags"]) == ["bb:1", "localhost:5000/team/bb:dev"]
+    assert document["RootFS"]["Type"] == "layers"
+    assert ok(composer("image", "inspect", "-f", "{{.Config.Cmd}}", image_id[7:19])).strip() == "[sh]"
+    assert "composer import" in ok(composer("image", "history", "bb:1"))
+    removed = ok(composer("image", "rm", "bb:1", "localhost:5000/team/bb:dev"))
+    assert "Untagged: bb:1" in removed and f"Deleted: {image_id}" in removed
+    assert ok(composer("image", "ls", "-q")) == ""
+    assert not any((state_root / "images/snapshots").iterdir())
+
+
+def _cli() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "composer"]
+
+
+def test_save_load_roundtrip_with_skopeo(composer, busybox_image, tmp_path: Path) -> None:
+    archive = tmp_path / "busybox.tar"
+    ok(composer("image", "save", "-o", str(archive), "busybox"))
+    info = json.loads(ok(subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"],
+                                        capture_output=True, text=True)))
+    assert info["Layers"] and info["Os"] == "linux"
+    ok(subprocess.run(["skopeo", "inspect", f"oci-archive:{archive}"], capture_output=True, text=True))
+    other = tmp_path / "other-root"
+    other.mkdir()
+    loaded = ok(composer("image", "load", "-i", str(archive), env={"COMPOSER_ROOT": str(other)}))
+    assert loaded.strip() == "Loaded image: busybox:latest"
+    (document,) = json.loads(ok(composer("image", "inspect", "busybox", env={"COMPOSER_ROOT": str(other)})))
+    assert document["Id"] == busybox_image.id
+    oci = tmp_path / "oci.tar"
+    ok(subprocess.run(["skopeo", "copy", f"docker-archive:{archive}", f"oci-archive:{oci}:example.com/x/y:z"],
+                      capture_output=True, text=True))
+    assert "Loaded image: example.com/x/y:z" in ok(composer("image", "load", "-i", str(oci)))
+
+
+def test_load_refuses_a_crafted_archive(composer, state_root: Path, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("../../escaped")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    result = subprocess.run([*_cli(), "image", "load"], input=buffer.getvalue(), capture_output=True)
+    assert result.returncode == 1 and b"not a valid image archive" in result.stderr
+    assert b"Traceback" not in result.stderr
+    assert not (tmp_path.parent / "escaped").exists()
+
+
+def test_push_and_pull(composer, busybox_image, registry, tmp_path: Path, docker_config) -> None:
+    name = f"{registry.host}/cli-{uuid.uuid4().hex[:8]}:v1"
+    ok(composer("image", "tag", "busybox", name))
+    pushed = ok(composer("image", "push", name))
+    assert "v1: digest: sha256:" in pushed
+    other = {"COMPOSER_ROOT": str(tmp_path / "fresh")}
+    (tmp_path / "fresh").mkdir()
+    pulled = ok(composer("image", "pull", name, env=other))
+    assert "Status: Downloaded newer image for" in pulled and "Pull complete" in pulled
+    assert pulled.strip().endswith(name)
+    again = ok(composer("image", "pull", name, env=other))
+    assert "Status: Image is up to date" in again
+    (document,) = json.loads(ok(composer("image", "inspect", name, env=other)))
+    assert document["Id"] == busybox_image.id and document["RepoDigests"]
+
+
+def test_login_logout(composer, auth_registry, docker_config: Path, busybox_image) -> None:
+    result = subprocess.run([*_cli(), "login", "-u", auth_registry.user, "--password-stdin", auth_registry.host],
+                            input="wrong\n", capture_output=True, text=True)
+    assert result.returncode == 1 and "wrong user name or password" in result.stderr
+    result = subprocess.run([*_cli(), "login", "-u", auth_registry.user, "--password-stdin", auth_registry.host],
+                            input=auth_registry.password + "\n", capture_output=True, text=True)
+    assert ok(result).strip() == "Login Succeeded"
+    assert auth_registry.host in json.loads((docker_config / "config.json").read_text())["auths"]
+    name = f"{auth_registry.host}/private:v1"
+    ok(composer("image", "tag", "busybox", name))
+    ok(composer("image", "push", "-q", name))
+    assert "Removing login credentials" in ok(composer("logout", auth_registry.host))
+    failed = composer("image", "pull", name)
+    assert failed.returncode == 1 and "composer login" in failed.stderr
+
+
+def test_unreachable_registry_is_a_clear_error(composer, state_root: Path) -> None:
+    from tests.fixtures.registry import free_port
+
+    result = composer("image", "pull", f"127.0.0.1:{free_port()}/nothing:v1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
