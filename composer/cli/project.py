@@ -45,7 +45,7 @@ def run_config(global_options: Any, services_arg: list, output_format: str = "ya
     if listing is not None:
         _emit(listing, output)
         return
-    _emit(render.config_text(loaded, output_format, services_arg or []), output)
+    _emit(render.config_text(loaded, output_format, services_arg or [], escape=not no_interpolate), output)
 
 
 _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",

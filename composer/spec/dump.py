@@ -142,6 +142,19 @@ def _str_list(value: Any) -> Any:
     return [go_str(v) for v in value] if isinstance(value, list) else [go_str(value)]
 
 
+def _file_mode(value: Any) -> Any:
+    number = int(value, 8) if isinstance(value, str) else value
+    return f"0{number:o}" if isinstance(number, int) else value
+
+
+def _device_count(value: Any) -> Any:
+    return -1 if isinstance(value, str) and value.lower() == "all" else int(value)
+
+
+def _gpus(value: Any) -> Any:
+    return [{"count": -1}] if isinstance(value, str) else value
+
+
 def _float(value: Any) -> Any:
     return float(value) if not isinstance(value, bool) else value
 
@@ -171,6 +184,12 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "user": _str,
     _S + "ports.[].published": _str,
     _S + "cpus": _float,
+    _S + "secrets.[].mode": _file_mode,
+    _S + "configs.[].mode": _file_mode,
+    _S + "build.secrets.[].mode": _file_mode,
+    _S + "deploy.resources.reservations.devices.[].count": _device_count,
+    _S + "gpus": _gpus,
+    _S + "gpus.[].count": _device_count,
     _S + "deploy.resources.limits.cpus": _float,
     _S + "deploy.resources.reservations.cpus": _float,
     **{_S + k: _duration for k in (
@@ -300,6 +319,8 @@ def prune_unused(model: dict[str, Any]) -> dict[str, Any]:
 def to_output(model: dict[str, Any]) -> dict[str, Any]:
     """The whole project as ``config --format json`` prints it."""
     output = prune_unused(shape(model))
+    for secret in (output.get("secrets") or {}).values():
+        secret.pop("content", None)  # never printed: it may be sensitive
     for name, service in output.get("services", {}).items():
         service.setdefault("command", None)
         service.setdefault("entrypoint", None)

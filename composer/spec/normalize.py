@@ -26,12 +26,6 @@ def _secret_defaults(mount: Any) -> Any:
     return mount
 
 
-def _bind_defaults(bind: Any) -> Any:
-    if isinstance(bind, dict):
-        bind.setdefault("create_host_path", True)
-    return bind
-
-
 def _build_defaults(build: Any) -> Any:
     if isinstance(build, dict):
         build.setdefault("context", ".")
@@ -52,7 +46,6 @@ DEFAULTS: dict[str, Callable[[Any], Any]] = {
     "services.*.ports.[]": _port_defaults,
     "services.*.deploy.resources.reservations.devices.[]": _device_defaults,
     "services.*.gpus.[]": _device_defaults,
-    "services.*.volumes.[].bind": _bind_defaults,
 }
 
 

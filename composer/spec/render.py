@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any
+
+try:  # the builtin module: hashlib would load OpenSSL (~13 ms)
+    from _sha256 import sha256
+except ImportError:  # Python >= 3.12
+    from hashlib import sha256
 
 from composer.errors import UsageError
 
@@ -30,9 +34,22 @@ def _select(output: dict[str, Any], services: list[str]) -> dict[str, Any]:
     return output
 
 
-def config_text(loaded: "LoadedModel", output_format: str, services: list[str]) -> str:
-    """The project as YAML (default) or JSON."""
+def escape_dollars(value: Any) -> Any:
+    """Every ``$`` of every string as ``$$``, so the printed model can be loaded again."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {k: escape_dollars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape_dollars(v) for v in value]
+    return value
+
+
+def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True) -> str:
+    """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off)."""
     output = _ordered(_select(dict(loaded.output), services))
+    if escape:
+        output = escape_dollars(output)
     if output_format == "json":
         return json.dumps(output, indent=2, ensure_ascii=False)
     import yaml
@@ -70,7 +87,7 @@ def service_hash(service: dict[str, Any]) -> str:
     trimmed = {k: v for k, v in service.items() if k not in ("build", "pull_policy", "scale")}
     if isinstance(trimmed.get("deploy"), dict):
         trimmed["deploy"] = {k: v for k, v in trimmed["deploy"].items() if k != "replicas"}
-    return hashlib.sha256(json.dumps(trimmed, sort_keys=True).encode()).hexdigest()
+    return sha256(json.dumps(trimmed, sort_keys=True).encode()).hexdigest()
 
 
 def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,

@@ -6,13 +6,16 @@ digest in a small cache directory and not validated again.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
+
+try:  # the builtin module: hashlib would load OpenSSL (~13 ms)
+    from _sha256 import sha256
+except ImportError:  # Python >= 3.12
+    from hashlib import sha256
 
 from composer.errors import SchemaError, SourceLocation
 from composer.spec.source import Path as TreePath
@@ -41,7 +44,7 @@ def _cache_dir() -> Path:
 
 def _digest(model: dict[str, Any]) -> str:
     text = json.dumps(model, sort_keys=True, default=str) + str(SCHEMA_FILE.stat().st_mtime_ns)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text.encode()).hexdigest()
 
 
 def validate(model: dict[str, Any], positions: Mapping[TreePath, SourceLocation]) -> None:
@@ -83,6 +86,8 @@ def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> Sche
         if not allowed:
             return SchemaError(f"{key!r} is not a valid name", location=_locate((*path, key), positions),
                                hint="names may use letters, digits, '.', '_' and '-'")
+        import difflib
+
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"remove it or use an x- extension field"
         return SchemaError(f"additional property {key!r} is not allowed", location=_locate((*path, key), positions),

@@ -17,7 +17,8 @@ from composer.errors import SourceLocation, SpecSyntaxError
 
 Path = tuple[str | int, ...]
 _PLAIN = "composer:plain"
-_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*|0[0-9_]+)$")
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
+_OCTAL = re.compile(r"[-+]?0[0-7_]+$")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -44,6 +45,8 @@ def resolve_plain(text: str) -> Any:
         return False
     if _INT.match(text):
         return int(text.replace("_", ""), 10)
+    if _OCTAL.match(text):  # Go's ParseInt(s, 0, 64), as yaml.v3 does: a leading 0 means octal
+        return int(text.replace("_", ""), 8)
     lowered = text.lower()
     for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
         if lowered.startswith(prefix):
@@ -145,11 +148,11 @@ class _Converter:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, path, "mapping keys must be scalars")
         value = self.scalar(node, path)
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if value is None:
-            return "null" if node.value else ""
-        return node.value if isinstance(value, float) else str(value)
+        if not isinstance(value, str):
+            where = dotted(path) or "the document"
+            raise self.fail(node, path, f"non-string key in {where}: {node.value}",
+                            f'quote the key ("{node.value}")')
+        return value
 
 
 def dotted(path: Path) -> str:

