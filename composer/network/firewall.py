@@ -107,14 +107,6 @@ def nft(script: str) -> None:
         raise NetworkError(f"nftables refused composer's rules: {result.stderr.strip()}")
 
 
-def apply(table: str, networks: list[Network], uplinks: list[str]) -> None:
-    """Make the kernel's ``table`` match ``networks`` (deleting it when there are none)."""
-    if not networks:
-        remove(table)
-        return
-    nft(render(table, networks, uplinks))
-
-
 def remove(table: str) -> None:
     """Delete ``table`` if it exists."""
     nft(f"table inet {table} {{}}\ndelete table inet {table}\n")

@@ -8,6 +8,7 @@ named by its prefix) and rules that the next call re-renders.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -100,7 +101,7 @@ class NetworkManager:
 
     def _make_bridge(self, net: Network) -> None:
         with Netlink() as nl:
-            index = nl.add_bridge(net.bridge, net.mtu)
+            index = nl.add_bridge(net.bridge, net.mtu, mac=_random_mac())
             try:
                 nl.add_address(index, f"{net.gateway}/{net.subnet.split('/')[1]}")
                 if net.gateway6:
@@ -170,8 +171,13 @@ class NetworkManager:
                                name=name, aliases=list(aliases))
             ep.ports, ep.project = bindings, project
             net.endpoints[container_id] = ep
-            self.store.save(net)
-            self._apply_rules()
+            try:
+                self.store.save(net)
+                self._apply_rules()
+            except BaseException:
+                ep_ops.detach(net.endpoints.pop(container_id))
+                self.store.save(net)
+                raise
         return ep
 
     def disconnect(self, network: str, container_id: str, *, force: bool = False) -> None:
@@ -229,7 +235,7 @@ class NetworkManager:
             for net in networks:
                 forgotten += self._forget_dead(net)
             sweep_orphans(self.store, networks)
-            self._apply_rules()
+            self._apply_rules(force=True)
         return forgotten
 
     # --- helpers --------------------------------------------------------------------------------
@@ -277,17 +283,24 @@ class NetworkManager:
             result.append(port)
         return result
 
-    def _apply_rules(self) -> None:
+    def _apply_rules(self, force: bool = False) -> None:
+        """Re-render the nftables table from state; skipped when nothing in it would change."""
         networks = self.store.all()
-        host = self.store.host_state()
+        previous = self.store.host_state()
+        host = dict(previous)
         if networks:
             ours = {net.bridge for net in networks}
             host["uplinks"] = firewall.enable_uplinks(ours, host.get("uplinks", []))
-        else:
-            firewall.restore_uplinks(host.get("uplinks", []))
-            host = {}
-        self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
-        firewall.apply(self.store.table, networks, host.get("uplinks", []))
+            script = firewall.render(self.store.table, networks, host["uplinks"])
+            host["rules"] = hashlib.sha1(script.encode()).hexdigest()
+            if host != previous:
+                self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
+            if force or host["rules"] != previous.get("rules"):
+                firewall.nft(script)
+            return
+        firewall.restore_uplinks(host.get("uplinks", []))
+        firewall.remove(self.store.table)
+        self.store.save_host_state({})
 
     def _notify_dns(self) -> None:
         if not self.dns:
@@ -302,6 +315,13 @@ class NetworkManager:
         from composer.network.dns import control
 
         control.stop(self.store)
+
+
+def _random_mac() -> str:
+    """A random locally administered unicast MAC (for bridges)."""
+    raw = bytearray(os.urandom(6))
+    raw[0] = (raw[0] & 0xFC) | 0x02
+    return ":".join(f"{byte:02x}" for byte in raw)
 
 
 def _random_ula() -> str:

@@ -180,9 +180,15 @@ class Netlink:
             raise NetworkError(f"network interface {name} does not exist")
         return index
 
-    def add_bridge(self, name: str, mtu: int | None = None) -> int:
-        """Create bridge ``name`` (kept if it exists), bring it up; return its index."""
+    def add_bridge(self, name: str, mtu: int | None = None, mac: str | None = None) -> int:
+        """Create bridge ``name`` (kept if it exists), bring it up; return its index.
+
+        Give ``mac``: a bridge without one takes the lowest MAC of its ports and changes it when
+        that port leaves, leaving every container's ARP entry for the gateway stale.
+        """
         body = ifinfo() + attr_str(IFLA_IFNAME, name) + attr(IFLA_LINKINFO, attr_str(IFLA_INFO_KIND, "bridge"))
+        if mac:
+            body += attr(IFLA_ADDRESS, mac_bytes(mac))
         if mtu:
             body += attr_u32(IFLA_MTU, mtu)
         try:

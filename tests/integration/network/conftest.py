@@ -118,21 +118,46 @@ def _host_state() -> dict[str, object]:
 
 
 @pytest.fixture
-def host_snapshot() -> Iterator[dict[str, object]]:
-    """Fail the test when the host's network state differs afterwards (only ours is compared)."""
+def host_snapshot(state_root: Path) -> Iterator[dict[str, object]]:
+    """Fail the test when the host's network state is not back to what it was.
+
+    Other engineers (and other runs of these tests) change the host at the same time, so only
+    what this test's state root could have made is compared: links, addresses and routes naming
+    its bridges or veths, its nftables table, and forwarding sysctls (when no other composer
+    table, i.e. no concurrent run, is present).
+    """
+    from composer.network import endpoint
+    from composer.network.store import NetworkStore
+
+    store = NetworkStore(state_root / "networks")
+    veths: list[str] = []
+    original = endpoint.attach
+
+    def recording_attach(*args, **kwargs):
+        made = original(*args, **kwargs)
+        veths.append(made.host_ifname)
+        return made
+
+    endpoint.attach = recording_attach
     before = _host_state()
-    yield before
+    try:
+        yield before
+    finally:
+        endpoint.attach = original
     after = _host_state()
 
-    def ours(value: object) -> object:
-        if isinstance(value, list):
-            return [v for v in value if any(mark in v for mark in ("cm", "veth", "composer"))]
-        if isinstance(value, dict):
-            return {k: v for k, v in value.items() if k in before["forwarding"]}  # type: ignore[operator]
-        return value
+    def ours(lines: object) -> list[str]:
+        marks = [store.bridge_prefix, *veths]
+        return [line for line in lines if any(mark in line for mark in marks)]  # type: ignore[union-attr]
 
-    for key in before:
+    for key in ("links", "addresses", "routes", "rules"):
         assert ours(after[key]) == ours(before[key]), f"host {key} changed"
+    assert (f"table inet {store.table}" in after["nft"]) == (f"table inet {store.table}" in before["nft"])
+    concurrent = any("composer" in line for line in before["nft"] + after["nft"])  # type: ignore[operator]
+    if not concurrent:
+        common = before["forwarding"].keys() & after["forwarding"].keys()  # type: ignore[union-attr]
+        assert {k: after["forwarding"][k] for k in common} == {k: before["forwarding"][k] for k in common}
+        assert after["ip_forward"] == before["ip_forward"]
 
 
 @pytest.fixture
