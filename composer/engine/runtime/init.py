@@ -43,14 +43,13 @@ class LaunchPlan:
     config: ContainerConfig
     cdir: ContainerDir
     clone_flags: int
-    cgroup_procs: list[str]
     mounts: list[Mount]                       # sources resolved to host paths
     populate: list[tuple[str, str]] = field(default_factory=list)   # (volume dir, target) to pre-fill
     cap_mask: int = 0
     seccomp_bpf: bytes | None = None
     error_fd: int = -1                        # write end, close-on-exec
     pid_fd: int = -1                          # write end: the container init's host pid
-    go_fd: int = -1                           # read end: wait for the parent before exec (-1: don't)
+    go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     setsid: bool = True
     tty: bool = False
@@ -65,14 +64,14 @@ def report(fd: int, code: int, message: str) -> None:
 
 
 def enter_namespaces(plan: LaunchPlan) -> None:
-    """The first child: cgroup, unshare, fork PID 1, report its pid, exit. Never returns."""
+    """The first child: unshare, fork PID 1, report its pid, exit. Never returns.
+
+    The cgroup namespace is unshared later by PID 1 itself, once the parent has moved it into
+    its cgroup (in parallel with the mounts: the first cgroup migration costs an RCU grace period).
+    """
     code = 125
     try:
-        pid_text = str(os.getpid())
-        for path in plan.cgroup_procs:
-            with open(path, "w") as handle:
-                handle.write(pid_text)
-        libc.unshare(plan.clone_flags)
+        libc.unshare(plan.clone_flags & ~libc.CLONE_NEWCGROUP)
         pid = os.fork()
         if pid == 0:
             container_main(plan)
@@ -126,8 +125,10 @@ def _setup(plan: LaunchPlan) -> None:
         open_console(plan.console_fd)
     if plan.clone_flags & libc.CLONE_NEWNET:
         loopback_up()
-    if plan.go_fd >= 0:
-        os.read(plan.go_fd, 1)
+    if os.read(plan.go_fd, 1) != b"1":
+        raise RuntimeError("the runtime gave up on the container before it started")
+    if plan.clone_flags & libc.CLONE_NEWCGROUP:
+        libc.unshare(libc.CLONE_NEWCGROUP)
     for name, soft, hard in config.ulimits:
         resource.setrlimit(RLIMITS[name], (soft, hard))
     if config.oom_score_adj is not None:

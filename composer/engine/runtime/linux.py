@@ -72,12 +72,12 @@ def seccomp_program(config: ContainerConfig, cap_mask: int) -> bytes | None:
 
 def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str, str]]]:
     """Host sources for every mount (volumes created on first use) and the volumes to pre-fill."""
-    from composer.engine.runtime.mounts import check_bind_source
-
     resolved, populate = [], []
     store = None
     for mount in config.mounts:
         if mount.type == "bind":
+            from composer.engine.runtime.mounts import check_bind_source
+
             check_bind_source(mount)
         elif mount.type == "volume":
             from composer.engine.volumes import VolumeStore
@@ -98,12 +98,13 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
 
 def remove_anonymous_volumes(config: ContainerConfig) -> None:
     """``--rm`` also removes the container's anonymous volumes (as docker does)."""
-    from composer.engine.volumes import VolumeStore
+    anonymous = [m.source for m in config.mounts if m.type == "volume" and m.source and m.anonymous]
+    if anonymous:
+        from composer.engine.volumes import VolumeStore
 
-    store = VolumeStore()
-    for mount in config.mounts:
-        if mount.type == "volume" and mount.source and mount.anonymous:
-            store.remove(mount.source)
+        store = VolumeStore()
+        for name in anonymous:
+            store.remove(name)
 
 
 class ForegroundRun:
@@ -137,7 +138,7 @@ class ForegroundRun:
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
-                          cgroup_procs=self.cgroup.procs_files(), mounts=mounts, populate=populate,
+                          mounts=mounts, populate=populate,
                           cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
                           tty=config.tty)
 
@@ -145,10 +146,7 @@ class ForegroundRun:
         """Fork the namespace creator, adopt PID 1, attach the network, wait for exec."""
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
-        needs_network = self.config.network not in ("none", "host", "private")
-        go_w = -1
-        if needs_network:
-            plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
+        plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         creator = os.fork()
         if creator == 0:
@@ -160,9 +158,12 @@ class ForegroundRun:
             pid_text = os.read(pid_r, 64)
             os.waitpid(creator, 0)
             self.pid = int(pid_text) if pid_text.strip() else 0
-            if self.pid and needs_network:
+            if self.pid:
+                self.cgroup.join(self.pid)
                 attach_network(self.config, self.pid)
                 os.write(go_w, b"1")
+            os.close(go_w)
+            go_w = -1
             self._check_exec(error_r)
         finally:
             for fd in (error_r, pid_r, go_w):

@@ -1,0 +1,274 @@
+"""FakeRuntime: the Runtime protocol in memory, for tests of the engine.
+
+It records every call (method, target, start and end times, thread), simulates states, health
+transitions and exits deterministically from per-service ``Behaviour`` scripts, and can be told
+to fail a call or take time (to observe concurrency).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+from composer.engine import labels as L
+from composer.engine.runtime.base import (
+    ContainerSpec, ContainerSummary, HealthStatus, NetworkSpec, NetworkSummary, PullCallback,
+    VolumeSpec, VolumeSummary, matches,
+)
+from composer.errors import (
+    ContainerNotFound, ContainerRuntimeError, ContainerStateError, ImageNotFound, NetworkError,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Behaviour:
+    """How a service's containers behave once started.
+
+    ``health``: the health values the container goes through, one per ``wait_health`` call
+    (only with a healthcheck); ``exit_code``: None to keep running, else the code it exits with
+    when waited on; ``fail``: method names that raise ContainerRuntimeError; ``delay``: seconds
+    each create/start/stop takes; ``output``: the last healthcheck output.
+    """
+
+    health: tuple[str, ...] = ("starting", "healthy")
+    exit_code: int | None = None
+    fail: frozenset[str] = frozenset()
+    delay: float = 0.0
+    output: str = ""
+
+
+@dataclass(slots=True)
+class Call:
+    method: str
+    target: str
+    start: float
+    end: float = 0.0
+
+
+@dataclass(slots=True)
+class _Container:
+    summary: ContainerSummary
+    spec: ContainerSpec | None
+    health_script: list[str] = field(default_factory=list)
+
+
+class FakeRuntime:
+    """An in-memory Runtime (see ``composer.engine.runtime.base.Runtime``)."""
+
+    def __init__(self, *, images: Mapping[str, str] | None = None,
+                 behaviours: Mapping[str, Behaviour] | None = None, pullable: bool = True) -> None:
+        self.images: dict[str, str] = dict(images or {})
+        self.behaviours: dict[str, Behaviour] = dict(behaviours or {})
+        self.pullable = pullable
+        self.containers: dict[str, _Container] = {}
+        self.networks: dict[str, NetworkSummary] = {}
+        self.volumes: dict[str, VolumeSummary] = {}
+        self.calls: list[Call] = []
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+        self._clock = itertools.count(1)
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+    def _behaviour(self, cid: str) -> Behaviour:
+        return self.behaviours.get(self.containers[cid].summary.labels.get(L.SERVICE, ""), Behaviour())
+
+    def _record(self, method: str, target: str, work: Callable[[], Any]) -> Any:
+        call = Call(method, target, time.monotonic())
+        with self._cond:
+            self.calls.append(call)
+        try:
+            return work()
+        finally:
+            call.end = time.monotonic()
+
+    def _container_call(self, method: str, cid: str, work: Callable[[_Container], Any]) -> Any:
+        def run() -> Any:
+            with self._cond:
+                box = self._find(cid)
+                behaviour = self._behaviour(box.summary.id)
+            if behaviour.delay and method in ("create", "start", "stop"):
+                time.sleep(behaviour.delay)
+            if method in behaviour.fail:
+                raise ContainerRuntimeError(f"{method} {box.summary.name}: simulated failure")
+            with self._cond:
+                value = work(box)
+                self._cond.notify_all()
+                return value
+        return self._record(method, self._find(cid).summary.name, run)
+
+    def _find(self, ref: str) -> _Container:
+        box = self.containers.get(ref) or next((c for c in self.containers.values() if c.summary.name == ref), None)
+        if box is None:
+            raise ContainerNotFound(f"no such container: {ref}")
+        return box
+
+    def _set(self, box: _Container, **changes: Any) -> None:
+        box.summary = replace(box.summary, **changes)
+
+    def add_container(self, summary: ContainerSummary) -> None:
+        """Seed an existing container (as a previous run would have left it)."""
+        self.containers[summary.id] = _Container(summary, None)
+
+    def names(self) -> list[str]:
+        return sorted(c.summary.name for c in self.containers.values())
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    # --- containers ------------------------------------------------------------------------------
+    def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]:
+        with self._cond:
+            return [c.summary for c in self.containers.values() if matches(c.summary.labels, labels)
+                    and (all or c.summary.state == "running")]
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        def run() -> str:
+            behaviour = self.behaviours.get(spec.labels.get(L.SERVICE, ""), Behaviour())
+            if behaviour.delay:
+                time.sleep(behaviour.delay)
+            if "create" in behaviour.fail:
+                raise ContainerRuntimeError(f"create {spec.name}: simulated failure")
+            with self._cond:
+                if any(c.summary.name == spec.name for c in self.containers.values()):
+                    raise ContainerStateError(f"the container name {spec.name!r} is already in use")
+                if spec.image not in self.images:
+                    raise ImageNotFound(f"no such image: {spec.image}")
+                for endpoint in spec.endpoints:
+                    if endpoint.network not in self.networks:
+                        raise NetworkError(f"network {endpoint.network} not found")
+                cid = f"{next(self._ids):064x}"
+                self.containers[cid] = _Container(ContainerSummary(
+                    id=cid, name=spec.name, image=spec.image, image_id=self.images[spec.image],
+                    labels=dict(spec.labels), state="created", created=float(next(self._clock))), spec)
+                return cid
+        return self._record("create", spec.name, run)
+
+    def start_container(self, container_id: str) -> None:
+        def work(box: _Container) -> None:
+            if box.summary.state == "running":
+                return
+            checked = box.spec is not None and box.spec.healthcheck is not None
+            box.health_script = list(self._behaviour(box.summary.id).health) if checked else []
+            self._set(box, state="running", health="starting" if checked else "none", exit_code=0)
+        self._container_call("start", container_id, work)
+
+    def stop_container(self, container_id: str, timeout: float | None = None) -> None:
+        def work(box: _Container) -> None:
+            if box.summary.state in ("running", "paused", "restarting"):
+                self._set(box, state="exited", exit_code=0)
+        self._container_call("stop", container_id, work)
+
+    def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None:
+        def work(box: _Container) -> None:
+            if box.summary.state != "running":
+                raise ContainerStateError(f"container {box.summary.name} is not running")
+            self._set(box, state="exited", exit_code=137)
+        self._container_call("kill", container_id, work)
+
+    def remove_container(self, container_id: str, *, force: bool = False, volumes: bool = False) -> None:
+        def work(box: _Container) -> None:
+            if box.summary.state in ("running", "paused") and not force:
+                raise ContainerStateError(f"cannot remove running container {box.summary.name}",
+                                          hint="stop it first or use force")
+            del self.containers[box.summary.id]
+        self._container_call("remove", container_id, work)
+
+    def pause_container(self, container_id: str) -> None:
+        self._container_call("pause", container_id, lambda box: self._set(box, state="paused"))
+
+    def unpause_container(self, container_id: str) -> None:
+        self._container_call("unpause", container_id, lambda box: self._set(box, state="running"))
+
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        self._container_call("rename", container_id, lambda box: self._set(box, name=new_name))
+
+    def wait_container(self, container_id: str) -> int:
+        def run() -> int:
+            with self._cond:
+                box = self._find(container_id)
+                code = self._behaviour(box.summary.id).exit_code
+                if code is not None and box.summary.state == "running":
+                    self._set(box, state="exited", exit_code=code)
+                    self._cond.notify_all()
+                self._cond.wait_for(lambda: box.summary.state not in ("running", "paused", "restarting"))
+                return box.summary.exit_code
+        return self._record("wait", self._find(container_id).summary.name, run)
+
+    def wait_health(self, container_id: str, last: HealthStatus | None, timeout: float) -> HealthStatus:
+        def run() -> HealthStatus:
+            with self._cond:
+                box = self._find(container_id)
+                if last is not None and box.summary.state == "running" and box.health_script:
+                    self._set(box, health=box.health_script.pop(0))
+                elif last is not None:
+                    code = self._behaviour(box.summary.id).exit_code
+                    if code is not None and box.summary.state == "running":
+                        self._set(box, state="exited", exit_code=code)
+                    self._cond.wait_for(lambda: self._status(box) != last, timeout=timeout)
+                return self._status(box)
+        return self._record("wait_health", self._find(container_id).summary.name, run)
+
+    def _status(self, box: _Container) -> HealthStatus:
+        s = box.summary
+        output = self._behaviour(s.id).output if s.health == "unhealthy" else ""
+        return HealthStatus(state=s.state, health=s.health, exit_code=s.exit_code, output=output)
+
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        with self._cond:
+            s = self._find(container_id).summary
+            return {"Id": s.id, "Name": "/" + s.name, "Image": s.image_id,
+                    "State": {"Status": s.state, "ExitCode": s.exit_code, "Health": {"Status": s.health}},
+                    "Config": {"Image": s.image, "Labels": dict(s.labels)}}
+
+    # --- networks, volumes, images ------------------------------------------------------------------
+    def ensure_network(self, spec: NetworkSpec) -> NetworkSummary:
+        def run() -> NetworkSummary:
+            with self._cond:
+                return self.networks.setdefault(spec.name, NetworkSummary(
+                    id=f"net{len(self.networks) + 1}", name=spec.name, labels=dict(spec.labels)))
+        return self._record("ensure_network", spec.name, run)
+
+    def remove_network(self, name: str) -> None:
+        def run() -> None:
+            with self._cond:
+                if any(e.network == name for c in self.containers.values() if c.spec for e in c.spec.endpoints):
+                    raise NetworkError(f"network {name} has active endpoints")
+                self.networks.pop(name, None)
+        self._record("remove_network", name, run)
+
+    def list_networks(self, labels: Mapping[str, str | None]) -> list[NetworkSummary]:
+        return [n for n in list(self.networks.values()) if matches(n.labels, labels)]
+
+    def ensure_volume(self, spec: VolumeSpec) -> VolumeSummary:
+        def run() -> VolumeSummary:
+            with self._cond:
+                return self.volumes.setdefault(spec.name, VolumeSummary(name=spec.name, labels=dict(spec.labels)))
+        return self._record("ensure_volume", spec.name, run)
+
+    def remove_volume(self, name: str) -> None:
+        self._record("remove_volume", name, lambda: self.volumes.pop(name, None))
+
+    def list_volumes(self, labels: Mapping[str, str | None]) -> list[VolumeSummary]:
+        return [v for v in list(self.volumes.values()) if matches(v.labels, labels)]
+
+    def image_id(self, reference: str) -> str | None:
+        return self.images.get(reference)
+
+    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str:
+        def run() -> str:
+            if not self.pullable:
+                raise ImageNotFound(f"pull access denied for {reference}: repository does not exist")
+            if on_event:
+                on_event("Pulling fs layer", {})
+            with self._cond:
+                return self.images.setdefault(reference, f"sha256:{abs(hash(reference)):064x}"[:71])
+        return self._record("pull", reference, run)
+
+    def remove_image(self, reference: str) -> None:
+        def run() -> None:
+            if self.images.pop(reference, None) is None:
+                raise ImageNotFound(f"no such image: {reference}")
+        self._record("remove_image", reference, run)
