@@ -11,7 +11,7 @@ from composer.network.netlink import Netlink
 
 
 def attach(net: Network, container_id: str, netns_path: str, address: str, mac: str, ifname: str,
-           *, name: str, aliases: list[str]) -> Endpoint:
+           *, name: str, aliases: list[str], address6: str = "") -> Endpoint:
     """Create the veth pair, plug it into ``net``'s bridge and configure the container side.
 
     The peer is created directly inside the namespace (no rename, no move); on any failure the
@@ -30,32 +30,38 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
             try:
                 nl.set_link(index, master=bridge, up=True)
                 _hairpin(host_ifname)
-                _configure_inside(net, netns_path, ifname, address)
+                _configure_inside(net, netns_path, ifname, address, address6)
             except BaseException:
                 nl.delete_link(host_ifname)
                 raise
     finally:
         os.close(ns_fd)
-    ipv6 = ""
     return Endpoint(container_id=container_id, endpoint_id=os.urandom(32).hex(), netns_path=netns_path,
                     netns_inode=(st.st_dev, st.st_ino), host_ifname=host_ifname, ifname=ifname, name=name,
-                    ipv4=address, ipv6=ipv6, mac=mac, aliases=aliases)
+                    ipv4=address, ipv6=address6, mac=mac, aliases=aliases)
 
 
-def _configure_inside(net: Network, netns_path: str, ifname: str, address: str) -> None:
-    """Address, link up, loopback up and (unless internal) the default route, in the namespace."""
-    prefix = net.subnet.split("/")[1]
+def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, address6: str) -> None:
+    """Addresses, link up, loopback up and (unless internal) default routes, in the namespace."""
     with Netlink.inside(netns_path) as inner:
         index = inner.require_index(ifname)
-        inner.add_address(index, f"{address}/{prefix}")
+        inner.add_address(index, f"{address}/{net.subnet.split('/')[1]}")
+        if address6:
+            inner.add_address(index, f"{address6}/{net.subnet6.split('/')[1]}")
         inner.set_link(index, up=True)
         inner.set_link(inner.require_index("lo"), up=True)
         if not net.internal:
-            try:
-                inner.add_default_route(net.gateway)
-            except NetworkError as error:
-                if "exists" not in str(error):  # a first network already gave it a way out
-                    raise
+            _default_route(inner, net.gateway)
+            if address6:
+                _default_route(inner, net.gateway6)
+
+
+def _default_route(inner: Netlink, gateway: str) -> None:
+    try:
+        inner.add_default_route(gateway)
+    except NetworkError as error:
+        if "exists" not in str(error):  # a first network already gave it a way out
+            raise
 
 
 def _hairpin(host_ifname: str) -> None:

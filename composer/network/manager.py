@@ -167,8 +167,9 @@ class NetworkManager:
             bindings = self._check_ports(list(ports), container_id)
             address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
+            address6 = ipam.allocate(ipam.parse_subnet(net.subnet6), net.used_addresses6()) if net.subnet6 else ""
             ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
-                               name=name, aliases=list(aliases))
+                               name=name, aliases=list(aliases), address6=address6)
             ep.ports, ep.project = bindings, project
             net.endpoints[container_id] = ep
             try:
@@ -221,6 +222,24 @@ class NetworkManager:
     def endpoints_of(self, container_id: str) -> list[tuple[Network, Endpoint]]:
         """Every (network, endpoint) of a container."""
         return [(net, ep) for net in self.store.all() for cid, ep in net.endpoints.items() if cid == container_id]
+
+    def resolv_conf(self, container_id: str, *, dns: Iterable[str] = (), dns_search: Iterable[str] = (),
+                    dns_options: Iterable[str] = ()) -> str:
+        """The /etc/resolv.conf text for a connected container (``--dns*`` flags applied)."""
+        from composer.network.resolvconf import render_resolv_conf
+
+        networks = [net for net, _ep in self.endpoints_of(container_id)]
+        return render_resolv_conf(networks, dns=dns, dns_search=dns_search, dns_options=dns_options)
+
+    def hosts(self, container_id: str, hostname: str, extra_hosts: Iterable[str] = ()) -> str:
+        """The /etc/hosts text for a connected container (``--add-host``, ``host-gateway``)."""
+        from composer.network.resolvconf import render_hosts
+
+        attached = self.endpoints_of(container_id)
+        default = self.store.find(DEFAULT_NETWORK)
+        gateway = attached[0][0].gateway if attached else (default.gateway if default else None)
+        return render_hosts(hostname, [ep.ipv4 for _net, ep in attached if ep.ipv4],
+                            extra_hosts=extra_hosts, host_gateway=gateway)
 
     def release(self, container_id: str) -> None:
         """Disconnect a container from every network (for container removal)."""

@@ -100,6 +100,9 @@ class Network:
     def used_addresses(self) -> list[str]:
         return [self.gateway] + [ep.ipv4 for ep in self.endpoints.values() if ep.ipv4]
 
+    def used_addresses6(self) -> list[str]:
+        return [self.gateway6] + [ep.ipv6 for ep in self.endpoints.values() if ep.ipv6]
+
     def inspect(self) -> dict[str, Any]:
         """The ``docker network inspect`` shape."""
         config = [{"Subnet": self.subnet, "Gateway": self.gateway} | ({"IPRange": self.ip_range} if self.ip_range else {})]

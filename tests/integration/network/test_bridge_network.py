@@ -136,3 +136,14 @@ def test_cleanup_after_a_crash(manager, make_netns):
     assert orphan_bridge not in links and "vethstray0" not in links
     assert kept.host_ifname in links
     assert list(manager.get("crashy").endpoints) == [kept.container_id]
+
+
+def test_ipv6_network_gives_both_families(manager, make_netns):
+    net = manager.create("dual", ipv6=True, subnet6="fd42:1:2::/64")
+    a, b = make_netns(), make_netns()
+    first = manager.connect("dual", container_id(), a.path)
+    second = manager.connect("dual", container_id(), b.path)
+    assert (first.ipv6, second.ipv6) == ("fd42:1:2::2", "fd42:1:2::3")
+    assert "fd42:1:2::2/64" in a.run("ip", "-6", "addr").stdout
+    assert b.run("ping", "-c", "1", "-W", "2", first.ipv6).returncode == 0
+    assert manager.get("dual").inspect()["IPAM"]["Config"][1] == {"Subnet": "fd42:1:2::/64", "Gateway": net.gateway6}

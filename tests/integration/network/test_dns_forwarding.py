@@ -1,0 +1,53 @@
+"""The embedded DNS server forwards names it does not know, and container files match it."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from dnslib import RR, QTYPE, A
+from dnslib.server import BaseResolver, DNSServer
+
+from composer.network.dns import control
+from tests.integration.network.conftest import container_id
+
+pytestmark = pytest.mark.root
+
+
+class OutsideResolver(BaseResolver):
+    """Stands in for the host's resolver: knows one name."""
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        if str(request.q.qname) == "outside.example.":
+            reply.add_answer(RR("outside.example.", QTYPE.A, rdata=A("10.9.8.7"), ttl=60))
+        return reply
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = DNSServer(OutsideResolver(), address="127.0.0.1", port=port)
+    server.start_thread()
+    monkeypatch.setenv("COMPOSER_DNS_UPSTREAM", f"127.0.0.1:{port}")
+    try:
+        yield port
+    finally:
+        server.stop()
+        server.server.server_close()
+
+
+def test_unknown_names_are_forwarded_and_files_rendered(manager, make_netns, upstream):
+    net = manager.create("fwd")
+    ns = make_netns()
+    cid = container_id()
+    ep = manager.connect("fwd", cid, ns.path, name="app-1", aliases=["app"])
+    assert control.wait_listening(net.gateway)
+    answer = ns.run("nslookup", "outside.example", net.gateway)
+    assert "10.9.8.7" in answer.stdout, answer.stderr
+    assert ep.ipv4 in ns.run("nslookup", "app", net.gateway).stdout
+    assert manager.resolv_conf(cid, dns_search=["corp"]).startswith(f"nameserver {net.gateway}\nsearch corp\n")
+    hosts = manager.hosts(cid, "app-1", ["gw:host-gateway"])
+    assert f"{net.gateway}\tgw\n" in hosts and hosts.endswith(f"{ep.ipv4}\tapp-1\n")
