@@ -1,0 +1,140 @@
+"""ProjectService: every compose command as lock -> observe -> plan (pure) -> execute (trio).
+
+How the CLI should call it (``composer/cli/project.py``)::
+
+    from composer.engine.api import ProjectService, UpOptions
+    from composer.engine.runtime.linux import LinuxRuntime      # the real Runtime adapter
+    project = load_project_from_options(ctx.obj)                 # composer.spec.loader
+    service = ProjectService(LinuxRuntime(), emit=renderer.event) # cli/render.py draws the events
+    service.up(project, UpOptions(services=tuple(args), recreate="force" if force_recreate else
+               "diverged", scale=dict(parsed_scale), remove_orphans=remove_orphans, ...))
+
+Each method raises a ComposerError (PlanError when operations failed; ``exit_code`` says how the
+CLI exits) and otherwise returns what the command prints (``ps``) or the ExecutionResult.
+``plan_up``/``plan_down`` give the Plan without running it (``--dry-run``). The engine never
+prints: progress arrives as :class:`composer.engine.events.Event` through ``emit``.
+Only ``execute`` imports trio, and only when there is something to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from composer.engine import convert, reconcile
+from composer.engine import labels as L
+from composer.engine.events import EventSink, discard
+from composer.engine.lock import project_lock
+from composer.engine.observe import ObservedState, observe
+from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, UpOptions
+from composer.engine.plan import Plan
+
+if TYPE_CHECKING:
+    from composer.engine.execute import Builder, ExecutionResult
+    from composer.engine.runtime.base import ContainerSummary, Runtime
+    from composer.spec.model import Project
+
+__all__ = ["ProjectService", "UpOptions", "DownOptions", "PsOptions", "LifecycleOptions"]
+
+
+class ProjectService:
+    """The compose commands of one runtime. ``emit`` receives progress events; ``builder``
+    builds images (None: services that need a build fail with BuildError)."""
+
+    def __init__(self, runtime: "Runtime", *, emit: EventSink = discard, builder: "Builder | None" = None,
+                 lock_timeout: float | None = None) -> None:
+        self.runtime = runtime
+        self.emit = emit
+        self.builder = builder
+        self.lock_timeout = lock_timeout
+
+    # --- planning only ---------------------------------------------------------------------------
+    def observe(self, project: "Project", services: tuple[str, ...] = ()) -> ObservedState:
+        """The project's actual state, with the ids of the images its services use."""
+        names = services or tuple(project.services)
+        refs = [convert.image_reference(project.name, project.services[n]) for n in names if n in project.services]
+        return observe(self.runtime, project.name, images=refs)
+
+    def plan_up(self, project: "Project", options: UpOptions = UpOptions()) -> Plan:
+        observed = self.observe(project)
+        return reconcile.plan_up(project, observed, options)
+
+    def plan_down(self, project: "Project | None", options: DownOptions = DownOptions(),
+                  project_name: str | None = None) -> Plan:
+        name = project.name if project else project_name
+        if not name:
+            raise ValueError("plan_down needs a project or a project name")
+        return reconcile.plan_down(project, observe(self.runtime, name), options)
+
+    # --- commands ----------------------------------------------------------------------------------
+    def up(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
+        """Pull/build what is missing, then converge networks, volumes and containers."""
+        with project_lock(project.name, timeout=self.lock_timeout):
+            observed = self.observe(project)
+            images = reconcile.plan_images(project, observed, options)
+            if images:
+                self._run(images, options.parallel)
+                observed = self.observe(project)
+            plan = reconcile.plan_up(project, observed, replace(options, pull="never", build=False))
+            return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
+
+    def create(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
+        """``up --no-start``."""
+        return self.up(project, replace(options, no_start=True))
+
+    def down(self, project: "Project | None", options: DownOptions = DownOptions(),
+             project_name: str | None = None) -> "ExecutionResult":
+        """Stop and remove the project's containers (dependents first), networks, and on
+        request volumes and images."""
+        name = project.name if project else project_name or ""
+        with project_lock(name, timeout=self.lock_timeout):
+            return self._run(self.plan_down(project, options, name), options.parallel)
+
+    def ps(self, project_name: str, options: PsOptions = PsOptions(),
+           project: "Project | None" = None) -> list["ContainerSummary"]:
+        """The project's containers (running ones unless ``all``), by name."""
+        if project is not None and options.services:
+            reconcile.select(project, options.services, with_deps=False)
+        found = self.runtime.list_containers(L.project_filter(project_name, oneoff=False), all=True)
+        return sorted((c for c in found
+                       if (options.all or c.state == "running" or c.state in options.status)
+                       and (not options.status or c.state in options.status)
+                       and (not options.services or c.labels.get(L.SERVICE) in options.services)),
+                      key=lambda c: c.name)
+
+    def start(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("start", project, options)
+
+    def stop(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("stop", project, options)
+
+    def restart(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("restart", project, options)
+
+    def kill(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("kill", project, options)
+
+    def pause(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("pause", project, options)
+
+    def unpause(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("unpause", project, options)
+
+    def rm(self, project: "Project", options: LifecycleOptions = LifecycleOptions()) -> "ExecutionResult":
+        return self._lifecycle("rm", project, options)
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _lifecycle(self, verb: str, project: "Project", options: LifecycleOptions) -> "ExecutionResult":
+        with project_lock(project.name, timeout=self.lock_timeout):
+            observed = observe(self.runtime, project.name, networks=False, volumes=False)
+            return self._run(reconcile.plan_lifecycle(verb, project, observed, options), options.parallel)
+
+    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
+        from composer.engine.execute import ExecutionResult, run
+
+        if not plan and not plan.warnings:
+            return ExecutionResult()
+        result = run(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,
+                     wait_timeout=wait_timeout)
+        result.raise_for_failures()
+        return result

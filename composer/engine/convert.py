@@ -1,0 +1,210 @@
+"""Service + project -> ContainerSpec: what Compose passes to docker's create API.
+
+Pure functions over the canonical service dict (``Project.to_dict()["services"][name]``, long
+syntax everywhere). Names follow Compose: ``<project>-<service>-<n>`` (or ``container_name``),
+named volumes and networks by their real names (``<project>_<key>`` unless ``name:`` says otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from composer.engine import labels as L
+from composer.engine.runtime.base import (
+    ContainerSpec, EndpointSpec, HealthSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec,
+    RestartPolicy, VolumeSpec,
+)
+from composer.errors import PlanError, SourceLocation
+
+if TYPE_CHECKING:
+    from composer.spec.model import Project, Service
+
+NS = 10**9
+
+
+def container_name(project: str, service: "Service", number: int) -> str:
+    """``container_name`` if set, else ``<project>-<service>-<number>`` (Compose v2's separator)."""
+    return service.container_name or f"{project}-{service.name}-{number}"
+
+
+def image_reference(project: str, service: "Service") -> str:
+    """The image a service runs: ``image:`` or, for a build-only service, ``<project>-<service>``."""
+    return service.image or f"{project}-{service.name}"
+
+
+def _seconds(value: Any, default: float) -> float:
+    from composer.spec.dump import parse_duration
+
+    return default if value is None else parse_duration(value) / NS
+
+
+def healthcheck(raw: Mapping[str, Any] | None) -> HealthSpec | None:
+    """The healthcheck, None when absent or disabled (``disable: true`` / ``test: [NONE]``)."""
+    if not raw or raw.get("disable") or not raw.get("test") or raw["test"][0] == "NONE":
+        return None
+    return HealthSpec(
+        test=tuple(raw["test"]), interval=_seconds(raw.get("interval"), 30.0),
+        timeout=_seconds(raw.get("timeout"), 30.0), retries=int(raw.get("retries", 3)),
+        start_period=_seconds(raw.get("start_period"), 0.0),
+        start_interval=_seconds(raw.get("start_interval"), 5.0),
+    )
+
+
+def restart_policy(raw: Mapping[str, Any]) -> RestartPolicy:
+    """``restart:`` (``on-failure:3``), else ``deploy.restart_policy``, else ``no``."""
+    text = raw.get("restart")
+    if not text:
+        policy = (raw.get("deploy") or {}).get("restart_policy") or {}
+        condition = {"any": "always", "on-failure": "on-failure"}.get(policy.get("condition", ""), "no")
+        return RestartPolicy(name=condition, max_retries=int(policy.get("max_attempts") or 0))
+    name, _, retries = str(text).partition(":")
+    return RestartPolicy(name=name, max_retries=int(retries or 0))
+
+
+def resources(raw: Mapping[str, Any]) -> ResourceSpec:
+    """Limits from ``mem_limit``/``cpus``/... and, where those are unset, ``deploy.resources``."""
+    from composer.spec.dump import parse_bytes
+
+    deploy = (raw.get("deploy") or {}).get("resources") or {}
+    limits, reservations = deploy.get("limits") or {}, deploy.get("reservations") or {}
+    memory = raw.get("mem_limit") or limits.get("memory") or 0
+    cpus = raw.get("cpus") or limits.get("cpus") or 0
+    return ResourceSpec(
+        memory=parse_bytes(memory) if memory else 0,
+        memory_reservation=parse_bytes(raw.get("mem_reservation") or reservations.get("memory") or 0),
+        memory_swap=int(raw.get("memswap_limit") or 0),
+        nano_cpus=int(round(float(cpus) * NS)),
+        cpu_shares=int(raw.get("cpu_shares") or 0),
+        cpuset_cpus=str(raw.get("cpuset") or ""),
+        pids_limit=int(raw.get("pids_limit") or limits.get("pids") or 0),
+    )
+
+
+def mounts(project: "Project", raw: Mapping[str, Any]) -> tuple[MountSpec, ...]:
+    """Volumes (named ones by real name, anonymous ones with an empty source), binds, tmpfs."""
+    result = []
+    for volume in raw.get("volumes") or ():
+        source = volume.get("source", "")
+        if volume["type"] == "volume" and source:
+            source = (project.volumes.get(source) or {}).get("name") or f"{project.name}_{source}"
+        options = volume.get(volume["type"]) or {}
+        result.append(MountSpec(type=volume["type"], target=volume["target"], source=source,
+                                read_only=bool(volume.get("read_only")), options=dict(options)))
+    for target in raw.get("tmpfs") or ():
+        path, _, opts = str(target).partition(":")
+        result.append(MountSpec(type="tmpfs", target=path, options={"options": opts} if opts else {}))
+    return tuple(result)
+
+
+def endpoints(project: "Project", raw: Mapping[str, Any], name: str) -> tuple[EndpointSpec, ...]:
+    """One endpoint per network, highest priority first; aliases: the service name, the
+    container name and the configured ones (the runtime adds the short container id)."""
+    if raw.get("network_mode"):
+        return ()
+    result = []
+    for key, settings in (raw.get("networks") or {}).items():
+        settings = settings or {}
+        real = (project.networks.get(key) or {}).get("name") or f"{project.name}_{key}"
+        aliases = tuple(dict.fromkeys((raw["_service"], name, *(settings.get("aliases") or ()))))
+        result.append(EndpointSpec(
+            network=real, aliases=aliases, ipv4_address=settings.get("ipv4_address"),
+            ipv6_address=settings.get("ipv6_address"), mac_address=settings.get("mac_address"),
+            priority=int(settings.get("priority") or 0)))
+    return tuple(sorted(result, key=lambda e: (-e.priority, e.network)))
+
+
+def ports(raw: Mapping[str, Any]) -> tuple[PortSpec, ...]:
+    return tuple(PortSpec(target=int(p["target"]), published=str(p.get("published") or ""),
+                          host_ip=p.get("host_ip") or "", protocol=p.get("protocol") or "tcp")
+                 for p in raw.get("ports") or ())
+
+
+def environment(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """``KEY=value`` pairs; variables left unresolved (None) are not passed, as Compose."""
+    return tuple(f"{k}={v}" for k, v in (raw.get("environment") or {}).items() if v is not None)
+
+
+def ulimits(raw: Mapping[str, Any]) -> tuple[tuple[str, int, int], ...]:
+    result = []
+    for name, value in (raw.get("ulimits") or {}).items():
+        soft, hard = (value, value) if isinstance(value, int) else (value["soft"], value["hard"])
+        result.append((name, int(soft), int(hard)))
+    return tuple(result)
+
+
+def network_mode(project: str, raw: Mapping[str, Any]) -> str:
+    """``service:db`` becomes ``container:<project>-db-1`` (the runtime resolves the name)."""
+    mode = raw.get("network_mode") or ""
+    if mode.startswith("service:"):
+        return f"container:{project}-{mode.split(':', 1)[1]}-1"
+    return mode
+
+
+def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any], *, number: int,
+                   config_hash: str, image_id: str, env_files: tuple[str, ...] = ()) -> ContainerSpec:
+    """The ContainerSpec of replica ``number`` of ``service`` (``raw``: its canonical dict)."""
+    from composer.spec.dump import parse_bytes
+
+    name = container_name(project.name, service, number)
+    raw = {**raw, "_service": service.name}
+    labels = L.container_labels(project, service, number=number, config_hash=config_hash,
+                                image_id=image_id, env_files=env_files)
+    return ContainerSpec(
+        name=name, image=image_reference(project.name, service), labels=labels, env=environment(raw),
+        entrypoint=_args(raw.get("entrypoint")), command=_args(raw.get("command")),
+        working_dir=raw.get("working_dir") or "", user=raw.get("user") or "",
+        hostname=raw.get("hostname") or "", domainname=raw.get("domainname") or "",
+        mounts=mounts(project, raw), network_mode=network_mode(project.name, raw),
+        endpoints=endpoints(project, raw, name), ports=ports(raw),
+        healthcheck=healthcheck(raw.get("healthcheck")), restart=restart_policy(raw),
+        resources=resources(raw), stop_signal=raw.get("stop_signal") or "SIGTERM",
+        stop_grace_period=_seconds(raw.get("stop_grace_period"), 10.0), init=bool(raw.get("init")),
+        tty=bool(raw.get("tty")), stdin_open=bool(raw.get("stdin_open")),
+        privileged=bool(raw.get("privileged")), read_only=bool(raw.get("read_only")),
+        cap_add=tuple(raw.get("cap_add") or ()), cap_drop=tuple(raw.get("cap_drop") or ()),
+        security_opt=tuple(raw.get("security_opt") or ()), sysctls=dict(raw.get("sysctls") or {}),
+        ulimits=ulimits(raw), extra_hosts=tuple(raw.get("extra_hosts") or ()),
+        dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
+        shm_size=parse_bytes(raw["shm_size"]) if raw.get("shm_size") else 0,
+        pid=raw.get("pid") or "", ipc=raw.get("ipc") or "", group_add=tuple(map(str, raw.get("group_add") or ())),
+        devices=tuple(str(d.get("source", d)) if isinstance(d, Mapping) else str(d) for d in raw.get("devices") or ()),
+    )
+
+
+def _args(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
+
+
+def network_spec(project: "Project", key: str) -> NetworkSpec:
+    """The NetworkSpec of a (non-external) project network."""
+    raw = project.networks[key]
+    return NetworkSpec(
+        name=raw.get("name") or f"{project.name}_{key}", driver=raw.get("driver") or "bridge",
+        labels=L.network_labels(project.name, key, raw.get("labels")), internal=bool(raw.get("internal")),
+        enable_ipv6=bool(raw.get("enable_ipv6")), attachable=bool(raw.get("attachable")),
+        ipam=dict(raw.get("ipam") or {}), options=dict(raw.get("driver_opts") or {}),
+    )
+
+
+def volume_spec(project: "Project", key: str) -> VolumeSpec:
+    """The VolumeSpec of a (non-external) project volume."""
+    raw = project.volumes[key]
+    return VolumeSpec(name=raw.get("name") or f"{project.name}_{key}", driver=raw.get("driver") or "local",
+                      labels=L.volume_labels(project.name, key, raw.get("labels")),
+                      options=dict(raw.get("driver_opts") or {}))
+
+
+def replicas(service: "Service", override: Mapping[str, int]) -> int:
+    """How many containers a service wants: ``--scale``, ``scale:``, ``deploy.replicas``, else 1."""
+    if service.name in override:
+        count = override[service.name]
+    elif service.scale is not None:
+        count = service.scale
+    else:
+        count = int((service.deploy or {}).get("replicas", 1) if service.deploy else 1)
+    if count > 1 and service.container_name:
+        raise PlanError(f"service {service.name!r} sets container_name {service.container_name!r} and "
+                        f"scale {count}: a container name must be unique",
+                        location=SourceLocation(path=f"services.{service.name}.container_name"),
+                        hint="remove container_name or keep one replica")
+    return count

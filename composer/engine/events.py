@@ -1,0 +1,91 @@
+"""Typed progress events the engine emits; the CLI renders them (tty, plain, json).
+
+An event names an object as Compose prints it (``Container myapp-web-1``, ``Network
+myapp_default``) and what happened to it (``Creating`` ... ``Created``, with the duration).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable
+
+
+class Status(str, enum.Enum):
+    """What happened; the value is the word Compose prints."""
+
+    PULLING = "Pulling"
+    PULLED = "Pulled"
+    BUILDING = "Building"
+    BUILT = "Built"
+    CREATING = "Creating"
+    CREATED = "Created"
+    RECREATE = "Recreate"
+    RECREATED = "Recreated"
+    STARTING = "Starting"
+    STARTED = "Started"
+    RUNNING = "Running"
+    WAITING = "Waiting"
+    HEALTHY = "Healthy"
+    EXITED = "Exited"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    KILLING = "Killing"
+    KILLED = "Killed"
+    RESTARTING = "Restarting"
+    RESTARTED = "Restarted"
+    PAUSING = "Pausing"
+    PAUSED = "Paused"
+    UNPAUSING = "Unpausing"
+    UNPAUSED = "Unpaused"
+    REMOVING = "Removing"
+    REMOVED = "Removed"
+    SKIPPED = "Skipped"
+    WARNING = "Warning"
+    ERROR = "Error"
+
+
+DONE = frozenset({Status.PULLED, Status.BUILT, Status.CREATED, Status.RECREATED, Status.STARTED,
+                  Status.RUNNING, Status.HEALTHY, Status.EXITED, Status.STOPPED, Status.KILLED,
+                  Status.RESTARTED, Status.PAUSED, Status.UNPAUSED, Status.REMOVED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One progress step of one object.
+
+    ``kind`` is Container, Network, Volume or Image; ``name`` the object's real name;
+    ``duration`` the seconds since the matching "-ing" event (on completion events);
+    ``text`` extra detail (an error message, a warning, pull progress).
+    """
+
+    kind: str
+    name: str
+    status: Status
+    duration: float | None = None
+    text: str = ""
+
+    @property
+    def done(self) -> bool:
+        """Whether this event ends the object's current step."""
+        return self.status in DONE
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.ERROR
+
+    def __str__(self) -> str:
+        line = f"{self.kind} {self.name}  {self.status.value}"
+        if self.text:
+            line += f" {self.text}"
+        if self.duration is not None and self.done:
+            line += f" {self.duration:.1f}s"
+        return line
+
+
+EventSink = Callable[[Event], None]
+"""Where events go (called from the executor's thread; must be quick and never raise)."""
+
+
+def discard(event: Event) -> None:
+    """An event sink that ignores everything."""

@@ -1,0 +1,339 @@
+"""The executor: a trio nursery walks the plan DAG against a Runtime.
+
+Every operation starts as soon as the operations it needs are done; blocking runtime calls run
+in worker threads, at most ``parallel`` at a time. A failed operation skips the operations that
+need it (operations that only *want* it go on, with a warning) while the rest settles; the
+result then raises one PlanError naming what failed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Awaitable, Callable, Literal
+
+import trio
+
+from composer.engine import labels as L
+from composer.engine.events import Event, EventSink, Status, discard
+from composer.engine.plan import Operation, Plan
+from composer.engine.runtime.base import HealthStatus, Runtime
+from composer.errors import (
+    BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError,
+)
+
+Builder = Callable[[str, str], str]
+"""Builds the image of a service: ``builder(service, reference) -> image id``."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: Literal["done", "failed", "skipped"]
+    error: ComposerError | None = None
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    """How each operation ended (by operation id)."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # resource -> container id created
+
+    @property
+    def failures(self) -> list[tuple[str, ComposerError]]:
+        return [(i, o.error) for i, o in self.outcomes.items() if o.status == "failed" and o.error]
+
+    def raise_for_failures(self) -> None:
+        """One PlanError for everything that failed (its hint is the first failure's)."""
+        failures = self.failures
+        if not failures:
+            return
+        skipped = sum(o.status == "skipped" for o in self.outcomes.values())
+        lines = [f"{op_id}: {error.message}" for op_id, error in failures]
+        if skipped:
+            lines.append(f"{skipped} dependent operation(s) not done")
+        raise PlanError("\n".join(lines), hint=failures[0][1].hint,
+                        exit_code=max(e.exit_code for _, e in failures))
+
+
+@dataclass(slots=True)
+class _Context:
+    runtime: Runtime
+    emit: EventSink
+    limiter: trio.CapacityLimiter
+    waiters: trio.CapacityLimiter
+    builder: Builder | None
+    wait_timeout: float | None
+    ids: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking runtime call in a worker thread (bounded by ``--parallel``)."""
+        try:
+            return await trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
+        except OSError as error:
+            raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
+
+    async def block(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A long wait in a thread that cancellation abandons (not bounded by ``--parallel``)."""
+        return await trio.to_thread.run_sync(partial(fn, *args), limiter=self.waiters,
+                                             abandon_on_cancel=True)
+
+    async def step(self, kind: str, name: str, doing: Status, done: Status,
+                   fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (or Error)."""
+        self.emit(Event(kind=kind, name=name, status=doing))
+        started = time.monotonic()
+        try:
+            value = await self.call(fn, *args, **kwargs)
+        except ComposerError as error:
+            self.emit(Event(kind=kind, name=name, status=Status.ERROR, text=error.message))
+            raise
+        self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - started))
+        return value
+
+
+# --- handlers: one per (kind, resource type) -----------------------------------------------------
+async def _create_network(ctx: _Context, op: Operation) -> None:
+    spec = op.params["spec"]
+    await ctx.step("Network", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_network, spec)
+
+
+async def _create_volume(ctx: _Context, op: Operation) -> None:
+    spec = op.params["spec"]
+    await ctx.step("Volume", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_volume, spec)
+
+
+async def _remove_network(ctx: _Context, op: Operation) -> None:
+    name = op.params["name"]
+    await ctx.step("Network", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_network, name)
+
+
+async def _remove_volume(ctx: _Context, op: Operation) -> None:
+    name = op.params["name"]
+    await ctx.step("Volume", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_volume, name)
+
+
+async def _pull(ctx: _Context, op: Operation) -> None:
+    ref = op.params["reference"]
+
+    def progress(status: str, detail: Any) -> None:
+        ctx.emit(Event(kind="Image", name=ref, status=Status.PULLING, text=status))
+
+    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
+
+
+async def _build(ctx: _Context, op: Operation) -> None:
+    ref, service = op.params["reference"], op.params["service"]
+    if ctx.builder is None:
+        raise BuildError(f"service {service!r} needs its image {ref!r} built, and building is not available",
+                         hint="build the image first or set image: to a pullable reference")
+    await ctx.step("Image", ref, Status.BUILDING, Status.BUILT, ctx.builder, service, ref)
+
+
+async def _remove_image(ctx: _Context, op: Operation) -> None:
+    ref = op.params["reference"]
+    try:
+        await ctx.step("Image", ref, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_image, ref)
+    except ImageNotFound:
+        ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
+
+
+async def _create(ctx: _Context, op: Operation) -> None:
+    spec = op.params["spec"]
+    if not spec.labels.get(L.IMAGE):
+        image_id = await ctx.call(ctx.runtime.image_id, spec.image) or ""
+        spec = replace(spec, labels={**spec.labels, L.IMAGE: image_id})
+    cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
+                         ctx.runtime.create_container, spec)
+    ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
+    if op.params.get("start", True):
+        await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+
+
+async def _recreate(ctx: _Context, op: Operation) -> None:
+    """Stop the old container, set it aside, create the new one, remove the old, start."""
+    old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
+    ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
+    started = time.monotonic()
+    await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
+    await ctx.call(ctx.runtime.rename_container, old, f"{old[:12]}_{name}")
+    spec = replace(spec, labels={**spec.labels, L.REPLACE: name})
+    await _create(ctx, Operation(kind="create", resource=op.resource, params={"spec": spec, "start": False}))
+    await ctx.call(ctx.runtime.remove_container, old, force=True)
+    ctx.removed.add(old)
+    ctx.emit(Event(kind="Container", name=name, status=Status.RECREATED, duration=time.monotonic() - started))
+    if op.params.get("start", True):
+        await ctx.step("Container", name, Status.STARTING, Status.STARTED,
+                       ctx.runtime.start_container, ctx.ids[op.resource])
+
+
+async def _start(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.STARTING, Status.STARTED,
+                   ctx.runtime.start_container, op.params["id"])
+
+
+async def _stop(ctx: _Context, op: Operation) -> None:
+    name, timeout = op.params["name"], op.params.get("timeout")
+    started = time.monotonic()
+    await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
+                   op.params["id"], timeout)
+    grace = 10.0 if timeout is None else timeout
+    if grace > 0 and time.monotonic() - started >= grace:
+        ctx.emit(Event(kind="Container", name=name, status=Status.WARNING,
+                       text=f"ignored its stop signal for {grace:g}s and was killed; set stop_signal "
+                            "to a signal it handles, or init: true"))
+
+
+async def _restart(ctx: _Context, op: Operation) -> None:
+    name, cid = op.params["name"], op.params["id"]
+    ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTING))
+    started = time.monotonic()
+    await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
+    await ctx.call(ctx.runtime.start_container, cid)
+    ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTED, duration=time.monotonic() - started))
+
+
+async def _kill(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
+                   op.params["id"], op.params.get("signal", "SIGKILL"))
+
+
+async def _pause(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
+                   ctx.runtime.pause_container, op.params["id"])
+
+
+async def _unpause(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
+                   ctx.runtime.unpause_container, op.params["id"])
+
+
+async def _remove(ctx: _Context, op: Operation) -> None:
+    try:
+        await ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
+                       ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
+                       volumes=op.params.get("volumes", False))
+    except ContainerNotFound:
+        pass
+    ctx.removed.add(op.params["id"])
+
+
+async def _wait(ctx: _Context, op: Operation) -> None:
+    """A ``depends_on`` condition: every replica healthy, or exited 0."""
+    service, condition = op.params["service"], op.params["condition"]
+    targets = dict(op.params.get("containers") or {})
+    targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
+                    if r.startswith(f"service:{service}:")})
+    waiter = _wait_healthy if condition == "service_healthy" else _wait_completed
+    with trio.fail_after(ctx.wait_timeout if ctx.wait_timeout is not None else math.inf):
+        try:
+            async with trio.open_nursery() as nursery:
+                for cid, name in targets.items():
+                    if cid not in ctx.removed:
+                        nursery.start_soon(waiter, ctx, cid, name, service)
+        except BaseExceptionGroup as group:
+            raise _first(group) from None
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+async def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
+    ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
+    started, last = time.monotonic(), None
+    while True:
+        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, 60.0)
+        if status.health == "healthy":
+            ctx.emit(Event(kind="Container", name=name, status=Status.HEALTHY, duration=time.monotonic() - started))
+            return
+        if status.state in ("exited", "dead"):
+            raise PlanError(f"dependency failed to start: container {name} exited ({status.exit_code})",
+                            hint=f"see composer logs {service}")
+        if status.health == "unhealthy":
+            output = status.output.strip()
+            raise PlanError(f"dependency failed to start: container {name} is unhealthy",
+                            hint=f"last healthcheck output: {output}" if output else f"see composer logs {service}")
+        if status.health == "none" and status.state == "running":
+            raise PlanError(f"dependency failed to start: container {name} has no healthcheck configured",
+                            hint=f"add a healthcheck to {service} or use condition: service_started")
+        last = status
+
+
+async def _wait_completed(ctx: _Context, cid: str, name: str, service: str) -> None:
+    ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
+    started = time.monotonic()
+    code = await ctx.block(ctx.runtime.wait_container, cid)
+    if code != 0:
+        raise PlanError(f"service {service!r} didn't complete successfully: exit {code}",
+                        hint=f"see composer logs {service}")
+    ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started))
+
+
+Handler = Callable[[_Context, Operation], Awaitable[None]]
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("create", "network"): _create_network, ("create", "volume"): _create_volume,
+    ("remove", "network"): _remove_network, ("remove", "volume"): _remove_volume,
+    ("pull", "image"): _pull, ("build", "image"): _build, ("remove-image", "image"): _remove_image,
+    ("create", "service"): _create, ("recreate", "service"): _recreate,
+    ("wait", "service"): _wait,
+    **{(kind, target): handler for target in ("service", "container") for kind, handler in (
+        ("start", _start), ("stop", _stop), ("restart", _restart), ("kill", _kill), ("pause", _pause),
+        ("unpause", _unpause), ("remove", _remove))},
+}
+
+
+# --- walking the DAG -------------------------------------------------------------------------------
+async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], result: ExecutionResult) -> None:
+    try:
+        for dependency in (*op.needs, *op.wants):
+            await done[dependency].wait()
+        blocked = [n for n in op.needs if result.outcomes[n].status != "done"]
+        if blocked:
+            result.outcomes[op.id] = Outcome("skipped", PlanError(f"not done: {blocked[0]} failed"))
+            return
+        for want in op.wants:
+            if result.outcomes[want].status != "done":
+                ctx.emit(Event(kind="Service", name=op.resource, status=Status.WARNING,
+                               text=f"optional dependency {want} failed; going on (required: false)"))
+        handler = HANDLERS.get((op.kind, op.resource.split(":", 1)[0]))
+        if handler is None:
+            raise PlanError(f"internal: no handler for {op.id!r}")
+        await handler(ctx, op)
+        result.outcomes[op.id] = Outcome("done")
+    except trio.TooSlowError:
+        result.outcomes[op.id] = Outcome("failed", PlanError(f"timed out: {op.id}",
+                                                             hint="raise --wait-timeout"))
+    except ComposerError as error:
+        result.outcomes[op.id] = Outcome("failed", error)
+    finally:
+        done[op.id].set()
+
+
+async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,
+                  builder: Builder | None = None, wait_timeout: float | None = None) -> ExecutionResult:
+    """Run every operation of ``plan`` as soon as its dependencies allow; never raises for an
+    operation's failure (see :meth:`ExecutionResult.raise_for_failures`)."""
+    for warning in plan.warnings:
+        emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
+    ctx = _Context(runtime=runtime, emit=emit, limiter=trio.CapacityLimiter(parallel if parallel > 0 else 64),
+                   waiters=trio.CapacityLimiter(math.inf), builder=builder, wait_timeout=wait_timeout)
+    result = ExecutionResult()
+    done = {op.id: trio.Event() for op in plan}
+    async with trio.open_nursery() as nursery:
+        for op in plan:
+            nursery.start_soon(_run_one, ctx, op, done, result)
+    result.ids = dict(ctx.ids)
+    return result
+
+
+def run(plan: Plan, runtime: Runtime, **kwargs: Any) -> ExecutionResult:
+    """``execute`` in a fresh trio loop (the one ``trio.run`` of a project command)."""
+    if not plan and not plan.warnings:
+        return ExecutionResult()
+    return trio.run(partial(execute, plan, runtime, **kwargs))

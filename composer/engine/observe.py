@@ -1,0 +1,53 @@
+"""Actual state: a project's containers, networks, volumes and images, found by their labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from composer.engine import labels as L
+from composer.engine.runtime.base import ContainerSummary, NetworkSummary, Runtime, VolumeSummary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservedState:
+    """What exists now for one project (rebuilt on every command, never cached)."""
+
+    project: str
+    containers: tuple[ContainerSummary, ...] = ()
+    networks: tuple[NetworkSummary, ...] = ()
+    volumes: tuple[VolumeSummary, ...] = ()
+    images: Mapping[str, str | None] = field(default_factory=dict)  # reference -> id or None
+
+    def service_containers(self, service: str, *, oneoff: bool = False) -> list[ContainerSummary]:
+        """A service's containers, by container number then creation time."""
+        wanted = "True" if oneoff else "False"
+        found = [c for c in self.containers
+                 if c.labels.get(L.SERVICE) == service and c.labels.get(L.ONEOFF, "False") == wanted]
+        return sorted(found, key=lambda c: (L.container_number(c.labels), c.created, c.name))
+
+    def orphans(self, known: Iterable[str]) -> list[ContainerSummary]:
+        """Non-one-off containers of services the project does not (or no longer) define."""
+        names = set(known)
+        return sorted((c for c in self.containers
+                       if c.labels.get(L.SERVICE) not in names and c.labels.get(L.ONEOFF) != "True"),
+                      key=lambda c: c.name)
+
+    def network(self, name: str) -> NetworkSummary | None:
+        return next((n for n in self.networks if n.name == name), None)
+
+    def volume(self, name: str) -> VolumeSummary | None:
+        return next((v for v in self.volumes if v.name == name), None)
+
+
+def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (),
+            networks: bool = True, volumes: bool = True) -> ObservedState:
+    """Ask the runtime for everything labelled with ``project`` (and the ids of ``images``)."""
+    wanted = L.project_filter(project)
+    return ObservedState(
+        project=project,
+        containers=tuple(runtime.list_containers(wanted, all=True)),
+        networks=tuple(runtime.list_networks(wanted)) if networks else (),
+        volumes=tuple(runtime.list_volumes(wanted)) if volumes else (),
+        images={ref: runtime.image_id(ref) for ref in dict.fromkeys(images)},
+    )

@@ -1,0 +1,65 @@
+"""The frozen options of every project command (what the CLI flags become)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+Recreate = Literal["diverged", "force", "never"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpOptions:
+    """``up`` and ``create``. ``services`` empty = all; ``recreate`` is ``--force-recreate``
+    (force) / ``--no-recreate`` (never); ``always_recreate_deps`` force-recreates the
+    dependencies of the named services (Compose's ``RecreateDependencies``)."""
+
+    services: tuple[str, ...] = ()
+    no_deps: bool = False
+    recreate: Recreate = "diverged"
+    always_recreate_deps: bool = False
+    scale: Mapping[str, int] = field(default_factory=dict)
+    remove_orphans: bool = False
+    no_start: bool = False
+    pull: str | None = None  # always | missing | never; None: each service's pull_policy
+    build: bool = False
+    renew_anon_volumes: bool = False
+    timeout: float | None = None
+    wait: bool = False
+    wait_timeout: float | None = None
+    parallel: int = 0  # 0: unbounded
+    env_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownOptions:
+    """``down``: ``volumes`` is ``-v``, ``rmi`` is ``--rmi local|all``."""
+
+    services: tuple[str, ...] = ()
+    volumes: bool = False
+    rmi: str | None = None
+    remove_orphans: bool = False
+    timeout: float | None = None
+    parallel: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PsOptions:
+    """``ps``: ``all`` is ``-a``; ``status`` filters by state."""
+
+    services: tuple[str, ...] = ()
+    all: bool = False
+    status: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LifecycleOptions:
+    """``start``/``stop``/``restart``/``kill``/``pause``/``unpause``/``rm``."""
+
+    services: tuple[str, ...] = ()
+    timeout: float | None = None
+    signal: str = "SIGKILL"
+    no_deps: bool = False
+    stop: bool = False  # rm -s: stop first
+    volumes: bool = False  # rm -v
+    parallel: int = 0

@@ -1,0 +1,147 @@
+"""The plan is data: operations on resources and the dependencies between them (a DAG).
+
+``Operation("create", "service:web:1", cause="no container")``; each operation names the ids of
+the operations it needs (``needs``), and of those it would like but can do without
+(``wants``: ``depends_on`` with ``required: false``). The executor walks the DAG; the planner
+(``reconcile``) builds it, purely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from composer.errors import PlanError
+
+KINDS = frozenset({
+    "pull", "build", "create", "recreate", "start", "stop", "kill", "restart", "pause", "unpause",
+    "remove", "wait", "warn", "remove-image",
+})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    """One step: ``kind`` on ``resource`` (``service:web:1``, ``network:default``,
+    ``volume:data``, ``image:nginx``, ``container:<id>``), because of ``cause``.
+
+    ``params`` carries what the executor needs (a container id, a spec ...); it is not shown
+    in the plan's text.
+    """
+
+    kind: str
+    resource: str
+    cause: str = ""
+    needs: tuple[str, ...] = ()
+    wants: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind} {self.resource}"
+
+    def __str__(self) -> str:
+        text = self.id
+        if self.cause:
+            text += f" ({self.cause})"
+        after = list(self.needs) + [f"{w}?" for w in self.wants]
+        if after:
+            text += " <- " + ", ".join(after)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Operations in a stable (topological, then textual) order, and warnings for the user."""
+
+    operations: tuple[Operation, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [op.id for op in self.operations]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise PlanError(f"internal: operation {duplicate!r} planned twice")
+        known = set(ids)
+        for op in self.operations:
+            for need in (*op.needs, *op.wants):
+                if need not in known:
+                    raise PlanError(f"internal: {op.id!r} needs {need!r}, which is not planned")
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.operations)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def __bool__(self) -> bool:
+        return bool(self.operations)
+
+    def get(self, op_id: str) -> Operation:
+        for op in self.operations:
+            if op.id == op_id:
+                return op
+        raise KeyError(op_id)
+
+    def dependents(self) -> dict[str, list[str]]:
+        """``{op id: ids of the operations that need or want it}``."""
+        result: dict[str, list[str]] = {op.id: [] for op in self.operations}
+        for op in self.operations:
+            for need in (*op.needs, *op.wants):
+                result[need].append(op.id)
+        return result
+
+    def text(self) -> str:
+        """One line per operation (the golden form used by tests and ``--dry-run``)."""
+        return "\n".join(str(op) for op in self.operations)
+
+
+class PlanBuilder:
+    """Collects operations, drops dangling/duplicate edges, orders them for display."""
+
+    def __init__(self) -> None:
+        self._ops: dict[str, Operation] = {}
+
+    def add(self, kind: str, resource: str, cause: str = "", *, needs: tuple[str, ...] = (),
+            wants: tuple[str, ...] = (), **params: Any) -> str:
+        op = Operation(kind=kind, resource=resource, cause=cause, needs=needs, wants=wants, params=params)
+        if op.id in self._ops:
+            previous = self._ops[op.id]
+            op = Operation(kind=kind, resource=resource, cause=previous.cause or cause,
+                           needs=_union(previous.needs, needs), wants=_union(previous.wants, wants),
+                           params={**previous.params, **params})
+        self._ops[op.id] = op
+        return op.id
+
+    def __contains__(self, op_id: str) -> bool:
+        return op_id in self._ops
+
+    def ids(self, kind: str | None = None, prefix: str = "") -> list[str]:
+        return [i for i, op in self._ops.items()
+                if (kind is None or op.kind == kind) and op.resource.startswith(prefix)]
+
+    def build(self) -> Plan:
+        """The plan, edges to unplanned operations dropped, in topological order."""
+        ops = {i: _prune(op, self._ops) for i, op in self._ops.items()}
+        ordered: list[Operation] = []
+        placed: set[str] = set()
+        pending = sorted(ops)
+        while pending:
+            ready = [i for i in pending if all(n in placed for n in (*ops[i].needs, *ops[i].wants))]
+            if not ready:
+                raise PlanError("internal: the plan has a cycle: " + ", ".join(pending))
+            for i in ready:
+                ordered.append(ops[i])
+                placed.add(i)
+            pending = [i for i in pending if i not in placed]
+        return Plan(tuple(ordered))
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*a, *b)))
+
+
+def _prune(op: Operation, known: Mapping[str, Operation]) -> Operation:
+    needs = tuple(sorted(n for n in set(op.needs) if n in known))
+    wants = tuple(sorted(w for w in set(op.wants) if w in known and w not in needs))
+    return Operation(kind=op.kind, resource=op.resource, cause=op.cause, needs=needs, wants=wants,
+                     params=op.params)

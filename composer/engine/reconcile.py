@@ -1,0 +1,450 @@
+"""The planner: Project + ObservedState + options -> Plan. Pure (no runtime calls, no I/O).
+
+Resources are named ``network:<key>``, ``volume:<key>``, ``image:<reference>``,
+``service:<name>:<number>`` (a service's replica) and ``container:<name>`` (one-off and orphan
+containers). ``wait service:<name>:healthy|completed`` operations stand for ``depends_on``
+conditions; ``service_started`` is an edge to the dependency's own operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from composer.engine import convert
+from composer.engine import labels as L
+from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
+from composer.engine.plan import Plan, PlanBuilder
+from composer.errors import SemanticError, UsageError
+
+if TYPE_CHECKING:
+    from composer.engine.observe import ObservedState
+    from composer.engine.runtime.base import ContainerSpec, ContainerSummary
+    from composer.spec.model import Project, Service
+
+WAIT_SUFFIX = {"service_healthy": "healthy", "service_completed_successfully": "completed"}
+ACTIVE = ("running", "paused", "restarting")
+
+
+# --- the project's shape -----------------------------------------------------------------------
+def dependencies(project: "Project", name: str) -> list[str]:
+    """The services ``name`` depends on that the project defines."""
+    return [d for d in project.services[name].depends_on if d in project.services]
+
+
+def start_order(project: "Project", names: Iterable[str] | None = None) -> list[str]:
+    """Service names, dependencies first, ties by name (a dependency cycle is a SemanticError)."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = path[path.index(name):] + (name,)
+            raise SemanticError("dependency cycle detected: " + " -> ".join(cycle),
+                                hint="remove one of these depends_on edges")
+        state[name] = 1
+        for dep in sorted(dependencies(project, name)):
+            visit(dep, path + (name,))
+        state[name] = 2
+        order.append(name)
+
+    for name in sorted(project.services if names is None else names):
+        visit(name, ())
+    wanted = set(project.services if names is None else names)
+    return [n for n in order if n in wanted]
+
+
+def select(project: "Project", services: Iterable[str], *, with_deps: bool) -> list[str]:
+    """The services a command acts on (all when none are named), in start order."""
+    names = list(services) or list(project.services)
+    for name in names:
+        if name not in project.services:
+            hint = "it is disabled by its profiles" if name in project.disabled_services else \
+                "see composer config --services"
+            raise UsageError(f"no such service: {name}", hint=hint)
+    chosen = set(names)
+    stack = list(names) if with_deps else []
+    while stack:
+        for dep in dependencies(project, stack.pop()):
+            if dep not in chosen:
+                chosen.add(dep)
+                stack.append(dep)
+    return start_order(project, chosen)
+
+
+def config_hashes(project: "Project") -> dict[str, str]:
+    """Each service's config hash (the ``com.docker.compose.config-hash`` label)."""
+    from composer.spec.render import service_hash
+
+    services = project.to_dict().get("services", {})
+    return {name: service_hash(raw) for name, raw in services.items()}
+
+
+def _resource(container: "ContainerSummary") -> str:
+    service = container.labels.get(L.SERVICE)
+    if service and container.labels.get(L.ONEOFF) != "True":
+        return f"service:{service}:{L.container_number(container.labels)}"
+    return f"container:{container.name}"
+
+
+def _ident(container: "ContainerSummary") -> dict[str, str]:
+    return {"id": container.id, "name": container.name}
+
+
+# --- up ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Desired:
+    """Everything ``plan_up`` reads, computed once."""
+
+    project: "Project"
+    observed: "ObservedState"
+    options: UpOptions
+    hashes: Mapping[str, str]
+    raw: Mapping[str, Mapping]
+    targets: frozenset[str]
+
+
+def plan_images(project: "Project", observed: "ObservedState", options: UpOptions,
+                services: Iterable[str] | None = None) -> Plan:
+    """Pull or build what the services need (``observed.images`` holds what is here)."""
+    plan = PlanBuilder()
+    names = select(project, options.services, with_deps=not options.no_deps) if services is None else services
+    for name in names:
+        _image_op(plan, project, project.services[name], observed, options)
+    return plan.build()
+
+
+def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observed: "ObservedState",
+              options: UpOptions) -> str | None:
+    ref = convert.image_reference(project.name, service)
+    present = observed.images.get(ref) is not None
+    policy = options.pull or service.raw.get("pull_policy") or "missing"
+    if service.build is not None and (options.build or policy == "build" or (not present and not service.image)):
+        return plan.add("build", f"image:{ref}", "--build" if options.build else "image not found",
+                        reference=ref, service=service.name)
+    if policy == "always" or (policy in ("missing", "if_not_present") and not present):
+        return plan.add("pull", f"image:{ref}", "pull_policy always" if present else "image not found",
+                        reference=ref, service=service.name)
+    return None
+
+
+def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = UpOptions(),
+            hashes: Mapping[str, str] | None = None) -> Plan:
+    """Networks and volumes, then every replica created, recreated or started as needed."""
+    names = select(project, options.services, with_deps=not options.no_deps)
+    desired = _Desired(project, observed, options, hashes if hashes is not None else config_hashes(project),
+                       project.to_dict().get("services", {}), frozenset(options.services or names))
+    plan = PlanBuilder()
+    shared = _ensure_networks(plan, project, names, observed) + _ensure_volumes(plan, project, names, observed)
+    ops: dict[str, list[str]] = {}
+    for name in names:
+        image = _image_op(plan, project, project.services[name], observed, options)
+        needs = tuple(shared) + ((image,) if image else ())
+        ops[name] = _converge_service(plan, desired, name, needs)
+    _add_dependency_edges(plan, desired, names, ops)
+    _orphans(plan, project, observed, options.remove_orphans)
+    built = plan.build()
+    return Plan(built.operations, warnings=_orphan_warning(project, observed, options.remove_orphans))
+
+
+def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
+    used = {n for s in names for n in (project.services[s].networks or {})
+            if not project.services[s].network_mode}
+    ids = []
+    for key in sorted(used & set(project.networks)):
+        if project.networks[key].get("external"):
+            continue
+        spec = convert.network_spec(project, key)
+        if observed.network(spec.name) is None:
+            ids.append(plan.add("create", f"network:{key}", "not found", spec=spec))
+    return ids
+
+
+def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
+    used = {v.get("source") for s in names for v in project.services[s].volumes if v.get("type") == "volume"}
+    ids = []
+    for key in sorted(k for k in used if k in project.volumes):
+        if project.volumes[key].get("external"):
+            continue
+        spec = convert.volume_spec(project, key)
+        if observed.volume(spec.name) is None:
+            ids.append(plan.add("create", f"volume:{key}", "not found", spec=spec))
+    return ids
+
+
+def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tuple[str, ...]) -> list[str]:
+    """The operations that bring one service's replicas to the wanted number and config."""
+    project, observed, options = desired.project, desired.observed, desired.options
+    service = project.services[name]
+    count = convert.replicas(service, options.scale)
+    by_number: dict[int, "ContainerSummary"] = {}
+    ops: list[str] = []
+    for container in observed.service_containers(name):
+        number = L.container_number(container.labels)
+        if number in by_number or number < 1:
+            ops.append(_remove(plan, container, f"duplicate container-number {number}"))
+        else:
+            by_number[number] = container
+    for number in sorted(by_number, reverse=True)[:max(0, len(by_number) - count)]:
+        ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
+    for number, container in sorted(by_number.items()):
+        op = _converge_container(plan, desired, name, number, container, needs)
+        if op:
+            ops.append(op)
+    free = [n for n in range(1, count + len(by_number) + 1) if n not in by_number][:count - len(by_number)]
+    for number in free:
+        cause = "no container" if not by_number else f"scale {len(by_number)} -> {count}"
+        spec = _spec(desired, name, number)
+        ops.append(plan.add("create", f"service:{name}:{number}", cause, needs=needs, spec=spec,
+                            start=not options.no_start))
+    return ops
+
+
+def _remove(plan: PlanBuilder, container: "ContainerSummary", cause: str) -> str:
+    resource = f"container:{container.name}"
+    needs: tuple[str, ...] = ()
+    if container.state in ACTIVE:
+        needs = (plan.add("stop", resource, cause, **_ident(container)),)
+    return plan.add("remove", resource, cause, needs=needs, force=True, volumes=False, **_ident(container))
+
+
+def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary") -> str | None:
+    options = desired.options
+    if options.recreate == "never":
+        return None
+    if name not in desired.targets and options.always_recreate_deps:
+        return "--always-recreate-deps"
+    if options.recreate == "force" and name in desired.targets:
+        return "--force-recreate"
+    if options.renew_anon_volumes:
+        return "--renew-anon-volumes"
+    if container.labels.get(L.CONFIG_HASH) != desired.hashes.get(name):
+        return "config hash diverged"
+    ref = convert.image_reference(desired.project.name, desired.project.services[name])
+    image_id = desired.observed.images.get(ref)
+    if image_id and container.labels.get(L.IMAGE) not in (None, "", image_id):
+        return "image changed"
+    return None
+
+
+def _converge_container(plan: PlanBuilder, desired: _Desired, name: str, number: int,
+                        container: "ContainerSummary", needs: tuple[str, ...]) -> str | None:
+    resource = f"service:{name}:{number}"
+    start = not desired.options.no_start
+    cause = _recreate_cause(desired, name, container)
+    if cause:
+        return plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
+                        start=start, timeout=desired.options.timeout, **_ident(container))
+    if start and container.state not in ACTIVE:
+        return plan.add("start", resource, f"container {container.state}", needs=needs, **_ident(container))
+    return None
+
+
+def _spec(desired: _Desired, name: str, number: int) -> "ContainerSpec":
+    project = desired.project
+    service = project.services[name]
+    image_id = desired.observed.images.get(convert.image_reference(project.name, service)) or ""
+    return convert.container_spec(project, service, desired.raw.get(name, {}), number=number,
+                                  config_hash=desired.hashes.get(name, ""), image_id=image_id,
+                                  env_files=desired.options.env_files)
+
+
+def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str],
+                          ops: dict[str, list[str]]) -> None:
+    """Make each service's starting operations wait for its ``depends_on`` conditions."""
+    project, observed = desired.project, desired.observed
+    for name in names:
+        starting = [o for o in ops[name] if o.split(" ", 1)[0] in ("create", "recreate", "start")]
+        restarted = _restarts_for(plan, desired, name, ops)
+        for dep_name, dep in project.services[name].depends_on.items():
+            if dep_name not in ops or not starting + restarted:
+                continue
+            gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
+            for op_id in starting + restarted:
+                plan.add(*op_id.split(" ", 1), needs=gate if dep.required else (),
+                         wants=() if dep.required else gate)
+
+
+def _gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
+          observed: "ObservedState") -> tuple[str, ...]:
+    """The operation ids a dependent must wait for under ``condition``."""
+    suffix = WAIT_SUFFIX.get(condition)
+    if suffix is None:
+        return tuple(o for o in dep_ops if not o.startswith(("stop ", "remove ")))
+    containers = {f"service:{dep_name}:{L.container_number(c.labels)}": c.id
+                  for c in observed.service_containers(dep_name)}
+    return (plan.add("wait", f"service:{dep_name}:{suffix}", condition,
+                     needs=tuple(o for o in dep_ops if not o.startswith(("stop ", "remove "))),
+                     service=dep_name, condition=condition, containers=containers),)
+
+
+def _restarts_for(plan: PlanBuilder, desired: _Desired, name: str, ops: dict[str, list[str]]) -> list[str]:
+    """``depends_on.restart: true``: restart running replicas whose dependency is recreated."""
+    recreated = [d for d, dep in desired.project.services[name].depends_on.items()
+                 if dep.restart and any(o.startswith("recreate ") for o in ops.get(d, ()))]
+    if not recreated or desired.options.no_start:
+        return []
+    touched = {o.split(" ", 1)[1] for o in ops[name]}
+    result = []
+    for container in desired.observed.service_containers(name):
+        resource = f"service:{name}:{L.container_number(container.labels)}"
+        if resource not in touched and container.state == "running":
+            result.append(plan.add("restart", resource, f"dependency {recreated[0]} recreated",
+                                   timeout=desired.options.timeout, **_ident(container)))
+    ops[name].extend(result)
+    return result
+
+
+def _orphans(plan: PlanBuilder, project: "Project", observed: "ObservedState", remove: bool) -> None:
+    if remove:
+        for container in observed.orphans([*project.services, *project.disabled_services]):
+            _remove(plan, container, "orphan")
+
+
+def _orphan_warning(project: "Project", observed: "ObservedState", remove: bool) -> tuple[str, ...]:
+    orphans = observed.orphans([*project.services, *project.disabled_services])
+    if remove or not orphans:
+        return ()
+    names = ", ".join(c.name for c in orphans)
+    return (f"Found orphan containers ({names}) for this project. If you removed or renamed this "
+            f"service in your compose file, you can run this command with the --remove-orphans flag "
+            f"to clean it up.",)
+
+
+# --- down --------------------------------------------------------------------------------------
+def plan_down(project: "Project | None", observed: "ObservedState", options: DownOptions = DownOptions()) -> Plan:
+    """Stop and remove containers dependents first, then networks, volumes (-v), images (--rmi).
+
+    ``project`` may be None (``down -p name`` without a compose file): everything labelled goes.
+    """
+    plan = PlanBuilder()
+    known = set(project.services) | set(project.disabled_services) if project else None
+    containers = [c for c in observed.containers
+                  if known is None or c.labels.get(L.SERVICE) in known or options.remove_orphans]
+    if options.services and project is not None:
+        chosen = set(select(project, options.services, with_deps=False))
+        containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
+    removed = _stop_remove_in_order(plan, project, containers, options.timeout)
+    if not options.services:
+        _remove_networks(plan, project, observed, removed)
+        if options.volumes:
+            _remove_volumes(plan, project, observed, removed)
+    if options.rmi and project is not None:
+        _remove_images(plan, project, options.rmi, removed)
+    return plan.build()
+
+
+def _dependents(project: "Project | None", service: str | None) -> list[str]:
+    if project is None or service is None:
+        return []
+    return [n for n, s in project.services.items() if service in s.depends_on]
+
+
+def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
+                          containers: list["ContainerSummary"], timeout: float | None) -> tuple[str, ...]:
+    """Stop each container after the containers of the services depending on it; remove it."""
+    by_service: dict[str | None, list["ContainerSummary"]] = {}
+    for container in containers:
+        by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
+    stops = {s: [f"stop {_resource(c)}" for c in cs if c.state in ACTIVE] for s, cs in by_service.items()}
+    removed = []
+    for service, group in sorted(by_service.items(), key=lambda item: str(item[0])):
+        after = tuple(o for d in _dependents(project, service) for o in stops.get(d, ()))
+        for container in group:
+            resource = _resource(container)
+            needs = after
+            if container.state in ACTIVE:
+                needs = (plan.add("stop", resource, "down", needs=after, timeout=timeout, **_ident(container)),)
+            removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=True,
+                                    **_ident(container)))
+    return tuple(removed)
+
+
+def _remove_networks(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
+                     removed: tuple[str, ...]) -> None:
+    for network in observed.networks:
+        key = network.labels.get(L.NETWORK, network.name)
+        if project is not None and (key not in project.networks or project.networks[key].get("external")):
+            continue
+        plan.add("remove", f"network:{key}", "down", needs=removed, name=network.name)
+
+
+def _remove_volumes(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
+                    removed: tuple[str, ...]) -> None:
+    for volume in observed.volumes:
+        key = volume.labels.get(L.VOLUME, volume.name)
+        if project is not None and (key not in project.volumes or project.volumes[key].get("external")):
+            continue
+        plan.add("remove", f"volume:{key}", "down -v", needs=removed, name=volume.name)
+
+
+def _remove_images(plan: PlanBuilder, project: "Project", rmi: str, removed: tuple[str, ...]) -> None:
+    if rmi not in ("local", "all"):
+        raise UsageError(f"invalid --rmi value {rmi!r}", hint="use --rmi local or --rmi all")
+    for name in sorted(project.services):
+        service = project.services[name]
+        if rmi == "all" or not service.image:
+            ref = convert.image_reference(project.name, service)
+            plan.add("remove-image", f"image:{ref}", f"--rmi {rmi}", needs=removed, reference=ref)
+
+
+# --- the other lifecycle commands ----------------------------------------------------------------
+def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
+                   options: LifecycleOptions = LifecycleOptions()) -> Plan:
+    """``start``, ``stop``, ``restart``, ``kill``, ``pause``, ``unpause`` or ``rm``."""
+    names = select(project, options.services, with_deps=verb == "start" and not options.no_deps)
+    containers = [c for n in names for c in observed.service_containers(n)]
+    plan = PlanBuilder()
+    if verb in ("stop", "rm"):
+        _stop_in_order(plan, project, containers, options, remove=verb == "rm")
+    elif verb in ("start", "restart"):
+        _start_in_order(plan, project, observed, names, verb, options)
+    else:
+        wanted = {"kill": ("running", "restarting", "paused"), "pause": ("running",), "unpause": ("paused",)}
+        if verb not in wanted:
+            raise UsageError(f"unknown command {verb!r}")
+        params = {"signal": options.signal} if verb == "kill" else {}
+        for container in containers:
+            if container.state in wanted[verb]:
+                plan.add(verb, _resource(container), f"container {container.state}", **params, **_ident(container))
+    return plan.build()
+
+
+def _stop_in_order(plan: PlanBuilder, project: "Project", containers: list["ContainerSummary"],
+                   options: LifecycleOptions, *, remove: bool) -> None:
+    stops = {}
+    for c in containers:
+        if c.state in ACTIVE and (not remove or options.stop):
+            stops[_resource(c)] = c
+    for resource, container in stops.items():
+        after = tuple(f"stop {r}" for r, o in stops.items()
+                      if o.labels.get(L.SERVICE) in _dependents(project, container.labels.get(L.SERVICE)))
+        plan.add("stop", resource, f"container {container.state}", needs=after, timeout=options.timeout,
+                 **_ident(container))
+    if remove:
+        for container in containers:
+            resource = _resource(container)
+            if container.state not in ACTIVE or resource in stops:
+                needs = (f"stop {resource}",) if resource in stops else ()
+                plan.add("remove", resource, "rm", needs=needs, force=False, volumes=options.volumes,
+                         **_ident(container))
+
+
+def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedState", names: list[str],
+                    verb: str, options: LifecycleOptions) -> None:
+    ops: dict[str, list[str]] = {}
+    for name in names:
+        ops[name] = []
+        for container in observed.service_containers(name):
+            if verb == "restart" or container.state not in ACTIVE:
+                ops[name].append(plan.add(verb, _resource(container), f"container {container.state}",
+                                          timeout=options.timeout, **_ident(container)))
+    for name in names:
+        for dep_name, dep in project.services[name].depends_on.items():
+            if dep_name in ops and ops[dep_name]:
+                gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
+                for op_id in ops[name]:
+                    plan.add(*op_id.split(" ", 1), needs=gate if dep.required else (),
+                             wants=() if dep.required else gate)
