@@ -1,0 +1,183 @@
+"""`container run --rm --network none busybox true`: composer against docker, podman, runc, crun
+and the kernel floor, alternating tools each round (median of 30 by default).
+
+Set-up (done here, undone at the end): a busybox rootfs from busybox-static; composer's image in a
+temporary COMPOSER_ROOT; peers from Debian packages (installed if missing); dockerd started on a
+private socket and data root with ``--bridge=none --iptables=false`` (so it leaves no docker0 or
+iptables chains) and stopped by PID; podman with its own storage and containers.conf (PEERS.md's
+nofile and runc settings); runc/crun bundles made with ``runc spec``. A peer that cannot be set up
+is reported and skipped.
+
+Run: /work/main/.venv/bin/python bench/bench_run.py [--rounds N]   (as root)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import VENV_BIN, Case, measure, save, table  # noqa: E402
+
+from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
+
+PACKAGES = ["docker.io", "containerd", "runc", "crun", "podman", "busybox-static"]
+PODMAN_CONF = """[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+"""
+
+
+def ensure_packages(notes: list[str]) -> None:
+    """apt-get install the peers that are missing (a failure is noted, not fatal)."""
+    missing = [p for p in PACKAGES if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
+    if not missing:
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    result = subprocess.run(["apt-get", "install", "-y", "-q", *missing], capture_output=True, text=True, env=env)
+    if result.returncode:
+        notes.append(f"apt-get install {' '.join(missing)} failed: {result.stderr.strip()[-200:]}")
+
+
+def setup_composer(work: Path, tarball: Path) -> dict[str, str]:
+    """A COMPOSER_ROOT with busybox:latest imported; returns the env for the composer runs."""
+    root = work / "composer-root"
+    env = dict(os.environ, COMPOSER_ROOT=str(root))
+    subprocess.run([sys.executable, "-c", "import sys; from composer.engine.images.store import ImageStore;"
+                    f"ImageStore().import_rootfs({str(tarball)!r}, 'busybox:latest', ('CMD [\"sh\"]',))"],
+                   env=env, check=True)
+    return {"COMPOSER_ROOT": str(root)}
+
+
+def start_dockerd(work: Path, tarball: Path, notes: list[str]) -> tuple[subprocess.Popen | None, str]:
+    """dockerd on a private socket; returns (process, DOCKER_HOST) or (None, "") if it fails."""
+    if not shutil.which("dockerd"):
+        notes.append("docker: dockerd not installed")
+        return None, ""
+    host = f"unix://{work}/docker.sock"
+    log = open(work / "dockerd.log", "w")
+    process = subprocess.Popen(["dockerd", "-H", host, "--data-root", str(work / "docker"),
+                                "--exec-root", str(work / "docker-exec"), "--pidfile", str(work / "docker.pid"),
+                                "--bridge=none", "--iptables=false", "--ip6tables=false"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, DOCKER_HOST=host)
+    for _ in range(300):
+        if subprocess.run(["docker", "info"], env=env, capture_output=True).returncode == 0:
+            subprocess.run(["docker", "import", str(tarball), "busybox:bench"], env=env, check=True,
+                           capture_output=True)
+            return process, host
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    notes.append(f"docker: dockerd did not come up (see {work}/dockerd.log)")
+    stop(process)
+    return None, ""
+
+
+def setup_podman(work: Path, tarball: Path, notes: list[str]) -> list[str] | None:
+    """podman with private storage; returns its argv prefix."""
+    if not shutil.which("podman"):
+        notes.append("podman: not installed")
+        return None
+    conf = work / "containers.conf"
+    conf.write_text(PODMAN_CONF)
+    os.environ["CONTAINERS_CONF"] = str(conf)
+    prefix = ["podman", "--root", str(work / "podman"), "--runroot", str(work / "podman-run"),
+              "--storage-driver", "overlay"]
+    result = subprocess.run([*prefix, "import", str(tarball), "busybox:bench"], capture_output=True, text=True)
+    if result.returncode:
+        notes.append(f"podman: import failed: {result.stderr.strip()[-200:]}")
+        return None
+    return prefix
+
+
+def make_bundle(work: Path, rootfs: Path) -> Path | None:
+    """An OCI bundle running /bin/true (``runc spec``, rootfs copied, terminal off)."""
+    if not shutil.which("runc"):
+        return None
+    bundle = work / "bundle"
+    bundle.mkdir()
+    shutil.copytree(rootfs, bundle / "rootfs", symlinks=True)
+    subprocess.run(["runc", "spec"], cwd=bundle, check=True)
+    spec = json.loads((bundle / "config.json").read_text())
+    spec["process"]["args"] = ["/bin/true"]
+    spec["process"]["terminal"] = False
+    (bundle / "config.json").write_text(json.dumps(spec))
+    return bundle
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    """Stop a daemon we started, by its PID."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def commands(work: Path, rootfs: Path, tarball: Path, notes: list[str]) -> tuple[dict, dict, subprocess.Popen | None]:
+    """The argv of every tool for the one case, its env, and dockerd's process."""
+    env = setup_composer(work, tarball)
+    argv: dict[str, list[str]] = {
+        "composer": [str(VENV_BIN / "composer"), "container", "run", "--rm", "--network", "none", "busybox", "true"]}
+    dockerd, host = start_dockerd(work, tarball, notes)
+    if dockerd is not None:
+        argv["docker"] = ["docker", "-H", host, "run", "--rm", "--network", "none", "busybox:bench", "true"]
+    podman = setup_podman(work, tarball, notes)
+    if podman is not None:
+        argv["podman"] = [*podman, "run", "--rm", "--network", "none", "busybox:bench", "true"]
+    bundle = make_bundle(work, rootfs)
+    if bundle is not None:
+        argv["runc"] = ["sh", "-c", f"exec runc --root {work}/runc run -b {bundle} bench-$$"]
+        if shutil.which("crun"):
+            argv["crun"] = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            f"umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root {work}/crun run -b {bundle} bench-$$"]
+            notes.append("crun: run inside `unshare -m` with the empty cgroup2 unmounted (PEERS.md)")
+    else:
+        notes.append("runc/crun: runc not installed")
+    argv["floor"] = ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--mount-proc",
+                     "chroot", str(rootfs), "/bin/true"]
+    return argv, env, dockerd
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    options = parser.parse_args()
+    notes: list[str] = []
+    ensure_packages(notes)
+    work = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    dockerd = None
+    try:
+        rootfs = build_busybox_rootfs(work / "rootfs")
+        tarball = busybox_tarball(rootfs, work / "busybox.tar")
+        argv, env, dockerd = commands(work, rootfs, tarball, notes)
+        outcomes = measure([Case("run --rm --network none busybox true", argv, env=env)], rounds=options.rounds)
+        print(table(outcomes))
+        for note in notes:
+            print("note:", note)
+        print("saved", save("run", outcomes, {"rounds": options.rounds, "notes": notes,
+                                              "loadavg": os.getloadavg()}))
+    finally:
+        stop(dockerd)
+        subprocess.run(["umount", "-R", str(work / "docker")], capture_output=True)
+        subprocess.run(["umount", "-R", str(work / "podman")], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
