@@ -7,6 +7,7 @@ applies those shapes to the normalized dict, by rule tables keyed by path globs.
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
 from typing import Any, Callable, NamedTuple
@@ -155,6 +156,21 @@ def _gpus(value: Any) -> Any:
     return [{"count": -1}] if isinstance(value, str) else value
 
 
+def _blkio_devices(rate: str) -> Callable[[Any], Any]:
+    """blkio device entries print with Go's field names (``Path``, ``Rate``/``Weight``)."""
+
+    def convert(entries: Any) -> Any:
+        result = []
+        for entry in entries or []:
+            value = entry.get(rate.lower())
+            if rate == "Rate" and value is not None:
+                value = str(parse_bytes(value))
+            result.append({"Path": entry.get("path"), rate: value})
+        return result
+
+    return convert
+
+
 def _float(value: Any) -> Any:
     return float(value) if not isinstance(value, bool) else value
 
@@ -189,6 +205,9 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "build.secrets.[].mode": _file_mode,
     _S + "deploy.resources.reservations.devices.[].count": _device_count,
     _S + "gpus": _gpus,
+    _S + "blkio_config.device_read_bps": _blkio_devices("Rate"),
+    _S + "blkio_config.device_write_bps": _blkio_devices("Rate"),
+    _S + "blkio_config.weight_device": _blkio_devices("Weight"),
     _S + "gpus.[].count": _device_count,
     _S + "deploy.resources.limits.cpus": _float,
     _S + "deploy.resources.reservations.cpus": _float,
@@ -223,7 +242,11 @@ KEEP_ZERO = (
         "interval", "timeout", "start_period", "start_interval", "retries")),
 )
 # struct fields that are Go structs (not pointers): present as {} in JSON even when empty
-ALWAYS_OBJECT = {"networks.*": "ipam", _S + "deploy": ("resources", "placement")}
+ALWAYS_OBJECT: dict[str, tuple[tuple[str, Any], ...]] = {
+    "networks.*": (("ipam", {}),),
+    _S + "deploy": (("resources", {}), ("placement", {})),
+    _S + "develop.watch.[]": (("exec", {"command": None}),),
+}
 DROP = ("x-composer-disabled",)
 
 
@@ -233,7 +256,7 @@ class _Field(NamedTuple):
     shaper: Callable[[Any], Any] | None = None
     is_map: bool = False
     keep_zero: bool = False
-    objects: tuple[str, ...] = ()
+    objects: tuple[tuple[str, Any], ...] = ()
 
 
 def _field_table() -> dict[str, _Field]:
@@ -245,7 +268,7 @@ def _field_table() -> dict[str, _Field]:
     for pattern in KEEP_ZERO:
         table[pattern] = table.get(pattern, _Field())._replace(keep_zero=True)
     for pattern, keys in ALWAYS_OBJECT.items():
-        table[pattern] = table.get(pattern, _Field())._replace(objects=(keys,) if isinstance(keys, str) else keys)
+        table[pattern] = table.get(pattern, _Field())._replace(objects=keys)
     return table
 
 
@@ -292,8 +315,8 @@ def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None) -> Any:
             if shaped == {} and child.is_map:
                 continue
         result[key] = shaped
-    for key in field.objects:
-        result.setdefault(key, {})
+    for key, default in field.objects:
+        result.setdefault(key, copy.deepcopy(default))
     return result
 
 

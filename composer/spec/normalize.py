@@ -232,6 +232,23 @@ def resolve_environment(model: dict[str, Any], environment: Mapping[str, str]) -
                     resource[field] = environment[resource["environment"]]
 
 
+def apply_label_files(service: dict[str, Any]) -> None:
+    """Fold the service's ``label_file`` entries under its own ``labels`` (label_file is dropped)."""
+    from composer.spec.dotenv import read_dotenv
+    from composer.spec.merge import to_sequence
+
+    files = service.pop("label_file", None) or []
+    if not files:
+        return
+    merged: dict[str, Any] = {}
+    for path in files:
+        merged.update({k: v or "" for k, v in read_dotenv(FsPath(path)).items()})
+    for entry in to_sequence(service.get("labels") or {}):
+        key, _, value = str(entry).partition("=")
+        merged[key] = value
+    service["labels"] = merged
+
+
 def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> None:
     """Fold the service's ``env_file`` entries into its ``environment`` (env_file is dropped)."""
     from composer.spec.dotenv import read_dotenv

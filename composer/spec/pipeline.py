@@ -31,7 +31,6 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
         from composer.spec.interpolate import interpolate
 
         data = interpolate(data, environment, document.file, document.positions)
-    _fix_empty(data)
     if "include" in data:
         from composer.spec.include import apply_include
 
@@ -48,16 +47,6 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
     model.pop("version", None)
     model = canonical.canonical(model)
     return merge.enforce_unicity(model)
-
-
-def _fix_empty(data: dict[str, Any]) -> None:
-    """``services.x:`` with no value becomes an empty mapping (and so on for resources)."""
-    for kind in ("services", "networks", "volumes", "secrets", "configs"):
-        section = data.get(kind)
-        if kind == "services" and isinstance(section, dict):
-            for name, value in section.items():
-                if value is None:
-                    section[name] = {}
 
 
 def build_model(documents: dict[str, list[Document]], options: "ProjectOptions",

@@ -94,9 +94,11 @@ def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> Sche
                            hint=hint)
     if error.validator == "type":
         wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return SchemaError(f"must be a {wanted}, not {_type_name(error.instance)}",
-                           location=_locate(path, positions), hint=f"write a {wanted} here")
+        names = [_JSON_TYPES.get(t, t) for t in (wanted if isinstance(wanted, list) else [wanted])]
+        text = " or ".join(names)
+        article = "an" if text[0] in "aeiou" else "a"
+        return SchemaError(f"must be {article} {text}, not {_type_name(error.instance)}",
+                           location=_locate(path, positions), hint=f"write {article} {text} here")
     if error.validator == "enum":
         options = ", ".join(map(str, error.validator_value))
         return SchemaError(f"{error.instance!r} is not one of the allowed values",
@@ -107,6 +109,10 @@ def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> Sche
         return SchemaError(f"invalid value {_short(error.instance)}", location=_locate(path, positions),
                            hint="see the Compose Specification for the accepted forms")
     return SchemaError(error.message, location=_locate(path, positions), hint="fix this value")
+
+
+_JSON_TYPES = {"object": "mapping", "array": "list", "null": "null", "number": "number", "integer": "integer",
+               "string": "string", "boolean": "boolean"}
 
 
 def _type_name(value: Any) -> str:

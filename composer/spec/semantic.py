@@ -41,13 +41,15 @@ def has_profile(service: dict[str, Any], active: tuple[str, ...]) -> bool:
 def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mapping[str, str],
            positions: Mapping[Path, SourceLocation]) -> dict[str, Any]:
     """Apply profiles, fold env files, run the consistency checks; the model to bind."""
-    from composer.spec.normalize import apply_env_files
+    from composer.spec.normalize import apply_env_files, apply_label_files
 
     services = model.get("services") or {}
     enabled = {n: s for n, s in services.items() if has_profile(s, options.profiles)}
     model["services"] = enabled
     model["x-composer-disabled"] = {n: s for n, s in services.items() if n not in enabled}
     located = Located(positions)
+    for service in enabled.values():
+        apply_label_files(service)
     if options.resolve_env_files:
         for name, service in enabled.items():
             try:
