@@ -128,7 +128,7 @@ def _directives(lines: _Lines, file: str) -> dict[str, str]:
     """The parser directives at the top; they stop at the first line that is not one."""
     found: dict[str, str] = {}
     while lines.index < len(lines.lines):
-        match = _DIRECTIVE.match(lines.lines[lines.index])
+        match = _DIRECTIVE.match(lines.lines[lines.index].lstrip())
         if not match:
             break
         name, value = match.group(1).lower(), match.group(2)

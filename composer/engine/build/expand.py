@@ -13,7 +13,6 @@ warning.
 
 from __future__ import annotations
 
-import fnmatch
 import platform as _platform
 import re
 from dataclasses import dataclass, field
@@ -167,6 +166,8 @@ class Lexer:
         if not name:
             raise BuildError(f"bad substitution: missing variable name at {scan.text!r}")
         ch = scan.next()
+        if not ch:
+            raise BuildError(f"missing '}}' in {scan.text!r}")
         if ch == "}":
             return self._lookup(name, run) or ""
         if ch == ":" and scan.peek() in "-+?" and scan.peek():
@@ -175,19 +176,40 @@ class Lexer:
             return self._modifier(name, ch, False, scan, run)
         if ch in ("#", "%"):
             return self._trim(name, ch, scan, run)
+        if ch == "/":
+            return self._replace(name, scan, run)
         raise BuildError(f"unsupported modifier {ch!r} in substitution of {name!r}",
                          hint="use ${VAR}, ${VAR:-default}, ${VAR:+alt} or ${VAR:?message}")
 
-    def _argument(self, scan: _Scanner, run: _Run) -> str:
-        """The word after a modifier, up to the closing brace."""
+    def _argument(self, scan: _Scanner, run: _Run, stop: str = "}", raw: bool = False) -> str:
+        """The word after a modifier, up to ``stop`` (``raw`` keeps escapes, for patterns)."""
         inner = _Run(run.env, run.escape, split=False, used=run.used)
-        self._word(scan, inner, stop="}")
-        if scan.next() != "}":
+        while scan.peek() and scan.peek() not in stop:
+            if raw and scan.peek() == self.escape:
+                scan.next()
+                inner.add("\\" + scan.next())
+                continue
+            ch = scan.peek()
+            if ch == "$":
+                inner.add(self._dollar(scan, run))
+            elif ch == "'":
+                scan.next()
+                inner.add(self._single_quoted(scan))
+            elif ch == '"':
+                scan.next()
+                inner.add(self._double_quoted(scan, run))
+            elif ch == self.escape:
+                scan.next()
+                inner.add(scan.next())
+            else:
+                inner.add(scan.next())
+        if not scan.peek():
             raise BuildError(f"missing '}}' in {scan.text!r}")
         return "".join(inner.current)
 
     def _modifier(self, name: str, op: str, colon: bool, scan: _Scanner, run: _Run) -> str:
         word = self._argument(scan, run)
+        scan.next()
         value = self._lookup(name, run)
         present = value is not None and (value != "" or not colon)
         if op == "-":
@@ -201,22 +223,56 @@ class Lexer:
         return value  # type: ignore[return-value]
 
     def _trim(self, name: str, op: str, scan: _Scanner, run: _Run) -> str:
+        """``${VAR#p}`` ``${VAR##p}`` (prefix) and ``${VAR%p}`` ``${VAR%%p}`` (suffix) removal."""
         greedy = scan.peek() == op
         if greedy:
             scan.next()
-        pattern = self._argument(scan, run)
+        pattern = _shell_pattern(self._argument(scan, run, raw=True))
+        scan.next()
         value = self._lookup(name, run) or ""
         sizes = range(len(value), -1, -1) if greedy else range(len(value) + 1)
         for size in sizes:
             part = value[:size] if op == "#" else value[len(value) - size:]
-            if fnmatch.fnmatchcase(part, pattern):
+            if pattern.fullmatch(part):
                 return value[size:] if op == "#" else value[:len(value) - size]
         return value
+
+    def _replace(self, name: str, scan: _Scanner, run: _Run) -> str:
+        """``${VAR/pattern/replacement}`` (first match) and ``${VAR//pattern/replacement}`` (all)."""
+        every = scan.peek() == "/"
+        if every:
+            scan.next()
+        needle = self._argument(scan, run, stop="/}", raw=True)
+        if scan.next() != "/":
+            raise BuildError(f"bad substitution in {scan.text!r}: expected ${{{name}/pattern/replacement}}")
+        replacement = self._argument(scan, run)
+        scan.next()
+        value = self._lookup(name, run) or ""
+        if not needle:
+            return replacement + value if not every else value
+        regex = _shell_pattern(needle, greedy=True)
+        return regex.sub(lambda _m: replacement, value, count=0 if every else 1)
 
     @staticmethod
     def _lookup(name: str, run: _Run) -> str | None:
         run.used.add(name)
         return run.env.get(name)
+
+
+def _shell_pattern(text: str, greedy: bool = True) -> re.Pattern[str]:
+    """A shell glob (``*``, ``?``, backslash escapes) as a regex; ``[`` is literal here."""
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 >= len(text):
+                raise BuildError(f"bad pattern {text!r}: trailing escape")
+            out.append(re.escape(text[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if ch == "*" and greedy else ".*?" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
 
 
 def _name(scan: _Scanner) -> str:
