@@ -49,16 +49,20 @@ def _dnat(port: PortBinding, address: str, container_id: str) -> str:
 
 
 def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:
+    """Internal networks sealed; published ports reachable across networks; bridges isolated."""
     bridges = [net.bridge for net in networks]
     rules = []
     for net in networks:
-        br = f'"{net.bridge}"'
-        others = [b for b in bridges if b != net.bridge]
-        if others:
-            rules.append(f"iifname {br} oifname {_names(others)} drop")
         if net.internal:
+            br = f'"{net.bridge}"'
             rules.append(f"iifname {br} oifname != {br} drop")
             rules.append(f"oifname {br} iifname != {br} drop")
+    if bridges:
+        rules.append(f"oifname {_names(bridges)} ct status dnat accept")
+    for net in networks:
+        others = [b for b in bridges if b != net.bridge]
+        if others:
+            rules.append(f'iifname "{net.bridge}" oifname {_names(others)} drop')
     if uplinks and bridges:
         rules.append(f"iifname {_names(uplinks)} oifname != {_names(bridges)} drop")
     return rules

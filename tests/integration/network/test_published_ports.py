@@ -105,3 +105,16 @@ def test_conflict_with_host_process_names_it(manager, make_netns):
     assert "address already in use" in str(caught.value)
     assert f"(pid {os.getpid()})" in str(caught.value)
     assert not manager.get("hostclash").endpoints
+
+
+def test_published_port_reachable_from_a_container_on_another_network(manager, make_netns, webroot):
+    manager.create("served")
+    manager.create("visitors")
+    server, visitor = make_netns(), make_netns()
+    port = _free_port()
+    manager.connect("served", container_id(), server.path, ports=parse_publish(f"{port}:80"))
+    manager.connect("visitors", container_id(), visitor.path)
+    server.spawn("httpd", "-f", "-p", "80", "-h", str(webroot))
+    wait_port(server, 80)
+    fetched = visitor.run("wget", "-q", "-O-", f"http://{_host_address()}:{port}/")
+    assert fetched.stdout == "hello from composer\n", fetched.stderr
