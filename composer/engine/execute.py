@@ -32,6 +32,7 @@ Builder = Callable[[str, str], str]
 class Outcome:
     status: Literal["done", "failed", "skipped"]
     error: ComposerError | None = None
+    optional: bool = False  # only ``required: false`` dependents waited for it
 
 
 @dataclass(slots=True)
@@ -43,7 +44,8 @@ class ExecutionResult:
 
     @property
     def failures(self) -> list[tuple[str, ComposerError]]:
-        return [(i, o.error) for i, o in self.outcomes.items() if o.status == "failed" and o.error]
+        return [(i, o.error) for i, o in self.outcomes.items()
+                if o.status == "failed" and o.error and not o.optional]
 
     def raise_for_failures(self) -> None:
         """One PlanError for everything that failed (its hint is the first failure's)."""
@@ -51,6 +53,8 @@ class ExecutionResult:
         if not failures:
             return
         skipped = sum(o.status == "skipped" for o in self.outcomes.values())
+        if len(failures) == 1 and not skipped:
+            raise failures[0][1]
         lines = [f"{op_id}: {error.message}" for op_id, error in failures]
         if skipped:
             lines.append(f"{skipped} dependent operation(s) not done")
@@ -289,7 +293,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 
 
 # --- walking the DAG -------------------------------------------------------------------------------
-async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], result: ExecutionResult) -> None:
+async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], result: ExecutionResult,
+                   optional: frozenset[str]) -> None:
     try:
         for dependency in (*op.needs, *op.wants):
             await done[dependency].wait()
@@ -310,7 +315,9 @@ async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], re
         result.outcomes[op.id] = Outcome("failed", PlanError(f"timed out: {op.id}",
                                                              hint="raise --wait-timeout"))
     except ComposerError as error:
-        result.outcomes[op.id] = Outcome("failed", error)
+        result.outcomes[op.id] = Outcome("failed", error, optional=op.id in optional)
+        if op.kind == "wait":
+            ctx.emit(Event(kind="Service", name=op.params["service"], status=Status.ERROR, text=error.message))
     finally:
         done[op.id].set()
 
@@ -325,9 +332,11 @@ async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, pa
                    waiters=trio.CapacityLimiter(math.inf), builder=builder, wait_timeout=wait_timeout)
     result = ExecutionResult()
     done = {op.id: trio.Event() for op in plan}
+    needed = {n for op in plan for n in op.needs}
+    optional = frozenset(op.id for op in plan if op.kind == "wait" and op.id not in needed)
     async with trio.open_nursery() as nursery:
         for op in plan:
-            nursery.start_soon(_run_one, ctx, op, done, result)
+            nursery.start_soon(_run_one, ctx, op, done, result, optional)
     result.ids = dict(ctx.ids)
     return result
 

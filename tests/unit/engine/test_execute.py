@@ -1,0 +1,207 @@
+"""The trio executor against the FakeRuntime: conditions, failures, concurrency, recreation."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from composer.engine import labels as L
+from composer.engine.api import ProjectService
+from composer.engine.events import Status
+from composer.engine.lock import project_lock
+from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
+from composer.engine.runtime.fake import Behaviour
+from composer.errors import ImageNotFound, PlanError
+
+from .conftest import lines
+
+CONDITIONS = """
+services:
+  job:
+    image: busybox
+  db:
+    image: busybox
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  web:
+    image: busybox
+    depends_on:
+      db: {condition: service_healthy}
+      job: {condition: service_completed_successfully}
+"""
+
+
+def _index(events, text):
+    return lines(events).index(text)
+
+
+def test_service_healthy_and_completed_gate_the_dependent(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    service.up(load(CONDITIONS))
+    assert _index(events, "demo-db-1 Healthy") < _index(events, "demo-web-1 Creating")
+    assert _index(events, "demo-job-1 Exited") < _index(events, "demo-web-1 Creating")
+    assert "demo-db-1 Waiting" in lines(events)
+    assert fake.list_containers({L.SERVICE: "web"})[0].state == "running"
+
+
+def test_health_wait_blocks_on_events_not_polling(load, service, fake):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    fake.behaviours["db"] = Behaviour(health=("starting", "starting", "healthy"))
+    service.up(load(CONDITIONS))
+    # one call per transition (and the initial look), never a poll loop
+    assert len(fake.calls_of("wait_health")) == 4
+
+
+def test_unhealthy_dependency_stops_dependents_with_its_last_output(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    fake.behaviours["db"] = Behaviour(health=("starting", "unhealthy"), output="connection refused\n")
+    with pytest.raises(PlanError) as caught:
+        service.up(load(CONDITIONS))
+    assert "container demo-db-1 is unhealthy" in caught.value.message
+    assert caught.value.hint == "last healthcheck output: connection refused"
+    assert "demo-web-1" not in fake.names()
+    assert "demo-job-1" in fake.names()  # the rest settles
+
+
+def test_failed_one_shot_dependency(load, service, fake):
+    fake.behaviours["job"] = Behaviour(exit_code=3)
+    with pytest.raises(PlanError, match="service 'job' didn't complete successfully: exit 3"):
+        service.up(load(CONDITIONS))
+    assert "demo-web-1" not in fake.names()
+
+
+def test_optional_dependency_failure_is_a_warning(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=3)
+    text = CONDITIONS.replace("service_completed_successfully}", "service_completed_successfully, required: false}")
+    service.up(load(text))
+    assert fake.list_containers({L.SERVICE: "web"})[0].state == "running"
+    assert any(e.status is Status.WARNING and "required: false" in e.text for e in events)
+
+
+def test_dependency_without_healthcheck_is_explained(load, service, fake):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    with pytest.raises(PlanError, match="has no healthcheck configured") as caught:
+        service.up(load(CONDITIONS.replace('    healthcheck: {test: ["CMD", "true"], interval: 1s}\n', "")))
+    assert "condition: service_started" in caught.value.hint
+
+
+def test_failure_skips_dependents_and_lets_independent_services_finish(load, service, fake):
+    fake.behaviours["db"] = Behaviour(fail=frozenset({"start"}))
+    text = """
+services:
+  db: {image: busybox}
+  web: {image: busybox, depends_on: [db]}
+  other: {image: busybox}
+"""
+    with pytest.raises(PlanError) as caught:
+        service.up(load(text))
+    assert "create service:db:1: start demo-db-1: simulated failure" in caught.value.message
+    assert "1 dependent operation(s) not done" in caught.value.message
+    assert caught.value.exit_code == 125
+    assert "demo-web-1" not in fake.names()
+    assert fake.list_containers({L.SERVICE: "other"})[0].state == "running"
+    fake.behaviours.pop("db")
+    service.up(load(text))  # the next up reconciles what is left
+    assert {c.state for c in fake.list_containers({})} == {"running"}
+
+
+def test_independent_services_run_in_parallel(load, service, fake):
+    text = "services:\n" + "".join(f"  s{i}: {{image: busybox}}\n" for i in range(6))
+    for i in range(6):
+        fake.behaviours[f"s{i}"] = Behaviour(delay=0.1)
+    service.up(load(text))
+    creates = fake.calls_of("create")
+    assert max(c.start for c in creates) < min(c.end for c in creates)  # all six overlap
+
+
+def test_parallel_bounds_concurrency(load, service, fake):
+    text = "services:\n" + "".join(f"  s{i}: {{image: busybox}}\n" for i in range(4))
+    for i in range(4):
+        fake.behaviours[f"s{i}"] = Behaviour(delay=0.05)
+    service.up(load(text), UpOptions(parallel=1))
+    calls = sorted(fake.calls_of("create") + fake.calls_of("start"), key=lambda c: c.start)
+    assert all(a.end <= b.start for a, b in zip(calls, calls[1:]))
+
+
+def test_dependents_wait_for_their_dependency_to_start(load, service, fake):
+    fake.behaviours["db"] = Behaviour(delay=0.05)
+    service.up(load("services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n"))
+    db_start = next(c for c in fake.calls_of("start") if c.target == "demo-db-1")
+    web_create = next(c for c in fake.calls_of("create") if c.target == "demo-web-1")
+    assert db_start.end <= web_create.start
+
+
+def test_recreate_replaces_the_container_under_the_same_name(load, service, fake, events):
+    project = load("services:\n  web: {image: busybox, environment: {A: '1'}}\n")
+    service.up(project)
+    old = fake.list_containers({})[0]
+    service.up(load("services:\n  web: {image: busybox, environment: {A: '2'}}\n"))
+    new = fake.list_containers({})[0]
+    assert new.name == old.name == "demo-web-1" and new.id != old.id
+    assert new.labels[L.CONFIG_HASH] != old.labels[L.CONFIG_HASH]
+    assert new.labels[L.REPLACE] == "demo-web-1"
+    assert "demo-web-1 Recreated" in lines(events)
+
+
+def test_missing_image_is_pulled_or_reported(load, service, fake, events):
+    project = load("services:\n  web: {image: alpine}\n")
+    service.up(project)
+    assert "alpine Pulled" in lines(events, "Image")
+    assert fake.list_containers({})[0].labels[L.IMAGE] == fake.images["alpine"]
+    fake.pullable = False
+    with pytest.raises(ImageNotFound, match="pull access denied"):
+        ProjectService(fake).up(load("services:\n  web: {image: nothere}\n"))
+
+
+def test_down_takes_everything_away(load, service, fake, events):
+    project = load("services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db], "
+                   "volumes: [data:/d]}\nvolumes: {data: {}}\n")
+    service.up(project)
+    service.down(project, DownOptions(volumes=True))
+    assert fake.names() == [] and fake.networks == {} and fake.volumes == {}
+    assert _index(events, "demo-web-1 Stopped") < _index(events, "demo-db-1 Stopping")
+
+
+def test_lifecycle_commands(load, service, fake):
+    project = load("services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n")
+    service.up(project)
+    service.pause(project)
+    assert {c.state for c in fake.list_containers({})} == {"paused"}
+    service.unpause(project)
+    service.stop(project, LifecycleOptions(services=("db",)))
+    assert [c.name for c in service.ps("demo")] == ["demo-web-1"]
+    assert [c.name for c in service.ps("demo", __import__("composer.engine.options", fromlist=["x"]).PsOptions(all=True))] == \
+        ["demo-db-1", "demo-web-1"]
+    service.start(project, LifecycleOptions(services=("web",)))
+    assert {c.state for c in fake.list_containers({})} == {"running"}
+    service.kill(project)
+    assert {c.exit_code for c in fake.list_containers({})} == {137}
+    service.rm(project)
+    assert fake.names() == []
+
+
+def test_project_lock_excludes_a_second_command(state_root: Path):
+    with project_lock("demo"):
+        with pytest.raises(PlanError, match="busy"):
+            with project_lock("demo", timeout=0.1):
+                pass
+    held, released = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with project_lock("demo"):
+            held.set()
+            released.wait(2)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(2)
+    try:
+        with pytest.raises(PlanError):
+            with project_lock("demo", timeout=0.1):
+                pass
+    finally:
+        released.set()
+        thread.join()
+    with project_lock("demo", timeout=1):
+        assert (state_root / "projects" / "demo.lock").exists()
