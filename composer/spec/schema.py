@@ -7,7 +7,6 @@ digest in a small cache directory and not validated again.
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,8 +37,9 @@ def _validator() -> Any:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "composer" / "valid"
+    from composer.settings import state_root
+
+    return state_root() / "cache" / "schema-valid"
 
 
 def _digest(model: dict[str, Any]) -> str:

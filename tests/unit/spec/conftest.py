@@ -1,0 +1,44 @@
+"""Helpers for the spec tests: run the CLI in-process (no interpreter start-up per call)."""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(state_root: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run ``composer ARGS`` in this process, in ``cwd``, with extra environment variables."""
+    from composer.cli.main import main
+
+    def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        with monkeypatch.context() as patch:
+            patch.chdir(cwd)
+            for key, value in (env or {}).items():
+                patch.setenv(key, value)
+            for key in ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"):
+                if key not in (env or {}):
+                    patch.delenv(key, raising=False)
+            code = 0
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    main(list(args))
+                except SystemExit as exit_:
+                    code = exit_.code if isinstance(exit_.code, int) else 1
+        return Result(code, out.getvalue(), err.getvalue())
+
+    assert os.environ.get("COMPOSER_ROOT") == str(state_root)
+    return run
