@@ -51,7 +51,7 @@ class NetworkManager:
         if name in PSEUDO_NETWORKS or (name == DEFAULT_NETWORK and not default):
             raise NetworkError(f"network {name} is a pre-defined network and cannot be created")
         with self.store.locked():
-            if self.store.find(name) is not None and self.store.find(name).name == name:
+            if any(net.name == name for net in self.store.all()):
                 raise NetworkError(f"network with name {name} already exists")
             net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
                                      labels or {}, options or {}, ipv6, subnet6, default)
@@ -116,7 +116,13 @@ class NetworkManager:
         net = self.store.find(DEFAULT_NETWORK)
         if net is not None:
             return net
-        return self.create(DEFAULT_NETWORK, default=True)
+        try:
+            return self.create(DEFAULT_NETWORK, default=True)
+        except NetworkError:
+            net = self.store.find(DEFAULT_NETWORK)  # another process made it meanwhile
+            if net is None:
+                raise
+            return net
 
     def get(self, ref: str) -> Network:
         """A network by name, id or unique id prefix (NetworkError when there is none)."""

@@ -21,13 +21,21 @@ def client_networks(networks: list[Network], arrived_on: Network, client_ip: str
     return [net for net in networks if not net.default and containers & set(net.endpoints)]
 
 
-def resolve(networks: list[Network], name: str) -> list[str]:
-    """IPv4 addresses of endpoints answering to ``name`` on ``networks``, in random order."""
+def resolve(networks: list[Network], name: str, family: int = 4) -> list[str]:
+    """IPv4 (or IPv6) addresses of endpoints answering to ``name`` on ``networks``, shuffled."""
     wanted = name.rstrip(".").lower()
     found: list[str] = []
     for net in networks:
         for ep in net.endpoints.values():
-            if ep.ipv4 and wanted in (n.lower() for n in ep.names()) and ep.ipv4 not in found and ep.alive():
-                found.append(ep.ipv4)
+            address = ep.ipv4 if family == 4 else ep.ipv6
+            if address and wanted in (n.lower() for n in ep.names()) and address not in found and ep.alive():
+                found.append(address)
     random.shuffle(found)
     return found
+
+
+def known(networks: list[Network], name: str) -> bool:
+    """Whether ``name`` is a container name or alias on ``networks`` (any address family)."""
+    wanted = name.rstrip(".").lower()
+    return any(wanted in (n.lower() for n in ep.names()) and ep.alive()
+               for net in networks for ep in net.endpoints.values())

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import trio
-from dnslib import QTYPE, RCODE, RR, A, DNSRecord
+from dnslib import AAAA, QTYPE, RCODE, RR, A, DNSRecord
 
 from composer.network.dns import records
 from composer.network.model import Network
@@ -27,6 +27,7 @@ from composer.network.store import NetworkStore
 
 PORT = int(os.environ.get("COMPOSER_DNS_PORT", "53"))
 TTL = 600
+IP_FREEBIND = 15
 FORWARD_TIMEOUT = 3.0
 
 
@@ -80,60 +81,92 @@ class Server:
                 nursery.start_soon(self.listen, gateway, net_id, scope)
 
     async def listen(self, gateway: str, net_id: str, scope: trio.CancelScope) -> None:
+        """Serve UDP and TCP on ``gateway``:53 until the network goes."""
         with scope:
             sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND: the bridge may still be coming up
+            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)  # the bridge may still be coming up
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             with sock:
                 await sock.bind((gateway, PORT))
                 async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self.listen_tcp, gateway, net_id)
                     while True:
                         data, client = await sock.recvfrom(4096)
-                        nursery.start_soon(self.answer, sock, data, client, net_id)
+                        nursery.start_soon(self.answer_udp, sock, data, client, net_id)
 
-    async def answer(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
-        """Answer one query; a failure answers SERVFAIL and never takes the server down."""
+    async def listen_tcp(self, gateway: str, net_id: str) -> None:
+        listener = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        await listener.bind((gateway, PORT))
+        listener.listen(64)
+        await trio.serve_listeners(lambda stream: self.answer_tcp(stream, net_id), [trio.SocketListener(listener)])
+
+    async def answer_udp(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
+        answer = await self.respond(data, client[0], net_id)
+        if answer:
+            await sock.sendto(answer, client)
+
+    async def answer_tcp(self, stream: trio.SocketStream, net_id: str) -> None:
+        """DNS over TCP: 2-byte length prefixed messages, one connection may carry several."""
+        client_ip = stream.socket.getpeername()[0]
+        buffer = b""
+        async with stream:
+            with trio.move_on_after(10):
+                while chunk := await stream.receive_some(65535):
+                    buffer += chunk
+                    while len(buffer) >= 2 and len(buffer) >= 2 + int.from_bytes(buffer[:2], "big"):
+                        size = int.from_bytes(buffer[:2], "big")
+                        message, buffer = buffer[2:2 + size], buffer[2 + size:]
+                        answer = await self.respond(message, client_ip, net_id)
+                        if answer:
+                            await stream.send_all(len(answer).to_bytes(2, "big") + answer)
+
+    async def respond(self, data: bytes, client_ip: str, net_id: str) -> bytes | None:
+        """The answer to one query; a failure answers SERVFAIL and never takes the server down."""
         try:
             query = DNSRecord.parse(data)
         except Exception:  # malformed packet from a container: ignore it
-            return
+            return None
         try:
-            await self._answer(sock, query, data, client, net_id)
+            self.reload()
+            arrived_on = next((net for net in self.networks if net.id == net_id), None)
+            scope = records.client_networks(self.user_networks(), arrived_on, client_ip) if arrived_on else []
+            qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]
+            if scope and records.known(scope, qname):
+                return self.local_answer(query, scope, qname, qtype)
+            return await self.forward(query, data)
         except Exception as error:  # noqa: BLE001 - log, answer, keep serving
             print(f"dns: {query.q.qname}: {error!r}", file=sys.stderr, flush=True)
             reply = query.reply()
             reply.header.rcode = RCODE.SERVFAIL
-            with trio.move_on_after(1):
-                await sock.sendto(reply.pack(), client)
+            return reply.pack()
 
-    async def _answer(self, sock: trio.socket.SocketType, query: DNSRecord, data: bytes, client: tuple,
-                      net_id: str) -> None:
-        self.reload()
-        arrived_on = next((net for net in self.networks if net.id == net_id), None)
-        qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]
-        addresses = []
-        if arrived_on is not None:
-            scope = records.client_networks(self.user_networks(), arrived_on, client[0])
-            addresses = records.resolve(scope, qname)
-        if addresses:
-            reply = query.reply()
-            if qtype in ("A", "ANY"):
-                for address in addresses:
-                    reply.add_answer(RR(qname, QTYPE.A, rdata=A(address), ttl=TTL))
-            await sock.sendto(reply.pack(), client)
-            return
-        await sock.sendto(await self.forward(query, data), client)
+    @staticmethod
+    def local_answer(query: DNSRecord, scope: list[Network], qname: str, qtype: str) -> bytes:
+        """A, AAAA (or both for ANY) records of a known name; other types answer empty."""
+        reply = query.reply()
+        if qtype in ("A", "ANY"):
+            for address in records.resolve(scope, qname, 4):
+                reply.add_answer(RR(qname, QTYPE.A, rdata=A(address), ttl=TTL))
+        if qtype in ("AAAA", "ANY"):
+            for address in records.resolve(scope, qname, 6):
+                reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(address), ttl=TTL))
+        return reply.pack()
 
     async def forward(self, query: DNSRecord, data: bytes) -> bytes:
         for host, port in upstreams():
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             with trio.socket.socket(family, socket.SOCK_DGRAM) as up:
                 with trio.move_on_after(FORWARD_TIMEOUT):
-                    await up.sendto(data, (host, port))
-                    while True:
-                        answer, _ = await up.recvfrom(65535)
-                        if answer[:2] == data[:2]:
-                            return answer
+                    try:
+                        await up.sendto(data, (host, port))
+                        while True:
+                            answer, _ = await up.recvfrom(65535)
+                            if answer[:2] == data[:2]:
+                                return answer
+                    except OSError:  # refused/unreachable: try the next resolver
+                        continue
         reply = query.reply()
         reply.header.rcode = RCODE.SERVFAIL
         return reply.pack()

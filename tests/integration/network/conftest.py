@@ -56,8 +56,10 @@ class Netns:
         self.procs.append(proc)
         return proc
 
-    def run_python(self, code: str, timeout: float = 5) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["ip", "netns", "exec", self.name, sys.executable, "-S", "-c", code],
+    def run_python(self, code: str, timeout: float = 5, site: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run a python snippet inside (``site``: with the venv's packages, e.g. dnslib)."""
+        flags = [] if site else ["-S"]
+        return subprocess.run(["ip", "netns", "exec", self.name, sys.executable, *flags, "-c", code],
                               capture_output=True, text=True, timeout=timeout)
 
     def write_resolv_conf(self, text: str) -> None:

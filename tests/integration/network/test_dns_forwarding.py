@@ -51,3 +51,16 @@ def test_unknown_names_are_forwarded_and_files_rendered(manager, make_netns, ups
     assert manager.resolv_conf(cid, dns_search=["corp"]).startswith(f"nameserver {net.gateway}\nsearch corp\n")
     hosts = manager.hosts(cid, "app-1", ["gw:host-gateway"])
     assert f"{net.gateway}\tgw\n" in hosts and hosts.endswith(f"{ep.ipv4}\tapp-1\n")
+
+
+def test_tcp_queries_and_aaaa_records(manager, make_netns):
+    net = manager.create("six", ipv6=True, subnet6="fd42:7::/64")
+    client, server = make_netns(), make_netns()
+    manager.connect("six", container_id(), client.path, name="client")
+    ep = manager.connect("six", container_id(), server.path, name="db")
+    assert control.wait_listening(net.gateway)
+    code = ("from dnslib import DNSRecord; import sys; "
+            f"q = DNSRecord.question('db', 'AAAA'); a = DNSRecord.parse(q.send('{net.gateway}', 53, tcp=True, timeout=3)); "
+            "print([str(r.rdata) for r in a.rr])")
+    asked = client.run_python(code, site=True)
+    assert asked.stdout.strip() == f"['{ep.ipv6}']", asked.stderr
