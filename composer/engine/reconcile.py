@@ -176,17 +176,11 @@ def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], obs
 
 def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tuple[str, ...]) -> list[str]:
     """The operations that bring one service's replicas to the wanted number and config."""
-    project, observed, options = desired.project, desired.observed, desired.options
+    project, options = desired.project, desired.options
     service = project.services[name]
     count = convert.replicas(service, options.scale)
-    by_number: dict[int, "ContainerSummary"] = {}
-    ops: list[str] = []
-    for container in observed.service_containers(name):
-        number = L.container_number(container.labels)
-        if number in by_number or number < 1:
-            ops.append(_remove(plan, container, f"duplicate container-number {number}"))
-        else:
-            by_number[number] = container
+    by_number, ops = _by_number(plan, desired, service)
+    needs = needs + tuple(ops)  # a duplicate must be gone before its name is reused
     for number in sorted(by_number, reverse=True)[:max(0, len(by_number) - count)]:
         ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
     for number, container in sorted(by_number.items()):
@@ -200,6 +194,23 @@ def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tu
         ops.append(plan.add("create", f"service:{name}:{number}", cause, needs=needs, spec=spec,
                             start=not options.no_start))
     return ops
+
+
+def _by_number(plan: PlanBuilder, desired: _Desired, service: "Service") -> tuple[dict[int, "ContainerSummary"], list[str]]:
+    """One container per number (the one with the canonical name, else the newest); the others
+    (left by an interrupted recreate) are removed."""
+    groups: dict[int, list["ContainerSummary"]] = {}
+    for container in desired.observed.service_containers(service.name):
+        groups.setdefault(L.container_number(container.labels), []).append(container)
+    kept: dict[int, "ContainerSummary"] = {}
+    removals: list[str] = []
+    for number, group in sorted(groups.items()):
+        canonical = convert.container_name(desired.project.name, service, number)
+        group.sort(key=lambda c: (c.name != canonical, -c.created))
+        if number >= 1:
+            kept[number] = group.pop(0)
+        removals += [_remove(plan, c, f"duplicate container-number {number}") for c in group]
+    return kept, removals
 
 
 def _remove(plan: PlanBuilder, container: "ContainerSummary", cause: str) -> str:
@@ -222,6 +233,9 @@ def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary")
         return "--renew-anon-volumes"
     if container.labels.get(L.CONFIG_HASH) != desired.hashes.get(name):
         return "config hash diverged"
+    service = desired.project.services[name]
+    if container.name != convert.container_name(desired.project.name, service, L.container_number(container.labels)):
+        return "container renamed"
     ref = convert.image_reference(desired.project.name, desired.project.services[name])
     image_id = desired.observed.images.get(ref)
     if image_id and container.labels.get(L.IMAGE) not in (None, "", image_id):

@@ -221,3 +221,34 @@ stop service:db:1 (container running) <- stop service:api:1"""
     assert reconcile.plan_lifecycle("kill", project, observed, LifecycleOptions(services=("db",))).text() == \
         "kill service:db:1 (container running)"
     assert reconcile.plan_lifecycle("unpause", project, observed).text() == ""
+
+
+def test_interrupted_recreate_is_reconciled(load, service, fake):
+    """SIGKILL between "rename the old container" and "remove it" leaves two replicas number 1."""
+    project = load("services:\n  web: {image: busybox, environment: {A: '1'}}\n")
+    service.up(project)
+    old = fake.list_containers({})[0]
+    fake.stop_container(old.id)
+    fake.rename_container(old.id, f"{old.id[:12]}_demo-web-1")
+    changed = load("services:\n  web: {image: busybox, environment: {A: '2'}}\n")
+    assert service.plan_up(changed).text() == "recreate service:web:1 (config hash diverged)"
+    assert service.plan_up(project).text() == "recreate service:web:1 (container renamed)"
+    service.up(changed)
+    assert fake.names() == ["demo-web-1"]
+    assert service.plan_up(changed).text() == ""
+
+
+def test_interrupted_recreate_after_create_keeps_the_canonical_name(load, service, fake):
+    project = load("services:\n  web: {image: busybox, environment: {A: '1'}}\n")
+    service.up(project)
+    old = fake.list_containers({})[0]
+    fake.stop_container(old.id)
+    fake.rename_container(old.id, f"{old.id[:12]}_demo-web-1")
+    changed = load("services:\n  web: {image: busybox, environment: {A: '2'}}\n")
+    spec = service.plan_up(changed).operations[-1].params["spec"]
+    fake.create_container(spec)  # the new one was created, the old one not yet removed
+    assert service.plan_up(changed).text() == f"""\
+remove container:{old.id[:12]}_demo-web-1 (duplicate container-number 1)
+start service:web:1 (container created) <- remove container:{old.id[:12]}_demo-web-1"""
+    service.up(changed)
+    assert fake.names() == ["demo-web-1"] and service.plan_up(changed).text() == ""
