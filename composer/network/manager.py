@@ -161,8 +161,11 @@ class NetworkManager:
     # --- endpoints ----------------------------------------------------------------------------
     def connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
                 aliases: Iterable[str] = (), ipv4: str | None = None, mac: str | None = None,
-                ifname: str = "eth0", ports: Iterable[PortBinding] = (), project: str = "") -> Endpoint:
-        """Attach the namespace at ``netns_path`` to ``network`` as ``ifname``; return the endpoint."""
+                ifname: str | None = None, ports: Iterable[PortBinding] = (), project: str = "") -> Endpoint:
+        """Attach the namespace at ``netns_path`` to ``network`` as ``ifname``; return the endpoint.
+
+        ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...
+        """
         from composer.network import endpoint as ep_ops
 
         with self.store.locked():
@@ -174,6 +177,9 @@ class NetworkManager:
             address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
             address6 = ipam.allocate(ipam.parse_subnet(net.subnet6), net.used_addresses6()) if net.subnet6 else ""
+            if ifname is None:
+                taken = {ep.ifname for _net, ep in self.endpoints_of(container_id)}
+                ifname = next(f"eth{n}" for n in range(len(taken) + 1) if f"eth{n}" not in taken)
             ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
                                name=name, aliases=list(aliases), address6=address6)
             ep.ports, ep.project = bindings, project
@@ -246,6 +252,10 @@ class NetworkManager:
         gateway = attached[0][0].gateway if attached else (default.gateway if default else None)
         return render_hosts(hostname, [ep.ipv4 for _net, ep in attached if ep.ipv4],
                             extra_hosts=extra_hosts, host_gateway=gateway)
+
+    def ports_of(self, container_id: str) -> list[PortBinding]:
+        """Every published port of a container, on all its networks (``composer container port``)."""
+        return [port for _net, ep in self.endpoints_of(container_id) for port in ep.ports]
 
     def release(self, container_id: str) -> None:
         """Disconnect a container from every network (for container removal)."""

@@ -147,3 +147,32 @@ def test_ipv6_network_gives_both_families(manager, make_netns):
     assert "fd42:1:2::2/64" in a.run("ip", "-6", "addr").stdout
     assert b.run("ping", "-c", "1", "-W", "2", first.ipv6).returncode == 0
     assert manager.get("dual").inspect()["IPAM"]["Config"][1] == {"Subnet": "fd42:1:2::/64", "Gateway": net.gateway6}
+
+
+def test_one_container_on_two_networks_with_own_aliases(manager, make_netns):
+    front, back = manager.create("front"), manager.create("back")
+    api, web, db = make_netns(), make_netns(), make_netns()
+    cid = container_id()
+    on_front = manager.connect("front", cid, api.path, name="api", aliases=["public-api"])
+    on_back = manager.connect("back", cid, api.path, name="api", aliases=["internal-api"])
+    assert (on_front.ifname, on_back.ifname) == ("eth0", "eth1")
+    manager.connect("front", container_id(), web.path, name="web")
+    on_db = manager.connect("back", container_id(), db.path, name="db")
+    assert control.wait_listening(front.gateway) and control.wait_listening(back.gateway)
+    assert on_front.ipv4 in web.run("nslookup", "public-api", front.gateway).stdout
+    assert web.run("nslookup", "internal-api", front.gateway).returncode != 0
+    assert on_back.ipv4 in db.run("nslookup", "internal-api", back.gateway).stdout
+    # api asks on its first network and still finds db, which shares only its second network
+    assert on_db.ipv4 in api.run("nslookup", "db", front.gateway).stdout
+
+
+def test_default_bridge_network(manager, make_netns):
+    net = manager.ensure_default()
+    assert manager.ensure_default().id == net.id
+    assert net.name == "bridge" and net.bridge == manager.store.default_bridge
+    ns = make_netns()
+    cid = container_id()
+    ep = manager.connect("bridge", cid, ns.path, name="plain")
+    assert ep.ipv4.startswith(net.subnet.split("0/")[0].rsplit(".", 2)[0])
+    assert "nameserver " + net.gateway not in manager.resolv_conf(cid)  # no DNS on the default bridge
+    assert f"{net.gateway}\thost.docker.internal" in manager.hosts(cid, "plain", ["host.docker.internal:host-gateway"])
