@@ -22,7 +22,9 @@ _PORT = re.compile(r"^(?:(?P<ip>\[[^\]]*\]|[^:\[\]]*?):)??(?:(?P<host>[^:]*):)?(
 def _fail(path: Path, message: str, hint: str) -> SemanticError:
     from composer.errors import SourceLocation
 
-    return SemanticError(message, location=SourceLocation(path=dotted(path)), hint=hint)
+    error = SemanticError(message, location=SourceLocation(path=dotted(path)), hint=hint)
+    error.tree_path = path  # type: ignore[attr-defined]
+    return error
 
 
 def _port_range(text: str, path: Path, spec: str) -> tuple[int, int]:
@@ -40,6 +42,8 @@ def parse_port(spec: str, path: Path) -> list[dict[str, Any]]:
     """``[ip:][published:]target[/proto]`` as long-syntax port mappings (ranges expanded)."""
     parts = spec.rsplit("/", 1)
     protocol = parts[1].lower() if len(parts) == 2 else "tcp"
+    if protocol not in ("tcp", "udp", "sctp"):
+        raise _fail(path, f"invalid proto: {protocol}", "use tcp, udp or sctp")
     body = parts[0]
     ip = ""
     if body.startswith("["):
@@ -144,6 +148,9 @@ def _split_volume(spec: str) -> list[str]:
 
 def _volume(value: Any, path: Path) -> Any:
     if isinstance(value, dict):
+        if not value.get("target"):
+            raise _fail(path, f"service volume {dotted(path)} is missing a mount target",
+                        "add target: /path/in/container")
         return value
     try:
         volume = parse_volume(value)

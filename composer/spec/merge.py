@@ -164,7 +164,10 @@ def _volume(entry: Any) -> str:
     if isinstance(entry, str):
         from composer.spec.canonical import parse_volume
 
-        return str(parse_volume(entry).get("target"))
+        try:
+            return str(parse_volume(entry).get("target"))
+        except ValueError:
+            return entry  # reported with its location by the canonical stage
     return repr(entry)
 
 

@@ -45,7 +45,15 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
     model = merge.enforce_unicity(model)
     schema.validate(model, positions)
     model.pop("version", None)
-    model = canonical.canonical(model)
+    try:
+        model = canonical.canonical(model)
+    except SpecError as error:
+        path = getattr(error, "tree_path", None)
+        if path:
+            from composer.spec.semantic import Located
+
+            error.location = Located(positions).at(*path)
+        raise
     return merge.enforce_unicity(model)
 
 

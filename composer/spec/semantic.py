@@ -104,9 +104,9 @@ def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], lo
         raise located.error(at, f"service {name!r} has neither an image nor a build context specified",
                             "add image: NAME or build: DIR")
     build = service.get("build") or {}
-    if build.get("dockerfile_inline") and build.get("dockerfile") not in (None, "Dockerfile") \
-            and "dockerfile" in build:
-        pass
+    if build.get("dockerfile_inline") and build.get("dockerfile"):
+        raise located.error((*at, "build"), f"service {name!r} declares mutually exclusive dockerfile and "
+                            "dockerfile_inline", "keep only one of them")
     if service.get("network_mode") and service.get("networks"):
         raise located.error((*at, "network_mode"), f"service {name!r} declares mutually exclusive "
                             "`network_mode` and `networks`", "keep only one of them")
@@ -118,8 +118,9 @@ def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], lo
             continue
         hint = f"enable its profile ({', '.join(disabled[dependency].get('profiles', []))})" \
             if dependency in disabled else f"define service {dependency!r} or fix the name"
-        raise located.error((*at, "depends_on", dependency),
-                            f"service {name!r} depends on undefined service {dependency!r}", hint)
+        field = _dependency_field(service, dependency)
+        raise located.error((*at, field, dependency) if field == "depends_on" else (*at, field),
+                            f"service {name!r} depends on undefined service {dependency!r} (via {field})", hint)
     mode = service.get("network_mode") or ""
     if mode.startswith("service:") and mode[8:] not in services:
         raise located.error((*at, "network_mode"), f"service {mode[8:]!r} not found for network_mode "
@@ -154,19 +155,31 @@ def _check_references(name: str, service: dict[str, Any], model: dict[str, Any],
                                 f"secret {mount.get('source')}", "declare it under the top-level secrets:")
 
 
+def _dependency_field(service: dict[str, Any], dependency: str) -> str:
+    """Which field made ``dependency`` a dependency (links, volumes_from, network_mode ...)."""
+    if any(str(link).split(":")[0] == dependency for link in service.get("links") or []):
+        return "links"
+    if any(str(source).split(":")[0] == dependency for source in service.get("volumes_from") or []):
+        return "volumes_from"
+    for namespace in ("network_mode", "ipc", "pid", "uts", "cgroup"):
+        if service.get(namespace) == f"service:{dependency}":
+            return namespace
+    return "depends_on"
+
+
 def _check_scale(name: str, service: dict[str, Any], located: Located) -> None:
     at = ("services", name)
     scale = service.get("scale")
     replicas = (service.get("deploy") or {}).get("replicas")
     if scale is not None and replicas is not None and scale != replicas:
-        raise located.error((*at, "scale"), f"services.{name}: can't set distinct values on 'scale' and "
+        raise located.error((*at, "scale"), "can't set distinct values on 'scale' and "
                             "'deploy.replicas'", "keep only one of them")
     if scale is not None and scale < 0:
-        raise located.error((*at, "scale"), f"services.{name}.scale: must be greater than or equal to 0",
+        raise located.error((*at, "scale"), "must be greater than or equal to 0",
                             "use 0 or more")
     count = scale if scale is not None else replicas
     if count is not None and count > 1 and service.get("container_name"):
-        raise located.error((*at, "container_name"), f"services.{name}: can't set container_name and "
+        raise located.error((*at, "container_name"), "can't set container_name and "
                             f"{'scale' if scale is not None else 'deploy.replicas'} as container name must be "
                             "unique", "remove container_name")
 

@@ -99,7 +99,11 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            items = []
+            for i, item in enumerate(node.value):
+                self.document.positions[(*path, i)] = self.here(item, (*path, i))
+                items.append(self.convert(item, (*path, i)))
+            return items
         return self.scalar(node, path)
 
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
