@@ -232,7 +232,8 @@ async def _wait(ctx: _Context, op: Operation) -> None:
     targets = dict(op.params.get("containers") or {})
     targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
                     if r.startswith(f"service:{service}:")})
-    waiter = _wait_healthy if condition == "service_healthy" else _wait_completed
+    waiter = {"service_healthy": _wait_healthy, "ready": partial(_wait_ready, may_exit=op.params.get("may_exit", False))
+              }.get(condition, _wait_completed)
     with trio.fail_after(ctx.wait_timeout if ctx.wait_timeout is not None else math.inf):
         try:
             async with trio.open_nursery() as nursery:
@@ -266,6 +267,27 @@ async def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> Non
         if status.health == "none" and status.state == "running":
             raise PlanError(f"dependency failed to start: container {name} has no healthcheck configured",
                             hint=f"add a healthcheck to {service} or use condition: service_started")
+        last = status
+
+
+async def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: bool) -> None:
+    """``up --wait``: running (and healthy when it has a healthcheck), never hanging on an exit."""
+    started, last = time.monotonic(), None
+    while True:
+        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, 60.0)
+        if status.state == "running" and status.health in ("none", "healthy"):
+            ready = Status.HEALTHY if status.health == "healthy" else Status.RUNNING
+            ctx.emit(Event(kind="Container", name=name, status=ready, duration=time.monotonic() - started))
+            return
+        if status.state in ("exited", "dead"):
+            if may_exit and status.exit_code == 0:
+                ctx.emit(Event(kind="Container", name=name, status=Status.EXITED))
+                return
+            raise PlanError(f"container {name} exited ({status.exit_code})", hint=f"see composer logs {service}")
+        if status.health == "unhealthy":
+            output = status.output.strip()
+            raise PlanError(f"container {name} is unhealthy",
+                            hint=f"last healthcheck output: {output}" if output else f"see composer logs {service}")
         last = status
 
 
@@ -333,7 +355,8 @@ async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, pa
     result = ExecutionResult()
     done = {op.id: trio.Event() for op in plan}
     needed = {n for op in plan for n in op.needs}
-    optional = frozenset(op.id for op in plan if op.kind == "wait" and op.id not in needed)
+    wanted = {w for op in plan for w in op.wants}
+    optional = frozenset(wanted - needed)
     async with trio.open_nursery() as nursery:
         for op in plan:
             nursery.start_soon(_run_one, ctx, op, done, result, optional)

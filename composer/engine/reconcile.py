@@ -144,6 +144,8 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
         needs = tuple(shared) + ((image,) if image else ())
         ops[name] = _converge_service(plan, desired, name, needs)
     _add_dependency_edges(plan, desired, names, ops)
+    if options.wait and not options.no_start:
+        _wait_ready(plan, desired, names, ops)
     _orphans(plan, project, observed, options.remove_orphans)
     built = plan.build()
     return Plan(built.operations, warnings=_orphan_warning(project, observed, options.remove_orphans))
@@ -292,6 +294,19 @@ def _gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
     return (plan.add("wait", f"service:{dep_name}:{suffix}", condition,
                      needs=tuple(o for o in dep_ops if not o.startswith(("stop ", "remove "))),
                      service=dep_name, condition=condition, containers=containers),)
+
+
+def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dict[str, list[str]]) -> None:
+    """``up --wait``: every service running (healthy when it has a healthcheck); one-shot
+    services others wait on with ``service_completed_successfully`` may have exited 0."""
+    project = desired.project
+    one_shots = {d for s in project.services.values() for d, dep in s.depends_on.items()
+                 if dep.condition == "service_completed_successfully"}
+    for name in names:
+        containers = {c.id: c.name for c in desired.observed.service_containers(name)}
+        plan.add("wait", f"service:{name}:ready", "--wait",
+                 needs=tuple(o for o in ops[name] if not o.startswith(("stop ", "remove "))),
+                 service=name, condition="ready", containers=containers, may_exit=name in one_shots)
 
 
 def _restarts_for(plan: PlanBuilder, desired: _Desired, name: str, ops: dict[str, list[str]]) -> list[str]:

@@ -65,6 +65,8 @@ class BuildContext:
                 raise BuildError(f"no source files were specified: {source!r} matches nothing in the build context {self.root}",
                                  hint="check the pattern and the .dockerignore")
             return matches
+        if "\\" in rel and not self._exists(rel):
+            rel = _unescape(rel)
         target = self.follow(rel, source)
         if target != "." and (self.matcher.excluded(target) or not self._exists(target)):
             raise BuildError(f"{source!r} not found in the build context {self.root}",

@@ -104,9 +104,11 @@ class BlobWriter:
         self.size = 0
 
     def commit(self, expected: str | None = None) -> str:
-        """Verify against ``expected`` (if given), publish, return the digest."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        """Verify against ``expected`` (if given), publish, return the digest.
+
+        Not fsynced: readers never see a partial blob (rename), and syncing every layer would
+        flush all the pull's unpacked files too; the small index files are synced instead.
+        """
         self._file.close()
         digest = self.digest
         if expected is not None and digest != expected:

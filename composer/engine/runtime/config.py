@@ -6,11 +6,10 @@ The CLI (or the compose engine) builds a ``ContainerConfig``; the runtime writes
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from composer.engine.runtime.record import Record, factory
 
 
-@dataclass(slots=True)
-class Mount:
+class Mount(Record):
     """One mount inside the container: ``bind``, ``volume``, ``tmpfs`` (source is a host path,
     a volume name or empty)."""
 
@@ -25,8 +24,7 @@ class Mount:
     anonymous: bool = False        # a volume named by the runtime (removed with --rm)
 
 
-@dataclass(slots=True)
-class Resources:
+class Resources(Record):
     """cgroup limits, in docker's units (bytes, nano-CPUs, shares ...); 0 or None = unset."""
 
     memory: int = 0
@@ -40,21 +38,19 @@ class Resources:
     blkio_weight: int = 0
 
 
-@dataclass(slots=True)
-class Security:
+class Security(Record):
     """Capabilities, seccomp and friends."""
 
     privileged: bool = False
-    cap_add: list[str] = field(default_factory=list)
-    cap_drop: list[str] = field(default_factory=list)
+    cap_add: list[str] = []
+    cap_drop: list[str] = []
     no_new_privileges: bool = False
     seccomp: str = "default"       # "default", "unconfined" or a profile file path
     read_only: bool = False
-    sysctls: dict[str, str] = field(default_factory=dict)
+    sysctls: dict[str, str] = {}
 
 
-@dataclass(slots=True)
-class ContainerConfig:
+class ContainerConfig(Record):
     """Everything needed to start one container (the content of ``config.json``)."""
 
     id: str
@@ -72,23 +68,19 @@ class ContainerConfig:
     pid_mode: str = ""             # "" (private) or "host"
     ipc_mode: str = ""             # "" / "private" / "shareable" / "host"
     uts_mode: str = ""             # "" or "host"
-    mounts: list[Mount] = field(default_factory=list)
-    resources: Resources = field(default_factory=Resources)
-    security: Security = field(default_factory=Security)
-    ulimits: list[tuple[str, int, int]] = field(default_factory=list)
+    mounts: list[Mount] = []
+    resources: Resources = factory(Resources)
+    security: Security = factory(Security)
+    ulimits: list[tuple[str, int, int]] = []
     oom_score_adj: int | None = None
     shm_size: int = 64 * 1024 * 1024
     tty: bool = False
     stdin: bool = False
     init: bool = False
     stop_signal: str = "SIGTERM"
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = {}
     auto_remove: bool = False
-    extra_hosts: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return asdict(self)
+    extra_hosts: list[str] = []
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":

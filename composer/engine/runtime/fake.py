@@ -201,12 +201,12 @@ class FakeRuntime:
         def run() -> HealthStatus:
             with self._cond:
                 box = self._find(container_id)
-                if last is not None and box.summary.state == "running" and box.health_script:
+                code = self._behaviour(box.summary.id).exit_code
+                if code is not None and box.summary.state == "running" and not box.health_script:
+                    self._set(box, state="exited", exit_code=code)
+                elif last is not None and box.summary.state == "running" and box.health_script:
                     self._set(box, health=box.health_script.pop(0))
                 elif last is not None:
-                    code = self._behaviour(box.summary.id).exit_code
-                    if code is not None and box.summary.state == "running":
-                        self._set(box, state="exited", exit_code=code)
                     self._cond.wait_for(lambda: self._status(box) != last, timeout=timeout)
                 return self._status(box)
         return self._record("wait_health", self._find(container_id).summary.name, run)

@@ -15,10 +15,9 @@ import os
 import resource
 import signal
 import struct
-from dataclasses import dataclass, field
-
 from composer.engine.runtime import libc, rootfs
 from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
 from composer.engine.runtime.userdb import resolve_user
 
@@ -36,15 +35,14 @@ class ExecFailure(Exception):
         self.code = code
 
 
-@dataclass
-class LaunchPlan:
+class LaunchPlan(Record):
     """Everything the children need, computed by the parent before fork."""
 
     config: ContainerConfig
     cdir: ContainerDir
     clone_flags: int
     mounts: list[Mount]                       # sources resolved to host paths
-    populate: list[tuple[str, str]] = field(default_factory=list)   # (volume dir, target) to pre-fill
+    populate: list[tuple[str, str]] = []   # (volume dir, target) to pre-fill
     cap_mask: int = 0
     seccomp_bpf: bytes | None = None
     error_fd: int = -1                        # write end, close-on-exec
@@ -138,6 +136,8 @@ def _setup(plan: LaunchPlan) -> None:
 
 def _populate_volumes(root: str, populate: list[tuple[str, str]]) -> None:
     """Copy the image's content at each target into its new, empty volume (as docker does)."""
+    if not populate:
+        return
     from composer.engine.runtime.paths import secure_join
     from composer.engine.volumes import copy_tree
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import dataclass
 
 from composer.engine.runtime import capabilities, libc
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces
+from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
 from composer.errors import ContainerRuntimeError
 
@@ -25,8 +25,7 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUI
                      signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(Record):
     """How a foreground container ended."""
 
     exit_code: int
@@ -197,7 +196,7 @@ class ForegroundRun:
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
         self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso())
-        return RunResult(exit_code, oom)
+        return RunResult(exit_code=exit_code, oom_killed=oom)
 
     def _forward(self, number: int, _frame: object) -> None:
         if self.pid:

@@ -82,21 +82,28 @@ def compile_profile(profile: dict, cap_mask: int, fd: int) -> None:
 
 
 def filter_for(profile_path: str, cap_mask: int) -> bytes:
-    """The compiled BPF program of the profile at ``profile_path`` (cached by content)."""
-    import hashlib
+    """The compiled BPF program of the profile at ``profile_path`` for ``cap_mask``.
 
+    Cached under a key made of the profile's path, inode, mtime and size (hashing the content
+    would cost hashlib's import on every run); any change to the file makes a new key.
+    """
     try:
-        with open(profile_path, "rb") as handle:
-            raw = handle.read()
+        info = os.stat(profile_path)
     except OSError as error:
         raise ContainerRuntimeError(f"cannot read seccomp profile {profile_path}: {error.strerror}") from error
-    key = hashlib.sha256(raw + b"\0" + str(cap_mask).encode()).hexdigest()[:32]
+    where = os.path.realpath(profile_path).encode().hex()[-96:]
+    key = f"{where}-{info.st_ino}-{info.st_mtime_ns}-{info.st_size}-{cap_mask:x}"
     cache = os.path.join(str(state_root()), "cache", "seccomp", key + ".bpf")
     try:
         with open(cache, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
         pass
+    try:
+        with open(profile_path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise ContainerRuntimeError(f"cannot read seccomp profile {profile_path}: {error.strerror}") from error
     return _compile_to_cache(raw, profile_path, cap_mask, cache)
 
 

@@ -82,9 +82,24 @@ class ContainerDir:
 
     def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence)."""
-        import shutil
+        remove_tree(self.path)
 
-        shutil.rmtree(self.path, ignore_errors=True)
+
+def remove_tree(path: str) -> None:
+    """``rm -rf path`` without following symlinks (shutil's import costs milliseconds on ``--rm``)."""
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        os.unlink(path)
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            remove_tree(entry.path)
+        else:
+            os.unlink(entry.path)
+    os.rmdir(path)
 
 
 def list_container_ids(root: str | None = None) -> list[str]:

@@ -205,3 +205,21 @@ def test_project_lock_excludes_a_second_command(state_root: Path):
         thread.join()
     with project_lock("demo", timeout=1):
         assert (state_root / "projects" / "demo.lock").exists()
+
+
+def test_up_wait_waits_for_health_and_accepts_finished_one_shots(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    project = load(CONDITIONS)
+    service.up(project, UpOptions(wait=True))
+    assert "demo-web-1 Running" in lines(events) and "demo-db-1 Healthy" in lines(events)
+    assert service.plan_up(project, UpOptions(wait=True)).text() == """\
+start service:job:1 (container exited)
+wait service:db:ready (--wait)
+wait service:web:ready (--wait)
+wait service:job:ready (--wait) <- start service:job:1"""
+
+
+def test_up_wait_fails_fast_on_an_exited_container(load, service, fake):
+    fake.behaviours["web"] = Behaviour(exit_code=2)
+    with pytest.raises(PlanError, match="container demo-web-1 exited \\(2\\)"):
+        service.up(load("services:\n  web: {image: busybox}\n"), UpOptions(wait=True, wait_timeout=5))

@@ -1,0 +1,67 @@
+"""A resolve cache in front of the image store, for ``container run``'s start-up time.
+
+Importing the image store (pathlib, typing, dataclasses, reference parsing) costs more than
+starting a container. The store rewrites ``images.json`` atomically on every change, so a
+resolution cached together with that file's (inode, mtime, size) stays valid exactly as long as
+the file is unchanged; anything else goes through ``ImageStore.resolve``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from composer.engine.runtime.record import Record
+from composer.settings import state_root
+
+
+class CachedImage(Record):
+    """The fields of ``ResolvedImage`` that the runtime uses."""
+
+    id: str
+    name: str
+    config: dict
+    layer_dirs: list
+
+
+def _fingerprint(db_path: str) -> str | None:
+    try:
+        info = os.stat(db_path)
+    except OSError:
+        return None
+    return f"{info.st_ino}-{info.st_mtime_ns}-{info.st_size}"
+
+
+def resolve_image(reference: str):
+    """The image ``reference`` names (cached; ImageNotFound from the store if there is none)."""
+    root = str(state_root())
+    fingerprint = _fingerprint(os.path.join(root, "images", "images.json"))
+    key = reference.encode().hex()
+    cache = os.path.join(root, "cache", "resolve", key + ".json") if len(key) < 200 else None
+    if fingerprint and cache:
+        try:
+            with open(cache) as handle:
+                entry = json.load(handle)
+            if entry["fingerprint"] == fingerprint and all(os.path.isdir(d) for d in entry["image"]["layer_dirs"]):
+                return CachedImage(**entry["image"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from composer.engine.images.store import ImageStore
+
+    image = ImageStore().resolve(reference)
+    if fingerprint and cache:
+        _store(cache, fingerprint, image)
+    return image
+
+
+def _store(cache: str, fingerprint: str, image) -> None:
+    """Remember a resolution (best effort: a cache that cannot be written is no error)."""
+    from composer.engine.runtime.state import write_json_atomic
+
+    entry = {"fingerprint": fingerprint, "image": {"id": image.id, "name": image.name, "config": image.config,
+                                                   "layer_dirs": [str(p) for p in image.layer_dirs]}}
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        write_json_atomic(cache, entry)
+    except OSError:
+        pass
