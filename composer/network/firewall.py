@@ -14,6 +14,7 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Iterable
@@ -22,6 +23,7 @@ from composer.errors import NetworkError
 from composer.network.model import Network, PortBinding
 
 SYSCTL = Path("/proc/sys/net/ipv4/conf")
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # nothing from a caller may close a quoted nft string
 
 
 def _names(items: Iterable[str]) -> str:
@@ -45,7 +47,7 @@ def _dnat(port: PortBinding, address: str, container_id: str) -> str:
             return f'# {port} ipv6 host address not forwarded'
         match = f"ip daddr {port.host_ip} "
     return (f"{match}{port.proto} dport {port.host_port} dnat ip to {address}:{port.container_port}"
-            f' comment "{container_id[:12]}"')
+            f' comment "{_SAFE.sub("", container_id)[:12]}"')
 
 
 def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from pathlib import Path
 from typing import Iterable
@@ -26,6 +27,8 @@ DEFAULT_NETWORK = "bridge"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 PSEUDO_NETWORKS = ("host", "none")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")  # docker's network name rule
+IFNAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{1,15}$")
 
 
 def _now() -> str:
@@ -46,6 +49,9 @@ class NetworkManager:
                options: dict[str, str] | None = None, ipv6: bool = False,
                subnet6: str | None = None, *, default: bool = False) -> Network:
         """Create a bridge network (its bridge, gateway address and rules) and return it."""
+        if not NAME_RE.match(name):
+            raise NetworkError(f"invalid network name {name!r}",
+                               hint="use letters, digits, '_', '.' or '-', starting with a letter or digit")
         if driver != "bridge":
             raise NetworkError(f"network driver {driver!r} is not supported", hint="use --driver bridge")
         if name in PSEUDO_NETWORKS or (name == DEFAULT_NETWORK and not default):
@@ -85,8 +91,9 @@ class NetworkManager:
         gw = ipam.check_in_subnet(gateway, chosen, "gateway") if gateway else ipam.default_gateway(chosen)
         net_id = os.urandom(32).hex()
         bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else self.store.bridge_name(net_id))
-        if len(bridge) > 15:
-            raise NetworkError(f"bridge name {bridge!r} is longer than 15 characters")
+        if not IFNAME_RE.match(bridge):
+            raise NetworkError(f"invalid bridge name {bridge!r} (option {BRIDGE_NAME_OPTION})",
+                               hint="at most 15 letters, digits, '_', '.' or '-'")
         net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
                       ip_range=ip_range or "", internal=internal, attachable=attachable, default=default,
                       labels=dict(labels), options=dict(options), ipv6=ipv6,
@@ -177,6 +184,8 @@ class NetworkManager:
             address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
             address6 = ipam.allocate(ipam.parse_subnet(net.subnet6), net.used_addresses6()) if net.subnet6 else ""
+            if ifname is not None and not IFNAME_RE.match(ifname):
+                raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:
                 taken = {ep.ifname for _net, ep in self.endpoints_of(container_id)}
                 ifname = next(f"eth{n}" for n in range(len(taken) + 1) if f"eth{n}" not in taken)

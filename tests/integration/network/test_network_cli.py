@@ -51,3 +51,10 @@ def test_prune_removes_unused(composer, manager):
     pruned = composer("network", "prune", "-f")
     assert pruned.stdout.split() == ["Deleted", "Networks:", "unused"]
     assert composer("network", "ls", "-q").stdout.strip() == ""
+
+
+def test_names_that_could_reach_the_rule_set_are_refused(composer, manager):
+    bad = composer("network", "create", "-o", 'com.docker.network.bridge.name=x"; flush ruleset', "evil")
+    assert bad.returncode == 1 and "invalid bridge name" in bad.stderr
+    assert composer("network", "create", "../../etc").returncode == 1
+    assert composer("network", "ls", "-q").stdout.strip() == ""

@@ -97,3 +97,9 @@ def test_netlink_attribute_encoding():
     nested = netlink.attr(18, netlink.attr_str(1, "veth"))
     assert list(netlink.parse_attrs(nested)) == [(18, netlink.attr_str(1, "veth"))]
     assert netlink.mac_bytes("02:42:ac:11:00:02") == bytes([2, 0x42, 0xAC, 0x11, 0, 2])
+
+
+def test_caller_text_cannot_escape_nft_strings():
+    sneaky = _ep('x" ; flush ruleset ; "', "10.5.0.2", ports=[PortBinding(80, 8080)])
+    script = firewall.render("t", [_net("n", "cm-n", "10.5.0.0/24", endpoints=[sneaky])], [])
+    assert "flush ruleset" not in script and 'comment "xflushrulese"' in script
