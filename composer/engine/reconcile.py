@@ -20,16 +20,30 @@ from composer.errors import SemanticError, UsageError
 if TYPE_CHECKING:
     from composer.engine.observe import ObservedState
     from composer.engine.runtime.base import ContainerSpec, ContainerSummary
-    from composer.spec.model import Project, Service
+    from composer.spec.model import Dependency, Project, Service
 
 WAIT_SUFFIX = {"service_healthy": "healthy", "service_completed_successfully": "completed"}
 ACTIVE = ("running", "paused", "restarting")
 
 
 # --- the project's shape -----------------------------------------------------------------------
+def depends_on(project: "Project", name: str) -> dict[str, "Dependency"]:
+    """``depends_on`` plus the implicit edges Compose adds (``network_mode: service:x``,
+    ``volumes_from: x``, ``links``), restricted to the services the project defines."""
+    from composer.spec.model import Dependency
+
+    service = project.services[name]
+    implicit = [m.split(":", 1)[1] for m in (service.network_mode,) if m and m.startswith("service:")]
+    implicit += [v.split(":", 1)[0] for v in service.volumes_from if not v.startswith("container:")]
+    implicit += [link.split(":", 1)[0] for link in service.links]
+    edges = {d: Dependency() for d in implicit}
+    edges.update(service.depends_on)
+    return {d: dep for d, dep in edges.items() if d in project.services and d != name}
+
+
 def dependencies(project: "Project", name: str) -> list[str]:
     """The services ``name`` depends on that the project defines."""
-    return [d for d in project.services[name].depends_on if d in project.services]
+    return list(depends_on(project, name))
 
 
 def start_order(project: "Project", names: Iterable[str] | None = None) -> list[str]:
@@ -274,7 +288,7 @@ def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str]
     for name in names:
         starting = [o for o in ops[name] if o.split(" ", 1)[0] in ("create", "recreate", "start")]
         restarted = _restarts_for(plan, desired, name, ops)
-        for dep_name, dep in project.services[name].depends_on.items():
+        for dep_name, dep in depends_on(project, name).items():
             if dep_name not in ops or not starting + restarted:
                 continue
             gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
@@ -300,7 +314,7 @@ def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dic
     """``up --wait``: every service running (healthy when it has a healthcheck); one-shot
     services others wait on with ``service_completed_successfully`` may have exited 0."""
     project = desired.project
-    one_shots = {d for s in project.services.values() for d, dep in s.depends_on.items()
+    one_shots = {d for s in project.services for d, dep in depends_on(project, s).items()
                  if dep.condition == "service_completed_successfully"}
     for name in names:
         containers = {c.id: c.name for c in desired.observed.service_containers(name)}
@@ -311,7 +325,7 @@ def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dic
 
 def _restarts_for(plan: PlanBuilder, desired: _Desired, name: str, ops: dict[str, list[str]]) -> list[str]:
     """``depends_on.restart: true``: restart running replicas whose dependency is recreated."""
-    recreated = [d for d, dep in desired.project.services[name].depends_on.items()
+    recreated = [d for d, dep in depends_on(desired.project, name).items()
                  if dep.restart and any(o.startswith("recreate ") for o in ops.get(d, ()))]
     if not recreated or desired.options.no_start:
         return []
@@ -368,7 +382,7 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
 def _dependents(project: "Project | None", service: str | None) -> list[str]:
     if project is None or service is None:
         return []
-    return [n for n, s in project.services.items() if service in s.depends_on]
+    return [n for n in project.services if service in depends_on(project, n)]
 
 
 def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
@@ -471,7 +485,7 @@ def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedSt
                 ops[name].append(plan.add(verb, _resource(container), f"container {container.state}",
                                           timeout=options.timeout, **_ident(container)))
     for name in names:
-        for dep_name, dep in project.services[name].depends_on.items():
+        for dep_name, dep in depends_on(project, name).items():
             if dep_name in ops and ops[dep_name]:
                 gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
                 for op_id in ops[name]:

@@ -252,3 +252,17 @@ remove container:{old.id[:12]}_demo-web-1 (duplicate container-number 1)
 start service:web:1 (container created) <- remove container:{old.id[:12]}_demo-web-1"""
     service.up(changed)
     assert fake.names() == ["demo-web-1"] and service.plan_up(changed).text() == ""
+
+
+def test_network_mode_and_volumes_from_order_services(load, service):
+    project = load("""
+services:
+  app: {image: busybox, network_mode: "service:net", volumes_from: [data]}
+  net: {image: busybox}
+  data: {image: busybox}
+""")
+    assert reconcile.start_order(project) == ["data", "net", "app"]
+    plan = service.plan_up(project)
+    assert str(plan.get("create service:app:1")) == \
+        "create service:app:1 (no container) <- create network:default, create service:data:1, create service:net:1"
+    assert plan.get("create service:app:1").params["spec"].network_mode == "container:demo-net-1"
