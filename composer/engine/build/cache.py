@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -76,6 +75,8 @@ class CacheIndex:
 
     def record(self, key: str, value: str) -> None:
         """Remember that the step with this key produced ``value`` (atomic replace)."""
+        import tempfile
+
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

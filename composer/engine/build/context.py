@@ -16,7 +16,6 @@ import os
 import posixpath
 import re
 import stat
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -44,7 +43,7 @@ class BuildContext:
 
     root: Path
     matcher: dockerignore.Matcher = field(default_factory=lambda: dockerignore.Matcher(()))
-    digests: dict[tuple[int, int, int, int], str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_directory(cls, root: str | Path, dockerfile: str | Path | None = None) -> BuildContext:
@@ -165,7 +164,7 @@ class BuildContext:
 
     def file_digest(self, path: Path, info: os.stat_result) -> str:
         """The sha256 of a file's content, memoised by (inode, size, mtime, ctime)."""
-        key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        key = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
         cached = self.digests.get(key)
         if cached is not None:
             return cached
@@ -178,6 +177,31 @@ class BuildContext:
             raise BuildError(f"cannot read {path}: {error.strerror}") from None
         self.digests[key] = digest.hexdigest()
         return self.digests[key]
+
+
+def load_digests(path: Path) -> dict[str, str]:
+    """A saved file-digest memo (empty when missing or damaged): rebuilds skip re-reading files."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def save_digests(path: Path, digests: dict[str, str], limit: int = 200_000) -> None:
+    """Save the memo atomically (keeping at most ``limit`` entries, the newest)."""
+    import json
+
+    items = list(digests.items())[-limit:]
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(dict(items), separators=(",", ":")), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError as error:
+        raise BuildError(f"cannot save the context digest memo at {path}: {error.strerror}") from None
 
 
 def _outside(source: str) -> BuildError:
@@ -198,6 +222,8 @@ def is_archive(head: bytes) -> bool:
 
 def extract(stream: BinaryIO, dest: Path) -> None:
     """Extract a context tar stream into ``dest``; members escaping it or device nodes are errors."""
+    import tarfile
+
     try:
         with tarfile.open(fileobj=stream, mode="r|*") as archive:
             for member in archive:

@@ -8,7 +8,6 @@ leading ``--flag[=value]`` words, JSON (exec) versus shell forms and heredocs fo
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -193,6 +192,8 @@ def _split_first(text: str) -> tuple[str, str]:
 
 
 def _unknown(word: str, location: SourceLocation) -> BuildError:
+    import difflib
+
     close = difflib.get_close_matches(word.upper(), list(FLAGS), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}?" if close else "see the Dockerfile reference for instructions"
     return BuildError(f"unknown instruction: {word}", location=location, hint=hint)

@@ -13,7 +13,7 @@ warning.
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -302,7 +302,7 @@ class Platform:
 
     @classmethod
     def host(cls) -> Platform:
-        machine = _platform.machine().lower()
+        machine = os.uname().machine.lower()
         return cls("linux", _ARCH.get(machine, machine), "v7" if machine == "armv7l" else "")
 
     @classmethod

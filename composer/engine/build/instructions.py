@@ -11,7 +11,6 @@ helpers here. History ``created_by`` strings follow Docker's classic builder
 from __future__ import annotations
 
 import copy
-import csv
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -342,6 +341,8 @@ def go_duration(ns: int) -> str:
 
 def parse_mount(text: str) -> dict[str, str]:
     """``RUN --mount=type=cache,target=/root/.cache,from=stage`` as a dict (type defaults to bind)."""
+    import csv
+
     fields = next(csv.reader([text]))
     mount: dict[str, str] = {"type": "bind"}
     aliases = {"dst": "target", "destination": "target", "src": "source", "readonly": "ro"}
@@ -367,7 +368,7 @@ def step_text(state: StageState, inst: Instruction) -> str:
     if inst.keyword == "RUN":
         return f"{state.run_history(inst)} {flags}".rstrip()
     if inst.keyword in ("COPY", "ADD"):
-        dest = inst.args[-1] if inst.json else state.lexer.expand(inst.args[-1], scope)
+        dest = state.lexer.expand(inst.args[-1], scope)
         docs = "".join(f" <<{d.name}:{d.content}" for d in inst.heredocs)
         return f"{inst.keyword} {flags} {dest}{docs}".replace("  ", " ")
     trial = StageState.from_image(state.image_config(), state.args, state.lexer)

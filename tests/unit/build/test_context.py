@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.engine.build.context import BuildContext, from_stream
+from composer.engine.build.context import BuildContext, from_stream, load_digests, save_digests
 from composer.errors import BuildError
 
 
@@ -130,6 +130,16 @@ def test_file_digest_is_memoised(ctx: BuildContext) -> None:
     cached = len(ctx.digests)
     digest(ctx, "app")
     assert len(ctx.digests) == cached > 0
+
+
+def test_digest_memo_survives_a_restart(ctx: BuildContext, tmp_path: Path) -> None:
+    first = digest(ctx, "app")
+    save_digests(tmp_path / "memo/digests.json", ctx.digests)
+    again = BuildContext(ctx.root, ctx.matcher, load_digests(tmp_path / "memo/digests.json"))
+    assert again.digests == ctx.digests and digest(again, "app") == first
+    (tmp_path / "memo/digests.json").write_text("[broken")
+    assert load_digests(tmp_path / "memo/digests.json") == {}
+    assert load_digests(tmp_path / "absent.json") == {}
 
 
 def test_not_a_directory(tmp_path: Path) -> None:
