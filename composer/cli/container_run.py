@@ -32,9 +32,9 @@ def main(argv: list[str]) -> int:
         return 0
     if options.get("detach"):
         raise UsageError("detached containers (-d) are not supported yet", hint="run in the foreground")
-    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.imagecache import resolve_image
 
-    image = ImageStore().resolve(image_ref)
+    image = resolve_image(image_ref)
     config = build_config(options, image, command)
     from composer.engine.runtime.linux import run_foreground
 
@@ -191,6 +191,8 @@ def _apply_security(options: dict, config) -> None:
 
 
 def _mounts(options: dict) -> list:
+    if not any(key in options for key in ("volume", "mount", "tmpfs", "init")):
+        return []
     from composer.engine.runtime.config import Mount
     from composer.engine.runtime.mounts import parse_mount_flag, parse_tmpfs_flag, parse_volume_flag
 
