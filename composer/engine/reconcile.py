@@ -88,11 +88,13 @@ def select(project: "Project", services: Iterable[str], *, with_deps: bool) -> l
     return start_order(project, chosen)
 
 
-def config_hashes(project: "Project") -> dict[str, str]:
-    """Each service's config hash (the ``com.docker.compose.config-hash`` label)."""
+def config_hashes(project: "Project", services: Mapping[str, Mapping] | None = None) -> dict[str, str]:
+    """Each service's config hash (the ``com.docker.compose.config-hash`` label); ``services``:
+    the canonical service dicts, when already at hand."""
     from composer.spec.render import service_hash
 
-    services = project.to_dict().get("services", {})
+    if services is None:
+        services = project.to_dict().get("services", {})
     return {name: service_hash(raw) for name, raw in services.items()}
 
 
@@ -148,8 +150,9 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
             hashes: Mapping[str, str] | None = None) -> Plan:
     """Networks and volumes, then every replica created, recreated or started as needed."""
     names = select(project, options.services, with_deps=not options.no_deps)
-    desired = _Desired(project, observed, options, hashes if hashes is not None else config_hashes(project),
-                       project.to_dict().get("services", {}), frozenset(options.services or names))
+    raw = project.to_dict().get("services", {})
+    desired = _Desired(project, observed, options, hashes if hashes is not None else config_hashes(project, raw),
+                       raw, frozenset(options.services or names))
     plan = PlanBuilder()
     shared = _ensure_networks(plan, project, names, observed) + _ensure_volumes(plan, project, names, observed)
     ops: dict[str, list[str]] = {}
