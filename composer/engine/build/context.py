@@ -153,7 +153,7 @@ class BuildContext:
     def _entry_line(self, source: Source, rel: str, info: os.stat_result) -> bytes:
         kind = stat.S_IFMT(info.st_mode)
         mode = stat.S_IMODE(info.st_mode)
-        path = self.root / source.path / rel if rel else self.root / source.path
+        path = f"{self.root}/{source.path}/{rel}" if rel else f"{self.root}/{source.path}"
         if stat.S_ISLNK(kind):
             extra = os.readlink(path)
         elif stat.S_ISREG(kind):
@@ -162,7 +162,7 @@ class BuildContext:
             extra = ""
         return f"{rel}\0{kind:o}\0{mode:o}\0{extra}\n".encode("utf-8", "surrogateescape")
 
-    def file_digest(self, path: Path, info: os.stat_result) -> str:
+    def file_digest(self, path: str | Path, info: os.stat_result) -> str:
         """The sha256 of a file's content, memoised by (inode, size, mtime, ctime)."""
         key = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
         cached = self.digests.get(key)

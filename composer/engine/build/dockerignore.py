@@ -194,15 +194,22 @@ class Matcher:
         path = go_clean(path)
         if path == ".":
             return False
-        parents = path.split("/")[:-1]
-        matched = False
-        for pattern in self.patterns:
-            if pattern.exclusion != matched:
-                continue
-            hit = pattern.match(path) or any(pattern.match("/".join(parents[:n + 1])) for n in range(len(parents)))
+        parts = path.split("/")
+        hits = tuple(False for _ in self.patterns)
+        for depth in range(1, len(parts) + 1):
+            hits = self.hits("/".join(parts[:depth]), hits)
+        return self.decide(hits)
+
+    def hits(self, path: str, parent_hits: tuple[bool, ...]) -> tuple[bool, ...]:
+        """Which patterns match the path or one of its parents (given the parent's own hits)."""
+        return tuple(seen or pattern.match(path) for seen, pattern in zip(parent_hits, self.patterns))
+
+    def decide(self, hits: tuple[bool, ...]) -> bool:
+        """The last pattern that hit decides: excluded unless it is a ``!`` exception."""
+        for hit, pattern in zip(reversed(hits), reversed(self.patterns)):
             if hit:
-                matched = not pattern.exclusion
-        return matched
+                return not pattern.exclusion
+        return False
 
     def may_reinclude_under(self, directory: str) -> bool:
         """Could an exception pattern match something inside this (excluded) directory?"""
@@ -248,28 +255,33 @@ def walk(root: Path, matcher: Matcher, start: str = "") -> Iterator[tuple[str, o
     Excluded directories are pruned unless an exception might re-include something below them;
     the parents of a re-included entry are yielded before it.
     """
-    pending: list[tuple[str, os.stat_result]] = []
-    yield from _walk(root, start, matcher, pending)
+    hits = tuple(False for _ in matcher.patterns)
+    parts = [p for p in start.split("/") if p]
+    for depth in range(1, len(parts) + 1):
+        hits = matcher.hits("/".join(parts[:depth]), hits)
+    yield from _walk(str(root), start, matcher, hits, [])
 
 
-def _walk(root: Path, rel: str, matcher: Matcher,
+def _walk(root: str, rel: str, matcher: Matcher, parent_hits: tuple[bool, ...],
           pending: list[tuple[str, os.stat_result]]) -> Iterator[tuple[str, os.stat_result]]:
+    directory = f"{root}/{rel}" if rel else root
     try:
-        entries = sorted(os.scandir(root / rel if rel else root), key=lambda e: e.name)
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as error:
-        raise BuildError(f"cannot read the build context at {root / rel}: {error.strerror}") from None
+        raise BuildError(f"cannot read the build context at {directory}: {error.strerror}") from None
     for entry in entries:
         path = f"{rel}/{entry.name}" if rel else entry.name
         info = entry.stat(follow_symlinks=False)
         is_dir = stat.S_ISDIR(info.st_mode)
-        if not matcher.excluded(path):
+        hits = matcher.hits(path, parent_hits)
+        if not matcher.decide(hits):
             yield from pending
             pending.clear()
             yield path, info
             if is_dir:
-                yield from _walk(root, path, matcher, pending)
+                yield from _walk(root, path, matcher, hits, pending)
         elif is_dir and matcher.may_reinclude_under(path):
             pending.append((path, info))
             depth = len(pending)
-            yield from _walk(root, path, matcher, pending)
+            yield from _walk(root, path, matcher, hits, pending)
             del pending[depth - 1:]
