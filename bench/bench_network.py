@@ -108,7 +108,8 @@ def run(rounds: int) -> dict[str, dict[str, Outcome]]:
         outcomes = {case: {tool: Outcome() for tool in tools} for case, tools in cases.items()}
         for round_index in range(rounds + 1):
             for case, tools in cases.items():
-                for tool, action in tools.items():
+                order = list(tools.items())
+                for tool, action in order if round_index % 2 else order[::-1]:  # no first-mover bias
                     elapsed = timed(action)
                     if round_index:
                         outcomes[case][tool].seconds.append(elapsed)
