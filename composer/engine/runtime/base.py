@@ -10,27 +10,27 @@ Deletes tolerate absence only where the method says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Protocol
+from types import MappingProxyType
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Protocol
 
 ContainerState = Literal["created", "running", "paused", "restarting", "exited", "dead", "removing"]
 Health = Literal["none", "starting", "healthy", "unhealthy"]
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The default of every mapping field (records are NamedTuples: immutable and cheap to define)."""
 
 
 # --- what the engine asks to create ------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MountSpec:
+class MountSpec(NamedTuple):
     """A mount: ``bind`` (host path), ``volume`` (volume name, "" = anonymous) or ``tmpfs``."""
 
     type: str
     target: str
     source: str = ""
     read_only: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)  # bind/volume/tmpfs sub-options
+    options: Mapping[str, Any] = EMPTY  # bind/volume/tmpfs sub-options
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EndpointSpec:
+class EndpointSpec(NamedTuple):
     """A connection of the container to a network (by the network's real name)."""
 
     network: str
@@ -41,8 +41,7 @@ class EndpointSpec:
     priority: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PortSpec:
+class PortSpec(NamedTuple):
     """A published port: container ``target`` port, host ``published`` port(s) or "" (ephemeral)."""
 
     target: int
@@ -51,8 +50,7 @@ class PortSpec:
     protocol: str = "tcp"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HealthSpec:
+class HealthSpec(NamedTuple):
     """A healthcheck, durations in seconds (``test`` as docker's: ["CMD", ...] / ["CMD-SHELL", s])."""
 
     test: tuple[str, ...]
@@ -63,16 +61,14 @@ class HealthSpec:
     start_interval: float = 5.0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RestartPolicy:
+class RestartPolicy(NamedTuple):
     """``no``, ``always``, ``on-failure`` (with ``max_retries``) or ``unless-stopped``."""
 
     name: str = "no"
     max_retries: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResourceSpec:
+class ResourceSpec(NamedTuple):
     """cgroup limits in docker's units (bytes, nano-CPUs); 0 = unset."""
 
     memory: int = 0
@@ -84,8 +80,7 @@ class ResourceSpec:
     pids_limit: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContainerSpec:
+class ContainerSpec(NamedTuple):
     """Everything docker's create API gets from Compose; the runtime adapter translates it.
 
     ``entrypoint``/``command`` of None mean "the image's"; an empty tuple means "reset it".
@@ -93,7 +88,7 @@ class ContainerSpec:
 
     name: str
     image: str
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
     env: tuple[str, ...] = ()
     entrypoint: tuple[str, ...] | None = None
     command: tuple[str, ...] | None = None
@@ -118,7 +113,7 @@ class ContainerSpec:
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()
-    sysctls: Mapping[str, str] = field(default_factory=dict)
+    sysctls: Mapping[str, str] = EMPTY
     ulimits: tuple[tuple[str, int, int], ...] = ()
     extra_hosts: tuple[str, ...] = ()
     dns: tuple[str, ...] = ()
@@ -130,40 +125,37 @@ class ContainerSpec:
     devices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NetworkSpec:
+class NetworkSpec(NamedTuple):
     """A network to ensure (``name`` is the real name, e.g. ``myapp_default``)."""
 
     name: str
     driver: str = "bridge"
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
     internal: bool = False
     enable_ipv6: bool = False
     attachable: bool = False
-    ipam: Mapping[str, Any] = field(default_factory=dict)
-    options: Mapping[str, str] = field(default_factory=dict)
+    ipam: Mapping[str, Any] = EMPTY
+    options: Mapping[str, str] = EMPTY
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VolumeSpec:
+class VolumeSpec(NamedTuple):
     """A named volume to ensure (``name`` is the real name, e.g. ``myapp_data``)."""
 
     name: str
     driver: str = "local"
-    labels: Mapping[str, str] = field(default_factory=dict)
-    options: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
+    options: Mapping[str, str] = EMPTY
 
 
 # --- what the runtime reports ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContainerSummary:
+class ContainerSummary(NamedTuple):
     """One container as ``docker ps -a`` sees it."""
 
     id: str
     name: str
     image: str
     image_id: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
     state: ContainerState = "created"
     exit_code: int = 0
     health: Health = "none"
@@ -172,8 +164,7 @@ class ContainerSummary:
     ports: tuple[PortSpec, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HealthStatus:
+class HealthStatus(NamedTuple):
     """What ``wait_health`` returns: the state and health now, and the last probe's output."""
 
     state: ContainerState
@@ -182,17 +173,15 @@ class HealthStatus:
     output: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NetworkSummary:
+class NetworkSummary(NamedTuple):
     id: str
     name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VolumeSummary:
+class VolumeSummary(NamedTuple):
     name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
     mountpoint: str = ""
 
 

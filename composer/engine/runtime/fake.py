@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from composer.engine import labels as L
@@ -106,7 +106,7 @@ class FakeRuntime:
         return box
 
     def _set(self, box: _Container, **changes: Any) -> None:
-        box.summary = replace(box.summary, **changes)
+        box.summary = box.summary._replace(**changes)
 
     def add_container(self, summary: ContainerSummary) -> None:
         """Seed an existing container (as a previous run would have left it)."""

@@ -133,7 +133,7 @@ class ForegroundRun:
         write_json_atomic(self.cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
                                             "OOMKilled": False, "Created": now_iso()})
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts)
-        self.cgroup.create(config.resources)
+        self.cgroup.create(config.resources, config.security.privileged)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),

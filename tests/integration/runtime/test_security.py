@@ -73,3 +73,14 @@ def test_devices(run):
     names = set(result.stdout.split())
     assert {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "4"} <= names
     assert "sda" not in names and "vda" not in names
+
+
+def test_host_block_devices_cannot_be_opened(run):
+    """CAP_MKNOD is in the default set, but the devices cgroup refuses to open what it makes."""
+    root_device = os.stat("/").st_dev
+    major, minor = os.major(root_device), os.minor(root_device)
+    result = run("--rm", "busybox", "sh", "-c",
+                 f"mknod /disk b {major} {minor} && head -c 1 /disk > /dev/null; echo rc=$?")
+    assert "rc=1" in result.stdout and "Operation not permitted" in result.stderr, result.stdout + result.stderr
+    zero = run("--rm", "busybox", "sh", "-c", "mknod /z c 1 5 && head -c 3 /z | wc -c")
+    assert zero.stdout.strip() == "3"

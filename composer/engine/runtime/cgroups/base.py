@@ -51,8 +51,9 @@ class CgroupManager:
         self.root = root
         self.name = name
 
-    def create(self, resources: Resources) -> None:
-        """Make the cgroup and apply ``resources`` (undo with ``remove`` on failure)."""
+    def create(self, resources: Resources, privileged: bool = False) -> None:
+        """Make the cgroup and apply ``resources`` (undo with ``remove`` on failure); unless
+        ``privileged``, only docker's default devices may be opened."""
         raise NotImplementedError
 
     def procs_files(self) -> list[str]:

@@ -9,6 +9,9 @@ from composer.engine.runtime.config import Resources
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
 CFS_PERIOD = 100_000
+# docker's default device rules: nothing but mknod, plus the standard character devices
+DEFAULT_DEVICE_RULES = ("c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm")
 
 
 class CgroupV1(CgroupManager):
@@ -22,10 +25,12 @@ class CgroupV1(CgroupManager):
         """This cgroup's directory in ``controller``'s hierarchy."""
         return os.path.join(self.root, controller, self.name)
 
-    def create(self, resources: Resources) -> None:
+    def create(self, resources: Resources, privileged: bool = False) -> None:
         """mkdir in every hierarchy, then the limits (cpuset needs cpus/mems before joining)."""
         for controller in self.controllers():
             self._mkdir(controller)
+        if not privileged:
+            self._restrict_devices()
         self._apply_memory(resources)
         self._apply_cpu(resources)
         pids = self.path("pids")
@@ -34,6 +39,15 @@ class CgroupV1(CgroupManager):
         weight = os.path.join(self.path("blkio"), "blkio.weight")
         if resources.blkio_weight and os.path.exists(weight):
             write_file(weight, str(resources.blkio_weight))
+
+    def _restrict_devices(self) -> None:
+        """Deny every device, then allow docker's defaults (a container may not open host disks)."""
+        devices = self.path("devices")
+        if not os.path.isdir(devices):
+            return
+        write_file(os.path.join(devices, "devices.deny"), "a")
+        for rule in DEFAULT_DEVICE_RULES:
+            write_file(os.path.join(devices, "devices.allow"), rule)
 
     def _mkdir(self, controller: str) -> None:
         """Create the cgroup and its parents; cpuset parents inherit cpus/mems."""
