@@ -18,7 +18,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, Sequence
 
 from composer.engine.build import dockerignore
 from composer.errors import BuildError
@@ -130,23 +130,31 @@ class BuildContext:
         return path.is_dir() and not path.is_symlink()
 
     # --- content -------------------------------------------------------------------------------
-    def entries(self, source: Source) -> Iterator[tuple[str, os.stat_result]]:
-        """What copying the source copies: the file, or the directory's included entries."""
+    def entries(self, source: Source, exclude: Sequence[str] = ()) -> Iterator[tuple[str, os.stat_result]]:
+        """What copying the source copies: the file, or the directory's included entries.
+
+        ``exclude`` holds ``COPY --exclude`` patterns, matched relative to the source directory.
+        """
         top = self.root / source.path
         if not source.is_dir:
             yield "", top.lstat()
             return
+        skip = dockerignore.Matcher(exclude, "--exclude") if exclude else None
         start = "" if source.path == "." else source.path
         prefix = len(start) + 1 if start else 0
         for rel, info in dockerignore.walk(self.root, self.matcher, start):
-            yield rel[prefix:], info
+            if skip is None or not skip.excluded(rel[prefix:]):
+                yield rel[prefix:], info
 
-    def content_hash(self, sources: Iterable[Source]) -> str:
+    def content_hash(self, sources: Iterable[Source], exclude: Sequence[str] = ()) -> str:
         """``sha256:`` digest of the sources' names, types, modes, link targets and contents."""
+        skip = dockerignore.Matcher(exclude, "--exclude") if exclude else None
         digest = hashlib.sha256()
         for source in sources:
+            if skip is not None and skip.excluded(source.name):
+                continue
             digest.update(f"source\0{source.name}\0{int(source.is_dir)}\n".encode())
-            for rel, info in self.entries(source):
+            for rel, info in self.entries(source, exclude):
                 digest.update(self._entry_line(source, rel, info))
         return "sha256:" + digest.hexdigest()
 

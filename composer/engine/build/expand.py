@@ -100,6 +100,22 @@ class Lexer:
             used |= run.used
         return "".join(run.current)
 
+    def expand_raw(self, text: str, env: Mapping[str, str]) -> str:
+        """Only ``$`` substitutions, quotes and escapes kept (heredoc bodies of COPY/ADD)."""
+        run = _Run(env, self.escape, split=False)
+        scan = _Scanner(text)
+        out = []
+        while scan.peek():
+            ch = scan.peek()
+            if ch == self.escape and scan.text[scan.pos + 1:scan.pos + 2] == "$":
+                scan.next()
+                out.append(scan.next())
+            elif ch == "$":
+                out.append(self._dollar(scan, run))
+            else:
+                out.append(scan.next())
+        return "".join(out)
+
     def expand_words(self, word: str, env: Mapping[str, str]) -> list[str]:
         """The word split on unquoted whitespace (also inside unquoted variable values)."""
         run = _Run(env, self.escape, split=True)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from composer.engine.build.dockerfile import Instruction, _instruction
+from composer.engine.build.dockerfile import Heredoc, Instruction, _instruction
 from composer.engine.build.expand import Lexer, StageArgs
 from composer.errors import BuildError, SourceLocation
 
@@ -108,6 +108,10 @@ class StageState:
         used = self.args.used(self.env())
         prefix = f"|{len(used)} " + " ".join(f"{k}={v}" for k, v in used.items()) + " " if used else ""
         return f"RUN {prefix}{' '.join(self.run_argv(inst))}"
+
+    def heredoc_text(self, doc: Heredoc) -> str:
+        """A COPY/ADD heredoc's file content: ``$VAR`` expanded unless the delimiter was quoted."""
+        return self.lexer.expand_raw(doc.content, self.scope()) if doc.expand else doc.content
 
     def set_env(self, key: str, value: str) -> None:
         entries = list(self.config.get("Env") or [])
@@ -337,6 +341,14 @@ def go_duration(ns: int) -> str:
     minutes, rest = divmod(rest, 60 * 10**9)
     seconds = f"{rest / 10**9:.9f}".rstrip("0").rstrip(".") + "s"
     return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + seconds
+
+
+def check_checksum(text: str) -> str:
+    """``ADD --checksum=sha256:<64 hex>`` (the only algorithm accepted); returns it lowercased."""
+    algorithm, _, digest = text.partition(":")
+    if algorithm != "sha256" or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+        raise BuildError(f"invalid checksum {text!r}", hint="write --checksum=sha256:<64 hex digits>")
+    return f"sha256:{digest.lower()}"
 
 
 def parse_mount(text: str) -> dict[str, str]:

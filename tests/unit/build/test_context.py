@@ -195,3 +195,15 @@ def test_tar_symlink_cannot_lead_out(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="cannot read the build context archive"):
         from_stream(buffer, dest)
     assert not Path("/tmp/evil").exists()
+
+
+def test_copy_exclude_patterns(ctx: BuildContext) -> None:
+    full = digest(ctx, "app")
+    sources = ctx.resolve("app")
+    assert [rel for rel, _ in ctx.entries(sources[0], ["util.py"])] == ["main.py"]
+    excluded = ctx.content_hash(sources, ["util.py"])
+    assert excluded != full
+    (ctx.root / "app/util.py").write_text("changed")
+    assert ctx.content_hash(sources, ["util.py"]) == excluded
+    top = ctx.resolve("*.txt")
+    assert ctx.content_hash(top, ["b*"]) == ctx.content_hash([s for s in top if s.name != "b.txt"])

@@ -4,7 +4,7 @@ import pytest
 
 from composer.engine.build.dockerfile import parse
 from composer.engine.build.expand import BuildArgs, StageArgs
-from composer.engine.build.instructions import (StageState, copy_history, go_duration, onbuild_triggers,
+from composer.engine.build.instructions import (StageState, check_checksum, copy_history, go_duration, onbuild_triggers,
                                                 parse_go_duration, parse_mount, parse_ports, step_text)
 from composer.errors import BuildError
 
@@ -179,3 +179,19 @@ def test_parse_mount() -> None:
         parse_mount("type=volume,target=/x")
     with pytest.raises(BuildError, match="no target"):
         parse_mount("type=cache")
+
+
+def test_copy_heredoc_expansion() -> None:
+    df = parse("FROM x\nARG N=world\nCOPY <<EOF <<'RAW' /d/\nhi $N \"q\" \\$N\nEOF\n$N\nRAW\n")
+    state = StageState.from_image(None, StageArgs(BuildArgs({}), {}))
+    state.dispatch(df.instructions[1])
+    expanded, raw = df.instructions[2].heredocs
+    assert state.heredoc_text(expanded) == 'hi world "q" $N\n'
+    assert state.heredoc_text(raw) == "$N\n"
+
+
+def test_checksum() -> None:
+    assert check_checksum("sha256:" + "A" * 64) == "sha256:" + "a" * 64
+    for bad in ("md5:abc", "sha256:xyz", "sha256:" + "a" * 63):
+        with pytest.raises(BuildError, match="invalid checksum"):
+            check_checksum(bad)
