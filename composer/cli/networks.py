@@ -47,6 +47,21 @@ def _label_match(labels: dict[str, str], wanted: str) -> bool:
     return key in labels and (not sep or labels[key] == value)
 
 
+def _running_container(reference: str) -> tuple[str, str, str]:
+    """(id, name, netns path) of a running composer container."""
+    from composer.engine.runtime.state import find_container
+
+    cdir = find_container(reference)
+    pid = cdir.read_state().get("Pid") or 0
+    if not pid:
+        raise UsageError(f"container {reference} is not running", hint="start it first, or give --netns PATH")
+    try:
+        name = str(cdir.read_config().get("name") or "")
+    except (OSError, ValueError):
+        name = ""
+    return cdir.id, name, f"/proc/{pid}/ns/net"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``network`` group to ``app``."""
     network = typer.Typer(help="Manage networks.", no_args_is_help=True)
@@ -143,10 +158,10 @@ def register(app: typer.Typer) -> None:
         name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
     ) -> None:
         """Connect a container (or, with --netns, a bare network namespace) to a network."""
+        container_id = container
         if not netns:
-            raise UsageError(f"container {container}: composer cannot find its network namespace yet",
-                             hint="give --netns /proc/PID/ns/net or /run/netns/NAME")
-        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip)
+            container_id, name, netns = _running_container(container)
+        _manager().connect(network_name, container_id, netns, name=name or container, aliases=alias or [], ipv4=ip)
 
     @network.command("disconnect")
     def disconnect(

@@ -202,6 +202,13 @@ class NetworkManager:
                 raise
         return ep
 
+    def join(self, network: str, container_id: str, pid: int, **options: object) -> Endpoint:
+        """``connect`` for a running container's PID 1 (the runtime's seam); ``bridge`` or
+        ``default`` means the default network, created on first use."""
+        if network in (DEFAULT_NETWORK, "default"):
+            network = self.ensure_default().name
+        return self.connect(network, container_id, f"/proc/{pid}/ns/net", **options)  # type: ignore[arg-type]
+
     def disconnect(self, network: str, container_id: str, *, force: bool = False) -> None:
         """Detach a container: its veth goes, its address and published ports are released."""
         from composer.network import endpoint as ep_ops

@@ -58,3 +58,28 @@ def test_names_that_could_reach_the_rule_set_are_refused(composer, manager):
     assert bad.returncode == 1 and "invalid bridge name" in bad.stderr
     assert composer("network", "create", "../../etc").returncode == 1
     assert composer("network", "ls", "-q").stdout.strip() == ""
+
+
+def test_connect_a_running_container_by_name(composer, manager, make_netns):
+    """Until ``container run`` joins networks itself, connect finds a container's PID 1 netns."""
+    import json
+    import os
+
+    from composer.engine.runtime.state import ContainerDir, claim_name
+
+    ns = make_netns()
+    sleeper = ns.spawn("sleep", "60")
+    cid = os.urandom(32).hex()
+    cdir = ContainerDir(cid)
+    cdir.create()
+    with open(cdir.config, "w") as handle:
+        json.dump({"name": "sleepy"}, handle)
+    cdir.write_state(Status="running", Running=True, Pid=sleeper.pid)
+    claim_name("sleepy", cid)
+    assert composer("network", "create", "pets").returncode == 0
+    joined = composer("network", "connect", "--alias", "zzz", "pets", "sleepy")
+    assert joined.returncode == 0, joined.stderr
+    containers = json.loads(composer("network", "inspect", "pets").stdout)[0]["Containers"]
+    assert containers[cid]["Name"] == "sleepy"
+    assert "eth0" in ns.run("ip", "link").stdout
+    assert composer("network", "disconnect", "pets", "sleepy").returncode == 0
