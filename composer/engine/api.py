@@ -18,7 +18,6 @@ Only ``execute`` imports trio, and only when there is something to do.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from composer.engine import convert, reconcile
@@ -75,12 +74,12 @@ class ProjectService:
             if images:
                 self._run(images, options.parallel)
                 observed = self.observe(project)
-            plan = reconcile.plan_up(project, observed, replace(options, pull="never", build=False))
+            plan = reconcile.plan_up(project, observed, options._replace(pull="never", build=False))
             return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
 
     def create(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
         """``up --no-start``."""
-        return self.up(project, replace(options, no_start=True))
+        return self.up(project, options._replace(no_start=True))
 
     def down(self, project: "Project | None", options: DownOptions = DownOptions(),
              project_name: str | None = None) -> "ExecutionResult":

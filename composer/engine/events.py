@@ -7,8 +7,7 @@ myapp_default``) and what happened to it (``Creating`` ... ``Created``, with the
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
 class Status(str, enum.Enum):
@@ -50,8 +49,7 @@ DONE = frozenset({Status.PULLED, Status.BUILT, Status.CREATED, Status.RECREATED,
                   Status.RESTARTED, Status.PAUSED, Status.UNPAUSED, Status.REMOVED})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+class Event(NamedTuple):
     """One progress step of one object.
 
     ``kind`` is Container, Network, Volume or Image; ``name`` the object's real name;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Awaitable, Callable, Literal
 
@@ -150,7 +150,7 @@ async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
     if not spec.labels.get(L.IMAGE):
         image_id = await ctx.call(ctx.runtime.image_id, spec.image) or ""
-        spec = replace(spec, labels={**spec.labels, L.IMAGE: image_id})
+        spec = spec._replace(labels={**spec.labels, L.IMAGE: image_id})
     cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
                          ctx.runtime.create_container, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
@@ -165,7 +165,7 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     started = time.monotonic()
     await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
     await ctx.call(ctx.runtime.rename_container, old, f"{old[:12]}_{name}")
-    spec = replace(spec, labels={**spec.labels, L.REPLACE: name})
+    spec = spec._replace(labels={**spec.labels, L.REPLACE: name})
     await _create(ctx, Operation(kind="create", resource=op.resource, params={"spec": spec, "start": False}))
     await ctx.call(ctx.runtime.remove_container, old, force=True)
     ctx.removed.add(old)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from composer.engine import labels as L
-from composer.engine.runtime.base import ContainerSummary, NetworkSummary, Runtime, VolumeSummary
+from composer.engine.runtime.base import EMPTY, ContainerSummary, NetworkSummary, Runtime, VolumeSummary
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ObservedState:
+class ObservedState(NamedTuple):
     """What exists now for one project (rebuilt on every command, never cached)."""
 
     project: str
     containers: tuple[ContainerSummary, ...] = ()
     networks: tuple[NetworkSummary, ...] = ()
     volumes: tuple[VolumeSummary, ...] = ()
-    images: Mapping[str, str | None] = field(default_factory=dict)  # reference -> id or None
+    images: Mapping[str, str | None] = EMPTY  # reference -> id or None
 
     def service_containers(self, service: str, *, oneoff: bool = False) -> list[ContainerSummary]:
         """A service's containers, by container number then creation time."""

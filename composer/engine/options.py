@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal, Mapping, NamedTuple
+
+from composer.engine.runtime.base import EMPTY
 
 Recreate = Literal["diverged", "force", "never"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UpOptions:
+class UpOptions(NamedTuple):
     """``up`` and ``create``. ``services`` empty = all; ``recreate`` is ``--force-recreate``
     (force) / ``--no-recreate`` (never); ``always_recreate_deps`` force-recreates the
     dependencies of the named services (Compose's ``RecreateDependencies``)."""
@@ -18,7 +18,7 @@ class UpOptions:
     no_deps: bool = False
     recreate: Recreate = "diverged"
     always_recreate_deps: bool = False
-    scale: Mapping[str, int] = field(default_factory=dict)
+    scale: Mapping[str, int] = EMPTY
     remove_orphans: bool = False
     no_start: bool = False
     pull: str | None = None  # always | missing | never; None: each service's pull_policy
@@ -31,8 +31,7 @@ class UpOptions:
     env_files: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownOptions:
+class DownOptions(NamedTuple):
     """``down``: ``volumes`` is ``-v``, ``rmi`` is ``--rmi local|all``."""
 
     services: tuple[str, ...] = ()
@@ -43,8 +42,7 @@ class DownOptions:
     parallel: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PsOptions:
+class PsOptions(NamedTuple):
     """``ps``: ``all`` is ``-a``; ``status`` filters by state."""
 
     services: tuple[str, ...] = ()
@@ -52,8 +50,7 @@ class PsOptions:
     status: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LifecycleOptions:
+class LifecycleOptions(NamedTuple):
     """``start``/``stop``/``restart``/``kill``/``pause``/``unpause``/``rm``."""
 
     services: tuple[str, ...] = ()

@@ -8,8 +8,8 @@ the operations it needs (``needs``), and of those it would like but can do witho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, NamedTuple
 
 from composer.errors import PlanError
 
@@ -19,10 +19,9 @@ KINDS = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Operation:
+class Operation(NamedTuple):
     """One step: ``kind`` on ``resource`` (``service:web:1``, ``network:default``,
-    ``volume:data``, ``image:nginx``, ``container:<id>``), because of ``cause``.
+    ``volume:data``, ``image:nginx``, ``container:<name>``), because of ``cause``.
 
     ``params`` carries what the executor needs (a container id, a spec ...); it is not shown
     in the plan's text.
@@ -33,7 +32,7 @@ class Operation:
     cause: str = ""
     needs: tuple[str, ...] = ()
     wants: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    params: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def id(self) -> str:
@@ -49,14 +48,14 @@ class Operation:
         return text
 
 
-@dataclass(frozen=True, slots=True)
 class Plan:
     """Operations in a stable (topological, then textual) order, and warnings for the user."""
 
-    operations: tuple[Operation, ...] = ()
-    warnings: tuple[str, ...] = ()
+    __slots__ = ("operations", "warnings")
 
-    def __post_init__(self) -> None:
+    def __init__(self, operations: tuple[Operation, ...] = (), warnings: tuple[str, ...] = ()) -> None:
+        self.operations = tuple(operations)
+        self.warnings = tuple(warnings)
         ids = [op.id for op in self.operations]
         if len(set(ids)) != len(ids):
             duplicate = next(i for i in ids if ids.count(i) > 1)
@@ -66,6 +65,9 @@ class Plan:
             for need in (*op.needs, *op.wants):
                 if need not in known:
                     raise PlanError(f"internal: {op.id!r} needs {need!r}, which is not planned")
+
+    def __repr__(self) -> str:
+        return f"Plan({self.text()!r})"
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations)

@@ -8,8 +8,7 @@ conditions; ``service_started`` is an edge to the dependency's own operations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
 from composer.engine import convert
 from composer.engine import labels as L
@@ -110,8 +109,7 @@ def _ident(container: "ContainerSummary") -> dict[str, str]:
 
 
 # --- up ----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Desired:
+class _Desired(NamedTuple):
     """Everything ``plan_up`` reads, computed once."""
 
     project: "Project"
