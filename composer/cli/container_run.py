@@ -115,6 +115,7 @@ def build_config(options: dict, image, command: list[str]):
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
     )
+    _check_modes(config)
     if "oom_score_adj" in options:
         config.oom_score_adj = _int(options["oom_score_adj"], "--oom-score-adj")
     if "shm_size" in options:
@@ -123,6 +124,19 @@ def build_config(options: dict, image, command: list[str]):
     _apply_security(options, config)
     config.mounts = _mounts(options)
     return config
+
+
+MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable"), "uts": ("", "host")}
+
+
+def _check_modes(config) -> None:
+    """--pid/--ipc/--uts/--network values this runtime supports (container:NAME needs issue 6)."""
+    for flag, allowed in MODES.items():
+        value = getattr(config, f"{flag}_mode")
+        if value not in allowed:
+            raise UsageError(f"--{flag} {value!r} is not supported", hint=f"use one of: {', '.join(a for a in allowed if a)}")
+    if config.network.startswith("container:"):
+        raise UsageError(f"--network {config.network!r} is not supported yet", hint="use none, host or bridge")
 
 
 def _int(value: str, flag: str) -> int:

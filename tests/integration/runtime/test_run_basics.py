@@ -118,3 +118,15 @@ def test_unknown_flag_and_image(run):
     missing = run("--rm", "no-such-image:1", "true")
     assert missing.returncode != 0 and "no-such-image" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_host_namespaces(run):
+    ipc_ns = os.readlink("/proc/self/ns/ipc")
+    uts = run("--rm", "--uts", "host", "busybox", "hostname")
+    assert uts.stdout.strip() == os.uname().nodename
+    ipc = run("--rm", "--ipc", "host", "--pid", "host", "busybox", "readlink", "/proc/self/ns/ipc")
+    assert ipc.stdout.strip() == ipc_ns
+    private = run("--rm", "--pid", "host", "busybox", "readlink", "/proc/self/ns/ipc")
+    assert private.stdout.strip() != ipc_ns
+    refused = run("--rm", "--ipc", "container:other", "busybox", "true")
+    assert refused.returncode != 0 and "--ipc" in refused.stderr
