@@ -53,6 +53,8 @@ def setup_composer(work: Path, tarball: Path) -> dict[str, str]:
     """A COMPOSER_ROOT with busybox:latest imported; returns the env for the composer runs."""
     root = work / "composer-root"
     env = dict(os.environ, COMPOSER_ROOT=str(root))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(VENV_BIN.parents[1] / "composer")],
+                   check=True, stdout=subprocess.DEVNULL)  # as an installed package would be
     subprocess.run([sys.executable, "-c", "import sys; from composer.engine.images.store import ImageStore;"
                     f"ImageStore().import_rootfs({str(tarball)!r}, 'busybox:latest', ('CMD [\"sh\"]',))"],
                    env=env, check=True)
@@ -153,6 +155,23 @@ def commands(work: Path, rootfs: Path, tarball: Path, notes: list[str]) -> tuple
     return argv, env, dockerd
 
 
+def cgroup_dirs() -> set[str]:
+    """Top-level cgroup directories of every hierarchy (peers create docker/, libpod_parent/ ...)."""
+    import glob
+
+    return set(glob.glob("/sys/fs/cgroup/*/*/")) | set(glob.glob("/sys/fs/cgroup/unified/*/"))
+
+
+def remove_new_cgroups(before: set[str]) -> None:
+    """rmdir the (empty) cgroups the peers left behind, deepest first."""
+    for top in sorted(cgroup_dirs() - before):
+        for current, _, _ in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
+            try:
+                os.rmdir(current)
+            except OSError:
+                pass
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -161,6 +180,7 @@ def main() -> int:
     ensure_packages(notes)
     work = Path(tempfile.mkdtemp(prefix="bench-run-"))
     dockerd = None
+    cgroups_before = cgroup_dirs()
     try:
         rootfs = build_busybox_rootfs(work / "rootfs")
         tarball = busybox_tarball(rootfs, work / "busybox.tar")
@@ -176,6 +196,7 @@ def main() -> int:
         subprocess.run(["umount", "-R", str(work / "docker")], capture_output=True)
         subprocess.run(["umount", "-R", str(work / "podman")], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+        remove_new_cgroups(cgroups_before)
     return 0
 
 
