@@ -200,16 +200,21 @@ def _unknown(word: str, location: SourceLocation) -> BuildError:
 
 
 def split_words(text: str, escape: str = "\\") -> list[str]:
-    """Whitespace-separated words, keeping quotes and escapes inside words (Docker's parseWords)."""
-    words, current, quote, escaped = [], [], "", False
-    for ch in text:
-        if escaped:
-            current.append(ch)
-            escaped = False
-        elif ch == escape:
-            current.append(ch)
-            escaped = True
-        elif quote:
+    """Whitespace-separated words, keeping quotes and escapes inside words (Docker's parseWords).
+
+    The escape character protects the next character, except inside single quotes; a trailing
+    escape character is dropped.
+    """
+    words, current, quote, index = [], [], "", 0
+    while index < len(text):
+        ch = text[index]
+        index += 1
+        if ch == escape and quote != "'":
+            if index < len(text):
+                current.append(ch + text[index])
+                index += 1
+            continue
+        if quote:
             current.append(ch)
             quote = "" if ch == quote else quote
         elif ch in "'\"":
@@ -355,14 +360,15 @@ def _arg(base: Instruction, rest: str, escape: str, lines: _Lines | None) -> Ins
 
 
 def _healthcheck(base: Instruction, rest: str, escape: str, lines: _Lines | None) -> Instruction:
-    word, _, command = rest.partition(" ")
+    word, command = _split_first(rest)
     kind = word.upper()
     if kind == "NONE":
         if command.strip() or base.flags:
             raise BuildError("HEALTHCHECK NONE takes no arguments or flags")
         return _replace(base, args=("NONE",))
     if kind != "CMD":
-        raise BuildError(f"unknown type {word!r} in HEALTHCHECK (try CMD)", hint="write HEALTHCHECK CMD <command> or HEALTHCHECK NONE")
+        problem = f"unknown type {word!r} in HEALTHCHECK" if word else "HEALTHCHECK requires CMD or NONE"
+        raise BuildError(problem, hint="write HEALTHCHECK CMD <command> or HEALTHCHECK NONE")
     command = command.strip()
     exec_form = _json_list(command)
     if exec_form is not None:

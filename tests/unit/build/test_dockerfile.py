@@ -279,3 +279,20 @@ def test_argument_errors_carry_the_line(line: str) -> None:
 
 def test_split_words_keeps_quotes() -> None:
     assert split_words('a "b c" \'d e\' f\\ g') == ["a", '"b c"', "'d e'", "f\\ g"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("'a\\' b", ["'a\\'", "b"]),
+    ('"a\\" b" c', ['"a\\" b"', "c"]),
+    ("a\\", ["a"]),
+    ('x ""', ["x", '""']),
+    (r"\ta\tb", [r"\ta\tb"]),
+])
+def test_split_words_escapes(text: str, words: list[str]) -> None:
+    assert split_words(text) == words
+
+
+def test_healthcheck_with_tabs_and_bare() -> None:
+    assert one("FROM x\nHEALTHCHECK\tCMD\t a b\n").args == ("CMD", "a b")
+    with pytest.raises(BuildError, match="requires CMD or NONE"):
+        parse("FROM x\nHEALTHCHECK\n")
