@@ -42,6 +42,13 @@ def _matches(net, filters: dict[str, list[str]]) -> bool:
     return True
 
 
+def _ls_row(net, width: int) -> dict[str, str]:
+    """One ``network ls`` row as docker's ``--format`` fields."""
+    return {"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
+            "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
+            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "CreatedAt": net.created}
+
+
 def _label_match(labels: dict[str, str], wanted: str) -> bool:
     key, sep, value = wanted.partition("=")
     return key in labels and (not sep or labels[key] == value)
@@ -92,7 +99,7 @@ def register(app: typer.Typer) -> None:
     def ls(
         quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display network IDs."),
         no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the output."),
-        output_format: Optional[str] = typer.Option(None, "--format", help="Format: table or json."),
+        output_format: Optional[str] = typer.Option(None, "--format", help="Format: table, json or a Go template like {{.Name}}."),
         filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
     ) -> None:
         """List networks."""
@@ -102,24 +109,27 @@ def register(app: typer.Typer) -> None:
             filters.setdefault(key, []).append(value)
         nets = [net for net in _manager().list() if _matches(net, filters)]
         width = 64 if no_trunc else 12
+        rows = [_ls_row(net, width) for net in nets]
         if quiet:
-            for net in nets:
-                typer.echo(net.id[:width])
+            for row in rows:
+                typer.echo(row["ID"])
         elif output_format == "json":
-            for net in nets:
-                typer.echo(json.dumps({"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
-                                       "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
-                                       "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()),
-                                       "CreatedAt": net.created}))
+            for row in rows:
+                typer.echo(json.dumps(row))
+        elif output_format and output_format != "table":
+            from composer.cli.images import render_template
+
+            for row in rows:
+                typer.echo(render_template(output_format, row))
         else:
             typer.echo(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
-            for net in nets:
-                typer.echo(f"{net.id[:width]:<{width + 3}}{net.name:<20}{net.driver:<10}local")
+            for row in rows:
+                typer.echo(f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local")
 
     @network.command("inspect")
     def inspect(
         names: list[str] = typer.Argument(..., help="Networks to inspect."),
-        output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default)."),
+        output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
     ) -> None:
         """Display detailed information on one or more networks."""
         manager = _manager()
@@ -127,7 +137,13 @@ def register(app: typer.Typer) -> None:
         for name in names:
             net = manager.store.find(name)
             (found.append(net.inspect()) if net else missing.append(name))
-        typer.echo(json.dumps(found, indent=4))
+        if output_format and output_format != "json":
+            from composer.cli.images import render_template
+
+            for data in found:
+                typer.echo(render_template(output_format, data))
+        else:
+            typer.echo(json.dumps(found, indent=4))
         if missing:
             raise NetworkError(f"network {missing[0]} not found")
 

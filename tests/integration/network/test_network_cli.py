@@ -19,6 +19,10 @@ def test_create_ls_inspect_connect_rm(composer, manager, make_netns):
     assert listed.stdout.splitlines()[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
     assert any(line.split()[:3] == [net_id[:12], "front", "bridge"] for line in listed.stdout.splitlines())
     assert composer("network", "ls", "-q", "--filter", "label=team=net").stdout.split() == [net_id[:12]]
+    assert composer("network", "ls", "--format", "{{.Name}} {{.Driver}}").stdout == "front bridge\n"
+    shown_id, _, labels = composer("network", "inspect", "-f", "{{.Id}} {{json .Labels}}", "front").stdout.partition(" ")
+    assert (shown_id, json.loads(labels)) == (net_id, {"team": "net"})
+
     inspected = json.loads(composer("network", "inspect", "front").stdout)[0]
     assert inspected["IPAM"]["Config"] == [{"Subnet": "10.232.0.0/24", "Gateway": "10.232.0.1"}]
     assert inspected["Options"]["com.docker.network.bridge.name"] == "cmptestbr0"
