@@ -175,7 +175,7 @@ def _instruction(line: str, location: SourceLocation, escape: str, lines: _Lines
     keyword = word.upper()
     if keyword not in FLAGS:
         raise _unknown(word, location)
-    flags, rest = _flags(keyword, rest.strip(), location)
+    flags, rest = _flags(keyword, rest.strip(), location, escape)
     base = Instruction(keyword, flags=flags, original=line, location=location)
     try:
         return _FORMS[keyword](base, rest, escape, lines)
@@ -231,12 +231,13 @@ def split_words(text: str, escape: str = "\\") -> list[str]:
     return words
 
 
-def _flags(keyword: str, rest: str, location: SourceLocation) -> tuple[tuple[tuple[str, str | None], ...], str]:
+def _flags(keyword: str, rest: str, location: SourceLocation,
+           escape: str = "\\") -> tuple[tuple[tuple[str, str | None], ...], str]:
     """Leading ``--name[=value]`` words, checked against the instruction's flags."""
     allowed = FLAGS[keyword]
     found: list[tuple[str, str | None]] = []
     while rest.startswith("--"):
-        word = split_words(rest)[0]
+        word = split_words(rest, escape)[0]
         rest = rest[len(word):].lstrip()
         if word == "--":
             break

@@ -383,6 +383,7 @@ def step_text(state: StageState, inst: Instruction) -> str:
         dest = state.lexer.expand(inst.args[-1], scope)
         docs = "".join(f" <<{d.name}:{d.content}" for d in inst.heredocs)
         return f"{inst.keyword} {flags} {dest}{docs}".replace("  ", " ")
-    trial = StageState.from_image(state.image_config(), state.args, state.lexer)
-    trial.cmd_set = state.cmd_set
+    args = StageArgs(state.args.build_args, state.args.meta)
+    args.values = dict(state.args.values)
+    trial = StageState(args, state.lexer, copy.deepcopy(state.config), [], state.author, state.cmd_set)
     return trial.dispatch(inst)["created_by"]

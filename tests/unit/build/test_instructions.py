@@ -195,3 +195,11 @@ def test_checksum() -> None:
     for bad in ("md5:abc", "sha256:xyz", "sha256:" + "a" * 63):
         with pytest.raises(BuildError, match="invalid checksum"):
             check_checksum(bad)
+
+
+def test_step_text_has_no_side_effects() -> None:
+    df = parse("FROM x\nARG A=1\nONBUILD RUN x\n")
+    state = StageState.from_image(None, StageArgs(BuildArgs({}), {}))
+    assert step_text(state, df.instructions[1]) == "/bin/sh -c #(nop)  ARG A=1"
+    assert step_text(state, df.instructions[2]) == "/bin/sh -c #(nop)  ONBUILD RUN x"
+    assert state.args.values == {} and state.config == {} and state.history == []
