@@ -25,15 +25,15 @@ from composer.engine import labels as L
 from composer.engine.events import EventSink, discard
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
-from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, UpOptions
+from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
 from composer.engine.plan import Plan
 
 if TYPE_CHECKING:
     from composer.engine.execute import Builder, ExecutionResult
-    from composer.engine.runtime.base import ContainerSummary, Runtime
+    from composer.engine.runtime.base import ContainerSpec, ContainerSummary, Runtime
     from composer.spec.model import Project
 
-__all__ = ["ProjectService", "UpOptions", "DownOptions", "PsOptions", "LifecycleOptions"]
+__all__ = ["ProjectService", "UpOptions", "DownOptions", "PsOptions", "LifecycleOptions", "RunOptions"]
 
 
 class ProjectService:
@@ -88,6 +88,40 @@ class ProjectService:
         name = project.name if project else project_name or ""
         with project_lock(name, timeout=self.lock_timeout):
             return self._run(self.plan_down(project, options, name), options.parallel)
+
+    def pull(self, project: "Project", services: tuple[str, ...] = (), *, parallel: int = 0) -> "ExecutionResult":
+        """``pull``: every service with an ``image:`` (build-only services are skipped)."""
+        names = [n for n in reconcile.select(project, services, with_deps=False) if project.services[n].image]
+        observed = self.observe(project, tuple(names))
+        plan = reconcile.plan_images(project, observed, UpOptions(pull="always"), services=names)
+        return self._run(plan, parallel)
+
+    def wait(self, project: "Project", services: tuple[str, ...] = ()) -> dict[str, int]:
+        """``wait``: block until the services' containers stop; ``{container name: exit code}``."""
+        names = set(reconcile.select(project, services, with_deps=False))
+        observed = observe(self.runtime, project.name, networks=False, volumes=False)
+        return {c.name: self.runtime.wait_container(c.id) for n in sorted(names)
+                for c in observed.service_containers(n)}
+
+    def prepare_run(self, project: "Project", options: RunOptions) -> "ContainerSpec":
+        """``run``: bring the service's dependencies up (unless ``no_deps``), ensure its networks,
+        volumes and image, and return the one-off container's spec for the CLI to run attached."""
+        import secrets
+
+        reconcile.select(project, (options.service,), with_deps=False)
+        deps = tuple(reconcile.dependencies(project, options.service))
+        if deps and not options.no_deps:
+            self.up(project, UpOptions(services=deps))
+        service = project.services[options.service]
+        with project_lock(project.name, timeout=self.lock_timeout):
+            observed = self.observe(project, (options.service,))
+            self._run(reconcile.plan_run(project, observed, options.service), 0)
+            observed = self.observe(project, (options.service,))
+        raw = project.to_dict()["services"][options.service]
+        image_id = observed.images.get(convert.image_reference(project.name, service)) or ""
+        return convert.oneoff_spec(project, service, raw, options, slug=secrets.token_hex(32),
+                                   config_hash=reconcile.config_hashes(project)[options.service],
+                                   image_id=image_id)
 
     def ps(self, project_name: str, options: PsOptions = PsOptions(),
            project: "Project | None" = None) -> list["ContainerSummary"]:

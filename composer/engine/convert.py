@@ -17,6 +17,7 @@ from composer.engine.runtime.base import (
 from composer.errors import PlanError, SourceLocation
 
 if TYPE_CHECKING:
+    from composer.engine.options import RunOptions
     from composer.spec.model import Project, Service
 
 NS = 10**9
@@ -208,3 +209,27 @@ def replicas(service: "Service", override: Mapping[str, int]) -> int:
                         location=SourceLocation(path=f"services.{service.name}.container_name"),
                         hint="remove container_name or keep one replica")
     return count
+
+
+def oneoff_spec(project: "Project", service: "Service", raw: Mapping[str, Any], options: "RunOptions", *,
+                slug: str, config_hash: str, image_id: str) -> ContainerSpec:
+    """The container of ``composer run``: named ``<project>-<service>-run-<slug[:12]>``, labelled
+    one-off, no restart policy, ports only with ``--service-ports`` or ``-p``, the service's
+    network aliases only with ``--use-aliases``."""
+    base = container_spec(project, service, raw, number=1, config_hash=config_hash, image_id=image_id)
+    name = options.name or f"{project.name}-{service.name}-run-{slug[:12]}"
+    labels = {**base.labels, **options.labels, L.ONEOFF: "True", L.SLUG: slug}
+    env = dict(item.split("=", 1) for item in base.env)
+    env.update(options.environment)
+    keep = (lambda e: tuple(a for a in e.aliases if a != base.name)) if options.use_aliases else (lambda e: ())
+    endpoints = tuple(e._replace(aliases=keep(e) + (name,)) for e in base.endpoints)
+    return base._replace(
+        name=name, labels=labels, env=tuple(f"{k}={v}" for k, v in env.items()),
+        command=options.command if options.command is not None else base.command,
+        entrypoint=options.entrypoint if options.entrypoint is not None else base.entrypoint,
+        user=options.user if options.user is not None else base.user,
+        working_dir=options.workdir if options.workdir is not None else base.working_dir,
+        ports=(base.ports if options.service_ports else ()) + options.publish,
+        mounts=base.mounts + options.volumes, endpoints=endpoints, restart=RestartPolicy(),
+        tty=options.tty, stdin_open=options.interactive, auto_remove=options.remove,
+    )

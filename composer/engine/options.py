@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Mapping, NamedTuple
 
-from composer.engine.runtime.base import EMPTY
+from composer.engine.runtime.base import EMPTY, MountSpec, PortSpec
 
 Recreate = Literal["diverged", "force", "never"]
 
@@ -60,3 +60,24 @@ class LifecycleOptions(NamedTuple):
     stop: bool = False  # rm -s: stop first
     volumes: bool = False  # rm -v
     parallel: int = 0
+
+
+class RunOptions(NamedTuple):
+    """``run``: a one-off container of ``service`` (None fields keep the service's value)."""
+
+    service: str
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: Mapping[str, str] = EMPTY
+    name: str | None = None
+    no_deps: bool = False
+    remove: bool = False  # --rm
+    user: str | None = None
+    workdir: str | None = None
+    service_ports: bool = False
+    publish: tuple[PortSpec, ...] = ()
+    volumes: tuple[MountSpec, ...] = ()
+    labels: Mapping[str, str] = EMPTY
+    tty: bool = True
+    interactive: bool = True
+    use_aliases: bool = False

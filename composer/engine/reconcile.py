@@ -14,7 +14,7 @@ from composer.engine import convert
 from composer.engine import labels as L
 from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
 from composer.engine.plan import Plan, PlanBuilder
-from composer.errors import SemanticError, UsageError
+from composer.errors import ImageNotFound, PlanError, SemanticError, UsageError
 
 if TYPE_CHECKING:
     from composer.engine.observe import ObservedState
@@ -135,12 +135,17 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
     ref = convert.image_reference(project.name, service)
     present = observed.images.get(ref) is not None
     policy = options.pull or service.raw.get("pull_policy") or "missing"
+    if policy not in ("always", "never", "build"):
+        policy = "missing"  # missing, if_not_present, daily, weekly, every_<duration>
     if service.build is not None and (options.build or policy == "build" or (not present and not service.image)):
         return plan.add("build", f"image:{ref}", "--build" if options.build else "image not found",
                         reference=ref, service=service.name)
     if policy == "always" or (policy in ("missing", "if_not_present") and not present):
         return plan.add("pull", f"image:{ref}", "pull_policy always" if present else "image not found",
                         reference=ref, service=service.name)
+    if not present and policy == "never":
+        raise ImageNotFound(f"service {service.name!r}: image {ref} not found locally and pull policy is never",
+                            hint=f"pull it first (composer pull {service.name}) or drop --pull never")
     return None
 
 
@@ -164,6 +169,15 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     _orphans(plan, project, observed, options.remove_orphans)
     built = plan.build()
     return Plan(built.operations, warnings=_orphan_warning(project, observed, options.remove_orphans))
+
+
+def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
+    """What a one-off container of ``name`` needs first: its networks, volumes and image."""
+    plan = PlanBuilder()
+    _ensure_networks(plan, project, [name], observed)
+    _ensure_volumes(plan, project, [name], observed)
+    _image_op(plan, project, project.services[name], observed, UpOptions())
+    return plan.build()
 
 
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
@@ -481,6 +495,9 @@ def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedSt
     ops: dict[str, list[str]] = {}
     for name in names:
         ops[name] = []
+        if verb == "start" and not observed.service_containers(name):
+            raise PlanError(f"service {name!r} has no container to start",
+                            hint="run composer up (or composer create) first")
         for container in observed.service_containers(name):
             if verb == "restart" or container.state not in ACTIVE:
                 ops[name].append(plan.add(verb, _resource(container), f"container {container.state}",

@@ -123,6 +123,7 @@ class ContainerSpec(NamedTuple):
     ipc: str = ""
     group_add: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
+    auto_remove: bool = False  # run --rm
 
 
 class NetworkSpec(NamedTuple):

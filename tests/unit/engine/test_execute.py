@@ -223,3 +223,49 @@ def test_up_wait_fails_fast_on_an_exited_container(load, service, fake):
     fake.behaviours["web"] = Behaviour(exit_code=2)
     with pytest.raises(PlanError, match="container demo-web-1 exited \\(2\\)"):
         service.up(load("services:\n  web: {image: busybox}\n"), UpOptions(wait=True, wait_timeout=5))
+
+
+def test_prepare_run_starts_dependencies_and_returns_a_one_off_spec(load, service, fake):
+    from composer.engine.options import RunOptions
+
+    project = load("""
+services:
+  db: {image: busybox}
+  app:
+    image: alpine
+    command: [serve]
+    ports: ["8080:80"]
+    restart: always
+    environment: {A: "1"}
+    depends_on: [db]
+""")
+    spec = service.prepare_run(project, RunOptions(service="app", command=("sh",), environment={"B": "2"},
+                                                   remove=True))
+    assert fake.names() == ["demo-db-1"] and "alpine" in fake.images
+    assert spec.name.startswith("demo-app-run-") and len(spec.name) == len("demo-app-run-") + 12
+    assert spec.labels[L.ONEOFF] == "True" and len(spec.labels[L.SLUG]) == 64
+    assert spec.command == ("sh",) and spec.env == ("A=1", "B=2") and spec.ports == ()
+    assert spec.restart.name == "no" and spec.auto_remove
+    assert spec.endpoints[0].aliases == (spec.name,)
+    fake.create_container(spec)
+    assert service.plan_up(project).text() == "create service:app:1 (no container)"  # one-offs are not replicas
+
+
+def test_start_without_containers_is_explained(load, service):
+    with pytest.raises(PlanError, match="has no container to start"):
+        service.start(load("services:\n  web: {image: busybox}\n"))
+
+
+def test_pull_and_pull_never(load, service, fake, events):
+    project = load("services:\n  web: {image: alpine}\n  built: {build: .}\n")
+    service.pull(project)
+    assert [e.name for e in events if e.status is Status.PULLED] == ["alpine"]
+    with pytest.raises(ImageNotFound, match="pull policy is never"):
+        service.up(load("services:\n  web: {image: missing}\n"), UpOptions(pull="never"))
+
+
+def test_wait_returns_exit_codes(load, service, fake):
+    fake.behaviours["job"] = Behaviour(exit_code=4)
+    project = load("services:\n  job: {image: busybox}\n")
+    service.up(project)
+    assert service.wait(project) == {"demo-job-1": 4}
