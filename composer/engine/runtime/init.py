@@ -125,6 +125,9 @@ def _setup(plan: LaunchPlan) -> None:
         loopback_up()
     if os.read(plan.go_fd, 1) != b"1":
         raise RuntimeError("the runtime gave up on the container before it started")
+    # the namespace creator has exited: our parent is now the runtime (a subreaper); if it dies,
+    # so does the container (no ghosts)
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if plan.clone_flags & libc.CLONE_NEWCGROUP:
         libc.unshare(libc.CLONE_NEWCGROUP)
     for name, soft, hard in config.ulimits:

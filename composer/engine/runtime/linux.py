@@ -213,6 +213,10 @@ class ForegroundRun:
                 self.pid = 0
                 return status
 
+    def abort(self) -> None:
+        """Undo a failed ``prepare``: nothing half-created stays behind, even without ``--rm``."""
+        self.config.auto_remove = True
+
     def cleanup(self) -> None:
         """Kill what is left, remove the cgroup, and the state dir with ``--rm``."""
         if self.pid:
@@ -238,7 +242,12 @@ def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
     try:
         if prepare_io is not None:
             prepare_io(run)
-        run.start(run.prepare())
+        try:
+            plan = run.prepare()
+        except BaseException:
+            run.abort()
+            raise
+        run.start(plan)
         return run.wait()
     finally:
         run.cleanup()

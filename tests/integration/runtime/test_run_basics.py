@@ -130,3 +130,40 @@ def test_host_namespaces(run):
     assert private.stdout.strip() != ipc_ns
     refused = run("--rm", "--ipc", "container:other", "busybox", "true")
     assert refused.returncode != 0 and "--ipc" in refused.stderr
+
+
+def test_host_environment_does_not_leak(run, monkeypatch):
+    monkeypatch.setenv("COMPOSER_SECRET_TEST", "leak")
+    result = run("--rm", "busybox", "env")
+    assert "COMPOSER_SECRET_TEST" not in result.stdout
+    assert sorted(line.split("=")[0] for line in result.stdout.split()) == ["HOME", "HOSTNAME", "PATH"]
+
+
+def test_failed_create_leaves_nothing(run, state_root, tmp_path):
+    result = run("--name", "broken", "--cpuset-cpus", "99", "busybox", "true")
+    assert result.returncode == 125
+    assert list((state_root / "containers").iterdir()) == []
+    assert run("--rm", "--name", "broken", "busybox", "true").returncode == 0  # the name is free
+
+
+def test_container_dies_with_its_runtime(image, state_root):
+    """SIGKILL of the foreground CLI takes the container down (parent-death signal)."""
+    import glob
+
+    process = start(state_root, "--rm", "busybox", "sh", "-c", "echo ready; sleep 60")
+    try:
+        assert process.stdout.readline() == "ready\n"
+        (container,) = [p.name for p in (state_root / "containers").iterdir()]
+        pid = json.loads((state_root / "containers" / container / "state.json").read_text())["Pid"]
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{pid}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for path in glob.glob(f"/sys/fs/cgroup/*/composer/{container}"):  # the CLI could not clean up
+            os.rmdir(path)
