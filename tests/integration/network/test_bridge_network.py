@@ -176,3 +176,20 @@ def test_default_bridge_network(manager, make_netns):
     assert ep.ipv4.startswith(net.subnet.split("0/")[0].rsplit(".", 2)[0])
     assert "nameserver " + net.gateway not in manager.resolv_conf(cid)  # no DNS on the default bridge
     assert f"{net.gateway}\thost.docker.internal" in manager.hosts(cid, "plain", ["host.docker.internal:host-gateway"])
+
+
+def test_ipam_skips_a_subnet_the_host_already_routes(manager):
+    """A VPN-like route covering the next default subnet makes IPAM move on (no overlap)."""
+    import ipaddress
+    import subprocess
+
+    from composer.network import ipam
+
+    taken = [ipaddress.ip_network(net.subnet) for net in manager.list()] + ipam.host_routes()
+    doomed = ipam.pick_subnet(taken, skip_first=True)
+    subprocess.run(["ip", "route", "add", "blackhole", str(doomed)], check=True)
+    try:
+        net = manager.create("avoid")
+        assert not ipaddress.ip_network(net.subnet).overlaps(doomed)
+    finally:
+        subprocess.run(["ip", "route", "del", "blackhole", str(doomed)], check=False)
