@@ -55,22 +55,31 @@ class BuildContext:
         return cls(resolved, dockerignore.load(resolved, Path(dockerfile) if dockerfile else None))
 
     # --- resolving sources ----------------------------------------------------------------------
-    def resolve(self, source: str) -> list[Source]:
-        """The context paths a COPY source word names (several for a wildcard)."""
+    def resolve(self, source: str, *, parents: bool = False) -> list[Source]:
+        """The context paths a COPY source word names (several for a wildcard).
+
+        Symlinks are resolved (inside the context only); ``name`` is how the source appears under
+        the destination: its base name, or its whole path for ``COPY --parents``.
+        """
         rel = self.clean(source)
         if _WILDCARD.search(rel):
-            matches = [Source(p, posixpath.basename(p), self._is_dir(p)) for p in self._glob(rel)]
+            matches = [self._source(p, source, parents) for p in self._glob(rel)]
             if not matches:
                 raise BuildError(f"no source files were specified: {source!r} matches nothing in the build context {self.root}",
                                  hint="check the pattern and the .dockerignore")
             return matches
         if "\\" in rel and not self._exists(rel):
             rel = _unescape(rel)
-        target = self.follow(rel, source)
-        if target != "." and (self.matcher.excluded(target) or not self._exists(target)):
+        found = self._source(rel, source, parents)
+        if found.path != "." and (self.matcher.excluded(found.path) or not self._exists(found.path)):
             raise BuildError(f"{source!r} not found in the build context {self.root}",
                              hint="check the path and the .dockerignore; sources are relative to the context")
-        return [Source(target, posixpath.basename(rel) or ".", self._is_dir(target))]
+        return [found]
+
+    def _source(self, rel: str, source: str, parents: bool) -> Source:
+        target = self.follow(rel, source)
+        name = rel if parents else posixpath.basename(rel) or "."
+        return Source(target, name, self._is_dir(target))
 
     @staticmethod
     def clean(source: str) -> str:

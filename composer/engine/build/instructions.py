@@ -343,6 +343,31 @@ def go_duration(ns: int) -> str:
     return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + seconds
 
 
+def parse_chmod(text: str) -> int:
+    """``COPY --chmod=0755`` as a mode number (octal, at most 7777)."""
+    if not re.fullmatch(r"[0-7]{1,4}", text):
+        raise BuildError(f"invalid --chmod value {text!r}", hint="write an octal mode such as 0755 or 644")
+    return int(text, 8)
+
+
+def split_chown(text: str) -> tuple[str, str | None]:
+    """``--chown=user[:group]`` as (user, group or None); names are resolved in the image later."""
+    user, colon, group = text.partition(":")
+    if not user or (colon and not group):
+        raise BuildError(f"invalid --chown value {text!r}", hint="write user, user:group, uid or uid:gid")
+    return user, group if colon else None
+
+
+def add_source_kind(source: str) -> str:
+    """What an ADD source is: ``git`` (a repository), ``url`` (a download) or ``local``."""
+    lowered = source.lower()
+    if lowered.startswith(("git://", "git@")) or re.match(r"^(https?|ssh)://[^#]+\.git(#.*)?$", lowered):
+        return "git"
+    if lowered.startswith(("http://", "https://")):
+        return "url"
+    return "local"
+
+
 def check_checksum(text: str) -> str:
     """``ADD --checksum=sha256:<64 hex>`` (the only algorithm accepted); returns it lowercased."""
     algorithm, _, digest = text.partition(":")

@@ -207,3 +207,16 @@ def test_copy_exclude_patterns(ctx: BuildContext) -> None:
     assert ctx.content_hash(sources, ["util.py"]) == excluded
     top = ctx.resolve("*.txt")
     assert ctx.content_hash(top, ["b*"]) == ctx.content_hash([s for s in top if s.name != "b.txt"])
+
+
+def test_wildcard_matches_are_followed_and_checked(ctx: BuildContext) -> None:
+    os.symlink("app", ctx.root / "z_link")
+    os.symlink("../outside.txt", ctx.root / "z_out")
+    assert [(s.path, s.name, s.is_dir) for s in ctx.resolve("z_l*")] == [("app", "z_link", True)]
+    with pytest.raises(BuildError, match="outside the build context"):
+        ctx.resolve("z_*")
+
+
+def test_parents_keep_the_source_path(ctx: BuildContext) -> None:
+    assert [s.name for s in ctx.resolve("app/*.py", parents=True)] == ["app/main.py", "app/util.py"]
+    assert [s.name for s in ctx.resolve("app/main.py")] == ["main.py"]

@@ -4,7 +4,7 @@ import pytest
 
 from composer.engine.build.dockerfile import parse
 from composer.engine.build.expand import BuildArgs, StageArgs
-from composer.engine.build.instructions import (StageState, check_checksum, copy_history, go_duration, onbuild_triggers,
+from composer.engine.build.instructions import (StageState, add_source_kind, check_checksum, copy_history, parse_chmod, split_chown, go_duration, onbuild_triggers,
                                                 parse_go_duration, parse_mount, parse_ports, step_text)
 from composer.errors import BuildError
 
@@ -203,3 +203,18 @@ def test_step_text_has_no_side_effects() -> None:
     assert step_text(state, df.instructions[1]) == "/bin/sh -c #(nop)  ARG A=1"
     assert step_text(state, df.instructions[2]) == "/bin/sh -c #(nop)  ONBUILD RUN x"
     assert state.args.values == {} and state.config == {} and state.history == []
+
+
+def test_chmod_chown_and_add_sources() -> None:
+    assert parse_chmod("0755") == 0o755 and parse_chmod("644") == 0o644
+    for bad in ("u+x", "8", "77777", ""):
+        with pytest.raises(BuildError, match="invalid --chmod"):
+            parse_chmod(bad)
+    assert split_chown("app") == ("app", None) and split_chown("1000:1000") == ("1000", "1000")
+    for bad in (":", "a:", ":g"):
+        with pytest.raises(BuildError, match="invalid --chown"):
+            split_chown(bad)
+    assert add_source_kind("https://example.com/a.tar.gz") == "url"
+    assert add_source_kind("https://github.com/moby/buildkit.git#v0.10.1") == "git"
+    assert add_source_kind("git@github.com:moby/buildkit.git") == "git"
+    assert add_source_kind("app.tar.gz") == "local"
