@@ -97,7 +97,7 @@ class NetworkManager:
         net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
                       ip_range=ip_range or "", internal=internal, attachable=attachable, default=default,
                       labels=dict(labels), options=dict(options), ipv6=ipv6,
-                      mtu=int(options.get(MTU_OPTION, _host_mtu())))
+                      mtu=_mtu(options.get(MTU_OPTION)))
         if ip_range:
             if not ipam.parse_subnet(ip_range, "ip-range").subnet_of(chosen):
                 raise NetworkError(f"ip-range {ip_range} is not inside subnet {chosen}")
@@ -384,6 +384,15 @@ def _random_ula() -> str:
 def _hosts_overlap(a: str, b: str) -> bool:
     wild = ("", "0.0.0.0", "::")
     return a in wild or b in wild or a == b
+
+
+def _mtu(option: str | None) -> int:
+    """The ``com.docker.network.driver.mtu`` option, or the host's MTU."""
+    if option is None:
+        return _host_mtu()
+    if not option.isdigit() or not 68 <= int(option) <= 65535:
+        raise NetworkError(f"invalid {MTU_OPTION} {option!r}", hint="an MTU between 68 and 65535")
+    return int(option)
 
 
 def _host_mtu() -> int:

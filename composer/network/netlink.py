@@ -181,7 +181,7 @@ class Netlink:
         return index
 
     def add_bridge(self, name: str, mtu: int | None = None, mac: str | None = None) -> int:
-        """Create bridge ``name`` (kept if it exists), bring it up; return its index.
+        """Create bridge ``name`` (an error if any link has that name), bring it up; return its index.
 
         Give ``mac``: a bridge without one takes the lowest MAC of its ports and changes it when
         that port leaves, leaving every container's ARP entry for the gateway stale.
@@ -194,8 +194,11 @@ class Netlink:
         try:
             self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, what=f"create bridge {name}")
         except OSError as error:
-            if error.errno != errno.EEXIST:
-                raise NetworkError(f"create bridge {name}: {error.strerror}") from None
+            if error.errno == errno.EEXIST:  # never adopt (and later delete) someone else's link
+                raise NetworkError(f"network interface {name} already exists on the host",
+                                   hint="choose another com.docker.network.bridge.name, or run "
+                                        "cleanup if composer left it after a crash") from None
+            raise NetworkError(f"create bridge {name}: {error.strerror}") from None
         index = self.require_index(name)
         self.set_link(index, up=True)
         return index

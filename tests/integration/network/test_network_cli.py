@@ -87,3 +87,14 @@ def test_connect_a_running_container_by_name(composer, manager, make_netns):
     assert containers[cid]["Name"] == "sleepy"
     assert "eth0" in ns.run("ip", "link").stdout
     assert composer("network", "disconnect", "pets", "sleepy").returncode == 0
+
+
+def test_an_existing_host_interface_is_never_adopted(composer, manager):
+    taken = composer("network", "create", "-o", "com.docker.network.bridge.name=lo", "grab")
+    assert taken.returncode == 1 and "already exists on the host" in taken.stderr
+    import subprocess
+
+    lo = subprocess.run(["ip", "-4", "-o", "addr", "show", "lo"], capture_output=True, text=True).stdout
+    assert lo.count("inet ") == 1  # no gateway address was added to the host's lo
+    bad_mtu = composer("network", "create", "-o", "com.docker.network.driver.mtu=huge", "mtu")
+    assert bad_mtu.returncode == 1 and "invalid com.docker.network.driver.mtu" in bad_mtu.stderr
