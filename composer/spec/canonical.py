@@ -92,7 +92,7 @@ def parse_volume(spec: str) -> dict[str, Any]:
     if not spec:
         raise ValueError("invalid empty volume spec")
     if len(spec) <= 2:
-        return {"type": "volume", "target": spec, "volume": {}}
+        return {"type": "volume", "target": spec}
     fields = _split_volume(spec)
     volume: dict[str, Any] = {}
     if len(fields) == 1:

@@ -281,8 +281,9 @@ def _is_zero(value: Any) -> bool:
         or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
 
 
-def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None) -> Any:
-    """The value at ``path`` as Compose prints it (a new tree)."""
+def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None, extensions: bool = False) -> Any:
+    """The value at ``path`` as Compose prints it (a new tree); nested ``x-`` fields only on request
+    (Compose prints them in YAML, not in JSON)."""
     if at is None:
         at = cursor(_FIELDS)
         for part in path:
@@ -296,7 +297,7 @@ def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None) -> Any:
             error.location = SourceLocation(path=dotted(path))
             raise
     if isinstance(value, list):
-        return [shape(item, (*path, i), at.child(i)) for i, item in enumerate(value)]
+        return [shape(item, (*path, i), at.child(i), extensions) for i, item in enumerate(value)]
     if not isinstance(value, dict):
         return value
     is_map = field.is_map or bool(path and str(path[-1]).startswith("x-"))
@@ -305,9 +306,11 @@ def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None) -> Any:
         if not path and key in DROP:
             continue
         if not is_map and path and str(key).startswith("x-"):
+            if extensions:
+                result[key] = item
             continue
         child_at = at.child(key)
-        shaped = shape(item, (*path, key), child_at)
+        shaped = shape(item, (*path, key), child_at, extensions)
         if not is_map:
             child = child_at.value or _PLAIN
             if _is_zero(shaped) and not child.keep_zero:
@@ -339,9 +342,9 @@ def prune_unused(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-def to_output(model: dict[str, Any]) -> dict[str, Any]:
-    """The whole project as ``config --format json`` prints it."""
-    output = prune_unused(shape(model))
+def to_output(model: dict[str, Any], extensions: bool = False) -> dict[str, Any]:
+    """The whole project as ``config --format json`` prints it (``extensions``: as YAML does)."""
+    output = prune_unused(shape(model, extensions=extensions))
     for secret in (output.get("secrets") or {}).values():
         secret.pop("content", None)  # never printed: it may be sensitive
     for name, service in output.get("services", {}).items():

@@ -11,6 +11,7 @@ except ImportError:  # Python >= 3.12
     from hashlib import sha256
 
 from composer.errors import UsageError
+from composer.spec.dump import to_output
 
 if TYPE_CHECKING:
     from composer.spec.loader import LoadedModel
@@ -47,25 +48,15 @@ def escape_dollars(value: Any) -> Any:
 
 def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True) -> str:
     """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off)."""
-    output = _ordered(_select(dict(loaded.output), services))
+    source = loaded.output if output_format == "json" else to_output(loaded.model, extensions=True)
+    output = _ordered(_select(dict(source), services))
     if escape:
         output = escape_dollars(output)
     if output_format == "json":
         return json.dumps(output, indent=2, ensure_ascii=False)
-    import yaml
+    from composer.spec.yamlout import to_yaml
 
-    def sort_nested(value: Any, depth: int) -> Any:
-        if isinstance(value, dict):
-            items = value.items() if depth == 0 else sorted(value.items())
-            return {k: sort_nested(v, depth + 1) for k, v in items
-                    if not (depth == 2 and k in ("command", "entrypoint") and v is None)}
-        if isinstance(value, list):
-            return [sort_nested(v, depth + 1) for v in value]
-        return value
-
-    text = yaml.dump(sort_nested(output, 0), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-                     sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 20)
-    return text.rstrip("\n")
+    return to_yaml(output)
 
 
 def dependency_order(services: dict[str, Any]) -> list[str]:

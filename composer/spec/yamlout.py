@@ -1,0 +1,120 @@
+"""YAML text of the printed model, laid out as Docker Compose prints it (Go struct field order,
+sorted map keys, indented sequences, double quotes only where a plain scalar would be misread)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from composer.spec.source import Path, resolve_plain
+from composer.spec.treepath import Cursor, Rules, cursor
+
+_S = "services.*"
+_SERVICE = (
+    "profiles annotations attach build develop blkio_config cap_add cap_drop cgroup_parent cgroup cpu_count "
+    "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpus cpuset cpu_shares command configs "
+    "container_name credential_spec depends_on deploy device_cgroup_rules devices dns dns_opt dns_search "
+    "dockerfile domainname entrypoint provider environment env_file expose extends external_links extra_hosts "
+    "group_add gpus hostname healthcheck image init ipc isolation labels label_file links logging log_driver "
+    "log_opt mem_limit mem_reservation memswap_limit mem_swappiness mac_address models net network_mode "
+    "networks oom_kill_disable oom_score_adj pid pids_limit platform ports privileged pull_policy read_only "
+    "restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt "
+    "sysctls tmpfs tty ulimits use_api_socket user userns_mode uts volume_driver volumes volumes_from "
+    "working_dir pre_start post_start pre_stop"
+)
+_MOUNT = "source target uid gid mode"
+ORDERS: dict[str, str] = {
+    "": "name services networks volumes secrets configs models",
+    _S: _SERVICE,
+    _S + ".ports.[]": "name mode host_ip target published protocol app_protocol",
+    _S + ".volumes.[]": "type source target read_only consistency bind volume tmpfs image",
+    _S + ".healthcheck": "test timeout interval retries start_period start_interval disable",
+    _S + ".depends_on.*": "condition restart required",
+    _S + ".build": "context dockerfile dockerfile_inline entitlements args provenance sbom ssh labels cache_from "
+                   "cache_to no_cache no_cache_filter additional_contexts pull extra_hosts isolation network "
+                   "target secrets shm_size tags ulimits platforms privileged",
+    _S + ".volumes.[].bind": "selinux propagation create_host_path recursive",
+    _S + ".volumes.[].volume": "labels nocopy subpath",
+    _S + ".volumes.[].tmpfs": "size mode",
+    _S + ".deploy.update_config": "parallelism delay failure_action monitor max_failure_ratio order",
+    _S + ".deploy.rollback_config": "parallelism delay failure_action monitor max_failure_ratio order",
+    _S + ".deploy.restart_policy": "condition delay max_attempts window",
+    _S + ".deploy.resources": "limits reservations",
+    _S + ".deploy.resources.*": "cpus memory pids devices generic_resources",
+    _S + ".deploy.resources.*.devices.[]": "capabilities driver count device_ids options",
+    _S + ".deploy.placement": "constraints preferences max_replicas_per_node",
+    _S + ".develop.watch.[]": "path action target exec include ignore initial_sync",
+    "networks.*.ipam": "driver config options",
+    "networks.*.ipam.config.[]": "subnet gateway ip_range aux_addresses",
+    _S + ".deploy": "mode replicas labels update_config rollback_config resources restart_policy placement "
+                    "endpoint_mode",
+    _S + ".logging": "driver options",
+    _S + ".networks.*": "aliases driver_opts gw_priority interface_name ipv4_address ipv6_address "
+                        "link_local_ips mac_address priority",
+    _S + ".secrets.[]": _MOUNT,
+    _S + ".configs.[]": _MOUNT,
+    _S + ".ulimits.*": "single soft hard",
+    "networks.*": "name driver driver_opts ipam external internal attachable labels enable_ipv4 enable_ipv6",
+    "volumes.*": "name driver driver_opts external labels",
+    "secrets.*": "name file environment content external labels driver driver_opts template_driver",
+    "configs.*": "name file environment content external labels driver driver_opts template_driver",
+}
+_ORDER_RULES: Rules[str] = Rules({k: v for k, v in ORDERS.items() if k})
+# value-type structs Compose prints in JSON but omits from YAML when empty
+_YAML_OMIT_EMPTY = {"ipam", "placement", "resources", "exec"}
+
+
+def _natural(key: Any) -> list[Any]:
+    """yaml.v3's key order: digit runs compare as numbers (``svc2`` before ``svc10``)."""
+    return [int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", str(key)))]
+
+
+def _arrange(value: Any, path: Path, at: Cursor[str]) -> Any:
+    if isinstance(value, list):
+        return [_arrange(v, (*path, i), at.child(i)) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    order = ORDERS[""] if not path else at.value
+    if order is None:
+        keys = sorted(value, key=_natural)
+    else:
+        rank = {k: i for i, k in enumerate(order.split())}
+        keys = sorted(value, key=lambda k: (rank.get(k, len(rank)), _natural(k)))
+    result = {}
+    for key in keys:
+        item = value[key]
+        if order is not None and (item == {} and key in _YAML_OMIT_EMPTY or item == {"command": None}
+                                  or (key in ("command", "entrypoint") and item is None)):
+            continue
+        result[key] = _arrange(item, (*path, key), at.child(key))
+    return result
+
+
+class _Dumper(yaml.SafeDumper):
+    """Sequences indented under their key, as Go's yaml.v3 writes them (the C emitter cannot)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:  # noqa: D102
+        return super().increase_indent(flow, False)
+
+
+_YAML11_BOOLS = {v for w in ("y", "yes", "n", "no", "on", "off") for v in (w, w.upper(), w.capitalize())}
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if "\n" in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    ambiguous = not isinstance(resolve_plain(text), str) or text != text.strip() or text in _YAML11_BOOLS
+    style = '"' if ambiguous else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_yaml(output: dict[str, Any]) -> str:
+    """The YAML text of a printed model."""
+    arranged = _arrange(output, (), cursor(_ORDER_RULES))
+    return yaml.dump(arranged, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 20, indent=2).rstrip("\n")
