@@ -159,20 +159,26 @@ async def _create(ctx: _Context, op: Operation) -> None:
 
 
 async def _recreate(ctx: _Context, op: Operation) -> None:
-    """Stop the old container, set it aside, create the new one, remove the old, start."""
+    """As Compose: create the new container under a temporary name while the old one still
+    runs, then stop and remove the old one and give the new one its name; start it."""
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
+    if not spec.labels.get(L.IMAGE):
+        spec = spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    final = spec.name
+    temporary = f"{old[:12]}_{final}" if name == final else final  # the old one may hold the name
+    spec = spec._replace(name=temporary, labels={**spec.labels, L.REPLACE: old})
+    cid = await ctx.call(ctx.runtime.create_container, spec)
     await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
-    await ctx.call(ctx.runtime.rename_container, old, f"{old[:12]}_{name}")
-    spec = spec._replace(labels={**spec.labels, L.REPLACE: name})
-    await _create(ctx, Operation(kind="create", resource=op.resource, params={"spec": spec, "start": False}))
     await ctx.call(ctx.runtime.remove_container, old, force=True)
     ctx.removed.add(old)
+    if temporary != final:
+        await ctx.call(ctx.runtime.rename_container, cid, final)
+    ctx.ids[op.resource], ctx.names[cid] = cid, final
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATED, duration=time.monotonic() - started))
     if op.params.get("start", True):
-        await ctx.step("Container", name, Status.STARTING, Status.STARTED,
-                       ctx.runtime.start_container, ctx.ids[op.resource])
+        await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
 
 
 async def _start(ctx: _Context, op: Operation) -> None:

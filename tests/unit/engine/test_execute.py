@@ -140,7 +140,7 @@ def test_recreate_replaces_the_container_under_the_same_name(load, service, fake
     new = fake.list_containers({})[0]
     assert new.name == old.name == "demo-web-1" and new.id != old.id
     assert new.labels[L.CONFIG_HASH] != old.labels[L.CONFIG_HASH]
-    assert new.labels[L.REPLACE] == "demo-web-1"
+    assert new.labels[L.REPLACE] == old.id
     assert "demo-web-1 Recreated" in lines(events)
 
 

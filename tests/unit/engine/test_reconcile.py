@@ -239,19 +239,19 @@ def test_interrupted_recreate_is_reconciled(load, service, fake):
 
 
 def test_interrupted_recreate_after_create_keeps_the_canonical_name(load, service, fake):
+    """SIGKILL after the new container was created under its temporary name."""
     project = load("services:\n  web: {image: busybox, environment: {A: '1'}}\n")
     service.up(project)
     old = fake.list_containers({})[0]
-    fake.stop_container(old.id)
-    fake.rename_container(old.id, f"{old.id[:12]}_demo-web-1")
     changed = load("services:\n  web: {image: busybox, environment: {A: '2'}}\n")
     spec = service.plan_up(changed).operations[-1].params["spec"]
-    fake.create_container(spec)  # the new one was created, the old one not yet removed
+    temporary = fake.create_container(spec._replace(name=f"{old.id[:12]}_demo-web-1"))
     assert service.plan_up(changed).text() == f"""\
 remove container:{old.id[:12]}_demo-web-1 (duplicate container-number 1)
-start service:web:1 (container created) <- remove container:{old.id[:12]}_demo-web-1"""
+recreate service:web:1 (config hash diverged) <- remove container:{old.id[:12]}_demo-web-1"""
     service.up(changed)
-    assert fake.names() == ["demo-web-1"] and service.plan_up(changed).text() == ""
+    assert fake.names() == ["demo-web-1"] and temporary not in fake.containers
+    assert service.plan_up(changed).text() == ""
 
 
 def test_network_mode_and_volumes_from_order_services(load, service):
