@@ -123,6 +123,8 @@ class NetworkManager:
         net = self.store.find(DEFAULT_NETWORK)
         if net is not None:
             return net
+        if os.path.exists(f"/sys/class/net/{self.store.default_bridge}"):
+            self.cleanup()  # a crash left the bridge without its state: sweep it first
         try:
             return self.create(DEFAULT_NETWORK, default=True)
         except NetworkError:

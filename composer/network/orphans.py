@@ -31,7 +31,7 @@ def sweep_orphans(store: NetworkStore, networks: list[Network]) -> list[str]:
     with Netlink() as nl:
         for link in os.listdir(SYS_NET):
             net = known_bridges.get(link)
-            if net is None and not link.startswith(store.bridge_prefix):
+            if net is None and not (link.startswith(store.bridge_prefix) or link == store.default_bridge):
                 continue
             known_ports = {ep.host_ifname for ep in net.endpoints.values()} if net else set()
             for port in bridge_ports(link):
