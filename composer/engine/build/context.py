@@ -65,7 +65,8 @@ class BuildContext:
         if _WILDCARD.search(rel):
             matches = [self._source(p, source, parents) for p in self._glob(rel)]
             if not matches:
-                raise BuildError(f"no source files were specified: {source!r} matches nothing in the build context {self.root}",
+                raise BuildError(f"no source files were specified: {source!r} matches nothing "
+                                 f"in the build context {self.root}",
                                  hint="check the pattern and the .dockerignore")
             return matches
         if "\\" in rel and not self._exists(rel):
@@ -117,12 +118,15 @@ class BuildContext:
         found = ["."]
         for segment in pattern.split("/"):
             nxt = []
-            regex = dockerignore.segment_regex(re.sub(r"\*\*+", "*", segment)) if _WILDCARD.search(segment) else None
+            wild = _WILDCARD.search(segment)
+            regex = dockerignore.segment_regex(re.sub(r"\*\*+", "*", segment)) if wild else None
             for base in found:
                 names = self._listdir(base) if regex else [_unescape(segment)]
                 for name in names:
                     path = name if base == "." else f"{base}/{name}"
-                    if (regex is None or regex.match(name)) and self._exists(path) and not self.matcher.excluded(path):
+                    if regex is not None and not regex.match(name):
+                        continue
+                    if self._exists(path) and not self.matcher.excluded(path):
                         nxt.append(path)
             found = nxt
         return sorted(found)

@@ -197,7 +197,8 @@ def parse_ports(word: str) -> list[str]:
     """``80``, ``80/udp``, ``8000-8010`` -> ``["80/tcp"]`` ... (each port of a range)."""
     match = _PORT.match(word.lower())
     if not match:
-        raise BuildError(f"invalid port {word!r}", hint="write PORT[-END][/tcp|udp|sctp]; publishing is done at run time")
+        raise BuildError(f"invalid port {word!r}",
+                         hint="write PORT[-END][/tcp|udp|sctp]; publishing is done at run time")
     low, high = int(match.group(1)), int(match.group(2) or match.group(1))
     proto = match.group(3) or "tcp"
     if proto not in ("tcp", "udp", "sctp"):
@@ -264,7 +265,8 @@ def _health_text(check: dict[str, Any]) -> str:
     """Go's ``%q`` of a *HealthConfig, as the classic builder's history shows it."""
     if check["Test"] == ["NONE"]:
         return '&{["NONE"] "0s" "0s" "0s" "0s" \'\\x00\'}'
-    times = " ".join(f'"{go_duration(check.get(k, 0))}"' for k in ("Interval", "Timeout", "StartPeriod", "StartInterval"))
+    keys = ("Interval", "Timeout", "StartPeriod", "StartInterval")
+    times = " ".join(f'"{go_duration(check.get(k, 0))}"' for k in keys)
     retries = check.get("Retries", 0)
     char = chr(retries) if 32 <= retries < 127 and chr(retries) not in "'\\" else f"\\x{retries:02x}"
     return f"&{{{go_quote_list(check['Test'])} {times} '{char}'}}"

@@ -102,7 +102,7 @@ def _stage(index: int, group: list[Instruction], earlier: list[Stage], scope: Ma
             found = _find(source.lower(), earlier)
             if found is None and source.isdigit():
                 raise BuildError(f"--from={source} refers to the current or a later stage", location=inst.location,
-                                 hint=f"stage indexes here go from 0 to {index - 1}" if index else "there is no earlier stage")
+                                 hint=f"earlier stages are 0 to {index - 1}" if index else "there is no earlier stage")
             if found is not None:
                 deps.add(found)
             else:
@@ -145,7 +145,8 @@ def _from_refs(inst: Instruction, scope: Mapping[str, str], lexer: Lexer) -> lis
             try:
                 mount = parse_mount(lexer.expand(text, scope))
             except BuildError as error:
-                raise BuildError(f"RUN --mount: {error.message}", location=inst.location, hint=error.hint) from None
+                raise BuildError(f"RUN --mount: {error.message}", location=inst.location,
+                                 hint=error.hint) from None
             if mount.get("from"):
                 refs.append(mount["from"])
     return refs

@@ -20,7 +20,8 @@ def test_key_parts() -> None:
     assert step_key("sha256:q", "RUN /bin/sh -c make") != base
     assert step_key("sha256:p", "RUN /bin/sh -c make install") != base
     assert step_key("sha256:p", "RUN /bin/sh -c make", args={"A": "1"}) != base
-    assert step_key("sha256:p", "COPY /app", content="sha256:1") != step_key("sha256:p", "COPY /app", content="sha256:2")
+    one, two = (step_key("sha256:p", "COPY /app", content=f"sha256:{n}") for n in (1, 2))
+    assert one != two
     assert step_key("p", "x", args={"A": "1", "B": "2"}) == step_key("p", "x", args={"B": "2", "A": "1"})
 
 
@@ -49,7 +50,8 @@ def test_used_build_args_change_keys() -> None:
 
 
 def test_env_shadowing_an_arg() -> None:
-    assert key_for("ARG V\nENV V=fixed\nRUN make\n", {"V": "1"}) == key_for("ARG V\nENV V=fixed\nRUN make\n", {"V": "2"})
+    body = "ARG V\nENV V=fixed\nRUN make\n"
+    assert key_for(body, {"V": "1"}) == key_for(body, {"V": "2"})
 
 
 def test_copy_key_after_editing_one_file(tmp_path: Path) -> None:

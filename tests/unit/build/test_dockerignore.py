@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from composer.engine.build.dockerignore import Matcher, compile_pattern, go_clean, ignore_file, load, read_patterns, walk
+from composer.engine.build.dockerignore import (Matcher, compile_pattern, go_clean, ignore_file, load,
+                                                read_patterns, walk)
 from composer.errors import BuildError
 
 
@@ -86,7 +87,8 @@ def names(root: Path, patterns: list[str]) -> list[str]:
 
 
 def test_walk_prunes_and_reincludes(tmp_path: Path) -> None:
-    tree(tmp_path, ["a.txt", "docs/keep.md", "docs/drop.md", "docs/deep/keep.md", "node_modules/x/y.js", "src/m.py"])
+    tree(tmp_path, ["a.txt", "docs/keep.md", "docs/drop.md", "docs/deep/keep.md", "node_modules/x/y.js",
+                    "src/m.py"])
     assert names(tmp_path, ["docs", "!docs/keep.md", "node_modules"]) == [
         "a.txt", "docs", "docs/keep.md", "src", "src/m.py"]
 
@@ -107,7 +109,8 @@ def test_walk_does_not_descend_into_prunable_dirs(tmp_path: Path, monkeypatch: p
         return real(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    assert names(tmp_path, ["node_modules", "docs", "!keep/*", "!docs/a/*"]) == ["docs", "docs/a", "docs/a/b", "keep", "keep/me"]
+    found = names(tmp_path, ["node_modules", "docs", "!keep/*", "!docs/a/*"])
+    assert found == ["docs", "docs/a", "docs/a/b", "keep", "keep/me"]
     assert "node_modules" not in visited and "docs/a" in visited
 
 
@@ -120,7 +123,8 @@ def test_dockerfile_specific_ignore_wins(tmp_path: Path) -> None:
     tree(tmp_path, [".dockerignore", "build/api.Dockerfile", "build/api.Dockerfile.dockerignore"])
     (tmp_path / ".dockerignore").write_text("*.md\n")
     (tmp_path / "build/api.Dockerfile.dockerignore").write_text("secret\n!keep\n")
-    assert ignore_file(tmp_path, tmp_path / "build/api.Dockerfile") == tmp_path / "build/api.Dockerfile.dockerignore"
+    beside = tmp_path / "build/api.Dockerfile.dockerignore"
+    assert ignore_file(tmp_path, tmp_path / "build/api.Dockerfile") == beside
     assert ignore_file(tmp_path, tmp_path / "Dockerfile") == tmp_path / ".dockerignore"
     matcher = load(tmp_path, tmp_path / "build/api.Dockerfile")
     assert matcher.excluded("secret") and not matcher.excluded("x.md")

@@ -4,8 +4,9 @@ import pytest
 
 from composer.engine.build.dockerfile import parse
 from composer.engine.build.expand import BuildArgs, StageArgs
-from composer.engine.build.instructions import (StageState, add_source_kind, check_checksum, copy_history, parse_chmod, split_chown, go_duration, onbuild_triggers,
-                                                parse_go_duration, parse_mount, parse_ports, step_text)
+from composer.engine.build.instructions import (StageState, add_source_kind, check_checksum, copy_history,
+                                                go_duration, onbuild_triggers, parse_chmod, parse_go_duration,
+                                                parse_mount, parse_ports, split_chown, step_text)
 from composer.errors import BuildError
 
 
