@@ -110,6 +110,7 @@ def build_config(options: dict, image, command: list[str]):
         domainname=options.get("domainname", ""),
         network="private" if network in ("default", "bridge") else network,
         pid_mode=options.get("pid", ""), ipc_mode=options.get("ipc", ""), uts_mode=options.get("uts", ""),
+        userns_mode=options.get("userns", ""),
         tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),
         stop_signal=options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM",
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
@@ -135,6 +136,8 @@ def _check_modes(config) -> None:
         value = getattr(config, f"{flag}_mode")
         if value not in allowed:
             raise UsageError(f"--{flag} {value!r} is not supported", hint=f"use one of: {', '.join(a for a in allowed if a)}")
+    if config.userns_mode not in ("", "host"):
+        raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint='only "host" is, as in docker')
     if config.network.startswith("container:"):
         raise UsageError(f"--network {config.network!r} is not supported yet", hint="use none, host or bridge")
 

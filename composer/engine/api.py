@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from composer.engine import convert, reconcile
 from composer.engine import labels as L
-from composer.engine.events import EventSink, discard
+from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -75,6 +75,7 @@ class ProjectService:
                 self._run(images, options.parallel)
                 observed = self.observe(project)
             plan = reconcile.plan_up(project, observed, options._replace(pull="never", build=False))
+            self._report_running(plan, observed)
             return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
 
     def create(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
@@ -162,11 +163,21 @@ class ProjectService:
             observed = observe(self.runtime, project.name, networks=False, volumes=False)
             return self._run(reconcile.plan_lifecycle(verb, project, observed, options), options.parallel)
 
-    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
-        from composer.engine.execute import ExecutionResult, run
+    def _report_running(self, plan: Plan, observed: ObservedState) -> None:
+        """"Container x  Running" for each running container the plan leaves alone (as Compose)."""
+        touched = {op.params.get("id") for op in plan}
+        for container in sorted(observed.containers, key=lambda c: c.name):
+            if container.state == "running" and container.id not in touched:
+                self.emit(Event(kind="Container", name=container.name, status=Status.RUNNING))
 
-        if not plan and not plan.warnings:
+    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
+        for warning in plan.warnings:
+            self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
+        if not plan:
+            from composer.engine.execute import ExecutionResult  # noqa: PLC0415 (no trio import)
+
             return ExecutionResult()
+        from composer.engine.execute import run
         result = run(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,
                      wait_timeout=wait_timeout)
         result.raise_for_failures()

@@ -353,9 +353,8 @@ async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], re
 async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,
                   builder: Builder | None = None, wait_timeout: float | None = None) -> ExecutionResult:
     """Run every operation of ``plan`` as soon as its dependencies allow; never raises for an
-    operation's failure (see :meth:`ExecutionResult.raise_for_failures`)."""
-    for warning in plan.warnings:
-        emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
+    operation's failure (see :meth:`ExecutionResult.raise_for_failures`). ``plan.warnings`` are
+    the caller's to show."""
     ctx = _Context(runtime=runtime, emit=emit, limiter=trio.CapacityLimiter(parallel if parallel > 0 else 64),
                    waiters=trio.CapacityLimiter(math.inf), builder=builder, wait_timeout=wait_timeout)
     result = ExecutionResult()
@@ -372,6 +371,6 @@ async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, pa
 
 def run(plan: Plan, runtime: Runtime, **kwargs: Any) -> ExecutionResult:
     """``execute`` in a fresh trio loop (the one ``trio.run`` of a project command)."""
-    if not plan and not plan.warnings:
+    if not plan:
         return ExecutionResult()
     return trio.run(partial(execute, plan, runtime, **kwargs))

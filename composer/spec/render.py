@@ -73,12 +73,20 @@ def dependency_order(services: dict[str, Any]) -> list[str]:
     return order
 
 
-def service_hash(service: dict[str, Any]) -> str:
-    """A stable digest of a service's configuration (ignores scale-only fields)."""
-    trimmed = {k: v for k, v in service.items() if k not in ("build", "pull_policy", "scale")}
+def service_hash(name: str, service: dict[str, Any]) -> str:
+    """Compose's config hash of a service: SHA-256 of its compact Go-ordered JSON, without the
+    fields that do not change containers (build, pull_policy, scale, replicas, depends_on, profiles)."""
+    from composer.spec.yamlout import arrange_service
+
+    trimmed = {k: v for k, v in service.items()
+               if k not in ("build", "pull_policy", "scale", "depends_on", "profiles")}
     if isinstance(trimmed.get("deploy"), dict):
         trimmed["deploy"] = {k: v for k, v in trimmed["deploy"].items() if k != "replicas"}
-    return sha256(json.dumps(trimmed, sort_keys=True).encode()).hexdigest()
+    text = json.dumps(arrange_service(name, trimmed), separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return sha256(text.encode()).hexdigest()
 
 
 def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,
@@ -103,6 +111,6 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
         for name in wanted:
             if name not in output.get("services", {}):
                 raise UsageError(f"no such service: {name}", hint="see composer config --services")
-            lines.append(f"{name} {service_hash(output['services'][name])}")
+            lines.append(f"{name} {service_hash(name, output['services'][name])}")
         return "\n".join(lines)
     return None

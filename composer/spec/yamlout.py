@@ -71,9 +71,10 @@ def _natural(key: Any) -> list[Any]:
     return [int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", str(key)))]
 
 
-def _arrange(value: Any, path: Path, at: Cursor[str]) -> Any:
+def _arrange(value: Any, path: Path, at: Cursor[str], keep_json: bool = False) -> Any:
+    """``value`` with keys in Compose's order; YAML-only omissions unless ``keep_json``."""
     if isinstance(value, list):
-        return [_arrange(v, (*path, i), at.child(i)) for i, v in enumerate(value)]
+        return [_arrange(v, (*path, i), at.child(i), keep_json) for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
     order = ORDERS[""] if not path else at.value
@@ -85,11 +86,19 @@ def _arrange(value: Any, path: Path, at: Cursor[str]) -> Any:
     result = {}
     for key in keys:
         item = value[key]
-        if order is not None and (item == {} and key in _YAML_OMIT_EMPTY or item == {"command": None}
-                                  or (key in ("command", "entrypoint") and item is None)):
+        if not keep_json and order is not None and (
+                item == {} and key in _YAML_OMIT_EMPTY or item == {"command": None}
+                or (key in ("command", "entrypoint") and item is None)):
             continue
-        result[key] = _arrange(item, (*path, key), at.child(key))
+        result[key] = _arrange(item, (*path, key), at.child(key), keep_json)
     return result
+
+
+def arrange_service(name: str, service: dict[str, Any]) -> dict[str, Any]:
+    """A printed service with its keys in Go struct order (what ``json.Marshal`` writes)."""
+    path = ("services", name)
+    at = cursor(_ORDER_RULES).child("services").child(name)
+    return _arrange(service, path, at, keep_json=True)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -84,3 +84,10 @@ def test_host_block_devices_cannot_be_opened(run):
     assert "rc=1" in result.stdout and "Operation not permitted" in result.stderr, result.stdout + result.stderr
     zero = run("--rm", "busybox", "sh", "-c", "mknod /z c 1 5 && head -c 3 /z | wc -c")
     assert zero.stdout.strip() == "3"
+
+
+def test_runtime_binary_not_reachable(run):
+    """Even sharing the host's PID namespace, the runtime's executable cannot be opened (CVE-2019-5736)."""
+    result = run("--rm", "--pid", "host", "busybox", "sh", "-c",
+                 "readlink /proc/$PPID/exe; echo r=$?; echo x >> /proc/$PPID/exe; echo w=$?; readlink /proc/$PPID/fd/1; echo f=$?")
+    assert "r=1" in result.stdout and "w=1" in result.stdout and "f=1" in result.stdout, result.stdout
