@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from composer.errors import BuildError, SourceLocation
@@ -153,10 +153,10 @@ def _instructions(lines: _Lines, file: str, escape: str, warnings: list[str]) ->
         line = raw.strip() if continuation.search(raw) is None else raw.lstrip()
         if not line or _is_comment(line):
             continue
-        logical, last, ended = continuation.sub("", line), number, continuation.search(line) is None
+        logical, ended = continuation.sub("", line), continuation.search(line) is None
         empty_seen = False
         while not ended and (taken := lines.take()) is not None:
-            last, raw = taken
+            raw = taken[1]
             if _is_comment(raw):
                 continue
             if not raw.strip():
@@ -390,7 +390,6 @@ def _onbuild(base: Instruction, rest: str, escape: str, lines: _Lines | None) ->
 
 
 def _replace(base: Instruction, **changes: object) -> Instruction:
-    from dataclasses import replace
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
