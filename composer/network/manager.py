@@ -140,10 +140,14 @@ class NetworkManager:
     def list(self) -> list[Network]:
         return self.store.all()
 
-    def remove(self, ref: str) -> Network:
-        """Remove a network; endpoints whose namespace is gone do not block it (moby#42119)."""
+    def remove(self, ref: str, *, predefined_ok: bool = False) -> Network:
+        """Remove a network; endpoints whose namespace is gone do not block it (moby#42119).
+
+        The default ``bridge`` network is only removed with ``predefined_ok`` (system reset)."""
         with self.store.locked():
             net = self.store.get(ref)
+            if net.default and not predefined_ok:
+                raise NetworkError(f"{net.name} is a pre-defined network and cannot be removed")
             self._forget_dead(net)
             live = [ep.name or ep.container_id[:12] for ep in net.endpoints.values()]
             if live:

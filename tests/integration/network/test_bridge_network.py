@@ -193,3 +193,13 @@ def test_ipam_skips_a_subnet_the_host_already_routes(manager):
         assert not ipaddress.ip_network(net.subnet).overlaps(doomed)
     finally:
         subprocess.run(["ip", "route", "del", "blackhole", str(doomed)], check=False)
+
+
+def test_default_network_is_predefined(manager):
+    manager.ensure_default()
+    with pytest.raises(NetworkError, match="pre-defined network and cannot be removed"):
+        manager.remove("bridge")
+    with pytest.raises(NetworkError, match="pre-defined network"):
+        manager.create("host")
+    assert manager.prune() == []
+    manager.remove("bridge", predefined_ok=True)
