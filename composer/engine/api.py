@@ -26,10 +26,10 @@ from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
-from composer.engine.plan import Plan
+from composer.engine.plan import ExecutionResult, Plan
 
 if TYPE_CHECKING:
-    from composer.engine.execute import Builder, ExecutionResult
+    from composer.engine.execute import Builder
     from composer.engine.runtime.base import ContainerSpec, ContainerSummary, Runtime
     from composer.spec.model import Project
 
@@ -174,8 +174,6 @@ class ProjectService:
         for warning in plan.warnings:
             self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
         if not plan:
-            from composer.engine.execute import ExecutionResult  # noqa: PLC0415 (no trio import)
-
             return ExecutionResult()
         from composer.engine.execute import run
         result = run(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,

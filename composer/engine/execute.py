@@ -12,54 +12,18 @@ import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Awaitable, Callable
 
 import trio
 
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard
-from composer.engine.plan import Operation, Plan
+from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import HealthStatus, Runtime
-from composer.errors import (
-    BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError,
-)
+from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
 
 Builder = Callable[[str, str], str]
 """Builds the image of a service: ``builder(service, reference) -> image id``."""
-
-
-@dataclass(slots=True)
-class Outcome:
-    status: Literal["done", "failed", "skipped"]
-    error: ComposerError | None = None
-    optional: bool = False  # only ``required: false`` dependents waited for it
-
-
-@dataclass(slots=True)
-class ExecutionResult:
-    """How each operation ended (by operation id)."""
-
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)  # resource -> container id created
-
-    @property
-    def failures(self) -> list[tuple[str, ComposerError]]:
-        return [(i, o.error) for i, o in self.outcomes.items()
-                if o.status == "failed" and o.error and not o.optional]
-
-    def raise_for_failures(self) -> None:
-        """One PlanError for everything that failed (its hint is the first failure's)."""
-        failures = self.failures
-        if not failures:
-            return
-        skipped = sum(o.status == "skipped" for o in self.outcomes.values())
-        if len(failures) == 1 and not skipped:
-            raise failures[0][1]
-        lines = [f"{op_id}: {error.message}" for op_id, error in failures]
-        if skipped:
-            lines.append(f"{skipped} dependent operation(s) not done")
-        raise PlanError("\n".join(lines), hint=failures[0][1].hint,
-                        exit_code=max(e.exit_code for _, e in failures))
 
 
 @dataclass(slots=True)

@@ -9,9 +9,9 @@ the operations it needs (``needs``), and of those it would like but can do witho
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Iterator, Literal, Mapping, NamedTuple
 
-from composer.errors import PlanError
+from composer.errors import ComposerError, PlanError
 
 KINDS = frozenset({
     "pull", "build", "create", "recreate", "start", "stop", "kill", "restart", "pause", "unpause",
@@ -147,3 +147,40 @@ def _prune(op: Operation, known: Mapping[str, Operation]) -> Operation:
     wants = tuple(sorted(w for w in set(op.wants) if w in known and w not in needs))
     return Operation(kind=op.kind, resource=op.resource, cause=op.cause, needs=needs, wants=wants,
                      params=op.params)
+
+
+class Outcome(NamedTuple):
+    """How one operation ended; ``optional``: only ``required: false`` dependents waited for it."""
+
+    status: Literal["done", "failed", "skipped"]
+    error: ComposerError | None = None
+    optional: bool = False
+
+
+class ExecutionResult:
+    """How each operation ended (by operation id), and the containers created (by resource)."""
+
+    __slots__ = ("outcomes", "ids")
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, Outcome] = {}
+        self.ids: dict[str, str] = {}
+
+    @property
+    def failures(self) -> list[tuple[str, ComposerError]]:
+        return [(i, o.error) for i, o in self.outcomes.items()
+                if o.status == "failed" and o.error and not o.optional]
+
+    def raise_for_failures(self) -> None:
+        """One PlanError for everything that failed (its hint is the first failure's)."""
+        failures = self.failures
+        if not failures:
+            return
+        skipped = sum(o.status == "skipped" for o in self.outcomes.values())
+        if len(failures) == 1 and not skipped:
+            raise failures[0][1]
+        lines = [f"{op_id}: {error.message}" for op_id, error in failures]
+        if skipped:
+            lines.append(f"{skipped} dependent operation(s) not done")
+        raise PlanError("\n".join(lines), hint=failures[0][1].hint,
+                        exit_code=max(e.exit_code for _, e in failures))

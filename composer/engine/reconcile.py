@@ -94,7 +94,9 @@ def config_hashes(project: "Project", services: Mapping[str, Mapping] | None = N
 
     if services is None:
         services = project.to_dict().get("services", {})
-    return {name: service_hash(raw) for name, raw in services.items()}
+    env_files = project.output.get("x-composer-env-files") or {}  # Compose hashes env_file entries
+    return {name: service_hash(name, dict(raw), [dict(e) for e in env_files.get(name) or ()] or None)
+            for name, raw in services.items()}
 
 
 def _resource(container: "ContainerSummary") -> str:
