@@ -39,11 +39,21 @@ class Source:
 
 @dataclass
 class BuildContext:
-    """A context directory and its ignore rules; ``digests`` memoises file digests by stat."""
+    """A context directory and its ignore rules; ``digests`` memoises file digests by stat.
+
+    ``scoped_links`` is for image root filesystems (``COPY --from``): absolute symlinks and
+    ``..`` resolve inside the root, as in a chroot, instead of being errors.
+    """
 
     root: Path
     matcher: dockerignore.Matcher = field(default_factory=lambda: dockerignore.Matcher(()))
     digests: dict[str, str] = field(default_factory=dict)
+    scoped_links: bool = False
+
+    @classmethod
+    def from_rootfs(cls, root: str | Path) -> BuildContext:
+        """The root filesystem of a stage or image as a COPY --from source (no ignore file)."""
+        return cls(Path(root).resolve(), scoped_links=True)
 
     @classmethod
     def from_directory(cls, root: str | Path, dockerfile: str | Path | None = None) -> BuildContext:
@@ -97,9 +107,10 @@ class BuildContext:
         while parts:
             part = parts.pop(0)
             if part == "..":
-                if not done:
+                if not done and not self.scoped_links:
                     raise _outside(source)
-                done.pop()
+                if done:
+                    done.pop()
                 continue
             candidate = self.root.joinpath(*done, part)
             if candidate.is_symlink():
@@ -108,7 +119,9 @@ class BuildContext:
                     raise BuildError(f"too many levels of symbolic links in {source!r}")
                 target = os.readlink(candidate)
                 if target.startswith("/"):
-                    raise _outside(source)
+                    if not self.scoped_links:
+                        raise _outside(source)
+                    done = []
                 parts = [p for p in target.split("/") if p not in ("", ".")] + parts
                 continue
             done.append(part)
@@ -149,8 +162,8 @@ class BuildContext:
         ``exclude`` holds ``COPY --exclude`` patterns, matched relative to the source directory.
         """
         top = self.root / source.path
+        yield "", top.lstat()
         if not source.is_dir:
-            yield "", top.lstat()
             return
         skip = dockerignore.Matcher(exclude, "--exclude") if exclude else None
         start = "" if source.path == "." else source.path

@@ -200,7 +200,7 @@ def test_tar_symlink_cannot_lead_out(tmp_path: Path) -> None:
 def test_copy_exclude_patterns(ctx: BuildContext) -> None:
     full = digest(ctx, "app")
     sources = ctx.resolve("app")
-    assert [rel for rel, _ in ctx.entries(sources[0], ["util.py"])] == ["main.py"]
+    assert [rel for rel, _ in ctx.entries(sources[0], ["util.py"])] == ["", "main.py"]
     excluded = ctx.content_hash(sources, ["util.py"])
     assert excluded != full
     (ctx.root / "app/util.py").write_text("changed")
@@ -220,3 +220,21 @@ def test_wildcard_matches_are_followed_and_checked(ctx: BuildContext) -> None:
 def test_parents_keep_the_source_path(ctx: BuildContext) -> None:
     assert [s.name for s in ctx.resolve("app/*.py", parents=True)] == ["app/main.py", "app/util.py"]
     assert [s.name for s in ctx.resolve("app/main.py")] == ["main.py"]
+
+
+def test_rootfs_sources_resolve_links_inside_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin/busybox").write_text("bb")
+    os.symlink("/bin/busybox", root / "bin/sh")
+    os.symlink("../../../bin", root / "bin/up")
+    image = BuildContext.from_rootfs(root)
+    assert [s.path for s in image.resolve("/bin/sh")] == ["bin/busybox"]
+    assert [s.path for s in image.resolve("/bin/up/busybox")] == ["bin/busybox"]
+    assert image.resolve("/bin/sh")[0].name == "sh"
+
+
+def test_directory_mode_is_part_of_the_hash(ctx: BuildContext) -> None:
+    first = digest(ctx, "app")
+    (ctx.root / "app").chmod(0o700)
+    assert digest(ctx, "app") != first
