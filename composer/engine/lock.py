@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,10 @@ from composer.settings import state_root
 
 
 def lock_path(project: str) -> Path:
+    """``state_root()/projects/<project>.lock`` (project names are ``[a-z0-9][a-z0-9_-]*``)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", project):
+        raise PlanError(f"invalid project name {project!r}",
+                        hint="project names are lowercase letters, digits, '-' and '_'")
     return state_root() / "projects" / f"{project}.lock"
 
 

@@ -269,3 +269,37 @@ def test_wait_returns_exit_codes(load, service, fake):
     project = load("services:\n  job: {image: busybox}\n")
     service.up(project)
     assert service.wait(project) == {"demo-job-1": 4}
+
+
+def test_no_change_up_reports_running_and_never_imports_trio(tmp_path, state_root):
+    import subprocess
+    import sys
+
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: busybox}\n")
+    script = f"""
+import sys
+from composer.spec.loader import load_project, ProjectOptions
+from composer.engine.api import ProjectService
+from composer.engine.runtime.fake import FakeRuntime
+from composer.engine import labels as L
+from composer.engine.runtime.base import ContainerSummary
+project = load_project(ProjectOptions(working_dir={str(tmp_path)!r}, environment={{}}))
+runtime = FakeRuntime(images={{"busybox": "sha256:b"}})
+plan = ProjectService(runtime).plan_up(project)
+spec = plan.get("create service:web:1").params["spec"]
+runtime.ensure_network(plan.get("create network:default").params["spec"])
+runtime.start_container(runtime.create_container(spec))
+events = []
+ProjectService(runtime, emit=events.append).up(project)
+print("trio" in sys.modules, [str(e) for e in events])
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"False ['Container {tmp_path.name}-web-1  Running']"
+
+
+def test_project_lock_refuses_path_like_names(state_root: Path):
+    for name in ("../escape", "", "UPPER", "a/b"):
+        with pytest.raises(PlanError, match="invalid project name"):
+            with project_lock(name):
+                pass
+    assert not (state_root.parent / "escape.lock").exists()
