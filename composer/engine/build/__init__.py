@@ -4,6 +4,8 @@ Modules, in the order a build uses them:
 
 - ``dockerfile``: ``parse(text, file)`` -> ``Dockerfile`` (directives, escape char, located
   ``Instruction`` objects with flags, JSON/shell forms and heredocs).
+- ``checks``: BuildKit-named lint rules (JSONArgsRecommended, StageNameCasing ...) honouring
+  ``# check=skip=...;error=true``; findings are warnings for the progress output.
 - ``stages``: ``split(dockerfile, build_args)`` -> ``Stage`` list (FROM expanded with the global
   ARG scope), ``needed(stages, target)`` for ``--target``, ``waves(...)`` for concurrency.
 - ``expand``: the word lexer (``Lexer.expand``), ``BuildArgs`` (``--build-arg`` values, predefined
@@ -18,6 +20,7 @@ Modules, in the order a build uses them:
 How the executor (written later, on top of ``engine.runtime`` and ``engine.images``) uses them::
 
     df = dockerfile.parse(text, "Dockerfile")                     # warnings -> events
+    findings = checks.run(df)                                     # more warnings (or BuildError)
     args = expand.BuildArgs(build_args, target=platform)
     todo = stages.needed(stages.split(df, args), target)          # skipped stages never run
     for wave in stages.waves(todo):                               # each wave concurrently
