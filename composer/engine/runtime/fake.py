@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from composer.engine import labels as L
 from composer.engine.runtime.base import (
-    ContainerSpec, ContainerSummary, HealthStatus, NetworkSpec, NetworkSummary, PullCallback,
+    ContainerSpec, ContainerSummary, HealthStatus, HookSpec, NetworkSpec, NetworkSummary, PullCallback,
     VolumeSpec, VolumeSummary, matches,
 )
 from composer.errors import (
@@ -67,6 +67,7 @@ class FakeRuntime:
         self.networks: dict[str, NetworkSummary] = {}
         self.volumes: dict[str, VolumeSummary] = {}
         self.calls: list[Call] = []
+        self.execs: list[tuple[str, tuple[str, ...]]] = []
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._clock = itertools.count(1)
@@ -222,6 +223,14 @@ class FakeRuntime:
             return {"Id": s.id, "Name": "/" + s.name, "Image": s.image_id,
                     "State": {"Status": s.state, "ExitCode": s.exit_code, "Health": {"Status": s.health}},
                     "Config": {"Image": s.image, "Labels": dict(s.labels)}}
+
+    def exec_container(self, container_id: str, hook: HookSpec) -> tuple[int, str]:
+        def work(box: _Container) -> tuple[int, str]:
+            if box.summary.state != "running":
+                raise ContainerStateError(f"container {box.summary.name} is not running")
+            self.execs.append((box.summary.name, hook.command))
+            return (1, "hook failed\n") if "exec" in self._behaviour(box.summary.id).fail else (0, "")
+        return self._container_call("exec_container", container_id, work)
 
     # --- networks, volumes, images ------------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkSummary:

@@ -28,6 +28,9 @@ PROPAGATION_FLAGS = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | l
                      "slave": libc.MS_SLAVE, "rslave": libc.MS_SLAVE | libc.MS_REC}
 
 
+MOUNT_DATA_LIMIT = 4000  # the kernel copies at most one page of mount options
+
+
 def overlay_options(layers: list[str], upper: str, work: str) -> str:
     """The overlay mount data: lowerdir lists the TOP layer first."""
     lower = ":".join(reversed(layers))
@@ -35,9 +38,24 @@ def overlay_options(layers: list[str], upper: str, work: str) -> str:
 
 
 def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
-    """Make / private and mount the overlay at the state dir's rootfs/; returns that path."""
+    """Make / private and mount the overlay at the state dir's rootfs/; returns that path.
+
+    Many layers overflow the one-page limit of mount options: then each layer gets a short
+    symlink in the state dir (``l/<n>``, as docker's overlay2 does) and the paths are relative.
+    """
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
-    libc.mount("overlay", cdir.rootfs, "overlay", 0, overlay_options(config.layers, cdir.upper, cdir.work))
+    options = overlay_options(config.layers, cdir.upper, cdir.work)
+    if len(options) > MOUNT_DATA_LIMIT:
+        os.makedirs(cdir.file("l"), exist_ok=True)
+        short = []
+        for index, layer in enumerate(config.layers):
+            link = f"l/{index:x}"
+            if not os.path.islink(cdir.file(link)):
+                os.symlink(layer, cdir.file(link))
+            short.append(link)
+        os.chdir(cdir.path)
+        options = overlay_options(short, "upper", "work")
+    libc.mount("overlay", cdir.rootfs, "overlay", 0, options)
     return cdir.rootfs
 
 
@@ -104,14 +122,32 @@ def apply_mount(root: str, mount: Mount) -> None:
     target = secure_join(root, mount.target)
     if mount.type == "tmpfs":
         ensure_target(target, True)
-        flags = libc.MS_NOSUID | libc.MS_NODEV | (libc.MS_RDONLY if mount.readonly else 0)
-        libc.mount("tmpfs", target, "tmpfs", flags, mount.options or None)
+        flags, data = tmpfs_flags(mount)
+        libc.mount("tmpfs", target, "tmpfs", flags, data or None)
         return
     ensure_target(target, os.path.isdir(mount.source))
     libc.mount(mount.source, target, None, libc.MS_BIND | libc.MS_REC)
     libc.mount(None, target, None, PROPAGATION_FLAGS.get(mount.propagation or "rprivate", libc.MS_PRIVATE))
     if mount.readonly:
         libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_REC)
+
+
+TMPFS_FLAG_OPTIONS = {"ro": (libc.MS_RDONLY, 0), "rw": (0, libc.MS_RDONLY), "exec": (0, libc.MS_NOEXEC),
+                      "noexec": (libc.MS_NOEXEC, 0), "suid": (0, libc.MS_NOSUID), "nosuid": (libc.MS_NOSUID, 0),
+                      "dev": (0, libc.MS_NODEV), "nodev": (libc.MS_NODEV, 0)}
+
+
+def tmpfs_flags(mount: Mount) -> tuple[int, str]:
+    """Mount flags and data of a tmpfs: docker's defaults noexec,nosuid,nodev, then the options."""
+    flags = libc.MS_NOEXEC | libc.MS_NOSUID | libc.MS_NODEV | (libc.MS_RDONLY if mount.readonly else 0)
+    data = []
+    for option in filter(None, mount.options.split(",")):
+        if option in TMPFS_FLAG_OPTIONS:
+            add, remove = TMPFS_FLAG_OPTIONS[option]
+            flags = (flags | add) & ~remove
+        else:
+            data.append(option)
+    return flags, ",".join(data)
 
 
 def mask_paths(root: str) -> None:

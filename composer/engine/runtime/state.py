@@ -7,6 +7,7 @@ Layout (stable, so detached supervision, logs and exec can be added without rede
     hostname hosts resolv.conf   generated files bind-mounted into the container
     upper/ work/     the overlay's writable layer
     rootfs/          the overlay mount point (mounted only inside the container's mount ns)
+    l/               short symlinks to the layers when they overflow the mount options page
 """
 
 from __future__ import annotations
@@ -115,10 +116,23 @@ def names_root() -> str:
     return os.path.join(str(state_root()), "names")
 
 
+NAME_FIRST = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+NAME_REST = NAME_FIRST | set("_.-")
+
+
+def check_name(name: str) -> None:
+    """Docker's container name rule: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+`` (so never a path)."""
+    from composer.errors import UsageError
+
+    if len(name) < 2 or name[0] not in NAME_FIRST or not set(name) <= NAME_REST:
+        raise UsageError(f"invalid container name {name!r}", hint="only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+
+
 def claim_name(name: str, container_id: str) -> None:
     """Reserve ``name`` for ``container_id`` atomically (O_EXCL), as docker's name index."""
     from composer.errors import ContainerRuntimeError
 
+    check_name(name)
     os.makedirs(names_root(), exist_ok=True)
     path = os.path.join(names_root(), name)
     try:
@@ -145,12 +159,14 @@ def find_container(reference: str) -> ContainerDir:
     """The container named ``reference`` or whose id starts with it."""
     from composer.errors import ContainerNotFound, ContainerRuntimeError
 
-    try:
-        with open(os.path.join(names_root(), reference.lstrip("/"))) as handle:
-            return ContainerDir(handle.read().strip())
-    except (FileNotFoundError, IsADirectoryError):
-        pass
-    matches = [cid for cid in list_container_ids() if cid.startswith(reference)] if reference else []
+    name = reference.lstrip("/")
+    if name and "/" not in name and not name.startswith("."):
+        try:
+            with open(os.path.join(names_root(), name)) as handle:
+                return ContainerDir(handle.read().strip())
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+    matches = [cid for cid in list_container_ids() if cid.startswith(reference)] if reference.isalnum() else []
     if len(matches) == 1:
         return ContainerDir(matches[0])
     if len(matches) > 1:

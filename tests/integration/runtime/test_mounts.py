@@ -90,3 +90,23 @@ def test_crafted_image_cannot_escape(state_root, image, tmp_path, run):
     assert sorted(os.listdir(victim)) == ["hostname"]
     assert (victim / "hostname").read_text() == "untouched"
     assert (source / "f").read_text() == "pwned\n"
+
+
+def test_many_layers_overflow_the_option_page(state_root, image, run, tmp_path):
+    """An image with 60 layers (lowerdir longer than a page) still mounts."""
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.config import ContainerConfig
+    from composer.engine.runtime.linux import run_foreground
+
+    base = ImageStore().resolve("busybox")
+    layers = [str(p) for p in base.layer_dirs]
+    for index in range(60):
+        layer = state_root / "images" / "snapshots" / f"{index:064x}"
+        (layer / "layers").mkdir(parents=True)
+        (layer / "layers" / f"l{index}").write_text(str(index))
+        layers.append(str(layer))
+    result = run("--rm", "busybox", "true")
+    assert result.returncode == 0
+    config = ContainerConfig(id="f" * 64, name="many-layers", image="x", image_id="x", layers=layers,
+                             args=["sh", "-c", "test $(ls /layers | wc -l) = 60"], env=["PATH=/bin"], auto_remove=True)
+    assert run_foreground(config).exit_code == 0

@@ -303,3 +303,42 @@ def test_project_lock_refuses_path_like_names(state_root: Path):
             with project_lock(name):
                 pass
     assert not (state_root.parent / "escape.lock").exists()
+
+
+HOOKS = """
+services:
+  web:
+    image: busybox
+    post_start:
+      - command: ["sh", "-c", "echo started"]
+        user: root
+    pre_stop:
+      - command: echo bye
+"""
+
+
+def test_lifecycle_hooks_run_after_start_and_before_stop(load, service, fake):
+    project = load(HOOKS)
+    service.up(project)
+    assert fake.execs == [("demo-web-1", ("sh", "-c", "echo started"))]
+    service.down(project)
+    assert fake.execs[-1] == ("demo-web-1", ("echo", "bye"))
+    stop = next(c for c in fake.calls if c.method == "stop")
+    pre_stop = [c for c in fake.calls if c.method == "exec_container"][-1]
+    assert pre_stop.end <= stop.start
+
+
+def test_failing_post_start_hook_fails_the_service(load, service, fake):
+    fake.behaviours["web"] = Behaviour(fail=frozenset({"exec"}))
+    with pytest.raises(PlanError, match="post_start hook 'sh -c echo started' of demo-web-1 exited with 1") as caught:
+        service.up(load(HOOKS))
+    assert caught.value.hint == "hook failed"
+
+
+def test_container_ignoring_its_stop_signal_is_named(load, service, fake, events):
+    project = load("services:\n  stubborn: {image: busybox}\n")
+    service.up(project)
+    fake.behaviours["stubborn"] = Behaviour(delay=0.15)
+    service.stop(project, LifecycleOptions(timeout=0.1))
+    [warning] = [e for e in events if e.status is Status.WARNING]
+    assert warning.name == "demo-stubborn-1" and "stop_signal" in warning.text and "init: true" in warning.text

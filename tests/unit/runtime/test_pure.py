@@ -75,3 +75,22 @@ def test_mount_parsing_and_sources(tmp_path):
     created = parse_volume_flag(f"{tmp_path}/new:/x")
     check_bind_source(created)
     assert (tmp_path / "new").is_dir()
+
+
+def test_tmpfs_flags():
+    from composer.engine.runtime import libc
+    from composer.engine.runtime.config import Mount
+    from composer.engine.runtime.rootfs import tmpfs_flags
+
+    flags, data = tmpfs_flags(Mount(type="tmpfs", target="/t", options="size=1m,exec,mode=1777"))
+    assert data == "size=1m,mode=1777"
+    assert flags & libc.MS_NOSUID and flags & libc.MS_NODEV and not flags & libc.MS_NOEXEC
+
+
+def test_container_names():
+    from composer.engine.runtime.state import check_name
+
+    check_name("web_1.a-b")
+    for bad in ("../etc", "a/b", "-x", "x", ".hidden", "a b"):
+        with pytest.raises(UsageError):
+            check_name(bad)
