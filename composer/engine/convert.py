@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.engine import labels as L
 from composer.engine.runtime.base import (
-    ContainerSpec, EndpointSpec, HealthSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec,
+    ContainerSpec, EndpointSpec, HealthSpec, HookSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec,
     RestartPolicy, VolumeSpec,
 )
 from composer.errors import PlanError, SourceLocation
@@ -233,3 +233,17 @@ def oneoff_spec(project: "Project", service: "Service", raw: Mapping[str, Any], 
         mounts=base.mounts + options.volumes, endpoints=endpoints, restart=RestartPolicy(),
         tty=options.tty, stdin_open=options.interactive, auto_remove=options.remove,
     )
+
+
+def hooks(raw: Mapping[str, Any], key: str) -> tuple[HookSpec, ...]:
+    """A service's ``post_start`` or ``pre_stop`` hooks (a string command is shell-split)."""
+    import shlex
+
+    result = []
+    for hook in raw.get(key) or ():
+        command = hook.get("command") or ()
+        argv = tuple(shlex.split(command)) if isinstance(command, str) else tuple(map(str, command))
+        env = tuple(f"{k}={v}" for k, v in (hook.get("environment") or {}).items() if v is not None)
+        result.append(HookSpec(command=argv, user=hook.get("user") or "", working_dir=hook.get("working_dir") or "",
+                               env=env, privileged=bool(hook.get("privileged"))))
+    return tuple(result)

@@ -64,6 +64,15 @@ class _Context:
         return value
 
 
+async def _hooks(ctx: _Context, op: Operation, key: str, cid: str, name: str) -> None:
+    """Run the operation's ``post_start``/``pre_stop`` hooks in order; a failing one fails it."""
+    for hook in op.params.get(key, ()):
+        code, output = await ctx.call(ctx.runtime.exec_container, cid, hook)
+        if code != 0:
+            raise PlanError(f"{key} hook {' '.join(hook.command)!r} of {name} exited with {code}",
+                            hint=output.strip()[-200:] or f"fix the {key} command")
+
+
 # --- handlers: one per (kind, resource type) -----------------------------------------------------
 async def _create_network(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
@@ -120,6 +129,7 @@ async def _create(ctx: _Context, op: Operation) -> None:
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
     if op.params.get("start", True):
         await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        await _hooks(ctx, op, "post_start", cid, spec.name)
 
 
 async def _recreate(ctx: _Context, op: Operation) -> None:
@@ -143,15 +153,18 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATED, duration=time.monotonic() - started))
     if op.params.get("start", True):
         await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        await _hooks(ctx, op, "post_start", cid, final)
 
 
 async def _start(ctx: _Context, op: Operation) -> None:
     await ctx.step("Container", op.params["name"], Status.STARTING, Status.STARTED,
                    ctx.runtime.start_container, op.params["id"])
+    await _hooks(ctx, op, "post_start", op.params["id"], op.params["name"])
 
 
 async def _stop(ctx: _Context, op: Operation) -> None:
     name, timeout = op.params["name"], op.params.get("timeout")
+    await _hooks(ctx, op, "pre_stop", op.params["id"], name)
     started = time.monotonic()
     await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
                    op.params["id"], timeout)
@@ -166,8 +179,10 @@ async def _restart(ctx: _Context, op: Operation) -> None:
     name, cid = op.params["name"], op.params["id"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTING))
     started = time.monotonic()
+    await _hooks(ctx, op, "pre_stop", cid, name)
     await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
     await ctx.call(ctx.runtime.start_container, cid)
+    await _hooks(ctx, op, "post_start", cid, name)
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTED, duration=time.monotonic() - started))
 
 

@@ -169,6 +169,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     if options.wait and not options.no_start:
         _wait_ready(plan, desired, names, ops)
     _orphans(plan, project, observed, options.remove_orphans)
+    _attach_hooks(plan, project)
     built = plan.build()
     return Plan(built.operations, warnings=_orphan_warning(project, observed, options.remove_orphans))
 
@@ -180,6 +181,22 @@ def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
     _ensure_volumes(plan, project, [name], observed)
     _image_op(plan, project, project.services[name], observed, UpOptions())
     return plan.build()
+
+
+def _attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
+    """Give starting operations their ``post_start`` hooks and stopping ones their ``pre_stop``."""
+    if project is None:
+        return
+    for op_id in plan.ids():
+        kind, resource = op_id.split(" ", 1)
+        parts = resource.split(":")
+        if parts[0] != "service" or parts[1] not in project.services:
+            continue
+        raw = project.services[parts[1]].raw
+        if kind in ("create", "recreate", "start", "restart") and raw.get("post_start"):
+            plan.add(kind, resource, post_start=convert.hooks(raw, "post_start"))
+        if kind in ("stop", "restart") and raw.get("pre_stop"):
+            plan.add(kind, resource, pre_stop=convert.hooks(raw, "pre_stop"))
 
 
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
@@ -393,6 +410,7 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
             _remove_volumes(plan, project, observed, removed)
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
+    _attach_hooks(plan, project)
     return plan.build()
 
 
@@ -469,6 +487,7 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
         for container in containers:
             if container.state in wanted[verb]:
                 plan.add(verb, _resource(container), f"container {container.state}", **params, **_ident(container))
+    _attach_hooks(plan, project)
     return plan.build()
 
 
