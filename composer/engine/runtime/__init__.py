@@ -1,1 +1,18 @@
-"""composer's own container runtime: namespaces, overlay rootfs, cgroups, security, init child."""
+"""composer's own container runtime: namespaces, overlay rootfs, cgroups, security, init child.
+
+A foreground ``container run`` (``linux.run_foreground``), by module:
+
+- ``config``     ContainerConfig / Mount / Resources / Security (``record.Record``: no dataclass cost)
+- ``state``      ``state_root()/containers/<id>/`` (config.json, state.json atomically), names index
+- ``imagecache`` resolutions of the image store, valid while images.json is unchanged
+- ``mounts``     ``-v`` / ``--mount`` / ``--tmpfs`` parsing; ``paths.secure_join`` for every path
+- ``cgroups``    ``detect_setup()`` -> v1 (legacy/hybrid) or v2, one ``CgroupManager`` interface
+- ``capabilities``, ``seccomp`` (profile -> cached BPF), ``libc`` (the only ctypes user)
+- ``linux``      the parent: prepare, fork, move PID 1 into its cgroup, attach the network
+                 (``attach_network``: the seam for bridges), forward signals, wait, clean up
+- ``init``       the children: unshare + fork PID 1; PID 1 builds the rootfs (``rootfs``),
+                 drops privileges and execs; failures come back on a close-on-exec pipe
+- ``tty``        ``-t``: a pty from the container's own devpts, relayed by the parent
+
+Everything a container mounts lives in its own mount namespace and disappears with it.
+"""
