@@ -117,3 +117,22 @@ def test_corpus_is_large_and_balanced() -> None:
 def test_known_divergences_name_real_cases() -> None:
     names = {case.name for case in CASES}
     assert not set(KNOWN) - names, f"stale names in known_divergences.txt: {set(KNOWN) - names}"
+
+
+def test_differences_reports_paths_types_and_missing_keys() -> None:
+    ours = {"a": {"b": [1, 2]}, "c": 1, "extra": True}
+    theirs = {"a": {"b": [1, 3]}, "c": 1.0, "d": "x"}
+    assert differences(ours, theirs) == [
+        "$.a.b[1]: ours 2 != reference 3",
+        "$.c: ours 1 != reference 1.0",
+        '$.d: missing in ours (reference: "x")',
+        "$.extra: extra in ours (true)",
+    ]
+    assert differences({"k": [1]}, {"k": [1]}) == []
+
+
+def test_every_case_json_is_well_formed() -> None:
+    for case in CASES:
+        assert case.expect in ("ok", "error"), case.name
+        assert (case.directory / case.cwd).is_dir(), case.name
+        assert not case.stdin or (case.directory / case.stdin).is_file(), case.name
