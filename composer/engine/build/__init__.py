@@ -2,6 +2,8 @@
 
 Modules, in the order a build uses them:
 
+- ``request``: ``BuildRequest`` from ``image build`` flags (``from_flags``) or a compose
+  service's ``build:`` (``from_service``: tags, args, labels, target, additional contexts).
 - ``dockerfile``: ``parse(text, file)`` -> ``Dockerfile`` (directives, escape char, located
   ``Instruction`` objects with flags, JSON/shell forms and heredocs).
 - ``checks``: BuildKit-named lint rules (JSONArgsRecommended, StageNameCasing ...) honouring

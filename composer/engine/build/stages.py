@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from composer.engine.build.dockerfile import Dockerfile, Instruction
 from composer.engine.build.expand import BuildArgs, Lexer
@@ -26,7 +26,8 @@ class Stage:
 
     ``base`` is the expanded FROM word; ``base_stage`` the index of the stage it builds on (None
     for an image or ``scratch``); ``deps`` every earlier stage it needs; ``images`` other images it
-    reads with ``--from``.
+    reads with ``--from``; ``contexts`` the named build contexts it reads (a FROM naming one
+    is listed there too, with ``base_stage`` None).
     """
 
     index: int
@@ -38,6 +39,7 @@ class Stage:
     base_stage: int | None = None
     deps: frozenset[int] = frozenset()
     images: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
     declared_args: tuple[tuple[str, str | None], ...] = field(default=())
 
     @property
@@ -56,8 +58,13 @@ def meta_args(dockerfile: Dockerfile) -> list[tuple[str, str | None]]:
     return out
 
 
-def split(dockerfile: Dockerfile, build_args: BuildArgs | None = None) -> list[Stage]:
-    """The stages of a Dockerfile, with FROM expanded against the global ARG scope."""
+def split(dockerfile: Dockerfile, build_args: BuildArgs | None = None,
+          named: Collection[str] = ()) -> list[Stage]:
+    """The stages of a Dockerfile, with FROM expanded against the global ARG scope.
+
+    ``named`` are the names of additional build contexts: a ``--from`` or FROM naming one (and
+    no earlier stage) reads that context instead of an image.
+    """
     build_args = build_args or BuildArgs()
     lexer = Lexer(dockerfile.escape)
     scope = build_args.meta_scope(meta_args(dockerfile), lexer)
@@ -69,12 +76,12 @@ def split(dockerfile: Dockerfile, build_args: BuildArgs | None = None) -> list[S
             groups[-1].append(inst)
     stages: list[Stage] = []
     for index, group in enumerate(groups):
-        stages.append(_stage(index, group, stages, scope, lexer))
+        stages.append(_stage(index, group, stages, scope, lexer, frozenset(named)))
     return stages
 
 
 def _stage(index: int, group: list[Instruction], earlier: list[Stage], scope: Mapping[str, str],
-           lexer: Lexer) -> Stage:
+           lexer: Lexer, named: frozenset[str]) -> Stage:
     head = group[0]
     try:
         base = lexer.expand(head.args[0], scope)
@@ -94,9 +101,11 @@ def _stage(index: int, group: list[Instruction], earlier: list[Stage], scope: Ma
             raise BuildError(f"duplicate stage name {name!r}", location=head.location)
     base_stage = None if base.isdigit() else _find(base.lower(), earlier)
     local = _local_scope(group, scope, lexer)
-    deps, images = set(), []
+    deps, images, contexts = set(), [], []
     if base_stage is not None:
         deps.add(base_stage)
+    elif base in named:
+        contexts.append(base)
     for inst in group[1:]:
         for source in _from_refs(inst, local, lexer):
             found = _find(source.lower(), earlier)
@@ -106,10 +115,10 @@ def _stage(index: int, group: list[Instruction], earlier: list[Stage], scope: Ma
             if found is not None:
                 deps.add(found)
             else:
-                images.append(source)
+                (contexts if source in named else images).append(source)
     args = tuple(p for inst in group if inst.keyword == "ARG" for p in inst.pairs)
     return Stage(index, name, base, platform, head, tuple(group[1:]), base_stage, frozenset(deps),
-                 tuple(images), args)
+                 tuple(images), tuple(contexts), args)
 
 
 def _find(ref: str, earlier: Sequence[Stage]) -> int | None:

@@ -96,3 +96,11 @@ def test_platform_flag_expanded() -> None:
 def test_from_index_is_not_a_stage_reference() -> None:
     stages = split(parse("FROM a\nFROM 0\n"))
     assert stages[1].base_stage is None
+
+
+def test_named_contexts() -> None:
+    text = "FROM base AS one\nCOPY --from=assets /a /a\nFROM one\nCOPY --from=one /b /b\nCOPY --from=img:1 /c /c\n"
+    stages = split(parse(text), named={"assets", "base", "one"})
+    assert stages[0].contexts == ("base", "assets") and stages[0].images == ()
+    assert stages[1].base_stage == 0 and stages[1].deps == {0}
+    assert stages[1].images == ("img:1",) and stages[1].contexts == ()
