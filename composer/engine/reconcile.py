@@ -404,14 +404,18 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
         chosen = set(select(project, options.services, with_deps=False))
         containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
     removed = _stop_remove_in_order(plan, project, containers, options.timeout)
-    if not options.services:
+    staying = [c for c in observed.containers if c not in containers]
+    if not options.services and not staying:
         _remove_networks(plan, project, observed, removed)
         if options.volumes:
             _remove_volumes(plan, project, observed, removed)
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
     _attach_hooks(plan, project)
-    return plan.build()
+    warnings = ()
+    if staying and not options.services and project is not None:
+        warnings = (_orphan_warning(project, observed, False)[0] + " Networks and volumes stay until then.",)
+    return Plan(plan.build().operations, warnings=warnings)
 
 
 def _dependents(project: "Project | None", service: str | None) -> list[str]:

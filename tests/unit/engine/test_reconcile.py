@@ -266,3 +266,16 @@ services:
     assert str(plan.get("create service:app:1")) == \
         "create service:app:1 (no container) <- create network:default, create service:data:1, create service:net:1"
     assert plan.get("create service:app:1").params["spec"].network_mode == "container:demo-net-1"
+
+
+def test_down_with_orphans_keeps_networks_and_says_why(load, service, fake):
+    service.up(load(STACK))
+    smaller = load("services:\n  web: {image: nginx}\n")
+    plan = service.plan_down(smaller)
+    assert plan.text() == """\
+stop service:web:1 (down)
+remove service:web:1 (down) <- stop service:web:1"""
+    assert "demo-api-1, demo-db-1" in plan.warnings[0] and "--remove-orphans" in plan.warnings[0]
+    service.down(smaller, DownOptions(remove_orphans=True, volumes=True))
+    assert fake.names() == [] and fake.networks == {}
+    assert list(fake.volumes) == ["demo_data"]  # -v removes the volumes the project declares, as Compose
