@@ -76,7 +76,7 @@ def ingest_layer(store: ImageStore, stream: BinaryIO) -> tuple[str, int]:
         size = writer.size
         writer.commit(diff_id)
         target = store.snapshot_path(diff_id)
-        with store.blobs.lock(diff_id):
+        with store.snapshot_lock(diff_id):
             if not target.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(work, target)

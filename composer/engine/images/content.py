@@ -185,5 +185,9 @@ class BlobStore:
         """A file lock named ``name`` (a digest or a word) under ``locks/``."""
         return file_lock(self.root / "locks" / name.replace(":", "-"))
 
+    def blob_lock(self, digest: str):
+        """The file lock held while the blob ``digest`` is being fetched."""
+        return self.lock("blob-" + check_digest(digest))
+
     def remove(self, digest: str) -> None:
         _unlink_quietly(self.path(digest))

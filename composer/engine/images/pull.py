@@ -101,7 +101,7 @@ class _Pull:
             self.sizes[chain_id] = self.store.read_db()["layers"].get(chain_id, 0)
             return
         existed = snapshot.is_dir()
-        with blobs.lock(digest):
+        with blobs.blob_lock(digest):
             if blobs.exists(digest):
                 self.on_event(ProgressEvent(name, "Extracting", 0, total))
                 self.sizes[chain_id] = self.store.unpack(chain_id, diff_id, lambda: blobs.open(digest))

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Sequence
 from composer import settings
 from composer.engine.images.content import BlobStore, atomic_write_json, check_digest, file_lock
 from composer.engine.images.reference import Reference, looks_like_id, parse_reference
-from composer.errors import ImageError, ImageNotFound
+from composer.errors import ImageError, ImageNotFound, LayerError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -132,6 +132,10 @@ class ImageStore:
     def snapshot_path(self, chain_id: str) -> Path:
         return self.root / "snapshots" / check_digest(chain_id)
 
+    def snapshot_lock(self, chain_id: str):
+        """The file lock held while the snapshot ``chain_id`` is being made."""
+        return self.blobs.lock("snapshot-" + check_digest(chain_id))
+
     # --- writing --------------------------------------------------------------------------
     @contextmanager
     def update_db(self) -> Iterator[dict[str, Any]]:
@@ -182,7 +186,7 @@ class ImageStore:
         from composer.engine.images.layers import extract_layer
 
         target = self.snapshot_path(chain_id)
-        with self.blobs.lock(chain_id):
+        with self.snapshot_lock(chain_id):
             if target.is_dir():
                 return self.read_db()["layers"].get(chain_id, 0)
             work = self.private_dir()
@@ -191,8 +195,8 @@ class ImageStore:
                 with open_layer() as stream:
                     actual = extract_layer(stream, work, sink=counter)  # type: ignore[arg-type]
                 if diff_id is not None and actual != diff_id:
-                    raise ImageError(f"layer content {actual} does not match the config's diff id {diff_id}",
-                                     hint="the image is corrupt; nothing was stored")
+                    raise LayerError(f"digest mismatch: the layer unpacks to {actual}, the image config says {diff_id}",
+                                     hint="the registry or archive served corrupt data; nothing was stored")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(work, target)
             finally:
