@@ -78,6 +78,11 @@ class ProjectService:
             self._report_running(plan, observed)
             return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
 
+    def scale(self, project: "Project", replicas: dict[str, int], *, no_deps: bool = False) -> "ExecutionResult":
+        """``scale svc=n ...``: those services to n replicas; their dependencies (unless
+        ``no_deps``) back to their configured scale."""
+        return self.up(project, UpOptions(services=tuple(replicas), scale=replicas, no_deps=no_deps))
+
     def create(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
         """``up --no-start``."""
         return self.up(project, options._replace(no_start=True))

@@ -217,7 +217,7 @@ def oneoff_spec(project: "Project", service: "Service", raw: Mapping[str, Any], 
     one-off, no restart policy, ports only with ``--service-ports`` or ``-p``, the service's
     network aliases only with ``--use-aliases``."""
     base = container_spec(project, service, raw, number=1, config_hash=config_hash, image_id=image_id)
-    name = options.name or f"{project.name}-{service.name}-run-{slug[:12]}"
+    name = options.name or service.container_name or f"{project.name}-{service.name}-run-{slug[:12]}"
     labels = {**base.labels, **options.labels, L.ONEOFF: "True", L.SLUG: slug}
     env = dict(item.split("=", 1) for item in base.env)
     env.update(options.environment)

@@ -342,3 +342,32 @@ def test_container_ignoring_its_stop_signal_is_named(load, service, fake, events
     service.stop(project, LifecycleOptions(timeout=0.1))
     [warning] = [e for e in events if e.status is Status.WARNING]
     assert warning.name == "demo-stubborn-1" and "stop_signal" in warning.text and "init: true" in warning.text
+
+
+def test_scale_with_and_without_deps(load, service, fake):
+    """Compose's e2e intent: scaling a service resets its dependencies to their own scale."""
+    project = load("services:\n  db: {image: busybox}\n  back: {image: busybox, depends_on: [db]}\n")
+    service.up(project, UpOptions(scale={"db": 2}))
+    service.scale(project, {"back": 2}, no_deps=True)
+    assert fake.names() == ["demo-back-1", "demo-back-2", "demo-db-1", "demo-db-2"]
+    service.scale(project, {"back": 2})
+    assert fake.names() == ["demo-back-1", "demo-back-2", "demo-db-1"]
+    service.scale(project, {"back": 0})
+    assert fake.names() == ["demo-db-1"]
+
+
+def test_lifecycle_commands_leave_one_off_containers_alone(load, service, fake):
+    """Compose's e2e intent: stop/start/restart act on service containers, not on `run` ones."""
+    from composer.engine.options import RunOptions
+
+    project = load("services:\n  foo: {image: busybox}\n  bar: {image: busybox, depends_on: [foo]}\n")
+    service.up(project)
+    spec = service.prepare_run(project, RunOptions(service="bar", command=("sleep", "infinity")))
+    fake.start_container(fake.create_container(spec))
+    service.stop(project)
+    service.restart(project)
+    assert fake.list_containers({L.ONEOFF: "True"})[0].state == "running"
+    assert not [c for c in fake.calls if c.target == spec.name and c.method in ("stop", "start")][1:]
+    assert [c.name for c in service.ps("demo")] == ["demo-bar-1", "demo-foo-1"]
+    service.down(project, DownOptions(remove_orphans=True))
+    assert fake.names() == []
