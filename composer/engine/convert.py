@@ -133,12 +133,30 @@ def ulimits(raw: Mapping[str, Any]) -> tuple[tuple[str, int, int], ...]:
     return tuple(result)
 
 
-def network_mode(project: str, raw: Mapping[str, Any]) -> str:
-    """``service:db`` becomes ``container:<project>-db-1`` (the runtime resolves the name)."""
+def _donor(project: "Project", name: str) -> str:
+    """The container another service shares from: its first replica's name."""
+    service = project.services.get(name)
+    return container_name(project.name, service, 1) if service else f"{project.name}-{name}-1"
+
+
+def network_mode(project: "Project", raw: Mapping[str, Any]) -> str:
+    """``service:db`` becomes ``container:<db's first container>`` (the runtime resolves it)."""
     mode = raw.get("network_mode") or ""
     if mode.startswith("service:"):
-        return f"container:{project}-{mode.split(':', 1)[1]}-1"
+        return f"container:{_donor(project, mode.split(':', 1)[1])}"
     return mode
+
+
+def volumes_from(project: "Project", raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """``volumes_from`` as container names with their mode: ``db:ro`` -> ``<db's container>:ro``."""
+    result = []
+    for entry in raw.get("volumes_from") or ():
+        if entry.startswith("container:"):
+            result.append(entry.split(":", 1)[1])
+            continue
+        name, _, mode = entry.partition(":")
+        result.append(_donor(project, name) + (f":{mode}" if mode else ""))
+    return tuple(result)
 
 
 def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any], *, number: int,
@@ -155,7 +173,8 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         entrypoint=_args(raw.get("entrypoint")), command=_args(raw.get("command")),
         working_dir=raw.get("working_dir") or "", user=raw.get("user") or "",
         hostname=raw.get("hostname") or "", domainname=raw.get("domainname") or "",
-        mounts=mounts(project, raw), network_mode=network_mode(project.name, raw),
+        mounts=mounts(project, raw), volumes_from=volumes_from(project, raw),
+        network_mode=network_mode(project, raw),
         endpoints=endpoints(project, raw, name), ports=ports(raw),
         healthcheck=healthcheck(raw.get("healthcheck")), restart=restart_policy(raw),
         resources=resources(raw), stop_signal=raw.get("stop_signal") or "SIGTERM",

@@ -158,6 +158,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     raw = project.to_dict().get("services", {})
     desired = _Desired(project, observed, options, hashes if hashes is not None else config_hashes(project, raw),
                        raw, frozenset(options.services or names))
+    _check_donors(project, observed, names)
     plan = PlanBuilder()
     shared = _ensure_networks(plan, project, names, observed) + _ensure_volumes(plan, project, names, observed)
     ops: dict[str, list[str]] = {}
@@ -181,6 +182,20 @@ def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
     _ensure_volumes(plan, project, [name], observed)
     _image_op(plan, project, project.services[name], observed, UpOptions())
     return plan.build()
+
+
+def _check_donors(project: "Project", observed: "ObservedState", names: list[str]) -> None:
+    """With ``--no-deps``, a service sharing another's network or volumes needs its container."""
+    chosen = set(names)
+    for name in names:
+        service = project.services[name]
+        mode = service.network_mode or ""
+        donors = [(mode.split(":", 1)[1], "network namespace")] if mode.startswith("service:") else []
+        donors += [(v.split(":", 1)[0], "volume") for v in service.volumes_from if not v.startswith("container:")]
+        for donor, what in donors:
+            if donor in project.services and donor not in chosen and not observed.service_containers(donor):
+                raise PlanError(f"service {name!r} cannot share {what} with service {donor}: container missing",
+                                hint=f"run without --no-deps, or start {donor} first")
 
 
 def _attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:

@@ -107,6 +107,7 @@ class ContainerSpec(NamedTuple):
     hostname: str = ""
     domainname: str = ""
     mounts: tuple[MountSpec, ...] = ()
+    volumes_from: tuple[str, ...] = ()  # container names, optionally ":ro"/":rw"
     network_mode: str = ""  # "", none, host, service:<container>, container:<id>
     endpoints: tuple[EndpointSpec, ...] = ()
     ports: tuple[PortSpec, ...] = ()

@@ -279,3 +279,19 @@ remove service:web:1 (down) <- stop service:web:1"""
     service.down(smaller, DownOptions(remove_orphans=True, volumes=True))
     assert fake.names() == [] and fake.networks == {}
     assert list(fake.volumes) == ["demo_data"]  # -v removes the volumes the project declares, as Compose
+
+
+def test_no_deps_needs_the_namespace_and_volume_donors(load, service, fake):
+    """Compose's e2e intent: up --no-deps reuses donor containers, and fails clearly without them."""
+    project = load("""
+services:
+  app: {image: busybox, network_mode: "service:db", volumes_from: ["db:ro"]}
+  db: {image: busybox, container_name: the-db}
+""")
+    spec = service.plan_up(project).get("create service:app:1").params["spec"]
+    assert spec.network_mode == "container:the-db" and spec.volumes_from == ("the-db:ro",)
+    service.up(project)
+    assert service.plan_up(project, UpOptions(services=("app",), no_deps=True)).text() == ""
+    fake.remove_container("the-db", force=True)
+    with pytest.raises(PlanError, match="cannot share network namespace with service db: container missing"):
+        service.plan_up(project, UpOptions(services=("app",), no_deps=True))
