@@ -195,7 +195,9 @@ class ForegroundRun:
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
-        self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso())
+        if not self.config.auto_remove:  # with --rm the directory is about to go
+            self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom,
+                                  FinishedAt=now_iso())
         return RunResult(exit_code=exit_code, oom_killed=oom)
 
     def _forward(self, number: int, _frame: object) -> None:
