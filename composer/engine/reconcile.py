@@ -427,10 +427,13 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
     _attach_hooks(plan, project)
-    warnings = ()
+    built = plan.build()
+    warnings: tuple[str, ...] = ()
     if staying and not options.services and project is not None:
         warnings = (_orphan_warning(project, observed, False)[0] + " Networks and volumes stay until then.",)
-    return Plan(plan.build().operations, warnings=warnings)
+    elif not built and not observed.containers:
+        warnings = (f'No resource found to remove for project "{observed.project}".',)
+    return Plan(built.operations, warnings=warnings)
 
 
 def _dependents(project: "Project | None", service: str | None) -> list[str]:

@@ -295,3 +295,8 @@ services:
     fake.remove_container("the-db", force=True)
     with pytest.raises(PlanError, match="cannot share network namespace with service db: container missing"):
         service.plan_up(project, UpOptions(services=("app",), no_deps=True))
+
+
+def test_down_with_nothing_to_remove_says_so(load, service):
+    plan = service.plan_down(None, project_name="demo")
+    assert not plan and plan.warnings == ('No resource found to remove for project "demo".',)
