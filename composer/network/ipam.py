@@ -8,7 +8,7 @@ the host already has (a VPN, a LAN): ``host_routes()`` reads them from /proc.
 from __future__ import annotations
 
 import ipaddress
-import random
+import os
 from typing import Iterable, Iterator
 
 from composer.errors import NetworkError
@@ -111,7 +111,7 @@ def _sampled_hosts(pool: IPNetwork) -> Iterator[ipaddress.IPv4Address | ipaddres
     for offset in range(2, 1 << 12):
         yield pool.network_address + offset
     for _ in range(1 << 12):
-        yield pool.network_address + random.randrange(2, pool.num_addresses - 1)
+        yield pool.network_address + 2 + int.from_bytes(os.urandom(8), "big") % (pool.num_addresses - 3)
 
 
 def mac_for(address: str) -> str:

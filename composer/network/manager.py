@@ -8,7 +8,7 @@ named by its prefix) and rules that the next call re-renders.
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 import os
 import re
 import time
@@ -349,7 +349,7 @@ class NetworkManager:
             ours = {net.bridge for net in networks}
             host["uplinks"] = firewall.enable_uplinks(ours, host.get("uplinks", []))
             script = firewall.render(self.store.table, networks, host["uplinks"])
-            host["rules"] = hashlib.sha1(script.encode()).hexdigest()
+            host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
             if host != previous:
                 self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
             if force or host["rules"] != previous.get("rules"):

@@ -12,7 +12,6 @@ in the namespace it was created in).
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import ipaddress
 import os
@@ -81,17 +80,11 @@ def mac_bytes(mac: str) -> bytes:
     return bytes(int(part, 16) for part in mac.split(":"))
 
 
-_libc: ctypes.CDLL | None = None
+def setns(fd: int) -> None:
+    """setns(2) into the network namespace open at ``fd`` (through the runtime's libc module)."""
+    from composer.engine.runtime import libc
 
-
-def setns(fd: int, nstype: int = CLONE_NEWNET) -> None:
-    """setns(2) through libc (Python 3.11 has no os.setns)."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    if _libc.setns(fd, nstype) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
+    libc.setns(fd, CLONE_NEWNET)
 
 
 class Netlink:
@@ -117,6 +110,8 @@ class Netlink:
                 sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
             finally:
                 setns(own)
+        except OSError as error:
+            raise NetworkError(f"cannot enter network namespace {netns_path}: {error.strerror}") from None
         finally:
             os.close(target)
             os.close(own)

@@ -9,7 +9,7 @@ the last network's removal can put it back, even from another process after a cr
 from __future__ import annotations
 
 import fcntl
-import hashlib
+import zlib
 import json
 import os
 from contextlib import contextmanager
@@ -26,7 +26,7 @@ def host_tag(root: Path) -> str:
     state_root = root.parent if root.name == "networks" else root
     if str(state_root) == DEFAULT_STATE_ROOT:
         return ""
-    return hashlib.sha1(str(state_root).encode()).hexdigest()[:4]
+    return f"{zlib.crc32(str(state_root).encode()):08x}"[:4]
 
 
 def write_json(path: Path, data: Any) -> None:
