@@ -51,7 +51,9 @@ def render_resolv_conf(networks: list[Network], *, dns: Iterable[str] = (), dns_
     else:
         servers = [s for s in host_servers if not ipaddress.ip_address(s.split("%")[0]).is_loopback]
     search = list(dns_search) or host_search
-    options = list(dns_options) or host_options
+    options = list(dns_options) or list(host_options)
+    if user and not dns and not any(option.startswith("ndots:") for option in options):
+        options.append("ndots:0")  # as docker's embedded DNS: single names go to it first
     lines = [f"nameserver {server}" for server in servers]
     if search:
         lines.append("search " + " ".join(search))

@@ -73,7 +73,7 @@ def test_resolv_conf(tmp_path):
     user = _net("n", "cm-n", "10.5.0.0/24")
     default = _net("bridge", "composer0", "172.17.0.0/24", default=True)
     assert render_resolv_conf([user], host_file=str(host)) == \
-        "nameserver 10.5.0.1\nsearch corp.example\noptions edns0\n"
+        "nameserver 10.5.0.1\nsearch corp.example\noptions edns0 ndots:0\n"
     assert render_resolv_conf([default], host_file=str(host)).startswith("nameserver 10.9.9.9\n")
     assert render_resolv_conf([user], dns=["1.1.1.1"], dns_search=["a.b"], dns_options=["ndots:2"],
                               host_file=str(host)) == "nameserver 1.1.1.1\nsearch a.b\noptions ndots:2\n"
