@@ -247,7 +247,7 @@ ALWAYS_OBJECT: dict[str, tuple[tuple[str, Any], ...]] = {
     _S + "deploy": (("resources", {}), ("placement", {})),
     _S + "develop.watch.[]": (("exec", {"command": None}),),
 }
-DROP = ("x-composer-disabled",)
+DROP = ("x-composer-disabled", "x-composer-env-files")
 
 
 class _Field(NamedTuple):

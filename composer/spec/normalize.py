@@ -249,14 +249,15 @@ def apply_label_files(service: dict[str, Any]) -> None:
     service["labels"] = merged
 
 
-def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> None:
-    """Fold the service's ``env_file`` entries into its ``environment`` (env_file is dropped)."""
+def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> tuple[list[Any], Any]:
+    """Fold the service's ``env_file`` entries into its ``environment``; the entries removed and
+    the service's own environment before folding (Compose's config hash uses both)."""
     from composer.spec.dotenv import read_dotenv
     from composer.errors import SpecError
 
     files = service.pop("env_file", None) or []
     if not files:
-        return
+        return files, service.get("environment")
     merged: dict[str, Any] = {}
     for entry in files:
         path = FsPath(entry["path"])
@@ -271,3 +272,4 @@ def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> 
         if value is not None or key not in merged:
             merged[key] = value
     service["environment"] = merged
+    return files, own

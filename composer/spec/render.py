@@ -73,7 +73,7 @@ def dependency_order(services: dict[str, Any]) -> list[str]:
     return order
 
 
-def service_hash(name: str, service: dict[str, Any]) -> str:
+def service_hash(name: str, service: dict[str, Any], unfolded: tuple[list[Any], Any] | None = None) -> str:
     """Compose's config hash of a service: SHA-256 of its compact Go-ordered JSON, without the
     fields that do not change containers (build, pull_policy, scale, replicas, depends_on, profiles)."""
     from composer.spec.yamlout import arrange_service
@@ -82,6 +82,17 @@ def service_hash(name: str, service: dict[str, Any]) -> str:
                if k not in ("build", "pull_policy", "scale", "depends_on", "profiles")}
     if isinstance(trimmed.get("deploy"), dict):
         trimmed["deploy"] = {k: v for k, v in trimmed["deploy"].items() if k != "replicas"}
+    if unfolded and unfolded[0]:  # Compose hashes the service with env files listed, not folded in
+        from composer.spec.dump import shape
+
+        files, own = unfolded
+        trimmed["env_file"] = [f["path"] if f.get("required", True) and not f.get("format") else
+                               {k: v for k, v in f.items() if k != "required" or not v} for f in files]
+        environment = shape(own, ("services", name, "environment"))
+        if environment:
+            trimmed["environment"] = environment
+        else:
+            trimmed.pop("environment", None)
     text = json.dumps(arrange_service(name, trimmed), separators=(",", ":"), ensure_ascii=False)
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
@@ -111,6 +122,7 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
         for name in wanted:
             if name not in output.get("services", {}):
                 raise UsageError(f"no such service: {name}", hint="see composer config --services")
-            lines.append(f"{name} {service_hash(name, output['services'][name])}")
+            unfolded = (model.get("x-composer-env-files") or {}).get(name)
+            lines.append(f"{name} {service_hash(name, output['services'][name], unfolded)}")
         return "\n".join(lines)
     return None

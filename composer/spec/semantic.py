@@ -51,9 +51,10 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
     for service in enabled.values():
         apply_label_files(service)
     if options.resolve_env_files:
+        folded = model["x-composer-env-files"] = {}
         for name, service in enabled.items():
             try:
-                apply_env_files(service, environment)
+                folded[name] = apply_env_files(service, environment)
             except SemanticError:
                 raise
             except Exception as error:  # SpecError from a missing file: add the location

@@ -56,6 +56,7 @@ ORDERS: dict[str, str] = {
     _S + ".secrets.[]": _MOUNT,
     _S + ".configs.[]": _MOUNT,
     _S + ".ulimits.*": "single soft hard",
+    _S + ".env_file.[]": "path required format",
     "networks.*": "name driver driver_opts ipam external internal attachable labels enable_ipv4 enable_ipv6",
     "volumes.*": "name driver driver_opts external labels",
     "secrets.*": "name file environment content external labels driver driver_opts template_driver",
