@@ -69,138 +69,149 @@ def _running_container(reference: str) -> tuple[str, str, str]:
     return cdir.id, name, f"/proc/{pid}/ns/net"
 
 
+def create(
+    name: str = typer.Argument(..., help="Network name."),
+    driver: str = typer.Option("bridge", "-d", "--driver", help="Driver to manage the network."),
+    subnet: Optional[list[str]] = typer.Option(None, "--subnet", help="Subnet in CIDR format (IPv4 and/or IPv6)."),
+    gateway: Optional[list[str]] = typer.Option(None, "--gateway", help="IPv4 gateway for the master subnet."),
+    ip_range: Optional[str] = typer.Option(None, "--ip-range", help="Allocate container ip from a sub-range."),
+    internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network."),
+    attachable: bool = typer.Option(False, "--attachable", help="Enable manual container attachment."),
+    ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 networking."),
+    label: Optional[list[str]] = typer.Option(None, "--label", help="Set metadata on a network."),
+    opt: Optional[list[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
+) -> None:
+    """Create a network."""
+    subnet4 = next((item for item in subnet or [] if ":" not in item), None)
+    subnet6 = next((item for item in subnet or [] if ":" in item), None)
+    gateway4 = next((item for item in gateway or [] if ":" not in item), None)
+    net = _manager().create(name, driver=driver, subnet=subnet4, gateway=gateway4,
+                            ip_range=ip_range, internal=internal, attachable=attachable,
+                            labels=_pairs(label, "--label"), options=_pairs(opt, "--opt"),
+                            ipv6=ipv6 or bool(subnet6), subnet6=subnet6)
+    typer.echo(net.id)
+
+
+def ls(
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display network IDs."),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the output."),
+    output_format: Optional[str] = typer.Option(None, "--format", help="Format: table, json or a Go template like {{.Name}}."),
+    filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
+) -> None:
+    """List networks."""
+    filters: dict[str, list[str]] = {}
+    for item in filter_ or []:
+        key, _, value = item.partition("=")
+        filters.setdefault(key, []).append(value)
+    nets = [net for net in _manager().list() if _matches(net, filters)]
+    width = 64 if no_trunc else 12
+    rows = [_ls_row(net, width) for net in nets]
+    if quiet:
+        for row in rows:
+            typer.echo(row["ID"])
+    elif output_format == "json":
+        for row in rows:
+            typer.echo(json.dumps(row))
+    elif output_format and output_format != "table":
+        from composer.cli.images import render_template
+
+        for row in rows:
+            typer.echo(render_template(output_format, row))
+    else:
+        typer.echo(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
+        for row in rows:
+            typer.echo(f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local")
+
+
+def inspect(
+    names: list[str] = typer.Argument(..., help="Networks to inspect."),
+    output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
+) -> None:
+    """Display detailed information on one or more networks."""
+    manager = _manager()
+    found, missing = [], []
+    for name in names:
+        net = manager.store.find(name)
+        (found.append(net.inspect()) if net else missing.append(name))
+    if output_format and output_format != "json":
+        from composer.cli.images import render_template
+
+        for data in found:
+            typer.echo(render_template(output_format, data))
+    else:
+        typer.echo(json.dumps(found, indent=4))
+    if missing:
+        raise NetworkError(f"network {missing[0]} not found")
+
+
+def rm(
+    names: list[str] = typer.Argument(..., help="Networks to remove."),
+    force: bool = typer.Option(False, "-f", "--force", help="Do not error if the network does not exist."),
+) -> None:
+    """Remove one or more networks."""
+    manager, failed = _manager(), None
+    for name in names:
+        try:
+            manager.remove(name)
+            typer.echo(name)
+        except NetworkError as error:
+            if not (force and "not found" in error.message):
+                failed = error
+    if failed:
+        raise failed
+
+
+def connect(
+    network_name: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., help="Container id or name."),
+    alias: Optional[list[str]] = typer.Option(None, "--alias", help="Add network-scoped alias for the container."),
+    ip: Optional[str] = typer.Option(None, "--ip", help="IPv4 address."),
+    netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
+    name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
+) -> None:
+    """Connect a container (or, with --netns, a bare network namespace) to a network."""
+    container_id = container
+    if not netns:
+        container_id, name, netns = _running_container(container)
+    _manager().connect(network_name, container_id, netns, name=name or container, aliases=alias or [], ipv4=ip)
+
+
+def disconnect(
+    network_name: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., help="Container id or name."),
+    force: bool = typer.Option(False, "-f", "--force", help="Force the container to disconnect."),
+) -> None:
+    """Disconnect a container from a network."""
+    _manager().disconnect(network_name, container, force=force)
+
+
+def prune(
+    force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
+    filter_: Optional[list[str]] = typer.Option(None, "--filter", help="Provide filter values (label=...)."),
+) -> None:
+    """Remove all unused networks."""
+    if not force:
+        typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
+        if not typer.confirm("Are you sure you want to continue?", default=False):
+            raise typer.Exit(0)
+    labels = _pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
+    removed = _manager().prune(labels)
+    if removed:
+        typer.echo("Deleted Networks:")
+        for name in removed:
+            typer.echo(name)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``network`` group to ``app``."""
     network = typer.Typer(help="Manage networks.", no_args_is_help=True)
     app.add_typer(network, name="network")
-
-    @network.command("create")
-    def create(
-        name: str = typer.Argument(..., help="Network name."),
-        driver: str = typer.Option("bridge", "-d", "--driver", help="Driver to manage the network."),
-        subnet: Optional[str] = typer.Option(None, "--subnet", help="Subnet in CIDR format."),
-        gateway: Optional[str] = typer.Option(None, "--gateway", help="Gateway for the master subnet."),
-        ip_range: Optional[str] = typer.Option(None, "--ip-range", help="Allocate container ip from a sub-range."),
-        internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network."),
-        attachable: bool = typer.Option(False, "--attachable", help="Enable manual container attachment."),
-        ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 networking."),
-        label: Optional[list[str]] = typer.Option(None, "--label", help="Set metadata on a network."),
-        opt: Optional[list[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
-    ) -> None:
-        """Create a network."""
-        subnet6 = subnet if subnet and ":" in subnet else None
-        net = _manager().create(name, driver=driver, subnet=None if subnet6 else subnet, gateway=gateway,
-                                ip_range=ip_range, internal=internal, attachable=attachable,
-                                labels=_pairs(label, "--label"), options=_pairs(opt, "--opt"),
-                                ipv6=ipv6 or bool(subnet6), subnet6=subnet6)
-        typer.echo(net.id)
-
-    @network.command("ls")
-    def ls(
-        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display network IDs."),
-        no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the output."),
-        output_format: Optional[str] = typer.Option(None, "--format", help="Format: table, json or a Go template like {{.Name}}."),
-        filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
-    ) -> None:
-        """List networks."""
-        filters: dict[str, list[str]] = {}
-        for item in filter_ or []:
-            key, _, value = item.partition("=")
-            filters.setdefault(key, []).append(value)
-        nets = [net for net in _manager().list() if _matches(net, filters)]
-        width = 64 if no_trunc else 12
-        rows = [_ls_row(net, width) for net in nets]
-        if quiet:
-            for row in rows:
-                typer.echo(row["ID"])
-        elif output_format == "json":
-            for row in rows:
-                typer.echo(json.dumps(row))
-        elif output_format and output_format != "table":
-            from composer.cli.images import render_template
-
-            for row in rows:
-                typer.echo(render_template(output_format, row))
-        else:
-            typer.echo(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
-            for row in rows:
-                typer.echo(f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local")
-
-    @network.command("inspect")
-    def inspect(
-        names: list[str] = typer.Argument(..., help="Networks to inspect."),
-        output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
-    ) -> None:
-        """Display detailed information on one or more networks."""
-        manager = _manager()
-        found, missing = [], []
-        for name in names:
-            net = manager.store.find(name)
-            (found.append(net.inspect()) if net else missing.append(name))
-        if output_format and output_format != "json":
-            from composer.cli.images import render_template
-
-            for data in found:
-                typer.echo(render_template(output_format, data))
-        else:
-            typer.echo(json.dumps(found, indent=4))
-        if missing:
-            raise NetworkError(f"network {missing[0]} not found")
-
-    @network.command("rm")
-    def rm(
-        names: list[str] = typer.Argument(..., help="Networks to remove."),
-        force: bool = typer.Option(False, "-f", "--force", help="Do not error if the network does not exist."),
-    ) -> None:
-        """Remove one or more networks."""
-        manager, failed = _manager(), None
-        for name in names:
-            try:
-                manager.remove(name)
-                typer.echo(name)
-            except NetworkError as error:
-                if not (force and "not found" in error.message):
-                    failed = error
-        if failed:
-            raise failed
-
-    @network.command("connect")
-    def connect(
-        network_name: str = typer.Argument(..., metavar="NETWORK"),
-        container: str = typer.Argument(..., help="Container id or name."),
-        alias: Optional[list[str]] = typer.Option(None, "--alias", help="Add network-scoped alias for the container."),
-        ip: Optional[str] = typer.Option(None, "--ip", help="IPv4 address."),
-        netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
-        name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
-    ) -> None:
-        """Connect a container (or, with --netns, a bare network namespace) to a network."""
-        container_id = container
-        if not netns:
-            container_id, name, netns = _running_container(container)
-        _manager().connect(network_name, container_id, netns, name=name or container, aliases=alias or [], ipv4=ip)
-
-    @network.command("disconnect")
-    def disconnect(
-        network_name: str = typer.Argument(..., metavar="NETWORK"),
-        container: str = typer.Argument(..., help="Container id or name."),
-        force: bool = typer.Option(False, "-f", "--force", help="Force the container to disconnect."),
-    ) -> None:
-        """Disconnect a container from a network."""
-        _manager().disconnect(network_name, container, force=force)
-
-    @network.command("prune")
-    def prune(
-        force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
-        filter_: Optional[list[str]] = typer.Option(None, "--filter", help="Provide filter values (label=...)."),
-    ) -> None:
-        """Remove all unused networks."""
-        if not force:
-            typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
-            if not typer.confirm("Are you sure you want to continue?", default=False):
-                raise typer.Exit(0)
-        labels = _pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
-        removed = _manager().prune(labels)
-        if removed:
-            typer.echo("Deleted Networks:")
-            for name in removed:
-                typer.echo(name)
+    network.command("create")(create)
+    network.command("ls")(ls)
+    network.command("inspect")(inspect)
+    network.command("rm")(rm)
+    network.command("connect")(connect)
+    network.command("disconnect")(disconnect)
+    network.command("prune")(prune)
+    network.command("list", hidden=True)(ls)  # docker's aliases
+    network.command("remove", hidden=True)(rm)
