@@ -57,7 +57,10 @@ def cases(work: Path, reference: str) -> list[Case]:
     result = [Case("--version (start-up)", {"composer": [COMPOSER, "--version"],
                                             "docker-compose": [reference, "version"]}),
               Case("config 50 services", {"composer": [COMPOSER, "config"],
-                                          "docker-compose": [reference, "config"]}, cwd=work)]
+                                          "docker-compose": [reference, "config"]}, cwd=work),
+              Case("config --format json 50 services",
+                   {"composer": [COMPOSER, "config", "--format", "json"],
+                    "docker-compose": [reference, "config", "--format", "json"]}, cwd=work)]
     for example in sorted((REPO / "examples").glob("*/compose.yaml")):
         result.append(Case(f"config examples/{example.parent.name}",
                            {"composer": [COMPOSER, "config"], "docker-compose": [reference, "config"]},
