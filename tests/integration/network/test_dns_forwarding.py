@@ -64,3 +64,19 @@ def test_tcp_queries_and_aaaa_records(manager, make_netns):
             "print([str(r.rdata) for r in a.rr])")
     asked = client.run_python(code, site=True)
     assert asked.stdout.strip() == f"['{ep.ipv6}']", asked.stderr
+
+
+def test_dns_server_lives_across_commands_and_leaves_with_the_last_network(manager):
+    import time
+
+    first = manager.create("first")
+    assert control.wait_listening(first.gateway)
+    pid = control.pid_of(manager.store)
+    second = manager.create("second")  # the same server picks the new gateway up (SIGHUP)
+    assert control.wait_listening(second.gateway) and control.pid_of(manager.store) == pid
+    manager.remove("first")
+    manager.remove("second")
+    deadline = time.monotonic() + 5
+    while control.pid_of(manager.store) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert control.pid_of(manager.store) is None
