@@ -157,9 +157,11 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
 
 
 async def _start(ctx: _Context, op: Operation) -> None:
-    await ctx.step("Container", op.params["name"], Status.STARTING, Status.STARTED,
-                   ctx.runtime.start_container, op.params["id"])
-    await _hooks(ctx, op, "post_start", op.params["id"], op.params["name"])
+    """Start an existing container, or the one created (or recreated) earlier in this run."""
+    cid = op.params.get("id") or ctx.ids[op.resource]
+    name = op.params.get("name") or ctx.names[cid]
+    await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+    await _hooks(ctx, op, "post_start", cid, name)
 
 
 async def _stop(ctx: _Context, op: Operation) -> None:
@@ -311,8 +313,9 @@ async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], re
             return
         for want in op.wants:
             if result.outcomes[want].status != "done":
-                ctx.emit(Event(kind="Service", name=op.resource, status=Status.WARNING,
-                               text=f"optional dependency {want} failed; going on (required: false)"))
+                dependency = want.split(":")[1]
+                ctx.emit(Event(kind="Service", name=op.resource.split(":")[1], status=Status.WARNING,
+                               text=f'optional dependency "{dependency}" failed to start (required: false)'))
         handler = HANDLERS.get((op.kind, op.resource.split(":", 1)[0]))
         if handler is None:
             raise PlanError(f"internal: no handler for {op.id!r}")

@@ -135,11 +135,14 @@ def plan_images(project: "Project", observed: "ObservedState", options: UpOption
 def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observed: "ObservedState",
               options: UpOptions) -> str | None:
     ref = convert.image_reference(project.name, service)
+    if service.build is None and any(s.build is not None and convert.image_reference(project.name, s) == ref
+                                     for s in project.services.values()):
+        return _image_op(plan, project, _builder_of(project, ref), observed, options)  # built, not pulled
     present = observed.images.get(ref) is not None
     policy = options.pull or service.raw.get("pull_policy") or "missing"
     if policy not in ("always", "never", "build"):
         policy = "missing"  # missing, if_not_present, daily, weekly, every_<duration>
-    if service.build is not None and (options.build or policy == "build" or (not present and not service.image)):
+    if service.build is not None and (options.build or policy == "build" or not present):
         return plan.add("build", f"image:{ref}", "--build" if options.build else "image not found",
                         reference=ref, service=service.name)
     if policy == "always" or (policy in ("missing", "if_not_present") and not present):
@@ -149,6 +152,11 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         raise ImageNotFound(f"service {service.name!r}: image {ref} not found locally and pull policy is never",
                             hint=f"pull it first (composer pull {service.name}) or drop --pull never")
     return None
+
+
+def _builder_of(project: "Project", ref: str) -> "Service":
+    return next(s for s in project.services.values()
+                if s.build is not None and convert.image_reference(project.name, s) == ref)
 
 
 def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = UpOptions(),
@@ -249,15 +257,14 @@ def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tu
     for number in sorted(by_number, reverse=True)[:max(0, len(by_number) - count)]:
         ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
     for number, container in sorted(by_number.items()):
-        op = _converge_container(plan, desired, name, number, container, needs)
-        if op:
-            ops.append(op)
+        ops += _converge_container(plan, desired, name, number, container, needs)
     free = [n for n in range(1, count + len(by_number) + 1) if n not in by_number][:count - len(by_number)]
     for number in free:
         cause = "no container" if not by_number else f"scale {len(by_number)} -> {count}"
-        spec = _spec(desired, name, number)
-        ops.append(plan.add("create", f"service:{name}:{number}", cause, needs=needs, spec=spec,
-                            start=not options.no_start))
+        ops.append(plan.add("create", f"service:{name}:{number}", cause, needs=needs,
+                            spec=_spec(desired, name, number), start=False))
+        if not options.no_start:
+            ops.append(plan.add("start", f"service:{name}:{number}", "created", needs=(ops[-1],)))
     return ops
 
 
@@ -309,16 +316,18 @@ def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary")
 
 
 def _converge_container(plan: PlanBuilder, desired: _Desired, name: str, number: int,
-                        container: "ContainerSummary", needs: tuple[str, ...]) -> str | None:
+                        container: "ContainerSummary", needs: tuple[str, ...]) -> list[str]:
+    """Recreate (then start) a diverged replica, start a stopped one, or nothing."""
     resource = f"service:{name}:{number}"
     start = not desired.options.no_start
     cause = _recreate_cause(desired, name, container)
     if cause:
-        return plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
-                        start=start, timeout=desired.options.timeout, **_ident(container))
+        recreate = plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
+                            start=False, timeout=desired.options.timeout, **_ident(container))
+        return [recreate, plan.add("start", resource, "recreated", needs=(recreate,))] if start else [recreate]
     if start and container.state not in ACTIVE:
-        return plan.add("start", resource, f"container {container.state}", needs=needs, **_ident(container))
-    return None
+        return [plan.add("start", resource, f"container {container.state}", needs=needs, **_ident(container))]
+    return []
 
 
 def _spec(desired: _Desired, name: str, number: int) -> "ContainerSpec":
@@ -335,15 +344,20 @@ def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str]
     """Make each service's starting operations wait for its ``depends_on`` conditions."""
     project, observed = desired.project, desired.observed
     for name in names:
-        starting = [o for o in ops[name] if o.split(" ", 1)[0] in ("create", "recreate", "start")]
-        restarted = _restarts_for(plan, desired, name, ops)
+        creating = [o for o in ops[name] if o.startswith(("create ", "recreate "))]
+        starting = [o for o in ops[name] if o.startswith("start ")] + _restarts_for(plan, desired, name, ops)
         for dep_name, dep in depends_on(project, name).items():
-            if dep_name not in ops or not starting + restarted:
+            if dep_name not in ops or not creating + starting:
                 continue
-            gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
-            for op_id in starting + restarted:
-                plan.add(*op_id.split(" ", 1), needs=gate if dep.required else (),
-                         wants=() if dep.required else gate)
+            made = tuple(o for o in ops[dep_name] if o.startswith(("create ", "recreate ")))
+            _edges(plan, creating, made, dep.required)  # created after what it depends on
+            if starting:
+                _edges(plan, starting, _gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
+
+
+def _edges(plan: PlanBuilder, op_ids: list[str], after: tuple[str, ...], required: bool) -> None:
+    for op_id in op_ids:
+        plan.add(*op_id.split(" ", 1), needs=after if required else (), wants=() if required else after)
 
 
 def _gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
@@ -548,7 +562,4 @@ def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedSt
     for name in names:
         for dep_name, dep in depends_on(project, name).items():
             if dep_name in ops and ops[dep_name]:
-                gate = _gate(plan, dep_name, dep.condition, ops[dep_name], observed)
-                for op_id in ops[name]:
-                    plan.add(*op_id.split(" ", 1), needs=gate if dep.required else (),
-                             wants=() if dep.required else gate)
+                _edges(plan, ops[name], _gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)

@@ -36,9 +36,12 @@ def test_fresh_up_plans_networks_volumes_then_services_in_dependency_order(load,
 create network:default (not found)
 create volume:data (not found)
 create service:db:1 (no container) <- create network:default, create volume:data
-wait service:db:healthy (service_healthy) <- create service:db:1
-create service:api:1 (no container) <- create network:default, create volume:data, wait service:db:healthy
-create service:web:1 (no container) <- create network:default, create service:api:1, create volume:data"""
+create service:api:1 (no container) <- create network:default, create service:db:1, create volume:data
+start service:db:1 (created) <- create service:db:1
+create service:web:1 (no container) <- create network:default, create service:api:1, create volume:data
+wait service:db:healthy (service_healthy) <- create service:db:1, start service:db:1
+start service:api:1 (created) <- create service:api:1, wait service:db:healthy
+start service:web:1 (created) <- create service:api:1, create service:web:1, start service:api:1"""
 
 
 def test_up_twice_plans_nothing_the_second_time(load, service, fake):
@@ -60,8 +63,9 @@ def test_environment_change_recreates_only_that_service(load, service):
     service.up(load(STACK))
     changed = load(STACK.replace('MODE: "one"', 'MODE: "two"'))
     assert service.plan_up(changed).text() == """\
+recreate service:api:1 (config hash diverged)
 wait service:db:healthy (service_healthy)
-recreate service:api:1 (config hash diverged) <- wait service:db:healthy"""
+start service:api:1 (recreated) <- recreate service:api:1, wait service:db:healthy"""
 
 
 def test_recreated_dependency_restarts_dependents_with_restart_true(load, service):
@@ -69,7 +73,8 @@ def test_recreated_dependency_restarts_dependents_with_restart_true(load, servic
     changed = load(STACK.replace("interval: 1s", "interval: 2s"))
     assert service.plan_up(changed).text() == """\
 recreate service:db:1 (config hash diverged)
-wait service:db:healthy (service_healthy) <- recreate service:db:1
+start service:db:1 (recreated) <- recreate service:db:1
+wait service:db:healthy (service_healthy) <- recreate service:db:1, start service:db:1
 restart service:api:1 (dependency db recreated) <- wait service:db:healthy"""
 
 
@@ -79,7 +84,8 @@ def test_always_recreate_deps_recreates_the_dependencies_of_named_services(load,
     plan = service.plan_up(project, UpOptions(services=("api",), always_recreate_deps=True))
     assert plan.text() == """\
 recreate service:db:1 (--always-recreate-deps)
-wait service:db:healthy (service_healthy) <- recreate service:db:1
+start service:db:1 (recreated) <- recreate service:db:1
+wait service:db:healthy (service_healthy) <- recreate service:db:1, start service:db:1
 restart service:api:1 (dependency db recreated) <- wait service:db:healthy"""
 
 
@@ -87,7 +93,7 @@ def test_force_recreate_and_no_recreate(load, service):
     project = load(STACK)
     service.up(project)
     forced = service.plan_up(project, UpOptions(recreate="force", services=("web",), no_deps=True))
-    assert forced.text() == "recreate service:web:1 (--force-recreate)"
+    assert forced.text() == "recreate service:web:1 (--force-recreate)\nstart service:web:1 (recreated) <- recreate service:web:1"
     changed = load(STACK.replace('MODE: "one"', 'MODE: "two"'))
     assert service.plan_up(changed, UpOptions(recreate="never")).text() == ""
 
@@ -96,7 +102,8 @@ def test_image_change_recreates(load, service, fake):
     project = load(STACK)
     service.up(project)
     fake.images["nginx"] = "sha256:" + "f" * 64
-    assert service.plan_up(project).text() == "recreate service:web:1 (image changed)"
+    assert service.plan_up(project).text() == \
+        "recreate service:web:1 (image changed)\nstart service:web:1 (recreated) <- recreate service:web:1"
 
 
 def test_stopped_container_is_started_not_recreated(load, service, fake):
@@ -112,7 +119,9 @@ def test_scale_up_then_down_removes_highest_numbers_first(load, service, fake):
     up = service.plan_up(project, UpOptions(scale={"web": 3}))
     assert up.text() == """\
 create service:web:2 (scale 1 -> 3)
-create service:web:3 (scale 1 -> 3)"""
+create service:web:3 (scale 1 -> 3)
+start service:web:2 (created) <- create service:web:2
+start service:web:3 (created) <- create service:web:3"""
     service.up(project, UpOptions(scale={"web": 3}))
     down = service.plan_up(project, UpOptions(scale={"web": 1}))
     assert down.text() == """\
@@ -198,7 +207,8 @@ def test_no_deps_plans_only_the_named_service(load, service):
     plan = service.plan_up(load(STACK), UpOptions(services=("web",), no_deps=True))
     assert plan.text() == """\
 create network:default (not found)
-create service:web:1 (no container) <- create network:default"""
+create service:web:1 (no container) <- create network:default
+start service:web:1 (created) <- create service:web:1"""
 
 
 def test_no_change_plan_is_fast(load, service):
@@ -231,8 +241,8 @@ def test_interrupted_recreate_is_reconciled(load, service, fake):
     fake.stop_container(old.id)
     fake.rename_container(old.id, f"{old.id[:12]}_demo-web-1")
     changed = load("services:\n  web: {image: busybox, environment: {A: '2'}}\n")
-    assert service.plan_up(changed).text() == "recreate service:web:1 (config hash diverged)"
-    assert service.plan_up(project).text() == "recreate service:web:1 (container renamed)"
+    assert service.plan_up(changed).operations[0].cause == "config hash diverged"
+    assert service.plan_up(project).operations[0].cause == "container renamed"
     service.up(changed)
     assert fake.names() == ["demo-web-1"]
     assert service.plan_up(changed).text() == ""
@@ -244,11 +254,12 @@ def test_interrupted_recreate_after_create_keeps_the_canonical_name(load, servic
     service.up(project)
     old = fake.list_containers({})[0]
     changed = load("services:\n  web: {image: busybox, environment: {A: '2'}}\n")
-    spec = service.plan_up(changed).operations[-1].params["spec"]
+    spec = service.plan_up(changed).get("recreate service:web:1").params["spec"]
     temporary = fake.create_container(spec._replace(name=f"{old.id[:12]}_demo-web-1"))
     assert service.plan_up(changed).text() == f"""\
 remove container:{old.id[:12]}_demo-web-1 (duplicate container-number 1)
-recreate service:web:1 (config hash diverged) <- remove container:{old.id[:12]}_demo-web-1"""
+recreate service:web:1 (config hash diverged) <- remove container:{old.id[:12]}_demo-web-1
+start service:web:1 (recreated) <- recreate service:web:1"""
     service.up(changed)
     assert fake.names() == ["demo-web-1"] and temporary not in fake.containers
     assert service.plan_up(changed).text() == ""
@@ -300,3 +311,14 @@ services:
 def test_down_with_nothing_to_remove_says_so(load, service):
     plan = service.plan_down(None, project_name="demo")
     assert not plan and plan.warnings == ('No resource found to remove for project "demo".',)
+
+
+def test_an_image_built_by_one_service_is_not_pulled_for_another(load, service, fake):
+    """Compose's e2e intent: up builds once and starts both services from the built image."""
+    project = load("""
+services:
+  foo: {image: demo-built, build: {context: .}}
+  bar: {image: demo-built, depends_on: [foo]}
+""")
+    plan = reconcile.plan_images(project, service.observe(project), UpOptions())
+    assert plan.text() == "build image:demo-built (image not found)"
