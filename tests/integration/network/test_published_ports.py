@@ -118,3 +118,15 @@ def test_published_port_reachable_from_a_container_on_another_network(manager, m
     wait_port(server, 80)
     fetched = visitor.run("wget", "-q", "-O-", f"http://{_host_address()}:{port}/")
     assert fetched.stdout == "hello from composer\n", fetched.stderr
+
+
+def test_published_port_reachable_from_another_machine(manager, make_netns, outside, webroot):
+    """The 'outside' namespace plays another machine reaching the host's address on its link."""
+    manager.create("public")
+    ns = make_netns()
+    port = _free_port()
+    manager.connect("public", container_id(), ns.path, ports=parse_publish(f"{port}:80"))
+    ns.spawn("httpd", "-f", "-p", "80", "-h", str(webroot))
+    wait_port(ns, 80)
+    fetched = outside.ns.run("wget", "-q", "-O-", f"http://{outside.host_ip}:{port}/")
+    assert fetched.stdout == "hello from composer\n", fetched.stderr
