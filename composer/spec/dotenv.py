@@ -117,9 +117,10 @@ def read_dotenv(path: Path, lookup: Callable[[str], str | None] | None = None) -
     return parse_dotenv(text, str(path), lookup)
 
 
-def environment_for(project_dir: Path, env_files: list[str], process: Mapping[str, str]) -> dict[str, str]:
+def environment_for(project_dir: Path, env_files: list[str], process: Mapping[str, str],
+                    cwd: Path | None = None) -> dict[str, str]:
     """The interpolation environment: env files (default ``.env``) under the process environment."""
-    files = [Path(f) if Path(f).is_absolute() else Path.cwd() / f for f in env_files]
+    files = [Path(f) if Path(f).is_absolute() else (cwd or Path.cwd()) / f for f in env_files]
     if not env_files:
         default = project_dir / ".env"
         files = [default] if default.is_file() else []

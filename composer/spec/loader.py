@@ -130,7 +130,7 @@ def load_model(options: ProjectOptions) -> LoadedModel:
     else:
         working_dir = str(Path(files[0]).parent) if files[0] != "-" else str(cwd)
     working_dir = os.path.normpath(working_dir)
-    environment = environment_for(Path(working_dir), list(options.env_files), options.environment)
+    environment = environment_for(Path(working_dir), list(options.env_files), options.environment, cwd)
     documents = {file: read_documents(file, options.stdin) for file in files}
     name = _project_name(options, [d for docs in documents.values() for d in docs], environment, working_dir)
     environment["COMPOSE_PROJECT_NAME"] = name
