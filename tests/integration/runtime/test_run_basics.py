@@ -166,7 +166,7 @@ def test_container_dies_with_its_runtime(image, state_root):
             process.kill()
             process.wait()
         for path in glob.glob(f"/sys/fs/cgroup/*/composer/{container}"):  # the CLI could not clean up
-            os.rmdir(path)
+            _rmdir_when_reaped(path)
 
 
 def _alive(pid: int) -> bool:
@@ -176,3 +176,16 @@ def _alive(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _rmdir_when_reaped(path: str, timeout: float = 30) -> None:
+    """rmdir a cgroup once the host's init has reaped its last zombie."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
