@@ -103,6 +103,13 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     return result
 
 
+def get_child_subreaper() -> bool:
+    """prctl(PR_GET_CHILD_SUBREAPER)."""
+    flag = ctypes.c_int(0)
+    _check(_libc.prctl(37, ctypes.addressof(flag), 0, 0, 0), "prctl PR_GET_CHILD_SUBREAPER")
+    return bool(flag.value)
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 

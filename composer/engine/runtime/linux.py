@@ -117,6 +117,7 @@ class ForegroundRun:
         self.console_fd = -1
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
+        self.was_subreaper = True  # until start() finds out (then restored by cleanup)
 
     def prepare(self) -> LaunchPlan:
         """State dir, config.json, /etc files, cgroup, seccomp: everything before fork."""
@@ -146,6 +147,7 @@ class ForegroundRun:
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
+        self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         creator = os.fork()
         if creator == 0:
@@ -227,6 +229,8 @@ class ForegroundRun:
                 self._reap()
             except (ProcessLookupError, ChildProcessError):
                 pass
+        if not self.was_subreaper:
+            libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 0)
         if not self.created:
             return
         try:

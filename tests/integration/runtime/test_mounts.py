@@ -96,6 +96,7 @@ def test_many_layers_overflow_the_option_page(state_root, image, run, tmp_path):
     """An image with 60 layers (lowerdir longer than a page) still mounts."""
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime.config import ContainerConfig
+    from composer.engine.runtime import libc
     from composer.engine.runtime.linux import run_foreground
 
     base = ImageStore().resolve("busybox")
@@ -110,3 +111,4 @@ def test_many_layers_overflow_the_option_page(state_root, image, run, tmp_path):
     config = ContainerConfig(id="f" * 64, name="many-layers", image="x", image_id="x", layers=layers,
                              args=["sh", "-c", "test $(ls /layers | wc -l) = 60"], env=["PATH=/bin"], auto_remove=True)
     assert run_foreground(config).exit_code == 0
+    assert not libc.get_child_subreaper()  # the caller's process is left as it was
