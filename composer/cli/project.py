@@ -21,37 +21,46 @@ def _emit(text: str, output: Optional[str]) -> None:
     if output:
         from pathlib import Path
 
-        Path(output).write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
+        Path(output).write_text(text + "\n" if text else "", encoding="utf-8")
     elif text:
         sys.stdout.write(text + "\n")
 
 
-def run_config(global_options: Any, services_arg: list, output_format: str = "yaml", services: bool = False,
+def run_config(global_options: Any, services_arg: list, output_format: Optional[str] = None, services: bool = False,
                volumes: bool = False, networks: bool = False, profiles: bool = False, images: bool = False,
                hash_: Optional[str] = None, quiet: bool = False, output: Optional[str] = None,
                no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
-               no_env_resolution: bool = False) -> None:
+               no_env_resolution: bool = False, variables: bool = False, environment: bool = False) -> None:
     """The ``config`` command itself (shared by typer and the fast path)."""
     from composer.spec import render
 
-    if output_format not in ("yaml", "json"):
+    if output_format not in (None, "yaml", "json"):
         raise UsageError(f"unsupported format {output_format!r}", hint="use --format yaml or json")
+    if variables:
+        from composer.spec.loader import options_from_global, resolve_files
+
+        _emit(render.variables(resolve_files(options_from_global(global_options)), output_format), output)
+        return
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution)
     if quiet:
+        return
+    if environment:
+        _emit(render.environment_text(loaded.environment), output)
         return
     listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
                              profiles=profiles, images=images, hash_=hash_)
     if listing is not None:
         _emit(listing, output)
         return
-    _emit(render.config_text(loaded, output_format, services_arg or [], escape=not no_interpolate), output)
+    _emit(render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate),
+          output)
 
 
 _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",
           "--images": "images", "-q": "quiet", "--quiet": "quiet", "--no-interpolate": "no_interpolate",
           "--no-normalize": "no_normalize", "--no-path-resolution": "no_path_resolution",
-          "--no-env-resolution": "no_env_resolution"}
+          "--no-env-resolution": "no_env_resolution", "--variables": "variables", "--environment": "environment"}
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
@@ -87,7 +96,7 @@ def register(app: Any) -> None:
     def config(
         ctx: typer.Context,
         services_arg: Optional[list[str]] = typer.Argument(None, metavar="[SERVICE...]"),
-        output_format: str = typer.Option("yaml", "--format", help="Format the output: yaml or json."),
+        output_format: Optional[str] = typer.Option(None, "--format", help="Format the output: yaml or json."),
         services: bool = typer.Option(False, "--services", help="Print the service names, one per line."),
         volumes: bool = typer.Option(False, "--volumes", help="Print the volume names, one per line."),
         networks: bool = typer.Option(False, "--networks", help="Print the network names, one per line."),
@@ -100,10 +109,13 @@ def register(app: Any) -> None:
         no_normalize: bool = typer.Option(False, "--no-normalize", help="Don't normalize the model."),
         no_path_resolution: bool = typer.Option(False, "--no-path-resolution", help="Don't resolve paths."),
         no_env_resolution: bool = typer.Option(False, "--no-env-resolution", help="Don't resolve env files."),
+        variables: bool = typer.Option(False, "--variables", help="Print model variables and default values."),
+        environment: bool = typer.Option(False, "--environment", help="Print the interpolation environment."),
     ) -> None:
         """Parse, resolve and render the compose file in canonical format."""
         run_config(ctx.obj, services_arg or [], output_format, services, volumes, networks, profiles, images,
-                   hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution)
+                   hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
+                   variables, environment)
 
     @app.command("graph")
     def graph(

@@ -101,6 +101,40 @@ def _braced(body: str, whole: str, lookup: Lookup) -> str:
     return "" if missing else substitute(argument, lookup)
 
 
+def variables_in(text: str, found: dict[str, dict[str, Any]]) -> None:
+    """Record every variable ``text`` uses: name, default, alternate (presence) value, required."""
+    i = text.find("$")
+    while 0 <= i < len(text) - 1:
+        following = text[i + 1]
+        if following == "$":
+            i = text.find("$", i + 2)
+            continue
+        if following == "{":
+            end = _closing_brace(text, i + 2)
+            body = text[i + 2: end] if end > 0 else ""
+            name = _NAME.match(body)
+            if name is not None:
+                rest = body[name.end():]
+                operator = next((op for op in _OPERATORS if rest.startswith(op)), "")
+                argument = rest[len(operator):]
+                entry = found.setdefault(name.group(), {"Name": name.group(), "DefaultValue": "",
+                                                        "PresenceValue": "", "Required": False})
+                if operator.endswith("-"):
+                    entry["DefaultValue"] = argument
+                elif operator.endswith("+"):
+                    entry["PresenceValue"] = argument
+                elif operator.endswith("?"):
+                    entry["Required"] = True
+                variables_in(argument, found)
+            i = text.find("$", end + 1) if end > 0 else -1
+            continue
+        name = _NAME.match(text, i + 1)
+        if name is not None:
+            found.setdefault(name.group(), {"Name": name.group(), "DefaultValue": "", "PresenceValue": "",
+                                            "Required": False})
+        i = text.find("$", i + 1)
+
+
 def _to_bool(text: str) -> bool:
     lowered = text.lower()
     if lowered in ("true", "y", "yes", "on"):

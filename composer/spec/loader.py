@@ -117,6 +117,11 @@ def _project_name(options: ProjectOptions, documents: list[Document], environmen
     return normalize_project_name(os.path.basename(working_dir.rstrip("/")) or "default")
 
 
+def resolve_files(options: ProjectOptions) -> list[str]:
+    """The compose files ``options`` designate (after -f, COMPOSE_FILE and discovery)."""
+    return _config_files(options, Path(options.working_dir or os.getcwd()))
+
+
 def load_model(options: ProjectOptions) -> LoadedModel:
     """Read, interpolate, merge, validate and normalize the project's files into one dict."""
     from composer.spec.dotenv import environment_for
@@ -150,6 +155,7 @@ def load_project(options: ProjectOptions) -> "Project":
 def options_from_global(global_options: "GlobalOptions", **overrides: Any) -> ProjectOptions:
     """ProjectOptions from the CLI's global flags (plus COMPOSE_PROFILES)."""
     environment = dict(os.environ)
+    environment.setdefault("PWD", os.getcwd())
     profiles = list(global_options.profiles)
     if not profiles and environment.get("COMPOSE_PROFILES"):
         profiles = [p for p in environment["COMPOSE_PROFILES"].split(",") if p]

@@ -126,3 +126,37 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
             lines.append(f"{name} {service_hash(name, output['services'][name], unfolded)}")
         return "\n".join(lines)
     return None
+
+
+def variables(files: list[str], output_format: str | None) -> str:
+    """``config --variables``: every variable the files use, as a table or JSON."""
+    from composer.spec.interpolate import variables_in
+    from composer.spec.loader import read_documents
+
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            variables_in(value, found)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for file in files:
+        for document in read_documents(file):
+            walk(document.data)
+    ordered = dict(sorted(found.items()))
+    if output_format == "json":
+        return json.dumps(ordered, indent=4, ensure_ascii=False) + "\n"  # Compose prints a blank line after
+    rows = [("NAME", "REQUIRED", "DEFAULT VALUE", "ALTERNATE VALUE")]
+    rows += [(v["Name"], "true" if v["Required"] else "false", v["DefaultValue"], v["PresenceValue"])
+             for v in ordered.values()]
+    return "\n".join("".join(cell.ljust(max(20, len(cell) + 3)) for cell in row[:-1]) + row[-1] for row in rows)
+
+
+def environment_text(environment: dict[str, str]) -> str:
+    """``config --environment``: the interpolation environment, sorted ``KEY=VALUE`` lines."""
+    return "\n".join(f"{key}={value}" for key, value in sorted(environment.items()))

@@ -167,3 +167,15 @@ def test_subprocess_end_to_end_and_stdin(tmp_path: Path, state_root: Path, compo
     ok = composer("-f", "-", "-p", "demo", "config", "--format", "json", cwd=tmp_path,
                   input="services:\n  web:\n    image: x\n")
     assert ok.returncode == 0 and json.loads(ok.stdout)["name"] == "demo"
+
+
+def test_variables_and_environment(tmp_path: Path, cli) -> None:
+    project = _write(tmp_path, "services:\n  web:\n    image: ${IMG:-nginx}\n    environment:\n"
+                               "      - X=${X:?need x}\n      - Y=${Y+alt}$$Z\n")
+    table = cli("config", "--variables", cwd=project, env={"X": "1"}).stdout.splitlines()
+    assert table[0].split() == ["NAME", "REQUIRED", "DEFAULT", "VALUE", "ALTERNATE", "VALUE"]
+    assert [row.split() for row in table[1:]] == [["IMG", "false", "nginx"], ["X", "true"], ["Y", "false", "alt"]]
+    as_json = json.loads(cli("config", "--variables", "--format", "json", cwd=project, env={"X": "1"}).stdout)
+    assert as_json["IMG"] == {"Name": "IMG", "DefaultValue": "nginx", "PresenceValue": "", "Required": False}
+    environment = cli("config", "--environment", cwd=project, env={"X": "1"}).stdout.splitlines()
+    assert "X=1" in environment and "COMPOSE_PROJECT_NAME=" + tmp_path.name.lower() in environment
