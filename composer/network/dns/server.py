@@ -53,7 +53,7 @@ class Server:
     def __init__(self, store: NetworkStore) -> None:
         self.store = store
         self.networks: list[Network] = []
-        self.listeners: dict[str, trio.CancelScope] = {}
+        self.listeners: dict[tuple[str, str], trio.CancelScope] = {}
         self.stamp: tuple = ()
 
     def reload(self) -> None:
@@ -70,37 +70,53 @@ class Server:
     async def sync_listeners(self, nursery: trio.Nursery) -> None:
         """Start a listener per new gateway, stop those of removed networks."""
         self.reload()
-        wanted = {net.gateway: net.id for net in self.user_networks()}
-        for gateway in list(self.listeners):
-            if gateway not in wanted:
-                self.listeners.pop(gateway).cancel()
-        for gateway, net_id in wanted.items():
-            if gateway not in self.listeners:
-                scope = trio.CancelScope()
-                self.listeners[gateway] = scope
-                nursery.start_soon(self.listen, gateway, net_id, scope)
+        wanted = {(net.gateway, net.id) for net in self.user_networks()}
+        for key in list(self.listeners):
+            if key not in wanted:  # gone, or the same gateway now belongs to a new network
+                self.listeners.pop(key).cancel()
+        await trio.sleep(0)  # let cancelled listeners close their sockets before rebinding
+        for key in sorted(wanted - set(self.listeners)):
+            scope = trio.CancelScope()
+            self.listeners[key] = scope
+            nursery.start_soon(self.listen, key[0], key[1], scope)
 
     async def listen(self, gateway: str, net_id: str, scope: trio.CancelScope) -> None:
-        """Serve UDP and TCP on ``gateway``:53 until the network goes."""
+        """Serve UDP and TCP on ``gateway``:53 until the network goes (retrying a failed bind)."""
         with scope:
-            sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)  # the bridge may still be coming up
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            with sock:
-                await sock.bind((gateway, PORT))
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self.listen_tcp, gateway, net_id)
-                    while True:
-                        data, client = await sock.recvfrom(4096)
-                        nursery.start_soon(self.answer_udp, sock, data, client, net_id)
+            while True:
+                try:
+                    await self.serve_gateway(gateway, net_id)
+                except OSError as error:
+                    print(f"dns: {gateway}:{PORT}: {error}", file=sys.stderr, flush=True)
+                    await trio.sleep(0.5)
+
+    async def serve_gateway(self, gateway: str, net_id: str) -> None:
+        sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)  # the bridge may still be coming up
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with sock:
+            await sock.bind((gateway, PORT))
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self.listen_tcp, gateway, net_id)
+                while True:
+                    data, client = await sock.recvfrom(4096)
+                    nursery.start_soon(self.answer_udp, sock, data, client, net_id)
 
     async def listen_tcp(self, gateway: str, net_id: str) -> None:
-        listener = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        await listener.bind((gateway, PORT))
-        listener.listen(64)
-        await trio.serve_listeners(lambda stream: self.answer_tcp(stream, net_id), [trio.SocketListener(listener)])
+        """DNS over TCP on the same address (retrying while an old listener still holds it)."""
+        while True:
+            listener = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                await listener.bind((gateway, PORT))
+                listener.listen(64)
+            except OSError:
+                listener.close()
+                await trio.sleep(0.5)
+                continue
+            await trio.serve_listeners(lambda stream: self.answer_tcp(stream, net_id),
+                                       [trio.SocketListener(listener)])
 
     async def answer_udp(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
         answer = await self.respond(data, client[0], net_id)
@@ -109,6 +125,12 @@ class Server:
 
     async def answer_tcp(self, stream: trio.SocketStream, net_id: str) -> None:
         """DNS over TCP: 2-byte length prefixed messages, one connection may carry several."""
+        try:
+            await self._tcp_session(stream, net_id)
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the client went away
+
+    async def _tcp_session(self, stream: trio.SocketStream, net_id: str) -> None:
         client_ip = stream.socket.getpeername()[0]
         buffer = b""
         async with stream:

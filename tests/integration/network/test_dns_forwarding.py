@@ -80,3 +80,17 @@ def test_dns_server_lives_across_commands_and_leaves_with_the_last_network(manag
     while control.pid_of(manager.store) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert control.pid_of(manager.store) is None
+
+
+def test_a_network_recreated_on_the_same_gateway_resolves(manager, make_netns):
+    first = manager.create("again", subnet="10.233.0.0/24")
+    manager.create("keepalive")  # keeps the server running across the re-creation
+    assert control.wait_listening(first.gateway)
+    manager.remove("again")
+    second = manager.create("again", subnet="10.233.0.0/24")
+    assert second.gateway == first.gateway and second.id != first.id
+    ns, peer = make_netns(), make_netns()
+    manager.connect("again", container_id(), ns.path, name="asker")
+    target = manager.connect("again", container_id(), peer.path, name="answer")
+    looked = ns.run("nslookup", "answer", second.gateway)
+    assert target.ipv4 in looked.stdout, looked.stderr
