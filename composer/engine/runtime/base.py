@@ -172,8 +172,12 @@ class ContainerSummary(NamedTuple):
     exit_code: int = 0
     health: Health = "none"
     created: float = 0.0  # seconds since the epoch
+    started_at: float = 0.0
+    finished_at: float = 0.0
     command: str = ""
-    ports: tuple[PortSpec, ...] = ()
+    ports: tuple[PortSpec, ...] = ()  # published ports (``published`` filled in)
+    networks: tuple[str, ...] = ()  # network names
+    mounts: tuple[str, ...] = ()  # volume names and bind sources
 
 
 class HealthStatus(NamedTuple):

@@ -1,0 +1,86 @@
+"""What ``ps`` shows of a container: docker's status text and Compose's ``ps --format json`` record."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from composer.engine import labels as L
+from composer.engine.runtime.base import ContainerSummary
+
+_UNITS = ((60, 1, "second"), (3600, 60, "minute"), (48 * 3600, 3600, "hour"), (14 * 86400, 86400, "day"),
+          (60 * 86400, 7 * 86400, "week"), (730 * 86400, 30 * 86400, "month"))
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's ``units.HumanDuration``: "Less than a second", "About a minute", "3 hours" ..."""
+    if seconds < 1:
+        return "Less than a second"
+    if int(seconds) == 1:
+        return "1 second"
+    if 60 <= seconds < 120:
+        return "About a minute"
+    if 3600 <= seconds < 7200:
+        return "About an hour"
+    for limit, size, unit in _UNITS:
+        if seconds < limit:
+            return f"{int(seconds // size)} {unit}s"
+    return f"{int(seconds // (365 * 86400))} years"
+
+
+def status_text(container: ContainerSummary, now: float | None = None) -> str:
+    """``Up 5 minutes (healthy)``, ``Exited (0) 2 seconds ago``, ``Created`` ... as ``docker ps``."""
+    now = time.time() if now is None else now
+    state = container.state
+    if state in ("running", "paused"):
+        text = f"Up {human_duration(now - container.started_at)}"
+        if state == "paused":
+            return text + " (Paused)"
+        health = {"healthy": " (healthy)", "unhealthy": " (unhealthy)", "starting": " (health: starting)"}
+        return text + health.get(container.health, "")
+    if state == "restarting":
+        return f"Restarting ({container.exit_code}) {human_duration(now - container.finished_at)} ago"
+    if state == "exited":
+        return f"Exited ({container.exit_code}) {human_duration(now - container.finished_at)} ago"
+    return {"created": "Created", "dead": "Dead", "removing": "Removal In Progress"}.get(state, state)
+
+
+def _publishers(container: ContainerSummary) -> list[dict[str, Any]]:
+    return [{"URL": p.host_ip or "0.0.0.0", "TargetPort": p.target,
+             "PublishedPort": int(p.published) if p.published.isdigit() else 0, "Protocol": p.protocol}
+            for p in container.ports]
+
+
+def ports_text(container: ContainerSummary) -> str:
+    """``0.0.0.0:8080->80/tcp, 9000/tcp`` as ``docker ps`` prints ports."""
+    return ", ".join(f"{p['URL']}:{p['PublishedPort']}->{p['TargetPort']}/{p['Protocol']}"
+                     if p["PublishedPort"] else f"{p['TargetPort']}/{p['Protocol']}"
+                     for p in _publishers(container))
+
+
+def ps_record(container: ContainerSummary, now: float | None = None) -> dict[str, Any]:
+    """One line of ``ps --format json``, with the keys Docker Compose v2 prints."""
+    now = time.time() if now is None else now
+    labels = container.labels
+    return {
+        "Command": f'"{container.command}"' if container.command else '""',
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(container.created)),
+        "ExitCode": container.exit_code,
+        "Health": "" if container.health == "none" else container.health,
+        "ID": container.id[:12],
+        "Image": container.image,
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        "LocalVolumes": str(sum(1 for m in container.mounts if not m.startswith("/"))),
+        "Mounts": ",".join(container.mounts),
+        "Name": container.name,
+        "Names": container.name,
+        "Networks": ",".join(container.networks),
+        "Ports": ports_text(container),
+        "Project": labels.get(L.PROJECT, ""),
+        "Publishers": _publishers(container),
+        "RunningFor": f"{human_duration(now - container.created)} ago",
+        "Service": labels.get(L.SERVICE, ""),
+        "Size": "0B",
+        "State": container.state,
+        "Status": status_text(container, now),
+    }

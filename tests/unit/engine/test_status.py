@@ -1,0 +1,50 @@
+"""docker ps status texts and the ps --format json record."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.engine import labels as L
+from composer.engine.runtime.base import ContainerSummary, PortSpec
+from composer.engine.status import human_duration, ps_record, status_text
+
+NOW = 1_000_000.0
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0.2, "Less than a second"), (1, "1 second"), (45, "45 seconds"), (90, "About a minute"),
+    (300, "5 minutes"), (3700, "About an hour"), (5 * 3600, "5 hours"), (3 * 86400, "3 days"),
+    (20 * 86400, "2 weeks"), (90 * 86400, "3 months"), (800 * 86400, "2 years"),
+])
+def test_human_duration(seconds, text):
+    assert human_duration(seconds) == text
+
+
+def _container(**fields) -> ContainerSummary:
+    base = dict(id="a" * 64, name="demo-web-1", image="nginx", created=NOW - 600, started_at=NOW - 300,
+                labels={L.PROJECT: "demo", L.SERVICE: "web"})
+    return ContainerSummary(**{**base, **fields})
+
+
+def test_status_texts():
+    assert status_text(_container(state="running", health="healthy"), NOW) == "Up 5 minutes (healthy)"
+    assert status_text(_container(state="running", health="starting"), NOW) == "Up 5 minutes (health: starting)"
+    assert status_text(_container(state="paused"), NOW) == "Up 5 minutes (Paused)"
+    assert status_text(_container(state="exited", exit_code=137, finished_at=NOW - 2), NOW) == \
+        "Exited (137) 2 seconds ago"
+    assert status_text(_container(state="created"), NOW) == "Created"
+
+
+def test_ps_record_has_composes_keys():
+    record = ps_record(_container(state="running", command="nginx -g 'daemon off;'",
+                                  ports=(PortSpec(target=80, published="8080", host_ip="0.0.0.0"),
+                                         PortSpec(target=443)),
+                                  networks=("demo_default",), mounts=("demo_data", "/srv")), NOW)
+    assert sorted(record) == ["Command", "CreatedAt", "ExitCode", "Health", "ID", "Image", "Labels",
+                              "LocalVolumes", "Mounts", "Name", "Names", "Networks", "Ports", "Project",
+                              "Publishers", "RunningFor", "Service", "Size", "State", "Status"]
+    assert record["ID"] == "a" * 12 and record["Service"] == "web" and record["Project"] == "demo"
+    assert record["Ports"] == "0.0.0.0:8080->80/tcp, 443/tcp"
+    assert record["Publishers"][0] == {"URL": "0.0.0.0", "TargetPort": 80, "PublishedPort": 8080, "Protocol": "tcp"}
+    assert record["RunningFor"] == "10 minutes ago" and record["Status"] == "Up 5 minutes"
+    assert record["LocalVolumes"] == "1" and record["Networks"] == "demo_default"
