@@ -39,7 +39,8 @@ class Source:
 
 @dataclass
 class BuildContext:
-    """A context directory and its ignore rules; ``digests`` memoises file digests by stat.
+    """A context directory and its ignore rules; ``digests`` memoises file digests by stat
+    (``computed`` counts the files actually read, so a caller knows whether to save the memo).
 
     ``scoped_links`` is for image root filesystems (``COPY --from``): absolute symlinks and
     ``..`` resolve inside the root, as in a chroot, instead of being errors.
@@ -49,6 +50,7 @@ class BuildContext:
     matcher: dockerignore.Matcher = field(default_factory=lambda: dockerignore.Matcher(()))
     digests: dict[str, str] = field(default_factory=dict)
     scoped_links: bool = False
+    computed: int = 0
 
     @classmethod
     def from_rootfs(cls, root: str | Path) -> BuildContext:
@@ -210,6 +212,7 @@ class BuildContext:
         except OSError as error:
             raise BuildError(f"cannot read {path}: {error.strerror}") from None
         self.digests[key] = digest.hexdigest()
+        self.computed += 1
         return self.digests[key]
 
 

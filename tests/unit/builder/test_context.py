@@ -127,9 +127,9 @@ def test_hash_depends_on_source_names(ctx: BuildContext) -> None:
 
 def test_file_digest_is_memoised(ctx: BuildContext) -> None:
     digest(ctx, "app")
-    cached = len(ctx.digests)
+    cached, computed = len(ctx.digests), ctx.computed
     digest(ctx, "app")
-    assert len(ctx.digests) == cached > 0
+    assert len(ctx.digests) == cached > 0 and ctx.computed == computed == 2
 
 
 def test_digest_memo_survives_a_restart(ctx: BuildContext, tmp_path: Path) -> None:
