@@ -94,3 +94,19 @@ def test_a_network_recreated_on_the_same_gateway_resolves(manager, make_netns):
     target = manager.connect("again", container_id(), peer.path, name="answer")
     looked = ns.run("nslookup", "answer", second.gateway)
     assert target.ipv4 in looked.stdout, looked.stderr
+
+
+def test_garbage_and_broken_tcp_clients_do_not_stop_the_server(manager, make_netns):
+    net = manager.create("sturdy")
+    ns, peer = make_netns(), make_netns()
+    manager.connect("sturdy", container_id(), ns.path, name="asker")
+    target = manager.connect("sturdy", container_id(), peer.path, name="target")
+    assert control.wait_listening(net.gateway)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as junk:
+        junk.sendto(b"\x00\x01garbage", (net.gateway, 53))
+    rude = socket.create_connection((net.gateway, 53), timeout=3)
+    rude.sendall(b"\x00\x30half a message")
+    rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    rude.close()  # RST
+    looked = ns.run("nslookup", "target", net.gateway)
+    assert target.ipv4 in looked.stdout, looked.stderr
