@@ -143,7 +143,10 @@ class FakeRuntime:
                 cid = f"{next(self._ids):064x}"
                 self.containers[cid] = _Container(ContainerSummary(
                     id=cid, name=spec.name, image=spec.image, image_id=self.images[spec.image],
-                    labels=dict(spec.labels), state="created", created=float(next(self._clock))), spec)
+                    labels=dict(spec.labels), state="created", created=float(next(self._clock)),
+                    command=" ".join((spec.entrypoint or ()) + (spec.command or ())),
+                    networks=tuple(e.network for e in spec.endpoints), ports=spec.ports,
+                    mounts=tuple(m.source for m in spec.mounts if m.source)), spec)
                 return cid
         return self._record("create", spec.name, run)
 
@@ -153,20 +156,21 @@ class FakeRuntime:
                 return
             checked = box.spec is not None and box.spec.healthcheck is not None
             box.health_script = list(self._behaviour(box.summary.id).health) if checked else []
-            self._set(box, state="running", health="starting" if checked else "none", exit_code=0)
+            self._set(box, state="running", health="starting" if checked else "none", exit_code=0,
+                      started_at=time.time())
         self._container_call("start", container_id, work)
 
     def stop_container(self, container_id: str, timeout: float | None = None) -> None:
         def work(box: _Container) -> None:
             if box.summary.state in ("running", "paused", "restarting"):
-                self._set(box, state="exited", exit_code=0)
+                self._set(box, state="exited", exit_code=0, finished_at=time.time())
         self._container_call("stop", container_id, work)
 
     def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None:
         def work(box: _Container) -> None:
             if box.summary.state != "running":
                 raise ContainerStateError(f"container {box.summary.name} is not running")
-            self._set(box, state="exited", exit_code=137)
+            self._set(box, state="exited", exit_code=137, finished_at=time.time())
         self._container_call("kill", container_id, work)
 
     def remove_container(self, container_id: str, *, force: bool = False, volumes: bool = False) -> None:
@@ -192,7 +196,7 @@ class FakeRuntime:
                 box = self._find(container_id)
                 code = self._behaviour(box.summary.id).exit_code
                 if code is not None and box.summary.state == "running":
-                    self._set(box, state="exited", exit_code=code)
+                    self._set(box, state="exited", exit_code=code, finished_at=time.time())
                     self._cond.notify_all()
                 self._cond.wait_for(lambda: box.summary.state not in ("running", "paused", "restarting"))
                 return box.summary.exit_code
@@ -204,7 +208,7 @@ class FakeRuntime:
                 box = self._find(container_id)
                 code = self._behaviour(box.summary.id).exit_code
                 if code is not None and box.summary.state == "running" and not box.health_script:
-                    self._set(box, state="exited", exit_code=code)
+                    self._set(box, state="exited", exit_code=code, finished_at=time.time())
                 elif last is not None and box.summary.state == "running" and box.health_script:
                     self._set(box, health=box.health_script.pop(0))
                 elif last is not None:
