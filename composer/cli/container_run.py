@@ -168,6 +168,8 @@ def _apply_resources(options: dict, resources) -> None:
         resources.memory_reservation = parse_bytes(options["memory_reservation"], "--memory-reservation")
     if resources.memory_swap and resources.memory_swap != -1 and resources.memory_swap < resources.memory:
         raise UsageError("minimum memoryswap limit should be larger than memory limit, see usage")
+    if resources.memory > 0 and not resources.memory_swap:
+        resources.memory_swap = 2 * resources.memory  # docker: as much swap as memory
     if "cpus" in options:
         try:
             resources.nano_cpus = int(float(options["cpus"]) * 1e9)

@@ -70,3 +70,8 @@ def test_mount_flags():
     assert kinds == [("bind", "/h", "/c", True), ("volume", "name", "/n", False), ("volume", "", "/anon", False),
                      ("tmpfs", "", "/t", False), ("tmpfs", "", "/u", False)]
     assert config.mounts[3].options == "size=1m"
+
+
+def test_memory_swap_defaults_to_twice_memory():
+    assert config_for("-m", "100m", "img").resources.memory_swap == 200 << 20
+    assert config_for("-m", "100m", "--memory-swap", "-1", "img").resources.memory_swap == -1
