@@ -361,13 +361,11 @@ class BuildArgs:
     def meta_scope(self, declarations: Iterable[tuple[str, str | None]], lexer: Lexer) -> dict[str, str]:
         """The global scope (ARGs before the first FROM), used to expand FROM lines."""
         scope = dict(self.automatic)
-        declared: dict[str, str] = {}
         for name, default in declarations:
             raw = None if default is None else lexer.expand(default, scope)
             value = self.value(name, raw)
             if value is not None:
                 scope[name] = value
-                declared[name] = value
             elif name in scope and name not in self.automatic:
                 del scope[name]
         return scope

@@ -219,3 +219,18 @@ def test_chmod_chown_and_add_sources() -> None:
     assert add_source_kind("https://github.com/moby/buildkit.git#v0.10.1") == "git"
     assert add_source_kind("git@github.com:moby/buildkit.git") == "git"
     assert add_source_kind("app.tar.gz") == "local"
+
+
+@pytest.mark.parametrize("line, key, expanded", [
+    ("USER $V", "User", "9"), ("WORKDIR /$V", "WorkingDir", "/9"), ("STOPSIGNAL $V", "StopSignal", "9"),
+    ("EXPOSE $V", "ExposedPorts", {"9/tcp": {}}), ("VOLUME /$V", "Volumes", {"/9": {}}),
+    ("LABEL l=$V", "Labels", {"l": "9"}), ("ENV e=$V", "Env", ["e=9"]),
+    ("CMD echo $V", "Cmd", ["/bin/sh", "-c", "echo $V"]), ("ENTRYPOINT [\"$V\"]", "Entrypoint", ["$V"]),
+    ("HEALTHCHECK CMD $V", "Healthcheck", {"Test": ["CMD-SHELL", "$V"]}),
+    ("ONBUILD RUN $V", "OnBuild", ["RUN $V"]), ('SHELL ["$V"]', "Shell", ["$V"]),
+])
+def test_which_instructions_expand(line: str, key: str, expanded: object) -> None:
+    from composer.engine.build.expand import EXPANDING
+    state = build(f"ARG V=9\n{line}\n")
+    assert state.config[key] == expanded
+    assert (line.split()[0] in EXPANDING) == ("$V" not in repr(expanded))
