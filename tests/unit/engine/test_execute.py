@@ -374,3 +374,25 @@ def test_lifecycle_commands_leave_one_off_containers_alone(load, service, fake):
     assert [c.name for c in service.ps("demo")] == ["demo-bar-1", "demo-foo-1"]
     service.down(project, DownOptions(remove_orphans=True))
     assert fake.names() == []
+
+
+def test_two_concurrent_ups_never_duplicate(load, fake, state_root: Path):
+    project = load("services:\n" + "".join(f"  s{i}: {{image: busybox}}\n" for i in range(4)))
+    for i in range(4):
+        fake.behaviours[f"s{i}"] = Behaviour(delay=0.03)
+    errors: list[BaseException] = []
+
+    def up() -> None:
+        try:
+            ProjectService(fake, lock_timeout=10).up(project)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert fake.names() == ["demo-s0-1", "demo-s1-1", "demo-s2-1", "demo-s3-1"]
+    assert len(fake.calls_of("create")) == 4
