@@ -2,18 +2,31 @@
 
 How the CLI should call it (``composer/cli/project.py``)::
 
-    from composer.engine.api import ProjectService, UpOptions
-    from composer.engine.runtime.linux import LinuxRuntime      # the real Runtime adapter
+    from composer.engine.api import ProjectService, UpOptions, DownOptions, LifecycleOptions
+    from composer.engine.runtime.linux import LinuxRuntime      # the real Runtime adapter (issue 6)
     project = load_project_from_options(ctx.obj)                 # composer.spec.loader
     service = ProjectService(LinuxRuntime(), emit=renderer.event) # cli/render.py draws the events
-    service.up(project, UpOptions(services=tuple(args), recreate="force" if force_recreate else
-               "diverged", scale=dict(parsed_scale), remove_orphans=remove_orphans, ...))
+    service.up(project, UpOptions(services=tuple(args),
+               recreate="force" if force_recreate else "never" if no_recreate else "diverged",
+               always_recreate_deps=..., no_deps=..., scale=dict(parsed_scale), remove_orphans=...,
+               no_start=..., pull=..., build=..., renew_anon_volumes=..., timeout=..., wait=...,
+               wait_timeout=..., parallel=..., env_files=tuple(global_options.env_files)))
+    service.down(project, DownOptions(volumes=v, rmi=rmi, remove_orphans=..., timeout=t))
+    service.down(None, DownOptions(...), project_name=name)       # -p NAME without a compose file
+    service.stop(project, LifecycleOptions(services=..., timeout=t))   # start/restart/kill/pause/unpause/rm
+    service.scale(project, {"web": 3}, no_deps=...); service.pull(project, services)
+    service.wait(project, services) -> {container: exit code}     # ``wait``
+    spec = service.prepare_run(project, RunOptions(...))          # ``run``: deps up, then run ``spec``
+    for c in service.ps(project.name, PsOptions(all=a, services=s, status=st)):
+        composer.engine.status.ps_record(c)                       # ``ps --format json`` line
+    print(service.plan_up(project, options).text())               # ``--dry-run``
 
-Each method raises a ComposerError (PlanError when operations failed; ``exit_code`` says how the
-CLI exits) and otherwise returns what the command prints (``ps``) or the ExecutionResult.
-``plan_up``/``plan_down`` give the Plan without running it (``--dry-run``). The engine never
-prints: progress arrives as :class:`composer.engine.events.Event` through ``emit``.
-Only ``execute`` imports trio, and only when there is something to do.
+Each method raises a ComposerError (PlanError when operations failed, naming each; ``exit_code``
+is the CLI's exit code) and otherwise returns what the command prints (``ps``, ``wait``) or the
+ExecutionResult. The engine never prints: progress arrives as
+:class:`composer.engine.events.Event` through ``emit`` (from the executor's thread), warnings
+(orphans ...) as ``Status.WARNING`` events. Only ``execute`` imports trio, and only when there is
+something to do; a no-change ``up`` costs a lock, one ``list_containers`` and a pure plan.
 """
 
 from __future__ import annotations
