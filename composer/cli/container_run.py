@@ -110,7 +110,7 @@ def build_config(options: dict, image, command: list[str]):
         domainname=options.get("domainname", ""),
         network="private" if network in ("default", "bridge") else network,
         pid_mode=options.get("pid", ""), ipc_mode=options.get("ipc", ""), uts_mode=options.get("uts", ""),
-        userns_mode=options.get("userns", ""),
+        userns_mode=options.get("userns", ""), cgroupns_mode=options.get("cgroupns", ""),
         tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),
         stop_signal=options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM",
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
@@ -127,7 +127,8 @@ def build_config(options: dict, image, command: list[str]):
     return config
 
 
-MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable"), "uts": ("", "host")}
+MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable"), "uts": ("", "host"),
+         "cgroupns": ("", "host", "private")}
 
 
 def _check_modes(config) -> None:

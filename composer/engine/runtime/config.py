@@ -68,6 +68,7 @@ class ContainerConfig(Record):
     pid_mode: str = ""             # "" (private) or "host"
     ipc_mode: str = ""             # "" / "private" / "shareable" / "host"
     uts_mode: str = ""             # "" or "host"
+    cgroupns_mode: str = ""        # "" / "private" or "host"
     userns_mode: str = ""          # "" or "host" (a private user namespace is not implemented yet)
     mounts: list[Mount] = []
     resources: Resources = factory(Resources)

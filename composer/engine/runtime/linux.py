@@ -49,7 +49,9 @@ def clone_flags(config: ContainerConfig) -> int:
     """The namespaces to unshare for ``config``."""
     flags = libc.CLONE_NEWNS
     if config.pid_mode != "host":
-        flags |= libc.CLONE_NEWPID | libc.CLONE_NEWCGROUP
+        flags |= libc.CLONE_NEWPID
+    if config.cgroupns_mode != "host":
+        flags |= libc.CLONE_NEWCGROUP
     if config.uts_mode != "host":
         flags |= libc.CLONE_NEWUTS
     if config.ipc_mode != "host":

@@ -189,3 +189,10 @@ def _rmdir_when_reaped(path: str, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_cgroup_namespace(run):
+    private = run("--rm", "busybox", "grep", "memory", "/proc/self/cgroup")
+    assert private.stdout.strip().endswith("memory:/")
+    host = run("--rm", "--cgroupns", "host", "busybox", "grep", "memory", "/proc/self/cgroup")
+    assert "/composer/" in host.stdout
