@@ -84,10 +84,17 @@ class BuildContext:
         if "\\" in rel and not self._exists(rel):
             rel = _unescape(rel)
         found = self._source(rel, source, parents)
-        if found.path != "." and (self.matcher.excluded(found.path) or not self._exists(found.path)):
+        if found.path != "." and (not self._exists(found.path) or self._hidden(found)):
             raise BuildError(f"{source!r} not found in the build context {self.root}",
                              hint="check the path and the .dockerignore; sources are relative to the context")
         return [found]
+
+    def _hidden(self, found: Source) -> bool:
+        """Ignored, unless it is a directory an exception re-includes something in."""
+        if not self.matcher.excluded(found.path):
+            return False
+        return not (found.is_dir and self.matcher.may_reinclude_under(found.path)
+                    and next(dockerignore.walk(self.root, self.matcher, found.path), None) is not None)
 
     def _source(self, rel: str, source: str, parents: bool) -> Source:
         target = self.follow(rel, source)

@@ -238,3 +238,15 @@ def test_directory_mode_is_part_of_the_hash(ctx: BuildContext) -> None:
     first = digest(ctx, "app")
     (ctx.root / "app").chmod(0o700)
     assert digest(ctx, "app") != first
+
+
+def test_excluded_directory_with_reincluded_child(tmp_path: Path) -> None:
+    for name in ("docs/keep.md", "docs/drop.md", "other/x"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / ".dockerignore").write_text("docs\n!docs/keep.md\nother\n")
+    ctx = BuildContext.from_directory(tmp_path)
+    source = ctx.resolve("docs")[0]
+    assert [rel for rel, _ in ctx.entries(source)] == ["", "keep.md"]
+    with pytest.raises(BuildError, match="not found"):
+        ctx.resolve("other")
