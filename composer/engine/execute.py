@@ -352,7 +352,12 @@ async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, pa
 
 
 def run(plan: Plan, runtime: Runtime, **kwargs: Any) -> ExecutionResult:
-    """``execute`` in a fresh trio loop (the one ``trio.run`` of a project command)."""
+    """``execute`` in a fresh trio loop (the one ``trio.run`` of a project command). A Ctrl-C
+    comes out as KeyboardInterrupt, any other escape as itself, never as an exception group."""
     if not plan:
         return ExecutionResult()
-    return trio.run(partial(execute, plan, runtime, **kwargs))
+    try:
+        return trio.run(partial(execute, plan, runtime, **kwargs))
+    except BaseExceptionGroup as group:
+        interrupted, _ = group.split(KeyboardInterrupt)
+        raise (KeyboardInterrupt() if interrupted else _first(group)) from None

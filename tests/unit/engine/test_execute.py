@@ -396,3 +396,27 @@ def test_two_concurrent_ups_never_duplicate(load, fake, state_root: Path):
     assert errors == []
     assert fake.names() == ["demo-s0-1", "demo-s1-1", "demo-s2-1", "demo-s3-1"]
     assert len(fake.calls_of("create")) == 4
+
+
+def test_a_runtime_bug_surfaces_as_itself_not_as_an_exception_group(load, service, fake):
+    def broken(spec):
+        raise RuntimeError("adapter bug")
+
+    fake.create_container = broken
+    with pytest.raises(RuntimeError, match="adapter bug"):
+        service.up(load("services:\n  web: {image: busybox}\n"))
+
+
+def test_interrupted_up_releases_the_lock_and_the_next_up_finishes(load, service, fake):
+    project = load("services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n")
+    real_start = fake.start_container
+
+    def interrupted(container_id):
+        raise KeyboardInterrupt
+
+    fake.start_container = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        service.up(project)
+    fake.start_container = real_start
+    service.up(project)  # the lock is free and the half-done state is reconciled
+    assert {c.state for c in fake.list_containers({})} == {"running"} and len(fake.names()) == 2
