@@ -7,7 +7,6 @@ nftables tables or forwarding sysctls are not back to what they were.
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -163,8 +162,9 @@ def host_snapshot(state_root: Path) -> Iterator[dict[str, object]]:
 
 
 @pytest.fixture
-def manager(state_root: Path, host_snapshot: dict) -> Iterator:
+def manager(state_root: Path, host_snapshot: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     """A NetworkManager on the test's state root; tears every network and its DNS server down."""
+    monkeypatch.setenv("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")  # never forward to the internet
     from composer.network import firewall
     from composer.network.manager import NetworkManager
     from composer.network.netlink import Netlink
@@ -238,5 +238,3 @@ def webroot(tmp_path: Path) -> Path:
 def container_id() -> str:
     return secrets.token_hex(32)
 
-
-os.environ.setdefault("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")  # never forward to the internet
