@@ -12,6 +12,9 @@ import sys
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.errors import UsageError
 
+UNSUPPORTED = {"publish": "published ports come with bridge networking",
+               "publish_all": "published ports come with bridge networking",
+               "device": "devices cannot be added to containers yet"}
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -32,6 +35,9 @@ def main(argv: list[str]) -> int:
         return 0
     if options.get("detach"):
         raise UsageError("detached containers (-d) are not supported yet", hint="run in the foreground")
+    for flag, why in UNSUPPORTED.items():
+        if options.get(flag):
+            raise UsageError(f"--{flag.replace('_', '-')} is not supported yet", hint=why)
     from composer.engine.runtime.imagecache import resolve_image
 
     image = resolve_image(image_ref)
@@ -41,7 +47,20 @@ def main(argv: list[str]) -> int:
     prepare_io = None
     if config.tty:
         from composer.engine.runtime.tty import prepare_tty as prepare_io
+    if options.get("cidfile"):
+        _write_cidfile(options["cidfile"], config.id)
     return run_foreground(config, prepare_io).exit_code
+
+
+def _write_cidfile(path: str, container_id: str) -> None:
+    """``--cidfile``: the container id, in a file that must not exist yet (as docker)."""
+    try:
+        with open(path, "x") as handle:
+            handle.write(container_id)
+    except FileExistsError:
+        raise UsageError(f"container ID file found, make sure the other container isn't running or delete {path}") from None
+    except OSError as error:
+        raise UsageError(f"cannot write --cidfile {path}: {error.strerror}") from None
 
 
 def _env_list(options: dict, image_env: list[str]) -> list[str]:
@@ -96,6 +115,9 @@ def build_config(options: dict, image, command: list[str]):
     image_config = image.config or {}
     container_id = os.urandom(32).hex()
     labels = dict(image_config.get("Labels") or {})
+    for path in options.get("label_file", []):
+        items = _read_env_file(path)
+        options.setdefault("label", [])[:0] = items
     for item in options.get("label", []):
         key, _, value = item.partition("=")
         labels[key] = value
@@ -114,6 +136,8 @@ def build_config(options: dict, image, command: list[str]):
         tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),
         stop_signal=options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM",
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
+        dns=options.get("dns", []), dns_search=options.get("dns_search", []),
+        dns_options=options.get("dns_option", []), group_add=options.get("group_add", []),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
     )
     _check_modes(config)

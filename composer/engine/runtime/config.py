@@ -83,6 +83,10 @@ class ContainerConfig(Record):
     labels: dict[str, str] = {}
     auto_remove: bool = False
     extra_hosts: list[str] = []
+    dns: list[str] = []
+    dns_search: list[str] = []
+    dns_options: list[str] = []
+    group_add: list[str] = []      # extra groups, by name (in the container's /etc/group) or gid
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":

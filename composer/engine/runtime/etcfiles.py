@@ -33,6 +33,19 @@ def host_resolv_conf() -> str:
         return ""
 
 
+def resolv_conf_text(base: str, servers: list[str], search: list[str], options: list[str]) -> str:
+    """``base`` (the host's resolv.conf) with --dns / --dns-search / --dns-option replacing its lines."""
+    kept = [line for line in base.splitlines()
+            if not (servers and line.startswith("nameserver")) and not (search and line.startswith(("search", "domain")))
+            and not (options and line.startswith("options"))]
+    kept += [f"nameserver {server}" for server in servers]
+    if search:
+        kept.append("search " + " ".join(search))
+    if options:
+        kept.append("options " + " ".join(options))
+    return "\n".join(kept) + "\n"
+
+
 def write_etc_files(directory: str, hostname: str, network: str, extra_hosts: list[str],
                     address: str | None = None, resolv_conf: str | None = None) -> None:
     """Write hostname, hosts and resolv.conf into a container's state ``directory``."""

@@ -19,7 +19,7 @@ from composer.engine.runtime import libc, rootfs
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
-from composer.engine.runtime.userdb import resolve_user
+from composer.engine.runtime.userdb import resolve_groups, resolve_user
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7,
@@ -165,6 +165,7 @@ def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, 
     """Resolve the user, the environment, the working directory and the executable."""
     config = plan.config
     uid, gid, groups, home = resolve_user(config.user)
+    groups += [g for g in resolve_groups(config.group_add) if g not in groups]
     env = dict(item.partition("=")[::2] for item in config.env)
     env.setdefault("PATH", DEFAULT_PATH)
     env.setdefault("HOSTNAME", config.hostname)

@@ -135,7 +135,12 @@ class ForegroundRun:
         write_json_atomic(self.cdir.config, config.to_dict())
         write_json_atomic(self.cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
                                             "OOMKilled": False, "Created": now_iso()})
-        write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts)
+        resolv = None
+        if config.dns or config.dns_search or config.dns_options:
+            from composer.engine.runtime.etcfiles import host_resolv_conf, resolv_conf_text
+
+            resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
+        write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
         self.cgroup.create(config.resources, config.security.privileged)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)

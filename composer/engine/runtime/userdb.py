@@ -47,3 +47,15 @@ def resolve_user(spec: str, root: str = "") -> tuple[int, int, list[int], str]:
             if name in members and int(group_entry[2]) not in supplementary:
                 supplementary.append(int(group_entry[2]))
     return uid, gid, supplementary, home
+
+
+def resolve_groups(names: list[str], root: str = "") -> list[int]:
+    """gids for ``--group-add`` entries (names from the container's /etc/group, or numbers)."""
+    if not names:
+        return []
+    groups = _read_entries(f"{root}/etc/group")
+    gids = []
+    for name in names:
+        entry = _lookup(groups, name, "group")
+        gids.append(int(name) if name.isdigit() else int(entry[2]))
+    return gids

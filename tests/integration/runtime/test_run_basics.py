@@ -196,3 +196,21 @@ def test_cgroup_namespace(run):
     assert private.stdout.strip().endswith("memory:/")
     host = run("--rm", "--cgroupns", "host", "busybox", "grep", "memory", "/proc/self/cgroup")
     assert "/composer/" in host.stdout
+
+
+def test_dns_group_add_label_file_cidfile(run, tmp_path, state_root):
+    labels = tmp_path / "labels"
+    labels.write_text("tier=back\n")
+    cidfile = tmp_path / "cid"
+    result = run("--name", "dnsbox", "--dns", "10.0.0.53", "--dns-search", "example.org", "--dns-option", "ndots:2",
+                 "--group-add", "wheel", "--group-add", "4242", "--label-file", str(labels), "--cidfile", str(cidfile),
+                 "busybox", "sh", "-c", "cat /etc/resolv.conf; id -G")
+    lines = result.stdout.splitlines()
+    assert "nameserver 10.0.0.53" in lines and "search example.org" in lines and "options ndots:2" in lines
+    assert lines[-1].split() == ["0", "10", "4242"], result.stderr
+    config = json.loads((state_root / "containers" / cidfile.read_text() / "config.json").read_text())
+    assert config["labels"]["tier"] == "back"
+    again = run("--rm", "--cidfile", str(cidfile), "busybox", "true")
+    assert again.returncode != 0 and "container ID file found" in again.stderr
+    refused = run("--rm", "-p", "80:80", "busybox", "true")
+    assert refused.returncode != 0 and "--publish" in refused.stderr
