@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from composer.errors import SemanticError, SourceLocation
-from composer.spec.source import Document
+from composer.errors import SemanticError
+from composer.spec.source import Document, locate
 
 if TYPE_CHECKING:
     from composer.spec.loader import ProjectOptions
@@ -56,7 +56,7 @@ def apply_include(data: dict[str, Any], document: Document, options: "ProjectOpt
     base_dir = os.path.dirname(document.file) if document.file != "-" else working_dir
     for index, entry in enumerate(entries):
         entry = {"path": entry} if isinstance(entry, str) else entry
-        where = positions.get(("include", index)) or SourceLocation(document.file, path=f"include[{index}]")
+        where = locate(positions, ("include", index), document.file)
         try:
             imported = _load_included(entry, base_dir, options, environment, positions, chain)
         except SemanticError as error:

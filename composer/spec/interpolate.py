@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from composer.errors import InterpolationError, SourceLocation
-from composer.spec.source import Path, dotted
+from composer.errors import InterpolationError
+from composer.spec.source import Mark, Path, locate
 from composer.spec.treepath import Cursor, Rules, cursor
 
 _NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
@@ -169,7 +169,7 @@ _CAST_RULES: Rules[Callable[[str], Any]] = Rules(dict(_CASTS))
 
 
 def interpolate(data: Any, environment: Mapping[str, str], file: str | None = None,
-                positions: Mapping[Path, SourceLocation] | None = None) -> Any:
+                positions: Mapping[Path, Mark] | None = None) -> Any:
     """A copy of ``data`` with every string interpolated from ``environment`` and cast."""
     lookup: Lookup = environment.get
 
@@ -187,17 +187,12 @@ def interpolate(data: Any, environment: Mapping[str, str], file: str | None = No
                 result = cast(result)
             return result
         except _TemplateError as error:
-            raise InterpolationError(str(error), location=_where(path, file, positions),
+            raise InterpolationError(str(error), location=locate(positions, path, file),
                                      hint=error.hint) from None
         except ValueError as error:
             raise InterpolationError(f"failed to cast to expected type: {error}",
-                                     location=_where(path, file, positions),
+                                     location=locate(positions, path, file),
                                      hint="use a value of the expected type") from None
 
     return walk(data, (), cursor(_CAST_RULES))
 
-
-def _where(path: Path, file: str | None, positions: Mapping[Path, SourceLocation] | None) -> SourceLocation:
-    if positions and path in positions:
-        return positions[path]
-    return SourceLocation(file, None, None, dotted(path))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from composer.errors import SourceLocation, SpecError
+from composer.errors import SpecError
 from composer.spec.source import Document, parse_documents
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class LoadedModel:
     files: list[str]
     environment: dict[str, str]
     model: dict[str, Any]
-    positions: dict[tuple[Any, ...], SourceLocation]
+    positions: dict[tuple[Any, ...], tuple[str, int, int]]
     output: dict[str, Any] = field(default_factory=dict)
 
 

@@ -6,12 +6,10 @@ import copy
 from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SourceLocation, SpecError
-from composer.spec.source import Document, Path
+from composer.spec.source import Document, Positions
 
 if TYPE_CHECKING:
     from composer.spec.loader import ProjectOptions
-
-Positions = dict[Path, SourceLocation]
 
 
 def process_document(document: Document, model: dict[str, Any], options: "ProjectOptions",

@@ -18,7 +18,7 @@ except ImportError:  # Python >= 3.12
 
 from composer.errors import SchemaError, SourceLocation
 from composer.spec.source import Path as TreePath
-from composer.spec.source import dotted
+from composer.spec.source import Mark, locate
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "compose-spec.json"
 
@@ -47,7 +47,7 @@ def _digest(model: dict[str, Any]) -> str:
     return sha256(text.encode()).hexdigest()
 
 
-def validate(model: dict[str, Any], positions: Mapping[TreePath, SourceLocation]) -> None:
+def validate(model: dict[str, Any], positions: Mapping[TreePath, Mark]) -> None:
     """Raise a located SchemaError for the most relevant schema violation of ``model``."""
     digest = _digest(model)
     marker = _cache_dir() / digest[:40]
@@ -65,19 +65,15 @@ def validate(model: dict[str, Any], positions: Mapping[TreePath, SourceLocation]
         pass
 
 
-def _locate(path: TreePath, positions: Mapping[TreePath, SourceLocation]) -> SourceLocation:
-    for end in range(len(path), 0, -1):
-        found = positions.get(tuple(path[:end]))
-        if found is not None:
-            return SourceLocation(found.file, found.line, found.column, dotted(path))
-    return SourceLocation(path=dotted(path) or None)
+def _locate(path: TreePath, positions: Mapping[TreePath, Mark]) -> SourceLocation:
+    return locate(positions, path)
 
 
 def _allowed(schema: dict[str, Any]) -> list[str]:
     return list(schema.get("properties", {}))
 
 
-def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> SchemaError:
+def _translate(error: Any, positions: Mapping[TreePath, Mark]) -> SchemaError:
     path: TreePath = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = _allowed(error.schema)
@@ -89,7 +85,7 @@ def _translate(error: Any, positions: Mapping[TreePath, SourceLocation]) -> Sche
         import difflib
 
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"remove it or use an x- extension field"
+        hint = f"did you mean {close[0]!r}?" if close else "remove it or use an x- extension field"
         return SchemaError(f"additional property {key!r} is not allowed", location=_locate((*path, key), positions),
                            hint=hint)
     if error.validator == "type":

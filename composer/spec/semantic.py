@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SemanticError, SourceLocation
-from composer.spec.source import Path
+from composer.spec.source import Mark, Path, locate
 
 if TYPE_CHECKING:
     from composer.spec.loader import ProjectOptions
@@ -14,17 +14,11 @@ if TYPE_CHECKING:
 class Located:
     """Finds the nearest recorded position for a tree path."""
 
-    def __init__(self, positions: Mapping[Path, SourceLocation]) -> None:
+    def __init__(self, positions: Mapping[Path, Mark]) -> None:
         self.positions = positions
 
     def at(self, *path: str | int) -> SourceLocation:
-        from composer.spec.source import dotted
-
-        for end in range(len(path), 0, -1):
-            found = self.positions.get(tuple(path[:end]))
-            if found is not None:
-                return SourceLocation(found.file, found.line, found.column, dotted(path))
-        return SourceLocation(path=dotted(path))
+        return locate(self.positions, path)
 
     def error(self, path: tuple[str | int, ...], message: str, hint: str) -> SemanticError:
         return SemanticError(message, location=self.at(*path), hint=hint)
@@ -39,7 +33,7 @@ def has_profile(service: dict[str, Any], active: tuple[str, ...]) -> bool:
 
 
 def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mapping[str, str],
-           positions: Mapping[Path, SourceLocation]) -> dict[str, Any]:
+           positions: Mapping[Path, Mark]) -> dict[str, Any]:
     """Apply profiles, fold env files, run the consistency checks; the model to bind."""
     from composer.spec.normalize import apply_env_files, apply_label_files
 
@@ -67,7 +61,7 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
     return model
 
 
-def printed(model: dict[str, Any], positions: Mapping[Path, SourceLocation]) -> dict[str, Any]:
+def printed(model: dict[str, Any], positions: Mapping[Path, Mark]) -> dict[str, Any]:
     """The printed form of ``model``; a bad duration or byte size is reported where it was written."""
     from composer.spec.dump import to_output
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from composer.errors import SourceLocation, SpecSyntaxError
 
 Path = tuple[str | int, ...]
+Mark = tuple[str, int, int]  # file, 1-based line, 1-based column
+Positions = dict[Path, Mark]
 _PLAIN = "composer:plain"
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 _OCTAL = re.compile(r"[-+]?0[0-7_]+$")
@@ -71,7 +73,7 @@ class Document:
 
     file: str
     data: Any
-    positions: dict[Path, SourceLocation] = field(default_factory=dict)
+    positions: Positions = field(default_factory=dict)
     resets: list[Path] = field(default_factory=list)
     overrides: list[Path] = field(default_factory=list)
 
@@ -83,12 +85,13 @@ class _Converter:
         self.document = document
         self.visits = 0
 
-    def here(self, node: yaml.Node, path: Path) -> SourceLocation:
+    def here(self, node: yaml.Node) -> Mark:
         mark = node.start_mark
-        return SourceLocation(self.document.file, mark.line + 1, mark.column + 1, dotted(path))
+        return (self.document.file, mark.line + 1, mark.column + 1)
 
     def fail(self, node: yaml.Node, path: Path, message: str, hint: str | None = None) -> SpecSyntaxError:
-        return SpecSyntaxError(message, location=self.here(node, path), hint=hint)
+        file, line, column = self.here(node)
+        return SpecSyntaxError(message, location=SourceLocation(file, line, column, dotted(path)), hint=hint)
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
         self.visits += 1
@@ -101,7 +104,7 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             items = []
             for i, item in enumerate(node.value):
-                self.document.positions[(*path, i)] = self.here(item, (*path, i))
+                self.document.positions[(*path, i)] = self.here(item)
                 items.append(self.convert(item, (*path, i)))
             return items
         return self.scalar(node, path)
@@ -132,7 +135,7 @@ class _Converter:
                                 "remove the duplicate key")
             explicit.add(key)
             child = (*path, key)
-            self.document.positions[child] = self.here(key_node, child)
+            self.document.positions[child] = self.here(key_node)
             if value_node.tag == "!reset":
                 self.document.resets.append(child)
                 continue
@@ -168,6 +171,15 @@ def dotted(path: Path) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def locate(positions: Mapping[Path, Mark] | None, path: Path, file: str | None = None) -> SourceLocation:
+    """Where ``path`` was written: its own mark, else its nearest recorded ancestor's."""
+    for end in range(len(path), 0, -1):
+        found = positions.get(tuple(path[:end])) if positions else None
+        if found is not None:
+            return SourceLocation(found[0], found[1], found[2], dotted(path))
+    return SourceLocation(file, None, None, dotted(path) or None)
 
 
 def parse_documents(text: str, file: str) -> list[Document]:

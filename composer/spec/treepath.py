@@ -87,16 +87,29 @@ class Rules(Generic[V]):
 class Cursor(Generic[V]):
     """A position in a :class:`Rules` trie, moved one path part at a time (for tree walks)."""
 
-    __slots__ = ("nodes",)
+    __slots__ = ("nodes", "value")
 
     def __init__(self, nodes: tuple[_Node, ...]) -> None:
         self.nodes = nodes
+        best: tuple[int, object] | None = None
+        for node in nodes:
+            if node.value is not None and (best is None or node.value[0] < best[0]):
+                best = node.value
+        self.value: V | None = None if best is None else best[1]  # type: ignore[assignment]
+        """The value of the first-listed pattern ending exactly here."""
 
     def child(self, part: str | int) -> "Cursor[V]":
         """The cursor one part deeper (empty when no pattern can match below)."""
         if not self.nodes:
             return self
         wildcard = "[]" if isinstance(part, int) else part
+        key = (self.nodes, wildcard)
+        cached = _CHILDREN.get(key)
+        if cached is None:
+            cached = _CHILDREN[key] = self._child(wildcard)
+        return cached
+
+    def _child(self, wildcard: str) -> "Cursor[V]":
         found: list[_Node] = []
         for node in self.nodes:
             for key in ("*", wildcard):
@@ -105,17 +118,9 @@ class Cursor(Generic[V]):
                     found.append(child)
         return Cursor(tuple(found)) if found else _EMPTY
 
-    @property
-    def value(self) -> V | None:
-        """The value of the first-listed pattern ending exactly here."""
-        best: tuple[int, object] | None = None
-        for node in self.nodes:
-            if node.value is not None and (best is None or node.value[0] < best[0]):
-                best = node.value
-        return None if best is None else best[1]  # type: ignore[return-value]
-
 
 _EMPTY: Cursor = Cursor(())
+_CHILDREN: dict[tuple[tuple[_Node, ...], str], Cursor] = {}  # trie nodes live as long as their tables
 
 
 def cursor(rules: Rules[V]) -> Cursor[V]:

@@ -20,7 +20,7 @@ def test_yaml_12_scalars_anchors_merge_keys_and_tags() -> None:
     assert doc.data["a"] == {"b": "yes", "c": 8, "d": 31, "e": 1.5, "g": None}
     assert doc.data["h"]["b"] == 2 and doc.data["h"]["c"] == 8
     assert ("a", "f") in doc.resets
-    assert doc.positions[("h",)].line == 2
+    assert doc.positions[("h",)] == ("f.yaml", 2, 1)
 
 
 def test_yaml_errors_name_the_line() -> None:
