@@ -73,6 +73,7 @@ def test_pull_into_a_fresh_store_and_warm_repull(pushed, busybox_image, tmp_path
     assert not again.updated and time.perf_counter() - started < 0.1
 
 
+@pytest.mark.slow
 def test_skopeo_push_compressed_then_pull(debian_tarball: Path, registry, tmp_path: Path, state_root) -> None:
     source = ImageStore()
     image = source.import_rootfs(debian_tarball, "debian:bookworm", ['CMD ["bash"]'])

@@ -1,0 +1,25 @@
+"""Docker-style presentation helpers of the image CLI."""
+
+from composer.cli.images import _duration_words, human_size, render_template
+
+
+def test_human_size() -> None:
+    assert [human_size(n) for n in (0, 999, 1000, 4_260_000, 77_900_000, 1_234_000_000)] == \
+        ["0B", "999B", "1kB", "4.26MB", "77.9MB", "1.23GB"]
+
+
+def test_durations() -> None:
+    assert _duration_words(0.5) == "Less than a second"
+    assert _duration_words(30) == "30 seconds"
+    assert _duration_words(65) == "About a minute"
+    assert _duration_words(3600) == "About an hour"
+    assert _duration_words(5 * 3600) == "5 hours"
+    assert _duration_words(3 * 86400) == "3 days"
+    assert _duration_words(70 * 86400) == "2 months"
+
+
+def test_templates() -> None:
+    data = {"Id": "sha256:x", "Config": {"Cmd": ["sh", "-c"], "Entrypoint": None, "Labels": {"a": "b"}}}
+    assert render_template("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
+    assert render_template("{{.Config.Entrypoint}}|{{.Config.Labels}}", data) == "[]|map[a:b]"
+    assert render_template("{{json .Config.Labels}}", data) == '{"a": "b"}'
