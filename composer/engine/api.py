@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from composer.engine import convert, reconcile
+from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.lock import project_lock
@@ -76,7 +76,7 @@ class ProjectService:
         name = project.name if project else project_name
         if not name:
             raise ValueError("plan_down needs a project or a project name")
-        return reconcile.plan_down(project, observe(self.runtime, name), options)
+        return lifecycle.plan_down(project, observe(self.runtime, name), options)
 
     # --- commands ----------------------------------------------------------------------------------
     def up(self, project: "Project", options: UpOptions = UpOptions()) -> "ExecutionResult":
@@ -179,7 +179,7 @@ class ProjectService:
     def _lifecycle(self, verb: str, project: "Project", options: LifecycleOptions) -> "ExecutionResult":
         with project_lock(project.name, timeout=self.lock_timeout):
             observed = observe(self.runtime, project.name, networks=False, volumes=False)
-            return self._run(reconcile.plan_lifecycle(verb, project, observed, options), options.parallel)
+            return self._run(lifecycle.plan_lifecycle(verb, project, observed, options), options.parallel)
 
     def _report_running(self, plan: Plan, observed: ObservedState) -> None:
         """"Container x  Running" for each running container the plan leaves alone (as Compose)."""

@@ -1,4 +1,6 @@
-"""The planner: Project + ObservedState + options -> Plan. Pure (no runtime calls, no I/O).
+"""The planner of ``up``: Project + ObservedState + options -> Plan. Pure (no runtime calls, no I/O).
+
+``lifecycle`` plans ``down`` and the other commands with the helpers shared here.
 
 Resources are named ``network:<key>``, ``volume:<key>``, ``image:<reference>``,
 ``service:<name>:<number>`` (a service's replica) and ``container:<name>`` (one-off and orphan
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
 from composer.engine import convert
 from composer.engine import labels as L
-from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
+from composer.engine.options import UpOptions
 from composer.engine.plan import Plan, PlanBuilder
 from composer.errors import ImageNotFound, PlanError, SemanticError, UsageError
 
@@ -99,14 +101,14 @@ def config_hashes(project: "Project", services: Mapping[str, Mapping] | None = N
             for name, raw in services.items()}
 
 
-def _resource(container: "ContainerSummary") -> str:
+def resource_of(container: "ContainerSummary") -> str:
     service = container.labels.get(L.SERVICE)
     if service and container.labels.get(L.ONEOFF) != "True":
         return f"service:{service}:{L.container_number(container.labels)}"
     return f"container:{container.name}"
 
 
-def _ident(container: "ContainerSummary") -> dict[str, str]:
+def ident(container: "ContainerSummary") -> dict[str, str]:
     return {"id": container.id, "name": container.name}
 
 
@@ -178,9 +180,9 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     if options.wait and not options.no_start:
         _wait_ready(plan, desired, names, ops)
     _orphans(plan, project, observed, options.remove_orphans)
-    _attach_hooks(plan, project)
+    attach_hooks(plan, project)
     built = plan.build()
-    return Plan(built.operations, warnings=_orphan_warning(project, observed, options.remove_orphans))
+    return Plan(built.operations, warnings=orphan_warning(project, observed, options.remove_orphans))
 
 
 def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
@@ -206,7 +208,7 @@ def _check_donors(project: "Project", observed: "ObservedState", names: list[str
                                 hint=f"run without --no-deps, or start {donor} first")
 
 
-def _attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
+def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
     """Give starting operations their ``post_start`` hooks and stopping ones their ``pre_stop``."""
     if project is None:
         return
@@ -289,8 +291,8 @@ def _remove(plan: PlanBuilder, container: "ContainerSummary", cause: str) -> str
     resource = f"container:{container.name}"
     needs: tuple[str, ...] = ()
     if container.state in ACTIVE:
-        needs = (plan.add("stop", resource, cause, **_ident(container)),)
-    return plan.add("remove", resource, cause, needs=needs, force=True, volumes=False, **_ident(container))
+        needs = (plan.add("stop", resource, cause, **ident(container)),)
+    return plan.add("remove", resource, cause, needs=needs, force=True, volumes=False, **ident(container))
 
 
 def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary") -> str | None:
@@ -323,10 +325,10 @@ def _converge_container(plan: PlanBuilder, desired: _Desired, name: str, number:
     cause = _recreate_cause(desired, name, container)
     if cause:
         recreate = plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
-                            start=False, timeout=desired.options.timeout, **_ident(container))
+                            start=False, timeout=desired.options.timeout, **ident(container))
         return [recreate, plan.add("start", resource, "recreated", needs=(recreate,))] if start else [recreate]
     if start and container.state not in ACTIVE:
-        return [plan.add("start", resource, f"container {container.state}", needs=needs, **_ident(container))]
+        return [plan.add("start", resource, f"container {container.state}", needs=needs, **ident(container))]
     return []
 
 
@@ -350,17 +352,17 @@ def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str]
             if dep_name not in ops or not creating + starting:
                 continue
             made = tuple(o for o in ops[dep_name] if o.startswith(("create ", "recreate ")))
-            _edges(plan, creating, made, dep.required)  # created after what it depends on
+            add_edges(plan, creating, made, dep.required)  # created after what it depends on
             if starting:
-                _edges(plan, starting, _gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
+                add_edges(plan, starting, gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
 
 
-def _edges(plan: PlanBuilder, op_ids: list[str], after: tuple[str, ...], required: bool) -> None:
+def add_edges(plan: PlanBuilder, op_ids: list[str], after: tuple[str, ...], required: bool) -> None:
     for op_id in op_ids:
         plan.add(*op_id.split(" ", 1), needs=after if required else (), wants=() if required else after)
 
 
-def _gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
+def gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
           observed: "ObservedState") -> tuple[str, ...]:
     """The operation ids a dependent must wait for under ``condition``."""
     suffix = WAIT_SUFFIX.get(condition)
@@ -398,7 +400,7 @@ def _restarts_for(plan: PlanBuilder, desired: _Desired, name: str, ops: dict[str
         resource = f"service:{name}:{L.container_number(container.labels)}"
         if resource not in touched and container.state == "running":
             result.append(plan.add("restart", resource, f"dependency {recreated[0]} recreated",
-                                   timeout=desired.options.timeout, **_ident(container)))
+                                   timeout=desired.options.timeout, **ident(container)))
     ops[name].extend(result)
     return result
 
@@ -409,7 +411,7 @@ def _orphans(plan: PlanBuilder, project: "Project", observed: "ObservedState", r
             _remove(plan, container, "orphan")
 
 
-def _orphan_warning(project: "Project", observed: "ObservedState", remove: bool) -> tuple[str, ...]:
+def orphan_warning(project: "Project", observed: "ObservedState", remove: bool) -> tuple[str, ...]:
     orphans = observed.orphans([*project.services, *project.disabled_services])
     if remove or not orphans:
         return ()
@@ -417,149 +419,3 @@ def _orphan_warning(project: "Project", observed: "ObservedState", remove: bool)
     return (f"Found orphan containers ({names}) for this project. If you removed or renamed this "
             f"service in your compose file, you can run this command with the --remove-orphans flag "
             f"to clean it up.",)
-
-
-# --- down --------------------------------------------------------------------------------------
-def plan_down(project: "Project | None", observed: "ObservedState", options: DownOptions = DownOptions()) -> Plan:
-    """Stop and remove containers dependents first, then networks, volumes (-v), images (--rmi).
-
-    ``project`` may be None (``down -p name`` without a compose file): everything labelled goes.
-    """
-    plan = PlanBuilder()
-    known = set(project.services) | set(project.disabled_services) if project else None
-    containers = [c for c in observed.containers
-                  if known is None or c.labels.get(L.SERVICE) in known or options.remove_orphans]
-    if options.services and project is not None:
-        chosen = set(select(project, options.services, with_deps=False))
-        containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
-    removed = _stop_remove_in_order(plan, project, containers, options.timeout)
-    staying = [c for c in observed.containers if c not in containers]
-    if not options.services and not staying:
-        _remove_networks(plan, project, observed, removed)
-        if options.volumes:
-            _remove_volumes(plan, project, observed, removed)
-    if options.rmi and project is not None:
-        _remove_images(plan, project, options.rmi, removed)
-    _attach_hooks(plan, project)
-    built = plan.build()
-    warnings: tuple[str, ...] = ()
-    if staying and not options.services and project is not None:
-        warnings = (_orphan_warning(project, observed, False)[0] + " Networks and volumes stay until then.",)
-    elif not built and not observed.containers:
-        warnings = (f'No resource found to remove for project "{observed.project}".',)
-    return Plan(built.operations, warnings=warnings)
-
-
-def _dependents(project: "Project | None", service: str | None) -> list[str]:
-    if project is None or service is None:
-        return []
-    return [n for n in project.services if service in depends_on(project, n)]
-
-
-def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
-                          containers: list["ContainerSummary"], timeout: float | None) -> tuple[str, ...]:
-    """Stop each container after the containers of the services depending on it; remove it."""
-    by_service: dict[str | None, list["ContainerSummary"]] = {}
-    for container in containers:
-        by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
-    stops = {s: [f"stop {_resource(c)}" for c in cs if c.state in ACTIVE] for s, cs in by_service.items()}
-    removed = []
-    for service, group in sorted(by_service.items(), key=lambda item: str(item[0])):
-        after = tuple(o for d in _dependents(project, service) for o in stops.get(d, ()))
-        for container in group:
-            resource = _resource(container)
-            needs = after
-            if container.state in ACTIVE:
-                needs = (plan.add("stop", resource, "down", needs=after, timeout=timeout, **_ident(container)),)
-            removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=True,
-                                    **_ident(container)))
-    return tuple(removed)
-
-
-def _remove_networks(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
-                     removed: tuple[str, ...]) -> None:
-    for network in observed.networks:
-        key = network.labels.get(L.NETWORK, network.name)
-        if project is not None and (key not in project.networks or project.networks[key].get("external")):
-            continue
-        plan.add("remove", f"network:{key}", "down", needs=removed, name=network.name)
-
-
-def _remove_volumes(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
-                    removed: tuple[str, ...]) -> None:
-    for volume in observed.volumes:
-        key = volume.labels.get(L.VOLUME, volume.name)
-        if project is not None and (key not in project.volumes or project.volumes[key].get("external")):
-            continue
-        plan.add("remove", f"volume:{key}", "down -v", needs=removed, name=volume.name)
-
-
-def _remove_images(plan: PlanBuilder, project: "Project", rmi: str, removed: tuple[str, ...]) -> None:
-    if rmi not in ("local", "all"):
-        raise UsageError(f"invalid --rmi value {rmi!r}", hint="use --rmi local or --rmi all")
-    for name in sorted(project.services):
-        service = project.services[name]
-        if rmi == "all" or not service.image:
-            ref = convert.image_reference(project.name, service)
-            plan.add("remove-image", f"image:{ref}", f"--rmi {rmi}", needs=removed, reference=ref)
-
-
-# --- the other lifecycle commands ----------------------------------------------------------------
-def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
-                   options: LifecycleOptions = LifecycleOptions()) -> Plan:
-    """``start``, ``stop``, ``restart``, ``kill``, ``pause``, ``unpause`` or ``rm``."""
-    names = select(project, options.services, with_deps=verb == "start" and not options.no_deps)
-    containers = [c for n in names for c in observed.service_containers(n)]
-    plan = PlanBuilder()
-    if verb in ("stop", "rm"):
-        _stop_in_order(plan, project, containers, options, remove=verb == "rm")
-    elif verb in ("start", "restart"):
-        _start_in_order(plan, project, observed, names, verb, options)
-    else:
-        wanted = {"kill": ("running", "restarting", "paused"), "pause": ("running",), "unpause": ("paused",)}
-        if verb not in wanted:
-            raise UsageError(f"unknown command {verb!r}")
-        params = {"signal": options.signal} if verb == "kill" else {}
-        for container in containers:
-            if container.state in wanted[verb]:
-                plan.add(verb, _resource(container), f"container {container.state}", **params, **_ident(container))
-    _attach_hooks(plan, project)
-    return plan.build()
-
-
-def _stop_in_order(plan: PlanBuilder, project: "Project", containers: list["ContainerSummary"],
-                   options: LifecycleOptions, *, remove: bool) -> None:
-    stops = {}
-    for c in containers:
-        if c.state in ACTIVE and (not remove or options.stop):
-            stops[_resource(c)] = c
-    for resource, container in stops.items():
-        after = tuple(f"stop {r}" for r, o in stops.items()
-                      if o.labels.get(L.SERVICE) in _dependents(project, container.labels.get(L.SERVICE)))
-        plan.add("stop", resource, f"container {container.state}", needs=after, timeout=options.timeout,
-                 **_ident(container))
-    if remove:
-        for container in containers:
-            resource = _resource(container)
-            if container.state not in ACTIVE or resource in stops:
-                needs = (f"stop {resource}",) if resource in stops else ()
-                plan.add("remove", resource, "rm", needs=needs, force=False, volumes=options.volumes,
-                         **_ident(container))
-
-
-def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedState", names: list[str],
-                    verb: str, options: LifecycleOptions) -> None:
-    ops: dict[str, list[str]] = {}
-    for name in names:
-        ops[name] = []
-        if verb == "start" and not observed.service_containers(name):
-            raise PlanError(f"service {name!r} has no container to start",
-                            hint="run composer up (or composer create) first")
-        for container in observed.service_containers(name):
-            if verb == "restart" or container.state not in ACTIVE:
-                ops[name].append(plan.add(verb, _resource(container), f"container {container.state}",
-                                          timeout=options.timeout, **_ident(container)))
-    for name in names:
-        for dep_name, dep in depends_on(project, name).items():
-            if dep_name in ops and ops[dep_name]:
-                _edges(plan, ops[name], _gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from composer.engine import reconcile
+from composer.engine import lifecycle, reconcile
 from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
 from composer.errors import PlanError, SemanticError, UsageError
 
@@ -224,13 +224,13 @@ def test_lifecycle_plans(load, service):
     project = load(STACK)
     service.up(project)
     observed = service.observe(project)
-    assert reconcile.plan_lifecycle("stop", project, observed).text() == """\
+    assert lifecycle.plan_lifecycle("stop", project, observed).text() == """\
 stop service:web:1 (container running)
 stop service:api:1 (container running) <- stop service:web:1
 stop service:db:1 (container running) <- stop service:api:1"""
-    assert reconcile.plan_lifecycle("kill", project, observed, LifecycleOptions(services=("db",))).text() == \
+    assert lifecycle.plan_lifecycle("kill", project, observed, LifecycleOptions(services=("db",))).text() == \
         "kill service:db:1 (container running)"
-    assert reconcile.plan_lifecycle("unpause", project, observed).text() == ""
+    assert lifecycle.plan_lifecycle("unpause", project, observed).text() == ""
 
 
 def test_interrupted_recreate_is_reconciled(load, service, fake):

@@ -1,0 +1,168 @@
+"""Planning ``down`` and the lifecycle commands (``start``, ``stop``, ``restart``, ``kill``,
+``pause``, ``unpause``, ``rm``): pure, like ``reconcile``; containers stop dependents first
+and start dependencies first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from composer.engine import convert
+from composer.engine import labels as L
+from composer.engine.options import DownOptions, LifecycleOptions
+from composer.engine.plan import Plan, PlanBuilder
+from composer.engine.reconcile import (
+    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, orphan_warning, resource_of, select,
+)
+from composer.errors import PlanError, UsageError
+
+if TYPE_CHECKING:
+    from composer.engine.observe import ObservedState
+    from composer.engine.runtime.base import ContainerSummary
+    from composer.spec.model import Project
+
+
+# --- down --------------------------------------------------------------------------------------
+def plan_down(project: "Project | None", observed: "ObservedState", options: DownOptions = DownOptions()) -> Plan:
+    """Stop and remove containers dependents first, then networks, volumes (-v), images (--rmi).
+
+    ``project`` may be None (``down -p name`` without a compose file): everything labelled goes.
+    """
+    plan = PlanBuilder()
+    known = set(project.services) | set(project.disabled_services) if project else None
+    containers = [c for c in observed.containers
+                  if known is None or c.labels.get(L.SERVICE) in known or options.remove_orphans]
+    if options.services and project is not None:
+        chosen = set(select(project, options.services, with_deps=False))
+        containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
+    removed = _stop_remove_in_order(plan, project, containers, options.timeout)
+    staying = [c for c in observed.containers if c not in containers]
+    if not options.services and not staying:
+        _remove_networks(plan, project, observed, removed)
+        if options.volumes:
+            _remove_volumes(plan, project, observed, removed)
+    if options.rmi and project is not None:
+        _remove_images(plan, project, options.rmi, removed)
+    attach_hooks(plan, project)
+    built = plan.build()
+    warnings: tuple[str, ...] = ()
+    if staying and not options.services and project is not None:
+        warnings = (orphan_warning(project, observed, False)[0] + " Networks and volumes stay until then.",)
+    elif not built and not observed.containers:
+        warnings = (f'No resource found to remove for project "{observed.project}".',)
+    return Plan(built.operations, warnings=warnings)
+
+
+def _dependents(project: "Project | None", service: str | None) -> list[str]:
+    if project is None or service is None:
+        return []
+    return [n for n in project.services if service in depends_on(project, n)]
+
+
+def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
+                          containers: list["ContainerSummary"], timeout: float | None) -> tuple[str, ...]:
+    """Stop each container after the containers of the services depending on it; remove it."""
+    by_service: dict[str | None, list["ContainerSummary"]] = {}
+    for container in containers:
+        by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
+    stops = {s: [f"stop {resource_of(c)}" for c in cs if c.state in ACTIVE] for s, cs in by_service.items()}
+    removed = []
+    for service, group in sorted(by_service.items(), key=lambda item: str(item[0])):
+        after = tuple(o for d in _dependents(project, service) for o in stops.get(d, ()))
+        for container in group:
+            resource = resource_of(container)
+            needs = after
+            if container.state in ACTIVE:
+                needs = (plan.add("stop", resource, "down", needs=after, timeout=timeout, **ident(container)),)
+            removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=True,
+                                    **ident(container)))
+    return tuple(removed)
+
+
+def _remove_networks(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
+                     removed: tuple[str, ...]) -> None:
+    for network in observed.networks:
+        key = network.labels.get(L.NETWORK, network.name)
+        if project is not None and (key not in project.networks or project.networks[key].get("external")):
+            continue
+        plan.add("remove", f"network:{key}", "down", needs=removed, name=network.name)
+
+
+def _remove_volumes(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
+                    removed: tuple[str, ...]) -> None:
+    for volume in observed.volumes:
+        key = volume.labels.get(L.VOLUME, volume.name)
+        if project is not None and (key not in project.volumes or project.volumes[key].get("external")):
+            continue
+        plan.add("remove", f"volume:{key}", "down -v", needs=removed, name=volume.name)
+
+
+def _remove_images(plan: PlanBuilder, project: "Project", rmi: str, removed: tuple[str, ...]) -> None:
+    if rmi not in ("local", "all"):
+        raise UsageError(f"invalid --rmi value {rmi!r}", hint="use --rmi local or --rmi all")
+    for name in sorted(project.services):
+        service = project.services[name]
+        if rmi == "all" or not service.image:
+            ref = convert.image_reference(project.name, service)
+            plan.add("remove-image", f"image:{ref}", f"--rmi {rmi}", needs=removed, reference=ref)
+
+
+# --- the other lifecycle commands ----------------------------------------------------------------
+def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
+                   options: LifecycleOptions = LifecycleOptions()) -> Plan:
+    """``start``, ``stop``, ``restart``, ``kill``, ``pause``, ``unpause`` or ``rm``."""
+    names = select(project, options.services, with_deps=verb == "start" and not options.no_deps)
+    containers = [c for n in names for c in observed.service_containers(n)]
+    plan = PlanBuilder()
+    if verb in ("stop", "rm"):
+        _stop_in_order(plan, project, containers, options, remove=verb == "rm")
+    elif verb in ("start", "restart"):
+        _start_in_order(plan, project, observed, names, verb, options)
+    else:
+        wanted = {"kill": ("running", "restarting", "paused"), "pause": ("running",), "unpause": ("paused",)}
+        if verb not in wanted:
+            raise UsageError(f"unknown command {verb!r}")
+        params = {"signal": options.signal} if verb == "kill" else {}
+        for container in containers:
+            if container.state in wanted[verb]:
+                plan.add(verb, resource_of(container), f"container {container.state}", **params, **ident(container))
+    attach_hooks(plan, project)
+    return plan.build()
+
+
+def _stop_in_order(plan: PlanBuilder, project: "Project", containers: list["ContainerSummary"],
+                   options: LifecycleOptions, *, remove: bool) -> None:
+    stops = {}
+    for c in containers:
+        if c.state in ACTIVE and (not remove or options.stop):
+            stops[resource_of(c)] = c
+    for resource, container in stops.items():
+        after = tuple(f"stop {r}" for r, o in stops.items()
+                      if o.labels.get(L.SERVICE) in _dependents(project, container.labels.get(L.SERVICE)))
+        plan.add("stop", resource, f"container {container.state}", needs=after, timeout=options.timeout,
+                 **ident(container))
+    if remove:
+        for container in containers:
+            resource = resource_of(container)
+            if container.state not in ACTIVE or resource in stops:
+                needs = (f"stop {resource}",) if resource in stops else ()
+                plan.add("remove", resource, "rm", needs=needs, force=False, volumes=options.volumes,
+                         **ident(container))
+
+
+def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedState", names: list[str],
+                    verb: str, options: LifecycleOptions) -> None:
+    ops: dict[str, list[str]] = {}
+    for name in names:
+        ops[name] = []
+        if verb == "start" and not observed.service_containers(name):
+            raise PlanError(f"service {name!r} has no container to start",
+                            hint="run composer up (or composer create) first")
+        for container in observed.service_containers(name):
+            if verb == "restart" or container.state not in ACTIVE:
+                ops[name].append(plan.add(verb, resource_of(container), f"container {container.state}",
+                                          timeout=options.timeout, **ident(container)))
+    for name in names:
+        for dep_name, dep in depends_on(project, name).items():
+            if dep_name in ops and ops[dep_name]:
+                add_edges(plan, ops[name], gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
