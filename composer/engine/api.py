@@ -16,6 +16,7 @@ How the CLI should call it (``composer/cli/project.py``)::
     service.stop(project, LifecycleOptions(services=..., timeout=t))   # start/restart/kill/pause/unpause/rm
     service.scale(project, {"web": 3}, no_deps=...); service.pull(project, services)
     service.wait(project, services) -> {container: exit code}     # ``wait``
+    service.wait_first_exit(project, services) -> (name, code)    # --abort-on-container-exit
     spec = service.prepare_run(project, RunOptions(...))          # ``run``: deps up, then run ``spec``
     for c in service.ps(project.name, PsOptions(all=a, services=s, status=st)):
         composer.engine.status.ps_record(c)                       # ``ps --format json`` line
@@ -26,7 +27,7 @@ is the CLI's exit code) and otherwise returns what the command prints (``ps``, `
 ExecutionResult. The engine never prints: progress arrives as
 :class:`composer.engine.events.Event` through ``emit`` (from the executor's thread), warnings
 (orphans ...) as ``Status.WARNING`` events. Only ``execute`` imports trio, and only when there is
-something to do; a no-change ``up`` costs a lock, one ``list_containers`` and a pure plan.
+something to do; a no-change ``up`` costs a lock, one observation and a pure plan.
 """
 
 from __future__ import annotations
@@ -121,6 +122,15 @@ class ProjectService:
         observed = observe(self.runtime, project.name, networks=False, volumes=False)
         return {c.name: self.runtime.wait_container(c.id) for n in sorted(names)
                 for c in observed.service_containers(n)}
+
+    def wait_first_exit(self, project: "Project", services: tuple[str, ...] = ()) -> tuple[str, int]:
+        """The first of the services' running containers to stop: ``(name, exit code)``."""
+        from composer.engine.execute import first_exit
+
+        names = reconcile.select(project, services, with_deps=False)
+        observed = observe(self.runtime, project.name, networks=False, volumes=False)
+        return first_exit(self.runtime, {c.id: c.name for n in names for c in observed.service_containers(n)
+                                         if c.state == "running"})
 
     def prepare_run(self, project: "Project", options: RunOptions) -> "ContainerSpec":
         """``run``: bring the service's dependencies up (unless ``no_deps``), ensure its networks,

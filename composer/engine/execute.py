@@ -361,3 +361,26 @@ def run(plan: Plan, runtime: Runtime, **kwargs: Any) -> ExecutionResult:
     except BaseExceptionGroup as group:
         interrupted, _ = group.split(KeyboardInterrupt)
         raise (KeyboardInterrupt() if interrupted else _first(group)) from None
+
+
+def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
+    """Block until the first of ``containers`` (``{id: name}``) stops; its name and exit code
+    (``up --abort-on-container-exit`` / ``--exit-code-from``)."""
+    async def main() -> tuple[str, int]:
+        found: list[tuple[str, int]] = []
+        waiters = trio.CapacityLimiter(math.inf)
+        async with trio.open_nursery() as nursery:
+            async def watch(cid: str, name: str) -> None:
+                code = await trio.to_thread.run_sync(runtime.wait_container, cid, limiter=waiters,
+                                                     abandon_on_cancel=True)
+                found.append((name, code))
+                nursery.cancel_scope.cancel()
+
+            for cid, name in containers.items():
+                nursery.start_soon(watch, cid, name)
+        return found[0]
+
+    if not containers:
+        raise PlanError("no container to wait for", hint="start the project first (composer up -d)")
+    return trio.run(main)
+

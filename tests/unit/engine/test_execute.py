@@ -420,3 +420,13 @@ def test_interrupted_up_releases_the_lock_and_the_next_up_finishes(load, service
     fake.start_container = real_start
     service.up(project)  # the lock is free and the half-done state is reconciled
     assert {c.state for c in fake.list_containers({})} == {"running"} and len(fake.names()) == 2
+
+
+def test_wait_first_exit(load, service, fake):
+    fake.behaviours["job"] = Behaviour(exit_code=5)
+    project = load("services:\n  web: {image: busybox}\n  job: {image: busybox}\n")
+    service.up(project)
+    assert service.wait_first_exit(project) == ("demo-job-1", 5)
+    service.stop(project)
+    with pytest.raises(PlanError, match="no container to wait for"):
+        service.wait_first_exit(project)
