@@ -73,6 +73,11 @@ def _hairpin(host_ifname: str) -> None:
 
 
 def detach(ep: Endpoint) -> None:
-    """Delete the host end of the veth (and so the pair); absent is fine."""
+    """Delete the host end of the veth (and so the pair; absent is fine), and the UDP flows
+    still pointing at a published endpoint."""
     with Netlink() as nl:
         nl.delete_link(ep.host_ifname)
+    if ep.ipv4 and any(port.proto == "udp" for port in ep.ports):
+        from composer.network import conntrack
+
+        conntrack.flush_endpoint(ep.ipv4)

@@ -206,6 +206,7 @@ class NetworkManager:
                 ep_ops.detach(net.endpoints.pop(container_id))
                 self.store.save(net)
                 raise
+        _flush_udp_flows(bindings)
         return ep
 
     def join(self, network: str, container_id: str, pid: int, **options: object) -> Endpoint:
@@ -241,6 +242,7 @@ class NetworkManager:
             ep.ports.extend(bindings)
             self.store.save(net)
             self._apply_rules()
+        _flush_udp_flows(bindings)
         return bindings
 
     def unpublish(self, network: str, container_id: str) -> None:
@@ -372,6 +374,14 @@ class NetworkManager:
         from composer.network.dns import control
 
         control.stop(self.store)
+
+
+def _flush_udp_flows(bindings: list[PortBinding]) -> None:
+    """Drop conntrack flows to new UDP ports that were tracked before their DNAT existed."""
+    if any(port.proto == "udp" for port in bindings):
+        from composer.network import conntrack
+
+        conntrack.flush_ports([(port.proto, port.host_port) for port in bindings])
 
 
 def _random_mac() -> str:

@@ -130,3 +130,20 @@ def test_published_port_reachable_from_another_machine(manager, make_netns, outs
     wait_port(ns, 80)
     fetched = outside.ns.run("wget", "-q", "-O-", f"http://{outside.host_ip}:{port}/")
     assert fetched.stdout == "hello from composer\n", fetched.stderr
+
+
+def test_udp_flow_tracked_before_publish_reaches_the_container(manager, make_netns):
+    """moby#8795: a client that sent before the port was published must not stay un-NATed."""
+    manager.create("early")
+    ns = make_netns()
+    port = _free_port(socket.SOCK_DGRAM)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.bind(("127.0.0.1", 0))
+        client.settimeout(3)
+        client.sendto(b"too early", ("127.0.0.1", port))  # tracked now, with no DNAT
+        manager.connect("early", container_id(), ns.path, ports=parse_publish(f"{port}:5353/udp"))
+        ns.spawn_python("import socket; s=socket.socket(2,2); s.bind(('0.0.0.0',5353)); "
+                        "d,c=s.recvfrom(99); s.sendto(d.upper(),c)")
+        wait_port(ns, 5353, "udp")
+        client.sendto(b"on time", ("127.0.0.1", port))
+        assert client.recv(99) == b"ON TIME"
