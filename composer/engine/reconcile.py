@@ -368,10 +368,8 @@ def gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
     suffix = WAIT_SUFFIX.get(condition)
     if suffix is None:
         return tuple(o for o in dep_ops if not o.startswith(("stop ", "remove ")))
-    containers = {f"service:{dep_name}:{L.container_number(c.labels)}": c.id
-                  for c in observed.service_containers(dep_name)}
-    return (plan.add("wait", f"service:{dep_name}:{suffix}", condition,
-                     needs=tuple(o for o in dep_ops if not o.startswith(("stop ", "remove "))),
+    containers = {c.id: c.name for c in observed.service_containers(dep_name)}
+    return (plan.add("wait", f"service:{dep_name}:{suffix}", condition, needs=tuple(dep_ops),
                      service=dep_name, condition=condition, containers=containers),)
 
 
@@ -384,7 +382,7 @@ def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dic
     for name in names:
         containers = {c.id: c.name for c in desired.observed.service_containers(name)}
         plan.add("wait", f"service:{name}:ready", "--wait",
-                 needs=tuple(o for o in ops[name] if not o.startswith(("stop ", "remove "))),
+                 needs=tuple(ops[name]),
                  service=name, condition="ready", containers=containers, may_exit=name in one_shots)
 
 

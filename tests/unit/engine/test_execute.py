@@ -430,3 +430,14 @@ def test_wait_first_exit(load, service, fake):
     service.stop(project)
     with pytest.raises(PlanError, match="no container to wait for"):
         service.wait_first_exit(project)
+
+
+def test_conditions_on_existing_and_scaled_down_dependencies(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=0)
+    service.up(load(CONDITIONS), UpOptions(scale={"db": 2}))
+    changed = load(CONDITIONS.replace("image: busybox\n    depends_on", "image: busybox\n    environment: [B=1]\n"
+                                      "    depends_on"))
+    events.clear()
+    service.up(changed, UpOptions(scale={"db": 1}))  # waits on db-1 as it is; db-2 goes away first
+    assert "demo-db-1 Healthy" in lines(events) and "demo-web-1 Recreated" in lines(events)
+    assert [c.name for c in fake.list_containers({L.SERVICE: "db"})] == ["demo-db-1"]
