@@ -103,3 +103,22 @@ def test_caller_text_cannot_escape_nft_strings():
     sneaky = _ep('x" ; flush ruleset ; "', "10.5.0.2", ports=[PortBinding(80, 8080)])
     script = firewall.render("t", [_net("n", "cm-n", "10.5.0.0/24", endpoints=[sneaky])], [])
     assert "flush ruleset" not in script and 'comment "xflushrulese"' in script
+
+
+def test_conntrack_flow_parsing():
+    import socket
+    import struct
+
+    from composer.network import conntrack
+    from composer.network.netlink import attr
+
+    def tup(src, dst, proto, dport):
+        ip = attr(1, socket.inet_aton(src)) + attr(2, socket.inet_aton(dst))
+        ports = attr(1, bytes([proto])) + attr(2, struct.pack("!H", 40000)) + attr(3, struct.pack("!H", dport))
+        return attr(1 | 0x8000, ip) + attr(2 | 0x8000, ports)
+
+    orig = tup("127.0.0.1", "127.0.0.1", 17, 5353)
+    message = struct.pack("=BBH", 2, 0, 0) + attr(1 | 0x8000, orig) + attr(2 | 0x8000, tup("10.5.0.2", "10.5.0.1", 17, 40000))
+    flow = conntrack._flow(message)
+    assert flow[:5] == ("udp", "127.0.0.1", "127.0.0.1", 5353, "10.5.0.2")
+    assert flow.orig_tuple == orig
