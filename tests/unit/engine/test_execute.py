@@ -441,3 +441,49 @@ def test_conditions_on_existing_and_scaled_down_dependencies(load, service, fake
     service.up(changed, UpOptions(scale={"db": 1}))  # waits on db-1 as it is; db-2 goes away first
     assert "demo-db-1 Healthy" in lines(events) and "demo-web-1 Recreated" in lines(events)
     assert [c.name for c in fake.list_containers({L.SERVICE: "db"})] == ["demo-db-1"]
+
+
+RESTART = """
+services:
+  db:
+    image: busybox
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  api:
+    image: busybox
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+"""
+
+
+def test_recreating_a_dependency_restarts_dependents_with_restart_true(load, service, fake, events):
+    service.up(load(RESTART))
+    api = fake.list_containers({L.SERVICE: "api"})[0]
+    events.clear()
+    service.up(load(RESTART.replace("interval: 1s", "interval: 2s")))
+    order = lines(events)
+    assert order.index("demo-db-1 Healthy") < order.index("demo-api-1 Restarting") < order.index("demo-api-1 Restarted")
+    assert fake.list_containers({L.SERVICE: "api"})[0].id == api.id  # restarted, not recreated
+
+
+def test_start_and_restart_honour_conditions(load, service, fake, events):
+    project = load(RESTART)
+    service.up(project)
+    service.stop(project)
+    events.clear()
+    service.start(project, LifecycleOptions(services=("api",)))  # starts db too, waits for health
+    order = lines(events)
+    assert order.index("demo-db-1 Started") < order.index("demo-db-1 Healthy") < order.index("demo-api-1 Starting")
+    events.clear()
+    service.restart(project)
+    order = lines(events)
+    assert order.index("demo-db-1 Restarted") < order.index("demo-api-1 Restarting")
+
+
+def test_down_rmi_removes_images_and_tolerates_missing_ones(load, service, fake, events):
+    project = load("services:\n  web: {image: busybox}\n  app: {build: .}\n")
+    fake.images["demo-app"] = "sha256:" + "a" * 64
+    service.up(project)
+    del fake.images["demo-app"]
+    service.down(project, DownOptions(rmi="all"))
+    assert "busybox" not in fake.images
+    assert any(e.kind == "Image" and e.status is Status.WARNING and e.name == "demo-app" for e in events)
