@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
-
-import typer
+from typing import TYPE_CHECKING, Any, Optional
 
 from composer.errors import ImageError, UsageError
 
 LIST_KEYS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
 SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+if TYPE_CHECKING:
+    import typer
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
 
 def _store():
@@ -21,15 +26,20 @@ def _store():
 
 def register(app: typer.Typer) -> None:
     """Add the ``image`` group plus ``login``/``logout`` to ``app``."""
+    import typer
+
     image = typer.Typer(help="Manage images.", no_args_is_help=True)
     app.add_typer(image, name="image")
     _register_listing(image)
+    _register_housekeeping(image)
     _register_transfer(image)
     _register_files(image)
     _register_login(app)
 
 
 def _register_listing(image: typer.Typer) -> None:
+    import typer
+
     @image.command("ls")
     def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
@@ -99,6 +109,11 @@ def _register_listing(image: typer.Typer) -> None:
                    for row in rows]
         _output(records, format_, ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"],
                 {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY"})
+
+
+
+def _register_housekeeping(image: typer.Typer) -> None:
+    import typer
 
     @image.command("tag")
     def tag(source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
@@ -171,33 +186,23 @@ def _filter(rows: list[Any], filters: list[str]) -> list[Any]:
 def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str]) -> None:
     if format_ == "json":
         for record in records:
-            typer.echo(to_json(record, indent=None))
+            _echo(to_json(record, indent=None))
     elif format_ and format_ != "table":
         for record in records:
-            typer.echo(render_template(format_.removeprefix("table "), record))
+            _echo(render_template(format_.removeprefix("table "), record))
     else:
         print_table(records, columns, headers)
 
 
 def _register_transfer(image: typer.Typer) -> None:
+    import typer
+
     @image.command("pull")
     def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
              platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant]"),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
         """Download an image from a registry."""
-        from composer.engine.images.pull import pull as pull_image
-
-        progress = Progress(quiet=quiet)
-        result = pull_image(reference, platform=platform, on_event=progress)
-        progress.close()
-        from composer.engine.images.reference import parse_reference
-
-        familiar = parse_reference(reference).familiar()
-        if not quiet:
-            typer.echo(f"Digest: {result.digest}")
-            state = "Downloaded newer image" if result.updated else "Image is up to date"
-            typer.echo(f"Status: {state} for {familiar}")
-        typer.echo(result.name)
+        run_pull(reference, platform, quiet)
 
     @image.command("push")
     def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
@@ -212,7 +217,45 @@ def _register_transfer(image: typer.Typer) -> None:
         typer.echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
 
 
+def run_pull(reference: str, platform: str | None, quiet: bool) -> None:
+    """Pull with progress, then docker's closing lines (Digest, Status, the full name)."""
+    from composer.engine.images.pull import pull as pull_image
+    from composer.engine.images.reference import parse_reference
+
+    progress = Progress(quiet=quiet)
+    result = pull_image(reference, platform=platform, on_event=progress)
+    progress.close()
+    if not quiet:
+        _echo(f"Digest: {result.digest}")
+        state = "Downloaded newer image" if result.updated else "Image is up to date"
+        _echo(f"Status: {state} for {parse_reference(reference).familiar()}")
+    _echo(result.name)
+
+
+def fast_pull(argv: list[str]) -> int | None:
+    """``image pull`` without typer (a FAST_PATH); None hands anything unusual (--help) to typer."""
+    quiet, platform, positional = False, None, []
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-q", "--quiet"):
+            quiet = True
+        elif arg == "--platform":
+            platform = next(args, None)
+        elif arg.startswith("--platform="):
+            platform = arg.partition("=")[2]
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            positional.append(arg)
+    if len(positional) != 1 or (platform is None and "--platform" in argv):
+        return None
+    run_pull(positional[0], platform, quiet)
+    return 0
+
+
 def _register_files(image: typer.Typer) -> None:
+    import typer
+
     @image.command("save")
     def save(images: list[str] = typer.Argument(..., help="Images to save."),
              output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
@@ -285,6 +328,8 @@ def _write_output(path: str | None, write) -> None:
 
 
 def _register_login(app: typer.Typer) -> None:
+    import typer
+
     @app.command("login")
     def login(server: Optional[str] = typer.Argument(None, metavar="[SERVER]"),
               username: Optional[str] = typer.Option(None, "-u", "--username", help="Username."),
@@ -409,7 +454,7 @@ def print_table(records: list[dict[str, str]], columns: list[str], headers: dict
               for title, column in zip(titles, columns)]
     lines = [titles] + [[str(record[column]) for column in columns] for record in records]
     for line in lines:
-        typer.echo("   ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        _echo("   ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
 class Progress:
@@ -442,13 +487,13 @@ class Progress:
                 self._redraw()
             elif self.lines.get(event.id) != text:
                 self.lines[event.id] = text
-                typer.echo(text)
+                _echo(text)
 
     def _plain(self, text: str) -> None:
         if self.tty and self.drawn:
             self.lines.clear()
             self.drawn = 0
-        typer.echo(text)
+        _echo(text)
 
     def _redraw(self) -> None:
         out = sys.stdout

@@ -32,6 +32,7 @@ COMMAND_MODULES: dict[str, str] = {
 FAST_PATHS: dict[tuple[str, ...], str] = {
     ("config",): "composer.cli.project:config_fast",
     ("container", "run"): "composer.cli.container_run:main",
+    ("image", "pull"): "composer.cli.images:fast_pull",
 }
 
 # Global options that take a value (so the command word is found after them).
