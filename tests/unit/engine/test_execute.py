@@ -487,3 +487,21 @@ def test_down_rmi_removes_images_and_tolerates_missing_ones(load, service, fake,
     service.down(project, DownOptions(rmi="all"))
     assert "busybox" not in fake.images
     assert any(e.kind == "Image" and e.status is Status.WARNING and e.name == "demo-app" for e in events)
+
+
+def test_build_needs_a_builder_and_uses_it(load, fake, events, state_root: Path):
+    from composer.errors import BuildError
+
+    project = load("services:\n  app: {build: .}\n")
+    with pytest.raises(BuildError, match="needs its image 'demo-app' built"):
+        ProjectService(fake).up(project)
+    built = []
+
+    def builder(service_name: str, reference: str) -> str:
+        built.append((service_name, reference))
+        fake.images[reference] = "sha256:" + "c" * 64
+        return fake.images[reference]
+
+    ProjectService(fake, emit=events.append, builder=builder).up(project)
+    assert built == [("app", "demo-app")] and "demo-app Built" in lines(events, "Image")
+    assert fake.list_containers({})[0].labels[L.IMAGE] == "sha256:" + "c" * 64
