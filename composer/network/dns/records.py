@@ -14,10 +14,15 @@ from composer.network.model import Network
 
 
 def client_networks(networks: list[Network], arrived_on: Network, client_ip: str) -> list[Network]:
-    """The networks of the container that sent a query to ``arrived_on``'s gateway."""
-    containers = {cid for cid, ep in arrived_on.endpoints.items() if ep.ipv4 == client_ip}
-    if not containers:
+    """The networks whose names the sender of a query to ``arrived_on``'s gateway may see.
+
+    A container sees the networks it is attached to, wherever it sends the query (a container
+    of another network reaching this gateway through the host learns nothing of this one); the
+    host itself (its source address is the gateway) sees ``arrived_on``; anyone else nothing.
+    """
+    if client_ip == arrived_on.gateway:
         return [arrived_on]
+    containers = {cid for net in networks for cid, ep in net.endpoints.items() if ep.ipv4 == client_ip}
     return [net for net in networks if not net.default and containers & set(net.endpoints)]
 
 

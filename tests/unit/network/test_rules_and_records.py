@@ -54,6 +54,9 @@ def test_records_scope_to_the_clients_networks_and_round_robin():
     back = _net("back", "cm-back", "10.6.0.0/24", endpoints=[far])
     scope = records.client_networks([front, back], front, "10.5.0.9")
     assert scope == [front]
+    assert records.client_networks([front, back], front, "10.6.0.2") == [back]  # db asks front's gateway
+    assert records.client_networks([front, back], front, "192.0.2.9") == []  # a stranger
+    assert records.client_networks([front, back], front, "10.5.0.1") == [front]  # the host
     assert sorted(records.resolve(scope, "web.")) == ["10.5.0.2", "10.5.0.3"]
     assert records.resolve(scope, "WEB-1") == ["10.5.0.2"]
     assert records.resolve(scope, "aaaaaaaaaaaa") == ["10.5.0.2"]
