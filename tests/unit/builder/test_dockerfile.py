@@ -296,3 +296,24 @@ def test_healthcheck_with_tabs_and_bare() -> None:
     assert one("FROM x\nHEALTHCHECK\tCMD\t a b\n").args == ("CMD", "a b")
     with pytest.raises(BuildError, match="requires CMD or NONE"):
         parse("FROM x\nHEALTHCHECK\n")
+
+
+def test_directive_after_instruction_is_a_comment() -> None:
+    df = parse("FROM x\n# escape=`\nRUN a \\\n b\n")
+    assert df.escape == "\\" and df.instructions[1].args == ("a  b",)
+
+
+def test_unknown_directive_is_ignored_and_does_not_stop_directives() -> None:
+    df = parse("# foo=bar\n# escape=`\nFROM x\n")
+    assert df.escape == "`" and "foo" not in df.directives
+
+
+def test_windows_line_endings() -> None:
+    df = parse("FROM x\r\nRUN a \\\r\n  b\r\nUSER u\r\n")
+    assert df.instructions[1].args == ("a   b",) and df.instructions[2].args == ("u",)
+
+
+def test_original_text_and_locations_of_a_multi_stage_file() -> None:
+    df = parse("ARG V=1\nFROM a:$V AS one\n\nFROM one\nCOPY --from=one /x /y\n", file="ctx/Dockerfile")
+    assert [(i.keyword, i.line) for i in df.instructions] == [("ARG", 1), ("FROM", 2), ("FROM", 4), ("COPY", 5)]
+    assert df.instructions[3].original == "COPY --from=one /x /y"
