@@ -32,6 +32,18 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
                no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
                no_env_resolution: bool = False, variables: bool = False, environment: bool = False) -> None:
     """The ``config`` command itself (shared by typer and the fast path)."""
+    text = config_text(global_options, services_arg, output_format, services, volumes, networks, profiles,
+                       images, hash_, quiet, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
+                       variables, environment)
+    if text is not None:
+        _emit(text, output)
+
+
+def config_text(global_options: Any, services_arg: list, output_format: Optional[str], services: bool,
+                volumes: bool, networks: bool, profiles: bool, images: bool, hash_: Optional[str], quiet: bool,
+                no_interpolate: bool, no_normalize: bool, no_path_resolution: bool, no_env_resolution: bool,
+                variables: bool, environment: bool) -> Optional[str]:
+    """What ``config`` prints (None for ``-q``)."""
     from composer.spec import render
 
     if output_format not in (None, "yaml", "json"):
@@ -39,22 +51,18 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
     if variables:
         from composer.spec.loader import options_from_global, resolve_files
 
-        _emit(render.variables(resolve_files(options_from_global(global_options)), output_format), output)
-        return
+        return render.variables(resolve_files(options_from_global(global_options)), output_format)
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution)
     if quiet:
-        return
+        return None
     if environment:
-        _emit(render.environment_text(loaded.environment), output)
-        return
+        return render.environment_text(loaded.environment)
     listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
                              profiles=profiles, images=images, hash_=hash_)
     if listing is not None:
-        _emit(listing, output)
-        return
-    _emit(render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate),
-          output)
+        return listing
+    return render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate)
 
 
 _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",
@@ -84,7 +92,28 @@ def config_fast(argv: list[str]) -> Optional[int]:
             services.append(arg)
     global_options = SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
                                      env_files=[])
-    run_config(global_options, services, **options)
+    return _cached_config(argv, global_options, services, options)
+
+
+def _cached_config(argv: list[str], global_options: Any, services: list[str], options: dict[str, Any]) -> int:
+    """Print ``config``'s output, from the validated cache when nothing it depends on changed."""
+    import os
+
+    from composer.spec import cache
+
+    output = options.pop("output", None)
+    key = cache.key_for(["config", *argv], dict(os.environ), os.getcwd())
+    text = cache.lookup(key)
+    if text is None:
+        cache.reset()
+        defaults = dict(output_format=None, services=False, volumes=False, networks=False, profiles=False,
+                        images=False, hash_=None, quiet=False, no_interpolate=False, no_normalize=False,
+                        no_path_resolution=False, no_env_resolution=False, variables=False, environment=False)
+        text = config_text(global_options, services, **{**defaults, **options})
+        if text is not None and "-" not in os.environ.get("COMPOSE_FILE", "").split(os.pathsep):
+            cache.store(key, text)
+    if text is not None:
+        _emit(text, output)
     return 0
 
 

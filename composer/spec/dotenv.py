@@ -109,10 +109,15 @@ def _interpolate(value: str, file: str, line: int, resolve: Callable[[str], str 
 
 def read_dotenv(path: Path, lookup: Callable[[str], str | None] | None = None) -> dict[str, str | None]:
     """Parse the dotenv file at ``path``."""
+    from composer.spec.cache import record
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"cannot read env file: {error.strerror}", location=SourceLocation(str(path)),
+        data = path.read_bytes()
+        record(str(path), data)
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"cannot read env file: {getattr(error, 'strerror', None) or error}",
+                        location=SourceLocation(str(path)),
                         hint="check the path") from None
     return parse_dotenv(text, str(path), lookup)
 
@@ -122,8 +127,12 @@ def environment_for(project_dir: Path, env_files: list[str], process: Mapping[st
     """The interpolation environment: env files (default ``.env``) under the process environment."""
     files = [Path(f) if Path(f).is_absolute() else (cwd or Path.cwd()) / f for f in env_files]
     if not env_files:
+        from composer.spec.cache import record
+
         default = project_dir / ".env"
         files = [default] if default.is_file() else []
+        if not files:
+            record(str(default), None)
     merged: dict[str, str] = {}
     for file in files:
         if file.is_dir():

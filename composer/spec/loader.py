@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SpecError
+from composer.spec.cache import record as record_read
 from composer.spec.source import Document, parse_documents
 
 if TYPE_CHECKING:
@@ -64,7 +65,10 @@ def find_files(start: Path) -> list[Path]:
             candidate = directory / name
             if candidate.is_file():
                 override = next((directory / o for o in OVERRIDE_FILES if (directory / o).is_file()), None)
+                for absent in OVERRIDE_FILES[: OVERRIDE_FILES.index(override.name) if override else None]:
+                    record_read(str(directory / absent), None)
                 return [candidate, override] if override else [candidate]
+            record_read(str(candidate), None)
     raise SpecError("no configuration file provided: not found",
                     hint=f"create a compose.yaml in {start} or pass -f FILE")
 
@@ -86,7 +90,9 @@ def read_documents(file: str, stdin: str | None = None) -> list[Document]:
         text = sys.stdin.read() if stdin is None else stdin
     else:
         try:
-            text = Path(file).read_text(encoding="utf-8")
+            data = Path(file).read_bytes()
+            record_read(file, data)
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise SpecError(f"open {file}: no such file or directory", hint="check the -f path") from None
         except (OSError, UnicodeDecodeError) as error:

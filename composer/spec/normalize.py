@@ -262,6 +262,9 @@ def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> 
     for entry in files:
         path = FsPath(entry["path"])
         if not path.exists():
+            from composer.spec.cache import record
+
+            record(str(path), None)
             if entry.get("required", True):
                 raise SpecError(f"env file {path} not found", hint="create it or set required: false")
             continue

@@ -179,3 +179,25 @@ def test_variables_and_environment(tmp_path: Path, cli) -> None:
     assert as_json["IMG"] == {"Name": "IMG", "DefaultValue": "nginx", "PresenceValue": "", "Required": False}
     environment = cli("config", "--environment", cwd=project, env={"X": "1"}).stdout.splitlines()
     assert "X=1" in environment and "COMPOSE_PROJECT_NAME=" + tmp_path.name.lower() in environment
+
+
+def test_output_cache_is_invalidated_by_every_input(tmp_path: Path, state_root: Path, cli) -> None:
+    project = _write(tmp_path, "services:\n  a:\n    image: ${IMG:-one}\n    env_file: [{path: e.env, required: false}]\n")
+    (tmp_path / ".env").unlink()
+
+    def image() -> str:
+        result = cli("config", "--images", cwd=project)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert image() == "one" and image() == "one"
+    assert list((state_root / "cache" / "config").glob("*.json"))
+    (tmp_path / ".env").write_text("IMG=two\n")
+    assert image() == "two"
+    (tmp_path / "compose.override.yaml").write_text("services:\n  a:\n    image: three\n")
+    assert image() == "three"
+    (tmp_path / "compose.override.yaml").unlink()
+    assert cli("config", "--images", cwd=project, env={"IMG": "env"}).stdout.strip() == "env"
+    (tmp_path / "e.env").write_text("E1=x\n")
+    assert json.loads(cli("config", "--format", "json", cwd=project).stdout)["services"]["a"]["environment"] == \
+        {"E1": "x"}
