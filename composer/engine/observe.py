@@ -16,13 +16,12 @@ class ObservedState(NamedTuple):
     networks: tuple[NetworkSummary, ...] = ()
     volumes: tuple[VolumeSummary, ...] = ()
     images: Mapping[str, str | None] = EMPTY  # reference -> id or None
+    by_service: Mapping[tuple[str, bool], tuple[ContainerSummary, ...]] | None = None  # see index()
 
     def service_containers(self, service: str, *, oneoff: bool = False) -> list[ContainerSummary]:
         """A service's containers, by container number then creation time."""
-        wanted = "True" if oneoff else "False"
-        found = [c for c in self.containers
-                 if c.labels.get(L.SERVICE) == service and c.labels.get(L.ONEOFF, "False") == wanted]
-        return sorted(found, key=lambda c: (L.container_number(c.labels), c.created, c.name))
+        index = self.by_service if self.by_service is not None else _index(self.containers)
+        return list(index.get((service, oneoff), ()))
 
     def orphans(self, known: Iterable[str]) -> list[ContainerSummary]:
         """Non-one-off containers of services the project does not (or no longer) define."""
@@ -38,13 +37,24 @@ class ObservedState(NamedTuple):
         return next((v for v in self.volumes if v.name == name), None)
 
 
+def _index(containers: Iterable[ContainerSummary]) -> dict[tuple[str, bool], tuple[ContainerSummary, ...]]:
+    """Containers by (service, one-off), each group by container number then creation time."""
+    groups: dict[tuple[str, bool], list[ContainerSummary]] = {}
+    for c in containers:
+        groups.setdefault((c.labels.get(L.SERVICE, ""), c.labels.get(L.ONEOFF) == "True"), []).append(c)
+    return {key: tuple(sorted(group, key=lambda c: (L.container_number(c.labels), c.created, c.name)))
+            for key, group in groups.items()}
+
+
 def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (),
             networks: bool = True, volumes: bool = True) -> ObservedState:
     """Ask the runtime for everything labelled with ``project`` (and the ids of ``images``)."""
     wanted = L.project_filter(project)
+    containers = tuple(runtime.list_containers(wanted, all=True))
     return ObservedState(
         project=project,
-        containers=tuple(runtime.list_containers(wanted, all=True)),
+        containers=containers,
+        by_service=_index(containers),
         networks=tuple(runtime.list_networks(wanted)) if networks else (),
         volumes=tuple(runtime.list_volumes(wanted)) if volumes else (),
         images={ref: runtime.image_id(ref) for ref in dict.fromkeys(images)},

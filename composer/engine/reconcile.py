@@ -31,14 +31,15 @@ ACTIVE = ("running", "paused", "restarting")
 def depends_on(project: "Project", name: str) -> dict[str, "Dependency"]:
     """``depends_on`` plus the implicit edges Compose adds (``network_mode: service:x``,
     ``volumes_from: x``, ``links``), restricted to the services the project defines."""
-    from composer.spec.model import Dependency
-
     service = project.services[name]
-    implicit = [m.split(":", 1)[1] for m in (service.network_mode,) if m and m.startswith("service:")]
-    implicit += [v.split(":", 1)[0] for v in service.volumes_from if not v.startswith("container:")]
-    implicit += [link.split(":", 1)[0] for link in service.links]
-    edges = {d: Dependency() for d in implicit}
-    edges.update(service.depends_on)
+    edges = dict(service.depends_on)
+    if service.links or service.volumes_from or (service.network_mode or "").startswith("service:"):
+        from composer.spec.model import Dependency
+
+        implicit = [m.split(":", 1)[1] for m in (service.network_mode,) if m and m.startswith("service:")]
+        implicit += [v.split(":", 1)[0] for v in service.volumes_from if not v.startswith("container:")]
+        implicit += [link.split(":", 1)[0] for link in service.links]
+        edges = {**{d: Dependency() for d in implicit}, **edges}
     return {d: dep for d, dep in edges.items() if d in project.services and d != name}
 
 
