@@ -4,6 +4,9 @@ Modules, in the order a build uses them:
 
 - ``request``: ``BuildRequest`` from ``image build`` flags (``from_flags``) or a compose
   service's ``build:`` (``from_service``: tags, args, labels, target, additional contexts).
+- ``plan``: ``prepare(request)`` -> ``BuildPlan`` (parsed Dockerfile, check findings as warnings,
+  global ARG scope, all stages, the ones the target needs and their waves), ``step_label`` for
+  progress lines, ``unused_args_warning`` at the end.
 - ``dockerfile``: ``parse(text, file)`` -> ``Dockerfile`` (directives, escape char, located
   ``Instruction`` objects with flags, JSON/shell forms and heredocs).
 - ``checks``: BuildKit-named lint rules (JSONArgsRecommended, StageNameCasing ...) honouring
@@ -21,11 +24,9 @@ Modules, in the order a build uses them:
 
 How the executor (written later, on top of ``engine.runtime`` and ``engine.images``) uses them::
 
-    df = dockerfile.parse(text, "Dockerfile")                     # warnings -> events
-    findings = checks.run(df)                                     # more warnings (or BuildError)
-    args = expand.BuildArgs(build_args, target=platform)
-    todo = stages.needed(stages.split(df, args), target)          # skipped stages never run
-    for wave in stages.waves(todo):                               # each wave concurrently
+    plan = prepare(request)                                       # parse, checks, stages for --target
+    df, args, meta_scope = plan.dockerfile, plan.build_args, plan.meta
+    for wave in plan.waves:                                       # each wave concurrently
         for stage in wave:
             base = built[stage.base_stage] or store.pull(stage.base)   # or None for scratch
             state = StageState.from_image(base.config, StageArgs(args, meta_scope), Lexer(df.escape))
@@ -34,7 +35,8 @@ How the executor (written later, on top of ``engine.runtime`` and ``engine.image
                 content = None
                 if inst.keyword in ("COPY", "ADD") and not inst.flag("from"):
                     sources = [s for w in inst.args[:-1] for s in ctx.resolve(state.expand(w))]
-                    content = ctx.content_hash(sources)
+                    content = ctx.content_hash(sources, inst.flag_all("exclude"))
+                    # heredoc sources: state.heredoc_text(doc); --from: BuildContext.from_rootfs
                 key = cache.step_key(parent, step_text(state, inst),
                                      args=state.args.used(state.env()), content=content)
                 hit = None if no_cache else index.lookup(key)       # "CACHED" when hit
@@ -50,7 +52,7 @@ How the executor (written later, on top of ``engine.runtime`` and ``engine.image
                     hit = produce_layer(...); index.record(key, hit)
                 parent = key
         # the target's state.image_config() + layers -> image config, tagged atomically
-    warnings += args.unused()                                     # "[Warning] build-args not consumed"
+    warning = unused_args_warning(plan)                           # "[Warning] ... not consumed"
 
 A failing step leaves no tag: the image is only tagged after the last step succeeds.
 """
