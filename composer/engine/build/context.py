@@ -155,7 +155,12 @@ class BuildContext:
 
     def _listdir(self, rel: str) -> list[str]:
         directory = self.root / rel
-        return sorted(os.listdir(directory)) if directory.is_dir() and not directory.is_symlink() else []
+        if not directory.is_dir() or directory.is_symlink():
+            return []
+        try:
+            return sorted(os.listdir(directory))
+        except OSError as error:
+            raise BuildError(f"cannot read the build context at {directory}: {error.strerror}") from None
 
     def _exists(self, rel: str) -> bool:
         return os.path.lexists(self.root / rel)
@@ -183,6 +188,13 @@ class BuildContext:
 
     def content_hash(self, sources: Iterable[Source], exclude: Sequence[str] = ()) -> str:
         """``sha256:`` digest of the sources' names, types, modes, link targets and contents."""
+        try:
+            return self._content_hash(sources, exclude)
+        except OSError as error:
+            raise BuildError(f"cannot read {error.filename} in the build context: {error.strerror}",
+                             hint="a file changed or vanished while the context was read") from None
+
+    def _content_hash(self, sources: Iterable[Source], exclude: Sequence[str]) -> str:
         skip = dockerignore.Matcher(exclude, "--exclude") if exclude else None
         digest = hashlib.sha256()
         for source in sources:

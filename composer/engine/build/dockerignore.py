@@ -271,7 +271,10 @@ def _walk(root: str, rel: str, matcher: Matcher, parent_hits: tuple[bool, ...],
         raise BuildError(f"cannot read the build context at {directory}: {error.strerror}") from None
     for entry in entries:
         path = f"{rel}/{entry.name}" if rel else entry.name
-        info = entry.stat(follow_symlinks=False)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as error:
+            raise BuildError(f"cannot read {entry.path} in the build context: {error.strerror}") from None
         is_dir = stat.S_ISDIR(info.st_mode)
         hits = matcher.hits(path, parent_hits)
         if not matcher.decide(hits):

@@ -250,3 +250,10 @@ def test_excluded_directory_with_reincluded_child(tmp_path: Path) -> None:
     assert [rel for rel, _ in ctx.entries(source)] == ["", "keep.md"]
     with pytest.raises(BuildError, match="not found"):
         ctx.resolve("other")
+
+
+def test_vanished_file_is_a_build_error(ctx: BuildContext) -> None:
+    sources = ctx.resolve("a.txt")
+    (ctx.root / "a.txt").unlink()
+    with pytest.raises(BuildError, match="a.txt"):
+        ctx.content_hash(sources)
