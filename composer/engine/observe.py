@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Iterable, Mapping, NamedTuple
 
 from composer.engine import labels as L
-from composer.engine.runtime.base import EMPTY, ContainerSummary, NetworkSummary, Runtime, VolumeSummary
+from composer.engine.runtime.base import (
+    EMPTY, ContainerSummary, NetworkSummary, Runtime, VolumeSummary, matches,
+)
 
 
 class ObservedState(NamedTuple):
@@ -16,7 +18,9 @@ class ObservedState(NamedTuple):
     networks: tuple[NetworkSummary, ...] = ()
     volumes: tuple[VolumeSummary, ...] = ()
     images: Mapping[str, str | None] = EMPTY  # reference -> id or None
-    by_service: Mapping[tuple[str, bool], tuple[ContainerSummary, ...]] | None = None  # see index()
+    by_service: Mapping[tuple[str, bool], tuple[ContainerSummary, ...]] | None = None  # see _index()
+    other_networks: frozenset[str] = frozenset()  # names taken by networks of no/another project
+    other_volumes: frozenset[str] = frozenset()
 
     def service_containers(self, service: str, *, oneoff: bool = False) -> list[ContainerSummary]:
         """A service's containers, by container number then creation time."""
@@ -48,14 +52,19 @@ def _index(containers: Iterable[ContainerSummary]) -> dict[tuple[str, bool], tup
 
 def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (),
             networks: bool = True, volumes: bool = True) -> ObservedState:
-    """Ask the runtime for everything labelled with ``project`` (and the ids of ``images``)."""
+    """Ask the runtime for everything labelled with ``project`` (and the ids of ``images``); the
+    names of networks and volumes that are not the project's are kept to detect clashes."""
     wanted = L.project_filter(project)
     containers = tuple(runtime.list_containers(wanted, all=True))
+    every_network = runtime.list_networks({}) if networks else []
+    every_volume = runtime.list_volumes({}) if volumes else []
     return ObservedState(
         project=project,
         containers=containers,
         by_service=_index(containers),
-        networks=tuple(runtime.list_networks(wanted)) if networks else (),
-        volumes=tuple(runtime.list_volumes(wanted)) if volumes else (),
+        networks=tuple(n for n in every_network if matches(n.labels, wanted)),
+        volumes=tuple(v for v in every_volume if matches(v.labels, wanted)),
+        other_networks=frozenset(n.name for n in every_network if not matches(n.labels, wanted)),
+        other_volumes=frozenset(v.name for v in every_volume if not matches(v.labels, wanted)),
         images={ref: runtime.image_id(ref) for ref in dict.fromkeys(images)},
     )

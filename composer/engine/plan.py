@@ -102,6 +102,7 @@ class PlanBuilder:
 
     def __init__(self) -> None:
         self._ops: dict[str, Operation] = {}
+        self.warnings: list[str] = []
 
     def add(self, kind: str, resource: str, cause: str = "", *, needs: tuple[str, ...] = (),
             wants: tuple[str, ...] = (), **params: Any) -> str:
@@ -135,7 +136,7 @@ class PlanBuilder:
                 ordered.append(ops[i])
                 placed.add(i)
             pending = [i for i in pending if i not in placed]
-        return Plan(tuple(ordered))
+        return Plan(tuple(ordered), warnings=tuple(dict.fromkeys(self.warnings)))
 
 
 def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

@@ -183,7 +183,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     _orphans(plan, project, observed, options.remove_orphans)
     attach_hooks(plan, project)
     built = plan.build()
-    return Plan(built.operations, warnings=orphan_warning(project, observed, options.remove_orphans))
+    return Plan(built.operations, warnings=built.warnings + orphan_warning(project, observed, options.remove_orphans))
 
 
 def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
@@ -233,7 +233,10 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
         if project.networks[key].get("external"):
             continue
         spec = convert.network_spec(project, key)
-        if observed.network(spec.name) is None:
+        if spec.name in observed.other_networks:
+            plan.warnings.append(f"a network with name {spec.name} exists but was not created for this project; "
+                                 f"set `external: true` to use an existing network")
+        elif observed.network(spec.name) is None:
             ids.append(plan.add("create", f"network:{key}", "not found", spec=spec))
     return ids
 
@@ -245,7 +248,10 @@ def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], obs
         if project.volumes[key].get("external"):
             continue
         spec = convert.volume_spec(project, key)
-        if observed.volume(spec.name) is None:
+        if spec.name in observed.other_volumes:
+            plan.warnings.append(f"volume {spec.name!r} already exists but was not created for this project; "
+                                 f"set `external: true` to use an existing volume")
+        elif observed.volume(spec.name) is None:
             ids.append(plan.add("create", f"volume:{key}", "not found", spec=spec))
     return ids
 

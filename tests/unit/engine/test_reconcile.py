@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from composer.engine import labels as L
 from composer.engine import lifecycle, reconcile
 from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
 from composer.errors import PlanError, SemanticError, UsageError
@@ -322,3 +323,15 @@ services:
 """)
     plan = reconcile.plan_images(project, service.observe(project), UpOptions())
     assert plan.text() == "build image:demo-built (image not found)"
+
+
+def test_networks_and_volumes_of_another_owner_are_used_with_a_warning(load, service, fake):
+    from composer.engine.runtime.base import NetworkSpec, VolumeSpec
+
+    fake.ensure_network(NetworkSpec(name="demo_default"))
+    fake.ensure_volume(VolumeSpec(name="demo_data", labels={L.PROJECT: "other"}))
+    plan = service.plan_up(load(STACK))
+    assert "create network:default" not in plan.text() and "create volume:data" not in plan.text()
+    assert [w.split(" exists")[0] for w in plan.warnings] == \
+        ["a network with name demo_default", "volume 'demo_data' already"]
+    assert "external: true" in plan.warnings[0]
