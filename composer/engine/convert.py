@@ -39,10 +39,14 @@ def _seconds(value: Any, default: float) -> float:
     return default if value is None else parse_duration(value) / NS
 
 
-def healthcheck(raw: Mapping[str, Any] | None) -> HealthSpec | None:
+def healthcheck(raw: Mapping[str, Any] | None, service: str = "") -> HealthSpec | None:
     """The healthcheck, None when absent or disabled (``disable: true`` / ``test: [NONE]``)."""
     if not raw or raw.get("disable") or not raw.get("test") or raw["test"][0] == "NONE":
         return None
+    if raw.get("start_interval") is not None and raw.get("start_period") is None:
+        raise PlanError("healthcheck.start_interval requires healthcheck.start_period to be set",
+                        location=SourceLocation(path=f"services.{service}.healthcheck"),
+                        hint="add start_period (the time start_interval applies to)")
     return HealthSpec(
         test=tuple(raw["test"]), interval=_seconds(raw.get("interval"), 30.0),
         timeout=_seconds(raw.get("timeout"), 30.0), retries=int(raw.get("retries", 3)),
@@ -176,7 +180,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         mounts=mounts(project, raw), volumes_from=volumes_from(project, raw),
         network_mode=network_mode(project, raw),
         endpoints=endpoints(project, raw, name), ports=ports(raw),
-        healthcheck=healthcheck(raw.get("healthcheck")), restart=restart_policy(raw),
+        healthcheck=healthcheck(raw.get("healthcheck"), service.name), restart=restart_policy(raw),
         resources=resources(raw), stop_signal=raw.get("stop_signal") or "SIGTERM",
         stop_grace_period=_seconds(raw.get("stop_grace_period"), 10.0), init=bool(raw.get("init")),
         tty=bool(raw.get("tty")), stdin_open=bool(raw.get("stdin_open")),

@@ -117,3 +117,15 @@ def test_config_hash_ignores_scale(load):
     three = config_hashes(load("services:\n  w: {image: busybox, deploy: {replicas: 3}}\n"))
     changed = config_hashes(load("services:\n  w: {image: busybox, environment: [A=1]}\n"))
     assert one == three and one != changed
+
+
+def test_start_interval_needs_start_period(load):
+    import pytest
+
+    from composer.errors import PlanError
+
+    project = load("services:\n  w:\n    image: busybox\n    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
+    raw = project.to_dict()["services"]["w"]
+    with pytest.raises(PlanError, match="start_interval requires healthcheck.start_period") as caught:
+        convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
+    assert str(caught.value.location) == "services.w.healthcheck"
