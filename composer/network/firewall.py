@@ -33,21 +33,25 @@ def _names(items: Iterable[str]) -> str:
 def _port_rules(net: Network) -> list[str]:
     rules = []
     for ep in net.endpoints.values():
-        if not ep.ipv4:
-            continue
         for port in ep.ports:
-            rules.append(_dnat(port, ep.ipv4, ep.container_id))
+            rules += _dnat(port, ep.ipv4, ep.ipv6, _SAFE.sub("", ep.container_id)[:12])
     return rules
 
 
-def _dnat(port: PortBinding, address: str, container_id: str) -> str:
-    match = ""
-    if port.host_ip and port.host_ip not in ("0.0.0.0", "::"):
-        if ":" in port.host_ip:
-            return f'# {port} ipv6 host address not forwarded'
-        match = f"ip daddr {port.host_ip} "
-    return (f"{match}{port.proto} dport {port.host_port} dnat ip to {address}:{port.container_port}"
-            f' comment "{_SAFE.sub("", container_id)[:12]}"')
+def _dnat(port: PortBinding, ipv4: str, ipv6: str, tag: str) -> list[str]:
+    """The DNAT rules of one binding: IPv4, IPv6 (when the endpoint has an IPv6 address), or both
+    for the wildcard host addresses. IPv6 loopback cannot be DNATed out of ``lo`` (no
+    route_localnet for IPv6), so ``[::1]`` bindings only work through the host's other addresses."""
+    wildcard = port.host_ip in ("", "0.0.0.0", "::")
+    tail = f'{port.proto} dport {port.host_port} dnat'
+    rules = []
+    if ipv4 and (wildcard or ":" not in port.host_ip):
+        match = "" if wildcard else f"ip daddr {port.host_ip} "
+        rules.append(f'{match or "meta nfproto ipv4 "}{tail} ip to {ipv4}:{port.container_port} comment "{tag}"')
+    if ipv6 and (port.host_ip in ("", "::") or ":" in port.host_ip):
+        match = f"ip6 daddr {port.host_ip} " if port.host_ip not in ("", "::") else "meta nfproto ipv6 "
+        rules.append(f'{match}{tail} ip6 to [{ipv6}]:{port.container_port} comment "{tag}"')
+    return rules
 
 
 def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:
@@ -78,6 +82,10 @@ def _postrouting_rules(networks: list[Network]) -> list[str]:
             rules.append(f"ip saddr {net.subnet} oifname != {br} masquerade")
         rules.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
         rules.append(f"oifname {br} ip saddr {net.subnet} ct status dnat masquerade")
+        if net.subnet6:
+            if not net.internal:
+                rules.append(f"ip6 saddr {net.subnet6} oifname != {br} masquerade")
+            rules.append(f"oifname {br} ip6 saddr {net.subnet6} ct status dnat masquerade")
     return rules
 
 

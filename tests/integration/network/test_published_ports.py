@@ -147,3 +147,15 @@ def test_udp_flow_tracked_before_publish_reaches_the_container(manager, make_net
         wait_port(ns, 5353, "udp")
         client.sendto(b"on time", ("127.0.0.1", port))
         assert client.recv(99) == b"ON TIME"
+
+
+def test_ipv6_published_port(manager, make_netns, webroot):
+    net = manager.create("six-pub", ipv6=True, subnet6="fd42:9:9::/64")
+    ns = make_netns()
+    port = _free_port()
+    manager.connect("six-pub", container_id(), ns.path, ports=parse_publish(f"[::]:{port}:80"))
+    ns.spawn("httpd", "-f", "-p", "[::]:80", "-h", str(webroot))
+    wait_port(ns, 80)
+    # the host's own IPv6 address on the bridge stands in for a global one
+    assert _get(f"http://[{net.gateway6}]:{port}/") == "hello from composer\n"
+    assert _get(f"http://127.0.0.1:{port}/") == "hello from composer\n"  # :: includes IPv4
