@@ -99,7 +99,7 @@ def make_context(root: Path, files: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--files", type=int, default=2000)
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
