@@ -206,23 +206,33 @@ PullCallback = Callable[[str, Mapping[str, Any]], None]
 
 
 class Runtime(Protocol):
-    """The minimum the compose commands need. Labels filters are ``{key: value or None}``
-    (None: the label exists with any value)."""
+    """The minimum the compose commands need (``tests/unit/engine/test_runtime_contract.py`` is
+    its executable contract). Label filters are ``{key: value or None}`` (None: the label exists
+    with any value); an empty filter selects everything. Containers are named by id or name.
+    Errors: ContainerNotFound for an unknown container, ContainerStateError for a name in use or
+    a state that forbids the call, ImageNotFound, NetworkError, VolumeError; never OSError."""
 
     # containers
-    def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]: ...
-    def create_container(self, spec: ContainerSpec) -> str: ...
-    def start_container(self, container_id: str) -> None: ...
-    def stop_container(self, container_id: str, timeout: float | None = None) -> None: ...
+    def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]:
+        """Containers whose labels match (only running ones unless ``all``)."""
+    def create_container(self, spec: ContainerSpec) -> str:
+        """Create (not start) a container: rootfs, network endpoints, mounts; its id."""
+    def start_container(self, container_id: str) -> None:
+        """Start a created or stopped container (a no-op when it runs)."""
+    def stop_container(self, container_id: str, timeout: float | None = None) -> None:
+        """The stop signal, SIGKILL after ``timeout`` s (None: the spec's stop_grace_period);
+        a no-op when it is not running."""
     def kill_container(self, container_id: str, signal: str = "SIGKILL") -> None: ...
-    def remove_container(self, container_id: str, *, force: bool = False, volumes: bool = False) -> None: ...
+    def remove_container(self, container_id: str, *, force: bool = False, volumes: bool = False) -> None:
+        """Remove it (``force`` kills a running one; ``volumes`` removes its anonymous volumes)."""
     def pause_container(self, container_id: str) -> None: ...
     def unpause_container(self, container_id: str) -> None: ...
     def rename_container(self, container_id: str, new_name: str) -> None: ...
     def wait_container(self, container_id: str) -> int:
         """Block until the container is not running; its exit code."""
     def wait_health(self, container_id: str, last: HealthStatus | None, timeout: float) -> HealthStatus:
-        """Block until state or health differs from ``last`` (None: return at once) or timeout."""
+        """Block until state or health differs from ``last`` (None: return at once) or timeout;
+        health stays ``starting`` while probes fail within ``start_period``."""
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         """The ``docker inspect`` dict of a container."""
     def exec_container(self, container_id: str, hook: HookSpec) -> tuple[int, str]:
@@ -240,8 +250,10 @@ class Runtime(Protocol):
     # images
     def image_id(self, reference: str) -> str | None:
         """The local image id (``sha256:...``) of a reference, or None when it is not here."""
-    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str: ...
-    def remove_image(self, reference: str) -> None: ...
+    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str:
+        """Pull from its registry; the image id. ImageNotFound/RegistryError on failure."""
+    def remove_image(self, reference: str) -> None:
+        """Remove a local image (ImageNotFound when it is not here)."""
 
 
 def matches(labels: Mapping[str, str], wanted: Mapping[str, str | None]) -> bool:
