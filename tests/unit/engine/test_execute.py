@@ -110,7 +110,7 @@ services:
 def test_independent_services_run_in_parallel(load, service, fake):
     text = "services:\n" + "".join(f"  s{i}: {{image: busybox}}\n" for i in range(6))
     for i in range(6):
-        fake.behaviours[f"s{i}"] = Behaviour(delay=0.1)
+        fake.behaviours[f"s{i}"] = Behaviour(delay=0.2)
     service.up(load(text))
     creates = fake.calls_of("create")
     assert max(c.start for c in creates) < min(c.end for c in creates)  # all six overlap

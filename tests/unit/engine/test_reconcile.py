@@ -218,7 +218,7 @@ def test_no_change_plan_is_fast(load, service):
     started = time.perf_counter()
     for _ in range(10):
         assert not service.plan_up(project)
-    assert (time.perf_counter() - started) / 10 < 0.05
+    assert (time.perf_counter() - started) / 10 < 0.1  # ~7 ms here; generous for a loaded machine
 
 
 def test_lifecycle_plans(load, service):
