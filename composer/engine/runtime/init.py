@@ -27,6 +27,10 @@ RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "np
            "rttime": 15}  # Linux's RLIMIT_* numbers
 
 
+RESET_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1,
+                 signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+
+
 class ExecFailure(Exception):
     """The entrypoint cannot be executed (126 not executable, 127 not found)."""
 
@@ -82,6 +86,8 @@ def enter_namespaces(plan: LaunchPlan) -> None:
 
 def container_main(plan: LaunchPlan) -> None:
     """PID 1 of the container: build its world, then exec. Never returns."""
+    for number in RESET_SIGNALS:  # the runtime's forwarding handlers are not ours
+        signal.signal(number, signal.SIG_DFL)
     try:
         _setup(plan)
         path, env, ids = _prepare_process(plan)
@@ -224,10 +230,8 @@ def libc_last_cap() -> int:
 
 
 def _finish_fds(plan: LaunchPlan) -> None:
-    """Close every inherited descriptor but 0-2 and the close-on-exec error pipe; reset signals."""
+    """Close every inherited descriptor but 0-2 and the close-on-exec error pipe; unblock signals."""
     keep = plan.error_fd
     os.closerange(3, keep)
     libc.close_range(keep + 1)
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP):
-        signal.signal(number, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])

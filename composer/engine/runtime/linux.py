@@ -119,6 +119,8 @@ class ForegroundRun:
         self.console_fd = -1
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
+        self._previous_handlers: dict = {}
+        self._pending: list[int] = []
         self.was_subreaper = True  # until start() finds out (then restored by cleanup)
 
     def prepare(self) -> LaunchPlan:
@@ -156,6 +158,7 @@ class ForegroundRun:
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
         self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = os.fork()
         if creator == 0:
             enter_namespaces(plan)
@@ -170,6 +173,8 @@ class ForegroundRun:
                 self.cgroup.join(self.pid)
                 attach_network(self.config, self.pid)
                 os.write(go_w, b"1")
+                for number in self._pending:  # signals that came before PID 1 existed
+                    self._forward(number, None)
             os.close(go_w)
             go_w = -1
             self._check_exec(error_r)
@@ -192,15 +197,10 @@ class ForegroundRun:
 
     def wait(self) -> RunResult:
         """Forward signals until PID 1 exits; its status as docker reports it."""
-        previous = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
-        try:
-            self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso())
-            if self.relay is not None:
-                self.relay(self.pid)
-            status = self._reap()
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
+        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso())
+        if self.relay is not None:
+            self.relay(self.pid)
+        status = self._reap()
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
@@ -210,7 +210,10 @@ class ForegroundRun:
         return RunResult(exit_code=exit_code, oom_killed=oom)
 
     def _forward(self, number: int, _frame: object) -> None:
-        if self.pid:
+        """Pass a signal on to PID 1 (kept for later while it does not exist yet)."""
+        if not self.pid:
+            self._pending.append(number)
+        else:
             try:
                 os.kill(self.pid, number)
             except ProcessLookupError:
@@ -236,6 +239,8 @@ class ForegroundRun:
                 self._reap()
             except (ProcessLookupError, ChildProcessError):
                 pass
+        for number, handler in self._previous_handlers.items():
+            signal.signal(number, handler)
         if not self.was_subreaper:
             libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 0)
         if not self.created:
