@@ -18,12 +18,14 @@ def _load(global_options: Any, **overrides: Any) -> Any:
 
 
 def _emit(text: str, output: Optional[str]) -> None:
+    """Print ``text`` (or write it to ``output``); a JSON document ends without a newline, as Compose's."""
+    ending = "" if text.endswith("}") and text.startswith("{") else "\n"
     if output:
         from pathlib import Path
 
-        Path(output).write_text(text + "\n" if text else "", encoding="utf-8")
+        Path(output).write_text(text + ending if text else "", encoding="utf-8")
     elif text:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text + ending)
 
 
 def run_config(global_options: Any, services_arg: list, output_format: Optional[str] = None, services: bool = False,

@@ -26,13 +26,23 @@ def _ordered(output: dict[str, Any]) -> dict[str, Any]:
 
 
 def _select(output: dict[str, Any], services: list[str]) -> dict[str, Any]:
+    """Only ``services`` and what they depend on, with the resources they use."""
+    from composer.spec.dump import prune_unused
+
     if not services:
         return output
-    unknown = [s for s in services if s not in output.get("services", {})]
+    every = output.get("services", {})
+    unknown = [s for s in services if s not in every]
     if unknown:
         raise UsageError(f"no such service: {unknown[0]}", hint="see composer config --services")
-    output["services"] = {k: v for k, v in output["services"].items() if k in services}
-    return output
+    wanted, pending = set(), list(services)
+    while pending:
+        name = pending.pop()
+        if name in every and name not in wanted:
+            wanted.add(name)
+            pending.extend(every[name].get("depends_on") or {})
+    output["services"] = {k: v for k, v in every.items() if k in wanted}
+    return prune_unused(output)
 
 
 def escape_dollars(value: Any) -> Any:
@@ -53,10 +63,22 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str], 
     if escape:
         output = escape_dollars(output)
     if output_format == "json":
-        return json.dumps(output, indent=2, ensure_ascii=False)
+        from composer.spec.yamlout import arrange
+
+        return go_json(arrange(dict(sorted(output.items())), keep_json=True), indent=2)
     from composer.spec.yamlout import to_yaml
 
     return to_yaml(output)
+
+
+def go_json(value: Any, indent: int | None = None) -> str:
+    """JSON as Go's encoding/json writes it (HTML characters escaped, no ASCII escaping)."""
+    separators = (",", ": ") if indent else (",", ":")
+    text = json.dumps(value, indent=indent, separators=separators, ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
 
 
 def dependency_order(services: dict[str, Any]) -> list[str]:
@@ -93,11 +115,7 @@ def service_hash(name: str, service: dict[str, Any], unfolded: tuple[list[Any], 
             trimmed["environment"] = environment
         else:
             trimmed.pop("environment", None)
-    text = json.dumps(arrange_service(name, trimmed), separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return sha256(text.encode()).hexdigest()
+    return sha256(go_json(arrange_service(name, trimmed)).encode()).hexdigest()
 
 
 def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,

@@ -79,11 +79,12 @@ def _arrange(value: Any, path: Path, at: Cursor[str], keep_json: bool = False) -
     if not isinstance(value, dict):
         return value
     order = ORDERS[""] if not path else at.value
+    plain = str if keep_json else _natural  # encoding/json sorts map keys bytewise, yaml.v3 naturally
     if order is None:
-        keys = sorted(value, key=_natural)
+        keys = sorted(value, key=plain)
     else:
         rank = {k: i for i, k in enumerate(order.split())}
-        keys = sorted(value, key=lambda k: (rank.get(k, len(rank)), _natural(k)))
+        keys = sorted(value, key=lambda k: (rank.get(k, len(rank)), plain(k)))
     result = {}
     for key in keys:
         item = value[key]
@@ -121,6 +122,12 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
+
+
+def arrange(output: dict[str, Any], keep_json: bool = False) -> dict[str, Any]:
+    """A printed model with every key in Compose's order (top-level keys as given)."""
+    at = cursor(_ORDER_RULES)
+    return {k: _arrange(v, (k,), at.child(k), keep_json) for k, v in output.items()}
 
 
 def to_yaml(output: dict[str, Any]) -> str:

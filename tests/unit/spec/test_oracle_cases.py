@@ -48,6 +48,7 @@ def test_case_matches_docker_compose(name: str, files: dict[str, str], args: lis
         return
     assert ours.returncode == 0, ours.stderr
     assert json.loads(ours.stdout) == json.loads(reference.stdout)
+    assert ours.stdout == reference.stdout  # byte for byte: key order, escaping, final newline
     if name in HASH_AND_YAML:
         assert cli(*args, "config", cwd=project, env=env).stdout == _oracle(project, args, env).stdout
         assert cli(*args, "config", "--hash", "*", cwd=project, env=env).stdout == \
