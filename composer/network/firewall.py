@@ -104,7 +104,7 @@ def render(table: str, networks: list[Network], uplinks: list[str]) -> str:
                 ["fib daddr type local jump publish"])
         + chain("output", "type nat hook output priority -100; policy accept;",
                 ["fib daddr type local jump publish"])
-        + f"\tchain publish {{\n" + "".join(f"\t\t{rule}\n" for rule in publish) + "\t}\n"
+        + "\tchain publish {\n" + "".join(f"\t\t{rule}\n" for rule in publish) + "\t}\n"
         + chain("postrouting", "type nat hook postrouting priority srcnat; policy accept;",
                 _postrouting_rules(networks))
         + "}\n"
