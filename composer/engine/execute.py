@@ -19,7 +19,7 @@ import trio
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
-from composer.engine.runtime.base import HealthStatus, Runtime
+from composer.engine.runtime.base import ContainerSpec, HealthStatus, Runtime
 from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
 
 Builder = Callable[[str, str], str]
@@ -140,6 +140,8 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     started = time.monotonic()
     if not spec.labels.get(L.IMAGE):
         spec = spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    if op.params.get("inherit_volumes", True):
+        spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
     temporary = f"{old[:12]}_{final}" if name == final else final  # the old one may hold the name
     spec = spec._replace(name=temporary, labels={**spec.labels, L.REPLACE: old})
@@ -154,6 +156,15 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     if op.params.get("start", True):
         await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
         await _hooks(ctx, op, "post_start", cid, final)
+
+
+def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -> ContainerSpec:
+    """As Compose: a recreated container keeps its predecessor's anonymous volumes (``-V`` not)."""
+    previous = {m.get("Destination"): m.get("Name") for m in inspected.get("Mounts") or ()
+                if m.get("Type") == "volume" and m.get("Name")}
+    mounts = tuple(m._replace(source=previous[m.target])
+                   if m.type == "volume" and not m.source and previous.get(m.target) else m for m in spec.mounts)
+    return spec._replace(mounts=mounts)
 
 
 async def _start(ctx: _Context, op: Operation) -> None:

@@ -332,7 +332,8 @@ def _converge_container(plan: PlanBuilder, desired: _Desired, name: str, number:
     cause = _recreate_cause(desired, name, container)
     if cause:
         recreate = plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
-                            start=False, timeout=desired.options.timeout, **ident(container))
+                            start=False, timeout=desired.options.timeout,
+                            inherit_volumes=not desired.options.renew_anon_volumes, **ident(container))
         return [recreate, plan.add("start", resource, "recreated", needs=(recreate,))] if start else [recreate]
     if start and container.state not in ACTIVE:
         return [plan.add("start", resource, f"container {container.state}", needs=needs, **ident(container))]

@@ -146,7 +146,10 @@ class FakeRuntime:
                     labels=dict(spec.labels), state="created", created=float(next(self._clock)),
                     command=" ".join((spec.entrypoint or ()) + (spec.command or ())),
                     networks=tuple(e.network for e in spec.endpoints), ports=spec.ports,
-                    mounts=tuple(m.source for m in spec.mounts if m.source)), spec)
+                    mounts=tuple(m.source for m in spec.mounts if m.source)),
+                    spec._replace(mounts=tuple(m._replace(source=f"anon-{next(self._ids)}")
+                                               if m.type == "volume" and not m.source else m
+                                               for m in spec.mounts)))
                 return cid
         return self._record("create", spec.name, run)
 
@@ -224,7 +227,10 @@ class FakeRuntime:
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         with self._cond:
             s = self._find(container_id).summary
-            return {"Id": s.id, "Name": "/" + s.name, "Image": s.image_id,
+            spec = self._find(container_id).spec
+            mounts = [{"Type": m.type, "Name": m.source, "Destination": m.target}
+                      for m in (spec.mounts if spec else ()) if m.type == "volume"]
+            return {"Id": s.id, "Name": "/" + s.name, "Image": s.image_id, "Mounts": mounts,
                     "State": {"Status": s.state, "ExitCode": s.exit_code, "Health": {"Status": s.health}},
                     "Config": {"Image": s.image, "Labels": dict(s.labels)}}
 

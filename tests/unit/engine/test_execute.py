@@ -505,3 +505,18 @@ def test_build_needs_a_builder_and_uses_it(load, fake, events, state_root: Path)
     ProjectService(fake, emit=events.append, builder=builder).up(project)
     assert built == [("app", "demo-app")] and "demo-app Built" in lines(events, "Image")
     assert fake.list_containers({})[0].labels[L.IMAGE] == "sha256:" + "c" * 64
+
+
+def test_recreate_keeps_anonymous_volumes_unless_renewed(load, service, fake):
+    text = "services:\n  db: {image: busybox, volumes: [/var/lib/data], environment: {V: '%s'}}\n"
+
+    def anonymous() -> str:
+        [container] = fake.list_containers({})
+        return fake.inspect_container(container.id)["Mounts"][0]["Name"]
+
+    service.up(load(text % 1))
+    first = anonymous()
+    service.up(load(text % 2))
+    assert anonymous() == first
+    service.up(load(text % 2), UpOptions(renew_anon_volumes=True))
+    assert anonymous() != first
