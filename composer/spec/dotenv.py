@@ -107,8 +107,19 @@ def _interpolate(value: str, file: str, line: int, resolve: Callable[[str], str 
         raise InterpolationError(str(error), location=SourceLocation(file, line), hint=error.hint) from None
 
 
-def read_dotenv(path: Path, lookup: Callable[[str], str | None] | None = None) -> dict[str, str | None]:
-    """Parse the dotenv file at ``path``."""
+def parse_raw(text: str) -> dict[str, str | None]:
+    """``format: raw`` env files: ``KEY=VALUE`` taken literally (no quotes, no interpolation)."""
+    values: dict[str, str | None] = {}
+    for line in text.lstrip("\ufeff").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, sep, value = line.partition("=")
+            values[key.strip()] = value if sep else None
+    return values
+
+
+def read_dotenv(path: Path, lookup: Callable[[str], str | None] | None = None,
+                raw: bool = False) -> dict[str, str | None]:
+    """Parse the dotenv file at ``path`` (literally when ``raw``)."""
     from composer.spec.cache import record
 
     try:
@@ -119,7 +130,7 @@ def read_dotenv(path: Path, lookup: Callable[[str], str | None] | None = None) -
         raise SpecError(f"cannot read env file: {getattr(error, 'strerror', None) or error}",
                         location=SourceLocation(str(path)),
                         hint="check the path") from None
-    return parse_dotenv(text, str(path), lookup)
+    return parse_raw(text) if raw else parse_dotenv(text, str(path), lookup)
 
 
 def environment_for(project_dir: Path, env_files: list[str], process: Mapping[str, str],

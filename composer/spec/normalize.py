@@ -269,7 +269,7 @@ def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> 
                 raise SpecError(f"env file {path} not found", hint="create it or set required: false")
             continue
         lookup = lambda key: merged.get(key) if merged.get(key) is not None else environment.get(key)  # noqa: E731
-        merged.update(read_dotenv(path, lookup))
+        merged.update(read_dotenv(path, lookup, raw=entry.get("format") == "raw"))
     own = service.get("environment") or {}
     for key, value in own.items():
         if value is not None or key not in merged:

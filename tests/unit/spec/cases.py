@@ -736,6 +736,16 @@ CASES: list[tuple[str, dict[str, str], list[str], dict[str, str]]] = [('override
   {'compose.yaml': 'include: [b.yaml]\nservices:\n  c:\n    image: c\n',
    'b.yaml': 'services:\n  a:\n    image: b\n'},
   [],
+  {}),
+ ('env_file_raw_format',
+  {'compose.yaml': 'services:\n  a:\n    image: a\n    env_file:\n      - path: r.env\n        format: raw\n',
+   'r.env': 'A="quoted $HOME"\nB=x # not comment\n'},
+  [],
+  {}),
+ ('selection_deps_and_json_order',
+  {'compose.yaml': 'services:\n  svc10:\n    image: a\n    depends_on: [svc9]\n  svc9:\n    image: b\n'
+                   '    labels: {b: "<&>", a: "1"}\n'},
+  [],
   {})]
 
 # Where we differ on purpose: "a:b:c:d" (a one-letter source read as a Windows drive) gives Compose the
