@@ -38,9 +38,7 @@ def main(argv: list[str]) -> int:
     for flag, why in UNSUPPORTED.items():
         if options.get(flag):
             raise UsageError(f"--{flag.replace('_', '-')} is not supported yet", hint=why)
-    from composer.engine.runtime.imagecache import resolve_image
-
-    image = resolve_image(image_ref)
+    image = _image(image_ref, options.get("pull", "missing"))
     config = build_config(options, image, command)
     from composer.engine.runtime.linux import run_foreground
 
@@ -61,6 +59,26 @@ def _write_cidfile(path: str, container_id: str) -> None:
         raise UsageError(f"container ID file found, make sure the other container isn't running or delete {path}") from None
     except OSError as error:
         raise UsageError(f"cannot write --cidfile {path}: {error.strerror}") from None
+
+
+def _image(reference: str, policy: str):
+    """The image to run; pulled first with ``--pull always``, or when missing (docker's default)."""
+    from composer.engine.runtime.imagecache import resolve_image
+    from composer.errors import ImageNotFound
+
+    if policy not in ("missing", "always", "never"):
+        raise UsageError(f"invalid --pull {policy!r}", hint="use missing, always or never")
+    if policy != "always":
+        try:
+            return resolve_image(reference)
+        except ImageNotFound:
+            if policy == "never":
+                raise
+            sys.stderr.write(f"Unable to find image '{reference}' locally\n")
+    from composer.engine.images.pull import pull
+
+    pull(reference)
+    return resolve_image(reference)
 
 
 def _env_list(options: dict, image_env: list[str]) -> list[str]:

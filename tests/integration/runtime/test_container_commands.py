@@ -37,3 +37,23 @@ def test_inspect_ls_rm_and_name_conflict(run, state_root):
 def test_typer_path_delegates(run, state_root):
     result = _composer(state_root, "container", "run", "--help")
     assert "Usage:  composer container run" in result.stdout
+
+
+@pytest.mark.slow
+def test_run_pulls_a_missing_image(run, state_root, registry, docker_config, tmp_path):
+    import uuid
+
+    name = f"{registry.host}/run-{uuid.uuid4().hex[:8]}:v1"
+    assert _composer(state_root, "image", "tag", "busybox", name).returncode == 0
+    assert _composer(state_root, "image", "push", "-q", name).returncode == 0
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    result = subprocess.run([sys.executable, "-m", "composer", "container", "run", "--rm", name, "echo", "pulled"],
+                            capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, COMPOSER_ROOT=str(fresh)))
+    assert result.stdout == "pulled\n", result.stderr
+    assert f"Unable to find image '{name}' locally" in result.stderr
+    never = subprocess.run([sys.executable, "-m", "composer", "container", "run", "--rm", "--pull", "never",
+                            "nothing-here:v9", "true"], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, COMPOSER_ROOT=str(fresh)))
+    assert never.returncode != 0 and "nothing-here" in never.stderr and "Unable to find" not in never.stderr

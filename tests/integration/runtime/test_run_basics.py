@@ -115,7 +115,7 @@ def test_pid_host_shares_pids(run):
 
 def test_unknown_flag_and_image(run):
     assert run("--no-such-flag", "busybox").returncode != 0
-    missing = run("--rm", "no-such-image:1", "true")
+    missing = run("--rm", "--pull", "never", "no-such-image:1", "true")
     assert missing.returncode != 0 and "no-such-image" in missing.stderr
     assert "Traceback" not in missing.stderr
 
