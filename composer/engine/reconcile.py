@@ -302,7 +302,7 @@ def _remove(plan: PlanBuilder, container: "ContainerSummary", cause: str) -> str
     return plan.add("remove", resource, cause, needs=needs, force=True, volumes=False, **ident(container))
 
 
-def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary") -> str | None:
+def _recreate_cause(plan: PlanBuilder, desired: _Desired, name: str, container: "ContainerSummary") -> str | None:
     options = desired.options
     if options.recreate == "never":
         return None
@@ -314,6 +314,9 @@ def _recreate_cause(desired: _Desired, name: str, container: "ContainerSummary")
         return "--renew-anon-volumes"
     if container.labels.get(L.CONFIG_HASH) != desired.hashes.get(name):
         return "config hash diverged"
+    mode = desired.project.services[name].network_mode or ""
+    if mode.startswith("service:") and plan.ids("recreate", f"service:{mode.split(':', 1)[1]}:"):
+        return f"network namespace of {mode.split(':', 1)[1]} recreated"
     service = desired.project.services[name]
     if container.name != convert.container_name(desired.project.name, service, L.container_number(container.labels)):
         return "container renamed"
@@ -329,7 +332,7 @@ def _converge_container(plan: PlanBuilder, desired: _Desired, name: str, number:
     """Recreate (then start) a diverged replica, start a stopped one, or nothing."""
     resource = f"service:{name}:{number}"
     start = not desired.options.no_start
-    cause = _recreate_cause(desired, name, container)
+    cause = _recreate_cause(plan, desired, name, container)
     if cause:
         recreate = plan.add("recreate", resource, cause, needs=needs, spec=_spec(desired, name, number),
                             start=False, timeout=desired.options.timeout,

@@ -335,3 +335,11 @@ def test_networks_and_volumes_of_another_owner_are_used_with_a_warning(load, ser
     assert [w.split(" exists")[0] for w in plan.warnings] == \
         ["a network with name demo_default", "volume 'demo_data' already"]
     assert "external: true" in plan.warnings[0]
+
+
+def test_sharing_a_recreated_network_namespace_recreates_the_sharer(load, service):
+    text = "services:\n  app: {image: busybox, network_mode: 'service:net'}\n  net: {image: busybox, environment: [V=%s]}\n"
+    service.up(load(text % 1))
+    plan = service.plan_up(load(text % 2))
+    assert plan.get("recreate service:app:1").cause == "network namespace of net recreated"
+    assert "recreate service:net:1" in plan.get("recreate service:app:1").needs
