@@ -166,6 +166,12 @@ def build_config(options: dict, image, command: list[str]):
     _apply_resources(options, config.resources)
     _apply_security(options, config)
     config.mounts = _mounts(options)
+    targets = {m.target for m in config.mounts}
+    for path in image_config.get("Volumes") or {}:  # the image's VOLUMEs become anonymous volumes
+        if os.path.normpath(path) not in targets:
+            from composer.engine.runtime.config import Mount
+
+            config.mounts.append(Mount(type="volume", target=os.path.normpath(path)))
     return config
 
 

@@ -75,3 +75,12 @@ def test_mount_flags():
 def test_memory_swap_defaults_to_twice_memory():
     assert config_for("-m", "100m", "img").resources.memory_swap == 200 << 20
     assert config_for("-m", "100m", "--memory-swap", "-1", "img").resources.memory_swap == -1
+
+
+def test_image_volumes_become_anonymous_volumes():
+    image = SimpleNamespace(id="sha256:2", name="db", layer_dirs=("/l",), config={
+        "Cmd": ["x"], "Volumes": {"/var/lib/data": {}, "/logs": {}}})
+    options, _, command = parse_run_args(["-v", "named:/logs", "db"])
+    config = build_config(options, image, command)
+    assert [(m.type, m.source, m.target) for m in config.mounts] == [
+        ("volume", "named", "/logs"), ("volume", "", "/var/lib/data")]
