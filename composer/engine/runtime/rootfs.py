@@ -101,8 +101,10 @@ def mount_dev(root: str, config: ContainerConfig) -> None:
         for name, target in DEV_LINKS:
             os.symlink(target, f"{dev}/{name}")
         os.mkdir(f"{dev}/pts", 0o755)
-        libc.mount("devpts", f"{dev}/pts", "devpts", libc.MS_NOSUID | libc.MS_NOEXEC,
-                   "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    libc.mount("devpts", f"{dev}/pts", "devpts", libc.MS_NOSUID | libc.MS_NOEXEC,
+               "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    if config.security.privileged:  # the host's /dev/ptmx would open the host's ptys
+        libc.mount(f"{dev}/pts/ptmx", f"{dev}/ptmx", None, libc.MS_BIND)
     for name in ("shm", "mqueue"):
         ensure_target(f"{dev}/{name}", True)
     libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")

@@ -20,3 +20,9 @@ def test_interactive_tty_and_exit_code(run):
 def test_without_tty_stdin_is_devnull(run):
     result = run("--rm", "busybox", "sh", "-c", "cat; tty; echo end", input="ignored\n")
     assert result.stdout == "not a tty\nend\n"
+
+
+def test_privileged_tty_uses_its_own_devpts(run):
+    result = run("--rm", "--privileged", "-t", "busybox", "sh", "-c", "tty; ls /dev/pts")
+    words = result.stdout.split()
+    assert words[0] == "/dev/pts/0" and "ptmx" in words, result.stdout + result.stderr
