@@ -52,14 +52,10 @@ class _Context:
 
     async def step(self, kind: str, name: str, doing: Status, done: Status,
                    fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (or Error)."""
+        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_run_one``)."""
         self.emit(Event(kind=kind, name=name, status=doing))
         started = time.monotonic()
-        try:
-            value = await self.call(fn, *args, **kwargs)
-        except ComposerError as error:
-            self.emit(Event(kind=kind, name=name, status=Status.ERROR, text=error.message))
-            raise
+        value = await self.call(fn, *args, **kwargs)
         self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - started))
         return value
 
@@ -337,10 +333,26 @@ async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], re
                                                              hint="raise --wait-timeout"))
     except ComposerError as error:
         result.outcomes[op.id] = Outcome("failed", error, optional=op.id in optional)
-        if op.kind == "wait":
-            ctx.emit(Event(kind="Service", name=op.params["service"], status=Status.ERROR, text=error.message))
+        ctx.emit(Event(kind=_kind(op), name=_name(ctx, op), status=Status.ERROR, text=error.message))
     finally:
         done[op.id].set()
+
+
+def _kind(op: Operation) -> str:
+    """How Compose names the object of an operation (Container, Network, Volume, Image, Service)."""
+    kind = op.resource.split(":", 1)[0]
+    if op.kind == "wait":
+        return "Service"
+    return {"service": "Container", "container": "Container"}.get(kind, kind.capitalize())
+
+
+def _name(ctx: _Context, op: Operation) -> str:
+    params = op.params
+    if "spec" in params:
+        return params["spec"].name
+    if op.resource in ctx.ids:
+        return ctx.names[ctx.ids[op.resource]]
+    return params.get("name") or params.get("reference") or params.get("service") or op.resource
 
 
 async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,

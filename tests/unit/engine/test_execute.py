@@ -520,3 +520,12 @@ def test_recreate_keeps_anonymous_volumes_unless_renewed(load, service, fake):
     assert anonymous() == first
     service.up(load(text % 2), UpOptions(renew_anon_volumes=True))
     assert anonymous() != first
+
+
+def test_every_failure_is_one_error_event(load, service, fake, events):
+    fake.behaviours["job"] = Behaviour(exit_code=1)
+    fake.behaviours["db"] = Behaviour(fail=frozenset({"start"}))
+    with pytest.raises(PlanError):
+        service.up(load(CONDITIONS))
+    errors = sorted((e.kind, e.name) for e in events if e.status is Status.ERROR)
+    assert errors == [("Container", "demo-db-1"), ("Service", "job")]
