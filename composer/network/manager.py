@@ -207,6 +207,8 @@ class NetworkManager:
                 self.store.save(net)
                 raise
         _flush_udp_flows(bindings)
+        if not net.default:
+            self._ensure_dns(net)
         return ep
 
     def join(self, network: str, container_id: str, pid: int, **options: object) -> Endpoint:
@@ -360,6 +362,17 @@ class NetworkManager:
         firewall.restore_uplinks(host.get("uplinks", []))
         firewall.remove(self.store.table)
         self.store.save_host_state({})
+
+    def _ensure_dns(self, net: Network) -> None:
+        """Make sure the DNS server answers on ``net`` before its container starts resolving
+        (a resolver's first unanswered query costs it seconds)."""
+        if not self.dns:
+            return
+        from composer.network.dns import control
+
+        if not control.is_listening(net.gateway):
+            control.refresh(self.store)
+            control.wait_listening(net.gateway, timeout=3.0)
 
     def _notify_dns(self) -> None:
         if not self.dns:

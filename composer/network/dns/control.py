@@ -42,16 +42,21 @@ def refresh(store: NetworkStore) -> None:
         start(store)
 
 
-def wait_listening(address: str, port: int = 53, timeout: float = 5.0) -> bool:
-    """Wait until some socket is bound to udp ``address:port`` (for tests and ``connect``)."""
+def is_listening(address: str, port: int = 53) -> bool:
+    """Whether some socket is bound to udp ``address:port`` (from /proc/net/udp)."""
     import ipaddress
 
     wanted = f"{int.from_bytes(ipaddress.IPv4Address(address).packed[::-1], 'big'):08X}:{port:04X}"
+    with open("/proc/net/udp") as handle:
+        return any(line.split()[1] == wanted for line in handle.readlines()[1:])
+
+
+def wait_listening(address: str, port: int = 53, timeout: float = 5.0) -> bool:
+    """Wait until some socket is bound to udp ``address:port`` (for tests and ``connect``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with open("/proc/net/udp") as handle:
-            if any(line.split()[1] == wanted for line in handle.readlines()[1:]):
-                return True
+        if is_listening(address, port):
+            return True
         time.sleep(0.02)
     return False
 
