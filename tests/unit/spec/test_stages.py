@@ -88,3 +88,10 @@ def test_durations_bytes_commands() -> None:
 def test_cycle_is_printed_in_order() -> None:
     assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": ["b"], "b": []}) is None
+
+
+def test_alias_bomb_is_stopped() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    with pytest.raises(SpecSyntaxError, match="too many nodes"):
+        parse_documents("\n".join(lines) + "\n", "bomb.yaml")
