@@ -33,7 +33,8 @@ def image_reference(project: str, service: "Service") -> str:
     return service.image or f"{project}-{service.name}"
 
 
-def _seconds(value: Any, default: float) -> float:
+def seconds(value: Any, default: float) -> float:
+    """A Compose duration in seconds (``default`` when unset)."""
     from composer.spec.dump import parse_duration
 
     return default if value is None else parse_duration(value) / NS
@@ -48,10 +49,10 @@ def healthcheck(raw: Mapping[str, Any] | None, service: str = "") -> HealthSpec 
                         location=SourceLocation(path=f"services.{service}.healthcheck"),
                         hint="add start_period (the time start_interval applies to)")
     return HealthSpec(
-        test=tuple(raw["test"]), interval=_seconds(raw.get("interval"), 30.0),
-        timeout=_seconds(raw.get("timeout"), 30.0), retries=int(raw.get("retries", 3)),
-        start_period=_seconds(raw.get("start_period"), 0.0),
-        start_interval=_seconds(raw.get("start_interval"), 5.0),
+        test=tuple(raw["test"]), interval=seconds(raw.get("interval"), 30.0),
+        timeout=seconds(raw.get("timeout"), 30.0), retries=int(raw.get("retries", 3)),
+        start_period=seconds(raw.get("start_period"), 0.0),
+        start_interval=seconds(raw.get("start_interval"), 5.0),
     )
 
 
@@ -182,7 +183,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         endpoints=endpoints(project, raw, name), ports=ports(raw),
         healthcheck=healthcheck(raw.get("healthcheck"), service.name), restart=restart_policy(raw),
         resources=resources(raw), stop_signal=raw.get("stop_signal") or "SIGTERM",
-        stop_grace_period=_seconds(raw.get("stop_grace_period"), 10.0), init=bool(raw.get("init")),
+        stop_grace_period=seconds(raw.get("stop_grace_period"), 10.0), init=bool(raw.get("init")),
         tty=bool(raw.get("tty")), stdin_open=bool(raw.get("stdin_open")),
         privileged=bool(raw.get("privileged")), read_only=bool(raw.get("read_only")),
         cap_add=tuple(raw.get("cap_add") or ()), cap_drop=tuple(raw.get("cap_drop") or ()),

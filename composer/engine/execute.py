@@ -115,11 +115,17 @@ async def _remove_image(ctx: _Context, op: Operation) -> None:
         ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
 
 
+async def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
+    """The spec with its ``com.docker.compose.image`` label (the image may have been pulled or
+    built earlier in this run)."""
+    if spec.labels.get(L.IMAGE):
+        return spec
+    return spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+
+
 async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    if not spec.labels.get(L.IMAGE):
-        image_id = await ctx.call(ctx.runtime.image_id, spec.image) or ""
-        spec = spec._replace(labels={**spec.labels, L.IMAGE: image_id})
+    spec = await _with_image_id(ctx, spec)
     cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
                          ctx.runtime.create_container, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
@@ -134,8 +140,7 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
-    if not spec.labels.get(L.IMAGE):
-        spec = spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    spec = await _with_image_id(ctx, spec)
     if op.params.get("inherit_volumes", True):
         spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
@@ -177,7 +182,7 @@ async def _stop(ctx: _Context, op: Operation) -> None:
     started = time.monotonic()
     await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
                    op.params["id"], timeout)
-    grace = 10.0 if timeout is None else timeout
+    grace = op.params.get("grace", 10.0) if timeout is None else timeout
     if grace > 0 and time.monotonic() - started >= grace:
         ctx.emit(Event(kind="Container", name=name, status=Status.WARNING,
                        text=f"ignored its stop signal for {grace:g}s and was killed; set stop_signal "

@@ -210,7 +210,8 @@ def _check_donors(project: "Project", observed: "ObservedState", names: list[str
 
 
 def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
-    """Give starting operations their ``post_start`` hooks and stopping ones their ``pre_stop``."""
+    """Give starting operations their ``post_start`` hooks, stopping ones their ``pre_stop`` and
+    ``stop_grace_period``."""
     if project is None:
         return
     for op_id in plan.ids():
@@ -223,6 +224,8 @@ def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
             plan.add(kind, resource, post_start=convert.hooks(raw, "post_start"))
         if kind in ("stop", "restart") and raw.get("pre_stop"):
             plan.add(kind, resource, pre_stop=convert.hooks(raw, "pre_stop"))
+        if kind == "stop" and raw.get("stop_grace_period"):
+            plan.add(kind, resource, grace=convert.seconds(raw["stop_grace_period"], 10.0))
 
 
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
