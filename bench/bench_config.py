@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -52,19 +53,31 @@ def fifty_services(count: int = 50) -> dict:
 
 
 def cases(work: Path, reference: str) -> list[Case]:
-    """The benchmark cases (the generated project is written under ``work``)."""
-    (work / "compose.yaml").write_text(yaml.safe_dump(fifty_services(), sort_keys=False))
+    """The benchmark cases (the generated project is written under ``work/project``).
+
+    composer keeps a validated cache of ``config`` output under COMPOSER_ROOT (the reference has
+    none), so each ``config`` case is measured cold (cache dropped before every run) and warm.
+    """
+    project, root = work / "project", work / "root"
+    project.mkdir()
+    (project / "compose.yaml").write_text(yaml.safe_dump(fifty_services(), sort_keys=False))
+    env = {"COMPOSER_ROOT": str(root)}
+
+    def drop_cache() -> None:
+        shutil.rmtree(root / "cache", ignore_errors=True)
+
+    def config_case(name: str, cwd: Path, *extra: str) -> list[Case]:
+        commands = {"composer": [COMPOSER, "config", *extra],
+                    "docker-compose": [reference, "config", *extra]}
+        return [Case(f"{name} (cold)", commands, cwd=cwd, env=env, prepare=drop_cache),
+                Case(f"{name} (warm)", commands, cwd=cwd, env=env)]
+
     result = [Case("--version (start-up)", {"composer": [COMPOSER, "--version"],
-                                            "docker-compose": [reference, "version"]}),
-              Case("config 50 services", {"composer": [COMPOSER, "config"],
-                                          "docker-compose": [reference, "config"]}, cwd=work),
-              Case("config --format json 50 services",
-                   {"composer": [COMPOSER, "config", "--format", "json"],
-                    "docker-compose": [reference, "config", "--format", "json"]}, cwd=work)]
+                                            "docker-compose": [reference, "version"]}, env=env)]
+    result += config_case("config 50 services", project)
+    result += config_case("config --format json 50 services", project, "--format", "json")
     for example in sorted((REPO / "examples").glob("*/compose.yaml")):
-        result.append(Case(f"config examples/{example.parent.name}",
-                           {"composer": [COMPOSER, "config"], "docker-compose": [reference, "config"]},
-                           cwd=example.parent))
+        result += config_case(f"config examples/{example.parent.name}", example.parent)
     return result
 
 

@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -28,6 +29,7 @@ class Case:
     commands: dict[str, list[str]]
     cwd: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] | None = None  # untimed, before every run (e.g. drop a cache)
 
 
 @dataclass
@@ -59,6 +61,8 @@ def measure(cases: list[Case], rounds: int = 10, warmup: int = 1) -> dict[str, d
     for round_index in range(warmup + rounds):
         for case in cases:
             for tool, argv in case.commands.items():
+                if case.prepare:
+                    case.prepare()
                 elapsed, error = time_once(case, argv)
                 outcome = outcomes[case.name][tool]
                 if error and outcome.failure is None:

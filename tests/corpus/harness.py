@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,21 @@ def command(tool: str, oracle: Path) -> list[str]:
     return [str(oracle)] if tool == "oracle" else [sys.executable, "-m", "composer"]
 
 
+def private_root() -> str:
+    """A COMPOSER_ROOT of this process, so runs never touch /var/lib/composer (removed at exit)."""
+    global _ROOT
+    if _ROOT is None:
+        _ROOT = tempfile.TemporaryDirectory(prefix="composer-differential-")
+    return _ROOT.name
+
+
+_ROOT: tempfile.TemporaryDirectory | None = None
+
+
 def base_env(extra: dict[str, str]) -> dict[str, str]:
     """A minimal, reproducible process environment plus ``extra``."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
-           "LANG": "C.UTF-8"}
-    if "COMPOSER_ROOT" in os.environ:
-        env["COMPOSER_ROOT"] = os.environ["COMPOSER_ROOT"]
+           "LANG": "C.UTF-8", "COMPOSER_ROOT": private_root()}
     env.update(extra)
     return env
 
