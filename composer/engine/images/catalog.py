@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore

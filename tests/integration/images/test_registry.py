@@ -42,14 +42,9 @@ def assert_empty(store: ImageStore) -> None:
 def pushed(busybox_image, registry, docker_config) -> tuple[str, str]:
     """busybox pushed to the plain registry: (reference, manifest digest)."""
     reference = f"{registry.host}/{unique('busybox')}:v1"
-    ImageStore().resolve("busybox")
-    import composer.engine.images.store as store_module
-
     with ImageStore().update_db() as db:
         db["refs"][reference] = busybox_image.id
-    result = push(reference)
-    del store_module
-    return reference, result.digest
+    return reference, push(reference).digest
 
 
 def test_push_is_read_back_by_skopeo(pushed, tmp_path: Path) -> None:
