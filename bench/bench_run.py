@@ -162,14 +162,17 @@ def cgroup_dirs() -> set[str]:
     return set(glob.glob("/sys/fs/cgroup/*/*/")) | set(glob.glob("/sys/fs/cgroup/unified/*/"))
 
 
-def remove_new_cgroups(before: set[str]) -> None:
-    """rmdir the (empty) cgroups the peers left behind, deepest first."""
-    for top in sorted(cgroup_dirs() - before):
-        for current, _, _ in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
-            try:
-                os.rmdir(current)
-            except OSError:
-                pass
+def remove_new_cgroups(before: set[str], patience: float = 15) -> None:
+    """rmdir the cgroups the peers left behind, deepest first (podman's cleanup runs late)."""
+    deadline = time.monotonic() + patience
+    while cgroup_dirs() - before and time.monotonic() < deadline:
+        for top in sorted(cgroup_dirs() - before):
+            for current, _, _ in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
+                try:
+                    os.rmdir(current)
+                except OSError:
+                    pass
+        time.sleep(0.5)
 
 
 def main() -> int:
