@@ -89,14 +89,15 @@ class RegistryClient:
     """Talks to one registry; remembers tokens per scope; thread-safe for parallel blob fetches."""
 
     def __init__(self, domain: str, *, credentials: auth.Credentials | None = None,
-                 use_stored_credentials: bool = True, timeout: float = 60.0) -> None:
+                 use_stored_credentials: bool = True, timeout: float = 60.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.domain = domain
         host = DOCKER_HUB_HOST if domain == "docker.io" else domain
         self.base = f"{'http' if is_insecure(domain) else 'https'}://{host}"
         self.credentials = credentials or (auth.lookup(domain) if use_stored_credentials else None)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True,
                                     verify=not self.base.startswith("http:"),
-                                    limits=httpx.Limits(max_connections=16))
+                                    limits=httpx.Limits(max_connections=16), transport=transport)
         self._tokens: dict[str, str] = {}
         self._basic = False
 
