@@ -35,7 +35,7 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     if options.services and project is not None:
         chosen = set(select(project, options.services, with_deps=False))
         containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
-    removed = _stop_remove_in_order(plan, project, containers, options.timeout)
+    removed = _stop_remove_in_order(plan, project, containers, options)
     staying = [c for c in observed.containers if c not in containers]
     if not options.services and not staying:
         _remove_networks(plan, project, observed, removed)
@@ -60,8 +60,9 @@ def _dependents(project: "Project | None", service: str | None) -> list[str]:
 
 
 def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
-                          containers: list["ContainerSummary"], timeout: float | None) -> tuple[str, ...]:
-    """Stop each container after the containers of the services depending on it; remove it."""
+                          containers: list["ContainerSummary"], options: DownOptions) -> tuple[str, ...]:
+    """Stop each container after the containers of the services depending on it; remove it
+    (and, with ``-v``, its anonymous volumes)."""
     by_service: dict[str | None, list["ContainerSummary"]] = {}
     for container in containers:
         by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
@@ -73,8 +74,9 @@ def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
             resource = resource_of(container)
             needs = after
             if container.state in ACTIVE:
-                needs = (plan.add("stop", resource, "down", needs=after, timeout=timeout, **ident(container)),)
-            removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=True,
+                needs = (plan.add("stop", resource, "down", needs=after, timeout=options.timeout,
+                                  **ident(container)),)
+            removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=options.volumes,
                                     **ident(container)))
     return tuple(removed)
 

@@ -343,3 +343,12 @@ def test_sharing_a_recreated_network_namespace_recreates_the_sharer(load, servic
     plan = service.plan_up(load(text % 2))
     assert plan.get("recreate service:app:1").cause == "network namespace of net recreated"
     assert "recreate service:net:1" in plan.get("recreate service:app:1").needs
+
+
+def test_down_removes_anonymous_volumes_only_with_v(load, service):
+    project = load(STACK)
+    service.up(project)
+    assert {op.params["volumes"] for op in service.plan_down(project) if op.kind == "remove"
+            and op.resource.startswith("service:")} == {False}
+    assert {op.params["volumes"] for op in service.plan_down(project, DownOptions(volumes=True))
+            if op.kind == "remove" and op.resource.startswith("service:")} == {True}
