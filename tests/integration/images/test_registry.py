@@ -168,3 +168,16 @@ def test_basic_auth_registry(busybox_image, auth_registry, docker_config) -> Non
     info = json.loads(skopeo("inspect", "--tls-verify=false", "--creds",
                              f"{auth_registry.user}:{auth_registry.password}", f"docker://{reference}"))
     assert info["Digest"] == result.digest
+
+
+def test_second_repository_mounts_blobs(pushed, registry, busybox_image) -> None:
+    reference, _ = pushed
+    second = f"{registry.host}/{unique('mounted')}:v1"
+    with ImageStore().update_db() as db:
+        db["refs"][second] = busybox_image.id
+    events = []
+    push(second, on_event=events.append)
+    assert any(event.status.startswith("Mounted from") for event in events)
+    assert not any(event.status == "Pushing" for event in events)
+    assert json.loads(skopeo("inspect", "--tls-verify=false", f"docker://{second}"))["Name"].endswith(
+        second.split("/", 1)[1].rsplit(":", 1)[0])
