@@ -62,7 +62,8 @@ def test_hostname_env_workdir_user_entrypoint(run, tmp_path):
 
 
 def test_image_cmd_and_no_command(run):
-    assert run("--rm", "busybox", input="echo from-image-cmd\n", *()).returncode == 0
+    image_cmd = run("--rm", "busybox", input="echo not-read\n")  # the image's CMD: sh, stdin /dev/null
+    assert image_cmd.returncode == 0 and image_cmd.stdout == ""
     assert run("--rm", "-i", "busybox", input="echo piped\n").stdout == "piped\n"
     assert run("--rm", "--entrypoint", "", "busybox").returncode == 125
 
