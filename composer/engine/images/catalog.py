@@ -180,4 +180,25 @@ def gc(store: ImageStore) -> int:
                 (blobs / entry).unlink()
         with store.update_db() as db:
             db["layers"] = {chain: size for chain, size in db["layers"].items() if chain in keep_chains}
+        freed += _clean_tmp(store)
+    return freed
+
+
+def _clean_tmp(store: ImageStore, age: float = 3600.0) -> int:
+    """Remove leftovers of killed pulls/loads (older than ``age`` seconds) from ``tmp/``."""
+    import time
+
+    freed, tmp = 0, store.root / "tmp"
+    for entry in os.listdir(tmp) if tmp.is_dir() else []:
+        path = tmp / entry
+        try:
+            if time.time() - path.lstat().st_mtime < age:
+                continue
+        except FileNotFoundError:
+            continue
+        freed += _tree_size(str(path)) if path.is_dir() else path.lstat().st_size
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return freed

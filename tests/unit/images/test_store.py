@@ -58,3 +58,20 @@ def test_chain_ids() -> None:
     a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
     first, second = chain_ids([a, b])
     assert first == a and second.startswith("sha256:") and second != b
+
+
+def test_gc_removes_unused_and_old_leftovers(busybox_image, busybox_tar: Path, state_root: Path) -> None:
+    import os
+
+    from composer.engine.images.catalog import gc, remove
+
+    store = ImageStore()
+    old, fresh = store.root / "tmp/blob-old", store.root / "tmp/blob-fresh"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(old, (0, 0))
+    assert ("Deleted", busybox_image.id) in remove(store, "busybox")
+    assert gc(store) > 0
+    assert not old.exists() and fresh.exists()
+    assert not any((store.root / "snapshots").iterdir())
+    assert not any((store.root / "blobs/sha256").iterdir())
