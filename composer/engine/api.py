@@ -154,10 +154,10 @@ class ProjectService:
 
     def ps(self, project_name: str, options: PsOptions = PsOptions(),
            project: "Project | None" = None) -> list["ContainerSummary"]:
-        """The project's containers (running ones unless ``all``), by name."""
+        """The project's containers, one-off ones included (running ones unless ``all``), by name."""
         if project is not None and options.services:
             reconcile.select(project, options.services, with_deps=False)
-        found = self.runtime.list_containers(L.project_filter(project_name, oneoff=False), all=True)
+        found = self.runtime.list_containers(L.project_filter(project_name), all=True)
         return sorted((c for c in found
                        if (options.all or c.state == "running" or c.state in options.status)
                        and (not options.status or c.state in options.status)

@@ -28,10 +28,12 @@ class ObservedState(NamedTuple):
         return list(index.get((service, oneoff), ()))
 
     def orphans(self, known: Iterable[str]) -> list[ContainerSummary]:
-        """Non-one-off containers of services the project does not (or no longer) define."""
+        """Containers of services the project does not (or no longer) define, and finished
+        one-off containers (as Compose's ``isOrphaned``)."""
         names = set(known)
         return sorted((c for c in self.containers
-                       if c.labels.get(L.SERVICE) not in names and c.labels.get(L.ONEOFF) != "True"),
+                       if (c.state in ("exited", "dead") if c.labels.get(L.ONEOFF) == "True"
+                           else c.labels.get(L.SERVICE) not in names)),
                       key=lambda c: c.name)
 
     def network(self, name: str) -> NetworkSummary | None:

@@ -371,7 +371,7 @@ def test_lifecycle_commands_leave_one_off_containers_alone(load, service, fake):
     service.restart(project)
     assert fake.list_containers({L.ONEOFF: "True"})[0].state == "running"
     assert not [c for c in fake.calls if c.target == spec.name and c.method in ("stop", "start")][1:]
-    assert [c.name for c in service.ps("demo")] == ["demo-bar-1", "demo-foo-1"]
+    assert [c.name for c in service.ps("demo")] == ["demo-bar-1", spec.name, "demo-foo-1"]
     service.down(project, DownOptions(remove_orphans=True))
     assert fake.names() == []
 
@@ -529,3 +529,22 @@ def test_every_failure_is_one_error_event(load, service, fake, events):
         service.up(load(CONDITIONS))
     errors = sorted((e.kind, e.name) for e in events if e.status is Status.ERROR)
     assert errors == [("Container", "demo-db-1"), ("Service", "job")]
+
+
+def test_finished_one_off_containers_are_orphans(load, service, fake, events):
+    """Compose's e2e intent: a finished `run` container is cleaned up by up --remove-orphans."""
+    from composer.engine.options import RunOptions
+
+    project = load("services:\n  test: {image: busybox}\n")
+    spec = service.prepare_run(project, RunOptions(service="test"))
+    cid = fake.create_container(spec)
+    fake.start_container(cid)
+    assert [c.name for c in service.ps("demo")] == [spec.name]  # ps lists one-offs
+    service.up(project)
+    assert spec.name in fake.names()  # still running: not an orphan
+    fake.stop_container(cid)
+    events.clear()
+    service.up(project)
+    assert any(spec.name in e.text for e in events if e.status is Status.WARNING)
+    service.up(project, UpOptions(remove_orphans=True))
+    assert fake.names() == ["demo-test-1"]
