@@ -430,4 +430,4 @@ def orphan_warning(project: "Project", observed: "ObservedState", remove: bool) 
     names = ", ".join(c.name for c in orphans)
     return (f"Found orphan containers ({names}) for this project. If you removed or renamed this "
             f"service in your compose file, you can run this command with the --remove-orphans flag "
-            f"to clean it up.",)
+            f"to clean it up: composer up -d --remove-orphans, or composer down --remove-orphans.",)
