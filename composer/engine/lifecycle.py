@@ -114,6 +114,8 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
                    options: LifecycleOptions = LifecycleOptions()) -> Plan:
     """``start``, ``stop``, ``restart``, ``kill``, ``pause``, ``unpause`` or ``rm``."""
     names = select(project, options.services, with_deps=verb == "start" and not options.no_deps)
+    if verb == "restart" and not options.no_deps:
+        names = select(project, _with_restart_dependents(project, names), with_deps=False)
     containers = [c for n in names for c in observed.service_containers(n)]
     plan = PlanBuilder()
     if verb in ("stop", "rm"):
@@ -130,6 +132,15 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
                 plan.add(verb, resource_of(container), f"container {container.state}", **params, **ident(container))
     attach_hooks(plan, project)
     return plan.build()
+
+
+def _with_restart_dependents(project: "Project", names: list[str]) -> list[str]:
+    """``names`` and, transitively, the services depending on them with ``restart: true``."""
+    chosen = list(names)
+    for name in chosen:  # grows while iterating: a breadth-first walk
+        chosen += [n for n in project.services if n not in chosen
+                   and (dep := depends_on(project, n).get(name)) is not None and dep.restart]
+    return chosen
 
 
 def _stop_in_order(plan: PlanBuilder, project: "Project", containers: list["ContainerSummary"],

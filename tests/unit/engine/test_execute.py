@@ -548,3 +548,15 @@ def test_finished_one_off_containers_are_orphans(load, service, fake, events):
     assert any(spec.name in e.text for e in events if e.status is Status.WARNING)
     service.up(project, UpOptions(remove_orphans=True))
     assert fake.names() == ["demo-test-1"]
+
+
+def test_restarting_a_service_restarts_its_restart_true_dependents(load, service, fake, events):
+    project = load(RESTART + "  other: {image: busybox, depends_on: [db]}\n")
+    service.up(project)
+    events.clear()
+    service.restart(project, LifecycleOptions(services=("db",)))
+    restarted = [e.name for e in events if e.status is Status.RESTARTED]
+    assert restarted == ["demo-db-1", "demo-api-1"]  # not other: its edge has no restart: true
+    events.clear()
+    service.restart(project, LifecycleOptions(services=("db",), no_deps=True))
+    assert [e.name for e in events if e.status is Status.RESTARTED] == ["demo-db-1"]
