@@ -103,11 +103,8 @@ def arrange_service(name: str, service: dict[str, Any]) -> dict[str, Any]:
     return _arrange(service, path, at, keep_json=True)
 
 
-class _Dumper(yaml.SafeDumper):
-    """Sequences indented under their key, as Go's yaml.v3 writes them (the C emitter cannot)."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:  # noqa: D102
-        return super().increase_indent(flow, False)
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The C emitter (fast); :func:`_indent_sequences` then indents sequences as yaml.v3 does."""
 
 
 _YAML11_BOOLS = {v for w in ("y", "yes", "n", "no", "on", "off") for v in (w, w.upper(), w.capitalize())}
@@ -116,7 +113,9 @@ _YAML11_BOOLS = {v for w in ("y", "yes", "n", "no", "on", "off") for v in (w, w.
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     if "\n" in text:
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    ambiguous = not isinstance(resolve_plain(text), str) or text != text.strip() or text in _YAML11_BOOLS
+    # yaml.v3 double-quotes what would read back as another type, single-quotes what is only
+    # syntactically special (PyYAML's emitter makes the same second choice)
+    ambiguous = not isinstance(resolve_plain(text), str) or text in _YAML11_BOOLS
     style = '"' if ambiguous else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
@@ -130,8 +129,35 @@ def arrange(output: dict[str, Any], keep_json: bool = False) -> dict[str, Any]:
     return {k: _arrange(v, (k,), at.child(k), keep_json) for k, v in output.items()}
 
 
+def _indent_sequences(text: str) -> str:
+    """Shift every block sequence (``- item`` lines and their content) 2 columns right of its key.
+
+    PyYAML writes ``key:\n- a``; Go's yaml.v3 writes ``key:\n  - a``. Each line moves by 2 per
+    sequence it sits in; literal block content moves with its item.
+    """
+    out: list[str] = []
+    dashes: list[int] = []  # original columns of the enclosing sequences' dashes
+    block = -1  # column of the line that opened a literal block scalar (-1: none open)
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        column = len(line) - len(stripped)
+        if block >= 0 and (not stripped or column > block):
+            out.append(" " * (2 * len(dashes)) + line if stripped else line)
+            continue
+        block = column if stripped.endswith(("|", "|-", "|+")) else -1
+        if stripped:
+            item = stripped.startswith("- ") or stripped == "-"
+            while dashes and (column < dashes[-1] or (column == dashes[-1] and not item)):
+                dashes.pop()
+            if item and (not dashes or dashes[-1] != column):
+                dashes.append(column)
+        out.append(" " * (2 * len(dashes)) + line if stripped else line)
+    return "\n".join(out)
+
+
 def to_yaml(output: dict[str, Any]) -> str:
     """The YAML text of a printed model."""
     arranged = _arrange(output, (), cursor(_ORDER_RULES))
-    return yaml.dump(arranged, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1 << 20, indent=2).rstrip("\n")
+    text = yaml.dump(arranged, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 20, indent=2)
+    return _indent_sequences(text.rstrip("\n"))

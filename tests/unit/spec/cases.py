@@ -746,6 +746,10 @@ CASES: list[tuple[str, dict[str, str], list[str], dict[str, str]]] = [('override
   {'compose.yaml': 'services:\n  svc10:\n    image: a\n    depends_on: [svc9]\n  svc9:\n    image: b\n'
                    '    labels: {b: "<&>", a: "1"}\n'},
   [],
+  {}),
+ ('yaml_quoting_and_blocks',
+  {'compose.yaml': 'services:\n  a:\n    image: a\n    command: ["sh", "-c", "echo a\\n- b\\necho c\\n"]\n    entrypoint: ["x", "multi\\n  indented\\nend"]\n    configs: [c]\n    labels: {k: "a: b", q: "it\'s", h: "#x", e: "", s: " lead"}\nconfigs:\n  c:\n    content: |\n      line1\n      - line2\n'},
+  [],
   {})]
 
 # Where we differ on purpose: "a:b:c:d" (a one-letter source read as a Windows drive) gives Compose the

