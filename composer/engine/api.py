@@ -88,7 +88,8 @@ class ProjectService:
             if images:
                 self._run(images, options.parallel)
                 observed = self.observe(project)
-            plan = reconcile.plan_up(project, observed, options._replace(pull="never", build=False))
+            settled = options._replace(pull="never" if options.pull == "never" else "missing", build=False)
+            plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
             self._report_running(plan, observed)
             return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
 

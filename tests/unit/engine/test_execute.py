@@ -560,3 +560,16 @@ def test_restarting_a_service_restarts_its_restart_true_dependents(load, service
     events.clear()
     service.restart(project, LifecycleOptions(services=("db",), no_deps=True))
     assert [e.name for e in events if e.status is Status.RESTARTED] == ["demo-db-1"]
+
+
+def test_pull_always_and_build_policies_act_once_per_up(load, fake, events, state_root: Path):
+    builds = []
+
+    def builder(service_name: str, reference: str) -> str:
+        builds.append(reference)
+        fake.images[reference] = "sha256:" + "d" * 64
+        return fake.images[reference]
+
+    project = load("services:\n  web: {image: busybox, pull_policy: always}\n  app: {build: ., pull_policy: build}\n")
+    ProjectService(fake, builder=builder).up(project)
+    assert builds == ["demo-app"] and len(fake.calls_of("pull")) == 1
