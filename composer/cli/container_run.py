@@ -139,7 +139,9 @@ def build_config(options: dict, image, command: list[str]):
     for item in options.get("label", []):
         key, _, value = item.partition("=")
         labels[key] = value
-    network = options.get("network", "default")
+    # no --network: loopback only for now (docker's default bridge, once the lead switches it on);
+    # --network bridge / NAME: joined through composer.network
+    network = options.get("network", "private")
     config = ContainerConfig(
         id=container_id, name=options.get("name") or f"composer_{container_id[:12]}",
         image=image.name, image_id=image.id, layers=[str(p) for p in image.layer_dirs],
@@ -148,7 +150,7 @@ def build_config(options: dict, image, command: list[str]):
         user=options.get("user", image_config.get("User") or ""),
         hostname=options.get("hostname") or (os.uname().nodename if network == "host" else container_id[:12]),
         domainname=options.get("domainname", ""),
-        network="private" if network in ("default", "bridge") else network,
+        network="bridge" if network == "default" else network,
         pid_mode=options.get("pid", ""), ipc_mode=options.get("ipc", ""), uts_mode=options.get("uts", ""),
         userns_mode=options.get("userns", ""), cgroupns_mode=options.get("cgroupns", ""),
         tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),

@@ -32,17 +32,38 @@ class RunResult(Record):
     oom_killed: bool
 
 
-def attach_network(config: ContainerConfig, pid: int) -> None:
+def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
     """THE networking seam: plug the container whose PID 1 is ``pid`` into ``config.network``.
 
-    Called after the container's network namespace exists (``/proc/<pid>/ns/net``) and before its
-    entrypoint runs. none/host/private need nothing; bridge networks are added by
-    ``composer.network`` (not written yet).
+    Called once the container's network namespace exists (``/proc/<pid>/ns/net``) and before its
+    entrypoint runs. none/host/private (loopback only) need nothing; any other name (``bridge``
+    = the default network) is joined through ``composer.network``, and the container's hosts and
+    resolv.conf in ``directory`` are rewritten in place (they are bind-mounted already).
+    Returns True when an endpoint was made (``detach_network`` undoes it).
     """
     if config.network in ("none", "host", "private"):
-        return
-    raise ContainerRuntimeError(f"network {config.network!r} is not supported yet",
-                                hint="use --network none or --network host")
+        return False
+    from composer.network.manager import NetworkManager
+    from composer.network.resolvconf import render_hosts, render_resolv_conf
+
+    manager = NetworkManager()
+    endpoint = manager.join(config.network, config.id, pid, name=config.name)
+    network = manager.get("bridge" if config.network == "default" else config.network)
+    hosts = render_hosts(config.hostname, [endpoint.ipv4], extra_hosts=config.extra_hosts,
+                         host_gateway=network.gateway)
+    resolv = render_resolv_conf([network], dns=config.dns, dns_search=config.dns_search,
+                                dns_options=config.dns_options)
+    for name, text in (("hosts", hosts), ("resolv.conf", resolv)):
+        with open(os.path.join(directory, name), "w") as handle:  # in place: the bind mount follows
+            handle.write(text)
+    return True
+
+
+def detach_network(config: ContainerConfig) -> None:
+    """Release the container's endpoint (its veth went with the namespace)."""
+    from composer.network.manager import NetworkManager
+
+    NetworkManager().disconnect("bridge" if config.network == "default" else config.network, config.id, force=True)
 
 
 def clone_flags(config: ContainerConfig) -> int:
@@ -119,6 +140,7 @@ class ForegroundRun:
         self.console_fd = -1
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
+        self.attached = False
         self._previous_handlers: dict = {}
         self._pending: list[int] = []
         self.was_subreaper = True  # until start() finds out (then restored by cleanup)
@@ -171,7 +193,7 @@ class ForegroundRun:
             self.pid = int(pid_text) if pid_text.strip() else 0
             if self.pid:
                 self.cgroup.join(self.pid)
-                attach_network(self.config, self.pid)
+                self.attached = attach_network(self.config, self.pid, self.cdir.path)
                 os.write(go_w, b"1")
                 for number in self._pending:  # signals that came before PID 1 existed
                     self._forward(number, None)
@@ -246,6 +268,8 @@ class ForegroundRun:
         if not self.created:
             return
         try:
+            if self.attached:
+                detach_network(self.config)
             self.cgroup.remove()
         finally:
             if self.config.auto_remove:

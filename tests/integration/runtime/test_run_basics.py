@@ -215,3 +215,23 @@ def test_dns_group_add_label_file_cidfile(run, tmp_path, state_root):
     assert again.returncode != 0 and "container ID file found" in again.stderr
     refused = run("--rm", "-p", "80:80", "busybox", "true")
     assert refused.returncode != 0 and "--publish" in refused.stderr
+
+
+@pytest.mark.slow
+def test_bridge_network_through_the_network_layer(run, state_root, monkeypatch):
+    """--network bridge joins composer.network's default bridge (the runtime's seam)."""
+    monkeypatch.setenv("COMPOSER_ROOT", str(state_root))
+    from composer.network.manager import NetworkManager
+
+    try:
+        result = run("--rm", "--network", "bridge", "-h", "web", "busybox", "sh", "-c",
+                     "ip -o -4 addr show eth0; ip route; tail -1 /etc/hosts")
+        assert result.returncode == 0, result.stderr
+        address = result.stdout.split("inet ")[1].split("/")[0]
+        assert "default via" in result.stdout and f"{address}\tweb" in result.stdout
+        assert NetworkManager().get("bridge").endpoints == {}  # released when the container ended
+    finally:
+        try:
+            NetworkManager().remove("bridge", predefined_ok=True)
+        except Exception:  # noqa: BLE001 - nothing was created
+            pass
