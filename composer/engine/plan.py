@@ -106,6 +106,8 @@ class PlanBuilder:
 
     def add(self, kind: str, resource: str, cause: str = "", *, needs: tuple[str, ...] = (),
             wants: tuple[str, ...] = (), **params: Any) -> str:
+        if kind not in KINDS:
+            raise PlanError(f"internal: unknown operation kind {kind!r}")
         op = Operation(kind=kind, resource=resource, cause=cause, needs=needs, wants=wants, params=params)
         if op.id in self._ops:
             previous = self._ops[op.id]
