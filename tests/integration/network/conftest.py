@@ -238,3 +238,22 @@ def webroot(tmp_path: Path) -> Path:
 def container_id() -> str:
     return secrets.token_hex(32)
 
+
+
+def free_prefix24() -> str:
+    """``10.X.Y`` of a /24 that no host route covers (tests running at once never share one)."""
+    import ipaddress
+
+    from composer.network.ipam import host_routes
+
+    routes = host_routes()
+    while True:
+        prefix = f"10.{secrets.randbelow(40) + 210}.{secrets.randbelow(256)}"
+        if not any(ipaddress.ip_network(f"{prefix}.0/24").overlaps(route) for route in routes):
+            return prefix
+
+
+def free_prefix64() -> str:
+    """``fd42:X:Y:`` of a random unique-local /64 (``{prefix}:/64`` is the subnet)."""
+    first, second = (secrets.randbelow(0xFFFF) + 1 for _ in range(2))
+    return f"fd42:{first:x}:{second:x}:"  # no leading zeros: the canonical form addresses print in

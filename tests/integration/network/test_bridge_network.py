@@ -7,7 +7,7 @@ import pytest
 from composer.errors import NetworkError
 from composer.network.dns import control
 from composer.network.resolvconf import render_resolv_conf
-from tests.integration.network.conftest import container_id, wait_port
+from tests.integration.network.conftest import container_id, free_prefix24, free_prefix64, wait_port
 
 pytestmark = pytest.mark.root
 
@@ -100,15 +100,16 @@ def test_remove_ignores_endpoints_of_vanished_namespaces(manager, make_netns):
 
 
 def test_static_ip_and_release(manager, make_netns):
-    net = manager.create("static", subnet="10.231.0.0/24", gateway="10.231.0.254")
+    p = free_prefix24()
+    net = manager.create("static", subnet=f"{p}.0/24", gateway=f"{p}.254")
     ns, other = make_netns(), make_netns()
-    ep = manager.connect("static", container_id(), ns.path, ipv4="10.231.0.42")
-    assert "10.231.0.42/24" in ns.run("ip", "-4", "addr", "show", "eth0").stdout
+    ep = manager.connect("static", container_id(), ns.path, ipv4=f"{p}.42")
+    assert f"{p}.42/24" in ns.run("ip", "-4", "addr", "show", "eth0").stdout
     with pytest.raises(NetworkError, match="already in use"):
-        manager.connect("static", container_id(), other.path, ipv4="10.231.0.42")
+        manager.connect("static", container_id(), other.path, ipv4=f"{p}.42")
     manager.disconnect("static", ep.container_id)
-    assert manager.connect("static", container_id(), other.path, ipv4="10.231.0.42").ipv4 == "10.231.0.42"
-    assert net.gateway == "10.231.0.254"
+    assert manager.connect("static", container_id(), other.path, ipv4=f"{p}.42").ipv4 == f"{p}.42"
+    assert net.gateway == f"{p}.254"
 
 
 def test_cleanup_after_a_crash(manager, make_netns):
@@ -139,14 +140,15 @@ def test_cleanup_after_a_crash(manager, make_netns):
 
 
 def test_ipv6_network_gives_both_families(manager, make_netns):
-    net = manager.create("dual", ipv6=True, subnet6="fd42:1:2::/64")
+    p6 = free_prefix64()
+    net = manager.create("dual", ipv6=True, subnet6=f"{p6}:/64")
     a, b = make_netns(), make_netns()
     first = manager.connect("dual", container_id(), a.path)
     second = manager.connect("dual", container_id(), b.path)
-    assert (first.ipv6, second.ipv6) == ("fd42:1:2::2", "fd42:1:2::3")
-    assert "fd42:1:2::2/64" in a.run("ip", "-6", "addr").stdout
+    assert (first.ipv6, second.ipv6) == (f"{p6}:2", f"{p6}:3")
+    assert f"{p6}:2/64" in a.run("ip", "-6", "addr").stdout
     assert b.run("ping", "-c", "1", "-W", "2", first.ipv6).returncode == 0
-    assert manager.get("dual").inspect()["IPAM"]["Config"][1] == {"Subnet": "fd42:1:2::/64", "Gateway": net.gateway6}
+    assert manager.get("dual").inspect()["IPAM"]["Config"][1] == {"Subnet": f"{p6}:/64", "Gateway": net.gateway6}
 
 
 def test_one_container_on_two_networks_with_own_aliases(manager, make_netns):

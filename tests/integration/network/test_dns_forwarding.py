@@ -9,7 +9,7 @@ from dnslib import RR, QTYPE, A
 from dnslib.server import BaseResolver, DNSServer
 
 from composer.network.dns import control
-from tests.integration.network.conftest import container_id
+from tests.integration.network.conftest import container_id, free_prefix24, free_prefix64
 
 pytestmark = pytest.mark.root
 
@@ -54,7 +54,7 @@ def test_unknown_names_are_forwarded_and_files_rendered(manager, make_netns, ups
 
 
 def test_tcp_queries_and_aaaa_records(manager, make_netns):
-    net = manager.create("six", ipv6=True, subnet6="fd42:7::/64")
+    net = manager.create("six", ipv6=True, subnet6=f"{free_prefix64()}:/64")
     client, server = make_netns(), make_netns()
     manager.connect("six", container_id(), client.path, name="client")
     ep = manager.connect("six", container_id(), server.path, name="db")
@@ -83,11 +83,12 @@ def test_dns_server_lives_across_commands_and_leaves_with_the_last_network(manag
 
 
 def test_a_network_recreated_on_the_same_gateway_resolves(manager, make_netns):
-    first = manager.create("again", subnet="10.233.0.0/24")
+    subnet = f"{free_prefix24()}.0/24"
+    first = manager.create("again", subnet=subnet)
     manager.create("keepalive")  # keeps the server running across the re-creation
     assert control.wait_listening(first.gateway)
     manager.remove("again")
-    second = manager.create("again", subnet="10.233.0.0/24")
+    second = manager.create("again", subnet=subnet)
     assert second.gateway == first.gateway and second.id != first.id
     ns, peer = make_netns(), make_netns()
     manager.connect("again", container_id(), ns.path, name="asker")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+
+from tests.integration.network.conftest import free_prefix24
 
 pytestmark = pytest.mark.root
 
 
 def test_create_ls_inspect_connect_rm(composer, manager, make_netns):
-    created = composer("network", "create", "--subnet", "10.232.0.0/24", "--label", "team=net",
-                       "-o", "com.docker.network.bridge.name=cmptestbr0", "front")
+    p, bridge = free_prefix24(), f"cmpt{os.urandom(3).hex()}"
+    created = composer("network", "create", "--subnet", f"{p}.0/24", "--label", "team=net",
+                       "-o", f"com.docker.network.bridge.name={bridge}", "front")
     assert created.returncode == 0, created.stderr
     net_id = created.stdout.strip()
     assert len(net_id) == 64
@@ -24,14 +28,14 @@ def test_create_ls_inspect_connect_rm(composer, manager, make_netns):
     assert (shown_id, json.loads(labels)) == (net_id, {"team": "net"})
 
     inspected = json.loads(composer("network", "inspect", "front").stdout)[0]
-    assert inspected["IPAM"]["Config"] == [{"Subnet": "10.232.0.0/24", "Gateway": "10.232.0.1"}]
-    assert inspected["Options"]["com.docker.network.bridge.name"] == "cmptestbr0"
+    assert inspected["IPAM"]["Config"] == [{"Subnet": f"{p}.0/24", "Gateway": f"{p}.1"}]
+    assert inspected["Options"]["com.docker.network.bridge.name"] == bridge
     assert inspected["Labels"] == {"team": "net"}
     ns = make_netns()
-    joined = composer("network", "connect", "--netns", ns.path, "--ip", "10.232.0.9", "front", "box")
+    joined = composer("network", "connect", "--netns", ns.path, "--ip", f"{p}.9", "front", "box")
     assert joined.returncode == 0, joined.stderr
-    assert "10.232.0.9/24" in ns.run("ip", "addr").stdout
-    assert composer("network", "inspect", "front").stdout.count("10.232.0.9/24") == 1
+    assert f"{p}.9/24" in ns.run("ip", "addr").stdout
+    assert composer("network", "inspect", "front").stdout.count(f"{p}.9/24") == 1
     busy = composer("network", "rm", "front")
     assert busy.returncode == 1 and "active endpoints" in busy.stderr
     assert composer("network", "disconnect", "front", "box").returncode == 0

@@ -10,7 +10,7 @@ import pytest
 
 from composer.errors import PortConflictError
 from composer.network.ports import parse_publish
-from tests.integration.network.conftest import container_id, wait_port
+from tests.integration.network.conftest import container_id, free_prefix64, wait_port
 
 pytestmark = pytest.mark.root
 
@@ -150,7 +150,7 @@ def test_udp_flow_tracked_before_publish_reaches_the_container(manager, make_net
 
 
 def test_ipv6_published_port(manager, make_netns, webroot):
-    net = manager.create("six-pub", ipv6=True, subnet6="fd42:9:9::/64")
+    net = manager.create("six-pub", ipv6=True, subnet6=f"{free_prefix64()}:/64")
     ns = make_netns()
     port = _free_port()
     manager.connect("six-pub", container_id(), ns.path, ports=parse_publish(f"[::]:{port}:80"))
