@@ -102,6 +102,32 @@ def mounts(project: "Project", raw: Mapping[str, Any]) -> tuple[MountSpec, ...]:
     return tuple(result)
 
 
+def file_mounts(project: "Project", raw: Mapping[str, Any], service: str) -> tuple[MountSpec, ...]:
+    """``secrets`` (under /run/secrets) and ``configs`` (under /): a file-based one is a
+    read-only bind; an ``environment``/``content`` one a ``content`` mount the runtime writes."""
+    result = []
+    for key, base in (("secrets", "/run/secrets/"), ("configs", "/")):
+        declared = getattr(project, key)
+        for ref in raw.get(key) or ():
+            source = ref["source"]
+            target = ref.get("target") or source
+            target = target if target.startswith("/") else base + target
+            definition = declared.get(source) or {}
+            if definition.get("file"):
+                result.append(MountSpec(type="bind", source=definition["file"], target=target, read_only=True))
+                continue
+            content = definition.get("content")
+            if definition.get("environment"):
+                content = project.environment.get(definition["environment"])
+            if content is None:
+                raise PlanError(f"service {service!r}: {key[:-1]} {source!r} has no content",
+                                location=SourceLocation(path=f"{key}.{source}"),
+                                hint="set its file, content, or the environment variable it names")
+            options = {"content": content, **{k: ref[k] for k in ("mode", "uid", "gid") if k in ref}}
+            result.append(MountSpec(type="content", target=target, read_only=True, options=options))
+    return tuple(result)
+
+
 def endpoints(project: "Project", raw: Mapping[str, Any], name: str) -> tuple[EndpointSpec, ...]:
     """One endpoint per network, highest priority first; aliases: the service name, the
     container name and the configured ones (the runtime adds the short container id)."""
@@ -178,7 +204,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         entrypoint=_args(raw.get("entrypoint")), command=_args(raw.get("command")),
         working_dir=raw.get("working_dir") or "", user=raw.get("user") or "",
         hostname=raw.get("hostname") or "", domainname=raw.get("domainname") or "",
-        mounts=mounts(project, raw), volumes_from=volumes_from(project, raw),
+        mounts=mounts(project, raw) + file_mounts(project, raw, service.name), volumes_from=volumes_from(project, raw),
         network_mode=network_mode(project, raw),
         endpoints=endpoints(project, raw, name), ports=ports(raw),
         healthcheck=healthcheck(raw.get("healthcheck"), service.name), restart=restart_policy(raw),

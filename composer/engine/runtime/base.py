@@ -21,7 +21,9 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 # --- what the engine asks to create ------------------------------------------------------------
 class MountSpec(NamedTuple):
-    """A mount: ``bind`` (host path), ``volume`` (volume name, "" = anonymous) or ``tmpfs``."""
+    """A mount: ``bind`` (host path), ``volume`` (volume name, "" = anonymous), ``tmpfs``, or
+    ``content`` (a file the runtime writes from ``options["content"]``, with optional
+    ``mode``/``uid``/``gid``: secrets and configs given by value)."""
 
     type: str
     target: str

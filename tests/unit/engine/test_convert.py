@@ -129,3 +129,37 @@ def test_start_interval_needs_start_period(load):
     with pytest.raises(PlanError, match="start_interval requires healthcheck.start_period") as caught:
         convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
     assert str(caught.value.location) == "services.w.healthcheck"
+
+
+def test_secrets_and_configs_become_mounts(load):
+    import dataclasses
+
+    import pytest
+
+    from composer.errors import PlanError
+
+    text = """
+services:
+  w:
+    image: busybox
+    secrets: [pw, {source: tok, target: token.txt, mode: 0400}]
+    configs: [{source: cfg, target: /etc/app.conf}, inline]
+secrets:
+  pw: {file: ./pw.txt}
+  tok: {environment: TOKEN}
+configs:
+  cfg: {file: ./pw.txt}
+  inline: {content: "hello"}
+"""
+    project = load(text)
+    project = dataclasses.replace(project, environment={"TOKEN": "abc"})
+    raw = project.to_dict()["services"]["w"]
+    spec = convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
+    by_target = {m.target: m for m in spec.mounts}
+    assert by_target["/run/secrets/pw"].type == "bind" and by_target["/run/secrets/pw"].read_only
+    assert by_target["/run/secrets/pw"].source.endswith("/demo/pw.txt")
+    assert by_target["/run/secrets/token.txt"].options == {"content": "abc", "mode": "0400"}
+    assert by_target["/etc/app.conf"].type == "bind" and by_target["/inline"].options == {"content": "hello"}
+    empty = dataclasses.replace(project, environment={})
+    with pytest.raises(PlanError, match="secret 'tok' has no content"):
+        convert.container_spec(empty, empty.services["w"], raw, number=1, config_hash="", image_id="")
