@@ -77,6 +77,10 @@ class Netns:
             for child in folder.iterdir():
                 child.unlink()
             folder.rmdir()
+            try:
+                folder.parent.rmdir()  # /etc/netns itself, when no other namespace uses it
+            except OSError:
+                pass
 
 
 @pytest.fixture
