@@ -137,6 +137,13 @@ class ContainerSpec(NamedTuple):
     group_add: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
     auto_remove: bool = False  # run --rm
+    expose: tuple[str, ...] = ()  # "80/tcp": exposed, not published
+    oom_score_adj: int | None = None
+    cgroup_parent: str = ""
+    userns_mode: str = ""
+    uts: str = ""
+    log_driver: str = ""
+    log_options: Mapping[str, str] = EMPTY
 
 
 class NetworkSpec(NamedTuple):

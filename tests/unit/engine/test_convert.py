@@ -163,3 +163,19 @@ configs:
     empty = dataclasses.replace(project, environment={})
     with pytest.raises(PlanError, match="secret 'tok' has no content"):
         convert.container_spec(empty, empty.services["w"], raw, number=1, config_hash="", image_id="")
+
+
+def test_more_create_fields(load):
+    project = load("""
+services:
+  w:
+    image: busybox
+    expose: ["80", "53/udp"]
+    oom_score_adj: 200
+    cgroup_parent: /mine
+    logging: {driver: json-file, options: {max-size: 10m}}
+""")
+    raw = project.to_dict()["services"]["w"]
+    spec = convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
+    assert spec.expose == ("80/tcp", "53/udp") and spec.oom_score_adj == 200 and spec.cgroup_parent == "/mine"
+    assert spec.log_driver == "json-file" and spec.log_options == {"max-size": "10m"}
