@@ -7,6 +7,7 @@ nftables tables or forwarding sysctls are not back to what they were.
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -261,3 +262,20 @@ def free_prefix64() -> str:
     """``fd42:X:Y:`` of a random unique-local /64 (``{prefix}:/64`` is the subnet)."""
     first, second = (secrets.randbelow(0xFFFF) + 1 for _ in range(2))
     return f"fd42:{first:x}:{second:x}:"  # no leading zeros: the canonical form addresses print in
+
+
+@pytest.fixture(scope="session", autouse=True)
+def netns_mount_cleanup() -> Iterator[None]:
+    """``ip netns add`` bind-mounts /run/netns on first use: undo that if this session caused it."""
+    existed = os.path.exists("/run/netns")
+    yield
+    if existed or not os.path.isdir("/run/netns") or os.listdir("/run/netns"):
+        return
+    with open("/proc/self/mountinfo") as mounts:
+        mounted = any(line.split()[4] == "/run/netns" for line in mounts)
+    if mounted:
+        sh("umount", "/run/netns", check=False)  # not lazy: fails harmlessly if another run uses it
+    try:
+        os.rmdir("/run/netns")
+    except OSError:
+        pass
