@@ -73,6 +73,8 @@ class Project:
     disabled_services: Mapping[str, Service] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()
     output: Mapping[str, Any] = field(default_factory=dict)
+    config_hashes: Mapping[str, str] = field(default_factory=dict)
+    """Per service, the ``com.docker.compose.config-hash`` Docker Compose would compute."""
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical compose JSON (what ``composer config --format json`` prints)."""
@@ -108,10 +110,13 @@ def bind_service(name: str, raw: dict[str, Any]) -> Service:
 def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:
     """The frozen Project of a loaded model."""
     from composer.spec.dump import shape
+    from composer.spec.render import service_hash
 
     disabled = loaded.model.get("x-composer-disabled") or {}
     output = loaded.output
     services = {n: bind_service(n, s) for n, s in (output.get("services") or {}).items()}
+    unfolded = loaded.model.get("x-composer-env-files") or {}
+    hashes = {n: service_hash(n, s, unfolded.get(n)) for n, s in (output.get("services") or {}).items()}
     return Project(
         name=loaded.name, working_dir=loaded.working_dir, config_files=tuple(loaded.files),
         services=MappingProxyType(services),
@@ -120,5 +125,5 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
         environment=MappingProxyType(dict(loaded.environment)),
         disabled_services=MappingProxyType({n: bind_service(n, shape(s, ("services", n)))
                                             for n, s in disabled.items()}),
-        profiles=profiles, output=_frozen(output),
+        profiles=profiles, output=_frozen(output), config_hashes=MappingProxyType(hashes),
     )

@@ -31,6 +31,7 @@ def test_model_and_start_order(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         project.name = "x"  # type: ignore[misc]
     assert project.to_dict()["services"]["web"]["image"] == "w"
+    assert len(project.config_hashes["web"]) == 64
 
 
 def test_cycle_error_prints_cycle(tmp_path: Path) -> None:
