@@ -95,3 +95,15 @@ def test_alias_bomb_is_stopped() -> None:
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
     with pytest.raises(SpecSyntaxError, match="too many nodes"):
         parse_documents("\n".join(lines) + "\n", "bomb.yaml")
+
+
+def test_yaml_output_layout() -> None:
+    from composer.spec.yamlout import to_yaml
+
+    text = to_yaml({"name": "p", "services": {"svc10": {"image": "a"}, "svc2": {
+        "command": ["sh", "-c", "a\n- b\n"], "labels": {"e": "", "n": "1", "y": "y", "h": "#x"},
+        "ports": [{"target": 80, "mode": "ingress", "protocol": "tcp"}]}}})
+    assert text.splitlines() == [
+        "name: p", "services:", "  svc2:", "    command:", "      - sh", "      - -c", "      - |", "        a",
+        "        - b", "    labels:", '      e: ""', "      h: '#x'", '      "n": "1"', '      "y": "y"', "    ports:",
+        "      - mode: ingress", "        target: 80", "        protocol: tcp", "  svc10:", "    image: a"]
