@@ -91,15 +91,17 @@ def select(project: "Project", services: Iterable[str], *, with_deps: bool) -> l
 
 
 def config_hashes(project: "Project", services: Mapping[str, Mapping] | None = None) -> dict[str, str]:
-    """Each service's config hash (the ``com.docker.compose.config-hash`` label); ``services``:
-    the canonical service dicts, when already at hand."""
+    """Each service's config hash (the ``com.docker.compose.config-hash`` label): the loader's
+    (``Project.config_hashes``, computed as Docker Compose does), else computed from ``services``
+    (the canonical service dicts) for a Project built by hand."""
+    known = getattr(project, "config_hashes", None)
+    if known:
+        return dict(known)
     from composer.spec.render import service_hash
 
     if services is None:
         services = project.to_dict().get("services", {})
-    env_files = project.output.get("x-composer-env-files") or {}  # Compose hashes env_file entries
-    return {name: service_hash(name, dict(raw), [dict(e) for e in env_files.get(name) or ()] or None)
-            for name, raw in services.items()}
+    return {name: service_hash(name, dict(raw)) for name, raw in services.items()}
 
 
 def resource_of(container: "ContainerSummary") -> str:
