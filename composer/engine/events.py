@@ -72,6 +72,16 @@ class Event(NamedTuple):
     def failed(self) -> bool:
         return self.status is Status.ERROR
 
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (``--progress json``): id as Compose names objects, status, text."""
+        record: dict[str, object] = {"id": f"{self.kind} {self.name}".strip(), "status": self.status.value,
+                                     "done": self.done}
+        if self.text:
+            record["text"] = self.text
+        if self.duration is not None:
+            record["duration"] = round(self.duration, 3)
+        return record
+
     def __str__(self) -> str:
         line = f"{self.kind} {self.name}  {self.status.value}"
         if self.text:

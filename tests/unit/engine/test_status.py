@@ -48,3 +48,13 @@ def test_ps_record_has_composes_keys():
     assert record["Publishers"][0] == {"URL": "0.0.0.0", "TargetPort": 80, "PublishedPort": 8080, "Protocol": "tcp"}
     assert record["RunningFor"] == "10 minutes ago" and record["Status"] == "Up 5 minutes"
     assert record["LocalVolumes"] == "1" and record["Networks"] == "demo_default"
+
+
+def test_event_text_and_json():
+    from composer.engine.events import Event, Status
+
+    done = Event(kind="Container", name="demo-web-1", status=Status.STARTED, duration=0.4)
+    assert str(done) == "Container demo-web-1  Started 0.4s"
+    assert done.to_dict() == {"id": "Container demo-web-1", "status": "Started", "done": True, "duration": 0.4}
+    error = Event(kind="Service", name="db", status=Status.ERROR, text="is unhealthy")
+    assert error.failed and error.to_dict()["text"] == "is unhealthy" and not error.done
