@@ -381,6 +381,20 @@ class NetworkManager:
 
         control.refresh(self.store)
 
+    def reset(self) -> None:
+        """Remove every network of this root, the default one too, with everything composer
+        changed on the host for them (for tests' teardown and a full system reset)."""
+        self.stop_dns()
+        with self.store.locked():
+            with Netlink() as nl:
+                for net in self.store.all():
+                    for ep in net.endpoints.values():
+                        nl.delete_link(ep.host_ifname)
+                    nl.delete_link(net.bridge)
+                    self.store.delete(net)
+            sweep_orphans(self.store, [])
+            self._apply_rules(force=True)  # no networks: table deleted, uplinks restored
+
     # --- the DNS server -------------------------------------------------------------------------
     def stop_dns(self) -> None:
         """Stop the DNS server of this state root, if it runs."""

@@ -170,26 +170,13 @@ def host_snapshot(state_root: Path) -> Iterator[dict[str, object]]:
 def manager(state_root: Path, host_snapshot: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     """A NetworkManager on the test's state root; tears every network and its DNS server down."""
     monkeypatch.setenv("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")  # never forward to the internet
-    from composer.network import firewall
     from composer.network.manager import NetworkManager
-    from composer.network.netlink import Netlink
-    from composer.network.orphans import sweep_orphans
 
     nm = NetworkManager(state_root / "networks")
     try:
         yield nm
     finally:
-        nm.stop_dns()
-        with Netlink() as nl:
-            for net in nm.store.all():
-                for ep in net.endpoints.values():
-                    nl.delete_link(ep.host_ifname)
-                nl.delete_link(net.bridge)
-                nm.store.delete(net)
-        sweep_orphans(nm.store, [])
-        firewall.restore_uplinks(nm.store.host_state().get("uplinks", []))
-        nm.store.save_host_state({})
-        firewall.remove(nm.store.table)
+        nm.reset()
 
 
 @dataclass
