@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -212,13 +211,12 @@ create service:web:1 (no container) <- create network:default
 start service:web:1 (created) <- create service:web:1"""
 
 
-def test_no_change_plan_is_fast(load, service):
+def test_no_change_plan_is_empty_at_scale(load, service):
+    """Speed is measured in bench/, not here; this checks a scaled project plans nothing twice."""
     project = load(STACK.replace("web:\n    image: nginx", "web:\n    image: nginx\n    scale: 30"))
     service.up(project)
-    started = time.perf_counter()
-    for _ in range(10):
+    for _ in range(2):
         assert not service.plan_up(project)
-    assert (time.perf_counter() - started) / 10 < 0.1  # ~7 ms here; generous for a loaded machine
 
 
 def test_lifecycle_plans(load, service):
