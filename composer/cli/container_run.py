@@ -12,9 +12,7 @@ import sys
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.errors import UsageError
 
-UNSUPPORTED = {"publish": "published ports come with bridge networking",
-               "publish_all": "published ports come with bridge networking",
-               "device": "devices cannot be added to containers yet"}
+UNSUPPORTED = {"publish_all": "give each port with -p", "device": "devices cannot be added to containers yet"}
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -158,6 +156,7 @@ def build_config(options: dict, image, command: list[str]):
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
         dns=options.get("dns", []), dns_search=options.get("dns_search", []),
         dns_options=options.get("dns_option", []), group_add=options.get("group_add", []),
+        publish=options.get("publish", []),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
     )
     _check_modes(config)
@@ -189,6 +188,9 @@ def _check_modes(config) -> None:
             raise UsageError(f"--{flag} {value!r} is not supported", hint=f"use one of: {', '.join(a for a in allowed if a)}")
     if config.userns_mode not in ("", "host"):
         raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint='only "host" is, as in docker')
+    if config.publish and config.network in ("private", "none", "host"):
+        raise UsageError("publishing ports (-p) needs a bridge network",
+                         hint="add --network bridge (without --network a container has loopback only, for now)")
     if config.network.startswith("container:"):
         raise UsageError(f"--network {config.network!r} is not supported yet", hint="use none, host or bridge")
 

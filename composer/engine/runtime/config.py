@@ -86,6 +86,7 @@ class ContainerConfig(Record):
     dns: list[str] = []
     dns_search: list[str] = []
     dns_options: list[str] = []
+    publish: list[str] = []        # -p specs (bridge networks only)
     group_add: list[str] = []      # extra groups, by name (in the container's /etc/group) or gid
 
     @classmethod

@@ -46,8 +46,11 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
     from composer.network.manager import NetworkManager
     from composer.network.resolvconf import render_hosts, render_resolv_conf
 
+    from composer.network.ports import parse_publish
+
     manager = NetworkManager()
-    endpoint = manager.join(config.network, config.id, pid, name=config.name)
+    ports = [binding for spec in config.publish for binding in parse_publish(spec)]
+    endpoint = manager.join(config.network, config.id, pid, name=config.name, ports=ports)
     network = manager.get("bridge" if config.network == "default" else config.network)
     hosts = render_hosts(config.hostname, [endpoint.ipv4], extra_hosts=config.extra_hosts,
                          host_gateway=network.gateway)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -214,7 +215,7 @@ def test_dns_group_add_label_file_cidfile(run, tmp_path, state_root):
     again = run("--rm", "--cidfile", str(cidfile), "busybox", "true")
     assert again.returncode != 0 and "container ID file found" in again.stderr
     refused = run("--rm", "-p", "80:80", "busybox", "true")
-    assert refused.returncode != 0 and "--publish" in refused.stderr
+    assert refused.returncode != 0 and "needs a bridge network" in refused.stderr
 
 
 @pytest.mark.slow
@@ -230,8 +231,37 @@ def test_bridge_network_through_the_network_layer(run, state_root, monkeypatch):
         address = result.stdout.split("inet ")[1].split("/")[0]
         assert "default via" in result.stdout and f"{address}\tweb" in result.stdout
         assert NetworkManager().get("bridge").endpoints == {}  # released when the container ended
+        _check_published_port(state_root)
     finally:
         try:
             NetworkManager().remove("bridge", predefined_ok=True)
         except Exception:  # noqa: BLE001 - nothing was created
             pass
+
+
+def _check_published_port(state_root) -> None:
+    """-p 127.0.0.1:PORT:8080 reaches a server in the container."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = start(state_root, "--rm", "--init", "--network", "bridge", "-p", f"127.0.0.1:{port}:8080",
+                    "busybox", "sh", "-c", "mkdir /www && echo published > /www/index.html && echo ready && exec httpd -f -p 8080 -h /www")
+    try:
+        assert process.stdout.readline() == "ready\n"
+        deadline, body = time.monotonic() + 20, ""
+        while time.monotonic() < deadline and not body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.2)
+        assert body == "published\n"
+    finally:
+        process.terminate()  # forwarded to tini, which stops httpd
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
