@@ -308,6 +308,8 @@ def shape(value: Any, path: Path = (), at: Cursor[_Field] | None = None, extensi
         if not is_map and path and str(key).startswith("x-"):
             if extensions:
                 result[key] = item
+            else:
+                _SKIPPED[0] = True
             continue
         child_at = at.child(key)
         shaped = shape(item, (*path, key), child_at, extensions)
@@ -342,8 +344,17 @@ def prune_unused(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+_SKIPPED = [False]  # whether the last to_output() left out nested x- fields
+
+
+def left_out_extensions() -> bool:
+    """Whether the last :func:`to_output` dropped nested ``x-`` fields (YAML would print them)."""
+    return _SKIPPED[0]
+
+
 def to_output(model: dict[str, Any], extensions: bool = False) -> dict[str, Any]:
     """The whole project as ``config --format json`` prints it (``extensions``: as YAML does)."""
+    _SKIPPED[0] = False
     output = prune_unused(shape(model, extensions=extensions))
     for secret in (output.get("secrets") or {}).values():
         secret.pop("content", None)  # never printed: it may be sensitive

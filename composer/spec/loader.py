@@ -51,6 +51,7 @@ class LoadedModel:
     model: dict[str, Any]
     positions: dict[tuple[Any, ...], tuple[str, int, int]]
     output: dict[str, Any] = field(default_factory=dict)
+    nested_extensions: bool = True  # the model has x- fields below the top level (printed in YAML only)
 
 
 def normalize_project_name(name: str) -> str:
@@ -146,9 +147,11 @@ def load_model(options: ProjectOptions) -> LoadedModel:
     name = _project_name(options, [d for docs in documents.values() for d in docs], environment, working_dir)
     environment["COMPOSE_PROJECT_NAME"] = name
     model, positions = build_model(documents, options, environment, working_dir, name)
+    from composer.spec.dump import left_out_extensions
     from composer.spec.semantic import printed
 
-    return LoadedModel(name, working_dir, files, environment, model, positions, printed(model, positions))
+    output = printed(model, positions)
+    return LoadedModel(name, working_dir, files, environment, model, positions, output, left_out_extensions())
 
 
 def load_project(options: ProjectOptions) -> "Project":

@@ -58,7 +58,8 @@ def escape_dollars(value: Any) -> Any:
 
 def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True) -> str:
     """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off)."""
-    source = loaded.output if output_format == "json" else to_output(loaded.model, extensions=True)
+    reuse = output_format == "json" or not loaded.nested_extensions
+    source = loaded.output if reuse else to_output(loaded.model, extensions=True)
     output = _ordered(_select(dict(source), services))
     if escape:
         output = escape_dollars(output)
