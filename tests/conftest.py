@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -13,12 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temporary COMPOSER_ROOT so tests never touch /var/lib/composer."""
     root = tmp_path / "composer-root"
     root.mkdir()
     monkeypatch.setenv("COMPOSER_ROOT", str(root))
-    return root
+    yield root
+    if any((root / "networks").glob("*.json")):  # bridges, rules, DNS server made via composer.network
+        from composer.network.manager import NetworkManager
+
+        NetworkManager(root / "networks").reset()
 
 
 def run_composer(*args: str, cwd: Path | None = None, input: str | None = None,
