@@ -7,17 +7,34 @@ are translated where they enter composer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
 class SourceLocation:
-    """Where something came from: a file, a 1-based line and column, and a dotted tree path."""
+    """Where something came from: a file, a 1-based line and column, and a dotted tree path.
 
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    path: str | None = None
+    A plain slotted class rather than a dataclass: this module is on every command's start-up
+    path, and importing ``dataclasses`` costs more than the rest of it.
+    """
+
+    __slots__ = ("file", "line", "column", "path")
+
+    def __init__(self, file: str | None = None, line: int | None = None,
+                 column: int | None = None, path: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = path
+
+    def _key(self) -> tuple:
+        return (self.file, self.line, self.column, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceLocation) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"SourceLocation(file={self.file!r}, line={self.line!r}, "
+                f"column={self.column!r}, path={self.path!r})")
 
     def __str__(self) -> str:
         parts = []

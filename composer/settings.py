@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_STATE_ROOT = "/var/lib/composer"
 
 
-def state_root() -> Path:
+def state_root_dir() -> str:
+    """The state root as a string: for hot paths that should not import pathlib."""
+    return os.environ.get("COMPOSER_ROOT") or DEFAULT_STATE_ROOT
+
+
+def state_root() -> "Path":
     """The directory that holds all of composer's state (``COMPOSER_ROOT`` overrides it)."""
-    return Path(os.environ.get("COMPOSER_ROOT") or DEFAULT_STATE_ROOT)
+    from pathlib import Path
+
+    return Path(state_root_dir())

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING
 
 from composer.errors import ComposerError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from typing import Callable, TypeVar
+
+    T = TypeVar("T")
 
 
 def print_error(error: ComposerError) -> None:
@@ -15,7 +18,7 @@ def print_error(error: ComposerError) -> None:
     print(f"error: {error}", file=sys.stderr)
 
 
-def run_guarded(function: Callable[[], T]) -> T | int:
+def run_guarded(function: "Callable[[], T]") -> "T | int":
     """Call ``function``; a ComposerError becomes a message and its exit code, Ctrl-C 130."""
     try:
         return function()

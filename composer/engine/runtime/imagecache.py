@@ -12,7 +12,7 @@ import json
 import os
 
 from composer.engine.runtime.record import Record
-from composer.settings import state_root
+from composer.settings import state_root_dir
 
 
 class CachedImage(Record):
@@ -34,7 +34,7 @@ def _fingerprint(db_path: str) -> str | None:
 
 def resolve_image(reference: str):
     """The image ``reference`` names (cached; ImageNotFound from the store if there is none)."""
-    root = str(state_root())
+    root = state_root_dir()
     fingerprint = _fingerprint(os.path.join(root, "images", "images.json"))
     key = reference.encode().hex()
     cache = os.path.join(root, "cache", "resolve", key + ".json") if len(key) < 200 else None

@@ -11,7 +11,7 @@ import os
 
 from composer.engine.runtime.capabilities import NUMBERS
 from composer.errors import ContainerRuntimeError
-from composer.settings import state_root
+from composer.settings import state_root_dir
 
 DEFAULT_PROFILE = os.path.join(os.path.dirname(__file__), "seccomp_default.json")
 
@@ -93,7 +93,7 @@ def filter_for(profile_path: str, cap_mask: int) -> bytes:
         raise ContainerRuntimeError(f"cannot read seccomp profile {profile_path}: {error.strerror}") from error
     where = os.path.realpath(profile_path).encode().hex()[-96:]
     key = f"{where}-{info.st_ino}-{info.st_mtime_ns}-{info.st_size}-{cap_mask:x}"
-    cache = os.path.join(str(state_root()), "cache", "seccomp", key + ".bpf")
+    cache = os.path.join(state_root_dir(), "cache", "seccomp", key + ".bpf")
     try:
         with open(cache, "rb") as handle:
             return handle.read()

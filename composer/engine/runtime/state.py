@@ -16,12 +16,12 @@ import json
 import os
 import time
 
-from composer.settings import state_root
+from composer.settings import state_root_dir
 
 
 def containers_root() -> str:
     """Where all container directories live."""
-    return os.path.join(str(state_root()), "containers")
+    return os.path.join(state_root_dir(), "containers")
 
 
 def write_json_atomic(path: str, data: dict) -> None:
@@ -113,7 +113,7 @@ def list_container_ids(root: str | None = None) -> list[str]:
 
 def names_root() -> str:
     """Where container names are claimed (one file per name, containing the id)."""
-    return os.path.join(str(state_root()), "names")
+    return os.path.join(state_root_dir(), "names")
 
 
 NAME_FIRST = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
