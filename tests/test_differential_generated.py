@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.corpus.harness import differences, oracle_binary, run
+from tests.corpus.harness import differences, oracle_binary, remove_private_root, run
 
 pytestmark = [pytest.mark.oracle, pytest.mark.slow]
 
@@ -176,6 +177,13 @@ def compare(directory: Path, argv: list[str]) -> None:
     assert ours.returncode == 0, f"we reject a project the reference accepts: {ours.stderr}"
     diff = differences(json.loads(ours.stdout), json.loads(theirs.stdout))
     assert not diff, "config --format json differs:\n" + "\n".join(diff)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _private_root_removed() -> Iterator[None]:
+    """The private COMPOSER_ROOT of these runs is deleted after the module."""
+    yield
+    remove_private_root()
 
 
 NEEDS_ORACLE = pytest.mark.skipif(ORACLE is None, reason="Docker Compose v2 reference binary "

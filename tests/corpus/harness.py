@@ -14,12 +14,15 @@ A corpus case is a directory holding a compose project and an optional ``case.js
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,14 +125,29 @@ def command(tool: str, oracle: Path) -> list[str]:
 
 
 def private_root() -> str:
-    """A COMPOSER_ROOT of this process, so runs never touch /var/lib/composer (removed at exit)."""
+    """A COMPOSER_ROOT of this process, so runs never touch /var/lib/composer.
+
+    Test modules remove it with ``remove_private_root`` (an atexit hook is the fallback).
+    """
     global _ROOT
-    if _ROOT is None:
-        _ROOT = tempfile.TemporaryDirectory(prefix="composer-differential-")
-    return _ROOT.name
+    with _ROOT_LOCK:  # the runs come from several threads
+        if _ROOT is None:
+            _ROOT = tempfile.mkdtemp(prefix="composer-differential-")
+            atexit.register(remove_private_root)
+        return _ROOT
 
 
-_ROOT: tempfile.TemporaryDirectory | None = None
+def remove_private_root() -> None:
+    """Delete the private COMPOSER_ROOT (and the config cache in it), if any."""
+    global _ROOT
+    with _ROOT_LOCK:
+        if _ROOT is not None:
+            shutil.rmtree(_ROOT, ignore_errors=True)
+            _ROOT = None
+
+
+_ROOT: str | None = None
+_ROOT_LOCK = threading.Lock()
 
 
 def base_env(extra: dict[str, str]) -> dict[str, str]:
