@@ -56,9 +56,9 @@ def key_for(argv: Iterable[str], environment: dict[str, str], cwd: str) -> str:
 
 
 def _entry_path(key: str) -> str:
-    from composer.settings import state_root
+    from composer.settings import state_root_dir
 
-    return os.path.join(str(state_root()), "cache", "config", key[:40] + ".json")
+    return os.path.join(state_root_dir(), "cache", "config", key[:40] + ".json")
 
 
 def lookup(key: str) -> str | None:
