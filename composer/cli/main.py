@@ -25,6 +25,28 @@ COMMAND_MODULES: dict[str, str] = {
     # compose project commands
     "config": "composer.cli.project",
     "graph": "composer.cli.project",
+    "up": "composer.cli.compose",
+    "down": "composer.cli.compose",
+    "ps": "composer.cli.compose",
+    "logs": "composer.cli.compose",
+    "exec": "composer.cli.compose",
+    "run": "composer.cli.compose",
+    "create": "composer.cli.compose",
+    "start": "composer.cli.compose",
+    "stop": "composer.cli.compose",
+    "restart": "composer.cli.compose",
+    "kill": "composer.cli.compose",
+    "rm": "composer.cli.compose",
+    "pause": "composer.cli.compose",
+    "unpause": "composer.cli.compose",
+    "top": "composer.cli.compose",
+    "port": "composer.cli.compose",
+    "images": "composer.cli.compose",
+    "ls": "composer.cli.compose",
+    "wait": "composer.cli.compose",
+    "pull": "composer.cli.compose",
+    "events": "composer.cli.compose",
+    "stats": "composer.cli.compose",
 }
 
 # (command words) -> "module:function" taking the remaining argv and returning an exit code.

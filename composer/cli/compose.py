@@ -1,0 +1,219 @@
+"""Compose project commands: ``up``, ``down``, ``ps``, ``logs``, ``exec``, ``run`` and the rest.
+
+Presentation only: each command loads the project (``composer.spec.loader``), calls
+``composer.engine.api.ProjectService`` with the runtime from :func:`make_runtime`, draws progress
+through ``composer.cli.progress`` and prints what Docker Compose v2 prints. typer is imported in
+:func:`register` only. ``COMPOSER_RUNTIME=fake`` swaps in the in-memory runtime (unit tests only).
+"""
+
+import json
+import os
+import sys
+import threading
+from typing import Any, Iterable, Optional
+
+from composer.errors import ComposerError, SpecError, UsageError
+
+_FAKE: Any = None
+
+
+def make_runtime() -> Any:
+    """The Runtime the commands drive: the kernel one, or one shared FakeRuntime for unit tests."""
+    global _FAKE
+    if os.environ.get("COMPOSER_RUNTIME") == "fake":
+        if _FAKE is None:
+            from composer.engine.runtime.fake import FakeRuntime
+
+            _FAKE = FakeRuntime(images={"busybox": "sha256:" + "b" * 64})
+        return _FAKE
+    from composer.engine.runtime.adapter import LinuxRuntime
+
+    return LinuxRuntime()
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+def load(ctx: Any) -> Any:
+    """The project the global flags designate."""
+    from composer.spec.loader import load_project_from_options
+
+    return load_project_from_options(ctx.obj)
+
+
+def parallel(ctx: Any) -> int:
+    return max(ctx.obj.parallel, 0)
+
+
+def progress_for(ctx: Any, title: str = "Running") -> Any:
+    from composer.cli.progress import Progress, choose_mode
+
+    return Progress(choose_mode(ctx.obj.progress, ctx.obj.ansi), title=title)
+
+
+def engine(progress: Any = None) -> Any:
+    from composer.engine.api import ProjectService
+
+    return ProjectService(make_runtime(), emit=progress.event if progress else _ignore)
+
+
+def _ignore(event: Any) -> None:
+    """Discard an event."""
+
+
+def parse_scale(values: Iterable[str]) -> dict[str, int]:
+    """``--scale web=3`` -> ``{"web": 3}``."""
+    scale: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if not name or not count.isdigit():
+            raise UsageError(f"invalid --scale {value!r}", hint="use --scale SERVICE=NUMBER")
+        scale[name] = int(count)
+    return scale
+
+
+def parse_env(values: Iterable[str]) -> dict[str, str]:
+    """``-e KEY=VALUE`` / ``-e KEY`` (taken from composer's environment)."""
+    env: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not key:
+            raise UsageError(f"invalid environment variable {value!r}", hint="use -e KEY=VALUE")
+        if sep or key in os.environ:
+            env[key] = text if sep else os.environ[key]
+    return env
+
+
+def containers_of(project_name: str, services: Iterable[str] = (), *, all: bool = True,
+                  index: int | None = None, oneoff: bool = False) -> list[Any]:
+    """The project's containers (of ``services``; container-number ``index``), by name."""
+    from composer.engine import labels as L
+
+    wanted = set(services)
+    found = make_runtime().list_containers(L.project_filter(project_name), all=all)
+    return sorted((c for c in found if (not wanted or c.labels.get(L.SERVICE) in wanted)
+                   and (oneoff or c.labels.get(L.ONEOFF) != "True")
+                   and (index is None or L.container_number(c.labels) == index)), key=lambda c: c.name)
+
+
+def one_container(project: Any, service: str, index: int) -> Any:
+    """The running container ``index`` of ``service`` (ContainerNotFound names what is missing)."""
+    from composer.errors import ContainerNotFound
+
+    if service not in project.services:
+        raise UsageError(f"no such service: {service}", hint=f"services: {', '.join(sorted(project.services))}")
+    found = [c for c in containers_of(project.name, [service], index=index, oneoff=True) if c.state == "running"]
+    if not found:
+        raise ContainerNotFound(f"service {service!r} has no running container #{index}",
+                                hint=f"start it with `composer up -d {service}`")
+    return found[0]
+
+
+def short_name(container: Any) -> str:
+    """``web-1`` for ``myapp-web-1`` (the log prefix Compose uses)."""
+    from composer.engine import labels as L
+
+    service = container.labels.get(L.SERVICE)
+    number = container.labels.get(L.CONTAINER_NUMBER)
+    if service and number and container.labels.get(L.ONEOFF) != "True":
+        return f"{service}-{number}"
+    return container.name
+
+
+def runtime_feature(name: str) -> Any:
+    """A method of the kernel runtime beyond the engine's protocol (logs, exec, top ...)."""
+    feature = getattr(make_runtime(), name, None)
+    if feature is None:
+        raise UsageError(f"this runtime cannot {name.replace('_', ' ')}", hint="unset COMPOSER_RUNTIME")
+    return feature
+
+
+# --- log printing --------------------------------------------------------------------------------------
+_COLORS = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
+
+
+class LogPrinter:
+    """Writes log lines with Compose's colored, aligned ``web-1  | `` prefixes (thread-safe)."""
+
+    def __init__(self, names: Iterable[str], *, color: bool, prefix: bool = True, timestamps: bool = False) -> None:
+        self.names = list(names)
+        self.width = max((len(n) for n in self.names), default=0)
+        self.color = color
+        self.prefix = prefix
+        self.timestamps = timestamps
+        self.lock = threading.Lock()
+
+    def _prefix(self, name: str) -> str:
+        if not self.prefix:
+            return ""
+        text = f"{name:<{self.width}}  | "
+        if not self.color:
+            return text
+        if name not in self.names:
+            self.names.append(name)
+        code = _COLORS[self.names.index(name) % len(_COLORS)]
+        return f"\x1b[{code}m{text}\x1b[0m"
+
+    def write(self, name: str, line: Any) -> None:
+        text = line.text if line.text.endswith("\n") else line.text + "\n"
+        stamp = f"{_iso(line.time)} " if self.timestamps and line.time else ""
+        with self.lock:
+            sys.stdout.write(self._prefix(name) + stamp + text)
+            sys.stdout.flush()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, (int, float)):
+        import datetime
+
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def stream_logs(containers: list[Any], printer: LogPrinter, *, follow: bool, tail: str = "all",
+                since: Optional[str] = None, until: Optional[str] = None) -> None:
+    """Print the logs of ``containers``: merged by time, or followed (one thread each) until they stop."""
+    read_logs = runtime_feature("read_logs")
+    count = None if tail in ("all", "-1", "") else int(tail)
+    options = dict(tail=count, since=since, until=until, timestamps=printer.timestamps)
+    if not follow:
+        lines = [(str(line.time or ""), short_name(c), line) for c in containers
+                 for line in read_logs(c.id, follow=False, **options)]
+        for _, name, line in sorted(lines, key=lambda item: item[0]):
+            printer.write(name, line)
+        return
+    threads = [threading.Thread(target=_follow_one, args=(read_logs, c, printer, options), daemon=True)
+               for c in containers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)  # short joins keep Ctrl-C responsive
+
+
+def _follow_one(read_logs: Any, container: Any, printer: LogPrinter, options: dict) -> None:
+    try:
+        for line in read_logs(container.id, follow=True, **options):
+            printer.write(short_name(container), line)
+    except ComposerError:
+        pass  # removed while followed: its logs simply end
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def load_or_name(ctx: Any) -> tuple[Any, str]:
+    """(project, name), or (None, -p name) when there is no compose file (``down -p x``)."""
+    try:
+        project = load(ctx)
+        return project, project.name
+    except SpecError:
+        if ctx.obj.project_name:
+            return None, ctx.obj.project_name
+        raise
+
+
+def register(app: Any) -> None:
+    """Add every compose command to ``app``."""
+    from composer.cli import compose_commands
+
+    compose_commands.register(app)

@@ -1,0 +1,371 @@
+"""The typer definitions of the compose commands (helpers in ``composer.cli.compose``).
+
+No ``from __future__ import annotations``: typer reads the annotations at registration.
+"""
+
+import json
+import sys
+from typing import Any, List, Optional
+
+import typer
+
+from composer.cli import compose as C
+from composer.errors import ComposerError, UsageError
+
+_T = typer.Option(None, "-t", "--timeout", help="Shutdown timeout in seconds.")
+
+
+def _lifecycle(verb: str, title: str):
+    """A ``start``/``stop``/``restart``/``pause``/``unpause`` command body."""
+
+    def command(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+                timeout: Optional[float] = _T) -> None:
+        from composer.engine.options import LifecycleOptions
+
+        project = C.load(ctx)
+        with C.progress_for(ctx, title) as progress:
+            options = LifecycleOptions(services=tuple(services or ()), timeout=timeout, parallel=C.parallel(ctx))
+            getattr(C.engine(progress), verb)(project, options)
+
+    command.__doc__ = f"{verb.capitalize()} service containers."
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Add the compose commands."""
+    _register_up(app)
+    _register_down(app)
+    _register_ps(app)
+    _register_logs(app)
+    _register_exec(app)
+    _register_run(app)
+    _register_lifecycle(app)
+    _register_info(app)
+
+
+def _register_up(app: typer.Typer) -> None:
+    @app.command("up")
+    def up(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+           detach: bool = typer.Option(False, "-d", "--detach", help="Run containers in the background."),
+           build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
+           pull: Optional[str] = typer.Option(None, "--pull", help="Pull image before running (always|missing|never)."),
+           wait: bool = typer.Option(False, "--wait", help="Wait for services to be running|healthy (implies -d)."),
+           wait_timeout: Optional[float] = typer.Option(None, "--wait-timeout", help="Maximum seconds to wait."),
+           abort: bool = typer.Option(False, "--abort-on-container-exit", help="Stop all if any container stops."),
+           abort_failure: bool = typer.Option(False, "--abort-on-container-failure", help="Stop all if one fails."),
+           exit_code_from: Optional[str] = typer.Option(None, "--exit-code-from", help="Exit code of this service."),
+           attach: Optional[List[str]] = typer.Option(None, "--attach", help="Services to attach to."),
+           no_attach: Optional[List[str]] = typer.Option(None, "--no-attach", help="Services not to attach to."),
+           no_start: bool = typer.Option(False, "--no-start", help="Don't start the services after creating them."),
+           scale: Optional[List[str]] = typer.Option(None, "--scale", help="SERVICE=NUM, overrides `scale`."),
+           renew: bool = typer.Option(False, "-V", "--renew-anon-volumes", help="Recreate anonymous volumes."),
+           timeout: Optional[float] = _T,
+           timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps."),
+           no_color: bool = typer.Option(False, "--no-color", help="Produce monochrome output."),
+           no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
+           force_recreate: bool = typer.Option(False, "--force-recreate", help="Recreate even if unchanged."),
+           no_recreate: bool = typer.Option(False, "--no-recreate", help="Don't recreate existing containers."),
+           always_recreate_deps: bool = typer.Option(False, "--always-recreate-deps", help="Recreate dependencies."),
+           no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services."),
+           remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
+           ) -> None:
+        """Create and start containers."""
+        from composer.engine.options import UpOptions
+
+        if force_recreate and no_recreate:
+            raise UsageError("--force-recreate and --no-recreate are incompatible")
+        if exit_code_from:
+            abort = True
+        if detach and (abort or abort_failure):
+            raise UsageError("--abort-on-container-exit and --detach are incompatible")
+        project = C.load(ctx)
+        options = UpOptions(services=tuple(services or ()), no_deps=no_deps, always_recreate_deps=always_recreate_deps,
+                            recreate="force" if force_recreate else "never" if no_recreate else "diverged",
+                            scale=C.parse_scale(scale or ()), remove_orphans=remove_orphans, no_start=no_start,
+                            pull=pull, build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait,
+                            wait_timeout=wait_timeout, parallel=C.parallel(ctx), env_files=tuple(ctx.obj.env_files))
+        if ctx.obj.dry_run:
+            typer.echo(C.engine().plan_up(project, options).text())
+            return
+        with C.progress_for(ctx) as progress:
+            C.engine(progress).up(project, options)
+        if detach or wait or no_start:
+            return
+        code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from,
+                         C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
+        raise typer.Exit(code)
+
+    @app.command("create")
+    def create(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+               pull: Optional[str] = typer.Option(None, "--pull"),
+               force_recreate: bool = typer.Option(False, "--force-recreate"),
+               no_recreate: bool = typer.Option(False, "--no-recreate"),
+               remove_orphans: bool = typer.Option(False, "--remove-orphans"),
+               scale: Optional[List[str]] = typer.Option(None, "--scale")) -> None:
+        """Create containers for a service."""
+        from composer.engine.options import UpOptions
+
+        project = C.load(ctx)
+        options = UpOptions(services=tuple(services or ()), pull=pull, remove_orphans=remove_orphans,
+                            recreate="force" if force_recreate else "never" if no_recreate else "diverged",
+                            scale=C.parse_scale(scale or ()), parallel=C.parallel(ctx))
+        with C.progress_for(ctx) as progress:
+            C.engine(progress).create(project, options)
+
+
+def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: bool,
+              exit_code_from: Optional[str], printer: Any) -> int:
+    """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
+    Ctrl-C stops the stack gracefully, a second Ctrl-C kills it."""
+    from composer.engine.options import LifecycleOptions
+
+    names = set(attach or options.services or project.services) - set(no_attach or ())
+    containers = C.containers_of(project.name, names)
+    printer.names = [C.short_name(c) for c in containers]
+    printer.width = max((len(n) for n in printer.names), default=0)
+    service = C.engine()
+    try:
+        if abort:
+            import threading
+
+            threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs={"follow": True},
+                             daemon=True).start()
+            first, code = service.wait_first_exit(project, tuple(names))
+            with C.progress_for(ctx, "Stopping") as progress:
+                C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
+            if exit_code_from:
+                codes = {c.name: c.exit_code for c in C.containers_of(project.name, [exit_code_from])}
+                return next(iter(codes.values()), code)
+            return code
+        C.stream_logs(containers, printer, follow=True)
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
+        try:
+            with C.progress_for(ctx, "Stopping") as progress:
+                C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
+        except KeyboardInterrupt:
+            with C.progress_for(ctx, "Killing") as progress:
+                C.engine(progress).kill(project, LifecycleOptions())
+        return 130
+
+
+def _register_down(app: typer.Typer) -> None:
+    @app.command("down")
+    def down(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+             volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove named and anonymous volumes."),
+             rmi: Optional[str] = typer.Option(None, "--rmi", help="Remove images used by services: local|all."),
+             remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
+             timeout: Optional[float] = _T) -> None:
+        """Stop and remove containers, networks."""
+        from composer.engine.options import DownOptions
+
+        if rmi not in (None, "local", "all"):
+            raise UsageError(f"invalid --rmi {rmi!r}", hint="use --rmi local or --rmi all")
+        project, name = C.load_or_name(ctx)
+        options = DownOptions(services=tuple(services or ()), volumes=volumes, rmi=rmi,
+                              remove_orphans=remove_orphans, timeout=timeout, parallel=C.parallel(ctx))
+        with C.progress_for(ctx) as progress:
+            C.engine(progress).down(project, options, project_name=name)
+
+
+def _register_ps(app: typer.Typer) -> None:
+    @app.command("ps")
+    def ps(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+           all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped containers."),
+           quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
+           only_services: bool = typer.Option(False, "--services", help="Display services."),
+           status: Optional[List[str]] = typer.Option(None, "--status", help="Filter by status."),
+           filter_: Optional[List[str]] = typer.Option(None, "--filter", help="Filter: status=running."),
+           output_format: str = typer.Option("table", "--format", help="table or json."),
+           no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
+        """List containers."""
+        from composer.engine.options import PsOptions
+        from composer.engine.status import ps_record
+
+        project, name = C.load_or_name(ctx)
+        states = list(status or [])
+        for item in filter_ or ():
+            key, _, value = item.partition("=")
+            if key != "status":
+                raise UsageError(f"unsupported --filter {item!r}", hint="use --filter status=STATE")
+            states.append(value)
+        found = C.engine().ps(name, PsOptions(services=tuple(services or ()), all=all_, status=tuple(states)),
+                              project=project)
+        records = [ps_record(c) for c in found]
+        if only_services:
+            for service in dict.fromkeys(r["Service"] for r in records):
+                typer.echo(service)
+        elif quiet:
+            for container in found:
+                typer.echo(container.id if no_trunc else container.id[:12])
+        elif output_format == "json":
+            for record in records:
+                typer.echo(json.dumps(record, separators=(",", ":")))
+        elif output_format == "table":
+            _table(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
+                   [[r["Name"], r["Image"], _trunc(r["Command"], 22, no_trunc), r["Service"], r["RunningFor"],
+                     r["Status"], r["Ports"]] for r in records])
+        else:
+            raise UsageError(f"unsupported --format {output_format!r}", hint="use table or json")
+
+
+def _trunc(text: str, width: int, keep: bool) -> str:
+    if keep or len(text) <= width:
+        return text
+    return text[: width - 2] + '…"'
+
+
+def _table(header: List[str], rows: List[List[Any]]) -> None:
+    """Columns separated by three spaces, as docker's tabwriter prints them."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("   ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def _register_logs(app: typer.Typer) -> None:
+    @app.command("logs")
+    def logs(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+             follow: bool = typer.Option(False, "-f", "--follow", help="Follow log output."),
+             tail: str = typer.Option("all", "-n", "--tail", help="Lines from the end of the logs."),
+             timestamps: bool = typer.Option(False, "-t", "--timestamps", help="Show timestamps."),
+             since: Optional[str] = typer.Option(None, "--since", help="Logs since a timestamp or duration."),
+             until: Optional[str] = typer.Option(None, "--until", help="Logs before a timestamp or duration."),
+             no_color: bool = typer.Option(False, "--no-color", help="Produce monochrome output."),
+             no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
+             index: Optional[int] = typer.Option(None, "--index", help="Index of the container.")) -> None:
+        """View output from containers."""
+        if tail not in ("all", "-1") and not tail.isdigit():
+            raise UsageError(f"invalid --tail {tail!r}", hint="use a number or all")
+        project = C.load(ctx)
+        for service in services or ():
+            if service not in project.services:
+                raise UsageError(f"no such service: {service}")
+        containers = C.containers_of(project.name, services or (), index=index)
+        printer = C.LogPrinter([C.short_name(c) for c in containers], color=C.use_color(no_color),
+                               prefix=not no_log_prefix, timestamps=timestamps)
+        C.stream_logs(containers, printer, follow=follow, tail=tail, since=since, until=until)
+
+
+def _register_exec(app: typer.Typer) -> None:
+    @app.command("exec", context_settings={"allow_interspersed_args": False})
+    def exec_(ctx: typer.Context, service: str = typer.Argument(...), command: List[str] = typer.Argument(...),
+              detach: bool = typer.Option(False, "-d", "--detach", help="Run the command in the background."),
+              no_tty: bool = typer.Option(False, "-T", "--no-TTY", help="Disable pseudo-TTY allocation."),
+              user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
+              workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
+              env: Optional[List[str]] = typer.Option(None, "-e", "--env", help="Set environment variables."),
+              index: int = typer.Option(1, "--index", help="Index of the container."),
+              privileged: bool = typer.Option(False, "--privileged", help="Extended privileges.")) -> None:
+        """Execute a command in a running container."""
+        project = C.load(ctx)
+        container = C.one_container(project, service, index)
+        tty = not no_tty and sys.stdin.isatty() and not detach
+        env_list = [f"{k}={v}" for k, v in C.parse_env(env or ()).items()]
+        code = C.runtime_feature("exec_in")(container.id, list(command), tty=tty, stdin=not detach, env=env_list,
+                                            user=user or "", workdir=workdir or "", detach=detach)
+        raise typer.Exit(code or 0)
+
+
+def _register_run(app: typer.Typer) -> None:
+    @app.command("run", context_settings={"allow_interspersed_args": False})
+    def run(ctx: typer.Context, service: str = typer.Argument(...), command: Optional[List[str]] = typer.Argument(None),
+            remove: bool = typer.Option(False, "--rm", help="Remove the container when it exits."),
+            detach: bool = typer.Option(False, "-d", "--detach", help="Run in the background, print its name."),
+            env: Optional[List[str]] = typer.Option(None, "-e", "--env", help="Set environment variables."),
+            entrypoint: Optional[str] = typer.Option(None, "--entrypoint", help="Override the entrypoint."),
+            no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services."),
+            publish: Optional[List[str]] = typer.Option(None, "-p", "--publish", help="Publish a port."),
+            service_ports: bool = typer.Option(False, "--service-ports", help="Publish the service's ports."),
+            name: Optional[str] = typer.Option(None, "--name", help="Container name."),
+            no_tty: bool = typer.Option(False, "-T", "--no-TTY", help="Disable pseudo-TTY allocation."),
+            user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
+            workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
+            volume: Optional[List[str]] = typer.Option(None, "-v", "--volume", help="Bind mount a volume."),
+            label: Optional[List[str]] = typer.Option(None, "-l", "--label", help="Add a label.")) -> None:
+        """Run a one-off command on a service."""
+        from composer.cli.compose_run import run_oneoff
+
+        code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env or [], entrypoint=entrypoint,
+                          no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
+                          tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
+                          volumes=volume or [], labels=label or [])
+        raise typer.Exit(code)
+
+
+def _register_lifecycle(app: typer.Typer) -> None:
+    for verb, title in (("start", "Running"), ("stop", "Stopping"), ("restart", "Restarting"),
+                        ("pause", "Pausing"), ("unpause", "Unpausing")):
+        app.command(verb)(_lifecycle(verb, title))
+
+    @app.command("kill")
+    def kill(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+             signal: str = typer.Option("SIGKILL", "-s", "--signal", help="Signal to send."),
+             remove_orphans: bool = typer.Option(False, "--remove-orphans")) -> None:
+        """Force stop service containers."""
+        from composer.engine.options import LifecycleOptions
+
+        project = C.load(ctx)
+        with C.progress_for(ctx, "Killing") as progress:
+            C.engine(progress).kill(project, LifecycleOptions(services=tuple(services or ()), signal=signal))
+
+    @app.command("rm")
+    def rm(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+           force: bool = typer.Option(False, "-f", "--force", help="Don't ask to confirm removal."),
+           stop: bool = typer.Option(False, "-s", "--stop", help="Stop the containers first."),
+           volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes.")) -> None:
+        """Remove stopped service containers."""
+        from composer.engine.options import LifecycleOptions
+
+        project = C.load(ctx)
+        stopped = [c for c in C.containers_of(project.name, services or ())
+                   if stop or c.state not in ("running", "paused", "restarting")]
+        if not stopped:
+            typer.echo("No stopped containers", err=True)
+            return
+        if not force and sys.stdin.isatty():
+            typer.echo("Going to remove " + ", ".join(c.name for c in stopped), err=True)
+            if not typer.confirm("Are you sure?", default=False):
+                return
+        with C.progress_for(ctx, "Removing") as progress:
+            C.engine(progress).rm(project, LifecycleOptions(services=tuple(services or ()), stop=stop,
+                                                            volumes=volumes))
+
+    @app.command("wait")
+    def wait(ctx: typer.Context, services: List[str] = typer.Argument(...),
+             down_project: bool = typer.Option(False, "--down-project", help="Drop the project once one exits.")) -> None:
+        """Block until the first service container stops, print its exit code."""
+        from composer.engine.options import DownOptions
+
+        project = C.load(ctx)
+        if down_project:
+            _, code = C.engine().wait_first_exit(project, tuple(services))
+            with C.progress_for(ctx) as progress:
+                C.engine(progress).down(project, DownOptions())
+            typer.echo(str(code))
+            raise typer.Exit(code)
+        codes = C.engine().wait(project, tuple(services))
+        for code in codes.values():
+            typer.echo(str(code))
+        raise typer.Exit(next(iter(codes.values()), 0))
+
+    @app.command("pull")
+    def pull(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Pull without printing progress."),
+             ignore_failures: bool = typer.Option(False, "--ignore-pull-failures")) -> None:
+        """Pull service images."""
+        project = C.load(ctx)
+        with C.progress_for(ctx, "Pulling") as progress:
+            if quiet:
+                progress.mode = "quiet"
+            try:
+                C.engine(progress).pull(project, tuple(services or ()), parallel=C.parallel(ctx))
+            except ComposerError:
+                if not ignore_failures:
+                    raise
+
+
+def _register_info(app: typer.Typer) -> None:
+    from composer.cli import compose_info
+
+    compose_info.register(app)

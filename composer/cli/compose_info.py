@@ -1,0 +1,203 @@
+"""Read-only compose commands: ``top``, ``port``, ``images``, ``ls``, ``events``, ``stats``.
+
+No ``from __future__ import annotations``: typer reads the annotations at registration.
+"""
+
+import json
+import time
+from typing import Any, List, Optional
+
+import typer
+
+from composer.cli import compose as C
+from composer.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the read-only compose commands."""
+    _register_port_top(app)
+    _register_images_ls(app)
+    _register_events_stats(app)
+
+
+def _register_port_top(app: typer.Typer) -> None:
+    @app.command("port")
+    def port(ctx: typer.Context, service: str = typer.Argument(...), private_port: int = typer.Argument(...),
+             protocol: str = typer.Option("tcp", "--protocol", help="tcp or udp."),
+             index: int = typer.Option(1, "--index", help="Index of the container.")) -> None:
+        """Print the public port for a port binding."""
+        container = C.one_container(C.load(ctx), service, index)
+        for binding in container.ports:
+            if binding.target == private_port and binding.protocol == protocol and binding.published:
+                typer.echo(f"{binding.host_ip or '0.0.0.0'}:{binding.published}")
+                return
+        raise UsageError(f"no port {private_port}/{protocol} published for {container.name}",
+                         hint="publish it with ports: in the compose file")
+
+    @app.command("top")
+    def top(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None)) -> None:
+        """Display the running processes."""
+        from composer.cli.compose import containers_of
+
+        project = C.load(ctx)
+        inspect = C.make_runtime().inspect_container
+        for container in containers_of(project.name, services or ()):
+            if container.state != "running":
+                continue
+            pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
+            typer.echo(container.name)
+            rows = [[str(v) for v in row] for row in processes_of(pid)]
+            _print_rows(["UID", "PID", "PPID", "CMD"], rows)
+            typer.echo("")
+
+
+def processes_of(pid: int) -> List[List[Any]]:
+    """(uid, pid, ppid, command) of every process in the PID namespace of ``pid``."""
+    import os
+
+    if not pid:
+        return []
+    try:
+        namespace = os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return []
+    rows = []
+    for entry in sorted((e for e in os.listdir("/proc") if e.isdigit()), key=int):
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != namespace:
+                continue
+            with open(f"/proc/{entry}/status") as handle:
+                status = dict(line.split(":", 1) for line in handle if ":" in line)
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # gone meanwhile
+        rows.append([status["Uid"].split()[0], entry, status["PPid"].strip(), command or status["Name"].strip()])
+    return rows
+
+
+def _print_rows(header: List[str], rows: List[List[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("   ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def _register_images_ls(app: typer.Typer) -> None:
+    @app.command("images")
+    def images(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+               quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
+               output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
+        """List images used by the created containers."""
+        project = C.load(ctx)
+        rows = []
+        for container in C.containers_of(project.name, services or ()):
+            repository, _, tag = container.image.rpartition(":") if ":" in container.image.split("/")[-1] \
+                else (container.image, "", "latest")
+            rows.append({"ContainerName": container.name, "Repository": repository, "Tag": tag,
+                         "ID": container.image_id.removeprefix("sha256:")[:12]})
+        if quiet:
+            for image_id in dict.fromkeys(r["ID"] for r in rows):
+                typer.echo(image_id)
+        elif output_format == "json":
+            typer.echo(json.dumps(rows))
+        else:
+            _print_rows(["CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"],
+                        [[r["ContainerName"], r["Repository"], r["Tag"], r["ID"]] for r in rows])
+
+    @app.command("ls")
+    def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped projects."),
+           quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display project names."),
+           output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
+        """List running compose projects."""
+        projects = list_projects(all_)
+        if quiet:
+            for project in projects:
+                typer.echo(project["Name"])
+        elif output_format == "json":
+            typer.echo(json.dumps(projects))
+        else:
+            _print_rows(["NAME", "STATUS", "CONFIG FILES"],
+                        [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects])
+
+
+def list_projects(all_: bool) -> List[dict]:
+    """``ls``: every project with containers, and its ``running(2), exited(1)`` status."""
+    from composer.engine import labels as L
+
+    found: dict = {}
+    for container in C.make_runtime().list_containers({L.PROJECT: None}, all=True):
+        entry = found.setdefault(container.labels[L.PROJECT], {"states": {}, "files": ""})
+        entry["states"][container.state] = entry["states"].get(container.state, 0) + 1
+        entry["files"] = container.labels.get(L.CONFIG_FILES, entry["files"])
+    projects = []
+    for name in sorted(found):
+        states = found[name]["states"]
+        if not all_ and "running" not in states:
+            continue
+        status = ", ".join(f"{state}({count})" for state, count in sorted(states.items()))
+        projects.append({"Name": name, "Status": status, "ConfigFiles": found[name]["files"]})
+    return projects
+
+
+def _register_events_stats(app: typer.Typer) -> None:
+    @app.command("events")
+    def events(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+               as_json: bool = typer.Option(False, "--json", help="Output events as a stream of JSON objects."),
+               interval: float = typer.Option(0.5, "--interval", hidden=True)) -> None:
+        """Receive real time events from containers (state changes, observed)."""
+        project = C.load(ctx)
+        seen: dict = {}
+        while True:
+            for container in C.containers_of(project.name, services or ()):
+                state = (container.state, container.health)
+                if seen.get(container.id) != state:
+                    seen[container.id] = state
+                    _print_event(container, as_json)
+            time.sleep(interval)
+
+    @app.command("stats")
+    def stats(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+              no_stream: bool = typer.Option(False, "--no-stream", help="Print once and exit."),
+              output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
+        """Display a live stream of container resource usage statistics."""
+        project = C.load(ctx)
+        while True:
+            rows = [_stats_row(c) for c in C.containers_of(project.name, services or ()) if c.state == "running"]
+            if output_format == "json":
+                for row in rows:
+                    typer.echo(json.dumps(row))
+            else:
+                _print_rows(["CONTAINER ID", "NAME", "MEM USAGE", "PIDS"],
+                            [[r["ID"], r["Name"], r["MemUsage"], r["PIDs"]] for r in rows])
+            if no_stream:
+                return
+            time.sleep(1)
+
+
+def _print_event(container: Any, as_json: bool) -> None:
+    from composer.engine import labels as L
+
+    action = container.state if container.health == "none" else f"health_status: {container.health}"
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "type": "container", "action": action,
+              "id": container.id, "service": container.labels.get(L.SERVICE, ""),
+              "attributes": {"name": container.name, "image": container.image}}
+    if as_json:
+        typer.echo(json.dumps(record))
+    else:
+        typer.echo(f"{record['time']} container {action} {container.id} (image={container.image}, "
+                   f"name={container.name})")
+
+
+def _stats_row(container: Any) -> dict:
+    """Memory and process count of a running container, read from /proc (PSS-free RSS sum)."""
+    pid = int(C.make_runtime().inspect_container(container.id).get("State", {}).get("Pid") or 0)
+    processes = processes_of(pid)
+    rss = 0
+    for row in processes:
+        try:
+            with open(f"/proc/{row[1]}/statm") as handle:
+                rss += int(handle.read().split()[1]) * 4096
+        except OSError:
+            continue
+    return {"ID": container.id[:12], "Name": container.name, "MemUsage": f"{rss / 2**20:.2f}MiB",
+            "PIDs": str(len(processes))}

@@ -1,0 +1,98 @@
+"""``composer run``: a one-off container of a service, attached or detached."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+from composer.cli import compose as C
+from composer.errors import UsageError
+
+
+def parse_publish(values: list[str]) -> tuple[Any, ...]:
+    """``-p [[IP:]HOST:]CONTAINER[/PROTO]`` -> PortSpec tuple."""
+    from composer.engine.runtime.base import PortSpec
+
+    specs = []
+    for value in values:
+        ports, _, protocol = value.partition("/")
+        parts = ports.rsplit(":", 2)
+        if not parts[-1].isdigit():
+            raise UsageError(f"invalid -p {value!r}", hint="use -p [IP:]HOST:CONTAINER[/tcp|udp]")
+        host_ip = parts[0] if len(parts) == 3 else ""
+        published = parts[-2] if len(parts) >= 2 else ""
+        specs.append(PortSpec(target=int(parts[-1]), published=published, host_ip=host_ip,
+                              protocol=protocol or "tcp"))
+    return tuple(specs)
+
+
+def parse_volumes(values: list[str], working_dir: str) -> tuple[Any, ...]:
+    """``-v SOURCE:TARGET[:ro]`` -> MountSpec tuple (a path source is a bind, a name a volume)."""
+    import os
+
+    from composer.engine.runtime.base import MountSpec
+
+    mounts = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) == 1:
+            mounts.append(MountSpec(type="volume", target=parts[0]))
+            continue
+        if len(parts) > 3 or not parts[1].startswith("/"):
+            raise UsageError(f"invalid -v {value!r}", hint="use -v SOURCE:/TARGET[:ro]")
+        source, target = parts[0], parts[1]
+        read_only = len(parts) == 3 and "ro" in parts[2].split(",")
+        if source.startswith((".", "/", "~")):
+            mounts.append(MountSpec(type="bind", target=target, read_only=read_only,
+                                    source=os.path.normpath(os.path.join(working_dir, os.path.expanduser(source)))))
+        else:
+            mounts.append(MountSpec(type="volume", source=source, target=target, read_only=read_only))
+    return tuple(mounts)
+
+
+def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: bool, detach: bool, env: list[str],
+               entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
+               tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str]) -> int:
+    """Create the one-off container, then print its name (``-d``) or its output and exit code."""
+    from composer.engine.options import RunOptions
+
+    project = C.load(ctx)
+    if service not in project.services:
+        raise UsageError(f"no such service: {service}", hint=f"services: {', '.join(sorted(project.services))}")
+    options = RunOptions(
+        service=service, command=tuple(command) if command else None,
+        entrypoint=tuple(shlex.split(entrypoint)) if entrypoint is not None else None,
+        environment=C.parse_env(env), name=name, no_deps=no_deps, remove=remove, user=user, workdir=workdir,
+        service_ports=service_ports, publish=parse_publish(publish),
+        volumes=parse_volumes(volumes, project.working_dir),
+        labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach)
+    with C.progress_for(ctx) as progress:
+        spec = C.engine(progress).prepare_run(project, options)
+    runtime = C.make_runtime()
+    container_id = runtime.create_container(spec)
+    try:
+        runtime.start_container(container_id)
+    except BaseException:
+        if remove:
+            runtime.remove_container(container_id, force=True)
+        raise
+    if detach:
+        print(spec.name)
+        return 0
+    return _attach(runtime, container_id, spec.name, remove)
+
+
+def _attach(runtime: Any, container_id: str, name: str, remove: bool) -> int:
+    """Print the container's output until it exits; its exit code (Ctrl-C stops it)."""
+    try:
+        summary = next(c for c in runtime.list_containers({}, all=True) if c.id == container_id)
+        C.stream_logs([summary], C.LogPrinter((), color=False, prefix=False), follow=True)
+        return runtime.wait_container(container_id)
+    except KeyboardInterrupt:
+        runtime.stop_container(container_id, timeout=10)
+        return 130
+    finally:
+        sys.stdout.flush()
+        if remove:
+            runtime.remove_container(container_id, force=True)

@@ -1,0 +1,146 @@
+"""Drawing the engine's progress events as Compose does: live lines on a TTY, plain lines, JSON.
+
+``--progress tty`` keeps one line per object (``✔ Container app-web-1  Started   0.3s``) under a
+``[+] Running 3/3`` header, redrawn by rich; ``plain`` prints each event as it comes; ``json``
+prints one JSON object per event; ``quiet`` prints nothing. ``auto`` is tty when stderr is a
+terminal. Everything goes to stderr (stdout stays for what a command prints), and ``event`` may
+be called from any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import IO, Any
+
+from composer.engine.events import Event, Status
+from composer.errors import UsageError
+
+MODES = ("auto", "tty", "plain", "json", "quiet")
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def choose_mode(requested: str | None, ansi: str = "auto", stream: IO[str] | None = None) -> str:
+    """The effective mode for ``--progress`` and ``--ansi`` (auto: tty on a terminal, else plain)."""
+    mode = requested or "auto"
+    if mode not in MODES:
+        raise UsageError(f"unsupported --progress {mode!r}", hint="use auto, tty, plain, json or quiet")
+    if mode != "auto":
+        return mode
+    stream = stream or sys.stderr
+    if ansi == "never":
+        return "plain"
+    return "tty" if ansi == "always" or stream.isatty() else "plain"
+
+
+class Line:
+    """One object's line in the live display."""
+
+    __slots__ = ("event", "started")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.started = time.monotonic()
+
+    def render(self, tick: int, width: int) -> str:
+        """`` ✔ Container app-web-1  Started   0.3s`` (a spinner and the running time while busy)."""
+        event = self.event
+        if event.failed:
+            mark = "✘"
+        elif event.status is Status.WARNING:
+            mark = "!"
+        elif event.done:
+            mark = "✔"
+        else:
+            mark = _SPINNER[tick % len(_SPINNER)]
+        left = f" {mark} {event.kind} {event.name}".ljust(width) + f" {event.status.value}"
+        if event.text:
+            left += f" {event.text}"
+        seconds = event.duration if event.done and event.duration is not None else time.monotonic() - self.started
+        return f"{left:<{width + 14}} {seconds:5.1f}s"
+
+
+class Progress:
+    """An event sink for ``ProjectService(emit=progress.event)``; use it as a context manager."""
+
+    def __init__(self, mode: str = "plain", stream: IO[str] | None = None, title: str = "Running") -> None:
+        self.mode = mode
+        self.stream = stream or sys.stderr
+        self.title = title
+        self.lines: dict[str, Line] = {}
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._tick = 0
+
+    # --- the sink ----------------------------------------------------------------------------------
+    def event(self, event: Event) -> None:
+        """Record and show one event (never raises: the executor's thread calls it)."""
+        try:
+            with self._lock:
+                self._handle(event)
+        except Exception:  # a broken terminal must not break the command
+            pass
+
+    def _handle(self, event: Event) -> None:
+        if event.status is Status.WARNING and event.kind == "Project":
+            self.warnings.append(event.text)
+            if self.mode in ("plain", "tty"):
+                self.stream.write(f"WARN[0000] {event.text}\n")
+        if self.mode == "json":
+            self.stream.write(json.dumps(event.to_dict()) + "\n")
+        elif self.mode == "plain" and event.kind != "Project":
+            self.stream.write(self._plain(event) + "\n")
+        elif self.mode == "tty" and event.kind != "Project":
+            key = f"{event.kind} {event.name}"
+            line = self.lines.get(key)
+            if line is None or line.event.done or line.event.failed:
+                self.lines[key] = Line(event)
+            else:
+                line.event = event
+            if self._live is not None:
+                self._live.update(self._renderable(), refresh=False)
+        self.stream.flush()
+
+    @staticmethod
+    def _plain(event: Event) -> str:
+        text = f" {event.kind} {event.name}  {event.status.value}"
+        if event.text:
+            text += f" {event.text}"
+        if event.done and event.duration is not None:
+            text += f" {event.duration:.1f}s"
+        return text
+
+    # --- the live display --------------------------------------------------------------------------
+    def _renderable(self) -> Any:
+        from rich.text import Text
+
+        self._tick += 1
+        lines = list(self.lines.values())
+        done = sum(1 for line in lines if line.event.done)
+        width = max((len(f" x {line.event.kind} {line.event.name}") for line in lines), default=0) + 1
+        header = f"[+] {self.title} {done}/{len(lines)}"
+        body = "\n".join(line.render(self._tick, width) for line in lines)
+        return Text(header + ("\n" + body if body else ""))
+
+    def __enter__(self) -> "Progress":
+        if self.mode == "tty":
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(file=self.stream, force_terminal=True)
+            self._live = Live(self._renderable(), console=console, refresh_per_second=8,
+                              get_renderable=self._refresh_renderable, transient=False)
+            self._live.start()
+        return self
+
+    def _refresh_renderable(self) -> Any:
+        with self._lock:
+            return self._renderable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.stop()
