@@ -31,21 +31,38 @@ def main(argv: list[str]) -> int:
     if options.get("help"):
         sys.stdout.write(HELP)
         return 0
-    if options.get("detach"):
-        raise UsageError("detached containers (-d) are not supported yet", hint="run in the foreground")
     for flag, why in UNSUPPORTED.items():
         if options.get(flag):
             raise UsageError(f"--{flag.replace('_', '-')} is not supported yet", hint=why)
     image = _image(image_ref, options.get("pull", "missing"))
     config = build_config(options, image, command)
+    if options.get("cidfile"):
+        _write_cidfile(options["cidfile"], config.id)
+    if options.get("detach"):
+        return run_detached(config)
     from composer.engine.runtime.linux import run_foreground
 
     prepare_io = None
     if config.tty:
         from composer.engine.runtime.tty import prepare_tty as prepare_io
-    if options.get("cidfile"):
-        _write_cidfile(options["cidfile"], config.id)
     return run_foreground(config, prepare_io).exit_code
+
+
+def run_detached(config) -> int:
+    """``run -d``: create, start under a supervisor, print the id."""
+    from composer.engine.runtime import containers
+
+    if config.tty or config.stdin:
+        raise UsageError("-d with -i/-t is not supported yet", hint="leave out -i/-t (attach comes later)")
+    containers.create(config)
+    try:
+        containers.start(config.id)
+    except BaseException:
+        if config.auto_remove:
+            containers.remove(config.id, force=True, volumes=True)
+        raise
+    sys.stdout.write(config.id + "\n")
+    return 0
 
 
 def _write_cidfile(path: str, container_id: str) -> None:
@@ -160,6 +177,7 @@ def build_config(options: dict, image, command: list[str]):
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
     )
     _check_modes(config)
+    _apply_lifecycle(options, image_config, config)
     if "oom_score_adj" in options:
         config.oom_score_adj = _int(options["oom_score_adj"], "--oom-score-adj")
     if "shm_size" in options:
@@ -174,6 +192,53 @@ def build_config(options: dict, image, command: list[str]):
 
             config.mounts.append(Mount(type="volume", target=os.path.normpath(path)))
     return config
+
+
+RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")
+
+
+def parse_restart(value: str) -> dict:
+    """``--restart no|always|unless-stopped|on-failure[:N]`` -> docker's RestartPolicy."""
+    name, _, count = value.partition(":")
+    if name not in RESTART_NAMES or (count and (name != "on-failure" or not count.isdigit())):
+        raise UsageError(f"invalid restart policy {value!r}",
+                         hint="use no, always, unless-stopped or on-failure[:max-retries]")
+    return {"Name": name, "MaximumRetryCount": int(count or 0)}
+
+
+def _apply_lifecycle(options: dict, image_config: dict, config) -> None:
+    """--restart, --stop-timeout, --log-driver/--log-opt and the healthcheck flags."""
+    from composer.cli.run_flags import parse_duration
+
+    if "restart" in options:
+        config.restart_policy = parse_restart(options["restart"])
+        if config.restart_policy["Name"] != "no" and config.auto_remove:
+            raise UsageError("conflicting options: cannot specify both --restart and --rm")
+    if "stop_timeout" in options:
+        config.stop_timeout = _int(options["stop_timeout"], "--stop-timeout")
+    config.log_driver = options.get("log_driver", "json-file")
+    if config.log_driver not in ("json-file", "none", "local"):
+        raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
+    for item in options.get("log_opt", []):
+        key, _, value = item.partition("=")
+        if key not in ("max-size", "max-file", "compress", "labels", "env", "tag", "mode", "max-buffer-size"):
+            raise UsageError(f"unknown log opt {key!r} for json-file log driver")
+        config.log_options[key] = value
+    health = dict(image_config.get("Healthcheck") or {})
+    if options.get("no_healthcheck"):
+        health = {"Test": ["NONE"]}
+    if "health_cmd" in options:
+        health["Test"] = ["CMD-SHELL", options["health_cmd"]]
+    for flag, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod"),
+                      ("start_interval", "StartInterval")):
+        if f"health_{flag}" in options:
+            health[key] = int(parse_duration(options[f"health_{flag}"], f"--health-{flag}") * 1e9)
+    if "health_retries" in options:
+        health["Retries"] = _int(options["health_retries"], "--health-retries")
+    if health.get("Test") and health["Test"][0] != "NONE":
+        config.healthcheck = health
+    elif health and not health.get("Test") and not options.get("no_healthcheck"):
+        raise UsageError("--health-* flags need a health command", hint="add --health-cmd")
 
 
 MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable"), "uts": ("", "host"),

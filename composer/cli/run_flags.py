@@ -23,12 +23,15 @@ _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", 
        "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help")
 _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
        "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
-       "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach")
+       "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
+       "--log-opt")
 _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
        "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
        "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",
        "--oom-score-adj", "--shm-size", "--stop-signal", "--stop-timeout", "--platform", "--pull",
-       "--restart", "--userns", "--cgroupns", "--log-driver", "--log-opt", "--health-cmd", "--ip",
+       "--restart", "--userns", "--cgroupns", "--log-driver", "--health-cmd", "--ip",
+       "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
+       "--health-start-interval",
        "--network-alias", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
 
 
@@ -108,3 +111,23 @@ def parse_bytes(value: str, flag: str) -> int:
         return int(float(number) * UNITS[unit])
     except ValueError:
         raise UsageError(f"invalid size {value!r} for {flag}", hint="use a number with an optional unit b, k, m, g") from None
+
+
+DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: str, flag: str) -> float:
+    """Go's time.ParseDuration subset: ``30s``, ``1m30s``, ``500ms``, ``1.5h`` -> seconds."""
+    text, total = value.strip(), 0.0
+    if text in ("0", ""):
+        return 0.0
+    while text:
+        number = ""
+        while text and (text[0].isdigit() or text[0] == "."):
+            number, text = number + text[0], text[1:]
+        unit = next((u for u in sorted(DURATION_UNITS, key=len, reverse=True) if text.startswith(u)), None)
+        if not number or unit is None:
+            raise UsageError(f"invalid duration {value!r} for {flag}", hint="use e.g. 30s, 1m30s or 500ms")
+        total += float(number) * DURATION_UNITS[unit]
+        text = text[len(unit):]
+    return total

@@ -50,6 +50,17 @@ class Security(Record):
     sysctls: dict[str, str] = {}
 
 
+class Endpoint(Record):
+    """One network the container joins (besides ``ContainerConfig.network``), as compose gives it."""
+
+    network: str
+    aliases: list[str] = []
+    ipv4_address: str = ""
+    ipv6_address: str = ""
+    mac_address: str = ""
+    priority: int = 0
+
+
 class ContainerConfig(Record):
     """Everything needed to start one container (the content of ``config.json``)."""
 
@@ -88,6 +99,13 @@ class ContainerConfig(Record):
     dns_options: list[str] = []
     publish: list[str] = []        # -p specs (bridge networks only)
     group_add: list[str] = []      # extra groups, by name (in the container's /etc/group) or gid
+    # detached containers (the supervisor): docker's shapes, durations in nanoseconds
+    healthcheck: dict | None = None   # {"Test": [...], "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"}
+    restart_policy: dict = {"Name": "no", "MaximumRetryCount": 0}
+    log_driver: str = "json-file"     # json-file or none
+    log_options: dict[str, str] = {}  # max-size, max-file
+    stop_timeout: int | None = None   # seconds (None: 10, docker's default)
+    endpoints: list[Endpoint] = []    # further networks (compose services with several)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":
@@ -97,4 +115,5 @@ class ContainerConfig(Record):
         data["resources"] = Resources(**data.get("resources", {}))
         data["security"] = Security(**data.get("security", {}))
         data["ulimits"] = [tuple(u) for u in data.get("ulimits", [])]
+        data["endpoints"] = [Endpoint(**e) for e in data.get("endpoints", [])]
         return cls(**data)

@@ -218,3 +218,27 @@ class SeccompFilter:
         if self._ctx:
             self._lib.seccomp_release(self._ctx)
             self._ctx = None
+
+
+# --- inotify (event-driven waits on state files, no busy polling) ----------------------------
+IN_MODIFY = 0x2
+IN_CLOSE_WRITE = 0x8
+IN_MOVED_TO = 0x80
+IN_CREATE = 0x100
+IN_DELETE_SELF = 0x400
+IN_CLOEXEC = 0o2000000
+IN_NONBLOCK = 0o4000
+
+
+def inotify_init() -> int:
+    """inotify_init1(IN_CLOEXEC | IN_NONBLOCK): a descriptor to poll."""
+    fd = _libc.inotify_init1(IN_CLOEXEC | IN_NONBLOCK)
+    _check(fd, "inotify_init1")
+    return fd
+
+
+def inotify_add_watch(fd: int, path: str, mask: int) -> int:
+    """Watch ``path`` for the events in ``mask``."""
+    wd = _libc.inotify_add_watch(fd, _b(path), ctypes.c_uint32(mask))
+    _check(wd, f"inotify_add_watch {path}", path)
+    return wd

@@ -132,6 +132,19 @@ def remove_anonymous_volumes(config: ContainerConfig) -> None:
             store.remove(name)
 
 
+def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
+    """Claim the name, make the state directory, write config.json and a "created" state.json."""
+    claim_name(config.name, config.id)
+    try:
+        cdir.create()
+    except BaseException:
+        release_name(config.name)
+        raise
+    write_json_atomic(cdir.config, config.to_dict())
+    write_json_atomic(cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
+                                   "OOMKilled": False, "Created": now_iso()})
+
+
 class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
 
@@ -150,18 +163,16 @@ class ForegroundRun:
 
     def prepare(self) -> LaunchPlan:
         """State dir, config.json, /etc files, cgroup, seccomp: everything before fork."""
+        create_state(self.config, self.cdir)
+        self.created = True
+        return self.prepare_launch()
+
+    def prepare_launch(self) -> LaunchPlan:
+        """For an existing state dir: volumes, config.json, /etc files, cgroup, seccomp."""
         config = self.config
-        claim_name(config.name, config.id)
-        try:
-            self.cdir.create()
-        except BaseException:
-            release_name(config.name)
-            raise
         self.created = True
         mounts, populate = resolve_mounts(config)
         write_json_atomic(self.cdir.config, config.to_dict())
-        write_json_atomic(self.cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
-                                            "OOMKilled": False, "Created": now_iso()})
         resolv = None
         if config.dns or config.dns_search or config.dns_options:
             from composer.engine.runtime.etcfiles import host_resolv_conf, resolv_conf_text
@@ -222,7 +233,10 @@ class ForegroundRun:
 
     def wait(self) -> RunResult:
         """Forward signals until PID 1 exits; its status as docker reports it."""
-        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso())
+        from composer.engine.runtime.supervisor import process_start_time
+
+        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso(),
+                              SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()))
         if self.relay is not None:
             self.relay(self.pid)
         status = self._reap()

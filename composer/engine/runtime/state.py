@@ -61,11 +61,16 @@ class ContainerDir:
         for sub in (self.upper, self.work, self.rootfs):
             os.mkdir(sub, 0o755)
 
+    def lock(self) -> "StateLock":
+        """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``)."""
+        return StateLock(os.path.join(self.path, "lock"))
+
     def write_state(self, **fields: object) -> dict:
-        """Merge ``fields`` into state.json (atomically) and return the new state."""
-        state = self.read_state()
-        state.update(fields)
-        write_json_atomic(self.state, state)
+        """Merge ``fields`` into state.json (atomically, under the lock) and return the new state."""
+        with self.lock():
+            state = self.read_state()
+            state.update(fields)
+            write_json_atomic(self.state, state)
         return state
 
     def read_state(self) -> dict:
@@ -84,6 +89,25 @@ class ContainerDir:
     def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence)."""
         remove_tree(self.path)
+
+
+class StateLock:
+    """``flock(LOCK_EX)`` held for a ``with`` block: concurrent commands never interleave updates."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> "StateLock":
+        import fcntl
+
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+        self.fd = -1
 
 
 def remove_tree(path: str) -> None:

@@ -70,6 +70,28 @@ class CgroupManager:
         """True if the kernel's OOM killer killed a process of this cgroup."""
         raise NotImplementedError
 
+    def freeze(self, frozen: bool) -> None:
+        """Freeze (pause) or thaw every process of the cgroup."""
+        raise NotImplementedError
+
+    def pids(self) -> list[int]:
+        """The processes in the cgroup (empty if it does not exist)."""
+        return [int(p) for p in read_file(self.procs_files()[0]).split()] if self.procs_files() else []
+
+    def stats(self) -> dict:
+        """cpu (ns), memory (bytes), memory limit, pids and io (bytes) as read from the cgroup."""
+        raise NotImplementedError
+
+    def kill_all(self) -> None:
+        """SIGKILL every process left in the cgroup (a ghost's leftovers)."""
+        import signal
+
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def remove(self) -> None:
         """Delete the cgroup (tolerates absence)."""
         raise NotImplementedError

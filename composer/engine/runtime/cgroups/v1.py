@@ -93,6 +93,33 @@ class CgroupV1(CgroupManager):
                 return True
         return False
 
+    def freeze(self, frozen: bool) -> None:
+        path = os.path.join(self.path("freezer"), "freezer.state")
+        write_file(path, "FROZEN" if frozen else "THAWED")
+        while frozen and read_file(path).strip() == "FREEZING":
+            import time
+
+            time.sleep(0.001)
+
+    def stats(self) -> dict:
+        memory, cpu = self.path("memory"), self.path("cpuacct")
+        io = 0
+        for line in read_file(os.path.join(self.path("blkio"), "blkio.throttle.io_service_bytes")).splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in ("Read", "Write"):
+                io += int(parts[2])
+        return {"cpu_ns": _int(read_file(os.path.join(cpu, "cpuacct.usage"))),
+                "memory": _int(read_file(os.path.join(memory, "memory.usage_in_bytes"))),
+                "memory_limit": _int(read_file(os.path.join(memory, "memory.limit_in_bytes"))),
+                "pids": _int(read_file(os.path.join(self.path("pids"), "pids.current"))), "io": io}
+
     def remove(self) -> None:
         for controller in self.controllers():
             remove_dir(self.path(controller))
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text.strip() or 0)
+    except ValueError:
+        return 0

@@ -81,5 +81,20 @@ class CgroupV2(CgroupManager):
                 return True
         return False
 
+    def freeze(self, frozen: bool) -> None:
+        write_file(os.path.join(self.path, "cgroup.freeze"), "1" if frozen else "0")
+
+    def stats(self) -> dict:
+        def value(name: str) -> int:
+            text = read_file(os.path.join(self.path, name)).strip()
+            return int(text) if text.isdigit() else 0
+
+        cpu = read_file(os.path.join(self.path, "cpu.stat")).split()
+        usage = int(cpu[cpu.index("usage_usec") + 1]) * 1000 if "usage_usec" in cpu else 0
+        io = sum(int(field.split("=")[1]) for line in read_file(os.path.join(self.path, "io.stat")).splitlines()
+                 for field in line.split()[1:] if field.startswith(("rbytes=", "wbytes=")))
+        return {"cpu_ns": usage, "memory": value("memory.current"), "memory_limit": value("memory.max"),
+                "pids": value("pids.current"), "io": io}
+
     def remove(self) -> None:
         remove_dir(self.path)

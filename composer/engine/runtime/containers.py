@@ -1,0 +1,374 @@
+"""The container lifecycle API (docker's verbs) over the state on disk and the supervisors.
+
+There is no daemon: every function reads ``state_root()/containers/<id>/`` (under its flock),
+signals the container's processes or its supervisor, and waits for state changes with inotify.
+``current_state`` reconciles a container whose supervisor died (SIGKILL, reboot): it becomes
+"exited" and what it held on the host (cgroup, network endpoint) is released.
+"""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+from typing import Iterator
+
+from composer.engine.runtime.config import ContainerConfig
+from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict
+from composer.engine.runtime.logs import LogLine, log_path
+from composer.engine.runtime.state import ContainerDir, find_container, list_container_ids, now_iso
+from composer.engine.runtime.watch import wait_until
+from composer.errors import ContainerRuntimeError, ContainerStateError, UsageError
+
+LIVE = ("running", "paused", "restarting")
+DEFAULT_STOP_TIMEOUT = 10.0
+
+__all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
+           "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
+           "wait_health_change", "current_state", "rename"]
+
+
+def _config(cdir: ContainerDir) -> ContainerConfig:
+    return ContainerConfig.from_dict(cdir.read_config())
+
+
+def _supervisor_alive(state: dict) -> bool:
+    from composer.engine.runtime.supervisor import process_start_time
+
+    pid = state.get("SupervisorPid") or 0
+    return bool(pid) and process_start_time(pid) == state.get("SupervisorStart")
+
+
+def current_state(cdir: ContainerDir) -> dict:
+    """state.json, with a dead supervisor's container turned "exited" and its leftovers released."""
+    state = cdir.read_state()
+    if state.get("Status") not in LIVE or _supervisor_alive(state):
+        return state
+    with cdir.lock():
+        state = cdir.read_state()
+        if state.get("Status") not in LIVE or _supervisor_alive(state):
+            return state
+        _release_host_resources(_config(cdir))
+        state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, SupervisorPid=0,
+                     ExitCode=137 if state.get("Status") != "restarting" else state.get("ExitCode", 0),
+                     FinishedAt=now_iso(), Error="the container's supervisor died")
+        if state.get("Health"):
+            state["Health"]["Status"] = "unhealthy"
+        from composer.engine.runtime.state import write_json_atomic
+
+        write_json_atomic(cdir.state, state)
+    return state
+
+
+def _release_host_resources(config: ContainerConfig) -> None:
+    """Kill what is left in the cgroup, remove it, give back the network endpoint."""
+    from composer.engine.runtime.cgroups import manager_for
+    from composer.errors import ComposerError
+
+    cgroup = manager_for(config.id)
+    try:
+        cgroup.freeze(False)
+    except (ComposerError, OSError):
+        pass
+    cgroup.kill_all()
+    try:
+        cgroup.remove()
+    except ComposerError:
+        pass
+    if config.network not in ("none", "host", "private"):
+        from composer.engine.runtime.linux import detach_network
+
+        try:
+            detach_network(config)
+        except (ComposerError, OSError):
+            pass
+
+
+# --- create, start, stop ----------------------------------------------------------------------
+def create(config: ContainerConfig) -> str:
+    """Make the container's state directory (status "created"); returns its id."""
+    from composer.engine.runtime.linux import create_state
+
+    if config.log_driver not in ("json-file", "none", "local"):
+        raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
+    cdir = ContainerDir(config.id)
+    create_state(config, cdir)
+    cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "")
+    return config.id
+
+
+def start(container_id: str) -> None:
+    """Start a created or exited container under a new supervisor; returns once PID 1 runs."""
+    from composer.engine.runtime.supervisor import spawn
+
+    cdir = ContainerDir(container_id)
+    if current_state(cdir).get("Status") in LIVE:
+        return
+    cdir.write_state(ManuallyStopped=False, Error="")
+    spawn(container_id)
+
+
+def _signal_pid1(cdir: ContainerDir, state: dict, signal: int) -> None:
+    try:
+        os.kill(state["Pid"], signal)
+    except (ProcessLookupError, KeyError):
+        pass
+
+
+def _not_live(cdir: ContainerDir) -> dict | None:
+    state = current_state(cdir)
+    return None if state.get("Status") in LIVE else state
+
+
+def stop(container_id: str, timeout: float | None = None) -> None:
+    """The stop signal, then SIGKILL after ``timeout`` seconds (config's stop_timeout, else 10)."""
+    cdir = ContainerDir(container_id)
+    config = _config(cdir)
+    cdir.write_state(ManuallyStopped=True)
+    state = current_state(cdir)
+    if state.get("Status") not in LIVE:
+        return
+    if timeout is None:
+        timeout = DEFAULT_STOP_TIMEOUT if config.stop_timeout is None else config.stop_timeout
+    if state.get("Status") == "restarting":
+        _wake_supervisor(state)
+    else:
+        _signal_pid1(cdir, state, signal_number(config.stop_signal))
+        if state.get("Status") == "paused":
+            _thaw(container_id)
+    if timeout >= 0 and wait_until(cdir.path, lambda: _not_live(cdir), timeout):
+        return
+    kill(container_id, "SIGKILL", missing_ok=True)
+    wait_until(cdir.path, lambda: _not_live(cdir))
+
+
+def _wake_supervisor(state: dict) -> None:
+    try:
+        os.kill(state.get("SupervisorPid") or 0, signals.SIGUSR1)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def signal_number(name: str | int) -> int:
+    """``SIGTERM``, ``TERM``, ``15`` -> 15."""
+    text = str(name).upper()
+    if text.isdigit():
+        return int(text)
+    try:
+        return int(getattr(signals, text if text.startswith("SIG") else "SIG" + text))
+    except AttributeError:
+        raise UsageError(f"invalid signal: {name}") from None
+
+
+def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False) -> None:
+    """Send ``signal`` to PID 1 (the stop signal or SIGKILL also counts as a manual stop)."""
+    cdir = ContainerDir(container_id)
+    config = _config(cdir)
+    number = signal_number(signal)
+    state = current_state(cdir)
+    if state.get("Status") not in LIVE:
+        if missing_ok:
+            return
+        raise ContainerStateError(f"Cannot kill container: {container_id}: container {container_id} is not running")
+    if number in (signals.SIGKILL, signal_number(config.stop_signal)):
+        state = cdir.write_state(ManuallyStopped=True)
+    if state.get("Status") == "restarting":
+        _wake_supervisor(state)
+        return
+    _signal_pid1(cdir, state, number)
+    if number == signals.SIGKILL and state.get("Status") == "paused":
+        _thaw(container_id)
+
+
+def restart(container_id: str, timeout: float | None = None) -> None:
+    """stop, then start."""
+    stop(container_id, timeout)
+    wait_until(ContainerDir(container_id).path, lambda: not _supervisor_alive(ContainerDir(container_id).read_state()))
+    start(container_id)
+
+
+def _thaw(container_id: str) -> None:
+    from composer.engine.runtime.cgroups import manager_for
+
+    manager_for(container_id).freeze(False)
+
+
+def pause(container_id: str) -> None:
+    """Freeze every process of the container (freezer cgroup)."""
+    from composer.engine.runtime.cgroups import manager_for
+
+    cdir = ContainerDir(container_id)
+    state = current_state(cdir)
+    if state.get("Status") != "running":
+        word = "paused" if state.get("Status") == "paused" else "not running"
+        raise ContainerStateError(f"Container {container_id} is {word}")
+    manager_for(container_id).freeze(True)
+    cdir.write_state(Status="paused", Paused=True)
+
+
+def unpause(container_id: str) -> None:
+    """Thaw a paused container."""
+    cdir = ContainerDir(container_id)
+    if current_state(cdir).get("Status") != "paused":
+        raise ContainerStateError(f"Container {container_id} is not paused")
+    _thaw(container_id)
+    cdir.write_state(Status="running", Paused=False)
+
+
+def remove(container_id: str, force: bool = False, volumes: bool = False) -> None:
+    """Remove the container and everything it holds (``force`` kills it first)."""
+    from composer.engine.runtime.linux import remove_anonymous_volumes
+    from composer.engine.runtime.state import release_name
+
+    cdir = ContainerDir(container_id)
+    try:
+        config = _config(cdir)
+    except FileNotFoundError:
+        return  # removed meanwhile (by its supervisor, for --rm)
+    state = current_state(cdir)
+    if state.get("Status") in LIVE:
+        if not force:
+            raise ContainerStateError(
+                f"cannot remove container \"/{config.name}\": container is {state['Status']}",
+                hint="stop the container before removing or force remove")
+        kill(container_id, "SIGKILL", missing_ok=True)
+    wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)
+    _release_host_resources(config)
+    if volumes:
+        remove_anonymous_volumes(config)
+    release_name(config.name)
+    try:
+        cdir.remove()
+    except FileNotFoundError:
+        pass
+
+
+def rename(container_id: str, new_name: str) -> None:
+    """Give the container another name."""
+    from composer.engine.runtime.state import claim_name, release_name, write_json_atomic
+
+    cdir = ContainerDir(container_id)
+    with cdir.lock():
+        config = cdir.read_config()
+        claim_name(new_name, container_id)
+        old, config["name"] = config["name"], new_name
+        write_json_atomic(cdir.config, config)
+        release_name(old)
+
+
+def wait(container_id: str, condition: str = "not-running") -> int:
+    """Block until the container is not running (or its next exit, or removed); its exit code."""
+    cdir = ContainerDir(container_id)
+    if condition == "removed":
+        last = {"code": 0}
+
+        def gone() -> bool:
+            if not os.path.exists(cdir.path):
+                return True
+            last["code"] = current_state(cdir).get("ExitCode", 0)
+            return False
+
+        wait_until(os.path.dirname(cdir.path), gone)
+        return last["code"]
+    if condition == "next-exit":
+        finished = cdir.read_state().get("FinishedAt")
+        state = wait_until(cdir.path, lambda: (s := current_state(cdir)).get("FinishedAt") != finished and s)
+    elif condition == "not-running":
+        state = wait_until(cdir.path, lambda: _not_live(cdir))
+    else:
+        raise UsageError(f"invalid condition {condition!r}", hint="use not-running, next-exit or removed")
+    return state.get("ExitCode", 0)
+
+
+# --- reading ----------------------------------------------------------------------------------
+def resolve(name_or_id_prefix: str) -> str:
+    """The id of the container with that name, id or unique id prefix (ContainerNotFound)."""
+    return find_container(name_or_id_prefix).id
+
+
+def list_containers(all: bool = True) -> list[ContainerInfo]:  # noqa: A002 - docker's word
+    """Every container (only running ones unless ``all``), oldest first."""
+    infos = []
+    for container_id in list_container_ids():
+        cdir = ContainerDir(container_id)
+        try:
+            info = info_from(cdir.read_config(), current_state(cdir))
+        except (OSError, ValueError, KeyError):
+            continue  # being created or removed right now
+        if all or info.state in ("running", "paused", "restarting"):
+            infos.append(info)
+    return sorted(infos, key=lambda i: i.created)
+
+
+def inspect(container_id: str) -> dict:
+    """docker's ``container inspect`` JSON of one container."""
+    cdir = ContainerDir(container_id)
+    try:
+        return inspect_dict(cdir.read_config(), current_state(cdir))
+    except FileNotFoundError:
+        from composer.errors import ContainerNotFound
+
+        raise ContainerNotFound(f"No such container: {container_id}") from None
+
+
+def running_pid(container_id: str) -> int:
+    """PID 1 of a running container (ContainerStateError otherwise)."""
+    state = current_state(ContainerDir(container_id))
+    if state.get("Status") == "paused":
+        raise ContainerStateError(f"container {container_id} is paused, unpause the container before exec")
+    if state.get("Status") != "running" or not state.get("Pid"):
+        raise ContainerStateError(f"container {container_id} is not running")
+    return state["Pid"]
+
+
+def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: bool = False, env=(),
+            user: str = "", workdir: str = "", detach: bool = False, privileged: bool = False) -> int:
+    """Run ``argv`` inside the running container; its exit code (0 at once with ``detach``)."""
+    from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
+
+    if tty:
+        raise UsageError("exec with a TTY (-t) is not supported yet", hint="leave out -t")
+    if not argv:
+        raise UsageError("exec needs a command")
+    pid = running_pid(container_id)
+    request = ExecRequest(argv=list(argv), env=list(env), user=user, workdir=workdir, privileged=privileged)
+    fds = None
+    null = -1
+    if detach or not stdin:
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        fds = (null, null, null) if detach else (null, 1, 2)
+    try:
+        child = spawn(container_id, pid, request, fds)
+    finally:
+        if null >= 0:
+            os.close(null)
+    return 0 if detach else wait_exit(child)
+
+
+def read_logs(container_id: str, *, follow: bool = False, tail: int | None = None, since: float | None = None,
+              until: float | None = None, timestamps: bool = False, stdout: bool = True,
+              stderr: bool = True) -> Iterator[LogLine]:
+    """The container's log lines (``follow``: then new ones, until the container stops)."""
+    from composer.engine.runtime.logreader import iter_logs
+
+    cdir = ContainerDir(container_id)
+    config = _config(cdir)
+    if config.log_driver == "none":
+        raise ContainerRuntimeError('configured logging driver does not support reading',
+                                    hint='the container runs with --log-driver none', exit_code=1)
+    streams = {s for s, wanted in (("stdout", stdout), ("stderr", stderr)) if wanted}
+    return iter_logs(cdir, log_path(cdir.path, container_id), streams=streams, follow=follow, tail=tail,
+                     since=since, until=until, running=lambda: current_state(cdir).get("Status") in LIVE)
+
+
+def status_key(cdir: ContainerDir) -> str:
+    """The container's health while it runs with a healthcheck, else its state."""
+    state = current_state(cdir)
+    health = (state.get("Health") or {}).get("Status")
+    return health if state.get("Status") == "running" and health else state.get("Status", "created")
+
+
+def wait_health_change(container_id: str, last: str, timeout: float) -> str:
+    """Block (inotify) until ``status_key`` differs from ``last`` or ``timeout``; the key now."""
+    cdir = ContainerDir(container_id)
+    changed = wait_until(cdir.path, lambda: (key := status_key(cdir)) != last and key, timeout)
+    return changed or status_key(cdir)

@@ -1,0 +1,93 @@
+"""What containers look like from outside: ``ContainerInfo`` (ls) and docker's inspect JSON."""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+from composer.engine.runtime.record import Record
+
+
+class ContainerInfo(Record):
+    """One container as ``container ls -a`` sees it (times in seconds since the epoch)."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str
+    labels: dict[str, str]
+    created: float
+    state: str                # created|running|paused|restarting|exited|dead
+    exit_code: int = 0
+    health: str = "none"      # none|starting|healthy|unhealthy
+    pid: int = 0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    restart_count: int = 0
+    command: str = ""
+
+
+def epoch(stamp: str) -> float:
+    """RFC 3339 nano (UTC, as we write it) -> seconds; 0 for ""."""
+    if not stamp:
+        return 0.0
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{fraction or 0}")
+
+
+def info_from(config: dict, state: dict) -> ContainerInfo:
+    """The summary of one container from its config.json and (reconciled) state.json."""
+    health = (state.get("Health") or {}).get("Status", "none") if config.get("healthcheck") else "none"
+    return ContainerInfo(
+        id=config["id"], name=config["name"], image=config["image"], image_id=config["image_id"],
+        labels=config.get("labels", {}), created=epoch(state.get("Created", "")),
+        state=state.get("Status", "created"), exit_code=state.get("ExitCode", 0), health=health,
+        pid=state.get("Pid", 0), started_at=epoch(state.get("StartedAt", "")),
+        finished_at=epoch(state.get("FinishedAt", "")), restart_count=state.get("RestartCount", 0),
+        command=" ".join(config["args"]))
+
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def inspect_dict(config: dict, state: dict) -> dict:
+    """docker's ``container inspect`` shape."""
+    status = state.get("Status", "created")
+    health = state.get("Health") if config.get("healthcheck") else None
+    restart = config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0}
+    return {
+        "Id": config["id"], "Created": state.get("Created", ""), "Path": config["args"][0],
+        "Args": config["args"][1:], "Name": "/" + config["name"], "Image": config["image_id"],
+        "RestartCount": state.get("RestartCount", 0), "Driver": "overlay2",
+        "LogPath": state.get("LogPath", ""),
+        "State": {"Status": status, "Running": status in ("running", "paused"), "Paused": status == "paused",
+                  "Restarting": status == "restarting", "OOMKilled": state.get("OOMKilled", False),
+                  "Dead": status == "dead", "Pid": state.get("Pid", 0), "ExitCode": state.get("ExitCode", 0),
+                  "Error": state.get("Error", ""), "StartedAt": state.get("StartedAt") or ZERO_TIME,
+                  "FinishedAt": state.get("FinishedAt") or ZERO_TIME,
+                  **({"Health": health} if health else {})},
+        "Config": {"Hostname": config["hostname"], "Domainname": config.get("domainname", ""),
+                   "User": config["user"], "Env": config["env"], "Cmd": config["args"],
+                   "Image": config["image"], "WorkingDir": config["cwd"], "Labels": config["labels"],
+                   "Tty": config["tty"], "OpenStdin": config["stdin"], "StopSignal": config["stop_signal"],
+                   **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {}),
+                   **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {})},
+        "HostConfig": {"NetworkMode": config["network"], "AutoRemove": config["auto_remove"],
+                       "RestartPolicy": restart,
+                       "LogConfig": {"Type": config.get("log_driver", "json-file"),
+                                     "Config": config.get("log_options", {})},
+                       "Privileged": config["security"]["privileged"],
+                       "ReadonlyRootfs": config["security"]["read_only"], "Init": config.get("init", False),
+                       "Memory": config["resources"]["memory"], "NanoCpus": config["resources"]["nano_cpus"],
+                       "PidsLimit": config["resources"]["pids_limit"] or None,
+                       "PortBindings": config.get("publish", [])},
+        "Mounts": [{"Type": m["type"], "Name": m["source"] if m["type"] == "volume" else "",
+                    "Source": m["source"], "Destination": m["target"], "RW": not m["readonly"]}
+                   for m in config["mounts"]],
+        "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
+    }
+
+
+def _networks(config: dict) -> list[tuple[str, list[str]]]:
+    networks = [] if config["network"] in ("none", "private") else [(config["network"], [])]
+    return networks + [(e["network"], e.get("aliases", [])) for e in config.get("endpoints", [])]

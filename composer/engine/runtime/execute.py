@@ -1,0 +1,123 @@
+"""``exec``: a new process inside a running container.
+
+A forked, single-threaded child joins the container's cgroup and namespaces (setns through
+``libc``), then forks once more so that the process is inside the PID namespace too; that
+grandchild applies the container's security settings (bounding set, no_new_privs, seccomp, user)
+and execs. The intermediate child waits for it and exits with its status, so the caller waits
+for one ordinary child (``spawn`` returns its pid) and gets the exit code through.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from composer.engine.runtime import capabilities, init, libc
+from composer.engine.runtime.config import ContainerConfig
+from composer.engine.runtime.record import Record
+from composer.engine.runtime.state import ContainerDir
+
+NAMESPACES = ("ipc", "uts", "net", "pid", "cgroup", "mnt")  # mnt last: it changes our root
+
+
+class ExecRequest(Record):
+    """What to run and how (``docker exec``'s options)."""
+
+    argv: list[str]
+    env: list[str] = []
+    user: str = ""
+    workdir: str = ""
+    privileged: bool = False
+
+
+def _namespace_fds(pid: int) -> list[int]:
+    """Open the namespaces of ``pid`` that differ from ours (before any setns)."""
+    fds = []
+    for name in NAMESPACES:
+        theirs = f"/proc/{pid}/ns/{name}"
+        if os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{name}").st_ino:
+            fds.append(os.open(theirs, os.O_RDONLY | os.O_CLOEXEC))
+    return fds
+
+
+def _exec_config(config: ContainerConfig, request: ExecRequest) -> ContainerConfig:
+    """The container's config with the exec's process settings."""
+    merged = ContainerConfig.from_dict(config.to_dict())
+    merged.args = list(request.argv)
+    env = dict(item.partition("=")[::2] for item in config.env)
+    env.update(item.partition("=")[::2] for item in request.env)
+    merged.env = [f"{k}={v}" for k, v in env.items()]
+    merged.user = request.user or config.user
+    merged.cwd = request.workdir or config.cwd
+    merged.security.privileged = config.security.privileged or request.privileged
+    return merged
+
+
+def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int, int] | None = None) -> int:
+    """Start ``request`` in the container whose PID 1 is ``pid``; returns the pid to wait for.
+
+    ``fds`` become the process's stdin/stdout/stderr (default: ours).
+    """
+    cdir = ContainerDir(container_id)
+    config = _exec_config(ContainerConfig.from_dict(cdir.read_config()), request)
+    mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
+                                       config.security.privileged)
+    from composer.engine.runtime.cgroups import manager_for
+    from composer.engine.runtime.linux import seccomp_program
+
+    plan = init.LaunchPlan(config=config, cdir=cdir, clone_flags=0, mounts=[], cap_mask=mask,
+                           seccomp_bpf=seccomp_program(config, mask))
+    cgroup = manager_for(container_id)
+    namespaces = _namespace_fds(pid)
+    child = os.fork()
+    if child == 0:
+        _child(plan, cgroup, namespaces, fds)
+    for fd in namespaces:
+        os.close(fd)
+    return child
+
+
+def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
+    """The intermediate child: join, fork the process, pass its exit status on. Never returns."""
+    code = 126
+    try:
+        for number in init.RESET_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
+        if fds is not None:
+            for target, fd in enumerate(fds):
+                if fd != target:
+                    os.dup2(fd, target)
+        cgroup.join(0)
+        for fd in namespaces:
+            libc.setns(fd, 0)
+        grandchild = os.fork()
+        if grandchild == 0:
+            _process(plan)
+        code = os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1])
+        code = 128 - code if code < 0 else code
+    except BaseException as error:  # noqa: BLE001 - reported, never raised past the fork
+        os.write(2, f"exec failed: {error}\n".encode(errors="replace"))
+    os._exit(code)
+
+
+def _process(plan: init.LaunchPlan) -> None:
+    """Inside every namespace: drop privileges and exec. Never returns."""
+    try:
+        libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+        path, env, ids = init._prepare_process(plan)
+        init._drop_privileges(plan, ids)
+        libc.close_range(3)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.execve(path, plan.config.args, env)
+    except init.ExecFailure as failure:
+        os.write(2, f"OCI runtime exec failed: {failure}\n".encode(errors="replace"))
+        os._exit(failure.code)
+    except BaseException as error:  # noqa: BLE001
+        os.write(2, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))
+        os._exit(126)
+
+
+def wait_exit(pid: int) -> int:
+    """Wait for a spawned exec; its exit code (128+N for a signal)."""
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return 128 - code if code < 0 else code

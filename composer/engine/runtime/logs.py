@@ -1,0 +1,150 @@
+"""Docker's ``json-file`` log driver: the supervisor writes, ``container logs`` reads.
+
+One JSON object per line (``{"log": "text\\n", "stream": "stdout", "time": "RFC 3339 nano"}``) in
+``<container dir>/<id>-json.log``, rotated to ``.1``, ``.2`` ... by ``max-size``/``max-file``.
+Lines longer than 16 KiB are split, as docker does; a partial last line is written when its
+stream closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Iterator
+
+from composer.engine.runtime.record import Record
+
+MAX_LINE = 16 * 1024
+_ESCAPE = json.encoder.encode_basestring  # the C escaper: fast on tens of MB/s
+
+
+class LogLine(Record):
+    """One line of a container's output."""
+
+    stream: str   # "stdout" or "stderr"
+    time: str     # RFC 3339 with nanoseconds, UTC
+    text: str     # with its trailing newline, if it had one
+
+
+def log_path(directory: str, container_id: str) -> str:
+    """Where the current log file of a container lives."""
+    return os.path.join(directory, f"{container_id}-json.log")
+
+
+def timestamp(seconds: float | None = None) -> str:
+    """RFC 3339 nano (UTC) as docker writes it."""
+    seconds = time.time() if seconds is None else seconds
+    whole = int(seconds)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((seconds - whole) * 1e9):09d}Z"
+
+
+def parse_size(value: str) -> int:
+    """``10m``, ``1g``, ``500k`` -> bytes (docker's log-opt sizes); -1 when empty."""
+    text = value.strip().lower().removesuffix("b")
+    if not text:
+        return -1
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    if text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+class LogWriter:
+    """Appends a container's output to its json-file log, rotating by size."""
+
+    def __init__(self, path: str, max_size: int = -1, max_file: int = 1) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(max_file, 1)
+        self.pending = {"stdout": b"", "stderr": b""}
+        self.handle = open(path, "ab", buffering=0)
+        self.size = self.handle.tell()
+
+    def feed(self, stream: str, data: bytes) -> None:
+        """Add raw output of ``stream``; complete lines are written at once (one write call)."""
+        data = self.pending[stream] + data
+        *lines, rest = data.split(b"\n")
+        stamp = ',"stream":"' + stream + '","time":"' + timestamp() + '"}\n'
+        out = ['{"log":' + _ESCAPE(line.decode("utf-8", "replace") + "\n") + stamp for line in lines
+               if len(line) < MAX_LINE]
+        if len(out) != len(lines):  # rare: split overlong lines at 16 KiB like docker
+            out = [self._record(stream, chunk, stamp) for line in lines for chunk in _split(line + b"\n")]
+        while len(rest) >= MAX_LINE:
+            out.append(self._record(stream, rest[:MAX_LINE], stamp))
+            rest = rest[MAX_LINE:]
+        self.pending[stream] = rest
+        if out:
+            self._write("".join(out).encode())
+
+    @staticmethod
+    def _record(stream: str, chunk: bytes, stamp: str) -> str:
+        return '{"log":' + _ESCAPE(chunk.decode("utf-8", "replace")) + stamp
+
+    def flush(self, stream: str) -> None:
+        """The stream closed: write its partial last line (without a newline)."""
+        rest, self.pending[stream] = self.pending[stream], b""
+        if rest:
+            stamp = ',"stream":"' + stream + '","time":"' + timestamp() + '"}\n'
+            self._write(self._record(stream, rest, stamp).encode())
+
+    def _write(self, data: bytes) -> None:
+        if self.max_size > 0 and self.size + len(data) > self.max_size and self.size:
+            self._rotate()
+        self.handle.write(data)
+        self.size += len(data)
+
+    def _rotate(self) -> None:
+        self.handle.close()
+        if self.max_file == 1:
+            os.truncate(self.path, 0)
+        else:
+            for index in range(self.max_file - 1, 0, -1):
+                older = f"{self.path}.{index - 1}" if index > 1 else self.path
+                if os.path.exists(older):
+                    os.replace(older, f"{self.path}.{index}")
+        self.handle = open(self.path, "ab", buffering=0)
+        self.size = self.handle.tell()
+
+    def close(self) -> None:
+        """Flush partial lines and close the file."""
+        for stream in self.pending:
+            self.flush(stream)
+        self.handle.close()
+
+
+def _split(line: bytes) -> list[bytes]:
+    return [line[i:i + MAX_LINE] for i in range(0, len(line), MAX_LINE)] or [b""]
+
+
+def log_files(path: str) -> list[str]:
+    """The rotated files (oldest first), then the current one."""
+    rotated = []
+    index = 1
+    while os.path.exists(f"{path}.{index}"):
+        rotated.append(f"{path}.{index}")
+        index += 1
+    return rotated[::-1] + ([path] if os.path.exists(path) else [])
+
+
+def parse_line(raw: bytes) -> LogLine | None:
+    """One json-file record (None if it is torn or not ours)."""
+    try:
+        record = json.loads(raw)
+        return LogLine(stream=record["stream"], time=record["time"], text=record["log"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def read_records(path: str, limit: int = -1) -> Iterator[LogLine]:
+    """Every record in the log files, oldest first (the current file up to ``limit`` bytes)."""
+    for name in log_files(path):
+        try:
+            with open(name, "rb") as handle:
+                lines = handle.read(limit).splitlines() if name == path and limit >= 0 else handle
+                for raw in lines:
+                    line = parse_line(raw)
+                    if line is not None:
+                        yield line
+        except FileNotFoundError:
+            continue

@@ -1,0 +1,371 @@
+"""The supervisor: one small detached process per running container (conmon's job).
+
+``spawn`` forks it from the caller (double fork + setsid: its own session, no terminal, adopted
+by init), and returns once the container's PID 1 has exec'd, or raises with the reason. The
+supervisor is a child subreaper holding PID 1 as its child; it copies the container's stdout and
+stderr into the json-file log (never letting a pipe fill up), runs healthchecks, records every
+exit atomically in state.json and applies the restart policy with docker's back-off. PID 1 has
+PR_SET_PDEATHSIG=SIGKILL, so a killed supervisor takes its container with it; the next command
+that reads the state finds the supervisor gone and reports the container exited (``reconcile``).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import signal
+import time
+
+from composer.engine.runtime import libc
+from composer.engine.runtime.config import ContainerConfig
+from composer.engine.runtime.health import HealthMonitor
+from composer.engine.runtime.linux import ForegroundRun
+from composer.engine.runtime.logs import LogWriter, log_path, parse_size
+from composer.engine.runtime.state import ContainerDir, now_iso
+from composer.errors import ComposerError, ContainerRuntimeError
+
+F_SETPIPE_SZ = 1031
+PIPE_SIZE = 1 << 20
+READ_SIZE = 1 << 20
+BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 0.1, 60.0, 10.0  # docker's restart manager
+
+
+def process_start_time(pid: int) -> str:
+    """Field 22 of /proc/PID/stat (guards against pid reuse); "" if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def spawn(container_id: str) -> None:
+    """Fork the detached supervisor of ``container_id``; return once PID 1 runs."""
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    child = os.fork()
+    if child == 0:
+        code = 0
+        try:
+            os.close(ready_r)
+            os.setsid()
+            if os.fork() == 0:
+                _detach_stdio(ready_w)
+                Supervisor(container_id, ready_w).run()
+        except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
+            _report(ready_w, f"125 supervisor failed: {error}")
+            code = 1
+        os._exit(code)
+    os.close(ready_w)
+    os.waitpid(child, 0)
+    chunks = []
+    while chunk := os.read(ready_r, 4096):
+        chunks.append(chunk)
+    os.close(ready_r)
+    answer = b"".join(chunks).decode(errors="replace")
+    if answer != "ok":
+        code, _, message = answer.partition(" ")
+        raise ContainerRuntimeError(message or "the supervisor exited before the container started",
+                                    exit_code=int(code) if code.isdigit() else 125)
+
+
+def _report(fd: int, message: str) -> None:
+    try:
+        os.write(fd, message.encode(errors="replace"))
+    except OSError:
+        pass
+
+
+def _detach_stdio(keep: int) -> None:
+    """stdin/stdout/stderr to /dev/null, every other inherited descriptor closed."""
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    os.closerange(3, keep)
+    libc.close_range(keep + 1)
+
+
+class Stream:
+    """One output pipe of the container."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.read_fd, self.write_fd = os.pipe2(os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(self.read_fd, F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass
+
+
+class Supervisor:
+    """Runs one container until it ends for good (exit without restart, or ``stop``)."""
+
+    def __init__(self, container_id: str, ready_fd: int) -> None:
+        self.cdir = ContainerDir(container_id)
+        self.config = ContainerConfig.from_dict(self.cdir.read_config())
+        self.ready_fd = ready_fd
+        self.restart_count = 0
+        self.logs = None
+        if self.config.log_driver != "none":
+            options = self.config.log_options
+            self.logs = LogWriter(log_path(self.cdir.path, container_id), parse_size(options.get("max-size", "")),
+                                  int(options.get("max-file", "1") or 1))
+        self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self.run_: ForegroundRun | None = None
+        self.health: HealthMonitor | None = None
+        self.probe: dict | None = None
+        self.poller = select.poll()
+        self.streams: dict[int, Stream] = {}
+
+    # --- the main loop ----------------------------------------------------------------------
+    def run(self) -> None:
+        """Start, supervise, restart; clean up at the end. Never returns (exits the process)."""
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGUSR1, lambda *_: None)  # "look at the state again" (stop during back-off)
+        self.poller.register(self.wake_r, select.POLLIN)
+        self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()))
+        backoff = BACKOFF_START
+        try:
+            while True:
+                began = time.monotonic()
+                exit_code = self._run_once()
+                if time.monotonic() - began >= BACKOFF_RESET_AFTER:
+                    backoff = BACKOFF_START
+                if not self._should_restart(exit_code) or not self._back_off(backoff):
+                    break
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                self.restart_count += 1
+        except BaseException as error:  # noqa: BLE001
+            self._fail(error)
+        finally:
+            self._finish()
+        os._exit(0)
+
+    def _run_once(self) -> int:
+        """One life of the container: launch, pump output and probes, record the exit."""
+        self._launch()
+        if self.ready_fd >= 0:
+            _report(self.ready_fd, "ok")
+            os.close(self.ready_fd)
+            self.ready_fd = -1
+        status = self._pump()
+        code = os.waitstatus_to_exitcode(status)
+        exit_code = 128 - code if code < 0 else code
+        run = self.run_
+        oom = run.cgroup.oom_killed()
+        run.config.auto_remove = False
+        run.cleanup()
+        self.run_ = None
+        self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
+                              ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
+                              **({"Health": self._health_state("unhealthy")} if self.health else {}))
+        return exit_code
+
+    def _health_state(self, final: str) -> dict:
+        state = self.health.state()
+        state["Status"] = final
+        return state
+
+    def _launch(self) -> None:
+        """Prepare and start the container with its stdout/stderr on our pipes."""
+        run = ForegroundRun(self.config)
+        self.run_ = run
+        plan = run.prepare_launch()
+        out, err = Stream("stdout"), Stream("stderr")
+        saved = (os.dup(1), os.dup(2))
+        try:
+            if self.logs is not None:
+                os.dup2(out.write_fd, 1)
+                os.dup2(err.write_fd, 2)
+            run.start(plan)
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in (*saved, out.write_fd, err.write_fd):
+                os.close(fd)
+        for stream in (out, err):
+            self.streams[stream.read_fd] = stream
+            self.poller.register(stream.read_fd, select.POLLIN)
+        now = time.monotonic()
+        if self.config.healthcheck and HealthMonitor(self.config.healthcheck, now).argv:
+            self.health = HealthMonitor(self.config.healthcheck, now)
+        self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
+                              StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
+                              **({"Health": self.health.state()} if self.health else {}))
+
+    def _pump(self) -> int:
+        """Copy output and run probes until PID 1 exits; returns its wait status."""
+        status = None
+        while status is None or self.streams:
+            timeout = -1
+            if self.health is not None and status is None:
+                due = self.probe["deadline"] if self.probe else self.health.due()
+                timeout = max(0, int((due - time.monotonic()) * 1000) + 1)
+            events = self.poller.poll(timeout) if status is None else self._drain_events()
+            for fd, _ in events:
+                if fd == self.wake_r:
+                    status = self._reap(status)
+                elif fd in self.streams:
+                    self._copy(fd, final=status is not None)
+                elif self.probe and fd == self.probe["fd"]:
+                    self._read_probe()
+            if status is None and self.health is not None:
+                self._tick_health()
+        return status
+
+    def _drain_events(self) -> list[tuple[int, int]]:
+        """After PID 1's exit: read what is left in every stream (no more blocking)."""
+        return [(fd, select.POLLIN) for fd in list(self.streams)]
+
+    def _copy(self, fd: int, final: bool) -> None:
+        stream = self.streams[fd]
+        try:
+            if final:
+                os.set_blocking(fd, False)
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            data = b""
+        if data:
+            if self.logs is not None:
+                self.logs.feed(stream.name, data)
+            if not final:
+                return
+            return self._copy(fd, final)
+        self.poller.unregister(fd)
+        os.close(fd)
+        del self.streams[fd]
+        if self.logs is not None:
+            self.logs.flush(stream.name)
+
+    def _reap(self, status: int | None) -> int | None:
+        """Collect every exited child: PID 1 (its status is returned), a probe, orphans."""
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                pid, child_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return status
+            if pid == 0:
+                return status
+            if self.run_ is not None and pid == self.run_.pid:
+                self.run_.pid = 0
+                status = child_status
+            elif self.probe and pid == self.probe["pid"]:
+                self.probe["status"] = child_status
+
+    # --- healthchecks -------------------------------------------------------------------------
+    def _tick_health(self) -> None:
+        now = time.monotonic()
+        probe = self.probe
+        if probe is None:
+            if now >= self.health.due():
+                self._start_probe()
+            return
+        if "status" in probe:
+            code = os.waitstatus_to_exitcode(probe["status"])
+            self._end_probe(code if code >= 0 else 128 - code)
+        elif now >= probe["deadline"]:
+            try:
+                os.kill(probe["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            probe["output"] = f"Health check exceeded timeout ({self.health.timeout:g}s)".encode()
+            probe["timed_out"] = True
+            os.waitpid(probe["pid"], 0)
+            self._end_probe(-1)
+
+    def _start_probe(self) -> None:
+        from composer.engine.runtime.execute import ExecRequest, spawn
+
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            pid = spawn(self.config.id, self.run_.pid, ExecRequest(argv=self.health.argv), (null, write_fd, write_fd))
+        finally:
+            os.close(write_fd)
+            os.close(null)
+        self.probe = {"pid": pid, "fd": read_fd, "output": b"", "wall": time.time(),
+                      "deadline": time.monotonic() + self.health.timeout}
+        self.poller.register(read_fd, select.POLLIN)
+
+    def _read_probe(self) -> None:
+        try:
+            data = os.read(self.probe["fd"], 65536)
+        except OSError:
+            data = b""
+        if data:
+            self.probe["output"] = (self.probe["output"] + data)[:8192]
+        else:
+            self.poller.unregister(self.probe["fd"])
+            os.close(self.probe["fd"])
+            self.probe["fd"] = -1
+
+    def _end_probe(self, exit_code: int) -> None:
+        probe, self.probe = self.probe, None
+        if probe["fd"] >= 0:
+            self.poller.unregister(probe["fd"])
+            os.close(probe["fd"])
+        self.health.record(time.monotonic(), probe["wall"], exit_code, probe["output"].decode(errors="replace"))
+        self.cdir.write_state(Health=self.health.state())
+
+    # --- restarts and the end -----------------------------------------------------------------
+    def _should_restart(self, exit_code: int) -> bool:
+        policy = self.config.restart_policy or {}
+        name = policy.get("Name") or "no"
+        if name == "no" or self.cdir.read_state().get("ManuallyStopped"):
+            return False
+        if name == "on-failure":
+            limit = policy.get("MaximumRetryCount") or 0
+            return exit_code != 0 and (limit <= 0 or self.restart_count < limit)
+        return name in ("always", "unless-stopped")
+
+    def _back_off(self, delay: float) -> bool:
+        """Wait ``delay`` as "restarting"; False if a ``stop`` came meanwhile."""
+        self.cdir.write_state(Status="restarting", Restarting=True)
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            if self.poller.poll(int(left * 1000) + 1):
+                self._reap(None)
+            if self.cdir.read_state().get("ManuallyStopped"):
+                self.cdir.write_state(Status="exited", Restarting=False)
+                return False
+        return True
+
+    def _fail(self, error: BaseException) -> None:
+        message = error.message if isinstance(error, ComposerError) else str(error)
+        code = getattr(error, "exit_code", 125)
+        if self.ready_fd >= 0:
+            _report(self.ready_fd, f"{code} {message}")
+        try:
+            self.cdir.write_state(Status="exited" if self.restart_count else "created", Running=False,
+                                  Restarting=False, Pid=0, Error=message,
+                                  **({"ExitCode": code} if self.restart_count else {}))
+        except OSError:
+            pass
+
+    def _finish(self) -> None:
+        """Kill what is left, close the log; with ``--rm`` remove everything."""
+        if self.run_ is not None:
+            self.run_.config.auto_remove = False
+            self.run_.cleanup()
+        if self.logs is not None:
+            self.logs.close()
+        try:
+            self.cdir.write_state(SupervisorPid=0)
+        except OSError:
+            pass
+        if self.config.auto_remove:
+            from composer.engine.runtime.containers import remove
+
+            try:
+                remove(self.config.id, force=True, volumes=True)
+            except (ComposerError, OSError):
+                pass
