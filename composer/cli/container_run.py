@@ -48,6 +48,45 @@ def main(argv: list[str]) -> int:
     return run_foreground(config, prepare_io).exit_code
 
 
+def create_main(argv: list[str]) -> int:
+    """``container create``: docker run's flags; prints the new container's id."""
+    from composer.engine.runtime import containers
+
+    options, image_ref, command = parse_run_args(argv)
+    if options.get("help"):
+        sys.stdout.write(HELP.replace("container run", "container create"))
+        return 0
+    config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
+    if options.get("cidfile"):
+        _write_cidfile(options["cidfile"], config.id)
+    containers.create(config)
+    sys.stdout.write(config.id + "\n")
+    return 0
+
+
+EXEC_HELP = """Usage:  composer container exec [OPTIONS] CONTAINER COMMAND [ARG...]
+
+Execute a command in a running container: -d -i -u USER -w DIR -e KEY=VALUE --env-file --privileged
+"""
+
+
+def exec_main(argv: list[str]) -> int:
+    """``container exec`` (typer-free: exec latency is a headline figure); the command's exit code."""
+    from composer.cli.run_flags import parse_exec_args
+    from composer.engine.runtime import containers
+
+    options, reference, command = parse_exec_args(argv)
+    if options.get("help"):
+        sys.stdout.write(EXEC_HELP)
+        return 0
+    env = [item for path in options.get("env_file", []) for item in _read_env_file(path)]
+    env += [item if "=" in item else f"{item}={os.environ.get(item, '')}" for item in options.get("env", [])]
+    return containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
+                              stdin=options.get("interactive", False), env=env, user=options.get("user", ""),
+                              workdir=options.get("workdir", ""), detach=options.get("detach", False),
+                              privileged=options.get("privileged", False))
+
+
 def run_detached(config) -> int:
     """``run -d``: create, start under a supervisor, print the id."""
     from composer.engine.runtime import containers

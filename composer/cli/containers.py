@@ -1,38 +1,33 @@
-"""``composer container run|ls|inspect|rm`` (``run`` itself lives in ``container_run``, typer-free)."""
+"""``composer container ...``: docker's container verbs over ``engine.runtime.containers``.
+
+``run`` and ``create`` parse docker run's flags in the typer-free ``container_run`` module.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import List
+import os
+import sys
+import time
+from typing import List, Optional
 
 import typer
 
 
-def inspect_dict(container_id: str) -> dict:
-    """docker's ``container inspect`` shape from a container's config.json and state.json."""
-    from composer.engine.runtime.state import ContainerDir
+def _api():
+    from composer.engine.runtime import containers
 
-    cdir = ContainerDir(container_id)
-    config, state = cdir.read_config(), cdir.read_state()
-    return {
-        "Id": config["id"], "Created": state.get("Created", ""), "Path": config["args"][0],
-        "Args": config["args"][1:], "Name": "/" + config["name"], "Image": config["image_id"],
-        "State": {"Status": state.get("Status", "created"), "Running": state.get("Running", False),
-                  "Paused": False, "Restarting": False, "OOMKilled": state.get("OOMKilled", False),
-                  "Dead": False, "Pid": state.get("Pid", 0), "ExitCode": state.get("ExitCode", 0),
-                  "Error": "", "StartedAt": state.get("StartedAt", ""), "FinishedAt": state.get("FinishedAt", "")},
-        "Config": {"Hostname": config["hostname"], "User": config["user"], "Env": config["env"],
-                   "Cmd": config["args"], "Image": config["image"], "WorkingDir": config["cwd"],
-                   "Labels": config["labels"], "Tty": config["tty"], "OpenStdin": config["stdin"],
-                   "StopSignal": config["stop_signal"]},
-        "HostConfig": {"NetworkMode": config["network"], "AutoRemove": config["auto_remove"],
-                       "Privileged": config["security"]["privileged"],
-                       "ReadonlyRootfs": config["security"]["read_only"],
-                       "Memory": config["resources"]["memory"], "NanoCpus": config["resources"]["nano_cpus"],
-                       "PidsLimit": config["resources"]["pids_limit"] or None},
-        "Mounts": [{"Type": m["type"], "Source": m["source"], "Destination": m["target"], "RW": not m["readonly"]}
-                   for m in config["mounts"]],
-    }
+    return containers
+
+
+def _ids(references: list[str]) -> list[str]:
+    api = _api()
+    return [api.resolve(reference) for reference in references]
+
+
+def inspect_dict(container_id: str) -> dict:
+    """docker's ``container inspect`` shape (kept for callers of the first version)."""
+    return _api().inspect(container_id)
 
 
 def container_run(ctx: typer.Context) -> None:
@@ -42,56 +37,294 @@ def container_run(ctx: typer.Context) -> None:
     raise typer.Exit(main(list(ctx.args)))
 
 
-def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers."),
-        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs.")) -> None:
-    """List containers."""
-    from composer.engine.runtime.state import list_container_ids
+def container_create(ctx: typer.Context) -> None:
+    """Create a new container (docker run's flags; start it with `container start`)."""
+    from composer.cli.container_run import create_main
 
-    rows = []
-    for container_id in list_container_ids():
-        try:
-            info = inspect_dict(container_id)
-        except (OSError, ValueError, KeyError):
-            continue
-        if all_containers or info["State"]["Running"]:
-            rows.append(info)
-    if quiet:
-        for info in rows:
-            typer.echo(info["Id"][:12])
-        return
-    typer.echo(f"{'CONTAINER ID':<15}{'IMAGE':<30}{'STATUS':<12}NAMES")
-    for info in rows:
-        typer.echo(f"{info['Id'][:12]:<15}{info['Config']['Image']:<30}{info['State']['Status']:<12}{info['Name'][1:]}")
+    raise typer.Exit(create_main(list(ctx.args)))
 
 
-def container_inspect(containers: List[str] = typer.Argument(...)) -> None:
-    """Display detailed information on one or more containers."""
-    from composer.engine.runtime.state import find_container
+def container_start(containers: List[str] = typer.Argument(...),
+        attach: bool = typer.Option(False, "-a", "--attach", help="Attach STDOUT/STDERR and forward signals."),
+        interactive: bool = typer.Option(False, "-i", "--interactive", help="Attach STDIN.")) -> None:
+    """Start one or more stopped containers."""
+    if interactive:
+        from composer.errors import UsageError
 
-    typer.echo(json.dumps([inspect_dict(find_container(c).id) for c in containers], indent=4))
+        raise UsageError("start -i is not supported yet", hint="use start -a")
+    api = _api()
+    for reference, container_id in zip(containers, _ids(containers)):
+        if attach:
+            api.start(container_id)
+            raise typer.Exit(_follow_to_end(container_id))
+        api.start(container_id)
+        typer.echo(reference)
+
+
+def _follow_to_end(container_id: str, since: float | None = None) -> int:
+    """Copy the container's output from now on until it stops; its exit code."""
+    api = _api()
+    since = since or time.time()
+    for line in api.read_logs(container_id, follow=True, since=since - 0.05):
+        (sys.stdout if line.stream == "stdout" else sys.stderr).write(line.text)
+        (sys.stdout if line.stream == "stdout" else sys.stderr).flush()
+    return api.wait(container_id)
+
+
+def container_attach(container: str = typer.Argument(...)) -> None:
+    """Attach to a running container's output (stdin is not attached yet)."""
+    container_id = _api().resolve(container)
+    raise typer.Exit(_follow_to_end(container_id))
+
+
+def container_stop(containers: List[str] = typer.Argument(...),
+        timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing."),
+        signal: Optional[str] = typer.Option(None, "-s", "--signal", help="Signal to send.")) -> None:
+    """Stop one or more running containers."""
+    api = _api()
+    for reference, container_id in zip(containers, _ids(containers)):
+        if signal:
+            api.kill(container_id, signal)
+        api.stop(container_id, None if timeout is None else float(timeout))
+        typer.echo(reference)
+
+
+def container_restart(containers: List[str] = typer.Argument(...),
+        timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing.")) -> None:
+    """Restart one or more containers."""
+    for reference, container_id in zip(containers, _ids(containers)):
+        _api().restart(container_id, None if timeout is None else float(timeout))
+        typer.echo(reference)
+
+
+def container_kill(containers: List[str] = typer.Argument(...),
+        signal: str = typer.Option("SIGKILL", "-s", "--signal", help="Signal to send.")) -> None:
+    """Kill one or more running containers."""
+    for reference, container_id in zip(containers, _ids(containers)):
+        _api().kill(container_id, signal)
+        typer.echo(reference)
+
+
+def container_pause(containers: List[str] = typer.Argument(...)) -> None:
+    """Pause all processes within one or more containers."""
+    for reference, container_id in zip(containers, _ids(containers)):
+        _api().pause(container_id)
+        typer.echo(reference)
+
+
+def container_unpause(containers: List[str] = typer.Argument(...)) -> None:
+    """Unpause all processes within one or more containers."""
+    for reference, container_id in zip(containers, _ids(containers)):
+        _api().unpause(container_id)
+        typer.echo(reference)
+
+
+def container_wait(containers: List[str] = typer.Argument(...),
+        condition: str = typer.Option("not-running", "--condition", help="not-running, next-exit or removed.")) -> None:
+    """Block until one or more containers stop, then print their exit codes."""
+    for container_id in _ids(containers):
+        typer.echo(str(_api().wait(container_id, condition)))
 
 
 def container_rm(containers: List[str] = typer.Argument(...),
         force: bool = typer.Option(False, "-f", "--force", help="Remove running containers too."),
         volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes.")) -> None:
-    """Remove one or more stopped containers."""
-    from composer.engine.runtime.state import find_container, release_name
-    from composer.errors import ContainerStateError
-
-    for reference in containers:
-        cdir = find_container(reference)
-        state, config = cdir.read_state(), cdir.read_config()
-        if state.get("Running") and not force:
-            raise ContainerStateError(f"cannot remove container {reference}: container is running",
-                                      hint="stop the container before removing or force remove")
-        if volumes:
-            from composer.engine.runtime.config import ContainerConfig
-            from composer.engine.runtime.linux import remove_anonymous_volumes
-
-            remove_anonymous_volumes(ContainerConfig.from_dict(config))
-        release_name(config["name"])
-        cdir.remove()
+    """Remove one or more containers."""
+    for reference, container_id in zip(containers, _ids(containers)):
+        _api().remove(container_id, force=force, volumes=volumes)
         typer.echo(reference)
+
+
+def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers."),
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
+        filters: List[str] = typer.Option([], "-f", "--filter", help="Filter (label=, name=, status= ...)."),
+        output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
+        no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
+    """List containers."""
+    from composer.cli.psformat import matches, render, row
+
+    infos = [i for i in _api().list_containers(all=True) if matches(i, filters)]
+    if not all_containers and not any(f.startswith(("status=", "exited=")) for f in filters):
+        infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
+    infos.reverse()  # newest first, as docker
+    if quiet:
+        for info in infos:
+            typer.echo(info.id if no_trunc else info.id[:12])
+        return
+    for line in render([row(i, not no_trunc) for i in infos], output_format):
+        typer.echo(line)
+
+
+def container_inspect(containers: List[str] = typer.Argument(...),
+        output_format: str = typer.Option("", "-f", "--format", help="json or {{.Go}} template subset.")) -> None:
+    """Display detailed information on one or more containers."""
+    infos = [_api().inspect(container_id) for container_id in _ids(containers)]
+    if not output_format or output_format == "json":
+        typer.echo(json.dumps(infos, indent=4))
+        return
+    for info in infos:
+        typer.echo(_dotted(output_format, info))
+
+
+def _dotted(template: str, data: dict) -> str:
+    """``{{.State.Status}}`` / ``{{json .Config}}`` against inspect's JSON."""
+    import re
+
+    def value(match: re.Match) -> str:
+        current = data
+        for part in filter(None, match.group(2).split(".")):
+            current = current.get(part) if isinstance(current, dict) else None
+        if match.group(1):
+            return json.dumps(current)
+        return {True: "true", False: "false", None: "<no value>"}.get(current, current) if not isinstance(current, (int, float)) or isinstance(current, bool) else str(current)
+
+    return re.sub(r"{{\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*}}", lambda m: str(value(m)), template)
+
+
+def container_logs(container: str = typer.Argument(...),
+        follow: bool = typer.Option(False, "-f", "--follow", help="Follow log output."),
+        tail: str = typer.Option("all", "-n", "--tail", help="Number of lines to show from the end."),
+        timestamps: bool = typer.Option(False, "-t", "--timestamps", help="Show timestamps."),
+        since: Optional[str] = typer.Option(None, "--since", help="Since a timestamp or relative (42m)."),
+        until: Optional[str] = typer.Option(None, "--until", help="Before a timestamp or relative (42m).")) -> None:
+    """Fetch the logs of a container (stdout to stdout, stderr to stderr)."""
+    from composer.errors import UsageError
+
+    api = _api()
+    if tail != "all" and not tail.lstrip("-").isdigit():
+        raise UsageError(f"invalid --tail {tail!r}", hint="a number or all")
+    count = None if tail == "all" or int(tail) < 0 else int(tail)
+    lines = api.read_logs(api.resolve(container), follow=follow, tail=count, timestamps=timestamps,
+                          since=_when(since, "--since"), until=_when(until, "--until"))
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    for line in lines:
+        target = out if line.stream == "stdout" else err
+        target.write(((line.time + " ") if timestamps else "").encode() + line.text.encode())
+        if follow:
+            target.flush()
+
+
+def _when(value: str | None, flag: str) -> float | None:
+    """docker's --since/--until: unix seconds, RFC 3339, or a duration before now (10m, 1h30m)."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    if value[0].isdigit() and value[-1].isalpha() and "T" not in value and "-" not in value:
+        from composer.cli.run_flags import parse_duration
+
+        return time.time() - parse_duration(value, flag)
+    from composer.engine.runtime.describe import epoch
+
+    try:
+        return epoch(value if "T" in value else value + "T00:00:00Z")
+    except ValueError:
+        from composer.errors import UsageError
+
+        raise UsageError(f"invalid {flag} {value!r}", hint="use 2024-01-02T15:04:05Z, unix seconds or 10m") from None
+
+
+def container_exec(ctx: typer.Context) -> None:
+    """Execute a command in a running container (`exec [-d] [-i] [-u U] [-w DIR] [-e K=V] C CMD...`)."""
+    from composer.cli.container_run import exec_main
+
+    raise typer.Exit(exec_main(list(ctx.args)))
+
+
+def container_top(container: str = typer.Argument(...)) -> None:
+    """Display the running processes of a container."""
+    from composer.engine.runtime.cgroups import manager_for
+
+    container_id = _api().resolve(container)
+    _api().running_pid(container_id)
+    typer.echo(f"{'UID':<10}{'PID':<10}{'PPID':<10}CMD")
+    for pid in sorted(manager_for(container_id).pids()):
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                cmd = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        typer.echo(f"{fields['Uid'].split()[0]:<10}{pid:<10}{fields['PPid'].strip():<10}{cmd}")
+
+
+def container_stats(containers: List[str] = typer.Argument(None),
+        no_stream: bool = typer.Option(False, "--no-stream", help="Print one sample and exit.")) -> None:
+    """CPU, memory, pids and block I/O of running containers (from their cgroups)."""
+    from composer.engine.runtime.cgroups import manager_for
+
+    api = _api()
+    ids = _ids(containers) if containers else [i.id for i in api.list_containers(all=False)]
+    while True:
+        first = {cid: manager_for(cid).stats() for cid in ids}
+        began = time.monotonic()
+        time.sleep(0.5)
+        wall = (time.monotonic() - began) * 1e9
+        typer.echo(f"{'CONTAINER ID':<15}{'NAME':<20}{'CPU %':<9}{'MEM USAGE / LIMIT':<28}{'PIDS':<6}BLOCK I/O")
+        for cid in ids:
+            now = manager_for(cid).stats()
+            cpu = (now["cpu_ns"] - first[cid]["cpu_ns"]) / wall * 100
+            limit = now["memory_limit"] if 0 < now["memory_limit"] < 1 << 62 else _host_memory()
+            memory = f"{_size(now['memory'])} / {_size(limit)}"
+            name = api.inspect(cid)["Name"][1:]
+            typer.echo(f"{cid[:12]:<15}{name:<20}{cpu:<9.2f}{memory:<28}{now['pids']:<6}{_size(now['io'])}")
+        if no_stream:
+            return
+
+
+def _host_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.4g}{unit}"
+        count /= 1024
+    return f"{count}"
+
+
+def container_rename(container: str = typer.Argument(...), new_name: str = typer.Argument(...)) -> None:
+    """Rename a container."""
+    _api().rename(_api().resolve(container), new_name)
+
+
+def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
+    """Remove all stopped containers."""
+    api = _api()
+    removed = [i.id for i in api.list_containers(all=True) if i.state in ("exited", "created", "dead")]
+    typer.echo("Deleted Containers:")
+    for container_id in removed:
+        api.remove(container_id)
+        typer.echo(container_id)
+    typer.echo("")
+    typer.echo("Total reclaimed space: 0B")
+
+
+def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...)) -> None:
+    """Copy files between a running container and the host (CONTAINER:PATH)."""
+    from composer.engine.runtime.copy import copy_from, copy_to
+    from composer.errors import UsageError
+
+    if ":" in source and not source.startswith(("/", ".")):
+        name, _, path = source.partition(":")
+        copy_from(_api().resolve(name), path, destination)
+    elif ":" in destination and not destination.startswith(("/", ".")):
+        name, _, path = destination.partition(":")
+        copy_to(_api().resolve(name), source, path)
+    else:
+        raise UsageError("copying between containers or between host paths is not supported",
+                         hint="one side must be CONTAINER:PATH")
+
+
+COMMANDS = {"start": container_start, "stop": container_stop, "restart": container_restart,
+            "kill": container_kill, "pause": container_pause, "unpause": container_unpause,
+            "wait": container_wait, "rm": container_rm, "ls": container_ls, "inspect": container_inspect,
+            "logs": container_logs, "top": container_top, "stats": container_stats, "rename": container_rename,
+            "prune": container_prune, "cp": container_cp, "attach": container_attach}
 
 
 def register(app: typer.Typer) -> None:
@@ -100,6 +333,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(container, name="container")
     passthrough = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
     container.command("run", context_settings=passthrough)(container_run)
-    container.command("ls")(container_ls)
-    container.command("inspect")(container_inspect)
-    container.command("rm")(container_rm)
+    container.command("create", context_settings=passthrough)(container_create)
+    container.command("exec", context_settings=passthrough)(container_exec)
+    for name, function in COMMANDS.items():
+        container.command(name)(function)
+    container.command("ps", hidden=True)(container_ls)
+    container.command("list", hidden=True)(container_ls)

@@ -54,6 +54,7 @@ COMMAND_MODULES: dict[str, str] = {
 FAST_PATHS: dict[tuple[str, ...], str] = {
     ("config",): "composer.cli.project:config_fast",
     ("container", "run"): "composer.cli.container_run:main",
+    ("container", "exec"): "composer.cli.container_run:exec_main",
     ("image", "pull"): "composer.cli.images:fast_pull",
 }
 

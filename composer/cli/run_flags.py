@@ -11,12 +11,12 @@ from composer.errors import UsageError
 FLAGS: dict[str, tuple[str, str]] = {}
 
 
-def _flags(kind: str, *specs: str) -> None:
+def _flags(kind: str, *specs: str, table: dict | None = None) -> None:
     for spec in specs:
         names = spec.split("|")
         dest = names[-1].lstrip("-").replace("-", "_")
         for name in names:
-            FLAGS[name] = (dest, kind)
+            (FLAGS if table is None else table)[name] = (dest, kind)
 
 
 _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", "--privileged",
@@ -33,6 +33,36 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
        "--health-start-interval",
        "--network-alias", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
+
+
+EXEC_FLAGS: dict[str, tuple[str, str]] = {}
+_flags("bool", "-d|--detach", "-i|--interactive", "-t|--tty", "--privileged", "--help", table=EXEC_FLAGS)
+_flags("list", "-e|--env", "--env-file", table=EXEC_FLAGS)
+_flags("value", "-u|--user", "-w|--workdir", "--detach-keys", table=EXEC_FLAGS)
+
+
+def parse_exec_args(argv: list[str]) -> tuple[dict, str, list[str]]:
+    """(options, container, command) of ``container exec [OPTIONS] CONTAINER COMMAND [ARG...]``."""
+    options, index = _parse_options(argv, EXEC_FLAGS)
+    if options.get("help"):
+        return options, "", []
+    if index + 1 >= len(argv):
+        raise UsageError('"container exec" requires at least 2 arguments',
+                         hint="usage: composer container exec [OPTIONS] CONTAINER COMMAND [ARG...]")
+    return options, argv[index], argv[index + 1:]
+
+
+def _parse_options(argv: list[str], table: dict) -> tuple[dict, int]:
+    options: dict = {}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return options, index + 1
+        if not arg.startswith("-") or arg == "-":
+            break
+        index = _consume(argv, index, options, table)
+    return options, index
 
 
 def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
@@ -55,29 +85,30 @@ def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
     return options, argv[index], argv[index + 1:]
 
 
-def _consume(argv: list[str], index: int, options: dict) -> int:
+def _consume(argv: list[str], index: int, options: dict, table: dict = FLAGS) -> int:
     """Parse the option at ``argv[index]``; returns the index of the next argument."""
     arg = argv[index]
     if arg.startswith("--"):
         name, has_value, value = arg.partition("=")
-        return _store(argv, index, options, name, value if has_value else None)
+        return _store(argv, index, options, name, value if has_value else None, table)
     # short flags: -it, -eKEY=V, -e KEY=V
     for position in range(1, len(arg)):
         name = "-" + arg[position]
-        dest_kind = FLAGS.get(name)
+        dest_kind = table.get(name)
         if dest_kind is None:
             raise UsageError(f"unknown shorthand flag: {arg[position]!r} in {arg}")
         if dest_kind[1] != "bool":
             rest = arg[position + 1:]
-            return _store(argv, index, options, name, rest.removeprefix("=") if rest else None)
+            return _store(argv, index, options, name, rest.removeprefix("=") if rest else None, table)
         options[dest_kind[0]] = True
     return index + 1
 
 
-def _store(argv: list[str], index: int, options: dict, name: str, value: str | None) -> int:
-    if name not in FLAGS:
+def _store(argv: list[str], index: int, options: dict, name: str, value: str | None,
+           table: dict = FLAGS) -> int:
+    if name not in table:
         raise UsageError(f"unknown flag: {name}", hint="see `composer container run --help`")
-    dest, kind = FLAGS[name]
+    dest, kind = table[name]
     if kind == "bool":
         options[dest] = value is None or value.lower() in ("true", "1")
         return index + 1

@@ -1,0 +1,139 @@
+"""``container ls`` presentation: docker's status words, filters and ``--format`` (Go template subset).
+
+Supported templates: ``table``, ``json``, and text with ``{{.Field}}``, ``{{json .Field}}``,
+``{{json .}}`` and ``\\t``; ``table TEMPLATE`` adds a header row (docker's column titles).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from composer.errors import UsageError
+
+TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z]*)\s*}}")
+HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+           "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
+           "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE"}
+DEFAULT_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+
+def ago(seconds: float) -> str:
+    """docker's HumanDuration: ``5 seconds``, ``About a minute``, ``3 hours`` ..."""
+    s = max(0, int(seconds))
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(s / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+def status_text(info, now: float | None = None) -> str:
+    """``Up 5 seconds (healthy)``, ``Exited (0) 3 minutes ago``, ``Created`` ..."""
+    now = time.time() if now is None else now
+    if info.state in ("running", "paused"):
+        text = f"Up {ago(now - info.started_at)}"
+        if info.state == "paused":
+            return text + " (Paused)"
+        if info.health == "starting":
+            return text + " (health: starting)"
+        return text + (f" ({info.health})" if info.health in ("healthy", "unhealthy") else "")
+    if info.state == "restarting":
+        return f"Restarting ({info.exit_code}) {ago(now - info.finished_at)} ago"
+    if info.state == "exited":
+        return f"Exited ({info.exit_code}) {ago(now - info.finished_at)} ago"
+    return info.state.capitalize()
+
+
+def row(info, truncate: bool = True) -> dict:
+    """docker ps --format json's fields for one container."""
+    command = info.command if not truncate or len(info.command) <= 20 else info.command[:19] + "…"
+    return {"Command": json.dumps(command), "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC",
+                                                                         time.gmtime(info.created)),
+            "ID": info.id[:12] if truncate else info.id, "Image": info.image.removeprefix("docker.io/library/"),
+            "Labels": ",".join(f"{k}={v}" for k, v in info.labels.items()), "LocalVolumes": "0", "Mounts": "",
+            "Names": info.name, "Networks": "", "Ports": "", "RunningFor": ago(time.time() - info.created) + " ago",
+            "Size": "0B", "State": info.state, "Status": status_text(info)}
+
+
+def matches(info, filters: list[str]) -> bool:
+    """``--filter label=K[=V]|name=N|status=S|id=I|health=H|exited=N`` (same key: any; keys: all)."""
+    groups: dict[str, list[str]] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"bad format of filter (expected name=value): {item!r}")
+        groups.setdefault(key, []).append(value)
+    return all(any(_match_one(info, key, value) for value in values) for key, values in groups.items())
+
+
+def _match_one(info, key: str, value: str) -> bool:
+    if key == "label":
+        name, sep, wanted = value.partition("=")
+        return name in info.labels and (not sep or info.labels[name] == wanted)
+    if key == "name":
+        return re.search(value, info.name) is not None
+    if key == "id":
+        return info.id.startswith(value)
+    if key == "status":
+        return info.state == value
+    if key == "health":
+        return info.health == value
+    if key == "exited":
+        return info.state == "exited" and str(info.exit_code) == value
+    if key == "ancestor":
+        return value in (info.image, info.image.removeprefix("docker.io/library/"), info.image_id)
+    raise UsageError(f"invalid filter {key!r}", hint="use label, name, id, status, health, exited or ancestor")
+
+
+def render(rows: list[dict], template: str) -> list[str]:
+    """The output lines of ``--format template`` (``table``/``json``/Go template subset)."""
+    if template == "json":
+        return [json.dumps(r) for r in rows]
+    if template in ("", "table"):
+        template = DEFAULT_TABLE
+    template = template.replace("\\t", "\t")
+    lines = []
+    if template.startswith("table"):
+        template = template[5:].strip()
+        header = TEMPLATE_FIELD.sub(lambda m: HEADERS.get(m.group(2), m.group(2).upper()), template)
+        lines.append(header)
+        rendered = [_fill(template, r) for r in rows]
+        return _align([header, *rendered])
+    return lines + [_fill(template, r) for r in rows]
+
+
+def _fill(template: str, data: dict) -> str:
+    def field(match: re.Match) -> str:
+        as_json, name = match.group(1), match.group(2)
+        if not name:
+            return json.dumps(data)
+        if name not in data:
+            raise UsageError(f"template: can't evaluate field {name}")
+        value = data[name]
+        if name == "Command" and not as_json:
+            value = json.loads(value)
+            return f'"{value}"'
+        return json.dumps(value) if as_json else str(value)
+
+    return TEMPLATE_FIELD.sub(field, template)
+
+
+def _align(lines: list[str]) -> list[str]:
+    """Tab-separated cells padded into columns (3 spaces apart, like docker's tabwriter)."""
+    cells = [line.split("\t") for line in lines]
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in cells) for i in range(max(map(len, cells)))]
+    return ["   ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cells]
