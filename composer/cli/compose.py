@@ -173,7 +173,7 @@ def stream_logs(containers: list[Any], printer: LogPrinter, *, follow: bool, tai
     """Print the logs of ``containers``: merged by time, or followed (one thread each) until they stop."""
     read_logs = runtime_feature("read_logs")
     count = None if tail in ("all", "-1", "") else int(tail)
-    options = dict(tail=count, since=since, until=until, timestamps=printer.timestamps)
+    options = dict(tail=count, since=parse_time(since), until=parse_time(until), timestamps=printer.timestamps)
     if not follow:
         lines = [(str(line.time or ""), short_name(c), line) for c in containers
                  for line in read_logs(c.id, follow=False, **options)]
@@ -187,6 +187,33 @@ def stream_logs(containers: list[Any], printer: LogPrinter, *, follow: bool, tai
     for thread in threads:
         while thread.is_alive():
             thread.join(0.2)  # short joins keep Ctrl-C responsive
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_time(text: Optional[str]) -> Optional[float]:
+    """``--since``/``--until``: a duration ago (``10m``, ``1h30m``), a Unix time or an RFC 3339 time."""
+    import re
+    import time
+
+    if not text:
+        return None
+    parts = re.fullmatch(r"((\d+(\.\d+)?)(ms|s|m|h|d))+", text)
+    if parts:
+        seconds = sum(float(n) * (0.001 if u == "ms" else _UNITS[u])
+                      for n, _, u in re.findall(r"(\d+(\.\d+)?)(ms|s|m|h|d)", text))
+        return time.time() - seconds
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from composer.engine.runtime.describe import epoch
+
+    try:
+        return epoch(text if "T" in text else text + "T00:00:00Z")
+    except ValueError:
+        raise UsageError(f"invalid time {text!r}", hint="use a duration (10m), a Unix time or 2024-01-02T15:04:05Z") from None
 
 
 def _follow_one(read_logs: Any, container: Any, printer: LogPrinter, options: dict) -> None:

@@ -262,8 +262,15 @@ def _register_exec(app: typer.Typer) -> None:
         container = C.one_container(project, service, index)
         tty = not no_tty and sys.stdin.isatty() and not detach
         env_list = [f"{k}={v}" for k, v in C.parse_env(env or ()).items()]
-        code = C.runtime_feature("exec_in")(container.id, list(command), tty=tty, stdin=not detach, env=env_list,
-                                            user=user or "", workdir=workdir or "", detach=detach)
+        exec_in = C.runtime_feature("exec_in")
+        options = dict(stdin=not detach, env=env_list, user=user or "", workdir=workdir or "", detach=detach,
+                       privileged=privileged)
+        try:
+            code = exec_in(container.id, list(command), tty=tty, **options)
+        except UsageError:
+            if not tty:
+                raise
+            code = exec_in(container.id, list(command), tty=False, **options)  # no pseudo-TTY in this runtime yet
         raise typer.Exit(code or 0)
 
 

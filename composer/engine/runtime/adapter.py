@@ -191,15 +191,27 @@ def summary_of(info: Any, details: Mapping[str, Any] | None = None) -> Container
     ports, networks and mounts)."""
     details = details or {}
     settings = details.get("NetworkSettings") or {}
-    ports = tuple(PortSpec(target=int(key.split("/")[0]), published=str(b.get("HostPort", "")),
-                           host_ip=b.get("HostIp", ""), protocol=key.partition("/")[2] or "tcp")
-                  for key, bindings in (settings.get("Ports") or {}).items() for b in (bindings or ()))
+    ports = published_ports(info, (details.get("HostConfig") or {}).get("PortBindings") or ())
     mounts = tuple(m.get("Name") or m.get("Source", "") for m in details.get("Mounts") or ())
     return ContainerSummary(
         id=info.id, name=info.name, image=info.image, image_id=info.image_id, labels=dict(info.labels),
         state=info.state, exit_code=info.exit_code, health=info.health, created=info.created,
         started_at=info.started_at, finished_at=info.finished_at, command=info.command, ports=ports,
         networks=tuple(settings.get("Networks") or ()), mounts=mounts)
+
+
+def published_ports(info: Any, specs: Any) -> tuple[PortSpec, ...]:
+    """The container's published ports from its ``-p`` specs; ephemeral host ports (0) as the
+    network layer allocated them while it runs."""
+    from composer.network.ports import parse_publish
+
+    bindings = [b for spec in specs for b in parse_publish(spec)]
+    if any(b.host_port == 0 for b in bindings) and info.state == "running":
+        from composer.network.manager import NetworkManager
+
+        bindings = NetworkManager().ports_of(info.id) or bindings
+    return tuple(PortSpec(target=b.container_port, published=str(b.host_port or ""), host_ip=b.host_ip,
+                          protocol=b.proto) for b in bindings)
 
 
 class LinuxRuntime:
@@ -300,7 +312,8 @@ class LinuxRuntime:
             remaining = deadline - time.monotonic()
             if last is None or now[:2] != last[:2] or remaining <= 0:
                 return now
-            _containers().wait_health_change(container_id, last.health, min(remaining, 5.0))
+            key = last.health if last.state == "running" and last.health != "none" else last.state
+            _containers().wait_health_change(container_id, key, min(remaining, 5.0))
 
     def _health_status(self, container_id: str) -> HealthStatus:
         details = _containers().inspect(container_id)
@@ -321,7 +334,7 @@ class LinuxRuntime:
 
     # --- beyond the protocol: what the CLI needs ---------------------------------------------------
     def read_logs(self, container_id: str, *, follow: bool = False, tail: int | None = None,
-                  since: str | None = None, until: str | None = None, timestamps: bool = False) -> Iterator[Any]:
+                  since: float | None = None, until: float | None = None, timestamps: bool = False) -> Iterator[Any]:
         return _containers().read_logs(container_id, follow=follow, tail=tail, since=since, until=until,
                                        timestamps=timestamps)
 

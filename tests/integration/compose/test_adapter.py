@@ -79,9 +79,8 @@ def test_summary_from_inspect():
         id, name, image, image_id, labels, state = "i", "n", "busybox", "sha256:x", {"a": "b"}, "running"
         exit_code, health, created, started_at, finished_at, command = 0, "none", 1.0, 2.0, 0.0, "sh"
 
-    details = {"NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "81/tcp": None},
-                                   "Networks": {"p_default": {}}},
+    details = {"NetworkSettings": {"Networks": {"p_default": {}}}, "HostConfig": {"PortBindings": ["8080:80/tcp"]},
                "Mounts": [{"Type": "volume", "Name": "p_data", "Source": "/x"}]}
     summary = summary_of(Info(), details)
-    assert summary.ports == (PortSpec(80, "8080", "0.0.0.0", "tcp"),)
+    assert summary.ports == (PortSpec(80, "8080", "", "tcp"),)
     assert summary.networks == ("p_default",) and summary.mounts == ("p_data",)
