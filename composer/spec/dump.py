@@ -172,7 +172,24 @@ def _blkio_devices(rate: str) -> Callable[[Any], Any]:
 
 
 def _float(value: Any) -> Any:
-    return float(value) if not isinstance(value, bool) else value
+    if isinstance(value, bool):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SemanticError(f"invalid number {value!r}", hint="write a number such as 0.5 or 2") from None
+
+
+def _device(value: Any) -> Any:
+    """``/dev/x[:/dev/y[:rwm]]`` as a long-syntax device mapping."""
+    if not isinstance(value, str):
+        return value
+    parts = value.split(":")
+    if len(parts) > 3:
+        raise SemanticError(f"invalid device {value!r}", hint="write HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
+    source = parts[0]
+    target = parts[1] if len(parts) > 1 else source
+    return {"source": source, "target": target, "permissions": parts[2] if len(parts) > 2 else "rwm"}
 
 
 _S = "services.*."
@@ -205,6 +222,7 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "build.secrets.[].mode": _file_mode,
     _S + "deploy.resources.reservations.devices.[].count": _device_count,
     _S + "gpus": _gpus,
+    _S + "devices.[]": _device,
     _S + "blkio_config.device_read_bps": _blkio_devices("Rate"),
     _S + "blkio_config.device_write_bps": _blkio_devices("Rate"),
     _S + "blkio_config.weight_device": _blkio_devices("Weight"),

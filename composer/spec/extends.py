@@ -7,7 +7,7 @@ import os
 import posixpath
 from typing import TYPE_CHECKING, Any, Mapping
 
-from composer.errors import SemanticError
+from composer.errors import SemanticError, SpecError
 from composer.spec.source import Document
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def apply_extends(data: dict[str, Any], document: Document, options: "ProjectOpt
         if isinstance(services[name], dict) and "extends" in services[name]:
             try:
                 extended = resolver.resolve(name, services, file, ())
-            except SemanticError as error:
+            except SpecError as error:
                 if error.location is None:
                     error.location = Located(positions).at("services", name, "extends")
                 raise

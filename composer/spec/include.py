@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from composer.errors import SemanticError
+from composer.errors import SemanticError, SpecError
 from composer.spec.source import Document, locate
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def apply_include(data: dict[str, Any], document: Document, options: "ProjectOpt
         where = locate(positions, ("include", index), document.file)
         try:
             imported = _load_included(entry, base_dir, options, environment, positions, chain)
-        except SemanticError as error:
+        except SpecError as error:
             error.location = error.location or where
             raise
         for kind in _KINDS:

@@ -135,6 +135,7 @@ def load_model(options: ProjectOptions) -> LoadedModel:
     from composer.spec.pipeline import build_model
 
     cwd = Path(options.working_dir or os.getcwd())
+    options = _with_dotenv_settings(options, cwd)
     files = _config_files(options, cwd)
     if options.project_directory:
         directory = Path(options.project_directory)
@@ -152,6 +153,28 @@ def load_model(options: ProjectOptions) -> LoadedModel:
 
     output = printed(model, positions)
     return LoadedModel(name, working_dir, files, environment, model, positions, output, left_out_extensions())
+
+
+def _with_dotenv_settings(options: ProjectOptions, cwd: Path) -> ProjectOptions:
+    """COMPOSE_FILE / COMPOSE_PROFILES / COMPOSE_PATH_SEPARATOR may come from the ``.env`` of the
+    project directory (default: the current one), under the process environment."""
+    from dataclasses import replace
+
+    from composer.spec.dotenv import environment_for
+
+    if options.files and options.profiles:
+        return options
+    directory = Path(options.project_directory) if options.project_directory else cwd
+    directory = directory if directory.is_absolute() else cwd / directory
+    try:
+        environment = environment_for(directory, list(options.env_files), options.environment, cwd)
+    except SpecError:
+        return options  # reported later, with the file that needs it
+    profiles = options.profiles
+    if not profiles and environment.get("COMPOSE_PROFILES"):
+        profiles = tuple(p for p in environment["COMPOSE_PROFILES"].split(",") if p)
+    settings = {k: environment[k] for k in ("COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR") if k in environment}
+    return replace(options, profiles=profiles, environment={**settings, **options.environment})
 
 
 def load_project(options: ProjectOptions) -> "Project":

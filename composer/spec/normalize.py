@@ -271,6 +271,8 @@ def apply_env_files(service: dict[str, Any], environment: Mapping[str, str]) -> 
         lookup = lambda key: merged.get(key) if merged.get(key) is not None else environment.get(key)  # noqa: E731
         merged.update(read_dotenv(path, lookup, raw=entry.get("format") == "raw"))
     own = service.get("environment") or {}
+    if isinstance(own, list):
+        own = {k: (v if sep else None) for k, sep, v in (str(e).partition("=") for e in own)}
     for key, value in own.items():
         if value is not None or key not in merged:
             merged[key] = value

@@ -80,7 +80,17 @@ def check(model: dict[str, Any], located: Located) -> None:
     disabled = model.get("x-composer-disabled") or {}
     for name, service in services.items():
         _check_service(name, service, model, located, disabled)
+    for name, volume in (model.get("volumes") or {}).items():
+        if isinstance(volume, dict) and volume.get("external") is True:
+            for option in ("driver", "driver_opts", "labels"):
+                if volume.get(option):
+                    raise located.error(("volumes", name, option), f'conflicting parameters "external" and '
+                                        f'"{option}" specified for volume "{name}"',
+                                        f"remove {option} (an external volume is created elsewhere)")
     for name, secret in (model.get("secrets") or {}).items():
+        if secret.get("file") and secret.get("environment"):
+            raise located.error(("secrets", name), f"secret {name!r} declares both `file` and `environment`",
+                                "keep only one of them")
         if not secret.get("external") and not secret.get("file") and not secret.get("environment"):
             raise located.error(("secrets", name), f"secret {name!r} must declare either `file` or `environment`",
                                 "add file: PATH or environment: VAR")
