@@ -1,0 +1,89 @@
+"""Putting build results into the image store: layers (blob + snapshot) and tagged images.
+
+``store_layer`` tars a layer directory into a blob (its digest is the diff id: layers are kept
+uncompressed, like ``docker save``) and moves the directory itself into place as the snapshot,
+so no second unpack is needed. ``commit_image`` writes the image config and manifest and tags
+the image in one index update: until then a failed build has left no image and no tag.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from composer.engine.build.layer import write_layer
+from composer.engine.images.archive import canonical_json, host_architecture
+from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A stored layer: its diff id (also its blob digest), its size and its chain id."""
+
+    diff_id: str
+    size: int
+    chain: str
+
+
+def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> Layer:
+    """Store ``directory`` as the layer on top of ``parents`` (diff ids); the directory is consumed."""
+    try:
+        with store.blobs.writer() as writer:
+            write_layer(str(directory), writer)  # type: ignore[arg-type]
+            size = writer.size
+            diff_id = writer.commit()
+        chain = chain_ids([*parents, diff_id])[-1]
+        target = store.snapshot_path(chain)
+        with store.snapshot_lock(chain):
+            if not target.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(directory, target)
+        with store.update_db() as db:
+            db["layers"][chain] = size
+        return Layer(diff_id, size, chain)
+    finally:
+        if directory.exists():
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def has_layer(store: ImageStore, parents: Sequence[str], diff_id: str) -> bool:
+    """Whether the blob and the snapshot of ``diff_id`` on top of ``parents`` are both present."""
+    chain = chain_ids([*parents, diff_id])[-1]
+    return store.blobs.exists(diff_id) and store.snapshot_path(chain).is_dir()
+
+
+def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created: str) -> dict[str, Any]:
+    """The full OCI image config of a build result."""
+    out = {"architecture": host_architecture(), "os": "linux", "created": created,
+           "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}
+    out.update(stage_config)
+    return out
+
+
+def descriptor(layer: Layer) -> dict[str, Any]:
+    """The manifest entry of a layer this builder stored (uncompressed)."""
+    return {"mediaType": OCI_LAYER, "digest": layer.diff_id, "size": layer.size}
+
+
+def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dict[str, Any]],
+                 names: Sequence[str] = ()) -> str:
+    """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically."""
+    config_bytes = canonical_json(config)
+    config_digest = store.blobs.put(config_bytes)
+    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config_bytes)},
+                "layers": list(layers)}
+    manifest_digest = store.blobs.put(canonical_json(manifest))
+    return store.register(manifest_digest, OCI_MANIFEST, names=list(names))
+
+
+def read_image(store: ImageStore, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An image's full config and its manifest's layer descriptors."""
+    config = json.loads(store.blobs.read(image_id))
+    record = store.read_db()["images"][image_id]
+    manifest = json.loads(store.blobs.read(record["manifest"]))
+    return config, list(manifest.get("layers", []))

@@ -1,0 +1,236 @@
+"""The builder: a BuildPlan executed stage by stage into layers and a tagged image.
+
+``build(request)`` prepares the plan (``build.plan``), then for every stage the target needs:
+resolves its base (an earlier stage, a store image pulled when missing, or scratch), applies
+ONBUILD triggers and instructions, and keeps a chain of cache keys (``build.cache``). RUN,
+COPY and ADD make layers (``build.steps``) unless the cache holds the step's layer; config-only
+instructions only change the stage's config and history. The target's image is committed and
+tagged at the very end, so a failing step leaves no image and no tag behind.
+
+Progress goes to ``emit(line)``; the library never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from composer import settings
+from composer.engine.build import plan as planning
+from composer.engine.build.cache import CacheIndex, step_key
+from composer.engine.build.commit import Layer, commit_image, descriptor, has_layer, image_config, read_image
+from composer.engine.build.context import BuildContext, load_digests, save_digests
+from composer.engine.build.dockerfile import Instruction
+from composer.engine.build.expand import Lexer, StageArgs
+from composer.engine.build.instructions import CONFIG_ONLY, StageState, onbuild_triggers, step_text
+from composer.engine.build.request import STDIN, BuildRequest
+from composer.engine.build.stages import Stage
+from composer.engine.images.archive import now_rfc3339
+from composer.engine.images.store import ImageStore
+from composer.errors import BuildError, ImageNotFound
+
+Emit = Callable[[str], None]
+
+
+@dataclass
+class StageResult:
+    """A stage as built so far: its config state, layers (descriptors, diff ids, snapshot dirs)."""
+
+    state: StageState
+    key: str
+    created: str
+    diff_ids: list[str] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    dirs: list[Path] = field(default_factory=list)
+
+    def add(self, layer: Layer, created: str, store: ImageStore) -> None:
+        self.diff_ids.append(layer.diff_id)
+        self.layers.append(descriptor(layer))
+        self.dirs.append(store.snapshot_path(layer.chain))
+        self.created = created
+
+
+def builder_root() -> Path:
+    """Where the builder keeps its cache index and context digest memo."""
+    return settings.state_root() / "builder"
+
+
+class Builder:
+    """One build: ``Builder(request, emit=...).build()`` -> the image id."""
+
+    def __init__(self, request: BuildRequest, *, store: ImageStore | None = None, emit: Emit | None = None,
+                 stdin: BinaryIO | None = None, dockerfile_text: str | None = None) -> None:
+        self.request = request
+        self.store = store or ImageStore()
+        self.emit: Emit = emit or (lambda _line: None)
+        self.stdin = stdin
+        self.text = dockerfile_text
+        self.cache = CacheIndex(builder_root() / "cache")
+        self.results: dict[int, StageResult] = {}
+        self.context: BuildContext | None = None
+        self.scratch = self.store.private_dir()
+
+    def build(self) -> str:
+        """Run the build; returns the image id (tagged with the request's tags)."""
+        from composer.engine.images.reference import parse_reference
+
+        try:
+            names = [str(parse_reference(tag)) for tag in self.request.tags]
+            self.context = self._open_context()
+            plan = planning.prepare(self.request, text=self.text, name="Dockerfile" if self.text else None)
+            for warning in plan.warnings:
+                self.emit(f"WARNING: {warning}")
+            self.plan = plan
+            for stage in plan.needed:
+                self.results[stage.index] = self._build_stage(stage)
+            image_id = self._commit(self.results[plan.needed[-1].index], names)
+            warning = planning.unused_args_warning(plan)
+            if warning:
+                self.emit(warning)
+            self._save_digests()
+            return image_id
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    # --- the context --------------------------------------------------------------------------
+    def _open_context(self) -> BuildContext:
+        if self.request.context == STDIN:
+            from composer.engine.build.context import from_stream
+
+            if self.stdin is None:
+                raise BuildError("the build context is '-' but there is no standard input")
+            context, text = from_stream(self.stdin, self.scratch / "context")
+            if text is not None:
+                self.text = text
+            return context
+        dockerfile = self.request.dockerfile or str(Path(self.request.context) / "Dockerfile")
+        context = BuildContext.from_directory(self.request.context, dockerfile)
+        context.digests = load_digests(builder_root() / "digests.json")
+        return context
+
+    def _save_digests(self) -> None:
+        if self.context is not None and self.context.computed and self.request.context != STDIN:
+            save_digests(builder_root() / "digests.json", self.context.digests)
+
+    # --- stages -------------------------------------------------------------------------------
+    def _build_stage(self, stage: Stage) -> StageResult:
+        result = self._base(stage)
+        self.emit(planning.step_label(stage, 0))
+        triggers = onbuild_triggers(self._base_config, self.plan.dockerfile.escape)
+        for position, inst in enumerate([*triggers, *stage.instructions], start=1 - len(triggers)):
+            label = planning.step_label(stage, position) if position > 0 else f"[{stage.label}] ONBUILD {inst.original}"
+            self._step(stage, result, inst, label)
+        return result
+
+    def _base(self, stage: Stage) -> StageResult:
+        """The starting point of a stage: an earlier stage, an image, or scratch."""
+        lexer = Lexer(self.plan.dockerfile.escape)
+        args = StageArgs(self.plan.build_args, self.plan.meta)
+        self._base_config: dict[str, Any] | None = None
+        if stage.base_stage is not None:
+            parent = self.results[stage.base_stage]
+            self._base_config = parent.state.image_config()
+            state = StageState.from_image(self._base_config, args, lexer)
+            return StageResult(state, parent.key, parent.created, list(parent.diff_ids),
+                               list(parent.layers), list(parent.dirs))
+        if stage.base.lower() == "scratch":
+            return StageResult(StageState.from_image(None, args, lexer), "", "")
+        image_id, config, layers, dirs = self._image(stage.base, stage.instruction)
+        self._base_config = config
+        state = StageState.from_image(config, args, lexer)
+        return StageResult(state, image_id, config.get("created") or "",
+                           list(config.get("rootfs", {}).get("diff_ids", [])), layers, dirs)
+
+    def _image(self, reference: str, inst: Instruction) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
+        """A store image (pulled when missing or with --pull): id, config, layers, snapshot dirs."""
+        resolved = None
+        if not self.request.pull:
+            try:
+                resolved = self.store.resolve(reference)
+            except ImageNotFound:
+                resolved = None
+        if resolved is None:
+            resolved = self._pull(reference, inst)
+        config, layers = read_image(self.store, resolved.id)
+        return resolved.id, config, layers, list(resolved.layer_dirs)
+
+    def _pull(self, reference: str, inst: Instruction):
+        from composer.engine.images.pull import pull
+        from composer.errors import ComposerError
+
+        self.emit(f"pulling {reference}")
+        try:
+            result = pull(reference, store=self.store, platform=self.request.platform)
+        except ComposerError as error:
+            raise BuildError(f"{inst.original}: cannot get the image {reference}: {error.message}",
+                             location=inst.location, hint=error.hint) from None
+        return self.store.resolve(result.image_id)
+
+    # --- steps --------------------------------------------------------------------------------
+    def _step(self, stage: Stage, result: StageResult, inst: Instruction, label: str) -> None:
+        state = result.state
+        if inst.keyword in CONFIG_ONLY:
+            key = step_key(result.key, step_text(state, inst), args=state.args.used(state.env()))
+            entry = state.dispatch(inst)
+            entry["created"] = result.created or now_rfc3339()
+            result.key = key
+            if inst.keyword == "WORKDIR":
+                self.emit(label)
+            return
+        if inst.keyword not in ("RUN", "COPY", "ADD"):
+            raise BuildError(f"{inst.keyword} is not supported by this builder", location=inst.location)
+        from composer.engine.build.steps import Step
+
+        step = Step(self, stage, result, inst, label)
+        step.execute()
+
+    def stage_result(self, name: str, inst: Instruction) -> StageResult | None:
+        """The built stage ``--from=name`` names (by name or index), or None for an image."""
+        for stage in self.plan.stages:
+            if stage.name == name.lower() or (name.isdigit() and stage.index == int(name)):
+                found = self.results.get(stage.index)
+                if found is None:
+                    raise BuildError(f"--from={name} refers to a stage that is not built yet",
+                                     location=inst.location)
+                return found
+        return None
+
+    def lookup(self, key: str) -> tuple[Layer, str] | None:
+        """A cached step's layer and creation time (when its blob and snapshot still exist)."""
+        if self.request.no_cache:
+            return None
+        record_id = self.cache.lookup(key)
+        if record_id is None or not self.store.blobs.exists(record_id):
+            return None
+        record = json.loads(self.store.blobs.read(record_id))
+        return Layer(record["diff_id"], record["size"], record["chain"]), record["created"]
+
+    def remember(self, key: str, layer: Layer, created: str) -> None:
+        """Record a step's layer in the cache (the record is a small blob of the store)."""
+        record = json.dumps({"diff_id": layer.diff_id, "size": layer.size, "chain": layer.chain,
+                             "created": created}, sort_keys=True).encode()
+        self.cache.record(key, self.store.blobs.put(record))
+
+    def has_layer(self, result: StageResult, layer: Layer) -> bool:
+        return has_layer(self.store, result.diff_ids, layer.diff_id)
+
+    # --- the result ---------------------------------------------------------------------------
+    def _commit(self, result: StageResult, names: list[str]) -> str:
+        state = result.state
+        if self.request.labels:
+            state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
+        document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
+        with self.store.gc_guard():
+            image_id = commit_image(self.store, document, result.layers, names)
+        for name in names:
+            self.emit(f"naming to {name}")
+        return image_id
+
+
+def build(request: BuildRequest, *, emit: Emit | None = None, store: ImageStore | None = None,
+          stdin: BinaryIO | None = None, dockerfile_text: str | None = None) -> str:
+    """Build ``request``; returns the image id."""
+    return Builder(request, store=store, emit=emit, stdin=stdin, dockerfile_text=dockerfile_text).build()

@@ -1,0 +1,121 @@
+"""RUN steps: a build container made by the runtime, whose overlay upper dir becomes the layer.
+
+The container runs in the foreground (``runtime.linux.run_foreground``) without ``--rm``, so its
+state directory and ``upper/`` survive its exit; the upper dir is then moved out as the step's
+layer directory and the state directory removed. Its stdin is /dev/null and its output goes to
+a file (the caller's descriptors 1 and 2 are pointed there for the run), returned as text so a
+failure can show it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from composer.errors import BuildError, ComposerError
+
+#: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
+MOUNT_POINTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a RUN ended: exit code, its output, and the directory holding its changes."""
+
+    exit_code: int
+    output: str
+    upper: Path
+
+
+def network_mode(requested: str | None) -> str:
+    """The runtime network of a build container: none unless asked (``default`` = the bridge)."""
+    if requested in (None, "", "none"):
+        return "none"
+    return "bridge" if requested == "default" else requested
+
+
+def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
+             network: str, scratch: Path) -> RunOutcome:
+    """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
+    from composer.engine.runtime.config import ContainerConfig
+    from composer.engine.runtime.linux import run_foreground
+    from composer.engine.runtime.state import ContainerDir, release_name
+
+    if not layers:
+        raise BuildError("RUN needs a base image with a shell; this stage is FROM scratch",
+                         hint="build from an image, or use COPY to fill a scratch stage")
+    if not any(entry.startswith("PATH=") for entry in env):
+        env = [DEFAULT_PATH, *env]
+    container_id = os.urandom(32).hex()
+    config = ContainerConfig(id=container_id, name=f"composer-build-{container_id[:12]}", image="(build)",
+                             image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
+                             cwd=cwd or "/", user=user, network=network, auto_remove=False,
+                             labels={"com.docker.compose.build": "true"})
+    scratch.mkdir(parents=True, exist_ok=True)
+    log = scratch / f"run-{container_id[:12]}.log"
+    cdir = ContainerDir(container_id)
+    try:
+        with open(log, "w+b") as out:
+            try:
+                with _redirected(out.fileno()):
+                    result = run_foreground(config)
+            except ComposerError as error:
+                raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
+            out.seek(0)
+            output = out.read().decode("utf-8", "replace")
+        upper = scratch / f"layer-{container_id[:12]}"
+        _move(Path(cdir.upper), upper)
+        _drop_mount_points(upper)
+        return RunOutcome(result.exit_code, output, upper)
+    finally:
+        log.unlink(missing_ok=True)
+        release_name(config.name)
+        cdir.remove()
+
+
+class _redirected:
+    """Descriptors 0 (from /dev/null), 1 and 2 (to ``fd``) for the ``with`` block, then restored."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.saved: list[int] = []
+
+    def __enter__(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        null = os.open(os.devnull, os.O_RDONLY)
+        self.saved = [os.dup(0), os.dup(1), os.dup(2)]
+        os.dup2(null, 0)
+        os.dup2(self.fd, 1)
+        os.dup2(self.fd, 2)
+        os.close(null)
+
+    def __exit__(self, *exc: object) -> None:
+        for target, saved in enumerate(self.saved):
+            os.dup2(saved, target)
+            os.close(saved)
+
+
+def _drop_mount_points(upper: Path) -> None:
+    """Remove the empty mount-point files the runtime made (and /etc if nothing else is left)."""
+    for rel in MOUNT_POINTS:
+        path = upper / rel
+        if path.is_file() and not path.is_symlink() and path.stat().st_size == 0:
+            path.unlink()
+    try:
+        (upper / "etc").rmdir()  # only when empty
+    except OSError:
+        pass
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename the upper dir next to the image store (both live under the state root)."""
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        raise BuildError(f"cannot keep the RUN step's changes: {error.strerror}",
+                         hint="containers/ and images/ of the state root must be on one file system") from None

@@ -1,0 +1,229 @@
+"""The layer-making steps of a build: RUN, COPY and ADD, each with its cache key.
+
+A step's key chains the stage's previous key with the expanded instruction, the build args it
+sees and, for COPY/ADD, a hash of the content it copies (files, heredocs, downloads), never
+mtimes. On a hit the cached layer is reused ("CACHED"); on a miss the layer is made (a build
+container for RUN, a staging directory for COPY/ADD), stored and recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from composer.engine.build.cache import step_key
+from composer.engine.build.commit import Layer, store_layer
+from composer.engine.build.context import BuildContext, Source
+from composer.engine.build.copying import Copier, looks_like_archive
+from composer.engine.build.dockerfile import Instruction
+from composer.engine.build.instructions import add_source_kind, check_checksum, copy_history, parse_chmod, step_text
+from composer.engine.build.running import network_mode, run_step
+from composer.engine.build.stages import Stage
+from composer.engine.build.view import merged
+from composer.engine.images.archive import now_rfc3339
+from composer.errors import BuildError, ComposerError
+
+if TYPE_CHECKING:
+    from composer.engine.build.executor import Builder, StageResult
+
+OUTPUT_TAIL = 30  # lines of a failing RUN's output shown in the error
+
+
+class Step:
+    """One RUN/COPY/ADD of a stage."""
+
+    def __init__(self, builder: Builder, stage: Stage, result: StageResult, inst: Instruction, label: str) -> None:
+        self.builder, self.stage, self.result, self.inst, self.label = builder, stage, result, inst, label
+        self.state = result.state
+        self.started = time.monotonic()
+
+    def execute(self) -> None:
+        self.builder.emit(self.label)
+        try:
+            if self.inst.keyword == "RUN":
+                self._run()
+            else:
+                self._copy()
+        except BuildError as error:
+            if error.location is not None:
+                raise
+            raise BuildError(f"{self.label}: {error.message}", location=self.inst.location,
+                             hint=error.hint) from None
+
+    # --- cache ---------------------------------------------------------------------------------
+    def _cached(self, key: str, created_by: str) -> bool:
+        hit = self.builder.lookup(key)
+        if hit is None or not self.builder.has_layer(self.result, hit[0]):
+            return False
+        self.builder.emit("CACHED")
+        self._finish(key, hit[0], created_by, hit[1])
+        return True
+
+    def _finish(self, key: str, layer: Layer, created_by: str, created: str) -> None:
+        self.result.add(layer, created, self.builder.store)
+        self.state.history.append({"created": created, "created_by": created_by})
+        self.result.key = key
+
+    def _store(self, key: str, directory: Path, created_by: str) -> None:
+        layer = store_layer(self.builder.store, directory, self.result.diff_ids)
+        created = now_rfc3339()
+        self.builder.remember(key, layer, created)
+        self._finish(key, layer, created_by, created)
+        self.builder.emit(f"DONE {time.monotonic() - self.started:.1f}s")
+
+    # --- RUN -----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        inst, state = self.inst, self.state
+        if inst.flag("mount") is not None:
+            raise BuildError("RUN --mount is not supported by this builder yet",
+                             hint="copy the files in with COPY, or drop the mount")
+        used = state.args.used(state.env())
+        network = network_mode(inst.flag("network") or self.builder.request.network)
+        key = step_key(self.result.key, step_text(state, inst), args=used, extra={"network": network})
+        created_by = state.run_history(inst)
+        if self._cached(key, created_by):
+            return
+        argv = state.run_argv(inst)
+        env = [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in used.items())]
+        outcome = run_step(self.result.dirs, argv, env, cwd=state.config.get("WorkingDir") or "/",
+                           user=state.config.get("User") or "", network=network, scratch=self.builder.scratch)
+        try:
+            for line in outcome.output.splitlines():
+                self.builder.emit(line)
+            if outcome.exit_code != 0:
+                tail = "\n".join(outcome.output.splitlines()[-OUTPUT_TAIL:])
+                raise BuildError(f"{self.label}: the command {argv} returned a non-zero code: "
+                                 f"{outcome.exit_code}" + (f"\n{tail}" if tail else ""),
+                                 location=inst.location, hint="fix the command; no image was tagged")
+            self._store(key, outcome.upper, created_by)
+        finally:
+            if outcome.upper.exists():
+                import shutil
+
+                shutil.rmtree(outcome.upper, ignore_errors=True)
+
+    # --- COPY / ADD ----------------------------------------------------------------------------
+    def _copy(self) -> None:
+        inst, state = self.inst, self.state
+        add = inst.keyword == "ADD"
+        dest = state.expand(inst.args[-1])
+        exclude = tuple(state.expand(p) for p in inst.flag_all("exclude"))
+        with ExitStack() as stack:
+            context = self._source_context(stack)
+            sources, urls = self._sources(context, add)
+            downloads = [self._download(url) for url in urls]
+            docs = [(doc.name, state.heredoc_text(doc).encode()) for doc in inst.heredocs]
+            content = self._content(context, sources, exclude, downloads, docs)
+            key = step_key(self.result.key, step_text(state, inst), args=state.args.used(state.env()),
+                           content=content)
+            directory = len(sources) + len(downloads) + len(docs) > 1 or any(s.is_dir for s in sources)
+            created_by = copy_history(state.shell, inst.keyword, content, dest, directory=directory)
+            if self._cached(key, created_by):
+                return
+            staging = self.builder.store.private_dir()
+            os.chmod(staging, 0o755)
+            try:
+                self._fill(staging, context, sources, downloads, docs, dest, exclude, add)
+            except BaseException:
+                import shutil
+
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            self._store(key, staging, created_by)
+
+    def _source_context(self, stack: ExitStack) -> BuildContext:
+        """The build context, or the root of the stage/image ``--from`` names."""
+        name = self.inst.flag("from")
+        if name is None or self.inst.keyword != "COPY":
+            assert self.builder.context is not None
+            return self.builder.context
+        name = self.state.expand(name)
+        found = self.builder.stage_result(name, self.inst)
+        dirs = found.dirs if found is not None else self.builder._image(name, self.inst)[3]
+        return BuildContext.from_rootfs(stack.enter_context(merged(dirs, self.builder.scratch)))
+
+    def _sources(self, context: BuildContext, add: bool) -> tuple[list[Source], list[str]]:
+        sources, urls = [], []
+        for word in self.inst.args[:-1]:
+            if word.startswith("<<") and self.inst.heredocs:
+                continue
+            value = self.state.expand(word)
+            kind = add_source_kind(value) if add else "local"
+            if kind == "url":
+                urls.append(value)
+            elif kind == "git":
+                raise BuildError(f"ADD of a git repository ({value}) is not supported",
+                                 hint="clone it into the build context and COPY it")
+            else:
+                sources.extend(context.resolve(value, parents=self.inst.flag("parents") == "true"))
+        return sources, urls
+
+    def _content(self, context: BuildContext, sources: list[Source], exclude: tuple[str, ...],
+                 downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]]) -> str:
+        digest = hashlib.sha256(context.content_hash(sources, exclude).encode())
+        for name, data in [*downloads, *docs]:
+            digest.update(f"\0{name}\0{hashlib.sha256(data).hexdigest()}".encode())
+        return "sha256:" + digest.hexdigest()
+
+    def _download(self, url: str) -> tuple[str, bytes]:
+        """ADD <url>: the file's name and bytes (checked against ``--checksum``)."""
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (http/https only)
+                data = response.read()
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise BuildError(f"ADD cannot download {url}: {error}") from None
+        checksum = self.inst.flag("checksum")
+        if checksum is not None:
+            wanted = check_checksum(self.state.expand(checksum))
+            if "sha256:" + hashlib.sha256(data).hexdigest() != wanted:
+                raise BuildError(f"ADD {url}: the content does not match --checksum={wanted}")
+        from urllib.parse import urlparse
+
+        name = posixpath.basename(urlparse(url).path) or "index.html"
+        return name, data
+
+    def _fill(self, staging: Path, context: BuildContext, sources: list[Source],
+              downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]], dest: str,
+              exclude: tuple[str, ...], add: bool) -> None:
+        """Write what the step adds under ``staging``."""
+        many = len(sources) + len(downloads) + len(docs) > 1
+        with merged(self.result.dirs, self.builder.scratch) as view:
+            copier = Copier(staging, view if self.result.dirs else None, None, None)
+            copier.owner = self._owner(view if self.result.dirs else None)
+            chmod = self.inst.flag("chmod")
+            copier.chmod = parse_chmod(self.state.expand(chmod)) if chmod is not None else None
+            workdir = self.state.config.get("WorkingDir") or "/"
+            rel, as_dir = copier.destination(dest, workdir, many=many,
+                                             source_is_dir=bool(sources) and all(s.is_dir for s in sources))
+            for source in sources:
+                path = context.root / source.path
+                if add and not source.is_dir and looks_like_archive(path):
+                    copier.extract(path, rel)
+                else:
+                    copier.copy_source(context, source, rel, as_dir, exclude)
+            for name, data in downloads:
+                copier.write_file(posixpath.join(rel, name) if as_dir else rel, data, 0o600)
+            for name, data in docs:
+                copier.write_file(posixpath.join(rel, name) if as_dir else rel, data, 0o644)
+
+    def _owner(self, view: Path | None) -> tuple[int, int] | None:
+        """``--chown`` as numbers, names looked up in the stage's own /etc/passwd and /etc/group."""
+        chown = self.inst.flag("chown")
+        if chown is None:
+            return None
+        spec = self.state.expand(chown)
+        from composer.engine.runtime.userdb import resolve_user
+
+        try:
+            uid, gid, _groups, _home = resolve_user(spec, str(view) if view else "/nonexistent")
+        except (ComposerError, ValueError, IndexError) as error:
+            raise BuildError(f"--chown={spec}: {error}", hint="use numeric ids or names the image defines") from None
+        return uid, gid if ":" in spec else uid  # Docker: a user alone uses its uid as gid
