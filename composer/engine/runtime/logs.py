@@ -74,7 +74,10 @@ class LogWriter:
             out.append(self._record(stream, rest[:MAX_LINE], stamp))
             rest = rest[MAX_LINE:]
         self.pending[stream] = rest
-        if out:
+        if self.max_size > 0:  # rotation is decided per record, as docker's
+            for record in out:
+                self._write(record.encode())
+        elif out:
             self._write("".join(out).encode())
 
     @staticmethod
