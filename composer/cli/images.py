@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
     _register_housekeeping(image)
     _register_transfer(image)
     _register_files(image)
+    from composer.cli.build import register_image_build
+
+    register_image_build(image)
     _register_login(app)
 
 

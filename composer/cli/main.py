@@ -42,6 +42,7 @@ COMMAND_MODULES: dict[str, str] = {
     "top": "composer.cli.compose",
     "port": "composer.cli.compose",
     "images": "composer.cli.compose",
+    "build": "composer.cli.build",
     "ls": "composer.cli.compose",
     "wait": "composer.cli.compose",
     "pull": "composer.cli.compose",

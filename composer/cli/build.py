@@ -1,0 +1,97 @@
+"""`composer build` (compose services) and `composer image build` (a Dockerfile and a context).
+
+Progress lines go to stderr (as docker's); ``-q`` prints only the image id on stdout.
+No ``from __future__ import annotations``: typer reads the annotations at registration.
+"""
+
+import sys
+from typing import List, Optional
+
+import typer
+
+
+def _progress(quiet: bool):
+    """The emit callback: lines on stderr unless quiet."""
+    if quiet:
+        return lambda _line: None
+
+    def emit(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return emit
+
+
+def parse_pairs(values: Optional[List[str]], flag: str, *, env_fallback: bool = False) -> dict:
+    """``KEY=VALUE`` flags as a dict; a bare ``KEY`` takes its value from the environment (or None)."""
+    import os
+
+    from composer.errors import UsageError
+
+    out: dict = {}
+    for item in values or []:
+        key, eq, value = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid {flag} {item!r}", hint=f"write {flag} KEY=VALUE")
+        out[key] = value if eq else (os.environ.get(key) if env_fallback else "")
+    return out
+
+
+def register_image_build(image: typer.Typer) -> None:
+    """Add ``image build`` to the ``image`` group."""
+
+    @image.command("build")
+    def image_build(
+        path: str = typer.Argument(..., metavar="PATH|-", help="The build context directory, or - for stdin."),
+        tags: Optional[List[str]] = typer.Option(None, "-t", "--tag", help="Name and optionally a tag (name:tag)."),
+        file: Optional[str] = typer.Option(None, "-f", "--file", help="Name of the Dockerfile (default PATH/Dockerfile)."),
+        build_args: Optional[List[str]] = typer.Option(None, "--build-arg", help="Set build-time variables."),
+        target: Optional[str] = typer.Option(None, "--target", help="Set the target build stage to build."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cache when building the image."),
+        pull: bool = typer.Option(False, "--pull", help="Always attempt to pull a newer version of the image."),
+        labels: Optional[List[str]] = typer.Option(None, "--label", help="Set metadata for an image."),
+        network: Optional[str] = typer.Option(None, "--network", help="Networking mode for RUN (none, default, host)."),
+        platform: Optional[str] = typer.Option(None, "--platform", help="Set the target platform."),
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress the build output and print the image ID."),
+    ) -> None:
+        """Build an image from a Dockerfile."""
+        from composer.engine.build.executor import build
+        from composer.engine.build.request import STDIN, from_flags
+
+        text = sys.stdin.read() if file == STDIN else None
+        request = from_flags(path, file=file, build_args=parse_pairs(build_args, "--build-arg", env_fallback=True),
+                             tags=tuple(tags or ()), target=target, no_cache=no_cache, pull=pull,
+                             labels=parse_pairs(labels, "--label"), network=network, platform=platform,
+                             quiet=quiet)
+        stdin = sys.stdin.buffer if path == STDIN else None
+        image_id = build(request, emit=_progress(quiet), stdin=stdin, dockerfile_text=text)
+        if quiet:
+            typer.echo(image_id)
+        else:
+            print(f"writing image {image_id}", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the compose ``build`` command."""
+
+    @app.command("build")
+    def build_command(
+        ctx: typer.Context,
+        services: Optional[List[str]] = typer.Argument(None),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cache when building the image."),
+        pull: bool = typer.Option(False, "--pull", help="Always attempt to pull a newer version of the image."),
+        build_args: Optional[List[str]] = typer.Option(None, "--build-arg", help="Set build-time variables for services."),
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="Don't print anything to STDOUT."),
+    ) -> None:
+        """Build or rebuild services."""
+        from composer.cli.compose import load
+        from composer.engine.build.compose import ComposeBuildOptions, build_service, buildable, service_request
+
+        project = load(ctx)
+        options = ComposeBuildOptions(no_cache=no_cache, pull=pull, quiet=quiet,
+                                      build_args=parse_pairs(build_args, "--build-arg", env_fallback=True))
+        emit = _progress(quiet)
+        for name in buildable(project, tuple(services or ())):
+            request = service_request(project, name, None, options)
+            emit(f"Building {name} ({', '.join(request.tags)})")
+            build_service(project, name, None, options, emit)
+            emit(f"Service {name}  Built")

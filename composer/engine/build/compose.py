@@ -1,0 +1,68 @@
+"""Building compose services: ``composer build`` and the engine's ``builder`` hook for ``up --build``.
+
+A service's canonical ``build:`` mapping becomes a BuildRequest (``request.from_service``); the
+image is tagged with the service's ``image:`` (or ``<project>-<service>``) and its ``build.tags``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from composer.engine.build.request import BuildRequest, from_service
+from composer.errors import BuildError
+
+Emit = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeBuildOptions:
+    """``composer build`` flags that override a service's ``build:``."""
+
+    no_cache: bool = False
+    pull: bool = False
+    build_args: Mapping[str, str | None] = field(default_factory=dict)
+    quiet: bool = False
+
+
+def service_request(project: Any, service_name: str, ref: str | None = None,
+                    options: ComposeBuildOptions | None = None) -> BuildRequest:
+    """The BuildRequest of one service (``ref``, when given, is its first tag)."""
+    service = project.services.get(service_name)
+    if service is None:
+        raise BuildError(f"no such service: {service_name}")
+    if not service.build:
+        raise BuildError(f"service {service_name!r} has no build section",
+                         hint="add build: to the service, or pull its image instead")
+    source = project.config_files[0] if project.config_files else None
+    request = from_service(project.name, service_name, ref or service.image, _thaw(service.build), source=source)
+    options = options or ComposeBuildOptions()
+    args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
+    return dataclasses.replace(request, build_args=args, no_cache=request.no_cache or options.no_cache,
+                               pull=request.pull or options.pull, quiet=options.quiet)
+
+
+def build_service(project: Any, service_name: str, ref: str | None = None,
+                  options: ComposeBuildOptions | None = None, emit: Emit | None = None) -> str:
+    """Build one service's image and tag it; returns the image id (the engine's builder hook)."""
+    from composer.engine.build.executor import build
+
+    return build(service_request(project, service_name, ref, options), emit=emit)
+
+
+def buildable(project: Any, names: tuple[str, ...] = ()) -> list[str]:
+    """The services ``composer build [SERVICE...]`` builds: those with a ``build:`` section."""
+    unknown = [n for n in names if n not in project.services]
+    if unknown:
+        raise BuildError(f"no such service: {unknown[0]}")
+    chosen = names or tuple(project.services)
+    return [n for n in chosen if project.services[n].build]
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
