@@ -38,6 +38,11 @@ def network_mode(requested: str | None) -> str:
     return "bridge" if requested == "default" else requested
 
 
+def new_container_id() -> str:
+    """A fresh id for a build container (64 hex digits, as a container's)."""
+    return os.urandom(32).hex()
+
+
 def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
              network: str, scratch: Path) -> RunOutcome:
     """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
@@ -50,7 +55,7 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
                          hint="build from an image, or use COPY to fill a scratch stage")
     if not any(entry.startswith("PATH=") for entry in env):
         env = [DEFAULT_PATH, *env]
-    container_id = os.urandom(32).hex()
+    container_id = new_container_id()
     config = ContainerConfig(id=container_id, name=f"composer-build-{container_id[:12]}", image="(build)",
                              image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
                              cwd=cwd or "/", user=user, network=network, auto_remove=False,
