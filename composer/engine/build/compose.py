@@ -66,3 +66,9 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_thaw(v) for v in value]
     return value
+
+
+def make_builder(project: Any, options: ComposeBuildOptions | None = None,
+                 emit: Emit | None = None) -> Callable[[str, str], str]:
+    """The engine's ``Builder`` hook (``builder(service, reference) -> image id``) for ``project``."""
+    return lambda service, reference: build_service(project, service, reference, options, emit)

@@ -1,0 +1,130 @@
+"""`composer image build`, `composer build` and built images used by the runtime and registries."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from composer.engine.images.store import ImageStore
+from tests.integration.builder.conftest import write
+
+pytestmark = [pytest.mark.root]
+
+
+@pytest.fixture
+def cli(busybox_image, state_root: Path, composer):
+    """Run composer with this test's state root."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    return functools.partial(composer, env={"COMPOSER_ROOT": str(state_root)})
+
+
+def test_image_build_quiet_then_run_the_image(cli, context: Path) -> None:
+    write(context, {"Dockerfile": 'FROM busybox\nRUN echo built > /msg\nCMD ["cat", "/msg"]\n'})
+    result = cli("image", "build", "-q", "-t", "hello:1", "--label", "team=core", str(context))
+    assert result.returncode == 0, result.stderr
+    image_id = result.stdout.strip()
+    assert image_id.startswith("sha256:") and result.stderr == ""
+    run = cli("container", "run", "--rm", "hello:1")
+    assert run.returncode == 0 and run.stdout == "built\n", run.stderr
+    inspect = json.loads(cli("image", "inspect", "hello:1").stdout)
+    assert inspect[0]["Config"]["Labels"] == {"team": "core"}
+    history = cli("image", "history", "--no-trunc", "hello:1")
+    assert "RUN /bin/sh -c echo built > /msg" in history.stdout
+
+
+def test_image_build_progress_cached_and_dockerfile_flags(cli, context: Path, tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Custom.Dockerfile"
+    dockerfile.write_text("FROM busybox AS one\nARG WHO\nRUN echo $WHO > /who\nFROM one AS two\nRUN true\n")
+    args = ("image", "build", "-f", str(dockerfile), "--build-arg", "WHO=me", "--target", "one", "-t", "who:1")
+    first = cli(*args, str(context))
+    assert first.returncode == 0, first.stderr
+    assert "[one 2/2] RUN echo $WHO > /who" in first.stderr and "two" not in first.stderr
+    second = cli(*args, str(context))
+    assert "CACHED" in second.stderr and second.stderr.count("writing image") == 1
+    assert (ImageStore().resolve("who:1").layer_dirs[-1] / "who").read_text() == "me\n"
+
+
+def test_dockerfile_from_stdin(cli, context: Path) -> None:
+    result = cli("image", "build", "-q", "-t", "stdin:1", "-", input="FROM busybox\nENV FROM_STDIN=1\n")
+    assert result.returncode == 0, result.stderr
+    assert "FROM_STDIN=1" in ImageStore().resolve("stdin:1").config["Env"]
+
+
+def test_syntax_error_and_failing_run_exit_non_zero(cli, context: Path) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nRUN true\nFROBNICATE now\n"})
+    bad = cli("image", "build", "-t", "bad:1", str(context))
+    assert bad.returncode != 0 and "Dockerfile:3" in bad.stderr and "Traceback" not in bad.stderr
+    write(context, {"Dockerfile": "FROM busybox\nRUN echo oops-output; false\n"})
+    failed = cli("image", "build", "-t", "bad:1", str(context))
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert "oops-output" in failed.stderr and "RUN echo oops-output; false" in failed.stderr
+    assert "bad:1" not in cli("image", "ls").stdout
+
+
+def test_add_from_a_loopback_url(cli, context: Path, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    write(served, {"file.txt": "downloaded\n"})
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/file.txt"
+        write(context, {"Dockerfile": f"FROM busybox\nADD {url} /downloads/\n"})
+        result = cli("image", "build", "-q", "-t", "url:1", str(context))
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    layer = ImageStore().resolve("url:1").layer_dirs[-1]
+    assert (layer / "downloads/file.txt").read_text() == "downloaded\n"
+
+
+def test_compose_build(cli, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    write(project, {
+        "api/Dockerfile": "FROM busybox\nARG FLAVOR=plain\nRUN echo $FLAVOR > /flavor\n",
+        "compose.yaml": (
+            "services:\n"
+            "  api:\n"
+            "    build:\n      context: ./api\n      args: {FLAVOR: spicy}\n      labels: {tier: backend}\n"
+            "      tags: [\"api:extra\"]\n"
+            "  web:\n"
+            "    image: web:custom\n"
+            "    build:\n      context: .\n      dockerfile_inline: |\n        FROM busybox\n        ENV WEB=1\n"
+            "  db:\n    image: busybox\n"),
+    })
+    result = cli("-f", str(project / "compose.yaml"), "-p", "shop", "build")
+    assert result.returncode == 0, result.stderr
+    store = ImageStore()
+    api = store.resolve("shop-api")
+    assert (api.layer_dirs[-1] / "flavor").read_text() == "spicy\n"
+    assert api.config["Labels"] == {"tier": "backend"} and store.resolve("api:extra").id == api.id
+    assert "WEB=1" in store.resolve("web:custom").config["Env"]
+
+
+def test_built_image_pushed_and_read_by_skopeo(cli, context: Path, registry, docker_config) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nCOPY app.txt /app.txt\nRUN rm /bin/vi\n", "app.txt": "app\n"})
+    reference = f"{registry.host}/built-{uuid.uuid4().hex[:8]}:v1"
+    built = cli("image", "build", "-q", "-t", reference, str(context))
+    assert built.returncode == 0, built.stderr
+    pushed = cli("image", "push", reference)
+    assert pushed.returncode == 0, pushed.stderr
+    skopeo = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{reference}"],
+                            capture_output=True, text=True, timeout=60)
+    assert skopeo.returncode == 0, skopeo.stderr
+    info = json.loads(skopeo.stdout)
+    assert len(info["Layers"]) == 3
+    config = json.loads(subprocess.run(["skopeo", "inspect", "--config", "--tls-verify=false",
+                                        f"docker://{reference}"], capture_output=True, text=True,
+                                       timeout=60).stdout)
+    assert config["rootfs"]["diff_ids"] == json.loads(ImageStore().blobs.read(built.stdout.strip()))["rootfs"]["diff_ids"]
