@@ -113,18 +113,18 @@ def parse_volume(spec: str) -> dict[str, Any]:
                 volume.setdefault("bind", {})["selinux"] = option
     if not volume.get("read_only"):
         volume.pop("read_only", None)
-    if _is_file_path(volume.get("source", "")):
+    if _is_file_path(volume.get("source", "")):  # options of the other type are kept, as Compose does
         volume["type"] = "bind"
         volume.setdefault("bind", {})["create_host_path"] = True
-        volume.pop("volume", None)
     else:
         volume["type"] = "volume"
         volume.setdefault("volume", {})
-        volume.pop("bind", None)
     return volume
 
 
 def _split_volume(spec: str) -> list[str]:
+    """The colon-separated fields; a one-letter field before ``:`` is a Windows drive (in every
+    field, as compose-go reads it: ``a:b:c:d`` is source ``a:b``, target ``c:d``)."""
     fields: list[str] = []
     buffer = ""
     depth = 0
@@ -133,7 +133,7 @@ def _split_volume(spec: str) -> list[str]:
             depth += 1
         elif char == "}" and depth:
             depth -= 1
-        elif char == ":" and depth == 0 and not (len(buffer) == 1 and buffer.isalpha() and not fields):
+        elif char == ":" and depth == 0 and not (len(buffer) == 1 and buffer.isalpha()):
             if not buffer:
                 raise ValueError(f"invalid spec: {spec}: empty section between colons")
             fields.append(buffer)

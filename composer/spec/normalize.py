@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from pathlib import Path as FsPath
 from typing import Any, Callable, Mapping
 
@@ -174,6 +175,9 @@ def _is_remote(context: str) -> bool:
     return "://" in context or context.startswith("git@") or context.startswith("github.com/")
 
 
+_WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]|\\\\")  # C:\x, C:/x, \\host\share: kept, as Compose does
+
+
 def resolve_paths(model: dict[str, Any], working_dir: str) -> None:
     """Make every relative path of the model absolute against ``working_dir`` (in place)."""
 
@@ -207,7 +211,8 @@ def resolve_paths(model: dict[str, Any], working_dir: str) -> None:
             if isinstance(watch, dict) and "path" in watch:
                 watch["path"] = absolute(watch["path"])
         for volume in service.get("volumes") or []:
-            if isinstance(volume, dict) and volume.get("type") == "bind" and "source" in volume:
+            if isinstance(volume, dict) and volume.get("type") == "bind" and "source" in volume \
+                    and not _WINDOWS_ABSOLUTE.match(str(volume["source"])):
                 volume["source"] = absolute(volume["source"])
     for kind in ("configs", "secrets"):
         for resource in (model.get(kind) or {}).values():

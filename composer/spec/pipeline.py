@@ -75,7 +75,10 @@ def build_model(documents: dict[str, list[Document]], options: "ProjectOptions",
     model["name"] = name
     if options.normalize:
         model = normalize.normalize(model, environment)
+    raw = None if options.interpolate else deep_copy(model)  # what --no-interpolate prints
     model = semantic.finish(model, options, environment, positions)
+    if raw is not None:
+        model["x-composer-raw"] = raw
     return model, positions
 
 

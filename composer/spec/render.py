@@ -58,6 +58,8 @@ def escape_dollars(value: Any) -> Any:
 
 def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True) -> str:
     """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off)."""
+    if "x-composer-raw" in loaded.model:
+        return raw_text(loaded.model["x-composer-raw"], output_format)
     reuse = output_format == "json" or not loaded.nested_extensions
     source = loaded.output if reuse else to_output(loaded.model, extensions=True)
     output = _ordered(_select(dict(source), services))
@@ -70,6 +72,25 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str], 
     from composer.spec.yamlout import to_yaml
 
     return to_yaml(output)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def raw_text(model: dict[str, Any], output_format: str) -> str:
+    """``config --no-interpolate``: Compose prints its map model, not the typed project: keys
+    sorted at every level, fields as written (no defaults of the typed model, unused resources kept)."""
+    output = _sorted(model)
+    if output_format == "json":
+        return go_json(output, indent=2)
+    from composer.spec.yamlout import to_yaml
+
+    return to_yaml(output, arranged=True)
 
 
 def go_json(value: Any, indent: int | None = None) -> str:
@@ -96,6 +117,14 @@ def dependency_order(services: dict[str, Any]) -> list[str]:
     return order
 
 
+def _hashed_env_file(entry: dict[str, Any]) -> Any:
+    """An env_file entry as compose-go's EnvFile marshals it: a required file is its bare path
+    (its ``format`` dropped), an optional one ``{path, required: false[, format]}``."""
+    if entry.get("required", True):
+        return entry["path"]
+    return {"path": entry["path"], "required": False, **({"format": entry["format"]} if entry.get("format") else {})}
+
+
 def service_hash(name: str, service: dict[str, Any], unfolded: tuple[list[Any], Any] | None = None) -> str:
     """Compose's config hash of a service: SHA-256 of its compact Go-ordered JSON, without the
     fields that do not change containers (build, pull_policy, scale, replicas, depends_on, profiles)."""
@@ -109,8 +138,7 @@ def service_hash(name: str, service: dict[str, Any], unfolded: tuple[list[Any], 
         from composer.spec.dump import shape
 
         files, own = unfolded
-        trimmed["env_file"] = [f["path"] if f.get("required", True) and not f.get("format") else
-                               {k: v for k, v in f.items() if k != "required" or not v} for f in files]
+        trimmed["env_file"] = [_hashed_env_file(f) for f in files]
         environment = shape(own, ("services", name, "environment"))
         if environment:
             trimmed["environment"] = environment

@@ -155,9 +155,9 @@ def _indent_sequences(text: str) -> str:
     return "\n".join(out)
 
 
-def to_yaml(output: dict[str, Any]) -> str:
-    """The YAML text of a printed model."""
-    arranged = _arrange(output, (), cursor(_ORDER_RULES))
+def to_yaml(output: dict[str, Any], arranged: bool = False) -> str:
+    """The YAML text of a printed model (``arranged``: keep the keys' order as given)."""
+    arranged = output if arranged else _arrange(output, (), cursor(_ORDER_RULES))
     text = yaml.dump(arranged, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1 << 20, indent=2)
     return _indent_sequences(text.rstrip("\n"))

@@ -752,6 +752,6 @@ CASES: list[tuple[str, dict[str, str], list[str], dict[str, str]]] = [('override
   [],
   {})]
 
-# Where we differ on purpose: "a:b:c:d" (a one-letter source read as a Windows drive) gives Compose the
-# target "c:d" and the options lost; we keep the Windows-drive rule but split the rest as a spec.
-DIFFERENT_ON_PURPOSE = {"bad_volume_colons"}
+# Where we differ on purpose: none ("a:b:c:d" is read as compose-go reads it: a one-letter field
+# before ":" is a Windows drive in every field, so source "a:b", target "c:d").
+DIFFERENT_ON_PURPOSE: set[str] = set()
