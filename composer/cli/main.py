@@ -53,6 +53,7 @@ COMMAND_MODULES: dict[str, str] = {
 # (command words) -> "module:function" taking the remaining argv and returning an exit code.
 # Used for latency-critical commands that must not pay for typer's import.
 FAST_PATHS: dict[tuple[str, ...], str] = {
+    ("image", "build"): "composer.cli.build:fast_image_build",
     ("config",): "composer.cli.project:config_fast",
     ("container", "run"): "composer.cli.container_run:main",
     ("container", "exec"): "composer.cli.container_run:exec_main",

@@ -78,6 +78,9 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
                 "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config_bytes)},
                 "layers": list(layers)}
     manifest_digest = store.blobs.put(canonical_json(manifest))
+    db = store.read_db()
+    if config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names):
+        return config_digest  # a rebuild with nothing changed: the index stays as it is
     return store.register(manifest_digest, OCI_MANIFEST, names=list(names))
 
 

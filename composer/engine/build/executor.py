@@ -71,7 +71,14 @@ class Builder:
         self.cache = CacheIndex(builder_root() / "cache")
         self.results: dict[int, StageResult] = {}
         self.context: BuildContext | None = None
-        self.scratch = self.store.private_dir()
+        self._scratch: Path | None = None
+
+    @property
+    def scratch(self) -> Path:
+        """A private temporary directory of this build (made on first use, removed at the end)."""
+        if self._scratch is None:
+            self._scratch = self.store.private_dir()
+        return self._scratch
 
     def build(self) -> str:
         """Run the build; returns the image id (tagged with the request's tags)."""
@@ -93,7 +100,8 @@ class Builder:
             self._save_digests()
             return image_id
         finally:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
 
     # --- the context --------------------------------------------------------------------------
     def _open_context(self) -> BuildContext:
@@ -138,13 +146,13 @@ class Builder:
                                list(parent.layers), list(parent.dirs))
         if stage.base.lower() == "scratch":
             return StageResult(StageState.from_image(None, args, lexer), "", "")
-        image_id, config, layers, dirs = self._image(stage.base, stage.instruction)
+        image_id, config, layers, dirs = self.image(stage.base, stage.instruction)
         self._base_config = config
         state = StageState.from_image(config, args, lexer)
         return StageResult(state, image_id, config.get("created") or "",
                            list(config.get("rootfs", {}).get("diff_ids", [])), layers, dirs)
 
-    def _image(self, reference: str, inst: Instruction) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
+    def image(self, reference: str, inst: Instruction) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
         """A store image (pulled when missing or with --pull): id, config, layers, snapshot dirs."""
         resolved = None
         if not self.request.pull:
@@ -198,20 +206,21 @@ class Builder:
                 return found
         return None
 
-    def lookup(self, key: str) -> tuple[Layer, str] | None:
-        """A cached step's layer and creation time (when its blob and snapshot still exist)."""
+    def lookup(self, key: str) -> tuple[Layer, str, str | None] | None:
+        """A cached step's layer, creation time and history line (None on a miss or --no-cache)."""
         if self.request.no_cache:
             return None
         record_id = self.cache.lookup(key)
         if record_id is None or not self.store.blobs.exists(record_id):
             return None
         record = json.loads(self.store.blobs.read(record_id))
-        return Layer(record["diff_id"], record["size"], record["chain"]), record["created"]
+        layer = Layer(record["diff_id"], record["size"], record["chain"])
+        return layer, record["created"], record.get("created_by")
 
-    def remember(self, key: str, layer: Layer, created: str) -> None:
+    def remember(self, key: str, layer: Layer, created: str, created_by: str) -> None:
         """Record a step's layer in the cache (the record is a small blob of the store)."""
         record = json.dumps({"diff_id": layer.diff_id, "size": layer.size, "chain": layer.chain,
-                             "created": created}, sort_keys=True).encode()
+                             "created": created, "created_by": created_by}, sort_keys=True).encode()
         self.cache.record(key, self.store.blobs.put(record))
 
     def has_layer(self, result: StageResult, layer: Layer) -> bool:

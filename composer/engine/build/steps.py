@@ -41,6 +41,7 @@ class Step:
         self.builder, self.stage, self.result, self.inst, self.label = builder, stage, result, inst, label
         self.state = result.state
         self.started = time.monotonic()
+        self._from_dirs: list[Path] = []
 
     def execute(self) -> None:
         self.builder.emit(self.label)
@@ -56,12 +57,13 @@ class Step:
                              hint=error.hint) from None
 
     # --- cache ---------------------------------------------------------------------------------
-    def _cached(self, key: str, created_by: str) -> bool:
+    def _cached(self, key: str, created_by: str | None) -> bool:
+        """Reuse the step's cached layer (and the history line it was recorded with)."""
         hit = self.builder.lookup(key)
         if hit is None or not self.builder.has_layer(self.result, hit[0]):
             return False
         self.builder.emit("CACHED")
-        self._finish(key, hit[0], created_by, hit[1])
+        self._finish(key, hit[0], hit[2] or created_by or "", hit[1])
         return True
 
     def _finish(self, key: str, layer: Layer, created_by: str, created: str) -> None:
@@ -72,7 +74,7 @@ class Step:
     def _store(self, key: str, directory: Path, created_by: str) -> None:
         layer = store_layer(self.builder.store, directory, self.result.diff_ids)
         created = now_rfc3339()
-        self.builder.remember(key, layer, created)
+        self.builder.remember(key, layer, created, created_by)
         self._finish(key, layer, created_by, created)
         self.builder.emit(f"DONE {time.monotonic() - self.started:.1f}s")
 
@@ -113,14 +115,20 @@ class Step:
         add = inst.keyword == "ADD"
         dest = state.expand(inst.args[-1])
         exclude = tuple(state.expand(p) for p in inst.flag_all("exclude"))
+        origin = self._origin()
         with ExitStack() as stack:
-            context = self._source_context(stack)
-            sources, urls = self._sources(context, add)
+            context = None if origin else self.builder.context
+            sources, urls = self._sources(context, add) if context else ([], [])
             downloads = [self._download(url) for url in urls]
             docs = [(doc.name, state.heredoc_text(doc).encode()) for doc in inst.heredocs]
-            content = self._content(context, sources, exclude, downloads, docs)
+            content = self._content(context, sources, exclude, downloads, docs, origin)
             key = step_key(self.result.key, step_text(state, inst), args=state.args.used(state.env()),
                            content=content)
+            if origin:  # the files of another stage or image: resolved only when not cached
+                if self._cached(key, None):
+                    return
+                context = self._origin_context(stack)
+                sources, _ = self._sources(context, add)
             directory = len(sources) + len(downloads) + len(docs) > 1 or any(s.is_dir for s in sources)
             created_by = copy_history(state.shell, inst.keyword, content, dest, directory=directory)
             if self._cached(key, created_by):
@@ -136,16 +144,27 @@ class Step:
                 raise
             self._store(key, staging, created_by)
 
-    def _source_context(self, stack: ExitStack) -> BuildContext:
-        """The build context, or the root of the stage/image ``--from`` names."""
+    def _origin(self) -> str | None:
+        """For ``COPY --from``: what identifies the source files (the stage's cache key or the image id).
+
+        A stage's key determines its files, so it stands in for their content hash (no mount,
+        no hashing of a whole root filesystem on a cache hit).
+        """
         name = self.inst.flag("from")
         if name is None or self.inst.keyword != "COPY":
-            assert self.builder.context is not None
-            return self.builder.context
+            return None
         name = self.state.expand(name)
         found = self.builder.stage_result(name, self.inst)
-        dirs = found.dirs if found is not None else self.builder._image(name, self.inst)[3]
-        return BuildContext.from_rootfs(stack.enter_context(merged(dirs, self.builder.scratch)))
+        if found is not None:
+            self._from_dirs, identity = found.dirs, found.key
+        else:
+            image = self.builder.image(name, self.inst)
+            self._from_dirs, identity = image[3], image[0]
+        return f"from:{name}:{identity}"
+
+    def _origin_context(self, stack: ExitStack) -> BuildContext:
+        """The root of the stage/image ``--from`` names, mounted for the step."""
+        return BuildContext.from_rootfs(stack.enter_context(merged(self._from_dirs, self.builder.scratch)))
 
     def _sources(self, context: BuildContext, add: bool) -> tuple[list[Source], list[str]]:
         sources, urls = [], []
@@ -163,9 +182,14 @@ class Step:
                 sources.extend(context.resolve(value, parents=self.inst.flag("parents") == "true"))
         return sources, urls
 
-    def _content(self, context: BuildContext, sources: list[Source], exclude: tuple[str, ...],
-                 downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]]) -> str:
-        digest = hashlib.sha256(context.content_hash(sources, exclude).encode())
+    def _content(self, context: BuildContext | None, sources: list[Source], exclude: tuple[str, ...],
+                 downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]], origin: str | None) -> str:
+        if origin is not None:
+            words = "\0".join(self.state.expand(w) for w in self.inst.args[:-1])
+            digest = hashlib.sha256(f"{origin}\0{words}\0{exclude}".encode())
+        else:
+            assert context is not None
+            digest = hashlib.sha256(context.content_hash(sources, exclude).encode())
         for name, data in [*downloads, *docs]:
             digest.update(f"\0{name}\0{hashlib.sha256(data).hexdigest()}".encode())
         return "sha256:" + digest.hexdigest()
