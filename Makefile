@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Debian packages composer and its tests use (fixtures, registry, NAT tools, interop peers).
 APT_PACKAGES := busybox-static iproute2 iptables nftables docker-registry skopeo mmdebstrap uidmap
 
-.PHONY: setup apt demo test test-fast bench clean
+.PHONY: setup apt demo test test-fast bench clean images
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not root"
+
+# The examples' base images, built offline from Debian packages (cached in /var/cache/composer-examples).
+images: setup
+	$(PY) examples/images/build.py
 
 bench: setup
 	$(PY) bench/run.py

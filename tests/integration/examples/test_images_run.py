@@ -1,0 +1,101 @@
+"""The examples' base images under composer's runtime (foreground ``container run --rm``).
+
+Each test imports one image (rootfs built with mmdebstrap once per machine, cached under
+/var/cache/composer-examples) into the test's private store and runs it as root on the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+SEED = """CREATE TABLE seed (id serial PRIMARY KEY, name text NOT NULL);
+INSERT INTO seed (name) VALUES ('from-initdb');
+"""
+# Starts the server through the official contract in the background, waits, queries, stops cleanly.
+PG_SESSION = """
+docker-entrypoint.sh postgres & pid=$!
+for i in $(seq 120); do pg_isready -q -h 127.0.0.1 -U items -d items && break; sleep 0.25; done
+pg_isready -h 127.0.0.1 -U items -d items
+psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -U items -d items -tA -c 'select 1' -c 'select count(*) from seed'
+echo "whoami=$(stat -c %U "/proc/$(head -1 "$PGDATA/postmaster.pid")")"
+kill -INT "$pid"; wait "$pid"; echo "server-exit=$?"
+"""
+PG_ENV = ("-e", "POSTGRES_USER=items", "-e", "POSTGRES_PASSWORD=secret", "-e", "POSTGRES_DB=items")
+
+
+def _run(composer, *args: str):
+    result = composer("container", "run", "--rm", *args)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+@pytest.fixture
+def pg_volume(composer):
+    """The named volume ``pgdata``, removed after the test."""
+    yield "pgdata"
+    composer("volume", "rm", "-f", "pgdata")
+
+
+def test_postgres_initializes_once_and_answers(example_image, composer, pg_volume, tmp_path: Path) -> None:
+    image = example_image("postgres")
+    initdb = tmp_path / "initdb"
+    initdb.mkdir()
+    (initdb / "01-seed.sql").write_text(SEED)
+    (initdb / "02-note.sh").write_text('echo "initdb-shell-ran as $(id -un)"\n')
+    volumes = ("-v", f"{pg_volume}:/var/lib/postgresql/data", "-v", f"{initdb}:/docker-entrypoint-initdb.d:ro")
+    first = _run(composer, *volumes, *PG_ENV, "--entrypoint", "bash", image, "-c", PG_SESSION)
+    assert first.returncode == 0, first.stdout + first.stderr
+    output = first.stdout + first.stderr
+    assert "initdb-shell-ran as postgres" in output
+    assert "accepting connections" in output and "1\n1\n" in first.stdout
+    assert "whoami=postgres" in first.stdout and "server-exit=0" in first.stdout
+    again = _run(composer, *volumes, *PG_ENV, "--entrypoint", "bash", image, "-c", PG_SESSION)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "skipping initialization" in again.stderr and "initdb-shell-ran" not in again.stdout + again.stderr
+    assert "1\n1\n" in again.stdout  # the seed row once: the init scripts did not run again
+
+
+def test_postgres_without_password_refuses_to_initialize(example_image, composer) -> None:
+    result = _run(composer, example_image("postgres"))
+    assert result.returncode == 1
+    assert "POSTGRES_PASSWORD is not set" in result.stderr
+
+
+def test_nginx_serves_a_static_file_and_logs_to_stdout(example_image, composer, tmp_path: Path) -> None:
+    image = example_image("nginx")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hello.txt").write_text("hello from composer\n")
+    script = ("nginx -t && nginx && curl -fsS http://127.0.0.1/static/hello.txt "
+              "&& curl -fsS http://127.0.0.1/ | grep -o 'nginx is running'; status=$?; nginx -s quit; exit $status")
+    result = _run(composer, "-v", f"{site}:/usr/share/nginx/html/static:ro", "--entrypoint", "sh", image,
+                  "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hello from composer" in result.stdout and "nginx is running" in result.stdout
+    assert "syntax is ok" in result.stderr and '"GET /static/hello.txt HTTP/1.1" 200' in result.stdout
+
+
+def test_nginx_image_config_matches_the_official_one(example_image, composer) -> None:
+    image = example_image("nginx")
+    config = json.loads(composer("image", "inspect", image).stdout)[0]["Config"]
+    assert config["Cmd"] == ["nginx", "-g", "daemon off;"] and config["StopSignal"] == "SIGQUIT"
+    assert "80/tcp" in config["ExposedPorts"]
+
+
+def test_python_image_has_the_api_stack(example_image, composer) -> None:
+    result = _run(composer, example_image("python"), "python3", "-c",
+                  "import fastapi, uvicorn, psycopg, sys; print('ok', sys.version_info[:2] >= (3, 11))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok True"
+
+
+def test_debian_image_is_trimmed_minbase(example_image, composer) -> None:
+    result = _run(composer, example_image("debian"), "bash", "-c",
+                  "cat /etc/debian_version; ls /usr/share/doc/bash; test ! -e /usr/share/man/man1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("12.") and result.stdout.split()[1:] == ["copyright"]
