@@ -15,7 +15,7 @@ import os
 import posixpath
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from composer.engine.build.context import BuildContext, Source, is_archive
@@ -30,6 +30,7 @@ class Copier:
     view: Path | None
     owner: tuple[int, int] | None = None
     chmod: int | None = None
+    made: set[str] = field(default_factory=set)  # parent directories already in the layer
 
     def destination(self, dest: str, workdir: str, *, many: bool, source_is_dir: bool = False) -> tuple[str, bool]:
         """(clean relative dest path, whether it is a directory) per Docker's rules."""
@@ -90,6 +91,8 @@ class Copier:
         parts = rel.split("/")[:-1] if rel else []
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
+            if sub in self.made:
+                continue
             if (self.staging / sub).is_symlink():
                 raise BuildError(f"cannot copy to /{rel}: /{sub} is a symbolic link this step created",
                                  hint="copy the link and the files under it in separate steps")
@@ -99,6 +102,7 @@ class Copier:
                 else:
                     (self.staging / sub).mkdir(0o755)
                     os.chown(self.staging / sub, *(self.owner or (0, 0)))
+            self.made.add(sub)
 
     def _in_image(self, rel: str) -> bool:
         return self.view is not None and bool(rel) and (self.view / rel).is_dir() \
