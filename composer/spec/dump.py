@@ -180,6 +180,13 @@ def _float(value: Any) -> Any:
         raise SemanticError(f"invalid number {value!r}", hint="write a number such as 0.5 or 2") from None
 
 
+def _provider_options(value: Any) -> Any:
+    """Provider options are ``map[string][]string``: every value a list of strings."""
+    if not isinstance(value, dict):
+        return value
+    return {k: [go_str(i) for i in v] if isinstance(v, list) else [go_str(v)] for k, v in value.items()}
+
+
 def _device(value: Any) -> Any:
     """``/dev/x[:/dev/y[:rwm]]`` as a long-syntax device mapping."""
     if not isinstance(value, str):
@@ -227,6 +234,11 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "blkio_config.device_write_bps": _blkio_devices("Rate"),
     _S + "blkio_config.weight_device": _blkio_devices("Weight"),
     _S + "gpus.[].count": _device_count,
+    _S + "provider.options": _provider_options,
+    _S + "post_start.[].command": shell_split,
+    _S + "pre_stop.[].command": shell_split,
+    _S + "post_start.[].environment": lambda v: _string_map(v, True),
+    _S + "pre_stop.[].environment": lambda v: _string_map(v, True),
     _S + "deploy.resources.limits.cpus": _float,
     _S + "deploy.resources.reservations.cpus": _float,
     **{_S + k: _duration for k in (
@@ -242,7 +254,8 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
 
 # dicts that are Go maps (every key kept, null values too); all other dicts are structs
 MAPS = (
-    "services", "networks", "volumes", "secrets", "configs", "models",
+    "services", "networks", "volumes", "secrets", "configs", "models", _S + "models", _S + "provider.options",
+    _S + "post_start.[].environment", _S + "pre_stop.[].environment",
     _S + "networks", _S + "depends_on", _S + "ulimits", _S + "environment", _S + "build.args",
     _S + "labels", _S + "annotations", _S + "sysctls", _S + "logging.options", _S + "log_opt",
     _S + "storage_opt", _S + "driver_opts", _S + "networks.*.driver_opts", _S + "build.labels",
@@ -265,7 +278,7 @@ ALWAYS_OBJECT: dict[str, tuple[tuple[str, Any], ...]] = {
     _S + "deploy": (("resources", {}), ("placement", {})),
     _S + "develop.watch.[]": (("exec", {"command": None}),),
 }
-DROP = ("x-composer-disabled", "x-composer-env-files")
+DROP = ("x-composer-disabled", "x-composer-env-files", "x-composer-raw")
 
 
 class _Field(NamedTuple):
@@ -376,6 +389,9 @@ def to_output(model: dict[str, Any], extensions: bool = False) -> dict[str, Any]
     output = prune_unused(shape(model, extensions=extensions))
     for secret in (output.get("secrets") or {}).values():
         secret.pop("content", None)  # never printed: it may be sensitive
+    for config in (output.get("configs") or {}).values():
+        if "environment" in config:
+            config.pop("content", None)  # Compose prints the variable's name only
     for name, service in output.get("services", {}).items():
         service.setdefault("command", None)
         service.setdefault("entrypoint", None)

@@ -172,9 +172,14 @@ def _with_dotenv_settings(options: ProjectOptions, cwd: Path) -> ProjectOptions:
         return options  # reported later, with the file that needs it
     profiles = options.profiles
     if not profiles and environment.get("COMPOSE_PROFILES"):
-        profiles = tuple(p for p in environment["COMPOSE_PROFILES"].split(",") if p)
+        profiles = split_profiles(environment["COMPOSE_PROFILES"])
     settings = {k: environment[k] for k in ("COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR") if k in environment}
     return replace(options, profiles=profiles, environment={**settings, **options.environment})
+
+
+def split_profiles(text: str) -> tuple[str, ...]:
+    """``COMPOSE_PROFILES``: comma-separated, blanks around names ignored (as Compose does)."""
+    return tuple(name for name in (part.strip() for part in text.split(",")) if name)
 
 
 def load_project(options: ProjectOptions) -> "Project":
@@ -190,7 +195,7 @@ def options_from_global(global_options: "GlobalOptions", **overrides: Any) -> Pr
     environment.setdefault("PWD", os.getcwd())
     profiles = list(global_options.profiles)
     if not profiles and environment.get("COMPOSE_PROFILES"):
-        profiles = [p for p in environment["COMPOSE_PROFILES"].split(",") if p]
+        profiles = list(split_profiles(environment["COMPOSE_PROFILES"]))
     return ProjectOptions(
         files=tuple(global_options.files),
         project_name=global_options.project_name or None,

@@ -98,7 +98,31 @@ def _ulimit(base: Any, other: Any, path: Path) -> Any:
     return other
 
 
+def _ipam_config(base: Any, other: Any, path: Path) -> Any:
+    """compose-go's rule, quirks included: the result holds the override entries only, each merged
+    onto the base entries (by subnet, or onto a later base entry once its subnet is taken)."""
+    if not isinstance(base, list) or not isinstance(other, list) or not base:
+        return other if other is not None else base
+    result: list[Any] = []
+    for original in base:
+        for override in other:
+            if not isinstance(original, dict) or not isinstance(override, dict):
+                return other
+            taken = any(entry.get("subnet") == override.get("subnet") for entry in result)
+            if override.get("subnet") != original.get("subnet") and not taken:
+                result.append(override)
+                continue
+            merged = merge_mappings(copy.deepcopy(original), copy.deepcopy(override), path)
+            index = next((i for i, e in enumerate(result) if e.get("subnet") == merged.get("subnet")), None)
+            if index is None:
+                result.append(merged)
+            else:
+                result[index] = merged
+    return result
+
+
 MERGERS: dict[str, Merger] = {
+    "networks.*.ipam.config": _ipam_config,
     "networks.*.labels": _sequence,
     "volumes.*.labels": _sequence,
     "services.*.annotations": _sequence,

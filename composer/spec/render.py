@@ -68,6 +68,7 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str], 
     if output_format == "json":
         from composer.spec.yamlout import arrange
 
+        output.pop("models", None)  # as Compose: its Project's models are printed in YAML only
         return go_json(arrange(dict(sorted(output.items())), keep_json=True), indent=2)
     from composer.spec.yamlout import to_yaml
 
