@@ -47,7 +47,6 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
              network: str, scratch: Path) -> RunOutcome:
     """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
     from composer.engine.runtime.config import ContainerConfig
-    from composer.engine.runtime.linux import run_foreground
     from composer.engine.runtime.state import ContainerDir, release_name
 
     if not layers:
@@ -65,21 +64,71 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     cdir = ContainerDir(container_id)
     try:
         with open(log, "w+b") as out:
-            try:
-                with _redirected(out.fileno()):
-                    result = run_foreground(config)
-            except ComposerError as error:
-                raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
+            exit_code = _run(config, out.fileno())
             out.seek(0)
             output = out.read().decode("utf-8", "replace")
         upper = scratch / f"layer-{container_id[:12]}"
         _move(Path(cdir.upper), upper)
         _drop_mount_points(upper)
-        return RunOutcome(result.exit_code, output, upper)
+        return RunOutcome(exit_code, output, upper)
     finally:
         log.unlink(missing_ok=True)
         release_name(config.name)
         cdir.remove()
+
+
+def _run(config, out_fd: int) -> int:
+    """Run the build container with its output to ``out_fd``; its exit code.
+
+    In the main thread the runtime runs in this process (descriptors 0-2 redirected for the
+    run). In another thread (the compose engine builds from worker threads) signal handlers and
+    process-wide descriptors are not ours to change, so a child process runs it instead.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return _run_in_child(config, out_fd)
+    from composer.engine.runtime.linux import run_foreground
+
+    try:
+        with _redirected(out_fd):
+            return run_foreground(config).exit_code
+    except ComposerError as error:
+        raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
+
+
+def _run_in_child(config, out_fd: int) -> int:
+    """Run the container from ``python -m composer.engine.build.running`` (its exit code in a file)."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", prefix="exit-") as status:
+        subprocess.run([sys.executable, "-m", "composer.engine.build.running", status.name],
+                       input=json.dumps(config.to_dict()).encode(), stdout=out_fd, stderr=out_fd)
+        code = status.read().strip()
+    if not code.isdigit():
+        raise BuildError("cannot start the build container (its output follows)")
+    return int(code)
+
+
+def child_main(status_path: str) -> int:
+    """The child: run the ContainerConfig JSON on stdin, write the exit code to ``status_path``."""
+    import json
+
+    from composer.engine.runtime.config import ContainerConfig
+    from composer.engine.runtime.linux import run_foreground
+
+    config = ContainerConfig.from_dict(json.load(sys.stdin))
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    try:
+        code = run_foreground(config).exit_code
+    except ComposerError as error:
+        print(f"cannot start the build container: {error.message}", file=sys.stderr)
+        return 1
+    with open(status_path, "w") as handle:
+        handle.write(str(code))
+    return 0
 
 
 class _redirected:
@@ -124,3 +173,7 @@ def _move(source: Path, target: Path) -> None:
     except OSError as error:
         raise BuildError(f"cannot keep the RUN step's changes: {error.strerror}",
                          hint="containers/ and images/ of the state root must be on one file system") from None
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1]))

@@ -188,3 +188,17 @@ def test_scratch_stage_and_copy_globs(builder, context: Path) -> None:
     assert len(document["rootfs"]["diff_ids"]) == 1
     assert set(layer_names(document["rootfs"]["diff_ids"][0])) == {"etc", "etc/app", "etc/app/a.conf",
                                                                   "etc/app/b.conf"}
+
+
+def test_build_from_a_worker_thread(builder, context: Path) -> None:
+    """The compose engine calls builders from worker threads: RUN then uses a child process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        image_id, lines = pool.submit(builder, context, "FROM busybox\nRUN echo threaded > /t\n").result()
+    assert "threaded" not in lines  # the command's output is in the layer, not printed
+    assert (ImageStore().resolve(image_id).layer_dirs[-1] / "t").read_text() == "threaded\n"
+    with ThreadPoolExecutor(1) as pool:
+        failing = pool.submit(builder, context, "FROM busybox\nRUN echo said-this; exit 125\n")
+        with pytest.raises(BuildError, match="(?s)non-zero code: 125.*said-this"):
+            failing.result()
