@@ -152,6 +152,12 @@ class LogPrinter:
         code = _COLORS[self.names.index(name) % len(_COLORS)]
         return f"\x1b[{code}m{text}\x1b[0m"
 
+    def say(self, text: str) -> None:
+        """A line of composer's own (``Attaching to ...``, ``web-1 exited with code 0``)."""
+        with self.lock:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
     def write(self, name: str, line: Any) -> None:
         text = line.text if line.text.endswith("\n") else line.text + "\n"
         stamp = f"{_iso(line.time)} " if self.timestamps and line.time else ""
@@ -169,11 +175,14 @@ def _iso(value: Any) -> str:
 
 
 def stream_logs(containers: list[Any], printer: LogPrinter, *, follow: bool, tail: str = "all",
-                since: Optional[str] = None, until: Optional[str] = None) -> None:
-    """Print the logs of ``containers``: merged by time, or followed (one thread each) until they stop."""
+                since: Optional[str] = None, until: Optional[str] = None, announce_exit: bool = False) -> None:
+    """Print the logs of ``containers``: merged by time, or followed (one thread each) until they
+    stop (``announce_exit``: then print ``web-1 exited with code 0`` as attached ``up`` does)."""
     read_logs = runtime_feature("read_logs")
     count = None if tail in ("all", "-1", "") else int(tail)
     options = dict(tail=count, since=parse_time(since), until=parse_time(until), timestamps=printer.timestamps)
+    if announce_exit:
+        options["announce_exit"] = True
     if not follow:
         lines = [(str(line.time or ""), short_name(c), line) for c in containers
                  for line in read_logs(c.id, follow=False, **options)]
@@ -217,9 +226,14 @@ def parse_time(text: Optional[str]) -> Optional[float]:
 
 
 def _follow_one(read_logs: Any, container: Any, printer: LogPrinter, options: dict) -> None:
+    options = dict(options)
+    announce = options.pop("announce_exit", False)
     try:
         for line in read_logs(container.id, follow=True, **options):
             printer.write(short_name(container), line)
+        if announce:
+            code = make_runtime().wait_container(container.id)
+            printer.say(f"{short_name(container)} exited with code {code}")
     except ComposerError:
         pass  # removed while followed: its logs simply end
 

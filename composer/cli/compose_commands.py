@@ -5,6 +5,7 @@ No ``from __future__ import annotations``: typer reads the annotations at regist
 
 import json
 import sys
+import time
 from typing import Any, List, Optional
 
 import typer
@@ -87,11 +88,12 @@ def _register_up(app: typer.Typer) -> None:
         if ctx.obj.dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
             return
+        started = time.time()
         with C.progress_for(ctx) as progress:
             C.engine(progress).up(project, options)
         if detach or wait or no_start:
             return
-        code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from,
+        code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from, started,
                          C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
         raise typer.Exit(code)
 
@@ -114,7 +116,7 @@ def _register_up(app: typer.Typer) -> None:
 
 
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: bool,
-              exit_code_from: Optional[str], printer: Any) -> int:
+              exit_code_from: Optional[str], since: float, printer: Any) -> int:
     """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
     Ctrl-C stops the stack gracefully, a second Ctrl-C kills it."""
     from composer.engine.options import LifecycleOptions
@@ -123,21 +125,27 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
     containers = C.containers_of(project.name, names)
     printer.names = [C.short_name(c) for c in containers]
     printer.width = max((len(n) for n in printer.names), default=0)
+    import signal
+
     service = C.engine()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the stack as Ctrl-C does
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    printer.say("Attaching to " + ", ".join(printer.names))
+    follow = {"follow": True, "since": str(since), "announce_exit": True}
     try:
         if abort:
             import threading
 
-            threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs={"follow": True},
-                             daemon=True).start()
+            threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs=follow, daemon=True).start()
             first, code = service.wait_first_exit(project, tuple(names))
+            printer.say("Aborting on container exit...")
             with C.progress_for(ctx, "Stopping") as progress:
                 C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
             if exit_code_from:
                 codes = {c.name: c.exit_code for c in C.containers_of(project.name, [exit_code_from])}
                 return next(iter(codes.values()), code)
             return code
-        C.stream_logs(containers, printer, follow=True)
+        C.stream_logs(containers, printer, **follow)
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
