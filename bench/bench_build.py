@@ -87,7 +87,7 @@ class Setup:
                            capture_output=True)
 
     def commands(self, *extra: str) -> dict[str, list[str]]:
-        out = {"composer": [str(VENV_BIN / "composer"), "image", "build", "-q", "-t", "bench-build:1", *extra,
+        out = {"composer": [str(VENV_BIN / "composer"), "image", "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
                             str(self.context)]}
         if self.podman:
             out["podman"] = [*self.podman, "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,

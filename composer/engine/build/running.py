@@ -32,10 +32,10 @@ class RunOutcome:
 
 
 def network_mode(requested: str | None) -> str:
-    """The runtime network of a build container: none unless asked (``default`` = the bridge)."""
-    if requested in (None, "", "none"):
-        return "none"
-    return "bridge" if requested == "default" else requested
+    """The runtime network of a build container: the default bridge (as Docker's), or as asked."""
+    if requested in (None, "", "default"):
+        return "bridge"
+    return requested
 
 
 def new_container_id() -> str:
