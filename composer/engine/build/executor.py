@@ -146,7 +146,8 @@ class Builder:
                                list(parent.layers), list(parent.dirs))
         if stage.base.lower() == "scratch":
             return StageResult(StageState.from_image(None, args, lexer), "", "")
-        image_id, config, layers, dirs = self.image(stage.base, stage.instruction)
+        named = next((c for c in self.request.contexts if c.name == stage.base and c.kind == "image"), None)
+        image_id, config, layers, dirs = self.image(named.value if named else stage.base, stage.instruction)
         self._base_config = config
         state = StageState.from_image(config, args, lexer)
         return StageResult(state, image_id, config.get("created") or "",

@@ -42,6 +42,7 @@ class Step:
         self.state = result.state
         self.started = time.monotonic()
         self._from_dirs: list[Path] = []
+        self._named_context: BuildContext | None = None  # COPY --from=<additional context>
 
     def execute(self) -> None:
         self.builder.emit(self.label)
@@ -117,7 +118,7 @@ class Step:
         exclude = tuple(state.expand(p) for p in inst.flag_all("exclude"))
         origin = self._origin()
         with ExitStack() as stack:
-            context = None if origin else self.builder.context
+            context = None if origin else self._named_context or self.builder.context
             sources, urls = self._sources(context, add) if context else ([], [])
             downloads = [self._download(url) for url in urls]
             docs = [(doc.name, state.heredoc_text(doc).encode()) for doc in inst.heredocs]
@@ -148,12 +149,19 @@ class Step:
         """For ``COPY --from``: what identifies the source files (the stage's cache key or the image id).
 
         A stage's key determines its files, so it stands in for their content hash (no mount,
-        no hashing of a whole root filesystem on a cache hit).
+        no hashing of a whole root filesystem on a cache hit). A named local context (compose
+        ``additional_contexts``) is a directory like the main context: None, content hashed.
         """
         name = self.inst.flag("from")
         if name is None or self.inst.keyword != "COPY":
             return None
         name = self.state.expand(name)
+        named = next((c for c in self.builder.request.contexts if c.name == name), None)
+        if named is not None and named.kind == "image":
+            name = named.value
+        elif named is not None and named.kind == "local":
+            self._named_context = BuildContext.from_directory(named.value)
+            return None
         found = self.builder.stage_result(name, self.inst)
         if found is not None:
             self._from_dirs, identity = found.dirs, found.key

@@ -128,3 +128,18 @@ def test_built_image_pushed_and_read_by_skopeo(cli, context: Path, registry, doc
                                         f"docker://{reference}"], capture_output=True, text=True,
                                        timeout=60).stdout)
     assert config["rootfs"]["diff_ids"] == json.loads(ImageStore().blobs.read(built.stdout.strip()))["rootfs"]["diff_ids"]
+
+
+def test_compose_additional_contexts(cli, tmp_path: Path) -> None:
+    project = tmp_path / "extra"
+    write(project, {
+        "assets/logo.txt": "logo\n",
+        "app/Dockerfile": "FROM base\nCOPY --from=assets logo.txt /srv/logo.txt\n",
+        "compose.yaml": ("services:\n  app:\n    build:\n      context: ./app\n      additional_contexts:\n"
+                         "        assets: ./assets\n        base: docker-image://busybox:latest\n"),
+    })
+    result = cli("-f", str(project / "compose.yaml"), "-p", "extra", "build", "-q")
+    assert result.returncode == 0, result.stderr
+    image = ImageStore().resolve("extra-app")
+    assert (image.layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
+    assert len(image.layer_dirs) == 2
