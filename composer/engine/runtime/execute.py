@@ -90,6 +90,7 @@ def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
         cgroup.join(0)
         for fd in namespaces:
             libc.setns(fd, 0)
+        libc.close_range(3)  # nobody may keep the caller's pipes open (EOF must reach the process)
         grandchild = os.fork()
         if grandchild == 0:
             _process(plan)

@@ -1,0 +1,75 @@
+"""``container cp`` for running containers: a tar stream through ``exec`` (the image needs ``tar``).
+
+The container side is read and written only by a process inside the container (its own root,
+mounts and permissions), so a symlink in the container can never lead to a host path; the host
+side unpacks with tarfile's ``data`` filter (no absolute paths, no ``..``, no device files).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tarfile
+import threading
+
+from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
+from composer.errors import ContainerRuntimeError
+
+
+def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int) -> int:
+    from composer.engine.runtime.containers import running_pid
+
+    pid = running_pid(container_id)
+    return spawn(container_id, pid, ExecRequest(argv=argv), (stdin_fd, stdout_fd, 2))
+
+
+def copy_from(container_id: str, path: str, destination: str) -> None:
+    """Copy ``path`` (file or directory) out of the container into ``destination`` on the host."""
+    path = posixpath.normpath("/" + path)
+    parent, base = posixpath.split(path)
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    child = _run_tar(container_id, ["tar", "-cf", "-", "-C", parent or "/", base or "."], null, write_fd)
+    os.close(write_fd)
+    os.close(null)
+    target_dir, rename = destination, None
+    if not os.path.isdir(destination):
+        target_dir, rename = os.path.dirname(os.path.abspath(destination)), os.path.basename(destination)
+    try:
+        with os.fdopen(read_fd, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
+            for member in archive:
+                if rename:
+                    member.name = rename + member.name[len(base):] if member.name.startswith(base) else member.name
+                archive.extract(member, target_dir, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        os.kill(child, 9)
+        wait_exit(child)
+        raise ContainerRuntimeError(f"refusing to copy {path} out of the container: {error}",
+                                    hint="links that point outside the copied tree are not copied", exit_code=1) from None
+    if wait_exit(child) != 0:
+        raise ContainerRuntimeError(f"could not copy {path} out of the container",
+                                    hint="the path must exist and the image needs tar", exit_code=1)
+
+
+def copy_to(container_id: str, source: str, path: str) -> None:
+    """Copy the host's ``source`` into the container directory ``path``."""
+    if not os.path.exists(source):
+        raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    child = _run_tar(container_id, ["tar", "-xf", "-", "-C", posixpath.normpath("/" + path)], read_fd, 1)
+    os.close(read_fd)
+
+    def feed() -> None:
+        try:
+            with os.fdopen(write_fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as archive:
+                archive.add(source, arcname=os.path.basename(os.path.normpath(source)))
+        except OSError:
+            pass  # tar in the container gave up: its exit code says so
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    code = wait_exit(child)
+    writer.join()
+    if code != 0:
+        raise ContainerRuntimeError(f"could not copy {source} into the container at {path}",
+                                    hint="the directory must exist and the image needs tar", exit_code=1)
