@@ -30,10 +30,96 @@ def register(app: typer.Typer) -> None:
     system = typer.Typer(help="Manage composer (info, disk usage, prune).", no_args_is_help=True)
     app.add_typer(system, name="system")
 
-    @system.command("info")
-    def info() -> None:
-        """Display system-wide information."""
-        from composer.settings import state_root
+    system.command("info")(system_info)
+    system.command("df")(system_df)
+    system.command("prune")(system_prune)
+    system.command("start")(system_start)
 
-        typer.echo(f"Version: {__version__}")
-        typer.echo(f"State root: {state_root()}")
+
+def system_info(output_format: str = typer.Option("", "-f", "--format", help="json for JSON output.")) -> None:
+    """Display system-wide information (runtime, cgroups, storage, state root, containers)."""
+    import os
+
+    from composer.engine.runtime.cgroups import detect_setup
+    from composer.engine.runtime.containers import list_containers
+    from composer.settings import state_root
+
+    infos = list_containers(all=True)
+    count = lambda *states: sum(1 for i in infos if i.state in states)  # noqa: E731
+    data = {"ServerVersion": __version__, "Containers": len(infos), "ContainersRunning": count("running"),
+            "ContainersPaused": count("paused"), "ContainersStopped": count("exited", "created", "dead"),
+            "Driver": "overlay2", "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
+            "CgroupVersion": "2" if detect_setup() == "unified" else "1", "CgroupSetup": detect_setup(),
+            "DefaultRuntime": "composer (built in, one supervisor per container)",
+            "KernelVersion": platform.release(), "OperatingSystem": platform.platform(),
+            "NCPU": os.cpu_count(), "DockerRootDir": str(state_root())}
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps(data))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _du(path: str) -> int:
+    """Bytes used under ``path`` (not following symlinks; hard links counted once)."""
+    import os
+
+    total, seen = 0, set()
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
+
+
+def system_df() -> None:
+    """Show disk usage of images, containers and volumes."""
+    import os
+
+    from composer.engine.runtime.containers import list_containers
+    from composer.settings import state_root
+
+    root = str(state_root())
+    infos = list_containers(all=True)
+    rows = [("Images", "-", "-", _du(os.path.join(root, "images"))),
+            ("Containers", len(infos), sum(1 for i in infos if i.state in ("running", "paused")),
+             _du(os.path.join(root, "containers"))),
+            ("Local Volumes", len(os.listdir(os.path.join(root, "volumes"))) if os.path.isdir(os.path.join(root, "volumes")) else 0,
+             "-", _du(os.path.join(root, "volumes")))]
+    typer.echo(f"{'TYPE':<16}{'TOTAL':<8}{'ACTIVE':<8}SIZE")
+    for kind, total, active, size in rows:
+        typer.echo(f"{kind:<16}{total!s:<8}{active!s:<8}{size / 1e6:.1f}MB")
+
+
+def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
+                 volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes too.")) -> None:
+    """Remove stopped containers (and with --volumes their anonymous volumes)."""
+    from composer.engine.runtime import containers
+
+    removed = [i.id for i in containers.list_containers(all=True) if i.state in ("exited", "created", "dead")]
+    typer.echo("Deleted Containers:")
+    for container_id in removed:
+        containers.remove(container_id, volumes=volumes)
+        typer.echo(container_id)
+    typer.echo("")
+    typer.echo("Total reclaimed space: 0B")
+
+
+def system_start() -> None:
+    """Start-up recovery (run at boot): restart `always` and not-stopped `unless-stopped` containers.
+
+    composer has no daemon; call this from a boot unit, e.g. a systemd service with
+    `ExecStart=/usr/local/bin/composer system start` and `Type=oneshot`.
+    """
+    from composer.engine.runtime import containers
+
+    for container_id in containers.recoverable():
+        containers.start(container_id)
+        typer.echo(container_id)

@@ -24,7 +24,7 @@ DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
            "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
-           "wait_health_change", "current_state", "rename"]
+           "wait_health_change", "current_state", "rename", "recoverable"]
 
 
 def _config(cdir: ContainerDir) -> ContainerConfig:
@@ -372,3 +372,15 @@ def wait_health_change(container_id: str, last: str, timeout: float) -> str:
     cdir = ContainerDir(container_id)
     changed = wait_until(cdir.path, lambda: (key := status_key(cdir)) != last and key, timeout)
     return changed or status_key(cdir)
+
+
+def recoverable() -> list[str]:
+    """Containers a boot must bring back: ``always``, and ``unless-stopped`` unless stopped by hand."""
+    found = []
+    for info in list_containers(all=True):
+        cdir = ContainerDir(info.id)
+        policy = (cdir.read_config().get("restart_policy") or {}).get("Name", "no")
+        stopped = cdir.read_state().get("ManuallyStopped")
+        if info.state == "exited" and (policy == "always" or (policy == "unless-stopped" and not stopped)):
+            found.append(info.id)
+    return found

@@ -25,7 +25,7 @@ def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int) 
 
 def copy_from(container_id: str, path: str, destination: str) -> None:
     """Copy ``path`` (file or directory) out of the container into ``destination`` on the host."""
-    path = posixpath.normpath("/" + path)
+    path = posixpath.normpath("/" + path.lstrip("/"))
     parent, base = posixpath.split(path)
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
@@ -56,7 +56,7 @@ def copy_to(container_id: str, source: str, path: str) -> None:
     if not os.path.exists(source):
         raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    child = _run_tar(container_id, ["tar", "-xf", "-", "-C", posixpath.normpath("/" + path)], read_fd, 1)
+    child = _run_tar(container_id, ["tar", "-xf", "-", "-C", posixpath.normpath("/" + path.lstrip("/"))], read_fd, 1)
     os.close(read_fd)
 
     def feed() -> None:

@@ -33,12 +33,13 @@ BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 0.1, 60.0, 10.0  # docker's re
 
 
 def process_start_time(pid: int) -> str:
-    """Field 22 of /proc/PID/stat (guards against pid reuse); "" if the process is gone."""
+    """Field 22 of /proc/PID/stat (guards against pid reuse); "" if the process is gone (or a zombie)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rpartition(b")")[2].split()[19].decode()
-    except (OSError, IndexError):
+            fields = handle.read().rpartition(b")")[2].split()
+    except OSError:
         return ""
+    return "" if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
 def spawn(container_id: str) -> None:
