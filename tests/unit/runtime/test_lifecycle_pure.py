@@ -1,0 +1,108 @@
+"""Pure logic of detached containers: json-file logs, healthcheck bookkeeping, ls formatting, flags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from composer.cli.psformat import matches, render, status_text
+from composer.cli.run_flags import parse_duration, parse_exec_args
+from composer.engine.runtime.describe import ContainerInfo, epoch
+from composer.engine.runtime.health import HealthMonitor, probe_argv
+from composer.engine.runtime.logs import LogWriter, log_files, parse_size, read_records, timestamp
+from composer.errors import UsageError
+
+
+def test_log_writer_lines_partial_and_escaping(tmp_path):
+    path = str(tmp_path / "c-json.log")
+    writer = LogWriter(path)
+    writer.feed("stdout", b"a\nb")
+    writer.feed("stderr", b'q"\\\x01\n')
+    writer.feed("stdout", b"c\n")
+    writer.close()
+    records = [json.loads(line) for line in open(path)]
+    assert [(r["stream"], r["log"]) for r in records] == [("stdout", "a\n"), ("stderr", 'q"\\\x01\n'),
+                                                          ("stdout", "bc\n")]
+    assert all(r["time"].endswith("Z") and len(r["time"]) == 30 for r in records)
+
+
+def test_log_writer_splits_long_lines_and_rotates(tmp_path):
+    path = str(tmp_path / "c-json.log")
+    writer = LogWriter(path, max_size=parse_size("1k"), max_file=3)
+    writer.feed("stdout", b"x" * 40000 + b"\n")
+    for number in range(100):
+        writer.feed("stdout", f"{number}\n".encode())
+    writer.close()
+    assert len(log_files(path)) == 3
+    texts = [line.text for line in read_records(path)]
+    assert texts[-1] == "99\n" and [t for t in texts if t.startswith("x")] == []  # the long line rotated away
+
+
+def test_partial_writer_flush_without_newline(tmp_path):
+    path = str(tmp_path / "c-json.log")
+    writer = LogWriter(path)
+    writer.feed("stdout", b"y" * 20000)
+    writer.close()
+    assert [len(line.text) for line in read_records(path)] == [16384, 20000 - 16384]
+
+
+def test_parse_size_and_duration():
+    assert parse_size("10m") == 10 * 1024**2 and parse_size("") == -1 and parse_size("512") == 512
+    assert parse_duration("1m30s", "--x") == 90 and parse_duration("200ms", "--x") == pytest.approx(0.2)
+    with pytest.raises(UsageError):
+        parse_duration("ten", "--health-interval")
+
+
+def test_probe_argv_forms():
+    assert probe_argv(["CMD", "true", "x"]) == ["true", "x"]
+    assert probe_argv(["CMD-SHELL", "exit 1"]) == ["/bin/sh", "-c", "exit 1"]
+    assert probe_argv(["NONE"]) is None and probe_argv([]) is None
+
+
+def test_health_monitor_retries_and_start_period():
+    spec = {"Test": ["CMD", "true"], "Interval": int(1e9), "Retries": 2, "StartPeriod": int(5e9),
+            "StartInterval": int(0.5e9)}
+    monitor = HealthMonitor(spec, started=100.0)
+    assert monitor.due() == 100.5  # start interval inside the start period
+    assert not monitor.record(101.0, 0, 1, "no") and monitor.streak == 0  # failure in start period
+    assert monitor.record(102.0, 0, 0, "ok") and monitor.status == "healthy"
+    assert monitor.due() == 103.0
+    assert not monitor.record(110.0, 0, 1, "bad")
+    assert monitor.record(111.0, 0, 1, "bad") and monitor.status == "unhealthy"
+    assert monitor.state()["FailingStreak"] == 2 and len(monitor.state()["Log"]) == 4
+
+
+def _info(**fields) -> ContainerInfo:
+    base = dict(id="a" * 64, name="web", image="docker.io/library/busybox:latest", image_id="sha256:1",
+                labels={"tier": "front"}, created=0.0, state="running", started_at=0.0, finished_at=0.0)
+    base.update(fields)
+    return ContainerInfo(**base)
+
+
+def test_status_words():
+    assert status_text(_info(started_at=90), now=100) == "Up 10 seconds"
+    assert status_text(_info(health="healthy", started_at=0), now=100) == "Up About a minute (healthy)"
+    assert status_text(_info(state="exited", exit_code=137, finished_at=0), now=7200) == "Exited (137) 2 hours ago"
+    assert status_text(_info(state="created")) == "Created"
+
+
+def test_filters_and_templates():
+    info = _info()
+    assert matches(info, ["label=tier=front", "name=we"]) and not matches(info, ["status=exited"])
+    assert matches(info, ["status=exited", "status=running"])
+    with pytest.raises(UsageError):
+        matches(info, ["colour=red"])
+    rows = [{"ID": "abc", "Names": "web", "Status": "Up"}]
+    assert render(rows, "{{.ID}}: {{.Names}}") == ["abc: web"]
+    assert render(rows, "table {{.ID}}\\t{{.Names}}") == ["CONTAINER ID   NAMES", "abc            web"]
+    assert json.loads(render(rows, "{{json .}}")[0]) == rows[0]
+
+
+def test_exec_args_and_epoch():
+    options, container, command = parse_exec_args(["-it", "-u", "1000", "-e", "A=1", "web", "sh", "-c", "x"])
+    assert options == {"interactive": True, "tty": True, "user": "1000", "env": ["A=1"]}
+    assert (container, command) == ("web", ["sh", "-c", "x"])
+    with pytest.raises(UsageError):
+        parse_exec_args(["web"])
+    assert epoch(timestamp(1700000000.25)) == pytest.approx(1700000000.25)
