@@ -44,7 +44,7 @@ def new_container_id() -> str:
 
 
 def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
-             network: str, scratch: Path) -> RunOutcome:
+             network: str, scratch: Path, mounts: Sequence = ()) -> RunOutcome:
     """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
     from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.state import ContainerDir, release_name
@@ -57,7 +57,7 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     container_id = new_container_id()
     config = ContainerConfig(id=container_id, name=f"composer-build-{container_id[:12]}", image="(build)",
                              image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
-                             cwd=cwd or "/", user=user, network=network, auto_remove=False,
+                             cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
                              labels={"com.docker.compose.build": "true"})
     scratch.mkdir(parents=True, exist_ok=True)
     log = scratch / f"run-{container_id[:12]}.log"

@@ -23,6 +23,7 @@ from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.instructions import add_source_kind, check_checksum, copy_history, parse_chmod, step_text
 from composer.engine.build.running import network_mode, run_step
+from composer.engine.build.runmounts import build_mounts, drop_stubs
 from composer.engine.build.stages import Stage
 from composer.engine.build.view import merged
 from composer.engine.images.archive import now_rfc3339
@@ -82,9 +83,6 @@ class Step:
     # --- RUN -----------------------------------------------------------------------------------
     def _run(self) -> None:
         inst, state = self.inst, self.state
-        if inst.flag("mount") is not None:
-            raise BuildError("RUN --mount is not supported by this builder yet",
-                             hint="copy the files in with COPY, or drop the mount")
         used = state.args.used(state.env())
         network = network_mode(inst.flag("network") or self.builder.request.network)
         key = step_key(self.result.key, step_text(state, inst), args=used, extra={"network": network})
@@ -93,9 +91,13 @@ class Step:
             return
         argv = state.run_argv(inst)
         env = [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in used.items())]
-        outcome = run_step(self.result.dirs, argv, env, cwd=state.config.get("WorkingDir") or "/",
-                           user=state.config.get("User") or "", network=network, scratch=self.builder.scratch)
+        with ExitStack() as stack:
+            mounts = build_mounts(self, stack)
+            outcome = run_step(self.result.dirs, argv, env, cwd=state.config.get("WorkingDir") or "/",
+                               user=state.config.get("User") or "", network=network,
+                               scratch=self.builder.scratch, mounts=mounts)
         try:
+            drop_stubs(outcome.upper, mounts, self.result.dirs)
             for line in outcome.output.splitlines():
                 self.builder.emit(line)
             if outcome.exit_code != 0:

@@ -202,3 +202,28 @@ def test_build_from_a_worker_thread(builder, context: Path) -> None:
         failing = pool.submit(builder, context, "FROM busybox\nRUN echo said-this; exit 125\n")
         with pytest.raises(BuildError, match="(?s)non-zero code: 125.*said-this"):
             failing.result()
+
+
+def test_run_mounts_cache_bind_tmpfs(builder, context: Path) -> None:
+    write(context, {"input.txt": "from the context\n"})
+    dockerfile = """\
+FROM busybox AS tools
+RUN echo stage-file > /tool.txt
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/app echo run >> /var/cache/app/count && wc -l < /var/cache/app/count > /runs
+RUN --mount=type=bind,source=input.txt,target=/mnt/input.txt cp /mnt/input.txt /copied.txt
+RUN --mount=type=bind,from=tools,source=/tool.txt,target=/mnt/tool.txt cp /mnt/tool.txt /tool-copy.txt
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /scratch-list
+"""
+    image_id, _ = builder(context, dockerfile, no_cache=True)
+    image = ImageStore().resolve(image_id)
+    top = {path: layer for layer in image.layer_dirs for path in ("runs", "copied.txt", "tool-copy.txt")
+           if (layer / path).exists()}
+    assert (top["copied.txt"] / "copied.txt").read_text() == "from the context\n"
+    assert (top["tool-copy.txt"] / "tool-copy.txt").read_text() == "stage-file\n"
+    names = [name for diff_id in json.loads(ImageStore().blobs.read(image_id))["rootfs"]["diff_ids"][1:]
+             for name in layer_names(diff_id)]
+    assert not any(name.startswith(("var/cache/app", "mnt", "scratch/")) for name in names), names
+    again, _ = builder(context, dockerfile, no_cache=True)  # the cache mount keeps its content
+    runs = [layer / "runs" for layer in ImageStore().resolve(again).layer_dirs if (layer / "runs").exists()]
+    assert runs[-1].read_text().strip() == "2"
