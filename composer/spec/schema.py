@@ -36,6 +36,14 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(schema, format_checker=None)
 
 
+def _quick_valid(model: dict[str, Any]) -> bool:
+    """The jsonschema-free check (False also when the schema uses keywords it does not know)."""
+    from composer.spec import quickcheck
+
+    schema = _schema()
+    return quickcheck.supports(schema) and quickcheck.is_valid(model, schema)
+
+
 def _cache_dir() -> Path:
     from composer.settings import state_root
 
@@ -53,11 +61,12 @@ def validate(model: dict[str, Any], positions: Mapping[TreePath, Mark]) -> None:
     marker = _cache_dir() / digest[:40]
     if marker.exists():
         return
-    from jsonschema.exceptions import best_match
+    if not _quick_valid(model):
+        from jsonschema.exceptions import best_match
 
-    error = best_match(_validator().iter_errors(model))
-    if error is not None:
-        raise _translate(error, positions)
+        error = best_match(_validator().iter_errors(model))
+        if error is not None:
+            raise _translate(error, positions)
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()

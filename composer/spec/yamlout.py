@@ -127,6 +127,32 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
+_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+
+
+def _node(value: Any) -> yaml.Node:
+    """The node PyYAML's SafeRepresenter would build for ``value`` (block style, no aliases),
+    built directly: the representer's generic dispatch is most of the cost of printing YAML."""
+    if isinstance(value, str):
+        if "\n" in value:
+            return yaml.ScalarNode(_STR, value, style="|")
+        ambiguous = not isinstance(resolve_plain(value), str) or value in _YAML11_BOOLS
+        return yaml.ScalarNode(_STR, value, style='"' if ambiguous else None)
+    if isinstance(value, dict):
+        return yaml.MappingNode("tag:yaml.org,2002:map", [(_node(k), _node(v)) for k, v in value.items()],
+                                flow_style=False)
+    if isinstance(value, list):
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", [_node(v) for v in value], flow_style=False)
+    if value is None:
+        return yaml.ScalarNode(_NULL, "null")
+    if isinstance(value, bool):
+        return yaml.ScalarNode(_BOOL, "true" if value else "false")
+    if isinstance(value, int):
+        return yaml.ScalarNode("tag:yaml.org,2002:int", str(value))
+    return _REPRESENTER.represent_data(value)  # floats: PyYAML's own spelling (.inf, 1.0e+17 ...)
+
+
+_REPRESENTER = yaml.representer.SafeRepresenter()
 
 
 def arrange(output: dict[str, Any], keep_json: bool = False) -> dict[str, Any]:
@@ -164,6 +190,5 @@ def _indent_sequences(text: str) -> str:
 def to_yaml(output: dict[str, Any], arranged: bool = False) -> str:
     """The YAML text of a printed model (``arranged``: keep the keys' order as given)."""
     arranged = output if arranged else _arrange(output, (), cursor(_ORDER_RULES))
-    text = yaml.dump(arranged, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1 << 20, indent=2)
+    text = yaml.serialize(_node(arranged), Dumper=_Dumper, allow_unicode=True, width=1 << 20, indent=2)
     return _indent_sequences(text.rstrip("\n"))
