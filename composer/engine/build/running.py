@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from composer.errors import BuildError, ComposerError
 
@@ -44,7 +44,8 @@ def new_container_id() -> str:
 
 
 def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
-             network: str, scratch: Path, mounts: Sequence = ()) -> RunOutcome:
+             network: str, scratch: Path, mounts: Sequence = (),
+             on_line: Callable[[str], None] | None = None) -> RunOutcome:
     """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
     from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.state import ContainerDir, release_name
@@ -64,7 +65,8 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     cdir = ContainerDir(container_id)
     try:
         with open(log, "w+b") as out:
-            exit_code = _run(config, out.fileno())
+            with _Follower(log, on_line):
+                exit_code = _run(config, out.fileno())
             out.seek(0)
             output = out.read().decode("utf-8", "replace")
         upper = scratch / f"layer-{container_id[:12]}"
@@ -88,13 +90,22 @@ def _run(config, out_fd: int) -> int:
 
     if threading.current_thread() is not threading.main_thread():
         return _run_in_child(config, out_fd)
-    from composer.engine.runtime.linux import run_foreground
+    from composer.engine.runtime.linux import ForegroundRun
 
+    run = ForegroundRun(config)  # run_foreground's steps, with 0-2 redirected only while forking
     try:
+        try:
+            plan = run.prepare()
+        except BaseException:
+            run.abort()
+            raise
         with _redirected(out_fd):
-            return run_foreground(config).exit_code
+            run.start(plan)
+        return run.wait().exit_code
     except ComposerError as error:
         raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
+    finally:
+        run.cleanup()
 
 
 def _run_in_child(config, out_fd: int) -> int:
@@ -129,6 +140,44 @@ def child_main(status_path: str) -> int:
     with open(status_path, "w") as handle:
         handle.write(str(code))
     return 0
+
+
+class _Follower:
+    """Passes each line written to ``path`` to ``on_line`` while the ``with`` block runs (a thread)."""
+
+    def __init__(self, path: Path, on_line: Callable[[str], None] | None) -> None:
+        import threading
+
+        self.path, self.on_line = path, on_line
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True) if on_line else None
+
+    def __enter__(self) -> None:
+        if self.thread is not None:
+            self.thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.done.set()
+            self.thread.join()
+
+    def _follow(self) -> None:
+        assert self.on_line is not None
+        pending = b""
+        with open(self.path, "rb") as handle:
+            while True:
+                finished = self.done.is_set()
+                chunk = handle.read()
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self.on_line(line.decode("utf-8", "replace"))
+                if finished and not chunk:
+                    break
+                if not chunk:
+                    self.done.wait(0.05)
+        if pending:
+            self.on_line(pending.decode("utf-8", "replace"))
 
 
 class _redirected:

@@ -95,11 +95,9 @@ class Step:
             mounts = build_mounts(self, stack)
             outcome = run_step(self.result.dirs, argv, env, cwd=state.config.get("WorkingDir") or "/",
                                user=state.config.get("User") or "", network=network,
-                               scratch=self.builder.scratch, mounts=mounts)
+                               scratch=self.builder.scratch, mounts=mounts, on_line=self.builder.emit)
         try:
             drop_stubs(outcome.upper, mounts, self.result.dirs)
-            for line in outcome.output.splitlines():
-                self.builder.emit(line)
             if outcome.exit_code != 0:
                 tail = "\n".join(outcome.output.splitlines()[-OUTPUT_TAIL:])
                 raise BuildError(f"{self.label}: the command {argv} returned a non-zero code: "
