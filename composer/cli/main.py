@@ -101,6 +101,10 @@ def run_fast_path(argv: list[str]) -> int | None:
             module_name, _, function_name = target.partition(":")
             function = getattr(importlib.import_module(module_name), function_name)
             return function(argv[len(words):])
+    if argv[:1] and argv[0].startswith("-") and find_command_words(argv)[:1] == ["config"]:
+        from composer.cli.project import config_fast_with_globals  # global options before config
+
+        return config_fast_with_globals(argv)
     return None
 
 

@@ -74,8 +74,42 @@ _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "netwo
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
-def config_fast(argv: list[str]) -> Optional[int]:
-    """``composer config ...`` without typer; None (use typer) for anything it does not know."""
+# Global options the typer-free path understands (name -> GlobalOptions field, repeatable); any
+# other global option (--progress, --ansi, -v ...) sends the command line to typer.
+_GLOBALS = {"-f": ("files", True), "--file": ("files", True), "-p": ("project_name", False),
+            "--project-name": ("project_name", False), "--project-directory": ("project_directory", False),
+            "--profile": ("profiles", True), "--env-file": ("env_files", True)}
+
+
+def _global_options(argv: list[str]) -> Optional[tuple[Any, list[str]]]:
+    """The global options before the ``config`` word, as typer's root callback stores them, and
+    the arguments after the word; None when argv holds anything else before it."""
+    fields: dict[str, Any] = dict(files=[], project_name=None, project_directory=None, profiles=[],
+                                  env_files=[])
+    args = iter(argv)
+    for arg in args:
+        if arg == "config":
+            if fields["project_directory"] is not None:  # typer converts it through pathlib.Path
+                from pathlib import Path
+
+                fields["project_directory"] = str(Path(fields["project_directory"]))
+            return SimpleNamespace(**fields), list(args)
+        name, equals, inline = arg.partition("=")
+        if name not in _GLOBALS or (equals and not name.startswith("--")):
+            return None
+        value = inline if equals else next(args, None)
+        if value is None:
+            return None
+        field, repeated = _GLOBALS[name]
+        if repeated:
+            fields[field].append(value)
+        else:
+            fields[field] = value
+    return None
+
+
+def _config_arguments(argv: list[str]) -> Optional[tuple[dict[str, Any], list[str]]]:
+    """``config``'s own options and service names; None for anything typer must handle."""
     options: dict[str, Any] = {}
     services: list[str] = []
     args = iter(argv)
@@ -92,9 +126,22 @@ def config_fast(argv: list[str]) -> Optional[int]:
             return None
         else:
             services.append(arg)
-    global_options = SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
-                                     env_files=[])
-    return _cached_config(argv, global_options, services, options)
+    return options, services
+
+
+def config_fast(argv: list[str]) -> Optional[int]:
+    """``composer config ...`` without typer; None (use typer) for anything it does not know."""
+    return config_fast_with_globals(["config", *argv])
+
+
+def config_fast_with_globals(argv: list[str]) -> Optional[int]:
+    """``composer [global options] config ...`` without typer (None: let typer run it)."""
+    parsed = _global_options(argv)
+    arguments = _config_arguments(parsed[1]) if parsed else None
+    if parsed is None or arguments is None:
+        return None
+    options, services = arguments
+    return _cached_config(argv, parsed[0], services, options)
 
 
 def _cached_config(argv: list[str], global_options: Any, services: list[str], options: dict[str, Any]) -> int:
@@ -104,15 +151,16 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
     from composer.spec import cache
 
     output = options.pop("output", None)
-    key = cache.key_for(["config", *argv], dict(os.environ), os.getcwd())
-    text = cache.lookup(key)
+    key = cache.key_for(argv, dict(os.environ), os.getcwd())
+    stdin = "-" in global_options.files or "-" in os.environ.get("COMPOSE_FILE", "").split(os.pathsep)
+    text = None if stdin else cache.lookup(key)
     if text is None:
         cache.reset()
         defaults = dict(output_format=None, services=False, volumes=False, networks=False, profiles=False,
                         images=False, hash_=None, quiet=False, no_interpolate=False, no_normalize=False,
                         no_path_resolution=False, no_env_resolution=False, variables=False, environment=False)
         text = config_text(global_options, services, **{**defaults, **options})
-        if text is not None and "-" not in os.environ.get("COMPOSE_FILE", "").split(os.pathsep):
+        if text is not None and not stdin:
             cache.store(key, text)
     if text is not None:
         _emit(text, output)
