@@ -37,6 +37,9 @@ TRIMS = ("path-exclude=/usr/share/doc/*", "path-include=/usr/share/doc/*/copyrig
          "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias",
          "path-exclude=/usr/share/lintian/*")
 APT_OPTIONS = ('APT::Install-Recommends "false"', 'APT::Install-Suggests "false"')
+# Downloaded .debs are kept between builds (mmdebstrap's documented sync-in/sync-out recipe), so
+# changing a package list re-downloads only what is new. Not part of any key: it changes no content.
+DEB_CACHE = CACHE / "debs"
 
 
 class BuildError(Exception):
@@ -53,6 +56,7 @@ class ImageDef:
     changes: list[str]
     setup: list[str] = field(default_factory=list)
     customize: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
 
     @property
     def directory(self) -> Path:
@@ -66,6 +70,7 @@ class ImageDef:
         """The mmdebstrap command line that makes this image's rootfs tarball ``target``."""
         args = ["mmdebstrap", "--variant=minbase", "--format=tar", "--quiet"]
         args += [f"--dpkgopt={trim}" for trim in TRIMS] + [f"--aptopt={opt}" for opt in APT_OPTIONS]
+        args += [f"--dpkgopt=path-exclude={path}" for path in self.exclude]
         if self.include:
             args.append("--include=" + ",".join(self.include))
         args += [f"--setup-hook={hook}" for hook in self.setup]
@@ -99,7 +104,7 @@ def load(name: str) -> ImageDef:
     try:
         return ImageDef(name=name, reference=data["reference"], include=list(data.get("include", [])),
                         changes=list(data["changes"]), setup=list(data.get("setup", [])),
-                        customize=list(data.get("customize", [])))
+                        customize=list(data.get("customize", [])), exclude=list(data.get("exclude", [])))
     except KeyError as missing:
         raise BuildError(f"{path}: missing key {missing}") from None
 
@@ -114,7 +119,13 @@ def build_rootfs(image: ImageDef, refresh: bool = False) -> tuple[Path, float]:
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".partial-{os.getpid()}-{target.name}")
     started = time.monotonic()
-    result = subprocess.run(image.mmdebstrap_args(partial), capture_output=True, text=True)
+    DEB_CACHE.mkdir(exist_ok=True)
+    cached_debs = ["--skip=essential/unlink",
+                   '--setup-hook=mkdir -p "$1/var/cache/apt/archives"',
+                   f"--setup-hook=sync-in {DEB_CACHE} /var/cache/apt/archives/",
+                   f"--customize-hook=sync-out /var/cache/apt/archives {DEB_CACHE}"]
+    args = image.mmdebstrap_args(partial)
+    result = subprocess.run([args[0], *cached_debs, *args[1:]], capture_output=True, text=True)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise BuildError(f"mmdebstrap failed for {image.name} (is a Debian mirror reachable?):\n"

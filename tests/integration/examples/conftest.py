@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 import pytest
 
@@ -31,20 +32,47 @@ def images_build() -> ModuleType:
     return load_build_module()
 
 
-@pytest.fixture
-def example_image(state_root: Path, images_build: ModuleType):
-    """A function: ``example_image("postgres")`` builds (or reuses) the rootfs and imports it into
-    this test's store; returns the image reference."""
+class ExampleStore:
+    """A private COMPOSER_ROOT holding the examples' images, each imported on first use."""
+
+    def __init__(self, root: Path, build: ModuleType) -> None:
+        self.root, self.build, self.references = root, build, {}
+
+    def image(self, name: str) -> str:
+        """Build (or reuse) ``name``'s rootfs, import it once into this store; its reference."""
+        if name not in self.references:
+            image = self.build.load(name)
+            try:
+                rootfs, _ = self.build.build_rootfs(image)
+            except self.build.BuildError as error:
+                pytest.skip(f"cannot build the {name} rootfs here: {str(error)[-300:]}")
+            self.build.import_image(image, self.build.image_tarball(image, rootfs))
+            self.references[name] = image.reference
+        return self.references[name]
+
+
+@pytest.fixture(scope="module")
+def example_store(tmp_path_factory: pytest.TempPathFactory, images_build: ModuleType) -> Iterator[ExampleStore]:
+    """One temporary state root per test module: importing a 100-400 MB rootfs takes 10-30 s, so
+    the module's tests share the imports (each test still removes its own containers/volumes)."""
     if not shutil.which("mmdebstrap"):
         pytest.skip("mmdebstrap is not installed (apt-get install mmdebstrap, or `make setup`)")
-
-    def make(name: str) -> str:
-        image = images_build.load(name)
+    root = tmp_path_factory.mktemp("examples") / "composer-root"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COMPOSER_ROOT", str(root))
         try:
-            rootfs, _ = images_build.build_rootfs(image)
-        except images_build.BuildError as error:
-            pytest.skip(f"cannot build the {name} rootfs here: {str(error)[-300:]}")
-        images_build.import_image(image, images_build.image_tarball(image, rootfs))
-        return image.reference
+            yield ExampleStore(root, images_build)
+        finally:
+            if any((root / "networks").glob("*.json")):
+                from composer.network.manager import NetworkManager
 
-    return make
+                NetworkManager(root / "networks").reset()
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def example_image(example_store: ExampleStore, monkeypatch: pytest.MonkeyPatch):
+    """``example_image("postgres")``: the image's reference in the module's store (COMPOSER_ROOT set)."""
+    monkeypatch.setenv("COMPOSER_ROOT", str(example_store.root))
+    return example_store.image
