@@ -43,32 +43,29 @@ def process_start_time(pid: int) -> str:
 
 
 def spawn(container_id: str) -> None:
-    """Fork the detached supervisor of ``container_id``; return once PID 1 runs."""
-    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-    child = os.fork()
-    if child == 0:
-        code = 0
-        try:
-            os.close(ready_r)
-            os.setsid()
-            if os.fork() == 0:
-                _detach_stdio(ready_w)
-                Supervisor(container_id, ready_w).run()
-        except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
-            _report(ready_w, f"125 supervisor failed: {error}")
-            code = 1
-        os._exit(code)
-    os.close(ready_w)
-    os.waitpid(child, 0)
+    """Have a supervisor forked for ``container_id`` (by the zygote); return once PID 1 runs."""
+    from composer.engine.runtime.zygote import request
+
+    connection = request(container_id)
     chunks = []
-    while chunk := os.read(ready_r, 4096):
-        chunks.append(chunk)
-    os.close(ready_r)
+    with connection:
+        while chunk := connection.recv(4096):
+            chunks.append(chunk)
     answer = b"".join(chunks).decode(errors="replace")
     if answer != "ok":
         code, _, message = answer.partition(" ")
         raise ContainerRuntimeError(message or "the supervisor exited before the container started",
                                     exit_code=int(code) if code.isdigit() else 125)
+
+
+def run_supervisor(container_id: str, ready_fd: int) -> None:
+    """The body of a freshly forked supervisor process. Never returns."""
+    try:
+        _detach_stdio(ready_fd)
+        Supervisor(container_id, ready_fd).run()
+    except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
+        _report(ready_fd, f"125 supervisor failed: {error}")
+    os._exit(1)
 
 
 def _report(fd: int, message: str) -> None:

@@ -7,6 +7,7 @@ import glob
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,10 @@ def cli(state_root: Path, busybox_image):
         os.rmdir(path)
     assert not leaked
     assert not list((state_root / "containers").glob("*"))
+    deadline = time.monotonic() + 5  # the supervisors' zygote leaves once it has none
+    while (state_root / "supervisor.sock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (state_root / "supervisor.sock").exists()
 
 
 def supervisor_pid(state_root: Path, container_id: str) -> int:

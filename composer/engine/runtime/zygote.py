@@ -1,0 +1,138 @@
+"""Supervisors forked from one frozen parent, so that they share its memory (DESIGN.md's option).
+
+The first ``start`` forks the zygote: a detached process (own session) that has imported the
+supervisor's modules, ran ``gc.freeze()`` and listens on ``state_root()/supervisor.sock``. Each
+start connects and sends a container id; the zygote forks a supervisor for it, which answers on
+that connection ("ok" or "<code> <message>", as ``supervisor.spawn``). The pages of the imported
+code and data stay shared between the zygote and every supervisor (copy-on-write, and the GC
+never touches frozen objects), so each container costs only what its supervisor dirties. The
+zygote exits when it has no supervisor left: nothing stays resident when no container runs.
+A supervisor does not depend on the zygote once forked (its death kills no container).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import select
+import signal
+import socket
+
+from composer.engine.runtime.state import StateLock
+from composer.settings import state_root_dir
+
+IDLE_EXIT = 1.0  # seconds without supervisors before the zygote leaves
+
+
+def _paths() -> tuple[str, str]:
+    root = state_root_dir()
+    os.makedirs(root, exist_ok=True)
+    return os.path.join(root, "supervisor.sock"), os.path.join(root, "supervisor.lock")
+
+
+def request(container_id: str) -> socket.socket:
+    """Ask the zygote (started if needed) for a supervisor; the connection it will answer on."""
+    path, lock = _paths()
+    with StateLock(lock):
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            connection.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            _start_zygote(path)
+            connection.connect(path)
+        connection.sendall(container_id.encode() + b"\n")
+    return connection
+
+
+def _start_zygote(path: str) -> None:
+    """Fork the detached zygote; return once it listens on ``path``."""
+    if os.path.exists(path):
+        os.unlink(path)  # a dead zygote's socket
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    listener.bind(path)
+    listener.listen(64)
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                Zygote(listener, path).serve()
+        finally:
+            os._exit(0)
+    listener.close()
+    os.waitpid(child, 0)
+
+
+class Zygote:
+    """The frozen parent: accept, fork a supervisor, reap, leave when idle."""
+
+    def __init__(self, listener: socket.socket, path: str) -> None:
+        # everything a supervisor needs, imported once here (shared pages) rather than in each
+        from composer.engine.runtime import containers, execute, seccomp, supervisor  # noqa: F401
+        from composer.engine.runtime.cgroups import detect_setup, manager_for
+
+        manager_for("warm-up", setup=detect_setup())
+
+        self.supervisor = supervisor
+        self.listener = listener
+        self.path = path
+        self.children: set[int] = set()
+
+    def serve(self) -> None:
+        """Never returns."""
+        self.supervisor._detach_stdio(self.listener.fileno())
+        self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        os.chdir("/")
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        poller = select.poll()
+        poller.register(self.listener.fileno(), select.POLLIN)
+        poller.register(self.wake_r, select.POLLIN)
+        gc.collect()
+        gc.freeze()
+        while True:
+            events = poller.poll(int(IDLE_EXIT * 1000) if not self.children else -1)
+            self._reap()
+            if any(fd == self.listener.fileno() for fd, _ in events):
+                self._accept()
+            elif not events and not self.children and self._leave():
+                os._exit(0)
+
+    def _reap(self) -> None:
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        while self.children:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+
+    def _accept(self) -> None:
+        connection, _ = self.listener.accept()
+        data = b""
+        while not data.endswith(b"\n") and (chunk := connection.recv(256)):
+            data += chunk
+        child = os.fork()
+        if child == 0:
+            fd = connection.detach()
+            self.listener.close()
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            self.supervisor.run_supervisor(data.decode().strip(), fd)
+        connection.close()
+        self.children.add(child)
+
+    def _leave(self) -> bool:
+        """Unlink the socket under the lock unless a client is already waiting."""
+        with StateLock(self.path.replace("supervisor.sock", "supervisor.lock")):
+            if select.select([self.listener], [], [], 0)[0]:
+                return False
+            os.unlink(self.path)
+        return True
