@@ -72,6 +72,7 @@ class Builder:
         self.results: dict[int, StageResult] = {}
         self.context: BuildContext | None = None
         self._scratch: Path | None = None
+        self.plan: planning.BuildPlan | None = None  # set by build()
 
     @property
     def scratch(self) -> Path:
@@ -91,8 +92,8 @@ class Builder:
             for warning in plan.warnings:
                 self.emit(f"WARNING: {warning}")
             self.plan = plan
-            for stage in plan.needed:
-                self.results[stage.index] = self._build_stage(stage)
+            for wave in plan.waves:
+                self._build_wave(wave)
             image_id = self._commit(self.results[plan.needed[-1].index], names)
             warning = planning.unused_args_warning(plan)
             if warning:
@@ -124,34 +125,44 @@ class Builder:
             save_digests(builder_root() / "digests.json", self.context.digests)
 
     # --- stages -------------------------------------------------------------------------------
+    def _build_wave(self, wave: tuple[Stage, ...]) -> None:
+        """Build stages that do not depend on each other, concurrently when there are several."""
+        if len(wave) == 1:
+            self.results[wave[0].index] = self._build_stage(wave[0])
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        assert self.scratch.is_dir()  # made here, not raced for by the threads
+        with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="build-stage") as pool:
+            futures = {stage.index: pool.submit(self._build_stage, stage) for stage in wave}
+            for index, future in futures.items():
+                self.results[index] = future.result()
+
     def _build_stage(self, stage: Stage) -> StageResult:
-        result = self._base(stage)
+        result, base_config = self._base(stage)
         self.emit(planning.step_label(stage, 0))
-        triggers = onbuild_triggers(self._base_config, self.plan.dockerfile.escape)
+        triggers = onbuild_triggers(base_config, self.plan.dockerfile.escape)
         for position, inst in enumerate([*triggers, *stage.instructions], start=1 - len(triggers)):
             label = planning.step_label(stage, position) if position > 0 else f"[{stage.label}] ONBUILD {inst.original}"
             self._step(stage, result, inst, label)
         return result
 
-    def _base(self, stage: Stage) -> StageResult:
-        """The starting point of a stage: an earlier stage, an image, or scratch."""
+    def _base(self, stage: Stage) -> tuple[StageResult, dict[str, Any] | None]:
+        """The starting point of a stage (an earlier stage, an image, or scratch) and its config."""
         lexer = Lexer(self.plan.dockerfile.escape)
         args = StageArgs(self.plan.build_args, self.plan.meta)
-        self._base_config: dict[str, Any] | None = None
         if stage.base_stage is not None:
             parent = self.results[stage.base_stage]
-            self._base_config = parent.state.image_config()
-            state = StageState.from_image(self._base_config, args, lexer)
-            return StageResult(state, parent.key, parent.created, list(parent.diff_ids),
-                               list(parent.layers), list(parent.dirs))
+            config = parent.state.image_config()
+            return StageResult(StageState.from_image(config, args, lexer), parent.key, parent.created,
+                               list(parent.diff_ids), list(parent.layers), list(parent.dirs)), config
         if stage.base.lower() == "scratch":
-            return StageResult(StageState.from_image(None, args, lexer), "", "")
+            return StageResult(StageState.from_image(None, args, lexer), "", ""), None
         named = next((c for c in self.request.contexts if c.name == stage.base and c.kind == "image"), None)
         image_id, config, layers, dirs = self.image(named.value if named else stage.base, stage.instruction)
-        self._base_config = config
         state = StageState.from_image(config, args, lexer)
         return StageResult(state, image_id, config.get("created") or "",
-                           list(config.get("rootfs", {}).get("diff_ids", [])), layers, dirs)
+                           list(config.get("rootfs", {}).get("diff_ids", [])), layers, dirs), config
 
     def image(self, reference: str, inst: Instruction) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
         """A store image (pulled when missing or with --pull): id, config, layers, snapshot dirs."""

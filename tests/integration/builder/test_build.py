@@ -227,3 +227,18 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /scratc
     again, _ = builder(context, dockerfile, no_cache=True)  # the cache mount keeps its content
     runs = [layer / "runs" for layer in ImageStore().resolve(again).layer_dirs if (layer / "runs").exists()]
     assert runs[-1].read_text().strip() == "2"
+
+
+def test_independent_stages_build_concurrently(builder, context: Path) -> None:
+    """Each stage waits (up to 10 s) for the other's marker in a shared cache mount: only a
+    concurrent build can pass."""
+    wait = ("RUN --mount=type=cache,id=sync,target=/sync touch /sync/{me} && "
+            "for i in $(seq 100); do [ -e /sync/{other} ] && break; sleep 0.1; done && "
+            "[ -e /sync/{other} ] && echo {me} > /{me}")
+    dockerfile = "\n".join([
+        "FROM busybox AS left", wait.format(me="left", other="right"),
+        "FROM busybox AS right", wait.format(me="right", other="left"),
+        "FROM busybox", "COPY --from=left /left /out/left", "COPY --from=right /right /out/right", ""])
+    image_id, _ = builder(context, dockerfile)
+    top = ImageStore().resolve(image_id).layer_dirs
+    assert (top[-2] / "out/left").read_text() == "left\n" and (top[-1] / "out/right").read_text() == "right\n"
