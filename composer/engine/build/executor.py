@@ -13,6 +13,7 @@ Progress goes to ``emit(line)``; the library never prints.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +113,14 @@ class Builder:
             if self.stdin is None:
                 raise BuildError("the build context is '-' but there is no standard input")
             context, text = from_stream(self.stdin, self.scratch / "context")
-            if text is not None:
-                self.text = text
+            if text is None and self.text is None:  # a tar context: its own Dockerfile
+                name = os.path.basename(self.request.dockerfile or "Dockerfile")
+                try:
+                    text = (context.root / name).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as error:
+                    raise BuildError(f"cannot read {name} from the context archive: {error}",
+                                     hint="put the Dockerfile at the archive's top level") from None
+            self.text = self.text if text is None else text
             return context
         dockerfile = self.request.dockerfile or str(Path(self.request.context) / "Dockerfile")
         context = BuildContext.from_directory(self.request.context, dockerfile)

@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -57,6 +58,15 @@ def test_dockerfile_from_stdin(cli, context: Path) -> None:
     result = cli("image", "build", "-q", "-t", "stdin:1", "-", input="FROM busybox\nENV FROM_STDIN=1\n")
     assert result.returncode == 0, result.stderr
     assert "FROM_STDIN=1" in ImageStore().resolve("stdin:1").config["Env"]
+
+
+def test_context_tar_from_stdin(cli, context: Path) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nCOPY data.txt /data.txt\n", "data.txt": "tarred\n"})
+    archive = subprocess.run(["tar", "-C", str(context), "-c", "."], capture_output=True, check=True).stdout
+    result = subprocess.run([sys.executable, "-m", "composer", "image", "build", "-q", "-t", "tarctx:1", "-"],
+                            input=archive, capture_output=True, env={**os.environ, "COMPOSER_ROOT": os.environ["COMPOSER_ROOT"]})
+    assert result.returncode == 0, result.stderr
+    assert (ImageStore().resolve("tarctx:1").layer_dirs[-1] / "data.txt").read_text() == "tarred\n"
 
 
 def test_syntax_error_and_failing_run_exit_non_zero(cli, context: Path) -> None:
