@@ -74,9 +74,9 @@ def _release_host_resources(config: ContainerConfig) -> None:
         cgroup.remove()
     except ComposerError:
         pass
-    if config.network not in ("none", "host", "private"):
-        from composer.engine.runtime.linux import detach_network
+    from composer.engine.runtime.linux import detach_network, network_joins
 
+    if network_joins(config):
         try:
             detach_network(config)
         except (ComposerError, OSError):

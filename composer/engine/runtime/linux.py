@@ -32,29 +32,44 @@ class RunResult(Record):
     oom_killed: bool
 
 
+def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
+    """(network, join options) for ``config.network`` (unless none/host/private) and each endpoint."""
+    joins: list[tuple[str, dict]] = []
+    if config.network not in ("none", "host", "private"):
+        joins.append(("bridge" if config.network == "default" else config.network, {}))
+    for endpoint in config.endpoints:
+        joins.append((endpoint.network, {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
+                                         "mac": endpoint.mac_address or None}))
+    return joins
+
+
 def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
-    """THE networking seam: plug the container whose PID 1 is ``pid`` into ``config.network``.
+    """THE networking seam: plug the container whose PID 1 is ``pid`` into its networks.
 
     Called once the container's network namespace exists (``/proc/<pid>/ns/net``) and before its
-    entrypoint runs. none/host/private (loopback only) need nothing; any other name (``bridge``
-    = the default network) is joined through ``composer.network``, and the container's hosts and
+    entrypoint runs. none/host/private (loopback only) need nothing; any other ``config.network``
+    (``bridge`` = the default network) and every ``config.endpoints`` entry is joined through
+    ``composer.network`` (published ports on the first), and the container's hosts and
     resolv.conf in ``directory`` are rewritten in place (they are bind-mounted already).
     Returns True when an endpoint was made (``detach_network`` undoes it).
     """
-    if config.network in ("none", "host", "private"):
+    joins = network_joins(config)
+    if not joins:
         return False
     from composer.network.manager import NetworkManager
-    from composer.network.resolvconf import render_hosts, render_resolv_conf
-
     from composer.network.ports import parse_publish
+    from composer.network.resolvconf import render_hosts, render_resolv_conf
 
     manager = NetworkManager()
     ports = [binding for spec in config.publish for binding in parse_publish(spec)]
-    endpoint = manager.join(config.network, config.id, pid, name=config.name, ports=ports)
-    network = manager.get("bridge" if config.network == "default" else config.network)
-    hosts = render_hosts(config.hostname, [endpoint.ipv4], extra_hosts=config.extra_hosts,
-                         host_gateway=network.gateway)
-    resolv = render_resolv_conf([network], dns=config.dns, dns_search=config.dns_search,
+    endpoints, networks = [], []
+    for index, (name, options) in enumerate(joins):
+        endpoints.append(manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (),
+                                      **options))
+        networks.append(manager.get(name))
+    hosts = render_hosts(config.hostname, [endpoints[0].ipv4], extra_hosts=config.extra_hosts,
+                         host_gateway=networks[0].gateway)
+    resolv = render_resolv_conf(networks, dns=config.dns, dns_search=config.dns_search,
                                 dns_options=config.dns_options)
     for name, text in (("hosts", hosts), ("resolv.conf", resolv)):
         with open(os.path.join(directory, name), "w") as handle:  # in place: the bind mount follows
@@ -63,10 +78,12 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
 
 
 def detach_network(config: ContainerConfig) -> None:
-    """Release the container's endpoint (its veth went with the namespace)."""
+    """Release the container's endpoints (their veths went with the namespace)."""
     from composer.network.manager import NetworkManager
 
-    NetworkManager().disconnect("bridge" if config.network == "default" else config.network, config.id, force=True)
+    manager = NetworkManager()
+    for name, _ in network_joins(config):
+        manager.disconnect(name, config.id, force=True)
 
 
 def clone_flags(config: ContainerConfig) -> int:
