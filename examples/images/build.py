@@ -36,10 +36,14 @@ TRIMS = ("path-exclude=/usr/share/doc/*", "path-include=/usr/share/doc/*/copyrig
          "path-exclude=/usr/share/man/*", "path-exclude=/usr/share/info/*",
          "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias",
          "path-exclude=/usr/share/lintian/*")
+# Merged /usr by directory symlinks, as debootstrap and the official images do (not the usrmerge
+# package, which would pull perl into every image).
+MERGED_USR = "/usr/share/mmdebstrap/hooks/merged-usr"
 APT_OPTIONS = ('APT::Install-Recommends "false"', 'APT::Install-Suggests "false"')
 # Downloaded .debs are kept between builds (mmdebstrap's documented sync-in/sync-out recipe), so
 # changing a package list re-downloads only what is new. Not part of any key: it changes no content.
 DEB_CACHE = CACHE / "debs"
+KEY_LABEL = "com.composer.examples.key"  # on each imported image: re-import only when it changed
 
 
 class BuildError(Exception):
@@ -68,7 +72,7 @@ class ImageDef:
 
     def mmdebstrap_args(self, target: Path) -> list[str]:
         """The mmdebstrap command line that makes this image's rootfs tarball ``target``."""
-        args = ["mmdebstrap", "--variant=minbase", "--format=tar", "--quiet"]
+        args = ["mmdebstrap", "--variant=minbase", "--format=tar", "--quiet", f"--hook-dir={MERGED_USR}"]
         args += [f"--dpkgopt={trim}" for trim in TRIMS] + [f"--aptopt={opt}" for opt in APT_OPTIONS]
         args += [f"--dpkgopt=path-exclude={path}" for path in self.exclude]
         if self.include:
@@ -188,10 +192,23 @@ def composer_command() -> list[str]:
     return [found]
 
 
+def imported_key(image: ImageDef) -> str | None:
+    """The image key recorded on ``image.reference`` in composer's store (None when absent)."""
+    result = subprocess.run([*composer_command(), "image", "inspect", image.reference],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return None
+    try:
+        labels = json.loads(result.stdout)[0]["Config"].get("Labels") or {}
+    except (ValueError, LookupError, AttributeError):
+        return None
+    return labels.get(KEY_LABEL)
+
+
 def import_image(image: ImageDef, tarball: Path) -> float:
     """``composer image import`` of ``tarball`` as ``image.reference``; returns the seconds it took."""
     args = [*composer_command(), "image", "import", "--message", f"examples/images/{image.name}"]
-    for change in [*image.changes, f"LABEL com.composer.examples.key={image.image_key()}"]:
+    for change in [*image.changes, f"LABEL {KEY_LABEL}={image.image_key()}"]:
         args += ["--change", change]
     started = time.monotonic()
     result = subprocess.run([*args, str(tarball), image.reference], capture_output=True, text=True)
@@ -205,7 +222,7 @@ def build(name: str, refresh: bool = False) -> dict[str, object]:
     image = load(name)
     rootfs, built = build_rootfs(image, refresh)
     tarball = image_tarball(image, rootfs)
-    imported = import_image(image, tarball)
+    imported = 0.0 if imported_key(image) == image.image_key() else import_image(image, tarball)
     return {"image": image.reference, "rootfs": str(rootfs), "rootfs_mb": round(rootfs.stat().st_size / 1e6, 1),
             "build_s": round(built, 1), "import_s": round(imported, 1)}
 
