@@ -43,12 +43,16 @@ def refresh(store: NetworkStore) -> None:
 
 
 def is_listening(address: str, port: int = 53) -> bool:
-    """Whether some socket is bound to udp ``address:port`` (from /proc/net/udp)."""
+    """Whether sockets serve ``address:port`` on UDP and TCP (from /proc/net/udp and tcp)."""
     import ipaddress
 
     wanted = f"{int.from_bytes(ipaddress.IPv4Address(address).packed[::-1], 'big'):08X}:{port:04X}"
     with open("/proc/net/udp") as handle:
-        return any(line.split()[1] == wanted for line in handle.readlines()[1:])
+        udp = any(line.split()[1] == wanted for line in handle.readlines()[1:])
+    with open("/proc/net/tcp") as handle:  # state 0A = LISTEN
+        tcp = any(fields[1] == wanted and fields[3] == "0A"
+                  for fields in (line.split() for line in handle.readlines()[1:]))
+    return udp and tcp
 
 
 def wait_listening(address: str, port: int = 53, timeout: float = 5.0) -> bool:
@@ -66,10 +70,16 @@ def stop(store: NetworkStore, timeout: float = 5.0) -> None:
     pid = pid_of(store)
     if pid is None:
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.02)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.02)
+        if not _alive(pid):
+            break  # gone: its sockets are closed, a new server may bind the same gateway
     (store.root / "dns.pid").unlink(missing_ok=True)
 
 
