@@ -93,9 +93,10 @@ class Builder:
             for warning in plan.warnings:
                 self.emit(f"WARNING: {warning}")
             self.plan = plan
-            for wave in plan.waves:
-                self._build_wave(wave)
-            image_id = self._commit(self.results[plan.needed[-1].index], names)
+            with self.store.gc_guard():  # an image prune waits: new layers are not referenced yet
+                for wave in plan.waves:
+                    self._build_wave(wave)
+                image_id = self._commit(self.results[plan.needed[-1].index], names)
             warning = planning.unused_args_warning(plan)
             if warning:
                 self.emit(warning)
@@ -251,8 +252,7 @@ class Builder:
         if self.request.labels:
             state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
         document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
-        with self.store.gc_guard():
-            image_id = commit_image(self.store, document, result.layers, names)
+        image_id = commit_image(self.store, document, result.layers, names)
         for name in names:
             self.emit(f"naming to {name}")
         return image_id
