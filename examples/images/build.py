@@ -10,6 +10,7 @@ that goes into it; the image is then ``composer image import``-ed with the ``cha
     python3 examples/images/build.py                 # all images
     python3 examples/images/build.py postgres nginx  # some
     python3 examples/images/build.py --rootfs nginx  # only print the cached rootfs.tar path
+    python3 examples/images/build.py --context /tmp/ctx nginx && composer image build -t X /tmp/ctx
 """
 
 from __future__ import annotations
@@ -98,19 +99,31 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def _strings(data: dict, key: str, path: Path, required: bool = False) -> list[str]:
+    """``data[key]`` as a list of strings, or a BuildError naming the file and the key."""
+    if key not in data and not required:
+        return []
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BuildError(f"{path}: {key!r} must be a list of strings")
+    return value
+
+
 def load(name: str) -> ImageDef:
     """The definition in ``<name>/image.toml``."""
     path = HERE / name / "image.toml"
     if not path.is_file():
         raise BuildError(f"{path}: no such image definition (known: {', '.join(IMAGES)})")
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
     try:
-        return ImageDef(name=name, reference=data["reference"], include=list(data.get("include", [])),
-                        changes=list(data["changes"]), setup=list(data.get("setup", [])),
-                        customize=list(data.get("customize", [])), exclude=list(data.get("exclude", [])))
-    except KeyError as missing:
-        raise BuildError(f"{path}: missing key {missing}") from None
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise BuildError(f"{path}: {error}") from None
+    if not isinstance(data.get("reference"), str):
+        raise BuildError(f"{path}: 'reference' (the image name, e.g. composer-local/x:tag) is missing")
+    lists = {key: _strings(data, key, path) for key in ("include", "setup", "customize", "exclude")}
+    return ImageDef(name=name, reference=data["reference"], changes=_strings(data, "changes", path, True),
+                    **lists)
 
 
 def build_rootfs(image: ImageDef, refresh: bool = False) -> tuple[Path, float]:
@@ -181,6 +194,22 @@ def image_tarball(image: ImageDef, rootfs: Path) -> Path:
     return target
 
 
+def build_context(image: ImageDef, rootfs: Path, directory: Path) -> Path:
+    """A build context for ``image``'s Dockerfile in ``directory``: the Dockerfile, ``files/`` and
+    the cached rootfs as ``rootfs.tar`` (hard-linked when on the same filesystem)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(image.directory / "Dockerfile", directory / "Dockerfile")
+    if image.files.is_dir():
+        shutil.copytree(image.files, directory / "files", symlinks=True, dirs_exist_ok=True)
+    target = directory / "rootfs.tar"
+    target.unlink(missing_ok=True)
+    try:
+        os.link(rootfs, target)
+    except OSError:
+        shutil.copyfile(rootfs, target)
+    return directory
+
+
 def composer_command() -> list[str]:
     """How to run composer: the venv next to this checkout, else ``composer`` on PATH."""
     venv = HERE.parents[1] / ".venv" / "bin" / "composer"
@@ -233,8 +262,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true", help="rebuild the rootfs even when cached")
     parser.add_argument("--rootfs", action="store_true", help="only build and print the rootfs paths")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--context", metavar="DIR", type=Path,
+                        help="write the build context of ONE image's Dockerfile to DIR (no import)")
     options = parser.parse_args(argv)
     try:
+        if options.context:
+            if len(options.images) != 1:
+                raise BuildError("--context takes exactly one image name")
+            image = load(options.images[0])
+            print(build_context(image, build_rootfs(image, options.refresh)[0], options.context))
+            return 0
         if options.rootfs:
             for name in options.images or IMAGES:
                 print(build_rootfs(load(name), options.refresh)[0])

@@ -59,3 +59,14 @@ def test_postgres_api_defaults_to_the_local_images() -> None:
 def test_unknown_image_is_a_clear_error() -> None:
     with pytest.raises(build.BuildError, match="no such image definition"):
         build.load("nope")
+
+
+def test_malformed_definition_names_file_and_key(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "image.toml").write_text('reference = "x:y"\ninclude = "nginx"\nchanges = []\n')
+    monkeypatch.setattr(build, "HERE", tmp_path)
+    with pytest.raises(build.BuildError, match=r"bad/image.toml: 'include' must be a list of strings"):
+        build.load("bad")
+    (tmp_path / "bad" / "image.toml").write_text('include = []\n')
+    with pytest.raises(build.BuildError, match="'reference'"):
+        build.load("bad")

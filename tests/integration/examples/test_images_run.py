@@ -1,7 +1,7 @@
 """The examples' base images under composer's runtime (foreground ``container run --rm``).
 
 Each test imports one image (rootfs built with mmdebstrap once per machine, cached under
-/var/cache/composer-examples) into the test's private store and runs it as root on the kernel.
+/var/cache/composer-examples) into the module's private store, once, and runs it as root on the kernel.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from tests.integration.examples.conftest import REPO
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -99,3 +101,35 @@ def test_debian_image_is_trimmed_minbase(example_image, composer) -> None:
                   "cat /etc/debian_version; ls /usr/share/doc/bash; test ! -e /usr/share/man/man1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("12.") and result.stdout.split()[1:] == ["copyright"]
+
+
+def test_api_dockerfile_builds_on_the_local_python_image(example_image, composer) -> None:
+    python = example_image("python")
+    context = REPO / "examples" / "postgres-api" / "api"
+    built = composer("image", "build", "-q", "-t", "postgres-api/api:test", "--network", "none",
+                     "--build-arg", f"PYTHON_IMAGE={python}", str(context))
+    assert built.returncode == 0, built.stdout + built.stderr  # no network: nothing pip-installed
+    try:
+        result = _run(composer, "postgres-api/api:test", "python3", "-c",
+                      "import os, main; print(os.getcwd(), os.getuid(), sorted({r.path for r in main.app.routes}))")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("/app 65534 ") and "'/health'" in result.stdout
+        assert "'/items'" in result.stdout
+    finally:
+        composer("image", "rm", "postgres-api/api:test")
+
+
+def test_nginx_dockerfile_builds_the_same_image(example_image, composer, images_build, tmp_path: Path) -> None:
+    image = images_build.load("nginx")
+    rootfs, _ = images_build.build_rootfs(image)
+    context = images_build.build_context(image, rootfs, tmp_path / "context")
+    built = composer("image", "build", "-q", "-t", "composer-local/nginx:dockerfile", str(context))
+    assert built.returncode == 0, built.stdout + built.stderr
+    try:
+        config = json.loads(composer("image", "inspect", "composer-local/nginx:dockerfile").stdout)[0]["Config"]
+        assert config["Cmd"] == ["nginx", "-g", "daemon off;"] and config["StopSignal"] == "SIGQUIT"
+        assert config["Healthcheck"]["Test"][0] == "CMD-SHELL"
+        result = _run(composer, "composer-local/nginx:dockerfile", "nginx", "-t")
+        assert result.returncode == 0 and "syntax is ok" in result.stderr
+    finally:
+        composer("image", "rm", "composer-local/nginx:dockerfile")
