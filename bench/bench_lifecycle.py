@@ -61,6 +61,14 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Tool:
     """One container tool: its CLI prefix, environment and how to find its per-container processes."""
 
@@ -71,7 +79,7 @@ class Tool:
         """Time ``TOOL container ARGS`` (all three tools have docker's ``container`` group)."""
         return timed(*self.cli, "container", *args, env=self.env)
 
-    def keepers(self) -> tuple[list[int], list[int]]:
+    def keepers(self, names: list[str]) -> tuple[list[int], list[int]]:
         """(per-container processes, all processes the tool keeps for them)."""
         if self.name == "composer":
             root = Path(self.env["COMPOSER_ROOT"]) / "containers"
@@ -79,7 +87,10 @@ class Tool:
             sups = [p for p in sups if p]
             parents = {int(open(f"/proc/{p}/stat").read().rpartition(")")[2].split()[1]) for p in sups}
             return sups, sups + sorted(parents)
-        procs = pids_named("conmon" if self.name == "podman" else "containerd-shim")
+        ids = sh(*self.cli, "container", "inspect", "-f", "{{.Id}}", *names, env=self.env,
+                 stdout=subprocess.PIPE).stdout.split()
+        procs = [p for p in pids_named("conmon" if self.name == "podman" else "containerd-shim")
+                 if any(i in _cmdline(p) for i in ids)]  # only ours: other tools' may run meanwhile
         return procs, procs
 
 
@@ -134,7 +145,7 @@ def one_run(tool: Tool, results: dict) -> None:
     for name in names[1:]:
         tool.run("run", "-d", "--name", name, image, "sleep", "1000")
     time.sleep(1.0)
-    per, everything = tool.keepers()
+    per, everything = tool.keepers(names)
     rec.setdefault("pss_supervisor_kib", []).append(statistics.median(pss_kib(p) for p in per))
     rec.setdefault("pss_total_kib", []).append(sum(pss_kib(p) for p in everything) / IDLE)
     rec.setdefault("exec_s", []).append(tool.run("exec", names[0], "true"))

@@ -65,7 +65,7 @@ def _follow_to_end(container_id: str, since: float | None = None) -> int:
     """Copy the container's output from now on until it stops; its exit code."""
     api = _api()
     since = since or time.time()
-    for line in api.read_logs(container_id, follow=True, since=since - 0.05):
+    for line in api.read_logs(container_id, follow=True, since=since - 0.05):  # noqa: B007
         (sys.stdout if line.stream == "stdout" else sys.stderr).write(line.text)
         (sys.stdout if line.stream == "stdout" else sys.stderr).flush()
     return api.wait(container_id)
@@ -194,14 +194,27 @@ def container_logs(container: str = typer.Argument(...),
     if tail != "all" and not tail.lstrip("-").isdigit():
         raise UsageError(f"invalid --tail {tail!r}", hint="a number or all")
     count = None if tail == "all" or int(tail) < 0 else int(tail)
-    lines = api.read_logs(api.resolve(container), follow=follow, tail=count, timestamps=timestamps,
-                          since=_when(since, "--since"), until=_when(until, "--until"))
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-    for line in lines:
-        target = out if line.stream == "stdout" else err
-        target.write(((line.time + " ") if timestamps else "").encode() + line.text.encode())
+    container_id = api.resolve(container)
+    if not (follow or timestamps or since or until) and count is None:
+        for stream, data in api.read_logs_bulk(container_id):
+            (sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer).write(data)
+        return
+    records = api.read_logs_raw(container_id, follow=follow, tail=count,
+                                since=_when(since, "--since"), until=_when(until, "--until"))
+    targets = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    pending: list[bytes] = []
+    current = "stdout"
+    for stream, stamp, text in records:
+        if stream != current or len(pending) > 4096:
+            targets[current].write(b"".join(pending))
+            targets[current].flush()
+            pending, current = [], stream
+        pending.append((stamp + " ").encode() + text if timestamps else text)
         if follow:
-            target.flush()
+            targets[current].write(b"".join(pending))
+            targets[current].flush()
+            pending = []
+    targets[current].write(b"".join(pending))
 
 
 def _when(value: str | None, flag: str) -> float | None:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from composer.engine.build.layer import write_layer
-from composer.engine.images.archive import canonical_json, host_architecture
 from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
 
 
@@ -31,6 +29,8 @@ class Layer:
 
 def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> Layer:
     """Store ``directory`` as the layer on top of ``parents`` (diff ids); the directory is consumed."""
+    from composer.engine.build.layer import write_layer
+
     try:
         with store.blobs.writer() as writer:
             write_layer(str(directory), writer)  # type: ignore[arg-type]
@@ -50,6 +50,26 @@ def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> L
             shutil.rmtree(directory, ignore_errors=True)
 
 
+def now_rfc3339() -> str:
+    """The current time as image configs write it (the images package's format)."""
+    from composer.engine.images.archive import now_rfc3339 as now
+
+    return now()
+
+
+def retag(store: ImageStore, image_id: str, names: Sequence[str]) -> bool:
+    """Point ``names`` at the stored image ``image_id``; False when that image is gone."""
+    db = store.read_db()
+    if image_id not in db["images"]:
+        return False
+    if any(db["refs"].get(name) != image_id for name in names):
+        with store.update_db() as db:
+            if image_id not in db["images"]:
+                return False
+            db["refs"].update({name: image_id for name in names})
+    return True
+
+
 def has_layer(store: ImageStore, parents: Sequence[str], diff_id: str) -> bool:
     """Whether the blob and the snapshot of ``diff_id`` on top of ``parents`` are both present."""
     chain = chain_ids([*parents, diff_id])[-1]
@@ -58,6 +78,8 @@ def has_layer(store: ImageStore, parents: Sequence[str], diff_id: str) -> bool:
 
 def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created: str) -> dict[str, Any]:
     """The full OCI image config of a build result."""
+    from composer.engine.images.archive import host_architecture
+
     out = {"architecture": host_architecture(), "os": "linux", "created": created,
            "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}
     out.update(stage_config)
@@ -72,6 +94,8 @@ def descriptor(layer: Layer) -> dict[str, Any]:
 def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dict[str, Any]],
                  names: Sequence[str] = ()) -> str:
     """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically."""
+    from composer.engine.images.archive import canonical_json
+
     config_bytes = canonical_json(config)
     config_digest = store.blobs.put(config_bytes)
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,

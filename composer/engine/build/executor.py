@@ -22,14 +22,14 @@ from typing import Any, BinaryIO, Callable
 from composer import settings
 from composer.engine.build import plan as planning
 from composer.engine.build.cache import CacheIndex, step_key
-from composer.engine.build.commit import Layer, commit_image, descriptor, has_layer, image_config, read_image
+from composer.engine.build.commit import (Layer, commit_image, descriptor, has_layer, image_config, now_rfc3339,
+                                          read_image, retag)
 from composer.engine.build.context import BuildContext, load_digests, save_digests
 from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.expand import Lexer, StageArgs
 from composer.engine.build.instructions import CONFIG_ONLY, StageState, onbuild_triggers, step_text
 from composer.engine.build.request import STDIN, BuildRequest
 from composer.engine.build.stages import Stage
-from composer.engine.images.archive import now_rfc3339
 from composer.engine.images.store import ImageStore
 from composer.errors import BuildError, ImageNotFound
 
@@ -248,11 +248,18 @@ class Builder:
 
     # --- the result ---------------------------------------------------------------------------
     def _commit(self, result: StageResult, names: list[str]) -> str:
-        state = result.state
-        if self.request.labels:
-            state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
-        document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
-        image_id = commit_image(self.store, document, result.layers, names)
+        """The image of the target stage, tagged; an unchanged build reuses its previous image."""
+        key = step_key(result.key, "commit", extra={"labels": dict(self.request.labels)})
+        previous = None if self.request.no_cache else self.cache.lookup(key)
+        if previous is not None and retag(self.store, previous, names):
+            image_id = previous
+        else:
+            state = result.state
+            if self.request.labels:
+                state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
+            document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
+            image_id = commit_image(self.store, document, result.layers, names)
+            self.cache.record(key, image_id)
         for name in names:
             self.emit(f"naming to {name}")
         return image_id

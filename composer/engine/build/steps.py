@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.engine.build.cache import step_key
-from composer.engine.build.commit import Layer, store_layer
+from composer.engine.build.commit import Layer, now_rfc3339, store_layer
 from composer.engine.build.context import BuildContext, Source
 from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
@@ -26,7 +26,6 @@ from composer.engine.build.running import network_mode, run_step
 from composer.engine.build.runmounts import build_mounts, drop_stubs
 from composer.engine.build.stages import Stage
 from composer.engine.build.view import merged
-from composer.engine.images.archive import now_rfc3339
 from composer.errors import BuildError, ComposerError
 
 if TYPE_CHECKING:

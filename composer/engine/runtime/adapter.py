@@ -126,12 +126,16 @@ def security_of(spec: ContainerSpec) -> Any:
 
 
 def network_of(spec: ContainerSpec) -> str:
-    """The runtime's primary network: the mode (none/host/container:...) or the first endpoint's."""
+    """The runtime's ``network``: the mode (none/host/container:...), else ``private`` when the
+    endpoints name the networks (the runtime joins each endpoint, with its aliases)."""
     if spec.network_mode and spec.network_mode not in ("bridge", "default"):
         return spec.network_mode
-    if spec.endpoints:
-        return min(spec.endpoints, key=lambda e: -e.priority).network
-    return "bridge"
+    return "private" if spec.endpoints else "bridge"
+
+
+def ordered_endpoints(spec: ContainerSpec) -> list[Any]:
+    """The endpoints, highest priority first (the first gets the published ports, as docker's)."""
+    return sorted(spec.endpoints, key=lambda e: -e.priority) if network_of(spec) == "private" else []
 
 
 def container_config(spec: ContainerSpec, image: Any, container_id: str, content_dir: str) -> Any:
@@ -170,7 +174,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         stop_timeout=int(spec.stop_grace_period),
         endpoints=[Endpoint(network=e.network, aliases=list(e.aliases), ipv4_address=e.ipv4_address or "",
                             ipv6_address=e.ipv6_address or "", mac_address=e.mac_address or "",
-                            priority=e.priority) for e in spec.endpoints],
+                            priority=e.priority) for e in ordered_endpoints(spec)],
     )
     if spec.shm_size:
         config.shm_size = spec.shm_size

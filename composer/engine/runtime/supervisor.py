@@ -103,6 +103,7 @@ class Supervisor:
     def __init__(self, container_id: str, ready_fd: int) -> None:
         self.cdir = ContainerDir(container_id)
         self.config = ContainerConfig.from_dict(self.cdir.read_config())
+        self.auto_remove = self.config.auto_remove  # run.cleanup must not remove: we do, at the very end
         self.ready_fd = ready_fd
         self.restart_count = 0
         self.logs = None
@@ -360,7 +361,7 @@ class Supervisor:
             self.cdir.write_state(SupervisorPid=0)
         except OSError:
             pass
-        if self.config.auto_remove:
+        if self.auto_remove:
             from composer.engine.runtime.containers import remove
 
             try:
