@@ -3,8 +3,8 @@ service, a one-shot job that must complete first (issue 8's stack)."""
 
 from __future__ import annotations
 
+import glob
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -83,14 +83,21 @@ class Stack:
         return [json.loads(line) for line in self("ps", "--format", "json", *args).stdout.splitlines()]
 
 
-def leftovers(root: Path) -> list[str]:
-    """What a project could leave behind on the host: containers, volumes, networks, mounts, cgroups."""
+def bridges(root: Path) -> set[str]:
+    """The bridge devices of the networks this state root holds."""
+    return {json.loads(p.read_text())["bridge"] for p in (root / "networks").glob("*.json")
+            if p.name != "host.json" and "bridge" in json.loads(p.read_text())}
+
+
+def leftovers(root: Path, ids: list[str], bridge_names: set[str]) -> list[str]:
+    """What the project could leave behind: containers, volumes, networks, mounts, cgroups, links."""
     found = [str(p) for sub in ("containers", "volumes") if (root / sub).is_dir() for p in (root / sub).iterdir()]
-    found += [str(p) for p in (root / "networks").glob("*.json") if p.name != "host.json"] if (root / "networks").is_dir() else []
+    found += [str(p) for p in (root / "networks").glob("*.json") if p.name != "host.json"]
     with open("/proc/mounts") as mounts:
-        found += [line for line in mounts if str(root) in line]
+        found += [line for line in mounts if str(root) in line or any(i[:12] in line for i in ids)]
+    found += [p for i in ids for p in glob.glob(f"/sys/fs/cgroup/*/**/*{i[:12]}*", recursive=True)]
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    found += [line for line in links.splitlines() if "br-" in line or "veth" in line]
+    found += [line for line in links.splitlines() for name in bridge_names if name in line]
     return found
 
 
@@ -125,9 +132,12 @@ def test_stack_up_ps_logs_exec_run_down(stack: Stack, state_root: Path):
     assert run.stdout == "run 42\n"
     assert len(stack.ps("-a")) == 4  # the one-off container is gone
     assert stack("ps", "--services").stdout.split() == ["db", "web", "worker"]
+    ids = stack("ps", "-a", "-q", "--no-trunc").stdout.split()
+    made = bridges(state_root)
+    assert made
     stack("down", "-v", "-t", "1")
     assert stack.ps("-a") == []
-    assert leftovers(state_root) == []
+    assert leftovers(state_root, ids, made) == []
 
 
 def test_changed_environment_recreates_only_that_service(stack: Stack):
