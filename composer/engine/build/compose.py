@@ -48,7 +48,11 @@ def build_service(project: Any, service_name: str, ref: str | None = None,
     """Build one service's image and tag it; returns the image id (the engine's builder hook)."""
     from composer.engine.build.executor import build
 
-    return build(service_request(project, service_name, ref, options), emit=emit)
+    try:
+        return build(service_request(project, service_name, ref, options), emit=emit)
+    except BuildError as error:
+        raise BuildError(f"service {service_name!r} failed to build: {error.message}", location=error.location,
+                         hint=error.hint) from None
 
 
 def buildable(project: Any, names: tuple[str, ...] = ()) -> list[str]:
