@@ -98,13 +98,14 @@ class Tool:
         self.name, self.prefix, self.env, self.image = name, prefix, env, image
 
     def project(self, work: Path, case: str, count: int, chained: bool) -> Path:
-        directory = work / "projects" / self.name / case.replace(" ", "-")
+        directory = work / "projects" / self.name.replace(" ", "-") / f"bench{case.replace(' ', '')}"
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "compose.yaml").write_text(compose_file(count, chained, self.image))
         return directory
 
     def step(self, directory: Path, *args: str) -> tuple[float, str | None]:
-        return run([*self.prefix, "-p", f"bench{directory.name.replace('-', '')}", *args], directory, self.env)
+        """One command in the project directory (project name = directory name, as each tool derives it)."""
+        return run([*self.prefix, *args], directory, self.env)
 
 
 CASES = [("1", 1, False), ("10", 10, False), ("30", 30, False), ("30 chained", 30, True)]
@@ -132,11 +133,11 @@ def measure(tools: list[Tool], work: Path, rounds: int) -> dict[str, dict[str, O
 
 def setup_tools(work: Path, tarball: Path, notes: list[str]) -> tuple[list[Tool], subprocess.Popen | None]:
     env = {**os.environ, **setup_composer(work, tarball)}
-    tools = [Tool("composer", [str(VENV_BIN / "composer"), "--progress", "quiet"], env, "busybox")]
+    tools = [Tool("composer", [str(VENV_BIN / "composer")], env, "busybox")]
     dockerd, host = start_dockerd(work, tarball, notes)
     binary = docker_compose_binary(notes)
     if dockerd is not None and binary:
-        tools.append(Tool("docker compose", [binary, "--progress", "quiet"], {**os.environ, "DOCKER_HOST": host},
+        tools.append(Tool("docker compose", [binary], {**os.environ, "DOCKER_HOST": host},
                           "busybox:bench"))
     prefix = podman_compose(work, notes)
     if prefix:

@@ -258,3 +258,107 @@ def register(app: Any) -> None:
     from composer.cli import compose_commands
 
     compose_commands.register(app)
+
+
+# --- typer-free fast paths (``composer up -d`` / ``down``: start-up time is the whole no-change up) ----
+_UP_FLAGS = {"-d": "detach", "--detach": "detach", "--wait": "wait", "--no-start": "no_start",
+             "--force-recreate": "force_recreate", "--no-recreate": "no_recreate", "--no-deps": "no_deps",
+             "--always-recreate-deps": "always_recreate_deps", "--remove-orphans": "remove_orphans",
+             "--build": "build", "-V": "renew_anon_volumes", "--renew-anon-volumes": "renew_anon_volumes",
+             "--quiet-pull": "quiet_pull"}
+_UP_VALUED = {"-t": "timeout", "--timeout": "timeout", "--pull": "pull", "--scale": "scale",
+              "--wait-timeout": "wait_timeout"}
+_DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "remove_orphans"}
+_DOWN_VALUED = {"-t": "timeout", "--timeout": "timeout", "--rmi": "rmi"}
+
+
+def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str]) -> Optional[tuple[dict, list]]:
+    """Flags, valued options (``--scale`` repeatable) and positional words; None for anything else."""
+    options: dict[str, Any] = {"scale": []}
+    words: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        name, equals, inline = arg.partition("=")
+        if arg in flags:
+            options[flags[arg]] = True
+        elif name in valued:
+            value = inline if equals else next(args, None)
+            if value is None:
+                return None
+            if valued[name] == "scale":
+                options["scale"].append(value)
+            else:
+                options[valued[name]] = value
+        elif arg.startswith("-"):
+            return None
+        else:
+            words.append(arg)
+    return options, words
+
+
+def _fast_context() -> Any:
+    """What typer's root callback would store without global options."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(obj=SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
+                                               env_files=[], progress=None, ansi="auto", dry_run=False, parallel=-1))
+
+
+def _seconds(value: Optional[str], flag: str) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError(f"invalid {flag} {value!r}", hint="give a number of seconds") from None
+
+
+def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
+    """``UpOptions`` from up's flags (shared by typer's ``up`` and the fast path)."""
+    from composer.engine.options import UpOptions
+
+    if options.get("force_recreate") and options.get("no_recreate"):
+        raise UsageError("--force-recreate and --no-recreate are incompatible")
+    return UpOptions(
+        services=tuple(services), no_deps=bool(options.get("no_deps")),
+        always_recreate_deps=bool(options.get("always_recreate_deps")),
+        recreate="force" if options.get("force_recreate") else "never" if options.get("no_recreate") else "diverged",
+        scale=parse_scale(options.get("scale") or ()), remove_orphans=bool(options.get("remove_orphans")),
+        no_start=bool(options.get("no_start")), pull=options.get("pull"), build=bool(options.get("build")),
+        renew_anon_volumes=bool(options.get("renew_anon_volumes")),
+        timeout=_seconds(options.get("timeout"), "--timeout"), wait=bool(options.get("wait")),
+        wait_timeout=_seconds(options.get("wait_timeout"), "--wait-timeout"), parallel=parallel(ctx),
+        env_files=tuple(ctx.obj.env_files))
+
+
+def up_fast(argv: list[str]) -> Optional[int]:
+    """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise."""
+    parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED)
+    if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
+        return None
+    ctx = _fast_context()
+    options = up_options(ctx, parsed[1], parsed[0])
+    project = load(ctx)
+    with progress_for(ctx) as progress:
+        engine(progress).up(project, options)
+    return 0
+
+
+def down_fast(argv: list[str]) -> Optional[int]:
+    """``composer down ...`` without typer; None (use typer) for what it does not know."""
+    from composer.engine.options import DownOptions
+
+    parsed = parse_simple(argv, _DOWN_FLAGS, _DOWN_VALUED)
+    if parsed is None:
+        return None
+    options, services = parsed
+    if options.get("rmi") not in (None, "local", "all"):
+        return None
+    ctx = _fast_context()
+    project, name = load_or_name(ctx)
+    down = DownOptions(services=tuple(services), volumes=bool(options.get("volumes")), rmi=options.get("rmi"),
+                       remove_orphans=bool(options.get("remove_orphans")),
+                       timeout=_seconds(options.get("timeout"), "--timeout"))
+    with progress_for(ctx) as progress:
+        engine(progress).down(project, down, project_name=name)
+    return 0

@@ -58,6 +58,8 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "run"): "composer.cli.container_run:main",
     ("container", "exec"): "composer.cli.container_run:exec_main",
     ("image", "pull"): "composer.cli.images:fast_pull",
+    ("up",): "composer.cli.compose:up_fast",
+    ("down",): "composer.cli.compose:down_fast",
 }
 
 # Global options that take a value (so the command word is found after them).
