@@ -103,6 +103,7 @@ def start(container_id: str) -> None:
     cdir = ContainerDir(container_id)
     if current_state(cdir).get("Status") in LIVE:
         return
+    wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)  # the last one's cleanup
     cdir.write_state(ManuallyStopped=False, Error="")
     spawn(container_id)
 
@@ -182,7 +183,6 @@ def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False
 def restart(container_id: str, timeout: float | None = None) -> None:
     """stop, then start."""
     stop(container_id, timeout)
-    wait_until(ContainerDir(container_id).path, lambda: not _supervisor_alive(ContainerDir(container_id).read_state()))
     start(container_id)
 
 

@@ -242,3 +242,8 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
     wd = _libc.inotify_add_watch(fd, _b(path), ctypes.c_uint32(mask))
     _check(wd, f"inotify_add_watch {path}", path)
     return wd
+
+
+def malloc_trim() -> None:
+    """Give freed heap pages back to the kernel (a supervisor's launch leaves some behind)."""
+    _libc.malloc_trim(0)

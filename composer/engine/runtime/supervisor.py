@@ -11,8 +11,8 @@ that reads the state finds the supervisor gone and reports the container exited 
 
 from __future__ import annotations
 
-import errno
 import fcntl
+import gc
 import os
 import select
 import signal
@@ -151,17 +151,21 @@ class Supervisor:
             _report(self.ready_fd, "ok")
             os.close(self.ready_fd)
             self.ready_fd = -1
+        gc.collect()
+        libc.malloc_trim()
         status = self._pump()
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         run = self.run_
         oom = run.cgroup.oom_killed()
-        run.config.auto_remove = False
-        run.cleanup()
-        self.run_ = None
+        # the exit is recorded first (stop returns at once); a new start waits for this
+        # supervisor to be gone, so the cleanup below never races with the next life
         self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
                               ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
                               **({"Health": self._health_state("unhealthy")} if self.health else {}))
+        run.config.auto_remove = False
+        run.cleanup()
+        self.run_ = None
         return exit_code
 
     def _health_state(self, final: str) -> dict:
