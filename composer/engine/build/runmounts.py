@@ -88,17 +88,24 @@ def drop_stubs(upper: Path, mounts: Sequence[Mount], lower: Sequence[Path]) -> N
         if not rel or any(os.path.lexists(layer / rel) for layer in lower):
             continue
         parts = rel.split("/")
+        if any(os.path.islink(upper.joinpath(*parts[:depth])) for depth in range(1, len(parts) + 1)):
+            continue  # the step put a link on the way: leave it all to the layer, follow nothing
         for depth in range(len(parts), 0, -1):  # the target, then parents made only for it
             sub = "/".join(parts[:depth])
-            if any(os.path.lexists(layer / sub) for layer in lower):
+            if any(os.path.lexists(layer / sub) for layer in lower) or not _remove_empty(upper / sub):
                 break
-            try:
-                (upper / sub).rmdir()
-            except OSError:
-                try:
-                    if (upper / sub).is_file() and not (upper / sub).stat().st_size:
-                        (upper / sub).unlink()
-                        continue
-                except OSError:
-                    pass
-                break
+
+
+def _remove_empty(path: Path) -> bool:
+    """Remove an empty directory or empty file (never through a link); whether it went."""
+    try:
+        info = os.lstat(path)
+        if os.path.isdir(path):
+            os.rmdir(path)
+        elif info.st_size == 0 and not os.path.islink(path):
+            os.unlink(path)
+        else:
+            return False
+    except OSError:
+        return False
+    return True

@@ -205,6 +205,8 @@ class _redirected:
 
 def _drop_mount_points(upper: Path) -> None:
     """Remove the empty mount-point files the runtime made (and /etc if nothing else is left)."""
+    if os.path.islink(upper / "etc"):
+        return  # the step replaced /etc by a link: follow nothing
     for rel in MOUNT_POINTS:
         path = upper / rel
         if path.is_file() and not path.is_symlink() and path.stat().st_size == 0:

@@ -242,3 +242,14 @@ def test_independent_stages_build_concurrently(builder, context: Path) -> None:
     image_id, _ = builder(context, dockerfile)
     top = ImageStore().resolve(image_id).layer_dirs
     assert (top[-2] / "out/left").read_text() == "left\n" and (top[-1] / "out/right").read_text() == "right\n"
+
+
+def test_links_made_by_run_are_never_followed_on_the_host(builder, context: Path, tmp_path: Path) -> None:
+    bait = tmp_path / "bait"
+    bait.mkdir()
+    (bait / "hosts").touch()
+    (bait / "x").mkdir()
+    dockerfile = (f"FROM busybox\nRUN --mount=type=tmpfs,target=/m/x (mv /etc /etc.old && ln -s {bait} /etc; "
+                  f"mv /m /m.old && ln -s {bait} /m) 2>/dev/null; true\n")
+    builder(context, dockerfile)
+    assert (bait / "hosts").exists() and (bait / "x").is_dir()
