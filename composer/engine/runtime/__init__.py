@@ -15,4 +15,18 @@ A foreground ``container run`` (``linux.run_foreground``), by module:
 - ``tty``        ``-t``: a pty from the container's own devpts, relayed by the parent
 
 Everything a container mounts lives in its own mount namespace and disappears with it.
+
+Detached containers (``containers``: the lifecycle API the compose adapter and the CLI use):
+
+- ``containers`` create/start/stop/kill/restart/pause/unpause/remove/wait/list/inspect/exec_in/
+                 read_logs/wait_health_change over the state on disk (no daemon)
+- ``supervisor`` one process per running container: PID 1's parent (subreaper), json-file logs,
+                 exit records, restart policy with docker's back-off, healthchecks
+- ``zygote``     the frozen parent supervisors are forked from (shared pages; gone when idle)
+- ``logs``/``logreader`` json-file writer (rotation) and reader (tail/since/until/follow, fast path)
+- ``health``     healthcheck scheduling; ``execute`` exec via setns; ``copy`` ``container cp``
+- ``watch``      inotify waits on a container directory; ``describe`` ls/inspect shapes
+
+Boot recovery: composer has no daemon, so ``composer system start`` (e.g. a oneshot systemd unit
+run at boot) restarts ``always`` and not-manually-stopped ``unless-stopped`` containers.
 """
