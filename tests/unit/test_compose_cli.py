@@ -137,3 +137,16 @@ def test_parsers():
     assert parse_volumes(["named:/data"], "/p")[0].type == "volume"
     with pytest.raises(UsageError):
         parse_volumes(["a:relative"], "/p")
+
+
+def test_fast_paths(cli):
+    assert compose.up_fast(["-d", "--scale", "web=2"]) == 0
+    assert [r["Name"] for r in map(json.loads, cli("ps", "--format", "json").stdout.splitlines())] == [
+        "demo-db-1", "demo-web-1", "demo-web-2"]
+    assert compose.up_fast([]) is None  # attached: typer's path
+    assert compose.up_fast(["-d", "--no-such-flag"]) is None
+    assert compose.down_fast(["--rmi", "bogus"]) is None
+    assert compose.down_fast(["-v", "-t", "0"]) == 0
+    assert cli("ps", "-a", "-q").stdout == ""
+    with pytest.raises(UsageError):
+        compose.up_fast(["-d", "--force-recreate", "--no-recreate"])

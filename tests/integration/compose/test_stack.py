@@ -128,6 +128,8 @@ def test_stack_up_ps_logs_exec_run_down(stack: Stack, state_root: Path):
     assert stack("logs", "--no-log-prefix", "db").stdout == "db up\n"
     assert stack("exec", "-T", "web", "cat", "/data/done").stdout == "job done\n"
     assert stack("exec", "-T", "web", "sh", "-c", "exit 3", ok=False).returncode == 3
+    assert stack("exec", "-T", "worker", "ping", "-c1", "-W2", "web").returncode == 0  # service names resolve
+    assert stack("port", "web", "80").stdout.strip() == f"0.0.0.0:{stack.port}"
     run = stack("run", "--rm", "-T", "-e", "X=42", "job", "sh", "-c", "echo run $X")
     assert run.stdout == "run 42\n"
     assert len(stack.ps("-a")) == 4  # the one-off container is gone
