@@ -42,9 +42,7 @@ def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> L
             if not target.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(directory, target)
-        with store.update_db() as db:
-            db["layers"][chain] = size
-        return Layer(diff_id, size, chain)
+        return Layer(diff_id, size, chain)  # its size enters the index with the image (commit_image)
     finally:
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
@@ -105,7 +103,9 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
     db = store.read_db()
     if config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names):
         return config_digest  # a rebuild with nothing changed: the index stays as it is
-    return store.register(manifest_digest, OCI_MANIFEST, names=list(names))
+    chains = chain_ids(config["rootfs"]["diff_ids"])
+    sizes = {chain: layer["size"] for chain, layer in zip(chains, layers) if layer["mediaType"] == OCI_LAYER}
+    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=sizes)
 
 
 def read_image(store: ImageStore, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -153,3 +153,10 @@ def test_compose_additional_contexts(cli, tmp_path: Path) -> None:
     image = ImageStore().resolve("extra-app")
     assert (image.layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
     assert len(image.layer_dirs) == 2
+
+
+def test_built_image_listed_with_its_size(cli, context: Path) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nCOPY big.bin /big.bin\n", "big.bin": "x" * 3_000_000})
+    assert cli("image", "build", "-q", "-t", "sized:1", str(context)).returncode == 0
+    rows = [line for line in cli("image", "ls").stdout.splitlines() if line.startswith("sized")]
+    assert rows and rows[0].split()[-1].endswith("MB") and float(rows[0].split()[-1][:-2]) > 4
