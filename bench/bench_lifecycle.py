@@ -34,7 +34,10 @@ WRITER = "yes 012345678901234567890123456789012345678901234567890123456789012345
 
 
 def sh(*args: str, env: dict | None = None, check: bool = True, stdout=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, check=check, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(args, env=env, check=False, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if check and result.returncode:
+        raise SystemExit(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
+    return result
 
 
 def timed(*args: str, env: dict | None = None) -> float:
@@ -196,6 +199,9 @@ def main() -> None:
         if docker is None:
             print("docker: dockerd did not start here (skipped)")
         results: dict = {}
+        for tool in tools:  # leftovers of an interrupted earlier run
+            sh(*tool.cli, "container", "rm", "-f", "bench-stop", "bench-logs",
+               *(f"bench-idle-{i}" for i in range(IDLE)), env=tool.env, check=False)
         for _ in range(runs):
             for tool in tools:
                 one_run(tool, results)

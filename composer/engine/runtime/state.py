@@ -154,7 +154,7 @@ def check_name(name: str) -> None:
 
 def claim_name(name: str, container_id: str) -> None:
     """Reserve ``name`` for ``container_id`` atomically (O_EXCL), as docker's name index."""
-    from composer.errors import ContainerRuntimeError
+    from composer.errors import ContainerStateError
 
     check_name(name)
     os.makedirs(names_root(), exist_ok=True)
@@ -164,9 +164,9 @@ def claim_name(name: str, container_id: str) -> None:
     except FileExistsError:
         with open(path) as handle:
             owner = handle.read().strip()
-        raise ContainerRuntimeError(
+        raise ContainerStateError(
             f'Conflict. The container name "/{name}" is already in use by container "{owner}"',
-            hint="remove (or rename) that container to be able to reuse that name") from None
+            hint="remove (or rename) that container to be able to reuse that name", exit_code=125) from None
     with os.fdopen(fd, "w") as handle:
         handle.write(container_id)
 
