@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import time
@@ -38,6 +39,11 @@ class Outcome:
 
     seconds: list[float] = field(default_factory=list)
     failure: str | None = None
+    cpu_seconds: list[float] = field(default_factory=list)  # user+sys of the process and its children
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds and not self.failure else None
 
     @property
     def median(self) -> float | None:
@@ -46,13 +52,22 @@ class Outcome:
 
 def time_once(case: Case, argv: list[str]) -> tuple[float, str | None]:
     """Seconds taken by one run of ``argv``, and an error text if it failed."""
+    elapsed, _cpu, error = time_and_cpu_once(case, argv)
+    return elapsed, error
+
+
+def time_and_cpu_once(case: Case, argv: list[str]) -> tuple[float, float, str | None]:
+    """Wall seconds, CPU seconds (user+sys, children included) of one run, and an error text."""
     env = {**os.environ, **case.env}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=case.cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     error = None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()[:160]}"
-    return elapsed, error
+    return elapsed, cpu, error
 
 
 def measure(cases: list[Case], rounds: int = 10, warmup: int = 1) -> dict[str, dict[str, Outcome]]:
@@ -63,13 +78,20 @@ def measure(cases: list[Case], rounds: int = 10, warmup: int = 1) -> dict[str, d
             for tool, argv in case.commands.items():
                 if case.prepare:
                     case.prepare()
-                elapsed, error = time_once(case, argv)
+                elapsed, cpu, error = time_and_cpu_once(case, argv)
                 outcome = outcomes[case.name][tool]
                 if error and outcome.failure is None:
                     outcome.failure = error
                 if round_index >= warmup:
                     outcome.seconds.append(elapsed)
+                    outcome.cpu_seconds.append(cpu)
     return outcomes
+
+
+def cpu_view(outcomes: dict[str, dict[str, Outcome]]) -> dict[str, dict[str, Outcome]]:
+    """The same outcomes with CPU seconds in place of wall seconds (for a second :func:`table`)."""
+    return {name: {tool: Outcome(seconds=o.cpu_seconds, failure=o.failure) for tool, o in per_case.items()}
+            for name, per_case in outcomes.items()}
 
 
 def table(outcomes: dict[str, dict[str, Outcome]], ours: str = "composer") -> str:
@@ -106,6 +128,7 @@ def save(topic: str, outcomes: dict[str, dict[str, Outcome]], meta: dict | None 
     RESULTS.mkdir(exist_ok=True)
     data = {"topic": topic, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "meta": meta or {},
             "cases": {name: {tool: {"median_s": o.median, "samples_s": o.seconds,
+                                    "cpu_median_s": o.cpu_median, "cpu_samples_s": o.cpu_seconds,
                                     "failure": o.failure} for tool, o in per_case.items()}
                       for name, per_case in outcomes.items()}}
     path = RESULTS / f"{topic}.json"

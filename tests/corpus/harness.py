@@ -159,12 +159,26 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def run(tool: str, oracle: Path, directory: Path, args: list[str], env: dict[str, str],
-        stdin: str | None = None) -> Result:
-    """Run ``tool`` with ``args`` in ``directory`` and capture everything."""
+        stdin: str | None = None, root: Path | None = None) -> Result:
+    """Run ``tool`` with ``args`` in ``directory`` and capture everything.
+
+    The reference's results come from the on-disk cache when it has run on exactly these inputs
+    before (see ``tests/corpus/oracle_cache.py``); ``root`` is the project's top directory (default
+    ``directory``), whose every file is part of the cache key.
+    """
+    if tool == "oracle":
+        from tests.corpus import oracle_cache
+
+        full_env = {k: v for k, v in base_env(env).items() if k != "COMPOSER_ROOT"}
+        return oracle_cache.cached_run(oracle, root or directory, directory, args, full_env, stdin,
+                                       lambda: _execute([str(oracle), *args], directory, full_env, stdin))
+    return _execute([*command(tool, oracle), *args], directory, base_env(env), stdin)
+
+
+def _execute(argv: list[str], directory: Path, env: dict[str, str], stdin: str | None) -> Result:
     try:
-        proc = subprocess.run([*command(tool, oracle), *args], cwd=directory, env=base_env(env),
-                              input=stdin if stdin is not None else "", capture_output=True,
-                              text=True, timeout=TIMEOUT)
+        proc = subprocess.run(argv, cwd=directory, env=env, input=stdin if stdin is not None else "",
+                              capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return Result(-1, "", f"timed out after {TIMEOUT}s")
     return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -182,7 +196,7 @@ def run_case(case: Case, tool: str, oracle: Path, config_args: list[str]) -> Res
     """Run ``config`` on ``case`` with extra ``config_args``."""
     stdin = (case.directory / case.stdin).read_text() if case.stdin else None
     argv = [*case.args, "config", *case.config_args, *config_args]
-    return run(tool, oracle, case.directory / case.cwd, argv, case.env, stdin)
+    return run(tool, oracle, case.directory / case.cwd, argv, case.env, stdin, root=case.directory)
 
 
 def run_all(cases: list[Case], oracle: Path, workers: int | None = None
