@@ -1,0 +1,70 @@
+"""Typer-free fast paths of the latency-critical lifecycle verbs: stop, start, kill, restart, rm, wait.
+
+Their latency is a headline figure, and typer's import costs more than the work itself; the flags
+are docker's, parsed by ``run_flags``' table-driven parser. ``--help`` goes to the typer command.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from composer.cli.run_flags import _flags, _parse_options
+from composer.errors import UsageError
+
+TABLES: dict[str, dict] = {verb: {} for verb in ("stop", "start", "kill", "restart", "rm", "wait")}
+_flags("value", "-t|--time", "-s|--signal", table=TABLES["stop"])
+_flags("value", "-t|--time", "-s|--signal", table=TABLES["restart"])
+_flags("value", "-s|--signal", table=TABLES["kill"])
+_flags("bool", "-f|--force", "-v|--volumes", table=TABLES["rm"])
+_flags("value", "--condition", table=TABLES["wait"])
+
+
+def _timeout(options: dict) -> float | None:
+    value = options.get("time")
+    if value is None:
+        return None
+    try:
+        return float(int(value))
+    except ValueError:
+        raise UsageError(f"invalid value {value!r} for -t/--time: an integer is needed") from None
+
+
+def run(verb: str, argv: list[str]) -> int:
+    """One verb over its container arguments; docker's output (the references, or exit codes)."""
+    from composer.engine.runtime import containers
+
+    options, index = _parse_options(argv, TABLES[verb])
+    references = argv[index:]
+    if not references:
+        raise UsageError(f'"container {verb}" requires at least 1 argument')
+    for reference in references:
+        container_id = containers.resolve(reference)
+        if verb == "stop":
+            if options.get("signal"):
+                containers.kill(container_id, options["signal"], missing_ok=True)
+            containers.stop(container_id, _timeout(options))
+        elif verb == "restart":
+            containers.restart(container_id, _timeout(options))
+        elif verb == "start":
+            containers.start(container_id)
+        elif verb == "kill":
+            containers.kill(container_id, options.get("signal", "SIGKILL"))
+        elif verb == "rm":
+            containers.remove(container_id, force=options.get("force", False), volumes=options.get("volumes", False))
+        else:
+            reference = str(containers.wait(container_id, options.get("condition", "not-running")))
+        sys.stdout.write(reference + "\n")
+    return 0
+
+
+def _verb(name: str):
+    def main(argv: list[str]) -> int | None:
+        if any(arg in ("--help", "-h") for arg in argv) or (name == "start" and any(
+                a.startswith("-") for a in argv)):
+            return None  # help, and start -a/-i: main() falls back to the typer command
+        return run(name, argv)
+    return main
+
+
+stop_main, start_main, kill_main = _verb("stop"), _verb("start"), _verb("kill")
+restart_main, rm_main, wait_main = _verb("restart"), _verb("rm"), _verb("wait")
