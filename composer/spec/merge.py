@@ -23,9 +23,27 @@ def go_str(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "<nil>"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return _go_float(value)
     return str(value)
+
+
+def _go_float(value: float) -> str:
+    """A float64 as Go's strconv ``g`` with shortest digits: exponent form below 1e-4 or from 1e6 on."""
+    from decimal import Decimal
+
+    if value != value or value in (float("inf"), float("-inf")):
+        return {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}[repr(value)]
+    if value == 0:
+        return "-0" if str(value).startswith("-") else "0"
+    number = Decimal(repr(value)).normalize()
+    sign, digits, exponent = number.as_tuple()
+    scientific = len(digits) - 1 + int(exponent)
+    if -4 <= scientific < 6:
+        return format(number, "f")
+    text = "".join(map(str, digits))
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'+' if scientific >= 0 else '-'}{abs(scientific):02d}"
 
 
 def to_sequence(value: Any) -> list[Any]:
