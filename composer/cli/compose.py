@@ -49,10 +49,29 @@ def progress_for(ctx: Any, title: str = "Running") -> Any:
     return Progress(choose_mode(ctx.obj.progress, ctx.obj.ansi), title=title)
 
 
-def engine(progress: Any = None) -> Any:
+def engine(progress: Any = None, project: Any = None) -> Any:
+    """A ProjectService on the configured runtime; with ``project``, able to build its images."""
     from composer.engine.api import ProjectService
 
-    return ProjectService(make_runtime(), emit=progress.event if progress else _ignore)
+    service = ProjectService(make_runtime(), emit=progress.event if progress else _ignore)
+    if project is not None:
+        service.builder = _builder_for(project)
+    return service
+
+
+def _builder_for(project: Any) -> Any:
+    """The engine's ``Builder`` hook: builds a service's image, its step output on stderr."""
+
+    def build(service_name: str, reference: str) -> str:
+        from composer.engine.build.compose import build_service
+
+        return build_service(project, service_name, reference, None, _print_build_line)
+
+    return build
+
+
+def _print_build_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _ignore(event: Any) -> None:
@@ -340,7 +359,7 @@ def up_fast(argv: list[str]) -> Optional[int]:
     options = up_options(ctx, parsed[1], parsed[0])
     project = load(ctx)
     with progress_for(ctx) as progress:
-        engine(progress).up(project, options)
+        engine(progress, project).up(project, options)
     return 0
 
 

@@ -97,7 +97,7 @@ def _register_up(app: typer.Typer) -> None:
             return
         started = time.time()
         with C.progress_for(ctx) as progress:
-            C.engine(progress).up(project, options)
+            C.engine(progress, project).up(project, options)
         if detach or wait or no_start:
             return
         code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from, started,
@@ -119,7 +119,7 @@ def _register_up(app: typer.Typer) -> None:
                             recreate="force" if force_recreate else "never" if no_recreate else "diverged",
                             scale=C.parse_scale(scale or ()), parallel=C.parallel(ctx))
         with C.progress_for(ctx) as progress:
-            C.engine(progress).create(project, options)
+            C.engine(progress, project).create(project, options)
 
 
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: bool,

@@ -68,7 +68,7 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach)
     with C.progress_for(ctx) as progress:
-        spec = C.engine(progress).prepare_run(project, options)
+        spec = C.engine(progress, project).prepare_run(project, options)
     runtime = C.make_runtime()
     container_id = runtime.create_container(spec)
     try:
