@@ -167,7 +167,10 @@ def two_files(draw: st.DrawFn) -> tuple[dict, dict]:
 
 
 def compare(directory: Path, argv: list[str]) -> None:
-    """Run both tools in ``directory``: same validity, and the same JSON when valid."""
+    """Run both tools in ``directory``: same validity, and the same JSON when valid.
+
+    ``-p gen`` names the project, so the reference's result cached for a previous temporary
+    directory holding the same files is reused (see tests/corpus/oracle_cache.py)."""
     theirs = run("oracle", ORACLE, directory, argv, {})
     ours = run("ours", ORACLE, directory, argv, {})
     assert "Traceback" not in ours.stderr, ours.stderr
@@ -198,7 +201,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <
 def test_generated_project_matches_reference(model: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="composer-gen-") as tmp:
         (Path(tmp) / "compose.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
-        compare(Path(tmp), ["config", "--format", "json"])
+        compare(Path(tmp), ["-p", "gen", "config", "--format", "json"])
 
 
 @NEEDS_ORACLE
@@ -208,5 +211,5 @@ def test_generated_override_matches_reference(files: tuple[dict, dict]) -> None:
     with tempfile.TemporaryDirectory(prefix="composer-gen-") as tmp:
         for name, model in zip(("base.yaml", "override.yaml"), files):
             (Path(tmp) / name).write_text(yaml.safe_dump(model, sort_keys=False))
-        compare(Path(tmp), ["-f", "base.yaml", "-f", "override.yaml", "config", "--format", "json"])
+        compare(Path(tmp), ["-p", "gen", "-f", "base.yaml", "-f", "override.yaml", "config", "--format", "json"])
 
