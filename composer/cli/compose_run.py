@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 from typing import Any
 
 from composer.cli import compose as C
-from composer.errors import UsageError
+from composer.errors import ContainerNotFound, UsageError
 
 
 def parse_publish(values: list[str]) -> tuple[Any, ...]:
@@ -63,7 +64,10 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     options = RunOptions(
         service=service, command=tuple(command) if command else None,
         entrypoint=tuple(shlex.split(entrypoint)) if entrypoint is not None else None,
-        environment=C.parse_env(env), name=name, no_deps=no_deps, remove=remove, user=user, workdir=workdir,
+        environment=C.parse_env(env), name=name, no_deps=no_deps,
+        # attached: this command removes the container after reading its exit code (an
+        # auto-removing supervisor could take the state away before `wait` reads it)
+        remove=remove and detach, user=user, workdir=workdir,
         service_ports=service_ports, publish=parse_publish(publish),
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach)
@@ -95,4 +99,5 @@ def _attach(runtime: Any, container_id: str, name: str, remove: bool) -> int:
     finally:
         sys.stdout.flush()
         if remove:
-            runtime.remove_container(container_id, force=True)
+            with contextlib.suppress(ContainerNotFound):
+                runtime.remove_container(container_id, force=True)
