@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing itself is not imported on the hot path
 if TYPE_CHECKING:
     from pathlib import Path
 

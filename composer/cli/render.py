@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from composer.errors import ComposerError
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~8 ms on every command
 if TYPE_CHECKING:
     from typing import Callable, TypeVar
 
