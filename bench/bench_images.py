@@ -116,7 +116,11 @@ class Tools:
 
 
 def _clean(store: Path) -> None:
-    subprocess.run(["umount", "-R", str(store)], capture_output=True)  # containers-storage may mount
+    """Unmount what containers-storage mounted below ``store`` (deepest first), then remove it."""
+    with open("/proc/self/mounts") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(f"{store}/")]
+    for point in sorted(points, reverse=True):
+        subprocess.run(["umount", point], capture_output=True)
     shutil.rmtree(store, ignore_errors=True)
 
 
