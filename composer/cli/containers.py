@@ -307,14 +307,9 @@ def container_rename(container: str = typer.Argument(...), new_name: str = typer
 
 def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
     """Remove all stopped containers."""
-    api = _api()
-    removed = [i.id for i in api.list_containers(all=True) if i.state in ("exited", "created", "dead")]
-    typer.echo("Deleted Containers:")
-    for container_id in removed:
-        api.remove(container_id)
-        typer.echo(container_id)
-    typer.echo("")
-    typer.echo("Total reclaimed space: 0B")
+    from composer.cli.render import print_pruned
+
+    print_pruned("Containers", _api().prune(), reclaimed="0B")
 
 
 def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...)) -> None:

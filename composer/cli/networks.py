@@ -195,11 +195,9 @@ def prune(
         if not typer.confirm("Are you sure you want to continue?", default=False):
             raise typer.Exit(0)
     labels = _pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
-    removed = _manager().prune(labels)
-    if removed:
-        typer.echo("Deleted Networks:")
-        for name in removed:
-            typer.echo(name)
+    from composer.cli.render import print_pruned
+
+    print_pruned("Networks", _manager().prune(labels))
 
 
 def register(app: typer.Typer) -> None:

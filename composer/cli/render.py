@@ -30,3 +30,15 @@ def run_guarded(function: "Callable[[], T]") -> "T | int":
         return 130
     except BrokenPipeError:
         return 0
+
+
+def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:
+    """Docker's prune report: ``Deleted <title>:``, one line each, then the space reclaimed."""
+    if removed:
+        print(f"Deleted {title}:")
+        for item in removed:
+            print(item)
+        if reclaimed is not None:
+            print()
+    if reclaimed is not None:
+        print(f"Total reclaimed space: {reclaimed}")

@@ -101,15 +101,10 @@ def system_df() -> None:
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
                  volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes too.")) -> None:
     """Remove stopped containers (and with --volumes their anonymous volumes)."""
+    from composer.cli.render import print_pruned
     from composer.engine.runtime import containers
 
-    removed = [i.id for i in containers.list_containers(all=True) if i.state in ("exited", "created", "dead")]
-    typer.echo("Deleted Containers:")
-    for container_id in removed:
-        containers.remove(container_id, volumes=volumes)
-        typer.echo(container_id)
-    typer.echo("")
-    typer.echo("Total reclaimed space: 0B")
+    print_pruned("Containers", containers.prune(volumes=volumes), reclaimed="0B")
 
 
 def system_start() -> None:

@@ -89,11 +89,9 @@ def volume_prune(all_volumes: bool = typer.Option(False, "-a", "--all", help="Re
     """Remove unused volumes."""
     from composer.engine.volumes import VolumeStore
 
-    removed = VolumeStore().prune(_in_use(), all_volumes)
-    if removed:
-        typer.echo("Deleted Volumes:")
-        for name in removed:
-            typer.echo(name)
+    from composer.cli.render import print_pruned
+
+    print_pruned("Volumes", VolumeStore().prune(_in_use(), all_volumes))
 
 
 def register(app: typer.Typer) -> None:

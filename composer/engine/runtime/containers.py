@@ -279,6 +279,14 @@ def wait(container_id: str, condition: str = "not-running") -> int:
     return state.get("ExitCode", 0)
 
 
+def prune(volumes: bool = False) -> list[str]:
+    """Remove every stopped container (created, exited, dead); the ids removed."""
+    removed = [info.id for info in list_containers(all=True) if info.state in ("exited", "created", "dead")]
+    for container_id in removed:
+        remove(container_id, volumes=volumes)
+    return removed
+
+
 # --- reading ----------------------------------------------------------------------------------
 def resolve(name_or_id_prefix: str) -> str:
     """The id of the container with that name, id or unique id prefix (ContainerNotFound)."""
