@@ -1,30 +1,68 @@
 """Putting build results into the image store: layers (blob + snapshot) and tagged images.
 
-``store_layer`` tars a layer directory into a blob (its digest is the diff id: layers are kept
-uncompressed, like ``docker save``) and moves the directory itself into place as the snapshot,
-so no second unpack is needed. ``commit_image`` writes the image config and manifest and tags
+``store_layer`` tars a layer directory into a gzip-compressed blob (as a registry serves it, so
+``push`` sends proper compressed layers; the diff id is the hash of the uncompressed tar, computed
+on the way) and moves the directory itself into place as the snapshot, so no second unpack is
+needed. ``commit_image`` writes the image config and manifest and tags
 the image in one index update: until then a failed build has left no image and no tag.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from composer.engine.images.content import BlobWriter
 from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
+
+OCI_LAYER_GZIP = OCI_LAYER + "+gzip"
+#: zlib level 1: measured here 2-3x faster than the default 6 for ~20% bigger blobs.
+GZIP_LEVEL = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """A stored layer: its diff id (also its blob digest), its size and its chain id."""
+    """A stored layer: diff id, uncompressed size, chain id and its blob (``digest``, ``blob_size``).
+
+    An empty ``digest`` is a layer stored uncompressed (older cache records): its blob is the diff id.
+    """
 
     diff_id: str
     size: int
     chain: str
+    digest: str = ""
+    blob_size: int = 0
+
+    @property
+    def blob(self) -> str:
+        return self.digest or self.diff_id
+
+
+class GzipSink:
+    """A write-only stream: hashes the tar bytes (the diff id) and writes them gzip-compressed."""
+
+    def __init__(self, writer: BlobWriter) -> None:
+        self.writer = writer
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip header, mtime 0
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        self.writer.write(self._zip.compress(data))
+        return len(data)
+
+    def close(self) -> str:
+        """Flush the compressor; returns the diff id."""
+        self.writer.write(self._zip.flush())
+        return "sha256:" + self.hash.hexdigest()
 
 
 def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> Layer:
@@ -33,16 +71,19 @@ def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> L
 
     try:
         with store.blobs.writer() as writer:
-            write_layer(str(directory), writer)  # type: ignore[arg-type]
-            size = writer.size
-            diff_id = writer.commit()
+            sink = GzipSink(writer)
+            write_layer(str(directory), sink)  # type: ignore[arg-type]
+            diff_id = sink.close()
+            blob_size = writer.size
+            digest = writer.commit()
+        size = sink.size
         chain = chain_ids([*parents, diff_id])[-1]
         target = store.snapshot_path(chain)
         with store.snapshot_lock(chain):
             if not target.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(directory, target)
-        return Layer(diff_id, size, chain)  # its size enters the index with the image (commit_image)
+        return Layer(diff_id, size, chain, digest, blob_size)  # its size enters the index with the image (commit_image)
     finally:
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
@@ -68,10 +109,10 @@ def retag(store: ImageStore, image_id: str, names: Sequence[str]) -> bool:
     return True
 
 
-def has_layer(store: ImageStore, parents: Sequence[str], diff_id: str) -> bool:
-    """Whether the blob and the snapshot of ``diff_id`` on top of ``parents`` are both present."""
-    chain = chain_ids([*parents, diff_id])[-1]
-    return store.blobs.exists(diff_id) and store.snapshot_path(chain).is_dir()
+def has_layer(store: ImageStore, parents: Sequence[str], layer: Layer) -> bool:
+    """Whether the blob and the snapshot of ``layer`` on top of ``parents`` are both present."""
+    chain = chain_ids([*parents, layer.diff_id])[-1]
+    return store.blobs.exists(layer.blob) and store.snapshot_path(chain).is_dir()
 
 
 def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created: str) -> dict[str, Any]:
@@ -85,13 +126,18 @@ def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created:
 
 
 def descriptor(layer: Layer) -> dict[str, Any]:
-    """The manifest entry of a layer this builder stored (uncompressed)."""
+    """The manifest entry of a layer this builder stored (gzip, or uncompressed for old records)."""
+    if layer.digest:
+        return {"mediaType": OCI_LAYER_GZIP, "digest": layer.digest, "size": layer.blob_size}
     return {"mediaType": OCI_LAYER, "digest": layer.diff_id, "size": layer.size}
 
 
 def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dict[str, Any]],
-                 names: Sequence[str] = ()) -> str:
-    """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically."""
+                 names: Sequence[str] = (), sizes: dict[str, int] | None = None) -> str:
+    """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically.
+
+    ``sizes``: the unpacked size of the layers this build made, by chain id (for ``image ls``).
+    """
     from composer.engine.images.archive import canonical_json
 
     config_bytes = canonical_json(config)
@@ -103,9 +149,7 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
     db = store.read_db()
     if config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names):
         return config_digest  # a rebuild with nothing changed: the index stays as it is
-    chains = chain_ids(config["rootfs"]["diff_ids"])
-    sizes = {chain: layer["size"] for chain, layer in zip(chains, layers) if layer["mediaType"] == OCI_LAYER}
-    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=sizes)
+    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=dict(sizes or {}))
 
 
 def read_image(store: ImageStore, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -46,11 +46,13 @@ class StageResult:
     diff_ids: list[str] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
     dirs: list[Path] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  # unpacked sizes of the layers built here
 
     def add(self, layer: Layer, created: str, store: ImageStore) -> None:
         self.diff_ids.append(layer.diff_id)
         self.layers.append(descriptor(layer))
         self.dirs.append(store.snapshot_path(layer.chain))
+        self.sizes[layer.chain] = layer.size
         self.created = created
 
 
@@ -163,7 +165,8 @@ class Builder:
             parent = self.results[stage.base_stage]
             config = parent.state.image_config()
             return StageResult(StageState.from_image(config, args, lexer), parent.key, parent.created,
-                               list(parent.diff_ids), list(parent.layers), list(parent.dirs)), config
+                               list(parent.diff_ids), list(parent.layers), list(parent.dirs),
+                               dict(parent.sizes)), config
         if stage.base.lower() == "scratch":
             return StageResult(StageState.from_image(None, args, lexer), "", ""), None
         named = next((c for c in self.request.contexts if c.name == stage.base and c.kind == "image"), None)
@@ -234,17 +237,19 @@ class Builder:
         if record_id is None or not self.store.blobs.exists(record_id):
             return None
         record = json.loads(self.store.blobs.read(record_id))
-        layer = Layer(record["diff_id"], record["size"], record["chain"])
+        layer = Layer(record["diff_id"], record["size"], record["chain"], record.get("digest", ""),
+                      record.get("blob_size", 0))
         return layer, record["created"], record.get("created_by")
 
     def remember(self, key: str, layer: Layer, created: str, created_by: str) -> None:
         """Record a step's layer in the cache (the record is a small blob of the store)."""
         record = json.dumps({"diff_id": layer.diff_id, "size": layer.size, "chain": layer.chain,
+                             "digest": layer.digest, "blob_size": layer.blob_size,
                              "created": created, "created_by": created_by}, sort_keys=True).encode()
         self.cache.record(key, self.store.blobs.put(record))
 
     def has_layer(self, result: StageResult, layer: Layer) -> bool:
-        return has_layer(self.store, result.diff_ids, layer.diff_id)
+        return has_layer(self.store, result.diff_ids, layer)
 
     # --- the result ---------------------------------------------------------------------------
     def _commit(self, result: StageResult, names: list[str]) -> str:
@@ -258,7 +263,7 @@ class Builder:
             if self.request.labels:
                 state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
             document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
-            image_id = commit_image(self.store, document, result.layers, names)
+            image_id = commit_image(self.store, document, result.layers, names, result.sizes)
             self.cache.record(key, image_id)
         for name in names:
             self.emit(f"naming to {name}")

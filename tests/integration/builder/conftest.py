@@ -61,3 +61,19 @@ def builder(busybox_image, state_root: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert not tmp.exists() or not [p for p in tmp.iterdir() if not p.name.startswith("blob-")]
     with open("/proc/self/mountinfo") as handle:
         assert str(state_root) not in handle.read(), "a view mount was left behind"
+
+
+def layer_blob(diff_id: str) -> Path:
+    """The stored blob (gzip or plain tar) of the layer ``diff_id`` of some stored image."""
+    import json
+
+    from composer.engine.images.store import ImageStore
+
+    store = ImageStore()
+    for image_id, record in store.read_db()["images"].items():
+        config = json.loads(store.blobs.read(image_id))
+        manifest = json.loads(store.blobs.read(record["manifest"]))
+        for layer_diff, layer in zip(config["rootfs"]["diff_ids"], manifest["layers"]):
+            if layer_diff == diff_id:
+                return store.blobs.path(layer["digest"])
+    raise KeyError(diff_id)

@@ -10,7 +10,7 @@ import pytest
 
 from composer.engine.images.store import ImageStore
 from composer.errors import BuildError
-from tests.integration.builder.conftest import write
+from tests.integration.builder.conftest import layer_blob, write
 
 pytestmark = [pytest.mark.root]
 
@@ -46,7 +46,7 @@ def image_config(image_id: str) -> dict:
 
 
 def layer_names(diff_id: str) -> dict[str, tarfile.TarInfo]:
-    with tarfile.open(ImageStore().blobs.path(diff_id)) as tar:
+    with tarfile.open(layer_blob(diff_id)) as tar:
         return {member.name.rstrip("/"): member for member in tar}
 
 

@@ -134,6 +134,10 @@ def test_built_image_pushed_and_read_by_skopeo(cli, context: Path, registry, doc
     assert skopeo.returncode == 0, skopeo.stderr
     info = json.loads(skopeo.stdout)
     assert len(info["Layers"]) == 3
+    raw = json.loads(subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{reference}"],
+                                    capture_output=True, text=True, timeout=60).stdout)
+    built_layers = raw["layers"][1:]  # stored compressed, so pushed as gzip layers
+    assert [layer["mediaType"] for layer in built_layers] == ["application/vnd.oci.image.layer.v1.tar+gzip"] * 2
     config = json.loads(subprocess.run(["skopeo", "inspect", "--config", "--tls-verify=false",
                                         f"docker://{reference}"], capture_output=True, text=True,
                                        timeout=60).stdout)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from composer.engine.images.store import ImageStore
-from tests.integration.builder.conftest import write
+from tests.integration.builder.conftest import layer_blob, write
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -32,12 +32,12 @@ RUN id -un > whoami && /bin/tool > tool.out
     image_id, _ = builder(context, dockerfile, tags=("deb-app:1",))
     image = ImageStore().resolve(image_id)
     diff_ids = __import__("json").loads(ImageStore().blobs.read(image_id))["rootfs"]["diff_ids"]
-    with tarfile.open(ImageStore().blobs.path(diff_ids[2])) as tar:
+    with tarfile.open(layer_blob(diff_ids[2])) as tar:
         conf = tar.getmember("home/app/conf/app.conf")
         assert (conf.uid, conf.gid) == (1234, 1234)
         home = tar.getmember("home/app")  # kept as useradd made it, not replaced
         assert home.uid == 1234
-    with tarfile.open(ImageStore().blobs.path(diff_ids[3])) as tar:
+    with tarfile.open(layer_blob(diff_ids[3])) as tar:
         assert "usr/bin/tool" in tar.getnames() and "bin" not in tar.getnames()
     top = image.layer_dirs[-1]
     assert (top / "home/app/whoami").read_text() == "app\n"
