@@ -356,11 +356,42 @@ def up_fast(argv: list[str]) -> Optional[int]:
     if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
         return None
     ctx = _fast_context()
+    key = _settled_key(argv, parsed[0])
+    if key and _show_settled(ctx, key):
+        return 0
     options = up_options(ctx, parsed[1], parsed[0])
     project = load(ctx)
     with progress_for(ctx) as progress:
         engine(progress, project).up(project, options)
+    if key:
+        from composer.engine.settled import remember
+
+        remember(key, project.name, set(project.services))
     return 0
+
+
+def _settled_key(argv: list[str], options: dict) -> Optional[str]:
+    """The settled-record key of a plain ``up -d [SERVICE...]`` on the kernel runtime (else None)."""
+    if options != {"detach": True, "scale": []} or os.environ.get("COMPOSER_RUNTIME") == "fake":
+        return None
+    from composer.engine.settled import key_for
+
+    return key_for(argv)
+
+
+def _show_settled(ctx: Any, key: str) -> bool:
+    """Print "Container x  Running" lines if nothing changed since the last identical ``up -d``."""
+    from composer.engine.settled import recall
+
+    names = recall(key)
+    if names is None:
+        return False
+    from composer.cli.progress import Progress, choose_mode
+    from composer.engine.events import Event, Status
+
+    Progress(choose_mode(ctx.obj.progress, ctx.obj.ansi)).show(
+        [Event(kind="Container", name=name, status=Status.RUNNING) for name in names])
+    return True
 
 
 def down_fast(argv: list[str]) -> Optional[int]:

@@ -114,16 +114,28 @@ class Progress:
         return text
 
     # --- the live display --------------------------------------------------------------------------
-    def _renderable(self) -> Any:
-        from rich.text import Text
-
+    def text(self) -> str:
+        """The live display's text now: the ``[+] Running 2/3`` header and one line per object."""
         self._tick += 1
         lines = list(self.lines.values())
         done = sum(1 for line in lines if line.event.done)
         width = max((len(f" x {line.event.kind} {line.event.name}") for line in lines), default=0) + 1
         header = f"[+] {self.title} {done}/{len(lines)}"
         body = "\n".join(line.render(self._tick, width) for line in lines)
-        return Text(header + ("\n" + body if body else ""))
+        return header + ("\n" + body if body else "")
+
+    def _renderable(self) -> Any:
+        from rich.text import Text
+
+        return Text(self.text())
+
+    def show(self, events: list[Event]) -> None:
+        """Show finished ``events`` at once, as the live display would end (no rich needed)."""
+        for event in events:
+            self.event(event)
+        if self.mode == "tty" and self.lines:
+            self.stream.write(self.text() + "\n")
+            self.stream.flush()
 
     def __enter__(self) -> "Progress":
         if self.mode == "tty":
