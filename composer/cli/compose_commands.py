@@ -56,6 +56,13 @@ LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm",
 INFO_WORDS = ("port", "top", "images", "ls", "events", "stats")
 
 
+def _start_watch(ctx: typer.Context, project: Any, options: Any, foreground: bool) -> Any:
+    """``up --watch``: follow develop.watch (composer.cli.watch) after the services are up."""
+    from composer.cli.watch import start_watch
+
+    return start_watch(ctx, project, options.services, foreground=foreground)
+
+
 def _register_up(app: typer.Typer) -> None:
     @app.command("up")
     def up(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
@@ -81,6 +88,7 @@ def _register_up(app: typer.Typer) -> None:
            always_recreate_deps: bool = typer.Option(False, "--always-recreate-deps", help="Recreate dependencies."),
            no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services."),
            remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
+           watch: bool = typer.Option(False, "-w", "--watch", help="Watch source code and rebuild/refresh containers."),
            ) -> None:
         """Create and start containers."""
         if exit_code_from:
@@ -98,10 +106,13 @@ def _register_up(app: typer.Typer) -> None:
         started = time.time()
         with C.progress_for(ctx) as progress:
             C.engine(progress, project).up(project, options)
+        stop_watch = _start_watch(ctx, project, options, foreground=detach or wait or no_start) if watch else None
         if detach or wait or no_start:
             return
         code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from, started,
                          C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
+        if stop_watch:
+            stop_watch()
         raise typer.Exit(code)
 
     @app.command("create")

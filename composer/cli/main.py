@@ -48,6 +48,7 @@ COMMAND_MODULES: dict[str, str] = {
     "pull": "composer.cli.compose",
     "events": "composer.cli.compose",
     "stats": "composer.cli.compose",
+    "watch": "composer.cli.watch",
 }
 
 # (command words) -> "module:function" taking the remaining argv and returning an exit code.

@@ -1,0 +1,86 @@
+"""``composer watch`` and the watcher behind ``composer up --watch`` (presentation only).
+
+``watch`` builds and starts the services (unless ``--no-up``), syncs the ``initial_sync`` rules,
+then follows ``develop.watch``: one line on stdout per action. Ctrl-C stops watching and leaves
+the containers running (as Docker Compose).
+"""
+
+import sys
+import threading
+from typing import Any, Callable, List, Optional
+
+from composer.errors import UsageError
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _watcher(ctx: Any, project: Any, services: tuple[str, ...], progress: Any = None) -> Any:
+    from composer.cli import compose as C
+    from composer.engine.watch.rules import rules_for
+    from composer.engine.watch.runner import Watcher
+
+    rules = rules_for(project, services)
+    if not rules:
+        raise UsageError("none of the selected services is configured for watch",
+                         hint="add a develop.watch section to a service (path, action, target)")
+    return Watcher(project, C.engine(progress, project), rules, _say)
+
+
+def start_watch(ctx: Any, project: Any, services: tuple[str, ...] = (), *,
+                foreground: bool = True) -> Optional[Callable[[], None]]:
+    """Watch ``project`` (after ``up``): until Ctrl-C in the foreground, else in a thread whose
+    stop function is returned."""
+    watcher = _watcher(ctx, project, services)
+    watcher.roots()  # a missing path is an error now, not in the thread
+    watcher.initial_sync()
+    stop = threading.Event()
+    if foreground:
+        watcher.run(stop)
+        return None
+    thread = threading.Thread(target=watcher.run, args=(stop,), name="watch", daemon=True)
+    thread.start()
+
+    def stop_watching() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return stop_watching
+
+
+def register(app: Any) -> None:
+    """Add ``watch`` to ``app``."""
+    import typer
+
+    @app.command("watch")
+    def watch(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+              no_up: bool = typer.Option(False, "--no-up", help="Do not build & start services before watching."),
+              quiet: bool = typer.Option(False, "--quiet", help="Hide build output."),
+              prune: bool = typer.Option(True, "--prune/--no-prune", help="Accepted for compatibility.")) -> None:
+        """Watch the build context of services and rebuild/refresh containers when files change."""
+        from composer.cli import compose as C
+        from composer.engine.options import UpOptions
+
+        project = C.load(ctx)
+        selected = tuple(services or ())
+        _watcher(ctx, project, selected).roots()  # bad rules fail before anything starts
+        if not no_up:
+            with C.progress_for(ctx) as progress:
+                engine = C.engine(progress, project)
+                if quiet:
+                    engine.builder = _quiet_builder(project)
+                engine.up(project, UpOptions(services=selected, parallel=C.parallel(ctx)))
+        start_watch(ctx, project, selected, foreground=True)
+        print("Watch stopped", file=sys.stderr)
+
+
+def _quiet_builder(project: Any) -> Any:
+    """The engine's builder hook with the build steps' output discarded (``--quiet``)."""
+
+    def build(service_name: str, reference: str) -> str:
+        from composer.engine.build.compose import build_service
+
+        return build_service(project, service_name, reference, None, lambda line: None)
+
+    return build

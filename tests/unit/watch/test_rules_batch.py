@@ -1,0 +1,145 @@
+"""develop.watch rules (parsing, ignore/include, targets) and batches -> actions, without a kernel."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from composer.engine.watch import plan_batch, rules_for
+from composer.engine.watch.runner import Watcher, expand
+from composer.errors import SpecError
+
+ROOT = "/project"
+
+
+def project(**develop_by_service):
+    services = {name: SimpleNamespace(raw={"develop": {"watch": rules}} if rules is not None else {})
+                for name, rules in develop_by_service.items()}
+    return SimpleNamespace(name="p", working_dir=ROOT, config_files=(f"{ROOT}/compose.yaml",), services=services)
+
+
+API = [{"action": "sync", "path": "./api", "target": "/app", "ignore": ["**/*.pyc", "tests/"]},
+       {"action": "rebuild", "path": "./api/requirements.txt"}]
+
+
+def test_rules_are_typed_with_absolute_paths() -> None:
+    rules = rules_for(project(api=API, db=None))
+    assert [(r.service, r.action, r.path, r.target) for r in rules] == [
+        ("api", "sync", "/project/api", "/app"), ("api", "rebuild", "/project/api/requirements.txt", "")]
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/project/api/main.py", "main.py"),
+    ("/project/api/pkg/mod.py", "pkg/mod.py"),
+    ("/project/api/pkg/mod.pyc", None),          # ignore: **/*.pyc (.dockerignore syntax)
+    ("/project/api/tests/test_x.py", None),      # ignore: a directory
+    ("/project/api/.main.py.swp", None),         # editor files
+    ("/project/api/main.py~", None),
+    ("/project/api/.git/index", None),
+    ("/project/apiary/main.py", None),           # a sibling with the same prefix
+    ("/elsewhere/main.py", None),
+])
+def test_relative_paths_ignores_and_editor_files(path: str, expected: str | None) -> None:
+    sync = rules_for(project(api=API))[0]
+    assert sync.relative(path) == expected
+
+
+def test_include_limits_the_rule() -> None:
+    rule = rules_for(project(api=[{"action": "sync", "path": "src", "target": "/srv", "include": ["*.py"]}]))[0]
+    assert rule.relative("/project/src/a.py") == "a.py"
+    assert rule.relative("/project/src/a.txt") is None
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"action": "copy", "path": "x"}, "unknown action 'copy'"),
+    ({"action": "sync", "target": "/app"}, "path is missing"),
+    ({"action": "sync", "path": "x"}, "needs an absolute container path"),
+    ({"action": "sync", "path": "x", "target": "app"}, "needs an absolute container path"),
+    ({"action": "sync+exec", "path": "x", "target": "/app"}, "needs a command"),
+    ("sync", "must be a mapping"),
+])
+def test_bad_rules_name_service_and_rule(entry, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        rules_for(project(api=[entry]))
+    assert message in str(caught.value) and "services.api.develop.watch[0]" in str(caught.value)
+
+
+def test_sync_batch_copies_and_deletes() -> None:
+    rules = rules_for(project(api=API))
+    [actions] = plan_batch(rules, [("/project/api/main.py", False), ("/project/api/old.py", True),
+                                   ("/project/api/x.pyc", False), ("/project/README", False)])
+    assert actions.service == "api" and not actions.rebuild and not actions.restart
+    assert actions.copies == {"/app/main.py": "/project/api/main.py"}
+    assert actions.deletes == {"/app/old.py"}
+    assert actions.changed == {"/project/api/main.py", "/project/api/old.py"}
+
+
+def test_rebuild_wins_over_sync_for_its_service() -> None:
+    rules = rules_for(project(api=API))
+    [actions] = plan_batch(rules, [("/project/api/main.py", False), ("/project/api/requirements.txt", False)])
+    assert actions.rebuild and not actions.copies
+
+
+def test_restart_and_exec_follow_the_sync() -> None:
+    rules = rules_for(project(
+        web=[{"action": "sync+restart", "path": "conf", "target": "/etc/nginx/conf.d"}],
+        worker=[{"action": "sync+exec", "path": "jobs", "target": "/jobs", "exec": {"command": "kill -HUP 1"}}],
+        other=[{"action": "restart", "path": "other.env"}]))
+    batch = plan_batch(rules, [("/project/conf/a.conf", False), ("/project/jobs/j.py", False),
+                               ("/project/other.env", False)])
+    by_name = {a.service: a for a in batch}
+    assert by_name["web"].restart and by_name["web"].copies == {"/etc/nginx/conf.d/a.conf": "/project/conf/a.conf"}
+    assert by_name["worker"].execs[0].command == ("/bin/sh", "-c", "kill -HUP 1") and not by_name["worker"].restart
+    assert by_name["other"].restart and not by_name["other"].copies
+
+
+def test_a_file_rule_targets_the_file_itself() -> None:
+    rules = rules_for(project(web=[{"action": "sync", "path": "site.conf", "target": "/etc/site.conf"}]))
+    [actions] = plan_batch(rules, [("/project/site.conf", False)])
+    assert actions.copies == {"/etc/site.conf": "/project/site.conf"}
+
+
+def test_expand_turns_new_directories_into_files(tmp_path) -> None:
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("a")
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("b")
+    gone = str(tmp_path / "gone.py")
+    assert expand([(str(tmp_path / "pkg"), False), (gone, False)]) == {
+        (str(tmp_path / "pkg" / "a.py"), False), (str(tmp_path / "pkg" / "sub" / "b.py"), False), (gone, True)}
+
+
+class FakeEngine:
+    """Records what the watcher asks of the engine."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.runtime = SimpleNamespace(exec_container=lambda cid, hook: (self.calls.append(("exec", cid, hook.command)) or (0, "")))
+
+    def ps(self, name, options):
+        return [SimpleNamespace(id="c1", name="p-api-1", labels={})]
+
+    def restart(self, project, options):
+        self.calls.append(("restart", options.services))
+
+    def up(self, project, options):
+        self.calls.append(("up", options.services, options.build, options.recreate))
+
+
+def test_watcher_applies_and_reports_each_action(tmp_path) -> None:
+    engine, sent, lines = FakeEngine(), [], []
+    proj = project(api=API)
+    watcher = Watcher(proj, engine, rules_for(proj), lines.append, send=lambda cid, files: sent.append((cid, dict(files))))
+    watcher.apply(plan_batch(watcher.rules, [("/project/api/main.py", False), ("/project/api/gone.py", True)]))
+    assert sent == [("c1", {"/app/main.py": "/project/api/main.py"})]
+    assert engine.calls == [("exec", "c1", ("rm", "-rf", "--", "/app/gone.py"))]
+    assert lines == ["Syncing service 'api' after 2 changes were detected (1 copied, 1 deleted)"]
+    watcher.apply(plan_batch(watcher.rules, [("/project/api/requirements.txt", False)]))
+    assert engine.calls[-1] == ("up", ("api",), True, "force")
+    assert lines[-2:] == ["Rebuilding service 'api' after 1 changes were detected", "Service 'api' rebuilt and recreated"]
+
+
+def test_missing_watch_path_is_a_located_error(tmp_path) -> None:
+    proj = project(api=[{"action": "sync", "path": str(tmp_path / "nope"), "target": "/app"}])
+    with pytest.raises(SpecError, match="does not exist"):
+        Watcher(proj, FakeEngine(), rules_for(proj), print).roots()
