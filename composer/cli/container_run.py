@@ -193,9 +193,8 @@ def build_config(options: dict, image, command: list[str]):
     for item in options.get("label", []):
         key, _, value = item.partition("=")
         labels[key] = value
-    # no --network: loopback only for now (docker's default bridge, once the lead switches it on);
-    # --network bridge / NAME: joined through composer.network
-    network = options.get("network", "private")
+    # no --network: docker's default bridge network; --network bridge / NAME: joined through composer.network
+    network = options.get("network", "bridge")
     config = ContainerConfig(
         id=container_id, name=options.get("name") or f"composer_{container_id[:12]}",
         image=image.name, image_id=image.id, layers=[str(p) for p in image.layer_dirs],
@@ -294,7 +293,7 @@ def _check_modes(config) -> None:
         raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint='only "host" is, as in docker')
     if config.publish and config.network in ("private", "none", "host"):
         raise UsageError("publishing ports (-p) needs a bridge network",
-                         hint="add --network bridge (without --network a container has loopback only, for now)")
+                         hint="drop --network none/host, or use --network bridge")
     if config.network.startswith("container:"):
         raise UsageError(f"--network {config.network!r} is not supported yet", hint="use none, host or bridge")
 

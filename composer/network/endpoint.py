@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from composer.errors import NetworkError
 from composer.network.model import Endpoint, Network
@@ -67,16 +66,21 @@ def _default_route(inner: Netlink, gateway: str) -> None:
 def _hairpin(host_ifname: str) -> None:
     """Let a container reach itself through its own published port (bridge hairpin mode)."""
     try:
-        Path(f"/sys/class/net/{host_ifname}/brport/hairpin_mode").write_text("1")
+        with open(f"/sys/class/net/{host_ifname}/brport/hairpin_mode", "w") as handle:
+            handle.write("1")
     except OSError:
         pass
 
 
 def detach(ep: Endpoint) -> None:
     """Delete the host end of the veth (and so the pair; absent is fine), and the UDP flows
-    still pointing at a published endpoint."""
-    with Netlink() as nl:
-        nl.delete_link(ep.host_ifname)
+    still pointing at a published endpoint.
+
+    When the container's namespace is gone the kernel deletes the pair itself (in the background);
+    deleting it here too would only make the caller wait for the kernel's RCU grace period."""
+    if ep.alive():
+        with Netlink() as nl:
+            nl.delete_link(ep.host_ifname)
     if ep.ipv4 and any(port.proto == "udp" for port in ep.ports):
         from composer.network import conntrack
 

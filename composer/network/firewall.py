@@ -15,14 +15,12 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from composer.errors import NetworkError
 from composer.network.model import Network, PortBinding
 
-SYSCTL = Path("/proc/sys/net/ipv4/conf")
+SYSCTL = "/proc/sys/net/ipv4/conf"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # nothing from a caller may close a quoted nft string
 
 
@@ -113,6 +111,8 @@ def render(table: str, networks: list[Network], uplinks: list[str]) -> str:
 
 def nft(script: str) -> None:
     """Run an ``nft -f -`` script; errors become NetworkError."""
+    import subprocess
+
     try:
         result = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True)
     except FileNotFoundError:
@@ -129,14 +129,16 @@ def remove(table: str) -> None:
 # --- sysctls ----------------------------------------------------------------------------------
 def read_sysctl(interface: str, key: str) -> str | None:
     try:
-        return (SYSCTL / interface / key).read_text().strip()
+        with open(f"{SYSCTL}/{interface}/{key}") as handle:
+            return handle.read().strip()
     except OSError:
         return None
 
 
 def write_sysctl(interface: str, key: str, value: str) -> None:
     try:
-        (SYSCTL / interface / key).write_text(value)
+        with open(f"{SYSCTL}/{interface}/{key}", "w") as handle:
+            handle.write(value)
     except OSError as error:
         raise NetworkError(f"cannot set net.ipv4.conf.{interface}.{key}: {error.strerror}") from None
 

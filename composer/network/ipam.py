@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from composer.errors import NetworkError
 

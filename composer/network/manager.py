@@ -8,12 +8,11 @@ named by its prefix) and rules that the next call re-renders.
 
 from __future__ import annotations
 
-import zlib
 import os
 import re
 import time
-from pathlib import Path
-from typing import Iterable
+import zlib
+from collections.abc import Iterable
 
 from composer.errors import NetworkError, PortConflictError
 from composer.network import firewall, ipam
@@ -21,7 +20,11 @@ from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
 from composer.network.orphans import sweep_orphans
 from composer.network.store import NetworkStore
-from composer.settings import state_root
+from composer.settings import state_root_dir
+
+TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_NETWORK = "bridge"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
@@ -38,8 +41,8 @@ def _now() -> str:
 class NetworkManager:
     """Create, connect, publish and clean up bridge networks of one state root."""
 
-    def __init__(self, root: Path | None = None, *, dns: bool = True) -> None:
-        self.store = NetworkStore(Path(root) if root else state_root() / "networks")
+    def __init__(self, root: "str | Path | None" = None, *, dns: bool = True) -> None:
+        self.store = NetworkStore(root or os.path.join(state_root_dir(), "networks"))
         self.dns = dns  # start the DNS server on demand (tests of pure plumbing turn it off)
 
     # --- networks ---------------------------------------------------------------------------
@@ -441,10 +444,12 @@ def _mtu(option: str | None) -> int:
 def _host_mtu() -> int:
     """The MTU of the host's default-route interface (1500 when unknown)."""
     try:
-        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[1] == "00000000":
-                return int(Path(f"/sys/class/net/{fields[0]}/mtu").read_text())
+        with open("/proc/net/route") as routes:
+            for line in routes.read().splitlines()[1:]:
+                fields = line.split()
+                if fields[1] == "00000000":
+                    with open(f"/sys/class/net/{fields[0]}/mtu") as mtu:
+                        return int(mtu.read())
     except (OSError, ValueError, IndexError):
         pass
     return 1500

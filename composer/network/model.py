@@ -1,31 +1,47 @@
-"""The network layer's data: networks, endpoints, port bindings (JSON-friendly dataclasses)."""
+"""The network layer's data: networks, endpoints, port bindings (JSON-friendly records).
+
+They are ``Record``s, not dataclasses: ``container run`` on the default bridge imports this module,
+and ``dataclasses`` (with ``inspect``) would cost it milliseconds.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
-from typing import Any
+
+from composer.engine.runtime.record import Record
 
 
-@dataclass
-class PortBinding:
-    """One published port: host ``host_ip:host_port`` -> container ``container_port``/``proto``."""
+class PortBinding(Record):
+    """One published port: host ``host_ip:host_port`` -> container ``container_port``/``proto``.
+
+    ``host_port_end`` > 0 asks for the first free host port of ``host_port``..``host_port_end``
+    (``-p 8000-8010:80``); the manager replaces it by the port it picked.
+    """
 
     container_port: int
     host_port: int
     proto: str = "tcp"
     host_ip: str = ""  # "" = every host address (0.0.0.0)
+    host_port_end: int = 0
+
+    def __init__(self, container_port: int, host_port: int, proto: str = "tcp", host_ip: str = "",
+                 host_port_end: int = 0) -> None:
+        super().__init__(container_port=container_port, host_port=host_port, proto=proto, host_ip=host_ip,
+                         host_port_end=host_port_end)
 
     def key(self) -> tuple[str, int]:
         return self.proto, self.host_port
+
+    def candidates(self) -> range:
+        """The host ports this binding may take (one, or the range it asks for)."""
+        return range(self.host_port, max(self.host_port, self.host_port_end) + 1)
 
     def __str__(self) -> str:
         host = self.host_ip or "0.0.0.0"
         return f"{host}:{self.host_port}->{self.container_port}/{self.proto}"
 
 
-@dataclass
-class Endpoint:
+class Endpoint(Record):
     """A container's attachment to one network: veth, addresses, names, published ports."""
 
     container_id: str
@@ -38,8 +54,8 @@ class Endpoint:
     ipv4: str = ""
     ipv6: str = ""
     mac: str = ""
-    aliases: list[str] = field(default_factory=list)
-    ports: list[PortBinding] = field(default_factory=list)
+    aliases: list[str] = []
+    ports: list[PortBinding] = []
     project: str = ""  # com.docker.compose.project of the container, for conflict messages
 
     def alive(self) -> bool:
@@ -58,15 +74,14 @@ class Endpoint:
         return found
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Endpoint":
+    def from_dict(cls, data: dict[str, object]) -> "Endpoint":
         data = dict(data)
         data["ports"] = [PortBinding(**port) for port in data.get("ports", [])]
         data["netns_inode"] = tuple(data.get("netns_inode", (0, 0)))
         return cls(**data)
 
 
-@dataclass
-class Network:
+class Network(Record):
     """A bridge network as composer stores it."""
 
     id: str
@@ -84,15 +99,12 @@ class Network:
     attachable: bool = False
     default: bool = False  # the default ``bridge`` network (no name resolution, as Docker's)
     mtu: int = 1500
-    labels: dict[str, str] = field(default_factory=dict)
-    options: dict[str, str] = field(default_factory=dict)
-    endpoints: dict[str, Endpoint] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    labels: dict[str, str] = {}
+    options: dict[str, str] = {}
+    endpoints: dict[str, Endpoint] = {}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Network":
+    def from_dict(cls, data: dict[str, object]) -> "Network":
         data = dict(data)
         data["endpoints"] = {cid: Endpoint.from_dict(ep) for cid, ep in data.get("endpoints", {}).items()}
         return cls(**data)
@@ -103,7 +115,7 @@ class Network:
     def used_addresses6(self) -> list[str]:
         return [self.gateway6] + [ep.ipv6 for ep in self.endpoints.values() if ep.ipv6]
 
-    def inspect(self) -> dict[str, Any]:
+    def inspect(self) -> dict[str, object]:
         """The ``docker network inspect`` shape."""
         config = [{"Subnet": self.subnet, "Gateway": self.gateway} | ({"IPRange": self.ip_range} if self.ip_range else {})]
         if self.subnet6:

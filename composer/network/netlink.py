@@ -15,9 +15,12 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import socket
 import struct
-from typing import Iterator
+
+# the C module behind ``socket``: socket.py itself imports selectors and builds enums (milliseconds
+# on every ``container run``), and a raw netlink socket needs none of that
+import _socket as socket
+from collections.abc import Iterator
 
 from composer.errors import NetworkError
 
@@ -90,7 +93,7 @@ def setns(fd: int) -> None:
 class Netlink:
     """A NETLINK_ROUTE socket with one-request-at-a-time helpers that raise NetworkError."""
 
-    def __init__(self, sock: socket.socket | None = None) -> None:
+    def __init__(self, sock: "socket.socket | None" = None) -> None:
         self.sock = sock or socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
         self.sock.bind((0, 0))
         self.seq = 0

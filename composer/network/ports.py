@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import random
-from pathlib import Path
 
 from composer.errors import NetworkError
 from composer.network.model import PortBinding
@@ -73,7 +71,8 @@ def _proc_sockets(proto: str) -> list[tuple[str, int, int]]:
     found = []
     for suffix in ("", "6"):
         try:
-            lines = Path(f"/proc/net/{proto}{suffix}").read_text().splitlines()[1:]
+            with open(f"/proc/net/{proto}{suffix}") as handle:
+                lines = handle.read().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
@@ -105,7 +104,8 @@ def _process_of(inode: int) -> str:
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    name = Path(f"/proc/{pid}/comm").read_text().strip()
+                    with open(f"/proc/{pid}/comm") as handle:
+                        name = handle.read().strip()
                     return f"host process {name} (pid {pid})"
         except OSError:
             continue
@@ -122,6 +122,8 @@ def host_holder(binding: PortBinding) -> str | None:
 
 def random_port(proto: str, taken: set[tuple[str, int]]) -> int:
     """A free port of the ephemeral range: not published by composer, not bound on the host."""
+    import random
+
     bound = {port for _addr, port, _inode in _proc_sockets(proto)}
     for _ in range(2000):
         port = random.randint(*EPHEMERAL)

@@ -10,8 +10,7 @@ lines, ``host-gateway`` meaning the gateway of the container's first network.
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from composer.errors import NetworkError
 from composer.network.model import Network
@@ -23,7 +22,8 @@ def host_resolv(path: str = "/etc/resolv.conf") -> tuple[list[str], list[str], l
     search: list[str] = []
     options: list[str] = []
     try:
-        lines = Path(path).read_text().splitlines()
+        with open(path) as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return servers, search, options
     for line in lines:

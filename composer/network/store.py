@@ -9,39 +9,51 @@ the last network's removal can put it back, even from another process after a cr
 from __future__ import annotations
 
 import fcntl
-import zlib
 import json
 import os
+import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Iterator
 
 from composer.errors import NetworkError
 from composer.network.model import Network
 from composer.settings import DEFAULT_STATE_ROOT
 
+TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def host_tag(root: Path) -> str:
+
+def host_tag(root: str) -> str:
     """"" for the real state root, else 4 hex digits naming it (so test roots never collide)."""
-    state_root = root.parent if root.name == "networks" else root
-    if str(state_root) == DEFAULT_STATE_ROOT:
+    state_root = os.path.dirname(root) if os.path.basename(root) == "networks" else root
+    if state_root == DEFAULT_STATE_ROOT:
         return ""
     return f"{zlib.crc32(str(state_root).encode()):08x}"[:4]
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: str, data: object) -> None:
     """Write ``data`` to ``path`` atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(json.dumps(data, indent=1, sort_keys=True))
     os.replace(tmp, path)
 
 
 class NetworkStore:
     """Load, save and lock the network files of one state root."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.tag = host_tag(self.root)
+    def __init__(self, root: "str | Path") -> None:
+        self.dir = os.path.normpath(os.fspath(root))
+        self.tag = host_tag(self.dir)
+
+    @property
+    def root(self) -> "Path":
+        """The state folder as a Path (for the DNS server and its control)."""
+        from pathlib import Path
+
+        return Path(self.dir)
 
     @property
     def table(self) -> str:
@@ -63,8 +75,8 @@ class NetworkStore:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the state lock (exclusive) for the duration of the block."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as handle:
+        os.makedirs(self.dir, exist_ok=True)
+        with open(os.path.join(self.dir, ".lock"), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -73,14 +85,18 @@ class NetworkStore:
 
     def all(self) -> list[Network]:
         """Every stored network, oldest first."""
-        if not self.root.is_dir():
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
             return []
         networks = []
-        for path in self.root.glob("*.json"):
-            if path.name == "host.json":
+        for name in names:
+            if not name.endswith(".json") or name == "host.json" or name.startswith("."):
                 continue
+            path = os.path.join(self.dir, name)
             try:
-                networks.append(Network.from_dict(json.loads(path.read_text())))
+                with open(path) as handle:
+                    networks.append(Network.from_dict(json.load(handle)))
             except (OSError, ValueError, TypeError) as error:
                 raise NetworkError(f"corrupt network state file {path}: {error}",
                                    hint="remove the file and the bridge it names") from None
@@ -102,21 +118,29 @@ class NetworkStore:
         return net
 
     def save(self, net: Network) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_json(self.root / f"{net.id}.json", net.to_dict())
+        os.makedirs(self.dir, exist_ok=True)
+        write_json(os.path.join(self.dir, f"{net.id}.json"), net.to_dict())
 
     def delete(self, net: Network) -> None:
-        (self.root / f"{net.id}.json").unlink(missing_ok=True)
+        _unlink(os.path.join(self.dir, f"{net.id}.json"))
 
-    def host_state(self) -> dict[str, Any]:
+    def host_state(self) -> dict[str, object]:
         try:
-            return json.loads((self.root / "host.json").read_text())
+            with open(os.path.join(self.dir, "host.json")) as handle:
+                return json.load(handle)
         except (OSError, ValueError):
             return {}
 
-    def save_host_state(self, data: dict[str, Any]) -> None:
+    def save_host_state(self, data: dict[str, object]) -> None:
         if data:
-            self.root.mkdir(parents=True, exist_ok=True)
-            write_json(self.root / "host.json", data)
+            os.makedirs(self.dir, exist_ok=True)
+            write_json(os.path.join(self.dir, "host.json"), data)
         else:
-            (self.root / "host.json").unlink(missing_ok=True)
+            _unlink(os.path.join(self.dir, "host.json"))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

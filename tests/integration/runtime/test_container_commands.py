@@ -48,7 +48,7 @@ def test_run_pulls_a_missing_image(run, state_root, registry, docker_config, tmp
     assert _composer(state_root, "image", "push", "-q", name).returncode == 0
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    result = subprocess.run([sys.executable, "-m", "composer", "container", "run", "--rm", name, "echo", "pulled"],
+    result = subprocess.run([sys.executable, "-m", "composer", "container", "run", "--rm", "--network", "none", name, "echo", "pulled"],
                             capture_output=True, text=True, timeout=120,
                             env=dict(os.environ, COMPOSER_ROOT=str(fresh)))
     assert result.stdout == "pulled\n", result.stderr

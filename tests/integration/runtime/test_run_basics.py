@@ -214,7 +214,7 @@ def test_dns_group_add_label_file_cidfile(run, tmp_path, state_root):
     assert config["labels"]["tier"] == "back"
     again = run("--rm", "--cidfile", str(cidfile), "busybox", "true")
     assert again.returncode != 0 and "container ID file found" in again.stderr
-    refused = run("--rm", "-p", "80:80", "busybox", "true")
+    refused = run("--rm", "--network", "none", "-p", "80:80", "busybox", "true")
     assert refused.returncode != 0 and "needs a bridge network" in refused.stderr
 
 

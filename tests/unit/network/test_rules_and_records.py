@@ -24,7 +24,8 @@ def _ep(cid, ipv4, name="", aliases=(), ports=(), path="/proc/self/ns/net"):
 
     st = os.stat(path) if os.path.exists(path) else None
     inode = (st.st_dev, st.st_ino) if st else (0, 0)
-    return Endpoint(cid, "e" * 64, path, inode, "veth0", name=name, ipv4=ipv4,
+    return Endpoint(container_id=cid, endpoint_id="e" * 64, netns_path=path, netns_inode=inode, host_ifname="veth0",
+                    name=name, ipv4=ipv4,
                     aliases=list(aliases), ports=list(ports))
 
 
