@@ -324,7 +324,8 @@ class NetworkManager:
             self._forget_dead(self.store.get(net_id))
 
     def _check_ports(self, ports: list[PortBinding], container_id: str) -> list[PortBinding]:
-        """Fill random host ports and refuse any port already held, before anything changes."""
+        """Fill random host ports, take the first free port of a range, and refuse any port
+        already held, before anything changes."""
         from composer.network import ports as port_ops
 
         held = {(p.proto, p.host_port): (net, ep, p) for net in self.store.all()
@@ -333,19 +334,24 @@ class NetworkManager:
         for port in ports:
             if port.host_port == 0:
                 port = PortBinding(port.container_port, port_ops.random_port(port.proto, set(held)), port.proto, port.host_ip)
-            owner = held.get(port.key())
-            if owner and _hosts_overlap(owner[2].host_ip, port.host_ip):
-                net, ep, _ = owner
-                who = f"container {ep.name or ep.container_id[:12]}" + (f" of project {ep.project}" if ep.project else "")
-                raise PortConflictError(f"Bind for {port.host_ip or '0.0.0.0'}:{port.host_port} failed: port is already allocated",
-                                        hint=f"held by {who} on network {net.name}")
-            holder = port_ops.host_holder(port)
-            if holder:
-                raise PortConflictError(f"listen {port.proto} {port.host_ip or '0.0.0.0'}:{port.host_port}: bind: address already in use",
-                                        hint=f"held by {holder}")
+            elif port.host_port_end:
+                port = self._first_free(port, held)
+            conflict = _port_conflict(port, held)
+            if conflict:
+                raise conflict
             held[port.key()] = (None, None, port)  # type: ignore[assignment]
             result.append(port)
         return result
+
+    @staticmethod
+    def _first_free(port: PortBinding, held: dict) -> PortBinding:
+        """The binding on the first host port of ``port``'s range that nobody holds (docker takes
+        the first one and fails when it is taken); the last port's conflict when all are."""
+        for number in port.candidates():
+            candidate = PortBinding(port.container_port, number, port.proto, port.host_ip)
+            if _port_conflict(candidate, held) is None:
+                return candidate
+        return candidate
 
     def _apply_rules(self, force: bool = False) -> None:
         """Re-render the nftables table from state; skipped when nothing in it would change."""
@@ -425,6 +431,26 @@ def _random_ula() -> str:
     """A random unique-local /64 (fdXX:XXXX:XXXX::/64) for --ipv6 without a subnet."""
     raw = os.urandom(5).hex()
     return f"fd{raw[:2]}:{raw[2:6]}:{raw[6:10]}::/64"
+
+
+def _port_conflict(port: PortBinding, held: dict) -> PortConflictError | None:
+    """The error for ``port`` when a composer endpoint or a host process already holds it."""
+    from composer.network import ports as port_ops
+
+    owner = held.get(port.key())
+    if owner and _hosts_overlap(owner[2].host_ip, port.host_ip):
+        net, ep, _ = owner
+        hint = "the same host port is published twice"
+        if ep is not None:
+            who = f"container {ep.name or ep.container_id[:12]}" + (f" of project {ep.project}" if ep.project else "")
+            hint = f"held by {who} on network {net.name}"
+        return PortConflictError(f"Bind for {port.host_ip or '0.0.0.0'}:{port.host_port} failed: port is already allocated",
+                                 hint=hint)
+    holder = port_ops.host_holder(port)
+    if holder:
+        return PortConflictError(f"listen {port.proto} {port.host_ip or '0.0.0.0'}:{port.host_port}: bind: address already in use",
+                                 hint=f"held by {holder}")
+    return None
 
 
 def _hosts_overlap(a: str, b: str) -> bool:

@@ -60,8 +60,8 @@ def parse_publish(spec: str) -> list[PortBinding]:
         return [PortBinding(port, 0, proto, host_ip) for port in container_ports]
     host_ports = _port_range(host_text, spec)
     if len(host_ports) != len(container_ports):
-        if len(container_ports) == 1:  # docker: one port of the host range (we take the first)
-            return [PortBinding(container_ports[0], host_ports[0], proto, host_ip)]
+        if len(container_ports) == 1:  # docker: one port of the host range, the first free one
+            return [PortBinding(container_ports[0], host_ports[0], proto, host_ip, host_ports[-1])]
         raise NetworkError(f"host and container port ranges differ in size in {spec!r}")
     return [PortBinding(c, h, proto, host_ip) for h, c in zip(host_ports, container_ports)]
 

@@ -79,6 +79,42 @@ def test_random_and_range_ports(manager, make_netns):
     assert [(p.host_port, p.container_port) for p in ep.ports[1:]] == [(18090, 90), (18091, 91)]
 
 
+def _free_run(length: int) -> int:
+    """The first of ``length`` consecutive host ports that are free now."""
+    while True:
+        first = _free_port()
+        if first + length <= 65535 and all(_bindable(port) for port in range(first, first + length)):
+            return first
+
+
+def _bindable(port: int) -> bool:
+    try:
+        with socket.socket() as probe:
+            probe.bind(("0.0.0.0", port))
+        return True
+    except OSError:
+        return False
+
+
+def test_host_range_takes_the_first_free_port(manager, make_netns):
+    """``-p A-C:80`` skips ports a host process or another container holds (docker takes A)."""
+    manager.create("ranges")
+    one, two = make_netns(), make_netns()
+    first = _free_run(4)
+    spec = f"{first}-{first + 3}:80"
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", first))
+        holder.listen()
+        ep = manager.connect("ranges", container_id(), one.path, ports=parse_publish(spec))
+        assert [(p.host_port, p.host_port_end) for p in ep.ports] == [(first + 1, 0)]
+        other = manager.connect("ranges", container_id(), two.path, ports=parse_publish(spec))
+        assert other.ports[0].host_port == first + 2
+        assert manager.ports_of(ep.container_id)[0].host_port == first + 1  # stored as picked
+        full = parse_publish(f"{first}-{first + 2}:80")
+        with pytest.raises(PortConflictError, match="port is already allocated"):
+            manager.connect("ranges", container_id(), make_netns().path, ports=full)
+
+
 def test_conflict_with_composer_container_names_it_before_changing_anything(manager, make_netns):
     manager.create("clash")
     one, two = make_netns(), make_netns()

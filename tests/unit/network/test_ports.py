@@ -17,7 +17,7 @@ from composer.network.ports import _decode_address, parse_publish
     ("127.0.0.1::80", [PortBinding(80, 0, "tcp", "127.0.0.1")]),
     ("[::1]:8080:80", [PortBinding(80, 8080, "tcp", "::1")]),
     ("8000-8001:80-81", [PortBinding(80, 8000), PortBinding(81, 8001)]),
-    ("8000-8010:80", [PortBinding(80, 8000)]),
+    ("8000-8010:80", [PortBinding(80, 8000, host_port_end=8010)]),
     ("7000-7001", [PortBinding(7000, 0), PortBinding(7001, 0)]),
 ])
 def test_parse_publish(spec, expected):
