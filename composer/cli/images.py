@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Optional
 
 from composer.errors import ImageError, UsageError
 
 LIST_KEYS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
 SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
+TYPE_CHECKING = False  # typing is not imported on the `image pull` fast path
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
 
@@ -48,8 +50,8 @@ def _register_listing(image: typer.Typer) -> None:
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
            no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
            digests: bool = typer.Option(False, "--digests", help="Show digests."),
-           format_: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template."),
-           filters: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="reference=, dangling=")) -> None:
+           format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
+           filters: list[str] | None = typer.Option(None, "-f", "--filter", help="reference=, dangling=")) -> None:
         """List images."""
         from composer.engine.images.catalog import list_images
 
@@ -70,7 +72,7 @@ def _register_listing(image: typer.Typer) -> None:
 
     @image.command("inspect")
     def inspect(images: list[str] = typer.Argument(..., help="Images to inspect."),
-                format_: Optional[str] = typer.Option(None, "-f", "--format", help="A Go template.")) -> None:
+                format_: str | None = typer.Option(None, "-f", "--format", help="A Go template.")) -> None:
         """Display detailed information on one or more images."""
         from composer.engine.images.catalog import inspect_image
 
@@ -96,7 +98,7 @@ def _register_listing(image: typer.Typer) -> None:
                 human: bool = typer.Option(True, "-H", "--human", help="Human readable sizes and dates."),
                 no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
                 quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
-                format_: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
+                format_: str | None = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
         """Show the history of an image."""
         from composer.engine.images.catalog import history as image_history
 
@@ -202,7 +204,7 @@ def _register_transfer(image: typer.Typer) -> None:
 
     @image.command("pull")
     def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
-             platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant]"),
+             platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant]"),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
         """Download an image from a registry."""
         run_pull(reference, platform, quiet)
@@ -223,16 +225,22 @@ def _register_transfer(image: typer.Typer) -> None:
 def run_pull(reference: str, platform: str | None, quiet: bool) -> None:
     """Pull with progress, then docker's closing lines (Digest, Status, the full name)."""
     from composer.engine.images.pull import pull as pull_image
-    from composer.engine.images.reference import parse_reference
 
     progress = Progress(quiet=quiet)
     result = pull_image(reference, platform=platform, on_event=progress)
     progress.close()
+    _print_pulled(reference, result.name, result.digest, result.updated, quiet)
+
+
+def _print_pulled(reference: str, name: str, digest: str, updated: bool, quiet: bool) -> None:
+    """docker's closing lines of a pull: Digest, Status, then the full name."""
+    from composer.engine.images.reference import parse_reference
+
     if not quiet:
-        _echo(f"Digest: {result.digest}")
-        state = "Downloaded newer image" if result.updated else "Image is up to date"
+        _echo(f"Digest: {digest}")
+        state = "Downloaded newer image" if updated else "Image is up to date"
         _echo(f"Status: {state} for {parse_reference(reference).familiar()}")
-    _echo(result.name)
+    _echo(name)
 
 
 def fast_pull(argv: list[str]) -> int | None:
@@ -252,6 +260,13 @@ def fast_pull(argv: list[str]) -> int | None:
             positional.append(arg)
     if len(positional) != 1 or (platform is None and "--platform" in argv):
         return None
+    if platform is None:
+        from composer.engine.images.warm import warm_pull
+
+        warm = warm_pull(positional[0])
+        if warm is not None:
+            _print_pulled(positional[0], warm[1], warm[2], updated=False, quiet=quiet)
+            return 0
     run_pull(positional[0], platform, quiet)
     return 0
 
@@ -261,7 +276,7 @@ def _register_files(image: typer.Typer) -> None:
 
     @image.command("save")
     def save(images: list[str] = typer.Argument(..., help="Images to save."),
-             output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
+             output: str | None = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
         """Save one or more images to a tar archive (streamed to STDOUT by default)."""
         from composer.engine.images.archive import save as save_images
 
@@ -270,7 +285,7 @@ def _register_files(image: typer.Typer) -> None:
         _write_output(output, lambda stream: save_images(_store(), images, stream))
 
     @image.command("load")
-    def load(input_: Optional[str] = typer.Option(None, "-i", "--input", help="Read from a tar archive file."),
+    def load(input_: str | None = typer.Option(None, "-i", "--input", help="Read from a tar archive file."),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress the load output.")) -> None:
         """Load an image from a tar archive or STDIN."""
         from composer.engine.images.load import load as load_images
@@ -287,10 +302,10 @@ def _register_files(image: typer.Typer) -> None:
 
     @image.command("import")
     def import_(source: str = typer.Argument(..., metavar="file|URL|-"),
-                reference: Optional[str] = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
-                change: Optional[list[str]] = typer.Option(None, "-c", "--change", help="Apply a Dockerfile instruction."),
+                reference: str | None = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+                change: list[str] | None = typer.Option(None, "-c", "--change", help="Apply a Dockerfile instruction."),
                 message: str = typer.Option("", "-m", "--message", help="Commit message for the imported image."),
-                platform: Optional[str] = typer.Option(None, "--platform", help="Ignored: the host's platform.")) -> None:
+                platform: str | None = typer.Option(None, "--platform", help="Ignored: the host's platform.")) -> None:
         """Import the contents from a tarball to create a filesystem image."""
         from composer.engine.images.archive import import_rootfs
 
@@ -334,9 +349,9 @@ def _register_login(app: typer.Typer) -> None:
     import typer
 
     @app.command("login")
-    def login(server: Optional[str] = typer.Argument(None, metavar="[SERVER]"),
-              username: Optional[str] = typer.Option(None, "-u", "--username", help="Username."),
-              password: Optional[str] = typer.Option(None, "-p", "--password", help="Password."),
+    def login(server: str | None = typer.Argument(None, metavar="[SERVER]"),
+              username: str | None = typer.Option(None, "-u", "--username", help="Username."),
+              password: str | None = typer.Option(None, "-p", "--password", help="Password."),
               password_stdin: bool = typer.Option(False, "--password-stdin", help="Take the password from stdin.")) -> None:
         """Log in to a registry (credentials go to ~/.docker/config.json)."""
         from composer.engine.images import auth
@@ -356,7 +371,7 @@ def _register_login(app: typer.Typer) -> None:
         typer.echo("Login Succeeded")
 
     @app.command("logout")
-    def logout(server: Optional[str] = typer.Argument(None, metavar="[SERVER]")) -> None:
+    def logout(server: str | None = typer.Argument(None, metavar="[SERVER]")) -> None:
         """Log out from a registry."""
         from composer.engine.images import auth
 

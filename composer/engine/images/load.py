@@ -14,7 +14,8 @@ from typing import Any, BinaryIO
 
 from composer.engine.images.content import digest_of
 from composer.engine.images.layers import GZIP_MAGIC, ZSTD_MAGIC, clean_parts, extract_layer
-from composer.engine.images.pull import LISTS, parse_platform, pick_platform
+from composer.engine.images.mediatypes import MANIFEST_LISTS
+from composer.engine.images.pull import parse_platform, pick_platform
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
 from composer.errors import ImageError, LayerError
@@ -118,7 +119,7 @@ def _load_oci(store: ImageStore, archive: _Archive) -> list[LoadedImage]:
         names = _oci_name(descriptor)
         blob = lambda d: archive.read("blobs/" + d["digest"].replace(":", "/"), d["digest"])  # noqa: E731
         manifest_descriptor = descriptor
-        while manifest_descriptor.get("mediaType") in LISTS:
+        while manifest_descriptor.get("mediaType") in MANIFEST_LISTS:
             manifest_descriptor = pick_platform(json.loads(blob(manifest_descriptor)), platform, "archive")
         manifest = blob(manifest_descriptor)
         document = json.loads(manifest)

@@ -16,13 +16,10 @@ from typing import Any
 from composer.engine.images.events import EventSink, ProgressEvent, ignore, short
 from composer.engine.images.reference import Reference, parse_reference
 from composer.engine.images.registry import RegistryClient
-from composer.engine.images.store import (DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, ImageStore,
-                                          chain_ids)
+from composer.engine.images.mediatypes import DOCKER_MANIFEST, MANIFEST_ACCEPT, MANIFEST_LISTS, OCI_MANIFEST
+from composer.engine.images.store import ImageStore, chain_ids
+from composer.engine.images.warm import known_image
 from composer.errors import ImageError, ImageNotFound
-
-ACCEPT = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
-LISTS = (OCI_INDEX, DOCKER_LIST)
-
 
 @dataclass(frozen=True, slots=True)
 class Platform:
@@ -138,15 +135,6 @@ class _Pull:
             self.store.blobs.remove(digest)
 
 
-def _up_to_date(store: ImageStore, repo_digest: str) -> str | None:
-    db = store.read_db()
-    for image_id, record in db["images"].items():
-        if repo_digest in record.get("repo_digests", ()) and all(
-                store.snapshot_path(chain).is_dir() for chain in record["chain"]):
-            return image_id
-    return None
-
-
 def pull(reference: str, *, store: ImageStore | None = None, platform: str | None = None,
          on_event: EventSink = ignore, parallel: int = 3) -> PullResult:
     """Pull ``reference`` into the store (see the module docstring)."""
@@ -154,10 +142,10 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
     store = store or ImageStore()
     wanted = parse_platform(platform)
     with RegistryClient(ref.domain) as client, store.gc_guard():
-        top, media_type, digest = client.get_manifest(ref.path, ref.digest or ref.tag or "latest", ACCEPT)
+        top, media_type, digest = client.get_manifest(ref.path, ref.digest or ref.tag or "latest", MANIFEST_ACCEPT)
         repo_digest = f"{ref.repository}@{digest}"
         names = [str(ref)] if ref.tag else []
-        known = _up_to_date(store, repo_digest)
+        known = known_image(store.read_db(), str(store.root), repo_digest)
         if known is not None:
             if names and store.read_db()["refs"].get(names[0]) != known:
                 with store.update_db() as db:
@@ -178,7 +166,7 @@ def _pull_image(job: _Pull, top: bytes, media_type: str, digest: str, platform: 
                 parallel: int, names: list[str], repo_digest: str) -> str:
     manifest_bytes, manifest_type, manifest_digest = top, media_type, digest
     document = json.loads(top)
-    if media_type in LISTS or "manifests" in document:
+    if media_type in MANIFEST_LISTS or "manifests" in document:
         entry = pick_platform(document, platform, str(job.ref))
         manifest_bytes, manifest_type, manifest_digest = job.client.get_manifest(
             job.ref.path, entry["digest"], (OCI_MANIFEST, DOCKER_MANIFEST))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import os
 import re
 import sys
@@ -43,27 +42,11 @@ import httpx  # noqa: E402
 
 from composer.engine.images import auth
 from composer.engine.images.content import BlobWriter, CHUNK
+from composer.engine.images.endpoint import base_url
 from composer.errors import ImageNotFound, LayerError, RegistryError
 
-INSECURE_ENV = "COMPOSER_INSECURE_REGISTRIES"
-DOCKER_HUB_HOST = "registry-1.docker.io"
 RETRIES = 5
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-def is_insecure(domain: str) -> bool:
-    """Plain HTTP for loopback registries and those listed in ``$COMPOSER_INSECURE_REGISTRIES``."""
-    listed = {item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()}
-    if domain in listed:
-        return True
-    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -92,8 +75,7 @@ class RegistryClient:
                  use_stored_credentials: bool = True, timeout: float = 60.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.domain = domain
-        host = DOCKER_HUB_HOST if domain == "docker.io" else domain
-        self.base = f"{'http' if is_insecure(domain) else 'https'}://{host}"
+        self.base = base_url(domain)
         self.credentials = credentials or (auth.lookup(domain) if use_stored_credentials else None)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True,
                                     verify=not self.base.startswith("http:"),

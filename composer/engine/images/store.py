@@ -22,16 +22,11 @@ from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from composer import settings
 from composer.engine.images.content import BlobStore, atomic_write_json, check_digest, file_lock
+from composer.engine.images.mediatypes import (DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG,  # noqa: F401
+                                               OCI_INDEX, OCI_LAYER, OCI_MANIFEST)
 from composer.engine.images.reference import Reference, looks_like_id, parse_reference
 from composer.errors import ImageError, ImageNotFound, LayerError
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 EMPTY_DB: dict[str, Any] = {"refs": {}, "images": {}, "layers": {}}
 
 

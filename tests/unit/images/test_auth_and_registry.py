@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from composer.engine.images import auth
-from composer.engine.images.registry import is_insecure, parse_challenge
+from composer.engine.images.registry import parse_challenge
 
 
 def test_store_lookup_remove(tmp_path: Path) -> None:
@@ -42,10 +42,3 @@ def test_parse_challenge() -> None:
     assert params == {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
                       "scope": "repository:library/a:pull"}
     assert parse_challenge('Basic realm="x"') == ("basic", {"realm": "x"})
-
-
-def test_insecure(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert is_insecure("localhost:5000") and is_insecure("127.0.0.1:5000") and is_insecure("[::1]:5000")
-    assert not is_insecure("ghcr.io") and not is_insecure("registry.local:5000")
-    monkeypatch.setenv("COMPOSER_INSECURE_REGISTRIES", "registry.local:5000")
-    assert is_insecure("registry.local:5000")

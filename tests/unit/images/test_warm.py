@@ -1,0 +1,132 @@
+"""The warm re-pull: a lean manifest HEAD (raw socket) and the store comparison, against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from composer.engine.images.endpoint import head_manifest, is_insecure, parse_head
+from composer.engine.images.warm import warm_pull
+
+DIGEST = "sha256:" + "ab" * 32
+OTHER = "sha256:" + "cd" * 32
+IMAGE_ID = "sha256:" + "11" * 32
+CHAIN = "sha256:" + "22" * 32
+
+
+class HeadServer:
+    """Answers every connection on 127.0.0.1 with ``head`` and records the requests."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+        self.requests: list[bytes] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.host = f"127.0.0.1:{self._server.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            with client:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := client.recv(4096)):
+                    data += chunk
+                self.requests.append(data)
+                client.sendall(self.head)
+
+    def close(self) -> None:
+        self._server.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def server() -> Iterator[HeadServer]:
+    running = HeadServer(b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: " + DIGEST.encode() + b"\r\n"
+                         b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n")
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def write_store(root: Path, name: str, repo_digest: str, snapshot: bool = True) -> None:
+    images = root / "images"
+    images.mkdir(parents=True)
+    record = {"repo_digests": [repo_digest], "chain": [CHAIN], "manifest": DIGEST}
+    (images / "images.json").write_text(json.dumps({"refs": {name: IMAGE_ID}, "images": {IMAGE_ID: record},
+                                                    "layers": {}}))
+    if snapshot:
+        (images / "snapshots" / CHAIN[7:]).mkdir(parents=True)
+
+
+def test_parse_head() -> None:
+    status, headers = parse_head(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nX: a:b")
+    assert status == 401 and headers == {"www-authenticate": 'Bearer realm="x"', "x": "a:b"}
+    with pytest.raises(ValueError):
+        parse_head(b"SSH-2.0-OpenSSH\r\n")
+
+
+def test_insecure_only_for_loopback_and_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert is_insecure("localhost:5000") and is_insecure("127.0.0.1:5000") and is_insecure("[::1]:5000")
+    assert is_insecure("127.1.2.3")
+    assert not is_insecure("127.evil.example:5000") and not is_insecure("ghcr.io")
+    monkeypatch.setenv("COMPOSER_INSECURE_REGISTRIES", "registry.local:5000")
+    assert is_insecure("registry.local:5000")
+
+
+def test_head_manifest_sends_one_plain_request(server: HeadServer) -> None:
+    status, headers = head_manifest(server.host, "team/app", "v1", "a/b, c/d")
+    assert status == 200 and headers["docker-content-digest"] == DIGEST
+    (request,) = server.requests
+    assert request.startswith(b"HEAD /v2/team/app/manifests/v1 HTTP/1.1\r\n")
+    assert f"Host: {server.host}\r\n".encode() in request and b"Accept: a/b, c/d\r\n" in request
+
+
+def test_head_manifest_unreachable_is_none() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    assert head_manifest(f"127.0.0.1:{port}", "a", "b", "x") is None
+
+
+def test_unchanged_image_is_up_to_date(server: HeadServer, state_root: Path) -> None:
+    name = f"{server.host}/team/app:v1"
+    write_store(state_root, name, f"{server.host}/team/app@{DIGEST}")
+    assert warm_pull(name) == (IMAGE_ID, name, DIGEST)
+    assert len(server.requests) == 1
+
+
+def test_changed_or_incomplete_image_takes_the_full_pull(server: HeadServer, state_root: Path) -> None:
+    name = f"{server.host}/team/app:v1"
+    write_store(state_root, name, f"{server.host}/team/app@{OTHER}")
+    assert warm_pull(name) is None  # the registry has a newer manifest
+    (state_root / "images").rename(state_root / "old")
+    write_store(state_root, name, f"{server.host}/team/app@{DIGEST}", snapshot=False)
+    assert warm_pull(name) is None  # a snapshot is missing
+    assert warm_pull(f"{server.host}/team/app:v2") is None  # the tag v2 would have to be moved
+
+
+def test_unknown_repository_and_digest_references_cost_no_request(server: HeadServer, state_root: Path) -> None:
+    write_store(state_root, f"{server.host}/team/app:v1", f"{server.host}/team/app@{DIGEST}")
+    assert warm_pull(f"{server.host}/other/app:v1") is None
+    by_digest = f"{server.host}/team/app@{DIGEST}"
+    assert warm_pull(by_digest) == (IMAGE_ID, by_digest, DIGEST)
+    assert server.requests == []
+
+
+def test_a_registry_wanting_credentials_takes_the_full_pull(state_root: Path) -> None:
+    server = HeadServer(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="r"\r\n\r\n')
+    try:
+        name = f"{server.host}/team/app:v1"
+        write_store(state_root, name, f"{server.host}/team/app@{DIGEST}")
+        assert warm_pull(name) is None
+    finally:
+        server.close()
