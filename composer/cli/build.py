@@ -9,9 +9,10 @@ from typing import List, Optional
 
 #: ``image build`` flags taking a value -> the keyword of ``run_image_build`` (lists repeat).
 VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "--build-arg": "build_args",
-               "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform"}
+               "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform",
+               "--secret": "secrets", "--ssh": "ssh"}
 BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet"}
-LIST_KEYS = ("tags", "build_args", "labels")
+LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh")
 
 
 def _progress(quiet: bool):
@@ -43,15 +44,19 @@ def parse_pairs(values: Optional[List[str]], flag: str, *, env_fallback: bool = 
 def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Optional[str] = None,
                     build_args: Optional[List[str]] = None, target: Optional[str] = None,
                     no_cache: bool = False, pull: bool = False, labels: Optional[List[str]] = None,
-                    network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False) -> None:
+                    network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False,
+                    secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None) -> None:
     """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``."""
     from composer.engine.build.executor import build
     from composer.engine.build.request import STDIN, from_flags
+    from composer.engine.build.secrets import parse_secret, parse_ssh
 
     text = sys.stdin.read() if file == STDIN else None
     request = from_flags(path, file=file, build_args=parse_pairs(build_args, "--build-arg", env_fallback=True),
                          tags=tuple(tags or ()), target=target, no_cache=no_cache, pull=pull,
-                         labels=parse_pairs(labels, "--label"), network=network, platform=platform, quiet=quiet)
+                         labels=parse_pairs(labels, "--label"), network=network, platform=platform, quiet=quiet,
+                         secrets=tuple(parse_secret(s) for s in secrets or ()),
+                         ssh=tuple(parse_ssh(s) for s in ssh or ()))
     stdin = sys.stdin.buffer if path == STDIN else None
     image_id = build(request, emit=_progress(quiet), stdin=stdin, dockerfile_text=text)
     if quiet:
@@ -105,10 +110,15 @@ def register_image_build(image) -> None:
         network: Optional[str] = typer.Option(None, "--network", help="Networking mode for RUN (none, default, host)."),
         platform: Optional[str] = typer.Option(None, "--platform", help="Set the target platform."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress the build output and print the image ID."),
+        secrets: Optional[List[str]] = typer.Option(None, "--secret", help="Secret to expose to the build "
+                                                     "(format: id=mysecret[,src=/local/secret] or id=x,env=VAR)."),
+        ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="SSH agent socket to expose to the build "
+                                                "(format: default|<id>[=<socket>])."),
     ) -> None:
         """Build an image from a Dockerfile."""
         run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
-                        pull=pull, labels=labels, network=network, platform=platform, quiet=quiet)
+                        pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
+                        secrets=secrets, ssh=ssh)
 
 
 def register(app) -> None:
@@ -123,17 +133,19 @@ def register(app) -> None:
         pull: bool = typer.Option(False, "--pull", help="Always attempt to pull a newer version of the image."),
         build_args: Optional[List[str]] = typer.Option(None, "--build-arg", help="Set build-time variables for services."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="Don't print anything to STDOUT."),
+        push: bool = typer.Option(False, "--push", help="Push service images."),
+        with_dependencies: bool = typer.Option(False, "--with-dependencies",
+                                               help="Also build dependencies (transitively)."),
+        ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="Set SSH authentications used when building "
+                                                "service images (use 'default' for your default SSH agent)."),
     ) -> None:
         """Build or rebuild services."""
         from composer.cli.compose import load
-        from composer.engine.build.compose import ComposeBuildOptions, build_service, buildable, service_request
+        from composer.engine.build.compose import ComposeBuildOptions, build_services
+        from composer.engine.build.secrets import parse_ssh
 
         project = load(ctx)
-        options = ComposeBuildOptions(no_cache=no_cache, pull=pull, quiet=quiet,
-                                      build_args=parse_pairs(build_args, "--build-arg", env_fallback=True))
-        emit = _progress(quiet)
-        for name in buildable(project, tuple(services or ())):
-            request = service_request(project, name, None, options)
-            emit(f"Building {name} ({', '.join(request.tags)})")
-            build_service(project, name, None, options, emit)
-            emit(f"Service {name}  Built")
+        options = ComposeBuildOptions(no_cache=no_cache, pull=pull, quiet=quiet, push=push,
+                                      build_args=parse_pairs(build_args, "--build-arg", env_fallback=True),
+                                      ssh=tuple(parse_ssh(s) for s in ssh or ()))
+        build_services(project, tuple(services or ()), options, _progress(quiet), with_dependencies=with_dependencies)

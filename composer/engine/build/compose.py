@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from composer.engine.build.request import BuildRequest, from_service
+from composer.engine.build.secrets import SshAgent
 from composer.errors import BuildError
 
 Emit = Callable[[str], None]
@@ -24,6 +25,8 @@ class ComposeBuildOptions:
     pull: bool = False
     build_args: Mapping[str, str | None] = field(default_factory=dict)
     quiet: bool = False
+    ssh: tuple[SshAgent, ...] = ()  # --ssh: agents added to every service's build.ssh
+    push: bool = False
 
 
 def service_request(project: Any, service_name: str, ref: str | None = None,
@@ -36,11 +39,13 @@ def service_request(project: Any, service_name: str, ref: str | None = None,
         raise BuildError(f"service {service_name!r} has no build section",
                          hint="add build: to the service, or pull its image instead")
     source = project.config_files[0] if project.config_files else None
-    request = from_service(project.name, service_name, ref or service.image, _thaw(service.build), source=source)
+    request = from_service(project.name, service_name, ref or service.image, _thaw(service.build), source=source,
+                           secrets=_thaw(project.secrets))
     options = options or ComposeBuildOptions()
     args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
     return dataclasses.replace(request, build_args=args, no_cache=request.no_cache or options.no_cache,
-                               pull=request.pull or options.pull, quiet=options.quiet)
+                               pull=request.pull or options.pull, quiet=options.quiet,
+                               ssh=(*request.ssh, *options.ssh))
 
 
 def build_service(project: Any, service_name: str, ref: str | None = None,
@@ -55,12 +60,42 @@ def build_service(project: Any, service_name: str, ref: str | None = None,
                          hint=error.hint) from None
 
 
-def buildable(project: Any, names: tuple[str, ...] = ()) -> list[str]:
-    """The services ``composer build [SERVICE...]`` builds: those with a ``build:`` section."""
+def build_services(project: Any, names: tuple[str, ...], options: ComposeBuildOptions, emit: Emit,
+                   *, with_dependencies: bool = False) -> dict[str, str]:
+    """``composer build [SERVICE...]``: each buildable service built (and pushed with ``push``)."""
+    ids = {}
+    for name in buildable(project, names, with_dependencies=with_dependencies):
+        request = service_request(project, name, None, options)
+        emit(f"Building {name} ({', '.join(request.tags)})")
+        ids[name] = build_service(project, name, None, options, emit)
+        emit(f"Service {name}  Built")
+        if options.push:
+            _push(request.tags, emit)
+    return ids
+
+
+def _push(tags: tuple[str, ...], emit: Emit) -> None:
+    from composer.engine.images.push import push
+
+    for tag in tags:
+        emit(f"Pushing {tag}")
+        push(tag)
+        emit(f"Pushed {tag}")
+
+
+def buildable(project: Any, names: tuple[str, ...] = (), *, with_dependencies: bool = False) -> list[str]:
+    """The services ``composer build [SERVICE...]`` builds: those with a ``build:`` section.
+
+    ``with_dependencies``: also the services the named ones depend on, dependencies first.
+    """
     unknown = [n for n in names if n not in project.services]
     if unknown:
         raise BuildError(f"no such service: {unknown[0]}")
     chosen = names or tuple(project.services)
+    if with_dependencies and names:
+        from composer.engine.reconcile import select
+
+        chosen = tuple(select(project, names, with_deps=True))
     return [n for n in chosen if project.services[n].build]
 
 

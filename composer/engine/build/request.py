@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from composer.engine.build.secrets import Secret, SshAgent, compose_secrets, compose_ssh
 from composer.errors import BuildError, SourceLocation
 
 STDIN = "-"
@@ -43,6 +44,14 @@ class BuildRequest:
     platform: str | None = None
     quiet: bool = False
     contexts: tuple[NamedContext, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    ssh: tuple[SshAgent, ...] = ()
+
+    def secret(self, secret_id: str) -> Secret | None:
+        return next((s for s in reversed(self.secrets) if s.id == secret_id), None)
+
+    def ssh_agent(self, ssh_id: str) -> SshAgent | None:
+        return next((a for a in reversed(self.ssh) if a.id == ssh_id), None)
 
     def dockerfile_text(self) -> tuple[str, str]:
         """The Dockerfile's text and the name errors use for it (stdin and inline included)."""
@@ -71,8 +80,11 @@ def from_flags(context: str, *, file: str | None = None, cwd: str | None = None,
 
 
 def from_service(project: str, name: str, service_image: str | None, build: Mapping[str, Any],
-                 *, source: str | None = None) -> BuildRequest:
-    """A request from a compose service's canonical ``build:`` mapping (paths already absolute)."""
+                 *, source: str | None = None, secrets: Mapping[str, Mapping[str, Any]] | None = None) -> BuildRequest:
+    """A request from a compose service's canonical ``build:`` mapping (paths already absolute).
+
+    ``secrets``: the project's top-level ``secrets`` that ``build.secrets`` refers to.
+    """
     where = SourceLocation(source, path=f"services.{name}.build")
     context = str(build.get("context") or ".")
     if "://" in context or context.startswith("git@"):
@@ -89,7 +101,9 @@ def from_service(project: str, name: str, service_image: str | None, build: Mapp
         labels={str(k): str(v) for k, v in _mapping(build.get("labels")).items()},
         no_cache=bool(build.get("no_cache")), pull=bool(build.get("pull")), network=build.get("network"),
         platform=(build.get("platforms") or [None])[0],
-        contexts=named_contexts(_mapping(build.get("additional_contexts")), where))
+        contexts=named_contexts(_mapping(build.get("additional_contexts")), where),
+        secrets=compose_secrets(build.get("secrets") or (), secrets or {}, where),
+        ssh=compose_ssh(build.get("ssh")))
 
 
 def named_contexts(raw: Mapping[str, Any], where: SourceLocation | None = None) -> tuple[NamedContext, ...]:

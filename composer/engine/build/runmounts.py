@@ -1,10 +1,16 @@
-"""``RUN --mount=...``: cache, bind and tmpfs mounts of a build container.
+"""``RUN --mount=...``: cache, bind, tmpfs, secret and ssh mounts of a build container.
 
 - ``type=cache``: a directory kept by the builder across builds (``id`` or the target names it),
   optionally owned by ``uid``/``gid`` with ``mode``; its content never enters a layer.
 - ``type=bind``: a read-only bind of a path of the context, or of another stage or image
   (``from=``); ``rw`` is refused (BuildKit would discard the writes, a host bind would not).
 - ``type=tmpfs``: a fresh tmpfs (``size=`` honoured).
+- ``type=secret``: the build secret ``id`` (default: the target's name) as a read-only file at
+  ``target`` (default ``/run/secrets/<id>``), or in the variable ``env=``; the file lives in a
+  tmpfs of the host mounted for the step only, so the value never touches a disk or a layer.
+  A secret the build was not given is skipped, or an error with ``required=true``.
+- ``type=ssh``: the agent socket ``id`` (default ``default``) bound at ``target`` (default
+  ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK`` pointing at the first one.
 
 Mount points the runtime had to create (absent from the image) are removed from the step's
 upper dir afterwards, so a mount leaves no trace in the layer.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -28,28 +35,129 @@ if TYPE_CHECKING:
     from composer.engine.build.steps import Step
 
 
-def build_mounts(step: Step, stack: ExitStack) -> list[Mount]:
+SECRETS_DIR = "/run/secrets"
+SSH_DIR = "/run/buildkit"
+
+
+@dataclass
+class RunMounts:
+    """What a RUN's ``--mount`` flags add to its build container: mounts and variables."""
+
+    mounts: list[Mount] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    _secrets: Path | None = None  # the step's tmpfs holding secret files (made on first use)
+    _ssh_count: int = 0
+
+
+def build_mounts(step: Step, stack: ExitStack) -> RunMounts:
     """The runtime mounts of a RUN's ``--mount`` flags (views stay mounted until ``stack`` ends)."""
     from composer.engine.runtime.config import Mount
 
-    mounts = []
+    out = RunMounts()
     for text in step.inst.flag_all("mount"):
         spec = parse_mount(step.state.expand(text))
-        kind, target = spec["type"], spec.get("target", "")
-        if not target.startswith("/"):
-            target = os.path.join(step.state.config.get("WorkingDir") or "/", target)
+        kind = spec["type"]
+        if kind == "secret":
+            _add_secret(step, spec, out, stack)
+            continue
+        if kind == "ssh":
+            _add_ssh(step, spec, out)
+            continue
+        target = _absolute(step, spec.get("target", ""))
         if kind == "cache":
-            mounts.append(Mount(type="bind", target=target, source=str(_cache_dir(spec, target))))
+            out.mounts.append(Mount(type="bind", target=target, source=str(_cache_dir(spec, target))))
         elif kind == "bind":
-            mounts.append(Mount(type="bind", target=target, source=_bind_source(step, spec, stack),
-                                readonly=True))
-        elif kind == "tmpfs":
-            size = f"size={spec['size']}" if spec.get("size") else ""
-            mounts.append(Mount(type="tmpfs", target=target, options=size))
+            out.mounts.append(Mount(type="bind", target=target, source=_bind_source(step, spec, stack),
+                                    readonly=True))
         else:
-            raise BuildError(f"RUN --mount=type={kind} is not supported by this builder",
-                             hint="use type=cache, bind or tmpfs")
-    return mounts
+            size = f"size={spec['size']}" if spec.get("size") else ""
+            out.mounts.append(Mount(type="tmpfs", target=target, options=size))
+    return out
+
+
+def _absolute(step: Step, target: str) -> str:
+    if target.startswith("/"):
+        return target
+    return os.path.join(step.state.config.get("WorkingDir") or "/", target)
+
+
+def _required(spec: dict[str, str]) -> bool:
+    return spec.get("required", "false").lower() in ("true", "1")
+
+
+def _owner_mode(spec: dict[str, str], mode: str) -> tuple[int, int, int]:
+    try:
+        return int(spec.get("uid", 0)), int(spec.get("gid", 0)), int(spec.get("mode", mode), 8)
+    except ValueError:
+        raise BuildError(f"invalid uid, gid or mode in --mount {spec}", hint="use numbers; mode in octal") from None
+
+
+def _add_secret(step: Step, spec: dict[str, str], out: RunMounts, stack: ExitStack) -> None:
+    """A secret as a file of the step's tmpfs bound read-only at its target (and/or in ``env=``)."""
+    from composer.engine.runtime.config import Mount
+
+    secret_id = spec.get("id") or os.path.basename(spec.get("target", ""))
+    if not secret_id:
+        raise BuildError("RUN --mount=type=secret needs id= (or a target=)", hint="write type=secret,id=NAME")
+    secret = step.builder.request.secret(secret_id)
+    if secret is None:
+        if _required(spec):
+            raise BuildError(f"secret {secret_id} is required but was not given to the build",
+                             hint=f"pass --secret id={secret_id},src=FILE (compose: build.secrets)")
+        return
+    value = secret.read()
+    if spec.get("env"):
+        out.env.append(f"{spec['env']}={value.decode('utf-8', 'replace')}")
+        if "target" not in spec:
+            return
+    if out._secrets is None:
+        out._secrets = _secret_tmpfs(step.builder.scratch, stack)
+    uid, gid, mode = _owner_mode(spec, "400")
+    path = out._secrets / str(len(out.mounts))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+    target = _absolute(step, spec.get("target") or f"{SECRETS_DIR}/{secret_id}")
+    out.mounts.append(Mount(type="bind", target=target, source=str(path), readonly=True))
+
+
+def _secret_tmpfs(scratch: Path, stack: ExitStack) -> Path:
+    """A private tmpfs under ``scratch``, unmounted and removed when ``stack`` ends."""
+    import tempfile
+
+    from composer.engine.runtime import libc
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=scratch, prefix="secrets-"))
+    stack.callback(os.rmdir, path)
+    try:
+        libc.mount("tmpfs", str(path), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC,
+                   "mode=0700,size=16m")
+    except OSError as error:
+        raise BuildError(f"cannot mount a tmpfs for the build secrets: {error}",
+                         hint="the build needs root") from None
+    stack.callback(libc.umount, str(path), libc.MNT_DETACH)
+    return path
+
+
+def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:
+    """An agent socket bound into the container; SSH_AUTH_SOCK names the first one."""
+    from composer.engine.runtime.config import Mount
+
+    ssh_id = spec.get("id") or "default"
+    agent = step.builder.request.ssh_agent(ssh_id)
+    out._ssh_count += 1
+    if agent is None:
+        if _required(spec):
+            raise BuildError(f"ssh agent {ssh_id} is required but was not given to the build",
+                             hint="pass --ssh default (with ssh-agent running) or --ssh ID=SOCKET")
+        return
+    target = _absolute(step, spec.get("target") or f"{SSH_DIR}/ssh_agent.{out._ssh_count - 1}")
+    out.mounts.append(Mount(type="bind", target=target, source=agent.checked_socket()))
+    if not any(entry.startswith("SSH_AUTH_SOCK=") for entry in out.env):
+        out.env.append(f"SSH_AUTH_SOCK={target}")
 
 
 def _cache_dir(spec: dict[str, str], target: str) -> Path:
@@ -90,10 +198,25 @@ def drop_stubs(upper: Path, mounts: Sequence[Mount], lower: Sequence[Path]) -> N
         parts = rel.split("/")
         if any(os.path.islink(upper.joinpath(*parts[:depth])) for depth in range(1, len(parts) + 1)):
             continue  # the step put a link on the way: leave it all to the layer, follow nothing
-        for depth in range(len(parts), 0, -1):  # the target, then parents made only for it
+        for depth in range(len(parts), 0, -1):  # the target, then parents made or copied up only for it
             sub = "/".join(parts[:depth])
-            if any(os.path.lexists(layer / sub) for layer in lower) or not _remove_empty(upper / sub):
+            below = next((layer / sub for layer in reversed(lower) if os.path.lexists(layer / sub)), None)
+            if below is not None and not _same_owner_mode(upper / sub, below):
                 break
+            if not _remove_empty(upper / sub):
+                break
+
+
+def _same_owner_mode(path: Path, below: Path) -> bool:
+    """Whether a directory copied up by the overlay kept the lower one's owner and mode (not opaque)."""
+    from composer.engine.build.layer import is_opaque
+
+    try:
+        mine, theirs = os.lstat(path), os.lstat(below)
+    except OSError:
+        return False
+    return (not is_opaque(str(path)) and os.path.isdir(path) and not os.path.islink(path)
+            and (mine.st_mode, mine.st_uid, mine.st_gid) == (theirs.st_mode, theirs.st_uid, theirs.st_gid))
 
 
 def _remove_empty(path: Path) -> bool:

@@ -91,8 +91,9 @@ class Step:
         argv = state.run_argv(inst)
         env = [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in used.items())]
         with ExitStack() as stack:
-            mounts = build_mounts(self, stack)
-            outcome = run_step(self.result.dirs, argv, env, cwd=state.config.get("WorkingDir") or "/",
+            extra = build_mounts(self, stack)
+            mounts = extra.mounts
+            outcome = run_step(self.result.dirs, argv, [*env, *extra.env], cwd=state.config.get("WorkingDir") or "/",
                                user=state.config.get("User") or "", network=network,
                                scratch=self.builder.scratch, mounts=mounts, on_line=self.builder.emit)
         try:

@@ -164,3 +164,26 @@ def test_built_image_listed_with_its_size(cli, context: Path) -> None:
     assert cli("image", "build", "-q", "-t", "sized:1", str(context)).returncode == 0
     rows = [line for line in cli("image", "ls").stdout.splitlines() if line.startswith("sized")]
     assert rows and rows[0].split()[-1].endswith("MB") and float(rows[0].split()[-1][:-2]) > 4
+
+
+def test_secrets_from_cli_and_compose_with_dependencies(cli, context: Path, tmp_path: Path) -> None:
+    (tmp_path / "token.txt").write_text("t0k3n")
+    write(context, {"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok,required=true "
+                                  "test \"$(cat /run/secrets/tok)\" = t0k3n && touch /ok\n"})
+    built = cli("image", "build", "-q", "--secret", f"id=tok,src={tmp_path / 'token.txt'}", str(context))
+    assert built.returncode == 0, built.stderr
+    project = tmp_path / "sec"
+    write(project, {
+        "a/Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=renamed,required=true "
+                        "test \"$(cat /run/secrets/renamed)\" = t0k3n\n",
+        "b/Dockerfile": "FROM busybox\nRUN touch /b\n",
+        "compose.yaml": ("services:\n  a:\n    build:\n      context: ./a\n      secrets:\n"
+                         "        - source: tok\n          target: renamed\n    depends_on: [b]\n"
+                         "  b:\n    build: ./b\n"
+                         f"secrets:\n  tok:\n    file: {tmp_path / 'token.txt'}\n"),
+    })
+    result = cli("-f", str(project / "compose.yaml"), "-p", "sec", "build", "--with-dependencies", "a")
+    assert result.returncode == 0, result.stderr
+    assert "Service b  Built" in result.stderr and "Service a  Built" in result.stderr
+    only = cli("-f", str(project / "compose.yaml"), "-p", "sec", "build", "--ssh", "default=/nonexistent", "b")
+    assert only.returncode == 0 and "Service a" not in only.stderr, only.stderr

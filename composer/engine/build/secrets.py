@@ -1,0 +1,131 @@
+"""Build secrets and SSH agents a RUN step may mount: ``--secret`` / ``--ssh`` and compose ``build:``.
+
+- ``--secret id=npmrc,src=$HOME/.npmrc`` (a file), ``id=token,env=TOKEN`` (an environment
+  variable), ``type=file|env`` to say which; a bare ``id=TOKEN`` reads the variable ``TOKEN``.
+- ``--ssh default`` (the agent of ``$SSH_AUTH_SOCK``), ``--ssh default=/path/agent.sock``,
+  ``--ssh work=/run/a.sock``: agent sockets by id (key files are refused: load them in an agent).
+- compose: ``build.secrets`` (short or long syntax, ``target`` renames the id) against the
+  top-level ``secrets`` (``file:`` or ``environment:``), and ``build.ssh``.
+
+A secret's value is read only when a RUN step mounts it, and never enters a layer or a cache key.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from composer.errors import BuildError, SourceLocation
+
+SECRET_FIELDS = frozenset({"id", "type", "src", "source", "env"})
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """One build secret: from a file (``file``) or an environment variable (``env``)."""
+
+    id: str
+    file: str | None = None
+    env: str | None = None
+
+    def read(self, environ: Mapping[str, str] | None = None) -> bytes:
+        """The secret's bytes (a clear BuildError when the file or variable is missing)."""
+        if self.file is not None:
+            try:
+                with open(self.file, "rb") as handle:
+                    return handle.read()
+            except OSError as error:
+                raise BuildError(f"secret {self.id}: cannot read {self.file}: {error.strerror}",
+                                 hint="fix src= of --secret (or file: of the compose secret)") from None
+        environ = os.environ if environ is None else environ
+        name = self.env or self.id
+        if name not in environ:
+            raise BuildError(f"secret {self.id}: the environment variable {name} is not set",
+                             hint=f"export {name}, or give the secret a file with src=PATH")
+        return environ[name].encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SshAgent:
+    """An SSH agent socket a RUN step may use with ``--mount=type=ssh,id=<id>``."""
+
+    id: str
+    socket: str
+
+    def checked_socket(self) -> str:
+        """The socket path, verified to be a socket (a key file or a missing path is an error)."""
+        try:
+            mode = os.stat(self.socket).st_mode
+        except OSError as error:
+            raise BuildError(f"ssh {self.id}: cannot use {self.socket}: {error.strerror}",
+                             hint="start ssh-agent (eval $(ssh-agent)) and pass --ssh default") from None
+        if not stat.S_ISSOCK(mode):
+            raise BuildError(f"ssh {self.id}: {self.socket} is not an agent socket",
+                             hint="load the key into ssh-agent (ssh-add KEY) and pass --ssh default")
+        return self.socket
+
+
+def parse_secret(text: str) -> Secret:
+    """A ``--secret`` value: ``id=ID[,type=file|env][,src=PATH][,env=VAR]``."""
+    fields: dict[str, str] = {}
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        key = key.strip().lower()
+        if not eq or key not in SECRET_FIELDS:
+            raise BuildError(f"invalid --secret {text!r}: unexpected {item!r}",
+                             hint="write id=ID,src=PATH or id=ID,env=VAR")
+        fields["src" if key == "source" else key] = value
+    secret_id, kind = fields.get("id", ""), fields.get("type")
+    if not secret_id:
+        raise BuildError(f"invalid --secret {text!r}: no id", hint="write id=ID,src=PATH or id=ID,env=VAR")
+    if kind not in (None, "file", "env"):
+        raise BuildError(f"invalid --secret {text!r}: type must be file or env")
+    if kind == "file" or (kind is None and "src" in fields):
+        if not fields.get("src"):
+            raise BuildError(f"invalid --secret {text!r}: a file secret needs src=PATH")
+        return Secret(secret_id, file=os.path.abspath(os.path.expanduser(fields["src"])))
+    return Secret(secret_id, env=fields.get("env") or fields.get("src") or secret_id)
+
+
+def parse_ssh(text: str, environ: Mapping[str, str] | None = None) -> SshAgent:
+    """An ``--ssh`` value: ``default``, ``ID=SOCKET`` (no socket: ``$SSH_AUTH_SOCK``)."""
+    environ = os.environ if environ is None else environ
+    ssh_id, eq, paths = text.partition("=")
+    if not ssh_id or "," in paths:
+        raise BuildError(f"invalid --ssh {text!r}", hint="write default, or ID=/path/to/agent.sock")
+    socket = paths if eq and paths else environ.get("SSH_AUTH_SOCK", "")
+    if not socket:
+        raise BuildError(f"--ssh {text}: no agent socket given and SSH_AUTH_SOCK is not set",
+                         hint="start ssh-agent (eval $(ssh-agent)) or write ID=/path/to/agent.sock")
+    return SshAgent(ssh_id, os.path.abspath(os.path.expanduser(socket)))
+
+
+def compose_secrets(build_secrets: Sequence[Any], top: Mapping[str, Mapping[str, Any]],
+                    where: SourceLocation | None = None) -> tuple[Secret, ...]:
+    """A service's ``build.secrets`` resolved against the project's top-level ``secrets``."""
+    out = []
+    for entry in build_secrets or ():
+        source = entry if isinstance(entry, str) else entry.get("source")
+        target = None if isinstance(entry, str) else entry.get("target")
+        definition = top.get(source)
+        if definition is None:
+            raise BuildError(f"build secret {source!r} is not defined", location=where,
+                             hint=f"add it to the top-level secrets: with file: or environment:")
+        secret_id = str(target or source)
+        if definition.get("file"):
+            out.append(Secret(secret_id, file=str(definition["file"])))
+        elif definition.get("environment"):
+            out.append(Secret(secret_id, env=str(definition["environment"])))
+        else:
+            raise BuildError(f"build secret {source!r} has neither file: nor environment:", location=where,
+                             hint="external secrets cannot be used by a build")
+    return tuple(out)
+
+
+def compose_ssh(entries: Any, environ: Mapping[str, str] | None = None) -> tuple[SshAgent, ...]:
+    """A service's ``build.ssh`` (a list of ``ID[=PATH]`` or a mapping)."""
+    if isinstance(entries, Mapping):
+        entries = [f"{key}={value}" if value else key for key, value in entries.items()]
+    return tuple(parse_ssh(str(entry), environ) for entry in entries or ())

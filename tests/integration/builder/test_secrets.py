@@ -1,0 +1,115 @@
+"""RUN --mount=type=secret and type=ssh on real builds: values reach the step, never a layer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from composer.engine.build.secrets import Secret, SshAgent
+from composer.engine.images.store import ImageStore
+from composer.errors import BuildError
+from tests.integration.builder.conftest import layer_blob
+
+pytestmark = [pytest.mark.root]
+
+
+def top_layer_names(image_id: str) -> list[str]:
+    import json
+
+    diff_ids = json.loads(ImageStore().blobs.read(image_id))["rootfs"]["diff_ids"]
+    with tarfile.open(layer_blob(diff_ids[-1])) as tar:
+        return [member.name.rstrip("/") for member in tar]
+
+
+def test_secret_from_file_and_env_never_in_the_layer(builder, context: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    token = tmp_path / "token"
+    token.write_text("s3cr3t-file")
+    monkeypatch.setenv("API_KEY", "s3cr3t-env")
+    dockerfile = """\
+FROM busybox
+RUN --mount=type=secret,id=token --mount=type=secret,id=api,env=API,required=true \\
+    --mount=type=secret,id=api,target=/etc/api.key,mode=0440,uid=5 --mount=type=secret,id=absent \\
+    test "$(cat /run/secrets/token)" = s3cr3t-file && test "$API" = s3cr3t-env \\
+    && stat -c '%a %u' /run/secrets/token /etc/api.key > /modes && test ! -e /run/secrets/absent \\
+    && ! touch /run/secrets/token 2>/dev/null
+"""
+    image_id, _ = builder(context, dockerfile, secrets=(Secret("token", file=str(token)),
+                                                        Secret("api", env="API_KEY")))
+    image = ImageStore().resolve(image_id)
+    assert (image.layer_dirs[-1] / "modes").read_text() == "400 0\n440 5\n"
+    assert top_layer_names(image_id) == ["modes"]  # no /run/secrets, no /etc/api.key stub
+    for layer in image.layer_dirs:
+        assert not (layer / "run/secrets").exists()
+    config = ImageStore().resolve(image_id).config
+    assert not any("s3cr3t" in entry for entry in config.get("Env") or [])
+
+
+def test_required_secret_missing_is_a_located_error(builder, context: Path) -> None:
+    with pytest.raises(BuildError) as caught:
+        builder(context, "FROM busybox\nRUN --mount=type=secret,id=npm,required=true true\n")
+    assert "secret npm is required" in caught.value.message and caught.value.location.line == 2
+    assert "--secret id=npm" in caught.value.hint
+
+
+@pytest.fixture
+def ssh_agent(tmp_path: Path):
+    """A real ssh-agent on a socket of ``tmp_path`` holding one new key (stopped by its PID)."""
+    if not shutil.which("ssh-agent") or not shutil.which("ssh-keygen"):
+        pytest.skip("openssh-client is not installed")
+    socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if socket.exists():
+                break
+            agent.wait(0.05) if agent.poll() is not None else __import__("time").sleep(0.05)
+        key = tmp_path / "key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "build-key", "-f", str(key)], check=True)
+        subprocess.run(["ssh-add", "-q", str(key)], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(socket)},
+                       capture_output=True)
+        yield socket
+    finally:
+        agent.terminate()
+        agent.wait(10)
+
+
+def copy_with_libraries(binary: str, dest: Path) -> None:
+    """``binary``, the libraries ``ldd`` lists and the loader, flat in ``dest``."""
+    dest.mkdir(parents=True)
+    shutil.copy(binary, dest / Path(binary).name)
+    for line in subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout.splitlines():
+        path = next((word for word in line.split() if word.startswith("/")), None)
+        if path:
+            shutil.copy(path, dest / Path(path).name)
+
+
+def test_ssh_agent_socket_in_the_step(builder, context: Path, ssh_agent: Path) -> None:
+    copy_with_libraries(shutil.which("ssh-add"), context / "tools")
+    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    dockerfile = f"""\
+FROM busybox
+COPY tools/ /opt/tools/
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /sock \\
+    && /opt/tools/{loader} --library-path /opt/tools /opt/tools/ssh-add -l > /keys
+"""
+    image_id, _ = builder(context, dockerfile, ssh=(SshAgent("default", str(ssh_agent)),))
+    top = ImageStore().resolve(image_id).layer_dirs[-1]
+    assert (top / "sock").read_text() == "/run/buildkit/ssh_agent.0\n"
+    assert "build-key (ED25519)" in (top / "keys").read_text()
+    assert sorted(top_layer_names(image_id)) == ["keys", "sock"]
+
+
+def test_ssh_key_file_is_refused(builder, context: Path, tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    key.write_text("not a socket")
+    with pytest.raises(BuildError) as caught:
+        builder(context, "FROM busybox\nRUN --mount=type=ssh,required=true true\n",
+                ssh=(SshAgent("default", str(key)),))
+    assert "is not an agent socket" in caught.value.message and "ssh-add" in caught.value.hint
