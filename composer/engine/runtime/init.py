@@ -53,6 +53,7 @@ class LaunchPlan(Record):
     pid_fd: int = -1                          # write end: the container init's host pid
     go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
+    cgroup_fds: list[int] = []                # write ends of cgroup files PID 1 joins itself by ("0")
     setsid: bool = True
     tty: bool = False
 
@@ -89,6 +90,7 @@ def container_main(plan: LaunchPlan) -> None:
     for number in RESET_SIGNALS:  # the runtime's forwarding handlers are not ours
         signal.signal(number, signal.SIG_DFL)
     try:
+        join_cgroup(plan.cgroup_fds)
         _setup(plan)
         path, env, ids = _prepare_process(plan)
         _drop_privileges(plan, ids)
@@ -101,6 +103,13 @@ def container_main(plan: LaunchPlan) -> None:
         report(plan.error_fd, 125, f"container init failed: {error}")
         os._exit(125)
     os._exit(125)
+
+
+def join_cgroup(fds: list[int]) -> None:
+    """Move this (single-threaded) process into the container's cgroup: "0" means the caller."""
+    for fd in fds:
+        os.write(fd, b"0")
+        os.close(fd)
 
 
 def _setup(plan: LaunchPlan) -> None:

@@ -19,7 +19,7 @@ from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
-from composer.errors import ContainerRuntimeError
+from composer.errors import CgroupError, ContainerRuntimeError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
@@ -162,6 +162,12 @@ def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
                                    "OOMKilled": False, "Created": now_iso()})
 
 
+def _own_start_time() -> str:
+    """This process's start time (field 22 of /proc/self/stat), which tells it apart from a pid reuse."""
+    with open("/proc/self/stat", "rb") as handle:
+        return handle.read().rpartition(b")")[2].split()[19].decode()
+
+
 class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
 
@@ -209,13 +215,14 @@ class ForegroundRun:
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
+        plan.cgroup_fds = self._open_self_join_files()
         self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = os.fork()
         if creator == 0:
             enter_namespaces(plan)
-        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd):
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, *plan.cgroup_fds):
             if fd >= 0:
                 os.close(fd)
         try:
@@ -223,7 +230,8 @@ class ForegroundRun:
             os.waitpid(creator, 0)
             self.pid = int(pid_text) if pid_text.strip() else 0
             if self.pid:
-                self.cgroup.join(self.pid)
+                if not plan.cgroup_fds:  # else PID 1 joins itself (cheaper)
+                    self.cgroup.join(self.pid)
                 self.attached = attach_network(self.config, self.pid, self.cdir.path)
                 os.write(go_w, b"1")
                 for number in self._pending:  # signals that came before PID 1 existed
@@ -235,6 +243,18 @@ class ForegroundRun:
             for fd in (error_r, pid_r, go_w):
                 if fd >= 0:
                     os.close(fd)
+
+    def _open_self_join_files(self) -> list[int]:
+        """Descriptors of the cgroup files the container's PID 1 writes itself into."""
+        fds: list[int] = []
+        try:
+            for path in self.cgroup.self_join_files():
+                fds.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
+        except OSError as error:
+            for fd in fds:
+                os.close(fd)
+            raise CgroupError(f"cannot open {error.filename}: {error.strerror}") from None
+        return fds
 
     def _check_exec(self, error_r: int) -> None:
         """Block until exec (EOF) or a failure message from the children."""
@@ -250,10 +270,8 @@ class ForegroundRun:
 
     def wait(self) -> RunResult:
         """Forward signals until PID 1 exits; its status as docker reports it."""
-        from composer.engine.runtime.supervisor import process_start_time
-
         self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso(),
-                              SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()))
+                              SupervisorPid=os.getpid(), SupervisorStart=_own_start_time())
         if self.relay is not None:
             self.relay(self.pid)
         status = self._reap()

@@ -31,10 +31,11 @@ PROPAGATION_FLAGS = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | l
 MOUNT_DATA_LIMIT = 4000  # the kernel copies at most one page of mount options
 
 
-def overlay_options(layers: list[str], upper: str, work: str) -> str:
-    """The overlay mount data: lowerdir lists the TOP layer first."""
+def overlay_options(layers: list[str], upper: str, work: str, volatile: bool = False) -> str:
+    """The overlay mount data: lowerdir lists the TOP layer first. ``volatile`` (for ``--rm``) skips
+    syncing the upper filesystem, which otherwise happens when the container's last process exits."""
     lower = ":".join(reversed(layers))
-    return f"lowerdir={lower},upperdir={upper},workdir={work}"
+    return f"lowerdir={lower},upperdir={upper},workdir={work}" + (",volatile" if volatile else "")
 
 
 def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
@@ -44,7 +45,8 @@ def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
     symlink in the state dir (``l/<n>``, as docker's overlay2 does) and the paths are relative.
     """
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
-    options = overlay_options(config.layers, cdir.upper, cdir.work)
+    volatile = config.auto_remove  # its upper dir is thrown away: a crash cannot lose anything
+    options = overlay_options(config.layers, cdir.upper, cdir.work, volatile)
     if len(options) > MOUNT_DATA_LIMIT:
         os.makedirs(cdir.file("l"), exist_ok=True)
         short = []
@@ -54,8 +56,13 @@ def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
                 os.symlink(layer, cdir.file(link))
             short.append(link)
         os.chdir(cdir.path)
-        options = overlay_options(short, "upper", "work")
-    libc.mount("overlay", cdir.rootfs, "overlay", 0, options)
+        options = overlay_options(short, "upper", "work", volatile)
+    try:
+        libc.mount("overlay", cdir.rootfs, "overlay", 0, options)
+    except OSError:
+        if not volatile:
+            raise
+        libc.mount("overlay", cdir.rootfs, "overlay", 0, options.removesuffix(",volatile"))  # kernel < 5.10
     return cdir.rootfs
 
 

@@ -60,6 +60,11 @@ class CgroupManager:
         """The cgroup.procs files a process writes its pid into to join."""
         raise NotImplementedError
 
+    def self_join_files(self) -> list[str]:
+        """Files a single-threaded process writes "0" into to move itself in cheaply; [] when
+        that is no cheaper than ``join`` from the parent (which then does it)."""
+        return []
+
     def join(self, pid: int) -> None:
         """Move ``pid`` (0 = the caller) into the cgroup."""
         value = str(pid or os.getpid())

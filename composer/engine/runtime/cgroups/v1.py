@@ -86,6 +86,11 @@ class CgroupV1(CgroupManager):
     def procs_files(self) -> list[str]:
         return [os.path.join(self.path(c), "cgroup.procs") for c in self.controllers()]
 
+    def self_join_files(self) -> list[str]:
+        """The ``tasks`` files: a thread moving itself ("0") skips the global threadgroup lock, whose
+        write side waits for an RCU grace period (10-15 ms) on every ``cgroup.procs`` write."""
+        return [os.path.join(self.path(c), "tasks") for c in self.controllers()]
+
     def oom_killed(self) -> bool:
         for line in read_file(os.path.join(self.path("memory"), "memory.oom_control")).splitlines():
             key, _, value = line.partition(" ")
