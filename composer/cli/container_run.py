@@ -91,8 +91,6 @@ def run_detached(config) -> int:
     """``run -d``: create, start under a supervisor, print the id."""
     from composer.engine.runtime import containers
 
-    if config.tty or config.stdin:
-        raise UsageError("-d with -i/-t is not supported yet", hint="leave out -i/-t (attach comes later)")
     containers.create(config)
     try:
         containers.start(config.id)

@@ -44,21 +44,31 @@ def container_create(ctx: typer.Context) -> None:
     raise typer.Exit(create_main(list(ctx.args)))
 
 
+DETACH_KEYS_HELP = "Override the key sequence for detaching a container (default ctrl-p,ctrl-q)."
+
+
 def container_start(containers: List[str] = typer.Argument(...),
         attach: bool = typer.Option(False, "-a", "--attach", help="Attach STDOUT/STDERR and forward signals."),
-        interactive: bool = typer.Option(False, "-i", "--interactive", help="Attach STDIN.")) -> None:
+        interactive: bool = typer.Option(False, "-i", "--interactive", help="Attach STDIN."),
+        detach_keys: str = typer.Option("", "--detach-keys", help=DETACH_KEYS_HELP)) -> None:
     """Start one or more stopped containers."""
-    if interactive:
-        from composer.errors import UsageError
-
-        raise UsageError("start -i is not supported yet", hint="use start -a")
     api = _api()
     for reference, container_id in zip(containers, _ids(containers)):
-        if attach:
+        if attach or interactive:
+            since = time.time()
             api.start(container_id)
-            raise typer.Exit(_follow_to_end(container_id))
+            raise typer.Exit(_attach(container_id, interactive, detach_keys, since))
         api.start(container_id)
         typer.echo(reference)
+
+
+def _attach(container_id: str, interactive: bool, detach_keys: str, since: float | None = None) -> int:
+    """Through the supervisor's attach socket (-t/-i containers), else by following the log."""
+    api = _api()
+    if not api.attachable(container_id):
+        return _follow_to_end(container_id, since)
+    code = api.attach(container_id, stdin=interactive, detach_keys=detach_keys)
+    return 0 if code is None else code
 
 
 def _follow_to_end(container_id: str, since: float | None = None) -> int:
@@ -71,10 +81,17 @@ def _follow_to_end(container_id: str, since: float | None = None) -> int:
     return api.wait(container_id)
 
 
-def container_attach(container: str = typer.Argument(...)) -> None:
-    """Attach to a running container's output (stdin is not attached yet)."""
+def container_attach(container: str = typer.Argument(...),
+        no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN."),
+        detach_keys: str = typer.Option("", "--detach-keys", help=DETACH_KEYS_HELP),
+        sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Accepted for docker's sake.")) -> None:
+    """Attach local standard input, output, and error streams to a running container."""
     container_id = _api().resolve(container)
-    raise typer.Exit(_follow_to_end(container_id))
+    if _api().inspect(container_id)["State"]["Status"] not in ("running", "paused", "restarting"):
+        from composer.errors import ContainerStateError
+
+        raise ContainerStateError("You cannot attach to a stopped container, start it first")
+    raise typer.Exit(_attach(container_id, not no_stdin, detach_keys))
 
 
 def container_stop(containers: List[str] = typer.Argument(...),

@@ -24,7 +24,7 @@ DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
            "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
-           "wait_health_change", "current_state", "rename", "recoverable"]
+           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable"]
 
 
 def _config(cdir: ContainerDir) -> ContainerConfig:
@@ -273,10 +273,21 @@ def wait(container_id: str, condition: str = "not-running") -> int:
         finished = cdir.read_state().get("FinishedAt")
         state = wait_until(cdir.path, lambda: (s := current_state(cdir)).get("FinishedAt") != finished and s)
     elif condition == "not-running":
-        state = wait_until(cdir.path, lambda: _not_live(cdir))
+        state = wait_until(cdir.path, lambda: _ended(cdir))
     else:
         raise UsageError(f"invalid condition {condition!r}", hint="use not-running, next-exit or removed")
     return state.get("ExitCode", 0)
+
+
+def _ended(cdir: ContainerDir) -> dict | None:
+    """The state once the container is not running; a created one must run first (docker's
+    ``wait``), unless its start failed or it is gone."""
+    state = _not_live(cdir)
+    if state is None:
+        return None
+    if not state:
+        return {"Status": "removed", "ExitCode": 0}
+    return None if state.get("Status") == "created" and not state.get("Error") else state
 
 
 def prune(volumes: bool = False) -> list[str]:
@@ -333,12 +344,12 @@ def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: boo
     """Run ``argv`` inside the running container; its exit code (0 at once with ``detach``)."""
     from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
 
-    if tty:
-        raise UsageError("exec with a TTY (-t) is not supported yet", hint="leave out -t")
     if not argv:
         raise UsageError("exec needs a command")
     pid = running_pid(container_id)
     request = ExecRequest(argv=list(argv), env=list(env), user=user, workdir=workdir, privileged=privileged)
+    if tty and not detach:
+        return _exec_with_terminal(container_id, pid, request, stdin)
     fds = None
     null = -1
     if detach or not stdin:
@@ -350,6 +361,54 @@ def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: boo
         if null >= 0:
             os.close(null)
     return 0 if detach else wait_exit(child)
+
+
+def attachable(container_id: str) -> bool:
+    """Whether the container has an attach socket (run with -t or -i)."""
+    config = _config(ContainerDir(container_id))
+    return config.tty or config.stdin
+
+
+def attach(container_id: str, *, stdin: bool = True, detach_keys: str = "") -> int | None:
+    """Relay our stdio to a running ``-t``/``-i`` container until it ends (its exit code) or
+    the detach keys are typed (None; the container keeps running)."""
+    from composer.engine.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys
+    from composer.engine.runtime.tty import attach_relay
+
+    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
+    cdir = ContainerDir(container_id)
+    config = _config(cdir)
+    if current_state(cdir).get("Status") not in LIVE:
+        raise ContainerStateError("You cannot attach to a stopped container, start it first")
+    with connect(cdir.path) as connection:
+        if attach_relay(connection, stdin and config.stdin, config.tty, keys):
+            return None
+    return current_state(cdir).get("ExitCode", 0)  # recorded before the supervisor hung up
+
+
+def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> int:
+    """``exec -t``: the process on a pty of the container, relayed to our stdio; its exit code."""
+    import socket
+
+    from composer.engine.runtime.execute import spawn, wait_exit
+    from composer.engine.runtime.tty import copy_window_size, relay
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        child = spawn(container_id, pid, request, (null, null, null), console_fd=theirs.fileno())
+    finally:
+        theirs.close()
+        os.close(null)
+    try:
+        with ours:
+            _, fds, _, _ = socket.recv_fds(ours, 16, 1)
+        if fds:
+            copy_window_size(0, fds[0])
+            relay(fds[0], stdin)
+    finally:
+        code = wait_exit(child)
+    return code
 
 
 def read_logs(container_id: str, *, follow: bool = False, tail: int | None = None, since: float | None = None,

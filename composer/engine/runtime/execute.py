@@ -53,10 +53,12 @@ def _exec_config(config: ContainerConfig, request: ExecRequest) -> ContainerConf
     return merged
 
 
-def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int, int] | None = None) -> int:
+def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int, int] | None = None,
+          console_fd: int = -1) -> int:
     """Start ``request`` in the container whose PID 1 is ``pid``; returns the pid to wait for.
 
-    ``fds`` become the process's stdin/stdout/stderr (default: ours).
+    ``fds`` become the process's stdin/stdout/stderr (default: ours). With ``console_fd`` (a unix
+    socket) the process gets a pty of the container's devpts instead, whose master is sent there.
     """
     cdir = ContainerDir(container_id)
     config = _exec_config(ContainerConfig.from_dict(cdir.read_config()), request)
@@ -66,8 +68,11 @@ def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int
     from composer.engine.runtime.linux import seccomp_program
 
     plan = init.LaunchPlan(config=config, cdir=cdir, clone_flags=0, mounts=[], cap_mask=mask,
-                           seccomp_bpf=seccomp_program(config, mask))
+                           seccomp_bpf=seccomp_program(config, mask), console_fd=console_fd,
+                           tty=console_fd >= 0)
     cgroup = manager_for(container_id)
+    if console_fd >= 0:
+        import fcntl, socket, termios  # noqa: E401,F401 - _open_terminal needs them after setns(mnt)
     namespaces = _namespace_fds(pid)
     child = os.fork()
     if child == 0:
@@ -90,7 +95,10 @@ def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
         cgroup.join(0)
         for fd in namespaces:
             libc.setns(fd, 0)
-        libc.close_range(3)  # nobody may keep the caller's pipes open (EOF must reach the process)
+        if plan.console_fd >= 0:
+            os.dup2(plan.console_fd, 3, inheritable=False)
+            plan.console_fd = 3
+        libc.close_range(4 if plan.console_fd >= 0 else 3)  # the caller's pipes must not stay open
         grandchild = os.fork()
         if grandchild == 0:
             _process(plan)
@@ -105,6 +113,8 @@ def _process(plan: init.LaunchPlan) -> None:
     """Inside every namespace: drop privileges and exec. Never returns."""
     try:
         libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if plan.console_fd >= 0:
+            _open_terminal(plan.console_fd)
         path, env, ids = init._prepare_process(plan)
         init._drop_privileges(plan, ids)
         libc.close_range(3)
@@ -116,6 +126,23 @@ def _process(plan: init.LaunchPlan) -> None:
     except BaseException as error:  # noqa: BLE001
         os.write(2, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))
         os._exit(126)
+
+
+def _open_terminal(console_fd: int) -> None:
+    """A new session with a pty of the container's devpts as stdio; the master goes to the caller."""
+    import fcntl
+    import socket
+    import termios
+
+    os.setsid()
+    master, slave = os.openpty()  # /dev/ptmx: the container's own devpts (we are in its mount ns)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    os.close(slave)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    with socket.socket(fileno=console_fd) as channel:
+        socket.send_fds(channel, [b"m"], [master])
+    os.close(master)
 
 
 def wait_exit(pid: int) -> int:

@@ -19,6 +19,7 @@ import signal
 import time
 
 from composer.engine.runtime import libc
+from composer.engine.runtime.attach import STDERR, STDOUT, AttachHub
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
@@ -86,10 +87,14 @@ def _detach_stdio(keep: int) -> None:
 
 
 class Stream:
-    """One output pipe of the container."""
+    """One output of the container: a pipe of ours, or (``-t``) the pty master."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, read_fd: int = -1) -> None:
         self.name = name
+        self.kind = STDERR if name == "stderr" else STDOUT
+        if read_fd >= 0:
+            self.read_fd, self.write_fd = read_fd, -1
+            return
         self.read_fd, self.write_fd = os.pipe2(os.O_CLOEXEC)
         try:
             fcntl.fcntl(self.read_fd, F_SETPIPE_SZ, PIPE_SIZE)
@@ -117,6 +122,8 @@ class Supervisor:
         self.probe: dict | None = None
         self.poller = select.poll()
         self.streams: dict[int, Stream] = {}
+        self.hub = AttachHub(self.cdir.path) if self.config.tty or self.config.stdin else None
+        self.attach_fds: set[int] = set()
 
     # --- the main loop ----------------------------------------------------------------------
     def run(self) -> None:
@@ -126,6 +133,8 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGUSR1, lambda *_: None)  # "look at the state again" (stop during back-off)
         self.poller.register(self.wake_r, select.POLLIN)
+        if self.hub is not None:
+            self.poller.register(self.hub.listener.fileno(), select.POLLIN)
         self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()))
         backoff = BACKOFF_START
         try:
@@ -163,6 +172,10 @@ class Supervisor:
         self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
                               ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
                               **({"Health": self._health_state("unhealthy")} if self.health else {}))
+        if self.hub is not None:
+            self.hub.end_life()
+            self.hub.disconnect()
+            self._sync_attach()
         run.config.auto_remove = False
         run.cleanup()
         self.run_ = None
@@ -177,28 +190,64 @@ class Supervisor:
         """Prepare and start the container with its stdout/stderr on our pipes."""
         run = ForegroundRun(self.config)
         self.run_ = run
+        console = self._console_socket(run)
         plan = run.prepare_launch()
         out, err = Stream("stdout"), Stream("stderr")
-        saved = (os.dup(1), os.dup(2))
+        stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC) if self.config.stdin and not self.config.tty else (-1, -1)
+        saved = (os.dup(0), os.dup(1), os.dup(2))
         try:
-            if self.logs is not None:
+            if self.logs is not None or self.hub is not None:
                 os.dup2(out.write_fd, 1)
                 os.dup2(err.write_fd, 2)
+            if stdin_r >= 0:
+                os.dup2(stdin_r, 0)
             run.start(plan)
         finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in (*saved, out.write_fd, err.write_fd):
-                os.close(fd)
-        for stream in (out, err):
+            for target, fd in enumerate(saved):
+                os.dup2(fd, target)
+            for fd in (*saved, out.write_fd, err.write_fd, stdin_r, run.console_fd):
+                if fd >= 0:
+                    os.close(fd)
+            run.console_fd = -1
+        streams = [out, err]
+        if console is not None:
+            streams.append(Stream("stdout", self._receive_master(console)))
+        for stream in streams:
             self.streams[stream.read_fd] = stream
             self.poller.register(stream.read_fd, select.POLLIN)
+        if self.hub is not None:
+            self.hub.new_life(streams[-1].read_fd if console is not None else stdin_w, console is not None)
+            if stdin_w >= 0:
+                os.set_blocking(stdin_w, False)
         now = time.monotonic()
         if self.config.healthcheck and HealthMonitor(self.config.healthcheck, now).argv:
             self.health = HealthMonitor(self.config.healthcheck, now)
         self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
                               **({"Health": self.health.state()} if self.health else {}))
+
+    def _console_socket(self, run: ForegroundRun):
+        """``-t``: the socket the container's init sends its pty master over (None without -t)."""
+        if not self.config.tty:
+            return None
+        import socket
+
+        from composer.engine.runtime import tty  # noqa: F401 - the init needs it after pivot_root
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        run.console_fd = theirs.detach()
+        return ours
+
+    @staticmethod
+    def _receive_master(console) -> int:
+        import socket
+
+        with console:
+            _, fds, _, _ = socket.recv_fds(console, 16, 1)
+        if not fds:
+            raise ContainerRuntimeError("the container did not send its terminal")
+        os.set_blocking(fds[0], False)
+        return fds[0]
 
     def _pump(self) -> int:
         """Copy output and run probes until PID 1 exits; returns its wait status."""
@@ -209,16 +258,52 @@ class Supervisor:
                 due = self.probe["deadline"] if self.probe else self.health.due()
                 timeout = max(0, int((due - time.monotonic()) * 1000) + 1)
             events = self.poller.poll(timeout) if status is None else self._drain_events()
-            for fd, _ in events:
+            for fd, mask in events:
                 if fd == self.wake_r:
                     status = self._reap(status)
+                elif self.hub is not None and self._attach_event(fd, mask):
+                    continue
                 elif fd in self.streams:
                     self._copy(fd, final=status is not None)
                 elif self.probe and fd == self.probe["fd"]:
                     self._read_probe()
             if status is None and self.health is not None:
                 self._tick_health()
+            if self.hub is not None:
+                self._sync_attach()
         return status
+
+    def _attach_event(self, fd: int, mask: int) -> bool:
+        """Serve the attach socket: new clients, their input and backlog; True if ``fd`` was theirs."""
+        hub = self.hub
+        if fd == hub.listener.fileno():
+            hub.accept()
+            return True
+        client = hub.clients.get(fd)
+        if client is not None:
+            if mask & select.POLLOUT:
+                hub.flush(client)
+            if mask & ~select.POLLOUT and fd in hub.clients:
+                hub.receive(client)
+            return True
+        if fd == hub.input_fd and mask & select.POLLOUT:
+            hub.write_input()
+            return not mask & select.POLLIN or fd not in self.streams
+        return False
+
+    def _sync_attach(self) -> None:
+        """Poll the clients (POLLOUT while they have a backlog) and the input while it waits."""
+        hub = self.hub
+        wanted = {fd: select.POLLIN | (select.POLLOUT if c.backlog else 0) for fd, c in hub.clients.items()}
+        if hub.input_fd >= 0 and (hub.pending_input or hub.input_fd in self.streams):
+            wanted[hub.input_fd] = (select.POLLIN if hub.input_fd in self.streams else 0) | (
+                select.POLLOUT if hub.pending_input else 0)
+        for fd in self.attach_fds - wanted.keys():
+            if fd not in self.streams:
+                self.poller.unregister(fd)
+        for fd, events in wanted.items():
+            self.poller.register(fd, events)
+        self.attach_fds = set(wanted)
 
     def _drain_events(self) -> list[tuple[int, int]]:
         """After PID 1's exit: read what is left in every stream (no more blocking)."""
@@ -231,14 +316,23 @@ class Supervisor:
                 os.set_blocking(fd, False)
             data = os.read(fd, READ_SIZE)
         except BlockingIOError:
+            if not final:
+                return
+            data = b""
+        except OSError:  # EIO: the pty has no slave left
             data = b""
         if data:
             if self.logs is not None:
                 self.logs.feed(stream.name, data)
+            if self.hub is not None:
+                self.hub.output(stream.kind, data)
             if not final:
                 return
             return self._copy(fd, final)
         self.poller.unregister(fd)
+        if self.hub is not None and fd == self.hub.input_fd:
+            self.hub.input_fd = -1
+        self.attach_fds.discard(fd)
         os.close(fd)
         del self.streams[fd]
         if self.logs is not None:
@@ -335,8 +429,13 @@ class Supervisor:
         self.cdir.write_state(Status="restarting", Restarting=True)
         deadline = time.monotonic() + delay
         while (left := deadline - time.monotonic()) > 0:
-            if self.poller.poll(int(left * 1000) + 1):
-                self._reap(None)
+            for fd, mask in self.poller.poll(int(left * 1000) + 1):
+                if fd == self.wake_r:
+                    self._reap(None)
+                elif self.hub is not None:
+                    self._attach_event(fd, mask)
+            if self.hub is not None:
+                self._sync_attach()
             if self.cdir.read_state().get("ManuallyStopped"):
                 self.cdir.write_state(Status="exited", Restarting=False)
                 return False
@@ -361,6 +460,8 @@ class Supervisor:
             self.run_.cleanup()
         if self.logs is not None:
             self.logs.close()
+        if self.hub is not None:
+            self.hub.close(self.cdir.path)
         try:
             self.cdir.write_state(SupervisorPid=0)
         except OSError:

@@ -101,5 +101,70 @@ def _raw_mode(fd: int) -> list:
     import tty
 
     saved = termios.tcgetattr(fd)
-    tty.setraw(fd)
+    tty.setraw(fd, termios.TCSADRAIN)  # never TCSAFLUSH: keep what was typed ahead
     return saved
+
+
+def _winsize(fd: int) -> bytes | None:
+    try:
+        return fcntl.ioctl(fd, TIOCGWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+    except OSError:
+        return None
+
+
+def attach_relay(connection, interactive: bool, tty: bool, detach_keys: bytes) -> bool:
+    """The client of a supervisor's attach socket: our stdio <-> the container; True if detached.
+
+    With ``interactive`` our stdin goes to the container (raw mode on a terminal), watched for
+    ``detach_keys``; with ``tty`` the window size follows ours (SIGWINCH).
+    """
+    from composer.engine.runtime import attach
+
+    scanner = attach.DetachScanner(detach_keys)
+    reader = attach.FrameReader()
+    sock = connection.fileno()
+
+    def resize(*_: object) -> None:
+        size = _winsize(0)
+        if size is not None:
+            connection.sendall(attach.frame(attach.RESIZE, size))
+
+    saved = _raw_mode(0) if interactive and tty and os.isatty(0) else None
+    previous = signal.signal(signal.SIGWINCH, resize) if tty else None
+    sources = [sock, 0] if interactive else [sock]
+    try:
+        if tty:
+            resize()
+        while True:
+            try:
+                readable, _, _ = select.select(sources, [], [])
+            except InterruptedError:
+                continue
+            if sock in readable:
+                data = connection.recv(65536)
+                if not data:
+                    return False
+                for kind, payload in reader.feed(data):
+                    _write_all(2 if kind == attach.STDERR else 1, payload)
+            if 0 in readable:
+                data = os.read(0, 65536)
+                if not data:
+                    sources.remove(0)
+                    connection.sendall(attach.frame(attach.CLOSE_STDIN))
+                    continue
+                data, detached = scanner.feed(data)
+                if data:
+                    connection.sendall(attach.frame(attach.STDIN, data))
+                if detached:
+                    return True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGWINCH, previous)
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -68,7 +68,7 @@ class Zygote:
 
     def __init__(self, listener: socket.socket, path: str) -> None:
         # everything a supervisor needs, imported once here (shared pages) rather than in each
-        from composer.engine.runtime import containers, execute, seccomp, supervisor  # noqa: F401
+        from composer.engine.runtime import containers, execute, seccomp, supervisor, tty  # noqa: F401
         from composer.engine.runtime.cgroups import detect_setup, manager_for
 
         manager_for("warm-up", setup=detect_setup())
