@@ -270,6 +270,14 @@ def _register_logs(app: typer.Typer) -> None:
         containers = C.containers_of(project.name, services or (), index=index)
         printer = C.LogPrinter([C.short_name(c) for c in containers], color=C.use_color(no_color),
                                prefix=not no_log_prefix, timestamps=timestamps)
+        if follow and index is None:
+            from composer.cli.compose_follow import follow_project
+
+            count = None if tail in ("all", "-1") else int(tail)
+            options = dict(since=C.parse_time(since), until=C.parse_time(until), timestamps=timestamps)
+            follow_project(project.name, tuple(services or project.services), containers, printer,
+                           dict(options, tail=count))
+            return
         C.stream_logs(containers, printer, follow=follow, tail=tail, since=since, until=until)
 
 

@@ -143,17 +143,18 @@ def _register_events_stats(app: typer.Typer) -> None:
     @app.command("events")
     def events(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
                as_json: bool = typer.Option(False, "--json", help="Output events as a stream of JSON objects."),
-               interval: float = typer.Option(0.5, "--interval", hidden=True)) -> None:
-        """Receive real time events from containers (state changes, observed)."""
-        project = C.load(ctx)
-        seen: dict = {}
-        while True:
-            for container in C.containers_of(project.name, services or ()):
-                state = (container.state, container.health)
-                if seen.get(container.id) != state:
-                    seen[container.id] = state
-                    _print_event(container, as_json)
-            time.sleep(interval)
+               since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
+               until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp.")) -> None:
+        """Receive real time events from containers."""
+        from composer.engine.monitor import ProjectMonitor
+
+        if since:
+            raise UsageError("--since: composer keeps no event history (there is no daemon recording it)",
+                             hint="start `composer events` before the commands whose events you want")
+        _, name = C.load_or_name(ctx)
+        with ProjectMonitor(name, tuple(services or ())) as monitor:
+            for change in monitor.changes(until=C.parse_time(until)):
+                typer.echo(format_event(change, as_json))
 
     @app.command("stats")
     def stats(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
@@ -174,18 +175,18 @@ def _register_events_stats(app: typer.Typer) -> None:
             time.sleep(1)
 
 
-def _print_event(container: Any, as_json: bool) -> None:
-    from composer.engine import labels as L
+def format_event(change: Any, as_json: bool) -> str:
+    """One event as ``docker compose events`` prints it (``--json``: its JSON object)."""
+    import datetime
 
-    action = container.state if container.health == "none" else f"health_status: {container.health}"
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "type": "container", "action": action,
-              "id": container.id, "service": container.labels.get(L.SERVICE, ""),
-              "attributes": {"name": container.name, "image": container.image}}
+    moment = datetime.datetime.fromtimestamp(change.time, datetime.timezone.utc)
+    attributes = change.attributes()
     if as_json:
-        typer.echo(json.dumps(record))
-    else:
-        typer.echo(f"{record['time']} container {action} {container.id} (image={container.image}, "
-                   f"name={container.name})")
+        return json.dumps({"time": moment.isoformat().replace("+00:00", "Z"), "type": "container",
+                           "service": change.view.service, "id": change.view.id, "action": change.action,
+                           "attributes": attributes})
+    pairs = ", ".join(f"{k}={v}" for k, v in attributes.items())
+    return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})"
 
 
 def _stats_row(container: Any) -> dict:

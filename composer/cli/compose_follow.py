@@ -1,0 +1,98 @@
+"""``logs -f``: follow a project, not container ids (docker/compose#8925).
+
+One thread per container prints its log; a :class:`composer.engine.monitor.ProjectMonitor`
+notices containers that start later (a recreated service's new container, one started by ``up``,
+``start`` or ``restart``) and follows them from their start. A container's last printed
+timestamp is kept, so a container followed again never repeats a line. Following ends when no
+container of the selection runs and no composer command holds the project's lock (so the gap of
+a ``restart`` or of an ``up`` recreating a service does not end it), or on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from typing import Any
+
+from composer.cli import compose as C
+from composer.errors import ComposerError
+
+LIVE = ("running", "paused", "restarting")
+
+
+def project_busy(project: str) -> bool:
+    """Whether a composer command holds the project's lock right now."""
+    from composer.engine.lock import lock_path
+
+    try:
+        fd = os.open(lock_path(project), os.O_RDONLY | os.O_CLOEXEC)  # read-only: closing it wakes no watcher
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+class ProjectFollower:
+    """The follow threads of one ``logs -f`` and what each container printed last."""
+
+    def __init__(self, printer: C.LogPrinter, options: dict) -> None:
+        self.printer = printer
+        self.options = options
+        self.read_logs = C.runtime_feature("read_logs")
+        self.lock = threading.Lock()
+        self.threads: dict[str, threading.Thread] = {}
+        self.last: dict[str, str] = {}
+
+    def follow(self, container_id: str, name: str, **options: Any) -> None:
+        """Follow a container unless a thread already does."""
+        with self.lock:
+            thread = self.threads.get(container_id)
+            if thread is not None and thread.is_alive():
+                return
+            thread = threading.Thread(target=self._run, args=(container_id, name, {**self.options, **options}),
+                                      daemon=True)
+            self.threads[container_id] = thread
+        thread.start()
+
+    def _run(self, container_id: str, name: str, options: dict) -> None:
+        try:
+            for line in self.read_logs(container_id, follow=True, **options):
+                if line.time and line.time <= self.last.get(container_id, ""):
+                    continue  # printed by an earlier stream of this container
+                self.printer.write(name, line)
+                self.last[container_id] = line.time or self.last.get(container_id, "")
+        except ComposerError:
+            pass  # removed while followed: its log simply ends
+
+    def join(self) -> None:
+        for thread in list(self.threads.values()):
+            while thread.is_alive():
+                thread.join(0.2)  # short joins keep Ctrl-C responsive
+
+
+def follow_project(project: str, services: tuple[str, ...], containers: list[Any], printer: C.LogPrinter,
+                   options: dict) -> None:
+    """Print the logs of ``containers`` and of every container of ``services`` that starts later,
+    until the selection has stopped and no command is changing the project."""
+    from composer.engine.monitor import ProjectMonitor
+
+    follower = ProjectFollower(printer, options)
+    with ProjectMonitor(project, services) as monitor:
+        for container in containers:
+            follower.follow(container.id, C.short_name(container))
+        while _active(monitor.views.values(), project):
+            for change in monitor.wait_changes():
+                if change.action == "start":
+                    follower.follow(change.view.id, C.short_name(change.view),
+                                    since=C.parse_time(change.view.started_at), tail=None)
+    follower.join()
+
+
+def _active(views: Any, project: str) -> bool:
+    return any(v.status in LIVE for v in views) or project_busy(project)

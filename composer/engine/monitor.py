@@ -1,0 +1,178 @@
+"""Watching a project's containers as they change, without polling (``events``, ``logs -f``).
+
+There is no daemon to subscribe to: the state is on disk. A :class:`ProjectMonitor` holds one
+inotify descriptor watching ``containers/`` (container directories created or removed) and each
+container directory (every state.json update is an atomic rename into it), plus a pidfd per live
+supervisor (a supervisor killed by SIGKILL writes nothing, its pidfd still wakes us). On each
+wake-up it compares the project's containers with what it saw before and reports the differences
+as Docker's container actions: ``create``, ``start``, ``die``, ``pause``, ``unpause``,
+``destroy`` and ``health_status: <status>``.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from typing import Iterator, NamedTuple
+
+from composer.engine import labels as L
+from composer.engine.runtime import libc
+
+IN_MOVED_FROM, IN_DELETE = 0x40, 0x200
+_ROOT_MASK = libc.IN_CREATE | IN_DELETE | libc.IN_MOVED_TO | IN_MOVED_FROM
+_DIR_MASK = libc.IN_MOVED_TO | libc.IN_CREATE
+
+
+class View(NamedTuple):
+    """What the monitor compares of one container."""
+
+    id: str
+    name: str
+    service: str
+    image: str
+    status: str
+    started_at: str
+    health: str
+    exit_code: int
+    supervisor: int
+    labels: dict
+
+
+class Change(NamedTuple):
+    """One container action, as ``docker compose events`` reports it."""
+
+    time: float
+    action: str
+    view: View
+
+    def attributes(self) -> dict[str, str]:
+        """Docker's actor attributes without the compose labels: image, name, other labels, exitCode."""
+        found = {k: v for k, v in self.view.labels.items() if not k.startswith(L.PREFIX + ".")}
+        found.update(image=self.view.image, name=self.view.name)
+        if self.action == "die":
+            found["exitCode"] = str(self.view.exit_code)
+        return found
+
+
+def actions(before: View | None, after: View | None) -> list[str]:
+    """The container actions that turn ``before`` into ``after`` (None: absent)."""
+    if after is None:
+        return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
+    found = ["create"] if before is None else []
+    old_status = before.status if before else "created"
+    restarted = before is not None and after.started_at != before.started_at and after.status == "running"
+    if old_status in ("running", "paused", "restarting") and (after.status in ("exited", "dead") or restarted):
+        found.append("die")
+    if after.status == "running" and (old_status not in ("running", "paused") or restarted):
+        found.append("start")
+    if after.status == "paused" and old_status != "paused":
+        found.append("pause")
+    if old_status == "paused" and after.status == "running":
+        found.append("unpause")
+    if after.health not in ("", "none") and after.health != (before.health if before else ""):
+        found.append(f"health_status: {after.health}")
+    return found
+
+
+class ProjectMonitor:
+    """The containers of ``project`` (of ``services``, never one-off ones) and their changes."""
+
+    def __init__(self, project: str, services: tuple[str, ...] = ()) -> None:
+        from composer.engine.runtime.state import containers_root
+
+        self.project = project
+        self.services = set(services)
+        self.root = containers_root()
+        os.makedirs(self.root, exist_ok=True)
+        self.fd = libc.inotify_init()
+        libc.inotify_add_watch(self.fd, self.root, _ROOT_MASK)
+        projects = os.path.join(os.path.dirname(self.root), "projects")  # a command releasing its lock
+        os.makedirs(projects, exist_ok=True)
+        libc.inotify_add_watch(self.fd, projects, libc.IN_CLOSE_WRITE)
+        self.watched: set[str] = set()
+        self.pidfds: dict[int, int] = {}  # supervisor pid -> pidfd
+        self.views: dict[str, View] = self.snapshot()
+
+    def _view(self, container_id: str) -> View | None:
+        from composer.engine.runtime.containers import current_state
+        from composer.engine.runtime.state import ContainerDir
+
+        cdir = ContainerDir(container_id, self.root)
+        try:
+            config = cdir.read_config()
+            state = current_state(cdir)
+        except (OSError, ValueError):
+            return None
+        labels = config.get("labels") or {}
+        if labels.get(L.PROJECT) != self.project or labels.get(L.ONEOFF) == "True" or \
+                (self.services and labels.get(L.SERVICE) not in self.services):
+            return None
+        health = (state.get("Health") or {}).get("Status", "") if config.get("healthcheck") else ""
+        return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
+                    state.get("Status", "created"), state.get("StartedAt", ""), health, state.get("ExitCode", 0),
+                    state.get("SupervisorPid") or 0, labels)
+
+    def snapshot(self) -> dict[str, View]:
+        """The project's containers now (and watches on each of their directories)."""
+        views = {}
+        for container_id in sorted(os.listdir(self.root)):
+            if container_id not in self.watched:
+                try:
+                    libc.inotify_add_watch(self.fd, os.path.join(self.root, container_id), _DIR_MASK)
+                    self.watched.add(container_id)
+                except OSError:
+                    continue  # removed meanwhile
+            view = self._view(container_id)
+            if view is not None:
+                views[container_id] = view
+        self.watched &= set(os.listdir(self.root))
+        return views
+
+    def _wait(self, timeout: float | None) -> None:
+        """Block until something under the containers directory changes or a supervisor exits."""
+        live = {v.supervisor for v in self.views.values() if v.status in ("running", "paused", "restarting")}
+        for pid in set(self.pidfds) - live:
+            os.close(self.pidfds.pop(pid))
+        for pid in live - set(self.pidfds) - {0}:
+            try:
+                self.pidfds[pid] = os.pidfd_open(pid)
+            except OSError:
+                pass
+        ready, _, _ = select.select([self.fd, *self.pidfds.values()], [], [], timeout)
+        if self.fd in ready:
+            try:
+                while os.read(self.fd, 65536):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def wait_changes(self, timeout: float | None = None) -> list[Change]:
+        """Block until something changes (or ``timeout``); the changes since the last call (maybe
+        none: a composer command finishing wakes it too)."""
+        self._wait(timeout)
+        now = self.snapshot()
+        stamp = time.time()
+        found = [Change(stamp, action, after or before)  # type: ignore[arg-type]
+                 for container_id in sorted(set(self.views) | set(now))
+                 for before, after in [(self.views.get(container_id), now.get(container_id))]
+                 for action in actions(before, after)]
+        self.views = now
+        return found
+
+    def changes(self, until: float | None = None) -> Iterator[Change]:
+        """Changes as they happen, until the Unix time ``until`` (forever when None)."""
+        while until is None or time.time() < until:
+            yield from self.wait_changes(None if until is None else max(0.0, until - time.time()))
+
+    def close(self) -> None:
+        for fd in self.pidfds.values():
+            os.close(fd)
+        self.pidfds.clear()
+        os.close(self.fd)
+
+    def __enter__(self) -> "ProjectMonitor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,88 @@
+"""``logs -f`` follows the project across a restart and a recreation (docker/compose#8925) and ends
+when the project stops; ``events --json`` reports container actions as they happen (no polling)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+COMPOSE = """
+services:
+  web:
+    image: busybox
+    environment: [MODE=one]
+    command: ["sh", "-c", "echo hello $$MODE; {loop}"]
+"""
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def watching(process) -> bool:
+    """The process has its inotify descriptor (its monitor is ready)."""
+    import os
+
+    fds = f"/proc/{process.pid}/fd"
+    for fd in os.listdir(fds):
+        try:
+            if os.readlink(f"{fds}/{fd}") == "anon_inode:inotify":
+                return True
+        except OSError:
+            continue  # closed meanwhile
+    return False
+
+
+def test_logs_follow_survives_restart_and_recreate(project):
+    project.write(COMPOSE)
+    project("up", "-d")
+    follower = project.popen("logs", "-f", "--no-color")
+    try:
+        wait_for(lambda: watching(follower))
+        seen = [follower.stdout.readline()]
+        project("restart", "-t", "1")
+        seen.append(follower.stdout.readline())
+        project.write(COMPOSE.replace("MODE=one", "MODE=two"))
+        project("up", "-d")
+        seen.append(follower.stdout.readline())
+        project("stop", "-t", "1")
+        rest, _ = follower.communicate(timeout=30)  # ends by itself once the project stopped
+    finally:
+        follower.kill()
+    assert seen == ["web-1  | hello one\n", "web-1  | hello one\n", "web-1  | hello two\n"] and rest == ""
+
+
+def test_events_json_reports_actions(project):
+    project.write(COMPOSE)
+    watcher = project.popen("events", "--json")
+    try:
+        wait_for(lambda: watching(watcher))
+        project("up", "-d")
+        project("pause")
+        project("unpause")
+        project("down", "-t", "1")
+        time.sleep(1)
+    finally:
+        watcher.terminate()
+    out, _ = watcher.communicate(timeout=10)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["action"] for r in records] == ["create", "start", "pause", "unpause", "die", "destroy"]
+    first = records[0]
+    assert set(first) == {"time", "type", "service", "id", "action", "attributes"}
+    assert first["type"] == "container" and first["service"] == "web" and len(first["id"]) == 64
+    assert first["attributes"] == {"image": "busybox", "name": "proj-web-1"}
+    assert records[4]["attributes"]["exitCode"] == "0"
+
+
+def test_events_until_ends(project):
+    project.write(COMPOSE)
+    started = time.monotonic()
+    assert project("events", "--until", "1s").returncode == 0
+    assert time.monotonic() - started < 20

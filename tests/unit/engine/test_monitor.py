@@ -1,0 +1,34 @@
+"""The container actions the project monitor derives from two views of a container."""
+
+from composer.engine.monitor import Change, View, actions
+
+
+def view(status: str = "running", started: str = "t1", health: str = "", **labels: str) -> View:
+    return View("c1", "p-web-1", "web", "busybox", status, started, health, 3, 42, dict(labels))
+
+
+def test_created_and_started():
+    assert actions(None, view("created", "")) == ["create"]
+    assert actions(None, view()) == ["create", "start"]
+    assert actions(view("created", ""), view()) == ["start"]
+
+
+def test_stop_restart_and_remove():
+    assert actions(view(), view("exited")) == ["die"]
+    assert actions(view(), view(started="t2")) == ["die", "start"]  # restarted between two looks
+    assert actions(view("exited"), view(started="t2")) == ["start"]
+    assert actions(view(), None) == ["die", "destroy"]
+    assert actions(view("exited"), None) == ["destroy"]
+    assert actions(view(), view()) == []
+
+
+def test_pause_and_health():
+    assert actions(view(), view("paused")) == ["pause"]
+    assert actions(view("paused"), view()) == ["unpause"]
+    assert actions(view(health="starting"), view(health="healthy")) == ["health_status: healthy"]
+    assert actions(view(health="healthy"), view(health="healthy")) == []
+
+
+def test_attributes_leave_compose_labels_out_and_add_the_exit_code():
+    change = Change(0.0, "die", view(**{"com.docker.compose.project": "p", "team": "a"}))
+    assert change.attributes() == {"team": "a", "image": "busybox", "name": "p-web-1", "exitCode": "3"}
