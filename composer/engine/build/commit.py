@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from composer.engine.build.expand import Platform
 from composer.engine.images.content import BlobWriter
 from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
 
@@ -115,12 +116,14 @@ def has_layer(store: ImageStore, parents: Sequence[str], layer: Layer) -> bool:
     return store.blobs.exists(layer.blob) and store.snapshot_path(chain).is_dir()
 
 
-def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created: str) -> dict[str, Any]:
-    """The full OCI image config of a build result."""
-    from composer.engine.images.archive import host_architecture
-
-    out = {"architecture": host_architecture(), "os": "linux", "created": created,
-           "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}
+def image_config(stage_config: dict[str, Any], diff_ids: Sequence[str], created: str,
+                 platform: Platform | None = None) -> dict[str, Any]:
+    """The full OCI image config of a build result (for ``platform``, this machine's by default)."""
+    platform = platform or Platform.host()
+    out: dict[str, Any] = {"architecture": platform.arch, "os": platform.os, "created": created,
+                           "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}
+    if platform.variant:
+        out["variant"] = platform.variant
     out.update(stage_config)
     return out
 

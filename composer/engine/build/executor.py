@@ -26,7 +26,7 @@ from composer.engine.build.commit import (Layer, commit_image, descriptor, has_l
                                           read_image, retag)
 from composer.engine.build.context import BuildContext, load_digests, save_digests
 from composer.engine.build.dockerfile import Instruction
-from composer.engine.build.expand import Lexer, StageArgs
+from composer.engine.build.expand import Lexer, Platform, StageArgs
 from composer.engine.build.instructions import CONFIG_ONLY, StageState, onbuild_triggers, step_text
 from composer.engine.build.request import STDIN, BuildRequest
 from composer.engine.build.stages import Stage
@@ -43,6 +43,7 @@ class StageResult:
     state: StageState
     key: str
     created: str
+    platform: Platform
     diff_ids: list[str] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
     dirs: list[Path] = field(default_factory=list)
@@ -164,41 +165,61 @@ class Builder:
         if stage.base_stage is not None:
             parent = self.results[stage.base_stage]
             config = parent.state.image_config()
-            return StageResult(StageState.from_image(config, args, lexer), parent.key, parent.created,
+            platform = self.platform(stage) if stage.platform else parent.platform
+            return StageResult(StageState.from_image(config, args, lexer), parent.key, parent.created, platform,
                                list(parent.diff_ids), list(parent.layers), list(parent.dirs),
                                dict(parent.sizes)), config
+        platform = self.platform(stage)
         if stage.base.lower() == "scratch":
-            return StageResult(StageState.from_image(None, args, lexer), "", ""), None
+            return StageResult(StageState.from_image(None, args, lexer), "", "", platform), None
         named = next((c for c in self.request.contexts if c.name == stage.base and c.kind == "image"), None)
-        image_id, config, layers, dirs = self.image(named.value if named else stage.base, stage.instruction)
+        image_id, config, layers, dirs = self.image(named.value if named else stage.base, stage.instruction, platform)
         state = StageState.from_image(config, args, lexer)
-        return StageResult(state, image_id, config.get("created") or "",
+        return StageResult(state, image_id, config.get("created") or "", platform,
                            list(config.get("rootfs", {}).get("diff_ids", [])), layers, dirs), config
 
-    def image(self, reference: str, inst: Instruction) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
-        """A store image (pulled when missing or with --pull): id, config, layers, snapshot dirs."""
+    def platform(self, stage: Stage) -> Platform:
+        """The platform a stage is built for: FROM --platform, else --platform, else this machine."""
+        text = stage.platform or self.request.platform
+        if not text:
+            return Platform.host()
+        try:
+            return Platform.parse(text)
+        except BuildError as error:
+            raise BuildError(f"FROM: {error.message}", location=stage.instruction.location, hint=error.hint) from None
+
+    def image(self, reference: str, inst: Instruction,
+              platform: Platform | None = None) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[Path]]:
+        """A store image for ``platform`` (pulled when missing, of another platform, or with --pull)."""
+        platform = platform or Platform.host()
         resolved = None
         if not self.request.pull:
             try:
                 resolved = self.store.resolve(reference)
             except ImageNotFound:
                 resolved = None
+        if resolved is not None and not platform.matches(read_image(self.store, resolved.id)[0]):
+            resolved = None
         if resolved is None:
-            resolved = self._pull(reference, inst)
+            resolved = self._pull(reference, inst, platform)
         config, layers = read_image(self.store, resolved.id)
         return resolved.id, config, layers, list(resolved.layer_dirs)
 
-    def _pull(self, reference: str, inst: Instruction):
+    def _pull(self, reference: str, inst: Instruction, platform: Platform):
         from composer.engine.images.pull import pull
         from composer.errors import ComposerError
 
-        self.emit(f"pulling {reference}")
+        self.emit(f"pulling {reference}" + ("" if platform == Platform.host() else f" for {platform}"))
         try:
-            result = pull(reference, store=self.store, platform=self.request.platform)
+            result = pull(reference, store=self.store, platform=str(platform))
         except ComposerError as error:
-            raise BuildError(f"{inst.original}: cannot get the image {reference}: {error.message}",
+            raise BuildError(f"{inst.original}: cannot get the image {reference} for {platform}: {error.message}",
                              location=inst.location, hint=error.hint) from None
-        return self.store.resolve(result.image_id)
+        resolved = self.store.resolve(result.image_id)
+        if not platform.matches(read_image(self.store, resolved.id)[0]):
+            raise BuildError(f"{inst.original}: the image {reference} is not for {platform}", location=inst.location,
+                             hint="choose a --platform the image provides")
+        return resolved
 
     # --- steps --------------------------------------------------------------------------------
     def _step(self, stage: Stage, result: StageResult, inst: Instruction, label: str) -> None:
@@ -254,7 +275,8 @@ class Builder:
     # --- the result ---------------------------------------------------------------------------
     def _commit(self, result: StageResult, names: list[str]) -> str:
         """The image of the target stage, tagged; an unchanged build reuses its previous image."""
-        key = step_key(result.key, "commit", extra={"labels": dict(self.request.labels)})
+        key = step_key(result.key, "commit",
+                       extra={"labels": dict(self.request.labels), "platform": str(result.platform)})
         previous = None if self.request.no_cache else self.cache.lookup(key)
         if previous is not None and retag(self.store, previous, names):
             image_id = previous
@@ -262,7 +284,8 @@ class Builder:
             state = result.state
             if self.request.labels:
                 state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.request.labels}
-            document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339())
+            document = image_config(state.image_config(), result.diff_ids, result.created or now_rfc3339(),
+                                    result.platform)
             image_id = commit_image(self.store, document, result.layers, names, result.sizes)
             self.cache.record(key, image_id)
         for name in names:

@@ -331,6 +331,18 @@ class Platform:
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.arch, self.variant) if p)
 
+    def runnable(self) -> bool:
+        """Whether this machine runs the platform's programs natively (composer has no emulation)."""
+        host = Platform.host()
+        return (self.os, self.arch) == (host.os, host.arch) and self.variant in ("", host.variant)
+
+    def matches(self, image_config: dict) -> bool:
+        """Whether an image config is for this platform (a config naming no platform matches any)."""
+        arch, system = image_config.get("architecture"), image_config.get("os")
+        variant = image_config.get("variant") or ""
+        return ((system or self.os), (arch or self.arch)) == (self.os, self.arch) and \
+            (not variant or not self.variant or variant == self.variant)
+
 
 def platform_args(build: Platform, target: Platform) -> dict[str, str]:
     """The automatic ``BUILD*`` / ``TARGET*`` args."""

@@ -181,7 +181,7 @@ def _bind_source(step: Step, spec: dict[str, str], stack: ExitStack) -> str:
         assert context is not None
     else:
         found = step.builder.stage_result(origin, step.inst)
-        dirs = found.dirs if found is not None else step.builder.image(origin, step.inst)[3]
+        dirs = found.dirs if found is not None else step.builder.image(origin, step.inst, step.result.platform)[3]
         from composer.engine.build.view import merged
 
         context = BuildContext.from_rootfs(stack.enter_context(merged(dirs, step.builder.scratch)))

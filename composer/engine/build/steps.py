@@ -21,6 +21,7 @@ from composer.engine.build.commit import Layer, now_rfc3339, store_layer
 from composer.engine.build.context import BuildContext, Source
 from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
+from composer.engine.build.expand import Platform
 from composer.engine.build.instructions import add_source_kind, check_checksum, copy_history, parse_chmod, step_text
 from composer.engine.build.running import network_mode, run_step
 from composer.engine.build.runmounts import build_mounts, drop_stubs
@@ -88,6 +89,11 @@ class Step:
         created_by = state.run_history(inst)
         if self._cached(key, created_by):
             return
+        if not self.result.platform.runnable():
+            raise BuildError(f"RUN cannot run programs for {self.result.platform} on this {Platform.host()} "
+                             "machine (composer has no emulation)", location=inst.location,
+                             hint="build for this machine's platform, or use FROM --platform=$BUILDPLATFORM "
+                                  "in the stages that RUN")
         argv = state.run_argv(inst)
         env = [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in used.items())]
         with ExitStack() as stack:
@@ -166,7 +172,7 @@ class Step:
         if found is not None:
             self._from_dirs, identity = found.dirs, found.key
         else:
-            image = self.builder.image(name, self.inst)
+            image = self.builder.image(name, self.inst, self.result.platform)
             self._from_dirs, identity = image[3], image[0]
         return f"from:{name}:{identity}"
 

@@ -171,3 +171,15 @@ def test_declared_arg_without_value_is_not_used() -> None:
     stage = StageArgs(BuildArgs({}), {})
     stage.declare("NOVALUE", None)
     assert stage.used({}) == {} and "NOVALUE" not in stage.environment({})
+
+
+def test_platform_matches_and_runnable() -> None:
+    from composer.engine.build.expand import Platform
+
+    host = Platform.host()
+    assert host.runnable() and not Platform("linux", "s390x" if host.arch != "s390x" else "arm64").runnable()
+    arm = Platform.parse("linux/arm/v7")
+    assert arm.matches({"architecture": "arm", "os": "linux", "variant": "v7"})
+    assert arm.matches({"architecture": "arm", "os": "linux"}) and arm.matches({})
+    assert not arm.matches({"architecture": "arm", "os": "linux", "variant": "v6"})
+    assert not Platform.parse("linux/amd64").matches({"architecture": "arm64", "os": "linux"})
