@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import shutil
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,6 +23,7 @@ from composer.engine.build.context import BuildContext, Source
 from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.expand import Platform
+from composer.engine.build.gitsource import GitSource
 from composer.engine.build.instructions import add_source_kind, check_checksum, copy_history, parse_chmod, step_text
 from composer.engine.build.running import network_mode, run_step
 from composer.engine.build.runmounts import build_mounts, drop_stubs
@@ -44,6 +46,7 @@ class Step:
         self.started = time.monotonic()
         self._from_dirs: list[Path] = []
         self._named_context: BuildContext | None = None  # COPY --from=<additional context>
+        self._repos: list[tuple[GitSource, str]] = []  # ADD <git repository>: (source, commit)
 
     def execute(self) -> None:
         self.builder.emit(self.label)
@@ -112,8 +115,6 @@ class Step:
             self._store(key, outcome.upper, created_by)
         finally:
             if outcome.upper.exists():
-                import shutil
-
                 shutil.rmtree(outcome.upper, ignore_errors=True)
 
     # --- COPY / ADD ----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class Step:
             sources, urls = self._sources(context, add) if context else ([], [])
             downloads = [self._download(url) for url in urls]
             docs = [(doc.name, state.heredoc_text(doc).encode()) for doc in inst.heredocs]
-            content = self._content(context, sources, exclude, downloads, docs, origin)
+            content = self._content(context, sources, exclude, [*downloads, *self._repo_keys()], docs, origin)
             key = step_key(self.result.key, step_text(state, inst), args=state.args.used(state.env()),
                            content=content)
             if origin:  # the files of another stage or image: resolved only when not cached
@@ -136,7 +137,8 @@ class Step:
                     return
                 context = self._origin_context(stack)
                 sources, _ = self._sources(context, add)
-            directory = len(sources) + len(downloads) + len(docs) > 1 or any(s.is_dir for s in sources)
+            count = len(sources) + len(downloads) + len(docs) + len(self._repos)
+            directory = count > 1 or any(s.is_dir for s in sources) or bool(self._repos)
             created_by = copy_history(state.shell, inst.keyword, content, dest, directory=directory)
             if self._cached(key, created_by):
                 return
@@ -145,8 +147,6 @@ class Step:
             try:
                 self._fill(staging, context, sources, downloads, docs, dest, exclude, add)
             except BaseException:
-                import shutil
-
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             self._store(key, staging, created_by)
@@ -190,11 +190,43 @@ class Step:
             if kind == "url":
                 urls.append(value)
             elif kind == "git":
-                raise BuildError(f"ADD of a git repository ({value}) is not supported",
-                                 hint="clone it into the build context and COPY it")
+                self._add_repo(value)
             else:
                 sources.extend(context.resolve(value, parents=self.inst.flag("parents") == "true"))
         return sources, urls
+
+    def _add_repo(self, value: str) -> None:
+        """Note an ADD git source and the commit its ref names now (the cache key's content)."""
+        from composer.engine.build.gitsource import git_env, parse_git_source, resolve_commit
+
+        source = parse_git_source(value)
+        agent = self.builder.request.ssh_agent("default")
+        commit = resolve_commit(source, git_env(agent.socket if agent else None))
+        if (source, commit) not in self._repos:
+            self._repos.append((source, commit))
+
+    def _repo_keys(self) -> list[tuple[str, bytes]]:
+        keep = self.inst.flag("keep-git-dir") in ("", "true")
+        return [(f"git {source.url}:{source.subdir} keep={keep}", commit.encode()) for source, commit in self._repos]
+
+    def _clone_repos(self, stack: ExitStack) -> list[tuple[BuildContext, Source]]:
+        """Each noted repository checked out under the scratch dir (removed when ``stack`` ends)."""
+        import tempfile
+
+        from composer.engine.build.gitsource import checkout, git_env
+
+        agent = self.builder.request.ssh_agent("default")
+        keep = self.inst.flag("keep-git-dir") in ("", "true")
+        out = []
+        for source, commit in self._repos:
+            self.builder.scratch.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(dir=self.builder.scratch, prefix="git-"))
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
+            root = checkout(source, commit, work / "repo", git_env(agent.socket if agent else None),
+                            keep_git_dir=keep)
+            context = BuildContext.from_rootfs(root)
+            out.append((context, context.resolve(".")[0]))
+        return out
 
     def _content(self, context: BuildContext | None, sources: list[Source], exclude: tuple[str, ...],
                  downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]], origin: str | None) -> str:
@@ -232,15 +264,16 @@ class Step:
               downloads: list[tuple[str, bytes]], docs: list[tuple[str, bytes]], dest: str,
               exclude: tuple[str, ...], add: bool) -> None:
         """Write what the step adds under ``staging``."""
-        many = len(sources) + len(downloads) + len(docs) > 1
-        with merged(self.result.dirs, self.builder.scratch) as view:
+        many = len(sources) + len(downloads) + len(docs) + len(self._repos) > 1
+        with ExitStack() as stack:
+            view = stack.enter_context(merged(self.result.dirs, self.builder.scratch))
             copier = Copier(staging, view if self.result.dirs else None, None, None)
             copier.owner = self._owner(view if self.result.dirs else None)
             chmod = self.inst.flag("chmod")
             copier.chmod = parse_chmod(self.state.expand(chmod)) if chmod is not None else None
             workdir = self.state.config.get("WorkingDir") or "/"
-            rel, as_dir = copier.destination(dest, workdir, many=many,
-                                             source_is_dir=bool(sources) and all(s.is_dir for s in sources))
+            only_dirs = bool(sources or self._repos) and all(s.is_dir for s in sources)
+            rel, as_dir = copier.destination(dest, workdir, many=many, source_is_dir=only_dirs)
             for source in sources:
                 path = context.root / source.path
                 if add and not source.is_dir and looks_like_archive(path):
@@ -251,6 +284,8 @@ class Step:
                 copier.write_file(posixpath.join(rel, name) if as_dir else rel, data, 0o600)
             for name, data in docs:
                 copier.write_file(posixpath.join(rel, name) if as_dir else rel, data, 0o644)
+            for repo, root in self._clone_repos(stack):
+                copier.copy_source(repo, root, rel, True, exclude)
 
     def _owner(self, view: Path | None) -> tuple[int, int] | None:
         """``--chown`` as numbers, names looked up in the stage's own /etc/passwd and /etc/group."""
