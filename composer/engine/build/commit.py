@@ -9,6 +9,7 @@ the image in one index update: until then a failed build has left no image and n
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -88,6 +89,17 @@ def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> L
     finally:
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def place_layer(store: ImageStore, layer: Layer, parents: Sequence[str]) -> Layer | None:
+    """``layer`` (a stored blob) on top of ``parents``: its snapshot there unpacked from the blob if
+    missing (a ``COPY --link`` layer reused on a new parent); None when the blob is gone."""
+    chain = chain_ids([*parents, layer.diff_id])[-1]
+    if not store.snapshot_path(chain).is_dir():
+        if not store.blobs.exists(layer.blob):
+            return None
+        store.unpack(chain, layer.diff_id, lambda: store.blobs.open(layer.blob))
+    return dataclasses.replace(layer, chain=chain)
 
 
 def now_rfc3339() -> str:

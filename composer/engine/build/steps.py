@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.engine.build.cache import step_key
-from composer.engine.build.commit import Layer, now_rfc3339, store_layer
+from composer.engine.build.commit import Layer, now_rfc3339, place_layer, store_layer
 from composer.engine.build.context import BuildContext, Source
 from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
@@ -47,6 +47,7 @@ class Step:
         self._from_dirs: list[Path] = []
         self._named_context: BuildContext | None = None  # COPY --from=<additional context>
         self._repos: list[tuple[GitSource, str]] = []  # ADD <git repository>: (source, commit)
+        self.linked = inst.keyword in ("COPY", "ADD") and inst.flag("link") in ("", "true")
 
     def execute(self) -> None:
         self.builder.emit(self.label)
@@ -63,18 +64,29 @@ class Step:
 
     # --- cache ---------------------------------------------------------------------------------
     def _cached(self, key: str, created_by: str | None) -> bool:
-        """Reuse the step's cached layer (and the history line it was recorded with)."""
+        """Reuse the step's cached layer (and the history line it was recorded with).
+
+        A ``--link`` layer does not depend on its parent: on a new parent it is placed there
+        from its blob (unpacked, not copied again).
+        """
         hit = self.builder.lookup(key)
-        if hit is None or not self.builder.has_layer(self.result, hit[0]):
+        if hit is None:
+            return False
+        if self.linked:
+            layer = place_layer(self.builder.store, hit[0], self.result.diff_ids)
+        else:
+            layer = hit[0] if self.builder.has_layer(self.result, hit[0]) else None
+        if layer is None:
             return False
         self.builder.emit("CACHED")
-        self._finish(key, hit[0], hit[2] or created_by or "", hit[1])
+        self._finish(key, layer, hit[2] or created_by or "", hit[1])
         return True
 
     def _finish(self, key: str, layer: Layer, created_by: str, created: str) -> None:
         self.result.add(layer, created, self.builder.store)
         self.state.history.append({"created": created, "created_by": created_by})
-        self.result.key = key
+        # a linked layer's key leaves the parent out; the stage's chain of keys keeps it
+        self.result.key = step_key(self.result.key, "link", content=key) if self.linked else key
 
     def _store(self, key: str, directory: Path, created_by: str) -> None:
         layer = store_layer(self.builder.store, directory, self.result.diff_ids)
@@ -130,8 +142,10 @@ class Step:
             downloads = [self._download(url) for url in urls]
             docs = [(doc.name, state.heredoc_text(doc).encode()) for doc in inst.heredocs]
             content = self._content(context, sources, exclude, [*downloads, *self._repo_keys()], docs, origin)
-            key = step_key(self.result.key, step_text(state, inst), args=state.args.used(state.env()),
-                           content=content)
+            # --link: neither the parent nor the stage's args (the expanded text has what it uses)
+            key = step_key("" if self.linked else self.result.key, step_text(state, inst),
+                           args=None if self.linked else state.args.used(state.env()), content=content,
+                           extra={"link": True} if self.linked else None)
             if origin:  # the files of another stage or image: resolved only when not cached
                 if self._cached(key, None):
                     return
@@ -266,9 +280,11 @@ class Step:
         """Write what the step adds under ``staging``."""
         many = len(sources) + len(downloads) + len(docs) + len(self._repos) > 1
         with ExitStack() as stack:
-            view = stack.enter_context(merged(self.result.dirs, self.builder.scratch))
-            copier = Copier(staging, view if self.result.dirs else None, None, None)
-            copier.owner = self._owner(view if self.result.dirs else None)
+            # --link: a layer of its own, so the parent's files are not looked at
+            dirs = [] if self.linked else self.result.dirs
+            view = stack.enter_context(merged(dirs, self.builder.scratch)) if dirs else None
+            copier = Copier(staging, view, None, None)
+            copier.owner = self._owner(view)
             chmod = self.inst.flag("chmod")
             copier.chmod = parse_chmod(self.state.expand(chmod)) if chmod is not None else None
             workdir = self.state.config.get("WorkingDir") or "/"
