@@ -104,7 +104,7 @@ class Watcher:
             if actions.copies:
                 self.send(container.id, actions.copies)
             if actions.deletes:
-                self._run_in(container.id, ("rm", "-rf", "--", *sorted(actions.deletes)))
+                self._run_in(container.id, ("rm", "-rf", "--", *sorted(actions.deletes)), user="0:0")
         self.say(f"{verb} service {actions.service!r} after {len(actions.changed)} changes were detected "
                  f"({len(actions.copies)} copied, {len(actions.deletes)} deleted)")
 

@@ -22,7 +22,7 @@ def send_files(container_id: str, files: Mapping[str, str]) -> None:
 
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     try:
-        request = ExecRequest(argv=["tar", "-x", "-f", "-", "-C", "/"])
+        request = ExecRequest(argv=["tar", "-x", "-f", "-", "-C", "/"], user="0:0")  # as docker cp: root
         child = spawn(container_id, running_pid(container_id), request, (read_fd, 1, 2))
     except BaseException:
         os.close(write_fd)

@@ -81,6 +81,34 @@ def stack(tmp_path: Path, example_image) -> Iterator[Stack]:
         made("down", "-v", "-t", "2", "--rmi", "local", "--remove-orphans", ok=False)
 
 
+def watch_reloads_the_api(stack: Stack) -> None:
+    """``composer watch --no-up``: an edited main.py is synced into /app and uvicorn reloads it."""
+    import os
+    import signal
+    import time
+
+    watcher = subprocess.Popen([sys.executable, "-m", "composer", "watch", "--no-up"], cwd=stack.directory,
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, **stack.env})
+    try:
+        assert "Watch enabled" in watcher.stdout.readline()
+        source = stack.directory / "api" / "main.py"
+        source.write_text(source.read_text().replace('{"version": "2"}', '{"version": "3"}'))
+        assert "Syncing service 'api'" in watcher.stdout.readline()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if stack.http("/version", port="API_PORT") == {"version": "3"}:
+                    return
+            except OSError:
+                pass  # reloading
+            time.sleep(0.3)
+        pytest.fail("uvicorn did not serve the synced source")
+    finally:
+        os.kill(watcher.pid, signal.SIGINT)
+        watcher.wait(timeout=15)
+
+
 def test_everyday_flow(stack: Stack) -> None:
     stack("up", "-d", "--wait")
     created = stack.http("/items", {"name": "pen", "quantity": 3})
@@ -105,6 +133,8 @@ def test_everyday_flow(stack: Stack) -> None:
     assert after["db"] == before["db"] and after["web"] == before["web"], "only the api may be recreated"
     assert stack.http("/version") == {"version": "2"}
     assert [item["name"] for item in stack.http("/items")] == ["pen"]
+
+    watch_reloads_the_api(stack)
 
     stack("down")
     stack("up", "-d", "--wait")

@@ -22,6 +22,7 @@ services:
   app:
     build: ./app
     image: watchdemo/app:dev
+    user: "65534:65534"  # sync still writes as root, as docker cp
     command: ["sh", "-c", "{LOOP}"]
     develop:
       watch:

@@ -114,7 +114,7 @@ class FakeEngine:
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
-        self.runtime = SimpleNamespace(exec_container=lambda cid, hook: (self.calls.append(("exec", cid, hook.command)) or (0, "")))
+        self.runtime = SimpleNamespace(exec_container=lambda cid, hook: (self.calls.append(("exec", cid, hook.command, hook.user)) or (0, "")))
 
     def ps(self, name, options):
         return [SimpleNamespace(id="c1", name="p-api-1", labels={})]
@@ -132,7 +132,7 @@ def test_watcher_applies_and_reports_each_action(tmp_path) -> None:
     watcher = Watcher(proj, engine, rules_for(proj), lines.append, send=lambda cid, files: sent.append((cid, dict(files))))
     watcher.apply(plan_batch(watcher.rules, [("/project/api/main.py", False), ("/project/api/gone.py", True)]))
     assert sent == [("c1", {"/app/main.py": "/project/api/main.py"})]
-    assert engine.calls == [("exec", "c1", ("rm", "-rf", "--", "/app/gone.py"))]
+    assert engine.calls == [("exec", "c1", ("rm", "-rf", "--", "/app/gone.py"), "0:0")]
     assert lines == ["Syncing service 'api' after 2 changes were detected (1 copied, 1 deleted)"]
     watcher.apply(plan_batch(watcher.rules, [("/project/api/requirements.txt", False)]))
     assert engine.calls[-1] == ("up", ("api",), True, "force")
