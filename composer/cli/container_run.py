@@ -12,14 +12,14 @@ import sys
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.errors import UsageError
 
-UNSUPPORTED = {"publish_all": "give each port with -p", "device": "devices cannot be added to containers yet"}
+UNSUPPORTED = {"device": "devices cannot be added to containers yet"}
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Create and run a new container from an image (foreground; -d comes with detached containers).
 Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u --entrypoint -h
---network none|host --pid/--ipc/--uts host -m --memory-swap --memory-reservation --cpus -c
+--network none|host|NAME -p -P --pid/--ipc/--uts host -m --memory-swap --memory-reservation --cpus -c
 --cpuset-cpus --pids-limit --blkio-weight --ulimit --oom-score-adj --shm-size --cap-add --cap-drop
 --security-opt --sysctl --privileged --read-only --init -i -t --stop-signal --add-host --label
 """
@@ -209,7 +209,7 @@ def build_config(options: dict, image, command: list[str]):
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
         dns=options.get("dns", []), dns_search=options.get("dns_search", []),
         dns_options=options.get("dns_option", []), group_add=options.get("group_add", []),
-        publish=options.get("publish", []),
+        publish=_publish(options, image_config),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
     )
     _check_modes(config)
@@ -228,6 +228,16 @@ def build_config(options: dict, image, command: list[str]):
 
             config.mounts.append(Mount(type="volume", target=os.path.normpath(path)))
     return config
+
+
+def _publish(options: dict, image_config: dict) -> list[str]:
+    """``-p`` specs, and with ``-P`` every exposed port (EXPOSE, ``--expose``) on a random host port."""
+    publish = list(options.get("publish", []))
+    if options.get("publish_all"):
+        from composer.network.ports import publish_all
+
+        publish += publish_all([*(image_config.get("ExposedPorts") or {}), *options.get("expose", [])], publish)
+    return publish
 
 
 RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")

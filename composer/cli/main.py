@@ -64,6 +64,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "restart"): "composer.cli.container_fast:restart_main",
     ("container", "rm"): "composer.cli.container_fast:rm_main",
     ("container", "wait"): "composer.cli.container_fast:wait_main",
+    ("container", "port"): "composer.cli.networks:container_port_main",
     ("image", "pull"): "composer.cli.images:fast_pull",
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",

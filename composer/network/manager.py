@@ -18,7 +18,7 @@ from composer.errors import NetworkError, PortConflictError
 from composer.network import firewall, ipam
 from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
-from composer.network.orphans import sweep_orphans
+from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
 from composer.network.store import NetworkStore
 from composer.settings import state_root_dir
 
@@ -62,6 +62,7 @@ class NetworkManager:
         with self.store.locked():
             if any(net.name == name for net in self.store.all()):
                 raise NetworkError(f"network with name {name} already exists")
+            sweep_abandoned()  # bridges of deleted state roots give their subnets back first
             net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
                                      labels or {}, options or {}, ipv6, subnet6, default)
             self._make_bridge(net)
@@ -111,7 +112,7 @@ class NetworkManager:
 
     def _make_bridge(self, net: Network) -> None:
         with Netlink() as nl:
-            index = nl.add_bridge(net.bridge, net.mtu, mac=_random_mac())
+            index = nl.add_bridge(net.bridge, net.mtu, mac=_random_mac(), alias=bridge_alias(self.store))
             try:
                 nl.add_address(index, f"{net.gateway}/{net.subnet.split('/')[1]}")
                 if net.gateway6:

@@ -30,7 +30,7 @@ RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
 RTM_NEWADDR, RTM_NEWROUTE = 20, 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
 # attributes
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 28
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 20, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 IFA_F_NODAD = 0x02
@@ -178,11 +178,12 @@ class Netlink:
             raise NetworkError(f"network interface {name} does not exist")
         return index
 
-    def add_bridge(self, name: str, mtu: int | None = None, mac: str | None = None) -> int:
+    def add_bridge(self, name: str, mtu: int | None = None, mac: str | None = None, alias: str = "") -> int:
         """Create bridge ``name`` (an error if any link has that name), bring it up; return its index.
 
         Give ``mac``: a bridge without one takes the lowest MAC of its ports and changes it when
-        that port leaves, leaving every container's ARP entry for the gateway stale.
+        that port leaves, leaving every container's ARP entry for the gateway stale. ``alias`` is
+        the link's ifalias (``ip link`` shows it), a note for whoever finds the bridge later.
         """
         body = ifinfo() + attr_str(IFLA_IFNAME, name) + attr(IFLA_LINKINFO, attr_str(IFLA_INFO_KIND, "bridge"))
         if mac:
@@ -198,7 +199,7 @@ class Netlink:
                                         "cleanup if composer left it after a crash") from None
             raise NetworkError(f"create bridge {name}: {error.strerror}") from None
         index = self.require_index(name)
-        self.set_link(index, up=True)
+        self.set_link(index, up=True, alias=alias)  # the kernel takes an ifalias only on a change
         return index
 
     def add_veth(self, host_name: str, peer_name: str, netns_fd: int, *, mtu: int | None = None,
@@ -217,8 +218,8 @@ class Netlink:
         return self.require_index(host_name)
 
     def set_link(self, index: int, *, up: bool | None = None, master: int | None = None,
-                 mtu: int | None = None) -> None:
-        """Change a link: up/down, bridge master, MTU."""
+                 mtu: int | None = None, alias: str = "") -> None:
+        """Change a link: up/down, bridge master, MTU, ifalias."""
         flags = change = 0
         if up is not None:
             flags, change = (IFF_UP if up else 0), IFF_UP
@@ -227,6 +228,8 @@ class Netlink:
             body += attr_u32(IFLA_MASTER, master)
         if mtu:
             body += attr_u32(IFLA_MTU, mtu)
+        if alias:
+            body += attr(IFLA_IFALIAS, alias.encode())
         self.call(RTM_SETLINK, 0, body, what=f"set link #{index}")
 
     def delete_link(self, name: str) -> bool:

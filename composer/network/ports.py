@@ -13,6 +13,10 @@ import os
 from composer.errors import NetworkError
 from composer.network.model import PortBinding
 
+TYPE_CHECKING = False  # typing stays off ``container run``'s path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 EPHEMERAL = (32768, 60999)
 _LISTEN = {"tcp": "0A", "udp": "07"}
 
@@ -130,3 +134,17 @@ def random_port(proto: str, taken: set[tuple[str, int]]) -> int:
         if (proto, port) not in taken and port not in bound:
             return port
     raise NetworkError("no free host port left in the ephemeral range")
+
+
+def publish_all(exposed: Iterable[str], explicit: Iterable[str]) -> list[str]:
+    """``-P``: a ``-p`` spec (random host port) for every exposed port (``80/tcp``, ``8000-8001``,
+    the image's EXPOSE and ``--expose``) that no explicit ``-p`` already publishes, as docker does."""
+    taken = {(b.container_port, b.proto) for spec in explicit for b in parse_publish(spec)}
+    specs: list[str] = []
+    for item in exposed:
+        number, _, proto = item.partition("/")
+        for port in _port_range(number, item):
+            spec = f"{port}/{proto or 'tcp'}"
+            if (port, proto or "tcp") not in taken and spec not in specs:
+                specs.append(spec)
+    return specs

@@ -205,3 +205,37 @@ def test_default_network_is_predefined(manager):
         manager.create("host")
     assert manager.prune() == []
     manager.remove("bridge", predefined_ok=True)
+
+
+def test_networks_of_a_deleted_state_root_are_swept(manager, tmp_path, monkeypatch):
+    """A temporary root removed without its teardown leaves a bridge and a table: the next
+    network creation anywhere removes them and gets their subnet back."""
+    import os
+    import shutil
+    import subprocess
+
+    from composer.network.manager import BRIDGE_NAME_OPTION as BRIDGE, NetworkManager
+
+    monkeypatch.setenv("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")
+    lost_root = tmp_path / "lost-root"
+    lost = NetworkManager(lost_root / "networks", dns=False)
+    bridge = f"{lost.store.bridge_prefix}x"
+    try:
+        net = lost.create("forgotten", subnet=f"{free_prefix24()}.0/24", options={BRIDGE: bridge})
+        shown = subprocess.run(["ip", "link", "show", bridge], capture_output=True, text=True).stdout
+        assert f"alias composer {lost.store.dir}" in shown
+        shutil.rmtree(lost_root)
+        manager.create("fresh")
+        assert not os.path.exists(f"/sys/class/net/{net.bridge}")
+        tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+        assert f"inet {lost.store.table}\n" not in tables
+    finally:
+        if lost_root.exists():
+            lost.reset()
+        else:
+            from composer.network import firewall
+            from composer.network.netlink import Netlink
+
+            with Netlink() as nl:
+                nl.delete_link(bridge)
+            firewall.remove(lost.store.table)

@@ -1,0 +1,61 @@
+"""``container run`` on the default bridge network (no ``--network``), ``-P``, end to end."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.integration.network.conftest import wait_port
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+
+def test_run_without_network_joins_the_default_bridge_with_egress(composer, busybox_image, manager, outside,
+                                                                  webroot):
+    outside.ns.spawn("httpd", "-f", "-p", "8080", "-h", str(webroot))
+    wait_port(outside.ns, 8080)
+    script = f"ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf; wget -q -O- http://{outside.ip}:8080/"
+    result = composer("container", "run", "--rm", "-h", "plain", "busybox", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    net = manager.get("bridge")
+    assert net.default and net.bridge == manager.store.default_bridge and net.endpoints == {}
+    assert f"inet {net.subnet.rsplit('.', 2)[0]}." in result.stdout and f"default via {net.gateway}" in result.stdout
+    assert f"nameserver {net.gateway}" not in result.stdout  # no name resolution, as docker's bridge
+    assert result.stdout.endswith("hello from composer\n")
+    shown = json.loads(composer("network", "inspect", "bridge").stdout)[0]
+    assert shown["Options"]["com.docker.network.bridge.name"] == manager.store.default_bridge
+
+
+def test_network_none_makes_no_bridge(composer, busybox_image, manager):
+    result = composer("container", "run", "--rm", "--network", "none", "busybox", "true")
+    assert result.returncode == 0, result.stderr
+    assert manager.list() == []
+
+
+def test_publish_all_exposes_ports_on_random_host_ports(composer, busybox_image, manager, webroot):
+    started = composer("container", "run", "-d", "-P", "--expose", "80", "--expose", "7000-7001/udp",
+                       "-p", "7001:7001/udp", "-v", f"{webroot}:/www:ro", "busybox", "httpd", "-f", "-p", "80",
+                       "-h", "/www")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        listed = dict(line.split(" -> ") for line in composer("container", "port", cid).stdout.splitlines())
+        assert set(listed) == {"80/tcp", "7000/udp", "7001/udp"}, listed
+        assert listed["7001/udp"].endswith(":7001")  # an explicit -p wins over -P
+        port = int(listed["80/tcp"].rsplit(":", 1)[1])
+        assert 32768 <= port <= 60999
+        for _ in range(50):  # httpd may still be starting
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3) as answer:
+                    assert answer.read() == b"hello from composer\n"
+                break
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+        else:
+            pytest.fail("the -P port never answered")
+    finally:
+        composer("container", "rm", "-f", cid)
