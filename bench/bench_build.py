@@ -1,8 +1,10 @@
 """Dockerfile builds: `composer image build` against `podman build` (buildah) and `docker build`.
 
 Set-up (done here): the busybox test rootfs imported as ``busybox:latest`` into a private composer
-root and a private podman storage (overlay, runc, nofile within this machine's hard limit);
-docker only when a dockerd already answers ``docker info``. The same context for all: a
+root, a private podman storage (overlay, runc, nofile within this machine's hard limit) and a
+private dockerd this script starts (bench_run's ``start_dockerd``: own socket, data root, no
+bridge, no iptables) and stops by its PID; ``docker build`` is the classic builder
+(``DOCKER_BUILDKIT=0``: the docker CLI here has no buildx plugin). The same context for all: a
 two-stage Dockerfile with two COPY and two RUN steps and ~200 small source files.
 Cases, alternating tools each round, medians:
 - ``cold multi-stage``: ``--no-cache`` every run.
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_run import start_dockerd, stop  # noqa: E402
 from harness import VENV_BIN, Case, measure, save, table  # noqa: E402
 
 from tests.fixtures.images import BUSYBOX_CHANGES  # noqa: E402
@@ -80,11 +83,14 @@ class Setup:
                            "--storage-driver", "overlay"]
             subprocess.run([*self.podman, "import", *changes, str(tar), "localhost/busybox:latest"],
                            env={**os.environ, **self.podman_env}, check=True, capture_output=True)
-        self.docker = shutil.which("docker") and subprocess.run(
-            ["docker", "info"], capture_output=True).returncode == 0
-        if self.docker:
-            subprocess.run(["docker", "import", *changes, str(tar), "busybox:latest"], check=True,
-                           capture_output=True)
+        self.notes: list[str] = []
+        self.dockerd, host = start_dockerd(work, tar, self.notes) if shutil.which("docker") else (None, "")
+        self.docker = ["docker", "-H", host] if self.dockerd is not None else None
+        if self.docker and subprocess.run([*self.docker, "import", *changes, str(tar), "busybox:latest"],
+                                          capture_output=True).returncode != 0:
+            self.notes.append("docker: import of busybox failed")
+            stop(self.dockerd)
+            self.docker = None
 
     def commands(self, *extra: str) -> dict[str, list[str]]:
         out = {"composer": [str(VENV_BIN / "composer"), "image", "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
@@ -93,7 +99,7 @@ class Setup:
             out["podman"] = [*self.podman, "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
                              str(self.context)]
         if self.docker:
-            out["docker"] = ["docker", "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
+            out["docker"] = [*self.docker, "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
                              str(self.context)]
         return out
 
@@ -114,7 +120,8 @@ class Setup:
                            env={**os.environ, **self.podman_env})
             subprocess.run(["umount", "-R", f"{self.work}/podman"], capture_output=True)
         if self.docker:
-            subprocess.run(["docker", "rmi", "-f", "bench-build:1", "busybox:latest"], capture_output=True)
+            subprocess.run([*self.docker, "rmi", "-f", "bench-build:1", "busybox:latest"], capture_output=True)
+            stop(self.dockerd)
 
 
 def main() -> None:
@@ -129,6 +136,8 @@ def main() -> None:
         setup = Setup(work)
         outcomes = measure(setup.cases(), rounds=args.rounds, warmup=1)
         print(table(outcomes))
+        for note in setup.notes:
+            print(f"note: {note}")
         print(f"results: {save('build', outcomes, {'rounds': args.rounds, 'dockerfile': DOCKERFILE})}")
     finally:
         if setup is not None:
