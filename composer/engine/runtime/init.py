@@ -53,7 +53,7 @@ class LaunchPlan(Record):
     pid_fd: int = -1                          # write end: the container init's host pid
     go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
-    cgroup_fds: list[int] = []                # write ends of cgroup files PID 1 joins itself by ("0")
+    cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
     setsid: bool = True
     tty: bool = False
 
@@ -90,7 +90,6 @@ def container_main(plan: LaunchPlan) -> None:
     for number in RESET_SIGNALS:  # the runtime's forwarding handlers are not ours
         signal.signal(number, signal.SIG_DFL)
     try:
-        join_cgroup(plan.cgroup_fds)
         _setup(plan)
         path, env, ids = _prepare_process(plan)
         _drop_privileges(plan, ids)
@@ -105,11 +104,14 @@ def container_main(plan: LaunchPlan) -> None:
     os._exit(125)
 
 
-def join_cgroup(fds: list[int]) -> None:
+def join_cgroup(paths: list[str]) -> None:
     """Move this (single-threaded) process into the container's cgroup: "0" means the caller."""
-    for fd in fds:
-        os.write(fd, b"0")
-        os.close(fd)
+    for path in paths:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
 
 
 def _setup(plan: LaunchPlan) -> None:
@@ -131,6 +133,9 @@ def _setup(plan: LaunchPlan) -> None:
     rootfs.write_sysctls(root, config.security.sysctls)
     if not config.security.privileged:
         rootfs.mask_paths(root)
+    if os.read(plan.go_fd, 1) != b"1":  # the parent has made the cgroup and plugged the network in
+        raise RuntimeError("the runtime gave up on the container before it started")
+    join_cgroup(plan.cgroup_files)  # before pivot_root: the host's /sys/fs/cgroup is still in view
     rootfs.pivot(root, config.security.read_only)
     if plan.console_fd >= 0:
         from composer.engine.runtime.tty import open_console
@@ -138,8 +143,6 @@ def _setup(plan: LaunchPlan) -> None:
         open_console(plan.console_fd)
     if plan.clone_flags & libc.CLONE_NEWNET:
         loopback_up()
-    if os.read(plan.go_fd, 1) != b"1":
-        raise RuntimeError("the runtime gave up on the container before it started")
     # the namespace creator has exited: our parent is now the runtime (a subreaper); if it dies,
     # so does the container (no ghosts)
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)

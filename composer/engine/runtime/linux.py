@@ -19,7 +19,7 @@ from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
-from composer.errors import CgroupError, ContainerRuntimeError
+from composer.errors import ContainerRuntimeError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
@@ -149,14 +149,19 @@ def remove_anonymous_volumes(config: ContainerConfig) -> None:
             store.remove(name)
 
 
-def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
-    """Claim the name, make the state directory, write config.json and a "created" state.json."""
+def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
+    """Claim the container's name and make its state directory (the name is released on failure)."""
     claim_name(config.name, config.id)
     try:
         cdir.create()
     except BaseException:
         release_name(config.name)
         raise
+
+
+def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
+    """Claim the name, make the state directory, write config.json and a "created" state.json."""
+    claim_state_dir(config, cdir)
     write_json_atomic(cdir.config, config.to_dict())
     write_json_atomic(cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
                                    "OOMKilled": False, "Created": now_iso()})
@@ -179,50 +184,49 @@ class ForegroundRun:
         self.console_fd = -1
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
+        self.fresh = False  # a state dir made by prepare() (not by ``container create``)
         self.attached = False
         self._previous_handlers: dict = {}
         self._pending: list[int] = []
         self.was_subreaper = True  # until start() finds out (then restored by cleanup)
 
     def prepare(self) -> LaunchPlan:
-        """State dir, config.json, /etc files, cgroup, seccomp: everything before fork."""
-        create_state(self.config, self.cdir)
-        self.created = True
+        """Name, state dir, /etc files, seccomp: everything the children need before fork."""
+        claim_state_dir(self.config, self.cdir)
+        self.created = self.fresh = True
         return self.prepare_launch()
 
     def prepare_launch(self) -> LaunchPlan:
-        """For an existing state dir: volumes, config.json, /etc files, cgroup, seccomp."""
+        """For an existing state dir: volumes, /etc files, capabilities, seccomp."""
         config = self.config
         self.created = True
         mounts, populate = resolve_mounts(config)
-        write_json_atomic(self.cdir.config, config.to_dict())
         resolv = None
         if config.dns or config.dns_search or config.dns_options:
             from composer.engine.runtime.etcfiles import host_resolv_conf, resolv_conf_text
 
             resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
-        self.cgroup.create(config.resources, config.security.privileged)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
-                          mounts=mounts, populate=populate,
+                          mounts=mounts, populate=populate, cgroup_files=self.cgroup.self_join_files(),
                           cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
                           tty=config.tty)
 
     def start(self, plan: LaunchPlan) -> None:
-        """Fork the namespace creator, adopt PID 1, attach the network, wait for exec."""
+        """Fork the namespace creator; while it builds the container: cgroup, config.json, state,
+        network; then let it exec and wait for that."""
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
-        plan.cgroup_fds = self._open_self_join_files()
         self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = os.fork()
         if creator == 0:
             enter_namespaces(plan)
-        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, *plan.cgroup_fds):
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd):
             if fd >= 0:
                 os.close(fd)
         try:
@@ -230,9 +234,12 @@ class ForegroundRun:
             os.waitpid(creator, 0)
             self.pid = int(pid_text) if pid_text.strip() else 0
             if self.pid:
-                if not plan.cgroup_fds:  # else PID 1 joins itself (cheaper)
-                    self.cgroup.join(self.pid)
-                self.attached = attach_network(self.config, self.pid, self.cdir.path)
+                try:
+                    self._while_building(plan)
+                except BaseException:
+                    if self.fresh:  # never fully created: nothing stays behind (docker's create errors)
+                        self.abort()
+                    raise
                 os.write(go_w, b"1")
                 for number in self._pending:  # signals that came before PID 1 existed
                     self._forward(number, None)
@@ -244,17 +251,18 @@ class ForegroundRun:
                 if fd >= 0:
                     os.close(fd)
 
-    def _open_self_join_files(self) -> list[int]:
-        """Descriptors of the cgroup files the container's PID 1 writes itself into."""
-        fds: list[int] = []
-        try:
-            for path in self.cgroup.self_join_files():
-                fds.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
-        except OSError as error:
-            for fd in fds:
-                os.close(fd)
-            raise CgroupError(f"cannot open {error.filename}: {error.strerror}") from None
-        return fds
+    def _while_building(self, plan: LaunchPlan) -> None:
+        """The parent's part, in parallel with PID 1's mounts: cgroup, config.json, state, network."""
+        config = self.config
+        self.cgroup.create(config.resources, config.security.privileged)
+        if not plan.cgroup_files:  # else PID 1 joins itself (cheaper)
+            self.cgroup.join(self.pid)
+        write_json_atomic(self.cdir.config, config.to_dict())
+        started = now_iso()
+        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, ExitCode=0, OOMKilled=False,
+                              StartedAt=started, SupervisorPid=os.getpid(), SupervisorStart=_own_start_time(),
+                              **({"Created": started} if self.fresh else {}))
+        self.attached = attach_network(config, self.pid, self.cdir.path)
 
     def _check_exec(self, error_r: int) -> None:
         """Block until exec (EOF) or a failure message from the children."""
@@ -264,14 +272,16 @@ class ForegroundRun:
         if not chunks:
             return
         code, _, message = b"".join(chunks).decode(errors="replace").partition(" ")
+        exit_code = int(code) if code.isdigit() else 125
         if self.pid:
             self._reap()
-        raise ContainerRuntimeError(message, exit_code=int(code) if code.isdigit() else 125)
+        if not self.config.auto_remove:  # docker keeps a container that failed to start as "created"
+            self.cdir.write_state(Status="created", Running=False, Pid=0, SupervisorPid=0, ExitCode=exit_code,
+                                  Error=message)
+        raise ContainerRuntimeError(message, exit_code=exit_code)
 
     def wait(self) -> RunResult:
         """Forward signals until PID 1 exits; its status as docker reports it."""
-        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, StartedAt=now_iso(),
-                              SupervisorPid=os.getpid(), SupervisorStart=_own_start_time())
         if self.relay is not None:
             self.relay(self.pid)
         status = self._reap()
