@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -44,6 +43,8 @@ def parse_git_source(text: str) -> GitSource:
 
 def _git(args: list[str], env: Mapping[str, str], cwd: str | None = None) -> str:
     """Run ``git``; its stdout, or a BuildError with its stderr."""
+    import subprocess
+
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, env=dict(env), cwd=cwd,
                               timeout=TIMEOUT, stdin=subprocess.DEVNULL)

@@ -23,7 +23,6 @@ from composer.engine.build.context import BuildContext, Source
 from composer.engine.build.copying import Copier, looks_like_archive
 from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.expand import Platform
-from composer.engine.build.gitsource import GitSource
 from composer.engine.build.instructions import add_source_kind, check_checksum, copy_history, parse_chmod, step_text
 from composer.engine.build.running import network_mode, run_step
 from composer.engine.build.runmounts import build_mounts, drop_stubs
@@ -32,6 +31,7 @@ from composer.engine.build.view import merged
 from composer.errors import BuildError, ComposerError
 
 if TYPE_CHECKING:
+    from composer.engine.build.gitsource import GitSource
     from composer.engine.build.executor import Builder, StageResult
 
 OUTPUT_TAIL = 30  # lines of a failing RUN's output shown in the error
