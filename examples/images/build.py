@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("COMPOSER_EXAMPLES_CACHE", "/var/cache/composer-examples"))
 SUITE = "bookworm"
-IMAGES = ("debian", "postgres", "nginx", "python")
+IMAGES = ("debian", "postgres", "nginx", "python", "compute")
 # What official slim images leave out; copyright files stay (licences travel with the binaries).
 TRIMS = ("path-exclude=/usr/share/doc/*", "path-include=/usr/share/doc/*/copyright",
          "path-exclude=/usr/share/man/*", "path-exclude=/usr/share/info/*",

@@ -76,3 +76,59 @@ def example_image(example_store: ExampleStore, monkeypatch: pytest.MonkeyPatch):
     """``example_image("postgres")``: the image's reference in the module's store (COMPOSER_ROOT set)."""
     monkeypatch.setenv("COMPOSER_ROOT", str(example_store.root))
     return example_store.image
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ExampleProject:
+    """A copy of ``examples/<name>`` in a temporary directory, and composer run in it with ``env``."""
+
+    def __init__(self, directory: Path, env: dict[str, str]) -> None:
+        self.directory, self.env = directory, env
+
+    def __call__(self, *args: str, ok: bool = True, timeout: float = 240):
+        import os
+        import subprocess
+
+        result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=self.directory, text=True,
+                                capture_output=True, timeout=timeout, env={**os.environ, **self.env})
+        assert not ok or result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+        return result
+
+    def get(self, port_variable: str, path: str, data: bytes | None = None) -> bytes:
+        """The body of an HTTP request to ``127.0.0.1:$port_variable``."""
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.env[port_variable]}{path}", data=data,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()
+
+
+@pytest.fixture
+def example_project(tmp_path: Path, example_image) -> Iterator:
+    """``example_project("static-site", images=("nginx",), ports=("SITE_PORT",))``: the example's
+    copy with its images imported and free ports; taken down (volumes, built images) after."""
+    made: list[ExampleProject] = []
+
+    def make(name: str, images: tuple[str, ...], ports: tuple[str, ...] = ()) -> ExampleProject:
+        for image in images:
+            example_image(image)
+        directory = tmp_path / name
+        shutil.copytree(REPO / "examples" / name, directory)
+        made.append(ExampleProject(directory, {port: str(free_port()) for port in ports}))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for project in made:
+            project("down", "-v", "-t", "2", "--rmi", "local", "--remove-orphans", ok=False)

@@ -9,21 +9,15 @@ directory, the example images imported into the module's private state root, fre
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
-import urllib.request
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.integration.examples.conftest import REPO
+from tests.integration.examples.conftest import ExampleProject
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
-EXAMPLE = REPO / "examples" / "postgres-api"
 VERSION_ROUTE = '''
 
 @app.get("/version")
@@ -33,55 +27,22 @@ def version() -> dict[str, str]:
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Stack:
-    """The example's copy, and composer run in it with the test's ports."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.env = {"WEB_PORT": str(free_port()), "API_PORT": str(free_port())}
-
-    def __call__(self, *args: str, ok: bool = True, timeout: float = 240) -> subprocess.CompletedProcess:
-        import os
-
-        result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=self.directory, text=True,
-                                capture_output=True, timeout=timeout, env={**os.environ, **self.env})
-        assert not ok or result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
-        assert "Traceback" not in result.stderr
-        return result
-
-    def http(self, path: str, data: dict | None = None, port: str = "WEB_PORT") -> object:
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.env[port]}{path}", data=body,
-                                         headers={"content-type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def ids(self) -> dict[str, str]:
-        """service -> container id of the running containers."""
-        rows = [json.loads(line) for line in self("ps", "--format", "json").stdout.splitlines()]
-        return {row["Service"]: row["ID"] for row in rows}
-
-
 @pytest.fixture
-def stack(tmp_path: Path, example_image) -> Iterator[Stack]:
-    for name in ("postgres", "python", "nginx"):
-        example_image(name)  # imported once per module into its state root (COMPOSER_ROOT is set)
-    directory = tmp_path / "postgres-api"
-    shutil.copytree(EXAMPLE, directory)
-    made = Stack(directory)
-    try:
-        yield made
-    finally:
-        made("down", "-v", "-t", "2", "--rmi", "local", "--remove-orphans", ok=False)
+def stack(example_project) -> ExampleProject:
+    return example_project("postgres-api", ("postgres", "python", "nginx"), ("WEB_PORT", "API_PORT"))
 
 
-def watch_reloads_the_api(stack: Stack) -> None:
+def http(stack: ExampleProject, path: str, data: dict | None = None, port: str = "WEB_PORT") -> object:
+    return json.loads(stack.get(port, path, json.dumps(data).encode() if data is not None else None))
+
+
+def ids(stack: ExampleProject) -> dict[str, str]:
+    """service -> container id of the running containers."""
+    rows = [json.loads(line) for line in stack("ps", "--format", "json").stdout.splitlines()]
+    return {row["Service"]: row["ID"] for row in rows}
+
+
+def watch_reloads_the_api(stack: ExampleProject) -> None:
     """``composer watch --no-up``: an edited main.py is synced into /app and uvicorn reloads it."""
     import os
     import signal
@@ -98,7 +59,7 @@ def watch_reloads_the_api(stack: Stack) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if stack.http("/version", port="API_PORT") == {"version": "3"}:
+                if http(stack, "/version", port="API_PORT") == {"version": "3"}:
                     return
             except OSError:
                 pass  # reloading
@@ -109,12 +70,12 @@ def watch_reloads_the_api(stack: Stack) -> None:
         watcher.wait(timeout=15)
 
 
-def test_everyday_flow(stack: Stack) -> None:
+def test_everyday_flow(stack: ExampleProject) -> None:
     stack("up", "-d", "--wait")
-    created = stack.http("/items", {"name": "pen", "quantity": 3})
+    created = http(stack, "/items", {"name": "pen", "quantity": 3})
     assert created["name"] == "pen" and created["quantity"] == 3 and created["id"] >= 1
-    assert [item["name"] for item in stack.http("/items")] == ["pen"]
-    assert stack.http("/health", port="API_PORT") == {"status": "ok"}
+    assert [item["name"] for item in http(stack, "/items")] == ["pen"]
+    assert http(stack, "/health", port="API_PORT") == {"status": "ok"}
 
     rows = [json.loads(line) for line in stack("ps", "--format", "json").stdout.splitlines()]
     assert sorted(row["Service"] for row in rows) == ["api", "db", "web"]
@@ -124,21 +85,21 @@ def test_everyday_flow(stack: Stack) -> None:
     psql = stack("exec", "db", "psql", "-U", "items", "-d", "items", "-tA", "-c", "select name from items")
     assert psql.stdout.split() == ["pen"]
 
-    before = stack.ids()
+    before = ids(stack)
     with (stack.directory / "api" / "main.py").open("a") as source:
         source.write(VERSION_ROUTE)
     stack("up", "-d", "--build", "--wait")
-    after = stack.ids()
+    after = ids(stack)
     assert after["api"] != before["api"], "the api was not recreated"
     assert after["db"] == before["db"] and after["web"] == before["web"], "only the api may be recreated"
-    assert stack.http("/version") == {"version": "2"}
-    assert [item["name"] for item in stack.http("/items")] == ["pen"]
+    assert http(stack, "/version") == {"version": "2"}
+    assert [item["name"] for item in http(stack, "/items")] == ["pen"]
 
     watch_reloads_the_api(stack)
 
     stack("down")
     stack("up", "-d", "--wait")
-    assert [item["name"] for item in stack.http("/items")] == ["pen"], "down + up lost the rows"
+    assert [item["name"] for item in http(stack, "/items")] == ["pen"], "down + up lost the rows"
 
     count = ("import os, psycopg; print(psycopg.connect(os.environ['DATABASE_URL'])"
              ".execute('select count(*) from items').fetchone()[0])")
