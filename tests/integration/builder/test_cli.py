@@ -187,3 +187,16 @@ def test_secrets_from_cli_and_compose_with_dependencies(cli, context: Path, tmp_
     assert "Service b  Built" in result.stderr and "Service a  Built" in result.stderr
     only = cli("-f", str(project / "compose.yaml"), "-p", "sec", "build", "--ssh", "default=/nonexistent", "b")
     assert only.returncode == 0 and "Service a" not in only.stderr, only.stderr
+
+
+def test_compose_build_push(cli, tmp_path: Path, registry, docker_config) -> None:
+    project = tmp_path / "pushed"
+    reference = f"{registry.host}/pushed-{uuid.uuid4().hex[:8]}:v1"
+    write(project, {"app/Dockerfile": "FROM busybox\nRUN echo pushed > /msg\n",
+                    "compose.yaml": f"services:\n  app:\n    image: {reference}\n    build: ./app\n"})
+    result = cli("-f", str(project / "compose.yaml"), "-p", "pushed", "build", "--push")
+    assert result.returncode == 0, result.stderr
+    assert f"Pushed {reference}" in result.stderr
+    skopeo = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{reference}"],
+                            capture_output=True, text=True, timeout=60)
+    assert skopeo.returncode == 0 and len(json.loads(skopeo.stdout)["Layers"]) == 2, skopeo.stderr
