@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
     from composer.cli.main import find_command_words
 
     registrars = {"up": _register_up, "create": _register_up, "down": _register_down, "ps": _register_ps,
-                  "logs": _register_logs, "exec": _register_exec, "run": _register_run}
+                  "logs": _register_logs, "exec": _register_exec, "run": _register_run, "scale": _register_extra,
+                  "cp": _register_extra, "push": _register_extra}
     words = find_command_words(sys.argv[1:])
     wanted = registrars.get(words[0]) if words and "_COMPOSER_COMPLETE" not in os.environ else None
     if wanted is None and words and words[0] in LIFECYCLE_WORDS:
@@ -50,6 +51,12 @@ def register(app: typer.Typer) -> None:
     for registrar in [wanted] if wanted else [*dict.fromkeys(registrars.values()), _register_lifecycle,
                                                _register_info]:
         registrar(app)
+
+
+def _register_extra(app: typer.Typer) -> None:
+    from composer.cli import compose_extra
+
+    compose_extra.register(app)
 
 
 LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm", "wait", "pull")
@@ -76,6 +83,8 @@ def _register_up(app: typer.Typer) -> None:
            exit_code_from: Optional[str] = typer.Option(None, "--exit-code-from", help="Exit code of this service."),
            attach: Optional[List[str]] = typer.Option(None, "--attach", help="Services to attach to."),
            no_attach: Optional[List[str]] = typer.Option(None, "--no-attach", help="Services not to attach to."),
+           attach_dependencies: bool = typer.Option(False, "--attach-dependencies",
+                                                    help="Automatically attach to log output of dependent services."),
            no_start: bool = typer.Option(False, "--no-start", help="Don't start the services after creating them."),
            scale: Optional[List[str]] = typer.Option(None, "--scale", help="SERVICE=NUM, overrides `scale`."),
            renew: bool = typer.Option(False, "-V", "--renew-anon-volumes", help="Recreate anonymous volumes."),
@@ -109,6 +118,10 @@ def _register_up(app: typer.Typer) -> None:
         stop_watch = _start_watch(ctx, project, options, foreground=detach or wait or no_start) if watch else None
         if detach or wait or no_start:
             return
+        if attach_dependencies and not attach:
+            from composer.engine.reconcile import select
+
+            attach = select(project, options.services, with_deps=True)
         code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from, started,
                          C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
         if stop_watch:
@@ -211,10 +224,12 @@ def _register_ps(app: typer.Typer) -> None:
 
         project, name = C.load_or_name(ctx)
         states = list(status or [])
-        for item in filter_ or ():
-            key, _, value = item.partition("=")
+        for item in filter_ or ():  # compose's ps knows one filter: status
+            key, equals, value = item.partition("=")
+            if not equals:
+                raise UsageError("arguments to --filter should be in form KEY=VAL", hint="use --filter status=STATE")
             if key != "status":
-                raise UsageError(f"unsupported --filter {item!r}", hint="use --filter status=STATE")
+                raise UsageError(f"unknown filter {key}", hint="compose's ps filters by status only")
             states.append(value)
         found = C.engine().ps(name, PsOptions(services=tuple(services or ()), all=all_, status=tuple(states)),
                               project=project)

@@ -48,6 +48,9 @@ COMMAND_MODULES: dict[str, str] = {
     "pull": "composer.cli.compose",
     "events": "composer.cli.compose",
     "stats": "composer.cli.compose",
+    "scale": "composer.cli.compose",
+    "cp": "composer.cli.compose",
+    "push": "composer.cli.compose",
     "watch": "composer.cli.watch",
 }
 

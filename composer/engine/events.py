@@ -40,13 +40,18 @@ class Status(str, enum.Enum):
     REMOVING = "Removing"
     REMOVED = "Removed"
     SKIPPED = "Skipped"
+    COPYING = "Copying"
+    COPIED = "Copied"
+    PUSHING = "Pushing"
+    PUSHED = "Pushed"
     WARNING = "Warning"
     ERROR = "Error"
 
 
 DONE = frozenset({Status.PULLED, Status.BUILT, Status.CREATED, Status.RECREATED, Status.STARTED,
                   Status.RUNNING, Status.HEALTHY, Status.EXITED, Status.STOPPED, Status.KILLED,
-                  Status.RESTARTED, Status.PAUSED, Status.UNPAUSED, Status.REMOVED})
+                  Status.RESTARTED, Status.PAUSED, Status.UNPAUSED, Status.REMOVED, Status.SKIPPED,
+                  Status.COPIED, Status.PUSHED})
 
 
 class Event(NamedTuple):

@@ -163,7 +163,7 @@ def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -
     """As Compose: a recreated container keeps its predecessor's anonymous volumes (``-V`` not)."""
     previous = {m.get("Destination"): m.get("Name") for m in inspected.get("Mounts") or ()
                 if m.get("Type") == "volume" and m.get("Name")}
-    mounts = tuple(m._replace(source=previous[m.target])
+    mounts = tuple(m._replace(source=previous[m.target], options={**m.options, "anonymous": True})
                    if m.type == "volume" and not m.source and previous.get(m.target) else m for m in spec.mounts)
     return spec._replace(mounts=mounts)
 

@@ -86,14 +86,25 @@ def convert_mount(mount: MountSpec, content_dir: str, index: int) -> Any:
         return Mount(type="tmpfs", target=mount.target, readonly=mount.read_only,
                      options=",".join(p for p in parts if p))
     if mount.type == "volume":
-        return Mount(type="volume", target=mount.target, source=mount.source, readonly=mount.read_only,
-                     volume_nocopy=bool(options.get("nocopy")), anonymous=not mount.source)
+        return Mount(type="volume", target=mount.target, source=mount.source or _anonymous_volume(),
+                     readonly=mount.read_only, volume_nocopy=bool(options.get("nocopy")),
+                     anonymous=not mount.source or bool(options.get("anonymous")))
     if mount.type == "bind":
         return Mount(type="bind", target=mount.target, source=mount.source, readonly=mount.read_only,
                      propagation=str(options.get("propagation") or ""),
                      create_source=bool(options.get("create_host_path", True)))
     raise ContainerRuntimeError(f"mount type {mount.type!r} at {mount.target} is not supported",
                                 hint="use bind, volume or tmpfs")
+
+
+def _anonymous_volume() -> str:
+    """A new anonymous volume, named when the container is created (as docker does), so that it
+    stays the container's across restarts and ``volumes_from`` can share it."""
+    from composer.engine.volumes import VolumeStore
+
+    name = os.urandom(32).hex()
+    VolumeStore().create(name, labels={"com.docker.volume.anonymous": ""})
+    return name
 
 
 def _write_content(directory: str, index: int, options: Mapping[str, Any]) -> str:
@@ -142,12 +153,10 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
     """The runtime ``ContainerConfig`` of a compose ``ContainerSpec`` on ``image``."""
     from composer.engine.runtime.config import ContainerConfig, Endpoint, Resources
 
-    if spec.volumes_from:
-        raise ContainerRuntimeError(f"container {spec.name}: volumes_from is not supported yet",
-                                    hint="mount the same named volume in both services")
     image_config = image.config or {}
     r = spec.resources
     mounts = [convert_mount(m, content_dir, i) for i, m in enumerate(spec.mounts)]
+    mounts += shared_mounts(spec, {m.target for m in mounts})
     if spec.init:
         mounts.append(_init_mount())
     network = network_of(spec)
@@ -179,6 +188,30 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
     if spec.shm_size:
         config.shm_size = spec.shm_size
     return config
+
+
+def shared_mounts(spec: ContainerSpec, taken: set[str]) -> list[Any]:
+    """``volumes_from``: the bind and volume mounts of each donor container (``NAME[:ro|:rw]``), in
+    the donor's mode unless one is given; a target the container mounts itself stays its own."""
+    from composer.engine.runtime.config import Mount
+    from composer.engine.runtime.state import ContainerDir
+
+    shared = []
+    for entry in spec.volumes_from:
+        name, mode = entry, ""
+        if entry.endswith((":ro", ":rw")):
+            name, mode = entry[:-3], entry[-2:]
+        try:
+            donor = ContainerDir(_containers().resolve(name)).read_config()
+        except (ContainerRuntimeError, OSError) as error:
+            raise ContainerRuntimeError(f"container {spec.name}: volumes_from {entry!r}: no such container {name}",
+                                        hint="create the service or container it names first") from error
+        for mount in donor.get("mounts") or ():
+            if mount.get("type") in ("bind", "volume") and mount.get("target") not in taken:
+                taken.add(mount["target"])
+                readonly = mode == "ro" if mode else bool(mount.get("readonly"))
+                shared.append(Mount(**{**mount, "readonly": readonly, "anonymous": False}))
+    return shared
 
 
 def _init_mount() -> Any:
