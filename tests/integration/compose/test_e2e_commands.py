@@ -70,3 +70,23 @@ def test_attach_dependencies(project):
     project("down", "-t", "1")
     with_deps = project("up", "--no-color", "--attach-dependencies", "web").stdout
     assert "web-1  | web ready" in with_deps and "db-1   | db ready" in with_deps
+
+
+def test_push_built_images_and_skip_the_others(project, registry):
+    import json
+    import urllib.request
+
+    (project.directory / "Dockerfile").write_text("FROM busybox\nRUN echo built > /built\n")
+    project.write(f"""
+    services:
+      app:
+        build: .
+        image: {registry.host}/e2e-push/app:1
+      plain:
+        image: busybox
+    """)
+    project("build")
+    result = project("--progress", "plain", "push")
+    assert "Service plain  Skipped" in result.stderr and f"Image {registry.host}/e2e-push/app:1  Pushed" in result.stderr
+    with urllib.request.urlopen(f"http://{registry.host}/v2/e2e-push/app/tags/list", timeout=10) as response:
+        assert json.load(response)["tags"] == ["1"]
