@@ -292,18 +292,37 @@ MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareab
 
 
 def _check_modes(config) -> None:
-    """--pid/--ipc/--uts/--network values this runtime supports (container:NAME needs issue 6)."""
+    """--pid/--ipc/--uts/--cgroupns/--userns/--network values this runtime supports."""
     for flag, allowed in MODES.items():
         value = getattr(config, f"{flag}_mode")
-        if value not in allowed:
-            raise UsageError(f"--{flag} {value!r} is not supported", hint=f"use one of: {', '.join(a for a in allowed if a)}")
+        if value not in allowed and not (flag in ("pid", "ipc") and value.startswith("container:")):
+            raise UsageError(f"--{flag} {value!r} is not supported",
+                             hint=f"use one of: {', '.join(a for a in allowed if a)}" +
+                             (" or container:NAME" if flag in ("pid", "ipc") else ""))
     if config.userns_mode not in ("", "host"):
         raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint='only "host" is, as in docker')
-    if config.publish and config.network in ("private", "none", "host"):
+    if config.publish and (config.network in ("private", "none", "host") or config.network.startswith("container:")):
         raise UsageError("publishing ports (-p) needs a bridge network",
-                         hint="drop --network none/host, or use --network bridge")
-    if config.network.startswith("container:"):
-        raise UsageError(f"--network {config.network!r} is not supported yet", hint="use none, host or bridge")
+                         hint="drop --network none/host/container:NAME, or use --network bridge")
+    _resolve_joined_containers(config)
+
+
+def _resolve_joined_containers(config) -> None:
+    """``container:NAME`` modes: NAME must be running; its id is kept (docker's HostConfig shape), and
+    ``--network container:NAME`` takes NAME's hostname as docker does."""
+    for field in ("pid_mode", "ipc_mode", "network"):
+        value = getattr(config, field)
+        if not value.startswith("container:"):
+            continue
+        from composer.engine.runtime import containers
+
+        target = containers.resolve(value.partition(":")[2])
+        containers.running_pid(target)
+        setattr(config, field, f"container:{target}")
+        if field == "network":
+            from composer.engine.runtime.state import ContainerDir
+
+            config.hostname = ContainerDir(target).read_config().get("hostname", config.hostname)
 
 
 def _int(value: str, flag: str) -> int:

@@ -54,6 +54,7 @@ class LaunchPlan(Record):
     go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
+    namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
     setsid: bool = True
     tty: bool = False
 
@@ -74,6 +75,8 @@ def enter_namespaces(plan: LaunchPlan) -> None:
     """
     code = 125
     try:
+        for fd, kind in plan.namespace_fds:  # container:X modes (a pid namespace applies to our children)
+            libc.setns(fd, kind)
         libc.unshare(plan.clone_flags & ~libc.CLONE_NEWCGROUP)
         pid = os.fork()
         if pid == 0:

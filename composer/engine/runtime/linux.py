@@ -35,7 +35,7 @@ class RunResult(Record):
 def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
     """(network, join options) for ``config.network`` (unless none/host/private) and each endpoint."""
     joins: list[tuple[str, dict]] = []
-    if config.network not in ("none", "host", "private"):
+    if config.network not in ("none", "host", "private") and not config.network.startswith("container:"):
         joins.append(("bridge" if config.network == "default" else config.network, {}))
     for endpoint in config.endpoints:
         joins.append((endpoint.network, {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
@@ -86,20 +86,57 @@ def detach_network(config: ContainerConfig) -> None:
         manager.disconnect(name, config.id, force=True)
 
 
+def _shares(mode: str) -> bool:
+    """True for a namespace mode that does not make a namespace of its own (host, container:X)."""
+    return mode == "host" or mode.startswith("container:")
+
+
 def clone_flags(config: ContainerConfig) -> int:
     """The namespaces to unshare for ``config``."""
     flags = libc.CLONE_NEWNS
-    if config.pid_mode != "host":
-        flags |= libc.CLONE_NEWPID
-    if config.cgroupns_mode != "host":
-        flags |= libc.CLONE_NEWCGROUP
-    if config.uts_mode != "host":
-        flags |= libc.CLONE_NEWUTS
-    if config.ipc_mode != "host":
-        flags |= libc.CLONE_NEWIPC
-    if config.network != "host":
-        flags |= libc.CLONE_NEWNET
+    for flag, mode in ((libc.CLONE_NEWPID, config.pid_mode), (libc.CLONE_NEWCGROUP, config.cgroupns_mode),
+                       (libc.CLONE_NEWUTS, config.uts_mode), (libc.CLONE_NEWIPC, config.ipc_mode),
+                       (libc.CLONE_NEWNET, config.network)):
+        if not _shares(mode):
+            flags |= flag
     return flags
+
+
+def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
+    """(fd, type) of the namespaces that ``container:X`` modes join: X's PID 1's, in setns order."""
+    wanted = [(mode.partition(":")[2], name, flag) for mode, name, flag in (
+        (config.ipc_mode, "ipc", libc.CLONE_NEWIPC), (config.network, "net", libc.CLONE_NEWNET),
+        (config.pid_mode, "pid", libc.CLONE_NEWPID)) if mode.startswith("container:")]
+    if not wanted:
+        return []
+    from composer.engine.runtime.containers import running_pid
+
+    fds: list[tuple[int, int]] = []
+    try:
+        for target, name, flag in wanted:
+            pid = running_pid(target)
+            try:
+                fds.append((os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag))
+            except OSError as error:
+                raise ContainerRuntimeError(f"cannot join the {name} namespace of container {target}: "
+                                            f"{error.strerror}") from None
+    except BaseException:
+        for fd, _ in fds:
+            os.close(fd)
+        raise
+    return fds
+
+
+def copy_shared_etc_files(config: ContainerConfig, directory: str) -> None:
+    """``--network container:X`` also shares X's hostname, hosts and resolv.conf (as docker does)."""
+    if not config.network.startswith("container:"):
+        return
+    source = ContainerDir(config.network.partition(":")[2])
+    for name in ("hostname", "hosts", "resolv.conf"):
+        with open(source.file(name), "rb") as handle:
+            content = handle.read()
+        with open(os.path.join(directory, name), "wb") as handle:
+            handle.write(content)
 
 
 def seccomp_program(config: ContainerConfig, cap_mask: int) -> bytes | None:
@@ -207,6 +244,7 @@ class ForegroundRun:
 
             resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
+        copy_shared_etc_files(config, self.cdir.path)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
@@ -217,6 +255,7 @@ class ForegroundRun:
     def start(self, plan: LaunchPlan) -> None:
         """Fork the namespace creator; while it builds the container: cgroup, config.json, state,
         network; then let it exec and wait for that."""
+        plan.namespace_fds = open_shared_namespaces(self.config)
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
@@ -226,7 +265,7 @@ class ForegroundRun:
         creator = os.fork()
         if creator == 0:
             enter_namespaces(plan)
-        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd):
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, *(fd for fd, _ in plan.namespace_fds)):
             if fd >= 0:
                 os.close(fd)
         try:

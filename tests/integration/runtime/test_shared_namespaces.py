@@ -1,0 +1,59 @@
+"""``--pid/--ipc/--network container:NAME``: joining a running container's namespaces (setns)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def target(image, state_root):
+    """A detached busybox ``sleep`` named ``target`` (removed afterwards); yields its PID 1."""
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+
+    def composer(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "composer", "container", *args], capture_output=True,
+                              text=True, timeout=60, env=env)
+
+    started = composer("run", "-d", "--name", "target", "--network", "none", "--hostname", "tgt",
+                       "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    try:
+        import json
+
+        yield json.loads(composer("inspect", "target").stdout)[0]["State"]["Pid"]
+    finally:
+        composer("rm", "-f", "target")
+
+
+def _ns(pid: int | str, name: str) -> str:
+    return os.readlink(f"/proc/{pid}/ns/{name}")
+
+
+def test_join_pid_ipc_and_network_of_a_running_container(run, target):
+    result = run("--rm", "--pid", "container:target", "--ipc", "container:target", "--network", "container:target",
+                 "busybox", "sh", "-c", "for n in pid ipc net mnt; do readlink /proc/self/ns/$n; done;"
+                                        " ps -o comm; hostname")
+    assert result.returncode == 0, result.stderr
+    pid_ns, ipc_ns, net_ns, mnt_ns, *rest = result.stdout.split()
+    assert (pid_ns, ipc_ns, net_ns) == (_ns(target, "pid"), _ns(target, "ipc"), _ns(target, "net"))
+    assert mnt_ns != _ns(target, "mnt")  # the filesystem stays its own
+    assert "sleep" in rest  # the target's processes are visible
+    assert rest[-1] == "tgt"  # docker: a shared network namespace brings the hostname
+
+
+def test_joining_a_missing_or_stopped_container_fails_cleanly(run, state_root):
+    missing = run("--rm", "--network", "container:nope", "busybox", "true")
+    assert missing.returncode != 0 and "No such container: nope" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    assert run("--name", "stopped", "--network", "none", "busybox", "true").returncode == 0
+    stopped = run("--rm", "--pid", "container:stopped", "busybox", "true")
+    assert stopped.returncode != 0 and "is not running" in stopped.stderr
+    assert len(list((state_root / "containers").iterdir())) == 1
+    published = run("--rm", "-p", "80", "--network", "container:stopped", "busybox", "true")
+    assert published.returncode != 0 and "publishing ports" in published.stderr
