@@ -10,6 +10,10 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 - ``net.ipv4.conf.<uplink>.forwarding=1`` on routed host interfaces that had it off, with a rule
   that still drops anything entering them that is not going to one of our bridges, so the host
   forwards nothing it did not forward before. ``net.ipv4.ip_forward`` is never touched.
+- IPv6, only while a non-internal network has an IPv6 subnet: ``net.ipv6.conf.<if>.force_forwarding=1``
+  (Linux 6.17+) on those bridges and on the routed interfaces, with the same drop rule. Never
+  ``net.ipv6.conf.all.forwarding``, which would turn every interface into a router that ignores
+  router advertisements (and so could cost the host its own IPv6 address or default route).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from collections.abc import Iterable
 from composer.errors import NetworkError
 from composer.network.model import Network, PortBinding
 
-SYSCTL = "/proc/sys/net/ipv4/conf"
+SYSCTL = "/proc/sys/net/{family}/conf"
+FORWARDING = {"ipv4": "forwarding", "ipv6": "force_forwarding"}  # the per-interface switch
+ROUTES = {"ipv4": "/proc/net/route", "ipv6": "/proc/net/ipv6_route"}
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # nothing from a caller may close a quoted nft string
 
 
@@ -52,7 +58,7 @@ def _dnat(port: PortBinding, ipv4: str, ipv6: str, tag: str) -> list[str]:
     return rules
 
 
-def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:
+def _forward_rules(networks: list[Network], uplinks: list[str], uplinks6: list[str]) -> list[str]:
     """Internal networks sealed; published ports reachable across networks; bridges isolated."""
     bridges = [net.bridge for net in networks]
     rules = []
@@ -67,8 +73,9 @@ def _forward_rules(networks: list[Network], uplinks: list[str]) -> list[str]:
         others = [b for b in bridges if b != net.bridge]
         if others:
             rules.append(f'iifname "{net.bridge}" oifname {_names(others)} drop')
-    if uplinks and bridges:
-        rules.append(f"iifname {_names(uplinks)} oifname != {_names(bridges)} drop")
+    for family, names in (("ipv4", uplinks), ("ipv6", uplinks6)):
+        if names and bridges:
+            rules.append(f"meta nfproto {family} iifname {_names(names)} oifname != {_names(bridges)} drop")
     return rules
 
 
@@ -87,7 +94,7 @@ def _postrouting_rules(networks: list[Network]) -> list[str]:
     return rules
 
 
-def render(table: str, networks: list[Network], uplinks: list[str]) -> str:
+def render(table: str, networks: list[Network], uplinks: list[str], uplinks6: list[str] = ()) -> str:
     """The complete ``nft -f`` script that (re)defines ``table`` for ``networks``."""
     def chain(name: str, hook: str, rules: list[str]) -> str:
         body = "".join(f"\t\t{rule}\n" for rule in rules)
@@ -97,7 +104,7 @@ def render(table: str, networks: list[Network], uplinks: list[str]) -> str:
     return (
         f"table inet {table} {{}}\ndelete table inet {table}\ntable inet {table} {{\n"
         + chain("forward", "type filter hook forward priority filter; policy accept;",
-                _forward_rules(networks, uplinks))
+                _forward_rules(networks, uplinks, list(uplinks6)))
         + chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;",
                 ["fib daddr type local jump publish"])
         + chain("output", "type nat hook output priority -100; policy accept;",
@@ -127,51 +134,60 @@ def remove(table: str) -> None:
 
 
 # --- sysctls ----------------------------------------------------------------------------------
-def read_sysctl(interface: str, key: str) -> str | None:
+def read_sysctl(interface: str, key: str, family: str = "ipv4") -> str | None:
     try:
-        with open(f"{SYSCTL}/{interface}/{key}") as handle:
+        with open(f"{SYSCTL.format(family=family)}/{interface}/{key}") as handle:
             return handle.read().strip()
     except OSError:
         return None
 
 
-def write_sysctl(interface: str, key: str, value: str) -> None:
+def write_sysctl(interface: str, key: str, value: str, family: str = "ipv4") -> None:
     try:
-        with open(f"{SYSCTL}/{interface}/{key}", "w") as handle:
+        with open(f"{SYSCTL.format(family=family)}/{interface}/{key}", "w") as handle:
             handle.write(value)
     except OSError as error:
-        raise NetworkError(f"cannot set net.ipv4.conf.{interface}.{key}: {error.strerror}") from None
+        raise NetworkError(f"cannot set net.{family}.conf.{interface}.{key}: {error.strerror}") from None
 
 
-def prepare_bridge(bridge: str) -> None:
-    """Forwarding and 127.0.0.1 DNAT (route_localnet) on one of our bridges."""
+def prepare_bridge(bridge: str, ipv6: bool = False) -> None:
+    """Forwarding and 127.0.0.1 DNAT (route_localnet) on one of our bridges (IPv6 forwarding too
+    for a non-internal IPv6 network, where the kernel has the per-interface switch)."""
     write_sysctl(bridge, "forwarding", "1")
     write_sysctl(bridge, "route_localnet", "1")
+    if ipv6 and read_sysctl(bridge, FORWARDING["ipv6"], "ipv6") is not None:
+        write_sysctl(bridge, FORWARDING["ipv6"], "1", "ipv6")
 
 
-def routed_interfaces(proc: str = "/proc/net/route") -> list[str]:
-    """Host interfaces that some IPv4 route goes out of."""
+def routed_interfaces(family: str = "ipv4") -> list[str]:
+    """Host interfaces that some route of ``family`` goes out of (the device is the first column
+    of /proc/net/route, the last of /proc/net/ipv6_route)."""
+    column = 0 if family == "ipv4" else -1
     try:
-        with open(proc) as handle:
-            return sorted({line.split()[0] for line in handle.readlines()[1:] if line.strip()})
+        with open(ROUTES[family]) as handle:
+            lines = handle.readlines()[1 if family == "ipv4" else 0:]
     except OSError:
         return []
+    return sorted({line.split()[column] for line in lines if line.strip()})
 
 
-def enable_uplinks(ours: set[str], already: list[str]) -> list[str]:
+def enable_uplinks(ours: set[str], already: list[str], family: str = "ipv4") -> list[str]:
     """Turn forwarding on for routed non-composer interfaces; return all that composer turned on."""
-    enabled = [name for name in already if read_sysctl(name, "forwarding") is not None]
-    for name in routed_interfaces():
+    key = FORWARDING[family]
+    enabled = [name for name in already if read_sysctl(name, key, family) is not None]
+    if family == "ipv6" and read_sysctl("all", "forwarding", "ipv6") == "1":
+        return enabled  # the host forwards IPv6 everywhere already
+    for name in routed_interfaces(family):
         if name in ours or name == "lo" or name in enabled:
             continue
-        if read_sysctl(name, "forwarding") == "0":
-            write_sysctl(name, "forwarding", "1")
+        if read_sysctl(name, key, family) == "0":
+            write_sysctl(name, key, "1", family)
             enabled.append(name)
     return enabled
 
 
-def restore_uplinks(enabled: list[str]) -> None:
+def restore_uplinks(enabled: list[str], family: str = "ipv4") -> None:
     """Put forwarding back off on the interfaces composer turned it on for."""
     for name in enabled:
-        if read_sysctl(name, "forwarding") is not None:
-            write_sysctl(name, "forwarding", "0")
+        if read_sysctl(name, FORWARDING[family], family) is not None:
+            write_sysctl(name, FORWARDING[family], "0", family)

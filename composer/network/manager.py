@@ -117,7 +117,7 @@ class NetworkManager:
                 nl.add_address(index, f"{net.gateway}/{net.subnet.split('/')[1]}")
                 if net.gateway6:
                     nl.add_address(index, f"{net.gateway6}/{net.subnet6.split('/')[1]}")
-                firewall.prepare_bridge(net.bridge)
+                firewall.prepare_bridge(net.bridge, ipv6=bool(net.subnet6) and not net.internal)
             except NetworkError:
                 nl.delete_link(net.bridge)
                 raise
@@ -359,10 +359,15 @@ class NetworkManager:
         networks = self.store.all()
         previous = self.store.host_state()
         host = dict(previous)
+        self._sync_forward_policy(host, sorted(net.bridge for net in networks), force)
         if networks:
             ours = {net.bridge for net in networks}
             host["uplinks"] = firewall.enable_uplinks(ours, host.get("uplinks", []))
-            script = firewall.render(self.store.table, networks, host["uplinks"])
+            if any(net.subnet6 and not net.internal for net in networks):
+                host["uplinks6"] = firewall.enable_uplinks(ours, host.get("uplinks6", []), "ipv6")
+            else:
+                firewall.restore_uplinks(host.pop("uplinks6", []), "ipv6")
+            script = firewall.render(self.store.table, networks, host["uplinks"], host.get("uplinks6", []))
             host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
             if host != previous:
                 self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
@@ -370,8 +375,24 @@ class NetworkManager:
                 firewall.nft(script)
             return
         firewall.restore_uplinks(host.get("uplinks", []))
+        firewall.restore_uplinks(host.get("uplinks6", []), "ipv6")
         firewall.remove(self.store.table)
         self.store.save_host_state({})
+
+    def _sync_forward_policy(self, host: dict, bridges: list[str], force: bool) -> None:
+        """iptables FORWARD accept rules for ``bridges`` when the host's policy drops (see
+        ``forward_policy``), when the bridges changed; recorded in ``host`` before and after."""
+        if not force and host.get("forward_bridges", []) == bridges:
+            return
+        from composer.network import forward_policy
+
+        added = host.get("forward_accept", {})
+        host["forward_accept"] = {tool: sorted(set(added.get(tool, [])) | set(bridges)) for tool in forward_policy.TOOLS}
+        self.store.save_host_state(host)  # what may exist if we die half-way
+        host["forward_accept"] = forward_policy.sync(bridges, added)
+        host["forward_bridges"] = bridges
+        if bridges:
+            self.store.save_host_state(host)
 
     def _ensure_dns(self, net: Network) -> None:
         """Make sure the DNS server answers on ``net`` before its container starts resolving

@@ -107,11 +107,12 @@ def _host_state() -> dict[str, object]:
         return sorted(sh(*cmd, check=False).stdout.splitlines())
 
     forwarding = {}
-    for conf in Path("/proc/sys/net/ipv4/conf").iterdir():
-        try:
-            forwarding[conf.name] = (conf / "forwarding").read_text().strip()
-        except OSError:
-            pass
+    for family, key in (("ipv4", "forwarding"), ("ipv6", "force_forwarding"), ("ipv6", "forwarding")):
+        for conf in Path(f"/proc/sys/net/{family}/conf").iterdir():
+            try:
+                forwarding[f"{family}.{conf.name}.{key}"] = (conf / key).read_text().strip()
+            except OSError:
+                pass
     return {
         "links": [line.split(":")[1].split("@")[0].strip() for line in lines("ip", "-o", "link")],
         "addresses": lines("ip", "-o", "addr"),
@@ -187,11 +188,14 @@ class Outside:
     host_ifname: str
     host_ip: str
     ip: str
+    host_ip6: str
+    ip6: str
 
 
 @pytest.fixture
 def outside(make_netns) -> Iterator[Outside]:
-    """A namespace at 10.213.X.2 behind host veth 10.213.X.1 (no route back to containers)."""
+    """A namespace at 10.213.X.2 (fd42:213:X::2) behind host veth 10.213.X.1 (fd42:213:X::1),
+    with no route back to containers."""
     ns = make_netns()
     third = secrets.randbelow(200) + 20
     host_if = f"cto{secrets.token_hex(3)}"
@@ -202,7 +206,10 @@ def outside(make_netns) -> Iterator[Outside]:
         sh("ip", "-n", ns.name, "addr", "add", f"10.213.{third}.2/24", "dev", "eth0")
         sh("ip", "-n", ns.name, "link", "set", "eth0", "up")
         sh("ip", "-n", ns.name, "link", "set", "lo", "up")
-        yield Outside(ns, host_if, f"10.213.{third}.1", f"10.213.{third}.2")
+        six = f"fd42:213:{third:x}::"
+        sh("ip", "addr", "add", f"{six}1/64", "dev", host_if, "nodad")
+        sh("ip", "-n", ns.name, "addr", "add", f"{six}2/64", "dev", "eth0", "nodad")
+        yield Outside(ns, host_if, f"10.213.{third}.1", f"10.213.{third}.2", f"{six}1", f"{six}2")
     finally:
         sh("ip", "link", "del", host_if, check=False)
 

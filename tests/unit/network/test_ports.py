@@ -40,3 +40,11 @@ def test_parse_publish_errors(spec, message):
 def test_decode_proc_addresses():
     assert _decode_address("0100007F") == "127.0.0.1"
     assert _decode_address("00000000000000000000000001000000") == "::1"
+
+
+def test_publish_all_takes_exposed_ports_not_published_explicitly():
+    from composer.network.ports import publish_all
+
+    exposed = ["80/tcp", "53/udp", "7000-7001", "80/tcp"]
+    assert publish_all(exposed, ["8080:80", "127.0.0.1:7001:7001/tcp"]) == ["53/udp", "7000/tcp"]
+    assert publish_all([], ["80"]) == []

@@ -1,0 +1,70 @@
+"""Accept rules for composer's bridges in the host's iptables FORWARD chain, when it drops.
+
+nftables runs every base chain on a hook, and a packet dropped by any of them is gone: an
+``accept`` in composer's own table does not save it from another table's drop. Docker sets the
+policy of iptables' ``filter FORWARD`` chain to DROP when it starts (and ``br_netfilter``
+makes even traffic between two containers of one bridge pass that chain), so on a host that runs
+Docker too, composer's containers would lose their way out, published ports and, across the
+bridge, each other. Like Docker's own rules for docker0, composer then inserts, at the top of
+FORWARD, ``-i BRIDGE -j ACCEPT`` and ``-o BRIDGE -j ACCEPT`` for each of its bridges (isolation
+and internal networks stay enforced by composer's table, whose drops still win), through the
+``iptables``/``ip6tables`` tools so that whichever backend the host uses (nft or legacy) gets
+them. They are removed with the bridges, or as soon as the policy is no longer DROP.
+
+The rules are synchronized when the set of bridges changes and on ``cleanup``: a policy that
+turns DROP later (Docker started afterwards) is noticed by the next network change or
+``composer network prune``/``system prune`` (which run ``cleanup``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+TOOLS = ("iptables", "ip6tables")
+COMMENT = "composer"
+
+
+def policy(tool: str) -> str | None:
+    """The policy of ``tool``'s filter FORWARD chain (ACCEPT/DROP), None when it cannot be read."""
+    if shutil.which(tool) is None:
+        return None
+    result = subprocess.run([tool, "-w", "-t", "filter", "-S", "FORWARD"], capture_output=True, text=True)
+    for line in result.stdout.splitlines():
+        words = line.split()
+        if words[:2] == ["-P", "FORWARD"] and len(words) > 2:
+            return words[2]
+    return None
+
+
+def _rules(bridge: str) -> list[list[str]]:
+    tail = ["-m", "comment", "--comment", COMMENT, "-j", "ACCEPT"]
+    return [["-i", bridge, *tail], ["-o", bridge, *tail]]
+
+
+def _change(tool: str, action: str, rule: list[str]) -> bool:
+    spot = ["1"] if action == "-I" else []
+    result = subprocess.run([tool, "-w", "-t", "filter", action, "FORWARD", *spot, *rule], capture_output=True)
+    return result.returncode == 0
+
+
+def sync(bridges: list[str], added: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Make the accept rules match ``bridges`` where a FORWARD policy drops, given the bridges
+    that have rules now (``added``, per tool); return the bridges that have rules afterwards."""
+    now: dict[str, list[str]] = {}
+    for tool in TOOLS:
+        have = set(added.get(tool, []))
+        want = set(bridges) if bridges and policy(tool) == "DROP" else set()
+        for bridge in sorted(have - want):
+            for rule in _rules(bridge):
+                _change(tool, "-D", rule)  # absent already (a flush, a reboot): fine
+        kept = have & want
+        for bridge in sorted(want - have):
+            if all(_change(tool, "-I", rule) for rule in _rules(bridge)):
+                kept.add(bridge)
+            else:  # never leave half a pair behind
+                for rule in _rules(bridge):
+                    _change(tool, "-D", rule)
+        if kept:
+            now[tool] = sorted(kept)
+    return now
