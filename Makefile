@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Debian packages composer and its tests use (fixtures, registry, NAT tools, interop peers).
 APT_PACKAGES := busybox-static iproute2 iptables nftables docker-registry skopeo mmdebstrap uidmap
 
-.PHONY: setup apt demo test test-fast bench clean images
+.PHONY: setup apt demo test test-fast bench bench-report clean images
 
 setup: $(STAMP)
 
@@ -37,8 +37,15 @@ test-fast: setup
 images: setup
 	$(PY) examples/images/build.py
 
+# Every bench/bench_*.py, then bench/results/report.md + report.png (matplotlib: the bench extra).
 bench: setup
+	$(PIP) install -q -e '.[test,bench]' --config-settings editable_mode=compat
 	$(PY) bench/run.py
+
+# Only the report, from the results already in bench/results/.
+bench-report: setup
+	$(PIP) install -q -e '.[test,bench]' --config-settings editable_mode=compat
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

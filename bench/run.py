@@ -1,7 +1,8 @@
 """Run the benchmarks: every bench/bench_*.py, or the ones named (``config`` or ``bench_config``).
 
 Each benchmark is a standalone script printing its own table and writing bench/results/<topic>.json;
-this runner runs them one after another with the venv's Python and reports which failed.
+this runner runs them one after another with the venv's Python, reports which failed, and then
+writes bench/results/report.md and report.png from all results (bench/report.py).
 Usage: /work/main/.venv/bin/python bench/run.py [NAME ...] [-- ARGS passed to each script]
 """
 
@@ -38,7 +39,8 @@ def main(argv: list[str]) -> int:
         print(flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}")
-    return 1 if failed else 0
+    report = subprocess.run([python, str(BENCH / "report.py")], cwd=BENCH.parent).returncode
+    return 1 if failed or report else 0
 
 
 if __name__ == "__main__":
