@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job: build the example's images offline (cached), then bring the stack up and wait for it.
-demo: images
+demo: setup
+	$(PY) examples/images/build.py postgres python nginx
 	cd examples/postgres-api && ../../$(VENV)/bin/composer up -d --wait
 	@echo
 	@echo "postgres + api + nginx are up:"
 	@echo "  http://127.0.0.1:8080/items   (nginx -> api -> postgres)     http://127.0.0.1:8000/health   (api)"
 	@echo "  curl -X POST -H 'content-type: application/json' -d '{\"name\": \"first\"}' http://127.0.0.1:8080/items"
 	@echo "  cd examples/postgres-api && ../../$(VENV)/bin/composer ps    (logs -f api, exec db psql -U items, down, down -v)"
+	@echo "  cd examples/postgres-api && ../../$(VENV)/bin/composer watch  (edit api/main.py: synced, uvicorn reloads)"
 
 test: setup
 	$(PY) -m pytest -q
