@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import signal as signals
-from typing import Iterator
+TYPE_CHECKING = False  # typing stays off the exec/stop paths
+if TYPE_CHECKING:
+    from typing import Iterator
 
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict
@@ -32,7 +34,7 @@ def _config(cdir: ContainerDir) -> ContainerConfig:
 
 
 def _supervisor_alive(state: dict) -> bool:
-    from composer.engine.runtime.supervisor import process_start_time
+    from composer.engine.runtime.state import process_start_time
 
     pid = state.get("SupervisorPid") or 0
     return bool(pid) and process_start_time(pid) == state.get("SupervisorStart")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 
 from composer.engine.runtime.record import Record
@@ -32,6 +31,8 @@ def epoch(stamp: str) -> float:
     if not stamp:
         return 0.0
     whole, _, fraction = stamp.rstrip("Z").partition(".")
+    import calendar
+
     return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{fraction or 0}")
 
 

@@ -247,3 +247,13 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
 def malloc_trim() -> None:
     """Give freed heap pages back to the kernel (a supervisor's launch leaves some behind)."""
     _libc.malloc_trim(0)
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_heap(mmap_threshold: int, trim_threshold: int) -> None:
+    """Serve big allocations from the heap and keep freed pages (no page faults per MiB copied);
+    ``malloc_trim`` gives them back once the burst is over."""
+    _libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+    _libc.mallopt(M_TRIM_THRESHOLD, trim_threshold)

@@ -38,6 +38,16 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e9):09d}Z"
 
 
+def process_start_time(pid: int) -> str:
+    """Field 22 of /proc/PID/stat (guards against pid reuse); "" if the process is gone (or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+    except OSError:
+        return ""
+    return "" if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19].decode()
+
+
 class ContainerDir:
     """The paths of one container's state directory."""
 

@@ -24,23 +24,15 @@ from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import LogWriter, log_path, parse_size
-from composer.engine.runtime.state import ContainerDir, now_iso
+from composer.engine.runtime.state import ContainerDir, now_iso, process_start_time  # noqa: F401 - linux.py
 from composer.errors import ComposerError, ContainerRuntimeError
 
 F_SETPIPE_SZ = 1031
 PIPE_SIZE = 1 << 20
 READ_SIZE = 1 << 20
+SMALL_READ, GATHER_S = 1 << 16, 0.002  # after a small read, let the pipe fill a little (fewer, bigger writes)
+IDLE_TRIM_MS = 1000  # give the heap back this long after the last output
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 0.1, 60.0, 10.0  # docker's restart manager
-
-
-def process_start_time(pid: int) -> str:
-    """Field 22 of /proc/PID/stat (guards against pid reuse); "" if the process is gone (or a zombie)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rpartition(b")")[2].split()
-    except OSError:
-        return ""
-    return "" if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
 def spawn(container_id: str) -> None:
@@ -124,11 +116,14 @@ class Supervisor:
         self.streams: dict[int, Stream] = {}
         self.hub = AttachHub(self.cdir.path) if self.config.tty or self.config.stdin else None
         self.attach_fds: set[int] = set()
+        self.heap_used = False  # output copied since the last malloc_trim
+        self.trickle = False  # the last read was small: output comes in small writes
 
     # --- the main loop ----------------------------------------------------------------------
     def run(self) -> None:
         """Start, supervise, restart; clean up at the end. Never returns (exits the process)."""
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        libc.keep_heap(READ_SIZE * 8, READ_SIZE * 32)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGUSR1, lambda *_: None)  # "look at the state again" (stop during back-off)
@@ -253,11 +248,17 @@ class Supervisor:
         """Copy output and run probes until PID 1 exits; returns its wait status."""
         status = None
         while status is None or self.streams:
-            timeout = -1
+            timeout = IDLE_TRIM_MS if self.heap_used else -1
             if self.health is not None and status is None:
                 due = self.probe["deadline"] if self.probe else self.health.due()
-                timeout = max(0, int((due - time.monotonic()) * 1000) + 1)
+                timeout = min(t for t in (max(0, int((due - time.monotonic()) * 1000) + 1), timeout) if t >= 0)
+            if self.trickle and status is None:
+                self.trickle = False
+                time.sleep(GATHER_S)
             events = self.poller.poll(timeout) if status is None else self._drain_events()
+            if not events and self.heap_used:
+                libc.malloc_trim()
+                self.heap_used = False
             for fd, mask in events:
                 if fd == self.wake_r:
                     status = self._reap(status)
@@ -322,6 +323,8 @@ class Supervisor:
         except OSError:  # EIO: the pty has no slave left
             data = b""
         if data:
+            self.heap_used = True
+            self.trickle = len(data) < SMALL_READ
             if self.logs is not None:
                 self.logs.feed(stream.name, data)
             if self.hub is not None:

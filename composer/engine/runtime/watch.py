@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import select
 import time
-from typing import Callable, TypeVar
+TYPE_CHECKING = False  # typing stays off the exec/stop paths
+if TYPE_CHECKING:
+    from typing import Callable, TypeVar
+
+    T = TypeVar("T")
 
 from composer.engine.runtime import libc
 
-T = TypeVar("T")
 RECHECK = 0.5
 
 
