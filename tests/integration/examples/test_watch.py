@@ -124,3 +124,37 @@ def test_sync_rebuild_and_restart(watched) -> None:
     assert after and after != before
     assert _cat(directory, "app", "/srv/new/page.txt") == "new page\n"  # the new image has the synced file
     assert watcher.poll() is None, "".join(lines)
+
+
+def test_up_watch_syncs_while_attached(tmp_path: Path, state_root: Path, busybox_image) -> None:
+    """``up --watch``: the logs attached, the watcher beside them; Ctrl-C stops both and the stack."""
+    directory = tmp_path / "upwatch"
+    (directory / "src").mkdir(parents=True)
+    (directory / "compose.yaml").write_text(textwrap.dedent(f"""
+        services:
+          app:
+            image: busybox
+            command: ["sh", "-c", "echo app-started; {LOOP}"]
+            develop:
+              watch:
+                - {{action: sync, path: ./src, target: /srv, initial_sync: true}}
+        """))
+    (directory / "src" / "first.txt").write_text("initial\n")
+    up = subprocess.Popen([sys.executable, "-m", "composer", "up", "--watch"], cwd=directory, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    try:
+        _read_until(up, "Watch enabled", lines)
+        assert any("Initial sync of service 'app'" in line for line in lines), "".join(lines)
+        assert _cat(directory, "app", "/srv/first.txt") == "initial\n"
+        (directory / "src" / "second.txt").write_text("edited\n")
+        _read_until(up, "Syncing service 'app'", lines)
+        assert _eventually(lambda: _cat(directory, "app", "/srv/second.txt") == "edited\n")
+        os.kill(up.pid, signal.SIGINT)
+        assert up.wait(timeout=30) in (0, 130)
+        assert not _composer(directory, "ps", "-q").stdout.strip()  # attached up stopped the stack
+    finally:
+        if up.poll() is None:
+            os.kill(up.pid, signal.SIGKILL)
+            up.wait()
+        _composer(directory, "down", "-t", "1", ok=False)
