@@ -29,6 +29,7 @@ from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.expand import Lexer, Platform, StageArgs
 from composer.engine.build.instructions import CONFIG_ONLY, StageState, onbuild_triggers, step_text
 from composer.engine.build.request import STDIN, BuildRequest
+from composer.engine.build.secrets import AgentPool
 from composer.engine.build.stages import Stage
 from composer.engine.images.store import ImageStore
 from composer.errors import BuildError, ImageNotFound
@@ -76,6 +77,7 @@ class Builder:
         self.results: dict[int, StageResult] = {}
         self.context: BuildContext | None = None
         self._scratch: Path | None = None
+        self.ssh_agents = AgentPool()  # stopped at the end of build()
         self.plan: planning.BuildPlan | None = None  # set by build()
 
     @property
@@ -106,6 +108,7 @@ class Builder:
             self._save_digests()
             return image_id
         finally:
+            self.ssh_agents.close()
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
 

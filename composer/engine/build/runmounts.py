@@ -9,8 +9,9 @@
   ``target`` (default ``/run/secrets/<id>``), or in the variable ``env=``; the file lives in a
   tmpfs of the host mounted for the step only, so the value never touches a disk or a layer.
   A secret the build was not given is skipped, or an error with ``required=true``.
-- ``type=ssh``: the agent socket ``id`` (default ``default``) bound at ``target`` (default
-  ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK`` pointing at the first one.
+- ``type=ssh``: the agent socket ``id`` (default ``default``; key files get a private agent)
+  bound at ``target`` (default ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK``
+  pointing at the first one.
 
 Mount points the runtime had to create (absent from the image) are removed from the step's
 upper dir afterwards, so a mount leaves no trace in the layer.
@@ -155,7 +156,7 @@ def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:
                              hint="pass --ssh default (with ssh-agent running) or --ssh ID=SOCKET")
         return
     target = _absolute(step, spec.get("target") or f"{SSH_DIR}/ssh_agent.{out._ssh_count - 1}")
-    out.mounts.append(Mount(type="bind", target=target, source=agent.checked_socket()))
+    out.mounts.append(Mount(type="bind", target=target, source=step.builder.ssh_agents.socket(agent)))
     if not any(entry.startswith("SSH_AUTH_SOCK=") for entry in out.env):
         out.env.append(f"SSH_AUTH_SOCK={target}")
 

@@ -3,7 +3,8 @@
 - ``--secret id=npmrc,src=$HOME/.npmrc`` (a file), ``id=token,env=TOKEN`` (an environment
   variable), ``type=file|env`` to say which; a bare ``id=TOKEN`` reads the variable ``TOKEN``.
 - ``--ssh default`` (the agent of ``$SSH_AUTH_SOCK``), ``--ssh default=/path/agent.sock``,
-  ``--ssh work=/run/a.sock``: agent sockets by id (key files are refused: load them in an agent).
+  ``--ssh work=~/.ssh/id_ed25519[,more keys]``: agent sockets, or key files that ``AgentPool``
+  loads into a private ``ssh-agent`` for the build (stopped by its PID at the end).
 - compose: ``build.secrets`` (short or long syntax, ``target`` renames the id) against the
   top-level ``secrets`` (``file:`` or ``environment:``), and ``build.ssh``.
 
@@ -49,13 +50,14 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class SshAgent:
-    """An SSH agent socket a RUN step may use with ``--mount=type=ssh,id=<id>``."""
+    """What ``--mount=type=ssh,id=<id>`` uses: an agent socket, or key files (``keys``)."""
 
     id: str
-    socket: str
+    socket: str = ""
+    keys: tuple[str, ...] = ()
 
     def checked_socket(self) -> str:
-        """The socket path, verified to be a socket (a key file or a missing path is an error)."""
+        """The socket path, verified to be a socket (a missing path or another file is an error)."""
         try:
             mode = os.stat(self.socket).st_mode
         except OSError as error:
@@ -63,8 +65,70 @@ class SshAgent:
                              hint="start ssh-agent (eval $(ssh-agent)) and pass --ssh default") from None
         if not stat.S_ISSOCK(mode):
             raise BuildError(f"ssh {self.id}: {self.socket} is not an agent socket",
-                             hint="load the key into ssh-agent (ssh-add KEY) and pass --ssh default")
+                             hint="pass the agent's socket, or key files as --ssh ID=KEY[,KEY]")
         return self.socket
+
+
+class AgentPool:
+    """The sockets of a build's SSH agents; key files are loaded into private ``ssh-agent``s.
+
+    Their sockets live in a private directory of /tmp (a socket path must stay short).
+    """
+
+    def __init__(self) -> None:
+        self.directory: str | None = None
+        self.started: dict[str, tuple[str, Any]] = {}  # agent id -> (socket, process)
+
+    def socket(self, agent: SshAgent) -> str:
+        """The socket to use for ``agent`` (a private agent started on first use for key files)."""
+        if not agent.keys:
+            return agent.checked_socket()
+        if agent.id not in self.started:
+            self.started[agent.id] = self._start(agent)
+        return self.started[agent.id][0]
+
+    def _start(self, agent: SshAgent) -> tuple[str, Any]:
+        import subprocess
+        import tempfile
+        import time
+
+        self.directory = self.directory or tempfile.mkdtemp(prefix="composer-ssh-")
+        socket = os.path.join(self.directory, f"agent-{len(self.started)}.sock")
+        try:
+            process = subprocess.Popen(["ssh-agent", "-D", "-a", socket], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise BuildError(f"ssh {agent.id}: key files need ssh-agent", hint="apt-get install openssh-client") from None
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(socket) and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SSH_AUTH_SOCK": socket}
+            for key in agent.keys:
+                added = subprocess.run(["ssh-add", "-q", key], env=env, stdin=subprocess.DEVNULL,
+                                       capture_output=True, text=True, timeout=30)
+                if added.returncode != 0:
+                    raise BuildError(f"ssh {agent.id}: cannot load the key {key}: {added.stderr.strip()}",
+                                     hint="a key with a passphrase must be loaded into your own agent first")
+        except BaseException:
+            _stop(process)
+            raise
+        return socket, process
+
+    def close(self) -> None:
+        """Stop the agents this pool started (by their PIDs) and remove their directory."""
+        import shutil
+
+        for _socket, process in self.started.values():
+            _stop(process)
+        self.started.clear()
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _stop(process: Any) -> None:
+    process.terminate()
+    process.wait(10)
 
 
 def parse_secret(text: str) -> Secret:
@@ -90,16 +154,21 @@ def parse_secret(text: str) -> Secret:
 
 
 def parse_ssh(text: str, environ: Mapping[str, str] | None = None) -> SshAgent:
-    """An ``--ssh`` value: ``default``, ``ID=SOCKET`` (no socket: ``$SSH_AUTH_SOCK``)."""
+    """An ``--ssh`` value: ``default``, ``ID=SOCKET`` or ``ID=KEY[,KEY]`` (no path: ``$SSH_AUTH_SOCK``)."""
     environ = os.environ if environ is None else environ
-    ssh_id, eq, paths = text.partition("=")
-    if not ssh_id or "," in paths:
-        raise BuildError(f"invalid --ssh {text!r}", hint="write default, or ID=/path/to/agent.sock")
-    socket = paths if eq and paths else environ.get("SSH_AUTH_SOCK", "")
-    if not socket:
-        raise BuildError(f"--ssh {text}: no agent socket given and SSH_AUTH_SOCK is not set",
-                         hint="start ssh-agent (eval $(ssh-agent)) or write ID=/path/to/agent.sock")
-    return SshAgent(ssh_id, os.path.abspath(os.path.expanduser(socket)))
+    ssh_id, eq, joined = text.partition("=")
+    paths = [os.path.abspath(os.path.expanduser(p)) for p in joined.split(",") if p] if eq else []
+    if not ssh_id or (eq and not paths):
+        raise BuildError(f"invalid --ssh {text!r}", hint="write default, or ID=/path/to/agent.sock or ID=KEY[,KEY]")
+    if not paths:
+        socket = environ.get("SSH_AUTH_SOCK", "")
+        if not socket:
+            raise BuildError(f"--ssh {text}: no agent socket given and SSH_AUTH_SOCK is not set",
+                             hint="start ssh-agent (eval $(ssh-agent)) or write ID=/path/to/agent.sock")
+        return SshAgent(ssh_id, os.path.abspath(os.path.expanduser(socket)))
+    if len(paths) == 1 and not os.path.isfile(paths[0]):
+        return SshAgent(ssh_id, paths[0])  # a socket (checked when a step uses it)
+    return SshAgent(ssh_id, keys=tuple(paths))
 
 
 def compose_secrets(build_secrets: Sequence[Any], top: Mapping[str, Mapping[str, Any]],

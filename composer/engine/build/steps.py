@@ -215,7 +215,7 @@ class Step:
 
         source = parse_git_source(value)
         agent = self.builder.request.ssh_agent("default")
-        commit = resolve_commit(source, git_env(agent.socket if agent else None))
+        commit = resolve_commit(source, git_env(self.builder.ssh_agents.socket(agent) if agent else None))
         if (source, commit) not in self._repos:
             self._repos.append((source, commit))
 
@@ -236,7 +236,7 @@ class Step:
             self.builder.scratch.mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(dir=self.builder.scratch, prefix="git-"))
             stack.callback(shutil.rmtree, work, ignore_errors=True)
-            root = checkout(source, commit, work / "repo", git_env(agent.socket if agent else None),
+            root = checkout(source, commit, work / "repo", git_env(self.builder.ssh_agents.socket(agent) if agent else None),
                             keep_git_dir=keep)
             context = BuildContext.from_rootfs(root)
             out.append((context, context.resolve(".")[0]))

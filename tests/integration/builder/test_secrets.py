@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.engine.build.secrets import Secret, SshAgent
+from composer.engine.build.secrets import Secret, SshAgent, parse_ssh
 from composer.engine.images.store import ImageStore
 from composer.errors import BuildError
 from tests.integration.builder.conftest import layer_blob
@@ -106,10 +106,29 @@ RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /sock \
     assert sorted(top_layer_names(image_id)) == ["keys", "sock"]
 
 
-def test_ssh_key_file_is_refused(builder, context: Path, tmp_path: Path) -> None:
-    key = tmp_path / "id_ed25519"
+def test_ssh_key_files_get_a_private_agent(builder, context: Path, tmp_path: Path) -> None:
+    if not shutil.which("ssh-agent") or not shutil.which("ssh-keygen"):
+        pytest.skip("openssh-client is not installed")
+    key = tmp_path / "id_build"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "file-key", "-f", str(key)], check=True)
+    copy_with_libraries(shutil.which("ssh-add"), context / "tools")
+    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    dockerfile = f"""\
+FROM busybox
+COPY tools/ /opt/tools/
+RUN --mount=type=ssh,id=deploy,required=true \\
+    /opt/tools/{loader} --library-path /opt/tools /opt/tools/ssh-add -l > /keys
+"""
+    before = set(Path("/tmp").glob("composer-ssh-*"))
+    image_id, _ = builder(context, dockerfile, ssh=(parse_ssh(f"deploy={key}"),))
+    assert "file-key (ED25519)" in (ImageStore().resolve(image_id).layer_dirs[-1] / "keys").read_text()
+    assert set(Path("/tmp").glob("composer-ssh-*")) == before  # the private agent and its socket are gone
+
+
+def test_ssh_socket_that_is_not_a_socket_is_refused(builder, context: Path, tmp_path: Path) -> None:
+    key = tmp_path / "notes.txt"
     key.write_text("not a socket")
     with pytest.raises(BuildError) as caught:
         builder(context, "FROM busybox\nRUN --mount=type=ssh,required=true true\n",
                 ssh=(SshAgent("default", str(key)),))
-    assert "is not an agent socket" in caught.value.message and "ssh-add" in caught.value.hint
+    assert "is not an agent socket" in caught.value.message and "KEY" in caught.value.hint
