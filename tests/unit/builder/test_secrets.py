@@ -73,3 +73,12 @@ def test_compose_secrets_and_ssh() -> None:
     assert compose_ssh(["default", "k=/x.sock"], {"SSH_AUTH_SOCK": "/a"}) == (
         SshAgent("default", "/a"), SshAgent("k", "/x.sock"))
     assert compose_ssh({"k": "/x.sock"}, {}) == (SshAgent("k", "/x.sock"),)
+
+
+def test_parse_ssh_key_files(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("key a")
+    (tmp_path / "b").write_text("key b")
+    assert parse_ssh(f"deploy={tmp_path / 'a'}", {}) == SshAgent("deploy", keys=(str(tmp_path / "a"),))
+    assert parse_ssh(f"deploy={tmp_path / 'a'},{tmp_path / 'b'}", {}).keys == (str(tmp_path / "a"), str(tmp_path / "b"))
+    with pytest.raises(BuildError, match="invalid --ssh"):
+        parse_ssh("deploy=", {})
