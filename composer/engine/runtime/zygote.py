@@ -63,6 +63,15 @@ def _start_zygote(path: str) -> None:
     os.waitpid(child, 0)
 
 
+def _warm_network() -> None:
+    """The modules a supervisor imports to plug its container into a bridge: imported here
+    once, their pages are shared instead of copied into every supervisor."""
+    try:
+        from composer.network import manager, ports, resolvconf  # noqa: F401
+    except ImportError:
+        pass
+
+
 class Zygote:
     """The frozen parent: accept, fork a supervisor, reap, leave when idle."""
 
@@ -72,6 +81,7 @@ class Zygote:
         from composer.engine.runtime.cgroups import detect_setup, manager_for
 
         manager_for("warm-up", setup=detect_setup())
+        _warm_network()
 
         self.supervisor = supervisor
         self.listener = listener
