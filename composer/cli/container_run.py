@@ -12,7 +12,6 @@ import sys
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.errors import UsageError
 
-UNSUPPORTED = {"device": "devices cannot be added to containers yet"}
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -31,9 +30,6 @@ def main(argv: list[str]) -> int:
     if options.get("help"):
         sys.stdout.write(HELP)
         return 0
-    for flag, why in UNSUPPORTED.items():
-        if options.get(flag):
-            raise UsageError(f"--{flag.replace('_', '-')} is not supported yet", hint=why)
     image = _image(image_ref, options.get("pull", "missing"))
     config = build_config(options, image, command)
     if options.get("cidfile"):
@@ -211,6 +207,7 @@ def build_config(options: dict, image, command: list[str]):
         dns_options=options.get("dns_option", []), group_add=options.get("group_add", []),
         publish=_publish(options, image_config),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
+        devices=[parse_device(d) for d in options.get("device", [])],
     )
     _check_modes(config)
     _apply_lifecycle(options, image_config, config)
@@ -330,6 +327,21 @@ def _int(value: str, flag: str) -> int:
         return int(value)
     except ValueError:
         raise UsageError(f"invalid value {value!r} for {flag}: an integer is needed") from None
+
+
+def parse_device(value: str):
+    """``--device HOST[:CONTAINER][:PERMISSIONS]`` (docker's order; permissions from r, w, m)."""
+    from composer.engine.runtime.config import Device
+
+    parts = value.split(":")
+    permissions = "rwm"
+    if len(parts) > 1 and parts[-1] and set(parts[-1]) <= set("rwm") and not parts[-1].startswith("/"):
+        permissions = parts.pop()
+    if len(parts) > 2 or not all(p.startswith("/") for p in parts):
+        raise UsageError(f"invalid device mapping {value!r}",
+                         hint="use /dev/HOST[:/dev/CONTAINER][:rwm], with absolute paths")
+    return Device(path_on_host=parts[0], path_in_container=parts[1] if len(parts) > 1 else parts[0],
+                  permissions=permissions)
 
 
 def _parse_ulimit(value: str) -> tuple[str, int, int]:

@@ -24,6 +24,15 @@ class Mount(Record):
     anonymous: bool = False        # a volume named by the runtime (removed with --rm)
 
 
+class Device(Record):
+    """``--device HOST[:CONTAINER][:PERMISSIONS]``: a host device node made in the container (docker's
+    DeviceMapping); permissions are the devices cgroup's r(ead), w(rite), m(knod)."""
+
+    path_on_host: str
+    path_in_container: str = ""    # "" = the host path
+    permissions: str = "rwm"
+
+
 class Resources(Record):
     """cgroup limits, in docker's units (bytes, nano-CPUs, shares ...); 0 or None = unset."""
 
@@ -106,6 +115,7 @@ class ContainerConfig(Record):
     log_options: dict[str, str] = {}  # max-size, max-file
     stop_timeout: int | None = None   # seconds (None: 10, docker's default)
     endpoints: list[Endpoint] = []    # further networks (compose services with several)
+    devices: list[Device] = []
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":
@@ -116,4 +126,5 @@ class ContainerConfig(Record):
         data["security"] = Security(**data.get("security", {}))
         data["ulimits"] = [tuple(u) for u in data.get("ulimits", [])]
         data["endpoints"] = [Endpoint(**e) for e in data.get("endpoints", [])]
+        data["devices"] = [Device(**d) for d in data.get("devices", [])]
         return cls(**data)

@@ -55,6 +55,7 @@ class LaunchPlan(Record):
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
     namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
+    devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
     setsid: bool = True
     tty: bool = False
 
@@ -130,6 +131,7 @@ def _setup(plan: LaunchPlan) -> None:
     root = rootfs.mount_root(config, plan.cdir)
     _populate_volumes(root, plan.populate)
     rootfs.mount_kernel_filesystems(root, config)
+    rootfs.make_device_nodes(root, plan.devices)
     rootfs.bind_etc_files(root, plan.cdir)
     for mount in plan.mounts:
         rootfs.apply_mount(root, mount)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 
-from composer.engine.runtime import capabilities, libc
+from composer.engine.runtime import capabilities, libc, rootfs
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
@@ -223,6 +223,7 @@ class ForegroundRun:
         self.created = False
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
         self.attached = False
+        self.device_rules: tuple[str, ...] = ()
         self._previous_handlers: dict = {}
         self._pending: list[int] = []
         self.was_subreaper = True  # until start() finds out (then restored by cleanup)
@@ -245,10 +246,12 @@ class ForegroundRun:
             resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
         write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
         copy_shared_etc_files(config, self.cdir.path)
+        devices = [] if config.security.privileged or not config.devices else rootfs.device_nodes(config.devices)
+        self.device_rules = tuple(node.cgroup_rule() for node in devices)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
-                          mounts=mounts, populate=populate, cgroup_files=self.cgroup.self_join_files(),
+                          mounts=mounts, populate=populate, cgroup_files=self.cgroup.self_join_files(), devices=devices,
                           cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
                           tty=config.tty)
 
@@ -293,7 +296,7 @@ class ForegroundRun:
     def _while_building(self, plan: LaunchPlan) -> None:
         """The parent's part, in parallel with PID 1's mounts: cgroup, config.json, state, network."""
         config = self.config
-        self.cgroup.create(config.resources, config.security.privileged)
+        self.cgroup.create(config.resources, config.security.privileged, self.device_rules)
         if not plan.cgroup_files:  # else PID 1 joins itself (cheaper)
             self.cgroup.join(self.pid)
         write_json_atomic(self.cdir.config, config.to_dict())

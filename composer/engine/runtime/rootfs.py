@@ -11,9 +11,11 @@ import os
 import stat
 
 from composer.engine.runtime import libc
-from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.config import ContainerConfig, Device, Mount
 from composer.engine.runtime.paths import secure_join
+from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
+from composer.errors import ContainerRuntimeError
 
 NOSUID_NODEV_NOEXEC = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC
 DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
@@ -116,6 +118,54 @@ def mount_dev(root: str, config: ContainerConfig) -> None:
         ensure_target(f"{dev}/{name}", True)
     libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
     libc.mount("mqueue", f"{dev}/mqueue", "mqueue", NOSUID_NODEV_NOEXEC)
+
+
+class DeviceNode(Record):
+    """A ``--device`` resolved on the host: what to mknod in the container and allow in its cgroup."""
+
+    path: str                      # in the container
+    kind: str                      # "c" or "b"
+    major: int
+    minor: int
+    mode: int
+    uid: int
+    gid: int
+    permissions: str
+
+    def cgroup_rule(self) -> str:
+        """The devices cgroup rule, e.g. ``c 1:3 rwm``."""
+        return f"{self.kind} {self.major}:{self.minor} {self.permissions}"
+
+
+def device_nodes(devices: list[Device]) -> list[DeviceNode]:
+    """Stat each ``--device`` host path (the runtime's side, before fork)."""
+    nodes = []
+    for device in devices:
+        try:
+            info = os.stat(device.path_on_host)
+        except OSError as error:
+            raise ContainerRuntimeError(f"error gathering device information while adding custom device "
+                                        f"{device.path_on_host!r}: {error.strerror}") from None
+        if not (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+            raise ContainerRuntimeError(f"{device.path_on_host!r} is not a device node",
+                                        hint="--device takes a character or block device such as /dev/fuse")
+        nodes.append(DeviceNode(path=device.path_in_container or device.path_on_host,
+                                kind="c" if stat.S_ISCHR(info.st_mode) else "b", major=os.major(info.st_rdev),
+                                minor=os.minor(info.st_rdev), mode=info.st_mode, uid=info.st_uid, gid=info.st_gid,
+                                permissions=device.permissions))
+    return nodes
+
+
+def make_device_nodes(root: str, nodes: list[DeviceNode]) -> None:
+    """mknod each ``--device`` in the container (after /dev is mounted), owned as on the host."""
+    for node in nodes:
+        target = secure_join(root, node.path)
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        if os.path.lexists(target):
+            os.unlink(target)
+        os.mknod(target, node.mode, os.makedev(node.major, node.minor))
+        os.chown(target, node.uid, node.gid)
+        os.chmod(target, stat.S_IMODE(node.mode))
 
 
 def bind_etc_files(root: str, cdir: ContainerDir) -> None:

@@ -51,9 +51,9 @@ class CgroupManager:
         self.root = root
         self.name = name
 
-    def create(self, resources: Resources, privileged: bool = False) -> None:
+    def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
         """Make the cgroup and apply ``resources`` (undo with ``remove`` on failure); unless
-        ``privileged``, only docker's default devices may be opened."""
+        ``privileged``, only docker's default devices and ``device_rules`` (``c 1:3 rwm``) may be used."""
         raise NotImplementedError
 
     def procs_files(self) -> list[str]:

@@ -25,12 +25,12 @@ class CgroupV1(CgroupManager):
         """This cgroup's directory in ``controller``'s hierarchy."""
         return os.path.join(self.root, controller, self.name)
 
-    def create(self, resources: Resources, privileged: bool = False) -> None:
+    def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
         """mkdir in every hierarchy, then the limits (cpuset needs cpus/mems before joining)."""
         for controller in self.controllers():
             self._mkdir(controller)
         if not privileged:
-            self._restrict_devices()
+            self._restrict_devices(device_rules)
         self._apply_memory(resources)
         self._apply_cpu(resources)
         pids = self.path("pids")
@@ -40,13 +40,13 @@ class CgroupV1(CgroupManager):
         if resources.blkio_weight and os.path.exists(weight):
             write_file(weight, str(resources.blkio_weight))
 
-    def _restrict_devices(self) -> None:
-        """Deny every device, then allow docker's defaults (a container may not open host disks)."""
+    def _restrict_devices(self, extra_rules: tuple[str, ...]) -> None:
+        """Deny every device, then allow docker's defaults and ``extra_rules`` (no host disks)."""
         devices = self.path("devices")
         if not os.path.isdir(devices):
             return
         write_file(os.path.join(devices, "devices.deny"), "a")
-        for rule in DEFAULT_DEVICE_RULES:
+        for rule in (*DEFAULT_DEVICE_RULES, *extra_rules):
             write_file(os.path.join(devices, "devices.allow"), rule)
 
     def _mkdir(self, controller: str) -> None:

@@ -29,7 +29,7 @@ class CgroupV2(CgroupManager):
         """This cgroup's directory."""
         return os.path.join(self.root, self.name)
 
-    def create(self, resources: Resources, privileged: bool = False) -> None:
+    def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
         # device rules need an eBPF program on cgroup v2 (not written yet): see the issue notes
         self._enable_controllers()
         os.makedirs(self.path, exist_ok=True)

@@ -1,0 +1,40 @@
+"""``--device``: the node appears in the container and the devices cgroup lets exactly it through."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+FUSE = "/dev/fuse"  # a character device any kernel with FUSE has; opening it needs no mount
+
+
+@pytest.fixture(autouse=True)
+def _needs_fuse():
+    if not os.path.exists(FUSE) or not os.path.isdir("/sys/fs/cgroup/devices"):
+        pytest.skip("needs /dev/fuse and the v1 devices controller")
+
+
+def test_device_is_usable_only_when_added(run):
+    added = run("--rm", "--network", "none", "--device", FUSE, "busybox", "sh", "-c",
+                "ls -l /dev/fuse && exec 3<>/dev/fuse && echo opened")
+    assert added.returncode == 0 and "opened" in added.stdout, added.stderr
+    assert added.stdout.startswith("crw")
+    made = run("--rm", "--network", "none", "busybox", "sh", "-c", "mknod /dev/fuse c 10 229; exec 3<>/dev/fuse")
+    assert made.returncode != 0 and "Operation not permitted" in made.stderr
+
+
+def test_device_renamed_and_read_only(run):
+    result = run("--rm", "--network", "none", "--device", f"{FUSE}:/dev/f:r", "busybox", "sh", "-c",
+                 "(exec 3</dev/f) && echo read-ok; exec 3<>/dev/f && echo opened")
+    assert "read-ok" in result.stdout and "opened" not in result.stdout
+    assert "Operation not permitted" in result.stderr
+
+
+def test_bad_device_is_a_clean_error(run, state_root):
+    result = run("--rm", "--device", "/etc/passwd", "busybox", "true")
+    assert result.returncode == 125 and "is not a device node" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list((state_root / "containers").iterdir()) == []

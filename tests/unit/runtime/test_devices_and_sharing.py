@@ -1,0 +1,71 @@
+"""--device parsing and resolution, the v1 device rules, container:NAME namespace flags, cgroup self-join."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.cli.container_run import parse_device
+from composer.engine.runtime import libc
+from composer.engine.runtime.cgroups import manager_for
+from composer.engine.runtime.config import ContainerConfig, Device, Resources
+from composer.engine.runtime.linux import clone_flags, network_joins
+from composer.engine.runtime.rootfs import device_nodes, overlay_options
+from composer.errors import ContainerRuntimeError, UsageError
+
+
+@pytest.mark.parametrize(("flag", "expected"), [
+    ("/dev/fuse", Device(path_on_host="/dev/fuse", path_in_container="/dev/fuse", permissions="rwm")),
+    ("/dev/sda:/dev/xvdc", Device(path_on_host="/dev/sda", path_in_container="/dev/xvdc", permissions="rwm")),
+    ("/dev/sda:/dev/xvdc:r", Device(path_on_host="/dev/sda", path_in_container="/dev/xvdc", permissions="r")),
+    ("/dev/sda:rw", Device(path_on_host="/dev/sda", path_in_container="/dev/sda", permissions="rw")),
+])
+def test_parse_device(flag, expected):
+    assert parse_device(flag) == expected
+
+
+@pytest.mark.parametrize("flag", ["sda", "/dev/a:/dev/b:/dev/c", "/dev/a:xyz", "/dev/a:b"])
+def test_parse_device_refuses(flag):
+    with pytest.raises(UsageError, match="invalid device mapping"):
+        parse_device(flag)
+
+
+def test_device_nodes_from_the_host(tmp_path):
+    (node,) = device_nodes([Device(path_on_host="/dev/null", path_in_container="/dev/n", permissions="rw")])
+    assert (node.path, node.kind, node.major, node.minor, node.cgroup_rule()) == ("/dev/n", "c", 1, 3, "c 1:3 rw")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ContainerRuntimeError, match="is not a device node"):
+        device_nodes([Device(path_on_host=str(tmp_path / "file"))])
+    with pytest.raises(ContainerRuntimeError, match="/dev/no-such-device"):
+        device_nodes([Device(path_on_host="/dev/no-such-device")])
+
+
+def test_v1_device_rules_and_self_join_files(tmp_path):
+    for controller in ("devices", "pids"):
+        (tmp_path / controller).mkdir()
+    manager = manager_for("c1", root=str(tmp_path), setup="hybrid")
+    manager.create(Resources(), device_rules=("c 10:229 rwm",))
+    assert (tmp_path / "devices/composer/c1/devices.allow").read_text() == "c 10:229 rwm"  # the last rule written
+    assert sorted(manager.self_join_files()) == [str(tmp_path / "devices/composer/c1/tasks"),
+                                                 str(tmp_path / "pids/composer/c1/tasks")]
+    assert manager_for("c1", root=str(tmp_path), setup="unified").self_join_files() == []
+
+
+def _config(**fields) -> ContainerConfig:
+    return ContainerConfig(id="x", name="x", image="i", image_id="i", layers=[], args=["true"], env=[], **fields)
+
+
+def test_container_modes_share_instead_of_unsharing():
+    flags = clone_flags(_config(pid_mode="container:a", ipc_mode="container:a", network="container:a"))
+    assert not flags & (libc.CLONE_NEWPID | libc.CLONE_NEWIPC | libc.CLONE_NEWNET)
+    assert flags & libc.CLONE_NEWNS and flags & libc.CLONE_NEWUTS
+    assert network_joins(_config(network="container:a")) == []
+
+
+def test_volatile_overlay_only_when_asked():
+    assert overlay_options(["/a", "/b"], "/u", "/w") == "lowerdir=/b:/a,upperdir=/u,workdir=/w"
+    assert overlay_options(["/a"], "/u", "/w", volatile=True).endswith(",volatile")
+
+
+def test_config_round_trip_keeps_devices():
+    config = _config(devices=[Device(path_on_host="/dev/fuse")])
+    assert ContainerConfig.from_dict(config.to_dict()).devices == config.devices
