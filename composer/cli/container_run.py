@@ -18,7 +18,8 @@ HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Create and run a new container from an image (foreground; -d comes with detached containers).
 Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u --entrypoint -h
---network none|host|NAME -p -P --pid/--ipc/--uts host -m --memory-swap --memory-reservation --cpus -c
+--network none|host|NAME|container:NAME -p -P --pid/--ipc host|container:NAME --uts host --device
+-m --memory-swap --memory-reservation --cpus -c
 --cpuset-cpus --pids-limit --blkio-weight --ulimit --oom-score-adj --shm-size --cap-add --cap-drop
 --security-opt --sysctl --privileged --read-only --init -i -t --stop-signal --add-host --label
 """
