@@ -1,13 +1,20 @@
-"""Network layer costs: endpoint set-up, and published-port throughput/connection rate vs direct.
+"""Networking: published-port throughput and connection rate, and ``run --rm`` on the default
+bridge, composer against docker and podman side by side (alternating, medians over the rounds).
 
-Cases (each round runs every tool once, alternating; medians over the rounds):
-- ``connect+disconnect``: composer's veth + address + route + rules for one namespace (own
-  rtnetlink client + one nft transaction) against the same plumbing done with iproute2 commands.
+Cases:
 - ``GET 10MiB via 127.0.0.1`` / ``via host address``: a 10 MiB HTTP GET from busybox httpd in a
-  namespace through composer's published port (kernel DNAT) against straight to the container IP.
-- ``100 connections``: 100 sequential small GETs through the published port against direct.
-Docker and podman are not started here (their daemons would compete with the 2-core VM's other
-work); the issue's figures for them are 7.9 ms (docker-proxy) and 8.1 ms (podman) per 10 MiB GET.
+  container, through each tool's published port (composer: kernel DNAT; docker: its docker-proxy
+  on loopback, DNAT on the host address; podman: netavark's DNAT), and ``direct``: straight to
+  composer's container address (the floor: the same bridge without any translation).
+- ``100 connections via 127.0.0.1``: 100 sequential small GETs (connection set-up rate).
+- ``run --rm busybox true (default bridge)``: a whole container run on each tool's default
+  network (composer0 / docker0 / podman0), and composer with ``--network none`` for reference.
+
+Set-up (done here, undone at the end): busybox from busybox-static imported into a temporary
+COMPOSER_ROOT, into a dockerd started on a private socket and data root (its bridge on a free
+/24, ``--ip-forward=false`` so it never touches the host's forwarding or FORWARD policy; stopped
+by PID, docker0 deleted if it did not exist before), and into podman with its own storage (runc,
+PEERS.md's nofile limits). A peer that cannot be set up is reported and skipped.
 
 Run: /work/main/.venv/bin/python bench/bench_network.py [--rounds N]   (as root)
 """
@@ -15,7 +22,9 @@ Run: /work/main/.venv/bin/python bench/bench_network.py [--rounds N]   (as root)
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,17 +33,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Outcome, save, table  # noqa: E402
+from bench_run import (cgroup_dirs, ensure_packages, remove_new_cgroups, setup_composer,  # noqa: E402
+                       setup_podman, start_dockerd, stop)
+from harness import VENV_BIN, Case, Outcome, measure, save, table  # noqa: E402
 
-from composer.network.manager import NetworkManager  # noqa: E402
-from composer.network.ports import parse_publish  # noqa: E402
+from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
 SIZE = 10 * 1024 * 1024
+COMPOSER = str(VENV_BIN / "composer")
+SERVE = ["httpd", "-f", "-p", "80", "-h", "/www"]
 
 
 def http_get(host: str, port: int, path: str = "/big") -> int:
-    """GET ``path`` and read to the end; return the body size."""
+    """GET ``path`` over HTTP/1.0 and read to the end; return the body size."""
     with socket.create_connection((host, port), timeout=10) as conn:
         conn.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
         total = 0
@@ -43,98 +56,180 @@ def http_get(host: str, port: int, path: str = "/big") -> int:
     return total
 
 
-def timed(function, *args) -> float:
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
-def host_address() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.123", 9))
-        return probe.getsockname()[0]
-
-
-def connect_composer(nm: NetworkManager, netns: str) -> None:
-    nm.connect("bench", "c" * 64, f"/run/netns/{netns}", name="bench-c")
-    nm.disconnect("bench", "c" * 64)
-
-
-def connect_iproute2(bridge: str, netns: str) -> None:
-    for cmd in (f"ip link add vethbench type veth peer name eth1 netns {netns}",
-                f"ip link set vethbench master {bridge} up",
-                f"ip -n {netns} addr add 172.30.99.9/16 dev eth1",
-                f"ip -n {netns} link set eth1 up", f"ip -n {netns} link set lo up",
-                f"ip -n {netns} route add 10.250.0.0/16 via 172.30.99.1",
-                "ip link del vethbench"):
-        subprocess.run(cmd.split(), check=True)
-
-
 def many_gets(host: str, port: int, count: int = 100) -> None:
     for _ in range(count):
         http_get(host, port, "/small")
 
 
-def run(rounds: int) -> dict[str, dict[str, Outcome]]:
-    work = Path(tempfile.mkdtemp(prefix="bench-network-"))
-    os.environ["COMPOSER_ROOT"] = str(work / "root")
-    (work / "www").mkdir()
-    (work / "www" / "big").write_bytes(os.urandom(SIZE))
-    (work / "www" / "small").write_text("ok\n")
-    nm = NetworkManager(dns=False)
-    names = ["bench-net-srv", "bench-net-tmp"]
-    httpd = None
-    try:
-        for name in names:
-            subprocess.run(["ip", "netns", "add", name], check=True)
-        net = nm.create("bench")
-        port = 30000 + os.getpid() % 20000
-        ep = nm.connect("bench", "s" * 64, f"/run/netns/{names[0]}", name="srv", ports=parse_publish(f"{port}:80"))
-        httpd = subprocess.Popen(["ip", "netns", "exec", names[0], "busybox", "httpd", "-f", "-p", "80",
-                                  "-h", str(work / "www")])
-        time.sleep(0.5)
-        assert http_get("127.0.0.1", port) >= SIZE
-        me = host_address()
-        cases = {
-            "connect+disconnect": {"composer": lambda: connect_composer(nm, names[1]),
-                                   "iproute2": lambda: connect_iproute2(net.bridge, names[1])},
-            "GET 10MiB via 127.0.0.1": {"composer": lambda: http_get("127.0.0.1", port),
-                                        "direct": lambda: http_get(ep.ipv4, 80)},
-            "GET 10MiB via host address": {"composer": lambda: http_get(me, port),
-                                           "direct": lambda: http_get(ep.ipv4, 80)},
-            "100 connections": {"composer": lambda: many_gets("127.0.0.1", port),
-                                "direct": lambda: many_gets(ep.ipv4, 80)},
-        }
-        outcomes = {case: {tool: Outcome() for tool in tools} for case, tools in cases.items()}
-        for round_index in range(rounds + 1):
-            for case, tools in cases.items():
-                order = list(tools.items())
-                for tool, action in order if round_index % 2 else order[::-1]:  # no first-mover bias
-                    elapsed = timed(action)
-                    if round_index:
-                        outcomes[case][tool].seconds.append(elapsed)
-        return outcomes
-    finally:
-        if httpd:
-            httpd.kill()
-            httpd.wait()
-        for cid in ("s" * 64, "c" * 64):
-            nm.release(cid)
-        if nm.store.find("bench"):
-            nm.remove("bench")
-        for name in names:
-            subprocess.run(["ip", "netns", "del", name], check=False)
-        subprocess.run(["rm", "-rf", str(work)], check=False)
+def host_address() -> str:
+    """The host's own address (the source of its default route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.123", 9))  # no packet is sent for a UDP connect
+        return probe.getsockname()[0]
 
 
-def main() -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        return probe.getsockname()[1]
+
+
+def free_subnet() -> str:
+    """A 10.x.y.0/24 that no host route covers, for docker's bridge."""
+    from composer.network.ipam import host_routes
+
+    routes = host_routes()
+    for third in range(0, 256):
+        candidate = ipaddress.ip_network(f"10.197.{third}.0/24")
+        if not any(candidate.overlaps(route) for route in routes):
+            return f"10.197.{third}.1/24"
+    raise RuntimeError("no free 10.197.x.0/24 for docker's bridge")
+
+
+def wait_serving(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if http_get("127.0.0.1", port, "/small") > 0:
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+class Servers:
+    """One busybox httpd container per tool, published on a host port; removed by ``close``."""
+
+    def __init__(self, www: Path, composer_env: dict[str, str]) -> None:
+        self.www, self.composer_env = www, composer_env
+        self.ports: dict[str, int] = {}
+        self.direct = ""
+        self.removals: list[list[str]] = []
+
+    def start(self, tool: str, prefix: list[str], image: str) -> None:
+        """``<prefix> run -d -p PORT:80`` the server for ``tool`` and wait until it answers."""
+        port = free_port()
+        argv = [*prefix, "run", "-d", "-p", f"{port}:80", "-v", f"{self.www}:/www:ro", image, *SERVE]
+        env = dict(os.environ, **self.composer_env)  # podman's CONTAINERS_CONF is set late
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            raise RuntimeError(f"{tool}: {result.stderr.strip()[-300:]}")
+        self.removals.append([*prefix, "rm", "-f", result.stdout.strip()])
+        wait_serving(port)
+        self.ports[tool] = port
+        if tool == "composer":
+            from composer.network.manager import NetworkManager
+
+            (_net, endpoint), = NetworkManager(dns=False).endpoints_of(result.stdout.strip())
+            self.direct = endpoint.ipv4
+
+    def close(self) -> None:
+        for argv in self.removals:
+            subprocess.run(argv, env=dict(os.environ, **self.composer_env), capture_output=True, timeout=120)
+
+
+def http_cases(servers: Servers, me: str) -> dict[str, dict]:
+    """The HTTP cases as in-process callables per tool."""
+    cases: dict[str, dict] = {"GET 10MiB via 127.0.0.1": {}, "GET 10MiB via host address": {},
+                              "100 connections via 127.0.0.1": {}}
+    for tool, port in servers.ports.items():
+        cases["GET 10MiB via 127.0.0.1"][tool] = lambda port=port: http_get("127.0.0.1", port)
+        cases["GET 10MiB via host address"][tool] = lambda port=port: http_get(me, port)
+        cases["100 connections via 127.0.0.1"][tool] = lambda port=port: many_gets("127.0.0.1", port)
+    if servers.direct:
+        cases["GET 10MiB via 127.0.0.1"]["direct"] = lambda: http_get(servers.direct, 80)
+        cases["GET 10MiB via host address"]["direct"] = lambda: http_get(servers.direct, 80)
+        cases["100 connections via 127.0.0.1"]["direct"] = lambda: many_gets(servers.direct, 80)
+    return cases
+
+
+def measure_calls(cases: dict[str, dict], rounds: int) -> dict[str, dict[str, Outcome]]:
+    """Time every callable once per round, alternating the order; one untimed warm-up round."""
+    outcomes = {case: {tool: Outcome() for tool in tools} for case, tools in cases.items()}
+    for round_index in range(rounds + 1):
+        for case, tools in cases.items():
+            order = list(tools.items())
+            for tool, action in order if round_index % 2 else order[::-1]:
+                start = time.perf_counter()
+                try:
+                    action()
+                except OSError as error:
+                    outcomes[case][tool].failure = outcomes[case][tool].failure or str(error)
+                if round_index:
+                    outcomes[case][tool].seconds.append(time.perf_counter() - start)
+    return outcomes
+
+
+def run_case(docker_host: str, podman: list[str] | None) -> Case:
+    """``run --rm busybox true`` on each tool's default network."""
+    commands = {"composer": [COMPOSER, "container", "run", "--rm", "busybox", "true"]}
+    if docker_host:
+        commands["docker"] = ["docker", "-H", docker_host, "run", "--rm", "busybox:bench", "true"]
+    if podman:
+        commands["podman"] = [*podman, "run", "--rm", "busybox:bench", "true"]
+    commands["composer --network none"] = [COMPOSER, "container", "run", "--rm", "--network", "none", "busybox", "true"]
+    return Case("run --rm busybox true (default bridge)", commands)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-    outcomes = run(args.rounds)
-    print(table(outcomes))
-    print(f"results: {save('network', outcomes, {'rounds': args.rounds, 'size_bytes': SIZE})}")
+    options = parser.parse_args()
+    notes: list[str] = []
+    ensure_packages(notes)
+    work = Path(tempfile.mkdtemp(prefix="bench-network-"))
+    had_docker0 = os.path.exists("/sys/class/net/docker0")
+    had_podman0 = os.path.exists("/sys/class/net/podman0")
+    cgroups_before = cgroup_dirs()
+    dockerd, servers = None, None
+    try:
+        tarball = busybox_tarball(build_busybox_rootfs(work / "rootfs"), work / "busybox.tar")
+        composer_env = setup_composer(work, tarball)
+        os.environ.update(composer_env)
+        (work / "www").mkdir()
+        (work / "www" / "big").write_bytes(os.urandom(SIZE))
+        (work / "www" / "small").write_text("ok\n")
+        servers = Servers(work / "www", composer_env)
+        servers.start("composer", [COMPOSER, "container"], "busybox")
+        dockerd, docker_host = start_dockerd(work, tarball, notes, ("--bip", free_subnet(), "--ip-forward=false",
+                                                                    "--ip6tables=false"))
+        podman = setup_podman(work, tarball, notes)
+        for tool, prefix in (("docker", ["docker", "-H", docker_host] if dockerd else None), ("podman", podman)):
+            try:
+                if prefix:
+                    servers.start(tool, prefix, "busybox:bench")
+            except (RuntimeError, OSError) as error:
+                notes.append(f"{tool}: no published server ({error})")
+        outcomes = measure_calls(http_cases(servers, host_address()), options.rounds)
+        outcomes |= measure([run_case(docker_host if dockerd else "", podman)], rounds=options.rounds)
+        print(table(outcomes))
+        for note in notes:
+            print("note:", note)
+        meta = {"rounds": options.rounds, "size_bytes": SIZE, "notes": notes, "loadavg": os.getloadavg()}
+        print("saved", save("network", outcomes, meta))
+    finally:
+        if servers:
+            servers.close()
+        cleanup(work, dockerd, had_docker0, had_podman0, cgroups_before)
+    return 0
+
+
+def cleanup(work: Path, dockerd, had_docker0: bool, had_podman0: bool, cgroups_before: set[str]) -> None:
+    """Stop dockerd by PID, remove composer's networks, bridges the peers left, storage, cgroups."""
+    from composer.network.manager import NetworkManager
+
+    stop(dockerd)
+    if os.environ.get("COMPOSER_ROOT", "").startswith(str(work)):
+        NetworkManager().reset()
+    for bridge, existed in (("docker0", had_docker0), ("podman0", had_podman0)):
+        if not existed and os.path.exists(f"/sys/class/net/{bridge}"):
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+    for store in ("docker", "podman"):
+        subprocess.run(["umount", "-R", str(work / store)], capture_output=True)
+    shutil.rmtree(work, ignore_errors=True)
+    remove_new_cgroups(cgroups_before)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -61,7 +61,9 @@ def setup_composer(work: Path, tarball: Path) -> dict[str, str]:
     return {"COMPOSER_ROOT": str(root)}
 
 
-def start_dockerd(work: Path, tarball: Path, notes: list[str]) -> tuple[subprocess.Popen | None, str]:
+def start_dockerd(work: Path, tarball: Path, notes: list[str],
+                  flags: tuple[str, ...] = ("--bridge=none", "--iptables=false", "--ip6tables=false"),
+                  ) -> tuple[subprocess.Popen | None, str]:
     """dockerd on a private socket; returns (process, DOCKER_HOST) or (None, "") if it fails."""
     if not shutil.which("dockerd"):
         notes.append("docker: dockerd not installed")
@@ -70,7 +72,7 @@ def start_dockerd(work: Path, tarball: Path, notes: list[str]) -> tuple[subproce
     log = open(work / "dockerd.log", "w")
     process = subprocess.Popen(["dockerd", "-H", host, "--data-root", str(work / "docker"),
                                 "--exec-root", str(work / "docker-exec"), "--pidfile", str(work / "docker.pid"),
-                                "--bridge=none", "--iptables=false", "--ip6tables=false"],
+                                *flags],
                                stdout=log, stderr=subprocess.STDOUT)
     env = dict(os.environ, DOCKER_HOST=host)
     for _ in range(300):
