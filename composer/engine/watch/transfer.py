@@ -44,8 +44,15 @@ def _write_archive(fd: int, files: Mapping[str, str]) -> None:
         with os.fdopen(fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as archive:
             for container_path, host_path in sorted(files.items()):
                 try:
-                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False)
+                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False, filter=_as_root)
                 except FileNotFoundError:
                     continue  # gone since the event: the next batch deletes it
     except OSError:
         pass  # tar in the container gave up: its exit code says so
+
+
+def _as_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Owned by root in the container, as ``docker cp`` creates files (the host's uid means nothing there)."""
+    member.uid = member.gid = 0
+    member.uname = member.gname = "root"
+    return member
