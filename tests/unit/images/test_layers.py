@@ -121,3 +121,29 @@ def test_corrupt_stream(dest: Path) -> None:
     data = gzip.compress(make_tar((entry("a"), b"x" * 100000)))
     with pytest.raises(LayerError, match="corrupt"):
         extract_layer(io.BytesIO(data[: len(data) // 2]), dest)
+
+
+def test_a_path_named_twice_is_replaced_never_written_through(tmp_path: Path, dest: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    data = make_tar((entry("d", tarfile.DIRTYPE), None), (entry("d/keep"), b"k"),
+                    (entry("d", tarfile.DIRTYPE), None),  # a directory named again keeps its content
+                    (entry("x", tarfile.SYMTYPE, linkname=str(outside / "victim")), None),
+                    (entry("x"), b"file"),  # replaces the symlink, never writes through it
+                    (entry("y"), b"old"), (entry("y", tarfile.LNKTYPE, linkname="x"), None),
+                    (entry("z"), b"file"), (entry("z", tarfile.DIRTYPE), None))
+    extract_layer(io.BytesIO(data), dest)
+    assert (dest / "d/keep").read_bytes() == b"k" and list(outside.iterdir()) == []
+    assert (dest / "x").read_bytes() == b"file" and not (dest / "x").is_symlink()
+    assert os.lstat(dest / "y").st_ino == os.lstat(dest / "x").st_ino
+    assert (dest / "z").is_dir()
+
+
+def test_forward_reader_never_seeks_back() -> None:
+    from composer.engine.images.layers import ForwardReader
+
+    reader = ForwardReader(io.BytesIO(b"0123456789"))  # type: ignore[arg-type]
+    assert reader.read(2) == b"01" and reader.seek(5) == 5 and reader.read(1) == b"5"
+    assert reader.seek(2, io.SEEK_CUR) == 8 and reader.tell() == 8
+    with pytest.raises(LayerError):
+        reader.seek(0)
