@@ -10,9 +10,9 @@ from typing import List, Optional
 #: ``image build`` flags taking a value -> the keyword of ``run_image_build`` (lists repeat).
 VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "--build-arg": "build_args",
                "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform",
-               "--secret": "secrets", "--ssh": "ssh"}
+               "--secret": "secrets", "--ssh": "ssh", "--build-context": "build_contexts"}
 BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet"}
-LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh")
+LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh", "build_contexts")
 
 
 def _progress(quiet: bool):
@@ -45,10 +45,11 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                     build_args: Optional[List[str]] = None, target: Optional[str] = None,
                     no_cache: bool = False, pull: bool = False, labels: Optional[List[str]] = None,
                     network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False,
-                    secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None) -> None:
+                    secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None,
+                    build_contexts: Optional[List[str]] = None) -> None:
     """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``."""
     from composer.engine.build.executor import build
-    from composer.engine.build.request import STDIN, from_flags
+    from composer.engine.build.request import STDIN, from_flags, named_contexts
     from composer.engine.build.secrets import parse_secret, parse_ssh
 
     text = sys.stdin.read() if file == STDIN else None
@@ -56,7 +57,8 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                          tags=tuple(tags or ()), target=target, no_cache=no_cache, pull=pull,
                          labels=parse_pairs(labels, "--label"), network=network, platform=platform, quiet=quiet,
                          secrets=tuple(parse_secret(s) for s in secrets or ()),
-                         ssh=tuple(parse_ssh(s) for s in ssh or ()))
+                         ssh=tuple(parse_ssh(s) for s in ssh or ()),
+                         contexts=named_contexts(parse_pairs(build_contexts, "--build-context")))
     stdin = sys.stdin.buffer if path == STDIN else None
     image_id = build(request, emit=_progress(quiet), stdin=stdin, dockerfile_text=text)
     if quiet:
@@ -112,13 +114,15 @@ def register_image_build(image) -> None:
         quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress the build output and print the image ID."),
         secrets: Optional[List[str]] = typer.Option(None, "--secret", help="Secret to expose to the build "
                                                      "(format: id=mysecret[,src=/local/secret] or id=x,env=VAR)."),
-        ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="SSH agent socket to expose to the build "
-                                                "(format: default|<id>[=<socket>])."),
+        ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="SSH agent socket or keys to expose to the "
+                                                "build (format: default|<id>[=<socket>|<key>[,<key>]])."),
+        build_contexts: Optional[List[str]] = typer.Option(None, "--build-context", help="Additional build "
+                                                           "contexts (e.g., name=path or name=docker-image://ref)."),
     ) -> None:
         """Build an image from a Dockerfile."""
         run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
                         pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
-                        secrets=secrets, ssh=ssh)
+                        secrets=secrets, ssh=ssh, build_contexts=build_contexts)
 
 
 def register(app) -> None:

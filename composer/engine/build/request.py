@@ -121,7 +121,7 @@ def named_contexts(raw: Mapping[str, Any], where: SourceLocation | None = None) 
         else:
             if not Path(text).is_dir():
                 raise BuildError(f"additional context {name}: {text} is not a directory", location=where)
-            out.append(NamedContext(name=name, kind="local", value=text))
+            out.append(NamedContext(name=name, kind="local", value=os.path.abspath(text)))
     return tuple(out)
 
 

@@ -200,3 +200,14 @@ def test_compose_build_push(cli, tmp_path: Path, registry, docker_config) -> Non
     skopeo = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{reference}"],
                             capture_output=True, text=True, timeout=60)
     assert skopeo.returncode == 0 and len(json.loads(skopeo.stdout)["Layers"]) == 2, skopeo.stderr
+
+
+def test_image_build_build_context_flag(cli, context: Path, tmp_path: Path) -> None:
+    write(tmp_path / "assets", {"logo.txt": "logo\n"})
+    write(context, {"Dockerfile": "FROM base\nCOPY --from=assets logo.txt /srv/logo.txt\n"})
+    result = cli("image", "build", "-q", "-t", "ctx:1", "--build-context", f"assets={tmp_path / 'assets'}",
+                 "--build-context", "base=docker-image://busybox:latest", str(context))
+    assert result.returncode == 0, result.stderr
+    assert (ImageStore().resolve("ctx:1").layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
+    bad = cli("image", "build", "--build-context", "x=https://example.invalid/r.git", str(context))
+    assert bad.returncode != 0 and "additional context x=" in bad.stderr and "Traceback" not in bad.stderr
