@@ -9,6 +9,7 @@ Cases (medians over RUNS, the tools alternating within each run):
   stop_s               `stop` of a container that exits on SIGTERM
   logs_run_s           a container writing 100 MB to stdout: run to exit
   logs_read_s          then `logs` into /dev/null
+  (the "no-container" column: the same writer run by the image's busybox on the host, into a pipe)
 Usage: python bench/bench_lifecycle.py [RUNS]   (writes bench/results/lifecycle.json)
 """
 
@@ -27,7 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-COMPOSER = [sys.executable, "-m", "composer"]
+ENTRY = Path(sys.executable).with_name("composer")  # the installed entry point, as users run it
+COMPOSER = [str(ENTRY)] if ENTRY.exists() else [sys.executable, "-m", "composer"]
 IDLE = 10
 STOPPABLE = "trap 'exit 0' TERM; while true; do sleep 0.05; done"
 WRITER = "yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -c 100000000"
@@ -164,19 +166,30 @@ def one_run(tool: Tool, results: dict) -> None:
     tool.run("rm", "-f", "bench-logs")
 
 
+def host_pipeline(rootfs: Path, results: dict) -> None:
+    """The writer of ``logs_run_s`` without a container: busybox on the host, into a pipe."""
+    busybox = str(rootfs / "bin" / "busybox")
+    began = time.perf_counter()
+    subprocess.run([busybox, "sh", "-c", f"PATH={rootfs / 'bin'}:{rootfs / 'usr' / 'bin'}; {WRITER} | cat >/dev/null"], check=True)
+    results.setdefault("no-container", {}).setdefault("logs_run_s", []).append(time.perf_counter() - began)
+
+
 def report(results: dict) -> dict:
     cases = ["pss_supervisor_kib", "pss_total_kib", "run_d_s", "exec_s", "stop_s", "logs_run_s", "logs_read_s"]
     peers = [name for name in results if name != "composer"]
     table = {}
-    print(f"{'case':<20}{'composer':>12}" + "".join(f"{p:>12}{'ratio':>8}" for p in peers))
+    print(f"{'case':<20}{'composer':>12}" + "".join(f"{p:>14}{'ratio':>8}" for p in peers))
     for case in cases:
         ours = statistics.median(results["composer"][case])
         row = {"composer": ours}
         line = f"{case:<20}{ours:>12.3f}"
         for peer in peers:
+            if case not in results[peer]:
+                line += f"{'-':>14}{'-':>8}"
+                continue
             theirs = statistics.median(results[peer][case])
             row[peer], row[f"composer/{peer}"] = theirs, ours / theirs if theirs else None
-            line += f"{theirs:>12.3f}{ours / theirs if theirs else float('nan'):>8.2f}"
+            line += f"{theirs:>14.3f}{ours / theirs if theirs else float('nan'):>8.2f}"
         table[case] = row
         print(line)
     return table
@@ -189,7 +202,8 @@ def main() -> None:
     try:
         from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball
 
-        tar = busybox_tarball(build_busybox_rootfs(work / "rootfs"), work / "busybox.tar")
+        rootfs = build_busybox_rootfs(work / "rootfs")
+        tar = busybox_tarball(rootfs, work / "busybox.tar")
         tools = [setup_composer(tar, work)]
         podman = setup_podman(tar, work)
         docker, daemon = setup_docker(tar, work)
@@ -202,14 +216,18 @@ def main() -> None:
         for tool in tools:  # leftovers of an interrupted earlier run
             sh(*tool.cli, "container", "rm", "-f", "bench-stop", "bench-logs",
                *(f"bench-idle-{i}" for i in range(IDLE)), env=tool.env, check=False)
+        load = [os.getloadavg()[0]]
         for _ in range(runs):
             for tool in tools:
                 one_run(tool, results)
+            host_pipeline(rootfs, results)
+            load.append(os.getloadavg()[0])
         table = report(results)
+        print(f"load average (1 min) during the runs: {min(load):.2f} - {max(load):.2f}")
         out = REPO / "bench" / "results"
         out.mkdir(parents=True, exist_ok=True)
         (out / "lifecycle.json").write_text(json.dumps({"runs": runs, "idle_containers": IDLE, "cases": table,
-                                                        "samples": results}, indent=2))
+                                                        "load_average": load, "samples": results}, indent=2))
     finally:
         if daemon is not None:
             sh("docker", "rm", "-f", "bench-idle-0", check=False)

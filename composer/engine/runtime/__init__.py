@@ -23,6 +23,8 @@ Detached containers (``containers``: the lifecycle API the compose adapter and t
 - ``supervisor`` one process per running container: PID 1's parent (subreaper), json-file logs,
                  exit records, restart policy with docker's back-off, healthchecks
 - ``zygote``     the frozen parent supervisors are forked from (shared pages; gone when idle)
+- ``attach``     ``-t``/``-i`` containers: the supervisor holds the pty master / stdin pipe and
+                 serves ``attach.sock``; ``tty.attach_relay`` is the client (detach keys)
 - ``logs``/``logreader`` json-file writer (rotation) and reader (tail/since/until/follow, fast path)
 - ``health``     healthcheck scheduling; ``execute`` exec via setns; ``copy`` ``container cp``
 - ``watch``      inotify waits on a container directory; ``describe`` ls/inspect shapes

@@ -398,7 +398,7 @@ def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> in
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     try:
-        child = spawn(container_id, pid, request, (null, null, null), console_fd=theirs.fileno())
+        child = spawn(container_id, pid, request, (null, 1, 2), console_fd=theirs.fileno())  # 1, 2: its errors
     finally:
         theirs.close()
         os.close(null)
