@@ -98,7 +98,8 @@ class AgentPool:
             process = subprocess.Popen(["ssh-agent", "-D", "-a", socket], stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except FileNotFoundError:
-            raise BuildError(f"ssh {agent.id}: key files need ssh-agent", hint="apt-get install openssh-client") from None
+            raise BuildError(f"ssh {agent.id}: key files need ssh-agent",
+                             hint="apt-get install openssh-client") from None
         try:
             deadline = time.monotonic() + 10
             while not os.path.exists(socket) and process.poll() is None and time.monotonic() < deadline:

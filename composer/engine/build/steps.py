@@ -209,35 +209,43 @@ class Step:
                 sources.extend(context.resolve(value, parents=self.inst.flag("parents") == "true"))
         return sources, urls
 
+    # --- ADD <git repository> ------------------------------------------------------------------
     def _add_repo(self, value: str) -> None:
         """Note an ADD git source and the commit its ref names now (the cache key's content)."""
-        from composer.engine.build.gitsource import git_env, parse_git_source, resolve_commit
+        from composer.engine.build.gitsource import parse_git_source, resolve_commit
 
         source = parse_git_source(value)
-        agent = self.builder.request.ssh_agent("default")
-        commit = resolve_commit(source, git_env(self.builder.ssh_agents.socket(agent) if agent else None))
+        commit = resolve_commit(source, self._git_env())
         if (source, commit) not in self._repos:
             self._repos.append((source, commit))
 
+    def _git_env(self) -> dict[str, str]:
+        """git's environment, with the build's ``default`` SSH agent for git@ / ssh:// remotes."""
+        from composer.engine.build.gitsource import git_env
+
+        agent = self.builder.request.ssh_agent("default")
+        return git_env(self.builder.ssh_agents.socket(agent) if agent else None)
+
+    @property
+    def _keep_git_dir(self) -> bool:
+        return self.inst.flag("keep-git-dir") in ("", "true")
+
     def _repo_keys(self) -> list[tuple[str, bytes]]:
-        keep = self.inst.flag("keep-git-dir") in ("", "true")
+        keep = self._keep_git_dir
         return [(f"git {source.url}:{source.subdir} keep={keep}", commit.encode()) for source, commit in self._repos]
 
     def _clone_repos(self, stack: ExitStack) -> list[tuple[BuildContext, Source]]:
         """Each noted repository checked out under the scratch dir (removed when ``stack`` ends)."""
         import tempfile
 
-        from composer.engine.build.gitsource import checkout, git_env
+        from composer.engine.build.gitsource import checkout
 
-        agent = self.builder.request.ssh_agent("default")
-        keep = self.inst.flag("keep-git-dir") in ("", "true")
         out = []
         for source, commit in self._repos:
             self.builder.scratch.mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(dir=self.builder.scratch, prefix="git-"))
             stack.callback(shutil.rmtree, work, ignore_errors=True)
-            root = checkout(source, commit, work / "repo", git_env(self.builder.ssh_agents.socket(agent) if agent else None),
-                            keep_git_dir=keep)
+            root = checkout(source, commit, work / "repo", self._git_env(), keep_git_dir=self._keep_git_dir)
             context = BuildContext.from_rootfs(root)
             out.append((context, context.resolve(".")[0]))
         return out
