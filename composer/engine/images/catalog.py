@@ -113,8 +113,45 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     return str(name)
 
 
-def remove(store: ImageStore, reference: str, force: bool = False) -> list[tuple[str, str]]:
-    """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines."""
+RUNNING_STATES = ("running", "paused", "restarting")
+
+
+def images_in_use() -> dict[str, list[tuple[str, bool]]]:
+    """image id -> [(container id, running?)] of every container of this state root."""
+    from composer.engine.runtime.containers import list_containers
+
+    users: dict[str, list[tuple[str, bool]]] = {}
+    for info in list_containers(all=True):
+        users.setdefault(info.image_id, []).append((info.id, info.state in RUNNING_STATES))
+    return users
+
+
+def _in_use_conflict(reference: str, image_id: str, by_name: bool, force: bool,
+                     users: list[tuple[str, bool]]) -> ImageError | None:
+    """docker's refusal to remove an image a container uses (None: go ahead, keeping the image)."""
+    short = image_id[7:19]
+    running = [cid for cid, is_running in users if is_running]
+    if by_name and not force:
+        return ImageError(f'conflict: unable to remove repository reference "{reference}" (must force) - '
+                          f"container {users[0][0][:12]} is using its referenced image {short}",
+                          hint="remove the container first, or use -f to untag only")
+    if not by_name and running:
+        return ImageError(f"conflict: unable to delete {short} (cannot be forced) - image is being used "
+                          f"by running container {running[0][:12]}", hint="stop and remove the container first")
+    if not by_name and not force:
+        return ImageError(f"conflict: unable to delete {short} (must be forced) - image is being used "
+                          f"by stopped container {users[0][0][:12]}", hint="remove the container first, or use -f")
+    return None
+
+
+def remove(store: ImageStore, reference: str, force: bool = False,
+           in_use: dict[str, list[tuple[str, bool]]] | None = None) -> list[tuple[str, str]]:
+    """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines.
+
+    An image a container uses (``in_use``, default: this state root's containers) is refused
+    like docker does; ``force`` then only untags it (its snapshots stay for the container).
+    """
+    users = images_in_use() if in_use is None else in_use
     lines: list[tuple[str, str]] = []
     with store.update_db() as db:
         image_id, name = store.find(db, reference)
@@ -123,10 +160,15 @@ def remove(store: ImageStore, reference: str, force: bool = False) -> list[tuple
         if not by_name and len(names) > 1 and not force:
             raise ImageError(f"conflict: unable to delete {image_id[7:19]} (must be forced) - "
                              "image is referenced in multiple repositories", hint="use -f, or remove a tag")
+        last_name = not by_name or names == [name]
+        if users.get(image_id) and last_name:
+            conflict = _in_use_conflict(reference, image_id, by_name, force, users[image_id])
+            if conflict is not None:
+                raise conflict
         for each in [name] if by_name else names:
             del db["refs"][each]
             lines.append(("Untagged", parse_reference(each).familiar()))
-        if not store.names_of(db, image_id):
+        if not store.names_of(db, image_id) and not users.get(image_id):
             for repo_digest in db["images"][image_id].get("repo_digests", []):
                 lines.append(("Untagged", parse_reference(repo_digest).familiar()))
             del db["images"][image_id]
@@ -137,8 +179,9 @@ def remove(store: ImageStore, reference: str, force: bool = False) -> list[tuple
 def prune(store: ImageStore, everything: bool = False) -> tuple[list[str], int]:
     """Remove dangling images (every image with ``everything``); returns (deleted ids, bytes freed)."""
     with store.update_db() as db:
-        named = set(db["refs"].values())
-        doomed = [image_id for image_id in db["images"] if everything or image_id not in named]
+        named, used = set(db["refs"].values()), images_in_use()
+        doomed = [image_id for image_id in db["images"]
+                  if (everything or image_id not in named) and image_id not in used]
         for image_id in doomed:
             del db["images"][image_id]
         db["refs"] = {name: target for name, target in db["refs"].items() if target not in doomed}

@@ -131,3 +131,17 @@ def test_unreachable_registry_is_a_clear_error(composer, state_root: Path) -> No
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and "unreachable" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rm_refuses_an_image_a_container_uses(composer, busybox_image) -> None:
+    container_id = ok(composer("container", "create", "busybox", "true")).strip()
+    try:
+        refused = composer("image", "rm", "busybox")
+        assert refused.returncode == 1
+        assert f'unable to remove repository reference "busybox" (must force) - container {container_id[:12]}' \
+            in refused.stderr
+        ok(composer("image", "prune", "-a", "-f"))
+        assert busybox_image.id[7:19] in ok(composer("image", "ls", "-q"))
+    finally:
+        ok(composer("container", "rm", "-f", container_id))
+    assert f"Deleted: {busybox_image.id}" in ok(composer("image", "rm", "busybox"))
