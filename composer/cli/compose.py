@@ -180,9 +180,10 @@ class LogPrinter:
     def write(self, name: str, line: Any) -> None:
         text = line.text if line.text.endswith("\n") else line.text + "\n"
         stamp = f"{_iso(line.time)} " if self.timestamps and line.time else ""
+        stream = sys.stderr if getattr(line, "stream", "") == "stderr" else sys.stdout  # as compose relays them
         with self.lock:
-            sys.stdout.write(self._prefix(name) + stamp + text)
-            sys.stdout.flush()
+            stream.write(self._prefix(name) + stamp + text)
+            stream.flush()
 
 
 def _iso(value: Any) -> str:

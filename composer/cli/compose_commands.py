@@ -122,7 +122,8 @@ def _register_up(app: typer.Typer) -> None:
             from composer.engine.reconcile import select
 
             attach = select(project, options.services, with_deps=True)
-        code = _attached(ctx, project, options, attach, no_attach, abort or abort_failure, exit_code_from, started,
+        abort_on = "exit" if abort else "failure" if abort_failure else ""
+        code = _attached(ctx, project, options, attach, no_attach, abort_on, exit_code_from, started,
                          C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
         if stop_watch:
             stop_watch()
@@ -146,7 +147,7 @@ def _register_up(app: typer.Typer) -> None:
             C.engine(progress, project).create(project, options)
 
 
-def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: bool,
+def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: str,
               exit_code_from: Optional[str], since: float, printer: Any) -> int:
     """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
     Ctrl-C stops the stack gracefully, a second Ctrl-C kills it."""
@@ -168,7 +169,9 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
             import threading
 
             threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs=follow, daemon=True).start()
-            first, code = service.wait_first_exit(project, tuple(names))
+            code = _first_exit(service, project, tuple(names), failures_only=abort == "failure")
+            if code is None:  # every container finished cleanly
+                return 0
             printer.say("Aborting on container exit...")
             with C.progress_for(ctx, "Stopping") as progress:
                 C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
@@ -187,6 +190,24 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
             with C.progress_for(ctx, "Killing") as progress:
                 C.engine(progress).kill(project, LifecycleOptions())
         return 130
+
+
+def _first_exit(service: Any, project: Any, names: tuple, *, failures_only: bool) -> Optional[int]:
+    """The exit code that aborts an attached ``up`` (``failures_only``: the first non-zero one;
+    None when every watched container ended with 0)."""
+    from composer.errors import PlanError
+
+    ended = [c.exit_code for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")]
+    for code in ended:  # finished while up was still starting the others
+        if code or not failures_only:
+            return code
+    while True:
+        try:
+            _, code = service.wait_first_exit(project, names)
+        except PlanError:  # nothing left running
+            return None
+        if code or not failures_only:
+            return code
 
 
 def _register_down(app: typer.Typer) -> None:
@@ -395,7 +416,7 @@ def _register_lifecycle(app: typer.Typer) -> None:
 
         project = C.load(ctx)
         if down_project:
-            _, code = C.engine().wait_first_exit(project, tuple(services))
+            code = _first_exit(C.engine(), project, tuple(services), failures_only=False) or 0
             with C.progress_for(ctx) as progress:
                 C.engine(progress).down(project, DownOptions())
             typer.echo(str(code))

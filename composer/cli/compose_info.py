@@ -151,7 +151,11 @@ def _register_events_stats(app: typer.Typer) -> None:
         if since:
             raise UsageError("--since: composer keeps no event history (there is no daemon recording it)",
                              hint="start `composer events` before the commands whose events you want")
-        _, name = C.load_or_name(ctx)
+        project, name = C.load_or_name(ctx)
+        if project is not None and services:
+            from composer.engine.reconcile import select
+
+            select(project, services, with_deps=False)  # no such service: ...
         with ProjectMonitor(name, tuple(services or ())) as monitor:
             for change in monitor.changes(until=C.parse_time(until)):
                 typer.echo(format_event(change, as_json))

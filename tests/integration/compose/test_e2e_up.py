@@ -1,0 +1,194 @@
+"""docker/compose pkg/e2e intents about ``up`` (attached and detached), ``wait``, ``exec``, ``logs``
+and the errors of unknown services, in our own words and projects (docs/e2e-intents.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+CASCADE = """
+services:
+  running:
+    image: busybox
+    command: ["sleep", "1000"]
+    init: true
+  exit:
+    image: busybox
+    command: ["true"]
+    depends_on: {running: {condition: service_started}}
+  fail:
+    image: busybox
+    command: ["sh", "-c", "exit 111"]
+    depends_on: {exit: {condition: service_completed_successfully}}
+"""
+
+
+def states(project) -> dict[str, tuple[str, int]]:
+    return {r["Service"]: (r["State"], r["ExitCode"]) for r in project.ps("-a")}
+
+
+def test_abort_on_container_exit_and_failure(project):
+    """TestCascadeStop, TestCascadeFail."""
+    project.write(CASCADE.replace('["sh", "-c", "exit 111"]', '["true"]'))
+    stopped = project("up", "--no-color", "--abort-on-container-exit", "running", "exit", timeout=60)
+    assert stopped.returncode == 0 and "exit-1 exited with code 0" in stopped.stdout
+    assert states(project)["running"][0] == "exited"
+    project("down", "-t", "1")
+    project.write(CASCADE)
+    failed = project("up", "--no-color", "--abort-on-container-failure", ok=False, timeout=60)
+    assert failed.returncode == 111, failed.stderr
+    assert "exit-1 exited with code 0" in failed.stdout and "fail-1 exited with code 111" in failed.stdout
+    assert states(project)["running"][0] == "exited"
+
+
+def test_exit_code_from(project):
+    """TestUpExitCodeFrom, TestUpExitCodeFromContainerKilled (143: stopped by the abort)."""
+    project.write("""
+    services:
+      test:
+        image: busybox
+        command: ["sleep", "1000"]
+        init: true
+      other:
+        image: busybox
+        command: ["sh", "-c", "sleep 0.5; exit 42"]
+    """)
+    assert project("up", "--exit-code-from", "other", ok=False, timeout=60).returncode == 42
+    project("down", "-t", "1")
+    assert project("up", "--exit-code-from", "test", ok=False, timeout=60).returncode == 143
+
+
+def test_streams_stay_apart(project):
+    """TestStdoutStderr: a container's stdout goes to stdout, its stderr to stderr."""
+    project.write("""
+    services:
+      talk:
+        image: busybox
+        command: ["sh", "-c", "echo log to stdout; echo log to stderr >&2"]
+    """)
+    result = project("up", "--no-color", timeout=60)
+    assert "log to stdout" in result.stdout and "log to stdout" not in result.stderr
+    assert "log to stderr" in result.stderr and "log to stderr" not in result.stdout
+
+
+def test_dependency_conditions(project):
+    """TestInitContainer, TestUpWithDependencyExit, TestUpServiceUnhealthy,
+    TestUpWithDependencyNotRequired, TestUpWait."""
+    project.write("""
+    services:
+      init:
+        image: busybox
+        command: ["sh", "-c", "echo initialized > /shared/ready"]
+        volumes: [shared:/shared]
+      app:
+        image: busybox
+        command: ["sh", "-c", "cat /shared/ready; {loop}"]
+        volumes: [shared:/shared]
+        depends_on:
+          init: {condition: service_completed_successfully}
+          optional: {condition: service_healthy, required: false}
+      optional:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+        healthcheck: {test: ["CMD", "false"], interval: 100ms, retries: 2}
+    volumes:
+      shared: {}
+    """)
+    result = project("up", "-d", "app", timeout=90)  # the optional dependency's failure is only a warning
+    assert "optional" in result.stderr and [r["Service"] for r in project.ps() if r["Service"] == "app"]
+    assert project("logs", "--no-log-prefix", "app").stdout == "initialized\n"
+    project("down", "-v", "-t", "1")
+    project.write("""
+    services:
+      db:
+        image: busybox
+        command: ["sh", "-c", "exit 3"]
+        healthcheck: {test: ["CMD", "true"], interval: 100ms}
+      sick:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+        healthcheck: {test: ["CMD-SHELL", "echo not yet; false"], interval: 100ms, retries: 2}
+      app:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+        depends_on: {db: {condition: service_healthy}}
+      web:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+        depends_on: {sick: {condition: service_healthy}}
+    """)
+    exited = project("up", "-d", "app", ok=False, timeout=90)
+    assert exited.returncode != 0 and "db" in exited.stderr and "Traceback" not in exited.stderr
+    unhealthy = project("up", "-d", "web", ok=False, timeout=90)
+    assert unhealthy.returncode != 0 and "unhealthy" in unhealthy.stderr and "not yet" in unhealthy.stderr
+
+
+def test_up_wait_timeout(project):
+    """TestUpWaitTimeout: --wait-timeout fails once it expires instead of succeeding."""
+    project.write("""
+    services:
+      slow:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+        healthcheck: {test: ["CMD", "false"], interval: 10s, start_period: 60s}
+    """)
+    result = project("up", "-d", "--wait", "--wait-timeout", "2", ok=False, timeout=60)
+    assert result.returncode != 0 and "slow" in result.stderr
+
+
+def test_wait_and_down_project(project):
+    """TestWaitOnFaster, TestWaitOnSlower, TestWaitAndDrop."""
+    project.write("""
+    services:
+      quick:
+        image: busybox
+        command: ["sh", "-c", "sleep 0.5; exit 4"]
+      slow:
+        image: busybox
+        command: ["sh", "-c", "sleep 2; exit 5"]
+      forever:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+    """)
+    project("up", "-d")
+    assert project("wait", "slow", ok=False).stdout.strip() == "5"  # after quick exited first
+    project("up", "-d")
+    assert project("wait", "quick", ok=False).stdout.strip() == "4"  # while the others still run
+    project("up", "-d")
+    dropped = project("wait", "--down-project", "quick", ok=False)
+    assert dropped.stdout.strip().endswith("4")
+    assert project.ps("-a") == []
+
+
+def test_exec_prefers_service_container_and_logs_index(project):
+    """TestLocalComposeExec, TestExec, TestLocalComposeExecOneOff, TestLocalComposeLogs (--index)."""
+    project.write("""
+    services:
+      svc:
+        image: busybox
+        command: ["sh", "-c", "echo replica $$HOSTNAME; {loop}"]
+    """)
+    project("run", "-d", "--name", "proj-svc-run", "svc")
+    alone = project("exec", "-T", "svc", "hostname")
+    assert alone.returncode == 0  # only the one-off exists: exec reaches it
+    project("up", "-d", "--scale", "svc=2")
+    replica = project("exec", "-T", "svc", "sh", "-c", "hostname")
+    assert replica.stdout.strip() == [r["ID"] for r in project.ps() if r["Name"] == "proj-svc-1"][0][:12]
+    assert project("exec", "-T", "svc", "sh", "-c", "exit 7", ok=False).returncode == 7
+    only = project("exec", "-T", "-e", "ONLY=1", "svc", "sh", "-c", "echo $ONLY $MISSING.").stdout
+    assert only == "1 .\n"
+    second = project("logs", "--no-log-prefix", "--index", "2", "svc").stdout
+    assert second.count("replica") == 1
+
+
+def test_unknown_services_are_refused(project):
+    """TestEventsUnknownService, TestPs ("ps unknown"), TestPauseServiceDoesNotExist."""
+    project.write("""
+    services:
+      svc:
+        image: busybox
+    """)
+    for command in (("events", "not-a-service"), ("ps", "not-a-service"), ("logs", "not-a-service")):
+        result = project(*command, ok=False, timeout=20)
+        assert result.returncode == 1 and "no such service: not-a-service" in result.stderr, command
