@@ -72,7 +72,7 @@ def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int
                            tty=console_fd >= 0)
     cgroup = manager_for(container_id)
     if console_fd >= 0:
-        import fcntl, socket, termios  # noqa: E401,F401 - _open_terminal needs them after setns(mnt)
+        from composer.engine.runtime import tty  # noqa: F401 - needed after setns(mnt), where it cannot be found
     namespaces = _namespace_fds(pid)
     child = os.fork()
     if child == 0:
@@ -114,7 +114,9 @@ def _process(plan: init.LaunchPlan) -> None:
     try:
         libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
         if plan.console_fd >= 0:
-            _open_terminal(plan.console_fd)
+            from composer.engine.runtime.tty import take_terminal  # imported before setns: see spawn
+
+            take_terminal(plan.console_fd, new_session=True)
         path, env, ids = init._prepare_process(plan)
         init._drop_privileges(plan, ids)
         libc.close_range(3)
@@ -126,23 +128,6 @@ def _process(plan: init.LaunchPlan) -> None:
     except BaseException as error:  # noqa: BLE001
         os.write(2, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))
         os._exit(126)
-
-
-def _open_terminal(console_fd: int) -> None:
-    """A new session with a pty of the container's devpts as stdio; the master goes to the caller."""
-    import fcntl
-    import socket
-    import termios
-
-    os.setsid()
-    master, slave = os.openpty()  # /dev/ptmx: the container's own devpts (we are in its mount ns)
-    for target in (0, 1, 2):
-        os.dup2(slave, target)
-    os.close(slave)
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    with socket.socket(fileno=console_fd) as channel:
-        socket.send_fds(channel, [b"m"], [master])
-    os.close(master)
 
 
 def wait_exit(pid: int) -> int:

@@ -12,6 +12,7 @@ import fcntl
 import os
 import select
 import signal
+import socket
 import struct
 import termios
 
@@ -30,8 +31,6 @@ def copy_window_size(source_fd: int, target_fd: int) -> None:
 
 def prepare_tty(run) -> None:
     """Arrange a pty for a ForegroundRun: its init sends the master over a socket (``run.relay``)."""
-    import socket
-
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     run.console_fd = theirs.detach()
 
@@ -46,16 +45,13 @@ def prepare_tty(run) -> None:
     run.relay = receive_and_relay
 
 
-def open_console(console_fd: int) -> None:
-    """In the container (after pivot_root): open a pty of its own devpts, make the slave our
-    stdio, controlling terminal and /dev/console, and send the master to the parent."""
-    import socket
-
-    from composer.engine.runtime import libc
-
-    master, slave = os.openpty()  # /dev/ptmx is the container's own devpts (pts/ptmx)
-    os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY, 0o600))
-    libc.mount(os.ttyname(slave), "/dev/console", None, libc.MS_BIND)
+def take_terminal(console_fd: int, new_session: bool = False) -> str:
+    """Open a pty of our devpts (``/dev/ptmx`` of the mount namespace we are in), make its slave
+    our stdio and controlling terminal, send the master over ``console_fd``; the slave's path."""
+    if new_session:
+        os.setsid()
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
     for target in (0, 1, 2):
         os.dup2(slave, target)
     os.close(slave)
@@ -63,6 +59,17 @@ def open_console(console_fd: int) -> None:
     with socket.socket(fileno=console_fd) as channel:
         socket.send_fds(channel, [b"m"], [master])
     os.close(master)
+    return name
+
+
+def open_console(console_fd: int) -> None:
+    """In the container (after pivot_root): a pty of its own devpts (pts/ptmx) as our terminal,
+    also bind-mounted on /dev/console; the master goes to the parent."""
+    from composer.engine.runtime import libc
+
+    name = take_terminal(console_fd)
+    os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY, 0o600))
+    libc.mount(name, "/dev/console", None, libc.MS_BIND)
 
 
 def relay(master: int, interactive: bool) -> None:
