@@ -102,6 +102,13 @@ def _from(inst: Instruction, meta: set[str]) -> list[Finding]:
         if name.lower() in ("scratch", "context"):
             out.append(Finding("ReservedStageName", f"'{name}' is reserved and should not be used as a stage name",
                                inst.location))
+    platform = inst.flag("platform")
+    if platform is not None and "$" not in platform:
+        out.append(Finding("FromPlatformFlagConstDisallowed",
+                           f"FROM --platform flag should not use constant value \"{platform}\"", inst.location))
+    elif platform in ("$TARGETPLATFORM", "${TARGETPLATFORM}"):
+        out.append(Finding("RedundantTargetPlatform", "setting platform to predefined $TARGETPLATFORM in FROM "
+                           "is redundant as this is the default behavior", inst.location))
     known = meta | set(PLATFORM_ARGS) | set(PROXY_ARGS)
     for word in (inst.args[0], inst.flag("platform") or ""):
         for name in _VARIABLE.findall(word):

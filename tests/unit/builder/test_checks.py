@@ -54,3 +54,8 @@ def test_check_directive_skips_and_errors() -> None:
         run(parse("# check=error=true\n" + text))
     assert info.value.location.line == 3
     assert rules("# check=skip=JSONArgsRecommended,maintainerdeprecated;error=true\n" + text) == []
+
+
+def test_from_platform_rules() -> None:
+    found = rules("FROM --platform=linux/arm64 a\nFROM --platform=$TARGETPLATFORM b\nFROM --platform=$BUILDPLATFORM c\n")
+    assert found == [("FromPlatformFlagConstDisallowed", 1), ("RedundantTargetPlatform", 2)]
