@@ -13,7 +13,7 @@ them. They are removed with the bridges, or as soon as the policy is no longer D
 
 The rules are synchronized when the set of bridges changes and on ``cleanup``: a policy that
 turns DROP later (Docker started afterwards) is noticed by the next network change or
-``composer network prune``/``system prune`` (which run ``cleanup``).
+``composer network prune`` (which runs ``cleanup``).
 """
 
 from __future__ import annotations

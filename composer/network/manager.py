@@ -165,7 +165,9 @@ class NetworkManager:
         return net
 
     def prune(self, labels: dict[str, str] | None = None) -> list[str]:
-        """Remove every user network without live endpoints; return their names."""
+        """Remove every user network without live endpoints; return their names. Runs ``cleanup``
+        first (dead endpoints, orphan links, rules and the host's FORWARD policy re-checked)."""
+        self.cleanup()
         removed = []
         for net in self.store.all():
             if net.default or any(net.labels.get(k) != v for k, v in (labels or {}).items()):
