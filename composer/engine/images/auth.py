@@ -1,10 +1,17 @@
-"""Registry credentials in docker's ``config.json`` (``auths``), as `docker login` keeps them."""
+"""Registry credentials as `docker login` keeps them: ``config.json``'s ``auths``, or a credential
+helper (``credHelpers`` per registry, ``credsStore`` for all) run as ``docker-credential-<name>``.
+
+The helper protocol: ``get``/``erase`` read the server URL on stdin, ``store`` reads
+``{"ServerURL", "Username", "Secret"}``; ``get`` prints that JSON or fails with
+"credentials not found".
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +54,68 @@ def _candidates(domain: str) -> list[str]:
     return keys + [f"https://{key}" for key in keys] + [f"http://{key}" for key in keys]
 
 
+_HELPER_PREFIX = "docker-credential-"
+_HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOT_FOUND = "credentials not found"
+
+
+def helper_for(config: dict, domain: str, path: Path) -> str | None:
+    """The credential helper configured for ``domain`` (``credHelpers`` first, then ``credsStore``)."""
+    helpers = config.get("credHelpers") or {}
+    name = next((helpers[key] for key in _candidates(domain) if helpers.get(key)), None)
+    name = name or config.get("credsStore") or None
+    if name is not None and not _HELPER_NAME.fullmatch(name):
+        raise ImageError(f"invalid credential helper name {name!r} in {path}",
+                         hint="credsStore/credHelpers name a docker-credential-<name> program")
+    return name
+
+
+def _run_helper(name: str, action: str, payload: str, path: Path) -> str | None:
+    """Run ``docker-credential-<name> <action>``; its stdout, or None when it has no credentials."""
+    import shutil
+    import subprocess
+
+    program = shutil.which(_HELPER_PREFIX + name)
+    if program is None:
+        raise ImageError(f"credential helper {_HELPER_PREFIX}{name} is not on PATH (configured in {path})",
+                         hint="install it, or remove credsStore/credHelpers from the file")
+    try:
+        result = subprocess.run([program, action], input=payload, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ImageError(f"credential helper {_HELPER_PREFIX}{name} {action} failed: {error}") from None
+    if result.returncode != 0:
+        message = (result.stdout.strip() or result.stderr.strip())[:300]
+        if _NOT_FOUND in message.lower():
+            return None
+        raise ImageError(f"credential helper {_HELPER_PREFIX}{name} {action} failed: {message}")
+    return result.stdout
+
+
+def _helper_get(name: str, domain: str, path: Path) -> Credentials | None:
+    answer = _run_helper(name, "get", config_key(domain), path)
+    if answer is None:
+        return None
+    try:
+        document = json.loads(answer)
+        return Credentials(document["Username"], document["Secret"])
+    except (ValueError, KeyError, TypeError):
+        raise ImageError(f"credential helper {_HELPER_PREFIX}{name} answered something other than "
+                         '{"Username": .., "Secret": ..}') from None
+
+
 def lookup(domain: str, path: Path | None = None) -> Credentials | None:
     """Stored credentials for the registry ``domain`` (None when there are none)."""
-    auths = _read_config(path or config_path()).get("auths") or {}
+    path = path or config_path()
+    config = _read_config(path)
+    helper = helper_for(config, domain, path)
+    if helper is not None:
+        found = _helper_get(helper, domain, path)
+        if found is not None:
+            return found
+    return _lookup_auths(config.get("auths") or {}, domain)
+
+
+def _lookup_auths(auths: dict, domain: str) -> Credentials | None:
     for key in _candidates(domain):
         entry = auths.get(key)
         if not entry:
@@ -66,25 +132,37 @@ def lookup(domain: str, path: Path | None = None) -> Credentials | None:
     return None
 
 
-def store(domain: str, credentials: Credentials, path: Path | None = None) -> Path:
-    """Save ``credentials`` for ``domain`` (mode 0600); returns the file written."""
-    path = path or config_path()
-    config = _read_config(path)
-    token = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
-    config.setdefault("auths", {})[config_key(domain)] = {"auth": token}
+def _write_config(path: Path, config: dict) -> None:
     atomic_write(path, json.dumps(config, indent="\t").encode() + b"\n")
     os.chmod(path, 0o600)
+
+
+def store(domain: str, credentials: Credentials, path: Path | None = None) -> Path:
+    """Save ``credentials`` for ``domain`` (its helper, else the file, mode 0600); returns the file."""
+    path = path or config_path()
+    config = _read_config(path)
+    helper = helper_for(config, domain, path)
+    if helper is not None:
+        secret = {"ServerURL": config_key(domain), "Username": credentials.username, "Secret": credentials.password}
+        _run_helper(helper, "store", json.dumps(secret), path)
+        entry: dict = {}  # docker keeps an empty entry so `docker login` lists the registry
+    else:
+        entry = {"auth": base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()}
+    config.setdefault("auths", {})[config_key(domain)] = entry
+    _write_config(path, config)
     return path
 
 
 def remove(domain: str, path: Path | None = None) -> bool:
-    """Forget the credentials of ``domain``; False when there were none."""
+    """Forget the credentials of ``domain`` (in its helper too); False when there were none."""
     path = path or config_path()
     config = _read_config(path)
+    helper = helper_for(config, domain, path)
+    erased = helper is not None and _run_helper(helper, "erase", config_key(domain), path) is not None
     auths = config.get("auths") or {}
     found = [key for key in _candidates(domain) if key in auths]
     for key in found:
         del auths[key]
     if found:
-        atomic_write(path, json.dumps(config, indent="\t").encode() + b"\n")
-    return bool(found)
+        _write_config(path, config)
+    return bool(found) or erased

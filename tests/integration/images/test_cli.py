@@ -145,3 +145,24 @@ def test_rm_refuses_an_image_a_container_uses(composer, busybox_image) -> None:
     finally:
         ok(composer("container", "rm", "-f", container_id))
     assert f"Deleted: {busybox_image.id}" in ok(composer("image", "rm", "busybox"))
+
+
+def test_login_pull_logout_through_a_credential_helper(composer, auth_registry, docker_config: Path, busybox_image,
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.images.credhelper import install_helper
+
+    secrets = install_helper(tmp_path / "bin", "testvault", monkeypatch)
+    (docker_config / "config.json").write_text(json.dumps({"credHelpers": {auth_registry.host: "testvault"}}))
+    result = subprocess.run([*_cli(), "login", "-u", auth_registry.user, "--password-stdin", auth_registry.host],
+                            input=auth_registry.password + "\n", capture_output=True, text=True)
+    assert ok(result).strip() == "Login Succeeded"
+    assert auth_registry.password not in (docker_config / "config.json").read_text()
+    assert json.loads(secrets.read_text())[auth_registry.host]["Secret"] == auth_registry.password
+    name = f"{auth_registry.host}/helped-{uuid.uuid4().hex[:8]}:v1"
+    ok(composer("image", "tag", "busybox", name))
+    ok(composer("image", "push", "-q", name))
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert ok(composer("image", "pull", "-q", name, env={"COMPOSER_ROOT": str(fresh)})).strip() == name
+    assert "Removing login credentials" in ok(composer("logout", auth_registry.host))
+    assert json.loads(secrets.read_text()) == {}
