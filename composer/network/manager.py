@@ -19,7 +19,7 @@ from composer.network import firewall, ipam
 from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
 from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
-from composer.network.store import NetworkStore
+from composer.network.store import NetworkStore, host_locked
 from composer.settings import state_root_dir
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
@@ -62,10 +62,11 @@ class NetworkManager:
         with self.store.locked():
             if any(net.name == name for net in self.store.all()):
                 raise NetworkError(f"network with name {name} already exists")
-            sweep_abandoned()  # bridges of deleted state roots give their subnets back first
-            net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
-                                     labels or {}, options or {}, ipv6, subnet6, default)
-            self._make_bridge(net)
+            with host_locked():
+                sweep_abandoned()  # bridges of deleted state roots give their subnets back first
+                net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
+                                         labels or {}, options or {}, ipv6, subnet6, default)
+                self._make_bridge(net)
             self.store.save(net)
             try:
                 self._apply_rules()

@@ -21,6 +21,7 @@ from composer.settings import DEFAULT_STATE_ROOT
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
+    import contextlib
     from pathlib import Path
 
 
@@ -72,16 +73,10 @@ class NetworkStore:
     def bridge_name(self, net_id: str) -> str:
         return self.bridge_prefix + net_id[: 15 - len(self.bridge_prefix)]
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> "contextlib.AbstractContextManager[None]":
         """Hold the state lock (exclusive) for the duration of the block."""
         os.makedirs(self.dir, exist_ok=True)
-        with open(os.path.join(self.dir, ".lock"), "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return _flocked(os.path.join(self.dir, ".lock"))
 
     def all(self) -> list[Network]:
         """Every stored network, oldest first."""
@@ -137,6 +132,26 @@ class NetworkStore:
             write_json(os.path.join(self.dir, "host.json"), data)
         else:
             _unlink(os.path.join(self.dir, "host.json"))
+
+
+HOST_LOCK = "/run/composer-networks.lock"
+
+
+@contextmanager
+def _flocked(path: str) -> Iterator[None]:
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def host_locked() -> "contextlib.AbstractContextManager[None]":
+    """The host-wide lock of every state root, held while a subnet is picked and its bridge made:
+    two roots creating networks at once (parallel tests, two ``COMPOSER_ROOT``s) would otherwise
+    both see 172.17.0.0/16 free and both take it. Taken after a root's own lock, never before."""
+    return _flocked(HOST_LOCK)
 
 
 def _unlink(path: str) -> None:

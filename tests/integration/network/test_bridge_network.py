@@ -239,3 +239,24 @@ def test_networks_of_a_deleted_state_root_are_swept(manager, tmp_path, monkeypat
             with Netlink() as nl:
                 nl.delete_link(bridge)
             firewall.remove(lost.store.table)
+
+
+def test_roots_creating_networks_at_once_get_distinct_subnets(manager, tmp_path):
+    """Parallel test runs (each its own state root) pick subnets under one host-wide lock."""
+    import ipaddress
+    import subprocess
+    import sys
+
+    from composer.network.manager import NetworkManager
+
+    roots = [tmp_path / f"root{index}" / "networks" for index in range(3)]
+    code = ("import sys; from composer.network.manager import NetworkManager; "
+            "print(NetworkManager(sys.argv[1], dns=False).create('bridge', default=True).subnet)")
+    try:
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+                 for root in roots]
+        subnets = [ipaddress.ip_network(proc.communicate(timeout=60)[0].strip()) for proc in procs]
+        assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1:]), subnets
+    finally:
+        for root in roots:
+            NetworkManager(root, dns=False).reset()
