@@ -22,8 +22,10 @@ The API the runtime and the orchestrator call (all state under ``<state root>/ne
     net.inspect()                             # the ``docker network inspect`` dict
 
 Modules: ``netlink`` (own small rtnetlink client), ``ipam``, ``model``, ``store``, ``endpoint``
-(veth plumbing), ``firewall`` (one nftables table rendered from state), ``ports``, ``resolvconf``,
-``orphans``, ``mode``, ``dns`` (the detached trio + dnslib server). Errors: ``NetworkError``,
+(veth plumbing), ``firewall`` (one nftables table rendered from state, forwarding sysctls),
+``forward_policy`` (iptables FORWARD accepts while the host's policy is DROP), ``ports``,
+``resolvconf``, ``orphans`` (crash leftovers, bridges of deleted state roots), ``mode``, ``dns``
+(the detached trio + dnslib server). Errors: ``NetworkError``,
 ``PortConflictError``. Nothing here imports trio, pyroute2 or dnslib except ``dns.server``, which
 runs in its own process. Design and host changes: docs/networking.md.
 """
