@@ -1,0 +1,42 @@
+"""The FORWARD accept-rule bookkeeping, with the iptables calls recorded instead of run."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.network import forward_policy
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """Policies per tool and the (tool, action, interface flag, bridge) calls made."""
+    state = {"policies": {"iptables": "DROP", "ip6tables": "ACCEPT"}, "calls": [], "fail": set()}
+
+    def change(tool, action, rule):
+        state["calls"].append((tool, action, rule[0], rule[1]))
+        return (tool, rule[1]) not in state["fail"]
+
+    monkeypatch.setattr(forward_policy, "policy", lambda tool: state["policies"][tool])
+    monkeypatch.setattr(forward_policy, "_change", change)
+    return state
+
+
+def test_rules_only_where_the_policy_drops(recorded):
+    assert forward_policy.sync(["br1"], {}) == {"iptables": ["br1"]}
+    assert recorded["calls"] == [("iptables", "-I", "-i", "br1"), ("iptables", "-I", "-o", "br1")]
+
+
+def test_rules_follow_the_bridges_and_the_policy(recorded):
+    now = forward_policy.sync(["br1", "br2"], {"iptables": ["br1", "gone"]})
+    assert now == {"iptables": ["br1", "br2"]}
+    assert ("iptables", "-D", "-i", "gone") in recorded["calls"]
+    assert ("iptables", "-I", "-i", "br1") not in recorded["calls"]  # kept, not inserted twice
+    recorded["policies"]["iptables"] = "ACCEPT"
+    assert forward_policy.sync(["br1", "br2"], now) == {}
+    assert ("iptables", "-D", "-o", "br2") in recorded["calls"]
+
+
+def test_half_inserted_pair_is_taken_back(recorded):
+    recorded["fail"].add(("iptables", "br1"))
+    assert forward_policy.sync(["br1"], {}) == {}
+    assert recorded["calls"][-2:] == [("iptables", "-D", "-i", "br1"), ("iptables", "-D", "-o", "br1")]
