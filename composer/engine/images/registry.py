@@ -148,7 +148,8 @@ class RegistryClient:
         except httpx.TransportError as error:
             raise RegistryError(f"token service {params['realm']} is unreachable: {error}") from error
         if response.status_code in (401, 403):
-            raise RegistryError(f"{self.domain}: wrong user name or password", hint=f"composer login {self.domain}")
+            why = "wrong user name or password" if basic else "authentication required"
+            raise RegistryError(f"{self.domain}: unauthorized: {why}", hint=f"composer login {self.domain}")
         if response.status_code != 200:
             raise RegistryError(f"token service answered {response.status_code}: {_error_text(response)}")
         body = response.json()
