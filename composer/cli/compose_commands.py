@@ -183,12 +183,13 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
+        chosen = tuple(options.services)  # as compose: the services of this up, not their dependencies
         try:
             with C.progress_for(ctx, "Stopping") as progress:
-                C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
+                C.engine(progress).stop(project, LifecycleOptions(services=chosen, timeout=options.timeout))
         except KeyboardInterrupt:
             with C.progress_for(ctx, "Killing") as progress:
-                C.engine(progress).kill(project, LifecycleOptions())
+                C.engine(progress).kill(project, LifecycleOptions(services=chosen))
         return 130
 
 

@@ -192,3 +192,35 @@ def test_unknown_services_are_refused(project):
     for command in (("events", "not-a-service"), ("ps", "not-a-service"), ("logs", "not-a-service")):
         result = project(*command, ok=False, timeout=20)
         assert result.returncode == 1 and "no such service: not-a-service" in result.stderr, command
+
+
+def test_ctrl_c_stops_the_attached_services_only(project):
+    """TestUpDependenciesNotStopped: Ctrl-C on ``up app`` stops app (exit 130), not its dependency
+    nor other containers of the project."""
+    import signal
+
+    project.write("""
+    services:
+      other:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+      dependency:
+        image: busybox
+        command: ["sh", "-c", "{loop}"]
+      app:
+        image: busybox
+        command: ["sh", "-c", "echo hello app; {loop}"]
+        depends_on: [dependency]
+    """)
+    project("up", "-d", "other")
+    attached = project.popen("up", "--no-color", "app")
+    try:
+        while "hello app" not in attached.stdout.readline():
+            assert attached.poll() is None, attached.stderr.read()
+        attached.send_signal(signal.SIGINT)
+        assert attached.wait(timeout=60) == 130
+    finally:
+        attached.kill()
+        attached.communicate()
+    assert {r["Service"]: r["State"] for r in project.ps("-a")} == {
+        "app": "exited", "dependency": "running", "other": "running"}
