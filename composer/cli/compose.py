@@ -351,6 +351,12 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
         env_files=tuple(ctx.obj.env_files))
 
 
+def project_defaults(project: Any, options: Any) -> Any:
+    """``COMPOSE_REMOVE_ORPHANS`` from the environment or the project's ``.env`` (as compose)."""
+    value = str(project.environment.get("COMPOSE_REMOVE_ORPHANS", "")).lower()
+    return options._replace(remove_orphans=True) if value in ("1", "true") else options
+
+
 def up_fast(argv: list[str]) -> Optional[int]:
     """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise."""
     parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED)
@@ -362,6 +368,7 @@ def up_fast(argv: list[str]) -> Optional[int]:
         return 0
     options = up_options(ctx, parsed[1], parsed[0])
     project = load(ctx)
+    options = project_defaults(project, options)
     with progress_for(ctx) as progress:
         engine(progress, project).up(project, options)
     if key:

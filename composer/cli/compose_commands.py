@@ -109,6 +109,7 @@ def _register_up(app: typer.Typer) -> None:
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout))
+        options = C.project_defaults(project, options)
         if ctx.obj.dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
             return

@@ -129,7 +129,8 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
         params = {"signal": options.signal} if verb == "kill" else {}
         for container in containers:
             if verb == "pause" and container.state == "paused":
-                raise PlanError(f"Container {container.name} is already paused", hint=f"composer unpause {container.labels.get(L.SERVICE)}")
+                raise PlanError(f"Container {container.name} is already paused",
+                                hint=f"composer unpause {container.labels.get(L.SERVICE)}")
             if container.state in wanted[verb]:
                 plan.add(verb, resource_of(container), f"container {container.state}", **params, **ident(container))
     attach_hooks(plan, project)

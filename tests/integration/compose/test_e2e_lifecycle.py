@@ -129,3 +129,13 @@ def test_down_remove_orphans_scoped_to_a_service(project):
     project("up", "-d")
     project("down", "--remove-orphans", "-t", "1", "lone")
     assert states(project) == {"proj-db-1": "running", "proj-web-1": "running"}
+
+
+def test_remove_orphans_from_dotenv(project):
+    """TestRemoveOrphans: COMPOSE_REMOVE_ORPHANS in the project's .env makes up remove orphans."""
+    project.write(STACK)
+    project("up", "-d", "lone")
+    project.write(STACK.replace("  lone:", "  alone:"))
+    (project.directory / ".env").write_text("COMPOSE_REMOVE_ORPHANS=true\n")
+    project("up", "-d", "alone")
+    assert list(states(project)) == ["proj-alone-1"]
