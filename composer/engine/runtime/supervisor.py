@@ -248,14 +248,10 @@ class Supervisor:
         """Copy output and run probes until PID 1 exits; returns its wait status."""
         status = None
         while status is None or self.streams:
-            timeout = IDLE_TRIM_MS if self.heap_used else -1
-            if self.health is not None and status is None:
-                due = self.probe["deadline"] if self.probe else self.health.due()
-                timeout = min(t for t in (max(0, int((due - time.monotonic()) * 1000) + 1), timeout) if t >= 0)
             if self.trickle and status is None:
                 self.trickle = False
                 time.sleep(GATHER_S)
-            events = self.poller.poll(timeout) if status is None else self._drain_events()
+            events = self.poller.poll(self._poll_timeout()) if status is None else self._drain_events()
             if not events and self.heap_used:
                 libc.malloc_trim()
                 self.heap_used = False
@@ -273,6 +269,14 @@ class Supervisor:
             if self.hub is not None:
                 self._sync_attach()
         return status
+
+    def _poll_timeout(self) -> int:
+        """Milliseconds until the next probe is due or the heap is trimmed; -1: nothing due."""
+        waits = [IDLE_TRIM_MS] if self.heap_used else []
+        if self.health is not None:
+            due = self.probe["deadline"] if self.probe else self.health.due()
+            waits.append(max(0, int((due - time.monotonic()) * 1000) + 1))
+        return min(waits, default=-1)
 
     def _attach_event(self, fd: int, mask: int) -> bool:
         """Serve the attach socket: new clients, their input and backlog; True if ``fd`` was theirs."""
