@@ -1,31 +1,26 @@
 """Putting build results into the image store: layers (blob + snapshot) and tagged images.
 
-``store_layer`` tars a layer directory into a gzip-compressed blob (as a registry serves it, so
-``push`` sends proper compressed layers; the diff id is the hash of the uncompressed tar, computed
-on the way) and moves the directory itself into place as the snapshot, so no second unpack is
-needed. ``commit_image`` writes the image config and manifest and tags
-the image in one index update: until then a failed build has left no image and no tag.
+``store_layer`` tars a layer directory into a gzip blob (as a registry serves it, so ``push``
+sends proper compressed layers; ``compress`` deflates it on several threads and hashes the
+uncompressed tar for the diff id on the way) and moves the directory itself into place as the
+snapshot, so no second unpack is needed. ``commit_image`` writes the image config and manifest
+and tags the image in one index update: until then a failed build has left no image and no tag.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from composer.engine.build.expand import Platform
-from composer.engine.images.content import BlobWriter
 from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
 
 OCI_LAYER_GZIP = OCI_LAYER + "+gzip"
-#: zlib level 1: measured here 2-3x faster than the default 6 for ~20% bigger blobs.
-GZIP_LEVEL = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,35 +41,19 @@ class Layer:
         return self.digest or self.diff_id
 
 
-class GzipSink:
-    """A write-only stream: hashes the tar bytes (the diff id) and writes them gzip-compressed."""
-
-    def __init__(self, writer: BlobWriter) -> None:
-        self.writer = writer
-        self.hash = hashlib.sha256()
-        self.size = 0
-        self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip header, mtime 0
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        self.size += len(data)
-        self.writer.write(self._zip.compress(data))
-        return len(data)
-
-    def close(self) -> str:
-        """Flush the compressor; returns the diff id."""
-        self.writer.write(self._zip.flush())
-        return "sha256:" + self.hash.hexdigest()
-
-
 def store_layer(store: ImageStore, directory: Path, parents: Sequence[str]) -> Layer:
     """Store ``directory`` as the layer on top of ``parents`` (diff ids); the directory is consumed."""
+    from composer.engine.build.compress import GzipSink
     from composer.engine.build.layer import write_layer
 
     try:
         with store.blobs.writer() as writer:
-            sink = GzipSink(writer)
-            write_layer(str(directory), sink)  # type: ignore[arg-type]
+            sink = GzipSink(writer)  # type: ignore[arg-type]
+            try:
+                write_layer(str(directory), sink)  # type: ignore[arg-type]
+            except BaseException:
+                sink.abort()
+                raise
             diff_id = sink.close()
             blob_size = writer.size
             digest = writer.commit()
