@@ -46,8 +46,8 @@ class RunMounts:
 
     mounts: list[Mount] = field(default_factory=list)
     env: list[str] = field(default_factory=list)
-    _secrets: Path | None = None  # the step's tmpfs holding secret files (made on first use)
-    _ssh_count: int = 0
+    secrets_dir: Path | None = None  # the step's tmpfs holding secret files (made on first use)
+    ssh_count: int = 0
 
 
 def build_mounts(step: Step, stack: ExitStack) -> RunMounts:
@@ -111,10 +111,10 @@ def _add_secret(step: Step, spec: dict[str, str], out: RunMounts, stack: ExitSta
         out.env.append(f"{spec['env']}={value.decode('utf-8', 'replace')}")
         if "target" not in spec:
             return
-    if out._secrets is None:
-        out._secrets = _secret_tmpfs(step.builder.scratch, stack)
+    if out.secrets_dir is None:
+        out.secrets_dir = _secret_tmpfs(step.builder.scratch, stack)
     uid, gid, mode = _owner_mode(spec, "400")
-    path = out._secrets / str(len(out.mounts))
+    path = out.secrets_dir / str(len(out.mounts))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(value)
@@ -149,13 +149,13 @@ def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:
 
     ssh_id = spec.get("id") or "default"
     agent = step.builder.request.ssh_agent(ssh_id)
-    out._ssh_count += 1
+    out.ssh_count += 1
     if agent is None:
         if _required(spec):
             raise BuildError(f"ssh agent {ssh_id} is required but was not given to the build",
                              hint="pass --ssh default (with ssh-agent running) or --ssh ID=SOCKET")
         return
-    target = _absolute(step, spec.get("target") or f"{SSH_DIR}/ssh_agent.{out._ssh_count - 1}")
+    target = _absolute(step, spec.get("target") or f"{SSH_DIR}/ssh_agent.{out.ssh_count - 1}")
     out.mounts.append(Mount(type="bind", target=target, source=step.builder.ssh_agents.socket(agent)))
     if not any(entry.startswith("SSH_AUTH_SOCK=") for entry in out.env):
         out.env.append(f"SSH_AUTH_SOCK={target}")
