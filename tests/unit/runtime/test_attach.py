@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from composer.engine.runtime.attach import STDIN, STDOUT, DetachScanner, FrameReader, frame, parse_detach_keys
-from composer.errors import UsageError
+from composer.errors import ContainerStateError, UsageError
 
 
 def test_frames_split_across_reads():
@@ -46,3 +46,39 @@ def test_scanner_across_reads_with_a_longer_sequence():
     assert scanner.feed(b"c") == (b"\x18ac", False)
     assert scanner.feed(b"\x18") == (b"", False)
     assert scanner.feed(b"ab") == (b"", True)
+
+
+def _frames_from(connection, count: int) -> list[tuple[int, bytes]]:
+    reader, frames = FrameReader(), []
+    while len(frames) < count:
+        frames += reader.feed(connection.recv(65536))
+    return frames
+
+
+def test_hub_replays_relays_input_and_closes_stdin(tmp_path):
+    import os
+
+    from composer.engine.runtime.attach import CLOSE_STDIN, AttachHub, connect
+
+    hub = AttachHub(str(tmp_path))
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        hub.new_life(write_end, tty=False)
+        hub.output(STDOUT, b"before anyone came\n")
+        with connect(str(tmp_path)) as client:
+            server_side = hub.accept()
+            assert _frames_from(client, 1) == [(STDOUT, b"before anyone came\n")]  # the replay
+            hub.output(STDOUT, b"live\n")
+            assert _frames_from(client, 1) == [(STDOUT, b"live\n")]
+            client.sendall(frame(STDIN, b"typed\n") + frame(CLOSE_STDIN))
+            while hub.input_fd >= 0:
+                assert hub.receive(server_side)
+            assert os.read(read_end, 100) == b"typed\n"
+            assert os.read(read_end, 100) == b""  # stdin closed: the container sees EOF
+        hub.close(str(tmp_path))
+        assert not (tmp_path / "attach.sock").exists()
+        with pytest.raises(ContainerStateError, match="start it first"):
+            connect(str(tmp_path))
+    finally:
+        os.close(read_end)
