@@ -10,7 +10,8 @@ from typing import List, Optional
 #: ``image build`` flags taking a value -> the keyword of ``run_image_build`` (lists repeat).
 VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "--build-arg": "build_args",
                "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform",
-               "--secret": "secrets", "--ssh": "ssh", "--build-context": "build_contexts"}
+               "--secret": "secrets", "--ssh": "ssh", "--build-context": "build_contexts",
+               "--iidfile": "iidfile"}
 BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet"}
 LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh", "build_contexts")
 
@@ -46,7 +47,7 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                     no_cache: bool = False, pull: bool = False, labels: Optional[List[str]] = None,
                     network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False,
                     secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None,
-                    build_contexts: Optional[List[str]] = None) -> None:
+                    build_contexts: Optional[List[str]] = None, iidfile: Optional[str] = None) -> None:
     """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``."""
     from composer.engine.build.executor import build
     from composer.engine.build.request import STDIN, from_flags, named_contexts
@@ -61,6 +62,9 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                          contexts=named_contexts(parse_pairs(build_contexts, "--build-context")))
     stdin = sys.stdin.buffer if path == STDIN else None
     image_id = build(request, emit=_progress(quiet), stdin=stdin, dockerfile_text=text)
+    if iidfile:
+        with open(iidfile, "w", encoding="ascii") as handle:
+            handle.write(image_id)
     if quiet:
         print(image_id)
     else:
@@ -118,11 +122,12 @@ def register_image_build(image) -> None:
                                                 "build (format: default|<id>[=<socket>|<key>[,<key>]])."),
         build_contexts: Optional[List[str]] = typer.Option(None, "--build-context", help="Additional build "
                                                            "contexts (e.g., name=path or name=docker-image://ref)."),
+        iidfile: Optional[str] = typer.Option(None, "--iidfile", help="Write the image ID to the file."),
     ) -> None:
         """Build an image from a Dockerfile."""
         run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
                         pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
-                        secrets=secrets, ssh=ssh, build_contexts=build_contexts)
+                        secrets=secrets, ssh=ssh, build_contexts=build_contexts, iidfile=iidfile)
 
 
 def register(app) -> None:

@@ -206,8 +206,10 @@ def test_image_build_build_context_flag(cli, context: Path, tmp_path: Path) -> N
     write(tmp_path / "assets", {"logo.txt": "logo\n"})
     write(context, {"Dockerfile": "FROM base\nCOPY --from=assets logo.txt /srv/logo.txt\n"})
     result = cli("image", "build", "-q", "-t", "ctx:1", "--build-context", f"assets={tmp_path / 'assets'}",
-                 "--build-context", "base=docker-image://busybox:latest", str(context))
+                 "--build-context", "base=docker-image://busybox:latest", "--iidfile", str(tmp_path / "iid"),
+                 str(context))
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "iid").read_text() == result.stdout.strip()
     assert (ImageStore().resolve("ctx:1").layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
     bad = cli("image", "build", "--build-context", "x=https://example.invalid/r.git", str(context))
     assert bad.returncode != 0 and "additional context x=" in bad.stderr and "Traceback" not in bad.stderr
