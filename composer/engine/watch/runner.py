@@ -26,6 +26,7 @@ SendFiles = Callable[[str, Mapping[str, str]], None]
 # (or after DEBOUNCE_MS in any case), so an editor's write + rename + chmod is one action.
 STEP_MS = 100
 DEBOUNCE_MS = 1000
+TICK_MS = 250  # an empty yield this often: "Watch enabled" is said once the watches are in place
 
 
 def _default_send(container_id: str, files: Mapping[str, str]) -> None:
@@ -58,11 +59,15 @@ class Watcher:
         from watchfiles import Change, watch
 
         roots = self.roots()
-        self.say(f"Watch enabled ({len(self.rules)} rules on {', '.join(roots)})")
-        for changes in watch(*roots, stop_event=stop, step=STEP_MS, debounce=DEBOUNCE_MS,
-                             raise_interrupt=False, force_polling=False):
-            batch = expand((path, change == Change.deleted) for change, path in changes)
-            self.apply(plan_batch(self.rules, batch))
+        announced = False
+        for changes in watch(*roots, stop_event=stop, step=STEP_MS, debounce=DEBOUNCE_MS, rust_timeout=TICK_MS,
+                             yield_on_timeout=True, raise_interrupt=False, force_polling=False):
+            if not announced:  # the first yield: the inotify watches exist now, edits are seen
+                self.say(f"Watch enabled ({len(self.rules)} rules on {', '.join(roots)})")
+                announced = True
+            if changes:
+                batch = expand((path, change == Change.deleted) for change, path in changes)
+                self.apply(plan_batch(self.rules, batch))
 
     def initial_sync(self) -> None:
         """Copy every file of the ``initial_sync`` rules into their services' containers."""
