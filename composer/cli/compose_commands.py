@@ -67,7 +67,7 @@ def _start_watch(ctx: typer.Context, project: Any, options: Any, foreground: boo
     """``up --watch``: follow develop.watch (composer.cli.watch) after the services are up."""
     from composer.cli.watch import start_watch
 
-    return start_watch(ctx, project, options.services, foreground=foreground)
+    return start_watch(project, options.services, foreground=foreground)
 
 
 def _register_up(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _watcher(ctx: Any, project: Any, services: tuple[str, ...], progress: Any = None) -> Any:
+def _watcher(project: Any, services: tuple[str, ...]) -> Any:
     from composer.cli import compose as C
     from composer.engine.watch.rules import rules_for
     from composer.engine.watch.runner import Watcher
@@ -25,14 +25,14 @@ def _watcher(ctx: Any, project: Any, services: tuple[str, ...], progress: Any = 
     if not rules:
         raise UsageError("none of the selected services is configured for watch",
                          hint="add a develop.watch section to a service (path, action, target)")
-    return Watcher(project, C.engine(progress, project), rules, _say)
+    return Watcher(project, C.engine(None, project), rules, _say)
 
 
-def start_watch(ctx: Any, project: Any, services: tuple[str, ...] = (), *,
+def start_watch(project: Any, services: tuple[str, ...] = (), *,
                 foreground: bool = True) -> Optional[Callable[[], None]]:
     """Watch ``project`` (after ``up``): until Ctrl-C in the foreground, else in a thread whose
     stop function is returned."""
-    watcher = _watcher(ctx, project, services)
+    watcher = _watcher(project, services)
     watcher.roots()  # a missing path is an error now, not in the thread
     watcher.initial_sync()
     stop = threading.Event()
@@ -64,14 +64,14 @@ def register(app: Any) -> None:
 
         project = C.load(ctx)
         selected = tuple(services or ())
-        _watcher(ctx, project, selected).roots()  # bad rules fail before anything starts
+        _watcher(project, selected).roots()  # bad rules fail before anything starts
         if not no_up:
             with C.progress_for(ctx) as progress:
                 engine = C.engine(progress, project)
                 if quiet:
                     engine.builder = _quiet_builder(project)
                 engine.up(project, UpOptions(services=selected, parallel=C.parallel(ctx)))
-        start_watch(ctx, project, selected, foreground=True)
+        start_watch(project, selected, foreground=True)
         print("Watch stopped", file=sys.stderr)
 
 
