@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.compose.conftest import PROJECTS
+
 pytestmark = [pytest.mark.root]
 
-STACK = """
-services:
-  db:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-  web:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-    depends_on: [db]
-  lone:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-"""
+STACK = (PROJECTS / "lifecycle" / "compose.yaml").read_text()
 
 
 def states(project) -> dict[str, str]:

@@ -5,23 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.compose.conftest import PROJECTS
+
 pytestmark = [pytest.mark.root]
 
-CASCADE = """
-services:
-  running:
-    image: busybox
-    command: ["sleep", "1000"]
-    init: true
-  exit:
-    image: busybox
-    command: ["true"]
-    depends_on: {running: {condition: service_started}}
-  fail:
-    image: busybox
-    command: ["sh", "-c", "exit 111"]
-    depends_on: {exit: {condition: service_completed_successfully}}
-"""
+CASCADE = (PROJECTS / "cascade" / "compose.yaml").read_text()
 
 
 def states(project) -> dict[str, tuple[str, int]]:
@@ -75,49 +63,12 @@ def test_streams_stay_apart(project):
 def test_dependency_conditions(project):
     """TestInitContainer, TestUpWithDependencyExit, TestUpServiceUnhealthy,
     TestUpWithDependencyNotRequired, TestUpWait."""
-    project.write("""
-    services:
-      init:
-        image: busybox
-        command: ["sh", "-c", "echo initialized > /shared/ready"]
-        volumes: [shared:/shared]
-      app:
-        image: busybox
-        command: ["sh", "-c", "cat /shared/ready; {loop}"]
-        volumes: [shared:/shared]
-        depends_on:
-          init: {condition: service_completed_successfully}
-          optional: {condition: service_healthy, required: false}
-      optional:
-        image: busybox
-        command: ["sh", "-c", "{loop}"]
-        healthcheck: {test: ["CMD", "false"], interval: 100ms, retries: 2}
-    volumes:
-      shared: {}
-    """)
+    project.copy("conditions")
     result = project("up", "-d", "app", timeout=90)  # the optional dependency's failure is only a warning
     assert "optional" in result.stderr and [r["Service"] for r in project.ps() if r["Service"] == "app"]
     assert project("logs", "--no-log-prefix", "app").stdout == "initialized\n"
     project("down", "-v", "-t", "1")
-    project.write("""
-    services:
-      db:
-        image: busybox
-        command: ["sh", "-c", "exit 3"]
-        healthcheck: {test: ["CMD", "true"], interval: 100ms}
-      sick:
-        image: busybox
-        command: ["sh", "-c", "{loop}"]
-        healthcheck: {test: ["CMD-SHELL", "echo not yet; false"], interval: 100ms, retries: 2}
-      app:
-        image: busybox
-        command: ["sh", "-c", "{loop}"]
-        depends_on: {db: {condition: service_healthy}}
-      web:
-        image: busybox
-        command: ["sh", "-c", "{loop}"]
-        depends_on: {sick: {condition: service_healthy}}
-    """)
+    project.copy("conditions-failing")
     exited = project("up", "-d", "app", ok=False, timeout=90)
     assert exited.returncode != 0 and "db" in exited.stderr and "Traceback" not in exited.stderr
     unhealthy = project("up", "-d", "web", ok=False, timeout=90)
