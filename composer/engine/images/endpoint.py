@@ -8,12 +8,14 @@ header is compared with the store, so its cost is mostly the process start-up.
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 INSECURE_ENV = "COMPOSER_INSECURE_REGISTRIES"
 DOCKER_HUB_HOST = "registry-1.docker.io"
 HEAD_TIMEOUT = 5.0
 MAX_HEADER_BYTES = 64 * 1024
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
 def is_insecure(domain: str) -> bool:
@@ -31,6 +33,12 @@ def is_insecure(domain: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="..",service=".."`` -> ("bearer", {"realm": .., "service": ..})."""
+    scheme, _, rest = header.strip().partition(" ")
+    return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
 
 
 def base_url(domain: str) -> str:
@@ -88,15 +96,13 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
-def head_manifest(domain: str, path: str, reference: str, accept: str,
+def head_manifest(domain: str, path: str, reference: str, accept: str, authorization: str | None = None,
                   timeout: float = HEAD_TIMEOUT) -> tuple[int, dict[str, str]] | None:
-    """(status, headers) of ``HEAD /v2/<path>/manifests/<reference>``; None when it failed.
-
-    Anonymous: a registry that wants credentials answers 401 and the caller takes the full path.
-    """
+    """(status, headers) of ``HEAD /v2/<path>/manifests/<reference>``; None when it failed."""
     url = base_url(domain)
     netloc = url.partition("://")[2]
-    request = (f"HEAD /v2/{path}/manifests/{reference} HTTP/1.1\r\nHost: {netloc}\r\n"
+    extra = f"Authorization: {authorization}\r\n" if authorization else ""
+    request = (f"HEAD /v2/{path}/manifests/{reference} HTTP/1.1\r\nHost: {netloc}\r\n{extra}"
                f"Accept: {accept}\r\nUser-Agent: composer\r\nConnection: close\r\n\r\n")
     try:
         with _connect(url, timeout) as sock:
@@ -104,3 +110,28 @@ def head_manifest(domain: str, path: str, reference: str, accept: str,
             return parse_head(_read_head(sock))
     except (OSError, ValueError, UnicodeError):
         return None
+
+
+def fetch_token(realm: str, service: str, scope: str, authorization: str | None,
+                timeout: float = HEAD_TIMEOUT) -> str | None:
+    """A bearer token from the token service ``realm`` (http.client: no httpx); None when refused."""
+    import http.client
+    import json
+    from urllib.parse import quote, urlsplit
+
+    parts = urlsplit(realm)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    query = f"{parts.query}&" if parts.query else ""
+    target = f"{parts.path or '/'}?{query}service={quote(service)}&scope={quote(scope)}"
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.netloc, timeout=timeout)
+    try:
+        connection.request("GET", target, headers={"Authorization": authorization} if authorization else {})
+        response = connection.getresponse()
+        body = json.loads(response.read(MAX_HEADER_BYTES)) if response.status == 200 else {}
+        return (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 import sys
 import time
 from typing import BinaryIO, Callable, Iterable
@@ -42,19 +41,10 @@ import httpx  # noqa: E402
 
 from composer.engine.images import auth
 from composer.engine.images.content import BlobWriter, CHUNK
-from composer.engine.images.endpoint import base_url
+from composer.engine.images.endpoint import base_url, parse_challenge
 from composer.errors import ImageNotFound, LayerError, RegistryError
 
 RETRIES = 5
-_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    """``Bearer realm="..",service=".."`` -> ("bearer", {"realm": .., "service": ..})."""
-    scheme, _, rest = header.strip().partition(" ")
-    return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
-
-
 def _with_digest(location: str, digest: str) -> str:
     """The upload URL with ``digest=`` added to its query (which holds the upload state)."""
     return f"{location}{'&' if '?' in location else '?'}digest={digest}"

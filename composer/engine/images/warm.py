@@ -2,7 +2,8 @@
 
 Lean on purpose (no httpx, no store classes): `composer image pull` tries this first and takes
 the full pull (:mod:`composer.engine.images.pull`) whenever the answer is not a plain "unchanged"
-(unknown image, credentials wanted, registry unreachable, a tag to move, a platform asked).
+(unknown image, credentials refused, registry unreachable, a tag to move, a platform asked).
+A 401 is answered once with the stored credentials: basic, or a bearer token (http.client).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import os
 
 from composer import settings
-from composer.engine.images.endpoint import head_manifest
+from composer.engine.images.endpoint import fetch_token, head_manifest, parse_challenge
 from composer.engine.images.mediatypes import MANIFEST_ACCEPT
 from composer.engine.images.reference import parse_reference
 
@@ -35,8 +36,36 @@ def known_image(db: dict, images_root: str, repo_digest: str) -> str | None:
     return None
 
 
+def _authorization(domain: str, challenge: str, scope: str) -> str | None:
+    """The ``Authorization`` answering a 401's challenge with the stored credentials (None: cannot)."""
+    import base64
+
+    from composer.engine.images import auth
+    from composer.errors import ComposerError
+
+    try:
+        credentials = auth.lookup(domain)
+    except ComposerError:
+        return None  # the full pull reports it
+    basic = None
+    if credentials is not None:
+        basic = "Basic " + base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
+    scheme, params = parse_challenge(challenge)
+    if scheme == "basic":
+        return basic
+    if scheme == "bearer" and params.get("realm"):
+        token = fetch_token(params["realm"], params.get("service", ""), scope, basic)
+        return f"Bearer {token}" if token else None
+    return None
+
+
 def _registry_digest(domain: str, path: str, tag: str) -> str | None:
-    answer = head_manifest(domain, path, tag, ", ".join(MANIFEST_ACCEPT))
+    accept = ", ".join(MANIFEST_ACCEPT)
+    answer = head_manifest(domain, path, tag, accept)
+    if answer is not None and answer[0] == 401:
+        challenge = answer[1].get("www-authenticate", "")
+        authorization = _authorization(domain, challenge, f"repository:{path}:pull")
+        answer = head_manifest(domain, path, tag, accept, authorization) if authorization else None
     if answer is None or answer[0] != 200:
         return None
     digest = answer[1].get("docker-content-digest", "")

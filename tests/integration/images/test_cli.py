@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.images.warmcheck import warm_pull_modules
+
 pytestmark = [pytest.mark.root]
 
 
@@ -90,22 +92,9 @@ def test_push_and_pull(composer, busybox_image, registry, tmp_path: Path, docker
     assert pulled.strip().endswith(name)
     again = ok(composer("image", "pull", name, env=other))
     assert "Status: Image is up to date" in again
-    assert _warm_pull_modules(name, other) == "httpx: False, typer: False, typing: False"
+    assert warm_pull_modules(name, other) == "httpx: False, typer: False, typing: False"
     (document,) = json.loads(ok(composer("image", "inspect", name, env=other)))
     assert document["Id"] == busybox_image.id and document["RepoDigests"]
-
-
-def _warm_pull_modules(name: str, env: dict[str, str]) -> str:
-    """Which heavy modules a warm `image pull` imported (its fast path must need none)."""
-    import os
-    import sys
-
-    code = ("import sys; from composer.cli.main import run_fast_path; "
-            f"code = run_fast_path(['image', 'pull', '-q', {name!r}]); "
-            "print(', '.join(f'{m}: {m in sys.modules}' for m in ('httpx', 'typer', 'typing')), file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout.strip() == name, result.stderr
-    return result.stderr.strip()
 
 
 def test_login_logout(composer, auth_registry, docker_config: Path, busybox_image) -> None:

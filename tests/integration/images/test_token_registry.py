@@ -26,6 +26,7 @@ from composer.engine.images.push import push
 from composer.engine.images.store import ImageStore
 from composer.errors import RegistryError
 from tests.fixtures.registry import start_registry, stop_registry
+from tests.integration.images.warmcheck import warm_pull_modules
 
 pytestmark = [pytest.mark.root]
 SERVICE, ISSUER, USER, PASSWORD = "composer-test", "composer-test-issuer", "alice", "token-pass"
@@ -121,6 +122,9 @@ def test_push_and_pull_with_real_tokens(token_registry, busybox_image, docker_co
     result = pull(reference, store=ImageStore(tmp_path / "other"))
     assert result.updated and result.digest == digest and result.image_id == busybox_image.id
     assert pull(reference, store=ImageStore(tmp_path / "other")).updated is False
+    warm = warm_pull_modules(reference, {"COMPOSER_ROOT": str(tmp_path / "other-root")})  # a cold pull first
+    modules = warm_pull_modules(reference, {"COMPOSER_ROOT": str(tmp_path / "other-root")})
+    assert modules.startswith("httpx: False, typer: False"), warm  # the warm one answers the challenge itself
 
 
 def test_wrong_password_and_anonymous_are_refused(token_registry, busybox_image, docker_config,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from composer.engine.images import auth
-from composer.engine.images.registry import parse_challenge
+from composer.engine.images.endpoint import parse_challenge
 from composer.errors import ImageError
 
 

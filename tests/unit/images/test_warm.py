@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -20,10 +21,10 @@ CHAIN = "sha256:" + "22" * 32
 
 
 class HeadServer:
-    """Answers every connection on 127.0.0.1 with ``head`` and records the requests."""
+    """Answers every connection on 127.0.0.1 with ``head`` (or ``head(request)``) and records the requests."""
 
-    def __init__(self, head: bytes) -> None:
-        self.head = head
+    def __init__(self, head: bytes | Callable[[bytes], bytes]) -> None:
+        self.head = head if callable(head) else lambda _: head
         self.requests: list[bytes] = []
         self._server = socket.create_server(("127.0.0.1", 0))
         self.host = f"127.0.0.1:{self._server.getsockname()[1]}"
@@ -41,17 +42,20 @@ class HeadServer:
                 while b"\r\n\r\n" not in data and (chunk := client.recv(4096)):
                     data += chunk
                 self.requests.append(data)
-                client.sendall(self.head)
+                client.sendall(self.head(data))
 
     def close(self) -> None:
         self._server.close()
         self._thread.join(5)
 
 
+OK_HEAD = (b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: " + DIGEST.encode() + b"\r\n"
+           b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n")
+
+
 @pytest.fixture
 def server() -> Iterator[HeadServer]:
-    running = HeadServer(b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: " + DIGEST.encode() + b"\r\n"
-                         b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n")
+    running = HeadServer(OK_HEAD)
     try:
         yield running
     finally:
@@ -122,11 +126,18 @@ def test_unknown_repository_and_digest_references_cost_no_request(server: HeadSe
     assert server.requests == []
 
 
-def test_a_registry_wanting_credentials_takes_the_full_pull(state_root: Path) -> None:
-    server = HeadServer(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="r"\r\n\r\n')
+def test_basic_auth_is_answered_with_stored_credentials(state_root: Path, docker_config: Path) -> None:
+    from composer.engine.images import auth
+
+    expected = b"Authorization: Basic " + base64.b64encode(b"me:pw") + b"\r\n"
+    server = HeadServer(lambda request: OK_HEAD if expected in request else
+                        b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="r"\r\n\r\n')
     try:
         name = f"{server.host}/team/app:v1"
         write_store(state_root, name, f"{server.host}/team/app@{DIGEST}")
-        assert warm_pull(name) is None
+        assert warm_pull(name) is None  # no credentials: the full pull will say so
+        auth.store(server.host, auth.Credentials("me", "pw"))
+        assert warm_pull(name) == (IMAGE_ID, name, DIGEST)
+        assert [expected in request for request in server.requests] == [False, False, True]
     finally:
         server.close()
