@@ -33,34 +33,20 @@ def test_no_change_up_is_answered_without_planning(project):
     assert list((project.directory.parent / "composer-root" / "cache" / "config").glob("*.json"))
 
 
-def test_stopped_container_is_started_again(project):
+def test_what_an_up_would_act_on_sends_it_back_to_planning(project, state_root):
     project.write(COMPOSE)
     up(project), up(project)
-    project("stop", "-t", "1")
+    project("stop", "-t", "1")  # a stopped container is started again
     assert "Started" in up(project)
     assert [r["State"] for r in project.ps()] == ["running"]
-
-
-def test_changed_file_recreates(project):
-    project.write(COMPOSE)
-    up(project), up(project)
-    project.write(COMPOSE.replace("MODE=one", "MODE=two"))
+    up(project)
+    project.write(COMPOSE.replace("MODE=one", "MODE=two"))  # a changed file recreates
     assert "Recreate" in up(project)
     assert up(project).strip() == "Container proj-web-1  Running"
-
-
-def test_dead_supervisor_is_noticed(project, state_root):
-    project.write(COMPOSE)
-    up(project), up(project)
     (state_file,) = state_root.glob("containers/*/state.json")
-    supervisor = json.loads(state_file.read_text())["SupervisorPid"]
-    os.kill(supervisor, signal.SIGKILL)
+    os.kill(json.loads(state_file.read_text())["SupervisorPid"], signal.SIGKILL)  # a dead supervisor
     assert "Started" in up(project)
     assert [r["State"] for r in project.ps()] == ["running"]
-
-
-def test_removed_network_is_recreated(project):
-    project.write(COMPOSE)
-    up(project), up(project)
-    project("down", "-t", "1")
+    up(project)
+    project("down", "-t", "1")  # a removed network
     assert "Network proj_default  Created" in up(project)
