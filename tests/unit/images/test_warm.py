@@ -45,6 +45,7 @@ class HeadServer:
                 client.sendall(self.head(data))
 
     def close(self) -> None:
+        self._server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         self._server.close()
         self._thread.join(5)
 
