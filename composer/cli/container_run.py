@@ -218,6 +218,7 @@ def build_config(options: dict, image, command: list[str]):
         config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
     _apply_resources(options, config.resources)
     _apply_security(options, config)
+    _check_userns(config)
     config.mounts = _mounts(options)
     targets = {m.target for m in config.mounts}
     for path in image_config.get("Volumes") or {}:  # the image's VOLUMEs become anonymous volumes
@@ -297,12 +298,25 @@ def _check_modes(config) -> None:
             raise UsageError(f"--{flag} {value!r} is not supported",
                              hint=f"use one of: {', '.join(a for a in allowed if a)}" +
                              (" or container:NAME" if flag in ("pid", "ipc") else ""))
-    if config.userns_mode not in ("", "host"):
-        raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint='only "host" is, as in docker')
     if config.publish and (config.network in ("private", "none", "host") or config.network.startswith("container:")):
         raise UsageError("publishing ports (-p) needs a bridge network",
                          hint="drop --network none/host/container:NAME, or use --network bridge")
     _resolve_joined_containers(config)
+
+
+def _check_userns(config) -> None:
+    """--userns host (docker's only value) or private (composer's subordinate ids, like userns-remap),
+    which cannot share the host's or another container's namespaces, nor be privileged."""
+    if config.userns_mode not in ("", "host", "private"):
+        raise UsageError(f"--userns {config.userns_mode!r} is not supported", hint="use host or private")
+    if config.userns_mode != "private":
+        return
+    shared = [flag for flag, value in (("--pid", config.pid_mode), ("--ipc", config.ipc_mode),
+                                       ("--uts", config.uts_mode), ("--network", config.network))
+              if value == "host" or value.startswith("container:")]
+    if shared or config.security.privileged:
+        raise UsageError(f"--userns private cannot be combined with {(shared or ['--privileged'])[0]}",
+                         hint="leave out --userns or the host/container namespace flag")
 
 
 def _resolve_joined_containers(config) -> None:

@@ -89,7 +89,7 @@ class ContainerConfig(Record):
     ipc_mode: str = ""             # "" / "private" / "shareable" / "host"
     uts_mode: str = ""             # "" or "host"
     cgroupns_mode: str = ""        # "" / "private" or "host"
-    userns_mode: str = ""          # "" or "host" (a private user namespace is not implemented yet)
+    userns_mode: str = ""          # "" / "host", or "private": root = the first id of /etc/subuid's "composer" range
     mounts: list[Mount] = []
     resources: Resources = factory(Resources)
     security: Security = factory(Security)

@@ -56,6 +56,8 @@ class LaunchPlan(Record):
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
     namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
     devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
+    userns_fd: int = -1                       # --userns private: the user namespace to enter
+    layer_fds: list[int] = []                 # ... and the image layers idmapped into it
     setsid: bool = True
     tty: bool = False
 
@@ -76,6 +78,8 @@ def enter_namespaces(plan: LaunchPlan) -> None:
     """
     code = 125
     try:
+        if plan.userns_fd >= 0:
+            enter_user_namespace(plan)
         for fd, kind in plan.namespace_fds:  # container:X modes (a pid namespace applies to our children)
             libc.setns(fd, kind)
         libc.unshare(plan.clone_flags & ~libc.CLONE_NEWCGROUP)
@@ -87,6 +91,17 @@ def enter_namespaces(plan: LaunchPlan) -> None:
     except BaseException as error:  # noqa: BLE001 - everything must reach the parent
         report(plan.error_fd, 125, f"cannot create the container's namespaces: {error}")
     os._exit(code)
+
+
+def enter_user_namespace(plan: LaunchPlan) -> None:
+    """Become root of the prepared user namespace (the namespaces unshared next belong to it). Its
+    root may not pass the state root's host directories, so the state dir is reached through our
+    working directory from here on."""
+    os.chdir(os.path.dirname(plan.cdir.path))
+    libc.setns(plan.userns_fd, libc.CLONE_NEWUSER)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    plan.cdir = ContainerDir(plan.cdir.id, root="/proc/self/cwd")
 
 
 def container_main(plan: LaunchPlan) -> None:
@@ -128,10 +143,10 @@ def _setup(plan: LaunchPlan) -> None:
         os.close(null)
     if plan.clone_flags & libc.CLONE_NEWUTS:
         libc.sethostname(config.hostname)
-    root = rootfs.mount_root(config, plan.cdir)
+    root = rootfs.mount_root(config, plan.cdir, plan.layer_fds)
     _populate_volumes(root, plan.populate)
     rootfs.mount_kernel_filesystems(root, config)
-    rootfs.make_device_nodes(root, plan.devices)
+    rootfs.make_device_nodes(root, plan.devices, plan.userns_fd >= 0)
     rootfs.bind_etc_files(root, plan.cdir)
     for mount in plan.mounts:
         rootfs.apply_mount(root, mount)

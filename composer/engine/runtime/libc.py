@@ -45,6 +45,14 @@ SECCOMP_MODE_FILTER = 2
 
 SYS_PIVOT_ROOT = 155
 SYS_CAPSET = 126
+SYS_OPEN_TREE = 428
+SYS_MOVE_MOUNT = 429
+SYS_MOUNT_SETATTR = 442
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+OPEN_TREE_CLONE = 1
+MOUNT_ATTR_IDMAP = 0x00100000
+MOVE_MOUNT_F_EMPTY_PATH = 4
 
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
@@ -88,6 +96,26 @@ def setns(fd: int, nstype: int = 0) -> None:
 def pivot_root(new_root: str, put_old: str) -> None:
     """pivot_root(2) (glibc has no wrapper)."""
     _check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
+
+
+def idmapped_tree(path: str, userns_fd: int) -> int:
+    """A detached copy of the mount tree at ``path`` whose file owners are mapped through the user
+    namespace ``userns_fd`` (open_tree + mount_setattr MOUNT_ATTR_IDMAP); returns its fd."""
+    fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, _b(path), OPEN_TREE_CLONE | os.O_CLOEXEC)
+    _check(fd, f"open_tree {path}", path)
+    attr = ctypes.create_string_buffer(MOUNT_ATTR_IDMAP.to_bytes(8, "little") + bytes(16) +
+                                       userns_fd.to_bytes(8, "little"), 32)  # struct mount_attr
+    if _libc.syscall(SYS_MOUNT_SETATTR, fd, b"", AT_EMPTY_PATH, attr, ctypes.c_size_t(32)) < 0:
+        errno = ctypes.get_errno()
+        os.close(fd)
+        raise OSError(errno, f"mount_setattr (idmap) {path}: {os.strerror(errno)}", path)
+    return fd
+
+
+def move_mount(fd: int, target: str) -> None:
+    """Attach the detached mount ``fd`` at ``target`` (move_mount(2))."""
+    _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, _b(target), MOVE_MOUNT_F_EMPTY_PATH),
+           f"move_mount {target}", target)
 
 
 def sethostname(name: str) -> None:

@@ -204,6 +204,61 @@ def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
                                    "OOMKilled": False, "Created": now_iso()})
 
 
+def make_user_namespace(uid_map: str, gid_map: str) -> int:
+    """A new user namespace with these id maps, held by the returned fd (a helper child makes it)."""
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
+    helper = os.fork()
+    if helper == 0:
+        os.close(hold_w)
+        try:
+            libc.unshare(libc.CLONE_NEWUSER)
+            os.write(ready_w, b"1")
+            os.read(hold_r, 1)  # keeps the namespace alive until the parent holds it
+        finally:
+            os._exit(0)
+    os.close(ready_w)
+    os.close(hold_r)
+    try:
+        if os.read(ready_r, 1) != b"1":
+            raise ContainerRuntimeError("cannot create a user namespace",
+                                        hint="check /proc/sys/user/max_user_namespaces")
+        for name, text in (("uid_map", uid_map), ("gid_map", gid_map)):
+            with open(f"/proc/{helper}/{name}", "w") as handle:
+                handle.write(text)
+        return os.open(f"/proc/{helper}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        raise ContainerRuntimeError(f"cannot set up the user namespace: {error.strerror}") from None
+    finally:
+        os.close(hold_w)
+        os.close(ready_r)
+        os.waitpid(helper, 0)
+
+
+def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple[int, list[int]]:
+    """``--userns private``: container root is the first id of composer's subordinate range (docker's
+    userns-remap); returns the namespace's fd and the image layers idmapped into it (detached
+    mounts), and hands the state dir's writable parts to the mapped root."""
+    from composer.engine.runtime.userdb import subordinate_range
+
+    (uid, uids), (gid, gids) = subordinate_range("/etc/subuid"), subordinate_range("/etc/subgid")
+    userns = make_user_namespace(f"0 {uid} {uids}\n", f"0 {gid} {gids}\n")
+    fds: list[int] = []
+    try:
+        for index, layer in enumerate(config.layers):
+            fds.append(libc.idmapped_tree(layer, userns))
+            os.makedirs(cdir.file(f"lower/{index}"), exist_ok=True)
+        os.chown(cdir.path, 0, gid)  # 0710: the mapped root may pass, not read
+        for path in (cdir.upper, cdir.work):
+            os.chown(path, uid, gid)
+    except OSError as error:
+        for fd in (userns, *fds):
+            os.close(fd)
+        raise ContainerRuntimeError(f"cannot map the image into the user namespace: {error.strerror}",
+                                    hint="--userns private needs idmapped mounts (Linux 5.19+)") from None
+    return userns, fds
+
+
 def _own_start_time() -> str:
     """This process's start time (field 22 of /proc/self/stat), which tells it apart from a pid reuse."""
     with open("/proc/self/stat", "rb") as handle:
@@ -259,6 +314,9 @@ class ForegroundRun:
         """Fork the namespace creator; while it builds the container: cgroup, config.json, state,
         network; then let it exec and wait for that."""
         plan.namespace_fds = open_shared_namespaces(self.config)
+        if self.config.userns_mode == "private":
+            plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
+            plan.cgroup_files = []  # the mapped root may not write the host's cgroup files: we join it
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
@@ -268,7 +326,8 @@ class ForegroundRun:
         creator = os.fork()
         if creator == 0:
             enter_namespaces(plan)
-        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, *(fd for fd, _ in plan.namespace_fds)):
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, plan.userns_fd, *plan.layer_fds,
+                   *(fd for fd, _ in plan.namespace_fds)):
             if fd >= 0:
                 os.close(fd)
         try:

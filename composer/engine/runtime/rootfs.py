@@ -40,19 +40,24 @@ def overlay_options(layers: list[str], upper: str, work: str, volatile: bool = F
     return f"lowerdir={lower},upperdir={upper},workdir={work}" + (",volatile" if volatile else "")
 
 
-def mount_root(config: ContainerConfig, cdir: ContainerDir) -> str:
+def mount_root(config: ContainerConfig, cdir: ContainerDir, layer_fds: list[int] = ()) -> str:
     """Make / private and mount the overlay at the state dir's rootfs/; returns that path.
 
     Many layers overflow the one-page limit of mount options: then each layer gets a short
     symlink in the state dir (``l/<n>``, as docker's overlay2 does) and the paths are relative.
     """
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
+    layers = config.layers
+    if layer_fds:  # --userns private: the idmapped layers, attached in our mount namespace
+        layers = [cdir.file(f"lower/{index}") for index in range(len(layer_fds))]
+        for fd, target in zip(layer_fds, layers):
+            libc.move_mount(fd, target)
     volatile = config.auto_remove  # its upper dir is thrown away: a crash cannot lose anything
-    options = overlay_options(config.layers, cdir.upper, cdir.work, volatile)
+    options = overlay_options(layers, cdir.upper, cdir.work, volatile)
     if len(options) > MOUNT_DATA_LIMIT:
         os.makedirs(cdir.file("l"), exist_ok=True)
         short = []
-        for index, layer in enumerate(config.layers):
+        for index, layer in enumerate(layers):
             link = f"l/{index:x}"
             if not os.path.islink(cdir.file(link)):
                 os.symlink(layer, cdir.file(link))
@@ -105,8 +110,8 @@ def mount_dev(root: str, config: ContainerConfig) -> None:
     else:
         libc.mount("tmpfs", dev, "tmpfs", libc.MS_NOSUID, "mode=755,size=65536k")
         for name, major, minor in DEVICES:
-            os.mknod(f"{dev}/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor))
-            os.chmod(f"{dev}/{name}", 0o666)
+            make_node(f"{dev}/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor), f"/dev/{name}",
+                      config.userns_mode == "private")
         for name, target in DEV_LINKS:
             os.symlink(target, f"{dev}/{name}")
         os.mkdir(f"{dev}/pts", 0o755)
@@ -124,6 +129,7 @@ class DeviceNode(Record):
     """A ``--device`` resolved on the host: what to mknod in the container and allow in its cgroup."""
 
     path: str                      # in the container
+    host_path: str
     kind: str                      # "c" or "b"
     major: int
     minor: int
@@ -149,23 +155,33 @@ def device_nodes(devices: list[Device]) -> list[DeviceNode]:
         if not (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
             raise ContainerRuntimeError(f"{device.path_on_host!r} is not a device node",
                                         hint="--device takes a character or block device such as /dev/fuse")
-        nodes.append(DeviceNode(path=device.path_in_container or device.path_on_host,
+        nodes.append(DeviceNode(path=device.path_in_container or device.path_on_host, host_path=device.path_on_host,
                                 kind="c" if stat.S_ISCHR(info.st_mode) else "b", major=os.major(info.st_rdev),
                                 minor=os.minor(info.st_rdev), mode=info.st_mode, uid=info.st_uid, gid=info.st_gid,
                                 permissions=device.permissions))
     return nodes
 
 
-def make_device_nodes(root: str, nodes: list[DeviceNode]) -> None:
-    """mknod each ``--device`` in the container (after /dev is mounted), owned as on the host."""
+def make_node(target: str, mode: int, device: int, host_path: str, userns: bool) -> None:
+    """mknod ``target``; in a user namespace (where mknod is refused) bind the host's node instead."""
+    if not userns:
+        os.mknod(target, mode, device)
+        os.chmod(target, stat.S_IMODE(mode))
+        return
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+    libc.mount(host_path, target, None, libc.MS_BIND)
+
+
+def make_device_nodes(root: str, nodes: list[DeviceNode], userns: bool = False) -> None:
+    """Make each ``--device`` in the container (after /dev is mounted), owned as on the host."""
     for node in nodes:
         target = secure_join(root, node.path)
         os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
         if os.path.lexists(target):
             os.unlink(target)
-        os.mknod(target, node.mode, os.makedev(node.major, node.minor))
-        os.chown(target, node.uid, node.gid)
-        os.chmod(target, stat.S_IMODE(node.mode))
+        make_node(target, node.mode, os.makedev(node.major, node.minor), node.host_path, userns)
+        if not userns:
+            os.chown(target, node.uid, node.gid)
 
 
 def bind_etc_files(root: str, cdir: ContainerDir) -> None:

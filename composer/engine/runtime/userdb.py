@@ -59,3 +59,16 @@ def resolve_groups(names: list[str], root: str = "") -> list[int]:
         entry = _lookup(groups, name, "group")
         gids.append(int(name) if name.isdigit() else int(entry[2]))
     return gids
+
+
+DEFAULT_SUBORDINATE_RANGE = (100000, 65536)  # docker's first dockremap range
+SUBORDINATE_OWNER = "composer"  # like docker's "dockremap" user
+
+
+def subordinate_range(path: str, owner: str = SUBORDINATE_OWNER) -> tuple[int, int]:
+    """(first host id, count) of ``owner``'s line in /etc/subuid or /etc/subgid (docker's
+    --userns-remap source); a default range when there is none."""
+    for entry in _read_entries(path):
+        if len(entry) == 3 and entry[0] == owner and entry[1].isdigit() and entry[2].isdigit():
+            return int(entry[1]), int(entry[2])
+    return DEFAULT_SUBORDINATE_RANGE

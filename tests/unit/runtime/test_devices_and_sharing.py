@@ -69,3 +69,13 @@ def test_volatile_overlay_only_when_asked():
 def test_config_round_trip_keeps_devices():
     config = _config(devices=[Device(path_on_host="/dev/fuse")])
     assert ContainerConfig.from_dict(config.to_dict()).devices == config.devices
+
+
+def test_subordinate_range(tmp_path):
+    from composer.engine.runtime.userdb import DEFAULT_SUBORDINATE_RANGE, subordinate_range
+
+    path = tmp_path / "subuid"
+    path.write_text("alice:100000:65536\ncomposer:200000:70000\n")
+    assert subordinate_range(str(path)) == (200000, 70000)
+    assert subordinate_range(str(path), owner="bob") == DEFAULT_SUBORDINATE_RANGE
+    assert subordinate_range(str(tmp_path / "missing")) == DEFAULT_SUBORDINATE_RANGE

@@ -1,0 +1,39 @@
+"""``--userns private``: a user namespace whose root is an unprivileged host id (docker's userns-remap)."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.engine.runtime.userdb import subordinate_range
+
+pytestmark = pytest.mark.root
+
+
+def test_root_inside_is_unprivileged_outside(run, state_root):
+    first, count = subordinate_range("/etc/subuid")
+    result = run("--name", "remapped", "--network", "none", "--userns", "private", "busybox", "sh", "-c",
+                 "id -u; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox /etc; touch /etc/made && echo made;"
+                 " cat /proc/self/status | grep CapEff")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "0"
+    assert lines[1].split() == ["0", str(first), str(count)]
+    assert lines[2:4] == ["0:0", "0:0"]  # the image's files are root's, through idmapped layers
+    assert "made" in lines
+    assert lines[-1].split()[1] == "00000000a80425fb"  # docker's default set, inside the namespace
+    (directory,) = (state_root / "containers").iterdir()
+    made = directory / "upper" / "etc" / "made"
+    assert (made.stat().st_uid, made.stat().st_gid) == (first, subordinate_range("/etc/subgid")[0])
+
+
+def test_private_userns_with_rm_and_default_devices(run, state_root):
+    result = run("--rm", "--network", "none", "--userns", "private", "busybox", "sh", "-c",
+                 "echo x > /dev/null && head -c 4 /dev/zero | wc -c && hostname")
+    assert result.returncode == 0 and result.stdout.split()[0] == "4", result.stderr
+    assert list((state_root / "containers").iterdir()) == []
+
+
+@pytest.mark.parametrize("flag", [["--privileged"], ["--network", "host"], ["--pid", "host"]])
+def test_private_userns_refuses_host_sharing(run, flag):
+    result = run("--rm", "--userns", "private", *flag, "busybox", "true")
+    assert result.returncode != 0 and "--userns private cannot be combined" in result.stderr
