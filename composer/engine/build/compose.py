@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from composer.engine.build.request import BuildRequest, from_service
+from composer.engine.build.request import BuildRequest, NamedContext, from_service
 from composer.engine.build.secrets import SshAgent
 from composer.errors import BuildError
 
@@ -43,17 +43,42 @@ def service_request(project: Any, service_name: str, ref: str | None = None,
                            secrets=_thaw(project.secrets))
     options = options or ComposeBuildOptions()
     args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
+    contexts = tuple(_image_of_service(project, c, service_name) if c.kind == "service" else c
+                     for c in request.contexts)
     return dataclasses.replace(request, build_args=args, no_cache=request.no_cache or options.no_cache,
                                pull=request.pull or options.pull, quiet=options.quiet,
-                               ssh=(*request.ssh, *options.ssh))
+                               ssh=(*request.ssh, *options.ssh), contexts=contexts)
+
+
+def _image_of_service(project: Any, context: NamedContext, owner: str) -> NamedContext:
+    """``additional_contexts: NAME: service:OTHER`` as the image OTHER's build tags."""
+    other = project.services.get(context.value)
+    if other is None:
+        raise BuildError(f"service {owner!r}: additional context {context.name}=service:{context.value} "
+                         "names no service of the project", hint="name a service defined in the compose file")
+    return NamedContext(name=context.name, kind="image", value=other.image or f"{project.name}-{context.value}")
+
+
+def context_services(project: Any, name: str) -> list[str]:
+    """The services whose images ``name``'s build uses through ``service:`` additional contexts."""
+    build = project.services[name].build or {}
+    raw = build.get("additional_contexts") or {}
+    values = raw.values() if isinstance(raw, Mapping) else [str(v).partition("=")[2] for v in raw]
+    return [str(v).removeprefix("service:") for v in values if str(v).startswith("service:")]
 
 
 def build_service(project: Any, service_name: str, ref: str | None = None,
                   options: ComposeBuildOptions | None = None, emit: Emit | None = None) -> str:
-    """Build one service's image and tag it; returns the image id (the engine's builder hook)."""
+    """Build one service's image and tag it; returns the image id (the engine's builder hook).
+
+    Services it uses through ``service:`` contexts are built first when their image is missing.
+    """
     from composer.engine.build.executor import build
 
     try:
+        for other in _build_order(project, [service_name])[:-1]:
+            if not _has_image(service_request(project, other, None, options).tags[0]):
+                build(service_request(project, other, None, options), emit=emit)
         return build(service_request(project, service_name, ref, options), emit=emit)
     except BuildError as error:
         raise BuildError(f"service {service_name!r} failed to build: {error.message}", location=error.location,
@@ -64,7 +89,7 @@ def build_services(project: Any, names: tuple[str, ...], options: ComposeBuildOp
                    *, with_dependencies: bool = False) -> dict[str, str]:
     """``composer build [SERVICE...]``: each buildable service built (and pushed with ``push``)."""
     ids = {}
-    for name in buildable(project, names, with_dependencies=with_dependencies):
+    for name in _build_order(project, buildable(project, names, with_dependencies=with_dependencies)):
         request = service_request(project, name, None, options)
         emit(f"Building {name} ({', '.join(request.tags)})")
         ids[name] = build_service(project, name, None, options, emit)
@@ -81,6 +106,37 @@ def _push(tags: tuple[str, ...], emit: Emit) -> None:
         emit(f"Pushing {tag}")
         push(tag)
         emit(f"Pushed {tag}")
+
+
+def _build_order(project: Any, names: list[str]) -> list[str]:
+    """``names`` with the services their ``service:`` contexts use before them (a cycle is an error)."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            raise BuildError("build contexts form a cycle: " + " -> ".join((*path[path.index(name):], name)),
+                             hint="an additional_contexts service: entry cannot refer back to the service")
+        if name in order:
+            return
+        for other in context_services(project, name):
+            if project.services.get(other) is not None and project.services[other].build:
+                visit(other, (*path, name))
+        order.append(name)
+
+    for name in names:
+        visit(name, ())
+    return order
+
+
+def _has_image(reference: str) -> bool:
+    from composer.engine.images.store import ImageStore
+    from composer.errors import ImageNotFound
+
+    try:
+        ImageStore().resolve(reference)
+    except ImageNotFound:
+        return False
+    return True
 
 
 def buildable(project: Any, names: tuple[str, ...] = (), *, with_dependencies: bool = False) -> list[str]:

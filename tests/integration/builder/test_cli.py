@@ -213,3 +213,18 @@ def test_image_build_build_context_flag(cli, context: Path, tmp_path: Path) -> N
     assert (ImageStore().resolve("ctx:1").layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
     bad = cli("image", "build", "--build-context", "x=https://example.invalid/r.git", str(context))
     assert bad.returncode != 0 and "additional context x=" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_compose_service_context_built_first(cli, tmp_path: Path) -> None:
+    project = tmp_path / "svcctx"
+    write(project, {
+        "base/Dockerfile": "FROM busybox\nRUN echo base > /base.txt\n",
+        "app/Dockerfile": "FROM base\nRUN cat /base.txt > /app.txt\n",
+        "compose.yaml": ("services:\n  app:\n    build:\n      context: ./app\n      additional_contexts:\n"
+                         "        base: service:base\n  base:\n    build: ./base\n"),
+    })
+    result = cli("-f", str(project / "compose.yaml"), "-p", "svcctx", "build", "app")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.index("Service base  Built") < result.stderr.index("Service app  Built")
+    app = ImageStore().resolve("svcctx-app")
+    assert (app.layer_dirs[-1] / "app.txt").read_text() == "base\n"
