@@ -322,5 +322,7 @@ class Step:
         try:
             uid, gid, _groups, _home = resolve_user(spec, str(view) if view else "/nonexistent")
         except (ComposerError, ValueError, IndexError) as error:
-            raise BuildError(f"--chown={spec}: {error}", hint="use numeric ids or names the image defines") from None
+            hint = "with --link the stage's /etc/passwd is not read: use numeric ids" if self.linked \
+                else "use numeric ids or names the image defines"
+            raise BuildError(f"--chown={spec}: {error}", hint=hint) from None
         return uid, gid if ":" in spec else uid  # Docker: a user alone uses its uid as gid

@@ -39,3 +39,12 @@ def test_linked_copy_survives_a_parent_rebuild(builder, context: Path) -> None:
     assert copied.read_text() == "app\n" and (copied.stat().st_uid, copied.stat().st_gid) == (7, 7)
     again, lines = builder(context, DOCKERFILE, build_args={"V": "2"})
     assert again == second and lines.count("CACHED") == 3
+
+
+def test_linked_copy_chown_by_name_asks_for_numbers(builder, context: Path) -> None:
+    from composer.errors import BuildError
+
+    write(context, {"app.txt": "app\n"})
+    with pytest.raises(BuildError) as caught:
+        builder(context, "FROM busybox\nCOPY --link --chown=nobody app.txt /app/\n")
+    assert caught.value.location.line == 2 and "numeric ids" in caught.value.hint
