@@ -66,3 +66,20 @@ def test_unavailable_limit_is_a_clear_error(manager):
         pytest.skip("the memory controller is available here")
     with pytest.raises(CgroupError, match="memory.max"):
         manager.create(Resources(memory=64 << 20))
+
+
+def test_device_filter_allows_only_the_rules(manager):
+    import sys
+
+    manager.create(Resources(), device_rules=("c 10:229 r",))
+    probe = ("import os\n"
+             f"open({manager.path + '/cgroup.procs'!r}, 'w').write(str(os.getpid()))\n"
+             "for path, flags in (('/dev/null', os.O_RDWR), ('/dev/fuse', os.O_RDONLY), ('/dev/fuse', os.O_RDWR),"
+             " ('/dev/kmsg', os.O_RDONLY)):\n"
+             "    try:\n"
+             "        os.close(os.open(path, flags)); print(path, 'ok')\n"
+             "    except OSError as error:\n"
+             "        print(path, error.errno)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+    assert result.stdout.splitlines() == ["/dev/null ok", "/dev/fuse ok", "/dev/fuse 1", "/dev/kmsg 1"], result.stderr
+    manager.remove()

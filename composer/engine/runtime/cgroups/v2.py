@@ -30,10 +30,14 @@ class CgroupV2(CgroupManager):
         return os.path.join(self.root, self.name)
 
     def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
-        # device rules need an eBPF program on cgroup v2 (not written yet): see the issue notes
         self._enable_controllers()
         os.makedirs(self.path, exist_ok=True)
         self._apply(resources)
+        if not privileged:  # v2 has no devices.allow: an eBPF program decides
+            from composer.engine.runtime.cgroups.devices import attach_device_filter
+            from composer.engine.runtime.cgroups.v1 import DEFAULT_DEVICE_RULES
+
+            attach_device_filter(self.path, (*DEFAULT_DEVICE_RULES, *device_rules))
 
     def _enable_controllers(self) -> None:
         """Enable the wanted controllers in every ancestor's cgroup.subtree_control."""
