@@ -40,7 +40,7 @@ def service_request(project: Any, service_name: str, ref: str | None = None,
                          hint="add build: to the service, or pull its image instead")
     source = project.config_files[0] if project.config_files else None
     request = from_service(project.name, service_name, ref or service.image, _thaw(service.build), source=source,
-                           secrets=_thaw(project.secrets))
+                           secrets=_thaw(project.secrets), environ=getattr(project, "environment", None))
     options = options or ComposeBuildOptions()
     args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
     contexts = tuple(_image_of_service(project, c, service_name) if c.kind == "service" else c

@@ -80,10 +80,12 @@ def from_flags(context: str, *, file: str | None = None, cwd: str | None = None,
 
 
 def from_service(project: str, name: str, service_image: str | None, build: Mapping[str, Any],
-                 *, source: str | None = None, secrets: Mapping[str, Mapping[str, Any]] | None = None) -> BuildRequest:
+                 *, source: str | None = None, secrets: Mapping[str, Mapping[str, Any]] | None = None,
+                 environ: Mapping[str, str] | None = None) -> BuildRequest:
     """A request from a compose service's canonical ``build:`` mapping (paths already absolute).
 
-    ``secrets``: the project's top-level ``secrets`` that ``build.secrets`` refers to.
+    ``secrets``: the project's top-level ``secrets`` that ``build.secrets`` refers to;
+    ``environ``: the project's environment (``environment:`` secrets, ``.env`` included).
     """
     where = SourceLocation(source, path=f"services.{name}.build")
     context = str(build.get("context") or ".")
@@ -102,7 +104,7 @@ def from_service(project: str, name: str, service_image: str | None, build: Mapp
         no_cache=bool(build.get("no_cache")), pull=bool(build.get("pull")), network=build.get("network"),
         platform=(build.get("platforms") or [None])[0],
         contexts=named_contexts(_mapping(build.get("additional_contexts")), where),
-        secrets=compose_secrets(build.get("secrets") or (), secrets or {}, where),
+        secrets=compose_secrets(build.get("secrets") or (), secrets or {}, where, environ),
         ssh=compose_ssh(build.get("ssh")))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from composer.errors import BuildError, SourceLocation
@@ -30,9 +30,12 @@ class Secret:
     id: str
     file: str | None = None
     env: str | None = None
+    value: str | None = field(default=None, repr=False)  # compose: the variable from the project's environment
 
     def read(self, environ: Mapping[str, str] | None = None) -> bytes:
         """The secret's bytes (a clear BuildError when the file or variable is missing)."""
+        if self.value is not None:
+            return self.value.encode()
         if self.file is not None:
             try:
                 with open(self.file, "rb") as handle:
@@ -173,8 +176,12 @@ def parse_ssh(text: str, environ: Mapping[str, str] | None = None) -> SshAgent:
 
 
 def compose_secrets(build_secrets: Sequence[Any], top: Mapping[str, Mapping[str, Any]],
-                    where: SourceLocation | None = None) -> tuple[Secret, ...]:
-    """A service's ``build.secrets`` resolved against the project's top-level ``secrets``."""
+                    where: SourceLocation | None = None,
+                    environ: Mapping[str, str] | None = None) -> tuple[Secret, ...]:
+    """A service's ``build.secrets`` resolved against the project's top-level ``secrets``.
+
+    ``environment:`` secrets read the project's environment (``.env`` included) when given.
+    """
     out = []
     for entry in build_secrets or ():
         source = entry if isinstance(entry, str) else entry.get("source")
@@ -187,7 +194,8 @@ def compose_secrets(build_secrets: Sequence[Any], top: Mapping[str, Mapping[str,
         if definition.get("file"):
             out.append(Secret(secret_id, file=str(definition["file"])))
         elif definition.get("environment"):
-            out.append(Secret(secret_id, env=str(definition["environment"])))
+            name = str(definition["environment"])
+            out.append(Secret(secret_id, env=name, value=(environ or {}).get(name)))
         else:
             raise BuildError(f"build secret {source!r} has neither file: nor environment:", location=where,
                              hint="external secrets cannot be used by a build")

@@ -66,6 +66,8 @@ def test_compose_secrets_and_ssh() -> None:
     top = {"a": {"file": "/run/a.txt"}, "b": {"environment": "B"}, "c": {"external": True}}
     assert compose_secrets(["a", {"source": "b", "target": "bee"}], top) == (
         Secret("a", file="/run/a.txt"), Secret("bee", env="B"))
+    from_env = compose_secrets(["b"], top, environ={"B": "from .env"})[0]
+    assert from_env.read({}) == b"from .env" and "from .env" not in repr(from_env)
     with pytest.raises(BuildError, match="'x' is not defined"):
         compose_secrets(["x"], top)
     with pytest.raises(BuildError, match="neither file"):
