@@ -216,6 +216,10 @@ class Step:
 
         source = parse_git_source(value)
         commit = resolve_commit(source, self._git_env())
+        checksum = self.inst.flag("checksum")
+        if checksum is not None and not commit.startswith(self.state.expand(checksum).lower()):
+            raise BuildError(f"ADD {value}: the ref resolves to commit {commit}, not --checksum={checksum}",
+                             hint="for a git source --checksum is the expected commit id")
         if (source, commit) not in self._repos:
             self._repos.append((source, commit))
 

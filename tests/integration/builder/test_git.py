@@ -84,8 +84,12 @@ ADD --keep-git-dir=true {url}#main /kept
     assert (ImageStore().resolve(changed_id).layer_dirs[-2] / "src/README").read_text() == "two\n"
 
 
-def test_add_git_unknown_ref_is_a_located_error(builder, context: Path, repo) -> None:
-    url, _ = repo
+def test_add_git_unknown_ref_and_checksum(builder, context: Path, repo) -> None:
+    url, work = repo
     with pytest.raises(BuildError) as caught:
         builder(context, f"FROM busybox\nADD {url}#nope /src\n")
     assert "has no branch or tag 'nope'" in caught.value.message and caught.value.location.line == 2
+    head = git("rev-parse", "HEAD", cwd=work).strip()
+    builder(context, f"FROM busybox\nADD --checksum={head[:12]} {url}#main /src\n")
+    with pytest.raises(BuildError, match="not --checksum=0000"):
+        builder(context, f"FROM busybox\nADD --checksum=0000 {url}#main /src\n")
