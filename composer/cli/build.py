@@ -20,9 +20,14 @@ def _progress(quiet: bool):
     """The emit callback: lines on stderr unless quiet."""
     if quiet:
         return lambda _line: None
+    import threading
+
+    lock = threading.Lock()  # services build concurrently: whole lines only
 
     def emit(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        with lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
     return emit
 

@@ -87,16 +87,48 @@ def build_service(project: Any, service_name: str, ref: str | None = None,
 
 def build_services(project: Any, names: tuple[str, ...], options: ComposeBuildOptions, emit: Emit,
                    *, with_dependencies: bool = False) -> dict[str, str]:
-    """``composer build [SERVICE...]``: each buildable service built (and pushed with ``push``)."""
-    ids = {}
-    for name in _build_order(project, buildable(project, names, with_dependencies=with_dependencies)):
-        request = service_request(project, name, None, options)
-        emit(f"Building {name} ({', '.join(request.tags)})")
-        ids[name] = build_service(project, name, None, options, emit)
-        emit(f"Service {name}  Built")
-        if options.push:
-            _push(request.tags, emit)
+    """``composer build [SERVICE...]``: each buildable service built (and pushed with ``push``).
+
+    Services that do not use each other's images build concurrently (as Docker Compose does),
+    their progress lines prefixed with the service name; the first failure is raised once the
+    others of its wave have finished.
+    """
+    order = _build_order(project, buildable(project, names, with_dependencies=with_dependencies))
+    ids: dict[str, str] = {}
+    for wave in _waves(project, order):
+        if len(wave) == 1:
+            ids[wave[0]] = _build_one(project, wave[0], options, emit)
+            continue
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(wave), 4), thread_name_prefix="compose-build") as pool:
+            futures = {name: pool.submit(_build_one, project, name, options, _prefixed(emit, name))
+                       for name in wave}
+        for name, future in futures.items():
+            ids[name] = future.result()
     return ids
+
+
+def _build_one(project: Any, name: str, options: ComposeBuildOptions, emit: Emit) -> str:
+    request = service_request(project, name, None, options)
+    emit(f"Building {name} ({', '.join(request.tags)})")
+    image_id = build_service(project, name, None, options, emit)
+    emit(f"Service {name}  Built")
+    if options.push:
+        _push(request.tags, emit)
+    return image_id
+
+
+def _waves(project: Any, order: list[str]) -> list[list[str]]:
+    """``order`` (context services first) grouped so no service waits on one of its own wave."""
+    level: dict[str, int] = {}
+    for name in order:
+        level[name] = 1 + max((level[o] for o in context_services(project, name) if o in level), default=-1)
+    return [[n for n in order if level[n] == depth] for depth in range(max(level.values(), default=-1) + 1)]
+
+
+def _prefixed(emit: Emit, name: str) -> Emit:
+    return lambda line: emit(line if line.startswith(("Building ", "Service ", "Push")) else f"{name} {line}")
 
 
 def _push(tags: tuple[str, ...], emit: Emit) -> None:

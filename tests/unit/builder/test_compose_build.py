@@ -29,3 +29,11 @@ def test_context_cycle_is_an_error() -> None:
         _build_order(project(a={"b": "service:b"}, b={"a": "service:a"}), ["a"])
     with pytest.raises(BuildError, match="names no service"):
         service_request(project(a={"b": "service:nope"}), "a")
+
+
+def test_waves_keep_context_services_apart() -> None:
+    from composer.engine.build.compose import _waves
+
+    stack = project(app={"base": "service:base"}, base={}, web={}, tools={})
+    assert _waves(stack, ["base", "web", "tools", "app"]) == [["base", "web", "tools"], ["app"]]
+    assert _waves(stack, []) == []
