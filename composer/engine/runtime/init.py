@@ -10,11 +10,9 @@ Nothing here imports modules: everything is imported by the parent before it for
 
 from __future__ import annotations
 
-import fcntl
+import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 import os
-import resource
-import signal
-import struct
+
 from composer.engine.runtime import libc, rootfs
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.record import Record
@@ -169,7 +167,7 @@ def _setup(plan: LaunchPlan) -> None:
     if plan.clone_flags & libc.CLONE_NEWCGROUP:
         libc.unshare(libc.CLONE_NEWCGROUP)
     for name, soft, hard in config.ulimits:
-        resource.setrlimit(RLIMITS[name], (soft, hard))
+        libc.setrlimit(RLIMITS[name], soft, hard)
     if config.oom_score_adj is not None:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write(str(config.oom_score_adj))
@@ -189,12 +187,13 @@ def _populate_volumes(root: str, populate: list[tuple[str, str]]) -> None:
 
 
 def loopback_up() -> None:
-    """Bring ``lo`` up in the new network namespace (SIOCGIFFLAGS/SIOCSIFFLAGS)."""
+    """Bring ``lo`` up in the new network namespace (SIOCGIFFLAGS/SIOCSIFFLAGS on a struct ifreq)."""
     sock = libc.socket(2, 2)  # AF_INET, SOCK_DGRAM
     try:
-        request = struct.pack("16sH22x", b"lo", 0)
-        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, 0x8913, request))[1]
-        fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))
+        request = bytearray(b"lo".ljust(16, b"\0") + bytes(24))  # ifr_name, then ifr_flags (short)
+        libc.ioctl(sock, 0x8913, request)
+        request[16] |= 1  # IFF_UP
+        libc.ioctl(sock, 0x8914, request)
     finally:
         os.close(sock)
 

@@ -177,6 +177,17 @@ def socket(family: int, kind: int) -> int:
     return fd
 
 
+def ioctl(fd: int, request: int, buffer: bytearray) -> None:
+    """ioctl(2) with an in/out buffer (the fcntl module is one more shared library to load)."""
+    _check(_libc.ioctl(fd, ctypes.c_ulong(request), (ctypes.c_char * len(buffer)).from_buffer(buffer)), "ioctl")
+
+
+def setrlimit(resource: int, soft: int, hard: int) -> None:
+    """setrlimit(2); -1 is RLIM_INFINITY (the resource module is one more shared library to load)."""
+    limits = (ctypes.c_ulong * 2)(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
+    _check(_libc.setrlimit(resource, limits), "setrlimit")
+
+
 def close_range(first: int) -> None:
     """Close every file descriptor from ``first`` up (close_range(2), syscall 436)."""
     if _libc.syscall(436, first, 0xFFFFFFFF, 0) < 0:

@@ -10,7 +10,7 @@ it, so no error path can leave a mount behind on the host.
 from __future__ import annotations
 
 import os
-import signal
+import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
 from composer.engine.runtime import capabilities, libc, rootfs
 from composer.engine.runtime.cgroups import manager_for
