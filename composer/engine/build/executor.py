@@ -201,12 +201,11 @@ class Builder:
                 resolved = self.store.resolve(reference)
             except ImageNotFound:
                 resolved = None
-        if resolved is not None and not platform.matches(read_image(self.store, resolved.id)[0]):
-            resolved = None
-        if resolved is None:
+        found = read_image(self.store, resolved.id) if resolved is not None else None
+        if found is None or not platform.matches(found[0]):
             resolved = self._pull(reference, inst, platform)
-        config, layers = read_image(self.store, resolved.id)
-        return resolved.id, config, layers, list(resolved.layer_dirs)
+            found = read_image(self.store, resolved.id)
+        return resolved.id, found[0], found[1], list(resolved.layer_dirs)
 
     def _pull(self, reference: str, inst: Instruction, platform: Platform):
         from composer.engine.images.pull import pull
@@ -219,7 +218,7 @@ class Builder:
             raise BuildError(f"{inst.original}: cannot get the image {reference} for {platform}: {error.message}",
                              location=inst.location, hint=error.hint) from None
         resolved = self.store.resolve(result.image_id)
-        if not platform.matches(read_image(self.store, resolved.id)[0]):
+        if not platform.matches(json.loads(self.store.blobs.read(resolved.id))):
             raise BuildError(f"{inst.original}: the image {reference} is not for {platform}", location=inst.location,
                              hint="choose a --platform the image provides")
         return resolved
