@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 ENTRY = Path(sys.executable).with_name("composer")  # the installed entry point, as users run it
 COMPOSER = [str(ENTRY)] if ENTRY.exists() else [sys.executable, "-m", "composer"]
 IDLE = 10
+NO_NET = ("--network", "none")  # the same for every tool: conmon and the shim do no networking
 STOPPABLE = "trap 'exit 0' TERM; while true; do sleep 0.05; done"
 WRITER = "yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -c 100000000"
 
@@ -126,16 +127,24 @@ def setup_docker(tar: Path, work: Path) -> tuple[Tool | None, subprocess.Popen |
     if not shutil.which("dockerd"):
         return None, None
     log = open(work / "dockerd.log", "w")
-    daemon = subprocess.Popen(["dockerd"], stdout=log, stderr=log)
+    # its own socket, data root and no bridge: other benchmarks may run their dockerd meanwhile
+    sock = f"unix://{work / 'docker.sock'}"
+    env = dict(os.environ, DOCKER_HOST=sock)
+    daemon = subprocess.Popen(["dockerd", "-H", sock, "--data-root", str(work / "docker"), "--exec-root",
+                               str(work / "docker-run"), "--pidfile", str(work / "docker.pid"), "--bridge=none",
+                               "--iptables=false", "--ip6tables=false"], stdout=log, stderr=log)
     for _ in range(150):
-        if sh("docker", "info", check=False).returncode == 0:
+        if sh("docker", "info", env=env, check=False).returncode == 0:
             break
         time.sleep(0.2)
     else:
         daemon.terminate()
         return None, None
-    sh("docker", "import", "--change", 'CMD ["sh"]', str(tar), "bench-busybox")
-    return Tool("docker", ["docker"], dict(os.environ)), daemon
+    if sh("docker", "import", "--change", 'CMD ["sh"]', str(tar), "bench-busybox", env=env, check=False).returncode:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        return None, None
+    return Tool("docker", ["docker"], env), daemon
 
 
 def image_of(tool: Tool) -> str:
@@ -146,20 +155,20 @@ def one_run(tool: Tool, results: dict) -> None:
     image = image_of(tool)
     rec = results.setdefault(tool.name, {})
     names = [f"bench-idle-{i}" for i in range(IDLE)]
-    rec.setdefault("run_d_s", []).append(tool.run("run", "-d", "--name", names[0], image, "sleep", "1000"))
+    rec.setdefault("run_d_s", []).append(tool.run("run", "-d", *NO_NET, "--name", names[0], image, "sleep", "1000"))
     for name in names[1:]:
-        tool.run("run", "-d", "--name", name, image, "sleep", "1000")
+        tool.run("run", "-d", *NO_NET, "--name", name, image, "sleep", "1000")
     time.sleep(1.0)
     per, everything = tool.keepers(names)
     rec.setdefault("pss_supervisor_kib", []).append(statistics.median(pss_kib(p) for p in per))
     rec.setdefault("pss_total_kib", []).append(sum(pss_kib(p) for p in everything) / IDLE)
     rec.setdefault("exec_s", []).append(tool.run("exec", names[0], "true"))
     tool.run("rm", "-f", *names)
-    tool.run("run", "-d", "--name", "bench-stop", image, "sh", "-c", STOPPABLE)
+    tool.run("run", "-d", *NO_NET, "--name", "bench-stop", image, "sh", "-c", STOPPABLE)
     rec.setdefault("stop_s", []).append(tool.run("stop", "bench-stop"))
     tool.run("rm", "-f", "bench-stop")
     began = time.perf_counter()
-    tool.run("run", "-d", "--name", "bench-logs", image, "sh", "-c", WRITER)
+    tool.run("run", "-d", *NO_NET, "--name", "bench-logs", image, "sh", "-c", WRITER)
     tool.run("wait", "bench-logs")
     rec.setdefault("logs_run_s", []).append(time.perf_counter() - began)
     rec.setdefault("logs_read_s", []).append(tool.run("logs", "bench-logs"))
@@ -198,7 +207,7 @@ def report(results: dict) -> dict:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     work = Path(tempfile.mkdtemp(prefix="bench-lifecycle-"))
-    daemon = None
+    daemon = docker = None
     try:
         from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball
 
@@ -230,7 +239,7 @@ def main() -> None:
                                                         "load_average": load, "samples": results}, indent=2))
     finally:
         if daemon is not None:
-            sh("docker", "rm", "-f", "bench-idle-0", check=False)
+            sh("docker", "rm", "-f", "bench-idle-0", env=docker.env, check=False)
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
