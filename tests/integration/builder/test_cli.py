@@ -228,3 +228,25 @@ def test_compose_service_context_built_first(cli, tmp_path: Path) -> None:
     assert result.stderr.index("Service base  Built") < result.stderr.index("Service app  Built")
     app = ImageStore().resolve("svcctx-app")
     assert (app.layer_dirs[-1] / "app.txt").read_text() == "base\n"
+
+
+def test_multi_block_gzip_layer_read_by_go(cli, context: Path, registry, docker_config, tmp_path: Path) -> None:
+    """A layer of several compression blocks, decompressed by skopeo (Go's gzip) to its diff id."""
+    import hashlib
+    import random
+
+    rng = random.Random(7)
+    words = [f"word{n}" for n in range(3000)]
+    write(context, {"Dockerfile": "FROM busybox\nCOPY data.txt /data.txt\n",
+                    "data.txt": " ".join(rng.choice(words) for _ in range(800_000))})
+    reference = f"{registry.host}/gzip-{uuid.uuid4().hex[:8]}:v1"
+    built = cli("image", "build", "-q", "-t", reference, str(context))
+    assert built.returncode == 0 and cli("image", "push", reference).returncode == 0, built.stderr
+    out = tmp_path / "copied"
+    copied = subprocess.run(["skopeo", "copy", "--src-tls-verify=false", "--dest-decompress",
+                             f"docker://{reference}", f"dir:{out}"], capture_output=True, text=True, timeout=120)
+    assert copied.returncode == 0, copied.stderr
+    diff_id = json.loads(ImageStore().blobs.read(built.stdout.strip()))["rootfs"]["diff_ids"][-1]
+    layer = out / diff_id.removeprefix("sha256:")
+    assert layer.stat().st_size > 3 << 20  # several 1 MiB blocks
+    assert "sha256:" + hashlib.sha256(layer.read_bytes()).hexdigest() == diff_id
