@@ -36,6 +36,7 @@ from tests.fixtures.images import CACHE, build_debian_tarball  # noqa: E402
 from tests.fixtures.registry import start_registry, stop_registry  # noqa: E402
 
 LAYOUT = CACHE / "bench-image-oci"
+WARM_REPEATS = 5  # warm re-pulls per round (each is short and noisy)
 PODMAN_CONF = """[containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
@@ -133,7 +134,7 @@ def run(rounds: int, work: Path, registry_host: str) -> dict[str, dict[str, Outc
             store = work / f"{name}-{round_index}"
             store.mkdir()
             argv, env = tools.commands(store)[name]
-            for case in ("cold pull", "warm re-pull"):
+            for case in ("cold pull",) + ("warm re-pull",) * WARM_REPEATS:
                 elapsed, error = timed(argv, env)
                 outcome = outcomes[case][name]
                 outcome.seconds.append(elapsed)
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     layout = build_layout()
+    print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-images-"))
     registry, process = start_registry(work / "registry")
     try:
@@ -174,11 +176,12 @@ def main() -> None:
         stop_registry(process)
         _clean(work)
     size = sum(p.stat().st_size for p in (layout / "blobs/sha256").iterdir())
-    print(f"image: 3 layers, {size / 1e6:.0f} MB compressed; rounds: {args.rounds}")
+    load = os.getloadavg()[0]
+    print(f"image: 3 layers, {size / 1e6:.0f} MB compressed; rounds: {args.rounds}; load average {load:.1f}")
     print(table(outcomes))
     print(f"warm re-pull, composer as a library (no process start-up): {inproc * 1000:.1f} ms")
     path = save("images", outcomes, {"compressed_bytes": size, "rounds": args.rounds,
-                                     "warm_in_process_s": inproc})
+                                     "warm_in_process_s": inproc, "load_average": load})
     print(f"wrote {path}")
 
 

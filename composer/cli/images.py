@@ -237,6 +237,9 @@ def _print_pulled(reference: str, name: str, digest: str, updated: bool, quiet: 
     from composer.engine.images.reference import parse_reference
 
     if not quiet:
+        if not updated:  # the full pull printed this line itself
+            parsed = parse_reference(name)
+            _echo(f"{parsed.tag or parsed.digest}: Pulling from {parsed.path}")
         _echo(f"Digest: {digest}")
         state = "Downloaded newer image" if updated else "Image is up to date"
         _echo(f"Status: {state} for {parse_reference(reference).familiar()}")

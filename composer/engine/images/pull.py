@@ -151,7 +151,7 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
                 with store.update_db() as db:
                     db["refs"][names[0]] = known
             return PullResult(known, str(ref), digest, updated=False)
-        on_event(ProgressEvent(ref.tag or ref.digest or "", f"Pulling from {ref.familiar_repository}"))
+        on_event(ProgressEvent(ref.tag or ref.digest or "", f"Pulling from {ref.path}"))
         job = _Pull(store, client, ref, on_event)
         try:
             image_id = _pull_image(job, top, media_type or json.loads(top).get("mediaType", ""),

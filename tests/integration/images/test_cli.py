@@ -92,6 +92,7 @@ def test_push_and_pull(composer, busybox_image, registry, tmp_path: Path, docker
     assert pulled.strip().endswith(name)
     again = ok(composer("image", "pull", name, env=other))
     assert "Status: Image is up to date" in again
+    assert again.startswith(f"v1: Pulling from {name.split('/', 1)[1].rsplit(':', 1)[0]}\n")
     assert warm_pull_modules(name, other) == "httpx: False, typer: False, typing: False"
     (document,) = json.loads(ok(composer("image", "inspect", name, env=other)))
     assert document["Id"] == busybox_image.id and document["RepoDigests"]
