@@ -360,9 +360,12 @@ class ForegroundRun:
             self.cgroup.join(self.pid)
         write_json_atomic(self.cdir.config, config.to_dict())
         started = now_iso()
-        self.cdir.write_state(Status="running", Running=True, Pid=self.pid, ExitCode=0, OOMKilled=False,
-                              StartedAt=started, SupervisorPid=os.getpid(), SupervisorStart=_own_start_time(),
-                              **({"Created": started} if self.fresh else {}))
+        state = {"Status": "running", "Running": True, "Pid": self.pid, "ExitCode": 0, "OOMKilled": False,
+                 "StartedAt": started, "SupervisorPid": os.getpid(), "SupervisorStart": _own_start_time()}
+        if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
+            write_json_atomic(self.cdir.state, {**state, "Created": started})
+        else:
+            self.cdir.write_state(**state)
         self.attached = attach_network(config, self.pid, self.cdir.path)
 
     def _check_exec(self, error_r: int) -> None:
