@@ -21,9 +21,12 @@ from composer.errors import ImageError
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
 
+IDENTITY_TOKEN_USER = "<token>"  # docker's user name for an identity (OAuth2 refresh) token
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """A user name and password (or identity token) for one registry."""
+    """A user name and password, or ``IDENTITY_TOKEN_USER`` and an identity token, for one registry."""
 
     username: str
     password: str
@@ -120,6 +123,8 @@ def _lookup_auths(auths: dict, domain: str) -> Credentials | None:
         entry = auths.get(key)
         if not entry:
             continue
+        if entry.get("identitytoken"):
+            return Credentials(IDENTITY_TOKEN_USER, entry["identitytoken"])
         if entry.get("auth"):
             try:
                 user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")

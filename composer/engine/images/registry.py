@@ -134,7 +134,13 @@ class RegistryClient:
             query["scope"] = scope
         basic = (self.credentials.username, self.credentials.password) if self.credentials else None
         try:
-            response = self._client.get(params["realm"], params=query, auth=basic)
+            if self.credentials and self.credentials.username == auth.IDENTITY_TOKEN_USER:
+                # an identity (refresh) token, as Azure's helper or `docker login` keep: OAuth2 POST
+                response = self._client.post(params["realm"], data={
+                    **query, "grant_type": "refresh_token", "refresh_token": self.credentials.password,
+                    "client_id": "composer"})
+            else:
+                response = self._client.get(params["realm"], params=query, auth=basic)
         except httpx.TransportError as error:
             raise RegistryError(f"token service {params['realm']} is unreachable: {error}") from error
         if response.status_code in (401, 403):

@@ -30,6 +30,7 @@ from tests.integration.images.warmcheck import warm_pull_modules
 
 pytestmark = [pytest.mark.root]
 SERVICE, ISSUER, USER, PASSWORD = "composer-test", "composer-test-issuer", "alice", "token-pass"
+REFRESH_TOKEN = "refresh-" + uuid.uuid4().hex
 
 
 def b64url(data: bytes) -> str:
@@ -74,8 +75,18 @@ class TokenIssuer:
                     self.send_response(401)
                     self.end_headers()
                     return
-                body = json.dumps({"token": issuer.token(" ".join(query.get("scope", []))),
-                                   "expires_in": 300}).encode()
+                self.answer(issuer.token(" ".join(query.get("scope", []))))
+
+            def do_POST(self) -> None:  # noqa: N802 - an OAuth2 refresh-token grant
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+                if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != [REFRESH_TOKEN]:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                self.answer(issuer.token(" ".join(form.get("scope", []))))
+
+            def answer(self, token: str) -> None:
+                body = json.dumps({"token": token, "expires_in": 300}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -137,3 +148,15 @@ def test_wrong_password_and_anonymous_are_refused(token_registry, busybox_image,
     with pytest.raises(RegistryError, match="wrong user name or password"):
         pull(reference, store=ImageStore(tmp_path / "wrong"))
     assert not (tmp_path / "wrong/images.json").exists()
+
+
+def test_identity_token_is_exchanged_with_an_oauth_refresh_grant(token_registry, busybox_image, docker_config,
+                                                                 tmp_path: Path) -> None:
+    host, issuer = token_registry
+    auth.store(host, auth.Credentials(USER, PASSWORD))
+    reference = f"{host}/team/refresh-{uuid.uuid4().hex[:8]}:v1"
+    with ImageStore().update_db() as db:
+        db["refs"][reference] = busybox_image.id
+    push(reference)
+    (docker_config / "config.json").write_text(json.dumps({"auths": {host: {"identitytoken": REFRESH_TOKEN}}}))
+    assert pull(reference, store=ImageStore(tmp_path / "other")).image_id == busybox_image.id
