@@ -12,7 +12,7 @@ VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "-
                "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform",
                "--secret": "secrets", "--ssh": "ssh", "--build-context": "build_contexts",
                "--iidfile": "iidfile"}
-BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet"}
+BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet", "--check": "check"}
 LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh", "build_contexts")
 
 
@@ -52,8 +52,12 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                     no_cache: bool = False, pull: bool = False, labels: Optional[List[str]] = None,
                     network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False,
                     secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None,
-                    build_contexts: Optional[List[str]] = None, iidfile: Optional[str] = None) -> None:
-    """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``."""
+                    build_contexts: Optional[List[str]] = None, iidfile: Optional[str] = None,
+                    check: bool = False) -> int:
+    """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``; the exit code.
+
+    ``check``: only plan and check the Dockerfile (exit 1 when a check finds something).
+    """
     from composer.engine.build.executor import build
     from composer.engine.build.request import STDIN, from_flags, named_contexts
     from composer.engine.build.secrets import parse_secret, parse_ssh
@@ -65,6 +69,8 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                          secrets=tuple(parse_secret(s) for s in secrets or ()),
                          ssh=tuple(parse_ssh(s) for s in ssh or ()),
                          contexts=named_contexts(parse_pairs(build_contexts, "--build-context")))
+    if check:
+        return _check(request, text)
     stdin = sys.stdin.buffer if path == STDIN else None
     image_id = build(request, emit=_progress(quiet), stdin=stdin, dockerfile_text=text)
     if iidfile:
@@ -74,6 +80,20 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
         print(image_id)
     else:
         print(f"writing image {image_id}", file=sys.stderr)
+    return 0
+
+
+def _check(request, text: Optional[str] = None) -> int:
+    """Print the check findings of ``request``'s Dockerfile; 1 when there are any."""
+    from composer.engine.build.plan import check, check_report
+    from composer.engine.build.request import STDIN
+    from composer.errors import UsageError
+
+    if request.context == STDIN and text is None and request.dockerfile_inline is None:
+        raise UsageError("--check reads the Dockerfile from the context directory or -f", hint="give -f FILE")
+    findings = check(request, text=text, name="Dockerfile" if text else None)
+    print(check_report(findings))
+    return 1 if findings else 0
 
 
 def fast_image_build(argv: list[str]) -> Optional[int]:
@@ -100,8 +120,7 @@ def fast_image_build(argv: list[str]) -> Optional[int]:
             positional.append(arg)
     if len(positional) != 1:
         return None
-    run_image_build(positional[0], **options)
-    return 0
+    return run_image_build(positional[0], **options)
 
 
 def register_image_build(image) -> None:
@@ -128,11 +147,14 @@ def register_image_build(image) -> None:
         build_contexts: Optional[List[str]] = typer.Option(None, "--build-context", help="Additional build "
                                                            "contexts (e.g., name=path or name=docker-image://ref)."),
         iidfile: Optional[str] = typer.Option(None, "--iidfile", help="Write the image ID to the file."),
+        check: bool = typer.Option(False, "--check", help="Check build configuration (nothing is built)."),
     ) -> None:
         """Build an image from a Dockerfile."""
-        run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
-                        pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
-                        secrets=secrets, ssh=ssh, build_contexts=build_contexts, iidfile=iidfile)
+        code = run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
+                               pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
+                               secrets=secrets, ssh=ssh, build_contexts=build_contexts, iidfile=iidfile, check=check)
+        if code:
+            raise typer.Exit(code)
 
 
 def register(app) -> None:
@@ -152,6 +174,7 @@ def register(app) -> None:
                                                help="Also build dependencies (transitively)."),
         ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="Set SSH authentications used when building "
                                                 "service images (use 'default' for your default SSH agent)."),
+        check: bool = typer.Option(False, "--check", help="Check build configuration (nothing is built)."),
     ) -> None:
         """Build or rebuild services."""
         from composer.cli.compose import load
@@ -162,4 +185,10 @@ def register(app) -> None:
         options = ComposeBuildOptions(no_cache=no_cache, pull=pull, quiet=quiet, push=push,
                                       build_args=parse_pairs(build_args, "--build-arg", env_fallback=True),
                                       ssh=tuple(parse_ssh(s) for s in ssh or ()))
+        if check:
+            from composer.engine.build.compose import buildable, service_request
+
+            codes = [_check(service_request(project, name, None, options))
+                     for name in buildable(project, tuple(services or ()), with_dependencies=with_dependencies)]
+            raise typer.Exit(max(codes, default=0))
         build_services(project, tuple(services or ()), options, _progress(quiet), with_dependencies=with_dependencies)

@@ -50,6 +50,25 @@ def prepare(request: BuildRequest, *, text: str | None = None, name: str | None 
                      (*parsed.warnings, *(str(f) for f in findings)))
 
 
+def check(request: BuildRequest, *, text: str | None = None, name: str | None = None) -> list[checks.Finding]:
+    """``build --check``: the Dockerfile planned (syntax, stages, target) and its check findings."""
+    if text is None:
+        text, name = request.dockerfile_text()
+    prepare(request, text=text, name=name)
+    return checks.run(dockerfile.parse(text, name or "Dockerfile"))
+
+
+def check_report(findings: list[checks.Finding]) -> str:
+    """The findings as ``build --check`` reports them (BuildKit's layout)."""
+    if not findings:
+        return "Check complete, no warnings found."
+    count = f"{len(findings)} warning{'s have' if len(findings) > 1 else ' has'}"
+    lines = [f"Check complete, {count} been found!"]
+    for finding in findings:
+        lines += ["", f"WARNING: {finding.rule} - {finding.message}", str(finding.location)]
+    return "\n".join(lines)
+
+
 def stage_name(stage: stages.Stage) -> str:
     """``build`` for a named stage, ``stage-2`` for an unnamed one (BuildKit's naming)."""
     return stage.name or f"stage-{stage.index}"

@@ -250,3 +250,15 @@ def test_multi_block_gzip_layer_read_by_go(cli, context: Path, registry, docker_
     layer = out / diff_id.removeprefix("sha256:")
     assert layer.stat().st_size > 3 << 20  # several 1 MiB blocks
     assert "sha256:" + hashlib.sha256(layer.read_bytes()).hexdigest() == diff_id
+
+
+def test_check_builds_nothing(cli, context: Path) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nCMD echo hi\n"})
+    found = cli("image", "build", "--check", "-t", "checked:1", str(context))
+    assert found.returncode == 1 and "WARNING: JSONArgsRecommended" in found.stdout, found.stderr
+    write(context, {"Dockerfile": 'FROM busybox\nCMD ["echo", "hi"]\n'})
+    clean = cli("image", "build", "--check", str(context))
+    assert clean.returncode == 0 and clean.stdout.strip() == "Check complete, no warnings found."
+    assert "checked" not in cli("image", "ls").stdout
+    broken = cli("image", "build", "--check", "--target", "nope", str(context))
+    assert broken.returncode != 0 and "nope" in broken.stderr

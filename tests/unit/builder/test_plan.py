@@ -78,3 +78,16 @@ def test_unused_args_warning_after_the_stages_declared_theirs(request_for) -> No
                 state.dispatch(inst)
     assert unused_args_warning(plan) == "[Warning] One or more build-args [EXTRA] were not consumed"
     assert unused_args_warning(prepare(request_for())) is None
+
+
+def test_check_report_layout(tmp_path) -> None:
+    from composer.engine.build.plan import check, check_report
+    from composer.engine.build.request import from_flags
+
+    request = from_flags(str(tmp_path))
+    findings = check(request, text="FROM busybox\nCMD echo hi\nMAINTAINER me\n", name="Dockerfile")
+    assert [f.rule for f in findings] == ["JSONArgsRecommended", "MaintainerDeprecated"]
+    report = check_report(findings).splitlines()
+    assert report[0] == "Check complete, 2 warnings have been found!"
+    assert report[2].startswith("WARNING: JSONArgsRecommended - ") and report[3] == "Dockerfile:2"
+    assert check_report([]) == "Check complete, no warnings found."
