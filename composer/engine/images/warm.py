@@ -76,7 +76,10 @@ def warm_pull(reference: str) -> tuple[str, str, str] | None:
     """(image id, name, registry digest) when ``reference`` is stored and unchanged, else None."""
     ref = parse_reference(reference)
     images_root = os.path.join(settings.state_root_dir(), "images")
-    db = read_index(images_root)
+    try:
+        db = read_index(images_root)
+    except (OSError, ValueError):
+        return None  # the full pull reports an unreadable store
     prefix = ref.repository + "@"
     if not any(d.startswith(prefix) for record in db["images"].values() for d in record.get("repo_digests", ())):
         return None  # never pulled from there: a cold pull, no request to spend
