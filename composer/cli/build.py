@@ -11,7 +11,7 @@ from typing import List, Optional
 VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "--build-arg": "build_args",
                "--target": "target", "--label": "labels", "--network": "network", "--platform": "platform",
                "--secret": "secrets", "--ssh": "ssh", "--build-context": "build_contexts",
-               "--iidfile": "iidfile"}
+               "--iidfile": "iidfile", "--progress": "progress"}
 BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet", "--check": "check"}
 LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh", "build_contexts")
 
@@ -53,7 +53,7 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
                     network: Optional[str] = None, platform: Optional[str] = None, quiet: bool = False,
                     secrets: Optional[List[str]] = None, ssh: Optional[List[str]] = None,
                     build_contexts: Optional[List[str]] = None, iidfile: Optional[str] = None,
-                    check: bool = False) -> int:
+                    check: bool = False, progress: Optional[str] = None) -> int:
     """Build PATH (``-`` = stdin); print the id (``-q``) or progress and ``writing image``; the exit code.
 
     ``check``: only plan and check the Dockerfile (exit 1 when a check finds something).
@@ -61,7 +61,11 @@ def run_image_build(path: str, *, tags: Optional[List[str]] = None, file: Option
     from composer.engine.build.executor import build
     from composer.engine.build.request import STDIN, from_flags, named_contexts
     from composer.engine.build.secrets import parse_secret, parse_ssh
+    from composer.errors import UsageError
 
+    if progress not in (None, "auto", "plain", "tty", "quiet", "rawjson"):
+        raise UsageError(f"invalid --progress {progress!r}", hint="use auto, plain, tty, quiet or rawjson")
+    quiet = quiet or progress == "quiet"
     text = sys.stdin.read() if file == STDIN else None
     request = from_flags(path, file=file, build_args=parse_pairs(build_args, "--build-arg", env_fallback=True),
                          tags=tuple(tags or ()), target=target, no_cache=no_cache, pull=pull,
@@ -148,11 +152,14 @@ def register_image_build(image) -> None:
                                                            "contexts (e.g., name=path or name=docker-image://ref)."),
         iidfile: Optional[str] = typer.Option(None, "--iidfile", help="Write the image ID to the file."),
         check: bool = typer.Option(False, "--check", help="Check build configuration (nothing is built)."),
+        progress: Optional[str] = typer.Option(None, "--progress", help="Type of progress output (auto, plain, "
+                                               "tty, quiet, rawjson); quiet prints only the image ID."),
     ) -> None:
         """Build an image from a Dockerfile."""
         code = run_image_build(path, tags=tags, file=file, build_args=build_args, target=target, no_cache=no_cache,
                                pull=pull, labels=labels, network=network, platform=platform, quiet=quiet,
-                               secrets=secrets, ssh=ssh, build_contexts=build_contexts, iidfile=iidfile, check=check)
+                               secrets=secrets, ssh=ssh, build_contexts=build_contexts, iidfile=iidfile, check=check,
+                               progress=progress)
         if code:
             raise typer.Exit(code)
 

@@ -262,3 +262,11 @@ def test_check_builds_nothing(cli, context: Path) -> None:
     assert "checked" not in cli("image", "ls").stdout
     broken = cli("image", "build", "--check", "--target", "nope", str(context))
     assert broken.returncode != 0 and "nope" in broken.stderr
+
+
+def test_progress_quiet_prints_only_the_id(cli, context: Path) -> None:
+    write(context, {"Dockerfile": "FROM busybox\nENV A=1\n"})
+    quiet = cli("image", "build", "--progress=quiet", str(context))
+    assert quiet.returncode == 0 and quiet.stdout.startswith("sha256:") and quiet.stderr == ""
+    bad = cli("image", "build", "--progress", "fancy", str(context))
+    assert bad.returncode != 0 and "invalid --progress" in bad.stderr
