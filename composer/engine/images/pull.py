@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.engine.images.events import EventSink, ProgressEvent, ignore, short
+from composer.engine.images.mediatypes import DOCKER_MANIFEST, MANIFEST_ACCEPT, MANIFEST_LISTS, OCI_MANIFEST
 from composer.engine.images.reference import Reference, parse_reference
 from composer.engine.images.registry import RegistryClient
-from composer.engine.images.mediatypes import DOCKER_MANIFEST, MANIFEST_ACCEPT, MANIFEST_LISTS, OCI_MANIFEST
 from composer.engine.images.store import ImageStore, chain_ids
 from composer.engine.images.warm import known_image
 from composer.errors import ImageError, ImageNotFound
+
 
 @dataclass(frozen=True, slots=True)
 class Platform:
