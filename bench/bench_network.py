@@ -22,6 +22,7 @@ Run: /work/main/.venv/bin/python bench/bench_network.py [--rounds N]   (as root)
 from __future__ import annotations
 
 import argparse
+import glob
 import ipaddress
 import os
 import shutil
@@ -181,7 +182,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-network-"))
     had_docker0 = os.path.exists("/sys/class/net/docker0")
     had_podman0 = os.path.exists("/sys/class/net/podman0")
-    cgroups_before = cgroup_dirs()
+    # composer's own cgroup folder is never ours to sweep: other runs' containers may be starting in it
+    cgroups_before = cgroup_dirs() | set(glob.glob("/sys/fs/cgroup/*/composer/"))
     dockerd, servers = None, None
     try:
         tarball = busybox_tarball(build_busybox_rootfs(work / "rootfs"), work / "busybox.tar")
