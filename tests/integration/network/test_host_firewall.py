@@ -83,3 +83,24 @@ def test_ipv6_egress_through_nat_with_per_interface_forwarding(manager, make_net
     wait_port(outside.ns, 8080)
     fetched = inside.run("wget", "-q", "-O-", f"http://[{outside.ip6}]:8080/")
     assert fetched.stdout == "hello from composer\n", fetched.stderr
+
+
+def test_ipv6_published_port_reachable_from_another_machine(manager, make_netns, outside, webroot):
+    """The 'outside' namespace reaches the host's IPv6 address on its link: forwarded from that
+    uplink into the bridge, which needs the uplink's per-interface forwarding too."""
+    if not __import__("os").path.exists("/proc/sys/net/ipv6/conf/lo/force_forwarding"):
+        pytest.skip("the kernel has no per-interface IPv6 forwarding (force_forwarding, Linux 6.17+)")
+    from composer.network.ports import parse_publish
+
+    manager.create("six-in", ipv6=True, subnet6=f"{free_prefix64()}:/64")
+    inside = make_netns()
+    import socket
+
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::", 0))
+        port = probe.getsockname()[1]
+    manager.connect("six-in", container_id(), inside.path, ports=parse_publish(f"[::]:{port}:80"))
+    inside.spawn("httpd", "-f", "-p", "[::]:80", "-h", str(webroot))
+    wait_port(inside, 80)
+    fetched = outside.ns.run("wget", "-q", "-O-", f"http://[{outside.host_ip6}]:{port}/")
+    assert fetched.stdout == "hello from composer\n", fetched.stderr
