@@ -78,9 +78,7 @@ def enter_namespaces(plan: LaunchPlan) -> None:
     try:
         if plan.userns_fd >= 0:
             enter_user_namespace(plan)
-        for fd, kind in plan.namespace_fds:  # container:X modes (a pid namespace applies to our children)
-            libc.setns(fd, kind)
-        libc.unshare(plan.clone_flags & ~libc.CLONE_NEWCGROUP)
+        _join_and_unshare(plan)
         pid = os.fork()
         if pid == 0:
             container_main(plan)
@@ -89,6 +87,42 @@ def enter_namespaces(plan: LaunchPlan) -> None:
     except BaseException as error:  # noqa: BLE001 - everything must reach the parent
         report(plan.error_fd, 125, f"cannot create the container's namespaces: {error}")
     os._exit(code)
+
+
+def _join_and_unshare(plan: LaunchPlan, skip: int = 0) -> None:
+    """setns into the ``container:X`` namespaces, unshare the new ones (but ``skip`` and cgroup)."""
+    for fd, kind in plan.namespace_fds:  # a pid namespace applies to our children
+        if not kind & skip:
+            libc.setns(fd, kind)
+    libc.unshare(plan.clone_flags & ~(libc.CLONE_NEWCGROUP | skip))
+
+
+def fork_container(plan: LaunchPlan) -> int:
+    """Fork PID 1 straight from the runtime, without a namespace creator (one process and one
+    hand-over less): the pid namespace is made (or joined) for our next child only, and ours is
+    restored at once. Only for a single-threaded caller without a user namespace."""
+    join = next((fd for fd, kind in plan.namespace_fds if kind == libc.CLONE_NEWPID), -1)
+    own = -1
+    if join >= 0 or plan.clone_flags & libc.CLONE_NEWPID:
+        own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if join >= 0:
+            libc.setns(join, libc.CLONE_NEWPID)
+        elif own >= 0:
+            libc.unshare(libc.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _join_and_unshare(plan, skip=libc.CLONE_NEWPID)
+            except BaseException as error:  # noqa: BLE001 - everything must reach the parent
+                report(plan.error_fd, 125, f"cannot create the container's namespaces: {error}")
+                os._exit(125)
+            container_main(plan)
+        return pid
+    finally:
+        if own >= 0:
+            libc.setns(own, libc.CLONE_NEWPID)
+            os.close(own)
 
 
 def enter_user_namespace(plan: LaunchPlan) -> None:

@@ -10,13 +10,14 @@ it, so no error path can leave a mount behind on the host.
 from __future__ import annotations
 
 import os
+import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
 from composer.engine.runtime import capabilities, libc, rootfs
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
-from composer.engine.runtime.init import LaunchPlan, enter_namespaces
+from composer.engine.runtime.init import LaunchPlan, enter_namespaces, fork_container
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
 from composer.errors import ContainerRuntimeError
@@ -259,6 +260,12 @@ def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple
     return userns, fds
 
 
+def _single_threaded() -> bool:
+    """No other Python thread could fork while our pid namespace is switched for our children."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
 def _own_start_time() -> str:
     """This process's start time (field 22 of /proc/self/stat), which tells it apart from a pid reuse."""
     with open("/proc/self/stat", "rb") as handle:
@@ -323,17 +330,22 @@ class ForegroundRun:
         self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
-        creator = os.fork()
-        if creator == 0:
-            enter_namespaces(plan)
+        creator = 0
+        if plan.userns_fd < 0 and _single_threaded():
+            self.pid = fork_container(plan)
+        else:
+            creator = os.fork()
+            if creator == 0:
+                enter_namespaces(plan)
         for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, plan.userns_fd, *plan.layer_fds,
                    *(fd for fd, _ in plan.namespace_fds)):
             if fd >= 0:
                 os.close(fd)
         try:
-            pid_text = os.read(pid_r, 64)
-            os.waitpid(creator, 0)
-            self.pid = int(pid_text) if pid_text.strip() else 0
+            if creator:
+                pid_text = os.read(pid_r, 64)
+                os.waitpid(creator, 0)
+                self.pid = int(pid_text) if pid_text.strip() else 0
             if self.pid:
                 try:
                     self._while_building(plan)
