@@ -104,6 +104,8 @@ def setup_composer(tar: Path, work: Path) -> Tool:
     from tests.fixtures.images import BUSYBOX_CHANGES
 
     env = dict(os.environ, COMPOSER_ROOT=str(work / "composer-root"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users have .pyc files: no compiling on every command
+    sh(sys.executable, "-m", "compileall", "-q", str(REPO / "composer"), env=env)
     os.environ["COMPOSER_ROOT"] = env["COMPOSER_ROOT"]
     from composer.engine.images.store import ImageStore
 
