@@ -265,3 +265,12 @@ def _check_published_port(state_root) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_failed_exec_keeps_a_created_container(run, state_root):
+    result = run("--name", "noexec", "--network", "none", "busybox", "no-such-command")
+    assert result.returncode == 127
+    (directory,) = (state_root / "containers").iterdir()
+    state = json.loads((directory / "state.json").read_text())
+    assert (state["Status"], state["ExitCode"], state["Running"]) == ("created", 127, False)
+    assert "executable file not found" in state["Error"]
