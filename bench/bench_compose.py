@@ -190,7 +190,10 @@ def cleanup(work: Path, dockerd: subprocess.Popen | None, cgroups_before: set[st
     for sub in ("docker", "podman", "podman-run"):
         subprocess.run(["umount", "-R", str(work / sub)], capture_output=True)
     shutil.rmtree(work, ignore_errors=True)
-    remove_new_cgroups(cgroups_before)
+    import glob
+
+    # composer's own parents (composer/) stay: other users' containers may be starting under them now
+    remove_new_cgroups(cgroups_before | set(glob.glob("/sys/fs/cgroup/*/composer/")))
 
 
 if __name__ == "__main__":

@@ -276,18 +276,26 @@ class LinuxRuntime:
 
     # --- containers --------------------------------------------------------------------------------
     def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]:
-        containers = _containers()
-        found = []
-        for info in containers.list_containers():
-            if matches(info.labels, labels) and (all or info.state == "running"):
-                found.append(summary_of(info, self._details(info.id)))
-        return found
+        """The containers whose labels match, oldest first: each config.json read once, and the
+        state of matching containers only (a project's listing ignores the other projects)."""
+        from composer.engine.runtime.describe import info_from, inspect_dict
+        from composer.engine.runtime.state import ContainerDir, list_container_ids
 
-    def _details(self, container_id: str) -> Mapping[str, Any]:
-        try:
-            return _containers().inspect(container_id)
-        except ContainerRuntimeError:
-            return {}  # removed meanwhile
+        current_state = _containers().current_state
+        found = []
+        for container_id in list_container_ids():
+            cdir = ContainerDir(container_id)
+            try:
+                config = cdir.read_config()
+                if not matches(config.get("labels") or {}, labels):
+                    continue
+                state = current_state(cdir)
+                info = info_from(config, state)
+            except (OSError, ValueError, KeyError):
+                continue  # being created or removed right now
+            if all or info.state == "running":
+                found.append(summary_of(info, inspect_dict(config, state)))
+        return sorted(found, key=lambda c: c.created)
 
     def create_container(self, spec: ContainerSpec) -> str:
         from composer.engine.runtime.imagecache import resolve_image
