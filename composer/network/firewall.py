@@ -7,9 +7,10 @@ set, and deleting composer's rules is deleting its table. See docs/networking.md
 Host changes besides the table (undone by ``restore_host`` when the last network goes):
 - ``net.ipv4.conf.<bridge>.forwarding=1`` and ``route_localnet=1`` on our bridges (they vanish
   with the bridges);
-- ``net.ipv4.conf.<uplink>.forwarding=1`` on routed host interfaces that had it off, with a rule
-  that still drops anything entering them that is not going to one of our bridges, so the host
-  forwards nothing it did not forward before. ``net.ipv4.ip_forward`` is never touched.
+- ``net.ipv4.conf.<uplink>.forwarding=1`` on routed host interfaces that had it off (``uplinks``
+  counts the state roots needing it), with a rule that still drops anything entering them that is
+  not going to a composer bridge, so the host forwards nothing it did not forward before.
+  ``net.ipv4.ip_forward`` is never touched.
 - IPv6, only while a non-internal network has an IPv6 subnet: ``net.ipv6.conf.<if>.force_forwarding=1``
   (Linux 6.17+) on those bridges and on the routed interfaces, with the same drop rule. Never
   ``net.ipv6.conf.all.forwarding``, which would turn every interface into a router that ignores
@@ -73,9 +74,10 @@ def _forward_rules(networks: list[Network], uplinks: list[str], uplinks6: list[s
         others = [b for b in bridges if b != net.bridge]
         if others:
             rules.append(f'iifname "{net.bridge}" oifname {_names(others)} drop')
+    others = 'oifname != "cm*" oifname != "composer0"'  # other state roots' bridges: their business
     for family, names in (("ipv4", uplinks), ("ipv6", uplinks6)):
         if names and bridges:
-            rules.append(f"meta nfproto {family} iifname {_names(names)} oifname != {_names(bridges)} drop")
+            rules.append(f"meta nfproto {family} iifname {_names(names)} oifname != {_names(bridges)} {others} drop")
     return rules
 
 
@@ -169,25 +171,3 @@ def routed_interfaces(family: str = "ipv4") -> list[str]:
     except OSError:
         return []
     return sorted({line.split()[column] for line in lines if line.strip()})
-
-
-def enable_uplinks(ours: set[str], already: list[str], family: str = "ipv4") -> list[str]:
-    """Turn forwarding on for routed non-composer interfaces; return all that composer turned on."""
-    key = FORWARDING[family]
-    enabled = [name for name in already if read_sysctl(name, key, family) is not None]
-    if family == "ipv6" and read_sysctl("all", "forwarding", "ipv6") == "1":
-        return enabled  # the host forwards IPv6 everywhere already
-    for name in routed_interfaces(family):
-        if name in ours or name == "lo" or name in enabled:
-            continue
-        if read_sysctl(name, key, family) == "0":
-            write_sysctl(name, key, "1", family)
-            enabled.append(name)
-    return enabled
-
-
-def restore_uplinks(enabled: list[str], family: str = "ipv4") -> None:
-    """Put forwarding back off on the interfaces composer turned it on for."""
-    for name in enabled:
-        if read_sysctl(name, FORWARDING[family], family) is not None:
-            write_sysctl(name, FORWARDING[family], "0", family)

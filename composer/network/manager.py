@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterable
 
 from composer.errors import NetworkError, PortConflictError
-from composer.network import firewall, ipam
+from composer.network import firewall, ipam, uplinks
 from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
 from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
@@ -365,11 +365,11 @@ class NetworkManager:
         self._sync_forward_policy(host, sorted(net.bridge for net in networks), force)
         if networks:
             ours = {net.bridge for net in networks}
-            host["uplinks"] = firewall.enable_uplinks(ours, host.get("uplinks", []))
+            host["uplinks"] = uplinks.claim(self.store.dir, ours, "ipv4", host.get("uplinks", []))
             if any(net.subnet6 and not net.internal for net in networks):
-                host["uplinks6"] = firewall.enable_uplinks(ours, host.get("uplinks6", []), "ipv6")
-            else:
-                firewall.restore_uplinks(host.pop("uplinks6", []), "ipv6")
+                host["uplinks6"] = uplinks.claim(self.store.dir, ours, "ipv6", host.get("uplinks6", []))
+            elif host.pop("uplinks6", None) is not None:
+                uplinks.release(self.store.dir, "ipv6")
             script = firewall.render(self.store.table, networks, host["uplinks"], host.get("uplinks6", []))
             host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
             if host != previous:
@@ -377,8 +377,10 @@ class NetworkManager:
             if force or host["rules"] != previous.get("rules"):
                 firewall.nft(script)
             return
-        firewall.restore_uplinks(host.get("uplinks", []))
-        firewall.restore_uplinks(host.get("uplinks6", []), "ipv6")
+        if host.get("uplinks") is not None:
+            uplinks.release(self.store.dir, "ipv4")
+        if host.get("uplinks6") is not None:
+            uplinks.release(self.store.dir, "ipv6")
         firewall.remove(self.store.table)
         self.store.save_host_state({})
 

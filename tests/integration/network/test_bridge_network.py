@@ -260,3 +260,31 @@ def test_roots_creating_networks_at_once_get_distinct_subnets(manager, tmp_path)
     finally:
         for root in roots:
             NetworkManager(root, dns=False).reset()
+
+
+def test_two_state_roots_share_an_uplink(manager, make_netns, outside, webroot, tmp_path):
+    """One root's uplink guard never drops another root's traffic, and the uplink's forwarding
+    stays on until the last root that needs it has gone."""
+    from composer.network.manager import NetworkManager
+
+    switch = f"/proc/sys/net/ipv4/conf/{outside.host_ifname}/forwarding"
+    with open(switch, "w") as handle:
+        handle.write("0")  # as on a host that does not forward (this test's own interface)
+    other = NetworkManager(tmp_path / "other-root" / "networks", dns=False)
+    try:
+        manager.create("first")
+        other.create("second")
+        inside = make_netns()
+        other.connect("second", container_id(), inside.path, name="inside")
+        outside.ns.spawn("httpd", "-f", "-p", "8080", "-h", str(webroot))
+        wait_port(outside.ns, 8080)
+        assert inside.run("wget", "-q", "-O-", f"http://{outside.ip}:8080/").stdout == "hello from composer\n"
+        manager.remove("first")  # the first root's last network
+        with open(switch) as handle:
+            assert handle.read().strip() == "1"
+        assert inside.run("wget", "-q", "-O-", f"http://{outside.ip}:8080/").stdout == "hello from composer\n"
+        other.reset()
+        with open(switch) as handle:
+            assert handle.read().strip() == "0"
+    finally:
+        other.reset()

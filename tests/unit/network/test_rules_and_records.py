@@ -40,7 +40,8 @@ def test_render_rules_nat_isolation_internal_and_ports():
     assert "ip saddr 10.6.0.0/24 oifname" not in script  # internal: no NAT out
     assert 'iifname "cm-back" oifname != "cm-back" drop' in script
     assert 'iifname "cm-front" oifname { "cm-back" } drop' in script
-    assert 'iifname { "eth0" } oifname != { "cm-back", "cm-front" } drop' in script
+    assert ('meta nfproto ipv4 iifname { "eth0" } oifname != { "cm-back", "cm-front" } '
+            'oifname != "cm*" oifname != "composer0" drop') in script
     assert 'tcp dport 8080 dnat ip to 10.5.0.2:80 comment "aaaaaaaaaaaa"' in script
     assert "ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.5.0.2:53" in script
     assert 'oifname "cm-front" ip saddr 127.0.0.0/8 masquerade' in script

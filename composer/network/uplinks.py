@@ -1,0 +1,87 @@
+"""Forwarding on the host's uplinks, shared by every state root.
+
+Forwarding is decided per *input* interface (IPv4's ``forwarding``, IPv6's ``force_forwarding``),
+so replies coming back to containers through a host interface need it on that interface. composer
+turns it on for routed interfaces that had it off and turns it off again when no network needs it.
+Several state roots may share an interface (the real root, tests' temporary roots, other
+``COMPOSER_ROOT``s): ``/run/composer-uplinks.json`` records which state folders claim each
+interface, changed under the host-wide lock, so that one root removing its last network never cuts
+the others' way out, and the last one out switches it off. Claims of folders that no longer exist
+(a root deleted without teardown) are dropped, and their interfaces switched off when unclaimed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from composer.network.firewall import FORWARDING, read_sysctl, routed_interfaces, write_sysctl
+from composer.network.store import host_locked, write_json
+
+REGISTRY = "/run/composer-uplinks.json"
+
+
+def _load(family: str) -> tuple[dict, dict[str, list[str]]]:
+    """The registry and its claims for ``family``, without folders that are gone (interfaces
+    nobody claims any more are switched off here)."""
+    try:
+        with open(REGISTRY) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = {}
+    claims = data.setdefault(family, {})
+    for name, folders in list(claims.items()):
+        folders[:] = [folder for folder in folders if os.path.isdir(folder)]
+        if read_sysctl(name, FORWARDING[family], family) is None:  # the interface is gone
+            del claims[name]
+        elif not folders:
+            _switch(name, family, "0")
+            del claims[name]
+    return data, claims
+
+
+def _switch(name: str, family: str, value: str) -> None:
+    if read_sysctl(name, FORWARDING[family], family) is not None:
+        write_sysctl(name, FORWARDING[family], value, family)
+
+
+def _save(data: dict) -> None:
+    if any(data.values()):
+        write_json(REGISTRY, data)
+    elif os.path.exists(REGISTRY):
+        os.unlink(REGISTRY)
+
+
+def claim(folder: str, ours: set[str], family: str = "ipv4", already: list[str] = ()) -> list[str]:
+    """Forwarding on for every routed interface (not ``ours``, not lo) that had it off or that
+    another root claims; return the interfaces ``folder`` now claims (``already``: the ones it
+    switched on itself before this registry existed, claimed too)."""
+    with host_locked():
+        data, claims = _load(family)
+        for name in already:
+            if read_sysctl(name, FORWARDING[family], family) is not None and folder not in claims.get(name, []):
+                claims.setdefault(name, []).append(folder)
+        everywhere = family == "ipv6" and read_sysctl("all", "forwarding", "ipv6") == "1"
+        for name in [] if everywhere else routed_interfaces(family):
+            if name in ours or name == "lo":
+                continue
+            value = read_sysctl(name, FORWARDING[family], family)
+            if value == "0" or (value == "1" and name in claims):
+                _switch(name, family, "1")
+                if folder not in claims.setdefault(name, []):
+                    claims[name].append(folder)
+        _save(data)
+        return sorted(name for name, folders in claims.items() if folder in folders)
+
+
+def release(folder: str, family: str = "ipv4") -> None:
+    """Drop ``folder``'s claims; switch forwarding off where nobody else claims it."""
+    with host_locked():
+        data, claims = _load(family)
+        for name, folders in list(claims.items()):
+            if folder in folders:
+                folders.remove(folder)
+            if not folders:
+                _switch(name, family, "0")
+                del claims[name]
+        _save(data)
