@@ -53,6 +53,13 @@ def mount_root(config: ContainerConfig, cdir: ContainerDir, layer_fds: list[int]
         for fd, target in zip(layer_fds, layers):
             libc.move_mount(fd, target)
     volatile = config.auto_remove  # its upper dir is thrown away: a crash cannot lose anything
+    if volatile:  # restarting such a container: overlay refuses a workdir marked by a volatile mount
+        marker = os.path.join(cdir.work, "work", "incompat", "volatile")
+        for remove, path in ((os.unlink, os.path.join(marker, "dirty")), (os.rmdir, marker)):
+            try:
+                remove(path)
+            except OSError:
+                pass
     options = overlay_options(layers, cdir.upper, cdir.work, volatile)
     if len(options) > MOUNT_DATA_LIMIT:
         os.makedirs(cdir.file("l"), exist_ok=True)
