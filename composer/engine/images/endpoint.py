@@ -130,7 +130,8 @@ def fetch_token(realm: str, service: str, scope: str, authorization: str | None,
         connection.request("GET", target, headers={"Authorization": authorization} if authorization else {})
         response = connection.getresponse()
         body = json.loads(response.read(MAX_HEADER_BYTES)) if response.status == 200 else {}
-        return (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+        token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+        return token if isinstance(token, str) and token.isprintable() and " " not in token else None
     except (OSError, ValueError, http.client.HTTPException):
         return None
     finally:
