@@ -29,6 +29,7 @@ def _load(family: str) -> tuple[dict, dict[str, list[str]]]:
             data = json.load(handle)
     except (OSError, ValueError):
         data = {}
+    data[""] = json.dumps(data, sort_keys=True)  # as read: ``_save`` writes only a change
     claims = data.setdefault(family, {})
     for name, folders in list(claims.items()):
         folders[:] = [folder for folder in folders if os.path.isdir(folder)]
@@ -46,6 +47,8 @@ def _switch(name: str, family: str, value: str) -> None:
 
 
 def _save(data: dict) -> None:
+    if data.pop("") == json.dumps(data, sort_keys=True):
+        return
     if any(data.values()):
         write_json(REGISTRY, data)
     elif os.path.exists(REGISTRY):
