@@ -11,7 +11,7 @@
   A secret the build was not given is skipped, or an error with ``required=true``.
 - ``type=ssh``: the agent socket ``id`` (default ``default``; key files get a private agent)
   bound at ``target`` (default ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK``
-  pointing at the first one.
+  pointing at the first one; with ``uid``/``gid``/``mode`` a proxy socket owned that way.
 
 Mount points the runtime had to create (absent from the image) are removed from the step's
 upper dir afterwards, so a mount leaves no trace in the layer.
@@ -156,7 +156,12 @@ def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:
                              hint="pass --ssh default (with ssh-agent running) or --ssh ID=SOCKET")
         return
     target = _absolute(step, spec.get("target") or f"{SSH_DIR}/ssh_agent.{out.ssh_count - 1}")
-    out.mounts.append(Mount(type="bind", target=target, source=step.builder.ssh_agents.socket(agent)))
+    pool = step.builder.ssh_agents
+    if any(key in spec for key in ("uid", "gid", "mode")):  # a proxy socket with that owner and mode
+        source = pool.proxied(agent, *_owner_mode(spec, "600"))
+    else:
+        source = pool.socket(agent)
+    out.mounts.append(Mount(type="bind", target=target, source=source))
     if not any(entry.startswith("SSH_AUTH_SOCK=") for entry in out.env):
         out.env.append(f"SSH_AUTH_SOCK={target}")
 

@@ -81,6 +81,19 @@ class AgentPool:
     def __init__(self) -> None:
         self.directory: str | None = None
         self.started: dict[str, tuple[str, Any]] = {}  # agent id -> (socket, process)
+        self.proxies: list[Any] = []
+
+    def proxied(self, agent: SshAgent, uid: int, gid: int, mode: int) -> str:
+        """A socket owned ``uid:gid`` with ``mode`` that forwards to ``agent`` (``sshproxy``)."""
+        import tempfile
+
+        from composer.engine.build.sshproxy import AgentProxy
+
+        upstream = self.socket(agent)
+        self.directory = self.directory or tempfile.mkdtemp(prefix="composer-ssh-")
+        path = os.path.join(self.directory, f"proxy-{len(self.proxies)}.sock")
+        self.proxies.append(AgentProxy(path, upstream, uid, gid, mode))
+        return path
 
     def socket(self, agent: SshAgent) -> str:
         """The socket to use for ``agent`` (a private agent started on first use for key files)."""
@@ -123,6 +136,9 @@ class AgentPool:
         """Stop the agents this pool started (by their PIDs) and remove their directory."""
         import shutil
 
+        for proxy in self.proxies:
+            proxy.close()
+        self.proxies.clear()
         for _socket, process in self.started.values():
             _stop(process)
         self.started.clear()

@@ -125,6 +125,24 @@ RUN --mount=type=ssh,id=deploy,required=true \\
     assert set(Path("/tmp").glob("composer-ssh-*")) == before  # the private agent and its socket are gone
 
 
+def test_ssh_proxy_socket_for_a_non_root_step(builder, context: Path, ssh_agent: Path) -> None:
+    copy_with_libraries(shutil.which("ssh-add"), context / "tools")
+    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    dockerfile = f"""\
+FROM busybox
+COPY tools/ /opt/tools/
+USER 1000:1000
+RUN --mount=type=ssh,uid=1000,gid=1000 stat -c '%u %a' "$SSH_AUTH_SOCK" > /tmp/owner \\
+    && /opt/tools/{loader} --library-path /opt/tools /opt/tools/ssh-add -l > /tmp/keys
+"""
+    before = set(Path("/tmp").glob("composer-ssh-*"))
+    image_id, _ = builder(context, dockerfile, ssh=(SshAgent("default", str(ssh_agent)),))
+    top = ImageStore().resolve(image_id).layer_dirs[-1]
+    assert (top / "tmp/owner").read_text() == "1000 600\n"
+    assert "build-key (ED25519)" in (top / "tmp/keys").read_text()
+    assert set(Path("/tmp").glob("composer-ssh-*")) == before
+
+
 def test_ssh_socket_that_is_not_a_socket_is_refused(builder, context: Path, tmp_path: Path) -> None:
     key = tmp_path / "notes.txt"
     key.write_text("not a socket")
