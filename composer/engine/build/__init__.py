@@ -22,10 +22,11 @@ Modules, in the order a build uses them:
   resolution for COPY/ADD with Docker's globbing and errors, and content hashes.
 - ``cache``: ``step_key(parent, instruction, args=, content=)`` and ``CacheIndex`` on disk.
 - ``secrets``: ``--secret`` / ``--ssh`` values and compose ``build.secrets`` / ``build.ssh``
-  (``Secret``, ``SshAgent``); ``runmounts`` mounts them into RUN steps.
+  (``Secret``, ``SshAgent``, ``AgentPool`` for key files); ``runmounts`` mounts them into RUN
+  steps, through an ``sshproxy`` socket when the mount asks for an owner or mode.
 - ``gitsource``: ``ADD <git repository>`` (ref resolved to a commit for the cache key, cloned with git).
-- ``commit``: layers stored as gzip blobs (diff id hashed on the way), ``place_layer`` for
-  ``--link`` layers on a new parent, images committed and tagged in one index update.
+- ``commit``: layers stored as gzip blobs (``compress``: several threads, diff id hashed on
+  the way), ``place_layer`` for ``--link`` layers on a new parent, images committed and tagged in one index update.
 
 How the executor (written later, on top of ``engine.runtime`` and ``engine.images``) uses them::
 

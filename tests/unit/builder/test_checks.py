@@ -57,5 +57,6 @@ def test_check_directive_skips_and_errors() -> None:
 
 
 def test_from_platform_rules() -> None:
-    found = rules("FROM --platform=linux/arm64 a\nFROM --platform=$TARGETPLATFORM b\nFROM --platform=$BUILDPLATFORM c\n")
+    found = rules("FROM --platform=linux/arm64 a\nFROM --platform=$TARGETPLATFORM b\n"
+                  "FROM --platform=$BUILDPLATFORM c\n")
     assert found == [("FromPlatformFlagConstDisallowed", 1), ("RedundantTargetPlatform", 2)]
