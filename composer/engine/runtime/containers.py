@@ -107,7 +107,12 @@ def start(container_id: str) -> None:
         return
     wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)  # the last one's cleanup
     cdir.write_state(ManuallyStopped=False, Error="")
-    spawn(container_id)
+    try:
+        spawn(container_id)
+    except ContainerRuntimeError as error:
+        if not cdir.read_state().get("Error"):  # ``wait`` on a created container stops at an Error
+            cdir.write_state(Error=error.message)
+        raise
 
 
 def _signal_pid1(cdir: ContainerDir, state: dict, signal: int) -> None:
