@@ -320,8 +320,7 @@ def _check_userns(config) -> None:
 
 
 def _resolve_joined_containers(config) -> None:
-    """``container:NAME`` modes: NAME must be running; its id is kept (docker's HostConfig shape), and
-    ``--network container:NAME`` takes NAME's hostname as docker does."""
+    """``container:NAME`` modes: NAME must be running; its id is kept (docker's HostConfig shape)."""
     for field in ("pid_mode", "ipc_mode", "network"):
         value = getattr(config, field)
         if not value.startswith("container:"):
@@ -331,10 +330,6 @@ def _resolve_joined_containers(config) -> None:
         target = containers.resolve(value.partition(":")[2])
         containers.running_pid(target)
         setattr(config, field, f"container:{target}")
-        if field == "network":
-            from composer.engine.runtime.state import ContainerDir
-
-            config.hostname = ContainerDir(target).read_config().get("hostname", config.hostname)
 
 
 def _int(value: str, flag: str) -> int:

@@ -110,12 +110,12 @@ def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
         (config.pid_mode, "pid", libc.CLONE_NEWPID)) if mode.startswith("container:")]
     if not wanted:
         return []
-    from composer.engine.runtime.containers import running_pid
+    from composer.engine.runtime.containers import resolve, running_pid
 
     fds: list[tuple[int, int]] = []
     try:
         for target, name, flag in wanted:
-            pid = running_pid(target)
+            pid = running_pid(resolve(target))  # compose gives names, the CLI ids
             try:
                 fds.append((os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag))
             except OSError as error:
@@ -129,10 +129,13 @@ def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
 
 
 def copy_shared_etc_files(config: ContainerConfig, directory: str) -> None:
-    """``--network container:X`` also shares X's hostname, hosts and resolv.conf (as docker does)."""
+    """``--network container:X`` also takes X's hostname, hosts and resolv.conf (as docker does)."""
     if not config.network.startswith("container:"):
         return
-    source = ContainerDir(config.network.partition(":")[2])
+    from composer.engine.runtime.containers import resolve
+
+    source = ContainerDir(resolve(config.network.partition(":")[2]))
+    config.hostname = source.read_config().get("hostname") or config.hostname
     for name in ("hostname", "hosts", "resolv.conf"):
         with open(source.file(name), "rb") as handle:
             content = handle.read()

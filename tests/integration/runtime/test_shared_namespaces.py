@@ -57,3 +57,19 @@ def test_joining_a_missing_or_stopped_container_fails_cleanly(run, state_root):
     assert len(list((state_root / "containers").iterdir())) == 1
     published = run("--rm", "-p", "80", "--network", "container:stopped", "busybox", "true")
     assert published.returncode != 0 and "publishing ports" in published.stderr
+
+
+def test_runtime_resolves_container_names_as_compose_gives_them(image, target):
+    from composer.engine.runtime.config import ContainerConfig
+    from composer.engine.runtime.linux import ForegroundRun
+
+    check = f'test "$(readlink /proc/self/ns/net)" = "{_ns(target, "net")}" && test "$(hostname)" = tgt'
+    config = ContainerConfig(id=os.urandom(32).hex(), name="joiner", image=image.name, image_id=image.id,
+                             layers=[str(p) for p in image.layer_dirs], args=["sh", "-c", check], env=[],
+                             network="container:target", auto_remove=True)
+    run = ForegroundRun(config)
+    try:
+        run.start(run.prepare())
+        assert run.wait().exit_code == 0
+    finally:
+        run.cleanup()
