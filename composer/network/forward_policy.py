@@ -18,6 +18,7 @@ turns DROP later (Docker started afterwards) is noticed by the next network chan
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -25,16 +26,34 @@ TOOLS = ("iptables", "ip6tables")
 COMMENT = "composer"
 
 
-def policy(tool: str) -> str | None:
-    """The policy of ``tool``'s filter FORWARD chain (ACCEPT/DROP), None when it cannot be read."""
+def _listing(tool: str) -> list[str]:
+    """``TOOL -S FORWARD`` lines of the filter table ([] when the tool is missing or fails)."""
     if shutil.which(tool) is None:
-        return None
+        return []
     result = subprocess.run([tool, "-w", "-t", "filter", "-S", "FORWARD"], capture_output=True, text=True)
-    for line in result.stdout.splitlines():
+    return result.stdout.splitlines()
+
+
+def policy(tool: str, listing: list[str] | None = None) -> str | None:
+    """The policy of ``tool``'s filter FORWARD chain (ACCEPT/DROP), None when it cannot be read."""
+    for line in _listing(tool) if listing is None else listing:
         words = line.split()
         if words[:2] == ["-P", "FORWARD"] and len(words) > 2:
             return words[2]
     return None
+
+
+def stale_rules(listing: list[str]) -> list[list[str]]:
+    """composer's accept rules (by their comment) naming an interface that no longer exists: left
+    by a state root deleted without teardown, whose bridges ``orphans.sweep_abandoned`` removed."""
+    stale = []
+    for line in listing:
+        words = line.split()
+        if words[:2] != ["-A", "FORWARD"] or f"--comment {COMMENT} " not in f"{line} ":
+            continue
+        if len(words) > 3 and words[2] in ("-i", "-o") and not os.path.exists(f"/sys/class/net/{words[3]}"):
+            stale.append(words[2:])
+    return stale
 
 
 def _rules(bridge: str) -> list[list[str]]:
@@ -53,8 +72,11 @@ def sync(bridges: list[str], added: dict[str, list[str]]) -> dict[str, list[str]
     that have rules now (``added``, per tool); return the bridges that have rules afterwards."""
     now: dict[str, list[str]] = {}
     for tool in TOOLS:
+        listing = _listing(tool)
+        for rule in stale_rules(listing):
+            _change(tool, "-D", rule)
         have = set(added.get(tool, []))
-        want = set(bridges) if bridges and policy(tool) == "DROP" else set()
+        want = set(bridges) if bridges and policy(tool, listing) == "DROP" else set()
         for bridge in sorted(have - want):
             for rule in _rules(bridge):
                 _change(tool, "-D", rule)  # absent already (a flush, a reboot): fine

@@ -16,7 +16,7 @@ def recorded(monkeypatch):
         state["calls"].append((tool, action, rule[0], rule[1]))
         return (tool, rule[1]) not in state["fail"]
 
-    monkeypatch.setattr(forward_policy, "policy", lambda tool: state["policies"][tool])
+    monkeypatch.setattr(forward_policy, "_listing", lambda tool: [f"-P FORWARD {state['policies'][tool]}"])
     monkeypatch.setattr(forward_policy, "_change", change)
     return state
 
@@ -40,3 +40,12 @@ def test_half_inserted_pair_is_taken_back(recorded):
     recorded["fail"].add(("iptables", "br1"))
     assert forward_policy.sync(["br1"], {}) == {}
     assert recorded["calls"][-2:] == [("iptables", "-D", "-i", "br1"), ("iptables", "-D", "-o", "br1")]
+
+
+def test_stale_rules_name_vanished_interfaces():
+    listing = ["-P FORWARD DROP", "-A FORWARD -j DOCKER-USER",
+               "-A FORWARD -i lo -m comment --comment composer -j ACCEPT",
+               "-A FORWARD -o cmgone-x1 -m comment --comment composer -j ACCEPT",
+               "-A FORWARD -o cmgone-x2 -m comment --comment other -j ACCEPT"]
+    assert forward_policy.stale_rules(listing) == [["-o", "cmgone-x1", "-m", "comment", "--comment", "composer",
+                                                     "-j", "ACCEPT"]]
