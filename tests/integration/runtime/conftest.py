@@ -36,13 +36,14 @@ def run(image, state_root: Path):
                               env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
 
     yield runner
-    leaked = set(glob.glob(CGROUP_GLOB)) - before
+    ours = _container_ids(state_root)  # (other tests, maybe in other processes, make cgroups too)
+    leaked = {p for p in set(glob.glob(CGROUP_GLOB)) - before if os.path.basename(p) in ours}
     for path in leaked:  # tidy up for the next test, then fail this one
         try:
             os.rmdir(path)
         except OSError:
             pass
-    assert not {p for p in leaked if os.path.basename(p) in _container_ids(state_root)}, leaked
+    assert not leaked, leaked
 
 
 def _container_ids(state_root: Path) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import time
@@ -28,12 +27,13 @@ def test_pids_limit_stops_forks(run):
     assert "can't fork" in result.stderr or "Resource temporarily unavailable" in result.stderr, result.stderr
 
 
-def _new_cgroup(before: set[str], controller: str, timeout: float = 20) -> str:
+def _our_cgroup(state_root, controller: str, timeout: float = 20) -> str:
+    """The cgroup of this test's only container (other tests may be making containers meanwhile)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        fresh = set(glob.glob(f"/sys/fs/cgroup/{controller}/composer/*/")) - before
-        if fresh:
-            return fresh.pop()
+        ids = [p.name for p in (state_root / "containers").glob("*")]
+        if ids and os.path.isdir(f"/sys/fs/cgroup/{controller}/composer/{ids[0]}"):
+            return f"/sys/fs/cgroup/{controller}/composer/{ids[0]}/"
         time.sleep(0.05)
     raise AssertionError("the container's cgroup did not appear")
 
@@ -45,11 +45,10 @@ def _read(path: str) -> str:
 
 @pytest.mark.skipif(not os.path.isdir("/sys/fs/cgroup/cpu"), reason="needs cgroup v1 controllers")
 def test_v1_limit_files_while_running(image, state_root):
-    before = set(glob.glob("/sys/fs/cgroup/cpu/composer/*/"))
     process = start(state_root, "--rm", "--cpus", "0.5", "-c", "512", "--cpuset-cpus", "0", "-m", "64m",
                     "--memory-reservation", "32m", "--pids-limit", "50", "busybox", "sleep", "3")
     try:
-        cpu = _new_cgroup(before, "cpu")
+        cpu = _our_cgroup(state_root, "cpu")
         name = os.path.basename(cpu.rstrip("/"))
         deadline = time.monotonic() + 10
         while not _read(f"{cpu}cgroup.procs") and time.monotonic() < deadline:
