@@ -144,6 +144,13 @@ def test_built_image_pushed_and_read_by_skopeo(cli, context: Path, registry, doc
     assert config["rootfs"]["diff_ids"] == json.loads(ImageStore().blobs.read(built.stdout.strip()))["rootfs"]["diff_ids"]
 
 
+def compose_build(cli, project: Path, name: str, *args: str):
+    """``composer build ARGS`` of the compose.yaml in ``project``; checked to succeed."""
+    result = cli("-f", str(project / "compose.yaml"), "-p", name, "build", *args)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_compose_additional_contexts(cli, tmp_path: Path) -> None:
     project = tmp_path / "extra"
     write(project, {
@@ -152,8 +159,7 @@ def test_compose_additional_contexts(cli, tmp_path: Path) -> None:
         "compose.yaml": ("services:\n  app:\n    build:\n      context: ./app\n      additional_contexts:\n"
                          "        assets: ./assets\n        base: docker-image://busybox:latest\n"),
     })
-    result = cli("-f", str(project / "compose.yaml"), "-p", "extra", "build", "-q")
-    assert result.returncode == 0, result.stderr
+    compose_build(cli, project, "extra", "-q")
     image = ImageStore().resolve("extra-app")
     assert (image.layer_dirs[-1] / "srv/logo.txt").read_text() == "logo\n"
     assert len(image.layer_dirs) == 2
@@ -223,8 +229,7 @@ def test_compose_service_context_built_first(cli, tmp_path: Path) -> None:
         "compose.yaml": ("services:\n  app:\n    build:\n      context: ./app\n      additional_contexts:\n"
                          "        base: service:base\n  base:\n    build: ./base\n"),
     })
-    result = cli("-f", str(project / "compose.yaml"), "-p", "svcctx", "build", "app")
-    assert result.returncode == 0, result.stderr
+    result = compose_build(cli, project, "svcctx", "app")
     assert result.stderr.index("Service base  Built") < result.stderr.index("Service app  Built")
     app = ImageStore().resolve("svcctx-app")
     assert (app.layer_dirs[-1] / "app.txt").read_text() == "base\n"

@@ -90,9 +90,14 @@ def copy_with_libraries(binary: str, dest: Path) -> None:
             shutil.copy(path, dest / Path(path).name)
 
 
-def test_ssh_agent_socket_in_the_step(builder, context: Path, ssh_agent: Path) -> None:
+def ssh_add_tools(context: Path) -> str:
+    """ssh-add and its libraries in ``context/tools``; the name of the loader that runs it."""
     copy_with_libraries(shutil.which("ssh-add"), context / "tools")
-    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    return next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+
+
+def test_ssh_agent_socket_in_the_step(builder, context: Path, ssh_agent: Path) -> None:
+    loader = ssh_add_tools(context)
     dockerfile = f"""\
 FROM busybox
 COPY tools/ /opt/tools/
@@ -111,8 +116,7 @@ def test_ssh_key_files_get_a_private_agent(builder, context: Path, tmp_path: Pat
         pytest.skip("openssh-client is not installed")
     key = tmp_path / "id_build"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "file-key", "-f", str(key)], check=True)
-    copy_with_libraries(shutil.which("ssh-add"), context / "tools")
-    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    loader = ssh_add_tools(context)
     dockerfile = f"""\
 FROM busybox
 COPY tools/ /opt/tools/
@@ -126,8 +130,7 @@ RUN --mount=type=ssh,id=deploy,required=true \\
 
 
 def test_ssh_proxy_socket_for_a_non_root_step(builder, context: Path, ssh_agent: Path) -> None:
-    copy_with_libraries(shutil.which("ssh-add"), context / "tools")
-    loader = next(p.name for p in (context / "tools").iterdir() if p.name.startswith("ld-linux"))
+    loader = ssh_add_tools(context)
     dockerfile = f"""\
 FROM busybox
 COPY tools/ /opt/tools/
