@@ -33,6 +33,7 @@ class View(NamedTuple):
     image: str
     status: str
     started_at: str
+    pid: int
     health: str
     exit_code: int
     supervisor: int
@@ -61,7 +62,7 @@ def actions(before: View | None, after: View | None) -> list[str]:
         return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
     found = ["create"] if before is None else []
     old_status = before.status if before else "created"
-    restarted = before is not None and after.started_at != before.started_at and after.status == "running"
+    restarted = before is not None and after.pid != before.pid and after.status == "running"  # a new PID 1
     if old_status in ("running", "paused", "restarting") and (after.status in ("exited", "dead") or restarted):
         found.append("die")
     if after.status == "running" and (old_status not in ("running", "paused") or restarted):
@@ -110,7 +111,8 @@ class ProjectMonitor:
             return None
         health = (state.get("Health") or {}).get("Status", "") if config.get("healthcheck") else ""
         return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
-                    state.get("Status", "created"), state.get("StartedAt", ""), health, state.get("ExitCode", 0),
+                    state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
+                    state.get("ExitCode", 0),
                     state.get("SupervisorPid") or 0, labels)
 
     def snapshot(self) -> dict[str, View]:

@@ -36,7 +36,8 @@ def key_for(argv: list[str]) -> str:
     """The record key of one ``up`` command line in this environment and directory."""
     from composer.spec.cache import key_for as config_key
 
-    return config_key(["up-settled", _code_stamp(), *argv], dict(os.environ), os.getcwd())
+    environment = {k: v for k, v in os.environ.items() if k != "_"}  # the shell's last command
+    return config_key(["up-settled", _code_stamp(), *argv], environment, os.getcwd())
 
 
 def _listing(*parts: str) -> list[str]:

@@ -3,21 +3,22 @@
 from composer.engine.monitor import Change, View, actions
 
 
-def view(status: str = "running", started: str = "t1", health: str = "", **labels: str) -> View:
-    return View("c1", "p-web-1", "web", "busybox", status, started, health, 3, 42, dict(labels))
+def view(status: str = "running", pid: int = 7, health: str = "", **labels: str) -> View:
+    return View("c1", "p-web-1", "web", "busybox", status, "t1", pid, health, 3, 42, dict(labels))
 
 
 def test_created_and_started():
-    assert actions(None, view("created", "")) == ["create"]
+    assert actions(None, view("created", 0)) == ["create"]
     assert actions(None, view()) == ["create", "start"]
-    assert actions(view("created", ""), view()) == ["start"]
+    assert actions(view("created", 0), view()) == ["start"]
 
 
 def test_stop_restart_and_remove():
     assert actions(view(), view("exited")) == ["die"]
-    assert actions(view(), view(started="t2")) == ["die", "start"]  # restarted between two looks
-    assert actions(view("exited"), view(started="t2")) == ["start"]
+    assert actions(view(), view(pid=8)) == ["die", "start"]  # restarted between two looks
+    assert actions(view("exited", 0), view(pid=8)) == ["start"]
     assert actions(view(), None) == ["die", "destroy"]
+    assert actions(view(), view()._replace(started_at="t2")) == []  # a rewritten state, same PID 1
     assert actions(view("exited"), None) == ["destroy"]
     assert actions(view(), view()) == []
 
