@@ -114,6 +114,7 @@ def fork_container(plan: LaunchPlan) -> int:
         if pid == 0:
             try:
                 _join_and_unshare(plan, skip=libc.CLONE_NEWPID)
+                os.write(plan.pid_fd, b"0\n")  # our namespaces exist: the parent may now enter them
             except BaseException as error:  # noqa: BLE001 - everything must reach the parent
                 report(plan.error_fd, 125, f"cannot create the container's namespaces: {error}")
                 os._exit(125)

@@ -345,11 +345,16 @@ class ForegroundRun:
             if fd >= 0:
                 os.close(fd)
         try:
+            # Wait until PID 1's namespaces exist: before that, /proc/PID/ns/net is still the
+            # host's, and the network would be attached to the host.
             if creator:
                 pid_text = os.read(pid_r, 64)
                 os.waitpid(creator, 0)
                 self.pid = int(pid_text) if pid_text.strip() else 0
-            if self.pid:
+                ready = True
+            else:
+                ready = bool(os.read(pid_r, 64).strip())  # EOF: PID 1 failed, its error follows
+            if self.pid and ready:
                 try:
                     self._while_building(plan)
                 except BaseException:
