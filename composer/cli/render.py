@@ -19,7 +19,8 @@ def print_error(error: ComposerError) -> None:
 
 
 def run_guarded(function: "Callable[[], T]") -> "T | int":
-    """Call ``function``; a ComposerError becomes a message and its exit code, Ctrl-C 130."""
+    """Call ``function``; a ComposerError becomes a message and its exit code, Ctrl-C 130, any other
+    exception one line (exit 1; ``COMPOSER_DEBUG=1`` shows its traceback)."""
     try:
         return function()
     except ComposerError as error:
@@ -30,6 +31,14 @@ def run_guarded(function: "Callable[[], T]") -> "T | int":
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:  # noqa: BLE001 - a bug still gets one line, not a traceback
+        import os
+
+        if os.environ.get("COMPOSER_DEBUG"):
+            raise
+        print(f"error: internal error: {type(error).__name__}: {error} "
+              "(run again with COMPOSER_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return 1
 
 
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:

@@ -106,7 +106,7 @@ def start(container_id: str) -> None:
     if current_state(cdir).get("Status") in LIVE:
         return
     wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)  # the last one's cleanup
-    cdir.write_state(ManuallyStopped=False, Error="")
+    cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")
     try:
         spawn(container_id)
     except ContainerRuntimeError as error:
@@ -188,7 +188,9 @@ def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False
 
 
 def restart(container_id: str, timeout: float | None = None) -> None:
-    """stop, then start."""
+    """stop, then start; a ``--rm`` container is kept for its new start, as docker's restart does."""
+    if current_state(ContainerDir(container_id)).get("Status") in LIVE:
+        ContainerDir(container_id).write_state(KeepOnExit=True)
     stop(container_id, timeout)
     start(container_id)
 

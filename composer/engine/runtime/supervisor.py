@@ -460,6 +460,13 @@ class Supervisor:
         except OSError:
             pass
 
+    def _kept_for_restart(self) -> bool:
+        """``restart`` of a ``--rm`` container: the next start needs the container."""
+        try:
+            return bool(self.cdir.read_state().get("KeepOnExit"))
+        except OSError:
+            return False
+
     def _finish(self) -> None:
         """Kill what is left, close the log; with ``--rm`` remove everything."""
         if self.run_ is not None:
@@ -473,7 +480,7 @@ class Supervisor:
             self.cdir.write_state(SupervisorPid=0)
         except OSError:
             pass
-        if self.auto_remove:
+        if self.auto_remove and not self._kept_for_restart():
             from composer.engine.runtime.containers import remove
 
             try:

@@ -171,3 +171,16 @@ def test_create_start_and_log_rotation(cli, state_root):
     lines = cli("container", "logs", "rot").stdout.split()
     assert lines[-1] == "2000" and len(lines) < 2000
     assert lines == [str(n) for n in range(int(lines[0]), 2001)]
+
+
+def test_restart_keeps_an_rm_container_and_stop_removes_it(cli):
+    cli("container", "run", "-d", "--rm", "--name", "keep", "busybox", "sleep", "60", check=True)
+    first = _inspect(cli, "keep")["State"]["Pid"]
+    assert cli("container", "restart", "-t", "1", "keep").returncode == 0
+    state = _inspect(cli, "keep")["State"]
+    assert state["Running"] and state["Pid"] != first
+    cli("container", "stop", "-t", "1", "keep", check=True)
+    deadline = time.monotonic() + 5
+    while cli("container", "ls", "-aq").stdout.strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cli("container", "ls", "-aq").stdout.strip() == ""
