@@ -329,7 +329,9 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
     print_pruned("Containers", _api().prune(), reclaimed="0B")
 
 
-def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...)) -> None:
+def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...),
+                 archive: bool = typer.Option(False, "-a", "--archive",
+                                              help="Archive mode (copy all uid/gid information).")) -> None:
     """Copy files between a running container and the host (CONTAINER:PATH)."""
     from composer.engine.runtime.copy import copy_from, copy_to
     from composer.errors import UsageError
@@ -339,7 +341,7 @@ def container_cp(source: str = typer.Argument(...), destination: str = typer.Arg
         copy_from(_api().resolve(name), path, destination)
     elif ":" in destination and not destination.startswith(("/", ".")):
         name, _, path = destination.partition(":")
-        copy_to(_api().resolve(name), source, path)
+        copy_to(_api().resolve(name), source, path, archive=archive)
     else:
         raise UsageError("copying between containers or between host paths is not supported",
                          hint="one side must be CONTAINER:PATH")

@@ -20,7 +20,15 @@ def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int) 
     from composer.engine.runtime.containers import running_pid
 
     pid = running_pid(container_id)
-    return spawn(container_id, pid, ExecRequest(argv=argv), (stdin_fd, stdout_fd, 2))
+    # as root, whatever the image's USER: docker's cp is not limited by the container's user
+    return spawn(container_id, pid, ExecRequest(argv=argv, user="0:0"), (stdin_fd, stdout_fd, 2))
+
+
+def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    """docker cp without ``-a``: what arrives in the container belongs to root."""
+    member.uid = member.gid = 0
+    member.uname = member.gname = "root"
+    return member
 
 
 def copy_from(container_id: str, path: str, destination: str) -> None:
@@ -51,8 +59,9 @@ def copy_from(container_id: str, path: str, destination: str) -> None:
                                     hint="the path must exist and the image needs tar", exit_code=1)
 
 
-def copy_to(container_id: str, source: str, path: str) -> None:
-    """Copy the host's ``source`` into the container directory ``path``."""
+def copy_to(container_id: str, source: str, path: str, *, archive: bool = False) -> None:
+    """Copy the host's ``source`` into the container directory ``path`` (owned by root unless
+    ``archive``, which keeps the host's uid/gid, as docker's ``cp -a``)."""
     if not os.path.exists(source):
         raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
@@ -61,8 +70,9 @@ def copy_to(container_id: str, source: str, path: str) -> None:
 
     def feed() -> None:
         try:
-            with os.fdopen(write_fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as archive:
-                archive.add(source, arcname=os.path.basename(os.path.normpath(source)))
+            with os.fdopen(write_fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as stream_tar:
+                stream_tar.add(source, arcname=os.path.basename(os.path.normpath(source)),
+                               filter=None if archive else _owned_by_root)
         except OSError:
             pass  # tar in the container gave up: its exit code says so
 

@@ -184,3 +184,15 @@ def test_restart_keeps_an_rm_container_and_stop_removes_it(cli):
     while cli("container", "ls", "-aq").stdout.strip() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cli("container", "ls", "-aq").stdout.strip() == ""
+
+
+def test_cp_into_a_container_of_another_user_arrives_owned_by_root(cli, tmp_path):
+    cli("container", "run", "-d", "-u", "65534:65534", "--name", "nobody", "busybox", "sleep", "60", check=True)
+    source = tmp_path / "note.txt"
+    source.write_text("hello\n")
+    cli("container", "cp", str(source), "nobody:/tmp", check=True)
+    listing = cli("container", "exec", "nobody", "stat", "-c", "%u:%g %n", "/tmp/note.txt", check=True).stdout
+    assert listing.strip() == "0:0 /tmp/note.txt"
+    back = tmp_path / "back.txt"
+    cli("container", "cp", "nobody:/tmp/note.txt", str(back), check=True)
+    assert back.read_text() == "hello\n"
