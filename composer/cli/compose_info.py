@@ -99,7 +99,7 @@ def _register_images_ls(app: typer.Typer) -> None:
             for image_id in dict.fromkeys(r["ID"] for r in rows):
                 typer.echo(image_id)
         elif output_format == "json":
-            typer.echo(json.dumps(rows))
+            typer.echo(json.dumps(rows, separators=(",", ":")))
         else:
             _print_rows(["CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"],
                         [[r["ContainerName"], r["Repository"], r["Tag"], r["ID"]] for r in rows])
@@ -114,7 +114,7 @@ def _register_images_ls(app: typer.Typer) -> None:
             for project in projects:
                 typer.echo(project["Name"])
         elif output_format == "json":
-            typer.echo(json.dumps(projects))
+            typer.echo(json.dumps(projects, separators=(",", ":")))
         else:
             _print_rows(["NAME", "STATUS", "CONFIG FILES"],
                         [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects])
@@ -170,7 +170,7 @@ def _register_events_stats(app: typer.Typer) -> None:
             rows = [_stats_row(c) for c in C.containers_of(project.name, services or ()) if c.state == "running"]
             if output_format == "json":
                 for row in rows:
-                    typer.echo(json.dumps(row))
+                    typer.echo(json.dumps(row, separators=(",", ":")))
             else:
                 _print_rows(["CONTAINER ID", "NAME", "MEM USAGE", "PIDS"],
                             [[r["ID"], r["Name"], r["MemUsage"], r["PIDs"]] for r in rows])
@@ -188,7 +188,7 @@ def format_event(change: Any, as_json: bool) -> str:
     if as_json:
         return json.dumps({"time": moment.isoformat().replace("+00:00", "Z"), "type": "container",
                            "service": change.view.service, "id": change.view.id, "action": change.action,
-                           "attributes": attributes})
+                           "attributes": attributes}, separators=(",", ":"))
     pairs = ", ".join(f"{k}={v}" for k, v in attributes.items())
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})"
 

@@ -192,7 +192,7 @@ def _dotted(template: str, data: dict) -> str:
         for part in filter(None, match.group(2).split(".")):
             current = current.get(part) if isinstance(current, dict) else None
         if match.group(1):
-            return json.dumps(current)
+            return json.dumps(current, separators=(",", ":"))
         return {True: "true", False: "false", None: "<no value>"}.get(current, current) if not isinstance(current, (int, float)) or isinstance(current, bool) else str(current)
 
     return re.sub(r"{{\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*}}", lambda m: str(value(m)), template)

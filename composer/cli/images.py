@@ -429,7 +429,7 @@ def _duration_words(seconds: float) -> str:
 def to_json(value: Any, indent: int | None = 4) -> str:
     import json
 
-    return json.dumps(value, indent=indent)
+    return json.dumps(value, indent=indent, separators=None if indent else (",", ":"))
 
 
 def _go_value(value: Any, key: str = "") -> str:

@@ -111,7 +111,7 @@ def ls(
             typer.echo(row["ID"])
     elif output_format == "json":
         for row in rows:
-            typer.echo(json.dumps(row))
+            typer.echo(json.dumps(row, separators=(",", ":")))
     elif output_format and output_format != "table":
         from composer.cli.images import render_template
 

@@ -12,6 +12,7 @@ import time
 
 from composer.errors import UsageError
 
+COMPACT = (",", ":")  # Go's encoding/json: no spaces
 TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
            "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
@@ -102,7 +103,7 @@ def _match_one(info, key: str, value: str) -> bool:
 def render(rows: list[dict], template: str) -> list[str]:
     """The output lines of ``--format template`` (``table``/``json``/Go template subset)."""
     if template == "json":
-        return [json.dumps(r) for r in rows]
+        return [json.dumps(r, separators=COMPACT) for r in rows]
     if template in ("", "table"):
         template = DEFAULT_TABLE
     template = template.replace("\\t", "\t")
@@ -120,14 +121,14 @@ def _fill(template: str, data: dict) -> str:
     def field(match: re.Match) -> str:
         as_json, name = match.group(1), match.group(2)
         if not name:
-            return json.dumps(data)
+            return json.dumps(data, separators=COMPACT)
         if name not in data:
             raise UsageError(f"template: can't evaluate field {name}")
         value = data[name]
         if name == "Command" and not as_json:
             value = json.loads(value)
             return f'"{value}"'
-        return json.dumps(value) if as_json else str(value)
+        return json.dumps(value, separators=COMPACT) if as_json else str(value)
 
     return TEMPLATE_FIELD.sub(field, template)
 

@@ -52,7 +52,7 @@ def volume_ls(quiet: bool = typer.Option(False, "-q", "--quiet", help="Only disp
     elif output_format == "json":
         for meta in volumes:
             typer.echo(json.dumps({"Driver": meta["Driver"], "Name": meta["Name"], "Scope": "local",
-                                   "Mountpoint": meta["Mountpoint"], "Labels": meta["Labels"]}))
+                                   "Mountpoint": meta["Mountpoint"], "Labels": meta["Labels"]}, separators=(",", ":")))
     else:
         typer.echo(f"{'DRIVER':<16}VOLUME NAME")
         for meta in volumes:

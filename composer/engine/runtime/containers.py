@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Iterator
 
 from composer.engine.runtime.config import ContainerConfig
-from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict
+from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict, network_settings
 from composer.engine.runtime.logs import LogLine, log_path
 from composer.engine.runtime.state import ContainerDir, find_container, list_container_ids, now_iso
 from composer.engine.runtime.watch import wait_until
@@ -331,11 +331,23 @@ def inspect(container_id: str) -> dict:
     """docker's ``container inspect`` JSON of one container."""
     cdir = ContainerDir(container_id)
     try:
-        return inspect_dict(cdir.read_config(), current_state(cdir))
+        config, state = cdir.read_config(), current_state(cdir)
     except FileNotFoundError:
         from composer.errors import ContainerNotFound
 
         raise ContainerNotFound(f"No such container: {container_id}") from None
+    info = inspect_dict(config, state)
+    info["NetworkSettings"] = network_settings(config, state, _endpoints(container_id, state))
+    return info
+
+
+def _endpoints(container_id: str, state: dict) -> list:
+    """The running container's (network, endpoint) pairs; none when it is not running."""
+    if state.get("Status") not in LIVE:
+        return []
+    from composer.network.manager import NetworkManager
+
+    return NetworkManager(dns=False).endpoints_of(container_id)
 
 
 def running_pid(container_id: str) -> int:

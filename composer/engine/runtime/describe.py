@@ -81,12 +81,70 @@ def inspect_dict(config: dict, state: dict) -> dict:
                        "ReadonlyRootfs": config["security"]["read_only"], "Init": config.get("init", False),
                        "Memory": config["resources"]["memory"], "NanoCpus": config["resources"]["nano_cpus"],
                        "PidsLimit": config["resources"]["pids_limit"] or None,
-                       "PortBindings": config.get("publish", [])},
+                       "PortBindings": port_bindings(config.get("publish", []))},
         "Mounts": [{"Type": m["type"], "Name": m["source"] if m["type"] == "volume" else "",
                     "Source": m["source"], "Destination": m["target"], "RW": not m["readonly"]}
                    for m in config["mounts"]],
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
     }
+
+
+def port_bindings(specs: list[str]) -> dict[str, list[dict]]:
+    """docker's ``HostConfig.PortBindings`` from ``-p`` specs (a random host port is "")."""
+    if not specs:
+        return {}
+    from composer.network.ports import parse_publish
+
+    bindings: dict[str, list[dict]] = {}
+    for spec in specs:
+        for port in parse_publish(spec):
+            bindings.setdefault(f"{port.container_port}/{port.proto}", []).append(
+                {"HostIp": port.host_ip, "HostPort": _host_ports(port)})
+    return bindings
+
+
+def _host_ports(port: object) -> str:
+    if not port.host_port:
+        return ""
+    return f"{port.host_port}-{port.host_port_end}" if port.host_port_end else str(port.host_port)
+
+
+def _prefix(cidr: str) -> int:
+    return int(cidr.partition("/")[2] or 0)
+
+
+def _endpoint_settings(net: object, ep: object) -> dict:
+    """One entry of docker's ``NetworkSettings.Networks`` for a live endpoint."""
+    return {"IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None, "MacAddress": ep.mac,
+            "NetworkID": net.id, "EndpointID": ep.endpoint_id, "Gateway": net.gateway, "IPAddress": ep.ipv4,
+            "IPPrefixLen": _prefix(net.subnet), "IPv6Gateway": net.gateway6 if ep.ipv6 else "",
+            "GlobalIPv6Address": ep.ipv6, "GlobalIPv6PrefixLen": _prefix(net.subnet6) if ep.ipv6 else 0,
+            "DNSNames": None if net.default else ep.names()}
+
+
+def network_settings(config: dict, state: dict, attached: list) -> dict:
+    """docker's ``NetworkSettings`` from the container's live endpoints (``(Network, Endpoint)``
+    pairs of the network layer): addresses, gateways, published ports; the top-level address
+    fields describe the default bridge, as docker's do."""
+    networks: dict[str, dict] = {}
+    ports: dict[str, list[dict]] = {}
+    top = {"Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "GlobalIPv6Address": "",
+           "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
+    for net, ep in attached:
+        settings = networks[net.name] = _endpoint_settings(net, ep)
+        if net.default:
+            top = {name: settings[name] for name in top}
+        for port in ep.ports:
+            ports.setdefault(f"{port.container_port}/{port.proto}", []).append(
+                {"HostIp": port.host_ip or "0.0.0.0", "HostPort": str(port.host_port)})
+    for name, aliases in _networks(config):  # not connected now (a stopped container)
+        networks.setdefault(name, {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
+                                   "MacAddress": "", "NetworkID": "", "EndpointID": "", "Gateway": "",
+                                   "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None})
+    pid = state.get("Pid") or 0
+    return {"Bridge": "", "SandboxID": "", "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
+            "Ports": ports, **top, "Networks": networks}
 
 
 def _networks(config: dict) -> list[tuple[str, list[str]]]:

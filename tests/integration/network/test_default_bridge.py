@@ -59,3 +59,27 @@ def test_publish_all_exposes_ports_on_random_host_ports(composer, busybox_image,
             pytest.fail("the -P port never answered")
     finally:
         composer("container", "rm", "-f", cid)
+
+
+def test_inspect_shows_addresses_and_ports_as_docker(composer, busybox_image, manager):
+    started = composer("container", "run", "-d", "--name", "shown", "-p", "127.0.0.1::80", "busybox", "sleep", "30")
+    assert started.returncode == 0, started.stderr
+    try:
+        info = json.loads(composer("container", "inspect", "shown").stdout)[0]
+        settings, net = info["NetworkSettings"], manager.get("bridge")
+        endpoint = settings["Networks"]["bridge"]
+        assert settings["IPAddress"] == endpoint["IPAddress"] and endpoint["IPAddress"].startswith(
+            net.subnet.rsplit(".", 2)[0])
+        assert endpoint["Gateway"] == settings["Gateway"] == net.gateway and endpoint["NetworkID"] == net.id
+        [binding] = settings["Ports"]["80/tcp"]
+        assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) > 0
+        assert info["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+        address = composer("container", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "shown").stdout.strip()
+        assert address == endpoint["IPAddress"]
+    finally:
+        composer("container", "rm", "-f", "shown")
+    stopped = composer("container", "create", "--name", "idle", "busybox", "true")
+    assert stopped.returncode == 0, stopped.stderr
+    info = json.loads(composer("container", "inspect", "idle").stdout)[0]
+    assert info["NetworkSettings"]["IPAddress"] == "" and info["NetworkSettings"]["Ports"] == {}
+    composer("container", "rm", "idle")

@@ -22,4 +22,4 @@ def test_templates() -> None:
     data = {"Id": "sha256:x", "Config": {"Cmd": ["sh", "-c"], "Entrypoint": None, "Labels": {"a": "b"}}}
     assert render_template("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
     assert render_template("{{.Config.Entrypoint}}|{{.Config.Labels}}", data) == "[]|map[a:b]"
-    assert render_template("{{json .Config.Labels}}", data) == '{"a": "b"}'
+    assert render_template("{{json .Config.Labels}}", data) == '{"a":"b"}'
