@@ -86,8 +86,7 @@ def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
     """The intermediate child: join, fork the process, pass its exit status on. Never returns."""
     code = 126
     try:
-        for number in init.RESET_SIGNALS:
-            signal.signal(number, signal.SIG_DFL)
+        init.reset_signals()
         if fds is not None:
             for target, fd in enumerate(fds):
                 if fd != target:

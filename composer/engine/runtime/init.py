@@ -26,7 +26,15 @@ RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "np
 
 
 RESET_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1,
-                 signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+                 signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT, signal.SIGCHLD)
+
+
+def reset_signals() -> None:
+    """In a freshly forked child: the parent's handlers and its signal wakeup fd are not ours (a
+    signal written to a wakeup fd the child closed prints a Python warning into its output)."""
+    signal.set_wakeup_fd(-1)
+    for number in RESET_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
 
 
 class ExecFailure(Exception):
@@ -139,8 +147,7 @@ def enter_user_namespace(plan: LaunchPlan) -> None:
 
 def container_main(plan: LaunchPlan) -> None:
     """PID 1 of the container: build its world, then exec. Never returns."""
-    for number in RESET_SIGNALS:  # the runtime's forwarding handlers are not ours
-        signal.signal(number, signal.SIG_DFL)
+    reset_signals()  # the runtime's forwarding handlers are not ours
     try:
         _setup(plan)
         path, env, ids = _prepare_process(plan)
