@@ -165,7 +165,11 @@ def cgroup_dirs() -> set[str]:
 
 
 def remove_new_cgroups(before: set[str], patience: float = 15) -> None:
-    """rmdir the cgroups the peers left behind, deepest first (podman's cleanup runs late)."""
+    """rmdir the cgroups the peers left behind, deepest first (podman's cleanup runs late).
+    composer's own parents (``composer/``) stay: other users' containers may be starting under them."""
+    import glob
+
+    before = before | set(glob.glob("/sys/fs/cgroup/*/composer/"))
     deadline = time.monotonic() + patience
     while cgroup_dirs() - before and time.monotonic() < deadline:
         for top in sorted(cgroup_dirs() - before):
