@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict, network_settings
 from composer.engine.runtime.logs import LogLine, log_path
-from composer.engine.runtime.state import ContainerDir, find_container, list_container_ids, now_iso
+from composer.engine.runtime.state import ContainerDir, find_container, list_container_ids, now_iso, write_json_atomic
 from composer.engine.runtime.watch import wait_until
 from composer.errors import ContainerRuntimeError, ContainerStateError, UsageError
 
@@ -55,8 +55,6 @@ def current_state(cdir: ContainerDir) -> dict:
                      FinishedAt=now_iso(), Error="the container's supervisor died")
         if state.get("Health"):
             state["Health"]["Status"] = "unhealthy"
-        from composer.engine.runtime.state import write_json_atomic
-
         write_json_atomic(cdir.state, state)
     return state
 
@@ -88,12 +86,14 @@ def _release_host_resources(config: ContainerConfig) -> None:
 # --- create, start, stop ----------------------------------------------------------------------
 def create(config: ContainerConfig) -> str:
     """Make the container's state directory (status "created"); returns its id."""
-    from composer.engine.runtime.linux import create_state
+    from composer.engine.runtime.linux import create_state, name_anonymous_volumes
 
     if config.log_driver not in ("json-file", "none", "local"):
         raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
     cdir = ContainerDir(config.id)
     create_state(config, cdir)
+    if name_anonymous_volumes(config):
+        write_json_atomic(cdir.config, config.to_dict())
     cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "")
     return config.id
 

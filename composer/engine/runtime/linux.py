@@ -167,8 +167,7 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
 
             store = store or VolumeStore()
             if not mount.source:
-                mount.source, mount.anonymous = os.urandom(32).hex(), True
-                store.create(mount.source, labels={"com.docker.volume.anonymous": ""})
+                name_anonymous_volumes(config)
             else:
                 store.create(mount.source)
             if store.claim_population(mount.source) and not mount.volume_nocopy:
@@ -177,6 +176,20 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
                           readonly=mount.readonly, propagation=mount.propagation)
         resolved.append(mount)
     return resolved, populate
+
+
+def name_anonymous_volumes(config: ContainerConfig) -> bool:
+    """Name and create the container's anonymous volumes (docker does at create, so that they stay
+    the same across restarts and ``rm -v`` finds them); whether there were any."""
+    anonymous = [mount for mount in config.mounts if mount.type == "volume" and not mount.source]
+    if anonymous:
+        from composer.engine.volumes import VolumeStore
+
+        store = VolumeStore()
+        for mount in anonymous:
+            mount.source, mount.anonymous = os.urandom(32).hex(), True
+            store.create(mount.source, labels={"com.docker.volume.anonymous": ""})
+    return bool(anonymous)
 
 
 def remove_anonymous_volumes(config: ContainerConfig) -> None:

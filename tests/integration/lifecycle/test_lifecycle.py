@@ -196,3 +196,18 @@ def test_cp_into_a_container_of_another_user_arrives_owned_by_root(cli, tmp_path
     back = tmp_path / "back.txt"
     cli("container", "cp", "nobody:/tmp/note.txt", str(back), check=True)
     assert back.read_text() == "hello\n"
+
+
+def test_anonymous_volume_is_named_at_create_and_kept_across_restarts(cli):
+    cli("container", "run", "-d", "-v", "/data", "--name", "anon", "busybox", "sh", "-c",
+        "echo x >> /data/runs; sleep 60", check=True)
+    [volume] = [m["Name"] for m in _inspect(cli, "anon")["Mounts"]]
+    assert len(volume) == 64
+    cli("container", "restart", "-t", "0", "anon", check=True)
+    assert [m["Name"] for m in _inspect(cli, "anon")["Mounts"]] == [volume]
+    deadline = time.monotonic() + 5  # the restarted shell appends its line first thing
+    while cli("container", "exec", "anon", "cat", "/data/runs").stdout.count("x") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cli("container", "exec", "anon", "cat", "/data/runs", check=True).stdout.count("x") == 2
+    cli("container", "rm", "-f", "-v", "anon", check=True)
+    assert volume not in cli("volume", "ls", "-q").stdout.split()
