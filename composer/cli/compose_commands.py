@@ -169,13 +169,16 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
         if abort:
             import threading
 
-            threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs=follow, daemon=True).start()
+            logs = threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs=follow, daemon=True)
+            logs.start()
             code = _first_exit(service, project, tuple(names), failures_only=abort == "failure")
             if code is None:  # every container finished cleanly
+                logs.join(5)
                 return 0
             printer.say("Aborting on container exit...")
             with C.progress_for(ctx, "Stopping") as progress:
                 C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
+            logs.join(5)  # every container's last lines and "exited with code" are printed
             if exit_code_from:
                 codes = {c.name: c.exit_code for c in C.containers_of(project.name, [exit_code_from])}
                 return next(iter(codes.values()), code)
@@ -418,7 +421,10 @@ def _register_lifecycle(app: typer.Typer) -> None:
 
         project = C.load(ctx)
         if down_project:
-            code = _first_exit(C.engine(), project, tuple(services), failures_only=False) or 0
+            code = _first_exit(C.engine(), project, tuple(services), failures_only=False)
+            if code is None:  # it ended between two looks: its recorded exit code
+                code = next((c.exit_code for c in C.containers_of(project.name, tuple(services))
+                             if c.state in ("exited", "dead")), 0)
             with C.progress_for(ctx) as progress:
                 C.engine(progress).down(project, DownOptions())
             typer.echo(str(code))
