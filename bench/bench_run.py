@@ -70,10 +70,12 @@ def start_dockerd(work: Path, tarball: Path, notes: list[str],
         return None, ""
     host = f"unix://{work}/docker.sock"
     log = open(work / "dockerd.log", "w")
+    bridges_before = _docker_bridges()
     process = subprocess.Popen(["dockerd", "-H", host, "--data-root", str(work / "docker"),
                                 "--exec-root", str(work / "docker-exec"), "--pidfile", str(work / "docker.pid"),
                                 *flags],
                                stdout=log, stderr=subprocess.STDOUT)
+    process.bridges_before = bridges_before  # stop() removes the bridges this dockerd leaves behind
     env = dict(os.environ, DOCKER_HOST=host)
     for _ in range(300):
         if subprocess.run(["docker", "info"], env=env, capture_output=True).returncode == 0:
@@ -120,16 +122,25 @@ def make_bundle(work: Path, rootfs: Path) -> Path | None:
     return bundle
 
 
+def _docker_bridges() -> set[str]:
+    """docker's bridges on the host (``docker0``, ``br-<network id>``)."""
+    names = os.listdir("/sys/class/net")
+    return {name for name in names if name == "docker0" or (name.startswith("br-") and len(name) == 15)}
+
+
 def stop(process: subprocess.Popen | None) -> None:
-    """Stop a daemon we started, by its PID."""
-    if process is None or process.poll() is not None:
+    """Stop a daemon we started, by its PID (a dockerd's leftover bridges go with it)."""
+    if process is None:
         return
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for name in _docker_bridges() - getattr(process, "bridges_before", _docker_bridges()):
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
 def commands(work: Path, rootfs: Path, tarball: Path, notes: list[str]) -> tuple[dict, dict, subprocess.Popen | None]:
