@@ -74,6 +74,12 @@ class VolumeStore:
         write_json_atomic(os.path.join(directory, "volume.json"), meta)
         return self.inspect(name)
 
+    def create_anonymous(self) -> str:
+        """A new anonymous volume (a random 64-hex name, docker's label); its name."""
+        name = os.urandom(32).hex()
+        self.create(name, labels={"com.docker.volume.anonymous": ""})
+        return name
+
     def inspect(self, name: str) -> dict:
         """docker's ``volume inspect`` shape."""
         directory = self._dir(name)

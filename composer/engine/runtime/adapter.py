@@ -102,9 +102,7 @@ def _anonymous_volume() -> str:
     stays the container's across restarts and ``volumes_from`` can share it."""
     from composer.engine.volumes import VolumeStore
 
-    name = os.urandom(32).hex()
-    VolumeStore().create(name, labels={"com.docker.volume.anonymous": ""})
-    return name
+    return VolumeStore().create_anonymous()
 
 
 def _write_content(directory: str, index: int, options: Mapping[str, Any]) -> str:

@@ -19,7 +19,8 @@ from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces, fork_container
 from composer.engine.runtime.record import Record
-from composer.engine.runtime.state import ContainerDir, claim_name, now_iso, release_name, write_json_atomic
+from composer.engine.runtime.state import (ContainerDir, claim_name, now_iso, process_start_time, release_name,
+                                            write_json_atomic)
 from composer.errors import ContainerRuntimeError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
@@ -157,6 +158,7 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
     """Host sources for every mount (volumes created on first use) and the volumes to pre-fill."""
     resolved, populate = [], []
     store = None
+    name_anonymous_volumes(config)  # a foreground run's (run -d and create named them already)
     for mount in config.mounts:
         if mount.type == "bind":
             from composer.engine.runtime.mounts import check_bind_source
@@ -166,10 +168,7 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             from composer.engine.volumes import VolumeStore
 
             store = store or VolumeStore()
-            if not mount.source:
-                name_anonymous_volumes(config)
-            else:
-                store.create(mount.source)
+            store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
             if store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((store.data_path(mount.source), mount.target))
             mount = Mount(type="bind", target=mount.target, source=store.data_path(mount.source),
@@ -187,8 +186,7 @@ def name_anonymous_volumes(config: ContainerConfig) -> bool:
 
         store = VolumeStore()
         for mount in anonymous:
-            mount.source, mount.anonymous = os.urandom(32).hex(), True
-            store.create(mount.source, labels={"com.docker.volume.anonymous": ""})
+            mount.source, mount.anonymous = store.create_anonymous(), True
     return bool(anonymous)
 
 
@@ -280,12 +278,6 @@ def _single_threaded() -> bool:
     """No other Python thread could fork while our pid namespace is switched for our children."""
     threading = sys.modules.get("threading")
     return threading is None or threading.active_count() == 1
-
-
-def _own_start_time() -> str:
-    """This process's start time (field 22 of /proc/self/stat), which tells it apart from a pid reuse."""
-    with open("/proc/self/stat", "rb") as handle:
-        return handle.read().rpartition(b")")[2].split()[19].decode()
 
 
 class ForegroundRun:
@@ -393,8 +385,9 @@ class ForegroundRun:
             self.cgroup.join(self.pid)
         write_json_atomic(self.cdir.config, config.to_dict())
         started = now_iso()
+        me = os.getpid()
         state = {"Status": "running", "Running": True, "Pid": self.pid, "ExitCode": 0, "OOMKilled": False,
-                 "StartedAt": started, "SupervisorPid": os.getpid(), "SupervisorStart": _own_start_time()}
+                 "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
             write_json_atomic(self.cdir.state, {**state, "Created": started})
         else:
