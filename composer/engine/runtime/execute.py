@@ -91,7 +91,11 @@ def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
             for target, fd in enumerate(fds):
                 if fd != target:
                     os.dup2(fd, target)
-        cgroup.join(0)
+        joins = cgroup.self_join_files()  # single-threaded: "0" into tasks skips an RCU grace period
+        if joins:
+            init.join_cgroup(joins)
+        else:
+            cgroup.join(0)
         for fd in namespaces:
             libc.setns(fd, 0)
         if plan.console_fd >= 0:

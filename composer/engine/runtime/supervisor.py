@@ -24,7 +24,7 @@ from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import LogWriter, log_path, parse_size
-from composer.engine.runtime.state import ContainerDir, now_iso, process_start_time  # noqa: F401 - linux.py
+from composer.engine.runtime.state import ContainerDir, now_iso, process_start_time
 from composer.errors import ComposerError, ContainerRuntimeError
 
 F_SETPIPE_SZ = 1031
