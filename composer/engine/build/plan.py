@@ -36,6 +36,12 @@ class BuildPlan:
 def prepare(request: BuildRequest, *, text: str | None = None, name: str | None = None,
             build_platform: Platform | None = None) -> BuildPlan:
     """Plan a build; ``text``/``name`` give the Dockerfile when it came from stdin."""
+    return _plan(request, text, name, build_platform)[0]
+
+
+def _plan(request: BuildRequest, text: str | None, name: str | None,
+          build_platform: Platform | None) -> tuple[BuildPlan, list[checks.Finding]]:
+    """The plan and the check findings it was made with (the Dockerfile parsed and checked once)."""
     if text is None:
         text, name = request.dockerfile_text()
     parsed = dockerfile.parse(text, name or "Dockerfile")
@@ -47,15 +53,12 @@ def prepare(request: BuildRequest, *, text: str | None = None, name: str | None 
     needed = stages.needed(every, request.target)
     return BuildPlan(request, parsed, build_args, meta, tuple(every), tuple(needed),
                      tuple(tuple(wave) for wave in stages.waves(needed)),
-                     (*parsed.warnings, *(str(f) for f in findings)))
+                     (*parsed.warnings, *(str(f) for f in findings))), findings
 
 
 def check(request: BuildRequest, *, text: str | None = None, name: str | None = None) -> list[checks.Finding]:
     """``build --check``: the Dockerfile planned (syntax, stages, target) and its check findings."""
-    if text is None:
-        text, name = request.dockerfile_text()
-    prepare(request, text=text, name=name)
-    return checks.run(dockerfile.parse(text, name or "Dockerfile"))
+    return _plan(request, text, name, None)[1]
 
 
 def check_report(findings: list[checks.Finding]) -> str:
