@@ -68,14 +68,11 @@ def parse_detach_keys(spec: str) -> bytes:
         part = part.strip()
         if len(part) == 1:
             keys.append(ord(part))
-        elif part.lower().startswith("ctrl-") and len(part) == 6:
-            char = part[5].lower()
-            if char == "@" or "a" <= char <= "z" or char in "[\\]^_":
-                keys.append(0 if char == "@" else ord(char.upper()) & 0x1F)
-                continue
+            continue
+        char = part[5:].lower() if part.lower().startswith("ctrl-") else ""
+        if len(char) != 1 or not (char == "@" or "a" <= char <= "z" or char in "[\\]^_"):
             raise UsageError(f"invalid detach keys {spec!r}: {part!r}", hint="use e.g. ctrl-p,ctrl-q")
-        else:
-            raise UsageError(f"invalid detach keys {spec!r}: {part!r}", hint="use e.g. ctrl-p,ctrl-q")
+        keys.append(0 if char == "@" else ord(char.upper()) & 0x1F)
     if not keys:
         raise UsageError(f"invalid detach keys {spec!r}", hint="use e.g. ctrl-p,ctrl-q")
     return bytes(keys)
