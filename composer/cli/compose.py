@@ -55,23 +55,24 @@ def engine(progress: Any = None, project: Any = None) -> Any:
 
     service = ProjectService(make_runtime(), emit=progress.event if progress else _ignore)
     if project is not None:
-        service.builder = _builder_for(project)
+        service.builder = builder_for(project)
     return service
-
-
-def _builder_for(project: Any) -> Any:
-    """The engine's ``Builder`` hook: builds a service's image, its step output on stderr."""
-
-    def build(service_name: str, reference: str) -> str:
-        from composer.engine.build.compose import build_service
-
-        return build_service(project, service_name, reference, None, _print_build_line)
-
-    return build
 
 
 def _print_build_line(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def builder_for(project: Any, emit: Any = _print_build_line) -> Any:
+    """The engine's ``Builder`` hook: builds a service's image, its step output to ``emit``
+    (stderr by default)."""
+
+    def build(service_name: str, reference: str) -> str:
+        from composer.engine.build.compose import build_service
+
+        return build_service(project, service_name, reference, None, emit)
+
+    return build
 
 
 def _ignore(event: Any) -> None:

@@ -69,18 +69,7 @@ def register(app: Any) -> None:
             with C.progress_for(ctx) as progress:
                 engine = C.engine(progress, project)
                 if quiet:
-                    engine.builder = _quiet_builder(project)
+                    engine.builder = C.builder_for(project, emit=lambda line: None)  # build output hidden
                 engine.up(project, UpOptions(services=selected, parallel=C.parallel(ctx)))
         start_watch(project, selected, foreground=True)
         print("Watch stopped", file=sys.stderr)
-
-
-def _quiet_builder(project: Any) -> Any:
-    """The engine's builder hook with the build steps' output discarded (``--quiet``)."""
-
-    def build(service_name: str, reference: str) -> str:
-        from composer.engine.build.compose import build_service
-
-        return build_service(project, service_name, reference, None, lambda line: None)
-
-    return build
