@@ -146,9 +146,10 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
         top, media_type, digest = client.get_manifest(ref.path, ref.digest or ref.tag or "latest", MANIFEST_ACCEPT)
         repo_digest = f"{ref.repository}@{digest}"
         names = [str(ref)] if ref.tag else []
-        known = known_image(store.read_db(), str(store.root), repo_digest)
+        db = store.read_db()
+        known = known_image(db, str(store.root), repo_digest)
         if known is not None:
-            if names and store.read_db()["refs"].get(names[0]) != known:
+            if names and db["refs"].get(names[0]) != known:
                 with store.update_db() as db:
                     db["refs"][names[0]] = known
             return PullResult(known, str(ref), digest, updated=False)
