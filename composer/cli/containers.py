@@ -87,10 +87,7 @@ def container_attach(container: str = typer.Argument(...),
         sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Accepted for docker's sake.")) -> None:
     """Attach local standard input, output, and error streams to a running container."""
     container_id = _api().resolve(container)
-    if _api().inspect(container_id)["State"]["Status"] not in ("running", "paused", "restarting"):
-        from composer.errors import ContainerStateError
-
-        raise ContainerStateError("You cannot attach to a stopped container, start it first")
+    _api().require_live(container_id)
     raise typer.Exit(_attach(container_id, not no_stdin, detach_keys))
 
 

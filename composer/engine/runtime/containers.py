@@ -26,7 +26,7 @@ DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
            "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
-           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable"]
+           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable", "require_live"]
 
 
 def _config(cdir: ContainerDir) -> ContainerConfig:
@@ -384,6 +384,12 @@ def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: boo
     return 0 if detach else wait_exit(child)
 
 
+def require_live(container_id: str) -> None:
+    """Attaching needs a running (or paused, restarting) container: docker's refusal otherwise."""
+    if current_state(ContainerDir(container_id)).get("Status") not in LIVE:
+        raise ContainerStateError("You cannot attach to a stopped container, start it first")
+
+
 def attachable(container_id: str) -> bool:
     """Whether the container has an attach socket (run with -t or -i)."""
     config = _config(ContainerDir(container_id))
@@ -399,8 +405,7 @@ def attach(container_id: str, *, stdin: bool = True, detach_keys: str = "") -> i
     keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
     cdir = ContainerDir(container_id)
     config = _config(cdir)
-    if current_state(cdir).get("Status") not in LIVE:
-        raise ContainerStateError("You cannot attach to a stopped container, start it first")
+    require_live(container_id)
     with connect(cdir.path) as connection:
         if attach_relay(connection, stdin and config.stdin, config.tty, keys):
             return None
