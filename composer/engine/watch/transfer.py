@@ -12,18 +12,17 @@ import tarfile
 import threading
 from typing import Mapping
 
+from composer.engine.runtime.copy import _owned_by_root, _run_tar  # container cp's exec and ownership
+from composer.engine.runtime.execute import wait_exit
 from composer.errors import ContainerRuntimeError
 
 
 def send_files(container_id: str, files: Mapping[str, str]) -> None:
-    """Copy ``{container path: host path}`` into the running container (one ``tar -x`` exec)."""
-    from composer.engine.runtime.containers import running_pid
-    from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
-
+    """Copy ``{container path: host path}`` into the running container (one ``tar -x`` exec, as
+    root, the files owned by root: ``container cp``'s way)."""
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     try:
-        request = ExecRequest(argv=["tar", "-x", "-f", "-", "-C", "/"], user="0:0")  # as docker cp: root
-        child = spawn(container_id, running_pid(container_id), request, (read_fd, 1, 2))
+        child = _run_tar(container_id, ["tar", "-x", "-f", "-", "-C", "/"], read_fd, 1)
     except BaseException:
         os.close(write_fd)
         raise
@@ -39,20 +38,14 @@ def send_files(container_id: str, files: Mapping[str, str]) -> None:
 
 
 def _write_archive(fd: int, files: Mapping[str, str]) -> None:
-    """Stream the files (regular files and symlinks, not followed) into ``fd``."""
+    """Stream the files (regular files and symlinks, not followed) into ``fd``, owned by root."""
     try:
         with os.fdopen(fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as archive:
             for container_path, host_path in sorted(files.items()):
                 try:
-                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False, filter=_as_root)
+                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False, filter=_owned_by_root)
                 except FileNotFoundError:
                     continue  # gone since the event: the next batch deletes it
     except OSError:
         pass  # tar in the container gave up: its exit code says so
 
-
-def _as_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
-    """Owned by root in the container, as ``docker cp`` creates files (the host's uid means nothing there)."""
-    member.uid = member.gid = 0
-    member.uname = member.gname = "root"
-    return member
