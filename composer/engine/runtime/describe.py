@@ -6,6 +6,10 @@ import time
 
 from composer.engine.runtime.record import Record
 
+TYPE_CHECKING = False  # typing stays off the CLI's start-up
+if TYPE_CHECKING:
+    from composer.network.model import Endpoint, Network, PortBinding
+
 
 class ContainerInfo(Record):
     """One container as ``container ls -a`` sees it (times in seconds since the epoch)."""
@@ -103,7 +107,7 @@ def port_bindings(specs: list[str]) -> dict[str, list[dict]]:
     return bindings
 
 
-def _host_ports(port: object) -> str:
+def _host_ports(port: "PortBinding") -> str:
     if not port.host_port:
         return ""
     return f"{port.host_port}-{port.host_port_end}" if port.host_port_end else str(port.host_port)
@@ -113,7 +117,7 @@ def _prefix(cidr: str) -> int:
     return int(cidr.partition("/")[2] or 0)
 
 
-def _endpoint_settings(net: object, ep: object) -> dict:
+def _endpoint_settings(net: "Network", ep: "Endpoint") -> dict:
     """One entry of docker's ``NetworkSettings.Networks`` for a live endpoint."""
     return {"IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None, "MacAddress": ep.mac,
             "NetworkID": net.id, "EndpointID": ep.endpoint_id, "Gateway": net.gateway, "IPAddress": ep.ipv4,
@@ -122,7 +126,7 @@ def _endpoint_settings(net: object, ep: object) -> dict:
             "DNSNames": None if net.default else ep.names()}
 
 
-def network_settings(config: dict, state: dict, attached: list) -> dict:
+def network_settings(config: dict, state: dict, attached: "list[tuple[Network, Endpoint]]") -> dict:
     """docker's ``NetworkSettings`` from the container's live endpoints (``(Network, Endpoint)``
     pairs of the network layer): addresses, gateways, published ports; the top-level address
     fields describe the default bridge, as docker's do."""
