@@ -113,16 +113,13 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     return str(name)
 
 
-RUNNING_STATES = ("running", "paused", "restarting")
-
-
 def images_in_use() -> dict[str, list[tuple[str, bool]]]:
     """image id -> [(container id, running?)] of every container of this state root."""
-    from composer.engine.runtime.containers import list_containers
+    from composer.engine.runtime.containers import LIVE, list_containers
 
     users: dict[str, list[tuple[str, bool]]] = {}
     for info in list_containers(all=True):
-        users.setdefault(info.image_id, []).append((info.id, info.state in RUNNING_STATES))
+        users.setdefault(info.image_id, []).append((info.id, info.state in LIVE))
     return users
 
 
