@@ -19,7 +19,7 @@ from composer.network import firewall, ipam, uplinks
 from composer.network.model import Endpoint, Network, PortBinding
 from composer.network.netlink import Netlink
 from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
-from composer.network.store import NetworkStore, host_locked
+from composer.network.store import NetworkNotFound, NetworkStore, host_locked
 from composer.settings import state_root_dir
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
@@ -189,18 +189,19 @@ class NetworkManager:
         from composer.network import endpoint as ep_ops
 
         with self.store.locked():
-            net = self.store.get(network)
+            networks = self.store.all()  # read once: the lookup, ports, interface names and rules use it
+            net = self.store.get(network, networks)
             self._forget_dead(net)
             if container_id in net.endpoints:
                 raise NetworkError(f"container {name or container_id[:12]} is already attached to network {net.name}")
-            bindings = self._check_ports(list(ports), container_id)
+            bindings = self._check_ports(list(ports), networks)
             address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
             address6 = ipam.allocate(ipam.parse_subnet(net.subnet6), net.used_addresses6()) if net.subnet6 else ""
             if ifname is not None and not IFNAME_RE.match(ifname):
                 raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:
-                taken = {ep.ifname for _net, ep in self.endpoints_of(container_id)}
+                taken = {ep.ifname for other in networks for cid, ep in other.endpoints.items() if cid == container_id}
                 ifname = next(f"eth{n}" for n in range(len(taken) + 1) if f"eth{n}" not in taken)
             ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
                                name=name, aliases=list(aliases), address6=address6)
@@ -208,7 +209,7 @@ class NetworkManager:
             net.endpoints[container_id] = ep
             try:
                 self.store.save(net)
-                self._apply_rules()
+                self._apply_rules(networks=networks)
             except BaseException:
                 ep_ops.detach(net.endpoints.pop(container_id))
                 self.store.save(net)
@@ -221,16 +222,22 @@ class NetworkManager:
     def join(self, network: str, container_id: str, pid: int, **options: object) -> Endpoint:
         """``connect`` for a running container's PID 1 (the runtime's seam); ``bridge`` or
         ``default`` means the default network, created on first use."""
-        if network in (DEFAULT_NETWORK, "default"):
-            network = self.ensure_default().name
-        return self.connect(network, container_id, f"/proc/{pid}/ns/net", **options)  # type: ignore[arg-type]
+        netns_path = f"/proc/{pid}/ns/net"
+        if network not in (DEFAULT_NETWORK, "default"):
+            return self.connect(network, container_id, netns_path, **options)  # type: ignore[arg-type]
+        try:  # connect looks the default network up itself: it is made here on first use only
+            return self.connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
+        except NetworkNotFound:
+            self.ensure_default()
+        return self.connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
 
     def disconnect(self, network: str, container_id: str, *, force: bool = False) -> None:
         """Detach a container: its veth goes, its address and published ports are released."""
         from composer.network import endpoint as ep_ops
 
         with self.store.locked():
-            net = self.store.get(network)
+            networks = self.store.all()
+            net = self.store.get(network, networks)
             ep = net.endpoints.pop(self._resolve_container(net, container_id), None)
             if ep is None:
                 if force:
@@ -238,19 +245,20 @@ class NetworkManager:
                 raise NetworkError(f"container {container_id} is not connected to network {net.name}")
             ep_ops.detach(ep)
             self.store.save(net)
-            self._apply_rules()
+            self._apply_rules(networks=networks)
 
     def publish(self, network: str, container_id: str, ports: Iterable[PortBinding]) -> list[PortBinding]:
         """Add published ports to an endpoint (conflicts checked first); return the bindings."""
         with self.store.locked():
-            net = self.store.get(network)
+            networks = self.store.all()
+            net = self.store.get(network, networks)
             ep = net.endpoints.get(self._resolve_container(net, container_id))
             if ep is None:
                 raise NetworkError(f"container {container_id} is not connected to network {net.name}")
-            bindings = self._check_ports(list(ports), container_id)
+            bindings = self._check_ports(list(ports), networks)
             ep.ports.extend(bindings)
             self.store.save(net)
-            self._apply_rules()
+            self._apply_rules(networks=networks)
         _flush_udp_flows(bindings)
         return bindings
 
@@ -303,7 +311,7 @@ class NetworkManager:
             for net in networks:
                 forgotten += self._forget_dead(net)
             sweep_orphans(self.store, networks)
-            self._apply_rules(force=True)
+            self._apply_rules(force=True, networks=networks)
         return forgotten
 
     # --- helpers --------------------------------------------------------------------------------
@@ -327,12 +335,12 @@ class NetworkManager:
         with self.store.locked():
             self._forget_dead(self.store.get(net_id))
 
-    def _check_ports(self, ports: list[PortBinding], container_id: str) -> list[PortBinding]:
+    def _check_ports(self, ports: list[PortBinding], networks: list[Network]) -> list[PortBinding]:
         """Fill random host ports, take the first free port of a range, and refuse any port
-        already held, before anything changes."""
+        already held (on ``networks``, the stored ones), before anything changes."""
         from composer.network import ports as port_ops
 
-        held = {(p.proto, p.host_port): (net, ep, p) for net in self.store.all()
+        held = {(p.proto, p.host_port): (net, ep, p) for net in networks
                 for ep in net.endpoints.values() for p in ep.ports if ep.alive()}
         result = []
         for port in ports:
@@ -357,9 +365,10 @@ class NetworkManager:
                 return candidate
         return candidate
 
-    def _apply_rules(self, force: bool = False) -> None:
-        """Re-render the nftables table from state; skipped when nothing in it would change."""
-        networks = self.store.all()
+    def _apply_rules(self, force: bool = False, networks: list[Network] | None = None) -> None:
+        """Re-render the nftables table from state (``networks``: as the caller, holding the lock,
+        read and saved them); skipped when nothing in it would change."""
+        networks = self.store.all() if networks is None else networks
         previous = self.store.host_state()
         host = dict(previous)
         self._sync_forward_policy(host, sorted(net.bridge for net in networks), force)

@@ -42,6 +42,10 @@ def write_json(path: str, data: object) -> None:
     os.replace(tmp, path)
 
 
+class NetworkNotFound(NetworkError):
+    """No stored network has that name or id."""
+
+
 class NetworkStore:
     """Load, save and lock the network files of one state root."""
 
@@ -97,19 +101,20 @@ class NetworkStore:
                                    hint="remove the file and the bridge it names") from None
         return sorted(networks, key=lambda net: (net.created, net.name))
 
-    def find(self, ref: str) -> Network | None:
-        """The network named ``ref``, or whose id is or starts with ``ref``."""
-        networks = self.all()
+    def find(self, ref: str, networks: list[Network] | None = None) -> Network | None:
+        """The network named ``ref``, or whose id is or starts with ``ref`` (among ``networks``
+        when the caller has read them already)."""
+        networks = self.all() if networks is None else networks
         for net in networks:
             if ref in (net.name, net.id):
                 return net
         matches = [net for net in networks if net.id.startswith(ref)]
         return matches[0] if len(matches) == 1 else None
 
-    def get(self, ref: str) -> Network:
-        net = self.find(ref)
+    def get(self, ref: str, networks: list[Network] | None = None) -> Network:
+        net = self.find(ref, networks)
         if net is None:
-            raise NetworkError(f"network {ref} not found", exit_code=1)
+            raise NetworkNotFound(f"network {ref} not found", exit_code=1)
         return net
 
     def save(self, net: Network) -> None:
