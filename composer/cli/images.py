@@ -133,12 +133,12 @@ def _register_housekeeping(image: typer.Typer) -> None:
            force: bool = typer.Option(False, "-f", "--force", help="Force removal of the image."),
            no_prune: bool = typer.Option(False, "--no-prune", help="Do not delete untagged parents.")) -> None:
         """Remove one or more images."""
-        from composer.engine.images.catalog import gc, remove
+        from composer.engine.images.catalog import gc, images_in_use, remove
 
-        store, failed = _store(), False
+        store, failed, in_use = _store(), False, images_in_use()
         for reference in images:
             try:
-                for action, what in remove(store, reference, force):
+                for action, what in remove(store, reference, force, in_use):
                     typer.echo(f"{action}: {what}")
             except ImageError as error:
                 typer.echo(f"Error: {error}", err=True)
