@@ -14,20 +14,18 @@ Run: /work/main/.venv/bin/python bench/bench_compose.py [--rounds N]   (as root)
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_run import cgroup_dirs, ensure_packages, remove_new_cgroups, setup_composer, start_dockerd, stop  # noqa: E402
-from harness import VENV_BIN, Outcome, save, table  # noqa: E402
+from bench_run import begin, setup_composer, start_dockerd, teardown  # noqa: E402
+from harness import VENV_BIN, Outcome, report  # noqa: E402
 
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
@@ -150,50 +148,23 @@ def setup_tools(work: Path, tarball: Path, notes: list[str]) -> tuple[list[Tool]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    options = parser.parse_args()
-    notes: list[str] = []
-    ensure_packages(notes)
-    work = Path(tempfile.mkdtemp(prefix="bench-compose-"))
+    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-compose-", 3)
     dockerd = None
     tools: list[Tool] = []
-    cgroups_before = cgroup_dirs()
     try:
         rootfs = build_busybox_rootfs(work / "rootfs")
         tarball = busybox_tarball(rootfs, work / "busybox.tar")
         tools, dockerd = setup_tools(work, tarball, notes)
         outcomes = measure(tools, work, options.rounds)
-        print(table(outcomes))
-        for note in notes:
-            print("note:", note)
-        print("saved", save("compose", outcomes, {"rounds": options.rounds, "notes": notes,
-                                                  "loadavg": os.getloadavg()}))
+        report("compose", outcomes, options.rounds, notes)
     finally:
         for tool in tools:  # whatever a failed round left running
             for label, count, chained in CASES:
                 if not (chained and tool.name == "podman-compose"):  # never up; its down is exponential too
                     tool.step(tool.project(work, label, count, chained), "down", "-t", "0")
-        cleanup(work, dockerd, cgroups_before)
+        subprocess.run(["podman", "network", "prune", "-f"], capture_output=True)
+        teardown(work, dockerd, cgroups_before)
     return 0
-
-
-def cleanup(work: Path, dockerd: subprocess.Popen | None, cgroups_before: set[str]) -> None:
-    """Stop dockerd by PID, undo podman's and composer's host state, remove the work tree."""
-    stop(dockerd)
-    subprocess.run(["podman", "network", "prune", "-f"], capture_output=True)
-    root = work / "composer-root"
-    if (root / "networks").is_dir():
-        from composer.network.manager import NetworkManager
-
-        NetworkManager(root / "networks").reset()
-    for sub in ("docker", "podman", "podman-run"):
-        subprocess.run(["umount", "-R", str(work / sub)], capture_output=True)
-    shutil.rmtree(work, ignore_errors=True)
-    import glob
-
-    # composer's own parents (composer/) stay: other users' containers may be starting under them now
-    remove_new_cgroups(cgroups_before | set(glob.glob("/sys/fs/cgroup/*/composer/")))
 
 
 if __name__ == "__main__":

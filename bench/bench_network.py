@@ -21,24 +21,19 @@ Run: /work/main/.venv/bin/python bench/bench_network.py [--rounds N]   (as root)
 
 from __future__ import annotations
 
-import argparse
-import glob
 import ipaddress
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_run import (cgroup_dirs, ensure_packages, remove_new_cgroups, setup_composer,  # noqa: E402
-                       setup_podman, start_dockerd, stop)
-from harness import VENV_BIN, Case, Outcome, measure, save, table  # noqa: E402
+from bench_run import begin, setup_composer, setup_podman, start_dockerd, teardown  # noqa: E402
+from harness import VENV_BIN, Case, Outcome, measure, report  # noqa: E402
 
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
@@ -174,16 +169,8 @@ def run_case(docker_host: str, podman: list[str] | None) -> Case:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    options = parser.parse_args()
-    notes: list[str] = []
-    ensure_packages(notes)
-    work = Path(tempfile.mkdtemp(prefix="bench-network-"))
-    had_docker0 = os.path.exists("/sys/class/net/docker0")
-    had_podman0 = os.path.exists("/sys/class/net/podman0")
-    # composer's own cgroup folder is never ours to sweep: other runs' containers may be starting in it
-    cgroups_before = cgroup_dirs() | set(glob.glob("/sys/fs/cgroup/*/composer/"))
+    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-network-", 15)
+    had_podman0 = os.path.exists("/sys/class/net/podman0")  # dockerd's bridges go when it stops (bench_run.stop)
     dockerd, servers = None, None
     try:
         tarball = busybox_tarball(build_busybox_rootfs(work / "rootfs"), work / "busybox.tar")
@@ -205,32 +192,14 @@ def main() -> int:
                 notes.append(f"{tool}: no published server ({error})")
         outcomes = measure_calls(http_cases(servers, host_address()), options.rounds)
         outcomes |= measure([run_case(docker_host if dockerd else "", podman)], rounds=options.rounds)
-        print(table(outcomes))
-        for note in notes:
-            print("note:", note)
-        meta = {"rounds": options.rounds, "size_bytes": SIZE, "notes": notes, "loadavg": os.getloadavg()}
-        print("saved", save("network", outcomes, meta))
+        report("network", outcomes, options.rounds, notes, size_bytes=SIZE)
     finally:
         if servers:
             servers.close()
-        cleanup(work, dockerd, had_docker0, had_podman0, cgroups_before)
+        if not had_podman0 and os.path.exists("/sys/class/net/podman0"):
+            subprocess.run(["ip", "link", "del", "podman0"], capture_output=True)  # podman's default bridge
+        teardown(work, dockerd, cgroups_before)
     return 0
-
-
-def cleanup(work: Path, dockerd, had_docker0: bool, had_podman0: bool, cgroups_before: set[str]) -> None:
-    """Stop dockerd by PID, remove composer's networks, bridges the peers left, storage, cgroups."""
-    from composer.network.manager import NetworkManager
-
-    stop(dockerd)
-    if os.environ.get("COMPOSER_ROOT", "").startswith(str(work)):
-        NetworkManager().reset()
-    for bridge, existed in (("docker0", had_docker0), ("podman0", had_podman0)):
-        if not existed and os.path.exists(f"/sys/class/net/{bridge}"):
-            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
-    for store in ("docker", "podman"):
-        subprocess.run(["umount", "-R", str(work / store)], capture_output=True)
-    shutil.rmtree(work, ignore_errors=True)
-    remove_new_cgroups(cgroups_before)
 
 
 if __name__ == "__main__":

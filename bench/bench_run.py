@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import VENV_BIN, Case, measure, save, table  # noqa: E402
+from harness import VENV_BIN, Case, measure, report  # noqa: E402
 
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
@@ -192,31 +192,46 @@ def remove_new_cgroups(before: set[str], patience: float = 15) -> None:
         time.sleep(0.5)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
+def begin(description: str, prefix: str, rounds: int) -> tuple[argparse.Namespace, list[str], Path, set[str]]:
+    """A benchmark's start: its ``--rounds`` option (``rounds`` by default), the notes (missing peers
+    installed, a failure noted), a new work tree and the cgroups present before (see ``teardown``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rounds", type=int, default=rounds)
     options = parser.parse_args()
     notes: list[str] = []
     ensure_packages(notes)
-    work = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    return options, notes, Path(tempfile.mkdtemp(prefix=prefix)), cgroup_dirs()
+
+
+STORES = ("docker", "docker-exec", "podman", "podman-run")  # what the peers may leave mounted in the work tree
+
+
+def teardown(work: Path, dockerd: subprocess.Popen | None, cgroups_before: set[str]) -> None:
+    """Stop dockerd by PID, remove the networks of the composer root in ``work``, unmount the peers'
+    stores, remove the work tree and the cgroups the peers left."""
+    stop(dockerd)
+    networks = work / "composer-root" / "networks"
+    if networks.is_dir():
+        from composer.network.manager import NetworkManager
+
+        NetworkManager(networks).reset()
+    for store in STORES:
+        subprocess.run(["umount", "-R", str(work / store)], capture_output=True)
+    shutil.rmtree(work, ignore_errors=True)
+    remove_new_cgroups(cgroups_before)
+
+
+def main() -> int:
+    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-run-", 30)
     dockerd = None
-    cgroups_before = cgroup_dirs()
     try:
         rootfs = build_busybox_rootfs(work / "rootfs")
         tarball = busybox_tarball(rootfs, work / "busybox.tar")
         argv, env, dockerd = commands(work, rootfs, tarball, notes)
         outcomes = measure([Case("run --rm --network none busybox true", argv, env=env)], rounds=options.rounds)
-        print(table(outcomes))
-        for note in notes:
-            print("note:", note)
-        print("saved", save("run", outcomes, {"rounds": options.rounds, "notes": notes,
-                                              "loadavg": os.getloadavg()}))
+        report("run", outcomes, options.rounds, notes)
     finally:
-        stop(dockerd)
-        subprocess.run(["umount", "-R", str(work / "docker")], capture_output=True)
-        subprocess.run(["umount", "-R", str(work / "podman")], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
-        remove_new_cgroups(cgroups_before)
+        teardown(work, dockerd, cgroups_before)
     return 0
 
 

@@ -17,13 +17,11 @@ Run: /work/main/.venv/bin/python bench/bench_stack.py [--rounds N]   (as root)
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -32,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_compose import docker_compose_binary  # noqa: E402
-from bench_run import cgroup_dirs, ensure_packages, remove_new_cgroups, start_dockerd, stop  # noqa: E402
-from harness import REPO, VENV_BIN, Outcome, save, table  # noqa: E402
+from bench_run import begin, start_dockerd, teardown  # noqa: E402
+from harness import REPO, VENV_BIN, Outcome, report  # noqa: E402
 
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
@@ -135,45 +133,21 @@ def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    options = parser.parse_args()
-    notes: list[str] = []
-    ensure_packages(notes)
-    work = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-stack-", 3)
     env = {**os.environ, "COMPOSER_ROOT": str(work / "composer-root")}
     dockerd, tools = None, []
-    cgroups_before = cgroup_dirs()
     try:
         import_example_images(env)
         tools = [Tool("composer", [str(VENV_BIN / "composer")], env, work)]
         docker, dockerd = docker_tool(work, env, notes)
         tools += [docker] if docker else []
         outcomes = measure(tools, options.rounds)
-        print(table(outcomes))
-        for note in notes:
-            print("note:", note)
-        print("saved", save("stack", outcomes, {"rounds": options.rounds, "notes": notes,
-                                                "loadavg": os.getloadavg()}))
+        report("stack", outcomes, options.rounds, notes)
     finally:
         for tool in tools:
             tool.step("down", "-v", "-t", "1")
-        cleanup(work, env, dockerd, cgroups_before)
+        teardown(work, dockerd, cgroups_before)
     return 0
-
-
-def cleanup(work: Path, env: dict[str, str], dockerd: subprocess.Popen | None, cgroups_before: set[str]) -> None:
-    """Stop dockerd by PID, undo composer's host state, remove the work tree."""
-    stop(dockerd)
-    root = Path(env["COMPOSER_ROOT"])
-    if (root / "networks").is_dir():
-        from composer.network.manager import NetworkManager
-
-        NetworkManager(root / "networks").reset()
-    for sub in ("docker", "docker-exec"):
-        subprocess.run(["umount", "-R", str(work / sub)], capture_output=True)
-    shutil.rmtree(work, ignore_errors=True)
-    remove_new_cgroups(cgroups_before)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,13 @@ def save(topic: str, outcomes: dict[str, dict[str, Outcome]], meta: dict | None 
     path = RESULTS / f"{topic}.json"
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
+
+
+def report(topic: str, outcomes: dict[str, dict[str, Outcome]], rounds: int, notes: list[str],
+           **meta: object) -> None:
+    """Print the table and the notes, then save the results with the rounds, the notes, ``meta``
+    and the load average."""
+    print(table(outcomes))
+    for note in notes:
+        print("note:", note)
+    print("saved", save(topic, outcomes, {"rounds": rounds, **meta, "notes": notes, "loadavg": os.getloadavg()}))
