@@ -77,8 +77,9 @@ def build_service(project: Any, service_name: str, ref: str | None = None,
 
     try:
         for other in _build_order(project, [service_name])[:-1]:
-            if not _has_image(service_request(project, other, None, options).tags[0]):
-                build(service_request(project, other, None, options), emit=emit)
+            request = service_request(project, other, None, options)
+            if not _has_image(request.tags[0]):
+                build(request, emit=emit)
         return build(service_request(project, service_name, ref, options), emit=emit)
     except BuildError as error:
         raise BuildError(f"service {service_name!r} failed to build: {error.message}", location=error.location,
