@@ -62,17 +62,19 @@ def claim(folder: str, ours: set[str], family: str = "ipv4", already: list[str] 
     with host_locked():
         data, claims = _load(family)
         for name in already:
-            if read_sysctl(name, FORWARDING[family], family) is not None and folder not in claims.get(name, []):
+            if folder not in claims.get(name, []) and read_sysctl(name, FORWARDING[family], family) is not None:
                 claims.setdefault(name, []).append(folder)
         everywhere = family == "ipv6" and read_sysctl("all", "forwarding", "ipv6") == "1"
         for name in [] if everywhere else routed_interfaces(family):
             if name in ours or name == "lo":
                 continue
             value = read_sysctl(name, FORWARDING[family], family)
-            if value == "0" or (value == "1" and name in claims):
-                _switch(name, family, "1")
-                if folder not in claims.setdefault(name, []):
-                    claims[name].append(folder)
+            if value == "0":
+                write_sysctl(name, FORWARDING[family], "1", family)
+            elif value != "1" or name not in claims:  # on by the host's own choice: none of ours
+                continue
+            if folder not in claims.setdefault(name, []):  # on already for another root: claimed too
+                claims[name].append(folder)
         _save(data)
         return sorted(name for name, folders in claims.items() if folder in folders)
 
