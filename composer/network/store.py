@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from composer.engine.runtime.state import write_json_atomic
 from composer.errors import NetworkError
 from composer.network.model import Network
 from composer.settings import DEFAULT_STATE_ROOT
@@ -31,15 +32,6 @@ def host_tag(root: str) -> str:
     if state_root == DEFAULT_STATE_ROOT:
         return ""
     return f"{zlib.crc32(str(state_root).encode()):08x}"[:4]
-
-
-def write_json(path: str, data: object) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
 class NetworkNotFound(NetworkError):
@@ -119,7 +111,7 @@ class NetworkStore:
 
     def save(self, net: Network) -> None:
         os.makedirs(self.dir, exist_ok=True)
-        write_json(os.path.join(self.dir, f"{net.id}.json"), net.to_dict())
+        write_json_atomic(os.path.join(self.dir, f"{net.id}.json"), net.to_dict())
 
     def delete(self, net: Network) -> None:
         _unlink(os.path.join(self.dir, f"{net.id}.json"))
@@ -134,7 +126,7 @@ class NetworkStore:
     def save_host_state(self, data: dict[str, object]) -> None:
         if data:
             os.makedirs(self.dir, exist_ok=True)
-            write_json(os.path.join(self.dir, "host.json"), data)
+            write_json_atomic(os.path.join(self.dir, "host.json"), data)
         else:
             _unlink(os.path.join(self.dir, "host.json"))
 

@@ -16,7 +16,8 @@ import json
 import os
 
 from composer.network.firewall import FORWARDING, read_sysctl, routed_interfaces, write_sysctl
-from composer.network.store import host_locked, write_json
+from composer.engine.runtime.state import write_json_atomic
+from composer.network.store import host_locked
 
 REGISTRY = "/run/composer-uplinks.json"
 
@@ -50,7 +51,7 @@ def _save(data: dict) -> None:
     if data.pop("") == json.dumps(data, sort_keys=True):
         return
     if any(data.values()):
-        write_json(REGISTRY, data)
+        write_json_atomic(REGISTRY, data)
     elif os.path.exists(REGISTRY):
         os.unlink(REGISTRY)
 
