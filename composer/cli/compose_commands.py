@@ -198,19 +198,22 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
 
 
 def _first_exit(service: Any, project: Any, names: tuple, *, failures_only: bool) -> Optional[int]:
-    """The exit code that aborts an attached ``up`` (``failures_only``: the first non-zero one;
-    None when every watched container ended with 0)."""
+    """The exit code that aborts an attached ``up`` or ends ``wait --down-project`` (``failures_only``:
+    the first non-zero one); None when no watched container ended with such a code."""
     from composer.errors import PlanError
 
-    ended = [c.exit_code for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")]
-    for code in ended:  # finished while up was still starting the others
-        if code or not failures_only:
-            return code
+    def recorded() -> Optional[int]:
+        codes = [c.exit_code for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")]
+        return next((code for code in codes if code or not failures_only), None)
+
+    code = recorded()  # finished while up was still starting the others
+    if code is not None:
+        return code
     while True:
         try:
             _, code = service.wait_first_exit(project, names)
-        except PlanError:  # nothing left running
-            return None
+        except PlanError:  # nothing left running: the last ones ended between two looks
+            return recorded()
         if code or not failures_only:
             return code
 
@@ -421,10 +424,7 @@ def _register_lifecycle(app: typer.Typer) -> None:
 
         project = C.load(ctx)
         if down_project:
-            code = _first_exit(C.engine(), project, tuple(services), failures_only=False)
-            if code is None:  # it ended between two looks: its recorded exit code
-                code = next((c.exit_code for c in C.containers_of(project.name, tuple(services))
-                             if c.state in ("exited", "dead")), 0)
+            code = _first_exit(C.engine(), project, tuple(services), failures_only=False) or 0
             with C.progress_for(ctx) as progress:
                 C.engine(progress).down(project, DownOptions())
             typer.echo(str(code))
