@@ -46,7 +46,9 @@ def load(path: Path) -> Topic | None:
     if not isinstance(data.get("cases"), dict) or not data["cases"]:
         return None
     meta = data.get("meta") or {}
-    load_average = meta.get("loadavg")
+    load_average = meta.get("loadavg") or meta.get("load_average")  # harness's, or a bench's own
+    if isinstance(load_average, (int, float)):
+        load_average = [load_average]
     topic = Topic(name=data.get("topic") or path.stem, time=str(data.get("time", "")),
                   loadavg=", ".join(f"{x:.1f}" for x in load_average) if load_average else "")
     for case, per_tool in data["cases"].items():
