@@ -16,7 +16,7 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _watcher(project: Any, services: tuple[str, ...]) -> Any:
+def _watcher(project: Any, services: tuple[str, ...], prune: bool = True) -> Any:
     from composer.cli import compose as C
     from composer.engine.watch.rules import rules_for
     from composer.engine.watch.runner import Watcher
@@ -25,14 +25,14 @@ def _watcher(project: Any, services: tuple[str, ...]) -> Any:
     if not rules:
         raise UsageError("none of the selected services is configured for watch",
                          hint="add a develop.watch section to a service (path, action, target)")
-    return Watcher(project, C.engine(None, project), rules, _say)
+    return Watcher(project, C.engine(None, project), rules, _say, prune=prune)
 
 
-def start_watch(project: Any, services: tuple[str, ...] = (), *,
-                foreground: bool = True) -> Optional[Callable[[], None]]:
+def start_watch(project: Any, services: tuple[str, ...] = (), *, foreground: bool = True,
+                prune: bool = True) -> Optional[Callable[[], None]]:
     """Watch ``project`` (after ``up``): until Ctrl-C in the foreground, else in a thread whose
-    stop function is returned."""
-    watcher = _watcher(project, services)
+    stop function is returned. ``prune``: remove the images rebuilds leave dangling."""
+    watcher = _watcher(project, services, prune)
     watcher.roots()  # a missing path is an error now, not in the thread
     watcher.initial_sync()
     stop = threading.Event()
@@ -57,7 +57,7 @@ def register(app: Any) -> None:
     def watch(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
               no_up: bool = typer.Option(False, "--no-up", help="Do not build & start services before watching."),
               quiet: bool = typer.Option(False, "--quiet", help="Hide build output."),
-              prune: bool = typer.Option(True, "--prune/--no-prune", help="Accepted for compatibility.")) -> None:
+              prune: bool = typer.Option(True, "--prune/--no-prune", help="Prune dangling images on rebuild.")) -> None:
         """Watch the build context of services and rebuild/refresh containers when files change."""
         from composer.cli import compose as C
         from composer.engine.options import UpOptions
@@ -71,5 +71,5 @@ def register(app: Any) -> None:
                 if quiet:
                     engine.builder = C.builder_for(project, emit=lambda line: None)  # build output hidden
                 engine.up(project, UpOptions(services=selected, parallel=C.parallel(ctx)))
-        start_watch(project, selected, foreground=True)
+        start_watch(project, selected, foreground=True, prune=prune)
         print("Watch stopped", file=sys.stderr)

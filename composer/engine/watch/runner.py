@@ -39,8 +39,9 @@ class Watcher:
     """The actions of ``rules`` on ``project``'s running containers."""
 
     def __init__(self, project: "Project", engine: "ProjectService", rules: list[WatchRule], say: Say,
-                 send: SendFiles = _default_send) -> None:
+                 send: SendFiles = _default_send, prune: bool = False) -> None:
         self.project, self.engine, self.rules, self.say, self.send = project, engine, rules, say, send
+        self.prune = prune  # remove the images a rebuild leaves dangling (``watch --prune``)
 
     # --- the loop ------------------------------------------------------------------------------------
     def roots(self) -> list[str]:
@@ -129,9 +130,22 @@ class Watcher:
         from composer.engine.options import UpOptions
 
         self.say(f"Rebuilding service {actions.service!r} after {len(actions.changed)} changes were detected")
+        before = self._image_id(actions.service) if self.prune else None
         self.engine.up(self.project, UpOptions(services=(actions.service,), build=True, no_deps=True,
                                                recreate="force"))
         self.say(f"Service {actions.service!r} rebuilt and recreated")
+        if before:
+            from composer.engine.watch.prune import prune_superseded
+
+            for image_id in prune_superseded([before]):
+                self.say(f"Removed dangling image {image_id[7:19]} (replaced by the rebuild of {actions.service!r})")
+
+    def _image_id(self, service: str) -> str | None:
+        """The id of the image ``service`` runs now (None when there is none yet)."""
+        from composer.engine.convert import image_reference
+        from composer.engine.watch.prune import image_id
+
+        return image_id(image_reference(self.project.name, self.project.services[service]))
 
     def _run_in(self, container_id: str, command: tuple[str, ...], user: str = "", working_dir: str = "",
                 env: tuple[str, ...] = (), privileged: bool = False, check: bool = True) -> int:

@@ -88,6 +88,11 @@ def _read_until(process: subprocess.Popen, text: str, lines: list[str]) -> None:
     pytest.fail("watch ended before printing " + repr(text) + ":\n" + "".join(lines))
 
 
+def _image_id(directory: Path, reference: str) -> str:
+    """The id of a local image ("" when there is none)."""
+    return _composer(directory, "image", "inspect", "--format", "{{.Id}}", reference, ok=False).stdout.strip()
+
+
 def _cat(directory: Path, service: str, path: str) -> str:
     return _composer(directory, "exec", service, "cat", path, ok=False).stdout
 
@@ -118,10 +123,15 @@ def test_sync_rebuild_and_restart(watched) -> None:
     assert _eventually(lambda: _cat(directory, "conf", "/tmp/starts").count("started") == 2)  # restarted once
 
     before = _composer(directory, "ps", "-q", "app").stdout.strip()
+    old_image = _image_id(directory, "watchdemo/app:dev")
     (directory / "app" / "Dockerfile").write_text("FROM busybox\nCOPY src/ /srv/\nLABEL version=2\n")
     _read_until(watcher, "rebuilt and recreated", lines)
     after = _composer(directory, "ps", "-q", "app").stdout.strip()
     assert after and after != before
+    _read_until(watcher, "Removed dangling image", lines)  # watch --prune is the default, as docker's
+    assert old_image[7:19] in lines[-1]
+    assert _image_id(directory, old_image) == ""  # the replaced image is gone from the store
+    assert _image_id(directory, "watchdemo/app:dev") not in ("", old_image)
     assert _cat(directory, "app", "/srv/new/page.txt") == "new page\n"  # the new image has the synced file
     assert watcher.poll() is None, "".join(lines)
 

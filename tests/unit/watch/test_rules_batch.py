@@ -143,3 +143,22 @@ def test_missing_watch_path_is_a_located_error(tmp_path) -> None:
     proj = project(api=[{"action": "sync", "path": str(tmp_path / "nope"), "target": "/app"}])
     with pytest.raises(SpecError, match="does not exist"):
         Watcher(proj, FakeEngine(), rules_for(proj), print).roots()
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_rebuild_removes_the_replaced_image_only_with_prune(monkeypatch: pytest.MonkeyPatch, prune: bool) -> None:
+    from composer.engine.watch import prune as pruning
+
+    old, asked = "sha256:" + "a" * 64, []
+    monkeypatch.setattr(pruning, "image_id", lambda reference: asked.append(reference) or old)
+    monkeypatch.setattr(pruning, "prune_superseded", lambda ids: asked.append(list(ids)) or list(ids))
+    proj = project(api=API)
+    proj.services["api"].image, proj.services["api"].name = "p/api:dev", "api"
+    lines: list[str] = []
+    watcher = Watcher(proj, FakeEngine(), rules_for(proj), lines.append, prune=prune)
+    watcher.apply(plan_batch(watcher.rules, [("/project/api/requirements.txt", False)]))
+    if prune:
+        assert asked == ["p/api:dev", [old]]  # looked up before the rebuild, offered for removal after
+        assert lines[-1] == "Removed dangling image aaaaaaaaaaaa (replaced by the rebuild of 'api')"
+    else:
+        assert asked == [] and lines[-1] == "Service 'api' rebuilt and recreated"
