@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _socket as socket  # the C module: socket.py costs milliseconds on every run
 import os
 
 from composer.errors import NetworkError
@@ -24,10 +25,8 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
     try:
         st = os.fstat(ns_fd)
         with Netlink() as nl:
-            bridge = nl.require_index(net.bridge)
-            index = nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac)
+            nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac, master=bridge_index(net.bridge))
             try:
-                nl.set_link(index, master=bridge, up=True)
                 _hairpin(host_ifname)
                 _configure_inside(net, netns_path, ifname, address, address6)
             except BaseException:
@@ -41,26 +40,24 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
 
 
 def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, address6: str) -> None:
-    """Addresses, link up, loopback up and (unless internal) default routes, in the namespace."""
+    """Addresses, loopback up and (unless internal) default routes, in the namespace (the peer
+    was born up)."""
+    interfaces = [f"{address}/{net.subnet.split('/')[1]}"]
+    gateways = [] if net.internal else [net.gateway]
+    if address6:
+        interfaces.append(f"{address6}/{net.subnet6.split('/')[1]}")
+        gateways += [] if net.internal else [net.gateway6]
     with Netlink.inside(netns_path) as inner:
-        index = inner.require_index(ifname)
-        inner.add_address(index, f"{address}/{net.subnet.split('/')[1]}")
-        if address6:
-            inner.add_address(index, f"{address6}/{net.subnet6.split('/')[1]}")
-        inner.set_link(index, up=True)
-        inner.set_link(inner.require_index("lo"), up=True)
-        if not net.internal:
-            _default_route(inner, net.gateway)
-            if address6:
-                _default_route(inner, net.gateway6)
+        inner.configure(ifname, interfaces, gateways)
 
 
-def _default_route(inner: Netlink, gateway: str) -> None:
+def bridge_index(bridge: str) -> int:
+    """The index of ``bridge`` in this namespace (an ioctl, no netlink round trip)."""
     try:
-        inner.add_default_route(gateway)
-    except NetworkError as error:
-        if "exists" not in str(error):  # a first network already gave it a way out
-            raise
+        return socket.if_nametoindex(bridge)
+    except OSError:
+        raise NetworkError(f"network interface {bridge} does not exist",
+                           hint="run 'composer network prune' (or remove and re-create the network)") from None
 
 
 def _hairpin(host_ifname: str) -> None:

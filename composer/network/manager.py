@@ -186,6 +186,14 @@ class NetworkManager:
 
         ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...
         """
+        return self._connect(network, container_id, netns_path, name=name, aliases=aliases, ipv4=ipv4,
+                             mac=mac, ifname=ifname, ports=ports, project=project)[1]
+
+    def _connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
+                 aliases: Iterable[str] = (), ipv4: str | None = None, mac: str | None = None,
+                 ifname: str | None = None, ports: Iterable[PortBinding] = (),
+                 project: str = "") -> tuple[Network, Endpoint]:
+        """``connect``, returning the network (as saved, with the new endpoint) too."""
         from composer.network import endpoint as ep_ops
 
         with self.store.locked():
@@ -217,19 +225,20 @@ class NetworkManager:
         _flush_udp_flows(bindings)
         if not net.default:
             self._ensure_dns(net)
-        return ep
+        return net, ep
 
-    def join(self, network: str, container_id: str, pid: int, **options: object) -> Endpoint:
+    def join(self, network: str, container_id: str, pid: int, **options: object) -> tuple[Network, Endpoint]:
         """``connect`` for a running container's PID 1 (the runtime's seam); ``bridge`` or
-        ``default`` means the default network, created on first use."""
+        ``default`` means the default network, created on first use. Returns the network too
+        (for the container's hosts and resolv.conf, without reading the state again)."""
         netns_path = f"/proc/{pid}/ns/net"
         if network not in (DEFAULT_NETWORK, "default"):
-            return self.connect(network, container_id, netns_path, **options)  # type: ignore[arg-type]
+            return self._connect(network, container_id, netns_path, **options)  # type: ignore[arg-type]
         try:  # connect looks the default network up itself: it is made here on first use only
-            return self.connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
+            return self._connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
         except NetworkNotFound:
             self.ensure_default()
-        return self.connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
+        return self._connect(DEFAULT_NETWORK, container_id, netns_path, **options)  # type: ignore[arg-type]
 
     def disconnect(self, network: str, container_id: str, *, force: bool = False) -> None:
         """Detach a container: its veth goes, its address and published ports are released."""
@@ -374,10 +383,11 @@ class NetworkManager:
         self._sync_forward_policy(host, sorted(net.bridge for net in networks), force)
         if networks:
             ours = {net.bridge for net in networks}
-            host["uplinks"] = uplinks.claim(self.store.dir, ours, "ipv4", host.get("uplinks", []))
+            self._claim_uplinks(host, "ipv4", ours, force)
             if any(net.subnet6 and not net.internal for net in networks):
-                host["uplinks6"] = uplinks.claim(self.store.dir, ours, "ipv6", host.get("uplinks6", []))
+                self._claim_uplinks(host, "ipv6", ours, force)
             elif host.pop("uplinks6", None) is not None:
+                host.pop("routes6", None)
                 uplinks.release(self.store.dir, "ipv6")
             script = firewall.render(self.store.table, networks, host["uplinks"], host.get("uplinks6", []))
             host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
@@ -393,18 +403,32 @@ class NetworkManager:
         firewall.remove(self.store.table)
         self.store.save_host_state({})
 
+    def _claim_uplinks(self, host: dict, family: str, ours: set[str], force: bool) -> None:
+        """Claim forwarding on the host's uplinks (``uplinks.claim``, under the host-wide lock)
+        only when the routed interfaces changed since the last claim (a network, and so its
+        bridge's route, came or went; a VPN came up) or on ``cleanup``: not on every container
+        start. The routed interfaces are one read of /proc/net/route."""
+        key, seen = ("uplinks", "routes") if family == "ipv4" else ("uplinks6", "routes6")
+        routes = firewall.routed_interfaces(family)
+        if force or key not in host or host.get(seen) != routes:
+            host[key] = uplinks.claim(self.store.dir, ours, family, host.get(key, []))
+            host[seen] = routes
+
     def _sync_forward_policy(self, host: dict, bridges: list[str], force: bool) -> None:
         """iptables FORWARD accept rules for ``bridges`` when the host's policy drops (see
-        ``forward_policy``), when the bridges changed; recorded in ``host`` before and after."""
-        if not force and host.get("forward_bridges", []) == bridges:
-            return
+        ``forward_policy``): synchronized when the bridges changed or the chains' policies differ
+        from those of the last synchronization (read from nf_tables, cheap enough for every
+        container start); recorded in ``host`` before and after."""
         from composer.network import forward_policy
 
+        policies = forward_policy.kernel_policies()
+        if not force and host.get("forward_bridges", []) == bridges and host.get("forward_policies") == policies:
+            return
         added = host.get("forward_accept", {})
         host["forward_accept"] = {tool: sorted(set(added.get(tool, [])) | set(bridges)) for tool in forward_policy.TOOLS}
         self.store.save_host_state(host)  # what may exist if we die half-way
         host["forward_accept"] = forward_policy.sync(bridges, added)
-        host["forward_bridges"] = bridges
+        host["forward_bridges"], host["forward_policies"] = bridges, policies
         if bridges:
             self.store.save_host_state(host)
 

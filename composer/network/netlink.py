@@ -13,7 +13,6 @@ in the namespace it was created in).
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import struct
 
@@ -132,27 +131,40 @@ class Netlink:
     # --- transport ------------------------------------------------------------------------
     def request(self, kind: int, flags: int, body: bytes, *, what: str) -> list[bytes]:
         """Send one request with ACK; return the payloads of the answers; raise on an error."""
-        self.seq += 1
-        header = _HEADER.pack(_HEADER.size + len(body), kind, NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0)
-        self.sock.send(header + body)
-        answers: list[bytes] = []
-        while True:
+        answers, error = self.batch([(kind, flags, body)])[0]
+        if error:
+            raise OSError(error, f"{what}: {os.strerror(error)}")
+        return answers
+
+    def batch(self, requests: "list[tuple[int, int, bytes]]") -> "list[tuple[list[bytes], int]]":
+        """Send several (kind, flags, body) requests in ONE datagram (the kernel runs them in
+        order) and collect, per request, its answers and its errno (0 when it succeeded)."""
+        first = self.seq + 1
+        chunks = []
+        for kind, flags, body in requests:
+            self.seq += 1
+            chunks.append(_HEADER.pack(_HEADER.size + len(body), kind, NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0))
+            chunks.append(body)
+        self.sock.send(b"".join(chunks))
+        results: list[tuple[list[bytes], int]] = [([], 0) for _ in requests]
+        pending = len(requests)
+        while pending:
             data = self.sock.recv(65536)
             offset = 0
             while offset + _HEADER.size <= len(data):
                 length, msg_type, _flags, seq, _pid = _HEADER.unpack_from(data, offset)
                 payload = data[offset + _HEADER.size: offset + length]
                 offset += _align(length)
-                if seq != self.seq:
+                if not first <= seq <= self.seq:
                     continue
-                if msg_type == NLMSG_ERROR:
-                    code = -struct.unpack_from("=i", payload)[0]
-                    if code:
-                        raise OSError(code, f"{what}: {os.strerror(code)}")
-                    return answers
-                if msg_type == NLMSG_DONE:
-                    return answers
-                answers.append(payload)
+                answers = results[seq - first][0]
+                if msg_type in (NLMSG_ERROR, NLMSG_DONE):
+                    code = -struct.unpack_from("=i", payload)[0] if msg_type == NLMSG_ERROR else 0
+                    results[seq - first] = (answers, code)
+                    pending -= 1
+                else:
+                    answers.append(payload)
+        return results
 
     def call(self, kind: int, flags: int, body: bytes, *, what: str) -> list[bytes]:
         """``request`` with the OSError turned into a NetworkError."""
@@ -203,19 +215,24 @@ class Netlink:
         return index
 
     def add_veth(self, host_name: str, peer_name: str, netns_fd: int, *, mtu: int | None = None,
-                 peer_mac: str | None = None) -> int:
-        """Create a veth pair whose peer is born inside the namespace ``netns_fd``."""
+                 peer_mac: str | None = None, master: int | None = None) -> int:
+        """Create a veth pair whose peer is born inside the namespace ``netns_fd``, the host end
+        up and a port of bridge ``master``: one request (``ip link add ... up master`` does the
+        same; the peer cannot be born up: the kernel configures it before the pair is linked);
+        return the host end's index."""
         peer = ifinfo() + attr_str(IFLA_IFNAME, peer_name) + attr_u32(IFLA_NET_NS_FD, netns_fd)
         if mtu:
             peer += attr_u32(IFLA_MTU, mtu)
         if peer_mac:
             peer += attr(IFLA_ADDRESS, mac_bytes(peer_mac))
         info = attr_str(IFLA_INFO_KIND, "veth") + attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))
-        body = ifinfo() + attr_str(IFLA_IFNAME, host_name) + attr(IFLA_LINKINFO, info)
+        body = ifinfo(flags=IFF_UP, change=IFF_UP) + attr_str(IFLA_IFNAME, host_name) + attr(IFLA_LINKINFO, info)
         if mtu:
             body += attr_u32(IFLA_MTU, mtu)
+        if master is not None:
+            body += attr_u32(IFLA_MASTER, master)
         self.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, what=f"create veth {host_name}")
-        return self.require_index(host_name)
+        return socket.if_nametoindex(host_name)
 
     def set_link(self, index: int, *, up: bool | None = None, master: int | None = None,
                  mtu: int | None = None, alias: str = "") -> None:
@@ -248,21 +265,53 @@ class Netlink:
     # --- addresses and routes -------------------------------------------------------------
     def add_address(self, index: int, interface: str) -> None:
         """Add ``interface`` (e.g. ``172.18.0.2/16``) to link ``index``; an existing one is kept."""
-        iface = ipaddress.ip_interface(interface)
-        family = socket.AF_INET6 if iface.version == 6 else socket.AF_INET
-        packed = iface.ip.packed
-        flags = IFA_F_NODAD if iface.version == 6 else 0
-        body = _IFADDR.pack(family, iface.network.prefixlen, flags, 0, index)
-        body += attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
+        kind, flags, body = address_request(index, interface)
         try:
-            self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body, what=f"add address {interface}")
+            self.request(kind, flags, body, what=f"add address {interface}")
         except OSError as error:
             if error.errno != errno.EEXIST:
                 raise NetworkError(f"add address {interface}: {error.strerror}") from None
 
     def add_default_route(self, gateway: str) -> None:
         """``ip route add default via GATEWAY`` in the main table."""
-        gw = ipaddress.ip_address(gateway)
-        family = socket.AF_INET6 if gw.version == 6 else socket.AF_INET
-        body = _RTMSG.pack(family, 0, 0, 0, 254, 3, 0, 1, 0) + attr(RTA_GATEWAY, gw.packed)
-        self.call(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body, what=f"add default route via {gateway}")
+        self.call(*route_request(gateway), what=f"add default route via {gateway}")
+
+    def configure(self, ifname: str, interfaces: list[str], gateways: list[str]) -> None:
+        """Inside a container's namespace: ``interfaces`` (``addr/len``) on ``ifname``, it and
+        loopback up, and default routes via ``gateways`` (an existing default route is kept: a
+        first network gave the way out already), in two round trips: the index, then one batch."""
+        index = self.require_index(ifname)
+        requests = [address_request(index, interface) for interface in interfaces]
+        requests.append((RTM_SETLINK, 0, ifinfo(index, IFF_UP, IFF_UP)))
+        requests.append((RTM_SETLINK, 0, ifinfo(flags=IFF_UP, change=IFF_UP) + attr_str(IFLA_IFNAME, "lo")))
+        requests += [route_request(gateway) for gateway in gateways]
+        what = [*(f"add address {i}" for i in interfaces), f"set {ifname} up", "set lo up",
+                *(f"add default route via {g}" for g in gateways)]
+        for (_answers, code), step in zip(self.batch(requests), what):
+            if code and not (code == errno.EEXIST and not step.startswith("set")):
+                raise NetworkError(f"{step}: {os.strerror(code)}")
+
+
+def _packed(text: str) -> tuple[int, bytes]:
+    """(address family, packed bytes) of an IPv4 or IPv6 address."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        return family, socket.inet_pton(family, text)
+    except OSError:
+        raise NetworkError(f"invalid address {text!r}") from None
+
+
+def address_request(index: int, interface: str) -> tuple[int, int, bytes]:
+    """The RTM_NEWADDR request for ``interface`` (``addr/len``) on link ``index``."""
+    text, _, length = interface.partition("/")
+    family, packed = _packed(text)
+    flags = IFA_F_NODAD if family == socket.AF_INET6 else 0
+    body = _IFADDR.pack(family, int(length or len(packed) * 8), flags, 0, index)
+    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body + attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
+
+
+def route_request(gateway: str) -> tuple[int, int, bytes]:
+    """The RTM_NEWROUTE request of ``default via GATEWAY`` in the main table."""
+    family, packed = _packed(gateway)
+    body = _RTMSG.pack(family, 0, 0, 0, 254, 3, 0, 1, 0) + attr(RTA_GATEWAY, packed)
+    return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body

@@ -64,18 +64,29 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
 
     manager = NetworkManager()
     ports = [binding for spec in config.publish for binding in parse_publish(spec)]
-    endpoints, networks = [], []
-    for index, (name, options) in enumerate(joins):
-        endpoints.append(manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (),
-                                      **options))
-        networks.append(manager.get(name))
-    hosts = render_hosts(config.hostname, [endpoints[0].ipv4], extra_hosts=config.extra_hosts,
+    attached = [manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (), **options)
+                for index, (name, options) in enumerate(joins)]
+    networks = [net for net, _ep in attached]
+    hosts = render_hosts(config.hostname, [attached[0][1].ipv4], extra_hosts=config.extra_hosts,
                          host_gateway=networks[0].gateway)
     resolv = render_resolv_conf(networks, dns=config.dns, dns_search=config.dns_search,
                                 dns_options=config.dns_options)
     for name, text in (("hosts", hosts), ("resolv.conf", resolv)):
         with open(os.path.join(directory, name), "w") as handle:  # in place: the bind mount follows
             handle.write(text)
+    return True
+
+
+def write_bridged_etc_files(config: ContainerConfig, directory: str) -> bool:
+    """For a container that ``attach_network`` will plug in: its hostname, and empty hosts and
+    resolv.conf to bind-mount (attach_network writes them once the address is known); False for
+    the other network modes (``write_etc_files`` then writes all three)."""
+    if not network_joins(config):
+        return False
+    with open(os.path.join(directory, "hostname"), "w") as handle:
+        handle.write(config.hostname + "\n")
+    for name in ("hosts", "resolv.conf"):
+        open(os.path.join(directory, name), "w").close()
     return True
 
 
@@ -309,12 +320,13 @@ class ForegroundRun:
         config = self.config
         self.created = True
         mounts, populate = resolve_mounts(config)
-        resolv = None
-        if config.dns or config.dns_search or config.dns_options:
-            from composer.engine.runtime.etcfiles import host_resolv_conf, resolv_conf_text
+        if not write_bridged_etc_files(config, self.cdir.path):
+            resolv = None
+            if config.dns or config.dns_search or config.dns_options:
+                from composer.engine.runtime.etcfiles import host_resolv_conf, resolv_conf_text
 
-            resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
-        write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
+                resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
+            write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
         copy_shared_etc_files(config, self.cdir.path)
         devices = [] if config.security.privileged or not config.devices else rootfs.device_nodes(config.devices)
         self.device_rules = tuple(node.cgroup_rule() for node in devices)
