@@ -28,7 +28,7 @@ def write_json_atomic(path: str, data: dict) -> None:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w") as handle:
-        json.dump(data, handle)
+        handle.write(json.dumps(data))  # json.dump encodes in pure Python, dumps in C
     os.rename(temporary, path)
 
 
