@@ -20,3 +20,15 @@ def state_root() -> "Path":
     from pathlib import Path
 
     return Path(state_root_dir())
+
+
+REGISTRY_CERTS_ENV = "COMPOSER_REGISTRY_CERTS_DIR"
+
+
+def registry_certs_dirs() -> list[str]:
+    """Where ``<host[:port]>/`` TLS directories live (ca.crt, client.cert/.key), as docker's certs.d.
+
+    ``$COMPOSER_REGISTRY_CERTS_DIR`` replaces the defaults (tests use a private one).
+    """
+    override = os.environ.get(REGISTRY_CERTS_ENV)
+    return [override] if override else ["/etc/docker/certs.d", "/etc/containers/certs.d"]

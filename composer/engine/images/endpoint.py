@@ -18,11 +18,8 @@ MAX_HEADER_BYTES = 64 * 1024
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
-def is_insecure(domain: str) -> bool:
-    """Plain HTTP for loopback registries and those listed in ``$COMPOSER_INSECURE_REGISTRIES``."""
-    listed = {item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()}
-    if domain in listed:
-        return True
+def is_loopback(domain: str) -> bool:
+    """Whether the registry ``domain`` (host[:port]) is on this machine's loopback."""
     host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
     host = host.strip("[]")
     if host in ("localhost", "::1") or (host.startswith("127.") and host.replace(".", "").isdigit()):
@@ -35,16 +32,42 @@ def is_insecure(domain: str) -> bool:
         return False
 
 
+def is_insecure(domain: str) -> bool:
+    """Loopback registries and those listed in ``$COMPOSER_INSECURE_REGISTRIES`` (TLS unverified)."""
+    listed = {item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()}
+    return domain in listed or is_loopback(domain)
+
+
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """``Bearer realm="..",service=".."`` -> ("bearer", {"realm": .., "service": ..})."""
     scheme, _, rest = header.strip().partition(" ")
     return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
 
 
-def base_url(domain: str) -> str:
-    """``http://127.0.0.1:5000`` or ``https://ghcr.io`` (Docker Hub's API host for docker.io)."""
+def verifies(domain: str) -> bool:
+    """Whether TLS to ``domain`` checks its certificate: yes unless insecure without a certs.d."""
+    from composer.engine.images.tls import certs_dir
+
+    return not is_insecure(domain) or certs_dir(domain) is not None
+
+
+def endpoints(domain: str) -> list[tuple[str, bool]]:
+    """The (base URL, verify TLS) to try in order, as docker does.
+
+    A registry with a ``certs.d`` directory: TLS verified against its CAs. An insecure registry
+    (loopback, or listed): plain HTTP and TLS without verification (loopback: HTTP first, the
+    usual case of a local registry). Any other: TLS verified against the system's CAs.
+    """
     host = DOCKER_HUB_HOST if domain == "docker.io" else domain
-    return f"{'http' if is_insecure(domain) else 'https'}://{host}"
+    if verifies(domain):
+        return [(f"https://{host}", True)]
+    pair = [(f"http://{host}", False), (f"https://{host}", False)]
+    return pair if is_loopback(domain) else pair[::-1]
+
+
+def base_url(domain: str) -> str:
+    """The first endpoint's URL: ``http://127.0.0.1:5000`` or ``https://ghcr.io``."""
+    return endpoints(domain)[0][0]
 
 
 def _split_host(netloc: str, default_port: int) -> tuple[str, int]:
@@ -55,17 +78,17 @@ def _split_host(netloc: str, default_port: int) -> tuple[str, int]:
     return host, int(port) if colon else default_port
 
 
-def _connect(url: str, timeout: float) -> socket.socket:
+def _connect(domain: str, url: str, verify: bool, timeout: float) -> socket.socket:
     scheme, _, netloc = url.partition("://")
     host, port = _split_host(netloc, 443 if scheme == "https" else 80)
     # bytes: a str host would import the idna codec (~4 ms) just to encode an ASCII name
     sock = socket.create_connection((host.encode("ascii"), port), timeout=timeout)
     if scheme != "https":
         return sock
-    import ssl
+    from composer.engine.images.tls import ssl_context
 
     try:
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        return ssl_context(domain, verify).wrap_socket(sock, server_hostname=host)
     except BaseException:
         sock.close()
         raise
@@ -96,20 +119,48 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
+def _exchange(domain: str, url: str, verify: bool, request: bytes, timeout: float) -> tuple[int, dict[str, str]] | None:
+    try:
+        with _connect(domain, url, verify, timeout) as sock:
+            sock.sendall(request)
+            return parse_head(_read_head(sock))
+    except (OSError, ValueError, UnicodeError):
+        return None  # ssl.SSLError is an OSError
+
+
+def head(domain: str, target: str, headers: str = "", timeout: float = HEAD_TIMEOUT
+         ) -> tuple[str, bool, int, dict[str, str]] | None:
+    """(base URL, verify, status, headers) of ``HEAD target`` at the first endpoint that answers.
+
+    A 400 is taken as "wrong protocol" (a TLS server's answer to plain HTTP) and the next
+    endpoint is tried; None when none answered.
+    """
+    for url, verify in endpoints(domain):
+        netloc = url.partition("://")[2]
+        request = (f"HEAD {target} HTTP/1.1\r\nHost: {netloc}\r\n{headers}"
+                   f"User-Agent: composer\r\nConnection: close\r\n\r\n").encode("latin-1")
+        answer = _exchange(domain, url, verify, request, timeout)
+        if answer is not None and answer[0] != 400:
+            return url, verify, *answer
+    return None
+
+
 def head_manifest(domain: str, path: str, reference: str, accept: str, authorization: str | None = None,
                   timeout: float = HEAD_TIMEOUT) -> tuple[int, dict[str, str]] | None:
     """(status, headers) of ``HEAD /v2/<path>/manifests/<reference>``; None when it failed."""
-    url = base_url(domain)
-    netloc = url.partition("://")[2]
     extra = f"Authorization: {authorization}\r\n" if authorization else ""
-    request = (f"HEAD /v2/{path}/manifests/{reference} HTTP/1.1\r\nHost: {netloc}\r\n{extra}"
-               f"Accept: {accept}\r\nUser-Agent: composer\r\nConnection: close\r\n\r\n")
-    try:
-        with _connect(url, timeout) as sock:
-            sock.sendall(request.encode("latin-1"))
-            return parse_head(_read_head(sock))
-    except (OSError, ValueError, UnicodeError):
-        return None
+    answer = head(domain, f"/v2/{path}/manifests/{reference}", f"{extra}Accept: {accept}\r\n", timeout)
+    return None if answer is None else (answer[2], answer[3])
+
+
+def choose_endpoint(domain: str, timeout: float = HEAD_TIMEOUT) -> tuple[str, bool]:
+    """The (base URL, verify) a client should use: the first that answers ``/v2/`` when several."""
+    candidates = endpoints(domain)
+    if len(candidates) > 1:
+        answer = head(domain, "/v2/", timeout=timeout)
+        if answer is not None:
+            return answer[0], answer[1]
+    return candidates[0]
 
 
 def fetch_token(realm: str, service: str, scope: str, authorization: str | None,
@@ -124,8 +175,14 @@ def fetch_token(realm: str, service: str, scope: str, authorization: str | None,
         return None
     query = f"{parts.query}&" if parts.query else ""
     target = f"{parts.path or '/'}?{query}service={quote(service)}&scope={quote(scope)}"
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.netloc, timeout=timeout)
+    if parts.scheme == "https":
+        from composer.engine.images.tls import ssl_context
+
+        context = ssl_context(parts.netloc, verifies(parts.netloc))
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.netloc, timeout=timeout, context=context)
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
     try:
         connection.request("GET", target, headers={"Authorization": authorization} if authorization else {})
         response = connection.getresponse()

@@ -41,7 +41,8 @@ import httpx  # noqa: E402
 
 from composer.engine.images import auth
 from composer.engine.images.content import BlobWriter, CHUNK
-from composer.engine.images.endpoint import base_url, parse_challenge
+from composer.engine.images.endpoint import base_url, choose_endpoint, parse_challenge
+from composer.engine.images.tls import ssl_context
 from composer.errors import ImageNotFound, LayerError, RegistryError
 
 RETRIES = 5
@@ -65,10 +66,10 @@ class RegistryClient:
                  use_stored_credentials: bool = True, timeout: float = 60.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.domain = domain
-        self.base = base_url(domain)
+        self.base, verify = choose_endpoint(domain) if transport is None else (base_url(domain), True)
         self.credentials = credentials or (auth.lookup(domain) if use_stored_credentials else None)
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True,
-                                    verify=not self.base.startswith("http:"),
+                                    verify=ssl_context(domain, verify) if self.base.startswith("https:") else False,
                                     limits=httpx.Limits(max_connections=16), transport=transport)
         self._tokens: dict[str, str] = {}
         self._basic = False

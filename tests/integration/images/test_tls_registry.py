@@ -1,0 +1,126 @@
+"""Pull and push over TLS: a real docker-registry with a certificate from a test CA (openssl).
+
+composer trusts it through ``certs.d/<host:port>/ca.crt`` as docker does (a private certs
+directory through ``$COMPOSER_REGISTRY_CERTS_DIR``), and without one as an insecure (loopback)
+registry: TLS unverified, as docker treats 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from composer.engine.images.pull import pull
+from composer.engine.images.push import push
+from composer.engine.images.store import ImageStore
+from composer.engine.images.warm import warm_pull
+from composer.errors import RegistryError
+from composer.settings import REGISTRY_CERTS_ENV
+from tests.fixtures.registry import Registry, start_registry, stop_registry
+from tests.integration.images.warmcheck import warm_pull_modules
+
+pytestmark = [pytest.mark.root]
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def make_ca(directory: Path, name: str) -> None:
+    """``<name>-ca.crt``/``.key``: a self-signed CA."""
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} test CA",
+            "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.crt", cwd=directory)
+
+
+def make_server_cert(directory: Path) -> None:
+    """``server.crt``/``.key`` for IP 127.0.0.1, signed by the ``test`` CA."""
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr", cwd=directory)
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "test-ca.crt", "-CAkey", "test-ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=directory)
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
+    """A TLS registry on 127.0.0.1 and the directory holding its CA (``test-ca.crt``) and another."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (run `make setup`)")
+    work = tmp_path_factory.mktemp("tls-registry")
+    make_ca(work, "test")
+    make_ca(work, "other")
+    make_server_cert(work)
+    tls = ["  tls:", f"    certificate: {work / 'server.crt'}", f"    key: {work / 'server.key'}"]
+    running, process = start_registry(work / "registry", auth_config=tls)
+    try:
+        yield running, work
+    finally:
+        stop_registry(process)
+
+
+@pytest.fixture
+def certs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private certs.d (empty: add ``<host:port>/ca.crt``)."""
+    directory = tmp_path / "certs.d"
+    directory.mkdir()
+    monkeypatch.setenv(REGISTRY_CERTS_ENV, str(directory))
+    return directory
+
+
+def trust(certs_dir: Path, host: str, ca: Path) -> None:
+    (certs_dir / host).mkdir()
+    shutil.copy(ca, certs_dir / host / "ca.crt")
+
+
+@pytest.fixture
+def pushed_tls(tls_registry, certs_dir, busybox_image, docker_config) -> str:
+    """busybox pushed over verified TLS to the TLS registry: its reference."""
+    registry, work = tls_registry
+    trust(certs_dir, registry.host, work / "test-ca.crt")
+    reference = f"{registry.host}/busybox-{uuid.uuid4().hex[:8]}:v1"
+    with ImageStore().update_db() as db:
+        db["refs"][reference] = busybox_image.id
+    push(reference)
+    return reference
+
+
+def test_cold_and_warm_pull_over_verified_tls(pushed_tls, busybox_image, tmp_path: Path) -> None:
+    other = ImageStore(tmp_path / "other")
+    result = pull(pushed_tls, store=other)
+    assert result.updated and result.image_id == busybox_image.id
+    assert (other.resolve(pushed_tls).layer_dirs[0] / "bin/busybox").is_file()
+    # the warm fast path (one HEAD over TLS, no httpx) sees it unchanged in the test's store
+    assert warm_pull(pushed_tls) is not None
+    assert warm_pull_modules(pushed_tls) == "httpx: False, typer: False, typing: False"
+
+
+def test_an_untrusted_certificate_is_refused(pushed_tls, tls_registry, certs_dir, tmp_path: Path) -> None:
+    registry, work = tls_registry
+    shutil.copy(work / "other-ca.crt", certs_dir / registry.host / "ca.crt")
+    other = ImageStore(tmp_path / "other")
+    with pytest.raises(RegistryError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        pull(pushed_tls, store=other)
+    assert other.read_db()["images"] == {}
+    assert warm_pull(pushed_tls) is None  # the warm path refuses it too (the full pull reports it)
+
+
+def test_insecure_loopback_registry_without_certs(pushed_tls, tls_registry, certs_dir, tmp_path: Path) -> None:
+    registry, _ = tls_registry
+    shutil.rmtree(certs_dir / registry.host)  # no certs.d: loopback is insecure, TLS unverified
+    other = ImageStore(tmp_path / "other")
+    assert pull(pushed_tls, store=other).updated
+    assert warm_pull(pushed_tls) is not None
+
+
+def test_a_bad_certs_dir_file_is_named(tls_registry, certs_dir, tmp_path: Path) -> None:
+    registry, _ = tls_registry
+    (certs_dir / registry.host).mkdir()
+    (certs_dir / registry.host / "ca.crt").write_text("not a certificate\n")
+    with pytest.raises(RegistryError, match="ca.crt"):
+        pull(f"{registry.host}/missing:v1", store=ImageStore(tmp_path / "other"))
