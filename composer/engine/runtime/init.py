@@ -61,6 +61,7 @@ class LaunchPlan(Record):
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
     namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
+    shm_fd: int = -1                          # --ipc container:X: a detached copy of X's /dev/shm (child side)
     devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
     userns_fd: int = -1                       # --userns private: the user namespace to enter
     layer_fds: list[int] = []                 # ... and the image layers idmapped into it
@@ -98,11 +99,29 @@ def enter_namespaces(plan: LaunchPlan) -> None:
 
 
 def _join_and_unshare(plan: LaunchPlan, skip: int = 0) -> None:
-    """setns into the ``container:X`` namespaces, unshare the new ones (but ``skip`` and cgroup)."""
+    """setns into the ``container:X`` namespaces, unshare the new ones (but ``skip`` and cgroup).
+    X's mount namespace is only visited, for its /dev/shm (``--ipc container:X``)."""
     for fd, kind in plan.namespace_fds:  # a pid namespace applies to our children
-        if not kind & skip:
+        if kind == libc.CLONE_NEWNS:
+            plan.shm_fd = clone_donor_shm(fd)
+        elif not kind & skip:
             libc.setns(fd, kind)
     libc.unshare(plan.clone_flags & ~(libc.CLONE_NEWCGROUP | skip))
+
+
+def clone_donor_shm(mount_ns_fd: int) -> int:
+    """A detached copy of another container's /dev/shm, taken inside its mount namespace (the path
+    resolves in that container's root, never the host's); the IPC namespace it goes with is
+    shared, so is POSIX shared memory (docker binds the donor's shm into joiners too)."""
+    own = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        libc.setns(mount_ns_fd, libc.CLONE_NEWNS)
+        try:
+            return libc.clone_tree("/dev/shm", libc.AT_SYMLINK_NOFOLLOW)
+        finally:
+            libc.setns(own, libc.CLONE_NEWNS)
+    finally:
+        os.close(own)
 
 
 def fork_container(plan: LaunchPlan) -> int:
@@ -185,7 +204,7 @@ def _setup(plan: LaunchPlan) -> None:
         libc.sethostname(config.hostname)
     root = rootfs.mount_root(config, plan.cdir, plan.layer_fds)
     _populate_volumes(root, plan.populate)
-    rootfs.mount_kernel_filesystems(root, config)
+    rootfs.mount_kernel_filesystems(root, config, plan.shm_fd)
     rootfs.make_device_nodes(root, plan.devices, plan.userns_fd >= 0)
     rootfs.bind_etc_files(root, plan.cdir)
     for mount in plan.mounts:

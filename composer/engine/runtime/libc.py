@@ -50,6 +50,7 @@ SYS_MOVE_MOUNT = 429
 SYS_MOUNT_SETATTR = 442
 AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
+AT_SYMLINK_NOFOLLOW = 0x100
 OPEN_TREE_CLONE = 1
 MOUNT_ATTR_IDMAP = 0x00100000
 MOVE_MOUNT_F_EMPTY_PATH = 4
@@ -98,11 +99,18 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
 
 
+def clone_tree(path: str, flags: int = 0) -> int:
+    """A detached copy of the mount at ``path`` (open_tree OPEN_TREE_CLONE), to attach elsewhere
+    with ``move_mount``; returns its fd (close-on-exec)."""
+    fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, _b(path), OPEN_TREE_CLONE | os.O_CLOEXEC | flags)
+    _check(fd, f"open_tree {path}", path)
+    return fd
+
+
 def idmapped_tree(path: str, userns_fd: int) -> int:
     """A detached copy of the mount tree at ``path`` whose file owners are mapped through the user
     namespace ``userns_fd`` (open_tree + mount_setattr MOUNT_ATTR_IDMAP); returns its fd."""
-    fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, _b(path), OPEN_TREE_CLONE | os.O_CLOEXEC)
-    _check(fd, f"open_tree {path}", path)
+    fd = clone_tree(path)
     attr = ctypes.create_string_buffer(MOUNT_ATTR_IDMAP.to_bytes(8, "little") + bytes(16) +
                                        userns_fd.to_bytes(8, "little"), 32)  # struct mount_attr
     if _libc.syscall(SYS_MOUNT_SETATTR, fd, b"", AT_EMPTY_PATH, attr, ctypes.c_size_t(32)) < 0:

@@ -9,6 +9,7 @@ it, so no error path can leave a mount behind on the host.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
@@ -122,12 +123,17 @@ def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
         (config.pid_mode, "pid", libc.CLONE_NEWPID)) if mode.startswith("container:")]
     if not wanted:
         return []
+    if wanted[0][1] == "ipc":  # and its mount namespace, where the child copies /dev/shm from
+        wanted.insert(1, (wanted[0][0], "mnt", libc.CLONE_NEWNS))
     from composer.engine.runtime.containers import resolve, running_pid
 
     fds: list[tuple[int, int]] = []
     try:
         for target, name, flag in wanted:
-            pid = running_pid(resolve(target))  # compose gives names, the CLI ids
+            target_id = resolve(target)  # compose gives names, the CLI ids
+            pid = running_pid(target_id)
+            if name == "ipc":
+                check_ipc_donor(target_id)
             try:
                 fds.append((os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag))
             except OSError as error:
@@ -138,6 +144,16 @@ def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
             os.close(fd)
         raise
     return fds
+
+
+def check_ipc_donor(container_id: str) -> None:
+    """docker's rule for ``--ipc container:X``: X's IPC namespace is given away only when X was
+    made ``shareable`` (or uses the host's, or another shareable one); private is private."""
+    mode = ContainerDir(container_id).read_config().get("ipc_mode") or ""
+    if mode not in ("shareable", "host") and not mode.startswith("container:"):
+        raise ContainerRuntimeError(f"container {container_id}: non-shareable IPC",
+                                    hint="use IpcMode:shareable for the donor container "
+                                         "(run it with --ipc shareable, or compose ipc: shareable)")
 
 
 def copy_shared_etc_files(config: ContainerConfig, directory: str) -> None:
@@ -351,6 +367,7 @@ class ForegroundRun:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = 0
+        gc.freeze()  # the children never scan (and so never copy) the parent's objects
         if plan.userns_fd < 0 and _single_threaded():
             self.pid = fork_container(plan)
         else:

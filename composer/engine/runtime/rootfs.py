@@ -91,12 +91,13 @@ def ensure_target(path: str, directory: bool) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
 
 
-def mount_kernel_filesystems(root: str, config: ContainerConfig) -> None:
-    """/proc, /dev (+pts, shm, mqueue) and /sys, like docker's defaults."""
+def mount_kernel_filesystems(root: str, config: ContainerConfig, shm_fd: int = -1) -> None:
+    """/proc, /dev (+pts, shm, mqueue) and /sys, like docker's defaults; ``shm_fd``: a detached
+    /dev/shm to attach instead of a new one (another container's, with ``--ipc container:X``)."""
     proc = secure_join(root, "/proc")
     ensure_target(proc, True)
     libc.mount("proc", proc, "proc", NOSUID_NODEV_NOEXEC)
-    mount_dev(root, config)
+    mount_dev(root, config, shm_fd)
     sys_dir = secure_join(root, "/sys")
     ensure_target(sys_dir, True)
     ro = 0 if config.security.privileged else libc.MS_RDONLY
@@ -108,7 +109,7 @@ def mount_kernel_filesystems(root: str, config: ContainerConfig) -> None:
             libc.mount(None, sys_dir, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
 
 
-def mount_dev(root: str, config: ContainerConfig) -> None:
+def mount_dev(root: str, config: ContainerConfig, shm_fd: int = -1) -> None:
     """A tmpfs /dev with the standard nodes, or the host's /dev when privileged."""
     dev = secure_join(root, "/dev")
     ensure_target(dev, True)
@@ -128,7 +129,10 @@ def mount_dev(root: str, config: ContainerConfig) -> None:
         libc.mount(f"{dev}/pts/ptmx", f"{dev}/ptmx", None, libc.MS_BIND)
     for name in ("shm", "mqueue"):
         ensure_target(f"{dev}/{name}", True)
-    libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
+    if shm_fd >= 0:
+        libc.move_mount(shm_fd, f"{dev}/shm")
+    else:
+        libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
     libc.mount("mqueue", f"{dev}/mqueue", "mqueue", NOSUID_NODEV_NOEXEC)
 
 

@@ -20,8 +20,8 @@ def target(image, state_root):
         return subprocess.run([sys.executable, "-m", "composer", "container", *args], capture_output=True,
                               text=True, timeout=60, env=env)
 
-    started = composer("run", "-d", "--name", "target", "--network", "none", "--hostname", "tgt",
-                       "busybox", "sleep", "60")
+    started = composer("run", "-d", "--name", "target", "--network", "none", "--hostname", "tgt", "--ipc", "shareable",
+                       "busybox", "sh", "-c", "echo covfefe > /dev/shm/bar && exec sleep 60")
     assert started.returncode == 0, started.stderr
     try:
         import json
@@ -38,11 +38,12 @@ def _ns(pid: int | str, name: str) -> str:
 def test_join_pid_ipc_and_network_of_a_running_container(run, target):
     result = run("--rm", "--pid", "container:target", "--ipc", "container:target", "--network", "container:target",
                  "busybox", "sh", "-c", "for n in pid ipc net mnt; do readlink /proc/self/ns/$n; done;"
-                                        " ps -o comm; hostname")
+                                        " cat /dev/shm/bar; ps -o comm; hostname")
     assert result.returncode == 0, result.stderr
-    pid_ns, ipc_ns, net_ns, mnt_ns, *rest = result.stdout.split()
+    pid_ns, ipc_ns, net_ns, mnt_ns, shared, *rest = result.stdout.split()
     assert (pid_ns, ipc_ns, net_ns) == (_ns(target, "pid"), _ns(target, "ipc"), _ns(target, "net"))
     assert mnt_ns != _ns(target, "mnt")  # the filesystem stays its own
+    assert shared == "covfefe"  # POSIX shared memory (/dev/shm) goes with the IPC namespace, as docker's
     assert "sleep" in rest  # the target's processes are visible
     assert rest[-1] == "tgt"  # docker: a shared network namespace brings the hostname
 
@@ -73,3 +74,23 @@ def test_runtime_resolves_container_names_as_compose_gives_them(image, target):
         assert run.wait().exit_code == 0
     finally:
         run.cleanup()
+
+
+def test_joining_a_private_ipc_namespace_is_refused(run, state_root):
+    """docker: only a ``shareable`` donor gives its IPC namespace away ("non-shareable IPC")."""
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    started = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-d", "--name", "private",
+                              "--network", "none", "busybox", "sleep", "60"], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert started.returncode == 0, started.stderr
+    try:
+        refused = run("--rm", "--ipc", "container:private", "busybox", "true")
+        assert refused.returncode == 125, refused.stderr
+        assert "non-shareable IPC" in refused.stderr and "IpcMode:shareable" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert len(list((state_root / "containers").iterdir())) == 1  # nothing half-created
+        allowed = run("--rm", "--pid", "container:private", "busybox", "true")  # pid has no such rule
+        assert allowed.returncode == 0, allowed.stderr
+    finally:
+        subprocess.run([sys.executable, "-m", "composer", "container", "rm", "-f", "private"], capture_output=True,
+                       timeout=60, env=env)
