@@ -123,53 +123,69 @@ def images_in_use() -> dict[str, list[tuple[str, bool]]]:
     return users
 
 
-def _in_use_conflict(reference: str, image_id: str, by_name: bool, force: bool,
-                     users: list[tuple[str, bool]]) -> ImageError | None:
-    """docker's refusal to remove an image a container uses (None: go ahead, keeping the image)."""
+def _delete_conflict(image_id: str, users: list[tuple[str, bool]], names_left: list[str],
+                     force: bool) -> ImageError | None:
+    """docker's conflicts deleting an image: a running user is hard, names and stopped users soft."""
     short = image_id[7:19]
     running = [cid for cid, is_running in users if is_running]
-    if by_name and not force:
-        return ImageError(f'conflict: unable to remove repository reference "{reference}" (must force) - '
-                          f"container {users[0][0][:12]} is using its referenced image {short}",
-                          hint="remove the container first, or use -f to untag only")
-    if not by_name and running:
+    if running:
         return ImageError(f"conflict: unable to delete {short} (cannot be forced) - image is being used "
                           f"by running container {running[0][:12]}", hint="stop and remove the container first")
-    if not by_name and not force:
+    if force:
+        return None
+    if names_left:
+        return ImageError(f"conflict: unable to delete {short} (must be forced) - "
+                          "image is referenced in multiple repositories", hint="use -f, or remove a tag")
+    if users:
         return ImageError(f"conflict: unable to delete {short} (must be forced) - image is being used "
                           f"by stopped container {users[0][0][:12]}", hint="remove the container first, or use -f")
     return None
+
+
+def _untag(db: dict[str, Any], names: list[str], lines: list[tuple[str, str]]) -> None:
+    for each in names:
+        del db["refs"][each]
+        lines.append(("Untagged", parse_reference(each).familiar()))
 
 
 def remove(store: ImageStore, reference: str, force: bool = False,
            in_use: dict[str, list[tuple[str, bool]]] | None = None) -> list[tuple[str, str]]:
     """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines.
 
-    An image a container uses (``in_use``, default: this state root's containers) is refused
-    like docker does; ``force`` then only untags it (its snapshots stay for the container).
+    As docker's daemon: by name, the last name of an image a container uses needs ``force``;
+    the image then goes too unless a running container uses it. By id, a running user refuses
+    even ``force``; a stopped one or several names need it. A deleted image's snapshots stay as
+    long as a container is built on them (see :func:`gc`).
     """
     users = images_in_use() if in_use is None else in_use
     lines: list[tuple[str, str]] = []
     with store.update_db() as db:
         image_id, name = store.find(db, reference)
-        names = store.names_of(db, image_id)
+        names, used = store.names_of(db, image_id), users.get(image_id, [])
         by_name = name in names and name != image_id and not reference.removeprefix("sha256:") in image_id
-        if not by_name and len(names) > 1 and not force:
-            raise ImageError(f"conflict: unable to delete {image_id[7:19]} (must be forced) - "
-                             "image is referenced in multiple repositories", hint="use -f, or remove a tag")
-        last_name = not by_name or names == [name]
-        if users.get(image_id) and last_name:
-            conflict = _in_use_conflict(reference, image_id, by_name, force, users[image_id])
+        if by_name:
+            if not force and names == [name] and used:
+                raise ImageError(f'conflict: unable to remove repository reference "{reference}" (must force) - '
+                                 f"container {used[0][0][:12]} is using its referenced image {image_id[7:19]}",
+                                 hint="remove the container first, or use -f")
+            _untag(db, [name], lines)
+            if len(names) > 1:
+                return lines
+        elif len(names) <= 1:
+            conflict = _delete_conflict(image_id, used, [], force)
             if conflict is not None:
                 raise conflict
-        for each in [name] if by_name else names:
-            del db["refs"][each]
-            lines.append(("Untagged", parse_reference(each).familiar()))
-        if not store.names_of(db, image_id) and not users.get(image_id):
-            for repo_digest in db["images"][image_id].get("repo_digests", []):
-                lines.append(("Untagged", parse_reference(repo_digest).familiar()))
-            del db["images"][image_id]
-            lines.append(("Deleted", image_id))
+            _untag(db, names, lines)
+        conflict = _delete_conflict(image_id, used, store.names_of(db, image_id), force or by_name)
+        if conflict is not None:
+            if by_name and used:
+                return lines  # quietly kept for its running container, as docker does
+            raise conflict
+        _untag(db, store.names_of(db, image_id), lines)
+        for repo_digest in db["images"][image_id].get("repo_digests", []):
+            lines.append(("Untagged", parse_reference(repo_digest).familiar()))
+        del db["images"][image_id]
+        lines.append(("Deleted", image_id))
     return lines
 
 
@@ -196,12 +212,27 @@ def _tree_size(path: str) -> int:
     return total
 
 
+def container_layers() -> set[str]:
+    """The lower directories of every container of this state root (deleted images' included)."""
+    from composer.engine.runtime.state import ContainerDir, list_container_ids
+
+    layers: set[str] = set()
+    for container_id in list_container_ids():
+        try:
+            layers.update(ContainerDir(container_id).read_config().get("layers", []))
+        except (OSError, ValueError, AttributeError):
+            continue  # being created or removed right now
+    return layers
+
+
 def gc(store: ImageStore) -> int:
-    """Delete blobs and snapshots no image uses (exclusive of pulls in progress); bytes freed."""
+    """Delete blobs and snapshots no image and no container uses (not during pulls); bytes freed."""
     freed = 0
     with store.gc_guard(exclusive=True):
         db = store.read_db()
         keep_chains = {chain for record in db["images"].values() for chain in record["chain"]}
+        keep_chains |= {"sha256:" + os.path.basename(path) for path in container_layers()
+                        if os.path.dirname(path) == str(store.root / "snapshots")}
         keep_blobs = set(db["images"])
         for record in db["images"].values():
             keep_blobs.add(record["manifest"])

@@ -156,3 +156,29 @@ def test_login_pull_logout_through_a_credential_helper(composer, auth_registry, 
     assert ok(composer("image", "pull", "-q", name, env={"COMPOSER_ROOT": str(fresh)})).strip() == name
     assert "Removing login credentials" in ok(composer("logout", auth_registry.host))
     assert json.loads(secrets.read_text()) == {}
+
+
+def test_rm_force_deletes_an_image_a_stopped_container_uses(composer, busybox_image, state_root: Path) -> None:
+    """docker's `rmi -f`: a stopped user's image goes (the container keeps its snapshots); a running one refuses."""
+    stopped = ok(composer("container", "create", "busybox", "sh", "-c", "cat /etc/motd-x 2>/dev/null; echo ran")).strip()
+    running = ok(composer("container", "run", "-d", "busybox", "sleep", "60")).strip()
+    try:
+        refused = composer("image", "rm", "-f", busybox_image.id[7:19])
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert (f"conflict: unable to delete {busybox_image.id[7:19]} (cannot be forced) - image is being used "
+                f"by running container {running[:12]}") in refused.stderr
+        untagged = ok(composer("image", "rm", "-f", "busybox"))  # by name: untagged, kept for the running one
+        assert untagged.splitlines() == ["Untagged: busybox:latest"]
+        ok(composer("container", "rm", "-f", running))
+        deleted = ok(composer("image", "rm", "-f", busybox_image.id[7:19]))
+        assert deleted.splitlines()[-1] == f"Deleted: {busybox_image.id}"
+        assert busybox_image.id[7:19] not in ok(composer("image", "ls", "-aq"))
+        assert any((state_root / "images/snapshots").iterdir())  # the stopped container still needs them
+        ok(composer("container", "start", stopped))
+        assert ok(composer("container", "wait", stopped)).strip() == "0"
+        assert "ran" in ok(composer("container", "logs", stopped))
+    finally:
+        composer("container", "rm", "-f", running)
+        ok(composer("container", "rm", "-f", stopped))
+    ok(composer("image", "prune", "-a", "-f"))
+    assert not any((state_root / "images/snapshots").iterdir())  # the last user gone, gc frees them
