@@ -56,18 +56,19 @@ def container_start(containers: List[str] = typer.Argument(...),
     for reference, container_id in zip(containers, _ids(containers)):
         if attach or interactive:
             since = time.time()
-            api.start(container_id)
-            raise typer.Exit(_attach(container_id, interactive, detach_keys, since))
+            connection = api.start(container_id, attach=True)
+            raise typer.Exit(_attach(container_id, interactive, detach_keys, since, connection))
         api.start(container_id)
         typer.echo(reference)
 
 
-def _attach(container_id: str, interactive: bool, detach_keys: str, since: float | None = None) -> int:
+def _attach(container_id: str, interactive: bool, detach_keys: str, since: float | None = None,
+            connection=None) -> int:
     """Through the supervisor's attach socket (-t/-i containers), else by following the log."""
     api = _api()
     if not api.attachable(container_id):
         return _follow_to_end(container_id, since)
-    code = api.attach(container_id, stdin=interactive, detach_keys=detach_keys)
+    code = api.attach(container_id, stdin=interactive, detach_keys=detach_keys, connection=connection)
     return 0 if code is None else code
 
 

@@ -32,7 +32,7 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--restart", "--userns", "--cgroupns", "--log-driver", "--health-cmd", "--ip",
        "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
        "--health-start-interval",
-       "--network-alias", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
+       "--network-alias", "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
 
 
 EXEC_FLAGS: dict[str, tuple[str, str]] = {}

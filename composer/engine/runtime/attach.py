@@ -6,7 +6,8 @@ pipe (``-i``), and relays them over that socket, so that ``attach`` and ``start 
 after the command that started the container has exited.
 
 Both directions carry frames: a 5-byte header (kind, big-endian length) and a payload.
-Supervisor to client: ``STDOUT``/``STDERR`` output. Client to supervisor: ``STDIN`` data,
+Supervisor to client: ``STDOUT``/``STDERR`` output, and ``EXIT`` (the exit code, 4 bytes) when
+the container ends, before it hangs up. Client to supervisor: ``STDIN`` data,
 ``RESIZE`` (the client's ``struct winsize``) and ``CLOSE_STDIN``. The supervisor closes the
 connection when the container ends; the client detaches with the detach keys (ctrl-p ctrl-q).
 """
@@ -18,8 +19,9 @@ import os
 import socket
 import struct
 
-STDIN, STDOUT, STDERR, RESIZE, CLOSE_STDIN = 0, 1, 2, 3, 4
+STDIN, STDOUT, STDERR, RESIZE, CLOSE_STDIN, EXIT = 0, 1, 2, 3, 4, 5
 HEADER = struct.Struct(">BI")
+EXIT_CODE = struct.Struct(">i")
 SOCKET_NAME = "attach.sock"
 REPLAY_LIMIT = 4096  # output kept for the first client of a life (the shell's prompt)
 CLIENT_BACKLOG = 1 << 20  # a client further behind than this is dropped (the container never waits)
@@ -148,6 +150,13 @@ class AttachHub:
             connection, _ = self.listener.accept()
         except (BlockingIOError, InterruptedError):
             return None
+        return self._add(connection)
+
+    def adopt(self, fd: int) -> Client:
+        """Make an already connected socket (``start`` with attach) a client."""
+        return self._add(socket.socket(fileno=fd))
+
+    def _add(self, connection: socket.socket) -> Client:
         connection.setblocking(False)
         client = Client(connection)
         self.clients[connection.fileno()] = client
@@ -231,8 +240,11 @@ class AttachHub:
             os.close(self.input_fd)
             self.input_fd = -1
 
-    def end_life(self) -> None:
-        """The container ended: forget its input (the caller owns and closes the descriptor)."""
+    def end_life(self, exit_code: int) -> None:
+        """The container ended: tell the clients its exit code, forget its input (the caller
+        owns and closes the descriptor)."""
+        for client in list(self.clients.values()):
+            client.backlog += frame(EXIT, EXIT_CODE.pack(exit_code))
         if not self.tty and self.input_fd >= 0:
             os.close(self.input_fd)
         self.input_fd = -1

@@ -26,7 +26,8 @@ DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
            "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
-           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable", "require_live"]
+           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable", "require_live",
+           "run", "run_attached"]
 
 
 def _config(cdir: ContainerDir) -> ContainerConfig:
@@ -98,20 +99,36 @@ def create(config: ContainerConfig) -> str:
     return config.id
 
 
-def start(container_id: str) -> None:
-    """Start a created or exited container under a new supervisor; returns once PID 1 runs."""
+def start(container_id: str, *, attach: bool = False):
+    """Start a created or exited container under a new supervisor; returns once PID 1 runs.
+
+    With ``attach`` (a ``-t``/``-i`` container) the connection to its attach socket is returned,
+    made before the container's first output (for ``attach(connection=...)``).
+    """
     from composer.engine.runtime.supervisor import spawn
 
     cdir = ContainerDir(container_id)
     if current_state(cdir).get("Status") in LIVE:
-        return
+        return None
     wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)  # the last one's cleanup
     cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")
     try:
-        spawn(container_id)
+        return spawn(container_id, attach=attach and attachable(container_id))
     except ContainerRuntimeError as error:
         if not cdir.read_state().get("Error"):  # ``wait`` on a created container stops at an Error
             cdir.write_state(Error=error.message)
+        raise
+
+
+def run(config: ContainerConfig, *, attach: bool = False):
+    """``run``: create and start (``start``'s connection with ``attach``); a ``--rm`` container
+    whose start failed is removed."""
+    create(config)
+    try:
+        return start(config.id, attach=attach)
+    except BaseException:
+        if config.auto_remove:
+            remove(config.id, force=True, volumes=True)
         raise
 
 
@@ -396,20 +413,34 @@ def attachable(container_id: str) -> bool:
     return config.tty or config.stdin
 
 
-def attach(container_id: str, *, stdin: bool = True, detach_keys: str = "") -> int | None:
+def attach(container_id: str, *, stdin: bool = True, detach_keys: str = "", connection=None) -> int | None:
     """Relay our stdio to a running ``-t``/``-i`` container until it ends (its exit code) or
-    the detach keys are typed (None; the container keeps running)."""
+    the detach keys are typed (None; the container keeps running). ``connection``: ``start``'s."""
     from composer.engine.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys
     from composer.engine.runtime.tty import attach_relay
 
     keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
     cdir = ContainerDir(container_id)
     config = _config(cdir)
-    require_live(container_id)
-    with connect(cdir.path) as connection:
-        if attach_relay(connection, stdin and config.stdin, config.tty, keys):
-            return None
-    return current_state(cdir).get("ExitCode", 0)  # recorded before the supervisor hung up
+    if connection is None:
+        require_live(container_id)
+        connection = connect(cdir.path)
+    with connection:
+        code = attach_relay(connection, stdin and config.stdin, config.tty, keys)
+    if code is None or code >= 0:
+        return code
+    return current_state(cdir).get("ExitCode", 0)  # a supervisor that died
+
+
+def run_attached(config: ContainerConfig, detach_keys: str = "") -> int:
+    """Foreground ``run -it``: the container under a supervisor, our terminal attached to it;
+    its exit code, or 0 once the detach keys leave it running (docker's behaviour)."""
+    from composer.engine.runtime.attach import DEFAULT_DETACH_KEYS, parse_detach_keys
+
+    parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)  # bad keys are refused before anything is made
+    connection = run(config, attach=True)
+    code = attach(config.id, detach_keys=detach_keys, connection=connection)
+    return 0 if code is None else code
 
 
 def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> int:

@@ -32,30 +32,44 @@ PIPE_SIZE = 1 << 20
 READ_SIZE = 1 << 20
 SMALL_READ, GATHER_S = 1 << 16, 0.002  # after a small read, let the pipe fill a little (fewer, bigger writes)
 IDLE_TRIM_MS = 1000  # give the heap back this long after the last output
+READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 0.1, 60.0, 10.0  # docker's restart manager
 
 
-def spawn(container_id: str) -> None:
-    """Have a supervisor forked for ``container_id`` (by the zygote); return once PID 1 runs."""
+def spawn(container_id: str, attach: bool = False):
+    """Have a supervisor forked for ``container_id`` (by the zygote); return once PID 1 runs.
+
+    With ``attach`` the connection is returned: the supervisor keeps it as the first client of
+    its attach socket (no output is missed, even of a container that ends at once).
+    """
     from composer.engine.runtime.zygote import request
 
-    connection = request(container_id)
-    chunks = []
-    with connection:
+    connection = request(container_id + (" attach" if attach else ""))
+    answer = b""
+    try:
+        while len(answer) < len(READY) and (chunk := connection.recv(len(READY) - len(answer))):
+            answer += chunk
+        if attach and answer == READY:
+            return connection
         while chunk := connection.recv(4096):
-            chunks.append(chunk)
-    answer = b"".join(chunks).decode(errors="replace")
-    if answer != "ok":
-        code, _, message = answer.partition(" ")
-        raise ContainerRuntimeError(message or "the supervisor exited before the container started",
-                                    exit_code=int(code) if code.isdigit() else 125)
+            answer += chunk
+    finally:
+        if not (attach and answer == READY):
+            connection.close()
+    if answer == READY:
+        return None
+    code, _, message = answer.decode(errors="replace").partition(" ")
+    raise ContainerRuntimeError(message or "the supervisor exited before the container started",
+                                exit_code=int(code) if code.isdigit() else 125)
 
 
-def run_supervisor(container_id: str, ready_fd: int) -> None:
-    """The body of a freshly forked supervisor process. Never returns."""
+def run_supervisor(request: str, ready_fd: int) -> None:
+    """The body of a freshly forked supervisor process (``request``: "<id>" or "<id> attach").
+    Never returns."""
+    container_id, _, mode = request.partition(" ")
     try:
         _detach_stdio(ready_fd)
-        Supervisor(container_id, ready_fd).run()
+        Supervisor(container_id, ready_fd, attach=mode == "attach").run()
     except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
         _report(ready_fd, f"125 supervisor failed: {error}")
     os._exit(1)
@@ -97,11 +111,12 @@ class Stream:
 class Supervisor:
     """Runs one container until it ends for good (exit without restart, or ``stop``)."""
 
-    def __init__(self, container_id: str, ready_fd: int) -> None:
+    def __init__(self, container_id: str, ready_fd: int, attach: bool = False) -> None:
         self.cdir = ContainerDir(container_id)
         self.config = ContainerConfig.from_dict(self.cdir.read_config())
         self.auto_remove = self.config.auto_remove  # run.cleanup must not remove: we do, at the very end
         self.ready_fd = ready_fd
+        self.attach_first = attach  # the ready connection becomes the first attach client
         self.restart_count = 0
         self.logs = None
         if self.config.log_driver != "none":
@@ -152,8 +167,12 @@ class Supervisor:
         """One life of the container: launch, pump output and probes, record the exit."""
         self._launch()
         if self.ready_fd >= 0:
-            _report(self.ready_fd, "ok")
-            os.close(self.ready_fd)
+            _report(self.ready_fd, READY.decode())
+            if self.attach_first and self.hub is not None:
+                self.hub.adopt(self.ready_fd)
+                self._sync_attach()
+            else:
+                os.close(self.ready_fd)
             self.ready_fd = -1
         gc.collect()
         libc.malloc_trim()
@@ -168,7 +187,7 @@ class Supervisor:
                               ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
                               **({"Health": self._health_state("unhealthy")} if self.health else {}))
         if self.hub is not None:
-            self.hub.end_life()
+            self.hub.end_life(exit_code)
             self.hub.disconnect()
             self._sync_attach()
         run.config.auto_remove = False

@@ -119,17 +119,14 @@ def _winsize(fd: int) -> bytes | None:
         return None
 
 
-def attach_relay(connection, interactive: bool, tty: bool, detach_keys: bytes) -> bool:
-    """The client of a supervisor's attach socket: our stdio <-> the container; True if detached.
+def attach_relay(connection, interactive: bool, tty: bool, detach_keys: bytes) -> int | None:
+    """The client of a supervisor's attach socket: our stdio <-> the container.
 
-    With ``interactive`` our stdin goes to the container (raw mode on a terminal), watched for
-    ``detach_keys``; with ``tty`` the window size follows ours (SIGWINCH).
+    Returns the container's exit code (-1 if the supervisor hung up without one), or None once
+    the ``detach_keys`` were typed (the container keeps running). With ``interactive`` our stdin
+    goes to the container (raw mode on a terminal); with ``tty`` the window size follows ours.
     """
     from composer.engine.runtime import attach
-
-    scanner = attach.DetachScanner(detach_keys)
-    reader = attach.FrameReader()
-    sock = connection.fileno()
 
     def resize(*_: object) -> None:
         size = _winsize(0)
@@ -138,37 +135,60 @@ def attach_relay(connection, interactive: bool, tty: bool, detach_keys: bytes) -
 
     saved = _raw_mode(0) if interactive and tty and os.isatty(0) else None
     previous = signal.signal(signal.SIGWINCH, resize) if tty else None
-    sources = [sock, 0] if interactive else [sock]
     try:
         if tty:
             resize()
-        while True:
-            try:
-                readable, _, _ = select.select(sources, [], [])
-            except InterruptedError:
-                continue
-            if sock in readable:
-                data = connection.recv(65536)
-                if not data:
-                    return False
-                for kind, payload in reader.feed(data):
-                    _write_all(2 if kind == attach.STDERR else 1, payload)
-            if 0 in readable:
-                data = os.read(0, 65536)
-                if not data:
-                    sources.remove(0)
-                    connection.sendall(attach.frame(attach.CLOSE_STDIN))
-                    continue
-                data, detached = scanner.feed(data)
-                if data:
-                    connection.sendall(attach.frame(attach.STDIN, data))
-                if detached:
-                    return True
+        return _attach_loop(connection, interactive, attach.DetachScanner(detach_keys))
     finally:
         if previous is not None:
             signal.signal(signal.SIGWINCH, previous)
         if saved is not None:
             termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+def _attach_loop(connection, interactive: bool, scanner) -> int | None:
+    from composer.engine.runtime import attach
+
+    reader = attach.FrameReader()
+    sock = connection.fileno()
+    sources = [sock, 0] if interactive else [sock]
+    while True:
+        try:
+            readable, _, _ = select.select(sources, [], [])
+        except InterruptedError:
+            continue
+        if sock in readable:
+            try:
+                data = connection.recv(65536)
+            except ConnectionResetError:  # it hung up with our input unread: the end as well
+                data = b""
+            if not data:
+                return -1
+            for kind, payload in reader.feed(data):
+                if kind == attach.EXIT:  # the last frame: the supervisor hangs up next
+                    return attach.EXIT_CODE.unpack(payload)[0]
+                _write_all(2 if kind == attach.STDERR else 1, payload)
+        if 0 in readable:
+            data = os.read(0, 65536)
+            detached = False
+            if not data:
+                sources = [sock]
+                message = attach.frame(attach.CLOSE_STDIN)
+            else:
+                data, detached = scanner.feed(data)
+                message = attach.frame(attach.STDIN, data) if data else b""
+            if message and not _send(connection, message):
+                sources = [sock]  # it ended meanwhile: its last frames are still to be read
+            if detached:
+                return None
+
+
+def _send(connection, message: bytes) -> bool:
+    try:
+        connection.sendall(message)
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -159,3 +159,42 @@ def test_attach_to_a_stopped_container_fails(cli):
     result = cli("container", "attach", container_id)
     assert result.returncode != 0
     assert "start it first" in result.stderr
+
+
+def test_foreground_run_it_detaches_with_ctrl_p_ctrl_q(cli, terminals):
+    session = terminals("container", "run", "-it", "--name", "fg", "busybox", "sh")
+    session.type(b"echo fg$((1+2))\n")
+    session.expect(b"fg3")
+    session.type(b"\x10\x11")  # ctrl-p ctrl-q: the CLI leaves, the container runs on
+    assert session.exit_code() == 0
+    assert _status(cli, "fg") == "running 0"
+    again = terminals("container", "attach", "fg")
+    again.type(b"echo again$((2+2))\n")
+    again.expect(b"again4")
+    again.type(b"exit 9\n")
+    assert again.exit_code() == 9
+    assert _status(cli, "fg") == "exited 9"
+
+
+def test_foreground_run_it_custom_keys_and_exit_code_with_rm(cli, terminals, state_root):
+    session = terminals("container", "run", "-it", "--rm", "--detach-keys", "ctrl-x,b", "busybox", "sh")
+    session.type(b"\x10\x11echo still$((3+3))\n")  # the default keys are typed through
+    session.expect(b"still6")
+    session.type(b"exit 7\n")
+    assert session.exit_code() == 7
+    deadline = time.monotonic() + 20  # --rm: the supervisor removes it once it ended
+    while list((state_root / "containers").glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list((state_root / "containers").glob("*"))
+
+
+def test_foreground_run_it_of_a_command_that_ends_at_once(cli, state_root):
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    result = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-it", "--rm", "busybox", "sh",
+                             "-c", "echo quick; exit 3"], stdin=subprocess.DEVNULL, capture_output=True,
+                            env=env, timeout=60)
+    assert b"quick" in result.stdout and result.returncode == 3
+    refused = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-it", "--detach-keys", "ctrl-",
+                              "busybox", "true"], capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode != 0 and "invalid detach keys" in refused.stderr
+    assert not list((state_root / "containers").glob("*"))  # refused before anything was made
