@@ -10,6 +10,7 @@ import os
 import sys
 
 from composer.cli.run_flags import parse_bytes, parse_run_args
+from composer.engine.runtime.config import parse_device
 from composer.errors import UsageError
 
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
@@ -351,21 +352,6 @@ def _int(value: str, flag: str) -> int:
         return int(value)
     except ValueError:
         raise UsageError(f"invalid value {value!r} for {flag}: an integer is needed") from None
-
-
-def parse_device(value: str):
-    """``--device HOST[:CONTAINER][:PERMISSIONS]`` (docker's order; permissions from r, w, m)."""
-    from composer.engine.runtime.config import Device
-
-    parts = value.split(":")
-    permissions = "rwm"
-    if len(parts) > 1 and parts[-1] and set(parts[-1]) <= set("rwm") and not parts[-1].startswith("/"):
-        permissions = parts.pop()
-    if len(parts) > 2 or not all(p.startswith("/") for p in parts):
-        raise UsageError(f"invalid device mapping {value!r}",
-                         hint="use /dev/HOST[:/dev/CONTAINER][:rwm], with absolute paths")
-    return Device(path_on_host=parts[0], path_in_container=parts[1] if len(parts) > 1 else parts[0],
-                  permissions=permissions)
 
 
 def _parse_ulimit(value: str) -> tuple[str, int, int]:

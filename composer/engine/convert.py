@@ -218,7 +218,8 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
         shm_size=parse_bytes(raw["shm_size"]) if raw.get("shm_size") else 0,
         pid=raw.get("pid") or "", ipc=raw.get("ipc") or "", group_add=tuple(map(str, raw.get("group_add") or ())),
-        devices=tuple(str(d.get("source", d)) if isinstance(d, Mapping) else str(d) for d in raw.get("devices") or ()),
+        devices=tuple(":".join(str(d[k]) for k in ("source", "target", "permissions") if d.get(k))
+                      if isinstance(d, Mapping) else str(d) for d in raw.get("devices") or ()),
         expose=tuple(e if "/" in str(e) else f"{e}/tcp" for e in map(str, raw.get("expose") or ())),
         oom_score_adj=raw.get("oom_score_adj"), cgroup_parent=raw.get("cgroup_parent") or "",
         userns_mode=raw.get("userns_mode") or "", uts=raw.get("uts") or "",

@@ -149,7 +149,7 @@ def ordered_endpoints(spec: ContainerSpec) -> list[Any]:
 
 def container_config(spec: ContainerSpec, image: Any, container_id: str, content_dir: str) -> Any:
     """The runtime ``ContainerConfig`` of a compose ``ContainerSpec`` on ``image``."""
-    from composer.engine.runtime.config import ContainerConfig, Endpoint, Resources
+    from composer.engine.runtime.config import ContainerConfig, Endpoint, Resources, parse_device
 
     image_config = image.config or {}
     r = spec.resources
@@ -182,6 +182,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         endpoints=[Endpoint(network=e.network, aliases=list(e.aliases), ipv4_address=e.ipv4_address or "",
                             ipv6_address=e.ipv6_address or "", mac_address=e.mac_address or "",
                             priority=e.priority) for e in ordered_endpoints(spec)],
+        devices=[parse_device(d) for d in spec.devices],
     )
     if spec.shm_size:
         config.shm_size = spec.shm_size

@@ -33,6 +33,22 @@ class Device(Record):
     permissions: str = "rwm"
 
 
+def parse_device(value: str) -> Device:
+    """``HOST[:CONTAINER][:PERMISSIONS]``, docker's ``--device`` and compose's ``devices:`` short form
+    (permissions from r, w, m)."""
+    parts = value.split(":")
+    permissions = "rwm"
+    if len(parts) > 1 and parts[-1] and set(parts[-1]) <= set("rwm") and not parts[-1].startswith("/"):
+        permissions = parts.pop()
+    if len(parts) > 2 or not all(p.startswith("/") for p in parts):
+        from composer.errors import UsageError
+
+        raise UsageError(f"invalid device mapping {value!r}",
+                         hint="use /dev/HOST[:/dev/CONTAINER][:rwm], with absolute paths")
+    return Device(path_on_host=parts[0], path_in_container=parts[1] if len(parts) > 1 else parts[0],
+                  permissions=permissions)
+
+
 class Resources(Record):
     """cgroup limits, in docker's units (bytes, nano-CPUs, shares ...); 0 or None = unset."""
 

@@ -38,3 +38,28 @@ def test_bad_device_is_a_clean_error(run, state_root):
     assert result.returncode == 125 and "is not a device node" in result.stderr
     assert "Traceback" not in result.stderr
     assert list((state_root / "containers").iterdir()) == []
+
+
+def test_compose_devices_reach_the_container(image, tmp_path, state_root):
+    """compose ``devices:`` (short and long syntax) are made in the container and allowed by its cgroup."""
+    from tests.conftest import run_composer
+
+    project = tmp_path / "devproj"
+    project.mkdir()
+    (project / "compose.yaml").write_text(
+        "services:\n"
+        "  app:\n"
+        "    image: busybox\n"
+        "    network_mode: none\n"
+        "    devices:\n"
+        "      - /dev/null:/dev/mynull\n"
+        f"      - {{source: {FUSE}, target: /dev/myfuse, permissions: r}}\n")
+    try:
+        result = run_composer("run", "--rm", "app", "sh", "-c",
+                              "echo x > /dev/mynull && stat -c %t:%T /dev/mynull; (exec 3</dev/myfuse) && echo read-ok;"
+                              " exec 4<>/dev/myfuse && echo opened", cwd=project)
+        assert result.stdout.split()[:2] == ["1:3", "read-ok"], result.stderr
+        assert "opened" not in result.stdout and "Operation not permitted" in result.stderr  # permissions: r
+    finally:
+        run_composer("down", "-t", "1", cwd=project)
+    assert list((state_root / "containers").iterdir()) == []

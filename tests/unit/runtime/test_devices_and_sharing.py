@@ -79,3 +79,14 @@ def test_subordinate_range(tmp_path):
     assert subordinate_range(str(path)) == (200000, 70000)
     assert subordinate_range(str(path), owner="bob") == DEFAULT_SUBORDINATE_RANGE
     assert subordinate_range(str(tmp_path / "missing")) == DEFAULT_SUBORDINATE_RANGE
+
+
+def test_compose_devices_become_runtime_devices():
+    """convert keeps the long syntax's target and permissions; the adapter parses them like --device."""
+    from composer.engine.runtime.config import parse_device
+
+    short, long_form, bare = ("/dev/null:/dev/mynull", "/dev/fuse:/dev/f:r", "/dev/kvm")
+    assert parse_device(short).to_dict() == {"path_on_host": "/dev/null", "path_in_container": "/dev/mynull",
+                                             "permissions": "rwm"}
+    assert parse_device(long_form).permissions == "r"
+    assert parse_device(bare).path_in_container == "/dev/kvm"
