@@ -25,9 +25,9 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
     try:
         st = os.fstat(ns_fd)
         with Netlink() as nl:
-            nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac, master=bridge_index(net.bridge))
+            index = nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac, master=bridge_index(net.bridge))
             try:
-                _hairpin(host_ifname)
+                nl.set_hairpin(index)
                 _configure_inside(net, netns_path, ifname, address, address6)
             except BaseException:
                 nl.delete_link(host_ifname)
@@ -58,15 +58,6 @@ def bridge_index(bridge: str) -> int:
     except OSError:
         raise NetworkError(f"network interface {bridge} does not exist",
                            hint="run 'composer network prune' (or remove and re-create the network)") from None
-
-
-def _hairpin(host_ifname: str) -> None:
-    """Let a container reach itself through its own published port (bridge hairpin mode)."""
-    try:
-        with open(f"/sys/class/net/{host_ifname}/brport/hairpin_mode", "w") as handle:
-            handle.write("1")
-    except OSError:
-        pass
 
 
 def detach(ep: Endpoint) -> None:

@@ -20,10 +20,13 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from composer.errors import NetworkError
 from composer.network.model import Network, PortBinding
+
+TYPE_CHECKING = False  # collections.abc stays off ``container run``'s path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SYSCTL = "/proc/sys/net/{family}/conf"
 FORWARDING = {"ipv4": "forwarding", "ipv6": "force_forwarding"}  # the per-interface switch

@@ -12,7 +12,6 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Iterable
 
 from composer.errors import NetworkError, PortConflictError
 from composer.network import firewall, ipam, uplinks
@@ -24,6 +23,7 @@ from composer.settings import state_root_dir
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 DEFAULT_NETWORK = "bridge"
@@ -203,9 +203,9 @@ class NetworkManager:
             if container_id in net.endpoints:
                 raise NetworkError(f"container {name or container_id[:12]} is already attached to network {net.name}")
             bindings = self._check_ports(list(ports), networks)
-            address = ipam.allocate(ipam.parse_subnet(net.subnet), net.used_addresses(),
+            address = ipam.allocate(net.subnet, net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
-            address6 = ipam.allocate(ipam.parse_subnet(net.subnet6), net.used_addresses6()) if net.subnet6 else ""
+            address6 = ipam.allocate(net.subnet6, net.used_addresses6()) if net.subnet6 else ""
             if ifname is not None and not IFNAME_RE.match(ifname):
                 raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:

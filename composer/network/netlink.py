@@ -19,9 +19,12 @@ import struct
 # the C module behind ``socket``: socket.py itself imports selectors and builds enums (milliseconds
 # on every ``container run``), and a raw netlink socket needs none of that
 import _socket as socket
-from collections.abc import Iterator
 
 from composer.errors import NetworkError
+
+TYPE_CHECKING = False  # collections.abc stays off ``container run``'s path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # message types and flags (linux/rtnetlink.h, linux/netlink.h)
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -29,7 +32,9 @@ RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
 RTM_NEWADDR, RTM_NEWROUTE = 20, 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
 # attributes
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 20, 28
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_PROTINFO, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = (
+    1, 3, 4, 10, 12, 18, 20, 28)
+IFLA_BRPORT_MODE, NLA_F_NESTED, AF_BRIDGE = 4, 0x8000, 7
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 IFA_F_NODAD = 0x02
@@ -248,6 +253,14 @@ class Netlink:
         if alias:
             body += attr(IFLA_IFALIAS, alias.encode())
         self.call(RTM_SETLINK, 0, body, what=f"set link #{index}")
+
+    def set_hairpin(self, index: int) -> None:
+        """Hairpin mode on bridge port ``index`` (``bridge link set dev X hairpin on``): a
+        container may reach itself through its own published port. Not the sysfs file: its
+        writer spins (restarting the syscall) while another process holds the rtnl lock."""
+        protinfo = attr(IFLA_PROTINFO | NLA_F_NESTED, attr(IFLA_BRPORT_MODE, b"\x01"))
+        body = _IFINFO.pack(AF_BRIDGE, 0, index, 0, 0) + protinfo
+        self.call(RTM_SETLINK, 0, body, what=f"set hairpin on link #{index}")
 
     def delete_link(self, name: str) -> bool:
         """Delete link ``name``; False when it did not exist."""

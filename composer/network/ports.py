@@ -7,7 +7,6 @@ the ``socket:[inode]`` links in /proc/*/fd, so a conflict names the program hold
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 from composer.errors import NetworkError
@@ -54,6 +53,8 @@ def parse_publish(spec: str) -> list[PortBinding]:
         raise NetworkError(f"invalid protocol {proto!r} in {spec!r}", hint="use tcp or udp")
     host_ip, rest = _split_host_ip(body)
     if host_ip:
+        import ipaddress  # only for -p IP:...: a few ms off every run
+
         try:
             host_ip = str(ipaddress.ip_address(host_ip))
         except ValueError:
@@ -89,6 +90,8 @@ def _proc_sockets(proto: str) -> list[tuple[str, int, int]]:
 
 
 def _decode_address(text: str) -> str:
+    import ipaddress
+
     raw = bytes.fromhex(text)
     if len(raw) == 4:
         return str(ipaddress.IPv4Address(raw[::-1]))

@@ -9,11 +9,13 @@ lines, ``host-gateway`` meaning the gateway of the container's first network.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable
 
 from composer.errors import NetworkError
 from composer.network.model import Network
+
+TYPE_CHECKING = False  # collections.abc and ipaddress stay off ``container run``'s path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def host_resolv(path: str = "/etc/resolv.conf") -> tuple[list[str], list[str], list[str]]:
@@ -49,7 +51,7 @@ def render_resolv_conf(networks: list[Network], *, dns: Iterable[str] = (), dns_
     elif user:
         servers = [user[0].gateway]
     else:
-        servers = [s for s in host_servers if not ipaddress.ip_address(s.split("%")[0]).is_loopback]
+        servers = [s for s in host_servers if not (s.startswith("127.") or s == "::1")]  # loopback: not reachable
     search = list(dns_search) or host_search
     options = list(dns_options) or list(host_options)
     if user and not dns and not any(option.startswith("ndots:") for option in options):
@@ -75,6 +77,8 @@ def render_hosts(hostname: str, addresses: Iterable[str], *, extra_hosts: Iterab
             if not host_gateway:
                 raise NetworkError(f"--add-host {entry}: the container has no network with a gateway")
             address = host_gateway
+        import ipaddress
+
         try:
             address = str(ipaddress.ip_address(address.strip("[]")))
         except ValueError:

@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 import zlib
-from collections.abc import Iterator
 from contextlib import contextmanager
 
 from composer.engine.runtime.state import write_json_atomic
@@ -22,6 +21,7 @@ from composer.settings import DEFAULT_STATE_ROOT
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     import contextlib
     from pathlib import Path
 

@@ -193,6 +193,8 @@ def find_container(reference: str) -> ContainerDir:
     """The container named ``reference`` or whose id starts with it."""
     from composer.errors import ContainerNotFound, ContainerRuntimeError
 
+    if len(reference) == 64 and reference.isalnum() and os.path.isdir(os.path.join(containers_root(), reference)):
+        return ContainerDir(reference)  # a full id (the CLI resolved container:X already): one stat
     name = reference.lstrip("/")
     if name and "/" not in name and not name.startswith("."):
         try:
