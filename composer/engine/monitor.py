@@ -38,6 +38,9 @@ class View(NamedTuple):
     exit_code: int
     supervisor: int
     labels: dict
+    signal: int = 0
+    signalled_at: str = ""
+    stop_requested_at: str = ""
 
 
 class Change(NamedTuple):
@@ -53,18 +56,25 @@ class Change(NamedTuple):
         found.update(image=self.view.image, name=self.view.name)
         if self.action == "die":
             found["exitCode"] = str(self.view.exit_code)
+        elif self.action == "kill":
+            found["signal"] = str(self.view.signal)
         return found
 
 
 def actions(before: View | None, after: View | None) -> list[str]:
-    """The container actions that turn ``before`` into ``after`` (None: absent)."""
+    """The container actions that turn ``before`` into ``after`` (None: absent), in Docker's
+    order: ``kill`` (a signal sent), ``die``, ``stop`` (the die was asked for by a stop)."""
     if after is None:
         return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
     found = ["create"] if before is None else []
     old_status = before.status if before else "created"
+    if before is not None and after.signalled_at and after.signalled_at != before.signalled_at:
+        found.append("kill")
     restarted = before is not None and after.pid != before.pid and after.status == "running"  # a new PID 1
     if old_status in ("running", "paused", "restarting") and (after.status in ("exited", "dead") or restarted):
         found.append("die")
+        if after.stop_requested_at and after.stop_requested_at >= after.started_at and after.status in ("exited", "dead"):
+            found.append("stop")
     if after.status == "running" and (old_status not in ("running", "paused") or restarted):
         found.append("start")
     if after.status == "paused" and old_status != "paused":
@@ -112,8 +122,8 @@ class ProjectMonitor:
         health = (state.get("Health") or {}).get("Status", "") if config.get("healthcheck") else ""
         return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
                     state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
-                    state.get("ExitCode", 0),
-                    state.get("SupervisorPid") or 0, labels)
+                    state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
+                    state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""))
 
     def snapshot(self) -> dict[str, View]:
         """The project's containers now (and watches on each of their directories)."""

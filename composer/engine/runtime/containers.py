@@ -135,7 +135,8 @@ def run(config: ContainerConfig, *, attach: bool = False):
 def _signal_pid1(cdir: ContainerDir, state: dict, signal: int) -> None:
     try:
         os.kill(state["Pid"], signal)
-    except (ProcessLookupError, KeyError):
+        cdir.write_state(LastSignal=signal, SignalledAt=now_iso())  # ``events`` reports it as "kill"
+    except (ProcessLookupError, KeyError, FileNotFoundError):
         pass
 
 
@@ -148,7 +149,7 @@ def stop(container_id: str, timeout: float | None = None) -> None:
     """The stop signal, then SIGKILL after ``timeout`` seconds (config's stop_timeout, else 10)."""
     cdir = ContainerDir(container_id)
     config = _config(cdir)
-    cdir.write_state(ManuallyStopped=True)
+    cdir.write_state(ManuallyStopped=True, StopRequestedAt=now_iso())  # ``events``: "stop" after "die"
     state = current_state(cdir)
     if state.get("Status") not in LIVE:
         return

@@ -4,6 +4,7 @@ when the project stops; ``events --json`` reports container actions as they happ
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -60,25 +61,33 @@ def test_logs_follow_survives_restart_and_recreate(project):
 
 
 def test_events_json_reports_actions(project):
+    """Compose's action names: ``stop`` is kill (signal 15), die, stop; ``kill`` is kill (9), die."""
     project.write(COMPOSE)
     watcher = project.popen("events", "--json")
+    records: list[dict] = []
+    reader = threading.Thread(target=lambda: records.extend(json.loads(line) for line in watcher.stdout))
     try:
         wait_for(lambda: watching(watcher))
-        project("up", "-d")
-        project("pause")
-        project("unpause")
-        project("down", "-t", "1")
-        time.sleep(1)
+        reader.start()
+        steps = [(("up", "-d"), "start"), (("pause",), "pause"), (("unpause",), "unpause"),
+                 (("stop", "-t", "5"), "stop"), (("start",), "start"), (("kill",), "die"),
+                 (("down", "-t", "1"), "destroy")]
+        for command, last in steps:  # one command's events at a time: no two states seen at once
+            seen = len(records)
+            project(*command)
+            wait_for(lambda: any(r["action"] == last for r in records[seen:]))
     finally:
         watcher.terminate()
-    out, _ = watcher.communicate(timeout=10)
-    records = [json.loads(line) for line in out.splitlines()]
-    assert [r["action"] for r in records] == ["create", "start", "pause", "unpause", "die", "destroy"]
+        watcher.communicate(timeout=10)
+        reader.join(timeout=10)
+    assert [r["action"] for r in records] == ["create", "start", "pause", "unpause", "kill", "die", "stop",
+                                              "start", "kill", "die", "destroy"]
     first = records[0]
     assert set(first) == {"time", "type", "service", "id", "action", "attributes"}
     assert first["type"] == "container" and first["service"] == "web" and len(first["id"]) == 64
     assert first["attributes"] == {"image": "busybox", "name": "proj-web-1"}
-    assert records[4]["attributes"]["exitCode"] == "0"
+    assert [(r["attributes"].get("signal"), r["attributes"].get("exitCode")) for r in records[4:6] + records[8:10]] \
+        == [("15", None), (None, "0"), ("9", None), (None, "137")]
 
 
 def test_events_until_ends(project):

@@ -33,3 +33,14 @@ def test_pause_and_health():
 def test_attributes_leave_compose_labels_out_and_add_the_exit_code():
     change = Change(0.0, "die", view(**{"com.docker.compose.project": "p", "team": "a"}))
     assert change.attributes() == {"team": "a", "image": "busybox", "name": "p-web-1", "exitCode": "3"}
+
+
+def test_signals_and_stops_named_as_compose_does():
+    running = view()._replace(started_at="2026-01-01T00:00:01Z")
+    signalled = running._replace(signal=15, signalled_at="2026-01-01T00:00:02Z")
+    stopped = signalled._replace(status="exited", stop_requested_at="2026-01-01T00:00:02Z")
+    assert actions(running, stopped) == ["kill", "die", "stop"]
+    assert actions(signalled, stopped) == ["die", "stop"]
+    killed = signalled._replace(status="exited", stop_requested_at="2026-01-01T00:00:00Z")  # an earlier run's stop
+    assert actions(running, killed) == ["kill", "die"]
+    assert Change(0.0, "kill", signalled).attributes()["signal"] == "15"
