@@ -4,7 +4,9 @@ It listens on UDP port 53 of every user-defined network's gateway address (see
 docs/networking.md for why not 127.0.0.11), answers container names, aliases and service names
 from the current state files (re-read when they change, so a container connected or removed is
 visible or gone at once), and forwards everything else to the host's resolvers. SIGHUP makes it
-rescan at once; it exits by itself when no user-defined network is left.
+rescan at once, and it rescans every second anyway: a network whose bridge was deleted by hand
+loses its listener (its sockets are closed), and the server exits by itself when no user-defined
+network with a bridge is left.
 
 Started by ``python -m composer.network.dns.daemon STATE_DIR`` (``control.start`` does that).
 """
@@ -67,10 +69,16 @@ class Server:
     def user_networks(self) -> list[Network]:
         return [net for net in self.networks if not net.default]
 
+    def served_networks(self) -> list[Network]:
+        """The user networks whose bridge exists: one deleted by hand (``ip link del``) keeps its
+        state file until ``network rm``/``prune``, but its gateway address went with it."""
+        return [net for net in self.user_networks() if os.path.exists(f"/sys/class/net/{net.bridge}")]
+
     async def sync_listeners(self, nursery: trio.Nursery) -> None:
-        """Start a listener per new gateway, stop those of removed networks."""
+        """Start a listener per new gateway, stop those of removed networks and vanished bridges
+        (checked at every rescan: SIGHUP or the 1 s tick)."""
         self.reload()
-        wanted = {(net.gateway, net.id) for net in self.user_networks()}
+        wanted = {(net.gateway, net.id) for net in self.served_networks()}
         for key in list(self.listeners):
             if key not in wanted:  # gone, or the same gateway now belongs to a new network
                 self.listeners.pop(key).cancel()
@@ -201,7 +209,7 @@ async def serve(store: NetworkStore) -> None:
         async with trio.open_nursery() as nursery:
             while True:
                 await server.sync_listeners(nursery)
-                if not server.user_networks():
+                if not server.listeners:  # no user network left, or none with its bridge
                     nursery.cancel_scope.cancel()
                     return
                 with trio.move_on_after(1.0):

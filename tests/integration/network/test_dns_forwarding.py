@@ -111,3 +111,23 @@ def test_garbage_and_broken_tcp_clients_do_not_stop_the_server(manager, make_net
     rude.close()  # RST
     looked = ns.run("nslookup", "target", net.gateway)
     assert target.ipv4 in looked.stdout, looked.stderr
+
+
+def test_a_bridge_deleted_by_hand_loses_its_listener_and_the_last_one_ends_the_server(manager):
+    import subprocess
+    import time
+
+    gone, kept = manager.create("handdel"), manager.create("handkeep")
+    assert control.wait_listening(gone.gateway) and control.wait_listening(kept.gateway)
+    pid = control.pid_of(manager.store)
+    subprocess.run(["ip", "link", "del", gone.bridge], check=True)
+    deadline = time.monotonic() + 5  # the server's 1 s rescan notices, without any SIGHUP
+    while control.is_listening(gone.gateway) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not control.is_listening(gone.gateway)
+    assert control.is_listening(kept.gateway) and control.pid_of(manager.store) == pid
+    subprocess.run(["ip", "link", "del", kept.bridge], check=True)
+    deadline = time.monotonic() + 5
+    while control.pid_of(manager.store) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert control.pid_of(manager.store) is None

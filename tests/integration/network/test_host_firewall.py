@@ -104,3 +104,19 @@ def test_ipv6_published_port_reachable_from_another_machine(manager, make_netns,
     wait_port(inside, 80)
     fetched = outside.ns.run("wget", "-q", "-O-", f"http://[{outside.host_ip6}]:{port}/")
     assert fetched.stdout == "hello from composer\n", fetched.stderr
+
+
+def test_a_policy_turned_drop_later_is_seen_by_the_next_container_start(manager, make_netns):
+    """Docker started after the network: the next connect (not only cleanup) adds the accept
+    rules, from the policies read over nf_tables netlink; the one after the policy is back
+    removes them."""
+    net = manager.create("late")
+    before = _policy("iptables")
+    try:
+        subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)
+        manager.connect("late", container_id(), make_netns().path)
+        assert f"-i {net.bridge} " in _forward_rules("iptables")
+    finally:
+        subprocess.run(["iptables", "-w", "-P", "FORWARD", before], check=True)
+    manager.connect("late", container_id(), make_netns().path)
+    assert (net.bridge in _forward_rules("iptables")) == (before == "DROP")

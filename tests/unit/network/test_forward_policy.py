@@ -49,3 +49,24 @@ def test_stale_rules_name_vanished_interfaces():
                "-A FORWARD -o cmgone-x2 -m comment --comment other -j ACCEPT"]
     assert forward_policy.stale_rules(listing) == [["-o", "cmgone-x1", "-m", "comment", "--comment", "composer",
                                                      "-j", "ACCEPT"]]
+
+
+def test_chain_policy_read_from_an_nf_tables_answer():
+    from composer.network import netlink
+
+    def answer(policy: int | None) -> bytes:
+        attrs = netlink.attr_str(forward_policy.NFTA_CHAIN_TABLE, "filter")
+        if policy is not None:
+            attrs += netlink.attr(forward_policy.NFTA_CHAIN_POLICY, policy.to_bytes(4, "big"))
+        return bytes((2, 0, 0, 0)) + attrs  # nfgenmsg, then the chain's attributes
+
+    assert forward_policy._chain_policy([answer(0)]) == "DROP"
+    assert forward_policy._chain_policy([answer(1)]) == "ACCEPT"
+    assert forward_policy._chain_policy([answer(None)]) is None  # a chain without policy
+    assert forward_policy._chain_policy([]) is None  # no such chain (ENOENT)
+
+
+def test_kernel_policies_are_cheap_and_well_formed():
+    policies = forward_policy.kernel_policies()
+    assert set(policies) == set(forward_policy.TOOLS)
+    assert all(value in ("ACCEPT", "DROP", None) for value in policies.values())

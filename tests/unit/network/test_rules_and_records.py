@@ -104,6 +104,58 @@ def test_netlink_attribute_encoding():
     assert netlink.mac_bytes("02:42:ac:11:00:02") == bytes([2, 0x42, 0xAC, 0x11, 0, 2])
 
 
+
+class _RecordingSocket:
+    """Stands in for a NETLINK_ROUTE socket: records what is sent, answers with an ACK per
+    request (an error for the sequence numbers in ``fail``) in one datagram, as the kernel does."""
+
+    def __init__(self, fail: dict[int, int]) -> None:
+        self.sent: list[bytes] = []
+        self.fail = fail
+
+    def bind(self, _address) -> None:
+        pass
+
+    def send(self, data: bytes) -> int:
+        self.sent.append(data)
+        return len(data)
+
+    def recv(self, _size: int) -> bytes:
+        import struct
+
+        out, offset, data = b"", 0, self.sent[-1]
+        while offset < len(data):
+            length, _kind, _flags, seq, _pid = struct.unpack_from("=IHHII", data, offset)
+            payload = struct.pack("=i", -self.fail.get(seq, 0)) + data[offset:offset + 16]
+            out += struct.pack("=IHHII", 16 + len(payload), netlink.NLMSG_ERROR, 0, seq, 0) + payload
+            offset += (length + 3) & ~3
+        return out
+
+
+def test_netlink_batch_sends_one_datagram_and_reports_each_result():
+    import errno
+
+    sock = _RecordingSocket({2: errno.EEXIST})
+    nl = netlink.Netlink(sock)
+    requests = [netlink.address_request(5, "172.18.0.2/16"), netlink.route_request("172.18.0.1"),
+                netlink.address_request(5, "fd00::2/64")]
+    assert [code for _answers, code in nl.batch(requests)] == [0, errno.EEXIST, 0]
+    assert len(sock.sent) == 1
+    assert requests[0][2].endswith(bytes([172, 18, 0, 2]))
+    assert requests[2][2][:2] == bytes([10, 64])  # AF_INET6, /64
+
+
+def test_netlink_configure_keeps_an_existing_default_route_but_not_other_errors():
+    import errno
+
+    class Configured(netlink.Netlink):
+        def require_index(self, name: str) -> int:
+            return 7
+
+    Configured(_RecordingSocket({4: errno.EEXIST})).configure("eth1", ["10.0.0.2/24"], ["10.0.0.1"])
+    with pytest.raises(NetworkError, match="add address 10.0.0.2/24"):
+        Configured(_RecordingSocket({1: errno.EADDRNOTAVAIL})).configure("eth1", ["10.0.0.2/24"], ["10.0.0.1"])
+
 def test_caller_text_cannot_escape_nft_strings():
     sneaky = _ep('x" ; flush ruleset ; "', "10.5.0.2", ports=[PortBinding(80, 8080)])
     script = firewall.render("t", [_net("n", "cm-n", "10.5.0.0/24", endpoints=[sneaky])], [])
