@@ -7,7 +7,8 @@
 - ``type=tmpfs``: a fresh tmpfs (``size=`` honoured).
 - ``type=secret``: the build secret ``id`` (default: the target's name) as a read-only file at
   ``target`` (default ``/run/secrets/<id>``), or in the variable ``env=``; the file lives in a
-  tmpfs of the host mounted for the step only, so the value never touches a disk or a layer.
+  tmpfs that exists only in the step's private mount namespace (see ``running``), so the value
+  never touches a disk or a layer and nothing stays mounted when the build is killed.
   A secret the build was not given is skipped, or an error with ``required=true``.
 - ``type=ssh``: the agent socket ``id`` (default ``default``; key files get a private agent)
   bound at ``target`` (default ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK``
@@ -46,8 +47,17 @@ class RunMounts:
 
     mounts: list[Mount] = field(default_factory=list)
     env: list[str] = field(default_factory=list)
-    secrets_dir: Path | None = None  # the step's tmpfs holding secret files (made on first use)
+    secrets: SecretFiles | None = None  # the step's secret files (made on first use)
     ssh_count: int = 0
+
+
+@dataclass
+class SecretFiles:
+    """Secret files for a step: ``directory`` is an empty host directory; a tmpfs holding the
+    files is mounted over it only inside the step's private mount namespace."""
+
+    directory: str
+    files: list[tuple[str, bytes, int, int, int]] = field(default_factory=list)  # name, value, uid, gid, mode
 
 
 def build_mounts(step: Step, stack: ExitStack) -> RunMounts:
@@ -111,36 +121,46 @@ def _add_secret(step: Step, spec: dict[str, str], out: RunMounts, stack: ExitSta
         out.env.append(f"{spec['env']}={value.decode('utf-8', 'replace')}")
         if "target" not in spec:
             return
-    if out.secrets_dir is None:
-        out.secrets_dir = _secret_tmpfs(step.builder.scratch, stack)
+    if out.secrets is None:
+        out.secrets = SecretFiles(_secret_mountpoint(step.builder.scratch, stack))
     uid, gid, mode = _owner_mode(spec, "400")
-    path = out.secrets_dir / str(len(out.mounts))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
-    os.chown(path, uid, gid)
-    os.chmod(path, mode)
+    name = str(len(out.secrets.files))
+    out.secrets.files.append((name, value, uid, gid, mode))
+    path = os.path.join(out.secrets.directory, name)
     target = _absolute(step, spec.get("target") or f"{SECRETS_DIR}/{secret_id}")
     out.mounts.append(Mount(type="bind", target=target, source=str(path), readonly=True))
 
 
-def _secret_tmpfs(scratch: Path, stack: ExitStack) -> Path:
-    """A private tmpfs under ``scratch``, unmounted and removed when ``stack`` ends."""
+def _secret_mountpoint(scratch: Path, stack: ExitStack) -> str:
+    """An empty directory under ``scratch`` (removed when ``stack`` ends) for the secrets' tmpfs."""
     import tempfile
 
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = tempfile.mkdtemp(dir=scratch, prefix="secrets-")
+    stack.callback(os.rmdir, path)
+    return path
+
+
+def mount_secrets(secrets: SecretFiles) -> None:
+    """In a fresh private mount namespace of this (single-threaded) process: a tmpfs over
+    ``secrets.directory`` holding the files. It goes when the namespace's last process ends."""
     from composer.engine.runtime import libc
 
-    scratch.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(dir=scratch, prefix="secrets-"))
-    stack.callback(os.rmdir, path)
     try:
-        libc.mount("tmpfs", str(path), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC,
+        libc.unshare(libc.CLONE_NEWNS)
+        libc.mount(None, "/", None, libc.MS_REC | libc.MS_SLAVE)  # nothing propagates to the host
+        libc.mount("tmpfs", secrets.directory, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC,
                    "mode=0700,size=16m")
     except OSError as error:
         raise BuildError(f"cannot mount a tmpfs for the build secrets: {error}",
                          hint="the build needs root") from None
-    stack.callback(libc.umount, str(path), libc.MNT_DETACH)
-    return path
+    for name, value, uid, gid, mode in secrets.files:
+        path = os.path.join(secrets.directory, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(value)
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
 
 
 def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:

@@ -44,9 +44,13 @@ def new_container_id() -> str:
 
 
 def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
-             network: str, scratch: Path, mounts: Sequence = (),
+             network: str, scratch: Path, mounts: Sequence = (), secrets=None,
              on_line: Callable[[str], None] | None = None) -> RunOutcome:
-    """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``."""
+    """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``.
+
+    ``secrets`` (``runmounts.SecretFiles``): the step runs from a child process whose private
+    mount namespace alone holds the secrets' tmpfs (it cannot outlive the step, even killed).
+    """
     from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.state import ContainerDir, release_name
 
@@ -66,7 +70,7 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     try:
         with open(log, "w+b") as out:
             with _Follower(log, on_line):
-                exit_code = _run(config, out.fileno())
+                exit_code = _run(config, out.fileno(), secrets)
             out.seek(0)
             output = out.read().decode("utf-8", "replace")
         upper = scratch / f"layer-{container_id[:12]}"
@@ -79,17 +83,18 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
         cdir.remove()
 
 
-def _run(config, out_fd: int) -> int:
+def _run(config, out_fd: int, secrets=None) -> int:
     """Run the build container with its output to ``out_fd``; its exit code.
 
     In the main thread the runtime runs in this process (descriptors 0-2 redirected for the
     run). In another thread (the compose engine builds from worker threads) signal handlers and
-    process-wide descriptors are not ours to change, so a child process runs it instead.
+    process-wide descriptors are not ours to change, so a child process runs it instead; so too
+    when the step has secrets (their tmpfs lives in the child's own mount namespace).
     """
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        return _run_in_child(config, out_fd)
+    if secrets is not None or threading.current_thread() is not threading.main_thread():
+        return _run_in_child(config, out_fd, secrets)
     from composer.engine.runtime.linux import ForegroundRun
 
     run = ForegroundRun(config)  # run_foreground's steps, with 0-2 redirected only while forking
@@ -108,15 +113,20 @@ def _run(config, out_fd: int) -> int:
         run.cleanup()
 
 
-def _run_in_child(config, out_fd: int) -> int:
+def _run_in_child(config, out_fd: int, secrets=None) -> int:
     """Run the container from ``python -m composer.engine.build.running`` (its exit code in a file)."""
+    import base64
     import json
     import subprocess
     import tempfile
 
+    payload: dict = {"config": config.to_dict()}
+    if secrets is not None:  # through the pipe: a secret's value never touches a disk
+        payload["secrets"] = {"directory": secrets.directory, "files": [
+            [name, base64.b64encode(value).decode(), uid, gid, mode] for name, value, uid, gid, mode in secrets.files]}
     with tempfile.NamedTemporaryFile("r", prefix="exit-") as status:
         subprocess.run([sys.executable, "-m", "composer.engine.build.running", status.name],
-                       input=json.dumps(config.to_dict()).encode(), stdout=out_fd, stderr=out_fd)
+                       input=json.dumps(payload).encode(), stdout=out_fd, stderr=out_fd)
         code = status.read().strip()
     if not code.isdigit():
         raise BuildError("cannot start the build container (its output follows)")
@@ -125,14 +135,21 @@ def _run_in_child(config, out_fd: int) -> int:
 
 def child_main(status_path: str) -> int:
     """The child: run the ContainerConfig JSON on stdin, write the exit code to ``status_path``."""
+    import base64
     import json
 
+    from composer.engine.build.runmounts import SecretFiles, mount_secrets
     from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.linux import run_foreground
 
-    config = ContainerConfig.from_dict(json.load(sys.stdin))
+    payload = json.load(sys.stdin)
+    config = ContainerConfig.from_dict(payload["config"])
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     try:
+        if "secrets" in payload:
+            files = [(name, base64.b64decode(value), uid, gid, mode)
+                     for name, value, uid, gid, mode in payload["secrets"]["files"]]
+            mount_secrets(SecretFiles(payload["secrets"]["directory"], files))
         code = run_foreground(config).exit_code
     except ComposerError as error:
         print(f"cannot start the build container: {error.message}", file=sys.stderr)

@@ -116,7 +116,8 @@ class Step:
             mounts = extra.mounts
             outcome = run_step(self.result.dirs, argv, [*env, *extra.env], cwd=state.config.get("WorkingDir") or "/",
                                user=state.config.get("User") or "", network=network,
-                               scratch=self.builder.scratch, mounts=mounts, on_line=self.builder.emit)
+                               scratch=self.builder.scratch, mounts=mounts, secrets=extra.secrets,
+                               on_line=self.builder.emit)
         try:
             drop_stubs(outcome.upper, mounts, self.result.dirs)
             if outcome.exit_code != 0:

@@ -153,3 +153,64 @@ def test_ssh_socket_that_is_not_a_socket_is_refused(builder, context: Path, tmp_
         builder(context, "FROM busybox\nRUN --mount=type=ssh,required=true true\n",
                 ssh=(SshAgent("default", str(key)),))
     assert "is not an agent socket" in caught.value.message and "KEY" in caught.value.hint
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (by /proc parent links)."""
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _secret_mounts() -> list[str]:
+    with open("/proc/self/mounts") as handle:
+        return [line for line in handle if "/secrets-" in line]
+
+
+def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, context: Path, tmp_path: Path) -> None:
+    """SIGKILL of the build process while a RUN reads a secret: the secret's tmpfs was never on the host."""
+    import signal
+    import sys
+    import time
+
+    token = tmp_path / "token"
+    token.write_text("k1ll-me")
+    (context / "Dockerfile").write_text(
+        "FROM busybox\nRUN --mount=type=secret,id=tok echo \"ready $(cat /run/secrets/tok)\" && sleep 2\n")
+    build = subprocess.Popen([sys.executable, "-m", "composer", "image", "build", "--progress", "plain",
+                              "--secret", f"id=tok,src={token}", "-t", "killed:1", str(context)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    below: list[int] = []
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            if "ready k1ll-me" in line:
+                break
+        else:
+            pytest.fail("the RUN step never printed its secret")
+        assert _secret_mounts() == []  # while the step runs: only in the step's own mount namespace
+        below = _descendants(build.pid)
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait(10)
+        deadline = time.monotonic() + 30
+        while any(os.path.exists(f"/proc/{pid}") for pid in below) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the step's child finishes the step (and its clean-up) on its own
+        assert _secret_mounts() == []
+    finally:
+        for pid in [build.pid, *below]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        build.wait(10)
