@@ -291,6 +291,11 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
     return wd
 
 
+def inotify_rm_watch(fd: int, wd: int) -> None:
+    """Stop a watch (EINVAL, a watch the kernel already dropped, is ignored)."""
+    _libc.inotify_rm_watch(fd, wd)
+
+
 def malloc_trim() -> None:
     """Give freed heap pages back to the kernel (a supervisor's launch leaves some behind)."""
     _libc.malloc_trim(0)

@@ -7,6 +7,7 @@ with writes (IN_MODIFY). ``wait_until`` re-checks its predicate on each event, a
 
 from __future__ import annotations
 
+import _thread
 import os
 import select
 import time
@@ -19,34 +20,71 @@ if TYPE_CHECKING:
 from composer.engine.runtime import libc
 
 RECHECK = 0.5
+_SHARED = {"fd": -1}  # the process's reusable inotify descriptor
+_SHARED_LOCK = _thread.allocate_lock()
+
+
+def _forget_shared() -> None:
+    """In a forked child: the parent's descriptor is not ours to use (the child may close it)."""
+    global _SHARED_LOCK
+    _SHARED["fd"] = -1
+    _SHARED_LOCK = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_forget_shared)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
 
 
 class DirWatch:
-    """An inotify watch on one directory (a context manager)."""
+    """An inotify watch on one directory (a context manager).
+
+    The first watch of a process at a time uses one inotify descriptor kept open for the life of
+    the process: closing an inotify descriptor waits for an RCU grace period (5-20 ms here, a
+    quarter of a ``stop``); removing a watch does not. Nested or concurrent watches get their own.
+    """
 
     def __init__(self, path: str, mask: int = libc.IN_MOVED_TO | libc.IN_DELETE_SELF | libc.IN_MODIFY) -> None:
-        self.fd = libc.inotify_init()
+        self.shared = _SHARED_LOCK.acquire(False)
+        if self.shared:
+            if _SHARED["fd"] < 0:
+                _SHARED["fd"] = libc.inotify_init()
+            self.fd = _SHARED["fd"]
+            _drain(self.fd)  # events of earlier watches
+        else:
+            self.fd = libc.inotify_init()
         self.poller = select.poll()
         self.poller.register(self.fd, select.POLLIN)
         try:
-            libc.inotify_add_watch(self.fd, path, mask)
+            self.wd = libc.inotify_add_watch(self.fd, path, mask)
         except OSError:
-            os.close(self.fd)
+            self._release()
             raise
 
     def wait(self, timeout: float) -> bool:
         """Block until an event or ``timeout`` seconds; True on an event (events are drained)."""
         if not self.poller.poll(max(0, int(timeout * 1000))):
             return False
-        try:
-            while os.read(self.fd, 65536):
-                pass
-        except BlockingIOError:
-            pass
+        _drain(self.fd)
         return True
 
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd >= 0:
+            libc.inotify_rm_watch(self.fd, self.wd)
+            self._release()
+
+    def _release(self) -> None:
+        if self.shared:
+            _SHARED_LOCK.release()
+        else:
+            os.close(self.fd)
+        self.fd = -1
 
     def __enter__(self) -> "DirWatch":
         return self
