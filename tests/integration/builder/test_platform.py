@@ -47,3 +47,15 @@ def test_local_image_of_another_platform_is_pulled_or_refused(builder, context: 
     assert caught.value.location.line == 1
     with pytest.raises(BuildError, match="invalid platform"):
         builder(context, "FROM --platform=linux busybox\n")
+
+
+def test_stages_the_target_does_not_need_are_never_pulled(builder, context: Path) -> None:
+    """An unused stage FROM a foreign-platform image of an unreachable registry costs nothing."""
+    write(context, {"f.txt": "f\n"})
+    dockerfile = ("FROM --platform=linux/s390x 127.0.0.1:9/tools:1 AS tools\nRUN make\n"
+                  "FROM 127.0.0.1:9/other:2 AS other\nCOPY --from=127.0.0.1:9/files:3 /a /a\n"
+                  "FROM busybox AS app\nCOPY f.txt /f.txt\n"
+                  "FROM other\n")
+    image_id, lines = builder(context, dockerfile, target="app")
+    assert not any("pulling" in line or "127.0.0.1:9" in line for line in lines), lines
+    assert (ImageStore().resolve(image_id).layer_dirs[-1] / "f.txt").read_text() == "f\n"
