@@ -105,7 +105,7 @@ class ContainerConfig(Record):
     ipc_mode: str = ""             # "" / "private" / "shareable" / "host"
     uts_mode: str = ""             # "" or "host"
     cgroupns_mode: str = ""        # "" / "private" or "host"
-    userns_mode: str = ""          # "" / "host", or "private": root = the first id of /etc/subuid's "composer" range
+    userns_mode: str = ""          # "" / "host", or "private": root = the first id of a block of composer's /etc/subuid range
     mounts: list[Mount] = []
     resources: Resources = factory(Resources)
     security: Security = factory(Security)

@@ -278,13 +278,14 @@ def make_user_namespace(uid_map: str, gid_map: str) -> int:
 
 
 def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple[int, list[int]]:
-    """``--userns private``: container root is the first id of composer's subordinate range (docker's
-    userns-remap); returns the namespace's fd and the image layers idmapped into it (detached
-    mounts), and hands the state dir's writable parts to the mapped root."""
-    from composer.engine.runtime.userdb import subordinate_range
+    """``--userns private``: container root is the first id of a block of composer's subordinate
+    range that no other container maps (podman's --userns=auto); returns the namespace's fd and the
+    image layers idmapped into it (detached mounts), and hands the state dir's writable parts to
+    the mapped root."""
+    from composer.engine.runtime.userdb import claim_id_block, subordinate_range
 
-    (uid, uids), (gid, gids) = subordinate_range("/etc/subuid"), subordinate_range("/etc/subgid")
-    userns = make_user_namespace(f"0 {uid} {uids}\n", f"0 {gid} {gids}\n")
+    uid, gid, size = claim_id_block(config.id, subordinate_range("/etc/subuid"), subordinate_range("/etc/subgid"))
+    userns = make_user_namespace(f"0 {uid} {size}\n", f"0 {gid} {size}\n")
     fds: list[int] = []
     try:
         for index, layer in enumerate(config.layers):
@@ -395,7 +396,10 @@ class ForegroundRun:
                     if self.fresh:  # never fully created: nothing stays behind (docker's create errors)
                         self.abort()
                     raise
-                os.write(go_w, b"1")
+                try:
+                    os.write(go_w, b"1")
+                except BrokenPipeError:
+                    pass  # PID 1 failed while we were building: its error is on error_r
                 for number in self._pending:  # signals that came before PID 1 existed
                     self._forward(number, None)
             os.close(go_w)

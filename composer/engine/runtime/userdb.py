@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from composer.errors import ContainerRuntimeError
 
 
@@ -61,7 +63,8 @@ def resolve_groups(names: list[str], root: str = "") -> list[int]:
     return gids
 
 
-DEFAULT_SUBORDINATE_RANGE = (100000, 65536)  # docker's first dockremap range
+ID_BLOCK = 65536  # ids per container: a whole 16-bit range, so every image's owners (nobody's 65534 too) map
+DEFAULT_SUBORDINATE_RANGE = (100000, 64 * ID_BLOCK)  # from docker's first dockremap id, room for 64 containers
 SUBORDINATE_OWNER = "composer"  # like docker's "dockremap" user
 
 
@@ -72,3 +75,39 @@ def subordinate_range(path: str, owner: str = SUBORDINATE_OWNER) -> tuple[int, i
         if len(entry) == 3 and entry[0] == owner and entry[1].isdigit() and entry[2].isdigit():
             return int(entry[1]), int(entry[2])
     return DEFAULT_SUBORDINATE_RANGE
+
+
+def claim_id_block(container_id: str, uid_range: tuple[int, int], gid_range: tuple[int, int]) -> tuple[int, int, int]:
+    """(first uid, first gid, size) of the block of subordinate ids that ``container_id`` maps its
+    user namespace to (podman's ``--userns=auto``): its own block again, else one that no existing
+    container holds. ``<state root>/userns/<n>`` names block n's holder; a holder whose state dir
+    is gone left its block free."""
+    from composer.engine.runtime.state import StateLock, containers_root
+    from composer.settings import state_root_dir
+
+    claims = os.path.join(state_root_dir(), "userns")
+    size = min(ID_BLOCK, uid_range[1], gid_range[1])
+    count = min(uid_range[1], gid_range[1]) // size
+    os.makedirs(claims, exist_ok=True)
+    with StateLock(os.path.join(claims, "lock")):
+        holders = {int(n): _holder(os.path.join(claims, n)) for n in os.listdir(claims) if n.isdigit()}
+        mine = [n for n, holder in holders.items() if holder == container_id and n < count]
+        free = [n for n in range(count)
+                if not holders.get(n) or not os.path.isdir(os.path.join(containers_root(), holders[n]))]
+        if not mine and not free:
+            raise ContainerRuntimeError(f"no free subordinate ids for --userns private: {count} containers "
+                                        f"hold composer's {count * size} ids",
+                                        hint="remove containers, or give the composer user a larger range in "
+                                             "/etc/subuid and /etc/subgid")
+        block = (mine or free)[0]
+        with open(os.path.join(claims, str(block)), "w") as handle:
+            handle.write(container_id)
+    return uid_range[0] + block * size, gid_range[0] + block * size, size
+
+
+def _holder(path: str) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        return ""

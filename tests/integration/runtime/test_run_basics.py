@@ -274,3 +274,14 @@ def test_failed_exec_keeps_a_created_container(run, state_root):
     state = json.loads((directory / "state.json").read_text())
     assert (state["Status"], state["ExitCode"], state["Running"]) == ("created", 127, False)
     assert "executable file not found" in state["Error"]
+
+
+def test_failure_while_the_runtime_builds_is_reported(run, state_root):
+    """PID 1 failing before the runtime's go-ahead (its go pipe already closed) is a 125 with the
+    child's message, never a silent 0 (a BrokenPipeError the CLI took for a closed stdout)."""
+    for userns in ("host", "private", "private"):  # the userns path makes the child fail first more often
+        result = run("--rm", "--network", "none", "--userns", userns, "--sysctl", "kernel.shm_rmid_forced=bogus",
+                     "busybox", "true")
+        assert result.returncode == 125, result.stderr
+        assert "container init failed" in result.stderr and "shm_rmid_forced" not in result.stdout
+    assert list((state_root / "containers").iterdir()) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from composer.engine.runtime.userdb import subordinate_range
+from composer.engine.runtime.userdb import ID_BLOCK, subordinate_range
 
 pytestmark = pytest.mark.root
 
@@ -17,7 +17,7 @@ def test_root_inside_is_unprivileged_outside(run, state_root):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "0"
-    assert lines[1].split() == ["0", str(first), str(count)]
+    assert lines[1].split() == ["0", str(first), str(min(count, ID_BLOCK))]  # the first free block
     assert lines[2:4] == ["0:0", "0:0"]  # the image's files are root's, through idmapped layers
     assert "made" in lines
     assert lines[-1].split()[1] == "00000000a80425fb"  # docker's default set, inside the namespace
@@ -37,3 +37,23 @@ def test_private_userns_with_rm_and_default_devices(run, state_root):
 def test_private_userns_refuses_host_sharing(run, flag):
     result = run("--rm", "--userns", "private", *flag, "busybox", "true")
     assert result.returncode != 0 and "--userns private cannot be combined" in result.stderr
+
+
+def test_each_container_maps_its_own_block_of_ids(run, state_root):
+    """podman's --userns=auto: running containers never share host ids; a removed one's block is reused."""
+    from tests.integration.runtime.conftest import start
+
+    first, count = subordinate_range("/etc/subuid")
+    if count < 2 * ID_BLOCK:
+        pytest.skip("composer's subordinate range holds a single block")
+    holder = start(state_root, "--rm", "--network", "none", "--userns", "private", "busybox", "sh", "-c",
+                   "trap 'exit 0' TERM; cat /proc/self/uid_map; while :; do sleep 0.05; done")
+    try:
+        assert holder.stdout.readline().split() == ["0", str(first), str(ID_BLOCK)]
+        second = run("--rm", "--network", "none", "--userns", "private", "busybox", "cat", "/proc/self/uid_map")
+        assert second.stdout.split() == ["0", str(first + ID_BLOCK), str(ID_BLOCK)], second.stderr
+    finally:
+        holder.terminate()  # forwarded to its PID 1, which leaves; the CLI removes the container
+        assert holder.wait(timeout=60) == 0, holder.stderr.read()
+    again = run("--rm", "--network", "none", "--userns", "private", "busybox", "cat", "/proc/self/uid_map")
+    assert again.stdout.split() == ["0", str(first), str(ID_BLOCK)], again.stderr

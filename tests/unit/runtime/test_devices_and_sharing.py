@@ -90,3 +90,26 @@ def test_compose_devices_become_runtime_devices():
                                              "permissions": "rwm"}
     assert parse_device(long_form).permissions == "r"
     assert parse_device(bare).path_in_container == "/dev/kvm"
+
+
+def test_id_blocks_are_per_container_and_reused(state_root):
+    """--userns private: each container its own 65536 ids; its own block again on restart; a
+    removed container's block is free; a full range is a clear error."""
+    import pytest
+
+    from composer.engine.runtime.userdb import ID_BLOCK, claim_id_block
+    from composer.errors import ContainerRuntimeError
+
+    ranges = ((100000, 3 * ID_BLOCK), (200000, 3 * ID_BLOCK))
+    assert claim_id_block("e", (100000, 1000), (100000, 1000)) == (100000, 100000, 1000)  # a small range: one block
+    for name in ("a", "b", "c"):  # (e has no state dir: its claim is stale)
+        (state_root / "containers" / name).mkdir(parents=True)
+    assert claim_id_block("a", *ranges) == (100000, 200000, ID_BLOCK)
+    assert claim_id_block("b", *ranges) == (100000 + ID_BLOCK, 200000 + ID_BLOCK, ID_BLOCK)
+    assert claim_id_block("a", *ranges) == (100000, 200000, ID_BLOCK)  # a restart keeps its ids
+    assert claim_id_block("c", *ranges)[0] == 100000 + 2 * ID_BLOCK
+    (state_root / "containers" / "d").mkdir()
+    with pytest.raises(ContainerRuntimeError, match="no free subordinate ids"):
+        claim_id_block("d", *ranges)
+    (state_root / "containers" / "b").rmdir()  # b was removed: its block goes to d
+    assert claim_id_block("d", *ranges)[0] == 100000 + ID_BLOCK
