@@ -7,6 +7,9 @@ Cases, alternating tools each round, medians:
 - ``cold pull``: an empty store each run (composer: a fresh COMPOSER_ROOT; skopeo/podman: a
   fresh overlay containers-storage root).
 - ``warm re-pull``: the same unchanged image again into the filled store.
+The same two cases against a second registry serving TLS (a test CA from openssl, trusted via
+a certs.d directory: ``COMPOSER_REGISTRY_CERTS_DIR``, skopeo's ``--src-cert-dir``, podman's
+``--cert-dir``), with ``--tls`` (the default) or not with ``--no-tls``.
 
 Run: /work/main/.venv/bin/python bench/bench_images.py [--rounds N]   (as root)
 """
@@ -34,6 +37,7 @@ from harness import VENV_BIN, Outcome, save, table  # noqa: E402
 
 from tests.fixtures.images import CACHE, build_debian_tarball  # noqa: E402
 from tests.fixtures.registry import start_registry, stop_registry  # noqa: E402
+from tests.integration.images.tlscerts import start_tls_registry  # noqa: E402
 
 LAYOUT = CACHE / "bench-image-oci"
 WARM_REPEATS = 5  # warm re-pulls per round (each is short and noisy)
@@ -96,22 +100,27 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, st
 class Tools:
     """The pull command of each tool, given a store directory."""
 
-    def __init__(self, image: str, work: Path) -> None:
+    def __init__(self, image: str, work: Path, certs: Path | None = None) -> None:
+        """``certs``: a certs.d directory holding ``<host:port>/ca.crt`` (TLS), else plain HTTP."""
         self.image = image
         (work / "containers.conf").write_text(PODMAN_CONF)
         self.podman_env = {"CONTAINERS_CONF": str(work / "containers.conf")}
+        self.composer_env = {"COMPOSER_REGISTRY_CERTS_DIR": str(certs)} if certs else {}
+        host_certs = str(certs / image.split("/")[0]) if certs else ""
+        self.skopeo_tls = [f"--src-cert-dir={host_certs}"] if certs else ["--src-tls-verify=false"]
+        self.podman_tls = [f"--cert-dir={host_certs}"] if certs else ["--tls-verify=false"]
 
     def commands(self, store: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
         storage = f"[overlay@{store}/root+{store}/runroot]"
         tools = {
             "composer": ([str(VENV_BIN / "composer"), "image", "pull", "-q", self.image],
-                         {"COMPOSER_ROOT": str(store)}),
-            "skopeo": (["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{self.image}",
+                         {"COMPOSER_ROOT": str(store), **self.composer_env}),
+            "skopeo": (["skopeo", "copy", "-q", *self.skopeo_tls, f"docker://{self.image}",
                         f"containers-storage:{storage}{self.image}"], {}),
         }
         if shutil.which("podman"):
             tools["podman"] = (["podman", "--root", f"{store}/root", "--runroot", f"{store}/runroot",
-                                "--storage-driver", "overlay", "pull", "-q", "--tls-verify=false", self.image],
+                                "--storage-driver", "overlay", "pull", "-q", *self.podman_tls, self.image],
                                self.podman_env)
         return tools
 
@@ -125,16 +134,17 @@ def _clean(store: Path) -> None:
     shutil.rmtree(store, ignore_errors=True)
 
 
-def run(rounds: int, work: Path, registry_host: str) -> dict[str, dict[str, Outcome]]:
-    tools = Tools(f"{registry_host}/bench/image:1", work)
+def run(rounds: int, work: Path, tools: Tools, suffix: str = "") -> dict[str, dict[str, Outcome]]:
+    """Cold pull and warm re-pulls of each tool, alternating; cases named with ``suffix``."""
     names = list(tools.commands(work).keys())
-    outcomes = {case: {name: Outcome() for name in names} for case in ("cold pull", "warm re-pull")}
+    cold, warm = f"cold pull{suffix}", f"warm re-pull{suffix}"
+    outcomes = {case: {name: Outcome() for name in names} for case in (cold, warm)}
     for round_index in range(rounds):
         for name in names:
             store = work / f"{name}-{round_index}"
             store.mkdir()
             argv, env = tools.commands(store)[name]
-            for case in ("cold pull",) + ("warm re-pull",) * WARM_REPEATS:
+            for case in (cold,) + (warm,) * WARM_REPEATS:
                 elapsed, error = timed(argv, env)
                 outcome = outcomes[case][name]
                 outcome.seconds.append(elapsed)
@@ -158,22 +168,43 @@ def warm_in_process(image: str, work: Path) -> float:
     return sorted(samples)[len(samples) // 2]
 
 
+def run_tls(rounds: int, work: Path, layout: Path, processes: list) -> dict[str, dict[str, Outcome]]:
+    """The cases against a TLS registry trusted through a certs.d directory."""
+    (work / "tls").mkdir()
+    registry, process = start_tls_registry(work / "tls")
+    processes.append(process)
+    certs = work / "certs.d"
+    (certs / registry.host).mkdir(parents=True)
+    shutil.copy(work / "tls/test-ca.crt", certs / registry.host / "ca.crt")
+    image = f"{registry.host}/bench/image:1"
+    subprocess.run(["skopeo", "copy", "-q", f"--dest-cert-dir={certs / registry.host}", f"oci:{layout}:bench",
+                    f"docker://{image}"], check=True)
+    return run(rounds, work / "tls", Tools(image, work / "tls", certs), " (TLS)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tls", action=argparse.BooleanOptionalAction, default=True,
+                        help="also pull from a TLS registry (default: yes)")
     args = parser.parse_args()
     layout = build_layout()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-images-"))
-    registry, process = start_registry(work / "registry")
+    processes = []
     try:
+        registry, process = start_registry(work / "registry")
+        processes.append(process)
         image = f"{registry.host}/bench/image:1"
         subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:bench",
                         f"docker://{image}"], check=True)
-        outcomes = run(args.rounds, work, registry.host)
+        outcomes = run(args.rounds, work, Tools(image, work))
         inproc = warm_in_process(image, work)
+        if args.tls:
+            outcomes.update(run_tls(args.rounds, work, layout, processes))
     finally:
-        stop_registry(process)
+        for process in processes:
+            stop_registry(process)
         _clean(work)
     size = sum(p.stat().st_size for p in (layout / "blobs/sha256").iterdir())
     load = os.getloadavg()[0]

@@ -11,6 +11,8 @@ import os
 import re
 import socket
 
+from composer.errors import ComposerError
+
 INSECURE_ENV = "COMPOSER_INSECURE_REGISTRIES"
 DOCKER_HUB_HOST = "registry-1.docker.io"
 HEAD_TIMEOUT = 5.0
@@ -124,8 +126,8 @@ def _exchange(domain: str, url: str, verify: bool, request: bytes, timeout: floa
         with _connect(domain, url, verify, timeout) as sock:
             sock.sendall(request)
             return parse_head(_read_head(sock))
-    except (OSError, ValueError, UnicodeError):
-        return None  # ssl.SSLError is an OSError
+    except (OSError, ValueError, UnicodeError, ComposerError):
+        return None  # ssl.SSLError is an OSError; a bad certs.d file: the full pull reports it
 
 
 def head(domain: str, target: str, headers: str = "", timeout: float = HEAD_TIMEOUT

@@ -8,7 +8,6 @@ registry: TLS unverified, as docker treats 127.0.0.0/8.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -21,30 +20,11 @@ from composer.engine.images.store import ImageStore
 from composer.engine.images.warm import warm_pull
 from composer.errors import RegistryError
 from composer.settings import REGISTRY_CERTS_ENV
-from tests.fixtures.registry import Registry, start_registry, stop_registry
+from tests.fixtures.registry import Registry, stop_registry
+from tests.integration.images.tlscerts import make_ca, start_tls_registry
 from tests.integration.images.warmcheck import warm_pull_modules
 
 pytestmark = [pytest.mark.root]
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-
-
-def make_ca(directory: Path, name: str) -> None:
-    """``<name>-ca.crt``/``.key``: a self-signed CA."""
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} test CA",
-            "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.crt", cwd=directory)
-
-
-def make_server_cert(directory: Path) -> None:
-    """``server.crt``/``.key`` for IP 127.0.0.1, signed by the ``test`` CA."""
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", "server.key", "-out", "server.csr", cwd=directory)
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "test-ca.crt", "-CAkey", "test-ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=directory)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +33,8 @@ def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Reg
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed (run `make setup`)")
     work = tmp_path_factory.mktemp("tls-registry")
-    make_ca(work, "test")
     make_ca(work, "other")
-    make_server_cert(work)
-    tls = ["  tls:", f"    certificate: {work / 'server.crt'}", f"    key: {work / 'server.key'}"]
-    running, process = start_registry(work / "registry", auth_config=tls)
+    running, process = start_tls_registry(work)
     try:
         yield running, work
     finally:
@@ -118,9 +95,9 @@ def test_insecure_loopback_registry_without_certs(pushed_tls, tls_registry, cert
     assert warm_pull(pushed_tls) is not None
 
 
-def test_a_bad_certs_dir_file_is_named(tls_registry, certs_dir, tmp_path: Path) -> None:
+def test_a_bad_certs_dir_file_is_named(pushed_tls, tls_registry, certs_dir, tmp_path: Path) -> None:
     registry, _ = tls_registry
-    (certs_dir / registry.host).mkdir()
     (certs_dir / registry.host / "ca.crt").write_text("not a certificate\n")
     with pytest.raises(RegistryError, match="ca.crt"):
-        pull(f"{registry.host}/missing:v1", store=ImageStore(tmp_path / "other"))
+        pull(pushed_tls, store=ImageStore(tmp_path / "other"))
+    assert warm_pull(pushed_tls) is None  # the fast path leaves the report to the full pull
