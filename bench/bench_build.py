@@ -130,15 +130,19 @@ def main() -> None:
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench_build.py needs root")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     setup = None
     try:
         setup = Setup(work)
         outcomes = measure(setup.cases(), rounds=args.rounds, warmup=1)
+        load = os.getloadavg()[0]
+        print(f"rounds: {args.rounds}; load average {load:.1f}")
         print(table(outcomes))
         for note in setup.notes:
             print(f"note: {note}")
-        print(f"results: {save('build', outcomes, {'rounds': args.rounds, 'dockerfile': DOCKERFILE})}")
+        meta = {"rounds": args.rounds, "dockerfile": DOCKERFILE, "load_average": load}
+        print(f"results: {save('build', outcomes, meta)}")
     finally:
         if setup is not None:
             setup.close()

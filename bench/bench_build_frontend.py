@@ -117,8 +117,11 @@ def main() -> None:
             subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cases = [Case(f"no-change rebuild, {options.files} files (composer: front end only)", commands)]
         outcomes = measure(cases, rounds=options.rounds, warmup=1)
+        load = os.getloadavg()[0]
+        print(f"load average {load:.1f}")
         print(table(outcomes))
-        print(f"results: {save('build_frontend', outcomes, {'files': options.files, 'peers': list(commands)})}")
+        meta = {"files": options.files, "peers": list(commands), "load_average": load}
+        print(f"results: {save('build_frontend', outcomes, meta)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
