@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -192,11 +193,15 @@ def remove_new_cgroups(before: set[str], patience: float = 15) -> None:
         time.sleep(0.5)
 
 
-def begin(description: str, prefix: str, rounds: int) -> tuple[argparse.Namespace, list[str], Path, set[str]]:
-    """A benchmark's start: its ``--rounds`` option (``rounds`` by default), the notes (missing peers
-    installed, a failure noted), a new work tree and the cgroups present before (see ``teardown``)."""
+def begin(description: str, prefix: str, rounds: int, add_options: Callable[[argparse.ArgumentParser], None] | None = None,
+          ) -> tuple[argparse.Namespace, list[str], Path, set[str]]:
+    """A benchmark's start: its ``--rounds`` option (``rounds`` by default) and ``add_options``'
+    own, the notes (missing peers installed, a failure noted), a new work tree and the cgroups
+    present before (see ``teardown``)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=rounds)
+    if add_options:
+        add_options(parser)
     options = parser.parse_args()
     notes: list[str] = []
     ensure_packages(notes)
@@ -221,13 +226,34 @@ def teardown(work: Path, dockerd: subprocess.Popen | None, cgroups_before: set[s
     remove_new_cgroups(cgroups_before)
 
 
+def baseline_command(work: Path, revision: str, argv: list[str]) -> tuple[str, list[str]]:
+    """``argv`` (composer's) run by the composer of git ``revision``: its package extracted and compiled
+    in ``work``, started by a copy of the installed entry script (so both pay the same start-up)."""
+    tree = work / f"baseline-{revision}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(VENV_BIN.parents[1]), "archive", revision, "composer"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "composer")], check=True,
+                   stdout=subprocess.DEVNULL)
+    script = (VENV_BIN / "composer").read_text().replace("import sys\n", f"import sys\nsys.path.insert(0, {str(tree)!r})\n", 1)
+    launcher = tree / "composer-entry"
+    launcher.write_text(script)
+    return f"composer@{revision}", [sys.executable, str(launcher), *argv[1:]]
+
+
 def main() -> int:
-    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-run-", 30)
+    options, notes, work, cgroups_before = begin(
+        __doc__.splitlines()[0], "bench-run-", 30, lambda parser: parser.add_argument(
+            "--baseline", metavar="REV", help="also time the composer of this git revision (before/after)"))
     dockerd = None
     try:
         rootfs = build_busybox_rootfs(work / "rootfs")
         tarball = busybox_tarball(rootfs, work / "busybox.tar")
         argv, env, dockerd = commands(work, rootfs, tarball, notes)
+        if options.baseline:
+            name, command = baseline_command(work, options.baseline, argv["composer"])
+            argv = {"composer": argv["composer"], name: command, **argv}
         outcomes = measure([Case("run --rm --network none busybox true", argv, env=env)], rounds=options.rounds)
         report("run", outcomes, options.rounds, notes)
     finally:
