@@ -90,7 +90,9 @@ def _postrouting_rules(networks: list[Network]) -> list[str]:
         br = f'"{net.bridge}"'
         if not net.internal:
             rules.append(f"ip saddr {net.subnet} oifname != {br} masquerade")
-        rules.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
+        # the host reaching a published port (127.0.0.1 or any of its own addresses): the container
+        # answers the gateway, as docker's "-o docker0 -m addrtype --src-type LOCAL -j MASQUERADE"
+        rules.append(f"oifname {br} ct status dnat fib saddr type local masquerade")
         rules.append(f"oifname {br} ip saddr {net.subnet} ct status dnat masquerade")
         if net.subnet6:
             if not net.internal:

@@ -44,7 +44,7 @@ def test_render_rules_nat_isolation_internal_and_ports():
             'oifname != "cm*" oifname != "composer0" drop') in script
     assert 'tcp dport 8080 dnat ip to 10.5.0.2:80 comment "aaaaaaaaaaaa"' in script
     assert "ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.5.0.2:53" in script
-    assert 'oifname "cm-front" ip saddr 127.0.0.0/8 masquerade' in script
+    assert 'oifname "cm-front" ct status dnat fib saddr type local masquerade' in script
 
 
 def test_records_scope_to_the_clients_networks_and_round_robin():
