@@ -250,6 +250,7 @@ def _register_ps(app: typer.Typer) -> None:
         """List containers."""
         from composer.engine.options import PsOptions
         from composer.engine.status import ps_record
+        from composer.spec.render import go_json
 
         project, name = C.load_or_name(ctx)
         states = list(status or [])
@@ -270,8 +271,9 @@ def _register_ps(app: typer.Typer) -> None:
             for container in found:
                 typer.echo(container.id if no_trunc else container.id[:12])
         elif output_format == "json":
-            for record in records:
-                typer.echo(json.dumps(record, separators=(",", ":")))
+            for record in records:  # docker compose truncates the command here too
+                record["Command"] = _trunc(record["Command"], 22, no_trunc)
+                typer.echo(go_json(record))
         elif output_format == "table":
             _table(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
                    [[r["Name"], r["Image"], _trunc(r["Command"], 22, no_trunc), r["Service"], r["RunningFor"],
@@ -402,7 +404,10 @@ def _register_lifecycle(app: typer.Typer) -> None:
         """Remove stopped service containers."""
         from composer.engine.options import LifecycleOptions
 
+        from composer.engine.reconcile import select
+
         project = C.load(ctx)
+        select(project, services or (), with_deps=False)  # no such service: ... (exit 1, as compose)
         stopped = [c for c in C.containers_of(project.name, services or ())
                    if stop or c.state not in ("running", "paused", "restarting")]
         if not stopped:

@@ -37,18 +37,28 @@ def _register_port_top(app: typer.Typer) -> None:
     @app.command("top")
     def top(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None)) -> None:
         """Display the running processes."""
-        from composer.cli.compose import containers_of
+        from composer.engine import labels as L
 
         project = C.load(ctx)
         inspect = C.make_runtime().inspect_container
-        for container in containers_of(project.name, services or ()):
-            if container.state != "running":
-                continue
-            pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
-            typer.echo(container.name)
-            rows = [[str(v) for v in row] for row in processes_of(pid)]
-            _print_rows(["UID", "PID", "PPID", "CMD"], rows)
-            typer.echo("")
+        owners = {}  # host pid -> (service, container number)
+        for container in C.containers_of(project.name, services or ()):
+            if container.state == "running":
+                pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
+                owner = (container.labels.get(L.SERVICE, ""), container.labels.get(L.CONTAINER_NUMBER, ""))
+                owners.update((int(row[1]), owner) for row in processes_of(pid))
+        if owners:
+            rows = [[*owners[int(row[1])], *row] for row in _ps_full(sorted(owners))]
+            _print_rows(["SERVICE", "#", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+                        sorted(rows, key=lambda r: (r[0], int(r[1] or 0), int(r[3]))), gap=2, minimum=4)
+
+
+def _ps_full(pids: List[int]) -> List[List[str]]:
+    """``ps -f`` columns (UID PID PPID C STIME TTY TIME CMD) of ``pids``, as ``docker top`` shows them."""
+    import subprocess
+
+    result = subprocess.run(["ps", "-f", "-p", ",".join(map(str, pids))], capture_output=True, text=True)
+    return [line.split(None, 7) for line in result.stdout.splitlines()[1:] if line.strip()]
 
 
 def processes_of(pid: int) -> List[List[Any]]:
@@ -76,10 +86,11 @@ def processes_of(pid: int) -> List[List[Any]]:
     return rows
 
 
-def _print_rows(header: List[str], rows: List[List[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+def _print_rows(header: List[str], rows: List[List[str]], gap: int = 3, minimum: int = 0) -> None:
+    """Aligned columns (docker's tabwriter: ``gap`` spaces of padding, cells at least ``minimum`` wide)."""
+    widths = [max(minimum - gap, *(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     for row in [header, *rows]:
-        typer.echo("   ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        typer.echo((" " * gap).join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
 def _register_images_ls(app: typer.Typer) -> None:
@@ -88,21 +99,21 @@ def _register_images_ls(app: typer.Typer) -> None:
                quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
                output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
         """List images used by the created containers."""
+        from composer.cli.images import human_duration, human_size
+        from composer.spec.render import go_json
+
         project = C.load(ctx)
-        rows = []
-        for container in C.containers_of(project.name, services or ()):
-            repository, _, tag = container.image.rpartition(":") if ":" in container.image.split("/")[-1] \
-                else (container.image, "", "latest")
-            rows.append({"ContainerName": container.name, "Repository": repository, "Tag": tag,
-                         "ID": container.image_id.removeprefix("sha256:")[:12]})
+        rows = [image_row(c) for c in sorted(C.containers_of(project.name, services or ()), key=lambda c: c.name)]
         if quiet:
-            for image_id in dict.fromkeys(r["ID"] for r in rows):
+            for image_id in dict.fromkeys(r["ID"].removeprefix("sha256:") for r in rows):
                 typer.echo(image_id)
         elif output_format == "json":
-            typer.echo(json.dumps(rows, separators=(",", ":")))
+            typer.echo(go_json(rows))
         else:
-            _print_rows(["CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"],
-                        [[r["ContainerName"], r["Repository"], r["Tag"], r["ID"]] for r in rows])
+            _print_rows(["CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE ID", "SIZE", "CREATED"],
+                        [[r["ContainerName"], r["Repository"] or "<none>", r["Tag"] or "<none>", r["Platform"],
+                          r["ID"].removeprefix("sha256:")[:12], human_size(r["Size"]),
+                          human_duration(r.get("Created", ""))] for r in rows], minimum=20)
 
     @app.command("ls")
     def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped projects."),
@@ -118,6 +129,32 @@ def _register_images_ls(app: typer.Typer) -> None:
         else:
             _print_rows(["NAME", "STATUS", "CONFIG FILES"],
                         [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects])
+
+
+def image_row(container: Any) -> dict:
+    """``images --format json``'s record of one container's image; an image untagged or removed
+    since the container was created is still listed, with what the container knows of it."""
+    from composer.engine.images.catalog import inspect_image
+    from composer.engine.images.store import ImageStore
+    from composer.errors import ImageNotFound
+
+    repository, _, tag = container.image.rpartition(":") if ":" in container.image.split("/")[-1] \
+        else (container.image, "", "latest")
+    row = {"ID": container.image_id, "ContainerName": container.name, "Repository": repository, "Tag": tag,
+           "Platform": "", "Size": 0}
+    try:
+        image = inspect_image(ImageStore(), container.image)
+    except ImageNotFound:
+        return row
+    if image["Id"] != container.image_id:  # the tag moved on: its image is not this container's
+        return row
+    platform = "/".join(p for p in (image["Os"], image["Architecture"], image.get("Variant")) if p)
+    row.update(ID=image["Id"], Platform=platform, Size=image["Size"])
+    if image["Created"]:
+        row["Created"] = image["Created"]
+    if not image["Metadata"]["LastTagTime"].startswith("0001-"):
+        row["LastTagTime"] = image["Metadata"]["LastTagTime"]
+    return row
 
 
 def list_projects(all_: bool) -> List[dict]:

@@ -49,7 +49,7 @@ def info_from(config: dict, state: dict) -> ContainerInfo:
         state=state.get("Status", "created"), exit_code=state.get("ExitCode", 0), health=health,
         pid=state.get("Pid", 0), started_at=epoch(state.get("StartedAt", "")),
         finished_at=epoch(state.get("FinishedAt", "")), restart_count=state.get("RestartCount", 0),
-        command=" ".join(config["args"]))
+        command=" ".join(f"'{a}'" if " " in a else a for a in config["args"]))  # dockerd quotes so
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"

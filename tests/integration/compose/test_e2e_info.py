@@ -1,0 +1,57 @@
+"""Read-only commands in Docker Compose v2's shapes (checked against the real ``docker compose``
+2.40): ``top``'s single table, ``images`` (also of a container whose image was removed), ``ps``'s
+quoted, truncated command, and ``rm`` of an unknown service."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+COMPOSE = """
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+"""
+
+
+def test_top_prints_one_table_with_service_and_number(project):
+    project.write(COMPOSE)
+    project("up", "-d", "--scale", "web=2")
+    lines = project("top").stdout.splitlines()
+    assert lines[0].split() == ["SERVICE", "#", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    shells = [line.split(None, 9) for line in lines[1:] if "trap" in line]
+    assert [(row[0], row[1], row[2]) for row in shells] == [("web", "1", "root"), ("web", "2", "root")]
+    assert shells[0][9].startswith("sh -c trap 'exit 0' TERM")
+
+
+def test_ps_quotes_arguments_with_spaces_and_truncates_the_command(project):
+    project.write(COMPOSE)
+    project("up", "-d")
+    assert project.ps()[0]["Command"] == "\"sh -c 'trap 'exit 0\u2026\""
+    full = json.loads(project("ps", "--format", "json", "--no-trunc").stdout)["Command"]
+    assert full.startswith("\"sh -c 'trap 'exit 0' TERM; while")
+
+
+def test_images_lists_containers_even_when_their_image_is_gone(project):
+    project.write(COMPOSE)
+    project("up", "-d")
+    record = json.loads(project("images", "--format", "json").stdout)[0]
+    assert record["ContainerName"] == "proj-web-1" and record["ID"].startswith("sha256:")
+    assert (record["Repository"], record["Tag"], record["Platform"]) == ("busybox", "latest", "linux/amd64")
+    assert record["Size"] > 0
+    header = project("images").stdout.splitlines()[0].split()
+    assert header == ["CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE", "ID", "SIZE", "CREATED"]
+    project("image", "rm", "-f", "busybox")
+    gone = json.loads(project("images", "--format", "json").stdout)
+    assert [(r["ContainerName"], r["ID"], r["Size"]) for r in gone] == [("proj-web-1", record["ID"], 0)]
+    assert "proj-web-1" in project("images").stdout
+
+
+def test_rm_of_an_unknown_service_fails(project):
+    project.write(COMPOSE)
+    result = project("rm", "-f", "nosuch", ok=False)
+    assert result.returncode == 1 and "no such service: nosuch" in result.stderr
