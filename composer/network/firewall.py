@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 SYSCTL = "/proc/sys/net/{family}/conf"
 FORWARDING = {"ipv4": "forwarding", "ipv6": "force_forwarding"}  # the per-interface switch
 ROUTES = {"ipv4": "/proc/net/route", "ipv6": "/proc/net/ipv6_route"}
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # nothing from a caller may close a quoted nft string
+_SAFE = r"[^A-Za-z0-9_.-]"  # nothing from a caller may close a quoted nft string
 
 
 def _names(items: Iterable[str]) -> str:
@@ -42,7 +42,7 @@ def _port_rules(net: Network) -> list[str]:
     rules = []
     for ep in net.endpoints.values():
         for port in ep.ports:
-            rules += _dnat(port, ep.ipv4, ep.ipv6, _SAFE.sub("", ep.container_id)[:12])
+            rules += _dnat(port, ep.ipv4, ep.ipv6, re.sub(_SAFE, "", ep.container_id)[:12])
     return rules
 
 

@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 import zlib
-from contextlib import contextmanager
 
 from composer.engine.runtime.state import write_json_atomic
 from composer.errors import NetworkError
@@ -21,7 +20,6 @@ from composer.settings import DEFAULT_STATE_ROOT
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     import contextlib
     from pathlib import Path
 
@@ -72,7 +70,7 @@ class NetworkStore:
     def locked(self) -> "contextlib.AbstractContextManager[None]":
         """Hold the state lock (exclusive) for the duration of the block."""
         os.makedirs(self.dir, exist_ok=True)
-        return _flocked(os.path.join(self.dir, ".lock"))
+        return _FileLock(os.path.join(self.dir, ".lock"))
 
     def all(self) -> list[Network]:
         """Every stored network, oldest first."""
@@ -134,21 +132,27 @@ class NetworkStore:
 HOST_LOCK = "/run/composer-networks.lock"
 
 
-@contextmanager
-def _flocked(path: str) -> Iterator[None]:
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+class _FileLock:  # a class, not @contextmanager: contextlib stays off ``container run``
+    """An exclusive ``flock`` on ``path`` for the duration of a ``with`` block."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.handle: "object | None" = None
+
+    def __enter__(self) -> None:
+        self.handle = open(self.path, "a+")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()  # type: ignore[union-attr]
 
 
 def host_locked() -> "contextlib.AbstractContextManager[None]":
     """The host-wide lock of every state root, held while a subnet is picked and its bridge made:
     two roots creating networks at once (parallel tests, two ``COMPOSER_ROOT``s) would otherwise
     both see 172.17.0.0/16 free and both take it. Taken after a root's own lock, never before."""
-    return _flocked(HOST_LOCK)
+    return _FileLock(HOST_LOCK)
 
 
 def _unlink(path: str) -> None:
