@@ -1,20 +1,22 @@
-"""The executor: a trio nursery walks the plan DAG against a Runtime.
+"""The executor: worker threads walk the plan DAG against a Runtime.
 
-Every operation starts as soon as the operations it needs are done; blocking runtime calls run
-in worker threads, at most ``parallel`` at a time. A failed operation skips the operations that
+Every operation starts, in a thread of its own, as soon as the operations it needs are done;
+runtime calls run at most ``parallel`` at a time. A failed operation skips the operations that
 need it (operations that only *want* it go on, with a warning) while the rest settles; the
-result then raises one PlanError naming what failed.
+result then raises one PlanError naming what failed. The runtime's calls block, so plain threads
+are all the concurrency there is: the scheduler is the calling thread, woken by a queue of
+finished operations (a Ctrl-C there stops new operations, lets running ones finish and raises).
+No event loop is imported: starting one would cost more than most plans take.
 """
 
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import time
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Awaitable, Callable
-
-import trio
+from typing import Any, Callable
 
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard
@@ -26,137 +28,199 @@ Builder = Callable[[str, str], str]
 """Builds the image of a service: ``builder(service, reference) -> image id``."""
 
 
-@dataclass(slots=True)
+class _TimedOut(Exception):
+    """A dependency wait outlived ``--wait-timeout``."""
+
+
+class _Cancelled(Exception):
+    """The run was interrupted (Ctrl-C, or an unexpected error elsewhere) before this finished."""
+
+
 class _Context:
-    runtime: Runtime
-    emit: EventSink
-    limiter: trio.CapacityLimiter
-    waiters: trio.CapacityLimiter
-    builder: Builder | None
-    wait_timeout: float | None
-    ids: dict[str, str] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    removed: set[str] = field(default_factory=set)
+    """What the handlers share: the runtime, the event sink, the ``--parallel`` bound, the ids of
+    the containers made in this run, and the cancellation and deadline of waits."""
 
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking runtime call in a worker thread (bounded by ``--parallel``)."""
-        try:
-            return await trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
-        except OSError as error:
-            raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
+    def __init__(self, runtime: Runtime, emit: EventSink, parallel: int, builder: Builder | None,
+                 wait_timeout: float | None) -> None:
+        self.runtime = runtime
+        self.builder = builder
+        self.deadline = math.inf if wait_timeout is None else time.monotonic() + wait_timeout
+        self.limiter = threading.Semaphore(parallel if parallel > 0 else 64)
+        self.wake = threading.Condition()  # notified when a watcher ends or the run is cancelled
+        self.cancelled = False
+        self.closed = False  # the run is over: events from abandoned watchers are dropped
+        self.ids: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.removed: set[str] = set()
+        self._emit = emit
+        self._emit_lock = threading.Lock()
 
-    async def block(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A long wait in a thread that cancellation abandons (not bounded by ``--parallel``)."""
-        return await trio.to_thread.run_sync(partial(fn, *args), limiter=self.waiters,
-                                             abandon_on_cancel=True)
+    def emit(self, event: Event) -> None:
+        """Pass one event to the sink, one at a time; nothing once the run is over."""
+        with self._emit_lock:
+            if not self.closed:
+                self._emit(event)
 
-    async def step(self, kind: str, name: str, doing: Status, done: Status,
-                   fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_run_one``)."""
+    def cancel(self) -> None:
+        with self.wake:
+            self.cancelled = True
+            self.wake.notify_all()
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A blocking runtime call (at most ``--parallel`` at a time)."""
+        if self.cancelled:
+            raise _Cancelled()
+        with self.limiter:
+            try:
+                return fn(*args, **kwargs)
+            except OSError as error:
+                raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
+
+    def step(self, kind: str, name: str, doing: Status, done: Status,
+             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_Walker``)."""
         self.emit(Event(kind=kind, name=name, status=doing))
         started = time.monotonic()
-        value = await self.call(fn, *args, **kwargs)
+        value = self.call(fn, *args, **kwargs)
         self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - started))
         return value
 
+    def patience(self, longest: float) -> float:
+        """How long a watcher may block now (at most ``longest``); raises once the wait is over."""
+        if self.cancelled:
+            raise _Cancelled()
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise _TimedOut()
+        return min(longest, remaining)
 
-async def _hooks(ctx: _Context, op: Operation, key: str, cid: str, name: str) -> None:
+    def gather(self, watchers: list[Callable[[], None]]) -> None:
+        """Run ``watchers`` in threads until all return; the first error (a timeout at the
+        deadline) is raised at once, the other watchers are abandoned (they may block forever)."""
+        errors: list[BaseException] = []
+        finished: list[bool] = []
+
+        def watch(watcher: Callable[[], None]) -> None:
+            try:
+                watcher()
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting operation
+                with self.wake:
+                    errors.append(error)
+            with self.wake:
+                finished.append(True)
+                self.wake.notify_all()
+
+        for watcher in watchers:
+            threading.Thread(target=watch, args=(watcher,), daemon=True).start()
+        with self.wake:
+            while not errors and len(finished) < len(watchers):
+                if self.cancelled:
+                    raise _Cancelled()
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _TimedOut()
+                self.wake.wait(None if remaining == math.inf else remaining)
+        if errors:
+            raise errors[0]
+
+
+def _hooks(ctx: _Context, op: Operation, key: str, cid: str, name: str) -> None:
     """Run the operation's ``post_start``/``pre_stop`` hooks in order; a failing one fails it."""
     for hook in op.params.get(key, ()):
-        code, output = await ctx.call(ctx.runtime.exec_container, cid, hook)
+        code, output = ctx.call(ctx.runtime.exec_container, cid, hook)
         if code != 0:
             raise PlanError(f"{key} hook {' '.join(hook.command)!r} of {name} exited with {code}",
                             hint=output.strip()[-200:] or f"fix the {key} command")
 
 
 # --- handlers: one per (kind, resource type) -----------------------------------------------------
-async def _create_network(ctx: _Context, op: Operation) -> None:
+def _create_network(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    await ctx.step("Network", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_network, spec)
+    ctx.step("Network", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_network, spec)
 
 
-async def _create_volume(ctx: _Context, op: Operation) -> None:
+def _create_volume(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    await ctx.step("Volume", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_volume, spec)
+    ctx.step("Volume", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_volume, spec)
 
 
-async def _remove_network(ctx: _Context, op: Operation) -> None:
+def _remove_network(ctx: _Context, op: Operation) -> None:
     name = op.params["name"]
-    await ctx.step("Network", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_network, name)
+    ctx.step("Network", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_network, name)
 
 
-async def _remove_volume(ctx: _Context, op: Operation) -> None:
+def _remove_volume(ctx: _Context, op: Operation) -> None:
     name = op.params["name"]
-    await ctx.step("Volume", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_volume, name)
+    ctx.step("Volume", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_volume, name)
 
 
-async def _pull(ctx: _Context, op: Operation) -> None:
+def _pull(ctx: _Context, op: Operation) -> None:
     ref = op.params["reference"]
 
     def progress(status: str, detail: Any) -> None:
         ctx.emit(Event(kind="Image", name=ref, status=Status.PULLING, text=status))
 
-    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
+    ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
 
 
-async def _build(ctx: _Context, op: Operation) -> None:
+def _build(ctx: _Context, op: Operation) -> None:
     ref, service = op.params["reference"], op.params["service"]
     if ctx.builder is None:
         raise BuildError(f"service {service!r} needs its image {ref!r} built, and building is not available",
                          hint="build the image first or set image: to a pullable reference")
-    await ctx.step("Image", ref, Status.BUILDING, Status.BUILT, ctx.builder, service, ref)
+    ctx.step("Image", ref, Status.BUILDING, Status.BUILT, ctx.builder, service, ref)
 
 
-async def _remove_image(ctx: _Context, op: Operation) -> None:
+def _remove_image(ctx: _Context, op: Operation) -> None:
     ref = op.params["reference"]
     try:
-        await ctx.step("Image", ref, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_image, ref)
+        ctx.step("Image", ref, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_image, ref)
     except ImageNotFound:
         ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
 
 
-async def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
+def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
     """The spec with its ``com.docker.compose.image`` label (the image may have been pulled or
     built earlier in this run)."""
     if spec.labels.get(L.IMAGE):
         return spec
-    return spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    return spec._replace(labels={**spec.labels, L.IMAGE: ctx.call(ctx.runtime.image_id, spec.image) or ""})
 
 
-async def _create(ctx: _Context, op: Operation) -> None:
+def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    spec = await _with_image_id(ctx, spec)
-    cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
+    spec = _with_image_id(ctx, spec)
+    cid = ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
                          ctx.runtime.create_container, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
     if op.params.get("start", True):
-        await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-        await _hooks(ctx, op, "post_start", cid, spec.name)
+        ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        _hooks(ctx, op, "post_start", cid, spec.name)
 
 
-async def _recreate(ctx: _Context, op: Operation) -> None:
+def _recreate(ctx: _Context, op: Operation) -> None:
     """As Compose: create the new container under a temporary name while the old one still
     runs, then stop and remove the old one and give the new one its name; start it."""
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
-    spec = await _with_image_id(ctx, spec)
+    spec = _with_image_id(ctx, spec)
     if op.params.get("inherit_volumes", True):
-        spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
+        spec = _inherit_anonymous_volumes(spec, ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
     temporary = f"{old[:12]}_{final}" if name == final else final  # the old one may hold the name
     spec = spec._replace(name=temporary, labels={**spec.labels, L.REPLACE: old})
-    cid = await ctx.call(ctx.runtime.create_container, spec)
-    await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
-    await ctx.call(ctx.runtime.remove_container, old, force=True)
+    cid = ctx.call(ctx.runtime.create_container, spec)
+    ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
+    ctx.call(ctx.runtime.remove_container, old, force=True)
     ctx.removed.add(old)
     if temporary != final:
-        await ctx.call(ctx.runtime.rename_container, cid, final)
+        ctx.call(ctx.runtime.rename_container, cid, final)
     ctx.ids[op.resource], ctx.names[cid] = cid, final
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATED, duration=time.monotonic() - started))
     if op.params.get("start", True):
-        await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-        await _hooks(ctx, op, "post_start", cid, final)
+        ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        _hooks(ctx, op, "post_start", cid, final)
 
 
 def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -> ContainerSpec:
@@ -168,19 +232,19 @@ def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -
     return spec._replace(mounts=mounts)
 
 
-async def _start(ctx: _Context, op: Operation) -> None:
+def _start(ctx: _Context, op: Operation) -> None:
     """Start an existing container, or the one created (or recreated) earlier in this run."""
     cid = op.params.get("id") or ctx.ids[op.resource]
     name = op.params.get("name") or ctx.names[cid]
-    await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-    await _hooks(ctx, op, "post_start", cid, name)
+    ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+    _hooks(ctx, op, "post_start", cid, name)
 
 
-async def _stop(ctx: _Context, op: Operation) -> None:
+def _stop(ctx: _Context, op: Operation) -> None:
     name, timeout = op.params["name"], op.params.get("timeout")
-    await _hooks(ctx, op, "pre_stop", op.params["id"], name)
+    _hooks(ctx, op, "pre_stop", op.params["id"], name)
     started = time.monotonic()
-    await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
+    ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
                    op.params["id"], timeout)
     grace = op.params.get("grace", 10.0) if timeout is None else timeout
     if grace > 0 and time.monotonic() - started >= grace:
@@ -189,35 +253,35 @@ async def _stop(ctx: _Context, op: Operation) -> None:
                             "to a signal it handles, or init: true"))
 
 
-async def _restart(ctx: _Context, op: Operation) -> None:
+def _restart(ctx: _Context, op: Operation) -> None:
     name, cid = op.params["name"], op.params["id"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTING))
     started = time.monotonic()
-    await _hooks(ctx, op, "pre_stop", cid, name)
-    await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
-    await ctx.call(ctx.runtime.start_container, cid)
-    await _hooks(ctx, op, "post_start", cid, name)
+    _hooks(ctx, op, "pre_stop", cid, name)
+    ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
+    ctx.call(ctx.runtime.start_container, cid)
+    _hooks(ctx, op, "post_start", cid, name)
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTED, duration=time.monotonic() - started))
 
 
-async def _kill(ctx: _Context, op: Operation) -> None:
-    await ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
+def _kill(ctx: _Context, op: Operation) -> None:
+    ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
                    op.params["id"], op.params.get("signal", "SIGKILL"))
 
 
-async def _pause(ctx: _Context, op: Operation) -> None:
-    await ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
+def _pause(ctx: _Context, op: Operation) -> None:
+    ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
                    ctx.runtime.pause_container, op.params["id"])
 
 
-async def _unpause(ctx: _Context, op: Operation) -> None:
-    await ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
+def _unpause(ctx: _Context, op: Operation) -> None:
+    ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
                    ctx.runtime.unpause_container, op.params["id"])
 
 
-async def _remove(ctx: _Context, op: Operation) -> None:
+def _remove(ctx: _Context, op: Operation) -> None:
     try:
-        await ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
+        ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
                        ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
                        volumes=op.params.get("volumes", False))
     except ContainerNotFound:
@@ -225,34 +289,22 @@ async def _remove(ctx: _Context, op: Operation) -> None:
     ctx.removed.add(op.params["id"])
 
 
-async def _wait(ctx: _Context, op: Operation) -> None:
-    """A ``depends_on`` condition: every replica healthy, or exited 0."""
+def _wait(ctx: _Context, op: Operation) -> None:
+    """A ``depends_on`` condition: every replica healthy, or exited 0 (one watcher thread each)."""
     service, condition = op.params["service"], op.params["condition"]
     targets = dict(op.params.get("containers") or {})
-    targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
+    targets.update({cid: ctx.names.get(cid, cid) for r, cid in list(ctx.ids.items())
                     if r.startswith(f"service:{service}:")})
     waiter = {"service_healthy": _wait_healthy, "ready": partial(_wait_ready, may_exit=op.params.get("may_exit", False))
               }.get(condition, _wait_completed)
-    with trio.fail_after(ctx.wait_timeout if ctx.wait_timeout is not None else math.inf):
-        try:
-            async with trio.open_nursery() as nursery:
-                for cid, name in targets.items():
-                    if cid not in ctx.removed:
-                        nursery.start_soon(waiter, ctx, cid, name, service)
-        except BaseExceptionGroup as group:
-            raise _first(group) from None
+    ctx.gather([partial(waiter, ctx, cid, name, service) for cid, name in targets.items() if cid not in ctx.removed])
 
 
-def _first(group: BaseExceptionGroup) -> BaseException:
-    first = group.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-async def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
+def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
     ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
     started, last = time.monotonic(), None
     while True:
-        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, 60.0)
+        status: HealthStatus = ctx.runtime.wait_health(cid, last, ctx.patience(60.0))
         if status.health == "healthy":
             ctx.emit(Event(kind="Container", name=name, status=Status.HEALTHY, duration=time.monotonic() - started))
             return
@@ -269,11 +321,11 @@ async def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> Non
         last = status
 
 
-async def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: bool) -> None:
+def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: bool) -> None:
     """``up --wait``: running (and healthy when it has a healthcheck), never hanging on an exit."""
     started, last = time.monotonic(), None
     while True:
-        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, 60.0)
+        status: HealthStatus = ctx.runtime.wait_health(cid, last, ctx.patience(60.0))
         if status.state == "running" and status.health in ("none", "healthy"):
             ready = Status.HEALTHY if status.health == "healthy" else Status.RUNNING
             ctx.emit(Event(kind="Container", name=name, status=ready, duration=time.monotonic() - started))
@@ -290,17 +342,17 @@ async def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_e
         last = status
 
 
-async def _wait_completed(ctx: _Context, cid: str, name: str, service: str) -> None:
+def _wait_completed(ctx: _Context, cid: str, name: str, service: str) -> None:
     ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
     started = time.monotonic()
-    code = await ctx.block(ctx.runtime.wait_container, cid)
+    code = ctx.runtime.wait_container(cid)
     if code != 0:
         raise PlanError(f"service {service!r} didn't complete successfully: exit {code}",
                         hint=f"see composer logs {service}")
     ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started))
 
 
-Handler = Callable[[_Context, Operation], Awaitable[None]]
+Handler = Callable[[_Context, Operation], None]
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("create", "network"): _create_network, ("create", "volume"): _create_volume,
     ("remove", "network"): _remove_network, ("remove", "volume"): _remove_volume,
@@ -314,33 +366,98 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 
 
 # --- walking the DAG -------------------------------------------------------------------------------
-async def _run_one(ctx: _Context, op: Operation, done: dict[str, trio.Event], result: ExecutionResult,
-                   optional: frozenset[str]) -> None:
-    try:
-        for dependency in (*op.needs, *op.wants):
-            await done[dependency].wait()
-        blocked = [n for n in op.needs if result.outcomes[n].status != "done"]
-        if blocked:
-            result.outcomes[op.id] = Outcome("skipped", PlanError(f"not done: {blocked[0]} failed"))
-            return
-        for want in op.wants:
-            if result.outcomes[want].status != "done":
-                dependency = want.split(":")[1]
-                ctx.emit(Event(kind="Service", name=op.resource.split(":")[1], status=Status.WARNING,
-                               text=f'optional dependency "{dependency}" failed to start (required: false)'))
-        handler = HANDLERS.get((op.kind, op.resource.split(":", 1)[0]))
-        if handler is None:
-            raise PlanError(f"internal: no handler for {op.id!r}")
-        await handler(ctx, op)
-        result.outcomes[op.id] = Outcome("done")
-    except trio.TooSlowError:
-        result.outcomes[op.id] = Outcome("failed", PlanError(f"timed out: {op.id}",
-                                                             hint="raise --wait-timeout"))
-    except ComposerError as error:
-        result.outcomes[op.id] = Outcome("failed", error, optional=op.id in optional)
-        ctx.emit(Event(kind=_kind(op), name=_name(ctx, op), status=Status.ERROR, text=error.message))
-    finally:
-        done[op.id].set()
+class _Walker:
+    """Starts each operation once everything it needs and wants has settled; records outcomes."""
+
+    def __init__(self, plan: Plan, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.ops = {op.id: op for op in plan}
+        self.pending = {op.id: len(op.needs) + len(op.wants) for op in plan}
+        self.dependents = plan.dependents()
+        needed = {n for op in plan for n in op.needs}
+        self.optional = frozenset({w for op in plan for w in op.wants} - needed)
+        self.result = ExecutionResult()
+        self.finished: queue.SimpleQueue[tuple[str, Outcome, BaseException | None]] = queue.SimpleQueue()
+        self.running = 0
+        self.unexpected: BaseException | None = None
+
+    def run(self) -> ExecutionResult:
+        """Walk the whole plan; an unexpected exception (a bug, Ctrl-C) is raised once all
+        running operations ended."""
+        try:
+            self._release([op_id for op_id, count in self.pending.items() if count == 0])
+            self._drain()
+        except KeyboardInterrupt as interrupt:
+            self.unexpected = self.unexpected or interrupt
+            self.ctx.cancel()
+            self._drain()  # the runtime calls under way finish; a second Ctrl-C ends this too
+        finally:
+            self.ctx.cancel()  # watchers left behind stop at their next look ...
+            self.ctx.closed = True  # ... and emit nothing more
+        if self.unexpected is not None:
+            raise self.unexpected
+        self.result.ids = dict(self.ctx.ids)
+        return self.result
+
+    def _drain(self) -> None:
+        while self.running:
+            op_id, outcome, unexpected = self.finished.get()
+            self.running -= 1
+            self.result.outcomes[op_id] = outcome
+            if unexpected is not None and self.unexpected is None:
+                self.unexpected = unexpected
+                self.ctx.cancel()
+            self._settled(op_id)
+
+    def _settled(self, op_id: str) -> None:
+        ready = []
+        for dependent in self.dependents[op_id]:
+            self.pending[dependent] -= 1
+            if self.pending[dependent] == 0:
+                ready.append(dependent)
+        self._release(ready)
+
+    def _release(self, ready: list[str]) -> None:
+        """Start the operations in ``ready``, or skip them (and so on down) when they cannot run."""
+        while ready:
+            op = self.ops[ready.pop()]
+            blocked = [n for n in op.needs if self.result.outcomes[n].status != "done"]
+            if blocked or self.ctx.cancelled:
+                reason = f"not done: {blocked[0]} failed" if blocked else "interrupted"
+                self.result.outcomes[op.id] = Outcome("skipped", PlanError(reason))
+                ready.extend(d for d in self.dependents[op.id] if self._one_less(d))
+                continue
+            for want in op.wants:
+                if self.result.outcomes[want].status != "done":
+                    self.ctx.emit(Event(kind="Service", name=op.resource.split(":")[1], status=Status.WARNING,
+                                        text=f'optional dependency "{want.split(":")[1]}" failed to start '
+                                             "(required: false)"))
+            self.running += 1
+            threading.Thread(target=self._work, args=(op,), name=op.id, daemon=True).start()
+
+    def _one_less(self, op_id: str) -> bool:
+        self.pending[op_id] -= 1
+        return self.pending[op_id] == 0
+
+    def _work(self, op: Operation) -> None:
+        """Run one operation in its thread and report how it ended to the scheduler."""
+        unexpected: BaseException | None = None
+        try:
+            handler = HANDLERS.get((op.kind, op.resource.split(":", 1)[0]))
+            if handler is None:
+                raise PlanError(f"internal: no handler for {op.id!r}")
+            handler(self.ctx, op)
+            outcome = Outcome("done")
+        except _TimedOut:
+            outcome = Outcome("failed", PlanError(f"timed out: {op.id}", hint="raise --wait-timeout"))
+        except _Cancelled:
+            outcome = Outcome("skipped", PlanError("interrupted"))
+        except ComposerError as error:
+            outcome = Outcome("failed", error, optional=op.id in self.optional)
+            self.ctx.emit(Event(kind=_kind(op), name=_name(self.ctx, op), status=Status.ERROR, text=error.message))
+        except BaseException as error:  # noqa: BLE001 - a bug or Ctrl-C: raised by ``run``
+            outcome, unexpected = Outcome("failed", PlanError(f"{op.id}: {error!r}")), error
+        self.finished.put((op.id, outcome, unexpected))
 
 
 def _kind(op: Operation) -> str:
@@ -360,55 +477,35 @@ def _name(ctx: _Context, op: Operation) -> str:
     return params.get("name") or params.get("reference") or params.get("service") or op.resource
 
 
-async def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,
-                  builder: Builder | None = None, wait_timeout: float | None = None) -> ExecutionResult:
+def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,
+            builder: Builder | None = None, wait_timeout: float | None = None) -> ExecutionResult:
     """Run every operation of ``plan`` as soon as its dependencies allow; never raises for an
-    operation's failure (see :meth:`ExecutionResult.raise_for_failures`). ``plan.warnings`` are
-    the caller's to show."""
-    ctx = _Context(runtime=runtime, emit=emit, limiter=trio.CapacityLimiter(parallel if parallel > 0 else 64),
-                   waiters=trio.CapacityLimiter(math.inf), builder=builder, wait_timeout=wait_timeout)
-    result = ExecutionResult()
-    done = {op.id: trio.Event() for op in plan}
-    needed = {n for op in plan for n in op.needs}
-    wanted = {w for op in plan for w in op.wants}
-    optional = frozenset(wanted - needed)
-    async with trio.open_nursery() as nursery:
-        for op in plan:
-            nursery.start_soon(_run_one, ctx, op, done, result, optional)
-    result.ids = dict(ctx.ids)
-    return result
-
-
-def run(plan: Plan, runtime: Runtime, **kwargs: Any) -> ExecutionResult:
-    """``execute`` in a fresh trio loop (the one ``trio.run`` of a project command). A Ctrl-C
-    comes out as KeyboardInterrupt, any other escape as itself, never as an exception group."""
+    operation's failure (see :meth:`ExecutionResult.raise_for_failures`), but raises a bug's
+    exception or KeyboardInterrupt as itself. ``plan.warnings`` are the caller's to show."""
     if not plan:
         return ExecutionResult()
-    try:
-        return trio.run(partial(execute, plan, runtime, **kwargs))
-    except BaseExceptionGroup as group:
-        interrupted, _ = group.split(KeyboardInterrupt)
-        raise (KeyboardInterrupt() if interrupted else _first(group)) from None
+    return _Walker(plan, _Context(runtime, emit, parallel, builder, wait_timeout)).run()
+
+
+run = execute  # the name callers used when a trio loop had to be entered first
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
     """Block until the first of ``containers`` (``{id: name}``) stops; its name and exit code
     (``up --abort-on-container-exit`` / ``--exit-code-from``)."""
-    async def main() -> tuple[str, int]:
-        found: list[tuple[str, int]] = []
-        waiters = trio.CapacityLimiter(math.inf)
-        async with trio.open_nursery() as nursery:
-            async def watch(cid: str, name: str) -> None:
-                code = await trio.to_thread.run_sync(runtime.wait_container, cid, limiter=waiters,
-                                                     abandon_on_cancel=True)
-                found.append((name, code))
-                nursery.cancel_scope.cancel()
-
-            for cid, name in containers.items():
-                nursery.start_soon(watch, cid, name)
-        return found[0]
-
     if not containers:
         raise PlanError("no container to wait for", hint="start the project first (composer up -d)")
-    return trio.run(main)
+    found: queue.SimpleQueue[tuple[str, int] | BaseException] = queue.SimpleQueue()
 
+    def watch(cid: str, name: str) -> None:
+        try:
+            found.put((name, runtime.wait_container(cid)))
+        except BaseException as error:  # noqa: BLE001 - raised by the caller's thread
+            found.put(error)
+
+    for cid, name in containers.items():
+        threading.Thread(target=watch, args=(cid, name), daemon=True).start()
+    first = found.get()
+    if isinstance(first, BaseException):
+        raise first
+    return first
