@@ -363,9 +363,13 @@ def _register_run(app: typer.Typer) -> None:
             entrypoint: Optional[str] = typer.Option(None, "--entrypoint", help="Override the entrypoint."),
             no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services."),
             publish: Optional[List[str]] = typer.Option(None, "-p", "--publish", help="Publish a port."),
-            service_ports: bool = typer.Option(False, "--service-ports", help="Publish the service's ports."),
+            service_ports: bool = typer.Option(False, "-P", "--service-ports", help="Publish the service's ports."),
             name: Optional[str] = typer.Option(None, "--name", help="Container name."),
             no_tty: bool = typer.Option(False, "-T", "--no-TTY", help="Disable pseudo-TTY allocation."),
+            tty: bool = typer.Option(False, "-t", "--tty", help="Allocate a pseudo-TTY (stdin must be a terminal)."),
+            pull: Optional[str] = typer.Option(None, "--pull", help="Pull image before running: always|missing|never."),
+            build: bool = typer.Option(False, "--build", help="Build images before starting the container."),
+            quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
             user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
             workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
             volume: Optional[List[str]] = typer.Option(None, "-v", "--volume", help="Bind mount a volume."),
@@ -373,10 +377,15 @@ def _register_run(app: typer.Typer) -> None:
         """Run a one-off command on a service."""
         from composer.cli.compose_run import run_oneoff
 
+        if tty and not sys.stdin.isatty():
+            raise UsageError("cannot attach stdin to a TTY-enabled container because stdin is not a terminal",
+                             hint="drop --tty, or run from a terminal")
+        if pull not in (None, "always", "missing", "never"):
+            raise UsageError(f"invalid --pull value {pull!r}", hint="use always, missing or never")
         code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env or [], entrypoint=entrypoint,
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
-                          volumes=volume or [], labels=label or [])
+                          volumes=volume or [], labels=label or [], pull=pull, build=build)
         raise typer.Exit(code)
 
 

@@ -54,7 +54,8 @@ def parse_volumes(values: list[str], working_dir: str) -> tuple[Any, ...]:
 
 def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: bool, detach: bool, env: list[str],
                entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
-               tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str]) -> int:
+               tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str],
+               pull: str | None = None, build: bool = False) -> int:
     """Create the one-off container, then print its name (``-d``) or its output and exit code."""
     from composer.engine.options import RunOptions
 
@@ -70,13 +71,14 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         remove=remove and detach, user=user, workdir=workdir,
         service_ports=service_ports, publish=parse_publish(publish),
         volumes=parse_volumes(volumes, project.working_dir),
-        labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach)
+        labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach,
+        pull=pull, build=build)
     with C.progress_for(ctx) as progress:
         spec = C.engine(progress, project).prepare_run(project, options)
     runtime = C.make_runtime()
     container_id = runtime.create_container(spec)
     try:
-        runtime.start_container(container_id)
+        connection = _start(runtime, container_id, attach=not detach)
     except BaseException:
         if remove:
             runtime.remove_container(container_id, force=True)
@@ -84,7 +86,34 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     if detach:
         print(spec.name)
         return 0
+    if connection is not None:
+        return _relay(runtime, container_id, connection, remove)
     return _attach(runtime, container_id, spec.name, remove)
+
+
+def _start(runtime: Any, container_id: str, *, attach: bool) -> Any:
+    """Start the one-off; attached on the kernel runtime, the connection to its attach socket
+    (made before its first output: our stdin, piped or a terminal, reaches it), else None."""
+    if not attach or getattr(runtime, "read_logs", None) is None:
+        runtime.start_container(container_id)
+        return None
+    from composer.engine.runtime import containers
+
+    return containers.start(container_id, attach=True)
+
+
+def _relay(runtime: Any, container_id: str, connection: Any, remove: bool) -> int:
+    """Our stdio relayed to the one-off until it exits; its exit code."""
+    from composer.engine.runtime import containers
+
+    try:
+        code = containers.attach(container_id, connection=connection)
+        return runtime.wait_container(container_id) if code is None else code
+    finally:
+        sys.stdout.flush()
+        if remove:
+            with contextlib.suppress(ContainerNotFound):
+                runtime.remove_container(container_id, force=True)
 
 
 def _attach(runtime: Any, container_id: str, name: str, remove: bool) -> int:

@@ -140,12 +140,13 @@ class ProjectService:
 
         reconcile.select(project, (options.service,), with_deps=False)
         deps = tuple(reconcile.dependencies(project, options.service))
+        images = UpOptions(pull=options.pull, build=options.build)
         if deps and not options.no_deps:
-            self.up(project, UpOptions(services=deps))
+            self.up(project, images._replace(services=deps))
         service = project.services[options.service]
         with project_lock(project.name, timeout=self.lock_timeout):
             observed = self.observe(project, (options.service,))
-            self._run(reconcile.plan_run(project, observed, options.service), 0)
+            self._run(reconcile.plan_run(project, observed, options.service, images), 0)
             observed = self.observe(project, (options.service,))
         raw = project.to_dict()["services"][options.service]
         image_id = observed.images.get(convert.image_reference(project.name, service)) or ""

@@ -81,3 +81,5 @@ class RunOptions(NamedTuple):
     tty: bool = True
     interactive: bool = True
     use_aliases: bool = False
+    pull: str | None = None  # --pull always|missing|never (None: the service's pull_policy)
+    build: bool = False  # --build: the service's and its dependencies' images, each once

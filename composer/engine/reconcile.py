@@ -188,12 +188,13 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     return Plan(built.operations, warnings=built.warnings + orphan_warning(project, observed, options.remove_orphans))
 
 
-def plan_run(project: "Project", observed: "ObservedState", name: str) -> Plan:
-    """What a one-off container of ``name`` needs first: its networks, volumes and image."""
+def plan_run(project: "Project", observed: "ObservedState", name: str, options: UpOptions = UpOptions()) -> Plan:
+    """What a one-off container of ``name`` needs first: its networks, volumes and image
+    (pulled or built as ``options.pull``/``options.build`` say)."""
     plan = PlanBuilder()
     _ensure_networks(plan, project, [name], observed)
     _ensure_volumes(plan, project, [name], observed)
-    _image_op(plan, project, project.services[name], observed, UpOptions())
+    _image_op(plan, project, project.services[name], observed, options)
     return plan.build()
 
 
