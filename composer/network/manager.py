@@ -405,11 +405,13 @@ class NetworkManager:
 
     def _claim_uplinks(self, host: dict, family: str, ours: set[str], force: bool) -> None:
         """Claim forwarding on the host's uplinks (``uplinks.claim``, under the host-wide lock)
-        only when the routed interfaces changed since the last claim (a network, and so its
-        bridge's route, came or went; a VPN came up) or on ``cleanup``: not on every container
-        start. The routed interfaces are one read of /proc/net/route."""
+        only when the candidates changed since the last claim (the routed interfaces other than
+        composer bridges, from one read of /proc/net/route: a VPN came up, a link went), for the
+        first network of a family, or on ``cleanup``: not on every container start, nor when any
+        state root's bridge comes or goes."""
         key, seen = ("uplinks", "routes") if family == "ipv4" else ("uplinks6", "routes6")
-        routes = firewall.routed_interfaces(family)
+        routes = [name for name in firewall.routed_interfaces(family)
+                  if name not in ours and not name.startswith("cm") and name != "composer0"]
         if force or key not in host or host.get(seen) != routes:
             host[key] = uplinks.claim(self.store.dir, ours, family, host.get(key, []))
             host[seen] = routes
@@ -425,6 +427,9 @@ class NetworkManager:
         if not force and host.get("forward_bridges", []) == bridges and host.get("forward_policies") == policies:
             return
         added = host.get("forward_accept", {})
+        if not force and not any(added.values()) and all(policy == "ACCEPT" for policy in policies.values()):
+            host["forward_bridges"], host["forward_policies"] = bridges, policies  # nothing to add or remove:
+            return  # no iptables processes (stale rules of deleted roots wait for ``cleanup``)
         host["forward_accept"] = {tool: sorted(set(added.get(tool, [])) | set(bridges)) for tool in forward_policy.TOOLS}
         self.store.save_host_state(host)  # what may exist if we die half-way
         host["forward_accept"] = forward_policy.sync(bridges, added)
