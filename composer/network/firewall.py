@@ -19,10 +19,8 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 
 from __future__ import annotations
 
-import re
-
 from composer.errors import NetworkError
-from composer.network.model import Network, PortBinding
+from composer.network.model import NAME_CHARS, Network, PortBinding
 
 TYPE_CHECKING = False  # collections.abc stays off ``container run``'s path
 if TYPE_CHECKING:
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 SYSCTL = "/proc/sys/net/{family}/conf"
 FORWARDING = {"ipv4": "forwarding", "ipv6": "force_forwarding"}  # the per-interface switch
 ROUTES = {"ipv4": "/proc/net/route", "ipv6": "/proc/net/ipv6_route"}
-_SAFE = r"[^A-Za-z0-9_.-]"  # nothing from a caller may close a quoted nft string
 
 
 def _names(items: Iterable[str]) -> str:
@@ -42,7 +39,7 @@ def _port_rules(net: Network) -> list[str]:
     rules = []
     for ep in net.endpoints.values():
         for port in ep.ports:
-            rules += _dnat(port, ep.ipv4, ep.ipv6, re.sub(_SAFE, "", ep.container_id)[:12])
+            rules += _dnat(port, ep.ipv4, ep.ipv6, "".join(ch for ch in ep.container_id if ch in NAME_CHARS)[:12])
     return rules
 
 

@@ -9,13 +9,12 @@ named by its prefix) and rules that the next call re-renders.
 from __future__ import annotations
 
 import os
-import re
 import time
 import zlib
 
 from composer.errors import NetworkError, PortConflictError
 from composer.network import firewall, ipam, uplinks
-from composer.network.model import Endpoint, Network, PortBinding
+from composer.network.model import Endpoint, Network, PortBinding, is_interface_name, is_network_name
 from composer.network.netlink import Netlink
 from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
 from composer.network.store import NetworkNotFound, NetworkStore, host_locked
@@ -30,8 +29,6 @@ DEFAULT_NETWORK = "bridge"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
 PSEUDO_NETWORKS = ("host", "none")
-NAME_RE = r"[a-zA-Z0-9][a-zA-Z0-9_.-]*"  # docker's network name rule (compiled by re on first use)
-IFNAME_RE = r"[a-zA-Z0-9_.-]{1,15}"
 
 
 def _now() -> str:
@@ -52,7 +49,7 @@ class NetworkManager:
                options: dict[str, str] | None = None, ipv6: bool = False,
                subnet6: str | None = None, *, default: bool = False) -> Network:
         """Create a bridge network (its bridge, gateway address and rules) and return it."""
-        if not re.fullmatch(NAME_RE, name):
+        if not is_network_name(name):
             raise NetworkError(f"invalid network name {name!r}",
                                hint="use letters, digits, '_', '.' or '-', starting with a letter or digit")
         if driver != "bridge":
@@ -96,7 +93,7 @@ class NetworkManager:
         gw = ipam.check_in_subnet(gateway, chosen, "gateway") if gateway else ipam.default_gateway(chosen)
         net_id = os.urandom(32).hex()
         bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else self.store.bridge_name(net_id))
-        if not re.fullmatch(IFNAME_RE, bridge):
+        if not is_interface_name(bridge):
             raise NetworkError(f"invalid bridge name {bridge!r} (option {BRIDGE_NAME_OPTION})",
                                hint="at most 15 letters, digits, '_', '.' or '-'")
         net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
@@ -206,7 +203,7 @@ class NetworkManager:
             address = ipam.allocate(net.subnet, net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
             address6 = ipam.allocate(net.subnet6, net.used_addresses6()) if net.subnet6 else ""
-            if ifname is not None and not re.fullmatch(IFNAME_RE, ifname):
+            if ifname is not None and not is_interface_name(ifname):
                 raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:
                 taken = {ep.ifname for other in networks for cid, ep in other.endpoints.items() if cid == container_id}

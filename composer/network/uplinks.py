@@ -12,12 +12,11 @@ the others' way out, and the last one out switches it off. Claims of folders tha
 
 from __future__ import annotations
 
-import json
 import os
 
 from composer.network.firewall import FORWARDING, read_sysctl, routed_interfaces, write_sysctl
 from composer.engine.runtime.state import write_json_atomic
-from composer.network.store import host_locked
+from composer.network.store import host_locked, read_json
 
 REGISTRY = "/run/composer-uplinks.json"
 
@@ -26,11 +25,12 @@ def _load(family: str) -> tuple[dict, dict[str, list[str]]]:
     """The registry and its claims for ``family``, without folders that are gone (interfaces
     nobody claims any more are switched off here)."""
     try:
-        with open(REGISTRY) as handle:
-            data = json.load(handle)
+        data = read_json(REGISTRY)
     except (OSError, ValueError):
         data = {}
-    data[""] = json.dumps(data, sort_keys=True)  # as read: ``_save`` writes only a change
+    if not isinstance(data, dict):
+        data = {}
+    data[""] = repr(data)  # as read: ``_save`` writes only a change
     claims = data.setdefault(family, {})
     for name, folders in list(claims.items()):
         folders[:] = [folder for folder in folders if os.path.isdir(folder)]
@@ -48,7 +48,7 @@ def _switch(name: str, family: str, value: str) -> None:
 
 
 def _save(data: dict) -> None:
-    if data.pop("") == json.dumps(data, sort_keys=True):
+    if data.pop("") == repr(data):
         return
     if any(data.values()):
         write_json_atomic(REGISTRY, data)

@@ -179,3 +179,26 @@ def test_conntrack_flow_parsing():
     flow = conntrack._flow(message)
     assert flow[:5] == ("udp", "127.0.0.1", "127.0.0.1", 5353, "10.5.0.2")
     assert flow.orig_tuple == orig
+
+
+def test_state_json_read_by_the_c_scanner(tmp_path):
+    import json
+
+    from composer.network.store import read_json
+
+    document = {"a": [1, 2.5, True, None, "x\u00e9"], "b": {"c": -3}}
+    (tmp_path / "ok.json").write_text("  " + json.dumps(document) + "\n")
+    assert read_json(str(tmp_path / "ok.json")) == document
+    for bad in ("", '{"a": 1} trailing', '{"a": }', "nope"):
+        (tmp_path / "bad.json").write_text(bad)
+        with pytest.raises(ValueError):
+            read_json(str(tmp_path / "bad.json"))
+
+
+def test_names_checked_without_re():
+    from composer.network.model import is_interface_name, is_network_name
+
+    assert is_network_name("app_default") and is_network_name("9.a-b")
+    assert not any(is_network_name(bad) for bad in ("", "-x", "_x", "a b", "a/b", "é"))
+    assert is_interface_name("cm-0123456789ab") and not is_interface_name("x" * 16)
+    assert not is_interface_name("") and not is_interface_name('a"b')
