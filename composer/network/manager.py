@@ -251,7 +251,8 @@ class NetworkManager:
                 raise NetworkError(f"container {container_id} is not connected to network {net.name}")
             ep_ops.detach(ep)
             self.store.save(net)
-            self._apply_rules(networks=networks)
+            if ep.ports:  # the table names endpoints only through their published ports
+                self._apply_rules(networks=networks)
 
     def publish(self, network: str, container_id: str, ports: Iterable[PortBinding]) -> list[PortBinding]:
         """Add published ports to an endpoint (conflicts checked first); return the bindings."""
