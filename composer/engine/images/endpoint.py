@@ -87,6 +87,9 @@ def _connect(domain: str, url: str, verify: bool, timeout: float) -> socket.sock
     sock = socket.create_connection((host.encode("ascii"), port), timeout=timeout)
     if scheme != "https":
         return sock
+    # the TLS Finished record and the request are separate small writes: without NODELAY, Nagle
+    # holds the request until the server's delayed ACK (40 ms here)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     from composer.engine.images.tls import ssl_context
 
     try:

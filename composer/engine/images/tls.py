@@ -47,12 +47,34 @@ def _load_dir(context: "ssl.SSLContext", directory: str, verify: bool) -> None:
                                 hint="it must be a PEM certificate (a .key: its PEM private key)") from error
 
 
+def _system_cas(context: "ssl.SSLContext") -> None:
+    """The system's CAs, looked up lazily in the hashed CA directory when there is one.
+
+    Loading Debian's whole bundle eagerly costs ~60 ms, more than the rest of a warm pull; its
+    hashed directory holds the same CAs (update-ca-certificates writes both). A bundle named by
+    ``$SSL_CERT_FILE`` other than the system's is loaded as well.
+    """
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    hashed = bool(paths.capath) and os.path.isdir(paths.capath) and any(
+        name.endswith(".0") for name in os.listdir(paths.capath))
+    if not hashed:
+        context.load_default_certs()
+        return
+    context.load_verify_locations(capath=paths.capath)
+    bundle, system = os.environ.get(paths.openssl_cafile_env), paths.openssl_cafile
+    if bundle and os.path.isfile(bundle) and not (os.path.exists(system) and os.path.samefile(bundle, system)):
+        context.load_verify_locations(cafile=bundle)
+
+
 def ssl_context(domain: str, verify: bool) -> "ssl.SSLContext":
     """A client context for ``domain``: the system CAs plus its certs.d CAs, or no verification."""
     import ssl
 
     if verify:
-        context = ssl.create_default_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, hostnames too
+        _system_cas(context)
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
