@@ -51,6 +51,19 @@ def _with_digest(location: str, digest: str) -> str:
     return f"{location}{'&' if '?' in location else '?'}digest={digest}"
 
 
+def _transport_error(domain: str, error: httpx.TransportError) -> RegistryError:
+    """What to say when no answer came: a TLS failure names the certs.d files to provide."""
+    text = str(error) or type(error).__name__
+    if "SSL" in text or "CERTIFICATE" in text.upper():
+        from composer.settings import registry_certs_dirs
+
+        return RegistryError(f"TLS with registry {domain} failed: {text}",
+                             hint=f"trust its CA as {registry_certs_dirs()[0]}/{domain}/ca.crt (and give "
+                                  "client.cert/client.key there if it asks for a client certificate)")
+    return RegistryError(f"registry {domain} is unreachable: {text}",
+                         hint="check the address, the network and that the registry runs")
+
+
 def _error_text(response: httpx.Response) -> str:
     try:
         errors = response.json().get("errors") or []
@@ -102,8 +115,7 @@ class RegistryClient:
             try:
                 response = self._client.send(request, stream=stream)
             except httpx.TransportError as error:
-                raise RegistryError(f"registry {self.domain} is unreachable: {error or type(error).__name__}",
-                                    hint="check the address, the network and that the registry runs") from error
+                raise _transport_error(self.domain, error) from error
             if response.status_code != 401 or attempt:
                 break
             response.close()

@@ -81,8 +81,9 @@ def test_an_untrusted_certificate_is_refused(pushed_tls, tls_registry, certs_dir
     registry, work = tls_registry
     shutil.copy(work / "other-ca.crt", certs_dir / registry.host / "ca.crt")
     other = ImageStore(tmp_path / "other")
-    with pytest.raises(RegistryError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+    with pytest.raises(RegistryError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed") as refused:
         pull(pushed_tls, store=other)
+    assert f"{certs_dir}/{registry.host}/ca.crt" in refused.value.hint
     assert other.read_db()["images"] == {}
     assert warm_pull(pushed_tls) is None  # the warm path refuses it too (the full pull reports it)
 
@@ -101,3 +102,33 @@ def test_a_bad_certs_dir_file_is_named(pushed_tls, tls_registry, certs_dir, tmp_
     with pytest.raises(RegistryError, match="ca.crt"):
         pull(pushed_tls, store=ImageStore(tmp_path / "other"))
     assert warm_pull(pushed_tls) is None  # the fast path leaves the report to the full pull
+
+
+@pytest.fixture(scope="module")
+def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
+    """A TLS registry that demands a client certificate of its CA."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (run `make setup`)")
+    work = tmp_path_factory.mktemp("mtls-registry")
+    running, process = start_tls_registry(work, client_certs=True)
+    try:
+        yield running, work
+    finally:
+        stop_registry(process)
+
+
+def test_client_certificate_from_certs_dir(mtls_registry, certs_dir, busybox_image, docker_config,
+                                           tmp_path: Path) -> None:
+    registry, work = mtls_registry
+    trust(certs_dir, registry.host, work / "test-ca.crt")
+    reference = f"{registry.host}/busybox-{uuid.uuid4().hex[:8]}:v1"
+    with ImageStore().update_db() as db:
+        db["refs"][reference] = busybox_image.id
+    with pytest.raises(RegistryError, match="TLS with registry") as refused:  # no client certificate
+        push(reference)
+    assert "client.cert" in refused.value.hint
+    shutil.copy(work / "client.crt", certs_dir / registry.host / "client.cert")
+    shutil.copy(work / "client.key", certs_dir / registry.host / "client.key")
+    push(reference)
+    assert pull(reference, store=ImageStore(tmp_path / "other")).updated
+    assert warm_pull(reference) is not None

@@ -19,18 +19,24 @@ def make_ca(directory: Path, name: str) -> None:
             "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.crt", cwd=directory)
 
 
-def make_server_cert(directory: Path) -> None:
-    """``server.crt``/``.key`` for IP 127.0.0.1, signed by the ``test`` CA."""
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", "server.key", "-out", "server.csr", cwd=directory)
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "test-ca.crt", "-CAkey", "test-ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=directory)
+def make_signed_cert(directory: Path, name: str, extensions: str) -> None:
+    """``<name>.crt``/``.key`` signed by the ``test`` CA, with the openssl ``extensions`` line."""
+    (directory / f"{name}.ext").write_text(extensions + "\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=directory)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "test-ca.crt", "-CAkey", "test-ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=directory)
 
 
-def start_tls_registry(work: Path) -> tuple[Registry, subprocess.Popen]:
-    """A registry on 127.0.0.1 serving TLS with a certificate of ``work/test-ca.crt``'s CA."""
+def start_tls_registry(work: Path, client_certs: bool = False) -> tuple[Registry, subprocess.Popen]:
+    """A registry on 127.0.0.1 serving TLS with a certificate of ``work/test-ca.crt``'s CA.
+
+    ``client_certs``: it also demands a client certificate of that CA (``work/client.crt``/``.key``).
+    """
     make_ca(work, "test")
-    make_server_cert(work)
+    make_signed_cert(work, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost")
     tls = ["  tls:", f"    certificate: {work / 'server.crt'}", f"    key: {work / 'server.key'}"]
+    if client_certs:
+        make_signed_cert(work, "client", "extendedKeyUsage=clientAuth")
+        tls += ["    clientcas:", f"      - {work / 'test-ca.crt'}"]
     return start_registry(work / "registry", auth_config=tls)
