@@ -7,6 +7,7 @@ registry: TLS unverified, as docker treats 127.0.0.0/8.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -27,31 +28,40 @@ from tests.integration.images.warmcheck import warm_pull_modules
 pytestmark = [pytest.mark.root]
 
 
-@pytest.fixture(scope="module")
-def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
-    """A TLS registry on 127.0.0.1 and the directory holding its CA (``test-ca.crt``) and another."""
+def serve(factory: pytest.TempPathFactory, client_certs: bool = False) -> Iterator[tuple[Registry, Path]]:
+    """A TLS registry and the directory of its CA (``test-ca.crt``), a client pair and another CA."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed (run `make setup`)")
-    work = tmp_path_factory.mktemp("tls-registry")
+    work = factory.mktemp("tls-registry")
     make_ca(work, "other")
-    running, process = start_tls_registry(work)
+    running, process = start_tls_registry(work, client_certs)
     try:
         yield running, work
     finally:
         stop_registry(process)
 
 
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
+    """A TLS registry with a certificate of the test CA."""
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
+    """A TLS registry that demands a client certificate of its CA."""
+    yield from serve(tmp_path_factory, client_certs=True)
+
+
 @pytest.fixture
 def certs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private certs.d (empty: add ``<host:port>/ca.crt``)."""
-    directory = tmp_path / "certs.d"
-    directory.mkdir()
-    monkeypatch.setenv(REGISTRY_CERTS_ENV, str(directory))
-    return directory
+    monkeypatch.setenv(REGISTRY_CERTS_ENV, str(tmp_path / "certs.d"))
+    return Path(os.environ[REGISTRY_CERTS_ENV])
 
 
 def trust(certs_dir: Path, host: str, ca: Path) -> None:
-    (certs_dir / host).mkdir()
+    (certs_dir / host).mkdir(parents=True)
     shutil.copy(ca, certs_dir / host / "ca.crt")
 
 
@@ -102,19 +112,6 @@ def test_a_bad_certs_dir_file_is_named(pushed_tls, tls_registry, certs_dir, tmp_
     with pytest.raises(RegistryError, match="ca.crt"):
         pull(pushed_tls, store=ImageStore(tmp_path / "other"))
     assert warm_pull(pushed_tls) is None  # the fast path leaves the report to the full pull
-
-
-@pytest.fixture(scope="module")
-def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Path]]:
-    """A TLS registry that demands a client certificate of its CA."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is not installed (run `make setup`)")
-    work = tmp_path_factory.mktemp("mtls-registry")
-    running, process = start_tls_registry(work, client_certs=True)
-    try:
-        yield running, work
-    finally:
-        stop_registry(process)
 
 
 def test_client_certificate_from_certs_dir(mtls_registry, certs_dir, busybox_image, docker_config,
