@@ -232,6 +232,14 @@ def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -
     return spec._replace(mounts=mounts)
 
 
+def _pre_start(ctx: _Context, op: Operation) -> None:
+    """A service's ``pre_start`` hooks, each in its own container (``composer.engine.prestart``)."""
+    from composer.engine.prestart import run_pre_start
+
+    replica = op.params.get("id") or ctx.ids[op.params["replica"]]
+    run_pre_start(ctx.runtime, ctx.call, op.params["spec"], op.params["hooks"], replica)
+
+
 def _start(ctx: _Context, op: Operation) -> None:
     """Start an existing container, or the one created (or recreated) earlier in this run."""
     cid = op.params.get("id") or ctx.ids[op.resource]
@@ -358,7 +366,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("remove", "network"): _remove_network, ("remove", "volume"): _remove_volume,
     ("pull", "image"): _pull, ("build", "image"): _build, ("remove-image", "image"): _remove_image,
     ("create", "service"): _create, ("recreate", "service"): _recreate,
-    ("wait", "service"): _wait,
+    ("wait", "service"): _wait, ("pre-start", "service"): _pre_start,
     **{(kind, target): handler for target in ("service", "container") for kind, handler in (
         ("start", _start), ("stop", _stop), ("restart", _restart), ("kill", _kill), ("pause", _pause),
         ("unpause", _unpause), ("remove", _remove))},

@@ -15,7 +15,7 @@ from composer.errors import ComposerError, PlanError
 
 KINDS = frozenset({
     "pull", "build", "create", "recreate", "start", "stop", "kill", "restart", "pause", "unpause",
-    "remove", "wait", "warn", "remove-image",
+    "remove", "wait", "warn", "remove-image", "pre-start",
 })
 
 
@@ -119,6 +119,10 @@ class PlanBuilder:
 
     def __contains__(self, op_id: str) -> bool:
         return op_id in self._ops
+
+    def needs_of(self, op_id: str) -> tuple[str, ...]:
+        """What the planned operation ``op_id`` waits for (so far)."""
+        return self._ops[op_id].needs
 
     def ids(self, kind: str | None = None, prefix: str = "") -> list[str]:
         return [i for i, op in self._ops.items()

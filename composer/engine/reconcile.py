@@ -180,6 +180,8 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
         needs = tuple(shared) + ((image,) if image else ())
         ops[name] = _converge_service(plan, desired, name, needs)
     _add_dependency_edges(plan, desired, names, ops)
+    for name in names:
+        _plan_pre_start(plan, desired, name, ops[name])
     if options.wait and not options.no_start:
         _wait_ready(plan, desired, names, ops)
     _orphans(plan, project, observed, options.remove_orphans)
@@ -356,6 +358,29 @@ def _spec(desired: _Desired, name: str, number: int) -> "ContainerSpec":
     return convert.container_spec(project, service, desired.raw.get(name, {}), number=number,
                                   config_hash=desired.hashes.get(name, ""), image_id=image_id,
                                   env_files=desired.options.env_files)
+
+
+def _plan_pre_start(plan: PlanBuilder, desired: _Desired, name: str, ops: list[str]) -> None:
+    """A service's ``pre_start`` hooks as one operation before all its starts, when every
+    replica is being started (none stays running: see ``composer.engine.prestart``)."""
+    from composer.engine.prestart import pre_start_hooks
+
+    raw = desired.raw.get(name, {})
+    starts = sorted((o for o in ops if o.startswith("start ")), key=lambda o: int(o.rsplit(":", 1)[1]))
+    count = convert.replicas(desired.project.services[name], desired.options.scale)
+    if not raw.get("pre_start") or not starts or len(starts) < count:
+        return
+    resource = starts[0].split(" ", 1)[1]
+    number = int(resource.rsplit(":", 1)[1])
+    existing = next((c for c in desired.observed.service_containers(name)
+                     if L.container_number(c.labels) == number), None)
+    made = plan.ids("create", resource) + plan.ids("recreate", resource)
+    params = {"id": existing.id} if existing is not None and not made else {}
+    needs = tuple(n for s in starts for n in plan.needs_of(s))
+    hook = plan.add("pre-start", f"service:{name}", "pre_start hooks", needs=needs, replica=resource,
+                    spec=_spec(desired, name, number), hooks=pre_start_hooks({"name": name, **raw}), **params)
+    for start in starts:
+        plan.add("start", start.split(" ", 1)[1], needs=(hook,))
 
 
 def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str],
