@@ -3,12 +3,13 @@
 Importing the image store (pathlib, typing, dataclasses, reference parsing) costs more than
 starting a container. The store rewrites ``images.json`` atomically on every change, so a
 resolution cached together with that file's (inode, mtime, size) stays valid exactly as long as
-the file is unchanged; anything else goes through ``ImageStore.resolve``.
+the file is unchanged; anything else goes through ``ImageStore.resolve``. Entries are marshal data:
+the json package's import (with re, enum, functools) would cost more than the lookup saves.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 
 from composer.engine.runtime.record import Record
@@ -37,14 +38,14 @@ def resolve_image(reference: str):
     root = state_root_dir()
     fingerprint = _fingerprint(os.path.join(root, "images", "images.json"))
     key = reference.encode().hex()
-    cache = os.path.join(root, "cache", "resolve", key + ".json") if len(key) < 200 else None
+    cache = os.path.join(root, "cache", "resolve", key + ".marshal") if len(key) < 200 else None
     if fingerprint and cache:
         try:
-            with open(cache) as handle:
-                entry = json.load(handle)
+            with open(cache, "rb") as handle:
+                entry = marshal.load(handle)
             if entry["fingerprint"] == fingerprint and all(os.path.isdir(d) for d in entry["image"]["layer_dirs"]):
                 return CachedImage(**entry["image"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, EOFError):
             pass
     from composer.engine.images.store import ImageStore
 
@@ -56,12 +57,13 @@ def resolve_image(reference: str):
 
 def _store(cache: str, fingerprint: str, image) -> None:
     """Remember a resolution (best effort: a cache that cannot be written is no error)."""
-    from composer.engine.runtime.state import write_json_atomic
-
     entry = {"fingerprint": fingerprint, "image": {"id": image.id, "name": image.name, "config": image.config,
                                                    "layer_dirs": [str(p) for p in image.layer_dirs]}}
+    temporary = f"{cache}.tmp{os.getpid()}"
     try:
         os.makedirs(os.path.dirname(cache), exist_ok=True)
-        write_json_atomic(cache, entry)
-    except OSError:
+        with open(temporary, "wb") as handle:
+            marshal.dump(entry, handle)
+        os.rename(temporary, cache)
+    except (OSError, ValueError):
         pass
