@@ -29,6 +29,7 @@ class UpOptions(NamedTuple):
     wait_timeout: float | None = None
     parallel: int = 0  # 0: unbounded
     env_files: tuple[str, ...] = ()
+    all_resources: bool = False  # --all-resources: also the networks and volumes no service uses
 
 
 class DownOptions(NamedTuple):

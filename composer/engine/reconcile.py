@@ -173,7 +173,8 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
                        raw, frozenset(options.services or names))
     _check_donors(project, observed, names)
     plan = PlanBuilder()
-    shared = _ensure_networks(plan, project, names, observed) + _ensure_volumes(plan, project, names, observed)
+    every = options.all_resources
+    shared = _ensure_networks(plan, project, names, observed, every) + _ensure_volumes(plan, project, names, observed, every)
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
@@ -233,9 +234,10 @@ def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
             plan.add(kind, resource, grace=convert.seconds(raw["stop_grace_period"], 10.0))
 
 
-def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
+def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
+                     every: bool = False) -> list[str]:
     used = {n for s in names for n in (project.services[s].networks or {})
-            if not project.services[s].network_mode}
+            if not project.services[s].network_mode} | (set(project.networks) if every else set())
     ids = []
     for key in sorted(used & set(project.networks)):
         if project.networks[key].get("external"):
@@ -249,8 +251,10 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
     return ids
 
 
-def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState") -> list[str]:
+def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
+                    every: bool = False) -> list[str]:
     used = {v.get("source") for s in names for v in project.services[s].volumes if v.get("type") == "volume"}
+    used |= set(project.volumes) if every else set()
     ids = []
     for key in sorted(k for k in used if k in project.volumes):
         if project.volumes[key].get("external"):

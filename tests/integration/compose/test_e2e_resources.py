@@ -1,0 +1,141 @@
+"""Resources as compose's e2e suite states it: ``up --all-resources`` creates unused networks and
+volumes, a missing external network fails only the services using it, ``pull
+--ignore-pull-failures``, an image given by bare ID, a published port range shared by replicas,
+and a switched volume recreating the service while binds never do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+LOOPING = 'command: ["sh", "-c", "{loop}"]'
+
+
+def states(project) -> dict[str, str]:
+    return {r["Name"]: r["State"] for r in project.ps("-a")}
+
+
+def test_all_resources_creates_unused_networks_and_volumes(project):
+    project.write(f"""
+        services:
+          web: {{image: busybox, {LOOPING}}}
+        networks:
+          spare: {{}}
+        volumes:
+          spare: {{}}
+        """)
+    project("up", "-d")
+    assert "proj_spare" not in project("network", "ls").stdout
+    project("up", "-d", "--all-resources")
+    assert "proj_spare" in project("network", "ls").stdout
+    assert "proj_spare" in project("volume", "ls").stdout
+
+
+def test_a_missing_external_network_fails_only_its_users(project):
+    project.write(f"""
+        services:
+          ok: {{image: busybox, {LOOPING}}}
+          broken: {{image: busybox, {LOOPING}, networks: [missing]}}
+        networks:
+          missing: {{external: true}}
+        """)
+    project("up", "-d", "ok")
+    assert states(project) == {"proj-ok-1": "running"}
+    result = project("up", "-d", ok=False)
+    assert result.returncode == 1 and "network missing not found" in result.stderr
+    assert states(project)["proj-ok-1"] == "running"
+
+
+def test_pull_ignore_pull_failures(project):
+    project.write("""
+        services:
+          ghost: {image: "127.0.0.1:9/ghost:1"}
+        """)
+    assert project("pull", ok=False).returncode == 1
+    assert project("pull", "--ignore-pull-failures").returncode == 0
+
+
+def test_image_given_by_bare_id(project, busybox_image):
+    for image in (busybox_image.id, busybox_image.id.removeprefix("sha256:")[:12]):
+        project.write(f"""
+            services:
+              web: {{image: "{image}", {LOOPING}}}
+            """)
+        project("up", "-d")
+        assert states(project) == {"proj-web-1": "running"}
+        assert "Recreate" not in project("--progress", "plain", "up", "-d").stderr
+
+
+def test_a_port_range_is_shared_by_the_replicas(project):
+    ports = _free_range(3)
+    project.write(f"""
+        services:
+          web:
+            image: busybox
+            {LOOPING}
+            ports: ["{ports[0]}-{ports[-1]}:80"]
+        """)
+    project("up", "-d", "--scale", "web=3")
+    published = sorted(p["PublishedPort"] for r in project.ps() for p in r["Publishers"])
+    assert published == ports
+
+
+def test_switching_a_volume_recreates_but_a_bind_never_does(project, tmp_path):
+    for name in ("vol-one", "vol-two"):
+        project("volume", "create", name)
+    (tmp_path / "site").mkdir()
+    project.write(f"""
+        services:
+          web:
+            image: busybox
+            {LOOPING}
+            volumes: ["${{EXTERNAL_VOLUME}}:/data", "{tmp_path / 'site'}:/site"]
+        volumes:
+          vol-one: {{external: true}}
+          vol-two: {{external: true}}
+        """)
+    try:
+        for name in ("vol-one", "vol-two"):
+            result = _run(project, ["--progress", "plain", "up", "-d"], EXTERNAL_VOLUME=name)
+            mounts = json.loads(project("container", "inspect", "proj-web-1").stdout)[0]["Mounts"]
+            assert name in [m.get("Name") for m in mounts]
+        again = _run(project, ["--progress", "plain", "up", "-d"], EXTERNAL_VOLUME="vol-two")
+        assert "Recreate" in result.stderr and "Recreate" not in again.stderr
+    finally:
+        project("down", "-t", "1", ok=False)
+        for name in ("vol-one", "vol-two"):
+            project("volume", "rm", name, ok=False)
+
+
+def _run(project, args: list[str], **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=project.directory, text=True,
+                            capture_output=True, timeout=120, env={**os.environ, **env})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _free_range(count: int) -> list[int]:
+    """``count`` consecutive free TCP ports on the host."""
+    import socket
+
+    for start in range(31000, 32000, count):
+        try:
+            sockets = []
+            for port in range(start, start + count):
+                probe = socket.socket()
+                sockets.append(probe)
+                probe.bind(("0.0.0.0", port))
+            return list(range(start, start + count))
+        except OSError:
+            continue
+        finally:
+            for probe in sockets:
+                probe.close()
+    pytest.skip("no free port range")
