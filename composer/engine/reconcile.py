@@ -275,7 +275,8 @@ def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tu
     count = convert.replicas(service, options.scale)
     by_number, ops = _by_number(plan, desired, service)
     needs = needs + tuple(ops)  # a duplicate must be gone before its name is reused
-    for number in sorted(by_number, reverse=True)[:max(0, len(by_number) - count)]:
+    stale_first = sorted(by_number, key=lambda n: (_recreate_cause(plan, desired, name, by_number[n]) is None, -n))
+    for number in stale_first[:max(0, len(by_number) - count)]:  # as compose: obsolete replicas go first
         ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
     for number, container in sorted(by_number.items()):
         ops += _converge_container(plan, desired, name, number, container, needs)

@@ -129,3 +129,35 @@ def test_remove_orphans_from_dotenv(project):
     (project.directory / ".env").write_text("COMPOSE_REMOVE_ORPHANS=true\n")
     project("up", "-d", "alone")
     assert list(states(project)) == ["proj-alone-1"]
+
+
+def test_no_recreate_scale_up_keeps_stale_replicas_and_scale_down_drops_them_first(project):
+    import os
+    import subprocess
+    import sys
+
+    project.write("""
+        services:
+          web:
+            image: busybox
+            environment:
+              VERSION: ${VERSION}
+            command: ["sh", "-c", "{loop}"]
+        """)
+
+    def up(version: str, *args: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "composer", "up", "-d", *args], cwd=project.directory,
+                                capture_output=True, text=True, env={**os.environ, "VERSION": version}, timeout=120)
+        assert result.returncode == 0, result.stderr
+
+    def replicas() -> dict[str, str]:
+        return {r["Name"]: r["ID"] for r in project.ps()}
+
+    up("1", "--scale", "web=2")
+    first = replicas()
+    up("2", "--scale", "web=4", "--no-recreate")
+    assert sorted(replicas()) == ["proj-web-1", "proj-web-2", "proj-web-3", "proj-web-4"]
+    assert {n: i for n, i in replicas().items() if n in first} == first  # the stale ones were left alone
+    fresh = {n: i for n, i in replicas().items() if n not in first}
+    up("2", "--scale", "web=2")
+    assert replicas() == fresh  # the stale replicas went, the up-to-date ones stayed as they were
