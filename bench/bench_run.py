@@ -226,9 +226,18 @@ def teardown(work: Path, dockerd: subprocess.Popen | None, cgroups_before: set[s
     remove_new_cgroups(cgroups_before)
 
 
+PIP_ENTRY_SCRIPT = """import re
+import sys
+from composer.cli.main import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
 def baseline_command(work: Path, revision: str, argv: list[str]) -> tuple[str, list[str]]:
     """``argv`` (composer's) run by the composer of git ``revision``: its package extracted and compiled
-    in ``work``, started by a copy of the installed entry script (so both pay the same start-up)."""
+    in ``work``, started by that revision's entry script (pip's generated one before bin/composer)."""
     tree = work / f"baseline-{revision}"
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(VENV_BIN.parents[1]), "archive", revision, "composer"],
@@ -236,7 +245,10 @@ def baseline_command(work: Path, revision: str, argv: list[str]) -> tuple[str, l
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "composer")], check=True,
                    stdout=subprocess.DEVNULL)
-    script = (VENV_BIN / "composer").read_text().replace("import sys\n", f"import sys\nsys.path.insert(0, {str(tree)!r})\n", 1)
+    shown = subprocess.run(["git", "-C", str(VENV_BIN.parents[1]), "show", f"{revision}:bin/composer"],
+                           capture_output=True, text=True)
+    script = shown.stdout if shown.returncode == 0 else PIP_ENTRY_SCRIPT  # older revisions: pip's entry point
+    script = script.replace("import sys\n", f"import sys\nsys.path.insert(0, {str(tree)!r})\n", 1)
     launcher = tree / "composer-entry"
     launcher.write_text(script)
     return f"composer@{revision}", [sys.executable, str(launcher), *argv[1:]]

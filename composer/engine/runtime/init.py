@@ -65,8 +65,10 @@ class LaunchPlan(Record):
     devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
     userns_fd: int = -1                       # --userns private: the user namespace to enter
     layer_fds: list[int] = []                 # ... and the image layers idmapped into it
+    mount_fds: list[int] = []                 # ... and each of ``mounts``' bind sources, detached (-1: none)
     setsid: bool = True
     tty: bool = False
+    sibling: bool = False                     # PID 1 is made our parent's child (a supervisor's launcher)
 
 
 def report(fd: int, code: int, message: str) -> None:
@@ -137,7 +139,7 @@ def fork_container(plan: LaunchPlan) -> int:
             libc.setns(join, libc.CLONE_NEWPID)
         elif own >= 0:
             libc.unshare(libc.CLONE_NEWPID)
-        pid = os.fork()
+        pid = libc.fork_sibling() if plan.sibling else os.fork()
         if pid == 0:
             try:
                 _join_and_unshare(plan, skip=libc.CLONE_NEWPID)
@@ -207,8 +209,8 @@ def _setup(plan: LaunchPlan) -> None:
     rootfs.mount_kernel_filesystems(root, config, plan.shm_fd)
     rootfs.make_device_nodes(root, plan.devices, plan.userns_fd >= 0)
     rootfs.bind_etc_files(root, plan.cdir)
-    for mount in plan.mounts:
-        rootfs.apply_mount(root, mount)
+    for index, mount in enumerate(plan.mounts):
+        rootfs.apply_mount(root, mount, plan.mount_fds[index] if plan.mount_fds else -1)
     rootfs.write_sysctls(root, config.security.sysctls)
     if not config.security.privileged:
         rootfs.mask_paths(root)

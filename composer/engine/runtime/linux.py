@@ -302,6 +302,22 @@ def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple
     return userns, fds
 
 
+def detach_bind_sources(mounts: list[Mount]) -> list[int]:
+    """A detached copy (recursive, as ``-v`` binds) of each bind source, made by us on the host: the
+    mapped root of ``--userns private`` could not pass directories like a 0700 home to reach it
+    (runc opens such sources in the parent too). -1 for the other mounts."""
+    fds: list[int] = []
+    try:
+        for mount in mounts:
+            fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
+    except OSError as error:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        raise ContainerRuntimeError(f"cannot bind {error.filename}: {error.strerror}") from None
+    return fds
+
+
 def _single_threaded() -> bool:
     """No other Python thread could fork while our pid namespace is switched for our children."""
     threading = sys.modules.get("threading")
@@ -360,6 +376,12 @@ class ForegroundRun:
         plan.namespace_fds = open_shared_namespaces(self.config)
         if self.config.userns_mode == "private":
             plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
+            try:
+                plan.mount_fds = detach_bind_sources(plan.mounts)
+            except BaseException:
+                for fd in (plan.userns_fd, *plan.layer_fds):
+                    os.close(fd)
+                raise
             plan.cgroup_files = []  # the mapped root may not write the host's cgroup files: we join it
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
@@ -375,7 +397,7 @@ class ForegroundRun:
             creator = os.fork()
             if creator == 0:
                 enter_namespaces(plan)
-        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, plan.userns_fd, *plan.layer_fds,
+        for fd in (plan.error_fd, plan.pid_fd, plan.go_fd, plan.userns_fd, *plan.layer_fds, *plan.mount_fds,
                    *(fd for fd, _ in plan.namespace_fds)):
             if fd >= 0:
                 os.close(fd)

@@ -203,16 +203,22 @@ def bind_etc_files(root: str, cdir: ContainerDir) -> None:
         libc.mount(cdir.file(name), target, None, libc.MS_BIND)
 
 
-def apply_mount(root: str, mount: Mount) -> None:
-    """Mount one bind/volume/tmpfs ``mount`` (source already resolved to a host path)."""
+def apply_mount(root: str, mount: Mount, source_fd: int = -1) -> None:
+    """Mount one bind/volume/tmpfs ``mount`` (source already resolved to a host path); ``source_fd``:
+    the source as a detached mount the runtime made (``--userns private``: the mapped root may not
+    be able to reach the host path)."""
     target = secure_join(root, mount.target)
     if mount.type == "tmpfs":
         ensure_target(target, True)
         flags, data = tmpfs_flags(mount)
         libc.mount("tmpfs", target, "tmpfs", flags, data or None)
         return
-    ensure_target(target, os.path.isdir(mount.source))
-    libc.mount(mount.source, target, None, libc.MS_BIND | libc.MS_REC)
+    if source_fd >= 0:
+        ensure_target(target, stat.S_ISDIR(os.fstat(source_fd).st_mode))
+        libc.move_mount(source_fd, target)
+    else:
+        ensure_target(target, os.path.isdir(mount.source))
+        libc.mount(mount.source, target, None, libc.MS_BIND | libc.MS_REC)
     libc.mount(None, target, None, PROPAGATION_FLAGS.get(mount.propagation or "rprivate", libc.MS_PRIVATE))
     if mount.readonly:
         libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_REC)

@@ -46,7 +46,7 @@ def _read(path: str) -> str:
 @pytest.mark.skipif(not os.path.isdir("/sys/fs/cgroup/cpu"), reason="needs cgroup v1 controllers")
 def test_v1_limit_files_while_running(image, state_root):
     process = start(state_root, "--rm", "--cpus", "0.5", "-c", "512", "--cpuset-cpus", "0", "-m", "64m",
-                    "--memory-reservation", "32m", "--pids-limit", "50", "busybox", "sleep", "3")
+                    "--memory-swap", "96m", "--memory-reservation", "32m", "--pids-limit", "50", "busybox", "sleep", "3")
     try:
         cpu = _our_cgroup(state_root, "cpu")
         name = os.path.basename(cpu.rstrip("/"))
@@ -58,6 +58,8 @@ def test_v1_limit_files_while_running(image, state_root):
         assert _read(f"/sys/fs/cgroup/cpuset/composer/{name}/cpuset.cpus") == "0"
         assert _read(f"/sys/fs/cgroup/memory/composer/{name}/memory.limit_in_bytes") == str(64 << 20)
         assert _read(f"/sys/fs/cgroup/memory/composer/{name}/memory.soft_limit_in_bytes") == str(32 << 20)
+        memsw = f"/sys/fs/cgroup/memory/composer/{name}/memory.memsw.limit_in_bytes"
+        assert not os.path.exists(memsw) or _read(memsw) == str(96 << 20)  # swap accounting may be off
         assert _read(f"/sys/fs/cgroup/pids/composer/{name}/pids.max") == "50"
         assert process.wait(timeout=30) == 0
     finally:

@@ -57,3 +57,16 @@ def test_each_container_maps_its_own_block_of_ids(run, state_root):
         assert holder.wait(timeout=60) == 0, holder.stderr.read()
     again = run("--rm", "--network", "none", "--userns", "private", "busybox", "cat", "/proc/self/uid_map")
     assert again.stdout.split() == ["0", str(first), str(ID_BLOCK)], again.stderr
+
+
+def test_bind_sources_the_mapped_root_cannot_reach(run, tmp_path):
+    """A bind source under a 0700 directory: the runtime detaches it on the host (as runc opens such
+    sources in its parent), so the mapped root gets it all the same; ``:ro`` still holds."""
+    private = tmp_path / "private"
+    (private / "data").mkdir(parents=True)
+    private.chmod(0o700)
+    (private / "data" / "file").write_text("hello\n")
+    result = run("--rm", "--network", "none", "--userns", "private", "-v", f"{private}/data:/data:ro", "busybox",
+                 "sh", "-c", "cat /data/file; touch /data/new && echo wrote")
+    assert result.returncode != 0 and result.stdout.split() == ["hello"], result.stderr
+    assert "Read-only file system" in result.stderr
