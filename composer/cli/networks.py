@@ -54,21 +54,6 @@ def _label_match(labels: dict[str, str], wanted: str) -> bool:
     return key in labels and (not sep or labels[key] == value)
 
 
-def _running_container(reference: str) -> tuple[str, str, str]:
-    """(id, name, netns path) of a running composer container."""
-    from composer.engine.runtime.state import find_container
-
-    cdir = find_container(reference)
-    pid = cdir.read_state().get("Pid") or 0
-    if not pid:
-        raise UsageError(f"container {reference} is not running", hint="start it first, or give --netns PATH")
-    try:
-        name = str(cdir.read_config().get("name") or "")
-    except (OSError, ValueError):
-        name = ""
-    return cdir.id, name, f"/proc/{pid}/ns/net"
-
-
 def create(
     name: str = typer.Argument(..., help="Network name."),
     driver: str = typer.Option("bridge", "-d", "--driver", help="Driver to manage the network."),
@@ -169,11 +154,14 @@ def connect(
     netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
     name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
 ) -> None:
-    """Connect a container (or, with --netns, a bare network namespace) to a network."""
-    container_id = container
-    if not netns:
-        container_id, name, netns = _running_container(container)
-    _manager().connect(network_name, container_id, netns, name=name or container, aliases=alias or [], ipv4=ip)
+    """Connect a container (or, with --netns, a bare network namespace) to a network; a stopped
+    container joins it when it starts, a running one at once and again at every start."""
+    if netns:
+        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip)
+        return
+    from composer.network.attachments import connect_container
+
+    connect_container(_manager(), network_name, container, aliases=alias or [], ipv4=ip)
 
 
 def disconnect(
@@ -181,8 +169,10 @@ def disconnect(
     container: str = typer.Argument(..., help="Container id or name."),
     force: bool = typer.Option(False, "-f", "--force", help="Force the container to disconnect."),
 ) -> None:
-    """Disconnect a container from a network."""
-    _manager().disconnect(network_name, container, force=force)
+    """Disconnect a container from a network (for good: its next start does not join it)."""
+    from composer.network.attachments import disconnect_container
+
+    disconnect_container(_manager(), network_name, container, force=force)
 
 
 def prune(

@@ -83,3 +83,33 @@ def test_inspect_shows_addresses_and_ports_as_docker(composer, busybox_image, ma
     info = json.loads(composer("container", "inspect", "idle").stdout)[0]
     assert info["NetworkSettings"]["IPAddress"] == "" and info["NetworkSettings"]["Ports"] == {}
     composer("container", "rm", "idle")
+
+
+def test_network_connect_is_kept_across_restarts_and_works_on_stopped_containers(composer, busybox_image, manager):
+    """docker keeps ``network connect`` in the container: a running one joins at once and again at
+    every start; a created one joins when it starts; disconnect is for good."""
+    manager.create("extra")
+    started = composer("container", "run", "-d", "--name", "keeper", "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    created = composer("container", "create", "--name", "later", "busybox", "sleep", "60")
+    assert created.returncode == 0, created.stderr
+    try:
+        assert composer("network", "connect", "--alias", "kk", "extra", "keeper").returncode == 0
+        assert "eth1" in composer("container", "exec", "keeper", "ip", "-o", "link").stdout
+        again = composer("network", "connect", "extra", "keeper")
+        assert again.returncode == 1 and "already exists in network extra" in again.stderr
+        assert composer("container", "restart", "-t", "0", "keeper").returncode == 0
+        assert "eth1" in composer("container", "exec", "keeper", "ip", "-o", "link").stdout
+        assert manager.get("extra").endpoints[started.stdout.strip()].aliases == ["kk"]
+
+        assert composer("network", "connect", "extra", "later").returncode == 0
+        assert created.stdout.strip() not in manager.get("extra").endpoints  # not running: nothing yet
+        assert composer("container", "start", "later").returncode == 0
+        assert created.stdout.strip() in manager.get("extra").endpoints
+
+        assert composer("network", "disconnect", "extra", "keeper").returncode == 0
+        assert "eth1" not in composer("container", "exec", "keeper", "ip", "-o", "link").stdout
+        assert composer("container", "restart", "-t", "0", "keeper").returncode == 0
+        assert started.stdout.strip() not in manager.get("extra").endpoints
+    finally:
+        composer("container", "rm", "-f", "keeper", "later")

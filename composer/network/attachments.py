@@ -1,0 +1,85 @@
+"""``network connect``/``disconnect`` of a container, kept in its config as docker keeps them.
+
+A running container is plugged in (or out) at once; either way the change is recorded in the
+container's ``config.json`` (``endpoints``, or ``network`` for its primary network), so its next
+start joins exactly those networks again, and a stopped container can be connected: it joins the
+network when it starts (``attach_network`` reads the same config).
+"""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.state import ContainerDir, find_container, write_json_atomic
+from composer.errors import ContainerNotFound, NetworkError
+from composer.network.manager import DEFAULT_NETWORK, NetworkManager
+from composer.network.model import Endpoint, Network
+
+
+def _names(net: Network) -> set[str]:
+    """How a container config may name ``net``."""
+    return {net.name, net.id} | ({"bridge", "default"} if net.default else set())
+
+
+def _recorded(config: dict, net: Network) -> bool:
+    names = _names(net)
+    return config.get("network") in names or any(ep.get("network") in names for ep in config.get("endpoints", []))
+
+
+def _netns(cdir: ContainerDir) -> str | None:
+    """The network namespace of the container's PID 1 while it runs, else None."""
+    state = cdir.read_state()
+    pid = state.get("Pid") or 0
+    if state.get("Status") != "running" or not pid or not os.path.exists(f"/proc/{pid}/ns/net"):
+        return None
+    return f"/proc/{pid}/ns/net"
+
+
+def connect_container(manager: NetworkManager, network: str, reference: str, *, aliases: list[str],
+                      ipv4: str | None = None) -> Endpoint | None:
+    """Connect container ``reference`` to ``network``: now if it runs, and from its next start on.
+    Returns the live endpoint (None for a stopped container)."""
+    cdir = find_container(reference)
+    config = cdir.read_config()
+    net = manager.get(DEFAULT_NETWORK if network == "default" else network)
+    name = str(config.get("name") or reference)
+    mode = str(config.get("network") or "")
+    if mode in ("host", "none") or mode.startswith("container:"):
+        raise NetworkError(f"container {name} cannot be connected to network {net.name}: it uses --network {mode}",
+                           hint="re-create it on a bridge network")
+    if _recorded(config, net):
+        raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
+    netns = _netns(cdir)
+    endpoint = None
+    if netns:
+        endpoint = manager.connect(net.name, cdir.id, netns, name=name, aliases=aliases, ipv4=ipv4)
+    config.setdefault("endpoints", []).append({"network": net.name, "aliases": list(aliases),
+                                               "ipv4_address": ipv4 or ""})
+    write_json_atomic(cdir.config, config)
+    return endpoint
+
+
+def disconnect_container(manager: NetworkManager, network: str, reference: str, *, force: bool = False) -> None:
+    """Disconnect ``reference`` (a container, or the name of a bare namespace connected with
+    ``--netns``) from ``network``: its live endpoint goes, and its config forgets the network."""
+    net = manager.get(DEFAULT_NETWORK if network == "default" else network)
+    try:
+        cdir = find_container(reference)
+    except ContainerNotFound:
+        manager.disconnect(net.id, reference, force=force)  # a bare namespace has no config
+        return
+    config = cdir.read_config()
+    recorded = _recorded(config, net)
+    live = cdir.id in net.endpoints
+    if not recorded and not live:
+        if force:
+            return
+        raise NetworkError(f"container {config.get('name') or reference} is not connected to network {net.name}")
+    if live:
+        manager.disconnect(net.id, cdir.id, force=True)
+    if recorded:
+        names = _names(net)
+        config["endpoints"] = [ep for ep in config.get("endpoints", []) if ep.get("network") not in names]
+        if config.get("network") in names:
+            config["network"] = "none"  # docker: a container disconnected from all networks has none
+        write_json_atomic(cdir.config, config)
