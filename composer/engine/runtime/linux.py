@@ -391,6 +391,7 @@ class ForegroundRun:
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = 0
         gc.freeze()  # the children never scan (and so never copy) the parent's objects
+        gc.enable()  # (container run disables it for its start-up)
         if plan.userns_fd < 0 and _single_threaded():
             self.pid = fork_container(plan)
         else:
