@@ -224,6 +224,7 @@ def build_config(options: dict, image, command: list[str]):
         devices=[parse_device(d) for d in options.get("device", [])],
     )
     _check_modes(config)
+    _primary_endpoint(options, config)
     _apply_lifecycle(options, image_config, config)
     if "oom_score_adj" in options:
         config.oom_score_adj = _int(options["oom_score_adj"], "--oom-score-adj")
@@ -330,6 +331,21 @@ def _check_userns(config) -> None:
     if shared or config.security.privileged:
         raise UsageError(f"--userns private cannot be combined with {(shared or ['--privileged'])[0]}",
                          hint="leave out --userns or the host/container namespace flag")
+
+
+def _primary_endpoint(options: dict, config) -> None:
+    """``--network-alias``/``--ip`` for the ``--network`` network: an endpoint entry naming it
+    (``attach_network`` joins it once, with these); user-defined networks only, as docker."""
+    aliases, ip = options.get("network_alias", []), options.get("ip", "")
+    if not aliases and not ip:
+        return
+    if config.network in ("bridge", "none", "host", "private") or config.network.startswith("container:"):
+        what = "network-scoped alias is" if aliases else "user specified IP address is"
+        raise UsageError(f"{what} supported only for containers in user defined networks",
+                         hint="add --network NAME of a network made with 'composer network create'")
+    from composer.engine.runtime.config import Endpoint
+
+    config.endpoints = [Endpoint(network=config.network, aliases=list(aliases), ipv4_address=ip)]
 
 
 def _resolve_joined_containers(config) -> None:

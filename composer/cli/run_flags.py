@@ -24,7 +24,7 @@ _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", 
 _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
        "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
        "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
-       "--log-opt")
+       "--log-opt", "--network-alias")
 _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
        "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
        "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",
@@ -32,7 +32,7 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--restart", "--userns", "--cgroupns", "--log-driver", "--health-cmd", "--ip",
        "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
        "--health-start-interval",
-       "--network-alias", "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
+       "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
 
 
 EXEC_FLAGS: dict[str, tuple[str, str]] = {}

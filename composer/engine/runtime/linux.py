@@ -36,13 +36,18 @@ class RunResult(Record):
 
 
 def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
-    """(network, join options) for ``config.network`` (unless none/host/private) and each endpoint."""
+    """(network, join options) for ``config.network`` (unless none/host/private) and each endpoint;
+    an endpoint naming ``config.network`` gives that first join its options (``--network-alias``)."""
     joins: list[tuple[str, dict]] = []
     if config.network not in ("none", "host", "private") and not config.network.startswith("container:"):
         joins.append(("bridge" if config.network == "default" else config.network, {}))
     for endpoint in config.endpoints:
-        joins.append((endpoint.network, {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
-                                         "mac": endpoint.mac_address or None}))
+        options = {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
+                   "mac": endpoint.mac_address or None}
+        if joins and endpoint.network == joins[0][0] and not joins[0][1]:
+            joins[0] = (endpoint.network, options)
+        else:
+            joins.append((endpoint.network, options))
     return joins
 
 

@@ -113,3 +113,21 @@ def test_network_connect_is_kept_across_restarts_and_works_on_stopped_containers
         assert started.stdout.strip() not in manager.get("extra").endpoints
     finally:
         composer("container", "rm", "-f", "keeper", "later")
+
+
+def test_run_network_alias_and_ip_on_a_user_network(composer, busybox_image, manager):
+    from tests.integration.network.conftest import free_prefix24
+
+    prefix = free_prefix24()
+    manager.create("named", subnet=f"{prefix}.0/24")
+    started = composer("container", "run", "-d", "--network", "named", "--network-alias", "one",
+                       "--network-alias", "two", "--ip", f"{prefix}.77", "busybox", "sleep", "30")
+    assert started.returncode == 0, started.stderr
+    try:
+        endpoint = manager.get("named").endpoints[started.stdout.strip()]
+        assert endpoint.aliases == ["one", "two"] and endpoint.ipv4 == f"{prefix}.77"
+        assert endpoint.ifname == "eth0"  # one join, not the network twice
+    finally:
+        composer("container", "rm", "-f", started.stdout.strip())
+    refused = composer("container", "run", "--rm", "--network-alias", "x", "busybox", "true")
+    assert refused.returncode != 0 and "user defined networks" in refused.stderr
