@@ -115,8 +115,11 @@ def start(container_id: str, *, attach: bool = False):
     try:
         return spawn(container_id, attach=attach and attachable(container_id))
     except ContainerRuntimeError as error:
-        if not cdir.read_state().get("Error"):  # ``wait`` on a created container stops at an Error
-            cdir.write_state(Error=error.message)
+        try:
+            if not cdir.read_state().get("Error"):  # ``wait`` on a created container stops at an Error
+                cdir.write_state(Error=error.message)
+        except FileNotFoundError:
+            pass  # a --rm container its supervisor has removed already
         raise
 
 

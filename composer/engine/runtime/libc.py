@@ -292,6 +292,21 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
     return wd
 
 
+CLONE_PARENT = 0x00008000
+SYS_CLONE = 56
+SIGCHLD = 17
+
+
+def fork_sibling() -> int:
+    """fork(), but the child is our parent's child (``clone(CLONE_PARENT)``): a supervisor's
+    short-lived launcher starts PID 1 as the supervisor's own child. glibc's fork bookkeeping is
+    skipped, so the child must be single-threaded and exec (or _exit) soon."""
+    zero = ctypes.c_long(0)
+    pid = _libc.syscall(ctypes.c_long(SYS_CLONE), ctypes.c_long(CLONE_PARENT | SIGCHLD), zero, zero, zero, zero)
+    _check(pid, "clone(CLONE_PARENT)")
+    return pid
+
+
 def inotify_rm_watch(fd: int, wd: int) -> None:
     """Stop a watch (EINVAL, a watch the kernel already dropped, is ignored)."""
     _libc.inotify_rm_watch(fd, wd)

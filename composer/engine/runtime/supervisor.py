@@ -1,7 +1,9 @@
 """The supervisor: one small detached process per running container (conmon's job).
 
-``spawn`` forks it from the caller (double fork + setsid: its own session, no terminal, adopted
-by init), and returns once the container's PID 1 has exec'd, or raises with the reason. The
+``spawn`` has it forked by the zygote (its own session, no terminal), and returns once the
+container's PID 1 has exec'd, or raises with the reason. Each start goes through a short-lived
+launcher child that makes PID 1 the supervisor's own child (``clone(CLONE_PARENT)``), so the
+launch code never runs in the long-lived process and its pages stay shared with the zygote. The
 supervisor is a child subreaper holding PID 1 as its child; it copies the container's stdout and
 stderr into the json-file log (never letting a pipe fill up), runs healthchecks, records every
 exit atomically in state.json and applies the restart policy with docker's back-off. PID 1 has
@@ -92,6 +94,58 @@ def _detach_stdio(keep: int) -> None:
     libc.close_range(keep + 1)
 
 
+def _start_here(run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
+    """Start PID 1 from this process, with ``stdio`` (-1: keep ours) as its 0, 1, 2."""
+    plan = run.prepare_launch()
+    saved = (os.dup(0), os.dup(1), os.dup(2))
+    try:
+        for target, fd in enumerate(stdio):
+            if fd >= 0:
+                os.dup2(fd, target)
+        run.start(plan)
+    finally:
+        for target, fd in enumerate(saved):
+            os.dup2(fd, target)
+            os.close(fd)
+
+
+class _LauncherRun(ForegroundRun):
+    """A launcher's run: PID 1 is the supervisor's child, so it is never reaped here."""
+
+    def _reap(self) -> int:
+        self.pid = 0
+        return 0
+
+
+def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int,
+                   ack_fd: int) -> None:
+    """The launcher child: start PID 1 as its parent's child, report "ok PID ATTACHED" or
+    "error CODE MESSAGE", wait for the supervisor to take over, exit. Never returns."""
+    run = _LauncherRun(config)
+    run.console_fd = console_fd
+    code = 0
+    try:
+        for target, fd in enumerate(stdio):
+            if fd >= 0:
+                os.dup2(fd, target)
+        plan = run.prepare_launch()
+        plan.sibling = True
+        run.start(plan)
+        _report(result_fd, f"ok {run.pid} {int(run.attached)}")
+    except BaseException as error:  # noqa: BLE001 - must reach the supervisor
+        message = error.message if isinstance(error, ComposerError) else str(error)
+        _report(result_fd, f"error {getattr(error, 'exit_code', 125)} {message}")
+        config.auto_remove = False  # the supervisor removes, at the very end
+        try:
+            run.cleanup()  # cgroup and network; PID 1 (if any) is killed
+        except BaseException:  # noqa: BLE001
+            pass
+        code = 1
+    os.close(result_fd)
+    os.read(ack_fd, 1)  # EOF: the supervisor has recorded itself as PID 1's keeper
+    os._exit(code)
+
+
 class Stream:
     """One output of the container: a pipe of ours, or (``-t``) the pty master."""
 
@@ -124,6 +178,7 @@ class Supervisor:
             self.logs = LogWriter(log_path(self.cdir.path, container_id), parse_size(options.get("max-size", "")),
                                   int(options.get("max-file", "1") or 1))
         self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self.launcher_ack = -1
         self.run_: ForegroundRun | None = None
         self.health: HealthMonitor | None = None
         self.probe: dict | None = None
@@ -201,25 +256,22 @@ class Supervisor:
         return state
 
     def _launch(self) -> None:
-        """Prepare and start the container with its stdout/stderr on our pipes."""
-        run = ForegroundRun(self.config)
+        """Start the container with its stdout/stderr on our pipes, through a launcher child."""
+        run = ForegroundRun(self.config)  # what the exit needs: pid, cgroup, network
         self.run_ = run
         console = self._console_socket(run)
-        plan = run.prepare_launch()
         out, err = Stream("stdout"), Stream("stderr")
         stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC) if self.config.stdin and not self.config.tty else (-1, -1)
-        saved = (os.dup(0), os.dup(1), os.dup(2))
+        piped = self.logs is not None or self.hub is not None
+        stdio = (stdin_r, out.write_fd if piped else -1, err.write_fd if piped else -1)
+        launcher = -1
         try:
-            if self.logs is not None or self.hub is not None:
-                os.dup2(out.write_fd, 1)
-                os.dup2(err.write_fd, 2)
-            if stdin_r >= 0:
-                os.dup2(stdin_r, 0)
-            run.start(plan)
+            if self.config.userns_mode == "private":  # its namespace creator must stay our child
+                _start_here(run, stdio)
+            else:
+                launcher = self._start_in_launcher(run, stdio)
         finally:
-            for target, fd in enumerate(saved):
-                os.dup2(fd, target)
-            for fd in (*saved, out.write_fd, err.write_fd, stdin_r, run.console_fd):
+            for fd in (out.write_fd, err.write_fd, stdin_r, run.console_fd):
                 if fd >= 0:
                     os.close(fd)
             run.console_fd = -1
@@ -236,9 +288,40 @@ class Supervisor:
         now = time.monotonic()
         if self.config.healthcheck and HealthMonitor(self.config.healthcheck, now).argv:
             self.health = HealthMonitor(self.config.healthcheck, now)
+        me = os.getpid()
         self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
+                              SupervisorPid=me, SupervisorStart=process_start_time(me),
                               **({"Health": self.health.state()} if self.health else {}))
+        if launcher > 0:
+            os.close(self.launcher_ack)  # we are PID 1's keeper on record: the launcher may go
+            os.waitpid(launcher, 0)
+
+    def _start_in_launcher(self, run: ForegroundRun, stdio: tuple[int, int, int]) -> int:
+        """Fork a launcher that starts PID 1 as OUR child (``clone(CLONE_PARENT)``) and exits: the
+        launch code never runs here, so our pages stay shared with the zygote. Its pid."""
+        result_r, result_w = os.pipe2(os.O_CLOEXEC)
+        ack_r, self.launcher_ack = os.pipe2(os.O_CLOEXEC)
+        launcher = os.fork()
+        if launcher == 0:
+            os.close(result_r)
+            os.close(self.launcher_ack)
+            _launcher_main(self.config, run.console_fd, stdio, result_w, ack_r)
+        os.close(result_w)
+        os.close(ack_r)
+        chunks = []
+        while chunk := os.read(result_r, 4096):
+            chunks.append(chunk)
+        os.close(result_r)
+        kind, _, rest = b"".join(chunks).decode(errors="replace").partition(" ")
+        if kind != "ok":
+            os.close(self.launcher_ack)
+            os.waitpid(launcher, 0)
+            code, _, message = rest.partition(" ") if kind == "error" else ("125", "", "the launcher died")
+            raise ContainerRuntimeError(message, exit_code=int(code) if code.isdigit() else 125)
+        pid, attached = rest.split()
+        run.pid, run.attached, run.created = int(pid), attached == "1", True
+        return launcher
 
     def _console_socket(self, run: ForegroundRun):
         """``-t``: the socket the container's init sends its pty master over (None without -t)."""

@@ -27,6 +27,8 @@ def test_detached_container_survives_the_cli(cli, state_root):
     assert info["State"]["Status"] == "running" and info["State"]["Pid"] > 0
     supervisor = supervisor_pid(state_root, container_id)
     assert os.getsid(supervisor) != os.getsid(0)  # its own session, not the CLI's
+    with open(f"/proc/{info['State']['Pid']}/stat") as handle:  # started by a launcher, kept by the supervisor
+        assert int(handle.read().rpartition(")")[2].split()[1]) == supervisor
     assert cli("container", "ls", "-q").stdout.split() == [container_id[:12]]
     assert cli("container", "rm", "bg").returncode == 1  # running
     assert cli("container", "rm", "-f", "bg").returncode == 0
@@ -211,3 +213,13 @@ def test_anonymous_volume_is_named_at_create_and_kept_across_restarts(cli):
     assert cli("container", "exec", "anon", "cat", "/data/runs", check=True).stdout.count("x") == 2
     cli("container", "rm", "-f", "-v", "anon", check=True)
     assert volume not in cli("volume", "ls", "-q").stdout.split()
+
+
+def test_a_failed_start_reports_the_exec_error_and_leaves_nothing(cli):
+    kept = cli("container", "run", "-d", "--name", "bad", "busybox", "/nonexistent")
+    assert kept.returncode == 127 and "/nonexistent" in kept.stderr
+    assert _inspect(cli, "bad")["State"]["Status"] == "created"  # docker keeps it as created
+    for _ in range(2):
+        removed = cli("container", "run", "-d", "--rm", "busybox", "/nonexistent")
+        assert removed.returncode == 127 and "internal error" not in removed.stderr
+    assert cli("container", "ls", "-aq").stdout.split() == [_inspect(cli, "bad")["Id"][:12]]
