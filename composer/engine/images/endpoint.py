@@ -124,7 +124,9 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
-def _exchange(domain: str, url: str, verify: bool, request: bytes, timeout: float) -> tuple[int, dict[str, str]] | None:
+def _exchange(domain: str, url: str, verify: bool, request: bytes,
+              timeout: float) -> tuple[int, dict[str, str]] | None:
+    """Send ``request`` to ``url``: the (status, headers) of the answer, None when none came."""
     try:
         with _connect(domain, url, verify, timeout) as sock:
             sock.sendall(request)

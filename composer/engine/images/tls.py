@@ -9,6 +9,7 @@ Cheap to import: ``ssl`` is imported only when a context is made.
 from __future__ import annotations
 
 import os
+
 from composer import settings
 from composer.errors import RegistryError
 
