@@ -200,7 +200,10 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
                 codes = {c.name: c.exit_code for c in C.containers_of(project.name, [exit_code_from])}
                 return next(iter(codes.values()), code)
             return code
-        C.stream_logs(containers, printer, **follow)
+        from composer.cli.compose_follow import follow_project
+
+        follow_project(project.name, tuple(names), containers, printer,  # across restarts (TestAttachRestart)
+                       {"since": since, "announce_exit": True, "timestamps": printer.timestamps})
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")

@@ -61,12 +61,16 @@ class ProjectFollower:
         thread.start()
 
     def _run(self, container_id: str, name: str, options: dict) -> None:
+        announce = options.pop("announce_exit", False)
         try:
             for line in self.read_logs(container_id, follow=True, **options):
                 if line.time and line.time <= self.last.get(container_id, ""):
                     continue  # printed by an earlier stream of this container
                 self.printer.write(name, line)
                 self.last[container_id] = line.time or self.last.get(container_id, "")
+            if announce:  # each run of a restarting container ends with its own line, as attached up shows
+                state = C.make_runtime().inspect_container(container_id).get("State", {})
+                self.printer.say(f"{name} exited with code {state.get('ExitCode', 0)}")
         except ComposerError:
             pass  # removed while followed: its log simply ends
 
@@ -87,7 +91,7 @@ def follow_project(project: str, services: tuple[str, ...], containers: list[Any
         for container in containers:
             follower.follow(container.id, C.short_name(container))
         while _active(monitor.views.values(), project):
-            for change in monitor.wait_changes():
+            for change in monitor.wait_changes(1.0):  # 1 s: a supervisor between exit and restart is seen
                 if change.action == "start":
                     follower.follow(change.view.id, C.short_name(change.view),
                                     since=C.parse_time(change.view.started_at), tail=None)
@@ -95,4 +99,15 @@ def follow_project(project: str, services: tuple[str, ...], containers: list[Any
 
 
 def _active(views: Any, project: str) -> bool:
-    return any(v.status in LIVE for v in views) or project_busy(project)
+    """Something may still print: a live container, a supervisor deciding on a restart, a command."""
+    return any(v.status in LIVE or _alive(v.supervisor) for v in views) or project_busy(project)
+
+
+def _alive(pid: int) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False

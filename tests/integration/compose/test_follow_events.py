@@ -95,3 +95,17 @@ def test_events_until_ends(project):
     started = time.monotonic()
     assert project("events", "--until", "1s").returncode == 0
     assert time.monotonic() - started < 20
+
+
+def test_attached_up_follows_a_service_restarted_by_its_policy(project):
+    """compose's TestAttachRestart: every run's output and exit line, until the policy gives up."""
+    project.write("""
+        services:
+          failing:
+            image: busybox
+            command: ["sh", "-c", "sleep 0.2; echo world; exit 1"]
+            restart: on-failure:2
+        """)
+    result = project("--ansi", "never", "up", timeout=120)
+    assert result.stdout.count("failing-1  | world\n") == 3
+    assert result.stdout.count("failing-1 exited with code 1\n") == 3
