@@ -9,6 +9,7 @@ directory, the example images imported into the module's private state root, fre
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
 
@@ -70,6 +71,29 @@ def watch_reloads_the_api(stack: ExampleProject) -> None:
         watcher.wait(timeout=15)
 
 
+def follow_logs_sees_a_request(stack: ExampleProject) -> None:
+    """``composer logs -f api``: a request made while following shows up as it happens."""
+    import os
+    import signal
+
+    follower = subprocess.Popen([sys.executable, "-m", "composer", "logs", "-f", "--tail", "0", "api"],
+                                cwd=stack.directory, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env={**os.environ, **stack.env})
+    try:
+        for _ in range(50):  # until the follower is attached: its requests' lines arrive
+            http(stack, "/items?follow=1", port="API_PORT")
+            ready, _, _ = select.select([follower.stdout], [], [], 0.2)
+            if ready:
+                break
+        lines = [follower.stdout.readline()]
+        while "GET /items?follow=1" not in lines[-1] and len(lines) < 100:  # healthchecks log too
+            lines.append(follower.stdout.readline())
+        assert lines[-1].startswith("api-1  | ") and "GET /items?follow=1" in lines[-1], lines
+    finally:
+        os.kill(follower.pid, signal.SIGINT)
+        follower.wait(timeout=15)
+
+
 def test_everyday_flow(stack: ExampleProject) -> None:
     stack("up", "-d", "--wait")
     created = http(stack, "/items", {"name": "pen", "quantity": 3})
@@ -82,6 +106,7 @@ def test_everyday_flow(stack: ExampleProject) -> None:
     assert all(row["State"] == "running" and row["Health"] == "healthy" for row in rows), rows
 
     assert "POST /items" in stack("logs", "api").stdout
+    follow_logs_sees_a_request(stack)
     psql = stack("exec", "db", "psql", "-U", "items", "-d", "items", "-tA", "-c", "select name from items")
     assert psql.stdout.split() == ["pen"]
 
