@@ -56,15 +56,19 @@ def verifies(domain: str) -> bool:
 def endpoints(domain: str) -> list[tuple[str, bool]]:
     """The (base URL, verify TLS) to try in order, as docker does.
 
-    A registry with a ``certs.d`` directory: TLS verified against its CAs. An insecure registry
-    (loopback, or listed): plain HTTP and TLS without verification (loopback: HTTP first, the
-    usual case of a local registry). Any other: TLS verified against the system's CAs.
+    A secure registry: TLS verified against the system's CAs and its ``certs.d`` ones. An
+    insecure registry (loopback, or listed) is also tried over plain HTTP; its TLS is verified
+    when it has a ``certs.d`` directory, else not (loopback: HTTP first, the usual local case).
     """
+    from composer.engine.images.tls import certs_dir
+
     host = DOCKER_HUB_HOST if domain == "docker.io" else domain
-    if verifies(domain):
-        return [(f"https://{host}", True)]
-    pair = [(f"http://{host}", False), (f"https://{host}", False)]
-    return pair if is_loopback(domain) else pair[::-1]
+    https, http = f"https://{host}", f"http://{host}"
+    if not is_insecure(domain):
+        return [(https, True)]
+    if certs_dir(domain) is not None:
+        return [(https, True), (http, False)]
+    return [(http, False), (https, False)] if is_loopback(domain) else [(https, False), (http, False)]
 
 
 def base_url(domain: str) -> str:

@@ -34,10 +34,12 @@ def test_listed_insecure_tries_unverified_tls_first(monkeypatch: pytest.MonkeyPa
     assert endpoints("reg.lan:5000") == [("https://reg.lan:5000", False), ("http://reg.lan:5000", False)]
 
 
-def test_a_certs_dir_means_verified_tls_even_on_loopback(private_certs: Path) -> None:
+def test_a_certs_dir_means_verified_tls_first_even_on_loopback(private_certs: Path) -> None:
     (private_certs / "127.0.0.1:5000").mkdir()
     assert certs_dir("127.0.0.1:5000") == str(private_certs / "127.0.0.1:5000")
-    assert endpoints("127.0.0.1:5000") == [("https://127.0.0.1:5000", True)]
+    assert endpoints("127.0.0.1:5000") == [("https://127.0.0.1:5000", True), ("http://127.0.0.1:5000", False)]
+    (private_certs / "ghcr.io").mkdir()
+    assert endpoints("ghcr.io") == [("https://ghcr.io", True)]
     assert certs_dir("../etc") is None and certs_dir("a/b") is None
 
 
