@@ -116,3 +116,19 @@ def test_a_one_off_does_not_abort_an_attached_up(project):
     finally:
         up.terminate()
         up.communicate(timeout=60)
+
+
+def test_run_skips_an_optional_dependency_of_an_inactive_profile(project):
+    project.write("""
+        services:
+          foo:
+            image: busybox
+            command: ["echo", "foo"]
+            depends_on:
+              bar: {condition: service_started, required: false}
+          bar:
+            image: busybox
+            profiles: [not-required]
+        """)
+    assert project("run", "--rm", "foo").stdout == "foo\n"
+    assert project.ps("-a") == []  # bar never materialized
