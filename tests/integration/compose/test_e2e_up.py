@@ -175,3 +175,20 @@ def test_ctrl_c_stops_the_attached_services_only(project):
         attached.communicate()
     assert {r["Service"]: r["State"] for r in project.ps("-a")} == {
         "app": "exited", "dependency": "running", "other": "running"}
+
+
+def test_logs_of_surviving_services_keep_flowing_on_abort(project):
+    """TestUpStopWithLogsMixed (its log part): what a service prints while the abort stops it is shown."""
+    project.write("""
+    services:
+      service1:
+        image: busybox
+        command: ["sh", "-c", "sleep 1; echo bye"]
+      service2:
+        image: busybox
+        command: ["sh", "-c", "trap 'echo stopping politely; exit 0' TERM; while :; do echo tick; sleep 0.2; done"]
+    """)
+    result = project("--ansi", "never", "up", "--abort-on-container-exit", timeout=60)
+    assert "service1-1 exited with code 0" in result.stdout and "service2-1  | tick" in result.stdout
+    assert "service2-1  | stopping politely" in result.stdout
+    assert "Container proj-service1-1  Stopped" in result.stderr or "proj-service2-1  Stopped" in result.stderr
