@@ -32,3 +32,12 @@ def registry_certs_dirs() -> list[str]:
     """
     override = os.environ.get(REGISTRY_CERTS_ENV)
     return [override] if override else ["/etc/docker/certs.d", "/etc/containers/certs.d"]
+
+
+DOCKER_DAEMON_CONFIG_ENV = "COMPOSER_DOCKER_DAEMON_CONFIG"
+
+
+def docker_daemon_config() -> str:
+    """docker's ``daemon.json``, read for ``insecure-registries`` (``$COMPOSER_DOCKER_DAEMON_CONFIG``
+    overrides the path; tests use a private one)."""
+    return os.environ.get(DOCKER_DAEMON_CONFIG_ENV) or "/etc/docker/daemon.json"

@@ -34,10 +34,49 @@ def is_loopback(domain: str) -> bool:
         return False
 
 
+def listed_insecure() -> list[str]:
+    """Registries the user calls insecure: ``$COMPOSER_INSECURE_REGISTRIES`` (comma-separated)
+    and ``insecure-registries`` of docker's ``daemon.json``, so a docker set-up carries over."""
+    listed = [item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()]
+    from composer.settings import docker_daemon_config
+
+    try:
+        with open(docker_daemon_config(), encoding="utf-8") as handle:
+            import json
+
+            entries = json.load(handle).get("insecure-registries") or []
+    except (OSError, ValueError, AttributeError):
+        entries = []
+    return listed + [str(entry).strip() for entry in entries if str(entry).strip()]
+
+
+def _in_listed_network(domain: str, listed: list[str]) -> bool:
+    """Whether ``domain``'s host is an IP address inside one of the listed CIDRs (docker's
+    ``insecure-registries: ["10.0.0.0/8"]``); host names are not resolved for this."""
+    import ipaddress
+
+    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    for entry in listed:
+        if "/" in entry:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
 def is_insecure(domain: str) -> bool:
-    """Loopback registries and those listed in ``$COMPOSER_INSECURE_REGISTRIES`` (TLS unverified)."""
-    listed = {item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()}
-    return domain in listed or is_loopback(domain)
+    """Loopback registries and those listed as insecure (TLS unverified, plain HTTP allowed)."""
+    if is_loopback(domain):
+        return True
+    listed = listed_insecure()
+    bare = [entry.removeprefix("http://").removeprefix("https://").rstrip("/") for entry in listed]
+    return domain in bare or _in_listed_network(domain, bare)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:

@@ -9,13 +9,14 @@ import pytest
 from composer.engine.images.endpoint import INSECURE_ENV, endpoints
 from composer.engine.images.tls import certs_dir, ssl_context
 from composer.errors import RegistryError
-from composer.settings import REGISTRY_CERTS_ENV
+from composer.settings import DOCKER_DAEMON_CONFIG_ENV, REGISTRY_CERTS_ENV
 
 
 @pytest.fixture(autouse=True)
 def private_certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(REGISTRY_CERTS_ENV, str(tmp_path))
     monkeypatch.delenv(INSECURE_ENV, raising=False)
+    monkeypatch.setenv(DOCKER_DAEMON_CONFIG_ENV, str(tmp_path / "daemon.json"))
     return tmp_path
 
 
@@ -32,6 +33,19 @@ def test_loopback_tries_plain_http_then_unverified_tls() -> None:
 def test_listed_insecure_tries_unverified_tls_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(INSECURE_ENV, "reg.lan:5000, other")
     assert endpoints("reg.lan:5000") == [("https://reg.lan:5000", False), ("http://reg.lan:5000", False)]
+
+
+def test_docker_daemon_json_insecure_registries_count(private_certs: Path) -> None:
+    (private_certs / "daemon.json").write_text('{"insecure-registries": ["reg.lan:5000", "10.1.0.0/16"]}')
+    assert endpoints("reg.lan:5000") == [("https://reg.lan:5000", False), ("http://reg.lan:5000", False)]
+    assert endpoints("10.1.2.3:5000")[0] == ("https://10.1.2.3:5000", False)
+    assert endpoints("10.2.0.1:5000") == [("https://10.2.0.1:5000", True)]
+    assert endpoints("reg.lan") == [("https://reg.lan", True)]
+
+
+def test_an_unreadable_daemon_json_is_ignored(private_certs: Path) -> None:
+    (private_certs / "daemon.json").write_text("{not json")
+    assert endpoints("reg.lan:5000") == [("https://reg.lan:5000", True)]
 
 
 def test_a_certs_dir_means_verified_tls_first_even_on_loopback(private_certs: Path) -> None:
