@@ -1,4 +1,4 @@
-"""The trio executor against the FakeRuntime: conditions, failures, concurrency, recreation."""
+"""The executor against the FakeRuntime: conditions, failures, concurrency, recreation."""
 
 from __future__ import annotations
 
@@ -573,3 +573,64 @@ def test_pull_always_and_build_policies_act_once_per_up(load, fake, events, stat
     project = load("services:\n  web: {image: busybox, pull_policy: always}\n  app: {build: ., pull_policy: build}\n")
     ProjectService(fake, builder=builder).up(project)
     assert builds == ["demo-app"] and len(fake.calls_of("pull")) == 1
+
+
+def test_wait_timeout_fails_a_dependency_that_never_turns_healthy(load, service, fake):
+    fake.behaviours["db"] = Behaviour(health=("starting",) * 1000)
+    fake.wait_health = _slow(fake.wait_health)
+    project = load("services:\n  db: {image: busybox, healthcheck: {test: [CMD, 'true']}}\n"
+                   "  web: {image: busybox, depends_on: {db: {condition: service_healthy}}}\n")
+    with pytest.raises(PlanError, match="timed out: wait service:db:healthy") as caught:
+        service.up(project, UpOptions(wait_timeout=0.3))
+    assert "--wait-timeout" in caught.value.hint
+    assert fake.list_containers({L.SERVICE: "web"})[0].state == "created"
+
+
+def _slow(wait_health):
+    """A wait_health whose every answer takes a while (the fake's health script never ends)."""
+    import time
+
+    def slow(container_id, last, timeout):
+        time.sleep(min(0.05, timeout))
+        return wait_health(container_id, last, timeout)
+
+    return slow
+
+
+def test_ctrl_c_in_the_scheduler_starts_nothing_more_and_lets_running_calls_end(load, fake, state_root):
+    import os
+    import signal
+    import time
+
+    from composer.engine.execute import execute
+
+    project = load("services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n")
+    fake.behaviours["db"] = Behaviour(delay=0.3)
+    plan = ProjectService(fake).plan_up(project)
+    threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C while db is being created
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        execute(plan, fake)
+    assert time.monotonic() - started >= 0.25  # db's create was let finish ...
+    assert [c.target for c in fake.calls_of("create")] == ["demo-db-1"]  # ... web never began
+    assert not fake.calls_of("start")
+
+
+def test_executing_a_plan_imports_no_event_loop(tmp_path, state_root):
+    import subprocess
+    import sys
+
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: busybox}\n  db: {image: busybox}\n")
+    code = f"""
+import sys
+from composer.spec.loader import load_project, ProjectOptions
+from composer.engine.api import ProjectService
+from composer.engine.runtime.fake import FakeRuntime
+project = load_project(ProjectOptions(working_dir={str(tmp_path)!r}, environment={{}}))
+fake = FakeRuntime(images={{"busybox": "sha256:" + "b" * 64}})
+ProjectService(fake).up(project)
+ProjectService(fake).down(project)
+print(sorted(m for m in ("trio", "anyio", "asyncio") if m in sys.modules), len(fake.calls_of("start")))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[0] == "[] 2"
