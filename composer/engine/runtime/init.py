@@ -205,7 +205,7 @@ def _setup(plan: LaunchPlan) -> None:
     if plan.clone_flags & libc.CLONE_NEWUTS:
         libc.sethostname(config.hostname)
     root = rootfs.mount_root(config, plan.cdir, plan.layer_fds)
-    _populate_volumes(root, plan.populate)
+    _populate_volumes(root, plan)
     rootfs.mount_kernel_filesystems(root, config, plan.shm_fd)
     rootfs.make_device_nodes(root, plan.devices, plan.userns_fd >= 0)
     rootfs.bind_etc_files(root, plan.cdir)
@@ -236,17 +236,19 @@ def _setup(plan: LaunchPlan) -> None:
             handle.write(str(config.oom_score_adj))
 
 
-def _populate_volumes(root: str, populate: list[tuple[str, str]]) -> None:
-    """Copy the image's content at each target into its new, empty volume (as docker does)."""
-    if not populate:
+def _populate_volumes(root: str, plan: LaunchPlan) -> None:
+    """Copy the image's content at each target into its new, empty volume (as docker does); in a user
+    namespace, through the volume's idmapped mount (the mapped root cannot write the host path)."""
+    if not plan.populate:
         return
     from composer.engine.runtime.paths import secure_join
     from composer.engine.volumes import copy_tree
 
-    for volume_dir, target in populate:
+    detached = {m.source: fd for m, fd in zip(plan.mounts, plan.mount_fds) if fd >= 0}
+    for volume_dir, target in plan.populate:
         source = secure_join(root, target)
         if os.path.isdir(source) and not os.path.islink(source):
-            copy_tree(source, volume_dir)
+            copy_tree(source, f"/proc/self/fd/{detached[volume_dir]}" if volume_dir in detached else volume_dir)
 
 
 def loopback_up() -> None:

@@ -203,8 +203,8 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
             if store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((store.data_path(mount.source), mount.target))
-            mount = Mount(type="bind", target=mount.target, source=store.data_path(mount.source),
-                          readonly=mount.readonly, propagation=mount.propagation)
+            mount = Mount(type="volume", target=mount.target, source=store.data_path(mount.source),
+                          readonly=mount.readonly, propagation=mount.propagation)  # bound like a bind
         resolved.append(mount)
     return resolved, populate
 
@@ -307,14 +307,19 @@ def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple
     return userns, fds
 
 
-def detach_bind_sources(mounts: list[Mount]) -> list[int]:
-    """A detached copy (recursive, as ``-v`` binds) of each bind source, made by us on the host: the
-    mapped root of ``--userns private`` could not pass directories like a 0700 home to reach it
-    (runc opens such sources in the parent too). -1 for the other mounts."""
+def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
+    """A detached copy (recursive, as ``-v`` binds) of each bind and volume source, made by us on the
+    host: the mapped root of ``--userns private`` could not pass directories like a 0700 home to
+    reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
+    their files keep host ids 0-65535 whatever block the container maps, so every container (with
+    or without a user namespace) shares them as root. -1 for the other mounts."""
     fds: list[int] = []
     try:
         for mount in mounts:
-            fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
+            if mount.type == "volume":
+                fds.append(libc.idmapped_tree(mount.source, userns_fd))
+            else:
+                fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
     except OSError as error:
         for fd in fds:
             if fd >= 0:
@@ -382,7 +387,7 @@ class ForegroundRun:
         if self.config.userns_mode == "private":
             plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
             try:
-                plan.mount_fds = detach_bind_sources(plan.mounts)
+                plan.mount_fds = detach_bind_sources(plan.mounts, plan.userns_fd)
             except BaseException:
                 for fd in (plan.userns_fd, *plan.layer_fds):
                     os.close(fd)

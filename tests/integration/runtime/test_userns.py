@@ -70,3 +70,15 @@ def test_bind_sources_the_mapped_root_cannot_reach(run, tmp_path):
                  "sh", "-c", "cat /data/file; touch /data/new && echo wrote")
     assert result.returncode != 0 and result.stdout.split() == ["hello"], result.stderr
     assert "Read-only file system" in result.stderr
+
+
+def test_volumes_are_idmapped_and_shared_with_other_containers(run, state_root):
+    """A named volume is mounted idmapped into the container's namespace: pre-filled from the image,
+    writable by its root, and its files are root's for every container (whatever block it maps)."""
+    made = run("--rm", "--network", "none", "--userns", "private", "-v", "shared:/etc", "busybox", "sh", "-c",
+               "touch /etc/made && stat -c %u:%g /etc/made /etc/passwd")
+    assert made.returncode == 0 and made.stdout.split() == ["0:0", "0:0"], made.stderr
+    data = state_root / "volumes" / "shared" / "_data"
+    assert (data / "made").stat().st_uid == 0 and (data / "passwd").exists()  # host root's, pre-filled
+    seen = run("--rm", "--network", "none", "-v", "shared:/data", "busybox", "stat", "-c", "%u", "/data/made")
+    assert seen.stdout.strip() == "0", seen.stderr
