@@ -13,10 +13,9 @@ import time
 import zlib
 
 from composer.errors import NetworkError, PortConflictError
-from composer.network import firewall, ipam, uplinks
+from composer.network import firewall, ipam
 from composer.network.model import Endpoint, Network, PortBinding, is_interface_name, is_network_name
 from composer.network.netlink import Netlink
-from composer.network.orphans import bridge_alias, sweep_abandoned, sweep_orphans
 from composer.network.store import NetworkNotFound, NetworkStore, host_locked
 from composer.settings import state_root_dir
 
@@ -60,6 +59,8 @@ class NetworkManager:
             if any(net.name == name for net in self.store.all()):
                 raise NetworkError(f"network with name {name} already exists")
             with host_locked():
+                from composer.network.orphans import sweep_abandoned  # orphans/uplinks: not on a start's path
+
                 sweep_abandoned()  # bridges of deleted state roots give their subnets back first
                 net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
                                          labels or {}, options or {}, ipv6, subnet6, default)
@@ -109,6 +110,8 @@ class NetworkManager:
         return net
 
     def _make_bridge(self, net: Network) -> None:
+        from composer.network.orphans import bridge_alias
+
         with Netlink() as nl:
             index = nl.add_bridge(net.bridge, net.mtu, mac=_random_mac(), alias=bridge_alias(self.store))
             try:
@@ -317,6 +320,8 @@ class NetworkManager:
             networks = self.store.all()
             for net in networks:
                 forgotten += self._forget_dead(net)
+            from composer.network.orphans import sweep_orphans
+
             sweep_orphans(self.store, networks)
             self._apply_rules(force=True, networks=networks)
         return forgotten
@@ -386,7 +391,7 @@ class NetworkManager:
                 self._claim_uplinks(host, "ipv6", ours, force)
             elif host.pop("uplinks6", None) is not None:
                 host.pop("routes6", None)
-                uplinks.release(self.store.dir, "ipv6")
+                self._release_uplinks("ipv6")
             script = firewall.render(self.store.table, networks, host["uplinks"], host.get("uplinks6", []))
             host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
             if host != previous:
@@ -394,10 +399,9 @@ class NetworkManager:
             if force or host["rules"] != previous.get("rules"):
                 firewall.nft(script)
             return
-        if host.get("uplinks") is not None:
-            uplinks.release(self.store.dir, "ipv4")
-        if host.get("uplinks6") is not None:
-            uplinks.release(self.store.dir, "ipv6")
+        for key, family in (("uplinks", "ipv4"), ("uplinks6", "ipv6")):
+            if host.get(key) is not None:
+                self._release_uplinks(family)
         firewall.remove(self.store.table)
         self.store.save_host_state({})
 
@@ -411,8 +415,15 @@ class NetworkManager:
         routes = [name for name in firewall.routed_interfaces(family)
                   if name not in ours and not name.startswith("cm") and name != "composer0"]
         if force or key not in host or host.get(seen) != routes:
+            from composer.network import uplinks
+
             host[key] = uplinks.claim(self.store.dir, ours, family, host.get(key, []))
             host[seen] = routes
+
+    def _release_uplinks(self, family: str) -> None:
+        from composer.network import uplinks
+
+        uplinks.release(self.store.dir, family)
 
     def _sync_forward_policy(self, host: dict, bridges: list[str], force: bool) -> None:
         """iptables FORWARD accept rules for ``bridges`` when the host's policy drops (see
@@ -464,6 +475,8 @@ class NetworkManager:
                         nl.delete_link(ep.host_ifname)
                     nl.delete_link(net.bridge)
                     self.store.delete(net)
+            from composer.network.orphans import sweep_orphans
+
             sweep_orphans(self.store, [])
             self._apply_rules(force=True)  # no networks: table deleted, uplinks restored
 
