@@ -174,12 +174,12 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     _check_donors(project, observed, names)
     plan = PlanBuilder()
     every = options.all_resources
-    shared = _ensure_networks(plan, project, names, observed, every) + _ensure_volumes(plan, project, names, observed, every)
+    networks = tuple(_ensure_networks(plan, project, names, observed, every))
+    volumes = tuple(_ensure_volumes(plan, project, names, observed, every))
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
-        needs = tuple(shared) + ((image,) if image else ())
-        ops[name] = _converge_service(plan, desired, name, needs)
+        ops[name] = _converge_service(plan, desired, name, volumes + ((image,) if image else ()), networks)
     _add_dependency_edges(plan, desired, names, ops)
     for name in names:
         _plan_pre_start(plan, desired, name, ops[name])
@@ -268,8 +268,10 @@ def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], obs
     return ids
 
 
-def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tuple[str, ...]) -> list[str]:
-    """The operations that bring one service's replicas to the wanted number and config."""
+def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tuple[str, ...],
+                      networks: tuple[str, ...] = ()) -> list[str]:
+    """The operations that bring one service's replicas to the wanted number and config. A new
+    container is created while its ``networks`` are being created (only its start joins them)."""
     project, options = desired.project, desired.options
     service = project.services[name]
     count = convert.replicas(service, options.scale)
@@ -279,14 +281,14 @@ def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tu
     for number in stale_first[:max(0, len(by_number) - count)]:  # as compose: obsolete replicas go first
         ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
     for number, container in sorted(by_number.items()):
-        ops += _converge_container(plan, desired, name, number, container, needs)
+        ops += _converge_container(plan, desired, name, number, container, needs + networks)
     free = [n for n in range(1, count + len(by_number) + 1) if n not in by_number][:count - len(by_number)]
     for number in free:
         cause = "no container" if not by_number else f"scale {len(by_number)} -> {count}"
         ops.append(plan.add("create", f"service:{name}:{number}", cause, needs=needs,
                             spec=_spec(desired, name, number), start=False))
         if not options.no_start:
-            ops.append(plan.add("start", f"service:{name}:{number}", "created", needs=(ops[-1],)))
+            ops.append(plan.add("start", f"service:{name}:{number}", "created", needs=(ops[-1], *networks)))
     return ops
 
 

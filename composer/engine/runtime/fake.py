@@ -137,9 +137,6 @@ class FakeRuntime:
                     raise ContainerStateError(f"the container name {spec.name!r} is already in use")
                 if spec.image not in self.images:
                     raise ImageNotFound(f"no such image: {spec.image}")
-                for endpoint in spec.endpoints:
-                    if endpoint.network not in self.networks:
-                        raise NetworkError(f"network {endpoint.network} not found")
                 cid = f"{next(self._ids):064x}"
                 self.containers[cid] = _Container(ContainerSummary(
                     id=cid, name=spec.name, image=spec.image, image_id=self.images[spec.image],
@@ -157,6 +154,9 @@ class FakeRuntime:
         def work(box: _Container) -> None:
             if box.summary.state == "running":
                 return
+            for network in box.summary.networks:  # joined at start, as the kernel runtime does
+                if network not in self.networks:
+                    raise NetworkError(f"network {network} not found")
             checked = box.spec is not None and box.spec.healthcheck is not None
             box.health_script = list(self._behaviour(box.summary.id).health) if checked else []
             self._set(box, state="running", health="starting" if checked else "none", exit_code=0,

@@ -35,13 +35,13 @@ def test_fresh_up_plans_networks_volumes_then_services_in_dependency_order(load,
     assert plan.text() == """\
 create network:default (not found)
 create volume:data (not found)
-create service:db:1 (no container) <- create network:default, create volume:data
-create service:api:1 (no container) <- create network:default, create service:db:1, create volume:data
-start service:db:1 (created) <- create service:db:1
-create service:web:1 (no container) <- create network:default, create service:api:1, create volume:data
+create service:db:1 (no container) <- create volume:data
+create service:api:1 (no container) <- create service:db:1, create volume:data
+start service:db:1 (created) <- create network:default, create service:db:1
+create service:web:1 (no container) <- create service:api:1, create volume:data
 wait service:db:healthy (service_healthy) <- create service:db:1, start service:db:1
-start service:api:1 (created) <- create service:api:1, wait service:db:healthy
-start service:web:1 (created) <- create service:api:1, create service:web:1, start service:api:1"""
+start service:api:1 (created) <- create network:default, create service:api:1, wait service:db:healthy
+start service:web:1 (created) <- create network:default, create service:api:1, create service:web:1, start service:api:1"""
 
 
 def test_up_twice_plans_nothing_the_second_time(load, service, fake):
@@ -55,7 +55,7 @@ def test_missing_image_is_pulled_before_its_containers(load, service, fake):
     del fake.images["nginx"]
     plan = service.plan_up(load(STACK))
     assert "pull image:nginx (image not found)" in plan.text()
-    assert "create service:web:1 (no container) <- create network:default, create service:api:1, " \
+    assert "create service:web:1 (no container) <- create service:api:1, " \
            "create volume:data, pull image:nginx" in plan.text()
 
 
@@ -207,8 +207,8 @@ def test_no_deps_plans_only_the_named_service(load, service):
     plan = service.plan_up(load(STACK), UpOptions(services=("web",), no_deps=True))
     assert plan.text() == """\
 create network:default (not found)
-create service:web:1 (no container) <- create network:default
-start service:web:1 (created) <- create service:web:1"""
+create service:web:1 (no container)
+start service:web:1 (created) <- create network:default, create service:web:1"""
 
 
 def test_no_change_plan_is_empty_at_scale(load, service):
@@ -274,7 +274,7 @@ services:
     assert reconcile.start_order(project) == ["data", "net", "app"]
     plan = service.plan_up(project)
     assert str(plan.get("create service:app:1")) == \
-        "create service:app:1 (no container) <- create network:default, create service:data:1, create service:net:1"
+        "create service:app:1 (no container) <- create service:data:1, create service:net:1"
     assert plan.get("create service:app:1").params["spec"].network_mode == "container:demo-net-1"
 
 
