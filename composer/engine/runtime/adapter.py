@@ -364,9 +364,11 @@ class LinuxRuntime:
         state = details.get("State") or {}
         health = state.get("Health") or {}
         log = health.get("Log") or []
-        status = state.get("Status", "created")
+        status, code = state.get("Status", "created"), int(state.get("ExitCode", 0))
+        if status == "created" and state.get("Error"):  # its start failed: it will never run
+            return HealthStatus(state="exited", health="none", exit_code=code or 128, output=state["Error"])
         return HealthStatus(state=status, health=health.get("Status", "none") if health else "none",
-                            exit_code=int(state.get("ExitCode", 0)), output=(log[-1].get("Output", "") if log else ""))
+                            exit_code=code, output=(log[-1].get("Output", "") if log else ""))
 
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         return _containers().inspect(container_id)

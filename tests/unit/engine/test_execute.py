@@ -634,3 +634,16 @@ print(sorted(m for m in ("trio", "anyio", "asyncio") if m in sys.modules), len(f
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split("\n")[0] == "[] 2"
+
+
+def test_a_container_whose_start_failed_after_it_was_reported_is_not_waited_for(monkeypatch):
+    """The kernel runtime may record a failure after PID 1 ran (state "created" with an Error):
+    a health wait on it ends at once instead of waiting for a change that never comes."""
+    from types import SimpleNamespace
+
+    from composer.engine.runtime import adapter
+
+    inspected = {"State": {"Status": "created", "ExitCode": 0, "Error": "no such file: /proc/9/ns/ipc"}}
+    monkeypatch.setattr(adapter, "_containers", lambda: SimpleNamespace(inspect=lambda cid: inspected))
+    status = adapter.LinuxRuntime().wait_health("c1", None, 1.0)
+    assert (status.state, status.exit_code, status.output) == ("exited", 128, "no such file: /proc/9/ns/ipc")
