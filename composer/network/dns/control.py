@@ -1,10 +1,14 @@
-"""Start, poke and stop the DNS server of a state root (no trio here: the CLI stays light)."""
+"""Start, poke and stop the DNS server of a state root (no trio here: the CLI stays light).
+
+A container start on a user network comes here (is the server listening?), so nothing heavy is
+imported at module level: ``_signal`` rather than ``signal`` (its enums), ``subprocess`` only to
+start the server, plain paths rather than ``pathlib``, ``inet_aton`` rather than ``ipaddress``.
+"""
 
 from __future__ import annotations
 
+import _signal as signal
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -16,20 +20,23 @@ MODULE = "composer.network.dns.daemon"
 def pid_of(store: NetworkStore) -> int | None:
     """The running server's pid, or None."""
     try:
-        pid = int((store.root / "dns.pid").read_text())
+        with open(os.path.join(store.dir, "dns.pid")) as handle:
+            pid = int(handle.read())
         cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
     except (OSError, ValueError):
         return None
-    if MODULE.encode() in cmdline and str(store.root).encode() in cmdline:
+    if MODULE.encode() in cmdline and store.dir.encode() in cmdline:
         return pid
     return None
 
 
 def start(store: NetworkStore) -> None:
     """Launch the detached server (it daemonizes itself and exits if one already runs)."""
-    store.root.mkdir(parents=True, exist_ok=True)
-    with open(store.root / "dns.log", "ab") as log:
-        subprocess.run([sys.executable, "-m", MODULE, str(store.root)], stdin=subprocess.DEVNULL,
+    import subprocess
+
+    os.makedirs(store.dir, exist_ok=True)
+    with open(os.path.join(store.dir, "dns.log"), "ab") as log:
+        subprocess.run([sys.executable, "-m", MODULE, store.dir], stdin=subprocess.DEVNULL,
                        stdout=log, stderr=log, close_fds=True, check=False)
 
 
@@ -44,9 +51,9 @@ def refresh(store: NetworkStore) -> None:
 
 def is_listening(address: str, port: int = 53) -> bool:
     """Whether sockets serve ``address:port`` on UDP and TCP (from /proc/net/udp and tcp)."""
-    import ipaddress
+    import _socket
 
-    wanted = f"{int.from_bytes(ipaddress.IPv4Address(address).packed[::-1], 'big'):08X}:{port:04X}"
+    wanted = f"{int.from_bytes(_socket.inet_aton(address), 'little'):08X}:{port:04X}"
     with open("/proc/net/udp") as handle:
         udp = any(line.split()[1] == wanted for line in handle.readlines()[1:])
     with open("/proc/net/tcp") as handle:  # state 0A = LISTEN
@@ -80,7 +87,10 @@ def stop(store: NetworkStore, timeout: float = 5.0) -> None:
             time.sleep(0.02)
         if not _alive(pid):
             break  # gone: its sockets are closed, a new server may bind the same gateway
-    (store.root / "dns.pid").unlink(missing_ok=True)
+    try:
+        os.unlink(os.path.join(store.dir, "dns.pid"))
+    except FileNotFoundError:
+        pass
 
 
 def _alive(pid: int) -> bool:
