@@ -385,14 +385,7 @@ class ForegroundRun:
         network; then let it exec and wait for that."""
         plan.namespace_fds = open_shared_namespaces(self.config)
         if self.config.userns_mode == "private":
-            plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
-            try:
-                plan.mount_fds = detach_bind_sources(plan.mounts, plan.userns_fd)
-            except BaseException:
-                for fd in (plan.userns_fd, *plan.layer_fds):
-                    os.close(fd)
-                raise
-            plan.cgroup_files = []  # the mapped root may not write the host's cgroup files: we join it
+            self._map_into_user_namespace(plan)
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
@@ -442,6 +435,17 @@ class ForegroundRun:
             for fd in (error_r, pid_r, go_w):
                 if fd >= 0:
                     os.close(fd)
+
+    def _map_into_user_namespace(self, plan: LaunchPlan) -> None:
+        """``--userns private``: the namespace, the idmapped layers and the detached mount sources."""
+        plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
+        try:
+            plan.mount_fds = detach_bind_sources(plan.mounts, plan.userns_fd)
+        except BaseException:
+            for fd in (plan.userns_fd, *plan.layer_fds):
+                os.close(fd)
+            raise
+        plan.cgroup_files = []  # the mapped root may not write the host's cgroup files: we join it
 
     def _while_building(self, plan: LaunchPlan) -> None:
         """The parent's part, in parallel with PID 1's mounts: cgroup, config.json, state, network."""
