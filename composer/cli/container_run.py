@@ -97,10 +97,11 @@ def exec_main(argv: list[str]) -> int:
         return 0
     env = [item for path in options.get("env_file", []) for item in _read_env_file(path)]
     env += [item if "=" in item else f"{item}={os.environ.get(item, '')}" for item in options.get("env", [])]
-    return containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
-                              stdin=options.get("interactive", False), env=env, user=options.get("user", ""),
-                              workdir=options.get("workdir", ""), detach=options.get("detach", False),
-                              privileged=options.get("privileged", False))
+    return exit_now(containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
+                                       stdin=options.get("interactive", False), env=env,
+                                       user=options.get("user", ""), workdir=options.get("workdir", ""),
+                                       detach=options.get("detach", False),
+                                       privileged=options.get("privileged", False)))
 
 
 def run_detached(config) -> int:
