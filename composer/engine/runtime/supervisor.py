@@ -246,9 +246,19 @@ class Supervisor:
             self.hub.disconnect()
             self._sync_attach()
         run.config.auto_remove = False
+        self._reload_networks()
         run.cleanup()
         self.run_ = None
         return exit_code
+
+    def _reload_networks(self) -> None:
+        """``network connect``/``disconnect`` while this life ran changed config.json: the cleanup
+        releases those endpoints too, and the next life (a restart) joins what is recorded now."""
+        try:
+            fresh = ContainerConfig.from_dict(self.cdir.read_config())
+        except (OSError, ValueError, TypeError):
+            return
+        self.config.network, self.config.endpoints = fresh.network, fresh.endpoints
 
     def _health_state(self, final: str) -> dict:
         state = self.health.state()

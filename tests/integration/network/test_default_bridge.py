@@ -131,3 +131,30 @@ def test_run_network_alias_and_ip_on_a_user_network(composer, busybox_image, man
         composer("container", "rm", "-f", started.stdout.strip())
     refused = composer("container", "run", "--rm", "--network-alias", "x", "busybox", "true")
     assert refused.returncode != 0 and "user defined networks" in refused.stderr
+
+
+def test_network_connect_survives_a_restart_policy_restart(composer, busybox_image, manager, state_root):
+    """The supervisor restarting the container (its restart policy) joins the connected network
+    again: it reloads the recorded networks after each life."""
+    import time
+
+    manager.create("again")
+    script = "while [ ! -e /tmp/stop ]; do sleep 0.1; done; rm /tmp/stop; exit 3"
+    started = composer("container", "run", "-d", "--restart", "on-failure", "busybox", "sh", "-c", script)
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        assert composer("network", "connect", "again", cid).returncode == 0
+        first = manager.get("again").endpoints[cid].endpoint_id
+        assert composer("container", "exec", cid, "touch", "/tmp/stop").returncode == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            info = json.loads(composer("container", "inspect", cid).stdout)[0]
+            endpoint = manager.get("again").endpoints.get(cid)
+            if info["RestartCount"] >= 1 and info["State"]["Running"] and endpoint and endpoint.endpoint_id != first:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the restarted container did not join the connected network again")
+    finally:
+        composer("container", "rm", "-f", cid)
