@@ -32,11 +32,12 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
                volumes: bool = False, networks: bool = False, profiles: bool = False, images: bool = False,
                hash_: Optional[str] = None, quiet: bool = False, output: Optional[str] = None,
                no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
-               no_env_resolution: bool = False, variables: bool = False, environment: bool = False) -> None:
+               no_env_resolution: bool = False, variables: bool = False, environment: bool = False,
+               no_consistency: bool = False) -> None:
     """The ``config`` command itself (shared by typer and the fast path)."""
     text = config_text(global_options, services_arg, output_format, services, volumes, networks, profiles,
                        images, hash_, quiet, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                       variables, environment)
+                       variables, environment, no_consistency=no_consistency)
     if text is not None:
         _emit(text, output)
 
@@ -44,7 +45,7 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
 def config_text(global_options: Any, services_arg: list, output_format: Optional[str], services: bool,
                 volumes: bool, networks: bool, profiles: bool, images: bool, hash_: Optional[str], quiet: bool,
                 no_interpolate: bool, no_normalize: bool, no_path_resolution: bool, no_env_resolution: bool,
-                variables: bool, environment: bool) -> Optional[str]:
+                variables: bool, environment: bool, no_consistency: bool = False) -> Optional[str]:
     """What ``config`` prints (None for ``-q``)."""
     from composer.spec import render
 
@@ -55,7 +56,8 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
 
         return render.variables(resolve_files(options_from_global(global_options)), output_format)
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
-                   resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution)
+                   resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution,
+                   consistency=not no_consistency)
     if quiet:
         return None
     if environment:
@@ -70,7 +72,8 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
 _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",
           "--images": "images", "-q": "quiet", "--quiet": "quiet", "--no-interpolate": "no_interpolate",
           "--no-normalize": "no_normalize", "--no-path-resolution": "no_path_resolution",
-          "--no-env-resolution": "no_env_resolution", "--variables": "variables", "--environment": "environment"}
+          "--no-env-resolution": "no_env_resolution", "--variables": "variables", "--environment": "environment",
+          "--no-consistency": "no_consistency"}
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
@@ -158,7 +161,8 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
         cache.reset()
         defaults = dict(output_format=None, services=False, volumes=False, networks=False, profiles=False,
                         images=False, hash_=None, quiet=False, no_interpolate=False, no_normalize=False,
-                        no_path_resolution=False, no_env_resolution=False, variables=False, environment=False)
+                        no_path_resolution=False, no_env_resolution=False, variables=False, environment=False,
+                        no_consistency=False)
         text = config_text(global_options, services, **{**defaults, **options})
         if text is not None and not stdin:
             cache.store(key, text)
@@ -190,11 +194,12 @@ def register(app: Any) -> None:
         no_env_resolution: bool = typer.Option(False, "--no-env-resolution", help="Don't resolve env files."),
         variables: bool = typer.Option(False, "--variables", help="Print model variables and default values."),
         environment: bool = typer.Option(False, "--environment", help="Print the interpolation environment."),
+        no_consistency: bool = typer.Option(False, "--no-consistency", help="Don't check model consistency."),
     ) -> None:
         """Parse, resolve and render the compose file in canonical format."""
         run_config(ctx.obj, services_arg or [], output_format, services, volumes, networks, profiles, images,
                    hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                   variables, environment)
+                   variables, environment, no_consistency)
 
     @app.command("graph")
     def graph(

@@ -38,6 +38,7 @@ class ProjectOptions:
     resolve_env_files: bool = True
     working_dir: str | None = None  # where to start discovery (default: the current directory)
     stdin: str | None = None  # the content of ``-f -`` (default: read sys.stdin)
+    consistency: bool = True  # False: ``config --no-consistency`` (the semantic checks are skipped)
 
 
 @dataclass

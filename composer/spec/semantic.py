@@ -57,7 +57,8 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
                 if isinstance(error, SpecError) and error.location is None:
                     error.location = located.at("services", name, "env_file")
                 raise
-    check(model, located)
+    if options.consistency:
+        check(model, located)
     return model
 
 

@@ -55,3 +55,27 @@ def test_rm_of_an_unknown_service_fails(project):
     project.write(COMPOSE)
     result = project("rm", "-f", "nosuch", ok=False)
     assert result.returncode == 1 and "no such service: nosuch" in result.stderr
+
+
+def test_config_no_consistency_lists_an_inconsistent_model(project):
+    """compose's TestLocalComposeConfigNoConsistency."""
+    project.write("""
+        services:
+          incomplete:
+            networks: [internal]
+            volumes: [data:/data]
+          gated:
+            image: busybox
+            profiles: [extra]
+        volumes:
+          data: {}
+        networks:
+          internal: {}
+        """)
+    refused = project("config", "--services", ok=False)
+    assert refused.returncode == 1 and "neither an image nor a build context" in refused.stderr
+    assert project("config", "--no-consistency", "--services").stdout == "incomplete\n"
+    assert project("config", "--no-consistency", "--volumes").stdout == "data\n"
+    assert project("config", "--no-consistency", "--networks").stdout == "internal\n"
+    assert project("config", "--no-consistency", "--hash", "*").stdout.startswith("incomplete ")
+    assert "gated" in project("--profile", "extra", "config", "--no-consistency", "--services").stdout
