@@ -15,6 +15,13 @@ import pytest
 
 PROJECTS = Path(__file__).parent / "projects"
 LOOP = "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+WEB = """
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+"""
+"""The smallest project: one long-running ``web`` service."""
 
 
 class Project:

@@ -8,14 +8,9 @@ import json
 
 import pytest
 
-pytestmark = [pytest.mark.root]
+from tests.integration.compose.conftest import WEB as COMPOSE
 
-COMPOSE = """
-services:
-  web:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-"""
+pytestmark = [pytest.mark.root]
 
 
 def test_top_prints_one_table_with_service_and_number(project):

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from tests.integration.compose.conftest import WEB
+
 pytestmark = [pytest.mark.root]
 
 
@@ -62,12 +64,7 @@ def test_piped_stdin_reaches_the_one_off_without_a_tty(project):
 
 
 def test_rm_one_off_stopped_from_outside_is_removed(project):
-    project.write("""
-        services:
-          web:
-            image: busybox
-            command: ["sh", "-c", "{loop}"]
-        """)
+    project.write(WEB)
     name = project("run", "--rm", "-d", "web").stdout.strip()
     assert name.startswith("proj-web-run-")
     project("container", "stop", "-t", "5", name)
