@@ -68,7 +68,8 @@ def actions(before: View | None, after: View | None) -> list[str]:
         return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
     found = ["create"] if before is None else []
     old_status = before.status if before else "created"
-    if before is not None and after.signalled_at and after.signalled_at != before.signalled_at:
+    if before is not None and before.status in ("running", "paused") and after.signalled_at \
+            and after.signalled_at != before.signalled_at:
         found.append("kill")
     restarted = before is not None and after.pid != before.pid and after.status == "running"  # a new PID 1
     if old_status in ("running", "paused", "restarting") and (after.status in ("exited", "dead") or restarted):

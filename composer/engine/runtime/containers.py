@@ -138,8 +138,7 @@ def run(config: ContainerConfig, *, attach: bool = False):
 def _signal_pid1(cdir: ContainerDir, state: dict, signal: int) -> None:
     try:
         os.kill(state["Pid"], signal)
-        cdir.write_state(LastSignal=signal, SignalledAt=now_iso())  # ``events`` reports it as "kill"
-    except (ProcessLookupError, KeyError, FileNotFoundError):
+    except (ProcessLookupError, KeyError):
         pass
 
 
@@ -152,7 +151,9 @@ def stop(container_id: str, timeout: float | None = None) -> None:
     """The stop signal, then SIGKILL after ``timeout`` seconds (config's stop_timeout, else 10)."""
     cdir = ContainerDir(container_id)
     config = _config(cdir)
-    cdir.write_state(ManuallyStopped=True, StopRequestedAt=now_iso())  # ``events``: "stop" after "die"
+    stamp = now_iso()  # for ``events``: "kill" with the signal, then "stop" after "die" (no extra write)
+    cdir.write_state(ManuallyStopped=True, StopRequestedAt=stamp, LastSignal=signal_number(config.stop_signal),
+                     SignalledAt=stamp)
     state = current_state(cdir)
     if state.get("Status") not in LIVE:
         return
@@ -198,8 +199,8 @@ def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False
         if missing_ok:
             return
         raise ContainerStateError(f"Cannot kill container: {container_id}: container {container_id} is not running")
-    if number in (signals.SIGKILL, signal_number(config.stop_signal)):
-        state = cdir.write_state(ManuallyStopped=True)
+    manual = {"ManuallyStopped": True} if number in (signals.SIGKILL, signal_number(config.stop_signal)) else {}
+    state = cdir.write_state(LastSignal=number, SignalledAt=now_iso(), **manual)  # ``events``: "kill"
     if state.get("Status") == "restarting":
         _wake_supervisor(state)
         return
