@@ -62,7 +62,9 @@ def _verb(name: str):
         if any(arg in ("--help", "-h") for arg in argv) or (name == "start" and any(
                 a.startswith("-") for a in argv)):
             return None  # help, and start -a/-i: main() falls back to the typer command
-        return run(name, argv)
+        from composer.cli.container_run import exit_now
+
+        return exit_now(run(name, argv))  # nothing left for the interpreter's teardown to release
     return main
 
 
