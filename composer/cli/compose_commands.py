@@ -113,6 +113,7 @@ def _register_up(app: typer.Typer) -> None:
            remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
            watch: bool = typer.Option(False, "-w", "--watch", help="Watch source code and rebuild/refresh containers."),
            all_resources: bool = typer.Option(False, "--all-resources", help="Include all resources, even those not used by services."),
+           yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
            ) -> None:
         """Create and start containers."""
         if exit_code_from:
@@ -124,7 +125,7 @@ def _register_up(app: typer.Typer) -> None:
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout))
-        options = C.project_defaults(project, options)._replace(all_resources=all_resources)
+        options = C.project_defaults(project, options)._replace(all_resources=all_resources, assume_yes=yes)
         if all_resources:
             project = _with_unused_resources(ctx, project)
         if ctx.obj.dry_run:

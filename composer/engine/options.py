@@ -30,6 +30,7 @@ class UpOptions(NamedTuple):
     parallel: int = 0  # 0: unbounded
     env_files: tuple[str, ...] = ()
     all_resources: bool = False  # --all-resources: also the networks and volumes no service uses
+    assume_yes: bool = False  # -y: recreate volumes whose definition changed (their data is lost)
 
 
 class DownOptions(NamedTuple):

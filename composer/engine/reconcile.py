@@ -173,6 +173,8 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
                        raw, frozenset(options.services or names))
     _check_donors(project, observed, names)
     plan = PlanBuilder()
+    observed = _renew_diverged_volumes(plan, project, observed, options.assume_yes)
+    desired = desired._replace(observed=observed)
     every = options.all_resources
     networks = tuple(_ensure_networks(plan, project, names, observed, every))
     volumes = tuple(_ensure_volumes(plan, project, names, observed, every))
@@ -249,6 +251,37 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
         elif observed.network(spec.name) is None:
             ids.append(plan.add("create", f"network:{key}", "not found", spec=spec))
     return ids
+
+
+def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "ObservedState",
+                            assume_yes: bool) -> "ObservedState":
+    """Volumes whose labels differ from the file's: with ``-y`` (compose's prompt answered yes)
+    the containers using one are removed, then the volume (its data is lost), which is made
+    again; without, a warning. The observed state returned lacks what goes, so the containers are
+    planned anew."""
+    gone: set[str] = set()
+    for key in sorted(k for k, v in project.volumes.items() if not v.get("external")):
+        spec = convert.volume_spec(project, key)
+        live = observed.volume(spec.name)
+        if live is None or _user_labels(live.labels) == _user_labels(spec.labels):
+            continue
+        if not assume_yes:
+            plan.warnings.append(f"Volume {spec.name!r} exists but doesn't match configuration in compose file; "
+                                 "`up -y` recreates it (data will be lost)")
+            continue
+        users = [c for c in observed.containers if spec.name in c.mounts]
+        removals = tuple(_remove(plan, c, f"volume {spec.name} recreated") for c in users)
+        dropped = plan.add("remove", f"volume:{key}", "definition changed", needs=removals, name=spec.name)
+        plan.add("create", f"volume:{key}", "definition changed", needs=(dropped,), spec=spec)
+        gone |= {spec.name} | {c.id for c in users}
+    if not gone:
+        return observed
+    return observed._replace(containers=tuple(c for c in observed.containers if c.id not in gone), by_service=None,
+                             volumes=tuple(v for v in observed.volumes if v.name not in gone))
+
+
+def _user_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in labels.items() if not k.startswith(L.PREFIX + ".")}
 
 
 def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",

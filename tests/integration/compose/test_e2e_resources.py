@@ -139,3 +139,28 @@ def _free_range(count: int) -> list[int]:
             for probe in sockets:
                 probe.close()
     pytest.skip("no free port range")
+
+
+def test_a_changed_volume_definition_is_recreated_with_yes(project):
+    """compose's TestUpRecreateVolumes: a warning without -y; with it, the volume (and its data) renewed."""
+    project.write("""
+        services:
+          app:
+            image: busybox
+            command: ["sh", "-c", "ls /data; touch /data/old; {loop}"]
+            volumes: [data:/data]
+        volumes:
+          data:
+            labels: {foo: "${VOL_LABEL:-bar}"}
+        """)
+    project("up", "-d")
+
+    def label() -> str:
+        return json.loads(project("volume", "inspect", "proj_data").stdout)[0]["Labels"]["foo"]
+
+    warned = _run(project, ["up", "-d"], VOL_LABEL="zot")
+    assert "doesn't match configuration" in warned.stderr and label() == "bar"
+    _run(project, ["up", "-d", "-y"], VOL_LABEL="zot")
+    assert label() == "zot"
+    assert project("logs", "--no-log-prefix", "app").stdout == ""  # the new container saw an empty volume
+    assert "doesn't match" not in _run(project, ["up", "-d"], VOL_LABEL="zot").stderr
