@@ -1,4 +1,5 @@
-"""``container cp`` for running containers: a tar stream through ``exec`` (the image needs ``tar``).
+"""``container cp`` for running containers: a tar stream through ``exec`` (the image needs ``tar``;
+copying in also ``sh``).
 
 The container side is read and written only by a process inside the container (its own root,
 mounts and permissions), so a symlink in the container can never lead to a host path; the host
@@ -59,20 +60,38 @@ def copy_from(container_id: str, path: str, destination: str) -> None:
                                     hint="the path must exist and the image needs tar", exit_code=1)
 
 
+# Run by the container's own sh, so the destination is looked up with the container's root and
+# links: an existing directory receives the copy under the source's name; otherwise the copy is
+# unpacked next to it and renamed to the destination (a new name, or over an existing file).
+_UNPACK_AT_DESTINATION = r"""
+dest=$1 name=$2
+if [ -d "$dest" ]; then exec tar -xf - -C "$dest"; fi
+case $dest in */) echo "no such directory: $dest" >&2; exit 1;; esac
+parent=${dest%/*}; [ -n "$parent" ] || parent=/
+[ -d "$parent" ] || { echo "no such directory: $parent" >&2; exit 1; }
+staging=$(mktemp -d "$parent/.composer-cp.XXXXXX") || exit 1
+if tar -xf - -C "$staging" && mv -f "$staging/$name" "$dest"; then rmdir "$staging"; exit 0; fi
+rm -rf "$staging"; exit 1
+"""
+
+
 def copy_to(container_id: str, source: str, path: str, *, archive: bool = False) -> None:
-    """Copy the host's ``source`` into the container directory ``path`` (owned by root unless
-    ``archive``, which keeps the host's uid/gid, as docker's ``cp -a``)."""
+    """Copy the host's ``source`` to ``path`` in the container, as ``docker cp``: into ``path``
+    when it is a directory, else as ``path`` itself (its parent must exist). Owned by root
+    unless ``archive``, which keeps the host's uid/gid (``cp -a``)."""
     if not os.path.exists(source):
         raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
+    name = os.path.basename(os.path.normpath(source))
+    destination = "/" + path.lstrip("/")
+    destination = posixpath.normpath(destination) + ("/" if destination.endswith("/") and destination != "/" else "")
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    child = _run_tar(container_id, ["tar", "-xf", "-", "-C", posixpath.normpath("/" + path.lstrip("/"))], read_fd, 1)
+    child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name], read_fd, 1)
     os.close(read_fd)
 
     def feed() -> None:
         try:
             with os.fdopen(write_fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as stream_tar:
-                stream_tar.add(source, arcname=os.path.basename(os.path.normpath(source)),
-                               filter=None if archive else _owned_by_root)
+                stream_tar.add(source, arcname=name, filter=None if archive else _owned_by_root)
         except OSError:
             pass  # tar in the container gave up: its exit code says so
 
@@ -82,4 +101,5 @@ def copy_to(container_id: str, source: str, path: str, *, archive: bool = False)
     writer.join()
     if code != 0:
         raise ContainerRuntimeError(f"could not copy {source} into the container at {path}",
-                                    hint="the directory must exist and the image needs tar", exit_code=1)
+                                    hint="the destination's parent directory must exist, and the image needs sh and tar",
+                                    exit_code=1)

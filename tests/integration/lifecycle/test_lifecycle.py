@@ -200,6 +200,27 @@ def test_cp_into_a_container_of_another_user_arrives_owned_by_root(cli, tmp_path
     assert back.read_text() == "hello\n"
 
 
+def test_cp_into_a_new_name_a_directory_and_over_a_file(cli, tmp_path):
+    cli("container", "run", "-d", "--name", "cpdest", "busybox", "sleep", "60", check=True)
+    source = tmp_path / "note.txt"
+    source.write_text("hello\n")
+    cli("container", "cp", str(source), "cpdest:/tmp/renamed.txt", check=True)  # a new name in an existing dir
+    cli("container", "exec", "cpdest", "sh", "-c", "echo old > /tmp/existing", check=True)
+    cli("container", "cp", str(source), "cpdest:/tmp/existing", check=True)  # over an existing file
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "leaf").write_text("leaf\n")
+    cli("container", "cp", str(tree), "cpdest:/tmp/copied", check=True)  # a directory under a new name
+    cli("container", "cp", str(tree), "cpdest:/tmp/copied", check=True)  # then into that directory
+    shown = cli("container", "exec", "cpdest", "sh", "-c",
+                "cat /tmp/renamed.txt /tmp/existing /tmp/copied/sub/leaf /tmp/copied/tree/sub/leaf; ls -a /tmp",
+                check=True).stdout
+    assert shown.startswith("hello\nhello\nleaf\nleaf\n") and ".composer-cp" not in shown
+    missing = cli("container", "cp", str(source), "cpdest:/nowhere/x")
+    assert missing.returncode == 1 and "parent directory must exist" in missing.stderr
+    assert cli("container", "cp", str(source), "cpdest:/tmp/newdir/").returncode == 1
+
+
 def test_anonymous_volume_is_named_at_create_and_kept_across_restarts(cli):
     cli("container", "run", "-d", "-v", "/data", "--name", "anon", "busybox", "sh", "-c",
         "echo x >> /data/runs; sleep 60", check=True)
