@@ -34,20 +34,32 @@ def is_loopback(domain: str) -> bool:
         return False
 
 
+_listed: dict[tuple[str, str], list[str]] = {}
+
+
 def listed_insecure() -> list[str]:
     """Registries the user calls insecure: ``$COMPOSER_INSECURE_REGISTRIES`` (comma-separated)
-    and ``insecure-registries`` of docker's ``daemon.json``, so a docker set-up carries over."""
-    listed = [item.strip() for item in os.environ.get(INSECURE_ENV, "").split(",") if item.strip()]
+    and ``insecure-registries`` of docker's ``daemon.json``, so a docker set-up carries over.
+
+    Read once per process (per variable and path): a pull asks for every request it makes.
+    """
     from composer.settings import docker_daemon_config
 
+    key = (os.environ.get(INSECURE_ENV, ""), docker_daemon_config())
+    listed = _listed.get(key)
+    if listed is not None:
+        return listed
+    listed = [item.strip() for item in key[0].split(",") if item.strip()]
     try:
-        with open(docker_daemon_config(), encoding="utf-8") as handle:
+        with open(key[1], encoding="utf-8") as handle:
             import json
 
             entries = json.load(handle).get("insecure-registries") or []
     except (OSError, ValueError, AttributeError):
         entries = []
-    return listed + [str(entry).strip() for entry in entries if str(entry).strip()]
+    listed += [str(entry).strip() for entry in entries if str(entry).strip()]
+    _listed[key] = listed
+    return listed
 
 
 def _in_listed_network(domain: str, listed: list[str]) -> bool:

@@ -62,3 +62,21 @@ def test_a_client_certificate_without_its_key_is_named(private_certs: Path) -> N
     (private_certs / "reg.lan" / "client.cert").write_text("x")
     with pytest.raises(RegistryError, match="client.cert has no key"):
         ssl_context("reg.lan", True)
+
+
+def test_daemon_json_is_read_once_per_process(private_certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    daemon = private_certs / "daemon.json"
+    daemon.write_text('{"insecure-registries": ["reg.lan:5000"]}')
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    for _ in range(3):  # a warm pull's HEAD, token and second HEAD each ask
+        assert endpoints("reg.lan:5000")[0] == ("https://reg.lan:5000", False)
+    assert opened.count(str(daemon)) == 1
