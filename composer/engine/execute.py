@@ -67,10 +67,11 @@ class _Context:
             self.wake.notify_all()
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A blocking runtime call (at most ``--parallel`` at a time)."""
-        if self.cancelled:
-            raise _Cancelled()
+        """A blocking runtime call (at most ``--parallel`` at a time); none once the run is
+        cancelled, also when the cancel came while this call waited for its turn."""
         with self.limiter:
+            if self.cancelled:
+                raise _Cancelled()
             try:
                 return fn(*args, **kwargs)
             except OSError as error:

@@ -647,3 +647,19 @@ def test_a_container_whose_start_failed_after_it_was_reported_is_not_waited_for(
     monkeypatch.setattr(adapter, "_containers", lambda: SimpleNamespace(inspect=lambda cid: inspected))
     status = adapter.LinuxRuntime().wait_health("c1", None, 1.0)
     assert (status.state, status.exit_code, status.output) == ("exited", 128, "no such file: /proc/9/ns/ipc")
+
+
+def test_ctrl_c_makes_no_call_that_was_waiting_for_its_parallel_turn(load, fake, state_root):
+    import os
+    import signal
+
+    from composer.engine.execute import execute
+
+    project = load("services:\n  a: {image: busybox}\n  b: {image: busybox}\n  c: {image: busybox}\n")
+    for name in "abc":
+        fake.behaviours[name] = Behaviour(delay=0.3)
+    plan = ProjectService(fake).plan_up(project)
+    threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C while one create runs
+    with pytest.raises(KeyboardInterrupt):
+        execute(plan, fake, parallel=1)
+    assert len(fake.calls_of("create")) == 1  # the two queued behind --parallel 1 never began
