@@ -13,7 +13,6 @@ Started by ``python -m composer.network.dns.daemon STATE_DIR`` (``control.start`
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import socket
@@ -221,17 +220,7 @@ async def serve(store: NetworkStore) -> None:
 
 
 def run(state_dir: str) -> int:
-    """Take the per-root lock and serve (``daemon`` has already detached us)."""
-    store = NetworkStore(Path(state_dir))
-    lock = open(store.root / "dns.lock", "a+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return 0  # another server already serves this root
-    (store.root / "dns.pid").write_text(str(os.getpid()))
-    try:
-        trio.run(serve, store)
-    finally:
-        (store.root / "dns.pid").unlink(missing_ok=True)
+    """Serve ``state_dir`` (``daemon`` has already detached us, taken the root's lock and
+    written ``dns.pid``)."""
+    trio.run(serve, NetworkStore(Path(state_dir)))
     return 0
-

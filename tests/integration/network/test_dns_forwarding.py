@@ -131,3 +131,18 @@ def test_a_bridge_deleted_by_hand_loses_its_listener_and_the_last_one_ends_the_s
     while control.pid_of(manager.store) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert control.pid_of(manager.store) is None
+
+
+def test_a_server_still_starting_is_found_by_the_first_connect_not_started_again(manager, make_netns, monkeypatch):
+    """``network create`` starts the server; a container connected at once finds it by its pid
+    (written before the server's imports) and waits for it, rather than launching a second one
+    that would only exit on the lock; the SIGHUP it sends meanwhile does not kill it."""
+    net = manager.create("eager")
+    pid = control.pid_of(manager.store)
+    assert pid is not None  # at once: the launcher wrote it before the server imported anything
+    launches = []
+    monkeypatch.setattr(control, "start", lambda store: launches.append(store))
+    ns = make_netns()
+    manager.connect("eager", container_id(), ns.path, name="first")
+    assert launches == []
+    assert control.wait_listening(net.gateway) and control.pid_of(manager.store) == pid
