@@ -66,6 +66,13 @@ class _Context:
             self.cancelled = True
             self.wake.notify_all()
 
+    def close(self) -> None:
+        """The run is over: watchers left behind stop at their next look and emit nothing more
+        (not even an event already on its way to the sink once this returns)."""
+        self.cancel()
+        with self._emit_lock:
+            self.closed = True
+
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A blocking runtime call (at most ``--parallel`` at a time); none once the run is
         cancelled, also when the cancel came while this call waited for its turn."""
@@ -401,8 +408,7 @@ class _Walker:
             self.ctx.cancel()
             self._drain()  # the runtime calls under way finish; a second Ctrl-C ends this too
         finally:
-            self.ctx.cancel()  # watchers left behind stop at their next look ...
-            self.ctx.closed = True  # ... and emit nothing more
+            self.ctx.close()
         if self.unexpected is not None:
             raise self.unexpected
         self.result.ids = dict(self.ctx.ids)
