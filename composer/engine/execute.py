@@ -122,11 +122,7 @@ class _Context:
             threading.Thread(target=watch, args=(watcher,), daemon=True).start()
         with self.wake:
             while not errors and len(finished) < len(watchers):
-                if self.cancelled:
-                    raise _Cancelled()
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0:
-                    raise _TimedOut()
+                remaining = self.patience(math.inf)
                 self.wake.wait(None if remaining == math.inf else remaining)
         if errors:
             raise errors[0]
@@ -199,7 +195,7 @@ def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
     spec = _with_image_id(ctx, spec)
     cid = ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
-                         ctx.runtime.create_container, spec)
+                   ctx.runtime.create_container, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
     if op.params.get("start", True):
         ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
@@ -261,7 +257,7 @@ def _stop(ctx: _Context, op: Operation) -> None:
     _hooks(ctx, op, "pre_stop", op.params["id"], name)
     started = time.monotonic()
     ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
-                   op.params["id"], timeout)
+             op.params["id"], timeout)
     grace = op.params.get("grace", 10.0) if timeout is None else timeout
     if grace > 0 and time.monotonic() - started >= grace:
         ctx.emit(Event(kind="Container", name=name, status=Status.WARNING,
@@ -282,24 +278,24 @@ def _restart(ctx: _Context, op: Operation) -> None:
 
 def _kill(ctx: _Context, op: Operation) -> None:
     ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
-                   op.params["id"], op.params.get("signal", "SIGKILL"))
+             op.params["id"], op.params.get("signal", "SIGKILL"))
 
 
 def _pause(ctx: _Context, op: Operation) -> None:
     ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
-                   ctx.runtime.pause_container, op.params["id"])
+             ctx.runtime.pause_container, op.params["id"])
 
 
 def _unpause(ctx: _Context, op: Operation) -> None:
     ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
-                   ctx.runtime.unpause_container, op.params["id"])
+             ctx.runtime.unpause_container, op.params["id"])
 
 
 def _remove(ctx: _Context, op: Operation) -> None:
     try:
         ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
-                       ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
-                       volumes=op.params.get("volumes", False))
+                 ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
+                 volumes=op.params.get("volumes", False))
     except ContainerNotFound:
         pass
     ctx.removed.add(op.params["id"])
@@ -425,12 +421,7 @@ class _Walker:
             self._settled(op_id)
 
     def _settled(self, op_id: str) -> None:
-        ready = []
-        for dependent in self.dependents[op_id]:
-            self.pending[dependent] -= 1
-            if self.pending[dependent] == 0:
-                ready.append(dependent)
-        self._release(ready)
+        self._release([d for d in self.dependents[op_id] if self._one_less(d)])
 
     def _release(self, ready: list[str]) -> None:
         """Start the operations in ``ready``, or skip them (and so on down) when they cannot run."""
