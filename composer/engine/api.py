@@ -205,8 +205,8 @@ class ProjectService:
             self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
         if not plan:
             return ExecutionResult()
-        from composer.engine.execute import run
-        result = run(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,
-                     wait_timeout=wait_timeout)
+        from composer.engine.execute import execute
+        result = execute(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,
+                         wait_timeout=wait_timeout)
         result.raise_for_failures()
         return result

@@ -493,8 +493,6 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
     return _Walker(plan, _Context(runtime, emit, parallel, builder, wait_timeout)).run()
 
 
-run = execute  # the name callers used when a trio loop had to be entered first
-
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
     """Block until the first of ``containers`` (``{id: name}``) stops; its name and exit code
