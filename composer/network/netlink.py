@@ -285,10 +285,6 @@ class Netlink:
             if error.errno != errno.EEXIST:
                 raise NetworkError(f"add address {interface}: {error.strerror}") from None
 
-    def add_default_route(self, gateway: str) -> None:
-        """``ip route add default via GATEWAY`` in the main table."""
-        self.call(*route_request(gateway), what=f"add default route via {gateway}")
-
     def configure(self, ifname: str, interfaces: list[str], gateways: list[str]) -> None:
         """Inside a container's namespace: ``interfaces`` (``addr/len``) on ``ifname``, it and
         loopback up, and default routes via ``gateways`` (an existing default route is kept: a
