@@ -123,9 +123,9 @@ def images_in_use() -> dict[str, list[tuple[str, bool]]]:
     return users
 
 
-def _delete_conflict(image_id: str, users: list[tuple[str, bool]], names_left: list[str],
+def _delete_conflict(image_id: str, users: list[tuple[str, bool]], other_names: list[str],
                      force: bool) -> ImageError | None:
-    """docker's conflicts deleting an image: a running user is hard, names and stopped users soft."""
+    """docker's conflicts deleting an image by id: a running user is hard, names and stopped users soft."""
     short = image_id[7:19]
     running = [cid for cid, is_running in users if is_running]
     if running:
@@ -133,7 +133,7 @@ def _delete_conflict(image_id: str, users: list[tuple[str, bool]], names_left: l
                           f"by running container {running[0][:12]}", hint="stop and remove the container first")
     if force:
         return None
-    if names_left:
+    if other_names:
         return ImageError(f"conflict: unable to delete {short} (must be forced) - "
                           "image is referenced in multiple repositories", hint="use -f, or remove a tag")
     if users:
@@ -169,19 +169,13 @@ def remove(store: ImageStore, reference: str, force: bool = False,
                                  f"container {used[0][0][:12]} is using its referenced image {image_id[7:19]}",
                                  hint="remove the container first, or use -f")
             _untag(db, [name], lines)
-            if len(names) > 1:
-                return lines
-        elif len(names) <= 1:
-            conflict = _delete_conflict(image_id, used, [], force)
+            if len(names) > 1 or any(running for _, running in used):
+                return lines  # other names left, or quietly kept for its running container as docker does
+        else:
+            conflict = _delete_conflict(image_id, used, names[1:], force)
             if conflict is not None:
                 raise conflict
             _untag(db, names, lines)
-        conflict = _delete_conflict(image_id, used, store.names_of(db, image_id), force or by_name)
-        if conflict is not None:
-            if by_name and used:
-                return lines  # quietly kept for its running container, as docker does
-            raise conflict
-        _untag(db, store.names_of(db, image_id), lines)
         for repo_digest in db["images"][image_id].get("repo_digests", []):
             lines.append(("Untagged", parse_reference(repo_digest).familiar()))
         del db["images"][image_id]
