@@ -455,7 +455,7 @@ class ForegroundRun:
             self.cgroup.join(self.pid)
         write_json_atomic(self.cdir.config, config.to_dict())
         started = now_iso()
-        me = os.getpid()
+        me = self.keeper_pid()
         state = {"Status": "running", "Running": True, "Pid": self.pid, "ExitCode": 0, "OOMKilled": False,
                  "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
@@ -463,6 +463,10 @@ class ForegroundRun:
         else:
             self.cdir.write_state(**state)
         self.attached = attach_network(config, self.pid, self.cdir.path)
+
+    def keeper_pid(self) -> int:
+        """The process state.json records as the container's keeper (``SupervisorPid``): us."""
+        return os.getpid()
 
     def _check_exec(self, error_r: int) -> None:
         """Block until exec (EOF) or a failure message from the children."""

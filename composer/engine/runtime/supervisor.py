@@ -110,17 +110,20 @@ def _start_here(run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
 
 
 class _LauncherRun(ForegroundRun):
-    """A launcher's run: PID 1 is the supervisor's child, so it is never reaped here."""
+    """A launcher's run: PID 1 is the supervisor's child, so it is never reaped here, and the
+    supervisor is recorded as its keeper from the first write of the state on."""
 
     def _reap(self) -> int:
         self.pid = 0
         return 0
 
+    def keeper_pid(self) -> int:
+        return os.getppid()
 
-def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int,
-                   ack_fd: int) -> None:
+
+def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int) -> None:
     """The launcher child: start PID 1 as its parent's child, report "ok PID ATTACHED" or
-    "error CODE MESSAGE", wait for the supervisor to take over, exit. Never returns."""
+    "error CODE MESSAGE", exit. Never returns."""
     run = _LauncherRun(config)
     run.console_fd = console_fd
     code = 0
@@ -142,7 +145,6 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
             pass
         code = 1
     os.close(result_fd)
-    os.read(ack_fd, 1)  # EOF: the supervisor has recorded itself as PID 1's keeper
     os._exit(code)
 
 
@@ -178,7 +180,6 @@ class Supervisor:
             self.logs = LogWriter(log_path(self.cdir.path, container_id), parse_size(options.get("max-size", "")),
                                   int(options.get("max-file", "1") or 1))
         self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-        self.launcher_ack = -1
         self.run_: ForegroundRun | None = None
         self.health: HealthMonitor | None = None
         self.probe: dict | None = None
@@ -274,12 +275,11 @@ class Supervisor:
         stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC) if self.config.stdin and not self.config.tty else (-1, -1)
         piped = self.logs is not None or self.hub is not None
         stdio = (stdin_r, out.write_fd if piped else -1, err.write_fd if piped else -1)
-        launcher = -1
         try:
             if self.config.userns_mode == "private":  # its namespace creator must stay our child
                 _start_here(run, stdio)
             else:
-                launcher = self._start_in_launcher(run, stdio)
+                self._start_in_launcher(run, stdio)
         finally:
             for fd in (out.write_fd, err.write_fd, stdin_r, run.console_fd):
                 if fd >= 0:
@@ -298,40 +298,30 @@ class Supervisor:
         now = time.monotonic()
         if self.config.healthcheck and HealthMonitor(self.config.healthcheck, now).argv:
             self.health = HealthMonitor(self.config.healthcheck, now)
-        me = os.getpid()
         self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
-                              SupervisorPid=me, SupervisorStart=process_start_time(me),
                               **({"Health": self.health.state()} if self.health else {}))
-        if launcher > 0:
-            os.close(self.launcher_ack)  # we are PID 1's keeper on record: the launcher may go
-            os.waitpid(launcher, 0)
 
-    def _start_in_launcher(self, run: ForegroundRun, stdio: tuple[int, int, int]) -> int:
+    def _start_in_launcher(self, run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
         """Fork a launcher that starts PID 1 as OUR child (``clone(CLONE_PARENT)``) and exits: the
-        launch code never runs here, so our pages stay shared with the zygote. Its pid."""
+        launch code never runs here, so our pages stay shared with the zygote."""
         result_r, result_w = os.pipe2(os.O_CLOEXEC)
-        ack_r, self.launcher_ack = os.pipe2(os.O_CLOEXEC)
         launcher = os.fork()
         if launcher == 0:
             os.close(result_r)
-            os.close(self.launcher_ack)
-            _launcher_main(self.config, run.console_fd, stdio, result_w, ack_r)
+            _launcher_main(self.config, run.console_fd, stdio, result_w)
         os.close(result_w)
-        os.close(ack_r)
         chunks = []
         while chunk := os.read(result_r, 4096):
             chunks.append(chunk)
         os.close(result_r)
+        os.waitpid(launcher, 0)  # its report is its last act
         kind, _, rest = b"".join(chunks).decode(errors="replace").partition(" ")
         if kind != "ok":
-            os.close(self.launcher_ack)
-            os.waitpid(launcher, 0)
             code, _, message = rest.partition(" ") if kind == "error" else ("125", "", "the launcher died")
             raise ContainerRuntimeError(message, exit_code=int(code) if code.isdigit() else 125)
         pid, attached = rest.split()
         run.pid, run.attached, run.created = int(pid), attached == "1", True
-        return launcher
 
     def _console_socket(self, run: ForegroundRun):
         """``-t``: the socket the container's init sends its pty master over (None without -t)."""
