@@ -77,6 +77,7 @@ def start_dockerd(work: Path, tarball: Path, notes: list[str],
                                 *flags],
                                stdout=log, stderr=subprocess.STDOUT)
     process.bridges_before = bridges_before  # stop() removes the bridges this dockerd leaves behind
+    process.docker_host = host
     env = dict(os.environ, DOCKER_HOST=host)
     for _ in range(300):
         if subprocess.run(["docker", "info"], env=env, capture_output=True).returncode == 0:
@@ -129,10 +130,23 @@ def _docker_bridges() -> set[str]:
     return {name for name in names if name == "docker0" or (name.startswith("br-") and len(name) == 15)}
 
 
+def _own_bridges(process: subprocess.Popen) -> set[str]:
+    """The bridges of the running dockerd ``process`` (its bridge networks, asked on its socket):
+    not those of a dockerd another benchmark started meanwhile."""
+    host = getattr(process, "docker_host", "")
+    if not host or process.poll() is not None:
+        return set()
+    listed = subprocess.run(["docker", "-H", host, "network", "ls", "--filter", "driver=bridge",
+                             "--format", "{{.ID}} {{.Name}}"], capture_output=True, text=True).stdout
+    return {"docker0" if name == "bridge" else f"br-{network_id[:12]}"
+            for network_id, _, name in (line.partition(" ") for line in listed.splitlines() if line)}
+
+
 def stop(process: subprocess.Popen | None) -> None:
     """Stop a daemon we started, by its PID (a dockerd's leftover bridges go with it)."""
     if process is None:
         return
+    own = _own_bridges(process)
     if process.poll() is None:
         process.terminate()
         try:
@@ -140,7 +154,7 @@ def stop(process: subprocess.Popen | None) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    for name in _docker_bridges() - getattr(process, "bridges_before", _docker_bridges()):
+    for name in own & (_docker_bridges() - getattr(process, "bridges_before", set())):
         subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
