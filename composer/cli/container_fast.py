@@ -62,7 +62,7 @@ def _verb(name: str):
         if any(arg in ("--help", "-h") for arg in argv) or (name == "start" and any(
                 a.startswith("-") for a in argv)):
             return None  # help, and start -a/-i: main() falls back to the typer command
-        from composer.cli.container_run import exit_now
+        from composer.cli.main import exit_now  # loaded already: the entry point
 
         return exit_now(run(name, argv))  # nothing left for the interpreter's teardown to release
     return main

@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 
+from composer.cli.main import exit_now
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.engine.runtime.config import parse_device
 from composer.errors import UsageError
@@ -50,18 +51,6 @@ def main(argv: list[str]) -> int:
     if config.tty:
         from composer.engine.runtime.tty import prepare_tty as prepare_io
     return exit_now(run_foreground(config, prepare_io).exit_code)
-
-
-def exit_now(code: int) -> int:
-    """End the process with ``code`` once the container is gone (``run_foreground`` has cleaned up):
-    the interpreter's teardown (module and object finalization, ~9 ms) has nothing left to release,
-    so it is skipped, as ``docker run`` returns when the container is removed. Output is flushed."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
 
 
 def create_main(argv: list[str]) -> int:

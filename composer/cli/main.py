@@ -106,6 +106,19 @@ def modules_for(words: list[str]) -> list[str]:
     return list(dict.fromkeys(COMMAND_MODULES.values()))
 
 
+def exit_now(code: int) -> int:
+    """End the process with ``code`` once a fast path's work is done (a foreground container is
+    gone, run_foreground has cleaned up): the interpreter's teardown (module and object
+    finalization, ~9 ms) has nothing left to release, so it is skipped, as ``docker run`` returns
+    when the container is removed. Output is flushed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def run_fast_path(argv: list[str]) -> int | None:
     """Run a latency-critical command without typer; None when argv is not one."""
     for words, target in FAST_PATHS.items():
