@@ -103,11 +103,13 @@ def _register_images_ls(app: typer.Typer) -> None:
         from composer.spec.render import go_json
 
         project = C.load(ctx)
-        rows = [image_row(c) for c in sorted(C.containers_of(project.name, services or ()), key=lambda c: c.name)]
-        if quiet:
-            for image_id in dict.fromkeys(r["ID"].removeprefix("sha256:") for r in rows):
+        containers = sorted(C.containers_of(project.name, services or ()), key=lambda c: c.name)
+        if quiet:  # a row's ID is always its container's image id: nothing to inspect
+            for image_id in dict.fromkeys(c.image_id.removeprefix("sha256:") for c in containers):
                 typer.echo(image_id)
-        elif output_format == "json":
+            return
+        rows = image_rows(containers)
+        if output_format == "json":
             typer.echo(go_json(rows))
         else:
             _print_rows(["CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE ID", "SIZE", "CREATED"],
@@ -131,22 +133,31 @@ def _register_images_ls(app: typer.Typer) -> None:
                         [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects])
 
 
-def image_row(container: Any) -> dict:
-    """``images --format json``'s record of one container's image; an image untagged or removed
-    since the container was created is still listed, with what the container knows of it."""
+def image_rows(containers: List[Any]) -> List[dict]:
+    """``images --format json``'s records of the containers' images, each image inspected once
+    (replicas share theirs)."""
     from composer.engine.images.catalog import inspect_image
     from composer.engine.images.store import ImageStore
     from composer.errors import ImageNotFound
 
+    store, inspected = ImageStore(), {}
+    for reference in dict.fromkeys(c.image for c in containers):
+        try:
+            inspected[reference] = inspect_image(store, reference)
+        except ImageNotFound:
+            inspected[reference] = None
+    return [image_row(c, inspected[c.image]) for c in containers]
+
+
+def image_row(container: Any, image: Optional[dict]) -> dict:
+    """The record of one container's image (``image``: its inspection, None if there is none);
+    an image untagged or removed since the container was created is still listed, with what the
+    container knows of it."""
     repository, _, tag = container.image.rpartition(":") if ":" in container.image.split("/")[-1] \
         else (container.image, "", "latest")
     row = {"ID": container.image_id, "ContainerName": container.name, "Repository": repository, "Tag": tag,
            "Platform": "", "Size": 0}
-    try:
-        image = inspect_image(ImageStore(), container.image)
-    except ImageNotFound:
-        return row
-    if image["Id"] != container.image_id:  # the tag moved on: its image is not this container's
+    if image is None or image["Id"] != container.image_id:  # the tag moved on: its image is not this container's
         return row
     platform = "/".join(p for p in (image["Os"], image["Architecture"], image.get("Variant")) if p)
     row.update(ID=image["Id"], Platform=platform, Size=image["Size"])

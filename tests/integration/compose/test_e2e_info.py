@@ -46,6 +46,14 @@ def test_images_lists_containers_even_when_their_image_is_gone(project):
     assert "proj-web-1" in project("images").stdout
 
 
+def test_images_of_replicas_list_each_container_and_quiet_each_id_once(project):
+    project.write(COMPOSE)
+    project("up", "-d", "--scale", "web=2")
+    records = json.loads(project("images", "--format", "json").stdout)
+    assert [r["ContainerName"] for r in records] == ["proj-web-1", "proj-web-2"]
+    assert records[0]["ID"] == records[1]["ID"] and records[0]["Size"] == records[1]["Size"] > 0
+    assert project("images", "-q").stdout.split() == [records[0]["ID"].removeprefix("sha256:")]
+
 def test_rm_of_an_unknown_service_fails(project):
     project.write(COMPOSE)
     result = project("rm", "-f", "nosuch", ok=False)
