@@ -20,10 +20,14 @@ MAX_HEADER_BYTES = 64 * 1024
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
+def _host(domain: str) -> str:
+    """The host of a registry ``domain`` (host[:port], an IPv6 address in brackets), unbracketed."""
+    return (domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain).strip("[]")
+
+
 def is_loopback(domain: str) -> bool:
     """Whether the registry ``domain`` (host[:port]) is on this machine's loopback."""
-    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
-    host = host.strip("[]")
+    host = _host(domain)
     if host in ("localhost", "::1") or (host.startswith("127.") and host.replace(".", "").isdigit()):
         return True
     import ipaddress
@@ -67,9 +71,8 @@ def _in_listed_network(domain: str, listed: list[str]) -> bool:
     ``insecure-registries: ["10.0.0.0/8"]``); host names are not resolved for this."""
     import ipaddress
 
-    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(_host(domain))
     except ValueError:
         return False
     for entry in listed:
