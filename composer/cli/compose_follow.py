@@ -100,14 +100,7 @@ def follow_project(project: str, services: tuple[str, ...], containers: list[Any
 
 def _active(views: Any, project: str) -> bool:
     """Something may still print: a live container, a supervisor deciding on a restart, a command."""
-    return any(v.status in LIVE or _alive(v.supervisor) for v in views) or project_busy(project)
+    from composer.engine.runtime.state import process_start_time
 
-
-def _alive(pid: int) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
+    return any(v.status in LIVE or (v.supervisor and process_start_time(v.supervisor)) for v in views) \
+        or project_busy(project)
