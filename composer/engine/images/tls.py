@@ -2,7 +2,8 @@
 
 A registry's directory under one of :func:`composer.settings.registry_certs_dirs` may hold CA
 certificates (``*.crt``, trusted on top of the system's) and a client certificate pair
-(``name.cert`` + ``name.key``). An insecure registry's certificate is not verified.
+(``name.cert`` + ``name.key``). An insecure registry's certificate is not verified unless it
+has such a directory (see :func:`composer.engine.images.endpoint.endpoints`).
 Cheap to import: ``ssl`` is imported only when a context is made.
 """
 
