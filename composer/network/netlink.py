@@ -95,7 +95,8 @@ def setns(fd: int) -> None:
 
 
 class Netlink:
-    """A NETLINK_ROUTE socket with one-request-at-a-time helpers that raise NetworkError."""
+    """A netlink socket (NETLINK_ROUTE unless one is given, e.g. forward_policy's netfilter one)
+    with helpers that raise NetworkError; ``batch`` sends several requests in one datagram."""
 
     def __init__(self, sock: "socket.socket | None" = None) -> None:
         self.sock = sock or socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
