@@ -70,20 +70,6 @@ def _start_watch(ctx: typer.Context, project: Any, options: Any, foreground: boo
     return start_watch(project, options.services, foreground=foreground)
 
 
-def _with_unused_resources(ctx: typer.Context, project: Any) -> Any:
-    """The project with the networks and volumes no service uses (the loader drops them, as
-    compose-go does unless ``--all-resources``)."""
-    import dataclasses
-    from types import MappingProxyType
-
-    from composer.spec.dump import shape
-    from composer.spec.loader import load_model, options_from_global
-
-    declared = shape(load_model(options_from_global(ctx.obj)).model)
-    return dataclasses.replace(project, **{kind: MappingProxyType({**(declared.get(kind) or {}), **getattr(project, kind)})
-                                           for kind in ("networks", "volumes")})
-
-
 def _register_up(app: typer.Typer) -> None:
     @app.command("up")
     def up(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
@@ -120,14 +106,14 @@ def _register_up(app: typer.Typer) -> None:
             abort = True
         if detach and (abort or abort_failure):
             raise UsageError("--abort-on-container-exit and --detach are incompatible")
-        project = C.load(ctx)
+        from composer.spec.loader import load_project_from_options
+
+        project = load_project_from_options(ctx.obj, all_resources=all_resources)  # C.load, unused resources kept
         options = C.up_options(ctx, services or (), dict(
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout))
         options = C.project_defaults(project, options)._replace(all_resources=all_resources, assume_yes=yes)
-        if all_resources:
-            project = _with_unused_resources(ctx, project)
         if ctx.obj.dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
             return

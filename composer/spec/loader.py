@@ -39,6 +39,7 @@ class ProjectOptions:
     working_dir: str | None = None  # where to start discovery (default: the current directory)
     stdin: str | None = None  # the content of ``-f -`` (default: read sys.stdin)
     consistency: bool = True  # False: ``config --no-consistency`` (the semantic checks are skipped)
+    all_resources: bool = False  # ``up --all-resources``: keep the networks and volumes no service uses
 
 
 @dataclass
@@ -187,7 +188,22 @@ def load_project(options: ProjectOptions) -> "Project":
     """The typed, immutable project described by ``options``."""
     from composer.spec.model import bind_project
 
-    return bind_project(load_model(options))
+    loaded = load_model(options)
+    project = bind_project(loaded)
+    return _with_unused_resources(project, loaded) if options.all_resources else project
+
+
+def _with_unused_resources(project: "Project", loaded: LoadedModel) -> "Project":
+    """The project with the networks and volumes no service uses (the printed model drops them,
+    as compose-go does unless ``--all-resources``)."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from composer.spec.dump import shape
+
+    declared = shape(loaded.model)
+    return replace(project, **{kind: MappingProxyType({**(declared.get(kind) or {}), **getattr(project, kind)})
+                               for kind in ("networks", "volumes")})
 
 
 def options_from_global(global_options: "GlobalOptions", **overrides: Any) -> ProjectOptions:
