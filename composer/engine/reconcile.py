@@ -310,9 +310,10 @@ def _converge_service(plan: PlanBuilder, desired: _Desired, name: str, needs: tu
     count = convert.replicas(service, options.scale)
     by_number, ops = _by_number(plan, desired, service)
     needs = needs + tuple(ops)  # a duplicate must be gone before its name is reused
-    stale_first = sorted(by_number, key=lambda n: (_recreate_cause(plan, desired, name, by_number[n]) is None, -n))
-    for number in stale_first[:max(0, len(by_number) - count)]:  # as compose: obsolete replicas go first
-        ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
+    if len(by_number) > count:  # as compose: obsolete replicas go first, then the highest numbers
+        stale_first = sorted(by_number, key=lambda n: (_recreate_cause(plan, desired, name, by_number[n]) is None, -n))
+        for number in stale_first[:len(by_number) - count]:
+            ops.append(_remove(plan, by_number.pop(number), f"scale {len(by_number) + 1} -> {count}"))
     for number, container in sorted(by_number.items()):
         ops += _converge_container(plan, desired, name, number, container, needs + networks)
     free = [n for n in range(1, count + len(by_number) + 1) if n not in by_number][:count - len(by_number)]
