@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_run import start_dockerd, stop  # noqa: E402
-from harness import VENV_BIN, Case, measure, save, table  # noqa: E402
+from harness import VENV_BIN, Case, measure, report  # noqa: E402
 
 from tests.fixtures.images import BUSYBOX_CHANGES  # noqa: E402
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
@@ -136,13 +136,8 @@ def main() -> None:
     try:
         setup = Setup(work)
         outcomes = measure(setup.cases(), rounds=args.rounds, warmup=1)
-        load = os.getloadavg()[0]
-        print(f"rounds: {args.rounds}; load average {load:.1f}")
-        print(table(outcomes))
-        for note in setup.notes:
-            print(f"note: {note}")
-        meta = {"rounds": args.rounds, "dockerfile": DOCKERFILE, "load_average": load}
-        print(f"results: {save('build', outcomes, meta)}")
+        print(f"rounds: {args.rounds}; load average {os.getloadavg()[0]:.1f}")
+        report("build", outcomes, args.rounds, setup.notes, dockerfile=DOCKERFILE)
     finally:
         if setup is not None:
             setup.close()

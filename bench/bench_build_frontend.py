@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import VENV_BIN, Case, measure, save, table
+from harness import VENV_BIN, Case, measure, report
 
 DOCKERFILE = """\
 FROM scratch AS assets
@@ -117,11 +117,8 @@ def main() -> None:
             subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cases = [Case(f"no-change rebuild, {options.files} files (composer: front end only)", commands)]
         outcomes = measure(cases, rounds=options.rounds, warmup=1)
-        load = os.getloadavg()[0]
-        print(f"load average {load:.1f}")
-        print(table(outcomes))
-        meta = {"files": options.files, "peers": list(commands), "load_average": load}
-        print(f"results: {save('build_frontend', outcomes, meta)}")
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        report("build_frontend", outcomes, options.rounds, [], files=options.files, peers=list(commands))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
