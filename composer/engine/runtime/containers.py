@@ -41,9 +41,11 @@ def _supervisor_alive(state: dict) -> bool:
     return bool(pid) and process_start_time(pid) == state.get("SupervisorStart")
 
 
-def current_state(cdir: ContainerDir) -> dict:
-    """state.json, with a dead supervisor's container turned "exited" and its leftovers released."""
-    state = cdir.read_state()
+def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:
+    """state.json (``state``: as just read or written), with a dead supervisor's container turned
+    "exited" and its leftovers released."""
+    if state is None:
+        state = cdir.read_state()
     if state.get("Status") not in LIVE or _supervisor_alive(state):
         return state
     with cdir.lock():
@@ -152,9 +154,8 @@ def stop(container_id: str, timeout: float | None = None) -> None:
     cdir = ContainerDir(container_id)
     config = _config(cdir)
     stamp = now_iso()  # for ``events``: "kill" with the signal, then "stop" after "die" (no extra write)
-    cdir.write_state(ManuallyStopped=True, StopRequestedAt=stamp, LastSignal=signal_number(config.stop_signal),
-                     SignalledAt=stamp)
-    state = current_state(cdir)
+    state = current_state(cdir, cdir.write_state(ManuallyStopped=True, StopRequestedAt=stamp,
+                                                 LastSignal=signal_number(config.stop_signal), SignalledAt=stamp))
     if state.get("Status") not in LIVE:
         return
     if timeout is None:
