@@ -40,8 +40,8 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
 
 
 def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, address6: str) -> None:
-    """Addresses, loopback up and (unless internal) default routes, in the namespace (the peer
-    was born up)."""
+    """Addresses, the peer and loopback up, and (unless internal) default routes, in the
+    namespace (one netlink batch: the peer cannot be born up, see ``Netlink.add_veth``)."""
     interfaces = [f"{address}/{net.subnet.split('/')[1]}"]
     gateways = [] if net.internal else [net.gateway]
     if address6:
