@@ -404,13 +404,14 @@ def _spec(desired: _Desired, name: str, number: int) -> "ContainerSpec":
 def _plan_pre_start(plan: PlanBuilder, desired: _Desired, name: str, ops: list[str]) -> None:
     """A service's ``pre_start`` hooks as one operation before all its starts, when every
     replica is being started (none stays running: see ``composer.engine.prestart``)."""
+    raw = desired.raw.get(name, {})
+    if not raw.get("pre_start"):
+        return
+    starts = sorted((o for o in ops if o.startswith("start ")), key=lambda o: int(o.rsplit(":", 1)[1]))
+    if not starts or len(starts) < convert.replicas(desired.project.services[name], desired.options.scale):
+        return
     from composer.engine.prestart import pre_start_hooks
 
-    raw = desired.raw.get(name, {})
-    starts = sorted((o for o in ops if o.startswith("start ")), key=lambda o: int(o.rsplit(":", 1)[1]))
-    count = convert.replicas(desired.project.services[name], desired.options.scale)
-    if not raw.get("pre_start") or not starts or len(starts) < count:
-        return
     resource = starts[0].split(" ", 1)[1]
     number = int(resource.rsplit(":", 1)[1])
     existing = next((c for c in desired.observed.service_containers(name)
