@@ -57,6 +57,7 @@ def test_logs_follow_survives_restart_and_recreate(project):
         rest, _ = follower.communicate(timeout=30)  # ends by itself once the project stopped
     finally:
         follower.kill()
+        follower.communicate()  # reaped and its pipes closed, also when an assertion above failed
     assert seen == ["web-1  | hello one\n", "web-1  | hello one\n", "web-1  | hello two\n"] and rest == ""
 
 
