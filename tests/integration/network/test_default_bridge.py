@@ -133,7 +133,7 @@ def test_run_network_alias_and_ip_on_a_user_network(composer, busybox_image, man
     assert refused.returncode != 0 and "user defined networks" in refused.stderr
 
 
-def test_network_connect_survives_a_restart_policy_restart(composer, busybox_image, manager, state_root):
+def test_network_connect_survives_a_restart_policy_restart(composer, busybox_image, manager):
     """The supervisor restarting the container (its restart policy) joins the connected network
     again: it reloads the recorded networks after each life."""
     import time

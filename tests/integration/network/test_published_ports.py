@@ -44,7 +44,6 @@ def test_published_port_serves_host_via_loopback_and_own_address(manager, make_n
     assert _get(f"http://{_host_address()}:{port}/") == "hello from composer\n"
 
 
-
 def test_the_host_reaches_a_published_port_as_the_gateway(manager, make_netns):
     """Through 127.0.0.1 and the host's own address alike the container sees the gateway as its
     client (masqueraded as docker does for local sources), so both take the same kernel path."""
@@ -58,6 +57,7 @@ def test_the_host_reaches_a_published_port_as_the_gateway(manager, make_netns):
     for address in ("127.0.0.1", _host_address()):
         with socket.create_connection((address, port), timeout=3) as conn:
             assert conn.recv(64).decode() == net.gateway
+
 
 def test_published_port_bound_to_loopback_only(manager, make_netns, webroot):
     manager.create("lo-only")

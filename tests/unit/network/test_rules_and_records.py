@@ -104,7 +104,6 @@ def test_netlink_attribute_encoding():
     assert netlink.mac_bytes("02:42:ac:11:00:02") == bytes([2, 0x42, 0xAC, 0x11, 0, 2])
 
 
-
 class _RecordingSocket:
     """Stands in for a NETLINK_ROUTE socket: records what is sent, answers with an ACK per
     request (an error for the sequence numbers in ``fail``) in one datagram, as the kernel does."""
@@ -155,6 +154,7 @@ def test_netlink_configure_keeps_an_existing_default_route_but_not_other_errors(
     Configured(_RecordingSocket({4: errno.EEXIST})).configure("eth1", ["10.0.0.2/24"], ["10.0.0.1"])
     with pytest.raises(NetworkError, match="add address 10.0.0.2/24"):
         Configured(_RecordingSocket({1: errno.EADDRNOTAVAIL})).configure("eth1", ["10.0.0.2/24"], ["10.0.0.1"])
+
 
 def test_caller_text_cannot_escape_nft_strings():
     sneaky = _ep('x" ; flush ruleset ; "', "10.5.0.2", ports=[PortBinding(80, 8080)])
