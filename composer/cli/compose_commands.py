@@ -164,15 +164,15 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
     printer.width = max((len(n) for n in printer.names), default=0)
     import signal
 
-    service = C.engine()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the stack as Ctrl-C does
     signal.signal(signal.SIGINT, signal.default_int_handler)
     printer.say("Attaching to " + ", ".join(printer.names))
-    follow = {"follow": True, "since": str(since), "announce_exit": True}
     try:
         if abort:
             import threading
 
+            service = C.engine()
+            follow = {"follow": True, "since": str(since), "announce_exit": True}
             logs = threading.Thread(target=C.stream_logs, args=(containers, printer), kwargs=follow, daemon=True)
             logs.start()
             code = _first_exit(service, project, tuple(names), failures_only=abort == "failure")
