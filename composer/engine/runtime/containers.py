@@ -110,9 +110,11 @@ def start(container_id: str, *, attach: bool = False):
     from composer.engine.runtime.supervisor import spawn
 
     cdir = ContainerDir(container_id)
-    if current_state(cdir).get("Status") in LIVE:
+    state = current_state(cdir)
+    if state.get("Status") in LIVE:
         return None
-    wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)  # the last one's cleanup
+    if _supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
+        wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)
     cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")
     try:
         return spawn(container_id, attach=attach and attachable(container_id))
