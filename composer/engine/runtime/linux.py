@@ -393,8 +393,9 @@ class ForegroundRun:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
         creator = 0
-        gc.freeze()  # the children never scan (and so never copy) the parent's objects
-        gc.enable()  # (container run disables it for its start-up)
+        if not gc.isenabled():  # container run's start-up (it disabled gc) ends here; a long-lived
+            gc.freeze()  # caller (supervisor, build) is never frozen: its garbage would stay for good
+            gc.enable()  # the children never scan (and so never copy) the parent's objects
         if plan.userns_fd < 0 and _single_threaded():
             self.pid = fork_container(plan)
         else:
