@@ -99,6 +99,9 @@ def test_switching_a_volume_recreates_but_a_bind_never_does(project, tmp_path):
           vol-one: {{external: true}}
           vol-two: {{external: true}}
         """)
+    # the variable for every command that does not set it (the teardown's `down` too: an empty
+    # one makes the file invalid, and that `down` then left the container running)
+    (project.directory / ".env").write_text("EXTERNAL_VOLUME=vol-two\n")
     try:
         for name in ("vol-one", "vol-two"):
             result = _run(project, ["--progress", "plain", "up", "-d"], EXTERNAL_VOLUME=name)
