@@ -26,7 +26,12 @@ def _lifecycle(verb: str, title: str):
         project = C.load(ctx)
         with C.progress_for(ctx, title) as progress:
             options = LifecycleOptions(services=tuple(services or ()), timeout=timeout, parallel=C.parallel(ctx))
-            getattr(C.engine(progress), verb)(project, options)
+            engine = C.engine(progress)
+            if verb == "restart":
+                from composer.cli.compose_follow import MarkRestarts
+
+                engine.runtime = MarkRestarts(engine.runtime)
+            getattr(engine, verb)(project, options)
 
     command.__doc__ = f"{verb.capitalize()} service containers."
     return command
@@ -118,8 +123,12 @@ def _register_up(app: typer.Typer) -> None:
             typer.echo(C.engine().plan_up(project, options).text())
             return
         started = time.time()
+        from composer.cli.compose_follow import with_hook_output
+
         with C.progress_for(ctx) as progress:
-            C.engine(progress, project).up(project, options)
+            engine = C.engine(progress, project)
+            hooks = with_hook_output(engine)  # printed by an attached up only, as compose
+            engine.up(project, options)
         stop_watch = _start_watch(ctx, project, options, foreground=detach or wait or no_start) if watch else None
         if detach or wait or no_start:
             return
@@ -128,8 +137,9 @@ def _register_up(app: typer.Typer) -> None:
 
             attach = select(project, options.services, with_deps=True)
         abort_on = "exit" if abort else "failure" if abort_failure else ""
-        code = _attached(ctx, project, options, attach, no_attach, abort_on, exit_code_from, started,
-                         C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps))
+        printer = C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps)
+        code = _attached(ctx, project, options, attach, no_attach, abort_on, exit_code_from, started, printer,
+                         hooks)
         if stop_watch:
             stop_watch()
         raise typer.Exit(code)
@@ -153,9 +163,10 @@ def _register_up(app: typer.Typer) -> None:
 
 
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: str,
-              exit_code_from: Optional[str], since: float, printer: Any) -> int:
+              exit_code_from: Optional[str], since: float, printer: Any, hooks: Any) -> int:
     """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
-    Ctrl-C stops the stack gracefully, a second Ctrl-C kills it."""
+    Ctrl-C stops the stack gracefully, a second Ctrl-C kills it. The ``post_start`` and
+    ``pre_stop`` hooks' output (kept by ``hooks``) is printed as ``web-1 -> | ...`` lines."""
     from composer.engine.options import LifecycleOptions
 
     names = set(attach or options.services or project.services) - set(no_attach or ())
@@ -167,6 +178,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the stack as Ctrl-C does
     signal.signal(signal.SIGINT, signal.default_int_handler)
     printer.say("Attaching to " + ", ".join(printer.names))
+    hooks.flush(project.name, printer)
     try:
         if abort:
             import threading
@@ -180,8 +192,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
                 logs.join(5)
                 return 0
             printer.say("Aborting on container exit...")
-            with C.progress_for(ctx, "Stopping") as progress:
-                C.engine(progress).stop(project, LifecycleOptions(timeout=options.timeout))
+            _stop_printing_hooks(ctx, project, LifecycleOptions(timeout=options.timeout), printer)
             logs.join(5)  # every container's last lines and "exited with code" are printed
             if exit_code_from:
                 codes = {c.name: c.exit_code for c in C.containers_of(project.name, [exit_code_from])}
@@ -196,12 +207,22 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
         sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
         chosen = tuple(options.services)  # as compose: the services of this up, not their dependencies
         try:
-            with C.progress_for(ctx, "Stopping") as progress:
-                C.engine(progress).stop(project, LifecycleOptions(services=chosen, timeout=options.timeout))
+            _stop_printing_hooks(ctx, project, LifecycleOptions(services=chosen, timeout=options.timeout), printer)
         except KeyboardInterrupt:
             with C.progress_for(ctx, "Killing") as progress:
                 C.engine(progress).kill(project, LifecycleOptions(services=chosen))
         return 130
+
+
+def _stop_printing_hooks(ctx: typer.Context, project: Any, options: Any, printer: Any) -> None:
+    """Stop an attached ``up``'s services; their ``pre_stop`` hooks' output is printed as logs."""
+    from composer.cli.compose_follow import with_hook_output
+
+    with C.progress_for(ctx, "Stopping") as progress:
+        engine = C.engine(progress)
+        hooks = with_hook_output(engine)
+        engine.stop(project, options)
+    hooks.flush(project.name, printer)
 
 
 def _first_exit(service: Any, project: Any, names: tuple, *, failures_only: bool) -> Optional[int]:
@@ -252,13 +273,17 @@ def _register_ps(app: typer.Typer) -> None:
            only_services: bool = typer.Option(False, "--services", help="Display services."),
            status: Optional[List[str]] = typer.Option(None, "--status", help="Filter by status."),
            filter_: Optional[List[str]] = typer.Option(None, "--filter", help="Filter: status=running."),
-           output_format: str = typer.Option("table", "--format", help="table or json."),
+           output_format: Optional[str] = typer.Option(None, "--format",
+                                                       help="table, json or a Go template (default: psFormat)."),
            no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
         """List containers."""
         from composer.engine.options import PsOptions
         from composer.engine.status import ps_record
         from composer.spec.render import go_json
 
+        from composer.cli.psformat import docker_ps_format
+
+        output_format = output_format or docker_ps_format() or "table"  # as compose: the docker CLI's psFormat
         project, name = C.load_or_name(ctx)
         states = list(status or [])
         for item in filter_ or ():  # compose's ps knows one filter: status
@@ -286,7 +311,11 @@ def _register_ps(app: typer.Typer) -> None:
                    [[r["Name"], r["Image"], _trunc(r["Command"], 22, no_trunc), r["Service"], r["RunningFor"],
                      r["Status"], r["Ports"]] for r in records])
         else:
-            raise UsageError(f"unsupported --format {output_format!r}", hint="use table or json")
+            from composer.cli.psformat import render
+
+            rows = [{**r, "Command": json.dumps(r["Command"][1:-1])} for r in records]  # as render expects
+            for line in render(rows, output_format):  # a Go template: {{.Name}}, table {{.Service}} ...
+                typer.echo(line)
 
 
 def _trunc(text: str, width: int, keep: bool) -> str:

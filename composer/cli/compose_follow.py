@@ -104,3 +104,62 @@ def _active(views: Any, project: str) -> bool:
 
     return any(v.status in LIVE or (v.supervisor and process_start_time(v.supervisor)) for v in views) \
         or project_busy(project)
+
+
+class RuntimeProxy:
+    """An engine's runtime with some calls observed on their way (everything else passes)."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.runtime, name)
+
+
+class MarkRestarts(RuntimeProxy):
+    """The runtime of a ``restart`` command: each container it starts is marked restarted, so
+    ``events`` reports ``restart`` after its ``start`` as docker does."""
+
+    def start_container(self, container_id: str) -> None:
+        from composer.engine.monitor import mark_restart
+
+        mark_restart(container_id)
+        self.runtime.start_container(container_id)
+
+
+class HookOutput(RuntimeProxy):
+    """An engine runtime whose ``exec_container`` (the ``post_start``/``pre_stop`` hooks) also
+    keeps each hook's output, which an attached ``up`` prints as Compose does: as log lines of
+    ``web-1 ->`` (docker/compose's hook.go sends them to the service's log consumer)."""
+
+    def __init__(self, runtime: Any) -> None:
+        super().__init__(runtime)
+        self.outputs: list[tuple[str, str]] = []  # (container id, output)
+        self.lock = threading.Lock()
+
+    def exec_container(self, container_id: str, hook: Any) -> tuple[int, str]:
+        code, output = self.runtime.exec_container(container_id, hook)
+        with self.lock:
+            self.outputs.append((container_id, output))
+        return code, output
+
+    def flush(self, project: str, printer: C.LogPrinter) -> None:
+        """Print the hook output kept so far, each line prefixed ``<service>-<n> ->``."""
+        from types import SimpleNamespace
+
+        with self.lock:
+            outputs, self.outputs = self.outputs, []
+        if not outputs:
+            return
+        names = {c.id: C.short_name(c) for c in C.containers_of(project)}
+        for container_id, output in outputs:
+            source = names.get(container_id, container_id[:12]) + " ->"
+            for line in output.splitlines():
+                printer.write(source, SimpleNamespace(text=line, time=None, stream="stdout"))
+
+
+def with_hook_output(engine: Any) -> HookOutput:
+    """Give ``engine`` (a ProjectService) a runtime that keeps its hooks' output; that runtime."""
+    relay = engine.runtime if isinstance(engine.runtime, HookOutput) else HookOutput(engine.runtime)
+    engine.runtime = relay
+    return relay

@@ -194,18 +194,19 @@ def _register_events_stats(app: typer.Typer) -> None:
                since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
                until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp.")) -> None:
         """Receive real time events from containers."""
+        import itertools
+
         from composer.engine.monitor import ProjectMonitor
 
-        if since:
-            raise UsageError("--since: composer keeps no event history (there is no daemon recording it)",
-                             hint="start `composer events` before the commands whose events you want")
+        start, end = C.parse_time(since), C.parse_time(until)
         project, name = C.load_or_name(ctx)
         if project is not None and services:
             from composer.engine.reconcile import select
 
             select(project, services, with_deps=False)  # no such service: ...
         with ProjectMonitor(name, tuple(services or ())) as monitor:
-            for change in monitor.changes(until=C.parse_time(until)):
+            past = monitor.history(start, end) if start is not None else []  # what the state records tell
+            for change in itertools.chain(past, monitor.changes(until=end)):
                 typer.echo(format_event(change, as_json))
 
     @app.command("stats")

@@ -59,6 +59,7 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution,
                    consistency=not no_consistency)
     if quiet:
+        render.check_selected_env_files(loaded, services_arg or [])
         return None
     if environment:
         return render.environment_text(loaded.environment)

@@ -138,3 +138,17 @@ def _align(lines: list[str]) -> list[str]:
     cells = [line.split("\t") for line in lines]
     widths = [max(len(row[i]) if i < len(row) else 0 for row in cells) for i in range(max(map(len, cells)))]
     return ["   ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+
+
+def docker_ps_format() -> str | None:
+    """``psFormat`` of the docker CLI's config.json (``$DOCKER_CONFIG``, else ``~/.docker``): the
+    format ``docker compose ps`` uses when no ``--format`` is given; None when unset or unreadable."""
+    import os
+
+    directory = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    try:
+        with open(os.path.join(directory, "config.json"), encoding="utf-8") as handle:
+            value = json.load(handle).get("psFormat")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None

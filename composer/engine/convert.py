@@ -216,6 +216,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         security_opt=tuple(raw.get("security_opt") or ()), sysctls=dict(raw.get("sysctls") or {}),
         ulimits=ulimits(raw), extra_hosts=tuple(raw.get("extra_hosts") or ()),
         dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
+        dns_opt=tuple(raw.get("dns_opt") or ()),
         shm_size=parse_bytes(raw["shm_size"]) if raw.get("shm_size") else 0,
         pid=raw.get("pid") or "", ipc=raw.get("ipc") or "", group_add=tuple(map(str, raw.get("group_add") or ())),
         devices=tuple(":".join(str(d[k]) for k in ("source", "target", "permissions") if d.get(k))
@@ -234,10 +235,14 @@ def _args(value: Any) -> tuple[str, ...] | None:
 
 def network_spec(project: "Project", key: str) -> NetworkSpec:
     """The NetworkSpec of a (non-external) project network."""
+    from composer.spec.render import network_hash
+
     raw = project.networks[key]
+    name = raw.get("name") or f"{project.name}_{key}"
+    labels = L.network_labels(project.name, key, raw.get("labels"))
+    labels[L.CONFIG_HASH] = network_hash({**raw, "name": name})
     return NetworkSpec(
-        name=raw.get("name") or f"{project.name}_{key}", driver=raw.get("driver") or "bridge",
-        labels=L.network_labels(project.name, key, raw.get("labels")), internal=bool(raw.get("internal")),
+        name=name, driver=raw.get("driver") or "bridge", labels=labels, internal=bool(raw.get("internal")),
         enable_ipv6=bool(raw.get("enable_ipv6")), attachable=bool(raw.get("attachable")),
         ipam=dict(raw.get("ipam") or {}), options=dict(raw.get("driver_opts") or {}),
     )
@@ -245,9 +250,13 @@ def network_spec(project: "Project", key: str) -> NetworkSpec:
 
 def volume_spec(project: "Project", key: str) -> VolumeSpec:
     """The VolumeSpec of a (non-external) project volume."""
+    from composer.spec.render import volume_hash
+
     raw = project.volumes[key]
-    return VolumeSpec(name=raw.get("name") or f"{project.name}_{key}", driver=raw.get("driver") or "local",
-                      labels=L.volume_labels(project.name, key, raw.get("labels")),
+    name = raw.get("name") or f"{project.name}_{key}"
+    labels = L.volume_labels(project.name, key, raw.get("labels"))
+    labels[L.CONFIG_HASH] = volume_hash({**raw, "name": name})
+    return VolumeSpec(name=name, driver=raw.get("driver") or "local", labels=labels,
                       options=dict(raw.get("driver_opts") or {}))
 
 

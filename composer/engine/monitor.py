@@ -41,6 +41,9 @@ class View(NamedTuple):
     signal: int = 0
     signalled_at: str = ""
     stop_requested_at: str = ""
+    created: str = ""
+    finished_at: str = ""
+    restart_requested_at: str = ""  # written by ``mark_restart`` (a ``restart`` command)
 
 
 class Change(NamedTuple):
@@ -78,6 +81,8 @@ def actions(before: View | None, after: View | None) -> list[str]:
             found.append("stop")
     if after.status == "running" and (old_status not in ("running", "paused") or restarted):
         found.append("start")
+        if after.restart_requested_at > (before.started_at if before else ""):  # a restart command's start
+            found.append("restart")
     if after.status == "paused" and old_status != "paused":
         found.append("pause")
     if old_status == "paused" and after.status == "running":
@@ -85,6 +90,37 @@ def actions(before: View | None, after: View | None) -> list[str]:
     if after.health not in ("", "none") and after.health != (before.health if before else ""):
         found.append(f"health_status: {after.health}")
     return found
+
+
+def past_changes(view: View) -> list[Change]:
+    """A container's actions rebuilt from the times its state records: ``create``, its last
+    ``start`` (and ``restart``), then ``kill``, ``die`` and ``stop`` if that run ended."""
+    from composer.engine.runtime.describe import epoch
+
+    started, finished = view.started_at, view.finished_at
+    steps = [(view.created, "create")]
+    if started:
+        steps.append((started, "start"))
+        if view.restart_requested_at and view.created < view.restart_requested_at <= started:
+            steps.append((started, "restart"))
+        if view.signalled_at >= started:
+            steps.append((view.signalled_at, "kill"))
+        if view.status in ("exited", "dead") and finished >= started:
+            steps.append((finished, "die"))
+            if view.stop_requested_at >= started:
+                steps.append((finished, "stop"))
+    return [Change(epoch(stamp), action, view) for stamp, action in steps if stamp]
+
+
+def mark_restart(container_id: str) -> None:
+    """Record that a ``restart`` command starts this container (its next ``start`` is also a
+    ``restart`` event, as docker reports one); a container that is not on disk is skipped."""
+    from composer.engine.runtime.state import ContainerDir, now_iso
+
+    try:
+        ContainerDir(container_id).write_state(RestartRequestedAt=now_iso())
+    except OSError:
+        pass
 
 
 class ProjectMonitor:
@@ -124,7 +160,8 @@ class ProjectMonitor:
         return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
                     state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
                     state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
-                    state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""))
+                    state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
+                    state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartRequestedAt", ""))
 
     def snapshot(self) -> dict[str, View]:
         """The project's containers now (and watches on each of their directories)."""
@@ -172,6 +209,13 @@ class ProjectMonitor:
                  for action in actions(before, after)]
         self.views = now
         return found
+
+    def history(self, since: float, until: float | None = None) -> list[Change]:
+        """The changes between ``since`` and ``until`` that the containers' recorded times tell,
+        oldest first (no daemon keeps an event log: removed containers and runs before a
+        container's last start are not there)."""
+        found = sorted((c for v in self.views.values() for c in past_changes(v)), key=lambda c: c.time)
+        return [c for c in found if c.time >= since and (until is None or c.time <= until)]
 
     def changes(self, until: float | None = None) -> Iterator[Change]:
         """Changes as they happen, until the Unix time ``until`` (forever when None)."""

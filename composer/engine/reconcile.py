@@ -90,6 +90,13 @@ def select(project: "Project", services: Iterable[str], *, with_deps: bool) -> l
     return start_order(project, chosen)
 
 
+def check_env_files(project: "Project", services: Iterable[str]) -> None:
+    """As Docker Compose, a command creating containers fails when one of its services (or a
+    service they depend on, even with ``--no-deps``) has an env_file that cannot be read."""
+    if project.env_file_errors:
+        project.check_env_files(select(project, services, with_deps=True))
+
+
 def config_hashes(project: "Project", services: Mapping[str, Mapping] | None = None) -> dict[str, str]:
     """Each service's config hash (the ``com.docker.compose.config-hash`` label): the loader's
     (``Project.config_hashes``, computed as Docker Compose does), else computed from ``services``
@@ -125,6 +132,7 @@ class _Desired(NamedTuple):
     hashes: Mapping[str, str]
     raw: Mapping[str, Mapping]
     targets: frozenset[str]
+    changed_networks: frozenset[str] = frozenset()  # recreated: their containers are recreated too
 
 
 def plan_images(project: "Project", observed: "ObservedState", options: UpOptions,
@@ -168,6 +176,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
             hashes: Mapping[str, str] | None = None) -> Plan:
     """Networks and volumes, then every replica created, recreated or started as needed."""
     names = select(project, options.services, with_deps=not options.no_deps)
+    check_env_files(project, options.services)
     raw = project.to_dict().get("services", {})
     desired = _Desired(project, observed, options, hashes if hashes is not None else config_hashes(project, raw),
                        raw, frozenset(options.services or names))
@@ -177,6 +186,9 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     desired = desired._replace(observed=observed)
     every = options.all_resources
     networks = tuple(_ensure_networks(plan, project, names, observed, every))
+    recreated = _recreate_diverged_networks(plan, desired, names)
+    networks += tuple(recreated.values())
+    desired = desired._replace(changed_networks=frozenset(recreated))
     volumes = tuple(_ensure_volumes(plan, project, names, observed, every))
     ops: dict[str, list[str]] = {}
     for name in names:
@@ -196,6 +208,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
 def plan_run(project: "Project", observed: "ObservedState", name: str, options: UpOptions = UpOptions()) -> Plan:
     """What a one-off container of ``name`` needs first: its networks, volumes and image
     (pulled or built as ``options.pull``/``options.build`` say)."""
+    check_env_files(project, [name])
     plan = PlanBuilder()
     _ensure_networks(plan, project, [name], observed)
     _ensure_volumes(plan, project, [name], observed)
@@ -238,10 +251,8 @@ def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
 
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
                      every: bool = False) -> list[str]:
-    used = {n for s in names for n in (project.services[s].networks or {})
-            if not project.services[s].network_mode} | (set(project.networks) if every else set())
     ids = []
-    for key in sorted(used & set(project.networks)):
+    for key in sorted(_used_networks(project, names, every) & set(project.networks)):
         if project.networks[key].get("external"):
             continue
         spec = convert.network_spec(project, key)
@@ -253,9 +264,55 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
     return ids
 
 
+def _recreate_diverged_networks(plan: PlanBuilder, desired: _Desired, names: list[str]) -> dict[str, str]:
+    """Networks whose config-hash label differs from the file's (compose's NetworkConfigChanged):
+    the containers on one are stopped, the network removed and created again (its containers are
+    then recreated, see ``_recreate_cause``). The create operation of each, by network key."""
+    project, observed, options = desired.project, desired.observed, desired.options
+    created: dict[str, str] = {}
+    for key in sorted(_used_networks(project, names, options.all_resources) & set(project.networks)):
+        spec = convert.network_spec(project, key)
+        live = observed.network(spec.name)
+        if project.networks[key].get("external") or live is None:
+            continue
+        if live.labels.get(L.NETWORK) != key:
+            raise PlanError(f'network {spec.name} was found but has incorrect label {L.NETWORK} set to '
+                            f'"{live.labels.get(L.NETWORK, "")}" (expected: "{key}")',
+                            hint=f"remove it (composer network rm {spec.name}) or declare it external")
+        found = live.labels.get(L.CONFIG_HASH)
+        if not found or found == spec.labels[L.CONFIG_HASH]:
+            continue
+        users = [c for c in observed.containers if _on_network(project, c, key)]
+        busy = sorted(c.name for c in users if c.state in ACTIVE
+                      and (c.labels.get(L.SERVICE) not in names or c.labels.get(L.ONEOFF) == "True"))
+        if busy or options.recreate == "never":
+            plan.warnings.append(f"network {spec.name} config changed, but it is kept: "
+                                 + (f"{', '.join(busy)} still use it; run up for every service using it"
+                                    if busy else "--no-recreate"))
+            continue
+        cause = f"network {key} config changed"
+        stops = tuple(plan.add("stop", resource_of(c), cause, timeout=options.timeout, **ident(c))
+                      for c in users if c.state in ACTIVE)
+        removed = plan.add("remove", f"network:{key}", "config hash diverged", needs=stops, name=spec.name)
+        created[key] = plan.add("create", f"network:{key}", "recreate after config change", needs=(removed,), spec=spec)
+    return created
+
+
+def _used_networks(project: "Project", names: list[str], every: bool) -> set[str]:
+    """The network keys the services ``names`` join (every declared one with ``every``)."""
+    return {n for s in names for n in (project.services[s].networks or {})
+            if not project.services[s].network_mode} | (set(project.networks) if every else set())
+
+
+def _on_network(project: "Project", container: "ContainerSummary", key: str) -> bool:
+    """Whether a service container of the project joins network ``key`` (one-offs count too)."""
+    service = project.services.get(container.labels.get(L.SERVICE, ""))
+    return service is not None and not service.network_mode and key in (service.networks or {})
+
+
 def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "ObservedState",
                             assume_yes: bool) -> "ObservedState":
-    """Volumes whose labels differ from the file's: with ``-y`` (compose's prompt answered yes)
+    """Volumes whose config-hash label differs from the file's: with ``-y`` (compose's prompt answered yes)
     the containers using one are removed, then the volume (its data is lost), which is made
     again; without, a warning. The observed state returned lacks what goes, so the containers are
     planned anew."""
@@ -263,7 +320,8 @@ def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "Ob
     for key in sorted(k for k, v in project.volumes.items() if not v.get("external")):
         spec = convert.volume_spec(project, key)
         live = observed.volume(spec.name)
-        if live is None or _user_labels(live.labels) == _user_labels(spec.labels):
+        found = live.labels.get(L.CONFIG_HASH) if live is not None else None
+        if not found or found == spec.labels[L.CONFIG_HASH]:  # no hash: made elsewhere, left alone (as compose)
             continue
         if not assume_yes:
             plan.warnings.append(f"Volume {spec.name!r} exists but doesn't match configuration in compose file; "
@@ -278,10 +336,6 @@ def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "Ob
         return observed
     return observed._replace(containers=tuple(c for c in observed.containers if c.id not in gone), by_service=None,
                              volumes=tuple(v for v in observed.volumes if v.name not in gone))
-
-
-def _user_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in labels.items() if not k.startswith(L.PREFIX + ".")}
 
 
 def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
@@ -363,10 +417,13 @@ def _recreate_cause(plan: PlanBuilder, desired: _Desired, name: str, container: 
         return "--renew-anon-volumes"
     if container.labels.get(L.CONFIG_HASH) != desired.hashes.get(name):
         return "config hash diverged"
+    service = desired.project.services[name]
+    changed = sorted(desired.changed_networks & set(service.networks or {})) if not service.network_mode else []
+    if changed:
+        return f"network {changed[0]} config changed"
     mode = desired.project.services[name].network_mode or ""
     if mode.startswith("service:") and plan.ids("recreate", f"service:{mode.split(':', 1)[1]}:"):
         return f"network namespace of {mode.split(':', 1)[1]} recreated"
-    service = desired.project.services[name]
     if container.name != convert.container_name(desired.project.name, service, L.container_number(container.labels)):
         return "container renamed"
     ref = convert.image_reference(desired.project.name, desired.project.services[name])

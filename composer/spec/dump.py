@@ -278,7 +278,7 @@ ALWAYS_OBJECT: dict[str, tuple[tuple[str, Any], ...]] = {
     _S + "deploy": (("resources", {}), ("placement", {})),
     _S + "develop.watch.[]": (("exec", {"command": None}),),
 }
-DROP = ("x-composer-disabled", "x-composer-env-files", "x-composer-raw")
+DROP = ("x-composer-disabled", "x-composer-env-files", "x-composer-raw", "x-composer-env-file-errors")
 
 
 class _Field(NamedTuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:
     from composer.spec.loader import LoadedModel
@@ -75,6 +75,15 @@ class Project:
     output: Mapping[str, Any] = field(default_factory=dict)
     config_hashes: Mapping[str, str] = field(default_factory=dict)
     """Per service, the ``com.docker.compose.config-hash`` Docker Compose would compute."""
+    env_file_errors: Mapping[str, Exception] = field(default_factory=dict)
+    """Per service, why its ``env_file`` could not be read; raised by :meth:`check_env_files`."""
+
+    def check_env_files(self, names: Iterable[str]) -> None:
+        """Raise the env_file error of the first of ``names`` that has one (as Docker Compose,
+        only commands creating containers of such a service fail, not every command)."""
+        from composer.spec.semantic import raise_env_file_error
+
+        raise_env_file_error(self.env_file_errors, names)
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical compose JSON (what ``composer config --format json`` prints)."""
@@ -111,6 +120,7 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
     """The frozen Project of a loaded model."""
     from composer.spec.dump import shape
     from composer.spec.render import service_hash
+    from composer.spec.semantic import ENV_FILE_ERRORS
 
     disabled = loaded.model.get("x-composer-disabled") or {}
     output = loaded.output
@@ -126,4 +136,5 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
         disabled_services=MappingProxyType({n: bind_service(n, shape(s, ("services", n)))
                                             for n, s in disabled.items()}),
         profiles=profiles, output=_frozen(output), config_hashes=MappingProxyType(hashes),
+        env_file_errors=MappingProxyType(dict(loaded.model.get(ENV_FILE_ERRORS) or {})),
     )

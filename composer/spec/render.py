@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 try:  # the builtin module: hashlib would load OpenSSL (~13 ms)
     from _sha256 import sha256
@@ -45,6 +45,18 @@ def _select(output: dict[str, Any], services: list[str]) -> dict[str, Any]:
     return prune_unused(output)
 
 
+def check_env_files(loaded: "LoadedModel", services: Iterable[str]) -> None:
+    """Fail as ``config`` does when one of ``services`` has an env_file that could not be read."""
+    from composer.spec.semantic import ENV_FILE_ERRORS, raise_env_file_error
+
+    raise_env_file_error(loaded.model.get(ENV_FILE_ERRORS) or {}, services)
+
+
+def check_selected_env_files(loaded: "LoadedModel", services: list[str]) -> None:
+    """``config -q [SERVICE...]``: fail as printing would, for the services and their dependencies."""
+    check_env_files(loaded, _select(dict(loaded.output), services).get("services") or {})
+
+
 def escape_dollars(value: Any) -> Any:
     """Every ``$`` of every string as ``$$``, so the printed model can be loaded again."""
     if isinstance(value, str):
@@ -63,6 +75,7 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str], 
     reuse = output_format == "json" or not loaded.nested_extensions
     source = loaded.output if reuse else to_output(loaded.model, extensions=True)
     output = _ordered(_select(dict(source), services))
+    check_env_files(loaded, output.get("services") or {})
     if escape:
         output = escape_dollars(output)
     if output_format == "json":
@@ -148,6 +161,41 @@ def service_hash(name: str, service: dict[str, Any], unfolded: tuple[list[Any], 
     return sha256(go_json(arrange_service(name, trimmed)).encode()).hexdigest()
 
 
+# compose-go's NetworkConfig / VolumeConfig fields in struct order (json omitempty; pointers kept when set)
+_NETWORK_FIELDS = ("name", "driver", "driver_opts", "ipam", "external", "internal", "attachable", "labels",
+                   "enable_ipv4", "enable_ipv6")
+_IPAM_FIELDS = ("driver", "config", "options")
+_POOL_FIELDS = ("subnet", "gateway", "ip_range", "aux_addresses")
+_VOLUME_FIELDS = ("name", "driver", "driver_opts", "external", "labels")
+_POINTERS = ("enable_ipv4", "enable_ipv6")  # *bool: written when set, even false
+_MAPS = ("driver_opts", "labels", "options", "aux_addresses")  # Go maps: keys sorted
+
+
+def _go_struct(raw: Mapping[str, Any], fields: tuple[str, ...], always: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``raw``'s fields in Go struct order, empty ones left out (but ``always``), maps sorted."""
+    out: dict[str, Any] = {}
+    for key in fields:
+        value = raw.get(key)
+        if key not in always and (value is None or (key not in _POINTERS and value in ("", False, {}, [], ()))):
+            continue
+        out[key] = dict(sorted(value.items())) if key in _MAPS else value
+    return out
+
+
+def network_hash(network: Mapping[str, Any]) -> str:
+    """Compose's ``com.docker.compose.config-hash`` of a network (``NetworkHash``: its JSON)."""
+    ipam = network.get("ipam") or {}
+    pools = [_go_struct(pool, _POOL_FIELDS) for pool in ipam.get("config") or ()]
+    fields = {**network, "ipam": _go_struct({**ipam, "config": pools}, _IPAM_FIELDS)}
+    return sha256(go_json(_go_struct(fields, _NETWORK_FIELDS, always=("ipam",))).encode()).hexdigest()
+
+
+def volume_hash(volume: Mapping[str, Any]) -> str:
+    """Compose's ``com.docker.compose.config-hash`` of a volume (``VolumeHash``; driver local by default)."""
+    shaped = _go_struct({**volume, "driver": volume.get("driver") or "local"}, _VOLUME_FIELDS)
+    return sha256(go_json(shaped).encode()).hexdigest()
+
+
 def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,
             images: bool, hash_: str | None) -> str | None:
     """The text of a one-per-line flag, or None when no such flag was given."""
@@ -170,6 +218,7 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
         for name in wanted:
             if name not in output.get("services", {}):
                 raise UsageError(f"no such service: {name}", hint="see composer config --services")
+            check_env_files(loaded, [name])
             unfolded = (model.get("x-composer-env-files") or {}).get(name)
             lines.append(f"{name} {service_hash(name, output['services'][name], unfolded)}")
         return "\n".join(lines)

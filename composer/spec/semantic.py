@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from composer.errors import SemanticError, SourceLocation
+from composer.errors import ComposerError, SemanticError, SourceLocation
 from composer.spec.source import Mark, Path, locate
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def has_profile(service: dict[str, Any], active: tuple[str, ...]) -> bool:
 def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mapping[str, str],
            positions: Mapping[Path, Mark]) -> dict[str, Any]:
     """Apply profiles, fold env files, run the consistency checks; the model to bind."""
-    from composer.spec.normalize import apply_env_files, apply_label_files
+    from composer.spec.normalize import apply_label_files
 
     services = model.get("services") or {}
     enabled = {n: s for n, s in services.items() if has_profile(s, options.profiles)}
@@ -46,20 +46,42 @@ def finish(model: dict[str, Any], options: "ProjectOptions", environment: Mappin
         apply_label_files(service)
     if options.resolve_env_files:
         folded = model["x-composer-env-files"] = {}
+        missing = model[ENV_FILE_ERRORS] = {}
         for name, service in enabled.items():
-            try:
-                folded[name] = apply_env_files(service, environment)
-            except SemanticError:
-                raise
-            except Exception as error:  # SpecError from a missing file: add the location
-                from composer.errors import SpecError
-
-                if isinstance(error, SpecError) and error.location is None:
-                    error.location = located.at("services", name, "env_file")
-                raise
+            folded[name], error = _fold_env_files(name, service, environment, located)
+            if error is not None:
+                missing[name] = error
     if options.consistency:
         check(model, located)
     return model
+
+
+ENV_FILE_ERRORS = "x-composer-env-file-errors"
+"""Per service, why its ``env_file`` could not be read (a missing required file ...)."""
+
+
+def _fold_env_files(name: str, service: dict[str, Any], environment: Mapping[str, str],
+                    located: Located) -> tuple[tuple[list[Any], Any], ComposerError | None]:
+    """Fold a service's env files (``normalize.apply_env_files``); on failure the service keeps its
+    own environment and the error is returned, not raised: as Docker Compose, only the commands
+    that create that service's containers (or print its configuration) fail with it."""
+    from composer.spec.normalize import apply_env_files
+
+    unfolded = (list(service.get("env_file") or []), service.get("environment"))
+    try:
+        return apply_env_files(service, environment), None
+    except ComposerError as error:
+        service.pop("env_file", None)
+        if error.location is None:
+            error.location = located.at("services", name, "env_file")
+        return unfolded, error
+
+
+def raise_env_file_error(errors: Mapping[str, Exception], names: Iterable[str]) -> None:
+    """Raise the env_file error of the first of ``names`` that has one."""
+    for name in names:
+        if name in errors:
+            raise errors[name]
 
 
 def printed(model: dict[str, Any], positions: Mapping[Path, Mark]) -> dict[str, Any]:

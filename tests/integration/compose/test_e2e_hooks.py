@@ -6,6 +6,8 @@ service, names its index and exit code and keeps its container until the next ru
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = [pytest.mark.root]
@@ -69,3 +71,24 @@ def test_failing_pre_start_stops_the_service_and_keeps_its_container(project):
     assert sorted(r["Name"] for r in project.ps("-a")) == ["proj-web-1", "proj-web-1-pre_start-1"]
     project("down")
     assert project.ps("-a") == []
+
+
+def test_an_attached_up_prints_the_hooks_output_as_logs(project):
+    """compose's hook.go: a hook's output goes to the service's log consumer, as ``web-1 ->``."""
+    project.write("""
+        services:
+          web:
+            image: busybox
+            command: ["sh", "-c", "{loop}"]
+            post_start: [{command: ["echo", "hello from post_start"]}]
+            pre_stop: [{command: ["echo", "bye from pre_stop"]}]
+          job:
+            image: busybox
+            command: ["sh", "-c", "sleep 1"]
+        """)
+    result = project("--ansi", "never", "up", "--abort-on-container-exit", "-t", "5", timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.search(r"^web-1 -> +\| hello from post_start$", result.stdout, re.M), lines
+    assert re.search(r"^web-1 -> +\| bye from pre_stop$", result.stdout, re.M), lines
+    assert "hello from post_start" not in project("up", "-d").stdout  # detached: not shown, as compose

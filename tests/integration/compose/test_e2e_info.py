@@ -82,3 +82,16 @@ def test_config_no_consistency_lists_an_inconsistent_model(project):
     assert project("config", "--no-consistency", "--networks").stdout == "internal\n"
     assert project("config", "--no-consistency", "--hash", "*").stdout.startswith("incomplete ")
     assert "gated" in project("--profile", "extra", "config", "--no-consistency", "--services").stdout
+
+
+def test_ps_honours_the_docker_cli_ps_format_and_go_templates(project, tmp_path, monkeypatch):
+    """compose's TestPsHonorsPsFormat: without --format, the psFormat of the docker CLI config."""
+    project.write(COMPOSE)
+    project("up", "-d")
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    (config / "config.json").write_text('{"psFormat": "table {{.Name}}\\t{{.Service}}"}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    assert project("ps").stdout.splitlines() == ["NAME         SERVICE", "proj-web-1   web"]
+    assert project("ps", "--format", "{{.Name}} {{.State}}").stdout == "proj-web-1 running\n"
+    assert project("ps", "--format", "json").stdout.startswith("{")

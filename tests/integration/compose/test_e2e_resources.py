@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from tests.integration.network.conftest import free_prefix24
+
 pytestmark = [pytest.mark.root]
 
 LOOPING = 'command: ["sh", "-c", "{loop}"]'
@@ -167,3 +169,66 @@ def test_a_changed_volume_definition_is_recreated_with_yes(project):
     assert label() == "zot"
     assert project("logs", "--no-log-prefix", "app").stdout == ""  # the new container saw an empty volume
     assert "doesn't match" not in _run(project, ["up", "-d"], VOL_LABEL="zot").stderr
+
+
+def test_a_missing_env_file_fails_only_the_commands_of_its_service(project):
+    """compose's TestUnusedMissingEnvFile: ps, logs, exec, scale and down work; what creates the
+    service with the missing file fails, naming it."""
+    project.write(f"""
+        services:
+          ok: {{image: busybox, {LOOPING}}}
+          broken: {{image: busybox, {LOOPING}, env_file: /doesnotexist/.env}}
+          relative: {{image: busybox, env_file: ./e.env}}
+        """)
+    (project.directory / "e.env").write_text("FOO=BAR\n")
+    assert "FOO=BAR" in project("run", "--rm", "relative", "env").stdout  # compose's TestRunEnvFile
+    project("up", "-d", "ok")
+    project("ps")
+    project("logs")
+    assert project("exec", "-T", "ok", "echo", "hello").stdout == "hello\n"
+    project("scale", "ok=2")
+    for command in (("up", "-d"), ("up", "-d", "broken"), ("run", "--rm", "broken", "true"), ("scale", "broken=1")):
+        failed = project(*command, ok=False)
+        assert failed.returncode == 1 and "env file /doesnotexist/.env not found" in failed.stderr, command
+    assert states(project) == {"proj-ok-1": "running", "proj-ok-2": "running"}
+    project("down", "-t", "1")
+    assert states(project) == {}
+
+
+NETWORKED = """
+    services:
+      web: {image: busybox, LOOPING, networks: [front]}
+      db: {image: busybox, LOOPING, networks: [back]}
+    networks:
+      front:
+        ipam: {config: [{subnet: SUBNET.0/24}]}
+      back: {}
+    """
+
+
+def network(project, name: str) -> dict:
+    return json.loads(project("network", "inspect", name).stdout)[0]
+
+
+def test_a_changed_network_is_recreated_with_the_containers_on_it(project):
+    """compose's TestNetworkConfigChanged: the network's config-hash label changed, so its
+    containers are stopped, the network made again and the containers recreated on it; an
+    unchanged network and its containers are left alone."""
+    first, second = free_prefix24(), free_prefix24()
+    while second == first:
+        second = free_prefix24()
+    project.write(NETWORKED.replace("LOOPING", LOOPING).replace("SUBNET", first))
+    project("up", "-d")
+    ids = {r["Name"]: r["ID"] for r in project.ps()}
+    front, back = network(project, "proj_front"), network(project, "proj_back")
+    assert front["Labels"]["com.docker.compose.config-hash"]
+    project("up", "-d")
+    assert {r["Name"]: r["ID"] for r in project.ps()} == ids
+    project.write(NETWORKED.replace("LOOPING", LOOPING).replace("SUBNET", second))
+    project("up", "-d")
+    now = {r["Name"]: r["ID"] for r in project.ps()}
+    assert now["proj-db-1"] == ids["proj-db-1"] and now["proj-web-1"] != ids["proj-web-1"]
+    assert network(project, "proj_back")["Id"] == back["Id"]
+    renewed = network(project, "proj_front")
+    assert renewed["Id"] != front["Id"] and renewed["IPAM"]["Config"][0]["Subnet"] == f"{second}.0/24"
+    assert f"inet {second}." in project("exec", "-T", "web", "ip", "-4", "-o", "addr").stdout

@@ -110,3 +110,27 @@ def test_attached_up_follows_a_service_restarted_by_its_policy(project):
     result = project("--ansi", "never", "up", timeout=120)
     assert result.stdout.count("failing-1  | world\n") == 3
     assert result.stdout.count("failing-1 exited with code 1\n") == 3
+
+
+def test_events_restart_and_since(project):
+    """``restart`` ends with docker's ``start``, ``restart``; ``--since`` first replays what the
+    containers' recorded times tell (create, the last start and its restart), ``--until`` ends it."""
+    project.write(COMPOSE)
+    project("up", "-d")
+    watcher = project.popen("events", "--json")
+    records: list[dict] = []
+    reader = threading.Thread(target=lambda: records.extend(json.loads(line) for line in watcher.stdout))
+    try:
+        wait_for(lambda: watching(watcher))
+        reader.start()
+        project("restart", "-t", "1")
+        wait_for(lambda: any(r["action"] == "restart" for r in records))
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=10)
+        reader.join(timeout=10)
+    actions = [r["action"] for r in records]
+    assert actions[0] == "kill" and "die" in actions and actions[-2:] == ["start", "restart"], actions
+    replay = project("events", "--json", "--since", "10m", "--until", "0s").stdout.splitlines()
+    assert [json.loads(line)["action"] for line in replay] == ["create", "start", "restart"]
+    assert project("events", "--since", "0s", "--until", "0s").stdout == ""

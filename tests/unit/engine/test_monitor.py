@@ -1,6 +1,6 @@
 """The container actions the project monitor derives from two views of a container."""
 
-from composer.engine.monitor import Change, View, actions
+from composer.engine.monitor import Change, View, actions, past_changes
 
 
 def view(status: str = "running", pid: int = 7, health: str = "", **labels: str) -> View:
@@ -44,3 +44,29 @@ def test_signals_and_stops_named_as_compose_does():
     killed = signalled._replace(status="exited", stop_requested_at="2026-01-01T00:00:00Z")  # an earlier run's stop
     assert actions(running, killed) == ["kill", "die"]
     assert Change(0.0, "kill", signalled).attributes()["signal"] == "15"
+
+
+def stamp(second: int) -> str:
+    return f"2026-01-01T00:00:{second:02d}.000000000Z"
+
+
+def test_a_restart_commands_start_is_also_a_restart():
+    """docker reports ``restart`` after the ``start`` of ``docker restart``, not of a policy restart."""
+    running = view()._replace(started_at=stamp(1))
+    marked = running._replace(status="exited", restart_requested_at=stamp(2))
+    restarted = marked._replace(status="running", pid=8, started_at=stamp(3))
+    assert actions(marked, restarted) == ["start", "restart"]
+    assert actions(running, restarted) == ["die", "start", "restart"]  # the stopped state unseen
+    assert actions(restarted, restarted._replace(pid=9, started_at=stamp(9))) == ["die", "start"]  # its policy
+    assert actions(running._replace(status="exited"), running._replace(pid=8, started_at=stamp(3))) == ["start"]
+
+
+def test_past_changes_are_rebuilt_from_the_recorded_times():
+    stopped = view("exited")._replace(created=stamp(0), started_at=stamp(1), signalled_at=stamp(4), signal=15,
+                                      stop_requested_at=stamp(4), finished_at=stamp(5))
+    assert [(c.time % 60, c.action) for c in past_changes(stopped)] == [
+        (0, "create"), (1, "start"), (4, "kill"), (5, "die"), (5, "stop")]
+    restarted = view()._replace(created=stamp(0), started_at=stamp(3), restart_requested_at=stamp(2),
+                                signalled_at=stamp(2), finished_at=stamp(2))
+    assert [c.action for c in past_changes(restarted)] == ["create", "start", "restart"]
+    assert [c.action for c in past_changes(view("created", 0)._replace(created=stamp(0), started_at=""))] == ["create"]

@@ -201,3 +201,20 @@ def test_output_cache_is_invalidated_by_every_input(tmp_path: Path, state_root: 
     (tmp_path / "e.env").write_text("E1=x\n")
     assert json.loads(cli("config", "--format", "json", cwd=project).stdout)["services"]["a"]["environment"] == \
         {"E1": "x"}
+
+
+def test_a_missing_env_file_fails_only_the_services_needing_it(tmp_path: Path, cli) -> None:
+    """As docker/compose's TestUnusedMissingEnvFile: what prints or hashes service b (or a service
+    depending on it) fails naming the file; the others, and listings, still work."""
+    project = _write(tmp_path, "services:\n  a:\n    image: x\n  b:\n    image: x\n    env_file: /doesnotexist/.env\n"
+                               "  c:\n    image: x\n    depends_on: [b]\n")
+    for args in (("config",), ("config", "-q"), ("config", "b"), ("config", "-q", "c"), ("config", "--hash", "b"),
+                 ("config", "--hash", "*")):
+        failed = cli(*args, cwd=project)
+        assert failed.returncode == 1 and "compose.yaml:6:5" in failed.stderr, args
+        assert "env file /doesnotexist/.env not found" in failed.stderr, args
+    assert cli("config", "--hash", "a", cwd=project).stdout.startswith("a ")
+    assert "services:\n  a:" in cli("config", "a", cwd=project).stdout
+    assert cli("config", "-q", "a", cwd=project).returncode == 0
+    assert cli("config", "--services", cwd=project).stdout.split() == ["a", "b", "c"]
+    assert cli("config", "--no-env-resolution", "--hash", "b", cwd=project).returncode == 0
