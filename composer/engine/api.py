@@ -1,4 +1,4 @@
-"""ProjectService: every compose command as lock -> observe -> plan (pure) -> execute (threads).
+"""ProjectService: every compose command as lock -> observe -> plan (pure) -> execute (trio).
 
 How the CLI should call it (``composer/cli/project.py``)::
 
@@ -25,9 +25,9 @@ How the CLI should call it (``composer/cli/project.py``)::
 Each method raises a ComposerError (PlanError when operations failed, naming each; ``exit_code``
 is the CLI's exit code) and otherwise returns what the command prints (``ps``, ``wait``) or the
 ExecutionResult. The engine never prints: progress arrives as
-:class:`composer.engine.events.Event` through ``emit`` (from the executor's worker threads, one at a
-time), warnings (orphans ...) as ``Status.WARNING`` events. No event loop is imported; a no-change
-``up`` costs a lock, one observation and a pure plan.
+:class:`composer.engine.events.Event` through ``emit`` (from the executor's trio loop, in order),
+warnings (orphans ...) as ``Status.WARNING`` events. trio is imported only when a plan has work: a
+no-change ``up`` costs a lock, one observation and a pure plan.
 """
 
 from __future__ import annotations

@@ -1,22 +1,26 @@
-"""The executor: worker threads walk the plan DAG against a Runtime.
+"""The executor: a trio nursery walks the plan DAG against a Runtime.
 
-Every operation starts, in a thread of its own, as soon as the operations it needs are done;
-runtime calls run at most ``parallel`` at a time. A failed operation skips the operations that
-need it (operations that only *want* it go on, with a warning) while the rest settles; the
-result then raises one PlanError naming what failed. The runtime's calls block, so plain threads
-are all the concurrency there is: the scheduler is the calling thread, woken by a queue of
-finished operations (a Ctrl-C there stops new operations, lets running ones finish and raises).
-No event loop is imported: starting one would cost more than most plans take.
+Every operation starts as soon as the operations it needs have settled; blocking runtime calls
+run in worker threads, at most ``parallel`` at a time (a ``trio.CapacityLimiter``). A failed
+operation skips the operations that need it (operations that only *want* it go on, with a
+warning) while the rest settles; the result then raises one PlanError naming what failed.
+Waits (health, exit) are the runtime's own event-driven calls in threads that cancellation
+abandons, in slices of :data:`WAIT_SLICE` so that no abandoned thread outlives the run by more
+than one slice; one deadline (``--wait-timeout``) covers every wait of a run. Events are emitted
+from the loop's thread, in order.
+
+Ctrl-C (SIGINT, or SIGTERM where the caller made it raise KeyboardInterrupt): the first starts
+nothing new and lets the runtime calls under way finish, the second abandons them; either way
+``execute`` then raises KeyboardInterrupt. trio is imported only when a plan has work.
 """
 
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import time
+from contextlib import contextmanager
 from functools import partial
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard
@@ -24,207 +28,202 @@ from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import ContainerSpec, HealthStatus, Runtime
 from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
 
+if TYPE_CHECKING:
+    import trio
+
 Builder = Callable[[str, str], str]
 """Builds the image of a service: ``builder(service, reference) -> image id``."""
 
+WAIT_SLICE = 2.0
+"""The longest one waiting thread blocks (seconds): an abandoned wait ends within it."""
 
-class _TimedOut(Exception):
-    """A dependency wait outlived ``--wait-timeout``."""
 
-
-class _Cancelled(Exception):
-    """The run was interrupted (Ctrl-C, or an unexpected error elsewhere) before this finished."""
+class _Interrupted(Exception):
+    """Ctrl-C (or an unexpected error elsewhere) came before this operation could go on."""
 
 
 class _Context:
     """What the handlers share: the runtime, the event sink, the ``--parallel`` bound, the ids of
-    the containers made in this run, and the cancellation and deadline of waits."""
+    the containers made in this run, the deadline of waits and the interruption. Made inside
+    the trio run."""
 
     def __init__(self, runtime: Runtime, emit: EventSink, parallel: int, builder: Builder | None,
                  wait_timeout: float | None) -> None:
+        import trio
+
         self.runtime = runtime
+        self.emit = emit
         self.builder = builder
-        self.deadline = math.inf if wait_timeout is None else time.monotonic() + wait_timeout
-        self.limiter = threading.Semaphore(parallel if parallel > 0 else 64)
-        self.wake = threading.Condition()  # notified when a watcher ends or the run is cancelled
-        self.cancelled = False
-        self.closed = False  # the run is over: events from abandoned watchers are dropped
+        self.limiter = trio.CapacityLimiter(parallel if parallel > 0 else 64)
+        self.threads = trio.CapacityLimiter(math.inf)  # waits and calls past the limiter: no other bound
+        self.deadline = math.inf if wait_timeout is None else trio.current_time() + wait_timeout
+        self.interrupted = False
+        self.waits: set[trio.CancelScope] = set()
         self.ids: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.removed: set[str] = set()
-        self._emit = emit
-        self._emit_lock = threading.Lock()
 
-    def emit(self, event: Event) -> None:
-        """Pass one event to the sink, one at a time; nothing once the run is over."""
-        with self._emit_lock:
-            if not self.closed:
-                self._emit(event)
+    def interrupt(self) -> None:
+        """Start nothing new: later calls raise _Interrupted, waits under way end with it."""
+        self.interrupted = True
+        for scope in self.waits:
+            scope.cancel()
 
-    def cancel(self) -> None:
-        with self.wake:
-            self.cancelled = True
-            self.wake.notify_all()
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A blocking runtime call in a worker thread (at most ``--parallel`` at a time); none once
+        the run is interrupted, also when the interruption came while it waited for its turn."""
+        import trio
 
-    def close(self) -> None:
-        """The run is over: watchers left behind stop at their next look and emit nothing more
-        (not even an event already on its way to the sink once this returns)."""
-        self.cancel()
-        with self._emit_lock:
-            self.closed = True
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A blocking runtime call (at most ``--parallel`` at a time); none once the run is
-        cancelled, also when the cancel came while this call waited for its turn."""
-        with self.limiter:
-            if self.cancelled:
-                raise _Cancelled()
+        async with self.limiter:
+            if self.interrupted:
+                raise _Interrupted()
             try:
-                return fn(*args, **kwargs)
+                return await trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.threads,
+                                                     abandon_on_cancel=True)
             except OSError as error:
                 raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
 
-    def step(self, kind: str, name: str, doing: Status, done: Status,
-             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def block(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A wait in a thread that cancellation abandons (not bounded by ``--parallel``):
+        TooSlowError at the deadline, _Interrupted on Ctrl-C."""
+        import trio
+
+        if self.interrupted:
+            raise _Interrupted()
+        with trio.CancelScope() as scope:
+            self.waits.add(scope)
+            try:
+                with trio.fail_at(self.deadline):
+                    return await trio.to_thread.run_sync(partial(fn, *args), limiter=self.threads,
+                                                         abandon_on_cancel=True)
+            finally:
+                self.waits.discard(scope)
+        raise _Interrupted()  # only the interruption cancels this scope
+
+    async def wait_exit(self, container_id: str) -> int:
+        """Block until the container is not running; its exit code."""
+        while True:
+            code = await self.block(self.runtime.wait_container, container_id, WAIT_SLICE)
+            if code is not None:
+                return code
+
+    def from_thread(self, afn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        """``afn`` as a blocking function for a worker thread of this run (it runs on the loop)."""
+        import trio
+
+        return lambda *args, **kwargs: trio.from_thread.run(partial(afn, *args, **kwargs))
+
+    async def step(self, kind: str, name: str, doing: Status, done: Status,
+                   fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_Walker``)."""
+        if self.interrupted:
+            raise _Interrupted()
         self.emit(Event(kind=kind, name=name, status=doing))
         started = time.monotonic()
-        value = self.call(fn, *args, **kwargs)
+        value = await self.call(fn, *args, **kwargs)
         self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - started))
         return value
 
-    def patience(self, longest: float) -> float:
-        """How long a watcher may block now (at most ``longest``); raises once the wait is over."""
-        if self.cancelled:
-            raise _Cancelled()
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise _TimedOut()
-        return min(longest, remaining)
 
-    def gather(self, watchers: list[Callable[[], None]]) -> None:
-        """Run ``watchers`` in threads until all return; the first error (a timeout at the
-        deadline) is raised at once, the other watchers are abandoned (they may block forever)."""
-        errors: list[BaseException] = []
-        finished: list[bool] = []
-
-        def watch(watcher: Callable[[], None]) -> None:
-            try:
-                watcher()
-            except BaseException as error:  # noqa: BLE001 - handed to the waiting operation
-                with self.wake:
-                    errors.append(error)
-            with self.wake:
-                finished.append(True)
-                self.wake.notify_all()
-
-        for watcher in watchers:
-            threading.Thread(target=watch, args=(watcher,), daemon=True).start()
-        with self.wake:
-            while not errors and len(finished) < len(watchers):
-                remaining = self.patience(math.inf)
-                self.wake.wait(None if remaining == math.inf else remaining)
-        if errors:
-            raise errors[0]
-
-
-def _hooks(ctx: _Context, op: Operation, key: str, cid: str, name: str) -> None:
+async def _hooks(ctx: _Context, op: Operation, key: str, cid: str, name: str) -> None:
     """Run the operation's ``post_start``/``pre_stop`` hooks in order; a failing one fails it."""
     for hook in op.params.get(key, ()):
-        code, output = ctx.call(ctx.runtime.exec_container, cid, hook)
+        code, output = await ctx.call(ctx.runtime.exec_container, cid, hook)
         if code != 0:
             raise PlanError(f"{key} hook {' '.join(hook.command)!r} of {name} exited with {code}",
                             hint=output.strip()[-200:] or f"fix the {key} command")
 
 
 # --- handlers: one per (kind, resource type) -----------------------------------------------------
-def _create_network(ctx: _Context, op: Operation) -> None:
+async def _create_network(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    ctx.step("Network", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_network, spec)
+    await ctx.step("Network", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_network, spec)
 
 
-def _create_volume(ctx: _Context, op: Operation) -> None:
+async def _create_volume(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    ctx.step("Volume", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_volume, spec)
+    await ctx.step("Volume", spec.name, Status.CREATING, Status.CREATED, ctx.runtime.ensure_volume, spec)
 
 
-def _remove_network(ctx: _Context, op: Operation) -> None:
+async def _remove_network(ctx: _Context, op: Operation) -> None:
     name = op.params["name"]
-    ctx.step("Network", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_network, name)
+    await ctx.step("Network", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_network, name)
 
 
-def _remove_volume(ctx: _Context, op: Operation) -> None:
+async def _remove_volume(ctx: _Context, op: Operation) -> None:
     name = op.params["name"]
-    ctx.step("Volume", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_volume, name)
+    await ctx.step("Volume", name, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_volume, name)
 
 
-def _pull(ctx: _Context, op: Operation) -> None:
+async def _pull(ctx: _Context, op: Operation) -> None:
+    import trio
+
     ref = op.params["reference"]
 
-    def progress(status: str, detail: Any) -> None:
-        ctx.emit(Event(kind="Image", name=ref, status=Status.PULLING, text=status))
+    def progress(status: str, detail: Any) -> None:  # called in the pull's thread
+        trio.from_thread.run_sync(ctx.emit, Event(kind="Image", name=ref, status=Status.PULLING, text=status))
 
-    ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
+    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
 
 
-def _build(ctx: _Context, op: Operation) -> None:
+async def _build(ctx: _Context, op: Operation) -> None:
     ref, service = op.params["reference"], op.params["service"]
     if ctx.builder is None:
         raise BuildError(f"service {service!r} needs its image {ref!r} built, and building is not available",
                          hint="build the image first or set image: to a pullable reference")
-    ctx.step("Image", ref, Status.BUILDING, Status.BUILT, ctx.builder, service, ref)
+    await ctx.step("Image", ref, Status.BUILDING, Status.BUILT, ctx.builder, service, ref)
 
 
-def _remove_image(ctx: _Context, op: Operation) -> None:
+async def _remove_image(ctx: _Context, op: Operation) -> None:
     ref = op.params["reference"]
     try:
-        ctx.step("Image", ref, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_image, ref)
+        await ctx.step("Image", ref, Status.REMOVING, Status.REMOVED, ctx.runtime.remove_image, ref)
     except ImageNotFound:
         ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
 
 
-def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
+async def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
     """The spec with its ``com.docker.compose.image`` label (the image may have been pulled or
     built earlier in this run)."""
     if spec.labels.get(L.IMAGE):
         return spec
-    return spec._replace(labels={**spec.labels, L.IMAGE: ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    return spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
 
 
-def _create(ctx: _Context, op: Operation) -> None:
+async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    spec = _with_image_id(ctx, spec)
-    cid = ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
-                   ctx.runtime.create_container, spec)
+    spec = await _with_image_id(ctx, spec)
+    cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
+                         ctx.runtime.create_container, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
     if op.params.get("start", True):
-        ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-        _hooks(ctx, op, "post_start", cid, spec.name)
+        await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        await _hooks(ctx, op, "post_start", cid, spec.name)
 
 
-def _recreate(ctx: _Context, op: Operation) -> None:
+async def _recreate(ctx: _Context, op: Operation) -> None:
     """As Compose: create the new container under a temporary name while the old one still
     runs, then stop and remove the old one and give the new one its name; start it."""
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
-    spec = _with_image_id(ctx, spec)
+    spec = await _with_image_id(ctx, spec)
     if op.params.get("inherit_volumes", True):
-        spec = _inherit_anonymous_volumes(spec, ctx.call(ctx.runtime.inspect_container, old))
+        spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
     temporary = f"{old[:12]}_{final}" if name == final else final  # the old one may hold the name
     spec = spec._replace(name=temporary, labels={**spec.labels, L.REPLACE: old})
-    cid = ctx.call(ctx.runtime.create_container, spec)
-    ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
-    ctx.call(ctx.runtime.remove_container, old, force=True)
+    cid = await ctx.call(ctx.runtime.create_container, spec)
+    await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
+    await ctx.call(ctx.runtime.remove_container, old, force=True)
     ctx.removed.add(old)
     if temporary != final:
-        ctx.call(ctx.runtime.rename_container, cid, final)
+        await ctx.call(ctx.runtime.rename_container, cid, final)
     ctx.ids[op.resource], ctx.names[cid] = cid, final
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATED, duration=time.monotonic() - started))
     if op.params.get("start", True):
-        ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-        _hooks(ctx, op, "post_start", cid, final)
+        await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+        await _hooks(ctx, op, "post_start", cid, final)
 
 
 def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -> ContainerSpec:
@@ -236,28 +235,33 @@ def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -
     return spec._replace(mounts=mounts)
 
 
-def _pre_start(ctx: _Context, op: Operation) -> None:
-    """A service's ``pre_start`` hooks, each in its own container (``composer.engine.prestart``)."""
+async def _pre_start(ctx: _Context, op: Operation) -> None:
+    """A service's ``pre_start`` hooks, each in its own container (``composer.engine.prestart``),
+    run from a worker thread whose runtime calls and waits come back to this run's loop."""
+    import trio
+
     from composer.engine.prestart import run_pre_start
 
     replica = op.params.get("id") or ctx.ids[op.params["replica"]]
-    run_pre_start(ctx.runtime, ctx.call, op.params["spec"], op.params["hooks"], replica)
+    run = partial(run_pre_start, ctx.runtime, ctx.from_thread(ctx.call), op.params["spec"], op.params["hooks"],
+                  replica, wait=ctx.from_thread(ctx.wait_exit))
+    await trio.to_thread.run_sync(run, limiter=ctx.threads)
 
 
-def _start(ctx: _Context, op: Operation) -> None:
+async def _start(ctx: _Context, op: Operation) -> None:
     """Start an existing container, or the one created (or recreated) earlier in this run."""
     cid = op.params.get("id") or ctx.ids[op.resource]
     name = op.params.get("name") or ctx.names[cid]
-    ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
-    _hooks(ctx, op, "post_start", cid, name)
+    await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+    await _hooks(ctx, op, "post_start", cid, name)
 
 
-def _stop(ctx: _Context, op: Operation) -> None:
+async def _stop(ctx: _Context, op: Operation) -> None:
     name, timeout = op.params["name"], op.params.get("timeout")
-    _hooks(ctx, op, "pre_stop", op.params["id"], name)
+    await _hooks(ctx, op, "pre_stop", op.params["id"], name)
     started = time.monotonic()
-    ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
-             op.params["id"], timeout)
+    await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
+                   op.params["id"], timeout)
     grace = op.params.get("grace", 10.0) if timeout is None else timeout
     if grace > 0 and time.monotonic() - started >= grace:
         ctx.emit(Event(kind="Container", name=name, status=Status.WARNING,
@@ -265,58 +269,72 @@ def _stop(ctx: _Context, op: Operation) -> None:
                             "to a signal it handles, or init: true"))
 
 
-def _restart(ctx: _Context, op: Operation) -> None:
+async def _restart(ctx: _Context, op: Operation) -> None:
     name, cid = op.params["name"], op.params["id"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTING))
     started = time.monotonic()
-    _hooks(ctx, op, "pre_stop", cid, name)
-    ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
-    ctx.call(ctx.runtime.start_container, cid)
-    _hooks(ctx, op, "post_start", cid, name)
+    await _hooks(ctx, op, "pre_stop", cid, name)
+    await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
+    await ctx.call(ctx.runtime.start_container, cid)
+    await _hooks(ctx, op, "post_start", cid, name)
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTED, duration=time.monotonic() - started))
 
 
-def _kill(ctx: _Context, op: Operation) -> None:
-    ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
-             op.params["id"], op.params.get("signal", "SIGKILL"))
+async def _kill(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.KILLING, Status.KILLED, ctx.runtime.kill_container,
+                   op.params["id"], op.params.get("signal", "SIGKILL"))
 
 
-def _pause(ctx: _Context, op: Operation) -> None:
-    ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
-             ctx.runtime.pause_container, op.params["id"])
+async def _pause(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.PAUSING, Status.PAUSED,
+                   ctx.runtime.pause_container, op.params["id"])
 
 
-def _unpause(ctx: _Context, op: Operation) -> None:
-    ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
-             ctx.runtime.unpause_container, op.params["id"])
+async def _unpause(ctx: _Context, op: Operation) -> None:
+    await ctx.step("Container", op.params["name"], Status.UNPAUSING, Status.UNPAUSED,
+                   ctx.runtime.unpause_container, op.params["id"])
 
 
-def _remove(ctx: _Context, op: Operation) -> None:
+async def _remove(ctx: _Context, op: Operation) -> None:
     try:
-        ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
-                 ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
-                 volumes=op.params.get("volumes", False))
+        await ctx.step("Container", op.params["name"], Status.REMOVING, Status.REMOVED,
+                       ctx.runtime.remove_container, op.params["id"], force=op.params.get("force", False),
+                       volumes=op.params.get("volumes", False))
     except ContainerNotFound:
         pass
     ctx.removed.add(op.params["id"])
 
 
-def _wait(ctx: _Context, op: Operation) -> None:
-    """A ``depends_on`` condition: every replica healthy, or exited 0 (one watcher thread each)."""
+async def _wait(ctx: _Context, op: Operation) -> None:
+    """A ``depends_on`` condition: every replica healthy, or exited 0 (one waiting task each; the
+    first failure ends the others)."""
+    import trio
+
     service, condition = op.params["service"], op.params["condition"]
     targets = dict(op.params.get("containers") or {})
-    targets.update({cid: ctx.names.get(cid, cid) for r, cid in list(ctx.ids.items())
+    targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
                     if r.startswith(f"service:{service}:")})
     waiter = {"service_healthy": _wait_healthy, "ready": partial(_wait_ready, may_exit=op.params.get("may_exit", False))
               }.get(condition, _wait_completed)
-    ctx.gather([partial(waiter, ctx, cid, name, service) for cid, name in targets.items() if cid not in ctx.removed])
+    try:
+        async with trio.open_nursery() as nursery:
+            for cid, name in targets.items():
+                if cid not in ctx.removed:
+                    nursery.start_soon(waiter, ctx, cid, name, service)
+    except BaseExceptionGroup as group:
+        raise _first(group) from None
 
 
-def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
+def _first(group: BaseExceptionGroup) -> BaseException:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+async def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
     ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
     started, last = time.monotonic(), None
     while True:
-        status: HealthStatus = ctx.runtime.wait_health(cid, last, ctx.patience(60.0))
+        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, WAIT_SLICE)
         if status.health == "healthy":
             ctx.emit(Event(kind="Container", name=name, status=Status.HEALTHY, duration=time.monotonic() - started))
             return
@@ -333,11 +351,11 @@ def _wait_healthy(ctx: _Context, cid: str, name: str, service: str) -> None:
         last = status
 
 
-def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: bool) -> None:
+async def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: bool) -> None:
     """``up --wait``: running (and healthy when it has a healthcheck), never hanging on an exit."""
     started, last = time.monotonic(), None
     while True:
-        status: HealthStatus = ctx.runtime.wait_health(cid, last, ctx.patience(60.0))
+        status: HealthStatus = await ctx.block(ctx.runtime.wait_health, cid, last, WAIT_SLICE)
         if status.state == "running" and status.health in ("none", "healthy"):
             ready = Status.HEALTHY if status.health == "healthy" else Status.RUNNING
             ctx.emit(Event(kind="Container", name=name, status=ready, duration=time.monotonic() - started))
@@ -354,17 +372,17 @@ def _wait_ready(ctx: _Context, cid: str, name: str, service: str, *, may_exit: b
         last = status
 
 
-def _wait_completed(ctx: _Context, cid: str, name: str, service: str) -> None:
+async def _wait_completed(ctx: _Context, cid: str, name: str, service: str) -> None:
     ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
     started = time.monotonic()
-    code = ctx.runtime.wait_container(cid)
+    code = await ctx.wait_exit(cid)
     if code != 0:
         raise PlanError(f"service {service!r} didn't complete successfully: exit {code}",
                         hint=f"see composer logs {service}")
     ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started))
 
 
-Handler = Callable[[_Context, Operation], None]
+Handler = Callable[[_Context, Operation], Awaitable[None]]
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("create", "network"): _create_network, ("create", "volume"): _create_volume,
     ("remove", "network"): _remove_network, ("remove", "volume"): _remove_volume,
@@ -381,89 +399,127 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 class _Walker:
     """Starts each operation once everything it needs and wants has settled; records outcomes."""
 
-    def __init__(self, plan: Plan, ctx: _Context) -> None:
+    def __init__(self, plan: Plan, ctx: _Context, signals: tuple[int, ...]) -> None:
+        import trio
+
         self.ctx = ctx
+        self.signals = signals
         self.ops = {op.id: op for op in plan}
         self.pending = {op.id: len(op.needs) + len(op.wants) for op in plan}
         self.dependents = plan.dependents()
         needed = {n for op in plan for n in op.needs}
         self.optional = frozenset({w for op in plan for w in op.wants} - needed)
         self.result = ExecutionResult()
-        self.finished: queue.SimpleQueue[tuple[str, Outcome, BaseException | None]] = queue.SimpleQueue()
-        self.running = 0
+        self.settled = trio.Event()
         self.unexpected: BaseException | None = None
+        self.nursery: trio.Nursery | None = None
 
-    def run(self) -> ExecutionResult:
-        """Walk the whole plan; an unexpected exception (a bug, Ctrl-C) is raised once all
-        running operations ended."""
-        try:
-            self._release([op_id for op_id, count in self.pending.items() if count == 0])
-            self._drain()
-        except KeyboardInterrupt as interrupt:
-            self.unexpected = self.unexpected or interrupt
-            self.ctx.cancel()
-            self._drain()  # the runtime calls under way finish; a second Ctrl-C ends this too
-        finally:
-            self.ctx.close()
+    async def run(self) -> ExecutionResult:
+        """Walk the whole plan; an unexpected exception (a bug, Ctrl-C) is raised once every
+        operation settled (or, at a second Ctrl-C, at once)."""
+        import trio
+
+        with _receiver(self.signals) as signals:
+            async with trio.open_nursery() as nursery:
+                self.nursery = nursery
+                if signals is not None:
+                    nursery.start_soon(self._on_signals, signals, nursery.cancel_scope)
+                self._release([op_id for op_id, count in self.pending.items() if count == 0])
+                await self.settled.wait()
+                nursery.cancel_scope.cancel()  # the signal watcher; every operation has ended
         if self.unexpected is not None:
             raise self.unexpected
         self.result.ids = dict(self.ctx.ids)
         return self.result
 
-    def _drain(self) -> None:
-        while self.running:
-            op_id, outcome, unexpected = self.finished.get()
-            self.running -= 1
-            self.result.outcomes[op_id] = outcome
-            if unexpected is not None and self.unexpected is None:
-                self.unexpected = unexpected
-                self.ctx.cancel()
-            self._settled(op_id)
+    async def _on_signals(self, signals: AsyncIterator[int], everything: trio.CancelScope) -> None:
+        """The first Ctrl-C starts nothing new, the second abandons what runs."""
+        async for _ in signals:
+            if self.ctx.interrupted:
+                everything.cancel()
+                return
+            self._fail(KeyboardInterrupt())
 
-    def _settled(self, op_id: str) -> None:
-        self._release([d for d in self.dependents[op_id] if self._one_less(d)])
+    def _fail(self, unexpected: BaseException) -> None:
+        """Remember the first unexpected exception (raised by ``run``) and start nothing new."""
+        self.unexpected = self.unexpected or unexpected
+        self.ctx.interrupt()
 
     def _release(self, ready: list[str]) -> None:
         """Start the operations in ``ready``, or skip them (and so on down) when they cannot run."""
         while ready:
             op = self.ops[ready.pop()]
             blocked = [n for n in op.needs if self.result.outcomes[n].status != "done"]
-            if blocked or self.ctx.cancelled:
+            if blocked or self.ctx.interrupted:
                 reason = f"not done: {blocked[0]} failed" if blocked else "interrupted"
-                self.result.outcomes[op.id] = Outcome("skipped", PlanError(reason))
-                ready.extend(d for d in self.dependents[op.id] if self._one_less(d))
+                ready.extend(self._settle(op.id, Outcome("skipped", PlanError(reason))))
                 continue
             for want in op.wants:
                 if self.result.outcomes[want].status != "done":
                     self.ctx.emit(Event(kind="Service", name=op.resource.split(":")[1], status=Status.WARNING,
                                         text=f'optional dependency "{want.split(":")[1]}" failed to start '
                                              "(required: false)"))
-            self.running += 1
-            threading.Thread(target=self._work, args=(op,), name=op.id, daemon=True).start()
+            assert self.nursery is not None
+            self.nursery.start_soon(self._run_one, op, name=op.id)
 
-    def _one_less(self, op_id: str) -> bool:
-        self.pending[op_id] -= 1
-        return self.pending[op_id] == 0
+    def _settle(self, op_id: str, outcome: Outcome) -> list[str]:
+        """Record how an operation ended; the dependents it was the last to hold back."""
+        self.result.outcomes[op_id] = outcome
+        if len(self.result.outcomes) == len(self.ops):
+            self.settled.set()
+        freed = []
+        for dependent in self.dependents[op_id]:
+            self.pending[dependent] -= 1
+            if self.pending[dependent] == 0:
+                freed.append(dependent)
+        return freed
 
-    def _work(self, op: Operation) -> None:
-        """Run one operation in its thread and report how it ended to the scheduler."""
-        unexpected: BaseException | None = None
+    async def _run_one(self, op: Operation) -> None:
+        """Run one operation's handler and release what waited for it."""
+        import trio
+
         try:
             handler = HANDLERS.get((op.kind, op.resource.split(":", 1)[0]))
             if handler is None:
                 raise PlanError(f"internal: no handler for {op.id!r}")
-            handler(self.ctx, op)
+            await handler(self.ctx, op)
             outcome = Outcome("done")
-        except _TimedOut:
+        except trio.TooSlowError:
             outcome = Outcome("failed", PlanError(f"timed out: {op.id}", hint="raise --wait-timeout"))
-        except _Cancelled:
+        except _Interrupted:
             outcome = Outcome("skipped", PlanError("interrupted"))
         except ComposerError as error:
             outcome = Outcome("failed", error, optional=op.id in self.optional)
             self.ctx.emit(Event(kind=_kind(op), name=_name(self.ctx, op), status=Status.ERROR, text=error.message))
-        except BaseException as error:  # noqa: BLE001 - a bug or Ctrl-C: raised by ``run``
-            outcome, unexpected = Outcome("failed", PlanError(f"{op.id}: {error!r}")), error
-        self.finished.put((op.id, outcome, unexpected))
+        except trio.Cancelled:
+            raise  # a second Ctrl-C: nothing is recorded any more
+        except BaseException as error:  # noqa: BLE001 - a bug, or Ctrl-C inside a runtime call: raised by run
+            outcome = Outcome("failed", PlanError(f"{op.id}: {error!r}"))
+            self._fail(error)
+        self._release(self._settle(op.id, outcome))
+
+
+def _ctrl_c_signals() -> tuple[int, ...]:
+    """The signals that mean Ctrl-C to the caller: those whose handler raises KeyboardInterrupt
+    (read before ``trio.run`` puts its own on SIGINT); none outside the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return ()
+    return tuple(s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is signal.default_int_handler)
+
+
+@contextmanager
+def _receiver(signals: tuple[int, ...]) -> Iterator[AsyncIterator[int] | None]:
+    """``signals`` received by the run instead of raising KeyboardInterrupt (None: there are none)."""
+    import trio
+
+    if not signals:
+        yield None
+        return
+    with trio.open_signal_receiver(*signals) as received:
+        yield received
 
 
 def _kind(op: Operation) -> str:
@@ -483,33 +539,54 @@ def _name(ctx: _Context, op: Operation) -> str:
     return params.get("name") or params.get("reference") or params.get("service") or op.resource
 
 
+def _run(main: Callable[[], Awaitable[Any]]) -> Any:
+    """``main`` in a fresh trio loop; a Ctrl-C comes out as KeyboardInterrupt, any other escape
+    as itself, never as an exception group."""
+    import trio
+
+    try:
+        return trio.run(main)
+    except BaseExceptionGroup as group:
+        interrupted, _ = group.split(KeyboardInterrupt)
+        raise (KeyboardInterrupt() if interrupted else _first(group)) from None
+
+
 def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel: int = 0,
             builder: Builder | None = None, wait_timeout: float | None = None) -> ExecutionResult:
-    """Run every operation of ``plan`` as soon as its dependencies allow; never raises for an
-    operation's failure (see :meth:`ExecutionResult.raise_for_failures`), but raises a bug's
-    exception or KeyboardInterrupt as itself. ``plan.warnings`` are the caller's to show."""
+    """Run every operation of ``plan`` as soon as its dependencies allow (one ``trio.run``);
+    never raises for an operation's failure (see :meth:`ExecutionResult.raise_for_failures)`,
+    but raises a bug's exception or KeyboardInterrupt as itself. ``plan.warnings`` are the
+    caller's to show. An empty plan imports nothing."""
     if not plan:
         return ExecutionResult()
-    return _Walker(plan, _Context(runtime, emit, parallel, builder, wait_timeout)).run()
 
+    signals = _ctrl_c_signals()
+
+    async def main() -> ExecutionResult:
+        return await _Walker(plan, _Context(runtime, emit, parallel, builder, wait_timeout), signals).run()
+
+    return _run(main)
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
     """Block until the first of ``containers`` (``{id: name}``) stops; its name and exit code
-    (``up --abort-on-container-exit`` / ``--exit-code-from``)."""
+    (``up --abort-on-container-exit`` / ``--exit-code-from``). The other waits end with it."""
     if not containers:
         raise PlanError("no container to wait for", hint="start the project first (composer up -d)")
-    found: queue.SimpleQueue[tuple[str, int] | BaseException] = queue.SimpleQueue()
 
-    def watch(cid: str, name: str) -> None:
-        try:
-            found.put((name, runtime.wait_container(cid)))
-        except BaseException as error:  # noqa: BLE001 - raised by the caller's thread
-            found.put(error)
+    async def main() -> tuple[str, int]:
+        import trio
 
-    for cid, name in containers.items():
-        threading.Thread(target=watch, args=(cid, name), daemon=True).start()
-    first = found.get()
-    if isinstance(first, BaseException):
-        raise first
-    return first
+        ctx = _Context(runtime, discard, 0, None, None)
+        found: list[tuple[str, int]] = []
+
+        async def watch(cid: str, name: str, nursery: trio.Nursery) -> None:
+            found.append((name, await ctx.wait_exit(cid)))
+            nursery.cancel_scope.cancel()
+
+        async with trio.open_nursery() as nursery:
+            for cid, name in containers.items():
+                nursery.start_soon(watch, cid, name, nursery)
+        return found[0]
+
+    return _run(main)

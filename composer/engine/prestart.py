@@ -59,9 +59,11 @@ def hook_spec(template: "ContainerSpec", hook: PreStartHook, index: int, replica
 
 
 def run_pre_start(runtime: "Runtime", call: Callable[..., Any], template: "ContainerSpec",
-                  hooks: tuple[PreStartHook, ...], replica: str) -> None:
+                  hooks: tuple[PreStartHook, ...], replica: str,
+                  wait: Callable[[str], int] | None = None) -> None:
     """Remove hook containers a failed run left, then run each hook to its end in order; the
-    first failing one raises (its container kept), a succeeding one is removed."""
+    first failing one raises (its container kept), a succeeding one is removed. ``wait`` blocks
+    until a hook container ends (default: ``call(runtime.wait_container, id)``)."""
     service = template.labels.get(L.SERVICE, "")
     stale = call(runtime.list_containers, {L.PROJECT: template.labels.get(L.PROJECT, ""), L.SERVICE: service,
                                            HOOK_LABEL: "pre_start"}, all=True)
@@ -75,7 +77,7 @@ def run_pre_start(runtime: "Runtime", call: Callable[..., Any], template: "Conta
         except BaseException:
             call(runtime.remove_container, cid, force=True, volumes=True)
             raise
-        code = call(runtime.wait_container, cid)
+        code = wait(cid) if wait is not None else call(runtime.wait_container, cid)
         if code != 0:
             tail = _tail(runtime, cid)
             raise PlanError(f"service {service!r} pre_start[{index}] exited with code {code}"

@@ -174,6 +174,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         stop_signal=spec.stop_signal or image_config.get("StopSignal") or "SIGTERM",
         labels={**(image_config.get("Labels") or {}), **spec.labels}, auto_remove=spec.auto_remove,
         extra_hosts=list(spec.extra_hosts), dns=list(spec.dns), dns_search=list(spec.dns_search),
+        dns_options=list(spec.dns_opt),
         publish=[publish_spec(p) for p in spec.ports], group_add=list(spec.group_add),
         healthcheck=healthcheck(spec, image_config),
         restart_policy={"Name": spec.restart.name, "MaximumRetryCount": spec.restart.max_retries},
@@ -275,26 +276,14 @@ class LinuxRuntime:
 
     # --- containers --------------------------------------------------------------------------------
     def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]:
-        """The containers whose labels match, oldest first: each config.json read once, and the
-        state of matching containers only (a project's listing ignores the other projects)."""
+        """The containers whose labels match, oldest first (the runtime's listing: only running,
+        paused or restarting ones unless ``all``; the other projects' state is not read)."""
         from composer.engine.runtime.describe import info_from, inspect_dict
-        from composer.engine.runtime.state import ContainerDir, list_container_ids
 
-        current_state = _containers().current_state
-        found = []
-        for container_id in list_container_ids():
-            cdir = ContainerDir(container_id)
-            try:
-                config = cdir.read_config()
-                if not matches(config.get("labels") or {}, labels):
-                    continue
-                state = current_state(cdir)
-                info = info_from(config, state)
-            except (OSError, ValueError, KeyError):
-                continue  # being created or removed right now
-            if all or info.state == "running":
-                found.append(summary_of(info, inspect_dict(config, state)))
-        return sorted(found, key=lambda c: c.created)
+        def describe(config: dict, state: dict) -> ContainerSummary:
+            return summary_of(info_from(config, state), inspect_dict(config, state))
+
+        return _containers().list_containers(all=all, labels=dict(labels), describe=describe)
 
     def create_container(self, spec: ContainerSpec) -> str:
         from composer.engine.runtime.imagecache import resolve_image
@@ -345,8 +334,9 @@ class LinuxRuntime:
             raise ContainerRuntimeError("renaming containers is not supported yet")
         rename(container_id, new_name)
 
-    def wait_container(self, container_id: str) -> int:
-        return int(_containers().wait(container_id))
+    def wait_container(self, container_id: str, timeout: float | None = None) -> int | None:
+        code = _containers().wait(container_id, timeout=timeout)
+        return None if code is None else int(code)
 
     def wait_health(self, container_id: str, last: HealthStatus | None, timeout: float) -> HealthStatus:
         """The container's state and health once they differ from ``last`` (or at ``timeout``)."""

@@ -237,8 +237,9 @@ class Runtime(Protocol):
     def pause_container(self, container_id: str) -> None: ...
     def unpause_container(self, container_id: str) -> None: ...
     def rename_container(self, container_id: str, new_name: str) -> None: ...
-    def wait_container(self, container_id: str) -> int:
-        """Block until the container is not running; its exit code."""
+    def wait_container(self, container_id: str, timeout: float | None = None) -> int | None:
+        """Block until the container is not running, its exit code; None once ``timeout`` seconds
+        passed first (None: wait as long as it takes)."""
     def wait_health(self, container_id: str, last: HealthStatus | None, timeout: float) -> HealthStatus:
         """Block until state or health differs from ``last`` (None: return at once) or timeout;
         health stays ``starting`` while probes fail within ``start_period``."""

@@ -289,8 +289,9 @@ def rename(container_id: str, new_name: str) -> None:
         release_name(old)
 
 
-def wait(container_id: str, condition: str = "not-running") -> int:
-    """Block until the container is not running (or its next exit, or removed); its exit code."""
+def wait(container_id: str, condition: str = "not-running", timeout: float | None = None) -> int | None:
+    """Block until the container is not running (or its next exit, or removed); its exit code
+    (None once ``timeout`` seconds passed first)."""
     cdir = ContainerDir(container_id)
     if condition == "removed":
         last = {"code": 0}
@@ -301,16 +302,15 @@ def wait(container_id: str, condition: str = "not-running") -> int:
             last["code"] = current_state(cdir).get("ExitCode", 0)
             return False
 
-        wait_until(os.path.dirname(cdir.path), gone)
-        return last["code"]
+        return last["code"] if wait_until(os.path.dirname(cdir.path), gone, timeout) else None
     if condition == "next-exit":
         finished = cdir.read_state().get("FinishedAt")
-        state = wait_until(cdir.path, lambda: (s := current_state(cdir)).get("FinishedAt") != finished and s)
+        state = wait_until(cdir.path, lambda: (s := current_state(cdir)).get("FinishedAt") != finished and s, timeout)
     elif condition == "not-running":
-        state = wait_until(cdir.path, lambda: _ended(cdir))
+        state = wait_until(cdir.path, lambda: _ended(cdir), timeout)
     else:
         raise UsageError(f"invalid condition {condition!r}", hint="use not-running, next-exit or removed")
-    return state.get("ExitCode", 0)
+    return None if state is None else state.get("ExitCode", 0)
 
 
 def _ended(cdir: ContainerDir) -> dict | None:
@@ -338,16 +338,24 @@ def resolve(name_or_id_prefix: str) -> str:
     return find_container(name_or_id_prefix).id
 
 
-def list_containers(all: bool = True) -> list[ContainerInfo]:  # noqa: A002 - docker's word
-    """Every container (only running ones unless ``all``), oldest first."""
+def list_containers(all: bool = True, labels: dict | None = None, describe=info_from) -> list:  # noqa: A002
+    """Every container (only running ones unless ``all``; with ``labels``, a label filter as the
+    engine's, only those matching, the others' state unread), oldest first, each as
+    ``describe(config, state)`` (a ContainerInfo by default)."""
+    if labels:
+        from composer.engine.runtime.base import matches
     infos = []
     for container_id in list_container_ids():
         cdir = ContainerDir(container_id)
         try:
-            info = info_from(cdir.read_config(), current_state(cdir))
+            config = cdir.read_config()
+            if labels and not matches(config.get("labels") or {}, labels):
+                continue
+            state = current_state(cdir)
+            info = describe(config, state)
         except (OSError, ValueError, KeyError):
             continue  # being created or removed right now
-        if all or info.state in ("running", "paused", "restarting"):
+        if all or state.get("Status", "created") in LIVE:
             infos.append(info)
     return sorted(infos, key=lambda i: i.created)
 

@@ -123,7 +123,7 @@ class FakeRuntime:
     def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerSummary]:
         with self._cond:
             return [c.summary for c in self.containers.values() if matches(c.summary.labels, labels)
-                    and (all or c.summary.state == "running")]
+                    and (all or c.summary.state in ("running", "paused", "restarting"))]
 
     def create_container(self, spec: ContainerSpec) -> str:
         def run() -> str:
@@ -193,15 +193,17 @@ class FakeRuntime:
     def rename_container(self, container_id: str, new_name: str) -> None:
         self._container_call("rename", container_id, lambda box: self._set(box, name=new_name))
 
-    def wait_container(self, container_id: str) -> int:
-        def run() -> int:
+    def wait_container(self, container_id: str, timeout: float | None = None) -> int | None:
+        def run() -> int | None:
             with self._cond:
                 box = self._find(container_id)
                 code = self._behaviour(box.summary.id).exit_code
                 if code is not None and box.summary.state == "running":
                     self._set(box, state="exited", exit_code=code, finished_at=time.time())
                     self._cond.notify_all()
-                self._cond.wait_for(lambda: box.summary.state not in ("running", "paused", "restarting"))
+                if not self._cond.wait_for(lambda: box.summary.state not in ("running", "paused", "restarting"),
+                                           timeout):
+                    return None
                 return box.summary.exit_code
         return self._record("wait", self._find(container_id).summary.name, run)
 

@@ -616,7 +616,7 @@ def test_ctrl_c_in_the_scheduler_starts_nothing_more_and_lets_running_calls_end(
     assert not fake.calls_of("start")
 
 
-def test_executing_a_plan_imports_no_event_loop(tmp_path, state_root):
+def test_a_plan_with_work_runs_on_trio_and_no_other_loop(tmp_path, state_root):
     import subprocess
     import sys
 
@@ -633,7 +633,7 @@ ProjectService(fake).down(project)
 print(sorted(m for m in ("trio", "anyio", "asyncio") if m in sys.modules), len(fake.calls_of("start")))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split("\n")[0] == "[] 2"
+    assert result.stdout.split("\n")[0] == "['trio'] 2"
 
 
 def test_a_container_whose_start_failed_after_it_was_reported_is_not_waited_for(monkeypatch):

@@ -37,14 +37,17 @@ def test_container_lifecycle(runtime: Runtime):
         runtime.start_container(cid)
         assert runtime.list_containers(LABELS, all=False)[0].state == "running"
         assert runtime.wait_health(cid, None, 1.0).state == "running"
+        assert runtime.wait_container(cid, 0.1) is None  # still running when the timeout passed
         runtime.pause_container(cid)
         assert runtime.list_containers(LABELS)[0].state == "paused"
+        assert [c.state for c in runtime.list_containers(LABELS, all=False)] == ["paused"]  # as docker ps
         runtime.unpause_container(cid)
         runtime.rename_container(cid, "contract-app-renamed")
         inspected = runtime.inspect_container(cid)
         assert inspected["Id"] == cid and inspected["Name"] == "/contract-app-renamed"
         assert inspected["State"]["Status"] == "running" and inspected["Config"]["Labels"] == LABELS
         runtime.stop_container(cid, timeout=1)
+        assert runtime.wait_container(cid, 1.0) is not None
         assert runtime.list_containers(LABELS)[0].state == "exited"
         assert runtime.list_containers(LABELS, all=False) == []
         runtime.remove_container(cid)
