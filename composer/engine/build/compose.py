@@ -45,9 +45,17 @@ def service_request(project: Any, service_name: str, ref: str | None = None,
     args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
     contexts = tuple(_image_of_service(project, c, service_name) if c.kind == "service" else c
                      for c in request.contexts)
-    return dataclasses.replace(request, build_args=args, no_cache=request.no_cache or options.no_cache,
+    labels = {**request.labels, **_compose_labels(project.name, service_name)}
+    return dataclasses.replace(request, build_args=args, labels=labels, no_cache=request.no_cache or options.no_cache,
                                pull=request.pull or options.pull, quiet=options.quiet,
                                ssh=(*request.ssh, *options.ssh), contexts=contexts)
+
+
+def _compose_labels(project: str, service: str) -> dict[str, str]:
+    """The labels Docker Compose puts on the images it builds (``watch --prune`` finds them by these)."""
+    from composer.engine import labels as L
+
+    return {L.VERSION: L.COMPOSE_VERSION, L.PROJECT: project, L.SERVICE: service}
 
 
 def _image_of_service(project: Any, context: NamedContext, owner: str) -> NamedContext:

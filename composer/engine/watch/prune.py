@@ -1,47 +1,55 @@
 """``watch --prune``: the images a rebuild leaves dangling are removed, as Docker Compose does.
 
-Docker Compose lists the project's dangling images after each watch rebuild and removes every one
-but the image just built. composer's built images carry no project label, so the watcher names
-the images it replaces instead: the image a service ran before its rebuild is removed once no
-name points at it any more and no container uses it; anything else is kept.
+Images built for a compose service carry the ``com.docker.compose.project`` and ``.service``
+labels (``composer.engine.build.compose``, as docker/compose's ``getImageBuildLabels``). After a
+watch rebuild, Docker Compose lists the project's dangling images (``dangling=true`` and the
+project label) and removes each one but the images just built; one a container still uses is
+skipped. This does the same on composer's image store.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+import json
+from typing import Any, Iterable
 
+from composer.engine import labels as L
 from composer.errors import ComposerError
 
 
-def image_id(reference: str) -> str | None:
-    """The id of the local image ``reference`` names (None when there is none)."""
-    from composer.engine.images.store import ImageStore
-
-    store = ImageStore()
+def _labels(store: Any, image_id: str) -> dict[str, str]:
+    """The ``Config.Labels`` of a stored image ({} when its config cannot be read)."""
     try:
-        return store.find(store.read_db(), reference)[0]
-    except ComposerError:
-        return None
+        config = json.loads(store.blobs.read(image_id))
+    except (ComposerError, OSError, ValueError):
+        return {}
+    return (config.get("config") or {}).get("Labels") or {}
 
 
-def prune_superseded(image_ids: Iterable[str]) -> list[str]:
-    """Remove each of ``image_ids`` that is dangling (untagged) and unused; the ids removed."""
+def dangling_images(store: Any, project: str) -> list[str]:
+    """The ids of ``project``'s images that no name points at (``dangling=true`` + project label)."""
+    db = store.read_db()
+    named = set(db["refs"].values())
+    return [image_id for image_id in db["images"]
+            if image_id not in named and _labels(store, image_id).get(L.PROJECT) == project]
+
+
+def prune_dangling(project: str, keep: Iterable[str] = ()) -> list[str]:
+    """Remove ``project``'s dangling images but ``keep`` (the ids just built); the ids removed."""
     from composer.engine.images.catalog import gc, remove
     from composer.engine.images.store import ImageStore
 
     store = ImageStore()
-    db = store.read_db()
-    named = set(db["refs"].values())
+    spared = set(keep)
     removed = []
-    for candidate in dict.fromkeys(image_ids):
-        if candidate not in db["images"] or candidate in named:
-            continue  # gone already, or still tagged (the rebuild changed nothing, or another name)
+    for image_id in dangling_images(store, project):
+        if image_id in spared:
+            continue
         try:
-            lines = remove(store, candidate)
+            lines = remove(store, image_id)
         except ComposerError:
-            continue  # a container still uses it (docker's prune skips those too)
-        if ("Deleted", candidate) in lines:
-            removed.append(candidate)
+            continue  # a container still uses it (docker's remove refuses, and the prune goes on)
+        if ("Deleted", image_id) in lines:
+            removed.append(image_id)
     if removed:
         gc(store)
     return removed

@@ -130,22 +130,20 @@ class Watcher:
         from composer.engine.options import UpOptions
 
         self.say(f"Rebuilding service {actions.service!r} after {len(actions.changed)} changes were detected")
-        before = self._image_id(actions.service) if self.prune else None
         self.engine.up(self.project, UpOptions(services=(actions.service,), build=True, no_deps=True,
                                                recreate="force"))
         self.say(f"Service {actions.service!r} rebuilt and recreated")
-        if before:
-            from composer.engine.watch.prune import prune_superseded
+        if self.prune:
+            self._prune(actions.service)
 
-            for image_id in prune_superseded([before]):
-                self.say(f"Removed dangling image {image_id[7:19]} (replaced by the rebuild of {actions.service!r})")
-
-    def _image_id(self, service: str) -> str | None:
-        """The id of the image ``service`` runs now (None when there is none yet)."""
+    def _prune(self, service: str) -> None:
+        """Remove the project's dangling images, sparing the one ``service`` was just rebuilt into."""
         from composer.engine.convert import image_reference
-        from composer.engine.watch.prune import image_id
+        from composer.engine.watch.prune import prune_dangling
 
-        return image_id(image_reference(self.project.name, self.project.services[service]))
+        built = self.engine.runtime.image_id(image_reference(self.project.name, self.project.services[service]))
+        for image_id in prune_dangling(self.project.name, keep=[built] if built else []):
+            self.say(f"Removed dangling image {image_id[7:19]} (after the rebuild of {service!r})")
 
     def _run_in(self, container_id: str, command: tuple[str, ...], user: str = "", working_dir: str = "",
                 env: tuple[str, ...] = (), privileged: bool = False, check: bool = True) -> int:

@@ -118,7 +118,9 @@ def test_compose_build(cli, tmp_path: Path) -> None:
     store = ImageStore()
     api = store.resolve("shop-api")
     assert (api.layer_dirs[-1] / "flavor").read_text() == "spicy\n"
-    assert api.config["Labels"] == {"tier": "backend"} and store.resolve("api:extra").id == api.id
+    labels = dict(api.config["Labels"])  # the service's own, and Docker Compose's build labels
+    assert labels.pop("com.docker.compose.version") and store.resolve("api:extra").id == api.id
+    assert labels == {"tier": "backend", "com.docker.compose.project": "shop", "com.docker.compose.service": "api"}
     assert "WEB=1" in store.resolve("web:custom").config["Env"]
 
 

@@ -3,6 +3,7 @@ rebuilds and recreates, ``sync+restart`` restarts (busybox images, a private sta
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -124,6 +125,10 @@ def test_sync_rebuild_and_restart(watched) -> None:
 
     before = _composer(directory, "ps", "-q", "app").stdout.strip()
     old_image = _image_id(directory, "watchdemo/app:dev")
+    labels = json.loads(_composer(directory, "image", "inspect", "--format", "{{json .Config.Labels}}",
+                                  old_image).stdout)  # Docker Compose's labels on a service's build
+    assert {k: labels.get(k) for k in ("com.docker.compose.project", "com.docker.compose.service", "version")} \
+        == {"com.docker.compose.project": "watchdemo", "com.docker.compose.service": "app", "version": "1"}
     (directory / "app" / "Dockerfile").write_text("FROM busybox\nCOPY src/ /srv/\nLABEL version=2\n")
     _read_until(watcher, "rebuilt and recreated", lines)
     after = _composer(directory, "ps", "-q", "app").stdout.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -146,19 +147,33 @@ def test_missing_watch_path_is_a_located_error(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("prune", [True, False])
-def test_rebuild_removes_the_replaced_image_only_with_prune(monkeypatch: pytest.MonkeyPatch, prune: bool) -> None:
+def test_rebuild_prunes_the_projects_dangling_images_only_with_prune(monkeypatch: pytest.MonkeyPatch,
+                                                                      prune: bool) -> None:
     from composer.engine.watch import prune as pruning
 
-    old, asked = "sha256:" + "a" * 64, []
-    monkeypatch.setattr(pruning, "image_id", lambda reference: asked.append(reference) or old)
-    monkeypatch.setattr(pruning, "prune_superseded", lambda ids: asked.append(list(ids)) or list(ids))
+    new, old, asked = "sha256:" + "b" * 64, "sha256:" + "a" * 64, []
+    monkeypatch.setattr(pruning, "prune_dangling", lambda name, keep: asked.append((name, list(keep))) or [old])
     proj = project(api=API)
     proj.services["api"].image, proj.services["api"].name = "p/api:dev", "api"
-    lines: list[str] = []
-    watcher = Watcher(proj, FakeEngine(), rules_for(proj), lines.append, prune=prune)
+    engine, lines = FakeEngine(), []
+    engine.runtime.image_id = lambda reference: asked.append(reference) or new
+    watcher = Watcher(proj, engine, rules_for(proj), lines.append, prune=prune)
     watcher.apply(plan_batch(watcher.rules, [("/project/api/requirements.txt", False)]))
     if prune:
-        assert asked == ["p/api:dev", [old]]  # looked up before the rebuild, offered for removal after
-        assert lines[-1] == "Removed dangling image aaaaaaaaaaaa (replaced by the rebuild of 'api')"
+        assert asked == ["p/api:dev", ("p", [new])]  # the image just built is spared, as docker's
+        assert lines[-1] == "Removed dangling image aaaaaaaaaaaa (after the rebuild of 'api')"
     else:
         assert asked == [] and lines[-1] == "Service 'api' rebuilt and recreated"
+
+
+def test_dangling_images_are_the_projects_untagged_ones() -> None:
+    from composer.engine.watch.prune import dangling_images
+
+    configs = {"sha256:1": {"config": {"Labels": {"com.docker.compose.project": "p"}}},
+               "sha256:2": {"config": {"Labels": {"com.docker.compose.project": "p"}}},
+               "sha256:3": {"config": {"Labels": {"com.docker.compose.project": "other"}}},
+               "sha256:4": {"config": {}}}
+    blobs = SimpleNamespace(read=lambda digest: json.dumps(configs[digest]).encode())
+    db = {"images": dict.fromkeys(configs, {}), "refs": {"docker.io/p/api:dev": "sha256:2"}}
+    store = SimpleNamespace(blobs=blobs, read_db=lambda: db)
+    assert dangling_images(store, "p") == ["sha256:1"]  # 2 is tagged, 3 another project's, 4 unlabelled
