@@ -35,10 +35,13 @@ def _config(cdir: ContainerDir) -> ContainerConfig:
 
 
 def _supervisor_alive(state: dict) -> bool:
-    from composer.engine.runtime.state import process_start_time
+    """Whether the process state.json names as the container's keeper still runs: same pid, same
+    start time, same boot (after a reboot, an unrelated process may have both)."""
+    from composer.engine.runtime.state import boot_id, process_start_time
 
     pid = state.get("SupervisorPid") or 0
-    return bool(pid) and process_start_time(pid) == state.get("SupervisorStart")
+    return (bool(pid) and process_start_time(pid) == state.get("SupervisorStart")
+            and state.get("SupervisorBoot", boot_id()) == boot_id())
 
 
 def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:
@@ -115,7 +118,8 @@ def start(container_id: str, *, attach: bool = False):
         return None
     if _supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
         wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)
-    cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")
+    if state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error"):
+        cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")  # not for a new container
     try:
         return spawn(container_id, attach=attach and attachable(container_id))
     except ContainerRuntimeError as error:

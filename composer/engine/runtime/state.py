@@ -64,6 +64,21 @@ def process_start_time(pid: int) -> str:
     return "" if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
+_BOOT_ID: list[str] = []
+
+
+def boot_id() -> str:
+    """This boot's random id (/proc/sys/kernel/random/boot_id): a pid and a start time recorded
+    in an earlier boot may name an unrelated process of this one."""
+    if not _BOOT_ID:
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as handle:
+                _BOOT_ID.append(handle.read().strip())
+        except OSError:
+            _BOOT_ID.append("")
+    return _BOOT_ID[0]
+
+
 class ContainerDir:
     """The paths of one container's state directory."""
 

@@ -26,7 +26,7 @@ from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import LogWriter, log_path, parse_size
-from composer.engine.runtime.state import ContainerDir, now_iso, process_start_time
+from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
 from composer.errors import ComposerError, ContainerRuntimeError
 
 F_SETPIPE_SZ = 1031
@@ -36,6 +36,21 @@ SMALL_READ, GATHER_S = 1 << 16, 0.002  # after a small read, let the pipe fill a
 IDLE_TRIM_MS = 1000  # give the heap back this long after the last output
 READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 0.1, 60.0, 10.0  # docker's restart manager
+
+
+class RestartBackoff:
+    """Docker's restart delays (moby's restartmanager): 100 ms before the first restart, doubled
+    before each next one, at most one minute, and back to 100 ms after a life of 10 s or more."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+
+    def next(self, ran_for: float) -> float:
+        """The wait before restarting a container whose last life lasted ``ran_for`` seconds."""
+        if ran_for >= BACKOFF_RESET_AFTER:
+            self.delay = 0.0
+        self.delay = min(self.delay * 2, BACKOFF_MAX) if self.delay else BACKOFF_START
+        return self.delay
 
 
 def spawn(container_id: str, attach: bool = False):
@@ -201,17 +216,16 @@ class Supervisor:
         self.poller.register(self.wake_r, select.POLLIN)
         if self.hub is not None:
             self.poller.register(self.hub.listener.fileno(), select.POLLIN)
-        self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()))
-        backoff = BACKOFF_START
+        self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()),
+                              SupervisorBoot=boot_id())
+        backoff = RestartBackoff()
         try:
             while True:
                 began = time.monotonic()
                 exit_code = self._run_once()
-                if time.monotonic() - began >= BACKOFF_RESET_AFTER:
-                    backoff = BACKOFF_START
-                if not self._should_restart(exit_code) or not self._back_off(backoff):
+                delay = backoff.next(time.monotonic() - began)
+                if not self._should_restart(exit_code) or not self._back_off(delay):
                     break
-                backoff = min(backoff * 2, BACKOFF_MAX)
                 self.restart_count += 1
         except BaseException as error:  # noqa: BLE001
             self._fail(error)

@@ -47,16 +47,16 @@ def _alive(pid: int) -> bool:
 
 
 def test_chatty_logs_are_complete_and_ordered(cli):
-    script = "seq 1 20000; echo oops >&2; printf partial"
+    script = "seq 1 300000; echo oops >&2; printf partial"  # 2 MB as fast as busybox writes it
     cli("container", "run", "-d", "--name", "chatty", "busybox", "sh", "-c", script, check=True)
     assert cli("container", "wait", "chatty").stdout.strip() == "0"
     logs = cli("container", "logs", "chatty")
-    assert logs.stdout == "".join(f"{i}\n" for i in range(1, 20001)) + "partial"
+    assert logs.stdout == "".join(f"{i}\n" for i in range(1, 300001)) + "partial"
     assert logs.stderr == "oops\n"
     tail = cli("container", "logs", "--tail", "3", "chatty")  # the last 3 records of both streams
-    assert (tail.stdout, tail.stderr) == ("20000\npartial", "oops\n")
+    assert (tail.stdout, tail.stderr) == ("300000\npartial", "oops\n")
     stamped = cli("container", "logs", "-t", "--tail", "3", "chatty").stdout
-    assert stamped.startswith("20") and stamped.endswith("Z partial") and "Z 20000\n" in stamped
+    assert stamped.startswith("20") and stamped.endswith("Z partial") and "Z 300000\n" in stamped
 
 
 def test_follow_ends_with_the_container(cli):
@@ -103,6 +103,23 @@ def test_on_failure_2_restarts_exactly_twice(cli):
     info = _inspect(cli, "flaky")
     assert info["RestartCount"] == 2 and info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 3
     assert cli("container", "logs", "flaky").stdout == "run\n" * 3
+
+
+def test_restart_backoff_doubles_from_100ms(cli):
+    from composer.engine.runtime.describe import epoch
+
+    cli("container", "run", "-d", "--name", "crashy", "--restart", "always", "busybox", "sh", "-c",
+        "echo up; exit 1", check=True)
+    deadline = time.monotonic() + 30
+    while _inspect(cli, "crashy")["RestartCount"] < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cli("container", "stop", "-t", "0", "crashy", check=True)
+    stamps = [epoch(line.split()[0]) for line in cli("container", "logs", "-t", "crashy").stdout.splitlines()]
+    assert len(stamps) >= 5
+    # a life's line is logged before its exit is recorded, and the next life starts at least
+    # the back-off after that: 100 ms, 200, 400, 800 (docker's), however slow the machine is
+    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    assert all(gap >= 0.1 * 2 ** n for n, gap in enumerate(gaps[:6])), gaps
 
 
 def test_stopped_container_is_not_restarted(cli):

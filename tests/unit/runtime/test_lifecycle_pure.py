@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -106,3 +107,46 @@ def test_exec_args_and_epoch():
     with pytest.raises(UsageError):
         parse_exec_args(["web"])
     assert epoch(timestamp(1700000000.25)) == pytest.approx(1700000000.25)
+
+
+def test_restart_backoff_is_dockers():
+    from composer.engine.runtime.supervisor import RestartBackoff
+
+    backoff = RestartBackoff()
+    delays = [backoff.next(ran_for=0.01) for _ in range(12)]
+    assert delays == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 60.0, 60.0]
+    assert backoff.next(ran_for=9.9) == 60.0
+    assert backoff.next(ran_for=10.0) == 0.1  # a life of 10 s starts the back-off again
+    assert backoff.next(ran_for=0.5) == 0.2
+
+
+def test_a_keeper_of_another_boot_is_not_alive():
+    from composer.engine.runtime.containers import _supervisor_alive
+    from composer.engine.runtime.state import boot_id, process_start_time
+
+    ours = {"SupervisorPid": os.getpid(), "SupervisorStart": process_start_time(os.getpid())}
+    assert boot_id() and _supervisor_alive(ours) and _supervisor_alive({**ours, "SupervisorBoot": boot_id()})
+    assert not _supervisor_alive({**ours, "SupervisorBoot": "0b5e7e1e-an-earlier-boot"})
+    assert not _supervisor_alive({**ours, "SupervisorStart": "1"})
+
+
+def test_concurrent_state_writes_lose_nothing(tmp_path):
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir("c" * 64, root=str(tmp_path))
+    os.mkdir(cdir.path)
+    writers = []
+    for writer in range(4):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for n in range(25):
+                    cdir.write_state(**{f"w{writer}-{n}": n})
+                code = 0
+            finally:
+                os._exit(code)
+        writers.append(pid)
+    for pid in writers:
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert len(cdir.read_state()) == 100  # every read-merge-write kept the others' fields
