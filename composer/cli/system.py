@@ -108,13 +108,31 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
 
 
 def system_start() -> None:
-    """Start-up recovery (run at boot): restart `always` and not-stopped `unless-stopped` containers.
+    """Start-up recovery (run it at boot): start `always` containers and `unless-stopped` ones not
+    stopped by hand, as dockerd does when it starts; prints the ids started.
 
-    composer has no daemon; call this from a boot unit, e.g. a systemd service with
-    `ExecStart=/usr/local/bin/composer system start` and `Type=oneshot`.
+    composer has no daemon: run this from a boot unit (README, "Containers after a reboot").
+    A container that cannot start is reported and the others still start (exit code 1).
     """
-    from composer.engine.runtime import containers
+    import os
 
-    for container_id in containers.recoverable():
-        containers.start(container_id)
+    from composer.engine.runtime import containers
+    from composer.errors import ComposerError
+    from composer.settings import state_root_dir
+
+    failed = False
+    wanted = containers.recoverable()
+    if wanted and os.path.isdir(os.path.join(state_root_dir(), "networks")):
+        from composer.network.manager import NetworkManager
+
+        NetworkManager().restore()  # a reboot took the bridges and the rules with it
+    for container_id in wanted:
+        try:
+            containers.start(container_id)
+        except ComposerError as error:
+            typer.echo(f"error: cannot start container {container_id}: {error}", err=True)
+            failed = True
+            continue
         typer.echo(container_id)
+    if failed:
+        raise typer.Exit(1)

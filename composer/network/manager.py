@@ -326,6 +326,15 @@ class NetworkManager:
             self._apply_rules(force=True, networks=networks)
         return forgotten
 
+    def restore(self) -> None:
+        """After a reboot (``system start``): make again the bridges the host lost, then
+        ``cleanup`` (the dead endpoints forgotten, the rules and host settings applied again)."""
+        with self.store.locked(), host_locked():
+            for net in self.store.all():
+                if not os.path.exists(f"/sys/class/net/{net.bridge}"):
+                    self._make_bridge(net)
+        self.cleanup()
+
     # --- helpers --------------------------------------------------------------------------------
     def _resolve_container(self, net: Network, ref: str) -> str:
         for cid, ep in net.endpoints.items():

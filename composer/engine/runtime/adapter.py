@@ -364,9 +364,26 @@ class LinuxRuntime:
         return _containers().inspect(container_id)
 
     def exec_container(self, container_id: str, hook: HookSpec) -> tuple[int, str]:
-        code = _containers().exec_in(container_id, list(hook.command), tty=False, stdin=False, env=list(hook.env),
-                                     user=hook.user, workdir=hook.working_dir, detach=False)
-        return int(code or 0), ""
+        """Run a hook in the container, stdin from /dev/null, stdout and stderr into one pipe;
+        its exit code and output (read to its end, as docker's attached exec)."""
+        from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
+
+        pid = _containers().running_pid(container_id)
+        request = ExecRequest(argv=list(hook.command), env=list(hook.env), user=hook.user,
+                              workdir=hook.working_dir, privileged=hook.privileged)
+        reader, writer = os.pipe2(os.O_CLOEXEC)
+        null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            child = spawn(container_id, pid, request, (null, writer, writer))
+        except BaseException:
+            os.close(reader)
+            raise
+        finally:
+            os.close(writer)
+            os.close(null)
+        with open(reader, "rb") as output:
+            text = output.read().decode(errors="replace")
+        return wait_exit(child), text
 
     # --- beyond the protocol: what the CLI needs ---------------------------------------------------
     def read_logs(self, container_id: str, *, follow: bool = False, tail: int | None = None,
