@@ -7,9 +7,10 @@
 - ``type=tmpfs``: a fresh tmpfs (``size=`` honoured).
 - ``type=secret``: the build secret ``id`` (default: the target's name) as a read-only file at
   ``target`` (default ``/run/secrets/<id>``), or in the variable ``env=``; the file lives in a
-  tmpfs that exists only in the step's private mount namespace (see ``running``), so the value
-  never touches a disk or a layer and nothing stays mounted when the build is killed.
-  A secret the build was not given is skipped, or an error with ``required=true``.
+  tmpfs attached nowhere on the host (:func:`open_secret_files`): the container's own mount
+  set-up attaches it, so the value never touches a disk or a layer and nothing stays mounted
+  when the build is killed. A secret the build was not given is skipped, or an error with
+  ``required=true``.
 - ``type=ssh``: the agent socket ``id`` (default ``default``; key files get a private agent)
   bound at ``target`` (default ``/run/buildkit/ssh_agent.<n>``), with ``SSH_AUTH_SOCK``
   pointing at the first one; with ``uid``/``gid``/``mode`` a proxy socket owned that way.
@@ -51,13 +52,31 @@ class RunMounts:
     ssh_count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SecretFile:
+    """One secret as a file of the step's container: its value, owner, mode and path there."""
+
+    value: bytes = field(repr=False)
+    uid: int
+    gid: int
+    mode: int
+    target: str
+
+
 @dataclass
 class SecretFiles:
-    """Secret files for a step: ``directory`` is an empty host directory; a tmpfs holding the
-    files is mounted over it only inside the step's private mount namespace."""
+    """A step's secret files; the container gets them as read-only binds of a detached tmpfs."""
 
-    directory: str
-    files: list[tuple[str, bytes, int, int, int]] = field(default_factory=list)  # name, value, uid, gid, mode
+    files: list[SecretFile] = field(default_factory=list)
+
+    def mounts(self, fds: Sequence[int] = ()) -> list[Mount]:
+        """The runtime mounts the files take: read-only binds of the detached mounts ``fds``
+        (:func:`open_secret_files`, inherited by the container's init), or with no source."""
+        from composer.engine.runtime.config import Mount
+
+        sources = [f"/proc/self/fd/{fd}" for fd in fds] or [""] * len(self.files)
+        return [Mount(type="bind", target=file.target, source=source, readonly=True)
+                for file, source in zip(self.files, sources)]
 
 
 def build_mounts(step: Step, stack: ExitStack) -> RunMounts:
@@ -69,7 +88,7 @@ def build_mounts(step: Step, stack: ExitStack) -> RunMounts:
         spec = parse_mount(step.state.expand(text))
         kind = spec["type"]
         if kind == "secret":
-            _add_secret(step, spec, out, stack)
+            _add_secret(step, spec, out)
             continue
         if kind == "ssh":
             _add_ssh(step, spec, out)
@@ -103,10 +122,8 @@ def _owner_mode(spec: dict[str, str], mode: str) -> tuple[int, int, int]:
         raise BuildError(f"invalid uid, gid or mode in --mount {spec}", hint="use numbers; mode in octal") from None
 
 
-def _add_secret(step: Step, spec: dict[str, str], out: RunMounts, stack: ExitStack) -> None:
-    """A secret as a file of the step's tmpfs bound read-only at its target (and/or in ``env=``)."""
-    from composer.engine.runtime.config import Mount
-
+def _add_secret(step: Step, spec: dict[str, str], out: RunMounts) -> None:
+    """A secret as a read-only file at its target (and/or in ``env=``)."""
     secret_id = spec.get("id") or os.path.basename(spec.get("target", ""))
     if not secret_id:
         raise BuildError("RUN --mount=type=secret needs id= (or a target=)", hint="write type=secret,id=NAME")
@@ -121,46 +138,48 @@ def _add_secret(step: Step, spec: dict[str, str], out: RunMounts, stack: ExitSta
         out.env.append(f"{spec['env']}={value.decode('utf-8', 'replace')}")
         if "target" not in spec:
             return
-    if out.secrets is None:
-        out.secrets = SecretFiles(_secret_mountpoint(step.builder.scratch, stack))
-    uid, gid, mode = _owner_mode(spec, "400")
-    name = str(len(out.secrets.files))
-    out.secrets.files.append((name, value, uid, gid, mode))
-    path = os.path.join(out.secrets.directory, name)
     target = _absolute(step, spec.get("target") or f"{SECRETS_DIR}/{secret_id}")
-    out.mounts.append(Mount(type="bind", target=target, source=str(path), readonly=True))
+    out.secrets = out.secrets or SecretFiles()
+    out.secrets.files.append(SecretFile(value, *_owner_mode(spec, "400"), target))
 
 
-def _secret_mountpoint(scratch: Path, stack: ExitStack) -> str:
-    """An empty directory under ``scratch`` (removed when ``stack`` ends) for the secrets' tmpfs."""
-    import tempfile
+def open_secret_files(secrets: SecretFiles) -> list[int]:
+    """Each secret as a detached mount of one file (close-on-exec fds, in ``secrets.files``' order).
 
-    scratch.mkdir(parents=True, exist_ok=True)
-    path = tempfile.mkdtemp(dir=scratch, prefix="secrets-")
-    stack.callback(os.rmdir, path)
-    return path
-
-
-def mount_secrets(secrets: SecretFiles) -> None:
-    """In a fresh private mount namespace of this (single-threaded) process: a tmpfs over
-    ``secrets.directory`` holding the files. It goes when the namespace's last process ends."""
+    The files are written into a new tmpfs that is never attached on the host; the container's
+    init inherits the descriptors and its own mount set-up binds each one (through
+    ``/proc/self/fd``) onto its target (``rootfs.apply_mount``). The tmpfs lives only as long as
+    the descriptors and the container's mount namespace: a killed build leaves nothing behind,
+    and no extra process is needed.
+    """
     from composer.engine.runtime import libc
 
+    fds: list[int] = []
     try:
-        libc.unshare(libc.CLONE_NEWNS)
-        libc.mount(None, "/", None, libc.MS_REC | libc.MS_SLAVE)  # nothing propagates to the host
-        libc.mount("tmpfs", secrets.directory, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC,
-                   "mode=0700,size=16m")
+        root = libc.detached_tmpfs({"mode": "0700", "size": "16m"},
+                                   libc.MOUNT_ATTR_NOSUID | libc.MOUNT_ATTR_NODEV | libc.MOUNT_ATTR_NOEXEC)
+        try:
+            for index, file in enumerate(secrets.files):
+                _write_secret(root, str(index), file)
+                fds.append(libc.clone_tree(f"/proc/self/fd/{root}/{index}"))
+        finally:
+            os.close(root)
     except OSError as error:
-        raise BuildError(f"cannot mount a tmpfs for the build secrets: {error}",
-                         hint="the build needs root") from None
-    for name, value, uid, gid, mode in secrets.files:
-        path = os.path.join(secrets.directory, name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(value)
-        os.chown(path, uid, gid)
-        os.chmod(path, mode)
+        for fd in fds:
+            os.close(fd)
+        raise BuildError(f"cannot make a tmpfs for the build secrets: {error.strerror}",
+                         hint="the build needs root and Linux 6.15 or newer (detached mounts)") from None
+    return fds
+
+
+def _write_secret(root: int, name: str, file: SecretFile) -> None:
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=root)
+    try:
+        os.write(fd, file.value)
+        os.fchown(fd, file.uid, file.gid)
+        os.fchmod(fd, file.mode)
+    finally:
+        os.close(fd)
 
 
 def _add_ssh(step: Step, spec: dict[str, str], out: RunMounts) -> None:

@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 
 from composer.errors import BuildError, ComposerError
 
+#: The name of every build container starts so (then 12 digits of its id).
+NAME_PREFIX = "composer-build-"
 #: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
 MOUNT_POINTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -48,8 +50,8 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
              on_line: Callable[[str], None] | None = None) -> RunOutcome:
     """Run ``argv`` on ``layers``; the upper dir is moved to a new directory under ``scratch``.
 
-    ``secrets`` (``runmounts.SecretFiles``): the step runs from a child process whose private
-    mount namespace alone holds the secrets' tmpfs (it cannot outlive the step, even killed).
+    ``secrets`` (``runmounts.SecretFiles``): files of a tmpfs only the step's container has
+    attached (it cannot outlive the step, even killed).
     """
     from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.state import ContainerDir, release_name
@@ -59,8 +61,9 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
                          hint="build from an image, or use COPY to fill a scratch stage")
     if not any(entry.startswith("PATH=") for entry in env):
         env = [DEFAULT_PATH, *env]
+    remove_killed_builds()
     container_id = new_container_id()
-    config = ContainerConfig(id=container_id, name=f"composer-build-{container_id[:12]}", image="(build)",
+    config = ContainerConfig(id=container_id, name=f"{NAME_PREFIX}{container_id[:12]}", image="(build)",
                              image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
                              cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
                              labels={"com.docker.compose.build": "true"})
@@ -83,18 +86,66 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
         cdir.remove()
 
 
+_killed_builds_removed = False
+
+
+def remove_killed_builds() -> None:
+    """Remove the step containers of killed builds (their container died with its build, which
+    could not remove it: it would stay in ``ps -a``). Once per process, before its first step."""
+    global _killed_builds_removed
+    if _killed_builds_removed:
+        return
+    _killed_builds_removed = True
+    from composer.engine.runtime.containers import current_state, remove
+    from composer.engine.runtime.state import ContainerDir, names_root
+
+    try:
+        names = [name for name in os.listdir(names_root()) if name.startswith(NAME_PREFIX)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            with open(os.path.join(names_root(), name)) as handle:
+                container_id = handle.read().strip()
+            if "supervisor died" in current_state(ContainerDir(container_id)).get("Error", ""):
+                remove(container_id)  # its keeper (the build) is gone: not a running build's step
+        except (OSError, ValueError, ComposerError):
+            continue  # made or removed by its own build right now
+
+
 def _run(config, out_fd: int, secrets=None) -> int:
     """Run the build container with its output to ``out_fd``; its exit code.
 
     In the main thread the runtime runs in this process (descriptors 0-2 redirected for the
     run). In another thread (the compose engine builds from worker threads) signal handlers and
-    process-wide descriptors are not ours to change, so a child process runs it instead; so too
-    when the step has secrets (their tmpfs lives in the child's own mount namespace).
+    process-wide descriptors are not ours to change, so a child process runs it instead.
+    ``secrets`` (``runmounts.SecretFiles``) reach the container as detached mounts that its own
+    mount set-up attaches (``runmounts.open_secret_files``).
     """
     import threading
 
-    if secrets is not None or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         return _run_in_child(config, out_fd, secrets)
+    from composer.engine.build.runmounts import open_secret_files
+
+    try:
+        if secrets is None:
+            return run_container(config, out_fd=out_fd)
+        fds = open_secret_files(secrets)
+        return run_container(config, secrets.mounts(fds), fds, out_fd)
+    except ComposerError as error:
+        raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
+
+
+def run_container(config, secret_mounts: Sequence = (), secret_fds: Sequence[int] = (),
+                  out_fd: int | None = None) -> int:
+    """Run ``config`` in the foreground (0-2 pointed at ``out_fd`` while forking); its exit code.
+
+    ``secret_mounts`` bind the detached mounts ``secret_fds``, which the container's init
+    inherits (closed here at the end).
+    """
+    from contextlib import nullcontext
+
     from composer.engine.runtime.linux import ForegroundRun
 
     run = ForegroundRun(config)  # run_foreground's steps, with 0-2 redirected only while forking
@@ -104,30 +155,36 @@ def _run(config, out_fd: int, secrets=None) -> int:
         except BaseException:
             run.abort()
             raise
-        with _redirected(out_fd):
+        plan.mounts = [*plan.mounts, *secret_mounts]  # not in config.json: they name descriptors
+        with _redirected(out_fd) if out_fd is not None else nullcontext():
             run.start(plan)
         return run.wait().exit_code
-    except ComposerError as error:
-        raise BuildError(f"cannot start the build container: {error.message}", hint=error.hint) from None
     finally:
+        for fd in secret_fds:
+            os.close(fd)
         run.cleanup()
 
 
 def _run_in_child(config, out_fd: int, secrets=None) -> int:
-    """Run the container from ``python -m composer.engine.build.running`` (its exit code in a file)."""
-    import base64
+    """Run the container from ``python -m composer.engine.build.running`` (its exit code in a file);
+    the secrets go to it as descriptors of their detached mounts, never as values."""
     import json
     import subprocess
     import tempfile
 
-    payload: dict = {"config": config.to_dict()}
-    if secrets is not None:  # through the pipe: a secret's value never touches a disk
-        payload["secrets"] = {"directory": secrets.directory, "files": [
-            [name, base64.b64encode(value).decode(), uid, gid, mode] for name, value, uid, gid, mode in secrets.files]}
-    with tempfile.NamedTemporaryFile("r", prefix="exit-") as status:
-        subprocess.run([sys.executable, "-m", "composer.engine.build.running", status.name],
-                       input=json.dumps(payload).encode(), stdout=out_fd, stderr=out_fd)
-        code = status.read().strip()
+    from composer.engine.build.runmounts import open_secret_files
+
+    fds = open_secret_files(secrets) if secrets is not None else []
+    mounts = [mount.to_dict() for mount in secrets.mounts(fds)] if secrets is not None else []
+    payload: dict = {"config": config.to_dict(), "secret_mounts": mounts, "secret_fds": fds}
+    try:
+        with tempfile.NamedTemporaryFile("r", prefix="exit-") as status:
+            subprocess.run([sys.executable, "-m", "composer.engine.build.running", status.name],
+                           input=json.dumps(payload).encode(), stdout=out_fd, stderr=out_fd, pass_fds=fds)
+            code = status.read().strip()
+    finally:
+        for fd in fds:
+            os.close(fd)
     if not code.isdigit():
         raise BuildError("cannot start the build container (its output follows)")
     return int(code)
@@ -135,22 +192,16 @@ def _run_in_child(config, out_fd: int, secrets=None) -> int:
 
 def child_main(status_path: str) -> int:
     """The child: run the ContainerConfig JSON on stdin, write the exit code to ``status_path``."""
-    import base64
     import json
 
-    from composer.engine.build.runmounts import SecretFiles, mount_secrets
-    from composer.engine.runtime.config import ContainerConfig
-    from composer.engine.runtime.linux import run_foreground
+    from composer.engine.runtime.config import ContainerConfig, Mount
 
     payload = json.load(sys.stdin)
     config = ContainerConfig.from_dict(payload["config"])
+    mounts = [Mount(**mount) for mount in payload["secret_mounts"]]
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     try:
-        if "secrets" in payload:
-            files = [(name, base64.b64decode(value), uid, gid, mode)
-                     for name, value, uid, gid, mode in payload["secrets"]["files"]]
-            mount_secrets(SecretFiles(payload["secrets"]["directory"], files))
-        code = run_foreground(config).exit_code
+        code = run_container(config, mounts, payload["secret_fds"])
     except ComposerError as error:
         print(f"cannot start the build container: {error.message}", file=sys.stderr)
         return 1

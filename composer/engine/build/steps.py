@@ -119,7 +119,7 @@ class Step:
                                scratch=self.builder.scratch, mounts=mounts, secrets=extra.secrets,
                                on_line=self.builder.emit)
         try:
-            drop_stubs(outcome.upper, mounts, self.result.dirs)
+            drop_stubs(outcome.upper, [*mounts, *(extra.secrets.mounts() if extra.secrets else ())], self.result.dirs)
             if outcome.exit_code != 0:
                 tail = "\n".join(outcome.output.splitlines()[-OUTPUT_TAIL:])
                 raise BuildError(f"{self.label}: the command {argv} returned a non-zero code: "

@@ -325,3 +325,26 @@ def keep_heap(mmap_threshold: int, trim_threshold: int) -> None:
     ``malloc_trim`` gives them back once the burst is over."""
     _libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
     _libc.mallopt(M_TRIM_THRESHOLD, trim_threshold)
+
+
+SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 430, 431, 432
+FSOPEN_CLOEXEC = FSMOUNT_CLOEXEC = 1
+FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 6
+MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC = 0x2, 0x4, 0x8
+
+
+def detached_tmpfs(options: dict[str, str], attrs: int = 0) -> int:
+    """A new tmpfs attached nowhere (fsopen, fsconfig, fsmount): an fd of its root (close-on-exec).
+    It is gone when its last fd and the last mount made from it are."""
+    fs = _libc.syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC)
+    _check(fs, "fsopen tmpfs")
+    try:
+        for key, value in options.items():
+            _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
+                   f"fsconfig {key}={value}")
+        _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "fsconfig create")
+        fd = _libc.syscall(SYS_FSMOUNT, fs, FSMOUNT_CLOEXEC, attrs)
+        _check(fd, "fsmount tmpfs")
+        return fd
+    finally:
+        os.close(fs)

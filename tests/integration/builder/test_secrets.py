@@ -26,8 +26,15 @@ def top_layer_names(image_id: str) -> list[str]:
         return [member.name.rstrip("/") for member in tar]
 
 
+def no_child_process(*_args, **_kwargs) -> int:
+    raise AssertionError("a RUN step in the main thread started a separate process")
+
+
 def test_secret_from_file_and_env_never_in_the_layer(builder, context: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from composer.engine.build import running
+
+    monkeypatch.setattr(running, "_run_in_child", no_child_process)  # secrets need no extra process
     token = tmp_path / "token"
     token.write_text("s3cr3t-file")
     monkeypatch.setenv("API_KEY", "s3cr3t-env")
@@ -48,6 +55,26 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=api,env=API,required=tru
         assert not (layer / "run/secrets").exists()
     config = ImageStore().resolve(image_id).config
     assert not any("s3cr3t" in entry for entry in config.get("Env") or [])
+
+
+def test_secret_in_a_step_built_from_a_worker_thread(builder, context: Path, tmp_path: Path) -> None:
+    """The compose engine builds from worker threads: the step runs in a child process, which
+    gets the secret as the descriptor of its detached mount (never its value)."""
+    import threading
+
+    token = tmp_path / "token"
+    token.write_text("thr3ad")
+    dockerfile = ("FROM busybox\nRUN --mount=type=secret,id=token,uid=7,mode=0404 "
+                  "cat /run/secrets/token > /seen && stat -c '%a %u' /run/secrets/token >> /seen\n")
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(
+        builder(context, dockerfile, secrets=(Secret("token", file=str(token)),))))
+    worker.start()
+    worker.join(120)
+    assert results, "the build in the worker thread failed"
+    image_id, _ = results[0]
+    assert (ImageStore().resolve(image_id).layer_dirs[-1] / "seen").read_text() == "thr3ad404 7\n"
+    assert top_layer_names(image_id) == ["seen"]
 
 
 def test_required_secret_missing_is_a_located_error(builder, context: Path) -> None:
@@ -173,21 +200,42 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _secret_mounts() -> list[str]:
-    with open("/proc/self/mounts") as handle:
-        return [line for line in handle if "/secrets-" in line]
+def _tmpfs_mounts(*roots: Path) -> list[str]:
+    """The host's tmpfs mounts under ``roots`` or with "secret" in their path (other tests may
+    mount tmpfs elsewhere at the same time)."""
+    with open("/proc/self/mountinfo") as handle:
+        points = [line.split(" - ", 1)[0].split()[4] for line in handle if " - tmpfs " in line]
+    return sorted(p for p in points if "secret" in p or any(p.startswith(str(root)) for root in roots))
 
 
-def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, context: Path, tmp_path: Path) -> None:
-    """SIGKILL of the build process while a RUN reads a secret: the secret's tmpfs was never on the host."""
+def _command_lines(pids: list[int]) -> list[str]:
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                lines.append(handle.read().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return lines
+
+
+def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, context: Path, tmp_path: Path,
+                                               composer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL of the build process while a RUN reads a secret: the secret's tmpfs was never on the
+    host, and the step ran without a separate process of composer. The next build removes the
+    step's container."""
+    import glob
     import signal
     import sys
     import time
+
+    from composer.engine.build import running
 
     token = tmp_path / "token"
     token.write_text("k1ll-me")
     (context / "Dockerfile").write_text(
         "FROM busybox\nRUN --mount=type=secret,id=tok echo \"ready $(cat /run/secrets/tok)\" && sleep 2\n")
+    host_tmpfs = _tmpfs_mounts(state_root, tmp_path)
     build = subprocess.Popen([sys.executable, "-m", "composer", "image", "build", "--progress", "plain",
                               "--secret", f"id=tok,src={token}", "-t", "killed:1", str(context)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -199,14 +247,20 @@ def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, 
                 break
         else:
             pytest.fail("the RUN step never printed its secret")
-        assert _secret_mounts() == []  # while the step runs: only in the step's own mount namespace
+        assert _tmpfs_mounts(state_root, tmp_path) == host_tmpfs  # while the step runs: only in its container
         below = _descendants(build.pid)
+        assert not [line for line in _command_lines(below) if "composer" in line]  # only the container
         os.kill(build.pid, signal.SIGKILL)
         build.wait(10)
         deadline = time.monotonic() + 30
         while any(os.path.exists(f"/proc/{pid}") for pid in below) and time.monotonic() < deadline:
-            time.sleep(0.1)  # the step's child finishes the step (and its clean-up) on its own
-        assert _secret_mounts() == []
+            time.sleep(0.1)  # the container dies with the build (its parent-death signal)
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in below)
+        assert _tmpfs_mounts(state_root, tmp_path) == host_tmpfs
+        (leftover,) = (state_root / "containers").iterdir()  # the step's container, which nobody removed
+        monkeypatch.setattr(running, "_killed_builds_removed", False)
+        running.remove_killed_builds()  # what the next build does first
+        assert not leftover.exists() and not glob.glob(f"/sys/fs/cgroup/*/composer/{leftover.name}")
     finally:
         for pid in [build.pid, *below]:
             try:
@@ -214,3 +268,5 @@ def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, 
             except ProcessLookupError:
                 pass
         build.wait(10)
+        for leftover in (state_root / "containers").glob("*"):  # the killed build's container: its cgroup
+            composer("rm", "-f", leftover.name)

@@ -1,11 +1,15 @@
-"""Mount points a RUN step's mounts left in its upper dir are dropped, copied-up parents too."""
+"""Mount points a RUN step's mounts left in its upper dir are dropped, copied-up parents too;
+secret files are detached mounts."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
-from composer.engine.build.runmounts import drop_stubs
+import pytest
+
+from composer.engine.build.runmounts import SecretFile, SecretFiles, drop_stubs, open_secret_files
 from composer.engine.runtime.config import Mount
 
 
@@ -38,3 +42,27 @@ def test_a_changed_parent_stays(tmp_path: Path) -> None:
                        Mount(type="bind", target="/run/secrets/token", source="/y")], [lower])
     assert sorted(str(p.relative_to(upper)) for p in upper.rglob("*")) == [
         "etc", "run", "run/secrets", "run/secrets/kept.txt"]
+
+
+@pytest.mark.root
+def test_secret_files_are_detached_mounts_of_a_tmpfs() -> None:
+    """Each secret is a one-file mount attached nowhere: the host's mount table does not change."""
+    secrets = SecretFiles([SecretFile(b"v1", 5, 6, 0o440, "/run/secrets/a"), SecretFile(b"v2", 0, 0, 0o400, "/b")])
+    with open("/proc/self/mountinfo") as handle:
+        before = handle.read()
+    fds = open_secret_files(secrets)
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            assert handle.read() == before
+        found = []
+        for fd in fds:
+            info = os.stat(f"/proc/self/fd/{fd}")
+            with open(f"/proc/self/fd/{fd}", "rb") as handle:
+                found.append((handle.read(), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)))
+        assert found == [(b"v1", 5, 6, 0o440), (b"v2", 0, 0, 0o400)]
+        assert [m.source for m in secrets.mounts(fds)] == [f"/proc/self/fd/{fd}" for fd in fds]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert [(m.type, m.target, m.readonly) for m in secrets.mounts()] == [
+        ("bind", "/run/secrets/a", True), ("bind", "/b", True)]
