@@ -133,17 +133,17 @@ def _register_housekeeping(image: typer.Typer) -> None:
            force: bool = typer.Option(False, "-f", "--force", help="Force removal of the image."),
            no_prune: bool = typer.Option(False, "--no-prune", help="Do not delete untagged parents.")) -> None:
         """Remove one or more images."""
-        from composer.engine.images.catalog import gc, images_in_use, remove
+        from composer.engine.images.catalog import container_usage, gc, remove
 
-        store, failed, in_use = _store(), False, images_in_use()
+        store, failed, usage = _store(), False, container_usage()  # one scan of the containers
         for reference in images:
             try:
-                for action, what in remove(store, reference, force, in_use):
+                for action, what in remove(store, reference, force, usage):
                     typer.echo(f"{action}: {what}")
             except ImageError as error:
                 typer.echo(f"Error: {error}", err=True)
                 failed = True
-        gc(store)
+        gc(store, usage.layers)
         if failed:
             raise typer.Exit(1)
 
@@ -159,11 +159,11 @@ def _register_housekeeping(image: typer.Typer) -> None:
             what = "all images without at least one container associated to them" if all_ else "all dangling images"
             if not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
                 return
-        deleted, freed = prune_images(_store(), all_)
-        if deleted:
+        lines, freed = prune_images(_store(), all_)
+        if lines:
             typer.echo("Deleted Images:")
-            for image_id in deleted:
-                typer.echo(f"deleted: {image_id}")
+            for action, what in lines:
+                typer.echo(f"{action.lower()}: {what}")
             typer.echo("")
         typer.echo(f"Total reclaimed space: {human_size(freed)}")
 

@@ -113,14 +113,32 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     return str(name)
 
 
-def images_in_use() -> dict[str, list[tuple[str, bool]]]:
-    """image id -> [(container id, running?)] of every container of this state root."""
-    from composer.engine.runtime.containers import LIVE, list_containers
+@dataclass(frozen=True, slots=True)
+class ContainerUsage:
+    """What the containers of this state root hold on to: image id -> [(container id, running?)],
+    and the lower directories they run on (deleted images' included)."""
 
-    users: dict[str, list[tuple[str, bool]]] = {}
-    for info in list_containers(all=True):
-        users.setdefault(info.image_id, []).append((info.id, info.state in LIVE))
-    return users
+    images: dict[str, list[tuple[str, bool]]]
+    layers: frozenset[str] = frozenset()
+
+
+def container_usage() -> ContainerUsage:
+    """One read of every container's config.json (and state) for both its image and its layers."""
+    from composer.engine.runtime.containers import LIVE, current_state
+    from composer.engine.runtime.state import ContainerDir, list_container_ids
+
+    images: dict[str, list[tuple[str, bool]]] = {}
+    layers: set[str] = set()
+    for container_id in list_container_ids():
+        cdir = ContainerDir(container_id)
+        try:
+            config = cdir.read_config()
+            layers.update(config.get("layers", []))
+            running = current_state(cdir).get("Status") in LIVE
+            images.setdefault(config["image_id"], []).append((container_id, running))
+        except (OSError, ValueError, KeyError, AttributeError):
+            continue  # being created or removed right now
+    return ContainerUsage(images, frozenset(layers))
 
 
 def _delete_conflict(image_id: str, users: list[tuple[str, bool]], other_names: list[str],
@@ -149,19 +167,20 @@ def _untag(db: dict[str, Any], names: list[str], lines: list[tuple[str, str]]) -
 
 
 def remove(store: ImageStore, reference: str, force: bool = False,
-           in_use: dict[str, list[tuple[str, bool]]] | None = None) -> list[tuple[str, str]]:
+           usage: ContainerUsage | None = None) -> list[tuple[str, str]]:
     """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines.
 
     As docker's daemon: by name, the last name of an image a container uses needs ``force``;
     the image then goes too unless a running container uses it. By id, a running user refuses
     even ``force``; a stopped one or several names need it. A deleted image's snapshots stay as
-    long as a container is built on them (see :func:`gc`).
+    long as a container is built on them (see :func:`gc`); the others are listed as ``Deleted``
+    chain ids, top layer first, as docker lists the layers it releases.
     """
-    users = images_in_use() if in_use is None else in_use
+    usage = container_usage() if usage is None else usage
     lines: list[tuple[str, str]] = []
     with store.update_db() as db:
         image_id, name = store.find(db, reference)
-        names, used = store.names_of(db, image_id), users.get(image_id, [])
+        names, used = store.names_of(db, image_id), usage.images.get(image_id, [])
         by_name = name in names and name != image_id and not reference.removeprefix("sha256:") in image_id
         if by_name:
             if not force and names == [name] and used:
@@ -178,21 +197,27 @@ def remove(store: ImageStore, reference: str, force: bool = False,
             _untag(db, names, lines)
         for repo_digest in db["images"][image_id].get("repo_digests", []):
             lines.append(("Untagged", parse_reference(repo_digest).familiar()))
-        del db["images"][image_id]
+        record = db["images"].pop(image_id)
         lines.append(("Deleted", image_id))
+        kept = _kept_chains(store, db, usage.layers)
+        lines += [("Deleted", chain) for chain in reversed(record["chain"]) if chain not in kept]
     return lines
 
 
-def prune(store: ImageStore, everything: bool = False) -> tuple[list[str], int]:
-    """Remove dangling images (every image with ``everything``); returns (deleted ids, bytes freed)."""
-    with store.update_db() as db:
-        named, used = set(db["refs"].values()), images_in_use()
-        doomed = [image_id for image_id in db["images"]
-                  if (everything or image_id not in named) and image_id not in used]
-        for image_id in doomed:
-            del db["images"][image_id]
-        db["refs"] = {name: target for name, target in db["refs"].items() if target not in doomed}
-    return doomed, gc(store)
+def prune(store: ImageStore, everything: bool = False) -> tuple[list[tuple[str, str]], int]:
+    """Remove dangling images (every unused image with ``everything``); returns docker's
+    (Untagged|Deleted, what) lines of each removal and the bytes freed."""
+    usage = container_usage()
+    db = store.read_db()
+    named = set(db["refs"].values())
+    lines: list[tuple[str, str]] = []
+    for image_id in [image_id for image_id in db["images"]
+                     if (everything or image_id not in named) and image_id not in usage.images]:
+        try:
+            lines += remove(store, image_id, force=True, usage=usage)
+        except ImageError:
+            continue  # removed meanwhile
+    return lines, gc(store, usage.layers)
 
 
 def _tree_size(path: str) -> int:
@@ -206,27 +231,24 @@ def _tree_size(path: str) -> int:
     return total
 
 
-def container_layers() -> set[str]:
-    """The lower directories of every container of this state root (deleted images' included)."""
-    from composer.engine.runtime.state import ContainerDir, list_container_ids
-
-    layers: set[str] = set()
-    for container_id in list_container_ids():
-        try:
-            layers.update(ContainerDir(container_id).read_config().get("layers", []))
-        except (OSError, ValueError, AttributeError):
-            continue  # being created or removed right now
-    return layers
+def _kept_chains(store: ImageStore, db: dict[str, Any], layers: frozenset[str]) -> set[str]:
+    """The snapshots (chain ids) an image of ``db`` or a container (its lower ``layers``) needs."""
+    kept = {chain for record in db["images"].values() for chain in record["chain"]}
+    snapshots = str(store.root / "snapshots")
+    return kept | {"sha256:" + os.path.basename(path) for path in layers if os.path.dirname(path) == snapshots}
 
 
-def gc(store: ImageStore) -> int:
-    """Delete blobs and snapshots no image and no container uses (not during pulls); bytes freed."""
+def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
+    """Delete blobs and snapshots no image and no container uses (not during pulls); bytes freed.
+
+    ``layers``: the containers' lower directories when the caller has read them (see
+    :func:`container_usage`).
+    """
     freed = 0
+    layers = container_usage().layers if layers is None else layers
     with store.gc_guard(exclusive=True):
         db = store.read_db()
-        keep_chains = {chain for record in db["images"].values() for chain in record["chain"]}
-        keep_chains |= {"sha256:" + os.path.basename(path) for path in container_layers()
-                        if os.path.dirname(path) == str(store.root / "snapshots")}
+        keep_chains = _kept_chains(store, db, layers)
         keep_blobs = set(db["images"])
         for record in db["images"].values():
             keep_blobs.add(record["manifest"])

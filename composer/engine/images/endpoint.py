@@ -125,6 +125,21 @@ def endpoints(domain: str) -> list[tuple[str, bool]]:
     return [(http, False), (https, False)] if is_loopback(domain) else [(https, False), (http, False)]
 
 
+_answered: dict[str, tuple[str, bool]] = {}  # domain -> the endpoint that answered in this process
+
+
+def _ordered(domain: str) -> list[tuple[str, bool]]:
+    """:func:`endpoints`, the one that answered before in this process first (when still a candidate)."""
+    candidates = endpoints(domain)
+    known = _answered.get(domain)
+    return [known, *(c for c in candidates if c != known)] if known in candidates else candidates
+
+
+def forget_endpoints() -> None:
+    """Forget which endpoints answered (a registry restarted on the same port, in tests)."""
+    _answered.clear()
+
+
 def base_url(domain: str) -> str:
     """The first endpoint's URL: ``http://127.0.0.1:5000`` or ``https://ghcr.io``."""
     return endpoints(domain)[0][0]
@@ -200,12 +215,13 @@ def head(domain: str, target: str, headers: str = "", timeout: float = HEAD_TIME
     A 400 is taken as "wrong protocol" (a TLS server's answer to plain HTTP) and the next
     endpoint is tried; None when none answered.
     """
-    for url, verify in endpoints(domain):
+    for url, verify in _ordered(domain):
         netloc = url.partition("://")[2]
         request = (f"HEAD {target} HTTP/1.1\r\nHost: {netloc}\r\n{headers}"
                    f"User-Agent: composer\r\nConnection: close\r\n\r\n").encode("latin-1")
         answer = _exchange(domain, url, verify, request, timeout)
         if answer is not None and answer[0] != 400:
+            _answered[domain] = (url, verify)
             return url, verify, *answer
     return None
 
@@ -219,9 +235,12 @@ def head_manifest(domain: str, path: str, reference: str, accept: str, authoriza
 
 
 def choose_endpoint(domain: str, timeout: float = HEAD_TIMEOUT) -> tuple[str, bool]:
-    """The (base URL, verify) a client should use: the first that answers ``/v2/`` when several."""
-    candidates = endpoints(domain)
-    if len(candidates) > 1:
+    """The (base URL, verify) a client should use: the first that answers ``/v2/`` when several.
+
+    Decided once per process: later clients (and warm HEADs) take the endpoint that answered.
+    """
+    candidates = _ordered(domain)
+    if len(candidates) > 1 and candidates[0] != _answered.get(domain):
         answer = head(domain, "/v2/", timeout=timeout)
         if answer is not None:
             return answer[0], answer[1]

@@ -77,13 +77,31 @@ def pushed_tls(tls_registry, certs_dir, busybox_image, docker_config) -> str:
     return reference
 
 
-def test_cold_and_warm_pull_over_verified_tls(pushed_tls, busybox_image, tmp_path: Path) -> None:
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs the lean HEAD requests connect to (``endpoint._connect``), in order."""
+    from composer.engine.images import endpoint
+
+    made: list[str] = []
+    real = endpoint._connect
+
+    def counting(domain: str, url: str, verify: bool, timeout: float):  # type: ignore[no-untyped-def]
+        made.append(url)
+        return real(domain, url, verify, timeout)
+
+    monkeypatch.setattr(endpoint, "_connect", counting)
+    return made
+
+
+def test_cold_and_warm_pull_over_verified_tls(pushed_tls, busybox_image, tmp_path: Path, connections) -> None:
     other = ImageStore(tmp_path / "other")
     result = pull(pushed_tls, store=other)
     assert result.updated and result.image_id == busybox_image.id
     assert (other.resolve(pushed_tls).layer_dirs[0] / "bin/busybox").is_file()
     # the warm fast path (one HEAD over TLS, no httpx) sees it unchanged in the test's store
+    connections.clear()
     assert warm_pull(pushed_tls) is not None
+    assert connections == [f"https://{pushed_tls.split('/')[0]}"]  # certs.d: TLS first, no plain HTTP try
     assert warm_pull_modules(pushed_tls) == "httpx: False, typer: False, typing: False"
 
 
@@ -98,12 +116,16 @@ def test_an_untrusted_certificate_is_refused(pushed_tls, tls_registry, certs_dir
     assert warm_pull(pushed_tls) is None  # the warm path refuses it too (the full pull reports it)
 
 
-def test_insecure_loopback_registry_without_certs(pushed_tls, tls_registry, certs_dir, tmp_path: Path) -> None:
+def test_insecure_loopback_registry_without_certs(pushed_tls, tls_registry, certs_dir, tmp_path: Path,
+                                                  connections) -> None:
     registry, _ = tls_registry
     shutil.rmtree(certs_dir / registry.host)  # no certs.d: loopback is insecure, TLS unverified
     other = ImageStore(tmp_path / "other")
     assert pull(pushed_tls, store=other).updated
     assert warm_pull(pushed_tls) is not None
+    # the pull's client found TLS after plain HTTP's 400; the warm HEAD then goes straight to TLS
+    http, https = f"http://{registry.host}", f"https://{registry.host}"
+    assert connections == [http, https, https]
 
 
 def test_a_bad_certs_dir_file_is_named(pushed_tls, tls_registry, certs_dir, tmp_path: Path) -> None:

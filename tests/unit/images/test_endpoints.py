@@ -15,7 +15,6 @@ from composer.settings import DOCKER_DAEMON_CONFIG_ENV, REGISTRY_CERTS_ENV
 @pytest.fixture(autouse=True)
 def private_certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(REGISTRY_CERTS_ENV, str(tmp_path))
-    monkeypatch.delenv(INSECURE_ENV, raising=False)
     monkeypatch.setenv(DOCKER_DAEMON_CONFIG_ENV, str(tmp_path / "daemon.json"))
     return tmp_path
 

@@ -1,10 +1,11 @@
-"""`image rm` of an image a container uses: docker's conflicts; -f deletes a stopped user's image."""
+"""`image rm` of an image a container uses: docker's conflicts; -f deletes a stopped user's image;
+the layers it releases are listed as docker lists them."""
 
 from __future__ import annotations
 
 import pytest
 
-from composer.engine.images.catalog import remove, tag
+from composer.engine.images.catalog import ContainerUsage, prune, remove, tag
 from composer.engine.images.store import ImageStore
 from composer.errors import ImageError
 
@@ -12,38 +13,47 @@ pytestmark = pytest.mark.root
 CONTAINER = "c0ffee" * 10 + "abcd"
 
 
+def released(image) -> list[tuple[str, str]]:
+    """docker's ``Deleted:`` lines of an image's layers (chain ids, top first), none kept elsewhere."""
+    return [("Deleted", "sha256:" + path.name) for path in reversed(image.layer_dirs)]
+
+
+def users(image_id: str, running: bool) -> ContainerUsage:
+    return ContainerUsage({image_id: [(CONTAINER, running)]})
+
+
 def test_last_name_of_a_used_image_needs_force(busybox_image) -> None:
-    store, used = ImageStore(), {busybox_image.id: [(CONTAINER, False)]}
+    store, used = ImageStore(), users(busybox_image.id, False)
     with pytest.raises(ImageError, match='unable to remove repository reference "busybox" \\(must force\\) - '
                                          f"container {CONTAINER[:12]} is using its referenced image"):
-        remove(store, "busybox", in_use=used)
+        remove(store, "busybox", usage=used)
     assert store.resolve("busybox").id == busybox_image.id
-    assert remove(store, "busybox", force=True, in_use=used) == [("Untagged", "busybox:latest"),
-                                                                 ("Deleted", busybox_image.id)]
+    assert remove(store, "busybox", force=True, usage=used) == [("Untagged", "busybox:latest"),
+                                                                ("Deleted", busybox_image.id), *released(busybox_image)]
     assert busybox_image.id not in store.read_db()["images"]
 
 
 def test_force_by_name_keeps_a_running_users_image_untagged(busybox_image) -> None:
-    store, used = ImageStore(), {busybox_image.id: [(CONTAINER, True)]}
-    assert remove(store, "busybox", force=True, in_use=used) == [("Untagged", "busybox:latest")]
+    store, used = ImageStore(), users(busybox_image.id, True)
+    assert remove(store, "busybox", force=True, usage=used) == [("Untagged", "busybox:latest")]
     assert busybox_image.id in store.read_db()["images"]  # kept for the container, now dangling
 
 
 def test_another_name_can_go_while_used(busybox_image) -> None:
     store = ImageStore()
     tag(store, "busybox", "mine:1")
-    used = {busybox_image.id: [(CONTAINER, True)]}
-    assert remove(store, "mine:1", in_use=used) == [("Untagged", "mine:1")]
+    used = users(busybox_image.id, True)
+    assert remove(store, "mine:1", usage=used) == [("Untagged", "mine:1")]
 
 
 def test_by_id_stopped_must_be_forced_running_cannot(busybox_image) -> None:
     store = ImageStore()
     with pytest.raises(ImageError, match="cannot be forced.*running container"):
-        remove(store, busybox_image.id, force=True, in_use={busybox_image.id: [(CONTAINER, True)]})
+        remove(store, busybox_image.id, force=True, usage=users(busybox_image.id, True))
     with pytest.raises(ImageError, match="must be forced.*stopped container"):
-        remove(store, busybox_image.id, in_use={busybox_image.id: [(CONTAINER, False)]})
-    lines = remove(store, busybox_image.id, force=True, in_use={busybox_image.id: [(CONTAINER, False)]})
-    assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id)]
+        remove(store, busybox_image.id, usage=users(busybox_image.id, False))
+    lines = remove(store, busybox_image.id, force=True, usage=users(busybox_image.id, False))
+    assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id), *released(busybox_image)]
     assert busybox_image.id not in store.read_db()["images"]
 
 
@@ -51,13 +61,37 @@ def test_by_id_with_several_names_must_be_forced(busybox_image) -> None:
     store = ImageStore()
     tag(store, "busybox", "mine:1")
     with pytest.raises(ImageError, match="must be forced.*referenced in multiple repositories"):
-        remove(store, busybox_image.id, in_use={})
+        remove(store, busybox_image.id, usage=ContainerUsage({}))
     with pytest.raises(ImageError, match="cannot be forced.*running container"):
-        remove(store, busybox_image.id, force=True, in_use={busybox_image.id: [(CONTAINER, True)]})
-    lines = remove(store, busybox_image.id, force=True, in_use={})
+        remove(store, busybox_image.id, force=True, usage=users(busybox_image.id, True))
+    lines = remove(store, busybox_image.id, force=True, usage=ContainerUsage({}))
     assert sorted(lines[:2]) == [("Untagged", "busybox:latest"), ("Untagged", "mine:1")]
 
 
-def test_unused_image_is_deleted(busybox_image) -> None:
-    lines = remove(ImageStore(), "busybox", in_use={})
-    assert lines[-1] == ("Deleted", busybox_image.id)
+def test_unused_image_is_deleted_with_its_layers(busybox_image) -> None:
+    lines = remove(ImageStore(), "busybox", usage=ContainerUsage({}))
+    assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id), *released(busybox_image)]
+
+
+def test_layers_a_container_holds_are_not_deleted(busybox_image) -> None:
+    lower = frozenset(str(path) for path in busybox_image.layer_dirs)
+    usage = ContainerUsage({busybox_image.id: [(CONTAINER, False)]}, lower)
+    lines = remove(ImageStore(), "busybox", force=True, usage=usage)
+    assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id)]
+
+
+def test_layers_go_with_the_last_image_on_them(busybox_image, busybox_tar) -> None:
+    store = ImageStore()
+    other = store.import_rootfs(busybox_tar, "other:1", ['CMD ["true"]'])
+    assert other.id != busybox_image.id and other.layer_dirs == busybox_image.layer_dirs
+    assert remove(store, "busybox", usage=ContainerUsage({}))[-1] == ("Deleted", busybox_image.id)
+    assert remove(store, "other:1", usage=ContainerUsage({})) == [
+        ("Untagged", "other:1"), ("Deleted", other.id), *released(other)]
+
+
+def test_prune_lists_what_docker_lists(busybox_image) -> None:
+    store = ImageStore()
+    assert prune(store)[0] == []  # busybox is tagged: not dangling
+    lines, freed = prune(store, everything=True)
+    assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id), *released(busybox_image)]
+    assert freed > 0 and store.read_db()["images"] == {}

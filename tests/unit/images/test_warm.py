@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from composer.engine.images.endpoint import head_manifest, is_insecure, parse_head
+from composer.engine.images import endpoint
+from composer.engine.images.endpoint import choose_endpoint, head_manifest, is_insecure, parse_head
 from composer.engine.images.warm import warm_pull
 
 DIGEST = "sha256:" + "ab" * 32
@@ -21,7 +22,8 @@ CHAIN = "sha256:" + "22" * 32
 
 
 class HeadServer:
-    """Answers every connection on 127.0.0.1 with ``head`` (or ``head(request)``) and records the requests."""
+    """Answers every connection on 127.0.0.1 with ``head`` (or ``head(request)``) and records the requests
+    (a TLS hello too, answered at once as a plain server would: the handshake fails)."""
 
     def __init__(self, head: bytes | Callable[[bytes], bytes]) -> None:
         self.head = head if callable(head) else lambda _: head
@@ -39,7 +41,7 @@ class HeadServer:
                 return
             with client:
                 data = b""
-                while b"\r\n\r\n" not in data and (chunk := client.recv(4096)):
+                while b"\r\n\r\n" not in data and not data.startswith(b"\x16") and (chunk := client.recv(4096)):
                     data += chunk
                 self.requests.append(data)
                 client.sendall(self.head(data))
@@ -100,6 +102,22 @@ def test_head_manifest_unreachable_is_none() -> None:
     with socket.create_server(("127.0.0.1", 0)) as sock:
         port = sock.getsockname()[1]
     assert head_manifest(f"127.0.0.1:{port}", "a", "b", "x") is None
+
+
+def test_an_insecure_registry_is_probed_once_per_process(server: HeadServer) -> None:
+    """Every client asks which endpoint to use: one ``HEAD /v2/`` answers them all, and the warm
+    HEAD goes to the same endpoint."""
+    plain = (f"http://{server.host}", False)
+    assert choose_endpoint(server.host) == plain and choose_endpoint(server.host) == plain
+    assert head_manifest(server.host, "team/app", "v1", "a/b")[0] == 200
+    assert [request.split(b" ")[1] for request in server.requests] == [b"/v2/", b"/v2/team/app/manifests/v1"]
+
+
+def test_a_remembered_endpoint_that_fails_falls_back(server: HeadServer) -> None:
+    endpoint._answered[server.host] = (f"https://{server.host}", False)  # e.g. the registry was TLS before
+    assert head_manifest(server.host, "team/app", "v1", "a/b")[0] == 200  # TLS fails, plain HTTP answers
+    assert choose_endpoint(server.host) == (f"http://{server.host}", False)
+    assert len(server.requests) == 2  # the TLS hello and the HEAD; the choice cost nothing
 
 
 def test_unchanged_image_is_up_to_date(server: HeadServer, state_root: Path) -> None:
