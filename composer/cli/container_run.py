@@ -221,6 +221,11 @@ def build_config(options: dict, image, command: list[str]):
     if "shm_size" in options:
         config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
     _apply_resources(options, config.resources)
+    if config.resources.blkio_weight:  # (the only limit a host may lack; its check reads the cgroup root)
+        from composer.engine.runtime.cgroups import discard_unsupported
+
+        for warning in discard_unsupported(config.resources):
+            sys.stderr.write(f"WARNING: {warning}\n")
     _apply_security(options, config)
     _check_userns(config)
     config.mounts = _mounts(options)
@@ -347,11 +352,7 @@ def _resolve_joined_containers(config) -> None:
         from composer.engine.runtime import containers
 
         target = containers.resolve(value.partition(":")[2])
-        containers.running_pid(target)
-        if field == "ipc_mode":
-            from composer.engine.runtime.linux import check_ipc_donor
-
-            check_ipc_donor(target)
+        containers.running_pid(target)  # (a donor's IPC mode is checked once, at start, as docker does)
         setattr(config, field, f"container:{target}")
 
 

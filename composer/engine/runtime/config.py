@@ -22,6 +22,7 @@ class Mount(Record):
     create_source: bool = False    # -v creates a missing host path, --mount refuses it
     volume_nocopy: bool = False
     anonymous: bool = False        # a volume named by the runtime (removed with --rm)
+    subpath: str = ""              # volume: a directory inside it to mount instead (relative, no "..")
 
 
 class Device(Record):

@@ -15,6 +15,7 @@ import os
 
 from composer.engine.runtime import libc, rootfs
 from composer.engine.runtime.config import ContainerConfig, Mount
+from composer.engine.runtime.paths import secure_join
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
 from composer.engine.runtime.userdb import resolve_groups, resolve_user
@@ -171,9 +172,10 @@ def container_main(plan: LaunchPlan) -> None:
     reset_signals()  # the runtime's forwarding handlers are not ours
     try:
         _setup(plan)
+        close_inherited_fds(plan.error_fd)  # before any path of the container is resolved (CVE-2024-21626)
         path, env, ids = _prepare_process(plan)
         _drop_privileges(plan, ids)
-        _finish_fds(plan)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
         os.execve(path, plan.config.args, env)
     except ExecFailure as failure:
         report(plan.error_fd, failure.code, str(failure))
@@ -244,7 +246,7 @@ def _populate_volumes(root: str, plan: LaunchPlan) -> None:
     from composer.engine.runtime.paths import secure_join
     from composer.engine.volumes import copy_tree
 
-    detached = {m.source: fd for m, fd in zip(plan.mounts, plan.mount_fds) if fd >= 0}
+    detached = {m.source: fd for m, fd in zip(plan.mounts, plan.mount_fds) if fd >= 0 and not m.subpath}
     for volume_dir, target in plan.populate:
         source = secure_join(root, target)
         if os.path.isdir(source) and not os.path.islink(source):
@@ -274,8 +276,8 @@ def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, 
     env.setdefault("HOME", home or "/")
     if plan.tty:
         env.setdefault("TERM", "xterm")
-    if not os.path.isdir(config.cwd):
-        os.makedirs(config.cwd, 0o755, exist_ok=True)
+    config.cwd = secure_join("/", config.cwd)  # links (magic ones too) read as paths in the container
+    os.makedirs(config.cwd, 0o755, exist_ok=True)
     return find_executable(config.args[0], env["PATH"]), env, (uid, gid, groups)
 
 
@@ -289,6 +291,9 @@ def find_executable(name: str, path: str) -> str:
         if os.path.isfile(candidate):
             if not os.access(candidate, os.X_OK):
                 raise ExecFailure(126, f'exec: "{name}": permission denied')
+            if os.path.samefile(candidate, "/proc/self/exe"):  # e.g. an image's /bin/sh -> /proc/self/exe
+                raise ExecFailure(126, f'exec: "{name}": is the runtime\'s own executable, which a '
+                                       "container may not run (CVE-2019-5736)")
             return candidate
     if "/" in name:
         if os.path.isdir(name):
@@ -298,7 +303,11 @@ def find_executable(name: str, path: str) -> str:
 
 
 def _drop_privileges(plan: LaunchPlan, ids: tuple[int, int, list[int]]) -> None:
-    """Bounding set, no_new_privs, seccomp, groups/gid/uid, then the capability sets."""
+    """Bounding set, no_new_privs, seccomp, groups/gid/uid, the capability sets, then the working
+    directory. From here to exec our /proc/PID/exe (the host's interpreter) is closed to the
+    container's processes (CVE-2019-5736): with full capabilities it was by the ptrace rules,
+    with the container's it must be by being non-dumpable (exec makes the entrypoint dumpable)."""
+    libc.prctl(libc.PR_SET_DUMPABLE, 0)
     uid, gid, groups = ids
     mask = plan.cap_mask
     for number in range(libc_last_cap() + 1):
@@ -313,10 +322,23 @@ def _drop_privileges(plan: LaunchPlan, ids: tuple[int, int, list[int]]) -> None:
     os.setresuid(uid, uid, uid)
     if uid == 0:
         libc.capset(mask, mask, 0)
+    enter_workdir(plan.config.cwd)
+
+
+def enter_workdir(cwd: str) -> None:
+    """chdir to ``-w`` (resolved by ``_prepare_process``) as the container's user, and make sure that
+    is inside the container: a magic link such as ``/proc/1/root`` (``--pid host``) would lead out
+    of it (runc's CVE-2024-21626)."""
     try:
-        os.chdir(plan.config.cwd)
+        os.chdir(cwd)
     except OSError as error:
-        raise ExecFailure(126, f"chdir to cwd ({plan.config.cwd!r}) set in config.json failed: {error.strerror}")
+        raise ExecFailure(126, f"chdir to cwd ({cwd!r}) set in config.json failed: {error.strerror}") from None
+    try:
+        inside = os.getcwd().startswith("/")  # glibc: ENOENT for an "(unreachable)" directory
+    except OSError:
+        inside = False
+    if not inside:
+        raise ExecFailure(125, f"the working directory {cwd!r} is outside of the container's root")
 
 
 def libc_last_cap() -> int:
@@ -325,9 +347,8 @@ def libc_last_cap() -> int:
         return int(handle.read())
 
 
-def _finish_fds(plan: LaunchPlan) -> None:
-    """Close every inherited descriptor but 0-2 and the close-on-exec error pipe; unblock signals."""
-    keep = plan.error_fd
+def close_inherited_fds(keep: int) -> None:
+    """Close every descriptor but 0-2 and ``keep`` (the close-on-exec error pipe): nothing of the
+    host stays reachable through /proc/self/fd."""
     os.closerange(3, keep)
     libc.close_range(keep + 1)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])

@@ -14,7 +14,7 @@ import os
 import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
-from composer.engine.runtime import capabilities, libc, rootfs
+from composer.engine.runtime import capabilities, libc, mounts, rootfs
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
@@ -137,7 +137,7 @@ def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
         for target, name, flag in wanted:
             target_id = resolve(target)  # compose gives names, the CLI ids
             pid = running_pid(target_id)
-            if name == "ipc":
+            if name == "ipc":  # (checked here only: at start, as docker does)
                 check_ipc_donor(target_id)
             try:
                 fds.append((os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag))
@@ -161,19 +161,21 @@ def check_ipc_donor(container_id: str) -> None:
                                          "(run it with --ipc shareable, or compose ipc: shareable)")
 
 
-def copy_shared_etc_files(config: ContainerConfig, directory: str) -> None:
-    """``--network container:X`` also takes X's hostname, hosts and resolv.conf (as docker does)."""
+def copy_shared_etc_files(config: ContainerConfig, directory: str) -> bool:
+    """``--network container:X`` also takes X's hostname, hosts and resolv.conf (as docker does);
+    whether that changed ``config.hostname``."""
     if not config.network.startswith("container:"):
-        return
+        return False
     from composer.engine.runtime.containers import resolve
 
     source = ContainerDir(resolve(config.network.partition(":")[2]))
-    config.hostname = source.read_config().get("hostname") or config.hostname
+    own, config.hostname = config.hostname, source.read_config().get("hostname") or config.hostname
     for name in ("hostname", "hosts", "resolv.conf"):
         with open(source.file(name), "rb") as handle:
             content = handle.read()
         with open(os.path.join(directory, name), "wb") as handle:
             handle.write(content)
+    return config.hostname != own
 
 
 def seccomp_program(config: ContainerConfig, cap_mask: int) -> bytes | None:
@@ -190,21 +192,19 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
     """Host sources for every mount (volumes created on first use) and the volumes to pre-fill."""
     resolved, populate = [], []
     store = None
-    name_anonymous_volumes(config)  # a foreground run's (run -d and create named them already)
     for mount in config.mounts:
         if mount.type == "bind":
-            from composer.engine.runtime.mounts import check_bind_source
-
-            check_bind_source(mount)
+            mounts.check_bind_source(mount)
         elif mount.type == "volume":
             from composer.engine.volumes import VolumeStore
 
             store = store or VolumeStore()
             store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
-            if store.claim_population(mount.source) and not mount.volume_nocopy:
+            if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((store.data_path(mount.source), mount.target))
             mount = Mount(type="volume", target=mount.target, source=store.data_path(mount.source),
-                          readonly=mount.readonly, propagation=mount.propagation)  # bound like a bind
+                          readonly=mount.readonly, propagation=mount.propagation,
+                          subpath=mount.subpath)  # bound like a bind
         resolved.append(mount)
     return resolved, populate
 
@@ -307,27 +307,6 @@ def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple
     return userns, fds
 
 
-def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
-    """A detached copy (recursive, as ``-v`` binds) of each bind and volume source, made by us on the
-    host: the mapped root of ``--userns private`` could not pass directories like a 0700 home to
-    reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
-    their files keep host ids 0-65535 whatever block the container maps, so every container (with
-    or without a user namespace) shares them as root. -1 for the other mounts."""
-    fds: list[int] = []
-    try:
-        for mount in mounts:
-            if mount.type == "volume":
-                fds.append(libc.idmapped_tree(mount.source, userns_fd))
-            else:
-                fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
-    except OSError as error:
-        for fd in fds:
-            if fd >= 0:
-                os.close(fd)
-        raise ContainerRuntimeError(f"cannot bind {error.filename}: {error.strerror}") from None
-    return fds
-
-
 def _single_threaded() -> bool:
     """No other Python thread could fork while our pid namespace is switched for our children."""
     threading = sys.modules.get("threading")
@@ -336,6 +315,8 @@ def _single_threaded() -> bool:
 
 class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
+
+    records_start = True  # write the "running" state (False: a supervisor writes its own, once)
 
     def __init__(self, config: ContainerConfig) -> None:
         self.config = config
@@ -346,6 +327,7 @@ class ForegroundRun:
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
+        self.config_changed = False  # config.json needs writing (always for a fresh state dir)
         self.attached = False
         self.device_rules: tuple[str, ...] = ()
         self._previous_handlers: dict = {}
@@ -362,7 +344,8 @@ class ForegroundRun:
         """For an existing state dir: volumes, /etc files, capabilities, seccomp."""
         config = self.config
         self.created = True
-        mounts, populate = resolve_mounts(config)
+        self.config_changed = name_anonymous_volumes(config)  # a foreground run's (create named them already)
+        resolved, populate = resolve_mounts(config)
         if not write_bridged_etc_files(config, self.cdir.path):
             resolv = None
             if config.dns or config.dns_search or config.dns_options:
@@ -370,22 +353,20 @@ class ForegroundRun:
 
                 resolv = resolv_conf_text(host_resolv_conf(), config.dns, config.dns_search, config.dns_options)
             write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
-        copy_shared_etc_files(config, self.cdir.path)
+        self.config_changed |= copy_shared_etc_files(config, self.cdir.path)
         devices = [] if config.security.privileged or not config.devices else rootfs.device_nodes(config.devices)
         self.device_rules = tuple(node.cgroup_rule() for node in devices)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
-                          mounts=mounts, populate=populate, cgroup_files=self.cgroup.self_join_files(), devices=devices,
+                          mounts=resolved, populate=populate, cgroup_files=self.cgroup.self_join_files(), devices=devices,
                           cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
                           tty=config.tty)
 
     def start(self, plan: LaunchPlan) -> None:
         """Fork the namespace creator; while it builds the container: cgroup, config.json, state,
         network; then let it exec and wait for that."""
-        plan.namespace_fds = open_shared_namespaces(self.config)
-        if self.config.userns_mode == "private":
-            self._map_into_user_namespace(plan)
+        self._open_sources(plan)
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
@@ -437,11 +418,27 @@ class ForegroundRun:
                 if fd >= 0:
                     os.close(fd)
 
+    def _open_sources(self, plan: LaunchPlan) -> None:
+        """The fds the children need from the host: other containers' namespaces, pinned volume
+        subpaths, the user namespace and its mapped layers (a fresh state dir goes on failure)."""
+        try:
+            plan.namespace_fds = open_shared_namespaces(self.config)
+            if self.config.userns_mode == "private":
+                self._map_into_user_namespace(plan)
+            else:
+                plan.mount_fds = mounts.pin_subpaths(plan.mounts)
+        except BaseException:
+            for fd, _ in plan.namespace_fds:
+                os.close(fd)
+            if self.fresh:  # never fully created: nothing stays behind
+                self.abort()
+            raise
+
     def _map_into_user_namespace(self, plan: LaunchPlan) -> None:
         """``--userns private``: the namespace, the idmapped layers and the detached mount sources."""
         plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
         try:
-            plan.mount_fds = detach_bind_sources(plan.mounts, plan.userns_fd)
+            plan.mount_fds = mounts.detach_bind_sources(plan.mounts, plan.userns_fd)
         except BaseException:
             for fd in (plan.userns_fd, *plan.layer_fds):
                 os.close(fd)
@@ -454,20 +451,21 @@ class ForegroundRun:
         self.cgroup.create(config.resources, config.security.privileged, self.device_rules)
         if not plan.cgroup_files:  # else PID 1 joins itself (cheaper)
             self.cgroup.join(self.pid)
-        write_json_atomic(self.cdir.config, config.to_dict())
-        started = now_iso()
-        me = self.keeper_pid()
+        if self.fresh or self.config_changed:  # else ``create`` wrote it, and nothing changed since
+            write_json_atomic(self.cdir.config, config.to_dict())
+        if self.records_start:
+            self._record_start()
+        self.attached = attach_network(config, self.pid, self.cdir.path)
+
+    def _record_start(self) -> None:
+        """state.json: running, with PID 1 and us as its keeper (``SupervisorPid``)."""
+        started, me = now_iso(), os.getpid()
         state = {"Status": "running", "Running": True, "Pid": self.pid, "ExitCode": 0, "OOMKilled": False,
                  "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
             write_json_atomic(self.cdir.state, {**state, "Created": started})
         else:
             self.cdir.write_state(**state)
-        self.attached = attach_network(config, self.pid, self.cdir.path)
-
-    def keeper_pid(self) -> int:
-        """The process state.json records as the container's keeper (``SupervisorPid``): us."""
-        return os.getpid()
 
     def _check_exec(self, error_r: int) -> None:
         """Block until exec (EOF) or a failure message from the children."""

@@ -1,4 +1,5 @@
-"""Parsing docker's mount flags (``-v``, ``--mount``, ``--tmpfs``) into ``Mount`` objects.
+"""Parsing docker's mount flags (``-v``, ``--mount``, ``--tmpfs``) into ``Mount`` objects, and the
+sources the runtime opens for the children (pinned volume subpaths, detached bind sources).
 
 Parent side only: validates sources and names the culprit; the init child applies them
 (see ``rootfs.apply_mount``).
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import os
 
+from composer.engine.runtime import libc
 from composer.engine.runtime.config import Mount
-from composer.errors import MountError, UsageError
+from composer.engine.runtime.paths import secure_join
+from composer.errors import ContainerRuntimeError, MountError, UsageError
 
 PROPAGATIONS = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
 
@@ -55,6 +58,7 @@ def parse_mount_flag(value: str) -> Mount:
             mount.readonly = fields.pop(key) in ("true", "1")
     mount.propagation = fields.pop("bind-propagation", "")
     mount.volume_nocopy = fields.pop("volume-nocopy", "false") in ("true", "1")
+    mount.subpath = check_subpath(fields.pop("volume-subpath", ""), value)
     options = [f"size={fields.pop('tmpfs-size')}"] if "tmpfs-size" in fields else []
     if "tmpfs-mode" in fields:
         options.append(f"mode={fields.pop('tmpfs-mode')}")
@@ -74,6 +78,35 @@ def parse_tmpfs_flag(value: str) -> Mount:
     return Mount(type="tmpfs", target=_absolute(target, value), options=options)
 
 
+def check_subpath(subpath: str, value: str) -> str:
+    """A volume subpath must stay inside the volume: relative, and not climbing out with ``..``
+    (docker's ``filepath.IsLocal`` rule)."""
+    if subpath and (subpath.startswith("/") or os.path.normpath(subpath).split("/")[0] == ".."):
+        raise UsageError(f"invalid --mount {value!r}: subpath must be a relative path within the volume",
+                         hint="drop the leading / and every .. from volume-subpath")
+    return subpath
+
+
+def pin_subpath(volume_dir: str, subpath: str) -> int:
+    """``subpath`` of the volume at ``volume_dir`` as a detached mount (an fd for ``move_mount``).
+    Symlinks resolve inside the volume, and the directory is opened first and checked to be in it:
+    another container sharing the volume cannot swap a link to the host in before the mount."""
+    try:
+        pinned = os.open(secure_join(volume_dir, subpath), os.O_PATH | os.O_CLOEXEC)
+    except OSError as error:
+        raise MountError(f"cannot access volume subpath {subpath!r}: {error.strerror}",
+                         hint="the subpath must exist in the volume before it is mounted") from None
+    try:
+        where, volume = os.readlink(f"/proc/self/fd/{pinned}"), os.path.realpath(volume_dir)  # links followed
+        if where != volume and not where.startswith(volume + "/"):
+            raise MountError(f"volume subpath {subpath!r} leads out of the volume ({where})")
+        return libc.clone_tree(f"/proc/self/fd/{pinned}", libc.AT_RECURSIVE)
+    except OSError as error:
+        raise MountError(f"cannot mount volume subpath {subpath!r}: {error.strerror}") from None
+    finally:
+        os.close(pinned)
+
+
 def _absolute(target: str, value: str) -> str:
     if not target.startswith("/"):
         raise UsageError(f"invalid mount target {target!r} in {value!r}: it must be an absolute path")
@@ -91,3 +124,42 @@ def check_bind_source(mount: Mount) -> None:
         os.makedirs(mount.source, exist_ok=True)
     except OSError as error:
         raise MountError(f"cannot create bind source {mount.source}: {error.strerror}") from error
+
+
+def pin_subpaths(mounts: list[Mount]) -> list[int]:
+    """The detached mounts of volume subpaths (``pin_subpath``), -1 for every other mount;
+    [] when there are none."""
+    if not any(mount.subpath for mount in mounts):
+        return []
+    fds: list[int] = []
+    try:
+        for mount in mounts:
+            fds.append(pin_subpath(mount.source, mount.subpath) if mount.subpath else -1)
+    except BaseException:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        raise
+    return fds
+
+
+def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
+    """A detached copy (recursive, as ``-v`` binds) of each bind and volume source, made by us on the
+    host: the mapped root of ``--userns private`` could not pass directories like a 0700 home to
+    reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
+    their files keep host ids 0-65535 whatever block the container maps, so every container (with
+    or without a user namespace) shares them as root. -1 for the other mounts."""
+    fds: list[int] = []
+    try:
+        for mount in mounts:
+            if mount.type == "volume":
+                source = secure_join(mount.source, mount.subpath) if mount.subpath else mount.source
+                fds.append(libc.idmapped_tree(source, userns_fd))
+            else:
+                fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
+    except OSError as error:
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        raise ContainerRuntimeError(f"cannot bind {error.filename}: {error.strerror}") from None
+    return fds

@@ -93,7 +93,8 @@ def ensure_target(path: str, directory: bool) -> None:
 
 def mount_kernel_filesystems(root: str, config: ContainerConfig, shm_fd: int = -1) -> None:
     """/proc, /dev (+pts, shm, mqueue) and /sys, like docker's defaults; ``shm_fd``: a detached
-    /dev/shm to attach instead of a new one (another container's, with ``--ipc container:X``)."""
+    /dev/shm to attach instead of a new one (another container's, with ``--ipc container:X``);
+    ``--ipc host`` binds the host's /dev/shm."""
     proc = secure_join(root, "/proc")
     ensure_target(proc, True)
     libc.mount("proc", proc, "proc", NOSUID_NODEV_NOEXEC)
@@ -131,6 +132,8 @@ def mount_dev(root: str, config: ContainerConfig, shm_fd: int = -1) -> None:
         ensure_target(f"{dev}/{name}", True)
     if shm_fd >= 0:
         libc.move_mount(shm_fd, f"{dev}/shm")
+    elif config.ipc_mode == "host":  # docker: the host's IPC namespace comes with the host's POSIX shm
+        libc.mount("/dev/shm", f"{dev}/shm", None, libc.MS_BIND | libc.MS_REC)
     else:
         libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
     libc.mount("mqueue", f"{dev}/mqueue", "mqueue", NOSUID_NODEV_NOEXEC)

@@ -126,14 +126,13 @@ def _start_here(run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
 
 class _LauncherRun(ForegroundRun):
     """A launcher's run: PID 1 is the supervisor's child, so it is never reaped here, and the
-    supervisor is recorded as its keeper from the first write of the state on."""
+    supervisor writes the running state (once, in ``_launch``)."""
+
+    records_start = False
 
     def _reap(self) -> int:
         self.pid = 0
         return 0
-
-    def keeper_pid(self) -> int:
-        return os.getppid()
 
 
 def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int) -> None:
@@ -283,6 +282,7 @@ class Supervisor:
     def _launch(self) -> None:
         """Start the container with its stdout/stderr on our pipes, through a launcher child."""
         run = ForegroundRun(self.config)  # what the exit needs: pid, cgroup, network
+        run.records_start = False  # the running state is written below, once
         self.run_ = run
         console = self._console_socket(run)
         out, err = Stream("stdout"), Stream("stderr")
@@ -314,6 +314,7 @@ class Supervisor:
             self.health = HealthMonitor(self.config.healthcheck, now)
         self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
+                              OOMKilled=False,
                               **({"Health": self.health.state()} if self.health else {}))
 
     def _start_in_launcher(self, run: ForegroundRun, stdio: tuple[int, int, int]) -> None:

@@ -79,35 +79,61 @@ def subordinate_range(path: str, owner: str = SUBORDINATE_OWNER) -> tuple[int, i
 
 def claim_id_block(container_id: str, uid_range: tuple[int, int], gid_range: tuple[int, int]) -> tuple[int, int, int]:
     """(first uid, first gid, size) of the block of subordinate ids that ``container_id`` maps its
-    user namespace to (podman's ``--userns=auto``): its own block again, else one that no existing
-    container holds. ``<state root>/userns/<n>`` names block n's holder; a holder whose state dir
-    is gone left its block free."""
-    from composer.engine.runtime.state import StateLock, containers_root
+    user namespace to (podman's ``--userns=auto``): its own block again, else the first one that no
+    existing container holds. ``<state root>/userns/<n>`` links to block n's holder and
+    ``userns/by-id/<id>`` back to n, so a claim reads only the blocks up to the first free one; a
+    holder whose state dir is gone left its block free."""
+    from composer.engine.runtime.state import StateLock
     from composer.settings import state_root_dir
 
     claims = os.path.join(state_root_dir(), "userns")
     size = min(ID_BLOCK, uid_range[1], gid_range[1])
     count = min(uid_range[1], gid_range[1]) // size
-    os.makedirs(claims, exist_ok=True)
+    os.makedirs(os.path.join(claims, "by-id"), exist_ok=True)
     with StateLock(os.path.join(claims, "lock")):
-        holders = {int(n): _holder(os.path.join(claims, n)) for n in os.listdir(claims) if n.isdigit()}
-        mine = [n for n, holder in holders.items() if holder == container_id and n < count]
-        free = [n for n in range(count)
-                if not holders.get(n) or not os.path.isdir(os.path.join(containers_root(), holders[n]))]
-        if not mine and not free:
-            raise ContainerRuntimeError(f"no free subordinate ids for --userns private: {count} containers "
-                                        f"hold composer's {count * size} ids",
-                                        hint="remove containers, or give the composer user a larger range in "
-                                             "/etc/subuid and /etc/subgid")
-        block = (mine or free)[0]
-        with open(os.path.join(claims, str(block)), "w") as handle:
-            handle.write(container_id)
+        block = _own_block(claims, container_id, count)
+        if block is None:
+            block = next((n for n in range(count) if not _held(_link(os.path.join(claims, str(n))))), None)
+            if block is None:
+                raise ContainerRuntimeError(f"no free subordinate ids for --userns private: {count} containers "
+                                            f"hold composer's {count * size} ids",
+                                            hint="remove containers, or give the composer user a larger range in "
+                                                 "/etc/subuid and /etc/subgid")
+            stale = _link(os.path.join(claims, str(block)))
+            if stale:
+                _replace_link(os.path.join(claims, "by-id", stale), None)
+            _replace_link(os.path.join(claims, str(block)), container_id)
+            _replace_link(os.path.join(claims, "by-id", container_id), str(block))
     return uid_range[0] + block * size, gid_range[0] + block * size, size
 
 
-def _holder(path: str) -> str:
+def _own_block(claims: str, container_id: str, count: int) -> int | None:
+    """The block ``container_id`` claimed before (a restart keeps its ids), if still in range."""
+    mine = _link(os.path.join(claims, "by-id", container_id))
+    if mine.isdigit() and int(mine) < count and _link(os.path.join(claims, mine)) == container_id:
+        return int(mine)
+    return None
+
+
+def _held(holder: str) -> bool:
+    """Whether ``holder`` (a claim's container id, "" for none) still exists."""
+    from composer.engine.runtime.state import containers_root
+
+    return bool(holder) and os.path.isdir(os.path.join(containers_root(), holder))
+
+
+def _link(path: str) -> str:
     try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except FileNotFoundError:
+        return os.readlink(path)
+    except OSError:
         return ""
+
+
+def _replace_link(path: str, target: str | None) -> None:
+    """Point the symlink ``path`` at ``target`` (None: remove it)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    if target is not None:
+        os.symlink(target, path)

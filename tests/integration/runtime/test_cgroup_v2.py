@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 
-from composer.engine.runtime.cgroups.v2 import CgroupV2
+from composer.engine.runtime.cgroups.v2 import CgroupV2, blkio_to_io_weight
 from composer.engine.runtime.config import Resources
 from composer.errors import CgroupError
 
@@ -69,8 +70,6 @@ def test_unavailable_limit_is_a_clear_error(manager):
 
 
 def test_device_filter_allows_only_the_rules(manager):
-    import sys
-
     manager.create(Resources(), device_rules=("c 10:229 r",))
     probe = ("import os\n"
              f"open({manager.path + '/cgroup.procs'!r}, 'w').write(str(os.getpid()))\n"
@@ -83,3 +82,36 @@ def test_device_filter_allows_only_the_rules(manager):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
     assert result.stdout.splitlines() == ["/dev/null ok", "/dev/fuse ok", "/dev/fuse 1", "/dev/kmsg 1"], result.stderr
     manager.remove()
+
+
+def test_v2_limits_through_container_run(image, state_root):
+    """Every limit of ``container run`` in its v2 file, and pause as cgroup.freeze (pure v2 hosts)."""
+    from composer.engine.runtime.cgroups import detect_setup
+    from tests.integration.runtime.conftest import container_cgroup, start
+
+    if detect_setup() != "unified":
+        pytest.skip("this host's cgroups are v1 (hybrid): the v2 limit files are unit-tested in "
+                    "tests/unit/runtime/test_cgroups.py, the v2 backend itself by the tests above")
+    process = start(state_root, "--rm", "-i", "--name", "v2limits", "--network", "none", "--cpus", "0.5", "-c", "512",
+                    "--cpuset-cpus", "0", "-m", "64m", "--memory-swap", "96m", "--memory-reservation", "32m",
+                    "--pids-limit", "50", "--blkio-weight", "300", "busybox", "sh", "-c", "read x", stdin=True)
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    try:
+        group = container_cgroup(state_root)
+        expected = {"cpu.max": "50000 100000", "cpuset.cpus": "0", "memory.max": str(64 << 20),
+                    "memory.swap.max": str(32 << 20), "memory.low": str(32 << 20), "pids.max": "50"}
+        if os.path.exists(f"{group}/io.bfq.weight"):
+            expected["io.bfq.weight"] = "default 300"
+        elif os.path.exists(f"{group}/io.weight"):
+            expected["io.weight"] = f"default {blkio_to_io_weight(300)}"
+        assert {name: open(f"{group}/{name}").read().strip() for name in expected} == expected
+        paused = subprocess.run([sys.executable, "-m", "composer", "container", "pause", "v2limits"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert paused.returncode == 0 and open(f"{group}/cgroup.freeze").read().strip() == "1", paused.stderr
+        subprocess.run([sys.executable, "-m", "composer", "container", "unpause", "v2limits"], env=env, timeout=60)
+        process.communicate("\n", timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0

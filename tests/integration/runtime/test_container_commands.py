@@ -57,3 +57,30 @@ def test_run_pulls_a_missing_image(run, state_root, registry, docker_config, tmp
                             "nothing-here:v9", "true"], capture_output=True, text=True, timeout=60,
                            env=dict(os.environ, COMPOSER_ROOT=str(fresh)))
     assert never.returncode != 0 and "nothing-here" in never.stderr and "Unable to find" not in never.stderr
+
+
+def test_stop_signal_is_what_stop_sends(image, state_root):
+    """``--stop-signal``: ``container stop`` sends it (not SIGTERM) to PID 1."""
+    started = _composer(state_root, "container", "run", "-d", "--name", "sig", "--network", "none", "--stop-signal",
+                        "USR1", "busybox", "sh", "-c", "trap 'exit 7' USR1; trap 'exit 9' TERM; while :; do sleep 1; done")
+    assert started.returncode == 0, started.stderr
+    try:
+        assert _composer(state_root, "container", "stop", "sig").returncode == 0
+        state = json.loads(_composer(state_root, "container", "inspect", "sig").stdout)[0]["State"]
+        assert state["ExitCode"] == 7, state
+    finally:
+        _composer(state_root, "container", "rm", "-f", "sig")
+
+
+def test_start_leaves_config_json_alone(image, state_root):
+    """``create`` writes config.json; a start changes nothing in it, so it does not write it again."""
+    assert _composer(state_root, "container", "create", "--name", "once", "--network", "none", "busybox",
+                     "true").returncode == 0
+    try:
+        (directory,) = (state_root / "containers").iterdir()
+        before = (directory / "config.json").stat().st_ino
+        assert _composer(state_root, "container", "start", "once").returncode == 0
+        assert _composer(state_root, "container", "wait", "once").stdout.strip() == "0"
+        assert (directory / "config.json").stat().st_ino == before
+    finally:
+        _composer(state_root, "container", "rm", "-f", "once")

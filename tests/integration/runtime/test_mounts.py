@@ -112,3 +112,34 @@ def test_many_layers_overflow_the_option_page(state_root, image, run, tmp_path):
                              args=["sh", "-c", "test $(ls /layers | wc -l) = 60"], env=["PATH=/bin"], auto_remove=True)
     assert run_foreground(config).exit_code == 0
     assert not libc.get_child_subreaper()  # the caller's process is left as it was
+
+
+def test_bind_propagation(run, tmp_path):
+    """``bind-propagation=rshared`` makes the container's mount a shared one (a peer group in its
+    mountinfo); the default (rprivate) shares nothing."""
+    host = tmp_path / "shared"
+    host.mkdir()
+    probe = "grep ' /mnt ' /proc/self/mountinfo"
+    shared = run("--rm", "--network", "none", "--mount", f"type=bind,source={host},target=/mnt,bind-propagation=rshared",
+                 "busybox", "sh", "-c", probe)
+    assert "shared:" in shared.stdout, shared.stdout + shared.stderr
+    private = run("--rm", "--network", "none", "-v", f"{host}:/mnt", "busybox", "sh", "-c", probe)
+    assert private.returncode == 0 and "shared:" not in private.stdout and "master:" not in private.stdout
+
+
+def test_volume_subpath_stays_inside_the_volume(run, state_root):
+    """``--mount ...,volume-subpath=``: a directory of the volume; ``..`` is refused, and symlinks in
+    the volume resolve inside it (an absolute link to /etc means the volume's etc, not the host's)."""
+    made = run("--rm", "--network", "none", "-v", "sub:/v", "busybox", "sh", "-c",
+               "mkdir -p /v/dir && echo inside > /v/dir/file && ln -s /etc /v/hostetc && ln -s ../../../../.. /v/up")
+    assert made.returncode == 0, made.stderr
+    mount = "type=volume,source=sub,target=/m,volume-subpath="
+    inside = run("--rm", "--network", "none", "--mount", mount + "dir", "busybox", "cat", "/m/file")
+    assert inside.returncode == 0 and inside.stdout == "inside\n", inside.stderr
+    climbing = run("--rm", "--network", "none", "--mount", mount + "../escape", "busybox", "true")
+    assert climbing.returncode != 0 and "subpath must be a relative path within the volume" in climbing.stderr
+    linked = run("--rm", "--network", "none", "--mount", mount + "hostetc", "busybox", "ls", "/m")
+    assert linked.returncode != 0 and "cannot access volume subpath" in linked.stderr, linked.stdout
+    up = run("--rm", "--network", "none", "--mount", mount + "up", "busybox", "ls", "/m")
+    assert up.returncode == 0 and set(up.stdout.split()) == {"dir", "hostetc", "up"}, up.stdout + up.stderr
+    assert "Traceback" not in climbing.stderr + linked.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -49,6 +51,12 @@ def test_masked_and_readonly_paths(run):
     assert "rc=1" in lines and "Read-only file system" in result.stderr
 
 
+def test_sys_is_read_only(run):
+    result = run("--rm", "--network", "none", "busybox", "sh", "-c",
+                 "grep ' /sys ' /proc/mounts; echo 1 > /sys/kernel/uevent_helper; echo rc=$?")
+    assert " ro," in result.stdout and "rc=1" in result.stdout, result.stdout + result.stderr
+
+
 def test_read_only_root_and_tmpfs(run):
     result = run("--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
                  "touch /x; echo rc=$?; touch /scratch/y && echo ok; touch /dev/shm/z && echo shm")
@@ -91,3 +99,62 @@ def test_runtime_binary_not_reachable(run):
     result = run("--rm", "--pid", "host", "busybox", "sh", "-c",
                  "readlink /proc/$PPID/exe; echo r=$?; echo x >> /proc/$PPID/exe; echo w=$?; readlink /proc/$PPID/fd/1; echo f=$?")
     assert "r=1" in result.stdout and "w=1" in result.stdout and "f=1" in result.stdout, result.stdout
+
+
+def test_runtime_binary_cannot_be_the_entrypoint(run, state_root):
+    """An image whose entrypoint leads to /proc/self/exe would run the host's interpreter inside the
+    container, where its root could keep the binary open for writing (CVE-2019-5736): refused."""
+    for flags, command in (((), ("/proc/self/exe",)), (("--entrypoint", "/proc/1/exe"), ())):
+        result = run("--rm", "--network", "none", *flags, "busybox", *command)
+        assert result.returncode == 126, result.stdout + result.stderr
+        assert "runtime's own executable" in result.stderr and "Traceback" not in result.stderr
+    linked = run("--rm", "--network", "none", "-v", "trap:/trap", "busybox", "ln", "-s", "/proc/self/exe", "/trap/sh")
+    assert linked.returncode == 0, linked.stderr
+    through_link = run("--rm", "--network", "none", "-v", "trap:/trap", "busybox", "/trap/sh", "-c", "print(1)")
+    assert through_link.returncode == 126 and "runtime's own executable" in through_link.stderr
+
+
+def _run_with_fd(state_root, fd: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """``container run ARGS`` with the host directory ``fd`` inherited (as a leaky caller would)."""
+    return subprocess.run([sys.executable, "-m", "composer", "container", "run", *args], capture_output=True,
+                          text=True, timeout=60, pass_fds=(fd,), env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
+def test_no_host_fd_reaches_the_container(run, state_root, tmp_path):
+    """runc's CVE-2024-21626: a host directory fd left open let ``-w /proc/self/fd/N`` start the
+    process in the host's filesystem. Inherited fds are closed before any container path is used."""
+    host_dir = tmp_path / "host-secret"
+    host_dir.mkdir()
+    (host_dir / "secret").write_text("host data")
+    fd = os.open(host_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        listed = _run_with_fd(state_root, fd, "--rm", "--network", "none", "busybox", "ls", "/proc/self/fd")
+        assert listed.returncode == 0 and listed.stdout.split() == ["0", "1", "2", "3"], listed.stdout  # 3: ls's own
+        for workdir in (f"/proc/self/fd/{fd}", f"/proc/1/fd/{fd}", f"/proc/self/fd/{fd}/sub"):
+            escaped = _run_with_fd(state_root, fd, "--rm", "--network", "none", "-w", workdir, "busybox", "sh", "-c",
+                                   "cat secret; touch planted; pwd")
+            assert "host data" not in escaped.stdout, (workdir, escaped.stdout)
+            assert "Traceback" not in escaped.stderr
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(host_dir)) == ["secret"]  # nothing planted, no directory made
+
+
+def test_magic_link_workdir_stays_inside(run, tmp_path):
+    """``--pid host -w /proc/PID/cwd`` (or ``/root/...``) of a host process: the link is read as a
+    path inside the container, never followed to the host's directory."""
+    host_dir = tmp_path / "host-cwd"
+    host_dir.mkdir()
+    (host_dir / "marker").write_text("host")
+    sleeper = subprocess.Popen(["sleep", "60"], cwd=host_dir)
+    try:
+        for workdir, inside in ((f"/proc/{sleeper.pid}/cwd", str(host_dir)), (f"/proc/{sleeper.pid}/root/tmp", "/tmp")):
+            result = run("--rm", "--network", "none", "--pid", "host", "-w", workdir, "busybox", "sh", "-c",
+                         "pwd; ls; touch planted")
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.splitlines()[0] == inside and "marker" not in result.stdout, result.stdout
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert sorted(os.listdir(host_dir)) == ["marker"]
+    assert not os.path.exists("/tmp/planted")

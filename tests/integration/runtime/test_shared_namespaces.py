@@ -94,3 +94,30 @@ def test_joining_a_private_ipc_namespace_is_refused(run, state_root):
     finally:
         subprocess.run([sys.executable, "-m", "composer", "container", "rm", "-f", "private"], capture_output=True,
                        timeout=60, env=env)
+
+
+def test_ipc_host_shares_the_hosts_dev_shm(run, state_root):
+    """docker: ``--ipc host`` binds the host's /dev/shm (its POSIX shm segments), and a container that
+    joins such a donor (``--ipc container:X``) sees the same segments, not a private /dev/shm."""
+    segment, written = f"/dev/shm/composer-test-{os.getpid()}", f"/dev/shm/composer-test-{os.getpid()}-back"
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    with open(segment, "w") as handle:
+        handle.write("from-host")
+    try:
+        result = run("--rm", "--network", "none", "--ipc", "host", "busybox", "sh", "-c",
+                     f"cat {segment}; echo from-container > {written}")
+        assert result.stdout == "from-host", result.stderr
+        with open(written) as handle:
+            assert handle.read() == "from-container\n"
+        donor = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-d", "--name", "hostipc",
+                                "--network", "none", "--ipc", "host", "busybox", "sleep", "60"],
+                               capture_output=True, text=True, timeout=60, env=env)
+        assert donor.returncode == 0, donor.stderr
+        joined = run("--rm", "--network", "none", "--ipc", "container:hostipc", "busybox", "cat", segment)
+        assert joined.returncode == 0 and joined.stdout == "from-host", joined.stderr
+    finally:
+        subprocess.run([sys.executable, "-m", "composer", "container", "rm", "-f", "hostipc"], capture_output=True,
+                       timeout=60, env=env)
+        for path in (segment, written):
+            if os.path.exists(path):
+                os.unlink(path)

@@ -26,3 +26,39 @@ def test_privileged_tty_uses_its_own_devpts(run):
     result = run("--rm", "--privileged", "-t", "busybox", "sh", "-c", "tty; ls /dev/pts")
     words = result.stdout.split()
     assert words[0] == "/dev/pts/0" and "ptmx" in words, result.stdout + result.stderr
+
+
+def test_window_size_comes_from_the_callers_terminal(image, state_root):
+    """``run -t`` on a terminal: the container's pty has the terminal's rows and columns."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        process = subprocess.Popen([sys.executable, "-m", "composer", "container", "run", "--rm", "-t", "--network",
+                                    "none", "busybox", "stty", "size"], stdin=slave, stdout=slave, stderr=slave,
+                                   env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+        os.close(slave)
+        slave = -1
+        output = b""
+        while select.select([master], [], [], 60)[0]:  # (a hung run fails below instead of hanging here)
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every writer of the terminal has gone
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=60) == 0, output
+        assert b"33 101" in output, output
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)

@@ -76,3 +76,60 @@ def test_v2_writes(tmp_path):
 def test_weight_conversions():
     assert shares_to_weight(2) == 1 and shares_to_weight(262144) == 10000 and shares_to_weight(1024) == 39
     assert blkio_to_io_weight(10) == 1 and blkio_to_io_weight(1000) == 10000
+
+
+def _v2_manager(tmp_path, controllers: str = "cpuset cpu io memory pids"):
+    (tmp_path / "cgroup.controllers").write_text(controllers + "\n")
+    os.makedirs(tmp_path / "composer/abc")
+    (tmp_path / "composer/cgroup.controllers").write_text(controllers + "\n")
+    return manager_for("abc", str(tmp_path)), tmp_path / "composer/abc"
+
+
+def test_v2_swap_variants_cpuset_mems_and_freeze(tmp_path):
+    manager, group = _v2_manager(tmp_path)
+    manager.create(Resources(memory=64 << 20, memory_swap=-1, cpuset_mems="0"), privileged=True)
+    assert _read(group / "memory.swap.max") == "max"  # --memory-swap -1: unlimited swap
+    assert _read(group / "cpuset.mems") == "0"
+    manager.create(Resources(memory=64 << 20, memory_swap=64 << 20), privileged=True)
+    assert _read(group / "memory.swap.max") == "0"  # swap limit = memory limit: no swap at all
+    manager.freeze(True)
+    assert _read(group / "cgroup.freeze") == "1"  # pause
+    manager.freeze(False)
+    assert _read(group / "cgroup.freeze") == "0"  # unpause
+
+
+def test_v2_bfq_weight_takes_the_blkio_scale(tmp_path):
+    manager, group = _v2_manager(tmp_path)
+    (group / "io.bfq.weight").write_text("default 100\n")
+    manager.create(Resources(blkio_weight=300), privileged=True)
+    assert _read(group / "io.bfq.weight") == "300" and not (group / "io.weight").exists()
+
+
+def test_v1_bfq_weight_and_freeze(tmp_path):
+    for controller in ("blkio", "freezer"):
+        (tmp_path / controller / "composer/abc").mkdir(parents=True)
+    (tmp_path / "blkio/composer/abc/blkio.bfq.weight").write_text("100\n")
+    (tmp_path / "freezer/composer/abc/freezer.state").write_text("THAWED\n")
+    manager = manager_for("abc", str(tmp_path), "hybrid")
+    manager.create(Resources(blkio_weight=300), privileged=True)
+    assert _read(tmp_path / "blkio/composer/abc/blkio.bfq.weight") == "300"
+    manager.freeze(True)
+    assert _read(tmp_path / "freezer/composer/abc/freezer.state") == "FROZEN"
+
+
+def test_unsupported_weight_is_discarded_with_dockers_warning(tmp_path):
+    from composer.engine.runtime.cgroups import BLKIO_WEIGHT_WARNING, discard_unsupported
+
+    (tmp_path / "unified").mkdir()
+    (tmp_path / "blkio").mkdir()
+    resources = Resources(blkio_weight=300, memory=1 << 20)
+    assert discard_unsupported(resources, str(tmp_path)) == [BLKIO_WEIGHT_WARNING]
+    assert resources.blkio_weight == 0 and resources.memory == 1 << 20
+    (tmp_path / "blkio/blkio.bfq.io_service_bytes").write_text("")  # BFQ: its weight is in child cgroups
+    assert discard_unsupported(Resources(blkio_weight=300), str(tmp_path)) == []
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.controllers").write_text("cpu memory pids\n")
+    assert discard_unsupported(Resources(blkio_weight=300), str(v2)) == [BLKIO_WEIGHT_WARNING]
+    (v2 / "cgroup.controllers").write_text("cpu io memory pids\n")
+    assert discard_unsupported(Resources(blkio_weight=300), str(v2)) == []

@@ -113,3 +113,28 @@ def test_id_blocks_are_per_container_and_reused(state_root):
         claim_id_block("d", *ranges)
     (state_root / "containers" / "b").rmdir()  # b was removed: its block goes to d
     assert claim_id_block("d", *ranges)[0] == 100000 + ID_BLOCK
+
+
+def test_id_block_claims_are_links_both_ways(state_root, monkeypatch):
+    """A claim reads the blocks only up to the first free one, and a restart only its own link."""
+    import os
+
+    from composer.engine.runtime import userdb
+
+    ranges = ((100000, 4 * userdb.ID_BLOCK), (200000, 4 * userdb.ID_BLOCK))
+    for name in ("a", "b"):
+        (state_root / "containers" / name).mkdir(parents=True)
+        userdb.claim_id_block(name, *ranges)
+    claims = state_root / "userns"
+    assert os.readlink(claims / "1") == "b" and os.readlink(claims / "by-id" / "b") == "1"
+    (state_root / "containers" / "a").rmdir()
+    (state_root / "containers" / "c").mkdir()
+    read: list[str] = []
+    real_link = userdb._link
+    monkeypatch.setattr(userdb, "_link", lambda path: read.append(os.path.basename(path)) or real_link(path))
+    assert userdb.claim_id_block("c", *ranges)[0] == 100000  # a's block: a was removed
+    assert read == ["c", "0", "0"]  # its own (none), block 0 (free), block 0's stale holder
+    assert not (claims / "by-id" / "a").exists() and os.readlink(claims / "by-id" / "c") == "0"
+    read.clear()
+    assert userdb.claim_id_block("b", *ranges)[0] == 100000 + userdb.ID_BLOCK
+    assert read == ["b", "1"]  # a restart: its link and the block's, nothing else

@@ -94,3 +94,11 @@ def test_container_names():
     for bad in ("../etc", "a/b", "-x", "x", ".hidden", "a b"):
         with pytest.raises(UsageError):
             check_name(bad)
+
+
+def test_volume_subpath_parsing():
+    assert parse_mount_flag("type=volume,src=v,dst=/m,volume-subpath=a/b").subpath == "a/b"
+    assert parse_mount_flag("type=volume,src=v,dst=/m,volume-subpath=a/../b").subpath == "a/../b"  # stays inside
+    for bad in ("/abs", "../up", "a/../../up"):
+        with pytest.raises(UsageError, match="subpath must be a relative path within the volume"):
+            parse_mount_flag(f"type=volume,src=v,dst=/m,volume-subpath={bad}")

@@ -1,10 +1,11 @@
-"""cgroups behind one interface: ``detect_setup()`` and ``manager_for()``."""
+"""cgroups behind one interface: ``detect_setup()``, ``manager_for()`` and ``discard_unsupported()``."""
 
 from __future__ import annotations
 
 import os
 
 from composer.engine.runtime.cgroups.base import CgroupManager
+from composer.engine.runtime.config import Resources
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 PARENT = "composer"
@@ -30,3 +31,28 @@ def manager_for(container_id: str, root: str = CGROUP_ROOT, setup: str | None = 
     from composer.engine.runtime.cgroups.v1 import CgroupV1
 
     return CgroupV1(root, name)
+
+
+BLKIO_WEIGHT_WARNING = "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+
+
+def supports_io_weight(root: str = CGROUP_ROOT, setup: str | None = None) -> bool:
+    """Whether a container's cgroup can take a block IO weight: v1 ``blkio.weight`` (CFQ) or BFQ's
+    ``blkio.bfq.weight`` (only in child cgroups: its statistics files show it at the root); v2: the
+    io controller."""
+    setup = setup or detect_setup(root)
+    if setup == "unified":
+        with open(os.path.join(root, "cgroup.controllers")) as handle:
+            return "io" in handle.read().split()
+    blkio = os.path.join(root, "blkio")
+    return any(os.path.exists(os.path.join(blkio, name)) for name in ("blkio.weight", "blkio.bfq.io_service_bytes"))
+
+
+def discard_unsupported(resources: Resources, root: str = CGROUP_ROOT) -> list[str]:
+    """docker's create-time check: a limit this host cannot apply is dropped (set to 0) with a
+    warning for the user, not refused; returns the warnings."""
+    warnings = []
+    if resources.blkio_weight and not supports_io_weight(root):
+        resources.blkio_weight = 0
+        warnings.append(BLKIO_WEIGHT_WARNING)
+    return warnings

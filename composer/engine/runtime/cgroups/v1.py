@@ -36,9 +36,17 @@ class CgroupV1(CgroupManager):
         pids = self.path("pids")
         if resources.pids_limit > 0 and os.path.isdir(pids):
             write_file(os.path.join(pids, "pids.max"), str(resources.pids_limit))
-        weight = os.path.join(self.path("blkio"), "blkio.weight")
-        if resources.blkio_weight and os.path.exists(weight):
-            write_file(weight, str(resources.blkio_weight))
+        if resources.blkio_weight:
+            self._apply_io_weight(resources.blkio_weight)
+
+    def _apply_io_weight(self, weight: int) -> None:
+        """CFQ's blkio.weight, else BFQ's blkio.bfq.weight (same 10-1000 scale), as runc; neither:
+        the weight is discarded (``discard_unsupported`` warned at create)."""
+        for name in ("blkio.weight", "blkio.bfq.weight"):
+            path = os.path.join(self.path("blkio"), name)
+            if os.path.exists(path):
+                write_file(path, str(weight))
+                return
 
     def _restrict_devices(self, extra_rules: tuple[str, ...]) -> None:
         """Deny every device, then allow docker's defaults and ``extra_rules`` (no host disks)."""

@@ -70,8 +70,11 @@ class CgroupV2(CgroupManager):
             writes.append(("cpuset.mems", r.cpuset_mems))
         if r.pids_limit > 0:
             writes.append(("pids.max", str(r.pids_limit)))
-        if r.blkio_weight:
-            writes.append(("io.weight", f"default {blkio_to_io_weight(r.blkio_weight)}"))
+        if r.blkio_weight:  # BFQ's own file takes the blkio scale (runc's choice too)
+            if os.path.exists(os.path.join(self.path, "io.bfq.weight")):
+                writes.append(("io.bfq.weight", str(r.blkio_weight)))
+            else:
+                writes.append(("io.weight", f"default {blkio_to_io_weight(r.blkio_weight)}"))
         for name, value in writes:
             write_file(os.path.join(self.path, name), value)
 
