@@ -76,17 +76,26 @@ class Zygote:
     """The frozen parent: accept, fork a supervisor, reap, leave when idle."""
 
     def __init__(self, listener: socket.socket, path: str) -> None:
-        # everything a supervisor needs, imported once here (shared pages) rather than in each
-        from composer.engine.runtime import containers, execute, seccomp, supervisor, tty  # noqa: F401
-        from composer.engine.runtime.cgroups import detect_setup, manager_for
-
-        manager_for("warm-up", setup=detect_setup())
-        _warm_network()
+        from composer.engine.runtime import supervisor
 
         self.supervisor = supervisor
         self.listener = listener
         self.path = path
         self.children: set[int] = set()
+        self.warm = False
+
+    @staticmethod
+    def _warm_up() -> None:
+        """Everything a supervisor needs, imported once here (shared pages) rather than in each;
+        done after the first supervisor is forked, while it starts its container (the start that
+        made the zygote does not wait for these imports)."""
+        from composer.engine.runtime import containers, execute, seccomp, tty  # noqa: F401
+        from composer.engine.runtime.cgroups import detect_setup, manager_for
+
+        manager_for("warm-up", setup=detect_setup())
+        _warm_network()
+        gc.collect()
+        gc.freeze()
 
     def serve(self) -> None:
         """Never returns."""
@@ -98,13 +107,15 @@ class Zygote:
         poller = select.poll()
         poller.register(self.listener.fileno(), select.POLLIN)
         poller.register(self.wake_r, select.POLLIN)
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # the objects inherited from the CLI: no supervisor's collection copies them
         while True:
             events = poller.poll(int(IDLE_EXIT * 1000) if not self.children else -1)
             self._reap()
             if any(fd == self.listener.fileno() for fd, _ in events):
                 self._accept()
+                if not self.warm:
+                    self._warm_up()
+                    self.warm = True
             elif not events and not self.children and self._leave():
                 os._exit(0)
 
