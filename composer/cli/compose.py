@@ -33,10 +33,11 @@ def make_runtime() -> Any:
 
 # --- shared helpers ----------------------------------------------------------------------------------
 def load(ctx: Any) -> Any:
-    """The project the global flags designate."""
-    from composer.spec.loader import load_project_from_options
+    """The project the global flags designate (bound from the validated cache when its files did
+    not change)."""
+    from composer.cli.project import cached_project
 
-    return load_project_from_options(ctx.obj)
+    return cached_project(ctx.obj)
 
 
 def parallel(ctx: Any) -> int:

@@ -172,6 +172,43 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
     return 0
 
 
+_LOADED_FIELDS = ("name", "working_dir", "files", "environment", "model", "output", "nested_extensions")
+
+
+def cached_project(global_options: Any) -> Any:
+    """The project the global options designate. When nothing its last load read changed (the
+    compose and .env files, the environment, the working directory, composer's spec code: see
+    ``composer.spec.cache``), it is bound from that load's stored model: no YAML, no schema, no
+    pipeline. The model is stored with ``marshal`` (exact for the plain dicts, lists and scalars
+    of a model; a model it cannot store is simply not cached)."""
+    import marshal
+    import os
+
+    from composer.spec import cache
+    from composer.spec.model import bind_project
+
+    files = list(global_options.files)
+    if "-" in files or "-" in os.environ.get("COMPOSE_FILE", "").split(os.pathsep):
+        return bind_project(_load(global_options))  # standard input: nothing to check it against
+    chosen = (files, global_options.project_name, global_options.project_directory, global_options.profiles,
+              global_options.env_files, _LOADED_FIELDS, sys.hexversion)
+    key = cache.key_for(["project", *map(str, chosen)], dict(os.environ), os.getcwd())
+    stored = cache.lookup(key)
+    if stored is not None:
+        try:
+            fields = marshal.loads(bytes.fromhex(stored))
+            return bind_project(SimpleNamespace(positions={}, **dict(zip(_LOADED_FIELDS, fields))))
+        except (ValueError, EOFError, TypeError):
+            pass  # written by another Python: load again
+    cache.reset()
+    loaded = _load(global_options)
+    try:
+        cache.store(key, marshal.dumps(tuple(getattr(loaded, name) for name in _LOADED_FIELDS)).hex())
+    except ValueError:
+        pass
+    return bind_project(loaded)
+
+
 def register(app: Any) -> None:
     """Add ``config`` and ``graph`` to ``app``."""
     import typer

@@ -62,7 +62,8 @@ def _entry_path(key: str) -> str:
 
 
 def lookup(key: str) -> str | None:
-    """The stored output for ``key`` if every file it depended on is unchanged, else None."""
+    """The stored output for ``key`` if every file it depended on is unchanged, else None (those
+    files are then noted as read, as the load that made the output read them)."""
     try:
         with open(_entry_path(key), encoding="utf-8") as handle:
             entry = json.load(handle)
@@ -71,6 +72,7 @@ def lookup(key: str) -> str | None:
     for path, digest in entry["reads"].items():
         if _digest_of(path) != digest:
             return None
+    _READS.update(entry["reads"])
     return entry["output"]
 
 

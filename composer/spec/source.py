@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
-import yaml
+from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SourceLocation, SpecSyntaxError
+
+if TYPE_CHECKING:
+    import yaml  # imported on the first parse: a project bound from the cache never pays for it
 
 Path = tuple[str | int, ...]
 Mark = tuple[str, int, int]  # file, 1-based line, 1-based column
@@ -28,13 +29,22 @@ _FALSE = {"false", "False", "FALSE"}
 MAX_NODES = 250_000  # aliases are expanded: this stops "billion laughs" documents early
 
 
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """A safe loader that leaves plain scalars for :func:`resolve_plain`."""
+_LOADER: list[type] = []
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: D102
-        if kind is yaml.ScalarNode and implicit[0]:
-            return _PLAIN
-        return super().resolve(kind, value, implicit)
+
+def _loader(text: str) -> Any:
+    """A safe loader of ``text`` that leaves plain scalars for :func:`resolve_plain`."""
+    if not _LOADER:
+        import yaml
+
+        class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: D102
+                if kind is yaml.ScalarNode and implicit[0]:
+                    return _PLAIN
+                return super().resolve(kind, value, implicit)
+
+        _LOADER.append(_Loader)
+    return _LOADER[0](text)
 
 
 def resolve_plain(text: str) -> Any:
@@ -99,9 +109,9 @@ class _Converter:
             raise self.fail(node, path, "document expands to too many nodes", "reduce alias use")
         if node.tag == "!override":
             self.document.overrides.append(path)
-        if isinstance(node, yaml.MappingNode):
+        if node.id == "mapping":
             return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if node.id == "sequence":
             items = []
             for i, item in enumerate(node.value):
                 self.document.positions[(*path, i)] = self.here(item)
@@ -141,9 +151,9 @@ class _Converter:
                 continue
             result[key] = self.convert(value_node, child)
         for merge in merges:
-            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            sources = merge.value if merge.id == "sequence" else [merge]
             for source in sources:
-                if not isinstance(source, yaml.MappingNode):
+                if source.id != "mapping":
                     raise self.fail(source, path, "merge key << needs a mapping or a list of mappings")
                 for key, value in self.mapping(source, path).items():
                     if key not in explicit:
@@ -152,7 +162,7 @@ class _Converter:
         return result
 
     def key(self, node: yaml.Node, path: Path) -> str:
-        if not isinstance(node, yaml.ScalarNode):
+        if node.id != "scalar":
             raise self.fail(node, path, "mapping keys must be scalars")
         value = self.scalar(node, path)
         if not isinstance(value, str):
@@ -184,7 +194,9 @@ def locate(positions: Mapping[Path, Mark] | None, path: Path, file: str | None =
 
 def parse_documents(text: str, file: str) -> list[Document]:
     """Every YAML document of ``text`` (a file may hold several), converted."""
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader(text)
     documents: list[Document] = []
     try:
         while loader.check_node():

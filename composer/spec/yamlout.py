@@ -4,12 +4,13 @@ sorted map keys, indented sequences, double quotes only where a plain scalar wou
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from composer.spec.source import Path, resolve_plain
 from composer.spec.treepath import Cursor, Rules, cursor
+
+if TYPE_CHECKING:
+    import yaml  # imported by the first dump: hashing a service (arrange_service) does not need it
 
 _S = "services.*"
 _SERVICE = (
@@ -109,10 +110,6 @@ def arrange_service(name: str, service: dict[str, Any]) -> dict[str, Any]:
     return _arrange(service, path, at, keep_json=True)
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """The C emitter (fast); :func:`_indent_sequences` then indents sequences as yaml.v3 does."""
-
-
 _YAML11_BOOLS = {v for w in ("y", "yes", "n", "no", "on", "off") for v in (w, w.upper(), w.capitalize())}
 
 
@@ -126,13 +123,30 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
-_Dumper.add_representer(str, _represent_str)
+_DUMPER: list[Any] = []
+
+
+def _dumper() -> Any:
+    """The C emitter (fast); :func:`_indent_sequences` then indents sequences as yaml.v3 does."""
+    if not _DUMPER:
+        import yaml
+
+        class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+            pass
+
+        _Dumper.add_representer(str, _represent_str)
+        _DUMPER.append(_Dumper)
+    return _DUMPER[0]
+
+
 _STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
 
 
 def _node(value: Any) -> yaml.Node:
     """The node PyYAML's SafeRepresenter would build for ``value`` (block style, no aliases),
     built directly: the representer's generic dispatch is most of the cost of printing YAML."""
+    import yaml
+
     if isinstance(value, str):
         if "\n" in value:
             return yaml.ScalarNode(_STR, value, style="|")
@@ -149,10 +163,7 @@ def _node(value: Any) -> yaml.Node:
         return yaml.ScalarNode(_BOOL, "true" if value else "false")
     if isinstance(value, int):
         return yaml.ScalarNode("tag:yaml.org,2002:int", str(value))
-    return _REPRESENTER.represent_data(value)  # floats: PyYAML's own spelling (.inf, 1.0e+17 ...)
-
-
-_REPRESENTER = yaml.representer.SafeRepresenter()
+    return yaml.representer.SafeRepresenter().represent_data(value)  # floats: PyYAML's spelling (.inf, 1.0e+17)
 
 
 def arrange(output: dict[str, Any], keep_json: bool = False) -> dict[str, Any]:
@@ -189,6 +200,8 @@ def _indent_sequences(text: str) -> str:
 
 def to_yaml(output: dict[str, Any], arranged: bool = False) -> str:
     """The YAML text of a printed model (``arranged``: keep the keys' order as given)."""
+    import yaml
+
     arranged = output if arranged else _arrange(output, (), cursor(_ORDER_RULES))
-    text = yaml.serialize(_node(arranged), Dumper=_Dumper, allow_unicode=True, width=1 << 20, indent=2)
+    text = yaml.serialize(_node(arranged), Dumper=_dumper(), allow_unicode=True, width=1 << 20, indent=2)
     return _indent_sequences(text.rstrip("\n"))
