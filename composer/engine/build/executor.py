@@ -28,6 +28,7 @@ from composer.engine.build.context import BuildContext, load_digests, save_diges
 from composer.engine.build.dockerfile import Instruction
 from composer.engine.build.expand import Lexer, Platform, StageArgs
 from composer.engine.build.instructions import CONFIG_ONLY, StageState, onbuild_triggers, step_text
+from composer.engine.build.leftovers import remove_killed_builds, scratch_prefix
 from composer.engine.build.request import STDIN, BuildRequest
 from composer.engine.build.secrets import AgentPool
 from composer.engine.build.stages import Stage
@@ -84,13 +85,14 @@ class Builder:
     def scratch(self) -> Path:
         """A private temporary directory of this build (made on first use, removed at the end)."""
         if self._scratch is None:
-            self._scratch = self.store.private_dir()
+            self._scratch = self.store.private_dir(scratch_prefix())
         return self._scratch
 
     def build(self) -> str:
         """Run the build; returns the image id (tagged with the request's tags)."""
         from composer.engine.images.reference import parse_reference
 
+        remove_killed_builds(self.store.root / "tmp")
         try:
             names = [str(parse_reference(tag)) for tag in self.request.tags]
             self.context = self._open_context()

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from composer.engine.build.leftovers import CONTAINER_PREFIX
 from composer.errors import BuildError, ComposerError
 
-#: The name of every build container starts so (then 12 digits of its id).
-NAME_PREFIX = "composer-build-"
 #: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
 MOUNT_POINTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -61,9 +60,8 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
                          hint="build from an image, or use COPY to fill a scratch stage")
     if not any(entry.startswith("PATH=") for entry in env):
         env = [DEFAULT_PATH, *env]
-    remove_killed_builds()
     container_id = new_container_id()
-    config = ContainerConfig(id=container_id, name=f"{NAME_PREFIX}{container_id[:12]}", image="(build)",
+    config = ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image="(build)",
                              image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
                              cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
                              labels={"com.docker.compose.build": "true"})
@@ -84,33 +82,6 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
         log.unlink(missing_ok=True)
         release_name(config.name)
         cdir.remove()
-
-
-_killed_builds_removed = False
-
-
-def remove_killed_builds() -> None:
-    """Remove the step containers of killed builds (their container died with its build, which
-    could not remove it: it would stay in ``ps -a``). Once per process, before its first step."""
-    global _killed_builds_removed
-    if _killed_builds_removed:
-        return
-    _killed_builds_removed = True
-    from composer.engine.runtime.containers import current_state, remove
-    from composer.engine.runtime.state import ContainerDir, names_root
-
-    try:
-        names = [name for name in os.listdir(names_root()) if name.startswith(NAME_PREFIX)]
-    except FileNotFoundError:
-        return
-    for name in names:
-        try:
-            with open(os.path.join(names_root(), name)) as handle:
-                container_id = handle.read().strip()
-            if "supervisor died" in current_state(ContainerDir(container_id)).get("Error", ""):
-                remove(container_id)  # its keeper (the build) is gone: not a running build's step
-        except (OSError, ValueError, ComposerError):
-            continue  # made or removed by its own build right now
 
 
 def _run(config, out_fd: int, secrets=None) -> int:

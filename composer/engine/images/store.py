@@ -199,13 +199,13 @@ class ImageStore:
                     shutil.rmtree(work, ignore_errors=True)
         return counter.size
 
-    def private_dir(self) -> Path:
+    def private_dir(self, prefix: str = "unpack-") -> Path:
         """A new empty directory under ``tmp/`` (same filesystem as the snapshots)."""
         import tempfile
 
         tmp = self.root / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=tmp, prefix="unpack-"))
+        return Path(tempfile.mkdtemp(dir=tmp, prefix=prefix))
 
     def register(self, manifest_digest: str, media_type: str, *, names: Sequence[str] = (),
                  repo_digest: str | None = None, layer_sizes: dict[str, int] | None = None) -> str:

@@ -220,16 +220,16 @@ def _command_lines(pids: list[int]) -> list[str]:
 
 
 def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, context: Path, tmp_path: Path,
-                                               composer, monkeypatch: pytest.MonkeyPatch) -> None:
+                                               composer) -> None:
     """SIGKILL of the build process while a RUN reads a secret: the secret's tmpfs was never on the
     host, and the step ran without a separate process of composer. The next build removes the
-    step's container."""
+    step's container and the scratch directory."""
     import glob
     import signal
     import sys
     import time
 
-    from composer.engine.build import running
+    from composer.engine.build.leftovers import remove_killed_builds
 
     token = tmp_path / "token"
     token.write_text("k1ll-me")
@@ -258,9 +258,10 @@ def test_a_killed_build_leaves_no_secret_mount(busybox_image, state_root: Path, 
         assert not any(os.path.exists(f"/proc/{pid}") for pid in below)
         assert _tmpfs_mounts(state_root, tmp_path) == host_tmpfs
         (leftover,) = (state_root / "containers").iterdir()  # the step's container, which nobody removed
-        monkeypatch.setattr(running, "_killed_builds_removed", False)
-        running.remove_killed_builds()  # what the next build does first
+        (scratch,) = (state_root / "images/tmp").glob(f"build-{build.pid}-*")
+        remove_killed_builds(state_root / "images/tmp")  # what the next build does first
         assert not leftover.exists() and not glob.glob(f"/sys/fs/cgroup/*/composer/{leftover.name}")
+        assert not scratch.exists()
     finally:
         for pid in [build.pid, *below]:
             try:
