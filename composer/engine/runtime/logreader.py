@@ -9,7 +9,6 @@ and everything it wrote has been read.
 from __future__ import annotations
 
 import os
-from collections import deque
 from typing import Callable, Iterator
 
 from composer.engine.runtime.logs import log_files, timestamp
@@ -56,6 +55,38 @@ def read_raw(path: str, limit: int = -1) -> Iterator[Raw]:
             continue
 
 
+def tail_raw(path: str, count: int, wanted: Callable[[Raw], bool], limit: int = -1) -> list[Raw]:
+    """The last ``count`` wanted records, oldest first, read backwards from the end (``logs
+    --tail N`` of a large log reads only its end); the current file up to ``limit`` bytes."""
+    found: list[Raw] = []
+    for name in reversed(log_files(path)):
+        for raw in lines_backwards(name, limit if name == path else -1):
+            record = parse_raw(raw)
+            if record is not None and wanted(record):
+                found.append(record)
+                if len(found) == count:
+                    return found[::-1]
+    return found[::-1]
+
+
+def lines_backwards(name: str, limit: int = -1, block: int = 1 << 16) -> Iterator[bytes]:
+    """The non-empty lines of a file, last first (of its first ``limit`` bytes; -1: all)."""
+    try:
+        handle = open(name, "rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        end = os.fstat(handle.fileno()).st_size if limit < 0 else limit
+        head = b""  # the start of a line whose beginning is in the block before
+        while end > 0:
+            start = max(0, end - block)
+            handle.seek(start)
+            lines = (handle.read(end - start) + head).split(b"\n")
+            head = lines.pop(0) if start else b""
+            end = start
+            yield from (line for line in reversed(lines) if line)
+
+
 def iter_logs(cdir: ContainerDir, path: str, *, streams: set[str], follow: bool, tail: int | None,
               since: float | None, until: float | None, running: Callable[[], bool]) -> Iterator[Raw]:
     """The selected records, then (``follow``) new ones until the container stops."""
@@ -70,11 +101,12 @@ def iter_logs(cdir: ContainerDir, path: str, *, streams: set[str], follow: bool,
     try:
         size = _size(path)
         position = (size, _inode(path))
-        old = read_raw(path, size if follow else -1)
-        if not every:
-            old = (line for line in old if wanted(line))
         if tail is not None and tail >= 0:
-            old = iter(deque(old, maxlen=tail)) if tail else iter(())
+            old = tail_raw(path, tail, wanted, size if follow else -1) if tail else []
+        else:
+            old = read_raw(path, size if follow else -1)
+            if not every:
+                old = (line for line in old if wanted(line))
         yield from old
         if watch is not None and not (high and high < timestamp()):
             yield from _follow(path, position, watch, wanted, running)

@@ -150,3 +150,22 @@ def test_concurrent_state_writes_lose_nothing(tmp_path):
     for pid in writers:
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     assert len(cdir.read_state()) == 100  # every read-merge-write kept the others' fields
+
+
+def test_tail_reads_backwards_across_blocks_and_rotated_files(tmp_path):
+    from composer.engine.runtime import logreader
+
+    path = str(tmp_path / "c-json.log")
+    writer = LogWriter(path, max_size=700, max_file=3)
+    for n in range(60):
+        writer.feed("stderr" if n % 7 == 0 else "stdout", f"line {n} {'x' * (n % 13)}\n".encode())
+    writer.close()
+    everything = list(logreader.read_raw(path))
+    assert 10 < len(everything) < 60  # the oldest lines rotated away
+    backwards = list(logreader.lines_backwards(path, block=64))
+    with open(path, "rb") as handle:
+        assert backwards == [line for line in handle.read().split(b"\n") if line][::-1]
+    for count in (1, 5, len(everything), len(everything) + 3):
+        assert logreader.tail_raw(path, count, lambda record: True) == everything[-count:]
+    errors = [record for record in everything if record[0] == "stderr"]
+    assert logreader.tail_raw(path, 2, lambda record: record[0] == "stderr") == errors[-2:]
