@@ -63,6 +63,11 @@ def parse_mount_flag(value: str) -> Mount:
     if "tmpfs-mode" in fields:
         options.append(f"mode={fields.pop('tmpfs-mode')}")
     mount.options = ",".join(options)
+    fields.pop("consistency", None)  # docker ignores it on Linux
+    if fields:
+        raise UsageError(f"invalid --mount {value!r}: unexpected key {next(iter(fields))!r}",
+                         hint="composer knows type, source, target, readonly, bind-propagation, volume-nocopy, "
+                              "volume-subpath, tmpfs-size and tmpfs-mode")
     if kind not in ("bind", "volume", "tmpfs"):
         raise UsageError(f"invalid --mount {value!r}: type must be bind, volume or tmpfs")
     if kind == "bind":

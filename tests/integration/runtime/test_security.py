@@ -158,3 +158,32 @@ def test_magic_link_workdir_stays_inside(run, tmp_path):
         sleeper.wait()
     assert sorted(os.listdir(host_dir)) == ["marker"]
     assert not os.path.exists("/tmp/planted")
+
+
+def test_process_is_not_dumpable_from_the_capability_drop_to_exec(tmp_path):
+    """With the container's capabilities, only non-dumpability keeps the container's other processes
+    from opening our /proc/PID/exe (the host's interpreter) before exec: checked in a forked child."""
+    from types import SimpleNamespace
+
+    from composer.engine.runtime import capabilities, init, libc
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    mask = capabilities.effective_mask([], [])
+    plan = SimpleNamespace(cap_mask=mask, seccomp_bpf=None,
+                           config=SimpleNamespace(cwd=str(tmp_path), security=SimpleNamespace(no_new_privileges=False)))
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            init._drop_privileges(plan, (0, 0, [0]))
+            os.write(write_end, f"{libc.prctl(3)} {os.getcwd()}".encode())  # PR_GET_DUMPABLE
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        answer = os.read(read_end, 4096).decode()
+    finally:
+        os.close(read_end)
+        os.waitpid(child, 0)
+    assert answer == f"0 {tmp_path}"

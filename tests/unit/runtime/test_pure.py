@@ -102,3 +102,6 @@ def test_volume_subpath_parsing():
     for bad in ("/abs", "../up", "a/../../up"):
         with pytest.raises(UsageError, match="subpath must be a relative path within the volume"):
             parse_mount_flag(f"type=volume,src=v,dst=/m,volume-subpath={bad}")
+    with pytest.raises(UsageError, match="unexpected key 'volume-driver'"):
+        parse_mount_flag("type=volume,src=v,dst=/m,volume-driver=nfs")
+    assert parse_mount_flag("type=bind,src=/h,dst=/m,consistency=cached").source == "/h"  # ignored, as docker
