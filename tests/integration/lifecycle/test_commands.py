@@ -132,18 +132,24 @@ def test_system_start_after_a_reboot_brings_back_what_docker_would(cli, state_ro
     _simulate_reboot(state_root, list(ids.values()))
     assert not os.path.exists(f"/sys/class/net/{NetworkStore(state_root / 'networks').default_bridge}")
 
+    died = json.loads(cli("container", "inspect", "no", check=True).stdout)[0]["State"]
+    assert died["Status"] == "exited" and died["ExitCode"] == 137 and "supervisor died" in died["Error"]
+    cli("container", "rm", "no", check=True)  # before any recovery: nothing of it is left
+    removed = ids.pop("no")
+    assert not (state_root / "containers" / removed).exists()
+
     started = cli("system", "start", check=True).stdout.split()
     # docker: `always` even when stopped by hand, `unless-stopped` unless stopped by hand, never
     # `no` nor `on-failure` (docker's daemon start does not restart those)
     assert sorted(started) == sorted([ids["al"], ids["al-stopped"], ids["us"]])
     states = {name: _state(cli, name) for name in ids}
     assert states == {"al": "running", "al-stopped": "running", "us": "running", "us-stopped": "exited",
-                      "no": "exited", "of": "exited"}
-    died = json.loads(cli("container", "inspect", "no", check=True).stdout)[0]["State"]
-    assert died["ExitCode"] == 137 and "supervisor died" in died["Error"]
+                      "of": "exited"}
     for name, network in (("al", "bridge"), ("us", "appnet")):  # the bridges came back, with their gateway
         gateway = json.loads(cli("network", "inspect", network, check=True).stdout)[0]["IPAM"]["Config"][0]["Gateway"]
         assert cli("container", "exec", name, "ping", "-c", "1", "-W", "5", gateway).returncode == 0
     assert cli("system", "start", check=True).stdout == ""  # running ones are left alone
+    endpoints = json.loads(cli("network", "inspect", "bridge", check=True).stdout)[0]["Containers"]
+    assert sorted(endpoints) == sorted([ids["al"], ids["al-stopped"]])  # the removed one's address is free
     cli("container", "rm", "-f", *ids.values(), check=True)
     cli("network", "rm", "appnet", check=True)
