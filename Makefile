@@ -19,15 +19,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job: build the example's images offline (cached), then bring the stack up and wait for it.
+# The addresses printed are the ones published (WEB_PORT/API_PORT in .env or the environment).
 demo: setup
 	$(PY) examples/images/build.py postgres python nginx
 	cd examples/postgres-api && ../../$(VENV)/bin/composer up -d --wait
-	@echo
-	@echo "postgres + api + nginx are up:"
-	@echo "  http://127.0.0.1:8080/items   (nginx -> api -> postgres)     http://127.0.0.1:8000/health   (api)"
-	@echo "  curl -X POST -H 'content-type: application/json' -d '{\"name\": \"first\"}' http://127.0.0.1:8080/items"
+	@cd examples/postgres-api && web=$$(../../$(VENV)/bin/composer port web 80) && api=$$(../../$(VENV)/bin/composer port api 8000) && \
+	  echo && echo "postgres + api + nginx are up. Point your browser at:" && \
+	  echo "  http://$$web/items   (nginx -> api -> postgres)     http://$$api/health   (the api itself)" && \
+	  echo "  curl -X POST -H 'content-type: application/json' -d '{\"name\": \"first\"}' http://$$web/items"
 	@echo "  cd examples/postgres-api && ../../$(VENV)/bin/composer ps    (logs -f api, exec db psql -U items, down, down -v)"
-	@echo "  cd examples/postgres-api && ../../$(VENV)/bin/composer watch  (edit api/main.py: synced, uvicorn reloads)"
+	@echo "  cd examples/postgres-api && ../../$(VENV)/bin/composer watch  (edit api/main.py: synced, the api restarts)"
 
 test: setup
 	$(PY) -m pytest -q

