@@ -14,7 +14,7 @@ import os
 import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
-from composer.engine.runtime import capabilities, libc, mounts, rootfs
+from composer.engine.runtime import capabilities, libc, rootfs
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
@@ -194,7 +194,9 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
     store = None
     for mount in config.mounts:
         if mount.type == "bind":
-            mounts.check_bind_source(mount)
+            from composer.engine.runtime.mounts import check_bind_source
+
+            check_bind_source(mount)
         elif mount.type == "volume":
             from composer.engine.volumes import VolumeStore
 
@@ -425,8 +427,10 @@ class ForegroundRun:
             plan.namespace_fds = open_shared_namespaces(self.config)
             if self.config.userns_mode == "private":
                 self._map_into_user_namespace(plan)
-            else:
-                plan.mount_fds = mounts.pin_subpaths(plan.mounts)
+            elif any(mount.subpath for mount in plan.mounts):
+                from composer.engine.runtime.mounts import pin_subpaths
+
+                plan.mount_fds = pin_subpaths(plan.mounts)
         except BaseException:
             for fd, _ in plan.namespace_fds:
                 os.close(fd)
@@ -438,7 +442,9 @@ class ForegroundRun:
         """``--userns private``: the namespace, the idmapped layers and the detached mount sources."""
         plan.userns_fd, plan.layer_fds = prepare_user_namespace(self.config, self.cdir)
         try:
-            plan.mount_fds = mounts.detach_bind_sources(plan.mounts, plan.userns_fd)
+            from composer.engine.runtime.mounts import detach_bind_sources
+
+            plan.mount_fds = detach_bind_sources(plan.mounts, plan.userns_fd)
         except BaseException:
             for fd in (plan.userns_fd, *plan.layer_fds):
                 os.close(fd)

@@ -132,10 +132,7 @@ def check_bind_source(mount: Mount) -> None:
 
 
 def pin_subpaths(mounts: list[Mount]) -> list[int]:
-    """The detached mounts of volume subpaths (``pin_subpath``), -1 for every other mount;
-    [] when there are none."""
-    if not any(mount.subpath for mount in mounts):
-        return []
+    """The detached mounts of volume subpaths (``pin_subpath``), -1 for every other mount."""
     fds: list[int] = []
     try:
         for mount in mounts:
