@@ -266,3 +266,13 @@ def test_a_failed_wait_reports_one_error_event_and_skips_dependents(load, fake):
     errors = [e for e in events if e.status is Status.ERROR]
     assert len(errors) == 1 and errors[0].kind == "Service"
     assert not [c for c in fake.calls_of("start") if c.target in ("demo-cache-1", "demo-web-1")]
+
+
+@pytest.mark.parametrize("args", [["ps", "-a"], ["logs"], ["exec", "-T", "web", "true"]])
+def test_commands_that_run_no_plan_never_import_trio(tmp_path, state_root, args):
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: busybox}\n")
+    env = {**os.environ, "COMPOSER_ROOT": str(state_root)}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "composer", *args], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert "composer.cli.compose" in result.stderr  # the command ran
+    assert not [line for line in result.stderr.splitlines() if line.endswith("| trio")]
