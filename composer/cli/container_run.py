@@ -295,7 +295,7 @@ def _apply_lifecycle(options: dict, image_config: dict, config) -> None:
         raise UsageError("--health-* flags need a health command", hint="add --health-cmd")
 
 
-MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable"), "uts": ("", "host"),
+MODES = {"pid": ("", "host", "private"), "ipc": ("", "host", "private", "shareable", "none"), "uts": ("", "host"),
          "cgroupns": ("", "host", "private")}
 
 

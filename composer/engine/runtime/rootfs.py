@@ -134,7 +134,7 @@ def mount_dev(root: str, config: ContainerConfig, shm_fd: int = -1) -> None:
         libc.move_mount(shm_fd, f"{dev}/shm")
     elif config.ipc_mode == "host":  # docker: the host's IPC namespace comes with the host's POSIX shm
         libc.mount("/dev/shm", f"{dev}/shm", None, libc.MS_BIND | libc.MS_REC)
-    else:
+    elif config.ipc_mode != "none":  # --ipc none: a private IPC namespace without /dev/shm (docker)
         libc.mount("shm", f"{dev}/shm", "tmpfs", NOSUID_NODEV_NOEXEC, f"mode=1777,size={config.shm_size}")
     libc.mount("mqueue", f"{dev}/mqueue", "mqueue", NOSUID_NODEV_NOEXEC)
 

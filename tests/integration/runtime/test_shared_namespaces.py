@@ -121,3 +121,11 @@ def test_ipc_host_shares_the_hosts_dev_shm(run, state_root):
         for path in (segment, written):
             if os.path.exists(path):
                 os.unlink(path)
+
+
+def test_ipc_none_is_private_without_dev_shm(run):
+    """docker's ``--ipc none``: an IPC namespace of its own, and no /dev/shm mounted."""
+    result = run("--rm", "--network", "none", "--ipc", "none", "busybox", "sh", "-c",
+                 "readlink /proc/self/ns/ipc; grep -c ' /dev/shm ' /proc/mounts")
+    ipc_ns, mounted = result.stdout.split()
+    assert ipc_ns != os.readlink("/proc/self/ns/ipc") and mounted == "0", result.stdout + result.stderr
