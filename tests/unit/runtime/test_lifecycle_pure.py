@@ -169,3 +169,28 @@ def test_tail_reads_backwards_across_blocks_and_rotated_files(tmp_path):
         assert logreader.tail_raw(path, count, lambda record: True) == everything[-count:]
     errors = [record for record in everything if record[0] == "stderr"]
     assert logreader.tail_raw(path, 2, lambda record: record[0] == "stderr") == errors[-2:]
+
+
+def _joined(pairs) -> list[list]:
+    """(stream, bytes) pairs with consecutive ones of a stream joined."""
+    joined: list[list] = []
+    for stream, data in pairs:
+        if joined and joined[-1][0] == stream:
+            joined[-1][1] += data
+        else:
+            joined.append([stream, data])
+    return joined
+
+
+def test_bulk_logs_of_both_streams_match_the_records(tmp_path):
+    from composer.engine.runtime import logreader
+
+    path = str(tmp_path / "c-json.log")
+    writer = LogWriter(path)
+    for stream, data in (("stdout", b"a\nb\n"), ("stderr", b"err 1\n"), ("stdout", b'c "quoted"\n' + b"d\n" * 5),
+                         ("stderr", b"e\ne2\n"), ("stdout", b"plain\n" * 3), ("stdout", b"tail\npartial")):
+        writer.feed(stream, data)
+    writer.close()
+    records = [(stream, text) for stream, _, text in logreader.read_raw(path)]
+    assert _joined(logreader.bulk(path)) == _joined(records)
+    assert b"".join(text for stream, text in records if stream == "stderr") == b"err 1\ne\ne2\n"
