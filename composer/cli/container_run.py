@@ -221,7 +221,7 @@ def build_config(options: dict, image, command: list[str]):
     if "shm_size" in options:
         config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
     _apply_resources(options, config.resources)
-    if config.resources.blkio_weight:  # (the only limit a host may lack; its check reads the cgroup root)
+    if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
         from composer.engine.runtime.cgroups import discard_unsupported
 
         for warning in discard_unsupported(config.resources):

@@ -56,8 +56,10 @@ def test_v2_writes(tmp_path):
     manager = manager_for("abc", str(tmp_path))
     os.makedirs(tmp_path / "composer")
     (tmp_path / "composer/cgroup.controllers").write_text("cpuset cpu io memory pids\n")
-    manager.create(LIMITS, privileged=True)  # (no device filter: that is an eBPF program, tested for real)
     group = tmp_path / "composer/abc"
+    group.mkdir()
+    (group / "memory.swap.max").write_text("max\n")  # (there with swap accounting)
+    manager.create(LIMITS, privileged=True)  # (no device filter: that is an eBPF program, tested for real)
     assert _read(tmp_path / "cgroup.subtree_control") == "+cpu +cpuset +io +memory +pids"
     assert _read(group / "memory.max") == str(64 << 20)
     assert _read(group / "memory.swap.max") == str(64 << 20)
@@ -82,6 +84,7 @@ def _v2_manager(tmp_path, controllers: str = "cpuset cpu io memory pids"):
     (tmp_path / "cgroup.controllers").write_text(controllers + "\n")
     os.makedirs(tmp_path / "composer/abc")
     (tmp_path / "composer/cgroup.controllers").write_text(controllers + "\n")
+    (tmp_path / "composer/abc/memory.swap.max").write_text("max\n")
     return manager_for("abc", str(tmp_path)), tmp_path / "composer/abc"
 
 
@@ -133,3 +136,22 @@ def test_unsupported_weight_is_discarded_with_dockers_warning(tmp_path):
     assert discard_unsupported(Resources(blkio_weight=300), str(v2)) == [BLKIO_WEIGHT_WARNING]
     (v2 / "cgroup.controllers").write_text("cpu io memory pids\n")
     assert discard_unsupported(Resources(blkio_weight=300), str(v2)) == []
+
+
+def test_swap_limit_without_swap_accounting(tmp_path):
+    """docker's warning where v1 has no memory.memsw files (the swap limit is dropped: -1); v2 does
+    not write memory.swap.max where the cgroup has none."""
+    from composer.engine.runtime.cgroups import SWAP_WARNING, discard_unsupported
+
+    (tmp_path / "unified").mkdir()
+    (tmp_path / "memory").mkdir()
+    resources = Resources(memory=64 << 20, memory_swap=128 << 20)
+    assert discard_unsupported(resources, str(tmp_path)) == [SWAP_WARNING] and resources.memory_swap == -1
+    assert discard_unsupported(Resources(memory=64 << 20, memory_swap=-1), str(tmp_path)) == []
+    (tmp_path / "memory/memory.memsw.limit_in_bytes").write_text("")
+    assert discard_unsupported(Resources(memory=64 << 20, memory_swap=128 << 20), str(tmp_path)) == []
+    (tmp_path / "v2").mkdir()
+    manager, group = _v2_manager(tmp_path / "v2")
+    (group / "memory.swap.max").unlink()
+    manager.create(Resources(memory=64 << 20, memory_swap=128 << 20), privileged=True)
+    assert _read(group / "memory.max") == str(64 << 20) and not (group / "memory.swap.max").exists()

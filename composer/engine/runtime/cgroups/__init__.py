@@ -34,6 +34,8 @@ def manager_for(container_id: str, root: str = CGROUP_ROOT, setup: str | None = 
 
 
 BLKIO_WEIGHT_WARNING = "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+SWAP_WARNING = ("Your kernel does not support swap limit capabilities or the cgroup is not mounted. "
+                "Memory limited without swap.")
 
 
 def supports_io_weight(root: str = CGROUP_ROOT, setup: str | None = None) -> bool:
@@ -52,7 +54,19 @@ def discard_unsupported(resources: Resources, root: str = CGROUP_ROOT) -> list[s
     """docker's create-time check: a limit this host cannot apply is dropped (set to 0) with a
     warning for the user, not refused; returns the warnings."""
     warnings = []
-    if resources.blkio_weight and not supports_io_weight(root):
+    setup = detect_setup(root)
+    if resources.memory > 0 and resources.memory_swap not in (0, -1) and not supports_swap_limit(root, setup):
+        resources.memory_swap = -1
+        warnings.append(SWAP_WARNING)
+    if resources.blkio_weight and not supports_io_weight(root, setup):
         resources.blkio_weight = 0
         warnings.append(BLKIO_WEIGHT_WARNING)
     return warnings
+
+
+def supports_swap_limit(root: str = CGROUP_ROOT, setup: str | None = None) -> bool:
+    """v1: swap accounting (``memory.memsw.*``, off unless the kernel has it); v2 writes
+    memory.swap.max where the cgroup has it."""
+    if (setup or detect_setup(root)) == "unified":
+        return True
+    return os.path.exists(os.path.join(root, "memory", "memory.memsw.limit_in_bytes"))

@@ -54,10 +54,9 @@ class CgroupV2(CgroupManager):
         writes: list[tuple[str, str]] = []
         if r.memory:
             writes.append(("memory.max", str(r.memory)))
-            if r.memory_swap == -1:
-                writes.append(("memory.swap.max", "max"))
-            elif r.memory_swap:
-                writes.append(("memory.swap.max", str(max(r.memory_swap - r.memory, 0))))
+            swap = "max" if r.memory_swap == -1 else str(max(r.memory_swap - r.memory, 0)) if r.memory_swap else ""
+            if swap and os.path.exists(os.path.join(self.path, "memory.swap.max")):  # swap accounting may be off
+                writes.append(("memory.swap.max", swap))
         if r.memory_reservation:
             writes.append(("memory.low", str(r.memory_reservation)))
         if r.nano_cpus:
