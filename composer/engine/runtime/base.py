@@ -131,6 +131,7 @@ class ContainerSpec(NamedTuple):
     extra_hosts: tuple[str, ...] = ()
     dns: tuple[str, ...] = ()
     dns_search: tuple[str, ...] = ()
+    dns_opt: tuple[str, ...] = ()
     shm_size: int = 0
     pid: str = ""
     ipc: str = ""
