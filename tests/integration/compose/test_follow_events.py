@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
@@ -41,6 +43,23 @@ def watching(process) -> bool:
     return False
 
 
+@contextmanager
+def event_records(project) -> Iterator[list[dict]]:
+    """``events --json`` runs (its monitor ready) during the block; the records it printed."""
+    watcher = project.popen("events", "--json")
+    records: list[dict] = []
+    reader = threading.Thread(target=lambda: records.extend(json.loads(line) for line in watcher.stdout))
+    try:
+        wait_for(lambda: watching(watcher))
+        reader.start()
+        yield records
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=10)
+        if reader.ident is not None:
+            reader.join(timeout=10)
+
+
 def test_logs_follow_survives_restart_and_recreate(project):
     project.write(COMPOSE)
     project("up", "-d")
@@ -64,12 +83,7 @@ def test_logs_follow_survives_restart_and_recreate(project):
 def test_events_json_reports_actions(project):
     """Compose's action names: ``stop`` is kill (signal 15), die, stop; ``kill`` is kill (9), die."""
     project.write(COMPOSE)
-    watcher = project.popen("events", "--json")
-    records: list[dict] = []
-    reader = threading.Thread(target=lambda: records.extend(json.loads(line) for line in watcher.stdout))
-    try:
-        wait_for(lambda: watching(watcher))
-        reader.start()
+    with event_records(project) as records:
         steps = [(("up", "-d"), "start"), (("pause",), "pause"), (("unpause",), "unpause"),
                  (("stop", "-t", "5"), "stop"), (("start",), "start"), (("kill",), "die"),
                  (("down", "-t", "1"), "destroy")]
@@ -77,10 +91,6 @@ def test_events_json_reports_actions(project):
             seen = len(records)
             project(*command)
             wait_for(lambda: any(r["action"] == last for r in records[seen:]))
-    finally:
-        watcher.terminate()
-        watcher.communicate(timeout=10)
-        reader.join(timeout=10)
     assert [r["action"] for r in records] == ["create", "start", "pause", "unpause", "kill", "die", "stop",
                                               "start", "kill", "die", "destroy"]
     first = records[0]
@@ -117,18 +127,9 @@ def test_events_restart_and_since(project):
     containers' recorded times tell (create, the last start and its restart), ``--until`` ends it."""
     project.write(COMPOSE)
     project("up", "-d")
-    watcher = project.popen("events", "--json")
-    records: list[dict] = []
-    reader = threading.Thread(target=lambda: records.extend(json.loads(line) for line in watcher.stdout))
-    try:
-        wait_for(lambda: watching(watcher))
-        reader.start()
+    with event_records(project) as records:
         project("restart", "-t", "1")
         wait_for(lambda: any(r["action"] == "restart" for r in records))
-    finally:
-        watcher.terminate()
-        watcher.communicate(timeout=10)
-        reader.join(timeout=10)
     actions = [r["action"] for r in records]
     assert actions[0] == "kill" and "die" in actions and actions[-2:] == ["start", "restart"], actions
     replay = project("events", "--json", "--since", "10m", "--until", "0s").stdout.splitlines()
