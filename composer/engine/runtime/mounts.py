@@ -92,10 +92,11 @@ def check_subpath(subpath: str, value: str) -> str:
     return subpath
 
 
-def pin_subpath(volume_dir: str, subpath: str) -> int:
-    """``subpath`` of the volume at ``volume_dir`` as a detached mount (an fd for ``move_mount``).
-    Symlinks resolve inside the volume, and the directory is opened first and checked to be in it:
-    another container sharing the volume cannot swap a link to the host in before the mount."""
+def pin_subpath(volume_dir: str, subpath: str, userns_fd: int = -1) -> int:
+    """``subpath`` of the volume at ``volume_dir`` as a detached mount (an fd for ``move_mount``;
+    idmapped into ``userns_fd`` when given). Symlinks resolve inside the volume, and the directory
+    is opened first and checked to be in it: another container sharing the volume cannot swap a
+    link to the host in before the mount."""
     try:
         pinned = os.open(secure_join(volume_dir, subpath), os.O_PATH | os.O_CLOEXEC)
     except OSError as error:
@@ -105,7 +106,8 @@ def pin_subpath(volume_dir: str, subpath: str) -> int:
         where, volume = os.readlink(f"/proc/self/fd/{pinned}"), os.path.realpath(volume_dir)  # links followed
         if where != volume and not where.startswith(volume + "/"):
             raise MountError(f"volume subpath {subpath!r} leads out of the volume ({where})")
-        return libc.clone_tree(f"/proc/self/fd/{pinned}", libc.AT_RECURSIVE)
+        source = f"/proc/self/fd/{pinned}"
+        return libc.idmapped_tree(source, userns_fd) if userns_fd >= 0 else libc.clone_tree(source, libc.AT_RECURSIVE)
     except OSError as error:
         raise MountError(f"cannot mount volume subpath {subpath!r}: {error.strerror}") from None
     finally:
@@ -154,14 +156,17 @@ def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
     fds: list[int] = []
     try:
         for mount in mounts:
-            if mount.type == "volume":
-                source = secure_join(mount.source, mount.subpath) if mount.subpath else mount.source
-                fds.append(libc.idmapped_tree(source, userns_fd))
+            if mount.subpath:
+                fds.append(pin_subpath(mount.source, mount.subpath, userns_fd))
+            elif mount.type == "volume":
+                fds.append(libc.idmapped_tree(mount.source, userns_fd))
             else:
                 fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
-    except OSError as error:
+    except BaseException as error:
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
-        raise ContainerRuntimeError(f"cannot bind {error.filename}: {error.strerror}") from None
+        if isinstance(error, OSError):
+            raise ContainerRuntimeError(f"cannot bind {error.filename}: {error.strerror}") from None
+        raise
     return fds

@@ -82,3 +82,11 @@ def test_volumes_are_idmapped_and_shared_with_other_containers(run, state_root):
     assert (data / "made").stat().st_uid == 0 and (data / "passwd").exists()  # host root's, pre-filled
     seen = run("--rm", "--network", "none", "-v", "shared:/data", "busybox", "stat", "-c", "%u", "/data/made")
     assert seen.stdout.strip() == "0", seen.stderr
+
+
+def test_volume_subpath_in_a_user_namespace(run):
+    assert run("--rm", "--network", "none", "-v", "usub:/v", "busybox", "sh", "-c",
+               "mkdir /v/d && echo hi > /v/d/f").returncode == 0
+    result = run("--rm", "--network", "none", "--userns", "private", "--mount",
+                 "type=volume,source=usub,target=/m,volume-subpath=d", "busybox", "sh", "-c", "cat /m/f; stat -c %u /m/f")
+    assert result.stdout.split() == ["hi", "0"], result.stdout + result.stderr
