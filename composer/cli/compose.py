@@ -34,10 +34,23 @@ def make_runtime() -> Any:
 # --- shared helpers ----------------------------------------------------------------------------------
 def load(ctx: Any) -> Any:
     """The project the global flags designate (bound from the validated cache when its files did
-    not change)."""
+    not change); a disabled service the command names enables its profiles, as compose."""
     from composer.cli.project import cached_project
 
-    return cached_project(ctx.obj)
+    project = cached_project(ctx.obj)
+    targets = named_services(ctx)
+    if any(name in project.disabled_services for name in targets):
+        from composer.spec.loader import load_project_from_options
+
+        return load_project_from_options(ctx.obj, targets=targets)
+    return project
+
+
+def named_services(ctx: Any) -> tuple[str, ...]:
+    """The services the command's arguments name (typer's ``ctx.params``)."""
+    params = getattr(ctx, "params", None) or {}
+    named = params.get("services") or params.get("service") or ()
+    return (named,) if isinstance(named, str) else tuple(named)
 
 
 def parallel(ctx: Any) -> int:
@@ -365,6 +378,7 @@ def up_fast(argv: list[str]) -> Optional[int]:
     if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
         return None
     ctx = _fast_context()
+    ctx.params = {"services": parsed[1]}
     key = _settled_key(argv, parsed[0])
     if key and _show_settled(ctx, key):
         return 0

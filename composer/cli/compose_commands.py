@@ -113,7 +113,8 @@ def _register_up(app: typer.Typer) -> None:
             raise UsageError("--abort-on-container-exit and --detach are incompatible")
         from composer.spec.loader import load_project_from_options
 
-        project = load_project_from_options(ctx.obj, all_resources=all_resources)  # C.load, unused resources kept
+        project = load_project_from_options(ctx.obj, all_resources=all_resources,  # C.load, unused resources kept
+                                            targets=tuple(services or ()))
         options = C.up_options(ctx, services or (), dict(
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,

@@ -40,6 +40,7 @@ class ProjectOptions:
     stdin: str | None = None  # the content of ``-f -`` (default: read sys.stdin)
     consistency: bool = True  # False: ``config --no-consistency`` (the semantic checks are skipped)
     all_resources: bool = False  # ``up --all-resources``: keep the networks and volumes no service uses
+    targets: tuple[str, ...] = ()  # the services a command names: a disabled one enables its profiles
 
 
 @dataclass
@@ -189,8 +190,22 @@ def load_project(options: ProjectOptions) -> "Project":
     from composer.spec.model import bind_project
 
     loaded = load_model(options)
+    profiles = _profiles_of_targets(loaded, options)
+    if profiles:
+        from dataclasses import replace
+
+        options = replace(options, profiles=options.profiles + profiles)
+        loaded = load_model(options)
     project = bind_project(loaded)
     return _with_unused_resources(project, loaded) if options.all_resources else project
+
+
+def _profiles_of_targets(loaded: LoadedModel, options: ProjectOptions) -> tuple[str, ...]:
+    """The profiles of the disabled services a command names (``up -d debug`` enables ``debug``'s
+    profiles, as compose-go's ``WithServicesEnabled``)."""
+    disabled = loaded.model.get("x-composer-disabled") or {}
+    return tuple(dict.fromkeys(p for name in options.targets if name in disabled
+                               for p in disabled[name].get("profiles") or () if p not in options.profiles))
 
 
 def _with_unused_resources(project: "Project", loaded: LoadedModel) -> "Project":

@@ -95,3 +95,22 @@ def test_ps_honours_the_docker_cli_ps_format_and_go_templates(project, tmp_path,
     assert project("ps").stdout.splitlines() == ["NAME         SERVICE", "proj-web-1   web"]
     assert project("ps", "--format", "{{.Name}} {{.State}}").stdout == "proj-web-1 running\n"
     assert project("ps", "--format", "json").stdout.startswith("{")
+
+
+def test_config_hash_is_the_containers_config_hash_label(project):
+    """compose's TestConfigHashMatchesContainerLabel: with an env_file, an optional missing one, none."""
+    project.write("""
+        services:
+          with-env-file: {image: busybox, command: ["sh", "-c", "{loop}"], env_file: [app.env]}
+          optional-env:
+            image: busybox
+            command: ["sh", "-c", "{loop}"]
+            env_file: [{path: missing-optional.env, required: false}]
+          plain: {image: busybox, command: ["sh", "-c", "{loop}"]}
+        """)
+    (project.directory / "app.env").write_text("GREETING=hello\n")
+    project("up", "-d", "--force-recreate")
+    labels = {name: json.loads(project("container", "inspect", f"proj-{name}-1").stdout)[0]["Config"]["Labels"]
+              for name in ("with-env-file", "optional-env", "plain")}
+    hashes = dict(line.split() for line in project("config", "--hash", "*").stdout.splitlines())
+    assert hashes == {name: label["com.docker.compose.config-hash"] for name, label in labels.items()}

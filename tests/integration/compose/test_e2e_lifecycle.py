@@ -161,3 +161,21 @@ def test_no_recreate_scale_up_keeps_stale_replicas_and_scale_down_drops_them_fir
     fresh = {n: i for n, i in replicas().items() if n not in first}
     up("2", "--scale", "web=2")
     assert replicas() == fresh  # the stale replicas went, the up-to-date ones stayed as they were
+
+
+def test_naming_a_profiled_service_enables_its_profile(project):
+    """compose's TestActiveProfileViaTargetedService: up, stop and start of a service whose
+    profile is not active enable that profile for it only; restart keeps acting on what exists."""
+    project.write("""
+        services:
+          regular: {image: busybox, command: ["sh", "-c", "{loop}"]}
+          profiled: {image: busybox, command: ["sh", "-c", "{loop}"], profiles: [debug]}
+        """)
+    project("up", "-d", "profiled")
+    assert states(project) == {"proj-profiled-1": "running"}
+    made = ids(project)
+    project("stop", "-t", "1", "profiled")
+    assert states(project) == {"proj-profiled-1": "exited"}
+    project("start", "profiled")
+    project("restart", "-t", "1")
+    assert states(project) == {"proj-profiled-1": "running"} and ids(project) == made

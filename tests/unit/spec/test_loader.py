@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,12 @@ def test_load_project_from_global_options(tmp_path: Path, monkeypatch: pytest.Mo
     assert project.services["a"].ports[0]["published"] == "8080"
     assert project.services["a"].networks == {"default": None}
     assert project.networks["default"]["name"] == "demo_default"
+
+
+def test_a_named_disabled_service_enables_its_profiles(tmp_path: Path) -> None:
+    """As compose-go's WithServicesEnabled: ``up -d b`` activates b's profiles (so also c's)."""
+    (tmp_path / "compose.yaml").write_text("services:\n  a: {image: x}\n  b: {image: x, profiles: [p]}\n"
+                                           "  c: {image: x, profiles: [p]}\n  d: {image: x, profiles: [q]}\n")
+    options = ProjectOptions(working_dir=str(tmp_path), environment={})
+    assert sorted(load_project(options).services) == ["a"]
+    assert sorted(load_project(replace(options, targets=("b", "a"))).services) == ["a", "b", "c"]
