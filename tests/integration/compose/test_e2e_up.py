@@ -192,3 +192,14 @@ def test_logs_of_surviving_services_keep_flowing_on_abort(project):
     assert "service1-1 exited with code 0" in result.stdout and "service2-1  | tick" in result.stdout
     assert "service2-1  | stopping politely" in result.stdout
     assert "Container proj-service1-1  Stopped" in result.stderr or "proj-service2-1  Stopped" in result.stderr
+
+
+def test_dry_run_up_plans_a_missing_image_without_touching_anything(project):
+    """compose's TestUpDryRunMissingImage: the plan pulls it; nothing is pulled, created or started."""
+    project.write("""
+        services:
+          app: {image: "127.0.0.1:9/ghost:1"}
+        """)
+    result = project("--dry-run", "up", "-d")
+    assert "pull image:127.0.0.1:9/ghost:1 (image not found)" in result.stdout
+    assert project.ps("-a") == [] and "proj_default" not in project("network", "ls").stdout
