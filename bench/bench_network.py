@@ -9,6 +9,11 @@ Cases:
 - ``100 connections via 127.0.0.1``: 100 sequential small GETs (connection set-up rate).
 - ``run --rm busybox true (default bridge)``: a whole container run on each tool's default
   network (composer0 / docker0 / podman0), and composer with ``--network none`` for reference.
+- ``network create + rm``: a user network made and removed (bridge, rules; composer's DNS server
+  started and gone), composer against docker (podman makes a network's bridge only when a
+  container joins it, so its create is a file write: not comparable).
+- ``fresh network: create, run --rm on it, rm``: the network share of a one-service ``up -d`` and
+  ``down`` (a new network, its DNS, a container's endpoint on it, all removed), against docker.
 
 Set-up (done here, undone at the end): busybox from busybox-static imported into a temporary
 COMPOSER_ROOT, into a dockerd started on a private socket and data root (its bridge on a free
@@ -157,6 +162,30 @@ def measure_calls(cases: dict[str, dict], rounds: int) -> dict[str, dict[str, Ou
     return outcomes
 
 
+def chain(*commands: list[str]) -> None:
+    """Run ``commands`` one after the other; OSError (a failed case) when one fails."""
+    for argv in commands:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            raise OSError(f"{' '.join(argv[:4])}: {result.stderr.strip()[-300:]}")
+
+
+def network_cases(docker_host: str) -> dict[str, dict]:
+    """A user network's own cost, and with one container on it, per tool (as callables)."""
+    tools = {"composer": ([COMPOSER], "busybox")}
+    if docker_host:
+        tools["docker"] = (["docker", "-H", docker_host], "busybox:bench")
+    cases: dict[str, dict] = {"network create + rm": {}, "fresh network: create, run --rm on it, rm": {}}
+    for tool, (prefix, image) in tools.items():
+        name = f"bench-net-{tool}"
+        create, remove = [*prefix, "network", "create", name], [*prefix, "network", "rm", name]
+        run = [*prefix, "run", "--rm", "--network", name, image, "true"]
+        cases["network create + rm"][tool] = lambda create=create, remove=remove: chain(create, remove)
+        cases["fresh network: create, run --rm on it, rm"][tool] = (
+            lambda create=create, run=run, remove=remove: chain(create, run, remove))
+    return cases
+
+
 def run_case(docker_host: str, podman: list[str] | None) -> Case:
     """``run --rm busybox true`` on each tool's default network."""
     commands = {"composer": [COMPOSER, "container", "run", "--rm", "busybox", "true"]}
@@ -191,6 +220,7 @@ def main() -> int:
             except (RuntimeError, OSError) as error:
                 notes.append(f"{tool}: no published server ({error})")
         outcomes = measure_calls(http_cases(servers, host_address()), options.rounds)
+        outcomes |= measure_calls(network_cases(docker_host if dockerd else ""), options.rounds)
         outcomes |= measure([run_case(docker_host if dockerd else "", podman)], rounds=options.rounds)
         report("network", outcomes, options.rounds, notes, size_bytes=SIZE)
     finally:

@@ -151,17 +151,19 @@ def connect(
     container: str = typer.Argument(..., help="Container id or name."),
     alias: Optional[list[str]] = typer.Option(None, "--alias", help="Add network-scoped alias for the container."),
     ip: Optional[str] = typer.Option(None, "--ip", help="IPv4 address."),
+    ip6: Optional[str] = typer.Option(None, "--ip6", help="IPv6 address."),
     netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
     name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
 ) -> None:
     """Connect a container (or, with --netns, a bare network namespace) to a network; a stopped
     container joins it when it starts, a running one at once and again at every start."""
     if netns:
-        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip)
+        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip,
+                           ipv6=ip6)
         return
     from composer.network.attachments import connect_container
 
-    connect_container(_manager(), network_name, container, aliases=alias or [], ipv4=ip)
+    connect_container(_manager(), network_name, container, aliases=alias or [], ipv4=ip, ipv6=ip6)
 
 
 def disconnect(

@@ -36,26 +36,28 @@ def _netns(cdir: ContainerDir) -> str | None:
 
 
 def connect_container(manager: NetworkManager, network: str, reference: str, *, aliases: list[str],
-                      ipv4: str | None = None) -> Endpoint | None:
+                      ipv4: str | None = None, ipv6: str | None = None) -> Endpoint | None:
     """Connect container ``reference`` to ``network``: now if it runs, and from its next start on.
     Returns the live endpoint (None for a stopped container)."""
     cdir = find_container(reference)
-    config = cdir.read_config()
     net = manager.get(DEFAULT_NETWORK if network == "default" else network)
-    name = str(config.get("name") or reference)
-    mode = str(config.get("network") or "")
-    if mode in ("host", "none") or mode.startswith("container:"):
-        raise NetworkError(f"container {name} cannot be connected to network {net.name}: it uses --network {mode}",
-                           hint="re-create it on a bridge network")
-    if _recorded(config, net):
-        raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
-    netns = _netns(cdir)
-    endpoint = None
-    if netns:
-        endpoint = manager.connect(net.name, cdir.id, netns, name=name, aliases=aliases, ipv4=ipv4)
-    config.setdefault("endpoints", []).append({"network": net.name, "aliases": list(aliases),
-                                               "ipv4_address": ipv4 or ""})
-    write_json_atomic(cdir.config, config)
+    with cdir.lock():  # the runtime's lock of the container's files: no update of config.json is lost
+        config = cdir.read_config()
+        name = str(config.get("name") or reference)
+        mode = str(config.get("network") or "")
+        if mode in ("host", "none") or mode.startswith("container:"):
+            raise NetworkError(f"container {name} cannot be connected to network {net.name}: it uses --network {mode}",
+                               hint="re-create it on a bridge network")
+        if _recorded(config, net):
+            raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
+        netns = _netns(cdir)
+        endpoint = None
+        if netns:
+            endpoint = manager.connect(net.name, cdir.id, netns, name=name, aliases=aliases, ipv4=ipv4,
+                                       ipv6=ipv6, dns=config.get("dns") or ())
+        config.setdefault("endpoints", []).append({"network": net.name, "aliases": list(aliases),
+                                                   "ipv4_address": ipv4 or "", "ipv6_address": ipv6 or ""})
+        write_json_atomic(cdir.config, config)
     return endpoint
 
 
@@ -68,18 +70,19 @@ def disconnect_container(manager: NetworkManager, network: str, reference: str, 
     except ContainerNotFound:
         manager.disconnect(net.id, reference, force=force)  # a bare namespace has no config
         return
-    config = cdir.read_config()
-    recorded = _recorded(config, net)
-    live = cdir.id in net.endpoints
-    if not recorded and not live:
-        if force:
-            return
-        raise NetworkError(f"container {config.get('name') or reference} is not connected to network {net.name}")
-    if live:
-        manager.disconnect(net.id, cdir.id, force=True)
-    if recorded:
-        names = _names(net)
-        config["endpoints"] = [ep for ep in config.get("endpoints", []) if ep.get("network") not in names]
-        if config.get("network") in names:
-            config["network"] = "none"  # docker: a container disconnected from all networks has none
-        write_json_atomic(cdir.config, config)
+    with cdir.lock():
+        config = cdir.read_config()
+        recorded = _recorded(config, net)
+        live = cdir.id in manager.get(net.id).endpoints  # read under the lock: a connect may just have ended
+        if not recorded and not live:
+            if force:
+                return
+            raise NetworkError(f"container {config.get('name') or reference} is not connected to network {net.name}")
+        if live:
+            manager.disconnect(net.id, cdir.id, force=True)
+        if recorded:
+            names = _names(net)
+            config["endpoints"] = [ep for ep in config.get("endpoints", []) if ep.get("network") not in names]
+            if config.get("network") in names:
+                config["network"] = "none"  # docker: a container disconnected from all networks has none
+            write_json_atomic(cdir.config, config)

@@ -180,19 +180,21 @@ class NetworkManager:
 
     # --- endpoints ----------------------------------------------------------------------------
     def connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
-                aliases: Iterable[str] = (), ipv4: str | None = None, mac: str | None = None,
-                ifname: str | None = None, ports: Iterable[PortBinding] = (), project: str = "") -> Endpoint:
+                aliases: Iterable[str] = (), ipv4: str | None = None, ipv6: str | None = None,
+                mac: str | None = None, ifname: str | None = None, ports: Iterable[PortBinding] = (),
+                project: str = "", dns: Iterable[str] = ()) -> Endpoint:
         """Attach the namespace at ``netns_path`` to ``network`` as ``ifname``; return the endpoint.
 
-        ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...
+        ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...;
+        ``dns``: the container's own resolvers, where the DNS server forwards its other names.
         """
         return self._connect(network, container_id, netns_path, name=name, aliases=aliases, ipv4=ipv4,
-                             mac=mac, ifname=ifname, ports=ports, project=project)[1]
+                             ipv6=ipv6, mac=mac, ifname=ifname, ports=ports, project=project, dns=dns)[1]
 
     def _connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
-                 aliases: Iterable[str] = (), ipv4: str | None = None, mac: str | None = None,
-                 ifname: str | None = None, ports: Iterable[PortBinding] = (),
-                 project: str = "") -> tuple[Network, Endpoint]:
+                 aliases: Iterable[str] = (), ipv4: str | None = None, ipv6: str | None = None,
+                 mac: str | None = None, ifname: str | None = None, ports: Iterable[PortBinding] = (),
+                 project: str = "", dns: Iterable[str] = ()) -> tuple[Network, Endpoint]:
         """``connect``, returning the network (as saved, with the new endpoint) too."""
         from composer.network import endpoint as ep_ops
 
@@ -205,7 +207,7 @@ class NetworkManager:
             bindings = self._check_ports(list(ports), networks)
             address = ipam.allocate(net.subnet, net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
-            address6 = ipam.allocate(net.subnet6, net.used_addresses6()) if net.subnet6 else ""
+            address6 = ipam.allocate(net.subnet6, net.used_addresses6(), requested=ipv6) if net.subnet6 else ""
             if ifname is not None and not is_interface_name(ifname):
                 raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:
@@ -213,7 +215,7 @@ class NetworkManager:
                 ifname = next(f"eth{n}" for n in range(len(taken) + 1) if f"eth{n}" not in taken)
             ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
                                name=name, aliases=list(aliases), address6=address6)
-            ep.ports, ep.project = bindings, project
+            ep.ports, ep.project, ep.dns = bindings, project, list(dns)
             net.endpoints[container_id] = ep
             try:
                 self.store.save(net)

@@ -71,6 +71,7 @@ class Endpoint(Record):
     aliases: list[str] = []
     ports: list[PortBinding] = []
     project: str = ""  # com.docker.compose.project of the container, for conflict messages
+    dns: list[str] = []  # the container's ``--dns`` resolvers: its unknown names go there (as docker's)
 
     def alive(self) -> bool:
         """Whether the namespace this endpoint was made in still exists."""

@@ -1,10 +1,12 @@
 """The /etc/resolv.conf and /etc/hosts a container gets (pure text rendering).
 
 On a user-defined network the container's nameserver is composer's DNS server on that network's
-gateway; on the default ``bridge`` network (no name resolution, as Docker's) it gets the host's
-resolvers, minus loopback ones that its namespace cannot reach. ``--dns`` replaces the
-nameservers, ``--dns-search``/``--dns-option`` replace search/options, ``--add-host`` adds host
-lines, ``host-gateway`` meaning the gateway of the container's first network.
+gateway, even with ``--dns`` (as docker's 127.0.0.11: the server forwards the names it does not
+know to the container's ``--dns`` resolvers, so service names still resolve); on the default
+``bridge`` network (no name resolution, as Docker's) it gets ``--dns`` or the host's resolvers,
+minus loopback ones that its namespace cannot reach. ``--dns-search``/``--dns-option`` replace
+search/options, ``--add-host`` adds host lines, ``host-gateway`` meaning the gateway of the
+container's first network.
 """
 
 from __future__ import annotations
@@ -46,15 +48,15 @@ def render_resolv_conf(networks: list[Network], *, dns: Iterable[str] = (), dns_
     """The container's resolv.conf for its ``networks`` (first one first)."""
     host_servers, host_search, host_options = host_resolv(host_file)
     user = [net for net in networks if not net.default]
-    if dns:
-        servers = list(dns)
-    elif user:
+    if user:
         servers = [user[0].gateway]
+    elif dns:
+        servers = list(dns)
     else:
         servers = [s for s in host_servers if not (s.startswith("127.") or s == "::1")]  # loopback: not reachable
     search = list(dns_search) or host_search
     options = list(dns_options) or list(host_options)
-    if user and not dns and not any(option.startswith("ndots:") for option in options):
+    if user and not any(option.startswith("ndots:") for option in options):
         options.append("ndots:0")  # as docker's embedded DNS: single names go to it first
     lines = [f"nameserver {server}" for server in servers]
     if search:

@@ -12,7 +12,7 @@ import fcntl
 import os
 import zlib
 
-from composer.engine.runtime.state import write_json_atomic
+from composer.engine.runtime.state import read_json, write_json_atomic
 from composer.errors import NetworkError
 from composer.network.model import Network
 from composer.settings import DEFAULT_STATE_ROOT
@@ -124,39 +124,6 @@ class NetworkStore:
             write_json_atomic(os.path.join(self.dir, "host.json"), data)
         else:
             _unlink(os.path.join(self.dir, "host.json"))
-
-
-class _ScanContext:
-    """What CPython's C JSON scanner reads from its decoder: json.loads' defaults."""
-
-    strict = True
-    object_hook = object_pairs_hook = None
-    parse_float, parse_int = float, int
-
-    @staticmethod
-    def parse_constant(name: str) -> float:
-        return float(name.replace("Infinity", "inf"))
-
-
-def read_json(path: str) -> object:
-    """The JSON document in ``path``, parsed by CPython's C scanner (``_json``) itself: the json
-    package imports re and enum, ~10 ms of every container start on a bridge. ValueError when it
-    is not one whole document; the json package only when ``_json`` is missing."""
-    with open(path) as handle:
-        text = handle.read().strip()
-    try:
-        from _json import make_scanner
-    except ImportError:
-        import json
-
-        return json.loads(text)
-    try:
-        value, end = make_scanner(_ScanContext)(text, 0)
-    except StopIteration:
-        raise ValueError(f"not JSON: {text[:40]!r}") from None
-    if end != len(text):
-        raise ValueError(f"extra data after the JSON document at offset {end}")
-    return value
 
 
 HOST_LOCK = "/run/composer-networks.lock"

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 
 from composer.network.firewall import FORWARDING, read_sysctl, routed_interfaces, write_sysctl
-from composer.engine.runtime.state import write_json_atomic
-from composer.network.store import host_locked, read_json
+from composer.engine.runtime.state import read_json, write_json_atomic
+from composer.network.store import host_locked
 
 REGISTRY = "/run/composer-uplinks.json"
 

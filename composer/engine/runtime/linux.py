@@ -43,7 +43,7 @@ def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
         joins.append(("bridge" if config.network == "default" else config.network, {}))
     for endpoint in config.endpoints:
         options = {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
-                   "mac": endpoint.mac_address or None}
+                   "ipv6": endpoint.ipv6_address or None, "mac": endpoint.mac_address or None}
         if joins and endpoint.network == joins[0][0] and not joins[0][1]:
             joins[0] = (endpoint.network, options)
         else:
@@ -70,8 +70,8 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
 
     manager = NetworkManager()
     ports = [binding for spec in config.publish for binding in parse_publish(spec)]
-    attached = [manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (), **options)
-                for index, (name, options) in enumerate(joins)]
+    attached = [manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (),
+                             dns=config.dns, **options) for index, (name, options) in enumerate(joins)]
     networks = [net for net, _ep in attached]
     hosts = render_hosts(config.hostname, [attached[0][1].ipv4], extra_hosts=config.extra_hosts,
                          host_gateway=networks[0].gateway)

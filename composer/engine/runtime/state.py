@@ -40,6 +40,39 @@ def _unserializable(value: object) -> object:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+class _ScanContext:
+    """What CPython's C JSON scanner reads from its decoder: json.loads' defaults."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float, parse_int = float, int
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return float(name.replace("Infinity", "inf"))
+
+
+def read_json(path: str) -> object:
+    """The JSON document in ``path``, parsed by CPython's C scanner (``_json``) itself, as
+    ``dumps`` writes (the json package imports re and enum). ValueError when it is not one whole
+    document; the json package only when ``_json`` is missing."""
+    with open(path) as handle:
+        text = handle.read().strip()
+    try:
+        from _json import make_scanner
+    except ImportError:
+        import json
+
+        return json.loads(text)
+    try:
+        value, end = make_scanner(_ScanContext)(text, 0)
+    except StopIteration:
+        raise ValueError(f"not JSON: {text[:40]!r}") from None
+    if end != len(text):
+        raise ValueError(f"extra data after the JSON document at offset {end}")
+    return value
+
+
 def write_json_atomic(path: str, data: dict) -> None:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
     temporary = f"{path}.tmp{os.getpid()}"

@@ -3,6 +3,21 @@
 A container start on a user network comes here (is the server listening?), so nothing heavy is
 imported at module level: ``_signal`` rather than ``signal`` (its enums), ``subprocess`` only to
 start the server, plain paths rather than ``pathlib``, ``inet_aton`` rather than ``ipaddress``.
+
+Who serves a root, and when (the protocol that lets ``down`` and ``up`` follow each other at once):
+
+- ``dns.lock`` is held (``flock``) by the one server of the root for its whole life, and so
+  released only when its process is gone, its sockets closed with it.
+- ``start`` takes that lock itself, binds the UDP and TCP sockets of every served gateway, and
+  spawns the server with both (it inherits the lock): the gateways answer as soon as ``start``
+  returns (queries wait in the sockets' queues while the server imports trio), so a container
+  start never waits for the server's imports.
+- ``dns.pid`` names a server that will see any network saved before it was read: the server
+  removes it, under the network store's lock, only when it has found nothing left to serve and
+  is about to exit. A ``start`` that finds the lock taken and no live ``dns.pid`` is looking at
+  a server on its way out: it waits for the lock, then starts a new one.
+- Pokes (``refresh``) are SIGURG, which a process ignores by default: a server poked before its
+  handler is installed does not die of it (its first rescan reads the state anyway).
 """
 
 from __future__ import annotations
@@ -12,44 +27,152 @@ import os
 import sys
 import time
 
+from composer.engine.runtime.state import process_start_time
 from composer.network.store import NetworkStore
 
 MODULE = "composer.network.dns.daemon"
+RESCAN = signal.SIGURG
+PORT = int(os.environ.get("COMPOSER_DNS_PORT", "53"))
+LOCK_WAIT = 5.0  # seconds a start waits for an exiting server to go
+_SPAWNED: list = []  # servers this process started (its children): reaped once they exit
 
 
 def pid_of(store: NetworkStore) -> int | None:
-    """The running server's pid, or None."""
+    """The running server's pid, or None. ``dns.pid`` holds "PID START": the process's start time
+    (/proc/PID/stat) tells it from a later process with the same pid (its command line cannot: it
+    reads empty until the new program's arguments are set up, after ``Popen`` has returned)."""
     try:
         with open(os.path.join(store.dir, "dns.pid")) as handle:
-            pid = int(handle.read())
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            pid, started = handle.read().split()
     except (OSError, ValueError):
         return None
-    if MODULE.encode() in cmdline and store.dir.encode() in cmdline:
-        return pid
-    return None
+    return int(pid) if pid.isdigit() and process_start_time(int(pid)) == started else None
+
+
+def served_gateways(store: NetworkStore) -> list[str]:
+    """The gateways the server listens on: user networks whose bridge exists (one deleted by
+    hand keeps its state file until ``network rm``/``prune``, but its address went with it)."""
+    return sorted({net.gateway for net in store.all()
+                   if not net.default and os.path.exists(f"/sys/class/net/{net.bridge}")})
 
 
 def start(store: NetworkStore) -> None:
-    """Launch the detached server (it daemonizes itself and exits if one already runs)."""
-    import subprocess
+    """Make sure a server runs for ``store`` (started here, or poked when one already does)."""
+    lock = _take_lock(store)
+    if lock is None:
+        return
+    sockets: list = []
+    try:
+        for gateway in served_gateways(store):
+            try:
+                sockets += bind(gateway)
+            except OSError:
+                pass  # the server retries at its rescans (and logs why)
+        _spawn(store, lock, [sock.fileno() for sock in sockets])
+    finally:
+        for sock in sockets:
+            sock.close()
+        os.close(lock)
+
+
+def _take_lock(store: NetworkStore) -> int | None:
+    """``dns.lock``, held (an fd to pass to a new server), or None when a live server holds it
+    (poked here). Waits while the holder is a server on its way out."""
+    import fcntl
 
     os.makedirs(store.dir, exist_ok=True)
+    fd = os.open(os.path.join(store.dir, "dns.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            pass
+        pid = pid_of(store)
+        if pid is not None or time.monotonic() > deadline:
+            os.close(fd)
+            if pid is not None:
+                _poke(pid)
+            return None
+        time.sleep(0.005)  # a server exiting, or another start between its spawn and dns.pid
+
+
+def bind(gateway: str) -> list:
+    """A UDP socket and a listening TCP socket on ``gateway``:53, or OSError (IP_FREEBIND: the
+    bridge may still be coming up; SO_REUSEADDR: beside a host resolver on 0.0.0.0:53 that allows
+    it, never beside another server of the root, as only the lock's holder binds)."""
+    import _socket
+
+    made = []
+    try:
+        for kind in (_socket.SOCK_DGRAM, _socket.SOCK_STREAM):
+            sock = _socket.socket(_socket.AF_INET, kind)
+            made.append(sock)
+            sock.setsockopt(_socket.SOL_IP, 15, 1)  # IP_FREEBIND
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+            sock.bind((gateway, PORT))
+            if kind == _socket.SOCK_STREAM:
+                sock.listen(64)
+    except OSError:
+        for sock in made:
+            sock.close()
+        raise
+    return made
+
+
+def forget_pid(store: NetworkStore, wait: float = 0.0) -> None:
+    """The server's side of ``dns.pid``: remove it when it names this process, waiting up to
+    ``wait`` seconds for the ``start`` that spawned us to have written it (never after a remove)."""
+    path = os.path.join(store.dir, "dns.pid")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with open(path) as handle:
+                mine = handle.read().split()[:1] == [str(os.getpid())]
+        except OSError:
+            mine = False
+        if mine:
+            os.unlink(path)
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.005)
+
+
+def _spawn(store: NetworkStore, lock: int, fds: list[int]) -> None:
+    """Start the server process with the lock and the bound sockets; record its pid."""
+    import subprocess
+
+    _SPAWNED[:] = [server for server in _SPAWNED if server.poll() is None]
     with open(os.path.join(store.dir, "dns.log"), "ab") as log:
-        subprocess.run([sys.executable, "-m", MODULE, store.dir], stdin=subprocess.DEVNULL,
-                       stdout=log, stderr=log, close_fds=True, check=False)
+        server = subprocess.Popen([sys.executable, "-m", MODULE, store.dir, str(lock), *map(str, fds)],
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(lock, *fds),
+                                  start_new_session=True)
+    path = os.path.join(store.dir, "dns.pid")
+    with open(f"{path}.tmp{os.getpid()}", "w") as handle:
+        handle.write(f"{server.pid} {process_start_time(server.pid)}")
+    os.replace(f"{path}.tmp{os.getpid()}", path)
+    _SPAWNED.append(server)
 
 
 def refresh(store: NetworkStore) -> None:
     """Make the server see the current state now (starting it when a user network exists)."""
     pid = pid_of(store)
     if pid is not None:
-        os.kill(pid, signal.SIGHUP)
-    elif any(not net.default for net in store.all()):
+        _poke(pid)
+    elif served_gateways(store):
         start(store)
 
 
-def is_listening(address: str, port: int = 53) -> bool:
+def _poke(pid: int) -> None:
+    try:
+        os.kill(pid, RESCAN)
+    except ProcessLookupError:
+        pass
+
+
+def is_listening(address: str, port: int = PORT) -> bool:
     """Whether sockets serve ``address:port`` on UDP and TCP (from /proc/net/udp and tcp)."""
     import _socket
 
@@ -62,7 +185,7 @@ def is_listening(address: str, port: int = 53) -> bool:
     return udp and tcp
 
 
-def wait_listening(address: str, port: int = 53, timeout: float = 5.0) -> bool:
+def wait_listening(address: str, port: int = PORT, timeout: float = 5.0) -> bool:
     """Wait until some socket is bound to udp ``address:port`` (for tests and ``connect``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -28,9 +28,8 @@ def client_networks(networks: list[Network], arrived_on: Network, client_ip: str
 
 def resolve(networks: list[Network], name: str, family: int = 4) -> list[str]:
     """IPv4 (or IPv6) addresses of endpoints answering to ``name`` on ``networks``, shuffled."""
-    wanted = name.rstrip(".").lower()
     found: list[str] = []
-    for net in networks:
+    for net, wanted in _lookups(networks, name):
         for ep in net.endpoints.values():
             address = ep.ipv4 if family == 4 else ep.ipv6
             if address and wanted in (n.lower() for n in ep.names()) and address not in found and ep.alive():
@@ -41,6 +40,20 @@ def resolve(networks: list[Network], name: str, family: int = 4) -> list[str]:
 
 def known(networks: list[Network], name: str) -> bool:
     """Whether ``name`` is a container name or alias on ``networks`` (any address family)."""
-    wanted = name.rstrip(".").lower()
     return any(wanted in (n.lower() for n in ep.names()) and ep.alive()
-               for net in networks for ep in net.endpoints.values())
+               for net, wanted in _lookups(networks, name) for ep in net.endpoints.values())
+
+
+def _lookups(networks: list[Network], name: str) -> list[tuple[Network, str]]:
+    """(network, name) pairs to look ``name`` up as: on every network, and, as docker's embedded
+    DNS, ``NAME.NETWORK`` as NAME on that network only (``db.shop_default``, names with dots too)."""
+    wanted = name.rstrip(".").lower()
+    pairs = [(net, wanted) for net in networks]
+    by_name = {net.name.lower(): net for net in networks}
+    head = wanted
+    while "." in head:
+        head = head.rpartition(".")[0]
+        network = by_name.get(wanted[len(head) + 1:])
+        if network is not None:
+            pairs.append((network, head))
+    return pairs

@@ -1,14 +1,15 @@
 """The embedded DNS server: one detached process per state root, trio + dnslib.
 
-It listens on UDP port 53 of every user-defined network's gateway address (see
+It listens on port 53 (UDP and TCP) of every user-defined network's gateway address (see
 docs/networking.md for why not 127.0.0.11), answers container names, aliases and service names
 from the current state files (re-read when they change, so a container connected or removed is
-visible or gone at once), and forwards everything else to the host's resolvers. SIGHUP makes it
-rescan at once, and it rescans every second anyway: a network whose bridge was deleted by hand
-loses its listener (its sockets are closed), and the server exits by itself when no user-defined
-network with a bridge is left.
+visible or gone at once), and forwards everything else to the host's resolvers. A poke (SIGURG,
+``control.refresh``) makes it rescan at once, and it rescans every second anyway: a network whose
+bridge was deleted by hand loses its listener (its sockets are closed), and the server exits by
+itself when no user-defined network with a bridge is left (``Server.retire``).
 
-Started by ``python -m composer.network.dns.daemon STATE_DIR`` (``control.start`` does that).
+Spawned by ``control.start`` with the root's lock and its first sockets (see ``control`` for the
+protocol that makes an exiting server and a new one never miss a network).
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from pathlib import Path
 import trio
 from dnslib import AAAA, QTYPE, RCODE, RR, A, DNSRecord
 
-from composer.network.dns import records
+from composer.network.dns import control, records
 from composer.network.model import Network
 from composer.network.store import NetworkStore
 
-PORT = int(os.environ.get("COMPOSER_DNS_PORT", "53"))
+PORT = control.PORT
 TTL = 600
-IP_FREEBIND = 15
 FORWARD_TIMEOUT = 3.0
 
 
@@ -48,20 +48,33 @@ def upstreams() -> list[tuple[str, int]]:
     return [(line.split()[1], 53) for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
 
 
-class Server:
-    """The listening sockets (one per gateway) and the cached view of the state."""
+def resolvers_of(network: Network | None, client_ip: str) -> list[tuple[str, int]]:
+    """Where the other names of the container at ``client_ip`` go: its own ``--dns`` resolvers
+    (as docker's embedded DNS), else the host's (``upstreams``)."""
+    for ep in network.endpoints.values() if network else ():
+        if client_ip in (ep.ipv4, ep.ipv6) and ep.dns:
+            return [(server, 53) for server in ep.dns]
+    return upstreams()
 
-    def __init__(self, store: NetworkStore) -> None:
+
+class Server:
+    """The listening sockets (one pair per gateway) and the cached view of the state."""
+
+    def __init__(self, store: NetworkStore, prebound: list[socket.socket] = ()) -> None:
         self.store = store
         self.networks: list[Network] = []
-        self.listeners: dict[tuple[str, str], trio.CancelScope] = {}
+        self.listeners: dict[str, tuple[trio.CancelScope, trio.Event]] = {}
+        self.prebound: dict[str, list[socket.socket]] = {}
+        for sock in prebound:  # from control.start: UDP first, then TCP, per gateway
+            self.prebound.setdefault(sock.getsockname()[0], []).append(sock)
         self.stamp: tuple = ()
 
-    def reload(self) -> None:
-        """Re-read the network files when any changed."""
+    def reload(self, force: bool = False) -> None:
+        """Re-read the network files when any changed (each save is a new inode: a rename)."""
         files = sorted(self.store.root.glob("*.json"))
-        stamp = tuple((path.name, path.stat().st_mtime_ns) for path in files if path.exists())
-        if stamp != self.stamp:
+        stamp = tuple((path.name, stat.st_ino, stat.st_mtime_ns) for path in files
+                      if (stat := _stat(path)) is not None)
+        if force or stamp != self.stamp:
             self.networks = [net for net in self.store.all()]
             self.stamp = stamp
 
@@ -74,70 +87,70 @@ class Server:
         return [net for net in self.user_networks() if os.path.exists(f"/sys/class/net/{net.bridge}")]
 
     async def sync_listeners(self, nursery: trio.Nursery) -> None:
-        """Start a listener per new gateway, stop those of removed networks and vanished bridges
-        (checked at every rescan: SIGHUP or the 1 s tick)."""
+        """Start a listener per new gateway, stop (and wait for the sockets of) those of removed
+        networks and vanished bridges; a gateway taken over by a new network keeps its sockets."""
         self.reload()
-        wanted = {(net.gateway, net.id) for net in self.served_networks()}
-        for key in list(self.listeners):
-            if key not in wanted:  # gone, or the same gateway now belongs to a new network
-                self.listeners.pop(key).cancel()
-        await trio.sleep(0)  # let cancelled listeners close their sockets before rebinding
-        for key in sorted(wanted - set(self.listeners)):
-            scope = trio.CancelScope()
-            self.listeners[key] = scope
-            nursery.start_soon(self.listen, key[0], key[1], scope)
+        wanted = {net.gateway for net in self.served_networks()}
+        gone = [self.listeners.pop(gateway) for gateway in list(self.listeners) if gateway not in wanted]
+        for scope, _closed in gone:
+            scope.cancel()
+        for _scope, closed in gone:
+            await closed.wait()
+        for gateway in sorted(wanted - self.listeners.keys()):
+            self.listeners[gateway] = (trio.CancelScope(), trio.Event())
+            nursery.start_soon(self.listen, gateway, *self.listeners[gateway])
+        for gateway in list(self.prebound.keys() - wanted):
+            for sock in self.prebound.pop(gateway):
+                sock.close()
 
-    async def listen(self, gateway: str, net_id: str, scope: trio.CancelScope) -> None:
+    def retire(self) -> bool:
+        """Whether to exit (no listener left): decided under the store's lock on a fresh read,
+        ``dns.pid`` removed then, so a network saved before is served and one saved after
+        finds no server (and starts one, which waits for our lock: see ``control``)."""
+        with self.store.locked():
+            self.reload(force=True)
+            if self.served_networks():
+                return False
+            control.forget_pid(self.store, wait=2.0)
+            return True
+
+    async def listen(self, gateway: str, scope: trio.CancelScope, closed: trio.Event) -> None:
         """Serve UDP and TCP on ``gateway``:53 until the network goes (retrying a failed bind)."""
-        with scope:
-            while True:
-                try:
-                    await self.serve_gateway(gateway, net_id)
-                except OSError as error:
-                    print(f"dns: {gateway}:{PORT}: {error}", file=sys.stderr, flush=True)
-                    await trio.sleep(0.5)
-
-    async def serve_gateway(self, gateway: str, net_id: str) -> None:
-        sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)  # the bridge may still be coming up
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        with sock:
-            await sock.bind((gateway, PORT))
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self.listen_tcp, gateway, net_id)
+        try:
+            with scope:
                 while True:
-                    data, client = await sock.recvfrom(4096)
-                    nursery.start_soon(self.answer_udp, sock, data, client, net_id)
+                    try:
+                        udp, tcp = self.prebound.pop(gateway, None) or control.bind(gateway)
+                        await self.serve_gateway(gateway, trio.socket.from_stdlib_socket(_stdlib(udp)),
+                                                 trio.socket.from_stdlib_socket(_stdlib(tcp)))
+                    except OSError as error:
+                        print(f"dns: {gateway}:{PORT}: {error}", file=sys.stderr, flush=True)
+                        await trio.sleep(0.5)
+        finally:
+            closed.set()
 
-    async def listen_tcp(self, gateway: str, net_id: str) -> None:
-        """DNS over TCP on the same address (retrying while an old listener still holds it)."""
-        while True:
-            listener = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                await listener.bind((gateway, PORT))
-                listener.listen(64)
-            except OSError:
-                listener.close()
-                await trio.sleep(0.5)
-                continue
-            await trio.serve_listeners(lambda stream: self.answer_tcp(stream, net_id),
-                                       [trio.SocketListener(listener)])
+    async def serve_gateway(self, gateway: str, udp: trio.socket.SocketType, tcp: trio.socket.SocketType) -> None:
+        with udp, tcp:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(trio.serve_listeners, lambda stream: self.answer_tcp(stream, gateway),
+                                   [trio.SocketListener(tcp)])
+                while True:
+                    data, client = await udp.recvfrom(4096)
+                    nursery.start_soon(self.answer_udp, udp, data, client, gateway)
 
-    async def answer_udp(self, sock: trio.socket.SocketType, data: bytes, client: tuple, net_id: str) -> None:
-        answer = await self.respond(data, client[0], net_id)
+    async def answer_udp(self, sock: trio.socket.SocketType, data: bytes, client: tuple, gateway: str) -> None:
+        answer = await self.respond(data, client[0], gateway)
         if answer:
             await sock.sendto(answer, client)
 
-    async def answer_tcp(self, stream: trio.SocketStream, net_id: str) -> None:
+    async def answer_tcp(self, stream: trio.SocketStream, gateway: str) -> None:
         """DNS over TCP: 2-byte length prefixed messages, one connection may carry several."""
         try:
-            await self._tcp_session(stream, net_id)
+            await self._tcp_session(stream, gateway)
         except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the client went away
 
-    async def _tcp_session(self, stream: trio.SocketStream, net_id: str) -> None:
+    async def _tcp_session(self, stream: trio.SocketStream, gateway: str) -> None:
         client_ip = stream.socket.getpeername()[0]
         buffer = b""
         async with stream:
@@ -147,24 +160,25 @@ class Server:
                     while len(buffer) >= 2 and len(buffer) >= 2 + int.from_bytes(buffer[:2], "big"):
                         size = int.from_bytes(buffer[:2], "big")
                         message, buffer = buffer[2:2 + size], buffer[2 + size:]
-                        answer = await self.respond(message, client_ip, net_id)
+                        answer = await self.respond(message, client_ip, gateway)
                         if answer:
                             await stream.send_all(len(answer).to_bytes(2, "big") + answer)
 
-    async def respond(self, data: bytes, client_ip: str, net_id: str) -> bytes | None:
-        """The answer to one query; a failure answers SERVFAIL and never takes the server down."""
+    async def respond(self, data: bytes, client_ip: str, gateway: str) -> bytes | None:
+        """The answer to one query to ``gateway``; a failure answers SERVFAIL and never takes the
+        server down."""
         try:
             query = DNSRecord.parse(data)
         except Exception:  # malformed packet from a container: ignore it
             return None
         try:
             self.reload()
-            arrived_on = next((net for net in self.networks if net.id == net_id), None)
+            arrived_on = next((net for net in self.user_networks() if net.gateway == gateway), None)
             scope = records.client_networks(self.user_networks(), arrived_on, client_ip) if arrived_on else []
             qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]
             if scope and records.known(scope, qname):
                 return self.local_answer(query, scope, qname, qtype)
-            return await self.forward(query, data)
+            return await self.forward(query, data, resolvers_of(arrived_on, client_ip))
         except Exception as error:  # noqa: BLE001 - log, answer, keep serving
             print(f"dns: {query.q.qname}: {error!r}", file=sys.stderr, flush=True)
             reply = query.reply()
@@ -183,8 +197,8 @@ class Server:
                 reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(address), ttl=TTL))
         return reply.pack()
 
-    async def forward(self, query: DNSRecord, data: bytes) -> bytes:
-        for host, port in upstreams():
+    async def forward(self, query: DNSRecord, data: bytes, resolvers: list[tuple[str, int]]) -> bytes:
+        for host, port in resolvers:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             with trio.socket.socket(family, socket.SOCK_DGRAM) as up:
                 with trio.move_on_after(FORWARD_TIMEOUT):
@@ -201,26 +215,43 @@ class Server:
         return reply.pack()
 
 
-async def serve(store: NetworkStore) -> None:
+async def serve(store: NetworkStore, prebound: list[socket.socket]) -> None:
     """Run until no user-defined network is left (or SIGTERM)."""
-    server = Server(store)
-    with trio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:
+    server = Server(store, prebound)
+    with trio.open_signal_receiver(control.RESCAN, signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             while True:
                 await server.sync_listeners(nursery)
                 if not server.listeners:  # no user network left, or none with its bridge
-                    nursery.cancel_scope.cancel()
-                    return
+                    if server.retire():
+                        nursery.cancel_scope.cancel()
+                        return
+                    continue
                 with trio.move_on_after(1.0):
                     async for signum in signals:
-                        if signum != signal.SIGHUP:
+                        if signum != control.RESCAN:
                             nursery.cancel_scope.cancel()
                             return
                         break
 
 
-def run(state_dir: str) -> int:
-    """Serve ``state_dir`` (``daemon`` has already detached us, taken the root's lock and
-    written ``dns.pid``)."""
-    trio.run(serve, NetworkStore(Path(state_dir)))
+def run(state_dir: str, socket_fds: list[int]) -> int:
+    """Serve ``state_dir`` with the sockets ``control.start`` bound (its lock is held already)."""
+    store = NetworkStore(Path(state_dir))
+    try:
+        trio.run(serve, store, [socket.socket(fileno=fd) for fd in socket_fds])
+    finally:
+        control.forget_pid(store)
     return 0
+
+
+def _stdlib(sock: object) -> socket.socket:
+    """``control.bind``'s ``_socket`` sockets as the ``socket.socket`` trio wants."""
+    return sock if isinstance(sock, socket.socket) else socket.socket(fileno=sock.detach())
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None

@@ -72,11 +72,11 @@ def test_dns_server_lives_across_commands_and_leaves_with_the_last_network(manag
     first = manager.create("first")
     assert control.wait_listening(first.gateway)
     pid = control.pid_of(manager.store)
-    second = manager.create("second")  # the same server picks the new gateway up (SIGHUP)
+    second = manager.create("second")  # the same server picks the new gateway up (a poke)
     assert control.wait_listening(second.gateway) and control.pid_of(manager.store) == pid
     manager.remove("first")
     manager.remove("second")
-    deadline = time.monotonic() + 10  # it notices at its next rescan (SIGHUP or 1 s tick)
+    deadline = time.monotonic() + 10  # it notices at its next rescan (a poke or the 1 s tick)
     while control.pid_of(manager.store) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert control.pid_of(manager.store) is None
@@ -121,7 +121,7 @@ def test_a_bridge_deleted_by_hand_loses_its_listener_and_the_last_one_ends_the_s
     assert control.wait_listening(gone.gateway) and control.wait_listening(kept.gateway)
     pid = control.pid_of(manager.store)
     subprocess.run(["ip", "link", "del", gone.bridge], check=True)
-    deadline = time.monotonic() + 5  # the server's 1 s rescan notices, without any SIGHUP
+    deadline = time.monotonic() + 5  # the server's 1 s rescan notices, without any poke
     while control.is_listening(gone.gateway) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not control.is_listening(gone.gateway)
@@ -133,16 +133,24 @@ def test_a_bridge_deleted_by_hand_loses_its_listener_and_the_last_one_ends_the_s
     assert control.pid_of(manager.store) is None
 
 
-def test_a_server_still_starting_is_found_by_the_first_connect_not_started_again(manager, make_netns, monkeypatch):
-    """``network create`` starts the server; a container connected at once finds it by its pid
-    (written before the server's imports) and waits for it, rather than launching a second one
-    that would only exit on the lock; the SIGHUP it sends meanwhile does not kill it."""
-    net = manager.create("eager")
-    pid = control.pid_of(manager.store)
-    assert pid is not None  # at once: the launcher wrote it before the server imported anything
-    launches = []
-    monkeypatch.setattr(control, "start", lambda store: launches.append(store))
-    ns = make_netns()
-    manager.connect("eager", container_id(), ns.path, name="first")
-    assert launches == []
-    assert control.wait_listening(net.gateway) and control.pid_of(manager.store) == pid
+
+def test_a_container_with_its_own_dns_still_resolves_names_of_its_network(manager, make_netns):
+    """``--dns``/compose ``dns:`` on a user network: as docker's 127.0.0.11, the nameserver stays
+    the network's DNS server, which forwards the container's other names to its own resolvers."""
+    import secrets
+
+    resolver = f"127.{secrets.randbelow(200) + 20}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
+    server = DNSServer(OutsideResolver(), address=resolver, port=53)
+    server.start_thread()
+    try:
+        net = manager.create("owndns")
+        ns, peer = make_netns(), make_netns()
+        asker = container_id()
+        manager.connect("owndns", asker, ns.path, name="asker", dns=[resolver])
+        db = manager.connect("owndns", container_id(), peer.path, name="db")
+        assert "10.9.8.7" in ns.run("nslookup", "outside.example", net.gateway).stdout  # host upstream: :9
+        assert db.ipv4 in ns.run("nslookup", "db", net.gateway).stdout
+        assert manager.resolv_conf(asker, dns=[resolver]).startswith(f"nameserver {net.gateway}\n")
+    finally:
+        server.stop()
+        server.server.server_close()

@@ -67,6 +67,20 @@ def test_records_scope_to_the_clients_networks_and_round_robin():
     assert len(orders) == 2
 
 
+def test_name_dot_network_answers_on_that_network_only():
+    """As docker's embedded DNS: ``NAME.NETWORK`` (dots allowed in both) is NAME on NETWORK."""
+    web = _ep("a" * 64, "10.5.0.2", name="web-1", aliases=["web", "api.v1"])
+    other = _ep("b" * 64, "10.6.0.2", name="web-2", aliases=["web"])
+    front = _net("front", "cm-front", "10.5.0.0/24", endpoints=[web])
+    dotted = _net("shop.back", "cm-back", "10.6.0.0/24", endpoints=[other])
+    scope = [front, dotted]
+    assert records.resolve(scope, "web.front.") == ["10.5.0.2"]
+    assert records.resolve(scope, "WEB.shop.back") == ["10.6.0.2"]
+    assert records.resolve(scope, "api.v1.front") == ["10.5.0.2"]
+    assert records.known(scope, "web-2.shop.back") and not records.known(scope, "web-2.front")
+    assert not records.known(scope, "web.elsewhere")
+
+
 def test_dead_endpoints_do_not_answer():
     gone = _ep("a" * 64, "10.5.0.2", name="ghost", path="/run/netns/does-not-exist")
     assert records.resolve([_net("n", "cm-n", "10.5.0.0/24", endpoints=[gone])], "ghost") == []
@@ -81,7 +95,8 @@ def test_resolv_conf(tmp_path):
         "nameserver 10.5.0.1\nsearch corp.example\noptions edns0 ndots:0\n"
     assert render_resolv_conf([default], host_file=str(host)).startswith("nameserver 10.9.9.9\n")
     assert render_resolv_conf([user], dns=["1.1.1.1"], dns_search=["a.b"], dns_options=["ndots:2"],
-                              host_file=str(host)) == "nameserver 1.1.1.1\nsearch a.b\noptions ndots:2\n"
+                              host_file=str(host)) == "nameserver 10.5.0.1\nsearch a.b\noptions ndots:2\n"
+    assert render_resolv_conf([default], dns=["1.1.1.1"], host_file=str(host)).startswith("nameserver 1.1.1.1\n")
 
 
 def test_hosts_with_add_host_and_host_gateway():
@@ -184,7 +199,7 @@ def test_conntrack_flow_parsing():
 def test_state_json_read_by_the_c_scanner(tmp_path):
     import json
 
-    from composer.network.store import read_json
+    from composer.engine.runtime.state import read_json
 
     document = {"a": [1, 2.5, True, None, "x\u00e9"], "b": {"c": -3}}
     (tmp_path / "ok.json").write_text("  " + json.dumps(document) + "\n")
