@@ -9,7 +9,7 @@ signals the container's processes or its supervisor, and waits for state changes
 from __future__ import annotations
 
 import os
-import signal as signals
+import _signal as signals  # the C module: signal.py's enums (enum's import) are not needed
 TYPE_CHECKING = False  # typing stays off the exec/stop paths
 if TYPE_CHECKING:
     from typing import Iterator
@@ -92,14 +92,12 @@ def _release_host_resources(config: ContainerConfig) -> None:
 # --- create, start, stop ----------------------------------------------------------------------
 def create(config: ContainerConfig) -> str:
     """Make the container's state directory (status "created"); returns its id."""
-    from composer.engine.runtime.linux import create_state, name_anonymous_volumes
+    from composer.engine.runtime.linux import create_state
 
     if config.log_driver not in ("json-file", "none", "local"):
         raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
     cdir = ContainerDir(config.id)
-    create_state(config, cdir)
-    if name_anonymous_volumes(config):
-        write_json_atomic(cdir.config, config.to_dict())
+    create_state(config, cdir)  # (names the anonymous volumes before writing config.json)
     cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "")
     return config.id
 

@@ -246,8 +246,15 @@ def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
 
 
 def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
-    """Claim the name, make the state directory, write config.json and a "created" state.json."""
+    """Claim the name, make the state directory, name the anonymous volumes (so that config.json is
+    written once, with their names), write config.json and a "created" state.json."""
     claim_state_dir(config, cdir)
+    try:
+        name_anonymous_volumes(config)
+    except BaseException:
+        release_name(config.name)
+        cdir.remove()
+        raise
     write_json_atomic(cdir.config, config.to_dict())
     write_json_atomic(cdir.state, {"Status": "created", "Running": False, "Pid": 0, "ExitCode": 0,
                                    "OOMKilled": False, "Created": now_iso()})
