@@ -30,6 +30,7 @@ class Topic:
     loadavg: str
     cases: dict[str, dict[str, float | None]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    phases: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # tool -> command -> phase -> s
 
     @property
     def tools(self) -> list[str]:
@@ -50,7 +51,8 @@ def load(path: Path) -> Topic | None:
     if isinstance(load_average, (int, float)):
         load_average = [load_average]
     topic = Topic(name=data.get("topic") or path.stem, time=str(data.get("time", "")),
-                  loadavg=", ".join(f"{x:.1f}" for x in load_average) if load_average else "")
+                  loadavg=", ".join(f"{x:.1f}" for x in load_average) if load_average else "",
+                  phases=meta.get("phases") or {})
     for case, per_tool in data["cases"].items():
         row = topic.cases.setdefault(case, {})
         for tool, value in per_tool.items():
@@ -94,7 +96,23 @@ def markdown(topics: list[Topic], plot: str | None) -> str:
             lines.append(f"| {case} | " + " | ".join(fmt(case, row.get(t)) if t in row else "-" for t in tools)
                          + "".join(f" | {r:.2f}" if r is not None else " | -" for r in ratios) + " |")
         lines += [""] + [f"- failed: {failure}" for failure in topic.failures] + ([""] if topic.failures else [])
+        lines += phase_lines(topic.phases)
     return "\n".join(lines) + "\n"
+
+
+def phase_lines(phases: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """Where the seconds go (a benchmark's ``meta.phases``): per command, each phase's median
+    seconds from the command's start, by tool."""
+    tools = list(phases)
+    lines = []
+    for command in dict.fromkeys(c for per_tool in phases.values() for c in per_tool):
+        names = list(dict.fromkeys(n for t in tools for n in phases[t].get(command, {})))
+        lines += [f"Phases of `{command}` (median seconds from its start):", "",
+                  "| phase | " + " | ".join(tools) + " |", "|---" * (1 + len(tools)) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"{phases[t][command][name]:.2f}" if name in phases[t].get(command, {})
+                                              else "-" for t in tools) + " |" for name in names]
+        lines.append("")
+    return lines
 
 
 def plot(topics: list[Topic], target: Path) -> bool:
