@@ -20,7 +20,7 @@ from composer.errors import ImageNotFound, PlanError, SemanticError, UsageError
 
 if TYPE_CHECKING:
     from composer.engine.observe import ObservedState
-    from composer.engine.runtime.base import ContainerSpec, ContainerSummary
+    from composer.engine.runtime.base import ContainerSpec, ContainerSummary, NetworkSpec, VolumeSpec
     from composer.spec.model import Dependency, Project, Service
 
 WAIT_SUFFIX = {"service_healthy": "healthy", "service_completed_successfully": "completed"}
@@ -182,14 +182,15 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
                        raw, frozenset(options.services or names))
     _check_donors(project, observed, names)
     plan = PlanBuilder()
-    observed = _renew_diverged_volumes(plan, project, observed, options.assume_yes)
+    specs = resource_specs(project)
+    observed = _renew_diverged_volumes(plan, project, observed, options.assume_yes, specs)
     desired = desired._replace(observed=observed)
     every = options.all_resources
-    networks = tuple(_ensure_networks(plan, project, names, observed, every))
-    recreated = _recreate_diverged_networks(plan, desired, names)
+    networks = tuple(_ensure_networks(plan, project, names, observed, specs, every))
+    recreated = _recreate_diverged_networks(plan, desired, names, specs)
     networks += tuple(recreated.values())
     desired = desired._replace(changed_networks=frozenset(recreated))
-    volumes = tuple(_ensure_volumes(plan, project, names, observed, every))
+    volumes = tuple(_ensure_volumes(plan, project, names, observed, specs, every))
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
@@ -210,8 +211,9 @@ def plan_run(project: "Project", observed: "ObservedState", name: str, options: 
     (pulled or built as ``options.pull``/``options.build`` say)."""
     check_env_files(project, [name])
     plan = PlanBuilder()
-    _ensure_networks(plan, project, [name], observed)
-    _ensure_volumes(plan, project, [name], observed)
+    specs = resource_specs(project)
+    _ensure_networks(plan, project, [name], observed, specs)
+    _ensure_volumes(plan, project, [name], observed, specs)
     _image_op(plan, project, project.services[name], observed, options)
     return plan.build()
 
@@ -249,13 +251,23 @@ def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
             plan.add(kind, resource, grace=convert.seconds(raw["stop_grace_period"], 10.0))
 
 
+def resource_specs(project: "Project") -> dict[str, "NetworkSpec | VolumeSpec"]:
+    """The spec of each network and volume the project makes (not external), by ``network:<key>``
+    and ``volume:<key>``: their config hashes are computed once per plan."""
+    specs: dict[str, NetworkSpec | VolumeSpec] = {
+        f"network:{k}": convert.network_spec(project, k) for k, v in project.networks.items() if not v.get("external")}
+    specs.update((f"volume:{k}", convert.volume_spec(project, k))
+                 for k, v in project.volumes.items() if not v.get("external"))
+    return specs
+
+
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
-                     every: bool = False) -> list[str]:
+                     specs: Mapping[str, "NetworkSpec | VolumeSpec"], every: bool = False) -> list[str]:
     ids = []
     for key in sorted(_used_networks(project, names, every) & set(project.networks)):
         if project.networks[key].get("external"):
             continue
-        spec = convert.network_spec(project, key)
+        spec = specs[f"network:{key}"]
         if spec.name in observed.other_networks:
             plan.warnings.append(f"a network with name {spec.name} exists but was not created for this project; "
                                  f"set `external: true` to use an existing network")
@@ -264,16 +276,17 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
     return ids
 
 
-def _recreate_diverged_networks(plan: PlanBuilder, desired: _Desired, names: list[str]) -> dict[str, str]:
+def _recreate_diverged_networks(plan: PlanBuilder, desired: _Desired, names: list[str],
+                                specs: Mapping[str, "NetworkSpec | VolumeSpec"]) -> dict[str, str]:
     """Networks whose config-hash label differs from the file's (compose's NetworkConfigChanged):
     the containers on one are stopped, the network removed and created again (its containers are
     then recreated, see ``_recreate_cause``). The create operation of each, by network key."""
     project, observed, options = desired.project, desired.observed, desired.options
     created: dict[str, str] = {}
     for key in sorted(_used_networks(project, names, options.all_resources) & set(project.networks)):
-        spec = convert.network_spec(project, key)
-        live = observed.network(spec.name)
-        if project.networks[key].get("external") or live is None:
+        spec = specs.get(f"network:{key}")
+        live = observed.network(spec.name) if spec is not None else None
+        if live is None:  # external, or to be created
             continue
         if live.labels.get(L.NETWORK) != key:
             raise PlanError(f'network {spec.name} was found but has incorrect label {L.NETWORK} set to '
@@ -311,14 +324,14 @@ def _on_network(project: "Project", container: "ContainerSummary", key: str) -> 
 
 
 def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "ObservedState",
-                            assume_yes: bool) -> "ObservedState":
+                            assume_yes: bool, specs: Mapping[str, "NetworkSpec | VolumeSpec"]) -> "ObservedState":
     """Volumes whose config-hash label differs from the file's: with ``-y`` (compose's prompt answered yes)
     the containers using one are removed, then the volume (its data is lost), which is made
     again; without, a warning. The observed state returned lacks what goes, so the containers are
     planned anew."""
     gone: set[str] = set()
     for key in sorted(k for k, v in project.volumes.items() if not v.get("external")):
-        spec = convert.volume_spec(project, key)
+        spec = specs[f"volume:{key}"]
         live = observed.volume(spec.name)
         found = live.labels.get(L.CONFIG_HASH) if live is not None else None
         if not found or found == spec.labels[L.CONFIG_HASH]:  # no hash: made elsewhere, left alone (as compose)
@@ -339,14 +352,14 @@ def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "Ob
 
 
 def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
-                    every: bool = False) -> list[str]:
+                    specs: Mapping[str, "NetworkSpec | VolumeSpec"], every: bool = False) -> list[str]:
     used = {v.get("source") for s in names for v in project.services[s].volumes if v.get("type") == "volume"}
     used |= set(project.volumes) if every else set()
     ids = []
     for key in sorted(k for k in used if k in project.volumes):
         if project.volumes[key].get("external"):
             continue
-        spec = convert.volume_spec(project, key)
+        spec = specs[f"volume:{key}"]
         if spec.name in observed.other_volumes:
             plan.warnings.append(f"volume {spec.name!r} already exists but was not created for this project; "
                                  f"set `external: true` to use an existing volume")
