@@ -8,7 +8,6 @@ stream closes.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 TYPE_CHECKING = False  # typing stays off the supervisor and `run` paths (~8 ms)
@@ -18,7 +17,10 @@ if TYPE_CHECKING:
 from composer.engine.runtime.record import Record
 
 MAX_LINE = 16 * 1024
-_ESCAPE = json.encoder.encode_basestring  # the C escaper: fast on tens of MB/s
+try:  # the C escaper (fast on tens of MB/s), without the json package (re, enum: run -d imports this)
+    from _json import encode_basestring as _ESCAPE
+except ImportError:
+    from json.encoder import encode_basestring as _ESCAPE
 
 
 class LogLine(Record):
@@ -172,6 +174,8 @@ def log_files(path: str) -> list[str]:
 
 def parse_line(raw: bytes) -> LogLine | None:
     """One json-file record (None if it is torn or not ours)."""
+    import json
+
     try:
         record = json.loads(raw)
         return LogLine(stream=record["stream"], time=record["time"], text=record["log"])

@@ -150,19 +150,13 @@ class ContainerDir:
     def read_state(self) -> dict:
         """state.json as a dict ({} if absent)."""
         try:
-            import json
-
-            with open(self.state) as handle:
-                return json.load(handle)
+            return read_json(self.state)
         except FileNotFoundError:
             return {}
 
     def read_config(self) -> dict:
         """config.json as a dict."""
-        import json
-
-        with open(self.config) as handle:
-            return json.load(handle)
+        return read_json(self.config)
 
     def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence)."""

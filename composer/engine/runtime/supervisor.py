@@ -16,12 +16,11 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import _signal as signal  # the C module: run -d imports this file, and signal.py costs enum
 import select
-import signal
 import time
 
 from composer.engine.runtime import libc
-from composer.engine.runtime.attach import STDERR, STDOUT, AttachHub
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
@@ -67,7 +66,9 @@ def spawn(container_id: str, attach: bool = False):
         while len(answer) < len(READY) and (chunk := connection.recv(len(READY) - len(answer))):
             answer += chunk
         if attach and answer == READY:
-            return connection
+            import socket
+
+            return socket.socket(fileno=connection.detach())  # what attach_relay expects
         while chunk := connection.recv(4096):
             answer += chunk
     finally:
@@ -167,7 +168,7 @@ class Stream:
 
     def __init__(self, name: str, read_fd: int = -1) -> None:
         self.name = name
-        self.kind = STDERR if name == "stderr" else STDOUT
+        self.kind = 2 if name == "stderr" else 1  # attach.STDERR, attach.STDOUT (attach costs socket.py)
         if read_fd >= 0:
             self.read_fd, self.write_fd = read_fd, -1
             return
@@ -199,7 +200,11 @@ class Supervisor:
         self.probe: dict | None = None
         self.poller = select.poll()
         self.streams: dict[int, Stream] = {}
-        self.hub = AttachHub(self.cdir.path) if self.config.tty or self.config.stdin else None
+        self.hub = None
+        if self.config.tty or self.config.stdin:
+            from composer.engine.runtime.attach import AttachHub
+
+            self.hub = AttachHub(self.cdir.path)
         self.attach_fds: set[int] = set()
         self.heap_used = False  # output copied since the last malloc_trim
         self.trickle = False  # the last read was small: output comes in small writes

@@ -12,11 +12,15 @@ A supervisor does not depend on the zygote once forked (its death kills no conta
 
 from __future__ import annotations
 
+import _signal as signal  # C modules: run -d imports this file, and signal.py and socket.py
+import _socket  # cost enum and selectors
 import gc
 import os
 import select
-import signal
-import socket
+
+TYPE_CHECKING = False  # typing stays off run -d's path
+if TYPE_CHECKING:
+    import socket
 
 from composer.engine.runtime.state import StateLock
 from composer.settings import state_root_dir
@@ -30,11 +34,11 @@ def _paths() -> tuple[str, str]:
     return os.path.join(root, "supervisor.sock"), os.path.join(root, "supervisor.lock")
 
 
-def request(container_id: str) -> socket.socket:
+def request(container_id: str) -> _socket.socket:
     """Ask the zygote (started if needed) for a supervisor; the connection it will answer on."""
     path, lock = _paths()
     with StateLock(lock):
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         try:
             connection.connect(path)
         except (FileNotFoundError, ConnectionRefusedError):
@@ -46,6 +50,8 @@ def request(container_id: str) -> socket.socket:
 
 def _start_zygote(path: str) -> None:
     """Fork the detached zygote; return once it listens on ``path``."""
+    import socket
+
     if os.path.exists(path):
         os.unlink(path)  # a dead zygote's socket
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)

@@ -98,7 +98,7 @@ def _simulate_reboot(state_root: Path, container_ids: list[str]) -> None:
     zygotes = {_parent(pid) for pid in supervisors}
     assert zygotes and not zygotes & {0, 1, os.getpid()}
     dns = (state_root / "networks" / "dns.pid")
-    doomed = zygotes | supervisors | ({int(dns.read_text())} if dns.exists() else set())
+    doomed = zygotes | supervisors | ({int(dns.read_text().split()[0])} if dns.exists() else set())
     _kill(doomed)
     for procs in [f for cid in container_ids for f in glob.glob(CGROUP_GLOB.format(cid) + "/cgroup.procs")]:
         with open(procs) as handle:
