@@ -64,6 +64,8 @@ def parse_mount_flag(value: str) -> Mount:
         options.append(f"mode={fields.pop('tmpfs-mode')}")
     mount.options = ",".join(options)
     fields.pop("consistency", None)  # docker ignores it on Linux
+    if fields.get("volume-driver") == "local":  # the only driver there is
+        del fields["volume-driver"]
     if fields:
         raise UsageError(f"invalid --mount {value!r}: unexpected key {next(iter(fields))!r}",
                          hint="composer knows type, source, target, readonly, bind-propagation, volume-nocopy, "

@@ -105,3 +105,4 @@ def test_volume_subpath_parsing():
     with pytest.raises(UsageError, match="unexpected key 'volume-driver'"):
         parse_mount_flag("type=volume,src=v,dst=/m,volume-driver=nfs")
     assert parse_mount_flag("type=bind,src=/h,dst=/m,consistency=cached").source == "/h"  # ignored, as docker
+    assert parse_mount_flag("type=volume,src=v,dst=/m,volume-driver=local").source == "v"
