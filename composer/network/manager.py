@@ -8,6 +8,7 @@ named by its prefix) and rules that the next call re-renders.
 
 from __future__ import annotations
 
+import _thread
 import os
 import time
 import zlib
@@ -21,7 +22,7 @@ from composer.settings import state_root_dir
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
 DEFAULT_NETWORK = "bridge"
@@ -158,10 +159,12 @@ class NetworkManager:
             if live:
                 raise NetworkError(f"error while removing network: network {net.name} id {net.id} has active endpoints",
                                    hint=f"disconnect {', '.join(live)} first")
-            with Netlink() as nl:
-                nl.delete_link(net.bridge)
-            self.store.delete(net)
-            self._apply_rules()
+            bridge_gone = _delete_bridge_meanwhile(net.bridge)  # the kernel's teardown overlaps the rules'
+            try:
+                self.store.delete(net)
+                self._apply_rules()
+            finally:
+                bridge_gone()
         self._notify_dns()
         return net
 
@@ -497,6 +500,31 @@ class NetworkManager:
         from composer.network.dns import control
 
         control.stop(self.store)
+
+
+def _delete_bridge_meanwhile(bridge: str) -> "Callable[[], None]":
+    """Start deleting ``bridge`` in a thread and return the wait for it (which raises its error):
+    the kernel's teardown of a bridge waits for RCU grace periods (~40 ms of a ``down`` here), time
+    that the rules' update can use."""
+    done, failures = _thread.allocate_lock(), []
+    done.acquire()
+
+    def delete() -> None:
+        try:
+            with Netlink() as nl:
+                nl.delete_link(bridge)
+        except BaseException as error:  # noqa: BLE001 - handed to the waiter
+            failures.append(error)
+        finally:
+            done.release()
+
+    _thread.start_new_thread(delete, ())
+
+    def wait() -> None:
+        done.acquire()
+        if failures:
+            raise failures[0]
+    return wait
 
 
 def _flush_udp_flows(bindings: list[PortBinding]) -> None:

@@ -43,10 +43,16 @@ def pid_of(store: NetworkStore) -> int | None:
     reads empty until the new program's arguments are set up, after ``Popen`` has returned)."""
     try:
         with open(os.path.join(store.dir, "dns.pid")) as handle:
-            pid, started = handle.read().split()
+            pid, *started = handle.read().split()
+        running = process_start_time(int(pid))
+        if not running:
+            return None
+        if started:
+            return int(pid) if started[0] == running else None
+        command = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")  # an earlier version's "PID"
     except (OSError, ValueError):
         return None
-    return int(pid) if pid.isdigit() and process_start_time(int(pid)) == started else None
+    return int(pid) if MODULE.encode() in command and store.dir.encode() in command else None
 
 
 def served_gateways(store: NetworkStore) -> list[str]:
