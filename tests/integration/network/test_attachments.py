@@ -54,3 +54,25 @@ def test_concurrent_connects_and_disconnects_are_all_kept(composer, busybox_imag
         assert not any(created.stdout.strip() in manager.get(net).endpoints for net in NETWORKS)
     finally:
         composer("container", "rm", "-f", "busy")
+
+
+def test_connect_with_fixed_addresses_keeps_them_across_restarts(composer, busybox_image, manager):
+    """``network connect --ip --ip6`` (docker's flags): the addresses now, and again after a restart."""
+    from tests.integration.network.conftest import free_prefix24, free_prefix64
+
+    prefix, six = free_prefix24(), free_prefix64()
+    manager.create("dual", subnet=f"{prefix}.0/24", ipv6=True, subnet6=f"{six}:/64")
+    started = composer("container", "run", "-d", "--name", "fixed", "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        connected = composer("network", "connect", "--ip", f"{prefix}.40", "--ip6", f"{six}:40", "dual", "fixed")
+        assert connected.returncode == 0, connected.stderr
+        for _ in range(2):
+            endpoint = manager.get("dual").endpoints[cid]
+            assert (endpoint.ipv4, endpoint.ipv6) == (f"{prefix}.40", f"{six}:40")
+            shown = composer("container", "exec", "fixed", "ip", "-o", "addr").stdout
+            assert f"inet {prefix}.40/24" in shown and f"inet6 {six}:40/64" in shown
+            assert composer("container", "restart", "-t", "0", "fixed").returncode == 0
+    finally:
+        composer("container", "rm", "-f", "fixed")
