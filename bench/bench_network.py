@@ -163,23 +163,27 @@ def measure_calls(cases: dict[str, dict], rounds: int) -> dict[str, dict[str, Ou
 
 
 def chain(*commands: list[str]) -> None:
-    """Run ``commands`` one after the other; OSError (a failed case) when one fails."""
+    """Run ``commands`` one after the other; OSError (a failed case) when one fails, after running
+    the last one (the clean-up: the network's removal) anyway."""
     for argv in commands:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         if result.returncode:
+            if argv is not commands[-1]:
+                subprocess.run(commands[-1], capture_output=True, timeout=120)
             raise OSError(f"{' '.join(argv[:4])}: {result.stderr.strip()[-300:]}")
 
 
 def network_cases(docker_host: str) -> dict[str, dict]:
     """A user network's own cost, and with one container on it, per tool (as callables)."""
-    tools = {"composer": ([COMPOSER], "busybox")}
+    tools = {"composer": ([COMPOSER], [COMPOSER, "container"], "busybox")}
     if docker_host:
-        tools["docker"] = (["docker", "-H", docker_host], "busybox:bench")
+        docker = ["docker", "-H", docker_host]
+        tools["docker"] = (docker, docker, "busybox:bench")
     cases: dict[str, dict] = {"network create + rm": {}, "fresh network: create, run --rm on it, rm": {}}
-    for tool, (prefix, image) in tools.items():
+    for tool, (prefix, runner, image) in tools.items():
         name = f"bench-net-{tool}"
         create, remove = [*prefix, "network", "create", name], [*prefix, "network", "rm", name]
-        run = [*prefix, "run", "--rm", "--network", name, image, "true"]
+        run = [*runner, "run", "--rm", "--network", name, image, "true"]
         cases["network create + rm"][tool] = lambda create=create, remove=remove: chain(create, remove)
         cases["fresh network: create, run --rm on it, rm"][tool] = (
             lambda create=create, run=run, remove=remove: chain(create, run, remove))
