@@ -8,8 +8,8 @@ tools wait for db and api to be healthy, as depends_on says); ``no-change up -d`
 
 Phases: during each timed ``up`` and ``down``, each tool's own ``events --json`` stream runs beside
 it; the table after the main one gives, per tool, the median seconds from the command's start to
-each service's ``start`` and ``health_status: healthy`` (``up``) or ``die`` (``down``), so a
-reader sees where the seconds go (also in the results file, ``meta.phases``).
+each service's ``start`` and ``health_status: healthy`` on the way to the first request (``up``)
+or ``die`` (``down``), so a reader sees where the seconds go (also in the results, ``meta.phases``).
 
 Set-up (done here, undone at the end): the example images (examples/images/build.py, cached rootfs
 tarballs) imported into a temporary COMPOSER_ROOT, the api built by composer, then all four images
@@ -137,7 +137,9 @@ class EventLog:
         return events
 
 
-UP_PHASES = [(service, action) for service in ("db", "api", "web") for action in ("start", "health_status: healthy")]
+# The critical path to the first request (web's own health is not on it: nginx serves before its probe).
+UP_PHASES = [("db", "start"), ("db", "health_status: healthy"), ("api", "start"), ("api", "health_status: healthy"),
+             ("web", "start")]
 DOWN_PHASES = [(service, "die") for service in ("web", "api", "db")]
 
 
