@@ -194,3 +194,15 @@ def test_bulk_logs_of_both_streams_match_the_records(tmp_path):
     records = [(stream, text) for stream, _, text in logreader.read_raw(path)]
     assert _joined(logreader.bulk(path)) == _joined(records)
     assert b"".join(text for stream, text in records if stream == "stderr") == b"err 1\ne\ne2\n"
+
+
+def test_run_d_path_imports_no_heavy_stdlib_module():
+    import subprocess
+    import sys
+
+    heavy = ("socket", "json", "enum", "re", "selectors", "typing", "signal", "dataclasses", "pathlib", "trio", "typer")
+    code = ("import sys, composer.cli.main, composer.cli.container_run, composer.engine.runtime.containers, "
+            "composer.engine.runtime.supervisor, composer.engine.runtime.zygote, composer.engine.runtime.imagecache; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"  # each costs milliseconds of every run -d (C modules _signal, _socket, _json instead)
