@@ -142,7 +142,10 @@ def endpoints(project: "Project", raw: Mapping[str, Any], name: str) -> tuple[En
             network=real, aliases=aliases, ipv4_address=settings.get("ipv4_address"),
             ipv6_address=settings.get("ipv6_address"), mac_address=settings.get("mac_address"),
             priority=int(settings.get("priority") or 0)))
-    return tuple(sorted(result, key=lambda e: (-e.priority, e.network)))
+    result.sort(key=lambda e: (-e.priority, e.network))
+    if raw.get("mac_address") and result and not result[0].mac_address:  # the service's: its first network's
+        result[0] = result[0]._replace(mac_address=raw["mac_address"])
+    return tuple(result)
 
 
 def ports(raw: Mapping[str, Any]) -> tuple[PortSpec, ...]:
@@ -208,7 +211,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         network_mode=network_mode(project, raw),
         endpoints=endpoints(project, raw, name), ports=ports(raw),
         healthcheck=healthcheck(raw.get("healthcheck"), service.name), restart=restart_policy(raw),
-        resources=resources(raw), stop_signal=raw.get("stop_signal") or "SIGTERM",
+        resources=resources(raw), stop_signal=raw.get("stop_signal") or "",  # "": the image's STOPSIGNAL
         stop_grace_period=seconds(raw.get("stop_grace_period"), 10.0), init=bool(raw.get("init")),
         tty=bool(raw.get("tty")), stdin_open=bool(raw.get("stdin_open")),
         privileged=bool(raw.get("privileged")), read_only=bool(raw.get("read_only")),

@@ -67,17 +67,36 @@ def claim(folder: str, ours: set[str], family: str = "ipv4", already: list[str] 
                 claims.setdefault(name, []).append(folder)
         everywhere = family == "ipv6" and read_sysctl("all", "forwarding", "ipv6") == "1"
         for name in [] if everywhere else routed_interfaces(family):
-            if name in ours or name == "lo":
+            if name in ours or name == "lo" or _composer_bridge(name):
                 continue
             value = read_sysctl(name, FORWARDING[family], family)
             if value == "0":
-                write_sysctl(name, FORWARDING[family], "1", family)
+                if not _switched_on(name, family):
+                    continue  # gone meanwhile
             elif value != "1" or name not in claims:  # on by the host's own choice: none of ours
                 continue
             if folder not in claims.setdefault(name, []):  # on already for another root: claimed too
                 claims[name].append(folder)
         _save(data)
         return sorted(name for name, folders in claims.items() if folder in folders)
+
+
+def _composer_bridge(name: str) -> bool:
+    """A bridge of some state root (being deleted, or another root's): never an uplink."""
+    return name.startswith("cm") or name == "composer0"
+
+
+def _switched_on(name: str, family: str) -> bool:
+    """Forwarding on for ``name``; False when the interface went away meanwhile."""
+    from composer.errors import NetworkError
+
+    try:
+        write_sysctl(name, FORWARDING[family], "1", family)
+    except NetworkError:
+        if read_sysctl(name, FORWARDING[family], family) is None:
+            return False
+        raise
+    return True
 
 
 def release(folder: str, family: str = "ipv4") -> None:

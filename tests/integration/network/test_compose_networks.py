@@ -1,6 +1,6 @@
 """What a Docker Compose user relies on from networks, through ``up``/``down`` of one project: a
 named default network, an external network, ``internal``, ``enable_ipv6``, ``ipv4_address``,
-``ipv6_address``, ``mac_address``, aliases, ``extra_hosts``, ``dns``/``dns_search``/``dns_opt``, ``network_mode:
+``ipv6_address``, ``mac_address`` (per network and per service), aliases, ``extra_hosts``, ``dns``/``dns_search``/``dns_opt``, ``network_mode:
 service:x``, and a ``down`` followed at once by an ``up`` still resolving service names."""
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ services:
   six:
     image: busybox
     command: ["sh", "-c", "{loop}"]
+    mac_address: "02:42:0a:00:00:66"
     networks:
       v6:
         ipv6_address: "{six}:66"
@@ -84,10 +85,11 @@ def test_compose_network_settings_behave_as_docker_compose(manager, project):  #
     api_links = _sh(project, "api", "ip -o -4 addr")
     assert _sh(project, "sidecar", "ip -o -4 addr") == api_links  # network_mode: service:api
     assert external.subnet.rsplit(".", 2)[0] in api_links
-    assert f"inet6 {six}:66/64" in _sh(project, "six", "ip -o -6 addr show eth0")
+    six_eth0 = _sh(project, "six", "ip -o -6 addr show eth0; ip link show eth0")
+    assert f"inet6 {six}:66/64" in six_eth0 and "02:42:0a:00:00:66" in six_eth0  # service-level mac_address
 
-    project("down", "-t", "0")
-    assert manager.store.find(f"{project.name}-renamed") is None
+    down = project("down", "-t", "0")
+    assert manager.store.find(f"{project.name}-renamed") is None, down.stderr
     assert manager.get(external.id).endpoints == {}  # external: kept, only left
     project("up", "-d")  # at once: the DNS server of the first up may still be on its way out
     again = _sh(project, "api", "nslookup db.")
