@@ -61,6 +61,7 @@ class LaunchPlan(Record):
     go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
+    cgroup_hierarchies: list[tuple[str, str, str]] = []  # to mount at /sys/fs/cgroup (private cgroupns)
     namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
     shm_fd: int = -1                          # --ipc container:X: a detached copy of X's /dev/shm (child side)
     devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
@@ -231,6 +232,8 @@ def _setup(plan: LaunchPlan) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if plan.clone_flags & libc.CLONE_NEWCGROUP:
         libc.unshare(libc.CLONE_NEWCGROUP)
+        if plan.cgroup_hierarchies:
+            rootfs.mount_cgroups(plan.cgroup_hierarchies, not config.security.privileged)
     for name, soft, hard in config.ulimits:
         libc.setrlimit(RLIMITS[name], soft, hard)
     if config.oom_score_adj is not None:

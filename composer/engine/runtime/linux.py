@@ -121,6 +121,12 @@ def clone_flags(config: ContainerConfig) -> int:
     return flags
 
 
+def host_cgroup_hierarchies() -> list[tuple[str, str, str]]:
+    """The host's cgroup hierarchies, for the container's /sys/fs/cgroup (``rootfs.mount_cgroups``)."""
+    with open("/proc/self/mounts") as handle:
+        return rootfs.cgroup_hierarchies(handle.read())
+
+
 def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
     """(fd, type) of the namespaces that ``container:X`` modes join: X's PID 1's, in setns order."""
     wanted = [(mode.partition(":")[2], name, flag) for mode, name, flag in (
@@ -367,10 +373,11 @@ class ForegroundRun:
         self.device_rules = tuple(node.cgroup_rule() for node in devices)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
-        return LaunchPlan(config=config, cdir=self.cdir, clone_flags=clone_flags(config),
-                          mounts=resolved, populate=populate, cgroup_files=self.cgroup.self_join_files(), devices=devices,
-                          cap_mask=mask, seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd,
-                          tty=config.tty)
+        flags = clone_flags(config)
+        return LaunchPlan(config=config, cdir=self.cdir, clone_flags=flags, mounts=resolved, populate=populate,
+                          cgroup_files=self.cgroup.self_join_files(), devices=devices, cap_mask=mask,
+                          seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd, tty=config.tty,
+                          cgroup_hierarchies=host_cgroup_hierarchies() if flags & libc.CLONE_NEWCGROUP else [])
 
     def start(self, plan: LaunchPlan) -> None:
         """Fork the namespace creator; while it builds the container: cgroup, config.json, state,

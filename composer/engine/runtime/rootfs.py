@@ -263,6 +263,48 @@ def mask_paths(root: str) -> None:
             libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
 
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_V1_CONTROLLERS = {"blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory", "misc",
+                         "net_cls", "net_prio", "perf_event", "pids", "rdma"}
+
+
+def cgroup_hierarchies(mounts_text: str) -> list[tuple[str, str, str]]:
+    """(name, fstype, options) of the host's cgroup hierarchies with controllers, from
+    /proc/self/mounts: v1 controllers (``cpu``, ``memory``, ...) or the v2 mount itself ("")."""
+    found = []
+    for line in mounts_text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[1].startswith(CGROUP_ROOT) or fields[2] not in ("cgroup", "cgroup2"):
+            continue
+        name = fields[1][len(CGROUP_ROOT):].strip("/")
+        controllers = ",".join(o for o in fields[3].split(",") if o in CGROUP_V1_CONTROLLERS)
+        if fields[2] == "cgroup2" and not name:
+            return [("", "cgroup2", "")]  # pure v2: one mount
+        if fields[2] == "cgroup" and controllers:  # (named hierarchies like name=systemd carry no limits)
+            found.append((name, "cgroup", controllers))
+    return found
+
+
+def mount_cgroups(hierarchies: list[tuple[str, str, str]], read_only: bool) -> None:
+    """After pivot_root and the cgroup namespace: /sys/fs/cgroup as docker shows it, each hierarchy
+    rooted at the container's own cgroup (its limits readable by the program, e.g. a JVM's heap);
+    read-only unless privileged. Best effort: a hierarchy the kernel refuses is left out."""
+    flags = NOSUID_NODEV_NOEXEC | (libc.MS_RDONLY if read_only else 0)
+    if hierarchies[:1] == [("", "cgroup2", "")]:
+        libc.mount("cgroup2", CGROUP_ROOT, "cgroup2", flags)
+        return
+    libc.mount("tmpfs", CGROUP_ROOT, "tmpfs", NOSUID_NODEV_NOEXEC, "mode=755")
+    for name, fstype, options in hierarchies:
+        target = os.path.join(CGROUP_ROOT, name)
+        os.makedirs(target, exist_ok=True)
+        try:
+            libc.mount("cgroup", target, fstype, flags, options)
+        except OSError:
+            os.rmdir(target)
+    if read_only:
+        libc.mount(None, CGROUP_ROOT, None, libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
+
+
 def write_sysctls(root: str, sysctls: dict[str, str]) -> None:
     """Write namespaced sysctls through the container's own /proc (before it turns read-only)."""
     for key, value in sysctls.items():

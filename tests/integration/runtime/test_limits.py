@@ -97,3 +97,17 @@ def test_blkio_weight_applied_or_discarded_with_docker_warning(image, state_root
             process.wait()
     assert process.returncode == 0 and out == "ran\n", err
     assert (BLKIO_WEIGHT_WARNING in err) is not supports_io_weight(), err
+
+
+def test_container_sees_its_own_cgroup_limits(run):
+    """/sys/fs/cgroup as docker shows it: the container's own cgroup at the root of each hierarchy
+    (a program can read its limits), read-only."""
+    from composer.engine.runtime.cgroups import detect_setup
+
+    files = ("memory.max", "pids.max") if detect_setup() == "unified" else \
+        ("memory/memory.limit_in_bytes", "pids/pids.max")
+    result = run("--rm", "--network", "none", "-m", "64m", "--pids-limit", "33", "busybox", "sh", "-c",
+                 f"cat /sys/fs/cgroup/{files[0]} /sys/fs/cgroup/{files[1]}; echo 40 > /sys/fs/cgroup/{files[1]};"
+                 " echo rc=$?")
+    assert result.stdout.split() == [str(64 << 20), "33", "rc=1"], result.stdout + result.stderr
+    assert "Read-only file system" in result.stderr

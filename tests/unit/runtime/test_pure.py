@@ -106,3 +106,16 @@ def test_volume_subpath_parsing():
         parse_mount_flag("type=volume,src=v,dst=/m,volume-driver=nfs")
     assert parse_mount_flag("type=bind,src=/h,dst=/m,consistency=cached").source == "/h"  # ignored, as docker
     assert parse_mount_flag("type=volume,src=v,dst=/m,volume-driver=local").source == "v"
+
+
+def test_cgroup_hierarchies_from_mounts():
+    from composer.engine.runtime.rootfs import cgroup_hierarchies
+
+    hybrid = ("tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
+              "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,nodev,noexec,relatime,cpu,cpuacct 0 0\n"
+              "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n"
+              "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,xattr,name=systemd 0 0\n"
+              "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n"
+              "proc /proc proc rw 0 0\n")
+    assert cgroup_hierarchies(hybrid) == [("cpu,cpuacct", "cgroup", "cpu,cpuacct"), ("memory", "cgroup", "memory")]
+    assert cgroup_hierarchies("cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nsdelegate 0 0\n") == [("", "cgroup2", "")]
