@@ -179,3 +179,8 @@ services:
     spec = convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
     assert spec.expose == ("80/tcp", "53/udp") and spec.oom_score_adj == 200 and spec.cgroup_parent == "/mine"
     assert spec.log_driver == "json-file" and spec.log_options == {"max-size": "10m"}
+
+
+def test_stop_signal_left_to_the_image_when_the_service_sets_none(load):
+    _, spec = _spec(load, "db")
+    assert spec.stop_signal == ""  # the runtime takes the image's STOPSIGNAL (nginx SIGQUIT, postgres SIGINT)
