@@ -52,6 +52,15 @@ class RestartBackoff:
         return self.delay
 
 
+def go_duration(seconds: float) -> str:
+    """Seconds as Go prints a time.Duration (docker's probe timeout message): 300ms, 5s, 1m30s."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + f"{rest:g}s"
+
+
 def spawn(container_id: str, attach: bool = False):
     """Have a supervisor forked for ``container_id`` (by the zygote); return once PID 1 runs.
 
@@ -503,7 +512,7 @@ class Supervisor:
                 os.kill(probe["pid"], signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            probe["output"] = f"Health check exceeded timeout ({self.health.timeout:g}s)".encode()
+            probe["output"] = f"Health check exceeded timeout ({go_duration(self.health.timeout)})".encode()
             probe["timed_out"] = True
             os.waitpid(probe["pid"], 0)
             self._end_probe(-1)

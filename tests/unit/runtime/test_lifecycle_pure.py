@@ -206,3 +206,10 @@ def test_run_d_path_imports_no_heavy_stdlib_module():
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"  # each costs milliseconds of every run -d (C modules _signal, _socket, _json instead)
+
+
+def test_probe_timeouts_read_as_go_durations():
+    from composer.engine.runtime.supervisor import go_duration
+
+    assert [go_duration(s) for s in (0.3, 5, 30, 60, 90, 3600, 5400.5)] == [
+        "300ms", "5s", "30s", "1m0s", "1m30s", "1h0m0s", "1h30m0.5s"]
