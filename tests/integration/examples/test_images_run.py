@@ -62,6 +62,16 @@ def test_postgres_initializes_once_and_answers(example_image, composer, pg_volum
     assert "1\n1\n" in again.stdout  # the seed row once: the init scripts did not run again
 
 
+def test_postgres_initializes_without_init_scripts(example_image, composer) -> None:
+    """Only POSTGRES_PASSWORD and no init scripts (an empty initdb.d left its glob pattern, which
+    failed the entrypoint with exit 1 right after initdb)."""
+    session = PG_SESSION.replace("-U items -d items", "-U postgres").replace(" -c 'select count(*) from seed'", "")
+    result = _run(composer, "-e", "POSTGRES_PASSWORD=secret", "--entrypoint", "bash", example_image("postgres"),
+                  "-c", session)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "init process complete" in result.stderr and "1\n" in result.stdout and "server-exit=0" in result.stdout
+
+
 def test_postgres_without_password_refuses_to_initialize(example_image, composer) -> None:
     result = _run(composer, example_image("postgres"))
     assert result.returncode == 1

@@ -47,7 +47,7 @@ run_init_scripts() {
             *.sh) if [ -x "$f" ]; then log "running $f"; "$f"; else log "sourcing $f"; . "$f"; fi ;;
             *.sql) log "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
             *.sql.gz) log "running $f"; gunzip -c "$f" | "${psql[@]}" --dbname "$POSTGRES_DB" ;;
-            *) [ -e "$f" ] && log "ignoring $f" ;;
+            *) [ ! -e "$f" ] || log "ignoring $f" ;;  # an empty directory leaves the pattern
         esac
     done
 }
