@@ -4,7 +4,6 @@ No ``from __future__ import annotations``: typer reads the annotations at regist
 """
 
 import json
-import time
 from typing import Any, List, Optional
 
 import typer
@@ -211,21 +210,29 @@ def _register_events_stats(app: typer.Typer) -> None:
 
     @app.command("stats")
     def stats(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
-              no_stream: bool = typer.Option(False, "--no-stream", help="Print once and exit."),
-              output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
-        """Display a live stream of container resource usage statistics."""
+              all_: bool = typer.Option(False, "-a", "--all", help="Show all containers (default shows just running)."),
+              output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
+              no_stream: bool = typer.Option(False, "--no-stream",
+                                             help="Disable streaming stats and only pull the first result."),
+              no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output.")) -> None:
+        """Display a live stream of container(s) resource usage statistics."""
+        from composer.cli.containers import show_stats
+        from composer.engine.runtime import containers
+        from composer.engine.runtime.stats import Target
+
         project = C.load(ctx)
-        while True:
-            rows = [_stats_row(c) for c in C.containers_of(project.name, services or ()) if c.state == "running"]
-            if output_format == "json":
-                for row in rows:
-                    typer.echo(json.dumps(row, separators=(",", ":")))
-            else:
-                _print_rows(["CONTAINER ID", "NAME", "MEM USAGE", "PIDS"],
-                            [[r["ID"], r["Name"], r["MemUsage"], r["PIDs"]] for r in rows])
-            if no_stream:
-                return
-            time.sleep(1)
+        if services:
+            from composer.engine.reconcile import select
+
+            select(project, services, with_deps=False)  # no such service: ...
+
+        def targets() -> list:
+            wanted = {c.id for c in C.containers_of(project.name, services or (), all=True)}
+            return [Target(i.id, i.name, i.pid if i.state == "running" else 0)
+                    for i in sorted(containers.list_containers(all=True), key=lambda i: i.name)
+                    if i.id in wanted and (all_ or i.state == "running")]
+
+        show_stats(targets, output_format, no_stream, no_trunc)
 
 
 def format_event(change: Any, as_json: bool) -> str:
@@ -240,18 +247,3 @@ def format_event(change: Any, as_json: bool) -> str:
                            "attributes": attributes}, separators=(",", ":"))
     pairs = ", ".join(f"{k}={v}" for k, v in attributes.items())
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})"
-
-
-def _stats_row(container: Any) -> dict:
-    """Memory and process count of a running container, read from /proc (PSS-free RSS sum)."""
-    pid = int(C.make_runtime().inspect_container(container.id).get("State", {}).get("Pid") or 0)
-    processes = processes_of(pid)
-    rss = 0
-    for row in processes:
-        try:
-            with open(f"/proc/{row[1]}/statm") as handle:
-                rss += int(handle.read().split()[1]) * 4096
-        except OSError:
-            continue
-    return {"ID": container.id[:12], "Name": container.name, "MemUsage": f"{rss / 2**20:.2f}MiB",
-            "PIDs": str(len(processes))}

@@ -279,40 +279,58 @@ def container_top(container: str = typer.Argument(...)) -> None:
         typer.echo(f"{fields['Uid'].split()[0]:<10}{pid:<10}{fields['PPid'].strip():<10}{cmd}")
 
 
+STATS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+
+
 def container_stats(containers: List[str] = typer.Argument(None),
-        no_stream: bool = typer.Option(False, "--no-stream", help="Print one sample and exit.")) -> None:
-    """CPU, memory, pids and block I/O of running containers (from their cgroups)."""
-    from composer.engine.runtime.cgroups import manager_for
+        all_: bool = typer.Option(False, "-a", "--all", help="Show all containers (default shows just running)."),
+        output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
+        no_stream: bool = typer.Option(False, "--no-stream",
+                                       help="Disable streaming stats and only pull the first result."),
+        no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output.")) -> None:
+    """Display a live stream of container(s) resource usage statistics."""
+    from composer.engine.runtime.stats import Target
+    from composer.errors import ContainerNotFound
 
     api = _api()
-    ids = _ids(containers) if containers else [i.id for i in api.list_containers(all=False)]
-    while True:
-        first = {cid: manager_for(cid).stats() for cid in ids}
-        began = time.monotonic()
-        time.sleep(0.5)
-        wall = (time.monotonic() - began) * 1e9
-        typer.echo(f"{'CONTAINER ID':<15}{'NAME':<20}{'CPU %':<9}{'MEM USAGE / LIMIT':<28}{'PIDS':<6}BLOCK I/O")
-        for cid in ids:
-            now = manager_for(cid).stats()
-            cpu = (now["cpu_ns"] - first[cid]["cpu_ns"]) / wall * 100
-            limit = now["memory_limit"] if 0 < now["memory_limit"] < 1 << 62 else _host_memory()
-            memory = f"{_size(now['memory'])} / {_size(limit)}"
-            name = api.inspect(cid)["Name"][1:]
-            typer.echo(f"{cid[:12]:<15}{name:<20}{cpu:<9.2f}{memory:<28}{now['pids']:<6}{_size(now['io'])}")
+    try:
+        named = [(reference, api.resolve(reference)) for reference in containers or ()]
+    except ContainerNotFound as error:
+        typer.echo(f"Error response from daemon: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+    def targets() -> list:
+        infos = api.list_containers(all=True)
+        if named:
+            by_id = {info.id: info for info in infos}
+            return [Target(cid, by_id[cid].name, by_id[cid].pid if by_id[cid].state == "running" else 0, shown)
+                    for shown, cid in named if cid in by_id]
+        return [Target(i.id, i.name, i.pid if i.state == "running" else 0) for i in infos
+                if all_ or i.state == "running"]
+
+    show_stats(targets, output_format, no_stream, no_trunc)
+
+
+def show_stats(targets, output_format: str, no_stream: bool, no_trunc: bool) -> None:
+    """Print ``docker stats`` frames of ``targets()``: one with ``no_stream``; else one a second,
+    redrawn in place on a terminal, tables one after another otherwise."""
+    from composer.cli.psformat import render
+    from composer.engine.runtime.stats import stream
+
+    template = STATS_TABLE if output_format in ("", "table") else output_format
+    redraw = not no_stream and sys.stdout.isatty()
+    if redraw:
+        sys.stdout.write("\033[2J")
+    for rows in stream(targets, truncate=not no_trunc):
+        lines = render(rows, template)
+        if redraw:
+            lines = ["\033[H" + lines[0], *lines[1:]] if lines else ["\033[H"]
+            sys.stdout.write("".join(line + "\033[K\n" for line in lines) + "\033[J")
+        else:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()
         if no_stream:
             return
-
-
-def _host_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.4g}{unit}"
-        count /= 1024
-    return f"{count}"
 
 
 def container_rename(container: str = typer.Argument(...), new_name: str = typer.Argument(...)) -> None:

@@ -116,15 +116,19 @@ class CgroupV1(CgroupManager):
 
     def stats(self) -> dict:
         memory, cpu = self.path("memory"), self.path("cpuacct")
-        io = 0
+        io = {"Read": 0, "Write": 0}
         for line in read_file(os.path.join(self.path("blkio"), "blkio.throttle.io_service_bytes")).splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[1] in ("Read", "Write"):
-                io += int(parts[2])
+            if len(parts) == 3 and parts[1] in io:
+                io[parts[1]] += int(parts[2])
+        inactive = [line.split()[1] for line in read_file(os.path.join(memory, "memory.stat")).splitlines()
+                    if line.startswith("total_inactive_file ")]
         return {"cpu_ns": _int(read_file(os.path.join(cpu, "cpuacct.usage"))),
                 "memory": _int(read_file(os.path.join(memory, "memory.usage_in_bytes"))),
                 "memory_limit": _int(read_file(os.path.join(memory, "memory.limit_in_bytes"))),
-                "pids": _int(read_file(os.path.join(self.path("pids"), "pids.current"))), "io": io}
+                "pids": _int(read_file(os.path.join(self.path("pids"), "pids.current"))),
+                "io": io["Read"] + io["Write"], "io_read": io["Read"], "io_write": io["Write"],
+                "inactive_file": _int(inactive[0] if inactive else "")}
 
     def remove(self) -> None:
         for controller in self.controllers():

@@ -97,10 +97,16 @@ class CgroupV2(CgroupManager):
 
         cpu = read_file(os.path.join(self.path, "cpu.stat")).split()
         usage = int(cpu[cpu.index("usage_usec") + 1]) * 1000 if "usage_usec" in cpu else 0
-        io = sum(int(field.split("=")[1]) for line in read_file(os.path.join(self.path, "io.stat")).splitlines()
-                 for field in line.split()[1:] if field.startswith(("rbytes=", "wbytes=")))
+        io = {"rbytes": 0, "wbytes": 0}
+        for line in read_file(os.path.join(self.path, "io.stat")).splitlines():
+            for key, _, count in (field.partition("=") for field in line.split()[1:]):
+                if key in io:
+                    io[key] += int(count)
+        memory_stat = dict(line.split() for line in read_file(os.path.join(self.path, "memory.stat")).splitlines()
+                           if len(line.split()) == 2)
         return {"cpu_ns": usage, "memory": value("memory.current"), "memory_limit": value("memory.max"),
-                "pids": value("pids.current"), "io": io}
+                "pids": value("pids.current"), "io": io["rbytes"] + io["wbytes"], "io_read": io["rbytes"],
+                "io_write": io["wbytes"], "inactive_file": int(memory_stat.get("inactive_file", 0))}
 
     def remove(self) -> None:
         remove_dir(self.path)
