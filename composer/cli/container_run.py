@@ -13,7 +13,7 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.engine.runtime.config import parse_device
-from composer.errors import UsageError
+from composer.errors import ComposerError, UsageError
 
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
@@ -31,14 +31,10 @@ Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u
 def main(argv: list[str]) -> int:
     """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code."""
     gc.disable()  # a short start-up makes no cycles worth 3-7 ms of collections; enabled again at fork
-    options, image_ref, command = parse_run_args(argv)
-    if options.get("help"):
-        sys.stdout.write(HELP)
+    prepared = _prepare(argv, HELP)
+    if prepared is None:
         return 0
-    image = _image(image_ref, options.get("pull", "missing"))
-    config = build_config(options, image, command)
-    if options.get("cidfile"):
-        _write_cidfile(options["cidfile"], config.id)
+    options, config = prepared
     if options.get("detach"):
         return run_detached(config)
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
@@ -53,17 +49,32 @@ def main(argv: list[str]) -> int:
     return exit_now(run_foreground(config, prepare_io).exit_code)
 
 
+def _prepare(argv: list[str], help_text: str):
+    """Parse docker run's flags into (options, ContainerConfig) and write --cidfile; None after
+    printing ``help_text`` for --help. An error here, before the container exists (a bad flag
+    value, a missing image), exits 125 as docker run/create's do."""
+    try:
+        options, image_ref, command = parse_run_args(argv)
+        if options.get("help"):
+            sys.stdout.write(help_text)
+            return None
+        config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
+        if options.get("cidfile"):
+            _write_cidfile(options["cidfile"], config.id)
+    except ComposerError as error:
+        error.exit_code = 125
+        raise
+    return options, config
+
+
 def create_main(argv: list[str]) -> int:
     """``container create``: docker run's flags; prints the new container's id."""
     from composer.engine.runtime import containers
 
-    options, image_ref, command = parse_run_args(argv)
-    if options.get("help"):
-        sys.stdout.write(HELP.replace("container run", "container create"))
+    prepared = _prepare(argv, HELP.replace("container run", "container create"))
+    if prepared is None:
         return 0
-    config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
-    if options.get("cidfile"):
-        _write_cidfile(options["cidfile"], config.id)
+    config = prepared[1]
     containers.create(config)
     sys.stdout.write(config.id + "\n")
     return 0
