@@ -63,3 +63,36 @@ def test_run_with_a_bad_flag_value_exits_125(cli, flag):
     result = cli("container", "run", *flag, "busybox", "true")
     assert result.returncode == 125, result.stderr
     assert result.stderr.startswith("error:")
+
+
+@pytest.fixture
+def project(tmp_path, state_root, busybox_image):
+    from tests.integration.compose.conftest import Project
+
+    directory = tmp_path / "proj"
+    directory.mkdir()
+    made = Project(directory)
+    try:
+        yield made
+    finally:
+        made("down", "-t", "1", ok=False)
+
+
+def test_compose_stats_shows_the_project_s_containers(project):
+    project.write("""
+    services:
+      web: {image: busybox, command: ["sh", "-c", "{loop}"]}
+      db: {image: busybox, command: ["sh", "-c", "{loop}"]}
+    """)
+    project("up", "-d")
+    rows = [json.loads(line) for line in project("stats", "--no-stream", "--format", "json").stdout.splitlines()]
+    assert [row["Name"] for row in rows] == ["proj-db-1", "proj-web-1"]
+    assert all(row["MemUsage"].endswith("iB") and row["PIDs"] != "0" for row in rows)
+    table = project("stats", "--no-stream", "web").stdout.splitlines()
+    assert re.split(r"\s{2,}", table[0]) == HEADER and table[1].split()[1] == "proj-web-1" and len(table) == 2
+    project("stop", "-t", "1", "db")
+    assert project("stats", "--no-stream", "--format", "{{.Name}}").stdout == "proj-web-1\n"
+    every = project("stats", "--no-stream", "-a", "--format", "{{.Name}} {{.MemUsage}}").stdout.splitlines()
+    assert every[0] == "proj-db-1 0B / 0B" and every[1].startswith("proj-web-1 ")
+    unknown = project("stats", "--no-stream", "nope", ok=False)
+    assert unknown.returncode == 1 and "nope" in unknown.stderr
