@@ -10,6 +10,8 @@ Cases, alternating tools each round, medians:
 - ``cold multi-stage``: ``--no-cache`` every run.
 - ``no-change rebuild``: the same build again (every step cached).
 - ``edit one file``: one source file (copied in a late step) changed before every run.
+- ``3 RUN with a secret``: ``--no-cache``, three RUN steps each mounting a ``--secret`` file
+  (composer and podman; docker's classic builder has no secrets).
 
 RUN steps use no network in every tool (``--network none``). Run:
 /work/main/.venv/bin/python bench/bench_build.py [--rounds N]   (as root)
@@ -50,6 +52,12 @@ FROM busybox
 COPY --from=build /out /app
 CMD ["cat", "/app/size"]
 """
+SECRET_DOCKERFILE = """\
+FROM busybox
+RUN --mount=type=secret,id=token test -s /run/secrets/token
+RUN --mount=type=secret,id=token,target=/etc/token.txt cat /etc/token.txt > /dev/null
+RUN --mount=type=secret,id=token wc -c /run/secrets/token > /size
+"""
 
 
 def make_context(root: Path) -> Path:
@@ -70,6 +78,10 @@ class Setup:
         self.work = work
         tar = busybox_tarball(build_busybox_rootfs(work / "rootfs"), work / "busybox.tar")
         self.context = make_context(work)
+        self.secret_context = work / "secret-context"
+        self.secret_context.mkdir()
+        (self.secret_context / "Dockerfile").write_text(SECRET_DOCKERFILE)
+        (work / "token").write_text("s3cr3t\n")
         self.composer_env = {"COMPOSER_ROOT": str(work / "composer-root")}
         env = {**os.environ, **self.composer_env}
         changes = [arg for change in BUSYBOX_CHANGES for arg in ("--change", change)]
@@ -92,15 +104,16 @@ class Setup:
             stop(self.dockerd)
             self.docker = None
 
-    def commands(self, *extra: str) -> dict[str, list[str]]:
+    def commands(self, *extra: str, context: Path | None = None, docker: bool = True) -> dict[str, list[str]]:
+        context = context or self.context
         out = {"composer": [str(VENV_BIN / "composer"), "image", "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
-                            str(self.context)]}
+                            str(context)]}
         if self.podman:
             out["podman"] = [*self.podman, "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
-                             str(self.context)]
-        if self.docker:
+                             str(context)]
+        if self.docker and docker:
             out["docker"] = [*self.docker, "build", "-q", "--network", "none", "-t", "bench-build:1", *extra,
-                             str(self.context)]
+                             str(context)]
         return out
 
     def cases(self) -> list[Case]:
@@ -112,7 +125,9 @@ class Setup:
 
         return [Case("cold multi-stage", self.commands("--no-cache"), env=env),
                 Case("no-change rebuild", self.commands(), env=env),
-                Case("edit one file", self.commands(), env=env, prepare=edit)]
+                Case("edit one file", self.commands(), env=env, prepare=edit),
+                Case("3 RUN with a secret", self.commands("--no-cache", "--secret", f"id=token,src={self.work}/token",
+                                                          context=self.secret_context, docker=False), env=env)]
 
     def close(self) -> None:
         if self.podman:
