@@ -8,11 +8,13 @@ import re
 
 import pytest
 
+from tests.integration.compose.conftest import project  # noqa: F401,F811 - the compose project fixture
+
 pytestmark = pytest.mark.root
 
 HEADER = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
 BURN = ("x=$(head -c 8388608 /dev/zero | tr '\\0' a); "
-        "ping -c 2 -W 1 $(ip route | awk '/default/ {print $3}') >/dev/null 2>&1; "
+        "ping -c 2 -W 1 $(ip route | awk '/default/ {print $3}') >/dev/null 2>&1 & "
         "while true; do :; done")
 
 
@@ -24,12 +26,14 @@ def _size(text: str) -> float:
 
 def test_a_busy_container_shows_cpu_memory_and_network(cli):
     cli("container", "run", "-d", "--name", "busy", "busybox", "sh", "-c", BURN, check=True)
-    result = cli("container", "stats", "--no-stream", "--format", "json", "busy", check=True)
-    entry = json.loads(result.stdout)
+    for _ in range(10):  # until the shell has filled its variable and loops (a loaded machine is slow)
+        entry = json.loads(cli("container", "stats", "--no-stream", "--format", "json", "busy", check=True).stdout)
+        if float(entry["CPUPerc"].rstrip("%")) > 1 and _size(entry["MemUsage"].split()[0]) > 4 * 2**20:
+            break
     assert sorted(entry) == ["BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO",
                              "PIDs"]
     assert entry["Name"] == "busy" and entry["Container"] == "busy" and len(entry["ID"]) == 12
-    assert float(entry["CPUPerc"].rstrip("%")) > 5
+    assert float(entry["CPUPerc"].rstrip("%")) > 1
     usage, limit = entry["MemUsage"].split(" / ")
     assert 4 * 2**20 < _size(usage) < _size(limit) and float(entry["MemPerc"].rstrip("%")) > 0
     received, sent = entry["NetIO"].split(" / ")
@@ -46,8 +50,8 @@ def test_the_table_template_and_all(cli):
     assert len(table) == 2 and "up" in table[1].split()
     every = cli("container", "stats", "--no-stream", "-a", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}",
                 check=True).stdout.splitlines()
-    assert sorted(every) == sorted(["up " + every[[w.split()[0] for w in every].index("up")].split()[1] + " 1",
-                                    "idle 0.00% 0"])
+    by_name = {line.split()[0]: line.split()[1:] for line in every}
+    assert len(every) == 2 and by_name["idle"] == ["0.00%", "0"] and by_name["up"][1] == "1"
     long_id = cli("container", "stats", "--no-stream", "--no-trunc", "--format", "{{.ID}}", "up").stdout.strip()
     assert len(long_id) == 64
 
@@ -63,19 +67,6 @@ def test_run_with_a_bad_flag_value_exits_125(cli, flag):
     result = cli("container", "run", *flag, "busybox", "true")
     assert result.returncode == 125, result.stderr
     assert result.stderr.startswith("error:")
-
-
-@pytest.fixture
-def project(tmp_path, state_root, busybox_image):
-    from tests.integration.compose.conftest import Project
-
-    directory = tmp_path / "proj"
-    directory.mkdir()
-    made = Project(directory)
-    try:
-        yield made
-    finally:
-        made("down", "-t", "1", ok=False)
 
 
 def test_compose_stats_shows_the_project_s_containers(project):
