@@ -218,7 +218,7 @@ def _register_events_stats(app: typer.Typer) -> None:
         """Display a live stream of container(s) resource usage statistics."""
         from composer.cli.containers import show_stats
         from composer.engine.runtime import containers
-        from composer.engine.runtime.stats import Target
+        from composer.engine.runtime.stats import target_of
 
         project = C.load(ctx)
         if services:
@@ -228,9 +228,8 @@ def _register_events_stats(app: typer.Typer) -> None:
 
         def targets() -> list:
             wanted = {c.id for c in C.containers_of(project.name, services or (), all=True)}
-            return [Target(i.id, i.name, i.pid if i.state == "running" else 0)
-                    for i in sorted(containers.list_containers(all=True), key=lambda i: i.name)
-                    if i.id in wanted and (all_ or i.state == "running")]
+            return [target_of(info) for info in sorted(containers.list_containers(all=True), key=lambda i: i.name)
+                    if info.id in wanted and (all_ or info.state in containers.LIVE)]
 
         show_stats(targets, output_format, no_stream, no_trunc)
 

@@ -289,7 +289,8 @@ def container_stats(containers: List[str] = typer.Argument(None),
                                        help="Disable streaming stats and only pull the first result."),
         no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output.")) -> None:
     """Display a live stream of container(s) resource usage statistics."""
-    from composer.engine.runtime.stats import Target
+    from composer.engine.runtime.containers import LIVE
+    from composer.engine.runtime.stats import target_of
     from composer.errors import ContainerNotFound
 
     api = _api()
@@ -303,10 +304,8 @@ def container_stats(containers: List[str] = typer.Argument(None),
         infos = api.list_containers(all=True)
         if named:
             by_id = {info.id: info for info in infos}
-            return [Target(cid, by_id[cid].name, by_id[cid].pid if by_id[cid].state == "running" else 0, shown)
-                    for shown, cid in named if cid in by_id]
-        return [Target(i.id, i.name, i.pid if i.state == "running" else 0) for i in infos
-                if all_ or i.state == "running"]
+            return [target_of(by_id[cid], shown) for shown, cid in named if cid in by_id]
+        return [target_of(info) for info in infos if all_ or info.state in LIVE]
 
     show_stats(targets, output_format, no_stream, no_trunc)
 

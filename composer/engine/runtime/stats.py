@@ -137,6 +137,11 @@ class Target:
     shown_as: str = ""
 
 
+def target_of(info, shown_as: str = "") -> Target:
+    """The Target of a ``ContainerInfo``: its PID 1 counts while it is running or paused."""
+    return Target(info.id, info.name, info.pid if info.state in ("running", "paused") else 0, shown_as)
+
+
 def stream(targets: Callable[[], list["Target"]], interval: float = 1.0, truncate: bool = True) -> Iterator[list[dict]]:
     """Rows of every container ``targets()`` returns, once per ``interval`` (the first after one
     interval, so that CPU % has a span to measure); containers are looked up again each time."""
