@@ -50,3 +50,31 @@ def test_a_stopped_container_streams_zeros():
     row = next(frames)[0]
     assert (row["Name"], row["CPUPerc"], row["MemUsage"], row["NetIO"], row["PIDs"]) == \
         ("idle", "0.00%", "0B / 0B", "0B / 0B", "0")
+
+
+def test_v1_counters_split_block_io_and_report_the_inactive_cache(tmp_path):
+    from composer.engine.runtime.cgroups.v1 import CgroupV1
+
+    group = CgroupV1(str(tmp_path), "composer/x")
+    files = {"blkio/blkio.bfq.io_service_bytes_recursive": "Total 0\n",  # BFQ loaded, not used: no device
+             "blkio/blkio.throttle.io_service_bytes_recursive": "254:0 Read 4096\n254:0 Write 8192\n"
+                                                                "254:0 Sync 0\n254:0 Total 12288\nTotal 12288\n",
+             "memory/memory.usage_in_bytes": "3000\n", "memory/memory.stat": "cache 9\ntotal_inactive_file 1000\n"}
+    for name, text in files.items():
+        controller, _, file_name = name.partition("/")
+        directory = tmp_path / controller / "composer" / "x"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / file_name).write_text(text)
+    counters = group.stats()
+    assert (counters["io_read"], counters["io_write"], counters["io"]) == (4096, 8192, 12288)
+    assert (counters["memory"], counters["inactive_file"]) == (3000, 1000)
+
+
+def test_a_paused_container_keeps_its_pid_an_exited_one_has_none():
+    class Info:
+        id, name, pid = "i" * 64, "web", 42
+        state = "paused"
+
+    assert stats.target_of(Info(), "w") == Target("i" * 64, "web", 42, "w")
+    Info.state = "exited"
+    assert stats.target_of(Info()).pid == 0

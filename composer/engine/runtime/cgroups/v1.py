@@ -116,11 +116,7 @@ class CgroupV1(CgroupManager):
 
     def stats(self) -> dict:
         memory, cpu = self.path("memory"), self.path("cpuacct")
-        io = {"Read": 0, "Write": 0}
-        for line in read_file(os.path.join(self.path("blkio"), "blkio.throttle.io_service_bytes")).splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1] in io:
-                io[parts[1]] += int(parts[2])
+        io = self._block_io()
         inactive = [line.split()[1] for line in read_file(os.path.join(memory, "memory.stat")).splitlines()
                     if line.startswith("total_inactive_file ")]
         return {"cpu_ns": _int(read_file(os.path.join(cpu, "cpuacct.usage"))),
@@ -130,9 +126,26 @@ class CgroupV1(CgroupManager):
                 "io": io["Read"] + io["Write"], "io_read": io["Read"], "io_write": io["Write"],
                 "inactive_file": _int(inactive[0] if inactive else "")}
 
+    def _block_io(self) -> dict[str, int]:
+        """Bytes read and written: CFQ's, BFQ's or the throttling layer's counters, the first
+        that has any device (as runc; on a blk-mq device without limits none count)."""
+        io = {"Read": 0, "Write": 0}
+        for name in BLKIO_STATS:
+            lines = [line.split() for line in read_file(os.path.join(self.path("blkio"), name)).splitlines()]
+            for parts in lines:
+                if len(parts) == 3 and parts[1] in io:
+                    io[parts[1]] += int(parts[2])
+            if any(len(parts) == 3 for parts in lines):
+                break
+        return io
+
     def remove(self) -> None:
         for controller in self.controllers():
             remove_dir(self.path(controller))
+
+
+BLKIO_STATS = ("blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive",
+               "blkio.throttle.io_service_bytes_recursive")
 
 
 def _int(text: str) -> int:
