@@ -144,11 +144,14 @@ def target_of(info, shown_as: str = "") -> Target:
 
 def stream(targets: Callable[[], list["Target"]], interval: float = 1.0, truncate: bool = True) -> Iterator[list[dict]]:
     """Rows of every container ``targets()`` returns, once per ``interval`` (the first after one
-    interval, so that CPU % has a span to measure); containers are looked up again each time."""
+    interval, so that CPU % has a span to measure, at once when none runs); containers are looked
+    up again each time."""
     current = targets()
     previous = {t.id: _safe_sample(t) for t in current}
+    wait = interval if any(t.pid for t in current) else 0.0
     while True:
-        time.sleep(interval)
+        time.sleep(wait)
+        wait = interval
         rows, now = [], {}
         for target in current:
             now[target.id] = _safe_sample(target)
