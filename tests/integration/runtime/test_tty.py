@@ -39,26 +39,23 @@ def test_window_size_comes_from_the_callers_terminal(image, state_root):
     import sys
     import termios
 
-    master, slave = pty.openpty()
+    master, slave = pty.openpty()  # we keep the slave open: no hangup (EIO) can drop output unread
     try:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
         process = subprocess.Popen([sys.executable, "-m", "composer", "container", "run", "--rm", "-t", "--network",
                                     "none", "busybox", "stty", "size"], stdin=slave, stdout=slave, stderr=slave,
                                    env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
-        os.close(slave)
-        slave = -1
         output = b""
-        while select.select([master], [], [], 60)[0]:  # (a hung run fails below instead of hanging here)
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: every writer of the terminal has gone
-                break
-            if not chunk:
-                break
-            output += chunk
-        assert process.wait(timeout=60) == 0, output
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        while b"33 101" not in output and select.select([master], [], [], 10)[0]:  # (the pty passes data on
+            output += os.read(master, 4096)  # asynchronously: wait for it; only a failure waits long)
+        assert process.returncode == 0, output
         assert b"33 101" in output, output
     finally:
         os.close(master)
-        if slave >= 0:
-            os.close(slave)
+        os.close(slave)
