@@ -27,6 +27,7 @@ from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import ContainerSpec, HealthStatus, Runtime
 from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
+from composer.trio_import import import_trio
 
 if TYPE_CHECKING:
     import trio
@@ -542,7 +543,7 @@ def _name(ctx: _Context, op: Operation) -> str:
 def _run(main: Callable[[], Awaitable[Any]]) -> Any:
     """``main`` in a fresh trio loop; a Ctrl-C comes out as KeyboardInterrupt, any other escape
     as itself, never as an exception group."""
-    import trio
+    trio = import_trio()
 
     try:
         return trio.run(main)

@@ -13,6 +13,9 @@ import sys
 
 def main(argv: list[str]) -> int:
     state_dir, _lock_fd, *socket_fds = argv
+    from composer.trio_import import import_trio
+
+    import_trio()
     from composer.network.dns.server import run
 
     return run(state_dir, [int(fd) for fd in socket_fds])
