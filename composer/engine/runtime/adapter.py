@@ -88,6 +88,7 @@ def convert_mount(mount: MountSpec, content_dir: str, index: int) -> Any:
     if mount.type == "volume":
         return Mount(type="volume", target=mount.target, source=mount.source or _anonymous_volume(),
                      readonly=mount.read_only, volume_nocopy=bool(options.get("nocopy")),
+                     subpath=str(options.get("subpath") or ""),
                      anonymous=not mount.source or bool(options.get("anonymous")))
     if mount.type == "bind":
         return Mount(type="bind", target=mount.target, source=mount.source, readonly=mount.read_only,

@@ -232,3 +232,25 @@ def test_a_changed_network_is_recreated_with_the_containers_on_it(project):
     renewed = network(project, "proj_front")
     assert renewed["Id"] != front["Id"] and renewed["IPAM"]["Config"][0]["Subnet"] == f"{second}.0/24"
     assert f"inet {second}." in project("exec", "-T", "web", "ip", "-4", "-o", "addr").stdout
+
+
+def test_a_volume_subpath_mounts_a_directory_of_the_volume(project):
+    """``volumes: - {type: volume, volume: {subpath: ...}}``: the service sees only that directory."""
+    project.write("""
+        services:
+          writer:
+            image: busybox
+            command: ["sh", "-c", "mkdir -p /all/sub && echo inside > /all/sub/file && echo top > /all/top"]
+            volumes: ["data:/all"]
+          reader:
+            image: busybox
+            command: ["sh", "-c", "ls /part; cat /part/file"]
+            depends_on: {writer: {condition: service_completed_successfully}}
+            volumes:
+              - {type: volume, source: data, target: /part, volume: {subpath: sub}}
+        volumes:
+          data: {}
+        """)
+    project("up", "-d", "--wait", "writer")
+    result = project("run", "--rm", "-T", "reader")
+    assert result.stdout.split() == ["file", "inside"], result.stdout
