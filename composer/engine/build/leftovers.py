@@ -16,6 +16,8 @@ from composer.errors import ComposerError
 
 #: The name of every build container starts so (then 12 digits of its id).
 CONTAINER_PREFIX = "composer-build-"
+#: The image field of a build container's config (no image reference can be written so).
+BUILD_IMAGE = "(build)"
 #: The scratch directory of a build: ``build-<pid>-<random>`` under the store's ``tmp/``.
 SCRATCH_PREFIX = "build-"
 
@@ -65,7 +67,10 @@ def _remove_containers() -> None:
         try:
             with open(os.path.join(names_root(), name)) as handle:
                 container_id = handle.read().strip()
-            if "supervisor died" in current_state(ContainerDir(container_id)).get("Error", ""):
+            cdir = ContainerDir(container_id)
+            if cdir.read_config().get("image") != BUILD_IMAGE:
+                continue  # a container the user named so: its supervisor's death (a reboot) is not ours to clean
+            if "supervisor died" in current_state(cdir).get("Error", ""):
                 remove(container_id)  # its keeper (the build) is gone: not a running build's step
         except (OSError, ValueError, ComposerError):
             continue  # made or removed by its own build right now

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from composer.engine.build.leftovers import CONTAINER_PREFIX
+from composer.engine.build.leftovers import BUILD_IMAGE, CONTAINER_PREFIX
 from composer.errors import BuildError, ComposerError
 
 #: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
@@ -61,7 +61,7 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     if not any(entry.startswith("PATH=") for entry in env):
         env = [DEFAULT_PATH, *env]
     container_id = new_container_id()
-    config = ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image="(build)",
+    config = ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image=BUILD_IMAGE,
                              image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
                              cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
                              labels={"com.docker.compose.build": "true"})

@@ -31,3 +31,24 @@ def test_a_dead_builds_scratch_goes_with_its_mounted_view(tmp_path: Path, state_
         if os.path.ismount(view):
             libc.umount(str(view), libc.MNT_DETACH)
     assert not dead.exists() and mine.is_dir() and (tmp_path / "unpack-xyz").is_dir()
+
+
+def test_a_user_container_named_like_a_build_step_is_kept(state_root: Path) -> None:
+    """Only composer's own step containers (image "(build)") are removed: a user's container named
+    composer-build-... whose supervisor died (a reboot) stays, as docker keeps it in ps -a."""
+    import json
+
+    from composer.engine.runtime.state import ContainerDir, claim_name
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    container_id = "f" * 64
+    cdir = ContainerDir(container_id)
+    cdir.create()
+    with open(cdir.config, "w") as handle:
+        json.dump({"id": container_id, "name": "composer-build-mine", "image": "busybox", "image_id": ""}, handle)
+    with open(cdir.state, "w") as handle:
+        json.dump({"Status": "running", "Running": True, "Pid": gone.pid, "SupervisorPid": gone.pid}, handle)
+    claim_name("composer-build-mine", container_id)
+    remove_killed_builds(state_root / "images/tmp")
+    assert os.path.isfile(cdir.config) and json.load(open(cdir.state))["Status"] == "running"
