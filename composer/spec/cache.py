@@ -18,6 +18,7 @@ except ImportError:  # Python >= 3.12
 
 _READS: dict[str, str | None] = {}
 _CODE_DIRS = (os.path.dirname(__file__),)
+_STDIN = "-"  # never an absolute path, as record() notes
 
 
 def reset() -> None:
@@ -28,6 +29,11 @@ def reset() -> None:
 def record(path: str, data: bytes | None) -> None:
     """Note that the load depends on ``path`` having this content (None: being absent)."""
     _READS[os.path.abspath(path)] = None if data is None else sha256(data).hexdigest()
+
+
+def record_stdin() -> None:
+    """Note that the load read standard input: nothing can check it later, so nothing is stored."""
+    _READS[_STDIN] = None
 
 
 def _digest_of(path: str) -> str | None:
@@ -77,7 +83,9 @@ def lookup(key: str) -> str | None:
 
 
 def store(key: str, output: str) -> None:
-    """Remember ``output`` with the files this process read; best effort."""
+    """Remember ``output`` with the files this process read (not after standard input); best effort."""
+    if _STDIN in _READS:
+        return
     path = _entry_path(key)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SpecError
-from composer.spec.cache import record as record_read
+from composer.spec.cache import record as record_read, record_stdin
 from composer.spec.source import Document, parse_documents
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def _config_files(options: ProjectOptions, cwd: Path) -> list[str]:
 def read_documents(file: str, stdin: str | None = None) -> list[Document]:
     """The YAML documents of one compose file (``-`` is standard input)."""
     if file == "-":
+        record_stdin()
         text = sys.stdin.read() if stdin is None else stdin
     else:
         try:

@@ -78,3 +78,17 @@ def test_a_hit_imports_no_yaml(demo, state_root):
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=demo)
             for _ in range(2)]
     assert [run.stdout.strip() for run in runs] == ["True", "False"]
+
+
+def test_standard_input_is_never_cached(demo, loads, monkeypatch):
+    """COMPOSE_FILE can name ``-`` behind its own separator: the load itself notes standard input,
+    so a later command with other input is not answered from the first one's model."""
+    import io
+
+    monkeypatch.setenv("COMPOSE_PATH_SEPARATOR", ",")
+    monkeypatch.setenv("COMPOSE_FILE", "compose.yaml,-")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("services:\n  one:\n    image: busybox\n"))
+    assert set(project_cli.cached_project(_globals()).services) == {"web", "one"}
+    monkeypatch.setattr(sys, "stdin", io.StringIO("services:\n  two:\n    image: busybox\n"))
+    assert set(project_cli.cached_project(_globals()).services) == {"web", "two"}
+    assert len(loads) == 2
