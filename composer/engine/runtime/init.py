@@ -246,7 +246,6 @@ def _populate_volumes(root: str, plan: LaunchPlan) -> None:
     namespace, through the volume's idmapped mount (the mapped root cannot write the host path)."""
     if not plan.populate:
         return
-    from composer.engine.runtime.paths import secure_join
     from composer.engine.volumes import copy_tree
 
     detached = {m.source: fd for m, fd in zip(plan.mounts, plan.mount_fds) if fd >= 0 and not m.subpath}
@@ -280,7 +279,8 @@ def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, 
     if plan.tty:
         env.setdefault("TERM", "xterm")
     config.cwd = secure_join("/", config.cwd)  # links (magic ones too) read as paths in the container
-    os.makedirs(config.cwd, 0o755, exist_ok=True)
+    if not os.path.isdir(config.cwd):  # (one stat for the usual existing -w, not makedirs' three calls)
+        os.makedirs(config.cwd, 0o755, exist_ok=True)
     return find_executable(config.args[0], env["PATH"]), env, (uid, gid, groups)
 
 
