@@ -35,21 +35,24 @@ def dangling_images(store: Any, project: str) -> list[str]:
 
 def prune_dangling(project: str, keep: Iterable[str] = ()) -> list[str]:
     """Remove ``project``'s dangling images but ``keep`` (the ids just built); the ids removed."""
-    from composer.engine.images.catalog import gc, remove
+    from composer.engine.images.catalog import container_usage, gc, remove
     from composer.engine.images.store import ImageStore
 
     store = ImageStore()
     spared = set(keep)
     removed = []
+    usage = None  # the containers are read once, and only when there is something to remove
     for image_id in dangling_images(store, project):
         if image_id in spared:
             continue
+        if usage is None:
+            usage = container_usage()
         try:
-            lines = remove(store, image_id)
+            lines = remove(store, image_id, usage=usage)
         except ComposerError:
             continue  # a container still uses it (docker's remove refuses, and the prune goes on)
         if ("Deleted", image_id) in lines:
             removed.append(image_id)
     if removed:
-        gc(store)
+        gc(store, usage.layers if usage else None)
     return removed

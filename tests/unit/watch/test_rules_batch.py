@@ -177,3 +177,28 @@ def test_dangling_images_are_the_projects_untagged_ones() -> None:
     db = {"images": dict.fromkeys(configs, {}), "refs": {"docker.io/p/api:dev": "sha256:2"}}
     store = SimpleNamespace(blobs=blobs, read_db=lambda: db)
     assert dangling_images(store, "p") == ["sha256:1"]  # 2 is tagged, 3 another project's, 4 unlabelled
+
+
+def test_prune_dangling_reads_the_containers_once_and_skips_used_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every dangling image but the one just built is removed; one a container uses is refused by
+    remove and kept; the containers are read once for all the removals and the gc."""
+    from composer.engine.images import catalog, store as stores
+    from composer.engine.watch import prune as pruning
+    from composer.errors import ImageError
+
+    usage = catalog.ContainerUsage({"sha256:used": [("c1", False)]}, frozenset({"/x"}))
+    reads, gcs = [], []
+    monkeypatch.setattr(stores, "ImageStore", lambda: "store")
+    monkeypatch.setattr(pruning, "dangling_images", lambda store, project: ["sha256:old", "sha256:used", "sha256:new"])
+    monkeypatch.setattr(catalog, "container_usage", lambda: reads.append(1) or usage)
+
+    def remove(store, image_id, force=False, usage=None):
+        assert usage is not None  # never a read of its own
+        if image_id in usage.images:
+            raise ImageError(f"conflict: unable to delete {image_id}")
+        return [("Deleted", image_id)]
+
+    monkeypatch.setattr(catalog, "remove", remove)
+    monkeypatch.setattr(catalog, "gc", lambda store, layers=None: gcs.append(layers) or 0)
+    assert pruning.prune_dangling("p", keep=["sha256:new"]) == ["sha256:old"]
+    assert reads == [1] and gcs == [frozenset({"/x"})]
