@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import trio
@@ -30,6 +31,7 @@ from composer.network.store import NetworkStore
 PORT = control.PORT
 TTL = 600
 FORWARD_TIMEOUT = 3.0
+SETTLED_NS = 50_000_000  # a folder unchanged this long has a timestamp a later change must move
 
 
 def upstreams() -> list[tuple[str, int]]:
@@ -68,15 +70,32 @@ class Server:
         for sock in prebound:  # from control.start: UDP first, then TCP, per gateway
             self.prebound.setdefault(sock.getsockname()[0], []).append(sock)
         self.stamp: tuple = ()
+        self.folder: tuple | None = None  # the folder's (inode, mtime) when it had settled
 
     def reload(self, force: bool = False) -> None:
-        """Re-read the network files when any changed (each save is a new inode: a rename)."""
+        """Re-read the network files when any changed (each save is a new inode: a rename).
+
+        Called for every query: while the folder's mtime has not moved since a listing made when
+        it had settled, nothing was saved or removed in it (a save is a create and a rename
+        there), so one ``stat`` answers, with no listing. A folder changed in the last
+        ``SETTLED_NS`` is listed every time: a second change within the same coarse clock tick
+        would leave its mtime as it was."""
+        now = time.time_ns()
+        try:
+            folder = os.stat(self.store.dir)
+        except OSError:
+            folder = None
+        mark = (folder.st_ino, folder.st_mtime_ns) if folder is not None else None
+        if not force and mark is not None and mark == self.folder:
+            return
         files = sorted(self.store.root.glob("*.json"))
         stamp = tuple((path.name, stat.st_ino, stat.st_mtime_ns) for path in files
                       if (stat := _stat(path)) is not None)
         if force or stamp != self.stamp:
             self.networks = [net for net in self.store.all()]
             self.stamp = stamp
+        settled = folder is not None and now - folder.st_mtime_ns > SETTLED_NS
+        self.folder = mark if settled else None
 
     def user_networks(self) -> list[Network]:
         return [net for net in self.networks if not net.default]

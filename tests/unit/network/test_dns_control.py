@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from composer.network.dns import control
 from composer.network.model import Endpoint, Network
@@ -55,3 +56,31 @@ def test_other_names_go_to_the_containers_own_resolvers(monkeypatch):
     assert resolvers_of(net, "10.5.0.2") == [("9.9.9.9", 53), ("1.1.1.1", 53)]
     assert resolvers_of(net, "10.5.0.3") == [("10.0.0.53", 5353)]
     assert resolvers_of(None, "10.5.0.1") == [("10.0.0.53", 5353)]
+
+
+def test_the_server_lists_its_folder_only_when_it_changed(tmp_path, monkeypatch):
+    """A query's reload is one stat of a settled folder; a save (a rename in it) is seen at once,
+    and a folder changed in the last moments is listed every time (same-tick changes)."""
+    from pathlib import Path
+
+    from composer.network.dns import server as dns_server
+
+    store = NetworkStore(tmp_path)
+    store.save(Network(id="a" * 64, name="one", bridge="cm-a", subnet="10.6.0.0/24", gateway="10.6.0.1", created="1"))
+    listings = []
+    glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: listings.append(pattern) or glob(self, pattern))
+    server = dns_server.Server(store)
+    server.reload()
+    server.reload()
+    assert [net.name for net in server.networks] == ["one"] and len(listings) == 2  # just changed
+    os.utime(tmp_path, ns=(time.time_ns() - 10**9,) * 2)  # settled
+    server.reload()
+    server.reload()
+    server.reload()
+    assert len(listings) == 3
+    store.save(Network(id="b" * 64, name="two", bridge="cm-b", subnet="10.7.0.0/24", gateway="10.7.0.1", created="2"))
+    server.reload()
+    assert [net.name for net in server.networks] == ["one", "two"]
+    server.reload(force=True)
+    assert len(listings) == 5
