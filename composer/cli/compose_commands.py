@@ -111,10 +111,12 @@ def _register_up(app: typer.Typer) -> None:
             abort = True
         if detach and (abort or abort_failure):
             raise UsageError("--abort-on-container-exit and --detach are incompatible")
-        from composer.spec.loader import load_project_from_options
+        if all_resources:  # the unused networks and volumes kept: not what the project cache holds
+            from composer.spec.loader import load_project_from_options
 
-        project = load_project_from_options(ctx.obj, all_resources=all_resources,  # C.load, unused resources kept
-                                            targets=tuple(services or ()))
+            project = load_project_from_options(ctx.obj, all_resources=True, targets=tuple(services or ()))
+        else:
+            project = C.load(ctx)
         options = C.up_options(ctx, services or (), dict(
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,

@@ -150,3 +150,17 @@ def test_fast_paths(cli):
     assert cli("ps", "-a", "-q").stdout == ""
     with pytest.raises(UsageError):
         compose.up_fast(["-d", "--force-recreate", "--no-recreate"])
+
+
+def test_up_of_a_profiled_service_enables_its_profile_from_the_cached_project(cli, tmp_path):
+    """typer's ``up`` binds the project through the cache (compose.load): naming a disabled
+    service still enables its profiles, a second time too (then from the cached model)."""
+    (tmp_path / "demo" / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          web: {image: busybox}
+          debug: {image: busybox, profiles: [debug]}
+        """))
+    for _ in range(2):
+        result = cli("up", "-d", "--no-deps", "debug")
+        assert result.exit_code == 0, result.output
+        assert "demo-debug-1" in result.output and "demo-web-1" not in result.output
