@@ -6,7 +6,6 @@ through ``composer.cli.progress`` and prints what Docker Compose v2 prints. type
 :func:`register` only. ``COMPOSER_RUNTIME=fake`` swaps in the in-memory runtime (unit tests only).
 """
 
-import json
 import os
 import sys
 import threading
