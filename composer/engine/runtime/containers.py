@@ -36,12 +36,15 @@ def _config(cdir: ContainerDir) -> ContainerConfig:
 
 def _supervisor_alive(state: dict) -> bool:
     """Whether the process state.json names as the container's keeper still runs: same pid, same
-    start time, same boot (after a reboot, an unrelated process may have both)."""
+    start time, same boot (after a reboot, an unrelated process may have both). A boot id that
+    either side could not read ("") is no evidence: the pid and start time decide."""
     from composer.engine.runtime.state import boot_id, process_start_time
 
     pid = state.get("SupervisorPid") or 0
-    return (bool(pid) and process_start_time(pid) == state.get("SupervisorStart")
-            and state.get("SupervisorBoot", boot_id()) == boot_id())
+    if not pid or process_start_time(pid) != state.get("SupervisorStart"):
+        return False
+    recorded = state.get("SupervisorBoot")
+    return not recorded or not boot_id() or recorded == boot_id()
 
 
 def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:

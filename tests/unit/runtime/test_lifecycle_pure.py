@@ -128,6 +128,7 @@ def test_a_keeper_of_another_boot_is_not_alive():
     assert boot_id() and _supervisor_alive(ours) and _supervisor_alive({**ours, "SupervisorBoot": boot_id()})
     assert not _supervisor_alive({**ours, "SupervisorBoot": "0b5e7e1e-an-earlier-boot"})
     assert not _supervisor_alive({**ours, "SupervisorStart": "1"})
+    assert _supervisor_alive({**ours, "SupervisorBoot": ""})  # a keeper that could not read its boot id
 
 
 def test_concurrent_state_writes_lose_nothing(tmp_path):
