@@ -177,30 +177,36 @@ def remove(store: ImageStore, reference: str, force: bool = False,
     chain ids, top layer first, as docker lists the layers it releases.
     """
     usage = container_usage() if usage is None else usage
-    lines: list[tuple[str, str]] = []
     with store.update_db() as db:
-        image_id, name = store.find(db, reference)
-        names, used = store.names_of(db, image_id), usage.images.get(image_id, [])
-        by_name = name in names and name != image_id and not reference.removeprefix("sha256:") in image_id
-        if by_name:
-            if not force and names == [name] and used:
-                raise ImageError(f'conflict: unable to remove repository reference "{reference}" (must force) - '
-                                 f"container {used[0][0][:12]} is using its referenced image {image_id[7:19]}",
-                                 hint="remove the container first, or use -f")
-            _untag(db, [name], lines)
-            if len(names) > 1 or any(running for _, running in used):
-                return lines  # other names left, or quietly kept for its running container as docker does
-        else:
-            conflict = _delete_conflict(image_id, used, names[1:], force)
-            if conflict is not None:
-                raise conflict
-            _untag(db, names, lines)
-        for repo_digest in db["images"][image_id].get("repo_digests", []):
-            lines.append(("Untagged", parse_reference(repo_digest).familiar()))
-        record = db["images"].pop(image_id)
-        lines.append(("Deleted", image_id))
-        kept = _kept_chains(store, db, usage.layers)
-        lines += [("Deleted", chain) for chain in reversed(record["chain"]) if chain not in kept]
+        return _remove_from(store, db, reference, force, usage)
+
+
+def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: bool,
+                 usage: ContainerUsage) -> list[tuple[str, str]]:
+    """:func:`remove` on ``db`` (the index, under the store lock); nothing is changed when it raises."""
+    lines: list[tuple[str, str]] = []
+    image_id, name = store.find(db, reference)
+    names, used = store.names_of(db, image_id), usage.images.get(image_id, [])
+    by_name = name in names and name != image_id and not reference.removeprefix("sha256:") in image_id
+    if by_name:
+        if not force and names == [name] and used:
+            raise ImageError(f'conflict: unable to remove repository reference "{reference}" (must force) - '
+                             f"container {used[0][0][:12]} is using its referenced image {image_id[7:19]}",
+                             hint="remove the container first, or use -f")
+        _untag(db, [name], lines)
+        if len(names) > 1 or any(running for _, running in used):
+            return lines  # other names left, or quietly kept for its running container as docker does
+    else:
+        conflict = _delete_conflict(image_id, used, names[1:], force)
+        if conflict is not None:
+            raise conflict
+        _untag(db, names, lines)
+    for repo_digest in db["images"][image_id].get("repo_digests", []):
+        lines.append(("Untagged", parse_reference(repo_digest).familiar()))
+    record = db["images"].pop(image_id)
+    lines.append(("Deleted", image_id))
+    kept = _kept_chains(store, db, usage.layers)
+    lines += [("Deleted", chain) for chain in reversed(record["chain"]) if chain not in kept]
     return lines
 
 
@@ -208,15 +214,12 @@ def prune(store: ImageStore, everything: bool = False) -> tuple[list[tuple[str, 
     """Remove dangling images (every unused image with ``everything``); returns docker's
     (Untagged|Deleted, what) lines of each removal and the bytes freed."""
     usage = container_usage()
-    db = store.read_db()
-    named = set(db["refs"].values())
     lines: list[tuple[str, str]] = []
-    for image_id in [image_id for image_id in db["images"]
-                     if (everything or image_id not in named) and image_id not in usage.images]:
-        try:
-            lines += remove(store, image_id, force=True, usage=usage)
-        except ImageError:
-            continue  # removed meanwhile
+    with store.update_db() as db:  # one read and one write of the index for all the removals
+        named = set(db["refs"].values())
+        for image_id in [image_id for image_id in db["images"]
+                         if (everything or image_id not in named) and image_id not in usage.images]:
+            lines += _remove_from(store, db, image_id, True, usage)
     return lines, gc(store, usage.layers)
 
 

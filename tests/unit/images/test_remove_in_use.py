@@ -95,3 +95,19 @@ def test_prune_lists_what_docker_lists(busybox_image) -> None:
     lines, freed = prune(store, everything=True)
     assert lines == [("Untagged", "busybox:latest"), ("Deleted", busybox_image.id), *released(busybox_image)]
     assert freed > 0 and store.read_db()["images"] == {}
+
+
+def test_prune_of_several_images_writes_the_index_once(busybox_image, busybox_tar, monkeypatch) -> None:
+    """Two images on the same layers: both deleted, the shared layers listed once (with the last),
+    in one read-and-write of the index."""
+    store = ImageStore()
+    other = store.import_rootfs(busybox_tar, "other:1", ['CMD ["true"]'])
+    updates = []
+    update_db = ImageStore.update_db
+    monkeypatch.setattr(ImageStore, "update_db", lambda self: updates.append(1) or update_db(self))
+    lines, _ = prune(store, everything=True)
+    assert updates == [1, 1]  # the removals, then gc's layer sizes
+    assert sorted(line for line in lines if line[1] in (busybox_image.id, other.id)) == sorted(
+        [("Deleted", busybox_image.id), ("Deleted", other.id)])
+    assert lines[-len(released(other)):] == released(other) and len(lines) == 4 + len(released(other))
+    assert store.read_db()["images"] == {}
