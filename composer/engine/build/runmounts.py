@@ -21,6 +21,7 @@ upper dir afterwards, so a mount leaves no trace in the layer.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from contextlib import ExitStack
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 SECRETS_DIR = "/run/secrets"
 SSH_DIR = "/run/buildkit"
+STAGED_NAME = "secret"  # the file in a staged secret's own tmpfs (Linux < 6.15)
 
 
 @dataclass
@@ -68,12 +70,17 @@ class SecretFiles:
     """A step's secret files; the container gets them as read-only binds of a detached tmpfs."""
 
     files: list[SecretFile] = field(default_factory=list)
+    staged: bool = False  # Linux < 6.15: each fd is a one-file tmpfs the container attaches first
 
     def mounts(self, fds: Sequence[int] = ()) -> list[Mount]:
         """The runtime mounts the files take: read-only binds of the detached mounts ``fds``
         (:func:`open_secret_files`, inherited by the container's init), or with no source."""
         from composer.engine.runtime.config import Mount
+        from composer.engine.runtime.rootfs import STAGED
 
+        if self.staged and fds:
+            return [Mount(type="bind", target=file.target, source=f"/proc/self/fd/{fd}/{STAGED_NAME}",
+                          readonly=True, options=STAGED) for file, fd in zip(self.files, fds)]
         sources = [f"/proc/self/fd/{fd}" for fd in fds] or [""] * len(self.files)
         return [Mount(type="bind", target=file.target, source=source, readonly=True)
                 for file, source in zip(self.files, sources)]
@@ -144,32 +151,59 @@ def _add_secret(step: Step, spec: dict[str, str], out: RunMounts) -> None:
 
 
 def open_secret_files(secrets: SecretFiles) -> list[int]:
-    """Each secret as a detached mount of one file (close-on-exec fds, in ``secrets.files``' order).
+    """Each secret as a detached mount (close-on-exec fds, in ``secrets.files``' order).
 
     The files are written into a new tmpfs that is never attached on the host; the container's
     init inherits the descriptors and its own mount set-up binds each one (through
     ``/proc/self/fd``) onto its target (``rootfs.apply_mount``). The tmpfs lives only as long as
     the descriptors and the container's mount namespace: a killed build leaves nothing behind,
-    and no extra process is needed.
+    and no extra process is needed. Linux 6.15+ clones each file of one tmpfs as its own mount;
+    older kernels refuse that (EINVAL), so each file gets its own tmpfs, which the container
+    attaches on a staging directory before binding the file (``secrets.staged``).
     """
-    from composer.engine.runtime import libc
-
     fds: list[int] = []
     try:
-        root = libc.detached_tmpfs({"mode": "0700", "size": "16m"},
-                                   libc.MOUNT_ATTR_NOSUID | libc.MOUNT_ATTR_NODEV | libc.MOUNT_ATTR_NOEXEC)
         try:
-            for index, file in enumerate(secrets.files):
-                _write_secret(root, str(index), file)
-                fds.append(libc.clone_tree(f"/proc/self/fd/{root}/{index}"))
-        finally:
-            os.close(root)
+            _cloned_files(secrets.files, fds)
+        except OSError as error:
+            if error.errno != errno.EINVAL:
+                raise
+            _close_all(fds)
+            for file in secrets.files:
+                fds.append(_secret_tmpfs())
+                _write_secret(fds[-1], STAGED_NAME, file)
+            secrets.staged = True
     except OSError as error:
-        for fd in fds:
-            os.close(fd)
+        _close_all(fds)
         raise BuildError(f"cannot make a tmpfs for the build secrets: {error.strerror}",
-                         hint="the build needs root and Linux 6.15 or newer (detached mounts)") from None
+                         hint="the build needs root and Linux 5.2 or newer (detached mounts)") from None
     return fds
+
+
+def _cloned_files(files: Sequence[SecretFile], fds: list[int]) -> None:
+    """Linux 6.15+: one tmpfs, each file cloned from it as a one-file detached mount (into ``fds``)."""
+    from composer.engine.runtime import libc
+
+    root = _secret_tmpfs()
+    try:
+        for index, file in enumerate(files):
+            _write_secret(root, str(index), file)
+            fds.append(libc.clone_tree(f"/proc/self/fd/{root}/{index}"))
+    finally:
+        os.close(root)
+
+
+def _secret_tmpfs() -> int:
+    from composer.engine.runtime import libc
+
+    return libc.detached_tmpfs({"mode": "0700", "size": "16m"},
+                               libc.MOUNT_ATTR_NOSUID | libc.MOUNT_ATTR_NODEV | libc.MOUNT_ATTR_NOEXEC)
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+    fds.clear()
 
 
 def _write_secret(root: int, name: str, file: SecretFile) -> None:

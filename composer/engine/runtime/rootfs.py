@@ -30,6 +30,8 @@ PROPAGATION_FLAGS = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | l
                      "slave": libc.MS_SLAVE, "rslave": libc.MS_SLAVE | libc.MS_REC}
 
 
+STAGED = "x-composer-staged"  # a bind's options: its source /proc/self/fd/N/NAME is in a detached mount N
+
 MOUNT_DATA_LIMIT = 4000  # the kernel copies at most one page of mount options
 
 
@@ -216,7 +218,9 @@ def apply_mount(root: str, mount: Mount, source_fd: int = -1) -> None:
         flags, data = tmpfs_flags(mount)
         libc.mount("tmpfs", target, "tmpfs", flags, data or None)
         return
-    if source_fd >= 0:
+    if mount.options == STAGED:
+        bind_staged(root, mount.source, target)
+    elif source_fd >= 0:
         ensure_target(target, stat.S_ISDIR(os.fstat(source_fd).st_mode))
         libc.move_mount(source_fd, target)
     else:
@@ -225,6 +229,25 @@ def apply_mount(root: str, mount: Mount, source_fd: int = -1) -> None:
     libc.mount(None, target, None, PROPAGATION_FLAGS.get(mount.propagation or "rprivate", libc.MS_PRIVATE))
     if mount.readonly:
         libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_REC)
+
+
+def bind_staged(root: str, source: str, target: str) -> None:
+    """Bind the file ``/proc/self/fd/N/NAME`` of the detached mount N onto ``target`` where Linux
+    < 6.15 binds nothing from a detached mount: attach N on a staging directory beside ``root``
+    (in the state dir, out of the container's view), bind NAME from there, then detach N and
+    remove the directory. All in the container's mount namespace: the host never sees it."""
+    fd, name = source.removeprefix("/proc/self/fd/").split("/", 1)
+    staging = os.path.join(os.path.dirname(root), f"staged-{fd}")
+    os.mkdir(staging, 0o700)
+    try:
+        libc.move_mount(int(fd), staging)
+        try:
+            ensure_target(target, False)
+            libc.mount(os.path.join(staging, name), target, None, libc.MS_BIND)
+        finally:
+            libc.umount(staging, libc.MNT_DETACH)
+    finally:
+        os.rmdir(staging)
 
 
 TMPFS_FLAG_OPTIONS = {"ro": (libc.MS_RDONLY, 0), "rw": (0, libc.MS_RDONLY), "exec": (0, libc.MS_NOEXEC),

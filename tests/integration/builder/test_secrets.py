@@ -77,6 +77,56 @@ def test_secret_in_a_step_built_from_a_worker_thread(builder, context: Path, tmp
     assert top_layer_names(image_id) == ["seen"]
 
 
+@pytest.mark.parametrize("thread", [False, True], ids=["main-thread", "worker-thread"])
+def test_secrets_on_a_kernel_before_6_15(builder, context: Path, tmp_path: Path, thread: bool,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where cloning a file of a detached tmpfs fails (EINVAL, Linux < 6.15), each secret gets its own
+    tmpfs that the container attaches on a staging directory, binds from, then detaches: the real
+    fallback mounts on this kernel, with the right owner and mode and no trace of the staging
+    (in the worker thread, the mounts reach the runtime's child process as JSON)."""
+    import errno
+    import threading
+
+    from composer.engine.build import running
+    from composer.engine.runtime import libc
+
+    def old_kernel(path: str, flags: int = 0) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument", path)
+
+    if not thread:
+        monkeypatch.setattr(running, "_run_in_child", no_child_process)
+    monkeypatch.setattr(libc, "clone_tree", old_kernel)
+    token = tmp_path / "token"
+    token.write_text("0ld-k3rnel")
+    dockerfile = """\
+FROM busybox
+RUN --mount=type=secret,id=token --mount=type=secret,id=token,target=/etc/tok,uid=5,gid=6,mode=0440 \\
+    cat /run/secrets/token /etc/tok > /seen && stat -c '%a %u %g' /run/secrets/token /etc/tok >> /seen \\
+    && ! touch /etc/tok 2>/dev/null && grep -c staged- /proc/self/mountinfo >> /seen; \\
+    grep -c /etc/tok /proc/self/mountinfo >> /seen
+"""
+    with open("/proc/self/mountinfo") as handle:
+        before = handle.read()
+    results: list = []
+
+    def run() -> None:
+        results.append(builder(context, dockerfile, secrets=(Secret("token", file=str(token)),)))
+
+    if thread:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(120)
+    else:
+        run()
+    assert results, "the build failed"
+    image_id, _ = results[0]
+    with open("/proc/self/mountinfo") as handle:
+        assert handle.read() == before
+    seen = (ImageStore().resolve(image_id).layer_dirs[-1] / "seen").read_text()
+    assert seen == "0ld-k3rnel0ld-k3rnel400 0 0\n440 5 6\n0\n1\n"
+    assert top_layer_names(image_id) == ["seen"]
+
+
 def test_required_secret_missing_is_a_located_error(builder, context: Path) -> None:
     with pytest.raises(BuildError) as caught:
         builder(context, "FROM busybox\nRUN --mount=type=secret,id=npm,required=true true\n")

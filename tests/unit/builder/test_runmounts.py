@@ -66,3 +66,35 @@ def test_secret_files_are_detached_mounts_of_a_tmpfs() -> None:
             os.close(fd)
     assert [(m.type, m.target, m.readonly) for m in secrets.mounts()] == [
         ("bind", "/run/secrets/a", True), ("bind", "/b", True)]
+
+
+@pytest.mark.root
+def test_before_linux_6_15_each_secret_is_its_own_detached_tmpfs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """open_tree of a file in a detached mount fails with EINVAL before 6.15: one tmpfs per file."""
+    import errno
+
+    from composer.engine.runtime import libc
+    from composer.engine.runtime.rootfs import STAGED
+
+    def old_kernel(path: str, flags: int = 0) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument", path)
+
+    monkeypatch.setattr(libc, "clone_tree", old_kernel)
+    secrets = SecretFiles([SecretFile(b"v1", 5, 6, 0o440, "/a"), SecretFile(b"v2", 0, 0, 0o400, "/b")])
+    with open("/proc/self/mountinfo") as handle:
+        before = handle.read()
+    fds = open_secret_files(secrets)
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            assert handle.read() == before
+        mounts = secrets.mounts(fds)
+        assert [(m.source, m.options) for m in mounts] == [(f"/proc/self/fd/{fd}/secret", STAGED) for fd in fds]
+        found = []
+        for mount in mounts:
+            info = os.stat(mount.source)
+            with open(mount.source, "rb") as handle:
+                found.append((handle.read(), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)))
+        assert found == [(b"v1", 5, 6, 0o440), (b"v2", 0, 0, 0o400)]
+    finally:
+        for fd in fds:
+            os.close(fd)
