@@ -67,7 +67,8 @@ class LaunchPlan(Record):
     devices: list[rootfs.DeviceNode] = []     # --device nodes to make in /dev
     userns_fd: int = -1                       # --userns private: the user namespace to enter
     layer_fds: list[int] = []                 # ... and the image layers idmapped into it
-    mount_fds: list[int] = []                 # ... and each of ``mounts``' bind sources, detached (-1: none)
+    mount_fds: list[int] = []                 # ... and each of ``mounts``' bind sources, detached (-1: none);
+                                              # without a userns: only the pinned volume subpaths
     setsid: bool = True
     tty: bool = False
     sibling: bool = False                     # PID 1 is made our parent's child (a supervisor's launcher)

@@ -211,7 +211,8 @@ def bind_etc_files(root: str, cdir: ContainerDir) -> None:
 def apply_mount(root: str, mount: Mount, source_fd: int = -1) -> None:
     """Mount one bind/volume/tmpfs ``mount`` (source already resolved to a host path); ``source_fd``:
     the source as a detached mount the runtime made (``--userns private``: the mapped root may not
-    be able to reach the host path)."""
+    be able to reach the host path; a volume subpath: pinned by ``mounts.pin_subpath``, never
+    looked up again by path)."""
     target = secure_join(root, mount.target)
     if mount.type == "tmpfs":
         ensure_target(target, True)
