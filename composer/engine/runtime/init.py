@@ -174,7 +174,7 @@ def container_main(plan: LaunchPlan) -> None:
     reset_signals()  # the runtime's forwarding handlers are not ours
     try:
         _setup(plan)
-        close_inherited_fds(plan.error_fd)  # before any path of the container is resolved (CVE-2024-21626)
+        close_inherited_fds(plan.error_fd)  # before -w and the executable are resolved (CVE-2024-21626)
         path, env, ids = _prepare_process(plan)
         _drop_privileges(plan, ids)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
