@@ -147,21 +147,21 @@ def nft(script: str) -> None:
 
 
 def _libnftables() -> object:
-    """libnftables.so.1 with the five functions ``nft`` calls typed, or None."""
+    """libnftables.so.1 with the functions ``nft`` calls typed, or None (missing, or too old to
+    have them all: its buffered output came with 0.9.1)."""
     if not _LIBNFTABLES:
         import ctypes
 
         try:
             library = ctypes.CDLL("libnftables.so.1")
-        except OSError:
-            library = None
-        else:
             pointer = ctypes.c_void_p
             library.nft_ctx_new.restype, library.nft_ctx_new.argtypes = pointer, [ctypes.c_uint32]
             library.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
             library.nft_run_cmd_from_buffer.argtypes = [pointer, ctypes.c_char_p]
             for name in ("nft_ctx_buffer_output", "nft_ctx_buffer_error", "nft_ctx_get_error_buffer", "nft_ctx_free"):
                 getattr(library, name).argtypes = [pointer]
+        except (OSError, AttributeError):
+            library = None
         _LIBNFTABLES.append(library)
     return _LIBNFTABLES[0]
 
