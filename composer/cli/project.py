@@ -1,4 +1,5 @@
-"""Project commands: ``config`` and ``graph`` (later: up, down, ps ...).
+"""Project commands: ``config`` and ``graph``; and :func:`cached_project`, the project every compose
+command binds (from the validated cache when nothing its load read changed).
 
 typer is imported inside :func:`register` only (annotations are evaluated there, so this module
 has no ``from __future__ import annotations``): ``config`` also has a typer-free fast path.

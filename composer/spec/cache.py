@@ -1,4 +1,5 @@
-"""A validated cache of ``composer config`` output, so a repeated command skips YAML entirely.
+"""A validated cache of ``composer config`` output and of the loaded model the compose commands
+bind (``composer.cli.project.cached_project``), so a repeated command skips YAML entirely.
 
 The key covers the command line, the whole process environment, the working directory and the
 code itself; the entry lists every file the load read (or found missing) with its digest, and is
