@@ -268,8 +268,9 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
             if f"sha256:{entry}" not in keep_blobs:
                 freed += (blobs / entry).stat().st_size
                 (blobs / entry).unlink()
-        with store.update_db() as db:
-            db["layers"] = {chain: size for chain, size in db["layers"].items() if chain in keep_chains}
+        if not keep_chains.issuperset(db["layers"]):  # only pulls, loads and builds add them: not now
+            with store.update_db() as db:
+                db["layers"] = {chain: size for chain, size in db["layers"].items() if chain in keep_chains}
         freed += _clean_tmp(store)
     return freed
 

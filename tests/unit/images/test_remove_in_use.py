@@ -111,3 +111,18 @@ def test_prune_of_several_images_writes_the_index_once(busybox_image, busybox_ta
         [("Deleted", busybox_image.id), ("Deleted", other.id)])
     assert lines[-len(released(other)):] == released(other) and len(lines) == 4 + len(released(other))
     assert store.read_db()["images"] == {}
+
+
+def test_gc_with_no_layer_to_drop_leaves_the_index_unwritten(busybox_image, monkeypatch) -> None:
+    from composer.engine.images.catalog import gc
+
+    store = ImageStore()
+    updates = []
+    update_db = ImageStore.update_db
+    monkeypatch.setattr(ImageStore, "update_db", lambda self: updates.append(1) or update_db(self))
+    before = store.read_db()
+    gc(store, frozenset())
+    assert updates == [] and store.read_db() == before  # busybox's layers are all in use
+    remove(store, "busybox", usage=ContainerUsage({}))
+    gc(store, frozenset())
+    assert updates == [1, 1] and store.read_db()["layers"] == {}  # the rm, then gc's layer sizes
