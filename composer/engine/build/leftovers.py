@@ -84,10 +84,19 @@ def _remove_scratch(path: Path) -> None:
 
     inside = str(path) + "/"
     with open("/proc/self/mountinfo") as handle:
-        points = [line.split()[4] for line in handle if line.split()[4].startswith(inside)]
+        points = [point for point in (_unescaped(line.split()[4]) for line in handle) if point.startswith(inside)]
     for point in sorted(points, key=len, reverse=True):
         try:
             libc.umount(point, libc.MNT_DETACH)
         except OSError:
             continue
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _unescaped(field: str) -> str:
+    """A mount point as mountinfo writes it, decoded (space, tab, newline and backslash are ``\\ooo``)."""
+    if "\\" not in field:
+        return field
+    import re
+
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)

@@ -52,3 +52,20 @@ def test_a_user_container_named_like_a_build_step_is_kept(state_root: Path) -> N
     claim_name("composer-build-mine", container_id)
     remove_killed_builds(state_root / "images/tmp")
     assert os.path.isfile(cdir.config) and json.load(open(cdir.state))["Status"] == "running"
+
+
+def test_a_view_under_a_path_with_a_space_is_unmounted_first(tmp_path: Path, state_root: Path) -> None:
+    """mountinfo writes a space as \\040: the view is still found, unmounted, and the scratch removed."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    tmp = tmp_path / "my store" / "tmp"
+    view = tmp / f"build-{gone.pid}-abc" / "view-1"
+    view.mkdir(parents=True)
+    libc.mount("tmpfs", str(view), "tmpfs")
+    try:
+        remove_killed_builds(tmp)
+        assert not os.path.ismount(view)
+    finally:
+        if os.path.ismount(view):
+            libc.umount(str(view), libc.MNT_DETACH)
+    assert list(tmp.iterdir()) == []
