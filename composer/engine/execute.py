@@ -73,16 +73,21 @@ class _Context:
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A blocking runtime call in a worker thread (at most ``--parallel`` at a time); none once
         the run is interrupted, also when the interruption came while it waited for its turn."""
-        import trio
-
         async with self.limiter:
             if self.interrupted:
                 raise _Interrupted()
-            try:
-                return await trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.threads,
-                                                     abandon_on_cancel=True)
-            except OSError as error:
-                raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
+            return await self._in_thread(fn, *args, **kwargs)
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn`` in a worker thread that cancellation abandons; an OSError fails the operation
+        (a PlanError naming the call), as any other runtime error does, not the run."""
+        import trio
+
+        try:
+            return await trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.threads,
+                                                 abandon_on_cancel=True)
+        except OSError as error:
+            raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
 
     async def block(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A wait in a thread that cancellation abandons (not bounded by ``--parallel``):
@@ -95,8 +100,7 @@ class _Context:
             self.waits.add(scope)
             try:
                 with trio.fail_at(self.deadline):
-                    return await trio.to_thread.run_sync(partial(fn, *args), limiter=self.threads,
-                                                         abandon_on_cancel=True)
+                    return await self._in_thread(fn, *args)
             finally:
                 self.waits.discard(scope)
         raise _Interrupted()  # only the interruption cancels this scope

@@ -268,6 +268,18 @@ def test_a_failed_wait_reports_one_error_event_and_skips_dependents(load, fake):
     assert not [c for c in fake.calls_of("start") if c.target in ("demo-cache-1", "demo-web-1")]
 
 
+def test_an_os_error_in_a_wait_fails_that_operation_not_the_run(load, fake):
+    """A wait's OSError (a state file gone under it ...) is a PlanError as a runtime call's is:
+    the wait fails and its dependents are skipped; it does not end the run as a bug."""
+    def wait_health(container_id: str, last: Any, timeout: float) -> Any:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    fake.wait_health = wait_health
+    with pytest.raises(PlanError, match="wait_health: .*No such file"):
+        ProjectService(fake).up(load(HEALTHY_CHAIN))
+    assert not [c for c in fake.calls_of("start") if c.target in ("demo-cache-1", "demo-web-1")]
+
+
 @pytest.mark.parametrize("args", [["ps", "-a"], ["logs"], ["exec", "-T", "web", "true"]])
 def test_commands_that_run_no_plan_never_import_trio(tmp_path, state_root, args):
     (tmp_path / "compose.yaml").write_text("services:\n  web: {image: busybox}\n")
