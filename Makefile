@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
 	@touch $(STAMP)
+	@# bytecode written now: with PYTHONDONTWRITEBYTECODE set, every command would compile again
+	@$(PY) -m compileall -q composer
 
 # The main job: build the example's images offline (cached), then bring the stack up and wait for it.
 # The addresses printed are the ones published (WEB_PORT/API_PORT in .env or the environment).
