@@ -226,10 +226,13 @@ def _register_events_stats(app: typer.Typer) -> None:
 
             select(project, services, with_deps=False)  # no such service: ...
 
-        def targets() -> list:
-            wanted = {c.id for c in C.containers_of(project.name, services or (), all=True)}
-            return [target_of(info) for info in sorted(containers.list_containers(all=True), key=lambda i: i.name)
-                    if info.id in wanted and (all_ or info.state in containers.LIVE)]
+        def targets() -> list:  # each frame: one listing, of this project's containers only
+            from composer.engine import labels as L
+
+            found = containers.list_containers(all=True, labels=L.project_filter(project.name))
+            return [target_of(info) for info in sorted(found, key=lambda i: i.name)
+                    if (not services or info.labels.get(L.SERVICE) in services) and info.labels.get(L.ONEOFF) != "True"
+                    and (all_ or info.state in containers.LIVE)]
 
         show_stats(targets, output_format, no_stream, no_trunc)
 
