@@ -8,7 +8,8 @@ directory and the code), the list of container directories, each project contain
 image index. :func:`recall` compares all of it with the disk and ``/proc`` and returns the names
 of the running containers only when nothing differs; otherwise the command plans as usual.
 
-Only ``os`` and ``json`` are imported: this runs before the loader, the runtime and trio.
+Only ``os``, ``json`` and the runtime's small ``state`` module are imported: this runs before the
+loader, the runtime and trio.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 
+from composer.engine.runtime.state import supervisor_alive
 from composer.settings import state_root_dir
 
 _LIVE_FIELDS = ("Status", "Pid", "SupervisorPid", "SupervisorStart", "StartedAt", "RestartCount")
@@ -55,21 +57,10 @@ def _read_json(*parts: str) -> dict:
         return {}
 
 
-def _alive(state: dict) -> bool:
-    """The container's supervisor is the process that started it (not a reused pid)."""
-    pid = state.get("SupervisorPid") or 0
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rpartition(b")")[2].split()
-    except OSError:
-        return False
-    return len(fields) > 19 and fields[0] not in (b"Z", b"X") and fields[19].decode() == state.get("SupervisorStart")
-
-
 def _live(container_id: str) -> list | None:
     """What of a container's state an ``up`` looks at; None unless it runs under a live supervisor."""
     state = _read_json("containers", container_id, "state.json")
-    if state.get("Status") != "running" or not _alive(state):
+    if state.get("Status") != "running" or not supervisor_alive(state):
         return None
     return [state.get(name) for name in _LIVE_FIELDS] + [(state.get("Health") or {}).get("Status")]
 

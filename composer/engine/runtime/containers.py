@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict, network_settings
 from composer.engine.runtime.logs import LogLine, log_path
-from composer.engine.runtime.state import ContainerDir, find_container, list_container_ids, now_iso, write_json_atomic
+from composer.engine.runtime.state import (ContainerDir, find_container, list_container_ids, now_iso,
+                                           supervisor_alive, write_json_atomic)
 from composer.engine.runtime.watch import wait_until
 from composer.errors import ContainerRuntimeError, ContainerStateError, UsageError
 
@@ -34,29 +35,16 @@ def _config(cdir: ContainerDir) -> ContainerConfig:
     return ContainerConfig.from_dict(cdir.read_config())
 
 
-def _supervisor_alive(state: dict) -> bool:
-    """Whether the process state.json names as the container's keeper still runs: same pid, same
-    start time, same boot (after a reboot, an unrelated process may have both). A boot id that
-    either side could not read ("") is no evidence: the pid and start time decide."""
-    from composer.engine.runtime.state import boot_id, process_start_time
-
-    pid = state.get("SupervisorPid") or 0
-    if not pid or process_start_time(pid) != state.get("SupervisorStart"):
-        return False
-    recorded = state.get("SupervisorBoot")
-    return not recorded or not boot_id() or recorded == boot_id()
-
-
 def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:
     """state.json (``state``: as just read or written), with a dead supervisor's container turned
     "exited" and its leftovers released."""
     if state is None:
         state = cdir.read_state()
-    if state.get("Status") not in LIVE or _supervisor_alive(state):
+    if state.get("Status") not in LIVE or supervisor_alive(state):
         return state
     with cdir.lock():
         state = cdir.read_state()
-        if state.get("Status") not in LIVE or _supervisor_alive(state):
+        if state.get("Status") not in LIVE or supervisor_alive(state):
             return state
         _release_host_resources(_config(cdir))
         state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, SupervisorPid=0,
@@ -117,8 +105,8 @@ def start(container_id: str, *, attach: bool = False):
     state = current_state(cdir)
     if state.get("Status") in LIVE:
         return None
-    if _supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
-        wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)
+    if supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
+        wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
     if state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error"):
         cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")  # not for a new container
     try:
@@ -270,7 +258,7 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
                 f"cannot remove container \"/{config.name}\": container is {state['Status']}",
                 hint="stop the container before removing or force remove")
         kill(container_id, "SIGKILL", missing_ok=True)
-    wait_until(cdir.path, lambda: not _supervisor_alive(cdir.read_state()), timeout=30)
+    wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
     _release_host_resources(config)
     if volumes:
         remove_anonymous_volumes(config)

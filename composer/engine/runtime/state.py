@@ -112,6 +112,17 @@ def boot_id() -> str:
     return _BOOT_ID[0]
 
 
+def supervisor_alive(state: dict) -> bool:
+    """Whether the process state.json names as the container's keeper still runs: same pid, same
+    start time, same boot (after a reboot, an unrelated process may have both). A boot id that
+    either side could not read ("") is no evidence: the pid and start time decide."""
+    pid = state.get("SupervisorPid") or 0
+    if not pid or process_start_time(pid) != state.get("SupervisorStart"):
+        return False
+    recorded = state.get("SupervisorBoot")
+    return not recorded or not boot_id() or recorded == boot_id()
+
+
 class ContainerDir:
     """The paths of one container's state directory."""
 

@@ -121,7 +121,7 @@ def test_restart_backoff_is_dockers():
 
 
 def test_a_keeper_of_another_boot_is_not_alive():
-    from composer.engine.runtime.containers import _supervisor_alive
+    from composer.engine.runtime.state import supervisor_alive as _supervisor_alive
     from composer.engine.runtime.state import boot_id, process_start_time
 
     ours = {"SupervisorPid": os.getpid(), "SupervisorStart": process_start_time(os.getpid())}
