@@ -607,11 +607,14 @@ class Supervisor:
             self.logs.close()
         if self.hub is not None:
             self.hub.close(self.cdir.path)
+        # decided while this supervisor still counts as alive: once SupervisorPid is 0, the start
+        # of a ``restart`` goes on and clears KeepOnExit, and a late look would remove its container
+        remove_now = self.auto_remove and not self._kept_for_restart()
         try:
             self.cdir.write_state(SupervisorPid=0)
         except OSError:
             pass
-        if self.auto_remove and not self._kept_for_restart():
+        if remove_now:
             from composer.engine.runtime.containers import remove
 
             try:
