@@ -325,6 +325,10 @@ def mount_cgroups(hierarchies: list[tuple[str, str, str]], read_only: bool) -> N
             libc.mount("cgroup", target, fstype, flags, options)
         except OSError:
             os.rmdir(target)
+            continue
+        for controller in options.split(","):  # co-mounted ones: cpu -> cpu,cpuacct (as docker)
+            if controller != name and not os.path.lexists(os.path.join(CGROUP_ROOT, controller)):
+                os.symlink(name, os.path.join(CGROUP_ROOT, controller))
     if read_only:
         libc.mount(None, CGROUP_ROOT, None, libc.MS_REMOUNT | libc.MS_RDONLY | NOSUID_NODEV_NOEXEC)
 

@@ -119,3 +119,14 @@ def test_cgroup_hierarchies_from_mounts():
               "proc /proc proc rw 0 0\n")
     assert cgroup_hierarchies(hybrid) == [("cpu,cpuacct", "cgroup", "cpu,cpuacct"), ("memory", "cgroup", "memory")]
     assert cgroup_hierarchies("cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nsdelegate 0 0\n") == [("", "cgroup2", "")]
+
+
+def test_co_mounted_cgroup_controllers_get_docker_s_links(tmp_path, monkeypatch):
+    """/sys/fs/cgroup/cpu,cpuacct in the container: ``cpu`` and ``cpuacct`` link to it, as docker's."""
+    from composer.engine.runtime import libc, rootfs
+
+    monkeypatch.setattr(rootfs, "CGROUP_ROOT", str(tmp_path))
+    monkeypatch.setattr(libc, "mount", lambda *args: None)
+    rootfs.mount_cgroups([("cpu,cpuacct", "cgroup", "cpu,cpuacct"), ("memory", "cgroup", "memory")], True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpu", "cpu,cpuacct", "cpuacct", "memory"]
+    assert (tmp_path / "cpu").readlink().name == "cpu,cpuacct" and not (tmp_path / "memory").is_symlink()
