@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict, network_settings
 from composer.engine.runtime.logs import LogLine, log_path
-from composer.engine.runtime.state import (ContainerDir, find_container, list_container_ids, now_iso,
+from composer.engine.runtime.state import (ContainerDir, find_container, list_container_ids, now_iso, signal_process,
                                            supervisor_alive, write_json_atomic)
 from composer.engine.runtime.watch import wait_until
 from composer.errors import ContainerRuntimeError, ContainerStateError, UsageError
@@ -133,10 +133,7 @@ def run(config: ContainerConfig, *, attach: bool = False):
 
 
 def _signal_pid1(cdir: ContainerDir, state: dict, signal: int) -> None:
-    try:
-        os.kill(state["Pid"], signal)
-    except (ProcessLookupError, KeyError):
-        pass
+    signal_process(state.get("Pid") or 0, signal, state.get("PidStart", ""))
 
 
 def _not_live(cdir: ContainerDir) -> dict | None:
@@ -169,8 +166,8 @@ def stop(container_id: str, timeout: float | None = None) -> None:
 
 def _wake_supervisor(state: dict) -> None:
     try:
-        os.kill(state.get("SupervisorPid") or 0, signals.SIGUSR1)
-    except (ProcessLookupError, PermissionError):
+        signal_process(state.get("SupervisorPid") or 0, signals.SIGUSR1, state.get("SupervisorStart", ""))
+    except PermissionError:
         pass
 
 

@@ -480,7 +480,8 @@ class ForegroundRun:
     def _record_start(self) -> None:
         """state.json: running, with PID 1 and us as its keeper (``SupervisorPid``)."""
         started, me = now_iso(), os.getpid()
-        state = {"Status": "running", "Running": True, "Pid": self.pid, "ExitCode": 0, "OOMKilled": False,
+        state = {"Status": "running", "Running": True, "Pid": self.pid, "PidStart": process_start_time(self.pid),
+                 "ExitCode": 0, "OOMKilled": False,
                  "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
             write_json_atomic(self.cdir.state, {**state, "Created": started})

@@ -97,6 +97,25 @@ def process_start_time(pid: int) -> str:
     return "" if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
+def signal_process(pid: object, number: int, start_time: str = "") -> bool:
+    """Send signal ``number`` to the one process ``pid``; False when there is none to signal.
+
+    Never a group: ``os.kill`` reads pid 0 as "my own process group" and -1 as "every process",
+    so a state file's ``Pid: 0`` (a container that exited a moment ago) would otherwise kill the
+    caller and everything started beside it. Pids 0, 1, negative ones and the caller's own are
+    refused; with ``start_time`` (field 22 of /proc/PID/stat, recorded when the pid was) a pid
+    the kernel has since given to another process is left alone too."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1 or pid == os.getpid():
+        return False
+    if start_time and process_start_time(pid) != start_time:
+        return False
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 _BOOT_ID: list[str] = []
 
 

@@ -327,6 +327,7 @@ class Supervisor:
         if self.config.healthcheck and HealthMonitor(self.config.healthcheck, now).argv:
             self.health = HealthMonitor(self.config.healthcheck, now)
         self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
+                              PidStart=process_start_time(run.pid),
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
                               OOMKilled=False,
                               **({"Health": self.health.state()} if self.health else {}))

@@ -214,3 +214,27 @@ def test_probe_timeouts_read_as_go_durations():
 
     assert [go_duration(s) for s in (0.3, 5, 30, 60, 90, 3600, 5400.5)] == [
         "300ms", "5s", "30s", "1m0s", "1m30s", "1h0m0s", "1h30m0.5s"]
+
+
+def test_signalling_a_state_file_pid_never_reaches_a_process_group():
+    """``Pid: 0`` of a container that has just exited must not become ``os.kill(0, ...)``:
+    that is the caller's whole process group (CI once lost its shell to it)."""
+    import signal
+    import subprocess
+
+    from composer.engine.runtime.state import process_start_time, signal_process
+
+    for pid in (0, -1, 1, os.getpid(), None, "12", True):
+        assert not signal_process(pid, signal.SIGKILL)
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        started = process_start_time(child.pid)
+        assert not signal_process(child.pid, signal.SIGTERM, started + "1")  # a pid reused since
+        assert child.poll() is None
+        assert signal_process(child.pid, signal.SIGTERM, started)
+        assert child.wait(5) == -signal.SIGTERM
+        assert not signal_process(child.pid, signal.SIGTERM)  # gone (reaped)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()

@@ -91,11 +91,10 @@ class CgroupManager:
         """SIGKILL every process left in the cgroup (a ghost's leftovers)."""
         import signal
 
+        from composer.engine.runtime.state import signal_process
+
         for pid in self.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            signal_process(pid, signal.SIGKILL)
 
     def remove(self) -> None:
         """Delete the cgroup (tolerates absence)."""
