@@ -1,3 +1,3 @@
-"""Image tests run with a private registry configuration (see ``hostconfig``)."""
+"""Image tests run with a private registry configuration (see ``tests.fixtures.registry_config``)."""
 
-from tests.integration.images.hostconfig import private_registry_config  # noqa: F401
+from tests.fixtures.registry_config import private_registry_config  # noqa: F401
