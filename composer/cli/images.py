@@ -136,14 +136,17 @@ def _register_housekeeping(image: typer.Typer) -> None:
         from composer.engine.images.catalog import container_usage, gc, remove
 
         store, failed, usage = _store(), False, container_usage()  # one scan of the containers
+        deleted = False
         for reference in images:
             try:
                 for action, what in remove(store, reference, force, usage):
                     typer.echo(f"{action}: {what}")
+                    deleted = deleted or action == "Deleted"
             except ImageError as error:
                 typer.echo(f"Error: {error}", err=True)
                 failed = True
-        gc(store, usage.layers)
+        if deleted:  # only untagged: every blob and snapshot is still some image's
+            gc(store, usage.layers)
         if failed:
             raise typer.Exit(1)
 

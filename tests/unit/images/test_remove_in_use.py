@@ -126,3 +126,17 @@ def test_gc_with_no_layer_to_drop_leaves_the_index_unwritten(busybox_image, monk
     remove(store, "busybox", usage=ContainerUsage({}))
     gc(store, frozenset())
     assert updates == [1, 1] and store.read_db()["layers"] == {}  # the rm, then gc's layer sizes
+
+
+def test_rm_that_only_untags_collects_no_garbage(busybox_image, composer) -> None:
+    """`image rm` of one of two names only untags: no gc runs (an unreferenced blob stays); a
+    removal that deletes the image collects it."""
+    store = ImageStore()
+    tag(store, "busybox", "mine:1")
+    orphan = store.blobs.put(b"nobody's blob")
+    untagged = composer("image", "rm", "mine:1")
+    assert untagged.returncode == 0 and untagged.stdout == "Untagged: mine:1\n"
+    assert store.blobs.exists(orphan)
+    deleted = composer("image", "rm", "busybox")
+    assert deleted.returncode == 0 and f"Deleted: {busybox_image.id}" in deleted.stdout
+    assert not store.blobs.exists(orphan)
