@@ -62,14 +62,15 @@ def served_gateways(store: NetworkStore) -> list[str]:
                    if not net.default and os.path.exists(f"/sys/class/net/{net.bridge}")})
 
 
-def start(store: NetworkStore) -> None:
-    """Make sure a server runs for ``store`` (started here, or poked when one already does)."""
+def start(store: NetworkStore, gateways: list[str] | None = None) -> None:
+    """Make sure a server runs for ``store`` (started here, or poked when one already does);
+    ``gateways``: ``served_gateways`` as the caller has just read them."""
     lock = _take_lock(store)
     if lock is None:
         return
     sockets: list = []
     try:
-        for gateway in served_gateways(store):
+        for gateway in served_gateways(store) if gateways is None else gateways:
             try:
                 sockets += bind(gateway)
             except OSError:
@@ -127,22 +128,27 @@ def bind(gateway: str) -> list:
     return made
 
 
-def forget_pid(store: NetworkStore, wait: float = 0.0) -> None:
-    """The server's side of ``dns.pid``: remove it when it names this process, waiting up to
-    ``wait`` seconds for the ``start`` that spawned us to have written it (never after a remove)."""
-    path = os.path.join(store.dir, "dns.pid")
+def forget_pid(store: NetworkStore) -> bool:
+    """The server's side of ``dns.pid``: remove it when it names this process; whether it did."""
+    if not names_me(store):
+        return False
+    os.unlink(os.path.join(store.dir, "dns.pid"))
+    return True
+
+
+def names_me(store: NetworkStore, wait: float = 0.0) -> bool:
+    """Whether ``dns.pid`` names this process, waiting up to ``wait`` seconds for the ``start``
+    that spawned us to write it."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            with open(path) as handle:
-                mine = handle.read().split()[:1] == [str(os.getpid())]
+            with open(os.path.join(store.dir, "dns.pid")) as handle:
+                if handle.read().split()[:1] == [str(os.getpid())]:
+                    return True
         except OSError:
-            mine = False
-        if mine:
-            os.unlink(path)
-            return
+            pass
         if time.monotonic() >= deadline:
-            return
+            return False
         time.sleep(0.005)
 
 
@@ -167,8 +173,8 @@ def refresh(store: NetworkStore) -> None:
     pid = pid_of(store)
     if pid is not None:
         _poke(pid)
-    elif served_gateways(store):
-        start(store)
+    elif gateways := served_gateways(store):
+        start(store, gateways)  # one read of the network files
 
 
 def _poke(pid: int) -> None:

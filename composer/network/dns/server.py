@@ -31,6 +31,8 @@ from composer.network.store import NetworkStore
 PORT = control.PORT
 TTL = 600
 FORWARD_TIMEOUT = 3.0
+PID_WAIT = 2.0  # seconds a retiring server waits for the start that spawned it to write dns.pid
+RESOLV_CONF = "/etc/resolv.conf"
 SETTLED_NS = 50_000_000  # a folder unchanged this long has a timestamp a later change must move
 
 
@@ -43,11 +45,31 @@ def upstreams() -> list[tuple[str, int]]:
             host, _, port = item.strip().rpartition(":") if item.count(":") == 1 else (item.strip(), "", "53")
             found.append((host, int(port or 53)))
         return found
+    return _host_resolvers(RESOLV_CONF)
+
+
+_RESOLVERS: dict[str, tuple[tuple, list[tuple[str, int]]]] = {}  # path -> (its stat mark, resolvers)
+
+
+def _host_resolvers(path: str) -> list[tuple[str, int]]:
+    """The ``nameserver`` lines of ``path``, read again only when its inode, mtime or size moved
+    (an editor or resolvconf replaces it; a forwarded query costs one ``stat``)."""
     try:
-        lines = Path("/etc/resolv.conf").read_text().splitlines()
+        stat = os.stat(path)
     except OSError:
         return []
-    return [(line.split()[1], 53) for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
+    mark = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _RESOLVERS.get(path)
+    if cached is not None and cached[0] == mark:
+        return cached[1]
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    found = [(line.split()[1], 53) for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
+    _RESOLVERS[path] = (mark, found)
+    return found
 
 
 def resolvers_of(network: Network | None, client_ip: str) -> list[tuple[str, int]]:
@@ -125,13 +147,18 @@ class Server:
     def retire(self) -> bool:
         """Whether to exit (no listener left): decided under the store's lock on a fresh read,
         ``dns.pid`` removed then, so a network saved before is served and one saved after
-        finds no server (and starts one, which waits for our lock: see ``control``)."""
+        finds no server (and starts one, which waits for our lock: see ``control``).
+
+        When the ``start`` that spawned us has not written ``dns.pid`` yet, its write is awaited
+        outside the lock (other network commands go on meanwhile), and the next call decides
+        again; a pid file never written within ``PID_WAIT`` (its start died) lets us exit."""
         with self.store.locked():
             self.reload(force=True)
             if self.served_networks():
                 return False
-            control.forget_pid(self.store, wait=2.0)
-            return True
+            if control.forget_pid(self.store):
+                return True
+        return not control.names_me(self.store, wait=PID_WAIT)
 
     async def listen(self, gateway: str, scope: trio.CancelScope, closed: trio.Event) -> None:
         """Serve UDP and TCP on ``gateway``:53 until the network goes (retrying a failed bind)."""

@@ -28,9 +28,63 @@ def test_a_retiring_server_waits_for_the_start_that_spawned_it_to_write_its_pid(
     store = NetworkStore(tmp_path)
     late = threading.Timer(0.05, (tmp_path / "dns.pid").write_text, [f"{os.getpid()} 7"])
     late.start()
-    control.forget_pid(store, wait=5.0)
+    assert control.names_me(store, wait=5.0)
     late.join()
+    assert control.forget_pid(store)
     assert not (tmp_path / "dns.pid").exists()
+    assert not control.forget_pid(store)
+
+
+def test_a_retiring_server_waits_for_its_pid_file_outside_the_store_lock(tmp_path):
+    """Other network commands must not block on a server waiting for its ``start`` to finish:
+    it waits without the lock, then decides again (and exits once its pid file is removed)."""
+    from composer.network.dns.server import Server
+
+    store, server, decisions = NetworkStore(tmp_path), Server(NetworkStore(tmp_path)), []
+    retiring = threading.Thread(target=lambda: decisions.append(server.retire()))
+    retiring.start()
+    time.sleep(0.1)  # the server is waiting for dns.pid now
+    began = time.monotonic()
+    with store.locked():  # another network command
+        assert time.monotonic() - began < 0.5
+        (tmp_path / "dns.pid").write_text(f"{os.getpid()} 7")  # the late write of its start
+    retiring.join(5)
+    assert decisions == [False]  # not decided while the lock was free: decide again
+    assert (tmp_path / "dns.pid").exists()
+    assert server.retire() is True
+    assert not (tmp_path / "dns.pid").exists()
+
+
+def test_refresh_without_a_server_reads_the_network_files_once(tmp_path, monkeypatch):
+    store, reads, started = NetworkStore(tmp_path), [], []
+    net = Network(id="n" * 64, name="app", bridge="lo", subnet="10.5.0.0/24", gateway="10.5.0.1", created="now")
+    monkeypatch.setattr(store, "all", lambda: reads.append(1) or [net])
+    monkeypatch.setattr(control, "_take_lock", lambda _store: 99)
+    monkeypatch.setattr(control, "bind", lambda gateway: started.append(gateway) or [])
+    monkeypatch.setattr(control, "_spawn", lambda *args: None)
+    monkeypatch.setattr(control.os, "close", lambda fd: None)
+    control.refresh(store)
+    assert started == ["10.5.0.1"] and len(reads) == 1
+
+
+def test_host_resolvers_are_read_again_only_when_resolv_conf_changes(tmp_path, monkeypatch):
+    from composer.network.dns import server
+
+    monkeypatch.delenv("COMPOSER_DNS_UPSTREAM", raising=False)
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 10.0.0.1\n")
+    monkeypatch.setattr(server, "RESOLV_CONF", str(conf))
+    assert server.upstreams() == [("10.0.0.1", 53)]
+    stamp = conf.stat()
+    with open(conf, "r+") as handle:  # same inode, size and mtime: the cached answer stands
+        handle.write("nameserver 10.0.0.2\n")
+    os.utime(conf, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert server.upstreams() == [("10.0.0.1", 53)]
+    (tmp_path / "new").write_text("search x\nnameserver 10.0.0.3\nnameserver 10.0.0.4\n")
+    os.replace(tmp_path / "new", conf)  # replaced (a new inode), as resolvconf does
+    assert server.upstreams() == [("10.0.0.3", 53), ("10.0.0.4", 53)]
+    conf.unlink()
+    assert server.upstreams() == []
 
 
 def test_a_pid_file_names_a_server_only_while_its_process_lives(tmp_path):
