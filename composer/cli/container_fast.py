@@ -30,31 +30,38 @@ def _timeout(options: dict) -> float | None:
 
 
 def run(verb: str, argv: list[str]) -> int:
-    """One verb over its container arguments; docker's output (the references, or exit codes)."""
-    from composer.engine.runtime import containers
+    """One verb over its container arguments; docker's output (the references, or exit codes),
+    a failed one reported and the others still done (exit 1), as docker's."""
+    from composer.cli.render import each_reference
 
     options, index = _parse_options(argv, TABLES[verb])
     references = argv[index:]
     if not references:
         raise UsageError(f'"container {verb}" requires at least 1 argument')
-    for reference in references:
-        container_id = containers.resolve(reference)
-        if verb == "stop":
-            if options.get("signal"):
-                containers.kill(container_id, options["signal"], missing_ok=True)
-            containers.stop(container_id, _timeout(options))
-        elif verb == "restart":
-            containers.restart(container_id, _timeout(options))
-        elif verb == "start":
-            containers.start(container_id)
-        elif verb == "kill":
-            containers.kill(container_id, options.get("signal", "SIGKILL"))
-        elif verb == "rm":
-            containers.remove(container_id, force=options.get("force", False), volumes=options.get("volumes", False))
-        else:
-            reference = str(containers.wait(container_id, options.get("condition", "not-running")))
-        sys.stdout.write(reference + "\n")
-    return 0
+    timeout = _timeout(options)
+    return each_reference(references, lambda reference: _one(verb, reference, options, timeout))
+
+
+def _one(verb: str, reference: str, options: dict, timeout: float | None) -> str:
+    """``verb`` on one container; the line docker prints for it."""
+    from composer.engine.runtime import containers
+
+    container_id = containers.resolve(reference)
+    if verb == "stop":
+        if options.get("signal"):
+            containers.kill(container_id, options["signal"], missing_ok=True)
+        containers.stop(container_id, timeout)
+    elif verb == "restart":
+        containers.restart(container_id, timeout)
+    elif verb == "start":
+        containers.start(container_id)
+    elif verb == "kill":
+        containers.kill(container_id, options.get("signal", "SIGKILL"))
+    elif verb == "rm":
+        containers.remove(container_id, force=options.get("force", False), volumes=options.get("volumes", False))
+    else:
+        return str(containers.wait(container_id, options.get("condition", "not-running")))
+    return reference
 
 
 def _verb(name: str):

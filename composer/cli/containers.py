@@ -19,11 +19,6 @@ def _api():
     return containers
 
 
-def _ids(references: list[str]) -> list[str]:
-    api = _api()
-    return [api.resolve(reference) for reference in references]
-
-
 def inspect_dict(container_id: str) -> dict:
     """docker's ``container inspect`` shape (kept for callers of the first version)."""
     return _api().inspect(container_id)
@@ -51,14 +46,18 @@ def container_start(containers: List[str] = typer.Argument(...),
         interactive: bool = typer.Option(False, "-i", "--interactive", help="Attach STDIN."),
         detach_keys: str = typer.Option("", "--detach-keys", help=DETACH_KEYS_HELP)) -> None:
     """Start one or more stopped containers."""
+    from composer.errors import UsageError
+
     api = _api()
-    for reference, container_id in zip(containers, _ids(containers)):
-        if attach or interactive:
-            since = time.time()
-            connection = api.start(container_id, attach=True)
-            raise typer.Exit(_attach(container_id, interactive, detach_keys, since, connection))
-        api.start(container_id)
-        typer.echo(reference)
+    if not (attach or interactive):
+        _each(containers, api.start)
+        return
+    if len(containers) > 1:
+        raise UsageError("you cannot start and attach multiple containers at once")
+    container_id = api.resolve(containers[0])
+    since = time.time()
+    connection = api.start(container_id, attach=True)
+    raise typer.Exit(_attach(container_id, interactive, detach_keys, since, connection))
 
 
 def _attach(container_id: str, interactive: bool, detach_keys: str, since: float | None = None,
@@ -91,108 +90,124 @@ def container_attach(container: str = typer.Argument(...),
     raise typer.Exit(_attach(container_id, not no_stdin, detach_keys))
 
 
+def _each(references: list[str], action) -> None:
+    """``action(container_id)`` for each reference, docker's way: the reference printed after
+    each success, failures reported at the end, exit 1 if any."""
+    from composer.cli.render import each_reference
+
+    def one(reference: str) -> str:
+        result = action(_api().resolve(reference))
+        return reference if result is None else result
+
+    code = each_reference(references, one)
+    if code:
+        raise typer.Exit(code)
+
+
+def _seconds(timeout: int | None) -> float | None:
+    return None if timeout is None else float(timeout)
+
+
 def container_stop(containers: List[str] = typer.Argument(...),
         timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing."),
         signal: Optional[str] = typer.Option(None, "-s", "--signal", help="Signal to send.")) -> None:
     """Stop one or more running containers."""
     api = _api()
-    for reference, container_id in zip(containers, _ids(containers)):
+
+    def stop(container_id: str) -> None:
         if signal:
-            api.kill(container_id, signal)
-        api.stop(container_id, None if timeout is None else float(timeout))
-        typer.echo(reference)
+            api.kill(container_id, signal, missing_ok=True)
+        api.stop(container_id, _seconds(timeout))
+
+    _each(containers, stop)
 
 
 def container_restart(containers: List[str] = typer.Argument(...),
-        timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing.")) -> None:
+        timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing."),
+        signal: Optional[str] = typer.Option(None, "-s", "--signal", help="Signal to send.")) -> None:
     """Restart one or more containers."""
-    for reference, container_id in zip(containers, _ids(containers)):
-        _api().restart(container_id, None if timeout is None else float(timeout))
-        typer.echo(reference)
+    _each(containers, lambda container_id: _api().restart(container_id, _seconds(timeout)))
 
 
 def container_kill(containers: List[str] = typer.Argument(...),
         signal: str = typer.Option("SIGKILL", "-s", "--signal", help="Signal to send.")) -> None:
     """Kill one or more running containers."""
-    for reference, container_id in zip(containers, _ids(containers)):
-        _api().kill(container_id, signal)
-        typer.echo(reference)
+    _each(containers, lambda container_id: _api().kill(container_id, signal))
 
 
 def container_pause(containers: List[str] = typer.Argument(...)) -> None:
     """Pause all processes within one or more containers."""
-    for reference, container_id in zip(containers, _ids(containers)):
-        _api().pause(container_id)
-        typer.echo(reference)
+    _each(containers, lambda container_id: _api().pause(container_id))
 
 
 def container_unpause(containers: List[str] = typer.Argument(...)) -> None:
     """Unpause all processes within one or more containers."""
-    for reference, container_id in zip(containers, _ids(containers)):
-        _api().unpause(container_id)
-        typer.echo(reference)
+    _each(containers, lambda container_id: _api().unpause(container_id))
 
 
 def container_wait(containers: List[str] = typer.Argument(...),
         condition: str = typer.Option("not-running", "--condition", help="not-running, next-exit or removed.")) -> None:
     """Block until one or more containers stop, then print their exit codes."""
-    for container_id in _ids(containers):
-        typer.echo(str(_api().wait(container_id, condition)))
+    _each(containers, lambda container_id: str(_api().wait(container_id, condition)))
 
 
 def container_rm(containers: List[str] = typer.Argument(...),
-        force: bool = typer.Option(False, "-f", "--force", help="Remove running containers too."),
-        volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes.")) -> None:
+        force: bool = typer.Option(False, "-f", "--force", help="Force the removal of a running container (uses SIGKILL)."),
+        volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes associated with the container."),
+        link: bool = typer.Option(False, "-l", "--link", help="Remove the specified link.")) -> None:
     """Remove one or more containers."""
-    for reference, container_id in zip(containers, _ids(containers)):
-        _api().remove(container_id, force=force, volumes=volumes)
-        typer.echo(reference)
+    _each(containers, lambda container_id: _api().remove(container_id, force=force, volumes=volumes))
 
 
-def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers."),
-        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
-        filters: List[str] = typer.Option([], "-f", "--filter", help="Filter (label=, name=, status= ...)."),
+def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers (default shows just running)."),
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display container IDs."),
+        filters: List[str] = typer.Option([], "-f", "--filter", help="Filter output based on conditions provided."),
         output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
+        last: int = typer.Option(-1, "-n", "--last", help="Show n last created containers (includes all states)."),
+        latest: bool = typer.Option(False, "-l", "--latest", help="Show the latest created container (includes all states)."),
+        size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes."),
         no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
     """List containers."""
-    from composer.cli.psformat import matches, render, row
+    from composer.cli.psformat import DEFAULT_TABLE, matches, render, row
 
     infos = [i for i in _api().list_containers(all=True) if matches(i, filters)]
-    if not all_containers and not any(f.startswith(("status=", "exited=")) for f in filters):
+    last = 1 if latest else last
+    if not (all_containers or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
         infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
     infos.reverse()  # newest first, as docker
-    if quiet:
+    infos = infos[:last] if last > 0 else infos
+    if quiet and not output_format:
         for info in infos:
             typer.echo(info.id if no_trunc else info.id[:12])
         return
-    for line in render([row(i, not no_trunc) for i in infos], output_format):
+    template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
+    for line in render([row(i, not no_trunc) for i in infos], template):
         typer.echo(line)
 
 
 def container_inspect(containers: List[str] = typer.Argument(...),
-        output_format: str = typer.Option("", "-f", "--format", help="json or {{.Go}} template subset.")) -> None:
+        output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.State.Status}})."),
+        size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes.")) -> None:
     """Display detailed information on one or more containers."""
-    infos = [_api().inspect(container_id) for container_id in _ids(containers)]
+    from composer.cli.gotemplate import render
+    from composer.cli.render import daemon_text
+    from composer.errors import ContainerNotFound
+
+    infos, missing = [], []
+    for reference in containers:
+        try:
+            infos.append(_api().inspect(_api().resolve(reference)))
+        except ContainerNotFound as error:
+            missing.append(daemon_text(error).replace("Error response from daemon:", "Error:", 1))
     if not output_format or output_format == "json":
         typer.echo(json.dumps(infos, indent=4))
-        return
-    for info in infos:
-        typer.echo(_dotted(output_format, info))
-
-
-def _dotted(template: str, data: dict) -> str:
-    """``{{.State.Status}}`` / ``{{json .Config}}`` against inspect's JSON."""
-    import re
-
-    def value(match: re.Match) -> str:
-        current = data
-        for part in filter(None, match.group(2).split(".")):
-            current = current.get(part) if isinstance(current, dict) else None
-        if match.group(1):
-            return json.dumps(current, separators=(",", ":"))
-        return {True: "true", False: "false", None: "<no value>"}.get(current, current) if not isinstance(current, (int, float)) or isinstance(current, bool) else str(current)
-
-    return re.sub(r"{{\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*}}", lambda m: str(value(m)), template)
+    else:
+        for info in infos:
+            typer.echo(render(output_format.replace("\\n", "\n").replace("\\t", "\t"), info))
+    for text in missing:
+        typer.echo(text, err=True)
+    if missing:
+        raise typer.Exit(1)
 
 
 def container_logs(container: str = typer.Argument(...),

@@ -62,14 +62,31 @@ def status_text(info, now: float | None = None) -> str:
 
 
 def row(info, truncate: bool = True) -> dict:
-    """docker ps --format json's fields for one container."""
+    """docker ps --format json's fields for one container (and its ``.Label "KEY"`` method)."""
     command = info.command if not truncate or len(info.command) <= 20 else info.command[:19] + "…"
-    return {"Command": json.dumps(command), "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC",
-                                                                         time.gmtime(info.created)),
+    return {"Command": json.dumps(command, ensure_ascii=False),
+            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(info.created)),
             "ID": info.id[:12] if truncate else info.id, "Image": info.image.removeprefix("docker.io/library/"),
-            "Labels": ",".join(f"{k}={v}" for k, v in info.labels.items()), "LocalVolumes": "0", "Mounts": "",
-            "Names": info.name, "Networks": "", "Ports": "", "RunningFor": ago(time.time() - info.created) + " ago",
-            "Size": "0B", "State": info.state, "Status": status_text(info)}
+            "Labels": ",".join(f"{k}={v}" for k, v in info.labels.items()),
+            "LocalVolumes": str(sum(1 for m in info.mounts if m and "/" not in m)),
+            "Mounts": ",".join(m if not truncate or len(m) <= 15 else m[:14] + "…" for m in info.mounts),
+            "Names": info.name, "Networks": ",".join(info.networks),
+            "Ports": ports_text(info.ports) if info.state in ("running", "paused", "restarting") else "",
+            "RunningFor": ago(time.time() - info.created) + " ago",
+            "Size": "0B", "State": info.state, "Status": status_text(info),
+            "Label": lambda key: info.labels.get(key, "")}
+
+
+def ports_text(specs: list[str]) -> str:
+    """docker ps's PORTS: ``0.0.0.0:8080->80/tcp`` for each published port with a fixed host port."""
+    from composer.network.ports import parse_publish
+
+    shown = []
+    for spec in specs:
+        for port in parse_publish(spec):
+            host = f"{port.host_ip or '0.0.0.0'}:{port.host_port}->" if port.host_port else ""
+            shown.append(f"{host}{port.container_port}/{port.proto}")
+    return ", ".join(shown)
 
 
 def matches(info, filters: list[str]) -> bool:
@@ -103,43 +120,30 @@ def _match_one(info, key: str, value: str) -> bool:
 
 
 def render(rows: list[dict], template: str) -> list[str]:
-    """The output lines of ``--format template`` (``table``/``json``/Go template subset)."""
+    """The output lines of ``--format template``: ``table`` (docker's columns), ``json`` (one
+    object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles."""
+    from composer.cli.gotemplate import render as execute
+
     if template == "json":
-        return [json.dumps(r, separators=COMPACT) for r in rows]
+        template = "{{json .}}"
     if template in ("", "table"):
         template = DEFAULT_TABLE
-    template = template.replace("\\t", "\t")
-    lines = []
-    if template.startswith("table"):
-        template = template[5:].strip()
-        header = TEMPLATE_FIELD.sub(lambda m: HEADERS.get(m.group(2), m.group(2).upper()), template)
-        lines.append(header)
-        rendered = [_fill(template, r) for r in rows]
-        return _align([header, *rendered])
-    return lines + [_fill(template, r) for r in rows]
-
-
-def _fill(template: str, data: dict) -> str:
-    def field(match: re.Match) -> str:
-        as_json, name = match.group(1), match.group(2)
-        if not name:
-            return json.dumps(data, separators=COMPACT)
-        if name not in data:
-            raise UsageError(f"template: can't evaluate field {name}")
-        value = data[name]
-        if name == "Command" and not as_json:
-            value = json.loads(value)
-            return f'"{value}"'
-        return json.dumps(value, separators=COMPACT) if as_json else str(value)
-
-    return TEMPLATE_FIELD.sub(field, template)
+    template = template.replace("\\t", "\t").replace("\\n", "\n")
+    if not template.startswith("table"):
+        return [execute(template, r) for r in rows]
+    template = template[5:].lstrip()
+    header = TEMPLATE_FIELD.sub(lambda m: HEADERS.get(m.group(2), m.group(2).upper()), template)
+    return _align([header, *(execute(template, r) for r in rows)])
 
 
 def _align(lines: list[str]) -> list[str]:
-    """Tab-separated cells padded into columns (3 spaces apart, like docker's tabwriter)."""
+    """Tab-separated cells padded into columns as docker's tabwriter (minimum width 10,
+    padding 3); the last cell of a line is not padded."""
     cells = [line.split("\t") for line in lines]
-    widths = [max(len(row[i]) if i < len(row) else 0 for row in cells) for i in range(max(map(len, cells)))]
-    return ["   ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    widths = [max(len(row[i]) for row in cells if i < len(row) - 1) + 3
+              if any(i < len(row) - 1 for row in cells) else 0 for i in range(max(map(len, cells)))]
+    return ["".join(c.ljust(max(widths[i], 10)) if i < len(row) - 1 else c for i, c in enumerate(row))
+            for row in cells]
 
 
 def docker_ps_format() -> str | None:

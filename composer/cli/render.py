@@ -41,6 +41,31 @@ def run_guarded(function: "Callable[[], T]") -> "T | int":
         return 1
 
 
+def daemon_text(error: ComposerError) -> str:
+    """docker's wording of an error the daemon reported: ``Error response from daemon: ...``
+    (a hint is joined with ": ", as dockerd chains its causes)."""
+    text = error.message if not error.hint else f"{error.message}: {error.hint}"
+    return text if text.startswith("Error") else f"Error response from daemon: {text}"
+
+
+def each_reference(references: "list[str]", action: "Callable[[str], str | None]") -> int:
+    """docker's loop over several containers or volumes: ``action(reference)`` for each one, its
+    line printed; a failure is reported (daemon's wording) and the others still run; exit 1 if
+    any failed, as ``docker stop a nope b`` prints a and b and fails."""
+    failures = []
+    for reference in references:
+        try:
+            line = action(reference)
+        except ComposerError as error:
+            failures.append(daemon_text(error))
+            continue
+        if line is not None:
+            print(line, flush=True)
+    for text in failures:
+        print(text, file=sys.stderr)
+    return 1 if failures else 0
+
+
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:
     """Docker's prune report: ``Deleted <title>:``, one line each, then the space reclaimed."""
     if removed:

@@ -28,6 +28,9 @@ class ContainerInfo(Record):
     finished_at: float = 0.0
     restart_count: int = 0
     command: str = ""
+    networks: list = []       # network names
+    mounts: list = []         # volume names, bind sources
+    ports: list = []          # ``-p`` specs as given
 
 
 def epoch(stamp: str) -> float:
@@ -49,7 +52,9 @@ def info_from(config: dict, state: dict) -> ContainerInfo:
         state=state.get("Status", "created"), exit_code=state.get("ExitCode", 0), health=health,
         pid=state.get("Pid", 0), started_at=epoch(state.get("StartedAt", "")),
         finished_at=epoch(state.get("FinishedAt", "")), restart_count=state.get("RestartCount", 0),
-        command=" ".join(f"'{a}'" if " " in a else a for a in config["args"]))  # dockerd quotes so
+        command=" ".join(f"'{a}'" if " " in a else a for a in config["args"]),  # dockerd quotes so
+        networks=[name for name, _ in _networks(config)], ports=list(config.get("publish", [])),
+        mounts=[m["source"] for m in config.get("mounts", ())])
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
