@@ -199,3 +199,30 @@ def register(app) -> None:
                      for name in buildable(project, tuple(services or ()), with_dependencies=with_dependencies)]
             raise typer.Exit(max(codes, default=0))
         build_services(project, tuple(services or ()), options, _progress(quiet), with_dependencies=with_dependencies)
+    register_builder(app)
+
+
+def register_builder(app) -> None:
+    """Add the ``builder`` group (``builder prune``)."""
+    import typer
+
+    builder = typer.Typer(help="Manage builds.", no_args_is_help=True)
+    app.add_typer(builder, name="builder")
+
+    @builder.command("prune")
+    def builder_prune(all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused build cache, "
+                                                "not just dangling ones."),
+                      force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")
+                      ) -> None:
+        """Remove build cache (and what killed builds left)."""
+        from composer.cli.images import human_size
+        from composer.cli.render import print_pruned
+        from composer.engine.build.prune import prune_builder
+
+        what = "all build cache" if all_ else "all dangling build cache"
+        if not force and not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
+            return
+        result = prune_builder(everything=all_)
+        print_pruned("build cache objects", [key.removeprefix("sha256:") for key in result.keys],
+                     reclaimed=human_size(result.freed))
+

@@ -162,7 +162,11 @@ def _register_housekeeping(image: typer.Typer) -> None:
             what = "all images without at least one container associated to them" if all_ else "all dangling images"
             if not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
                 return
-        lines, freed = prune_images(_store(), all_)
+        from composer.engine.build.leftovers import remove_killed_builds
+
+        store = _store()
+        remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
+        lines, freed = prune_images(store, all_)
         if lines:
             typer.echo("Deleted Images:")
             for action, what in lines:

@@ -42,6 +42,7 @@ COMMAND_MODULES: dict[str, str] = {
     "port": "composer.cli.compose",
     "images": "composer.cli.compose",
     "build": "composer.cli.build",
+    "builder": "composer.cli.build",
     "ls": "composer.cli.compose",
     "wait": "composer.cli.compose",
     "pull": "composer.cli.compose",
@@ -67,6 +68,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "rm"): "composer.cli.container_fast:rm_main",
     ("container", "wait"): "composer.cli.container_fast:wait_main",
     ("container", "port"): "composer.cli.networks:container_port_main",
+    ("network",): "composer.cli.network_fast:main",  # create, rm, ls, inspect (others: None -> typer)
     ("image", "pull"): "composer.cli.images:fast_pull",
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",

@@ -1,9 +1,11 @@
-"""What a killed build leaves, removed by the next build: its step container and its scratch.
+"""What a killed build leaves, removed by the next build, ``image prune`` and ``builder prune``.
 
-A build that is SIGKILLed cannot clean up. Its RUN step's container dies with it (its init has
-a parent-death signal) but stays in ``ps -a``; its scratch directory under the store's ``tmp/``
-(named ``build-<pid>-...``) stays too, with a layer view possibly still mounted in it. Each
-build first removes those of builds whose process is gone: cheap when there are none (two
+A build that is SIGKILLed cannot clean up. Its RUN step's container stays in ``ps -a``: dead
+with it when it was running (its init has a parent-death signal), or still "created" when the
+build died between making and starting it. Each step container carries its builder's pid,
+start time and boot id (the ``OWNER_LABEL``), so a container whose builder is gone is found in
+any state. Its scratch directory under the store's ``tmp/`` (``build-<pid>-...``) stays too,
+with a layer view possibly still mounted in it. Cheap when there is nothing to remove (two
 directory listings).
 """
 
@@ -20,6 +22,11 @@ CONTAINER_PREFIX = "composer-build-"
 BUILD_IMAGE = "(build)"
 #: The scratch directory of a build: ``build-<pid>-<random>`` under the store's ``tmp/``.
 SCRATCH_PREFIX = "build-"
+#: A step's state directory still without config.json after so many seconds was abandoned (its
+#: builder writes it milliseconds after claiming the name, before the container starts).
+ABANDONED_AFTER = 600.0
+#: The label of a step container naming its builder: "<pid> <start time> <boot id>".
+OWNER_LABEL = "composer.build.owner"
 
 
 def scratch_prefix() -> str:
@@ -27,76 +34,87 @@ def scratch_prefix() -> str:
     return f"{SCRATCH_PREFIX}{os.getpid()}-"
 
 
-def remove_killed_builds(tmp: Path) -> None:
-    """Remove the step containers and scratch directories (under ``tmp``) of killed builds."""
-    _remove_containers()
+def owner_label() -> dict[str, str]:
+    """The label naming this process as the builder of a step container."""
+    from composer.engine.runtime.state import boot_id, process_start_time
+
+    pid = os.getpid()
+    return {OWNER_LABEL: f"{pid} {process_start_time(pid)} {boot_id()}"}
+
+
+def builder_gone(labels: dict[str, str]) -> bool:
+    """Whether the builder a step container's labels name no longer runs (pid, start, boot)."""
+    from composer.engine.runtime.state import supervisor_alive
+
+    pid, _, rest = (labels.get(OWNER_LABEL) or "").partition(" ")
+    start, _, boot = rest.partition(" ")
+    if not pid.isdigit() or not start:
+        return False  # not labelled (an older build's step): its supervisor's death decides
+    return not supervisor_alive({"SupervisorPid": int(pid), "SupervisorStart": start, "SupervisorBoot": boot})
+
+
+def remove_killed_builds(tmp: Path) -> int:
+    """Remove the step containers and scratch directories (under ``tmp``) of killed builds;
+    the number of containers removed."""
+    from composer.engine.images.tmpdirs import owner_pid, process_exists, remove_entry
+
+    removed = _remove_containers()
     try:
         entries = [entry for entry in os.listdir(tmp) if entry.startswith(SCRATCH_PREFIX)]
     except FileNotFoundError:
-        return
+        return removed
     for entry in entries:
-        pid = entry[len(SCRATCH_PREFIX):].partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            _remove_scratch(tmp / entry)
+        pid = owner_pid(entry)
+        if pid is not None and not process_exists(pid):
+            remove_entry(tmp / entry)
+    return removed
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_containers() -> None:
-    """Remove the build containers whose keeper (their build) died."""
+def _remove_containers() -> int:
+    """Remove the build containers whose builder died; how many."""
     from composer.engine.runtime.state import names_root
 
     try:
         names = [name for name in os.listdir(names_root()) if name.startswith(CONTAINER_PREFIX)]
     except FileNotFoundError:
-        return
-    if not names:
-        return
+        return 0
+    return sum(_remove_if_orphaned(name) for name in names)
+
+
+def _remove_if_orphaned(name: str) -> bool:
+    """Remove the build container ``name`` when its builder is gone; whether it was removed."""
     from composer.engine.runtime.containers import current_state, remove
-    from composer.engine.runtime.state import ContainerDir
+    from composer.engine.runtime.state import ContainerDir, names_root
 
-    for name in names:
-        try:
-            with open(os.path.join(names_root(), name)) as handle:
-                container_id = handle.read().strip()
-            cdir = ContainerDir(container_id)
-            if cdir.read_config().get("image") != BUILD_IMAGE:
-                continue  # a container the user named so: its supervisor's death (a reboot) is not ours to clean
-            if "supervisor died" in current_state(cdir).get("Error", ""):
-                remove(container_id)  # its keeper (the build) is gone: not a running build's step
-        except (OSError, ValueError, ComposerError):
-            continue  # made or removed by its own build right now
-
-
-def _remove_scratch(path: Path) -> None:
-    """Unmount the views left mounted in ``path`` (deepest first), then remove it."""
-    import shutil
-
-    from composer.engine.runtime import libc
-
-    inside = str(path) + "/"
-    with open("/proc/self/mountinfo") as handle:
-        points = [point for point in (_unescaped(line.split()[4]) for line in handle) if point.startswith(inside)]
-    for point in sorted(points, key=len, reverse=True):
-        try:
-            libc.umount(point, libc.MNT_DETACH)
-        except OSError:
-            continue
-    shutil.rmtree(path, ignore_errors=True)
+    try:
+        with open(os.path.join(names_root(), name)) as handle:
+            container_id = handle.read().strip()
+        cdir = ContainerDir(container_id)
+        if not os.path.exists(cdir.config):
+            return _remove_if_abandoned(name, cdir)
+        config = cdir.read_config()
+        if config.get("image") != BUILD_IMAGE:
+            return False  # a container the user named so: its supervisor's death (a reboot) is not ours to clean
+        if builder_gone(config.get("labels") or {}):
+            remove(container_id, force=True)  # created, running in a dead build's child, or exited
+            return True
+        if "supervisor died" in current_state(cdir).get("Error", ""):
+            remove(container_id)  # its keeper (the build) is gone: not a running build's step
+            return True
+    except (OSError, ValueError, ComposerError):
+        pass  # made or removed by its own build right now
+    return False
 
 
-def _unescaped(field: str) -> str:
-    """A mount point as mountinfo writes it, decoded (space, tab, newline and backslash are ``\\ooo``)."""
-    if "\\" not in field:
-        return field
-    import re
+def _remove_if_abandoned(name: str, cdir) -> bool:
+    """Remove a step's name and state directory that never got a config.json (its build was
+    killed between claiming them and starting the container) once ``ABANDONED_AFTER`` passed."""
+    import time
 
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
+    from composer.engine.runtime.state import release_name
+
+    if time.time() - os.stat(cdir.path).st_mtime < ABANDONED_AFTER:
+        return False
+    release_name(name)
+    cdir.remove()
+    return True

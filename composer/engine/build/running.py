@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from composer.engine.build.leftovers import BUILD_IMAGE, CONTAINER_PREFIX
+from composer.engine.build.leftovers import BUILD_IMAGE, CONTAINER_PREFIX, owner_label
 from composer.errors import BuildError, ComposerError
 
 #: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
@@ -44,6 +44,21 @@ def new_container_id() -> str:
     return os.urandom(32).hex()
 
 
+def step_config(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
+                network: str, mounts: Sequence = ()):
+    """The ContainerConfig of a RUN step's container: a new id, the build's name prefix and image
+    marker, and the label naming this process as its builder (``leftovers``)."""
+    from composer.engine.runtime.config import ContainerConfig
+
+    if not any(entry.startswith("PATH=") for entry in env):
+        env = [DEFAULT_PATH, *env]
+    container_id = new_container_id()
+    return ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image=BUILD_IMAGE,
+                           image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
+                           cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
+                           labels={"com.docker.compose.build": "true", **owner_label()})
+
+
 def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: str, user: str,
              network: str, scratch: Path, mounts: Sequence = (), secrets=None,
              on_line: Callable[[str], None] | None = None) -> RunOutcome:
@@ -52,19 +67,13 @@ def run_step(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd: st
     ``secrets`` (``runmounts.SecretFiles``): files of a tmpfs only the step's container has
     attached (it cannot outlive the step, even killed).
     """
-    from composer.engine.runtime.config import ContainerConfig
     from composer.engine.runtime.state import ContainerDir, release_name
 
     if not layers:
         raise BuildError("RUN needs a base image with a shell; this stage is FROM scratch",
                          hint="build from an image, or use COPY to fill a scratch stage")
-    if not any(entry.startswith("PATH=") for entry in env):
-        env = [DEFAULT_PATH, *env]
-    container_id = new_container_id()
-    config = ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image=BUILD_IMAGE,
-                             image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
-                             cwd=cwd or "/", user=user, network=network, auto_remove=False, mounts=list(mounts),
-                             labels={"com.docker.compose.build": "true"})
+    config = step_config(layers, argv, env, cwd=cwd, user=user, network=network, mounts=mounts)
+    container_id = config.id
     scratch.mkdir(parents=True, exist_ok=True)
     log = scratch / f"run-{container_id[:12]}.log"
     cdir = ContainerDir(container_id)

@@ -223,17 +223,6 @@ def prune(store: ImageStore, everything: bool = False) -> tuple[list[tuple[str, 
     return lines, gc(store, usage.layers)
 
 
-def _tree_size(path: str) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
 def _kept_chains(store: ImageStore, db: dict[str, Any], layers: frozenset[str]) -> set[str]:
     """The snapshots (chain ids) an image of ``db`` or a container (its lower ``layers``) needs."""
     kept = {chain for record in db["images"].values() for chain in record["chain"]}
@@ -247,6 +236,8 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
     ``layers``: the containers' lower directories when the caller has read them (see
     :func:`container_usage`).
     """
+    from composer.engine.images.tmpdirs import tree_size
+
     freed = 0
     layers = container_usage().layers if layers is None else layers
     with store.gc_guard(exclusive=True):
@@ -261,7 +252,7 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
         snapshots = store.root / "snapshots"
         for entry in os.listdir(snapshots) if snapshots.is_dir() else []:
             if f"sha256:{entry}" not in keep_chains:
-                freed += _tree_size(str(snapshots / entry))
+                freed += tree_size(snapshots / entry)
                 shutil.rmtree(snapshots / entry, ignore_errors=True)
         blobs = store.root / "blobs" / "sha256"
         for entry in os.listdir(blobs) if blobs.is_dir() else []:
@@ -276,20 +267,25 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
 
 
 def _clean_tmp(store: ImageStore, age: float = 3600.0) -> int:
-    """Remove leftovers of killed pulls/loads (older than ``age`` seconds) from ``tmp/``."""
+    """Remove what killed pulls, loads and builds left in ``tmp/``; the bytes freed.
+
+    An entry of a process (a build's ``build-<pid>-...``) goes once that process is gone; any
+    other one once it is older than ``age`` seconds. Mounts inside go first, links are not
+    followed (``tmpdirs.remove_entry``).
+    """
     import time
+
+    from composer.engine.images.tmpdirs import owner_pid, process_exists, remove_entry
 
     freed, tmp = 0, store.root / "tmp"
     for entry in os.listdir(tmp) if tmp.is_dir() else []:
-        path = tmp / entry
+        path, pid = tmp / entry, owner_pid(entry)
         try:
-            if time.time() - path.lstat().st_mtime < age:
+            if pid is not None and process_exists(pid):
+                continue
+            if pid is None and time.time() - path.lstat().st_mtime < age:
                 continue
         except FileNotFoundError:
             continue
-        freed += _tree_size(str(path)) if path.is_dir() else path.lstat().st_size
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        freed += remove_entry(path)
     return freed

@@ -10,6 +10,7 @@ import pytest
 
 from composer.engine.build.leftovers import remove_killed_builds, scratch_prefix
 from composer.engine.runtime import libc
+from composer.engine.runtime.state import ContainerDir
 
 pytestmark = pytest.mark.root
 
@@ -69,3 +70,96 @@ def test_a_view_under_a_path_with_a_space_is_unmounted_first(tmp_path: Path, sta
         if os.path.ismount(view):
             libc.umount(str(view), libc.MNT_DETACH)
     assert list(tmp.iterdir()) == []
+
+
+KILLED_WHILE_CREATED = """
+import os, signal, sys
+from pathlib import Path
+from composer.engine.build.running import step_config
+from composer.engine.runtime.linux import ForegroundRun
+from composer.engine.runtime.state import write_json_atomic
+
+config = step_config([Path(sys.argv[1])], ["true"], [], cwd="/", user="", network="none")
+run = ForegroundRun(config)
+run.prepare()
+write_json_atomic(run.cdir.config, config.to_dict())  # start()'s first write: the container is "created"
+print(config.id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the build dies before the container starts
+"""
+
+
+def _created_by_a_killed_build(rootfs: Path) -> str:
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", KILLED_WHILE_CREATED, str(rootfs)], capture_output=True,
+                           text=True, timeout=60)
+    assert child.returncode == -9, child.stderr
+    return child.stdout.strip()
+
+
+def test_a_step_container_left_created_by_a_killed_build_is_removed(busybox_rootfs: Path, state_root: Path) -> None:
+    from composer.engine.runtime.containers import list_containers
+    from composer.engine.runtime.state import names_root
+
+    container_id = _created_by_a_killed_build(busybox_rootfs)
+    listed = {info.id: info.state for info in list_containers(all=True)}
+    assert listed == {container_id: "created"}  # what `ps -a` showed for good before
+    assert remove_killed_builds(state_root / "images/tmp") == 1
+    assert list_containers(all=True) == [] and os.listdir(names_root()) == []
+    assert not (state_root / "containers" / container_id).exists()
+
+
+def test_a_live_builders_created_step_container_is_kept(busybox_rootfs: Path, state_root: Path) -> None:
+    """Labelled with this (running) process as its builder: not a leftover, whatever its state."""
+    from composer.engine.build.running import step_config
+    from composer.engine.runtime.containers import remove
+    from composer.engine.runtime.linux import create_state
+
+    config = step_config([busybox_rootfs], ["true"], [], cwd="/", user="", network="none")
+    create_state(config, ContainerDir(config.id))
+    try:
+        assert remove_killed_builds(state_root / "images/tmp") == 0
+        assert os.path.isfile(ContainerDir(config.id).config)
+    finally:
+        remove(config.id, force=True)
+
+
+def test_a_step_state_dir_without_config_goes_only_once_abandoned(state_root: Path) -> None:
+    """Killed between claiming the name and writing config.json: removed after ABANDONED_AFTER."""
+    import time
+
+    from composer.engine.build.leftovers import ABANDONED_AFTER, CONTAINER_PREFIX
+    from composer.engine.runtime.state import claim_name, names_root
+
+    container_id = "e" * 64
+    name = f"{CONTAINER_PREFIX}{container_id[:12]}"
+    claim_name(name, container_id)
+    cdir = ContainerDir(container_id)
+    cdir.create()
+    assert remove_killed_builds(state_root / "images/tmp") == 0 and os.path.isdir(cdir.path)
+    old = time.time() - ABANDONED_AFTER - 5
+    os.utime(cdir.path, (old, old))
+    assert remove_killed_builds(state_root / "images/tmp") == 1
+    assert not os.path.exists(cdir.path) and name not in os.listdir(names_root())
+
+
+def test_builder_prune_removes_killed_builds_and_dangling_cache(busybox_rootfs: Path, state_root: Path,
+                                                                composer) -> None:
+    """`builder prune -f`: a killed build's step container goes, and a cache entry whose record
+    the store lost (dangling); `-a` then drops the entries that still have one."""
+    from composer.engine.build.cache import CacheIndex
+    from composer.engine.build.executor import builder_root
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.containers import list_containers
+
+    _created_by_a_killed_build(busybox_rootfs)
+    cache, store = CacheIndex(builder_root() / "cache"), ImageStore()
+    dangling, kept = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    cache.record(dangling, "sha256:" + "3" * 64)
+    cache.record(kept, store.blobs.put(b'{"record": 1}'))
+    pruned = composer("builder", "prune", "-f")
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.startswith(f"Deleted build cache objects:\n{'1' * 64}\n\nTotal reclaimed space: ")
+    assert list_containers(all=True) == [] and [key for key, _ in cache.entries()] == [kept]
+    assert composer("builder", "prune", "-a", "-f").returncode == 0
+    assert list(cache.entries()) == []

@@ -1,0 +1,38 @@
+"""``builder prune``: what builds leave behind, as ``docker builder prune`` removes build cache.
+
+The leftovers of killed builds (step containers, scratch directories with their mounts) always
+go. Of the cache index (``build.cache``), the entries whose record is gone from the store are
+dangling and go; with ``everything`` every entry does (the next build runs every step). The
+store is then garbage collected: layers only the cache held are freed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from composer.engine.images.store import ImageStore
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    """What a prune removed: cache keys, step containers of killed builds, and the bytes freed."""
+
+    keys: list[str]
+    containers: int
+    freed: int
+
+
+def prune_builder(store: ImageStore | None = None, everything: bool = False) -> PruneResult:
+    """Remove killed builds' leftovers and the dangling (``everything``: all) cache entries."""
+    from composer.engine.build.cache import CacheIndex
+    from composer.engine.build.executor import builder_root
+    from composer.engine.build.leftovers import remove_killed_builds
+    from composer.engine.images.catalog import gc
+
+    store = store or ImageStore()
+    containers = remove_killed_builds(store.root / "tmp")
+    cache = CacheIndex(builder_root() / "cache")
+    keys = [key for key, record in cache.entries() if everything or not store.blobs.exists(record)]
+    for key in keys:
+        cache.forget(key)
+    return PruneResult(keys, containers, gc(store))

@@ -1,0 +1,89 @@
+"""Removing entries of the store's ``tmp/``: what a killed pull, load or build left there.
+
+An entry may hold mounts (a dead build's read-only layer view, a tmpfs of a RUN step, a bind
+mount of the host): removing files through them would reach outside the store, so everything
+mounted at or below an entry is detached first (deepest first). A symbolic link is removed
+itself, never followed. Entries named ``<kind>-<pid>-<random>`` (a build's scratch) belong to
+that process while it runs and are only removed once it is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+_OWNED = re.compile(r"[a-z]+-(\d+)-")
+
+
+def owner_pid(name: str) -> int | None:
+    """The pid a ``<kind>-<pid>-<random>`` entry belongs to; None for other names."""
+    match = _OWNED.match(name)
+    return int(match.group(1)) if match else None
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (signal 0; a process of another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mounts_below(path: Path) -> list[str]:
+    """Mount points at or below ``path``, deepest first (from /proc/self/mountinfo)."""
+    top = str(path)
+    with open("/proc/self/mountinfo") as handle:
+        points = [_unescaped(line.split()[4]) for line in handle]
+    inside = [point for point in points if point == top or point.startswith(top + "/")]
+    return sorted(set(inside), key=len, reverse=True)
+
+
+def remove_entry(path: Path) -> int:
+    """Detach the mounts at and below ``path``, then remove it (a link or file: itself only).
+
+    Returns the bytes its files took (0 when it was already gone).
+    """
+    from composer.engine.runtime import libc
+
+    for point in mounts_below(path):
+        try:
+            libc.umount(point, libc.MNT_DETACH)
+        except OSError:
+            continue
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return 0
+    if not stat.S_ISDIR(info.st_mode):
+        os.unlink(path)
+        return info.st_size
+    size = tree_size(path)
+    shutil.rmtree(path, ignore_errors=True)  # never follows links (fd-based on Linux)
+    return size
+
+
+def tree_size(path: Path) -> int:
+    """The bytes of the files under ``path`` (links not followed)."""
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _unescaped(field: str) -> str:
+    """A mount point as mountinfo writes it, decoded (space, tab, newline and backslash are ``\\ooo``)."""
+    if "\\" not in field:
+        return field
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
