@@ -34,7 +34,11 @@ def run(verb: str, argv: list[str]) -> int:
     a failed one reported and the others still done (exit 1), as docker's."""
     from composer.cli.render import each_reference
 
-    options, index = _parse_options(argv, TABLES[verb])
+    try:
+        options, index = _parse_options(argv, TABLES[verb])
+    except UsageError as error:  # docker: a flag error exits 125, a missing argument 1
+        error.exit_code, error.hint = 125, f"See 'composer container {verb} --help'."
+        raise
     references = argv[index:]
     if not references:
         raise UsageError(f'"container {verb}" requires at least 1 argument')

@@ -119,7 +119,7 @@ def _match_one(info, key: str, value: str) -> bool:
     raise UsageError(f"invalid filter {key!r}", hint="use label, name, id, status, health, exited or ancestor")
 
 
-def render(rows: list[dict], template: str) -> list[str]:
+def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -> list[str]:
     """The output lines of ``--format template``: ``table`` (docker's columns), ``json`` (one
     object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles."""
     from composer.cli.gotemplate import render as execute
@@ -132,7 +132,7 @@ def render(rows: list[dict], template: str) -> list[str]:
     if not template.startswith("table"):
         return [execute(template, r) for r in rows]
     template = template[5:].lstrip()
-    header = TEMPLATE_FIELD.sub(lambda m: HEADERS.get(m.group(2), m.group(2).upper()), template)
+    header = TEMPLATE_FIELD.sub(lambda m: headers.get(m.group(2), m.group(2).upper()), template)
     return _align([header, *(execute(template, r) for r in rows)])
 
 

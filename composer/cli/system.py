@@ -36,30 +36,75 @@ def register(app: typer.Typer) -> None:
     system.command("start")(system_start)
 
 
-def system_info(output_format: str = typer.Option("", "-f", "--format", help="json for JSON output.")) -> None:
-    """Display system-wide information (runtime, cgroups, storage, state root, containers)."""
+def info_data() -> dict:
+    """``docker info``'s fields that mean something here (docker's names and types)."""
     import os
+    import socket
 
+    from composer.engine.images.store import ImageStore
     from composer.engine.runtime.cgroups import detect_setup
     from composer.engine.runtime.containers import list_containers
     from composer.settings import state_root
 
     infos = list_containers(all=True)
     count = lambda *states: sum(1 for i in infos if i.state in states)  # noqa: E731
-    data = {"ServerVersion": __version__, "Containers": len(infos), "ContainersRunning": count("running"),
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        memory = 0
+    return {"ID": "", "Containers": len(infos), "ContainersRunning": count("running", "restarting"),
             "ContainersPaused": count("paused"), "ContainersStopped": count("exited", "created", "dead"),
-            "Driver": "overlay2", "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
-            "CgroupVersion": "2" if detect_setup() == "unified" else "1", "CgroupSetup": detect_setup(),
-            "DefaultRuntime": "composer (built in, one supervisor per container)",
-            "KernelVersion": platform.release(), "OperatingSystem": platform.platform(),
-            "NCPU": os.cpu_count(), "DockerRootDir": str(state_root())}
-    if output_format == "json":
-        import json
+            "Images": len(ImageStore().read_db()["images"]), "Driver": "overlay2", "LoggingDriver": "json-file",
+            "CgroupDriver": "cgroupfs", "CgroupVersion": "2" if detect_setup() == "unified" else "1",
+            "KernelVersion": platform.release(), "OperatingSystem": _os_name(), "OSVersion": "",
+            "OSType": "linux", "Architecture": platform.machine(), "NCPU": os.cpu_count(), "MemTotal": memory,
+            "DockerRootDir": str(state_root()), "Name": socket.gethostname(), "ServerVersion": __version__,
+            "Labels": [], "Debug": False, "ExperimentalBuild": False, "DefaultRuntime": "composer",
+            "Runtimes": {"composer": {"path": "composer"}}, "Swarm": {"LocalNodeState": "inactive"},
+            "SecurityOptions": ["name=seccomp,profile=builtin"], "Warnings": None,
+            "CgroupSetup": detect_setup()}
 
-        typer.echo(json.dumps(data))
+
+def _os_name() -> str:
+    """PRETTY_NAME of /etc/os-release, as docker info's Operating System."""
+    try:
+        with open("/etc/os-release", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("PRETTY_NAME="):
+                    return line.partition("=")[2].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def system_info(output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.NCPU}}).")) -> None:
+    """Display system-wide information (containers, images, storage, cgroups, kernel)."""
+    data = info_data()
+    if output_format:
+        from composer.cli.gotemplate import render
+
+        typer.echo(render("{{json .}}" if output_format == "json" else output_format, data))
         return
-    for key, value in data.items():
-        typer.echo(f"{key}: {value}")
+    typer.echo(f"Server:\n Containers: {data['Containers']}\n  Running: {data['ContainersRunning']}\n"
+               f"  Paused: {data['ContainersPaused']}\n  Stopped: {data['ContainersStopped']}\n"
+               f" Images: {data['Images']}\n Server Version: {data['ServerVersion']}\n"
+               f" Storage Driver: {data['Driver']}\n Logging Driver: {data['LoggingDriver']}\n"
+               f" Cgroup Driver: {data['CgroupDriver']}\n Cgroup Version: {data['CgroupVersion']}\n"
+               f" Default Runtime: {data['DefaultRuntime']}\n Kernel Version: {data['KernelVersion']}\n"
+               f" Operating System: {data['OperatingSystem']}\n OSType: {data['OSType']}\n"
+               f" Architecture: {data['Architecture']}\n CPUs: {data['NCPU']}\n"
+               f" Total Memory: {_binary_size(data['MemTotal'])}\n Name: {data['Name']}\n"
+               f" Docker Root Dir: {data['DockerRootDir']}")
+
+
+def _binary_size(size: float) -> str:
+    """docker's units.BytesSize: ``7.764GiB``."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    index = 0
+    while size >= 1024 and index < len(units) - 1:
+        size /= 1024
+        index += 1
+    return f"{size:.4g}{units[index]}"
 
 
 def _du(path: str) -> int:
@@ -79,23 +124,64 @@ def _du(path: str) -> int:
     return total
 
 
-def system_df() -> None:
-    """Show disk usage of images, containers and volumes."""
+def human_size(size: float) -> str:
+    """docker's units.HumanSize: decimal units, 4 significant digits (``4.261MB``, ``0B``)."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    index = 0
+    while size >= 1000 and index < len(units) - 1:
+        size /= 1000
+        index += 1
+    return f"{size:.4g}{units[index]}"
+
+
+def _reclaimable(part: int, whole: int) -> str:
+    return f"{human_size(part)} ({round(100 * part / whole) if whole else 0}%)"
+
+
+def df_rows() -> list[dict]:
+    """``system df``'s rows (docker's JSON field names): images, containers, volumes, build cache."""
     import os
 
-    from composer.engine.runtime.containers import list_containers
+    from composer.cli.volumes import _in_use
+    from composer.engine.images.catalog import container_usage, image_size
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.containers import LIVE, list_containers
+    from composer.engine.volumes import VolumeStore
     from composer.settings import state_root
 
-    root = str(state_root())
+    db = ImageStore().read_db()
+    used = container_usage().images
+    sizes = {image_id: image_size(db, record) for image_id, record in db["images"].items()}
     infos = list_containers(all=True)
-    rows = [("Images", "-", "-", _du(os.path.join(root, "images"))),
-            ("Containers", len(infos), sum(1 for i in infos if i.state in ("running", "paused")),
-             _du(os.path.join(root, "containers"))),
-            ("Local Volumes", len(os.listdir(os.path.join(root, "volumes"))) if os.path.isdir(os.path.join(root, "volumes")) else 0,
-             "-", _du(os.path.join(root, "volumes")))]
-    typer.echo(f"{'TYPE':<16}{'TOTAL':<8}{'ACTIVE':<8}SIZE")
-    for kind, total, active, size in rows:
-        typer.echo(f"{kind:<16}{total!s:<8}{active!s:<8}{size / 1e6:.1f}MB")
+    volumes, in_use = VolumeStore().list(), _in_use()
+    volume_sizes = {m["Name"]: _du(m["Mountpoint"]) for m in volumes}
+    unused_images = sum(size for image_id, size in sizes.items() if image_id not in used)
+    unused_volumes = sum(size for name, size in volume_sizes.items() if name not in in_use)
+    containers_size = _du(os.path.join(str(state_root()), "containers"))
+    stopped = sum(1 for i in infos if i.state not in LIVE)
+    return [
+        {"Type": "Images", "TotalCount": str(len(sizes)), "Active": str(sum(1 for i in sizes if i in used)),
+         "Size": human_size(sum(db["layers"].values())), "Reclaimable": _reclaimable(unused_images, sum(sizes.values()))},
+        {"Type": "Containers", "TotalCount": str(len(infos)), "Active": str(len(infos) - stopped),
+         "Size": human_size(containers_size), "Reclaimable": _reclaimable(containers_size if stopped else 0, containers_size)},
+        {"Type": "Local Volumes", "TotalCount": str(len(volumes)), "Active": str(sum(1 for n in volume_sizes if n in in_use)),
+         "Size": human_size(sum(volume_sizes.values())), "Reclaimable": _reclaimable(unused_volumes, sum(volume_sizes.values()))},
+        {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
+    ]
+
+
+DF_TABLE = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+DF_HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
+
+
+def system_df(output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
+              verbose: bool = typer.Option(False, "-v", "--verbose", help="Show detailed information on space usage.")) -> None:
+    """Show docker disk usage (images, containers, local volumes, build cache)."""
+    from composer.cli.psformat import render
+
+    template = DF_TABLE if output_format in ("", "table") else output_format
+    for line in render(df_rows(), template, DF_HEADERS):
+        typer.echo(line)
 
 
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),

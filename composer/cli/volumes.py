@@ -1,4 +1,4 @@
-"""``composer volume create|ls|inspect|rm|prune``."""
+"""``composer volume create|ls|inspect|rm|prune``: docker's volume commands, output and errors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import json
 from typing import List, Optional
 
 import typer
+
+VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
+VOLUME_HEADERS = {"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
+                  "Labels": "LABELS", "Size": "SIZE", "Links": "LINKS", "Status": "STATUS",
+                  "Availability": "AVAILABILITY", "Group": "GROUP"}
 
 
 def _in_use() -> set[str]:
@@ -27,71 +32,164 @@ def _labels(items: list[str] | None) -> dict[str, str]:
     return {k: v for k, _, v in (item.partition("=") for item in items or [])}
 
 
+def _store():
+    from composer.engine.volumes import VolumeStore
+
+    return VolumeStore()
+
+
+def _get(name: str) -> dict:
+    """The volume's inspect dict; docker's ``get NAME: no such volume`` when there is none."""
+    from composer.errors import VolumeError
+
+    try:
+        return _store().inspect(name)
+    except VolumeError:
+        raise VolumeError(f"get {name}: no such volume") from None
+
+
 def volume_create(name: Optional[str] = typer.Argument(None),
-        driver: str = typer.Option("local", "-d", "--driver", help="Volume driver."),
-        label: Optional[List[str]] = typer.Option(None, "--label", help="Set metadata."),
-        opt: Optional[List[str]] = typer.Option(None, "-o", "--opt", help="Driver options.")) -> None:
+        driver: str = typer.Option("local", "-d", "--driver", help="Specify volume driver name."),
+        label: Optional[List[str]] = typer.Option(None, "--label", help="Set metadata for a volume."),
+        opt: Optional[List[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
+        name_option: Optional[str] = typer.Option(None, "--name", hidden=True, help="Specify volume name.")) -> None:
     """Create a volume."""
     import os
 
-    from composer.engine.volumes import VolumeStore
+    from composer.errors import UsageError
 
-    meta = VolumeStore().create(name or os.urandom(32).hex(), _labels(label), driver, _labels(opt))
+    if name and name_option and name != name_option:
+        raise UsageError(f'conflicting options: either specify --name or provide positional arg, not both')
+    meta = _store().create(name or name_option or os.urandom(32).hex(), _labels(label), driver, _labels(opt))
     typer.echo(meta["Name"])
 
 
+def ls_row(meta: dict) -> dict:
+    """docker volume ls --format json's fields for one volume."""
+    return {"Availability": "N/A", "Driver": meta["Driver"], "Group": "N/A",
+            "Labels": ",".join(f"{k}={v}" for k, v in (meta.get("Labels") or {}).items()), "Links": "N/A",
+            "Mountpoint": meta["Mountpoint"], "Name": meta["Name"], "Scope": meta.get("Scope", "local"),
+            "Size": "N/A", "Status": "N/A",
+            "Label": lambda key: (meta.get("Labels") or {}).get(key, "")}
+
+
+def volume_matches(meta: dict, filters: list[str], in_use: set[str]) -> bool:
+    """``--filter dangling=true|false|name=N|driver=D|label=K[=V]`` (same key: any; keys: all)."""
+    from composer.errors import UsageError
+
+    groups: dict[str, list[str]] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"bad format of filter (expected name=value): {item}")
+        if key not in ("dangling", "name", "driver", "label"):
+            raise UsageError(f"invalid filter '{key}'")
+        groups.setdefault(key, []).append(value)
+    labels = meta.get("Labels") or {}
+
+    def one(key: str, value: str) -> bool:
+        if key == "dangling":
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise UsageError(f"invalid filter 'dangling={value}'")
+            return (meta["Name"] not in in_use) == (value.lower() in ("true", "1"))
+        if key == "name":
+            return value in meta["Name"]
+        if key == "driver":
+            return meta["Driver"] == value
+        name, sep, wanted = value.partition("=")
+        return name in labels and (not sep or labels[name] == wanted)
+
+    return all(any(one(key, value) for value in values) for key, values in groups.items())
+
+
 def volume_ls(quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display volume names."),
-        output_format: Optional[str] = typer.Option(None, "--format", help="json or table.")) -> None:
+        filters: List[str] = typer.Option([], "-f", "--filter", help="Provide filter values (e.g. 'dangling=true')."),
+        output_format: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
     """List volumes."""
-    from composer.engine.volumes import VolumeStore
+    from composer.cli.psformat import render
 
-    volumes = VolumeStore().list()
-    if quiet:
-        for meta in volumes:
-            typer.echo(meta["Name"])
-    elif output_format == "json":
-        for meta in volumes:
-            typer.echo(json.dumps({"Driver": meta["Driver"], "Name": meta["Name"], "Scope": "local",
-                                   "Mountpoint": meta["Mountpoint"], "Labels": meta["Labels"]}, separators=(",", ":")))
-    else:
-        typer.echo(f"{'DRIVER':<16}VOLUME NAME")
-        for meta in volumes:
-            typer.echo(f"{meta['Driver']:<16}{meta['Name']}")
+    in_use = _in_use() if any(f.startswith("dangling=") for f in filters) else set()
+    volumes = [meta for meta in _store().list() if volume_matches(meta, filters, in_use)]
+    if quiet and not output_format:
+        output_format = "{{.Name}}"
+    template = output_format if output_format not in (None, "", "table") else VOLUME_TABLE
+    for line in render([ls_row(meta) for meta in volumes], template, VOLUME_HEADERS):
+        typer.echo(line)
 
 
-def volume_inspect(names: List[str] = typer.Argument(...)) -> None:
+def volume_inspect(names: List[str] = typer.Argument(...),
+        output_format: str = typer.Option("", "-f", "--format", help="json or a Go template.")) -> None:
     """Display detailed information on one or more volumes."""
-    from composer.engine.volumes import VolumeStore
+    from composer.cli.gotemplate import render
+    from composer.cli.render import daemon_text
+    from composer.errors import VolumeError
 
-    store = VolumeStore()
-    typer.echo(json.dumps([store.inspect(n) for n in names], indent=4))
+    found, missing = [], []
+    for name in names:
+        try:
+            found.append(_get(name))
+        except VolumeError as error:
+            missing.append(daemon_text(error))
+    if not output_format or output_format == "json":
+        typer.echo(json.dumps(found, indent=4))
+    else:
+        for meta in found:
+            typer.echo(render(output_format, meta))
+    for text in missing:
+        typer.echo(text, err=True)
+    if missing:
+        raise typer.Exit(1)
 
 
 def volume_rm(names: List[str] = typer.Argument(...),
-        force: bool = typer.Option(False, "-f", "--force", help="Ignore missing volumes.")) -> None:
+        force: bool = typer.Option(False, "-f", "--force", help="Force the removal of one or more volumes.")) -> None:
     """Remove one or more volumes."""
-    from composer.engine.volumes import VolumeStore
+    from composer.cli.render import each_reference
     from composer.errors import VolumeError
 
-    store, in_use = VolumeStore(), _in_use()
-    for name in names:
+    store, in_use = _store(), _in_use()
+
+    def remove(name: str) -> str | None:
+        if name in in_use:
+            users = _users(name)
+            raise VolumeError(f"remove {name}: volume is in use - [{', '.join(users)}]")
+        if not store.exists(name):
+            if force:
+                return None
+            raise VolumeError(f"get {name}: no such volume")
+        store.remove(name, in_use)
+        return name
+
+    code = each_reference(names, remove)
+    if code:
+        raise typer.Exit(code)
+
+
+def _users(name: str) -> list[str]:
+    """Ids of the containers that mount volume ``name``."""
+    from composer.engine.runtime.state import ContainerDir, list_container_ids
+
+    users = []
+    for container_id in list_container_ids():
         try:
-            store.remove(name, in_use)
-        except VolumeError:
-            if not (force and name not in in_use):
-                raise
+            mounts = ContainerDir(container_id).read_config().get("mounts", [])
+        except (OSError, ValueError):
             continue
-        typer.echo(name)
+        if any(m.get("type") == "volume" and m.get("source") == name for m in mounts):
+            users.append(container_id)
+    return users
 
 
 def volume_prune(all_volumes: bool = typer.Option(False, "-a", "--all", help="Remove all unused volumes, not just anonymous ones."),
+        filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'label=<label>')."),
         force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
-    """Remove unused volumes."""
-    from composer.engine.volumes import VolumeStore
-
+    """Remove unused local volumes."""
     from composer.cli.render import print_pruned
 
-    print_pruned("Volumes", VolumeStore().prune(_in_use(), all_volumes))
+    in_use = _in_use()
+    store = _store()
+    keep = {meta["Name"] for meta in store.list() if not volume_matches(meta, filters, in_use)}
+    print_pruned("Volumes", store.prune(in_use | keep, all_volumes), reclaimed="0B")
 
 
 def register(app: typer.Typer) -> None:
@@ -100,6 +198,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(volume, name="volume")
     volume.command("create")(volume_create)
     volume.command("ls")(volume_ls)
+    volume.command("list", hidden=True)(volume_ls)
     volume.command("inspect")(volume_inspect)
     volume.command("rm")(volume_rm)
+    volume.command("remove", hidden=True)(volume_rm)
     volume.command("prune")(volume_prune)

@@ -103,7 +103,7 @@ def test_system_info_df_prune_and_version(cli, state_root):
     assert (info["Containers"], info["ContainersRunning"], info["ContainersStopped"]) == (2, 1, 1)
     assert info["DockerRootDir"] == str(state_root) and info["CgroupSetup"] in ("legacy", "hybrid", "unified")
     df = cli("system", "df", check=True).stdout.splitlines()
-    assert df[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE"] and df[2].split()[1:3] == ["2", "1"]
+    assert df[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"] and df[2].split()[1:3] == ["2", "1"]
     pruned = cli("system", "prune", "-f", check=True).stdout
     assert "Deleted Containers" in pruned and _inspect(cli, "up")["State"]["Running"]
     assert cli("container", "inspect", "done").returncode == 1
