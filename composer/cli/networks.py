@@ -16,44 +16,6 @@ def _manager():
     return NetworkManager()
 
 
-def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
-    """``key=value`` options (a bare key means an empty value, as docker's --label)."""
-    result = {}
-    for value in values or []:
-        key, _, val = value.partition("=")
-        if not key:
-            raise UsageError(f"invalid {flag} {value!r}", hint="use KEY=VALUE")
-        result[key] = val
-    return result
-
-
-def _matches(net, filters: dict[str, list[str]]) -> bool:
-    for key, wanted in filters.items():
-        if key == "name" and not any(w in net.name for w in wanted):
-            return False
-        if key == "id" and not any(net.id.startswith(w) for w in wanted):
-            return False
-        if key == "driver" and net.driver not in wanted:
-            return False
-        if key == "label" and not all(_label_match(net.labels, w) for w in wanted):
-            return False
-        if key not in ("name", "id", "driver", "label"):
-            raise UsageError(f"invalid filter {key!r}", hint="use name=, id=, driver= or label=")
-    return True
-
-
-def _ls_row(net, width: int) -> dict[str, str]:
-    """One ``network ls`` row as docker's ``--format`` fields."""
-    return {"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
-            "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
-            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "CreatedAt": net.created}
-
-
-def _label_match(labels: dict[str, str], wanted: str) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
-
-
 def create(
     name: str = typer.Argument(..., help="Network name."),
     driver: str = typer.Option("bridge", "-d", "--driver", help="Driver to manage the network."),
@@ -67,13 +29,11 @@ def create(
     opt: Optional[list[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
 ) -> None:
     """Create a network."""
-    subnet4 = next((item for item in subnet or [] if ":" not in item), None)
-    subnet6 = next((item for item in subnet or [] if ":" in item), None)
-    gateway4 = next((item for item in gateway or [] if ":" not in item), None)
-    net = _manager().create(name, driver=driver, subnet=subnet4, gateway=gateway4,
-                            ip_range=ip_range, internal=internal, attachable=attachable,
-                            labels=_pairs(label, "--label"), options=_pairs(opt, "--opt"),
-                            ipv6=ipv6 or bool(subnet6), subnet6=subnet6)
+    from composer.cli.network_fast import create_network
+
+    net = create_network(name, {"driver": driver, "subnet": subnet, "gateway": gateway, "ip_range": ip_range,
+                                "internal": internal, "attachable": attachable, "ipv6": ipv6, "label": label,
+                                "opt": opt})
     typer.echo(net.id)
 
 
@@ -84,28 +44,22 @@ def ls(
     filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
 ) -> None:
     """List networks."""
-    filters: dict[str, list[str]] = {}
-    for item in filter_ or []:
-        key, _, value = item.partition("=")
-        filters.setdefault(key, []).append(value)
-    nets = [net for net in _manager().list() if _matches(net, filters)]
-    width = 64 if no_trunc else 12
-    rows = [_ls_row(net, width) for net in nets]
-    if quiet:
-        for row in rows:
-            typer.echo(row["ID"])
-    elif output_format == "json":
-        for row in rows:
-            typer.echo(json.dumps(row, separators=(",", ":")))
-    elif output_format and output_format != "table":
+    from composer.cli.network_fast import ls_lines, ls_row, matches
+
+    options = {"quiet": quiet, "no_trunc": no_trunc, "format": output_format, "filter": filter_}
+    if output_format and output_format not in ("table", "json") and not quiet:
         from composer.cli.images import render_template
 
-        for row in rows:
-            typer.echo(render_template(output_format, row))
-    else:
-        typer.echo(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
-        for row in rows:
-            typer.echo(f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local")
+        filters: dict[str, list[str]] = {}
+        for item in filter_ or []:
+            key, _, value = item.partition("=")
+            filters.setdefault(key, []).append(value)
+        for net in _manager().list():
+            if matches(net, filters):
+                typer.echo(render_template(output_format, ls_row(net, 64 if no_trunc else 12)))
+        return
+    for line in ls_lines(_manager().list(), options):
+        typer.echo(line)
 
 
 def inspect(
@@ -113,11 +67,9 @@ def inspect(
     output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
 ) -> None:
     """Display detailed information on one or more networks."""
-    manager = _manager()
-    found, missing = [], []
-    for name in names:
-        net = manager.store.find(name)
-        (found.append(net.inspect()) if net else missing.append(name))
+    from composer.cli.network_fast import inspect_networks
+
+    found, missing = inspect_networks(names)
     if output_format and output_format != "json":
         from composer.cli.images import render_template
 
@@ -134,16 +86,10 @@ def rm(
     force: bool = typer.Option(False, "-f", "--force", help="Do not error if the network does not exist."),
 ) -> None:
     """Remove one or more networks."""
-    manager, failed = _manager(), None
-    for name in names:
-        try:
-            manager.remove(name)
-            typer.echo(name)
-        except NetworkError as error:
-            if not (force and "not found" in error.message):
-                failed = error
-    if failed:
-        raise failed
+    from composer.cli.network_fast import remove_networks
+
+    for removed in remove_networks(names, force):
+        typer.echo(removed)
 
 
 def connect(
@@ -186,7 +132,8 @@ def prune(
         typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
         if not typer.confirm("Are you sure you want to continue?", default=False):
             raise typer.Exit(0)
-    labels = _pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
+    labels = pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
+    from composer.cli.network_fast import pairs
     from composer.cli.render import print_pruned
 
     print_pruned("Networks", _manager().prune(labels))

@@ -1,0 +1,201 @@
+"""Typer-free ``network create|rm|ls|inspect`` (a FAST_PATHS entry) and the renderings they share
+with ``composer.cli.networks``.
+
+typer's import (~110 ms) cost more than the work of these commands; their flags are docker's,
+parsed by ``run_flags``' table-driven parser. ``--help``, a Go template (``--format '{{.Name}}'``)
+and anything this parser does not know fall back to the typer commands (``main`` returns None),
+which print the same output.
+"""
+
+from __future__ import annotations
+
+from composer.cli.run_flags import _consume, _flags
+from composer.errors import NetworkError, UsageError
+
+TABLES: dict[str, dict] = {verb: {} for verb in ("create", "ls", "inspect", "rm")}
+_flags("bool", "--internal", "--attachable", "--ipv6", table=TABLES["create"])
+_flags("list", "--subnet", "--gateway", "--label", "-o|--opt", table=TABLES["create"])
+_flags("value", "-d|--driver", "--ip-range", table=TABLES["create"])
+_flags("bool", "-q|--quiet", "--no-trunc", table=TABLES["ls"])
+_flags("list", "-f|--filter", table=TABLES["ls"])
+_flags("value", "--format", table=TABLES["ls"])
+_flags("value", "-f|--format", table=TABLES["inspect"])
+_flags("bool", "-f|--force", table=TABLES["rm"])
+ALIASES = {"list": "ls", "remove": "rm"}
+
+
+def main(argv: list[str]) -> int | None:
+    """``composer network VERB ...`` for the four hot verbs; None hands the line to typer."""
+    verb = ALIASES.get(argv[0], argv[0]) if argv else ""
+    if verb not in TABLES or any(arg in ("-h", "--help") for arg in argv):
+        return None
+    try:
+        options, arguments = _parse(argv[1:], TABLES[verb])
+    except UsageError:
+        return None  # typer words the usage error
+    if str(options.get("format", "")).count("{{"):
+        return None  # Go templates: the typer command's renderer
+    code = COMMANDS[verb](options, arguments)
+    from composer.cli.main import exit_now  # loaded already: the entry point
+
+    return exit_now(code)
+
+
+def _parse(argv: list[str], table: dict) -> tuple[dict, list[str]]:
+    """Options anywhere on the line (as cobra and click allow) and the positional arguments."""
+    options: dict = {}
+    arguments: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return options, arguments + argv[index + 1:]
+        if arg.startswith("-") and arg != "-":
+            index = _consume(argv, index, options, table)
+        else:
+            arguments.append(arg)
+            index += 1
+    return options, arguments
+
+
+def _manager():
+    from composer.network.manager import NetworkManager
+
+    return NetworkManager()
+
+
+def _create(options: dict, arguments: list[str]) -> int:
+    if len(arguments) != 1:
+        raise UsageError('"network create" requires exactly 1 argument',
+                         hint="usage: composer network create [OPTIONS] NETWORK")
+    print(create_network(arguments[0], options).id)
+    return 0
+
+
+def create_network(name: str, options: dict):
+    """``network create NAME`` with docker's options (``subnet``/``gateway``: lists, IPv4 and IPv6)."""
+    subnets, gateways = options.get("subnet") or [], options.get("gateway") or []
+    subnet6 = next((item for item in subnets if ":" in item), None)
+    return _manager().create(
+        name, driver=options.get("driver") or "bridge",
+        subnet=next((item for item in subnets if ":" not in item), None),
+        gateway=next((item for item in gateways if ":" not in item), None),
+        ip_range=options.get("ip_range"), internal=bool(options.get("internal")),
+        attachable=bool(options.get("attachable")), labels=pairs(options.get("label"), "--label"),
+        options=pairs(options.get("opt"), "--opt"), ipv6=bool(options.get("ipv6")) or bool(subnet6),
+        subnet6=subnet6)
+
+
+def _ls(options: dict, arguments: list[str]) -> int:
+    if arguments:
+        raise UsageError('"network ls" accepts no arguments', hint="usage: composer network ls [OPTIONS]")
+    for line in ls_lines(_manager().list(), options):
+        print(line)
+    return 0
+
+
+def _inspect(options: dict, arguments: list[str]) -> int:
+    if not arguments:
+        raise UsageError('"network inspect" requires at least 1 argument',
+                         hint="usage: composer network inspect [OPTIONS] NETWORK [NETWORK...]")
+    import json
+
+    found, missing = inspect_networks(arguments)
+    print(json.dumps(found, indent=4))
+    if missing:
+        raise NetworkError(f"network {missing[0]} not found")
+    return 0
+
+
+def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
+    """(``network inspect`` objects of the networks found, the names not found), one read."""
+    store = _manager().store
+    networks = store.all()
+    found = [store.find(name, networks) for name in names]
+    return [net.inspect() for net in found if net is not None], [n for n, net in zip(names, found) if net is None]
+
+
+def _rm(options: dict, arguments: list[str]) -> int:
+    if not arguments:
+        raise UsageError('"network rm" requires at least 1 argument',
+                         hint="usage: composer network rm NETWORK [NETWORK...]")
+    for line in remove_networks(arguments, bool(options.get("force"))):
+        print(line, flush=True)
+    return 0
+
+
+def remove_networks(names: list[str], force: bool):
+    """Remove each network, yielding its name; the last failure raised once all were tried
+    (``--force``: a missing network is no failure)."""
+    manager, failed = _manager(), None
+    for name in names:
+        try:
+            manager.remove(name)
+            yield name
+        except NetworkError as error:
+            if not (force and "not found" in error.message):
+                failed = error
+    if failed:
+        raise failed
+
+
+COMMANDS = {"create": _create, "ls": _ls, "inspect": _inspect, "rm": _rm}
+
+
+def pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    """``key=value`` options (a bare key means an empty value, as docker's --label)."""
+    result = {}
+    for value in values or []:
+        key, _, val = value.partition("=")
+        if not key:
+            raise UsageError(f"invalid {flag} {value!r}", hint="use KEY=VALUE")
+        result[key] = val
+    return result
+
+
+def ls_lines(networks: list, options: dict) -> list[str]:
+    """``network ls`` output (``quiet``, ``no_trunc``, ``format`` table/json, ``filter`` list);
+    a Go template is rendered by the caller from ``ls_row``."""
+    filters: dict[str, list[str]] = {}
+    for item in options.get("filter") or []:
+        key, _, value = item.partition("=")
+        filters.setdefault(key, []).append(value)
+    width = 64 if options.get("no_trunc") else 12
+    rows = [ls_row(net, width) for net in networks if matches(net, filters)]
+    output_format = options.get("format")
+    if options.get("quiet"):
+        return [row["ID"] for row in rows]
+    if output_format == "json":
+        import json
+
+        return [json.dumps(row, separators=(",", ":")) for row in rows]
+    return [f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE"] + [
+        f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local" for row in rows]
+
+
+def matches(net, filters: dict[str, list[str]]) -> bool:
+    """Whether ``net`` passes docker's ``network ls`` filters (name=, id=, driver=, label=)."""
+    for key, wanted in filters.items():
+        if key == "name" and not any(w in net.name for w in wanted):
+            return False
+        if key == "id" and not any(net.id.startswith(w) for w in wanted):
+            return False
+        if key == "driver" and net.driver not in wanted:
+            return False
+        if key == "label" and not all(_label_match(net.labels, w) for w in wanted):
+            return False
+        if key not in ("name", "id", "driver", "label"):
+            raise UsageError(f"invalid filter {key!r}", hint="use name=, id=, driver= or label=")
+    return True
+
+
+def ls_row(net, width: int) -> dict[str, str]:
+    """One ``network ls`` row as docker's ``--format`` fields."""
+    return {"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
+            "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
+            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "CreatedAt": net.created}
+
+
+def _label_match(labels: dict[str, str], wanted: str) -> bool:
+    key, sep, value = wanted.partition("=")
+    return key in labels and (not sep or labels[key] == value)

@@ -1,0 +1,42 @@
+"""The typer-free ``network`` verbs: which lines they take, and how they read their flags."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.cli import network_fast
+from composer.errors import UsageError
+
+
+@pytest.mark.parametrize("argv", [
+    ["connect", "net", "box"], ["disconnect", "net", "box"], ["prune", "-f"], [],
+    ["ls", "--help"], ["create", "-h"], ["ls", "--bogus"], ["ls", "--format", "{{.Name}}"],
+    ["inspect", "-f", "{{.Id}}", "net"],
+])
+def test_lines_it_does_not_take_go_to_typer(argv):
+    assert network_fast.main(argv) is None
+
+
+def test_options_may_follow_the_arguments():
+    options, arguments = network_fast._parse(["a", "-f", "b", "--", "-c"], network_fast.TABLES["rm"])
+    assert options == {"force": True} and arguments == ["a", "b", "-c"]
+    options, arguments = network_fast._parse(["--subnet=10.1.0.0/24", "n", "-o", "k=v", "--ipv6", "--subnet",
+                                              "fd00::/64"], network_fast.TABLES["create"])
+    assert options == {"subnet": ["10.1.0.0/24", "fd00::/64"], "opt": ["k=v"], "ipv6": True}
+    assert arguments == ["n"]
+
+
+def test_ls_lines_and_filters():
+    from composer.network.model import Network
+
+    nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now",
+                    labels=labels) for c, name, labels in (("a", "front", {"team": "x"}), ("b", "back", {}))]
+    lines = network_fast.ls_lines(nets, {})
+    assert lines == ["NETWORK ID     NAME                DRIVER    SCOPE",
+                     "aaaaaaaaaaaa   front               bridge    local",
+                     "bbbbbbbbbbbb   back                bridge    local"]
+    assert network_fast.ls_lines(nets, {"quiet": True, "filter": ["label=team=x"]}) == ["a" * 12]
+    assert network_fast.ls_lines(nets, {"quiet": True, "no_trunc": True, "filter": ["name=ba"]}) == ["b" * 64]
+    assert network_fast.ls_lines(nets, {"format": "json", "filter": ["id=bb"]})[0].startswith('{"ID":"bbbbbbbbbbbb"')
+    with pytest.raises(UsageError, match="invalid filter"):
+        network_fast.ls_lines(nets, {"filter": ["colour=red"]})
