@@ -26,12 +26,7 @@ def _lifecycle(verb: str, title: str):
         project = C.load(ctx)
         with C.progress_for(ctx, title) as progress:
             options = LifecycleOptions(services=tuple(services or ()), timeout=timeout, parallel=C.parallel(ctx))
-            engine = C.engine(progress)
-            if verb == "restart":
-                from composer.cli.compose_follow import MarkRestarts
-
-                engine.runtime = MarkRestarts(engine.runtime)
-            getattr(engine, verb)(project, options)
+            getattr(C.engine(progress), verb)(project, options)
 
     command.__doc__ = f"{verb.capitalize()} service containers."
     return command

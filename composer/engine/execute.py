@@ -281,6 +281,9 @@ async def _restart(ctx: _Context, op: Operation) -> None:
     await _hooks(ctx, op, "pre_stop", cid, name)
     await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
     await ctx.call(ctx.runtime.start_container, cid)
+    from composer.engine.monitor import mark_restart
+
+    await ctx.call(mark_restart, cid)  # once started: ``events`` reports the restart
     await _hooks(ctx, op, "post_start", cid, name)
     ctx.emit(Event(kind="Container", name=name, status=Status.RESTARTED, duration=time.monotonic() - started))
 

@@ -43,7 +43,7 @@ class View(NamedTuple):
     stop_requested_at: str = ""
     created: str = ""
     finished_at: str = ""
-    restart_requested_at: str = ""  # written by ``mark_restart`` (a ``restart`` command)
+    restarted_at: str = ""  # the StartedAt of the start ``mark_restart`` recorded as a restart
 
 
 class Change(NamedTuple):
@@ -81,8 +81,9 @@ def actions(before: View | None, after: View | None) -> list[str]:
             found.append("stop")
     if after.status == "running" and (old_status not in ("running", "paused") or restarted):
         found.append("start")
-        if after.restart_requested_at > (before.started_at if before else ""):  # a restart command's start
-            found.append("restart")
+    if after.restarted_at and after.restarted_at == after.started_at \
+            and after.restarted_at != (before.restarted_at if before else ""):  # that start was a restart
+        found.append("restart")
     if after.status == "paused" and old_status != "paused":
         found.append("pause")
     if old_status == "paused" and after.status == "running":
@@ -101,7 +102,7 @@ def past_changes(view: View) -> list[Change]:
     steps = [(view.created, "create")]
     if started:
         steps.append((started, "start"))
-        if view.restart_requested_at and view.created < view.restart_requested_at <= started:
+        if view.restarted_at == started:
             steps.append((started, "restart"))
         if view.signalled_at >= started:
             steps.append((view.signalled_at, "kill"))
@@ -113,13 +114,19 @@ def past_changes(view: View) -> list[Change]:
 
 
 def mark_restart(container_id: str) -> None:
-    """Record that a ``restart`` command starts this container (its next ``start`` is also a
-    ``restart`` event, as docker reports one); a container that is not on disk is skipped."""
-    from composer.engine.runtime.state import ContainerDir, now_iso
+    """Record that the container's current run was started by a restart (the ``restart``
+    command, ``watch``'s sync+restart, a ``depends_on: {restart: true}`` dependent, ``docker
+    restart``): ``events`` reports ``restart`` after that ``start``, as docker does. Called once
+    the start succeeded (a failed start records nothing); a container not on disk is skipped."""
+    from composer.engine.runtime.state import ContainerDir
 
+    cdir = ContainerDir(container_id)
     try:
-        ContainerDir(container_id).write_state(RestartRequestedAt=now_iso())
-    except OSError:
+        with cdir.lock():
+            started = cdir.read_state().get("StartedAt")
+        if started:
+            cdir.write_state(RestartedAt=started)
+    except (OSError, ValueError):
         pass
 
 
@@ -161,7 +168,7 @@ class ProjectMonitor:
                     state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
                     state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
                     state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
-                    state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartRequestedAt", ""))
+                    state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""))
 
     def snapshot(self) -> dict[str, View]:
         """The project's containers now (and watches on each of their directories)."""

@@ -208,6 +208,9 @@ def restart(container_id: str, timeout: float | None = None) -> None:
         ContainerDir(container_id).write_state(KeepOnExit=True)
     stop(container_id, timeout)
     start(container_id)
+    from composer.engine.monitor import mark_restart
+
+    mark_restart(container_id)  # once started: ``events`` reports the restart
 
 
 def _thaw(container_id: str) -> None:

@@ -51,14 +51,18 @@ def stamp(second: int) -> str:
 
 
 def test_a_restart_commands_start_is_also_a_restart():
-    """docker reports ``restart`` after the ``start`` of ``docker restart``, not of a policy restart."""
+    """docker reports ``restart`` after the ``start`` of ``docker restart``, not of a policy
+    restart; the mark (the restarted run's StartedAt) is written once that start succeeded."""
     running = view()._replace(started_at=stamp(1))
-    marked = running._replace(status="exited", restart_requested_at=stamp(2))
-    restarted = marked._replace(status="running", pid=8, started_at=stamp(3))
-    assert actions(marked, restarted) == ["start", "restart"]
-    assert actions(running, restarted) == ["die", "start", "restart"]  # the stopped state unseen
-    assert actions(restarted, restarted._replace(pid=9, started_at=stamp(9))) == ["die", "start"]  # its policy
-    assert actions(running._replace(status="exited"), running._replace(pid=8, started_at=stamp(3))) == ["start"]
+    restarted = running._replace(pid=8, started_at=stamp(3))
+    marked = restarted._replace(restarted_at=stamp(3))
+    assert actions(running, marked) == ["die", "start", "restart"]  # start and mark seen at once
+    assert actions(running, restarted) == ["die", "start"]
+    assert actions(restarted, marked) == ["restart"]  # the mark seen after the start
+    assert actions(marked, marked._replace(pid=9, started_at=stamp(9))) == ["die", "start"]  # its policy
+    assert actions(marked, marked._replace(health="healthy")) == ["health_status: healthy"]
+    failed = running._replace(status="exited", restarted_at=stamp(1))  # an older mark, the restart failed
+    assert actions(failed, failed._replace(status="running", pid=8, started_at=stamp(4))) == ["start"]
 
 
 def test_past_changes_are_rebuilt_from_the_recorded_times():
@@ -66,7 +70,7 @@ def test_past_changes_are_rebuilt_from_the_recorded_times():
                                       stop_requested_at=stamp(4), finished_at=stamp(5))
     assert [(c.time % 60, c.action) for c in past_changes(stopped)] == [
         (0, "create"), (1, "start"), (4, "kill"), (5, "die"), (5, "stop")]
-    restarted = view()._replace(created=stamp(0), started_at=stamp(3), restart_requested_at=stamp(2),
+    restarted = view()._replace(created=stamp(0), started_at=stamp(3), restarted_at=stamp(3),
                                 signalled_at=stamp(2), finished_at=stamp(2))
     assert [c.action for c in past_changes(restarted)] == ["create", "start", "restart"]
     assert [c.action for c in past_changes(view("created", 0)._replace(created=stamp(0), started_at=""))] == ["create"]
