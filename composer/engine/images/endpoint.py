@@ -135,9 +135,13 @@ def _ordered(domain: str) -> list[tuple[str, bool]]:
     return [known, *(c for c in candidates if c != known)] if known in candidates else candidates
 
 
-def forget_endpoints() -> None:
-    """Forget which endpoints answered (a registry restarted on the same port, in tests)."""
-    _answered.clear()
+def forget_endpoints(domain: str | None = None) -> None:
+    """Forget which endpoint of ``domain`` (of every registry: None) answered: the next choice
+    probes again (the registry moved to TLS or back, or restarted on the same port)."""
+    if domain is None:
+        _answered.clear()
+    else:
+        _answered.pop(domain, None)
 
 
 def base_url(domain: str) -> str:

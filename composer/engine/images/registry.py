@@ -41,7 +41,7 @@ import httpx  # noqa: E402
 
 from composer.engine.images import auth
 from composer.engine.images.content import BlobWriter, CHUNK
-from composer.engine.images.endpoint import base_url, choose_endpoint, parse_challenge
+from composer.engine.images.endpoint import base_url, choose_endpoint, endpoints, forget_endpoints, parse_challenge
 from composer.engine.images.tls import ssl_context
 from composer.errors import ImageNotFound, LayerError, RegistryError
 
@@ -79,13 +79,35 @@ class RegistryClient:
                  use_stored_credentials: bool = True, timeout: float = 60.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.domain = domain
-        self.base, verify = choose_endpoint(domain) if transport is None else (base_url(domain), True)
         self.credentials = credentials or (auth.lookup(domain) if use_stored_credentials else None)
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True,
-                                    verify=ssl_context(domain, verify) if self.base.startswith("https:") else False,
-                                    limits=httpx.Limits(max_connections=16), transport=transport)
+        self._timeout, self._transport = timeout, transport
+        # several candidate endpoints (an insecure registry: http and https): the one chosen is
+        # probed again when it fails, as the registry may have moved to TLS or back since
+        self._reprobe = transport is None and len(endpoints(domain)) > 1
+        self._use(*(choose_endpoint(domain) if transport is None else (base_url(domain), True)))
         self._tokens: dict[str, str] = {}
         self._basic = False
+
+    def _use(self, base: str, verify: bool) -> None:
+        """Talk to the endpoint ``base`` (TLS verified or not) from now on."""
+        self.base, self._verify = base, verify
+        self._client = httpx.Client(timeout=httpx.Timeout(self._timeout, connect=10.0), follow_redirects=True,
+                                    verify=ssl_context(self.domain, verify) if base.startswith("https:") else False,
+                                    limits=httpx.Limits(max_connections=16), transport=self._transport)
+
+    def _moved(self) -> bool:
+        """Probe the endpoints again after the chosen one failed; whether another one answers now
+        (then it is used). Done once per client: a registry that is down stays an error."""
+        if not self._reprobe:
+            return False
+        self._reprobe = False
+        forget_endpoints(self.domain)
+        chosen = choose_endpoint(self.domain)
+        if chosen == (self.base, self._verify):
+            return False
+        self._client.close()
+        self._use(*chosen)
+        return True
 
     def close(self) -> None:
         self._client.close()
@@ -109,13 +131,7 @@ class RegistryClient:
                 stream: bool = False, **kwargs: object) -> httpx.Response:
         """Send a request, answering one auth challenge; RegistryError when unreachable."""
         for attempt in range(2):
-            request = self._client.build_request(
-                method, url if url.startswith("http") else self.base + url,
-                headers={**(headers or {}), **self._auth_header(scope)}, **kwargs)  # type: ignore[arg-type]
-            try:
-                response = self._client.send(request, stream=stream)
-            except httpx.TransportError as error:
-                raise _transport_error(self.domain, error) from error
+            response = self._send(method, url, scope, headers, stream, **kwargs)
             if response.status_code != 401 or attempt:
                 break
             response.close()
@@ -128,6 +144,26 @@ class RegistryClient:
             raise RegistryError(f"{self.domain}: unauthorized: authentication required",
                                 hint=f"composer login {self.domain}")
         return response
+
+    def _send(self, method: str, url: str, scope: str, headers: dict[str, str] | None, stream: bool,
+              **kwargs: object) -> httpx.Response:
+        """One request; when the endpoint fails (no answer, or a TLS server's 400 to plain HTTP)
+        and another one answers now, the request goes there instead."""
+        relative = not url.startswith("http")
+        while True:
+            request = self._client.build_request(
+                method, self.base + url if relative else url,
+                headers={**(headers or {}), **self._auth_header(scope)}, **kwargs)  # type: ignore[arg-type]
+            try:
+                response = self._client.send(request, stream=stream)
+            except httpx.TransportError as error:
+                if relative and self._moved():
+                    continue
+                raise _transport_error(self.domain, error) from error
+            if response.status_code == 400 and relative and self.base.startswith("http:") and self._moved():
+                response.close()
+                continue
+            return response
 
     def _answer_challenge(self, header: str, scope: str) -> None:
         scheme, params = parse_challenge(header)

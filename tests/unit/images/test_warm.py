@@ -160,3 +160,16 @@ def test_basic_auth_is_answered_with_stored_credentials(state_root: Path, docker
         assert [expected in request for request in server.requests] == [False, False, True]
     finally:
         server.close()
+
+
+def test_a_client_on_a_remembered_endpoint_that_fails_probes_again(server: HeadServer) -> None:
+    """The registry was TLS when this process chose (remembered); it serves plain HTTP now: the
+    client's first request fails, the endpoints are probed again and the request goes to HTTP."""
+    from composer.engine.images.registry import RegistryClient
+
+    endpoint._answered[server.host] = (f"https://{server.host}", False)
+    with RegistryClient(server.host, use_stored_credentials=False) as client:
+        assert client.base == f"https://{server.host}"
+        response = client.request("HEAD", "/v2/", scope="")
+        assert response.status_code == 200 and client.base == f"http://{server.host}"
+    assert choose_endpoint(server.host) == (f"http://{server.host}", False)
