@@ -37,12 +37,18 @@ def load(ctx: Any) -> Any:
     from composer.cli.project import cached_project
 
     project = cached_project(ctx.obj)
-    targets = named_services(ctx)
-    if any(name in project.disabled_services for name in targets):
-        from composer.spec.loader import load_project_from_options
+    extra = [p for name in named_services(ctx) if name in project.disabled_services
+             for p in project.disabled_services[name].profiles]
+    if not extra:
+        return project
+    import copy
 
-        return load_project_from_options(ctx.obj, targets=targets)
-    return project
+    from composer.spec.loader import split_profiles
+
+    active = list(ctx.obj.profiles) or list(split_profiles(project.environment.get("COMPOSE_PROFILES", "")))
+    options = copy.copy(ctx.obj)
+    options.profiles = list(dict.fromkeys([*active, *extra]))  # the active ones (flags, environment, .env) and theirs
+    return cached_project(options)  # one load, cached too
 
 
 def named_services(ctx: Any) -> tuple[str, ...]:
