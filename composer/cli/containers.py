@@ -168,9 +168,20 @@ def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help=
         size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes."),
         no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
     """List containers."""
-    from composer.cli.psformat import DEFAULT_TABLE, matches, render, row
+    from composer.cli.psformat import DEFAULT_TABLE, matches, parse_filters, render, row
 
-    infos = [i for i in _api().list_containers(all=True) if matches(i, filters)]
+    groups = parse_filters(filters)
+    everything = _api().list_containers(all=True)
+    created = {name: i.created for i in everything for name in (i.name, i.id)}
+
+    def created_of(reference: str) -> float:
+        if reference not in created:
+            from composer.errors import ContainerNotFound
+
+            raise ContainerNotFound(f"No such container: {reference}")
+        return created[reference]
+
+    infos = [i for i in everything if matches(i, groups, created_of)]
     last = 1 if latest else last
     if not (all_containers or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
         infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
@@ -385,6 +396,8 @@ COMMANDS = {"start": container_start, "stop": container_stop, "restart": contain
 
 def register(app: typer.Typer) -> None:
     """Add the ``container`` group to ``app``."""
+    from composer.cli.render import daemon_errors
+
     container = typer.Typer(help="Manage containers.", no_args_is_help=True)
     app.add_typer(container, name="container")
     passthrough = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
@@ -392,6 +405,6 @@ def register(app: typer.Typer) -> None:
     container.command("create", context_settings=passthrough)(container_create)
     container.command("exec", context_settings=passthrough)(container_exec)
     for name, function in COMMANDS.items():
-        container.command(name)(function)
-    container.command("ps", hidden=True)(container_ls)
-    container.command("list", hidden=True)(container_ls)
+        container.command(name)(daemon_errors(function))
+    container.command("ps", hidden=True)(daemon_errors(container_ls))
+    container.command("list", hidden=True)(daemon_errors(container_ls))

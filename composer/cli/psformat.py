@@ -89,18 +89,35 @@ def ports_text(specs: list[str]) -> str:
     return ", ".join(shown)
 
 
-def matches(info, filters: list[str]) -> bool:
-    """``--filter label=K[=V]|name=N|status=S|id=I|health=H|exited=N`` (same key: any; keys: all)."""
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+FILTER_KEYS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name",
+               "network", "publish", "since", "status", "volume")
+
+
+def parse_filters(filters: list[str]) -> dict[str, list[str]]:
+    """``--filter KEY=VALUE`` items grouped by key (docker's keys; a bad one is refused)."""
     groups: dict[str, list[str]] = {}
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep:
-            raise UsageError(f"bad format of filter (expected name=value): {item!r}")
+            raise UsageError(f'invalid argument "{item}" for "-f, --filter" flag: '
+                             "bad format of filter (expected name=value)", exit_code=125)
+        if key not in FILTER_KEYS:
+            raise UsageError(f"invalid filter '{key}'")
+        if key == "status" and value not in STATUSES:
+            raise UsageError(f"invalid filter 'status={value}'")
         groups.setdefault(key, []).append(value)
-    return all(any(_match_one(info, key, value) for value in values) for key, values in groups.items())
+    return groups
 
 
-def _match_one(info, key: str, value: str) -> bool:
+def matches(info, filters: "list[str] | dict[str, list[str]]", created_of=None) -> bool:
+    """``--filter`` (``parse_filters``' groups; same key: any value; keys: all); ``created_of``
+    gives a container's creation time for ``before``/``since``."""
+    groups = parse_filters(filters) if isinstance(filters, list) else filters
+    return all(any(_match_one(info, key, value, created_of) for value in values) for key, values in groups.items())
+
+
+def _match_one(info, key: str, value: str, created_of=None) -> bool:
     if key == "label":
         name, sep, wanted = value.partition("=")
         return name in info.labels and (not sep or info.labels[name] == wanted)
@@ -115,8 +132,18 @@ def _match_one(info, key: str, value: str) -> bool:
     if key == "exited":
         return info.state == "exited" and str(info.exit_code) == value
     if key == "ancestor":
-        return value in (info.image, info.image.removeprefix("docker.io/library/"), info.image_id)
-    raise UsageError(f"invalid filter {key!r}", hint="use label, name, id, status, health, exited or ancestor")
+        return value in (info.image, info.image.removeprefix("docker.io/library/"), info.image_id,
+                         info.image_id.removeprefix("sha256:")[:12]) or (value + ":latest") == info.image
+    if key in ("before", "since") and created_of is not None:
+        created = created_of(value)
+        return info.created < created if key == "before" else info.created > created
+    if key == "network":
+        return value in info.networks
+    if key == "volume":
+        return value in info.mounts
+    if key == "is-task":
+        return value == "false"
+    return True  # expose, publish, isolation: not recorded per container here
 
 
 def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -> list[str]:

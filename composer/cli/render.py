@@ -66,6 +66,24 @@ def each_reference(references: "list[str]", action: "Callable[[str], str | None]
     return 1 if failures else 0
 
 
+def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":
+    """``function`` (a typer command) with a container's or volume's errors worded as docker's
+    (``Error response from daemon: ...``, on stderr, their exit code); the command line's own
+    errors keep composer's wording."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from composer.errors import ContainerRuntimeError, VolumeError
+
+        try:
+            return function(*args, **kwargs)
+        except (ContainerRuntimeError, VolumeError) as error:
+            print(daemon_text(error), file=sys.stderr)
+            raise SystemExit(error.exit_code) from None
+    return wrapper
+
+
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:
     """Docker's prune report: ``Deleted <title>:``, one line each, then the space reclaimed."""
     if removed:

@@ -194,12 +194,11 @@ def volume_prune(all_volumes: bool = typer.Option(False, "-a", "--all", help="Re
 
 def register(app: typer.Typer) -> None:
     """Add the ``volume`` group to ``app``."""
+    from composer.cli.render import daemon_errors
+
     volume = typer.Typer(help="Manage volumes.", no_args_is_help=True)
     app.add_typer(volume, name="volume")
-    volume.command("create")(volume_create)
-    volume.command("ls")(volume_ls)
-    volume.command("list", hidden=True)(volume_ls)
-    volume.command("inspect")(volume_inspect)
-    volume.command("rm")(volume_rm)
-    volume.command("remove", hidden=True)(volume_rm)
-    volume.command("prune")(volume_prune)
+    for names, function in ((("create",), volume_create), (("ls", "list"), volume_ls),
+                            (("inspect",), volume_inspect), (("rm", "remove"), volume_rm), (("prune",), volume_prune)):
+        for index, name in enumerate(names):
+            volume.command(name, hidden=index > 0)(daemon_errors(function))

@@ -61,40 +61,79 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 def inspect_dict(config: dict, state: dict) -> dict:
-    """docker's ``container inspect`` shape."""
+    """docker's ``container inspect`` shape (the keys of API 1.41; what has no meaning here is
+    docker's empty value)."""
     status = state.get("Status", "created")
     health = state.get("Health") if config.get("healthcheck") else None
-    restart = config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0}
     return {
         "Id": config["id"], "Created": state.get("Created", ""), "Path": config["args"][0],
-        "Args": config["args"][1:], "Name": "/" + config["name"], "Image": config["image_id"],
-        "RestartCount": state.get("RestartCount", 0), "Driver": "overlay2",
-        "LogPath": state.get("LogPath", ""),
+        "Args": config["args"][1:],
         "State": {"Status": status, "Running": status in ("running", "paused"), "Paused": status == "paused",
                   "Restarting": status == "restarting", "OOMKilled": state.get("OOMKilled", False),
                   "Dead": status == "dead", "Pid": state.get("Pid", 0), "ExitCode": state.get("ExitCode", 0),
                   "Error": state.get("Error", ""), "StartedAt": state.get("StartedAt") or ZERO_TIME,
                   "FinishedAt": state.get("FinishedAt") or ZERO_TIME,
                   **({"Health": health} if health else {})},
-        "Config": {"Hostname": config["hostname"], "Domainname": config.get("domainname", ""),
-                   "User": config["user"], "Env": config["env"], "Cmd": config["args"],
-                   "Image": config["image"], "WorkingDir": config["cwd"], "Labels": config["labels"],
-                   "Tty": config["tty"], "OpenStdin": config["stdin"], "StopSignal": config["stop_signal"],
-                   **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {}),
-                   **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {})},
-        "HostConfig": {"NetworkMode": config["network"], "AutoRemove": config["auto_remove"],
-                       "RestartPolicy": restart,
-                       "LogConfig": {"Type": config.get("log_driver", "json-file"),
-                                     "Config": config.get("log_options", {})},
-                       "Privileged": config["security"]["privileged"],
-                       "ReadonlyRootfs": config["security"]["read_only"], "Init": config.get("init", False),
-                       "Memory": config["resources"]["memory"], "NanoCpus": config["resources"]["nano_cpus"],
-                       "PidsLimit": config["resources"]["pids_limit"] or None,
-                       "PortBindings": port_bindings(config.get("publish", []))},
-        "Mounts": [{"Type": m["type"], "Name": m["source"] if m["type"] == "volume" else "",
-                    "Source": m["source"], "Destination": m["target"], "RW": not m["readonly"]}
+        "Image": config["image_id"], "ResolvConfPath": "", "HostnamePath": "", "HostsPath": "",
+        "LogPath": state.get("LogPath", ""), "Name": "/" + config["name"],
+        "RestartCount": state.get("RestartCount", 0), "Driver": "overlay2", "Platform": "linux",
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
+        "HostConfig": host_config(config),
+        "GraphDriver": {"Data": None, "Name": "overlay2"},
+        "Mounts": [{"Type": m["type"], **({"Name": m["source"]} if m["type"] == "volume" else {}),
+                    "Source": m["source"], "Destination": m["target"],
+                    **({"Driver": "local"} if m["type"] == "volume" else {}), "Mode": "",
+                    "RW": not m["readonly"], "Propagation": "rprivate" if m["type"] == "bind" else ""}
                    for m in config["mounts"]],
+        "Config": _config_section(config),
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
+    }
+
+
+def _config_section(config: dict) -> dict:
+    """inspect's ``Config``: what the container was created with."""
+    return {"Hostname": config["hostname"], "Domainname": config.get("domainname", ""), "User": config["user"],
+            "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
+            **({"ExposedPorts": {key: {} for key in port_bindings(config.get("publish", []))}}
+               if config.get("publish") else {}),
+            "Tty": config["tty"], "OpenStdin": config["stdin"], "StdinOnce": False, "Env": config["env"],
+            "Cmd": config["args"],
+            **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
+            "Image": config["image"], "Volumes": None, "WorkingDir": config["cwd"], "Entrypoint": None,
+            "OnBuild": None, "Labels": config["labels"], "StopSignal": config["stop_signal"],
+            **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
+
+
+def host_config(config: dict) -> dict:
+    """inspect's ``HostConfig``."""
+    resources, security = config["resources"], config["security"]
+    network = config["network"]
+    return {
+        "Binds": [f"{m['source']}:{m['target']}" + (":ro" if m["readonly"] else "")
+                  for m in config["mounts"] if m["type"] in ("bind", "volume")] or None,
+        "ContainerIDFile": "", "LogConfig": {"Type": config.get("log_driver", "json-file"),
+                                             "Config": config.get("log_options", {})},
+        "NetworkMode": network,
+        "PortBindings": port_bindings(config.get("publish", [])),
+        "RestartPolicy": config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0},
+        "AutoRemove": config["auto_remove"], "VolumeDriver": "", "VolumesFrom": None,
+        "CapAdd": security.get("cap_add") or None, "CapDrop": security.get("cap_drop") or None,
+        "CgroupnsMode": config.get("cgroupns_mode") or "host", "Dns": config.get("dns", []),
+        "DnsOptions": config.get("dns_options", []), "DnsSearch": config.get("dns_search", []),
+        "ExtraHosts": config.get("extra_hosts") or None, "GroupAdd": config.get("group_add") or None,
+        "IpcMode": config.get("ipc_mode") or "private", "Cgroup": "", "Links": None,
+        "OomScoreAdj": config.get("oom_score_adj") or 0, "PidMode": config.get("pid_mode", ""),
+        "Privileged": security["privileged"], "PublishAllPorts": False, "ReadonlyRootfs": security["read_only"],
+        "SecurityOpt": None, "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
+        "ShmSize": config.get("shm_size", 64 * 1024 * 1024), "Runtime": "runc", "Isolation": "",
+        "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
+        "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
+        "CpusetCpus": resources.get("cpuset_cpus", ""), "CpusetMems": resources.get("cpuset_mems", ""),
+        "Devices": [], "MemoryReservation": resources.get("memory_reservation", 0),
+        "MemorySwap": resources.get("memory_swap", 0), "MemorySwappiness": None, "OomKillDisable": False,
+        "PidsLimit": resources["pids_limit"] or None,
+        "Ulimits": [{"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in config.get("ulimits", [])] or None,
+        "Init": config.get("init", False) or None,
     }
 
 
@@ -128,7 +167,7 @@ def _endpoint_settings(net: "Network", ep: "Endpoint") -> dict:
             "NetworkID": net.id, "EndpointID": ep.endpoint_id, "Gateway": net.gateway, "IPAddress": ep.ipv4,
             "IPPrefixLen": _prefix(net.subnet), "IPv6Gateway": net.gateway6 if ep.ipv6 else "",
             "GlobalIPv6Address": ep.ipv6, "GlobalIPv6PrefixLen": _prefix(net.subnet6) if ep.ipv6 else 0,
-            "DNSNames": None if net.default else ep.names()}
+            "DriverOpts": None, "DNSNames": None if net.default else ep.names()}
 
 
 def network_settings(config: dict, state: dict, attached: "list[tuple[Network, Endpoint]]") -> dict:
@@ -137,8 +176,8 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     fields describe the default bridge, as docker's do."""
     networks: dict[str, dict] = {}
     ports: dict[str, list[dict]] = {}
-    top = {"Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "GlobalIPv6Address": "",
-           "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
+    top = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "",
+           "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
     for net, ep in attached:
         settings = networks[net.name] = _endpoint_settings(net, ep)
         if net.default:
@@ -150,10 +189,12 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
         networks.setdefault(name, {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
                                    "MacAddress": "", "NetworkID": "", "EndpointID": "", "Gateway": "",
                                    "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None})
+                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None,
+                                   "DNSNames": None})
     pid = state.get("Pid") or 0
-    return {"Bridge": "", "SandboxID": "", "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
-            "Ports": ports, **top, "Networks": networks}
+    return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, **top, "Networks": networks}
 
 
 def _networks(config: dict) -> list[tuple[str, list[str]]]:
