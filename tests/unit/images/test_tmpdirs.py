@@ -23,18 +23,24 @@ def _aged(path: Path, seconds: float = 7200) -> None:
 
 
 @pytest.fixture
+def host(tmp_path: Path) -> Path:
+    """A host directory whose file must survive a bind mount of it being cleaned away."""
+    path = tmp_path / "host"
+    path.mkdir()
+    (path / "precious").write_text("keep me")
+    return path
+
+
+@pytest.fixture
 def tmp(state_root: Path) -> Path:
     path = ImageStore().root / "tmp"
     path.mkdir(parents=True)
     return path
 
 
-def test_a_dead_builds_mounted_view_is_detached_and_the_host_dir_under_it_kept(tmp: Path, tmp_path: Path) -> None:
+def test_a_dead_builds_mounted_view_is_detached_and_the_host_dir_under_it_kept(tmp: Path, host: Path) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()
-    host = tmp_path / "host"
-    host.mkdir()
-    (host / "precious").write_text("keep me")
     view = tmp / f"build-{gone.pid}-abc" / "view-1"
     view.mkdir(parents=True)
     libc.mount(str(host), str(view), None, libc.MS_BIND)  # what a dead build could leave mounted
@@ -47,10 +53,7 @@ def test_a_dead_builds_mounted_view_is_detached_and_the_host_dir_under_it_kept(t
     assert (host / "precious").read_text() == "keep me"
 
 
-def test_an_old_unpack_dir_with_a_mount_inside_is_detached_first(tmp: Path, tmp_path: Path) -> None:
-    host = tmp_path / "host"
-    host.mkdir()
-    (host / "precious").write_text("keep me")
+def test_an_old_unpack_dir_with_a_mount_inside_is_detached_first(tmp: Path, host: Path) -> None:
     inner = tmp / "unpack-old" / "deep" / "point"
     inner.mkdir(parents=True)
     libc.mount(str(host), str(inner), None, libc.MS_BIND)
