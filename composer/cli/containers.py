@@ -286,22 +286,32 @@ def container_exec(ctx: typer.Context) -> None:
     raise typer.Exit(exec_main(list(ctx.args)))
 
 
-def container_top(container: str = typer.Argument(...)) -> None:
-    """Display the running processes of a container."""
+def container_top(container: str = typer.Argument(...),
+                  ps_options: Optional[List[str]] = typer.Argument(None, help="ps options (default -ef).")) -> None:
+    """Display the running processes of a container (``ps -ef``'s columns, as docker's top)."""
+    import subprocess
+
     from composer.engine.runtime.cgroups import manager_for
+    from composer.errors import ContainerRuntimeError
 
     container_id = _api().resolve(container)
     _api().running_pid(container_id)
-    typer.echo(f"{'UID':<10}{'PID':<10}{'PPID':<10}CMD")
-    for pid in sorted(manager_for(container_id).pids()):
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                cmd = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        typer.echo(f"{fields['Uid'].split()[0]:<10}{pid:<10}{fields['PPid'].strip():<10}{cmd}")
+    pids = {str(pid) for pid in manager_for(container_id).pids()}
+    try:
+        listing = subprocess.run(["ps", *(ps_options or ["-ef"])], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise ContainerRuntimeError(f"Error running ps: {error}", exit_code=1) from None
+    header, *lines = listing.splitlines()
+    titles = header.split()
+    if "PID" not in titles:
+        raise ContainerRuntimeError(f"Couldn't find PID field in ps output", exit_code=1)
+    column = titles.index("PID")
+    rows = [line.split(None, len(titles) - 1) for line in lines]
+    rows = [row for row in rows if len(row) > column and row[column] in pids]
+    from composer.cli.psformat import align
+
+    for line in align(["\t".join(titles), *("\t".join(row) for row in rows)], minimum=20):
+        typer.echo(line)
 
 
 STATS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
@@ -387,11 +397,45 @@ def container_cp(source: str = typer.Argument(...), destination: str = typer.Arg
                          hint="one side must be CONTAINER:PATH")
 
 
+def container_diff(container: str = typer.Argument(...)) -> None:
+    """Inspect changes to files or directories on a container's filesystem (A added, C changed, D deleted)."""
+    from composer.engine.runtime.describe import changes
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(_api().resolve(container))
+    for kind, path in changes(cdir.upper, cdir.read_config().get("layers", [])):
+        typer.echo(f"{kind} {path}")
+
+
+def container_export(container: str = typer.Argument(...),
+                     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file, instead of STDOUT.")) -> None:
+    """Export a container's filesystem as a tar archive."""
+    import tarfile
+
+    from composer.engine.runtime.describe import merged_view
+    from composer.engine.runtime.state import ContainerDir
+    from composer.errors import UsageError
+
+    cdir = ContainerDir(_api().resolve(container))
+    if output is None and sys.stdout.isatty():
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    view = merged_view(cdir.read_config().get("layers", []), cdir.upper)
+    target = open(output, "wb") if output else sys.stdout.buffer
+    try:
+        with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+            for path, source in view.items():
+                archive.add(source, arcname=path, recursive=False)
+    finally:
+        if output:
+            target.close()
+
+
 COMMANDS = {"start": container_start, "stop": container_stop, "restart": container_restart,
             "kill": container_kill, "pause": container_pause, "unpause": container_unpause,
             "wait": container_wait, "rm": container_rm, "ls": container_ls, "inspect": container_inspect,
             "logs": container_logs, "top": container_top, "stats": container_stats, "rename": container_rename,
-            "prune": container_prune, "cp": container_cp, "attach": container_attach}
+            "prune": container_prune, "cp": container_cp, "attach": container_attach,
+            "diff": container_diff, "export": container_export}
 
 
 def register(app: typer.Typer) -> None:

@@ -160,16 +160,16 @@ def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -
         return [execute(template, r) for r in rows]
     template = template[5:].lstrip()
     header = TEMPLATE_FIELD.sub(lambda m: headers.get(m.group(2), m.group(2).upper()), template)
-    return _align([header, *(execute(template, r) for r in rows)])
+    return align([header, *(execute(template, r) for r in rows)])
 
 
-def _align(lines: list[str]) -> list[str]:
-    """Tab-separated cells padded into columns as docker's tabwriter (minimum width 10,
-    padding 3); the last cell of a line is not padded."""
+def align(lines: list[str], minimum: int = 10) -> list[str]:
+    """Tab-separated cells padded into columns as docker's tabwriter (a cell at least
+    ``minimum`` wide, 3 spaces of padding); the last cell of a line is not padded."""
     cells = [line.split("\t") for line in lines]
     widths = [max(len(row[i]) for row in cells if i < len(row) - 1) + 3
               if any(i < len(row) - 1 for row in cells) else 0 for i in range(max(map(len, cells)))]
-    return ["".join(c.ljust(max(widths[i], 10)) if i < len(row) - 1 else c for i, c in enumerate(row))
+    return ["".join(c.ljust(max(widths[i], minimum)) if i < len(row) - 1 else c for i, c in enumerate(row))
             for row in cells]
 
 
