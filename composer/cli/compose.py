@@ -305,7 +305,7 @@ _UP_FLAGS = {"-d": "detach", "--detach": "detach", "--wait": "wait", "--no-start
              "--force-recreate": "force_recreate", "--no-recreate": "no_recreate", "--no-deps": "no_deps",
              "--always-recreate-deps": "always_recreate_deps", "--remove-orphans": "remove_orphans",
              "--build": "build", "-V": "renew_anon_volumes", "--renew-anon-volumes": "renew_anon_volumes",
-             "--quiet-pull": "quiet_pull"}
+             "--quiet-pull": "quiet_pull", "-y": "assume_yes", "--yes": "assume_yes"}
 _UP_VALUED = {"-t": "timeout", "--timeout": "timeout", "--pull": "pull", "--scale": "scale",
               "--wait-timeout": "wait_timeout"}
 _DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "remove_orphans"}
@@ -368,7 +368,7 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
         renew_anon_volumes=bool(options.get("renew_anon_volumes")),
         timeout=_seconds(options.get("timeout"), "--timeout"), wait=bool(options.get("wait")),
         wait_timeout=_seconds(options.get("wait_timeout"), "--wait-timeout"), parallel=parallel(ctx),
-        env_files=tuple(ctx.obj.env_files))
+        env_files=tuple(ctx.obj.env_files), assume_yes=bool(options.get("assume_yes")))
 
 
 def project_defaults(project: Any, options: Any) -> Any:
@@ -391,7 +391,7 @@ def up_fast(argv: list[str]) -> Optional[int]:
     project = load(ctx)
     options = project_defaults(project, options)
     with progress_for(ctx) as progress:
-        engine(progress, project).up(project, options)
+        engine(progress, project).up(project, options._replace(confirm=progress.confirm))
     if key:
         from composer.engine.settled import remember
 

@@ -115,8 +115,9 @@ def _register_up(app: typer.Typer) -> None:
         options = C.up_options(ctx, services or (), dict(
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
-            build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout))
-        options = C.project_defaults(project, options)._replace(all_resources=all_resources, assume_yes=yes)
+            build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout,
+            assume_yes=yes))
+        options = C.project_defaults(project, options)._replace(all_resources=all_resources)
         if ctx.obj.dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
             return
@@ -126,7 +127,7 @@ def _register_up(app: typer.Typer) -> None:
         with C.progress_for(ctx) as progress:
             engine = C.engine(progress, project)
             hooks = with_hook_output(engine)  # printed by an attached up only, as compose
-            engine.up(project, options)
+            engine.up(project, options._replace(confirm=progress.confirm))
         stop_watch = _start_watch(ctx, project, options, foreground=detach or wait or no_start) if watch else None
         if detach or wait or no_start:
             return
@@ -148,16 +149,18 @@ def _register_up(app: typer.Typer) -> None:
                force_recreate: bool = typer.Option(False, "--force-recreate"),
                no_recreate: bool = typer.Option(False, "--no-recreate"),
                remove_orphans: bool = typer.Option(False, "--remove-orphans"),
-               scale: Optional[List[str]] = typer.Option(None, "--scale")) -> None:
+               scale: Optional[List[str]] = typer.Option(None, "--scale"),
+               yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed.")
+               ) -> None:
         """Create containers for a service."""
         from composer.engine.options import UpOptions
 
         project = C.load(ctx)
         options = UpOptions(services=tuple(services or ()), pull=pull, remove_orphans=remove_orphans,
                             recreate="force" if force_recreate else "never" if no_recreate else "diverged",
-                            scale=C.parse_scale(scale or ()), parallel=C.parallel(ctx))
+                            scale=C.parse_scale(scale or ()), parallel=C.parallel(ctx), assume_yes=yes)
         with C.progress_for(ctx) as progress:
-            C.engine(progress, project).create(project, options)
+            C.engine(progress, project).create(project, options._replace(confirm=progress.confirm))
 
 
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: str,

@@ -113,6 +113,18 @@ class Progress:
             text += f" {event.duration:.1f}s"
         return text
 
+    def confirm(self, message: str) -> bool:
+        """Ask ``message`` (default no) with the live display paused: see :func:`ask`."""
+        with self._lock:
+            live = self._live
+            if live is not None:
+                live.stop()
+            try:
+                return ask(message)
+            finally:
+                if live is not None:
+                    live.start()
+
     # --- the live display --------------------------------------------------------------------------
     def text(self) -> str:
         """The live display's text now: the ``[+] Running 2/3`` header and one line per object."""
@@ -156,3 +168,22 @@ class Progress:
         if self._live is not None:
             live, self._live = self._live, None
             live.stop()
+
+
+def ask(message: str, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> bool:
+    """A yes/no question as Compose asks it (default no). On a terminal: ``? message (y/N)``, y or
+    yes accepts; otherwise the message, then one line read from stdin whose first word accepts when
+    it is y, 1, t or true (Compose's ``StringToBool``; end of input declines)."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    terminal = stdin is not None and stdin.isatty()
+    stdout.write(f"? {message} (y/N) " if terminal else message)
+    stdout.flush()
+    try:
+        words = (stdin.readline() if stdin is not None else "").split()
+    except (OSError, ValueError):
+        words = []
+    if not terminal:
+        stdout.write("\n")
+    answer = words[0].lower() if words else ""
+    return answer in (("y", "yes") if terminal else ("y", "1", "t", "true"))

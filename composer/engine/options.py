@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Mapping, NamedTuple
+from typing import Callable, Literal, Mapping, NamedTuple
 
 from composer.engine.runtime.base import EMPTY, MountSpec, PortSpec
 
@@ -31,6 +31,7 @@ class UpOptions(NamedTuple):
     env_files: tuple[str, ...] = ()
     all_resources: bool = False  # --all-resources: also the networks and volumes no service uses
     assume_yes: bool = False  # -y: recreate volumes whose definition changed (their data is lost)
+    confirm: Callable[[str], bool] | None = None  # without -y: asks whether to do that (None: no)
 
 
 class DownOptions(NamedTuple):

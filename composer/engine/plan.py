@@ -120,6 +120,10 @@ class PlanBuilder:
     def __contains__(self, op_id: str) -> bool:
         return op_id in self._ops
 
+    def get(self, op_id: str) -> Operation:
+        """The planned operation ``op_id`` (so far)."""
+        return self._ops[op_id]
+
     def needs_of(self, op_id: str) -> tuple[str, ...]:
         """What the planned operation ``op_id`` waits for (so far)."""
         return self._ops[op_id].needs

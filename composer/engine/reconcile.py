@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 WAIT_SUFFIX = {"service_healthy": "healthy", "service_completed_successfully": "completed"}
 ACTIVE = ("running", "paused", "restarting")
+RECONNECTED = "network recreated"  # the cause of a start on a recreated network
 
 
 # --- the project's shape -----------------------------------------------------------------------
@@ -132,7 +133,6 @@ class _Desired(NamedTuple):
     hashes: Mapping[str, str]
     raw: Mapping[str, Mapping]
     targets: frozenset[str]
-    changed_networks: frozenset[str] = frozenset()  # recreated: their containers are recreated too
 
 
 def plan_images(project: "Project", observed: "ObservedState", options: UpOptions,
@@ -183,18 +183,18 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     _check_donors(project, observed, names)
     plan = PlanBuilder()
     specs = resource_specs(project)
-    observed = _renew_diverged_volumes(plan, project, observed, options.assume_yes, specs)
+    observed = _renew_diverged_volumes(plan, project, observed, options, specs)
     desired = desired._replace(observed=observed)
     every = options.all_resources
     networks = tuple(_ensure_networks(plan, project, names, observed, specs, every))
-    recreated = _recreate_diverged_networks(plan, desired, names, specs)
+    recreated, stopped = _recreate_diverged_networks(plan, desired, names, specs)
     networks += tuple(recreated.values())
-    desired = desired._replace(changed_networks=frozenset(recreated))
     volumes = tuple(_ensure_volumes(plan, project, names, observed, specs, every))
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
         ops[name] = _converge_service(plan, desired, name, volumes + ((image,) if image else ()), networks)
+    _restart_reconnected(plan, stopped, recreated, ops)
     _add_dependency_edges(plan, desired, names, ops)
     for name in names:
         _plan_pre_start(plan, desired, name, ops[name])
@@ -277,12 +277,16 @@ def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], ob
 
 
 def _recreate_diverged_networks(plan: PlanBuilder, desired: _Desired, names: list[str],
-                                specs: Mapping[str, "NetworkSpec | VolumeSpec"]) -> dict[str, str]:
+                                specs: Mapping[str, "NetworkSpec | VolumeSpec"]
+                                ) -> tuple[dict[str, str], dict[str, "ContainerSummary"]]:
     """Networks whose config-hash label differs from the file's (compose's NetworkConfigChanged):
-    the containers on one are stopped, the network removed and created again (its containers are
-    then recreated, see ``_recreate_cause``). The create operation of each, by network key."""
+    the project's service containers on one are stopped, the network removed and created again;
+    the containers keep their identity (a container joins its networks, by name, when it starts:
+    ``_restart_reconnected`` starts them again). The create operation of each network by key, and
+    the containers stopped, by resource."""
     project, observed, options = desired.project, desired.observed, desired.options
     created: dict[str, str] = {}
+    stopped: dict[str, "ContainerSummary"] = {}
     for key in sorted(_used_networks(project, names, options.all_resources) & set(project.networks)):
         spec = specs.get(f"network:{key}")
         live = observed.network(spec.name) if spec is not None else None
@@ -295,20 +299,37 @@ def _recreate_diverged_networks(plan: PlanBuilder, desired: _Desired, names: lis
         found = live.labels.get(L.CONFIG_HASH)
         if not found or found == spec.labels[L.CONFIG_HASH]:
             continue
-        users = [c for c in observed.containers if _on_network(project, c, key)]
-        busy = sorted(c.name for c in users if c.state in ACTIVE
-                      and (c.labels.get(L.SERVICE) not in names or c.labels.get(L.ONEOFF) == "True"))
-        if busy or options.recreate == "never":
-            plan.warnings.append(f"network {spec.name} config changed, but it is kept: "
-                                 + (f"{', '.join(busy)} still use it; run up for every service using it"
-                                    if busy else "--no-recreate"))
-            continue
+        users = [c for c in observed.containers if _on_network(project, c, key) and c.state in ACTIVE]
+        _refuse_one_offs(spec.name, users)
         cause = f"network {key} config changed"
-        stops = tuple(plan.add("stop", resource_of(c), cause, timeout=options.timeout, **ident(c))
-                      for c in users if c.state in ACTIVE)
+        stops = tuple(plan.add("stop", resource_of(c), cause, timeout=options.timeout, **ident(c)) for c in users)
+        stopped.update((resource_of(c), c) for c in users)
         removed = plan.add("remove", f"network:{key}", "config hash diverged", needs=stops, name=spec.name)
         created[key] = plan.add("create", f"network:{key}", "recreate after config change", needs=(removed,), spec=spec)
-    return created
+    return created, stopped
+
+
+def _refuse_one_offs(network: str, users: list["ContainerSummary"]) -> None:
+    """A running one-off container keeps a network from being removed: refused before anything
+    is stopped (Compose tries, and fails on the removal)."""
+    one_offs = sorted(c.name for c in users if c.labels.get(L.ONEOFF) == "True")
+    if one_offs:
+        raise PlanError(f"network {network} must be recreated (its configuration changed), but one-off "
+                        f"container(s) {', '.join(one_offs)} still use it",
+                        hint=f"stop them first (composer stop {' '.join(one_offs)}), then run up again")
+
+
+def _restart_reconnected(plan: PlanBuilder, stopped: Mapping[str, "ContainerSummary"],
+                         recreated: Mapping[str, str], ops: dict[str, list[str]]) -> None:
+    """Start again, on the networks made anew, the containers stopped for them (those not
+    recreated or removed by the rest of the plan)."""
+    creates = tuple(recreated.values())
+    for resource, container in stopped.items():
+        if f"recreate {resource}" in plan or f"remove container:{container.name}" in plan:
+            continue
+        service = container.labels.get(L.SERVICE, "")
+        started = plan.add("start", resource, RECONNECTED, needs=creates, **ident(container))
+        ops.setdefault(service, []).append(started)
 
 
 def _used_networks(project: "Project", names: list[str], every: bool) -> set[str]:
@@ -324,11 +345,11 @@ def _on_network(project: "Project", container: "ContainerSummary", key: str) -> 
 
 
 def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "ObservedState",
-                            assume_yes: bool, specs: Mapping[str, "NetworkSpec | VolumeSpec"]) -> "ObservedState":
-    """Volumes whose config-hash label differs from the file's: with ``-y`` (compose's prompt answered yes)
-    the containers using one are removed, then the volume (its data is lost), which is made
-    again; without, a warning. The observed state returned lacks what goes, so the containers are
-    planned anew."""
+                            options: UpOptions, specs: Mapping[str, "NetworkSpec | VolumeSpec"]) -> "ObservedState":
+    """Volumes whose config-hash label differs from the file's: when ``-y`` or ``options.confirm``
+    (Compose's prompt) says yes, the containers using one are removed, then the volume (its data is
+    lost), which is made again; otherwise it is kept, with a warning. The observed state returned
+    lacks what goes, so the containers are planned anew."""
     gone: set[str] = set()
     for key in sorted(k for k, v in project.volumes.items() if not v.get("external")):
         spec = specs[f"volume:{key}"]
@@ -336,9 +357,11 @@ def _renew_diverged_volumes(plan: PlanBuilder, project: "Project", observed: "Ob
         found = live.labels.get(L.CONFIG_HASH) if live is not None else None
         if not found or found == spec.labels[L.CONFIG_HASH]:  # no hash: made elsewhere, left alone (as compose)
             continue
-        if not assume_yes:
-            plan.warnings.append(f"Volume {spec.name!r} exists but doesn't match configuration in compose file; "
-                                 "`up -y` recreates it (data will be lost)")
+        question = (f'Volume "{spec.name}" exists but doesn\'t match configuration in compose file. '
+                    "Recreate (data will be lost)?")
+        if not (options.assume_yes or (options.confirm is not None and options.confirm(question))):
+            plan.warnings.append(f"volume {spec.name} kept: it doesn't match the configuration in the compose "
+                                 "file; `up -y` recreates it (data will be lost)")
             continue
         users = [c for c in observed.containers if spec.name in c.mounts]
         removals = tuple(_remove(plan, c, f"volume {spec.name} recreated") for c in users)
@@ -431,9 +454,6 @@ def _recreate_cause(plan: PlanBuilder, desired: _Desired, name: str, container: 
     if container.labels.get(L.CONFIG_HASH) != desired.hashes.get(name):
         return "config hash diverged"
     service = desired.project.services[name]
-    changed = sorted(desired.changed_networks & set(service.networks or {})) if not service.network_mode else []
-    if changed:
-        return f"network {changed[0]} config changed"
     mode = desired.project.services[name].network_mode or ""
     if mode.startswith("service:") and plan.ids("recreate", f"service:{mode.split(':', 1)[1]}:"):
         return f"network namespace of {mode.split(':', 1)[1]} recreated"
@@ -477,7 +497,8 @@ def _plan_pre_start(plan: PlanBuilder, desired: _Desired, name: str, ops: list[s
     raw = desired.raw.get(name, {})
     if not raw.get("pre_start"):
         return
-    starts = sorted((o for o in ops if o.startswith("start ")), key=lambda o: int(o.rsplit(":", 1)[1]))
+    starts = sorted((o for o in ops if o.startswith("start ") and plan.get(o).cause != RECONNECTED),
+                    key=lambda o: int(o.rsplit(":", 1)[1]))  # a container started again on a new network: no hooks
     if not starts or len(starts) < convert.replicas(desired.project.services[name], desired.options.scale):
         return
     from composer.engine.prestart import pre_start_hooks

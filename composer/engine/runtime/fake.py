@@ -255,7 +255,9 @@ class FakeRuntime:
     def remove_network(self, name: str) -> None:
         def run() -> None:
             with self._cond:
-                if any(e.network == name for c in self.containers.values() if c.spec for e in c.spec.endpoints):
+                if any(e.network == name for c in self.containers.values()  # running ones: a stopped one
+                       if c.spec and c.summary.state in ("running", "paused", "restarting")  # joins on start
+                       for e in c.spec.endpoints):
                     raise NetworkError(f"network {name} has active endpoints")
                 self.networks.pop(name, None)
         self._record("remove_network", name, run)

@@ -117,10 +117,10 @@ def test_switching_a_volume_recreates_but_a_bind_never_does(project, tmp_path):
             project("volume", "rm", name, ok=False)
 
 
-def _run(project, args: list[str], **env: str) -> subprocess.CompletedProcess:
+def _run(project, args: list[str], stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     import os
 
-    result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=project.directory, text=True,
+    result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=project.directory, text=True, input=stdin,
                             capture_output=True, timeout=120, env={**os.environ, **env})
     assert result.returncode == 0, result.stderr
     return result
@@ -147,7 +147,9 @@ def _free_range(count: int) -> list[int]:
 
 
 def test_a_changed_volume_definition_is_recreated_with_yes(project):
-    """compose's TestUpRecreateVolumes: a warning without -y; with it, the volume (and its data) renewed."""
+    """compose's TestUpRecreateVolumes: up asks whether to recreate the volume; without a terminal
+    it prints the question and reads one line: none or "n" keeps the volume (exit 0), "y" recreates
+    it, and -y does without asking. Its containers are removed first and made again on the empty volume."""
     project.write("""
         services:
           app:
@@ -163,12 +165,16 @@ def test_a_changed_volume_definition_is_recreated_with_yes(project):
     def label() -> str:
         return json.loads(project("volume", "inspect", "proj_data").stdout)[0]["Labels"]["foo"]
 
-    warned = _run(project, ["up", "-d"], VOL_LABEL="zot")
-    assert "doesn't match configuration" in warned.stderr and label() == "bar"
-    _run(project, ["up", "-d", "-y"], VOL_LABEL="zot")
+    question = 'Volume "proj_data" exists but doesn\'t match configuration in compose file. Recreate (data will be lost)?'
+    declined = _run(project, ["up", "-d"], stdin="", VOL_LABEL="zot")
+    assert question in declined.stdout and "volume proj_data kept" in declined.stderr and label() == "bar"
+    assert question in _run(project, ["up", "-d"], stdin="n\n", VOL_LABEL="zot").stdout and label() == "bar"
+    _run(project, ["up", "-d"], stdin="y\n", VOL_LABEL="zot")
     assert label() == "zot"
     assert project("logs", "--no-log-prefix", "app").stdout == ""  # the new container saw an empty volume
-    assert "doesn't match" not in _run(project, ["up", "-d"], VOL_LABEL="zot").stderr
+    assert "doesn't match" not in _run(project, ["up", "-d"], stdin="", VOL_LABEL="zot").stdout
+    recreated = _run(project, ["up", "-d", "-y"], stdin="", VOL_LABEL="baz")
+    assert "doesn't match" not in recreated.stdout and label() == "baz"
 
 
 def test_a_missing_env_file_fails_only_the_commands_of_its_service(project):
@@ -212,8 +218,8 @@ def network(project, name: str) -> dict:
 
 def test_a_changed_network_is_recreated_with_the_containers_on_it(project):
     """compose's TestNetworkConfigChanged: the network's config-hash label changed, so its
-    containers are stopped, the network made again and the containers recreated on it; an
-    unchanged network and its containers are left alone."""
+    containers are stopped, the network made again and the same containers started again on it
+    (reconnected, not recreated); an unchanged network and its containers are left alone."""
     first, second = free_prefix24(), free_prefix24()
     while second == first:
         second = free_prefix24()
@@ -226,12 +232,12 @@ def test_a_changed_network_is_recreated_with_the_containers_on_it(project):
     assert {r["Name"]: r["ID"] for r in project.ps()} == ids
     project.write(NETWORKED.replace("LOOPING", LOOPING).replace("SUBNET", second))
     project("up", "-d")
-    now = {r["Name"]: r["ID"] for r in project.ps()}
-    assert now["proj-db-1"] == ids["proj-db-1"] and now["proj-web-1"] != ids["proj-web-1"]
+    assert {r["Name"]: (r["ID"], r["State"]) for r in project.ps()} == {n: (i, "running") for n, i in ids.items()}
     assert network(project, "proj_back")["Id"] == back["Id"]
     renewed = network(project, "proj_front")
     assert renewed["Id"] != front["Id"] and renewed["IPAM"]["Config"][0]["Subnet"] == f"{second}.0/24"
     assert f"inet {second}." in project("exec", "-T", "web", "ip", "-4", "-o", "addr").stdout
+    assert project("up", "-d").returncode == 0 and network(project, "proj_front")["Id"] == renewed["Id"]
 
 
 def test_a_volume_subpath_mounts_a_directory_of_the_volume(project):

@@ -1,9 +1,11 @@
 """Networks and volumes carry Compose's config-hash label; a network whose configuration changed
-is recreated with the containers on it (compose's NetworkConfigChanged), an unchanged one is left
-alone; a service's missing env_file fails only the commands creating that service's containers."""
+is recreated and the containers on it are stopped and started again on it, not recreated
+(compose's NetworkConfigChanged), an unchanged one is left alone; a changed volume is recreated
+with its containers when the prompt (or -y) says yes; a service's missing env_file fails only the commands creating that service's containers."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import pytest
@@ -55,31 +57,74 @@ def test_networks_and_volumes_are_created_with_their_config_hash(load, service, 
         {**project.volumes["data"], "name": "demo_data"})
 
 
-def test_a_changed_network_is_recreated_with_the_containers_on_it(load, service):
+def test_a_changed_network_is_recreated_and_its_containers_reconnected(load, service, fake):
     service.up(load(NETWORKED))
     assert service.plan_up(load(NETWORKED)).text() == ""  # unchanged: left alone
     changed = load(NETWORKED.replace("10.77.1.0/24", "10.77.2.0/24"))
-    text = service.plan_up(changed).text()
-    assert "stop service:web:1 (network front config changed)" in text
-    assert "remove network:front (config hash diverged) <- stop service:web:1" in text
-    assert "create network:front (recreate after config change) <- remove network:front" in text
-    assert "recreate service:web:1 (network front config changed) <- create network:front" in text
-    assert "db" not in text  # the other network and its service are left alone
+    assert service.plan_up(changed).text().splitlines() == [
+        "stop service:web:1 (network front config changed)",
+        "remove network:front (config hash diverged) <- stop service:web:1",
+        "create network:front (recreate after config change) <- remove network:front",
+        "start service:web:1 (network recreated) <- create network:front",
+    ]  # the other network and its service are left alone; web keeps its container
+    made = {c.name: c.id for c in fake.list_containers({})}
+    service.up(changed)
+    assert {c.name: c.id for c in fake.list_containers({})} == made
+    assert service.plan_up(changed).text() == ""
 
 
 @pytest.mark.parametrize("change", ["labels: {team: a}", "driver_opts: {com.docker.network.bridge.name: brx}"])
 def test_labels_and_driver_opts_change_the_network(load, service, change):
     service.up(load(NETWORKED))
     text = service.plan_up(load(NETWORKED.replace("  back: {}", f"  back:\n    {change}"))).text()
-    assert "recreate service:db:1 (network back config changed)" in text and "web" not in text
+    assert "start service:db:1 (network recreated)" in text and "recreate service" not in text and "web" not in text
 
 
-def test_a_network_still_used_by_an_unselected_service_is_kept_with_a_warning(load, service):
+def test_a_network_of_unselected_services_is_recreated_and_they_are_started_again(load, service):
+    """As compose, every service container on the network is stopped, even of services not named."""
     shared = NETWORKED.replace("networks: [back]", "networks: [front]")
     service.up(load(shared))
-    plan = service.plan_up(load(shared.replace("10.77.1.0/24", "10.77.2.0/24")), UpOptions(services=("web",)))
-    assert "network" not in plan.text()
-    assert any("demo-db-1 still use it" in w for w in plan.warnings)
+    text = service.plan_up(load(shared.replace("10.77.1.0/24", "10.77.2.0/24")), UpOptions(services=("web",))).text()
+    assert "start service:db:1 (network recreated) <- create network:front" in text
+    assert "start service:web:1 (network recreated) <- create network:front" in text
+
+
+def test_a_changed_service_on_a_changed_network_is_recreated_once(load, service):
+    service.up(load(NETWORKED))
+    text = service.plan_up(load(NETWORKED.replace("10.77.1.0/24", "10.77.2.0/24")
+                                 .replace("networks: [front]", "networks: [front]\n    environment: {A: b}"))).text()
+    assert "recreate service:web:1 (config hash diverged) <- create network:front" in text
+    assert "start service:web:1 (recreated) <- recreate service:web:1" in text
+
+
+def test_a_running_one_off_on_a_changed_network_is_refused_before_anything(load, service, fake):
+    service.up(load(NETWORKED))
+    web = fake.list_containers({})[0]
+    one_off = web._replace(id="f" * 64, name="demo-web-run-1", labels={**web.labels, L.ONEOFF: "True"})
+    fake.containers[one_off.id] = dataclasses.replace(fake.containers[web.id], summary=one_off)
+    with pytest.raises(PlanError, match="one-off container.*demo-web-run-1 still use it"):
+        service.plan_up(load(NETWORKED.replace("10.77.1.0/24", "10.77.2.0/24")))
+
+
+def test_a_changed_volume_is_recreated_when_the_prompt_says_yes(load, service, fake):
+    text = NETWORKED.replace("networks: [back]", "networks: [back]\n    volumes: [data:/data]")
+    service.up(load(text + "volumes:\n  data: {labels: {team: a}}\n"))
+    changed = load(text + "volumes:\n  data: {labels: {team: b}}\n")
+    asked: list[str] = []
+
+    def answer(yes: bool):  # type: ignore[no-untyped-def]
+        return lambda question: asked.append(question) or yes
+
+    declined = service.plan_up(changed, UpOptions(confirm=answer(False)))
+    assert asked == ['Volume "demo_data" exists but doesn\'t match configuration in compose file. '
+                     'Recreate (data will be lost)?']
+    assert declined.text() == "" and "volume demo_data kept" in declined.warnings[0]
+    accepted = service.plan_up(changed, UpOptions(confirm=answer(True))).text().splitlines()
+    assert accepted[:3] == ["stop container:demo-db-1 (volume demo_data recreated)",
+                            "remove container:demo-db-1 (volume demo_data recreated) <- stop container:demo-db-1",
+                            "remove volume:data (definition changed) <- remove container:demo-db-1"]
+    assert "create service:db:1 (no container) <- create volume:data" in accepted
+    assert service.plan_up(changed, UpOptions(assume_yes=True)).text().splitlines() == accepted
 
 
 def test_a_project_network_with_another_key_is_refused(load, service, fake):
