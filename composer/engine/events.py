@@ -7,7 +7,8 @@ myapp_default``) and what happened to it (``Creating`` ... ``Created``, with the
 from __future__ import annotations
 
 import enum
-from typing import Callable, NamedTuple
+import time
+from typing import Any, Callable, NamedTuple
 
 
 class Status(str, enum.Enum):
@@ -102,3 +103,25 @@ EventSink = Callable[[Event], None]
 
 def discard(event: Event) -> None:
     """An event sink that ignores everything."""
+
+
+PULL_STEPS = frozenset({"Downloading", "Extracting"})  # the steps a pull reports again and again
+PULL_INTERVAL = 0.1  # seconds: at most ~10 progress updates a second per image
+
+
+def throttled(report: Callable[[str, Any], None], interval: float = PULL_INTERVAL) -> Callable[[str, Any], None]:
+    """A pull progress callback (``status, detail``) that passes every other step, and a repeated
+    step (Downloading, Extracting) only ``interval`` seconds after the last one it passed, or when
+    its layer is complete (``current == total``): a pull reports each MiB, a display needs far less."""
+    last = [-interval]
+
+    def report_some(status: str, detail: Any) -> None:
+        if status in PULL_STEPS:
+            now = time.monotonic()
+            complete = isinstance(detail, dict) and detail.get("total") and detail.get("current") == detail["total"]
+            if now - last[0] < interval and not complete:
+                return
+            last[0] = now
+        report(status, detail)
+
+    return report_some

@@ -23,7 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from composer.engine import labels as L
-from composer.engine.events import Event, EventSink, Status, discard
+from composer.engine.events import Event, EventSink, Status, discard, throttled
 from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import ContainerSpec, HealthStatus, Runtime
 from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
@@ -168,7 +168,7 @@ async def _pull(ctx: _Context, op: Operation) -> None:
     def progress(status: str, detail: Any) -> None:  # called in the pull's thread
         trio.from_thread.run_sync(ctx.emit, Event(kind="Image", name=ref, status=Status.PULLING, text=status))
 
-    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, progress)
+    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress))
 
 
 async def _build(ctx: _Context, op: Operation) -> None:
