@@ -44,6 +44,7 @@ class View(NamedTuple):
     created: str = ""
     finished_at: str = ""
     restarted_at: str = ""  # the StartedAt of the start ``mark_restart`` recorded as a restart
+    oom: bool = False  # the run ended because the kernel's OOM killer killed PID 1
 
 
 class Change(NamedTuple):
@@ -76,6 +77,8 @@ def actions(before: View | None, after: View | None) -> list[str]:
         found.append("kill")
     restarted = before is not None and after.pid != before.pid and after.status == "running"  # a new PID 1
     if old_status in ("running", "paused", "restarting") and (after.status in ("exited", "dead") or restarted):
+        if after.oom and after.status in ("exited", "dead"):
+            found.append("oom")
         found.append("die")
         if after.stop_requested_at and after.stop_requested_at >= after.started_at and after.status in ("exited", "dead"):
             found.append("stop")
@@ -130,6 +133,18 @@ def mark_restart(container_id: str) -> None:
         pass
 
 
+def view_of(container_id: str, config: dict, state: dict) -> View:
+    """What the monitor compares of a container, from its config.json and state.json."""
+    labels = config.get("labels") or {}
+    health = (state.get("Health") or {}).get("Status", "") if config.get("healthcheck") else ""
+    return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
+                state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
+                state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
+                state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
+                state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""),
+                bool(state.get("OOMKilled")))
+
+
 class ProjectMonitor:
     """The containers of ``project`` (of ``services``, never one-off ones) and their changes."""
 
@@ -147,6 +162,7 @@ class ProjectMonitor:
         libc.inotify_add_watch(self.fd, projects, libc.IN_CLOSE_WRITE)
         self.watched: set[str] = set()
         self.pidfds: dict[int, int] = {}  # supervisor pid -> pidfd
+        self.opened = time.time()  # what happens from now on, the live changes report
         self.views: dict[str, View] = self.snapshot()
 
     def _view(self, container_id: str) -> View | None:
@@ -159,16 +175,14 @@ class ProjectMonitor:
             state = current_state(cdir)
         except (OSError, ValueError):
             return None
-        labels = config.get("labels") or {}
-        if labels.get(L.PROJECT) != self.project or labels.get(L.ONEOFF) == "True" or \
-                (self.services and labels.get(L.SERVICE) not in self.services):
-            return None
-        health = (state.get("Health") or {}).get("Status", "") if config.get("healthcheck") else ""
-        return View(container_id, config.get("name", ""), labels.get(L.SERVICE, ""), config.get("image", ""),
-                    state.get("Status", "created"), state.get("StartedAt", ""), state.get("Pid") or 0, health,
-                    state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
-                    state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
-                    state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""))
+        view = view_of(container_id, config, state)
+        return view if self.selects(view) else None
+
+    def selects(self, view: View) -> bool:
+        """Whether the monitor reports ``view``'s container: the project's, of its services, not one-off."""
+        labels = view.labels
+        return labels.get(L.PROJECT) == self.project and labels.get(L.ONEOFF) != "True" and \
+            (not self.services or labels.get(L.SERVICE) in self.services)
 
     def snapshot(self) -> dict[str, View]:
         """The project's containers now (and watches on each of their directories)."""
@@ -218,11 +232,18 @@ class ProjectMonitor:
         return found
 
     def history(self, since: float, until: float | None = None) -> list[Change]:
-        """The changes between ``since`` and ``until`` that the containers' recorded times tell,
-        oldest first (no daemon keeps an event log: removed containers and runs before a
-        container's last start are not there)."""
-        found = sorted((c for v in self.views.values() for c in past_changes(v)), key=lambda c: c.time)
-        return [c for c in found if c.time >= since and (until is None or c.time <= until)]
+        """The changes between ``since`` and ``until``, oldest first, as the project's event log
+        (``composer.engine.journal``) recorded them up to this monitor's first look; a container the
+        log never saw (made before it existed) has the changes its recorded times tell."""
+        from composer.engine import journal
+
+        end = self.opened if until is None else min(until, self.opened)
+        every = journal.read(self.project, 0.0, self.opened)
+        seen = {c.view.id for c in every}
+        found = [c for c in every if c.time >= since and c.time <= end and self.selects(c.view)]
+        found += [c for v in self.views.values() if v.id not in seen for c in past_changes(v)
+                  if since <= c.time <= end]
+        return sorted(found, key=lambda c: c.time)
 
     def changes(self, until: float | None = None) -> Iterator[Change]:
         """Changes as they happen, until the Unix time ``until`` (forever when None)."""

@@ -78,6 +78,10 @@ def write_json_atomic(path: str, data: dict) -> None:
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w") as handle:
         handle.write(dumps(data))
+    if path.endswith("/state.json"):  # a container's: the project's event log records what changed
+        from composer.engine.journal import state_written
+
+        state_written(path, data)
     os.rename(temporary, path)
 
 
@@ -190,6 +194,9 @@ class ContainerDir:
 
     def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence)."""
+        from composer.engine.journal import directory_removed
+
+        directory_removed(self.path)  # the project's event log: destroy
         remove_tree(self.path)
 
 
