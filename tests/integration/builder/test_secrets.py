@@ -77,6 +77,20 @@ def test_secret_in_a_step_built_from_a_worker_thread(builder, context: Path, tmp
     assert top_layer_names(image_id) == ["seen"]
 
 
+def old_kernel_clone(real):
+    """``libc.clone_tree`` as Linux < 6.15 behaves: open_tree(OPEN_TREE_CLONE) of a path in a mount
+    of no namespace of ours (a detached tmpfs, reached through /proc/self/fd/N) fails with EINVAL
+    (``__do_loopback``: ``!check_mnt(old)``); every other clone works as before."""
+    import errno
+
+    def clone_tree(path: str, flags: int = 0) -> int:
+        if path.startswith("/proc/self/fd/"):
+            raise OSError(errno.EINVAL, "Invalid argument", path)
+        return real(path, flags)
+
+    return clone_tree
+
+
 @pytest.mark.parametrize("thread", [False, True], ids=["main-thread", "worker-thread"])
 def test_secrets_on_a_kernel_before_6_15(builder, context: Path, tmp_path: Path, thread: bool,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,18 +98,14 @@ def test_secrets_on_a_kernel_before_6_15(builder, context: Path, tmp_path: Path,
     tmpfs that the container attaches on a staging directory, binds from, then detaches: the real
     fallback mounts on this kernel, with the right owner and mode and no trace of the staging
     (in the worker thread, the mounts reach the runtime's child process as JSON)."""
-    import errno
     import threading
 
     from composer.engine.build import running
     from composer.engine.runtime import libc
 
-    def old_kernel(path: str, flags: int = 0) -> int:
-        raise OSError(errno.EINVAL, "Invalid argument", path)
-
     if not thread:
         monkeypatch.setattr(running, "_run_in_child", no_child_process)
-    monkeypatch.setattr(libc, "clone_tree", old_kernel)
+    monkeypatch.setattr(libc, "clone_tree", old_kernel_clone(libc.clone_tree))
     token = tmp_path / "token"
     token.write_text("0ld-k3rnel")
     dockerfile = """\
@@ -125,6 +135,56 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=token,target=/etc/tok,ui
     seen = (ImageStore().resolve(image_id).layer_dirs[-1] / "seen").read_text()
     assert seen == "0ld-k3rnel0ld-k3rnel400 0 0\n440 5 6\n0\n1\n"
     assert top_layer_names(image_id) == ["seen"]
+
+
+@pytest.mark.parametrize("thread", [False, True], ids=["main-thread", "worker-thread"])
+def test_a_staged_secret_leaves_nothing_on_disk(builder, context: Path, tmp_path: Path, state_root: Path,
+                                                thread: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The < 6.15 path (the decision forced at the clone, as the kernel refuses it): when the step's
+    container directory is about to go, no staging directory is left in it and no file under it
+    holds the secret; after the build no file of the state root does."""
+    import threading
+
+    from composer.engine.build import running
+    from composer.engine.runtime import libc
+    from composer.engine.runtime.state import ContainerDir
+
+    secret = b"st4ged-n0where"
+    seen: list[tuple[str, list[str]]] = []
+    real_remove = ContainerDir.remove
+
+    def inspecting_remove(cdir: ContainerDir) -> None:
+        root = Path(cdir.path)
+        holding = [str(path) for path in root.rglob("*") if path.is_file() and not path.is_symlink()
+                   and secret in path.read_bytes()]
+        seen.append(([entry.name for entry in root.glob("staged-*")], holding))
+        real_remove(cdir)
+
+    if not thread:
+        monkeypatch.setattr(running, "_run_in_child", no_child_process)
+    monkeypatch.setattr(libc, "clone_tree", old_kernel_clone(libc.clone_tree))
+    monkeypatch.setattr(ContainerDir, "remove", inspecting_remove)
+    token = tmp_path / "token"
+    token.write_bytes(secret)
+    dockerfile = ("FROM busybox\nRUN --mount=type=secret,id=token grep -q n0where /run/secrets/token "
+                  "&& grep -c staged- /proc/self/mountinfo > /count; true\n")  # not the whole value: history
+    results: list = []
+
+    def run() -> None:
+        results.append(builder(context, dockerfile, secrets=(Secret("token", file=str(token)),)))
+
+    worker = threading.Thread(target=run) if thread else None
+    if worker is not None:
+        worker.start()
+        worker.join(120)
+    else:
+        run()
+    assert results, "the build failed"
+    assert (ImageStore().resolve(results[0][0]).layer_dirs[-1] / "count").read_text() == "0\n"
+    assert seen == [([], [])]
+    leaked = [str(path) for path in state_root.rglob("*") if path.is_file() and not path.is_symlink()
+              and secret in path.read_bytes()]
+    assert leaked == []
 
 
 def test_required_secret_missing_is_a_located_error(builder, context: Path) -> None:

@@ -151,3 +151,30 @@ def test_client_certificate_from_certs_dir(mtls_registry, certs_dir, busybox_ima
     push(reference)
     assert pull(reference, store=ImageStore(tmp_path / "other")).updated
     assert warm_pull(reference) is not None
+
+
+def test_a_registry_that_moves_to_tls_and_back_is_found_again(busybox_image, docker_config, tmp_path: Path) -> None:
+    """The endpoint a process chose for an insecure registry (http, then remembered) is probed
+    again when it fails: the same registry restarted with TLS on its port, then without."""
+    from tests.fixtures.registry import start_registry
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (run `make setup`)")
+    registry, process = start_registry(tmp_path / "registry")
+    reference = f"{registry.host}/moving:v1"
+    try:
+        with ImageStore().update_db() as db:
+            db["refs"][reference] = busybox_image.id
+        push(reference)  # over plain HTTP: remembered for this process
+    finally:
+        stop_registry(process)
+    _, process = start_tls_registry(tmp_path, host=registry.host)
+    try:
+        assert pull(reference, store=ImageStore(tmp_path / "after-tls")).image_id == busybox_image.id
+    finally:
+        stop_registry(process)
+    _, process = start_registry(tmp_path / "registry", host=registry.host)
+    try:
+        assert pull(reference, store=ImageStore(tmp_path / "after-plain")).image_id == busybox_image.id
+    finally:
+        stop_registry(process)

@@ -28,7 +28,8 @@ def make_signed_cert(directory: Path, name: str, extensions: str) -> None:
             "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=directory)
 
 
-def start_tls_registry(work: Path, client_certs: bool = False) -> tuple[Registry, subprocess.Popen]:
+def start_tls_registry(work: Path, client_certs: bool = False,
+                       host: str | None = None) -> tuple[Registry, subprocess.Popen]:
     """A registry on 127.0.0.1 serving TLS with a certificate of ``work/test-ca.crt``'s CA.
 
     ``client_certs``: it also demands a client certificate of that CA (``work/client.crt``/``.key``).
@@ -39,4 +40,4 @@ def start_tls_registry(work: Path, client_certs: bool = False) -> tuple[Registry
     if client_certs:
         make_signed_cert(work, "client", "extendedKeyUsage=clientAuth")
         tls += ["    clientcas:", f"      - {work / 'test-ca.crt'}"]
-    return start_registry(work / "registry", auth_config=tls)
+    return start_registry(work / "registry", auth_config=tls, host=host)
