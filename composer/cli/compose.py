@@ -390,9 +390,16 @@ def up_fast(argv: list[str]) -> Optional[int]:
     options = up_options(ctx, parsed[1], parsed[0])
     project = load(ctx)
     options = project_defaults(project, options)
+    declined: list[str] = []
+
+    def confirm(question: str) -> bool:
+        answer = progress.confirm(question)
+        declined.extend([] if answer else [question])
+        return answer
+
     with progress_for(ctx) as progress:
-        engine(progress, project).up(project, options._replace(confirm=progress.confirm))
-    if key:
+        engine(progress, project).up(project, options._replace(confirm=confirm))
+    if key and not declined:  # a volume kept as it was is asked about again by the next up
         from composer.engine.settled import remember
 
         remember(key, project.name, set(project.services))

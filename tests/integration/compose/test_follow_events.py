@@ -123,8 +123,8 @@ def test_attached_up_follows_a_service_restarted_by_its_policy(project):
 
 
 def test_events_restart_and_since(project):
-    """``restart`` ends with docker's ``start``, ``restart``; ``--since`` first replays what the
-    containers' recorded times tell (create, the last start and its restart), ``--until`` ends it."""
+    """``restart`` ends with docker's ``start``, ``restart``; ``--since`` first replays the
+    project's event log (every action since then, in order), ``--until`` ends it."""
     project.write(COMPOSE)
     project("up", "-d")
     with event_records(project) as records:
@@ -133,5 +133,6 @@ def test_events_restart_and_since(project):
     actions = [r["action"] for r in records]
     assert actions[0] == "kill" and "die" in actions and actions[-2:] == ["start", "restart"], actions
     replay = project("events", "--json", "--since", "10m", "--until", "0s").stdout.splitlines()
-    assert [json.loads(line)["action"] for line in replay] == ["create", "start", "restart"]
+    assert [json.loads(line)["action"] for line in replay] == ["create", "start", "kill", "die", "stop", "start",
+                                                               "restart"]
     assert project("events", "--since", "0s", "--until", "0s").stdout == ""
