@@ -340,18 +340,25 @@ def _check_userns(config) -> None:
 
 
 def _primary_endpoint(options: dict, config) -> None:
-    """``--network-alias``/``--ip`` for the ``--network`` network: an endpoint entry naming it
-    (``attach_network`` joins it once, with these); user-defined networks only, as docker."""
-    aliases, ip = options.get("network_alias", []), options.get("ip", "")
-    if not aliases and not ip:
+    """``--network-alias``/``--ip``/``--ip6``/``--link-local-ip``/``--link`` for the ``--network``
+    network: an endpoint entry naming it (``attach_network`` joins it once, with these);
+    user-defined networks only, as docker (``--link`` on the default bridge too)."""
+    aliases, ip, ip6 = options.get("network_alias", []), options.get("ip", ""), options.get("ip6", "")
+    links, local = options.get("link", []), options.get("link_local_ip", [])
+    if not (aliases or ip or ip6 or links or local):
         return
-    if config.network in ("bridge", "none", "host", "private") or config.network.startswith("container:"):
-        what = "network-scoped alias is" if aliases else "user specified IP address is"
+    user_defined = config.network not in ("bridge", "none", "host", "private") and not config.network.startswith("container:")
+    if not user_defined and (aliases or ip or ip6 or local or config.network != "bridge"):
+        what = "network-scoped alias is" if aliases else "links are" if links else "user specified IP address is"
         raise UsageError(f"{what} supported only for containers in user defined networks",
                          hint="add --network NAME of a network made with 'composer network create'")
     from composer.engine.runtime.config import Endpoint
+    from composer.network.model import parse_link, parse_link_local
 
-    config.endpoints = [Endpoint(network=config.network, aliases=list(aliases), ipv4_address=ip)]
+    for address in local:
+        parse_link_local(address)
+    config.endpoints = [Endpoint(network=config.network, aliases=list(aliases), ipv4_address=ip, ipv6_address=ip6,
+                                 links=[parse_link(link) for link in links], link_local_ips=list(local))]
 
 
 def _resolve_joined_containers(config) -> None:

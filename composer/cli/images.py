@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from composer.errors import ImageError, UsageError
+from composer.units import human_size  # noqa: F401 - this module's callers import it from here
 
 LIST_KEYS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
-SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
 TYPE_CHECKING = False  # typing is not imported on the `image pull` fast path
 if TYPE_CHECKING:
@@ -400,15 +400,6 @@ def _registry_domain(server: str | None) -> str:
 
 
 # --- presentation -----------------------------------------------------------------------------
-def human_size(size: float) -> str:
-    """Docker's sizes: decimal units, three significant digits (``4.26MB``)."""
-    unit = 0
-    while size >= 1000 and unit < len(SIZE_UNITS) - 1:
-        size /= 1000
-        unit += 1
-    return f"{size:.3g}{SIZE_UNITS[unit]}"
-
-
 def human_duration(created: str) -> str:
     """``2 months ago`` for an RFC 3339 time, as docker words it."""
     from datetime import datetime, timezone

@@ -85,6 +85,8 @@ class Endpoint(Record):
     ipv6_address: str = ""
     mac_address: str = ""
     priority: int = 0
+    links: list[str] = []           # CONTAINER:ALIAS, resolvable by this container only (--link, compose links)
+    link_local_ips: list[str] = []  # extra addresses of its interface (--link-local-ip)
 
 
 class ContainerConfig(Record):

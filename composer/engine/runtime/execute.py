@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 
-from composer.engine.runtime import capabilities, init, libc
+from composer.engine.runtime import capabilities, init, libc, trampoline
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
@@ -74,6 +74,7 @@ def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int
     if console_fd >= 0:
         from composer.engine.runtime import tty  # noqa: F401 - needed after setns(mnt), where it cannot be found
     namespaces = _namespace_fds(pid)
+    trampoline.memfd()  # made once, inherited by every exec
     child = os.fork()
     if child == 0:
         _child(plan, cgroup, namespaces, fds)
@@ -101,15 +102,30 @@ def _child(plan: init.LaunchPlan, cgroup, namespaces: list[int], fds) -> None:
         if plan.console_fd >= 0:
             os.dup2(plan.console_fd, 3, inheritable=False)
             plan.console_fd = 3
-        libc.close_range(4 if plan.console_fd >= 0 else 3)  # the caller's pipes must not stay open
+        init.close_inherited_fds(plan.console_fd, trampoline.memfd())  # the caller's pipes must not stay open
+        error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         grandchild = os.fork()
         if grandchild == 0:
             _process(plan)
-        code = os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1])
-        code = 128 - code if code < 0 else code
+        os.close(plan.error_fd)
+        code = _exit_code(grandchild, error_r)
     except BaseException as error:  # noqa: BLE001 - reported, never raised past the fork
         os.write(2, f"exec failed: {error}\n".encode(errors="replace"))
     os._exit(code)
+
+
+def _exit_code(pid: int, error_r: int) -> int:
+    """Wait for the process; its exit code, or the failure the exec trampoline reported (on
+    stderr, as docker's runtime does once the process has started)."""
+    report = b""
+    while chunk := os.read(error_r, 64):  # EOF: the program is running
+        report += chunk
+    code = wait_exit(pid)
+    failed = trampoline.failure(report)
+    if failed:
+        code, message = failed
+        os.write(2, f"{message}\n".encode(errors="replace"))
+    return code
 
 
 def _process(plan: init.LaunchPlan) -> None:
@@ -122,9 +138,9 @@ def _process(plan: init.LaunchPlan) -> None:
             take_terminal(plan.console_fd, new_session=True)
         path, env, ids = init._prepare_process(plan)
         init._drop_privileges(plan, ids)
-        libc.close_range(3)
+        init.close_inherited_fds(plan.error_fd, trampoline.memfd())
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.execve(path, plan.config.args, env)
+        trampoline.execve(path, plan.config.args, env, plan.error_fd)
     except init.ExecFailure as failure:
         os.write(2, f"OCI runtime exec failed: {failure}\n".encode(errors="replace"))
         os._exit(failure.code)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 import os
 
-from composer.engine.runtime import libc, rootfs
+from composer.engine.runtime import libc, rootfs, trampoline
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.paths import secure_join
 from composer.engine.runtime.record import Record
@@ -134,6 +134,7 @@ def fork_container(plan: LaunchPlan) -> int:
     hand-over less): the pid namespace is made (or joined) for our next child only, and ours is
     restored at once. Only for a single-threaded caller without a user namespace."""
     join = next((fd for fd, kind in plan.namespace_fds if kind == libc.CLONE_NEWPID), -1)
+    trampoline.memfd()  # made once by the runtime, inherited by every container it starts
     own = -1
     if join >= 0 or plan.clone_flags & libc.CLONE_NEWPID:
         own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
@@ -174,11 +175,12 @@ def container_main(plan: LaunchPlan) -> None:
     reset_signals()  # the runtime's forwarding handlers are not ours
     try:
         _setup(plan)
-        close_inherited_fds(plan.error_fd)  # before -w and the executable are resolved (CVE-2024-21626)
+        # no inherited fd is left when -w and the executable are resolved (CVE-2024-21626)
+        close_inherited_fds(plan.error_fd, trampoline.memfd())
         path, env, ids = _prepare_process(plan)
         _drop_privileges(plan, ids)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.execve(path, plan.config.args, env)
+        trampoline.execve(path, plan.config.args, env, plan.error_fd)  # never our binary (CVE-2019-5736)
     except ExecFailure as failure:
         report(plan.error_fd, failure.code, str(failure))
         os._exit(failure.code)
@@ -280,9 +282,32 @@ def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, 
     if plan.tty:
         env.setdefault("TERM", "xterm")
     config.cwd = secure_join("/", config.cwd)  # links (magic ones too) read as paths in the container
-    if not os.path.isdir(config.cwd):  # (one stat for the usual existing -w, not makedirs' three calls)
-        os.makedirs(config.cwd, 0o755, exist_ok=True)
+    if not os.path.isdir(config.cwd):  # (one stat for the usual existing -w)
+        try:
+            make_workdir(config.cwd)
+        except OSError as error:
+            raise ExecFailure(125, f"cannot create the working directory {config.cwd!r}: {error.strerror}") from None
     return find_executable(config.args[0], env["PATH"]), env, (uid, gid, groups)
+
+
+def make_workdir(path: str, root: str = "/") -> None:
+    """``mkdir -p`` of the resolved working directory ``path`` under ``root``, one component at a
+    time through directory fds, never following a symlink: one swapped in since ``secure_join``
+    (by another process of the container) is an error instead of a way out of it."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in path.split("/"):
+            if not part:
+                continue
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
 
 
 def find_executable(name: str, path: str) -> str:
@@ -295,7 +320,8 @@ def find_executable(name: str, path: str) -> str:
         if os.path.isfile(candidate):
             if not os.access(candidate, os.X_OK):
                 raise ExecFailure(126, f'exec: "{name}": permission denied')
-            if os.path.samefile(candidate, "/proc/self/exe"):  # e.g. an image's /bin/sh -> /proc/self/exe
+            if os.path.samefile(candidate, "/proc/self/exe") or (  # an image's /bin/sh -> /proc/self/exe
+                    trampoline.memfd() < 0 and trampoline.own_interpreter(candidate)):  # or its #! line
                 raise ExecFailure(126, f'exec: "{name}": is the runtime\'s own executable, which a '
                                        "container may not run (CVE-2019-5736)")
             return candidate
@@ -351,8 +377,12 @@ def libc_last_cap() -> int:
         return int(handle.read())
 
 
-def close_inherited_fds(keep: int) -> None:
-    """Close every descriptor but 0-2 and ``keep`` (the close-on-exec error pipe): nothing of the
-    host stays reachable through /proc/self/fd."""
-    os.closerange(3, keep)
-    libc.close_range(keep + 1)
+def close_inherited_fds(*keep: int) -> None:
+    """Close every descriptor but 0-2 and ``keep`` (the close-on-exec error pipe and exec
+    trampoline; -1: none): nothing of the host stays reachable through /proc/self/fd."""
+    first = 3
+    for fd in sorted(set(keep)):
+        if fd >= first:
+            os.closerange(first, fd)
+            first = fd + 1
+    libc.close_range(first)

@@ -43,7 +43,8 @@ def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
         joins.append(("bridge" if config.network == "default" else config.network, {}))
     for endpoint in config.endpoints:
         options = {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
-                   "ipv6": endpoint.ipv6_address or None, "mac": endpoint.mac_address or None}
+                   "ipv6": endpoint.ipv6_address or None, "mac": endpoint.mac_address or None,
+                   "links": endpoint.links, "link_local_ips": endpoint.link_local_ips}
         if joins and endpoint.network == joins[0][0] and not joins[0][1]:
             joins[0] = (endpoint.network, options)
         else:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator
 
-DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
-BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-
+from composer.units import bytes_size, human_size
 
 @dataclass
 class Sample:
@@ -31,25 +29,6 @@ class Sample:
     block_write: int = 0
     net_rx: int = 0
     net_tx: int = 0
-
-
-def custom_size(size: float, base: float, units: Sequence[str], precision: int) -> str:
-    """go-units' CustomSize: ``size`` scaled by ``base`` until below it, ``%.<precision>g<unit>``."""
-    index = 0
-    while size >= base and index < len(units) - 1:
-        size /= base
-        index += 1
-    return f"{size:.{precision}g}{units[index]}"
-
-
-def human_size(size: float) -> str:
-    """Decimal units with 3 significant digits (docker's NET I/O, BLOCK I/O): ``1.23kB``."""
-    return custom_size(size, 1000.0, DECIMAL_UNITS, 3)
-
-
-def bytes_size(size: float) -> str:
-    """Binary units with 4 significant digits (docker's MEM USAGE / LIMIT): ``1.5MiB``."""
-    return custom_size(size, 1024.0, BINARY_UNITS, 4)
 
 
 def system_cpu_ns(stat_path: str = "/proc/stat") -> int:

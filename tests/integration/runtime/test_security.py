@@ -187,3 +187,96 @@ def test_process_is_not_dumpable_from_the_capability_drop_to_exec(tmp_path):
         os.close(read_end)
         os.waitpid(child, 0)
     assert answer == f"0 {tmp_path}"
+
+
+def _composer(state_root, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
+def _digest(path: str) -> tuple[str, float]:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest(), os.stat(path).st_mtime
+
+
+@pytest.fixture
+def self_exe_programs(tmp_path):
+    """A directory (mounted at /f) with a ``#!/proc/self/exe`` script and an ELF whose interpreter
+    is /proc/self/exe (the host's /bin/true, patched), both trying to write through it."""
+    from composer.engine.runtime import trampoline
+    from tests.unit.runtime.test_trampoline import with_interpreter
+
+    if os.uname().machine not in trampoline.CODE:
+        pytest.skip("no exec trampoline on this machine")
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "script").write_text("#!/proc/self/exe\nopen('/proc/self/exe', 'ab').write(b'pwned')\n")
+    (files / "script").chmod(0o755)
+    names = ["script"]
+    if trampoline._interpreter("/bin/true"):
+        with_interpreter("/bin/true", b"/proc/self/exe", str(files / "elf"))
+        names.append("elf")
+    return files, names
+
+
+def test_proc_self_exe_interpreters_run_the_trampoline_not_the_hosts_python(run, state_root, self_exe_programs):
+    """CVE-2019-5736 through the kernel: the entrypoint's interpreter (a #! line or PT_INTERP) is
+    /proc/self/exe at the final execve, which is the sealed trampoline, never the host's binary."""
+    files, names = self_exe_programs
+    python = os.path.realpath(sys.executable)
+    before = _digest(python)
+    for name in names:
+        result = run("--rm", "--network", "none", "-v", f"{files}:/f", "--entrypoint", f"/f/{name}", "busybox")
+        assert result.returncode == 126, (name, result.stdout, result.stderr)
+        assert "exec trampoline, not a program (CVE-2019-5736)" in result.stderr, result.stderr
+    container = _composer(state_root, "container", "run", "-d", "--network", "none", "-v", f"{files}:/f",
+                          "busybox", "sleep", "60")
+    assert container.returncode == 0, container.stderr
+    try:
+        cid = container.stdout.strip()
+        for name in names:
+            result = _composer(state_root, "container", "exec", cid, f"/f/{name}")
+            assert result.returncode == 126 and "exec trampoline" in result.stderr, (name, result.stderr)
+    finally:
+        _composer(state_root, "container", "rm", "-f", container.stdout.strip())
+    assert _digest(python) == before
+
+
+def test_exec_failures_keep_dockers_messages_and_codes(run, state_root, tmp_path):
+    """A program the kernel refuses (after PATH lookup) is reported through the trampoline as
+    docker's runtime words it; lookup failures stay 126/127."""
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x01\x02 not a program")
+    garbage.chmod(0o755)
+    failed = run("--rm", "--network", "none", "-v", f"{tmp_path}:/f", "busybox", "/f/garbage")
+    assert failed.returncode == 1 and failed.stderr.endswith("exec /f/garbage: exec format error\n"), failed.stderr
+    container = _composer(state_root, "container", "run", "-d", "--network", "none", "-v", f"{tmp_path}:/f",
+                          "busybox", "sleep", "60")
+    try:
+        cid = container.stdout.strip()
+        for argv, code, message in ((["/f/garbage"], 1, "exec /f/garbage: exec format error"),
+                                    (["no-such"], 127, "executable file not found in $PATH"),
+                                    (["/etc"], 126, "is a directory")):
+            result = _composer(state_root, "container", "exec", cid, *argv)
+            assert result.returncode == code and message in result.stderr, (argv, result.returncode, result.stderr)
+        assert _composer(state_root, "container", "exec", cid, "sh", "-c", "exit 3").returncode == 3
+    finally:
+        _composer(state_root, "container", "rm", "-f", container.stdout.strip())
+
+
+def test_workdir_through_a_symlink_is_made_inside_the_container(run, tmp_path):
+    """-w through a symlink of the container (to an absolute path, or a magic link of /proc):
+    the directories are made inside the container, never where the link points on the host."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    made = run("--rm", "--network", "none", "-v", "links:/links", "busybox", "sh", "-c",
+               f"ln -s {outside} /links/abs && ln -s /proc/self/root{outside} /links/magic")
+    assert made.returncode == 0, made.stderr
+    for link in ("abs", "magic"):
+        result = run("--rm", "--network", "none", "-v", "links:/links", "-w", f"/links/{link}/new/dir", "busybox",
+                     "sh", "-c", "pwd; touch planted")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"{outside}/new/dir", result.stdout
+    assert os.listdir(outside) == []
