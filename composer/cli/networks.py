@@ -98,18 +98,20 @@ def connect(
     alias: Optional[list[str]] = typer.Option(None, "--alias", help="Add network-scoped alias for the container."),
     ip: Optional[str] = typer.Option(None, "--ip", help="IPv4 address."),
     ip6: Optional[str] = typer.Option(None, "--ip6", help="IPv6 address."),
+    link: Optional[list[str]] = typer.Option(None, "--link", help="Add link to another container (CONTAINER[:ALIAS])."),
+    link_local_ip: Optional[list[str]] = typer.Option(None, "--link-local-ip", help="Add a link-local address for the container."),
     netns: Optional[str] = typer.Option(None, "--netns", help="Network namespace path (a bare namespace)."),
     name: Optional[str] = typer.Option(None, "--name", help="DNS name of a bare namespace."),
 ) -> None:
     """Connect a container (or, with --netns, a bare network namespace) to a network; a stopped
     container joins it when it starts, a running one at once and again at every start."""
+    options = {"aliases": alias or [], "ipv4": ip, "ipv6": ip6, "links": link or [], "link_local_ips": link_local_ip or []}
     if netns:
-        _manager().connect(network_name, container, netns, name=name or container, aliases=alias or [], ipv4=ip,
-                           ipv6=ip6)
+        _manager().connect(network_name, container, netns, name=name or container, **options)
         return
     from composer.network.attachments import connect_container
 
-    connect_container(_manager(), network_name, container, aliases=alias or [], ipv4=ip, ipv6=ip6)
+    connect_container(_manager(), network_name, container, **options)
 
 
 def disconnect(
@@ -132,10 +134,10 @@ def prune(
         typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
         if not typer.confirm("Are you sure you want to continue?", default=False):
             raise typer.Exit(0)
-    labels = pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
     from composer.cli.network_fast import pairs
     from composer.cli.render import print_pruned
 
+    labels = pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
     print_pruned("Networks", _manager().prune(labels))
 
 

@@ -141,7 +141,8 @@ def endpoints(project: "Project", raw: Mapping[str, Any], name: str) -> tuple[En
         result.append(EndpointSpec(
             network=real, aliases=aliases, ipv4_address=settings.get("ipv4_address"),
             ipv6_address=settings.get("ipv6_address"), mac_address=settings.get("mac_address"),
-            priority=int(settings.get("priority") or 0)))
+            priority=int(settings.get("priority") or 0), links=tuple(raw.get("links") or ()),
+            link_local_ips=tuple(settings.get("link_local_ips") or ())))
     result.sort(key=lambda e: (-e.priority, e.network))
     if raw.get("mac_address") and result and not result[0].mac_address:  # the service's: its first network's
         result[0] = result[0]._replace(mac_address=raw["mac_address"])

@@ -12,8 +12,8 @@ import os
 
 from composer.engine.runtime.state import ContainerDir, find_container, write_json_atomic
 from composer.errors import ContainerNotFound, NetworkError
-from composer.network.manager import DEFAULT_NETWORK, NetworkManager
-from composer.network.model import Endpoint, Network
+from composer.network.manager import DEFAULT_NETWORK, NetworkManager, check_ipv6
+from composer.network.model import Endpoint, Network, parse_link, parse_link_local
 
 
 def _names(net: Network) -> set[str]:
@@ -36,9 +36,10 @@ def _netns(cdir: ContainerDir) -> str | None:
 
 
 def connect_container(manager: NetworkManager, network: str, reference: str, *, aliases: list[str],
-                      ipv4: str | None = None, ipv6: str | None = None) -> Endpoint | None:
+                      ipv4: str | None = None, ipv6: str | None = None, links: list[str] = (),
+                      link_local_ips: list[str] = ()) -> Endpoint | None:
     """Connect container ``reference`` to ``network``: now if it runs, and from its next start on.
-    Returns the live endpoint (None for a stopped container)."""
+    Returns the live endpoint (None for a stopped container). ``links``: ``CONTAINER[:ALIAS]``."""
     cdir = find_container(reference)
     net = manager.get(DEFAULT_NETWORK if network == "default" else network)
     with cdir.lock():  # the runtime's lock of the container's files: no update of config.json is lost
@@ -50,13 +51,20 @@ def connect_container(manager: NetworkManager, network: str, reference: str, *, 
                                hint="re-create it on a bridge network")
         if _recorded(config, net):
             raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
+        check_ipv6(net, ipv6)  # for a stopped container too, as docker
+        links = [parse_link(link) for link in links]
+        for address in link_local_ips:
+            parse_link_local(address)
         netns = _netns(cdir)
         endpoint = None
         if netns:
             endpoint = manager.connect(net.name, cdir.id, netns, name=name, aliases=aliases, ipv4=ipv4,
-                                       ipv6=ipv6, dns=config.get("dns") or ())
+                                       ipv6=ipv6, dns=config.get("dns") or (), links=links,
+                                       link_local_ips=link_local_ips)
         config.setdefault("endpoints", []).append({"network": net.name, "aliases": list(aliases),
-                                                   "ipv4_address": ipv4 or "", "ipv6_address": ipv6 or ""})
+                                                   "ipv4_address": ipv4 or "", "ipv6_address": ipv6 or "",
+                                                   **({"links": links} if links else {}),
+                                                   **({"link_local_ips": list(link_local_ips)} if link_local_ips else {})})
         write_json_atomic(cdir.config, config)
     return endpoint
 

@@ -11,11 +11,12 @@ from composer.network.netlink import Netlink
 
 
 def attach(net: Network, container_id: str, netns_path: str, address: str, mac: str, ifname: str,
-           *, name: str, aliases: list[str], address6: str = "") -> Endpoint:
+           *, name: str, aliases: list[str], address6: str = "", extra: list[str] = ()) -> Endpoint:
     """Create the veth pair, plug it into ``net``'s bridge and configure the container side.
 
     The peer is created directly inside the namespace (no rename, no move); on any failure the
-    host end is deleted, which takes the peer with it.
+    host end is deleted, which takes the peer with it. ``extra``: more ``ADDRESS/PREFIX`` of the
+    interface (link-local ones).
     """
     try:
         ns_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -28,7 +29,7 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
             index = nl.add_veth(host_ifname, ifname, ns_fd, mtu=net.mtu, peer_mac=mac, master=bridge_index(net.bridge))
             try:
                 nl.set_hairpin(index)
-                _configure_inside(net, netns_path, ifname, address, address6)
+                _configure_inside(net, netns_path, ifname, address, address6, extra)
             except BaseException:
                 nl.delete_link(host_ifname)
                 raise
@@ -39,7 +40,8 @@ def attach(net: Network, container_id: str, netns_path: str, address: str, mac: 
                     ipv4=address, ipv6=address6, mac=mac, aliases=aliases)
 
 
-def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, address6: str) -> None:
+def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, address6: str,
+                      extra: list[str]) -> None:
     """Addresses, the peer and loopback up, and (unless internal) default routes, in the
     namespace (one netlink batch: the peer cannot be born up, see ``Netlink.add_veth``)."""
     interfaces = [f"{address}/{net.subnet.split('/')[1]}"]
@@ -47,6 +49,7 @@ def _configure_inside(net: Network, netns_path: str, ifname: str, address: str, 
     if address6:
         interfaces.append(f"{address6}/{net.subnet6.split('/')[1]}")
         gateways += [] if net.internal else [net.gateway6]
+    interfaces += extra
     with Netlink.inside(netns_path) as inner:
         inner.configure(ifname, interfaces, gateways)
 

@@ -13,9 +13,10 @@ import os
 import time
 import zlib
 
-from composer.errors import NetworkError, PortConflictError
+from composer.errors import NetworkError
 from composer.network import firewall, ipam
-from composer.network.model import Endpoint, Network, PortBinding, is_interface_name, is_network_name
+from composer.network.model import (Endpoint, Network, PortBinding, is_interface_name, is_network_name, parse_link,
+                                    parse_link_local)
 from composer.network.netlink import Netlink
 from composer.network.store import NetworkNotFound, NetworkStore, host_locked
 from composer.settings import state_root_dir
@@ -164,7 +165,13 @@ class NetworkManager:
                 self.store.delete(net)
                 self._apply_rules()
             finally:
-                bridge_gone()
+                failure = bridge_gone()
+            if failure is not None:  # kept, with its rules: a later rm, prune or down retries
+                self.store.save(net)
+                self._apply_rules()
+                raise NetworkError(f"error while removing network: network {net.name} id {net.id}: "
+                                   f"{failure.message if isinstance(failure, NetworkError) else failure}",
+                                   hint="the network is kept; remove it again once its bridge can go")
         self._notify_dns()
         return net
 
@@ -178,27 +185,30 @@ class NetworkManager:
                 continue
             self._forget_dead_locked(net.id)
             if not self.store.get(net.id).endpoints:
-                removed.append(self.remove(net.id).name)
+                try:
+                    removed.append(self.remove(net.id).name)
+                except NetworkError:
+                    continue  # kept (its bridge would not go), as docker's prune skips what fails
         return removed
 
     # --- endpoints ----------------------------------------------------------------------------
-    def connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
-                aliases: Iterable[str] = (), ipv4: str | None = None, ipv6: str | None = None,
-                mac: str | None = None, ifname: str | None = None, ports: Iterable[PortBinding] = (),
-                project: str = "", dns: Iterable[str] = ()) -> Endpoint:
-        """Attach the namespace at ``netns_path`` to ``network`` as ``ifname``; return the endpoint.
-
-        ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...;
-        ``dns``: the container's own resolvers, where the DNS server forwards its other names.
-        """
-        return self._connect(network, container_id, netns_path, name=name, aliases=aliases, ipv4=ipv4,
-                             ipv6=ipv6, mac=mac, ifname=ifname, ports=ports, project=project, dns=dns)[1]
+    def connect(self, network: str, container_id: str, netns_path: str, **options: object) -> Endpoint:
+        """Attach the namespace at ``netns_path`` to ``network``; return the endpoint (options:
+        ``_connect``'s)."""
+        return self._connect(network, container_id, netns_path, **options)[1]  # type: ignore[arg-type]
 
     def _connect(self, network: str, container_id: str, netns_path: str, *, name: str = "",
                  aliases: Iterable[str] = (), ipv4: str | None = None, ipv6: str | None = None,
                  mac: str | None = None, ifname: str | None = None, ports: Iterable[PortBinding] = (),
-                 project: str = "", dns: Iterable[str] = ()) -> tuple[Network, Endpoint]:
-        """``connect``, returning the network (as saved, with the new endpoint) too."""
+                 project: str = "", dns: Iterable[str] = (), links: Iterable[str] = (),
+                 link_local_ips: Iterable[str] = ()) -> tuple[Network, Endpoint]:
+        """``connect``, returning the network (as saved, with the new endpoint) too.
+
+        ``ifname`` defaults to eth0 for a container's first network, eth1 for its second, ...;
+        ``dns``: the container's own resolvers, where the DNS server forwards its other names;
+        ``links``: ``CONTAINER[:ALIAS]`` (the alias resolves for this container only);
+        ``link_local_ips``: extra addresses of the interface (docker's ``--link-local-ip``).
+        """
         from composer.network import endpoint as ep_ops
 
         with self.store.locked():
@@ -210,15 +220,18 @@ class NetworkManager:
             bindings = self._check_ports(list(ports), networks)
             address = ipam.allocate(net.subnet, net.used_addresses(),
                                     ip_range=net.ip_range or None, requested=ipv4)
+            check_ipv6(net, ipv6)
             address6 = ipam.allocate(net.subnet6, net.used_addresses6(), requested=ipv6) if net.subnet6 else ""
+            extra = [parse_link_local(ip) for ip in link_local_ips]
+            links = [parse_link(link) for link in links]
             if ifname is not None and not is_interface_name(ifname):
                 raise NetworkError(f"invalid interface name {ifname!r}", hint="at most 15 letters, digits, '_', '.' or '-'")
             if ifname is None:
                 taken = {ep.ifname for other in networks for cid, ep in other.endpoints.items() if cid == container_id}
                 ifname = next(f"eth{n}" for n in range(len(taken) + 1) if f"eth{n}" not in taken)
             ep = ep_ops.attach(net, container_id, netns_path, address, mac or ipam.mac_for(address), ifname,
-                               name=name, aliases=list(aliases), address6=address6)
-            ep.ports, ep.project, ep.dns = bindings, project, list(dns)
+                               name=name, aliases=list(aliases), address6=address6, extra=extra)
+            ep.ports, ep.project, ep.dns, ep.links, ep.link_local_ips = bindings, project, list(dns), links, extra
             net.endpoints[container_id] = ep
             try:
                 self.store.save(net)
@@ -374,7 +387,7 @@ class NetworkManager:
                 port = PortBinding(port.container_port, port_ops.random_port(port.proto, set(held)), port.proto, port.host_ip)
             elif port.host_port_end:
                 port = self._first_free(port, held)
-            conflict = _port_conflict(port, held)
+            conflict = port_ops.conflict(port, held)
             if conflict:
                 raise conflict
             held[port.key()] = (None, None, port)  # type: ignore[assignment]
@@ -385,9 +398,11 @@ class NetworkManager:
     def _first_free(port: PortBinding, held: dict) -> PortBinding:
         """The binding on the first host port of ``port``'s range that nobody holds (docker takes
         the first one and fails when it is taken); the last port's conflict when all are."""
+        from composer.network import ports as port_ops
+
         for number in port.candidates():
             candidate = PortBinding(port.container_port, number, port.proto, port.host_ip)
-            if _port_conflict(candidate, held) is None:
+            if port_ops.conflict(candidate, held) is None:
                 return candidate
         return candidate
 
@@ -502,8 +517,16 @@ class NetworkManager:
         control.stop(self.store)
 
 
-def _delete_bridge_meanwhile(bridge: str) -> "Callable[[], None]":
-    """Start deleting ``bridge`` in a thread and return the wait for it (which raises its error):
+def check_ipv6(net: Network, ipv6: str | None) -> None:
+    """docker's refusal of a static IPv6 address (``--ip6``) on a network without IPv6."""
+    if ipv6 and not net.subnet6:
+        raise NetworkError(f"invalid config for network {net.name}: invalid endpoint settings: user specified IP "
+                           "address is supported only when connecting to networks with user configured subnets",
+                           hint=f"--ip6 needs a network created with --ipv6 ({net.name} has no IPv6 subnet)")
+
+
+def _delete_bridge_meanwhile(bridge: str) -> "Callable[[], BaseException | None]":
+    """Start deleting ``bridge`` in a thread and return the wait for it (which returns its error):
     the kernel's teardown of a bridge waits for RCU grace periods (~40 ms of a ``down`` here), time
     that the rules' update can use."""
     done, failures = _thread.allocate_lock(), []
@@ -520,10 +543,9 @@ def _delete_bridge_meanwhile(bridge: str) -> "Callable[[], None]":
 
     _thread.start_new_thread(delete, ())
 
-    def wait() -> None:
+    def wait() -> BaseException | None:
         done.acquire()
-        if failures:
-            raise failures[0]
+        return failures[0] if failures else None
     return wait
 
 
@@ -546,31 +568,6 @@ def _random_ula() -> str:
     """A random unique-local /64 (fdXX:XXXX:XXXX::/64) for --ipv6 without a subnet."""
     raw = os.urandom(5).hex()
     return f"fd{raw[:2]}:{raw[2:6]}:{raw[6:10]}::/64"
-
-
-def _port_conflict(port: PortBinding, held: dict) -> PortConflictError | None:
-    """The error for ``port`` when a composer endpoint or a host process already holds it."""
-    from composer.network import ports as port_ops
-
-    owner = held.get(port.key())
-    if owner and _hosts_overlap(owner[2].host_ip, port.host_ip):
-        net, ep, _ = owner
-        hint = "the same host port is published twice"
-        if ep is not None:
-            who = f"container {ep.name or ep.container_id[:12]}" + (f" of project {ep.project}" if ep.project else "")
-            hint = f"held by {who} on network {net.name}"
-        return PortConflictError(f"Bind for {port.host_ip or '0.0.0.0'}:{port.host_port} failed: port is already allocated",
-                                 hint=hint)
-    holder = port_ops.host_holder(port)
-    if holder:
-        return PortConflictError(f"listen {port.proto} {port.host_ip or '0.0.0.0'}:{port.host_port}: bind: address already in use",
-                                 hint=f"held by {holder}")
-    return None
-
-
-def _hosts_overlap(a: str, b: str) -> bool:
-    wild = ("", "0.0.0.0", "::")
-    return a in wild or b in wild or a == b
 
 
 def _mtu(option: str | None) -> int:

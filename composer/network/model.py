@@ -25,6 +25,34 @@ def is_interface_name(text: str) -> bool:
     return 1 <= len(text) <= 15 and set(text) <= NAME_CHARS
 
 
+def parse_link(text: str) -> str:
+    """A ``--link``/compose ``links`` entry, ``CONTAINER[:ALIAS]``, as ``CONTAINER:ALIAS``
+    (docker's "bad format for links" otherwise)."""
+    target, sep, alias = text.partition(":")
+    alias = alias if sep else target
+    if not is_network_name(target) or not is_network_name(alias) or ":" in alias:
+        from composer.errors import NetworkError
+
+        raise NetworkError(f"bad format for links: {text}", hint="use CONTAINER or CONTAINER:ALIAS")
+    return f"{target}:{alias}"
+
+
+def parse_link_local(address: str) -> str:
+    """A ``--link-local-ip`` address as the interface address docker gives it (IPv4 /16, IPv6 /64)."""
+    import _socket
+
+    for family, prefix in ((_socket.AF_INET, 16), (_socket.AF_INET6, 64)):
+        try:
+            packed = _socket.inet_pton(family, address)
+        except OSError:
+            continue
+        if any(packed):  # 0.0.0.0 and :: are refused, as docker
+            return f"{address}/{prefix}"
+    from composer.errors import NetworkError
+
+    raise NetworkError(f"invalid link-local IP address: {address}", hint="an IPv4 (169.254.x.x) or IPv6 (fe80::) address")
+
+
 class PortBinding(Record):
     """One published port: host ``host_ip:host_port`` -> container ``container_port``/``proto``.
 
@@ -72,6 +100,8 @@ class Endpoint(Record):
     ports: list[PortBinding] = []
     project: str = ""  # com.docker.compose.project of the container, for conflict messages
     dns: list[str] = []  # the container's ``--dns`` resolvers: its unknown names go there (as docker's)
+    links: list[str] = []  # ``CONTAINER:ALIAS``: ALIAS names CONTAINER for this endpoint's container only
+    link_local_ips: list[str] = []  # ``ADDRESS/PREFIX``: extra addresses of its interface (--link-local-ip)
 
     def alive(self) -> bool:
         """Whether the namespace this endpoint was made in still exists."""

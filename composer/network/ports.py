@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from composer.errors import NetworkError
+from composer.errors import NetworkError, PortConflictError
 from composer.network.model import PortBinding
 
 TYPE_CHECKING = False  # typing stays off ``container run``'s path
@@ -151,3 +151,26 @@ def publish_all(exposed: Iterable[str], explicit: Iterable[str]) -> list[str]:
             if (port, proto or "tcp") not in taken and spec not in specs:
                 specs.append(spec)
     return specs
+
+
+def conflict(port: PortBinding, held: dict) -> PortConflictError | None:
+    """The error for ``port`` when a composer endpoint or a host process already holds it."""
+    owner = held.get(port.key())
+    if owner and hosts_overlap(owner[2].host_ip, port.host_ip):
+        net, ep, _ = owner
+        hint = "the same host port is published twice"
+        if ep is not None:
+            who = f"container {ep.name or ep.container_id[:12]}" + (f" of project {ep.project}" if ep.project else "")
+            hint = f"held by {who} on network {net.name}"
+        return PortConflictError(f"Bind for {port.host_ip or '0.0.0.0'}:{port.host_port} failed: port is already allocated",
+                                 hint=hint)
+    holder = host_holder(port)
+    if holder:
+        return PortConflictError(f"listen {port.proto} {port.host_ip or '0.0.0.0'}:{port.host_port}: bind: address already in use",
+                                 hint=f"held by {holder}")
+    return None
+
+
+def hosts_overlap(a: str, b: str) -> bool:
+    wild = ("", "0.0.0.0", "::")
+    return a in wild or b in wild or a == b

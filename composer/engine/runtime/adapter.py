@@ -183,7 +183,8 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         stop_timeout=int(spec.stop_grace_period),
         endpoints=[Endpoint(network=e.network, aliases=list(e.aliases), ipv4_address=e.ipv4_address or "",
                             ipv6_address=e.ipv6_address or "", mac_address=e.mac_address or "",
-                            priority=e.priority) for e in ordered_endpoints(spec)],
+                            priority=e.priority, links=list(e.links), link_local_ips=list(e.link_local_ips))
+                   for e in ordered_endpoints(spec)],
         devices=[parse_device(d) for d in spec.devices],
     )
     if spec.shm_size:

@@ -41,6 +41,8 @@ class EndpointSpec(NamedTuple):
     ipv6_address: str | None = None
     mac_address: str | None = None
     priority: int = 0
+    links: tuple[str, ...] = ()  # compose links: SERVICE[:ALIAS], resolvable by this container only
+    link_local_ips: tuple[str, ...] = ()
 
 
 class PortSpec(NamedTuple):

@@ -2,8 +2,9 @@
 
 Names are looked up on every user-defined network the asking container is attached to:
 container names, aliases (compose adds the service name, so a scaled service has one record per
-replica) and the short container id. The default ``bridge`` network has no name resolution, as
-Docker's. Dead endpoints (namespace gone) never answer.
+replica) and the short container id; a container's ``links`` aliases (``--link db:database``) for
+that container only. The default ``bridge`` network has no name resolution, as Docker's. Dead
+endpoints (namespace gone) never answer.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ def client_networks(networks: list[Network], arrived_on: Network, client_ip: str
         return [arrived_on]
     containers = {cid for net in networks for cid, ep in net.endpoints.items() if ep.ipv4 == client_ip}
     return [net for net in networks if not net.default and containers & set(net.endpoints)]
+
+
+def linked(networks: list[Network], client_ip: str, name: str) -> str:
+    """The container that ``name`` stands for when it is a link alias of the asking container
+    (``links: [db:database]`` makes ``database`` mean ``db`` for it alone), else ``name``."""
+    wanted = name.rstrip(".").lower()
+    clients = {cid for net in networks for cid, ep in net.endpoints.items() if ep.ipv4 == client_ip}
+    for net in networks:
+        for cid, ep in net.endpoints.items():
+            if cid not in clients:
+                continue
+            for link in ep.links:  # the links of any of its endpoints: it may ask on another network
+                target, _, alias = link.partition(":")
+                if alias.lower() == wanted:
+                    return target
+    return name
 
 
 def resolve(networks: list[Network], name: str, family: int = 4) -> list[str]:

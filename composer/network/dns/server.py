@@ -222,8 +222,9 @@ class Server:
             arrived_on = next((net for net in self.user_networks() if net.gateway == gateway), None)
             scope = records.client_networks(self.user_networks(), arrived_on, client_ip) if arrived_on else []
             qname, qtype = str(query.q.qname), QTYPE[query.q.qtype]
-            if scope and records.known(scope, qname):
-                return self.local_answer(query, scope, qname, qtype)
+            name = records.linked(scope, client_ip, qname)
+            if scope and records.known(scope, name):
+                return self.local_answer(query, scope, qname, qtype, name)
             return await self.forward(query, data, resolvers_of(arrived_on, client_ip))
         except Exception as error:  # noqa: BLE001 - log, answer, keep serving
             print(f"dns: {query.q.qname}: {error!r}", file=sys.stderr, flush=True)
@@ -232,14 +233,15 @@ class Server:
             return reply.pack()
 
     @staticmethod
-    def local_answer(query: DNSRecord, scope: list[Network], qname: str, qtype: str) -> bytes:
-        """A, AAAA (or both for ANY) records of a known name; other types answer empty."""
+    def local_answer(query: DNSRecord, scope: list[Network], qname: str, qtype: str, name: str) -> bytes:
+        """A, AAAA (or both for ANY) records of the known ``name`` (``qname``, or the container a
+        link alias stands for) answering ``qname``; other types answer empty."""
         reply = query.reply()
         if qtype in ("A", "ANY"):
-            for address in records.resolve(scope, qname, 4):
+            for address in records.resolve(scope, name, 4):
                 reply.add_answer(RR(qname, QTYPE.A, rdata=A(address), ttl=TTL))
         if qtype in ("AAAA", "ANY"):
-            for address in records.resolve(scope, qname, 6):
+            for address in records.resolve(scope, name, 6):
                 reply.add_answer(RR(qname, QTYPE.AAAA, rdata=AAAA(address), ttl=TTL))
         return reply.pack()
 
