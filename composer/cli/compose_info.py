@@ -21,27 +21,26 @@ def register(app: typer.Typer) -> None:
 
 def _register_port_top(app: typer.Typer) -> None:
     @app.command("port")
-    def port(ctx: typer.Context, service: str = typer.Argument(...), private_port: int = typer.Argument(...),
+    def port(ctx: typer.Context, service: str = typer.Argument(...), private_port: str = typer.Argument(...),
              protocol: str = typer.Option("tcp", "--protocol", help="tcp or udp."),
-             index: int = typer.Option(1, "--index", help="Index of the container.")) -> None:
+             index: int = typer.Option(0, "--index", help="Index of the container if service has multiple replicas.")
+             ) -> None:
         """Print the public port for a port binding."""
-        container = C.one_container(C.load(ctx), service, index)
-        for binding in container.ports:
-            if binding.target == private_port and binding.protocol == protocol and binding.published:
-                typer.echo(f"{binding.host_ip or '0.0.0.0'}:{binding.published}")
-                return
-        raise UsageError(f"no port {private_port}/{protocol} published for {container.name}",
-                         hint="publish it with ports: in the compose file")
+        if not private_port.isdigit() or int(private_port) > 65535:
+            raise UsageError(f'strconv.ParseUint: parsing "{private_port}": invalid syntax',
+                             hint="give the container's port number")
+        _, name = C.load_or_name(ctx)
+        typer.echo(public_port(specified_container(name, service, index), int(private_port), protocol.lower()))
 
     @app.command("top")
     def top(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None)) -> None:
         """Display the running processes."""
         from composer.engine import labels as L
 
-        project = C.load(ctx)
+        _, name = C.load_or_name(ctx)  # as compose: the project's name is enough
         inspect = C.make_runtime().inspect_container
         owners = {}  # host pid -> (service, container number)
-        for container in C.containers_of(project.name, services or ()):
+        for container in C.containers_of(name, services or ()):
             if container.state == "running":
                 pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
                 owner = (container.labels.get(L.SERVICE, ""), container.labels.get(L.CONTAINER_NUMBER, ""))
@@ -50,6 +49,32 @@ def _register_port_top(app: typer.Typer) -> None:
             rows = [[*owners[int(row[1])], *row] for row in _ps_full(sorted(owners))]
             _print_rows(["SERVICE", "#", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
                         sorted(rows, key=lambda r: (r[0], int(r[1] or 0), int(r[3]))), gap=2, minimum=4)
+
+
+def specified_container(project: str, service: str, index: int = 0) -> Any:
+    """The running container of ``service`` that ``exec`` and ``port`` act on, as compose picks it:
+    number ``index`` (0: the lowest number), one-off containers last; compose's errors otherwise."""
+    from composer.engine import labels as L
+    from composer.errors import ContainerNotFound
+
+    found = [c for c in C.containers_of(project, [service], index=index or None, oneoff=True)
+             if c.state == "running"]
+    if not found:
+        suffix = f" container #{index}" if index else ""
+        raise ContainerNotFound(f'service "{service}" is not running{suffix}',
+                                hint=f"start it with `composer up -d {service}`")
+    return min(found, key=lambda c: (c.labels.get(L.ONEOFF) == "True", L.container_number(c.labels)))
+
+
+def public_port(container: Any, private_port: int, protocol: str) -> str:
+    """``IP:PORT`` the container's ``private_port``/``protocol`` is published on (compose's error
+    lists the container's published ports otherwise)."""
+    for binding in container.ports:
+        if binding.target == private_port and binding.protocol == protocol and binding.published:
+            return f"{binding.host_ip or '0.0.0.0'}:{binding.published}"
+    published = ", ".join(f"{b.published}/{b.protocol}" for b in container.ports if b.published)
+    raise UsageError(f"no port {private_port}/{protocol} for container {container.name}: {published}",
+                     hint="publish it with ports: in the compose file")
 
 
 def _ps_full(pids: List[int]) -> List[List[str]]:
@@ -101,8 +126,8 @@ def _register_images_ls(app: typer.Typer) -> None:
         from composer.cli.images import human_duration, human_size
         from composer.spec.render import go_json
 
-        project = C.load(ctx)
-        containers = sorted(C.containers_of(project.name, services or ()), key=lambda c: c.name)
+        _, name = C.load_or_name(ctx)  # as compose: the project's name is enough
+        containers = sorted(C.containers_of(name, services or ()), key=lambda c: c.name)
         if quiet:  # a row's ID is always its container's image id: nothing to inspect
             for image_id in dict.fromkeys(c.image_id.removeprefix("sha256:") for c in containers):
                 typer.echo(image_id)
@@ -117,19 +142,49 @@ def _register_images_ls(app: typer.Typer) -> None:
                           human_duration(r.get("Created", ""))] for r in rows], minimum=20)
 
     @app.command("ls")
-    def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped projects."),
+    def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped Compose projects."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display project names."),
-           output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
+           filters: Optional[List[str]] = typer.Option(None, "--filter", help="Filter output (name=REGEX)."),
+           output_format: str = typer.Option("table", "--format", help="Format the output. Values: [table | json]")
+           ) -> None:
         """List running compose projects."""
-        projects = list_projects(all_)
+        projects = [p for p in list_projects(all_) if project_matches(p["Name"], parse_ls_filters(filters or []))]
         if quiet:
             for project in projects:
                 typer.echo(project["Name"])
         elif output_format == "json":
             typer.echo(json.dumps(projects, separators=(",", ":")))
-        else:
+        elif output_format == "table":
             _print_rows(["NAME", "STATUS", "CONFIG FILES"],
-                        [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects])
+                        [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects], minimum=20)
+        else:
+            raise UsageError(f"format value {output_format!r} could not be parsed", hint="use table or json")
+
+
+def parse_ls_filters(filters: List[str]) -> List[str]:
+    """``ls --filter name=REGEX``: the name patterns (compose knows no other filter)."""
+    patterns = []
+    for item in filters:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise UsageError(f"bad format of filter (expected name=value): {item}", hint="use --filter name=REGEX")
+        if key != "name":
+            raise UsageError(f"invalid filter '{key}'", hint="ls filters by name only")
+        patterns.append(value)
+    return patterns
+
+
+def project_matches(name: str, patterns: List[str]) -> bool:
+    """Whether a project's name equals or matches (anywhere, as Go's regexp) one of ``patterns``."""
+    import re
+
+    def matches(pattern: str) -> bool:
+        try:
+            return re.search(pattern, name) is not None
+        except re.error:
+            return False
+
+    return not patterns or any(name == p or matches(p) for p in patterns)
 
 
 def image_rows(containers: List[Any]) -> List[dict]:
@@ -168,22 +223,21 @@ def image_row(container: Any, image: Optional[dict]) -> dict:
 
 
 def list_projects(all_: bool) -> List[dict]:
-    """``ls``: every project with containers, and its ``running(2), exited(1)`` status."""
+    """``ls``: the projects with running containers (``all_``: with any container), each with the
+    sorted ``exited(1), running(2)`` count of those containers and the union of their config files
+    (newest container first), as compose lists them from ``docker ps [-a]``."""
     from composer.engine import labels as L
 
     found: dict = {}
-    for container in C.make_runtime().list_containers({L.PROJECT: None}, all=True):
-        entry = found.setdefault(container.labels[L.PROJECT], {"states": {}, "files": ""})
+    listed = C.make_runtime().list_containers({L.PROJECT: None, L.CONFIG_HASH: None}, all=all_)
+    for container in sorted(listed, key=lambda c: -c.created):
+        entry = found.setdefault(container.labels[L.PROJECT], {"states": {}, "files": []})
         entry["states"][container.state] = entry["states"].get(container.state, 0) + 1
-        entry["files"] = container.labels.get(L.CONFIG_FILES, entry["files"])
-    projects = []
-    for name in sorted(found):
-        states = found[name]["states"]
-        if not all_ and "running" not in states:
-            continue
-        status = ", ".join(f"{state}({count})" for state, count in sorted(states.items()))
-        projects.append({"Name": name, "Status": status, "ConfigFiles": found[name]["files"]})
-    return projects
+        for path in container.labels.get(L.CONFIG_FILES, "").split(","):
+            if path not in entry["files"]:
+                entry["files"].append(path)
+    return [{"Name": name, "Status": ", ".join(f"{state}({count})" for state, count in sorted(entry["states"].items())),
+             "ConfigFiles": ",".join(entry["files"])} for name, entry in sorted(found.items())]
 
 
 def _register_events_stats(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from composer.cli import compose as C
-from composer.errors import ContainerNotFound, UsageError
+from composer.errors import ComposerError, ContainerNotFound, UsageError
 
 
 def parse_publish(values: list[str]) -> tuple[Any, ...]:
@@ -63,7 +63,8 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     if service not in project.services:
         raise UsageError(f"no such service: {service}", hint=f"services: {', '.join(sorted(project.services))}")
     options = RunOptions(
-        service=service, command=tuple(command) if command else None,
+        # as compose: a new entrypoint without a command drops the service's command
+        service=service, command=tuple(command) if command else (() if entrypoint is not None else None),
         entrypoint=tuple(shlex.split(entrypoint)) if entrypoint is not None else None,
         environment=C.parse_env(env), name=name, no_deps=no_deps,
         # attached: this command removes the container after reading its exit code (an
@@ -79,12 +80,14 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     container_id = runtime.create_container(spec)
     try:
         connection = _start(runtime, container_id, attach=not detach)
-    except BaseException:
+    except BaseException as error:
         if remove:
             runtime.remove_container(container_id, force=True)
+        if isinstance(error, ComposerError):
+            error.exit_code = 1  # as compose: a one-off that cannot start is exit 1 (not docker run's 125-127)
         raise
     if detach:
-        print(spec.name)
+        print(container_id)  # as compose (docker start's output): the new container's id
         return 0
     if connection is not None:
         return _relay(runtime, container_id, connection, remove)
