@@ -43,11 +43,30 @@ def run(verb: str, argv: list[str]) -> int:
     if not references:
         raise UsageError(f'"container {verb}" requires at least 1 argument')
     timeout = _timeout(options)
-    return each_reference(references, lambda reference: _one(verb, reference, options, timeout))
+    return each_reference(references, lambda reference: _one(verb, reference, options, timeout),
+                          "failed to start containers: {}" if verb == "start" else "",
+                          harmless=_not_found if verb == "rm" and options.get("force") else None)
+
+
+def _not_found(error: Exception) -> bool:
+    from composer.errors import ContainerNotFound
+
+    return isinstance(error, ContainerNotFound)
 
 
 def _one(verb: str, reference: str, options: dict, timeout: float | None) -> str:
-    """``verb`` on one container; the line docker prints for it."""
+    """``verb`` on one container; the line docker prints for it (kill's errors name it, as docker's)."""
+    from composer.errors import ComposerError
+
+    try:
+        return _apply(verb, reference, options, timeout)
+    except ComposerError as error:
+        if verb == "kill":
+            error.message = f"Cannot kill container: {reference}: {error.message}"
+        raise
+
+
+def _apply(verb: str, reference: str, options: dict, timeout: float | None) -> str:
     from composer.engine.runtime import containers
 
     container_id = containers.resolve(reference)

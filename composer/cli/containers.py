@@ -50,7 +50,7 @@ def container_start(containers: List[str] = typer.Argument(...),
 
     api = _api()
     if not (attach or interactive):
-        _each(containers, api.start)
+        _fast("start", containers)
         return
     if len(containers) > 1:
         raise UsageError("you cannot start and attach multiple containers at once")
@@ -100,39 +100,41 @@ def _each(references: list[str], action) -> None:
         return reference if result is None else result
 
     code = each_reference(references, one)
+    if code:  # (pause, unpause)
+        raise typer.Exit(code)
+
+
+def _fast(verb: str, containers: list[str], *options: str) -> None:
+    """The typer-free fast path's implementation of ``verb`` (the same output and errors)."""
+    from composer.cli.container_fast import run
+
+    code = run(verb, [*options, "--", *containers])
     if code:
         raise typer.Exit(code)
 
 
-def _seconds(timeout: int | None) -> float | None:
-    return None if timeout is None else float(timeout)
+def _flag(name: str, value: object) -> list[str]:
+    return [] if value in (None, False) else [name] if value is True else [name, str(value)]
 
 
 def container_stop(containers: List[str] = typer.Argument(...),
         timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing."),
         signal: Optional[str] = typer.Option(None, "-s", "--signal", help="Signal to send.")) -> None:
     """Stop one or more running containers."""
-    api = _api()
-
-    def stop(container_id: str) -> None:
-        if signal:
-            api.kill(container_id, signal, missing_ok=True)
-        api.stop(container_id, _seconds(timeout))
-
-    _each(containers, stop)
+    _fast("stop", containers, *_flag("-t", timeout), *_flag("-s", signal))
 
 
 def container_restart(containers: List[str] = typer.Argument(...),
         timeout: Optional[int] = typer.Option(None, "-t", "--time", "--timeout", help="Seconds to wait before killing."),
         signal: Optional[str] = typer.Option(None, "-s", "--signal", help="Signal to send.")) -> None:
     """Restart one or more containers."""
-    _each(containers, lambda container_id: _api().restart(container_id, _seconds(timeout)))
+    _fast("restart", containers, *_flag("-t", timeout), *_flag("-s", signal))
 
 
 def container_kill(containers: List[str] = typer.Argument(...),
         signal: str = typer.Option("SIGKILL", "-s", "--signal", help="Signal to send.")) -> None:
     """Kill one or more running containers."""
-    _each(containers, lambda container_id: _api().kill(container_id, signal))
+    _fast("kill", containers, *_flag("-s", signal))
 
 
 def container_pause(containers: List[str] = typer.Argument(...)) -> None:
@@ -148,7 +150,7 @@ def container_unpause(containers: List[str] = typer.Argument(...)) -> None:
 def container_wait(containers: List[str] = typer.Argument(...),
         condition: str = typer.Option("not-running", "--condition", help="not-running, next-exit or removed.")) -> None:
     """Block until one or more containers stop, then print their exit codes."""
-    _each(containers, lambda container_id: str(_api().wait(container_id, condition)))
+    _fast("wait", containers, "--condition", condition)
 
 
 def container_rm(containers: List[str] = typer.Argument(...),
@@ -156,7 +158,7 @@ def container_rm(containers: List[str] = typer.Argument(...),
         volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes associated with the container."),
         link: bool = typer.Option(False, "-l", "--link", help="Remove the specified link.")) -> None:
     """Remove one or more containers."""
-    _each(containers, lambda container_id: _api().remove(container_id, force=force, volumes=volumes))
+    _fast("rm", containers, *_flag("-f", force), *_flag("-v", volumes))
 
 
 def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers (default shows just running)."),
@@ -192,8 +194,26 @@ def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help=
             typer.echo(info.id if no_trunc else info.id[:12])
         return
     template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
-    for line in render([row(i, not no_trunc) for i in infos], template):
+    rows = [row(i, not no_trunc) for i in infos]
+    if size or ".Size" in template:
+        for info, values in zip(infos, rows):
+            values["Size"] = _size_text(info)
+    for line in render(rows, template):
         typer.echo(line)
+
+
+def _size_text(info) -> str:
+    """``docker ps -s``'s SIZE: the writable layer, and with the image's size (``0B (virtual 4.26MB)``)."""
+    from composer.cli.system import human_size
+    from composer.engine.images.catalog import image_size
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.describe import disk_usage
+    from composer.engine.runtime.state import ContainerDir
+
+    db = ImageStore().read_db()
+    record = db["images"].get(info.image_id)
+    written = disk_usage(ContainerDir(info.id).upper)
+    return f"{human_size(written)} (virtual {human_size(written + (image_size(db, record) if record else 0))})"
 
 
 def container_inspect(containers: List[str] = typer.Argument(...),
@@ -209,7 +229,7 @@ def container_inspect(containers: List[str] = typer.Argument(...),
         try:
             infos.append(_api().inspect(_api().resolve(reference)))
         except ContainerNotFound as error:
-            missing.append(daemon_text(error).replace("Error response from daemon:", "Error:", 1))
+            missing.append(daemon_text(error))
     if not output_format or output_format == "json":
         typer.echo(json.dumps(infos, indent=4))
     else:
@@ -369,14 +389,50 @@ def show_stats(targets, output_format: str, no_stream: bool, no_trunc: bool) -> 
 
 def container_rename(container: str = typer.Argument(...), new_name: str = typer.Argument(...)) -> None:
     """Rename a container."""
-    _api().rename(_api().resolve(container), new_name)
+    from composer.cli.render import daemon_text
+    from composer.errors import ComposerError, ContainerRuntimeError
+
+    try:
+        container_id = _api().resolve(container)
+        if _api().inspect(container_id)["Name"] == "/" + new_name:
+            raise ContainerRuntimeError("Renaming a container with the same name as its current name")
+        try:
+            _api().rename(container_id, new_name)
+        except ComposerError as error:
+            hint = error.hint if error.message.startswith("Conflict.") else None
+            name_error = f"Invalid container name (/{new_name}), {error.hint}" if error.message.startswith(
+                "invalid container name") else error.message
+            raise ContainerRuntimeError(f"Error when allocating new name: {name_error}", hint=hint) from None
+    except ComposerError as error:
+        typer.echo(f"{daemon_text(error)}\nError: failed to rename container named {container}", err=True)
+        raise typer.Exit(1) from None
 
 
-def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
+def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
+                    filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'until=<timestamp>').")) -> None:
     """Remove all stopped containers."""
-    from composer.cli.render import print_pruned
+    from composer.cli.render import confirm, print_pruned
 
-    print_pruned("Containers", _api().prune(), reclaimed="0B")
+    labels = [f for f in filters if f.startswith(("label=", "label!="))]
+    until = [f[6:] for f in filters if f.startswith("until=")]
+    if not confirm("This will remove all stopped containers.", force):
+        return
+    removed = [info.id for info in _api().list_containers(all=True)
+               if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until)]
+    for container_id in removed:
+        _api().remove(container_id)
+    print_pruned("Containers", removed, reclaimed="0B")
+
+
+def _prune_match(info, labels: list[str], until: list[str]) -> bool:
+    """prune's ``--filter label=K[=V]``/``label!=K[=V]``/``until=TIME`` on one container."""
+    from composer.cli.psformat import matches
+
+    for item in labels:
+        negate = item.startswith("label!=")
+        if matches(info, ["label=" + item.partition("=")[2]]) == negate:
+            return False
+    return all(info.created < _when(value, "--filter until") for value in until)
 
 
 def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...),

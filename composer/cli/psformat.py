@@ -19,6 +19,7 @@ HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Create
            "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE"}
 HEADERS.update({"CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",  # stats
                 "NetIO": "NET I/O", "BlockIO": "BLOCK I/O"})
+LABEL_CALL = re.compile(r'{{\s*\.Label\s+"([^"]*)"\s*}}')
 DEFAULT_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 
@@ -66,15 +67,20 @@ def row(info, truncate: bool = True) -> dict:
     command = info.command if not truncate or len(info.command) <= 20 else info.command[:19] + "…"
     return {"Command": json.dumps(command, ensure_ascii=False),
             "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(info.created)),
-            "ID": info.id[:12] if truncate else info.id, "Image": info.image.removeprefix("docker.io/library/"),
+            "ID": info.id[:12] if truncate else info.id, "Image": short_image(info.image),
             "Labels": ",".join(f"{k}={v}" for k, v in info.labels.items()),
             "LocalVolumes": str(sum(1 for m in info.mounts if m and "/" not in m)),
             "Mounts": ",".join(m if not truncate or len(m) <= 15 else m[:14] + "…" for m in info.mounts),
-            "Names": info.name, "Networks": ",".join(info.networks),
+            "Names": info.name, "Networks": ",".join(info.networks), "Platform": None,
             "Ports": ports_text(info.ports) if info.state in ("running", "paused", "restarting") else "",
             "RunningFor": ago(time.time() - info.created) + " ago",
             "Size": "0B", "State": info.state, "Status": status_text(info),
             "Label": lambda key: info.labels.get(key, "")}
+
+
+def short_image(image: str) -> str:
+    """The image as ``docker ps`` shows one given without registry or tag: ``busybox``."""
+    return image.removeprefix("docker.io/library/").removesuffix(":latest")
 
 
 def ports_text(specs: list[str]) -> str:
@@ -132,8 +138,8 @@ def _match_one(info, key: str, value: str, created_of=None) -> bool:
     if key == "exited":
         return info.state == "exited" and str(info.exit_code) == value
     if key == "ancestor":
-        return value in (info.image, info.image.removeprefix("docker.io/library/"), info.image_id,
-                         info.image_id.removeprefix("sha256:")[:12]) or (value + ":latest") == info.image
+        return short_image(value) == short_image(info.image) or info.image_id.removeprefix("sha256:").startswith(
+            value.removeprefix("sha256:"))
     if key in ("before", "since") and created_of is not None:
         created = created_of(value)
         return info.created < created if key == "before" else info.created > created
@@ -160,6 +166,7 @@ def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -
         return [execute(template, r) for r in rows]
     template = template[5:].lstrip()
     header = TEMPLATE_FIELD.sub(lambda m: headers.get(m.group(2), m.group(2).upper()), template)
+    header = LABEL_CALL.sub(lambda m: m.group(1), header)  # {{.Label "tier"}}: docker's title is the key
     return align([header, *(execute(template, r) for r in rows)])
 
 

@@ -44,26 +44,35 @@ def run_guarded(function: "Callable[[], T]") -> "T | int":
 def daemon_text(error: ComposerError) -> str:
     """docker's wording of an error the daemon reported: ``Error response from daemon: ...``
     (a hint is joined with ": ", as dockerd chains its causes)."""
-    text = error.message if not error.hint else f"{error.message}: {error.hint}"
-    return text if text.startswith("Error") else f"Error response from daemon: {text}"
+    text = error.message
+    if error.hint:
+        text += f". You have to {error.hint}." if error.message.startswith("Conflict.") else f": {error.hint}"
+    return f"Error response from daemon: {text}"
 
 
-def each_reference(references: "list[str]", action: "Callable[[str], str | None]") -> int:
+def each_reference(references: "list[str]", action: "Callable[[str], str | None]", summary: str = "",
+                   harmless: "Callable[[ComposerError], bool] | None" = None) -> int:
     """docker's loop over several containers or volumes: ``action(reference)`` for each one, its
     line printed; a failure is reported (daemon's wording) and the others still run; exit 1 if
-    any failed, as ``docker stop a nope b`` prints a and b and fails."""
-    failures = []
+    any failed, as ``docker stop a nope b`` prints a and b and fails. ``summary`` (``failed to
+    start containers: {}``) ends the report; a ``harmless`` failure is reported but exits 0
+    (``rm -f nope``)."""
+    failures, failed = [], []
     for reference in references:
         try:
             line = action(reference)
         except ComposerError as error:
             failures.append(daemon_text(error))
+            if not (harmless and harmless(error)):
+                failed.append(reference)
             continue
         if line is not None:
             print(line, flush=True)
     for text in failures:
         print(text, file=sys.stderr)
-    return 1 if failures else 0
+    if failed and summary:
+        print("Error: " + summary.format(", ".join(failed)), file=sys.stderr)
+    return 1 if failed else 0
 
 
 def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":
@@ -82,6 +91,16 @@ def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":
             print(daemon_text(error), file=sys.stderr)
             raise SystemExit(error.exit_code) from None
     return wrapper
+
+
+def confirm(warning: str, force: bool) -> bool:
+    """docker's prune prompt (``WARNING! ...``, ``[y/N]``, an answer read from stdin) unless
+    ``force``; whether to go on (no answer: no)."""
+    if force:
+        return True
+    sys.stdout.write(f"WARNING! {warning}\nAre you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:

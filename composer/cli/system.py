@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
             import json
 
             typer.echo(json.dumps({"version": __version__, "python": platform.python_version()}))
+        elif "{{" in output_format:  # docker version's template: {{.Server.Version}}, {{json .Client}} ...
+            from composer.cli.gotemplate import render
+
+            typer.echo(render(output_format, version_data()))
         else:
             typer.echo(f"composer version {__version__}")
 
@@ -34,6 +38,14 @@ def register(app: typer.Typer) -> None:
     system.command("df")(system_df)
     system.command("prune")(system_prune)
     system.command("start")(system_start)
+
+
+def version_data() -> dict:
+    """``docker version``'s fields (client and server are both composer here)."""
+    side = {"Version": __version__, "ApiVersion": "1.41", "GoVersion": "python" + platform.python_version(),
+            "Os": "linux", "Arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine()),
+            "KernelVersion": platform.release()}
+    return {"version": __version__, "Client": dict(side), "Server": {**side, "MinAPIVersion": "1.12"}}
 
 
 def info_data() -> dict:
@@ -108,20 +120,9 @@ def _binary_size(size: float) -> str:
 
 
 def _du(path: str) -> int:
-    """Bytes used under ``path`` (not following symlinks; hard links counted once)."""
-    import os
+    from composer.engine.runtime.describe import disk_usage
 
-    total, seen = 0, set()
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(directory, name))
-            except OSError:
-                continue
-            if (info.st_dev, info.st_ino) not in seen:
-                seen.add((info.st_dev, info.st_ino))
-                total += info.st_blocks * 512
-    return total
+    return disk_usage(path)
 
 
 def human_size(size: float) -> str:
@@ -135,7 +136,8 @@ def human_size(size: float) -> str:
 
 
 def _reclaimable(part: int, whole: int) -> str:
-    return f"{human_size(part)} ({round(100 * part / whole) if whole else 0}%)"
+    """docker's RECLAIMABLE: the size, and its share of ``whole`` when that is not 0."""
+    return f"{human_size(part)} ({round(100 * part / whole)}%)" if whole else human_size(part)
 
 
 def df_rows() -> list[dict]:
@@ -146,8 +148,8 @@ def df_rows() -> list[dict]:
     from composer.engine.images.catalog import container_usage, image_size
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime.containers import LIVE, list_containers
+    from composer.engine.runtime.state import ContainerDir
     from composer.engine.volumes import VolumeStore
-    from composer.settings import state_root
 
     db = ImageStore().read_db()
     used = container_usage().images
@@ -157,13 +159,15 @@ def df_rows() -> list[dict]:
     volume_sizes = {m["Name"]: _du(m["Mountpoint"]) for m in volumes}
     unused_images = sum(size for image_id, size in sizes.items() if image_id not in used)
     unused_volumes = sum(size for name, size in volume_sizes.items() if name not in in_use)
-    containers_size = _du(os.path.join(str(state_root()), "containers"))
+    written = {i.id: _du(ContainerDir(i.id).upper) for i in infos}  # the writable layers, as docker's
+    containers_size = sum(written.values())
     stopped = sum(1 for i in infos if i.state not in LIVE)
     return [
         {"Type": "Images", "TotalCount": str(len(sizes)), "Active": str(sum(1 for i in sizes if i in used)),
          "Size": human_size(sum(db["layers"].values())), "Reclaimable": _reclaimable(unused_images, sum(sizes.values()))},
         {"Type": "Containers", "TotalCount": str(len(infos)), "Active": str(len(infos) - stopped),
-         "Size": human_size(containers_size), "Reclaimable": _reclaimable(containers_size if stopped else 0, containers_size)},
+         "Size": human_size(containers_size),
+         "Reclaimable": _reclaimable(sum(written[i.id] for i in infos if i.state not in LIVE), containers_size)},
         {"Type": "Local Volumes", "TotalCount": str(len(volumes)), "Active": str(sum(1 for n in volume_sizes if n in in_use)),
          "Size": human_size(sum(volume_sizes.values())), "Reclaimable": _reclaimable(unused_volumes, sum(volume_sizes.values()))},
         {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
@@ -187,8 +191,13 @@ def system_df(output_format: str = typer.Option("", "--format", help="table, jso
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
                  volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes too.")) -> None:
     """Remove stopped containers (and with --volumes their anonymous volumes)."""
-    from composer.cli.render import print_pruned
+    from composer.cli.render import confirm, print_pruned
     from composer.engine.runtime import containers
+
+    anonymous = "  - all anonymous volumes not used by at least one container\n" if volumes else ""
+    if not confirm("This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+                   f"container\n{anonymous}  - all dangling images\n  - unused build cache\n", force):
+        return
 
     print_pruned("Containers", containers.prune(volumes=volumes), reclaimed="0B")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import List, Optional
 
 import typer
 
+VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
 VOLUME_HEADERS = {"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
                   "Labels": "LABELS", "Size": "SIZE", "Links": "LINKS", "Status": "STATUS",
@@ -48,6 +50,13 @@ def _get(name: str) -> dict:
         raise VolumeError(f"get {name}: no such volume") from None
 
 
+def inspect_shape(meta: dict) -> dict:
+    """docker's ``volume inspect`` values: null Labels/Options when there are none, CreatedAt in seconds."""
+    created = meta.get("CreatedAt", "")
+    return {**meta, "Labels": meta.get("Labels") or None, "Options": meta.get("Options") or None,
+            "CreatedAt": created.partition(".")[0] + "Z" if "." in created else created}
+
+
 def volume_create(name: Optional[str] = typer.Argument(None),
         driver: str = typer.Option("local", "-d", "--driver", help="Specify volume driver name."),
         label: Optional[List[str]] = typer.Option(None, "--label", help="Set metadata for a volume."),
@@ -58,9 +67,16 @@ def volume_create(name: Optional[str] = typer.Argument(None),
 
     from composer.errors import UsageError
 
+    from composer.errors import VolumeError
+
     if name and name_option and name != name_option:
-        raise UsageError(f'conflicting options: either specify --name or provide positional arg, not both')
-    meta = _store().create(name or name_option or os.urandom(32).hex(), _labels(label), driver, _labels(opt))
+        raise UsageError("conflicting options: either specify --name or provide positional arg, not both")
+    name = name or name_option or os.urandom(32).hex()
+    if not VOLUME_NAME.fullmatch(name):
+        raise VolumeError(f'create {name}: "{name}" includes invalid characters for a local volume name, only '
+                          '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, '
+                          "use absolute path")
+    meta = _store().create(name, _labels(label), driver, _labels(opt))
     typer.echo(meta["Name"])
 
 
@@ -127,7 +143,7 @@ def volume_inspect(names: List[str] = typer.Argument(...),
     found, missing = [], []
     for name in names:
         try:
-            found.append(_get(name))
+            found.append(inspect_shape(_get(name)))
         except VolumeError as error:
             missing.append(daemon_text(error))
     if not output_format or output_format == "json":
@@ -155,7 +171,7 @@ def volume_rm(names: List[str] = typer.Argument(...),
             raise VolumeError(f"remove {name}: volume is in use - [{', '.join(users)}]")
         if not store.exists(name):
             if force:
-                return None
+                return name  # docker prints it all the same
             raise VolumeError(f"get {name}: no such volume")
         store.remove(name, in_use)
         return name
@@ -184,8 +200,11 @@ def volume_prune(all_volumes: bool = typer.Option(False, "-a", "--all", help="Re
         filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'label=<label>')."),
         force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
     """Remove unused local volumes."""
-    from composer.cli.render import print_pruned
+    from composer.cli.render import confirm, print_pruned
 
+    which = "all local volumes" if all_volumes else "anonymous local volumes"
+    if not confirm(f"This will remove {which} not used by at least one container.", force):
+        return
     in_use = _in_use()
     store = _store()
     keep = {meta["Name"] for meta in store.list() if not volume_matches(meta, filters, in_use)}

@@ -191,7 +191,7 @@ def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False
     if state.get("Status") not in LIVE:
         if missing_ok:
             return
-        raise ContainerStateError(f"Cannot kill container: {container_id}: container {container_id} is not running")
+        raise ContainerStateError(f"Container {container_id} is not running")  # the CLI names the verb
     manual = {"ManuallyStopped": True} if number in (signals.SIGKILL, signal_number(config.stop_signal)) else {}
     state = cdir.write_state(LastSignal=number, SignalledAt=now_iso(), **manual)  # ``events``: "kill"
     if state.get("Status") == "restarting":
@@ -226,7 +226,7 @@ def pause(container_id: str) -> None:
     cdir = ContainerDir(container_id)
     state = current_state(cdir)
     if state.get("Status") != "running":
-        word = "paused" if state.get("Status") == "paused" else "not running"
+        word = "already paused" if state.get("Status") == "paused" else "not running"
         raise ContainerStateError(f"Container {container_id} is {word}")
     manager_for(container_id).freeze(True)
     cdir.write_state(Status="paused", Paused=True)
@@ -380,9 +380,9 @@ def running_pid(container_id: str) -> int:
     """PID 1 of a running container (ContainerStateError otherwise)."""
     state = current_state(ContainerDir(container_id))
     if state.get("Status") == "paused":
-        raise ContainerStateError(f"container {container_id} is paused, unpause the container before exec")
+        raise ContainerStateError(f"Container {container_id} is paused, unpause the container before exec")
     if state.get("Status") != "running" or not state.get("Pid"):
-        raise ContainerStateError(f"container {container_id} is not running")
+        raise ContainerStateError(f"Container {container_id} is not running")
     return state["Pid"]
 
 

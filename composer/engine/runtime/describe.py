@@ -79,7 +79,7 @@ def inspect_dict(config: dict, state: dict) -> dict:
         "RestartCount": state.get("RestartCount", 0), "Driver": "overlay2", "Platform": "linux",
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
         "HostConfig": host_config(config),
-        "GraphDriver": {"Data": None, "Name": "overlay2"},
+        "GraphDriver": _graph_driver(config),
         "Mounts": [{"Type": m["type"], **({"Name": m["source"]} if m["type"] == "volume" else {}),
                     "Source": m["source"], "Destination": m["target"],
                     **({"Driver": "local"} if m["type"] == "volume" else {}), "Mode": "",
@@ -100,12 +100,15 @@ def _config_section(config: dict) -> dict:
             "Cmd": config["args"],
             **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
             "Image": config["image"], "Volumes": None, "WorkingDir": config["cwd"], "Entrypoint": None,
-            "OnBuild": None, "Labels": config["labels"], "StopSignal": config["stop_signal"],
+            "OnBuild": None, "Labels": config["labels"], "NetworkDisabled": config["network"] == "none",
+            **({"StopSignal": config["stop_signal"]} if config["stop_signal"] not in ("SIGTERM", "15") else {}),
             **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
 
 
 def host_config(config: dict) -> dict:
     """inspect's ``HostConfig``."""
+    from composer.engine.runtime.rootfs import MASKED_PATHS, READONLY_PATHS
+
     resources, security = config["resources"], config["security"]
     network = config["network"]
     return {
@@ -129,12 +132,27 @@ def host_config(config: dict) -> dict:
         "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
         "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
         "CpusetCpus": resources.get("cpuset_cpus", ""), "CpusetMems": resources.get("cpuset_mems", ""),
-        "Devices": [], "MemoryReservation": resources.get("memory_reservation", 0),
+        "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0, "KernelMemoryTCP": 0,
+        "MemoryReservation": resources.get("memory_reservation", 0),
         "MemorySwap": resources.get("memory_swap", 0), "MemorySwappiness": None, "OomKillDisable": False,
         "PidsLimit": resources["pids_limit"] or None,
-        "Ulimits": [{"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in config.get("ulimits", [])] or None,
-        "Init": config.get("init", False) or None,
+        "Ulimits": [{"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in config.get("ulimits", [])],
+        **({"Init": True} if config.get("init") else {}), "ConsoleSize": [0, 0],
+        "CpuCount": 0, "CpuPercent": 0, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0, "BlkioWeightDevice": [], "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None,
+        "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
+        "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
     }
+
+
+def _graph_driver(config: dict) -> dict:
+    """inspect's ``GraphDriver``: the overlay's directories."""
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(config["id"])
+    return {"Data": {"LowerDir": ":".join(reversed(config.get("layers", []))), "MergedDir": cdir.rootfs,
+                     "UpperDir": cdir.upper, "WorkDir": cdir.work}, "Name": "overlay2"}
 
 
 def port_bindings(specs: list[str]) -> dict[str, list[dict]]:
@@ -226,6 +244,10 @@ def changes(upper: str, layers: list[str]) -> list[tuple[str, str]]:
                 found.append(("C", path))
             else:
                 found.append(("A", path))
+    reported = {path for _, path in found}
+    parents = {os.path.dirname(path) for path in HIDDEN_CHANGES}  # /etc: changed only by the runtime's files
+    found = [(kind, path) for kind, path in found if not (
+        kind == "C" and path in parents and not any(other.startswith(path + "/") for other in reported))]
     return sorted(found, key=lambda change: change[1])
 
 
@@ -264,3 +286,20 @@ def _opaque(directory: str) -> bool:
         return os.getxattr(directory, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
     except OSError:
         return False
+
+
+def disk_usage(path: str) -> int:
+    """Bytes used under ``path`` (not following symlinks; hard links counted once)."""
+    import os
+
+    total, seen = 0, set()
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
