@@ -94,3 +94,31 @@ def test_compose_network_settings_behave_as_docker_compose(manager, project):  #
     project("up", "-d")  # at once: the DNS server of the first up may still be on its way out
     again = _sh(project, "api", "nslookup db.")
     assert f"{back}.10" in again, again
+
+
+LINKS = """
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 300"]
+  web:
+    image: busybox
+    command: ["sh", "-c", "sleep 300"]
+    links: ["db:store"]
+    networks:
+      default:
+        link_local_ips: [169.254.8.8]
+  other:
+    image: busybox
+    command: ["sh", "-c", "sleep 300"]
+"""
+
+
+def test_compose_links_alias_resolves_for_the_linking_service_only(manager, project):  # noqa: F811
+    project.write(LINKS)
+    project("up", "-d")
+    db_ip = _sh(project, "db", "ip -o -4 addr show eth0").split()[3].split("/")[0]
+    web = _sh(project, "web", "nslookup store.; ip -o addr show eth0")
+    assert db_ip in web and "169.254.8.8/16" in web, web
+    other = project("exec", "-T", "other", "nslookup", "store.", ok=False)
+    assert other.returncode != 0 and db_ip not in other.stdout
