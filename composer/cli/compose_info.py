@@ -292,14 +292,17 @@ def _register_events_stats(app: typer.Typer) -> None:
 
 
 def format_event(change: Any, as_json: bool) -> str:
-    """One event as ``docker compose events`` prints it (``--json``: its JSON object)."""
+    """One event as ``docker compose events`` prints it: ``--json``, its object with the keys
+    sorted (Go's encoding of a map) and an RFC 3339 time without trailing zeros; else a line and,
+    as compose 2.40 prints them, an empty line after it."""
     import datetime
 
     moment = datetime.datetime.fromtimestamp(change.time, datetime.timezone.utc)
     attributes = change.attributes()
     if as_json:
-        return json.dumps({"time": moment.isoformat().replace("+00:00", "Z"), "type": "container",
-                           "service": change.view.service, "id": change.view.id, "action": change.action,
-                           "attributes": attributes}, separators=(",", ":"))
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"  # as Go's RFC3339Nano
+        return json.dumps({"action": change.action, "attributes": attributes, "id": change.view.id,
+                           "service": change.view.service, "time": stamp, "type": "container"},
+                          separators=(",", ":"))
     pairs = ", ".join(f"{k}={v}" for k, v in attributes.items())
-    return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})"
+    return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})\n"

@@ -91,7 +91,10 @@ def actions(before: View | None, after: View | None) -> list[str]:
         found.append("pause")
     if old_status == "paused" and after.status == "running":
         found.append("unpause")
-    if after.health not in ("", "none") and after.health != (before.health if before else ""):
+    # as dockerd: a probe's verdict on a running container; no event for the initial "starting"
+    # nor for the health a stopped container is left with
+    if after.health in ("healthy", "unhealthy") and after.status == "running" \
+            and after.health != (before.health if before else ""):
         found.append(f"health_status: {after.health}")
     return found
 
