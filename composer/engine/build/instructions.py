@@ -21,6 +21,8 @@ from composer.engine.build.expand import Lexer, StageArgs
 from composer.errors import BuildError, SourceLocation
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
+#: What a stage's Env gets when its base sets no PATH (scratch included), as docker's builders do.
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CONFIG_ONLY = frozenset({"ENV", "LABEL", "USER", "WORKDIR", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT",
                          "HEALTHCHECK", "SHELL", "STOPSIGNAL", "ONBUILD", "ARG", "MAINTAINER"})
 _PORT = re.compile(r"^(\d+)(?:-(\d+))?(?:/(\w+))?$")
@@ -49,6 +51,8 @@ class StageState:
         config = copy.deepcopy((image_config or {}).get("config") or {})
         history = copy.deepcopy((image_config or {}).get("history") or [])
         config.pop("OnBuild", None)
+        if not any(entry.startswith("PATH=") for entry in config.get("Env") or []):
+            config["Env"] = [*(config.get("Env") or []), DEFAULT_PATH]
         return cls(args, lexer or Lexer(), config, history)
 
     # --- the environment ----------------------------------------------------------------------

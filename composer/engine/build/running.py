@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from composer.engine.build.instructions import DEFAULT_PATH
 from composer.engine.build.leftovers import BUILD_IMAGE, CONTAINER_PREFIX, owner_label
 from composer.errors import BuildError, ComposerError
 
 #: Files the runtime creates (empty) as bind-mount points in every container: not the step's changes.
 MOUNT_POINTS = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ import pytest
 
 from composer.engine.build.dockerfile import parse
 from composer.engine.build.expand import BuildArgs, StageArgs
-from composer.engine.build.instructions import (StageState, add_source_kind, check_checksum, copy_history,
+from composer.engine.build.instructions import (DEFAULT_PATH, StageState, add_source_kind, check_checksum, copy_history,
                                                 go_duration, onbuild_triggers, parse_chmod, parse_go_duration,
                                                 parse_mount, parse_ports, split_chown, step_text)
 from composer.errors import BuildError
@@ -13,6 +13,8 @@ from composer.errors import BuildError
 def build(body: str, base: dict | None = None, build_args: dict | None = None) -> StageState:
     df = parse("FROM x\n" + body)
     state = StageState.from_image(base, StageArgs(BuildArgs(build_args or {}), {}))
+    if DEFAULT_PATH in state.config["Env"] and base is None:
+        state.config["Env"].remove(DEFAULT_PATH)  # these tests read the Env their instructions make
     for inst in df.instructions[1:]:
         state.dispatch(inst)
     return state
@@ -20,6 +22,16 @@ def build(body: str, base: dict | None = None, build_args: dict | None = None) -
 
 def history(state: StageState) -> list[str]:
     return [h["created_by"] for h in state.history]
+
+
+def test_a_base_without_path_gets_dockers_default_path() -> None:
+    """As docker's builders (classic and BuildKit): PATH is added when the base sets none (scratch
+    too), after the base's variables; a base's own PATH stays."""
+    assert StageState.from_image(None, StageArgs(BuildArgs({}), {})).config["Env"] == [DEFAULT_PATH]
+    imported = {"config": {"Env": ["A=1"]}}
+    assert StageState.from_image(imported, StageArgs(BuildArgs({}), {})).config["Env"] == ["A=1", DEFAULT_PATH]
+    own = {"config": {"Env": ["PATH=/opt/bin", "A=1"]}}
+    assert StageState.from_image(own, StageArgs(BuildArgs({}), {})).config["Env"] == ["PATH=/opt/bin", "A=1"]
 
 
 def test_env_uses_values_from_before_the_instruction() -> None:
@@ -203,7 +215,7 @@ def test_step_text_has_no_side_effects() -> None:
     state = StageState.from_image(None, StageArgs(BuildArgs({}), {}))
     assert step_text(state, df.instructions[1]) == "/bin/sh -c #(nop)  ARG A=1"
     assert step_text(state, df.instructions[2]) == "/bin/sh -c #(nop)  ONBUILD RUN x"
-    assert state.args.values == {} and state.config == {} and state.history == []
+    assert state.args.values == {} and state.config == {"Env": [DEFAULT_PATH]} and state.history == []
 
 
 def test_chmod_chown_and_add_sources() -> None:
