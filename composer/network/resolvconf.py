@@ -13,7 +13,7 @@ from __future__ import annotations
 
 
 from composer.errors import NetworkError
-from composer.network.model import Network
+from composer.network.model import Endpoint, Network
 
 TYPE_CHECKING = False  # collections.abc and ipaddress stay off ``container run``'s path
 if TYPE_CHECKING:
@@ -66,9 +66,25 @@ def render_resolv_conf(networks: list[Network], *, dns: Iterable[str] = (), dns_
     return "\n".join(lines) + "\n"
 
 
+def link_lines(net: Network, ep: Endpoint) -> list[str]:
+    """/etc/hosts lines of ``ep``'s links on the default ``bridge`` network (docker's legacy links:
+    ``IP<TAB>ALIAS ID NAME`` of each live linked container; user networks resolve them by DNS)."""
+    if not net.default:
+        return []
+    lines = []
+    for link in ep.links:
+        target, _, alias = link.partition(":")
+        for cid, other in net.endpoints.items():
+            if target in (other.name, cid[:12]) and other.ipv4 and other.alive():
+                names = dict.fromkeys((alias, cid[:12], other.name or cid[:12]))
+                lines.append(f"{other.ipv4}\t{' '.join(names)}")
+    return lines
+
+
 def render_hosts(hostname: str, addresses: Iterable[str], *, extra_hosts: Iterable[str] = (),
-                 host_gateway: str | None = None) -> str:
-    """The container's /etc/hosts: localhost, its own addresses, then ``--add-host`` entries."""
+                 host_gateway: str | None = None, links: Iterable[str] = ()) -> str:
+    """The container's /etc/hosts: localhost, its own addresses, then ``--add-host`` entries
+    (and ``links``: lines from ``link_lines``)."""
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
              "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
     for entry in extra_hosts:
@@ -86,5 +102,6 @@ def render_hosts(hostname: str, addresses: Iterable[str], *, extra_hosts: Iterab
         except ValueError:
             raise NetworkError(f"invalid IP address {address!r} in --add-host {entry!r}") from None
         lines.append(f"{address}\t{name}")
+    lines += links
     lines += [f"{address}\t{hostname}" for address in addresses]
     return "\n".join(lines) + "\n"

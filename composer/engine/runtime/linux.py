@@ -67,7 +67,7 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
         return False
     from composer.network.manager import NetworkManager
     from composer.network.ports import parse_publish
-    from composer.network.resolvconf import render_hosts, render_resolv_conf
+    from composer.network.resolvconf import link_lines, render_hosts, render_resolv_conf
 
     manager = NetworkManager()
     ports = [binding for spec in config.publish for binding in parse_publish(spec)]
@@ -75,7 +75,7 @@ def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
                              dns=config.dns, **options) for index, (name, options) in enumerate(joins)]
     networks = [net for net, _ep in attached]
     hosts = render_hosts(config.hostname, [attached[0][1].ipv4], extra_hosts=config.extra_hosts,
-                         host_gateway=networks[0].gateway)
+                         host_gateway=networks[0].gateway, links=link_lines(*attached[0]))
     resolv = render_resolv_conf(networks, dns=config.dns, dns_search=config.dns_search,
                                 dns_options=config.dns_options)
     for name, text in (("hosts", hosts), ("resolv.conf", resolv)):

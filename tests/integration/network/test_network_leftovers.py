@@ -142,3 +142,18 @@ def json_names(text: str) -> list[str]:
     import json
 
     return [item["Name"] for item in json.loads(text)]
+
+
+@pytest.mark.slow
+def test_a_link_on_the_default_bridge_is_a_hosts_entry(composer, busybox_image, manager):
+    """docker's legacy links: the default bridge has no DNS, the alias is an /etc/hosts line."""
+    db = composer("container", "run", "-d", "--name", "legacydb", "busybox", "sleep", "30")
+    assert db.returncode == 0, db.stderr
+    try:
+        db_ip = manager.get("bridge").endpoints[db.stdout.strip()].ipv4
+        run = composer("container", "run", "--rm", "--link", "legacydb:database", "busybox", "sh", "-c",
+                       "cat /etc/hosts; ping -c 1 -W 2 database")
+        assert run.returncode == 0, run.stderr
+        assert f"{db_ip}\tdatabase {db.stdout.strip()[:12]} legacydb\n" in run.stdout
+    finally:
+        composer("container", "rm", "-f", "legacydb")

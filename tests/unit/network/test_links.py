@@ -47,3 +47,16 @@ def test_link_local_addresses_get_docker_prefixes():
     for bad in ("0.0.0.0", "::", "nope", "169.254.7.7/16"):
         with pytest.raises(NetworkError, match="invalid link-local IP address"):
             parse_link_local(bad)
+
+
+def test_links_on_the_default_bridge_become_hosts_lines(monkeypatch):
+    from composer.network.resolvconf import link_lines, render_hosts
+
+    monkeypatch.setattr(Endpoint, "alive", lambda self: True)
+    net = _net()
+    web = net.endpoints["a" * 64]
+    assert link_lines(net, web) == []  # a user network: DNS answers links
+    net.default = True
+    lines = link_lines(net, web)
+    assert lines == [f"10.5.0.3\tdatabase {'b' * 12} db"]
+    assert "10.5.0.3\tdatabase bbbbbbbbbbbb db\n10.5.0.2\tweb\n" in render_hosts("web", ["10.5.0.2"], links=lines)
