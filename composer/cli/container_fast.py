@@ -56,11 +56,11 @@ def _not_found(error: Exception) -> bool:
 
 def _one(verb: str, reference: str, options: dict, timeout: float | None) -> str:
     """``verb`` on one container; the line docker prints for it (kill's errors name it, as docker's)."""
-    from composer.errors import ComposerError
+    from composer.errors import ContainerRuntimeError
 
     try:
         return _apply(verb, reference, options, timeout)
-    except ComposerError as error:
+    except ContainerRuntimeError as error:
         if verb == "kill":
             error.message = f"Cannot kill container: {reference}: {error.message}"
         raise

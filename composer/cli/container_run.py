@@ -13,7 +13,7 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.engine.runtime.config import parse_device
-from composer.errors import ComposerError, UsageError
+from composer.errors import ComposerError, ContainerRuntimeError, UsageError
 
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
@@ -97,11 +97,17 @@ def exec_main(argv: list[str]) -> int:
         return 0
     env = [item for path in options.get("env_file", []) for item in _read_env_file(path)]
     env += [item if "=" in item else f"{item}={os.environ.get(item, '')}" for item in options.get("env", [])]
-    return exit_now(containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
-                                       stdin=options.get("interactive", False), env=env,
-                                       user=options.get("user", ""), workdir=options.get("workdir", ""),
-                                       detach=options.get("detach", False),
-                                       privileged=options.get("privileged", False)))
+    try:
+        code = containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
+                                  stdin=options.get("interactive", False), env=env,
+                                  user=options.get("user", ""), workdir=options.get("workdir", ""),
+                                  detach=options.get("detach", False), privileged=options.get("privileged", False))
+    except ContainerRuntimeError as error:  # no such container, not running, paused: dockerd's words
+        from composer.cli.render import daemon_text
+
+        sys.stderr.write(daemon_text(error) + "\n")
+        return exit_now(error.exit_code)
+    return exit_now(code)
 
 
 def run_detached(config) -> int:

@@ -198,7 +198,7 @@ def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help=
     if size or ".Size" in template:
         for info, values in zip(infos, rows):
             values["Size"] = _size_text(info)
-    for line in render(rows, template):
+    for line in render(rows, template, strict=True):
         typer.echo(line)
 
 
@@ -248,12 +248,8 @@ def container_logs(container: str = typer.Argument(...),
         since: Optional[str] = typer.Option(None, "--since", help="Since a timestamp or relative (42m)."),
         until: Optional[str] = typer.Option(None, "--until", help="Before a timestamp or relative (42m).")) -> None:
     """Fetch the logs of a container (stdout to stdout, stderr to stderr)."""
-    from composer.errors import UsageError
-
     api = _api()
-    if tail != "all" and not tail.lstrip("-").isdigit():
-        raise UsageError(f"invalid --tail {tail!r}", hint="a number or all")
-    count = None if tail == "all" or int(tail) < 0 else int(tail)
+    count = int(tail) if tail.lstrip("-").isdigit() and int(tail) >= 0 else None  # docker: anything else is all
     container_id = api.resolve(container)
     if not (follow or timestamps or since or until) and count is None:
         for stream, data in api.read_logs_bulk(container_id):
@@ -296,7 +292,8 @@ def _when(value: str | None, flag: str) -> float | None:
     except ValueError:
         from composer.errors import UsageError
 
-        raise UsageError(f"invalid {flag} {value!r}", hint="use 2024-01-02T15:04:05Z, unix seconds or 10m") from None
+        raise UsageError(f'invalid value for "{flag.lstrip("-")}": failed to parse value as time or duration: '
+                         f'"{value}"') from None
 
 
 def container_exec(ctx: typer.Context) -> None:

@@ -23,11 +23,16 @@ class TemplateError(UsageError):
     """The template does not parse or cannot be executed on the data."""
 
 
-def render(template: str, data: object) -> str:
-    """``template`` executed on ``data``."""
+MAPS = frozenset({"Labels", "Networks", "Ports", "PortBindings", "ExposedPorts", "Volumes", "Options", "Data",
+                  "DriverOpts", "Sysctls", "StorageOpt", "Tmpfs", "Config", "Runtimes"})
+
+
+def render(template: str, data: object, strict: bool = False) -> str:
+    """``template`` executed on ``data``. ``strict``: ``data`` stands for a Go struct, so a field
+    it does not have is an error (docker's "can't evaluate field"), except in maps (``MAPS``)."""
     nodes, _ = _parse(_lex(template), 0, ())
     out: list[str] = []
-    _run(nodes, data, {"$": data}, out)
+    _run(nodes, data, {"$": data, "strict": strict}, out)
     return "".join(out)
 
 
@@ -46,7 +51,10 @@ def _lex(template: str) -> list[tuple[str, str]]:
             position += len(rest) - len(rest.lstrip())
         if not match.group(2).startswith("/*"):
             pieces.append(("action", match.group(2)))
-    pieces.append(("text", template[position:]))
+    rest = template[position:]
+    if "{{" in rest or any(kind == "text" and "{{" in text for kind, text in pieces):
+        raise TemplateError("template: :1: unclosed action")
+    pieces.append(("text", rest))
     return pieces
 
 
@@ -225,11 +233,11 @@ def _operand(token, dot: object, variables: dict) -> object:
         return {"true": True, "false": False, "nil": None}[token]
     if token[0] == "$":
         name, _, path = token.partition(".")
-        if name not in variables:
+        if name not in variables or name == "strict":
             raise TemplateError(f"template: undefined variable: {name}")
-        return _field(variables[name], path)
+        return _field(variables[name], path, variables["strict"])
     if token[0] == ".":
-        return _field(dot, token[1:])
+        return _field(dot, token[1:], variables["strict"])
     if token in FUNCTIONS:
         return FUNCTIONS[token]()
     raise TemplateError(f'template: function "{token}" not defined')
@@ -239,10 +247,12 @@ def _flatten(tokens: list) -> list[str]:
     return [part for token in tokens for part in (["(", *_flatten(token), ")"] if isinstance(token, list) else [token])]
 
 
-def _field(value: object, path: str) -> object:
+def _field(value: object, path: str, strict: bool = False, parent: str = "") -> object:
     for name in filter(None, path.split(".")):
         if isinstance(value, dict):
-            value = value.get(name, MISSING)
+            if strict and name not in value and parent not in MAPS:
+                raise TemplateError(f'template: executing "" at <.{name}>: can\'t evaluate field {name}')
+            value, parent = value.get(name, MISSING), name
         elif value is None or value is MISSING:
             raise TemplateError(f"template: nil pointer evaluating .{name}")
         else:

@@ -152,9 +152,10 @@ def _match_one(info, key: str, value: str, created_of=None) -> bool:
     return True  # expose, publish, isolation: not recorded per container here
 
 
-def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -> list[str]:
+def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS, strict: bool = False) -> list[str]:
     """The output lines of ``--format template``: ``table`` (docker's columns), ``json`` (one
-    object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles."""
+    object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles. ``strict``:
+    a field the rows do not have is an error, as for docker's own commands."""
     from composer.cli.gotemplate import render as execute
 
     if template == "json":
@@ -163,11 +164,11 @@ def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS) -
         template = DEFAULT_TABLE
     template = template.replace("\\t", "\t").replace("\\n", "\n")
     if not template.startswith("table"):
-        return [execute(template, r) for r in rows]
+        return [execute(template, r, strict) for r in rows]
     template = template[5:].lstrip()
     header = TEMPLATE_FIELD.sub(lambda m: headers.get(m.group(2), m.group(2).upper()), template)
     header = LABEL_CALL.sub(lambda m: m.group(1), header)  # {{.Label "tier"}}: docker's title is the key
-    return align([header, *(execute(template, r) for r in rows)])
+    return align([header, *(execute(template, r, strict) for r in rows)])
 
 
 def align(lines: list[str], minimum: int = 10) -> list[str]:

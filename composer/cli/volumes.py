@@ -129,7 +129,7 @@ def volume_ls(quiet: bool = typer.Option(False, "-q", "--quiet", help="Only disp
     if quiet and not output_format:
         output_format = "{{.Name}}"
     template = output_format if output_format not in (None, "", "table") else VOLUME_TABLE
-    for line in render([ls_row(meta) for meta in volumes], template, VOLUME_HEADERS):
+    for line in render([ls_row(meta) for meta in volumes], template, VOLUME_HEADERS, strict=True):
         typer.echo(line)
 
 
@@ -150,7 +150,7 @@ def volume_inspect(names: List[str] = typer.Argument(...),
         typer.echo(json.dumps(found, indent=4))
     else:
         for meta in found:
-            typer.echo(render(output_format, meta))
+            typer.echo(render(output_format, meta, strict=True))
     for text in missing:
         typer.echo(text, err=True)
     if missing:

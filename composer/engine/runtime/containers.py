@@ -179,7 +179,7 @@ def signal_number(name: str | int) -> int:
     try:
         return int(getattr(signals, text if text.startswith("SIG") else "SIG" + text))
     except AttributeError:
-        raise UsageError(f"invalid signal: {name}") from None
+        raise UsageError(f"Invalid signal: {name}") from None
 
 
 def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False) -> None:
