@@ -363,8 +363,23 @@ def _primary_endpoint(options: dict, config) -> None:
 
     for address in local:
         parse_link_local(address)
+    links = [parse_link(link) for link in links]
+    for link in links:
+        _check_link_target(link.partition(":")[0])
     config.endpoints = [Endpoint(network=config.network, aliases=list(aliases), ipv4_address=ip, ipv6_address=ip6,
-                                 links=[parse_link(link) for link in links], link_local_ips=list(local))]
+                                 links=links, link_local_ips=list(local))]
+
+
+def _check_link_target(target: str) -> None:
+    """docker refuses a ``--link`` to a container that does not exist."""
+    from composer.engine.runtime.state import find_container
+    from composer.errors import ContainerNotFound
+
+    try:
+        find_container(target)
+    except ContainerNotFound:
+        raise ContainerNotFound(f"could not get container for {target}: No such container: {target}",
+                                hint="start the container to link to first") from None
 
 
 def _resolve_joined_containers(config) -> None:

@@ -155,5 +155,7 @@ def test_a_link_on_the_default_bridge_is_a_hosts_entry(composer, busybox_image, 
                        "cat /etc/hosts; ping -c 1 -W 2 database")
         assert run.returncode == 0, run.stderr
         assert f"{db_ip}\tdatabase {db.stdout.strip()[:12]} legacydb\n" in run.stdout
+        missing = composer("container", "run", "--rm", "--link", "nosuchbox:x", "busybox", "true")
+        assert missing.returncode != 0 and "could not get container for nosuchbox" in missing.stderr
     finally:
         composer("container", "rm", "-f", "legacydb")
