@@ -107,6 +107,8 @@ def test_run_and_connect_flags_link_ip6_and_link_local_ip(composer, busybox_imag
         looked = composer("container", "exec", "lkweb", "nslookup", "store")
         assert db_ip in looked.stdout, looked.stderr
         assert f"{p6}:79/64" in composer("container", "exec", "lkweb", "ip", "addr", "show", "eth1").stdout
+        nolink = composer("network", "connect", "--link", "nosuchbox", "lk4", "lkdb")
+        assert nolink.returncode != 0 and "could not get container for nosuchbox" in nolink.stderr
         bad = composer("network", "connect", "--ip6", f"{p6}:80", "lk4", "lkdb")
         assert bad.returncode != 0 and "user configured subnets" in bad.stderr
     finally:
