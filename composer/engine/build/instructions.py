@@ -129,7 +129,10 @@ class StageState:
 
 
 def nop(shell: list[str], comment: str) -> str:
-    """The classic builder's metadata history line: ``/bin/sh -c #(nop)  ENV a=b``."""
+    """The classic builder's metadata history line: ``/bin/sh -c #(nop)  ENV a=b`` (two spaces: it
+    joins ``#(nop) `` and the comment), but ``#(nop) WORKDIR /w`` (one string: one space)."""
+    if comment.startswith("WORKDIR "):
+        return " ".join([*shell, f"#(nop) {comment}"])
     return " ".join([*shell, "#(nop) ", comment])
 
 
@@ -194,7 +197,7 @@ def _expose(state: StageState, inst: Instruction) -> str:
         for port in parse_ports(word):
             ports[port] = {}
     state.config["ExposedPorts"] = ports
-    return "EXPOSE " + " ".join(words)
+    return "EXPOSE " + " ".join(sorted(words))  # the classic builder sorts the words as written
 
 
 def parse_ports(word: str) -> list[str]:
