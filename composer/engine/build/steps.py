@@ -122,7 +122,7 @@ class Step:
             drop_stubs(outcome.upper, [*mounts, *(extra.secrets.mounts() if extra.secrets else ())], self.result.dirs)
             if outcome.exit_code != 0:
                 tail = "\n".join(outcome.output.splitlines()[-OUTPUT_TAIL:])
-                raise BuildError(f"{self.label}: the command {argv} returned a non-zero code: "
+                raise BuildError(f"{self.label}: the command '{' '.join(argv)}' returned a non-zero code: "
                                  f"{outcome.exit_code}" + (f"\n{tail}" if tail else ""),
                                  location=inst.location, hint="fix the command; no image was tagged")
             self._store(key, outcome.upper, created_by)
