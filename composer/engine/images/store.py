@@ -127,6 +127,10 @@ class ImageStore:
     def snapshot_path(self, chain_id: str) -> Path:
         return self.root / "snapshots" / check_digest(chain_id)
 
+    def snapshot_size(self, chain_id: str) -> int:
+        """The size of the layer ``chain_id`` as docker reports it (see :func:`disk_size`)."""
+        return disk_size(self.snapshot_path(chain_id))
+
     def snapshot_lock(self, chain_id: str):
         """The file lock held while the snapshot ``chain_id`` is being made."""
         return self.blobs.lock("snapshot-" + check_digest(chain_id))
@@ -186,9 +190,8 @@ class ImageStore:
                 return self.read_db()["layers"].get(chain_id, 0)
             work = self.private_dir()
             try:
-                counter = _Counter()
                 with open_layer() as stream:
-                    actual = extract_layer(stream, work, sink=counter)  # type: ignore[arg-type]
+                    actual = extract_layer(stream, work)
                 if diff_id is not None and actual != diff_id:
                     raise LayerError(f"digest mismatch: the layer unpacks to {actual}, the image config says {diff_id}",
                                      hint="the registry or archive served corrupt data; nothing was stored")
@@ -197,7 +200,7 @@ class ImageStore:
             finally:
                 if work.exists():
                     shutil.rmtree(work, ignore_errors=True)
-        return counter.size
+        return disk_size(target)
 
     def private_dir(self, prefix: str = "unpack-") -> Path:
         """A new empty directory under ``tmp/`` (same filesystem as the snapshots)."""
@@ -234,12 +237,22 @@ class ImageStore:
         return self.resolve(reference or image_id)
 
 
-class _Counter:
-    """A write-only sink that only counts bytes."""
-
-    def __init__(self) -> None:
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        return len(data)
+def disk_size(path: Path) -> int:
+    """A layer directory's size as docker's overlay2 reports it (``image ls``, ``history``): the
+    lstat sizes of its files and links, each inode once (hard links), directories not counted."""
+    total, seen = 0, set()
+    pending = [str(path)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+                continue
+            info = entry.stat(follow_symlinks=False)
+            if info.st_size and info.st_ino not in seen:
+                seen.add(info.st_ino)
+                total += info.st_size
+    return total

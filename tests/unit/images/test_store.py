@@ -75,3 +75,29 @@ def test_gc_removes_unused_and_old_leftovers(busybox_image, busybox_tar: Path, s
     assert not old.exists() and fresh.exists()
     assert not any((store.root / "snapshots").iterdir())
     assert not any((store.root / "blobs/sha256").iterdir())
+
+
+def test_sizes_are_counted_as_docker_counts_them(tmp_path: Path, state_root: Path) -> None:
+    """An image's size is its files' and links' bytes, each inode once, no directory counted
+    (docker's overlay2 DiffSize): 1986164 for the busybox rootfs docker imports, not its tar's length."""
+    import io
+    import os
+    import tarfile
+
+    from composer.engine.images.catalog import inspect_image
+    from composer.engine.images.store import disk_size
+
+    tree = tmp_path / "tree"
+    (tree / "dir/sub").mkdir(parents=True)
+    (tree / "dir/sub/file").write_bytes(b"x" * 1000)
+    os.link(tree / "dir/sub/file", tree / "hard")
+    (tree / "link").symlink_to("dir/sub/file")  # 12 bytes: the target's name
+    (tree / "empty").touch()
+    assert disk_size(tree) == 1000 + 12
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        tar.add(tree, arcname=".")
+    length = archive.tell()
+    archive.seek(0)
+    ImageStore().import_rootfs(archive, "sized:1")
+    assert inspect_image(ImageStore(), "sized:1")["Size"] == 1012 < length
