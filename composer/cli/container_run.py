@@ -364,14 +364,14 @@ def _primary_endpoint(options: dict, config) -> None:
     for address in local:
         parse_link_local(address)
     links = [parse_link(link) for link in links]
-    for link in links:
+    for link in links if config.network == "bridge" else ():  # legacy links only: docker checks their target
         _check_link_target(link.partition(":")[0])
     config.endpoints = [Endpoint(network=config.network, aliases=list(aliases), ipv4_address=ip, ipv6_address=ip6,
                                  links=links, link_local_ips=list(local))]
 
 
 def _check_link_target(target: str) -> None:
-    """docker refuses a ``--link`` to a container that does not exist."""
+    """docker refuses a legacy ``--link`` (default bridge) to a container that does not exist."""
     from composer.engine.runtime.state import find_container
     from composer.errors import ContainerNotFound
 

@@ -53,13 +53,6 @@ def connect_container(manager: NetworkManager, network: str, reference: str, *, 
             raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
         check_ipv6(net, ipv6)  # for a stopped container too, as docker
         links = [parse_link(link) for link in links]
-        for link in links:
-            target = link.partition(":")[0]
-            try:
-                find_container(target)
-            except ContainerNotFound:
-                raise ContainerNotFound(f"could not get container for {target}: No such container: {target}",
-                                        hint="create the container to link to first") from None
         for address in link_local_ips:
             parse_link_local(address)
         netns = _netns(cdir)

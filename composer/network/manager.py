@@ -520,8 +520,8 @@ class NetworkManager:
 def check_ipv6(net: Network, ipv6: str | None) -> None:
     """docker's refusal of a static IPv6 address (``--ip6``) on a network without IPv6."""
     if ipv6 and not net.subnet6:
-        raise NetworkError(f"invalid config for network {net.name}: invalid endpoint settings: user specified IP "
-                           "address is supported only when connecting to networks with user configured subnets",
+        raise NetworkError("user specified IP address is supported only when connecting to networks with user "
+                           "configured subnets",
                            hint=f"--ip6 needs a network created with --ipv6 ({net.name} has no IPv6 subnet)")
 
 

@@ -28,8 +28,8 @@ def is_interface_name(text: str) -> bool:
 def parse_link(text: str) -> str:
     """A ``--link``/compose ``links`` entry, ``CONTAINER[:ALIAS]``, as ``CONTAINER:ALIAS``
     (docker's "bad format for links" otherwise)."""
-    target, sep, alias = text.partition(":")
-    alias = alias if sep else target
+    target, _, alias = text.partition(":")
+    alias = alias or target  # docker takes "db:" too
     if not is_network_name(target) or not is_network_name(alias) or ":" in alias:
         from composer.errors import NetworkError
 
@@ -50,7 +50,7 @@ def parse_link_local(address: str) -> str:
             return f"{address}/{prefix}"
     from composer.errors import NetworkError
 
-    raise NetworkError(f"invalid link-local IP address: {address}", hint="an IPv4 (169.254.x.x) or IPv6 (fe80::) address")
+    raise NetworkError(f"Invalid link-local IP address: [{address}]", hint="an IPv4 (169.254.x.x) or IPv6 (fe80::) address")
 
 
 class PortBinding(Record):

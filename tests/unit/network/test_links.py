@@ -30,12 +30,13 @@ def test_a_link_alias_names_its_target_for_the_linking_container_only():
     assert records.linked([second, *nets], "10.6.0.2", "database") == "db"  # asked on its other network
 
 
-@pytest.mark.parametrize("text, parsed", [("db", "db:db"), ("db:database", "db:database"), ("a.b-c_d:x", "a.b-c_d:x")])
+@pytest.mark.parametrize("text, parsed", [("db", "db:db"), ("db:database", "db:database"), ("a.b-c_d:x", "a.b-c_d:x"),
+                                          ("db:", "db:db")])
 def test_links_parse_as_docker(text, parsed):
     assert parse_link(text) == parsed
 
 
-@pytest.mark.parametrize("text", ["", ":x", "db:", "a:b:c", "db:da tab"])
+@pytest.mark.parametrize("text", ["", ":x", "a:b:c", "db:da tab"])
 def test_bad_links_are_refused(text):
     with pytest.raises(NetworkError, match="bad format for links"):
         parse_link(text)
@@ -45,7 +46,7 @@ def test_link_local_addresses_get_docker_prefixes():
     assert parse_link_local("169.254.7.7") == "169.254.7.7/16"
     assert parse_link_local("fe80::7") == "fe80::7/64"
     for bad in ("0.0.0.0", "::", "nope", "169.254.7.7/16"):
-        with pytest.raises(NetworkError, match="invalid link-local IP address"):
+        with pytest.raises(NetworkError, match=r"Invalid link-local IP address: \["):
             parse_link_local(bad)
 
 
