@@ -10,7 +10,7 @@ which print the same output.
 from __future__ import annotations
 
 from composer.cli.run_flags import _consume, _flags
-from composer.errors import NetworkError, UsageError
+from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("create", "ls", "inspect", "rm")}
 _flags("bool", "--internal", "--attachable", "--ipv6", table=TABLES["create"])
@@ -31,8 +31,9 @@ def main(argv: list[str]) -> int | None:
         return None
     try:
         options, arguments = _parse(argv[1:], TABLES[verb])
-    except UsageError:
-        return None  # typer words the usage error
+    except UsageError as error:  # docker: a flag error exits 125
+        error.exit_code, error.hint = 125, f"See 'composer network {verb} --help'."
+        raise
     if str(options.get("format", "")).count("{{"):
         return None  # Go templates: the typer command's renderer
     code = COMMANDS[verb](options, arguments)
@@ -66,7 +67,7 @@ def _manager():
 
 def _create(options: dict, arguments: list[str]) -> int:
     if len(arguments) != 1:
-        raise UsageError('"network create" requires exactly 1 argument',
+        raise UsageError("'composer network create' requires 1 argument",
                          hint="usage: composer network create [OPTIONS] NETWORK")
     print(create_network(arguments[0], options).id)
     return 0
@@ -88,7 +89,7 @@ def create_network(name: str, options: dict):
 
 def _ls(options: dict, arguments: list[str]) -> int:
     if arguments:
-        raise UsageError('"network ls" accepts no arguments', hint="usage: composer network ls [OPTIONS]")
+        raise UsageError("'composer network ls' accepts no arguments", hint="usage: composer network ls [OPTIONS]")
     for line in ls_lines(_manager().list(), options):
         print(line)
     return 0
@@ -96,15 +97,22 @@ def _ls(options: dict, arguments: list[str]) -> int:
 
 def _inspect(options: dict, arguments: list[str]) -> int:
     if not arguments:
-        raise UsageError('"network inspect" requires at least 1 argument',
+        raise UsageError("'composer network inspect' requires at least 1 argument",
                          hint="usage: composer network inspect [OPTIONS] NETWORK [NETWORK...]")
     import json
 
     found, missing = inspect_networks(arguments)
     print(json.dumps(found, indent=4))
-    if missing:
-        raise NetworkError(f"network {missing[0]} not found")
-    return 0
+    return report_missing(missing)
+
+
+def report_missing(missing: list[str]) -> int:
+    """docker's lines for networks ``inspect`` did not find (stderr); its exit code."""
+    import sys
+
+    for name in missing:
+        print(f"Error response from daemon: network {name} not found", file=sys.stderr)
+    return 1 if missing else 0
 
 
 def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
@@ -117,26 +125,29 @@ def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
 
 def _rm(options: dict, arguments: list[str]) -> int:
     if not arguments:
-        raise UsageError('"network rm" requires at least 1 argument',
+        raise UsageError("'composer network rm' requires at least 1 argument",
                          hint="usage: composer network rm NETWORK [NETWORK...]")
-    for line in remove_networks(arguments, bool(options.get("force"))):
-        print(line, flush=True)
-    return 0
+    return remove_networks(arguments, bool(options.get("force")))
 
 
-def remove_networks(names: list[str], force: bool):
-    """Remove each network, yielding its name; the last failure raised once all were tried
-    (``--force``: a missing network is no failure)."""
-    manager, failed = _manager(), None
-    for name in names:
+def remove_networks(names: list[str], force: bool) -> int:
+    """Remove each network, printing its name, as docker: a failure is reported (the daemon's
+    wording) and the others still go, exit 1; ``force``: a missing network is skipped silently."""
+    from composer.cli.render import each_reference
+    from composer.network.store import NetworkNotFound
+
+    manager = _manager()
+
+    def remove(name: str) -> str | None:
         try:
             manager.remove(name)
-            yield name
-        except NetworkError as error:
-            if not (force and "not found" in error.message):
-                failed = error
-    if failed:
-        raise failed
+        except NetworkNotFound:
+            if force:
+                return None
+            raise
+        return name
+
+    return each_reference(names, remove)
 
 
 COMMANDS = {"create": _create, "ls": _ls, "inspect": _inspect, "rm": _rm}
@@ -190,10 +201,11 @@ def matches(net, filters: dict[str, list[str]]) -> bool:
 
 
 def ls_row(net, width: int) -> dict[str, str]:
-    """One ``network ls`` row as docker's ``--format`` fields."""
-    return {"ID": net.id[:width], "Name": net.name, "Driver": net.driver, "Scope": "local",
-            "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
-            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "CreatedAt": net.created}
+    """One ``network ls`` row as docker's ``--format`` fields (its JSON's key order and time format)."""
+    day, _, time = net.created.rstrip("Z").partition("T")
+    return {"CreatedAt": f"{day} {time} +0000 UTC" if time else net.created, "Driver": net.driver,
+            "ID": net.id[:width], "IPv4": "true", "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
+            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "Name": net.name, "Scope": "local"}
 
 
 def _label_match(labels: dict[str, str], wanted: str) -> bool:

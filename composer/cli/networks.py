@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from composer.errors import NetworkError, UsageError
+from composer.errors import UsageError
 
 
 def _manager():
@@ -67,7 +67,7 @@ def inspect(
     output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
 ) -> None:
     """Display detailed information on one or more networks."""
-    from composer.cli.network_fast import inspect_networks
+    from composer.cli.network_fast import inspect_networks, report_missing
 
     found, missing = inspect_networks(names)
     if output_format and output_format != "json":
@@ -77,8 +77,8 @@ def inspect(
             typer.echo(render_template(output_format, data))
     else:
         typer.echo(json.dumps(found, indent=4))
-    if missing:
-        raise NetworkError(f"network {missing[0]} not found")
+    if report_missing(missing):
+        raise typer.Exit(1)
 
 
 def rm(
@@ -88,8 +88,9 @@ def rm(
     """Remove one or more networks."""
     from composer.cli.network_fast import remove_networks
 
-    for removed in remove_networks(names, force):
-        typer.echo(removed)
+    code = remove_networks(names, force)
+    if code:
+        raise typer.Exit(code)
 
 
 def connect(

@@ -10,7 +10,7 @@ from composer.errors import UsageError
 
 @pytest.mark.parametrize("argv", [
     ["connect", "net", "box"], ["disconnect", "net", "box"], ["prune", "-f"], [],
-    ["ls", "--help"], ["create", "-h"], ["ls", "--bogus"], ["ls", "--format", "{{.Name}}"],
+    ["ls", "--help"], ["create", "-h"], ["ls", "--format", "{{.Name}}"],
     ["inspect", "-f", "{{.Id}}", "net"],
 ])
 def test_lines_it_does_not_take_go_to_typer(argv):
@@ -37,6 +37,21 @@ def test_ls_lines_and_filters():
                      "bbbbbbbbbbbb   back                bridge    local"]
     assert network_fast.ls_lines(nets, {"quiet": True, "filter": ["label=team=x"]}) == ["a" * 12]
     assert network_fast.ls_lines(nets, {"quiet": True, "no_trunc": True, "filter": ["name=ba"]}) == ["b" * 64]
-    assert network_fast.ls_lines(nets, {"format": "json", "filter": ["id=bb"]})[0].startswith('{"ID":"bbbbbbbbbbbb"')
+    assert network_fast.ls_lines(nets, {"format": "json", "filter": ["id=bb"]})[0].startswith(
+        '{"CreatedAt":"now","Driver":"bridge","ID":"bbbbbbbbbbbb","IPv4":"true"')
     with pytest.raises(UsageError, match="invalid filter"):
         network_fast.ls_lines(nets, {"filter": ["colour=red"]})
+
+
+def test_a_flag_error_exits_125_as_docker():
+    with pytest.raises(UsageError, match="unknown flag: --bogus") as raised:
+        network_fast.main(["create", "--bogus", "x"])
+    assert raised.value.exit_code == 125
+
+
+def test_created_at_reads_as_dockers():
+    from composer.network.model import Network
+
+    net = Network(id="a" * 64, name="n", bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1",
+                  created="2026-11-23T20:26:53.000000000Z")
+    assert network_fast.ls_row(net, 12)["CreatedAt"] == "2026-11-23 20:26:53.000000000 +0000 UTC"
