@@ -130,8 +130,7 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
                  names: Sequence[str] = (), sizes: dict[str, int] | None = None) -> str:
     """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically.
 
-    ``sizes``: the layers this build made, by chain id; their sizes (for ``image ls``) are read
-    from their snapshots as docker counts them (``ImageStore.snapshot_size``).
+    ``sizes``: the uncompressed (tar) size of the layers this build made, by chain id.
     """
     from composer.engine.images.archive import canonical_json
 
@@ -144,8 +143,7 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
     db = store.read_db()
     if config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names):
         return config_digest  # a rebuild with nothing changed: the index stays as it is
-    sizes = {chain: store.snapshot_size(chain) for chain in sizes or {}}  # as docker counts them
-    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=sizes)
+    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=dict(sizes or {}))
 
 
 def read_image(store: ImageStore, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -111,7 +111,7 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
         }
         manifest_digest = store.blobs.put(canonical_json(manifest))
         return store.register(manifest_digest, OCI_MANIFEST, names=[name] if name else [],
-                              layer_sizes={diff_id: store.snapshot_size(diff_id)})
+                              layer_sizes={diff_id: size})
 
 
 # --- save -----------------------------------------------------------------------------------------

@@ -36,9 +36,16 @@ def _familiar(name: str) -> tuple[str, str]:
     return parsed.familiar_repository, parsed.tag or "<none>"
 
 
+def layer_size(db: dict[str, Any], chain: str) -> int:
+    """A layer's size as docker reports it (its files' bytes: ``store.disk_size``); its tar's
+    length for a layer stored before that was recorded."""
+    size = db.get("disk", {}).get(chain)
+    return db["layers"].get(chain, 0) if size is None else size
+
+
 def image_size(db: dict[str, Any], record: dict[str, Any]) -> int:
-    """The unpacked size of an image (the sum of its layers), as docker reports it."""
-    return sum(db["layers"].get(chain, 0) for chain in record["chain"])
+    """The size of an image (the sum of its layers'), as docker reports it."""
+    return sum(layer_size(db, chain) for chain in record["chain"])
 
 
 def list_images(store: ImageStore) -> list[ImageSummary]:
@@ -90,7 +97,7 @@ def history(store: ImageStore, reference: str) -> list[dict[str, Any]]:
     image_id, _ = store.find(db, reference)
     record = db["images"][image_id]
     config = json.loads(store.blobs.read(image_id))
-    sizes = [db["layers"].get(chain, 0) for chain in record["chain"]]
+    sizes = [layer_size(db, chain) for chain in record["chain"]]
     rows = []
     for entry in config.get("history") or [{"created": config.get("created", "")}]:
         size = 0 if entry.get("empty_layer") or not sizes else sizes.pop(0)
@@ -259,9 +266,11 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
             if f"sha256:{entry}" not in keep_blobs:
                 freed += (blobs / entry).stat().st_size
                 (blobs / entry).unlink()
-        if not keep_chains.issuperset(db["layers"]):  # only pulls, loads and builds add them: not now
+        # only pulls, loads and builds add layer sizes (not while this guard is held)
+        if not keep_chains.issuperset([*db["layers"], *db.get("disk", {})]):
             with store.update_db() as db:
-                db["layers"] = {chain: size for chain, size in db["layers"].items() if chain in keep_chains}
+                for sizes in ("layers", "disk"):
+                    db[sizes] = {chain: size for chain, size in db.get(sizes, {}).items() if chain in keep_chains}
         freed += _clean_tmp(store)
     return freed
 

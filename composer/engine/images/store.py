@@ -4,7 +4,8 @@ Layout under the root (``$COMPOSER_ROOT/images``)::
 
     oci-layout, index.json      an OCI image layout (for skopeo/umoci; rewritten from images.json)
     blobs/sha256/<hex>          manifests, configs and layers, verified before they appear
-    images.json                 {"refs": {name: id}, "images": {id: record}, "layers": {chain: size}}
+    images.json                 {"refs": {name: id}, "images": {id: record}, "layers": {chain: size},
+                                 "disk": {chain: size as docker reports it}}
     snapshots/<chain hex>/      one unpacked layer each, keyed by chain id, shared by images
     locks/, tmp/                flock files and private temporary files
 
@@ -190,8 +191,9 @@ class ImageStore:
                 return self.read_db()["layers"].get(chain_id, 0)
             work = self.private_dir()
             try:
+                counter = _Counter()
                 with open_layer() as stream:
-                    actual = extract_layer(stream, work)
+                    actual = extract_layer(stream, work, sink=counter)  # type: ignore[arg-type]
                 if diff_id is not None and actual != diff_id:
                     raise LayerError(f"digest mismatch: the layer unpacks to {actual}, the image config says {diff_id}",
                                      hint="the registry or archive served corrupt data; nothing was stored")
@@ -200,7 +202,7 @@ class ImageStore:
             finally:
                 if work.exists():
                     shutil.rmtree(work, ignore_errors=True)
-        return disk_size(target)
+        return counter.size
 
     def private_dir(self, prefix: str = "unpack-") -> Path:
         """A new empty directory under ``tmp/`` (same filesystem as the snapshots)."""
@@ -217,7 +219,10 @@ class ImageStore:
         image_id = manifest["config"]["digest"]
         config = json.loads(self.blobs.read(image_id))
         chain = chain_ids(config.get("rootfs", {}).get("diff_ids", []))
+        known = self.read_db().get("disk", {})
+        disk = {each: self.snapshot_size(each) for each in chain if each not in known}  # outside the lock
         with self.update_db() as db:
+            db.setdefault("disk", {}).update(disk)
             record = db["images"].setdefault(image_id, {"repo_digests": []})
             record.update(manifest=manifest_digest, media_type=media_type, chain=chain,
                           created=config.get("created"))
@@ -235,6 +240,17 @@ class ImageStore:
 
         image_id = import_rootfs(self, source, reference, changes)
         return self.resolve(reference or image_id)
+
+
+class _Counter:
+    """A write-only sink that only counts bytes."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
 
 
 def disk_size(path: Path) -> int:
