@@ -180,8 +180,9 @@ def ls_lines(networks: list, options: dict) -> list[str]:
         import json
 
         return [json.dumps(row, separators=(",", ":")) for row in rows]
-    return [f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE"] + [
-        f"{row['ID']:<{width + 3}}{row['Name']:<20}{row['Driver']:<10}local" for row in rows]
+    table = [["NETWORK ID", "NAME", "DRIVER", "SCOPE"]] + [[row["ID"], row["Name"], row["Driver"], "local"] for row in rows]
+    widths = [max(10, *(len(line[column]) + 3 for line in table)) for column in range(3)]  # docker's tabwriter
+    return ["".join(cell.ljust(size) for cell, size in zip(line, widths)) + line[3] for line in table]
 
 
 def matches(net, filters: dict[str, list[str]]) -> bool:

@@ -32,9 +32,9 @@ def test_ls_lines_and_filters():
     nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now",
                     labels=labels) for c, name, labels in (("a", "front", {"team": "x"}), ("b", "back", {}))]
     lines = network_fast.ls_lines(nets, {})
-    assert lines == ["NETWORK ID     NAME                DRIVER    SCOPE",
-                     "aaaaaaaaaaaa   front               bridge    local",
-                     "bbbbbbbbbbbb   back                bridge    local"]
+    assert lines == ["NETWORK ID     NAME      DRIVER    SCOPE",  # docker's tabwriter: min 10, padding 3
+                     "aaaaaaaaaaaa   front     bridge    local",
+                     "bbbbbbbbbbbb   back      bridge    local"]
     assert network_fast.ls_lines(nets, {"quiet": True, "filter": ["label=team=x"]}) == ["a" * 12]
     assert network_fast.ls_lines(nets, {"quiet": True, "no_trunc": True, "filter": ["name=ba"]}) == ["b" * 64]
     assert network_fast.ls_lines(nets, {"format": "json", "filter": ["id=bb"]})[0].startswith(
