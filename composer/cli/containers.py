@@ -446,8 +446,8 @@ def container_cp(source: str = typer.Argument(...), destination: str = typer.Arg
         name, _, path = destination.partition(":")
         copy_to(_api().resolve(name), source, path, archive=archive)
     else:
-        raise UsageError("copying between containers or between host paths is not supported",
-                         hint="one side must be CONTAINER:PATH")
+        raise UsageError("must specify at least one container source" if ":" not in source + destination
+                         else "copying between containers is not supported")
 
 
 def container_diff(container: str = typer.Argument(...)) -> None:
