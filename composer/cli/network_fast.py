@@ -212,3 +212,33 @@ def ls_row(net, width: int) -> dict[str, str]:
 def _label_match(labels: dict[str, str], wanted: str) -> bool:
     key, sep, value = wanted.partition("=")
     return key in labels and (not sep or labels[key] == value)
+
+
+def port_lines(container_id: str, private: str | None = None, reference: str = "") -> list[str]:
+    """``container port`` output: ``80/tcp -> 0.0.0.0:32768`` lines (only the host addresses when
+    ``private`` (``80`` or ``80/udp``) is given); docker's error when that port is not published."""
+    bindings = _manager().ports_of(container_id)
+    if private:
+        number, _, proto = private.partition("/")
+        bindings = [b for b in bindings if str(b.container_port) == number and b.proto == (proto or "tcp")]
+        if not bindings:
+            raise UsageError(f"No public port '{private}' published for {reference or container_id[:12]}")
+    lines = []
+    for binding in sorted(bindings, key=lambda b: (b.container_port, b.proto, b.host_port)):
+        host = f"[{binding.host_ip}]" if ":" in binding.host_ip else binding.host_ip or "0.0.0.0"
+        address = f"{host}:{binding.host_port}"
+        lines.append(address if private else f"{binding.container_port}/{binding.proto} -> {address}")
+    return lines
+
+
+def container_port_main(argv: list[str]) -> int:
+    """``composer container port CONTAINER [PRIVATE_PORT[/PROTO]]`` (a FAST_PATHS entry)."""
+    if not argv or argv[0] in ("-h", "--help") or len(argv) > 2:
+        print("Usage:  composer container port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+              "List port mappings or a specific mapping for the container")
+        return 0 if argv and argv[0] in ("-h", "--help") else 1
+    from composer.engine.runtime.state import find_container
+
+    for line in port_lines(find_container(argv[0]).id, argv[1] if len(argv) > 1 else None, argv[0]):
+        print(line)
+    return 0

@@ -142,37 +142,6 @@ def prune(
     print_pruned("Networks", _manager().prune(labels))
 
 
-def port_lines(container_id: str, private: str | None = None) -> list[str]:
-    """``container port`` output: ``80/tcp -> 0.0.0.0:32768`` lines (only the host addresses when
-    ``private`` (``80`` or ``80/udp``) is given); an error when that port is not published."""
-    bindings = _manager().ports_of(container_id)
-    if private:
-        number, _, proto = private.partition("/")
-        bindings = [b for b in bindings if str(b.container_port) == number and b.proto == (proto or "tcp")]
-        if not bindings:
-            raise UsageError(f"No public port '{number}/{proto or 'tcp'}' published for {container_id[:12]}")
-    lines = []
-    for binding in sorted(bindings, key=lambda b: (b.container_port, b.proto, b.host_port)):
-        host = f"[{binding.host_ip}]" if ":" in binding.host_ip else binding.host_ip or "0.0.0.0"
-        address = f"{host}:{binding.host_port}"
-        lines.append(address if private else f"{binding.container_port}/{binding.proto} -> {address}")
-    return lines
-
-
-def container_port_main(argv: list[str]) -> int:
-    """``composer container port CONTAINER [PRIVATE_PORT[/PROTO]]`` (a FAST_PATHS entry, as the
-    ``container`` group's module is not this one)."""
-    if not argv or argv[0] in ("-h", "--help") or len(argv) > 2:
-        typer.echo("Usage:  composer container port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
-                   "List port mappings or a specific mapping for the container")
-        return 0 if argv and argv[0] in ("-h", "--help") else 1
-    from composer.engine.runtime.state import find_container
-
-    for line in port_lines(find_container(argv[0]).id, argv[1] if len(argv) > 1 else None):
-        typer.echo(line)
-    return 0
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``network`` group to ``app``."""
     network = typer.Typer(help="Manage networks.", no_args_is_help=True)

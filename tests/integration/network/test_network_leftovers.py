@@ -162,3 +162,18 @@ def test_a_link_on_the_default_bridge_is_a_hosts_entry(composer, busybox_image, 
         assert missing.returncode != 0 and "could not get container for nosuchbox" in missing.stderr
     finally:
         composer("container", "rm", "-f", "legacydb")
+
+
+@pytest.mark.slow
+def test_container_port_as_docker(composer, busybox_image, manager):
+    started = composer("container", "run", "-d", "--name", "porty", "-p", "80", "busybox", "sleep", "30")
+    assert started.returncode == 0, started.stderr
+    try:
+        listed = composer("container", "port", "porty")
+        assert listed.returncode == 0 and listed.stdout.startswith("80/tcp -> 0.0.0.0:"), listed.stderr
+        host_port = listed.stdout.strip().rpartition(":")[2]
+        assert composer("container", "port", "porty", "80").stdout == f"0.0.0.0:{host_port}\n"
+        missing = composer("container", "port", "porty", "81")
+        assert missing.returncode == 1 and "No public port '81' published for porty" in missing.stderr
+    finally:
+        composer("container", "rm", "-f", "porty")

@@ -55,3 +55,13 @@ def test_created_at_reads_as_dockers():
     net = Network(id="a" * 64, name="n", bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1",
                   created="2026-11-23T20:26:53.000000000Z")
     assert network_fast.ls_row(net, 12)["CreatedAt"] == "2026-11-23 20:26:53.000000000 +0000 UTC"
+
+
+def test_the_fast_verbs_import_no_typer():
+    import subprocess
+    import sys
+
+    code = ("import sys; import composer.cli.network_fast as f; f.pairs(['a=b'], '--label'); "
+            "assert 'typer' not in sys.modules and 'click' not in sys.modules, 'typer imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
