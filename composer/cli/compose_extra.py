@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
               no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services.")) -> None:
         """Scale services."""
         project = C.load(ctx)
-        wanted = C.parse_scale(replicas)
+        wanted = parse_replicas(replicas)
         for name in wanted:
             if name not in project.services:
                 raise UsageError(f"no such service: {name}", hint=f"services: {', '.join(sorted(project.services))}")
@@ -53,6 +53,20 @@ def register(app: typer.Typer) -> None:
         names = select(project, tuple(services or ()), with_deps=include_deps)
         with C.progress_for(ctx, "Pushing") as progress:
             push_images(project, names, ignore_failures, progress.event if not quiet else C._ignore)
+
+
+def parse_replicas(arguments: List[str]) -> dict:
+    """``scale web=3 db=1`` -> {"web": 3, "db": 1}, with compose's errors."""
+    wanted = {}
+    for argument in arguments:
+        name, equals, count = argument.partition("=")
+        if not equals or not name or not count:
+            raise UsageError(f"invalid scale specifier: {argument}", hint="use SERVICE=REPLICAS")
+        if not count.isdigit():
+            raise UsageError(f"invalid scale specifier: can't parse replica value as int: {argument}",
+                             hint="use SERVICE=REPLICAS")
+        wanted[name] = int(count)
+    return wanted
 
 
 def split_target(argument: str) -> tuple[str, str]:

@@ -41,7 +41,7 @@ def _register_port_top(app: typer.Typer) -> None:
         inspect = C.make_runtime().inspect_container
         owners = {}  # host pid -> (service, container number)
         for container in C.containers_of(name, services or ()):
-            if container.state == "running":
+            if container.state in ("running", "paused"):  # as docker top: a paused one's processes too
                 pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
                 owner = (container.labels.get(L.SERVICE, ""), container.labels.get(L.CONTAINER_NUMBER, ""))
                 owners.update((int(row[1]), owner) for row in processes_of(pid))

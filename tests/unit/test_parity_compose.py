@@ -108,3 +108,15 @@ def test_health_events_only_for_a_running_containers_verdict():
     assert actions(None, view(health="starting")) == ["create", "start"]  # dockerd has no "starting" event
     assert actions(view(health="starting"), view(health="unhealthy")) == ["health_status: unhealthy"]
     assert actions(view(health="healthy"), view("exited", health="unhealthy")) == ["die"]
+
+
+def test_scale_arguments_with_compose_errors():
+    from composer.cli.compose_extra import parse_replicas
+
+    assert parse_replicas(["web=3", "db=0"]) == {"web": 3, "db": 0}
+    with pytest.raises(UsageError) as error:
+        parse_replicas(["worker=x"])
+    assert error.value.message == "invalid scale specifier: can't parse replica value as int: worker=x"
+    with pytest.raises(UsageError) as error:
+        parse_replicas(["worker"])
+    assert error.value.message == "invalid scale specifier: worker"

@@ -65,11 +65,11 @@ def test_piped_stdin_reaches_the_one_off_without_a_tty(project):
 
 def test_rm_one_off_stopped_from_outside_is_removed(project):
     project.write(WEB)
-    name = project("run", "--rm", "-d", "web").stdout.strip()
-    assert name.startswith("proj-web-run-")
-    project("container", "stop", "-t", "5", name)
+    started = project("run", "--rm", "-d", "web").stdout.strip()  # its id, as compose prints it
+    assert [r["Name"][:13] for r in project.ps("-a") if started.startswith(r["ID"])] == ["proj-web-run-"]
+    project("container", "stop", "-t", "5", started)
     deadline = time.monotonic() + 10
-    while any(r["Name"] == name for r in project.ps("-a")):
+    while any(started.startswith(r["ID"]) for r in project.ps("-a")):
         assert time.monotonic() < deadline, "the --rm one-off was not removed"
         time.sleep(0.1)
 
