@@ -80,14 +80,27 @@ def inspect_dict(config: dict, state: dict) -> dict:
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
         "HostConfig": host_config(config),
         "GraphDriver": _graph_driver(config),
-        "Mounts": [{"Type": m["type"], **({"Name": m["source"]} if m["type"] == "volume" else {}),
-                    "Source": m["source"], "Destination": m["target"],
-                    **({"Driver": "local"} if m["type"] == "volume" else {}), "Mode": "",
-                    "RW": not m["readonly"], "Propagation": "rprivate" if m["type"] == "bind" else ""}
-                   for m in config["mounts"]],
+        "Mounts": [_mount(m) for m in config["mounts"]],
         "Config": _config_section(config),
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
     }
+
+
+def _mount(mount: dict) -> dict:
+    """One entry of inspect's ``Mounts``: a volume's Source is its directory, Mode as docker's."""
+    if mount["type"] != "volume":
+        return {"Type": mount["type"], "Source": mount["source"], "Destination": mount["target"],
+                "Mode": "ro" if mount["readonly"] else "", "RW": not mount["readonly"],
+                "Propagation": "rprivate" if mount["type"] == "bind" else ""}
+    from composer.engine.volumes import VolumeStore
+    from composer.errors import VolumeError
+
+    try:
+        source = VolumeStore().data_path(mount["source"])
+    except VolumeError:
+        source = mount["source"]
+    return {"Type": "volume", "Name": mount["source"], "Source": source, "Destination": mount["target"],
+            "Driver": "local", "Mode": "z", "RW": not mount["readonly"], "Propagation": ""}
 
 
 def _config_section(config: dict) -> dict:

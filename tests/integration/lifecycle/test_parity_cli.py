@@ -129,7 +129,11 @@ def test_volume_parity(cli):
     assert "." not in v1["CreatedAt"]
     missing = cli("volume", "inspect", "nope")
     assert (missing.stdout, missing.stderr) == ("[]\n", "Error response from daemon: get nope: no such volume\n")
-    cli("container", "run", "-d", "--name", "user", "-v", "v1:/data", "busybox", "sleep", "60", check=True)
+    cli("container", "run", "-d", "--name", "user", "-v", "v1:/data", "-v", "/tmp:/host:ro", "busybox", "sleep", "60",
+        check=True)
+    mounts = {m["Destination"]: m for m in json.loads(cli("container", "inspect", "-f", "{{json .Mounts}}", "user").stdout)}
+    assert (mounts["/data"]["Source"], mounts["/data"]["Mode"], mounts["/data"]["Name"]) == (v1["Mountpoint"], "z", "v1")
+    assert (mounts["/host"]["Type"], mounts["/host"]["Mode"], mounts["/host"]["RW"]) == ("bind", "ro", False)
     assert cli("volume", "ls", "-q", "--filter", "dangling=true", check=True).stdout == "v2\n"
     in_use = cli("volume", "rm", "v1")
     assert in_use.returncode == 1 and in_use.stderr == \
