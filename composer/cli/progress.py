@@ -114,16 +114,17 @@ class Progress:
         return text
 
     def confirm(self, message: str) -> bool:
-        """Ask ``message`` (default no) with the live display paused: see :func:`ask`."""
-        with self._lock:
-            live = self._live
+        """Ask ``message`` (default no) with the live display paused: see :func:`ask`. (Not under
+        ``_lock``: stopping the display waits for its refresh thread, which takes that lock.)"""
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+        try:
+            return ask(message)
+        finally:
             if live is not None:
-                live.stop()
-            try:
-                return ask(message)
-            finally:
-                if live is not None:
-                    live.start()
+                live.start()
+                self._live = live
 
     # --- the live display --------------------------------------------------------------------------
     def text(self) -> str:

@@ -322,7 +322,8 @@ def _refuse_one_offs(network: str, users: list["ContainerSummary"]) -> None:
 def _restart_reconnected(plan: PlanBuilder, stopped: Mapping[str, "ContainerSummary"],
                          recreated: Mapping[str, str], ops: dict[str, list[str]]) -> None:
     """Start again, on the networks made anew, the containers stopped for them (those not
-    recreated or removed by the rest of the plan)."""
+    recreated or removed by the rest of the plan). As Compose, a network that cannot be removed
+    (another project's container still on it) fails ``up`` and leaves them stopped."""
     creates = tuple(recreated.values())
     for resource, container in stopped.items():
         if f"recreate {resource}" in plan or f"remove container:{container.name}" in plan:

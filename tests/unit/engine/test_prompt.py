@@ -29,3 +29,28 @@ def test_from_a_pipe_compose_string_to_bool_decides(answer: str, expected: bool)
     out = io.StringIO()
     assert ask("Recreate?", io.StringIO(answer), out) is expected
     assert out.getvalue() == "Recreate?\n"
+
+
+def test_the_live_display_pauses_for_the_question(monkeypatch) -> None:
+    """Stopping rich's display waits for its refresh thread: the question never deadlocks it."""
+    import threading
+
+    from composer.cli import progress
+    from composer.engine.events import Event, Status
+
+    asked: list[str] = []
+    monkeypatch.setattr(progress, "ask", lambda message: asked.append(message) or True)
+    out = io.StringIO()
+    answers: list[bool] = []
+
+    def run() -> None:
+        with progress.Progress(mode="tty", stream=out) as shown:
+            shown.event(Event("Volume", "x", Status.CREATING))
+            answers.append(shown.confirm("Recreate?"))
+            shown.event(Event("Volume", "x", Status.CREATED, duration=0.1))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert answers == [True] and asked == ["Recreate?"]
+    assert "✔ Volume x  Created" in out.getvalue()
