@@ -355,7 +355,6 @@ def detached_tmpfs(options: dict[str, str], attrs: int = 0) -> int:
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_EXEC = 0x1, 0x2, 0x10
 F_ADD_SEALS, F_GET_SEALS = 1033, 1034
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 0x1, 0x2, 0x4, 0x8
-SYS_EXECVEAT = {"x86_64": 322, "aarch64": 281}
 
 
 def add_seals(fd: int, seals: int) -> None:
@@ -368,15 +367,3 @@ def get_seals(fd: int) -> int:
     seals = _libc.fcntl(fd, F_GET_SEALS)
     _check(seals, "fcntl F_GET_SEALS")
     return seals
-
-
-def _string_array(items: list[bytes]):
-    return (ctypes.c_char_p * (len(items) + 1))(*items, None)
-
-
-def execveat(fd: int, argv: list[bytes], envp: list[bytes], machine: str) -> None:
-    """execveat(fd, "", argv, envp, AT_EMPTY_PATH): run the file open at ``fd`` (no path, no /proc).
-    Returns only by raising OSError."""
-    _libc.syscall(ctypes.c_long(SYS_EXECVEAT[machine]), ctypes.c_long(fd), b"", _string_array(argv),
-                  _string_array(envp), ctypes.c_long(AT_EMPTY_PATH))
-    _check(-1, "execveat")

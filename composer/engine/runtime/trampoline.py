@@ -217,10 +217,9 @@ def execve(path: str, argv: list[str], env: dict[str, str], error_fd: int) -> No
     if fd < 0:  # the caller has checked ``own_interpreter``
         os.execve(path, argv, env)
     os.set_inheritable(error_fd, True)  # the trampoline sets FD_CLOEXEC again before its execve
-    args = [str(error_fd).encode(), os.fsencode(path), *map(os.fsencode, argv)]
-    envp = [os.fsencode(key) + b"=" + os.fsencode(value) for key, value in env.items()]
+    args = [str(error_fd), path, *argv]
     try:
-        libc.execveat(fd, args, envp, os.uname().machine)
+        os.execve(fd, args, env)  # glibc's fexecve: execveat(fd, "", ..., AT_EMPTY_PATH)
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOSYS):  # a seccomp profile without execveat
             raise

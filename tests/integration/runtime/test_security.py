@@ -286,6 +286,7 @@ def test_a_seccomp_profile_refusing_execveat_still_runs_programs(run, tmp_path):
     """The trampoline is started with execveat; a profile that refuses it (docker's allows both)
     falls back to execve of the memfd through /proc/self/fd."""
     profile = tmp_path / "no-execveat.json"
-    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO"}]}')
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW",'
+                       ' "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO"}]}')
     result = run("--rm", "--network", "none", "--security-opt", f"seccomp={profile}", "busybox", "echo", "ran")
     assert (result.returncode, result.stdout) == (0, "ran\n"), result.stderr
