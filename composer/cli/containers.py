@@ -493,7 +493,7 @@ COMMANDS = {"start": container_start, "stop": container_stop, "restart": contain
 
 def register(app: typer.Typer) -> None:
     """Add the ``container`` group to ``app``."""
-    from composer.cli.render import daemon_errors
+    from composer.cli.render import daemon_errors, docker_command_class
 
     container = typer.Typer(help="Manage containers.", no_args_is_help=True)
     app.add_typer(container, name="container")
@@ -501,7 +501,8 @@ def register(app: typer.Typer) -> None:
     container.command("run", context_settings=passthrough)(container_run)
     container.command("create", context_settings=passthrough)(container_create)
     container.command("exec", context_settings=passthrough)(container_exec)
+    docker = docker_command_class()
     for name, function in COMMANDS.items():
-        container.command(name)(daemon_errors(function))
-    container.command("ps", hidden=True)(daemon_errors(container_ls))
-    container.command("list", hidden=True)(daemon_errors(container_ls))
+        container.command(name, cls=docker)(daemon_errors(function))
+    container.command("ps", hidden=True, cls=docker)(daemon_errors(container_ls))
+    container.command("list", hidden=True, cls=docker)(daemon_errors(container_ls))

@@ -103,6 +103,31 @@ def confirm(warning: str, force: bool) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+def docker_command_class():
+    """A typer command class whose command-line errors exit as docker's: a missing argument 1
+    (``'composer container rm' requires at least 1 argument``), a bad flag or value 125."""
+    import click
+    from typer.core import TyperCommand
+
+    from composer.errors import UsageError
+
+    class DockerCommand(TyperCommand):
+        def parse_args(self, ctx: click.Context, args: list) -> list:
+            try:
+                return super().parse_args(ctx, args)
+            except click.MissingParameter:
+                raise UsageError(f"'{ctx.command_path}' requires at least 1 argument",
+                                 hint=f"See '{ctx.command_path} --help'.") from None
+            except click.NoSuchOption as error:
+                raise UsageError(f"unknown flag: {error.option_name}", hint=f"See '{ctx.command_path} --help'.",
+                                 exit_code=125) from None
+            except click.UsageError as error:
+                raise UsageError(error.format_message(), hint=f"See '{ctx.command_path} --help'.",
+                                 exit_code=125) from None
+
+    return DockerCommand
+
+
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:
     """Docker's prune report: ``Deleted <title>:``, one line each, then the space reclaimed."""
     if removed:

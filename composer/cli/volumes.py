@@ -213,11 +213,12 @@ def volume_prune(all_volumes: bool = typer.Option(False, "-a", "--all", help="Re
 
 def register(app: typer.Typer) -> None:
     """Add the ``volume`` group to ``app``."""
-    from composer.cli.render import daemon_errors
+    from composer.cli.render import daemon_errors, docker_command_class
 
+    docker = docker_command_class()
     volume = typer.Typer(help="Manage volumes.", no_args_is_help=True)
     app.add_typer(volume, name="volume")
     for names, function in ((("create",), volume_create), (("ls", "list"), volume_ls),
                             (("inspect",), volume_inspect), (("rm", "remove"), volume_rm), (("prune",), volume_prune)):
         for index, name in enumerate(names):
-            volume.command(name, hidden=index > 0)(daemon_errors(function))
+            volume.command(name, hidden=index > 0, cls=docker)(daemon_errors(function))

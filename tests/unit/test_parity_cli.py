@@ -1,0 +1,58 @@
+"""docker's CLI conventions in composer's rendering (no kernel: empty state root, pure helpers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.cli.render import daemon_text, each_reference
+from composer.errors import ContainerNotFound, ContainerStateError, VolumeError
+
+
+def test_daemon_wording():
+    assert daemon_text(ContainerNotFound("No such container: x")) == \
+        "Error response from daemon: No such container: x"
+    conflict = ContainerStateError('Conflict. The container name "/a" is already in use by container "1"',
+                                   hint="remove (or rename) that container to be able to reuse that name")
+    assert daemon_text(conflict) == ('Error response from daemon: Conflict. The container name "/a" is already in '
+                                     'use by container "1". You have to remove (or rename) that container to be '
+                                     'able to reuse that name.')
+    running = ContainerStateError('cannot remove container "/a": container is running',
+                                  hint="stop the container before removing or force remove")
+    assert daemon_text(running).endswith("container is running: stop the container before removing or force remove")
+
+
+def test_each_reference_goes_on_and_reports_at_the_end(capsys):
+    def action(name: str) -> str:
+        if name.startswith("no"):
+            raise VolumeError(f"get {name}: no such volume")
+        return name
+
+    assert each_reference(["a", "nope", "b"], action, "failed to start containers: {}") == 1
+    out, err = capsys.readouterr()
+    assert out == "a\nb\n"
+    assert err == "Error response from daemon: get nope: no such volume\nError: failed to start containers: nope\n"
+    assert each_reference(["nope"], action, harmless=lambda error: True) == 0  # rm -f of a missing one
+
+
+@pytest.mark.parametrize(("argv", "code", "text"), [
+    (["container", "inspect"], 1, "'composer container inspect' requires at least 1 argument"),
+    (["container", "ls", "--bogus"], 125, "unknown flag: --bogus"),
+    (["container", "ls", "-n", "abc"], 125, "'abc' is not a valid integer"),
+    (["volume", "rm"], 1, "'composer volume rm' requires at least 1 argument"),
+    (["container", "stop", "--bogus", "x"], 125, "unknown flag: --bogus"),
+])
+def test_command_line_errors_exit_as_docker(composer, state_root, argv, code, text):
+    result = composer(*argv)
+    assert result.returncode == code and text in result.stderr and "Traceback" not in result.stderr
+
+
+def test_empty_lists_as_docker(composer, state_root):
+    assert composer("container", "ls").stdout == \
+        "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+    assert composer("volume", "ls").stdout == "DRIVER    VOLUME NAME\n"
+    missing = composer("volume", "inspect", "nope")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (
+        1, "[]\n", "Error response from daemon: get nope: no such volume\n")
+    declined = composer("volume", "prune", input="n\n")
+    assert declined.stdout == ("WARNING! This will remove anonymous local volumes not used by at least one "
+                               "container.\nAre you sure you want to continue? [y/N] ")
