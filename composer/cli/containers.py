@@ -189,7 +189,9 @@ def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help=
         infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
     infos.reverse()  # newest first, as docker
     infos = infos[:last] if last > 0 else infos
-    if quiet and not output_format:
+    if quiet:
+        if output_format:
+            typer.echo("WARNING: Ignoring custom format, because both --format and --quiet are set.", err=True)
         for info in infos:
             typer.echo(info.id if no_trunc else info.id[:12])
         return
@@ -234,6 +236,7 @@ def container_inspect(containers: List[str] = typer.Argument(...),
         typer.echo(json.dumps(infos, indent=4))
     else:
         for info in infos:
+            info["State"].setdefault("Health", None)  # a nil pointer in docker's struct: <nil>, not <no value>
             typer.echo(render(output_format.replace("\\n", "\n").replace("\\t", "\t"), info))
     for text in missing:
         typer.echo(text, err=True)
