@@ -222,26 +222,18 @@ def container_inspect(containers: List[str] = typer.Argument(...),
         output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.State.Status}})."),
         size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes.")) -> None:
     """Display detailed information on one or more containers."""
-    from composer.cli.gotemplate import render
-    from composer.cli.render import daemon_text
+    from composer.cli.render import inspect_each
     from composer.errors import ContainerNotFound
 
-    infos, missing = [], []
-    for reference in containers:
-        try:
-            infos.append(_api().inspect(_api().resolve(reference)))
-        except ContainerNotFound as error:
-            missing.append(daemon_text(error))
-    if not output_format or output_format == "json":
-        typer.echo(json.dumps(infos, indent=4))
-    else:
-        for info in infos:
+    def look_up(reference: str) -> dict:
+        info = _api().inspect(_api().resolve(reference))
+        if output_format and output_format != "json":
             info["State"].setdefault("Health", None)  # a nil pointer in docker's struct: <nil>, not <no value>
-            typer.echo(render(output_format.replace("\\n", "\n").replace("\\t", "\t"), info))
-    for text in missing:
-        typer.echo(text, err=True)
-    if missing:
-        raise typer.Exit(1)
+        return info
+
+    code = inspect_each(containers, look_up, ContainerNotFound, output_format)
+    if code:
+        raise typer.Exit(code)
 
 
 def container_logs(container: str = typer.Argument(...),

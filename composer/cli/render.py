@@ -75,6 +75,32 @@ def each_reference(references: "list[str]", action: "Callable[[str], str | None]
     return 1 if failed else 0
 
 
+def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", missing: type,
+                 output_format: str, strict: bool = False) -> int:
+    """docker's ``inspect``: ``look_up(reference)`` for each one; a JSON array of those found (or a
+    line of the Go template ``output_format`` each), then the daemon's error for each one that
+    raised ``missing``; exit 1 if any did."""
+    import json
+
+    found, errors = [], []
+    for reference in references:
+        try:
+            found.append(look_up(reference))
+        except missing as error:
+            errors.append(daemon_text(error))
+    if not output_format or output_format == "json":
+        print(json.dumps(found, indent=4))
+    else:
+        from composer.cli.gotemplate import render
+
+        template = output_format.replace("\\n", "\n").replace("\\t", "\t")
+        for item in found:
+            print(render(template, item, strict))
+    for text in errors:
+        print(text, file=sys.stderr)
+    return 1 if errors else 0
+
+
 def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":
     """``function`` (a typer command) with a container's or volume's errors worded as docker's
     (``Error response from daemon: ...``, on stderr, their exit code); the command line's own

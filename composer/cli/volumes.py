@@ -136,25 +136,12 @@ def volume_ls(quiet: bool = typer.Option(False, "-q", "--quiet", help="Only disp
 def volume_inspect(names: List[str] = typer.Argument(...),
         output_format: str = typer.Option("", "-f", "--format", help="json or a Go template.")) -> None:
     """Display detailed information on one or more volumes."""
-    from composer.cli.gotemplate import render
-    from composer.cli.render import daemon_text
+    from composer.cli.render import inspect_each
     from composer.errors import VolumeError
 
-    found, missing = [], []
-    for name in names:
-        try:
-            found.append(inspect_shape(_get(name)))
-        except VolumeError as error:
-            missing.append(daemon_text(error))
-    if not output_format or output_format == "json":
-        typer.echo(json.dumps(found, indent=4))
-    else:
-        for meta in found:
-            typer.echo(render(output_format, meta, strict=True))
-    for text in missing:
-        typer.echo(text, err=True)
-    if missing:
-        raise typer.Exit(1)
+    code = inspect_each(names, lambda name: inspect_shape(_get(name)), VolumeError, output_format, strict=True)
+    if code:
+        raise typer.Exit(code)
 
 
 def volume_rm(names: List[str] = typer.Argument(...),
