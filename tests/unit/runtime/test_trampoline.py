@@ -151,3 +151,28 @@ def test_workdir_is_made_without_following_a_symlink(tmp_path):
     (root / "file").write_text("")
     with pytest.raises(NotADirectoryError):
         make_workdir("/file/sub", str(root))
+
+
+@pytest.mark.parametrize("machine", sorted(trampoline.CODE))
+def test_each_machines_trampoline_under_user_mode_emulation(machine, tmp_path):
+    """The other machine's code, run by qemu-user where it is installed (the native one runs above)."""
+    import subprocess
+
+    qemu = shutil.which(f"qemu-{machine}")
+    if machine == os.uname().machine:
+        pytest.skip("this machine's own trampoline runs natively in the tests above")
+    if not qemu:
+        pytest.skip(f"qemu-{machine} not installed (Debian: qemu-user)")
+    program = tmp_path / "trampoline"
+    program.write_bytes(trampoline.elf(machine))
+    program.chmod(0o755)
+    report = tmp_path / "report"
+    with open(report, "wb") as handle:
+        failed = subprocess.run([qemu, "-0", str(handle.fileno()), str(program), "/nonexistent", "x"],
+                                pass_fds=(handle.fileno(),), capture_output=True)
+    assert failed.returncode == 127 and report.read_bytes() == bytes([0, errno.ENOENT]) + b"/nonexistent"
+    ran = subprocess.run([qemu, "-0", "9", str(program), "/bin/sh", "my-sh", "-c", 'echo "$0 $MARK"'],
+                         capture_output=True, text=True, env={"MARK": "1"})
+    assert (ran.returncode, ran.stdout) == (0, "my-sh 1\n"), ran.stderr
+    misused = subprocess.run([qemu, str(program), "/bin/true"], capture_output=True)
+    assert (misused.returncode, misused.stderr) == (126, trampoline.MESSAGE)
