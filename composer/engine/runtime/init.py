@@ -5,6 +5,8 @@ the cgroup, unshares the namespaces, forks the container's init (PID 1 of the ne
 reports that pid on a pipe and exits. ``container_main`` (the grandchild) builds the root
 filesystem, applies the security settings and execs the entrypoint. Failures travel to the
 parent as ``<exit code> <message>`` on a close-on-exec pipe; EOF without data means exec worked.
+The final exec goes through ``trampoline`` (never our own binary), which reports a failed execve
+of the program on the same pipe (``trampoline.failure``).
 Nothing here imports modules: everything is imported by the parent before it forks.
 """
 
