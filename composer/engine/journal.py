@@ -1,11 +1,14 @@
 """The event log of each project: what ``events --since`` replays (docker's daemon keeps one in memory).
 
 There is no daemon: every state.json write of a compose container (by a command or by its
-supervisor) compares the state it replaces with the new one and appends the container actions
-that make the difference (``create``, ``start``, ``restart``, ``kill``, ``oom``, ``die``,
-``stop``, ``pause``, ``unpause``, ``health_status: ...``), and removing a container directory
-appends ``destroy``. One JSON line per action in ``<state root>/events/<project>.jsonl``, written
-with a single ``O_APPEND`` write; past ``MAX_BYTES`` the file becomes ``.1`` (one generation kept).
+supervisor) whose fields an event shows changed appends one JSON line to
+``<state root>/events/<project>.jsonl``: the time, the container's name, image and labels, and
+the state before and after; removing a container directory appends its last state and no after.
+Reading turns each line into docker's actions (``composer.engine.monitor.actions``: ``create``,
+``start``, ``restart``, ``kill``, ``oom``, ``die``, ``stop``, ``pause``, ``unpause``,
+``health_status: ...``, ``destroy``). Writing costs one read and one ``O_APPEND`` write and
+imports nothing (supervisors and ``run -d`` keep typing and json off their path); past
+``MAX_BYTES`` the file becomes ``.1`` (one generation kept).
 
 Recording never raises: a journal that cannot be written loses events, never a container.
 """
@@ -14,25 +17,24 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Iterator
 
+TYPE_CHECKING = False  # typing stays off the supervisors' path
 if TYPE_CHECKING:
-    from composer.engine.monitor import Change, View
+    from typing import Iterator
+
+    from composer.engine.monitor import Change
 
 MAX_BYTES = 1 << 20
-STATE_FILE = "state.json"
-# the state.json fields whose change may be an action (others, like a health log, are skipped cheaply)
-_WATCHED = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled")
+PROJECT = "com.docker.compose.project"
+# what an event shows of a state (``monitor.view_of`` reads these); the others, like a health log, change nothing
+_SHOWN = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled", "ExitCode",
+          "LastSignal", "Created", "FinishedAt", "SupervisorPid")
 
 
 def journal_path(project: str) -> str:
     from composer.settings import state_root_dir
 
     return os.path.join(state_root_dir(), "events", f"{project}.jsonl")
-
-
-def _health(state: dict | None) -> str:
-    return ((state or {}).get("Health") or {}).get("Status", "")
 
 
 def _read(path: str) -> dict | None:
@@ -45,56 +47,56 @@ def _read(path: str) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def state_written(path: str, after: dict) -> None:
-    """Called before ``after`` replaces the container state file at ``path``: log the actions."""
-    try:
-        before = _read(path)
-        if before is not None and _health(before) == _health(after) and \
-                all(before.get(k) == after.get(k) for k in _WATCHED):
-            return
-        directory = os.path.dirname(path)
-        config = _read(os.path.join(directory, "config.json"))
-        if config is None or not (config.get("labels") or {}).get("com.docker.compose.project"):
-            return
-        from composer.engine.monitor import actions, view_of
+def _shown(state: dict | None) -> dict | None:
+    """The part of a state an event shows."""
+    if state is None:
+        return None
+    shown = {k: state[k] for k in _SHOWN if k in state}
+    health = (state.get("Health") or {}).get("Status")
+    if health:
+        shown["Health"] = {"Status": health}
+    return shown
 
-        container_id = os.path.basename(directory)
-        old = view_of(container_id, config, before) if before is not None else None
-        new = view_of(container_id, config, after)
-        _append(new, actions(old, new))
+
+def state_written(path: str, after: dict) -> None:
+    """Called before ``after`` replaces the container state file at ``path``: log the change."""
+    try:
+        before, now = _shown(_read(path)), _shown(after)
+        if before == now:
+            return
+        _append(os.path.dirname(path), before, now)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 
 
 def directory_removed(directory: str) -> None:
-    """Called before a container directory is removed: log its ``destroy`` (after a ``die`` if it ran)."""
+    """Called before a container directory is removed: log its last state (its ``destroy``)."""
     try:
-        config = _read(os.path.join(directory, "config.json"))
-        if config is None or not (config.get("labels") or {}).get("com.docker.compose.project"):
-            return
-        from composer.engine.monitor import actions, view_of
-
-        view = view_of(os.path.basename(directory), config, _read(os.path.join(directory, STATE_FILE)) or {})
-        _append(view, actions(view, None))
+        _append(directory, _shown(_read(os.path.join(directory, "state.json"))) or {}, None)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 
 
-def _append(view: "View", found: list[str]) -> None:
-    if not found:
+def _append(directory: str, before: dict | None, after: dict | None) -> None:
+    config = _read(os.path.join(directory, "config.json"))
+    labels = (config or {}).get("labels") or {}
+    if not labels.get(PROJECT):
         return
     from composer.engine.runtime.state import dumps
 
-    stamp = time.time()
-    text = "".join(dumps({"time": stamp, "action": action, "view": list(view)}) + "\n" for action in found)
-    path = journal_path(view.labels["com.docker.compose.project"])
+    shape = {"name": config.get("name", ""), "image": config.get("image", ""), "labels": labels,
+             "healthcheck": bool(config.get("healthcheck"))}
+    line = dumps({"time": time.time(), "id": os.path.basename(directory), "config": shape, "before": before,
+                  "after": after}) + "\n"
+    path = journal_path(labels[PROJECT])
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, flags, 0o600)
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, flags, 0o600)
     try:
-        os.write(fd, text.encode())
+        os.write(fd, line.encode())
         if os.fstat(fd).st_size > MAX_BYTES:
             os.replace(path, path + ".1")
     finally:
@@ -103,15 +105,18 @@ def _append(view: "View", found: list[str]) -> None:
 
 def read(project: str, since: float, until: float | None = None) -> list["Change"]:
     """The logged actions of ``project`` between ``since`` and ``until`` (Unix times), oldest first."""
-    from composer.engine.monitor import Change, View
+    from composer.engine.monitor import Change, actions, view_of
 
     path = journal_path(project)
     found = []
     for record in _records([path + ".1", path]):
-        stamp = record.get("time", 0.0)
-        if stamp >= since and (until is None or stamp <= until):
-            found.append(Change(stamp, record["action"], View(*record["view"])))
-    found.sort(key=lambda change: change.time)  # stable: one write's actions keep their order
+        stamp, before, after = record["time"], record.get("before"), record.get("after")
+        if stamp < since or (until is not None and stamp > until):
+            continue
+        old = view_of(record["id"], record["config"], before) if before is not None else None
+        new = view_of(record["id"], record["config"], after) if after is not None else None
+        found += [Change(stamp, action, new or old) for action in actions(old, new)]  # type: ignore[arg-type]
+    found.sort(key=lambda change: change.time)  # stable: one line's actions keep their order
     return found
 
 
@@ -129,7 +134,8 @@ def _records(paths: list[str]) -> Iterator[dict]:
                 record = json.loads(line)
             except ValueError:
                 continue  # a line cut by a crash
-            if isinstance(record, dict) and "action" in record and isinstance(record.get("view"), list):
+            if isinstance(record, dict) and isinstance(record.get("time"), (int, float)) and \
+                    isinstance(record.get("config"), dict) and record.get("id"):
                 yield record
 
 
