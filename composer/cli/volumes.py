@@ -71,12 +71,15 @@ def volume_create(name: Optional[str] = typer.Argument(None),
 
     if name and name_option and name != name_option:
         raise UsageError("conflicting options: either specify --name or provide positional arg, not both")
+    labels = _labels(label)
+    if not (name or name_option):  # as dockerd (API 1.42+): a nameless volume is anonymous, prune takes it
+        labels.setdefault("com.docker.volume.anonymous", "")
     name = name or name_option or os.urandom(32).hex()
     if not VOLUME_NAME.fullmatch(name):
         raise VolumeError(f'create {name}: "{name}" includes invalid characters for a local volume name, only '
                           '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, '
                           "use absolute path")
-    meta = _store().create(name, _labels(label), driver, _labels(opt))
+    meta = _store().create(name, labels, driver, _labels(opt))
     typer.echo(meta["Name"])
 
 

@@ -56,3 +56,10 @@ def test_empty_lists_as_docker(composer, state_root):
     declined = composer("volume", "prune", input="n\n")
     assert declined.stdout == ("WARNING! This will remove anonymous local volumes not used by at least one "
                                "container.\nAre you sure you want to continue? [y/N] ")
+
+
+def test_a_nameless_volume_is_anonymous(composer, state_root):
+    name = composer("volume", "create").stdout.strip()
+    assert len(name) == 64
+    pruned = composer("volume", "prune", "-f").stdout
+    assert pruned == f"Deleted Volumes:\n{name}\n\nTotal reclaimed space: 0B\n"
