@@ -12,11 +12,17 @@ from the loop's thread, in order.
 Ctrl-C (SIGINT, or SIGTERM where the caller made it raise KeyboardInterrupt): the first starts
 nothing new and lets the runtime calls under way finish, the second abandons them; either way
 ``execute`` then raises KeyboardInterrupt. trio is imported only when a plan has work.
+
+Head start: the operations that can run at once and are one runtime call (stop, create a network
+or a container, remove ...) begin in plain threads before trio is imported, so that their work
+(a container's exit, a bridge, an overlay) overlaps the import; the loop then waits for them in
+their turn, as for any call under way (:class:`_Early`).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from contextlib import contextmanager
 from functools import partial
@@ -43,15 +49,67 @@ class _Interrupted(Exception):
     """Ctrl-C (or an unexpected error elsewhere) came before this operation could go on."""
 
 
+class _Early:
+    """A runtime call begun in a plain thread before the loop runs (see "Head start" above),
+    once the early calls it needs succeeded, unless ``halt`` (Ctrl-C) came first."""
+
+    def __init__(self, name: str, fn: Callable[[], Any], needs: list[_Early], halt: threading.Event) -> None:
+        self.name = name
+        self.started = time.monotonic()
+        self.ran = False
+        self.decided, self.done = threading.Event(), threading.Event()
+        self._fn, self._needs, self._halt = fn, needs, halt
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"composer-early-{name}")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.ran = all(need.done.wait() and need._error is None for need in self._needs) \
+                and not self._halt.is_set()
+            self.started = time.monotonic()
+            self.decided.set()
+            if self.ran:
+                self._value = self._fn()
+        except BaseException as error:  # noqa: BLE001 - raised in the loop by result()
+            self._error = error
+        finally:
+            self.decided.set()
+            self.done.set()
+
+    def began(self) -> bool:
+        """Whether the call ran (or runs): False when a need failed or Ctrl-C came first (the
+        loop then decides as for any other operation). Blocks until that is known."""
+        self.decided.wait()
+        return self.ran
+
+    def result(self) -> Any:
+        """Block until the call ended; its value, or its error (an OSError as a PlanError naming
+        the call, as :meth:`_Context.call` does)."""
+        self.done.wait()
+        if isinstance(self._error, OSError):
+            raise PlanError(f"{self.name}: {self._error}") from None
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+EarlyKey = tuple[str, str, Status]
+"""(object kind, name, "doing" status) of a step: how a handler's step finds its early call."""
+
+
 class _Context:
     """What the handlers share: the runtime, the event sink, the ``--parallel`` bound, the ids of
     the containers made in this run, the deadline of waits and the interruption. Made inside
     the trio run."""
 
     def __init__(self, runtime: Runtime, emit: EventSink, parallel: int, builder: Builder | None,
-                 wait_timeout: float | None) -> None:
+                 wait_timeout: float | None, head: _HeadStart | None = None) -> None:
         import trio
 
+        self.early = head.calls if head else {}
+        self.halt = head.halt if head else threading.Event()
         self.runtime = runtime
         self.emit = emit
         self.builder = builder
@@ -67,6 +125,7 @@ class _Context:
     def interrupt(self) -> None:
         """Start nothing new: later calls raise _Interrupted, waits under way end with it."""
         self.interrupted = True
+        self.halt.set()
         for scope in self.waits:
             scope.cancel()
 
@@ -120,7 +179,14 @@ class _Context:
 
     async def step(self, kind: str, name: str, doing: Status, done: Status,
                    fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_Walker``)."""
+        """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_Walker``).
+        A step begun early is waited for instead, even once interrupted."""
+        early = self.early.pop((kind, name, doing), None)
+        if early is not None and await self._in_thread(early.began):
+            self.emit(Event(kind=kind, name=name, status=doing))
+            value = await self._in_thread(early.result)
+            self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - early.started))
+            return value
         if self.interrupted:
             raise _Interrupted()
         self.emit(Event(kind=kind, name=name, status=doing))
@@ -187,19 +253,22 @@ async def _remove_image(ctx: _Context, op: Operation) -> None:
         ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
 
 
-async def _with_image_id(ctx: _Context, spec: ContainerSpec) -> ContainerSpec:
+def _with_image_id(runtime: Runtime, spec: ContainerSpec) -> ContainerSpec:
     """The spec with its ``com.docker.compose.image`` label (the image may have been pulled or
     built earlier in this run)."""
     if spec.labels.get(L.IMAGE):
         return spec
-    return spec._replace(labels={**spec.labels, L.IMAGE: await ctx.call(ctx.runtime.image_id, spec.image) or ""})
+    return spec._replace(labels={**spec.labels, L.IMAGE: runtime.image_id(spec.image) or ""})
+
+
+def create_container(runtime: Runtime, spec: ContainerSpec) -> str:
+    """Create the container of ``spec``, labelled with its image's id; its id."""
+    return runtime.create_container(_with_image_id(runtime, spec))
 
 
 async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
-    spec = await _with_image_id(ctx, spec)
-    cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED,
-                         ctx.runtime.create_container, spec)
+    cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED, create_container, ctx.runtime, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
     if op.params.get("start", True):
         await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
@@ -212,7 +281,7 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
-    spec = await _with_image_id(ctx, spec)
+    spec = await ctx.call(_with_image_id, ctx.runtime, spec)
     if op.params.get("inherit_volumes", True):
         spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
@@ -281,7 +350,7 @@ async def _restart(ctx: _Context, op: Operation) -> None:
     await _hooks(ctx, op, "pre_stop", cid, name)
     await ctx.call(ctx.runtime.stop_container, cid, op.params.get("timeout"))
     await ctx.call(ctx.runtime.start_container, cid)
-    from composer.engine.monitor import mark_restart
+    from composer.engine.journal import mark_restart
 
     await ctx.call(mark_restart, cid)  # once started: ``events`` reports the restart
     await _hooks(ctx, op, "post_start", cid, name)
@@ -407,11 +476,12 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 class _Walker:
     """Starts each operation once everything it needs and wants has settled; records outcomes."""
 
-    def __init__(self, plan: Plan, ctx: _Context, signals: tuple[int, ...]) -> None:
+    def __init__(self, plan: Plan, ctx: _Context, signals: tuple[int, ...], taken: list[int]) -> None:
         import trio
 
         self.ctx = ctx
         self.signals = signals
+        self.taken = taken  # Ctrl-C received before the loop ran
         self.ops = {op.id: op for op in plan}
         self.pending = {op.id: len(op.needs) + len(op.wants) for op in plan}
         self.dependents = plan.dependents()
@@ -433,6 +503,8 @@ class _Walker:
                 if signals is not None:
                     nursery.start_soon(self._on_signals, signals, nursery.cancel_scope)
                 self._release([op_id for op_id, count in self.pending.items() if count == 0])
+                for _ in self.taken:  # after the release: the calls begun early are waited for
+                    self._ctrl_c(nursery.cancel_scope)
                 await self.settled.wait()
                 nursery.cancel_scope.cancel()  # the signal watcher; every operation has ended
         if self.unexpected is not None:
@@ -441,12 +513,17 @@ class _Walker:
         return self.result
 
     async def _on_signals(self, signals: AsyncIterator[int], everything: trio.CancelScope) -> None:
-        """The first Ctrl-C starts nothing new, the second abandons what runs."""
         async for _ in signals:
-            if self.ctx.interrupted:
-                everything.cancel()
+            if self._ctrl_c(everything):
                 return
-            self._fail(KeyboardInterrupt())
+
+    def _ctrl_c(self, everything: trio.CancelScope) -> bool:
+        """The first Ctrl-C starts nothing new, the second abandons what runs (True)."""
+        if self.ctx.interrupted:
+            everything.cancel()
+            return True
+        self._fail(KeyboardInterrupt())
+        return False
 
     def _fail(self, unexpected: BaseException) -> None:
         """Remember the first unexpected exception (raised by ``run``) and start nothing new."""
@@ -519,6 +596,27 @@ def _ctrl_c_signals() -> tuple[int, ...]:
 
 
 @contextmanager
+def _held(signals: tuple[int, ...], halt: threading.Event) -> Iterator[list[int]]:
+    """Until the loop runs, Ctrl-C (``signals``) is recorded in the list yielded rather than
+    raised, and sets ``halt`` (no early call begins any more): the loop takes them first, as if
+    they came once it ran (the calls begun early then end as any call under way)."""
+    import signal
+
+    taken: list[int] = []
+
+    def hold(received: int, _frame: Any) -> None:
+        taken.append(received)
+        halt.set()
+
+    previous = {number: signal.signal(number, hold) for number in signals}
+    try:
+        yield taken
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
 def _receiver(signals: tuple[int, ...]) -> Iterator[AsyncIterator[int] | None]:
     """``signals`` received by the run instead of raising KeyboardInterrupt (None: there are none)."""
     import trio
@@ -569,11 +667,70 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
         return ExecutionResult()
 
     signals = _ctrl_c_signals()
+    head = _HeadStart()
+    with _held(signals, head.halt) as taken:
+        if parallel <= 0:  # --parallel N: the loop's limiter bounds every call
+            head.begin(plan, runtime)
+        import_trio()  # while the early calls run
 
     async def main() -> ExecutionResult:
-        return await _Walker(plan, _Context(runtime, emit, parallel, builder, wait_timeout), signals).run()
+        ctx = _Context(runtime, emit, parallel, builder, wait_timeout, head)
+        return await _Walker(plan, ctx, signals, taken).run()
 
     return _run(main)
+
+
+class _HeadStart:
+    """The calls begun before the loop (see "Head start" above), by their step's key: those of
+    the operations that start with one runtime call and need nothing, or only operations that
+    are one such call and begin early too (a stop, then the removal, then the network's)."""
+
+    LIMIT = 64  # threads at most (the loop's own bound)
+
+    def __init__(self) -> None:
+        self.halt = threading.Event()
+        self.calls: dict[EarlyKey, _Early] = {}
+
+    def begin(self, plan: Plan, runtime: Runtime) -> None:
+        chained: dict[str, _Early] = {}  # op id -> its early call, when nothing follows it in the op
+        for op in plan:  # needs come first
+            if op.wants or len(self.calls) >= self.LIMIT or any(n not in chained for n in op.needs):
+                continue
+            call = _first_call(op, runtime)
+            if call is None or call[0] in self.calls:
+                continue
+            key, fn = call
+            early = _Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in op.needs], self.halt)
+            self.calls[key] = early
+            if op.kind in ("stop", "remove") or (op.kind == "create" and key[0] in ("Network", "Volume")):
+                chained[op.id] = early
+
+
+def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | None:
+    """The step an operation's handler begins with (its key and call), when nothing else (a
+    hook, a lookup in this run) comes before it; None otherwise."""
+    params, target = op.params, op.resource.split(":", 1)[0]
+    if target in ("service", "container") and op.kind in ("stop", "remove", "start"):
+        if "id" not in params or "name" not in params or params.get("pre_stop"):
+            return None
+        if op.kind == "stop":
+            call = partial(runtime.stop_container, params["id"], params.get("timeout"))
+        elif op.kind == "remove":
+            call = partial(runtime.remove_container, params["id"], force=params.get("force", False),
+                           volumes=params.get("volumes", False))
+        else:
+            call = partial(runtime.start_container, params["id"])
+        status = {"stop": Status.STOPPING, "remove": Status.REMOVING, "start": Status.STARTING}[op.kind]
+        return ("Container", params["name"], status), call
+    if (op.kind, target) == ("create", "service"):
+        return ("Container", params["spec"].name, Status.CREATING), partial(create_container, runtime, params["spec"])
+    if op.kind == "create" and target in ("network", "volume"):
+        ensure = runtime.ensure_network if target == "network" else runtime.ensure_volume
+        return (target.capitalize(), params["spec"].name, Status.CREATING), partial(ensure, params["spec"])
+    if op.kind == "remove" and target in ("network", "volume"):
+        remove = runtime.remove_network if target == "network" else runtime.remove_volume
+        return (target.capitalize(), params["name"], Status.REMOVING), partial(remove, params["name"])
+    return None
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
