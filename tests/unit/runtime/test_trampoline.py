@@ -176,3 +176,20 @@ def test_each_machines_trampoline_under_user_mode_emulation(machine, tmp_path):
     assert (ran.returncode, ran.stdout) == (0, "my-sh 1\n"), ran.stderr
     misused = subprocess.run([qemu, str(program), "/bin/true"], capture_output=True)
     assert (misused.returncode, misused.stderr) == (126, trampoline.MESSAGE)
+
+
+def test_without_a_trampoline_every_interpreter_level_is_checked(tmp_path, monkeypatch):
+    """Other machines (no trampoline): a program whose interpreter is our own executable is refused
+    before the direct execve."""
+    from composer.engine.runtime.init import ExecFailure, find_executable
+
+    monkeypatch.setattr(trampoline, "CODE", {})
+    monkeypatch.setattr(trampoline, "_memfd", (-1, 0, 0))
+    assert trampoline.memfd() == -1
+    script = tmp_path / "script"
+    script.write_text("#!/proc/self/exe\n")
+    script.chmod(0o755)
+    with pytest.raises(ExecFailure) as refused:
+        find_executable(str(script), "")
+    assert refused.value.code == 126 and "CVE-2019-5736" in str(refused.value)
+    assert find_executable("true", "/bin:/usr/bin").endswith("/true")
