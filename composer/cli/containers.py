@@ -209,7 +209,7 @@ def _size_text(info) -> str:
     from composer.cli.system import human_size
     from composer.engine.images.catalog import image_size
     from composer.engine.images.store import ImageStore
-    from composer.engine.runtime.describe import disk_usage
+    from composer.engine.runtime.layerview import disk_usage
     from composer.engine.runtime.state import ContainerDir
 
     db = ImageStore().read_db()
@@ -447,7 +447,7 @@ def container_cp(source: str = typer.Argument(...), destination: str = typer.Arg
 
 def container_diff(container: str = typer.Argument(...)) -> None:
     """Inspect changes to files or directories on a container's filesystem (A added, C changed, D deleted)."""
-    from composer.engine.runtime.describe import changes
+    from composer.engine.runtime.layerview import changes
     from composer.engine.runtime.state import ContainerDir
 
     cdir = ContainerDir(_api().resolve(container))
@@ -460,7 +460,7 @@ def container_export(container: str = typer.Argument(...),
     """Export a container's filesystem as a tar archive."""
     import tarfile
 
-    from composer.engine.runtime.describe import merged_view
+    from composer.engine.runtime.layerview import merged_view
     from composer.engine.runtime.state import ContainerDir
     from composer.errors import UsageError
 

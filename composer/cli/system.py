@@ -120,7 +120,7 @@ def _binary_size(size: float) -> str:
 
 
 def _du(path: str) -> int:
-    from composer.engine.runtime.describe import disk_usage
+    from composer.engine.runtime.layerview import disk_usage
 
     return disk_usage(path)
 

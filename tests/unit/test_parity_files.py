@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from composer.engine.runtime.describe import changes, merged_view
+from composer.engine.runtime.layerview import changes, merged_view
 
 
 def _layers(tmp_path):
