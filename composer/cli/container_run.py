@@ -58,6 +58,10 @@ def _prepare(argv: list[str], help_text: str):
         if options.get("help"):
             sys.stdout.write(help_text)
             return None
+        if options.get("name"):  # a bad name is refused before anything is made, exit 125 as docker's
+            from composer.engine.runtime.state import check_name
+
+            check_name(options["name"])
         config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
         if options.get("cidfile"):
             _write_cidfile(options["cidfile"], config.id)
