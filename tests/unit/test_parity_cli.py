@@ -63,3 +63,8 @@ def test_a_nameless_volume_is_anonymous(composer, state_root):
     assert len(name) == 64
     pruned = composer("volume", "prune", "-f").stdout
     assert pruned == f"Deleted Volumes:\n{name}\n\nTotal reclaimed space: 0B\n"
+
+
+def test_run_with_a_bad_name_exits_125(composer, state_root):
+    result = composer("container", "run", "--name", "a", "busybox", "true")  # docker: one letter is too short
+    assert result.returncode == 125 and "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed" in result.stderr
