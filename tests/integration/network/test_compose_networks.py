@@ -98,19 +98,9 @@ def test_compose_network_settings_behave_as_docker_compose(manager, project):  #
 
 LINKS = """
 services:
-  db:
-    image: busybox
-    command: ["sh", "-c", "sleep 300"]
-  web:
-    image: busybox
-    command: ["sh", "-c", "sleep 300"]
-    links: ["db:store"]
-    networks:
-      default:
-        link_local_ips: [169.254.8.8]
-  other:
-    image: busybox
-    command: ["sh", "-c", "sleep 300"]
+  db: {image: busybox, command: [sleep, "300"]}
+  web: {image: busybox, command: [sleep, "300"], links: ["db:store"], networks: {default: {link_local_ips: [169.254.8.8]}}}
+  other: {image: busybox, command: [sleep, "300"]}
 """
 
 
