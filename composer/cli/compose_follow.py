@@ -116,17 +116,6 @@ class RuntimeProxy:
         return getattr(self.runtime, name)
 
 
-class MarkRestarts(RuntimeProxy):
-    """The runtime of a ``restart`` command: each container it starts is marked restarted, so
-    ``events`` reports ``restart`` after its ``start`` as docker does."""
-
-    def start_container(self, container_id: str) -> None:
-        from composer.engine.monitor import mark_restart
-
-        mark_restart(container_id)
-        self.runtime.start_container(container_id)
-
-
 class HookOutput(RuntimeProxy):
     """An engine runtime whose ``exec_container`` (the ``post_start``/``pre_stop`` hooks) also
     keeps each hook's output, which an attached ``up`` prints as Compose does: as log lines of

@@ -103,6 +103,23 @@ def _append(directory: str, before: dict | None, after: dict | None) -> None:
         os.close(fd)
 
 
+def mark_restart(container_id: str) -> None:
+    """Record that the container's current run was started by a restart (the ``restart``
+    command, ``watch``'s sync+restart, a ``depends_on: {restart: true}`` dependent, ``docker
+    restart``): ``events`` reports ``restart`` after that ``start``, as docker does. Called once
+    the start succeeded (a failed start records nothing); a container not on disk is skipped."""
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(container_id)
+    try:
+        with cdir.lock():
+            started = cdir.read_state().get("StartedAt")
+        if started:
+            cdir.write_state(RestartedAt=started)
+    except (OSError, ValueError):
+        pass
+
+
 def read(project: str, since: float, until: float | None = None) -> list["Change"]:
     """The logged actions of ``project`` between ``since`` and ``until`` (Unix times), oldest first."""
     from composer.engine.monitor import Change, actions, view_of

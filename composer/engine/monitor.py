@@ -119,23 +119,6 @@ def past_changes(view: View) -> list[Change]:
     return [Change(epoch(stamp), action, view) for stamp, action in steps if stamp]
 
 
-def mark_restart(container_id: str) -> None:
-    """Record that the container's current run was started by a restart (the ``restart``
-    command, ``watch``'s sync+restart, a ``depends_on: {restart: true}`` dependent, ``docker
-    restart``): ``events`` reports ``restart`` after that ``start``, as docker does. Called once
-    the start succeeded (a failed start records nothing); a container not on disk is skipped."""
-    from composer.engine.runtime.state import ContainerDir
-
-    cdir = ContainerDir(container_id)
-    try:
-        with cdir.lock():
-            started = cdir.read_state().get("StartedAt")
-        if started:
-            cdir.write_state(RestartedAt=started)
-    except (OSError, ValueError):
-        pass
-
-
 def view_of(container_id: str, config: dict, state: dict) -> View:
     """What the monitor compares of a container, from its config.json and state.json."""
     labels = config.get("labels") or {}

@@ -208,7 +208,7 @@ def restart(container_id: str, timeout: float | None = None) -> None:
         ContainerDir(container_id).write_state(KeepOnExit=True)
     stop(container_id, timeout)
     start(container_id)
-    from composer.engine.monitor import mark_restart
+    from composer.engine.journal import mark_restart
 
     mark_restart(container_id)  # once started: ``events`` reports the restart
 

@@ -99,7 +99,7 @@ def test_a_changed_service_on_a_changed_network_is_recreated_once(load, service)
 
 def test_a_running_one_off_on_a_changed_network_is_refused_before_anything(load, service, fake):
     service.up(load(NETWORKED))
-    web = fake.list_containers({})[0]
+    web = next(c for c in fake.list_containers({}) if c.name == "demo-web-1")
     one_off = web._replace(id="f" * 64, name="demo-web-run-1", labels={**web.labels, L.ONEOFF: "True"})
     fake.containers[one_off.id] = dataclasses.replace(fake.containers[web.id], summary=one_off)
     with pytest.raises(PlanError, match="one-off container.*demo-web-run-1 still use it"):
