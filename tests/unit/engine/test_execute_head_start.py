@@ -1,0 +1,96 @@
+"""The executor's head start: the calls that can begin at once run while trio is imported."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+import pytest
+
+from composer.engine import execute as executor
+from composer.engine.options import DownOptions
+from composer.engine.runtime.fake import FakeRuntime
+from composer.errors import ContainerNotFound
+
+from .conftest import lines
+
+TWO = "services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n"
+
+
+@pytest.fixture
+def importing(monkeypatch: pytest.MonkeyPatch, fake: FakeRuntime) -> Callable[[Callable[[], bool]], list[str]]:
+    """``importing(ready)``: trio's import lasts until ``ready()`` (at most 10 s); the list
+    returned gets the fake runtime's methods called by then."""
+
+    def arrange(ready: Callable[[], bool]) -> list[str]:
+        seen: list[str] = []
+        calls: list[int] = []
+        real = executor.import_trio
+
+        def slow_import() -> Any:
+            if calls:  # the loop's own import_trio(): the module, at once
+                return real()
+            calls.append(1)
+            deadline = time.monotonic() + 10
+            while not ready() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            seen.extend(call.method for call in fake.calls)
+            return real()
+
+        monkeypatch.setattr(executor, "import_trio", slow_import)
+        return seen
+
+    return arrange
+
+
+def test_down_is_done_while_trio_is_imported(load, service, fake, events, importing):
+    """Stops (dependents first), removals and the network's removal need nothing the loop makes."""
+    project = load(TWO)
+    service.up(project)
+    fake.calls.clear()
+    events.clear()
+    seen = importing(lambda: bool(fake.calls_of("remove_network")))
+    service.down(project)
+    assert seen == ["stop", "remove", "stop", "remove", "remove_network"]
+    assert [c.target for c in fake.calls_of("stop")] == ["demo-web-1", "demo-db-1"]
+    shown = lines(events)  # from the loop, in the plan's order
+    assert sorted(shown) == ["demo-db-1 Removed", "demo-db-1 Removing", "demo-db-1 Stopped", "demo-db-1 Stopping",
+                             "demo-web-1 Removed", "demo-web-1 Removing", "demo-web-1 Stopped", "demo-web-1 Stopping"]
+    assert shown.index("demo-web-1 Stopped") < shown.index("demo-db-1 Stopping")
+    assert fake.names() == [] and not fake.networks
+
+
+def test_up_creates_the_network_and_a_container_while_trio_is_imported(load, service, fake, importing):
+    seen = importing(lambda: len(fake.calls) == 2)
+    service.up(load(TWO))
+    assert sorted(seen) == ["create", "ensure_network"]  # db's; web's needs db's creation
+    assert sorted(c.method for c in fake.calls[2:]) == ["create", "start", "start"]
+    assert fake.calls_of("create")[1].target == "demo-web-1"
+
+
+def test_a_failed_early_call_leaves_what_follows_to_the_loop(load, service, fake, importing):
+    """The removal of a container gone meanwhile fails early; the loop removes the network."""
+    project = load(TWO)
+    service.up(project)
+    real, failed = fake.remove_container, threading.Event()
+
+    def remove(container_id: str, **options: Any) -> None:
+        if fake.containers[container_id].summary.name == "demo-db-1":
+            failed.set()
+            raise ContainerNotFound("gone meanwhile")
+        real(container_id, **options)
+
+    fake.remove_container = remove
+    seen = importing(failed.is_set)
+    service.down(project)
+    assert "remove_network" not in seen and not fake.networks
+
+
+def test_a_parallel_bound_means_no_head_start(load, service, fake, importing):
+    project = load(TWO)
+    service.up(project)
+    fake.calls.clear()
+    seen = importing(lambda: True)
+    service.down(project, DownOptions(parallel=1))
+    assert seen == [] and fake.names() == []
