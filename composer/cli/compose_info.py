@@ -274,11 +274,7 @@ def _register_events_stats(app: typer.Typer) -> None:
         from composer.engine.runtime import containers
         from composer.engine.runtime.stats import target_of
 
-        project = C.load(ctx)
-        if services:
-            from composer.engine.reconcile import select
-
-            select(project, services, with_deps=False)  # no such service: ...
+        project = C.load(ctx)  # an unknown service is not an error: an empty table, as compose
 
         def targets() -> list:  # each frame: one listing, of this project's containers only
             from composer.engine import labels as L

@@ -23,8 +23,8 @@ def _watcher(project: Any, services: tuple[str, ...], prune: bool = True) -> Any
 
     rules = rules_for(project, services)
     if not rules:
-        raise UsageError("none of the selected services is configured for watch",
-                         hint="add a develop.watch section to a service (path, action, target)")
+        raise UsageError("none of the selected services is configured for watch, consider setting a 'develop' section",
+                         hint="develop.watch: rules of path, action, target")
     return Watcher(project, C.engine(None, project), rules, _say, prune=prune)
 
 

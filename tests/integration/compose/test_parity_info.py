@@ -55,6 +55,7 @@ def test_port_top_and_images_with_compose_answers(project, tmp_path):
     assert 'service "web" is not running container #2' in project("port", "--index", "2", "web", "80", ok=False).stderr
     assert 'service "nosuch" is not running' in project("port", "nosuch", "80", ok=False).stderr
     assert 'parsing "http": invalid syntax' in project("port", "web", "http", ok=False).stderr
+    assert project("stats", "--no-stream", "nosuch").stdout.split()[:3] == ["CONTAINER", "ID", "NAME"]
     elsewhere = tmp_path / "elsewhere"  # as compose: the project's name is enough for these
     elsewhere.mkdir()
     from tests.integration.compose.conftest import Project
