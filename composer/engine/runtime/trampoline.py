@@ -12,8 +12,8 @@ sealed memfd: a ``#!/proc/self/exe`` program starts the trampoline again, which 
 
 The trampoline's contract, ``trampoline ERRFD PATH ARGV0 ARGS...``: set FD_CLOEXEC on ERRFD (a
 decimal fd number), ``execve(PATH, [ARGV0, ARGS...], envp)``; if that fails, write the two bytes
-``NUL, errno`` and PATH to ERRFD and exit 127. Called any other way it writes a line to stderr and exits 126.
-On a machine without a trampoline here (neither x86_64 nor aarch64) or where no memfd may be
+``NUL, errno`` and PATH to ERRFD and exit 127. Called any other way it writes a line to stderr
+and exits 126. On a machine without a trampoline here (neither x86_64 nor aarch64) or where no memfd may be
 executed, the process execs directly after checking every interpreter level of the program.
 """
 
@@ -221,9 +221,20 @@ def execve(path: str, argv: list[str], env: dict[str, str], error_fd: int) -> No
     try:
         os.execve(fd, args, env)  # glibc's fexecve: execveat(fd, "", ..., AT_EMPTY_PATH)
     except OSError as error:
+        if error.errno == errno.EACCES:  # no memfd may be executed here (an LSM policy)
+            _direct(path, argv, env)
         if error.errno not in (errno.EPERM, errno.ENOSYS):  # a seccomp profile without execveat
             raise
     os.execve(f"/proc/self/fd/{fd}", args, env)
+
+
+def _direct(path: str, argv: list[str], env: dict[str, str]) -> None:
+    """execve ``path`` itself, unless an interpreter of it is our own executable."""
+    interpreter = own_interpreter(path)
+    if interpreter:
+        raise PermissionError(errno.EACCES, f"{path}: its interpreter {interpreter} is the runtime's own "
+                                            "executable, which a container may not run (CVE-2019-5736)")
+    os.execve(path, argv, env)
 
 
 def own_interpreter(path: str) -> str | None:

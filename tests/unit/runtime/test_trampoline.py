@@ -192,4 +192,6 @@ def test_without_a_trampoline_every_interpreter_level_is_checked(tmp_path, monke
     with pytest.raises(ExecFailure) as refused:
         find_executable(str(script), "")
     assert refused.value.code == 126 and "CVE-2019-5736" in str(refused.value)
+    with pytest.raises(PermissionError, match="CVE-2019-5736"):  # (where a memfd may not be executed)
+        trampoline._direct(str(script), [str(script)], {})
     assert find_executable("true", "/bin:/usr/bin").endswith("/true")
