@@ -693,10 +693,11 @@ class _HeadStart:
 
     def begin(self, plan: Plan, runtime: Runtime) -> None:
         chained: dict[str, _Early] = {}  # op id -> its early call, when nothing follows it in the op
+        created: dict[str, tuple[str, _Early]] = {}  # resource -> (name, early creation) of a container
         for op in plan:  # needs come first
             if op.wants or len(self.calls) >= self.LIMIT or any(n not in chained for n in op.needs):
                 continue
-            call = _first_call(op, runtime)
+            call = _first_call(op, runtime) or _start_of_created(op, runtime, created)
             if call is None or call[0] in self.calls:
                 continue
             key, fn = call
@@ -704,6 +705,8 @@ class _HeadStart:
             self.calls[key] = early
             if op.kind in ("stop", "remove") or (op.kind == "create" and key[0] in ("Network", "Volume")):
                 chained[op.id] = early
+            elif (op.kind, key[0]) == ("create", "Container") and op.params.get("start") is False:
+                chained[op.id], created[op.resource] = early, (key[1], early)
 
 
 def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | None:
@@ -731,6 +734,21 @@ def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | N
         remove = runtime.remove_network if target == "network" else runtime.remove_volume
         return (target.capitalize(), params["name"], Status.REMOVING), partial(remove, params["name"])
     return None
+
+
+def _start_of_created(op: Operation, runtime: Runtime,
+                      created: dict[str, tuple[str, _Early]]) -> tuple[EarlyKey, partial] | None:
+    """The start of a container created early (its key and call: it starts the id the creation
+    returns), or None."""
+    if op.kind != "start" or "id" in op.params or op.resource not in created:
+        return None
+    name, creation = created[op.resource]
+    return ("Container", name, Status.STARTING), partial(start_created, runtime, creation)
+
+
+def start_created(runtime: Runtime, creation: _Early) -> None:
+    """Start the container an early call created."""
+    runtime.start_container(creation.result())
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:

@@ -61,12 +61,12 @@ def test_down_is_done_while_trio_is_imported(load, service, fake, events, import
     assert fake.names() == [] and not fake.networks
 
 
-def test_up_creates_the_network_and_a_container_while_trio_is_imported(load, service, fake, importing):
-    seen = importing(lambda: len(fake.calls) == 2)
+def test_up_makes_the_network_and_starts_a_container_while_trio_is_imported(load, service, fake, importing):
+    seen = importing(lambda: len(fake.calls_of("create")) == 2 and bool(fake.calls_of("start")))
     service.up(load(TWO))
-    assert sorted(seen) == ["create", "ensure_network"]  # db's; web's needs db's creation
-    assert sorted(c.method for c in fake.calls[2:]) == ["create", "start", "start"]
-    assert fake.calls_of("create")[1].target == "demo-web-1"
+    assert sorted(seen) == ["create", "create", "ensure_network", "start"]  # web's start waits for db's
+    assert [c.target for c in fake.calls_of("start")] == ["demo-db-1", "demo-web-1"]
+    assert [c.state for c in fake.list_containers({})] == ["running", "running"]
 
 
 def test_a_failed_early_call_leaves_what_follows_to_the_loop(load, service, fake, importing):
