@@ -1,4 +1,5 @@
-"""Typer-free fast paths of the latency-critical lifecycle verbs: stop, start, kill, restart, rm, wait.
+"""Typer-free fast paths of the latency-critical container verbs: stop, start, kill, restart, rm,
+wait, and the reading ones scripts call in loops, ls (ps) and inspect.
 
 Their latency is a headline figure, and typer's import costs more than the work itself; the flags
 are docker's, parsed by ``run_flags``' table-driven parser. ``--help`` goes to the typer command.
@@ -11,12 +12,17 @@ import sys
 from composer.cli.run_flags import _flags, _parse_options
 from composer.errors import UsageError
 
-TABLES: dict[str, dict] = {verb: {} for verb in ("stop", "start", "kill", "restart", "rm", "wait")}
+TABLES: dict[str, dict] = {verb: {} for verb in ("stop", "start", "kill", "restart", "rm", "wait", "ls", "inspect")}
 _flags("value", "-t|--time", "-s|--signal", table=TABLES["stop"])
 _flags("value", "-t|--time", "-s|--signal", table=TABLES["restart"])
 _flags("value", "-s|--signal", table=TABLES["kill"])
 _flags("bool", "-f|--force", "-v|--volumes", table=TABLES["rm"])
 _flags("value", "--condition", table=TABLES["wait"])
+_flags("bool", "-a|--all", "-q|--quiet", "-l|--latest", "-s|--size", "--no-trunc", table=TABLES["ls"])
+_flags("list", "-f|--filter", table=TABLES["ls"])
+_flags("value", "--format", "-n|--last", table=TABLES["ls"])
+_flags("value", "-f|--format", table=TABLES["inspect"])
+_flags("bool", "-s|--size", table=TABLES["inspect"])
 
 
 def _timeout(options: dict) -> float | None:
@@ -40,12 +46,52 @@ def run(verb: str, argv: list[str]) -> int:
         error.exit_code, error.hint = 125, f"See 'composer container {verb} --help'."
         raise
     references = argv[index:]
+    if verb == "ls":
+        return _ls(options, references)
     if not references:
-        raise UsageError(f'"container {verb}" requires at least 1 argument')
+        raise UsageError(f"'composer container {verb}' requires at least 1 argument",
+                         hint=f"See 'composer container {verb} --help'.")
+    if verb == "inspect":
+        return _inspect(options, references)
     timeout = _timeout(options)
     return each_reference(references, lambda reference: _one(verb, reference, options, timeout),
                           "failed to start containers: {}" if verb == "start" else "",
                           harmless=_not_found if verb == "rm" and options.get("force") else None)
+
+
+def _ls(options: dict, arguments: list[str]) -> int:
+    """``container ls`` (docker ps)."""
+    from composer.cli.psformat import ps_lines
+
+    if arguments:
+        raise UsageError("'composer container ls' accepts no arguments", hint="See 'composer container ls --help'.")
+    last = options.get("last", "-1")
+    if not last.lstrip("-").isdigit():
+        raise UsageError(f'invalid argument "{last}" for "-n, --last" flag: strconv.ParseInt: parsing "{last}": '
+                         "invalid syntax", exit_code=125)
+    lines, warnings = ps_lines(options.get("all", False), options.get("quiet", False), options.get("filter", []),
+                               options.get("format", ""), 1 if options.get("latest") else int(last),
+                               options.get("size", False), options.get("no_trunc", False))
+    sys.stderr.write("".join(line + "\n" for line in warnings))
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    return 0
+
+
+def _inspect(options: dict, references: list[str]) -> int:
+    """``container inspect``: docker's JSON array, or a Go template's line per container."""
+    from composer.cli.render import inspect_each
+    from composer.engine.runtime import containers
+    from composer.errors import ContainerNotFound
+
+    output_format = options.get("format", "")
+
+    def look_up(reference: str) -> dict:
+        info = containers.inspect(containers.resolve(reference))
+        if output_format and output_format != "json":
+            info["State"].setdefault("Health", None)  # a nil pointer in docker's struct: <nil>, not <no value>
+        return info
+
+    return inspect_each(references, look_up, ContainerNotFound, output_format)
 
 
 def _not_found(error: Exception) -> bool:
@@ -93,10 +139,12 @@ def _verb(name: str):
                 a.startswith("-") for a in argv)):
             return None  # help, and start -a/-i: main() falls back to the typer command
         from composer.cli.main import exit_now  # loaded already: the entry point
+        from composer.cli.render import daemon_errors
 
-        return exit_now(run(name, argv))  # nothing left for the interpreter's teardown to release
+        return exit_now(daemon_errors(run)(name, argv))  # nothing left for the interpreter's teardown to release
     return main
 
 
 stop_main, start_main, kill_main = _verb("stop"), _verb("start"), _verb("kill")
 restart_main, rm_main, wait_main = _verb("restart"), _verb("rm"), _verb("wait")
+ls_main, inspect_main = _verb("ls"), _verb("inspect")

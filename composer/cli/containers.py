@@ -170,70 +170,20 @@ def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help=
         size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes."),
         no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
     """List containers."""
-    from composer.cli.psformat import DEFAULT_TABLE, matches, parse_filters, render, row
+    from composer.cli.psformat import ps_lines
 
-    groups = parse_filters(filters)
-    everything = _api().list_containers(all=True)
-    created = {name: i.created for i in everything for name in (i.name, i.id)}
-
-    def created_of(reference: str) -> float:
-        if reference not in created:
-            from composer.errors import ContainerNotFound
-
-            raise ContainerNotFound(f"No such container: {reference}")
-        return created[reference]
-
-    infos = [i for i in everything if matches(i, groups, created_of)]
-    last = 1 if latest else last
-    if not (all_containers or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
-        infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
-    infos.reverse()  # newest first, as docker
-    infos = infos[:last] if last > 0 else infos
-    if quiet:
-        if output_format:
-            typer.echo("WARNING: Ignoring custom format, because both --format and --quiet are set.", err=True)
-        for info in infos:
-            typer.echo(info.id if no_trunc else info.id[:12])
-        return
-    template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
-    rows = [row(i, not no_trunc) for i in infos]
-    if size or ".Size" in template:
-        for info, values in zip(infos, rows):
-            values["Size"] = _size_text(info)
-    for line in render(rows, template, strict=True):
+    lines, warnings = ps_lines(all_containers, quiet, filters, output_format, 1 if latest else last, size, no_trunc)
+    for line in warnings:
+        typer.echo(line, err=True)
+    for line in lines:
         typer.echo(line)
-
-
-def _size_text(info) -> str:
-    """``docker ps -s``'s SIZE: the writable layer, and with the image's size (``0B (virtual 4.26MB)``)."""
-    from composer.cli.system import human_size
-    from composer.engine.images.catalog import image_size
-    from composer.engine.images.store import ImageStore
-    from composer.engine.runtime.layerview import disk_usage
-    from composer.engine.runtime.state import ContainerDir
-
-    db = ImageStore().read_db()
-    record = db["images"].get(info.image_id)
-    written = disk_usage(ContainerDir(info.id).upper)
-    return f"{human_size(written)} (virtual {human_size(written + (image_size(db, record) if record else 0))})"
 
 
 def container_inspect(containers: List[str] = typer.Argument(...),
         output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.State.Status}})."),
         size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes.")) -> None:
     """Display detailed information on one or more containers."""
-    from composer.cli.render import inspect_each
-    from composer.errors import ContainerNotFound
-
-    def look_up(reference: str) -> dict:
-        info = _api().inspect(_api().resolve(reference))
-        if output_format and output_format != "json":
-            info["State"].setdefault("Health", None)  # a nil pointer in docker's struct: <nil>, not <no value>
-        return info
-
-    code = inspect_each(containers, look_up, ContainerNotFound, output_format)
-    if code:
-        raise typer.Exit(code)
+    _fast("inspect", containers, *_flag("-f", output_format))
 
 
 def container_logs(container: str = typer.Argument(...),

@@ -67,6 +67,10 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "restart"): "composer.cli.container_fast:restart_main",
     ("container", "rm"): "composer.cli.container_fast:rm_main",
     ("container", "wait"): "composer.cli.container_fast:wait_main",
+    ("container", "ls"): "composer.cli.container_fast:ls_main",
+    ("container", "ps"): "composer.cli.container_fast:ls_main",
+    ("container", "list"): "composer.cli.container_fast:ls_main",
+    ("container", "inspect"): "composer.cli.container_fast:inspect_main",
     ("container", "port"): "composer.cli.network_fast:container_port_main",
     ("network",): "composer.cli.network_fast:main",  # create, rm, ls, inspect (others: None -> typer)
     ("image", "pull"): "composer.cli.images:fast_pull",

@@ -193,3 +193,51 @@ def docker_ps_format() -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) and value else None
+
+
+def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, last: int = -1,
+             size: bool = False, no_trunc: bool = False) -> tuple[list[str], list[str]]:
+    """``container ls``: (its output lines, its warnings); ``last`` > 0: the newest ``last``
+    containers of any state (``-n``; ``-l`` is 1)."""
+    from composer.engine.runtime.containers import list_containers
+
+    groups = parse_filters(filters)
+    everything = list_containers(all=True)
+    created = {name: i.created for i in everything for name in (i.name, i.id)}
+
+    def created_of(reference: str) -> float:
+        if reference not in created:
+            from composer.errors import ContainerNotFound
+
+            raise ContainerNotFound(f"No such container: {reference}")
+        return created[reference]
+
+    infos = [i for i in everything if matches(i, groups, created_of)]
+    if not (all_ or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
+        infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
+    infos.reverse()  # newest first, as docker
+    infos = infos[:last] if last > 0 else infos
+    if quiet:
+        warning = "WARNING: Ignoring custom format, because both --format and --quiet are set."
+        return [info.id if no_trunc else info.id[:12] for info in infos], [warning] if output_format else []
+    template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
+    rows = [row(i, not no_trunc) for i in infos]
+    if size or ".Size" in template:
+        for info, values in zip(infos, rows):
+            values["Size"] = _size_text(info)
+    return render(rows, template, strict=True), []
+
+
+def _size_text(info) -> str:
+    """``docker ps -s``'s SIZE: the writable layer, and with the image's size (``0B (virtual 4.26MB)``)."""
+    from composer.engine.images.catalog import image_size
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.layerview import disk_usage
+    from composer.engine.runtime.state import ContainerDir
+    from composer.units import human_size  # (3 digits here, as docker's ps)
+
+    db = ImageStore().read_db()
+    record = db["images"].get(info.image_id)
+    written = disk_usage(ContainerDir(info.id).upper)
+    return f"{human_size(written)} (virtual {human_size(written + (image_size(db, record) if record else 0))})"
+

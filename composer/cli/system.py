@@ -91,6 +91,8 @@ def _os_name() -> str:
 
 def system_info(output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.NCPU}}).")) -> None:
     """Display system-wide information (containers, images, storage, cgroups, kernel)."""
+    from composer.units import bytes_size
+
     data = info_data()
     if output_format:
         from composer.cli.gotemplate import render
@@ -105,18 +107,8 @@ def system_info(output_format: str = typer.Option("", "-f", "--format", help="js
                f" Default Runtime: {data['DefaultRuntime']}\n Kernel Version: {data['KernelVersion']}\n"
                f" Operating System: {data['OperatingSystem']}\n OSType: {data['OSType']}\n"
                f" Architecture: {data['Architecture']}\n CPUs: {data['NCPU']}\n"
-               f" Total Memory: {_binary_size(data['MemTotal'])}\n Name: {data['Name']}\n"
+               f" Total Memory: {bytes_size(data['MemTotal'])}\n Name: {data['Name']}\n"
                f" Docker Root Dir: {data['DockerRootDir']}")
-
-
-def _binary_size(size: float) -> str:
-    """docker's units.BytesSize: ``7.764GiB``."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    index = 0
-    while size >= 1024 and index < len(units) - 1:
-        size /= 1024
-        index += 1
-    return f"{size:.4g}{units[index]}"
 
 
 def _du(path: str) -> int:
@@ -126,13 +118,10 @@ def _du(path: str) -> int:
 
 
 def human_size(size: float) -> str:
-    """docker's units.HumanSize: decimal units, 4 significant digits (``4.261MB``, ``0B``)."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    index = 0
-    while size >= 1000 and index < len(units) - 1:
-        size /= 1000
-        index += 1
-    return f"{size:.4g}{units[index]}"
+    """docker's units.HumanSize as ``system df`` prints it: 4 significant digits (``1.986MB``)."""
+    from composer.units import DECIMAL_UNITS, custom_size
+
+    return custom_size(size, 1000.0, DECIMAL_UNITS, 4)
 
 
 def _reclaimable(part: int, whole: int) -> str:

@@ -37,7 +37,9 @@ def test_each_reference_goes_on_and_reports_at_the_end(capsys):
 @pytest.mark.parametrize(("argv", "code", "text"), [
     (["container", "inspect"], 1, "'composer container inspect' requires at least 1 argument"),
     (["container", "ls", "--bogus"], 125, "unknown flag: --bogus"),
-    (["container", "ls", "-n", "abc"], 125, "'abc' is not a valid integer"),
+    (["container", "ls", "-n", "abc"], 125, 'invalid argument "abc" for "-n, --last" flag'),
+    (["container", "ls", "x"], 1, "'composer container ls' accepts no arguments"),
+    (["volume", "ls", "--bogus"], 125, "unknown flag: --bogus"),
     (["volume", "rm"], 1, "'composer volume rm' requires at least 1 argument"),
     (["container", "stop", "--bogus", "x"], 125, "unknown flag: --bogus"),
 ])
