@@ -138,3 +138,29 @@ def test_the_server_lists_its_folder_only_when_it_changed(tmp_path, monkeypatch)
     assert [net.name for net in server.networks] == ["one", "two"]
     server.reload(force=True)
     assert len(listings) == 5
+
+
+def test_a_spawned_server_gets_its_lock_and_sockets_only_in_a_session_of_its_own(tmp_path, monkeypatch):
+    """``posix_spawn`` passes every inheritable descriptor: one a caller left inheritable (a
+    pipe a test harness waits on) must not live on in the long-running server."""
+    (tmp_path / "lister.py").write_text(
+        "import os, sys\nprint(repr((sorted(int(fd) for fd in os.listdir('/proc/self/fd')), sys.argv[1:], "
+        "os.getsid(0) == os.getpid(), os.read(0, 1) == b'')), flush=True)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(control, "MODULE", "lister")
+    store = NetworkStore(tmp_path / "networks")
+    os.makedirs(store.dir)
+    lock = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    keep, stray = os.pipe(), os.pipe()
+    os.set_inheritable(stray[1], True)
+    try:
+        control._spawn(store, lock, [keep[0]])
+        pid = int((tmp_path / "networks" / "dns.pid").read_text().split()[0])
+        os.waitpid(pid, 0)
+        fds, argv, own_session, empty_stdin = eval((tmp_path / "networks" / "dns.log").read_text())
+        assert argv == [store.dir, str(lock), str(keep[0])] and own_session and empty_stdin
+        assert {lock, keep[0]} <= set(fds) and stray[1] not in fds
+        assert not os.get_inheritable(lock) and not os.get_inheritable(keep[0])
+    finally:
+        for fd in (lock, *keep, *stray):
+            os.close(fd)
