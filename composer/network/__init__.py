@@ -11,8 +11,9 @@ The API the runtime and the orchestrator call (all state under ``<state root>/ne
     net = nm.create("app_default", labels={"com.docker.compose.project": "app"})
     ep = nm.connect("app_default", container_id, "/proc/PID/ns/net", name="app-web-1",
                     aliases=["web"], ports=parse_publish("8080:80"), project="app")
-    # a second network gives eth1, ...; ipv4=/mac=/ifname= override; PortConflictError names
-    # the holder before anything is created
+    # a second network gives eth1, ...; ipv4=/ipv6=/mac=/ifname= override; links=["db:database"]
+    # (the alias resolves for this container only), link_local_ips=[...]; PortConflictError
+    # names the holder before anything is created
     nm.publish(net.id, container_id, parse_publish("53/udp")); nm.unpublish(...)
     nm.resolv_conf(container_id, dns=[], dns_search=[], dns_options=[])   # text for /etc/resolv.conf
     nm.hosts(container_id, hostname, extra_hosts=["gw:host-gateway"])      # text for /etc/hosts
