@@ -75,6 +75,9 @@ def test_run_detached_prints_the_container_id_and_start_failures_exit_1(project)
     started = project("run", "-d", "job").stdout.strip()
     assert re.fullmatch(r"[0-9a-f]{64}", started)
     assert started in project("ps", "-a", "-q", "--no-trunc").stdout
+    labels = dict(item.split("=", 1) for item in project.ps("-a")[0]["Labels"].split(","))
+    assert labels["com.docker.compose.oneoff"] == "True" and "com.docker.compose.slug" in labels
+    assert "com.docker.compose.container-number" not in labels  # compose numbers no one-off
     assert project("run", "--rm", "--entrypoint", "echo hi", "job").stdout == "hi\n"  # the command is dropped
     failed = project("run", "--rm", "job", "nosuchcmd", ok=False)
     assert failed.returncode == 1 and 'exec: "nosuchcmd": executable file not found in $PATH' in failed.stderr
