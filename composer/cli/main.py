@@ -71,6 +71,8 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "ps"): "composer.cli.container_fast:ls_main",
     ("container", "list"): "composer.cli.container_fast:ls_main",
     ("container", "inspect"): "composer.cli.container_fast:inspect_main",
+    ("volume", "ls"): "composer.cli.volume_fast:ls_main",
+    ("volume", "inspect"): "composer.cli.volume_fast:inspect_main",
     ("container", "port"): "composer.cli.network_fast:container_port_main",
     ("network",): "composer.cli.network_fast:main",  # create, rm, ls, inspect (others: None -> typer)
     ("image", "pull"): "composer.cli.images:fast_pull",

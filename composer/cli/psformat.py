@@ -109,9 +109,9 @@ def parse_filters(filters: list[str]) -> dict[str, list[str]]:
             raise UsageError(f'invalid argument "{item}" for "-f, --filter" flag: '
                              "bad format of filter (expected name=value)", exit_code=125)
         if key not in FILTER_KEYS:
-            raise UsageError(f"invalid filter '{key}'")
+            raise UsageError(f"Invalid filter '{key}'")
         if key == "status" and value not in STATUSES:
-            raise UsageError(f"invalid filter 'status={value}'")
+            raise UsageError(f"Invalid filter 'status={value}'")
         groups.setdefault(key, []).append(value)
     return groups
 
