@@ -57,3 +57,22 @@ def test_a_dependency_recreated_restarts_its_dependent_once(project):
     assert project.ps("web")[0]["ID"] == web_id
     web = [r["action"] for r in replay(project, "--since", str(since), "--until", "0s") if r["service"] == "web"]
     assert web == ["kill", "die", "stop", "start", "restart"], web
+
+
+def test_an_out_of_memory_death_is_an_oom_then_a_die(project):
+    project.write("""
+        services:
+          hog:
+            image: busybox
+            mem_limit: 16m
+            memswap_limit: 16m
+            command: ["sh", "-c", "x=$$(head -c 67108864 /dev/zero | tr '\\\\0' a); echo survived"]
+        """)
+    project("up", "-d")
+    deadline = time.monotonic() + 60
+    while project.ps("-a")[0]["State"] != "exited":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    records = replay(project, "--since", "10m", "--until", "0s")
+    assert [r["action"] for r in records] == ["create", "start", "oom", "die"]
+    assert records[-1]["attributes"]["exitCode"] == "137"
