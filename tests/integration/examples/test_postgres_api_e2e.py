@@ -124,6 +124,8 @@ def test_everyday_flow(stack: ExampleProject) -> None:
 
     watch_restarts_the_api(stack)
 
+    stack("stop", "api")  # serve.py ends the api without Python's teardown, with uvicorn's status
+    assert json.loads(stack("container", "inspect", after["api"]).stdout)[0]["State"]["ExitCode"] == 0
     stack("down")
     stack("up", "-d", "--wait")
     assert [item["name"] for item in http(stack, "/items")] == ["pen"], "down + up lost the rows"
