@@ -100,18 +100,21 @@ FILTER_KEYS = ("ancestor", "before", "expose", "exited", "health", "id", "isolat
                "network", "publish", "since", "status", "volume")
 
 
-def parse_filters(filters: list[str]) -> dict[str, list[str]]:
-    """``--filter KEY=VALUE`` items grouped by key (docker's keys; a bad one is refused)."""
+def parse_filters(filters: list[str], keys: tuple[str, ...] = FILTER_KEYS,
+                  values: "dict[str, tuple[str, ...]] | None" = None) -> dict[str, list[str]]:
+    """``--filter KEY=VALUE`` items grouped by key; a key not in ``keys`` or a value not in
+    ``values[key]`` is refused as docker refuses it (default: ``container ls``'s keys, statuses)."""
+    values = {"status": STATUSES} if values is None else values
     groups: dict[str, list[str]] = {}
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f'invalid argument "{item}" for "-f, --filter" flag: '
                              "bad format of filter (expected name=value)", exit_code=125)
-        if key not in FILTER_KEYS:
+        if key not in keys:
             raise UsageError(f"Invalid filter '{key}'")
-        if key == "status" and value not in STATUSES:
-            raise UsageError(f"Invalid filter 'status={value}'")
+        if key in values and value.lower() not in values[key]:
+            raise UsageError(f"Invalid filter '{key}={value}'")
         groups.setdefault(key, []).append(value)
     return groups
 

@@ -71,18 +71,10 @@ def ls_row(meta: dict) -> dict:
 def volume_filters(filters: list[str]) -> dict[str, list[str]]:
     """``--filter dangling=true|false|name=N|driver=D|label=K[=V]`` grouped by key (docker's
     keys and values; a bad one is refused before anything is listed)."""
-    groups: dict[str, list[str]] = {}
-    for item in filters:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f'invalid argument "{item}" for "-f, --filter" flag: '
-                             "bad format of filter (expected name=value)", exit_code=125)
-        if key not in ("dangling", "name", "driver", "label"):
-            raise UsageError(f"Invalid filter '{key}'")
-        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-            raise UsageError(f"Invalid filter 'dangling={value}'")
-        groups.setdefault(key, []).append(value)
-    return groups
+    from composer.cli.psformat import parse_filters
+
+    return parse_filters(filters, ("dangling", "name", "driver", "label"),
+                         {"dangling": ("true", "false", "1", "0")})
 
 
 def volume_matches(meta: dict, groups: dict[str, list[str]], in_use: set[str]) -> bool:
