@@ -129,7 +129,7 @@ def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], lo
     at = ("services", name)
     services = model.get("services") or {}
     if "build" not in service and not service.get("image") and "provider" not in service:
-        raise located.error(at, f"service {name!r} has neither an image nor a build context specified",
+        raise located.error(at, f'service "{name}" has neither an image nor a build context specified',
                             "add image: NAME or build: DIR")
     build = service.get("build") or {}
     if build.get("dockerfile_inline") and build.get("dockerfile"):
@@ -148,7 +148,7 @@ def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], lo
             if dependency in disabled else f"define service {dependency!r} or fix the name"
         field = _dependency_field(service, dependency)
         raise located.error((*at, field, dependency) if field == "depends_on" else (*at, field),
-                            f"service {name!r} depends on undefined service {dependency!r} (via {field})", hint)
+                            f'service "{name}" depends on undefined service "{dependency}" (via {field})', hint)
     mode = service.get("network_mode") or ""
     if mode.startswith("service:") and mode[8:] not in services:
         raise located.error((*at, "network_mode"), f"service {mode[8:]!r} not found for network_mode "
@@ -165,21 +165,21 @@ def _check_references(name: str, service: dict[str, Any], model: dict[str, Any],
     at = ("services", name)
     for network in service.get("networks") or {}:
         if network not in (model.get("networks") or {}):
-            raise located.error((*at, "networks", network), f"service {name!r} refers to undefined network "
+            raise located.error((*at, "networks", network), f'service "{name}" refers to undefined network '
                                 f"{network}", f"declare it under the top-level networks: ({network}: {{}})")
     for i, volume in enumerate(service.get("volumes") or []):
         source = volume.get("source")
         if volume.get("type") == "volume" and source and source not in (model.get("volumes") or {}):
-            raise located.error((*at, "volumes", i), f"service {name!r} refers to undefined volume {source}",
+            raise located.error((*at, "volumes", i), f'service "{name}" refers to undefined volume {source}',
                                 f"declare it under the top-level volumes: ({source}: {{}})")
     for kind in ("secrets", "configs"):
         for i, mount in enumerate(service.get(kind) or []):
             if mount.get("source") not in (model.get(kind) or {}):
-                raise located.error((*at, kind, i), f"service {name!r} refers to undefined "
+                raise located.error((*at, kind, i), f'service "{name}" refers to undefined '
                                     f"{kind[:-1]} {mount.get('source')}", f"declare it under the top-level {kind}:")
     for i, mount in enumerate((service.get("build") or {}).get("secrets") or []):
         if mount.get("source") not in (model.get("secrets") or {}):
-            raise located.error((*at, "build", "secrets", i), f"service {name!r} refers to undefined build "
+            raise located.error((*at, "build", "secrets", i), f'service "{name}" refers to undefined build '
                                 f"secret {mount.get('source')}", "declare it under the top-level secrets:")
 
 

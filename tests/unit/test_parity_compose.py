@@ -120,3 +120,19 @@ def test_scale_arguments_with_compose_errors():
     with pytest.raises(UsageError) as error:
         parse_replicas(["worker"])
     assert error.value.message == "invalid scale specifier: worker"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("  web:\n    image: busybox\n    depends_on: [nosuch]\n", 'service "web" depends on undefined service "nosuch"'),
+    ("  web: {}\n", 'service "web" has neither an image nor a build context specified'),
+    ("  web:\n    image: busybox\n    networks: [nonet]\n", 'service "web" refers to undefined network nonet'),
+    ("  web:\n    image: busybox\n    volumes: ['nosuchvol:/x']\n", 'service "web" refers to undefined volume nosuchvol'),
+])
+def test_config_errors_in_composes_words(body: str, message: str, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "compose.yaml").write_text("services:\n" + body)
+    result = subprocess.run([sys.executable, "-m", "composer", "config"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and message in result.stderr, result.stderr

@@ -100,7 +100,7 @@ ERRORS = [
     ("services:\n  web:\n    image: ${IMG:?set it}\n", "compose.yaml:3:5", "required variable IMG"),
     ("services:\n  web:\n    image: x\n    restart: [1]\n", "services.web.restart", "must be a string"),
     ("services:\n  web:\n    image: x\n    depends_on: [nope]\n", "services.web.depends_on",
-     "undefined service 'nope'"),
+     'undefined service "nope"'),
     ("services:\n  web:\n    command: x\n", "services.web", "neither an image nor a build"),
     ("services:\n  web:\n    image: x\n    networks: [n]\n", "services.web.networks.n", "undefined network"),
     ("services:\n  web:\n    image: x\n    volumes: [v:/x, data:/y]\n", "services.web.volumes", "undefined volume"),
