@@ -114,7 +114,7 @@ def _fast(verb: str, containers: list[str], *options: str) -> None:
 
 
 def _flag(name: str, value: object) -> list[str]:
-    return [] if value in (None, False) else [name] if value is True else [name, str(value)]
+    return [] if value is None or value is False else [name] if value is True else [name, str(value)]
 
 
 def container_stop(containers: List[str] = typer.Argument(...),
