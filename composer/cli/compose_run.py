@@ -59,6 +59,10 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     """Create the one-off container, then print its name (``-d``) or its output and exit code."""
     from composer.engine.options import RunOptions
 
+    if publish and service_ports:
+        raise UsageError("--service-ports and --publish are incompatible", hint="keep one of them")
+    if any("=" not in label for label in labels):
+        raise UsageError("label must be set as KEY=VALUE")
     project = C.load(ctx)
     if service not in project.services:
         raise UsageError(f"no such service: {service}", hint=f"services: {', '.join(sorted(project.services))}")

@@ -91,3 +91,12 @@ def test_events_json_keys_in_gos_order(project):
     assert [list(json.loads(line)) for line in lines[:1]] == [["action", "attributes", "id", "service", "time",
                                                                "type"]]
     assert not any(json.loads(line)["action"] == "health_status: starting" for line in lines)
+
+
+def test_run_flag_errors_in_composes_words(project):
+    project.write(COMPOSE)
+    both = project("run", "--rm", "-P", "-p", "8080:80", "job", ok=False)
+    assert both.returncode == 1 and "--service-ports and --publish are incompatible" in both.stderr
+    label = project("run", "--rm", "-l", "novalue", "job", ok=False)
+    assert label.returncode == 1 and "label must be set as KEY=VALUE" in label.stderr
+    assert project.ps("-a") == []  # nothing created
