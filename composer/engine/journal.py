@@ -73,22 +73,41 @@ def directory_removed(directory: str) -> None:
     """Called before a container directory is removed: log its last state (its ``destroy``)."""
     try:
         _append(directory, _shown(_read(os.path.join(directory, "state.json"))) or {}, None)
+        _SHAPES.pop(directory, None)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 
 
+_SHAPES: dict[str, tuple[tuple[int, int, int], dict | None]] = {}  # directory -> (config.json's stamp, shape)
+
+
+def _shape(directory: str) -> dict | None:
+    """What an event shows of a container's config (name, image, labels), read again only when
+    config.json changed; None for a container of no project."""
+    path = os.path.join(directory, "config.json")
+    info = os.stat(path)
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)  # written by a rename: a new inode each time
+    known = _SHAPES.get(directory)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    config = _read(path) or {}
+    labels = config.get("labels") or {}
+    shape = {"name": config.get("name", ""), "image": config.get("image", ""), "labels": labels,
+             "healthcheck": bool(config.get("healthcheck"))} if labels.get(PROJECT) else None
+    _SHAPES[directory] = (stamp, shape)
+    return shape
+
+
 def _append(directory: str, before: dict | None, after: dict | None) -> None:
-    config = _read(os.path.join(directory, "config.json"))
-    labels = (config or {}).get("labels") or {}
-    if not labels.get(PROJECT):
+    shape = _shape(directory)
+    if shape is None:
         return
     from composer.engine.runtime.state import dumps
 
-    shape = {"name": config.get("name", ""), "image": config.get("image", ""), "labels": labels,
-             "healthcheck": bool(config.get("healthcheck"))}
     line = dumps({"time": time.time(), "id": os.path.basename(directory), "config": shape, "before": before,
                   "after": after}) + "\n"
-    path = journal_path(labels[PROJECT])
+    root = os.path.dirname(os.path.dirname(directory))  # <root>/containers/<id>
+    path = os.path.join(root, "events", f"{shape['labels'][PROJECT]}.jsonl")
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o600)

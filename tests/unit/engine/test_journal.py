@@ -60,3 +60,14 @@ def test_the_log_is_rotated_and_both_generations_are_read(state_root: Path, monk
     with open(journal.journal_path("demo"), "a") as handle:
         handle.write('{"time": 1, "act')  # a line cut by a crash is skipped
     assert [c.action for c in journal.read("demo", 0.0)] == actions
+
+
+def test_a_renamed_container_is_logged_under_its_new_name(state_root: Path) -> None:
+    cdir = _container("d" * 64)
+    config = {"name": "demo-one", "image": "busybox", "labels": LABELS}
+    write_json_atomic(cdir.config, config)
+    cdir.write_state(Status="running", Pid=10, StartedAt="2026-01-01T00:00:01Z")
+    write_json_atomic(cdir.config, {**config, "name": "demo-two"})  # same size, within the same tick
+    cdir.write_state(Status="exited", Pid=0, FinishedAt="2026-01-01T00:00:02Z")
+    assert [(c.action, c.view.name) for c in journal.read("demo", 0.0)][1:] == [
+        ("start", "demo-one"), ("die", "demo-two")]
