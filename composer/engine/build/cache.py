@@ -5,7 +5,8 @@ args it sees) is the same and, for COPY/ADD, the content hash of its sources is 
 The key is the sha256 of a canonical JSON of exactly those parts, so it never depends on
 mtimes, on dict order or on args the step does not see.
 
-The index maps a key to the id the step produced (a layer/image id of the image store) with
+The index maps a key to the id the step produced (a layer blob or image id of the image store,
+with the layer's record beside it, out of reach of the store's garbage collection) with
 one small file per key under ``<root>/<key[:2]>/<key>``, written atomically, so concurrent
 builds can share it without a lock and a lookup costs one ``open``.
 """
@@ -65,24 +66,31 @@ class CacheIndex:
 
     def lookup(self, key: str) -> str | None:
         """The id recorded for a key, or None (a damaged entry counts as a miss)."""
+        entry = self.entry(key)
+        return None if entry is None else entry["id"]
+
+    def entry(self, key: str) -> dict | None:
+        """The whole entry of a key (``id``, ``created``, and ``detail`` when recorded with one)."""
         try:
             with open(self._path(key), encoding="utf-8") as handle:
                 entry = json.load(handle)
         except (OSError, ValueError):
             return None
         value = entry.get("id") if isinstance(entry, dict) else None
-        return value if isinstance(value, str) and value else None
+        return entry if isinstance(value, str) and value else None
 
-    def record(self, key: str, value: str) -> None:
-        """Remember that the step with this key produced ``value`` (atomic replace)."""
+    def record(self, key: str, value: str, detail: dict | None = None) -> None:
+        """Remember that the step with this key produced ``value`` (atomic replace); ``detail``
+        is kept in the entry itself (a step's layer: the store's gc never sees it)."""
         import tempfile
 
         path = self._path(key)
+        entry = {"id": value, "created": time.time(), **({"detail": detail} if detail is not None else {})}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"id": value, "created": time.time()}, handle)
+                json.dump(entry, handle)
             os.replace(temp, path)
         except OSError as error:
             raise BuildError(f"cannot write the build cache at {self.root}: {error.strerror}") from None

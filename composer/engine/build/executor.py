@@ -258,20 +258,21 @@ class Builder:
         """A cached step's layer, creation time and history line (None on a miss or --no-cache)."""
         if self.request.no_cache:
             return None
-        record_id = self.cache.lookup(key)
-        if record_id is None or not self.store.blobs.exists(record_id):
+        entry = self.cache.entry(key)
+        record = entry.get("detail") if entry is not None else None
+        if entry is not None and not isinstance(record, dict) and self.store.blobs.exists(entry["id"]):
+            record = json.loads(self.store.blobs.read(entry["id"]))  # recorded as a blob (before the detail)
+        if not isinstance(record, dict):
             return None
-        record = json.loads(self.store.blobs.read(record_id))
         layer = Layer(record["diff_id"], record["size"], record["chain"], record.get("digest", ""),
                       record.get("blob_size", 0))
         return layer, record["created"], record.get("created_by")
 
     def remember(self, key: str, layer: Layer, created: str, created_by: str) -> None:
-        """Record a step's layer in the cache (the record is a small blob of the store)."""
-        record = json.dumps({"diff_id": layer.diff_id, "size": layer.size, "chain": layer.chain,
-                             "digest": layer.digest, "blob_size": layer.blob_size,
-                             "created": created, "created_by": created_by}, sort_keys=True).encode()
-        self.cache.record(key, self.store.blobs.put(record))
+        """Record a step's layer in the cache, by its blob (gone from the store: a dangling entry)."""
+        record = {"diff_id": layer.diff_id, "size": layer.size, "chain": layer.chain, "digest": layer.digest,
+                  "blob_size": layer.blob_size, "created": created, "created_by": created_by}
+        self.cache.record(key, layer.blob, detail=record)
 
     def has_layer(self, result: StageResult, layer: Layer) -> bool:
         return has_layer(self.store, result.diff_ids, layer)

@@ -136,6 +136,22 @@ def test_dockerignore_with_exceptions(builder, context: Path) -> None:
         builder(context, "FROM busybox\nCOPY secrets/key /k\n")
 
 
+def test_the_cache_of_an_image_still_stored_survives_garbage_collection(builder, context: Path) -> None:
+    """A rebuild after a gc (image rm of another image, watch --prune) still hits the cache of the
+    layers the store keeps: the step records live in the cache index, not as store blobs gc removes;
+    the steps of a removed image's layers miss."""
+    from composer.engine.images.catalog import gc, remove
+
+    write(context, {"deps.txt": "deps\n"})
+    dockerfile = "FROM busybox\nCOPY deps.txt /app/\nRUN cat /app/deps.txt > /app/installed\n"
+    first, _ = builder(context, dockerfile, tags=("kept:1",))
+    other, _ = builder(context, dockerfile + "RUN echo other > /other\n", tags=("other:1",))
+    assert ("Deleted", other) in remove(ImageStore(), "other:1")
+    gc(ImageStore())
+    again, lines = builder(context, dockerfile + "RUN echo other > /other\n", tags=("other:1",))
+    assert lines.count("CACHED") == 2 and again != other  # the kept image's steps hit, the removed one's ran
+
+
 def test_cache_hits_and_misses_after_editing_one_file(builder, context: Path) -> None:
     write(context, {"deps.txt": "deps\n", "src/main.txt": "v1\n"})
     dockerfile = ("FROM busybox\nCOPY deps.txt /app/\nRUN cat /app/deps.txt > /app/installed\n"
