@@ -163,3 +163,13 @@ def test_builder_prune_removes_killed_builds_and_dangling_cache(busybox_rootfs: 
     assert list_containers(all=True) == [] and [key for key, _ in cache.entries()] == [kept]
     assert composer("builder", "prune", "-a", "-f").returncode == 0
     assert list(cache.entries()) == []
+
+
+def test_image_prune_removes_a_killed_builds_step_container(busybox_rootfs: Path, state_root: Path,
+                                                            composer) -> None:
+    from composer.engine.runtime.containers import list_containers
+
+    _created_by_a_killed_build(busybox_rootfs)
+    pruned = composer("image", "prune", "-f")
+    assert pruned.returncode == 0, pruned.stderr
+    assert list_containers(all=True) == []
