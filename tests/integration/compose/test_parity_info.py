@@ -9,16 +9,11 @@ import re
 
 import pytest
 
-from tests.integration.compose.conftest import LOOP
+from tests.integration.compose.conftest import WEB, Project
 
 pytestmark = [pytest.mark.root]
 
-COMPOSE = """
-services:
-  web:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-    ports: ["127.0.0.1::80", "127.0.0.1::81/udp"]
+COMPOSE = WEB + """    ports: ["127.0.0.1::80", "127.0.0.1::81/udp"]
   job:
     image: busybox
     command: ["sh", "-c", "echo job done; exit 3"]
@@ -58,8 +53,6 @@ def test_port_top_and_images_with_compose_answers(project, tmp_path):
     assert project("stats", "--no-stream", "nosuch").stdout.split()[:3] == ["CONTAINER", "ID", "NAME"]
     elsewhere = tmp_path / "elsewhere"  # as compose: the project's name is enough for these
     elsewhere.mkdir()
-    from tests.integration.compose.conftest import Project
-
     other = Project(elsewhere)
     assert other("-p", "proj", "port", "web", "80").stdout == project("port", "web", "80").stdout
     assert "proj-web-1" in other("-p", "proj", "images").stdout
@@ -84,7 +77,7 @@ def test_run_detached_prints_the_container_id_and_start_failures_exit_1(project)
 
 
 def test_events_json_keys_in_gos_order(project):
-    project.write(COMPOSE.replace("{loop}", LOOP))
+    project.write(COMPOSE)
     project("up", "-d", "web")
     project("stop", "web")
     lines = project("events", "--json", "--since", "10m", "--until", "0s").stdout.splitlines()
