@@ -13,10 +13,10 @@ Ctrl-C (SIGINT, or SIGTERM where the caller made it raise KeyboardInterrupt): th
 nothing new and lets the runtime calls under way finish, the second abandons them; either way
 ``execute`` then raises KeyboardInterrupt. trio is imported only when a plan has work.
 
-Head start: the operations that can run at once and are one runtime call (stop, create a network
-or a container, remove ...) begin in plain threads before trio is imported, so that their work
-(a container's exit, a bridge, an overlay) overlaps the import; the loop then waits for them in
-their turn, as for any call under way (:class:`_Early`).
+Head start (``composer.engine.headstart``): the operations that can run at once and are one
+runtime call (stop, create a network or a container, remove ...) begin in plain threads before
+trio is imported, so that their work (a container's exit, a bridge, an overlay) overlaps the
+import; the loop then waits for them in their turn, as for any call under way.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Itera
 
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, Status, discard, throttled
+from composer.engine.headstart import HeadStart, create_container, held, with_image_id
 from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import ContainerSpec, HealthStatus, Runtime
 from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
@@ -49,63 +50,13 @@ class _Interrupted(Exception):
     """Ctrl-C (or an unexpected error elsewhere) came before this operation could go on."""
 
 
-class _Early:
-    """A runtime call begun in a plain thread before the loop runs (see "Head start" above),
-    once the early calls it needs succeeded, unless ``halt`` (Ctrl-C) came first."""
-
-    def __init__(self, name: str, fn: Callable[[], Any], needs: list[_Early], halt: threading.Event) -> None:
-        self.name = name
-        self.started = time.monotonic()
-        self.ran = False
-        self.decided, self.done = threading.Event(), threading.Event()
-        self._fn, self._needs, self._halt = fn, needs, halt
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"composer-early-{name}")
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.ran = all(need.done.wait() and need._error is None for need in self._needs) \
-                and not self._halt.is_set()
-            self.started = time.monotonic()
-            self.decided.set()
-            if self.ran:
-                self._value = self._fn()
-        except BaseException as error:  # noqa: BLE001 - raised in the loop by result()
-            self._error = error
-        finally:
-            self.decided.set()
-            self.done.set()
-
-    def began(self) -> bool:
-        """Whether the call ran (or runs): False when a need failed or Ctrl-C came first (the
-        loop then decides as for any other operation). Blocks until that is known."""
-        self.decided.wait()
-        return self.ran
-
-    def result(self) -> Any:
-        """Block until the call ended; its value, or its error (an OSError as a PlanError naming
-        the call, as :meth:`_Context.call` does)."""
-        self.done.wait()
-        if isinstance(self._error, OSError):
-            raise PlanError(f"{self.name}: {self._error}") from None
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-EarlyKey = tuple[str, str, Status]
-"""(object kind, name, "doing" status) of a step: how a handler's step finds its early call."""
-
-
 class _Context:
     """What the handlers share: the runtime, the event sink, the ``--parallel`` bound, the ids of
     the containers made in this run, the deadline of waits and the interruption. Made inside
     the trio run."""
 
     def __init__(self, runtime: Runtime, emit: EventSink, parallel: int, builder: Builder | None,
-                 wait_timeout: float | None, head: _HeadStart | None = None) -> None:
+                 wait_timeout: float | None, head: HeadStart | None = None) -> None:
         import trio
 
         self.early = head.calls if head else {}
@@ -253,19 +204,6 @@ async def _remove_image(ctx: _Context, op: Operation) -> None:
         ctx.emit(Event(kind="Image", name=ref, status=Status.WARNING, text="not found"))
 
 
-def _with_image_id(runtime: Runtime, spec: ContainerSpec) -> ContainerSpec:
-    """The spec with its ``com.docker.compose.image`` label (the image may have been pulled or
-    built earlier in this run)."""
-    if spec.labels.get(L.IMAGE):
-        return spec
-    return spec._replace(labels={**spec.labels, L.IMAGE: runtime.image_id(spec.image) or ""})
-
-
-def create_container(runtime: Runtime, spec: ContainerSpec) -> str:
-    """Create the container of ``spec``, labelled with its image's id; its id."""
-    return runtime.create_container(_with_image_id(runtime, spec))
-
-
 async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
     cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED, create_container, ctx.runtime, spec)
@@ -281,7 +219,7 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     old, name, spec = op.params["id"], op.params["name"], op.params["spec"]
     ctx.emit(Event(kind="Container", name=name, status=Status.RECREATE))
     started = time.monotonic()
-    spec = await ctx.call(_with_image_id, ctx.runtime, spec)
+    spec = await ctx.call(with_image_id, ctx.runtime, spec)
     if op.params.get("inherit_volumes", True):
         spec = _inherit_anonymous_volumes(spec, await ctx.call(ctx.runtime.inspect_container, old))
     final = spec.name
@@ -596,27 +534,6 @@ def _ctrl_c_signals() -> tuple[int, ...]:
 
 
 @contextmanager
-def _held(signals: tuple[int, ...], halt: threading.Event) -> Iterator[list[int]]:
-    """Until the loop runs, Ctrl-C (``signals``) is recorded in the list yielded rather than
-    raised, and sets ``halt`` (no early call begins any more): the loop takes them first, as if
-    they came once it ran (the calls begun early then end as any call under way)."""
-    import signal
-
-    taken: list[int] = []
-
-    def hold(received: int, _frame: Any) -> None:
-        taken.append(received)
-        halt.set()
-
-    previous = {number: signal.signal(number, hold) for number in signals}
-    try:
-        yield taken
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-@contextmanager
 def _receiver(signals: tuple[int, ...]) -> Iterator[AsyncIterator[int] | None]:
     """``signals`` received by the run instead of raising KeyboardInterrupt (None: there are none)."""
     import trio
@@ -667,8 +584,8 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
         return ExecutionResult()
 
     signals = _ctrl_c_signals()
-    head = _HeadStart()
-    with _held(signals, head.halt) as taken:
+    head = HeadStart()
+    with held(signals, head.halt) as taken:
         if parallel <= 0:  # --parallel N: the loop's limiter bounds every call
             head.begin(plan, runtime)
         import_trio()  # while the early calls run
@@ -678,77 +595,6 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
         return await _Walker(plan, ctx, signals, taken).run()
 
     return _run(main)
-
-
-class _HeadStart:
-    """The calls begun before the loop (see "Head start" above), by their step's key: those of
-    the operations that start with one runtime call and need nothing, or only operations that
-    are one such call and begin early too (a stop, then the removal, then the network's)."""
-
-    LIMIT = 64  # threads at most (the loop's own bound)
-
-    def __init__(self) -> None:
-        self.halt = threading.Event()
-        self.calls: dict[EarlyKey, _Early] = {}
-
-    def begin(self, plan: Plan, runtime: Runtime) -> None:
-        chained: dict[str, _Early] = {}  # op id -> its early call, when nothing follows it in the op
-        created: dict[str, tuple[str, _Early]] = {}  # resource -> (name, early creation) of a container
-        for op in plan:  # needs come first
-            if op.wants or len(self.calls) >= self.LIMIT or any(n not in chained for n in op.needs):
-                continue
-            call = _first_call(op, runtime) or _start_of_created(op, runtime, created)
-            if call is None or call[0] in self.calls:
-                continue
-            key, fn = call
-            early = _Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in op.needs], self.halt)
-            self.calls[key] = early
-            if op.kind in ("stop", "remove") or (op.kind == "create" and key[0] in ("Network", "Volume")):
-                chained[op.id] = early
-            elif (op.kind, key[0]) == ("create", "Container") and op.params.get("start") is False:
-                chained[op.id], created[op.resource] = early, (key[1], early)
-
-
-def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | None:
-    """The step an operation's handler begins with (its key and call), when nothing else (a
-    hook, a lookup in this run) comes before it; None otherwise."""
-    params, target = op.params, op.resource.split(":", 1)[0]
-    if target in ("service", "container") and op.kind in ("stop", "remove", "start"):
-        if "id" not in params or "name" not in params or params.get("pre_stop"):
-            return None
-        if op.kind == "stop":
-            call = partial(runtime.stop_container, params["id"], params.get("timeout"))
-        elif op.kind == "remove":
-            call = partial(runtime.remove_container, params["id"], force=params.get("force", False),
-                           volumes=params.get("volumes", False))
-        else:
-            call = partial(runtime.start_container, params["id"])
-        status = {"stop": Status.STOPPING, "remove": Status.REMOVING, "start": Status.STARTING}[op.kind]
-        return ("Container", params["name"], status), call
-    if (op.kind, target) == ("create", "service"):
-        return ("Container", params["spec"].name, Status.CREATING), partial(create_container, runtime, params["spec"])
-    if op.kind == "create" and target in ("network", "volume"):
-        ensure = runtime.ensure_network if target == "network" else runtime.ensure_volume
-        return (target.capitalize(), params["spec"].name, Status.CREATING), partial(ensure, params["spec"])
-    if op.kind == "remove" and target in ("network", "volume"):
-        remove = runtime.remove_network if target == "network" else runtime.remove_volume
-        return (target.capitalize(), params["name"], Status.REMOVING), partial(remove, params["name"])
-    return None
-
-
-def _start_of_created(op: Operation, runtime: Runtime,
-                      created: dict[str, tuple[str, _Early]]) -> tuple[EarlyKey, partial] | None:
-    """The start of a container created early (its key and call: it starts the id the creation
-    returns), or None."""
-    if op.kind != "start" or "id" in op.params or op.resource not in created:
-        return None
-    name, creation = created[op.resource]
-    return ("Container", name, Status.STARTING), partial(start_created, runtime, creation)
-
-
-def start_created(runtime: Runtime, creation: _Early) -> None:
-    """Start the container an early call created."""
-    runtime.start_container(creation.result())
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:
