@@ -17,6 +17,7 @@ import _socket  # cost enum and selectors
 import gc
 import os
 import select
+import sys
 
 TYPE_CHECKING = False  # typing stays off run -d's path
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def _start_zygote(path: str) -> None:
     child = os.fork()
     if child == 0:
         try:
+            _forget_partial_imports()
             os.setsid()
             if os.fork() == 0:
                 Zygote(listener, path).serve()
@@ -67,6 +69,19 @@ def _start_zygote(path: str) -> None:
             os._exit(0)
     listener.close()
     os.waitpid(child, 0)
+
+
+def _forget_partial_imports() -> None:
+    """In a child forked while another thread of the CLI imported modules (trio, while the
+    executor's head start starts a container): the modules not fully imported are dropped, and
+    the import locks, whose holder does not exist here, forgotten, so that importing them here
+    starts afresh instead of waiting forever."""
+    bootstrap = sys.modules["_frozen_importlib"]  # the import system's own module
+    for name, module in list(sys.modules.items()):
+        if getattr(getattr(module, "__spec__", None), "_initializing", False):
+            del sys.modules[name]
+    bootstrap._module_locks.clear()
+    getattr(bootstrap, "_blocking_on", {}).clear()
 
 
 def _warm_network() -> None:
