@@ -40,7 +40,7 @@ def _register_port_top(app: typer.Typer) -> None:
         _, name = C.load_or_name(ctx)  # as compose: the project's name is enough
         inspect = C.make_runtime().inspect_container
         owners = {}  # host pid -> (service, container number)
-        for container in C.containers_of(name, services or ()):
+        for container in C.containers_of(name, services or (), oneoff=True):  # one-offs too, as compose
             if container.state in ("running", "paused"):  # as docker top: a paused one's processes too
                 pid = int(inspect(container.id).get("State", {}).get("Pid") or 0)
                 owner = (container.labels.get(L.SERVICE, ""), container.labels.get(L.CONTAINER_NUMBER, ""))
@@ -127,7 +127,7 @@ def _register_images_ls(app: typer.Typer) -> None:
         from composer.spec.render import go_json
 
         _, name = C.load_or_name(ctx)  # as compose: the project's name is enough
-        containers = sorted(C.containers_of(name, services or ()), key=lambda c: c.name)
+        containers = sorted(C.containers_of(name, services or (), oneoff=True), key=lambda c: c.name)
         if quiet:  # a row's ID is always its container's image id: nothing to inspect
             for image_id in dict.fromkeys(c.image_id.removeprefix("sha256:") for c in containers):
                 typer.echo(image_id)

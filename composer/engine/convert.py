@@ -288,7 +288,6 @@ def oneoff_spec(project: "Project", service: "Service", raw: Mapping[str, Any], 
     base = container_spec(project, service, raw, number=1, config_hash=config_hash, image_id=image_id)
     name = options.name or service.container_name or f"{project.name}-{service.name}-run-{slug[:12]}"
     labels = {**base.labels, **options.labels, L.ONEOFF: "True", L.SLUG: slug}
-    labels.pop(L.CONTAINER_NUMBER, None)  # as compose: a one-off has no number
     env = dict(item.split("=", 1) for item in base.env)
     env.update(options.environment)
     keep = (lambda e: tuple(a for a in e.aliases if a != base.name)) if options.use_aliases else (lambda e: ())

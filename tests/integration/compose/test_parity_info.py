@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.integration.compose.conftest import WEB, Project
+from tests.integration.compose.conftest import LOOP, WEB, Project
 
 pytestmark = [pytest.mark.root]
 
@@ -70,7 +70,9 @@ def test_run_detached_prints_the_container_id_and_start_failures_exit_1(project)
     assert started in project("ps", "-a", "-q", "--no-trunc").stdout
     labels = dict(item.split("=", 1) for item in project.ps("-a")[0]["Labels"].split(","))
     assert labels["com.docker.compose.oneoff"] == "True" and "com.docker.compose.slug" in labels
-    assert "com.docker.compose.container-number" not in labels  # compose numbers no one-off
+    project("run", "-d", "--name", "proj-long", "job", "sh", "-c", LOOP)
+    assert "proj-long" in [r["ContainerName"] for r in json.loads(project("images", "--format", "json").stdout)]
+    assert [line.split()[0] for line in project("top").stdout.splitlines()[1:2]] == ["job"]
     assert project("run", "--rm", "--entrypoint", "echo hi", "job").stdout == "hi\n"  # the command is dropped
     failed = project("run", "--rm", "job", "nosuchcmd", ok=False)
     assert failed.returncode == 1 and 'exec: "nosuchcmd": executable file not found in $PATH' in failed.stderr
