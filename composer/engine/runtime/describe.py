@@ -38,9 +38,15 @@ def epoch(stamp: str) -> float:
     if not stamp:
         return 0.0
     whole, _, fraction = stamp.rstrip("Z").partition(".")
-    import calendar
+    from datetime import datetime, timezone  # C: strptime's first call costs ms (regexes, calendar, locale)
 
-    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{fraction or 0}")
+    try:
+        parsed = datetime.fromisoformat(whole)
+    except ValueError:  # what fromisoformat refuses and strptime takes (unpadded fields)
+        import calendar
+
+        return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{fraction or 0}")
+    return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).timestamp() + float(f"0.{fraction or 0}")
 
 
 def info_from(config: dict, state: dict) -> ContainerInfo:
