@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 if TYPE_CHECKING:
     from composer.spec.loader import LoadedModel
@@ -116,17 +116,42 @@ def bind_service(name: str, raw: dict[str, Any]) -> Service:
     )
 
 
+class _Hashes(Mapping[str, str]):
+    """Each service's config hash, computed at first use (``down`` never uses them, and their
+    renderer's import costs milliseconds)."""
+
+    def __init__(self, output: Mapping[str, Any], unfolded: Mapping[str, Any]) -> None:
+        self._output, self._unfolded = output, unfolded
+        self._hashes: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._hashes is None:
+            from composer.spec.render import service_hash
+
+            self._hashes = {n: service_hash(n, s, self._unfolded.get(n))
+                            for n, s in (self._output.get("services") or {}).items()}
+        return self._hashes
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:
     """The frozen Project of a loaded model."""
-    from composer.spec.dump import shape
-    from composer.spec.render import service_hash
     from composer.spec.semantic import ENV_FILE_ERRORS
 
     disabled = loaded.model.get("x-composer-disabled") or {}
     output = loaded.output
     services = {n: bind_service(n, s) for n, s in (output.get("services") or {}).items()}
-    unfolded = loaded.model.get("x-composer-env-files") or {}
-    hashes = {n: service_hash(n, s, unfolded.get(n)) for n, s in (output.get("services") or {}).items()}
+    hashes = _Hashes(output, loaded.model.get("x-composer-env-files") or {})
+    if disabled:
+        from composer.spec.dump import shape
     return Project(
         name=loaded.name, working_dir=loaded.working_dir, config_files=tuple(loaded.files),
         services=MappingProxyType(services),
@@ -135,6 +160,6 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
         environment=MappingProxyType(dict(loaded.environment)),
         disabled_services=MappingProxyType({n: bind_service(n, shape(s, ("services", n)))
                                             for n, s in disabled.items()}),
-        profiles=profiles, output=_frozen(output), config_hashes=MappingProxyType(hashes),
+        profiles=profiles, output=_frozen(output), config_hashes=hashes,
         env_file_errors=MappingProxyType(dict(loaded.model.get(ENV_FILE_ERRORS) or {})),
     )
