@@ -134,16 +134,10 @@ def containers_of(project_name: str, services: Iterable[str] = (), *, all: bool 
 
 
 def one_container(project: Any, service: str, index: int) -> Any:
-    """The running container ``index`` of ``service`` (ContainerNotFound names what is missing)."""
-    from composer.errors import ContainerNotFound
+    """The running container ``index`` of ``service`` (0: the lowest number), as compose picks it."""
+    from composer.cli.compose_info import specified_container
 
-    if service not in project.services:
-        raise UsageError(f"no such service: {service}", hint=f"services: {', '.join(sorted(project.services))}")
-    found = [c for c in containers_of(project.name, [service], index=index, oneoff=True) if c.state == "running"]
-    if not found:
-        raise ContainerNotFound(f"service {service!r} has no running container #{index}",
-                                hint=f"start it with `composer up -d {service}`")
-    return found[0]
+    return specified_container(project.name, service, index)
 
 
 def short_name(container: Any) -> str:
@@ -172,8 +166,10 @@ _COLORS = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
 class LogPrinter:
     """Writes log lines with Compose's colored, aligned ``web-1  | `` prefixes (thread-safe)."""
 
-    def __init__(self, names: Iterable[str], *, color: bool, prefix: bool = True, timestamps: bool = False) -> None:
+    def __init__(self, names: Iterable[str], *, color: bool, prefix: bool = True, timestamps: bool = False,
+                 one_stream: bool = False) -> None:
         self.names = list(names)
+        self.one_stream = one_stream  # ``logs``: stderr lines to stdout too, as compose's StdCopy(w, w, r)
         self.width = max((len(n) for n in self.names), default=0)
         self.color = color
         self.prefix = prefix
@@ -200,7 +196,8 @@ class LogPrinter:
     def write(self, name: str, line: Any) -> None:
         text = line.text if line.text.endswith("\n") else line.text + "\n"
         stamp = f"{_iso(line.time)} " if self.timestamps and line.time else ""
-        stream = sys.stderr if getattr(line, "stream", "") == "stderr" else sys.stdout  # as compose relays them
+        to_stderr = not self.one_stream and getattr(line, "stream", "") == "stderr"
+        stream = sys.stderr if to_stderr else sys.stdout  # attached up relays each stream to its own
         with self.lock:
             stream.write(self._prefix(name) + stamp + text)
             stream.flush()

@@ -26,10 +26,30 @@ def _lifecycle(verb: str, title: str):
         project = C.load(ctx)
         with C.progress_for(ctx, title) as progress:
             options = LifecycleOptions(services=tuple(services or ()), timeout=timeout, parallel=C.parallel(ctx))
-            getattr(C.engine(progress), verb)(project, options)
+            getattr(C.engine(_as_compose_words(progress, verb)), verb)(project, options)
 
     command.__doc__ = f"{verb.capitalize()} service containers."
     return command
+
+
+def _as_compose_words(progress: Any, verb: str) -> Any:
+    """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``)
+    and ``restart`` (``Restarting`` then ``Started``) print."""
+    from types import SimpleNamespace
+
+    from composer.engine.events import Status
+
+    words = {"pause": {Status.PAUSING: None}, "unpause": {Status.UNPAUSING: None},
+             "restart": {Status.RESTARTED: Status.STARTED}}.get(verb)
+    if not words:
+        return progress
+
+    def event(item: Any) -> None:
+        status = words.get(item.status, item.status)
+        if status is not None:
+            progress.event(item._replace(status=status))
+
+    return SimpleNamespace(event=event)
 
 
 def register(app: typer.Typer) -> None:
@@ -104,14 +124,18 @@ def _register_up(app: typer.Typer) -> None:
         """Create and start containers."""
         if exit_code_from:
             abort = True
-        if detach and (abort or abort_failure):
-            raise UsageError("--abort-on-container-exit and --detach are incompatible")
+        if detach and (abort or abort_failure or attach or attach_dependencies):
+            raise UsageError("--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure,"
+                             " --attach, --attach-dependencies or --watch")
         if all_resources:  # the unused networks and volumes kept: not what the project cache holds
             from composer.spec.loader import load_project_from_options
 
             project = load_project_from_options(ctx.obj, all_resources=True, targets=tuple(services or ()))
         else:
             project = C.load(ctx)
+        if exit_code_from and exit_code_from not in project.services:
+            raise UsageError(f"no such service: {exit_code_from}: not found",
+                             hint=f"services: {', '.join(sorted(project.services))}")
         options = C.up_options(ctx, services or (), dict(
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
@@ -192,7 +216,8 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
             if code is None:  # every container finished cleanly
                 logs.join(5)
                 return 0
-            printer.say("Aborting on container exit...")
+            sys.stderr.write("Aborting on container exit...\n")  # compose: stderr (red, bold on a terminal)
+            sys.stderr.flush()
             _stop_printing_hooks(ctx, project, LifecycleOptions(timeout=options.timeout), printer)
             logs.join(5)  # every container's last lines and "exited with code" are printed
             if exit_code_from:
@@ -276,7 +301,10 @@ def _register_ps(app: typer.Typer) -> None:
            filter_: Optional[List[str]] = typer.Option(None, "--filter", help="Filter: status=running."),
            output_format: Optional[str] = typer.Option(None, "--format",
                                                        help="table, json or a Go template (default: psFormat)."),
-           no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output.")) -> None:
+           no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
+           orphans: str = typer.Option("true", "--orphans", metavar="BOOL",
+                                       help="Include orphaned services (default true).")
+           ) -> None:
         """List containers."""
         from composer.engine.options import PsOptions
         from composer.engine.status import ps_record
@@ -297,12 +325,17 @@ def _register_ps(app: typer.Typer) -> None:
         found = C.engine().ps(name, PsOptions(services=tuple(services or ()), all=all_, status=tuple(states)),
                               project=project)
         records = [ps_record(c) for c in found]
-        if only_services:
-            for service in dict.fromkeys(r["Service"] for r in records):
-                typer.echo(service)
-        elif quiet:
+        if orphans.lower() not in ("true", "1", "t", "false", "0", "f"):
+            raise UsageError(f'invalid argument "{orphans}" for "--orphans" flag: strconv.ParseBool: parsing '
+                             f'"{orphans}": invalid syntax')
+        if orphans.lower() in ("false", "0", "f") and project is not None:
+            records = [r for r in records if r["Service"] in project.services]
+            found = [c for c in found if ps_record(c)["Service"] in project.services]
+        if only_services:  # compose joins the names with newlines: one empty line when there is none
+            typer.echo("\n".join(dict.fromkeys(r["Service"] for r in records)))
+        elif quiet:  # compose prints full ids (--no-trunc changes nothing)
             for container in found:
-                typer.echo(container.id if no_trunc else container.id[:12])
+                typer.echo(container.id)
         elif output_format == "json":
             for record in records:  # docker compose truncates the command here too
                 record["Command"] = _trunc(record["Command"], 22, no_trunc)
@@ -325,11 +358,16 @@ def _trunc(text: str, width: int, keep: bool) -> str:
     return text[: width - 2] + '…"'
 
 
+def table_lines(header: List[str], rows: List[List[Any]], minimum: int = 10, gap: int = 3) -> List[str]:
+    """Aligned rows as docker's tabwriter prints them (``tabwriter.NewWriter(w, minimum, 1, gap, ' ', 0)``):
+    each cell padded to its column's width plus ``gap``, at least ``minimum``; the last cell as is."""
+    widths = [max(minimum, *(len(str(r[i])) + gap for r in [header, *rows])) for i in range(len(header) - 1)]
+    return ["".join(str(v).ljust(w) for v, w in zip(row, widths)) + str(row[-1]) for row in [header, *rows]]
+
+
 def _table(header: List[str], rows: List[List[Any]]) -> None:
-    """Columns separated by three spaces, as docker's tabwriter prints them."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        typer.echo("   ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    for line in table_lines(header, rows):
+        typer.echo(line)
 
 
 def _register_logs(app: typer.Typer) -> None:
@@ -344,20 +382,21 @@ def _register_logs(app: typer.Typer) -> None:
              no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
              index: Optional[int] = typer.Option(None, "--index", help="Index of the container.")) -> None:
         """View output from containers."""
-        if tail not in ("all", "-1") and not tail.isdigit():
-            raise UsageError(f"invalid --tail {tail!r}", hint="use a number or all")
+        if not tail.isdigit():
+            tail = "all"  # compose: anything but a number shows every line
         project = C.load(ctx)
         for service in services or ():
             if service not in project.services:
                 raise UsageError(f"no such service: {service}")
         containers = C.containers_of(project.name, services or (), index=index)
         printer = C.LogPrinter([C.short_name(c) for c in containers], color=C.use_color(no_color),
-                               prefix=not no_log_prefix, timestamps=timestamps)
+                               prefix=not no_log_prefix, timestamps=timestamps, one_stream=True)
         if follow and index is None:
             from composer.cli.compose_follow import follow_project
 
-            count = None if tail in ("all", "-1") else int(tail)
-            options = dict(since=C.parse_time(since), until=C.parse_time(until), timestamps=timestamps)
+            count = None if tail == "all" else int(tail)
+            options = dict(since=C.parse_time(since), until=C.parse_time(until), timestamps=timestamps,
+                           announce_exit=True)  # compose's log printer: "web-1 exited with code 0"
             follow_project(project.name, tuple(services or project.services), containers, printer,
                            dict(options, tail=count))
             return
@@ -372,7 +411,7 @@ def _register_exec(app: typer.Typer) -> None:
               user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
               workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
               env: Optional[List[str]] = typer.Option(None, "-e", "--env", help="Set environment variables."),
-              index: int = typer.Option(1, "--index", help="Index of the container."),
+              index: int = typer.Option(0, "--index", help="Index of the container (0: the first running)."),
               privileged: bool = typer.Option(False, "--privileged", help="Extended privileges.")) -> None:
         """Execute a command in a running container."""
         project = C.load(ctx)
@@ -418,7 +457,7 @@ def _register_run(app: typer.Typer) -> None:
             raise UsageError("cannot attach stdin to a TTY-enabled container because stdin is not a terminal",
                              hint="drop --tty, or run from a terminal")
         if pull not in (None, "always", "missing", "never"):
-            raise UsageError(f"invalid --pull value {pull!r}", hint="use always, missing or never")
+            raise UsageError(f'invalid --pull option "{pull}"', hint="use always, missing or never")
         code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env or [], entrypoint=entrypoint,
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
@@ -459,8 +498,11 @@ def _register_lifecycle(app: typer.Typer) -> None:
         if not stopped:
             typer.echo("No stopped containers", err=True)
             return
-        if not force and sys.stdin.isatty():
-            typer.echo("Going to remove " + ", ".join(c.name for c in stopped), err=True)
+        question = "Going to remove " + ", ".join(c.name for c in stopped)
+        if force:
+            typer.echo(question)  # compose prints it on stdout even with -f
+        elif sys.stdin.isatty():
+            typer.echo(question, err=True)
             if not typer.confirm("Are you sure?", default=False):
                 return
         with C.progress_for(ctx, "Removing") as progress:
@@ -474,6 +516,11 @@ def _register_lifecycle(app: typer.Typer) -> None:
         from composer.engine.options import DownOptions
 
         project = C.load(ctx)
+        if not C.containers_of(project.name, services):
+            from composer.errors import ContainerNotFound
+
+            raise ContainerNotFound(f'no containers for project "{project.name}"',
+                                    hint=f"start the services with `composer up -d {' '.join(services)}`")
         if down_project:
             code = _first_exit(C.engine(), project, tuple(services), failures_only=False) or 0
             with C.progress_for(ctx) as progress:

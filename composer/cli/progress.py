@@ -106,11 +106,10 @@ class Progress:
 
     @staticmethod
     def _plain(event: Event) -> str:
+        """`` Container x  Started``: compose's plain writer prints no duration."""
         text = f" {event.kind} {event.name}  {event.status.value}"
         if event.text:
             text += f" {event.text}"
-        if event.done and event.duration is not None:
-            text += f" {event.duration:.1f}s"
         return text
 
     def confirm(self, message: str) -> bool:

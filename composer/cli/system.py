@@ -23,13 +23,13 @@ def register(app: typer.Typer) -> None:
         elif output_format == "json":
             import json
 
-            typer.echo(json.dumps({"version": __version__, "python": platform.python_version()}))
+            typer.echo(json.dumps({"version": f"v{__version__}"}, separators=(",", ":")))  # compose's shape
         elif "{{" in output_format:  # docker version's template: {{.Server.Version}}, {{json .Client}} ...
             from composer.cli.gotemplate import render
 
             typer.echo(render(output_format, version_data()))
         else:
-            typer.echo(f"composer version {__version__}")
+            typer.echo(f"composer version v{__version__}")  # as ``Docker Compose version v2.40.3``
 
     system = typer.Typer(help="Manage composer (info, disk usage, prune).", no_args_is_help=True)
     app.add_typer(system, name="system")
