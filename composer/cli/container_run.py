@@ -40,13 +40,25 @@ def main(argv: list[str]) -> int:
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
         from composer.engine.runtime.containers import run_attached
 
-        return run_attached(config, options.get("detach_keys", ""))
+        code = run_attached(config, options.get("detach_keys", ""))
+        print_warnings(config.warnings)  # (create and start are one step of run_attached)
+        return code
     from composer.engine.runtime.linux import run_foreground
 
-    prepare_io = None
-    if config.tty:
-        from composer.engine.runtime.tty import prepare_tty as prepare_io
+    def prepare_io(run) -> None:
+        run.warn = print_warnings  # docker's create-time warnings, before the container's output
+        if config.tty:
+            from composer.engine.runtime.tty import prepare_tty
+
+            prepare_tty(run)
+
     return exit_now(run_foreground(config, prepare_io).exit_code)
+
+
+def print_warnings(warnings) -> None:
+    """docker's create-time warnings (limits this host cannot apply), on stderr."""
+    for warning in warnings:
+        sys.stderr.write(f"WARNING: {warning}\n")
 
 
 def _prepare(argv: list[str], help_text: str):
@@ -80,6 +92,7 @@ def create_main(argv: list[str]) -> int:
         return 0
     config = prepared[1]
     containers.create(config)
+    print_warnings(config.warnings)
     sys.stdout.write(config.id + "\n")
     return 0
 
@@ -119,6 +132,7 @@ def run_detached(config) -> int:
     from composer.engine.runtime import containers
 
     containers.run(config)
+    print_warnings(config.warnings)
     sys.stdout.write(config.id + "\n")
     return exit_now(0)  # nothing left to release: no interpreter teardown (~9 ms)
 
@@ -242,11 +256,6 @@ def build_config(options: dict, image, command: list[str]):
     if "shm_size" in options:
         config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
     _apply_resources(options, config.resources)
-    if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
-        from composer.engine.runtime.cgroups import discard_unsupported
-
-        for warning in discard_unsupported(config.resources):
-            sys.stderr.write(f"WARNING: {warning}\n")
     _apply_security(options, config)
     _check_userns(config)
     config.mounts = _mounts(options)

@@ -135,6 +135,7 @@ class ContainerConfig(Record):
     stop_timeout: int | None = None   # seconds (None: 10, docker's default)
     endpoints: list[Endpoint] = []    # further networks (compose services with several)
     devices: list[Device] = []
+    warnings = ()  # (not a field, not saved) docker's create-time warnings: set by the runtime's create
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":

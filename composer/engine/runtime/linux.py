@@ -14,7 +14,7 @@ import os
 import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
-from composer.engine.runtime import capabilities, libc, rootfs
+from composer.engine.runtime import capabilities, libc, rootfs, trampoline
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
@@ -243,7 +243,13 @@ def remove_anonymous_volumes(config: ContainerConfig) -> None:
 
 
 def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
-    """Claim the container's name and make its state directory (the name is released on failure)."""
+    """Claim the container's name and make its state directory (the name is released on failure).
+    Every create comes here: limits this host cannot apply are dropped, with docker's warnings
+    (``config.warnings``, for the caller to show)."""
+    if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
+        from composer.engine.runtime.cgroups import discard_unsupported
+
+        config.warnings = tuple(discard_unsupported(config.resources))
     claim_name(config.name, config.id)
     try:
         cdir.create()
@@ -349,11 +355,14 @@ class ForegroundRun:
         self._previous_handlers: dict = {}
         self._pending: list[int] = []
         self.was_subreaper = True  # until start() finds out (then restored by cleanup)
+        self.warn = None  # a callable given docker's create-time warnings (before the container starts)
 
     def prepare(self) -> LaunchPlan:
         """Name, state dir, /etc files, seccomp: everything the children need before fork."""
         claim_state_dir(self.config, self.cdir)
         self.created = self.fresh = True
+        if self.config.warnings and self.warn is not None:
+            self.warn(self.config.warnings)
         return self.prepare_launch()
 
     def prepare_launch(self) -> LaunchPlan:
@@ -496,8 +505,12 @@ class ForegroundRun:
             chunks.append(chunk)
         if not chunks:
             return
-        code, _, message = b"".join(chunks).decode(errors="replace").partition(" ")
+        report = b"".join(chunks)
+        code, _, message = report.decode(errors="replace").partition(" ")
         exit_code = int(code) if code.isdigit() else 125
+        failed = trampoline.failure(report)  # the program's execve failed (docker: "exec PATH: ...", 1)
+        if failed:
+            exit_code, message = failed
         if self.pid:
             self._reap()
         if not self.config.auto_remove:  # docker keeps a container that failed to start as "created"
