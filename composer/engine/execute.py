@@ -208,6 +208,7 @@ async def _create(ctx: _Context, op: Operation) -> None:
     spec = op.params["spec"]
     cid = await ctx.step("Container", spec.name, Status.CREATING, Status.CREATED, create_container, ctx.runtime, spec)
     ctx.ids[op.resource], ctx.names[cid] = cid, spec.name
+    _create_warnings(ctx, cid, spec.name)
     if op.params.get("start", True):
         await ctx.step("Container", spec.name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
         await _hooks(ctx, op, "post_start", cid, spec.name)
@@ -226,6 +227,7 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     temporary = f"{old[:12]}_{final}" if name == final else final  # the old one may hold the name
     spec = spec._replace(name=temporary, labels={**spec.labels, L.REPLACE: old})
     cid = await ctx.call(ctx.runtime.create_container, spec)
+    _create_warnings(ctx, cid, name)
     await ctx.call(ctx.runtime.stop_container, old, op.params.get("timeout"))
     await ctx.call(ctx.runtime.remove_container, old, force=True)
     ctx.removed.add(old)
@@ -236,6 +238,12 @@ async def _recreate(ctx: _Context, op: Operation) -> None:
     if op.params.get("start", True):
         await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
         await _hooks(ctx, op, "post_start", cid, final)
+
+
+def _create_warnings(ctx: _Context, cid: str, name: str) -> None:
+    """As Compose: each warning of a container's create is a Warning line of its service."""
+    for warning in ctx.runtime.create_warnings(cid):
+        ctx.emit(Event(kind="Container", name=name, status=Status.WARNING, text=warning))
 
 
 def _inherit_anonymous_volumes(spec: ContainerSpec, inspected: dict[str, Any]) -> ContainerSpec:

@@ -259,6 +259,7 @@ class LinuxRuntime:
     def __init__(self) -> None:
         self._networks: Any = None
         self._volumes: Any = None
+        self._warnings: dict[str, tuple[str, ...]] = {}  # create's warnings, until the executor takes them
 
     @property
     def networks(self) -> Any:
@@ -295,7 +296,10 @@ class LinuxRuntime:
         content_dir = self._content_dir(container_id)
         try:
             config = container_config(spec, image, container_id, content_dir)
-            return _containers().create(config)
+            created = _containers().create(config)
+            if config.warnings:
+                self._warnings[created] = tuple(config.warnings)
+            return created
         except BaseException:
             _remove_tree(content_dir)
             raise
@@ -305,6 +309,9 @@ class LinuxRuntime:
         from composer.settings import state_root
 
         return os.path.join(str(state_root()), "compose-content", container_id)
+
+    def create_warnings(self, container_id: str) -> tuple[str, ...]:
+        return self._warnings.pop(container_id, ())
 
     def start_container(self, container_id: str) -> None:
         _containers().start(container_id)

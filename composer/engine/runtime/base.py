@@ -229,6 +229,8 @@ class Runtime(Protocol):
         """Containers whose labels match (only running ones unless ``all``)."""
     def create_container(self, spec: ContainerSpec) -> str:
         """Create (not start) a container: rootfs, network endpoints, mounts; its id."""
+    def create_warnings(self, container_id: str) -> tuple[str, ...]:
+        """The warnings of the container's create (docker's: limits this host cannot apply), once."""
     def start_container(self, container_id: str) -> None:
         """Start a created or stopped container (a no-op when it runs)."""
     def stop_container(self, container_id: str, timeout: float | None = None) -> None:

@@ -30,7 +30,8 @@ class Behaviour:
     ``health``: the health values the container goes through, one per ``wait_health`` call
     (only with a healthcheck); ``exit_code``: None to keep running, else the code it exits with
     when waited on; ``fail``: method names that raise ContainerRuntimeError; ``delay``: seconds
-    each create/start/stop takes; ``output``: the last healthcheck output.
+    each create/start/stop takes; ``output``: the last healthcheck output; ``warnings``: its
+    create's warnings (limits a host could not apply).
     """
 
     health: tuple[str, ...] = ("starting", "healthy")
@@ -38,6 +39,7 @@ class Behaviour:
     fail: frozenset[str] = frozenset()
     delay: float = 0.0
     output: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -124,6 +126,11 @@ class FakeRuntime:
         with self._cond:
             return [c.summary for c in self.containers.values() if matches(c.summary.labels, labels)
                     and (all or c.summary.state in ("running", "paused", "restarting"))]
+
+    def create_warnings(self, container_id: str) -> tuple[str, ...]:
+        with self._cond:
+            service = self.containers[container_id].summary.labels.get(L.SERVICE, "")
+        return self.behaviours.get(service, Behaviour()).warnings
 
     def create_container(self, spec: ContainerSpec) -> str:
         def run() -> str:

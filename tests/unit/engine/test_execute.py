@@ -663,3 +663,13 @@ def test_ctrl_c_makes_no_call_that_was_waiting_for_its_parallel_turn(load, fake,
     with pytest.raises(KeyboardInterrupt):
         execute(plan, fake, parallel=1)
     assert len(fake.calls_of("create")) == 1  # the two queued behind --parallel 1 never began
+
+
+def test_create_warnings_are_warning_lines_of_the_service(load, service, fake, events):
+    """Compose shows each of ContainerCreate's warnings as a Warning event of the container."""
+    fake.behaviours["web"] = Behaviour(warnings=("Your kernel does not support Block I/O weight or the cgroup "
+                                                 "is not mounted. Weight discarded.",))
+    service.up(load("services:\n  web: {image: busybox}\n  db: {image: busybox}\n"))
+    warned = [(e.name, e.text) for e in events if e.status is Status.WARNING]
+    assert warned == [("demo-web-1", fake.behaviours["web"].warnings[0])]
+    assert fake.list_containers({L.SERVICE: "web"})[0].state == "running"
