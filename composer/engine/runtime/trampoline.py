@@ -222,6 +222,7 @@ def execve(path: str, argv: list[str], env: dict[str, str], error_fd: int) -> No
         os.execve(fd, args, env)  # glibc's fexecve: execveat(fd, "", ..., AT_EMPTY_PATH)
     except OSError as error:
         if error.errno == errno.EACCES:  # no memfd may be executed here (an LSM policy)
+            os.set_inheritable(error_fd, False)  # no trampoline to close it: the program must not keep it
             _direct(path, argv, env)
         if error.errno not in (errno.EPERM, errno.ENOSYS):  # a seccomp profile without execveat
             raise

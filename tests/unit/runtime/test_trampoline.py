@@ -195,3 +195,20 @@ def test_without_a_trampoline_every_interpreter_level_is_checked(tmp_path, monke
     with pytest.raises(PermissionError, match="CVE-2019-5736"):  # (where a memfd may not be executed)
         trampoline._direct(str(script), [str(script)], {})
     assert find_executable("true", "/bin:/usr/bin").endswith("/true")
+
+
+@needs_trampoline
+def test_where_no_memfd_may_be_executed_the_direct_exec_keeps_no_error_pipe(monkeypatch):
+    """EACCES from the memfd's execve (an LSM policy): the program is exec'd directly, without the
+    error pipe (no trampoline closes it there; the runtime would wait for its EOF until the program ends)."""
+    real_execve = os.execve
+
+    def refuse_memfd(path, argv, env):
+        if isinstance(path, int):
+            raise PermissionError(errno.EACCES, "memfd exec refused")
+        real_execve(path, argv, env)
+
+    monkeypatch.setattr(trampoline.os, "execve", refuse_memfd)
+    report, code, output = _exec("/bin/sh", ["sh", "-c", "ls /proc/self/fd"])
+    assert (report, code) == (b"", 0), output
+    assert set(output.decode().split()) <= {"0", "1", "2", "3"}  # 3: ls's own directory
