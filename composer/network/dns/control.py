@@ -41,7 +41,7 @@ _SPAWNED: list = []  # servers this process started (its children): reaped once 
 def pid_of(store: NetworkStore) -> int | None:
     """The running server's pid, or None. ``dns.pid`` holds "PID START": the process's start time
     (/proc/PID/stat) tells it from a later process with the same pid (its command line cannot: it
-    reads empty until the new program's arguments are set up, after ``Popen`` has returned)."""
+    reads empty until the new program's arguments are set up, after the spawn has returned)."""
     try:
         with open(os.path.join(store.dir, "dns.pid")) as handle:
             pid, *started = handle.read().split()
@@ -164,14 +164,14 @@ def _spawn(store: NetworkStore, lock: int, fds: list[int]) -> None:
         actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
                    (os.POSIX_SPAWN_DUP2, log, 1), (os.POSIX_SPAWN_DUP2, log, 2)]
         actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds() if fd not in keep]
-        for fd in keep:
-            os.set_inheritable(fd, True)
+        # dup2 of an fd onto itself clears its close-on-exec in the child only (glibc 2.29+, POSIX
+        # 2024): the lock never turns inheritable here, where another thread (the head start) may
+        # fork meanwhile and keep it held in a long-lived child
+        actions += [(os.POSIX_SPAWN_DUP2, fd, fd) for fd in keep]
         pid = os.posix_spawn(sys.executable, [sys.executable, "-m", MODULE, store.dir, *map(str, keep)],
                              os.environ, file_actions=actions, setsid=True)
     finally:
         os.close(log)
-        for fd in keep:
-            os.set_inheritable(fd, False)
     path = os.path.join(store.dir, "dns.pid")
     with open(f"{path}.tmp{os.getpid()}", "w") as handle:
         handle.write(f"{pid} {process_start_time(pid)}")

@@ -164,3 +164,23 @@ def test_a_spawned_server_gets_its_lock_and_sockets_only_in_a_session_of_its_own
     finally:
         for fd in (lock, *keep, *stray):
             os.close(fd)
+
+
+def test_the_lock_stays_close_on_exec_in_the_spawning_process(tmp_path, monkeypatch):
+    """Another thread may fork while the server is spawned (the head start): the lock and the
+    sockets must never be inheritable here, or a long-lived child would keep the lock held."""
+    store = NetworkStore(tmp_path)
+    lock = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    seen = []
+
+    def spawn(path, argv, env, *, file_actions, setsid):
+        seen.append((os.get_inheritable(lock), (os.POSIX_SPAWN_DUP2, lock, lock) in file_actions))
+        return os.getpid()
+
+    monkeypatch.setattr(control.os, "posix_spawn", spawn)
+    monkeypatch.setattr(control, "_SPAWNED", [])
+    try:
+        control._spawn(store, lock, [])
+    finally:
+        os.close(lock)
+    assert seen == [(False, True)]
