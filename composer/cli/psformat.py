@@ -12,7 +12,6 @@ import time
 
 from composer.errors import UsageError
 
-COMPACT = (",", ":")  # Go's encoding/json: no spaces
 TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
            "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
@@ -226,20 +225,22 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
     template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
     rows = [row(i, not no_trunc) for i in infos]
     if size or ".Size" in template:
+        from composer.engine.images.store import ImageStore
+
+        db = ImageStore().read_db()  # once for every row
         for info, values in zip(infos, rows):
-            values["Size"] = _size_text(info)
+            values["Size"] = _size_text(info, db)
     return render(rows, template, strict=True), []
 
 
-def _size_text(info) -> str:
-    """``docker ps -s``'s SIZE: the writable layer, and with the image's size (``0B (virtual 4.26MB)``)."""
+def _size_text(info, db: dict) -> str:
+    """``docker ps -s``'s SIZE: the writable layer, and with the image's size (``0B (virtual 4.26MB)``);
+    ``db``: the image store's ``read_db()``."""
     from composer.engine.images.catalog import image_size
-    from composer.engine.images.store import ImageStore
     from composer.engine.runtime.layerview import disk_usage
     from composer.engine.runtime.state import ContainerDir
     from composer.units import human_size  # (3 digits here, as docker's ps)
 
-    db = ImageStore().read_db()
     record = db["images"].get(info.image_id)
     written = disk_usage(ContainerDir(info.id).upper)
     return f"{human_size(written)} (virtual {human_size(written + (image_size(db, record) if record else 0))})"
