@@ -25,15 +25,15 @@ def test_a_bridge_that_cannot_be_deleted_keeps_its_network(manager, monkeypatch)
             raise NetworkError(f"delete link {name}: Device or resource busy")
         return real_delete(self, name)
 
-    monkeypatch.setattr(Netlink, "delete_link", refuse)
-    with pytest.raises(NetworkError, match="error while removing network: network sticky id .*Device or resource busy"):
-        manager.remove("sticky")
-    assert NetworkStore(manager.store.dir).find("sticky") is not None
-    assert os.path.exists(f"/sys/class/net/{net.bridge}")
-    rules = subprocess.run(["nft", "list", "table", "inet", manager.store.table], capture_output=True, text=True)
-    assert net.bridge in rules.stdout
-    assert manager.prune() == [] and manager.store.find("sticky") is not None  # skipped, as docker's prune
-    monkeypatch.setattr(Netlink, "delete_link", real_delete)
+    with monkeypatch.context() as patch:  # undone before the manager's teardown even when an assert fails
+        patch.setattr(Netlink, "delete_link", refuse)
+        with pytest.raises(NetworkError, match="error while removing network: network sticky id .*Device or resource busy"):
+            manager.remove("sticky")
+        assert NetworkStore(manager.store.dir).find("sticky") is not None
+        assert os.path.exists(f"/sys/class/net/{net.bridge}")
+        rules = subprocess.run(["nft", "list", "table", "inet", manager.store.table], capture_output=True, text=True)
+        assert net.bridge in rules.stdout
+        assert manager.prune() == [] and manager.store.find("sticky") is not None  # skipped, as docker's prune
     manager.remove("sticky")
     assert manager.store.find("sticky") is None
     assert not os.path.exists(f"/sys/class/net/{net.bridge}")
