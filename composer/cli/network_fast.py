@@ -164,15 +164,20 @@ def pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     return result
 
 
-def ls_lines(networks: list, options: dict) -> list[str]:
-    """``network ls`` output (``quiet``, ``no_trunc``, ``format`` table/json, ``filter`` list);
-    a Go template is rendered by the caller from ``ls_row``."""
+def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
+    """The ``ls_row`` of each network passing ``options``' ``filter`` list (``no_trunc``: full ids)."""
     filters: dict[str, list[str]] = {}
     for item in options.get("filter") or []:
         key, _, value = item.partition("=")
         filters.setdefault(key, []).append(value)
     width = 64 if options.get("no_trunc") else 12
-    rows = [ls_row(net, width) for net in networks if matches(net, filters)]
+    return [ls_row(net, width) for net in networks if matches(net, filters)]
+
+
+def ls_lines(networks: list, options: dict) -> list[str]:
+    """``network ls`` output (``quiet``, ``no_trunc``, ``format`` table/json, ``filter`` list);
+    a Go template is rendered by the caller from ``ls_rows``."""
+    rows = ls_rows(networks, options)
     output_format = options.get("format")
     if options.get("quiet"):
         return [row["ID"] for row in rows]

@@ -44,19 +44,14 @@ def ls(
     filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
 ) -> None:
     """List networks."""
-    from composer.cli.network_fast import ls_lines, ls_row, matches
+    from composer.cli.network_fast import ls_lines, ls_rows
 
     options = {"quiet": quiet, "no_trunc": no_trunc, "format": output_format, "filter": filter_}
     if output_format and output_format not in ("table", "json") and not quiet:
         from composer.cli.images import render_template
 
-        filters: dict[str, list[str]] = {}
-        for item in filter_ or []:
-            key, _, value = item.partition("=")
-            filters.setdefault(key, []).append(value)
-        for net in _manager().list():
-            if matches(net, filters):
-                typer.echo(render_template(output_format, ls_row(net, 64 if no_trunc else 12)))
+        for row in ls_rows(_manager().list(), options):
+            typer.echo(render_template(output_format, row))
         return
     for line in ls_lines(_manager().list(), options):
         typer.echo(line)

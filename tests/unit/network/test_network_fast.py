@@ -65,3 +65,18 @@ def test_the_fast_verbs_import_no_typer():
             "assert 'typer' not in sys.modules and 'click' not in sys.modules, 'typer imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_typer_ls_renders_go_templates_from_the_filtered_rows(monkeypatch):
+    from typer.testing import CliRunner
+
+    from composer.cli import networks
+    from composer.cli.app import build_app
+    from composer.network.model import Network
+
+    nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now")
+            for c, name in (("a", "front"), ("b", "back"))]
+    monkeypatch.setattr(networks, "_manager", lambda: type("M", (), {"list": lambda self: nets})())
+    app = build_app(["composer.cli.networks"])
+    shown = CliRunner().invoke(app, ["network", "ls", "--no-trunc", "-f", "name=ba", "--format", "{{.ID}} {{.Name}}"])
+    assert (shown.exit_code, shown.stdout) == (0, f"{'b' * 64} back\n")
