@@ -131,19 +131,17 @@ def _reclaimable(part: int, whole: int) -> str:
 
 def df_rows() -> list[dict]:
     """``system df``'s rows (docker's JSON field names): images, containers, volumes, build cache."""
-    import os
-
     from composer.cli.volumes import _in_use
-    from composer.engine.images.catalog import container_usage, image_size
+    from composer.engine.images.catalog import image_size
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime.containers import LIVE, list_containers
     from composer.engine.runtime.state import ContainerDir
     from composer.engine.volumes import VolumeStore
 
     db = ImageStore().read_db()
-    used = container_usage().images
     sizes = {image_id: image_size(db, record) for image_id, record in db["images"].items()}
     infos = list_containers(all=True)
+    used = {i.image_id for i in infos}  # (one read of the containers for both)
     volumes, in_use = VolumeStore().list(), _in_use()
     volume_sizes = {m["Name"]: _du(m["Mountpoint"]) for m in volumes}
     unused_images = sum(size for image_id, size in sizes.items() if image_id not in used)
