@@ -132,7 +132,7 @@ def _reclaimable(part: int, whole: int) -> str:
 def df_rows() -> list[dict]:
     """``system df``'s rows (docker's JSON field names): images, containers, volumes, build cache."""
     from composer.cli.volumes import _in_use
-    from composer.engine.images.catalog import image_size
+    from composer.engine.images.catalog import image_size, layer_size
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime.containers import LIVE, list_containers
     from composer.engine.runtime.state import ContainerDir
@@ -140,6 +140,7 @@ def df_rows() -> list[dict]:
 
     db = ImageStore().read_db()
     sizes = {image_id: image_size(db, record) for image_id, record in db["images"].items()}
+    layers = sum(layer_size(db, chain) for chain in {*db["layers"], *db.get("disk", {})})  # each layer once
     infos = list_containers(all=True)
     used = {i.image_id for i in infos}  # (one read of the containers for both)
     volumes, in_use = VolumeStore().list(), _in_use()
@@ -151,7 +152,7 @@ def df_rows() -> list[dict]:
     stopped = sum(1 for i in infos if i.state not in LIVE)
     return [
         {"Type": "Images", "TotalCount": str(len(sizes)), "Active": str(sum(1 for i in sizes if i in used)),
-         "Size": human_size(sum(db["layers"].values())), "Reclaimable": _reclaimable(unused_images, sum(sizes.values()))},
+         "Size": human_size(layers), "Reclaimable": _reclaimable(unused_images, sum(sizes.values()))},
         {"Type": "Containers", "TotalCount": str(len(infos)), "Active": str(len(infos) - stopped),
          "Size": human_size(containers_size),
          "Reclaimable": _reclaimable(sum(written[i.id] for i in infos if i.state not in LIVE), containers_size)},

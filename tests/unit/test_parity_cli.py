@@ -70,3 +70,31 @@ def test_a_nameless_volume_is_anonymous(composer, state_root):
 def test_run_with_a_bad_name_exits_125(composer, state_root):
     result = composer("container", "run", "--name", "a", "busybox", "true")  # docker: one letter is too short
     assert result.returncode == 125 and "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed" in result.stderr
+
+
+def test_df_images_rows_measure_layers_as_image_ls(monkeypatch):
+    """system df's Images SIZE counts each layer once, in the sizes image ls adds up (the files'
+    bytes, ``disk``; the tar's length only for a layer recorded before that), and an image a
+    container was made from is active."""
+    from types import SimpleNamespace
+
+    import composer.cli.system as system
+    import composer.cli.volumes as volumes
+    import composer.engine.runtime.containers as containers
+    from composer.engine.images.store import ImageStore
+    from composer.engine.volumes import VolumeStore
+
+    db = {"refs": {}, "layers": {"sha256:a": 100, "sha256:b": 200, "sha256:old": 7},
+          "disk": {"sha256:a": 1000, "sha256:b": 2000},
+          "images": {"sha256:one": {"chain": ["sha256:a"]}, "sha256:two": {"chain": ["sha256:a", "sha256:b"]},
+                     "sha256:three": {"chain": ["sha256:old"]}}}
+    monkeypatch.setattr(ImageStore, "read_db", lambda self: db)
+    monkeypatch.setattr(containers, "list_containers", lambda all=True: [
+        SimpleNamespace(id="c1", image_id="sha256:two", state="exited")])
+    monkeypatch.setattr(VolumeStore, "list", lambda self: [])
+    monkeypatch.setattr(volumes, "_in_use", lambda: set())
+    monkeypatch.setattr(system, "_du", lambda path: 0)
+    images = system.df_rows()[0]
+    assert (images["TotalCount"], images["Active"]) == ("3", "1")
+    assert images["Size"] == "3.007kB"  # 1000 + 2000 + 7, a shared layer once
+    assert images["Reclaimable"] == "1.007kB (25%)"  # one (1000) and three (7) of 4007
