@@ -24,8 +24,8 @@ def serve() -> int:
     except ClickException as error:  # a bad option: click's own message
         error.show()
         return error.exit_code
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 1
+    except SystemExit as exit_:  # as Python's own exit: None is success, another object a failure
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
     return 0
 
 
