@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from composer.engine.build.instructions import DEFAULT_PATH
 from composer.engine.build.leftovers import BUILD_IMAGE, CONTAINER_PREFIX, owner_label
 from composer.errors import BuildError, ComposerError
 
@@ -50,8 +49,6 @@ def step_config(layers: Sequence[Path], argv: list[str], env: list[str], *, cwd:
     marker, and the label naming this process as its builder (``leftovers``)."""
     from composer.engine.runtime.config import ContainerConfig
 
-    if not any(entry.startswith("PATH=") for entry in env):
-        env = [DEFAULT_PATH, *env]
     container_id = new_container_id()
     return ContainerConfig(id=container_id, name=f"{CONTAINER_PREFIX}{container_id[:12]}", image=BUILD_IMAGE,
                            image_id="", layers=[str(layer) for layer in layers], args=argv, env=env,
