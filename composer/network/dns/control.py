@@ -28,7 +28,7 @@ import os
 import sys
 import time
 
-from composer.engine.runtime.state import process_start_time
+from composer.engine.runtime.state import process_start_time, signal_process
 from composer.network.store import NetworkStore
 
 MODULE = "composer.network.dns.daemon"
@@ -210,10 +210,7 @@ def refresh(store: NetworkStore) -> None:
 
 
 def _poke(pid: int) -> None:
-    try:
-        os.kill(pid, RESCAN)
-    except ProcessLookupError:
-        pass
+    signal_process(pid, RESCAN)  # a pid read from dns.pid: never a group, never our own
 
 
 def is_listening(address: str, port: int = PORT) -> bool:
@@ -245,9 +242,7 @@ def stop(store: NetworkStore, timeout: float = 5.0) -> None:
     if pid is None:
         return
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
+        if not signal_process(pid, sig):
             break
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and _alive(pid):

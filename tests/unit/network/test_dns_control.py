@@ -184,3 +184,17 @@ def test_the_lock_stays_close_on_exec_in_the_spawning_process(tmp_path, monkeypa
     finally:
         os.close(lock)
     assert seen == [(False, True)]
+
+
+def test_stop_never_signals_the_caller_named_by_a_pid_file(tmp_path, monkeypatch):
+    """dns.pid is read from disk: its pid goes through ``signal_process`` (never our own, a group
+    or pid 1), so a pid file naming the caller cannot make ``stop`` SIGTERM it."""
+    from composer.engine.runtime.state import process_start_time
+
+    sent = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    store = NetworkStore(tmp_path)
+    (tmp_path / "dns.pid").write_text(f"{os.getpid()} {process_start_time(os.getpid())}")
+    control.refresh(store)
+    control.stop(store, timeout=0.1)
+    assert sent == [] and not (tmp_path / "dns.pid").exists()
