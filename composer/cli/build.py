@@ -215,14 +215,12 @@ def register_builder(app) -> None:
                       force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")
                       ) -> None:
         """Remove build cache (and what killed builds left)."""
-        from composer.cli.images import human_size
-        from composer.cli.render import print_pruned
+        from composer.cli.render import confirm, print_pruned
         from composer.engine.build.prune import prune_builder
+        from composer.units import human_size
 
-        what = "all build cache" if all_ else "all dangling build cache"
-        if not force and not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
+        if not confirm(f"This will remove {'all' if all_ else 'all dangling'} build cache.", force):
             return
         result = prune_builder(everything=all_)
         print_pruned("build cache objects", [key.removeprefix("sha256:") for key in result.keys],
                      reclaimed=human_size(result.freed))
-

@@ -156,12 +156,12 @@ def _register_housekeeping(image: typer.Typer) -> None:
     def prune(all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused images, not just dangling."),
               force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
         """Remove unused images."""
+        from composer.cli.render import confirm
         from composer.engine.images.catalog import prune as prune_images
 
-        if not force:
-            what = "all images without at least one container associated to them" if all_ else "all dangling images"
-            if not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
-                return
+        what = "all images without at least one container associated to them" if all_ else "all dangling images"
+        if not confirm(f"This will remove {what}.", force):
+            return
         from composer.engine.build.leftovers import remove_killed_builds
 
         store = _store()

@@ -173,3 +173,20 @@ def test_image_prune_removes_a_killed_builds_step_container(busybox_rootfs: Path
     pruned = composer("image", "prune", "-f")
     assert pruned.returncode == 0, pruned.stderr
     assert list_containers(all=True) == []
+
+
+def test_prune_prompts_are_dockers_and_no_answer_removes_nothing(state_root: Path, composer) -> None:
+    """`builder prune` and `image prune` without -f ask as docker does; "n" (or no answer) keeps all."""
+    from composer.engine.build.cache import CacheIndex
+    from composer.engine.build.executor import builder_root
+
+    cache = CacheIndex(builder_root() / "cache")
+    cache.record("sha256:" + "1" * 64, "sha256:" + "3" * 64)  # dangling: `builder prune -f` would drop it
+    asked = composer("builder", "prune", input="n\n")
+    assert (asked.returncode, asked.stdout) == (0, "WARNING! This will remove all dangling build cache.\n"
+                                                   "Are you sure you want to continue? [y/N] ")
+    assert composer("builder", "prune", "-a", input="").stdout.startswith("WARNING! This will remove all build cache.\n")
+    assert [key for key, _ in cache.entries()] == ["sha256:" + "1" * 64]
+    asked = composer("image", "prune", input="")
+    assert (asked.returncode, asked.stdout) == (0, "WARNING! This will remove all dangling images.\n"
+                                                   "Are you sure you want to continue? [y/N] ")
