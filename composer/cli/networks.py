@@ -7,8 +7,6 @@ from typing import Optional
 
 import typer
 
-from composer.errors import UsageError
-
 
 def _manager():
     from composer.network.manager import NetworkManager
