@@ -64,6 +64,14 @@ class Resources(Record):
     blkio_weight: int = 0
 
 
+# docker's masked and read-only paths of an unprivileged container (rootfs applies them,
+# inspect shows them; here so that inspect need not import rootfs and ctypes)
+MASKED_PATHS = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                "/sys/firmware", "/sys/devices/virtual/powercap")
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+
+
 class Security(Record):
     """Capabilities, seccomp and friends."""
 

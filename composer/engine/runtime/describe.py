@@ -126,7 +126,7 @@ def _config_section(config: dict) -> dict:
 
 def host_config(config: dict) -> dict:
     """inspect's ``HostConfig``."""
-    from composer.engine.runtime.rootfs import MASKED_PATHS, READONLY_PATHS
+    from composer.engine.runtime.config import MASKED_PATHS, READONLY_PATHS
 
     resources, security = config["resources"], config["security"]
     network = config["network"]

@@ -11,7 +11,7 @@ import os
 import stat
 
 from composer.engine.runtime import libc
-from composer.engine.runtime.config import ContainerConfig, Device, Mount
+from composer.engine.runtime.config import MASKED_PATHS, READONLY_PATHS, ContainerConfig, Device, Mount
 from composer.engine.runtime.paths import secure_join
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
@@ -21,10 +21,6 @@ NOSUID_NODEV_NOEXEC = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC
 DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
 DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
              ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx"), ("core", "/proc/kcore"))
-MASKED_PATHS = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-                "/sys/firmware", "/sys/devices/virtual/powercap")
-READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 PROPAGATION_FLAGS = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | libc.MS_REC,
                      "shared": libc.MS_SHARED, "rshared": libc.MS_SHARED | libc.MS_REC,
                      "slave": libc.MS_SLAVE, "rslave": libc.MS_SLAVE | libc.MS_REC}
