@@ -54,6 +54,12 @@ def _container_ids(state_root: Path) -> set[str]:
     return {p.name for p in (state_root / "containers").glob("*")}
 
 
+def cli(state_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``composer ARGS`` against this test's state root (output captured, 60 s at most)."""
+    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
 def start(state_root: Path, *args: str, stdin: bool = False) -> subprocess.Popen:
     """Start ``container run ARGS`` in the background (the caller waits/kills it); ``stdin``: a pipe
     (with ``-i`` and a command such as ``read x``, the container lives until the test closes it)."""

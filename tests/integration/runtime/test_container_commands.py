@@ -9,33 +9,30 @@ import sys
 
 import pytest
 
+from tests.integration.runtime.conftest import cli
+
 pytestmark = pytest.mark.root
-
-
-def _composer(state_root, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True,
-                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)), timeout=60)
 
 
 def test_inspect_ls_rm_and_name_conflict(run, state_root):
     assert run("--name", "web", "-l", "tier=front", "-v", "/anon", "busybox", "sh", "-c", "exit 2").returncode == 2
     conflict = run("--name", "web", "busybox", "true")
     assert conflict.returncode == 125 and 'The container name "/web" is already in use' in conflict.stderr
-    (info,) = json.loads(_composer(state_root, "container", "inspect", "web").stdout)
+    (info,) = json.loads(cli(state_root, "container", "inspect", "web").stdout)
     assert info["Name"] == "/web" and info["State"]["ExitCode"] == 2 and info["State"]["Status"] == "exited"
     assert info["State"]["OOMKilled"] is False and info["Config"]["Labels"]["tier"] == "front"
     assert info["Mounts"][0]["Destination"] == "/anon"
-    assert _composer(state_root, "container", "ls").stdout.count("\n") == 1
-    listing = _composer(state_root, "container", "ls", "-a", "-q").stdout.split()
+    assert cli(state_root, "container", "ls").stdout.count("\n") == 1
+    listing = cli(state_root, "container", "ls", "-a", "-q").stdout.split()
     assert listing == [info["Id"][:12]]
-    assert _composer(state_root, "container", "rm", "-v", "web").returncode == 0
-    assert _composer(state_root, "volume", "ls", "-q").stdout == ""
-    assert _composer(state_root, "container", "inspect", "web").returncode == 1
+    assert cli(state_root, "container", "rm", "-v", "web").returncode == 0
+    assert cli(state_root, "volume", "ls", "-q").stdout == ""
+    assert cli(state_root, "container", "inspect", "web").returncode == 1
     assert run("--rm", "--name", "web", "busybox", "true").returncode == 0
 
 
 def test_typer_path_delegates(run, state_root):
-    result = _composer(state_root, "container", "run", "--help")
+    result = cli(state_root, "container", "run", "--help")
     assert "Usage:  composer container run" in result.stdout
 
 
@@ -44,8 +41,8 @@ def test_run_pulls_a_missing_image(run, state_root, registry, docker_config, tmp
     import uuid
 
     name = f"{registry.host}/run-{uuid.uuid4().hex[:8]}:v1"
-    assert _composer(state_root, "image", "tag", "busybox", name).returncode == 0
-    assert _composer(state_root, "image", "push", "-q", name).returncode == 0
+    assert cli(state_root, "image", "tag", "busybox", name).returncode == 0
+    assert cli(state_root, "image", "push", "-q", name).returncode == 0
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     result = subprocess.run([sys.executable, "-m", "composer", "container", "run", "--rm", "--network", "none", name, "echo", "pulled"],
@@ -61,26 +58,26 @@ def test_run_pulls_a_missing_image(run, state_root, registry, docker_config, tmp
 
 def test_stop_signal_is_what_stop_sends(image, state_root):
     """``--stop-signal``: ``container stop`` sends it (not SIGTERM) to PID 1."""
-    started = _composer(state_root, "container", "run", "-d", "--name", "sig", "--network", "none", "--stop-signal",
+    started = cli(state_root, "container", "run", "-d", "--name", "sig", "--network", "none", "--stop-signal",
                         "USR1", "busybox", "sh", "-c", "trap 'exit 7' USR1; trap 'exit 9' TERM; while :; do sleep 1; done")
     assert started.returncode == 0, started.stderr
     try:
-        assert _composer(state_root, "container", "stop", "sig").returncode == 0
-        state = json.loads(_composer(state_root, "container", "inspect", "sig").stdout)[0]["State"]
+        assert cli(state_root, "container", "stop", "sig").returncode == 0
+        state = json.loads(cli(state_root, "container", "inspect", "sig").stdout)[0]["State"]
         assert state["ExitCode"] == 7, state
     finally:
-        _composer(state_root, "container", "rm", "-f", "sig")
+        cli(state_root, "container", "rm", "-f", "sig")
 
 
 def test_start_leaves_config_json_alone(image, state_root):
     """``create`` writes config.json; a start changes nothing in it, so it does not write it again."""
-    assert _composer(state_root, "container", "create", "--name", "once", "--network", "none", "busybox",
+    assert cli(state_root, "container", "create", "--name", "once", "--network", "none", "busybox",
                      "true").returncode == 0
     try:
         (directory,) = (state_root / "containers").iterdir()
         before = (directory / "config.json").stat().st_ino
-        assert _composer(state_root, "container", "start", "once").returncode == 0
-        assert _composer(state_root, "container", "wait", "once").stdout.strip() == "0"
+        assert cli(state_root, "container", "start", "once").returncode == 0
+        assert cli(state_root, "container", "wait", "once").stdout.strip() == "0"
         assert (directory / "config.json").stat().st_ino == before
     finally:
-        _composer(state_root, "container", "rm", "-f", "once")
+        cli(state_root, "container", "rm", "-f", "once")

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.integration.runtime.conftest import cli
+
 pytestmark = pytest.mark.root
 
 
@@ -189,11 +191,6 @@ def test_process_is_not_dumpable_from_the_capability_drop_to_exec(tmp_path):
     assert answer == f"0 {tmp_path}"
 
 
-def _composer(state_root, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
-
-
 def _digest(path: str) -> tuple[str, float]:
     import hashlib
 
@@ -231,16 +228,16 @@ def test_proc_self_exe_interpreters_run_the_trampoline_not_the_hosts_python(run,
         result = run("--rm", "--network", "none", "-v", f"{files}:/f", "--entrypoint", f"/f/{name}", "busybox")
         assert result.returncode == 126, (name, result.stdout, result.stderr)
         assert "exec trampoline, not a program (CVE-2019-5736)" in result.stderr, result.stderr
-    container = _composer(state_root, "container", "run", "-d", "--network", "none", "-v", f"{files}:/f",
+    container = cli(state_root, "container", "run", "-d", "--network", "none", "-v", f"{files}:/f",
                           "busybox", "sleep", "60")
     assert container.returncode == 0, container.stderr
     try:
         cid = container.stdout.strip()
         for name in names:
-            result = _composer(state_root, "container", "exec", cid, f"/f/{name}")
+            result = cli(state_root, "container", "exec", cid, f"/f/{name}")
             assert result.returncode == 126 and "exec trampoline" in result.stderr, (name, result.stderr)
     finally:
-        _composer(state_root, "container", "rm", "-f", container.stdout.strip())
+        cli(state_root, "container", "rm", "-f", container.stdout.strip())
     assert _digest(python) == before
 
 
@@ -252,18 +249,18 @@ def test_exec_failures_keep_dockers_messages_and_codes(run, state_root, tmp_path
     garbage.chmod(0o755)
     failed = run("--rm", "--network", "none", "-v", f"{tmp_path}:/f", "busybox", "/f/garbage")
     assert failed.returncode == 1 and failed.stderr.endswith("exec /f/garbage: exec format error\n"), failed.stderr
-    container = _composer(state_root, "container", "run", "-d", "--network", "none", "-v", f"{tmp_path}:/f",
+    container = cli(state_root, "container", "run", "-d", "--network", "none", "-v", f"{tmp_path}:/f",
                           "busybox", "sleep", "60")
     try:
         cid = container.stdout.strip()
         for argv, code, message in ((["/f/garbage"], 1, "exec /f/garbage: exec format error"),
                                     (["no-such"], 127, "executable file not found in $PATH"),
                                     (["/etc"], 126, "is a directory")):
-            result = _composer(state_root, "container", "exec", cid, *argv)
+            result = cli(state_root, "container", "exec", cid, *argv)
             assert result.returncode == code and message in result.stderr, (argv, result.returncode, result.stderr)
-        assert _composer(state_root, "container", "exec", cid, "sh", "-c", "exit 3").returncode == 3
+        assert cli(state_root, "container", "exec", cid, "sh", "-c", "exit 3").returncode == 3
     finally:
-        _composer(state_root, "container", "rm", "-f", container.stdout.strip())
+        cli(state_root, "container", "rm", "-f", container.stdout.strip())
 
 
 def test_workdir_through_a_symlink_is_made_inside_the_container(run, tmp_path):
