@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import List, Optional
@@ -253,6 +252,7 @@ def container_top(container: str = typer.Argument(...),
     """Display the running processes of a container (``ps -ef``'s columns, as docker's top)."""
     import subprocess
 
+    from composer.cli.psformat import align
     from composer.engine.runtime.cgroups import manager_for
     from composer.errors import ContainerRuntimeError
 
@@ -266,12 +266,10 @@ def container_top(container: str = typer.Argument(...),
     header, *lines = listing.splitlines()
     titles = header.split()
     if "PID" not in titles:
-        raise ContainerRuntimeError(f"Couldn't find PID field in ps output", exit_code=1)
+        raise ContainerRuntimeError("Couldn't find PID field in ps output", exit_code=1)
     column = titles.index("PID")
     rows = [line.split(None, len(titles) - 1) for line in lines]
     rows = [row for row in rows if len(row) > column and row[column] in pids]
-    from composer.cli.psformat import align
-
     for line in align(["\t".join(titles), *("\t".join(row) for row in rows)], minimum=20):
         typer.echo(line)
 
