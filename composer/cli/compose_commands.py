@@ -33,14 +33,16 @@ def _lifecycle(verb: str, title: str):
 
 
 def _as_compose_words(progress: Any, verb: str) -> Any:
-    """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``)
-    and ``restart`` (``Restarting`` then ``Started``) print."""
+    """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``),
+    ``restart`` (``Restarting`` then ``Started``) and attached ``up`` (no ``Starting``/``Started``:
+    compose starts the containers after its progress display ended) print."""
     from types import SimpleNamespace
 
     from composer.engine.events import Status
 
     words = {"pause": {Status.PAUSING: None}, "unpause": {Status.UNPAUSING: None},
-             "restart": {Status.RESTARTED: Status.STARTED}}.get(verb)
+             "restart": {Status.RESTARTED: Status.STARTED},
+             "attached up": {Status.STARTING: None, Status.STARTED: None}}.get(verb)
     if not words:
         return progress
 
@@ -148,12 +150,13 @@ def _register_up(app: typer.Typer) -> None:
         started = time.time()
         from composer.cli.compose_follow import with_hook_output
 
+        attached = not (detach or wait or no_start)
         with C.progress_for(ctx) as progress:
-            engine = C.engine(progress, project)
+            engine = C.engine(_as_compose_words(progress, "attached up") if attached else progress, project)
             hooks = with_hook_output(engine)  # printed by an attached up only, as compose
             engine.up(project, options._replace(confirm=progress.confirm))
-        stop_watch = _start_watch(ctx, project, options, foreground=detach or wait or no_start) if watch else None
-        if detach or wait or no_start:
+        stop_watch = _start_watch(ctx, project, options, foreground=not attached) if watch else None
+        if not attached:
             return
         if attach_dependencies and not attach:
             from composer.engine.reconcile import select

@@ -140,3 +140,14 @@ def compose_version() -> str:
     from composer import __version__
 
     return __version__
+
+
+def test_attached_up_prints_no_starting_or_started_lines():
+    from composer.cli.compose_commands import _as_compose_words
+
+    stream = io.StringIO()
+    with Progress("plain", stream=stream) as progress:
+        shown = _as_compose_words(progress, "attached up")
+        for status in (Status.CREATING, Status.CREATED, Status.STARTING, Status.STARTED):
+            shown.event(Event("Container", "demo-web-1", status))
+    assert stream.getvalue() == " Container demo-web-1  Creating\n Container demo-web-1  Created\n"

@@ -22,6 +22,7 @@ def test_abort_on_container_exit_and_failure(project):
     stopped = project("up", "--no-color", "--abort-on-container-exit", "running", "exit", timeout=60)
     assert stopped.returncode == 0 and "exit-1 exited with code 0" in stopped.stdout
     assert "Aborting on container exit..." in stopped.stderr and "Aborting" not in stopped.stdout  # as compose
+    assert "  Created" in stopped.stderr and "  Started" not in stopped.stderr  # attached: no start lines
     assert states(project)["running"][0] == "exited"
     project("down", "-t", "1")
     project.write(CASCADE)
