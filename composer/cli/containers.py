@@ -286,14 +286,9 @@ def container_stats(containers: List[str] = typer.Argument(None),
     """Display a live stream of container(s) resource usage statistics."""
     from composer.engine.runtime.containers import LIVE
     from composer.engine.runtime.stats import target_of
-    from composer.errors import ContainerNotFound
 
     api = _api()
-    try:
-        named = [(reference, api.resolve(reference)) for reference in containers or ()]
-    except ContainerNotFound as error:
-        typer.echo(f"Error response from daemon: {error.message}", err=True)
-        raise typer.Exit(1) from None
+    named = [(reference, api.resolve(reference)) for reference in containers or ()]  # (daemon_errors words a miss)
 
     def targets() -> list:
         infos = api.list_containers(all=True)

@@ -98,3 +98,8 @@ def test_df_images_rows_measure_layers_as_image_ls(monkeypatch):
     assert (images["TotalCount"], images["Active"]) == ("3", "1")
     assert images["Size"] == "3.007kB"  # 1000 + 2000 + 7, a shared layer once
     assert images["Reclaimable"] == "1.007kB (25%)"  # one (1000) and three (7) of 4007
+
+
+def test_stats_of_a_missing_container_is_dockers_error(composer, state_root):
+    ran = composer("container", "stats", "--no-stream", "nope")
+    assert (ran.returncode, ran.stdout, ran.stderr) == (1, "", "Error response from daemon: No such container: nope\n")
