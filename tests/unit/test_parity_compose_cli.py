@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from composer.cli.app import build_app
 from composer.cli.compose_commands import table_lines
 from composer.cli.progress import Progress
 from composer.engine.events import Event, Status
+from tests.unit.test_compose_cli import cli  # noqa: F401 (the fixture)
 
 STACK = """
 services:
@@ -29,21 +31,11 @@ services:
 
 
 @pytest.fixture
-def cli(tmp_path, state_root, monkeypatch):
-    """Run compose commands (``--progress plain``) in a project ``demo`` on a fresh FakeRuntime."""
-    directory = tmp_path / "demo"
-    directory.mkdir()
-    (directory / "compose.yaml").write_text(textwrap.dedent(STACK))
-    monkeypatch.chdir(directory)
-    monkeypatch.setenv("COMPOSER_RUNTIME", "fake")
-    monkeypatch.setattr(compose, "_FAKE", None)
-    app = build_app(["composer.cli.compose", "composer.cli.system"])
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(app, ["--progress", "plain", *args], catch_exceptions=True)
-
-    return invoke
+def demo(cli):
+    """test_compose_cli's ``cli`` (project ``demo`` on a fresh FakeRuntime, its directory the cwd),
+    with this module's services."""
+    Path("compose.yaml").write_text(textwrap.dedent(STACK))
+    return cli
 
 
 def error(result) -> str:
@@ -54,35 +46,35 @@ def error(result) -> str:
     return result.exception.message
 
 
-def test_ps_quiet_prints_full_ids_and_services_an_empty_line(cli):
-    assert cli("ps", "--services").stdout == "\n"  # compose: strings.Join of nothing, then a newline
-    assert cli("up", "-d", "web").exit_code == 0
-    ids = cli("ps", "-q").stdout.split()
+def test_ps_quiet_prints_full_ids_and_services_an_empty_line(demo):
+    assert demo("ps", "--services").stdout == "\n"  # compose: strings.Join of nothing, then a newline
+    assert demo("up", "-d", "web").exit_code == 0
+    ids = demo("ps", "-q").stdout.split()
     assert len(ids) == 1 and len(ids[0]) == 64
 
 
-def test_ps_table_is_docker_tabwriter_min_width_10_padding_3(cli):
-    assert cli("ps").stdout == "NAME      IMAGE     COMMAND   SERVICE   CREATED   STATUS    PORTS\n"
+def test_ps_table_is_docker_tabwriter_min_width_10_padding_3(demo):
+    assert demo("ps").stdout == "NAME      IMAGE     COMMAND   SERVICE   CREATED   STATUS    PORTS\n"
     assert table_lines(["NAME", "STATUS", "PORTS"], [["demo-web-1", "Up 1 second", ""]]) == [
         "NAME         STATUS        PORTS", "demo-web-1   Up 1 second   "]
 
 
-def test_ps_orphans_false_keeps_the_services_of_the_file(cli):
-    assert cli("up", "-d", "web").exit_code == 0
-    assert cli("ps", "--orphans=false", "--services").stdout == "web\n"
-    assert 'parsing "maybe": invalid syntax' in error(cli("ps", "--orphans=maybe"))
+def test_ps_orphans_false_keeps_the_services_of_the_file(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    assert demo("ps", "--orphans=false", "--services").stdout == "web\n"
+    assert 'parsing "maybe": invalid syntax' in error(demo("ps", "--orphans=maybe"))
 
 
-def test_exec_errors_are_composes(cli):
-    assert cli("up", "-d", "web").exit_code == 0
-    assert error(cli("exec", "-T", "job", "true")) == 'service "job" is not running'
-    assert error(cli("exec", "-T", "nosuch", "true")) == 'service "nosuch" is not running'
-    assert error(cli("exec", "-T", "--index", "2", "web", "true")) == 'service "web" is not running container #2'
+def test_exec_errors_are_composes(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    assert error(demo("exec", "-T", "job", "true")) == 'service "job" is not running'
+    assert error(demo("exec", "-T", "nosuch", "true")) == 'service "nosuch" is not running'
+    assert error(demo("exec", "-T", "--index", "2", "web", "true")) == 'service "web" is not running container #2'
 
 
-def test_logs_tail_that_is_not_a_number_shows_everything(cli):
-    assert cli("up", "-d", "web").exit_code == 0
-    result = cli("logs", "--tail", "x")
+def test_logs_tail_that_is_not_a_number_shows_everything(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    result = demo("logs", "--tail", "x")
     assert "invalid" not in result.stderr
 
 
@@ -101,39 +93,44 @@ def test_plain_progress_has_no_duration():
     assert stream.getvalue() == " Container demo-web-1  Started\n"
 
 
-def test_pause_unpause_restart_words(cli):
-    assert cli("up", "-d", "web").exit_code == 0
-    assert cli("pause", "web").stderr.splitlines() == [" Container demo-web-1  Paused"]
-    assert cli("unpause", "web").stderr.splitlines() == [" Container demo-web-1  Unpaused"]
-    assert cli("restart", "web").stderr.splitlines() == [" Container demo-web-1  Restarting",
+def test_pause_unpause_restart_words(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    assert demo("pause", "web").stderr.splitlines() == [" Container demo-web-1  Paused"]
+    assert demo("unpause", "web").stderr.splitlines() == [" Container demo-web-1  Unpaused"]
+    assert demo("restart", "web").stderr.splitlines() == [" Container demo-web-1  Restarting",
                                                          " Container demo-web-1  Started"]
 
 
-def test_rm_force_says_what_it_removes_on_stdout(cli):
-    assert cli("up", "-d").exit_code == 0
-    assert cli("stop").exit_code == 0
-    result = cli("rm", "-f")
+def test_rm_force_says_what_it_removes_on_stdout(demo):
+    assert demo("up", "-d").exit_code == 0
+    assert demo("stop").exit_code == 0
+    result = demo("rm", "-f")
     assert result.exit_code == 0 and result.stdout == "Going to remove demo-job-1, demo-web-1\n"
 
 
-def test_wait_without_containers_fails(cli):
-    assert error(cli("wait", "web")) == 'no containers for project "demo"'
+def test_wait_without_containers_fails(demo):
+    assert error(demo("wait", "web")) == 'no containers for project "demo"'
 
 
-def test_up_and_run_flag_errors_are_composes(cli):
-    assert error(cli("up", "--exit-code-from", "nosuch")) == "no such service: nosuch: not found"
-    assert cli("ps", "-a", "-q").stdout.strip() == ""  # nothing created
-    assert error(cli("up", "-d", "--abort-on-container-exit")) == (
+def test_up_and_run_flag_errors_are_composes(demo):
+    assert error(demo("up", "--exit-code-from", "nosuch")) == "no such service: nosuch: not found"
+    assert demo("ps", "-a", "-q").stdout.strip() == ""  # nothing created
+    assert error(demo("up", "-d", "--abort-on-container-exit")) == (
         "--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, "
         "--attach-dependencies or --watch")
-    assert error(cli("run", "--pull", "bogus", "job")) == 'invalid --pull option "bogus"'
+    assert error(demo("run", "--pull", "bogus", "job")) == 'invalid --pull option "bogus"'
 
 
-def test_version_shapes(cli):
-    assert cli("version", "--format", "json").stdout == '{"version":"v%s"}\n' % compose_version()
-    assert cli("version", "--short").stdout == compose_version() + "\n"
-    assert cli("version").stdout == f"composer version v{compose_version()}\n"
-    assert json.loads(cli("version", "--format", "json").stdout) == {"version": "v" + compose_version()}
+def test_version_shapes():
+    app = build_app(["composer.cli.system"])
+
+    def version(*args: str):
+        return CliRunner().invoke(app, ["version", *args])
+
+    assert version("--format", "json").stdout == '{"version":"v%s"}\n' % compose_version()
+    assert version("--short").stdout == compose_version() + "\n"
+    assert version().stdout == f"composer version v{compose_version()}\n"
+    assert json.loads(version("--format", "json").stdout) == {"version": "v" + compose_version()}
 
 
 def compose_version() -> str:
