@@ -106,7 +106,10 @@ class Progress:
 
     @staticmethod
     def _plain(event: Event) -> str:
-        """`` Container x  Started``: compose's plain writer prints no duration."""
+        """`` Container x  Started``: compose's plain writer prints no duration; ``cp`` names the copy
+        (`` proj-web-1 copy a.txt to proj-web-1:/tmp/a.txt Copying``)."""
+        if event.status in (Status.COPYING, Status.COPIED):
+            return f" {event.name} copy {event.text} {event.status.value}"
         text = f" {event.kind} {event.name}  {event.status.value}"
         if event.text:
             text += f" {event.text}"

@@ -93,6 +93,15 @@ def test_plain_progress_has_no_duration():
     assert stream.getvalue() == " Container demo-web-1  Started\n"
 
 
+def test_plain_progress_of_cp_names_the_copy():
+    stream = io.StringIO()
+    with Progress("plain", stream=stream) as progress:
+        for status in (Status.COPYING, Status.COPIED):
+            progress.event(Event("Container", "proj-web-1", status, text="in.txt to proj-web-1:/tmp/in.txt"))
+    assert stream.getvalue().splitlines() == [" proj-web-1 copy in.txt to proj-web-1:/tmp/in.txt Copying",
+                                              " proj-web-1 copy in.txt to proj-web-1:/tmp/in.txt Copied"]
+
+
 def test_pause_unpause_restart_words(demo):
     assert demo("up", "-d", "web").exit_code == 0
     assert demo("pause", "web").stderr.splitlines() == [" Container demo-web-1  Paused"]
