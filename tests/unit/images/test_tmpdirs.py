@@ -12,9 +12,16 @@ import pytest
 
 from composer.engine.images.catalog import _clean_tmp
 from composer.engine.images.store import ImageStore
+from composer.engine.images.tmpdirs import mounts_below
 from composer.engine.runtime import libc
 
 pytestmark = pytest.mark.root
+
+
+def _mounted(path: Path) -> bool:
+    """Whether something is mounted at ``path`` (os.path.ismount misses a bind mount of a
+    directory of the same filesystem: same device, another inode)."""
+    return str(path) in mounts_below(path)
 
 
 def _aged(path: Path, seconds: float = 7200) -> None:
@@ -46,9 +53,9 @@ def test_a_dead_builds_mounted_view_is_detached_and_the_host_dir_under_it_kept(t
     libc.mount(str(host), str(view), None, libc.MS_BIND)  # what a dead build could leave mounted
     try:
         assert _clean_tmp(ImageStore()) >= 0
-        assert not os.path.ismount(view) and not view.parent.exists()
+        assert not _mounted(view) and not view.parent.exists()
     finally:
-        if os.path.ismount(view):
+        if _mounted(view):
             libc.umount(str(view), libc.MNT_DETACH)
     assert (host / "precious").read_text() == "keep me"
 
@@ -62,7 +69,7 @@ def test_an_old_unpack_dir_with_a_mount_inside_is_detached_first(tmp: Path, host
         _clean_tmp(ImageStore())
         assert not (tmp / "unpack-old").exists()
     finally:
-        if os.path.ismount(inner):
+        if _mounted(inner):
             libc.umount(str(inner), libc.MNT_DETACH)
     assert (host / "precious").read_text() == "keep me"
 
@@ -86,3 +93,4 @@ def test_a_live_builds_old_scratch_and_a_young_entry_stay(tmp: Path) -> None:
     young.mkdir()
     _clean_tmp(ImageStore())
     assert live.is_dir() and young.is_dir()
+
