@@ -49,15 +49,19 @@ def mounts_below(path: Path) -> list[str]:
 def remove_entry(path: Path) -> int:
     """Detach the mounts at and below ``path``, then remove it (a link or file: itself only).
 
-    Returns the bytes its files took (0 when it was already gone).
+    Returns the bytes its files took (0 when it was already gone, or when a mount could not be
+    detached: the entry is then left as it is, as removing it would reach through the mount).
     """
     from composer.engine.runtime import libc
 
-    for point in mounts_below(path):
+    points = mounts_below(path)
+    for point in points:
         try:
             libc.umount(point, libc.MNT_DETACH)
         except OSError:
             continue
+    if points and mounts_below(path):
+        return 0
     try:
         info = os.lstat(path)
     except FileNotFoundError:

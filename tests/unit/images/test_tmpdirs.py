@@ -94,3 +94,19 @@ def test_a_live_builds_old_scratch_and_a_young_entry_stay(tmp: Path) -> None:
     _clean_tmp(ImageStore())
     assert live.is_dir() and young.is_dir()
 
+
+def test_an_entry_whose_mount_cannot_be_detached_is_left_whole(tmp: Path, host: Path, monkeypatch) -> None:
+    """A mount that stays (umount refused) keeps its entry: removing it would go through the mount."""
+    inner = tmp / "unpack-stuck" / "point"
+    inner.mkdir(parents=True)
+    libc.mount(str(host), str(inner), None, libc.MS_BIND)
+    _aged(tmp / "unpack-stuck")
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(libc, "umount", lambda *_: (_ for _ in ()).throw(OSError(1, "refused")))
+            assert _clean_tmp(ImageStore()) == 0
+        assert _mounted(inner) and (inner / "precious").is_file()
+    finally:
+        if _mounted(inner):
+            libc.umount(str(inner), libc.MNT_DETACH)
+    assert (host / "precious").read_text() == "keep me"
