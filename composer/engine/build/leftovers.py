@@ -108,13 +108,17 @@ def _remove_if_orphaned(name: str) -> bool:
 
 def _remove_if_abandoned(name: str, cdir) -> bool:
     """Remove a step's name and state directory that never got a config.json (its build was
-    killed between claiming them and starting the container) once ``ABANDONED_AFTER`` passed."""
+    killed between claiming them and starting the container, or between claiming the name and
+    making the directory) once ``ABANDONED_AFTER`` passed."""
     import time
 
-    from composer.engine.runtime.state import release_name
+    from composer.engine.runtime.state import names_root, release_name
 
-    if time.time() - os.stat(cdir.path).st_mtime < ABANDONED_AFTER:
+    made = os.path.isdir(cdir.path)
+    since = os.stat(cdir.path if made else os.path.join(names_root(), name)).st_mtime
+    if time.time() - since < ABANDONED_AFTER:
         return False
     release_name(name)
-    cdir.remove()
+    if made:
+        cdir.remove()
     return True

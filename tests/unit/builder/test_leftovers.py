@@ -143,6 +143,23 @@ def test_a_step_state_dir_without_config_goes_only_once_abandoned(state_root: Pa
     assert not os.path.exists(cdir.path) and name not in os.listdir(names_root())
 
 
+def test_a_step_name_claimed_without_a_state_dir_goes_once_abandoned(state_root: Path) -> None:
+    """Killed between claiming the name and making the directory: the name is released too."""
+    import time
+
+    from composer.engine.build.leftovers import ABANDONED_AFTER, CONTAINER_PREFIX
+    from composer.engine.runtime.state import claim_name, names_root
+
+    container_id = "f" * 64
+    name = f"{CONTAINER_PREFIX}{container_id[:12]}"
+    claim_name(name, container_id)
+    assert remove_killed_builds(state_root / "images/tmp") == 0 and name in os.listdir(names_root())
+    old = time.time() - ABANDONED_AFTER - 5
+    os.utime(os.path.join(names_root(), name), (old, old))
+    assert remove_killed_builds(state_root / "images/tmp") == 1
+    assert name not in os.listdir(names_root()) and not os.path.exists(ContainerDir(container_id).path)
+
+
 def test_builder_prune_removes_killed_builds_and_dangling_cache(busybox_rootfs: Path, state_root: Path,
                                                                 composer) -> None:
     """`builder prune -f`: a killed build's step container goes, and a cache entry whose record
