@@ -1,9 +1,10 @@
 """``builder prune``: what builds leave behind, as ``docker builder prune`` removes build cache.
 
 The leftovers of killed builds (step containers, scratch directories with their mounts) always
-go. Of the cache index (``build.cache``), the entries whose record is gone from the store are
-dangling and go; with ``everything`` every entry does (the next build runs every step). The
-store is then garbage collected: layers only the cache held are freed.
+go. Of the cache index (``build.cache``), the entries whose layer blob (their id) is gone from
+the store, as its garbage collection frees layers no image holds, are dangling and go; with
+``everything`` every entry does (the next build runs every step). The store is then garbage
+collected.
 """
 
 from __future__ import annotations
