@@ -85,5 +85,5 @@ def test_compose_stats_shows_the_project_s_containers(project):
     assert project("stats", "--no-stream", "--format", "{{.Name}}").stdout == "proj-web-1\n"
     every = project("stats", "--no-stream", "-a", "--format", "{{.Name}} {{.MemUsage}}").stdout.splitlines()
     assert every[0] == "proj-db-1 0B / 0B" and every[1].startswith("proj-web-1 ")
-    unknown = project("stats", "--no-stream", "nope", ok=False)
-    assert unknown.returncode == 1 and "nope" in unknown.stderr
+    unknown = project("stats", "--no-stream", "nope")  # as Compose 2.40: an empty table, exit 0
+    assert unknown.stdout.splitlines() and not unknown.stdout.splitlines()[1:]
