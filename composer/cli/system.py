@@ -177,17 +177,51 @@ def system_df(output_format: str = typer.Option("", "--format", help="table, jso
 
 
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
-                 volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes too.")) -> None:
-    """Remove stopped containers (and with --volumes their anonymous volumes)."""
+                 all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused images, not just dangling ones."),
+                 volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes.")) -> None:
+    """Remove stopped containers, unused networks, dangling (-a: unused) images and build cache
+    (--volumes: unused anonymous volumes), as docker's ``system prune``."""
     from composer.cli.render import confirm, print_pruned
-    from composer.engine.runtime import containers
+    from composer.units import human_size
 
+    images = "all images without at least one container associated to them" if all_ else "all dangling images"
     anonymous = "  - all anonymous volumes not used by at least one container\n" if volumes else ""
+    cache = "all build cache" if all_ else "unused build cache"
     if not confirm("This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
-                   f"container\n{anonymous}  - all dangling images\n  - unused build cache\n", force):
+                   f"container\n{anonymous}  - {images}\n  - {cache}\n", force):
         return
+    freed = _prune_everything(all_, volumes, print_pruned)
+    print(f"Total reclaimed space: {human_size(freed)}")
 
-    print_pruned("Containers", containers.prune(volumes=volumes), reclaimed="0B")
+
+def _prune_everything(all_: bool, volumes: bool, print_pruned) -> int:
+    """Containers, networks, volumes, images, build cache, in docker's order, each section
+    printed as docker does; the bytes freed."""
+    from composer.engine.build.leftovers import remove_killed_builds
+    from composer.engine.build.prune import prune_builder
+    from composer.engine.images.catalog import prune as prune_images
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime import containers
+    from composer.network.manager import NetworkManager
+
+    def section(title: str, removed: list[str]) -> None:
+        print_pruned(title, removed, reclaimed=None)
+        if removed:
+            print()
+
+    section("Containers", containers.prune())
+    section("Networks", NetworkManager().prune())
+    if volumes:
+        from composer.cli.volume_fast import _in_use, _store
+
+        section("Volumes", _store().prune(_in_use()))
+    store = ImageStore()
+    remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
+    lines, freed = prune_images(store, all_)
+    section("Images", [f"{action.lower()}: {what}" for action, what in lines])
+    cache = prune_builder(store, everything=all_)
+    section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
+    return freed + cache.freed
 
 
 def system_start() -> None:

@@ -104,9 +104,14 @@ def test_system_info_df_prune_and_version(cli, state_root):
     assert info["DockerRootDir"] == str(state_root) and info["CgroupSetup"] in ("legacy", "hybrid", "unified")
     df = cli("system", "df", check=True).stdout.splitlines()
     assert df[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"] and df[2].split()[1:3] == ["2", "1"]
-    pruned = cli("system", "prune", "-f", check=True).stdout
+    cli("network", "create", "lonely", check=True)
+    cli("volume", "create", check=True)  # anonymous, used by nobody
+    pruned = cli("system", "prune", "-f", "--volumes", check=True).stdout
     assert "Deleted Containers" in pruned and _inspect(cli, "up")["State"]["Running"]
+    assert "Deleted Networks:\nlonely\n" in pruned and "Deleted Volumes:" in pruned  # as docker's
+    assert pruned.splitlines()[-1].startswith("Total reclaimed space: ")
     assert cli("container", "inspect", "done").returncode == 1
+    assert cli("network", "inspect", "lonely").returncode == 1 and not cli("volume", "ls", "-q").stdout.strip()
     version = cli("version", "--short", check=True).stdout.strip()
     shown = json.loads(cli("version", "-f", "json", check=True).stdout)  # compose: {"version":"v2.40.3"}
     assert version and shown == {"version": "v" + version}  # and --short 2.40.3
