@@ -117,9 +117,25 @@ def _append(directory: str, before: dict | None, after: dict | None) -> None:
     try:
         os.write(fd, line.encode())
         if os.fstat(fd).st_size > MAX_BYTES:
-            os.replace(path, path + ".1")
+            _rotate(path, fd)
     finally:
         os.close(fd)
+
+
+def _rotate(path: str, fd: int) -> None:
+    """Make the full log (open as ``fd``) the ``.1`` generation, unless another writer already
+    did: writers past the limit together take its lock in turn, and only one finds ``path`` still
+    naming it (without the check, a second one would move the new log another writer had just
+    begun over the full one, losing a whole generation). The lock ends with ``fd``."""
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        if os.stat(path).st_ino != os.fstat(fd).st_ino:
+            return
+    except FileNotFoundError:
+        return
+    os.replace(path, path + ".1")
 
 
 def mark_restart(container_id: str) -> None:

@@ -71,3 +71,22 @@ def test_a_renamed_container_is_logged_under_its_new_name(state_root: Path) -> N
     cdir.write_state(Status="exited", Pid=0, FinishedAt="2026-01-01T00:00:02Z")
     assert [(c.action, c.view.name) for c in journal.read("demo", 0.0)][1:] == [
         ("start", "demo-one"), ("die", "demo-two")]
+
+
+def test_writers_past_the_limit_together_rotate_the_log_once(state_root: Path) -> None:
+    """Two writers that both found the log full: the second must not move the new log (begun
+    by a third after the first rotated) over the full generation."""
+    path = journal.journal_path("demo")
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        handle.write("full\n")
+    first, second = os.open(path, os.O_RDONLY), os.open(path, os.O_RDONLY)
+    try:
+        journal._rotate(path, first)
+        os.close(first)  # as _append does: the lock ends with the descriptor
+        with open(path, "w") as handle:
+            handle.write("new\n")
+        journal._rotate(path, second)
+    finally:
+        os.close(second)
+    assert open(path + ".1").read() == "full\n" and open(path).read() == "new\n"
