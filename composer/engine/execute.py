@@ -279,9 +279,12 @@ async def _start(ctx: _Context, op: Operation) -> None:
 async def _stop(ctx: _Context, op: Operation) -> None:
     name, timeout = op.params["name"], op.params.get("timeout")
     await _hooks(ctx, op, "pre_stop", op.params["id"], name)
+    early = ctx.early.get(("Container", name, Status.STOPPING))
     started = time.monotonic()
     await ctx.step("Container", name, Status.STOPPING, Status.STOPPED, ctx.runtime.stop_container,
                    op.params["id"], timeout)
+    if early is not None and early.ran:  # begun before the loop: its grace counts from then
+        started = early.started
     grace = op.params.get("grace", 10.0) if timeout is None else timeout
     if grace > 0 and time.monotonic() - started >= grace:
         ctx.emit(Event(kind="Container", name=name, status=Status.WARNING,

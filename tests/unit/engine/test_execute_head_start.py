@@ -10,7 +10,8 @@ import pytest
 
 from composer.engine import execute as executor
 from composer.engine.options import DownOptions
-from composer.engine.runtime.fake import FakeRuntime
+from composer.engine.events import Status
+from composer.engine.runtime.fake import Behaviour, FakeRuntime
 from composer.errors import ContainerNotFound
 
 from .conftest import lines
@@ -94,3 +95,15 @@ def test_a_parallel_bound_means_no_head_start(load, service, fake, importing):
     seen = importing(lambda: True)
     service.down(project, DownOptions(parallel=1))
     assert seen == [] and fake.names() == []
+
+
+def test_a_stop_begun_early_that_lasts_its_grace_is_still_warned_about(load, service, fake, events, importing):
+    """The grace is counted from the stop's beginning (early), not from the loop's turn."""
+    project = load("services:\n  web: {image: busybox}\n")
+    service.up(project)
+    fake.behaviours["web"] = Behaviour(delay=0.4)
+    events.clear()
+    importing(lambda: bool(fake.calls_of("stop")) and time.monotonic() - fake.calls_of("stop")[0].start > 0.2)
+    service.down(project, DownOptions(timeout=0.3))
+    assert [e.text for e in events if e.status == Status.WARNING and e.name == "demo-web-1"] == [
+        "ignored its stop signal for 0.3s and was killed; set stop_signal to a signal it handles, or init: true"]
