@@ -40,6 +40,7 @@ def test_a_terminal_is_asked_and_yes_recreates_the_volume(project):
     project("up", "-d")
     project.write(COMPOSE.replace("LABEL", "two"))
     main, secondary = pty.openpty()
+    process = None
     try:
         process = subprocess.Popen([sys.executable, "-m", "composer", "--progress", "plain", "up", "-d"],
                                    cwd=project.directory, stdin=secondary, stdout=secondary,
@@ -56,5 +57,8 @@ def test_a_terminal_is_asked_and_yes_recreates_the_volume(project):
         os.close(main)
         if secondary >= 0:
             os.close(secondary)
+        if process is not None and process.poll() is None:  # the question never came: no composer left behind
+            process.kill()
+            process.communicate()
     labels = json.loads(project("volume", "inspect", "proj_data").stdout)[0]["Labels"]
     assert labels["foo"] == "two"
