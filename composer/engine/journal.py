@@ -61,10 +61,13 @@ def _shown(state: dict | None) -> dict | None:
 def state_written(path: str, after: dict) -> None:
     """Called before ``after`` replaces the container state file at ``path``: log the change."""
     try:
-        before, now = _shown(_read(path)), _shown(after)
-        if before == now:
+        directory = os.path.dirname(path)
+        shape = _shape(directory)  # first: a container of no project costs no read of its state
+        if shape is None:
             return
-        _append(os.path.dirname(path), before, now)
+        before, now = _shown(_read(path)), _shown(after)
+        if before != now:
+            _append(directory, shape, before, now)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 
@@ -72,7 +75,9 @@ def state_written(path: str, after: dict) -> None:
 def directory_removed(directory: str) -> None:
     """Called before a container directory is removed: log its last state (its ``destroy``)."""
     try:
-        _append(directory, _shown(_read(os.path.join(directory, "state.json"))) or {}, None)
+        shape = _shape(directory)
+        if shape is not None:
+            _append(directory, shape, _shown(_read(os.path.join(directory, "state.json"))) or {}, None)
         _SHAPES.pop(directory, None)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
@@ -98,10 +103,7 @@ def _shape(directory: str) -> dict | None:
     return shape
 
 
-def _append(directory: str, before: dict | None, after: dict | None) -> None:
-    shape = _shape(directory)
-    if shape is None:
-        return
+def _append(directory: str, shape: dict, before: dict | None, after: dict | None) -> None:
     from composer.engine.runtime.state import dumps
 
     line = dumps({"time": time.time(), "id": os.path.basename(directory), "config": shape, "before": before,

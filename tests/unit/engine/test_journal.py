@@ -90,3 +90,14 @@ def test_writers_past_the_limit_together_rotate_the_log_once(state_root: Path) -
     finally:
         os.close(second)
     assert open(path + ".1").read() == "full\n" and open(path).read() == "new\n"
+
+
+def test_a_container_of_no_project_costs_no_read_of_its_state(state_root: Path, monkeypatch) -> None:
+    cdir = _container("e" * 64, labels={"team": "a"})
+    read: list[str] = []
+    real = journal._read
+    monkeypatch.setattr(journal, "_read", lambda path: read.append(os.path.basename(path)) or real(path))
+    cdir.write_state(Status="running", Pid=10, StartedAt="2026-01-01T00:00:01Z")
+    cdir.write_state(Status="exited", Pid=0, FinishedAt="2026-01-01T00:00:02Z")
+    cdir.remove()
+    assert "state.json" not in read
