@@ -107,3 +107,30 @@ def test_a_stop_begun_early_that_lasts_its_grace_is_still_warned_about(load, ser
     service.down(project, DownOptions(timeout=0.3))
     assert [e.text for e in events if e.status == Status.WARNING and e.name == "demo-web-1"] == [
         "ignored its stop signal for 0.3s and was killed; set stop_signal to a signal it handles, or init: true"]
+
+
+def test_ctrl_c_while_trio_is_imported_lets_the_early_calls_end_and_begins_nothing_more(
+        load, service, fake, events, importing):
+    """The stop under way ends (and is shown); the stop that waited for it never begins."""
+    import os
+    import signal
+
+    project = load(TWO)
+    service.up(project)
+    fake.behaviours["web"] = Behaviour(delay=0.3)
+    events.clear()
+    sent: list[int] = []
+
+    def interrupt_once_web_stops() -> bool:
+        if fake.calls_of("stop") and not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)  # held until the loop runs
+        return bool(sent)
+
+    importing(interrupt_once_web_stops)
+    with pytest.raises(KeyboardInterrupt):
+        service.down(project)
+    assert [c.target for c in fake.calls_of("stop")] == ["demo-web-1"]
+    assert "demo-web-1 Stopped" in lines(events)
+    assert {c.name: c.state for c in fake.list_containers({}, all=True)} == {
+        "demo-web-1": "exited", "demo-db-1": "running"}
