@@ -47,7 +47,8 @@ class Early:
 
     def _run(self) -> None:
         try:
-            self.ran = all(need.done.wait() and need._error is None for need in self._needs) \
+            # a need that failed, or never began (its own need failed, Ctrl-C), holds this one back
+            self.ran = all(need.done.wait() and need.ran and need._error is None for need in self._needs) \
                 and not self._halt.is_set()
             self.started = time.monotonic()
             self.decided.set()

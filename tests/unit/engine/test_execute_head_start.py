@@ -12,7 +12,7 @@ from composer.engine import execute as executor
 from composer.engine.options import DownOptions
 from composer.engine.events import Status
 from composer.engine.runtime.fake import Behaviour, FakeRuntime
-from composer.errors import ContainerNotFound
+from composer.errors import ContainerNotFound, PlanError
 
 from .conftest import lines
 
@@ -134,3 +134,20 @@ def test_ctrl_c_while_trio_is_imported_lets_the_early_calls_end_and_begins_nothi
     assert "demo-web-1 Stopped" in lines(events)
     assert {c.name: c.state for c in fake.list_containers({}, all=True)} == {
         "demo-web-1": "exited", "demo-db-1": "running"}
+
+
+def test_what_follows_a_call_not_begun_early_is_not_begun_either(load, service, fake, importing):
+    """db's stop fails, so its removal never begins, nor the network's removal after it."""
+    project = load(TWO)
+    service.up(project)
+    fake.behaviours["db"] = Behaviour(fail=frozenset({"stop"}))
+    fake.calls.clear()
+
+    def settled() -> bool:
+        stops = [c for c in fake.calls_of("stop") if c.target == "demo-db-1" and c.end]
+        return bool(stops) and time.monotonic() - stops[0].end > 0.2
+
+    seen = importing(settled)
+    with pytest.raises(PlanError, match="2 dependent operation"):
+        service.down(project)
+    assert "remove_network" not in seen and "remove_network" not in [c.method for c in fake.calls]
