@@ -457,12 +457,13 @@ def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> in
     import socket
 
     from composer.engine.runtime.execute import spawn, wait_exit
-    from composer.engine.runtime.tty import copy_window_size, relay
+    from composer.engine.runtime.tty import copy_window_size, relay, window_size
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     try:
-        child = spawn(container_id, pid, request, (null, 1, 2), console_fd=theirs.fileno())  # 1, 2: its errors
+        child = spawn(container_id, pid, request, (null, 1, 2), console_fd=theirs.fileno(),  # 1, 2: its errors
+                      window_size=window_size(0))
     finally:
         theirs.close()
         os.close(null)

@@ -54,7 +54,7 @@ def _exec_config(config: ContainerConfig, request: ExecRequest) -> ContainerConf
 
 
 def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int, int] | None = None,
-          console_fd: int = -1) -> int:
+          console_fd: int = -1, window_size: bytes = b"") -> int:
     """Start ``request`` in the container whose PID 1 is ``pid``; returns the pid to wait for.
 
     ``fds`` become the process's stdin/stdout/stderr (default: ours). With ``console_fd`` (a unix
@@ -69,7 +69,7 @@ def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int
 
     plan = init.LaunchPlan(config=config, cdir=cdir, clone_flags=0, mounts=[], cap_mask=mask,
                            seccomp_bpf=seccomp_program(config, mask), console_fd=console_fd,
-                           tty=console_fd >= 0)
+                           tty=console_fd >= 0, window_size=window_size)
     cgroup = manager_for(container_id)
     if console_fd >= 0:
         from composer.engine.runtime import tty  # noqa: F401 - needed after setns(mnt), where it cannot be found
@@ -135,7 +135,7 @@ def _process(plan: init.LaunchPlan) -> None:
         if plan.console_fd >= 0:
             from composer.engine.runtime.tty import take_terminal  # imported before setns: see spawn
 
-            take_terminal(plan.console_fd, new_session=True)
+            take_terminal(plan.console_fd, new_session=True, window_size=plan.window_size)
         path, env, ids = init._prepare_process(plan)
         init._drop_privileges(plan, ids)
         init.close_inherited_fds(plan.error_fd, trampoline.memfd())

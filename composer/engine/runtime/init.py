@@ -62,6 +62,7 @@ class LaunchPlan(Record):
     pid_fd: int = -1                          # write end: the container init's host pid
     go_fd: int = -1                           # read end: the parent has set up cgroup and network
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
+    window_size: bytes = b""                  # -t: the caller's terminal size (struct winsize), set on the pty
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
     cgroup_hierarchies: list[tuple[str, str, str]] = []  # to mount at /sys/fs/cgroup (private cgroupns)
     namespace_fds: list[tuple[int, int]] = []  # (fd, CLONE_NEW*) of other containers' namespaces to join
@@ -229,7 +230,7 @@ def _setup(plan: LaunchPlan) -> None:
     if plan.console_fd >= 0:
         from composer.engine.runtime.tty import open_console
 
-        open_console(plan.console_fd)
+        open_console(plan.console_fd, plan.window_size)
     if plan.clone_flags & libc.CLONE_NEWNET:
         loopback_up()
     # the namespace creator has exited: our parent is now the runtime (a subreaper); if it dies,

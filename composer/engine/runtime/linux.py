@@ -346,6 +346,7 @@ class ForegroundRun:
         self.cgroup = manager_for(config.id)
         self.pid = 0
         self.console_fd = -1
+        self.window_size = b""  # -t on a terminal: its size, given to the pty before the program runs
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
@@ -387,6 +388,7 @@ class ForegroundRun:
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=flags, mounts=resolved, populate=populate,
                           cgroup_files=self.cgroup.self_join_files(), devices=devices, cap_mask=mask,
                           seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd, tty=config.tty,
+                          window_size=self.window_size,
                           cgroup_hierarchies=host_cgroup_hierarchies() if flags & libc.CLONE_NEWCGROUP else [])
 
     def start(self, plan: LaunchPlan) -> None:

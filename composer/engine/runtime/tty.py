@@ -33,6 +33,7 @@ def prepare_tty(run) -> None:
     """Arrange a pty for a ForegroundRun: its init sends the master over a socket (``run.relay``)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     run.console_fd = theirs.detach()
+    run.window_size = window_size(0)  # set on the pty by the init: ``stty size`` sees it at once
 
     def receive_and_relay(pid: int) -> None:
         os.close(run.console_fd)
@@ -45,12 +46,16 @@ def prepare_tty(run) -> None:
     run.relay = receive_and_relay
 
 
-def take_terminal(console_fd: int, new_session: bool = False) -> str:
+def take_terminal(console_fd: int, new_session: bool = False, window_size: bytes = b"") -> str:
     """Open a pty of our devpts (``/dev/ptmx`` of the mount namespace we are in), make its slave
-    our stdio and controlling terminal, send the master over ``console_fd``; the slave's path."""
+    our stdio and controlling terminal, send the master over ``console_fd``; the slave's path.
+    ``window_size`` (the caller's terminal) is set before the program runs: the caller's copy of
+    it after receiving the master would race with the program's first look."""
     if new_session:
         os.setsid()
     master, slave = os.openpty()
+    if window_size:
+        fcntl.ioctl(master, TIOCSWINSZ, window_size)
     name = os.ttyname(slave)
     for target in (0, 1, 2):
         os.dup2(slave, target)
@@ -62,12 +67,12 @@ def take_terminal(console_fd: int, new_session: bool = False) -> str:
     return name
 
 
-def open_console(console_fd: int) -> None:
+def open_console(console_fd: int, window_size: bytes = b"") -> None:
     """In the container (after pivot_root): a pty of its own devpts (pts/ptmx) as our terminal,
     also bind-mounted on /dev/console; the master goes to the parent."""
     from composer.engine.runtime import libc
 
-    name = take_terminal(console_fd)
+    name = take_terminal(console_fd, window_size=window_size)
     os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY, 0o600))
     libc.mount(name, "/dev/console", None, libc.MS_BIND)
 
@@ -110,6 +115,11 @@ def _raw_mode(fd: int) -> list:
     saved = termios.tcgetattr(fd)
     tty.setraw(fd, termios.TCSADRAIN)  # never TCSAFLUSH: keep what was typed ahead
     return saved
+
+
+def window_size(fd: int) -> bytes:
+    """``fd``'s terminal size (a struct winsize), b"" if it is no terminal."""
+    return _winsize(fd) or b""
 
 
 def _winsize(fd: int) -> bytes | None:
