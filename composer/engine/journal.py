@@ -58,16 +58,17 @@ def _shown(state: dict | None) -> dict | None:
     return shown
 
 
-def state_written(path: str, after: dict) -> None:
-    """Called before ``after`` replaces the container state file at ``path``: log the change."""
+def state_written(path: str, after: dict, before: dict | None = None) -> None:
+    """Called before ``after`` replaces the container state file at ``path`` (whose content the
+    caller may pass as ``before``): log the change."""
     try:
         directory = os.path.dirname(path)
         shape = _shape(directory)  # first: a container of no project costs no read of its state
         if shape is None:
             return
-        before, now = _shown(_read(path)), _shown(after)
-        if before != now:
-            _append(directory, shape, before, now)
+        shown_before, now = _shown(_read(path) if before is None else before), _shown(after)
+        if shown_before != now:
+            _append(directory, shape, shown_before, now)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 

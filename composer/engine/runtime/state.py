@@ -73,15 +73,16 @@ def read_json(path: str) -> object:
     return value
 
 
-def write_json_atomic(path: str, data: dict) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
+def write_json_atomic(path: str, data: dict, previous: dict | None = None) -> None:
+    """Write ``data`` as JSON to ``path`` through a temporary file and a rename (``previous``: what
+    the caller already read of a state.json, so the event log need not read it again)."""
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w") as handle:
         handle.write(dumps(data))
     if path.endswith("/state.json"):  # a container's: the project's event log records what changed
         from composer.engine.journal import state_written
 
-        state_written(path, data)
+        state_written(path, data, previous)
     os.rename(temporary, path)
 
 
@@ -176,9 +177,9 @@ class ContainerDir:
     def write_state(self, **fields: object) -> dict:
         """Merge ``fields`` into state.json (atomically, under the lock) and return the new state."""
         with self.lock():
-            state = self.read_state()
-            state.update(fields)
-            write_json_atomic(self.state, state)
+            previous = self.read_state()
+            state = {**previous, **fields}
+            write_json_atomic(self.state, state, previous or None)  # (absent: the log reads it itself)
         return state
 
     def read_state(self) -> dict:
