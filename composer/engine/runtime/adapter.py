@@ -230,13 +230,26 @@ def summary_of(info: Any, details: Mapping[str, Any] | None = None) -> Container
     ports, networks and mounts)."""
     details = details or {}
     settings = details.get("NetworkSettings") or {}
-    ports = published_ports(info, (details.get("HostConfig") or {}).get("PortBindings") or ())
+    ports = published_ports(info, binding_specs((details.get("HostConfig") or {}).get("PortBindings") or {}))
     mounts = tuple(m.get("Name") or m.get("Source", "") for m in details.get("Mounts") or ())
     return ContainerSummary(
         id=info.id, name=info.name, image=info.image, image_id=info.image_id, labels=dict(info.labels),
         state=info.state, exit_code=info.exit_code, health=info.health, created=info.created,
         started_at=info.started_at, finished_at=info.finished_at, command=info.command, ports=ports,
         networks=tuple(settings.get("Networks") or ()), mounts=mounts)
+
+
+def binding_specs(port_bindings: Mapping[str, Any]) -> list[str]:
+    """``-p`` specs back from docker's ``HostConfig.PortBindings`` (``{"80/tcp": [{"HostIp",
+    "HostPort"}]}``; a random host port is "")."""
+    specs = []
+    for key, hosts in port_bindings.items():
+        for host in hosts or ({},):
+            address = host.get("HostIp") or ""
+            address = f"[{address}]" if ":" in address else address
+            port = host.get("HostPort") or ""
+            specs.append(f"{address}:{port}:{key}" if address else f"{port}:{key}" if port else key)
+    return specs
 
 
 def published_ports(info: Any, specs: Any) -> tuple[PortSpec, ...]:

@@ -79,7 +79,7 @@ def test_summary_from_inspect():
         id, name, image, image_id, labels, state = "i", "n", "busybox", "sha256:x", {"a": "b"}, "running"
         exit_code, health, created, started_at, finished_at, command = 0, "none", 1.0, 2.0, 0.0, "sh"
 
-    details = {"NetworkSettings": {"Networks": {"p_default": {}}}, "HostConfig": {"PortBindings": ["8080:80/tcp"]},
+    details = {"NetworkSettings": {"Networks": {"p_default": {}}}, "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}},
                "Mounts": [{"Type": "volume", "Name": "p_data", "Source": "/x"}]}
     summary = summary_of(Info(), details)
     assert summary.ports == (PortSpec(80, "8080", "", "tcp"),)
