@@ -284,7 +284,7 @@ def rename(container_id: str, new_name: str) -> None:
 
 def wait(container_id: str, condition: str = "not-running", timeout: float | None = None) -> int | None:
     """Block until the container is not running (or its next exit, or removed); its exit code
-    (None once ``timeout`` seconds passed first)."""
+    (None once ``timeout`` seconds passed first). A created container is not running (0)."""
     cdir = ContainerDir(container_id)
     if condition == "removed":
         last = {"code": 0}
@@ -307,14 +307,12 @@ def wait(container_id: str, condition: str = "not-running", timeout: float | Non
 
 
 def _ended(cdir: ContainerDir) -> dict | None:
-    """The state once the container is not running; a created one must run first (docker's
-    ``wait``), unless its start failed or it is gone."""
+    """The state once the container is not running: a created one counts (docker's condition
+    not-running returns its exit code at once), and so does one removed meanwhile."""
     state = _not_live(cdir)
     if state is None:
         return None
-    if not state:
-        return {"Status": "removed", "ExitCode": 0}
-    return None if state.get("Status") == "created" and not state.get("Error") else state
+    return state or {"Status": "removed", "ExitCode": 0}
 
 
 def prune(volumes: bool = False) -> list[str]:
