@@ -62,6 +62,11 @@ class Resources(Record):
     cpuset_mems: str = ""
     pids_limit: int = 0            # <= 0: unlimited
     blkio_weight: int = 0
+    cpu_period: int = 0            # --cpu-period/--cpu-quota (CFS, microseconds): with nano_cpus, never both
+    cpu_quota: int = 0
+    cpu_rt_period: int = 0         # real-time scheduler: recorded (inspect), as docker's update
+    cpu_rt_runtime: int = 0
+    kernel_memory: int = 0         # deprecated: recorded only (kernels >= 5.4 ignore kmem limits)
 
 
 # docker's masked and read-only paths of an unprivileged container (rootfs applies them,
