@@ -2,9 +2,9 @@
 with ``composer.cli.networks``.
 
 typer's import (~110 ms) cost more than the work of these commands; their flags are docker's,
-parsed by ``run_flags``' table-driven parser. ``--help``, a Go template (``--format '{{.Name}}'``)
-and anything this parser does not know fall back to the typer commands (``main`` returns None),
-which print the same output.
+parsed by ``run_flags``' table-driven parser. ``--help`` and anything this parser does not know fall back
+to the typer commands (``main`` returns None), which print the same output. ``--format`` (``table``,
+``json``, a Go template) is rendered by ``composer.cli.gotemplate``, as every other ``--format``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ def main(argv: list[str]) -> int | None:
     except UsageError as error:  # docker: a flag error exits 125
         error.exit_code, error.hint = 125, f"See 'composer network {verb} --help'."
         raise
-    if str(options.get("format", "")).count("{{"):
-        return None  # Go templates: the typer command's renderer
     code = COMMANDS[verb](options, arguments)
     from composer.cli.main import exit_now  # loaded already: the entry point
 
@@ -99,11 +97,23 @@ def _inspect(options: dict, arguments: list[str]) -> int:
     if not arguments:
         raise UsageError("'composer network inspect' requires at least 1 argument",
                          hint="usage: composer network inspect [OPTIONS] NETWORK [NETWORK...]")
+    found, missing = inspect_networks(arguments)
+    for line in inspect_lines(found, options.get("format")):
+        print(line)
+    return report_missing(missing)
+
+
+def inspect_lines(found: list[dict], output_format: str | None) -> list[str]:
+    """``network inspect`` output: a JSON array, or a line of the Go template ``output_format``
+    a network (docker's struct: a field it does not have is an error)."""
+    if output_format and output_format != "json":
+        from composer.cli.gotemplate import render
+
+        template = output_format.replace("\\n", "\n").replace("\\t", "\t")
+        return [render(template, data, strict=True) for data in found]
     import json
 
-    found, missing = inspect_networks(arguments)
-    print(json.dumps(found, indent=4))
-    return report_missing(missing)
+    return [json.dumps(found, indent=4)]
 
 
 def report_missing(missing: list[str]) -> int:
@@ -174,20 +184,21 @@ def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
     return [ls_row(net, width) for net in networks if matches(net, filters)]
 
 
-def ls_lines(networks: list, options: dict) -> list[str]:
-    """``network ls`` output (``quiet``, ``no_trunc``, ``format`` table/json, ``filter`` list);
-    a Go template is rendered by the caller from ``ls_rows``."""
-    rows = ls_rows(networks, options)
-    output_format = options.get("format")
-    if options.get("quiet"):
-        return [row["ID"] for row in rows]
-    if output_format == "json":
-        import json
+LS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+LS_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv4": "IPV4",
+              "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
 
-        return [json.dumps(row, separators=(",", ":")) for row in rows]
-    table = [["NETWORK ID", "NAME", "DRIVER", "SCOPE"]] + [[row["ID"], row["Name"], row["Driver"], "local"] for row in rows]
-    widths = [max(10, *(len(line[column]) + 3 for line in table)) for column in range(3)]  # docker's tabwriter
-    return ["".join(cell.ljust(size) for cell, size in zip(line, widths)) + line[3] for line in table]
+
+def ls_lines(networks: list, options: dict) -> list[str]:
+    """``network ls`` output (``quiet``, ``no_trunc``, ``format``: table, json or a Go template,
+    ``filter`` list). As docker: ``quiet`` prints the IDs unless a template or json is asked."""
+    from composer.cli.psformat import render
+
+    rows = ls_rows(networks, options)
+    output_format = options.get("format") or "table"
+    if output_format == "table":
+        output_format = "{{.ID}}" if options.get("quiet") else LS_TABLE
+    return render(rows, output_format, LS_HEADERS, strict=True)
 
 
 def matches(net, filters: dict[str, list[str]]) -> bool:

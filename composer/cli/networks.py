@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import typer
@@ -42,15 +41,9 @@ def ls(
     filter_: Optional[list[str]] = typer.Option(None, "-f", "--filter", help="Filter (name=, id=, driver=, label=)."),
 ) -> None:
     """List networks."""
-    from composer.cli.network_fast import ls_lines, ls_rows
+    from composer.cli.network_fast import ls_lines
 
     options = {"quiet": quiet, "no_trunc": no_trunc, "format": output_format, "filter": filter_}
-    if output_format and output_format not in ("table", "json") and not quiet:
-        from composer.cli.images import render_template
-
-        for row in ls_rows(_manager().list(), options):
-            typer.echo(render_template(output_format, row))
-        return
     for line in ls_lines(_manager().list(), options):
         typer.echo(line)
 
@@ -60,16 +53,11 @@ def inspect(
     output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
 ) -> None:
     """Display detailed information on one or more networks."""
-    from composer.cli.network_fast import inspect_networks, report_missing
+    from composer.cli.network_fast import inspect_lines, inspect_networks, report_missing
 
     found, missing = inspect_networks(names)
-    if output_format and output_format != "json":
-        from composer.cli.images import render_template
-
-        for data in found:
-            typer.echo(render_template(output_format, data))
-    else:
-        typer.echo(json.dumps(found, indent=4))
+    for line in inspect_lines(found, output_format):
+        typer.echo(line)
     if report_missing(missing):
         raise typer.Exit(1)
 

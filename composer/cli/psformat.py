@@ -12,7 +12,7 @@ import time
 
 from composer.errors import UsageError
 
-TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z]*)\s*}}")
+TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z0-9]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
            "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
            "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE"}

@@ -10,8 +10,7 @@ from composer.errors import UsageError
 
 @pytest.mark.parametrize("argv", [
     ["connect", "net", "box"], ["disconnect", "net", "box"], ["prune", "-f"], [],
-    ["ls", "--help"], ["create", "-h"], ["ls", "--format", "{{.Name}}"],
-    ["inspect", "-f", "{{.Id}}", "net"],
+    ["ls", "--help"], ["create", "-h"],
 ])
 def test_lines_it_does_not_take_go_to_typer(argv):
     assert network_fast.main(argv) is None
@@ -80,3 +79,24 @@ def test_the_typer_ls_renders_go_templates_from_the_filtered_rows(monkeypatch):
     app = build_app(["composer.cli.networks"])
     shown = CliRunner().invoke(app, ["network", "ls", "--no-trunc", "-f", "name=ba", "--format", "{{.ID}} {{.Name}}"])
     assert (shown.exit_code, shown.stdout) == (0, f"{'b' * 64} back\n")
+
+
+def test_ls_and_inspect_formats_are_go_templates():
+    """``--format`` goes through the Go template engine every other ``--format`` uses."""
+    from composer.network.model import Network
+
+    nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now",
+                    labels=labels) for c, name, labels in (("a", "front", {"team": "x"}), ("b", "back", {}))]
+    template = '{{.Name}}{{if eq .Name "front"}} {{upper .Driver}}{{end}}|{{join (split .Labels "=") ":"}}'
+    assert network_fast.ls_lines(nets, {"format": template}) == ["front BRIDGE|team:x", "back|"]
+    assert network_fast.ls_lines(nets, {"format": "table {{.Name}}\t{{.IPv6}}"}) == [
+        "NAME      IPV6", "front     false", "back      false"]
+    assert network_fast.ls_lines(nets, {"format": "{{.Name}}", "quiet": True}) == ["front", "back"]
+    with pytest.raises(UsageError, match="can't evaluate field Nope"):
+        network_fast.ls_lines(nets, {"format": "{{.Nope}}"})
+    found = [{"Name": "front", "IPAM": {"Config": [{"Subnet": "10.0.0.0/24"}]}, "Labels": {"a": "b"}}]
+    assert network_fast.inspect_lines(found, "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.a}}{{.Labels.z}}") \
+        == ["10.0.0.0/24 b<no value>"]
+    assert network_fast.inspect_lines(found, "{{json .Labels}}\\t.") == ['{"a":"b"}\t.']
+    with pytest.raises(UsageError, match="can't evaluate field Nope"):
+        network_fast.inspect_lines(found, "{{.Nope}}")
