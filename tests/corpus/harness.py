@@ -97,12 +97,12 @@ def load_cases() -> list[Case]:
     return cases
 
 
-def load_known_divergences() -> dict[str, str]:
+def load_known_divergences(path: Path = KNOWN_DIVERGENCES) -> dict[str, str]:
     """``known_divergences.txt``: case name, whitespace, reason; ``#`` comments."""
-    if not KNOWN_DIVERGENCES.exists():
+    if not path.exists():
         return {}
     known = {}
-    for line in KNOWN_DIVERGENCES.read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, _, reason = line.partition(" ")
