@@ -13,7 +13,7 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.engine.runtime.config import parse_device
-from composer.errors import ComposerError, ContainerRuntimeError, UsageError
+from composer.errors import ComposerError, ContainerRuntimeError, NetworkError, UsageError
 
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
@@ -52,7 +52,12 @@ def main(argv: list[str]) -> int:
 
             prepare_tty(run)
 
-    return exit_now(run_foreground(config, prepare_io).exit_code)
+    try:
+        result = run_foreground(config, prepare_io)
+    except NetworkError as error:  # its start refused (--ip6 without IPv6, a port taken): docker run's 125
+        error.exit_code = 125
+        raise
+    return exit_now(result.exit_code)
 
 
 def print_warnings(warnings) -> None:
