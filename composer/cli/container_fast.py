@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sys
 
-from composer.cli.run_flags import _flags, _parse_options
+from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("stop", "start", "kill", "restart", "rm", "wait", "ls", "inspect")}
 _flags("value", "-t|--time", "-s|--signal", table=TABLES["stop"])
 _flags("value", "-t|--time", "-s|--signal", table=TABLES["restart"])
 _flags("value", "-s|--signal", table=TABLES["kill"])
-_flags("bool", "-f|--force", "-v|--volumes", table=TABLES["rm"])
+_flags("bool", "-f|--force", "-v|--volumes", "-l|--link", table=TABLES["rm"])
 _flags("value", "--condition", table=TABLES["wait"])
 _flags("bool", "-a|--all", "-q|--quiet", "-l|--latest", "-s|--size", "--no-trunc", table=TABLES["ls"])
 _flags("list", "-f|--filter", table=TABLES["ls"])
@@ -41,11 +41,10 @@ def run(verb: str, argv: list[str]) -> int:
     from composer.cli.render import each_reference
 
     try:
-        options, index = _parse_options(argv, TABLES[verb])
+        options, references = parse_interspersed(argv, TABLES[verb])
     except UsageError as error:  # docker: a flag error exits 125, a missing argument 1
         error.exit_code, error.hint = 125, f"See 'composer container {verb} --help'."
         raise
-    references = argv[index:]
     if verb == "ls":
         return _ls(options, references)
     if not references:
@@ -86,9 +85,11 @@ def _inspect(options: dict, references: list[str]) -> int:
     output_format = options.get("format", "")
 
     def look_up(reference: str) -> dict:
-        info = containers.inspect(containers.resolve(reference))
+        info = containers.inspect(containers.resolve(reference), size=options.get("size", False))
         if output_format and output_format != "json":
             info["State"].setdefault("Health", None)  # a nil pointer in docker's struct: <nil>, not <no value>
+            info.setdefault("SizeRw", None)  # the same (nil without -s)
+            info.setdefault("SizeRootFs", None)
         return info
 
     return inspect_each(references, look_up, ContainerNotFound, output_format)
@@ -115,13 +116,14 @@ def _one(verb: str, reference: str, options: dict, timeout: float | None) -> str
 def _apply(verb: str, reference: str, options: dict, timeout: float | None) -> str:
     from composer.engine.runtime import containers
 
+    if verb == "rm" and options.get("link"):
+        containers.remove_link(reference)
+        return reference
     container_id = containers.resolve(reference)
     if verb == "stop":
-        if options.get("signal"):
-            containers.kill(container_id, options["signal"], missing_ok=True)
-        containers.stop(container_id, timeout)
+        containers.stop(container_id, timeout, options.get("signal"))
     elif verb == "restart":
-        containers.restart(container_id, timeout)
+        containers.restart(container_id, timeout, options.get("signal"))
     elif verb == "start":
         containers.start(container_id)
     elif verb == "kill":

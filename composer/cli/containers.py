@@ -157,7 +157,7 @@ def container_rm(containers: List[str] = typer.Argument(...),
         volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes associated with the container."),
         link: bool = typer.Option(False, "-l", "--link", help="Remove the specified link.")) -> None:
     """Remove one or more containers."""
-    _fast("rm", containers, *_flag("-f", force), *_flag("-v", volumes))
+    _fast("rm", containers, *_flag("-f", force), *_flag("-v", volumes), *_flag("-l", link))
 
 
 def container_ls(all_containers: bool = typer.Option(False, "-a", "--all", help="Show all containers (default shows just running)."),
@@ -182,7 +182,7 @@ def container_inspect(containers: List[str] = typer.Argument(...),
         output_format: str = typer.Option("", "-f", "--format", help="json or a Go template ({{.State.Status}})."),
         size: bool = typer.Option(False, "-s", "--size", help="Display total file sizes.")) -> None:
     """Display detailed information on one or more containers."""
-    _fast("inspect", containers, *_flag("-f", output_format))
+    _fast("inspect", containers, *_flag("-f", output_format), *_flag("-s", size))
 
 
 def container_logs(container: str = typer.Argument(...),

@@ -65,6 +65,24 @@ def _parse_options(argv: list[str], table: dict) -> tuple[dict, int]:
     return options, index
 
 
+def parse_interspersed(argv: list[str], table: dict) -> tuple[dict, list[str]]:
+    """(options, arguments) of a verb whose flags may come after its arguments too (docker's
+    ``inspect web -f X``, ``rm web -f``); everything after ``--`` is an argument."""
+    options: dict = {}
+    arguments: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return options, arguments + argv[index + 1:]
+        if not arg.startswith("-") or arg == "-":
+            arguments.append(arg)
+            index += 1
+        else:
+            index = _consume(argv, index, options, table)
+    return options, arguments
+
+
 def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
     """(options, image, command args) of ``container run [OPTIONS] IMAGE [COMMAND] [ARG...]``."""
     options: dict = {}

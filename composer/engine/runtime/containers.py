@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from typing import Iterator
 
 from composer.engine.runtime.config import ContainerConfig
-from composer.engine.runtime.describe import ContainerInfo, info_from, inspect_dict, network_settings
+from composer.engine.runtime.describe import (ContainerInfo, container_sizes, info_from, inspect_dict,
+                                              legacy_links, network_settings)
 from composer.engine.runtime.logs import LogLine, log_path
 from composer.engine.runtime.state import (ContainerDir, find_container, list_container_ids, now_iso, signal_process,
                                            supervisor_alive, write_json_atomic)
@@ -26,7 +27,7 @@ LIVE = ("running", "paused", "restarting")
 DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
-           "remove", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
+           "remove", "remove_link", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
            "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable", "require_live",
            "run", "run_attached"]
 
@@ -141,13 +142,15 @@ def _not_live(cdir: ContainerDir) -> dict | None:
     return None if state.get("Status") in LIVE else state
 
 
-def stop(container_id: str, timeout: float | None = None) -> None:
-    """The stop signal, then SIGKILL after ``timeout`` seconds (config's stop_timeout, else 10)."""
+def stop(container_id: str, timeout: float | None = None, signal: str | int | None = None) -> None:
+    """The stop signal (``signal``, else the container's), then SIGKILL after ``timeout`` seconds
+    (config's stop_timeout, else 10)."""
     cdir = ContainerDir(container_id)
     config = _config(cdir)
+    number = signal_number(config.stop_signal if signal is None else signal)
     stamp = now_iso()  # for ``events``: "kill" with the signal, then "stop" after "die" (no extra write)
     state = current_state(cdir, cdir.write_state(ManuallyStopped=True, StopRequestedAt=stamp,
-                                                 LastSignal=signal_number(config.stop_signal), SignalledAt=stamp))
+                                                 LastSignal=number, SignalledAt=stamp))
     if state.get("Status") not in LIVE:
         return
     if timeout is None:
@@ -155,7 +158,7 @@ def stop(container_id: str, timeout: float | None = None) -> None:
     if state.get("Status") == "restarting":
         _wake_supervisor(state)
     else:
-        _signal_pid1(cdir, state, signal_number(config.stop_signal))
+        _signal_pid1(cdir, state, number)
         if state.get("Status") == "paused":
             _thaw(container_id)
     if timeout >= 0 and wait_until(cdir.path, lambda: _not_live(cdir), timeout):
@@ -202,11 +205,12 @@ def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False
         _thaw(container_id)
 
 
-def restart(container_id: str, timeout: float | None = None) -> None:
-    """stop, then start; a ``--rm`` container is kept for its new start, as docker's restart does."""
+def restart(container_id: str, timeout: float | None = None, signal: str | int | None = None) -> None:
+    """stop (with ``signal`` instead of the stop signal), then start; a ``--rm`` container is kept
+    for its new start, as docker's restart does."""
     if current_state(ContainerDir(container_id)).get("Status") in LIVE:
         ContainerDir(container_id).write_state(KeepOnExit=True)
-    stop(container_id, timeout)
+    stop(container_id, timeout, signal)
     start(container_id)
     from composer.engine.journal import mark_restart
 
@@ -282,6 +286,25 @@ def rename(container_id: str, new_name: str) -> None:
         release_name(old)
 
 
+def remove_link(reference: str) -> None:
+    """``rm --link /PARENT/ALIAS``: the parent container forgets that link (docker's legacy links)."""
+    from composer.errors import ContainerNotFound
+
+    parent, _, alias = reference.strip("/").rpartition("/")
+    if not parent:
+        resolve(alias)  # a container's own name: docker refuses it (else: no such container)
+        raise ContainerStateError("Conflict, cannot remove the default link name of the container")
+    cdir = ContainerDir(resolve(parent))
+    with cdir.lock():
+        config = cdir.read_config()
+        found = [link for link in legacy_links(config) if link.partition(":")[2] == alias]
+        if not found:
+            raise ContainerNotFound(f"No such container: {reference}")
+        for endpoint in config["endpoints"]:
+            endpoint["links"] = [link for link in endpoint.get("links") or () if link not in found]
+        write_json_atomic(cdir.config, config)
+
+
 def wait(container_id: str, condition: str = "not-running", timeout: float | None = None) -> int | None:
     """Block until the container is not running (or its next exit, or removed); its exit code
     (None once ``timeout`` seconds passed first). A created container is not running (0)."""
@@ -351,8 +374,8 @@ def list_containers(all: bool = True, labels: dict | None = None, describe=info_
     return sorted(infos, key=lambda i: i.created)
 
 
-def inspect(container_id: str) -> dict:
-    """docker's ``container inspect`` JSON of one container."""
+def inspect(container_id: str, size: bool = False) -> dict:
+    """docker's ``container inspect`` JSON of one container (``size``: with SizeRw and SizeRootFs)."""
     cdir = ContainerDir(container_id)
     try:
         config, state = cdir.read_config(), current_state(cdir)
@@ -360,7 +383,7 @@ def inspect(container_id: str) -> dict:
         from composer.errors import ContainerNotFound
 
         raise ContainerNotFound(f"No such container: {container_id}") from None
-    info = inspect_dict(config, state)
+    info = inspect_dict(config, state, sizes=container_sizes(config) if size else None)
     info["NetworkSettings"] = network_settings(config, state, _endpoints(container_id, state))
     return info
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from composer.engine.runtime.record import Record
@@ -66,9 +67,9 @@ def info_from(config: dict, state: dict) -> ContainerInfo:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-def inspect_dict(config: dict, state: dict) -> dict:
+def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None) -> dict:
     """docker's ``container inspect`` shape (the keys of API 1.41; what has no meaning here is
-    docker's empty value)."""
+    docker's empty value); ``sizes`` (``inspect -s``): SizeRw and SizeRootFs."""
     status = state.get("Status", "created")
     health = state.get("Health") if config.get("healthcheck") else None
     return {
@@ -86,10 +87,43 @@ def inspect_dict(config: dict, state: dict) -> dict:
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
         "HostConfig": host_config(config),
         "GraphDriver": _graph_driver(config),
+        **({"SizeRw": sizes[0], "SizeRootFs": sizes[1]} if sizes else {}),
         "Mounts": [_mount(m) for m in config["mounts"]],
         "Config": _config_section(config),
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
     }
+
+
+def legacy_links(config: dict) -> list[str]:
+    """The ``--link CONTAINER:ALIAS`` entries of the default bridge (docker's legacy links)."""
+    return [link for endpoint in config.get("endpoints") or () if endpoint.get("network") == "bridge"
+            for link in endpoint.get("links") or ()]
+
+
+def container_sizes(config: dict) -> tuple[int, int]:
+    """(bytes written in the container's layer, those plus its image's): inspect -s's SizeRw and
+    SizeRootFs."""
+    from composer.engine.images.catalog import image_size
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.state import ContainerDir
+
+    db = ImageStore().read_db()
+    record = db["images"].get(config["image_id"])
+    written = _content_bytes(ContainerDir(config["id"]).upper)
+    return written, written + (image_size(db, record) if record else 0)
+
+
+def _content_bytes(top: str) -> int:
+    """The sizes (st_size, as docker's directory.Size) of the files under ``top``, each inode once."""
+    inodes: dict[int, int] = {}
+    for directory, _, names in os.walk(top):
+        for name in names:
+            try:
+                found = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue  # gone meanwhile
+            inodes[found.st_ino] = found.st_size
+    return sum(inodes.values())
 
 
 def _mount(mount: dict) -> dict:
@@ -143,7 +177,9 @@ def host_config(config: dict) -> dict:
         "CgroupnsMode": config.get("cgroupns_mode") or "host", "Dns": config.get("dns", []),
         "DnsOptions": config.get("dns_options", []), "DnsSearch": config.get("dns_search", []),
         "ExtraHosts": config.get("extra_hosts") or None, "GroupAdd": config.get("group_add") or None,
-        "IpcMode": config.get("ipc_mode") or "private", "Cgroup": "", "Links": None,
+        "IpcMode": config.get("ipc_mode") or "private", "Cgroup": "",
+        "Links": [f"/{link.partition(':')[0]}:/{config['name']}/{link.partition(':')[2]}"
+                  for link in legacy_links(config)] or None,
         "OomScoreAdj": config.get("oom_score_adj") or 0, "PidMode": config.get("pid_mode", ""),
         "Privileged": security["privileged"], "PublishAllPorts": False, "ReadonlyRootfs": security["read_only"],
         "SecurityOpt": None, "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
