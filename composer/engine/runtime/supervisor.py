@@ -553,7 +553,17 @@ class Supervisor:
         self.cdir.write_state(Health=self.health.state())
 
     # --- restarts and the end -----------------------------------------------------------------
+    def _reload_limits(self) -> None:
+        """``update`` may have changed the restart policy and the limits in config.json meanwhile:
+        this exit's decision and the next life (its cgroup) follow them."""
+        try:
+            fresh = ContainerConfig.from_dict(self.cdir.read_config())
+        except (OSError, ValueError, TypeError):
+            return
+        self.config.restart_policy, self.config.resources = fresh.restart_policy, fresh.resources
+
     def _should_restart(self, exit_code: int) -> bool:
+        self._reload_limits()
         policy = self.config.restart_policy or {}
         name = policy.get("Name") or "no"
         if name == "no" or self.cdir.read_state().get("ManuallyStopped"):
@@ -578,6 +588,7 @@ class Supervisor:
             if self.cdir.read_state().get("ManuallyStopped"):
                 self.cdir.write_state(Status="exited", Restarting=False)
                 return False
+        self._reload_limits()  # an ``update`` during the wait
         return True
 
     def _fail(self, error: BaseException) -> None:

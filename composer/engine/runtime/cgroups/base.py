@@ -44,6 +44,18 @@ def remove_dir(path: str, attempts: int = 50) -> None:
     raise CgroupError(f"cgroup {path} still has processes")
 
 
+CFS_PERIOD = 100_000  # docker's period for --cpus (microseconds)
+CPU_TIME = frozenset({"nano_cpus", "cpu_period", "cpu_quota"})
+
+
+def cfs_limits(resources: Resources) -> tuple[int, int]:
+    """(period, quota) in microseconds of ``--cpus`` or ``--cpu-period``/``--cpu-quota``; quota -1:
+    none (``--cpus`` sets both, as docker's; the two ways never meet in one container)."""
+    if resources.nano_cpus:
+        return CFS_PERIOD, resources.nano_cpus * CFS_PERIOD // 10**9
+    return resources.cpu_period or CFS_PERIOD, resources.cpu_quota or -1
+
+
 class CgroupManager:
     """One container's cgroup(s): create, limit, join, inspect, remove."""
 
@@ -54,6 +66,11 @@ class CgroupManager:
     def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
         """Make the cgroup and apply ``resources`` (undo with ``remove`` on failure); unless
         ``privileged``, only docker's default devices and ``device_rules`` (``c 1:3 rwm``) may be used."""
+        raise NotImplementedError
+
+    def update(self, resources: Resources, changed: frozenset[str]) -> None:
+        """``docker update`` of a live cgroup: write the limits of ``resources`` (the container's
+        whole new set) named in ``changed`` (Resources field names), in an order the kernel takes."""
         raise NotImplementedError
 
     def procs_files(self) -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
-from composer.engine.runtime.cgroups.base import CgroupManager, read_file, remove_dir, write_file
+from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, read_file, remove_dir,
+                                                  write_file)
 from composer.engine.runtime.config import Resources
+from composer.errors import CgroupError
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
-CFS_PERIOD = 100_000
 # docker's default device rules: nothing but mknod, plus the standard character devices
 DEFAULT_DEVICE_RULES = ("c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
                         "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm")
@@ -80,16 +82,72 @@ class CgroupV1(CgroupManager):
             write_file(os.path.join(memory, "memory.soft_limit_in_bytes"), str(r.memory_reservation))
 
     def _apply_cpu(self, r: Resources) -> None:
-        cpu = self.path("cpu")
-        if r.nano_cpus:
-            write_file(os.path.join(cpu, "cpu.cfs_period_us"), str(CFS_PERIOD))
-            write_file(os.path.join(cpu, "cpu.cfs_quota_us"), str(r.nano_cpus * CFS_PERIOD // 10**9))
+        if r.nano_cpus or r.cpu_period or r.cpu_quota:
+            self._write_cfs(r)
         if r.cpu_shares:
-            write_file(os.path.join(cpu, "cpu.shares"), str(r.cpu_shares))
+            self._write_shares(r.cpu_shares)
         if r.cpuset_cpus:
             write_file(os.path.join(self.path("cpuset"), "cpuset.cpus"), r.cpuset_cpus)
         if r.cpuset_mems:
             write_file(os.path.join(self.path("cpuset"), "cpuset.mems"), r.cpuset_mems)
+
+    def _write_cfs(self, r: Resources) -> None:
+        """The CFS period, then the quota (-1: none)."""
+        period, quota = cfs_limits(r)
+        write_file(os.path.join(self.path("cpu"), "cpu.cfs_period_us"), str(period))
+        write_file(os.path.join(self.path("cpu"), "cpu.cfs_quota_us"), str(quota))
+
+    def _write_shares(self, shares: int) -> None:
+        """cpu.shares; the kernel clamps a value out of 2..262144, which is refused (runc's check)."""
+        path = os.path.join(self.path("cpu"), "cpu.shares")
+        write_file(path, str(shares))
+        applied = _int(read_file(path))
+        if applied and applied != shares:
+            bound = "minimum" if shares < applied else "maximum"
+            raise CgroupError(f"the {bound} allowed cpu-shares is {applied}")
+
+    def update(self, resources: Resources, changed: frozenset[str]) -> None:
+        """(An unset limit, 0, writes the kernel's default: none, 1024 shares, the parent's cpuset.)"""
+        r = resources
+        if changed & {"memory", "memory_swap"}:
+            self._update_memory(r, changed)
+        if "memory_reservation" in changed:
+            write_file(os.path.join(self.path("memory"), "memory.soft_limit_in_bytes"), str(r.memory_reservation or -1))
+        if changed & CPU_TIME:
+            self._write_cfs(r)
+        if "cpu_shares" in changed:
+            self._write_shares(r.cpu_shares or 1024)
+        for name in ("cpuset_cpus", "cpuset_mems"):
+            if name in changed:
+                key = name.replace("_", ".")
+                value = getattr(r, name) or read_file(os.path.join(os.path.dirname(self.path("cpuset")), key)).strip()
+                write_file(os.path.join(self.path("cpuset"), key), value)
+        if "pids_limit" in changed:
+            write_file(os.path.join(self.path("pids"), "pids.max"), str(r.pids_limit) if r.pids_limit > 0 else "max")
+        if "blkio_weight" in changed and r.blkio_weight:
+            self._apply_io_weight(r.blkio_weight)
+
+    def _update_memory(self, r: Resources, changed: frozenset[str]) -> None:
+        """memory.limit_in_bytes and memory.memsw.limit_in_bytes: the kernel keeps the limit at
+        most memory+swap after each write, so when memory+swap grows it goes first."""
+        memory = self.path("memory")
+        limit = os.path.join(memory, "memory.limit_in_bytes")
+        memsw = os.path.join(memory, "memory.memsw.limit_in_bytes")
+        writes = [(limit, r.memory if r.memory > 0 else -1)] if "memory" in changed else []
+        if "memory_swap" in changed and os.path.exists(memsw):
+            writes.append((memsw, r.memory_swap or -1))
+            if r.memory_swap in (0, -1) or r.memory_swap > _int(read_file(limit)):
+                writes.reverse()
+        for path, value in writes:
+            try:
+                write_file(path, str(value))
+            except CgroupError as error:
+                if path != limit or getattr(error.__cause__, "errno", 0) != errno.EBUSY:
+                    raise
+                usage = _int(read_file(os.path.join(memory, "memory.usage_in_bytes")))
+                peak = _int(read_file(os.path.join(memory, "memory.max_usage_in_bytes")))
+                raise CgroupError(f"unable to set memory limit to {value} (current usage: {usage}, peak usage: {peak})",
+                                  hint="free memory in the container or give a higher limit") from None
 
     def procs_files(self) -> list[str]:
         return [os.path.join(self.path(c), "cgroup.procs") for c in self.controllers()]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from composer.engine.runtime.cgroups.base import CgroupManager, read_file, remove_dir, write_file
+from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, read_file, remove_dir,
+                                                  write_file)
 from composer.engine.runtime.config import Resources
 
-CFS_PERIOD = 100_000
 WANTED = ("cpu", "cpuset", "io", "memory", "pids")
 
 
@@ -51,31 +51,41 @@ class CgroupV2(CgroupManager):
             os.makedirs(current, exist_ok=True)
 
     def _apply(self, r: Resources) -> None:
+        for name, value in self._writes(r, None):
+            write_file(os.path.join(self.path, name), value)
+
+    def update(self, resources: Resources, changed: frozenset[str]) -> None:
+        for name, value in self._writes(resources, changed):
+            write_file(os.path.join(self.path, name), value)
+
+    def _writes(self, r: Resources, changed: frozenset[str] | None) -> list[tuple[str, str]]:
+        """(file, value) of the limits named in ``changed``; None: every limit ``r`` sets (create)."""
+        def wanted(*names: str) -> bool:
+            return any(getattr(r, n) for n in names) if changed is None else bool(changed & set(names))
+
         writes: list[tuple[str, str]] = []
-        if r.memory:
-            writes.append(("memory.max", str(r.memory)))
+        if wanted("memory"):
+            writes.append(("memory.max", str(r.memory) if r.memory > 0 else "max"))
+        if r.memory and wanted("memory", "memory_swap"):
             swap = "max" if r.memory_swap == -1 else str(max(r.memory_swap - r.memory, 0)) if r.memory_swap else ""
             if swap and os.path.exists(os.path.join(self.path, "memory.swap.max")):  # swap accounting may be off
                 writes.append(("memory.swap.max", swap))
-        if r.memory_reservation:
+        if wanted("memory_reservation"):
             writes.append(("memory.low", str(r.memory_reservation)))
-        if r.nano_cpus:
-            writes.append(("cpu.max", f"{r.nano_cpus * CFS_PERIOD // 10**9} {CFS_PERIOD}"))
-        if r.cpu_shares:
-            writes.append(("cpu.weight", str(shares_to_weight(r.cpu_shares))))
-        if r.cpuset_cpus:
-            writes.append(("cpuset.cpus", r.cpuset_cpus))
-        if r.cpuset_mems:
-            writes.append(("cpuset.mems", r.cpuset_mems))
-        if r.pids_limit > 0:
-            writes.append(("pids.max", str(r.pids_limit)))
-        if r.blkio_weight:  # BFQ's own file takes the blkio scale (runc's choice too)
+        if wanted(*CPU_TIME):
+            period, quota = cfs_limits(r)
+            writes.append(("cpu.max", f"{quota if quota > 0 else 'max'} {period}"))
+        if wanted("cpu_shares"):
+            writes.append(("cpu.weight", str(shares_to_weight(r.cpu_shares) if r.cpu_shares else 100)))
+        writes += [(name.replace("_", "."), getattr(r, name)) for name in ("cpuset_cpus", "cpuset_mems") if wanted(name)]
+        if (r.pids_limit > 0 and changed is None) or (changed and "pids_limit" in changed):
+            writes.append(("pids.max", str(r.pids_limit) if r.pids_limit > 0 else "max"))
+        if wanted("blkio_weight") and r.blkio_weight:  # BFQ's own file takes the blkio scale (runc's choice too)
             if os.path.exists(os.path.join(self.path, "io.bfq.weight")):
                 writes.append(("io.bfq.weight", str(r.blkio_weight)))
             else:
                 writes.append(("io.weight", f"default {blkio_to_io_weight(r.blkio_weight)}"))
-        for name, value in writes:
-            write_file(os.path.join(self.path, name), value)
+        return writes
 
     def procs_files(self) -> list[str]:
         return [os.path.join(self.path, "cgroup.procs")]
