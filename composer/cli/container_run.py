@@ -43,21 +43,43 @@ def main(argv: list[str]) -> int:
         code = run_attached(config, options.get("detach_keys", ""))
         print_warnings(config.warnings)  # (create and start are one step of run_attached)
         return code
+    return exit_now(_run_in_foreground(config))
+
+
+def _run_in_foreground(config) -> int:
+    """Run ``config`` attached to our stdio; its exit code. Its output is also kept in its log
+    (docker's json-file), unless it goes with ``--rm``, has no log or a terminal (-t)."""
     from composer.engine.runtime.linux import run_foreground
 
+    output = None
+    if not (config.auto_remove or config.tty or config.log_driver == "none"):
+        from composer.engine.runtime.logs import ShownAndLogged
+
+        output = ShownAndLogged()
+
     def prepare_io(run) -> None:
-        run.warn = print_warnings  # docker's create-time warnings, before the container's output
+        run.warn = print_warnings if output is None else (  # before the container's output, never in its log
+            lambda warnings: output.show("".join(f"WARNING: {w}\n" for w in warnings)))
+        if output is not None:
+            run.relay = lambda _pid: _keep_log(run.cdir, config, output)
         if config.tty:
             from composer.engine.runtime.tty import prepare_tty
 
             prepare_tty(run)
 
     try:
-        result = run_foreground(config, prepare_io)
-    except NetworkError as error:  # its start refused (--ip6 without IPv6, a port taken): docker run's 125
-        error.exit_code = 125
-        raise
-    return exit_now(result.exit_code)
+        return run_foreground(config, prepare_io).exit_code
+    finally:
+        if output is not None:
+            output.close()
+
+
+def _keep_log(cdir, config, output) -> None:
+    """The started container's output, shown and written to its log until it ends."""
+    from composer.engine.runtime.logs import log_path, open_log
+
+    cdir.write_state(LogPath=log_path(cdir.path, config.id))
+    output.pump(open_log(config, cdir.path))
 
 
 def print_warnings(warnings) -> None:

@@ -54,6 +54,16 @@ def parse_size(value: str) -> int:
     return int(text)
 
 
+def open_log(config, directory: str):
+    """The container's json-file ``LogWriter`` with its ``--log-opt`` rotation; None for
+    ``--log-driver none`` (``config``: a ContainerConfig)."""
+    if config.log_driver == "none":
+        return None
+    options = config.log_options
+    return LogWriter(log_path(directory, config.id), parse_size(options.get("max-size", "")),
+                     int(options.get("max-file", "1") or 1))
+
+
 class LogWriter:
     """Appends a container's output to its json-file log, rotating by size."""
 
@@ -126,6 +136,74 @@ class LogWriter:
         for stream in self.pending:
             self.flush(stream)
         self.handle.close()
+
+
+class ShownAndLogged:
+    """A foreground ``container run``'s stdout and stderr: pipes that this process copies both to
+    its own stdout/stderr and into the json-file log (docker keeps a foreground container's
+    output for ``logs``). Made before the container is forked (it inherits the pipes as its 1 and
+    2); ``pump(writer)`` gives us our own 1 and 2 back and copies until the container closes both."""
+
+    def __init__(self) -> None:
+        self.writer: LogWriter | None = None
+        self.shown = [os.dup(1), os.dup(2)]  # where the output is shown
+        self.broken: set[int] = set()  # indexes of ``shown`` whose reader went
+        self.sources: dict[int, tuple[str, int]] = {}  # pipe read end -> (stream, index in shown)
+        for index, name in enumerate(("stdout", "stderr")):
+            read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+            os.dup2(write_fd, index + 1)
+            os.close(write_fd)
+            self.sources[read_fd] = (name, index)
+        self.ours = True  # fds 1 and 2 are the pipes
+
+    def show(self, text: str, index: int = 1) -> None:
+        """Write ``text`` where stderr (``index`` 1; 0: stdout) is shown, not into the log."""
+        self._write(index, text.encode(errors="replace"))
+
+    def pump(self, writer: LogWriter) -> None:
+        """After the container's start: copy its output until it closes both pipes."""
+        import select
+
+        self._restore()
+        self.writer = writer
+        poller = select.poll()
+        for fd in self.sources:
+            poller.register(fd, select.POLLIN)
+        open_fds = set(self.sources)
+        while open_fds:
+            for fd, _ in poller.poll():
+                data = os.read(fd, 1 << 16)
+                name, index = self.sources[fd]
+                if data:
+                    self.writer.feed(name, data)
+                    self._write(index, data)
+                    continue
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                self.writer.flush(name)
+
+    def _write(self, index: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view and index not in self.broken:
+            try:
+                view = view[os.write(self.shown[index], view):]
+            except OSError:  # the reader went (a closed pipe): the log still gets everything
+                self.broken.add(index)
+
+    def _restore(self) -> None:
+        if self.ours:
+            for index, fd in enumerate(self.shown):
+                os.dup2(fd, index + 1)
+            self.ours = False
+
+    def close(self) -> None:
+        """Our stdout/stderr back (if ``pump`` never ran), everything closed."""
+        self._restore()
+        for fd in [*self.sources, *self.shown]:
+            os.close(fd)
+        self.sources, self.shown = {}, []
+        if self.writer is not None:
+            self.writer.close()
 
 
 _UNSAFE = bytes(range(0x20)).replace(b"\n", b"").replace(b"\t", b"").replace(b"\r", b"")

@@ -24,7 +24,7 @@ from composer.engine.runtime import libc
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
-from composer.engine.runtime.logs import LogWriter, log_path, parse_size
+from composer.engine.runtime.logs import open_log
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
 from composer.errors import ComposerError, ContainerRuntimeError
 
@@ -198,11 +198,7 @@ class Supervisor:
         self.ready_fd = ready_fd
         self.attach_first = attach  # the ready connection becomes the first attach client
         self.restart_count = 0
-        self.logs = None
-        if self.config.log_driver != "none":
-            options = self.config.log_options
-            self.logs = LogWriter(log_path(self.cdir.path, container_id), parse_size(options.get("max-size", "")),
-                                  int(options.get("max-file", "1") or 1))
+        self.logs = open_log(self.config, self.cdir.path)
         self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self.run_: ForegroundRun | None = None
         self.health: HealthMonitor | None = None

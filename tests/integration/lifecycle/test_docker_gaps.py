@@ -66,3 +66,36 @@ def test_inspect_size_and_flags_after_the_name(cli):
     assert formatted.stdout == "5 /sz\n"
     assert cli("container", "inspect", "sz", "-f", "{{.SizeRw}}", check=True).stdout == "<nil>\n"
     assert cli("container", "rm", "sz", "-f", check=True).stdout.strip() == "sz"
+
+
+def test_a_foreground_run_keeps_its_output_in_the_log(cli, state_root):
+    shown = cli("container", "run", "--name", "fg", "busybox", "sh", "-c", "echo hi; echo oops >&2; printf tail")
+    assert (shown.returncode, shown.stdout, shown.stderr) == (0, "hi\ntail", "oops\n")
+    logs = cli("container", "logs", "fg", check=True)
+    assert (logs.stdout, logs.stderr) == ("hi\ntail", "oops\n")
+    info = _inspect(cli, "fg")
+    assert info["LogPath"].endswith("-json.log") and info["State"]["Status"] == "exited"
+    records = [json.loads(line) for line in open(info["LogPath"])]
+    assert [(r["log"], r["stream"]) for r in records if r["stream"] == "stdout"] == [("hi\n", "stdout"),
+                                                                                      ("tail", "stdout")]
+    again = cli("container", "start", "-a", "fg", check=True)  # start -a shows what the log gets
+    assert again.stdout == "hi\ntail"
+    assert cli("container", "logs", "fg", check=True).stdout == "hi\ntailhi\ntail"
+    quiet = cli("container", "run", "--name", "nolog", "--log-driver", "none", "busybox", "echo", "x")
+    assert quiet.stdout == "x\n"
+    assert "does not support reading" in cli("container", "logs", "nolog").stderr
+
+
+def test_a_foreground_run_whose_reader_leaves_still_logs_everything(cli, state_root):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    run = subprocess.Popen([sys.executable, "-m", "composer", "container", "run", "--name", "big", "busybox", "sh",
+                            "-c", "seq 1 200000"], stdout=subprocess.PIPE, env=env)
+    assert run.stdout.read(6) == b"1\n2\n3\n"
+    run.stdout.close()  # as `| head` does
+    assert run.wait(timeout=60) == 0
+    lines = cli("container", "logs", "big", check=True).stdout.splitlines()
+    assert lines[0] == "1" and lines[-1] == "200000" and len(lines) == 200000
