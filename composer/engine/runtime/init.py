@@ -73,6 +73,7 @@ class LaunchPlan(Record):
     mount_fds: list[int] = []                 # ... and each of ``mounts``' bind sources, detached (-1: none);
                                               # without a userns: only the pinned volume subpaths
     setsid: bool = True
+    link_env: list[str] = []                  # --link on the default bridge: docker's ALIAS_* variables
     tty: bool = False
     sibling: bool = False                     # PID 1 is made our parent's child (a supervisor's launcher)
 
@@ -278,7 +279,7 @@ def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, 
     config = plan.config
     uid, gid, groups, home = resolve_user(config.user)
     groups += [g for g in resolve_groups(config.group_add) if g not in groups]
-    env = dict(item.partition("=")[::2] for item in config.env)
+    env = dict(item.partition("=")[::2] for item in (*plan.link_env, *config.env))
     env.setdefault("PATH", DEFAULT_PATH)
     env.setdefault("HOSTNAME", config.hostname)
     env.setdefault("HOME", home or "/")

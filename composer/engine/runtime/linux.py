@@ -388,7 +388,7 @@ class ForegroundRun:
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=flags, mounts=resolved, populate=populate,
                           cgroup_files=self.cgroup.self_join_files(), devices=devices, cap_mask=mask,
                           seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd, tty=config.tty,
-                          window_size=self.window_size,
+                          window_size=self.window_size, link_env=_link_env(config),
                           cgroup_hierarchies=host_cgroup_hierarchies() if flags & libc.CLONE_NEWCGROUP else [])
 
     def start(self, plan: LaunchPlan) -> None:
@@ -578,6 +578,15 @@ class ForegroundRun:
                 release_name(self.config.name)
                 self.cdir.remove()
                 remove_anonymous_volumes(self.config)
+
+
+def _link_env(config: ContainerConfig) -> list[str]:
+    """docker's variables of the container's legacy links (``--link`` on the default bridge)."""
+    if not config.endpoints:
+        return []
+    from composer.network.links import launch_env
+
+    return launch_env(config)
 
 
 def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
