@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Sequence
 
 from composer.engine.images.changes import apply_changes
 from composer.engine.images.content import digest_of
-from composer.engine.images.layers import decompressed, extract_layer
+from composer.engine.images.layers import decompressed, extract_layer_sized
 from composer.engine.images.reference import Reference, parse_reference
 from composer.engine.images.store import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, ImageStore
 from composer.errors import ImageError
@@ -72,7 +72,7 @@ def ingest_layer(store: ImageStore, stream: BinaryIO) -> tuple[str, int]:
     work = store.private_dir()
     writer = store.blobs.writer()
     try:
-        diff_id = extract_layer(stream, work, sink=writer)  # type: ignore[arg-type]
+        diff_id, disk = extract_layer_sized(stream, work, sink=writer)  # type: ignore[arg-type]
         size = writer.size
         writer.commit(diff_id)
         target = store.snapshot_path(diff_id)
@@ -80,6 +80,7 @@ def ingest_layer(store: ImageStore, stream: BinaryIO) -> tuple[str, int]:
             if not target.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(work, target)
+                store.unpacked[diff_id] = disk
     except BaseException:
         writer.abort()
         raise

@@ -119,6 +119,12 @@ def extract_layer(stream: BinaryIO, dest: Path, *, sink: BinaryIO | None = None)
     Returns the layer's diff id (sha256 of the uncompressed tar); the uncompressed bytes are
     also copied to ``sink`` when given. Raises LayerError for a corrupt or escaping layer.
     """
+    return extract_layer_sized(stream, dest, sink=sink)[0]
+
+
+def extract_layer_sized(stream: BinaryIO, dest: Path, *, sink: BinaryIO | None = None) -> tuple[str, int]:
+    """``extract_layer``, and the size of what it wrote as docker reports a layer's (counted
+    while writing: see ``Extractor.disk_size``)."""
     reader = HashingReader(decompressed(stream), sink)
     extractor = Extractor(dest)
     try:
@@ -133,7 +139,7 @@ def extract_layer(stream: BinaryIO, dest: Path, *, sink: BinaryIO | None = None)
         raise LayerError(f"corrupt layer: {error}", hint="pull or load the image again") from error
     finally:
         extractor.close()
-    return reader.digest
+    return reader.digest, extractor.disk_size()
 
 
 def clean_parts(name: str) -> list[str]:
@@ -164,12 +170,35 @@ def check_symlink_target(parts: list[str], target: str) -> None:
 
 
 class Extractor:
-    """Writes tar members under a root directory, never following a link on the way."""
+    """Writes tar members under a root directory, never following a link on the way, and counts
+    the sizes of the files and links it leaves (see ``disk_size``)."""
 
     def __init__(self, root: Path) -> None:
         self.root_fd = os.open(root, _DIR_FLAGS)
         self._deferred: list[tuple[tuple[str, ...], tarfile.TarInfo]] = []
         self._cache: tuple[tuple[str, ...], int] | None = None
+        self._target: tuple[str, ...] = ()  # the path the member being applied writes or removes
+        self._nodes: dict[tuple[str, ...], int] = {}  # path of a file or link -> its inode's number here
+        self._sizes: list[int] = []  # by inode number: its lstat size
+
+    def disk_size(self) -> int:
+        """What docker's overlay2 reports for the unpacked layer (as ``store.disk_size`` walks it):
+        the sizes of the files and links left, each inode once (hard links), no directories."""
+        return sum(self._sizes[node] for node in set(self._nodes.values()))
+
+    def _count(self, size: int) -> None:
+        """The member just made at ``_target`` is a new inode of ``size`` bytes."""
+        if size:
+            self._nodes[self._target] = len(self._sizes)
+            self._sizes.append(size)
+
+    def _forget(self, directory: bool) -> None:
+        """What was at ``_target`` is gone (with everything under it, for a ``directory``)."""
+        self._nodes.pop(self._target, None)
+        if directory:
+            depth = len(self._target)
+            for path in [p for p in self._nodes if p[:depth] == self._target]:
+                del self._nodes[path]
 
     def close(self) -> None:
         self._drop_cache()
@@ -220,10 +249,12 @@ class Extractor:
             return
         name = parts[-1]
         parent = self._open_dir(tuple(parts[:-1]), create=True)
+        self._target = tuple(parts)
         try:
             if name == OPAQUE_MARKER:
                 os.setxattr(parent, OPAQUE_XATTR, b"y")
             elif name.startswith(WHITEOUT_PREFIX):
+                self._target = (*parts[:-1], name[len(WHITEOUT_PREFIX):])
                 self._whiteout(parent, name[len(WHITEOUT_PREFIX):], member)
             else:
                 self._create(parent, name, parts, member, tar)
@@ -247,8 +278,10 @@ class Extractor:
                 return
             self._drop_cache()
             shutil.rmtree(name, dir_fd=parent)
+            self._forget(directory=True)
         else:
             os.unlink(name, dir_fd=parent)
+            self._forget(directory=False)
 
     def _replacing(self, parent: int, name: str, make: Callable[[], T]) -> T:
         """``make()``; when ``name`` exists already (an earlier member), remove it and make again.
@@ -284,6 +317,7 @@ class Extractor:
         elif member.issym():
             check_symlink_target(parts, member.linkname)
             self._replacing(parent, name, lambda: os.symlink(member.linkname, name, dir_fd=parent))
+            self._count(len(os.fsencode(member.linkname)))
             self._finish_node(parent, name, member, chmod=False)
         elif member.islnk():
             self._hardlink(parent, name, member)
@@ -304,6 +338,7 @@ class Extractor:
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(fd, view):]
+            self._count(member.size)
             os.fchown(fd, member.uid, member.gid)
             os.fchmod(fd, member.mode & 0o7777)
             self._xattrs(fd, member)
@@ -322,6 +357,8 @@ class Extractor:
                 raise LayerError(f"hard link {member.name!r} points at a directory")
             self._replacing(parent, name, lambda: os.link(target[-1], name, src_dir_fd=target_parent,
                                                           dst_dir_fd=parent, follow_symlinks=False))
+            if tuple(target) in self._nodes:  # the same inode: counted once
+                self._nodes[self._target] = self._nodes[tuple(target)]
         except FileNotFoundError:
             raise LayerError(f"hard link {member.name!r} -> {member.linkname!r}: target is not in the layer") from None
         finally:

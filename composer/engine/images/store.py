@@ -60,6 +60,7 @@ class ImageStore:
         self.root = Path(root) if root is not None else settings.state_root() / "images"
         self.blobs = BlobStore(self.root)
         self.db_path = self.root / "images.json"
+        self.unpacked: dict[str, int] = {}  # chain id -> docker's size, of the snapshots unpacked here
 
     # --- reading --------------------------------------------------------------------------
     def read_db(self) -> dict[str, Any]:
@@ -183,7 +184,7 @@ class ImageStore:
         """
         import shutil
 
-        from composer.engine.images.layers import extract_layer
+        from composer.engine.images.layers import extract_layer_sized
 
         target = self.snapshot_path(chain_id)
         with self.snapshot_lock(chain_id):
@@ -193,12 +194,13 @@ class ImageStore:
             try:
                 counter = _Counter()
                 with open_layer() as stream:
-                    actual = extract_layer(stream, work, sink=counter)  # type: ignore[arg-type]
+                    actual, disk = extract_layer_sized(stream, work, sink=counter)  # type: ignore[arg-type]
                 if diff_id is not None and actual != diff_id:
                     raise LayerError(f"digest mismatch: the layer unpacks to {actual}, the image config says {diff_id}",
                                      hint="the registry or archive served corrupt data; nothing was stored")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(work, target)
+                self.unpacked[chain_id] = disk
             finally:
                 if work.exists():
                     shutil.rmtree(work, ignore_errors=True)
@@ -220,7 +222,9 @@ class ImageStore:
         config = json.loads(self.blobs.read(image_id))
         chain = chain_ids(config.get("rootfs", {}).get("diff_ids", []))
         known = self.read_db().get("disk", {})
-        disk = {each: self.snapshot_size(each) for each in chain if each not in known}  # outside the lock
+        # counted while unpacking; walked (outside the lock) only for a snapshot another process made
+        disk = {each: self.unpacked[each] if each in self.unpacked else self.snapshot_size(each)
+                for each in chain if each not in known}
         with self.update_db() as db:
             db.setdefault("disk", {}).update(disk)
             record = db["images"].setdefault(image_id, {"repo_digests": []})
