@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from composer.cli.run_flags import _consume, _flags, parse_bytes
+from composer.cli.run_flags import _flags, parse_bytes
 from composer.errors import UsageError
 
 FLAGS: dict[str, tuple[str, str]] = {}
@@ -50,21 +50,10 @@ SIZES = {"memory": "-m, --memory", "memory_swap": "--memory-swap", "memory_reser
 
 
 def parse_args(argv: list[str]) -> tuple[dict, list[str]]:
-    """(options, containers): flags anywhere, ``--`` ends them."""
-    options: dict = {}
-    containers: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            containers += argv[index + 1:]
-            break
-        if arg.startswith("-") and arg != "-":
-            index = _consume(argv, index, options, FLAGS)
-        else:
-            containers.append(arg)
-            index += 1
-    return options, containers
+    """(options, containers): flags anywhere, ``--`` ends them (network_fast's parser)."""
+    from composer.cli.network_fast import _parse
+
+    return _parse(argv, FLAGS)
 
 
 def _flag_error(value: str, flag: str, reason: str) -> UsageError:

@@ -22,6 +22,7 @@ from composer.errors import ComposerError, ContainerRuntimeError, ContainerState
 
 MIN_MEMORY = 6 * 1024 * 1024  # moby's linuxMinMemory
 MIN_KERNEL_MEMORY = 4 * 1024 * 1024
+LIVE = ("running", "paused")  # a cgroup to write to (a restarting container gets its limits at its next life)
 RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")
 KERNEL_MEMORY_DEPRECATED = "Specifying a kernel memory limit is deprecated and will be removed in a future release."
 KERNEL_MEMORY_DISCARDED = ("Your kernel does not support kernel memory limit capabilities or the cgroup is not "
@@ -209,16 +210,27 @@ def update(reference: str, request: UpdateRequest) -> list[str]:
     with cdir.lock():
         document = cdir.read_config()
         config = ContainerConfig.from_dict(document)
+        live = cdir.read_state().get("Status") in LIVE
         try:
             resources, policy = merge(config, request)
-            if cdir.read_state().get("Status") in ("running", "paused"):
+            if live:
                 _apply_live(config, resources, request.changed())
         except ComposerError as error:
-            error.message = f"Cannot update container {container_id}: {error.message}"
-            raise
+            raise _cannot_update(container_id, error)
         document["resources"], document["restart_policy"] = resources.to_dict(), policy
         write_json_atomic(cdir.config, document)
+    if not live and cdir.read_state().get("Status") in LIVE:  # a start that read the old config meanwhile
+        try:
+            _apply_live(config, resources, request.changed())
+        except ComposerError as error:
+            raise _cannot_update(container_id, error)
     return warnings
+
+
+def _cannot_update(container_id: str, error: ComposerError) -> ComposerError:
+    """docker's wrapping of an update's failure."""
+    error.message = f"Cannot update container {container_id}: {error.message}"
+    return error
 
 
 def _apply_live(config: ContainerConfig, resources: Resources, changed: frozenset[str]) -> None:

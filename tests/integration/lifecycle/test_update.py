@@ -73,8 +73,9 @@ def test_stopped_container_update_applies_at_next_start(cli):
 
 
 def test_restart_policy_reaches_the_running_supervisor(cli, tmp_path):
-    cli("container", "run", "-d", "--name", "flap", "busybox", "sh", "-c", "sleep 0.5; exit 3", check=True)
-    assert cli("update", "--restart", "always", "flap", check=True).stdout == "flap\n"
+    script = "test -f /once && exec sleep 60; touch /once; sleep 1; exit 3"  # the second life stays
+    cli("container", "run", "-d", "--name", "flap", "busybox", "sh", "-c", script, check=True)
+    assert cli("update", "--restart", "always", "--pids-limit", "33", "flap", check=True).stdout == "flap\n"
     assert _host_config(cli, "flap")["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
     deadline = time.monotonic() + 20
     count = 0
@@ -82,6 +83,11 @@ def test_restart_policy_reaches_the_running_supervisor(cli, tmp_path):
         count = int(cli("container", "inspect", "-f", "{{.RestartCount}}", "flap", check=True).stdout)
         time.sleep(0.1)
     assert count >= 1  # exited with 3 and restarted by its (unrestarted) supervisor
+    deadline = time.monotonic() + 20  # the new life's cgroup has the updated limit
+    while cli("container", "inspect", "-f", "{{.State.Running}}", "flap").stdout.strip() != "true":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert _cgroup(cli, "flap", "pids", "pids.max") == "33"
 
 
 def test_memory_below_usage_is_refused_and_nothing_changes(cli):
