@@ -58,7 +58,7 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
         return render.variables(resolve_files(options_from_global(global_options)), output_format)
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution,
-                   consistency=not no_consistency)
+                   consistency=not (no_consistency or no_interpolate))  # Compose checks no raw model
     if quiet:
         render.check_selected_env_files(loaded, services_arg or [])
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from composer.errors import SemanticError
@@ -15,6 +16,9 @@ from composer.spec.source import Path, dotted
 from composer.spec.treepath import Cursor, Rules, cursor
 
 Transform = Callable[[Any, Path], Any]
+# True while the model is not interpolated (config --no-interpolate): ports of which a short one does
+# not parse (``${PORT}:80``) stay as written, as Compose keeps them
+KEEP_UNPARSED_PORTS: ContextVar[bool] = ContextVar("keep_unparsed_ports", default=False)
 _PROPAGATIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}
 _PORT = re.compile(r"^(?:(?P<ip>\[[^\]]*\]|[^:\[\]]*?):)??(?:(?P<host>[^:]*):)?(?P<target>[^:/]+)(?:/(?P<proto>\w+))?$")
 
@@ -77,8 +81,13 @@ def _ports(value: Any, path: Path) -> Any:
     for i, entry in enumerate(value):
         if isinstance(entry, dict):
             result.append(entry)
-        else:
+            continue
+        try:
             result.extend(parse_port(go_str(entry), (*path, i)))
+        except SemanticError:
+            if not KEEP_UNPARSED_PORTS.get():
+                raise
+            return value
     return result
 
 

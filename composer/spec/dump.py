@@ -111,11 +111,10 @@ def _extra_hosts(value: Any) -> list[str]:
         return sorted(entries)
     result = []
     for entry in value:
-        text = str(entry)
-        if "=" not in text:
-            host, _, ip = text.partition(":")
-            text = f"{host}={ip}"
-        result.append(text)
+        host, _, ip = str(entry).partition("=" if "=" in str(entry) else ":")
+        if ip.startswith("[") and ip.endswith("]"):
+            ip = ip[1:-1]  # an IPv6 address in brackets: Compose prints it bare
+        result.append(f"{host}={ip}")
     return sorted(result)
 
 
@@ -129,6 +128,12 @@ def _ulimit(value: Any) -> Any:
 
 def _duration(value: Any) -> str:
     return format_duration(parse_duration(value))
+
+
+def _optional_duration(value: Any) -> str | None:
+    """A duration of a Go ``time.Duration`` field (not a pointer): zero is left out."""
+    nanoseconds = parse_duration(value)
+    return format_duration(nanoseconds) if nanoseconds else None
 
 
 def _bytes(value: Any) -> str:
@@ -162,10 +167,10 @@ def _blkio_devices(rate: str) -> Callable[[Any], Any]:
     def convert(entries: Any) -> Any:
         result = []
         for entry in entries or []:
-            value = entry.get(rate.lower())
+            value = entry.get(rate.lower(), entry.get(rate))
             if rate == "Rate" and value is not None:
                 value = str(parse_bytes(value))
-            result.append({"Path": entry.get("path"), rate: value})
+            result.append({"Path": entry.get("path", entry.get("Path")), rate: value})
         return result
 
     return convert
@@ -200,6 +205,14 @@ def _device(value: Any) -> Any:
 
 
 _S = "services.*."
+# Go map[string]string fields (besides labels): every value printed as a string
+_STRING_MAPS = (
+    _S + "logging.options", _S + "log_opt", _S + "storage_opt", _S + "networks.*.driver_opts",
+    _S + "build.additional_contexts", _S + "deploy.resources.reservations.devices.[].options",
+    _S + "gpus.[].options", _S + "volumes.[].volume.labels",
+    "networks.*.driver_opts", "networks.*.ipam.options", "volumes.*.driver_opts",
+    "secrets.*.driver_opts", "configs.*.driver_opts",
+)
 SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "command": shell_split,
     _S + "entrypoint": shell_split,
@@ -232,7 +245,13 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "devices.[]": _device,
     _S + "blkio_config.device_read_bps": _blkio_devices("Rate"),
     _S + "blkio_config.device_write_bps": _blkio_devices("Rate"),
+    _S + "blkio_config.device_read_iops": _blkio_devices("Rate"),
+    _S + "blkio_config.device_write_iops": _blkio_devices("Rate"),
     _S + "blkio_config.weight_device": _blkio_devices("Weight"),
+    _S + "group_add": _str_list,
+    _S + "build.provenance": _str,
+    _S + "build.sbom": _str,
+    **{pattern: lambda v: _string_map(v, False) for pattern in _STRING_MAPS},
     _S + "gpus.[].count": _device_count,
     _S + "provider.options": _provider_options,
     _S + "post_start.[].command": shell_split,
@@ -243,9 +262,11 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "deploy.resources.reservations.cpus": _float,
     **{_S + k: _duration for k in (
         "healthcheck.interval", "healthcheck.timeout", "healthcheck.start_period",
-        "healthcheck.start_interval", "stop_grace_period", "deploy.update_config.delay",
-        "deploy.update_config.monitor", "deploy.rollback_config.delay", "deploy.rollback_config.monitor",
-        "deploy.restart_policy.delay", "deploy.restart_policy.window")},
+        "healthcheck.start_interval", "stop_grace_period", "deploy.restart_policy.delay",
+        "deploy.restart_policy.window")},
+    **{_S + k: _optional_duration for k in (
+        "deploy.update_config.delay", "deploy.update_config.monitor", "deploy.rollback_config.delay",
+        "deploy.rollback_config.monitor")},
     **{_S + k: _bytes for k in (
         "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "shm_size", "build.shm_size",
         "deploy.resources.limits.memory", "deploy.resources.reservations.memory",
@@ -268,7 +289,8 @@ MAPS = (
 # struct fields that are Go pointers or never omitted: kept even when zero/false
 KEEP_ZERO = (
     _S + "init", _S + "attach", _S + "scale", _S + "command", _S + "entrypoint", _S + "depends_on.*.required",
-    _S + "deploy.replicas", "networks.*.enable_ipv4", "networks.*.enable_ipv6", _S + "stop_grace_period",
+    _S + "deploy.replicas", _S + "deploy.update_config.parallelism", _S + "deploy.rollback_config.parallelism",
+    _S + "deploy.restart_policy.max_attempts", "networks.*.enable_ipv4", "networks.*.enable_ipv6", _S + "stop_grace_period",
     _S + "ulimits.*", *(_S + "healthcheck." + k for k in (
         "interval", "timeout", "start_period", "start_interval", "retries")),
 )

@@ -163,6 +163,14 @@ def normalize(model: dict[str, Any], environment: Mapping[str, str]) -> dict[str
     return model
 
 
+def scale_to_replicas(model: dict[str, Any]) -> None:
+    """A service with ``scale`` and a ``deploy`` section without ``replicas`` gets them (as Compose)."""
+    for service in (model.get("services") or {}).values():
+        deploy = service.get("deploy")
+        if isinstance(deploy, dict) and deploy.get("replicas") is None and service.get("scale") is not None:
+            deploy["replicas"] = service["scale"]
+
+
 # --- relative paths ---------------------------------------------------------------------------
 def expand_user(path: str) -> str:
     """``~`` and ``~/x`` as the home directory."""

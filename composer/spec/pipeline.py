@@ -43,6 +43,7 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
     model = merge.enforce_unicity(model)
     schema.validate(model, positions)
     model.pop("version", None)
+    token = canonical.KEEP_UNPARSED_PORTS.set(not options.interpolate)
     try:
         model = canonical.canonical(model)
     except SpecError as error:
@@ -52,6 +53,8 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
 
             error.location = Located(positions).at(*path)
         raise
+    finally:
+        canonical.KEEP_UNPARSED_PORTS.reset(token)
     return merge.enforce_unicity(model)
 
 
@@ -70,6 +73,7 @@ def build_model(documents: dict[str, list[Document]], options: "ProjectOptions",
     if options.resolve_paths:
         normalize.resolve_paths(model, working_dir)
     normalize.resolve_environment(model, environment)
+    normalize.scale_to_replicas(model)
     if not model:
         raise SpecError("empty compose file", hint="add a services: section")
     model["name"] = name

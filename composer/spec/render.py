@@ -58,11 +58,11 @@ def check_selected_env_files(loaded: "LoadedModel", services: list[str]) -> None
 
 
 def escape_dollars(value: Any) -> Any:
-    """Every ``$`` of every string as ``$$``, so the printed model can be loaded again."""
+    """Every ``$`` of every string (map keys too) as ``$$``, so the printed model can be loaded again."""
     if isinstance(value, str):
         return value.replace("$", "$$")
     if isinstance(value, dict):
-        return {k: escape_dollars(v) for k, v in value.items()}
+        return {escape_dollars(k): escape_dollars(v) for k, v in value.items()}
     if isinstance(value, list):
         return [escape_dollars(v) for v in value]
     return value

@@ -125,11 +125,9 @@ class _Converter:
             return resolve_plain(node.value)
         if tag in ("!reset", "!override") or tag.endswith(":str") or tag == "!":
             return node.value
-        if tag.endswith((":int", ":float", ":bool", ":null")):
-            return resolve_plain(node.value)
         if tag.endswith(":binary") or tag.endswith(":timestamp"):
             return node.value
-        raise self.fail(node, path, f"unsupported YAML tag {tag}", "remove the tag")
+        return resolve_plain(node.value)  # :int, :float, ... and unknown tags: read as untagged, as Compose does
 
     def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}

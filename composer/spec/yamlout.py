@@ -26,6 +26,7 @@ _SERVICE = (
     "working_dir pre_start post_start pre_stop"
 )
 _MOUNT = "source target uid gid mode"
+_BLKIO_DEVICE = "Path Rate Weight"  # Go field names: JSON prints them so, YAML in lower case
 ORDERS: dict[str, str] = {
     "": "name services networks volumes secrets configs models",
     _S: _SERVICE,
@@ -57,6 +58,11 @@ ORDERS: dict[str, str] = {
     _S + ".secrets.[]": _MOUNT,
     _S + ".configs.[]": _MOUNT,
     _S + ".ulimits.*": "single soft hard",
+    _S + ".build.ulimits.*": "single soft hard",
+    _S + ".devices.[]": "source target permissions",
+    _S + ".blkio_config": "weight weight_device device_read_bps device_read_iops device_write_bps "
+                          "device_write_iops",
+    _S + ".blkio_config.*.[]": _BLKIO_DEVICE,
     _S + ".env_file.[]": "path required format",
     _S + ".gpus.[]": "capabilities driver count device_ids options",
     _S + ".provider": "type options",
@@ -99,7 +105,8 @@ def _arrange(value: Any, path: Path, at: Cursor[str], keep_json: bool = False) -
                 item == {} and key in _YAML_OMIT_EMPTY or item == {"command": None}
                 or (key in ("command", "entrypoint") and item is None)):
             continue
-        result[key] = _arrange(item, (*path, key), at.child(key), keep_json)
+        name = key.lower() if order == _BLKIO_DEVICE and not keep_json else key
+        result[name] = _arrange(item, (*path, key), at.child(key), keep_json)
     return result
 
 
