@@ -144,6 +144,13 @@ class ContainerStateError(ContainerRuntimeError):
     exit_code = 1
 
 
+class ProgramExecFailed(ContainerRuntimeError):
+    """The container started, but its program's execve failed (exec format error, a missing
+    ``#!`` interpreter): as runc >= 1.1, it ran and exited 1, the message on its stderr."""
+
+    exit_code = 1
+
+
 class CgroupError(ContainerRuntimeError):
     """Creating or limiting a cgroup failed."""
 

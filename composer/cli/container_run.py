@@ -13,7 +13,7 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_flags import parse_bytes, parse_run_args
 from composer.engine.runtime.config import parse_device
-from composer.errors import ComposerError, ContainerRuntimeError, NetworkError, UsageError
+from composer.errors import ComposerError, ContainerRuntimeError, NetworkError, ProgramExecFailed, UsageError
 
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
@@ -69,9 +69,33 @@ def _run_in_foreground(config) -> int:
 
     try:
         return run_foreground(config, prepare_io).exit_code
+    except ProgramExecFailed as failure:
+        if output is not None:
+            output.close()
+            output = None
+        return _program_failed(config, failure)
     finally:
         if output is not None:
             output.close()
+
+
+def _program_failed(config, failure: ProgramExecFailed) -> int:
+    """runc >= 1.1's behaviour: the container ran, its program's execve failed; the message is its
+    stderr (shown, and kept in its log) and it exited 1."""
+    from composer.engine.runtime.logs import log_path, open_log
+    from composer.engine.runtime.state import ContainerDir, now_iso
+
+    message = failure.message + "\n"
+    sys.stderr.write(message)
+    if not config.auto_remove:  # (else it is gone already)
+        cdir = ContainerDir(config.id)
+        writer = open_log(config, cdir.path)
+        if writer is not None:
+            writer.feed("stderr", message.encode(errors="replace"))
+            writer.close()
+        cdir.write_state(Status="exited", Running=False, ExitCode=failure.exit_code, Error="", FinishedAt=now_iso(),
+                         LogPath=log_path(cdir.path, config.id) if writer is not None else "")
+    return failure.exit_code
 
 
 def _keep_log(cdir, config, output) -> None:

@@ -22,7 +22,7 @@ from composer.engine.runtime.init import LaunchPlan, enter_namespaces, fork_cont
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import (ContainerDir, claim_name, now_iso, process_start_time, release_name,
                                             write_json_atomic)
-from composer.errors import ContainerRuntimeError
+from composer.errors import ContainerRuntimeError, ProgramExecFailed
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
@@ -518,7 +518,7 @@ class ForegroundRun:
         if not self.config.auto_remove:  # docker keeps a container that failed to start as "created"
             self.cdir.write_state(Status="created", Running=False, Pid=0, SupervisorPid=0, ExitCode=exit_code,
                                   Error=message)
-        raise ContainerRuntimeError(message, exit_code=exit_code)
+        raise (ProgramExecFailed if failed else ContainerRuntimeError)(message, exit_code=exit_code)
 
     def wait(self) -> RunResult:
         """Forward signals until PID 1 exits; its status as docker reports it."""

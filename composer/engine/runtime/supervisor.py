@@ -26,7 +26,7 @@ from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import open_log
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
-from composer.errors import ComposerError, ContainerRuntimeError
+from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
 
 F_SETPIPE_SZ = 1031
 PIPE_SIZE = 1 << 20
@@ -161,7 +161,8 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
         _report(result_fd, f"ok {run.pid} {int(run.attached)}")
     except BaseException as error:  # noqa: BLE001 - must reach the supervisor
         message = error.message if isinstance(error, ComposerError) else str(error)
-        _report(result_fd, f"error {getattr(error, 'exit_code', 125)} {message}")
+        kind = "failed" if isinstance(error, ProgramExecFailed) else "error"  # it ran: the supervisor's to record
+        _report(result_fd, f"{kind} {getattr(error, 'exit_code', 125)} {message}")
         config.auto_remove = False  # the supervisor removes, at the very end
         try:
             run.cleanup()  # cgroup and network; PID 1 (if any) is killed
@@ -244,15 +245,12 @@ class Supervisor:
 
     def _run_once(self) -> int:
         """One life of the container: launch, pump output and probes, record the exit."""
-        self._launch()
-        if self.ready_fd >= 0:
-            _report(self.ready_fd, READY.decode())
-            if self.attach_first and self.hub is not None:
-                self.hub.adopt(self.ready_fd)
-                self._sync_attach()
-            else:
-                os.close(self.ready_fd)
-            self.ready_fd = -1
+        try:
+            self._launch()
+        except ProgramExecFailed as failure:
+            self._ready()
+            return self._program_failed(failure)
+        self._ready()
         gc.collect()
         libc.malloc_trim()
         status = self._pump()
@@ -274,6 +272,39 @@ class Supervisor:
         run.cleanup()
         self.run_ = None
         return exit_code
+
+    def _ready(self) -> None:
+        """Tell ``spawn``'s caller that the container runs (once); with attach, it becomes a client."""
+        if self.ready_fd < 0:
+            return
+        _report(self.ready_fd, READY.decode())
+        if self.attach_first and self.hub is not None:
+            self.hub.adopt(self.ready_fd)
+            self._sync_attach()
+        else:
+            os.close(self.ready_fd)
+        self.ready_fd = -1
+
+    def _program_failed(self, failure: ProgramExecFailed) -> int:
+        """runc >= 1.1's behaviour: the container started, its program's execve failed. The message
+        is its stderr (log, attached clients) and the life ends with its exit code (1)."""
+        message = (failure.message + "\n").encode(errors="replace")
+        if self.logs is not None:
+            self.logs.feed("stderr", message)
+        stamp = now_iso()
+        self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
+                              ExitCode=failure.exit_code, OOMKilled=False, Error="", StartedAt=stamp,
+                              FinishedAt=stamp, RestartCount=self.restart_count)
+        if self.hub is not None:
+            self.hub.new_life(-1, self.config.tty)
+            self.hub.output(2, message)
+            self.hub.end_life(failure.exit_code)
+            self.hub.disconnect()
+            self._sync_attach()
+        self.run_.config.auto_remove = False
+        self.run_.cleanup()  # (after a launcher: it released what it held already)
+        self.run_ = None
+        return failure.exit_code
 
     def _reload_networks(self) -> None:
         """``network connect``/``disconnect`` while this life ran changed config.json: the cleanup
@@ -304,6 +335,13 @@ class Supervisor:
                 _start_here(run, stdio)
             else:
                 self._start_in_launcher(run, stdio)
+        except BaseException:  # no life: nothing to read (a restart must not leak these)
+            for fd in (out.read_fd, err.read_fd, stdin_w):
+                if fd >= 0:
+                    os.close(fd)
+            if console is not None:
+                console.close()
+            raise
         finally:
             for fd in (out.write_fd, err.write_fd, stdin_r, run.console_fd):
                 if fd >= 0:
@@ -344,8 +382,9 @@ class Supervisor:
         os.waitpid(launcher, 0)  # its report is its last act
         kind, _, rest = b"".join(chunks).decode(errors="replace").partition(" ")
         if kind != "ok":
-            code, _, message = rest.partition(" ") if kind == "error" else ("125", "", "the launcher died")
-            raise ContainerRuntimeError(message, exit_code=int(code) if code.isdigit() else 125)
+            code, _, message = rest.partition(" ") if kind in ("error", "failed") else ("125", "", "the launcher died")
+            error = ProgramExecFailed if kind == "failed" else ContainerRuntimeError
+            raise error(message, exit_code=int(code) if code.isdigit() else 125)
         pid, attached = rest.split()
         run.pid, run.attached, run.created = int(pid), attached == "1", True
 

@@ -99,3 +99,54 @@ def test_a_foreground_run_whose_reader_leaves_still_logs_everything(cli, state_r
     assert run.wait(timeout=60) == 0
     lines = cli("container", "logs", "big", check=True).stdout.splitlines()
     assert lines[0] == "1" and lines[-1] == "200000" and len(lines) == 200000
+
+
+def _unrunnable(tmp_path):
+    """A directory with a file the kernel cannot exec and a script whose interpreter is missing."""
+    (tmp_path / "garbage").write_bytes(b"\x01\x02 not a program\n")
+    (tmp_path / "script").write_text("#!/no/such/interpreter\necho never\n")
+    for name in ("garbage", "script"):
+        (tmp_path / name).chmod(0o755)
+    return f"{tmp_path}:/f"
+
+
+def test_an_exec_failure_after_the_start_is_an_exit_1_as_runc_1_1(cli, tmp_path):
+    volume = _unrunnable(tmp_path)
+    for name, message in (("garbage", "exec /f/garbage: exec format error"),
+                          ("script", "exec /f/script: no such file or directory")):
+        shown = cli("container", "run", "--name", name, "--network", "none", "-v", volume, "busybox", f"/f/{name}")
+        assert (shown.returncode, shown.stdout, shown.stderr) == (1, "", message + "\n")
+        state = _inspect(cli, name)["State"]
+        assert (state["Status"], state["ExitCode"], state["Error"]) == ("exited", 1, "")
+        assert cli("container", "logs", name).stderr == message + "\n"
+    started = cli("container", "start", "garbage")  # start: it runs (and ends) again
+    assert started.returncode == 0 and started.stdout.strip() == "garbage"
+    assert cli("container", "wait", "garbage", check=True).stdout.strip() == "1"
+    detached = cli("container", "run", "-d", "--name", "again", "--restart", "on-failure:2", "--network", "none",
+                   "-v", volume, "busybox", "/f/garbage")
+    assert detached.returncode == 0 and len(detached.stdout.strip()) == 64
+    _wait_for_restarts(cli, "again", 2)
+    assert cli("container", "logs", "again").stderr == "exec /f/garbage: exec format error\n" * 3
+
+
+def _wait_for_restarts(cli, name: str, count: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        info = _inspect(cli, name)
+        if info["RestartCount"] == count and info["State"]["Status"] == "exited":
+            assert (info["State"]["ExitCode"], info["State"]["Error"]) == (1, "")
+            return
+        assert time.monotonic() < deadline, info["State"]
+        time.sleep(0.05)
+
+
+def test_a_program_refused_before_the_start_stays_created(cli, tmp_path):
+    (tmp_path / "plain").write_text("not executable\n")
+    for argv, code in ((["/f/plain"], 126), (["/f/missing"], 127)):
+        result = cli("container", "run", "-d", "--name", f"c{code}", "--restart", "always", "--network", "none",
+                     "-v", f"{tmp_path}:/f", "busybox", *argv)
+        assert result.returncode == code and argv[0] in result.stderr
+        state = _inspect(cli, f"c{code}")["State"]
+        assert state["Status"] == "created" and state["ExitCode"] == code and argv[0] in state["Error"]
