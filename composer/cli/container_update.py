@@ -90,15 +90,16 @@ def build_request(options: dict):
 
 
 def _nano_cpus(text: str) -> int:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        value = Decimal(text) * 10**9
-    except InvalidOperation:
-        raise _flag_error(text, "--cpus", f"failed to parse {text} as a rational number") from None
-    if value != value.to_integral_value():
+    """``--cpus 1.5`` -> 1500000000, exactly (docker parses a rational number; decimal's import
+    costs ~8 ms)."""
+    digits = text.strip()
+    sign = -1 if digits.startswith("-") else 1
+    whole, _, fraction = digits.lstrip("+-").partition(".")
+    if not (whole or fraction) or not (whole.isdigit() or not whole) or not (fraction.isdigit() or not fraction):
+        raise _flag_error(text, "--cpus", f"failed to parse {text} as a rational number")
+    if len(fraction.rstrip("0")) > 9:
         raise _flag_error(text, "--cpus", "value is too precise")
-    return int(value)
+    return sign * (int(whole or 0) * 10**9 + int((fraction + "0" * 9)[:9]))
 
 
 def run(argv: list[str]) -> int:

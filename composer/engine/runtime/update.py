@@ -187,7 +187,10 @@ def merge(config: ContainerConfig, request: UpdateRequest) -> tuple[Resources, d
     new = Resources(**old.to_dict())
     for name in request.changed():
         setattr(new, name, max(getattr(request, name), 0) if name == "pids_limit" else getattr(request, name))
-    if new.memory > 0 and new.memory_swap > 0 and new.memory_swap < new.memory:  # the kernel would refuse it
+    # what the kernel would refuse (docker leaves it to runc, or to the next start of a stopped container)
+    if new.memory_swap > 0 and new.memory <= 0:
+        raise ContainerStateError("You should always set the Memory limit when using Memoryswap limit, see usage")
+    if new.memory > 0 and new.memory_swap > 0 and new.memory_swap < new.memory:
         raise ContainerStateError("Minimum memoryswap limit should be larger than memory limit, see usage")
     policy = config.restart_policy
     if request.restart_policy is not None:
@@ -200,13 +203,16 @@ def merge(config: ContainerConfig, request: UpdateRequest) -> tuple[Resources, d
 def update(reference: str, request: UpdateRequest) -> list[str]:
     """Update the container named (or id-prefixed) ``reference``, docker's ``ContainerUpdate``:
     the request is checked before the container is looked up; returns docker's warnings."""
-    from composer.engine.runtime.containers import current_state, resolve
-    from composer.engine.runtime.state import ContainerDir, write_json_atomic
+    from composer.engine.runtime.state import find_container, supervisor_alive, write_json_atomic
 
     warnings = check_request(request)
-    container_id = resolve(reference)
-    cdir = ContainerDir(container_id)
-    current_state(cdir)  # a dead supervisor's container is "exited" first (this takes the lock itself)
+    cdir = find_container(reference)
+    container_id = cdir.id
+    state = cdir.read_state()
+    if state.get("Status") in (*LIVE, "restarting") and not supervisor_alive(state):
+        from composer.engine.runtime.containers import current_state
+
+        current_state(cdir, state)  # its supervisor died: "exited" first (this takes the lock itself)
     with cdir.lock():
         document = cdir.read_config()
         config = ContainerConfig.from_dict(document)

@@ -55,6 +55,11 @@ def test_running_container_limits_change_live_and_show_in_inspect(cli):
     assert _cgroup(cli, "upd", "pids", "pids.max") == "max"
     assert _host_config(cli, "upd")["PidsLimit"] is None
     assert cli("container", "exec", "upd", "true").returncode == 0  # still alive and well
+    cli("container", "pause", "upd", check=True)  # a paused container's cgroup takes them too
+    assert cli("update", "--cpuset-cpus", "0", "upd", check=True).stdout == "upd\n"
+    assert _cgroup(cli, "upd", "cpuset", "cpuset.cpus") == "0"
+    assert cli("container", "inspect", "-f", "{{.State.Status}} {{.HostConfig.CpusetCpus}}", "upd").stdout == "paused 0\n"
+    cli("container", "unpause", "upd", check=True)
 
 
 def test_stopped_container_update_applies_at_next_start(cli):

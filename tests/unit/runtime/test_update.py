@@ -74,6 +74,7 @@ def test_merge_keeps_what_the_request_leaves_and_normalises_unlimited_pids():
     ({"cpu_period": 5000}, {"nano_cpus": 10**9}, "Nano CPUs cannot be updated as CPU Period has already been set"),
     ({"memory": 64 << 20, "memory_swap": 128 << 20}, {"memory": 256 << 20}, "smaller than already set memoryswap"),
     ({"memory": 64 << 20, "memory_swap": 128 << 20}, {"memory_swap": 32 << 20}, "memoryswap limit should be larger"),
+    ({}, {"memory_swap": 32 << 20}, "You should always set the Memory limit when using Memoryswap limit"),
 ])
 def test_merge_conflicts_with_what_the_container_has(existing, fields, message):
     with pytest.raises(ContainerStateError, match=message):
