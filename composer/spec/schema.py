@@ -99,11 +99,7 @@ def _translate(error: Any, positions: Mapping[TreePath, Mark]) -> SchemaError:
                            hint=hint)
     if error.validator == "type":
         wanted = error.validator_value
-        names = [_JSON_TYPES.get(t, t) for t in (wanted if isinstance(wanted, list) else [wanted])]
-        text = " or ".join(names)
-        article = "an" if text[0] in "aeiou" else "a"
-        return SchemaError(f"must be {article} {text}, not {_type_name(error.instance)}",
-                           location=_locate(path, positions), hint=f"write {article} {text} here")
+        return _wrong_type(wanted if isinstance(wanted, list) else [wanted], error.instance, path, positions)
     if error.validator == "enum":
         options = ", ".join(map(str, error.validator_value))
         return SchemaError(f"{error.instance!r} is not one of the allowed values",
@@ -111,9 +107,31 @@ def _translate(error: Any, positions: Mapping[TreePath, Mark]) -> SchemaError:
     if error.validator == "required":
         return SchemaError(error.message, location=_locate(path, positions), hint="add the missing field")
     if error.validator == "oneOf":
+        wanted = _alternative_types(error)
+        if wanted:
+            return _wrong_type(wanted, error.instance, path, positions)
         return SchemaError(f"invalid value {_short(error.instance)}", location=_locate(path, positions),
                            hint="see the Compose Specification for the accepted forms")
     return SchemaError(error.message, location=_locate(path, positions), hint="fix this value")
+
+
+def _wrong_type(wanted: list[str], instance: Any, path: TreePath, positions: Mapping[TreePath, Mark]) -> SchemaError:
+    text = " or ".join(_JSON_TYPES.get(t, t) for t in wanted)
+    article = "an" if text[0] in "aeiou" else "a"
+    return SchemaError(f"must be {article} {text}, not {_type_name(instance)}", location=_locate(path, positions),
+                       hint=f"write {article} {text} here")
+
+
+def _alternative_types(error: Any) -> list[str]:
+    """The types a ``oneOf`` allows, when the value has none of them (else [], the error is deeper)."""
+    wanted: list[str] = []
+    for sub in error.context or ():
+        if sub.validator == "type" and not sub.relative_path:
+            types = sub.validator_value
+            wanted += [t for t in (types if isinstance(types, list) else [types]) if t not in wanted]
+    if not wanted or any(_validator().is_type(error.instance, t) for t in wanted):
+        return []
+    return wanted
 
 
 _JSON_TYPES = {"object": "mapping", "array": "list", "null": "null", "number": "number", "integer": "integer",

@@ -114,9 +114,20 @@ def _comparable(case: Case, key: str, text: str) -> str | list[str]:
 def test_invalid_project_is_rejected_with_a_located_error(case: Case, outputs: dict) -> None:
     theirs, ours = outputs[case.name, "oracle", "json"], outputs[case.name, "ours", "json"]
     assert theirs.returncode != 0, f"corpus bug: the reference accepts {case.name}"
-    assert ours.returncode == 1, f"composer must exit 1: {_describe(ours)}"
+    assert ours.returncode == theirs.returncode == 1, f"composer must exit 1: {_describe(ours)}"
     assert "Traceback" not in ours.stderr + ours.stdout, _describe(ours)
     assert ours.stderr.startswith("error: "), _describe(ours)
     assert not ours.stdout.strip(), "nothing may be printed on stdout for an invalid project"
     if case.located:
         assert LOCATED.search(ours.stderr), f"error names no file:line: {ours.stderr!r}"
+    missing = [token for token in _essentials(theirs.stderr) if token not in ours.stderr]
+    assert not missing, f"our message lacks {missing} of the reference's {theirs.stderr!r}: {ours.stderr!r}"
+
+
+def _essentials(message: str) -> list[str]:
+    """What a reference error names and ours must name too: quoted words and dotted model paths
+    (Go's ``services[a].x`` read as ``services.a.x``)."""
+    message = re.sub(r"\[([\w-]+)\]", r".\1", message)
+    found = re.findall(r"'([^']+)'|\"([^\"]+)\"|\b((?:services|networks|volumes|secrets|configs)(?:\.[\w-]+)+)",
+                       message)
+    return [token.strip() for group in found for token in group if token.strip()]
