@@ -594,6 +594,10 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
     if not plan:
         return ExecutionResult()
 
+    if _starts_containers(plan):  # from this thread, before any other begins (zygote.ensure)
+        prepare = getattr(runtime, "prepare_starts", None)
+        if prepare is not None:
+            prepare()
     signals = _ctrl_c_signals()
     head = HeadStart()
     with held(signals, head.halt) as taken:
@@ -606,6 +610,12 @@ def execute(plan: Plan, runtime: Runtime, *, emit: EventSink = discard, parallel
         return await _Walker(plan, ctx, signals, taken).run()
 
     return _run(main)
+
+
+def _starts_containers(plan: Plan) -> bool:
+    """Whether an operation of ``plan`` starts a container."""
+    return any(op.kind in ("start", "restart") or (op.kind in ("create", "recreate") and op.params.get("start", True))
+               for op in plan if op.resource.split(":", 1)[0] in ("service", "container"))
 
 
 def first_exit(runtime: Runtime, containers: dict[str, str]) -> tuple[str, int]:

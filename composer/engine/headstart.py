@@ -42,7 +42,9 @@ class Early:
         self._fn, self._needs, self._halt = fn, needs, halt
         self._value: Any = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"composer-early-{name}")
+        # a daemon, as the loop's own worker threads: a second Ctrl-C abandons it (a stop's grace
+        # under way), and the next up or down reconciles what it left
+        self._thread = threading.Thread(target=self._run, name=f"composer-early-{name}", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:

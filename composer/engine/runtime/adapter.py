@@ -329,6 +329,16 @@ class LinuxRuntime:
     def start_container(self, container_id: str) -> None:
         _containers().start(container_id)
 
+    def prepare_starts(self) -> None:
+        """Before a run that starts containers: the zygote that forks their supervisors, started
+        now (from the caller's thread) unless it runs; a failure is left to the starts to report."""
+        from composer.engine.runtime.zygote import ensure
+
+        try:
+            ensure()
+        except OSError:
+            pass
+
     def stop_container(self, container_id: str, timeout: float | None = None) -> None:
         _containers().stop(container_id, timeout)
 

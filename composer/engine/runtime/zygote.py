@@ -37,6 +37,18 @@ def _paths() -> tuple[str, str]:
 
 def request(container_id: str) -> _socket.socket:
     """Ask the zygote (started if needed) for a supervisor; the connection it will answer on."""
+    return _send(container_id.encode() + b"\n")
+
+
+def ensure() -> None:
+    """Start the zygote now unless it runs (an empty request: it forks nothing), so that the
+    starts to come find it. Called by a command about to start containers from its main thread
+    before any other thread begins: the zygote is then forked from a process importing nothing."""
+    _send(b"\n").close()
+
+
+def _send(line: bytes) -> _socket.socket:
+    """Connect to the zygote (started if needed) and send ``line``; the connection."""
     path, lock = _paths()
     with StateLock(lock):
         connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
@@ -45,7 +57,7 @@ def request(container_id: str) -> _socket.socket:
         except (FileNotFoundError, ConnectionRefusedError):
             _start_zygote(path)
             connection.connect(path)
-        connection.sendall(container_id.encode() + b"\n")
+        connection.sendall(line)
     return connection
 
 
@@ -72,10 +84,12 @@ def _start_zygote(path: str) -> None:
 
 
 def _forget_partial_imports() -> None:
-    """In a child forked while another thread of the CLI imported modules (trio, while the
-    executor's head start starts a container): the modules not fully imported are dropped, and
-    the import locks, whose holder does not exist here, forgotten, so that importing them here
-    starts afresh instead of waiting forever."""
+    """In a child forked while another thread of the CLI imported modules: the modules not fully
+    imported are dropped, and the import locks, whose holder does not exist here, forgotten, so
+    that importing them here starts afresh instead of waiting forever. The executor forks the
+    zygote from its main thread before its threads begin (``ensure``); a start later in the run
+    (the zygote left when idle during a long pull or wait) forks it from a worker thread while
+    another may import."""
     bootstrap = sys.modules["_frozen_importlib"]  # the import system's own module
     for name, module in list(sys.modules.items()):
         if getattr(getattr(module, "__spec__", None), "_initializing", False):
@@ -133,8 +147,7 @@ class Zygote:
             events = poller.poll(int(IDLE_EXIT * 1000) if not self.children else -1)
             self._reap()
             if any(fd == self.listener.fileno() for fd, _ in events):
-                self._accept()
-                if not self.warm:
+                if self._accept() and not self.warm:
                     self._warm_up()
                     self.warm = True
             elif not events and not self.children and self._leave():
@@ -156,11 +169,15 @@ class Zygote:
                 return
             self.children.discard(pid)
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Fork a supervisor for the request of the next client (True), or none for an empty one."""
         connection, _ = self.listener.accept()
         data = b""
         while not data.endswith(b"\n") and (chunk := connection.recv(256)):
             data += chunk
+        if not data.strip():  # ensure()'s empty request, or a client gone
+            connection.close()
+            return False
         child = os.fork()
         if child == 0:
             fd = connection.detach()
@@ -170,6 +187,7 @@ class Zygote:
             self.supervisor.run_supervisor(data.decode().strip(), fd)
         connection.close()
         self.children.add(child)
+        return True
 
     def _leave(self) -> bool:
         """Unlink the socket under the lock unless a client is already waiting."""

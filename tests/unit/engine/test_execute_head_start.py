@@ -151,3 +151,32 @@ def test_what_follows_a_call_not_begun_early_is_not_begun_either(load, service, 
     with pytest.raises(PlanError, match="2 dependent operation"):
         service.down(project)
     assert "remove_network" not in seen and "remove_network" not in [c.method for c in fake.calls]
+
+
+def test_a_run_that_starts_containers_prepares_them_first_from_its_own_thread(load, service, fake, monkeypatch):
+    """The runtime's prepare_starts (the zygote forked) runs before any early call, in the
+    caller's thread; a run that starts nothing (down) does not call it."""
+    prepared: list[tuple[int, bool, int]] = []
+
+    def prepare() -> None:
+        early = [t for t in threading.enumerate() if t.name.startswith("composer-early-")]
+        prepared.append((len(fake.calls), threading.current_thread() is threading.main_thread(), len(early)))
+
+    monkeypatch.setattr(fake, "prepare_starts", prepare, raising=False)
+    project = load(TWO)
+    service.up(project)
+    assert prepared == [(0, True, 0)]
+    service.down(project)
+    assert len(prepared) == 1
+
+
+def test_early_threads_are_daemons_a_second_ctrl_c_does_not_wait_for() -> None:
+    from composer.engine.headstart import Early
+
+    release = threading.Event()
+    early = Early("stop_container", lambda: release.wait(10), [], threading.Event())
+    try:
+        assert early._thread.daemon and early.began()
+    finally:
+        release.set()
+    assert early.result() is True

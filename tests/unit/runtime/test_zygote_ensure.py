@@ -1,0 +1,51 @@
+"""zygote.ensure: the executor starts the zygote from its main thread before its threads begin;
+the empty request that checks it runs forks no supervisor."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from composer.engine.runtime.zygote import Zygote
+
+
+def _bare_zygote(path: Path) -> Zygote:
+    """A Zygote object listening on ``path``, without the supervisor module or a serve loop."""
+    zygote = object.__new__(Zygote)
+    zygote.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    zygote.listener.bind(str(path))
+    zygote.listener.listen(4)
+    zygote.children = set()
+    return zygote
+
+
+def test_an_empty_request_forks_nothing(tmp_path: Path) -> None:
+    zygote = _bare_zygote(tmp_path / "supervisor.sock")
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(str(tmp_path / "supervisor.sock"))
+        client.sendall(b"\n")
+        assert zygote._accept() is False
+        assert zygote.children == set()
+        assert client.recv(16) == b""  # answered by closing: ensure() does not wait for more
+    finally:
+        client.close()
+        zygote.listener.close()
+
+
+def test_ensure_starts_one_zygote_that_leaves_when_idle(state_root: Path) -> None:
+    sock = state_root / "supervisor.sock"
+    code = "from composer.engine.runtime.zygote import ensure; ensure()"
+    env = {**os.environ, "COMPOSER_ROOT": str(state_root)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)
+    first = sock.stat().st_ino
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)
+    assert sock.stat().st_ino == first  # the running zygote was found, not replaced
+    deadline = time.monotonic() + 10
+    while sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not sock.exists()  # no supervisor was forked: it left after its idle second
