@@ -95,6 +95,15 @@ def test_restart_policy_reaches_the_running_supervisor(cli, tmp_path):
     assert _cgroup(cli, "flap", "pids", "pids.max") == "33"
 
 
+def test_restart_policy_no_stops_the_restarts_of_a_running_container(cli):
+    cli("container", "run", "-d", "--name", "calm", "--restart", "always", "busybox", "sh", "-c",
+        "while [ ! -f /quit ]; do sleep 0.05; done; exit 5", check=True)
+    cli("update", "--restart", "no", "calm", check=True)
+    cli("container", "exec", "calm", "touch", "/quit", check=True)
+    assert cli("container", "wait", "calm").stdout == "5\n"
+    assert cli("container", "inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "calm").stdout == "exited 0\n"
+
+
 def test_memory_below_usage_is_refused_and_nothing_changes(cli):
     _v1_only()
     cli("container", "run", "-d", "--name", "full", "-m", "100m", "--memory-swap", "100m", "busybox", "sh", "-c",
