@@ -213,18 +213,23 @@ def update(reference: str, request: UpdateRequest) -> list[str]:
         from composer.engine.runtime.containers import current_state
 
         current_state(cdir, state)  # its supervisor died: "exited" first (this takes the lock itself)
-    with cdir.lock():
-        document = cdir.read_config()
-        config = ContainerConfig.from_dict(document)
-        live = cdir.read_state().get("Status") in LIVE
-        try:
-            resources, policy = merge(config, request)
-            if live:
-                _apply_live(config, resources, request.changed())
-        except ComposerError as error:
-            raise _cannot_update(container_id, error)
-        document["resources"], document["restart_policy"] = resources.to_dict(), policy
-        write_json_atomic(cdir.config, document)
+    try:
+        with cdir.lock():
+            document = cdir.read_config()
+            config = ContainerConfig.from_dict(document)
+            live = cdir.read_state().get("Status") in LIVE
+            try:
+                resources, policy = merge(config, request)
+                if live:
+                    _apply_live(config, resources, request.changed())
+            except ComposerError as error:
+                raise _cannot_update(container_id, error)
+            document["resources"], document["restart_policy"] = resources.to_dict(), policy
+            write_json_atomic(cdir.config, document)
+    except FileNotFoundError:  # removed meanwhile
+        from composer.errors import ContainerNotFound
+
+        raise ContainerNotFound(f"No such container: {reference}") from None
     if not live and cdir.read_state().get("Status") in LIVE:  # a start that read the old config meanwhile
         try:
             _apply_live(config, resources, request.changed())

@@ -130,3 +130,13 @@ def test_v2_update_writes_only_what_changed(tmp_path):
     cgroup.update(resources, frozenset({"memory_swap", "cpu_quota", "pids_limit"}))
     files = {path.name: path.read_text() for path in (tmp_path / "c").iterdir()}
     assert files == {"memory.swap.max": str(32 << 20), "cpu.max": "20000 50000", "pids.max": "max"}
+
+
+def test_a_container_removed_meanwhile_is_not_found(tmp_path, monkeypatch):
+    from composer.engine.runtime import state
+    from composer.engine.runtime.update import update
+    from composer.errors import ContainerNotFound
+
+    monkeypatch.setattr(state, "find_container", lambda reference: state.ContainerDir("f" * 64, str(tmp_path)))
+    with pytest.raises(ContainerNotFound, match="No such container: gone"):
+        update("gone", UpdateRequest(cpu_shares=512))
