@@ -81,6 +81,10 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("down",): "composer.cli.compose:down_fast",
 }
 
+# Fast paths whose process ends by exit_now once their work is done: up -d and down leave ~300
+# modules and trio's threads behind, whose teardown (its GC passes) took 0.1-0.3 s after the last line.
+EXIT_NOW_PATHS = {("up",), ("down",)}
+
 # Global options that take a value (so the command word is found after them).
 GLOBAL_OPTIONS_WITH_VALUE = {
     "-f", "--file", "-p", "--project-name", "--project-directory", "--profile", "--env-file",
@@ -145,6 +149,7 @@ def run_fast_path(argv: list[str]) -> int | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run composer with ``argv`` (default: the process's arguments) and exit."""
+    entry = argv is None  # the process's own command line (not a test calling main in-process)
     argv = sys.argv[1:] if argv is None else argv
     if argv in (["--version"], ["-v"]):
         from composer import __version__
@@ -154,7 +159,10 @@ def main(argv: list[str] | None = None) -> None:
     from composer.cli.render import run_guarded
 
     fast = run_guarded(lambda: run_fast_path(argv))
+    if fast is not None and entry and tuple(argv[:1]) in EXIT_NOW_PATHS:
+        exit_now(fast)
     if fast is not None:
+        if os.environ.get("X_EXIT_NOW"): exit_now(fast)
         sys.exit(fast)
 
     def run_typer() -> int:
