@@ -347,19 +347,28 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
                     filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'until=<timestamp>').")) -> None:
     """Remove all stopped containers."""
     from composer.cli.render import confirm, print_pruned
+    from composer.engine.runtime.describe import container_sizes
+    from composer.engine.runtime.state import ContainerDir
+    from composer.errors import UsageError
+    from composer.units import human_size
 
+    for item in filters:  # docker's: only label, label! and until (another key is refused, never ignored)
+        if item.partition("=")[0] not in ("label", "label!", "until"):
+            raise UsageError(f"Invalid filter '{item.partition('=')[0]}'", exit_code=1)
     labels = [f for f in filters if f.startswith(("label=", "label!="))]
-    until = [f[6:] for f in filters if f.startswith("until=")]
+    until = [_when(f[6:], "--filter until") for f in filters if f.startswith("until=")]
     if not confirm("This will remove all stopped containers.", force):
         return
-    removed = [info.id for info in _api().list_containers(all=True)
-               if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until)]
-    for container_id in removed:
-        _api().remove(container_id)
-    print_pruned("Containers", removed, reclaimed="0B")
+    removed, reclaimed = [], 0
+    for info in _api().list_containers(all=True):
+        if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until):
+            reclaimed += container_sizes(ContainerDir(info.id).read_config())[0]
+            _api().remove(info.id)
+            removed.append(info.id)
+    print_pruned("Containers", removed, reclaimed=human_size(reclaimed))
 
 
-def _prune_match(info, labels: list[str], until: list[str]) -> bool:
+def _prune_match(info, labels: list[str], until: list[float]) -> bool:
     """prune's ``--filter label=K[=V]``/``label!=K[=V]``/``until=TIME`` on one container."""
     from composer.cli.psformat import matches
 
@@ -367,7 +376,7 @@ def _prune_match(info, labels: list[str], until: list[str]) -> bool:
         negate = item.startswith("label!=")
         if matches(info, ["label=" + item.partition("=")[2]]) == negate:
             return False
-    return all(info.created < _when(value, "--filter until") for value in until)
+    return all(info.created < moment for moment in until)
 
 
 def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...),
@@ -441,6 +450,7 @@ def register(app: typer.Typer) -> None:
     container.command("exec", context_settings=passthrough)(container_exec)
     docker = docker_command_class()
     for name, function in COMMANDS.items():
-        container.command(name, cls=docker)(daemon_errors(function))
+        settings = {"ignore_unknown_options": True} if name == "top" else {}  # its ps options: top C -o pid
+        container.command(name, cls=docker, context_settings=settings)(daemon_errors(function))
     container.command("ps", hidden=True, cls=docker)(daemon_errors(container_ls))
     container.command("list", hidden=True, cls=docker)(daemon_errors(container_ls))

@@ -150,3 +150,23 @@ def test_a_program_refused_before_the_start_stays_created(cli, tmp_path):
         assert result.returncode == code and argv[0] in result.stderr
         state = _inspect(cli, f"c{code}")["State"]
         assert state["Status"] == "created" and state["ExitCode"] == code and argv[0] in state["Error"]
+
+
+def test_top_passes_ps_options_through(cli):
+    cli("container", "run", "-d", "--name", "tp", "busybox", "sleep", "60", check=True)
+    pid = str(_inspect(cli, "tp")["State"]["Pid"])
+    picked = cli("container", "top", "tp", "-o", "pid,comm", check=True).stdout.splitlines()
+    assert picked[0].split() == ["PID", "COMMAND"] and picked[1].split() == [pid, "sleep"]
+    assert cli("container", "top", "tp", "aux", check=True).stdout.split()[:2] == ["USER", "PID"]
+
+
+def test_prune_refuses_an_unknown_filter_and_reports_what_it_reclaimed(cli):
+    cli("container", "run", "--name", "wrote", "busybox", "sh", "-c", "printf 1234567 > /seven", check=True)
+    cli("container", "create", "--name", "kept", "--label", "keep=yes", "busybox", check=True)
+    for bad, message in (("name=wrote", "Invalid filter 'name'"), ("until=bogus", "failed to parse")):
+        refused = cli("container", "prune", "-f", "--filter", bad)
+        assert refused.returncode == 1 and message in refused.stderr
+    assert len(cli("container", "ls", "-aq", check=True).stdout.split()) == 2  # nothing removed
+    pruned = cli("container", "prune", "-f", "--filter", "label!=keep", check=True).stdout
+    assert pruned.endswith("\n\nTotal reclaimed space: 7B\n")
+    assert cli("container", "ls", "-a", "--format", "{{.Names}}", check=True).stdout == "kept\n"
