@@ -210,6 +210,7 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned) -> int:
             print()
 
     section("Containers", containers.prune())
+    _prune_event_logs(containers.list_containers(all=True))
     section("Networks", NetworkManager().prune())
     if volumes:
         from composer.cli.volume_fast import _in_use, _store
@@ -222,6 +223,13 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned) -> int:
     cache = prune_builder(store, everything=all_)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
     return freed + cache.freed
+
+
+def _prune_event_logs(remaining: list) -> None:
+    """The event logs of projects with no container left (``composer.engine.journal``)."""
+    from composer.engine.journal import PROJECT, prune
+
+    prune({info.labels.get(PROJECT) for info in remaining} - {None})
 
 
 def system_start() -> None:

@@ -108,7 +108,12 @@ class ProjectService:
         request volumes and images."""
         name = project.name if project else project_name or ""
         with project_lock(name, timeout=self.lock_timeout):
-            return self._run(self.plan_down(project, options, name), options.parallel)
+            result = self._run(self.plan_down(project, options, name), options.parallel)
+            if options.volumes and not self.runtime.list_containers(L.project_filter(name), all=True):
+                from composer.engine.journal import forget
+
+                forget(name)  # gone for good: its event log too (composer.engine.journal)
+            return result
 
     def pull(self, project: "Project", services: tuple[str, ...] = (), *, parallel: int = 0) -> "ExecutionResult":
         """``pull``: every service with an ``image:`` (build-only services are skipped)."""

@@ -10,6 +10,13 @@ Reading turns each line into docker's actions (``composer.engine.monitor.actions
 imports nothing (supervisors and ``run -d`` keep typing and json off their path); past
 ``MAX_BYTES`` the file becomes ``.1`` (one generation kept).
 
+When a log goes (compared with a private dockerd 20.10): the daemon keeps its last 256 events of
+all kinds in memory, so after ``down`` and ``up`` of a project, ``events --since`` still shows the
+removed containers' events until newer ones push them out. Here a plain ``down`` keeps the log
+too (bounded by ``MAX_BYTES``, two generations); ``down -v`` that leaves no container of the
+project removes it (the project is gone for good: nothing else would ever remove the file), and
+``system prune`` removes the logs of every project without a container (``prune``).
+
 Recording never raises: a journal that cannot be written loses events, never a container.
 """
 
@@ -195,9 +202,47 @@ def _records(paths: list[str]) -> Iterator[dict]:
 
 
 def forget(project: str) -> None:
-    """Remove a project's log (tests; a state reset)."""
+    """Remove a project's log (``down -v`` that leaves none of its containers; tests)."""
     for path in (journal_path(project), journal_path(project) + ".1"):
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+def prune(live: "set[str]") -> list[str]:
+    """Remove the logs of projects not in ``live`` (those with a container) whose last record is
+    a removal (a project coming up meanwhile, whose last record is a create, keeps its log); the
+    projects whose logs went, sorted."""
+    directory = os.path.dirname(journal_path("x"))
+    try:
+        names = [name.removesuffix(".1") for name in os.listdir(directory) if name.endswith((".jsonl", ".jsonl.1"))]
+    except FileNotFoundError:
+        return []
+    gone = []
+    for project in sorted({name.removesuffix(".jsonl") for name in names} - live):
+        path = journal_path(project)
+        last = _last_record(path) if os.path.exists(path) else _last_record(path + ".1")
+        if last is None or last.get("after") is None:
+            forget(project)
+            gone.append(project)
+    return gone
+
+
+def _last_record(path: str) -> dict | None:
+    """The last whole record of the log ``path`` (None for an empty or unreadable one)."""
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 65536))
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        return record if isinstance(record, dict) else None
+    return None
