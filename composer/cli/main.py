@@ -162,7 +162,6 @@ def main(argv: list[str] | None = None) -> None:
     if fast is not None and entry and tuple(argv[:1]) in EXIT_NOW_PATHS:
         exit_now(fast)
     if fast is not None:
-        if os.environ.get("X_EXIT_NOW"): exit_now(fast)
         sys.exit(fast)
 
     def run_typer() -> int:
