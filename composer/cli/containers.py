@@ -381,17 +381,20 @@ def _prune_match(info, labels: list[str], until: list[float]) -> bool:
 
 def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...),
                  archive: bool = typer.Option(False, "-a", "--archive",
-                                              help="Archive mode (copy all uid/gid information).")) -> None:
-    """Copy files between a running container and the host (CONTAINER:PATH)."""
+                                              help="Archive mode (copy all uid/gid information)."),
+                 follow_link: bool = typer.Option(False, "-L", "--follow-link",
+                                                  help="Always follow symbol link in SRC_PATH.")) -> None:
+    """Copy files between a running container and the host (CONTAINER:PATH; - is a tar stream
+    on stdin or stdout)."""
     from composer.engine.runtime.copy import copy_from, copy_to
     from composer.errors import UsageError
 
     if ":" in source and not source.startswith(("/", ".")):
         name, _, path = source.partition(":")
-        copy_from(_api().resolve(name), path, destination)
+        copy_from(_api().resolve(name), path, destination, follow_link=follow_link, reference=name)
     elif ":" in destination and not destination.startswith(("/", ".")):
         name, _, path = destination.partition(":")
-        copy_to(_api().resolve(name), source, path, archive=archive)
+        copy_to(_api().resolve(name), source, path, archive=archive, reference=name)
     else:
         raise UsageError("must specify at least one container source" if ":" not in source + destination
                          else "copying between containers is not supported")

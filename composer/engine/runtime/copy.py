@@ -17,12 +17,12 @@ from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
 from composer.errors import ContainerRuntimeError
 
 
-def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int) -> int:
+def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2) -> int:
     from composer.engine.runtime.containers import running_pid
 
     pid = running_pid(container_id)
     # as root, whatever the image's USER: docker's cp is not limited by the container's user
-    return spawn(container_id, pid, ExecRequest(argv=argv, user="0:0"), (stdin_fd, stdout_fd, 2))
+    return spawn(container_id, pid, ExecRequest(argv=argv, user="0:0"), (stdin_fd, stdout_fd, stderr_fd))
 
 
 def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -32,32 +32,74 @@ def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
     return member
 
 
-def copy_from(container_id: str, path: str, destination: str) -> None:
-    """Copy ``path`` (file or directory) out of the container into ``destination`` on the host."""
+def _links_as_they_are(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo | None:
+    """tarfile's ``data`` filter, except that a symbolic link is made as it is in the container
+    (docker's cp copies links, even to absolute paths); nothing is ever written through one that
+    leads outside ``destination``: the next members' paths are checked with links resolved."""
+    if member.issym():
+        return tarfile.tar_filter(member, destination)
+    return tarfile.data_filter(member, destination)
+
+
+def copy_from(container_id: str, path: str, destination: str, *, follow_link: bool = False,
+              reference: str = "") -> None:
+    """Copy ``path`` (file, directory or link; ``follow_link``: what it points to) out of the
+    container into ``destination`` on the host, or as a tar stream to our stdout for "-"
+    (docker's ``cp CONTAINER:PATH -``). ``reference``: the container's name in messages."""
+    import tempfile
+
     path = posixpath.normpath("/" + path.lstrip("/"))
     parent, base = posixpath.split(path)
-    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    argv = ["tar", "-chf" if follow_link else "-cf", "-", "-C", parent or "/", base or "."]
+    read_fd, write_fd = (-1, 1) if destination == "-" else os.pipe2(os.O_CLOEXEC)
     null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
-    child = _run_tar(container_id, ["tar", "-cf", "-", "-C", parent or "/", base or "."], null, write_fd)
-    os.close(write_fd)
-    os.close(null)
+    with tempfile.TemporaryFile() as errors:
+        try:
+            child = _run_tar(container_id, argv, null, write_fd, errors.fileno())
+        finally:
+            os.close(null)
+            if read_fd >= 0:
+                os.close(write_fd)
+        try:
+            if read_fd >= 0:
+                _unpack(read_fd, destination, base)
+        except (tarfile.TarError, OSError) as error:
+            if wait_exit(child):  # (an empty stream: tar found nothing)
+                _check_missing(errors, path, reference or container_id)
+            raise ContainerRuntimeError(f"refusing to copy {path} out of the container: {error}", exit_code=1,
+                                        hint="nothing is written through a link that leads out of the copy") from None
+        _check_tar(wait_exit(child), errors, path, reference or container_id)
+
+
+def _unpack(read_fd: int, destination: str, base: str) -> None:
+    """Extract the tar stream on ``read_fd`` into ``destination`` (an existing directory receives
+    the copy; any other path becomes its new name)."""
     target_dir, rename = destination, None
     if not os.path.isdir(destination):
         target_dir, rename = os.path.dirname(os.path.abspath(destination)), os.path.basename(destination)
-    try:
-        with os.fdopen(read_fd, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
-            for member in archive:
-                if rename:
-                    member.name = rename + member.name[len(base):] if member.name.startswith(base) else member.name
-                archive.extract(member, target_dir, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        os.kill(child, 9)
-        wait_exit(child)
-        raise ContainerRuntimeError(f"refusing to copy {path} out of the container: {error}",
-                                    hint="links that point outside the copied tree are not copied", exit_code=1) from None
-    if wait_exit(child) != 0:
-        raise ContainerRuntimeError(f"could not copy {path} out of the container",
-                                    hint="the path must exist and the image needs tar", exit_code=1)
+    with os.fdopen(read_fd, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
+        for member in archive:
+            if rename:
+                member.name = rename + member.name[len(base):] if member.name.startswith(base) else member.name
+            archive.extract(member, target_dir, filter=_links_as_they_are)
+
+
+def _check_missing(errors, path: str, reference: str) -> str:
+    """docker's error for a path the container does not have (tar said so); else tar's words."""
+    errors.seek(0)
+    said = errors.read(4096).decode(errors="replace").strip()
+    if "No such file or directory" in said:
+        raise ContainerRuntimeError(f"Could not find the file {path} in container {reference}", exit_code=1)
+    return said
+
+
+def _check_tar(code: int, errors, path: str, reference: str) -> None:
+    """tar's failure in the container as docker words it (a missing path), else with tar's words."""
+    if code == 0:
+        return
+    said = _check_missing(errors, path, reference)
+    raise ContainerRuntimeError(f"could not copy {path} out of the container: {said or f'tar exited {code}'}",
+                                hint="the image needs tar", exit_code=1)
 
 
 # Run by the container's own sh, so the destination is looked up with the container's root and
@@ -75,10 +117,24 @@ rm -rf "$staging"; exit 1
 """
 
 
-def copy_to(container_id: str, source: str, path: str, *, archive: bool = False) -> None:
+_UNPACK_STDIN = r"""[ -d "$1" ] || exit 100; exec tar -x${2}f - -C "$1" """
+NOT_A_DIRECTORY = 100
+
+
+def copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "") -> None:
     """Copy the host's ``source`` to ``path`` in the container, as ``docker cp``: into ``path``
     when it is a directory, else as ``path`` itself (its parent must exist). Owned by root
-    unless ``archive``, which keeps the host's uid/gid (``cp -a``)."""
+    unless ``archive``, which keeps the host's uid/gid (``cp -a``). ``source`` "-": a tar stream
+    on our stdin, unpacked into the directory ``path``."""
+    if source == "-":
+        argv = ["sh", "-c", _UNPACK_STDIN, "sh", "/" + path.lstrip("/"), "" if archive else "o"]
+        code = wait_exit(_run_tar(container_id, argv, 0, 1))
+        if code == NOT_A_DIRECTORY:
+            raise ContainerRuntimeError(f'destination "{reference or container_id}:{path}" must be a directory',
+                                        exit_code=1)
+        if code:
+            raise ContainerRuntimeError(f"could not unpack the archive into {path}", exit_code=1)
+        return
     if not os.path.exists(source):
         raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
     name = os.path.basename(os.path.normpath(source))

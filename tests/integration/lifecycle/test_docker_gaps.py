@@ -170,3 +170,37 @@ def test_prune_refuses_an_unknown_filter_and_reports_what_it_reclaimed(cli):
     pruned = cli("container", "prune", "-f", "--filter", "label!=keep", check=True).stdout
     assert pruned.endswith("\n\nTotal reclaimed space: 7B\n")
     assert cli("container", "ls", "-a", "--format", "{{.Names}}", check=True).stdout == "kept\n"
+
+
+def test_cp_links_streams_and_a_missing_path_as_dockers(cli, state_root, tmp_path):
+    import io
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    cli("container", "run", "-d", "--name", "cp", "busybox", "sh", "-c",
+        "mkdir /d && echo x > /d/f && ln -s /d/f /lnk && touch /ready && sleep 60", check=True)
+    while cli("container", "exec", "cp", "test", "-e", "/ready").returncode:
+        pass
+    cli("container", "cp", "cp:/lnk", str(tmp_path / "as-link"), check=True)
+    assert os.readlink(tmp_path / "as-link") == "/d/f"
+    cli("container", "cp", "-L", "cp:/lnk", str(tmp_path / "followed"), check=True)
+    assert (tmp_path / "followed").read_text() == "x\n"
+    missing = cli("container", "cp", "cp:/nowhere", str(tmp_path))
+    assert missing.returncode == 1 and missing.stderr.strip().endswith("Could not find the file /nowhere in container cp")
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    out = subprocess.run([sys.executable, "-m", "composer", "container", "cp", "cp:/d", "-"], capture_output=True,
+                         env=env, timeout=60, check=True).stdout
+    assert sorted(tarfile.open(fileobj=io.BytesIO(out)).getnames()) == ["d", "d/f"]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("from-stdin")
+        info.size, info.uid = 3, 1234
+        archive.addfile(info, io.BytesIO(b"in\n"))
+    subprocess.run([sys.executable, "-m", "composer", "container", "cp", "-", "cp:/d"], input=buffer.getvalue(),
+                   env=env, timeout=60, check=True)
+    assert cli("container", "exec", "cp", "stat", "-c", "%u %s", "/d/from-stdin", check=True).stdout == "0 3\n"
+    not_dir = subprocess.run([sys.executable, "-m", "composer", "container", "cp", "-", "cp:/d/f"],
+                             input=buffer.getvalue(), env=env, timeout=60, capture_output=True, text=False)
+    assert not_dir.returncode == 1 and b'destination "cp:/d/f" must be a directory' in not_dir.stderr
