@@ -251,6 +251,7 @@ class Supervisor:
             self._ready()
             return self._program_failed(failure)
         self._ready()
+        self._catch_up_limits()
         gc.collect()
         libc.malloc_trim()
         status = self._pump()
@@ -596,6 +597,16 @@ class Supervisor:
         except (OSError, ValueError, TypeError):
             return
         self.config.restart_policy, self.config.resources = fresh.restart_policy, fresh.resources
+
+    def _catch_up_limits(self) -> None:
+        """An ``update`` that saw this life not yet running changed config.json only (it holds the
+        state lock, so it either saw "running" or wrote before this read): apply it now."""
+        started_with = self.config.resources
+        self._reload_limits()
+        if self.config.resources != started_with:
+            from composer.engine.runtime.update import apply_changes
+
+            apply_changes(self.run_.cgroup, started_with, self.config.resources)
 
     def _should_restart(self, exit_code: int) -> bool:
         self._reload_limits()

@@ -230,12 +230,7 @@ def update(reference: str, request: UpdateRequest) -> list[str]:
         from composer.errors import ContainerNotFound
 
         raise ContainerNotFound(f"No such container: {reference}") from None
-    if not live and cdir.read_state().get("Status") in LIVE:  # a start that read the old config meanwhile
-        try:
-            _apply_live(config, resources, request.changed())
-        except ComposerError as error:
-            raise _cannot_update(container_id, error)
-    return warnings
+    return warnings  # (a start that read the old config meanwhile: its supervisor catches up, apply_changes)
 
 
 def _cannot_update(container_id: str, error: ComposerError) -> ComposerError:
@@ -258,3 +253,13 @@ def _apply_live(config: ContainerConfig, resources: Resources, changed: frozense
         except ComposerError:
             pass
         raise
+
+
+def apply_changes(cgroup, old: Resources, new: Resources) -> None:
+    """The supervisor's catch-up: write to a live cgroup the limits where ``new`` (config.json now)
+    differs from ``old`` (what the life started with); best effort, as the update was reported done."""
+    changed = frozenset(name for name in Resources._fields if getattr(old, name) != getattr(new, name))
+    try:
+        cgroup.update(new, changed)
+    except (ComposerError, OSError):
+        pass

@@ -140,3 +140,14 @@ def test_a_container_removed_meanwhile_is_not_found(tmp_path, monkeypatch):
     monkeypatch.setattr(state, "find_container", lambda reference: state.ContainerDir("f" * 64, str(tmp_path)))
     with pytest.raises(ContainerNotFound, match="No such container: gone"):
         update("gone", UpdateRequest(cpu_shares=512))
+
+
+def test_the_supervisors_catch_up_writes_only_what_differs(tmp_path):
+    from composer.engine.runtime.update import apply_changes
+
+    (tmp_path / "c").mkdir()
+    old = Resources(memory=64 << 20, pids_limit=5)
+    apply_changes(CgroupV2(str(tmp_path), "c"), old, Resources(memory=64 << 20, pids_limit=9, cpu_shares=512))
+    assert {path.name: path.read_text() for path in (tmp_path / "c").iterdir()} == {
+        "pids.max": "9", "cpu.weight": "20"}
+    apply_changes(CgroupV2(str(tmp_path / "missing"), "c"), old, Resources())  # best effort: no raise
