@@ -160,6 +160,7 @@ def runtime_feature(name: str) -> Any:
 
 
 # --- log printing --------------------------------------------------------------------------------------
+RESET_LINE = "\r\x1b[K"  # goterm.RESET_LINE: Compose writes it before each "exited with code" line
 _COLORS = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
 
 
@@ -182,15 +183,28 @@ class LogPrinter:
         text = f"{name:<{self.width}}  | "
         if not self.color:
             return text
+        return f"\x1b[{self._code(name)}m{text}\x1b[0m"
+
+    def _code(self, name: str) -> str:
+        """The color of ``name``'s lines (in the order the names came)."""
         if name not in self.names:
             self.names.append(name)
-        code = _COLORS[self.names.index(name) % len(_COLORS)]
-        return f"\x1b[{code}m{text}\x1b[0m"
+        return _COLORS[self.names.index(name) % len(_COLORS)]
 
     def say(self, text: str) -> None:
-        """A line of composer's own (``Attaching to ...``, ``web-1 exited with code 0``)."""
+        """A line of composer's own (``Attaching to ...``)."""
         with self.lock:
             sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    def exited(self, name: str, code: int) -> None:
+        """``web-1 exited with code 3`` as Compose's log printer writes it: after goterm's
+        RESET_LINE (``\\r\\x1b[K``), colored as the container's prefix (the newline inside)."""
+        text = f"{RESET_LINE}{name} exited with code {code}\n"
+        if self.color:
+            text = f"\x1b[{self._code(name)}m{text}\x1b[0m"
+        with self.lock:
+            sys.stdout.write(text)
             sys.stdout.flush()
 
     def write(self, name: str, line: Any) -> None:
@@ -270,7 +284,7 @@ def _follow_one(read_logs: Any, container: Any, printer: LogPrinter, options: di
             printer.write(short_name(container), line)
         if announce:
             code = make_runtime().wait_container(container.id)
-            printer.say(f"{short_name(container)} exited with code {code}")
+            printer.exited(short_name(container), code)
     except ComposerError:
         pass  # removed while followed: its logs simply end
 

@@ -70,7 +70,7 @@ class ProjectFollower:
                 self.last[container_id] = line.time or self.last.get(container_id, "")
             if announce:  # each run of a restarting container ends with its own line, as attached up shows
                 state = C.make_runtime().inspect_container(container_id).get("State", {})
-                self.printer.say(f"{name} exited with code {state.get('ExitCode', 0)}")
+                self.printer.exited(name, state.get("ExitCode", 0))
         except ComposerError:
             pass  # removed while followed: its log simply ends
 

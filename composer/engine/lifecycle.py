@@ -12,7 +12,7 @@ from composer.engine import labels as L
 from composer.engine.options import DownOptions, LifecycleOptions
 from composer.engine.plan import Plan, PlanBuilder
 from composer.engine.reconcile import (
-    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, orphan_warning, resource_of, select,
+    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, name_list, resource_of, select,
 )
 from composer.errors import PlanError, UsageError
 
@@ -29,28 +29,38 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     ``project`` may be None (``down -p name`` without a compose file): everything labelled goes.
     """
     plan = PlanBuilder()
-    known = set(project.services) | set(project.disabled_services) if project else None
-    containers = [c for c in observed.containers
-                  if known is None or c.labels.get(L.SERVICE) in known or options.remove_orphans]
-    if options.services and project is not None:
-        chosen = set(select(project, options.services, with_deps=False))
-        containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
+    containers = _down_containers(project, observed, options)
     removed = _stop_remove_in_order(plan, project, containers, options)
     staying = [c for c in observed.containers if c not in containers]
-    if not options.services and not staying:
-        _remove_networks(plan, project, observed, removed)
-        if options.volumes:
+    if not options.services and not any(c.state in ACTIVE for c in staying):
+        _remove_networks(plan, project, observed, removed)  # as Compose: an exited one stays, detached
+        if options.volumes and not staying:
             _remove_volumes(plan, project, observed, removed)
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
     attach_hooks(plan, project)
     built = plan.build()
     warnings: tuple[str, ...] = ()
-    if staying and not options.services and project is not None:
-        warnings = (orphan_warning(project, observed, False)[0] + " Networks and volumes stay until then.",)
-    elif not built and not observed.containers:
+    if not built and not observed.containers:
         warnings = (f'No resource found to remove for project "{observed.project}".',)
+    elif any(c.state in ACTIVE for c in staying) and not options.services:
+        running = name_list(sorted((c for c in staying if c.state in ACTIVE), key=lambda c: c.name))
+        warnings = (f"Networks and volumes stay: orphan containers ({running}) still run; "
+                    "run this command with the --remove-orphans flag to remove them too.",)
     return Plan(built.operations, warnings=warnings)
+
+
+def _down_containers(project: "Project | None", observed: "ObservedState",
+                     options: DownOptions) -> list["ContainerSummary"]:
+    """What ``down`` removes, as Compose's: the containers of the file's services (all of the
+    project's without a file), one-off (``run``) containers and orphans only with --remove-orphans."""
+    known = set(project.services) | set(project.disabled_services) if project else None
+    containers = [c for c in observed.containers if options.remove_orphans
+                  or (c.labels.get(L.ONEOFF) != "True" and (known is None or c.labels.get(L.SERVICE) in known))]
+    if options.services and project is not None:
+        chosen = set(select(project, options.services, with_deps=False))
+        containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]
+    return containers
 
 
 def _dependents(project: "Project | None", service: str | None) -> list[str]:
@@ -61,24 +71,29 @@ def _dependents(project: "Project | None", service: str | None) -> list[str]:
 
 def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
                           containers: list["ContainerSummary"], options: DownOptions) -> tuple[str, ...]:
-    """Stop each container after the containers of the services depending on it; remove it
-    (and, with ``-v``, its anonymous volumes)."""
+    """Stop each container (an exited one too: Compose shows its Stopping/Stopped lines) after
+    the containers of the services depending on it; remove it (``-v``: its anonymous volumes)."""
     by_service: dict[str | None, list["ContainerSummary"]] = {}
     for container in containers:
         by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
-    stops = {s: [f"stop {resource_of(c)}" for c in cs if c.state in ACTIVE] for s, cs in by_service.items()}
+    stops = {s: [f"stop {resource_of(c)}" for c in cs] for s, cs in by_service.items()}
     removed = []
     for service, group in sorted(by_service.items(), key=lambda item: str(item[0])):
         after = tuple(o for d in _dependents(project, service) for o in stops.get(d, ()))
         for container in group:
             resource = resource_of(container)
-            needs = after
-            if container.state in ACTIVE:
-                needs = (plan.add("stop", resource, "down", needs=after, timeout=options.timeout,
-                                  **ident(container)),)
+            needs = (_add_stop(plan, container, "down", after, options.timeout),)
             removed.append(plan.add("remove", resource, "down", needs=needs, force=True, volumes=options.volumes,
                                     **ident(container)))
     return tuple(removed)
+
+
+def _add_stop(plan: PlanBuilder, container: "ContainerSummary", cause: str, needs: tuple[str, ...],
+              timeout: float | None) -> str:
+    """A stop of ``container``; one that is not running runs no ``pre_stop`` hook (``exited``)."""
+    exited = {} if container.state in ACTIVE else {"exited": True}
+    return plan.add("stop", resource_of(container), cause, needs=needs, timeout=timeout, **exited,
+                    **ident(container))
 
 
 def _remove_networks(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
@@ -148,15 +163,13 @@ def _with_restart_dependents(project: "Project", names: list[str]) -> list[str]:
 
 def _stop_in_order(plan: PlanBuilder, project: "Project", containers: list["ContainerSummary"],
                    options: LifecycleOptions, *, remove: bool) -> None:
-    stops = {}
-    for c in containers:
-        if c.state in ACTIVE and (not remove or options.stop):
-            stops[resource_of(c)] = c
+    """Stop every container (Compose stops exited ones too: their Stopping/Stopped lines), the
+    dependents' first; ``rm``: only with ``-s``, then remove the ones not running."""
+    stops = {resource_of(c): c for c in containers if not remove or options.stop}
     for resource, container in stops.items():
         after = tuple(f"stop {r}" for r, o in stops.items()
                       if o.labels.get(L.SERVICE) in _dependents(project, container.labels.get(L.SERVICE)))
-        plan.add("stop", resource, f"container {container.state}", needs=after, timeout=options.timeout,
-                 **ident(container))
+        _add_stop(plan, container, f"container {container.state}", after, options.timeout)
     if remove:
         for container in containers:
             resource = resource_of(container)

@@ -245,7 +245,7 @@ def attach_hooks(plan: PlanBuilder, project: "Project | None") -> None:
         raw = project.services[parts[1]].raw
         if kind in ("create", "recreate", "start", "restart") and raw.get("post_start"):
             plan.add(kind, resource, post_start=convert.hooks(raw, "post_start"))
-        if kind in ("stop", "restart") and raw.get("pre_stop"):
+        if kind in ("stop", "restart") and raw.get("pre_stop") and not plan.get(op_id).params.get("exited"):
             plan.add(kind, resource, pre_stop=convert.hooks(raw, "pre_stop"))
         if kind == "stop" and raw.get("stop_grace_period"):
             plan.add(kind, resource, grace=convert.seconds(raw["stop_grace_period"], 10.0))
@@ -586,10 +586,14 @@ def _orphans(plan: PlanBuilder, project: "Project", observed: "ObservedState", r
 
 
 def orphan_warning(project: "Project", observed: "ObservedState", remove: bool) -> tuple[str, ...]:
+    """Compose's words about containers of services the file no longer has, finished one-offs."""
     orphans = observed.orphans([*project.services, *project.disabled_services])
     if remove or not orphans:
         return ()
-    names = ", ".join(c.name for c in orphans)
-    return (f"Found orphan containers ({names}) for this project. If you removed or renamed this "
-            f"service in your compose file, you can run this command with the --remove-orphans flag "
-            f"to clean it up: composer up -d --remove-orphans, or composer down --remove-orphans.",)
+    return (f"Found orphan containers ({name_list(orphans)}) for this project. If you removed or renamed this "
+            "service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",)
+
+
+def name_list(containers: Iterable["ContainerSummary"]) -> str:
+    """``[a b]``: container names as Go prints a slice of strings."""
+    return "[" + " ".join(c.name for c in containers) + "]"

@@ -81,7 +81,7 @@ def test_logs_follow_survives_restart_and_recreate(project):
     hellos = [line for line in seen if "|" in line]
     assert hellos == ["web-1  | hello one\n", "web-1  | hello one\n", "web-1  | hello two\n"]
     exits = [line for line in seen + rest.splitlines(keepends=True) if "|" not in line]  # compose's log printer
-    assert len(exits) == 3 and all(re.fullmatch(r"web-1 exited with code \d+\n", line) for line in exits), exits
+    assert len(exits) == 3 and all(re.fullmatch(r"\r\x1b\[Kweb-1 exited with code \d+\n", line) for line in exits), exits
 
 
 def test_events_json_reports_actions(project):
