@@ -151,3 +151,17 @@ def test_the_supervisors_catch_up_writes_only_what_differs(tmp_path):
     assert {path.name: path.read_text() for path in (tmp_path / "c").iterdir()} == {
         "pids.max": "9", "cpu.weight": "20"}
     apply_changes(CgroupV2(str(tmp_path / "missing"), "c"), old, Resources())  # best effort: no raise
+
+
+def test_cli_help_and_usage_errors(capsys):
+    from composer.cli.container_update import run
+
+    assert run(["--help"]) == 0 and capsys.readouterr().out.startswith("Usage:  composer update [OPTIONS] CONTAINER")
+    with pytest.raises(UsageError, match="requires at least 1 argument") as caught:
+        run(["-m", "64m"])
+    assert caught.value.exit_code == 1
+    with pytest.raises(UsageError, match="you must provide one or more flags when using this command"):
+        run(["c"])
+    with pytest.raises(UsageError, match="unknown flag: --bogus") as caught:
+        run(["--bogus", "c"])
+    assert caught.value.exit_code == 125
