@@ -221,21 +221,19 @@ def _when(value: str | None, flag: str) -> float | None:
     """docker's --since/--until: unix seconds, RFC 3339, or a duration before now (10m, 1h30m)."""
     if not value:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    if value[0].isdigit() and value[-1].isalpha() and "T" not in value and "-" not in value:
-        from composer.cli.run_flags import parse_duration
-
-        return time.time() - parse_duration(value, flag)
     from composer.engine.runtime.describe import epoch
+    from composer.errors import UsageError
 
     try:
-        return epoch(value if "T" in value else value + "T00:00:00Z")
-    except ValueError:
-        from composer.errors import UsageError
+        if value[0].isdigit() and "-" not in value and "T" not in value:
+            if not value[-1].isalpha():
+                return float(value)  # unix seconds (a negative number is no time for docker either)
+            from composer.cli.run_flags import parse_duration
 
+            return time.time() - parse_duration(value, flag)
+        date, zone = (value, "") if "T" in value else (value[:10] + "T00:00:00", value[10:] or "Z")
+        return epoch(date + zone)  # RFC 3339, its date alone, or a date with a zone (2006-01-02Z07:00)
+    except (ValueError, UsageError):
         raise UsageError(f'invalid value for "{flag.lstrip("-")}": failed to parse value as time or duration: '
                          f'"{value}"') from None
 
