@@ -146,3 +146,14 @@ def test_errors_are_dockers(cli):
     assert "you must provide one or more flags" in cli("update", "cpus").stderr
     assert cli("update", "-m", "20x", "cpus").returncode == 125
     assert _host_config(cli, "cpus")["PidsLimit"] == 9  # only the successful update stuck
+
+
+def test_cpu_shares_the_kernel_would_clamp_are_refused(cli):
+    _v1_only()
+    cli("container", "run", "-d", "--name", "share", "busybox", "sleep", "60", check=True)
+    result = cli("update", "-c", "1", "share")
+    assert result.returncode == 1 and "the minimum allowed cpu-shares is 2" in result.stderr
+    assert _cgroup(cli, "share", "cpu", "cpu.shares") == "1024"  # put back
+    assert _host_config(cli, "share")["CpuShares"] == 0
+    started = cli("container", "run", "-d", "--name", "tiny", "--cpu-shares", "1", "busybox", "sleep", "60")
+    assert started.returncode != 0 and "the minimum allowed cpu-shares is 2" in started.stderr  # as runc's start
