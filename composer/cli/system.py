@@ -158,8 +158,22 @@ def df_rows() -> list[dict]:
          "Reclaimable": _reclaimable(sum(written[i.id] for i in infos if i.state not in LIVE), containers_size)},
         {"Type": "Local Volumes", "TotalCount": str(len(volumes)), "Active": str(sum(1 for n in volume_sizes if n in in_use)),
          "Size": human_size(sum(volume_sizes.values())), "Reclaimable": _reclaimable(unused_volumes, sum(volume_sizes.values()))},
-        {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
+        build_cache_row(db),
     ]
+
+
+def build_cache_row(db: dict) -> dict:
+    """``system df``'s Build Cache row: the cached step layers; as docker's, the size is of those
+    no image shares (what ``builder prune -a`` frees), all reclaimable while no build runs."""
+    from composer.engine.build.cache import step_layers
+    from composer.engine.images.catalog import layer_size
+
+    layers = step_layers()
+    imaged = {chain for record in db["images"].values() for chain in record["chain"]}
+    own = {layer["chain"]: layer for layer in layers.values() if layer["chain"] not in imaged}
+    size = sum(layer_size(db, chain) or int(layer.get("size") or 0) for chain, layer in own.items())
+    return {"Type": "Build Cache", "TotalCount": str(len(layers)), "Active": "0", "Size": human_size(size),
+            "Reclaimable": human_size(size)}
 
 
 DF_TABLE = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"

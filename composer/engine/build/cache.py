@@ -6,9 +6,11 @@ The key is the sha256 of a canonical JSON of exactly those parts, so it never de
 mtimes, on dict order or on args the step does not see.
 
 The index maps a key to the id the step produced (a layer blob or image id of the image store,
-with the layer's record beside it, out of reach of the store's garbage collection) with
-one small file per key under ``<root>/<key[:2]>/<key>``, written atomically, so concurrent
-builds can share it without a lock and a lookup costs one ``open``.
+with the layer's record beside it) with one small file per key under ``<root>/<key[:2]>/<key>``,
+written atomically, so concurrent builds can share it without a lock and a lookup costs one
+``open``. The store's garbage collection keeps the blob and snapshot of every step layer the
+index names (``held``), as docker's ``image prune`` leaves the build cache alone: only
+``builder prune`` (and ``system prune``) forget entries, and then their layers go.
 """
 
 from __future__ import annotations
@@ -123,3 +125,28 @@ class CacheIndex:
                 self.forget(key)
                 removed += 1
         return removed
+
+
+def default_index() -> CacheIndex:
+    """The index of this state root's builder (``<root>/builder/cache``)."""
+    from composer import settings
+
+    return CacheIndex(settings.state_root() / "builder" / "cache")
+
+
+def step_layers(index: CacheIndex | None = None) -> dict[str, dict]:
+    """``{key: layer record}`` of the entries that recorded a step's layer (not the commits')."""
+    index = index or default_index()
+    found = {}
+    for key, _value in index.entries():
+        entry = index.entry(key)
+        detail = entry.get("detail") if entry is not None else None
+        if isinstance(detail, dict) and isinstance(detail.get("chain"), str):
+            found[key] = {**detail, "blob": entry["id"]}  # type: ignore[index]
+    return found
+
+
+def held(index: CacheIndex | None = None) -> tuple[set[str], set[str]]:
+    """(blobs, snapshot chain ids) the cached step layers need: the store's gc keeps them."""
+    layers = step_layers(index).values()
+    return {layer["blob"] for layer in layers}, {layer["chain"] for layer in layers}

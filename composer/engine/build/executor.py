@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Callable
 
 from composer import settings
 from composer.engine.build import plan as planning
-from composer.engine.build.cache import CacheIndex, step_key
+from composer.engine.build.cache import default_index, step_key
 from composer.engine.build.commit import (Layer, commit_image, descriptor, has_layer, image_config, now_rfc3339,
                                           read_image, retag)
 from composer.engine.build.context import BuildContext, load_digests, save_digests
@@ -74,7 +74,7 @@ class Builder:
         self.emit: Emit = emit or (lambda _line: None)
         self.stdin = stdin
         self.text = dockerfile_text
-        self.cache = CacheIndex(builder_root() / "cache")
+        self.cache = default_index()
         self.results: dict[int, StageResult] = {}
         self.context: BuildContext | None = None
         self._scratch: Path | None = None

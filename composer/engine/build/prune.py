@@ -1,10 +1,10 @@
 """``builder prune``: what builds leave behind, as ``docker builder prune`` removes build cache.
 
 The leftovers of killed builds (step containers, scratch directories with their mounts) always
-go. Of the cache index (``build.cache``), the entries whose layer blob (their id) is gone from
-the store, as its garbage collection frees layers no image holds, are dangling and go; with
-``everything`` every entry does (the next build runs every step). The store is then garbage
-collected.
+go. Of the cache index (``build.cache``), the entries whose layer no image holds (or whose blob
+is gone) are dangling and go; with ``everything`` every entry does (the next build runs every
+step). The store is then garbage collected: it keeps the layers of the entries left (gc protects
+the build cache, as docker's ``image prune`` leaves it alone).
 """
 
 from __future__ import annotations
@@ -25,15 +25,17 @@ class PruneResult:
 
 def prune_builder(store: ImageStore | None = None, everything: bool = False) -> PruneResult:
     """Remove killed builds' leftovers and the dangling (``everything``: all) cache entries."""
-    from composer.engine.build.cache import CacheIndex
-    from composer.engine.build.executor import builder_root
+    from composer.engine.build.cache import default_index, step_layers
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.images.catalog import gc
 
     store = store or ImageStore()
     containers = remove_killed_builds(store.root / "tmp")
-    cache = CacheIndex(builder_root() / "cache")
-    keys = [key for key, record in cache.entries() if everything or not store.blobs.exists(record)]
+    cache = default_index()
+    imaged = {chain for record in store.read_db()["images"].values() for chain in record["chain"]}
+    layers = step_layers(cache)
+    keys = [key for key, value in cache.entries()
+            if everything or not store.blobs.exists(value) or (key in layers and layers[key]["chain"] not in imaged)]
     for key in keys:
         cache.forget(key)
     return PruneResult(keys, containers, gc(store))

@@ -243,14 +243,16 @@ def gc(store: ImageStore, layers: frozenset[str] | None = None) -> int:
     ``layers``: the containers' lower directories when the caller has read them (see
     :func:`container_usage`).
     """
+    from composer.engine.build.cache import held as held_by_build_cache
     from composer.engine.images.tmpdirs import tree_size
 
     freed = 0
     layers = container_usage().layers if layers is None else layers
     with store.gc_guard(exclusive=True):
         db = store.read_db()
-        keep_chains = _kept_chains(store, db, layers)
-        keep_blobs = set(db["images"])
+        keep_blobs, cached_chains = held_by_build_cache()  # docker's image prune leaves it alone
+        keep_chains = _kept_chains(store, db, layers) | cached_chains
+        keep_blobs.update(db["images"])
         for record in db["images"].values():
             keep_blobs.add(record["manifest"])
             manifest = json.loads(store.blobs.read(record["manifest"]))
