@@ -77,10 +77,11 @@ def test_stopped_container_update_applies_at_next_start(cli):
     assert _cgroup(cli, "later", "pids", "pids.max") == "7"
 
 
-def test_restart_policy_reaches_the_running_supervisor(cli, tmp_path):
-    script = "test -f /once && exec sleep 60; touch /once; sleep 1; exit 3"  # the second life stays
-    cli("container", "run", "-d", "--name", "flap", "busybox", "sh", "-c", script, check=True)
+def test_restart_policy_reaches_the_running_supervisor(cli):
+    script = "test -f /once && exec sleep 60; touch /once; while [ ! -f /go ]; do sleep 0.05; done; exit 3"
+    cli("container", "run", "-d", "--name", "flap", "busybox", "sh", "-c", script, check=True)  # 2nd life stays
     assert cli("update", "--restart", "always", "--pids-limit", "33", "flap", check=True).stdout == "flap\n"
+    cli("container", "exec", "flap", "touch", "/go", check=True)
     assert _host_config(cli, "flap")["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
     deadline = time.monotonic() + 20
     count = 0
