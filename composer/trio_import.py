@@ -8,9 +8,10 @@ start's calls run). Three parts of it serve nothing of ours, so for the length o
   ~10 ms, far more under load). Since glibc 2.34 the pthread functions live in libc itself, so
   on such a system the lookup is answered with libc by a stand-in ``ctypes.util``; anywhere else
   (older glibc, musl) the standard lookup runs unchanged;
-- ``ssl`` (libssl's dlopen), ``hmac`` (libcrypto's) and ``idna`` are imported by trio's TLS,
-  DTLS and hostname modules, which use them only inside functions composer never calls: they
-  are :class:`Deferred` there, the real module imported at the first use of one of its names.
+- ``ssl`` (libssl's dlopen), ``hmac`` (libcrypto's), ``idna`` and ``subprocess`` (with locale)
+  are imported by trio's TLS, DTLS, hostname and process modules, which use them only inside
+  functions composer never calls: they are :class:`Deferred` there, the real module imported at
+  the first use of one of its names.
 
 Afterwards ``sys.modules`` holds no stand-in: any later ``import ssl`` gets the real module.
 """
@@ -22,7 +23,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-DEFERRED = ("ssl", "hmac", "idna")
+DEFERRED = ("ssl", "hmac", "idna", "subprocess")
 """Modules trio imports but uses only in functions composer never calls."""
 
 

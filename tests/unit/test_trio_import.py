@@ -20,7 +20,7 @@ def test_trio_imports_without_ssl_hmac_idna_and_leaves_no_stand_in() -> None:
         trio = import_trio()
         assert import_trio() is trio
         left = [n for n, m in sys.modules.items() if isinstance(m, Deferred)]
-        print(left, sorted(n for n in ("ssl", "_ssl", "hmac", "_hashlib", "idna") if n in sys.modules))
+        print(left, sorted(n for n in ("ssl", "_ssl", "hmac", "_hashlib", "idna", "subprocess") if n in sys.modules))
         import ctypes
         util = getattr(ctypes, "util", None)
         assert util is None or not isinstance(util, Deferred)
@@ -40,6 +40,7 @@ def test_later_imports_get_the_real_modules_and_trio_reaches_them() -> None:
         assert type(ssl).__name__ == "module" and ssl.create_default_context()
         assert _ssl._stdlib_ssl.SSLError is ssl.SSLError  # trio's reference forwards to the real one
         assert _dtls.hmac.compare_digest(b"a", b"a") and _socket._idna.encode("xn--bcher-kva.example")
+        assert trio.run(trio.run_process, ["true"]).returncode == 0  # trio's subprocess forwards
         print(ctypes.util.find_library("c") is not None)
     """)
     assert out == "True"
