@@ -284,6 +284,20 @@ def rename(container_id: str, new_name: str) -> None:
         old, config["name"] = config["name"], new_name
         write_json_atomic(cdir.config, config)
         release_name(old)
+    if current_state(cdir).get("Status") in LIVE:
+        _rename_endpoints(container_id, new_name)
+
+
+def _rename_endpoints(container_id: str, new_name: str) -> None:
+    """A running container answers to its new name on its networks (the DNS server re-reads them)."""
+    from composer.network.manager import NetworkManager
+
+    manager = NetworkManager(dns=False)
+    with manager.store.locked():
+        for net, endpoint in manager.endpoints_of(container_id):
+            if endpoint.name:
+                endpoint.name = new_name
+                manager.store.save(net)
 
 
 def remove_link(reference: str) -> None:

@@ -204,3 +204,16 @@ def test_cp_links_streams_and_a_missing_path_as_dockers(cli, state_root, tmp_pat
     not_dir = subprocess.run([sys.executable, "-m", "composer", "container", "cp", "-", "cp:/d/f"],
                              input=buffer.getvalue(), env=env, timeout=60, capture_output=True, text=False)
     assert not_dir.returncode == 1 and b'destination "cp:/d/f" must be a directory' in not_dir.stderr
+
+
+def test_a_renamed_running_container_answers_to_its_new_name(cli):
+    cli("network", "create", "renames", check=True)
+    cli("container", "run", "-d", "--name", "before", "--network", "renames", "busybox", "sleep", "60", check=True)
+    cli("container", "rename", "before", "after", check=True)
+    names = _inspect(cli, "after")["NetworkSettings"]["Networks"]["renames"]["DNSNames"]
+    assert names[0] == "after" and "before" not in names
+    looked_up = cli("container", "run", "--rm", "--network", "renames", "busybox", "sh", "-c",
+                    "nslookup after >/dev/null && echo new-found; nslookup before >/dev/null || echo old-gone")
+    assert looked_up.stdout.split() == ["new-found", "old-gone"], looked_up.stderr
+    cli("container", "rm", "-f", "after", check=True)
+    cli("network", "rm", "renames", check=True)
