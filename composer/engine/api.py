@@ -32,11 +32,11 @@ no-change ``up`` costs a lock, one observation and a pure plan.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
-from composer.engine.events import Event, EventSink, Status, discard
+from composer.engine.events import Event, EventSink, NetworksFirst, Status, WaitWords, discard
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -211,7 +211,45 @@ class ProjectService:
         if not plan:
             return ExecutionResult()
         from composer.engine.execute import execute
-        result = execute(plan, self.runtime, emit=self.emit, parallel=parallel, builder=self.builder,
-                         wait_timeout=wait_timeout)
+
+        emit, flush = in_compose_order(plan, self.emit)
+        try:
+            result = execute(plan, self.runtime, emit=emit, parallel=parallel, builder=self.builder,
+                             wait_timeout=wait_timeout)
+        finally:
+            flush()
         result.raise_for_failures()
         return result
+
+
+def in_compose_order(plan: Plan, emit: EventSink) -> tuple[EventSink, Callable[[], None]]:
+    """``emit`` with the lines in Compose's order (networks and volumes first, ``up --wait``'s
+    Waiting/Healthy) and what passes the events held when the run ends."""
+    pending = {(op.resource.split(":", 1)[0].capitalize(), op.params["spec"].name) for op in plan
+               if op.kind == "create" and op.resource.startswith(("network:", "volume:"))}
+    waits = [op for op in plan if op.kind == "wait" and op.params.get("condition") == "ready"]
+    if waits:
+        names = _container_names(plan)
+        services = {f"service:{op.params['service']}:" for op in waits}
+        targets = [*(n for op in waits for n in op.params.get("containers", {}).values()),
+                   *(n for r, n in names.items() if r.startswith(tuple(services)))]
+        starting = {names[op.resource] for op in plan if op.resource in names and op.resource.startswith(
+            tuple(services)) and op.kind in ("create", "recreate", "start") and op.params.get("start", True)}
+        words = WaitWords(emit, list(dict.fromkeys(targets)), starting)
+        words.begin()
+        emit = words
+    if not pending:
+        return emit, lambda: None
+    first = NetworksFirst(emit, pending)
+    return first, first.flush
+
+
+def _container_names(plan: Plan) -> dict[str, str]:
+    """The name of each container the plan creates, recreates or starts, by resource."""
+    names: dict[str, str] = {}
+    for op in plan:
+        if op.kind == "create" and "spec" in op.params and op.resource.startswith("service:"):
+            names[op.resource] = op.params["spec"].name
+        elif op.kind in ("recreate", "start") and op.params.get("name"):
+            names.setdefault(op.resource, op.params["name"])
+    return names

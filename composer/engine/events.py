@@ -125,3 +125,62 @@ def throttled(report: Callable[[str, Any], None], interval: float = PULL_INTERVA
         report(status, detail)
 
     return report_some
+
+
+class NetworksFirst:
+    """An event sink that shows the networks' and volumes' creation before any container line, as
+    Compose (which creates them first) does: a container's creation may begin alongside them, its
+    events wait until each of ``pending`` (``(kind, name)``) has ended (done or failed)."""
+
+    def __init__(self, emit: EventSink, pending: set[tuple[str, str]]) -> None:
+        self.emit, self.pending = emit, set(pending)
+        self.held: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "Container" and self.pending:
+            self.held.append(event)
+            return
+        self.emit(event)
+        if (event.kind, event.name) in self.pending and (event.done or event.failed):
+            self.pending.discard((event.kind, event.name))
+            if not self.pending:
+                self.flush()
+
+    def flush(self) -> None:
+        """Pass what is held (also when the run ends early)."""
+        held, self.held, self.pending = self.held, [], set()
+        for event in held:
+            self.emit(event)
+
+
+class WaitWords:
+    """``up --wait`` in Compose's words: once the containers it starts have started, each
+    waited container is ``Waiting``, then ``Healthy`` (Compose says so of one with no
+    healthcheck too; the executor's ``Running``)."""
+
+    def __init__(self, emit: EventSink, targets: list[str], starting: set[str]) -> None:
+        self.emit, self.targets, self.starting = emit, targets, set(starting)
+        self.announced: set[str] = set()
+
+    def begin(self) -> None:
+        if not self.starting:
+            self._announce(self.targets)
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "Container" and event.name in self.targets and event.status in (Status.RUNNING,
+                                                                                           Status.HEALTHY):
+            self._announce([event.name])
+            event = event._replace(status=Status.HEALTHY)
+        elif event.failed:  # a wait that failed: its Waiting line first
+            self._announce(self.targets)
+        self.emit(event)
+        if event.status is Status.STARTED and event.name in self.starting:
+            self.starting.discard(event.name)
+            if not self.starting:
+                self._announce(self.targets)
+
+    def _announce(self, names: list[str]) -> None:
+        for name in names:
+            if name not in self.announced:
+                self.announced.add(name)
+                self.emit(Event(kind="Container", name=name, status=Status.WAITING))

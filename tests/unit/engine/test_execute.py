@@ -212,7 +212,7 @@ def test_up_wait_waits_for_health_and_accepts_finished_one_shots(load, service, 
     fake.behaviours["job"] = Behaviour(exit_code=0)
     project = load(CONDITIONS)
     service.up(project, UpOptions(wait=True))
-    assert "demo-web-1 Running" in lines(events) and "demo-db-1 Healthy" in lines(events)
+    assert "demo-web-1 Healthy" in lines(events) and "demo-db-1 Healthy" in lines(events)
     assert service.plan_up(project, UpOptions(wait=True)).text() == """\
 start service:job:1 (container exited)
 wait service:db:ready (--wait)

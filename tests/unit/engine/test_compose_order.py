@@ -1,0 +1,125 @@
+"""Compose's lines and choices that composer follows (session 6 of issue 8): ``down``/``stop`` of
+exited containers, one-off containers left by ``down``, the orphan warning's words, the order of
+the progress lines (networks first, ``up --wait``'s Waiting/Healthy)."""
+
+from __future__ import annotations
+
+from composer.engine.events import Event, NetworksFirst, Status, WaitWords
+from composer.engine.options import DownOptions, LifecycleOptions, RunOptions, UpOptions
+from composer.engine.runtime.fake import Behaviour
+from tests.unit.engine.conftest import lines
+
+TWO = """
+services:
+  web: {image: busybox, pre_stop: [{command: ["echo", "bye"]}]}
+  job: {image: busybox}
+"""
+
+
+def one_off(service, fake, project, name="job"):
+    spec = service.prepare_run(project, RunOptions(service=name))
+    cid = fake.create_container(spec)
+    fake.start_container(cid)
+    fake.stop_container(cid)
+    return spec.name
+
+
+def test_down_and_stop_stop_exited_containers_too_without_their_pre_stop_hook(load, service, fake, events):
+    project = load(TWO)
+    service.up(project)
+    service.stop(project, LifecycleOptions(services=("web",)))
+    stop = service.plan_down(project).get("stop service:web:1")
+    assert "pre_stop" not in stop.params and stop.params["exited"] is True
+    events.clear()
+    service.stop(project)
+    assert sorted(lines(events)) == ["demo-job-1 Stopped", "demo-job-1 Stopping", "demo-web-1 Stopped",
+                                     "demo-web-1 Stopping"]
+
+
+def test_down_leaves_one_offs_unless_remove_orphans_and_still_removes_the_network(load, service, fake):
+    project = load(TWO)
+    service.up(project)
+    name = one_off(service, fake, project)
+    plan = service.plan_down(project)
+    assert name not in plan.text() and "remove network:default" in plan.text() and not plan.warnings
+    service.down(project)
+    assert fake.names() == [name] and fake.networks == {}
+    assert f"remove container:{name}" in service.plan_down(project, DownOptions(remove_orphans=True)).text()
+
+
+def test_down_keeps_networks_while_an_orphan_runs(load, service, fake):
+    service.up(load(TWO))
+    plan = service.plan_down(load("services:\n  web: {image: busybox}\n"))
+    assert "network" not in plan.text()
+    assert plan.warnings == ("Networks and volumes stay: orphan containers ([demo-job-1]) still run; run this "
+                             "command with the --remove-orphans flag to remove them too.",)
+
+
+def test_orphan_warning_is_composes_and_said_once(load, service, fake, events):
+    project = load(TWO)
+    service.up(project)
+    first, second = one_off(service, fake, project), one_off(service, fake, project)
+    events.clear()
+    service.up(project)
+    warnings = [e.text for e in events if e.status is Status.WARNING]
+    names = " ".join(sorted([first, second]))
+    assert warnings == [f"Found orphan containers ([{names}]) for this project. If you removed or renamed "
+                        "this service in your compose file, you can run this command with the "
+                        "--remove-orphans flag to clean it up."]
+
+
+def test_networks_first_holds_container_lines_until_the_networks_are_made():
+    seen: list[Event] = []
+    sink = NetworksFirst(seen.append, {("Network", "p_default")})
+    sink(Event("Container", "p-web-1", Status.CREATING))
+    sink(Event("Network", "p_default", Status.CREATING))
+    sink(Event("Container", "p-web-1", Status.CREATED))
+    assert [str(e) for e in seen] == ["Network p_default  Creating"]
+    sink(Event("Network", "p_default", Status.CREATED))
+    sink(Event("Container", "p-web-1", Status.STARTING))
+    assert [f"{e.kind} {e.status.value}" for e in seen] == [
+        "Network Creating", "Network Created", "Container Creating", "Container Created", "Container Starting"]
+
+
+def test_networks_first_passes_what_it_holds_when_the_run_ends():
+    seen: list[Event] = []
+    sink = NetworksFirst(seen.append, {("Network", "p_default")})
+    sink(Event("Container", "p-web-1", Status.CREATING))
+    sink.flush()
+    assert [e.name for e in seen] == ["p-web-1"]
+
+
+def test_wait_words_waiting_once_everything_started_then_healthy():
+    seen: list[Event] = []
+    words = WaitWords(seen.append, ["p-a-1", "p-b-1"], {"p-a-1", "p-b-1"})
+    words.begin()
+    for name in ("p-a-1", "p-b-1"):
+        words(Event("Container", name, Status.STARTED))
+    words(Event("Container", "p-b-1", Status.RUNNING))
+    words(Event("Container", "p-a-1", Status.HEALTHY))
+    assert [f"{e.name} {e.status.value}" for e in seen] == [
+        "p-a-1 Started", "p-b-1 Started", "p-a-1 Waiting", "p-b-1 Waiting", "p-b-1 Healthy", "p-a-1 Healthy"]
+
+
+def test_up_wait_lines_and_network_first(load, service, fake, events):
+    project = load("services:\n  web: {image: busybox}\n  hc: {image: busybox, healthcheck: {test: [CMD, 'true']}}\n")
+    service.up(project, UpOptions(wait=True))
+    assert [str(e).split(" ", 2)[:2] for e in events[:2]] == [["Network", "demo_default"]] * 2  # first
+    assert {"demo-web-1 Waiting", "demo-hc-1 Waiting", "demo-web-1 Healthy", "demo-hc-1 Healthy"} <= set(lines(events))
+    assert "Running" not in " ".join(lines(events))
+    assert max(i for i, e in enumerate(events) if e.status is Status.STARTED) < \
+        min(i for i, e in enumerate(events) if e.status is Status.WAITING)
+    events.clear()
+    service.up(project, UpOptions(wait=True))  # already running: Running, then Waiting, Healthy
+    assert [e.status.value for e in events if e.name == "demo-web-1"] == ["Running", "Waiting", "Healthy"]
+
+
+def test_up_wait_of_a_service_exiting_fails(load, service, fake):
+    import pytest
+
+    from composer.errors import PlanError
+
+    fake.behaviours["quit"] = Behaviour(exit_code=4)
+    with pytest.raises(PlanError) as raised:
+        service.up(load("services:\n  quit: {image: busybox}\n"), UpOptions(wait=True))
+    assert raised.value.exit_code == 1 and "exited (4)" in raised.value.message
