@@ -62,6 +62,21 @@ class Line:
         return f"{left:<{width + 14}} {seconds:5.1f}s"
 
 
+def warning_line(text: str, stream: IO[str]) -> str:
+    """A warning as Compose's logger (logrus) writes it: ``WARN[0000] text`` to a terminal,
+    ``time="2026-11-23T23:18:56Z" level=warning msg="text"`` otherwise."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if terminal:
+        return f"WARN[0000] {text}"
+    import datetime
+
+    stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f'time="{stamp}" level=warning msg={json.dumps(text, ensure_ascii=False)}'
+
+
 class Progress:
     """An event sink for ``ProjectService(emit=progress.event)``; use it as a context manager."""
 
@@ -88,7 +103,7 @@ class Progress:
         if event.status is Status.WARNING and event.kind == "Project":
             self.warnings.append(event.text)
             if self.mode in ("plain", "tty"):
-                self.stream.write(f"WARN[0000] {event.text}\n")
+                self.stream.write(warning_line(event.text, self.stream) + "\n")
         if self.mode == "json":
             self.stream.write(json.dumps(event.to_dict()) + "\n")
         elif self.mode == "plain" and event.kind != "Project":

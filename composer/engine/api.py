@@ -90,8 +90,9 @@ class ProjectService:
                 observed = self.observe(project)
             settled = options._replace(pull="never" if options.pull == "never" else "missing", build=False)
             plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
+            self._warn(plan)  # as Compose: the warnings before the "Running" lines
             self._report_running(plan, observed)
-            return self._run(plan, options.parallel, wait_timeout=options.wait_timeout)
+            return self._run(Plan(plan.operations), options.parallel, wait_timeout=options.wait_timeout)
 
     def scale(self, project: "Project", replicas: dict[str, int], *, no_deps: bool = False) -> "ExecutionResult":
         """``scale svc=n ...``: those services to n replicas; their dependencies (unless
@@ -146,12 +147,15 @@ class ProjectService:
         reconcile.select(project, (options.service,), with_deps=False)
         deps = tuple(reconcile.dependencies(project, options.service))
         images = UpOptions(pull=options.pull, build=options.build)
-        if deps and not options.no_deps:
-            self.up(project, images._replace(services=deps))
+        started = bool(deps) and not options.no_deps
+        if started:
+            self.up(project, images._replace(services=deps))  # says the orphan warning
         service = project.services[options.service]
         with project_lock(project.name, timeout=self.lock_timeout):
             observed = self.observe(project, (options.service,))
-            self._run(reconcile.plan_run(project, observed, options.service, images), 0)
+            plan = reconcile.plan_run(project, observed, options.service, images)
+            orphans = () if started else reconcile.orphan_warning(project, observed, False)
+            self._run(Plan(plan.operations, plan.warnings + orphans), 0)  # as Compose, said once
             observed = self.observe(project, (options.service,))
         raw = project.to_dict()["services"][options.service]
         image_id = observed.images.get(convert.image_reference(project.name, service)) or ""
@@ -205,9 +209,12 @@ class ProjectService:
             if container.state == "running" and container.id not in touched:
                 self.emit(Event(kind="Container", name=container.name, status=Status.RUNNING))
 
-    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
+    def _warn(self, plan: Plan) -> None:
         for warning in plan.warnings:
             self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
+
+    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
+        self._warn(plan)
         if not plan:
             return ExecutionResult()
         from composer.engine.execute import execute

@@ -29,12 +29,12 @@ class ObservedState(NamedTuple):
 
     def orphans(self, known: Iterable[str]) -> list[ContainerSummary]:
         """Containers of services the project does not (or no longer) define, and finished
-        one-off containers (as Compose's ``isOrphaned``)."""
+        one-off containers (as Compose's ``isOrphaned``), newest first (as the daemon lists them)."""
         names = set(known)
         return sorted((c for c in self.containers
                        if (c.state in ("exited", "dead") if c.labels.get(L.ONEOFF) == "True"
                            else c.labels.get(L.SERVICE) not in names)),
-                      key=lambda c: c.name)
+                      key=lambda c: (-c.created, c.name))
 
     def network(self, name: str) -> NetworkSummary | None:
         return next((n for n in self.networks if n.name == name), None)

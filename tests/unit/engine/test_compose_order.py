@@ -62,7 +62,7 @@ def test_orphan_warning_is_composes_and_said_once(load, service, fake, events):
     events.clear()
     service.up(project)
     warnings = [e.text for e in events if e.status is Status.WARNING]
-    names = " ".join(sorted([first, second]))
+    names = f"{second} {first}"  # newest first, as the daemon lists them
     assert warnings == [f"Found orphan containers ([{names}]) for this project. If you removed or renamed "
                         "this service in your compose file, you can run this command with the "
                         "--remove-orphans flag to clean it up."]
@@ -123,3 +123,14 @@ def test_up_wait_of_a_service_exiting_fails(load, service, fake):
     with pytest.raises(PlanError) as raised:
         service.up(load("services:\n  quit: {image: busybox}\n"), UpOptions(wait=True))
     assert raised.value.exit_code == 1 and "exited (4)" in raised.value.message
+
+
+def test_run_says_the_orphan_warning_once_with_or_without_dependencies(load, service, fake, events):
+    project = load(TWO + "  dep: {image: busybox, depends_on: [web]}\n")
+    service.up(project)
+    name = one_off(service, fake, project)
+    for options in (RunOptions(service="job"), RunOptions(service="dep")):
+        events.clear()
+        service.prepare_run(project, options)
+        warnings = [e.text for e in events if e.status is Status.WARNING]
+        assert len(warnings) == 1 and f"([{name}])" in warnings[0]
