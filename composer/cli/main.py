@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv in (["--version"], ["-v"]):
         from composer import __version__
 
-        print(f"composer version {__version__}")
+        print(f"composer version v{__version__}")  # Compose's shape: a leading v
         sys.exit(0)
     from composer.cli.render import run_guarded
 
