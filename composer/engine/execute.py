@@ -99,6 +99,11 @@ class _Context:
         except OSError as error:
             raise PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}") from None
 
+    async def _once(self, ready: threading.Event, fn: Callable[[], Any]) -> Any:
+        """``fn()`` of an early call, at once when ``ready`` (it would not block: no worker
+        thread), else in a thread once it is."""
+        return fn() if ready.is_set() else await self._in_thread(fn)
+
     async def block(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A wait in a thread that cancellation abandons (not bounded by ``--parallel``):
         TooSlowError at the deadline, _Interrupted on Ctrl-C."""
@@ -133,9 +138,9 @@ class _Context:
         """Emit ``doing``, run ``fn``, emit ``done`` with its duration (errors: see ``_Walker``).
         A step begun early is waited for instead, even once interrupted."""
         early = self.early.pop((kind, name, doing), None)
-        if early is not None and await self._in_thread(early.began):
+        if early is not None and await self._once(early.decided, early.began):
             self.emit(Event(kind=kind, name=name, status=doing))
-            value = await self._in_thread(early.result)
+            value = await self._once(early.done, early.result)
             self.emit(Event(kind=kind, name=name, status=done, duration=time.monotonic() - early.started))
             return value
         if self.interrupted:
