@@ -260,7 +260,9 @@ def _first_exit(service: Any, project: Any, names: tuple, *, failures_only: bool
     from composer.errors import PlanError
 
     def recorded() -> Optional[int]:
-        codes = [c.exit_code for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")]
+        ended = sorted((c for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")),
+                       key=lambda c: c.finished_at)  # as compose: the code of the first to exit
+        codes = [c.exit_code for c in ended]
         return next((code for code in codes if code or not failures_only), None)
 
     code = recorded()  # finished while up was still starting the others
