@@ -219,7 +219,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
             if code is None:  # every container finished cleanly
                 logs.join(5)
                 return 0
-            sys.stderr.write("Aborting on container exit...\n")  # compose: stderr (red, bold on a terminal)
+            sys.stderr.write("\x1b[31m\x1b[1mAborting on container exit...\x1b[0m\n")  # compose: red, bold, always
             sys.stderr.flush()
             _stop_printing_hooks(ctx, project, LifecycleOptions(timeout=options.timeout), printer)
             logs.join(5)  # every container's last lines and "exited with code" are printed
