@@ -231,6 +231,21 @@ def _external(value: Any, path: Path) -> Any:
     return resource
 
 
+def _config(value: Any, path: Path) -> Any:
+    """A top-level config: exactly one of file, environment and content (unless external)."""
+    config = _external(value, path)
+    if not isinstance(config, dict):
+        return config
+    sources = [key for key in ("file", "environment", "content") if config.get(key) is not None]
+    if len(sources) > 1:
+        raise _fail((*path, sources[1]), f"config {path[-1]!r} declares {' and '.join(sources)}: "
+                    "file|environment|content attributes are mutually exclusive", "keep only one of them")
+    if not sources and not config.get("external"):
+        raise _fail(path, f"config {path[-1]!r}: one of file|environment|content must be set",
+                    "add file: PATH, environment: VAR or content: TEXT")
+    return config
+
+
 TRANSFORMS: dict[str, Transform] = {
     "services.*.build.secrets.[]": _named("source"),
     "services.*.build.additional_contexts": _key_value,
@@ -253,7 +268,7 @@ TRANSFORMS: dict[str, Transform] = {
     "volumes.*": _external,
     "networks.*": _external,
     "secrets.*": _external,
-    "configs.*": _external,
+    "configs.*": _config,
     "include.[]": _named("path"),
 }
 

@@ -123,7 +123,8 @@ def _healthcheck_test(value: Any) -> Any:
 
 
 def _ulimit(value: Any) -> Any:
-    return value
+    """A ulimit of 0 is Go's ``{single: 0}``: all its fields omitted, ``{}``."""
+    return {} if value == 0 and not isinstance(value, bool) else value
 
 
 def _duration(value: Any) -> str:
@@ -180,9 +181,10 @@ def _float(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise SemanticError(f"invalid number {value!r}", hint="write a number such as 0.5 or 2") from None
+    return int(number) if number.is_integer() else number  # Go prints a whole float32 as 1, not 1.0
 
 
 def _provider_options(value: Any) -> Any:
@@ -253,6 +255,8 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "build.sbom": _str,
     **{pattern: lambda v: _string_map(v, False) for pattern in _STRING_MAPS},
     _S + "gpus.[].count": _device_count,
+    _S + "ulimits.*": _ulimit,
+    _S + "build.ulimits.*": _ulimit,
     _S + "provider.options": _provider_options,
     _S + "post_start.[].command": shell_split,
     _S + "pre_stop.[].command": shell_split,

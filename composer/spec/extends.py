@@ -43,6 +43,16 @@ def _rebase(service: dict[str, Any], base_dir: str, working_dir: str) -> None:
             volume["source"] = moved(volume["source"])
 
 
+def _override(extended: dict[str, Any], own: dict[str, Any], path: tuple[Any, ...]) -> None:
+    """``!override``: the service's own value at ``path`` replaces the merged one (mappings only)."""
+    for part in path[:-1]:
+        own, extended = own.get(part), extended.get(part)
+        if not isinstance(own, dict) or not isinstance(extended, dict):
+            return
+    if path[-1] in own:
+        extended[path[-1]] = copy.deepcopy(own[path[-1]])
+
+
 class _Resolver:
     """Resolves the extends chains of one document's services."""
 
@@ -116,5 +126,8 @@ def apply_extends(data: dict[str, Any], document: Document, options: "ProjectOpt
                 raise
             resets = [p[2:] for p in document.resets if p[:2] == ("services", name) and len(p) > 2]
             apply_resets(extended, resets)
+            for path in document.overrides:
+                if path[:2] == ("services", name) and len(path) > 2:
+                    _override(extended, services[name], path[2:])
             extended.pop("extends", None)
             services[name] = extended

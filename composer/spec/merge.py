@@ -292,3 +292,5 @@ def apply_resets(base: dict[str, Any], paths: list[Path]) -> None:
                 break
         if isinstance(node, dict):
             node.pop(path[-1], None)
+        elif isinstance(node, list) and isinstance(path[-1], str):  # a mapping merged as KEY=VALUE entries
+            node[:] = [entry for entry in node if _key_value(entry) != path[-1]]

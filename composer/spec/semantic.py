@@ -158,6 +158,7 @@ def _check_service(name: str, service: dict[str, Any], model: dict[str, Any], lo
         raise located.error((*at, "healthcheck", "test"), 'healthcheck.test must start either by '
                             '"CMD", "CMD-SHELL" or "NONE"', 'write ["CMD", "prog", "arg"] or a string')
     _check_scale(name, service, located)
+    _check_resources(name, service, located)
     _check_mounts(name, service, located)
 
 
@@ -193,6 +194,26 @@ def _dependency_field(service: dict[str, Any], dependency: str) -> str:
         if service.get(namespace) == f"service:{dependency}":
             return namespace
     return "depends_on"
+
+
+# (service field, deploy.resources field, how to compare the values) that must agree when both are set
+_RESOURCE_TWINS = (("cpus", "limits.cpus", float), ("mem_limit", "limits.memory", "bytes"),
+                   ("mem_reservation", "reservations.memory", "bytes"), ("pids_limit", "limits.pids", int))
+
+
+def _check_resources(name: str, service: dict[str, Any], located: Located) -> None:
+    from composer.spec.dump import parse_bytes
+
+    resources = (service.get("deploy") or {}).get("resources") or {}
+    for field, twin, kind in _RESOURCE_TWINS:
+        section, key = twin.split(".")
+        ours, theirs = service.get(field), (resources.get(section) or {}).get(key)
+        if ours is None or theirs is None:
+            continue
+        convert = parse_bytes if kind == "bytes" else kind
+        if convert(ours) != convert(theirs):
+            raise located.error(("services", name, field), f"can't set distinct values on {field!r} and "
+                                f"'deploy.resources.{twin}'", "keep only one of them")
 
 
 def _check_scale(name: str, service: dict[str, Any], located: Located) -> None:

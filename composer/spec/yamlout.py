@@ -26,6 +26,7 @@ _SERVICE = (
     "working_dir pre_start post_start pre_stop"
 )
 _MOUNT = "source target uid gid mode"
+_ULIMIT = "soft hard"  # YAML always prints both (JSON omits zeros)
 _BLKIO_DEVICE = "Path Rate Weight"  # Go field names: JSON prints them so, YAML in lower case
 ORDERS: dict[str, str] = {
     "": "name services networks volumes secrets configs models",
@@ -57,8 +58,8 @@ ORDERS: dict[str, str] = {
                         "link_local_ips mac_address priority",
     _S + ".secrets.[]": _MOUNT,
     _S + ".configs.[]": _MOUNT,
-    _S + ".ulimits.*": "single soft hard",
-    _S + ".build.ulimits.*": "single soft hard",
+    _S + ".ulimits.*": _ULIMIT,
+    _S + ".build.ulimits.*": _ULIMIT,
     _S + ".devices.[]": "source target permissions",
     _S + ".blkio_config": "weight weight_device device_read_bps device_read_iops device_write_bps "
                           "device_write_iops",
@@ -92,6 +93,8 @@ def _arrange(value: Any, path: Path, at: Cursor[str], keep_json: bool = False) -
     if not isinstance(value, dict):
         return value
     order = ORDERS[""] if not path else at.value
+    if order == _ULIMIT and not keep_json:
+        value = {"soft": 0, "hard": 0, **value}
     plain = str if keep_json else _natural  # encoding/json sorts map keys bytewise, yaml.v3 naturally
     if order is None:
         keys = sorted(value, key=plain)
@@ -118,6 +121,16 @@ def arrange_service(name: str, service: dict[str, Any]) -> dict[str, Any]:
 
 
 _YAML11_BOOLS = {v for w in ("y", "yes", "n", "no", "on", "off") for v in (w, w.upper(), w.capitalize())}
+# what yaml.v3 reads as a timestamp (its four time layouts) or a YAML 1.1 base-60 float: double-quoted
+_TIMESTAMP_OR_BASE60 = re.compile(
+    r"\d{4}-\d\d?-\d\d?(?:[Tt]\d\d?:\d\d?:\d\d?(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)| \d\d?:\d\d?:\d\d?(?:\.\d+)?)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+def _ambiguous(text: str) -> bool:
+    """Whether yaml.v3 double-quotes ``text``: a plain scalar would read back as another type."""
+    return not isinstance(resolve_plain(text), str) or text in _YAML11_BOOLS \
+        or _TIMESTAMP_OR_BASE60.fullmatch(text) is not None
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
@@ -125,8 +138,7 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
     # yaml.v3 double-quotes what would read back as another type, single-quotes what is only
     # syntactically special (PyYAML's emitter makes the same second choice)
-    ambiguous = not isinstance(resolve_plain(text), str) or text in _YAML11_BOOLS
-    style = '"' if ambiguous else None
+    style = '"' if _ambiguous(text) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
@@ -142,6 +154,11 @@ def _dumper() -> Any:
             pass
 
         _Dumper.add_representer(str, _represent_str)
+        # PyYAML quotes "=", "<<" and timestamps (YAML 1.1 types); yaml.v3 prints them plain
+        # (the timestamps it does quote, _ambiguous double-quotes)
+        _Dumper.yaml_implicit_resolvers = {
+            first: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":value", ":merge", ":timestamp"))]
+            for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
         _DUMPER.append(_Dumper)
     return _DUMPER[0]
 
@@ -156,8 +173,7 @@ def _node(value: Any, yaml: Any) -> yaml.Node:
     if isinstance(value, str):
         if "\n" in value:
             return yaml.ScalarNode(_STR, value, style="|")
-        ambiguous = not isinstance(resolve_plain(value), str) or value in _YAML11_BOOLS
-        return yaml.ScalarNode(_STR, value, style='"' if ambiguous else None)
+        return yaml.ScalarNode(_STR, value, style='"' if _ambiguous(value) else None)
     if isinstance(value, dict):
         pairs = [(_node(k, yaml), _node(v, yaml)) for k, v in value.items()]
         return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=False)

