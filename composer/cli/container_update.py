@@ -138,3 +138,17 @@ def main(argv: list[str]) -> int:
     from composer.cli.main import exit_now  # loaded already: the entry point
 
     return exit_now(run(argv))
+
+
+def register(app) -> None:
+    """``update`` in ``composer --help``, and run after global options (``composer -p x update``);
+    otherwise the fast path runs it (FAST_PATHS)."""
+    import typer
+
+    def update_command(ctx) -> None:
+        """Update configuration of one or more containers (docker update)."""
+        raise typer.Exit(run(list(ctx.args)))
+
+    update_command.__annotations__ = {"ctx": typer.Context, "return": None}  # typer is imported here only
+    app.command("update", add_help_option=False,
+                context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(update_command)

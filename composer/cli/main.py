@@ -52,6 +52,7 @@ COMMAND_MODULES: dict[str, str] = {
     "cp": "composer.cli.compose",
     "push": "composer.cli.compose",
     "watch": "composer.cli.watch",
+    "update": "composer.cli.container_update",  # (runs on its fast path; registered for --help and global options)
 }
 
 # (command words) -> "module:function" taking the remaining argv and returning an exit code.

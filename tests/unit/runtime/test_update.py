@@ -165,3 +165,14 @@ def test_cli_help_and_usage_errors(capsys):
     with pytest.raises(UsageError, match="unknown flag: --bogus") as caught:
         run(["--bogus", "c"])
     assert caught.value.exit_code == 125
+
+
+def test_update_is_listed_in_help_and_runs_after_global_options():
+    from typer.testing import CliRunner
+
+    from composer.cli.app import build_app
+
+    app = build_app(["composer.cli.container_update"])
+    assert "update" in CliRunner().invoke(app, ["--help"]).stdout
+    result = CliRunner().invoke(app, ["-p", "x", "update", "--help"])
+    assert result.exit_code == 0 and result.stdout.startswith("Usage:  composer update")
