@@ -3,6 +3,7 @@ when the project stops; ``events --json`` reports container actions as they happ
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
@@ -65,22 +66,24 @@ def test_logs_follow_survives_restart_and_recreate(project):
     project.write(COMPOSE)
     project("up", "-d")
     follower = project.popen("logs", "-f", "--no-color")
+    out = io.TextIOWrapper(follower.stdout.buffer, newline="\n")  # keeps the exit lines' \r
     try:
         wait_for(lambda: watching(follower))
-        seen = [follower.stdout.readline()]
+        seen = [out.readline()]
         project("restart", "-t", "1")
-        seen.extend(follower.stdout.readline() for _ in range(2))  # the exit line and the new run's first
+        seen.extend(out.readline() for _ in range(2))  # the exit line and the new run's first
         project.write(COMPOSE.replace("MODE=one", "MODE=two"))
         project("up", "-d")
-        seen.extend(follower.stdout.readline() for _ in range(2))
+        seen.extend(out.readline() for _ in range(2))
         project("stop", "-t", "1")
-        rest, _ = follower.communicate(timeout=30)  # ends by itself once the project stopped
+        follower.wait(timeout=30)  # ends by itself once the project stopped
+        rest = out.read()
     finally:
         follower.kill()
         follower.communicate()  # reaped and its pipes closed, also when an assertion above failed
     hellos = [line for line in seen if "|" in line]
     assert hellos == ["web-1  | hello one\n", "web-1  | hello one\n", "web-1  | hello two\n"]
-    exits = [line for line in seen + rest.splitlines(keepends=True) if "|" not in line]  # compose's log printer
+    exits = [line for line in seen + re.findall(r"[^\n]*\n", rest) if "|" not in line]  # compose's log printer
     assert len(exits) == 3 and all(re.fullmatch(r"\r\x1b\[Kweb-1 exited with code \d+\n", line) for line in exits), exits
 
 
