@@ -98,13 +98,19 @@ def _ignore(event: Any) -> None:
     """Discard an event."""
 
 
-def parse_scale(values: Iterable[str]) -> dict[str, int]:
-    """``--scale web=3`` -> ``{"web": 3}``."""
+def parse_scale(values: Iterable[str], option: bool = True) -> dict[str, int]:
+    """``SERVICE=N`` values -> ``{"web": 3}``, with compose's errors: of ``up --scale`` (``option``)
+    or of the ``scale`` command's arguments."""
     scale: dict[str, int] = {}
+    hint = "use --scale SERVICE=NUMBER" if option else "use SERVICE=REPLICAS"
     for value in values:
-        name, _, count = value.partition("=")
-        if not name or not count.isdigit():
-            raise UsageError(f"invalid --scale {value!r}", hint="use --scale SERVICE=NUMBER")
+        name, equals, count = value.partition("=")
+        if not equals or not name or not count:
+            raise UsageError(f'invalid --scale option "{value}". Should be SERVICE=NUM' if option
+                             else f"invalid scale specifier: {value}", hint=hint)
+        if not count.isdigit():
+            raise UsageError(f'strconv.Atoi: parsing "{count}": invalid syntax' if option
+                             else f"invalid scale specifier: can't parse replica value as int: {value}", hint=hint)
         scale[name] = int(count)
     return scale
 

@@ -366,8 +366,9 @@ def _trunc(text: str, width: int, keep: bool) -> str:
 def table_lines(header: List[str], rows: List[List[Any]], minimum: int = 10, gap: int = 3) -> List[str]:
     """Aligned rows as docker's tabwriter prints them (``tabwriter.NewWriter(w, minimum, 1, gap, ' ', 0)``):
     each cell padded to its column's width plus ``gap``, at least ``minimum``; the last cell as is."""
-    widths = [max(minimum, *(len(str(r[i])) + gap for r in [header, *rows])) for i in range(len(header) - 1)]
-    return ["".join(str(v).ljust(w) for v, w in zip(row, widths)) + str(row[-1]) for row in [header, *rows]]
+    from composer.cli.psformat import columns
+
+    return columns([header, *rows], minimum, gap)
 
 
 def _table(header: List[str], rows: List[List[Any]]) -> None:

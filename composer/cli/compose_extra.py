@@ -57,16 +57,7 @@ def register(app: typer.Typer) -> None:
 
 def parse_replicas(arguments: List[str]) -> dict:
     """``scale web=3 db=1`` -> {"web": 3, "db": 1}, with compose's errors."""
-    wanted = {}
-    for argument in arguments:
-        name, equals, count = argument.partition("=")
-        if not equals or not name or not count:
-            raise UsageError(f"invalid scale specifier: {argument}", hint="use SERVICE=REPLICAS")
-        if not count.isdigit():
-            raise UsageError(f"invalid scale specifier: can't parse replica value as int: {argument}",
-                             hint="use SERVICE=REPLICAS")
-        wanted[name] = int(count)
-    return wanted
+    return C.parse_scale(arguments, option=False)
 
 
 def split_target(argument: str) -> tuple[str, str]:

@@ -112,9 +112,10 @@ def processes_of(pid: int) -> List[List[Any]]:
 
 def _print_rows(header: List[str], rows: List[List[str]], gap: int = 3, minimum: int = 0) -> None:
     """Aligned columns (docker's tabwriter: ``gap`` spaces of padding, cells at least ``minimum`` wide)."""
-    widths = [max(minimum - gap, *(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
-    for row in [header, *rows]:
-        typer.echo((" " * gap).join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    from composer.cli.psformat import columns
+
+    for line in columns([header, *rows], minimum, gap, trim=True):
+        typer.echo(line)
 
 
 def _register_images_ls(app: typer.Typer) -> None:

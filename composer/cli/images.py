@@ -468,12 +468,11 @@ def render_template(template: str, data: dict[str, Any]) -> str:
 
 def print_table(records: list[dict[str, str]], columns: list[str], headers: dict[str, str]) -> None:
     """Columns padded like docker's tabwriter (three spaces between columns)."""
+    from composer.cli.psformat import columns as aligned
+
     titles = [headers.get(column, column.upper()) for column in columns]
-    widths = [max([len(title)] + [len(str(record[column])) for record in records])
-              for title, column in zip(titles, columns)]
-    lines = [titles] + [[str(record[column]) for column in columns] for record in records]
-    for line in lines:
-        _echo("   ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    for line in aligned([titles, *([record[column] for column in columns] for record in records)], 0, trim=True):
+        _echo(line)
 
 
 class Progress:

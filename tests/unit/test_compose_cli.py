@@ -164,3 +164,15 @@ def test_up_of_a_profiled_service_enables_its_profile_from_the_cached_project(cl
         result = cli("up", "-d", "--no-deps", "debug")
         assert result.exit_code == 0, result.output
         assert "demo-debug-1" in result.output and "demo-web-1" not in result.output
+
+
+def test_scale_values_one_parser_with_composes_words():
+    """``up --scale`` and ``scale`` share one SERVICE=N parser; each keeps compose's wording."""
+    from composer.cli.compose_extra import parse_replicas
+
+    assert compose.parse_scale(["web=2", "db=0"]) == {"web": 2, "db": 0} == parse_replicas(["web=2", "db=0"])
+    for value, words in (("web", 'invalid --scale option "web". Should be SERVICE=NUM'),
+                         ("web=x", 'strconv.Atoi: parsing "x": invalid syntax')):
+        with pytest.raises(UsageError) as raised:
+            compose.parse_scale([value])
+        assert raised.value.message == words
