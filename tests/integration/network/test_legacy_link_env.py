@@ -21,8 +21,12 @@ def test_link_variables_on_the_default_bridge_only(composer, busybox_image, mana
         assert f"MY_DB_PORT=tcp://{address}:5432" in env and f"MY_DB_PORT_5432_TCP_ADDR={address}" in env
         assert "MY_DB_NAME=/envweb/my-db" in env and "MY_DB_ENV_PASS=y" in env  # -e wins
         assert not [item for item in env if item.startswith("MY_DB_ENV_PATH")]
+        detached = composer("container", "run", "-d", "--name", "envbg", "--link", "envdb", "busybox", "env")
+        assert detached.returncode == 0, detached.stderr
+        assert composer("container", "wait", "envbg").stdout.strip() == "0"
+        assert "ENVDB_NAME=/envbg/envdb" in composer("container", "logs", "envbg").stdout.splitlines()
         manager.create("envnet")
         user = composer("container", "run", "--rm", "--network", "envnet", "--link", "envdb:my-db", "busybox", "env")
         assert user.returncode == 0 and "MY_DB" not in user.stdout, user.stderr
     finally:
-        composer("container", "rm", "-f", "envdb")
+        composer("container", "rm", "-f", "envdb", "envbg")
