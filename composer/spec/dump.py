@@ -418,7 +418,8 @@ def to_output(model: dict[str, Any], extensions: bool = False) -> dict[str, Any]
     for config in (output.get("configs") or {}).values():
         if "environment" in config:
             config.pop("content", None)  # Compose prints the variable's name only
-    for name, service in output.get("services", {}).items():
+    output.setdefault("services", {})  # a Go struct field without omitempty: printed even when empty
+    for name, service in output["services"].items():
         service.setdefault("command", None)
         service.setdefault("entrypoint", None)
     return output
