@@ -43,9 +43,10 @@ images: setup
 	$(PY) examples/images/build.py
 
 # Every bench/bench_*.py, then bench/results/report.md + report.png (matplotlib: the bench extra).
+# Only some: make bench BENCH="stack config"
 bench: setup
 	$(PIP) install -q -e '.[test,bench]' --config-settings editable_mode=compat
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 # Only the report, from the results already in bench/results/.
 bench-report: setup
