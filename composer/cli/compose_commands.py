@@ -366,7 +366,7 @@ def _trunc(text: str, width: int, keep: bool) -> str:
 def table_lines(header: List[str], rows: List[List[Any]], minimum: int = 10, gap: int = 3) -> List[str]:
     """Aligned rows as docker's tabwriter prints them (``tabwriter.NewWriter(w, minimum, 1, gap, ' ', 0)``):
     each cell padded to its column's width plus ``gap``, at least ``minimum``; the last cell as is."""
-    from composer.cli.psformat import columns
+    from composer.cli.render import columns
 
     return columns([header, *rows], minimum, gap)
 

@@ -112,7 +112,7 @@ def processes_of(pid: int) -> List[List[Any]]:
 
 def _print_rows(header: List[str], rows: List[List[str]], gap: int = 3, minimum: int = 0) -> None:
     """Aligned columns (docker's tabwriter: ``gap`` spaces of padding, cells at least ``minimum`` wide)."""
-    from composer.cli.psformat import columns
+    from composer.cli.render import columns
 
     for line in columns([header, *rows], minimum, gap, trim=True):
         typer.echo(line)

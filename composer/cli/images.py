@@ -468,7 +468,7 @@ def render_template(template: str, data: dict[str, Any]) -> str:
 
 def print_table(records: list[dict[str, str]], columns: list[str], headers: dict[str, str]) -> None:
     """Columns padded like docker's tabwriter (three spaces between columns)."""
-    from composer.cli.psformat import columns as aligned
+    from composer.cli.render import columns as aligned
 
     titles = [headers.get(column, column.upper()) for column in columns]
     for line in aligned([titles, *([record[column] for column in columns] for record in records)], 0, trim=True):

@@ -184,7 +184,6 @@ def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
     return [ls_row(net, width) for net in networks if matches(net, filters)]
 
 
-LS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 LS_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv4": "IPV4",
               "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
 
@@ -192,12 +191,17 @@ LS_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "
 def ls_lines(networks: list, options: dict) -> list[str]:
     """``network ls`` output (``quiet``, ``no_trunc``, ``format``: table, json or a Go template,
     ``filter`` list). As docker: ``quiet`` prints the IDs unless a template or json is asked."""
-    from composer.cli.psformat import render
-
     rows = ls_rows(networks, options)
     output_format = options.get("format") or "table"
-    if output_format == "table":
-        output_format = "{{.ID}}" if options.get("quiet") else LS_TABLE
+    if output_format == "table" and options.get("quiet"):
+        return [row["ID"] for row in rows]
+    if output_format == "table":  # the usual listing: no template engine (nor re, json) to import
+        from composer.cli.render import columns
+
+        return columns([["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+                        *([row["ID"], row["Name"], row["Driver"], row["Scope"]] for row in rows)])
+    from composer.cli.psformat import render
+
     return render(rows, output_format, LS_HEADERS, strict=True)
 
 

@@ -12,10 +12,6 @@ import time
 
 from composer.errors import UsageError
 
-TYPE_CHECKING = False  # typing stays off the listing commands' path
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
 TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z0-9]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
            "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
@@ -178,21 +174,10 @@ def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS, s
 
 
 def align(lines: list[str], minimum: int = 10) -> list[str]:
-    """Tab-separated cells padded into columns as docker's tabwriter (``columns``)."""
+    """Tab-separated cells padded into columns as docker's tabwriter (``render.columns``)."""
+    from composer.cli.render import columns
+
     return columns([line.split("\t") for line in lines], minimum)
-
-
-def columns(rows: "Sequence[Sequence[object]]", minimum: int = 10, gap: int = 3, trim: bool = False) -> list[str]:
-    """Rows of cells as docker's tabwriter lays them out (``tabwriter.NewWriter(w, minimum, 1, gap,
-    ' ', 0)``): each cell but a row's last padded to its column's widest cell plus ``gap``, and
-    at least ``minimum``; the last cell as is. ``trim``: trailing spaces cut from each line (left
-    by an empty last cell; some of docker's tables keep them, some printers here never had them)."""
-    cells = [[str(cell) for cell in row] for row in rows]
-    widths = [max((len(row[i]) + gap for row in cells if i < len(row) - 1), default=0)
-              for i in range(max(map(len, cells), default=0))]
-    lines = ["".join(c.ljust(max(widths[i], minimum)) if i < len(row) - 1 else c for i, c in enumerate(row))
-             for row in cells]
-    return [line.rstrip() for line in lines] if trim else lines
 
 
 def docker_ps_format() -> str | None:

@@ -1,4 +1,5 @@
-"""Turning errors into text and exit codes: the only place that does so."""
+"""Turning errors into text and exit codes (the only place that does so), and docker's table
+layout (``columns``) every listing shares."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from composer.errors import ComposerError
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~8 ms on every command
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Callable, TypeVar
 
     T = TypeVar("T")
@@ -164,3 +166,16 @@ def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -
             print()
     if reclaimed is not None:
         print(f"Total reclaimed space: {reclaimed}")
+
+
+def columns(rows: "Sequence[Sequence[object]]", minimum: int = 10, gap: int = 3, trim: bool = False) -> list[str]:
+    """Rows of cells as docker's tabwriter lays them out (``tabwriter.NewWriter(w, minimum, 1, gap,
+    ' ', 0)``): each cell but a row's last padded to its column's widest cell plus ``gap``, and
+    at least ``minimum``; the last cell as is. ``trim``: trailing spaces cut from each line (left
+    by an empty last cell; some of docker's tables keep them, some printers here never had them)."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max((len(row[i]) + gap for row in cells if i < len(row) - 1), default=0)
+              for i in range(max(map(len, cells), default=0))]
+    lines = ["".join(c.ljust(max(widths[i], minimum)) if i < len(row) - 1 else c for i, c in enumerate(row))
+             for row in cells]
+    return [line.rstrip() for line in lines] if trim else lines
