@@ -199,9 +199,12 @@ def _output(records: list[dict[str, str]], format_: str | None, columns: list[st
     if format_ == "json":
         for record in records:
             _echo(to_json(record, indent=None))
-    elif format_ and format_ != "table":
-        for record in records:
-            _echo(render_template(format_.removeprefix("table "), record))
+    elif format_ and format_ != "table":  # a Go template (``table TEMPLATE``: docker's titles first)
+        from composer.cli.psformat import render
+
+        titles = {"CreatedAt": "CREATED AT", **{column: headers.get(column, column.upper()) for column in columns}}
+        for line in render(records, format_, titles):
+            _echo(line)
     else:
         print_table(records, columns, headers)
 

@@ -23,3 +23,18 @@ def test_templates() -> None:
     assert render_template("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
     assert render_template("{{.Config.Entrypoint}}|{{.Config.Labels}}", data) == "[]|map[a:b]"
     assert render_template("{{json .Config.Labels}}", data) == '{"a":"b"}'
+
+
+def test_listing_templates_are_go_templates_with_dockers_titles(capsys) -> None:
+    """``image ls``/``history`` ``--format``: the Go template engine; ``table TEMPLATE`` prints
+    docker's column titles first."""
+    from composer.cli.images import _output
+
+    records = [{"ID": "abc", "Repository": "busybox", "Tag": "latest", "CreatedSince": "2 days"},
+               {"ID": "def", "Repository": "alpine", "Tag": "3", "CreatedSince": "3 days"}]
+    columns, headers = ["Repository", "Tag", "ID", "CreatedSince"], {"ID": "IMAGE ID", "CreatedSince": "CREATED"}
+    _output(records, "table {{.Repository}}:{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}", columns, headers)
+    _output(records, '{{if eq .Tag "3"}}{{upper .Repository}}{{end}}', columns, headers)
+    assert capsys.readouterr().out.splitlines() == [
+        "REPOSITORY:TAG   IMAGE ID   CREATED", "busybox:latest   abc        2 days", "alpine:3         def        3 days",
+        "", "ALPINE"]
