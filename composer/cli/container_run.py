@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
     if prepared is None:
         return 0
     options, config = prepared
+    shown = _attached_streams(options)
     if options.get("detach"):
         return run_detached(config)
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
@@ -43,25 +44,39 @@ def main(argv: list[str]) -> int:
         code = run_attached(config, options.get("detach_keys", ""))
         print_warnings(config.warnings)  # (create and start are one step of run_attached)
         return code
-    return exit_now(_run_in_foreground(config))
+    return exit_now(_run_in_foreground(config, shown))
 
 
-def _run_in_foreground(config) -> int:
-    """Run ``config`` attached to our stdio; its exit code. Its output is also kept in its log
-    (docker's json-file), unless it goes with ``--rm``, has no log or a terminal (-t)."""
+def _attached_streams(options: dict) -> set[str]:
+    """``-a/--attach``: the output streams shown (both without it); checked as docker's."""
+    wanted = {value.lower() for value in options.get("attach", [])}
+    if wanted - {"stdin", "stdout", "stderr"}:
+        bad = next(v for v in options["attach"] if v.lower() not in ("stdin", "stdout", "stderr"))
+        raise UsageError(f'invalid argument "{bad}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and '
+                         "STDERR", exit_code=125)
+    if wanted and options.get("detach"):
+        raise UsageError("conflicting options: cannot specify both --attach and --detach", exit_code=1)
+    return (wanted & {"stdout", "stderr"}) if wanted else {"stdout", "stderr"}
+
+
+def _run_in_foreground(config, shown: set[str]) -> int:
+    """Run ``config`` attached to our stdio (``shown``: the streams we show, -a); its exit code.
+    Its output is also kept in its log (docker's json-file), unless it goes with ``--rm``, has no
+    log or a terminal (-t)."""
     from composer.engine.runtime.linux import run_foreground
 
     output = None
-    if not (config.auto_remove or config.tty or config.log_driver == "none"):
+    logged = not (config.auto_remove or config.tty or config.log_driver == "none")
+    if logged or (len(shown) < 2 and not config.tty):
         from composer.engine.runtime.logs import ShownAndLogged
 
-        output = ShownAndLogged()
+        output = ShownAndLogged(shown)
 
     def prepare_io(run) -> None:
         run.warn = print_warnings if output is None else (  # before the container's output, never in its log
             lambda warnings: output.show("".join(f"WARNING: {w}\n" for w in warnings)))
         if output is not None:
-            run.relay = lambda _pid: _keep_log(run.cdir, config, output)
+            run.relay = lambda _pid: _keep_log(run.cdir, config, output) if logged else output.pump(None)
         if config.tty:
             from composer.engine.runtime.tty import prepare_tty
 
@@ -69,6 +84,9 @@ def _run_in_foreground(config) -> int:
 
     try:
         return run_foreground(config, prepare_io).exit_code
+    except NetworkError as error:  # its start refused (--ip6 without IPv6, a port taken): docker run's 125
+        error.exit_code = 125
+        raise
     except ProgramExecFailed as failure:
         if output is not None:
             output.close()
