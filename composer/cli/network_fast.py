@@ -9,7 +9,7 @@ to the typer commands (``main`` returns None), which print the same output. ``--
 
 from __future__ import annotations
 
-from composer.cli.run_flags import _consume, _flags
+from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("create", "ls", "inspect", "rm")}
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int | None:
     if verb not in TABLES or any(arg in ("-h", "--help") for arg in argv):
         return None
     try:
-        options, arguments = _parse(argv[1:], TABLES[verb])
+        options, arguments = parse_interspersed(argv[1:], TABLES[verb])
     except UsageError as error:  # docker: a flag error exits 125
         error.exit_code, error.hint = 125, f"See 'composer network {verb} --help'."
         raise
@@ -40,21 +40,7 @@ def main(argv: list[str]) -> int | None:
     return exit_now(code)
 
 
-def _parse(argv: list[str], table: dict) -> tuple[dict, list[str]]:
-    """Options anywhere on the line (as cobra and click allow) and the positional arguments."""
-    options: dict = {}
-    arguments: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            return options, arguments + argv[index + 1:]
-        if arg.startswith("-") and arg != "-":
-            index = _consume(argv, index, options, table)
-        else:
-            arguments.append(arg)
-            index += 1
-    return options, arguments
+_parse = parse_interspersed  # the name container_update imports
 
 
 def _manager():
