@@ -144,10 +144,11 @@ class ShownAndLogged:
     output for ``logs``). Made before the container is forked (it inherits the pipes as its 1 and
     2); ``pump(writer)`` gives us our own 1 and 2 back and copies until the container closes both."""
 
-    def __init__(self) -> None:
+    def __init__(self, streams: set[str] = frozenset({"stdout", "stderr"})) -> None:
         self.writer: LogWriter | None = None
         self.shown = [os.dup(1), os.dup(2)]  # where the output is shown
-        self.broken: set[int] = set()  # indexes of ``shown`` whose reader went
+        # indexes of ``shown`` not shown: not among ``streams`` (run -a), or whose reader went
+        self.broken = {index for index, name in enumerate(("stdout", "stderr")) if name not in streams}
         self.sources: dict[int, tuple[str, int]] = {}  # pipe read end -> (stream, index in shown)
         for index, name in enumerate(("stdout", "stderr")):
             read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
@@ -158,10 +159,14 @@ class ShownAndLogged:
 
     def show(self, text: str, index: int = 1) -> None:
         """Write ``text`` where stderr (``index`` 1; 0: stdout) is shown, not into the log."""
-        self._write(index, text.encode(errors="replace"))
+        try:
+            os.write(self.shown[index], text.encode(errors="replace"))
+        except OSError:
+            pass
 
-    def pump(self, writer: LogWriter) -> None:
-        """After the container's start: copy its output until it closes both pipes."""
+    def pump(self, writer: LogWriter | None) -> None:
+        """After the container's start: copy its output (into ``writer``, if any) until it
+        closes both pipes."""
         import select
 
         self._restore()
@@ -175,12 +180,14 @@ class ShownAndLogged:
                 data = os.read(fd, 1 << 16)
                 name, index = self.sources[fd]
                 if data:
-                    self.writer.feed(name, data)
+                    if writer is not None:
+                        writer.feed(name, data)
                     self._write(index, data)
                     continue
                 poller.unregister(fd)
                 open_fds.discard(fd)
-                self.writer.flush(name)
+                if writer is not None:
+                    writer.flush(name)
 
     def _write(self, index: int, data: bytes) -> None:
         view = memoryview(data)

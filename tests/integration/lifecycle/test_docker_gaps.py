@@ -217,3 +217,18 @@ def test_a_renamed_running_container_answers_to_its_new_name(cli):
     assert looked_up.stdout.split() == ["new-found", "old-gone"], looked_up.stderr
     cli("container", "rm", "-f", "after", check=True)
     cli("network", "rm", "renames", check=True)
+
+
+def test_run_attach_shows_only_the_streams_named(cli):
+    script = "echo out; echo err >&2; exit 4"
+    only_err = cli("container", "run", "--name", "ae", "-a", "STDERR", "busybox", "sh", "-c", script)
+    assert (only_err.returncode, only_err.stdout, only_err.stderr) == (4, "", "err\n")
+    logs = cli("container", "logs", "ae", check=True)
+    assert (logs.stdout, logs.stderr) == ("out\n", "err\n")  # the log has both
+    only_out = cli("container", "run", "--rm", "-a", "stdout", "busybox", "sh", "-c", script)
+    assert (only_out.returncode, only_out.stdout, only_out.stderr) == (4, "out\n", "")
+    bad = cli("container", "run", "--rm", "-a", "bogus", "busybox", "true")
+    assert bad.returncode == 125 and "valid streams are STDIN, STDOUT and STDERR" in bad.stderr
+    both = cli("container", "run", "-d", "-a", "stdout", "busybox", "true")
+    assert both.returncode == 1 and "cannot specify both --attach and --detach" in both.stderr
+    assert cli("container", "ls", "-aq", check=True).stdout.split() == [_inspect(cli, "ae")["Id"][:12]]
