@@ -165,12 +165,14 @@ class ProjectService:
 
     def ps(self, project_name: str, options: PsOptions = PsOptions(),
            project: "Project | None" = None) -> list["ContainerSummary"]:
-        """The project's containers, one-off ones included (running ones unless ``all``), by name."""
+        """The project's running containers; with ``all`` every one, one-off (``run``) ones included
+        (as Compose's ``ps``); by name."""
         if project is not None and options.services:
             reconcile.select(project, options.services, with_deps=False)
         found = self.runtime.list_containers(L.project_filter(project_name), all=True)
         return sorted((c for c in found
                        if (options.all or c.state == "running" or c.state in options.status)
+                       and (options.all or c.labels.get(L.ONEOFF) != "True")
                        and (not options.status or c.state in options.status)
                        and (not options.services or c.labels.get(L.SERVICE) in options.services)),
                       key=lambda c: c.name)

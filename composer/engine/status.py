@@ -46,6 +46,9 @@ def status_text(container: ContainerSummary, now: float | None = None) -> str:
 
 
 def _publishers(container: ContainerSummary) -> list[dict[str, Any]]:
+    """The published ports, as docker lists them: only while the container runs."""
+    if container.state not in ("running", "paused"):
+        return []
     return [{"URL": p.host_ip or "0.0.0.0", "TargetPort": p.target,
              "PublishedPort": int(p.published) if p.published.isdigit() else 0, "Protocol": p.protocol}
             for p in container.ports]

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def published(project, name_part: str) -> set[int]:
-    return {p["PublishedPort"] for r in project.ps() if name_part in r["Name"] for p in r["Publishers"]
+    return {p["PublishedPort"] for r in project.ps("-a") if name_part in r["Name"] for p in r["Publishers"]
             if p["PublishedPort"]}
 
 

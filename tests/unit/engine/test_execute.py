@@ -11,7 +11,7 @@ from composer.engine import labels as L
 from composer.engine.api import ProjectService
 from composer.engine.events import Status
 from composer.engine.lock import project_lock
-from composer.engine.options import DownOptions, LifecycleOptions, UpOptions
+from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, UpOptions
 from composer.engine.runtime.fake import Behaviour
 from composer.errors import ImageNotFound, PlanError
 
@@ -371,7 +371,7 @@ def test_lifecycle_commands_leave_one_off_containers_alone(load, service, fake):
     service.restart(project)
     assert fake.list_containers({L.ONEOFF: "True"})[0].state == "running"
     assert not [c for c in fake.calls if c.target == spec.name and c.method in ("stop", "start")][1:]
-    assert [c.name for c in service.ps("demo")] == ["demo-bar-1", spec.name, "demo-foo-1"]
+    assert [c.name for c in service.ps("demo", PsOptions(all=True))] == ["demo-bar-1", spec.name, "demo-foo-1"]
     service.down(project, DownOptions(remove_orphans=True))
     assert fake.names() == []
 
@@ -539,7 +539,8 @@ def test_finished_one_off_containers_are_orphans(load, service, fake, events):
     spec = service.prepare_run(project, RunOptions(service="test"))
     cid = fake.create_container(spec)
     fake.start_container(cid)
-    assert [c.name for c in service.ps("demo")] == [spec.name]  # ps lists one-offs
+    assert service.ps("demo") == []  # as Compose: ps leaves one-offs out, ps -a lists them
+    assert [c.name for c in service.ps("demo", PsOptions(all=True))] == [spec.name]
     service.up(project)
     assert spec.name in fake.names()  # still running: not an orphan
     fake.stop_container(cid)
