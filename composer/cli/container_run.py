@@ -76,7 +76,7 @@ def _run_in_foreground(config, shown: set[str]) -> int:
         run.warn = print_warnings if output is None else (  # before the container's output, never in its log
             lambda warnings: output.show("".join(f"WARNING: {w}\n" for w in warnings)))
         if output is not None:
-            run.relay = lambda _pid: _keep_log(run.cdir, config, output) if logged else output.pump(None)
+            run.relay = lambda pid: _keep_log(run.cdir, config, output, pid) if logged else output.pump(None, pid)
         if config.tty:
             from composer.engine.runtime.tty import prepare_tty
 
@@ -116,12 +116,12 @@ def _program_failed(config, failure: ProgramExecFailed) -> int:
     return failure.exit_code
 
 
-def _keep_log(cdir, config, output) -> None:
+def _keep_log(cdir, config, output, pid: int) -> None:
     """The started container's output, shown and written to its log until it ends."""
     from composer.engine.runtime.logs import log_path, open_log
 
     cdir.write_state(LogPath=log_path(cdir.path, config.id))
-    output.pump(open_log(config, cdir.path))
+    output.pump(open_log(config, cdir.path), pid)
 
 
 def print_warnings(warnings) -> None:

@@ -138,6 +138,14 @@ class LogWriter:
         self.handle.close()
 
 
+def _pidfd(pid: int) -> int:
+    """A descriptor that becomes readable once ``pid`` exits (-1 without one)."""
+    try:
+        return os.pidfd_open(pid) if pid > 0 else -1
+    except OSError:
+        return -1
+
+
 class ShownAndLogged:
     """A foreground ``container run``'s stdout and stderr: pipes that this process copies both to
     its own stdout/stderr and into the json-file log (docker keeps a foreground container's
@@ -164,9 +172,10 @@ class ShownAndLogged:
         except OSError:
             pass
 
-    def pump(self, writer: LogWriter | None) -> None:
+    def pump(self, writer: LogWriter | None, pid: int = 0) -> None:
         """After the container's start: copy its output (into ``writer``, if any) until it
-        closes both pipes."""
+        closes both pipes, or until its PID 1 (``pid``) has exited and what it wrote is read (a
+        process it left behind, ``--pid host``, may hold the pipes open)."""
         import select
 
         self._restore()
@@ -174,20 +183,42 @@ class ShownAndLogged:
         poller = select.poll()
         for fd in self.sources:
             poller.register(fd, select.POLLIN)
+        ended = _pidfd(pid)
+        if ended >= 0:
+            poller.register(ended, select.POLLIN)
         open_fds = set(self.sources)
-        while open_fds:
-            for fd, _ in poller.poll():
-                data = os.read(fd, 1 << 16)
-                name, index = self.sources[fd]
-                if data:
-                    if writer is not None:
-                        writer.feed(name, data)
-                    self._write(index, data)
-                    continue
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                if writer is not None:
-                    writer.flush(name)
+        try:
+            while open_fds:
+                for fd, _ in poller.poll():
+                    if fd == ended:  # what is in the pipes now is all PID 1 wrote
+                        for source in open_fds:
+                            os.set_blocking(source, False)
+                            while self._copy(source):
+                                pass
+                        return
+                    if not self._copy(fd):
+                        poller.unregister(fd)
+                        open_fds.discard(fd)
+        finally:
+            if ended >= 0:
+                os.close(ended)
+
+    def _copy(self, fd: int) -> bool:
+        """One read of a pipe into the log and onto the screen; False at its end (or, once PID 1
+        exited, when it is empty)."""
+        name, index = self.sources[fd]
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            data = b""
+        if data:
+            if self.writer is not None:
+                self.writer.feed(name, data)
+            self._write(index, data)
+            return True
+        if self.writer is not None:
+            self.writer.flush(name)
+        return False
 
     def _write(self, index: int, data: bytes) -> None:
         view = memoryview(data)
