@@ -42,7 +42,7 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     built = plan.build()
     warnings: tuple[str, ...] = ()
     if not built and not observed.containers:
-        warnings = (f'No resource found to remove for project "{observed.project}".',)
+        warnings = (f'Warning: No resource found to remove for project "{observed.project}".',)
     elif any(c.state in ACTIVE for c in staying) and not options.services:
         running = name_list(sorted((c for c in staying if c.state in ACTIVE), key=lambda c: c.name))
         warnings = (f"Networks and volumes stay: orphan containers ({running}) still run; "

@@ -309,7 +309,7 @@ services:
 
 def test_down_with_nothing_to_remove_says_so(load, service):
     plan = service.plan_down(None, project_name="demo")
-    assert not plan and plan.warnings == ('No resource found to remove for project "demo".',)
+    assert not plan and plan.warnings == ('Warning: No resource found to remove for project "demo".',)
 
 
 def test_an_image_built_by_one_service_is_not_pulled_for_another(load, service, fake):
