@@ -73,6 +73,7 @@ def _start_zygote(path: str) -> None:
     child = os.fork()
     if child == 0:
         try:
+            _close_inherited(listener.fileno())
             _forget_partial_imports()
             os.setsid()
             if os.fork() == 0:
@@ -81,6 +82,15 @@ def _start_zygote(path: str) -> None:
             os._exit(0)
     listener.close()
     os.waitpid(child, 0)
+
+
+def _close_inherited(keep: int) -> None:
+    """Close every descriptor of the CLI but stdio and ``keep``, first thing in the forked child:
+    among them the supervisor lock's, whose flock would otherwise stay held (by the zygote, until
+    its ``serve`` detaches) after the caller released it, so that the next start waited for the
+    zygote's imports."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def _forget_partial_imports() -> None:

@@ -49,3 +49,22 @@ def test_ensure_starts_one_zygote_that_leaves_when_idle(state_root: Path) -> Non
     while sock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not sock.exists()  # no supervisor was forked: it left after its idle second
+
+
+def test_the_new_zygote_does_not_keep_the_callers_lock(state_root: Path) -> None:
+    """The zygote closes what it inherited first thing: the supervisor lock (flock, held by the
+    caller while it starts the zygote) is free as soon as ensure() returns, not once the zygote
+    imported its modules (every next start waited for that)."""
+    code = """if True:
+        import fcntl, os
+        from composer.engine.runtime.zygote import ensure
+        ensure()
+        fd = os.open(os.path.join(os.environ["COMPOSER_ROOT"], "supervisor.lock"), os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if anyone holds it
+    """
+    env = {**os.environ, "COMPOSER_ROOT": str(state_root)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 10
+    while (state_root / "supervisor.sock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
