@@ -194,7 +194,7 @@ def _provider_options(value: Any) -> Any:
     return {k: [go_str(i) for i in v] if isinstance(v, list) else [go_str(v)] for k, v in value.items()}
 
 
-def _device(value: Any) -> Any:
+def parse_device(value: Any) -> Any:
     """``/dev/x[:/dev/y[:rwm]]`` as a long-syntax device mapping."""
     if not isinstance(value, str):
         return value
@@ -244,7 +244,7 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "build.secrets.[].mode": _file_mode,
     _S + "deploy.resources.reservations.devices.[].count": _device_count,
     _S + "gpus": _gpus,
-    _S + "devices.[]": _device,
+    _S + "devices.[]": parse_device,
     _S + "blkio_config.device_read_bps": _blkio_devices("Rate"),
     _S + "blkio_config.device_write_bps": _blkio_devices("Rate"),
     _S + "blkio_config.device_read_iops": _blkio_devices("Rate"),

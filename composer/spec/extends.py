@@ -22,8 +22,7 @@ def _rebase(service: dict[str, Any], base_dir: str, working_dir: str) -> None:
     def moved(path: str) -> str:
         if posixpath.isabs(path) or path.startswith("~"):
             return path
-        relative = os.path.relpath(posixpath.join(base_dir, path), working_dir)
-        return relative if relative.startswith(".") else "./" + relative
+        return os.path.relpath(posixpath.join(base_dir, path), working_dir)
 
     build = service.get("build")
     if isinstance(build, str):
@@ -36,10 +35,11 @@ def _rebase(service: dict[str, Any], base_dir: str, working_dir: str) -> None:
     elif isinstance(env_file, list):
         service["env_file"] = [moved(e) if isinstance(e, str) else {**e, "path": moved(e["path"])} for e in env_file]
     for i, volume in enumerate(service.get("volumes") or []):
-        if isinstance(volume, str) and volume[:1] in (".",):
-            source, _, rest = volume.partition(":")
-            service["volumes"][i] = f"{moved(source)}:{rest}" if rest else moved(source)
-        elif isinstance(volume, dict) and volume.get("type") == "bind" and str(volume.get("source", ""))[:1] == ".":
+        if isinstance(volume, str) and volume[:1] == ".":
+            from composer.spec.canonical import parse_volume
+
+            volume = service["volumes"][i] = parse_volume(volume)  # long form: a bind whatever its source
+        if isinstance(volume, dict) and volume.get("type") == "bind" and str(volume.get("source", ""))[:1] == ".":
             volume["source"] = moved(volume["source"])
 
 

@@ -233,14 +233,20 @@ def resolve_paths(model: dict[str, Any], working_dir: str) -> None:
                 opts["device"] = absolute(opts["device"])
 
 
-def resolve_environment(model: dict[str, Any], environment: Mapping[str, str]) -> None:
-    """Bare ``VAR`` entries of service environments take the value from ``environment``."""
+def resolve_environment(model: dict[str, Any], environment: Mapping[str, str], contents: bool = True) -> None:
+    """Bare ``VAR`` entries of service environments take the value from ``environment``; so does
+    the content of secrets and configs from an ``environment`` variable (``contents``); resources
+    declared empty (``data:``) become ``{}``."""
     for service in (model.get("services") or {}).values():
         if isinstance(service.get("environment"), list):
             service["environment"] = _resolve_list(service["environment"], environment)
+    for kind in ("networks", "volumes", "configs", "secrets"):
+        resources = model.get(kind)
+        if isinstance(resources, dict):
+            model[kind] = {key: {} if value is None else value for key, value in resources.items()}
     for kind, field in (("secrets", "content"), ("configs", "content")):
         for resource in (model.get(kind) or {}).values():
-            if isinstance(resource, dict) and isinstance(resource.get("environment"), str):
+            if contents and isinstance(resource, dict) and isinstance(resource.get("environment"), str):
                 if resource["environment"] in environment:
                     resource[field] = environment[resource["environment"]]
 

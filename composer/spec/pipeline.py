@@ -72,14 +72,14 @@ def build_model(documents: dict[str, list[Document]], options: "ProjectOptions",
     schema.validate(model, positions)
     if options.resolve_paths:
         normalize.resolve_paths(model, working_dir)
-    normalize.resolve_environment(model, environment)
-    normalize.scale_to_replicas(model)
+    normalize.resolve_environment(model, environment, contents=options.interpolate)
     if not model:
         raise SpecError("empty compose file", hint="add a services: section")
     model["name"] = name
     if options.normalize:
         model = normalize.normalize(model, environment)
     raw = None if options.interpolate else deep_copy(model)  # what --no-interpolate prints
+    normalize.scale_to_replicas(model)
     model = semantic.finish(model, options, environment, positions)
     if raw is not None:
         model["x-composer-raw"] = raw

@@ -99,12 +99,31 @@ def _sorted(value: Any) -> Any:
 def raw_text(model: dict[str, Any], output_format: str) -> str:
     """``config --no-interpolate``: Compose prints its map model, not the typed project: keys
     sorted at every level, fields as written (no defaults of the typed model, unused resources kept)."""
-    output = _sorted(model)
+    output = _sorted(_raw_shapes(model))
     if output_format == "json":
         return go_json(output, indent=2)
     from composer.spec.yamlout import to_yaml
 
     return to_yaml(output, arranged=True)
+
+
+def _raw_shapes(model: dict[str, Any]) -> dict[str, Any]:
+    """The short forms compose-go's own map model already holds in long form (devices, build ssh)
+    and the build fields it holds as strings."""
+    from composer.spec.dump import parse_device
+
+    for service in (model.get("services") or {}).values():
+        if isinstance(service.get("devices"), list):
+            service["devices"] = [parse_device(device) for device in service["devices"]]
+        build = service.get("build")
+        if isinstance(build, dict):
+            if isinstance(build.get("ssh"), list):
+                build["ssh"] = {key: value if sep else None
+                                for key, sep, value in (str(entry).partition("=") for entry in build["ssh"])}
+            for key in ("provenance", "sbom"):
+                if isinstance(build.get(key), bool):
+                    build[key] = str(build[key]).lower()
+    return model
 
 
 def go_json(value: Any, indent: int | None = None) -> str:

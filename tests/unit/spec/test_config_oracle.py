@@ -48,13 +48,21 @@ OWN_OUTPUT = {"--variables", "--environment", "--services", "--volumes", "--netw
               "--images", "--hash", "-q", "--quiet"}
 
 
+# Larger projects also compared under each of these flags (JSON and YAML)
+RAW_FLAGS = ("--no-interpolate", "--no-normalize", "--no-path-resolution")
+RAW_VARIANTS = {"svc_all_short_forms", "svc_all_long_forms", "merge_three_files_rules", "include_full",
+                "extends_chain_files", "real_django_stack", "deploy_full", "build_all_keys",
+                "secrets_configs_all", "networks_service_attach", "project_dir_and_env", "volumes_short_variants"}
+
+
 def _jobs(case: Case) -> list[tuple[str, list[str]]]:
     """(job key, extra config arguments) of the runs ``case`` needs."""
     if OWN_OUTPUT & set(case.config_args) or case.expect == "error":
         return [("json", ["--format", "json"])] if case.expect == "error" else [("own", [])]
     jobs = [("json", ["--format", "json"]), ("yaml", [])]
-    if case.expect == "ok":
-        jobs += [(check, LISTINGS[check]) for check in case.checks]
+    jobs += [(check, LISTINGS[check]) for check in case.checks]
+    if case.name in RAW_VARIANTS:
+        jobs += [(f"{key}{flag}", [flag, *extra]) for flag in RAW_FLAGS for key, extra in jobs[:2]]
     return jobs
 
 
@@ -109,26 +117,30 @@ def ours(state_root: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Case, l
     return run_ours
 
 
-def _param(case: Case) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[case.name])] if case.name in KNOWN else []
-    return pytest.param(case, id=case.name, marks=marks)
+def _param(case: Case, key: str | None = None, extra: list[str] | None = None) -> object:
+    """A test parameter: a case (or one of its runs, ``case:job``), xfail when known to differ."""
+    name = case.name if key is None else f"{case.name}:{key}"
+    reason = KNOWN.get(name) or KNOWN.get(case.name)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    values = (case,) if key is None else (case, key, extra)
+    return pytest.param(*values, id=name, marks=marks)
 
 
 def _describe(result: Result) -> str:
     return f"exit {result.returncode}\nstdout: {result.stdout[:1500]}\nstderr: {result.stderr[:800]}"
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES if c.expect == "ok"])
-def test_valid_project_prints_what_compose_prints(case: Case, reference: dict, ours: Callable) -> None:
-    for key, extra in _jobs(case):
-        theirs, mine = reference[case.name, key], ours(case, extra)
-        assert theirs.returncode == 0, f"corpus bug: the reference rejects {case.name}: {theirs.stderr}"
-        assert mine.returncode == 0, f"config {key}: composer fails: {_describe(mine)}"
-        if key == "json":
-            diff = differences(json.loads(mine.stdout), json.loads(theirs.stdout))
-            assert not diff, "config --format json differs:\n" + "\n".join(diff)
-        assert _comparable(case, key, mine.stdout) == _comparable(case, key, theirs.stdout), \
-            f"config {key} differs"
+@pytest.mark.parametrize(("case", "key", "extra"),
+                         [_param(c, key, extra) for c in CASES if c.expect == "ok" for key, extra in _jobs(c)])
+def test_valid_project_prints_what_compose_prints(case: Case, key: str, extra: list[str], reference: dict,
+                                                  ours: Callable) -> None:
+    theirs, mine = reference[case.name, key], ours(case, extra)
+    assert theirs.returncode == 0, f"corpus bug: the reference rejects {case.name}: {theirs.stderr}"
+    assert mine.returncode == 0, f"config {key}: composer fails: {_describe(mine)}"
+    if key.startswith("json"):
+        diff = differences(json.loads(mine.stdout), json.loads(theirs.stdout))
+        assert not diff, "config --format json differs:\n" + "\n".join(diff)
+    assert _comparable(case, key, mine.stdout) == _comparable(case, key, theirs.stdout), f"config {key} differs"
 
 
 def _comparable(case: Case, key: str, text: str) -> str | list[str]:
