@@ -507,9 +507,10 @@ def _register_lifecycle(app: typer.Typer) -> None:
         question = "Going to remove " + ", ".join(c.name for c in stopped)
         if force:
             typer.echo(question)  # compose prints it on stdout even with -f
-        elif sys.stdin.isatty():
-            typer.echo(question, err=True)
-            if not typer.confirm("Are you sure?", default=False):
+        else:
+            from composer.cli.progress import ask
+
+            if not ask(question):  # as compose: also without a terminal (one stdin line; none: no)
                 return
         with C.progress_for(ctx, "Removing") as progress:
             C.engine(progress).rm(project, LifecycleOptions(services=tuple(services or ()), stop=stop,

@@ -13,6 +13,8 @@ from composer.cli.progress import Progress
 from composer.engine.events import Event, Status
 from composer.engine.runtime.base import ContainerSummary, PortSpec
 from composer.engine.status import ps_record
+from tests.unit.test_compose_cli import cli  # noqa: F401 (the fixtures)
+from tests.unit.test_parity_compose_cli import demo  # noqa: F401
 
 
 def test_exit_lines_follow_goterm_reset_line_and_the_container_color(capsys):
@@ -42,3 +44,11 @@ def test_ports_only_while_the_container_runs():
     for state in ("created", "exited"):
         record = ps_record(running._replace(state=state))
         assert (record["Ports"], record["Publishers"]) == ("", [])
+
+
+def test_rm_without_force_asks_also_without_a_terminal(demo):
+    """As compose: the question, then one stdin line; none (end of input) removes nothing."""
+    assert demo("up", "-d").exit_code == 0 and demo("stop").exit_code == 0
+    result = demo("rm")
+    assert result.exit_code == 0 and result.stdout.startswith("Going to remove demo-job-1, demo-web-1")
+    assert len(demo("ps", "-a", "-q").stdout.split()) == 2
