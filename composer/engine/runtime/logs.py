@@ -138,6 +138,19 @@ class LogWriter:
         self.handle.close()
 
 
+PIPE_READ = 1 << 20  # a chatty container fills 1 MiB pipes: fewer, bigger reads and log writes
+
+
+def _widen(fd: int) -> None:
+    """A 1 MiB pipe (64 KiB by default), if the system allows it."""
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, 1031, PIPE_READ)  # F_SETPIPE_SZ
+    except OSError:
+        pass
+
+
 def _pidfd(pid: int) -> int:
     """A descriptor that becomes readable once ``pid`` exits (-1 without one)."""
     try:
@@ -160,6 +173,7 @@ class ShownAndLogged:
         self.sources: dict[int, tuple[str, int]] = {}  # pipe read end -> (stream, index in shown)
         for index, name in enumerate(("stdout", "stderr")):
             read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+            _widen(read_fd)
             os.dup2(write_fd, index + 1)
             os.close(write_fd)
             self.sources[read_fd] = (name, index)
@@ -208,7 +222,7 @@ class ShownAndLogged:
         exited, when it is empty)."""
         name, index = self.sources[fd]
         try:
-            data = os.read(fd, 1 << 16)
+            data = os.read(fd, PIPE_READ)
         except BlockingIOError:
             data = b""
         if data:
