@@ -3,13 +3,16 @@ on dockerd, on the same images, alternating tools each round (median of N rounds
 
 Cases, images present (warm) and the data volume initialised (an untimed first round):
 ``up -d -> first request``: from ``up -d`` until ``GET /items`` through nginx answers 200 (both
-tools wait for db and api to be healthy, as depends_on says); ``no-change up -d``; ``down``
-(the volume is kept, as a developer's ``down`` does).
+tools wait for db and api to be healthy, as depends_on says); ``no-change up -d``; ``exec -T web
+true`` (the cost of an exec, which every healthcheck probe pays too); ``down`` (the volume is kept,
+as a developer's ``down`` does).
 
 Phases: during each timed ``up`` and ``down``, each tool's own ``events --json`` stream runs beside
 it; the table after the main one gives, per tool, the median seconds from the command's start to
 each service's ``start`` and ``health_status: healthy`` on the way to the first request (``up``)
-or ``die`` (``down``), so a reader sees where the seconds go (also in the results, ``meta.phases``).
+or ``die`` (``down``), so a reader sees where the seconds go (also in the results, ``meta.phases``);
+then each service's median healthcheck probe, from its start to its exit (``State.Health.Log`` of
+the running stack before each ``down``; ``meta.probes``).
 
 Set-up (done here, undone at the end): the example images (examples/images/build.py, cached rootfs
 tarballs) imported into a temporary COMPOSER_ROOT, the api built by composer, then all four images
@@ -64,13 +67,14 @@ def free_port() -> int:
 class Tool:
     """One compose implementation on its own copy of the example and its own ports."""
 
-    def __init__(self, name: str, prefix: list[str], env: dict[str, str], work: Path) -> None:
-        self.name, self.prefix = name, prefix
+    def __init__(self, name: str, prefix: list[str], env: dict[str, str], work: Path, inspect: list[str]) -> None:
+        self.name, self.prefix, self.inspect = name, prefix, inspect
         self.directory = work / "projects" / name.replace(" ", "-") / "postgres-api"
         shutil.copytree(EXAMPLE, self.directory)
         self.web_port = free_port()
         self.env = {**env, "WEB_PORT": str(self.web_port), "API_PORT": str(free_port())}
         self.phases: dict[str, list[dict[str, float]]] = {"up": [], "down": []}  # per round: s from the start
+        self.probes: dict[str, list[float]] = {}  # service -> seconds each healthcheck probe took
         self.returned = 0.0
 
     def step(self, *args: str) -> tuple[float, str | None]:
@@ -105,6 +109,17 @@ class Tool:
                 time.sleep(0.02)
         return time.perf_counter() - start, f"no answer from {url} in {READY_TIMEOUT:.0f} s"
 
+    def record_probes(self) -> None:
+        """The durations of each service's last healthcheck probes (``State.Health.Log``)."""
+        for service in ("db", "api", "web"):
+            found = subprocess.run([*self.inspect, f"postgres-api-{service}-1"], env=self.env, text=True,
+                                   capture_output=True)
+            try:
+                log = json.loads(found.stdout)[0]["State"]["Health"]["Log"]
+                self.probes.setdefault(service, []).extend(moment(p["End"]) - moment(p["Start"]) for p in log)
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue
+
     def down(self) -> tuple[float, str | None]:
         """``down`` (the volume kept), with each service's ``die`` recorded."""
         events, wall = EventLog(self), time.time()
@@ -134,11 +149,21 @@ class EventLog:
         for line in self.lines:
             try:
                 event = json.loads(line)
-                moment = datetime.datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+                seconds = moment(str(event["time"]))
             except (ValueError, KeyError, TypeError):
                 continue
-            events.append((moment.timestamp() - start, str(event.get("service", "")), str(event.get("action", ""))))
+            events.append((seconds - start, str(event.get("service", "")), str(event.get("action", ""))))
         return events
+
+
+def moment(text: str) -> float:
+    """An RFC 3339 time (nanoseconds allowed, as docker writes them) as seconds since the epoch."""
+    text = text.replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # at most 6 fractional digits for fromisoformat
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+    return datetime.datetime.fromisoformat(text).timestamp()
 
 
 # The critical path to the first request (web's own health is not on it: nginx serves before its probe).
@@ -187,10 +212,10 @@ def docker_tool(work: Path, env: dict[str, str], notes: list[str]) -> tuple[Tool
         return None, dockerd
     # dockerd 20.10 (API 1.41) refuses healthcheck.start_interval: the example's override drops it
     prefix = [binary, "-f", "compose.yaml", "-f", DOCKER_OVERRIDE]
-    return Tool("docker compose", prefix, {**os.environ, "DOCKER_HOST": host}, work), dockerd
+    return Tool("docker compose", prefix, {**os.environ, "DOCKER_HOST": host}, work, ["docker", "inspect"]), dockerd
 
 
-CASES = ("up -d -> first request", "no-change up -d", "down")
+CASES = ("up -d -> first request", "no-change up -d", "exec -T web true", "down")
 
 
 def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
@@ -198,9 +223,11 @@ def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
     outcomes = {case: {tool.name: Outcome() for tool in tools} for case in CASES}
     for round_index in range(rounds + 1):
         for tool in tools:
-            results = [tool.up_until_served(), tool.step("up", "-d"), tool.down()]
+            results = [tool.up_until_served(), tool.step("up", "-d"), tool.step("exec", "-T", "web", "true")]
+            tool.record_probes()
+            results.append(tool.down())
             if not round_index:
-                tool.phases = {"up": [], "down": []}  # round 0 initialises the volume: not a warm start
+                tool.phases, tool.probes = {"up": [], "down": []}, {}  # round 0 initialises the volume
             for case, (elapsed, error) in zip(CASES, results):
                 outcome = outcomes[case][tool.name]
                 if error and outcome.failure is None:
@@ -231,6 +258,16 @@ def phase_table(phases: dict[str, dict[str, dict[str, float]]]) -> str:
                      for row in rows)
 
 
+def probe_table(probes: dict[str, dict[str, float]]) -> str:
+    """Each service's median healthcheck probe (exec of the test until its exit), in ms, by tool."""
+    tools = list(probes)
+    services = list(dict.fromkeys(service for tool in tools for service in probes[tool]))
+    lines = ["probe (ms)  " + "  ".join(f"{tool:>14}" for tool in tools)]
+    lines += [f"  {service:<9} " + "  ".join(f"{probes[t][service] * 1000:14.1f}" if service in probes[t]
+                                             else f"{'-':>14}" for t in tools) for service in services]
+    return "\n".join(lines)
+
+
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--composer-only", action="store_true",
                         help="no Docker Compose (a quick look at composer's phases while changing the example)")
@@ -242,17 +279,21 @@ def main() -> int:
     dockerd, tools = None, []
     try:
         import_example_images(env)
-        tools = [Tool("composer", [str(VENV_BIN / "composer")], env, work)]
+        composer = str(VENV_BIN / "composer")
+        tools = [Tool("composer", [composer], env, work, [composer, "container", "inspect"])]
         docker, dockerd = (None, None) if options.composer_only else docker_tool(work, env, notes)
         tools += [docker] if docker else []
         outcomes = measure(tools, options.rounds)
         phases = {tool.name: {command: median_phases(samples) for command, samples in tool.phases.items()}
                   for tool in tools}
+        probes = {tool.name: {service: statistics.median(took) for service, took in tool.probes.items() if took}
+                  for tool in tools}
         print(phase_table(phases))
+        print(probe_table(probes))
         if options.composer_only:  # a quick look: bench/results/stack.json keeps the comparison
             print(table(outcomes))
         else:
-            report("stack", outcomes, options.rounds, notes, phases=phases)
+            report("stack", outcomes, options.rounds, notes, phases=phases, probes=probes)
     finally:
         for tool in tools:
             tool.step("down", "-v", "-t", "1")

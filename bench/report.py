@@ -31,6 +31,7 @@ class Topic:
     cases: dict[str, dict[str, float | None]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     phases: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # tool -> command -> phase -> s
+    probes: dict[str, dict[str, float]] = field(default_factory=dict)  # tool -> service -> s per healthcheck probe
 
     @property
     def tools(self) -> list[str]:
@@ -52,7 +53,7 @@ def load(path: Path) -> Topic | None:
         load_average = [load_average]
     topic = Topic(name=data.get("topic") or path.stem, time=str(data.get("time", "")),
                   loadavg=", ".join(f"{x:.1f}" for x in load_average) if load_average else "",
-                  phases=meta.get("phases") or {})
+                  phases=meta.get("phases") or {}, probes=meta.get("probes") or {})
     for case, per_tool in data["cases"].items():
         row = topic.cases.setdefault(case, {})
         for tool, value in per_tool.items():
@@ -96,7 +97,7 @@ def markdown(topics: list[Topic], plot: str | None) -> str:
             lines.append(f"| {case} | " + " | ".join(fmt(case, row.get(t)) if t in row else "-" for t in tools)
                          + "".join(f" | {r:.2f}" if r is not None else " | -" for r in ratios) + " |")
         lines += [""] + [f"- failed: {failure}" for failure in topic.failures] + ([""] if topic.failures else [])
-        lines += phase_lines(topic.phases)
+        lines += phase_lines(topic.phases) + probe_lines(topic.probes)
     return "\n".join(lines) + "\n"
 
 
@@ -113,6 +114,19 @@ def phase_lines(phases: dict[str, dict[str, dict[str, float]]]) -> list[str]:
                                               else "-" for t in tools) + " |" for name in names]
         lines.append("")
     return lines
+
+
+def probe_lines(probes: dict[str, dict[str, float]]) -> list[str]:
+    """A benchmark's ``meta.probes``: each service's median healthcheck probe (ms), by tool."""
+    tools = list(probes)
+    services = list(dict.fromkeys(service for per_tool in probes.values() for service in per_tool))
+    if not services:
+        return []
+    lines = ["Healthcheck probes (median ms, from the test's start to its exit):", "",
+             "| service | " + " | ".join(tools) + " |", "|---" * (1 + len(tools)) + "|"]
+    lines += [f"| {service} | " + " | ".join(f"{probes[t][service] * 1000:.1f}" if service in probes[t] else "-"
+                                            for t in tools) + " |" for service in services]
+    return lines + [""]
 
 
 def plot(topics: list[Topic], target: Path) -> bool:
