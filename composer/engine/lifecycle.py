@@ -12,7 +12,7 @@ from composer.engine import labels as L
 from composer.engine.options import DownOptions, LifecycleOptions
 from composer.engine.plan import Plan, PlanBuilder
 from composer.engine.reconcile import (
-    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, name_list, resource_of, select,
+    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, resource_of, select,
 )
 from composer.errors import PlanError, UsageError
 
@@ -32,21 +32,20 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     containers = _down_containers(project, observed, options)
     removed = _stop_remove_in_order(plan, project, containers, options)
     staying = [c for c in observed.containers if c not in containers]
-    if not options.services and not any(c.state in ACTIVE for c in staying):
-        _remove_networks(plan, project, observed, removed)  # as Compose: an exited one stays, detached
-        if options.volumes and not staying:
-            _remove_volumes(plan, project, observed, removed)
+    kept: list[str] = []
+    if not options.services:  # as Compose: what a staying container uses stays ("still in use")
+        running = {n for c in staying if c.state in ACTIVE for n in c.networks}  # an exited one holds no endpoint
+        kept += _remove_resources(plan, project, observed, removed, "network", running)
+        if options.volumes:
+            kept += _remove_resources(plan, project, observed, removed, "volume", {m for c in staying for m in c.mounts})
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
     attach_hooks(plan, project)
     built = plan.build()
-    warnings: tuple[str, ...] = ()
+    warnings = tuple(f"{name}: Resource is still in use (by orphan containers: run this command with the "
+                     "--remove-orphans flag to remove them too)" for name in kept)
     if not built and not observed.containers:
         warnings = (f'Warning: No resource found to remove for project "{observed.project}".',)
-    elif any(c.state in ACTIVE for c in staying) and not options.services:
-        running = name_list(sorted((c for c in staying if c.state in ACTIVE), key=lambda c: c.name))
-        warnings = (f"Networks and volumes stay: orphan containers ({running}) still run; "
-                    "run this command with the --remove-orphans flag to remove them too.",)
     return Plan(built.operations, warnings=warnings)
 
 
@@ -96,22 +95,23 @@ def _add_stop(plan: PlanBuilder, container: "ContainerSummary", cause: str, need
                     **ident(container))
 
 
-def _remove_networks(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
-                     removed: tuple[str, ...]) -> None:
-    for network in observed.networks:
-        key = network.labels.get(L.NETWORK, network.name)
-        if project is not None and (key not in project.networks or project.networks[key].get("external")):
+def _remove_resources(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
+                      removed: tuple[str, ...], kind: str, in_use: set[str]) -> list[str]:
+    """Remove the project's networks or volumes (``kind``) once ``removed`` are; the ones in
+    ``in_use`` stay: their names (``Network x``), for the warning."""
+    found = observed.networks if kind == "network" else observed.volumes
+    declared = (project.networks if kind == "network" else project.volumes) if project else {}
+    kept = []
+    for resource in found:
+        key = resource.labels.get(L.NETWORK if kind == "network" else L.VOLUME, resource.name)
+        if project is not None and (key not in declared or declared[key].get("external")):
             continue
-        plan.add("remove", f"network:{key}", "down", needs=removed, name=network.name)
-
-
-def _remove_volumes(plan: PlanBuilder, project: "Project | None", observed: "ObservedState",
-                    removed: tuple[str, ...]) -> None:
-    for volume in observed.volumes:
-        key = volume.labels.get(L.VOLUME, volume.name)
-        if project is not None and (key not in project.volumes or project.volumes[key].get("external")):
+        if resource.name in in_use:
+            kept.append(f"{kind.capitalize()} {resource.name}")
             continue
-        plan.add("remove", f"volume:{key}", "down -v", needs=removed, name=volume.name)
+        plan.add("remove", f"{kind}:{key}", "down" if kind == "network" else "down -v", needs=removed,
+                 name=resource.name)
+    return kept
 
 
 def _remove_images(plan: PlanBuilder, project: "Project", rmi: str, removed: tuple[str, ...]) -> None:

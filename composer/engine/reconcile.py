@@ -590,10 +590,6 @@ def orphan_warning(project: "Project", observed: "ObservedState", remove: bool) 
     orphans = observed.orphans([*project.services, *project.disabled_services])
     if remove or not orphans:
         return ()
-    return (f"Found orphan containers ({name_list(orphans)}) for this project. If you removed or renamed this "
+    names = " ".join(c.name for c in orphans)  # as Go prints a slice: [a b]
+    return (f"Found orphan containers ([{names}]) for this project. If you removed or renamed this "
             "service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",)
-
-
-def name_list(containers: Iterable["ContainerSummary"]) -> str:
-    """``[a b]``: container names as Go prints a slice of strings."""
-    return "[" + " ".join(c.name for c in containers) + "]"

@@ -51,8 +51,8 @@ def test_down_keeps_networks_while_an_orphan_runs(load, service, fake):
     service.up(load(TWO))
     plan = service.plan_down(load("services:\n  web: {image: busybox}\n"))
     assert "network" not in plan.text()
-    assert plan.warnings == ("Networks and volumes stay: orphan containers ([demo-job-1]) still run; run this "
-                             "command with the --remove-orphans flag to remove them too.",)
+    assert plan.warnings == ("Network demo_default: Resource is still in use (by orphan containers: run this "
+                             "command with the --remove-orphans flag to remove them too)",)
 
 
 def test_orphan_warning_is_composes_and_said_once(load, service, fake, events):
@@ -134,3 +134,19 @@ def test_run_says_the_orphan_warning_once_with_or_without_dependencies(load, ser
         service.prepare_run(project, options)
         warnings = [e.text for e in events if e.status is Status.WARNING]
         assert len(warnings) == 1 and f"([{name}])" in warnings[0]
+
+
+def test_down_v_keeps_only_the_volumes_a_staying_one_off_uses(load, service, fake):
+    project = load("""
+services:
+  web: {image: busybox, volumes: [other:/other]}
+  job: {image: busybox, volumes: [data:/data]}
+volumes: {data: {}, other: {}}
+""")
+    service.up(project)
+    one_off(service, fake, project)
+    plan = service.plan_down(project, DownOptions(volumes=True))
+    assert "remove volume:other" in plan.text() and "remove volume:data" not in plan.text()
+    assert "remove network:default" in plan.text()
+    assert plan.warnings == ("Volume demo_data: Resource is still in use (by orphan containers: run this command "
+                             "with the --remove-orphans flag to remove them too)",)

@@ -285,7 +285,7 @@ def test_down_with_orphans_keeps_networks_and_says_why(load, service, fake):
     assert plan.text() == """\
 stop service:web:1 (down)
 remove service:web:1 (down) <- stop service:web:1"""
-    assert "([demo-api-1 demo-db-1]) still run" in plan.warnings[0] and "--remove-orphans" in plan.warnings[0]
+    assert plan.warnings[0].startswith("Network demo_default: Resource is still in use (by orphan containers")
     service.down(smaller, DownOptions(remove_orphans=True, volumes=True))
     assert fake.names() == [] and fake.networks == {}
     assert list(fake.volumes) == ["demo_data"]  # -v removes the volumes the project declares, as Compose
