@@ -572,6 +572,8 @@ class ForegroundRun:
         try:
             if self.attached:
                 detach_network(self.config)
+            if self.config.pid_mode:  # PID 1 was no namespace's init: what it left runs on (runc kills it)
+                self.cgroup.kill_all()
             self.cgroup.remove()
         finally:
             if self.config.auto_remove:

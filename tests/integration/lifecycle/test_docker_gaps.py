@@ -232,3 +232,30 @@ def test_run_attach_shows_only_the_streams_named(cli):
     both = cli("container", "run", "-d", "-a", "stdout", "busybox", "true")
     assert both.returncode == 1 and "cannot specify both --attach and --detach" in both.stderr
     assert cli("container", "ls", "-aq", check=True).stdout.split() == [_inspect(cli, "ae")["Id"][:12]]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_what_pid_1_leaves_behind_in_the_host_pid_namespace_is_killed(cli):
+    """``--pid host``: PID 1 is no namespace init, so its background processes would outlive it;
+    runc kills them (docker: the container exits 0), the cgroup goes."""
+    import time
+
+    for mode in ("-d", "--name"):
+        name = f"ph{mode.strip('-')}"
+        argv = ["-d", "--name", name] if mode == "-d" else ["--name", name]
+        result = cli("container", "run", *argv, "--pid", "host", "busybox", "sh", "-c", "sleep 60 & echo $!")
+        assert result.returncode == 0, result.stderr
+        assert cli("container", "wait", name, check=True).stdout.strip() == "0"
+        left = int(cli("container", "logs", name, check=True).stdout.split()[0])
+        deadline = time.monotonic() + 10
+        while not _gone(left):
+            assert time.monotonic() < deadline, f"pid {left} still runs"
+            time.sleep(0.05)
+        assert _inspect(cli, name)["State"]["Status"] == "exited"
