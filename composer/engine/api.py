@@ -91,7 +91,8 @@ class ProjectService:
             settled = options._replace(pull="never" if options.pull == "never" else "missing", build=False)
             plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
             self._warn(plan)  # as Compose: the warnings before the "Running" lines
-            self._report_running(plan, observed)
+            chosen = reconcile.select(project, options.services, with_deps=not options.no_deps)
+            self._report_running(plan, observed, set(chosen))
             return self._run(Plan(plan.operations), options.parallel, wait_timeout=options.wait_timeout)
 
     def scale(self, project: "Project", replicas: dict[str, int], *, no_deps: bool = False) -> "ExecutionResult":
@@ -204,11 +205,13 @@ class ProjectService:
             observed = observe(self.runtime, project.name, networks=False, volumes=False)
             return self._run(lifecycle.plan_lifecycle(verb, project, observed, options), options.parallel)
 
-    def _report_running(self, plan: Plan, observed: ObservedState) -> None:
-        """"Container x  Running" for each running container the plan leaves alone (as Compose)."""
+    def _report_running(self, plan: Plan, observed: ObservedState, services: set[str]) -> None:
+        """"Container x  Running" for each running container of ``services`` the plan leaves
+        alone (as Compose, which names no other service's)."""
         touched = {op.params.get("id") for op in plan}
         for container in sorted(observed.containers, key=lambda c: c.name):
-            if container.state == "running" and container.id not in touched:
+            if container.state == "running" and container.id not in touched \
+                    and container.labels.get(L.SERVICE) in services and container.labels.get(L.ONEOFF) != "True":
                 self.emit(Event(kind="Container", name=container.name, status=Status.RUNNING))
 
     def _warn(self, plan: Plan) -> None:

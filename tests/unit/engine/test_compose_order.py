@@ -150,3 +150,16 @@ volumes: {data: {}, other: {}}
     assert "remove network:default" in plan.text()
     assert plan.warnings == ("Volume demo_data: Resource is still in use (by orphan containers: run this command "
                              "with the --remove-orphans flag to remove them too)",)
+
+
+def test_running_lines_name_only_the_chosen_services_containers(load, service, fake, events):
+    project = load(TWO)
+    service.up(project)
+    spec = service.prepare_run(project, RunOptions(service="job"))
+    fake.start_container(fake.create_container(spec))  # a running one-off: never a "Running" line
+    events.clear()
+    service.up(project, UpOptions(services=("web",)))
+    assert lines(events) == ["demo-web-1 Running"]
+    events.clear()
+    service.up(project)
+    assert lines(events) == ["demo-job-1 Running", "demo-web-1 Running"]
