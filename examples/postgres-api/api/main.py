@@ -1,19 +1,36 @@
-"""A small items API: FastAPI on uvicorn, rows stored in PostgreSQL (psycopg 3)."""
+"""A small items API: FastAPI on uvicorn, rows stored in PostgreSQL (psycopg 3 and its pool)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, HTTPException
+from psycopg_pool import ConnectionPool, PoolTimeout
 from pydantic import BaseModel
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://items@db:5432/items")
 COLUMNS = "id, name, quantity, created_at"
 
 app = FastAPI(title="items")
+# Connections are reused: a new one costs a backend process and a SCRAM handshake (20-300 ms,
+# the load permitting), a pooled one ~1 ms. Opened at start-up, in the background.
+pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=4, open=False, kwargs={"connect_timeout": 3})
+
+
+@app.on_event("startup")
+def open_pool() -> None:
+    """Begin connecting while uvicorn starts serving (a request waits for a connection)."""
+    pool.open(wait=False)
+
+
+@app.on_event("shutdown")
+def close_pool() -> None:
+    """Close the connections (postgres logs a clean disconnection)."""
+    pool.close()
 
 
 class QuietHealthchecks(logging.Filter):
@@ -33,9 +50,9 @@ class ItemIn(BaseModel):
     quantity: int = 1
 
 
-def connect() -> psycopg.Connection:
-    """A new connection (the app is small: no pool)."""
-    return psycopg.connect(DATABASE_URL, connect_timeout=3)
+def connect() -> contextlib.AbstractContextManager[psycopg.Connection]:
+    """A pooled connection (committed when the block ends without an error, then returned)."""
+    return pool.connection(timeout=2)
 
 
 def as_item(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -50,7 +67,7 @@ def health() -> dict[str, str]:
     try:
         with connect() as conn:
             conn.execute("SELECT 1")
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, PoolTimeout) as exc:
         raise HTTPException(status_code=503, detail=f"database unavailable: {exc}") from exc
     return {"status": "ok"}
 

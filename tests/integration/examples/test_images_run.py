@@ -104,7 +104,7 @@ def test_nginx_image_config_matches_the_official_one(example_image, composer) ->
 
 def test_python_image_has_the_api_stack(example_image, composer) -> None:
     result = _run(composer, example_image("python"), "python3", "-c",
-                  "import fastapi, uvicorn, psycopg, sys; print('ok', sys.version_info[:2] >= (3, 11))")
+                  "import fastapi, uvicorn, psycopg, psycopg_pool, sys; print('ok', sys.version_info[:2] >= (3, 11))")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok True"
 
