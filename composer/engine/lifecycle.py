@@ -32,18 +32,16 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     containers = _down_containers(project, observed, options)
     removed = _stop_remove_in_order(plan, project, containers, options)
     staying = [c for c in observed.containers if c not in containers]
-    kept: list[str] = []
-    if not options.services:  # as Compose: what a staying container uses stays ("still in use")
-        running = {n for c in staying if c.state in ACTIVE for n in c.networks}  # an exited one holds no endpoint
-        kept += _remove_resources(plan, project, observed, removed, "network", running)
-        if options.volumes:
-            kept += _remove_resources(plan, project, observed, removed, "volume", {m for c in staying for m in c.mounts})
+    # as Compose (also for down SERVICE): what a staying container uses stays ("still in use")
+    running = {n for c in staying if c.state in ACTIVE for n in c.networks}  # an exited one holds no endpoint
+    kept = _remove_resources(plan, project, observed, removed, "network", running)
+    if options.volumes:
+        kept += _remove_resources(plan, project, observed, removed, "volume", {m for c in staying for m in c.mounts})
     if options.rmi and project is not None:
         _remove_images(plan, project, options.rmi, removed)
     attach_hooks(plan, project)
     built = plan.build()
-    warnings = tuple(f"{name}: Resource is still in use (by orphan containers: run this command with the "
-                     "--remove-orphans flag to remove them too)" for name in kept)
+    warnings = tuple(f"{name}: Resource is still in use" for name in kept)
     if not built and not observed.containers:
         warnings = (f'Warning: No resource found to remove for project "{observed.project}".',)
     return Plan(built.operations, warnings=warnings)

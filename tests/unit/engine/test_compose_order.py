@@ -51,8 +51,7 @@ def test_down_keeps_networks_while_an_orphan_runs(load, service, fake):
     service.up(load(TWO))
     plan = service.plan_down(load("services:\n  web: {image: busybox}\n"))
     assert "network" not in plan.text()
-    assert plan.warnings == ("Network demo_default: Resource is still in use (by orphan containers: run this "
-                             "command with the --remove-orphans flag to remove them too)",)
+    assert plan.warnings == ("Network demo_default: Resource is still in use",)
 
 
 def test_orphan_warning_is_composes_and_said_once(load, service, fake, events):
@@ -148,8 +147,7 @@ volumes: {data: {}, other: {}}
     plan = service.plan_down(project, DownOptions(volumes=True))
     assert "remove volume:other" in plan.text() and "remove volume:data" not in plan.text()
     assert "remove network:default" in plan.text()
-    assert plan.warnings == ("Volume demo_data: Resource is still in use (by orphan containers: run this command "
-                             "with the --remove-orphans flag to remove them too)",)
+    assert plan.warnings == ("Volume demo_data: Resource is still in use",)
 
 
 def test_running_lines_name_only_the_chosen_services_containers(load, service, fake, events):
@@ -163,3 +161,12 @@ def test_running_lines_name_only_the_chosen_services_containers(load, service, f
     events.clear()
     service.up(project)
     assert lines(events) == ["demo-job-1 Running", "demo-web-1 Running"]
+
+
+def test_down_of_a_service_removes_the_network_unless_another_runs_on_it(load, service, fake):
+    project = load(TWO)
+    service.up(project)
+    plan = service.plan_down(project, DownOptions(services=("web",)))
+    assert "remove network" not in plan.text() and plan.warnings == ("Network demo_default: Resource is still in use",)
+    service.stop(project, LifecycleOptions(services=("job",)))
+    assert "remove network:default" in service.plan_down(project, DownOptions(services=("web",))).text()

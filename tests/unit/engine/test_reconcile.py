@@ -285,7 +285,7 @@ def test_down_with_orphans_keeps_networks_and_says_why(load, service, fake):
     assert plan.text() == """\
 stop service:web:1 (down)
 remove service:web:1 (down) <- stop service:web:1"""
-    assert plan.warnings[0].startswith("Network demo_default: Resource is still in use (by orphan containers")
+    assert plan.warnings == ("Network demo_default: Resource is still in use",)
     service.down(smaller, DownOptions(remove_orphans=True, volumes=True))
     assert fake.names() == [] and fake.networks == {}
     assert list(fake.volumes) == ["demo_data"]  # -v removes the volumes the project declares, as Compose
