@@ -88,6 +88,11 @@ def _value(text: str, start: int, file: str, line: int,
             raise SpecError("unterminated quoted value", location=SourceLocation(file, line),
                             hint=f"close the {first} quote")
         raw, after = found
+        newline = text.find("\n", after)
+        trailing = text[after: len(text) if newline < 0 else newline].strip()
+        if trailing and not trailing.startswith("#"):
+            raise SpecError(f"unexpected text {trailing!r} after the quoted value", location=SourceLocation(file, line),
+                            hint="put the whole value inside the quotes")
         if first == "'":
             return raw, after
         return _interpolate(_double_quoted(raw), file, line, resolve), after

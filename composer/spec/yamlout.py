@@ -163,6 +163,9 @@ def _dumper() -> Any:
     return _DUMPER[0]
 
 
+# stands for a tab inside literal blocks while PyYAML emits them (a private-use character, which
+# compose files do not hold), put back after; yaml.v3 writes tabs in literal blocks as they are
+_TAB = "\ue000"
 _STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
 
 
@@ -171,8 +174,8 @@ def _node(value: Any, yaml: Any) -> yaml.Node:
     built directly: the representer's generic dispatch is most of the cost of printing YAML.
     ``yaml`` is the module, passed down (an import statement per node cost a third of the time)."""
     if isinstance(value, str):
-        if "\n" in value:
-            return yaml.ScalarNode(_STR, value, style="|")
+        if "\n" in value:  # a literal block, tabs included (PyYAML would double-quote a tab: see to_yaml)
+            return yaml.ScalarNode(_STR, value.replace("\t", _TAB), style="|")
         return yaml.ScalarNode(_STR, value, style='"' if _ambiguous(value) else None)
     if isinstance(value, dict):
         pairs = [(_node(k, yaml), _node(v, yaml)) for k, v in value.items()]
@@ -226,4 +229,4 @@ def to_yaml(output: dict[str, Any], arranged: bool = False) -> str:
 
     arranged = output if arranged else _arrange(output, (), cursor(_ORDER_RULES))
     text = yaml.serialize(_node(arranged, yaml), Dumper=_dumper(), allow_unicode=True, width=1 << 20, indent=2)
-    return _indent_sequences(text.rstrip("\n"))
+    return _indent_sequences(text.rstrip("\n")).replace(_TAB, "\t")

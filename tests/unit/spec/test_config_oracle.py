@@ -42,7 +42,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "compose_corpus"
 ORACLE = oracle_binary()
 CASES = [Case.load(p.name, p) for p in sorted(CORPUS.iterdir()) if p.is_dir()]
 KNOWN = load_known_divergences(CORPUS / "known_divergences.txt")
-LOCATED = re.compile(r"[\w.-]+\.(ya?ml|env|json):\d+")
+LOCATED = re.compile(r"[\w.-]*\.(ya?ml|env|json):\d+")
 # Options after ``config`` that choose their own output: no JSON/YAML model is printed.
 OWN_OUTPUT = {"--variables", "--environment", "--services", "--volumes", "--networks", "--profiles",
               "--images", "--hash", "-q", "--quiet"}
