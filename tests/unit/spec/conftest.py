@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,16 @@ def cli(state_root: Path, monkeypatch: pytest.MonkeyPatch):
     """Run ``composer ARGS`` in this process, in ``cwd``, with extra environment variables."""
     from composer.cli.main import main
 
-    def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
+    def run(*args: str, cwd: Path, env: dict[str, str] | None = None, only_env: bool = False,
+            stdin: str = "") -> Result:
+        """``only_env``: the process environment is ``env`` alone (plus COMPOSER_ROOT)."""
         out, err = io.StringIO(), io.StringIO()
         with monkeypatch.context() as patch:
             patch.chdir(cwd)
+            patch.setattr(sys, "stdin", io.StringIO(stdin))
+            if only_env:
+                for key in set(os.environ) - set(env or {}) - {"COMPOSER_ROOT"}:
+                    patch.delenv(key)
             for key, value in (env or {}).items():
                 patch.setenv(key, value)
             for key in ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"):

@@ -19,15 +19,11 @@ Differences ON PURPOSE are listed in ``known_divergences.txt`` next to the cases
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -90,29 +86,15 @@ def reference(request: pytest.FixtureRequest) -> dict[tuple[str, str], Result]:
 
 
 @pytest.fixture
-def ours(state_root: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Case, list[str]], Result]:
+def ours(cli: Callable) -> Callable[[Case, list[str]], Result]:
     """Run ``composer config`` in this process (no interpreter start-up per run), in the case's
-    directory, with exactly the reference's environment (plus our temporary COMPOSER_ROOT)."""
-    from composer.cli.main import main
+    directory, with exactly the reference's environment (plus the test's COMPOSER_ROOT)."""
 
     def run_ours(case: Case, extra: list[str]) -> Result:
-        env = {**{k: v for k, v in base_env(case.env).items() if k != "COMPOSER_ROOT"},
-               "COMPOSER_ROOT": str(state_root)}
-        out, err = io.StringIO(), io.StringIO()
-        with monkeypatch.context() as patch:
-            for key in set(os.environ) - set(env):
-                patch.delenv(key)
-            for key, value in env.items():
-                patch.setenv(key, value)
-            patch.chdir(case.directory / case.cwd)
-            patch.setattr(sys, "stdin", io.StringIO(_stdin(case) or ""))
-            code = 0
-            with redirect_stdout(out), redirect_stderr(err):
-                try:
-                    main(_argv(case, extra))
-                except SystemExit as exit_:
-                    code = exit_.code if isinstance(exit_.code, int) else 1
-        return Result(code, out.getvalue(), err.getvalue())
+        env = {k: v for k, v in base_env(case.env).items() if k != "COMPOSER_ROOT"}
+        result = cli(*_argv(case, extra), cwd=case.directory / case.cwd, env=env, only_env=True,
+                     stdin=_stdin(case) or "")
+        return Result(result.returncode, result.stdout, result.stderr)
 
     return run_ours
 
