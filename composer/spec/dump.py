@@ -212,7 +212,7 @@ _STRING_MAPS = (
     _S + "logging.options", _S + "log_opt", _S + "storage_opt", _S + "networks.*.driver_opts",
     _S + "build.additional_contexts", _S + "deploy.resources.reservations.devices.[].options",
     _S + "gpus.[].options", _S + "volumes.[].volume.labels",
-    "networks.*.driver_opts", "networks.*.ipam.options", "volumes.*.driver_opts",
+    "networks.*.driver_opts", "volumes.*.driver_opts",
     "secrets.*.driver_opts", "configs.*.driver_opts",
 )
 SHAPES: dict[str, Callable[[Any], Any]] = {
@@ -255,6 +255,7 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     _S + "build.sbom": _str,
     **{pattern: lambda v: _string_map(v, False) for pattern in _STRING_MAPS},
     _S + "gpus.[].count": _device_count,
+    "networks.*.ipam.options": lambda v: None,  # compose-go's IPAM type has no options: never printed
     _S + "ulimits.*": _ulimit,
     _S + "build.ulimits.*": _ulimit,
     _S + "provider.options": _provider_options,
