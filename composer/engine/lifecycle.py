@@ -50,10 +50,14 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
 def _down_containers(project: "Project | None", observed: "ObservedState",
                      options: DownOptions) -> list["ContainerSummary"]:
     """What ``down`` removes, as Compose's: the containers of the file's services (all of the
-    project's without a file), one-off (``run``) containers and orphans only with --remove-orphans."""
+    project's without a file) and their kept ``pre_start`` hook containers; one-off (``run``)
+    containers and orphans only with --remove-orphans."""
+    from composer.engine.prestart import HOOK_LABEL
+
     known = set(project.services) | set(project.disabled_services) if project else None
-    containers = [c for c in observed.containers if options.remove_orphans
-                  or (c.labels.get(L.ONEOFF) != "True" and (known is None or c.labels.get(L.SERVICE) in known))]
+    containers = [c for c in observed.containers if options.remove_orphans or (
+        (c.labels.get(L.ONEOFF) != "True" or HOOK_LABEL in c.labels)
+        and (known is None or c.labels.get(L.SERVICE) in known))]
     if options.services and project is not None:
         chosen = set(select(project, options.services, with_deps=False))
         containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]

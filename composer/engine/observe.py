@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, NamedTuple
 
 from composer.engine import labels as L
+from composer.engine.prestart import HOOK_LABEL
 from composer.engine.runtime.base import (
     EMPTY, ContainerSummary, NetworkSummary, Runtime, VolumeSummary, matches,
 )
@@ -31,9 +32,9 @@ class ObservedState(NamedTuple):
         """Containers of services the project does not (or no longer) define, and finished
         one-off containers (as Compose's ``isOrphaned``), newest first (as the daemon lists them)."""
         names = set(known)
-        return sorted((c for c in self.containers
-                       if (c.state in ("exited", "dead") if c.labels.get(L.ONEOFF) == "True"
-                           else c.labels.get(L.SERVICE) not in names)),
+        return sorted((c for c in self.containers if HOOK_LABEL not in c.labels  # kept pre_start hooks: not orphans
+                       and (c.state in ("exited", "dead") if c.labels.get(L.ONEOFF) == "True"
+                            else c.labels.get(L.SERVICE) not in names)),
                       key=lambda c: (-c.created, c.name))
 
     def network(self, name: str) -> NetworkSummary | None:

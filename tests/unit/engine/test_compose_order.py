@@ -170,3 +170,17 @@ def test_down_of_a_service_removes_the_network_unless_another_runs_on_it(load, s
     assert "remove network" not in plan.text() and plan.warnings == ("Network demo_default: Resource is still in use",)
     service.stop(project, LifecycleOptions(services=("job",)))
     assert "remove network:default" in service.plan_down(project, DownOptions(services=("web",))).text()
+
+
+def test_a_kept_pre_start_hook_container_is_no_orphan_and_down_removes_it(load, service, fake, events):
+    from composer.engine.prestart import HOOK_LABEL
+
+    project = load(TWO)
+    service.up(project)
+    spec = service.prepare_run(project, RunOptions(service="web"))
+    hook = spec._replace(name="demo-web-1-pre_start-1", labels={**spec.labels, HOOK_LABEL: "pre_start"})
+    fake.create_container(hook)
+    events.clear()
+    service.up(project)
+    assert not [e for e in events if e.status is Status.WARNING]
+    assert "remove container:demo-web-1-pre_start-1" in service.plan_down(project).text()
