@@ -244,6 +244,10 @@ def _check_mounts(name: str, service: dict[str, Any], located: Located) -> None:
             raise located.error(("services", name, "volumes", i), f"target {target} already mounted as "
                                 f"{mounts[target]}", "use a different target path")
         mounts[target] = f"services.{name}.volumes[{i}]"
+        mode = (volume.get("tmpfs") or {}).get("mode")
+        if isinstance(mode, str):
+            raise located.error(("services", name, "volumes", i, "tmpfs", "mode"), f"tmpfs mode must be a "
+                                f"number, not the string {mode!r}", "write the mode unquoted, such as 0o755")
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:

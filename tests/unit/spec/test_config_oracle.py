@@ -154,11 +154,12 @@ def test_invalid_project_is_rejected_with_a_located_error(case: Case, reference:
 
 def _essentials(message: str) -> list[str]:
     """What a reference error names and ours must name too: quoted words and dotted model paths
-    (Go's ``services[a].x`` read as ``services.a.x``)."""
-    message = re.sub(r"\[([\w-]+)\]", r".\1", message)
-    found = re.findall(r"'([^']+)'|\"([^\"]+)\"|\b((?:services|networks|volumes|secrets|configs)(?:\.[\w-]+)+)",
-                       message)
-    return [token.strip() for group in found for token in group if token.strip()]
+    (Go's ``services[a].x`` read as ``services.a.x``; Go type names such as ``uint32`` left out)."""
+    message = re.sub(r"\[([\w-]*[^\W\d][\w-]*)\]", r".\1", message)
+    paths = r"\b((?:services|networks|volumes|secrets|configs)(?:\.[\w-]+|\[\d+\])+)"
+    found = re.findall(r"'([^']+)'|\"([^\"]+)\"|" + paths, message)
+    tokens = [token.strip() for group in found for token in group if token.strip()]
+    return [token for token in tokens if not re.fullmatch(r"u?int\d*|float\d+", token)]
 
 
 @pytest.mark.parametrize("output_format", ["yaml", "json"])
