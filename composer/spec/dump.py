@@ -295,7 +295,8 @@ MAPS = (
 KEEP_ZERO = (
     _S + "init", _S + "attach", _S + "scale", _S + "command", _S + "entrypoint", _S + "depends_on.*.required",
     _S + "deploy.replicas", _S + "deploy.update_config.parallelism", _S + "deploy.rollback_config.parallelism",
-    _S + "deploy.restart_policy.max_attempts", "networks.*.enable_ipv4", "networks.*.enable_ipv6", _S + "stop_grace_period",
+    _S + "deploy.restart_policy.max_attempts", "networks.*.enable_ipv4", "networks.*.enable_ipv6",
+    _S + "stop_grace_period",
     _S + "ulimits.*", *(_S + "healthcheck." + k for k in (
         "interval", "timeout", "start_period", "start_interval", "retries")),
 )
