@@ -19,6 +19,33 @@ TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|`[^`]*`|:=|[|(),=]|-?\d+(?:\.\d+)?'
 MISSING = object()  # a key the data does not have: prints "<no value>"
 
 
+class NilList(list):
+    """A Go nil slice: prints ``[]`` but is ``null`` to ``json`` (an empty list stays ``[]``)."""
+
+
+class NilMap(dict):
+    """A Go nil map: prints ``map[]`` but is ``null`` to ``json``."""
+
+
+def go_nils(value: object, lists: frozenset[str], maps: frozenset[str] = frozenset()) -> object:
+    """``value`` with every None under a name in ``lists`` (``maps``) made a Go nil slice (map),
+    so templates print them as docker does."""
+    if isinstance(value, (NilList, NilMap)):
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if item is None and key in lists:
+                item = NilList()
+            elif item is None and key in maps:
+                item = NilMap()
+            out[key] = go_nils(item, lists, maps)
+        return out
+    if isinstance(value, list):
+        return [go_nils(item, lists, maps) for item in value]
+    return value
+
+
 class TemplateError(UsageError):
     """The template does not parse or cannot be executed on the data."""
 
@@ -284,10 +311,20 @@ def show(value: object) -> str:
 
 
 def to_json(value: object) -> str:
-    """docker's ``json`` function (no HTML escaping, compact; methods left out)."""
-    if isinstance(value, dict):
+    """docker's ``json`` function (no HTML escaping, compact; methods left out; Go nils as null)."""
+    if isinstance(value, dict) and not isinstance(value, NilMap):
         value = {k: v for k, v in value.items() if not callable(v)}
-    return json.dumps(None if value is MISSING else value, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_unnil(None if value is MISSING else value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _unnil(value: object) -> object:
+    if isinstance(value, (NilList, NilMap)):
+        return None
+    if isinstance(value, dict):
+        return {key: _unnil(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unnil(item) for item in value]
+    return value
 
 
 def _index(container: object, *keys: object) -> object:

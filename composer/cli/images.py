@@ -7,8 +7,6 @@ import sys
 from composer.errors import ImageError, UsageError
 from composer.units import human_size  # noqa: F401 - this module's callers import it from here
 
-LIST_KEYS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
-
 TYPE_CHECKING = False  # typing is not imported on the `image pull` fast path
 if TYPE_CHECKING:
     from typing import Any
@@ -85,7 +83,7 @@ def _register_listing(image: typer.Typer) -> None:
                 missing.append(error)
         if format_:
             for document in documents:
-                typer.echo(render_template(format_, document))
+                typer.echo(render_inspect(format_, document))
         else:
             typer.echo(to_json(documents))
         if missing:
@@ -433,40 +431,32 @@ def to_json(value: Any, indent: int | None = 4) -> str:
     return json.dumps(value, indent=indent, separators=None if indent else (",", ":"))
 
 
-def _go_value(value: Any, key: str = "") -> str:
-    """A value printed the way a Go template prints it."""
-    if value is None:
-        return "[]" if key in LIST_KEYS else "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_value(v)}" for k, v in sorted(value.items())) + "]"
-    return str(value)
+NIL_LISTS = frozenset({"Cmd", "Entrypoint", "Env", "OnBuild", "Shell"})
+NIL_MAPS = frozenset({"Labels", "Volumes", "ExposedPorts"})
+STRUCT_DEFAULTS = {"ExposedPorts": None, "Shell": None, "Healthcheck": None, "StopSignal": "", "ArgsEscaped": False}
 
 
-def render_template(template: str, data: dict[str, Any]) -> str:
-    """The subset of Go templates docker users write: ``{{.A.B}}``, ``{{json .A}}``, ``{{json .}}``."""
-    import re
+def render_inspect(template: str, document: dict[str, Any]) -> str:
+    """``image inspect --format``: Go's template on docker's struct (nil slices print ``[]``,
+    nil maps ``map[]``, both ``null`` to ``json``; a field the struct lacks is an error)."""
+    from composer.cli import gotemplate
 
-    def lookup(path: str) -> tuple[Any, str]:
-        value: Any = data
-        key = ""
-        for key in filter(None, path.strip().lstrip(".").split(".")):
-            value = value.get(key) if isinstance(value, dict) else None
-        return value, key
+    data = gotemplate.go_nils({"Variant": "", **document}, NIL_LISTS, NIL_MAPS)
+    for key in ("Config", "ContainerConfig"):
+        if isinstance(data.get(key), dict):
+            data[key] = _OmitEmpty(data[key])
+    return gotemplate.render(template, data, strict=True)
 
-    def replace(match: re.Match[str]) -> str:
-        function, _, path = match.group(1).strip().rpartition(" ")
-        value, key = lookup(path)
-        if function == "json":
-            return to_json(value, indent=None)
-        if function:
-            raise UsageError(f"template function {function!r} is not supported", hint="use {{.Field}} or {{json .Field}}")
-        return _go_value(value, key)
 
-    return re.sub(r"{{\s*(.*?)\s*}}", replace, template).replace("\\t", "\t").replace("\\n", "\n")
+class _OmitEmpty(dict):
+    """A config whose omitempty fields a template may still name (docker falls back to its struct)."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        from composer.cli.gotemplate import go_nils
+
+        if key not in self and key in STRUCT_DEFAULTS:
+            return go_nils({key: STRUCT_DEFAULTS[key]}, NIL_LISTS, NIL_MAPS)[key]
+        return super().get(key, default)
 
 
 def print_table(records: list[dict[str, str]], columns: list[str], headers: dict[str, str]) -> None:

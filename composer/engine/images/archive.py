@@ -111,8 +111,12 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
             "layers": [{"mediaType": OCI_LAYER, "digest": diff_id, "size": size}],
         }
         manifest_digest = store.blobs.put(canonical_json(manifest))
-        return store.register(manifest_digest, OCI_MANIFEST, names=[name] if name else [],
-                              layer_sizes={diff_id: size})
+        image_id = store.register(manifest_digest, OCI_MANIFEST, names=[name] if name else [],
+                                  layer_sizes={diff_id: size})
+    if name:  # docker's LastTagTime: set by import and tag (not by pull or load)
+        with store.update_db() as db:
+            db["images"][image_id]["tagged"] = now_rfc3339()
+    return image_id
 
 
 # --- save -----------------------------------------------------------------------------------------

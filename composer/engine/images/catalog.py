@@ -68,27 +68,45 @@ def list_images(store: ImageStore) -> list[ImageSummary]:
 
 
 def inspect_image(store: ImageStore, reference: str) -> dict[str, Any]:
-    """``docker image inspect``'s object for one image."""
+    """``docker image inspect``'s object for one image (docker 20.10's keys, in its order)."""
     db = store.read_db()
     image_id, _ = store.find(db, reference)
     record = db["images"][image_id]
     config = json.loads(store.blobs.read(image_id))
-    layers = [str(store.snapshot_path(chain)) for chain in reversed(record["chain"])]
-    return {
+    size = image_size(db, record)
+    document = {
         "Id": image_id,
         "RepoTags": [parse_reference(name).familiar() for name in store.names_of(db, image_id)],
         "RepoDigests": [parse_reference(d).familiar() for d in record.get("repo_digests", [])],
         "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
-        "Created": config.get("created", ""), "DockerVersion": config.get("docker_version", ""),
+        "Created": config.get("created", ""), "Container": config.get("container", ""),
+        "ContainerConfig": {**CONFIG_DEFAULTS, **(config.get("container_config") or {})},
+        "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""), "Config": {**CONFIG_DEFAULTS, **(config.get("config") or {})},
         "Architecture": config.get("architecture", ""), "Variant": config.get("variant"), "Os": config.get("os", ""),
-        "Size": image_size(db, record),
-        "GraphDriver": {"Name": "overlay", "Data": {"LowerDir": ":".join(layers)}},
+        "Size": size, "VirtualSize": size,
+        "GraphDriver": {"Data": _graph_data(store, record["chain"]), "Name": "overlay2"},
         "RootFS": {"Type": "layers", "Layers": config.get("rootfs", {}).get("diff_ids", [])},
         "Metadata": {"LastTagTime": record.get("tagged", "0001-01-01T00:00:00Z")},
-        "Descriptor": {"mediaType": record.get("media_type"), "digest": record["manifest"],
-                       "size": store.blobs.size(record["manifest"])},
     }
+    if not document["Variant"]:  # omitempty in docker's ImageInspect
+        del document["Variant"]
+    return document
+
+
+def _now() -> str:
+    from composer.engine.images.archive import now_rfc3339
+
+    return now_rfc3339()
+
+
+def _graph_data(store: ImageStore, chain: list[str]) -> dict[str, str]:
+    """``GraphDriver.Data``: the top layer's directory as UpperDir, the others as LowerDir."""
+    paths = [str(store.snapshot_path(each)) for each in reversed(chain)]
+    data = {"LowerDir": ":".join(paths[1:])} if len(paths) > 1 else {}
+    if paths:
+        data["UpperDir"] = paths[0]
+    return data
 
 
 def history(store: ImageStore, reference: str) -> list[dict[str, Any]]:
@@ -117,6 +135,7 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     image_id, _ = store.find(db, source)
     with store.update_db() as db:
         db["refs"][str(name)] = image_id
+        db["images"][image_id]["tagged"] = _now()
     return str(name)
 
 

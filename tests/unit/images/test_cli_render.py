@@ -1,6 +1,6 @@
 """Docker-style presentation helpers of the image CLI."""
 
-from composer.cli.images import _duration_words, human_size, render_template
+from composer.cli.images import _duration_words, human_size, render_inspect
 
 
 def test_human_size() -> None:
@@ -20,9 +20,26 @@ def test_durations() -> None:
 
 def test_templates() -> None:
     data = {"Id": "sha256:x", "Config": {"Cmd": ["sh", "-c"], "Entrypoint": None, "Labels": {"a": "b"}}}
-    assert render_template("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
-    assert render_template("{{.Config.Entrypoint}}|{{.Config.Labels}}", data) == "[]|map[a:b]"
-    assert render_template("{{json .Config.Labels}}", data) == '{"a":"b"}'
+    assert render_inspect("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
+    assert render_inspect("{{.Config.Entrypoint}}|{{.Config.Labels}}", data) == "[]|map[a:b]"
+    assert render_inspect("{{json .Config.Labels}}", data) == '{"a":"b"}'
+
+
+def test_inspect_templates_print_go_nils_as_docker() -> None:
+    """A nil slice prints ``[]`` and a nil map ``map[]``, both ``null`` to ``json``; an empty list
+    stays ``[]``; the struct's omitempty fields exist; an unknown top-level field is an error."""
+    import pytest
+
+    from composer.cli.gotemplate import TemplateError
+
+    data = {"Id": "x", "RepoDigests": [], "Config": {"Env": None, "Labels": None}, "ContainerConfig": {"Cmd": None}}
+    template = ("{{.Config.Env}}|{{json .Config.Env}}|{{.Config.Labels}}|{{json .Config.Labels}}|{{.RepoDigests}}|"
+                "{{json .RepoDigests}}|{{.Config.Shell}}|{{json .Config.ExposedPorts}}|{{.ContainerConfig.Cmd}}|"
+                "{{.Variant}}|{{json .Config}}")
+    assert render_inspect(template, data) == (
+        '[]|null|map[]|null|[]|[]|[]|null|[]||{"Env":null,"Labels":null}')
+    with pytest.raises(TemplateError):
+        render_inspect("{{.Nope}}", data)
 
 
 def test_listing_templates_are_go_templates_with_dockers_titles(capsys) -> None:
