@@ -16,9 +16,10 @@ from composer.spec.source import Path, dotted
 from composer.spec.treepath import Cursor, Rules, cursor
 
 Transform = Callable[[Any, Path], Any]
-# True while the model is not interpolated (config --no-interpolate): ports of which a short one does
-# not parse (``${PORT}:80``) stay as written, as Compose keeps them
-KEEP_UNPARSED_PORTS: ContextVar[bool] = ContextVar("keep_unparsed_ports", default=False)
+# True while the model is not interpolated (config --no-interpolate prints compose-go's map model):
+# ports of which a short one does not parse (``${PORT}:80``) stay as written, and so do the
+# single strings of dns_search and tmpfs, as Compose keeps them
+RAW_MODEL: ContextVar[bool] = ContextVar("raw_model", default=False)
 _PROPAGATIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}
 _PORT = re.compile(r"^(?:(?P<ip>\[[^\]]*\]|[^:\[\]]*?):)??(?:(?P<host>[^:]*):)?(?P<target>[^:/]+)(?:/(?P<proto>\w+))?$")
 
@@ -85,7 +86,7 @@ def _ports(value: Any, path: Path) -> Any:
         try:
             result.extend(parse_port(go_str(entry), (*path, i)))
         except SemanticError:
-            if not KEEP_UNPARSED_PORTS.get():
+            if not RAW_MODEL.get():
                 raise
             return value
     return result
@@ -174,6 +175,10 @@ def _string_or_list(value: Any, _path: Path) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _string_or_list_unless_raw(value: Any, path: Path) -> Any:
+    return value if RAW_MODEL.get() else _string_or_list(value, path)
+
+
 def _list_to_map(value: Any, _path: Path) -> Any:
     return {str(item): None for item in value} if isinstance(value, list) else value
 
@@ -257,8 +262,8 @@ TRANSFORMS: dict[str, Transform] = {
     "services.*.models": _list_to_map,
     "services.*.volumes.[]": _volume,
     "services.*.dns": _string_or_list,
-    "services.*.dns_search": _string_or_list,
-    "services.*.tmpfs": _string_or_list,
+    "services.*.dns_search": _string_or_list_unless_raw,
+    "services.*.tmpfs": _string_or_list_unless_raw,
     "services.*.secrets.[]": _named("source"),
     "services.*.configs.[]": _named("source"),
     "services.*.ports": _ports,

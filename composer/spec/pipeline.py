@@ -43,7 +43,7 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
     model = merge.enforce_unicity(model)
     schema.validate(model, positions)
     model.pop("version", None)
-    token = canonical.KEEP_UNPARSED_PORTS.set(not options.interpolate)
+    token = canonical.RAW_MODEL.set(not options.interpolate)
     try:
         model = canonical.canonical(model)
     except SpecError as error:
@@ -54,7 +54,7 @@ def process_document(document: Document, model: dict[str, Any], options: "Projec
             error.location = Located(positions).at(*path)
         raise
     finally:
-        canonical.KEEP_UNPARSED_PORTS.reset(token)
+        canonical.RAW_MODEL.reset(token)
     return merge.enforce_unicity(model)
 
 
