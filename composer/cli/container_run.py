@@ -512,6 +512,7 @@ def _apply_resources(options: dict, resources) -> None:
             raise UsageError(f"invalid value {options['cpus']!r} for --cpus") from None
     if "cpu_shares" in options:
         resources.cpu_shares = _int(options["cpu_shares"], "--cpu-shares")
+    _apply_cfs(options, resources)
     resources.cpuset_cpus = options.get("cpuset_cpus", "")
     resources.cpuset_mems = options.get("cpuset_mems", "")
     if "pids_limit" in options:
@@ -520,6 +521,21 @@ def _apply_resources(options: dict, resources) -> None:
         resources.blkio_weight = _int(options["blkio_weight"], "--blkio-weight")
         if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:
             raise UsageError("range of blkio weight is from 10 to 1000")
+
+
+def _apply_cfs(options: dict, resources) -> None:
+    """``--cpu-period``/``--cpu-quota`` (microseconds) with docker's checks."""
+    if "cpu_period" in options:
+        resources.cpu_period = _int(options["cpu_period"], "--cpu-period")
+    if "cpu_quota" in options:
+        resources.cpu_quota = _int(options["cpu_quota"], "--cpu-quota")
+    for value, word in ((resources.cpu_period, "Period"), (resources.cpu_quota, "Quota")):
+        if value and resources.nano_cpus:
+            raise UsageError(f"Conflicting options: Nano CPUs and CPU {word} cannot both be set")
+    if resources.cpu_period and not 1000 <= resources.cpu_period <= 1000000:
+        raise UsageError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+    if resources.cpu_quota and 0 < resources.cpu_quota < 1000:
+        raise UsageError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
 
 
 def _apply_security(options: dict, config) -> None:
@@ -545,7 +561,7 @@ def _apply_security(options: dict, config) -> None:
 
 
 def _mounts(options: dict) -> list:
-    if not any(key in options for key in ("volume", "mount", "tmpfs", "init")):
+    if not any(key in options for key in ("volume", "mount", "tmpfs", "init", "volumes_from")):
         return []
     from composer.engine.runtime.config import Mount
     from composer.engine.runtime.mounts import parse_mount_flag, parse_tmpfs_flag, parse_volume_flag
@@ -553,6 +569,8 @@ def _mounts(options: dict) -> list:
     mounts = [parse_volume_flag(v) for v in options.get("volume", [])]
     mounts += [parse_mount_flag(v) for v in options.get("mount", [])]
     mounts += [parse_tmpfs_flag(v) for v in options.get("tmpfs", [])]
+    if options.get("volumes_from"):
+        mounts += _volumes_from(options["volumes_from"], {mount.target for mount in mounts})
     if options.get("init"):
         init_binary = next((p for p in ("/usr/bin/tini-static", "/usr/bin/tini") if os.path.exists(p)), None)
         if init_binary is None:
@@ -561,3 +579,20 @@ def _mounts(options: dict) -> list:
             raise ContainerRuntimeError("--init needs tini on the host", hint="apt-get install tini")
         mounts.append(Mount(type="bind", source=init_binary, target="/sbin/docker-init", readonly=True))
     return mounts
+
+
+class _Donors:
+    """What ``shared_mounts`` reads of a compose service: its ``volumes_from`` and name."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.volumes_from, self.name = tuple(entries), "(run)"
+
+
+def _volumes_from(entries: list[str], taken: set[str]) -> list:
+    """``--volumes-from NAME[:ro|:rw]``: the bind and volume mounts of each named container."""
+    from composer.engine.runtime.adapter import shared_mounts
+    from composer.engine.runtime.containers import resolve
+
+    for entry in entries:  # docker's own error for a missing one (before the compose-worded check)
+        resolve(entry[:-3] if entry.endswith((":ro", ":rw")) else entry)
+    return shared_mounts(_Donors(entries), taken)

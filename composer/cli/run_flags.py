@@ -20,11 +20,12 @@ def _flags(kind: str, *specs: str, table: dict | None = None) -> None:
 
 
 _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", "--privileged",
-       "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help")
+       "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help",
+       "--sig-proxy", "-q|--quiet")  # (signals are always passed on; composer's pulls print nothing)
 _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
        "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
        "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
-       "--log-opt", "--network-alias", "--link", "--link-local-ip")
+       "--log-opt", "--network-alias", "--link", "--link-local-ip", "--volumes-from")
 _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
        "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
        "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",
@@ -32,7 +33,8 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--restart", "--userns", "--cgroupns", "--log-driver", "--health-cmd", "--ip", "--ip6",
        "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
        "--health-start-interval",
-       "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness")
+       "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness",
+       "--cpu-period", "--cpu-quota")
 
 
 EXEC_FLAGS: dict[str, tuple[str, str]] = {}

@@ -259,3 +259,25 @@ def test_what_pid_1_leaves_behind_in_the_host_pid_namespace_is_killed(cli):
             assert time.monotonic() < deadline, f"pid {left} still runs"
             time.sleep(0.05)
         assert _inspect(cli, name)["State"]["Status"] == "exited"
+
+
+def test_run_volumes_from_cpu_period_quota_and_sig_proxy(cli, tmp_path):
+    cli("container", "run", "-d", "--name", "donor", "-v", "/data", "-v", f"{tmp_path}:/host:ro", "busybox", "sh",
+        "-c", "echo shared > /data/x && touch /data/ready && sleep 60", check=True)
+    while cli("container", "exec", "donor", "test", "-e", "/data/ready").returncode:
+        pass
+    shared = cli("container", "run", "--rm", "--volumes-from", "donor", "busybox", "sh", "-c",
+                 "cat /data/x; touch /host/no 2>&1; true", check=True).stdout
+    assert shared.startswith("shared\n") and "Read-only file system" in shared
+    read_only = cli("container", "run", "--rm", "--volumes-from", "donor:ro", "busybox", "sh", "-c", "touch /data/y")
+    assert read_only.returncode == 1 and "Read-only file system" in read_only.stderr
+    missing = cli("container", "run", "--rm", "--volumes-from", "nosuch", "busybox", "true")
+    assert missing.returncode == 125 and "No such container: nosuch" in missing.stderr
+    quota = cli("container", "run", "--rm", "--sig-proxy=false", "-q", "--cpu-period", "100000", "--cpu-quota",
+                "50000", "busybox", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+    assert quota.stdout.split() == ["50000", "100000"], quota.stderr
+    for flags, message in ((["--cpus", "1", "--cpu-period", "5000"], "Nano CPUs and CPU Period cannot both be set"),
+                           (["--cpu-period", "500"], "CPU cfs period can not be less than 1ms"),
+                           (["--cpu-quota", "10"], "CPU cfs quota can not be less than 1ms")):
+        refused = cli("container", "run", "--rm", *flags, "busybox", "true")
+        assert refused.returncode == 125 and message in refused.stderr
