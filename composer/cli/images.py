@@ -44,24 +44,26 @@ def _register_listing(image: typer.Typer) -> None:
     import typer
 
     @image.command("ls")
-    def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
+    def ls(repository: str | None = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+           all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
            no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
            digests: bool = typer.Option(False, "--digests", help="Show digests."),
            format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
-           filters: list[str] | None = typer.Option(None, "-f", "--filter", help="reference=, dangling=")) -> None:
+           filters: list[str] | None = typer.Option(None, "-f", "--filter",
+                                                    help="before=, since=, dangling=, label=, reference=")) -> None:
         """List images."""
-        from composer.engine.images.catalog import list_images
+        from composer.engine.images.catalog import filter_images, list_images
 
-        rows = _filter(list_images(_store()), filters or [])
+        store = _store()
+        wanted = [*(filters or []), *([f"reference={repository}"] if repository else [])]
+        rows = filter_images(store, list_images(store), wanted)
         ids = [row.id if no_trunc else row.id[7:19] for row in rows]
         if quiet:
-            for image_id in dict.fromkeys(ids):
+            for image_id in ids:
                 typer.echo(image_id)
             return
-        records = [{"ID": image_id, "Repository": row.repository, "Tag": row.tag, "Digest": row.digest,
-                    "CreatedSince": human_duration(row.created), "CreatedAt": row.created,
-                    "Size": human_size(row.size)} for image_id, row in zip(ids, rows)]
+        records = [_summary_record(image_id, row) for image_id, row in zip(ids, rows)]
         columns = ["Repository", "Tag"] + (["Digest"] if digests else []) + ["ID", "CreatedSince", "Size"]
         headers = {"ID": "IMAGE ID", "CreatedSince": "CREATED"}
         _output(records, format_, columns, headers)
@@ -173,34 +175,33 @@ def _register_housekeeping(image: typer.Typer) -> None:
         typer.echo(f"Total reclaimed space: {human_size(freed)}")
 
 
+def _summary_record(image_id: str, row: Any) -> dict[str, str]:
+    """One ``image ls`` row with docker's fields (what ``--format json`` prints)."""
+    from datetime import timezone
+
+    from composer.engine.images.catalog import created_at
+    from composer.units import DECIMAL_UNITS, custom_size
+
+    return {"Containers": "N/A", "CreatedAt": created_at(row.created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
+            "CreatedSince": human_duration(row.created), "Digest": row.digest, "ID": image_id,
+            "Repository": row.repository, "SharedSize": "N/A", "Size": human_size(row.size), "Tag": row.tag,
+            "UniqueSize": "N/A", "VirtualSize": custom_size(row.size, 1000.0, DECIMAL_UNITS, 4)}
+
+
 def _ellipsis(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _filter(rows: list[Any], filters: list[str]) -> list[Any]:
-    import fnmatch
-
-    for item in filters:
-        key, _, value = item.partition("=")
-        if key == "dangling":
-            wanted = value.lower() in ("true", "1")
-            rows = [row for row in rows if (row.tag == "<none>") == wanted]
-        elif key == "reference":
-            rows = [row for row in rows if fnmatch.fnmatch(f"{row.repository}:{row.tag}", value)
-                    or fnmatch.fnmatch(row.repository, value)]
-        else:
-            raise UsageError(f"invalid filter {key!r}", hint="use reference=PATTERN or dangling=true|false")
-    return rows
-
-
 def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str]) -> None:
-    if format_ == "json":
+    if format_ == "json":  # Go's encoder escapes <, > and & (docker's "\u003cnone\u003e")
         for record in records:
-            _echo(to_json(record, indent=None))
+            text = to_json(record, indent=None)
+            _echo(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     elif format_ and format_ != "table":  # a Go template (``table TEMPLATE``: docker's titles first)
         from composer.cli.psformat import render
 
-        titles = {"CreatedAt": "CREATED AT", **{column: headers.get(column, column.upper()) for column in columns}}
+        titles = {"CreatedAt": "CREATED AT", "VirtualSize": "SIZE", "SharedSize": "SHARED SIZE",
+                  "UniqueSize": "UNIQUE SIZE", **{column: headers.get(column, column.upper()) for column in columns}}
         for line in render(records, format_, titles):
             _echo(line)
     else:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from composer.engine.images.reference import parse_reference
@@ -64,7 +65,85 @@ def list_images(store: ImageStore) -> list[ImageSummary]:
         if not names and digests:
             repository = parse_reference(next(iter(digests))).familiar_repository
             rows[-1] = ImageSummary(image_id, repository, "<none>", next(iter(digests.values())), created, size)
-    return sorted(rows, key=lambda row: (row.created, row.repository, row.tag), reverse=True)
+    rows.sort(key=lambda row: (row.repository, row.tag))  # docker: newest first, then by name
+    return sorted(rows, key=lambda row: created_at(row.created), reverse=True)
+
+
+FILTERS = ("before", "dangling", "label", "reference", "since")
+
+
+def filter_images(store: ImageStore, rows: list[ImageSummary], filters: list[str]) -> list[ImageSummary]:
+    """``image ls --filter``s as docker applies them: one key's values are OR'ed (label: AND'ed),
+    keys AND'ed; an unknown key or a bad ``dangling`` value is an error."""
+    wanted: dict[str, list[str]] = {}
+    for item in filters:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ImageError(f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter '
+                             "(expected name=value)", exit_code=125)
+        if key not in FILTERS:
+            raise ImageError(f"Invalid filter '{key}'", hint="filters: " + ", ".join(FILTERS))
+        wanted.setdefault(key, []).append(value)
+    for key, values in wanted.items():
+        rows = _FILTERS[key](store, rows, values)
+    return rows
+
+
+def _dangling(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
+    truths = {"true": True, "1": True, "false": False, "0": False}
+    if any(value.lower() not in truths for value in values) or len({truths[v.lower()] for v in values}) > 1:
+        raise ImageError(f"Invalid filter 'dangling=[{' '.join(values)}]'", hint="use dangling=true or dangling=false")
+    dangling = truths[values[0].lower()]
+    return [row for row in rows if (row.tag == "<none>" and row.repository == "<none>") == dangling]
+
+
+def _reference(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
+    import fnmatch
+
+    return [row for row in rows if any(fnmatch.fnmatchcase(f"{row.repository}:{row.tag}", value)
+                                       or fnmatch.fnmatchcase(row.repository, value) for value in values)]
+
+
+def _label(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
+    labels: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if row.id not in labels:
+            config = json.loads(store.blobs.read(row.id)).get("config") or {}
+            labels[row.id] = config.get("Labels") or {}
+
+    def matches(have: dict[str, str], value: str) -> bool:
+        key, equals, expected = value.partition("=")
+        return key in have and (not equals or have[key] == expected)
+
+    return [row for row in rows if all(matches(labels[row.id], value) for value in values)]
+
+
+def created_at(created: str) -> datetime:
+    """An image's RFC 3339 creation time (nanoseconds cut to microseconds); the epoch if unknown."""
+    try:
+        instant = datetime.fromisoformat(created)
+    except ValueError:
+        return datetime.fromtimestamp(0, timezone.utc)
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def _created_of(store: ImageStore, reference: str) -> datetime:
+    db = store.read_db()
+    image_id, _ = store.find(db, reference)
+    return created_at(db["images"][image_id].get("created") or "")
+
+
+def _before(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
+    limit = min(_created_of(store, value) for value in values)
+    return [row for row in rows if created_at(row.created) < limit]
+
+
+def _since(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
+    limit = max(_created_of(store, value) for value in values)
+    return [row for row in rows if created_at(row.created) > limit]
+
+
+_FILTERS = {"before": _before, "dangling": _dangling, "label": _label, "reference": _reference, "since": _since}
 
 
 def inspect_image(store: ImageStore, reference: str) -> dict[str, Any]:

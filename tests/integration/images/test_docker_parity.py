@@ -1,0 +1,87 @@
+"""The image commands' output compared with the Docker CLI's (docker 28 on dockerd 20.10): inspect's
+keys and Go-template nils, ``image ls`` filters, ``-q`` and ``--format json``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+INSPECT_KEYS = ["Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "Container", "ContainerConfig",
+                "DockerVersion", "Author", "Config", "Architecture", "Os", "Size", "VirtualSize", "GraphDriver",
+                "RootFS", "Metadata"]
+LS_JSON_KEYS = ["Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size",
+                "Tag", "UniqueSize", "VirtualSize"]
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def three_images(composer, state_root: Path, busybox_tar: Path) -> list[str]:
+    """bb:1 (also tagged bb:2), then lab:1 (labels a=b, c=d), then a dangling one: their ids, oldest first."""
+    first = ok(composer("image", "import", "-c", 'CMD ["sh"]', "-m", "hello", str(busybox_tar), "bb:1")).strip()
+    ok(composer("image", "tag", "bb:1", "bb:2"))
+    second = ok(composer("image", "import", "-c", "LABEL a=b", "-c", "LABEL c=d", str(busybox_tar), "lab:1")).strip()
+    third = ok(composer("image", "import", str(busybox_tar))).strip()
+    return [first, second, third]
+
+
+def test_inspect_has_dockers_keys_and_go_nils(composer, three_images: list[str]) -> None:
+    (document,) = json.loads(ok(composer("image", "inspect", "bb:1")))
+    assert list(document) == INSPECT_KEYS  # Variant is omitempty; no Descriptor from a 20.10 daemon
+    assert document["Size"] == document["VirtualSize"] and document["Comment"] == "hello"
+    assert document["ContainerConfig"]["Cmd"] is None and document["GraphDriver"]["Name"] == "overlay2"
+    assert list(document["GraphDriver"]) == ["Data", "Name"] and "UpperDir" in document["GraphDriver"]["Data"]
+    assert not document["Metadata"]["LastTagTime"].startswith("0001-")  # import and tag set it
+    template = ("{{.Config.Labels}}|{{json .Config.Labels}}|{{.Config.Env}}|{{json .Config.Env}}|"
+                "{{.Config.ExposedPorts}}|{{json .Config.Shell}}|{{.RepoDigests}}|{{json .RepoDigests}}|{{.Variant}}")
+    out = ok(composer("image", "inspect", "--format", template, "bb:1"))
+    assert out == "map[]|null|[]|null|map[]|null|[]|[]|\n"  # docker's own output for this template
+    failed = composer("image", "inspect", "--format", "{{.Nope}}", "bb:1")
+    assert failed.returncode == 1 and failed.stdout == "" and "Nope" in failed.stderr
+
+
+def test_inspect_of_a_missing_image_prints_an_empty_list_and_fails(composer, three_images: list[str]) -> None:
+    failed = composer("image", "inspect", "nope")
+    assert failed.returncode == 1 and json.loads(failed.stdout) == [] and "No such image: nope" in failed.stderr
+    partly = composer("image", "inspect", "--format", "{{.Id}}", "bb:1", "nope")
+    assert partly.returncode == 1 and partly.stdout == three_images[0] + "\n"
+
+
+def test_ls_filters_as_docker(composer, three_images: list[str]) -> None:
+    first, second, third = (image_id[7:19] for image_id in three_images)
+
+    def ids(*args: str) -> list[str]:
+        return ok(composer("image", "ls", "-q", *args)).split()
+
+    assert ids() == [third, second, first, first]  # one line per row, as docker (not de-duplicated)
+    assert ids("--filter", "label=a") == ids("--filter", "label=a=b") == [second]
+    assert ids("--filter", "label=a", "--filter", "label=zz") == [] == ids("--filter", "label=a=x")
+    assert ids("--filter", "before=lab:1") == [first, first]
+    assert ids("--filter", "since=bb:1") == [third, second]
+    assert ids("--filter", "dangling=true") == [third]
+    assert ids("--filter", "dangling=false") == [second, first, first]
+    assert ids("--filter", "reference=bb:1", "--filter", "reference=lab") == [second, first]
+    assert ids("bb") == [first, first] and ids("bb:2") == [first]
+    for bad, message in (("bogus=1", "Invalid filter 'bogus'"), ("dangling=maybe", "Invalid filter 'dangling=[maybe]'"),
+                         ("since=nope", "No such image: nope")):
+        failed = composer("image", "ls", "--filter", bad)
+        assert failed.returncode == 1 and message in failed.stderr, failed.stderr
+    assert composer("image", "ls", "--filter", "label").returncode == 125
+
+
+def test_ls_json_has_dockers_fields(composer, three_images: list[str]) -> None:
+    line = ok(composer("image", "ls", "--format", "json", "bb:1"))
+    assert "\\u003cnone\\u003e" in line  # Go's JSON escaping of <none>
+    record = json.loads(line)
+    assert list(record) == LS_JSON_KEYS and record["Containers"] == "N/A" and record["Digest"] == "<none>"
+    assert record["CreatedAt"].endswith(" +0000 UTC") and record["Size"].endswith("B")
+    table = ok(composer("image", "ls", "--format", "table {{.ID}}\\t{{.VirtualSize}}\\t{{.Containers}}", "bb:1"))
+    assert table.splitlines()[0].split() == ["IMAGE", "ID", "SIZE", "CONTAINERS"]
