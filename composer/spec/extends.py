@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from composer.spec.loader import ProjectOptions
 
 
-def _rebase(service: dict[str, Any], base_dir: str, working_dir: str) -> None:
+def rebase_paths(service: dict[str, Any], base_dir: str, working_dir: str) -> None:
     """Relative paths of a service from another directory, made relative to ``working_dir``."""
     if base_dir == working_dir:
         return
@@ -98,7 +98,7 @@ class _Resolver:
         else:
             base_services = services
         base = self.resolve(spec["service"], base_services, base_file, (*chain, (file, name)))
-        _rebase(base, os.path.dirname(base_file), os.path.dirname(file))
+        rebase_paths(base, os.path.dirname(base_file), os.path.dirname(file))
         own = copy.deepcopy(service)
         own.pop("extends", None)
         base.pop("extends", None)

@@ -20,7 +20,7 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _load_included(entry: dict[str, Any], base_dir: str, options: "ProjectOptions",
+def _load_included(entry: dict[str, Any], base_dir: str, outer_dir: str, options: "ProjectOptions",
                    environment: Mapping[str, str], positions: Any, chain: tuple[str, ...]) -> dict[str, Any]:
     from composer.spec.dotenv import environment_for
     from composer.spec.loader import read_documents
@@ -45,6 +45,11 @@ def _load_included(entry: dict[str, Any], base_dir: str, options: "ProjectOption
     model = set_defaults(model)
     if options.resolve_paths:
         resolve_paths(model, working_dir)
+    else:  # relative to the including project's directory, as Compose prints them
+        from composer.spec.extends import rebase_paths
+
+        for service in (model.get("services") or {}).values():
+            rebase_paths(service, working_dir, outer_dir)
     return model
 
 
@@ -58,7 +63,7 @@ def apply_include(data: dict[str, Any], document: Document, options: "ProjectOpt
         entry = {"path": entry} if isinstance(entry, str) else entry
         where = locate(positions, ("include", index), document.file)
         try:
-            imported = _load_included(entry, base_dir, options, environment, positions, chain)
+            imported = _load_included(entry, base_dir, working_dir, options, environment, positions, chain)
         except SpecError as error:
             error.location = error.location or where
             raise
