@@ -95,7 +95,7 @@ def _register_listing(image: typer.Typer) -> None:
 
     @image.command("history")
     def history(reference: str = typer.Argument(..., metavar="IMAGE"),
-                human: bool = typer.Option(True, "-H", "--human", help="Human readable sizes and dates."),
+                human: str = typer.Option("true", "-H", "--human", help="Human readable sizes and dates."),
                 no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
                 quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
                 format_: str | None = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
@@ -108,13 +108,25 @@ def _register_listing(image: typer.Typer) -> None:
             for row in rows:
                 typer.echo(short(row["id"]))
             return
-        records = [{"ID": short(row["id"]), "CreatedSince": human_duration(row["created"]) if human else row["created"],
-                    "CreatedBy": row["created_by"] if no_trunc else _ellipsis(row["created_by"], 45),
-                    "Size": human_size(row["size"]) if human else str(row["size"]), "Comment": row["comment"]}
-                   for row in rows]
-        _output(records, format_, ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"],
-                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY"})
+        readable = human.lstrip("=").lower() not in ("false", "0")  # docker's -H=false
+        records = [_history_record(row, short(row["id"]), readable, no_trunc) for row in rows]
+        created = "CreatedSince" if readable else "CreatedAt"
+        _output(records, format_, ["ID", created, "CreatedBy", "Size", "Comment"],
+                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"})
 
+
+def _history_record(row: dict[str, Any], image_id: str, human: bool, no_trunc: bool) -> dict[str, str]:
+    """One ``image history`` row with docker's fields (what ``--format json`` prints)."""
+    from datetime import timezone
+
+    from composer.engine.images.catalog import created_at
+
+    created = created_at(row["created"]).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created_by = row["created_by"].replace("\t", " ")
+    return {"Comment": row["comment"], "CreatedAt": created,
+            "CreatedBy": created_by if no_trunc else _ellipsis(created_by, 45),
+            "CreatedSince": human_duration(row["created"]) if human else created, "ID": image_id,
+            "Size": human_size(row["size"]) if human else str(row["size"])}
 
 
 def _register_housekeeping(image: typer.Typer) -> None:

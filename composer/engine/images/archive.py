@@ -101,7 +101,7 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
         config = {
             "architecture": host_architecture(), "os": "linux", "created": created, "config": run_config,
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-            "history": [{"created": created, "created_by": "composer import", "comment": message or "Imported"}],
+            "history": [{"created": created, "comment": message or "Imported from -"}],  # docker's words
         }
         config_bytes = canonical_json(config)
         config_digest = store.blobs.put(config_bytes)

@@ -36,7 +36,7 @@ def test_import_ls_inspect_tag_history_rm(composer, state_root: Path, busybox_ta
     assert sorted(document["RepoTags"]) == ["bb:1", "localhost:5000/team/bb:dev"]
     assert document["RootFS"]["Type"] == "layers"
     assert ok(composer("image", "inspect", "-f", "{{.Config.Cmd}}", image_id[7:19])).strip() == "[sh]"
-    assert "composer import" in ok(composer("image", "history", "bb:1"))
+    assert "Imported from -" in ok(composer("image", "history", "bb:1"))  # docker import's comment
     (chain,) = [f"sha256:{path.name}" for path in (state_root / "images/snapshots").iterdir()]
     removed = ok(composer("image", "rm", "bb:1", "localhost:5000/team/bb:dev"))
     assert removed.splitlines() == ["Untagged: bb:1", "Untagged: localhost:5000/team/bb:dev",

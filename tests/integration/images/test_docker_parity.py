@@ -85,3 +85,14 @@ def test_ls_json_has_dockers_fields(composer, three_images: list[str]) -> None:
     assert record["CreatedAt"].endswith(" +0000 UTC") and record["Size"].endswith("B")
     table = ok(composer("image", "ls", "--format", "table {{.ID}}\\t{{.VirtualSize}}\\t{{.Containers}}", "bb:1"))
     assert table.splitlines()[0].split() == ["IMAGE", "ID", "SIZE", "CONTAINERS"]
+
+
+def test_history_as_docker(composer, three_images: list[str]) -> None:
+    (row,) = [json.loads(line) for line in ok(composer("image", "history", "--format", "json", "lab:1")).splitlines()]
+    assert list(row) == ["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"]
+    assert row["Comment"] == "Imported from -" and row["CreatedBy"] == "" and row["CreatedAt"].endswith("Z")
+    assert row["ID"] == three_images[1][7:19] and row["CreatedSince"].endswith(" ago")
+    raw = ok(composer("image", "history", "-H=false", "bb:1")).splitlines()
+    assert raw[0].split()[:4] == ["IMAGE", "CREATED", "AT", "CREATED"]
+    assert raw[1].split()[-1] == "hello" and raw[1].split()[-2].isdigit() and raw[1].split()[1].endswith("Z")
+    assert ok(composer("image", "history", "-q", "--no-trunc", "bb:1")).split() == [three_images[0]]
