@@ -211,7 +211,12 @@ def _check_resources(name: str, service: dict[str, Any], located: Located) -> No
         if ours is None or theirs is None:
             continue
         convert = parse_bytes if kind == "bytes" else kind
-        if convert(ours) != convert(theirs):
+        try:
+            distinct = convert(ours) != convert(theirs)
+        except (ComposerError, ValueError):
+            raise located.error(("services", name, field), f"invalid value {ours!r} or {theirs!r} of "
+                                f"'deploy.resources.{twin}'", "write a number or a size such as 512m") from None
+        if distinct:
             raise located.error(("services", name, field), f"can't set distinct values on {field!r} and "
                                 f"'deploy.resources.{twin}'", "keep only one of them")
 
