@@ -184,7 +184,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
             for action, what in lines:
                 typer.echo(f"{action.lower()}: {what}")
             typer.echo("")
-        typer.echo(f"Total reclaimed space: {human_size(freed)}")
+        typer.echo(f"Total reclaimed space: {_size4(freed)}")
 
 
 def _summary_record(image_id: str, row: Any) -> dict[str, str]:
@@ -192,12 +192,18 @@ def _summary_record(image_id: str, row: Any) -> dict[str, str]:
     from datetime import timezone
 
     from composer.engine.images.catalog import created_at
-    from composer.units import DECIMAL_UNITS, custom_size
 
     return {"Containers": "N/A", "CreatedAt": created_at(row.created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
             "CreatedSince": human_duration(row.created), "Digest": row.digest, "ID": image_id,
             "Repository": row.repository, "SharedSize": "N/A", "Size": human_size(row.size), "Tag": row.tag,
-            "UniqueSize": "N/A", "VirtualSize": custom_size(row.size, 1000.0, DECIMAL_UNITS, 4)}
+            "UniqueSize": "N/A", "VirtualSize": _size4(row.size)}
+
+
+def _size4(size: int) -> str:
+    """docker's ``units.HumanSize``: 4 significant digits (``1.982MB``; ``image ls`` Size has 3)."""
+    from composer.units import DECIMAL_UNITS, custom_size
+
+    return custom_size(size, 1000.0, DECIMAL_UNITS, 4)
 
 
 def _ellipsis(text: str, width: int) -> str:
@@ -333,10 +339,11 @@ def _register_files(image: typer.Typer) -> None:
         """Import the contents from a tarball to create a filesystem image."""
         from composer.engine.images.archive import import_rootfs
 
-        if "://" in source:
-            raise UsageError("importing from a URL is not supported", hint="download it and give the file")
-        with _open_input(None if source == "-" else source) as stream:
-            image_id = import_rootfs(_store(), stream, reference, change or [], message)
+        url = source.startswith(("http://", "https://"))  # docker's test: anything else is a file
+        opener = _open_url if url else _open_input
+        with opener(None if source == "-" else source) as stream:
+            comment = message or f"Imported from {source if url else '-'}"
+            image_id = import_rootfs(_store(), stream, reference, change or [], comment)
         typer.echo(image_id)
 
 
@@ -347,6 +354,19 @@ def _open_input(path: str | None):
         return open(path, "rb")
     except OSError as error:
         raise ImageError(f"cannot open {path}: {error.strerror}") from None
+
+
+def _open_url(url: str):
+    """The response of a GET of ``url`` (a stream), or a clear ImageError."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        return urllib.request.urlopen(url, timeout=30)
+    except urllib.error.HTTPError as error:
+        raise ImageError(f"cannot download {url}: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise ImageError(f"cannot download {url}: {getattr(error, 'reason', error)}") from None
 
 
 def _write_output(path: str | None, write) -> None:

@@ -4,6 +4,7 @@ keys and Go-template nils, ``image ls`` filters, ``-q`` and ``--format json``.""
 from __future__ import annotations
 
 import json
+import sys
 import subprocess
 from pathlib import Path
 
@@ -96,3 +97,32 @@ def test_history_as_docker(composer, three_images: list[str]) -> None:
     assert raw[0].split()[:4] == ["IMAGE", "CREATED", "AT", "CREATED"]
     assert raw[1].split()[-1] == "hello" and raw[1].split()[-2].isdigit() and raw[1].split()[1].endswith("Z")
     assert ok(composer("image", "history", "-q", "--no-trunc", "bb:1")).split() == [three_images[0]]
+
+
+def test_import_from_a_url_and_stdin_with_dockers_comments(composer, state_root: Path, busybox_tar: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(busybox_tar.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{busybox_tar.name}"
+        ok(composer("image", "import", "-c", "ENV A=1", url, "web:1"))
+        missing = composer("image", "import", url + ".nope", "web:2")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert missing.returncode == 1 and "HTTP 404" in missing.stderr and "Traceback" not in missing.stderr
+    template = "{{.Comment}}|{{.Config.Env}}"
+    assert ok(composer("image", "inspect", "-f", template, "web:1")) == f"Imported from {url}|[A=1]\n"
+    with open(busybox_tar, "rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "composer", "image", "import", "-", "std:1"], stdin=stdin,
+                                capture_output=True, text=True)
+    ok(result)
+    assert ok(composer("image", "inspect", "-f", "{{.Comment}}", "std:1")) == "Imported from -\n"
+    ok(composer("image", "import", "-m", "mine", str(busybox_tar), "msg:1"))
+    assert ok(composer("image", "inspect", "-f", "{{.Comment}}", "msg:1")) == "mine\n"
