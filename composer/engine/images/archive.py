@@ -162,13 +162,15 @@ class _ArchiveWriter:
         self.written: set[str] = set()
         self.index: list[dict[str, Any]] = []
         self.manifests: list[dict[str, Any]] = []
+        self.repositories: dict[str, dict[str, str]] = {}
 
     def _once(self, digest: str, write: Any) -> None:
         if digest not in self.written:
             write()
             self.written.add(digest)
 
-    def add_image(self, image_id: str, tag: Reference | None) -> None:
+    def add_image(self, image_id: str, tags: list[Reference]) -> None:
+        """One image (one manifest.json entry, as docker groups its names) with its chosen ``tags``."""
         record = self.db["images"][image_id]
         stored = json.loads(self.store.blobs.read(record["manifest"]))
         config = self.store.blobs.read(image_id)
@@ -186,29 +188,42 @@ class _ArchiveWriter:
         manifest_digest = digest_of(manifest)
         self._once(manifest_digest, lambda: _add_bytes(self.tar, _blob_name(manifest_digest), manifest))
         descriptor = {"mediaType": OCI_MANIFEST, "digest": manifest_digest, "size": len(manifest)}
-        if tag is not None:
-            descriptor["annotations"] = {"io.containerd.image.name": str(tag),
-                                         "org.opencontainers.image.ref.name": tag.tag or ""}
-        self.index.append(descriptor)
-        self.manifests.append({"Config": _blob_name(image_id), "RepoTags": [tag.familiar()] if tag else None,
+        for tag in tags:
+            self.index.append({**descriptor, "annotations": {"io.containerd.image.name": str(tag),
+                                                             "org.opencontainers.image.ref.name": tag.tag or ""}})
+            if diff_ids:  # docker's legacy `repositories`: repo -> tag -> top layer
+                top = diff_ids[-1].removeprefix("sha256:")
+                self.repositories.setdefault(tag.familiar_repository, {})[tag.tag or "latest"] = top
+        if not tags:
+            self.index.append(descriptor)
+        self.manifests.append({"Config": _blob_name(image_id), "RepoTags": [t.familiar() for t in tags] or None,
                                "Layers": [_blob_name(diff_id) for diff_id in diff_ids]})
 
     def finish(self) -> None:
         _add_bytes(self.tar, "index.json", canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                                                            "manifests": self.index}))
-        _add_bytes(self.tar, "manifest.json", canonical_json(self.manifests))
+        _add_bytes(self.tar, "manifest.json", _compact(self.manifests))  # docker's key order
+        if self.repositories:
+            _add_bytes(self.tar, "repositories", _compact(self.repositories))
         _add_bytes(self.tar, "oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"}))
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def save(store: ImageStore, references: Sequence[str], output: BinaryIO) -> None:
     """Write ``references`` as one archive that is both a docker archive and an OCI layout."""
     db = store.read_db()
-    chosen = []
+    chosen: dict[str, list[Reference]] = {}
     for reference in references:
         image_id, name = store.find(db, reference)
-        chosen.append((image_id, _tag_of(reference, name)))
+        tag = _tag_of(reference, name)
+        tags = chosen.setdefault(image_id, [])
+        if tag is not None and tag not in tags:
+            tags.append(tag)
     with tarfile.open(fileobj=output, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         writer = _ArchiveWriter(store, tar)
-        for image_id, tag in dict.fromkeys(chosen):
-            writer.add_image(image_id, tag)
+        for image_id, tags in chosen.items():
+            writer.add_image(image_id, tags)
         writer.finish()

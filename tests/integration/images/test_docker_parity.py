@@ -126,3 +126,26 @@ def test_import_from_a_url_and_stdin_with_dockers_comments(composer, state_root:
     assert ok(composer("image", "inspect", "-f", "{{.Comment}}", "std:1")) == "Imported from -\n"
     ok(composer("image", "import", "-m", "mine", str(busybox_tar), "msg:1"))
     assert ok(composer("image", "inspect", "-f", "{{.Comment}}", "msg:1")) == "mine\n"
+
+
+def test_save_writes_dockers_manifest_repositories_and_oci_index(composer, three_images: list[str],
+                                                                 tmp_path: Path) -> None:
+    import tarfile
+
+    archive = tmp_path / "out.tar"
+    ok(composer("image", "save", "-o", str(archive), "bb:1", "bb:2", "lab:1"))
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+        repositories = json.load(tar.extractfile("repositories"))
+        index = json.load(tar.extractfile("index.json"))
+    assert {"manifest.json", "repositories", "index.json", "oci-layout"} <= set(names)
+    assert [entry["RepoTags"] for entry in manifest] == [["bb:1", "bb:2"], ["lab:1"]]  # one entry per image
+    assert list(manifest[0]) == ["Config", "RepoTags", "Layers"]
+    top = manifest[0]["Layers"][-1].rsplit("/", 1)[1]
+    assert repositories["bb"] == {"1": top, "2": top} and set(repositories) == {"bb", "lab"}
+    assert [m["annotations"]["io.containerd.image.name"] for m in index["manifests"]] == [
+        "docker.io/library/bb:1", "docker.io/library/bb:2", "docker.io/library/lab:1"]
+    ok(composer("image", "rm", "bb:1", "bb:2", "lab:1"))
+    loaded = ok(composer("image", "load", "-q", "-i", str(archive)))
+    assert loaded.splitlines() == ["Loaded image: bb:1", "Loaded image: bb:2", "Loaded image: lab:1"]
