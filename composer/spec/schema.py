@@ -116,7 +116,8 @@ def _translate(error: Any, positions: Mapping[TreePath, Mark]) -> SchemaError:
 
 
 def _wrong_type(wanted: list[str], instance: Any, path: TreePath, positions: Mapping[TreePath, Mark]) -> SchemaError:
-    text = " or ".join(_JSON_TYPES.get(t, t) for t in wanted)
+    names = [_JSON_TYPES.get(t, t) for t in wanted]
+    text = " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
     article = "an" if text[0] in "aeiou" else "a"
     return SchemaError(f"must be {article} {text}, not {_type_name(instance)}", location=_locate(path, positions),
                        hint=f"write {article} {text} here")
