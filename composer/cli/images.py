@@ -522,10 +522,9 @@ class Progress:
                 return
             text = f"{event.id}: {event.status}"
             if event.total and event.status in ("Downloading", "Pushing", "Extracting"):
-                if self.tty:
-                    text += " " + _bar(event.current, event.total)
-                elif self.lines.get(event.id, "").startswith(text):
+                if not self.tty:  # docker prints no progress lines off a terminal
                     return
+                text += " " + _bar(event.current, event.total)
             if self.tty:
                 self.lines[event.id] = text
                 self._redraw()

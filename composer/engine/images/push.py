@@ -65,13 +65,16 @@ def push(reference: str, *, store: ImageStore | None = None, on_event: EventSink
     record = db["images"][image_id]
     body = store.blobs.read(record["manifest"])
     manifest = json.loads(body)
-    descriptors = [*manifest.get("layers", []), manifest["config"]]
+    layers = list(reversed(manifest.get("layers", [])))  # docker lists the top layer first
     on_event(ProgressEvent(ref.tag or "", f"The push refers to repository [{ref.repository}]"))
+    for descriptor in layers:
+        on_event(ProgressEvent(short(descriptor["digest"]), "Preparing"))
     with RegistryClient(ref.domain) as client:
         source = _mount_source(record, ref)
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = [pool.submit(_push_blob, client, ref, store, descriptor, source, chunk_size, on_event)
-                       for descriptor in descriptors]
+            jobs = [(descriptor, on_event) for descriptor in layers] + [(manifest["config"], ignore)]  # config: silent
+            futures = [pool.submit(_push_blob, client, ref, store, descriptor, source, chunk_size, sink)
+                       for descriptor, sink in jobs]
             for future in futures:
                 future.result()
         digest = client.put_manifest(ref.path, ref.tag or ref.digest or "latest", body,

@@ -149,3 +149,19 @@ def test_save_writes_dockers_manifest_repositories_and_oci_index(composer, three
     ok(composer("image", "rm", "bb:1", "bb:2", "lab:1"))
     loaded = ok(composer("image", "load", "-q", "-i", str(archive)))
     assert loaded.splitlines() == ["Loaded image: bb:1", "Loaded image: bb:2", "Loaded image: lab:1"]
+
+
+def test_push_and_pull_print_dockers_lines_off_a_terminal(composer, busybox_image, registry, docker_config) -> None:
+    import uuid
+
+    name = f"{registry.host}/parity-{uuid.uuid4().hex[:8]}:v1"
+    ok(composer("image", "tag", "busybox", name))
+    lines = ok(composer("image", "push", name)).splitlines()
+    layer = lines[1].split(":")[0]
+    assert lines[0] == f"The push refers to repository [{name.rsplit(':', 1)[0]}]"
+    assert lines[1:3] == [f"{layer}: Preparing", f"{layer}: Pushed"]  # no config blob, no progress lines
+    assert lines[3].startswith("v1: digest: sha256:") and len(lines) == 4
+    ok(composer("image", "rm", "busybox", name))
+    pulled = ok(composer("image", "pull", name)).splitlines()
+    assert not any(": Downloading" in line or ": Extracting" in line or ": Pushing" in line for line in pulled)
+    assert pulled[-1] == name and pulled[-2] == f"Status: Downloaded newer image for {name}"
