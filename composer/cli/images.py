@@ -411,7 +411,11 @@ def _register_login(app: typer.Typer) -> None:
         credentials = auth.Credentials(username, password)
         with RegistryClient(domain, credentials=credentials) as client:
             client.login()
-        auth.store(domain, credentials)
+        path = auth.store(domain, credentials)
+        if auth.kept_in_file(domain, path):
+            typer.echo(f"WARNING! Your credentials are stored unencrypted in '{path}'.\n"
+                       "Configure a credential helper to remove this warning. See\n"
+                       "https://docs.docker.com/go/credential-store/\n", err=True)
         typer.echo("Login Succeeded")
 
     @app.command("logout")
@@ -420,10 +424,8 @@ def _register_login(app: typer.Typer) -> None:
         from composer.engine.images import auth
 
         domain = _registry_domain(server)
-        if auth.remove(domain):
-            typer.echo(f"Removing login credentials for {auth.config_key(domain)}")
-        else:
-            typer.echo(f"Not logged in to {auth.config_key(domain)}")
+        auth.remove(domain)
+        typer.echo(f"Removing login credentials for {auth.config_key(domain)}")  # docker's line either way
 
 
 def _registry_domain(server: str | None) -> str:

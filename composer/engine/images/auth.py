@@ -158,6 +158,12 @@ def store(domain: str, credentials: Credentials, path: Path | None = None) -> Pa
     return path
 
 
+def kept_in_file(domain: str, path: Path | None = None) -> bool:
+    """Whether ``domain``'s credentials go to the file itself (no credential helper): docker warns."""
+    path = path or config_path()
+    return helper_for(_read_config(path), domain, path) is None
+
+
 def remove(domain: str, path: Path | None = None) -> bool:
     """Forget the credentials of ``domain`` (in its helper too); False when there were none."""
     path = path or config_path()

@@ -107,11 +107,14 @@ def test_login_logout(composer, auth_registry, docker_config: Path, busybox_imag
     result = subprocess.run([*_cli(), "login", "-u", auth_registry.user, "--password-stdin", auth_registry.host],
                             input=auth_registry.password + "\n", capture_output=True, text=True)
     assert ok(result).strip() == "Login Succeeded"
+    assert "WARNING! Your credentials are stored unencrypted in" in result.stderr  # no helper: docker warns
     assert auth_registry.host in json.loads((docker_config / "config.json").read_text())["auths"]
     name = f"{auth_registry.host}/private:v1"
     ok(composer("image", "tag", "busybox", name))
     ok(composer("image", "push", "-q", name))
     assert "Removing login credentials" in ok(composer("logout", auth_registry.host))
+    again = ok(composer("logout", auth_registry.host))  # docker's line, logged in or not
+    assert again == f"Removing login credentials for {auth_registry.host}\n"
     failed = composer("image", "pull", name)
     assert failed.returncode == 1 and "composer login" in failed.stderr
 
