@@ -68,7 +68,7 @@ class Reference(namedtuple("Reference", "domain path tag digest", defaults=(None
 
 
 def _fail(text: str, why: str) -> ImageError:
-    return ImageError(f"invalid reference format {text!r}: {why}",
+    return ImageError(f'"{text}" is not a valid repository/tag: invalid reference format: {why}',  # docker's words
                       hint="use [registry[:port]/]repository[:tag][@sha256:digest], lowercase")
 
 
