@@ -141,11 +141,11 @@ def _process(plan: init.LaunchPlan) -> None:
         init.close_inherited_fds(plan.error_fd, trampoline.memfd())
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         trampoline.execve(path, plan.config.args, env, plan.error_fd)
-    except init.ExecFailure as failure:
-        os.write(2, f"OCI runtime exec failed: {failure}\n".encode(errors="replace"))
+    except init.ExecFailure as failure:  # on stdout, as docker's exec start error (moby: its hijacked stream)
+        os.write(1, f"OCI runtime exec failed: {failure}\n".encode(errors="replace"))
         os._exit(failure.code)
     except BaseException as error:  # noqa: BLE001
-        os.write(2, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))
+        os.write(1, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))
         os._exit(126)
 
 
