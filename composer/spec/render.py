@@ -245,7 +245,7 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
 
 
 def variables(files: list[str], output_format: str | None) -> str:
-    """``config --variables``: every variable the files use, as a table or JSON."""
+    """``config --variables``: every variable the files use, as a table, JSON or YAML."""
     from composer.spec.interpolate import variables_in
     from composer.spec.loader import read_documents
 
@@ -267,6 +267,12 @@ def variables(files: list[str], output_format: str | None) -> str:
     ordered = dict(sorted(found.items()))
     if output_format == "json":
         return json.dumps(ordered, indent=4, ensure_ascii=False) + "\n"  # Compose prints a blank line after
+    if output_format == "yaml":
+        from composer.spec.yamlout import to_yaml
+
+        text = to_yaml({name: {"name": v["Name"], "defaultvalue": v["DefaultValue"], "presencevalue": v["PresenceValue"],
+                               "required": v["Required"]} for name, v in ordered.items()}, arranged=True)
+        return text.replace("\n  ", "\n    ")  # two levels of plain scalars, indented 4 as yaml.v3 does by default
     rows = [("NAME", "REQUIRED", "DEFAULT VALUE", "ALTERNATE VALUE")]
     rows += [(v["Name"], "true" if v["Required"] else "false", v["DefaultValue"], v["PresenceValue"])
              for v in ordered.values()]

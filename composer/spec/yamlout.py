@@ -4,6 +4,7 @@ sorted map keys, indented sequences, double quotes only where a plain scalar wou
 from __future__ import annotations
 
 import re
+from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any
 
 from composer.spec.source import Path, resolve_plain
@@ -81,9 +82,40 @@ _ORDER_RULES: Rules[str] = Rules({k: v for k, v in ORDERS.items() if k})
 _YAML_OMIT_EMPTY = {"ipam", "placement", "resources", "exec"}
 
 
-def _natural(key: Any) -> list[Any]:
-    """yaml.v3's key order: digit runs compare as numbers (``svc2`` before ``svc10``)."""
-    return [int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", str(key)))]
+def _digits_value(text: str, start: int, leading: int) -> tuple[int, int]:
+    """The number of the digit run at ``start`` (``leading``: what digits before it contribute) and its end."""
+    end, number = start, leading
+    while end < len(text) and text[end].isdigit():
+        number, end = number * 10 + int(text[end]), end + 1
+    return number, end
+
+
+def _yaml_compare(a: str, b: str) -> int:
+    """yaml.v3's map key order (its keyList.Less): letters after other characters, except right
+    after equal digits; digit runs compare as numbers (``svc2`` before ``svc10``)."""
+    digits = False
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            digits = x.isdigit()
+            continue
+        x_letter, y_letter = x.isalpha(), y.isalpha()
+        if x_letter and y_letter:
+            return -1 if x < y else 1
+        if x_letter or y_letter:
+            first = x_letter if digits else y_letter
+            return -1 if first else 1
+        leading = 1 if (x == "0" or y == "0") and re.search(r"[1-9]\d*$", a[:i]) else 0
+        x_number, x_end = _digits_value(a, i, leading)
+        y_number, y_end = _digits_value(b, i, leading)
+        if x_number != y_number:
+            return -1 if x_number < y_number else 1
+        if x_end != y_end:
+            return -1 if x_end < y_end else 1
+        return -1 if x < y else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+_natural = cmp_to_key(lambda a, b: _yaml_compare(str(a), str(b)))
 
 
 def _arrange(value: Any, path: Path, at: Cursor[str], keep_json: bool = False) -> Any:

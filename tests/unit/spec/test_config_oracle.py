@@ -137,7 +137,7 @@ def _comparable(case: Case, key: str, text: str) -> str | list[str]:
     """
     lines = [line for line in text.splitlines() if not line.startswith("COMPOSER_ROOT=")]
     listing = any(arg in case.config_args for args in LISTINGS.values() for arg in args)
-    if key in LISTINGS or listing or ("--variables" in case.config_args and "json" not in case.config_args):
+    if key in LISTINGS or listing or ("--variables" in case.config_args and "--format" not in case.config_args):
         return sorted(lines)
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
