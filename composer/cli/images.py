@@ -211,10 +211,9 @@ def _ellipsis(text: str, width: int) -> str:
 
 
 def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str]) -> None:
-    if format_ == "json":  # Go's encoder escapes <, > and & (docker's "\u003cnone\u003e")
+    if format_ == "json":
         for record in records:
-            text = to_json(record, indent=None)
-            _echo(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+            _echo(to_json(record, indent=None))
     elif format_ and format_ != "table":  # a Go template (``table TEMPLATE``: docker's titles first)
         from composer.cli.psformat import render
 
@@ -461,9 +460,14 @@ def _duration_words(seconds: float) -> str:
 
 
 def to_json(value: Any, indent: int | None = 4) -> str:
+    """JSON as Go's encoder writes it: UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u003cnone\\u003e``)."""
     import json
 
-    return json.dumps(value, indent=indent, separators=None if indent else (",", ":"))
+    text = json.dumps(value, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
 
 
 NIL_LISTS = frozenset({"Cmd", "Entrypoint", "Env", "OnBuild", "Shell"})

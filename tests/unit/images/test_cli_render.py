@@ -55,3 +55,10 @@ def test_listing_templates_are_go_templates_with_dockers_titles(capsys) -> None:
     assert capsys.readouterr().out.splitlines() == [
         "REPOSITORY:TAG   IMAGE ID   CREATED", "busybox:latest   abc        2 days", "alpine:3         def        3 days",
         "", "ALPINE"]
+
+
+def test_json_is_written_as_gos_encoder() -> None:
+    from composer.cli.images import to_json
+
+    assert to_json({"Tag": "<none>", "L": "a&b é"}, indent=None) == '{"Tag":"\\u003cnone\\u003e","L":"a\\u0026b é"}'
+    assert to_json([{"A": None}]) == '[\n    {\n        "A": null\n    }\n]'
