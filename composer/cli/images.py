@@ -166,7 +166,8 @@ def _register_housekeeping(image: typer.Typer) -> None:
 
     @image.command("prune")
     def prune(all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused images, not just dangling."),
-              force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation.")) -> None:
+              force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
+              filters: list[str] | None = typer.Option(None, "--filter", help="until=, label=, label!=")) -> None:
         """Remove unused images."""
         from composer.cli.render import confirm
         from composer.engine.images.catalog import prune as prune_images
@@ -178,7 +179,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
 
         store = _store()
         remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
-        lines, freed = prune_images(store, all_)
+        lines, freed = prune_images(store, all_, filters or [])
         if lines:
             typer.echo("Deleted Images:")
             for action, what in lines:

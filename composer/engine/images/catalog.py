@@ -6,8 +6,8 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Sequence
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
@@ -315,17 +315,71 @@ def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: b
     return lines
 
 
-def prune(store: ImageStore, everything: bool = False) -> tuple[list[tuple[str, str]], int]:
-    """Remove dangling images (every unused image with ``everything``); returns docker's
-    (Untagged|Deleted, what) lines of each removal and the bytes freed."""
+def prune(store: ImageStore, everything: bool = False,
+          filters: Sequence[str] = ()) -> tuple[list[tuple[str, str]], int]:
+    """Remove dangling images (every unused image with ``everything``) that pass ``filters``
+    (docker's ``until=``, ``label=``, ``label!=``); returns docker's (Untagged|Deleted, what)
+    lines of each removal and the layer bytes freed (docker's figure)."""
+    keep = _prune_filter(store, filters)
     usage = container_usage()
     lines: list[tuple[str, str]] = []
+    sizes: dict[str, int] = {}  # the layers of the removed images, by chain id
     with store.update_db() as db:  # one read and one write of the index for all the removals
         named = set(db["refs"].values())
-        for image_id in [image_id for image_id in db["images"]
-                         if (everything or image_id not in named) and image_id not in usage.images]:
+        for image_id in [image_id for image_id, record in db["images"].items()
+                         if (everything or image_id not in named) and image_id not in usage.images
+                         and keep(image_id, record)]:
+            sizes.update((chain, layer_size(db, chain)) for chain in db["images"][image_id]["chain"])
             lines += _remove_from(store, db, image_id, True, usage)
-    return lines, gc(store, usage.layers)
+    gc(store, usage.layers)
+    # docker counts the layers that went away (not configs, manifests or compressed blobs)
+    return lines, sum(size for chain, size in sizes.items() if not store.snapshot_path(chain).exists())
+
+
+def _prune_filter(store: ImageStore, filters: Sequence[str]) -> Callable[[str, dict[str, Any]], bool]:
+    """A test of (image id, record) for ``image prune --filter``s (all must pass)."""
+    tests: list[Callable[[str, dict[str, Any]], bool]] = []
+    for item in filters:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ImageError(f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter '
+                             "(expected name=value)", exit_code=125)
+        if key == "until":
+            limit = until_instant(value)
+            tests.append(lambda image_id, record, limit=limit: created_at(record.get("created") or "") < limit)
+        elif key in ("label", "label!"):
+            tests.append(lambda image_id, record, value=value, negate=key == "label!":
+                         _has_label(store, image_id, value) != negate)
+        else:
+            raise ImageError(f"Invalid filter '{key}'", hint="image prune filters: until=, label=, label!=")
+    return lambda image_id, record: all(test(image_id, record) for test in tests)
+
+
+def _has_label(store: ImageStore, image_id: str, wanted: str) -> bool:
+    labels = (json.loads(store.blobs.read(image_id)).get("config") or {}).get("Labels") or {}
+    key, equals, value = wanted.partition("=")
+    return key in labels and (not equals or labels[key] == value)
+
+
+def until_instant(value: str) -> datetime:
+    """docker's ``until=``: a Go duration before now (``24h``, ``1h30m``), an RFC 3339 time or Unix seconds."""
+    import re
+
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
+    if parts and "".join(number + unit for number, unit in parts) == value:
+        seconds = sum(float(number) * units[unit] for number, unit in parts)
+        return datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    except ValueError:
+        pass
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ImageError(f"invalid until value {value!r}",
+                         hint="a duration (24h, 10m), an RFC 3339 time or Unix seconds") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 
 def _kept_chains(store: ImageStore, db: dict[str, Any], layers: frozenset[str]) -> set[str]:

@@ -165,3 +165,18 @@ def test_push_and_pull_print_dockers_lines_off_a_terminal(composer, busybox_imag
     pulled = ok(composer("image", "pull", name)).splitlines()
     assert not any(": Downloading" in line or ": Extracting" in line or ": Pushing" in line for line in pulled)
     assert pulled[-1] == name and pulled[-2] == f"Status: Downloaded newer image for {name}"
+
+
+def test_prune_filters_and_dockers_reclaimed_figure(composer, three_images: list[str]) -> None:
+    pruned = ok(composer("image", "prune", "-f"))  # the dangling image shares its layer: 0B, as docker
+    assert pruned.splitlines() == ["Deleted Images:", f"deleted: {three_images[2]}", "",
+                                   "Total reclaimed space: 0B"]
+    assert ok(composer("image", "prune", "-a", "-f", "--filter", "until=1h")) == "Total reclaimed space: 0B\n"
+    pruned = ok(composer("image", "prune", "-a", "-f", "--filter", "label!=a"))
+    assert "untagged: bb:1" in pruned and "untagged: lab:1" not in pruned
+    assert ok(composer("image", "ls", "-q")).split() == [three_images[1][7:19]]
+    pruned = ok(composer("image", "prune", "-a", "-f", "--filter", "label=a=b")).splitlines()
+    assert pruned[-1] != "Total reclaimed space: 0B" and pruned[-1].endswith("MB")  # the last user of the layer
+    for bad in ("bogus=1", "until=xyz"):
+        failed = composer("image", "prune", "-f", "--filter", bad)
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr
