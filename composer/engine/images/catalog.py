@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -98,10 +99,20 @@ def _dangling(store: ImageStore, rows: list[ImageSummary], values: list[str]) ->
 
 
 def _reference(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
-    import fnmatch
+    """docker's ``reference.FamiliarMatch``: Go's ``path.Match`` (``*`` stops at ``/``) on the
+    familiar name, then on ``name:tag``."""
+    patterns = [_path_pattern(value) for value in values]
+    return [row for row in rows if any(pattern.match(row.repository) or pattern.match(f"{row.repository}:{row.tag}")
+                                       for pattern in patterns)]
 
-    return [row for row in rows if any(fnmatch.fnmatchcase(f"{row.repository}:{row.tag}", value)
-                                       or fnmatch.fnmatchcase(row.repository, value) for value in values)]
+
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """Go's ``path.Match`` pattern as a regex: ``*``/``?`` never match ``/``; ``[...]`` classes kept."""
+    parts = re.split(r"(\[[^\]]*\]|\*|\?)", pattern)
+    table = {"*": "[^/]*", "?": "[^/]"}
+    regex = "".join(table.get(part) or (part.replace("[^", "[^/") if part.startswith("[") else re.escape(part))
+                    for part in parts)
+    return re.compile(regex + r"\Z")
 
 
 def _label(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
