@@ -208,6 +208,20 @@ class _ArchiveWriter:
         _add_bytes(self.tar, "oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"}))
 
 
+def _resolve(store: ImageStore, db: dict[str, Any], reference: str) -> list[tuple[str, Reference | None]]:
+    """The images ``reference`` names: a repository without a tag means all its tags (as docker)."""
+    if "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
+        try:
+            repository = parse_reference(reference).repository
+        except ImageError:
+            repository = None
+        tagged = sorted(name for name in db["refs"] if name.rsplit(":", 1)[0] == repository)
+        if tagged:
+            return [(db["refs"][name], parse_reference(name)) for name in tagged]
+    image_id, name = store.find(db, reference)
+    return [(image_id, _tag_of(reference, name))]
+
+
 def _compact(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -217,11 +231,10 @@ def save(store: ImageStore, references: Sequence[str], output: BinaryIO) -> None
     db = store.read_db()
     chosen: dict[str, list[Reference]] = {}
     for reference in references:
-        image_id, name = store.find(db, reference)
-        tag = _tag_of(reference, name)
-        tags = chosen.setdefault(image_id, [])
-        if tag is not None and tag not in tags:
-            tags.append(tag)
+        for image_id, tag in _resolve(store, db, reference):
+            tags = chosen.setdefault(image_id, [])
+            if tag is not None and tag not in tags:
+                tags.append(tag)
     with tarfile.open(fileobj=output, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         writer = _ArchiveWriter(store, tar)
         for image_id, tags in chosen.items():

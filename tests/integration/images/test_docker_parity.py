@@ -146,6 +146,10 @@ def test_save_writes_dockers_manifest_repositories_and_oci_index(composer, three
     assert repositories["bb"] == {"1": top, "2": top} and set(repositories) == {"bb", "lab"}
     assert [m["annotations"]["io.containerd.image.name"] for m in index["manifests"]] == [
         "docker.io/library/bb:1", "docker.io/library/bb:2", "docker.io/library/lab:1"]
+    whole = tmp_path / "repository.tar"
+    ok(composer("image", "save", "-o", str(whole), "bb"))  # a repository without a tag: all its tags
+    with tarfile.open(whole) as tar:
+        assert [entry["RepoTags"] for entry in json.load(tar.extractfile("manifest.json"))] == [["bb:1", "bb:2"]]
     ok(composer("image", "rm", "bb:1", "bb:2", "lab:1"))
     loaded = ok(composer("image", "load", "-q", "-i", str(archive)))
     assert loaded.splitlines() == ["Loaded image: bb:1", "Loaded image: bb:2", "Loaded image: lab:1"]
