@@ -141,8 +141,8 @@ def main(argv: list[str]) -> int:
 
 
 def register(app) -> None:
-    """``update`` in ``composer --help``, and run after global options (``composer -p x update``);
-    otherwise the fast path runs it (FAST_PATHS)."""
+    """``update`` in ``composer --help`` and ``composer container --help``, and run after global
+    options (``composer -p x update``); otherwise the fast path runs it (FAST_PATHS)."""
     import typer
 
     def update_command(ctx) -> None:

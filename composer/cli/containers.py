@@ -454,4 +454,7 @@ def register(app: typer.Typer) -> None:
         settings = {"ignore_unknown_options": True} if name == "top" else {}  # its ps options: top C -o pid
         container.command(name, cls=docker, context_settings=settings)(daemon_errors(function))
     container.command("ps", hidden=True, cls=docker)(daemon_errors(container_ls))
+    from composer.cli import container_update
+
+    container_update.register(container)
     container.command("list", hidden=True, cls=docker)(daemon_errors(container_ls))
