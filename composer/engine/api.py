@@ -214,6 +214,19 @@ class ProjectService:
                     and container.labels.get(L.SERVICE) in services and container.labels.get(L.ONEOFF) != "True":
                 self.emit(Event(kind="Container", name=container.name, status=Status.RUNNING))
 
+    def _already_stopped(self, plan: Plan) -> "ExecutionResult":
+        """A plan that only stops containers that do not run: Compose's Stopping/Stopped lines
+        with no runtime call (stopping them is a no-op) and no executor (no trio import)."""
+        from composer.engine.plan import Outcome
+
+        result = ExecutionResult()
+        for op in plan:
+            for status in (Status.STOPPING, Status.STOPPED):
+                self.emit(Event(kind="Container", name=op.params["name"], status=status,
+                                duration=0.0 if status is Status.STOPPED else None))
+            result.outcomes[op.id] = Outcome("done")
+        return result
+
     def _warn(self, plan: Plan) -> None:
         for warning in plan.warnings:
             self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
@@ -222,6 +235,8 @@ class ProjectService:
         self._warn(plan)
         if not plan:
             return ExecutionResult()
+        if all(op.kind == "stop" and op.params.get("exited") for op in plan):
+            return self._already_stopped(plan)
         from composer.engine.execute import execute
 
         emit, flush = in_compose_order(plan, self.emit)

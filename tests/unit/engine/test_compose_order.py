@@ -184,3 +184,14 @@ def test_a_kept_pre_start_hook_container_is_no_orphan_and_down_removes_it(load, 
     service.up(project)
     assert not [e for e in events if e.status is Status.WARNING]
     assert "remove container:demo-web-1-pre_start-1" in service.plan_down(project).text()
+
+
+def test_stop_of_a_stopped_project_says_its_lines_without_the_executor(load, service, fake, events):
+    project = load(TWO)
+    service.up(project)
+    service.stop(project)
+    calls, events[:] = len(fake.calls), []
+    result = service.stop(project)
+    assert sorted(lines(events)) == ["demo-job-1 Stopped", "demo-job-1 Stopping", "demo-web-1 Stopped",
+                                     "demo-web-1 Stopping"]
+    assert len(fake.calls) == calls and not result.failures  # no runtime call: stopping them is a no-op
