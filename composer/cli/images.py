@@ -53,10 +53,11 @@ def _register_listing(image: typer.Typer) -> None:
            filters: list[str] | None = typer.Option(None, "-f", "--filter",
                                                     help="before=, since=, dangling=, label=, reference=")) -> None:
         """List images."""
-        from composer.engine.images.catalog import filter_images, list_images
+        from composer.cli.psformat import parse_filters
+        from composer.engine.images.catalog import FILTERS, filter_images, list_images
 
+        wanted = parse_filters([*(filters or []), *([f"reference={repository}"] if repository else [])], FILTERS, {})
         store = _store()
-        wanted = [*(filters or []), *([f"reference={repository}"] if repository else [])]
         rows = filter_images(store, list_images(store), wanted)
         ids = [row.id if no_trunc else row.id[7:19] for row in rows]
         if quiet:
@@ -169,8 +170,12 @@ def _register_housekeeping(image: typer.Typer) -> None:
               force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
               filters: list[str] | None = typer.Option(None, "--filter", help="until=, label=, label!=")) -> None:
         """Remove unused images."""
+        from composer.cli.psformat import parse_filters
         from composer.cli.render import confirm
+        from composer.engine.images.catalog import PRUNE_FILTERS
         from composer.engine.images.catalog import prune as prune_images
+
+        wanted = parse_filters(filters or [], PRUNE_FILTERS, {})
 
         what = "all images without at least one container associated to them" if all_ else "all dangling images"
         if not confirm(f"This will remove {what}.", force):
@@ -179,7 +184,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
 
         store = _store()
         remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
-        lines, freed = prune_images(store, all_, filters or [])
+        lines, freed = prune_images(store, all_, wanted)
         if lines:
             typer.echo("Deleted Images:")
             for action, what in lines:

@@ -8,7 +8,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
@@ -70,21 +70,13 @@ def list_images(store: ImageStore) -> list[ImageSummary]:
     return sorted(rows, key=lambda row: created_at(row.created), reverse=True)
 
 
-FILTERS = ("before", "dangling", "label", "reference", "since")
+FILTERS = ("before", "dangling", "label", "reference", "since")  # image ls
+PRUNE_FILTERS = ("until", "label", "label!")
 
 
-def filter_images(store: ImageStore, rows: list[ImageSummary], filters: list[str]) -> list[ImageSummary]:
-    """``image ls --filter``s as docker applies them: one key's values are OR'ed (label: AND'ed),
-    keys AND'ed; an unknown key or a bad ``dangling`` value is an error."""
-    wanted: dict[str, list[str]] = {}
-    for item in filters:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise ImageError(f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter '
-                             "(expected name=value)", exit_code=125)
-        if key not in FILTERS:
-            raise ImageError(f"Invalid filter '{key}'", hint="filters: " + ", ".join(FILTERS))
-        wanted.setdefault(key, []).append(value)
+def filter_images(store: ImageStore, rows: list[ImageSummary], wanted: dict[str, list[str]]) -> list[ImageSummary]:
+    """``image ls --filter``s (grouped by key: ``psformat.parse_filters``) as docker applies them:
+    one key's values are OR'ed (label: AND'ed), keys AND'ed; a bad ``dangling`` value is an error."""
     for key, values in wanted.items():
         rows = _FILTERS[key](store, rows, values)
     return rows
@@ -327,11 +319,11 @@ def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: b
 
 
 def prune(store: ImageStore, everything: bool = False,
-          filters: Sequence[str] = ()) -> tuple[list[tuple[str, str]], int]:
+          filters: dict[str, list[str]] | None = None) -> tuple[list[tuple[str, str]], int]:
     """Remove dangling images (every unused image with ``everything``) that pass ``filters``
     (docker's ``until=``, ``label=``, ``label!=``); returns docker's (Untagged|Deleted, what)
     lines of each removal and the layer bytes freed (docker's figure)."""
-    keep = _prune_filter(store, filters)
+    keep = _prune_filter(store, filters or {})
     usage = container_usage()
     lines: list[tuple[str, str]] = []
     sizes: dict[str, int] = {}  # the layers of the removed images, by chain id
@@ -347,22 +339,17 @@ def prune(store: ImageStore, everything: bool = False,
     return lines, sum(size for chain, size in sizes.items() if not store.snapshot_path(chain).exists())
 
 
-def _prune_filter(store: ImageStore, filters: Sequence[str]) -> Callable[[str, dict[str, Any]], bool]:
-    """A test of (image id, record) for ``image prune --filter``s (all must pass)."""
+def _prune_filter(store: ImageStore, filters: dict[str, list[str]]) -> Callable[[str, dict[str, Any]], bool]:
+    """A test of (image id, record) for ``image prune --filter``s (keys PRUNE_FILTERS; all must pass)."""
     tests: list[Callable[[str, dict[str, Any]], bool]] = []
-    for item in filters:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise ImageError(f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter '
-                             "(expected name=value)", exit_code=125)
-        if key == "until":
-            limit = until_instant(value)
-            tests.append(lambda image_id, record, limit=limit: created_at(record.get("created") or "") < limit)
-        elif key in ("label", "label!"):
-            tests.append(lambda image_id, record, value=value, negate=key == "label!":
-                         _has_label(store, image_id, value) != negate)
-        else:
-            raise ImageError(f"Invalid filter '{key}'", hint="image prune filters: until=, label=, label!=")
+    for key, values in filters.items():
+        for value in values:
+            if key == "until":
+                limit = until_instant(value)
+                tests.append(lambda image_id, record, limit=limit: created_at(record.get("created") or "") < limit)
+            else:
+                tests.append(lambda image_id, record, value=value, negate=key == "label!":
+                             _has_label(store, image_id, value) != negate)
     return lambda image_id, record: all(test(image_id, record) for test in tests)
 
 
