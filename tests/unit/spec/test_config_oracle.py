@@ -178,3 +178,10 @@ def test_output_file_holds_what_compose_writes(output_format: str, ours: Callabl
     result = ours(case, ["--format", output_format, "-o", str(our_file)])
     assert result.returncode == 0 and not result.stdout, _describe(result)
     assert our_file.read_text() == theirs_file.read_text()
+
+
+def test_corpus_is_broad_and_its_lists_name_real_cases() -> None:
+    names = {case.name for case in CASES}
+    assert len([c for c in CASES if c.expect == "ok"]) >= 90 and len([c for c in CASES if c.expect == "error"]) >= 40
+    assert RAW_VARIANTS <= names, RAW_VARIANTS - names
+    assert {known.split(":")[0] for known in KNOWN} <= names
