@@ -95,23 +95,28 @@ def _register_listing(image: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @image.command("history")
-    def history(reference: str = typer.Argument(..., metavar="IMAGE"),
-                human: str = typer.Option("true", "-H", "--human", help="Human readable sizes and dates."),
+    def history(reference: str | None = typer.Argument(None, metavar="IMAGE"),
+                human: str = typer.Option("true", "-H", "--human", is_flag=False, flag_value="true",
+                                          help="Human readable sizes and dates (-H=false: raw)."),
                 no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
                 quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
                 format_: str | None = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
         """Show the history of an image."""
         from composer.engine.images.catalog import history as image_history
 
+        readable = human.lstrip("=").lower()
+        if reference is None and readable not in ("true", "false", "1", "0"):
+            reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
+        if reference is None:
+            raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
         rows = image_history(_store(), reference)
         short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
         if quiet:
             for row in rows:
                 typer.echo(short(row["id"]))
             return
-        readable = human.lstrip("=").lower() not in ("false", "0")  # docker's -H=false
-        records = [_history_record(row, short(row["id"]), readable, no_trunc) for row in rows]
-        created = "CreatedSince" if readable else "CreatedAt"
+        records = [_history_record(row, short(row["id"]), readable not in ("false", "0"), no_trunc) for row in rows]
+        created = "CreatedAt" if readable in ("false", "0") else "CreatedSince"
         _output(records, format_, ["ID", created, "CreatedBy", "Size", "Comment"],
                 {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"})
 
@@ -199,7 +204,8 @@ def _summary_record(image_id: str, row: Any) -> dict[str, str]:
 
     from composer.engine.images.catalog import created_at
 
-    return {"Containers": "N/A", "CreatedAt": created_at(row.created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
+    created = created_at(row.created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+    return {"Containers": "N/A", "CreatedAt": created,
             "CreatedSince": human_duration(row.created), "Digest": row.digest, "ID": image_id,
             "Repository": row.repository, "SharedSize": "N/A", "Size": human_size(row.size), "Tag": row.tag,
             "UniqueSize": "N/A", "VirtualSize": _size4(row.size)}

@@ -97,6 +97,7 @@ def test_history_as_docker(composer, three_images: list[str]) -> None:
     assert raw[0].split()[:4] == ["IMAGE", "CREATED", "AT", "CREATED"]
     assert raw[1].split()[-1] == "hello" and raw[1].split()[-2].isdigit() and raw[1].split()[1].endswith("Z")
     assert ok(composer("image", "history", "-q", "--no-trunc", "bb:1")).split() == [three_images[0]]
+    assert ok(composer("image", "history", "-H", "bb:1")).splitlines()[0].split()[:2] == ["IMAGE", "CREATED"]
 
 
 def test_import_from_a_url_and_stdin_with_dockers_comments(composer, state_root: Path, busybox_tar: Path) -> None:
