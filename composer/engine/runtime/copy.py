@@ -1,5 +1,8 @@
-"""``container cp`` for running containers: a tar stream through ``exec`` (the image needs ``tar``;
-copying in also ``sh``).
+"""``container cp``: a tar stream through ``exec`` in a running container (the image needs
+``tar``; copying in also ``sh``); for a stopped (exited or created) one, the same tar runs chrooted
+in its filesystem, mounted (overlay, volumes, binds) in a private mount namespace of a short-lived
+child, so every mount goes with that child, also on failure (docker mounts a stopped container's
+root and volumes for cp too).
 
 The container side is read and written only by a process inside the container (its own root,
 mounts and permissions), so a symlink in the container can never lead to a host path; the host
@@ -12,17 +15,107 @@ import os
 import posixpath
 import tarfile
 import threading
+from contextlib import contextmanager
 
 from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
 from composer.errors import ContainerRuntimeError
 
 
 def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2) -> int:
+    """Start ``argv`` as root in the container's filesystem: by exec when it runs, else chrooted
+    in its mounted filesystem (the caller holds ``_container_side``); the child's pid."""
+    from composer.engine.runtime.containers import LIVE, current_state
+    from composer.engine.runtime.state import ContainerDir
+
+    state = current_state(ContainerDir(container_id))
+    if state.get("Status") not in LIVE:
+        return _spawn_in_stopped(container_id, argv, (stdin_fd, stdout_fd, stderr_fd))
     from composer.engine.runtime.containers import running_pid
 
     pid = running_pid(container_id)
     # as root, whatever the image's USER: docker's cp is not limited by the container's user
     return spawn(container_id, pid, ExecRequest(argv=argv, user="0:0"), (stdin_fd, stdout_fd, stderr_fd))
+
+
+@contextmanager
+def _container_side(container_id: str):
+    """Hold the container's lock for a copy unless it runs (its lock is not needed by exec): a
+    stopped container's upper dir is then never mounted twice by two copies."""
+    from composer.engine.runtime.containers import LIVE, current_state
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(container_id)
+    if current_state(cdir).get("Status") in LIVE:
+        yield
+        return
+    with cdir.lock():
+        yield
+
+
+SEARCH_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, int]) -> int:
+    """Fork a child that mounts the stopped container's filesystem in its own mount namespace,
+    chroots there and execs ``argv``; its mounts vanish when it exits."""
+    from composer.engine.runtime.containers import _config
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(container_id)
+    config = _config(cdir)
+    mounts = _host_mounts(config)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+            _enter_stopped(config, cdir, mounts)
+            os.execve(_lookup(argv[0]), argv, {"PATH": SEARCH_PATH.removeprefix("PATH=")})
+        except BaseException as error:  # noqa: BLE001 (the child never returns to the caller)
+            os.write(2, f"{argv[0]}: {error}\n".encode(errors="replace"))
+        finally:
+            os._exit(127)
+    return pid
+
+
+def _host_mounts(config) -> list:
+    """The container's volumes and binds with host sources (tmpfs are gone when it stops)."""
+    from composer.engine.runtime.config import Mount
+    from composer.engine.volumes import VolumeStore
+
+    resolved, store = [], None
+    for mount in config.mounts:
+        if mount.type == "volume":
+            store = store or VolumeStore()
+            source = store.data_path(mount.source)
+            if mount.subpath:
+                source = os.path.join(source, mount.subpath)
+            mount = Mount(type="bind", target=mount.target, source=source, readonly=mount.readonly)
+        if mount.type == "bind" and os.path.exists(mount.source):
+            resolved.append(mount)
+    return resolved
+
+
+def _enter_stopped(config, cdir, mounts: list) -> None:
+    """(In the child) a private mount namespace with the container's root and mounts; chroot."""
+    from composer.engine.runtime import libc
+    from composer.engine.runtime.rootfs import apply_mount, mount_root
+
+    libc.unshare(libc.CLONE_NEWNS)
+    root = mount_root(config, cdir)
+    for mount in mounts:  # (apply_mount resolves the target's links inside the root)
+        apply_mount(root, mount)
+    os.chroot(root)
+    os.chdir("/")
+
+
+def _lookup(name: str) -> str:
+    """``name`` on the container's search path (we are chrooted in it)."""
+    for directory in SEARCH_PATH.removeprefix("PATH=").split(":"):
+        candidate = os.path.join(directory, name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError(f"{name} not found in the container (the image needs it for cp)")
 
 
 def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -43,6 +136,13 @@ def _links_as_they_are(member: tarfile.TarInfo, destination: str) -> tarfile.Tar
 
 def copy_from(container_id: str, path: str, destination: str, *, follow_link: bool = False,
               reference: str = "") -> None:
+    """Copy ``path`` out of the container (running or stopped): see ``_copy_from``."""
+    with _container_side(container_id):
+        _copy_from(container_id, path, destination, follow_link=follow_link, reference=reference)
+
+
+def _copy_from(container_id: str, path: str, destination: str, *, follow_link: bool = False,
+               reference: str = "") -> None:
     """Copy ``path`` (file, directory or link; ``follow_link``: what it points to) out of the
     container into ``destination`` on the host, or as a tar stream to our stdout for "-"
     (docker's ``cp CONTAINER:PATH -``). ``reference``: the container's name in messages."""
@@ -122,6 +222,12 @@ NOT_A_DIRECTORY = 100
 
 
 def copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "") -> None:
+    """Copy ``source`` into the container (running or stopped): see ``_copy_to``."""
+    with _container_side(container_id):
+        _copy_to(container_id, source, path, archive=archive, reference=reference)
+
+
+def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "") -> None:
     """Copy the host's ``source`` to ``path`` in the container, as ``docker cp``: into ``path``
     when it is a directory, else as ``path`` itself (its parent must exist). Owned by root
     unless ``archive``, which keeps the host's uid/gid (``cp -a``). ``source`` "-": a tar stream

@@ -1,0 +1,44 @@
+"""Docker CLI lifecycle gaps (session 6, life2): cp with a stopped container, ExposedPorts, a
+refused start, links to a stopped container, --sig-proxy=false, a tty's log; each as docker does."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def _overlay_mounts_of(state_root) -> list[str]:
+    with open("/proc/self/mountinfo") as mounts:
+        return [line for line in mounts if str(state_root) in line]
+
+
+def test_cp_into_and_out_of_a_stopped_container_and_its_volume(cli, state_root, tmp_path):
+    cli("volume", "create", "cpvol", check=True)
+    cli("container", "run", "--name", "gone", "-v", "cpvol:/data", "busybox", "sh", "-c",
+        "echo inside > /made && echo vol > /data/v", check=True)
+    cli("container", "cp", "gone:/made", str(tmp_path / "made"), check=True)
+    assert (tmp_path / "made").read_text() == "inside\n"
+    cli("container", "cp", "gone:/data/v", str(tmp_path / "v"), check=True)  # the volume, as docker
+    assert (tmp_path / "v").read_text() == "vol\n"
+    (tmp_path / "host").write_text("from host\n")
+    cli("container", "cp", str(tmp_path / "host"), "gone:/etc/", check=True)
+    cli("container", "cp", str(tmp_path / "host"), "gone:/data/", check=True)
+    missing = cli("container", "cp", "gone:/nowhere", str(tmp_path))
+    assert missing.returncode == 1 and "Could not find the file /nowhere in container gone" in missing.stderr
+    assert not _overlay_mounts_of(state_root)  # nothing stays mounted, also after the failure
+    cli("container", "start", "gone", check=True)
+    cli("container", "wait", "gone", check=True)
+    # (the container's sh re-ran and rewrote /made; what cp wrote is still there)
+    shown = cli("container", "run", "--rm", "-v", "cpvol:/data", "busybox", "cat", "/data/host", check=True)
+    assert shown.stdout == "from host\n"
+    cli("container", "create", "--name", "fresh", "busybox", "true", check=True)
+    cli("container", "cp", str(tmp_path / "host"), "fresh:/", check=True)
+    cli("container", "cp", "fresh:/host", str(tmp_path / "back"), check=True)
+    assert (tmp_path / "back").read_text() == "from host\n"
+    assert not _overlay_mounts_of(state_root)
+    cli("container", "rm", "-f", "gone", "fresh", check=True)
+    cli("volume", "rm", "cpvol", check=True)
+    assert not glob.glob(str(state_root / "containers" / "*"))
