@@ -361,8 +361,6 @@ def _has_label(store: ImageStore, image_id: str, wanted: str) -> bool:
 
 def until_instant(value: str) -> datetime:
     """docker's ``until=``: a Go duration before now (``24h``, ``1h30m``), an RFC 3339 time or Unix seconds."""
-    import re
-
     units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
     parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
     if parts and "".join(number + unit for number, unit in parts) == value:
