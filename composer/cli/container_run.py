@@ -314,6 +314,7 @@ def build_config(options: dict, image, command: list[str]):
         dns=options.get("dns", []), dns_search=options.get("dns_search", []),
         dns_options=options.get("dns_option", []), group_add=options.get("group_add", []),
         publish=_publish(options, image_config),
+        exposed=_exposed(options, image_config),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
         devices=[parse_device(d) for d in options.get("device", [])],
     )
@@ -345,6 +346,16 @@ def _publish(options: dict, image_config: dict) -> list[str]:
 
         publish += publish_all([*(image_config.get("ExposedPorts") or {}), *options.get("expose", [])], publish)
     return publish
+
+
+def _exposed(options: dict, image_config: dict) -> list[str]:
+    """The image's EXPOSE and ``--expose`` ports ("8000-8001/udp" expanded), as "80/tcp"."""
+    exposed = [*(image_config.get("ExposedPorts") or {}), *options.get("expose", [])]
+    if not exposed:
+        return []
+    from composer.network.ports import publish_all
+
+    return publish_all(exposed, [])
 
 
 RESTART_NAMES = ("no", "always", "on-failure", "unless-stopped")

@@ -139,6 +139,7 @@ class ContainerConfig(Record):
     dns_search: list[str] = []
     dns_options: list[str] = []
     publish: list[str] = []        # -p specs (bridge networks only)
+    exposed: list[str] = []        # "80/tcp": the image's EXPOSE and --expose (with -p's: Config.ExposedPorts)
     group_add: list[str] = []      # extra groups, by name (in the container's /etc/group) or gid
     # detached containers (the supervisor): docker's shapes, durations in nanoseconds
     healthcheck: dict | None = None   # {"Test": [...], "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"}

@@ -147,8 +147,7 @@ def _config_section(config: dict) -> dict:
     """inspect's ``Config``: what the container was created with."""
     return {"Hostname": config["hostname"], "Domainname": config.get("domainname", ""), "User": config["user"],
             "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
-            **({"ExposedPorts": {key: {} for key in port_bindings(config.get("publish", []))}}
-               if config.get("publish") else {}),
+            **_exposed_ports(config),
             "Tty": config["tty"], "OpenStdin": config["stdin"], "StdinOnce": False, "Env": config["env"],
             "Cmd": config["args"],
             **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
@@ -156,6 +155,13 @@ def _config_section(config: dict) -> dict:
             "OnBuild": None, "Labels": config["labels"], "NetworkDisabled": config["network"] == "none",
             **({"StopSignal": config["stop_signal"]} if config["stop_signal"] not in ("SIGTERM", "15") else {}),
             **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
+
+
+def _exposed_ports(config: dict) -> dict:
+    """``Config.ExposedPorts``: the image's EXPOSE, ``--expose`` and ``-p``'s container ports,
+    sorted as Go marshals a map (absent when there are none, as docker)."""
+    ports = {*config.get("exposed", []), *port_bindings(config.get("publish", []))}
+    return {"ExposedPorts": {key: {} for key in sorted(ports)}} if ports else {}
 
 
 def host_config(config: dict) -> dict:

@@ -42,3 +42,19 @@ def test_cp_into_and_out_of_a_stopped_container_and_its_volume(cli, state_root, 
     cli("container", "rm", "-f", "gone", "fresh", check=True)
     cli("volume", "rm", "cpvol", check=True)
     assert not glob.glob(str(state_root / "containers" / "*"))
+
+
+def test_exposed_ports_merge_the_image_expose_and_p(cli, tmp_path):
+    import json
+
+    cli("container", "create", "--name", "base", "busybox", "true", check=True)
+    cli("container", "export", "-o", str(tmp_path / "fs.tar"), "base", check=True)
+    cli("image", "import", "-c", "EXPOSE 9000", str(tmp_path / "fs.tar"), "exposing:1", check=True)
+    cli("container", "create", "--name", "ports", "--expose", "7000-7001/udp", "-p", "127.0.0.1:18080:80",
+        "exposing:1", "true", check=True)
+    config = json.loads(cli("container", "inspect", "ports", check=True).stdout)[0]["Config"]
+    assert config["ExposedPorts"] == {"7000/udp": {}, "7001/udp": {}, "80/tcp": {}, "9000/tcp": {}}
+    cli("container", "create", "--name", "bare", "busybox", "true", check=True)
+    assert "ExposedPorts" not in json.loads(cli("container", "inspect", "bare", check=True).stdout)[0]["Config"]
+    cli("container", "rm", "base", "ports", "bare", check=True)
+    cli("image", "rm", "exposing:1", check=True)
