@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import posixpath
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from composer.errors import SemanticError, SpecError
 from composer.spec.source import Document
@@ -27,8 +27,16 @@ def rebase_paths(service: dict[str, Any], base_dir: str, working_dir: str) -> No
     build = service.get("build")
     if isinstance(build, str):
         service["build"] = moved(build)
-    elif isinstance(build, dict) and isinstance(build.get("context"), str) and "://" not in build["context"]:
-        build["context"] = moved(build["context"])
+    elif isinstance(build, dict):
+        if isinstance(build.get("context"), str) and "://" not in build["context"]:
+            build["context"] = moved(build["context"])
+        _rebase_contexts(build, moved)
+    label_file = service.get("label_file")
+    if label_file is not None:
+        service["label_file"] = [moved(f) for f in ([label_file] if isinstance(label_file, str) else label_file)]
+    for watch in (service.get("develop") or {}).get("watch") or []:
+        if isinstance(watch, dict) and isinstance(watch.get("path"), str):
+            watch["path"] = moved(watch["path"])
     env_file = service.get("env_file")
     if isinstance(env_file, str):
         service["env_file"] = moved(env_file)
@@ -41,6 +49,19 @@ def rebase_paths(service: dict[str, Any], base_dir: str, working_dir: str) -> No
             volume = service["volumes"][i] = parse_volume(volume)  # long form: a bind whatever its source
         if isinstance(volume, dict) and volume.get("type") == "bind" and str(volume.get("source", ""))[:1] == ".":
             volume["source"] = moved(volume["source"])
+
+
+def _rebase_contexts(build: dict[str, Any], moved: Callable[[str], str]) -> None:
+    """The local additional build contexts (a mapping or ``name=path`` entries), rebased by ``moved``."""
+    from composer.spec.normalize import is_local_context
+
+    contexts = build.get("additional_contexts")
+    if isinstance(contexts, dict):
+        build["additional_contexts"] = {k: moved(v) if is_local_context(v) else v for k, v in contexts.items()}
+    elif isinstance(contexts, list):
+        entries = [str(entry).partition("=") for entry in contexts]
+        build["additional_contexts"] = [f"{k}={moved(v) if is_local_context(v) else v}" if sep else k
+                                        for k, sep, v in entries]
 
 
 def _override(extended: dict[str, Any], own: dict[str, Any], path: tuple[Any, ...]) -> None:

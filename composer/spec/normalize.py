@@ -183,6 +183,12 @@ def _is_remote(context: str) -> bool:
     return "://" in context or context.startswith("git@") or context.startswith("github.com/")
 
 
+def is_local_context(item: Any) -> bool:
+    """Whether an additional build context is a local directory (not a URL, image, stage or service)."""
+    return isinstance(item, str) and not _is_remote(item) and "://" not in item \
+        and not item.startswith(("docker-image:", "target:", "service:"))
+
+
 _WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]|\\\\")  # C:\x, C:/x, \\host\share: kept, as Compose does
 
 
@@ -204,8 +210,7 @@ def resolve_paths(model: dict[str, Any], working_dir: str) -> None:
             contexts = build.get("additional_contexts")
             if isinstance(contexts, dict):
                 for key, item in contexts.items():
-                    if isinstance(item, str) and not _is_remote(item) and "://" not in item \
-                            and not item.startswith(("docker-image:", "target:", "service:")):
+                    if is_local_context(item):
                         contexts[key] = absolute(item)
         for entry in service.get("env_file") or []:
             if isinstance(entry, dict):

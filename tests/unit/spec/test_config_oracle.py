@@ -48,7 +48,8 @@ OWN_OUTPUT = {"--variables", "--environment", "--services", "--volumes", "--netw
 RAW_FLAGS = ("--no-interpolate", "--no-normalize", "--no-path-resolution")
 RAW_VARIANTS = {"svc_all_short_forms", "svc_all_long_forms", "merge_three_files_rules", "include_full",
                 "extends_chain_files", "real_django_stack", "deploy_full", "build_all_keys",
-                "secrets_configs_all", "networks_service_attach", "project_dir_and_env", "volumes_short_variants"}
+                "secrets_configs_all", "networks_service_attach", "project_dir_and_env", "volumes_short_variants",
+                "extends_file_rebased_paths"}
 
 
 def _jobs(case: Case) -> list[tuple[str, list[str]]]:
