@@ -253,12 +253,12 @@ def binding_specs(port_bindings: Mapping[str, Any]) -> list[str]:
 
 
 def published_ports(info: Any, specs: Any) -> tuple[PortSpec, ...]:
-    """The container's published ports from its ``-p`` specs; ephemeral host ports (0) as the
-    network layer allocated them while it runs."""
+    """The container's published ports from its ``-p`` specs; ephemeral host ports (0) and ports
+    picked from a host range (``31500-31502:80``) as the network layer allocated them while it runs."""
     from composer.network.ports import parse_publish
 
     bindings = [b for spec in specs for b in parse_publish(spec)]
-    if any(b.host_port == 0 for b in bindings) and info.state == "running":
+    if any(b.host_port == 0 or b.host_port_end for b in bindings) and info.state == "running":
         from composer.network.manager import NetworkManager
 
         bindings = NetworkManager().ports_of(info.id) or bindings
