@@ -197,12 +197,23 @@ def exec_main(argv: list[str]) -> int:
 
 
 def run_detached(config) -> int:
-    """``run -d``: create, start under a supervisor, print the id."""
+    """``run -d``: create, print the id (as docker, before the start), start under a supervisor.
+    A refused start leaves the container "created" (unless ``--rm``) and exits 125 (126/127: its
+    program could not run)."""
     from composer.engine.runtime import containers
 
-    containers.run(config)
+    containers.create(config)
     print_warnings(config.warnings)
     sys.stdout.write(config.id + "\n")
+    sys.stdout.flush()
+    try:
+        containers.start(config.id)
+    except BaseException as error:
+        if config.auto_remove:
+            containers.remove(config.id, force=True, volumes=True)
+        if isinstance(error, ComposerError) and error.exit_code not in (126, 127):
+            error.exit_code = 125
+        raise
     return exit_now(0)  # nothing left to release: no interpreter teardown (~9 ms)
 
 

@@ -114,8 +114,10 @@ def start(container_id: str, *, attach: bool = False):
         return spawn(container_id, attach=attach and attachable(container_id))
     except ContainerRuntimeError as error:
         try:
-            if not cdir.read_state().get("Error"):  # ``wait`` on a created container stops at an Error
-                cdir.write_state(Error=error.message)
+            state = cdir.read_state()
+            if not state.get("Error"):  # ``wait`` on a created container stops at an Error
+                # (docker's exit code of a container whose start was refused: 128)
+                cdir.write_state(Error=error.message, **({"ExitCode": 128} if state.get("Status") == "created" else {}))
         except FileNotFoundError:
             pass  # a --rm container its supervisor has removed already
         raise

@@ -335,6 +335,9 @@ def _single_threaded() -> bool:
     return threading is None or threading.active_count() == 1
 
 
+NEVER_STARTED = ("StartedAt", "PidStart", "SupervisorPid", "SupervisorStart")
+
+
 class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
 
@@ -428,9 +431,8 @@ class ForegroundRun:
             if self.pid and ready:
                 try:
                     self._while_building(plan)
-                except BaseException:
-                    if self.fresh:  # never fully created: nothing stays behind (docker's create errors)
-                        self.abort()
+                except BaseException as error:
+                    self._refused(error)
                     raise
                 try:
                     os.write(go_w, b"1")
@@ -550,6 +552,23 @@ class ForegroundRun:
             if pid == self.pid:
                 self.pid = 0
                 return status
+
+    def _refused(self, error: BaseException) -> None:
+        """Its start was refused (a network's refusal, a port taken): as docker, the container
+        stays "created" with the error and exit code 128, unless it goes (``--rm``, or an
+        interruption of a fresh one: nothing half-created stays)."""
+        from composer.errors import ComposerError
+
+        if self.config.auto_remove or not isinstance(error, ComposerError):
+            if self.fresh:
+                self.abort()
+            return
+        if self.fresh and not os.path.exists(self.cdir.config):
+            write_json_atomic(self.cdir.config, self.config.to_dict())
+        with self.cdir.lock():  # (a fresh one's "running" record goes: it never started)
+            state = {key: value for key, value in self.cdir.read_state().items() if key not in NEVER_STARTED}
+            state.update(Status="created", Running=False, Pid=0, ExitCode=128, Error=getattr(error, "message", str(error)))
+            write_json_atomic(self.cdir.state, {"Created": now_iso(), **state})
 
     def abort(self) -> None:
         """Undo a failed ``prepare``: nothing half-created stays behind, even without ``--rm``."""

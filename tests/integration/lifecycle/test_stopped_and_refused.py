@@ -58,3 +58,29 @@ def test_exposed_ports_merge_the_image_expose_and_p(cli, tmp_path):
     assert "ExposedPorts" not in json.loads(cli("container", "inspect", "bare", check=True).stdout)[0]["Config"]
     cli("container", "rm", "base", "ports", "bare", check=True)
     cli("image", "rm", "exposing:1", check=True)
+
+
+def test_a_refused_start_leaves_the_container_created_as_docker(cli, state_root):
+    import json
+
+    cli("network", "create", "--subnet", "10.241.7.0/24", "refusing", check=True)
+    try:
+        for flags in ((), ("-d",)):
+            name = "refused" + "".join(flags)
+            run = cli("container", "run", *flags, "--name", name, "--network", "refusing", "--ip", "10.99.0.5",
+                      "busybox", "true")
+            assert run.returncode == 125 and "10.99.0.5" in run.stderr
+            state = json.loads(cli("container", "inspect", name, check=True).stdout)[0]["State"]
+            assert (state["Status"], state["ExitCode"], state["Pid"]) == ("created", 128, 0)
+            assert "10.99.0.5" in state["Error"]
+            assert run.stdout.strip() == (state and json.loads(cli("container", "inspect", name).stdout)[0]["Id"]
+                                          if flags else "")  # -d: the id, printed before the start
+        assert "Created" in cli("container", "ps", "-a", "--filter", "name=refused", check=True).stdout
+        gone = cli("container", "run", "--rm", "--name", "gone", "--network", "refusing", "--ip", "10.99.0.5",
+                   "busybox", "true")
+        assert gone.returncode == 125
+        assert cli("container", "inspect", "gone").returncode == 1  # --rm: nothing left
+        cli("container", "rm", "refused", "refused-d", check=True)
+    finally:
+        cli("container", "rm", "-f", "refused", "refused-d")
+        cli("network", "rm", "refusing")
