@@ -397,6 +397,11 @@ class ForegroundRun:
     def start(self, plan: LaunchPlan) -> None:
         """Fork the namespace creator; while it builds the container: cgroup, config.json, state,
         network; then let it exec and wait for that."""
+        try:
+            check_link_targets(self.config)
+        except ContainerRuntimeError as error:
+            self._refused(error)
+            raise
         self._open_sources(plan)
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
@@ -599,6 +604,23 @@ class ForegroundRun:
                 release_name(self.config.name)
                 self.cdir.remove()
                 remove_anonymous_volumes(self.config)
+
+
+def check_link_targets(config: ContainerConfig) -> None:
+    """docker refuses to start a container whose legacy ``--link`` (default bridge) leads to a
+    container that does not run."""
+    if config.network != "bridge" or not config.endpoints or not config.endpoints[0].links:
+        return
+    from composer.engine.runtime.containers import LIVE, current_state
+    from composer.engine.runtime.state import find_container
+
+    for link in config.endpoints[0].links:
+        target, _, alias = link.partition(":")
+        cdir = find_container(target)
+        if current_state(cdir).get("Status") not in LIVE:
+            target = cdir.read_config().get("name", target)
+            raise ContainerRuntimeError(f"Cannot link to a non running container: /{target} AS "
+                                        f"/{config.name}/{alias}", hint="start the linked container first")
 
 
 def _link_env(config: ContainerConfig) -> list[str]:

@@ -84,3 +84,20 @@ def test_a_refused_start_leaves_the_container_created_as_docker(cli, state_root)
     finally:
         cli("container", "rm", "-f", "refused", "refused-d")
         cli("network", "rm", "refusing")
+
+
+def test_a_link_to_a_stopped_container_refuses_the_start(cli):
+    import json
+
+    cli("container", "run", "--name", "linked", "busybox", "true", check=True)
+    run = cli("container", "run", "--name", "linker", "--link", "linked:al", "busybox", "true")
+    assert run.returncode == 125
+    assert "Cannot link to a non running container: /linked AS /linker/al" in run.stderr
+    assert json.loads(cli("container", "inspect", "linker", check=True).stdout)[0]["State"]["Status"] == "created"
+    cli("container", "create", "--name", "later", "--link", "linked:al", "busybox", "true", check=True)
+    start = cli("container", "start", "later")
+    assert start.returncode == 1 and "Cannot link to a non running container: /linked AS /later/al" in start.stderr
+    cli("container", "rm", "linked", check=True)  # (a running one under that name now)
+    cli("container", "run", "-d", "--name", "linked", "busybox", "sleep", "30", check=True)
+    cli("container", "start", "later", check=True)
+    cli("container", "rm", "-f", "linked", "linker", "later", check=True)
