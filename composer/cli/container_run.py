@@ -38,6 +38,8 @@ def main(argv: list[str]) -> int:
     shown = _attached_streams(options)
     if options.get("detach"):
         return run_detached(config)
+    if options.get("sig_proxy") is False and not config.tty:
+        return exit_now(_run_without_sig_proxy(config, shown))
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
         from composer.engine.runtime.containers import run_attached
 
@@ -95,6 +97,29 @@ def _run_in_foreground(config, shown: set[str]) -> int:
     finally:
         if output is not None:
             output.close()
+
+
+def _run_without_sig_proxy(config, shown: set[str]) -> int:
+    """``--sig-proxy=false``: no signal is passed on; one ends only us (docker's CLI), the container
+    runs on under its supervisor. Its output as ``logs -f`` shows it, then its exit code (with
+    ``--rm`` we remove it once it ended; after a signal it stays, exited)."""
+    import signal
+
+    from composer.engine.runtime import containers
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)  # (no KeyboardInterrupt: leave quietly, as docker's CLI)
+    remove, config.auto_remove = config.auto_remove, False
+    containers.run(config)
+    print_warnings(config.warnings)
+    if config.log_driver != "none":
+        for stream, _, text in containers.read_logs_raw(config.id, follow=True):
+            if stream in shown:
+                os.write(1 if stream == "stdout" else 2, text)
+    code = containers.wait(config.id) or 0
+    if remove:
+        containers.remove(config.id, force=True, volumes=True)
+    return code
 
 
 def _program_failed(config, failure: ProgramExecFailed) -> int:

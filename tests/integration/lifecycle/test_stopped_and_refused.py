@@ -101,3 +101,33 @@ def test_a_link_to_a_stopped_container_refuses_the_start(cli):
     cli("container", "run", "-d", "--name", "linked", "busybox", "sleep", "30", check=True)
     cli("container", "start", "later", check=True)
     cli("container", "rm", "-f", "linked", "linker", "later", check=True)
+
+
+def test_sig_proxy_false_passes_no_signal_on(cli, state_root):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    trap = 'trap "echo got-term; exit 9" TERM; echo up; while true; do sleep 0.1; done'
+    child = subprocess.Popen([sys.executable, "-m", "composer", "container", "run", "--sig-proxy=false", "--name", "sp",
+                              "busybox", "sh", "-c", trap], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout.readline() == b"up\n"  # (shown as logs -f shows it)
+        child.send_signal(signal.SIGTERM)  # our own child, by its pid
+        assert child.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    state = json.loads(cli("container", "inspect", "sp", check=True).stdout)[0]["State"]
+    assert state["Running"] and "got-term" not in cli("container", "logs", "sp").stdout  # it runs on
+    cli("container", "stop", "sp", check=True)
+    assert "got-term" in cli("container", "logs", "sp").stdout
+    quick = cli("container", "run", "--sig-proxy=false", "--rm", "--name", "quick", "busybox", "sh", "-c",
+                "echo out; echo err >&2; exit 3")
+    assert (quick.returncode, quick.stdout, quick.stderr) == (3, "out\n", "err\n")
+    assert cli("container", "inspect", "quick").returncode == 1  # --rm: gone
+    cli("container", "rm", "sp", check=True)
