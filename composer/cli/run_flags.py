@@ -21,7 +21,7 @@ def _flags(kind: str, *specs: str, table: dict | None = None) -> None:
 
 _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", "--privileged",
        "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help",
-       "--sig-proxy", "-q|--quiet")  # (signals are always passed on; composer's pulls print nothing)
+       "--sig-proxy", "-q|--quiet")  # (composer's pulls print nothing)
 _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
        "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
        "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
