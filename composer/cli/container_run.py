@@ -63,13 +63,13 @@ def _attached_streams(options: dict) -> set[str]:
 
 def _run_in_foreground(config, shown: set[str]) -> int:
     """Run ``config`` attached to our stdio (``shown``: the streams we show, -a); its exit code.
-    Its output is also kept in its log (docker's json-file), unless it goes with ``--rm``, has no
-    log or a terminal (-t)."""
+    Its output is also kept in its log (docker's json-file; a terminal's (-t) as one stream),
+    unless it goes with ``--rm`` or has no log."""
     from composer.engine.runtime.linux import run_foreground
 
     output = None
-    logged = not (config.auto_remove or config.tty or config.log_driver == "none")
-    if logged or (len(shown) < 2 and not config.tty):
+    logged = not (config.auto_remove or config.log_driver == "none")
+    if not config.tty and (logged or len(shown) < 2):
         from composer.engine.runtime.logs import ShownAndLogged
 
         output = ShownAndLogged(shown)
@@ -82,7 +82,7 @@ def _run_in_foreground(config, shown: set[str]) -> int:
         if config.tty:
             from composer.engine.runtime.tty import prepare_tty
 
-            prepare_tty(run)
+            prepare_tty(run, logged)
 
     try:
         return run_foreground(config, prepare_io).exit_code

@@ -29,8 +29,9 @@ def copy_window_size(source_fd: int, target_fd: int) -> None:
         pass
 
 
-def prepare_tty(run) -> None:
-    """Arrange a pty for a ForegroundRun: its init sends the master over a socket (``run.relay``)."""
+def prepare_tty(run, logged: bool = False) -> None:
+    """Arrange a pty for a ForegroundRun: its init sends the master over a socket (``run.relay``).
+    ``logged``: its output is also kept in its log (one stream, stdout: docker's tty log)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     run.console_fd = theirs.detach()
     run.window_size = window_size(0)  # set on the pty by the init: ``stty size`` sees it at once
@@ -41,9 +42,24 @@ def prepare_tty(run) -> None:
             _, fds, _, _ = socket.recv_fds(ours, 16, 1)
         if fds:
             copy_window_size(0, fds[0])
-            relay(fds[0], run.config.stdin)
+            log = _open_log(run) if logged else None
+            try:
+                relay(fds[0], run.config.stdin, log)
+            finally:
+                if log is not None:
+                    log.close()
 
     run.relay = receive_and_relay
+
+
+def _open_log(run):
+    """The container's log writer (its LogPath recorded), or None (``--log-driver none``)."""
+    from composer.engine.runtime.logs import log_path, open_log
+
+    log = open_log(run.config, run.cdir.path)
+    if log is not None:
+        run.cdir.write_state(LogPath=log_path(run.cdir.path, run.config.id))
+    return log
 
 
 def take_terminal(console_fd: int, new_session: bool = False, window_size: bytes = b"") -> str:
@@ -77,8 +93,9 @@ def open_console(console_fd: int, window_size: bytes = b"") -> None:
     libc.mount(name, "/dev/console", None, libc.MS_BIND)
 
 
-def relay(master: int, interactive: bool) -> None:
-    """Copy between our stdio and the pty master until the container closes its side."""
+def relay(master: int, interactive: bool, log=None) -> None:
+    """Copy between our stdio and the pty master until the container closes its side (and
+    what the container writes to ``log``, a LogWriter, too)."""
     saved = _raw_mode(0) if interactive and os.isatty(0) else None
     previous = signal.signal(signal.SIGWINCH, lambda *_: copy_window_size(0, master))
     sources = [master, 0] if interactive else [master]
@@ -95,6 +112,8 @@ def relay(master: int, interactive: bool) -> None:
                 if not data:
                     return
                 os.write(1, data)
+                if log is not None:
+                    log.feed("stdout", data)
             if 0 in readable:
                 data = os.read(0, 65536)
                 if not data:

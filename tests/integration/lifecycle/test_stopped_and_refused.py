@@ -131,3 +131,16 @@ def test_sig_proxy_false_passes_no_signal_on(cli, state_root):
     assert (quick.returncode, quick.stdout, quick.stderr) == (3, "out\n", "err\n")
     assert cli("container", "inspect", "quick").returncode == 1  # --rm: gone
     cli("container", "rm", "sp", check=True)
+
+
+def test_a_foreground_tty_run_is_logged_as_one_stream(cli, state_root):
+    import json
+
+    run = cli("container", "run", "-t", "--name", "tty", "busybox", "sh", "-c", "echo out; echo err >&2; printf end")
+    assert run.returncode == 0 and run.stdout == "out\nerr\nend"  # (text mode: \r\n read as \n)
+    assert cli("container", "logs", "tty", check=True).stdout == "out\nerr\nend"
+    log = json.loads(cli("container", "inspect", "tty", check=True).stdout)[0]["LogPath"]
+    records = [json.loads(line) for line in open(log)]
+    assert "".join(record["log"] for record in records) == "out\r\nerr\r\nend"
+    assert {record["stream"] for record in records} == {"stdout"}  # a terminal has one stream
+    cli("container", "rm", "tty", check=True)
