@@ -52,7 +52,7 @@ def _container_side(container_id: str):
         yield
 
 
-SEARCH_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, int]) -> int:
@@ -63,6 +63,9 @@ def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, i
 
     cdir = ContainerDir(container_id)
     config = _config(cdir)
+    if config.userns_mode == "private":
+        raise ContainerRuntimeError(f"cannot copy with the stopped container {config.name}: it runs with --userns "
+                                    "private", hint="start it first (cp works with a running one)", exit_code=1)
     mounts = _host_mounts(config)
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
@@ -70,7 +73,7 @@ def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, i
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
             _enter_stopped(config, cdir, mounts)
-            os.execve(_lookup(argv[0]), argv, {"PATH": SEARCH_PATH.removeprefix("PATH=")})
+            os.execve(_lookup(argv[0]), argv, {"PATH": SEARCH_PATH})
         except BaseException as error:  # noqa: BLE001 (the child never returns to the caller)
             os.write(2, f"{argv[0]}: {error}\n".encode(errors="replace"))
         finally:
@@ -81,6 +84,7 @@ def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, i
 def _host_mounts(config) -> list:
     """The container's volumes and binds with host sources (tmpfs are gone when it stops)."""
     from composer.engine.runtime.config import Mount
+    from composer.engine.runtime.paths import secure_join
     from composer.engine.volumes import VolumeStore
 
     resolved, store = [], None
@@ -88,8 +92,8 @@ def _host_mounts(config) -> list:
         if mount.type == "volume":
             store = store or VolumeStore()
             source = store.data_path(mount.source)
-            if mount.subpath:
-                source = os.path.join(source, mount.subpath)
+            if mount.subpath:  # (links inside the volume resolved in it: never a path out of it)
+                source = secure_join(source, mount.subpath)
             mount = Mount(type="bind", target=mount.target, source=source, readonly=mount.readonly)
         if mount.type == "bind" and os.path.exists(mount.source):
             resolved.append(mount)
@@ -111,7 +115,7 @@ def _enter_stopped(config, cdir, mounts: list) -> None:
 
 def _lookup(name: str) -> str:
     """``name`` on the container's search path (we are chrooted in it)."""
-    for directory in SEARCH_PATH.removeprefix("PATH=").split(":"):
+    for directory in SEARCH_PATH.split(":"):
         candidate = os.path.join(directory, name)
         if os.access(candidate, os.X_OK):
             return candidate

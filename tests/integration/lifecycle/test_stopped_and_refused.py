@@ -4,6 +4,7 @@ refused start, links to a stopped container, --sig-proxy=false, a tty's log; eac
 from __future__ import annotations
 
 import glob
+import os
 
 import pytest
 
@@ -18,7 +19,7 @@ def _overlay_mounts_of(state_root) -> list[str]:
 def test_cp_into_and_out_of_a_stopped_container_and_its_volume(cli, state_root, tmp_path):
     cli("volume", "create", "cpvol", check=True)
     cli("container", "run", "--name", "gone", "-v", "cpvol:/data", "busybox", "sh", "-c",
-        "echo inside > /made && echo vol > /data/v", check=True)
+        "echo inside > /made && echo vol > /data/v && ln -s /tmp /hostlink", check=True)
     cli("container", "cp", "gone:/made", str(tmp_path / "made"), check=True)
     assert (tmp_path / "made").read_text() == "inside\n"
     cli("container", "cp", "gone:/data/v", str(tmp_path / "v"), check=True)  # the volume, as docker
@@ -26,6 +27,11 @@ def test_cp_into_and_out_of_a_stopped_container_and_its_volume(cli, state_root, 
     (tmp_path / "host").write_text("from host\n")
     cli("container", "cp", str(tmp_path / "host"), "gone:/etc/", check=True)
     cli("container", "cp", str(tmp_path / "host"), "gone:/data/", check=True)
+    unique = tmp_path.name + "-cp-escape"  # through an absolute link: the container's /tmp, never the host's
+    (tmp_path / unique).write_text("x\n")
+    cli("container", "cp", str(tmp_path / unique), "gone:/hostlink/", check=True)
+    assert not os.path.exists(f"/tmp/{unique}")
+    cli("container", "cp", f"gone:/tmp/{unique}", str(tmp_path / "escaped"), check=True)
     missing = cli("container", "cp", "gone:/nowhere", str(tmp_path))
     assert missing.returncode == 1 and "Could not find the file /nowhere in container gone" in missing.stderr
     assert not _overlay_mounts_of(state_root)  # nothing stays mounted, also after the failure
