@@ -87,6 +87,11 @@ class UsageError(ComposerError):
     """The command line itself is wrong (a flag, a missing argument)."""
 
 
+class FlagError(UsageError):
+    """A flag or argument the command line's parser refused; shown as docker and Compose show
+    it: the message alone, its hint (``See 'composer ps --help'.``) on the next line."""
+
+
 # --- the compose file -------------------------------------------------------------------------
 class SpecError(ComposerError):
     """A compose project cannot be loaded: YAML, interpolation, schema or semantic problem."""

@@ -35,8 +35,11 @@ def _version_callback(value: bool) -> None:
 
 def build_app(modules: list[str]) -> typer.Typer:
     """The root app with the commands of ``modules`` registered."""
+    from composer.cli.render import composer_group_class
+
     app = typer.Typer(
         name="composer",
+        cls=composer_group_class(),
         help="Compose-style multi-container orchestrator with its own container runtime.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,

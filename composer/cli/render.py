@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 
 def print_error(error: ComposerError) -> None:
-    """Print ``error: <location>: <message> (<hint>)`` to stderr."""
+    """Print ``error: <location>: <message> (<hint>)`` to stderr; a refused flag as docker's
+    parser words it (``unknown flag: --x``, then ``See '... --help'.``)."""
+    from composer.errors import FlagError, UsageError
+
+    if isinstance(error, FlagError) or (isinstance(error, UsageError) and (error.hint or "").startswith("See '")):
+        print(error.message if not error.hint else f"{error.message}\n{error.hint}", file=sys.stderr)
+        return
     print(f"error: {error}", file=sys.stderr)
 
 
@@ -131,29 +137,85 @@ def confirm(warning: str, force: bool) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+# command groups that are docker's CLI (exit 125 on a bad flag, ``See '... --help'.``); the
+# others are Compose's (exit 1, the message alone)
+DOCKER_GROUPS = frozenset({"container", "volume", "image", "network", "system", "builder", "login", "logout",
+                           "version"})
+
+
+def flag_error(error, ctx) -> ComposerError:
+    """click's ``error`` (a usage error while parsing ``ctx``'s command line) worded as docker's
+    CLI (pflag) or Compose: ``unknown flag: --x``, ``invalid argument ...``, ``requires at least
+    1 arg(s)``; a docker command's exits 125 (a missing argument 1), a Compose one's 1."""
+    import click
+
+    from composer.errors import FlagError
+
+    path = ctx.command_path
+    docker = path.split()[1:2] and path.split()[1] in DOCKER_GROUPS
+    hint = f"See '{path} --help'." if docker else None
+    if isinstance(error, click.MissingParameter):
+        text = f"'{path}' requires at least 1 argument" if docker else "requires at least 1 arg(s), only received 0"
+        return FlagError(text, hint=hint, exit_code=1)
+    if isinstance(error, click.NoSuchOption):
+        text = f"unknown flag: {error.option_name}"
+    elif isinstance(error, click.BadOptionUsage) and "requires an argument" in error.message:
+        text = f"flag needs an argument: {error.option_name}"
+    elif isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
+        names = sorted(error.param.opts, key=len)
+        flag = ", ".join(names) if len(names) > 1 else names[0]
+        text = f'invalid argument for "{flag}" flag: {error.message}'
+    else:
+        text = error.format_message()
+    return FlagError(text, hint=hint, exit_code=125 if docker else 1)
+
+
 def docker_command_class():
-    """A typer command class whose command-line errors exit as docker's: a missing argument 1
-    (``'composer container rm' requires at least 1 argument``), a bad flag or value 125."""
+    """A typer command class whose command-line errors exit as docker's (``flag_error``)."""
     import click
     from typer.core import TyperCommand
-
-    from composer.errors import UsageError
 
     class DockerCommand(TyperCommand):
         def parse_args(self, ctx: click.Context, args: list) -> list:
             try:
                 return super().parse_args(ctx, args)
-            except click.MissingParameter:
-                raise UsageError(f"'{ctx.command_path}' requires at least 1 argument",
-                                 hint=f"See '{ctx.command_path} --help'.") from None
-            except click.NoSuchOption as error:
-                raise UsageError(f"unknown flag: {error.option_name}", hint=f"See '{ctx.command_path} --help'.",
-                                 exit_code=125) from None
+            except click.exceptions.NoArgsIsHelpError:
+                raise
             except click.UsageError as error:
-                raise UsageError(error.format_message(), hint=f"See '{ctx.command_path} --help'.",
-                                 exit_code=125) from None
+                raise flag_error(error, ctx) from None
 
     return DockerCommand
+
+
+def composer_group_class():
+    """The root typer group class: a flag refused anywhere below it (a command's, a group's or
+    the global ones) worded by ``flag_error``; help for no arguments and an unknown command
+    keep click's answer."""
+    import click
+    from typer.core import TyperGroup
+
+    def refused(error: click.UsageError) -> bool:
+        return not isinstance(error, click.exceptions.NoArgsIsHelpError) and (
+            isinstance(error, (click.NoSuchOption, click.BadOptionUsage, click.BadParameter, click.MissingParameter)))
+
+    class ComposerGroup(TyperGroup):
+        def parse_args(self, ctx: click.Context, args: list) -> list:
+            try:
+                return super().parse_args(ctx, args)
+            except click.UsageError as error:
+                if refused(error):
+                    raise flag_error(error, error.ctx or ctx) from None
+                raise
+
+        def invoke(self, ctx: click.Context):
+            try:
+                return super().invoke(ctx)
+            except click.UsageError as error:
+                if refused(error):
+                    raise flag_error(error, error.ctx or ctx) from None
+                raise
+
+    return ComposerGroup
 
 
 def print_pruned(title: str, removed: list[str], reclaimed: str | None = None) -> None:

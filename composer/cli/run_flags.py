@@ -127,7 +127,7 @@ def _consume(argv: list[str], index: int, options: dict, table: dict = FLAGS) ->
 def _store(argv: list[str], index: int, options: dict, name: str, value: str | None,
            table: dict = FLAGS) -> int:
     if name not in table:
-        raise UsageError(f"unknown flag: {name}", hint="see `composer container run --help`")
+        raise UsageError(f"unknown flag: {name}", hint="See 'composer container run --help'.")
     dest, kind = table[name]
     if kind == "bool":
         options[dest] = value is None or value.lower() in ("true", "1")
