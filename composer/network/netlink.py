@@ -325,3 +325,25 @@ def route_request(gateway: str) -> tuple[int, int, bytes]:
     family, packed = _packed(gateway)
     body = _RTMSG.pack(family, 0, 0, 0, 254, 3, 0, 1, 0) + attr(RTA_GATEWAY, packed)
     return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body
+
+
+# sock_diag (linux/sock_diag.h, linux/inet_diag.h): which sockets a namespace has, without
+# reading /proc/net/tcp (whose every read walks the whole, host-wide, connection table: 5-25 ms)
+NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP = 4, 20, 0x300
+IPPROTO_TCP, IPPROTO_UDP, TCPF_LISTEN, ALL_STATES = 6, 17, 1 << 10, 0xFFFFFFFF
+_DIAG_REQUEST = struct.Struct("=BBBxI48x")  # inet_diag_req_v2, its inet_diag_sockid left zero
+_DIAG_SOCKID = struct.Struct("!HH4s")  # inet_diag_msg's sport, dport, src (at offset 4)
+
+
+def serves(address: str, port: int) -> bool:
+    """Whether this namespace has a UDP socket bound to IPv4 ``address:port`` and a TCP socket
+    listening there (a DNS server answering); one LISTEN-only dump per protocol."""
+    wanted = (port, socket.inet_aton(address))
+    with Netlink(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)) as diag:
+        for protocol, states in ((IPPROTO_UDP, ALL_STATES), (IPPROTO_TCP, TCPF_LISTEN)):
+            body = _DIAG_REQUEST.pack(socket.AF_INET, protocol, 0, states)
+            answers = diag.request(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, body, what="sock_diag dump")
+            found = {(sport, src) for sport, _dport, src in (_DIAG_SOCKID.unpack_from(a, 4) for a in answers)}
+            if wanted not in found:
+                return False
+    return True

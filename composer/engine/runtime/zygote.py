@@ -113,6 +113,7 @@ def _warm_network() -> None:
     once, their pages are shared instead of copied into every supervisor."""
     try:
         from composer.network import manager, ports, resolvconf  # noqa: F401
+        from composer.network.dns import control  # noqa: F401 - _ensure_dns's
     except ImportError:
         pass
 
