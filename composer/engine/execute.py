@@ -283,6 +283,10 @@ async def _start(ctx: _Context, op: Operation) -> None:
 
 async def _stop(ctx: _Context, op: Operation) -> None:
     name, timeout = op.params["name"], op.params.get("timeout")
+    if op.params.get("exited"):  # not running: Compose's two lines, no runtime call (a no-op stop)
+        ctx.emit(Event(kind="Container", name=name, status=Status.STOPPING))
+        ctx.emit(Event(kind="Container", name=name, status=Status.STOPPED, duration=0.0))
+        return
     await _hooks(ctx, op, "pre_stop", op.params["id"], name)
     early = ctx.early.get(("Container", name, Status.STOPPING))
     started = time.monotonic()

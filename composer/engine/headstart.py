@@ -113,7 +113,7 @@ def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | N
     hook, a lookup in this run) comes before it; None otherwise."""
     params, target = op.params, op.resource.split(":", 1)[0]
     if target in ("service", "container") and op.kind in ("stop", "remove", "start"):
-        if "id" not in params or "name" not in params or params.get("pre_stop"):
+        if "id" not in params or "name" not in params or params.get("pre_stop") or params.get("exited"):
             return None
         if op.kind == "stop":
             call = partial(runtime.stop_container, params["id"], params.get("timeout"))
