@@ -283,12 +283,12 @@ def replicas(service: "Service", override: Mapping[str, int]) -> int:
 def oneoff_spec(project: "Project", service: "Service", raw: Mapping[str, Any], options: "RunOptions", *,
                 slug: str, config_hash: str, image_id: str) -> ContainerSpec:
     """The container of ``composer run``: named ``<project>-<service>-run-<slug[:12]>``, labelled
-    one-off (container-number -1, as Compose), no restart policy, ports only with ``--service-ports`` or ``-p``, the service's
-    network aliases only with ``--use-aliases``."""
+    one-off (no container-number, as Compose), no restart policy, ports only with
+    ``--service-ports`` or ``-p``, the service's network aliases only with ``--use-aliases``."""
     base = container_spec(project, service, raw, number=1, config_hash=config_hash, image_id=image_id)
     name = options.name or service.container_name or f"{project.name}-{service.name}-run-{slug[:12]}"
-    labels = {**base.labels, **options.labels, L.ONEOFF: "True", L.SLUG: slug,
-              L.CONTAINER_NUMBER: "-1"}  # Compose's createContainer(..., -1, ...) for a one-off
+    labels = {key: value for key, value in {**base.labels, **options.labels, L.ONEOFF: "True", L.SLUG: slug}.items()
+              if key != L.CONTAINER_NUMBER}  # Compose's one-off has no container-number label
     env = dict(item.split("=", 1) for item in base.env)
     env.update(options.environment)
     keep = (lambda e: tuple(a for a in e.aliases if a != base.name)) if options.use_aliases else (lambda e: ())

@@ -1,4 +1,4 @@
-"""Compose parity in the engine: no stop call for an exited container, a one-off's number."""
+"""Compose parity in the engine: no stop call for an exited container, a one-off's labels."""
 
 from __future__ import annotations
 
@@ -25,6 +25,6 @@ def test_stop_and_down_call_no_stop_for_an_exited_container(load, service, fake,
     assert [c.target for c in fake.calls_of("stop")] == ["demo-job-1"] and fake.names() == []
 
 
-def test_a_one_off_is_container_number_minus_one_as_compose(load, service):
+def test_a_one_off_has_no_container_number_as_compose(load, service):
     spec = service.prepare_run(load(TWO), RunOptions(service="job"))
-    assert spec.labels[L.CONTAINER_NUMBER] == "-1" and spec.labels[L.ONEOFF] == "True"
+    assert L.CONTAINER_NUMBER not in spec.labels and spec.labels[L.ONEOFF] == "True"
