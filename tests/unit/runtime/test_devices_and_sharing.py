@@ -44,7 +44,7 @@ def test_v1_device_rules_and_self_join_files(tmp_path):
         (tmp_path / controller).mkdir()
     manager = manager_for("c1", root=str(tmp_path), setup="hybrid")
     manager.create(Resources(), device_rules=("c 10:229 rwm",))
-    assert (tmp_path / "devices/composer/c1/devices.allow").read_text() == "c 10:229 rwm"  # the last rule written
+    assert (tmp_path / "devices/composer/c1/devices.allow").read_text().endswith("c 10:200 rwmc 10:229 rwm")  # a write per rule
     assert sorted(manager.self_join_files()) == [str(tmp_path / "devices/composer/c1/tasks"),
                                                  str(tmp_path / "pids/composer/c1/tasks")]
     assert manager_for("c1", root=str(tmp_path), setup="unified").self_join_files() == []

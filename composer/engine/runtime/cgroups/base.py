@@ -20,6 +20,22 @@ def write_file(path: str, value: str) -> None:
                           hint="check the limit's value and that the controller is available") from error
 
 
+def write_each(path: str, values: "tuple[str, ...] | list[str]") -> None:
+    """Write each of ``values`` to one control file as a write of its own (the kernel parses one
+    rule per write: devices.allow), through one open descriptor."""
+    value = ""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)  # as open("w")
+        try:
+            for value in values:
+                os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise CgroupError(f"cannot write {value!r} to {path}: {error.strerror}",
+                          hint="check the limit's value and that the controller is available") from error
+
+
 def read_file(path: str) -> str:
     """Read one cgroup control file ("" if absent)."""
     try:

@@ -6,7 +6,7 @@ import errno
 import os
 
 from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, read_file, remove_dir,
-                                                  write_file)
+                                                  write_each, write_file)
 from composer.engine.runtime.config import Resources
 from composer.errors import CgroupError
 
@@ -56,8 +56,7 @@ class CgroupV1(CgroupManager):
         if not os.path.isdir(devices):
             return
         write_file(os.path.join(devices, "devices.deny"), "a")
-        for rule in (*DEFAULT_DEVICE_RULES, *extra_rules):
-            write_file(os.path.join(devices, "devices.allow"), rule)
+        write_each(os.path.join(devices, "devices.allow"), (*DEFAULT_DEVICE_RULES, *extra_rules))
 
     def _mkdir(self, controller: str) -> None:
         """Create the cgroup and its parents; cpuset parents inherit cpus/mems."""
@@ -65,7 +64,10 @@ class CgroupV1(CgroupManager):
         current = base
         for part in self.name.split("/"):
             parent, current = current, os.path.join(current, part)
-            os.makedirs(current, exist_ok=True)
+            try:
+                os.mkdir(current)  # top-down, so the parent exists (makedirs would stat the chain)
+            except FileExistsError:
+                pass
             if controller == "cpuset":
                 for key in ("cpuset.cpus", "cpuset.mems"):
                     if not read_file(os.path.join(current, key)).strip():
