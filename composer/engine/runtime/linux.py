@@ -355,6 +355,7 @@ class ForegroundRun:
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
         self.config_changed = False  # config.json needs writing (always for a fresh state dir)
         self.attached = False
+        self.networking = False  # attaching its networks: docker's start (see ``_refused``)
         self.device_rules: tuple[str, ...] = ()
         self._previous_handlers: dict = {}
         self._pending: list[int] = []
@@ -400,7 +401,7 @@ class ForegroundRun:
         try:
             check_link_targets(self.config)
         except ContainerRuntimeError as error:
-            self._refused(error)
+            self._refused(error, starting=True)
             raise
         self._open_sources(plan)
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
@@ -437,7 +438,7 @@ class ForegroundRun:
                 try:
                     self._while_building(plan)
                 except BaseException as error:
-                    self._refused(error)
+                    self._refused(error, starting=self.networking)
                     raise
                 try:
                     os.write(go_w, b"1")
@@ -494,6 +495,7 @@ class ForegroundRun:
             write_json_atomic(self.cdir.config, config.to_dict())
         if self.records_start:
             self._record_start()
+        self.networking = True  # (docker's start: a refusal from here on leaves the container created)
         self.attached = attach_network(config, self.pid, self.cdir.path)
 
     def _record_start(self) -> None:
@@ -558,13 +560,13 @@ class ForegroundRun:
                 self.pid = 0
                 return status
 
-    def _refused(self, error: BaseException) -> None:
-        """Its start was refused (a network's refusal, a port taken): as docker, the container
-        stays "created" with the error and exit code 128, unless it goes (``--rm``, or an
-        interruption of a fresh one: nothing half-created stays)."""
+    def _refused(self, error: BaseException, starting: bool) -> None:
+        """``starting``: docker's start was refused (a link, a network's refusal, a port taken):
+        the container stays "created" with the error and exit code 128, unless it goes with
+        ``--rm``. Else (docker's create errors: limits, an interruption) a fresh one goes."""
         from composer.errors import ComposerError
 
-        if self.config.auto_remove or not isinstance(error, ComposerError):
+        if self.config.auto_remove or not starting or not isinstance(error, ComposerError):
             if self.fresh:
                 self.abort()
             return
