@@ -281,8 +281,8 @@ def _register_events_stats(app: typer.Typer) -> None:
             from composer.engine import labels as L
 
             found = containers.list_containers(all=True, labels=L.project_filter(project.name))
-            return [target_of(info) for info in sorted(found, key=lambda i: i.name)
-                    if (not services or info.labels.get(L.SERVICE) in services) and info.labels.get(L.ONEOFF) != "True"
+            return [target_of(info, info.id) for info in sorted(found, key=lambda i: i.name)  # Container: full id
+                    if (not services or info.labels.get(L.SERVICE) in services)  # one-offs too, as Compose
                     and (all_ or info.state in containers.LIVE)]
 
         show_stats(targets, output_format, no_stream, no_trunc)

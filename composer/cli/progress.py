@@ -55,11 +55,30 @@ class Line:
             mark = "✔"
         else:
             mark = _SPINNER[tick % len(_SPINNER)]
-        left = f" {mark} {event.kind} {event.name}".ljust(width) + f" {event.status.value}"
-        if event.text:
+        left = f" {mark} {event.kind} {event.name}".ljust(width) + f" {_status_word(event)}"
+        if event.text and not _is_in_use(event):
             left += f" {event.text}"
         seconds = event.duration if event.done and event.duration is not None else time.monotonic() - self.started
         return f"{left:<{width + 14}} {seconds:5.1f}s"
+
+
+IN_USE = "Resource is still in use"
+
+
+def _in_use(text: str) -> tuple[str, str] | None:
+    """(kind, name) of down's ``Network x: Resource is still in use`` warning, else None."""
+    subject, _, rest = text.partition(": ")
+    kind, _, name = subject.partition(" ")
+    return (kind, name) if rest == IN_USE and kind in ("Network", "Volume") and name else None
+
+
+def _status_word(event: Event) -> str:
+    """The word after the object: its status, or down's in-use warning (Compose's StatusText)."""
+    return IN_USE if _is_in_use(event) else event.status.value
+
+
+def _is_in_use(event: Event) -> bool:
+    return event.status is Status.WARNING and event.text == IN_USE
 
 
 def warning_line(text: str, stream: IO[str]) -> str:
@@ -86,6 +105,7 @@ class Progress:
         self.title = title
         self.lines: dict[str, Line] = {}
         self.warnings: list[str] = []
+        self.in_use: list[tuple[str, str]] = []  # (kind, name) down kept: a container still uses it
         self._lock = threading.Lock()
         self._live: Any = None
         self._tick = 0
@@ -102,8 +122,14 @@ class Progress:
     def _handle(self, event: Event) -> None:
         if event.status is Status.WARNING and event.kind == "Project":
             self.warnings.append(event.text)
+            in_use = _in_use(event.text)
+            if in_use is not None and self.mode in ("plain", "tty"):
+                self.in_use.append(in_use)  # Compose's two lines once its removal was tried: at the end
+                return
             if self.mode in ("plain", "tty"):
                 self.stream.write(warning_line(event.text, self.stream) + "\n")
+        if event.failed and event.kind == "Service" and self.mode != "json":
+            return  # up --wait: Compose shows a failed wait only as the command's error
         if self.mode == "json":
             self.stream.write(json.dumps(event.to_dict()) + "\n")
         elif self.mode == "plain" and event.kind != "Project":
@@ -125,8 +151,8 @@ class Progress:
         (`` proj-web-1 copy a.txt to proj-web-1:/tmp/a.txt Copying``)."""
         if event.status in (Status.COPYING, Status.COPIED):
             return f" {event.name} copy {event.text} {event.status.value}"
-        text = f" {event.kind} {event.name}  {event.status.value}"
-        if event.text:
+        text = f" {event.kind} {event.name}  {_status_word(event)}"
+        if event.text and not _is_in_use(event):
             text += f" {event.text}"
         return text
 
@@ -183,6 +209,10 @@ class Progress:
             return self._renderable()
 
     def __exit__(self, *exc: object) -> None:
+        kept, self.in_use = self.in_use, []
+        for kind, name in kept:
+            self.event(Event(kind=kind, name=name, status=Status.REMOVING))
+            self.event(Event(kind=kind, name=name, status=Status.WARNING, text=IN_USE))
         if self._live is not None:
             live, self._live = self._live, None
             live.stop()

@@ -84,12 +84,13 @@ def short_image(image: str) -> str:
 
 def ports_text(specs: list[str]) -> str:
     """docker ps's PORTS: ``0.0.0.0:8080->80/tcp`` for each published port with a fixed host port."""
+    from composer.engine.status import host_port
     from composer.network.ports import parse_publish
 
     shown = []
     for spec in specs:
         for port in parse_publish(spec):
-            host = f"{port.host_ip or '0.0.0.0'}:{port.host_port}->" if port.host_port else ""
+            host = f"{host_port(port.host_ip or '0.0.0.0', port.host_port)}->" if port.host_port else ""
             shown.append(f"{host}{port.container_port}/{port.proto}")
     return ", ".join(shown)
 

@@ -54,9 +54,14 @@ def _publishers(container: ContainerSummary) -> list[dict[str, Any]]:
             for p in container.ports]
 
 
+def host_port(ip: str, port: object) -> str:
+    """``ip:port``, an IPv6 address in brackets (``[::1]:8080``), as Go's net.JoinHostPort."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def ports_text(container: ContainerSummary) -> str:
-    """``0.0.0.0:8080->80/tcp, 9000/tcp`` as ``docker ps`` prints ports."""
-    return ", ".join(f"{p['URL']}:{p['PublishedPort']}->{p['TargetPort']}/{p['Protocol']}"
+    """``0.0.0.0:8080->80/tcp, [::1]:81->81/tcp, 9000/tcp`` as ``docker ps`` prints ports."""
+    return ", ".join(f"{host_port(p['URL'], p['PublishedPort'])}->{p['TargetPort']}/{p['Protocol']}"
                      if p["PublishedPort"] else f"{p['TargetPort']}/{p['Protocol']}"
                      for p in _publishers(container))
 

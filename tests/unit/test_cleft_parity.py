@@ -26,3 +26,25 @@ def test_a_bad_flag_value_names_the_flag(composer, state_root):
     result = composer("up", "--wait-timeout", "abc")
     assert result.returncode == 1
     assert result.stderr.startswith('invalid argument for "--wait-timeout" flag: ')
+
+
+def test_ipv6_host_ports_are_bracketed_as_docker():
+    from composer.cli.psformat import ports_text
+
+    assert ports_text(["[::1]:8080:80", "127.0.0.1:81:81/udp"]) == "[::1]:8080->80/tcp, 127.0.0.1:81->81/udp"
+
+
+def test_down_s_network_in_use_and_a_failed_wait_are_compose_s_progress_lines():
+    import io
+
+    from composer.cli.progress import Progress
+    from composer.engine.events import Event, Status
+
+    stream = io.StringIO()
+    with Progress("plain", stream) as progress:
+        progress.event(Event("Project", "", Status.WARNING, text="Network demo_default: Resource is still in use"))
+        progress.event(Event("Service", "bad", Status.ERROR, text="container demo-bad-1 exited (3)"))
+        progress.event(Event("Container", "demo-web-1", Status.REMOVED))
+    assert stream.getvalue() == (" Container demo-web-1  Removed\n Network demo_default  Removing\n"
+                                 " Network demo_default  Resource is still in use\n")
+    assert progress.warnings == ["Network demo_default: Resource is still in use"]

@@ -98,7 +98,7 @@ def entry(container_id: str, name: str, before: Sample, after: Sample, *, shown_
     memory_percent = after.memory / after.memory_limit * 100.0 if after.memory_limit else 0.0
     return {"BlockIO": f"{human_size(after.block_read)} / {human_size(after.block_write)}",
             "CPUPerc": f"{cpu_percent(before, after):.2f}%",
-            "Container": shown_as or (container_id[:12] if truncate else container_id),
+            "Container": shown_as or container_id[:12],  # docker's: short, --no-trunc or not
             "ID": container_id[:12] if truncate else container_id,
             "MemPerc": f"{memory_percent:.2f}%",
             "MemUsage": f"{bytes_size(after.memory)} / {bytes_size(after.memory_limit)}",

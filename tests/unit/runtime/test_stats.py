@@ -32,7 +32,7 @@ def test_an_entry_has_docker_s_fields_and_formats():
     assert row["NetIO"] == "648B / 1.2kB" and row["BlockIO"] == "1.2kB / 0B"
     assert row["CPUPerc"].endswith("%") and float(row["CPUPerc"][:-1]) > 0
     full = stats.entry("ab" * 32, "web", Sample(), Sample(), truncate=False)
-    assert full["ID"] == full["Container"] == "ab" * 32 and full["MemPerc"] == "0.00%"
+    assert full["ID"] == "ab" * 32 and full["Container"] == "ab" * 6 and full["MemPerc"] == "0.00%"
 
 
 def test_host_cpu_time_comes_from_the_cpu_line(tmp_path):
