@@ -48,3 +48,15 @@ def test_down_s_network_in_use_and_a_failed_wait_are_compose_s_progress_lines():
     assert stream.getvalue() == (" Container demo-web-1  Removed\n Network demo_default  Removing\n"
                                  " Network demo_default  Resource is still in use\n")
     assert progress.warnings == ["Network demo_default: Resource is still in use"]
+
+
+def test_no_interpolate_services_keep_the_dependency_order(composer, state_root, tmp_path):
+    """Compose's ``config --no-interpolate --services`` walks a Go map (a different order each
+    run; its ``--services`` walks the graph concurrently): composer prints one stable order for
+    both, dependencies first, ties by name."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  zeta: {image: busybox, depends_on: [alpha]}\n  mid: {image: '${IMG:-busybox}'}\n"
+        "  alpha: {image: busybox, depends_on: [beta]}\n  beta: {image: busybox}\n")
+    plain = composer("config", "--services", cwd=tmp_path).stdout
+    assert plain == "beta\nmid\nalpha\nzeta\n"
+    assert composer("config", "--no-interpolate", "--services", cwd=tmp_path).stdout == plain
