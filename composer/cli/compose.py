@@ -362,12 +362,16 @@ def _fast_context() -> Any:
 
 
 def _seconds(value: Optional[str], flag: str) -> Optional[float]:
+    """A fast path's ``flag`` (``-t, --timeout``) value in seconds; a bad one refused as pflag."""
     if value is None:
         return None
     try:
         return float(value)
     except ValueError:
-        raise UsageError(f"invalid {flag} {value!r}", hint="give a number of seconds") from None
+        from composer.cli.render import invalid_value
+        from composer.errors import FlagError
+
+        raise FlagError(invalid_value(flag, value)) from None
 
 
 def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
@@ -383,7 +387,7 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
         scale=parse_scale(options.get("scale") or ()), remove_orphans=bool(options.get("remove_orphans")),
         no_start=bool(options.get("no_start")), pull=options.get("pull"), build=bool(options.get("build")),
         renew_anon_volumes=bool(options.get("renew_anon_volumes")),
-        timeout=_seconds(options.get("timeout"), "--timeout"), wait=bool(options.get("wait")),
+        timeout=_seconds(options.get("timeout"), "-t, --timeout"), wait=bool(options.get("wait")),
         wait_timeout=_seconds(options.get("wait_timeout"), "--wait-timeout"), parallel=parallel(ctx),
         env_files=tuple(ctx.obj.env_files), assume_yes=bool(options.get("assume_yes")))
 
@@ -457,11 +461,11 @@ def down_fast(argv: list[str]) -> Optional[int]:
     options, services = parsed
     if options.get("rmi") not in (None, "local", "all"):
         return None
+    timeout = _seconds(options.get("timeout"), "-t, --timeout")  # a bad flag before the file, as Compose
     ctx = _fast_context()
     project, name = load_or_name(ctx)
     down = DownOptions(services=tuple(services), volumes=bool(options.get("volumes")), rmi=options.get("rmi"),
-                       remove_orphans=bool(options.get("remove_orphans")),
-                       timeout=_seconds(options.get("timeout"), "--timeout"))
+                       remove_orphans=bool(options.get("remove_orphans")), timeout=timeout)
     with progress_for(ctx) as progress:
         engine(progress).down(project, down, project_name=name)
     return 0

@@ -66,8 +66,10 @@ def _ls(options: dict, arguments: list[str]) -> int:
         raise UsageError("'composer container ls' accepts no arguments", hint="See 'composer container ls --help'.")
     last = options.get("last", "-1")
     if not last.lstrip("-").isdigit():
-        raise UsageError(f'invalid argument "{last}" for "-n, --last" flag: strconv.ParseInt: parsing "{last}": '
-                         "invalid syntax", exit_code=125)
+        from composer.cli.render import invalid_value
+
+        raise UsageError(invalid_value("-n, --last", last, "integer"), hint="See 'composer container ls --help'.",
+                         exit_code=125)
     lines, warnings = ps_lines(options.get("all", False), options.get("quiet", False), options.get("filter", []),
                                options.get("format", ""), 1 if options.get("latest") else int(last),
                                options.get("size", False), options.get("no_trunc", False))

@@ -143,15 +143,15 @@ DOCKER_GROUPS = frozenset({"container", "volume", "image", "network", "system", 
                            "version"})
 
 
-def flag_error(error, ctx) -> ComposerError:
-    """click's ``error`` (a usage error while parsing ``ctx``'s command line) worded as docker's
-    CLI (pflag) or Compose: ``unknown flag: --x``, ``invalid argument ...``, ``requires at least
-    1 arg(s)``; a docker command's exits 125 (a missing argument 1), a Compose one's 1."""
+def flag_error(error, path: str) -> ComposerError:
+    """click's ``error`` (a usage error while parsing the command line of ``path``, ``composer
+    image ls``) worded as docker's CLI (pflag) or Compose: ``unknown flag: --x``, ``invalid
+    argument ...``, ``requires at least 1 arg(s)``; a docker command's exits 125 (a missing
+    argument 1), a Compose one's 1."""
     import click
 
     from composer.errors import FlagError
 
-    path = ctx.command_path
     docker = path.split()[1:2] and path.split()[1] in DOCKER_GROUPS
     hint = f"See '{path} --help'." if docker else None
     if isinstance(error, click.MissingParameter):
@@ -162,12 +162,29 @@ def flag_error(error, ctx) -> ComposerError:
     elif isinstance(error, click.BadOptionUsage) and "requires an argument" in error.message:
         text = f"flag needs an argument: {error.option_name}"
     elif isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
-        names = sorted(error.param.opts, key=len)
-        flag = ", ".join(names) if len(names) > 1 else names[0]
-        text = f'invalid argument for "{flag}" flag: {error.message}'
+        text = _bad_value(error.param.opts, error.message)
     else:
         text = error.format_message()
     return FlagError(text, hint=hint, exit_code=125 if docker else 1)
+
+
+def _bad_value(names: "list[str]", message: str) -> str:
+    """pflag's wording (``invalid_value``) of click's ``'abc' is not a valid integer.``"""
+    import re
+
+    names = sorted(names, key=len)
+    flag = ", ".join(names) if len(names) > 1 else names[0]
+    match = re.match(r"'(.*)' is not a valid (integer|float)", message, re.S)
+    if match is None:
+        return f'invalid argument for "{flag}" flag: {message}'
+    return invalid_value(flag, match.group(1), match.group(2))
+
+
+def invalid_value(flag: str, value: str, kind: str = "float") -> str:
+    """pflag's ``invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: parsing "abc":
+    invalid syntax`` (``kind``: integer or float)."""
+    parse = "ParseInt" if kind == "integer" else "ParseFloat"
+    return f'invalid argument "{value}" for "{flag}" flag: strconv.{parse}: parsing "{value}": invalid syntax'
 
 
 def docker_command_class():
@@ -182,7 +199,7 @@ def docker_command_class():
             except click.exceptions.NoArgsIsHelpError:
                 raise
             except click.UsageError as error:
-                raise flag_error(error, ctx) from None
+                raise flag_error(error, ctx.command_path) from None
 
     return DockerCommand
 
@@ -199,21 +216,32 @@ def composer_group_class():
             isinstance(error, (click.NoSuchOption, click.BadOptionUsage, click.BadParameter, click.MissingParameter)))
 
     class ComposerGroup(TyperGroup):
+        argv: list = []
+
+        def main(self, args=None, *rest, **options):
+            self.argv = list(sys.argv[1:] if args is None else args)
+            return super().main(args, *rest, **options)
+
         def parse_args(self, ctx: click.Context, args: list) -> list:
             try:
                 return super().parse_args(ctx, args)
             except click.UsageError as error:
                 if refused(error):
-                    raise flag_error(error, error.ctx or ctx) from None
+                    raise flag_error(error, ctx.command_path) from None
                 raise
 
         def invoke(self, ctx: click.Context):
             try:
                 return super().invoke(ctx)
             except click.UsageError as error:
-                if refused(error):
-                    raise flag_error(error, error.ctx or ctx) from None
+                if refused(error):  # (click names no command for a flag missing its value)
+                    raise flag_error(error, error.ctx.command_path if error.ctx else self.path_of(ctx)) from None
                 raise
+
+        def path_of(self, ctx: click.Context) -> str:
+            from composer.cli.main import find_command_words
+
+            return " ".join([ctx.command_path, *find_command_words(self.argv)])
 
     return ComposerGroup
 

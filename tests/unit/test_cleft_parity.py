@@ -16,6 +16,11 @@ import pytest
     (["container", "run", "--bogus"], 125, "unknown flag: --bogus\nSee 'composer container run --help'.\n"),
     (["image", "ls", "--bogus"], 125, "unknown flag: --bogus\nSee 'composer image ls --help'.\n"),
     (["image", "rm"], 1, "'composer image rm' requires at least 1 argument\nSee 'composer image rm --help'.\n"),
+    (["image", "ls", "--filter"], 125, "flag needs an argument: --filter\nSee 'composer image ls --help'.\n"),
+    (["container", "ls", "-n", "abc"], 125, 'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: '
+                                            "parsing \"abc\": invalid syntax\nSee 'composer container ls --help'.\n"),
+    (["down", "-t", "x"], 1, 'invalid argument "x" for "-t, --timeout" flag: strconv.ParseFloat: parsing "x": '
+                             "invalid syntax\n"),
 ])
 def test_a_refused_flag_is_answered_as_docker_and_compose(composer, state_root, argv, code, stderr):
     result = composer(*argv)
@@ -25,7 +30,8 @@ def test_a_refused_flag_is_answered_as_docker_and_compose(composer, state_root, 
 def test_a_bad_flag_value_names_the_flag(composer, state_root):
     result = composer("up", "--wait-timeout", "abc")
     assert result.returncode == 1
-    assert result.stderr.startswith('invalid argument for "--wait-timeout" flag: ')
+    assert result.stderr == ('invalid argument "abc" for "--wait-timeout" flag: strconv.ParseFloat: parsing "abc": '
+                             'invalid syntax\n')
 
 
 def test_ipv6_host_ports_are_bracketed_as_docker():
