@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     if options.get("detach"):
         return run_detached(config)
     if options.get("sig_proxy") is False and not config.tty:
-        return exit_now(_run_without_sig_proxy(config, shown))
+        return exit_now(_run_without_sig_proxy(config, shown, options.get("detach_keys", "")))
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
         from composer.engine.runtime.containers import run_attached
 
@@ -99,16 +99,19 @@ def _run_in_foreground(config, shown: set[str]) -> int:
             output.close()
 
 
-def _run_without_sig_proxy(config, shown: set[str]) -> int:
+def _run_without_sig_proxy(config, shown: set[str], detach_keys: str) -> int:
     """``--sig-proxy=false``: no signal is passed on; one ends only us (docker's CLI), the container
-    runs on under its supervisor. Its output as ``logs -f`` shows it, then its exit code (with
-    ``--rm`` we remove it once it ended; after a signal it stays, exited)."""
+    runs on under its supervisor. With ``-i`` we attach to it; else its output as ``logs -f``
+    shows it, then its exit code (with ``--rm`` we remove it once it ended; after a signal it
+    stays, exited)."""
     import signal
 
     from composer.engine.runtime import containers
 
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)  # (no KeyboardInterrupt: leave quietly, as docker's CLI)
+    if config.stdin:
+        return containers.run_attached(config, detach_keys)
     remove, config.auto_remove = config.auto_remove, False
     containers.run(config)
     print_warnings(config.warnings)

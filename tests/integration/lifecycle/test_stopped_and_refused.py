@@ -136,6 +136,10 @@ def test_sig_proxy_false_passes_no_signal_on(cli, state_root):
                 "echo out; echo err >&2; exit 3")
     assert (quick.returncode, quick.stdout, quick.stderr) == (3, "out\n", "err\n")
     assert cli("container", "inspect", "quick").returncode == 1  # --rm: gone
+    fed = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-i", "--rm", "--sig-proxy=false",
+                          "busybox", "sh", "-c", "cat; exit 4"], input=b"typed\n", capture_output=True, env=env,
+                         timeout=60)
+    assert (fed.returncode, fed.stdout) == (4, b"typed\n")  # -i: attached, stdin passed on
     cli("container", "rm", "sp", check=True)
 
 
