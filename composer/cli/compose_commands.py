@@ -3,7 +3,6 @@
 No ``from __future__ import annotations``: typer reads the annotations at registration.
 """
 
-import json
 import sys
 import time
 from typing import Any, List, Optional
@@ -11,6 +10,7 @@ from typing import Any, List, Optional
 import typer
 
 from composer.cli import compose as C
+from composer.cli.compose_fast import table_lines  # noqa: F401 - its home was here (tests import it from here)
 from composer.errors import ComposerError, UsageError
 
 _T = typer.Option(None, "-t", "--timeout", help="Shutdown timeout in seconds.")
@@ -311,69 +311,11 @@ def _register_ps(app: typer.Typer) -> None:
                                        help="Include orphaned services (default true).")
            ) -> None:
         """List containers."""
-        from composer.engine.options import PsOptions
-        from composer.engine.status import ps_record
-        from composer.spec.render import go_json
+        from composer.cli.compose_fast import ps_command
 
-        from composer.cli.psformat import docker_ps_format
-
-        output_format = output_format or docker_ps_format() or "table"  # as compose: the docker CLI's psFormat
-        project, name = C.load_or_name(ctx)
-        states = list(status or [])
-        for item in filter_ or ():  # compose's ps knows one filter: status
-            key, equals, value = item.partition("=")
-            if not equals:
-                raise UsageError("arguments to --filter should be in form KEY=VAL", hint="use --filter status=STATE")
-            if key != "status":
-                raise UsageError(f"unknown filter {key}", hint="compose's ps filters by status only")
-            states.append(value)
-        found = C.engine().ps(name, PsOptions(services=tuple(services or ()), all=all_, status=tuple(states)),
-                              project=project)
-        records = [ps_record(c) for c in found]
-        if orphans.lower() not in ("true", "1", "t", "false", "0", "f"):
-            raise UsageError(f'invalid argument "{orphans}" for "--orphans" flag: strconv.ParseBool: parsing '
-                             f'"{orphans}": invalid syntax')
-        if orphans.lower() in ("false", "0", "f") and project is not None:
-            records = [r for r in records if r["Service"] in project.services]
-            found = [c for c in found if ps_record(c)["Service"] in project.services]
-        if only_services:  # compose joins the names with newlines: one empty line when there is none
-            typer.echo("\n".join(dict.fromkeys(r["Service"] for r in records)))
-        elif quiet:  # compose prints full ids (--no-trunc changes nothing)
-            for container in found:
-                typer.echo(container.id)
-        elif output_format == "json":
-            for record in records:  # docker compose truncates the command here too
-                record["Command"] = _trunc(record["Command"], 22, no_trunc)
-                typer.echo(go_json(record))
-        elif output_format == "table":
-            _table(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
-                   [[r["Name"], r["Image"], _trunc(r["Command"], 22, no_trunc), r["Service"], r["RunningFor"],
-                     r["Status"], r["Ports"]] for r in records])
-        else:
-            from composer.cli.psformat import render
-
-            rows = [{**r, "Command": json.dumps(r["Command"][1:-1])} for r in records]  # as render expects
-            for line in render(rows, output_format):  # a Go template: {{.Name}}, table {{.Service}} ...
-                typer.echo(line)
-
-
-def _trunc(text: str, width: int, keep: bool) -> str:
-    if keep or len(text) <= width:
-        return text
-    return text[: width - 2] + '…"'
-
-
-def table_lines(header: List[str], rows: List[List[Any]], minimum: int = 10, gap: int = 3) -> List[str]:
-    """Aligned rows as docker's tabwriter prints them (``tabwriter.NewWriter(w, minimum, 1, gap, ' ', 0)``):
-    each cell padded to its column's width plus ``gap``, at least ``minimum``; the last cell as is."""
-    from composer.cli.render import columns
-
-    return columns([header, *rows], minimum, gap)
-
-
-def _table(header: List[str], rows: List[List[Any]]) -> None:
-    for line in table_lines(header, rows):
-        typer.echo(line)
+        ps_command(ctx, list(services or ()), dict(all=all_, quiet=quiet, services=only_services, status=status,
+                                                   filter=filter_, format=output_format, no_trunc=no_trunc,
+                                                   orphans=orphans))
 
 
 def _register_logs(app: typer.Typer) -> None:
@@ -388,25 +330,11 @@ def _register_logs(app: typer.Typer) -> None:
              no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
              index: Optional[int] = typer.Option(None, "--index", help="Index of the container.")) -> None:
         """View output from containers."""
-        if not tail.isdigit():
-            tail = "all"  # compose: anything but a number shows every line
-        project = C.load(ctx)
-        for service in services or ():
-            if service not in project.services:
-                raise UsageError(f"no such service: {service}")
-        containers = C.containers_of(project.name, services or (), index=index)
-        printer = C.LogPrinter([C.short_name(c) for c in containers], color=C.use_color(no_color),
-                               prefix=not no_log_prefix, timestamps=timestamps, one_stream=True)
-        if follow and index is None:
-            from composer.cli.compose_follow import follow_project
+        from composer.cli.compose_fast import logs_command
 
-            count = None if tail == "all" else int(tail)
-            options = dict(since=C.parse_time(since), until=C.parse_time(until), timestamps=timestamps,
-                           announce_exit=True)  # compose's log printer: "web-1 exited with code 0"
-            follow_project(project.name, tuple(services or project.services), containers, printer,
-                           dict(options, tail=count))
-            return
-        C.stream_logs(containers, printer, follow=follow, tail=tail, since=since, until=until)
+        options = dict(follow=follow, tail=tail, timestamps=timestamps, since=since, until=until, no_color=no_color,
+                       no_log_prefix=no_log_prefix)
+        logs_command(ctx, list(services or ()), options, index)
 
 
 def _register_exec(app: typer.Typer) -> None:
@@ -420,20 +348,10 @@ def _register_exec(app: typer.Typer) -> None:
               index: int = typer.Option(0, "--index", help="Index of the container (0: the first running)."),
               privileged: bool = typer.Option(False, "--privileged", help="Extended privileges.")) -> None:
         """Execute a command in a running container."""
-        project = C.load(ctx)
-        container = C.one_container(project, service, index)
-        tty = not no_tty and sys.stdin.isatty() and not detach
-        env_list = [f"{k}={v}" for k, v in C.parse_env(env or ()).items()]
-        exec_in = C.runtime_feature("exec_in")
-        options = dict(stdin=not detach, env=env_list, user=user or "", workdir=workdir or "", detach=detach,
-                       privileged=privileged)
-        try:
-            code = exec_in(container.id, list(command), tty=tty, **options)
-        except UsageError:
-            if not tty:
-                raise
-            code = exec_in(container.id, list(command), tty=False, **options)  # no pseudo-TTY in this runtime yet
-        raise typer.Exit(code or 0)
+        from composer.cli.compose_fast import exec_command
+
+        options = dict(detach=detach, no_TTY=no_tty, user=user, workdir=workdir, env=env, privileged=privileged)
+        raise typer.Exit(exec_command(ctx, service, list(command), options, index))
 
 
 def _register_run(app: typer.Typer) -> None:

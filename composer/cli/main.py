@@ -80,7 +80,16 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("image", "pull"): "composer.cli.images:fast_pull",
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",
+    ("exec",): "composer.cli.compose_fast:exec_main",
+    ("ps",): "composer.cli.compose_fast:ps_main",
+    ("logs",): "composer.cli.compose_fast:logs_main",
+    ("port",): "composer.cli.compose_fast:port_main",
+    ("top",): "composer.cli.compose_fast:top_main",
+    ("images",): "composer.cli.compose_fast:images_main",
 }
+
+# Fast-path command words that also run without typer after global options (-f, -p, ...).
+FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images"}
 
 # Fast paths whose process ends by exit_now once their work is done: up -d and down leave ~300
 # modules and trio's threads behind, whose teardown (its GC passes) took 0.1-0.3 s after the last line.
@@ -141,10 +150,15 @@ def run_fast_path(argv: list[str]) -> int | None:
             # __import__, not importlib.import_module: the importlib package (and warnings) cost ~1 ms
             function = getattr(__import__(module_name, fromlist=[function_name]), function_name)
             return function(argv[len(words):])
-    if argv[:1] and argv[0].startswith("-") and find_command_words(argv)[:1] == ["config"]:
-        from composer.cli.project import config_fast_with_globals  # global options before config
+    word = find_command_words(argv)[:1] if argv[:1] and argv[0].startswith("-") else []  # after global options
+    if word == ["config"]:
+        from composer.cli.project import config_fast_with_globals
 
         return config_fast_with_globals(argv)
+    if word and word[0] in FAST_WITH_GLOBALS:
+        from composer.cli.compose_fast import with_globals
+
+        return with_globals(argv)
     return None
 
 

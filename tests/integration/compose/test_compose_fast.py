@@ -1,0 +1,111 @@
+"""The typer-free paths of ``exec``, ``ps``, ``logs``, ``port``, ``top`` and ``images``
+(``composer.cli.compose_fast``): each flag and global option gives what the typer command gives
+(output, errors, exit code), without importing typer; what they do not know goes to typer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.compose.conftest import LOOP
+
+pytestmark = [pytest.mark.root]
+
+COMPOSE = f"""
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo replica $$HOSTNAME; {LOOP}"]
+    scale: 2
+    ports: ["127.0.0.1::80", "127.0.0.1::81/udp"]
+  once:
+    image: busybox
+    command: ["echo", "once done"]
+"""
+
+# Runs composer's entry point in-process, by its fast paths ("fast") or with them emptied
+# ("typer"), then tells on stderr whether typer was imported.
+ROUTE = """
+import sys
+from composer.cli import main as M
+route, argv = sys.argv[1], sys.argv[2:]
+if route == "typer":
+    M.FAST_PATHS.clear(); M.FAST_WITH_GLOBALS.clear()
+try:
+    M.main(argv)
+except SystemExit as end:
+    code = end.code
+sys.stdout.flush()
+sys.stderr.write("TYPER=%s" % ("typer" in sys.modules))
+sys.exit(code)
+"""
+
+FAST = [
+    ("exec", "-T", "-e", "X=1", "-e", "Y", "-u", "nobody", "-w", "/tmp", "web", "sh", "-c", "echo $X; id -u; pwd"),
+    ("exec", "-T", "--index", "2", "web", "hostname"),
+    ("exec", "-T", "--index=1", "--privileged", "web", "sh", "-c", "exit 3"),
+    ("exec", "-d", "web", "true"), ("exec", "-Tw", "/", "web", "pwd"),
+    ("exec", "--detach", "--no-TTY", "--user=0", "--workdir=/", "--env=A=B", "web", "true"),
+    ("exec", "-T", "nosuch", "true"),
+    ("exec", "-T", "--index", "5", "web", "true"),
+    ("exec", "-T", "web", "sh", "-c", "echo $0 $1", "--help", "-x"),
+    ("-p", "proj", "-f", "compose.yaml", "exec", "-T", "web", "echo", "hi"),
+    ("--project-directory", ".", "--ansi", "never", "--progress", "plain", "exec", "-T", "web", "echo", "hi"),
+    ("--file=compose.yaml", "--project-name=proj", "--dry-run", "--parallel", "2", "ps", "--services"),
+    ("--profile", "x", "ps", "-q"),
+    ("ps",), ("ps", "-a", "--format", "json"), ("ps", "-aq"), ("ps", "--services", "-a"),
+    ("ps", "--status", "exited", "-a"), ("ps", "--filter", "status=running", "--format", "{{.Name}}"),
+    ("ps", "web", "--no-trunc"), ("ps", "--orphans", "false"), ("ps", "--orphans=maybe"),
+    ("ps", "--filter", "name=x"), ("ps", "nosuch"),
+    ("logs", "once"), ("logs", "-f", "once"), ("logs", "--follow", "--no-color", "once"),
+    ("logs", "-t", "-n", "1", "web"), ("logs", "--tail=all", "--no-log-prefix", "--index", "2", "web"),
+    ("logs", "--since", "1h", "--until", "2030-01-01T00:00:00Z", "once"), ("logs", "nosuch"),
+    ("port", "web", "80"), ("port", "--protocol", "udp", "web", "81"), ("port", "--index", "2", "web", "80"),
+    ("port", "web", "x"), ("port", "web", "82"),
+    ("images",), ("images", "-q"), ("images", "--format", "json", "web"), ("-p", "proj", "images", "web"),
+]
+TYPER = [  # handed to typer: help, unknown flags, missing arguments, what click refuses
+    ("exec", "--help"), ("exec", "-T", "web"), ("exec", "--bogus", "web", "true"),
+    ("exec", "--index", "x", "web", "true"), ("ps", "-h"), ("ps", "--all=true"), ("logs", "--index", "x"),
+    ("port", "web"), ("images", "--bogus"), ("--bogus", "ps"), ("-p", "proj", "ps", "--format"),
+]
+
+
+def _run(project, route: str, argv: tuple[str, ...]) -> tuple[int, str, str, bool]:
+    result = subprocess.run([sys.executable, "-c", ROUTE, route, *argv], cwd=project.directory,
+                            capture_output=True, text=True, timeout=60)
+    stderr, _, typer = result.stderr.rpartition("TYPER=")
+    return result.returncode, _stable(result.stdout), _stable(stderr), typer == "True"
+
+
+def _stable(text: str) -> str:
+    """Output without what changes between two runs (ages, durations, column widths)."""
+    return re.sub(r" +", " ", re.sub(r"\d+ (second|minute)s? ago|Up( About)? (a|an|\d+) \w+", "AGE", text))
+
+
+def test_fast_paths_answer_as_typer_without_importing_it(project):
+    project.write(COMPOSE)
+    project("up", "-d")
+    project("wait", "once")
+    mismatches = []
+    for argv in FAST + TYPER:
+        fast, typer = _run(project, "fast", argv), _run(project, "typer", argv)
+        assert typer[3], argv
+        if fast[:3] != typer[:3] or fast[3] != (argv in TYPER):
+            mismatches.append((argv, fast, typer))
+    assert not mismatches, "\n".join(map(repr, mismatches))
+
+
+def test_top_lists_the_processes_without_typer(project):
+    project.write(COMPOSE)
+    project("up", "-d", "web")
+    code, out, err, typer = _run(project, "fast", ("top", "web"))
+    assert (code, typer) == (0, False), err
+    lines = out.splitlines()
+    assert lines[0].split() == ["SERVICE", "#", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    assert {line.split()[0] for line in lines[1:]} == {"web"}
+    assert {line.split()[1] for line in lines[1:]} == {"1", "2"}  # both replicas' processes
+    assert _run(project, "fast", ("-p", "proj", "top", "nosuch"))[:2] == (0, "")
