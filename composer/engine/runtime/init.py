@@ -60,7 +60,7 @@ class LaunchPlan(Record):
     seccomp_bpf: bytes | None = None
     error_fd: int = -1                        # write end, close-on-exec
     pid_fd: int = -1                          # write end: the container init's host pid
-    go_fd: int = -1                           # read end: the parent has set up cgroup and network
+    go_fd: int = -1                           # read end: "c" (cgroup made), then "1" (network in: go)
     console_fd: int = -1                      # -t: a unix socket to send the pty master over
     window_size: bytes = b""                  # -t: the caller's terminal size (struct winsize), set on the pty
     cgroup_files: list[str] = []              # cgroup files PID 1 joins itself by (writing "0")
@@ -224,8 +224,7 @@ def _setup(plan: LaunchPlan) -> None:
     rootfs.write_sysctls(root, config.security.sysctls)
     if not config.security.privileged:
         rootfs.mask_paths(root)
-    if os.read(plan.go_fd, 1) != b"1":  # the parent has made the cgroup and plugged the network in
-        raise RuntimeError("the runtime gave up on the container before it started")
+    wait_for_parent(plan.go_fd, b"c")  # it has made the cgroup (and plugs the network in meanwhile)
     join_cgroup(plan.cgroup_files)  # before pivot_root: the host's /sys/fs/cgroup is still in view
     rootfs.pivot(root, config.security.read_only)
     if plan.console_fd >= 0:
@@ -246,6 +245,13 @@ def _setup(plan: LaunchPlan) -> None:
     if config.oom_score_adj is not None:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write(str(config.oom_score_adj))
+    wait_for_parent(plan.go_fd, b"1")  # the network is plugged in: go
+
+
+def wait_for_parent(fd: int, expected: bytes) -> None:
+    """Block until the runtime sends ``expected`` on ``fd`` (EOF: it gave up on the container)."""
+    if os.read(fd, 1) != expected:
+        raise RuntimeError("the runtime gave up on the container before it started")
 
 
 def _populate_volumes(root: str, plan: LaunchPlan) -> None:

@@ -407,6 +407,7 @@ class ForegroundRun:
         error_r, plan.error_fd = os.pipe2(os.O_CLOEXEC)
         pid_r, plan.pid_fd = os.pipe2(os.O_CLOEXEC)
         plan.go_fd, go_w = os.pipe2(os.O_CLOEXEC)
+        self.go_w = go_w  # "c" (cgroup made: PID 1 joins it) in _while_building, "1" (go) here
         self.was_subreaper = libc.get_child_subreaper()
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         self._previous_handlers = {number: signal.signal(number, self._forward) for number in FORWARDED_SIGNALS}
@@ -491,6 +492,10 @@ class ForegroundRun:
         self.cgroup.create(config.resources, config.security.privileged, self.device_rules)
         if not plan.cgroup_files:  # else PID 1 joins itself (cheaper)
             self.cgroup.join(self.pid)
+        try:
+            os.write(self.go_w, b"c")  # PID 1 joins its cgroup and pivots while the network is plugged in
+        except BrokenPipeError:
+            pass  # PID 1 failed: its error is on error_r
         if self.fresh or self.config_changed:  # else ``create`` wrote it, and nothing changed since
             write_json_atomic(self.cdir.config, config.to_dict())
         if self.records_start:
