@@ -152,7 +152,8 @@ def flag_error(error, path: str) -> ComposerError:
 
     from composer.errors import FlagError
 
-    docker = path.split()[1:2] and path.split()[1] in DOCKER_GROUPS
+    words = path.split()
+    docker = len(words) > 1 and words[1] in DOCKER_GROUPS
     hint = f"See '{path} --help'." if docker else None
     if isinstance(error, click.MissingParameter):
         text = f"'{path}' requires at least 1 argument" if docker else "requires at least 1 arg(s), only received 0"
