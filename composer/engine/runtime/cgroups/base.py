@@ -12,18 +12,13 @@ from composer.errors import CgroupError
 
 def write_file(path: str, value: str) -> None:
     """Write one cgroup control file, translating errors to CgroupError."""
-    try:
-        with open(path, "w") as handle:
-            handle.write(value)
-    except OSError as error:
-        raise CgroupError(f"cannot write {value!r} to {path}: {error.strerror}",
-                          hint="check the limit's value and that the controller is available") from error
+    write_each(path, (value,))
 
 
 def write_each(path: str, values: "tuple[str, ...] | list[str]") -> None:
     """Write each of ``values`` to one control file as a write of its own (the kernel parses one
     rule per write: devices.allow), through one open descriptor."""
-    value = ""
+    value = values[0] if values else ""  # (named in the error when the open fails)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)  # as open("w")
         try:
