@@ -10,6 +10,7 @@ from typing import Any, List, Optional
 import typer
 
 from composer.cli import compose as C
+from composer.cli.compose_fast import exec_command, logs_command, ps_command
 from composer.cli.compose_fast import table_lines  # noqa: F401 - its home was here (tests import it from here)
 from composer.errors import ComposerError, UsageError
 
@@ -311,8 +312,6 @@ def _register_ps(app: typer.Typer) -> None:
                                        help="Include orphaned services (default true).")
            ) -> None:
         """List containers."""
-        from composer.cli.compose_fast import ps_command
-
         ps_command(ctx, list(services or ()), dict(all=all_, quiet=quiet, services=only_services, status=status,
                                                    filter=filter_, format=output_format, no_trunc=no_trunc,
                                                    orphans=orphans))
@@ -330,8 +329,6 @@ def _register_logs(app: typer.Typer) -> None:
              no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
              index: Optional[int] = typer.Option(None, "--index", help="Index of the container.")) -> None:
         """View output from containers."""
-        from composer.cli.compose_fast import logs_command
-
         options = dict(follow=follow, tail=tail, timestamps=timestamps, since=since, until=until, no_color=no_color,
                        no_log_prefix=no_log_prefix)
         logs_command(ctx, list(services or ()), options, index)
@@ -348,8 +345,6 @@ def _register_exec(app: typer.Typer) -> None:
               index: int = typer.Option(0, "--index", help="Index of the container (0: the first running)."),
               privileged: bool = typer.Option(False, "--privileged", help="Extended privileges.")) -> None:
         """Execute a command in a running container."""
-        from composer.cli.compose_fast import exec_command
-
         options = dict(detach=detach, no_TTY=no_tty, user=user, workdir=workdir, env=env, privileged=privileged)
         raise typer.Exit(exec_command(ctx, service, list(command), options, index))
 

@@ -51,19 +51,21 @@ def global_options(argv: list[str]) -> Optional[tuple[Any, str, list[str]]]:
         name, equals, inline = argv[index].partition("=")
         field, kind = GLOBALS.get(name, ("", ""))
         if not kind or (equals and (kind == "bool" or not name.startswith("--"))):
+            return None  # unknown, or a form (-p=x, --dry-run=1) whose meaning stays click's
+        if kind == "bool" or equals:
+            value, index = inline if equals else True, index + 1
+        elif index + 1 < len(argv):
+            value, index = argv[index + 1], index + 2
+        else:
             return None
-        value = inline if equals else True if kind == "bool" else argv[index + 1] if index + 1 < len(argv) else None
-        if value is None:
-            return None
-        index += 1 if equals or kind == "bool" else 2
         fields[field] = [*fields[field], value] if kind == "list" else value
-    if index >= len(argv) or not fields["parallel"].lstrip("-").isdigit():
+    fields["parallel"] = _int(fields["parallel"])
+    if index >= len(argv) or fields["parallel"] is None:
         return None
     if fields["project_directory"] is not None:  # typer converts it through pathlib.Path
         from pathlib import Path
 
         fields["project_directory"] = str(Path(fields["project_directory"]))
-    fields["parallel"] = int(fields["parallel"])
     return SimpleNamespace(**fields), argv[index], argv[index + 1:]
 
 
@@ -88,25 +90,36 @@ def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
         return None  # click refuses a value for a flag (--all=true): its error stays typer's
     try:
         if verb != "exec":
-            return parse_interspersed(argv, table)
-        options, index = _parse_options(argv, table)
+            options, arguments = parse_interspersed(argv, table)
+        else:
+            options, index = _parse_options(argv, table)
+            if index and argv[index - 1] == "--":
+                return None  # typer's handling of "--" before the service stays typer's
+            arguments = argv[index:]
     except UsageError:
         return None
-    if index and argv[index - 1] == "--":
-        return None  # typer's handling of "--" before the service stays typer's
-    return options, argv[index:]
+    if "index" in options and _int(options["index"]) is None:
+        return None  # click's "not a valid integer"
+    return options, arguments
+
+
+def _int(text: str) -> Optional[int]:
+    """``text`` as click converts an int option; None when it is not one (typer's error then)."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _index(options: dict, default: Optional[int]) -> Optional[int]:
-    """``--index`` as typer converts it; raises ValueError when it is not a number."""
-    value = options.get("index")
-    return default if value is None else int(value)
+    """``--index`` (checked by ``_parse``), or ``default`` when not given."""
+    return default if options.get("index") is None else _int(options["index"])
 
 
 # --- exec ------------------------------------------------------------------------------------------
 def exec_main(argv: list[str], obj: Any = None) -> Optional[int]:
     parsed = _parse("exec", argv)
-    if parsed is None or len(parsed[1]) < 2 or not str(parsed[0].get("index", "0")).lstrip("-").isdigit():
+    if parsed is None or len(parsed[1]) < 2:
         return None
     options, (service, *command) = parsed
     ctx = _context(obj, service=service)
@@ -178,14 +191,14 @@ def _states(options: dict) -> list[str]:
 
 
 def _ps_lines(found: list[Any], records: list[dict], output_format: str, options: dict) -> list[str]:
-    from composer.spec.render import go_json
-
     no_trunc = bool(options.get("no_trunc"))
     if options.get("services"):  # compose joins the names with newlines: one empty line when there is none
         return ["\n".join(dict.fromkeys(r["Service"] for r in records))]
     if options.get("quiet"):  # compose prints full ids (--no-trunc changes nothing)
         return [container.id for container in found]
     if output_format == "json":  # docker compose truncates the command here too
+        from composer.spec.render import go_json
+
         return [go_json({**record, "Command": truncate(record["Command"], 22, no_trunc)}) for record in records]
     if output_format == "table":
         return table_lines(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
@@ -222,7 +235,7 @@ def print_rows(header: list[str], rows: list[list[str]], gap: int = 3, minimum: 
 # --- logs ------------------------------------------------------------------------------------------
 def logs_main(argv: list[str], obj: Any = None) -> Optional[int]:
     parsed = _parse("logs", argv)
-    if parsed is None or not str(parsed[0].get("index", "0")).lstrip("-").isdigit():
+    if parsed is None:
         return None
     options, services = parsed
     logs_command(_context(obj, services=services), services, options, _index(options, None))
@@ -254,7 +267,7 @@ def logs_command(ctx: Any, services: list[str], options: dict, index: Optional[i
 # --- port, top, images -----------------------------------------------------------------------------
 def port_main(argv: list[str], obj: Any = None) -> Optional[int]:
     parsed = _parse("port", argv)
-    if parsed is None or len(parsed[1]) != 2 or not str(parsed[0].get("index", "0")).lstrip("-").isdigit():
+    if parsed is None or len(parsed[1]) != 2:
         return None
     options, (service, private_port) = parsed
     ctx = _context(obj, service=service, private_port=private_port)

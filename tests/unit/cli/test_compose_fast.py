@@ -22,7 +22,7 @@ def test_global_options_as_typer_stores_them():
 
 
 def test_global_options_typer_must_parse():
-    for argv in (["--bogus", "ps"], ["-f"], ["-p=x", "ps"], ["--dry-run=1", "ps"], ["--parallel", "x", "ps"],
+    for argv in (["--bogus", "ps"], ["-f"], ["-p=x", "ps"], ["--dry-run=1", "ps"], ["--parallel", "x", "ps"], ["--parallel", "--5", "ps"],
                  ["-f", "a.yaml"], ["-h", "ps"]):
         assert F.global_options(argv) is None, argv
     assert F.with_globals(["-p", "x", "config"]) is None  # not one of this module's commands
