@@ -338,7 +338,10 @@ def _register_exec(app: typer.Typer) -> None:
     @app.command("exec", context_settings={"allow_interspersed_args": False})
     def exec_(ctx: typer.Context, service: str = typer.Argument(...), command: List[str] = typer.Argument(...),
               detach: bool = typer.Option(False, "-d", "--detach", help="Run the command in the background."),
-              no_tty: bool = typer.Option(False, "-T", "--no-TTY", help="Disable pseudo-TTY allocation."),
+              no_tty: bool = typer.Option(False, "-T", "--no-tty", "--no-TTY", help="Disable pseudo-TTY allocation."),
+              _interactive: bool = typer.Option(False, "-i", "--interactive", hidden=True,  # compose's hidden
+                                                help="Keep STDIN open (the default)."),  # flags (exec -it)
+              _tty: bool = typer.Option(False, "-t", "--tty", hidden=True, help="Allocate a pseudo-TTY (the default)."),
               user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
               workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
               env: Optional[List[str]] = typer.Option(None, "-e", "--env", help="Set environment variables."),

@@ -20,7 +20,8 @@ from composer.cli.run_flags import _flags, _parse_options, parse_interspersed
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("exec", "ps", "logs", "port", "top", "images")}
-_flags("bool", "-d|--detach", "-T|--no-TTY", "--privileged", table=TABLES["exec"])
+_flags("bool", "-d|--detach", "-T|--no-tty|--no-TTY", "--privileged", "-i|--interactive", "-t|--tty",
+       table=TABLES["exec"])  # -i, -t: compose's hidden flags, the defaults
 _flags("list", "-e|--env", table=TABLES["exec"])
 _flags("value", "-u|--user", "-w|--workdir", "--index", table=TABLES["exec"])
 _flags("bool", "-a|--all", "-q|--quiet", "--services", "--no-trunc", table=TABLES["ps"])
