@@ -486,7 +486,12 @@ def run_attached(config: ContainerConfig, detach_keys: str = "") -> int:
     parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)  # bad keys are refused before anything is made
     connection = run(config, attach=True)
     code = attach(config.id, detach_keys=detach_keys, connection=connection)
-    return 0 if code is None else code
+    if code is None:
+        return 0
+    if config.auto_remove:  # as docker run --rm: return once its supervisor has removed it
+        path = ContainerDir(config.id).path
+        wait_until(path, lambda: not os.path.isdir(path), timeout=30)
+    return code
 
 
 def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> int:
