@@ -138,7 +138,7 @@ def _wait_for_restarts(cli, name: str, count: int) -> None:
         if info["RestartCount"] == count and info["State"]["Status"] == "exited":
             assert (info["State"]["ExitCode"], info["State"]["Error"]) == (1, "")
             return
-        assert time.monotonic() < deadline, info["State"]
+        assert time.monotonic() < deadline, f"RestartCount {info['RestartCount']}, State {info['State']!r}"
         time.sleep(0.05)
 
 
