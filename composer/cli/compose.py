@@ -353,10 +353,12 @@ def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str])
     return options, words
 
 
-def _fast_context() -> Any:
-    """What typer's root callback would store without global options."""
+def _fast_context(obj: Any = None) -> Any:
+    """What typer's root callback would store: ``obj`` (the global options), or the defaults."""
     from types import SimpleNamespace
 
+    if obj is not None:
+        return SimpleNamespace(obj=obj)
     return SimpleNamespace(obj=SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
                                                env_files=[], progress=None, ansi="auto", dry_run=False, parallel=-1))
 
@@ -398,14 +400,15 @@ def project_defaults(project: Any, options: Any) -> Any:
     return options._replace(remove_orphans=True) if value in ("1", "true") else options
 
 
-def up_fast(argv: list[str]) -> Optional[int]:
-    """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise."""
+def up_fast(argv: list[str], obj: Any = None, whole: Optional[list[str]] = None) -> Optional[int]:
+    """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise.
+    ``obj``: the global options given before ``up`` (``whole``: the command line with them)."""
     parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED)
     if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
         return None
-    ctx = _fast_context()
+    ctx = _fast_context(obj)
     ctx.params = {"services": parsed[1]}
-    key = _settled_key(argv, parsed[0])
+    key = _settled_key(argv if whole is None else whole, parsed[0])
     if key and _show_settled(ctx, key):
         return 0
     options = up_options(ctx, parsed[1], parsed[0])
@@ -451,8 +454,9 @@ def _show_settled(ctx: Any, key: str) -> bool:
     return True
 
 
-def down_fast(argv: list[str]) -> Optional[int]:
-    """``composer down ...`` without typer; None (use typer) for what it does not know."""
+def down_fast(argv: list[str], obj: Any = None) -> Optional[int]:
+    """``composer down ...`` without typer; None (use typer) for what it does not know
+    (``obj``: the global options given before ``down``)."""
     from composer.engine.options import DownOptions
 
     parsed = parse_simple(argv, _DOWN_FLAGS, _DOWN_VALUED)
@@ -462,7 +466,7 @@ def down_fast(argv: list[str]) -> Optional[int]:
     if options.get("rmi") not in (None, "local", "all"):
         return None
     timeout = _seconds(options.get("timeout"), "-t, --timeout")  # a bad flag before the file, as Compose
-    ctx = _fast_context()
+    ctx = _fast_context(obj)
     project, name = load_or_name(ctx)
     down = DownOptions(services=tuple(services), volumes=bool(options.get("volumes")), rmi=options.get("rmi"),
                        remove_orphans=bool(options.get("remove_orphans")), timeout=timeout)

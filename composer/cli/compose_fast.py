@@ -73,9 +73,14 @@ def global_options(argv: list[str]) -> Optional[tuple[Any, str, list[str]]]:
 def with_globals(argv: list[str]) -> Optional[int]:
     """``composer [global options] WORD ...`` for the commands of this module (None: typer)."""
     parsed = global_options(argv)
-    if parsed is None or parsed[1] not in MAINS:
+    if parsed is None:
         return None
-    return MAINS[parsed[1]](parsed[2], parsed[0])
+    options, word, rest = parsed
+    if word == "up":
+        return C.up_fast(rest, options, whole=argv)
+    if word == "down":
+        return C.down_fast(rest, options)
+    return MAINS[word](rest, options) if word in MAINS else None
 
 
 def _context(obj: Any, **params: Any) -> Any:

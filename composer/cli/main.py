@@ -89,7 +89,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
 }
 
 # Fast-path command words that also run without typer after global options (-f, -p, ...).
-FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images"}
+FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images", "up", "down"}
 
 # Fast paths whose process ends by exit_now once their work is done: up -d and down leave ~300
 # modules and trio's threads behind, whose teardown (its GC passes) took 0.1-0.3 s after the last line.
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     from composer.cli.render import run_guarded
 
     fast = run_guarded(lambda: run_fast_path(argv))
-    if fast is not None and entry and tuple(argv[:1]) in EXIT_NOW_PATHS:
+    if fast is not None and entry and tuple(find_command_words(argv)[:1]) in EXIT_NOW_PATHS:
         exit_now(fast)
     if fast is not None:
         sys.exit(fast)

@@ -110,3 +110,20 @@ def test_top_lists_the_processes_without_typer(project):
     assert {line.split()[0] for line in lines[1:]} == {"web"}
     assert {line.split()[1] for line in lines[1:]} == {"1", "2"}  # both replicas' processes
     assert _run(project, "fast", ("-p", "proj", "top", "nosuch"))[:2] == (0, "")
+
+
+def test_up_and_down_after_global_options_stay_off_typer(project):
+    """``composer -f F -p P up -d`` / ``down``: the fast paths with the global options (what the
+    project is), no typer; a settled ``up -d`` of one project name is not another's."""
+    project.write(COMPOSE)
+    for name in ("gone", "kept"):
+        code, _, err, typer = _run(project, "fast", ("-f", "compose.yaml", "-p", name, "up", "-d", "web"))
+        assert (code, typer) == (0, False), err
+    code, out, err, typer = _run(project, "fast", ("-p", "kept", "up", "-d", "web"))  # settled: nothing to do
+    assert (code, typer) == (0, False) and "Running" in err, err
+    code, _, err, typer = _run(project, "fast", ("--project-name", "gone", "down", "-t", "0"))
+    assert (code, typer) == (0, False), err
+    assert "proj-gone" not in err and "gone-web-1" in err
+    assert _run(project, "fast", ("-p", "gone", "ps", "-q"))[1] == ""
+    assert len(_run(project, "fast", ("-p", "kept", "ps", "-q"))[1].split()) == 2
+    assert _run(project, "fast", ("-p", "kept", "down", "-t", "0"))[0] == 0
