@@ -1,12 +1,13 @@
 """``container cp``: a tar stream through ``exec`` in a running container (the image needs
-``tar``; copying in also ``sh``); for a stopped (exited or created) one, the same tar runs chrooted
-in its filesystem, mounted (overlay, volumes, binds) in a private mount namespace of a short-lived
-child, so every mount goes with that child, also on failure (docker mounts a stopped container's
-root and volumes for cp too).
+``tar``; copying in also ``sh``); for a stopped (exited or created) one, composer's own tar code
+(Python's tarfile, never a program of the image) runs in a short-lived child chrooted in the
+container's filesystem, mounted (overlay, volumes, binds) in the child's private mount namespace,
+so every mount goes with that child, also on failure (docker mounts a stopped container's root and
+volumes for cp too, and archives with its own code, chrooted).
 
-The container side is read and written only by a process inside the container (its own root,
-mounts and permissions), so a symlink in the container can never lead to a host path; the host
-side unpacks with tarfile's ``data`` filter (no absolute paths, no ``..``, no device files).
+The container side is read and written only from inside the container's root (its own mounts and
+links), so a symlink in the container can never lead to a host path; the host side unpacks with
+tarfile's ``data`` filter (no absolute paths, no ``..``, no device files).
 """
 
 from __future__ import annotations
@@ -16,20 +17,27 @@ import posixpath
 import tarfile
 import threading
 from contextlib import contextmanager
+from functools import partial
+from typing import Callable
 
 from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
 from composer.errors import ContainerRuntimeError
 
 
-def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2) -> int:
-    """Start ``argv`` as root in the container's filesystem: by exec when it runs, else chrooted
-    in its mounted filesystem (the caller holds ``_container_side``); the child's pid."""
+def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2,
+             stopped: Callable[[], int] | None = None) -> int:
+    """Start ``argv`` as root in the running container by exec; in a stopped one, ``stopped`` (our
+    own code doing what ``argv`` does) chrooted in its mounted filesystem (the caller holds
+    ``_container_side``): never a program of the image outside the container's sandbox. The
+    child's pid."""
     from composer.engine.runtime.containers import LIVE, current_state
     from composer.engine.runtime.state import ContainerDir
 
     state = current_state(ContainerDir(container_id))
     if state.get("Status") not in LIVE:
-        return _spawn_in_stopped(container_id, argv, (stdin_fd, stdout_fd, stderr_fd))
+        if stopped is None:
+            raise ContainerRuntimeError(f"container {container_id[:12]} is not running", exit_code=1)
+        return _spawn_in_stopped(container_id, stopped, (stdin_fd, stdout_fd, stderr_fd))
     from composer.engine.runtime.containers import running_pid
 
     pid = running_pid(container_id)
@@ -52,12 +60,9 @@ def _container_side(container_id: str):
         yield
 
 
-SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, int]) -> int:
+def _spawn_in_stopped(container_id: str, job: Callable[[], int], fds: tuple[int, int, int]) -> int:
     """Fork a child that mounts the stopped container's filesystem in its own mount namespace,
-    chroots there and execs ``argv``; its mounts vanish when it exits."""
+    chroots there and runs ``job`` (its exit code); its mounts vanish when it exits."""
     from composer.engine.runtime.containers import _config
     from composer.engine.runtime.state import ContainerDir
 
@@ -69,15 +74,20 @@ def _spawn_in_stopped(container_id: str, argv: list[str], fds: tuple[int, int, i
     mounts = _host_mounts(config)
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
+        code = 127
         try:
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
             _enter_stopped(config, cdir, mounts)
-            os.execve(_lookup(argv[0]), argv, {"PATH": SEARCH_PATH})
+            # no user/group names looked up in the container's root: glibc would load its NSS
+            # modules from the image's /lib there
+            tarfile.pwd = tarfile.grp = None  # type: ignore[attr-defined]
+            code = job()
         except BaseException as error:  # noqa: BLE001 (the child never returns to the caller)
-            os.write(2, f"{argv[0]}: {error}\n".encode(errors="replace"))
+            os.write(2, f"tar: {error}\n".encode(errors="replace"))
+            code = 1
         finally:
-            os._exit(127)
+            os._exit(code)
     return pid
 
 
@@ -113,13 +123,57 @@ def _enter_stopped(config, cdir, mounts: list) -> None:
     os.chdir("/")
 
 
-def _lookup(name: str) -> str:
-    """``name`` on the container's search path (we are chrooted in it)."""
-    for directory in SEARCH_PATH.split(":"):
-        candidate = os.path.join(directory, name)
-        if os.access(candidate, os.X_OK):
-            return candidate
-    raise FileNotFoundError(f"{name} not found in the container (the image needs it for cp)")
+def _pack_here(parent: str, base: str, follow_link: bool) -> int:
+    """(In the chrooted child) ``tar -c[h]f - -C PARENT BASE``: the tar stream on stdout."""
+    os.chdir(parent)
+    os.lstat(base)  # a missing path: "No such file or directory", as tar says it
+    with os.fdopen(1, "wb", closefd=False) as stream, \
+            tarfile.open(fileobj=stream, mode="w|", dereference=follow_link, format=tarfile.PAX_FORMAT) as archive:
+        archive.add(base, arcname=base)
+    return 0
+
+
+def _inside(keep_owner: bool, member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """A member unpacked in the container as ``tar -x`` does (its mode kept; owned by root unless
+    ``keep_owner``), never outside ``destination`` (links resolved: tarfile's ``tar`` filter)."""
+    checked = tarfile.tar_filter(member, destination)
+    return checked.replace(mode=member.mode, **({} if keep_owner else {"uid": 0, "gid": 0}), deep=False)
+
+
+def _extract_stdin(directory: str, keep_owner: bool) -> None:
+    """(In the chrooted child) ``tar -x[o]f - -C DIRECTORY``."""
+    with os.fdopen(0, "rb", closefd=False) as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
+        for member in archive:
+            archive.extract(member, directory, filter=partial(_inside, keep_owner))
+
+
+def _unpack_into(directory: str, keep_owner: bool) -> int:
+    """(In the chrooted child) ``cp - CONTAINER:DIR``: the stream unpacked into an existing directory."""
+    if not os.path.isdir(directory):
+        return NOT_A_DIRECTORY
+    _extract_stdin(directory, keep_owner)
+    return 0
+
+
+def _unpack_at(destination: str, name: str) -> int:
+    """(In the chrooted child) what ``_UNPACK_AT_DESTINATION`` does in a running container."""
+    import shutil
+
+    if os.path.isdir(destination):
+        _extract_stdin(destination, keep_owner=True)
+        return 0
+    parent = posixpath.dirname(destination.rstrip("/")) or "/"
+    if destination.endswith("/") or not os.path.isdir(parent):
+        os.write(2, f"no such directory: {destination if destination.endswith('/') else parent}\n".encode())
+        return 1
+    staging = posixpath.join(parent, ".composer-cp." + os.urandom(6).hex())
+    os.mkdir(staging, 0o700)
+    try:
+        _extract_stdin(staging, keep_owner=True)
+        os.replace(posixpath.join(staging, name), destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return 0
 
 
 def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -159,7 +213,8 @@ def _copy_from(container_id: str, path: str, destination: str, *, follow_link: b
     null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
     with tempfile.TemporaryFile() as errors:
         try:
-            child = _run_tar(container_id, argv, null, write_fd, errors.fileno())
+            child = _run_tar(container_id, argv, null, write_fd, errors.fileno(),
+                             stopped=partial(_pack_here, parent or "/", base or ".", follow_link))
         finally:
             os.close(null)
             if read_fd >= 0:
@@ -238,7 +293,7 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     on our stdin, unpacked into the directory ``path``."""
     if source == "-":
         argv = ["sh", "-c", _UNPACK_STDIN, "sh", "/" + path.lstrip("/"), "" if archive else "o"]
-        code = wait_exit(_run_tar(container_id, argv, 0, 1))
+        code = wait_exit(_run_tar(container_id, argv, 0, 1, stopped=partial(_unpack_into, argv[4], archive)))
         if code == NOT_A_DIRECTORY:
             raise ContainerRuntimeError(f'destination "{reference or container_id}:{path}" must be a directory',
                                         exit_code=1)
@@ -251,7 +306,8 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     destination = "/" + path.lstrip("/")
     destination = posixpath.normpath(destination) + ("/" if destination.endswith("/") and destination != "/" else "")
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name], read_fd, 1)
+    child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name], read_fd, 1,
+                     stopped=partial(_unpack_at, destination, name))
     os.close(read_fd)
 
     def feed() -> None:

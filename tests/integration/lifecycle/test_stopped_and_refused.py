@@ -50,6 +50,26 @@ def test_cp_into_and_out_of_a_stopped_container_and_its_volume(cli, state_root, 
     assert not glob.glob(str(state_root / "containers" / "*"))
 
 
+
+def test_cp_with_a_stopped_container_runs_none_of_its_programs(cli, state_root, tmp_path):
+    """A crafted image's tar or sh would run as root on the host, merely chrooted: the copy of a
+    stopped container is composer's own code; the container's programs never run outside it."""
+    witness = tmp_path / "witness"
+    trap = f"#!/bin/sh\necho ran > /ran; echo ran > {witness}\nexit 0\n"
+    cli("container", "run", "--name", "crafted", "busybox", "sh", "-c",
+        f"rm /bin/tar /bin/sh.real 2>/dev/null; printf '{trap}' > /bin/tar && chmod 755 /bin/tar && "
+        "echo kept > /data.txt", check=True)
+    (tmp_path / "in").write_text("in\n")
+    cli("container", "cp", "crafted:/data.txt", str(tmp_path / "out"), check=True)
+    cli("container", "cp", str(tmp_path / "in"), "crafted:/", check=True)
+    assert (tmp_path / "out").read_text() == "kept\n"
+    assert not witness.exists()
+    assert cli("container", "cp", "crafted:/ran", str(tmp_path)).returncode == 1  # its tar never ran
+    cli("container", "cp", "crafted:/in", str(tmp_path / "back"), check=True)
+    assert (tmp_path / "back").read_text() == "in\n"
+    assert not _overlay_mounts_of(state_root)
+    cli("container", "rm", "crafted", check=True)
+
 def test_exposed_ports_merge_the_image_expose_and_p(cli, tmp_path):
     import json
 
