@@ -469,7 +469,7 @@ def down_fast(argv: list[str], obj: Any = None) -> Optional[int]:
     ctx = _fast_context(obj)
     project, name = load_or_name(ctx)
     down = DownOptions(services=tuple(services), volumes=bool(options.get("volumes")), rmi=options.get("rmi"),
-                       remove_orphans=bool(options.get("remove_orphans")), timeout=timeout)
+                       remove_orphans=bool(options.get("remove_orphans")), timeout=timeout, parallel=parallel(ctx))
     with progress_for(ctx) as progress:
         engine(progress).down(project, down, project_name=name)
     return 0

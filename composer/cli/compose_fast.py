@@ -76,6 +76,8 @@ def with_globals(argv: list[str]) -> Optional[int]:
     if parsed is None:
         return None
     options, word, rest = parsed
+    if word in ("up", "down") and options.dry_run:
+        return None  # its plan is printed by typer's command
     if word == "up":
         return C.up_fast(rest, options, whole=argv)
     if word == "down":
