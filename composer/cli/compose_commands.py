@@ -260,22 +260,26 @@ def _first_exit(service: Any, project: Any, names: tuple, *, failures_only: bool
     the first non-zero one); None when no watched container ended with such a code."""
     from composer.errors import PlanError
 
-    def recorded() -> Optional[int]:
-        ended = sorted((c for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")),
-                       key=lambda c: c.finished_at)  # as compose: the code of the first to exit
-        codes = [c.exit_code for c in ended]
-        return next((code for code in codes if code or not failures_only), None)
+    def ended() -> list:
+        return sorted((c for c in C.containers_of(project.name, names) if c.state in ("exited", "dead")),
+                      key=lambda c: c.finished_at)  # as compose: the code of the first to exit
 
-    code = recorded()  # finished while up was still starting the others
+    def first_code(containers: list) -> Optional[int]:
+        return next((c.exit_code for c in containers if c.exit_code or not failures_only), None)
+
+    done = ended()
+    code = first_code(done)  # finished while up was still starting the others
     if code is not None:
         return code
+    seen = {c.name for c in done}
     while True:
-        try:
-            _, code = service.wait_first_exit(project, names)
+        try:  # (one that ends after our look and before the wait is counted by it)
+            name, code = service.wait_first_exit(project, names, seen=frozenset(seen))
         except PlanError:  # nothing left running: the last ones ended between two looks
-            return recorded()
+            return first_code(ended())
         if code or not failures_only:
             return code
+        seen.add(name)
 
 
 def _register_down(app: typer.Typer) -> None:

@@ -131,14 +131,22 @@ class ProjectService:
         return {c.name: self.runtime.wait_container(c.id) for n in sorted(names)
                 for c in observed.service_containers(n)}
 
-    def wait_first_exit(self, project: "Project", services: tuple[str, ...] = ()) -> tuple[str, int]:
-        """The first of the services' running containers to stop: ``(name, exit code)``."""
+    def wait_first_exit(self, project: "Project", services: tuple[str, ...] = (),
+                        seen: "frozenset[str] | None" = None) -> tuple[str, int]:
+        """The first of the services' running containers to stop: ``(name, exit code)``. With
+        ``seen`` (the names of those the caller knew ended), one that ended since it looked counts
+        at once: an exit between the caller's look and this wait is never missed."""
         from composer.engine.execute import first_exit
 
         names = reconcile.select(project, services, with_deps=False)
         observed = observe(self.runtime, project.name, networks=False, volumes=False)
-        return first_exit(self.runtime, {c.id: c.name for n in names for c in observed.service_containers(n)
-                                         if c.state == "running"})
+        containers = [c for n in names for c in observed.service_containers(n)]
+        if seen is not None:
+            ended = sorted((c for c in containers if c.state in ("exited", "dead") and c.name not in seen),
+                           key=lambda c: c.finished_at)
+            if ended:
+                return ended[0].name, ended[0].exit_code
+        return first_exit(self.runtime, {c.id: c.name for c in containers if c.state == "running"})
 
     def prepare_run(self, project: "Project", options: RunOptions) -> "ContainerSpec":
         """``run``: bring the service's dependencies up (unless ``no_deps``), ensure its networks,

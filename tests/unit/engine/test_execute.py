@@ -432,6 +432,17 @@ def test_wait_first_exit(load, service, fake):
         service.wait_first_exit(project)
 
 
+def test_wait_first_exit_counts_an_exit_the_caller_did_not_see(load, service, fake):
+    """An exit between the caller's look (``seen``) and the wait is the first exit, not a hang."""
+    fake.behaviours["job"] = Behaviour(exit_code=5)
+    project = load("services:\n  web: {image: busybox}\n  job: {image: busybox}\n")
+    service.up(project)
+    service.wait_first_exit(project)  # (the job has ended)
+    assert service.wait_first_exit(project, seen=frozenset()) == ("demo-job-1", 5)
+    service.stop(project)
+    assert service.wait_first_exit(project, seen=frozenset({"demo-job-1"}))[0] == "demo-web-1"
+
+
 def test_conditions_on_existing_and_scaled_down_dependencies(load, service, fake, events):
     fake.behaviours["job"] = Behaviour(exit_code=0)
     service.up(load(CONDITIONS), UpOptions(scale={"db": 2}))
