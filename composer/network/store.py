@@ -84,6 +84,8 @@ class NetworkStore:
             path = os.path.join(self.dir, name)
             try:
                 networks.append(Network.from_dict(read_json(path)))
+            except FileNotFoundError:
+                continue  # removed since the listing (another removal, unlocked readers): not corrupt
             except (OSError, ValueError, TypeError) as error:
                 raise NetworkError(f"corrupt network state file {path}: {error}",
                                    hint="remove the file and the bridge it names") from None

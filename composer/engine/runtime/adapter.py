@@ -452,9 +452,11 @@ class LinuxRuntime:
             raise
 
     def remove_network(self, name: str) -> None:
+        from composer.network.store import NetworkNotFound
+
         try:
             self.networks.get(name)
-        except NetworkError:
+        except NetworkNotFound:  # (only that: a failed read must not pass for "already removed")
             return
         self.networks.remove(name)
 
