@@ -233,6 +233,7 @@ class ContainerUsage:
 def container_usage() -> ContainerUsage:
     """One read of every container's config.json (and state) for both its image and its layers."""
     from composer.engine.runtime.containers import LIVE, current_state
+    from composer.engine.runtime.imagemount import mounted_images
     from composer.engine.runtime.state import ContainerDir, list_container_ids
 
     images: dict[str, list[tuple[str, bool]]] = {}
@@ -244,6 +245,8 @@ def container_usage() -> ContainerUsage:
             layers.update(config.get("layers", []))
             running = current_state(cdir).get("Status") in LIVE
             images.setdefault(config["image_id"], []).append((container_id, running))
+            for mounted in mounted_images(config.get("mounts") or ()):  # type: image mounts
+                images.setdefault(mounted, []).append((container_id, running))
         except (OSError, ValueError, KeyError, AttributeError):
             continue  # being created or removed right now
     return ContainerUsage(images, frozenset(layers))

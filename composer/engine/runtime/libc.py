@@ -332,20 +332,27 @@ SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 430, 431, 432
 FSOPEN_CLOEXEC = FSMOUNT_CLOEXEC = 1
 FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 6
 MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC = 0x2, 0x4, 0x8
+MOUNT_ATTR_RDONLY = 0x1
 
 
 def detached_tmpfs(options: dict[str, str], attrs: int = 0) -> int:
     """A new tmpfs attached nowhere (fsopen, fsconfig, fsmount): an fd of its root (close-on-exec).
     It is gone when its last fd and the last mount made from it are."""
-    fs = _libc.syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC)
-    _check(fs, "fsopen tmpfs")
+    return detached_filesystem("tmpfs", list(options.items()), attrs)
+
+
+def detached_filesystem(fstype: str, options: list[tuple[str, str]], attrs: int = 0) -> int:
+    """A new ``fstype`` filesystem attached nowhere, each (key, value) given to fsconfig in order
+    (overlay's ``lowerdir+`` once per layer); an fd of its root (close-on-exec)."""
+    fs = _libc.syscall(SYS_FSOPEN, fstype.encode(), FSOPEN_CLOEXEC)
+    _check(fs, f"fsopen {fstype}")
     try:
-        for key, value in options.items():
+        for key, value in options:
             _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
                    f"fsconfig {key}={value}")
         _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "fsconfig create")
         fd = _libc.syscall(SYS_FSMOUNT, fs, FSMOUNT_CLOEXEC, attrs)
-        _check(fd, "fsmount tmpfs")
+        _check(fd, f"fsmount {fstype}")
         return fd
     finally:
         os.close(fs)

@@ -462,7 +462,7 @@ class ForegroundRun:
             plan.namespace_fds = open_shared_namespaces(self.config)
             if self.config.userns_mode == "private":
                 self._map_into_user_namespace(plan)
-            elif any(mount.subpath for mount in plan.mounts):
+            elif any(mount.subpath or mount.type == "image" for mount in plan.mounts):
                 from composer.engine.runtime.mounts import pin_subpaths
 
                 plan.mount_fds = pin_subpaths(plan.mounts)

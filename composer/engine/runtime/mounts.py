@@ -59,6 +59,7 @@ def parse_mount_flag(value: str) -> Mount:
     mount.propagation = fields.pop("bind-propagation", "")
     mount.volume_nocopy = fields.pop("volume-nocopy", "false") in ("true", "1")
     mount.subpath = check_subpath(fields.pop("volume-subpath", ""), value)
+    image_subpath = check_subpath(fields.pop("image-subpath", ""), value)
     options = [f"size={fields.pop('tmpfs-size')}"] if "tmpfs-size" in fields else []
     if "tmpfs-mode" in fields:
         options.append(f"mode={fields.pop('tmpfs-mode')}")
@@ -69,9 +70,13 @@ def parse_mount_flag(value: str) -> Mount:
     if fields:
         raise UsageError(f"invalid --mount {value!r}: unexpected key {next(iter(fields))!r}",
                          hint="composer knows type, source, target, readonly, bind-propagation, volume-nocopy, "
-                              "volume-subpath, tmpfs-size and tmpfs-mode")
-    if kind not in ("bind", "volume", "tmpfs"):
-        raise UsageError(f"invalid --mount {value!r}: type must be bind, volume or tmpfs")
+                              "volume-subpath, image-subpath, tmpfs-size and tmpfs-mode")
+    if kind not in ("bind", "volume", "tmpfs", "image"):
+        raise UsageError(f"invalid --mount {value!r}: type must be bind, volume, tmpfs or image")
+    if kind == "image":
+        from composer.engine.runtime.imagemount import image_mount
+
+        return image_mount(source, mount.target, image_subpath)
     if kind == "bind":
         if not source:
             raise UsageError(f"invalid --mount {value!r}: source is required for a bind mount")
@@ -135,12 +140,22 @@ def check_bind_source(mount: Mount) -> None:
         raise MountError(f"cannot create bind source {mount.source}: {error.strerror}") from error
 
 
+def _image_view(mount: Mount, userns_fd: int) -> int:
+    from composer.engine.runtime.imagemount import open_image_view
+
+    return open_image_view(mount, userns_fd)
+
+
 def pin_subpaths(mounts: list[Mount]) -> list[int]:
-    """The detached mounts of volume subpaths (``pin_subpath``), -1 for every other mount."""
+    """The detached mounts of volume subpaths (``pin_subpath``) and of image mounts (their
+    read-only views), -1 for every other mount."""
     fds: list[int] = []
     try:
         for mount in mounts:
-            fds.append(pin_subpath(mount.source, mount.subpath) if mount.subpath else -1)
+            if mount.type == "image":
+                fds.append(_image_view(mount, -1))
+            else:
+                fds.append(pin_subpath(mount.source, mount.subpath) if mount.subpath else -1)
     except BaseException:
         for fd in fds:
             if fd >= 0:
@@ -158,7 +173,9 @@ def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
     fds: list[int] = []
     try:
         for mount in mounts:
-            if mount.subpath:
+            if mount.type == "image":
+                fds.append(_image_view(mount, userns_fd))
+            elif mount.subpath:
                 fds.append(pin_subpath(mount.source, mount.subpath, userns_fd))
             elif mount.type == "volume":
                 fds.append(libc.idmapped_tree(mount.source, userns_fd))
