@@ -34,12 +34,13 @@ class Early:
     """A runtime call begun in a plain thread before the loop runs, once the early calls it
     needs succeeded, unless ``halt`` (Ctrl-C) came first."""
 
-    def __init__(self, name: str, fn: Callable[[], Any], needs: list[Early], halt: threading.Event) -> None:
+    def __init__(self, name: str, fn: Callable[[], Any], needs: list[Early], halt: threading.Event,
+                 changed: threading.Event) -> None:
         self.name = name
         self.started = time.monotonic()
         self.ran = False
         self.decided, self.done = threading.Event(), threading.Event()
-        self._fn, self._needs, self._halt = fn, needs, halt
+        self._fn, self._needs, self._halt, self._changed = fn, needs, halt, changed
         self._value: Any = None
         self._error: BaseException | None = None
         # a daemon, as the loop's own worker threads: a second Ctrl-C abandons it (a stop's grace
@@ -54,6 +55,7 @@ class Early:
                 and not self._halt.is_set()
             self.started = time.monotonic()
             self.decided.set()
+            self._changed.set()
             if self.ran:
                 self._value = self._fn()
         except BaseException as error:  # noqa: BLE001 - raised in the loop by result()
@@ -61,6 +63,7 @@ class Early:
         finally:
             self.decided.set()
             self.done.set()
+            self._changed.set()
 
     def began(self) -> bool:
         """Whether the call ran (or runs): False when a need failed or Ctrl-C came first (the
@@ -81,13 +84,20 @@ class Early:
 
 class HeadStart:
     """The calls begun before the loop, by their step's key (see the module's docstring);
-    ``halt`` keeps those not begun yet from beginning."""
+    ``halt`` keeps those not begun yet from beginning; ``changed`` is set whenever a call was
+    decided or ended (and at Ctrl-C); ``wholly``: the operations that are nothing but their early
+    calls (their handler has nothing else to do)."""
 
     LIMIT = 64  # threads at most (the loop's own bound)
 
     def __init__(self) -> None:
-        self.halt = threading.Event()
+        self.halt, self.changed = threading.Event(), threading.Event()
         self.calls: dict[EarlyKey, Early] = {}
+        self.wholly: set[str] = set()
+
+    def covers(self, plan: Plan) -> bool:
+        """Whether every operation of ``plan`` is wholly under way: its walk only waits for calls begun."""
+        return all(op.id in self.wholly for op in plan)
 
     def begin(self, plan: Plan, runtime: Runtime) -> None:
         """Begin what can begin: operations in the plan's order, so needs come first."""
@@ -100,12 +110,24 @@ class HeadStart:
             if call is None or call[0] in self.calls:
                 continue
             key, fn = call
-            early = Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in op.needs], self.halt)
+            early = Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in op.needs], self.halt,
+                          self.changed)
             self.calls[key] = early
-            if op.kind in ("stop", "remove") or (op.kind == "create" and key[0] in ("Network", "Volume")):
+            if _wholly(op):  # what needs it may begin early after it
+                self.wholly.add(op.id)
                 chained[op.id] = early
-            elif (op.kind, key[0]) == ("create", "Container") and op.params.get("start") is False:
-                chained[op.id], created[op.resource] = early, (key[1], early)
+                if (op.kind, key[0]) == ("create", "Container"):
+                    created[op.resource] = (key[1], early)
+
+
+def _wholly(op: Operation) -> bool:
+    """Whether the handler of ``op`` does nothing but its first call (then the early one): no
+    post_start hook after a start, no start after a creation, no hooks or lookups around it."""
+    if op.kind == "start":
+        return not op.params.get("post_start")
+    if op.kind == "create" and op.resource.startswith("service:"):
+        return op.params.get("start") is False
+    return op.kind in ("stop", "remove", "create")
 
 
 def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | None:
@@ -113,9 +135,11 @@ def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | N
     hook, a lookup in this run) comes before it; None otherwise."""
     params, target = op.params, op.resource.split(":", 1)[0]
     if target in ("service", "container") and op.kind in ("stop", "remove", "start"):
-        if "id" not in params or "name" not in params or params.get("pre_stop") or params.get("exited"):
+        if "id" not in params or "name" not in params or params.get("pre_stop"):
             return None
-        if op.kind == "stop":
+        if op.kind == "stop" and params.get("exited"):  # not running: nothing to call, nothing to wait for
+            call = partial(_stopped_already)
+        elif op.kind == "stop":
             call = partial(runtime.stop_container, params["id"], params.get("timeout"))
         elif op.kind == "remove":
             call = partial(runtime.remove_container, params["id"], force=params.get("force", False),
@@ -133,6 +157,10 @@ def _first_call(op: Operation, runtime: Runtime) -> tuple[EarlyKey, partial] | N
         remove = runtime.remove_network if target == "network" else runtime.remove_volume
         return (target.capitalize(), params["name"], Status.REMOVING), partial(remove, params["name"])
     return None
+
+
+def _stopped_already() -> None:
+    """The stop of a container that is not running (its handler shows Compose's two lines)."""
 
 
 def _start_of_created(op: Operation, runtime: Runtime,
@@ -164,17 +192,19 @@ def create_container(runtime: Runtime, spec: ContainerSpec) -> str:
 
 
 @contextmanager
-def held(signals: tuple[int, ...], halt: threading.Event) -> Iterator[list[int]]:
-    """Until the loop runs, Ctrl-C (``signals``) is recorded in the list yielded rather than
-    raised, and sets ``halt`` (no early call begins any more): the loop takes them first, as if
-    they came once it ran (the calls begun early then end as any call under way)."""
+def held(signals: tuple[int, ...], head: HeadStart) -> Iterator[list[int]]:
+    """Until the loop runs (or while a plan is walked without one), Ctrl-C (``signals``) is
+    recorded in the list yielded rather than raised, sets the head start's ``halt`` (no early call
+    begins any more) and ``changed``: the walk takes them first, as if they came once it ran (the
+    calls begun early then end as any call under way)."""
     import signal
 
     taken: list[int] = []
 
     def hold(received: int, _frame: Any) -> None:
         taken.append(received)
-        halt.set()
+        head.halt.set()
+        head.changed.set()
 
     previous = {number: signal.signal(number, hold) for number in signals}
     try:

@@ -628,11 +628,16 @@ def test_ctrl_c_in_the_scheduler_starts_nothing_more_and_lets_running_calls_end(
     assert not fake.calls_of("start")
 
 
-def test_a_plan_with_work_runs_on_trio_and_no_other_loop(tmp_path, state_root):
+@pytest.mark.parametrize("text, loops", [
+    ("services:\n  web: {image: busybox}\n  db: {image: busybox}\n", "[]"),  # begun wholly early
+    ("services:\n  web: {image: busybox, depends_on: {db: {condition: service_healthy}}}\n"
+     "  db: {image: busybox, healthcheck: {test: [CMD, 'true']}}\n", "['trio']"),
+])
+def test_a_plan_runs_on_trio_and_no_other_loop_or_on_none(tmp_path, state_root, text, loops):
     import subprocess
     import sys
 
-    (tmp_path / "compose.yaml").write_text("services:\n  web: {image: busybox}\n  db: {image: busybox}\n")
+    (tmp_path / "compose.yaml").write_text(text)
     code = f"""
 import sys
 from composer.spec.loader import load_project, ProjectOptions
@@ -645,7 +650,7 @@ ProjectService(fake).down(project)
 print(sorted(m for m in ("trio", "anyio", "asyncio") if m in sys.modules), len(fake.calls_of("start")))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split("\n")[0] == "['trio'] 2"
+    assert result.stdout.split("\n")[0] == f"{loops} 2"
 
 
 def test_a_container_whose_start_failed_after_it_was_reported_is_not_waited_for(monkeypatch):

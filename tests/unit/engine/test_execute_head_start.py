@@ -19,6 +19,13 @@ from .conftest import lines
 TWO = "services:\n  db: {image: busybox}\n  web: {image: busybox, depends_on: [db]}\n"
 
 
+@pytest.fixture(autouse=True)
+def on_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Here every plan is walked on the trio loop (a plan begun wholly early skips it otherwise:
+    test_execute_direct.py)."""
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "trio")
+
+
 @pytest.fixture
 def importing(monkeypatch: pytest.MonkeyPatch, fake: FakeRuntime) -> Callable[[Callable[[], bool]], list[str]]:
     """``importing(ready)``: trio's import lasts until ``ready()`` (at most 10 s); the list
@@ -63,9 +70,9 @@ def test_down_is_done_while_trio_is_imported(load, service, fake, events, import
 
 
 def test_up_makes_the_network_and_starts_a_container_while_trio_is_imported(load, service, fake, importing):
-    seen = importing(lambda: len(fake.calls_of("create")) == 2 and bool(fake.calls_of("start")))
+    seen = importing(lambda: len(fake.calls_of("create")) == 2 and len(fake.calls_of("start")) == 2)
     service.up(load(TWO))
-    assert sorted(seen) == ["create", "create", "ensure_network", "start"]  # web's start waits for db's
+    assert sorted(seen) == ["create", "create", "ensure_network", "start", "start"]  # web's start after db's
     assert [c.target for c in fake.calls_of("start")] == ["demo-db-1", "demo-web-1"]
     assert [c.state for c in fake.list_containers({})] == ["running", "running"]
 
@@ -174,7 +181,7 @@ def test_early_threads_are_daemons_a_second_ctrl_c_does_not_wait_for() -> None:
     from composer.engine.headstart import Early
 
     release = threading.Event()
-    early = Early("stop_container", lambda: release.wait(10), [], threading.Event())
+    early = Early("stop_container", lambda: release.wait(10), [], threading.Event(), threading.Event())
     try:
         assert early._thread.daemon and early.began()
     finally:

@@ -15,6 +15,7 @@ import pytest
 
 from composer.engine import execute as executor
 from composer.engine import labels as L
+from composer.engine import opcontext
 from composer.engine.api import ProjectService
 from composer.engine.events import Status
 from composer.engine.execute import execute, first_exit
@@ -42,7 +43,7 @@ services:
 @pytest.fixture
 def short_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Waits in slices of 50 ms, so abandoned waiting threads end quickly."""
-    monkeypatch.setattr(executor, "WAIT_SLICE", 0.05)
+    monkeypatch.setattr(opcontext, "WAIT_SLICE", 0.05)
 
 
 def _eventually(condition: Callable[[], bool], limit: float = 10.0) -> bool:
@@ -69,13 +70,13 @@ def _slow_health(fake: FakeRuntime, seconds: float) -> None:
 def interrupted(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Set once the executor took a Ctrl-C (its context was interrupted)."""
     seen = threading.Event()
-    real = executor._Context.interrupt
+    real = opcontext.OpContext.interrupt
 
     def interrupt(self: Any) -> None:
         real(self)
         seen.set()
 
-    monkeypatch.setattr(executor._Context, "interrupt", interrupt)
+    monkeypatch.setattr(opcontext.OpContext, "interrupt", interrupt)
     return seen
 
 
@@ -98,10 +99,12 @@ def _create_that_signals(fake: FakeRuntime, signals: list[int], interrupted: thr
     fake.create_container = create
 
 
-def test_the_plan_is_walked_by_one_trio_loop_with_events_in_order(load, fake):
+def test_the_plan_is_walked_by_one_trio_loop_with_events_in_order(load, fake, monkeypatch):
     """Every event (a pull's progress from its worker thread too) reaches the sink from the loop's
     thread, inside trio, one after the other."""
     import trio
+
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "trio")  # the up after the pull is begun wholly early
 
     seen: list[tuple[str, int, bool]] = []
 
@@ -176,7 +179,7 @@ def test_second_ctrl_c_abandons_the_running_call(load, fake, interrupted):
 
 
 def test_ctrl_c_ends_a_health_wait_at_once(load, fake, monkeypatch):
-    monkeypatch.setattr(executor, "WAIT_SLICE", 60.0)
+    monkeypatch.setattr(opcontext, "WAIT_SLICE", 60.0)
     fake.behaviours["db"] = Behaviour(health=("starting",))  # never healthy: the third look blocks
     plan = ProjectService(fake).plan_up(load(HEALTHY_CHAIN))
     real = fake.wait_health
