@@ -57,7 +57,12 @@ def read_json(path: str) -> object:
     ``dumps`` writes (the json package imports re and enum). ValueError when it is not one whole
     document; the json package only when ``_json`` is missing."""
     with open(path) as handle:
-        text = handle.read().strip()
+        return parse_json(handle.read())
+
+
+def parse_json(text: str) -> object:
+    """``text`` parsed as one whole JSON document (as ``read_json``)."""
+    text = text.strip()
     try:
         from _json import make_scanner
     except ImportError:

@@ -110,7 +110,7 @@ def test_exec_args_and_epoch():
 
 
 def test_restart_backoff_is_dockers():
-    from composer.engine.runtime.supervisor import RestartBackoff
+    from composer.engine.runtime.restarts import RestartBackoff
 
     backoff = RestartBackoff()
     delays = [backoff.next(ran_for=0.01) for _ in range(12)]
@@ -210,7 +210,7 @@ def test_run_d_path_imports_no_heavy_stdlib_module():
 
 
 def test_probe_timeouts_read_as_go_durations():
-    from composer.engine.runtime.supervisor import go_duration
+    from composer.engine.runtime.probes import go_duration
 
     assert [go_duration(s) for s in (0.3, 5, 30, 60, 90, 3600, 5400.5)] == [
         "300ms", "5s", "30s", "1m0s", "1m30s", "1h0m0s", "1h30m0.5s"]

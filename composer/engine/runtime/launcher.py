@@ -1,0 +1,101 @@
+"""How a supervisor starts its container's PID 1: through a short-lived launcher child.
+
+The launcher starts PID 1 as the supervisor's own child (``clone(CLONE_PARENT)``), reports
+"ok PID ATTACHED" (or "error CODE MESSAGE" / "failed CODE MESSAGE") over a pipe and exits, so
+the launch code never runs in the long-lived supervisor and its pages stay shared with the
+zygote. A container with its own user namespace is started from the supervisor itself (its
+namespace creator must stay the supervisor's child).
+"""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.config import ContainerConfig
+from composer.engine.runtime.linux import ForegroundRun
+from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
+
+
+def report(fd: int, message: str) -> None:
+    """Write ``message`` to ``fd``, ignoring a reader that is gone."""
+    try:
+        os.write(fd, message.encode(errors="replace"))
+    except OSError:
+        pass
+
+
+def start_here(run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
+    """Start PID 1 from this process, with ``stdio`` (-1: keep ours) as its 0, 1, 2."""
+    plan = run.prepare_launch()
+    saved = (os.dup(0), os.dup(1), os.dup(2))
+    try:
+        for target, fd in enumerate(stdio):
+            if fd >= 0:
+                os.dup2(fd, target)
+        run.start(plan)
+    finally:
+        for target, fd in enumerate(saved):
+            os.dup2(fd, target)
+            os.close(fd)
+
+
+class _LauncherRun(ForegroundRun):
+    """A launcher's run: PID 1 is the supervisor's child, so it is never reaped here, and the
+    supervisor writes the running state (once, when the launcher reported)."""
+
+    records_start = False
+
+    def _reap(self) -> int:
+        self.pid = 0
+        return 0
+
+
+def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int) -> None:
+    """The launcher child: start PID 1 as its parent's child, report "ok PID ATTACHED" or
+    "error CODE MESSAGE", exit. Never returns."""
+    run = _LauncherRun(config)
+    run.console_fd = console_fd
+    code = 0
+    try:
+        for target, fd in enumerate(stdio):
+            if fd >= 0:
+                os.dup2(fd, target)
+        plan = run.prepare_launch()
+        plan.sibling = True
+        run.start(plan)
+        report(result_fd, f"ok {run.pid} {int(run.attached)}")
+    except BaseException as error:  # noqa: BLE001 - must reach the supervisor
+        message = error.message if isinstance(error, ComposerError) else str(error)
+        kind = "failed" if isinstance(error, ProgramExecFailed) else "error"  # it ran: the supervisor's to record
+        report(result_fd, f"{kind} {getattr(error, 'exit_code', 125)} {message}")
+        config.auto_remove = False  # the supervisor removes, at the very end
+        try:
+            run.cleanup()  # cgroup and network; PID 1 (if any) is killed
+        except BaseException:  # noqa: BLE001
+            pass
+        code = 1
+    os.close(result_fd)
+    os._exit(code)
+
+
+def start_in_launcher(config: ContainerConfig, run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
+    """Fork a launcher that starts PID 1 as OUR child and exits; fill ``run`` from its report.
+    Raises ProgramExecFailed (the program's execve failed) or ContainerRuntimeError."""
+    result_r, result_w = os.pipe2(os.O_CLOEXEC)
+    launcher = os.fork()
+    if launcher == 0:
+        os.close(result_r)
+        _launcher_main(config, run.console_fd, stdio, result_w)
+    os.close(result_w)
+    chunks = []
+    while chunk := os.read(result_r, 4096):
+        chunks.append(chunk)
+    os.close(result_r)
+    os.waitpid(launcher, 0)  # its report is its last act
+    kind, _, rest = b"".join(chunks).decode(errors="replace").partition(" ")
+    if kind != "ok":
+        code, _, message = rest.partition(" ") if kind in ("error", "failed") else ("125", "", "the launcher died")
+        error = ProgramExecFailed if kind == "failed" else ContainerRuntimeError
+        raise error(message, exit_code=int(code) if code.isdigit() else 125)
+    pid, attached = rest.split()
+    run.pid, run.attached, run.created = int(pid), attached == "1", True
