@@ -152,6 +152,8 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
             if names and db["refs"].get(names[0]) != known:
                 with store.update_db() as db:
                     db["refs"][names[0]] = known
+            if names:  # pull_policy's refresh windows count from here
+                store.record_pull(names[0], known)
             return PullResult(known, str(ref), digest, updated=False)
         on_event(ProgressEvent(ref.tag or ref.digest or "", f"Pulling from {ref.path}"))
         job = _Pull(store, client, ref, on_event)
@@ -161,6 +163,8 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
         except BaseException:
             job.undo()
             raise
+    if names:
+        store.record_pull(names[0], image_id)
     return PullResult(image_id, str(ref), digest, updated=True)
 
 

@@ -5,7 +5,8 @@ Layout under the root (``$COMPOSER_ROOT/images``)::
     oci-layout, index.json      an OCI image layout (for skopeo/umoci; rewritten from images.json)
     blobs/sha256/<hex>          manifests, configs and layers, verified before they appear
     images.json                 {"refs": {name: id}, "images": {id: record}, "layers": {chain: size},
-                                 "disk": {chain: size as docker reports it}}
+                                 "disk": {chain: size as docker reports it},
+                                 "pulled": {name: [id, when (epoch seconds)]}}
     snapshots/<chain hex>/      one unpacked layer each, keyed by chain id, shared by images
     locks/, tmp/                flock files and private temporary files
 
@@ -236,6 +237,21 @@ class ImageStore:
             for name in names:
                 db["refs"][name] = image_id
         return image_id
+
+    def record_pull(self, name: str, image_id: str, when: float | None = None) -> None:
+        """Remember that ``name`` was pulled (as ``image_id``) at ``when`` (now): ``pull_policy``'s
+        refresh windows (daily, weekly, every_<duration>) count from it."""
+        import time
+
+        with self.update_db() as db:
+            db.setdefault("pulled", {})[name] = [image_id, time.time() if when is None else when]
+
+    @staticmethod
+    def last_pull(db: dict[str, Any], name: str) -> float | None:
+        """When ``name`` was last pulled, if it still names the image that pull gave (a tag, load or
+        build since then makes it another image, of unknown freshness)."""
+        image_id, when = db.get("pulled", {}).get(name) or (None, None)
+        return when if image_id is not None and db["refs"].get(name) == image_id else None
 
     def import_rootfs(self, source: Any, reference: str | None = None,
                       changes: Sequence[str] = ()) -> ResolvedImage:
