@@ -181,6 +181,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         extra_hosts=list(spec.extra_hosts), dns=list(spec.dns), dns_search=list(spec.dns_search),
         dns_options=list(spec.dns_opt),
         publish=[publish_spec(p) for p in spec.ports], group_add=list(spec.group_add),
+        exposed=[*(image_config.get("ExposedPorts") or {}), *spec.expose],  # compose's expose: (cparity)
         healthcheck=healthcheck(spec, image_config),
         restart_policy={"Name": spec.restart.name, "MaximumRetryCount": spec.restart.max_retries},
         log_driver=spec.log_driver or "json-file", log_options=dict(spec.log_options),
