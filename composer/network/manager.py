@@ -8,32 +8,26 @@ named by its prefix) and rules that the next call re-renders.
 
 from __future__ import annotations
 
-import _thread
 import os
 import time
-import zlib
 
 from composer.errors import NetworkError
-from composer.network import firewall, ipam
+from composer.network import ipam
+from composer.network.bridges import delete_bridge_meanwhile, make_bridge, plan_network
 from composer.network.model import (Endpoint, Network, PortBinding, is_interface_name, is_network_name, parse_link,
                                     parse_link_local)
 from composer.network.netlink import Netlink
+from composer.network.rules import apply_rules
 from composer.network.store import NetworkNotFound, NetworkStore, host_locked
 from composer.settings import state_root_dir
 
 TYPE_CHECKING = False  # typing and pathlib stay off ``container run``'s path
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from pathlib import Path
 
 DEFAULT_NETWORK = "bridge"
-BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-MTU_OPTION = "com.docker.network.driver.mtu"
 PSEUDO_NETWORKS = ("host", "none")
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
 
 
 class NetworkManager:
@@ -64,9 +58,9 @@ class NetworkManager:
                 from composer.network.orphans import sweep_abandoned  # orphans/uplinks: not on a start's path
 
                 sweep_abandoned()  # bridges of deleted state roots give their subnets back first
-                net = self._plan_network(name, subnet, gateway, ip_range, internal, attachable,
-                                         labels or {}, options or {}, ipv6, subnet6, default)
-                self._make_bridge(net)
+                net = plan_network(self.store, name, subnet, gateway, ip_range, internal, attachable,
+                                   labels or {}, options or {}, ipv6, subnet6, default)
+                make_bridge(self.store, net)
             self.store.save(net)
             try:
                 self._apply_rules()
@@ -79,51 +73,6 @@ class NetworkManager:
         if not net.default:
             self._notify_dns()
         return net
-
-    def _plan_network(self, name: str, subnet: str | None, gateway: str | None, ip_range: str | None,
-                      internal: bool, attachable: bool, labels: dict[str, str], options: dict[str, str],
-                      ipv6: bool, subnet6: str | None, default: bool) -> Network:
-        existing = self.store.all()
-        taken = [ipam.parse_subnet(net.subnet) for net in existing]
-        if subnet:
-            chosen = ipam.parse_subnet(subnet)
-            clash = next((net for net in existing if ipam.parse_subnet(net.subnet).overlaps(chosen)), None)
-            if clash:
-                raise NetworkError(f"subnet {chosen} overlaps network {clash.name} ({clash.subnet})",
-                                   hint="pick a subnet that no other network uses")
-        else:
-            chosen = ipam.pick_subnet(taken + ipam.host_routes(), skip_first=not default)
-        gw = ipam.check_in_subnet(gateway, chosen, "gateway") if gateway else ipam.default_gateway(chosen)
-        net_id = os.urandom(32).hex()
-        bridge = options.get(BRIDGE_NAME_OPTION) or (self.store.default_bridge if default else self.store.bridge_name(net_id))
-        if not is_interface_name(bridge):
-            raise NetworkError(f"invalid bridge name {bridge!r} (option {BRIDGE_NAME_OPTION})",
-                               hint="at most 15 letters, digits, '_', '.' or '-'")
-        net = Network(id=net_id, name=name, bridge=bridge, subnet=str(chosen), gateway=gw, created=_now(),
-                      ip_range=ip_range or "", internal=internal, attachable=attachable, default=default,
-                      labels=dict(labels), options=dict(options), ipv6=ipv6,
-                      mtu=_mtu(options.get(MTU_OPTION)))
-        if ip_range:
-            if not ipam.parse_subnet(ip_range, "ip-range").subnet_of(chosen):
-                raise NetworkError(f"ip-range {ip_range} is not inside subnet {chosen}")
-        if ipv6:
-            six = ipam.parse_subnet(subnet6 or _random_ula())
-            net.subnet6, net.gateway6 = str(six), ipam.default_gateway(six)
-        return net
-
-    def _make_bridge(self, net: Network) -> None:
-        from composer.network.orphans import bridge_alias
-
-        with Netlink() as nl:
-            index = nl.add_bridge(net.bridge, net.mtu, mac=_random_mac(), alias=bridge_alias(self.store))
-            try:
-                nl.add_address(index, f"{net.gateway}/{net.subnet.split('/')[1]}")
-                if net.gateway6:
-                    nl.add_address(index, f"{net.gateway6}/{net.subnet6.split('/')[1]}")
-                firewall.prepare_bridge(net.bridge, ipv6=bool(net.subnet6) and not net.internal)
-            except NetworkError:
-                nl.delete_link(net.bridge)
-                raise
 
     def ensure_default(self) -> Network:
         """The default ``bridge`` network (docker0-like), created on first use."""
@@ -160,7 +109,7 @@ class NetworkManager:
             if live:
                 raise NetworkError(f"error while removing network: network {net.name} id {net.id} has active endpoints",
                                    hint=f"disconnect {', '.join(live)} first")
-            bridge_gone = _delete_bridge_meanwhile(net.bridge)  # the kernel's teardown overlaps the rules'
+            bridge_gone = delete_bridge_meanwhile(net.bridge)  # the kernel's teardown overlaps the rules'
             try:
                 self.store.delete(net)
                 self._apply_rules()
@@ -350,8 +299,11 @@ class NetworkManager:
         with self.store.locked(), host_locked():
             for net in self.store.all():
                 if not os.path.exists(f"/sys/class/net/{net.bridge}"):
-                    self._make_bridge(net)
+                    make_bridge(self.store, net)
         self.cleanup()
+
+    def _apply_rules(self, force: bool = False, networks: list[Network] | None = None) -> None:
+        apply_rules(self.store, force, networks)
 
     # --- helpers --------------------------------------------------------------------------------
     def _resolve_container(self, net: Network, ref: str) -> str:
@@ -406,75 +358,6 @@ class NetworkManager:
                 return candidate
         return candidate
 
-    def _apply_rules(self, force: bool = False, networks: list[Network] | None = None) -> None:
-        """Re-render the nftables table from state (``networks``: as the caller, holding the lock,
-        read and saved them); skipped when nothing in it would change."""
-        networks = self.store.all() if networks is None else networks
-        previous = self.store.host_state()
-        host = dict(previous)
-        self._sync_forward_policy(host, sorted(net.bridge for net in networks), force)
-        if networks:
-            ours = {net.bridge for net in networks}
-            self._claim_uplinks(host, "ipv4", ours, force)
-            if any(net.subnet6 and not net.internal for net in networks):
-                self._claim_uplinks(host, "ipv6", ours, force)
-            elif host.pop("uplinks6", None) is not None:
-                host.pop("routes6", None)
-                self._release_uplinks("ipv6")
-            script = firewall.render(self.store.table, networks, host["uplinks"], host.get("uplinks6", []))
-            host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
-            if host != previous:
-                self.store.save_host_state(host)  # before nft: a failure must not lose what we changed
-            if force or host["rules"] != previous.get("rules"):
-                firewall.nft(script)
-            return
-        for key, family in (("uplinks", "ipv4"), ("uplinks6", "ipv6")):
-            if host.get(key) is not None:
-                self._release_uplinks(family)
-        firewall.remove(self.store.table)
-        self.store.save_host_state({})
-
-    def _claim_uplinks(self, host: dict, family: str, ours: set[str], force: bool) -> None:
-        """Claim forwarding on the host's uplinks (``uplinks.claim``, under the host-wide lock)
-        only when the candidates changed since the last claim (the routed interfaces other than
-        composer bridges, from one read of /proc/net/route: a VPN came up, a link went), for the
-        first network of a family, or on ``cleanup``: not on every container start, nor when any
-        state root's bridge comes or goes."""
-        key, seen = ("uplinks", "routes") if family == "ipv4" else ("uplinks6", "routes6")
-        routes = [name for name in firewall.routed_interfaces(family)
-                  if name not in ours and not name.startswith("cm") and name != "composer0"]
-        if force or key not in host or host.get(seen) != routes:
-            from composer.network import uplinks
-
-            host[key] = uplinks.claim(self.store.dir, ours, family, host.get(key, []))
-            host[seen] = routes
-
-    def _release_uplinks(self, family: str) -> None:
-        from composer.network import uplinks
-
-        uplinks.release(self.store.dir, family)
-
-    def _sync_forward_policy(self, host: dict, bridges: list[str], force: bool) -> None:
-        """iptables FORWARD accept rules for ``bridges`` when the host's policy drops (see
-        ``forward_policy``): synchronized when the bridges changed or the chains' policies differ
-        from those of the last synchronization (read from nf_tables, cheap enough for every
-        container start); recorded in ``host`` before and after."""
-        from composer.network import forward_policy
-
-        policies = forward_policy.kernel_policies()
-        if not force and host.get("forward_bridges", []) == bridges and host.get("forward_policies") == policies:
-            return
-        added = host.get("forward_accept", {})
-        if not force and not any(added.values()) and all(policy == "ACCEPT" for policy in policies.values()):
-            host["forward_bridges"], host["forward_policies"] = bridges, policies  # nothing to add or remove:
-            return  # no iptables processes (stale rules of deleted roots wait for ``cleanup``)
-        host["forward_accept"] = {tool: sorted(set(added.get(tool, [])) | set(bridges)) for tool in forward_policy.TOOLS}
-        self.store.save_host_state(host)  # what may exist if we die half-way
-        host["forward_accept"] = forward_policy.sync(bridges, added)
-        host["forward_bridges"], host["forward_policies"] = bridges, policies
-        if bridges:
-            self.store.save_host_state(host)
-
     def _ensure_dns(self, net: Network) -> None:
         """Make sure the DNS server answers on ``net`` before its container starts resolving
         (a resolver's first unanswered query costs it seconds)."""
@@ -527,30 +410,6 @@ def check_ipv6(net: Network, ipv6: str | None) -> None:
                            hint=f"--ip6 needs a network created with --ipv6 ({net.name} has no IPv6 subnet)")
 
 
-def _delete_bridge_meanwhile(bridge: str) -> "Callable[[], BaseException | None]":
-    """Start deleting ``bridge`` in a thread and return the wait for it (which returns its error):
-    the kernel's teardown of a bridge waits for RCU grace periods (~40 ms of a ``down`` here), time
-    that the rules' update can use."""
-    done, failures = _thread.allocate_lock(), []
-    done.acquire()
-
-    def delete() -> None:
-        try:
-            with Netlink() as nl:
-                nl.delete_link(bridge)
-        except BaseException as error:  # noqa: BLE001 - handed to the waiter
-            failures.append(error)
-        finally:
-            done.release()
-
-    _thread.start_new_thread(delete, ())
-
-    def wait() -> BaseException | None:
-        done.acquire()
-        return failures[0] if failures else None
-    return wait
-
-
 def _dns_answers(gateway: str, port: int) -> bool:
     """Whether the DNS server serves ``gateway`` (sock_diag: well under 1 ms; without it in the
     kernel, /proc/net/udp and tcp: 5-30 ms, as reading them walks the host-wide socket tables)."""
@@ -572,37 +431,3 @@ def _flush_udp_flows(bindings: list[PortBinding]) -> None:
         conntrack.flush_ports([(port.proto, port.host_port) for port in bindings])
 
 
-def _random_mac() -> str:
-    """A random locally administered unicast MAC (for bridges)."""
-    raw = bytearray(os.urandom(6))
-    raw[0] = (raw[0] & 0xFC) | 0x02
-    return ":".join(f"{byte:02x}" for byte in raw)
-
-
-def _random_ula() -> str:
-    """A random unique-local /64 (fdXX:XXXX:XXXX::/64) for --ipv6 without a subnet."""
-    raw = os.urandom(5).hex()
-    return f"fd{raw[:2]}:{raw[2:6]}:{raw[6:10]}::/64"
-
-
-def _mtu(option: str | None) -> int:
-    """The ``com.docker.network.driver.mtu`` option, or the host's MTU."""
-    if option is None:
-        return _host_mtu()
-    if not option.isdigit() or not 68 <= int(option) <= 65535:
-        raise NetworkError(f"invalid {MTU_OPTION} {option!r}", hint="an MTU between 68 and 65535")
-    return int(option)
-
-
-def _host_mtu() -> int:
-    """The MTU of the host's default-route interface (1500 when unknown)."""
-    try:
-        with open("/proc/net/route") as routes:
-            for line in routes.read().splitlines()[1:]:
-                fields = line.split()
-                if fields[1] == "00000000":
-                    with open(f"/sys/class/net/{fields[0]}/mtu") as mtu:
-                        return int(mtu.read())
-    except (OSError, ValueError, IndexError):
-        pass
-    return 1500

@@ -214,7 +214,8 @@ def test_networks_of_a_deleted_state_root_are_swept(manager, tmp_path, monkeypat
     import shutil
     import subprocess
 
-    from composer.network.manager import BRIDGE_NAME_OPTION as BRIDGE, NetworkManager
+    from composer.network.bridges import BRIDGE_NAME_OPTION as BRIDGE
+    from composer.network.manager import NetworkManager
 
     monkeypatch.setenv("COMPOSER_DNS_UPSTREAM", "127.0.0.1:9")
     lost_root = tmp_path / "lost-root"
