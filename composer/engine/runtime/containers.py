@@ -123,6 +123,35 @@ def start(container_id: str, *, attach: bool = False):
         raise
 
 
+def prepare_start(container_id: str):
+    """Everything of ``start`` but the program's exec, done now (PID 1 built in its namespaces,
+    cgroup, network plugged in); the ``PreparedStart`` whose ``go()`` execs it (returning once
+    it runs, or raising as ``start``) and whose ``abandon()`` leaves the container as it was.
+    A container that runs already, has its own user namespace or a supervisor still leaving
+    is not held: its ``go()`` is ``start``. A refused preparation is raised by ``go()``."""
+    from composer.engine.runtime.prepared import PreparedStart
+    from composer.engine.runtime.supervisor import read_answer
+    from composer.engine.runtime.zygote import request
+
+    cdir = ContainerDir(container_id)
+    state = current_state(cdir)
+    if state.get("Status") in LIVE or supervisor_alive(state) or _config(cdir).userns_mode == "private":
+        return PreparedStart(container_id)
+    before = {"files": os.listdir(cdir.path), "state": state}
+    if state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error"):
+        cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")  # as start's
+    handle = PreparedStart(container_id, request(container_id + " prepare"), before)
+    try:
+        read_answer(handle.connection, prepared=True)
+    except ContainerRuntimeError as error:  # refused (as a start would be): go() raises it
+        handle.connection.close()
+        handle.connection, handle.failure = None, error
+    except BaseException:
+        handle.abandon()
+        raise
+    return handle
+
+
 def run(config: ContainerConfig, *, attach: bool = False):
     """``run``: create and start (``start``'s connection with ``attach``); a ``--rm`` container
     whose start failed is removed."""

@@ -13,6 +13,7 @@ import os
 
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.linux import ForegroundRun
+from composer.engine.runtime.prepared import Abandoned, forget_supervisor, hold
 from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
 
 
@@ -45,16 +46,24 @@ class _LauncherRun(ForegroundRun):
 
     records_start = False
 
+    hold: tuple[int, int] = ()  # a prepared start's (caller's connection, supervisor's alive pipe)
+
     def _reap(self) -> int:
         self.pid = 0
         return 0
 
+    def _while_building(self, plan) -> None:
+        super()._while_building(plan)
+        if self.hold:  # PID 1 built, the network plugged in: its exec waits for the caller's go
+            hold(*self.hold)
 
-def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int) -> None:
-    """The launcher child: start PID 1 as its parent's child, report "ok PID ATTACHED" or
-    "error CODE MESSAGE", exit. Never returns."""
+
+def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, int, int], result_fd: int,
+                   held: tuple[int, int] = ()) -> None:
+    """The launcher child: start PID 1 as its parent's child (``held``: once the caller says go),
+    report "ok PID ATTACHED", "error CODE MESSAGE" or "abandoned", exit. Never returns."""
     run = _LauncherRun(config)
-    run.console_fd = console_fd
+    run.console_fd, run.hold = console_fd, held
     code = 0
     try:
         for target, fd in enumerate(stdio):
@@ -67,10 +76,13 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
     except BaseException as error:  # noqa: BLE001 - must reach the supervisor
         message = error.message if isinstance(error, ComposerError) else str(error)
         kind = "failed" if isinstance(error, ProgramExecFailed) else "error"  # it ran: the supervisor's to record
+        kind = "abandoned" if isinstance(error, Abandoned) else kind
         report(result_fd, f"{kind} {getattr(error, 'exit_code', 125)} {message}")
         config.auto_remove = False  # the supervisor removes, at the very end
         try:
             run.cleanup()  # cgroup and network; PID 1 (if any) is killed
+            if kind == "abandoned":  # the container is left as it was: no supervisor recorded
+                forget_supervisor(config.id)
         except BaseException:  # noqa: BLE001
             pass
         code = 1
@@ -78,21 +90,32 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
     os._exit(code)
 
 
-def start_in_launcher(config: ContainerConfig, run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
+def start_in_launcher(config: ContainerConfig, run: ForegroundRun, stdio: tuple[int, int, int],
+                      hold_fd: int = -1) -> None:
     """Fork a launcher that starts PID 1 as OUR child and exits; fill ``run`` from its report.
-    Raises ProgramExecFailed (the program's execve failed) or ContainerRuntimeError."""
+    ``hold_fd``: a prepared start's connection, on which the launcher holds PID 1 before its exec
+    until the caller's go (``prepared.hold``). Raises ProgramExecFailed (the program's execve
+    failed), Abandoned (no go) or ContainerRuntimeError."""
     result_r, result_w = os.pipe2(os.O_CLOEXEC)
+    alive_r, alive_w = os.pipe2(os.O_CLOEXEC) if hold_fd >= 0 else (-1, -1)  # ours: its hang-up is our death
     launcher = os.fork()
     if launcher == 0:
         os.close(result_r)
-        _launcher_main(config, run.console_fd, stdio, result_w)
+        if alive_w >= 0:
+            os.close(alive_w)
+        _launcher_main(config, run.console_fd, stdio, result_w, (hold_fd, alive_r) if hold_fd >= 0 else ())
     os.close(result_w)
     chunks = []
     while chunk := os.read(result_r, 4096):
         chunks.append(chunk)
     os.close(result_r)
     os.waitpid(launcher, 0)  # its report is its last act
+    for fd in (alive_r, alive_w):
+        if fd >= 0:
+            os.close(fd)
     kind, _, rest = b"".join(chunks).decode(errors="replace").partition(" ")
+    if kind == "abandoned":
+        raise Abandoned(rest)
     if kind != "ok":
         code, _, message = rest.partition(" ") if kind in ("error", "failed") else ("125", "", "the launcher died")
         error = ProgramExecFailed if kind == "failed" else ContainerRuntimeError

@@ -24,6 +24,7 @@ from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.launcher import report, start_here, start_in_launcher
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import open_log
+from composer.engine.runtime.prepared import PREPARED, Abandoned
 from composer.engine.runtime.probes import Prober
 from composer.engine.runtime.pump import READ_SIZE, OutputPump, Stream
 from composer.engine.runtime.restarts import RestartBackoff, restart_wanted
@@ -42,33 +43,42 @@ def spawn(container_id: str, attach: bool = False):
     from composer.engine.runtime.zygote import request
 
     connection = request(container_id + (" attach" if attach else ""))
-    answer = b""
     try:
-        while len(answer) < len(READY) and (chunk := connection.recv(len(READY) - len(answer))):
-            answer += chunk
-        if attach and answer == READY:
-            import socket
+        read_answer(connection)
+    except BaseException:
+        connection.close()
+        raise
+    if attach:
+        import socket
 
-            return socket.socket(fileno=connection.detach())  # what attach_relay expects
-        while chunk := connection.recv(4096):
-            answer += chunk
-    finally:
-        if not (attach and answer == READY):
-            connection.close()
-    if answer == READY:
-        return None
+        return socket.socket(fileno=connection.detach())  # what attach_relay expects
+    connection.close()
+    return None
+
+
+def read_answer(connection, prepared: bool = False) -> None:
+    """The supervisor's answer on a start's connection: READY (``prepared``: PREPARED, the
+    launcher holds before the exec) returns; its "<exit code> <message>" is raised."""
+    expected = PREPARED if prepared else READY
+    answer = b""
+    while len(answer) < len(expected) and (chunk := connection.recv(len(expected) - len(answer))):
+        answer += chunk
+    if answer == expected:
+        return
+    while chunk := connection.recv(4096):
+        answer += chunk
     code, _, message = answer.decode(errors="replace").partition(" ")
     raise ContainerRuntimeError(message or "the supervisor exited before the container started",
                                 exit_code=int(code) if code.isdigit() else 125)
 
 
 def run_supervisor(request: str, ready_fd: int) -> None:
-    """The body of a freshly forked supervisor process (``request``: "<id>" or "<id> attach").
-    Never returns."""
+    """The body of a freshly forked supervisor process (``request``: "<id>", "<id> attach" or
+    "<id> prepare", see prepared.py). Never returns."""
     container_id, _, mode = request.partition(" ")
     try:
         _detach_stdio(ready_fd)
-        Supervisor(container_id, ready_fd, attach=mode == "attach").run()
+        Supervisor(container_id, ready_fd, attach=mode == "attach", prepare=mode == "prepare").run()
     except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
         report(ready_fd, f"125 supervisor failed: {error}")
     os._exit(1)
@@ -87,13 +97,14 @@ def _detach_stdio(keep: int) -> None:
 class Supervisor:
     """Runs one container until it ends for good (exit without restart, or ``stop``)."""
 
-    def __init__(self, container_id: str, ready_fd: int, attach: bool = False) -> None:
+    def __init__(self, container_id: str, ready_fd: int, attach: bool = False, prepare: bool = False) -> None:
         self.cdir = ContainerDir(container_id)
         self.watch = ConfigWatch(self.cdir.config)
         self.config = self.watch.load()  # (shared with the watch until config.json changes)
         self.auto_remove = self.config.auto_remove  # run.cleanup must not remove: we do, at the very end
         self.ready_fd = ready_fd
         self.attach_first = attach  # the ready connection becomes the first attach client
+        self.prepare = prepare  # the first launch holds before the exec until the caller's go
         self.restart_count = 0
         self.logs = open_log(self.config, self.cdir.path)
         self.run_: ForegroundRun | None = None
@@ -125,6 +136,8 @@ class Supervisor:
                 if not self._should_restart(exit_code) or not self._back_off(delay):
                     break
                 self.restart_count += 1
+        except Abandoned:  # a prepared start given up: the launcher left the container as it was
+            os._exit(0)
         except BaseException as error:  # noqa: BLE001
             self._fail(error)
         finally:
@@ -228,7 +241,8 @@ class Supervisor:
             if self.config.userns_mode == "private":  # its namespace creator must stay our child
                 start_here(run, stdio)
             else:
-                start_in_launcher(self.config, run, stdio)
+                start_in_launcher(self.config, run, stdio, self.ready_fd if self.prepare else -1)
+                self.prepare = False
         except BaseException:  # no life: nothing to read (a restart must not leak these)
             for fd in (out.read_fd, err.read_fd, stdin_w):
                 if fd >= 0:
