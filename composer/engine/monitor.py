@@ -45,6 +45,7 @@ class View(NamedTuple):
     finished_at: str = ""
     restarted_at: str = ""  # the StartedAt of the start ``mark_restart`` recorded as a restart
     oom: bool = False  # the run ended because the kernel's OOM killer killed PID 1
+    updated_at: str = ""  # the time of the last ``update`` (its event)
 
 
 class Change(NamedTuple):
@@ -87,6 +88,8 @@ def actions(before: View | None, after: View | None) -> list[str]:
     if after.restarted_at and after.restarted_at == after.started_at \
             and after.restarted_at != (before.restarted_at if before else ""):  # that start was a restart
         found.append("restart")
+    if before is not None and after.updated_at != before.updated_at:  # docker's ``update`` event
+        found.append("update")
     if after.status == "paused" and old_status != "paused":
         found.append("pause")
     if old_status == "paused" and after.status == "running":
@@ -128,7 +131,7 @@ def view_of(container_id: str, config: dict, state: dict) -> View:
                 state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
                 state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
                 state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""),
-                bool(state.get("OOMKilled")))
+                bool(state.get("OOMKilled")), state.get("UpdatedAt", ""))
 
 
 class ProjectMonitor:

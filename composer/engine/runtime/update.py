@@ -127,6 +127,12 @@ def _check_cpu(r: UpdateRequest) -> None:
         raise _invalid("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
     if 0 < r.cpu_quota < 1000:
         raise _invalid("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+    if r.cpu_rt_period or r.cpu_rt_runtime:
+        from composer.engine.runtime.cgroups import supports_realtime
+        from composer.engine.runtime.cgroups.realtime import UNSUPPORTED
+
+        if not supports_realtime():
+            raise _invalid(UNSUPPORTED)
     if r.cpu_rt_period and r.cpu_rt_runtime and r.cpu_rt_runtime > r.cpu_rt_period:
         raise _invalid("cpu-rt-runtime cannot be higher than cpu-rt-period")
     if r.cpuset_cpus:
@@ -203,7 +209,7 @@ def merge(config: ContainerConfig, request: UpdateRequest) -> tuple[Resources, d
 def update(reference: str, request: UpdateRequest) -> list[str]:
     """Update the container named (or id-prefixed) ``reference``, docker's ``ContainerUpdate``:
     the request is checked before the container is looked up; returns docker's warnings."""
-    from composer.engine.runtime.state import find_container, supervisor_alive, write_json_atomic
+    from composer.engine.runtime.state import find_container, now_iso, supervisor_alive, write_json_atomic
 
     warnings = check_request(request)
     cdir = find_container(reference)
@@ -226,6 +232,7 @@ def update(reference: str, request: UpdateRequest) -> list[str]:
                 raise _cannot_update(container_id, error)
             document["resources"], document["restart_policy"] = resources.to_dict(), policy
             write_json_atomic(cdir.config, document)
+        cdir.write_state(UpdatedAt=now_iso())  # ``events`` shows docker's ``update``
     except FileNotFoundError:  # removed meanwhile
         from composer.errors import ContainerNotFound
 

@@ -158,3 +158,37 @@ def test_cpu_shares_the_kernel_would_clamp_are_refused(cli):
     assert _host_config(cli, "share")["CpuShares"] == 0
     started = cli("container", "run", "-d", "--name", "tiny", "--cpu-shares", "1", "busybox", "sleep", "60")
     assert started.returncode != 0 and "the minimum allowed cpu-shares is 2" in started.stderr  # as runc's start
+
+
+@pytest.fixture
+def rt_budget():
+    """The real-time budget of composer's parent cgroup, given back after the test."""
+    if detect_setup() == "unified" or not Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        pytest.skip("needs cgroup v1 with real-time group scheduling")
+    parent = Path("/sys/fs/cgroup/cpu/composer/cpu.rt_runtime_us")
+    before = parent.read_text().strip() if parent.exists() else "0"
+    yield
+    try:
+        parent.write_text(before)
+    except OSError:
+        pass  # another real-time group still there (not ours)
+
+
+def test_realtime_period_and_runtime_are_applied_live_and_at_the_next_start(cli, rt_budget, state_root):
+    cli("container", "run", "-d", "--name", "rt", "busybox", "sleep", "60", check=True)
+    try:
+        result = cli("update", "--cpu-rt-period", "100000", "--cpu-rt-runtime", "10000", "rt")
+        assert (result.returncode, result.stdout, result.stderr) == (0, "rt\n", "")
+        state = json.loads((state_root / "containers" / _id(cli, "rt") / "state.json").read_text())
+        assert state["UpdatedAt"]  # what ``events`` turns into docker's ``update``
+        assert _cgroup(cli, "rt", "cpu", "cpu.rt_period_us") == "100000"
+        assert _cgroup(cli, "rt", "cpu", "cpu.rt_runtime_us") == "10000"
+        assert int(Path("/sys/fs/cgroup/cpu/composer/cpu.rt_runtime_us").read_text()) >= 100_000  # its 10 %
+        host = _host_config(cli, "rt")
+        assert (host["CpuRealtimePeriod"], host["CpuRealtimeRuntime"]) == (100000, 10000)
+        refused = cli("update", "--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000", "rt")
+        assert refused.returncode == 1 and "cpu-rt-runtime cannot be higher than cpu-rt-period" in refused.stderr
+        cli("container", "restart", "-t", "0", "rt", check=True)  # a new cgroup gets them at its creation
+        assert _cgroup(cli, "rt", "cpu", "cpu.rt_runtime_us") == "10000"
+    finally:
+        cli("container", "rm", "-f", "rt")

@@ -74,3 +74,9 @@ def test_past_changes_are_rebuilt_from_the_recorded_times():
                                 signalled_at=stamp(2), finished_at=stamp(2))
     assert [c.action for c in past_changes(restarted)] == ["create", "start", "restart"]
     assert [c.action for c in past_changes(view("created", 0)._replace(created=stamp(0), started_at=""))] == ["create"]
+
+
+def test_an_update_is_dockers_update_event():
+    assert actions(view(), view()._replace(updated_at="t5")) == ["update"]
+    assert actions(view("exited", 0), view("exited", 0)._replace(updated_at="t5")) == ["update"]
+    assert actions(view()._replace(updated_at="t5"), view()._replace(updated_at="t5")) == []

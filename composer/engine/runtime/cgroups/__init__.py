@@ -70,3 +70,13 @@ def supports_swap_limit(root: str = CGROUP_ROOT, setup: str | None = None) -> bo
     if (setup or detect_setup(root)) == "unified":
         return True
     return os.path.exists(os.path.join(root, "memory", "memory.memsw.limit_in_bytes"))
+
+
+def supports_realtime(root: str = CGROUP_ROOT, setup: str | None = None) -> bool:
+    """Whether containers' cgroups take ``--cpu-rt-period``/``--cpu-rt-runtime``: v1's cpu
+    controller with RT_GROUP_SCHED (cpu.rt_runtime_us); v2 has no real-time controller."""
+    if (setup or detect_setup(root)) == "unified":
+        return False
+    from composer.engine.runtime.cgroups.realtime import supported
+
+    return supported(os.path.join(root, "cpu"))

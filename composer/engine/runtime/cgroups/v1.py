@@ -88,6 +88,8 @@ class CgroupV1(CgroupManager):
             self._write_cfs(r)
         if r.cpu_shares:
             self._write_shares(r.cpu_shares)
+        if r.cpu_rt_period or r.cpu_rt_runtime:
+            self._write_realtime(r.cpu_rt_period, r.cpu_rt_runtime)
         if r.cpuset_cpus:
             write_file(os.path.join(self.path("cpuset"), "cpuset.cpus"), r.cpuset_cpus)
         if r.cpuset_mems:
@@ -98,6 +100,15 @@ class CgroupV1(CgroupManager):
         period, quota = cfs_limits(r)
         write_file(os.path.join(self.path("cpu"), "cpu.cfs_period_us"), str(period))
         write_file(os.path.join(self.path("cpu"), "cpu.cfs_quota_us"), str(quota))
+
+    def _write_realtime(self, period: int, runtime: int) -> None:
+        """cpu.rt_period_us and cpu.rt_runtime_us (0: unchanged), refused without RT_GROUP_SCHED."""
+        from composer.engine.runtime.cgroups import realtime
+
+        cpu_root = os.path.join(self.root, "cpu")
+        if not realtime.supported(cpu_root):
+            raise CgroupError(realtime.UNSUPPORTED, hint="drop --cpu-rt-period/--cpu-rt-runtime on this host")
+        realtime.apply(self.path("cpu"), cpu_root, period, runtime)
 
     def _write_shares(self, shares: int) -> None:
         """cpu.shares; the kernel clamps a value out of 2..262144, which is refused (runc's check)."""
@@ -119,6 +130,9 @@ class CgroupV1(CgroupManager):
             self._write_cfs(r)
         if "cpu_shares" in changed:
             self._write_shares(r.cpu_shares or 1024)
+        if changed & {"cpu_rt_period", "cpu_rt_runtime"}:
+            self._write_realtime(r.cpu_rt_period if "cpu_rt_period" in changed else 0,
+                                 r.cpu_rt_runtime if "cpu_rt_runtime" in changed else 0)
         for name in ("cpuset_cpus", "cpuset_mems"):
             if name in changed:
                 key = name.replace("_", ".")

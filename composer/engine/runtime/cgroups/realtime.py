@@ -1,0 +1,87 @@
+"""The real-time scheduler's bandwidth of a cgroup v1 ``cpu`` hierarchy (``--cpu-rt-period``,
+``--cpu-rt-runtime``; CONFIG_RT_GROUP_SCHED). cgroup v2 has none: docker refuses the flags there.
+
+The kernel admits a group's runtime only when its parent's share (runtime / period) covers the
+sum of its children's. docker leaves the parents to its daemon's ``--cpu-rt-runtime``; composer
+has no daemon, so it raises the budget of the parents it owns (its ``composer`` cgroup) to what
+their children need, from the host's root budget (95 % by default), as the daemon flag would.
+"""
+
+from __future__ import annotations
+
+import os
+
+from composer.engine.runtime.cgroups.base import read_file, write_file
+from composer.errors import CgroupError
+
+UNSUPPORTED = "kernel does not support CPU real-time scheduler"
+PERIOD, RUNTIME = "cpu.rt_period_us", "cpu.rt_runtime_us"
+SHIFT = 20  # the kernel's BW_SHIFT: shares compared as (runtime << 20) // period
+
+
+def supported(cpu_root: str) -> bool:
+    """Whether the v1 ``cpu`` hierarchy mounted at ``cpu_root`` has real-time group scheduling."""
+    return os.path.exists(os.path.join(cpu_root, RUNTIME))
+
+
+def _read(directory: str, name: str) -> int:
+    try:
+        return int(read_file(os.path.join(directory, name)).strip())
+    except ValueError:
+        return 0
+
+
+def _share(period: int, runtime: int) -> int:
+    """The kernel's ``to_ratio``: the fixed-point share of ``runtime`` per ``period``."""
+    return (runtime << SHIFT) // period if period > 0 and runtime > 0 else 0
+
+
+def _children_share(parent: str, skip: str) -> int:
+    """The sum of the shares of ``parent``'s child groups but ``skip``."""
+    total = 0
+    with os.scandir(parent) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.path != skip:
+                total += _share(_read(entry.path, PERIOD), _read(entry.path, RUNTIME))
+    return total
+
+
+def make_room(group: str, cpu_root: str, period: int, runtime: int) -> None:
+    """Raise the runtime of ``group``'s ancestors below ``cpu_root`` until they admit ``group``
+    with ``runtime`` per ``period``; CgroupError when the host's budget has no room left."""
+    parent = os.path.dirname(group)
+    if os.path.normpath(parent) == os.path.normpath(cpu_root) or not parent.startswith(cpu_root):
+        return  # the root's budget is the kernel's global one
+    need = _children_share(parent, group) + _share(period, runtime)
+    parent_period, parent_runtime = _read(parent, PERIOD), _read(parent, RUNTIME)
+    if parent_runtime < 0 or _share(parent_period, parent_runtime) >= need:
+        return
+    wanted = -(-(need * parent_period) >> SHIFT)  # the least runtime whose share covers ``need``
+    make_room(parent, cpu_root, parent_period, wanted)
+    try:
+        write_file(os.path.join(parent, RUNTIME), str(wanted))
+    except CgroupError as error:
+        raise CgroupError(f"cannot give the cgroup {parent} the real-time runtime {wanted} its containers need: "
+                          f"{error.__cause__.strerror if error.__cause__ else error.message}",
+                          hint="lower --cpu-rt-runtime, or free real-time budget of the host's other cgroups "
+                               "(cpu.rt_runtime_us)") from None
+
+
+def apply(group: str, cpu_root: str, period: int, runtime: int) -> None:
+    """Write ``period`` and ``runtime`` (0: leave as is) to ``group``, the period first unless the
+    kernel needs the runtime lowered first (it keeps runtime <= period at each write)."""
+    new_period, new_runtime = period or _read(group, PERIOD), runtime or _read(group, RUNTIME)
+    if new_runtime > 0:
+        make_room(group, cpu_root, new_period, new_runtime)
+    pending = ""
+    if period:
+        try:
+            write_file(os.path.join(group, PERIOD), str(period))
+        except CgroupError:
+            if not runtime:
+                raise
+            pending = str(period)  # below the current runtime: after the runtime's write
+    if runtime:
+        write_file(os.path.join(group, RUNTIME), str(runtime))
+    if pending:
+        write_file(os.path.join(group, PERIOD), pending)
