@@ -457,4 +457,7 @@ def register(app: typer.Typer) -> None:
     from composer.cli import container_update
 
     container_update.register(container)
+    from composer.cli import container_commit
+
+    container_commit.register(container)
     container.command("list", hidden=True, cls=docker)(daemon_errors(container_ls))

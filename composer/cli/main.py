@@ -52,6 +52,10 @@ COMMAND_MODULES: dict[str, str] = {
     "cp": "composer.cli.compose",
     "push": "composer.cli.compose",
     "watch": "composer.cli.watch",
+    "attach": "composer.cli.compose_more",
+    "commit": "composer.cli.compose_more",
+    "export": "composer.cli.compose_more",
+    "volumes": "composer.cli.compose_more",
     "update": "composer.cli.container_update",  # (runs on its fast path; registered for --help and global options)
 }
 
