@@ -83,6 +83,9 @@ def resources(raw: Mapping[str, Any]) -> ResourceSpec:
         cpu_shares=int(raw.get("cpu_shares") or 0),
         cpuset_cpus=str(raw.get("cpuset") or ""),
         pids_limit=int(raw.get("pids_limit") or limits.get("pids") or 0),
+        cpu_period=int(raw.get("cpu_period") or 0), cpu_quota=int(raw.get("cpu_quota") or 0),
+        cpu_rt_period=int(raw.get("cpu_rt_period") or 0), cpu_rt_runtime=int(raw.get("cpu_rt_runtime") or 0),
+        blkio_weight=int((raw.get("blkio_config") or {}).get("weight") or 0),
     )
 
 
@@ -197,6 +200,7 @@ def volumes_from(project: "Project", raw: Mapping[str, Any]) -> tuple[str, ...]:
 def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any], *, number: int,
                    config_hash: str, image_id: str, env_files: tuple[str, ...] = ()) -> ContainerSpec:
     """The ContainerSpec of replica ``number`` of ``service`` (``raw``: its canonical dict)."""
+    from composer.engine.fieldcheck import check_fields
     from composer.spec.dump import parse_bytes
 
     name = container_name(project.name, service, number)
@@ -230,6 +234,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         userns_mode=raw.get("userns_mode") or "", uts=raw.get("uts") or "",
         log_driver=(raw.get("logging") or {}).get("driver") or "",
         log_options=dict((raw.get("logging") or {}).get("options") or {}),
+        cgroupns=raw.get("cgroup") or "", warnings=check_fields(raw, service.name),
     )
 
 

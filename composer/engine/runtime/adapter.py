@@ -173,7 +173,10 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         userns_mode=spec.userns_mode, mounts=mounts,
         resources=Resources(memory=r.memory, memory_swap=r.memory_swap, memory_reservation=r.memory_reservation,
                             nano_cpus=r.nano_cpus, cpu_shares=r.cpu_shares, cpuset_cpus=r.cpuset_cpus,
-                            pids_limit=r.pids_limit),
+                            pids_limit=r.pids_limit, cpu_period=r.cpu_period, cpu_quota=r.cpu_quota,
+                            cpu_rt_period=r.cpu_rt_period, cpu_rt_runtime=r.cpu_rt_runtime,
+                            blkio_weight=r.blkio_weight),
+        cgroupns_mode=spec.cgroupns,
         security=security_of(spec), ulimits=list(spec.ulimits), oom_score_adj=spec.oom_score_adj,
         tty=spec.tty, stdin=spec.stdin_open, init=spec.init,
         stop_signal=spec.stop_signal or image_config.get("StopSignal") or "SIGTERM",
@@ -194,6 +197,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
     )
     if spec.shm_size:
         config.shm_size = spec.shm_size
+    config.warnings = tuple(spec.warnings)  # the fields composer does not apply (fieldcheck)
     return config
 
 

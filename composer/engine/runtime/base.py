@@ -92,6 +92,11 @@ class ResourceSpec(NamedTuple):
     cpu_shares: int = 0
     cpuset_cpus: str = ""
     pids_limit: int = 0
+    cpu_period: int = 0  # CFS, microseconds
+    cpu_quota: int = 0
+    cpu_rt_period: int = 0
+    cpu_rt_runtime: int = 0
+    blkio_weight: int = 0
 
 
 class ContainerSpec(NamedTuple):
@@ -147,6 +152,8 @@ class ContainerSpec(NamedTuple):
     uts: str = ""
     log_driver: str = ""
     log_options: Mapping[str, str] = EMPTY
+    cgroupns: str = ""  # "" / private / host (Compose's ``cgroup``)
+    warnings: tuple[str, ...] = ()  # fields composer does not apply, said at create as docker's warnings
 
 
 class NetworkSpec(NamedTuple):

@@ -246,10 +246,15 @@ def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
     """Claim the container's name and make its state directory (the name is released on failure).
     Every create comes here: limits this host cannot apply are dropped, with docker's warnings
     (``config.warnings``, for the caller to show)."""
+    if config.security.sysctls:  # a global one would be written into the host's kernel
+        from composer.engine.runtime.sysctls import check_sysctls
+
+        check_sysctls(config.security.sysctls, network=config.network, ipc_mode=config.ipc_mode,
+                      uts_mode=config.uts_mode, container=config.name)
     if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
         from composer.engine.runtime.cgroups import discard_unsupported
 
-        config.warnings = tuple(discard_unsupported(config.resources))
+        config.warnings = tuple(config.warnings) + tuple(discard_unsupported(config.resources))
     claim_name(config.name, config.id)
     try:
         cdir.create()

@@ -1,0 +1,58 @@
+"""Compose service fields that reach the kernel: cpu_period/cpu_quota, blkio_config.weight's path,
+``cgroup: host|private``, and sysctls only of the container's own namespaces (a global one would
+be written into the host's kernel)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def _run(state_root: Path, project: Path, service_yaml: str, *command: str) -> subprocess.CompletedProcess[str]:
+    """``composer run --rm a COMMAND`` of a one-service project (busybox, no network)."""
+    (project / "compose.yaml").write_text("services:\n  a:\n    image: busybox\n" + service_yaml)
+    return subprocess.run([sys.executable, "-m", "composer", "run", "--rm", "a", *command], cwd=project,
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
+def test_cfs_period_quota_and_cgroup_namespace(image, state_root, tmp_path):
+    fields = "    network_mode: none\n    cpu_period: 50000\n    cpu_quota: 25000\n    cgroup: {}\n"
+    probe = "cat /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us; readlink /proc/self/ns/cgroup"
+    if not os.path.isdir("/sys/fs/cgroup/cpu"):
+        probe = "cat /sys/fs/cgroup/cpu.max; readlink /proc/self/ns/cgroup"
+    private = _run(state_root, tmp_path, fields.format("private"), "sh", "-c", probe)
+    assert private.returncode == 0, private.stderr
+    *limits, namespace = private.stdout.split("\n")[:-1]
+    assert limits in (["50000", "25000"], ["25000 50000"])
+    assert namespace != os.readlink("/proc/self/ns/cgroup")
+    host = _run(state_root, tmp_path, fields.format("host"), "readlink", "/proc/self/ns/cgroup")
+    assert host.returncode == 0 and host.stdout.strip() == os.readlink("/proc/self/ns/cgroup"), host.stderr
+
+
+def test_sysctls_only_of_the_containers_namespaces(image, state_root, tmp_path):
+    with open("/proc/sys/vm/swappiness") as handle:  # (the host's own value: nothing would change)
+        swappiness = handle.read().strip()
+    global_one = _run(state_root, tmp_path, f"    network_mode: none\n    sysctls: {{vm.swappiness: {swappiness}}}\n",
+                      "true")
+    assert global_one.returncode == 125 and 'sysctl "vm.swappiness" is not in a separate kernel namespace' \
+        in global_one.stderr, global_one.stderr
+    host_net = _run(state_root, tmp_path, "    network_mode: host\n    sysctls: {net.ipv4.ip_forward: 0}\n", "true")
+    assert host_net.returncode == 125 and "shares the host's net namespace" in host_net.stderr, host_net.stderr
+    own = _run(state_root, tmp_path, "    network_mode: none\n    sysctls: {net.ipv4.ip_unprivileged_port_start: 80}\n",
+               "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    assert own.returncode == 0 and own.stdout == "80\n", own.stderr
+    assert "Traceback" not in global_one.stderr + host_net.stderr
+    assert not list((state_root / "containers").glob("*"))  # nothing half-created
+
+
+def test_refused_fields_create_nothing(image, state_root, tmp_path):
+    refused = _run(state_root, tmp_path, "    network_mode: none\n    gpus: all\n", "true")
+    assert refused.returncode != 0 and "could not select device driver" in refused.stderr, refused.stderr
+    assert "services.a.gpus" in refused.stderr and "Traceback" not in refused.stderr

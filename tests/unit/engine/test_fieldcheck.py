@@ -1,0 +1,65 @@
+"""Compose fields composer cannot honour are refused (as docker refuses them here) or warned about,
+never silently ignored; sysctls only of the container's own namespaces."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.engine.fieldcheck import check_fields
+from composer.engine.runtime.sysctls import check_sysctls, namespace_of
+from composer.errors import ContainerRuntimeError, PlanError
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"gpus": "all"}, 'could not select device driver "" with capabilities: [[gpu]]'),
+    ({"deploy": {"resources": {"reservations": {"devices": [{"capabilities": ["gpu"]}]}}}}, "[[gpu]]"),
+    ({"storage_opt": {"size": "20G"}}, "supported only for overlay over xfs"),
+    ({"isolation": "hyperv"}, "Invalid isolation: 'hyperv' - linux only supports 'default'"),
+    ({"runtime": "nvidia"}, "unknown or invalid runtime name: nvidia"),
+    ({"use_api_socket": True}, "no Docker Engine API socket"),
+    ({"cpus": 0.5, "cpu_quota": 25000}, "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
+])
+def test_refused_as_docker_refuses(raw, message):
+    with pytest.raises(PlanError) as caught:
+        check_fields(raw, "web")
+    assert message in str(caught.value) and "service 'web'" in str(caught.value)
+    assert str(caught.value.location).startswith("services.web.") and caught.value.hint
+
+
+def test_accepted_values_pass_without_warnings():
+    assert check_fields({"isolation": "default", "runtime": "runc", "oom_kill_disable": False,
+                         "blkio_config": {"weight": 300}, "use_api_socket": False}, "web") == ()
+
+
+def test_fields_not_applied_are_warned():
+    warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "device_cgroup_rules": ["c 1:3 r"],
+                             "blkio_config": {"device_read_bps": [{"path": "/dev/sda", "rate": "1mb"}]}}, "web")
+    assert [w.split(" ")[0] for w in warnings] == ["mem_swappiness", "oom_kill_disable", "device_cgroup_rules",
+                                                   "blkio_config.device_read_bps"]
+
+
+@pytest.mark.parametrize(("key", "namespace"), [
+    ("kernel.shmmax", "ipc"), ("fs.mqueue.msg_max", "ipc"), ("net.ipv4.ip_forward", "net"),
+    ("kernel.hostname", "uts"), ("vm.swappiness", None), ("kernel.pid_max", None),
+])
+def test_sysctl_namespaces(key, namespace):
+    assert namespace_of(key) == namespace
+
+
+@pytest.mark.parametrize(("sysctls", "modes", "message"), [
+    ({"vm.swappiness": "10"}, {}, "is not in a separate kernel namespace"),
+    ({"net.ipv4.ip_forward": "1"}, {"network": "host"}, "shares the host's net namespace"),
+    ({"kernel.shmmax": "1"}, {"ipc_mode": "host"}, "shares the host's ipc namespace"),
+    ({"kernel.hostname": "x"}, {"uts_mode": "host"}, "shares the host's uts namespace"),
+    ({"net.ipv4/../../vm.swappiness": "1"}, {}, "invalid sysctl name"),
+    ({"net..vm": "1"}, {}, "invalid sysctl name"),
+])
+def test_sysctls_refused(sysctls, modes, message):
+    options = {"network": "private", "ipc_mode": "", "uts_mode": "", **modes}
+    with pytest.raises(ContainerRuntimeError, match=message.replace("(", r"\(")):
+        check_sysctls(sysctls, **options)
+
+
+def test_namespaced_sysctls_allowed():
+    check_sysctls({"net.ipv4.ip_forward": "1", "kernel.shmmax": "1", "fs.mqueue.msg_max": "20"},
+                  network="private", ipc_mode="shareable", uts_mode="")
