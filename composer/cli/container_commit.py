@@ -36,15 +36,25 @@ def container_commit(container: Optional[str] = typer.Argument(None, metavar="CO
     """Create a new image from a container's changes."""
     from composer.engine.images.commit import CommitRequest, commit
     from composer.engine.runtime.containers import resolve
-    from composer.errors import FlagError
+    from composer.engine.images.reference import parse_reference
+    from composer.errors import FlagError, ImageError
 
     paused, words = pause_and_words(pause, [container, repository, extra])
     if not 1 <= len(words) <= 2:
         raise FlagError("'composer container commit' requires at least 1 and at most 2 arguments",
                         hint="Usage:  composer container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", exit_code=1)
-    request = CommitRequest(reference=words[1] if len(words) > 1 else None, author=author, comment=message,
-                            changes=tuple(change), pause=paused)
-    typer.echo(commit(resolve(words[0]), request))
+    reference = words[1] if len(words) > 1 else None
+    if reference:
+        parse_reference(reference)  # the command line's own error (invalid reference format), as docker's
+    request = CommitRequest(reference=reference, author=author, comment=message, changes=tuple(change),
+                            pause=paused)
+    container_id = resolve(words[0])
+    try:
+        image_id = commit(container_id, request)
+    except ImageError as error:  # the daemon's refusal in docker (a bad --change, a missing image)
+        typer.echo(f"Error response from daemon: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(image_id)
 
 
 def register(container: typer.Typer) -> None:

@@ -1,0 +1,67 @@
+"""``container commit`` on real containers: the new image runs with the container's changes
+(added files, deletions, links kept as links), docker's config changes, history and errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.runtime.conftest import cli
+
+pytestmark = pytest.mark.root
+
+SCRIPT = ("echo hi > /hello; rm /bin/ls; mkdir -p /opq/x; ln -s /etc/shadow /lnk; touch /ready; "
+          "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+
+
+def _wait_for(path_glob: str, root: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not list(root.glob(path_glob)):
+        assert time.monotonic() < deadline, f"{path_glob} never appeared"
+        time.sleep(0.05)
+
+
+def test_commit_a_running_container(run, state_root: Path) -> None:
+    assert run("-d", "--name", "c1", "--network", "none", "-e", "FOO=1", "busybox", "sh", "-c", SCRIPT).returncode == 0
+    try:
+        _wait_for("containers/*/upper/ready", state_root)
+        result = cli(state_root, "container", "commit", "-a", "me", "-m", "msg", "-c", 'CMD ["cat", "/hello"]',
+                     "-c", "ENV A=1", "-c", "EXPOSE 80", "c1", "snap:1")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("sha256:") and len(result.stdout.strip()) == 71
+        (state,) = json.loads(cli(state_root, "container", "inspect", "c1").stdout)
+        assert state["State"]["Status"] == "running"  # paused while committed, thawed after
+        assert run("--rm", "--network", "none", "snap:1").stdout == "hi\n"
+        check = run("--rm", "--network", "none", "snap:1", "sh", "-c", "test -e /bin/ls || echo gone; readlink /lnk; ls /opq")
+        assert check.stdout == "gone\n/etc/shadow\nx\n", check.stderr
+        (image,) = json.loads(cli(state_root, "image", "inspect", "snap:1").stdout)
+        assert (image["Author"], image["Comment"], image["Config"]["Cmd"]) == ("me", "msg", ["cat", "/hello"])
+        assert "A=1" in image["Config"]["Env"] and "FOO=1" in image["Config"]["Env"]
+        assert image["Config"]["ExposedPorts"] == {"80/tcp": {}} and len(image["RootFS"]["Layers"]) == 2
+        assert image["Container"] == state["Id"]
+        history = cli(state_root, "image", "history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Comment}}", "snap:1")
+        assert history.stdout.splitlines()[0] == f"sh -c {SCRIPT}|msg"
+    finally:
+        cli(state_root, "container", "rm", "-f", "c1")
+
+
+def test_commit_without_changes_and_errors(run, state_root: Path) -> None:
+    assert run("--name", "c2", "--network", "none", "busybox", "true").returncode == 0
+    try:
+        plain = cli(state_root, "container", "commit", "-p=false", "c2")
+        assert plain.returncode == 0, plain.stderr
+        (image,) = json.loads(cli(state_root, "image", "inspect", plain.stdout.strip()).stdout)
+        assert image["RepoTags"] == [] and len(image["RootFS"]["Layers"]) == 1  # an empty layer is not stored
+        bad = cli(state_root, "container", "commit", "-c", "RUN rm -rf /", "c2")
+        assert (bad.returncode, bad.stderr) == (1, "Error response from daemon: run is not a valid change command\n")
+        missing = cli(state_root, "container", "commit", "nope")
+        assert (missing.returncode, missing.stderr) == (1, "Error response from daemon: No such container: nope\n")
+        many = cli(state_root, "container", "commit", "c2", "a", "b")
+        assert many.returncode == 1 and "requires at least 1 and at most 2 arguments" in many.stderr
+        upper = cli(state_root, "container", "commit", "c2", "BAD")
+        assert upper.returncode == 1 and "must be lowercase" in upper.stderr
+    finally:
+        cli(state_root, "container", "rm", "-f", "c2")
