@@ -358,6 +358,10 @@ def build_config(options: dict, image, command: list[str]):
         devices=[parse_device(d) for d in options.get("device", [])],
     )
     _check_modes(config)
+    if "runtime" in options or "isolation" in options or "memory_swappiness" in options:
+        from composer.engine.fieldcheck import check_run_flags  # refused as docker, or warned: never ignored
+
+        config.warnings = check_run_flags(options)
     _primary_endpoint(options, config)
     _apply_lifecycle(options, image_config, config)
     if "oom_score_adj" in options:

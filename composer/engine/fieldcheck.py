@@ -1,38 +1,106 @@
-"""Service fields the Compose schema accepts but composer's runtime cannot honour: refused with
-docker's error where docker refuses them on this kind of host (no GPU driver, overlay without
-xfs quotas, Linux-only isolation, one runtime), else a create-time warning naming what is not
-applied. Never silently ignored.
+"""Settings the Compose schema (and ``docker run``'s flags) accept but composer's runtime cannot
+honour: refused with docker's error where docker refuses them on this kind of host (no GPU driver,
+overlay without xfs quotas, Linux-only isolation, one runtime), else a create-time warning naming
+what is not applied. Never silently ignored.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from composer.errors import PlanError, SourceLocation
+from composer.errors import PlanError, SourceLocation, UsageError
 
-# (field, what is not applied): accepted, warned at each create (as docker warns of a limit the
-# host cannot apply), and otherwise without effect
-NOT_APPLIED = (
-    ("mem_swappiness", "memory swappiness discarded"),
-    ("oom_kill_disable", "the OOM killer stays enabled"),
-    ("cpu_count", "a Windows-only limit: ignored on Linux"),
-    ("cpu_percent", "a Windows-only limit: ignored on Linux"),
-    ("credential_spec", "a Windows-only setting: ignored on Linux"),
-    ("device_cgroup_rules", "no extra device access is granted (use devices: to give a device)"),
-)
+Refusal = tuple[str, str]  # (docker's message, composer's hint)
+
+
+def _gpus(value: Any) -> Refusal:
+    return ('could not select device driver "" with capabilities: [[gpu]]',
+            "composer has no GPU device driver (NVIDIA container toolkit): remove gpus / the gpu device reservation")
+
+
+def _storage_opt(value: Any) -> Refusal:
+    return ("--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+            "composer's overlay has no per-container size quota: remove storage_opt")
+
+
+def _isolation(value: Any) -> Refusal | None:
+    if value in ("", "default"):
+        return None
+    return f"Invalid isolation: \"{value}\" - linux only supports 'default'", "remove isolation or set it to default"
+
+
+def _runtime(value: Any) -> Refusal | None:
+    if value in ("", "runc"):
+        return None
+    return (f"unknown or invalid runtime name: {value}",
+            "composer is its own runtime (runc's behaviour): remove runtime")
+
+
+def _api_socket(value: Any) -> Refusal:
+    return "use_api_socket: composer serves no Docker Engine API socket to share", "remove use_api_socket"
+
+
+REFUSED: dict[str, Callable[[Any], Refusal | None]] = {
+    "gpus": _gpus, "storage_opt": _storage_opt, "isolation": _isolation, "runtime": _runtime,
+    "use_api_socket": _api_socket,
+}
+# accepted, warned at each create (as docker warns of a limit the host cannot apply), no effect
+NOT_APPLIED = {
+    "mem_swappiness": "memory swappiness discarded",
+    "oom_kill_disable": "the OOM killer stays enabled",
+    "cpu_count": "a Windows-only limit: ignored on Linux",
+    "cpu_percent": "a Windows-only limit: ignored on Linux",
+    "credential_spec": "a Windows-only setting: ignored on Linux",
+    "device_cgroup_rules": "no extra device access is granted (use devices: to give a device)",
+}
 BLKIO_NOT_APPLIED = ("weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
                      "device_write_iops")
+RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness"}  # option: field
 
 
 def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
-    """Raise PlanError for a field docker would refuse here; the warnings of those not applied."""
-    _refuse(raw, service)
-    warnings = [f"{field} is not supported by composer: {effect}"
-                for field, effect in NOT_APPLIED if _is_set(raw.get(field))]
+    """Raise PlanError for a field of service ``service`` docker would refuse here; the warnings of
+    those not applied."""
+    fields = dict(raw)
+    if _gpu_reservations(raw):
+        fields.setdefault("gpus", "all")
+    for field, message, hint in _refusals(fields):
+        raise PlanError(f"service {service!r}: {message}", location=SourceLocation(path=f"services.{service}.{field}"),
+                        hint=hint)
+    for field, word in (("cpu_period", "Period"), ("cpu_quota", "Quota")):
+        if _cpus(raw) and raw.get(field):
+            raise PlanError(f"service {service!r}: Conflicting options: Nano CPUs and CPU {word} cannot both be set",
+                            location=SourceLocation(path=f"services.{service}.{field}"),
+                            hint="set either cpus or cpu_period/cpu_quota")
     blkio = raw.get("blkio_config") or {}
-    warnings += [f"blkio_config.{key} is not supported by composer: no per-device I/O limit is set"
-                 for key in BLKIO_NOT_APPLIED if blkio.get(key)]
-    return tuple(warnings)
+    return _warnings(raw) + tuple(f"blkio_config.{key} is not supported by composer: no per-device I/O limit is set"
+                                  for key in BLKIO_NOT_APPLIED if blkio.get(key))
+
+
+def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:
+    """``container run``'s ``--runtime``/``--isolation`` (UsageError as docker's) and
+    ``--memory-swappiness`` (a warning): the warnings."""
+    fields = {field: options[flag] for flag, field in RUN_FLAGS.items() if flag in options}
+    for _, message, hint in _refusals(fields):
+        raise UsageError(message, hint=hint)
+    flags = {field: "--" + flag.replace("_", "-") for flag, field in RUN_FLAGS.items()}
+    return _warnings(fields, flags)
+
+
+def _refusals(fields: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, message, hint) of each refused field that is set."""
+    found = []
+    for field, check in REFUSED.items():
+        refusal = check(fields[field]) if _is_set(fields.get(field)) else None
+        if refusal is not None:
+            found.append((field, *refusal))
+    return found
+
+
+def _warnings(fields: Mapping[str, Any], names: Mapping[str, str] = {}) -> tuple[str, ...]:
+    """One warning per set field of NOT_APPLIED (named as ``names`` says: a flag's name)."""
+    return tuple(f"{names.get(field, field)} is not supported by composer: {effect}"
+                 for field, effect in NOT_APPLIED.items() if _is_set(fields.get(field)))
 
 
 def _is_set(value: Any) -> bool:
@@ -40,31 +108,8 @@ def _is_set(value: Any) -> bool:
     return value is not None and value is not False and value not in ("", [], {})
 
 
-def _refuse(raw: Mapping[str, Any], service: str) -> None:
-    def fail(field: str, message: str, hint: str) -> None:
-        raise PlanError(f"service {service!r}: {message}",
-                        location=SourceLocation(path=f"services.{service}.{field}"), hint=hint)
-
-    if raw.get("gpus") or _gpu_reservations(raw):
-        fail("gpus", 'could not select device driver "" with capabilities: [[gpu]]',
-             "composer has no GPU device driver (NVIDIA container toolkit): remove gpus / the gpu device reservation")
-    if raw.get("storage_opt"):
-        fail("storage_opt", "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
-             "composer's overlay has no per-container size quota: remove storage_opt")
-    if raw.get("isolation") not in (None, "", "default"):
-        fail("isolation", f"Invalid isolation: {raw['isolation']!r} - linux only supports 'default'",
-             "remove isolation or set it to default")
-    if raw.get("runtime") not in (None, "", "runc"):
-        fail("runtime", f"unknown or invalid runtime name: {raw['runtime']}",
-             "composer is its own OCI-like runtime (runc's behaviour): remove runtime")
-    cpus = raw.get("cpus") or (((raw.get("deploy") or {}).get("resources") or {}).get("limits") or {}).get("cpus")
-    for field, word in (("cpu_period", "Period"), ("cpu_quota", "Quota")):
-        if cpus and raw.get(field):
-            fail(field, f"Conflicting options: Nano CPUs and CPU {word} cannot both be set",
-                 "set either cpus or cpu_period/cpu_quota")
-    if raw.get("use_api_socket"):
-        fail("use_api_socket", "use_api_socket: composer serves no Docker Engine API socket to share",
-             "remove use_api_socket")
+def _cpus(raw: Mapping[str, Any]) -> Any:
+    return raw.get("cpus") or (((raw.get("deploy") or {}).get("resources") or {}).get("limits") or {}).get("cpus")
 
 
 def _gpu_reservations(raw: Mapping[str, Any]) -> bool:

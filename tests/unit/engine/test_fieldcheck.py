@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from composer.engine.fieldcheck import check_fields
+from composer.engine.fieldcheck import check_fields, check_run_flags
 from composer.engine.runtime.sysctls import check_sysctls, namespace_of
-from composer.errors import ContainerRuntimeError, PlanError
+from composer.errors import ContainerRuntimeError, PlanError, UsageError
 
 
 @pytest.mark.parametrize(("raw", "message"), [
     ({"gpus": "all"}, 'could not select device driver "" with capabilities: [[gpu]]'),
     ({"deploy": {"resources": {"reservations": {"devices": [{"capabilities": ["gpu"]}]}}}}, "[[gpu]]"),
     ({"storage_opt": {"size": "20G"}}, "supported only for overlay over xfs"),
-    ({"isolation": "hyperv"}, "Invalid isolation: 'hyperv' - linux only supports 'default'"),
+    ({"isolation": "hyperv"}, "Invalid isolation: \"hyperv\" - linux only supports 'default'"),
     ({"runtime": "nvidia"}, "unknown or invalid runtime name: nvidia"),
     ({"use_api_socket": True}, "no Docker Engine API socket"),
     ({"cpus": 0.5, "cpu_quota": 25000}, "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
@@ -36,6 +36,13 @@ def test_fields_not_applied_are_warned():
                              "blkio_config": {"device_read_bps": [{"path": "/dev/sda", "rate": "1mb"}]}}, "web")
     assert [w.split(" ")[0] for w in warnings] == ["mem_swappiness", "oom_kill_disable", "device_cgroup_rules",
                                                    "blkio_config.device_read_bps"]
+
+
+def test_container_run_flags():
+    with pytest.raises(UsageError, match="unknown or invalid runtime name: nvidia"):
+        check_run_flags({"runtime": "nvidia"})
+    assert check_run_flags({"runtime": "runc", "isolation": "default", "memory_swappiness": "0"}) == (
+        "--memory-swappiness is not supported by composer: memory swappiness discarded",)
 
 
 @pytest.mark.parametrize(("key", "namespace"), [
