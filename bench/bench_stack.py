@@ -5,12 +5,17 @@ Cases, images present (warm) and the data volume initialised (an untimed first r
 ``up -d -> first request``: from ``up -d`` until ``GET /items`` through nginx answers 200 (both
 tools wait for db and api to be healthy, as depends_on says); ``no-change up -d``; ``exec -T web
 true`` (the cost of an exec, which every healthcheck probe pays too); ``down`` (the volume is kept,
-as a developer's ``down`` does).
+as a developer's ``down`` does); ``up -d -> first request, probes as Docker Engine < 25``: the
+first case on the same probe schedule: every ``interval`` (500 ms) from the start, composer's too
+(an override setting ``start_interval: 500ms``; Docker Compose's sample is its first case's: the
+same command).
 
 Phases: during each timed ``up`` and ``down``, each tool's own ``events --json`` stream runs beside
 it; the table after the main one gives, per tool, the median seconds from the command's start to
 each service's ``start`` and ``health_status: healthy`` on the way to the first request (``up``)
-or ``die`` (``down``), so a reader sees where the seconds go (also in the results, ``meta.phases``);
+or ``die`` (``down``), and when db and api said they were ready in their own logs (``logs -t``:
+the services' own start, apart from each tool's waits, probes and starts), so a reader sees
+where the seconds go (also in the results, ``meta.phases``);
 then each service's median healthcheck probe, from its start to its exit (``State.Health.Log`` of
 the running stack before each ``down``; ``meta.probes``).
 
@@ -85,17 +90,37 @@ class Tool:
         elapsed = time.perf_counter() - start
         return elapsed, (None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()[-200:]}")
 
-    def up_until_served(self) -> tuple[float, str | None]:
-        """From ``up -d`` to the first 200 of ``GET /items`` through nginx (phases recorded)."""
+    def up_until_served(self, *files: str) -> tuple[float, str | None]:
+        """From ``up -d`` to the first 200 of ``GET /items`` through nginx (phases recorded);
+        ``files``: ``-f`` options of this case (else the tool's own)."""
         events, wall = EventLog(self), time.time()
         start = time.perf_counter()
-        elapsed, error = self._served(start)
+        elapsed, error = self._served(start, files)
         offsets = phase_offsets(events.stop(wall), UP_PHASES)
-        self.phases["up"].append({**offsets, "up -d returned": self.returned, "first request": elapsed})
+        if not files:
+            self.phases["up"].append({**offsets, **self.ready_offsets(wall), "up -d returned": self.returned,
+                                      "first request": elapsed})
         return elapsed, error
 
-    def _served(self, start: float) -> tuple[float, str | None]:
-        _, error = self.step("up", "-d")
+    def ready_offsets(self, wall: float) -> dict[str, float]:
+        """When the services said they were ready in their logs (``logs -t``), from ``wall``: the
+        services' own start, apart from the tool's waits, probes and starts."""
+        found = {}
+        for service, phase, text in READY_LINES:
+            logs = subprocess.run([*self.prefix, "logs", "-t", "--no-log-prefix", service], cwd=self.directory,
+                                  env=self.env, text=True, capture_output=True)
+            for line in (logs.stdout + logs.stderr).splitlines():
+                stamp, _, rest = line.partition(" ")
+                try:
+                    offset = moment(stamp) - wall
+                except ValueError:
+                    continue
+                if text in rest and offset > 0:
+                    found.setdefault(phase, offset)
+        return found
+
+    def _served(self, start: float, files: tuple[str, ...] = ()) -> tuple[float, str | None]:
+        _, error = self.step(*files, "up", "-d")
         self.returned = time.perf_counter() - start
         if error:
             return time.perf_counter() - start, error
@@ -108,6 +133,15 @@ class Tool:
             except OSError:
                 time.sleep(0.02)
         return time.perf_counter() - start, f"no answer from {url} in {READY_TIMEOUT:.0f} s"
+
+    def same_probes(self) -> str:
+        """An override giving composer Docker Engine 20.10's probe schedule with the example's
+        engine-before-25 override: every ``interval`` (500 ms) from the start (composer, as Docker
+        Engine >= 25, probes every ``start_interval``, 5 s when unset, during ``start_period``)."""
+        path = self.directory / "compose.bench-probes.yaml"
+        path.write_text("services:\n" + "".join(f"  {service}:\n    healthcheck:\n      start_interval: 500ms\n"
+                                                 for service in ("db", "api", "web")))
+        return path.name
 
     def record_probes(self) -> None:
         """The durations of each service's last healthcheck probes (``State.Health.Log``)."""
@@ -170,6 +204,9 @@ def moment(text: str) -> float:
 UP_PHASES = [("db", "start"), ("db", "health_status: healthy"), ("api", "start"), ("api", "health_status: healthy"),
              ("web", "start")]
 DOWN_PHASES = [(service, "die") for service in ("web", "api", "db")]
+# (service, phase, log text): the services' own "ready" (no tool's probe involved)
+READY_LINES = [("db", "db ready (its log)", "ready to accept connections"),
+               ("api", "api listening (its log)", "Uvicorn running on")]
 
 
 def phase_offsets(events: list[tuple[float, str, str]], phases: list[tuple[str, str]]) -> dict[str, float]:
@@ -216,19 +253,25 @@ def docker_tool(work: Path, env: dict[str, str], notes: list[str]) -> tuple[Tool
 
 
 CASES = ("up -d -> first request", "no-change up -d", "exec -T web true", "down")
+SAME_PROBES = "up -d -> first request, probes as Docker Engine < 25"
 
 
 def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
     """Round 0 (untimed) initialises each tool's volume; then each round, each tool in turn."""
-    outcomes = {case: {tool.name: Outcome() for tool in tools} for case in CASES}
+    outcomes = {case: {tool.name: Outcome() for tool in tools} for case in (*CASES, SAME_PROBES)}
     for round_index in range(rounds + 1):
         for tool in tools:
             results = [tool.up_until_served(), tool.step("up", "-d"), tool.step("exec", "-T", "web", "true")]
             tool.record_probes()
             results.append(tool.down())
+            if DOCKER_OVERRIDE in tool.prefix:  # Docker Compose's first case is this one already
+                results.append(results[0])
+            else:
+                results.append(tool.up_until_served("-f", "compose.yaml", "-f", tool.same_probes()))
+                tool.step("down")
             if not round_index:
                 tool.phases, tool.probes = {"up": [], "down": []}, {}  # round 0 initialises the volume
-            for case, (elapsed, error) in zip(CASES, results):
+            for case, (elapsed, error) in zip((*CASES, SAME_PROBES), results):
                 outcome = outcomes[case][tool.name]
                 if error and outcome.failure is None:
                     outcome.failure = error
