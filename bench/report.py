@@ -143,7 +143,8 @@ def plot(topics: list[Topic], target: Path) -> bool:
     if not bars:
         return False
     peers = list(dict.fromkeys(peer for _, peer, _ in bars))
-    colours = {peer: plt.get_cmap("tab10")(index % 10) for index, peer in enumerate(peers)}
+    palette = plt.get_cmap("tab10" if len(peers) <= 10 else "tab20")  # one colour per peer
+    colours = {peer: palette(index % palette.N) for index, peer in enumerate(peers)}
     figure, axes = plt.subplots(figsize=(12, 0.28 * len(bars) + 1.5))
     positions = range(len(bars))
     axes.barh(list(positions), [value for _, _, value in bars], color=[colours[peer] for _, peer, _ in bars])
@@ -165,7 +166,8 @@ def main(argv: list[str]) -> int:
     results = Path(argv[0]) if argv else RESULTS
     topics = [topic for path in sorted(results.glob("*.json")) if (topic := load(path)) is not None]
     if not topics:
-        print(f"report.py: no results in {results}", file=sys.stderr)
+        print(f"report.py: no results in {results} (bench/results/ is not kept in git: run `make bench` first, "
+              "or one benchmark: make bench BENCH=stack)", file=sys.stderr)
         return 1
     image = results / "report.png"
     drawn = plot(topics, image)
