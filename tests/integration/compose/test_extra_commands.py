@@ -115,3 +115,28 @@ def test_version(project) -> None:
     assert project("version", "--short").stdout == f"{__version__}\n"
     assert project("version", "--format", "json").stdout == json.dumps({"version": f"v{__version__}"},
                                                                       separators=(",", ":")) + "\n"
+
+
+WHO = "until [ -s /who ]; do sleep 0.05; done; cat /who"  # (once the replica has written it)
+
+
+def test_index_picks_the_replica(project, tmp_path) -> None:
+    """commit_test/export_test WithReplicas: ``--index=N`` acts on replica N (its own files)."""
+    project.write("""
+        services:
+          rep:
+            image: busybox
+            network_mode: none
+            deploy: {replicas: 2}
+            command: ["sh", "-c", "hostname > /who; {loop}"]
+    """)
+    project("up", "-d")
+    second = project("exec", "--index", "2", "rep", "sh", "-c", WHO).stdout
+    project("commit", "--index=2", "-m", "sample commit", "rep", "rep:2")
+    shown = project("container", "run", "--rm", "--network", "none", "rep:2", "cat", "/who")
+    assert shown.stdout == second
+    archive = tmp_path / "r2.tar"
+    project("export", "-o", str(archive), "--index=2", "rep")
+    with tarfile.open(archive) as tar:
+        assert tar.extractfile("who").read().decode() == second
+    assert second != project("exec", "--index", "1", "rep", "sh", "-c", WHO).stdout
