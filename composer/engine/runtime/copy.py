@@ -21,7 +21,7 @@ from functools import partial
 from typing import Callable
 
 from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
-from composer.errors import ContainerRuntimeError
+from composer.errors import ContainerNotFound, ContainerRuntimeError
 
 
 def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2,
@@ -47,17 +47,26 @@ def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, 
 
 @contextmanager
 def _container_side(container_id: str):
-    """Hold the container's lock for a copy unless it runs (its lock is not needed by exec): a
-    stopped container's upper dir is then never mounted twice by two copies."""
+    """Hold the container's mount lock for a copy (docker's cp locks the container too): a
+    stopped container's filesystem is never mounted by a copy beside a start's PID 1 (one waits
+    for the other; a start that went first leaves it running: the copy execs), nor twice by two
+    copies. A stopped container's state lock is held too (nothing else changes it meanwhile)."""
     from composer.engine.runtime.containers import LIVE, current_state
     from composer.engine.runtime.state import ContainerDir
 
     cdir = ContainerDir(container_id)
-    if current_state(cdir).get("Status") in LIVE:
-        yield
-        return
-    with cdir.lock():
-        yield
+    try:
+        mount_lock = cdir.mount_lock().__enter__()
+    except FileNotFoundError:
+        raise ContainerNotFound(f"No such container: {container_id}") from None
+    try:
+        if current_state(cdir).get("Status") in LIVE:
+            yield
+        else:
+            with cdir.lock():
+                yield
+    finally:
+        mount_lock.__exit__()
 
 
 def _spawn_in_stopped(container_id: str, job: Callable[[], int], fds: tuple[int, int, int]) -> int:

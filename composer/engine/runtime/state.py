@@ -179,6 +179,13 @@ class ContainerDir:
         """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``)."""
         return StateLock(os.path.join(self.path, "lock"))
 
+    def mount_lock(self) -> "StateLock":
+        """An exclusive flock on the ``upper`` directory, held by whoever mounts the container's
+        filesystem: a start until PID 1 runs (and an exit until it is cleaned up), a copy. A copy
+        of a stopped container then never mounts it beside a start's PID 1 (it waits, and finds
+        the container running). FileNotFoundError once the container is removed."""
+        return StateLock(self.upper, directory=True)
+
     def write_state(self, **fields: object) -> dict:
         """Merge ``fields`` into state.json (atomically, under the lock) and return the new state."""
         with self.lock():
@@ -209,14 +216,15 @@ class ContainerDir:
 class StateLock:
     """``flock(LOCK_EX)`` held for a ``with`` block: concurrent commands never interleave updates."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, directory: bool = False) -> None:
         self.path = path
         self.fd = -1
+        self.flags = os.O_RDONLY | os.O_DIRECTORY if directory else os.O_RDWR | os.O_CREAT
 
     def __enter__(self) -> "StateLock":
         import fcntl
 
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.fd = os.open(self.path, self.flags | os.O_CLOEXEC, 0o600)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 

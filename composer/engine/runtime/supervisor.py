@@ -147,10 +147,12 @@ class Supervisor:
     def _run_once(self) -> int:
         """One life of the container: launch, pump output and probes, record the exit."""
         try:
-            self._launch()
+            with self.cdir.mount_lock():  # a copy into the stopped container waits, then finds it running
+                self._launch()
         except ProgramExecFailed as failure:
             self._ready()
-            return self._program_failed(failure)
+            with self.cdir.mount_lock():
+                return self._program_failed(failure)
         self._ready()
         self._catch_up_limits()
         gc.collect()
@@ -158,15 +160,15 @@ class Supervisor:
         status = self.pump.run(self.run_, self.prober)
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
-        run = self.run_
-        oom = run.cgroup.oom_killed()
-        # the exit is recorded first (stop returns at once); a new start waits for this
-        # supervisor to be gone, so the cleanup below never races with the next life
-        self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
-                              ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
-                              **({"Health": self._health_state("unhealthy")} if self.prober else {}))
-        self._end_attach_life(exit_code)
-        self._end_life()
+        oom = self.run_.cgroup.oom_killed()
+        with self.cdir.mount_lock():  # a copy that finds it exited mounts it once it is cleaned up
+            # the exit is recorded first (stop returns at once); a new start waits for this
+            # supervisor to be gone, so the cleanup below never races with the next life
+            self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
+                                  ExitCode=exit_code, OOMKilled=oom, FinishedAt=now_iso(),
+                                  **({"Health": self._health_state("unhealthy")} if self.prober else {}))
+            self._end_attach_life(exit_code)
+            self._end_life()
         return exit_code
 
     def _end_attach_life(self, exit_code: int, message: bytes = b"") -> None:
