@@ -356,6 +356,7 @@ def build_config(options: dict, image, command: list[str]):
         exposed=_exposed(options, image_config),
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
         devices=[parse_device(d) for d in options.get("device", [])],
+        device_cgroup_rules=options.get("device_cgroup_rule", []),
     )
     _check_modes(config)
     if "runtime" in options or "isolation" in options or "memory_swappiness" in options:

@@ -51,7 +51,6 @@ NOT_APPLIED = {
     "cpu_count": "a Windows-only limit: ignored on Linux",
     "cpu_percent": "a Windows-only limit: ignored on Linux",
     "credential_spec": "a Windows-only setting: ignored on Linux",
-    "device_cgroup_rules": "no extra device access is granted (use devices: to give a device)",
 }
 BLKIO_NOT_APPLIED = ("weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
                      "device_write_iops")

@@ -193,7 +193,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
                             ipv6_address=e.ipv6_address or "", mac_address=e.mac_address or "",
                             priority=e.priority, links=list(e.links), link_local_ips=list(e.link_local_ips))
                    for e in ordered_endpoints(spec)],
-        devices=[parse_device(d) for d in spec.devices],
+        devices=[parse_device(d) for d in spec.devices], device_cgroup_rules=list(spec.device_cgroup_rules),
     )
     if spec.shm_size:
         config.shm_size = spec.shm_size

@@ -154,6 +154,7 @@ class ContainerSpec(NamedTuple):
     log_options: Mapping[str, str] = EMPTY
     cgroupns: str = ""  # "" / private / host (Compose's ``cgroup``)
     warnings: tuple[str, ...] = ()  # fields composer does not apply, said at create as docker's warnings
+    device_cgroup_rules: tuple[str, ...] = ()  # "c 1:3 mr"
 
 
 class NetworkSpec(NamedTuple):

@@ -149,6 +149,7 @@ class ContainerConfig(Record):
     stop_timeout: int | None = None   # seconds (None: 10, docker's default)
     endpoints: list[Endpoint] = []    # further networks (compose services with several)
     devices: list[Device] = []
+    device_cgroup_rules: list[str] = []  # --device-cgroup-rule: "c 1:3 mr" (devicerules checks them)
     warnings = ()  # (not a field, not saved) docker's create-time warnings: set by the runtime's create
 
     @classmethod

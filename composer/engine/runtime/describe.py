@@ -193,7 +193,7 @@ def host_config(config: dict) -> dict:
         "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
         "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
         "CpusetCpus": resources.get("cpuset_cpus", ""), "CpusetMems": resources.get("cpuset_mems", ""),
-        "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None,
+        "Devices": [], "DeviceCgroupRules": config.get("device_cgroup_rules") or None, "DeviceRequests": None,
         "KernelMemory": resources.get("kernel_memory", 0), "KernelMemoryTCP": 0,
         "MemoryReservation": resources.get("memory_reservation", 0),
         "MemorySwap": resources.get("memory_swap", 0), "MemorySwappiness": None, "OomKillDisable": False,

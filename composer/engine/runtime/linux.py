@@ -251,6 +251,10 @@ def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
 
         check_sysctls(config.security.sysctls, network=config.network, ipc_mode=config.ipc_mode,
                       uts_mode=config.uts_mode, container=config.name)
+    if config.device_cgroup_rules:
+        from composer.engine.runtime.devicerules import check_device_cgroup_rules
+
+        check_device_cgroup_rules(config.device_cgroup_rules)
     if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
         from composer.engine.runtime.cgroups import discard_unsupported
 
@@ -390,7 +394,7 @@ class ForegroundRun:
             write_etc_files(self.cdir.path, config.hostname, config.network, config.extra_hosts, resolv_conf=resolv)
         self.config_changed |= copy_shared_etc_files(config, self.cdir.path)
         devices = [] if config.security.privileged or not config.devices else rootfs.device_nodes(config.devices)
-        self.device_rules = tuple(node.cgroup_rule() for node in devices)
+        self.device_rules = tuple(node.cgroup_rule() for node in devices) + tuple(config.device_cgroup_rules)
         mask = capabilities.effective_mask(config.security.cap_add, config.security.cap_drop,
                                            config.security.privileged)
         flags = clone_flags(config)

@@ -56,3 +56,14 @@ def test_refused_fields_create_nothing(image, state_root, tmp_path):
     refused = _run(state_root, tmp_path, "    network_mode: none\n    gpus: all\n", "true")
     assert refused.returncode != 0 and "could not select device driver" in refused.stderr, refused.stderr
     assert "services.a.gpus" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_device_cgroup_rules_grant_access(image, state_root, tmp_path):
+    """``device_cgroup_rules`` allow a device node the defaults deny (10:229, /dev/fuse's numbers)."""
+    probe = ("sh", "-c", "mknod /tmp/f c 10 229 && (exec 3<>/tmp/f) && echo opened")
+    denied = _run(state_root, tmp_path, "    network_mode: none\n", *probe)
+    assert denied.returncode != 0 and "Operation not permitted" in denied.stderr, denied.stdout + denied.stderr
+    allowed = _run(state_root, tmp_path, "    network_mode: none\n    device_cgroup_rules: ['c 10:229 rw']\n", *probe)
+    assert "Operation not permitted" not in allowed.stderr, allowed.stderr  # (ENODEV without the fuse driver)
+    bad = _run(state_root, tmp_path, "    network_mode: none\n    device_cgroup_rules: ['c 10:229']\n", "true")
+    assert bad.returncode == 125 and "invalid device cgroup format 'c 10:229'" in bad.stderr, bad.stderr

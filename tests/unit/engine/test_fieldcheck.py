@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from composer.engine.fieldcheck import check_fields, check_run_flags
+from composer.engine.runtime.devicerules import check_device_cgroup_rules
 from composer.engine.runtime.sysctls import check_sysctls, namespace_of
 from composer.errors import ContainerRuntimeError, PlanError, UsageError
 
@@ -34,7 +35,7 @@ def test_accepted_values_pass_without_warnings():
 def test_fields_not_applied_are_warned():
     warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "device_cgroup_rules": ["c 1:3 r"],
                              "blkio_config": {"device_read_bps": [{"path": "/dev/sda", "rate": "1mb"}]}}, "web")
-    assert [w.split(" ")[0] for w in warnings] == ["mem_swappiness", "oom_kill_disable", "device_cgroup_rules",
+    assert [w.split(" ")[0] for w in warnings] == ["mem_swappiness", "oom_kill_disable",
                                                    "blkio_config.device_read_bps"]
 
 
@@ -70,3 +71,14 @@ def test_sysctls_refused(sysctls, modes, message):
 def test_namespaced_sysctls_allowed():
     check_sysctls({"net.ipv4.ip_forward": "1", "kernel.shmmax": "1", "fs.mqueue.msg_max": "20"},
                   network="private", ipc_mode="shareable", uts_mode="")
+
+
+@pytest.mark.parametrize("rule", ["c 1:3 mr", "b 8:* rwm", "a *:* r", "c *:* m"])
+def test_device_cgroup_rules_accepted(rule):
+    check_device_cgroup_rules([rule])
+
+
+@pytest.mark.parametrize("rule", ["c 1:3", "x 1:3 r", "c 1:3 rwx", "c 1 r", "c 1:3 rwm extra"])
+def test_device_cgroup_rules_refused(rule):
+    with pytest.raises(ContainerRuntimeError, match="invalid device cgroup format"):
+        check_device_cgroup_rules([rule])
