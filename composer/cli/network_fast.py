@@ -238,13 +238,32 @@ def port_lines(container_id: str, private: str | None = None, reference: str = "
 
 
 def container_port_main(argv: list[str]) -> int:
-    """``composer container port CONTAINER [PRIVATE_PORT[/PROTO]]`` (a FAST_PATHS entry)."""
-    if not argv or argv[0] in ("-h", "--help") or len(argv) > 2:
-        print("Usage:  composer container port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
-              "List port mappings or a specific mapping for the container")
-        return 0 if argv and argv[0] in ("-h", "--help") else 1
+    """``composer container port CONTAINER [PRIVATE_PORT[/PROTO]]`` (a FAST_PATHS entry), with
+    docker's words: its usage error, ``Error: invalid port (x)``, ``Error: No public port ...``."""
+    import sys
+
+    usage = "Usage:  composer container port CONTAINER [PRIVATE_PORT[/PROTO]]"
+    if argv and argv[0] in ("-h", "--help"):
+        print(f"{usage}\n\nList port mappings or a specific mapping for the container")
+        return 0
+    if not 1 <= len(argv) <= 2:
+        print(f"'composer container port' requires at least 1 and at most 2 arguments\n\n{usage}\n\n"
+              "Run 'composer container port --help' for more information", file=sys.stderr)
+        return 1
+    from composer.cli.render import daemon_errors
     from composer.engine.runtime.state import find_container
 
-    for line in port_lines(find_container(argv[0]).id, argv[1] if len(argv) > 1 else None, argv[0]):
+    container = daemon_errors(find_container)(argv[0])  # docker looks the container up first
+    number = argv[1].partition("/")[0] if len(argv) > 1 else "0"
+    if not number.isdigit() or int(number) > 65535:
+        problem = "value out of range" if number.isdigit() else "invalid syntax"
+        print(f'Error: invalid port ({number}): strconv.ParseUint: parsing "{number}": {problem}', file=sys.stderr)
+        return 1
+    try:
+        lines = port_lines(container.id, argv[1] if len(argv) > 1 else None, argv[0])
+    except UsageError as error:
+        print(f"Error: {error.message}", file=sys.stderr)
+        return 1
+    for line in lines:
         print(line)
     return 0

@@ -65,3 +65,21 @@ def test_commit_without_changes_and_errors(run, state_root: Path) -> None:
         assert upper.returncode == 1 and "must be lowercase" in upper.stderr
     finally:
         cli(state_root, "container", "rm", "-f", "c2")
+
+
+def test_container_port_words(run, state_root: Path) -> None:
+    """``container port``'s answers as docker 28's CLI words them (a stopped container publishes nothing)."""
+    assert run("--name", "p1", "--network", "none", "busybox", "true").returncode == 0
+    try:
+        cases = {("p1",): (0, ""), ("p1", "81"): (1, "Error: No public port '81' published for p1\n"),
+                 ("p1", "abc"): (1, 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax\n'),
+                 ("p1", "70000/udp"): (1, 'Error: invalid port (70000): strconv.ParseUint: parsing "70000": '
+                                          "value out of range\n"),
+                 ("nope", "abc"): (1, "Error response from daemon: No such container: nope\n")}
+        for args, (code, stderr) in cases.items():
+            result = cli(state_root, "container", "port", *args)
+            assert (result.returncode, result.stderr, result.stdout) == (code, stderr, ""), args
+        usage = cli(state_root, "container", "port", "p1", "80", "81")
+        assert usage.returncode == 1 and "requires at least 1 and at most 2 arguments" in usage.stderr
+    finally:
+        cli(state_root, "container", "rm", "-f", "p1")
