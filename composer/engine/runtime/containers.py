@@ -293,6 +293,7 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
                 f"cannot remove container \"/{config.name}\": container is {state['Status']}",
                 hint="stop the container before removing or force remove")
         kill(container_id, "SIGKILL", missing_ok=True)
+    _give_up_prepared(cdir, state)
     wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
     _release_host_resources(config)
     if volumes:
@@ -302,6 +303,15 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
         cdir.remove()
     except FileNotFoundError:
         pass
+
+
+def _give_up_prepared(cdir: ContainerDir, state: dict) -> None:
+    """A created container whose prepared start is held (``prepare_start``): its supervisor is
+    killed, and its launcher gives everything back (as ``abandon``) before the removal goes on."""
+    if state.get("Status") != "created" or not state.get("Prepared") or not supervisor_alive(state):
+        return
+    signal_process(state.get("SupervisorPid") or 0, signals.SIGKILL, state.get("SupervisorStart", ""))
+    wait_until(cdir.path, lambda: not cdir.read_state().get("Prepared"), timeout=10)
 
 
 def rename(container_id: str, new_name: str) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PREPARED = b"pr\n"  # launcher -> caller: held before the exec (``supervisor.READY``'s length)
 GO = b"1"  # caller -> launcher: exec the program now
 ABANDON = b"0"  # caller -> launcher: give it all back (as the connection's end does)
-SUPERVISOR_KEYS = ("SupervisorPid", "SupervisorStart", "SupervisorBoot")
+SUPERVISOR_KEYS = ("SupervisorPid", "SupervisorStart", "SupervisorBoot", "Prepared")  # "Prepared": held
 
 
 class Abandoned(Exception):

@@ -126,7 +126,7 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGUSR1, lambda *_: None)  # "look at the state again" (stop during back-off)
         self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()),
-                              SupervisorBoot=boot_id())
+                              SupervisorBoot=boot_id(), **({"Prepared": True} if self.prepare else {}))
         backoff = RestartBackoff()
         try:
             while True:

@@ -168,3 +168,20 @@ def test_a_refused_preparation_is_raised_by_go_and_abandon_gives_the_state_back(
     _assert_as_created(state_root, manager, cid, before, "")
     with pytest.raises(ContainerRuntimeError, match="already allocated"):
         containers.prepare_start(cid).go()
+
+
+def test_removing_a_held_container_gives_up_its_preparation(created, state_root, manager, composer):
+    from composer.engine.runtime import containers
+    from composer.errors import ContainerRuntimeError
+
+    cid = created("removed", "-p", f"127.0.0.1:{_free_port()}:80")
+    handle = containers.prepare_start(cid)
+    veth = _held_veth(manager, cid)
+    began = time.monotonic()
+    removed = composer("container", "rm", "-f", "removed")  # (down from another terminal while up waits)
+    assert removed.returncode == 0, removed.stderr
+    assert time.monotonic() - began < 10  # not the 30 s wait for a supervisor to leave
+    assert _cgroups(cid) == [] and cid not in manager.get(NETWORK).endpoints and veth not in _host_veths()
+    assert not (state_root / "containers" / cid).exists()
+    with pytest.raises(ContainerRuntimeError):
+        handle.go()
