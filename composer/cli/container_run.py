@@ -572,6 +572,9 @@ def _apply_resources(options: dict, resources) -> None:
     resources.cpuset_mems = options.get("cpuset_mems", "")
     if "pids_limit" in options:
         resources.pids_limit = _int(options["pids_limit"], "--pids-limit")
+    if "memory_swappiness" in options:
+        resources.memory_swappiness = _int(options["memory_swappiness"], "--memory-swappiness")
+    resources.oom_kill_disable = options.get("oom_kill_disable", False)
     if "blkio_weight" in options:
         resources.blkio_weight = _int(options["blkio_weight"], "--blkio-weight")
         if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:

@@ -86,6 +86,8 @@ def resources(raw: Mapping[str, Any]) -> ResourceSpec:
         cpu_period=int(raw.get("cpu_period") or 0), cpu_quota=int(raw.get("cpu_quota") or 0),
         cpu_rt_period=int(raw.get("cpu_rt_period") or 0), cpu_rt_runtime=int(raw.get("cpu_rt_runtime") or 0),
         blkio_weight=int((raw.get("blkio_config") or {}).get("weight") or 0),
+        memory_swappiness=-1 if raw.get("mem_swappiness") is None else int(raw["mem_swappiness"]),
+        oom_kill_disable=bool(raw.get("oom_kill_disable")),
     )
 
 

@@ -36,18 +36,25 @@ def _runtime(value: Any) -> Refusal | None:
             "composer is its own runtime (runc's behaviour): remove runtime")
 
 
+def _swappiness(value: Any) -> Refusal | None:
+    try:
+        if -1 <= int(value) <= 100:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return f"Invalid value: {value}, valid memory swappiness range is 0-100", "give mem_swappiness between 0 and 100"
+
+
 def _api_socket(value: Any) -> Refusal:
     return "use_api_socket: composer serves no Docker Engine API socket to share", "remove use_api_socket"
 
 
 REFUSED: dict[str, Callable[[Any], Refusal | None]] = {
     "gpus": _gpus, "storage_opt": _storage_opt, "isolation": _isolation, "runtime": _runtime,
-    "use_api_socket": _api_socket,
+    "use_api_socket": _api_socket, "mem_swappiness": _swappiness,
 }
 # accepted, warned at each create (as docker warns of a limit the host cannot apply), no effect
 NOT_APPLIED = {
-    "mem_swappiness": "memory swappiness discarded",
-    "oom_kill_disable": "the OOM killer stays enabled",
     "cpu_count": "a Windows-only limit: ignored on Linux",
     "cpu_percent": "a Windows-only limit: ignored on Linux",
     "credential_spec": "a Windows-only setting: ignored on Linux",
@@ -77,8 +84,8 @@ def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
 
 
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:
-    """``container run``'s ``--runtime``/``--isolation`` (UsageError as docker's) and
-    ``--memory-swappiness`` (a warning): the warnings."""
+    """``container run``'s ``--runtime``, ``--isolation`` and ``--memory-swappiness`` checked
+    (UsageError as docker's); the warnings (none of these flags has one today)."""
     fields = {field: options[flag] for flag, field in RUN_FLAGS.items() if flag in options}
     for _, message, hint in _refusals(fields):
         raise UsageError(message, hint=hint)

@@ -97,6 +97,8 @@ class ResourceSpec(NamedTuple):
     cpu_rt_period: int = 0
     cpu_rt_runtime: int = 0
     blkio_weight: int = 0
+    memory_swappiness: int = -1  # -1: unset
+    oom_kill_disable: bool = False
 
 
 class ContainerSpec(NamedTuple):

@@ -67,6 +67,8 @@ class Resources(Record):
     cpu_rt_period: int = 0         # real-time scheduler: recorded (inspect), as docker's update
     cpu_rt_runtime: int = 0
     kernel_memory: int = 0         # deprecated: recorded only (kernels >= 5.4 ignore kmem limits)
+    memory_swappiness: int = -1    # 0-100; -1: the parent's (v1 memory.swappiness)
+    oom_kill_disable: bool = False  # v1 memory.oom_control
 
 
 # docker's masked and read-only paths of an unprivileged container (rootfs applies them,

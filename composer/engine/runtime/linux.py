@@ -255,7 +255,8 @@ def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
         from composer.engine.runtime.devicerules import check_device_cgroup_rules
 
         check_device_cgroup_rules(config.device_cgroup_rules)
-    if config.resources.blkio_weight or config.resources.memory:  # (limits a host may lack: a stat or two)
+    r = config.resources  # limits a host may lack (a stat or two)
+    if r.blkio_weight or r.memory or r.memory_swappiness >= 0 or r.oom_kill_disable:
         from composer.engine.runtime.cgroups import discard_unsupported
 
         config.warnings = tuple(config.warnings) + tuple(discard_unsupported(config.resources))

@@ -67,3 +67,24 @@ def test_device_cgroup_rules_grant_access(image, state_root, tmp_path):
     assert "Operation not permitted" not in allowed.stderr, allowed.stderr  # (ENODEV without the fuse driver)
     bad = _run(state_root, tmp_path, "    network_mode: none\n    device_cgroup_rules: ['c 10:229']\n", "true")
     assert bad.returncode == 125 and "invalid device cgroup format 'c 10:229'" in bad.stderr, bad.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/memory.swappiness"), reason="cgroup v1 memory only")
+def test_mem_swappiness_and_oom_kill_disable(image, state_root, tmp_path):
+    probe = "cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control"
+    fields = "    network_mode: none\n    mem_limit: 64m\n    mem_swappiness: 7\n    oom_kill_disable: true\n"
+    result = _run(state_root, tmp_path, fields, "sh", "-c", probe)
+    assert result.returncode == 0 and result.stdout == "7\noom_kill_disable 1\n", result.stderr
+    started = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-d", "--network", "none",
+                              "--memory-swappiness", "3", "--oom-kill-disable", "busybox", "sleep", "30"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    container = started.stdout.strip()
+    try:
+        assert started.returncode == 0 and "no memory limit is set" in started.stderr, started.stderr
+        path = f"/sys/fs/cgroup/memory/composer/{container}/memory.swappiness"
+        with open(path) as handle:
+            assert handle.read().strip() == "3"
+    finally:
+        subprocess.run([sys.executable, "-m", "composer", "container", "rm", "-f", container], capture_output=True,
+                       timeout=60, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))

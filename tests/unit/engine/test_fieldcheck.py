@@ -19,6 +19,7 @@ from composer.errors import ContainerRuntimeError, PlanError, UsageError
     ({"runtime": "nvidia"}, "unknown or invalid runtime name: nvidia"),
     ({"use_api_socket": True}, "no Docker Engine API socket"),
     ({"cpus": 0.5, "cpu_quota": 25000}, "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
+    ({"mem_swappiness": 101}, "Invalid value: 101, valid memory swappiness range is 0-100"),
 ])
 def test_refused_as_docker_refuses(raw, message):
     with pytest.raises(PlanError) as caught:
@@ -33,17 +34,17 @@ def test_accepted_values_pass_without_warnings():
 
 
 def test_fields_not_applied_are_warned():
-    warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "device_cgroup_rules": ["c 1:3 r"],
+    warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "cpu_count": 2,
                              "blkio_config": {"device_read_bps": [{"path": "/dev/sda", "rate": "1mb"}]}}, "web")
-    assert [w.split(" ")[0] for w in warnings] == ["mem_swappiness", "oom_kill_disable",
-                                                   "blkio_config.device_read_bps"]
+    assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "blkio_config.device_read_bps"]
 
 
 def test_container_run_flags():
     with pytest.raises(UsageError, match="unknown or invalid runtime name: nvidia"):
         check_run_flags({"runtime": "nvidia"})
-    assert check_run_flags({"runtime": "runc", "isolation": "default", "memory_swappiness": "0"}) == (
-        "--memory-swappiness is not supported by composer: memory swappiness discarded",)
+    with pytest.raises(UsageError, match="valid memory swappiness range is 0-100"):
+        check_run_flags({"memory_swappiness": "200"})
+    assert check_run_flags({"runtime": "runc", "isolation": "default", "memory_swappiness": "0"}) == ()
 
 
 @pytest.mark.parametrize(("key", "namespace"), [

@@ -36,6 +36,11 @@ def manager_for(container_id: str, root: str = CGROUP_ROOT, setup: str | None = 
 BLKIO_WEIGHT_WARNING = "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
 SWAP_WARNING = ("Your kernel does not support swap limit capabilities or the cgroup is not mounted. "
                 "Memory limited without swap.")
+SWAPPINESS_WARNING = ("Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. "
+                      "Memory swappiness discarded.")
+OOM_KILL_DISABLE_WARNING = "Your kernel does not support OomKillDisable. OomKillDisable discarded."
+OOM_NO_LIMIT_WARNING = ("OOM killer is disabled for the container, but no memory limit is set, this can result in "
+                        "the system running out of resources.")
 
 
 def supports_io_weight(root: str = CGROUP_ROOT, setup: str | None = None) -> bool:
@@ -61,6 +66,14 @@ def discard_unsupported(resources: Resources, root: str = CGROUP_ROOT) -> list[s
     if resources.blkio_weight and not supports_io_weight(root, setup):
         resources.blkio_weight = 0
         warnings.append(BLKIO_WEIGHT_WARNING)
+    if resources.memory_swappiness >= 0 and setup == "unified":  # v2 has no swappiness
+        resources.memory_swappiness = -1
+        warnings.append(SWAPPINESS_WARNING)
+    if resources.oom_kill_disable and setup == "unified":
+        resources.oom_kill_disable = False
+        warnings.append(OOM_KILL_DISABLE_WARNING)
+    elif resources.oom_kill_disable and not resources.memory:
+        warnings.append(OOM_NO_LIMIT_WARNING)
     return warnings
 
 

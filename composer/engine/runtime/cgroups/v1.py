@@ -82,6 +82,10 @@ class CgroupV1(CgroupManager):
                 write_file(memsw, str(r.memory_swap))
         if r.memory_reservation:
             write_file(os.path.join(memory, "memory.soft_limit_in_bytes"), str(r.memory_reservation))
+        if r.memory_swappiness >= 0:
+            write_file(os.path.join(memory, "memory.swappiness"), str(r.memory_swappiness))
+        if r.oom_kill_disable:
+            write_file(os.path.join(memory, "memory.oom_control"), "1")
 
     def _apply_cpu(self, r: Resources) -> None:
         if r.nano_cpus or r.cpu_period or r.cpu_quota:
