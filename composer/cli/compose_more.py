@@ -125,17 +125,11 @@ def commit_container(ctx: typer.Context, container: Any, request: Any) -> None:
 
 def export_container(ctx: typer.Context, container: Any, output: str) -> None:
     """``export``: the container's filesystem as a tar to ``output`` or a redirected stdout."""
-    import os
+    from composer.cli.container_commit import export_archive
 
-    from composer.cli.containers import container_export
-
-    if not output and sys.stdout.isatty():
-        raise UsageError("output option is required when exporting to terminal")
-    if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-        raise UsageError(f'failed to export container: invalid output path: directory '
-                         f'"{os.path.dirname(output)}" does not exist')
-    Steps(ctx, container.name, f"export {container.name} to {output}").show("Exporting")
-    container_export(container.id, output or None)
+    steps = Steps(ctx, container.name, f"export {container.name} to {output}")
+    export_archive(container.id, output or None, refusal="output option is required when exporting to terminal",
+                   announce=lambda: steps.show("Exporting"))
 
 
 # --- volumes ----------------------------------------------------------------------------------------

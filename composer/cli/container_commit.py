@@ -1,4 +1,5 @@
-"""``composer container commit``: docker's ``commit`` (a container's changes as a new image).
+"""``composer container commit`` and ``export``'s writing: a container's changes as a new image, its
+filesystem as a tar (docker's CLI words; the files read by ``engine.images.commit``, never followed).
 
 No ``from __future__ import annotations``: typer reads the annotations at registration.
 """
@@ -55,6 +56,53 @@ def container_commit(container: Optional[str] = typer.Argument(None, metavar="CO
         typer.echo(f"Error response from daemon: {error.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(image_id)
+
+
+def export_archive(container_id: str, output: Optional[str], refusal: str = "", announce=None) -> None:
+    """``export``: the container's filesystem as a tar to ``output`` (docker's way: checked first,
+    written to a private temporary file renamed into place, mode 0600) or to a redirected stdout;
+    ``announce()`` once the destination passed the checks (compose's progress line)."""
+    import os
+    import sys
+
+    from composer.engine.images.commit import write_merged
+    from composer.engine.runtime.state import ContainerDir
+    from composer.errors import UsageError
+
+    if not output and sys.stdout.isatty():
+        raise UsageError(refusal or "cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    cdir = ContainerDir(container_id)
+    layers = cdir.read_config().get("layers", [])
+    directory = os.path.dirname(os.path.normpath(output or "-"))
+    if directory and not os.path.isdir(directory):
+        raise UsageError(f'failed to export container: invalid output path: directory "{directory}" does not exist')
+    if announce is not None:
+        announce()
+    if not output:
+        write_merged(layers, cdir.upper, sys.stdout.buffer)
+        return
+    handle, temporary = tempfile_near(output)
+    try:
+        with os.fdopen(handle, "wb") as target:
+            write_merged(layers, cdir.upper, target)
+        os.replace(temporary, output)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def tempfile_near(path: str) -> tuple:
+    """(fd, name) of a new 0600 file beside ``path`` (same filesystem: renamed into place)."""
+    import os
+    import tempfile
+
+    try:
+        return tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=f".{os.path.basename(path)}.")
+    except OSError as error:
+        from composer.errors import UsageError
+
+        raise UsageError(f"failed to export container: {error.strerror}: {path}") from None
 
 
 def register(container: typer.Typer) -> None:

@@ -411,24 +411,9 @@ def container_diff(container: str = typer.Argument(...)) -> None:
 def container_export(container: str = typer.Argument(...),
                      output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file, instead of STDOUT.")) -> None:
     """Export a container's filesystem as a tar archive."""
-    import tarfile
+    from composer.cli.container_commit import export_archive
 
-    from composer.engine.runtime.layerview import merged_view
-    from composer.engine.runtime.state import ContainerDir
-    from composer.errors import UsageError
-
-    cdir = ContainerDir(_api().resolve(container))
-    if output is None and sys.stdout.isatty():
-        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-    view = merged_view(cdir.read_config().get("layers", []), cdir.upper)
-    target = open(output, "wb") if output else sys.stdout.buffer
-    try:
-        with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-            for path, source in view.items():
-                archive.add(source, arcname=path, recursive=False)
-    finally:
-        if output:
-            target.close()
+    export_archive(_api().resolve(container), output)
 
 
 COMMANDS = {"start": container_start, "stop": container_stop, "restart": container_restart,

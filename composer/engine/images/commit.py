@@ -48,8 +48,8 @@ class CommitRequest:
 class LayerWriter:
     """Writes the entries of an overlay upper directory into a tar stream (OCI whiteouts)."""
 
-    def __init__(self, tar: tarfile.TarFile) -> None:
-        self.tar = tar
+    def __init__(self, tar: tarfile.TarFile, layer: bool = True) -> None:
+        self.tar, self.layer = tar, layer  # layer: whiteout entries, runtime files left out, recursion
         self.count = 0
         self.links: dict[tuple[int, int], str] = {}
 
@@ -68,24 +68,43 @@ class LayerWriter:
     def _directory(self, fd: int, prefix: str) -> None:
         for name in sorted(os.listdir(fd)):
             path = prefix + name
-            if path in RUNTIME_FILES or (not prefix and name in RUNTIME_TREES):
-                continue
-            try:
-                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # removed meanwhile (an unpaused container)
-            if stat.S_ISDIR(info.st_mode):
-                self._subdirectory(fd, name, path)
-            elif stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                self._add(self._header(os.path.join(prefix, ".wh." + name), info, tarfile.REGTYPE, 0o600))
-            elif stat.S_ISREG(info.st_mode):
-                self._file(fd, name, path)
-            elif stat.S_ISLNK(info.st_mode):
-                header = self._header(path, info, tarfile.SYMTYPE)
-                header.linkname = os.readlink(name, dir_fd=fd)
-                self._add(header)
-            elif not stat.S_ISSOCK(info.st_mode):  # devices and fifos (sockets: docker skips them too)
-                self._add(self._special(path, info))
+            if path not in RUNTIME_FILES and (prefix or name not in RUNTIME_TREES):
+                self.entry(fd, name, path)
+
+    def entry(self, fd: int, name: str, path: str) -> None:
+        """The entry ``name`` of the directory ``fd`` as ``path`` in the archive (never followed)."""
+        try:
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return  # removed meanwhile (an unpaused container)
+        if stat.S_ISDIR(info.st_mode):
+            self._subdirectory(fd, name, path)
+        elif stat.S_ISCHR(info.st_mode) and info.st_rdev == 0 and self.layer:
+            self._add(self._header(os.path.join(os.path.dirname(path), ".wh." + name), info, tarfile.REGTYPE, 0o600))
+        elif stat.S_ISREG(info.st_mode):
+            self._file(fd, name, path)
+        elif stat.S_ISLNK(info.st_mode):
+            header = self._header(path, info, tarfile.SYMTYPE)
+            header.linkname = os.readlink(name, dir_fd=fd)
+            self._add(header)
+        elif not stat.S_ISSOCK(info.st_mode):  # devices and fifos (sockets: docker skips them too)
+            self._add(self._special(path, info))
+
+    def add_beneath(self, root: str, path: str) -> None:
+        """The entry ``path`` (relative) of the directory tree ``root``, each of its parents opened
+        with ``O_NOFOLLOW``: a parent swapped for a link leaves the entry out."""
+        parts = path.split("/")
+        fds = [os.open(root, _DIR)]
+        try:
+            for part in parts[:-1]:
+                try:
+                    fds.append(os.open(part, _DIR, dir_fd=fds[-1]))
+                except OSError:  # ELOOP, ENOTDIR: a link now; ENOENT: gone
+                    return
+            self.entry(fds[-1], parts[-1], path)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def _subdirectory(self, parent: int, name: str, path: str) -> None:
         try:
@@ -93,10 +112,12 @@ class LayerWriter:
         except OSError:
             return  # replaced by something else meanwhile: never followed
         try:
-            if path == "etc" and not self._etc_changed(fd):
+            if self.layer and path == "etc" and not self._etc_changed(fd):
                 return
             info = os.fstat(fd)
             self._add(self._header(path, info, tarfile.DIRTYPE))
+            if not self.layer:
+                return
             if _xattr(fd, "trusted.overlay.redirect") is not None:
                 raise ImageError(f"/{path} was renamed in the container (an overlay redirect): composer cannot "
                                  "commit it", hint="the host mounts overlayfs with redirect_dir=on; turn it off")
@@ -180,6 +201,21 @@ def _xattr(fd: int, name: str) -> bytes | None:
         return os.getxattr(fd, name)
     except OSError:
         return None
+
+
+def write_merged(layers: Sequence[str], upper: str, sink: Any) -> int:
+    """``container export``: the container's whole filesystem (its image's layers, bottom first,
+    under ``upper``) as a tar into ``sink``, every entry read beneath its own layer; the entry count."""
+    from composer.engine.runtime.layerview import merged_view
+
+    roots = [root.rstrip("/") + "/" for root in [*layers, upper]]
+    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        writer = LayerWriter(tar, layer=False)
+        for path, source in merged_view(list(layers), upper).items():
+            root = next((r for r in reversed(roots) if source.startswith(r)), None)
+            if root is not None:
+                writer.add_beneath(root, path)
+        return writer.count
 
 
 def write_layer(upper: str, sink: Any) -> int:

@@ -43,6 +43,7 @@ def test_commit_and_export(project, tmp_path) -> None:
     archive = tmp_path / "web.tar"
     exported = project("--progress", "plain", "export", "web", "-o", str(archive))
     assert exported.stderr == f" {name} export {name} to {archive} Exporting\n"
+    assert archive.stat().st_mode & 0o777 == 0o600  # docker's atomic writer's mode
     with tarfile.open(archive) as tar:
         assert tar.extractfile("x").read() == b"hi\n"
     piped = subprocess.run([sys.executable, "-m", "composer", "export", "web"], cwd=project.directory,

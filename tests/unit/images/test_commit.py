@@ -110,3 +110,29 @@ def test_swapped_names_are_never_followed(tmp_path: Path) -> None:
 def test_missing_upper_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="cannot read the container's writable layer"):
         write_layer(str(tmp_path / "gone"), io.BytesIO())
+
+
+@pytest.mark.root
+def test_export_reads_each_entry_beneath_its_layer(tmp_path: Path) -> None:
+    """``container export``'s merged view: upper over lower, whiteouts applied; a parent directory
+    swapped for a link to a host directory after the listing leaves its entries out."""
+    from composer.engine.images.commit import write_merged
+
+    lower, upper, secret = tmp_path / "lower", tmp_path / "upper", tmp_path / "secret"
+    for directory in (lower / "a", lower / "b", upper, secret):
+        directory.mkdir(parents=True)
+    (lower / "a" / "file").write_text("lower")
+    (lower / "b" / "gone").write_text("x")
+    (upper / "new").write_text("upper")
+    os.mknod(upper / "b", 0o600 | 0o020000, os.makedev(0, 0))
+    (secret / "file").write_text("SECRET")
+    buffer = io.BytesIO()
+    assert write_merged([str(lower)], str(upper), buffer) == 3
+    buffer.seek(0)
+    with tarfile.open(fileobj=buffer) as tar:
+        assert tar.getnames() == ["a", "a/file", "new"] and tar.extractfile("new").read() == b"upper"
+    os.symlink(secret, upper / "a")  # what a running container could do meanwhile
+    with tarfile.open(fileobj=io.BytesIO(), mode="w|") as tar:
+        writer = LayerWriter(tar, layer=False)
+        writer.add_beneath(str(upper), "a/file")
+        assert writer.count == 0
