@@ -25,14 +25,19 @@ def report(fd: int, message: str) -> None:
         pass
 
 
+def _use_stdio(stdio: tuple[int, int, int]) -> None:
+    """Make ``stdio`` (-1: keep ours) our descriptors 0, 1, 2 (PID 1 inherits them)."""
+    for target, fd in enumerate(stdio):
+        if fd >= 0:
+            os.dup2(fd, target)
+
+
 def start_here(run: ForegroundRun, stdio: tuple[int, int, int]) -> None:
     """Start PID 1 from this process, with ``stdio`` (-1: keep ours) as its 0, 1, 2."""
     plan = run.prepare_launch()
     saved = (os.dup(0), os.dup(1), os.dup(2))
     try:
-        for target, fd in enumerate(stdio):
-            if fd >= 0:
-                os.dup2(fd, target)
+        _use_stdio(stdio)
         run.start(plan)
     finally:
         for target, fd in enumerate(saved):
@@ -66,9 +71,7 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
     run.console_fd, run.hold = console_fd, held
     code = 0
     try:
-        for target, fd in enumerate(stdio):
-            if fd >= 0:
-                os.dup2(fd, target)
+        _use_stdio(stdio)
         plan = run.prepare_launch()
         plan.sibling = True
         run.start(plan)

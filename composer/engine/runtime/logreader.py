@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterator
 
-from composer.engine.runtime.logs import log_files, timestamp
+from composer.engine.runtime.logs import log_files, read_parsed, timestamp
 from composer.engine.runtime.state import ContainerDir
 from composer.engine.runtime.watch import DirWatch
 
@@ -43,16 +43,7 @@ def parse_raw(raw: bytes) -> Raw | None:
 
 def read_raw(path: str, limit: int = -1) -> Iterator[Raw]:
     """Every record of the log files, oldest first (the current file up to ``limit`` bytes)."""
-    for name in log_files(path):
-        try:
-            with open(name, "rb", buffering=1 << 20) as handle:
-                lines = handle.read(limit).splitlines() if name == path and limit >= 0 else handle
-                for raw in lines:
-                    record = parse_raw(raw)
-                    if record is not None:
-                        yield record
-        except FileNotFoundError:
-            continue
+    return read_parsed(path, parse_raw, limit)
 
 
 def tail_raw(path: str, count: int, wanted: Callable[[Raw], bool], limit: int = -1) -> list[Raw]:

@@ -12,7 +12,9 @@ import os
 import time
 TYPE_CHECKING = False  # typing stays off the supervisor and `run` paths (~8 ms)
 if TYPE_CHECKING:
-    from typing import Iterator
+    from typing import Callable, Iterator, TypeVar
+
+    T = TypeVar("T")
 
 from composer.engine.runtime.record import Record
 
@@ -315,13 +317,19 @@ def parse_line(raw: bytes) -> LogLine | None:
 
 def read_records(path: str, limit: int = -1) -> Iterator[LogLine]:
     """Every record in the log files, oldest first (the current file up to ``limit`` bytes)."""
+    return read_parsed(path, parse_line, limit)
+
+
+def read_parsed(path: str, parse: Callable[[bytes], T | None], limit: int = -1) -> Iterator[T]:
+    """Every line of the log files that ``parse`` makes a record of (None: skipped), oldest first
+    (the current file up to ``limit`` bytes); a file rotated away meanwhile is skipped."""
     for name in log_files(path):
         try:
-            with open(name, "rb") as handle:
+            with open(name, "rb", buffering=1 << 20) as handle:
                 lines = handle.read(limit).splitlines() if name == path and limit >= 0 else handle
                 for raw in lines:
-                    line = parse_line(raw)
-                    if line is not None:
-                        yield line
+                    record = parse(raw)
+                    if record is not None:
+                        yield record
         except FileNotFoundError:
             continue

@@ -40,6 +40,16 @@ def read_file(path: str) -> str:
         return ""
 
 
+def counts_oom_kill(events_path: str) -> bool:
+    """Whether a cgroup's event counters (v1 memory.oom_control, v2 memory.events) count an
+    ``oom_kill``."""
+    for line in read_file(events_path).splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip() not in ("", "0"):
+            return True
+    return False
+
+
 def remove_dir(path: str, attempts: int = 50) -> None:
     """rmdir a cgroup, retrying while its last processes are being reaped."""
     for _ in range(attempts):

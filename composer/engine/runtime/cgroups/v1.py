@@ -5,8 +5,8 @@ from __future__ import annotations
 import errno
 import os
 
-from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, read_file, remove_dir,
-                                                  write_each, write_file)
+from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, counts_oom_kill, read_file,
+                                                  remove_dir, write_each, write_file)
 from composer.engine.runtime.config import Resources
 from composer.errors import CgroupError
 
@@ -178,11 +178,7 @@ class CgroupV1(CgroupManager):
         return [os.path.join(self.path(c), "tasks") for c in self.controllers()]
 
     def oom_killed(self) -> bool:
-        for line in read_file(os.path.join(self.path("memory"), "memory.oom_control")).splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip() not in ("", "0"):
-                return True
-        return False
+        return counts_oom_kill(os.path.join(self.path("memory"), "memory.oom_control"))
 
     def freeze(self, frozen: bool) -> None:
         path = os.path.join(self.path("freezer"), "freezer.state")

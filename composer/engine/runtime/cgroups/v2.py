@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, read_file, remove_dir,
-                                                  write_file)
+from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, counts_oom_kill, read_file,
+                                                  remove_dir, write_file)
 from composer.engine.runtime.config import Resources
 
 WANTED = ("cpu", "cpuset", "io", "memory", "pids")
@@ -91,11 +91,7 @@ class CgroupV2(CgroupManager):
         return [os.path.join(self.path, "cgroup.procs")]
 
     def oom_killed(self) -> bool:
-        for line in read_file(os.path.join(self.path, "memory.events")).splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip() not in ("", "0"):
-                return True
-        return False
+        return counts_oom_kill(os.path.join(self.path, "memory.events"))
 
     def freeze(self, frozen: bool) -> None:
         write_file(os.path.join(self.path, "cgroup.freeze"), "1" if frozen else "0")
