@@ -121,6 +121,8 @@ class PreparedStart:
         from composer.engine.runtime.state import ContainerDir
 
         directory = ContainerDir(self.container_id).path
+        if not os.path.isdir(directory):  # removed meanwhile (rm -f gives up a held start)
+            return
         for name in set(os.listdir(directory)) - set(self.before.get("files", ())):
             path = os.path.join(directory, name)
             if not os.path.isdir(path):  # (a file or an attach socket; a directory is not ours)

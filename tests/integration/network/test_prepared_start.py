@@ -185,3 +185,6 @@ def test_removing_a_held_container_gives_up_its_preparation(created, state_root,
     assert not (state_root / "containers" / cid).exists()
     with pytest.raises(ContainerRuntimeError):
         handle.go()
+    handle = containers.prepare_start(created("removed2"))
+    composer("container", "rm", "-f", "removed2")
+    handle.abandon()  # (nothing left to give back)
