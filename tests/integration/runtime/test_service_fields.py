@@ -88,3 +88,25 @@ def test_mem_swappiness_and_oom_kill_disable(image, state_root, tmp_path):
     finally:
         subprocess.run([sys.executable, "-m", "composer", "container", "rm", "-f", container], capture_output=True,
                        timeout=60, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
+def test_external_links_alias_a_container_by_name(image, state_root, tmp_path):
+    """``external_links: [CONTAINER:ALIAS]``: ALIAS resolves to that container for this service."""
+    project = tmp_path / "ext"
+    project.mkdir()
+    (project / "compose.yaml").write_text(
+        "services:\n  b:\n    image: busybox\n    command: sleep 60\n    stop_signal: SIGKILL\n"
+        "  a:\n    image: busybox\n    external_links: ['ext-b-1:bee']\n")
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+
+    def compose(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "composer", *args], cwd=project, capture_output=True, text=True,
+                              timeout=60, env=env)
+
+    try:
+        assert compose("up", "-d", "b").returncode == 0
+        address = compose("exec", "b", "hostname", "-i").stdout.split()[0]
+        looked_up = compose("run", "--rm", "--no-deps", "a", "nslookup", "bee")
+        assert looked_up.returncode == 0 and f"Address: {address}" in looked_up.stdout, looked_up.stdout + looked_up.stderr
+    finally:
+        compose("down", "-t", "0")
