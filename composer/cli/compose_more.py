@@ -35,9 +35,8 @@ def register(app: typer.Typer) -> None:
         container_attach(container.id, no_stdin=no_stdin, detach_keys=detach_keys, sig_proxy=sig_proxy)
 
     @app.command("commit")
-    def commit(ctx: typer.Context, service: Optional[str] = typer.Argument(None, metavar="SERVICE"),
-               reference: Optional[str] = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
-               extra: Optional[str] = typer.Argument(None, hidden=True),
+    def commit(ctx: typer.Context,
+               arguments: Optional[List[str]] = typer.Argument(None, metavar="SERVICE [REPOSITORY[:TAG]]"),
                author: str = typer.Option("", "-a", "--author", help=AUTHOR_HELP),
                change: List[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
                index: int = typer.Option(0, "--index", help=INDEX_HELP),
@@ -47,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """Create a new image from a service container's changes."""
         from composer.engine.images.commit import CommitRequest
 
-        paused, words = pause_and_words(pause, [service, reference, extra])
+        paused, words = pause_and_words(pause, list(arguments or ()))
         if not 1 <= len(words) <= 2:
             raise FlagError(f"accepts between 1 and 2 arg(s), received {len(words)}")
         container = service_container(ctx, words[0], index)

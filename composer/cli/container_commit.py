@@ -15,20 +15,16 @@ AUTHOR_HELP = 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 CHANGE_HELP = "Apply Dockerfile instruction to the created image."
 
 
-def pause_and_words(pause: str, words: List[Optional[str]]) -> tuple:
+def pause_and_words(pause: str, words: List[str]) -> tuple:
     """(pause?, positional words): ``-p``/``--pause`` is a bool flag taking ``=false`` as pflag's;
     a word that is no bool after a bare ``-p`` was the first positional argument (click took it)."""
     value = pause.lstrip("=")
-    if value in TRUE_WORDS:
-        return True, [w for w in words if w is not None]
-    if value in FALSE_WORDS:
-        return False, [w for w in words if w is not None]
-    return True, [value, *(w for w in words if w is not None)]
+    if value in TRUE_WORDS or value in FALSE_WORDS:
+        return value in TRUE_WORDS, words
+    return True, [value, *words]
 
 
-def container_commit(container: Optional[str] = typer.Argument(None, metavar="CONTAINER"),
-                     repository: Optional[str] = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
-                     extra: Optional[str] = typer.Argument(None, hidden=True),
+def container_commit(arguments: Optional[List[str]] = typer.Argument(None, metavar="CONTAINER [REPOSITORY[:TAG]]"),
                      author: str = typer.Option("", "-a", "--author", help=AUTHOR_HELP),
                      change: List[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
                      message: str = typer.Option("", "-m", "--message", help="Commit message"),
@@ -40,7 +36,7 @@ def container_commit(container: Optional[str] = typer.Argument(None, metavar="CO
     from composer.engine.images.reference import parse_reference
     from composer.errors import FlagError, ImageError
 
-    paused, words = pause_and_words(pause, [container, repository, extra])
+    paused, words = pause_and_words(pause, list(arguments or ()))
     if not 1 <= len(words) <= 2:
         raise FlagError("'composer container commit' requires at least 1 and at most 2 arguments",
                         hint="Usage:  composer container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", exit_code=1)

@@ -20,9 +20,9 @@ from typing import Any, BinaryIO, Sequence
 
 from composer.errors import ImageError
 
-#: The Dockerfile instructions ``--change`` takes (docker's validCommitCommands).
-VALID_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "USER", "VOLUME",
-                 "WORKDIR")
+#: The Dockerfile instructions ``--change`` takes (moby's validCommitCommands; STOPSIGNAL since after 20.10).
+VALID_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "STOPSIGNAL", "USER",
+                 "VOLUME", "WORKDIR")
 #: Files the runtime bind-mounts over the container's (docker keeps them out of the layer too).
 RUNTIME_FILES = frozenset({"etc/hostname", "etc/hosts", "etc/resolv.conf"})
 #: Trees the runtime mounts (proc, sysfs, the /dev tmpfs): only their mount points reach the upper dir.

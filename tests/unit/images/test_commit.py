@@ -34,17 +34,17 @@ def test_entrypoint_without_cmd_before_it_resets_cmd() -> None:
 def test_changes_as_docker_commit() -> None:
     config = apply_changes(BASE, ["ENV B=$A-x C=2", "EXPOSE 80 53/udp", "LABEL a=b", "USER nobody",
                                   "WORKDIR /tmp", "VOLUME /data", "ONBUILD RUN x",
-                                  "HEALTHCHECK --interval=5s CMD true"])
+                                  "HEALTHCHECK --interval=5s CMD true", "STOPSIGNAL SIGINT"])
     assert config["Env"] == ["PATH=/bin", "A=1", "B=1-x", "C=2"]
     assert config["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}} and config["Labels"] == {"a": "b"}
     assert (config["User"], config["WorkingDir"], config["Volumes"]) == ("nobody", "/tmp", {"/data": {}})
-    assert config["OnBuild"] == ["RUN x"]
+    assert config["OnBuild"] == ["RUN x"] and config["StopSignal"] == "SIGINT"
     assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5 * 10**9}
     assert BASE["Env"] == ["PATH=/bin", "A=1"]  # the input is left alone
 
 
 @pytest.mark.parametrize("change, message", [("RUN rm -rf /", "run is not a valid change command"),
-                                             ("STOPSIGNAL 9", "stopsignal is not a valid change command"),
+                                             ("MAINTAINER me", "maintainer is not a valid change command"),
                                              ("FOO x", "foo is not a valid change command"),
                                              ("", "file with no instructions")])
 def test_refused_changes(change: str, message: str) -> None:
@@ -136,3 +136,11 @@ def test_export_reads_each_entry_beneath_its_layer(tmp_path: Path) -> None:
         writer = LayerWriter(tar, layer=False)
         writer.add_beneath(str(upper), "a/file")
         assert writer.count == 0
+
+
+def test_pause_flag_as_pflag_bool() -> None:
+    from composer.cli.container_commit import pause_and_words
+
+    assert pause_and_words("true", ["c", "r"]) == (True, ["c", "r"])
+    assert pause_and_words("=false", ["c"]) == (False, ["c"]) and pause_and_words("0", ["c"]) == (False, ["c"])
+    assert pause_and_words("c", ["r"]) == (True, ["c", "r"])  # a bare -p took the container's name
