@@ -72,6 +72,18 @@ def test_rm_refuses_an_image_a_running_container_mounts(state_root, data_image, 
     assert cli(state_root, "image", "rm", data_image).returncode == 0
 
 
+def test_start_after_the_mounted_image_was_forced_away(state_root, data_image):
+    created = cli(state_root, "container", "create", "--network", "none", "--mount",
+                  f"type=image,source={data_image},target=/img", "busybox", "true")
+    assert created.returncode == 0, created.stderr
+    try:
+        assert cli(state_root, "image", "rm", "-f", data_image).returncode == 0  # a stopped user: -f deletes it
+        started = cli(state_root, "container", "start", created.stdout.strip())
+        assert started.returncode == 1 and "mounted at /img is gone" in started.stderr, started.stderr
+    finally:
+        cli(state_root, "container", "rm", "-f", created.stdout.strip())
+
+
 def test_compose_image_volume(state_root, data_image, tmp_path):
     (tmp_path / "compose.yaml").write_text(
         "services:\n  a:\n    image: busybox\n    network_mode: none\n    volumes:\n"
