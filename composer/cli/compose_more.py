@@ -118,6 +118,9 @@ def commit_container(ctx: typer.Context, container: Any, request: Any) -> None:
 
     steps = Steps(ctx, container.name, f"Commit {container.name}")
     steps.show("Committing")
+    if ctx.obj.dry_run:  # compose's dry run: the lines, no image
+        steps.show("Committed", done=True, title="Committing")
+        return
     image_id = commit(container.id, request)
     steps.show(f"Committed as {image_id}", done=True, title="Committing")
 
@@ -127,6 +130,10 @@ def export_container(ctx: typer.Context, container: Any, output: str) -> None:
     from composer.cli.container_commit import export_archive
 
     steps = Steps(ctx, container.name, f"export {container.name} to {output}")
+    if ctx.obj.dry_run:  # compose's dry run: the lines, nothing written
+        steps.show("Exporting")
+        steps.show("Exported", done=True, title="Exporting")
+        return
     export_archive(container.id, output or None, refusal="output option is required when exporting to terminal",
                    announce=lambda: steps.show("Exporting"))
 

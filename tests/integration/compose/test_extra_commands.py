@@ -46,6 +46,11 @@ def test_commit_and_export(project, tmp_path) -> None:
     assert archive.stat().st_mode & 0o777 == 0o600  # docker's atomic writer's mode
     with tarfile.open(archive) as tar:
         assert tar.extractfile("x").read() == b"hi\n"
+    dry = project("--dry-run", "--progress", "plain", "commit", "web", "dry:1")
+    assert dry.stderr.splitlines()[1] == f" {name} Commit {name} Committed"
+    assert project("image", "inspect", "dry:1", ok=False).returncode == 1  # nothing made
+    project("--dry-run", "export", "web", "-o", str(tmp_path / "dry.tar"))
+    assert not (tmp_path / "dry.tar").exists()
     piped = subprocess.run([sys.executable, "-m", "composer", "export", "web"], cwd=project.directory,
                            capture_output=True, timeout=60)
     assert piped.returncode == 0 and piped.stdout[:512].rstrip(b"\0")  # a tar on a redirected stdout
