@@ -539,7 +539,10 @@ class ForegroundRun:
             exit_code, message = failed
         if self.pid:
             self._reap()
-        if not self.config.auto_remove:  # docker keeps a container that failed to start as "created"
+        # docker keeps a container that failed to start as "created"; a program whose execve
+        # failed under a supervisor (records_start off) ran: the supervisor records that life
+        # (written here, SupervisorPid 0 made the live supervisor look dead to every reader)
+        if not self.config.auto_remove and not (failed and not self.records_start):
             self.cdir.write_state(Status="created", Running=False, Pid=0, SupervisorPid=0, ExitCode=exit_code,
                                   Error=message)
         raise (ProgramExecFailed if failed else ContainerRuntimeError)(message, exit_code=exit_code)
