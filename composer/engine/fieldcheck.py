@@ -45,13 +45,23 @@ def _swappiness(value: Any) -> Refusal | None:
     return f"Invalid value: {value}, valid memory swappiness range is 0-100", "give mem_swappiness between 0 and 100"
 
 
+def _provider(value: Any) -> Refusal:
+    kind = value.get("type") if isinstance(value, Mapping) else value
+    return (f"provider {kind!r}: composer does not run Compose provider services",
+            "run the provider's service yourself and give this service an image instead")
+
+
+def _models(value: Any) -> Refusal:
+    return "models: composer has no model runner (Docker Model Runner)", "remove models from the service"
+
+
 def _api_socket(value: Any) -> Refusal:
     return "use_api_socket: composer serves no Docker Engine API socket to share", "remove use_api_socket"
 
 
 REFUSED: dict[str, Callable[[Any], Refusal | None]] = {
     "gpus": _gpus, "storage_opt": _storage_opt, "isolation": _isolation, "runtime": _runtime,
-    "use_api_socket": _api_socket, "mem_swappiness": _swappiness,
+    "use_api_socket": _api_socket, "mem_swappiness": _swappiness, "provider": _provider, "models": _models,
 }
 # accepted, warned at each create (as docker warns of a limit the host cannot apply), no effect
 NOT_APPLIED = {
@@ -65,8 +75,17 @@ RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness"
 
 
 def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
-    """Raise PlanError for a field of service ``service`` docker would refuse here; the warnings of
-    those not applied."""
+    """Raise PlanError for a field of service ``service`` docker would refuse here (see
+    :func:`refuse`); the warnings of those not applied."""
+    refuse(raw, service)
+    blkio = raw.get("blkio_config") or {}
+    return _warnings(raw) + tuple(f"blkio_config.{key} is not supported by composer: no per-device I/O limit is set"
+                                  for key in BLKIO_NOT_APPLIED if blkio.get(key))
+
+
+def refuse(raw: Mapping[str, Any], service: str) -> None:
+    """PlanError for the first field of service ``service`` composer cannot run (the planner asks
+    before anything is pulled or created)."""
     fields = dict(raw)
     if _gpu_reservations(raw):
         fields.setdefault("gpus", "all")
@@ -78,9 +97,6 @@ def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
             raise PlanError(f"service {service!r}: Conflicting options: Nano CPUs and CPU {word} cannot both be set",
                             location=SourceLocation(path=f"services.{service}.{field}"),
                             hint="set either cpus or cpu_period/cpu_quota")
-    blkio = raw.get("blkio_config") or {}
-    return _warnings(raw) + tuple(f"blkio_config.{key} is not supported by composer: no per-device I/O limit is set"
-                                  for key in BLKIO_NOT_APPLIED if blkio.get(key))
 
 
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:

@@ -147,6 +147,9 @@ def plan_images(project: "Project", observed: "ObservedState", options: UpOption
 
 def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observed: "ObservedState",
               options: UpOptions) -> str | None:
+    from composer.engine.fieldcheck import refuse
+
+    refuse(service.raw, service.name)  # gpus, storage_opt, provider ...: before anything is pulled or created
     ref = convert.image_reference(project.name, service)
     if service.build is None and any(s.build is not None and convert.image_reference(project.name, s) == ref
                                      for s in project.services.values()):

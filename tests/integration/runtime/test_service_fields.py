@@ -53,9 +53,13 @@ def test_sysctls_only_of_the_containers_namespaces(image, state_root, tmp_path):
 
 
 def test_refused_fields_create_nothing(image, state_root, tmp_path):
-    refused = _run(state_root, tmp_path, "    network_mode: none\n    gpus: all\n", "true")
+    refused = _run(state_root, tmp_path, "    gpus: all\n", "true")
     assert refused.returncode != 0 and "could not select device driver" in refused.stderr, refused.stderr
     assert "services.a.gpus" in refused.stderr and "Traceback" not in refused.stderr
+    up = subprocess.run([sys.executable, "-m", "composer", "up", "-d"], cwd=tmp_path, capture_output=True, text=True,
+                        timeout=60, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    assert up.returncode != 0 and "could not select device driver" in up.stderr, up.stderr
+    assert not list((state_root / "containers").glob("*")) and not list((state_root / "networks").glob("*"))
 
 
 def test_device_cgroup_rules_grant_access(image, state_root, tmp_path):

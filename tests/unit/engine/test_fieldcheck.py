@@ -20,6 +20,8 @@ from composer.errors import ContainerRuntimeError, PlanError, UsageError
     ({"use_api_socket": True}, "no Docker Engine API socket"),
     ({"cpus": 0.5, "cpu_quota": 25000}, "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
     ({"mem_swappiness": 101}, "Invalid value: 101, valid memory swappiness range is 0-100"),
+    ({"provider": {"type": "model", "options": {"model": "ai/smollm2"}}}, "provider 'model': composer does not run"),
+    ({"models": ["llm"]}, "composer has no model runner"),
 ])
 def test_refused_as_docker_refuses(raw, message):
     with pytest.raises(PlanError) as caught:
