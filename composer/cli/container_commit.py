@@ -1,18 +1,21 @@
 """``composer container commit`` and ``export``'s writing: a container's changes as a new image, its
 filesystem as a tar (docker's CLI words; the files read by ``engine.images.commit``, never followed).
 
-No ``from __future__ import annotations``: typer reads the annotations at registration.
+``main`` is ``container commit``'s typer-free fast path; ``register`` adds the typer command (its
+help, and the same work). typer is imported only there.
 """
 
-from typing import List, Optional
+from __future__ import annotations
 
-import typer
+import sys
+from typing import List, Optional
 
 TRUE_WORDS = ("1", "t", "T", "TRUE", "true", "True")
 FALSE_WORDS = ("0", "f", "F", "FALSE", "false", "False")
 PAUSE_HELP = "Pause container during commit (-p=false: do not)."
 AUTHOR_HELP = 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
 CHANGE_HELP = "Apply Dockerfile instruction to the created image."
+USAGE = "Usage:  composer container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]"
 
 
 def pause_and_words(pause: str, words: List[str]) -> tuple:
@@ -24,34 +27,53 @@ def pause_and_words(pause: str, words: List[str]) -> tuple:
     return True, [value, *words]
 
 
-def container_commit(arguments: Optional[List[str]] = typer.Argument(None, metavar="CONTAINER [REPOSITORY[:TAG]]"),
-                     author: str = typer.Option("", "-a", "--author", help=AUTHOR_HELP),
-                     change: List[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
-                     message: str = typer.Option("", "-m", "--message", help="Commit message"),
-                     pause: str = typer.Option("true", "-p", "--pause", is_flag=False, flag_value="true",
-                                               help=PAUSE_HELP)) -> None:
-    """Create a new image from a container's changes."""
+def run_commit(words: List[str], author: str, changes: List[str], message: str, pause: bool) -> int:
+    """``container commit``'s work: the image id on stdout (0), docker's errors (1)."""
+    from composer.cli.render import daemon_text
     from composer.engine.images.commit import CommitRequest, commit
-    from composer.engine.runtime.containers import resolve
     from composer.engine.images.reference import parse_reference
-    from composer.errors import FlagError, ImageError
+    from composer.engine.runtime.state import find_container
+    from composer.errors import ContainerRuntimeError, FlagError, ImageError
 
-    paused, words = pause_and_words(pause, list(arguments or ()))
     if not 1 <= len(words) <= 2:
-        raise FlagError("'composer container commit' requires at least 1 and at most 2 arguments",
-                        hint="Usage:  composer container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", exit_code=1)
+        raise FlagError("'composer container commit' requires at least 1 and at most 2 arguments", hint=USAGE,
+                        exit_code=1)
     reference = words[1] if len(words) > 1 else None
     if reference:
         parse_reference(reference)  # the command line's own error (invalid reference format), as docker's
-    request = CommitRequest(reference=reference, author=author, comment=message, changes=tuple(change),
-                            pause=paused)
-    container_id = resolve(words[0])
+    request = CommitRequest(reference=reference, author=author, comment=message, changes=tuple(changes),
+                            pause=pause)
     try:
-        image_id = commit(container_id, request)
+        image_id = commit(find_container(words[0]).id, request)
     except ImageError as error:  # the daemon's refusal in docker (a bad --change, a missing image)
-        typer.echo(f"Error response from daemon: {error.message}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(image_id)
+        print(f"Error response from daemon: {error.message}", file=sys.stderr)
+        return 1
+    except ContainerRuntimeError as error:
+        print(daemon_text(error), file=sys.stderr)
+        return error.exit_code
+    print(image_id)
+    return 0
+
+
+def main(argv: List[str]) -> Optional[int]:
+    """The fast path (``FAST_PATHS``): docker's flags parsed without typer; None for ``--help``."""
+    from composer.cli.run_flags import _flags, parse_interspersed
+    from composer.errors import UsageError
+
+    if any(arg in ("-h", "--help") for arg in argv):
+        return None
+    table: dict = {}
+    _flags("value", "-a|--author", "-m|--message", table=table)
+    _flags("list", "-c|--change", table=table)
+    _flags("bool", "-p|--pause", table=table)
+    argv = ["--pause" + arg[2:] if arg.startswith("-p=") else arg for arg in argv]  # pflag's -p=false
+    try:
+        options, words = parse_interspersed(argv, table)
+    except UsageError as error:
+        error.exit_code, error.hint = 125, "See 'composer container commit --help'."
+        raise
+    return run_commit(words, options.get("author", ""), options.get("change", []), options.get("message", ""),
+                      options.get("pause", True))
 
 
 def export_archive(container_id: str, output: Optional[str], refusal: str = "", announce=None) -> None:
@@ -101,8 +123,20 @@ def tempfile_near(path: str) -> tuple:
         raise UsageError(f"failed to export container: {error.strerror}: {path}") from None
 
 
-def register(container: typer.Typer) -> None:
-    """Add ``commit`` to the ``container`` group."""
-    from composer.cli.render import daemon_errors, docker_command_class
+def register(container) -> None:
+    """Add ``commit`` to the ``container`` group (typer's command: help, and the same work)."""
+    import typer
 
-    container.command("commit", cls=docker_command_class())(daemon_errors(container_commit))
+    from composer.cli.render import docker_command_class
+
+    @container.command("commit", cls=docker_command_class())
+    def container_commit(
+            arguments: Optional[List[str]] = typer.Argument(None, metavar="CONTAINER [REPOSITORY[:TAG]]"),
+            author: str = typer.Option("", "-a", "--author", help=AUTHOR_HELP),
+            change: List[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
+            message: str = typer.Option("", "-m", "--message", help="Commit message"),
+            pause: str = typer.Option("true", "-p", "--pause", is_flag=False, flag_value="true",
+                                      help=PAUSE_HELP)) -> None:
+        """Create a new image from a container's changes."""
+        paused, words = pause_and_words(pause, list(arguments or ()))
+        raise typer.Exit(run_commit(words, author, change, message, paused))
