@@ -16,7 +16,7 @@ import os
 import posixpath
 import tarfile
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import Callable
 
@@ -55,18 +55,14 @@ def _container_side(container_id: str):
     from composer.engine.runtime.state import ContainerDir
 
     cdir = ContainerDir(container_id)
-    try:
-        mount_lock = cdir.mount_lock().__enter__()
-    except FileNotFoundError:
-        raise ContainerNotFound(f"No such container: {container_id}") from None
-    try:
-        if current_state(cdir).get("Status") in LIVE:
-            yield
-        else:
-            with cdir.lock():
-                yield
-    finally:
-        mount_lock.__exit__()
+    with ExitStack() as held:
+        try:
+            held.enter_context(cdir.mount_lock())
+        except FileNotFoundError:
+            raise ContainerNotFound(f"No such container: {container_id}") from None
+        if current_state(cdir).get("Status") not in LIVE:
+            held.enter_context(cdir.lock())
+        yield
 
 
 def _spawn_in_stopped(container_id: str, job: Callable[[], int], fds: tuple[int, int, int]) -> int:
