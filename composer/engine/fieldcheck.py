@@ -119,9 +119,9 @@ def _refusals(fields: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def _warnings(fields: Mapping[str, Any], names: Mapping[str, str] = {}) -> tuple[str, ...]:
+def _warnings(fields: Mapping[str, Any], names: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """One warning per set field of NOT_APPLIED (named as ``names`` says: a flag's name)."""
-    return tuple(f"{names.get(field, field)} is not supported by composer: {effect}"
+    return tuple(f"{(names or {}).get(field, field)} is not supported by composer: {effect}"
                  for field, effect in NOT_APPLIED.items() if _is_set(fields.get(field)))
 
 

@@ -52,4 +52,5 @@ def pull_now(policy: str, reference: str, refresh_after: str | None = None, *, p
     if parsed.digest:
         return "missing"  # a digest names one image forever
     store = store or ImageStore()
-    return "always" if is_due(window, store.last_pull(store.read_db(), str(parsed)), (clock or time.time)()) else "missing"
+    last_pull = store.last_pull(store.read_db(), str(parsed))
+    return "always" if is_due(window, last_pull, (clock or time.time)()) else "missing"

@@ -26,6 +26,9 @@ def image_mount(reference: str, target: str, subpath: str = "", pull_missing: bo
 
     if not reference:
         raise MountError(f"invalid mount config for type \"image\" at {target}: source (the image) is required")
+    if subpath.startswith("/") or os.path.normpath(subpath or ".").split("/")[0] == "..":
+        raise MountError(f"image subpath {subpath!r} of the mount at {target} must be a relative path within the image",
+                         hint="drop the leading / and every ..")
     try:
         image = resolve_image(reference)
     except ImageNotFound:

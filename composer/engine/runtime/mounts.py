@@ -59,7 +59,7 @@ def parse_mount_flag(value: str) -> Mount:
     mount.propagation = fields.pop("bind-propagation", "")
     mount.volume_nocopy = fields.pop("volume-nocopy", "false") in ("true", "1")
     mount.subpath = check_subpath(fields.pop("volume-subpath", ""), value)
-    image_subpath = check_subpath(fields.pop("image-subpath", ""), value)
+    image_subpath = check_subpath(fields.pop("image-subpath", ""), value, "image")
     options = [f"size={fields.pop('tmpfs-size')}"] if "tmpfs-size" in fields else []
     if "tmpfs-mode" in fields:
         options.append(f"mode={fields.pop('tmpfs-mode')}")
@@ -90,12 +90,12 @@ def parse_tmpfs_flag(value: str) -> Mount:
     return Mount(type="tmpfs", target=_absolute(target, value), options=options)
 
 
-def check_subpath(subpath: str, value: str) -> str:
-    """A volume subpath must stay inside the volume: relative, and not climbing out with ``..``
-    (docker's ``filepath.IsLocal`` rule)."""
+def check_subpath(subpath: str, value: str, kind: str = "volume") -> str:
+    """A volume (image) subpath must stay inside the volume (image): relative, and not climbing
+    out with ``..`` (docker's ``filepath.IsLocal`` rule)."""
     if subpath and (subpath.startswith("/") or os.path.normpath(subpath).split("/")[0] == ".."):
-        raise UsageError(f"invalid --mount {value!r}: subpath must be a relative path within the volume",
-                         hint="drop the leading / and every .. from volume-subpath")
+        raise UsageError(f"invalid --mount {value!r}: subpath must be a relative path within the {kind}",
+                         hint=f"drop the leading / and every .. from {kind}-subpath")
     return subpath
 
 

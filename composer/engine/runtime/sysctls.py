@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from composer.errors import ContainerRuntimeError
+from composer.errors import ComposerError, ContainerRuntimeError
 
 IPC_SYSCTLS = frozenset({"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
                          "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"})
@@ -30,7 +30,7 @@ def check_sysctls(sysctls: Mapping[str, str], *, network: str, ipc_mode: str, ut
                   container: str = "") -> None:
     """Refuse a sysctl that is global, of a namespace the container shares with the host, or not a
     plain dotted name (``/`` and ``..`` would climb out of /proc/sys/<namespace>)."""
-    shared = {"net": network == "host", "ipc": ipc_mode == "host", "uts": uts_mode == "host"}
+    shared = {"net": _host_network(network), "ipc": ipc_mode == "host", "uts": uts_mode == "host"}
     where = f"container {container}: " if container else ""
     for key in sysctls:
         parts = key.split(".")
@@ -46,3 +46,15 @@ def check_sysctls(sysctls: Mapping[str, str], *, network: str, ipc_mode: str, ut
             raise ContainerRuntimeError(f'{where}sysctl "{key}" is not allowed: the container shares the '
                                         f"host's {namespace} namespace",
                                         hint=f"drop the sysctl or the {namespace} host mode")
+
+
+def _host_network(network: str) -> bool:
+    """Whether the network mode is the host's: ``host``, or another container's that is."""
+    if not network.startswith("container:"):
+        return network == "host"
+    from composer.engine.runtime.state import find_container
+
+    try:
+        return find_container(network.split(":", 1)[1]).read_config().get("network") == "host"
+    except (ComposerError, OSError, ValueError):
+        return False  # no such donor: its start fails anyway

@@ -24,7 +24,8 @@ def _run(state_root: Path, project: Path, service_yaml: str, *command: str) -> s
 
 def test_cfs_period_quota_and_cgroup_namespace(image, state_root, tmp_path):
     fields = "    network_mode: none\n    cpu_period: 50000\n    cpu_quota: 25000\n    cgroup: {}\n"
-    probe = "cat /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us; readlink /proc/self/ns/cgroup"
+    probe = ("cat /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us; "
+             "readlink /proc/self/ns/cgroup")
     if not os.path.isdir("/sys/fs/cgroup/cpu"):
         probe = "cat /sys/fs/cgroup/cpu.max; readlink /proc/self/ns/cgroup"
     private = _run(state_root, tmp_path, fields.format("private"), "sh", "-c", probe)
@@ -75,7 +76,8 @@ def test_device_cgroup_rules_grant_access(image, state_root, tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/memory.swappiness"), reason="cgroup v1 memory only")
 def test_mem_swappiness_and_oom_kill_disable(image, state_root, tmp_path):
-    probe = "cat /sys/fs/cgroup/memory/memory.swappiness; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control"
+    probe = ("cat /sys/fs/cgroup/memory/memory.swappiness; "
+             "grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control")
     fields = "    network_mode: none\n    mem_limit: 64m\n    mem_swappiness: 7\n    oom_kill_disable: true\n"
     result = _run(state_root, tmp_path, fields, "sh", "-c", probe)
     assert result.returncode == 0 and result.stdout == "7\noom_kill_disable 1\n", result.stderr
@@ -111,6 +113,7 @@ def test_external_links_alias_a_container_by_name(image, state_root, tmp_path):
         assert compose("up", "-d", "b").returncode == 0
         address = compose("exec", "b", "hostname", "-i").stdout.split()[0]
         looked_up = compose("run", "--rm", "--no-deps", "a", "nslookup", "bee")
-        assert looked_up.returncode == 0 and f"Address: {address}" in looked_up.stdout, looked_up.stdout + looked_up.stderr
+        output = looked_up.stdout + looked_up.stderr
+        assert looked_up.returncode == 0 and f"Address: {address}" in looked_up.stdout, output
     finally:
         compose("down", "-t", "0")

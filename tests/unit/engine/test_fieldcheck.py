@@ -85,3 +85,14 @@ def test_device_cgroup_rules_accepted(rule):
 def test_device_cgroup_rules_refused(rule):
     with pytest.raises(ContainerRuntimeError, match="invalid device cgroup format"):
         check_device_cgroup_rules([rule])
+
+
+def test_net_sysctls_refused_through_a_host_network_donor(state_root, monkeypatch):
+    class Donor:
+        @staticmethod
+        def read_config():
+            return {"network": "host"}
+
+    monkeypatch.setattr("composer.engine.runtime.state.find_container", lambda name: Donor())
+    with pytest.raises(ContainerRuntimeError, match="shares the host's net namespace"):
+        check_sysctls({"net.ipv4.ip_forward": "1"}, network="container:web", ipc_mode="", uts_mode="")

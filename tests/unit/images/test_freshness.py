@@ -68,8 +68,8 @@ def test_a_name_moved_since_its_pull_is_stale():
 
 
 @pytest.mark.parametrize(("age", "pulls"), [(HOUR, 0), (25 * HOUR, 1)])
-def test_up_pulls_a_daily_image_only_when_its_last_pull_is_a_day_old(load, fake, busybox_image, monkeypatch,  # noqa: F811
-                                                                     age, pulls):
+def test_up_pulls_a_daily_image_only_when_a_day_old(load, fake, busybox_image, monkeypatch,  # noqa: F811
+                                                    age, pulls):
     _pulled_at(busybox_image, 1000.0)
     fake.images["busybox"] = busybox_image.id
     monkeypatch.setattr("composer.engine.images.freshness.time.time", lambda: 1000.0 + age)

@@ -39,3 +39,8 @@ def test_image_mount_needs_a_source(resolved):
 def test_mounted_images_of_a_config():
     mounts = [{"type": "volume", "source": "v"}, {"type": "image", "source": "sha256:1"}, {"type": "image"}]
     assert imagemount.mounted_images(mounts) == ["sha256:1"]
+
+
+def test_compose_image_subpath_must_stay_inside(resolved):
+    with pytest.raises(MountError, match="must be a relative path within the image"):
+        imagemount.image_mount("alpine", "/p", "../etc")
