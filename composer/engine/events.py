@@ -161,6 +161,7 @@ class WaitWords:
     def __init__(self, emit: EventSink, targets: list[str], starting: set[str]) -> None:
         self.emit, self.targets, self.starting = emit, targets, set(starting)
         self.announced: set[str] = set()
+        self.ready: list[Event] = []  # a container ready before every other one started: shown after
 
     def begin(self) -> None:
         if not self.starting:
@@ -169,15 +170,21 @@ class WaitWords:
     def __call__(self, event: Event) -> None:
         if event.kind == "Container" and event.name in self.targets and event.status in (Status.RUNNING,
                                                                                            Status.HEALTHY):
+            if self.starting:  # as Compose, which waits once everything started
+                self.ready.append(event)
+                return
             self._announce([event.name])
             event = event._replace(status=Status.HEALTHY)
         elif event.failed:  # a wait that failed: its Waiting line first
             self._announce(self.targets)
         self.emit(event)
-        if event.status is Status.STARTED and event.name in self.starting:
-            self.starting.discard(event.name)
+        if (event.status is Status.STARTED or event.failed) and event.name in self.starting:
+            self.starting.discard(event.name)  # started, or never will
             if not self.starting:
                 self._announce(self.targets)
+                held, self.ready = self.ready, []
+                for ready in held:
+                    self(ready)
 
     def _announce(self, names: list[str]) -> None:
         for name in names:

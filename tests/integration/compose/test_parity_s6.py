@@ -57,7 +57,10 @@ def test_down_leaves_one_off_containers_and_run_warns_of_them_once(project):
 
 
 def test_up_wait_lines_and_exit_codes(project):
-    project.write(TWO + """
+    # job exits 3 while its health is still starting (a job without a healthcheck could be seen
+    # running before it exits, and --wait would rightly return 0, as Compose's would)
+    job = '["sh", "-c", "sleep 1; exit 3"]\n    healthcheck: {test: ["CMD", "false"], interval: 60s}'
+    project.write(TWO.replace('["sh", "-c", "echo job; exit 3"]', job) + """
   hc:
     image: busybox
     command: ["sh", "-c", "{loop}"]

@@ -100,6 +100,21 @@ def test_wait_words_waiting_once_everything_started_then_healthy():
         "p-a-1 Started", "p-b-1 Started", "p-a-1 Waiting", "p-b-1 Waiting", "p-b-1 Healthy", "p-a-1 Healthy"]
 
 
+def test_wait_words_hold_a_ready_container_until_everything_started():
+    """A container ready while another still starts: its Healthy comes after the Waiting lines,
+    also when the other's start fails."""
+    for last in (Status.STARTED, Status.ERROR):
+        seen: list[Event] = []
+        words = WaitWords(seen.append, ["p-a-1", "p-b-1"], {"p-a-1", "p-b-1"})
+        words.begin()
+        words(Event("Container", "p-a-1", Status.STARTED))
+        words(Event("Container", "p-a-1", Status.RUNNING))
+        words(Event("Container", "p-b-1", last))
+        middle = ["p-b-1 Started", "p-a-1 Waiting", "p-b-1 Waiting"] if last is Status.STARTED else \
+            ["p-a-1 Waiting", "p-b-1 Waiting", "p-b-1 Error"]  # a failure: its Waiting lines first
+        assert [f"{e.name} {e.status.value}" for e in seen] == ["p-a-1 Started", *middle, "p-a-1 Healthy"]
+
+
 def test_up_wait_lines_and_network_first(load, service, fake, events):
     project = load("services:\n  web: {image: busybox}\n  hc: {image: busybox, healthcheck: {test: [CMD, 'true']}}\n")
     service.up(project, UpOptions(wait=True))
