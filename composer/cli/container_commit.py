@@ -76,6 +76,31 @@ def main(argv: List[str]) -> Optional[int]:
                       options.get("pause", True))
 
 
+def export_main(argv: List[str]) -> Optional[int]:
+    """``container export``'s fast path (``FAST_PATHS``): ``-o``/``--output``; None for ``--help``."""
+    from composer.cli.render import daemon_errors
+    from composer.cli.run_flags import _flags, parse_interspersed
+    from composer.engine.runtime.state import find_container
+    from composer.errors import UsageError
+
+    if any(arg in ("-h", "--help") for arg in argv):
+        return None
+    table: dict = {}
+    _flags("value", "-o|--output", table=table)
+    try:
+        options, words = parse_interspersed(argv, table)
+    except UsageError as error:
+        error.exit_code, error.hint = 125, "See 'composer container export --help'."
+        raise
+    if len(words) != 1:
+        print("'composer container export' requires 1 argument\n\nUsage:  composer container export [OPTIONS] "
+              "CONTAINER\n\nRun 'composer container export --help' for more information", file=sys.stderr)
+        return 1
+    container = daemon_errors(find_container)(words[0])
+    export_archive(container.id, options.get("output"))
+    return 0
+
+
 def export_archive(container_id: str, output: Optional[str], refusal: str = "", announce=None) -> None:
     """``export``: the container's filesystem as a tar to ``output`` (docker's way: checked first,
     written to a private temporary file renamed into place, mode 0600) or to a redirected stdout;

@@ -80,6 +80,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("volume", "inspect"): "composer.cli.volume_fast:inspect_main",
     ("container", "port"): "composer.cli.network_fast:container_port_main",
     ("container", "commit"): "composer.cli.container_commit:main",
+    ("container", "export"): "composer.cli.container_commit:export_main",
     ("container", "update"): "composer.cli.container_update:main", ("update",): "composer.cli.container_update:main",
     ("network",): "composer.cli.network_fast:main",  # create, rm, ls, inspect (others: None -> typer)
     ("image", "pull"): "composer.cli.images:fast_pull",

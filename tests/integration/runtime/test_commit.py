@@ -63,6 +63,12 @@ def test_commit_without_changes_and_errors(run, state_root: Path) -> None:
         assert many.returncode == 1 and "requires at least 1 and at most 2 arguments" in many.stderr
         upper = cli(state_root, "container", "commit", "c2", "BAD")
         assert upper.returncode == 1 and "must be lowercase" in upper.stderr
+        assert cli(state_root, "container", "export", "-o", str(state_root / "c2.tar"), "c2").returncode == 0
+        assert (state_root / "c2.tar").stat().st_mode & 0o777 == 0o600 and not list(state_root.glob(".c2.tar.*"))
+        nothing = cli(state_root, "container", "export")
+        assert nothing.returncode == 1 and "'composer container export' requires 1 argument" in nothing.stderr
+        gone = cli(state_root, "container", "export", "nope")
+        assert (gone.returncode, gone.stderr) == (1, "Error response from daemon: No such container: nope\n")
     finally:
         cli(state_root, "container", "rm", "-f", "c2")
 
