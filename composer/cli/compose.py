@@ -94,6 +94,28 @@ def builder_for(project: Any, emit: Any = _print_build_line) -> Any:
     return build
 
 
+def compose_words(progress: Any, verb: str) -> Any:
+    """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``),
+    ``restart`` (``Restarting`` then ``Started``) and attached ``up`` (no ``Starting``/``Started``:
+    compose starts the containers after its progress display ended) print."""
+    from types import SimpleNamespace
+
+    from composer.engine.events import Status
+
+    words = {"pause": {Status.PAUSING: None}, "unpause": {Status.UNPAUSING: None},
+             "restart": {Status.RESTARTED: Status.STARTED},
+             "attached up": {Status.STARTING: None, Status.STARTED: None}}.get(verb)
+    if not words:
+        return progress
+
+    def event(item: Any) -> None:
+        status = words.get(item.status, item.status)
+        if status is not None:
+            progress.event(item._replace(status=status))
+
+    return SimpleNamespace(event=event)
+
+
 def _ignore(event: Any) -> None:
     """Discard an event."""
 
@@ -325,7 +347,7 @@ _UP_FLAGS = {"-d": "detach", "--detach": "detach", "--wait": "wait", "--no-start
              "--quiet-pull": "quiet_pull", "-y": "assume_yes", "--yes": "assume_yes"}
 _UP_VALUED = {"-t": "timeout", "--timeout": "timeout", "--pull": "pull", "--scale": "scale",
               "--wait-timeout": "wait_timeout"}
-_DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "remove_orphans"}
+_DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "remove_orphans", "--dry-run": "dry_run"}
 _DOWN_VALUED = {"-t": "timeout", "--timeout": "timeout", "--rmi": "rmi"}
 
 
@@ -357,10 +379,9 @@ def _fast_context(obj: Any = None) -> Any:
     """What typer's root callback would store: ``obj`` (the global options), or the defaults."""
     from types import SimpleNamespace
 
-    if obj is not None:
-        return SimpleNamespace(obj=obj)
-    return SimpleNamespace(obj=SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[],
-                                               env_files=[], progress=None, ansi="auto", dry_run=False, parallel=-1))
+    from composer.cli.compose_fast import default_globals
+
+    return SimpleNamespace(obj=default_globals() if obj is None else obj)
 
 
 def _seconds(value: Optional[str], flag: str) -> Optional[float]:
@@ -470,6 +491,14 @@ def down_fast(argv: list[str], obj: Any = None) -> Optional[int]:
     project, name = load_or_name(ctx)
     down = DownOptions(services=tuple(services), volumes=bool(options.get("volumes")), rmi=options.get("rmi"),
                        remove_orphans=bool(options.get("remove_orphans")), timeout=timeout, parallel=parallel(ctx))
-    with progress_for(ctx) as progress:
-        engine(progress).down(project, down, project_name=name)
+    down_or_plan(ctx, project, name, down, bool(options.get("dry_run")))
     return 0
+
+
+def down_or_plan(ctx: Any, project: Any, name: str, options: Any, dry_run: bool) -> None:
+    """``down`` (``--dry-run``: its plan printed, nothing done)."""
+    if dry_run or ctx.obj.dry_run:
+        print(engine().plan_down(project, options, project_name=name).text())
+        return
+    with progress_for(ctx) as progress:
+        engine(progress).down(project, options, project_name=name)

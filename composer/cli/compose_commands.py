@@ -10,49 +10,32 @@ from typing import Any, List, Optional
 import typer
 
 from composer.cli import compose as C
-from composer.cli.compose_fast import exec_command, logs_command, ps_command
+from composer.cli.compose_fast import exec_command, lifecycle_command, logs_command, ps_command
 from composer.cli.compose_fast import table_lines  # noqa: F401 - its home was here (tests import it from here)
 from composer.errors import ComposerError, UsageError
 
 _T = typer.Option(None, "-t", "--timeout", help="Shutdown timeout in seconds.")
+_DRY = typer.Option(False, "--dry-run", help="Execute command in dry run mode.")
 
 
-def _lifecycle(verb: str, title: str):
-    """A ``start``/``stop``/``restart``/``pause``/``unpause`` command body."""
+def _lifecycle(verb: str, timeout: bool = False):
+    """A ``start``/``pause``/``unpause`` (``timeout``: ``stop``) command body (compose_fast's)."""
 
     def command(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
-                timeout: Optional[float] = _T) -> None:
-        from composer.engine.options import LifecycleOptions
+                dry_run: bool = _DRY) -> None:
+        lifecycle_command(ctx, verb, list(services or ()), dict(dry_run=dry_run))
 
-        project = C.load(ctx)
-        with C.progress_for(ctx, title) as progress:
-            options = LifecycleOptions(services=tuple(services or ()), timeout=timeout, parallel=C.parallel(ctx))
-            getattr(C.engine(_as_compose_words(progress, verb)), verb)(project, options)
+    def with_timeout(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+                     timeout: Optional[int] = _T, dry_run: bool = _DRY) -> None:
+        lifecycle_command(ctx, verb, list(services or ()), dict(dry_run=dry_run, timeout=_text(timeout)))
 
-    command.__doc__ = f"{verb.capitalize()} service containers."
-    return command
+    chosen = with_timeout if timeout else command
+    chosen.__doc__ = f"{verb.capitalize()} service containers."
+    return chosen
 
 
-def _as_compose_words(progress: Any, verb: str) -> Any:
-    """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``),
-    ``restart`` (``Restarting`` then ``Started``) and attached ``up`` (no ``Starting``/``Started``:
-    compose starts the containers after its progress display ended) print."""
-    from types import SimpleNamespace
-
-    from composer.engine.events import Status
-
-    words = {"pause": {Status.PAUSING: None}, "unpause": {Status.UNPAUSING: None},
-             "restart": {Status.RESTARTED: Status.STARTED},
-             "attached up": {Status.STARTING: None, Status.STARTED: None}}.get(verb)
-    if not words:
-        return progress
-
-    def event(item: Any) -> None:
-        status = words.get(item.status, item.status)
-        if status is not None:
-            progress.event(item._replace(status=status))
-
-    return SimpleNamespace(event=event)
+def _text(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
 
 
 def register(app: typer.Typer) -> None:
@@ -123,7 +106,7 @@ def _register_up(app: typer.Typer) -> None:
            watch: bool = typer.Option(False, "-w", "--watch", help="Watch source code and rebuild/refresh containers."),
            all_resources: bool = typer.Option(False, "--all-resources", help="Include all resources, even those not used by services."),
            yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
-           ) -> None:
+           dry_run: bool = _DRY) -> None:
         """Create and start containers."""
         if exit_code_from:
             abort = True
@@ -145,7 +128,7 @@ def _register_up(app: typer.Typer) -> None:
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout,
             assume_yes=yes))
         options = C.project_defaults(project, options)._replace(all_resources=all_resources)
-        if ctx.obj.dry_run:
+        if ctx.obj.dry_run or dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
             return
         started = time.time()
@@ -153,7 +136,7 @@ def _register_up(app: typer.Typer) -> None:
 
         attached = not (detach or wait or no_start)
         with C.progress_for(ctx) as progress:
-            engine = C.engine(_as_compose_words(progress, "attached up") if attached else progress, project)
+            engine = C.engine(C.compose_words(progress, "attached up") if attached else progress, project)
             hooks = with_hook_output(engine)  # printed by an attached up only, as compose
             engine.up(project, options._replace(confirm=progress.confirm))
         stop_watch = _start_watch(ctx, project, options, foreground=not attached) if watch else None
@@ -288,7 +271,7 @@ def _register_down(app: typer.Typer) -> None:
              volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove named and anonymous volumes."),
              rmi: Optional[str] = typer.Option(None, "--rmi", help="Remove images used by services: local|all."),
              remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
-             timeout: Optional[float] = _T) -> None:
+             timeout: Optional[float] = _T, dry_run: bool = _DRY) -> None:
         """Stop and remove containers, networks."""
         from composer.engine.options import DownOptions
 
@@ -297,8 +280,7 @@ def _register_down(app: typer.Typer) -> None:
         project, name = C.load_or_name(ctx)
         options = DownOptions(services=tuple(services or ()), volumes=volumes, rmi=rmi,
                               remove_orphans=remove_orphans, timeout=timeout, parallel=C.parallel(ctx))
-        with C.progress_for(ctx) as progress:
-            C.engine(progress).down(project, options, project_name=name)
+        C.down_or_plan(ctx, project, name, options, dry_run)
 
 
 def _register_ps(app: typer.Typer) -> None:
@@ -392,49 +374,34 @@ def _register_run(app: typer.Typer) -> None:
 
 
 def _register_lifecycle(app: typer.Typer) -> None:
-    for verb, title in (("start", "Running"), ("stop", "Stopping"), ("restart", "Restarting"),
-                        ("pause", "Pausing"), ("unpause", "Unpausing")):
-        app.command(verb)(_lifecycle(verb, title))
+    for verb in ("start", "pause", "unpause"):
+        app.command(verb)(_lifecycle(verb))
+    app.command("stop")(_lifecycle("stop", timeout=True))
+
+    @app.command("restart")
+    def restart(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
+                timeout: Optional[int] = _T, dry_run: bool = _DRY,
+                no_deps: bool = typer.Option(False, "--no-deps", help="Don't restart dependent services.")) -> None:
+        """Restart service containers."""
+        options = dict(dry_run=dry_run, timeout=_text(timeout), no_deps=no_deps)
+        lifecycle_command(ctx, "restart", list(services or ()), options)
 
     @app.command("kill")
     def kill(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
              signal: str = typer.Option("SIGKILL", "-s", "--signal", help="Signal to send."),
-             remove_orphans: bool = typer.Option(False, "--remove-orphans")) -> None:
+             remove_orphans: bool = typer.Option(False, "--remove-orphans"), dry_run: bool = _DRY) -> None:
         """Force stop service containers."""
-        from composer.engine.options import LifecycleOptions
-
-        project = C.load(ctx)
-        with C.progress_for(ctx, "Killing") as progress:
-            C.engine(progress).kill(project, LifecycleOptions(services=tuple(services or ()), signal=signal))
+        lifecycle_command(ctx, "kill", list(services or ()), dict(signal=signal, dry_run=dry_run))
 
     @app.command("rm")
     def rm(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
            force: bool = typer.Option(False, "-f", "--force", help="Don't ask to confirm removal."),
            stop: bool = typer.Option(False, "-s", "--stop", help="Stop the containers first."),
-           volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes.")) -> None:
+           volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove anonymous volumes."),
+           dry_run: bool = _DRY) -> None:
         """Remove stopped service containers."""
-        from composer.engine.options import LifecycleOptions
-
-        from composer.engine.reconcile import select
-
-        project = C.load(ctx)
-        select(project, services or (), with_deps=False)  # no such service: ... (exit 1, as compose)
-        stopped = [c for c in C.containers_of(project.name, services or ())
-                   if stop or c.state not in ("running", "paused", "restarting")]
-        if not stopped:
-            typer.echo("No stopped containers", err=True)
-            return
-        question = "Going to remove " + ", ".join(c.name for c in stopped)
-        if force:
-            typer.echo(question)  # compose prints it on stdout even with -f
-        else:
-            from composer.cli.progress import ask
-
-            if not ask(question):  # as compose: also without a terminal (one stdin line; none: no)
-                return
-        with C.progress_for(ctx, "Removing") as progress:
-            C.engine(progress).rm(project, LifecycleOptions(services=tuple(services or ()), stop=stop,
-                                                            volumes=volumes))
+        lifecycle_command(ctx, "rm", list(services or ()), dict(force=force, stop=stop, volumes=volumes,
+                                                                dry_run=dry_run))
 
     @app.command("wait")
     def wait(ctx: typer.Context, services: List[str] = typer.Argument(...),

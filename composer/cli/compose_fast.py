@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 from composer.cli import compose as C
 from composer.cli.run_flags import _flags, _parse_options, parse_interspersed
-from composer.errors import UsageError
+from composer.errors import FlagError, UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("exec", "ps", "logs", "port", "top", "images")}
 _flags("bool", "-d|--detach", "-T|--no-tty|--no-TTY", "--privileged", "-i|--interactive", "-t|--tty",
@@ -32,6 +32,16 @@ _flags("value", "-n|--tail", "--since", "--until", "--index", table=TABLES["logs
 _flags("value", "--protocol", "--index", table=TABLES["port"])
 _flags("bool", "-q|--quiet", table=TABLES["images"])
 _flags("value", "--format", table=TABLES["images"])
+LIFECYCLE = ("start", "stop", "restart", "pause", "unpause", "kill", "rm")
+TABLES.update({verb: {} for verb in LIFECYCLE})
+_flags("value", "-t|--timeout", table=TABLES["stop"])
+_flags("value", "-t|--timeout", table=TABLES["restart"])
+_flags("bool", "--no-deps", table=TABLES["restart"])
+_flags("value", "-s|--signal", table=TABLES["kill"])
+_flags("bool", "--remove-orphans", table=TABLES["kill"])
+_flags("bool", "-f|--force", "-s|--stop", "-v|--volumes", table=TABLES["rm"])
+for _table in TABLES.values():
+    _flags("bool", "--dry-run", table=_table)  # compose's global flag, also after the command word
 
 # global option -> (field of typer's GlobalOptions, kind)
 GLOBALS: dict[str, tuple[str, str]] = {
@@ -42,11 +52,16 @@ GLOBALS: dict[str, tuple[str, str]] = {
 }
 
 
+def default_globals() -> Any:
+    """The global options when none is given (typer's ``GlobalOptions()``, without typer)."""
+    return SimpleNamespace(files=[], project_name=None, project_directory=None, profiles=[], env_files=[],
+                           progress=None, ansi="auto", dry_run=False, parallel=-1)
+
+
 def global_options(argv: list[str]) -> Optional[tuple[Any, str, list[str]]]:
     """(GlobalOptions as typer's root callback stores them, command word, its arguments); None when
     argv holds something else before the word (typer parses it then)."""
-    fields: dict[str, Any] = dict(files=[], project_name=None, project_directory=None, profiles=[],
-                                  env_files=[], progress=None, ansi="auto", dry_run=False, parallel="-1")
+    fields: dict[str, Any] = {**vars(default_globals()), "parallel": "-1"}
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
         name, equals, inline = argv[index].partition("=")
@@ -76,7 +91,7 @@ def with_globals(argv: list[str]) -> Optional[int]:
     if parsed is None:
         return None
     options, word, rest = parsed
-    if word in ("up", "down") and options.dry_run:
+    if word == "up" and options.dry_run:
         return None  # its plan is printed by typer's command
     if word == "up":
         return C.up_fast(rest, options, whole=argv)
@@ -87,15 +102,14 @@ def with_globals(argv: list[str]) -> Optional[int]:
 
 def _context(obj: Any, **params: Any) -> Any:
     """What typer hands a command: the global options and its arguments (``C.load`` reads both)."""
-    return SimpleNamespace(obj=C._fast_context().obj if obj is None else obj, params=params)
+    return SimpleNamespace(obj=default_globals() if obj is None else obj, params=params)
 
 
 def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
     """(options, arguments) of ``verb`` (``exec``'s options end at its service, as typer's
     ``allow_interspersed_args=False``); None (typer) for what the table does not know (``--help`` too)."""
     table = TABLES[verb]
-    if any(table.get(arg.partition("=")[0], ("", ""))[1] == "bool" and "=" in arg for arg in argv):
-        return None  # click refuses a value for a flag (--all=true): its error stays typer's
+    argv, values = bool_values(argv, table, interspersed=verb != "exec")
     try:
         if verb != "exec":
             options, arguments = parse_interspersed(argv, table)
@@ -106,9 +120,47 @@ def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
             arguments = argv[index:]
     except UsageError:
         return None
+    options = {**values, **options}
     if "index" in options and _int(options["index"]) is None:
         return None  # click's "not a valid integer"
     return options, arguments
+
+
+_TRUE, _FALSE = ("1", "t", "T", "TRUE", "true", "True"), ("0", "f", "F", "FALSE", "false", "False")
+
+
+def bool_values(argv: list[str], table: dict, interspersed: bool = True) -> tuple[list[str], dict]:
+    """``argv`` without the ``--flag=BOOL`` / ``-f=BOOL`` forms of ``table``'s bool flags, and the
+    values they give (as pflag's ``strconv.ParseBool``: ``-i=false``); its error for another value.
+    Without ``interspersed``, the options end at the first argument (``exec SERVICE``)."""
+    rest: list[str] = []
+    values: dict[str, bool] = {}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--" or (not interspersed and (not arg.startswith("-") or arg == "-")):
+            return rest + argv[index:], values
+        name, equals, value = arg.partition("=")
+        dest, kind = table.get(name, ("", ""))
+        if equals and kind == "bool":
+            if value not in _TRUE + _FALSE:
+                raise FlagError(f'invalid argument "{value}" for "{_flag_names(table, dest)}" flag: '
+                                f'strconv.ParseBool: parsing "{value}": invalid syntax')
+            values[dest] = value in _TRUE
+        else:
+            rest.append(arg)
+            if kind in ("value", "list") and not equals and index + 1 < len(argv):
+                index += 1  # its value ("-u root"), never taken for an option
+                rest.append(argv[index])
+        index += 1
+    return rest, values
+
+
+def _flag_names(table: dict, dest: str) -> str:
+    """``-i, --interactive``: a flag's names as pflag's messages show them."""
+    names = [n for n, (d, _) in table.items() if d == dest]
+    short = [n for n in names if not n.startswith("--")]
+    return ", ".join(short[:1] + [n for n in names if n.startswith("--")][:1])
 
 
 def _int(text: str) -> Optional[int]:
@@ -142,7 +194,7 @@ def exec_command(ctx: Any, service: str, command: list[str], options: dict, inde
     tty = not options.get("no_TTY") and sys.stdin.isatty() and not detach
     env_list = [f"{k}={v}" for k, v in C.parse_env(options.get("env") or ()).items()]
     exec_in = C.runtime_feature("exec_in")
-    settings = dict(stdin=not detach, env=env_list, user=options.get("user") or "",
+    settings = dict(stdin=not detach and options.get("interactive", True), env=env_list, user=options.get("user") or "",
                     workdir=options.get("workdir") or "", detach=detach, privileged=bool(options.get("privileged")))
     try:
         code = exec_in(container.id, list(command), tty=tty, **settings)
@@ -151,6 +203,77 @@ def exec_command(ctx: Any, service: str, command: list[str], options: dict, inde
             raise
         code = exec_in(container.id, list(command), tty=False, **settings)  # no pseudo-TTY in this runtime yet
     return code or 0
+
+
+# --- start, stop, restart, pause, unpause, kill, rm ------------------------------------------------
+def lifecycle_main(verb: str) -> Callable[..., Optional[int]]:
+    """The fast path of ``verb`` (one of ``LIFECYCLE``)."""
+
+    def main(argv: list[str], obj: Any = None) -> Optional[int]:
+        parsed = _parse(verb, argv)
+        if parsed is None:
+            return None
+        options, services = parsed
+        return lifecycle_command(_context(obj, services=services), verb, services, options)
+
+    return main
+
+
+_TITLES = {"start": "Running", "stop": "Stopping", "restart": "Restarting", "pause": "Pausing",
+           "unpause": "Unpausing", "kill": "Killing", "rm": "Removing"}
+
+
+def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -> int:
+    """``start``/``stop``/``restart``/``pause``/``unpause``/``kill``/``rm`` of the services' containers
+    (``--dry-run``: the plan printed, nothing done)."""
+    from composer.engine.options import LifecycleOptions
+
+    timeout = options.get("timeout")
+    if timeout is not None and _int(timeout) is None:  # compose's -t is an int
+        from composer.cli.render import invalid_value
+
+        raise FlagError(invalid_value("-t, --timeout", timeout, "integer"))
+    lifecycle = LifecycleOptions(services=tuple(services), timeout=None if timeout is None else _int(timeout),
+                                 signal=options.get("signal") or "SIGKILL", no_deps=bool(options.get("no_deps")),
+                                 stop=bool(options.get("stop")), volumes=bool(options.get("volumes")),
+                                 parallel=C.parallel(ctx))
+    project = C.load(ctx)
+    if ctx.obj.dry_run or options.get("dry_run"):
+        print(plan_text(project, verb, lifecycle))
+        return 0
+    if verb == "rm" and not _confirm_rm(project, services, lifecycle, bool(options.get("force"))):
+        return 0
+    with C.progress_for(ctx, _TITLES[verb]) as progress:
+        getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
+    return 0
+
+
+def plan_text(project: Any, verb: str, options: Any) -> str:
+    """``--dry-run``: the operations ``verb`` would run (as ``up --dry-run`` prints them)."""
+    from composer.engine.lifecycle import plan_lifecycle
+    from composer.engine.observe import observe
+
+    observed = observe(C.make_runtime(), project.name, networks=False, volumes=False)
+    return plan_lifecycle(verb, project, observed, options).text()
+
+
+def _confirm_rm(project: Any, services: list[str], options: Any, force: bool) -> bool:
+    """``rm``'s question (``Going to remove ...``): printed with ``-f``, else asked; False when
+    there is nothing to remove (``No stopped containers``) or the answer is no."""
+    from composer.cli.progress import ask
+    from composer.engine.reconcile import select
+
+    select(project, services, with_deps=False)  # no such service: ... (exit 1, as compose)
+    stopped = [c for c in C.containers_of(project.name, services)
+               if options.stop or c.state not in ("running", "paused", "restarting")]
+    if not stopped:
+        print("No stopped containers", file=sys.stderr)
+        return False
+    question = "Going to remove " + ", ".join(c.name for c in stopped)
+    if force:
+        print(question)  # compose prints it on stdout even with -f
+        return True
+    return ask(question)  # as compose: also without a terminal (one stdin line; none: no)
 
 
 # --- ps --------------------------------------------------------------------------------------------
@@ -446,5 +569,6 @@ def image_row(container: Any, image: Optional[dict]) -> dict:
 
 MAINS: dict[str, Callable[..., Optional[int]]] = {
     "exec": exec_main, "ps": ps_main, "logs": logs_main, "port": port_main, "top": top_main,
-    "images": images_main,
+    "images": images_main, **{verb: lifecycle_main(verb) for verb in LIFECYCLE},
 }
+start_main, stop_main, restart_main, pause_main, unpause_main, kill_main, rm_main = (MAINS[v] for v in LIFECYCLE)

@@ -11,7 +11,7 @@ import typer
 from composer.cli import compose as C
 from composer.cli.compose_fast import (  # noqa: F401 - specified_container, public_port: their home was here
     images_command, port_command, print_rows, public_port, specified_container, top_command)
-from composer.errors import UsageError
+from composer.errors import FlagError, UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -142,6 +142,8 @@ def _register_events_stats(app: typer.Typer) -> None:
         from composer.engine.runtime import containers
         from composer.engine.runtime.stats import target_of
 
+        if len(services or ()) > 1:  # compose's stats takes at most one SERVICE
+            raise FlagError(f"accepts at most 1 arg(s), received {len(services or ())}")
         project = C.load(ctx)  # an unknown service is not an error: an empty table, as compose
 
         def targets() -> list:  # each frame: one listing, of this project's containers only

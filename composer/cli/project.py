@@ -79,38 +79,16 @@ _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "netwo
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
-# Global options the typer-free path understands (name -> GlobalOptions field, repeatable); any
-# other global option (--progress, --ansi, -v ...) sends the command line to typer.
-_GLOBALS = {"-f": ("files", True), "--file": ("files", True), "-p": ("project_name", False),
-            "--project-name": ("project_name", False), "--project-directory": ("project_directory", False),
-            "--profile": ("profiles", True), "--env-file": ("env_files", True)}
-
-
 def _global_options(argv: list[str]) -> Optional[tuple[Any, list[str]]]:
     """The global options before the ``config`` word, as typer's root callback stores them, and
-    the arguments after the word; None when argv holds anything else before it."""
-    fields: dict[str, Any] = dict(files=[], project_name=None, project_directory=None, profiles=[],
-                                  env_files=[])
-    args = iter(argv)
-    for arg in args:
-        if arg == "config":
-            if fields["project_directory"] is not None:  # typer converts it through pathlib.Path
-                from pathlib import Path
+    the arguments after the word; None when argv holds anything else before it (one parser:
+    ``compose_fast.global_options``)."""
+    from composer.cli.compose_fast import global_options
 
-                fields["project_directory"] = str(Path(fields["project_directory"]))
-            return SimpleNamespace(**fields), list(args)
-        name, equals, inline = arg.partition("=")
-        if name not in _GLOBALS or (equals and not name.startswith("--")):
-            return None
-        value = inline if equals else next(args, None)
-        if value is None:
-            return None
-        field, repeated = _GLOBALS[name]
-        if repeated:
-            fields[field].append(value)
-        else:
-            fields[field] = value
-    return None
+    parsed = global_options(argv)
+    if parsed is None or parsed[1] != "config":
+        return None
+    return parsed[0], parsed[2]
 
 
 def _config_arguments(argv: list[str]) -> Optional[tuple[dict[str, Any], list[str]]]:

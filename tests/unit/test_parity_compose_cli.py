@@ -149,7 +149,7 @@ def compose_version() -> str:
 
 
 def test_attached_up_prints_no_starting_or_started_lines():
-    from composer.cli.compose_commands import _as_compose_words
+    from composer.cli.compose import compose_words as _as_compose_words
 
     stream = io.StringIO()
     with Progress("plain", stream=stream) as progress:

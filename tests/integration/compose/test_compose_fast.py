@@ -70,7 +70,7 @@ FAST = [
 ]
 TYPER = [  # handed to typer: help, unknown flags, missing arguments, what click refuses
     ("exec", "--help"), ("exec", "-T", "web"), ("exec", "--bogus", "web", "true"),
-    ("exec", "--index", "x", "web", "true"), ("ps", "-h"), ("ps", "--all=true"), ("logs", "--index", "x"),
+    ("exec", "--index", "x", "web", "true"), ("ps", "-h"), ("logs", "--index", "x"),
     ("port", "web"), ("images", "--bogus"), ("--bogus", "ps"), ("-p", "proj", "ps", "--format"),
 ]
 

@@ -24,6 +24,7 @@ ARGVS = [
     ["--project-name=x", "--profile=dbg", "-f", "compose.yaml", "-f", "sub/extra.yaml", "config", "--hash", "*"],
     ["-p", "Bad Name", "config"],
     ["-f", "missing.yaml", "config"],
+    ["--ansi", "never", "--progress", "plain", "config"],  # (one parser of global options: compose_fast's)
 ]
 
 
@@ -46,7 +47,7 @@ def test_global_options_before_config_match_the_typer_path(argv: list[str], proj
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
 
 
-@pytest.mark.parametrize("argv", [["--ansi", "never", "config"], ["-fcompose.yaml", "config"], ["-p=x", "config"],
+@pytest.mark.parametrize("argv", [["-fcompose.yaml", "config"], ["-p=x", "config"],
                                   ["-f", "compose.yaml", "config", "-f", "x"], ["-f"]])
 def test_unknown_global_forms_are_left_to_typer(argv: list[str]) -> None:
     parsed = _global_options(argv)

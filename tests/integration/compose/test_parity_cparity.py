@@ -1,0 +1,97 @@
+"""Compose parity checked against Docker Compose 2.40.3 / docker 28 (docs/parity-compose.md,
+session 7): ``exec -i=false``, ``expose:`` in ``Config.ExposedPorts``, the typer-free ``start``,
+``stop``, ``restart``, ``pause``, ``unpause``, ``kill`` and ``rm`` (same lines as typer's), and
+``--dry-run`` doing nothing for them and for ``down``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.compose.test_compose_fast import _run
+
+pytestmark = [pytest.mark.root]
+
+TWO = """
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+    expose: ["80", "90/udp"]
+    ports: ["127.0.0.1::81"]
+  db:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+    network_mode: none
+"""
+
+LIFECYCLE = [("stop", "-t", "1", "web"), ("start", "web"), ("restart", "-t", "1", "--no-deps", "web"),
+             ("pause", "web"), ("unpause", "web"), ("kill", "-s", "KILL", "web"), ("rm", "-f", "web"),
+             ("-p", "proj", "up", "-d", "web"), ("--project-name=proj", "stop", "--timeout=1"),
+             ("-f", "compose.yaml", "rm", "-fs", "db")]
+
+
+def test_exec_interactive_false_gives_the_command_no_stdin(project):
+    project.write(TWO)
+    project("up", "-d", "db")
+
+    def cat(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "composer", "exec", "-T", *flags, "db", "cat"], input="hello",
+                              cwd=project.directory, capture_output=True, text=True, timeout=60)
+
+    assert cat().stdout == "hello"
+    for flags in (("-i=false",), ("--interactive=false",), ("--interactive=0", "-d=f")):
+        result = cat(*flags)
+        assert (result.returncode, result.stdout) == (0, ""), (flags, result.stderr)
+    refused = cat("-i=maybe")
+    assert refused.returncode == 1
+    assert refused.stderr == ('invalid argument "maybe" for "-i, --interactive" flag: strconv.ParseBool: '
+                              'parsing "maybe": invalid syntax\n')
+
+
+def test_expose_reaches_the_containers_exposed_ports(project):
+    project.write(TWO)
+    project("up", "-d", "web")
+    shown = project("container", "inspect", "proj-web-1", "--format", "{{json .Config.ExposedPorts}}").stdout
+    assert json.loads(shown) == {"80/tcp": {}, "81/tcp": {}, "90/udp": {}}  # the published port's too
+
+
+def test_lifecycle_fast_paths_print_what_typer_prints(project):
+    project.write(TWO)
+    outputs = {}
+    for route in ("fast", "typer"):
+        project("up", "-d")
+        outputs[route] = [_run(project, route, argv) for argv in LIFECYCLE]
+        project("down", "-t", "0")
+    for argv, fast, typer in zip(LIFECYCLE, outputs["fast"], outputs["typer"]):
+        assert typer[3] and not fast[3], argv  # (typer imported by the typer route only)
+        assert (fast[0], fast[1], sorted(fast[2].splitlines())) == (typer[0], typer[1], sorted(typer[2].splitlines())), argv
+    assert outputs["fast"][0][2].split("\n")[:2] == [" Container proj-web-1  Stopping",
+                                                     " Container proj-web-1  Stopped"]
+    assert outputs["fast"][6][1] == "Going to remove proj-web-1\n"
+
+
+def test_bool_flags_take_a_value_as_pflag_does(project):
+    project.write(TWO)
+    project("up", "-d", "db")
+    project("stop", "-t", "0", "db")
+    assert project("ps", "--all=true", "-q").stdout == project("ps", "-a", "-q").stdout != ""
+    assert project("ps", "--all=false", "-q").stdout == ""
+
+
+def test_dry_run_stops_nothing_and_removes_nothing(project):
+    project.write(TWO)
+    project("up", "-d")
+    for argv in (("--dry-run", "stop"), ("stop", "--dry-run", "web"), ("--dry-run", "rm", "-fs"),
+                 ("kill", "--dry-run"), ("--dry-run", "down"), ("down", "--dry-run", "-v"), ("up", "--dry-run", "-d")):
+        result = project(*argv)
+        assert result.stderr == "", argv
+    assert "stop service:web:1" in project("--dry-run", "stop").stdout
+    assert "remove service:db:1 (down)" in project("down", "--dry-run").stdout
+    assert sorted(r["State"] for r in project.ps()) == ["running", "running"]
+    invalid = project("stop", "-t", "1.5", ok=False)
+    assert (invalid.returncode, invalid.stderr) == (1, 'invalid argument "1.5" for "-t, --timeout" flag: '
+                                                       'strconv.ParseInt: parsing "1.5": invalid syntax\n')
