@@ -108,26 +108,27 @@ def export_archive(container_id: str, output: Optional[str], refusal: str = "", 
     import os
     import sys
 
-    from composer.engine.images.commit import write_merged
+    from composer.engine.images.commit import id_shift, write_merged
     from composer.engine.runtime.state import ContainerDir
     from composer.errors import UsageError
 
     if not output and sys.stdout.isatty():
         raise UsageError(refusal or "cowardly refusing to save to a terminal. Use the -o flag or redirect")
     cdir = ContainerDir(container_id)
-    layers = cdir.read_config().get("layers", [])
+    config = cdir.read_config()
+    layers, shift = config.get("layers", []), id_shift(config, cdir.upper)
     directory = os.path.dirname(os.path.normpath(output or "-"))
     if directory and not os.path.isdir(directory):
         raise UsageError(f'failed to export container: invalid output path: directory "{directory}" does not exist')
     if announce is not None:
         announce()
     if not output:
-        write_merged(layers, cdir.upper, sys.stdout.buffer)
+        write_merged(layers, cdir.upper, sys.stdout.buffer, shift)
         return
     handle, temporary = tempfile_near(output)
     try:
         with os.fdopen(handle, "wb") as target:
-            write_merged(layers, cdir.upper, target)
+            write_merged(layers, cdir.upper, target, shift)
         os.replace(temporary, output)
     except BaseException:
         if os.path.exists(temporary):

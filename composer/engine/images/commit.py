@@ -50,6 +50,7 @@ class LayerWriter:
 
     def __init__(self, tar: tarfile.TarFile, layer: bool = True) -> None:
         self.tar, self.layer = tar, layer  # layer: whiteout entries, runtime files left out, recursion
+        self.shift = (0, 0)  # host ids of the container's root (--userns private): subtracted
         self.count = 0
         self.links: dict[tuple[int, int], str] = {}
 
@@ -168,12 +169,14 @@ class LayerWriter:
             header.devmajor, header.devminor = os.major(info.st_rdev), os.minor(info.st_rdev)
         return header
 
-    @staticmethod
-    def _header(path: str, info: os.stat_result, kind: bytes, mode: int | None = None) -> tarfile.TarInfo:
+    def _header(self, path: str, info: os.stat_result, kind: bytes, mode: int | None = None) -> tarfile.TarInfo:
         header = tarfile.TarInfo(path)
         header.type = kind
         header.mode = stat.S_IMODE(info.st_mode) if mode is None else mode
-        header.uid, header.gid, header.mtime = info.st_uid, info.st_gid, int(info.st_mtime)
+        uid, gid = self.shift
+        header.uid = info.st_uid - uid if info.st_uid >= uid else info.st_uid
+        header.gid = info.st_gid - gid if info.st_gid >= gid else info.st_gid
+        header.mtime = int(info.st_mtime)
         header.uname = header.gname = ""
         return header
 
@@ -203,9 +206,19 @@ def _xattr(fd: int, name: str) -> bytes | None:
         return None
 
 
-def write_merged(layers: Sequence[str], upper: str, sink: Any) -> int:
+def id_shift(config: dict[str, Any], upper: str) -> tuple[int, int]:
+    """The host (uid, gid) of the container's root in its writable layer: (0, 0) unless it runs in
+    a private user namespace (``--userns private``: its files are owned by the mapped ids)."""
+    if config.get("userns_mode") != "private":
+        return 0, 0
+    info = os.stat(upper)  # (handed to the mapped root when the namespace was made)
+    return info.st_uid, info.st_gid
+
+
+def write_merged(layers: Sequence[str], upper: str, sink: Any, shift: tuple[int, int] = (0, 0)) -> int:
     """``container export``: the container's whole filesystem (its image's layers, bottom first,
-    under ``upper``) as a tar into ``sink``, every entry read beneath its own layer; the entry count."""
+    under ``upper``, whose ids are ``shift``ed back) as a tar into ``sink``, every entry read beneath
+    its own layer; the entry count."""
     from composer.engine.runtime.layerview import merged_view
 
     roots = [root.rstrip("/") + "/" for root in [*layers, upper]]
@@ -214,14 +227,18 @@ def write_merged(layers: Sequence[str], upper: str, sink: Any) -> int:
         for path, source in merged_view(list(layers), upper).items():
             root = next((r for r in reversed(roots) if source.startswith(r)), None)
             if root is not None:
+                writer.shift = shift if root == roots[-1] else (0, 0)
                 writer.add_beneath(root, path)
         return writer.count
 
 
-def write_layer(upper: str, sink: Any) -> int:
-    """The tar of the writable layer ``upper`` into ``sink`` (anything with ``write``); its entry count."""
+def write_layer(upper: str, sink: Any, shift: tuple[int, int] = (0, 0)) -> int:
+    """The tar of the writable layer ``upper`` (its ids ``shift``ed back) into ``sink`` (anything
+    with ``write``); its entry count."""
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        return LayerWriter(tar).write_tree(upper)
+        writer = LayerWriter(tar)
+        writer.shift = shift
+        return writer.write_tree(upper)
 
 
 # --- the config ------------------------------------------------------------------------------------
@@ -307,7 +324,7 @@ def commit(container_id: str, request: CommitRequest = CommitRequest()) -> str:
     new_config = apply_changes(base, request.changes) if request.changes else copy.deepcopy(base)
     with store.gc_guard():  # (held until the image is registered: gc keeps the new blobs)
         with _paused(container_id, request.pause):
-            layer = _store_layer(store, cdir.upper)
+            layer = _store_layer(store, cdir.upper, id_shift(config, cdir.upper))
         return _register(store, parent, layer, _ImageParts(container_id, base, new_config, request, name))
 
 
@@ -334,10 +351,10 @@ def _parent_image(store: Any, config: dict[str, Any]) -> dict[str, Any]:
     return image
 
 
-def _store_layer(store: Any, upper: str) -> tuple[str, int] | None:
+def _store_layer(store: Any, upper: str, shift: tuple[int, int]) -> tuple[str, int] | None:
     """The writable layer as an uncompressed layer blob: (diff id, size), None when it is empty."""
     with store.blobs.writer() as writer:
-        if not write_layer(upper, writer):
+        if not write_layer(upper, writer, shift):
             writer.abort()
             return None
         return writer.commit(), writer.size
@@ -350,12 +367,18 @@ class _paused:
         self.container_id, self.pause, self.frozen = container_id, pause, False
 
     def __enter__(self) -> None:
+        if not self.pause:
+            return
         from composer.engine.runtime import containers
         from composer.engine.runtime.state import ContainerDir
+        from composer.errors import ContainerStateError
 
-        if self.pause and containers.current_state(ContainerDir(self.container_id)).get("Status") == "running":
-            containers.pause(self.container_id)
-            self.frozen = True
+        if containers.current_state(ContainerDir(self.container_id)).get("Status") == "running":
+            try:
+                containers.pause(self.container_id)
+                self.frozen = True
+            except ContainerStateError:
+                pass  # it stopped (or was paused) meanwhile: nothing to freeze
 
     def __exit__(self, *exc: object) -> None:
         if self.frozen:

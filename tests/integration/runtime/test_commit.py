@@ -89,3 +89,17 @@ def test_container_port_words(run, state_root: Path) -> None:
         assert usage.returncode == 1 and "requires at least 1 and at most 2 arguments" in usage.stderr
     finally:
         cli(state_root, "container", "rm", "-f", "p1")
+
+
+def test_commit_of_a_private_user_namespace_has_the_containers_ids(run, state_root: Path) -> None:
+    """``--userns private``: the upper dir holds mapped host ids; the committed layer the container's."""
+    assert run("--name", "u1", "--network", "none", "--userns", "private", "busybox", "sh", "-c",
+               "echo x > /made; chown 5:6 /made").returncode == 0
+    try:
+        made = next((state_root / "containers").glob("*/upper/made"))
+        assert made.stat().st_uid > 5  # a host id of the namespace's block
+        result = cli(state_root, "container", "commit", "u1", "mapped:1")
+        assert result.returncode == 0, result.stderr
+        assert run("--rm", "--network", "none", "mapped:1", "stat", "-c", "%u:%g", "/made").stdout == "5:6\n"
+    finally:
+        cli(state_root, "container", "rm", "-f", "u1")

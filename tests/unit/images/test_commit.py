@@ -144,3 +144,21 @@ def test_pause_flag_as_pflag_bool() -> None:
     assert pause_and_words("true", ["c", "r"]) == (True, ["c", "r"])
     assert pause_and_words("=false", ["c"]) == (False, ["c"]) and pause_and_words("0", ["c"]) == (False, ["c"])
     assert pause_and_words("c", ["r"]) == (True, ["c", "r"])  # a bare -p took the container's name
+
+
+def test_ids_of_a_private_user_namespace_are_shifted_back(tmp_path: Path) -> None:
+    """``--userns private``: the upper dir's files belong to the mapped ids; the layer has the container's."""
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    (upper / "f").write_text("x")
+    if os.geteuid() == 0:
+        os.chown(upper / "f", 100001, 100002)
+        buffer = io.BytesIO()
+        write_layer(str(upper), buffer, shift=(100000, 100000))
+        buffer.seek(0)
+        with tarfile.open(fileobj=buffer) as tar:
+            assert (tar.getmember("f").uid, tar.getmember("f").gid) == (1, 2)
+    from composer.engine.images.commit import id_shift
+
+    assert id_shift({"userns_mode": ""}, str(upper)) == (0, 0)
+    assert id_shift({"userns_mode": "private"}, str(upper)) == (upper.stat().st_uid, upper.stat().st_gid)
