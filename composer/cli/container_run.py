@@ -575,6 +575,12 @@ def _apply_resources(options: dict, resources) -> None:
     if "memory_swappiness" in options:
         resources.memory_swappiness = _int(options["memory_swappiness"], "--memory-swappiness")
     resources.oom_kill_disable = options.get("oom_kill_disable", False)
+    throttles = {kind: options[f"device_{kind}"] for kind in ("read_bps", "write_bps", "read_iops", "write_iops")
+                 if f"device_{kind}" in options}
+    if throttles:
+        from composer.engine.runtime.blkiothrottle import parse_flag, resolve
+
+        resources.blkio_throttle = resolve({k: [parse_flag(k, v) for v in values] for k, values in throttles.items()})
     if "blkio_weight" in options:
         resources.blkio_weight = _int(options["blkio_weight"], "--blkio-weight")
         if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:

@@ -69,6 +69,7 @@ def restart_policy(raw: Mapping[str, Any]) -> RestartPolicy:
 
 def resources(raw: Mapping[str, Any]) -> ResourceSpec:
     """Limits from ``mem_limit``/``cpus``/... and, where those are unset, ``deploy.resources``."""
+    from composer.engine.runtime.blkiothrottle import compose_limits
     from composer.spec.dump import parse_bytes
 
     deploy = (raw.get("deploy") or {}).get("resources") or {}
@@ -87,7 +88,7 @@ def resources(raw: Mapping[str, Any]) -> ResourceSpec:
         cpu_rt_period=int(raw.get("cpu_rt_period") or 0), cpu_rt_runtime=int(raw.get("cpu_rt_runtime") or 0),
         blkio_weight=int((raw.get("blkio_config") or {}).get("weight") or 0),
         memory_swappiness=-1 if raw.get("mem_swappiness") is None else int(raw["mem_swappiness"]),
-        oom_kill_disable=bool(raw.get("oom_kill_disable")),
+        oom_kill_disable=bool(raw.get("oom_kill_disable")), blkio_throttle=compose_limits(raw.get("blkio_config")),
     )
 
 

@@ -69,8 +69,7 @@ NOT_APPLIED = {
     "cpu_percent": "a Windows-only limit: ignored on Linux",
     "credential_spec": "a Windows-only setting: ignored on Linux",
 }
-BLKIO_NOT_APPLIED = ("weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
-                     "device_write_iops")
+BLKIO_NOT_APPLIED = ("weight_device",)
 RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness"}  # option: field
 
 

@@ -154,6 +154,7 @@ def ordered_endpoints(spec: ContainerSpec) -> list[Any]:
 
 def container_config(spec: ContainerSpec, image: Any, container_id: str, content_dir: str) -> Any:
     """The runtime ``ContainerConfig`` of a compose ``ContainerSpec`` on ``image``."""
+    from composer.engine.runtime.blkiothrottle import resolve as resolve_throttles
     from composer.engine.runtime.config import ContainerConfig, Endpoint, Resources, parse_device
 
     image_config = image.config or {}
@@ -176,7 +177,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
                             pids_limit=r.pids_limit, cpu_period=r.cpu_period, cpu_quota=r.cpu_quota,
                             cpu_rt_period=r.cpu_rt_period, cpu_rt_runtime=r.cpu_rt_runtime,
                             blkio_weight=r.blkio_weight, memory_swappiness=r.memory_swappiness,
-                            oom_kill_disable=r.oom_kill_disable),
+                            oom_kill_disable=r.oom_kill_disable, blkio_throttle=resolve_throttles(r.blkio_throttle)),
         cgroupns_mode=spec.cgroupns,
         security=security_of(spec), ulimits=list(spec.ulimits), oom_score_adj=spec.oom_score_adj,
         tty=spec.tty, stdin=spec.stdin_open, init=spec.init,

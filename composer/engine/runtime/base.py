@@ -99,6 +99,7 @@ class ResourceSpec(NamedTuple):
     blkio_weight: int = 0
     memory_swappiness: int = -1  # -1: unset
     oom_kill_disable: bool = False
+    blkio_throttle: Mapping[str, tuple[tuple[str, int], ...]] = EMPTY  # read_bps ...: ((device path, rate), ...)
 
 
 class ContainerSpec(NamedTuple):

@@ -69,6 +69,7 @@ class Resources(Record):
     kernel_memory: int = 0         # deprecated: recorded only (kernels >= 5.4 ignore kmem limits)
     memory_swappiness: int = -1    # 0-100; -1: the parent's (v1 memory.swappiness)
     oom_kill_disable: bool = False  # v1 memory.oom_control
+    blkio_throttle: dict[str, list] = {}  # kind -> [[path, "major:minor", rate]] (blkiothrottle)
 
 
 # docker's masked and read-only paths of an unprivileged container (rootfs applies them,

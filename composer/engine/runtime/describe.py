@@ -166,6 +166,7 @@ def _exposed_ports(config: dict) -> dict:
 
 def host_config(config: dict) -> dict:
     """inspect's ``HostConfig``."""
+    from composer.engine.runtime.blkiothrottle import inspect as blkio_inspect
     from composer.engine.runtime.config import MASKED_PATHS, READONLY_PATHS
 
     resources, security = config["resources"], config["security"]
@@ -205,8 +206,7 @@ def host_config(config: dict) -> dict:
         "CpuCount": 0, "CpuPercent": 0, "CpuPeriod": resources.get("cpu_period", 0),
         "CpuQuota": resources.get("cpu_quota", 0), "CpuRealtimePeriod": resources.get("cpu_rt_period", 0),
         "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0), "BlkioWeightDevice": [],
-        "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None,
-        "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        **blkio_inspect(resources.get("blkio_throttle") or {}), "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
     }

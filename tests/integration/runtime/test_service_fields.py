@@ -117,3 +117,29 @@ def test_external_links_alias_a_container_by_name(image, state_root, tmp_path):
         assert looked_up.returncode == 0 and f"Address: {address}" in looked_up.stdout, output
     finally:
         compose("down", "-t", "0")
+
+
+def _whole_disk() -> str | None:
+    """A whole block device of this host (throttles are per disk, not per partition)."""
+    for name in sorted(os.listdir("/sys/block")):
+        if not name.startswith(("loop", "ram", "zram", "nbd")) and os.path.exists(f"/dev/{name}"):
+            return f"/dev/{name}"
+    return None
+
+
+@pytest.mark.skipif(_whole_disk() is None, reason="no whole block device")
+def test_blkio_device_throttles(image, state_root, tmp_path):
+    disk = _whole_disk()
+    info = os.stat(disk)
+    numbers = f"{os.major(info.st_rdev)}:{os.minor(info.st_rdev)}"
+    fields = (f"    network_mode: none\n    blkio_config:\n      device_read_bps: [{{path: {disk}, rate: 1mb}}]\n"
+              f"      device_write_iops: [{{path: {disk}, rate: 100}}]\n")
+    probe = "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device"
+    if not os.path.isdir("/sys/fs/cgroup/blkio"):
+        probe = "cat /sys/fs/cgroup/io.max"
+    result = _run(state_root, tmp_path, fields, "sh", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout in (f"{numbers} 1048576\n{numbers} 100\n", f"{numbers} rbps=1048576 wbps=max riops=max wiops=100\n")
+    not_a_disk = _run(state_root, tmp_path, "    blkio_config:\n      device_read_bps: [{path: /dev/null, rate: 1mb}]\n",
+                      "true")
+    assert not_a_disk.returncode != 0 and "/dev/null is not a block device" in not_a_disk.stderr, not_a_disk.stderr

@@ -37,8 +37,8 @@ def test_accepted_values_pass_without_warnings():
 
 def test_fields_not_applied_are_warned():
     warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "cpu_count": 2,
-                             "blkio_config": {"device_read_bps": [{"path": "/dev/sda", "rate": "1mb"}]}}, "web")
-    assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "blkio_config.device_read_bps"]
+                             "blkio_config": {"weight_device": [{"path": "/dev/sda", "weight": 10}]}}, "web")
+    assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "blkio_config.weight_device"]
 
 
 def test_container_run_flags():

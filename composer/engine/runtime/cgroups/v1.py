@@ -40,6 +40,11 @@ class CgroupV1(CgroupManager):
             write_file(os.path.join(pids, "pids.max"), str(resources.pids_limit))
         if resources.blkio_weight:
             self._apply_io_weight(resources.blkio_weight)
+        if resources.blkio_throttle:
+            from composer.engine.runtime.blkiothrottle import v1_writes
+
+            for name, line in v1_writes(resources.blkio_throttle):
+                write_file(os.path.join(self.path("blkio"), name), line)
 
     def _apply_io_weight(self, weight: int) -> None:
         """CFQ's blkio.weight, else BFQ's blkio.bfq.weight (same 10-1000 scale), as runc; neither:

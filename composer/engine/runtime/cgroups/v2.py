@@ -53,6 +53,11 @@ class CgroupV2(CgroupManager):
     def _apply(self, r: Resources) -> None:
         for name, value in self._writes(r, None):
             write_file(os.path.join(self.path, name), value)
+        if r.blkio_throttle:
+            from composer.engine.runtime.blkiothrottle import v2_writes
+
+            for name, value in v2_writes(r.blkio_throttle):
+                write_file(os.path.join(self.path, name), value)
 
     def update(self, resources: Resources, changed: frozenset[str]) -> None:
         for name, value in self._writes(resources, changed):
