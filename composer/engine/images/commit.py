@@ -30,7 +30,6 @@ RUNTIME_TREES = frozenset({"dev", "proc", "sys"})
 KEPT_XATTRS = ("security.capability",)
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _PATH = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,9 @@ class LayerWriter:
             raise ImageError(f"cannot read the container's writable layer {upper}: {error.strerror}") from None
         try:
             self._directory(fd, "")
+        except RecursionError:  # (one open directory and a Python frame a level)
+            raise ImageError("the container's filesystem is nested too deep to commit",
+                             hint="flatten the deepest directories first") from None
         finally:
             os.close(fd)
         return self.count
@@ -383,8 +385,12 @@ class _paused:
     def __exit__(self, *exc: object) -> None:
         if self.frozen:
             from composer.engine.runtime import containers
+            from composer.errors import ContainerStateError
 
-            containers.unpause(self.container_id)
+            try:
+                containers.unpause(self.container_id)
+            except ContainerStateError:
+                pass  # it stopped meanwhile (killed from outside): nothing to thaw
 
 
 def _register(store: Any, parent: dict[str, Any], layer: tuple[str, int] | None, parts: _ImageParts) -> str:
