@@ -130,9 +130,11 @@ def export_archive(container_id: str, output: Optional[str], refusal: str = "", 
         with os.fdopen(handle, "wb") as target:
             write_merged(layers, cdir.upper, target, shift)
         os.replace(temporary, output)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.unlink(temporary)
+        if isinstance(error, OSError):  # the output is a directory, the disk is full ...
+            raise UsageError(f"failed to export container: {error.strerror}: {output}") from None
         raise
 
 
