@@ -183,7 +183,11 @@ def _donor(project: "Project", name: str) -> str:
 
 def network_mode(project: "Project", raw: Mapping[str, Any]) -> str:
     """``service:db`` becomes ``container:<db's first container>`` (the runtime resolves it)."""
-    mode = raw.get("network_mode") or ""
+    return shared_mode(project, raw.get("network_mode") or "")
+
+
+def shared_mode(project: "Project", mode: str) -> str:
+    """A namespace mode (network_mode, pid, ipc) with ``service:db`` as ``container:<db's first container>``."""
     if mode.startswith("service:"):
         return f"container:{_donor(project, mode.split(':', 1)[1])}"
     return mode
@@ -230,7 +234,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
         dns_opt=tuple(raw.get("dns_opt") or ()),
         shm_size=parse_bytes(raw["shm_size"]) if raw.get("shm_size") else 0,
-        pid=raw.get("pid") or "", ipc=raw.get("ipc") or "", group_add=tuple(map(str, raw.get("group_add") or ())),
+        pid=shared_mode(project, raw.get("pid") or ""), ipc=shared_mode(project, raw.get("ipc") or ""), group_add=tuple(map(str, raw.get("group_add") or ())),
         devices=tuple(":".join(str(d[k]) for k in ("source", "target", "permissions") if d.get(k))
                       if isinstance(d, Mapping) else str(d) for d in raw.get("devices") or ()),
         expose=tuple(e if "/" in str(e) else f"{e}/tcp" for e in map(str, raw.get("expose") or ())),

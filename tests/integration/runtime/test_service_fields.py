@@ -143,3 +143,25 @@ def test_blkio_device_throttles(image, state_root, tmp_path):
     not_a_disk = _run(state_root, tmp_path, "    blkio_config:\n      device_read_bps: [{path: /dev/null, rate: 1mb}]\n",
                       "true")
     assert not_a_disk.returncode != 0 and "/dev/null is not a block device" in not_a_disk.stderr, not_a_disk.stderr
+
+
+def test_pid_and_ipc_of_another_service(image, state_root, tmp_path):
+    """``pid: service:b`` / ``ipc: service:b`` join b's namespaces (they were made private)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  b:\n    image: busybox\n    network_mode: none\n    ipc: shareable\n    command: sleep 60\n"
+        "    stop_signal: SIGKILL\n  a:\n    image: busybox\n    network_mode: none\n    ipc: service:b\n"
+        "    pid: service:b\n")
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+
+    def compose(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "composer", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60, env=env)
+
+    probe = "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid"
+    try:
+        assert compose("up", "-d", "b").returncode == 0
+        donor = compose("exec", "b", "sh", "-c", probe).stdout
+        joined = compose("run", "--rm", "a", "sh", "-c", probe + "; cat /proc/1/comm")
+        assert joined.returncode == 0 and joined.stdout == donor + "sleep\n", joined.stdout + joined.stderr
+    finally:
+        compose("down", "-t", "0")
