@@ -234,7 +234,8 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
         dns_opt=tuple(raw.get("dns_opt") or ()),
         shm_size=parse_bytes(raw["shm_size"]) if raw.get("shm_size") else 0,
-        pid=shared_mode(project, raw.get("pid") or ""), ipc=shared_mode(project, raw.get("ipc") or ""), group_add=tuple(map(str, raw.get("group_add") or ())),
+        pid=shared_mode(project, raw.get("pid") or ""), ipc=shared_mode(project, raw.get("ipc") or ""),
+        group_add=tuple(map(str, raw.get("group_add") or ())),
         devices=tuple(":".join(str(d[k]) for k in ("source", "target", "permissions") if d.get(k))
                       if isinstance(d, Mapping) else str(d) for d in raw.get("devices") or ()),
         expose=tuple(e if "/" in str(e) else f"{e}/tcp" for e in map(str, raw.get("expose") or ())),
