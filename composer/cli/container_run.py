@@ -359,7 +359,7 @@ def build_config(options: dict, image, command: list[str]):
         device_cgroup_rules=options.get("device_cgroup_rule", []),
     )
     _check_modes(config)
-    if "runtime" in options or "isolation" in options or "memory_swappiness" in options:
+    if {"runtime", "isolation", "memory_swappiness", "cgroup_parent"} & options.keys():
         from composer.engine.fieldcheck import check_run_flags  # refused as docker, or warned: never ignored
 
         config.warnings = check_run_flags(options)

@@ -68,9 +68,11 @@ NOT_APPLIED = {
     "cpu_count": "a Windows-only limit: ignored on Linux",
     "cpu_percent": "a Windows-only limit: ignored on Linux",
     "credential_spec": "a Windows-only setting: ignored on Linux",
+    "cgroup_parent": "the container's cgroup stays under composer/",
 }
 BLKIO_NOT_APPLIED = ("weight_device",)
-RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness"}  # option: field
+RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness",
+             "cgroup_parent": "cgroup_parent"}  # option: field
 
 
 def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
@@ -100,7 +102,7 @@ def refuse(raw: Mapping[str, Any], service: str) -> None:
 
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:
     """``container run``'s ``--runtime``, ``--isolation`` and ``--memory-swappiness`` checked
-    (UsageError as docker's); the warnings (none of these flags has one today)."""
+    (UsageError as docker's); the warnings (``--cgroup-parent``)."""
     fields = {field: options[flag] for flag, field in RUN_FLAGS.items() if flag in options}
     for _, message, hint in _refusals(fields):
         raise UsageError(message, hint=hint)

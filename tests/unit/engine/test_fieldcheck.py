@@ -47,6 +47,8 @@ def test_container_run_flags():
     with pytest.raises(UsageError, match="valid memory swappiness range is 0-100"):
         check_run_flags({"memory_swappiness": "200"})
     assert check_run_flags({"runtime": "runc", "isolation": "default", "memory_swappiness": "0"}) == ()
+    assert check_run_flags({"cgroup_parent": "mine"}) == (
+        "--cgroup-parent is not supported by composer: the container's cgroup stays under composer/",)
 
 
 @pytest.mark.parametrize(("key", "namespace"), [
