@@ -241,7 +241,11 @@ def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -
     if ctx.obj.dry_run or options.get("dry_run"):
         print(plan_text(project, verb, lifecycle))
         return 0
-    if verb == "rm" and not _confirm_rm(project, services, lifecycle, bool(options.get("force"))):
+    if verb == "rm" and lifecycle.stop:  # as compose: stopped first (its lines), then the question
+        with C.progress_for(ctx, _TITLES["stop"]) as progress:
+            C.engine(progress).stop(project, lifecycle)
+        lifecycle = lifecycle._replace(stop=False)
+    if verb == "rm" and not _confirm_rm(project, services, bool(options.get("force"))):
         return 0
     with C.progress_for(ctx, _TITLES[verb]) as progress:
         getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
@@ -257,15 +261,14 @@ def plan_text(project: Any, verb: str, options: Any) -> str:
     return plan_lifecycle(verb, project, observed, options).text()
 
 
-def _confirm_rm(project: Any, services: list[str], options: Any, force: bool) -> bool:
+def _confirm_rm(project: Any, services: list[str], force: bool) -> bool:
     """``rm``'s question (``Going to remove ...``): printed with ``-f``, else asked; False when
     there is nothing to remove (``No stopped containers``) or the answer is no."""
     from composer.cli.progress import ask
     from composer.engine.reconcile import select
 
     select(project, services, with_deps=False)  # no such service: ... (exit 1, as compose)
-    stopped = [c for c in C.containers_of(project.name, services)
-               if options.stop or c.state not in ("running", "paused", "restarting")]
+    stopped = [c for c in C.containers_of(project.name, services) if c.state not in ("running", "paused", "restarting")]
     if not stopped:
         print("No stopped containers", file=sys.stderr)
         return False

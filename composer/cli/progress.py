@@ -220,8 +220,8 @@ class Progress:
 
 def ask(message: str, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> bool:
     """A yes/no question as Compose asks it (default no). On a terminal: ``? message (y/N)``, y or
-    yes accepts; otherwise the message, then one line read from stdin whose first word accepts when
-    it is y, 1, t or true (Compose's ``StringToBool``; end of input declines)."""
+    yes accepts; otherwise the message (no newline after it, as Compose), then one line read from
+    stdin whose first word accepts when it is y, 1, t or true (``StringToBool``; end of input declines)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     terminal = stdin is not None and stdin.isatty()
@@ -231,7 +231,5 @@ def ask(message: str, stdin: IO[str] | None = None, stdout: IO[str] | None = Non
         words = (stdin.readline() if stdin is not None else "").split()
     except (OSError, ValueError):
         words = []
-    if not terminal:
-        stdout.write("\n")
     answer = words[0].lower() if words else ""
     return answer in (("y", "yes") if terminal else ("y", "1", "t", "true"))

@@ -148,6 +148,9 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
             if verb == "pause" and container.state == "paused":
                 raise PlanError(f"Container {container.name} is already paused",
                                 hint=f"composer unpause {container.labels.get(L.SERVICE)}")
+            if verb == "unpause" and container.state == "running":  # as docker's unpause
+                raise PlanError(f"Container {container.name} is not paused",
+                                hint=f"composer pause {container.labels.get(L.SERVICE)}")
             if container.state in wanted[verb]:
                 plan.add(verb, resource_of(container), f"container {container.state}", **params, **ident(container))
     attach_hooks(plan, project)

@@ -68,9 +68,10 @@ def test_lifecycle_fast_paths_print_what_typer_prints(project):
         project("down", "-t", "0")
     for argv, fast, typer in zip(LIFECYCLE, outputs["fast"], outputs["typer"]):
         assert typer[3] and not fast[3], argv  # (typer imported by the typer route only)
-        assert (fast[0], fast[1], sorted(fast[2].splitlines())) == (typer[0], typer[1], sorted(typer[2].splitlines())), argv
-    assert outputs["fast"][0][2].split("\n")[:2] == [" Container proj-web-1  Stopping",
-                                                     " Container proj-web-1  Stopped"]
+        assert (fast[0], fast[1], sorted(fast[2].splitlines())) == (typer[0], typer[1],
+                                                                    sorted(typer[2].splitlines())), argv
+    assert outputs["fast"][0][2].split("\n")[:2] == [" Container proj-web-1 Stopping",  # (spaces squeezed)
+                                                     " Container proj-web-1 Stopped"]
     assert outputs["fast"][6][1] == "Going to remove proj-web-1\n"
 
 

@@ -1,0 +1,67 @@
+"""Compose 2.40.3's behaviour of the lifecycle commands and of the fast flag parser (session 7,
+docs/parity-compose.md), on the in-memory runtime: ``--dry-run`` does nothing, ``unpause`` of a
+running container fails, ``rm -s`` stops before it asks, ``stats`` takes one SERVICE, pflag's
+``--flag=BOOL``."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.cli import compose_fast as F
+from composer.errors import FlagError
+from tests.unit.test_compose_cli import cli  # noqa: F401 (the fixtures)
+from tests.unit.test_parity_compose_cli import demo  # noqa: F401
+
+
+def states(demo) -> list[str]:
+    return sorted(line.split()[-1] for line in demo("ps", "-a", "--format", "{{.Name}} {{.State}}").stdout.split("\n")
+                  if line)
+
+
+def test_dry_run_plans_and_does_nothing(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    for argv in (("--dry-run", "stop"), ("stop", "--dry-run", "-t", "3"), ("kill", "--dry-run"),
+                 ("--dry-run", "rm", "-fs"), ("restart", "--dry-run"), ("--dry-run", "down"), ("down", "--dry-run")):
+        result = demo(*argv)
+        assert result.exit_code == 0, (argv, result.output)
+    assert "stop service:web:1" in demo("--dry-run", "stop").stdout
+    assert "remove service:web:1 (down)" in demo("down", "--dry-run").stdout
+    assert states(demo) == ["running"]
+
+
+def test_unpause_of_a_running_container_fails_as_docker(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    result = demo("unpause", "web")
+    assert result.exit_code == 1 and "Container demo-web-1 is not paused" in str(result.exception)
+
+
+def test_rm_stop_stops_before_the_question_and_asks_without_a_newline(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    result = demo("rm", "-s", "web")  # no stdin: the answer is no
+    assert result.exit_code == 0 and result.stdout == "Going to remove demo-web-1"
+    assert result.output.index("Stopped") < result.output.index("Going to remove")
+    assert states(demo) == ["exited"]
+
+
+def test_stats_takes_at_most_one_service(demo):
+    result = demo("stats", "--no-stream", "web", "job")
+    assert result.exit_code == 1 and str(result.exception) == "accepts at most 1 arg(s), received 2"
+
+
+def test_restart_no_deps_and_an_int_timeout(demo):
+    assert demo("up", "-d").exit_code == 0
+    assert demo("restart", "--no-deps", "-t", "1", "web").exit_code == 0
+    with pytest.raises(FlagError, match='invalid argument "1.5" for "-t, --timeout" flag: strconv.ParseInt'):
+        F.lifecycle_main("stop")(["-t", "1.5"])
+
+
+def test_bool_values_as_pflag_parses_them():
+    table = F.TABLES["exec"]
+    assert F.bool_values(["-i=false", "-T=1", "-u", "-i=true", "web", "-d=true"], table, interspersed=False) == (
+        ["-u", "-i=true", "web", "-d=true"], {"interactive": False, "no_TTY": True})  # -u's value kept
+    assert F._parse("exec", ["--interactive=F", "web", "cat"]) == ({"interactive": False}, ["web", "cat"])
+    assert F._parse("ps", ["web", "--all=True", "--", "-x"]) == ({"all": True}, ["web", "-x"])
+    with pytest.raises(FlagError, match=r'^invalid argument "yes" for "-T, --no-tty" flag: strconv.ParseBool'):
+        F.bool_values(["-T=yes"], table)
+    with pytest.raises(FlagError, match=r'for "--dry-run" flag'):
+        F.bool_values(["--dry-run=2"], F.TABLES["stop"])
