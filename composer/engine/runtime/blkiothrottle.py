@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any, Iterable
 
 from composer.errors import ComposerError, ContainerRuntimeError, UsageError
 
@@ -17,10 +16,10 @@ V2_KEYS = {"read_bps": "rbps", "write_bps": "wbps", "read_iops": "riops", "write
 INSPECT_KEYS = {"read_bps": "BlkioDeviceReadBps", "write_bps": "BlkioDeviceWriteBps",
                 "read_iops": "BlkioDeviceReadIOps", "write_iops": "BlkioDeviceWriteIOps"}
 
-Throttles = dict[str, list[list[Any]]]  # kind -> [[path, "major:minor", rate], ...]
+Throttles = dict  # kind -> [[path, "major:minor", rate], ...]
 
 
-def resolve(limits: dict[str, Iterable[tuple[str, int]]]) -> Throttles:
+def resolve(limits: dict[str, list[tuple[str, int]] | tuple[tuple[str, int], ...]]) -> Throttles:
     """(path, rate) pairs by kind -> the runtime's record, each path a block device's numbers."""
     resolved: Throttles = {}
     for kind, pairs in limits.items():
@@ -29,11 +28,11 @@ def resolve(limits: dict[str, Iterable[tuple[str, int]]]) -> Throttles:
     return resolved
 
 
-def compose_limits(blkio_config: dict[str, Any] | None) -> dict[str, tuple[tuple[str, int], ...]]:
+def compose_limits(blkio_config: dict | None) -> dict[str, tuple[tuple[str, int], ...]]:
     """Compose's ``blkio_config.device_<kind>: [{path, rate}]`` as (path, rate) pairs by kind."""
     from composer.spec.dump import parse_bytes
 
-    def pair(kind: str, entry: dict[str, Any]) -> tuple[str, int]:
+    def pair(kind: str, entry: dict) -> tuple[str, int]:
         path, rate = entry.get("Path", entry.get("path")), entry.get("Rate", entry.get("rate"))  # (canonical: Path)
         return str(path), int(parse_bytes(rate)) if kind.endswith("bps") else int(rate)
 
@@ -83,7 +82,7 @@ def v2_writes(throttles: Throttles) -> list[tuple[str, str]]:
     return [("io.max", f"{numbers} {' '.join(limits)}") for numbers, limits in per_device.items()]
 
 
-def inspect(throttles: Throttles) -> dict[str, Any]:
+def inspect(throttles: Throttles) -> dict:
     """docker's HostConfig keys (``[{Path, Rate}]`` or null)."""
     return {INSPECT_KEYS[kind]: [{"Path": path, "Rate": rate} for path, _, rate in throttles.get(kind, ())] or None
             for kind in KINDS}

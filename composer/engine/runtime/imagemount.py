@@ -11,7 +11,6 @@ snapshot; none: an empty tmpfs); the init child moves it onto the target.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
 
 from composer.engine.runtime import libc
 from composer.engine.runtime.config import Mount
@@ -41,7 +40,7 @@ def image_mount(reference: str, target: str, subpath: str = "", pull_missing: bo
     return Mount(type="image", target=target, source=image.id, readonly=True, subpath=subpath)
 
 
-def mounted_images(mounts: Iterable[dict[str, Any]]) -> list[str]:
+def mounted_images(mounts: list[dict] | tuple) -> list[str]:
     """The ids of the images a container's config.json ``mounts`` mount (``type: image``)."""
     return [mount["source"] for mount in mounts if mount.get("type") == "image" and mount.get("source")]
 
@@ -50,11 +49,11 @@ def open_image_view(mount: Mount, userns_fd: int = -1) -> int:
     """The read-only view of the image of ``mount`` (or of its directory ``subpath``, resolved
     inside the image: a link never leads out of it) as a detached mount; with ``userns_fd``, its
     files owned as the user namespace maps them (idmapped layers). Its fd (close-on-exec)."""
-    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.imagecache import resolve_image  # (the store's import costs more than a start)
 
     image_id, target = mount.source, mount.target
     try:
-        layers = [str(path) for path in ImageStore().resolve(image_id).layer_dirs]
+        layers = [str(path) for path in resolve_image(image_id).layer_dirs]
     except ImageNotFound:
         raise MountError(f"the image {image_id[7:19]} mounted at {target} is gone",
                          hint="pull or load the image again, or recreate the container") from None

@@ -6,8 +6,6 @@ and a ``net.*`` one with the host's network into the host's network stack.
 
 from __future__ import annotations
 
-from typing import Mapping
-
 from composer.errors import ComposerError, ContainerRuntimeError
 
 IPC_SYSCTLS = frozenset({"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
@@ -26,7 +24,7 @@ def namespace_of(key: str) -> str | None:
     return None
 
 
-def check_sysctls(sysctls: Mapping[str, str], *, network: str, ipc_mode: str, uts_mode: str,
+def check_sysctls(sysctls: dict[str, str], *, network: str, ipc_mode: str, uts_mode: str,
                   container: str = "") -> None:
     """Refuse a sysctl that is global, of a namespace the container shares with the host, or not a
     plain dotted name (``/`` and ``..`` would climb out of /proc/sys/<namespace>)."""
