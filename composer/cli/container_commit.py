@@ -8,7 +8,6 @@ help, and the same work). typer is imported only there.
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 TRUE_WORDS = ("1", "t", "T", "TRUE", "true", "True")
 FALSE_WORDS = ("0", "f", "F", "FALSE", "false", "False")
@@ -18,7 +17,7 @@ CHANGE_HELP = "Apply Dockerfile instruction to the created image."
 USAGE = "Usage:  composer container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]"
 
 
-def pause_and_words(pause: str, words: List[str]) -> tuple:
+def pause_and_words(pause: str, words: list[str]) -> tuple:
     """(pause?, positional words): ``-p``/``--pause`` is a bool flag taking ``=false`` as pflag's;
     a word that is no bool after a bare ``-p`` was the first positional argument (click took it)."""
     value = pause.lstrip("=")
@@ -27,7 +26,7 @@ def pause_and_words(pause: str, words: List[str]) -> tuple:
     return True, [value, *words]
 
 
-def run_commit(words: List[str], author: str, changes: List[str], message: str, pause: bool) -> int:
+def run_commit(words: list[str], author: str, changes: list[str], message: str, pause: bool) -> int:
     """``container commit``'s work: the image id on stdout (0), docker's errors (1)."""
     from composer.cli.render import daemon_text
     from composer.engine.images.commit import CommitRequest, commit
@@ -55,7 +54,7 @@ def run_commit(words: List[str], author: str, changes: List[str], message: str, 
     return 0
 
 
-def main(argv: List[str]) -> Optional[int]:
+def main(argv: list[str]) -> int | None:
     """The fast path (``FAST_PATHS``): docker's flags parsed without typer; None for ``--help``."""
     from composer.cli.run_flags import _flags, parse_interspersed
     from composer.errors import UsageError
@@ -76,7 +75,7 @@ def main(argv: List[str]) -> Optional[int]:
                       options.get("pause", True))
 
 
-def export_main(argv: List[str]) -> Optional[int]:
+def export_main(argv: list[str]) -> int | None:
     """``container export``'s fast path (``FAST_PATHS``): ``-o``/``--output``; None for ``--help``."""
     from composer.cli.render import daemon_errors
     from composer.cli.run_flags import _flags, parse_interspersed
@@ -101,14 +100,14 @@ def export_main(argv: List[str]) -> Optional[int]:
     return 0
 
 
-def export_archive(container_id: str, output: Optional[str], refusal: str = "", announce=None) -> None:
+def export_archive(container_id: str, output: str | None, refusal: str = "", announce=None) -> None:
     """``export``: the container's filesystem as a tar to ``output`` (docker's way: checked first,
     written to a private temporary file renamed into place, mode 0600) or to a redirected stdout;
     ``announce()`` once the destination passed the checks (compose's progress line)."""
     import os
     import sys
 
-    from composer.engine.images.commit import id_shift, write_merged
+    from composer.engine.images.layertar import id_shift, write_merged
     from composer.engine.runtime.state import ContainerDir
     from composer.errors import UsageError
 
@@ -159,9 +158,9 @@ def register(container) -> None:
 
     @container.command("commit", cls=docker_command_class())
     def container_commit(
-            arguments: Optional[List[str]] = typer.Argument(None, metavar="CONTAINER [REPOSITORY[:TAG]]"),
+            arguments: list[str] | None = typer.Argument(None, metavar="CONTAINER [REPOSITORY[:TAG]]"),
             author: str = typer.Option("", "-a", "--author", help=AUTHOR_HELP),
-            change: List[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
+            change: list[str] = typer.Option([], "-c", "--change", help=CHANGE_HELP),
             message: str = typer.Option("", "-m", "--message", help="Commit message"),
             pause: str = typer.Option("true", "-p", "--pause", is_flag=False, flag_value="true",
                                       help=PAUSE_HELP)) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from composer.engine.images.commit import LayerWriter, apply_changes, container_config, write_layer
+from composer.engine.images.commit import apply_changes, container_config
+from composer.engine.images.layertar import LayerWriter, write_layer
 from composer.errors import ImageError
 
 BASE = {"Env": ["PATH=/bin", "A=1"], "Cmd": ["sh"], "Entrypoint": None, "Labels": {}}
@@ -116,7 +117,7 @@ def test_missing_upper_is_a_clear_error(tmp_path: Path) -> None:
 def test_export_reads_each_entry_beneath_its_layer(tmp_path: Path) -> None:
     """``container export``'s merged view: upper over lower, whiteouts applied; a parent directory
     swapped for a link to a host directory after the listing leaves its entries out."""
-    from composer.engine.images.commit import write_merged
+    from composer.engine.images.layertar import write_merged
 
     lower, upper, secret = tmp_path / "lower", tmp_path / "upper", tmp_path / "secret"
     for directory in (lower / "a", lower / "b", upper, secret):
@@ -158,7 +159,7 @@ def test_ids_of_a_private_user_namespace_are_shifted_back(tmp_path: Path) -> Non
         buffer.seek(0)
         with tarfile.open(fileobj=buffer) as tar:
             assert (tar.getmember("f").uid, tar.getmember("f").gid) == (1, 2)
-    from composer.engine.images.commit import id_shift
+    from composer.engine.images.layertar import id_shift
 
     assert id_shift({"userns_mode": ""}, str(upper)) == (0, 0)
     assert id_shift({"userns_mode": "private"}, str(upper)) == (upper.stat().st_uid, upper.stat().st_gid)
