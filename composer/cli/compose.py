@@ -344,7 +344,8 @@ _UP_FLAGS = {"-d": "detach", "--detach": "detach", "--wait": "wait", "--no-start
              "--force-recreate": "force_recreate", "--no-recreate": "no_recreate", "--no-deps": "no_deps",
              "--always-recreate-deps": "always_recreate_deps", "--remove-orphans": "remove_orphans",
              "--build": "build", "-V": "renew_anon_volumes", "--renew-anon-volumes": "renew_anon_volumes",
-             "--quiet-pull": "quiet_pull", "-y": "assume_yes", "--yes": "assume_yes"}
+             "--quiet-pull": "quiet_pull", "-y": "assume_yes", "--yes": "assume_yes", "--no-build": "no_build",
+             "--quiet-build": "quiet_build", "--menu": "menu"}
 _UP_VALUED = {"-t": "timeout", "--timeout": "timeout", "--pull": "pull", "--scale": "scale",
               "--wait-timeout": "wait_timeout"}
 _DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "remove_orphans", "--dry-run": "dry_run"}
@@ -403,6 +404,8 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
 
     if options.get("force_recreate") and options.get("no_recreate"):
         raise UsageError("--force-recreate and --no-recreate are incompatible")
+    if options.get("build") and options.get("no_build"):
+        raise UsageError("--build and --no-build are incompatible")
     return UpOptions(
         services=tuple(services), no_deps=bool(options.get("no_deps")),
         always_recreate_deps=bool(options.get("always_recreate_deps")),

@@ -106,6 +106,10 @@ def _register_up(app: typer.Typer) -> None:
            watch: bool = typer.Option(False, "-w", "--watch", help="Watch source code and rebuild/refresh containers."),
            all_resources: bool = typer.Option(False, "--all-resources", help="Include all resources, even those not used by services."),
            yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
+           no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
+           quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
+           quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."),
+           menu: bool = typer.Option(False, "--menu", help="Accepted: composer has no interactive shortcuts."),
            dry_run: bool = _DRY) -> None:
         """Create and start containers."""
         if exit_code_from:
@@ -126,7 +130,7 @@ def _register_up(app: typer.Typer) -> None:
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout,
-            assume_yes=yes))
+            assume_yes=yes, no_build=no_build))
         options = C.project_defaults(project, options)._replace(all_resources=all_resources)
         if ctx.obj.dry_run or dry_run:
             typer.echo(C.engine().plan_up(project, options).text())
@@ -161,15 +165,20 @@ def _register_up(app: typer.Typer) -> None:
                no_recreate: bool = typer.Option(False, "--no-recreate"),
                remove_orphans: bool = typer.Option(False, "--remove-orphans"),
                scale: Optional[List[str]] = typer.Option(None, "--scale"),
-               yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed.")
+               yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
+               build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
+               no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
+               quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
+               quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."), dry_run: bool = _DRY
                ) -> None:
         """Create containers for a service."""
-        from composer.engine.options import UpOptions
-
         project = C.load(ctx)
-        options = UpOptions(services=tuple(services or ()), pull=pull, remove_orphans=remove_orphans,
-                            recreate="force" if force_recreate else "never" if no_recreate else "diverged",
-                            scale=C.parse_scale(scale or ()), parallel=C.parallel(ctx), assume_yes=yes)
+        options = C.up_options(ctx, services or (), dict(
+            pull=pull, remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate,
+            scale=scale, assume_yes=yes, build=build, no_build=no_build))._replace(no_start=True)
+        if ctx.obj.dry_run or dry_run:
+            typer.echo(C.engine().plan_up(project, options).text())
+            return
         with C.progress_for(ctx) as progress:
             C.engine(progress, project).create(project, options._replace(confirm=progress.confirm))
 
@@ -357,9 +366,13 @@ def _register_run(app: typer.Typer) -> None:
             user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
             workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
             volume: Optional[List[str]] = typer.Option(None, "-v", "--volume", help="Bind mount a volume."),
-            label: Optional[List[str]] = typer.Option(None, "-l", "--label", help="Add a label.")) -> None:
+            label: Optional[List[str]] = typer.Option(None, "-l", "--label", help="Add a label."),
+            dry_run: bool = _DRY) -> None:
         """Run a one-off command on a service."""
         from composer.cli.compose_run import run_oneoff
+
+        if ctx.obj.dry_run or dry_run:  # refused rather than run: nothing may happen in dry run mode
+            raise UsageError("composer run has no dry run mode yet", hint="drop --dry-run")
 
         if tty and not sys.stdin.isatty():
             raise UsageError("cannot attach stdin to a TTY-enabled container because stdin is not a terminal",
@@ -405,9 +418,13 @@ def _register_lifecycle(app: typer.Typer) -> None:
 
     @app.command("wait")
     def wait(ctx: typer.Context, services: List[str] = typer.Argument(...),
-             down_project: bool = typer.Option(False, "--down-project", help="Drop the project once one exits.")) -> None:
+             down_project: bool = typer.Option(False, "--down-project", help="Drop the project once one exits."),
+             dry_run: bool = _DRY) -> None:
         """Block until the first service container stops, print its exit code."""
         from composer.engine.options import DownOptions
+
+        if down_project and (ctx.obj.dry_run or dry_run):
+            raise UsageError("wait --down-project has no dry run mode yet", hint="drop --dry-run")
 
         project = C.load(ctx)
         if not C.containers_of(project.name, services):
@@ -429,17 +446,49 @@ def _register_lifecycle(app: typer.Typer) -> None:
     @app.command("pull")
     def pull(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Pull without printing progress."),
-             ignore_failures: bool = typer.Option(False, "--ignore-pull-failures")) -> None:
+             ignore_failures: bool = typer.Option(False, "--ignore-pull-failures"),
+             include_deps: bool = typer.Option(False, "--include-deps", help="Also pull the dependencies."),
+             ignore_buildable: bool = typer.Option(False, "--ignore-buildable", help="Ignore images that can be built."),
+             policy: Optional[str] = typer.Option(None, "--policy", help='Apply pull policy ("missing"|"always").'),
+             dry_run: bool = _DRY) -> None:
         """Pull service images."""
         project = C.load(ctx)
+        names = _pulled(project, services or (), include_deps, ignore_buildable, policy)
+        if ctx.obj.dry_run or dry_run:
+            from composer.engine.reconcile import plan_images
+            from composer.engine.options import UpOptions
+
+            observed = C.engine().observe(project, tuple(names))
+            typer.echo(plan_images(project, observed, UpOptions(pull="always"), services=names).text())
+            return
         with C.progress_for(ctx, "Pulling") as progress:
             if quiet:
                 progress.mode = "quiet"
             try:
-                C.engine(progress).pull(project, tuple(services or ()), parallel=C.parallel(ctx))
+                if names:
+                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx))
             except ComposerError:
                 if not ignore_failures:
                     raise
+
+
+def _pulled(project: Any, services: List[str], include_deps: bool, ignore_buildable: bool,
+            policy: Optional[str]) -> List[str]:
+    """The services ``pull`` pulls: those named (``include_deps``: and their dependencies) with an
+    ``image:``; none with ``build:`` when ``ignore_buildable``; ``--policy missing``: only the
+    images not here yet."""
+    from composer.engine.reconcile import select
+
+    if policy not in (None, "missing", "always"):
+        raise UsageError(f'invalid pull policy "{policy}"', hint='use --policy missing or --policy always')
+    names = [n for n in select(project, tuple(services), with_deps=include_deps) if project.services[n].image
+             and not (ignore_buildable and project.services[n].build is not None)]
+    if policy == "missing" and names:
+        from composer.engine import convert
+
+        images = C.engine().observe(project, tuple(names)).images
+        names = [n for n in names if images.get(convert.image_reference(project.name, project.services[n])) is None]
+    return names
 
 
 def _register_info(app: typer.Typer) -> None:

@@ -187,9 +187,12 @@ def exec_main(argv: list[str], obj: Any = None) -> Optional[int]:
 
 
 def exec_command(ctx: Any, service: str, command: list[str], options: dict, index: int) -> int:
-    """``compose exec``: ``command`` in the service's container number ``index``; its exit code."""
+    """``compose exec``: ``command`` in the service's container number ``index``; its exit code
+    (``--dry-run``: the container found, nothing run, as compose's dry-run client)."""
     project = C.load(ctx)
     container = specified_container(project.name, service, index)
+    if ctx.obj.dry_run or options.get("dry_run"):
+        return 0
     detach = bool(options.get("detach"))
     tty = not options.get("no_TTY") and sys.stdin.isatty() and not detach
     env_list = [f"{k}={v}" for k, v in C.parse_env(options.get("env") or ()).items()]

@@ -13,6 +13,8 @@ from composer.cli.compose_fast import (  # noqa: F401 - specified_container, pub
     images_command, port_command, print_rows, public_port, specified_container, top_command)
 from composer.errors import FlagError, UsageError
 
+_DRY = typer.Option(False, "--dry-run", help="Execute command in dry run mode (these commands change nothing).")
+
 
 def register(app: typer.Typer) -> None:
     """Add the read-only compose commands."""
@@ -25,13 +27,13 @@ def _register_port_top(app: typer.Typer) -> None:
     @app.command("port")
     def port(ctx: typer.Context, service: str = typer.Argument(...), private_port: str = typer.Argument(...),
              protocol: str = typer.Option("tcp", "--protocol", help="tcp or udp."),
-             index: int = typer.Option(0, "--index", help="Index of the container if service has multiple replicas.")
-             ) -> None:
+             index: int = typer.Option(0, "--index", help="Index of the container if service has multiple replicas."),
+             dry_run: bool = _DRY) -> None:
         """Print the public port for a port binding."""
         port_command(ctx, service, private_port, protocol, index)
 
     @app.command("top")
-    def top(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None)) -> None:
+    def top(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None), dry_run: bool = _DRY) -> None:
         """Display the running processes."""
         top_command(ctx, list(services or ()))
 
@@ -40,7 +42,8 @@ def _register_images_ls(app: typer.Typer) -> None:
     @app.command("images")
     def images(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
                quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display IDs."),
-               output_format: str = typer.Option("table", "--format", help="table or json.")) -> None:
+               output_format: str = typer.Option("table", "--format", help="table or json."),
+               dry_run: bool = _DRY) -> None:
         """List images used by the created containers."""
         images_command(ctx, list(services or ()), quiet, output_format)
 
@@ -48,8 +51,8 @@ def _register_images_ls(app: typer.Typer) -> None:
     def ls(all_: bool = typer.Option(False, "-a", "--all", help="Show all stopped Compose projects."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only display project names."),
            filters: Optional[List[str]] = typer.Option(None, "--filter", help="Filter output (name=REGEX)."),
-           output_format: str = typer.Option("table", "--format", help="Format the output. Values: [table | json]")
-           ) -> None:
+           output_format: str = typer.Option("table", "--format", help="Format the output. Values: [table | json]"),
+           dry_run: bool = _DRY) -> None:
         """List running compose projects."""
         projects = [p for p in list_projects(all_) if project_matches(p["Name"], parse_ls_filters(filters or []))]
         if quiet:
@@ -113,7 +116,8 @@ def _register_events_stats(app: typer.Typer) -> None:
     def events(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
                as_json: bool = typer.Option(False, "--json", help="Output events as a stream of JSON objects."),
                since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
-               until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp.")) -> None:
+               until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp."),
+               dry_run: bool = _DRY) -> None:
         """Receive real time events from containers."""
         import itertools
 
@@ -136,7 +140,8 @@ def _register_events_stats(app: typer.Typer) -> None:
               output_format: str = typer.Option("", "--format", help="table, json or a Go template."),
               no_stream: bool = typer.Option(False, "--no-stream",
                                              help="Disable streaming stats and only pull the first result."),
-              no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output.")) -> None:
+              no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output."),
+              dry_run: bool = _DRY) -> None:
         """Display a live stream of container(s) resource usage statistics."""
         from composer.cli.containers import show_stats
         from composer.engine.runtime import containers

@@ -65,3 +65,34 @@ def test_bool_values_as_pflag_parses_them():
         F.bool_values(["-T=yes"], table)
     with pytest.raises(FlagError, match=r'for "--dry-run" flag'):
         F.bool_values(["--dry-run=2"], F.TABLES["stop"])
+
+
+def test_create_pull_and_run_in_dry_run_mode_do_nothing(demo):
+    created = demo("create", "--dry-run", "web")
+    assert created.exit_code == 0 and "create service:web:1" in created.stdout
+    pulled = demo("--dry-run", "pull")
+    assert pulled.exit_code == 0 and "pull image:busybox" in pulled.stdout
+    ran = demo("--dry-run", "run", "job")
+    assert ran.exit_code == 1 and "no dry run mode" in str(ran.exception)
+    for argv in (("ls", "--dry-run"), ("stats", "--dry-run", "--no-stream"), ("images", "--dry-run"),
+                 ("top", "--dry-run")):
+        assert demo(*argv).exit_code == 0, argv
+    assert states(demo) == []
+
+
+def test_up_and_create_flags_compose_has(demo):
+    for argv in (("up", "-d", "--build", "--no-build"), ("create", "--no-build", "--build")):
+        result = demo(*argv)
+        assert result.exit_code == 1 and str(result.exception) == "--build and --no-build are incompatible"
+    result = demo("create", "--force-recreate", "--no-recreate")
+    assert result.exit_code == 1 and "incompatible" in str(result.exception)
+    assert demo("up", "-d", "--quiet-pull", "--quiet-build", "--no-build", "--menu", "web").exit_code == 0
+    assert demo("create", "--quiet-pull", "--quiet-build", "job").exit_code == 0
+    assert states(demo) == ["created", "running"]
+
+
+def test_pull_policy_include_deps_and_ignore_buildable(demo):
+    pulled = demo("pull", "--policy", "missing", "--include-deps", "--ignore-buildable", "web")
+    assert pulled.exit_code == 0, pulled.output
+    refused = demo("pull", "--policy", "sometimes")
+    assert refused.exit_code == 1 and 'invalid pull policy "sometimes"' in str(refused.exception)
