@@ -156,13 +156,15 @@ class _paused:
         self.container_id, self.pause, self.frozen = container_id, pause, False
 
     def __enter__(self) -> None:
-        if not self.pause:
-            return
-        from composer.engine.runtime import containers
         from composer.engine.runtime.state import ContainerDir
+
+        cdir = ContainerDir(self.container_id)
+        if not self.pause or cdir.read_state().get("Status") != "running":
+            return  # (a stopped container: the runtime module, ~60 ms of imports, is not needed)
+        from composer.engine.runtime import containers
         from composer.errors import ContainerStateError
 
-        if containers.current_state(ContainerDir(self.container_id)).get("Status") == "running":
+        if containers.current_state(cdir).get("Status") == "running":  # (the recorded state reconciled)
             try:
                 containers.pause(self.container_id)
                 self.frozen = True
