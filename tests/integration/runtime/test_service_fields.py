@@ -14,12 +14,16 @@ import pytest
 pytestmark = pytest.mark.root
 
 
+def _compose(state_root: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``composer ARGS`` in ``project`` against this test's state root."""
+    return subprocess.run([sys.executable, "-m", "composer", *args], cwd=project, capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+
+
 def _run(state_root: Path, project: Path, service_yaml: str, *command: str) -> subprocess.CompletedProcess[str]:
     """``composer run --rm a COMMAND`` of a one-service project (busybox, no network)."""
     (project / "compose.yaml").write_text("services:\n  a:\n    image: busybox\n" + service_yaml)
-    return subprocess.run([sys.executable, "-m", "composer", "run", "--rm", "a", *command], cwd=project,
-                          capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    return _compose(state_root, project, "run", "--rm", "a", *command)
 
 
 def test_cfs_period_quota_and_cgroup_namespace(image, state_root, tmp_path):
@@ -57,8 +61,7 @@ def test_refused_fields_create_nothing(image, state_root, tmp_path):
     refused = _run(state_root, tmp_path, "    gpus: all\n", "true")
     assert refused.returncode != 0 and "could not select device driver" in refused.stderr, refused.stderr
     assert "services.a.gpus" in refused.stderr and "Traceback" not in refused.stderr
-    up = subprocess.run([sys.executable, "-m", "composer", "up", "-d"], cwd=tmp_path, capture_output=True, text=True,
-                        timeout=60, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    up = _compose(state_root, tmp_path, "up", "-d")
     assert up.returncode != 0 and "could not select device driver" in up.stderr, up.stderr
     assert not list((state_root / "containers").glob("*")) and not list((state_root / "networks").glob("*"))
 
@@ -103,11 +106,9 @@ def test_external_links_alias_a_container_by_name(image, state_root, tmp_path):
     (project / "compose.yaml").write_text(
         "services:\n  b:\n    image: busybox\n    command: sleep 60\n    stop_signal: SIGKILL\n"
         "  a:\n    image: busybox\n    external_links: ['ext-b-1:bee']\n")
-    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
 
     def compose(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "composer", *args], cwd=project, capture_output=True, text=True,
-                              timeout=60, env=env)
+        return _compose(state_root, project, *args)
 
     try:
         assert compose("up", "-d", "b").returncode == 0
@@ -151,11 +152,9 @@ def test_pid_and_ipc_of_another_service(image, state_root, tmp_path):
         "services:\n  b:\n    image: busybox\n    network_mode: none\n    ipc: shareable\n    command: sleep 60\n"
         "    stop_signal: SIGKILL\n  a:\n    image: busybox\n    network_mode: none\n    ipc: service:b\n"
         "    pid: service:b\n")
-    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
 
     def compose(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "composer", *args], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60, env=env)
+        return _compose(state_root, tmp_path, *args)
 
     probe = "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid"
     try:
