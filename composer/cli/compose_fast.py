@@ -384,11 +384,19 @@ def logs_command(ctx: Any, services: list[str], options: dict, index: Optional[i
     tail = options.get("tail", "all")
     tail = tail if tail.isdigit() else "all"  # compose: anything but a number shows every line
     timestamps, since, until = bool(options.get("timestamps")), options.get("since"), options.get("until")
+    index = index or None  # compose: --index 0 is no index
+    if index is not None and len(services) != 1:
+        raise UsageError("--index requires one service to be selected", hint="name the service: logs --index N SERVICE")
     project = C.load(ctx)
     for service in services:
         if service not in project.services:
             raise UsageError(f"no such service: {service}")
     containers = C.containers_of(project.name, services, index=index)
+    if index is not None and not containers:
+        from composer.errors import ContainerNotFound
+
+        raise ContainerNotFound(f'service "{services[0]}" is not running container #{index}',
+                                hint=f"see composer ps -a {services[0]}")
     printer = C.LogPrinter([C.short_name(c) for c in containers], color=C.use_color(bool(options.get("no_color"))),
                            prefix=not options.get("no_log_prefix"), timestamps=timestamps, one_stream=True)
     if options.get("follow") and index is None:

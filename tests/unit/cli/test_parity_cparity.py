@@ -96,3 +96,12 @@ def test_pull_policy_include_deps_and_ignore_buildable(demo):
     assert pulled.exit_code == 0, pulled.output
     refused = demo("pull", "--policy", "sometimes")
     assert refused.exit_code == 1 and 'invalid pull policy "sometimes"' in str(refused.exception)
+
+
+def test_logs_index_needs_one_service_and_an_existing_container(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    for argv, message in ((("logs", "--index", "2"), "--index requires one service to be selected"),
+                          (("logs", "--index", "1", "web", "job"), "--index requires one service to be selected"),
+                          (("logs", "--index", "2", "web"), 'service "web" is not running container #2')):
+        result = demo(*argv)
+        assert result.exit_code == 1 and str(result.exception).startswith(message), argv
