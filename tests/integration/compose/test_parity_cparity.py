@@ -11,16 +11,12 @@ import sys
 
 import pytest
 
+from tests.integration.compose.conftest import WEB
 from tests.integration.compose.test_compose_fast import _run
 
 pytestmark = [pytest.mark.root]
 
-TWO = """
-services:
-  web:
-    image: busybox
-    command: ["sh", "-c", "{loop}"]
-    expose: ["80", "90/udp"]
+TWO = WEB + """    expose: ["80", "90/udp"]
     ports: ["127.0.0.1::81"]
   db:
     image: busybox
