@@ -303,6 +303,7 @@ class NetworkManager:
         self.cleanup()
 
     def _apply_rules(self, force: bool = False, networks: list[Network] | None = None) -> None:
+        """The host's rules re-rendered from this root's state (``rules.apply_rules``)."""
         apply_rules(self.store, force, networks)
 
     # --- helpers --------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ stderr into the json-file log (never letting a pipe fill up), runs healthchecks,
 exit atomically in state.json and applies the restart policy with docker's back-off. PID 1 has
 PR_SET_PDEATHSIG=SIGKILL, so a killed supervisor takes its container with it; the next command
 that reads the state finds the supervisor gone and reports the container exited (``reconcile``).
+
+Its parts: ``launcher`` (the launcher child), ``pump`` (the poll loop: output, attach clients,
+reaping), ``probes`` (healthchecks), ``restarts`` (policy and back-off), ``configwatch``
+(config.json as ``update`` and ``network connect`` leave it).
 """
 
 from __future__ import annotations
