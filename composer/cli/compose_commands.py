@@ -165,7 +165,7 @@ def _register_up(app: typer.Typer) -> None:
                no_recreate: bool = typer.Option(False, "--no-recreate"),
                remove_orphans: bool = typer.Option(False, "--remove-orphans"),
                scale: Optional[List[str]] = typer.Option(None, "--scale"),
-               yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
+               yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate changed volumes."),
                build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
                no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
                quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
@@ -448,7 +448,7 @@ def _register_lifecycle(app: typer.Typer) -> None:
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Pull without printing progress."),
              ignore_failures: bool = typer.Option(False, "--ignore-pull-failures"),
              include_deps: bool = typer.Option(False, "--include-deps", help="Also pull the dependencies."),
-             ignore_buildable: bool = typer.Option(False, "--ignore-buildable", help="Ignore images that can be built."),
+             ignore_buildable: bool = typer.Option(False, "--ignore-buildable", help="Skip images that can be built."),
              policy: Optional[str] = typer.Option(None, "--policy", help='Apply pull policy ("missing"|"always").'),
              dry_run: bool = _DRY) -> None:
         """Pull service images."""

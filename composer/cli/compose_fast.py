@@ -1,4 +1,5 @@
-"""Typer-free ``exec``, ``ps``, ``logs``, ``port``, ``top`` and ``images`` (FAST_PATHS entries), and
+"""Typer-free ``exec``, ``ps``, ``logs``, ``port``, ``top``, ``images`` and the lifecycle commands
+(``start``, ``stop``, ``restart``, ``pause``, ``unpause``, ``kill``, ``rm``: FAST_PATHS entries), and
 the command bodies the typer commands of ``compose_commands``/``compose_info`` share with them.
 
 typer and click cost ~0.2 s of imports, more than the work of these commands. Their flags are
