@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Corou
 from composer.engine.events import Event, EventSink, Status, discard
 from composer.engine.handlers import HANDLERS, first_error, kind_of, name_of
 from composer.engine.headstart import HeadStart, held
-from composer.engine.opcontext import Builder, DirectContext, Interrupted, LoopContext, OpContext
+from composer.engine.opcontext import Builder, DirectContext, Interrupted, LoopContext, OpContext, Preparation
 from composer.engine.plan import ExecutionResult, Operation, Outcome, Plan
 from composer.engine.runtime.base import Runtime
 from composer.errors import ComposerError, PlanError
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     import trio
 
 __all__ = ["Builder", "execute", "first_exit"]
+
+SIGNAL_LOOK = 0.05
+"""How often (seconds) the walk without a loop looks for a Ctrl-C while calls run."""
 
 EXECUTOR_ENV = "COMPOSER_EXECUTOR"
 """``trio``: walk every plan on the trio loop, also one the head start began wholly."""
@@ -78,6 +81,9 @@ class _Walk:
 
     def _all_settled(self) -> None:
         """Called once every operation has ended."""
+
+    def _held_by_waits(self, op_id: str) -> None:
+        """Called when a need of ``op_id`` settled and others remain."""
 
     def _begin(self) -> None:
         self._release([op_id for op_id, count in self.pending.items() if count == 0])
@@ -113,6 +119,8 @@ class _Walk:
             self.pending[dependent] -= 1
             if self.pending[dependent] == 0:
                 freed.append(dependent)
+            else:
+                self._held_by_waits(dependent)
         return freed
 
     def _finish(self, op: Operation, error: BaseException | None) -> None:
@@ -149,6 +157,7 @@ class _LoopWalk(_Walk):
         import trio
 
         super().__init__(plan, ctx)
+        self.ctx: LoopContext = ctx
         self.signals = signals
         self.taken = taken  # Ctrl-C received before the loop ran
         self.settled = trio.Event()
@@ -164,17 +173,47 @@ class _LoopWalk(_Walk):
     async def run(self) -> ExecutionResult:
         import trio
 
-        with _receiver(self.signals) as signals:
-            async with trio.open_nursery() as nursery:
-                self.nursery = nursery
-                if signals is not None:
-                    nursery.start_soon(self._on_signals, signals, nursery.cancel_scope)
-                self._begin()
-                for _ in self.taken:  # after the release: the calls begun early are waited for
-                    self._ctrl_c(nursery.cancel_scope)
-                await self.settled.wait()
-                nursery.cancel_scope.cancel()  # the signal watcher; every operation has ended
+        try:
+            with _receiver(self.signals) as signals:
+                async with trio.open_nursery() as nursery:
+                    self.nursery = nursery
+                    if signals is not None:
+                        nursery.start_soon(self._on_signals, signals, nursery.cancel_scope)
+                    self._begin()
+                    for _ in self.taken:  # after the release: the calls begun early are waited for
+                        self._ctrl_c(nursery.cancel_scope)
+                    await self.settled.wait()
+                    nursery.cancel_scope.cancel()  # the signal watcher; every operation has ended
+        finally:
+            self.ctx.abandon_preparations()
         return self._result()
+
+    def _held_by_waits(self, op_id: str) -> None:
+        """A container's start held back only by conditions (health, completion) is prepared
+        meanwhile: all of its start but the exec, so that it runs the moment they hold."""
+        import trio
+
+        op, ctx = self.ops[op_id], self.ctx
+        prepare = getattr(ctx.runtime, "prepare_start", None)
+        cid = op.params.get("id") or ctx.ids.get(op.resource)
+        if prepare is None or op.kind != "start" or not cid or op_id in ctx.preparing or ctx.interrupted:
+            return
+        outcomes = self.result.outcomes
+        unsettled = [n for n in (*op.needs, *op.wants) if n not in outcomes]
+        if any(self.ops[n].kind != "wait" for n in unsettled) or any(
+                outcomes[n].status != "done" for n in op.needs if n in outcomes):
+            return
+        ctx.preparing[op_id] = preparation = Preparation(trio.Event())
+        assert self.nursery is not None
+        self.nursery.start_soon(self._prepare, preparation, prepare, cid)
+
+    async def _prepare(self, preparation: Preparation, prepare: Callable[[str], Any], cid: str) -> None:
+        try:
+            preparation.handle = await self.ctx.call(prepare, cid)
+        except (ComposerError, Interrupted):
+            pass  # not prepared: the start does it all (and reports what refuses it)
+        finally:
+            preparation.ready.set()
 
     async def _on_signals(self, signals: AsyncIterator[int], everything: trio.CancelScope) -> None:
         async for _ in signals:
@@ -205,7 +244,8 @@ class _LoopWalk(_Walk):
 class _DirectWalk(_Walk):
     """The walk without a loop, of a plan whose every call the head start began: the handlers'
     coroutines run in this thread, each resumed once the early call it waits for has moved
-    (the head start's ``changed`` wakes this thread). Ctrl-C as on the loop."""
+    (the head start's ``changed`` wakes this thread). Ctrl-C as on the loop, seen within
+    SIGNAL_LOOK."""
 
     def __init__(self, plan: Plan, ctx: DirectContext, head: HeadStart, taken: list[int]) -> None:
         super().__init__(plan, ctx)
@@ -221,7 +261,7 @@ class _DirectWalk(_Walk):
             self.changed.clear()  # before looking: a call moving from here on wakes the wait below
             self._on_signals()
             if not self._advance():
-                self.changed.wait()
+                self.changed.wait(SIGNAL_LOOK)  # (a signal handler cannot set it: see headstart.Flag)
         self._on_signals()
         return self._result()
 

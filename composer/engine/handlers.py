@@ -143,7 +143,8 @@ async def _start(ctx: OpContext, op: Operation) -> None:
     """Start an existing container, or the one created (or recreated) earlier in this run."""
     cid = op.params.get("id") or ctx.ids[op.resource]
     name = op.params.get("name") or ctx.names[cid]
-    await ctx.step("Container", name, Status.STARTING, Status.STARTED, ctx.runtime.start_container, cid)
+    start = await ctx.starter(op.id, cid)
+    await ctx.step("Container", name, Status.STARTING, Status.STARTED, start)
     await _hooks(ctx, op, "post_start", cid, name)
 
 

@@ -30,11 +30,27 @@ EarlyKey = tuple[str, str, Status]
 """(object kind, name, "doing" status) of a step: how a handler's step finds its early call."""
 
 
+class Flag:
+    """A flag that a signal handler may raise: no lock (a ``threading.Event``'s ``set`` takes one,
+    which deadlocks a handler run while the main thread holds it)."""
+
+    __slots__ = ("raised",)
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def set(self) -> None:
+        self.raised = True
+
+    def is_set(self) -> bool:
+        return self.raised
+
+
 class Early:
     """A runtime call begun in a plain thread before the loop runs, once the early calls it
     needs succeeded, unless ``halt`` (Ctrl-C) came first."""
 
-    def __init__(self, name: str, fn: Callable[[], Any], needs: list[Early], halt: threading.Event,
+    def __init__(self, name: str, fn: Callable[[], Any], needs: list[Early], halt: Flag,
                  changed: threading.Event) -> None:
         self.name = name
         self.started = time.monotonic()
@@ -85,13 +101,13 @@ class Early:
 class HeadStart:
     """The calls begun before the loop, by their step's key (see the module's docstring);
     ``halt`` keeps those not begun yet from beginning; ``changed`` is set whenever a call was
-    decided or ended (and at Ctrl-C); ``wholly``: the operations that are nothing but their early
+    decided or ended; ``wholly``: the operations that are nothing but their early
     calls (their handler has nothing else to do)."""
 
     LIMIT = 64  # threads at most (the loop's own bound)
 
     def __init__(self) -> None:
-        self.halt, self.changed = threading.Event(), threading.Event()
+        self.halt, self.changed = Flag(), threading.Event()
         self.calls: dict[EarlyKey, Early] = {}
         self.wholly: set[str] = set()
 
@@ -194,17 +210,16 @@ def create_container(runtime: Runtime, spec: ContainerSpec) -> str:
 @contextmanager
 def held(signals: tuple[int, ...], head: HeadStart) -> Iterator[list[int]]:
     """Until the loop runs (or while a plan is walked without one), Ctrl-C (``signals``) is
-    recorded in the list yielded rather than raised, sets the head start's ``halt`` (no early call
-    begins any more) and ``changed``: the walk takes them first, as if they came once it ran (the
-    calls begun early then end as any call under way)."""
+    recorded in the list yielded rather than raised and sets the head start's ``halt`` (no early
+    call begins any more): the walk takes them first, as if they came once it ran (the calls begun
+    early then end as any call under way)."""
     import signal
 
     taken: list[int] = []
 
     def hold(received: int, _frame: Any) -> None:
-        taken.append(received)
+        taken.append(received)  # (no lock here: see Flag)
         head.halt.set()
-        head.changed.set()
 
     previous = {number: signal.signal(number, hold) for number in signals}
     try:

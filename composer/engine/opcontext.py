@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generator
 
 from composer.engine.events import Event, EventSink, Status
+from composer.engine.headstart import Flag
 from composer.errors import PlanError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class OpContext:
     def __init__(self, runtime: Runtime, emit: EventSink, builder: Builder | None = None,
                  head: HeadStart | None = None) -> None:
         self.early = head.calls if head else {}
-        self.halt = head.halt if head else threading.Event()
+        self.halt = head.halt if head else Flag()
         self.runtime = runtime
         self.emit = emit
         self.builder = builder
@@ -65,6 +66,11 @@ class OpContext:
     async def once(self, ready: threading.Event, fn: Callable[[], Any]) -> Any:
         """``fn()`` of an early call once ``ready`` is set (``fn`` then does not block)."""
         raise NotImplementedError
+
+    async def starter(self, op_id: str, container_id: str) -> Callable[[], None]:
+        """How the start operation ``op_id`` starts its container: the runtime's start, or the
+        ``go`` of a start prepared meanwhile (``LoopContext``)."""
+        return partial(self.runtime.start_container, container_id)
 
     async def step(self, kind: str, name: str, doing: Status, done: Status,
                    fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -90,9 +96,20 @@ def _as_plan_error(fn: Callable[..., Any], error: OSError) -> PlanError:
     return PlanError(f"{getattr(fn, '__name__', 'runtime')}: {error}")
 
 
+class Preparation:
+    """A container's start prepared while its conditions are awaited: ``handle`` (the runtime's
+    prepared start, None if it could not be prepared) once ``ready``; ``used`` once ``go`` was taken."""
+
+    def __init__(self, ready: trio.Event) -> None:
+        self.ready = ready
+        self.handle: Any = None
+        self.used = False
+
+
 class LoopContext(OpContext):
     """Calls in trio worker threads: at most ``parallel`` at a time (a ``trio.CapacityLimiter``),
-    waits in threads that cancellation abandons, one deadline (``--wait-timeout``) for every wait.
+    waits in threads that cancellation abandons, one deadline (``--wait-timeout``) for every wait;
+    the starts prepared while their conditions are awaited (``preparing``, by start operation).
     Made inside the trio run."""
 
     def __init__(self, runtime: Runtime, emit: EventSink, parallel: int, builder: Builder | None,
@@ -104,6 +121,24 @@ class LoopContext(OpContext):
         self.threads = trio.CapacityLimiter(math.inf)  # waits and calls past the limiter: no other bound
         self.deadline = math.inf if wait_timeout is None else trio.current_time() + wait_timeout
         self.waits: set[trio.CancelScope] = set()
+        self.preparing: dict[str, Preparation] = {}
+
+    async def starter(self, op_id: str, container_id: str) -> Callable[[], None]:
+        preparation = self.preparing.get(op_id)
+        if preparation is None:
+            return await super().starter(op_id, container_id)
+        await preparation.ready.wait()
+        if preparation.handle is None:
+            return await super().starter(op_id, container_id)
+        preparation.used = True
+        return preparation.handle.go
+
+    def abandon_preparations(self) -> None:
+        """Give back every prepared start not taken (its start skipped, or the run interrupted)."""
+        for preparation in self.preparing.values():
+            if preparation.handle is not None and not preparation.used:
+                preparation.used = True
+                preparation.handle.abandon()
 
     def interrupt(self) -> None:
         """Start nothing new; waits under way end with Interrupted."""

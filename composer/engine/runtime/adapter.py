@@ -340,6 +340,11 @@ class LinuxRuntime:
     def start_container(self, container_id: str) -> None:
         _containers().start(container_id)
 
+    def prepare_start(self, container_id: str) -> Any:
+        """Everything of the container's start but its program's exec, done now (while what it
+        depends on becomes ready); the handle's ``go()`` execs it, ``abandon()`` gives it all back."""
+        return _containers().prepare_start(container_id)
+
     def prepare_starts(self) -> None:
         """Before a run that starts containers: the zygote that forks their supervisors, started
         now (from the caller's thread) unless it runs; a failure is left to the starts to report."""

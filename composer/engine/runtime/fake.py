@@ -50,6 +50,19 @@ class Call:
     end: float = 0.0
 
 
+class _PreparedStart:
+    """The fake's prepared start: ``go`` is ``start_container``."""
+
+    def __init__(self, fake: "FakeRuntime", container_id: str) -> None:
+        self.fake, self.container_id = fake, container_id
+
+    def go(self) -> None:
+        self.fake.start_container(self.container_id)
+
+    def abandon(self) -> None:
+        self.fake._record("abandon", self.fake._find(self.container_id).summary.name, lambda: None)
+
+
 @dataclass(slots=True)
 class _Container:
     summary: ContainerSummary
@@ -156,6 +169,11 @@ class FakeRuntime:
                                                for m in spec.mounts)))
                 return cid
         return self._record("create", spec.name, run)
+
+    def prepare_start(self, container_id: str) -> "_PreparedStart":
+        """A prepared start (recorded as ``prepare``): ``go()`` starts, ``abandon()`` records ``abandon``."""
+        self._record("prepare", self._find(container_id).summary.name, lambda: None)
+        return _PreparedStart(self, container_id)
 
     def start_container(self, container_id: str) -> None:
         def work(box: _Container) -> None:
