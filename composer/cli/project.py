@@ -34,11 +34,11 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
                hash_: Optional[str] = None, quiet: bool = False, output: Optional[str] = None,
                no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
                no_env_resolution: bool = False, variables: bool = False, environment: bool = False,
-               no_consistency: bool = False) -> None:
+               no_consistency: bool = False, models: bool = False) -> None:
     """The ``config`` command itself (shared by typer and the fast path)."""
     text = config_text(global_options, services_arg, output_format, services, volumes, networks, profiles,
                        images, hash_, quiet, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                       variables, environment, no_consistency=no_consistency)
+                       variables, environment, no_consistency=no_consistency, models=models)
     if text is not None:
         _emit(text, output)
 
@@ -46,7 +46,8 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
 def config_text(global_options: Any, services_arg: list, output_format: Optional[str], services: bool,
                 volumes: bool, networks: bool, profiles: bool, images: bool, hash_: Optional[str], quiet: bool,
                 no_interpolate: bool, no_normalize: bool, no_path_resolution: bool, no_env_resolution: bool,
-                variables: bool, environment: bool, no_consistency: bool = False) -> Optional[str]:
+                variables: bool, environment: bool, no_consistency: bool = False,
+                models: bool = False) -> Optional[str]:
     """What ``config`` prints (None for ``-q``)."""
     from composer.spec import render
 
@@ -64,6 +65,9 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
         return None
     if environment:
         return render.environment_text(loaded.environment)
+    if models:  # compose: each model's ``model:``, of the models some service uses
+        used = {m for s in (loaded.model.get("services") or {}).values() for m in (s.get("models") or ())}
+        return "\n".join(str(m.get("model", "")) for k, m in (loaded.model.get("models") or {}).items() if k in used)
     listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
                              profiles=profiles, images=images, hash_=hash_)
     if listing is not None:
@@ -75,7 +79,7 @@ _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "netwo
           "--images": "images", "-q": "quiet", "--quiet": "quiet", "--no-interpolate": "no_interpolate",
           "--no-normalize": "no_normalize", "--no-path-resolution": "no_path_resolution",
           "--no-env-resolution": "no_env_resolution", "--variables": "variables", "--environment": "environment",
-          "--no-consistency": "no_consistency"}
+          "--no-consistency": "no_consistency", "--models": "models", "--dry-run": "dry_run"}
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
@@ -134,6 +138,7 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
     from composer.spec import cache
 
     output = options.pop("output", None)
+    options.pop("dry_run", None)  # (config changes nothing)
     key = cache.key_for(argv, dict(os.environ), os.getcwd())
     stdin = "-" in global_options.files or "-" in os.environ.get("COMPOSE_FILE", "").split(os.pathsep)
     text = None if stdin else cache.lookup(key)
@@ -142,7 +147,7 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
         defaults = dict(output_format=None, services=False, volumes=False, networks=False, profiles=False,
                         images=False, hash_=None, quiet=False, no_interpolate=False, no_normalize=False,
                         no_path_resolution=False, no_env_resolution=False, variables=False, environment=False,
-                        no_consistency=False)
+                        no_consistency=False, models=False)
         text = config_text(global_options, services, **{**defaults, **options})
         if text is not None and not stdin:
             cache.store(key, text)
@@ -212,11 +217,13 @@ def register(app: Any) -> None:
         variables: bool = typer.Option(False, "--variables", help="Print model variables and default values."),
         environment: bool = typer.Option(False, "--environment", help="Print the interpolation environment."),
         no_consistency: bool = typer.Option(False, "--no-consistency", help="Don't check model consistency."),
+        models: bool = typer.Option(False, "--models", help="Print the model names, one per line."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Execute command in dry run mode."),
     ) -> None:
         """Parse, resolve and render the compose file in canonical format."""
         run_config(ctx.obj, services_arg or [], output_format, services, volumes, networks, profiles, images,
                    hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                   variables, environment, no_consistency)
+                   variables, environment, no_consistency, models)
 
     @app.command("graph")
     def graph(

@@ -5,6 +5,9 @@ running container fails, ``rm -s`` stops before it asks, ``stats`` takes one SER
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from composer.cli import compose_fast as F
@@ -105,3 +108,13 @@ def test_logs_index_needs_one_service_and_an_existing_container(demo):
                           (("logs", "--index", "2", "web"), 'service "web" is not running container #2')):
         result = demo(*argv)
         assert result.exit_code == 1 and str(result.exception).startswith(message), argv
+
+
+def test_config_models_and_dry_run(tmp_path, cli):
+    """``config --models``: the ``model:`` of each model a service uses (compose drops unused ones)."""
+    (tmp_path / "m.yaml").write_text("services:\n  web:\n    image: busybox\n    models: [llm]\n"
+                                     "models:\n  llm:\n    model: ai/smollm2\n  unused:\n    model: x\n")
+    for argv in (["-f", str(tmp_path / "m.yaml"), "config", "--models"],
+                 ["-f", str(tmp_path / "m.yaml"), "config", "--dry-run", "--models"]):
+        result = subprocess.run([sys.executable, "-m", "composer", *argv], capture_output=True, text=True, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (0, "ai/smollm2\n"), result.stderr
