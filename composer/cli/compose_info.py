@@ -11,6 +11,7 @@ import typer
 from composer.cli import compose as C
 from composer.cli.compose_fast import (  # noqa: F401 - specified_container, public_port: their home was here
     images_command, port_command, print_rows, public_port, specified_container, top_command)
+from composer.cli.compose_ls import list_projects, ls_command, parse_ls_filters, project_matches  # noqa: F401
 from composer.errors import FlagError, UsageError
 
 _DRY = typer.Option(False, "--dry-run", help="Execute command in dry run mode (these commands change nothing).")
@@ -54,61 +55,7 @@ def _register_images_ls(app: typer.Typer) -> None:
            output_format: str = typer.Option("table", "--format", help="Format the output. Values: [table | json]"),
            dry_run: bool = _DRY) -> None:
         """List running compose projects."""
-        projects = [p for p in list_projects(all_) if project_matches(p["Name"], parse_ls_filters(filters or []))]
-        if quiet:
-            for project in projects:
-                typer.echo(project["Name"])
-        elif output_format == "json":
-            typer.echo(json.dumps(projects, separators=(",", ":")))
-        elif output_format == "table":
-            print_rows(["NAME", "STATUS", "CONFIG FILES"],
-                       [[p["Name"], p["Status"], p["ConfigFiles"]] for p in projects], minimum=20)
-        else:
-            raise UsageError(f"format value {output_format!r} could not be parsed", hint="use table or json")
-
-
-def parse_ls_filters(filters: List[str]) -> List[str]:
-    """``ls --filter name=REGEX``: the name patterns (compose knows no other filter)."""
-    patterns = []
-    for item in filters:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise UsageError(f"bad format of filter (expected name=value): {item}", hint="use --filter name=REGEX")
-        if key != "name":
-            raise UsageError(f"invalid filter '{key}'", hint="ls filters by name only")
-        patterns.append(value)
-    return patterns
-
-
-def project_matches(name: str, patterns: List[str]) -> bool:
-    """Whether a project's name equals or matches (anywhere, as Go's regexp) one of ``patterns``."""
-    import re
-
-    def matches(pattern: str) -> bool:
-        try:
-            return re.search(pattern, name) is not None
-        except re.error:
-            return False
-
-    return not patterns or any(name == p or matches(p) for p in patterns)
-
-
-def list_projects(all_: bool) -> List[dict]:
-    """``ls``: the projects with running containers (``all_``: with any container), each with the
-    sorted ``exited(1), running(2)`` count of those containers and the union of their config files
-    (newest container first), as compose lists them from ``docker ps [-a]``."""
-    from composer.engine import labels as L
-
-    found: dict = {}
-    listed = C.make_runtime().list_containers({L.PROJECT: None, L.CONFIG_HASH: None}, all=all_)
-    for container in sorted(listed, key=lambda c: -c.created):
-        entry = found.setdefault(container.labels[L.PROJECT], {"states": {}, "files": []})
-        entry["states"][container.state] = entry["states"].get(container.state, 0) + 1
-        for path in container.labels.get(L.CONFIG_FILES, "").split(","):
-            if path not in entry["files"]:
-                entry["files"].append(path)
-    return [{"Name": name, "Status": ", ".join(f"{state}({count})" for state, count in sorted(entry["states"].items())),
-             "ConfigFiles": ",".join(entry["files"])} for name, entry in sorted(found.items())]
+        ls_command(dict(all=all_, quiet=quiet, filter=filters, format=output_format))
 
 
 def _register_events_stats(app: typer.Typer) -> None:

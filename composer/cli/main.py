@@ -99,6 +99,7 @@ FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images", "up", "down"
 LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm")  # compose_fast's too
 FAST_PATHS.update({(word,): f"composer.cli.compose_fast:{word}_main" for word in LIFECYCLE_WORDS})
 FAST_WITH_GLOBALS.update(LIFECYCLE_WORDS)
+FAST_PATHS[("ls",)] = "composer.cli.compose_ls:ls_main"
 
 # Fast paths whose process ends by exit_now once their work is done: up -d and down leave ~300
 # modules and trio's threads behind, whose teardown (its GC passes) took 0.1-0.3 s after the last line.

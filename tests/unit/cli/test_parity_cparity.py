@@ -118,3 +118,17 @@ def test_config_models_and_dry_run(tmp_path, cli):
                  ["-f", str(tmp_path / "m.yaml"), "config", "--dry-run", "--models"]):
         result = subprocess.run([sys.executable, "-m", "composer", *argv], capture_output=True, text=True, cwd=tmp_path)
         assert (result.returncode, result.stdout) == (0, "ai/smollm2\n"), result.stderr
+
+
+def test_ls_runs_without_typer_with_compose_errors(state_root):
+    probe = ("import sys; from composer.cli.main import run_fast_path; from composer.cli.render import run_guarded; "
+             "code = run_guarded(lambda: run_fast_path(sys.argv[1:])); "
+             "print('TYPER', 'typer' in sys.modules, code, file=sys.stderr)")
+    for argv, code, stderr in ((["ls", "--all=1", "--format", "json"], "0", ""),
+                               (["ls", "x"], "1", 'unknown command "x" for "composer ls"\n'),
+                               (["ls", "--filter", "foo"], "1",
+                                'invalid argument "foo" for "--filter" flag: bad format of filter '
+                                '(expected name=value)\n')):
+        result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+        shown, _, tail = result.stderr.rpartition("TYPER ")
+        assert (shown, tail.split()) == (stderr, ["False", code]), result.stderr
