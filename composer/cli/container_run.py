@@ -575,12 +575,11 @@ def _apply_resources(options: dict, resources) -> None:
     if "memory_swappiness" in options:
         resources.memory_swappiness = _int(options["memory_swappiness"], "--memory-swappiness")
     resources.oom_kill_disable = options.get("oom_kill_disable", False)
-    throttles = {kind: options[f"device_{kind}"] for kind in ("read_bps", "write_bps", "read_iops", "write_iops")
-                 if f"device_{kind}" in options}
-    if throttles:
-        from composer.engine.runtime.blkiothrottle import parse_flag, resolve
+    if {"device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops",
+            "blkio_weight_device"} & options.keys():
+        from composer.engine.runtime.blkiothrottle import from_options
 
-        resources.blkio_throttle = resolve({k: [parse_flag(k, v) for v in values] for k, values in throttles.items()})
+        resources.blkio_throttle = from_options(options)
     if "blkio_weight" in options:
         resources.blkio_weight = _int(options["blkio_weight"], "--blkio-weight")
         if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:

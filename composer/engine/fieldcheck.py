@@ -70,7 +70,6 @@ NOT_APPLIED = {
     "credential_spec": "a Windows-only setting: ignored on Linux",
     "cgroup_parent": "the container's cgroup stays under composer/",
 }
-BLKIO_NOT_APPLIED = ("weight_device",)
 RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness",
              "cgroup_parent": "cgroup_parent"}  # option: field
 
@@ -79,9 +78,7 @@ def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
     """Raise PlanError for a field of service ``service`` docker would refuse here (see
     :func:`refuse`); the warnings of those not applied."""
     refuse(raw, service)
-    blkio = raw.get("blkio_config") or {}
-    return _warnings(raw) + tuple(f"blkio_config.{key} is not supported by composer: no per-device I/O limit is set"
-                                  for key in BLKIO_NOT_APPLIED if blkio.get(key))
+    return _warnings(raw)
 
 
 def refuse(raw: Mapping[str, Any], service: str) -> None:

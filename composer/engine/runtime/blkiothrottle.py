@@ -1,7 +1,9 @@
-"""Per-device I/O throttles: ``--device-read-bps /dev/vda:1mb`` (and write-bps, read-iops,
-write-iops), Compose's ``blkio_config.device_read_bps: [{path, rate}]``. The device path is
-resolved to its numbers when the container is created (docker's ``Path``/``Rate`` kept for
-inspect); the cgroup gets v1 ``blkio.throttle.<kind>_device`` lines or v2 ``io.max``.
+"""Per-device I/O limits: ``--device-read-bps /dev/vda:1mb`` (and write-bps, read-iops,
+write-iops), ``--blkio-weight-device /dev/vda:200``, Compose's ``blkio_config.device_read_bps:
+[{path, rate}]`` and ``weight_device: [{path, weight}]``. The device path is resolved to its
+numbers when the container is created (docker's ``Path``/``Rate`` kept for inspect); the cgroup
+gets v1 ``blkio.throttle.<kind>_device`` lines and ``blkio.weight_device``, or v2 ``io.max``
+and ``io[.bfq].weight``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import stat
 
 from composer.errors import ComposerError, ContainerRuntimeError, UsageError
 
-KINDS = ("read_bps", "write_bps", "read_iops", "write_iops")
+KINDS = ("read_bps", "write_bps", "read_iops", "write_iops")  # and "weight"
+FLAGS = {"device_read_bps": "read_bps", "device_write_bps": "write_bps", "device_read_iops": "read_iops",
+         "device_write_iops": "write_iops", "blkio_weight_device": "weight"}  # container run's options
 V2_KEYS = {"read_bps": "rbps", "write_bps": "wbps", "read_iops": "riops", "write_iops": "wiops"}
 INSPECT_KEYS = {"read_bps": "BlkioDeviceReadBps", "write_bps": "BlkioDeviceWriteBps",
                 "read_iops": "BlkioDeviceReadIOps", "write_iops": "BlkioDeviceWriteIOps"}
@@ -33,12 +37,20 @@ def compose_limits(blkio_config: dict | None) -> dict[str, tuple[tuple[str, int]
     from composer.spec.dump import parse_bytes
 
     def pair(kind: str, entry: dict) -> tuple[str, int]:
-        path, rate = entry.get("Path", entry.get("path")), entry.get("Rate", entry.get("rate"))  # (canonical: Path)
+        path = entry.get("Path", entry.get("path"))  # (the canonical form's keys are Go's)
+        rate = entry.get("Weight", entry.get("weight")) if kind == "weight" else entry.get("Rate", entry.get("rate"))
         return str(path), int(parse_bytes(rate)) if kind.endswith("bps") else int(rate)
 
     blkio = blkio_config or {}
-    return {kind: tuple(pair(kind, entry) for entry in blkio[f"device_{kind}"])
-            for kind in KINDS if blkio.get(f"device_{kind}")}
+    fields = {f"device_{kind}": kind for kind in KINDS} | {"weight_device": "weight"}
+    return {kind: tuple(pair(kind, entry) for entry in blkio[field])
+            for field, kind in fields.items() if blkio.get(field)}
+
+
+def from_options(options: dict) -> Throttles:
+    """``container run``'s ``--device-*-bps/iops`` and ``--blkio-weight-device`` options, resolved."""
+    return resolve({kind: [parse_flag(kind, value) for value in options[flag]]
+                    for flag, kind in FLAGS.items() if flag in options})
 
 
 def _numbers(path: str) -> str:
@@ -57,32 +69,44 @@ def parse_flag(kind: str, value: str) -> tuple[str, int]:
     from composer.spec.dump import parse_bytes
 
     path, sep, rate = value.rpartition(":")
-    flag = "--device-" + kind.replace("_", "-")
+    flag = "--blkio-weight-device" if kind == "weight" else "--device-" + kind.replace("_", "-")
     if not sep or not path.startswith("/"):
         raise UsageError(f"invalid argument {value!r} for \"{flag}\" flag: bad format: {value}",
                          hint=f"use {flag} /dev/sda:{'1mb' if kind.endswith('bps') else '1000'}")
     try:
-        return path, int(parse_bytes(rate)) if kind.endswith("bps") else int(rate)
+        number = int(parse_bytes(rate)) if kind.endswith("bps") else int(rate)
     except (ValueError, ComposerError):
         raise UsageError(f"invalid argument {value!r} for \"{flag}\" flag: invalid rate {rate!r}") from None
+    if kind == "weight" and not 10 <= number <= 1000:
+        raise UsageError(f"invalid argument {value!r} for \"{flag}\" flag: invalid weight for device: {value}",
+                         hint="a weight is between 10 and 1000")
+    return path, number
 
 
 def v1_writes(throttles: Throttles) -> list[tuple[str, str]]:
-    """(file under the blkio hierarchy, line) of each throttle."""
-    return [(f"blkio.throttle.{kind}_device", f"{numbers} {rate}")
-            for kind in KINDS for _, numbers, rate in throttles.get(kind, ())]
+    """(file in the cgroup's blkio directory, line) of each limit (the weights: CFQ's
+    ``blkio.weight_device``; a host without it had them discarded at create, as docker)."""
+    return ([(f"blkio.throttle.{kind}_device", f"{numbers} {rate}")
+             for kind in KINDS for _, numbers, rate in throttles.get(kind, ())]
+            + [("blkio.weight_device", f"{numbers} {weight}") for _, numbers, weight in throttles.get("weight", ())])
 
 
-def v2_writes(throttles: Throttles) -> list[tuple[str, str]]:
-    """``io.max`` lines, one per device with all its limits."""
+def v2_writes(throttles: Throttles, cgroup_dir: str) -> list[tuple[str, str]]:
+    """``io.max`` lines, one per device with all its limits; the weights in ``io.bfq.weight``
+    where BFQ offers it, else ``io.weight``."""
     per_device: dict[str, list[str]] = {}
     for kind in KINDS:
         for _, numbers, rate in throttles.get(kind, ()):
             per_device.setdefault(numbers, []).append(f"{V2_KEYS[kind]}={rate}")
-    return [("io.max", f"{numbers} {' '.join(limits)}") for numbers, limits in per_device.items()]
+    weight_file = "io.bfq.weight" if os.path.exists(os.path.join(cgroup_dir, "io.bfq.weight")) else "io.weight"
+    return ([("io.max", f"{numbers} {' '.join(limits)}") for numbers, limits in per_device.items()]
+            + [(weight_file, f"{numbers} {weight}") for _, numbers, weight in throttles.get("weight", ())])
 
 
 def inspect(throttles: Throttles) -> dict:
-    """docker's HostConfig keys (``[{Path, Rate}]`` or null)."""
-    return {INSPECT_KEYS[kind]: [{"Path": path, "Rate": rate} for path, _, rate in throttles.get(kind, ())] or None
-            for kind in KINDS}
+    """docker's HostConfig keys (``[{Path, Rate}]`` or null; the weights ``[{Path, Weight}]``)."""
+    shown: dict = {"BlkioWeightDevice": [{"Path": path, "Weight": weight}
+                                         for path, _, weight in throttles.get("weight", ())]}
+    for kind in KINDS:
+        shown[INSPECT_KEYS[kind]] = [{"Path": path, "Rate": rate} for path, _, rate in throttles.get(kind, ())] or None
+    return shown

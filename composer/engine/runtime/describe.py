@@ -205,7 +205,7 @@ def host_config(config: dict) -> dict:
         **({"Init": True} if config.get("init") else {}), "ConsoleSize": [0, 0],
         "CpuCount": 0, "CpuPercent": 0, "CpuPeriod": resources.get("cpu_period", 0),
         "CpuQuota": resources.get("cpu_quota", 0), "CpuRealtimePeriod": resources.get("cpu_rt_period", 0),
-        "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0), "BlkioWeightDevice": [],
+        "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0),
         **blkio_inspect(resources.get("blkio_throttle") or {}), "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),

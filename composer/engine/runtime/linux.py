@@ -256,7 +256,7 @@ def claim_state_dir(config: ContainerConfig, cdir: ContainerDir) -> None:
 
         check_device_cgroup_rules(config.device_cgroup_rules)
     r = config.resources  # limits a host may lack (a stat or two)
-    if r.blkio_weight or r.memory or r.memory_swappiness >= 0 or r.oom_kill_disable:
+    if r.blkio_weight or r.memory or r.memory_swappiness >= 0 or r.oom_kill_disable or r.blkio_throttle:
         from composer.engine.runtime.cgroups import discard_unsupported
 
         config.warnings = tuple(config.warnings) + tuple(discard_unsupported(config.resources))

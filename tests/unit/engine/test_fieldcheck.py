@@ -36,9 +36,9 @@ def test_accepted_values_pass_without_warnings():
 
 
 def test_fields_not_applied_are_warned():
-    warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "cpu_count": 2,
+    warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "cpu_count": 2, "cgroup_parent": "x",
                              "blkio_config": {"weight_device": [{"path": "/dev/sda", "weight": 10}]}}, "web")
-    assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "blkio_config.weight_device"]
+    assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "cgroup_parent"]
 
 
 def test_container_run_flags():

@@ -39,6 +39,7 @@ SWAP_WARNING = ("Your kernel does not support swap limit capabilities or the cgr
 SWAPPINESS_WARNING = ("Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. "
                       "Memory swappiness discarded.")
 OOM_KILL_DISABLE_WARNING = "Your kernel does not support OomKillDisable. OomKillDisable discarded."
+WEIGHT_DEVICE_WARNING = "Your kernel does not support BlkioWeightDevice. Weight-device discarded."
 OOM_NO_LIMIT_WARNING = ("OOM killer is disabled for the container, but no memory limit is set, this can result in "
                         "the system running out of resources.")
 
@@ -74,6 +75,10 @@ def discard_unsupported(resources: Resources, root: str = CGROUP_ROOT) -> list[s
         warnings.append(OOM_KILL_DISABLE_WARNING)
     elif resources.oom_kill_disable and not resources.memory:
         warnings.append(OOM_NO_LIMIT_WARNING)
+    if resources.blkio_throttle.get("weight") and setup != "unified" \
+            and not os.path.exists(os.path.join(root, "blkio", "blkio.weight_device")):  # CFQ's only, as docker
+        resources.blkio_throttle = {k: v for k, v in resources.blkio_throttle.items() if k != "weight"}
+        warnings.append(WEIGHT_DEVICE_WARNING)
     return warnings
 
 

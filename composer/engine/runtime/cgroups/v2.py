@@ -56,7 +56,7 @@ class CgroupV2(CgroupManager):
         if r.blkio_throttle:
             from composer.engine.runtime.blkiothrottle import v2_writes
 
-            for name, value in v2_writes(r.blkio_throttle):
+            for name, value in v2_writes(r.blkio_throttle, self.path):
                 write_file(os.path.join(self.path, name), value)
 
     def update(self, resources: Resources, changed: frozenset[str]) -> None:
