@@ -367,6 +367,10 @@ def _register_run(app: typer.Typer) -> None:
             workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
             volume: Optional[List[str]] = typer.Option(None, "-v", "--volume", help="Bind mount a volume."),
             label: Optional[List[str]] = typer.Option(None, "-l", "--label", help="Add a label."),
+            env_from_file: Optional[List[str]] = typer.Option(None, "--env-from-file", help="Environment from files."),
+            _interactive: bool = typer.Option(True, "-i", "--interactive", help="Keep STDIN open (the default)."),
+            _quiet: bool = typer.Option(False, "-q", "--quiet", help="Accepted: pulls print no progress here."),
+            _quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."),
             dry_run: bool = _DRY) -> None:
         """Run a one-off command on a service."""
         from composer.cli.compose_run import run_oneoff
@@ -379,11 +383,21 @@ def _register_run(app: typer.Typer) -> None:
                              hint="drop --tty, or run from a terminal")
         if pull not in (None, "always", "missing", "never"):
             raise UsageError(f'invalid --pull option "{pull}"', hint="use always, missing or never")
-        code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env or [], entrypoint=entrypoint,
+        env = [*_env_from_files(env_from_file or []), *(env or [])]  # -e wins, as compose
+        code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env, entrypoint=entrypoint,
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
                           volumes=volume or [], labels=label or [], pull=pull, build=build)
         raise typer.Exit(code)
+
+
+def _env_from_files(paths: List[str]) -> List[str]:
+    """``run --env-from-file``: ``KEY=VALUE`` items of each dotenv file, in order."""
+    from pathlib import Path
+
+    from composer.spec.dotenv import read_dotenv
+
+    return [f"{key}={value or ''}" for path in paths for key, value in read_dotenv(Path(path)).items()]
 
 
 def _register_lifecycle(app: typer.Typer) -> None:

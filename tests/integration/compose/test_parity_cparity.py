@@ -92,3 +92,13 @@ def test_dry_run_stops_nothing_and_removes_nothing(project):
     invalid = project("stop", "-t", "1.5", ok=False)
     assert (invalid.returncode, invalid.stderr) == (1, 'invalid argument "1.5" for "-t, --timeout" flag: '
                                                        'strconv.ParseInt: parsing "1.5": invalid syntax\n')
+
+
+def test_run_env_from_file_under_env_flags(project):
+    project.write(TWO)
+    (project.directory / "e.env").write_text("A=1\nB=2\n")
+    shown = project("run", "--rm", "-i", "-q", "--quiet-build", "--env-from-file", "e.env", "-e", "B=3", "db",
+                    "sh", "-c", "echo $A $B")
+    assert shown.stdout == "1 3\n"
+    missing = project("run", "--rm", "--env-from-file", "nope.env", "db", "true", ok=False)
+    assert missing.returncode == 1 and "cannot read env file" in missing.stderr
