@@ -156,7 +156,7 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         return _image_op(plan, project, _builder_of(project, ref), observed, options)  # built, not pulled
     present = observed.images.get(ref) is not None
     policy = options.pull or service.raw.get("pull_policy") or "missing"
-    if policy not in ("always", "never", "build", "missing", "if_not_present") and present:
+    if policy not in ("always", "never", "build", "missing", "if_not_present") and present and service.build is None:
         from composer.engine.images.freshness import pull_now  # daily, weekly, every_<duration>: "always" when due
 
         policy = pull_now(policy, ref, service.raw.get("pull_refresh_after"), path=f"services.{service.name}")

@@ -75,3 +75,12 @@ def test_up_pulls_a_daily_image_only_when_a_day_old(load, fake, busybox_image, m
     monkeypatch.setattr("composer.engine.images.freshness.time.time", lambda: 1000.0 + age)
     ProjectService(fake).up(load("services:\n  web: {image: busybox, pull_policy: daily}\n"))
     assert len(fake.calls_of("pull")) == pulls
+
+
+def test_a_built_image_is_not_pulled_by_its_window(load, fake, busybox_image, monkeypatch):  # noqa: F811
+    """A service with ``build:`` keeps its present image whatever the window says (it is built, not pulled)."""
+    fake.images["demo-app"] = busybox_image.id
+    monkeypatch.setattr("composer.engine.images.freshness.time.time", lambda: 1e12)
+    ProjectService(fake, builder=lambda service, reference: busybox_image.id).up(
+        load("services:\n  app: {build: ., pull_policy: daily}\n"))
+    assert not fake.calls_of("pull")
