@@ -70,6 +70,11 @@ NOT_APPLIED = {
     "credential_spec": "a Windows-only setting: ignored on Linux",
     "cgroup_parent": "the container's cgroup stays under composer/",
 }
+NETWORK_NOT_APPLIED = {  # a service's settings on one of its networks
+    "interface_name": "the interface keeps its eth<n> name",
+    "gw_priority": "the default route is the first network's (by priority)",
+    "driver_opts": "no per-endpoint driver option is applied",
+}
 RUN_FLAGS = {"runtime": "runtime", "isolation": "isolation", "memory_swappiness": "mem_swappiness",
              "cgroup_parent": "cgroup_parent"}  # option: field
 
@@ -78,7 +83,10 @@ def check_fields(raw: Mapping[str, Any], service: str) -> tuple[str, ...]:
     """Raise PlanError for a field of service ``service`` docker would refuse here (see
     :func:`refuse`); the warnings of those not applied."""
     refuse(raw, service)
-    return _warnings(raw)
+    networks = [(name, settings) for name, settings in (raw.get("networks") or {}).items() if settings]
+    return _warnings(raw) + tuple(f"networks.{name}.{key} is not supported by composer: {effect}"
+                                  for name, settings in networks for key, effect in NETWORK_NOT_APPLIED.items()
+                                  if _is_set(settings.get(key)))
 
 
 def refuse(raw: Mapping[str, Any], service: str) -> None:
