@@ -27,7 +27,7 @@ TWO = WEB + """    expose: ["80", "90/udp"]
 LIFECYCLE = [("stop", "-t", "1", "web"), ("start", "web"), ("restart", "-t", "1", "--no-deps", "web"),
              ("pause", "web"), ("unpause", "web"), ("kill", "-s", "KILL", "web"), ("rm", "-f", "web"),
              ("-p", "proj", "up", "-d", "web"), ("--project-name=proj", "stop", "--timeout=1"),
-             ("-f", "compose.yaml", "rm", "-fs", "db"), ("ls", "-a"), ("ls", "--filter", "name=pr", "-q", "--all=1")]
+             ("-f", "compose.yaml", "rm", "-fs", "db"), ("ls", "-a"), ("ls", "--filter", "name=pr", "-q", "-a")]
 
 
 def test_exec_interactive_false_gives_the_command_no_stdin(project):
