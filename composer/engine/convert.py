@@ -149,7 +149,7 @@ def endpoints(project: "Project", raw: Mapping[str, Any], name: str) -> tuple[En
             ipv6_address=settings.get("ipv6_address"), mac_address=settings.get("mac_address"),
             priority=int(settings.get("priority") or 0),
             links=tuple(raw.get("links") or ()) + tuple(raw.get("external_links") or ()),  # CONTAINER:ALIAS
-            link_local_ips=tuple(settings.get("link_local_ips") or ())))
+            link_local_ips=tuple(settings.get("link_local_ips") or ()), interface_name=settings.get("interface_name")))
     result.sort(key=lambda e: (-e.priority, e.network))
     if raw.get("mac_address") and result and not result[0].mac_address:  # the service's: its first network's
         result[0] = result[0]._replace(mac_address=raw["mac_address"])

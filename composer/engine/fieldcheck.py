@@ -71,7 +71,6 @@ NOT_APPLIED = {
     "cgroup_parent": "the container's cgroup stays under composer/",
 }
 NETWORK_NOT_APPLIED = {  # a service's settings on one of its networks
-    "interface_name": "the interface keeps its eth<n> name",
     "gw_priority": "the default route is the first network's (by priority)",
     "driver_opts": "no per-endpoint driver option is applied",
 }

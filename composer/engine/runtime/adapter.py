@@ -193,7 +193,8 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
         stop_timeout=int(spec.stop_grace_period),
         endpoints=[Endpoint(network=e.network, aliases=list(e.aliases), ipv4_address=e.ipv4_address or "",
                             ipv6_address=e.ipv6_address or "", mac_address=e.mac_address or "",
-                            priority=e.priority, links=list(e.links), link_local_ips=list(e.link_local_ips))
+                            priority=e.priority, links=list(e.links), link_local_ips=list(e.link_local_ips),
+                            interface_name=e.interface_name or "")
                    for e in ordered_endpoints(spec)],
         devices=[parse_device(d) for d in spec.devices], device_cgroup_rules=list(spec.device_cgroup_rules),
     )

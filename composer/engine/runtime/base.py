@@ -43,6 +43,7 @@ class EndpointSpec(NamedTuple):
     priority: int = 0
     links: tuple[str, ...] = ()  # compose links: SERVICE[:ALIAS], resolvable by this container only
     link_local_ips: tuple[str, ...] = ()
+    interface_name: str | None = None  # docker 28's: the container's interface on this network
 
 
 class PortSpec(NamedTuple):

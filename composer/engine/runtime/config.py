@@ -103,6 +103,7 @@ class Endpoint(Record):
     priority: int = 0
     links: list[str] = []           # CONTAINER:ALIAS, resolvable by this container only (--link, compose links)
     link_local_ips: list[str] = []  # extra addresses of its interface (--link-local-ip)
+    interface_name: str = ""        # "": eth<n>, the next free one
 
 
 class ContainerConfig(Record):

@@ -44,7 +44,8 @@ def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
     for endpoint in config.endpoints:
         options = {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
                    "ipv6": endpoint.ipv6_address or None, "mac": endpoint.mac_address or None,
-                   "links": endpoint.links, "link_local_ips": endpoint.link_local_ips}
+                   "links": endpoint.links, "link_local_ips": endpoint.link_local_ips,
+                   "ifname": endpoint.interface_name or None}
         if joins and endpoint.network == joins[0][0] and not joins[0][1]:
             joins[0] = (endpoint.network, options)
         else:

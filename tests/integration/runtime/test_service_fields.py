@@ -164,3 +164,15 @@ def test_pid_and_ipc_of_another_service(image, state_root, tmp_path):
         assert joined.returncode == 0 and joined.stdout == donor + "sleep\n", joined.stdout + joined.stderr
     finally:
         compose("down", "-t", "0")
+
+
+def test_interface_name_on_a_network(image, state_root, tmp_path):
+    """``networks: {front: {interface_name: web0}}``: the container's interface there is web0."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  a:\n    image: busybox\n    networks:\n      front: {interface_name: web0}\n      back: {}\n"
+        "networks:\n  front: {}\n  back: {}\n")
+    try:
+        ran = _compose(state_root, tmp_path, "run", "--rm", "a", "ls", "/sys/class/net")
+        assert ran.returncode == 0 and sorted(ran.stdout.split()) == ["eth0", "lo", "web0"], ran.stdout + ran.stderr
+    finally:
+        _compose(state_root, tmp_path, "down")

@@ -39,9 +39,9 @@ def test_fields_not_applied_are_warned():
     warnings = check_fields({"mem_swappiness": 0, "oom_kill_disable": True, "cpu_count": 2, "cgroup_parent": "x",
                              "blkio_config": {"weight_device": [{"path": "/dev/sda", "weight": 10}]}}, "web")
     assert [w.split(" ")[0] for w in warnings] == ["cpu_count", "cgroup_parent"]
-    on_networks = check_fields({"networks": {"front": {"interface_name": "web0", "priority": 2}, "back": None}}, "web")
-    assert on_networks == ("networks.front.interface_name is not supported by composer: the interface keeps its "
-                           "eth<n> name",)
+    on_networks = check_fields({"networks": {"front": {"gw_priority": 1, "priority": 2}, "back": None}}, "web")
+    assert on_networks == ("networks.front.gw_priority is not supported by composer: the default route is the first "
+                           "network's (by priority)",)
 
 
 def test_container_run_flags():
