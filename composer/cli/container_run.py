@@ -357,6 +357,7 @@ def build_config(options: dict, image, command: list[str]):
         ulimits=[_parse_ulimit(u) for u in options.get("ulimit", [])],
         devices=[parse_device(d) for d in options.get("device", [])],
         device_cgroup_rules=options.get("device_cgroup_rule", []),
+        annotations=dict(item.partition("=")[::2] for item in options.get("annotation", [])),
     )
     _check_modes(config)
     if {"runtime", "isolation", "memory_swappiness", "cgroup_parent"} & options.keys():

@@ -27,7 +27,7 @@ _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--vol
        "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
        "--log-opt", "--network-alias", "--link", "--link-local-ip", "--volumes-from", "--device-cgroup-rule",
        "--device-read-bps", "--device-write-bps", "--device-read-iops", "--device-write-iops",
-       "--blkio-weight-device")
+       "--blkio-weight-device", "--annotation")
 _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
        "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
        "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",

@@ -245,6 +245,7 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
         log_options=dict((raw.get("logging") or {}).get("options") or {}),
         cgroupns=raw.get("cgroup") or "", warnings=check_fields(raw, service.name),
         device_cgroup_rules=tuple(raw.get("device_cgroup_rules") or ()),
+        annotations={str(k): str(v) for k, v in (raw.get("annotations") or {}).items()},
     )
 
 

@@ -197,6 +197,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
                             interface_name=e.interface_name or "")
                    for e in ordered_endpoints(spec)],
         devices=[parse_device(d) for d in spec.devices], device_cgroup_rules=list(spec.device_cgroup_rules),
+        annotations=dict(spec.annotations),
     )
     if spec.shm_size:
         config.shm_size = spec.shm_size

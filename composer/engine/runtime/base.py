@@ -159,6 +159,7 @@ class ContainerSpec(NamedTuple):
     cgroupns: str = ""  # "" / private / host (Compose's ``cgroup``)
     warnings: tuple[str, ...] = ()  # fields composer does not apply, said at create as docker's warnings
     device_cgroup_rules: tuple[str, ...] = ()  # "c 1:3 mr"
+    annotations: Mapping[str, str] = EMPTY
 
 
 class NetworkSpec(NamedTuple):

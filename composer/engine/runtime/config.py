@@ -154,6 +154,7 @@ class ContainerConfig(Record):
     endpoints: list[Endpoint] = []    # further networks (compose services with several)
     devices: list[Device] = []
     device_cgroup_rules: list[str] = []  # --device-cgroup-rule: "c 1:3 mr" (devicerules checks them)
+    annotations: dict[str, str] = {}     # --annotation / compose annotations: recorded (inspect), no effect
     warnings = ()  # (not a field, not saved) docker's create-time warnings: set by the runtime's create
 
     @classmethod

@@ -209,6 +209,7 @@ def host_config(config: dict) -> dict:
         **blkio_inspect(resources.get("blkio_throttle") or {}), "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
+        **({"Annotations": config["annotations"]} if config.get("annotations") else {}),
     }
 
 

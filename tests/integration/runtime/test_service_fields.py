@@ -176,3 +176,16 @@ def test_interface_name_on_a_network(image, state_root, tmp_path):
         assert ran.returncode == 0 and sorted(ran.stdout.split()) == ["eth0", "lo", "web0"], ran.stdout + ran.stderr
     finally:
         _compose(state_root, tmp_path, "down")
+
+
+def test_annotations_recorded(image, state_root, tmp_path):
+    """``annotations`` (compose) and ``--annotation`` (run): inspect's HostConfig.Annotations, as docker's."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  a:\n    image: busybox\n    network_mode: none\n    annotations: {com.example.x: '1'}\n")
+    try:
+        assert _compose(state_root, tmp_path, "create", "a").returncode == 0
+        shown = _compose(state_root, tmp_path, "container", "inspect", "-f", "{{json .HostConfig.Annotations}}",
+                         f"{tmp_path.name}-a-1")
+        assert shown.stdout.strip() == '{"com.example.x":"1"}', shown.stdout + shown.stderr
+    finally:
+        _compose(state_root, tmp_path, "down")
