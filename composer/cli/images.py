@@ -9,13 +9,37 @@ from composer.units import human_size  # noqa: F401 - this module's callers impo
 
 TYPE_CHECKING = False  # typing is not imported on the `image pull` fast path
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
     import typer
 
 
 def _echo(text: str = "", err: bool = False) -> None:
     print(text, file=sys.stderr if err else sys.stdout)
+
+
+def not_found_as_daemon(function: "Callable[..., Any]") -> "Callable[..., Any]":
+    """``function`` (a typer command) with a missing image reported as docker's daemon does
+    (``Error response from daemon: No such image: nope:latest``, exit 1)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from composer.errors import ImageNotFound
+
+        try:
+            return function(*args, **kwargs)
+        except ImageNotFound as error:
+            _echo(image_error_text(error), err=True)
+            raise SystemExit(1) from None
+    return wrapper
+
+
+def image_error_text(error: ImageError) -> str:
+    """One failed image's line: docker's daemon wording for a missing one, else ``Error: ...``."""
+    from composer.errors import ImageNotFound
+
+    return f"Error response from daemon: {error.message}" if isinstance(error, ImageNotFound) else f"Error: {error}"
 
 
 def _store():
@@ -44,6 +68,7 @@ def _register_listing(image: typer.Typer) -> None:
     import typer
 
     @image.command("ls")
+    @not_found_as_daemon
     def ls(repository: str | None = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
            all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
@@ -91,10 +116,11 @@ def _register_listing(image: typer.Typer) -> None:
             typer.echo(to_json(documents))
         if missing:
             for error in missing:
-                typer.echo(f"Error: {error.message}", err=True)
+                typer.echo(image_error_text(error), err=True)
             raise typer.Exit(1)
 
     @image.command("history")
+    @not_found_as_daemon
     def history(reference: str | None = typer.Argument(None, metavar="IMAGE"),
                 human: str = typer.Option("true", "-H", "--human", is_flag=False, flag_value="true",
                                           help="Human readable sizes and dates (-H=false: raw)."),
@@ -139,6 +165,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
     import typer
 
     @image.command("tag")
+    @not_found_as_daemon
     def tag(source: str = typer.Argument(..., metavar="SOURCE_IMAGE[:TAG]"),
             target: str = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]")) -> None:
         """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
@@ -161,7 +188,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
                     typer.echo(f"{action}: {what}")
                     deleted = deleted or action == "Deleted"
             except ImageError as error:
-                typer.echo(f"Error: {error}", err=True)
+                typer.echo(image_error_text(error), err=True)
                 failed = True
         if deleted:  # only untagged: every blob and snapshot is still some image's
             gc(store, usage.layers)
@@ -316,6 +343,7 @@ def _register_files(image: typer.Typer) -> None:
     import typer
 
     @image.command("save")
+    @not_found_as_daemon
     def save(images: list[str] = typer.Argument(..., help="Images to save."),
              output: str | None = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
         """Save one or more images to a tar archive (streamed to STDOUT by default)."""

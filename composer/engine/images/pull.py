@@ -79,6 +79,7 @@ class _Pull:
     on_event: EventSink
     created: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)  # layers announced as ``Already exists``
 
     def fetch_small_blob(self, digest: str) -> bytes:
         if not self.store.blobs.exists(digest):
@@ -88,12 +89,25 @@ class _Pull:
             self.created.append(digest)
         return self.store.blobs.read(digest)
 
+    def has_layer(self, digest: str, chain_id: str) -> bool:
+        """Whether the store holds this layer's blob and its unpacked snapshot."""
+        return self.store.blobs.exists(digest) and self.store.snapshot_path(chain_id).is_dir()
+
+    def announce(self, layer: dict[str, Any], chain_id: str) -> None:
+        """docker's first line of a layer: ``Already exists`` (and nothing more) for one the store
+        has, ``Pulling fs layer`` for the others."""
+        digest = layer["digest"]
+        if self.has_layer(digest, chain_id):
+            self.present.add(digest)
+        self.on_event(ProgressEvent(short(digest), "Already exists" if digest in self.present else "Pulling fs layer"))
+
     def fetch_layer(self, layer: dict[str, Any], diff_id: str, chain_id: str) -> None:
         """Download and unpack one layer, unless the store has it (locked: concurrent pulls share)."""
         digest, total, name = layer["digest"], int(layer.get("size", 0)), short(layer["digest"])
         blobs, snapshot = self.store.blobs, self.store.snapshot_path(chain_id)
-        if blobs.exists(digest) and snapshot.is_dir():
-            self.on_event(ProgressEvent(name, "Already exists"))
+        if self.has_layer(digest, chain_id):
+            if digest not in self.present:  # another pull brought it meanwhile
+                self.on_event(ProgressEvent(name, "Already exists"))
             self.sizes[chain_id] = self.store.read_db()["layers"].get(chain_id, 0)
             return
         existed = snapshot.is_dir()
@@ -186,11 +200,12 @@ def _pull_image(job: _Pull, top: bytes, media_type: str, digest: str, platform: 
     layers = document.get("layers", [])
     if len(diff_ids) != len(layers):
         raise ImageError(f"{job.ref}: the manifest has {len(layers)} layers but the config {len(diff_ids)}")
-    for layer in layers:
-        job.on_event(ProgressEvent(short(layer["digest"]), "Pulling fs layer"))
+    chains = chain_ids(diff_ids)
+    for layer, chain in zip(layers, chains):
+        job.announce(layer, chain)
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = [pool.submit(job.fetch_layer, layer, diff_id, chain)
-                   for layer, diff_id, chain in zip(layers, diff_ids, chain_ids(diff_ids))]
+                   for layer, diff_id, chain in zip(layers, diff_ids, chains)]
         for future in futures:
             future.result()
     job.store.blobs.put(manifest_bytes, manifest_digest)

@@ -117,3 +117,13 @@ def looks_like_id(text: str) -> bool:
     """True when ``text`` could be a full or short image id (``sha256:`` optional)."""
     hexpart = text.removeprefix("sha256:")
     return 1 <= len(hexpart) <= 64 and all(c in "0123456789abcdef" for c in hexpart)
+
+
+def missing_name(text: str) -> str:
+    """How docker names an image it did not find: ``text`` with ``:latest`` added when it is a
+    name with neither tag nor digest (``No such image: nope:latest``); anything else as given."""
+    try:
+        parsed = parse_reference(text, default_tag=False)
+    except ImageError:
+        return text
+    return text if parsed.tag or parsed.digest else f"{text}:{DEFAULT_TAG}"

@@ -26,7 +26,7 @@ from composer import settings
 from composer.engine.images.content import BlobStore, atomic_write_json, check_digest, file_lock
 from composer.engine.images.mediatypes import (DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG,  # noqa: F401
                                                OCI_INDEX, OCI_LAYER, OCI_MANIFEST)
-from composer.engine.images.reference import Reference, looks_like_id, parse_reference
+from composer.engine.images.reference import Reference, looks_like_id, missing_name, parse_reference
 from composer.errors import ImageError, ImageNotFound, LayerError
 
 EMPTY_DB: dict[str, Any] = {"refs": {}, "images": {}, "layers": {}}
@@ -102,7 +102,7 @@ class ImageStore:
             if found:
                 names = self.names_of(db, found)
                 return found, names[0] if names else found
-        raise ImageNotFound(f"No such image: {reference}", hint=f"composer image pull {reference}")
+        raise ImageNotFound(f"No such image: {missing_name(reference)}", hint=f"composer image pull {reference}")
 
     @staticmethod
     def _find_by_name(db: dict[str, Any], parsed: Reference) -> str | None:

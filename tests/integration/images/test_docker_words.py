@@ -1,0 +1,56 @@
+"""Image commands' lines as docker 28 prints them (compared with docker 28.2 against a private
+dockerd): a missing image is ``No such image: NAME:latest`` in the daemon's wording, and a pull
+announces a layer the store already has as ``Already exists`` only."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.root]
+
+MISSING = "Error response from daemon: No such image: nope:latest"
+
+
+@pytest.mark.parametrize("args", [("image", "rm", "nope"), ("image", "history", "nope"), ("image", "tag", "nope", "x"),
+                                  ("image", "save", "-o", "/dev/null", "nope"), ("image", "ls", "-f", "since=nope")])
+def test_a_missing_image_is_named_with_its_default_tag(composer, state_root: Path, args: tuple[str, ...]) -> None:
+    failed = composer(*args)
+    assert (failed.returncode, failed.stderr) == (1, MISSING + "\n")
+
+
+def test_inspect_of_a_missing_image_keeps_the_name_given(composer, state_root: Path) -> None:
+    failed = composer("image", "inspect", "nope", "nope:2")
+    assert failed.returncode == 1 and failed.stdout == "[]\n"
+    assert failed.stderr == f"{MISSING}\nError response from daemon: No such image: nope:2\n"
+
+
+def test_run_with_pull_never_names_the_default_tag(composer, state_root: Path) -> None:
+    failed = composer("container", "run", "--pull", "never", "nope")
+    assert failed.returncode == 125 and "No such image: nope:latest" in failed.stderr
+
+
+def test_a_layer_the_store_has_is_announced_as_already_exists(composer, busybox_image, registry, tmp_path: Path,
+                                                            docker_config) -> None:
+    base, derived = (f"{registry.host}/words-{uuid.uuid4().hex[:8]}:{tag}" for tag in ("v1", "v2"))
+    created = composer("container", "create", "busybox", "true")
+    assert created.returncode == 0, created.stderr
+    cid = created.stdout.strip()
+    try:
+        for step in (("container", "commit", "-c", "ENV X=1", cid, derived), ("image", "tag", "busybox", base),
+                     ("image", "push", base), ("image", "push", derived)):
+            assert composer(*step).returncode == 0, step
+    finally:
+        composer("container", "rm", "-f", cid)
+    fresh = {"COMPOSER_ROOT": str(tmp_path / "fresh")}
+    (tmp_path / "fresh").mkdir()
+    first = composer("image", "pull", base, env=fresh)
+    assert first.returncode == 0 and "Pulling fs layer" in first.stdout, first.stderr
+    second = composer("image", "pull", derived, env=fresh)
+    assert second.returncode == 0, second.stderr
+    layer_lines = [line for line in second.stdout.splitlines() if line.endswith(": Already exists")]
+    assert layer_lines and "Pulling fs layer" not in second.stdout and "Pull complete" not in second.stdout
+    assert "Status: Downloaded newer image for" in second.stdout
