@@ -222,18 +222,23 @@ def _label_match(labels: dict[str, str], wanted: str) -> bool:
 
 def port_lines(container_id: str, private: str | None = None, reference: str = "") -> list[str]:
     """``container port`` output: ``80/tcp -> 0.0.0.0:32768`` lines (only the host addresses when
-    ``private`` (``80`` or ``80/udp``) is given); docker's error when that port is not published."""
-    bindings = _manager().ports_of(container_id)
+    ``private`` (``80`` or ``80/udp``) is given); docker's error when that port is not published.
+    A binding on all addresses of a container with an IPv6 address is also ``[::]:PORT``, as
+    docker lists it (composer forwards IPv6 to a container only when it has an IPv6 address)."""
+    pairs = [(port, ep.ipv6) for _net, ep in _manager().endpoints_of(container_id) for port in ep.ports]
     if private:
         number, _, proto = private.partition("/")
-        bindings = [b for b in bindings if str(b.container_port) == number and b.proto == (proto or "tcp")]
-        if not bindings:
+        pairs = [(b, v6) for b, v6 in pairs if str(b.container_port) == number and b.proto == (proto or "tcp")]
+        if not pairs:
             raise UsageError(f"No public port '{private}' published for {reference or container_id[:12]}")
     lines = []
-    for binding in sorted(bindings, key=lambda b: (b.container_port, b.proto, b.host_port)):
-        host = f"[{binding.host_ip}]" if ":" in binding.host_ip else binding.host_ip or "0.0.0.0"
-        address = f"{host}:{binding.host_port}"
-        lines.append(address if private else f"{binding.container_port}/{binding.proto} -> {address}")
+    for binding, ipv6 in sorted(pairs, key=lambda pair: (pair[0].container_port, pair[0].proto, pair[0].host_port)):
+        hosts = [f"[{binding.host_ip}]" if ":" in binding.host_ip else binding.host_ip or "0.0.0.0"]
+        if not binding.host_ip and ipv6:
+            hosts.append("[::]")
+        for host in hosts:
+            address = f"{host}:{binding.host_port}"
+            lines.append(address if private else f"{binding.container_port}/{binding.proto} -> {address}")
     return lines
 
 
