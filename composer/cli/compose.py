@@ -386,16 +386,17 @@ def _fast_context(obj: Any = None) -> Any:
 
 
 def _seconds(value: Optional[str], flag: str) -> Optional[float]:
-    """A fast path's ``flag`` (``-t, --timeout``) value in seconds; a bad one refused as pflag."""
+    """A ``flag`` (``-t, --timeout``) value in seconds: compose's flags are ints (``1.5`` refused as
+    pflag refuses it)."""
     if value is None:
         return None
     try:
-        return float(value)
+        return float(int(value))
     except ValueError:
         from composer.cli.render import invalid_value
         from composer.errors import FlagError
 
-        raise FlagError(invalid_value(flag, value)) from None
+        raise FlagError(invalid_value(flag, value, "integer")) from None
 
 
 def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:

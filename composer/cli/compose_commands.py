@@ -26,16 +26,12 @@ def _lifecycle(verb: str, timeout: bool = False):
         lifecycle_command(ctx, verb, list(services or ()), dict(dry_run=dry_run))
 
     def with_timeout(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
-                     timeout: Optional[int] = _T, dry_run: bool = _DRY) -> None:
-        lifecycle_command(ctx, verb, list(services or ()), dict(dry_run=dry_run, timeout=_text(timeout)))
+                     timeout: Optional[str] = _T, dry_run: bool = _DRY) -> None:
+        lifecycle_command(ctx, verb, list(services or ()), dict(dry_run=dry_run, timeout=timeout))
 
     chosen = with_timeout if timeout else command
     chosen.__doc__ = f"{verb.capitalize()} service containers."
     return chosen
-
-
-def _text(value: Any) -> Optional[str]:
-    return None if value is None else str(value)
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +79,7 @@ def _register_up(app: typer.Typer) -> None:
            build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
            pull: Optional[str] = typer.Option(None, "--pull", help="Pull image before running (always|missing|never)."),
            wait: bool = typer.Option(False, "--wait", help="Wait for services to be running|healthy (implies -d)."),
-           wait_timeout: Optional[float] = typer.Option(None, "--wait-timeout", help="Maximum seconds to wait."),
+           wait_timeout: Optional[str] = typer.Option(None, "--wait-timeout", help="Maximum seconds to wait."),
            abort: bool = typer.Option(False, "--abort-on-container-exit", help="Stop all if any container stops."),
            abort_failure: bool = typer.Option(False, "--abort-on-container-failure", help="Stop all if one fails."),
            exit_code_from: Optional[str] = typer.Option(None, "--exit-code-from", help="Exit code of this service."),
@@ -94,7 +90,7 @@ def _register_up(app: typer.Typer) -> None:
            no_start: bool = typer.Option(False, "--no-start", help="Don't start the services after creating them."),
            scale: Optional[List[str]] = typer.Option(None, "--scale", help="SERVICE=NUM, overrides `scale`."),
            renew: bool = typer.Option(False, "-V", "--renew-anon-volumes", help="Recreate anonymous volumes."),
-           timeout: Optional[float] = _T,
+           timeout: Optional[str] = _T,
            timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps."),
            no_color: bool = typer.Option(False, "--no-color", help="Produce monochrome output."),
            no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs."),
@@ -112,6 +108,7 @@ def _register_up(app: typer.Typer) -> None:
            menu: bool = typer.Option(False, "--menu", help="Accepted: composer has no interactive shortcuts."),
            dry_run: bool = _DRY) -> None:
         """Create and start containers."""
+        C._seconds(timeout, "-t, --timeout"), C._seconds(wait_timeout, "--wait-timeout")  # before the file, as compose
         if exit_code_from:
             abort = True
         if detach and (abort or abort_failure or attach or attach_dependencies):
@@ -280,7 +277,7 @@ def _register_down(app: typer.Typer) -> None:
              volumes: bool = typer.Option(False, "-v", "--volumes", help="Remove named and anonymous volumes."),
              rmi: Optional[str] = typer.Option(None, "--rmi", help="Remove images used by services: local|all."),
              remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
-             timeout: Optional[float] = _T, dry_run: bool = _DRY) -> None:
+             timeout: Optional[str] = _T, dry_run: bool = _DRY) -> None:
         """Stop and remove containers, networks."""
         from composer.engine.options import DownOptions
 
@@ -288,7 +285,8 @@ def _register_down(app: typer.Typer) -> None:
             raise UsageError(f"invalid --rmi {rmi!r}", hint="use --rmi local or --rmi all")
         project, name = C.load_or_name(ctx)
         options = DownOptions(services=tuple(services or ()), volumes=volumes, rmi=rmi,
-                              remove_orphans=remove_orphans, timeout=timeout, parallel=C.parallel(ctx))
+                              remove_orphans=remove_orphans, timeout=C._seconds(timeout, "-t, --timeout"),
+                              parallel=C.parallel(ctx))
         C.down_or_plan(ctx, project, name, options, dry_run)
 
 
@@ -407,10 +405,10 @@ def _register_lifecycle(app: typer.Typer) -> None:
 
     @app.command("restart")
     def restart(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
-                timeout: Optional[int] = _T, dry_run: bool = _DRY,
+                timeout: Optional[str] = _T, dry_run: bool = _DRY,
                 no_deps: bool = typer.Option(False, "--no-deps", help="Don't restart dependent services.")) -> None:
         """Restart service containers."""
-        options = dict(dry_run=dry_run, timeout=_text(timeout), no_deps=no_deps)
+        options = dict(dry_run=dry_run, timeout=timeout, no_deps=no_deps)
         lifecycle_command(ctx, "restart", list(services or ()), options)
 
     @app.command("kill")

@@ -19,7 +19,7 @@ import pytest
     (["image", "ls", "--filter"], 125, "flag needs an argument: --filter\nSee 'composer image ls --help'.\n"),
     (["container", "ls", "-n", "abc"], 125, 'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: '
                                             "parsing \"abc\": invalid syntax\nSee 'composer container ls --help'.\n"),
-    (["down", "-t", "x"], 1, 'invalid argument "x" for "-t, --timeout" flag: strconv.ParseFloat: parsing "x": '
+    (["down", "-t", "x"], 1, 'invalid argument "x" for "-t, --timeout" flag: strconv.ParseInt: parsing "x": '
                              "invalid syntax\n"),
 ])
 def test_a_refused_flag_is_answered_as_docker_and_compose(composer, state_root, argv, code, stderr):
@@ -30,7 +30,7 @@ def test_a_refused_flag_is_answered_as_docker_and_compose(composer, state_root, 
 def test_a_bad_flag_value_names_the_flag(composer, state_root):
     result = composer("up", "--wait-timeout", "abc")
     assert result.returncode == 1
-    assert result.stderr == ('invalid argument "abc" for "--wait-timeout" flag: strconv.ParseFloat: parsing "abc": '
+    assert result.stderr == ('invalid argument "abc" for "--wait-timeout" flag: strconv.ParseInt: parsing "abc": '
                              'invalid syntax\n')
 
 
