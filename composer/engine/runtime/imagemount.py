@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 
-from composer.engine.runtime import libc
 from composer.engine.runtime.config import Mount
 from composer.engine.runtime.paths import secure_join
 from composer.errors import ImageNotFound, MountError
@@ -72,6 +71,8 @@ def open_image_view(mount: Mount, userns_fd: int = -1) -> int:
 def _layers_view(layers: list[str], userns_fd: int) -> int:
     """A detached read-only mount of the merged ``layers`` (bottom first), idmapped into
     ``userns_fd`` when given."""
+    from composer.engine.runtime import libc  # (not at import: image rm reads mounted_images)
+
     def lower(path: str) -> int:
         return libc.idmapped_tree(path, userns_fd) if userns_fd >= 0 else libc.clone_tree(path)
 
@@ -95,6 +96,8 @@ def _layers_view(layers: list[str], userns_fd: int) -> int:
 
 def _subtree(root: int, subpath: str, image_id: str, target: str) -> int:
     """A detached copy of the directory ``subpath`` of the detached mount ``root``."""
+    from composer.engine.runtime import libc
+
     path = secure_join(f"/proc/self/fd/{root}", subpath)  # links resolved inside the image
     try:
         pinned = os.open(path, os.O_PATH | os.O_CLOEXEC)
