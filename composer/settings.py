@@ -41,3 +41,15 @@ def docker_daemon_config() -> str:
     """docker's ``daemon.json``, read for ``insecure-registries`` (``$COMPOSER_DOCKER_DAEMON_CONFIG``
     overrides the path; tests use a private one)."""
     return os.environ.get(DOCKER_DAEMON_CONFIG_ENV) or "/etc/docker/daemon.json"
+
+
+LOCK_WAIT_ENV = "COMPOSER_LOCK_WAIT"
+
+
+def lock_wait() -> float:
+    """How long (seconds) a copy or a supervisor waits for a container's mount lock before it
+    gives up (``$COMPOSER_LOCK_WAIT``, default 30; tests use a short one)."""
+    try:
+        return float(os.environ.get(LOCK_WAIT_ENV) or 30)
+    except ValueError:
+        return 30.0

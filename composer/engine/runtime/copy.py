@@ -47,22 +47,33 @@ def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, 
 
 @contextmanager
 def _container_side(container_id: str):
-    """Hold the container's mount lock for a copy (docker's cp locks the container too): a
-    stopped container's filesystem is never mounted by a copy beside a start's PID 1 (one waits
-    for the other; a start that went first leaves it running: the copy execs), nor twice by two
-    copies. A stopped container's state lock is held too (nothing else changes it meanwhile)."""
+    """Yield whether the container runs, holding its mount lock for a copy of a stopped one
+    (docker's cp locks the container too): its filesystem is never mounted by a copy beside a
+    start's PID 1 (one waits for the other; a start that went first leaves it running: the copy
+    execs), nor twice by two copies; its state lock is held too (nothing else changes it
+    meanwhile). A running one's copy execs and mounts nothing: it holds neither (its exit is
+    recorded meanwhile). A wait longer than ``settings.lock_wait()`` is a clear error."""
     from composer.engine.runtime.containers import LIVE, current_state
     from composer.engine.runtime.state import ContainerDir
+    from composer.settings import lock_wait
 
     cdir = ContainerDir(container_id)
     with ExitStack() as held:
         try:
-            held.enter_context(cdir.mount_lock())
+            held.enter_context(cdir.mount_lock(timeout=lock_wait()))
+            running = current_state(cdir).get("Status") in LIVE
+            if running:
+                held.close()
+            else:
+                held.enter_context(cdir.lock(timeout=lock_wait()))
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {container_id}") from None
-        if current_state(cdir).get("Status") not in LIVE:
-            held.enter_context(cdir.lock())
-        yield
+        except TimeoutError:
+            raise ContainerRuntimeError(f"container {container_id[:12]} is busy: its start or another copy has held "
+                                        f"its filesystem for {lock_wait():g} s",
+                                        hint="copy again once it has started (or the other copy is done)",
+                                        exit_code=1) from None
+        yield running
 
 
 def _spawn_in_stopped(container_id: str, job: Callable[[], int], fds: tuple[int, int, int]) -> int:
@@ -200,15 +211,16 @@ def _links_as_they_are(member: tarfile.TarInfo, destination: str) -> tarfile.Tar
 def copy_from(container_id: str, path: str, destination: str, *, follow_link: bool = False,
               reference: str = "") -> None:
     """Copy ``path`` out of the container (running or stopped): see ``_copy_from``."""
-    with _container_side(container_id):
-        _copy_from(container_id, path, destination, follow_link=follow_link, reference=reference)
+    with _container_side(container_id) as running:
+        _copy_from(container_id, path, destination, follow_link=follow_link, reference=reference, running=running)
 
 
 def _copy_from(container_id: str, path: str, destination: str, *, follow_link: bool = False,
-               reference: str = "") -> None:
+               reference: str = "", running: bool = True) -> None:
     """Copy ``path`` (file, directory or link; ``follow_link``: what it points to) out of the
     container into ``destination`` on the host, or as a tar stream to our stdout for "-"
-    (docker's ``cp CONTAINER:PATH -``). ``reference``: the container's name in messages."""
+    (docker's ``cp CONTAINER:PATH -``). ``reference``: the container's name in messages;
+    ``running``: as ``_container_side`` found it (a stopped one is copied by our own code)."""
     import tempfile
 
     path = posixpath.normpath("/" + path.lstrip("/"))
@@ -219,7 +231,7 @@ def _copy_from(container_id: str, path: str, destination: str, *, follow_link: b
     with tempfile.TemporaryFile() as errors:
         try:
             child = _run_tar(container_id, argv, null, write_fd, errors.fileno(),
-                             stopped=partial(_pack_here, parent or "/", base or ".", follow_link))
+                             stopped=None if running else partial(_pack_here, parent or "/", base or ".", follow_link))
         finally:
             os.close(null)
             if read_fd >= 0:
@@ -287,18 +299,20 @@ NOT_A_DIRECTORY = 100
 
 def copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "") -> None:
     """Copy ``source`` into the container (running or stopped): see ``_copy_to``."""
-    with _container_side(container_id):
-        _copy_to(container_id, source, path, archive=archive, reference=reference)
+    with _container_side(container_id) as running:
+        _copy_to(container_id, source, path, archive=archive, reference=reference, running=running)
 
 
-def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "") -> None:
+def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "",
+             running: bool = True) -> None:
     """Copy the host's ``source`` to ``path`` in the container, as ``docker cp``: into ``path``
     when it is a directory, else as ``path`` itself (its parent must exist). Owned by root
     unless ``archive``, which keeps the host's uid/gid (``cp -a``). ``source`` "-": a tar stream
-    on our stdin, unpacked into the directory ``path``."""
+    on our stdin, unpacked into the directory ``path``. ``running``: as ``_container_side`` found it."""
     if source == "-":
         argv = ["sh", "-c", _UNPACK_STDIN, "sh", "/" + path.lstrip("/"), "" if archive else "o"]
-        code = wait_exit(_run_tar(container_id, argv, 0, 1, stopped=partial(_unpack_into, argv[4], archive)))
+        unpack = None if running else partial(_unpack_into, argv[4], archive)
+        code = wait_exit(_run_tar(container_id, argv, 0, 1, stopped=unpack))
         if code == NOT_A_DIRECTORY:
             raise ContainerRuntimeError(f'destination "{reference or container_id}:{path}" must be a directory',
                                         exit_code=1)
@@ -312,7 +326,7 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     destination = posixpath.normpath(destination) + ("/" if destination.endswith("/") and destination != "/" else "")
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name], read_fd, 1,
-                     stopped=partial(_unpack_at, destination, name))
+                     stopped=None if running else partial(_unpack_at, destination, name))
     os.close(read_fd)
 
     def feed() -> None:

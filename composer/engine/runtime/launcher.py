@@ -50,6 +50,9 @@ class _LauncherRun(ForegroundRun):
     supervisor writes the running state (once, when the launcher reported)."""
 
     records_start = False
+    # a refused start never drops the supervisor's keys: it stays the container's keeper until
+    # its very end (readers would take it for dead, and a second start could begin meanwhile)
+    never_started = ("StartedAt", "PidStart")
 
     hold: tuple[int, int] = ()  # a prepared start's (caller's connection, supervisor's alive pipe)
 

@@ -353,6 +353,7 @@ class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
 
     records_start = True  # write the "running" state (False: a supervisor writes its own, once)
+    never_started = NEVER_STARTED  # what a refused start drops from state.json (a launcher keeps its supervisor's)
 
     def __init__(self, config: ContainerConfig) -> None:
         self.config = config
@@ -592,7 +593,10 @@ class ForegroundRun:
         if self.fresh and not os.path.exists(self.cdir.config):
             write_json_atomic(self.cdir.config, self.config.to_dict())
         with self.cdir.lock():  # (a fresh one's "running" record goes: it never started)
-            state = {key: value for key, value in self.cdir.read_state().items() if key not in NEVER_STARTED}
+            previous = self.cdir.read_state()
+            if previous.get("Status") == "restarting":  # a restarted life: its supervisor records the refusal
+                return
+            state = {key: value for key, value in previous.items() if key not in self.never_started}
             state.update(Status="created", Running=False, Pid=0, ExitCode=128, Error=getattr(error, "message", str(error)))
             write_json_atomic(self.cdir.state, {"Created": now_iso(), **state})
 

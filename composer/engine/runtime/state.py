@@ -175,16 +175,18 @@ class ContainerDir:
         for sub in (self.upper, self.work, self.rootfs):
             os.mkdir(sub, 0o755)
 
-    def lock(self) -> "StateLock":
-        """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``)."""
-        return StateLock(os.path.join(self.path, "lock"))
+    def lock(self, timeout: float | None = None) -> "StateLock":
+        """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``);
+        TimeoutError once held by another for ``timeout`` seconds."""
+        return StateLock(os.path.join(self.path, "lock"), timeout=timeout)
 
-    def mount_lock(self) -> "StateLock":
+    def mount_lock(self, timeout: float | None = None) -> "StateLock":
         """An exclusive flock on the ``upper`` directory, held by whoever mounts the container's
         filesystem: a start until PID 1 runs (and an exit until it is cleaned up), a copy. A copy
         of a stopped container then never mounts it beside a start's PID 1 (it waits, and finds
-        the container running). FileNotFoundError once the container is removed."""
-        return StateLock(self.upper, directory=True)
+        the container running). FileNotFoundError once the container is removed; TimeoutError
+        once held by another for ``timeout`` seconds."""
+        return StateLock(self.upper, directory=True, timeout=timeout)
 
     def write_state(self, **fields: object) -> dict:
         """Merge ``fields`` into state.json (atomically, under the lock) and return the new state."""
@@ -214,23 +216,52 @@ class ContainerDir:
 
 
 class StateLock:
-    """``flock(LOCK_EX)`` held for a ``with`` block: concurrent commands never interleave updates."""
+    """``flock(LOCK_EX)`` held for a ``with`` block: concurrent commands never interleave updates.
+    With ``timeout`` (seconds) a lock held by another for that long raises TimeoutError."""
 
-    def __init__(self, path: str, directory: bool = False) -> None:
+    def __init__(self, path: str, directory: bool = False, timeout: float | None = None) -> None:
         self.path = path
         self.fd = -1
         self.flags = os.O_RDONLY | os.O_DIRECTORY if directory else os.O_RDWR | os.O_CREAT
+        self.timeout = timeout
 
     def __enter__(self) -> "StateLock":
         import fcntl
 
-        self.fd = os.open(self.path, self.flags | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        fd = os.open(self.path, self.flags | os.O_CLOEXEC, 0o600)
+        try:
+            if self.timeout is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            else:
+                _flock_within(fd, self.timeout)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
         return self
 
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)  # closing releases the lock
         self.fd = -1
+
+
+def _flock_within(fd: int, timeout: float) -> None:
+    """``flock(LOCK_EX)`` on ``fd``, tried again (every 10 to 100 ms) for at most ``timeout``
+    seconds; TimeoutError if another holds it all that time."""
+    import fcntl
+    import time
+
+    deadline, pause = time.monotonic() + timeout, 0.01
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{timeout:g} s waiting for a lock") from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.1)
 
 
 def remove_tree(path: str) -> None:

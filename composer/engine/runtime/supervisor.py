@@ -21,6 +21,7 @@ import gc
 import os
 import _signal as signal  # the C module: run -d imports this file, and signal.py costs enum
 import time
+from contextlib import contextmanager
 
 from composer.engine.runtime import libc
 from composer.engine.runtime.configwatch import ConfigWatch
@@ -34,6 +35,7 @@ from composer.engine.runtime.pump import READ_SIZE, OutputPump, Stream
 from composer.engine.runtime.restarts import RestartBackoff, restart_wanted
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
 from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
+from composer.settings import lock_wait
 
 READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
 
@@ -151,11 +153,11 @@ class Supervisor:
     def _run_once(self) -> int:
         """One life of the container: launch, pump output and probes, record the exit."""
         try:
-            with self.cdir.mount_lock():  # a copy into the stopped container waits, then finds it running
+            with self._mount_held(launching=True):  # a copy into the stopped container waits, then finds it running
                 self._launch()
         except ProgramExecFailed as failure:
             self._ready()
-            with self.cdir.mount_lock():
+            with self._mount_held(launching=False):
                 return self._program_failed(failure)
         self._ready()
         self._catch_up_limits()
@@ -165,7 +167,7 @@ class Supervisor:
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.run_.cgroup.oom_killed()
-        with self.cdir.mount_lock():  # a copy that finds it exited mounts it once it is cleaned up
+        with self._mount_held(launching=False):  # a copy that finds it exited mounts it once it is cleaned up
             # the exit is recorded first (stop returns at once); a new start waits for this
             # supervisor to be gone, so the cleanup below never races with the next life
             self.cdir.write_state(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
@@ -174,6 +176,37 @@ class Supervisor:
             self._end_attach_life(exit_code)
             self._end_life()
         return exit_code
+
+    @contextmanager
+    def _mount_held(self, launching: bool):
+        """The container's mount lock, waited for at most ``lock_wait()`` seconds (a copy of the
+        stopped container holds it for its whole length). Longer: a launch is refused (the
+        container stays as it was, with the error); an exit is recorded and cleaned up all the
+        same (a stop never hangs), the give-up noted in the container's ``supervisor.log``."""
+        wait = lock_wait()
+        lock = self.cdir.mount_lock(timeout=wait)
+        try:
+            lock.__enter__()
+        except TimeoutError:
+            if launching:
+                raise ContainerRuntimeError(f"container {self.config.name} is busy: a copy has held its filesystem "
+                                            f"for {wait:g} s", hint="start it again once the copy is done") from None
+            self._note(f"the mount lock was held for {wait:g} s: the exit is recorded without it")
+            lock = None
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.__exit__()
+
+    def _note(self, message: str) -> None:
+        """Append a line to ``supervisor.log`` in the container's directory (our stderr is
+        /dev/null): what the supervisor gave up on, for whoever looks into it."""
+        try:
+            with open(self.cdir.file("supervisor.log"), "a") as log:
+                log.write(f"{now_iso()} {message}\n")
+        except OSError:
+            pass
 
     def _end_attach_life(self, exit_code: int, message: bytes = b"") -> None:
         """Tell attached clients this life ended (after ``message`` on its stderr, if any)."""

@@ -61,3 +61,69 @@ def test_a_start_waits_for_a_copy_in_progress(cli, stopped, state_root):
     assert start.wait(timeout=60) == 0, start.stderr.read()
     assert waited  # (checked once the start is over: no process of ours is left on a failure)
     assert _status(state_root, stopped) == "running"
+
+
+@pytest.fixture
+def short_lock_wait(monkeypatch):
+    """Every command (and the supervisors they fork) waits 1 s for a mount lock (else 30 s).
+    Requested before ``cli``, which copies the environment."""
+    monkeypatch.setenv("COMPOSER_LOCK_WAIT", "1")
+
+
+def test_a_copy_gives_up_on_a_held_container_with_a_clear_error(short_lock_wait, cli, stopped, tmp_path):
+    from composer.engine.runtime.state import ContainerDir
+
+    (tmp_path / "payload").write_text("late\n")
+    with ContainerDir(stopped).mount_lock():  # a start or a copy that does not end
+        copy = cli("container", "cp", str(tmp_path / "payload"), "locked:/", timeout=20)
+    assert copy.returncode == 1
+    assert "is busy: its start or another copy has held its filesystem for 1 s" in copy.stderr
+    assert "Traceback" not in copy.stderr
+    cli("container", "cp", str(tmp_path / "payload"), "locked:/", check=True)  # free again
+
+
+def test_a_start_gives_up_on_a_copy_that_holds_the_container(short_lock_wait, cli, stopped, state_root):
+    import json
+
+    from composer.engine.runtime.state import ContainerDir
+
+    with ContainerDir(stopped).mount_lock():
+        start = cli("container", "start", "locked", timeout=20)
+    assert start.returncode != 0 and "a copy has held its filesystem for 1 s" in start.stderr
+    state = json.loads(cli("container", "inspect", "locked", check=True).stdout)[0]["State"]
+    assert state["Status"] == "created" and "a copy has held" in state["Error"]
+    cli("container", "start", "locked", check=True)
+    assert _status(state_root, stopped) == "running"
+
+
+def test_an_exit_is_recorded_even_if_the_mount_lock_stays_held(short_lock_wait, cli, state_root):
+    from composer.engine.runtime.state import ContainerDir, supervisor_alive
+
+    cid = cli("container", "run", "-d", "--name", "held", "busybox", "sleep", "60", check=True).stdout.strip()
+    cdir = ContainerDir(cid)
+    with cdir.mount_lock():
+        stop = cli("container", "stop", "-t", "0", "held", timeout=20)
+        deadline = time.monotonic() + 10
+        while supervisor_alive(cdir.read_state()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert stop.returncode == 0, stop.stderr
+    state = cdir.read_state()
+    assert (state["Status"], state["ExitCode"], state["SupervisorPid"]) == ("exited", 137, 0)
+    assert "the exit is recorded without it" in (state_root / "containers" / cid / "supervisor.log").read_text()
+
+
+def test_a_copy_into_a_running_container_leaves_the_mount_lock_free(cli, state_root):
+    from composer.engine.runtime.state import ContainerDir
+
+    cid = cli("container", "run", "-d", "--name", "streamed", "busybox", "sleep", "60", check=True).stdout.strip()
+    copy = subprocess.Popen([sys.executable, "-m", "composer", "container", "cp", "-", "streamed:/tmp"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    try:
+        time.sleep(1)  # the copy runs: its tar in the container waits for our stream
+        assert copy.poll() is None
+        with ContainerDir(cid).mount_lock(timeout=5):  # (its exit could be recorded meanwhile)
+            pass
+    finally:
+        copy.stdin.close()
+        copy.wait(timeout=30)

@@ -35,3 +35,29 @@ def test_the_supervisor_stays_the_keeper_of_a_container_restarting_after_exec_fa
             assert shown["ExitCode"] == 1  # a failed exec's life, never a kill's 137
     finally:
         cli("container", "rm", "-f", "relaunched")
+
+
+def test_a_refused_restart_keeps_the_first_life_and_its_supervisor_record(cli, state_root, tmp_path):
+    """A restarted life refused (a link to a container that stopped meanwhile) is the supervisor's
+    to record: the launcher used to drop SupervisorPid (and StartedAt) while it still ran."""
+    cli("container", "run", "-d", "--name", "linked", "busybox", "sleep", "60", check=True)
+    cid = cli("container", "run", "-d", "--name", "linker", "--link", "linked:al", "--restart", "on-failure:3",
+              "-v", f"{tmp_path}:/f", "busybox", "sh", "-c", "while [ ! -e /f/go ]; do sleep 0.05; done; exit 3",
+              check=True).stdout.strip()
+    try:
+        first = json.loads((state_root / "containers" / cid / "state.json").read_text())
+        cli("container", "stop", "-t", "0", "linked", check=True)
+        (tmp_path / "go").touch()
+        deadline = time.monotonic() + 30
+        keeper = first["SupervisorPid"]
+        while True:
+            state = json.loads((state_root / "containers" / cid / "state.json").read_text())
+            if not supervisor_alive(first):
+                break
+            assert state.get("SupervisorPid") in (keeper, 0), state  # never dropped while it runs
+            assert time.monotonic() < deadline, state
+            time.sleep(0.01)
+        assert state["Status"] == "exited" and "Cannot link to a non running container" in state["Error"]
+        assert state["StartedAt"] == first["StartedAt"]  # the life that ran
+    finally:
+        cli("container", "rm", "-f", "linker", "linked")
