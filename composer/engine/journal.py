@@ -35,7 +35,7 @@ MAX_BYTES = 1 << 20
 PROJECT = "com.docker.compose.project"
 # what an event shows of a state (``monitor.view_of`` reads these); the others, like a health log, change nothing
 _SHOWN = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled", "ExitCode",
-          "LastSignal", "Created", "FinishedAt", "SupervisorPid", "UpdatedAt")
+          "LastSignal", "Created", "FinishedAt", "SupervisorPid", "UpdatedAt", "Committed")
 
 
 def journal_path(project: str) -> str:

@@ -46,6 +46,7 @@ class View(NamedTuple):
     restarted_at: str = ""  # the StartedAt of the start ``mark_restart`` recorded as a restart
     oom: bool = False  # the run ended because the kernel's OOM killer killed PID 1
     updated_at: str = ""  # the time of the last ``update`` (its event)
+    committed: dict | None = None  # the last ``commit`` of it: At, Comment, ImageID, ImageRef (its event)
 
 
 class Change(NamedTuple):
@@ -63,6 +64,10 @@ class Change(NamedTuple):
             found["exitCode"] = str(self.view.exit_code)
         elif self.action == "kill":
             found["signal"] = str(self.view.signal)
+        elif self.action == "commit":  # dockerd's attributes of a commit
+            committed = self.view.committed or {}
+            found.update(comment=committed.get("Comment", ""), imageID=committed.get("ImageID", ""),
+                         imageRef=committed.get("ImageRef", ""))
         return found
 
 
@@ -92,6 +97,8 @@ def actions(before: View | None, after: View | None) -> list[str]:
         found.append("update")
     if after.status == "paused" and old_status != "paused":
         found.append("pause")
+    if before is not None and after.committed and after.committed != before.committed:  # dockerd's
+        found.append("commit")  # ``commit``, made while paused: between pause and unpause
     if old_status == "paused" and after.status == "running":
         found.append("unpause")
     # as dockerd: a probe's verdict on a running container; no event for the initial "starting"
@@ -119,6 +126,9 @@ def past_changes(view: View) -> list[Change]:
             steps.append((finished, "die"))
             if view.stop_requested_at >= started:
                 steps.append((finished, "stop"))
+    if view.committed:  # after the steps before it (the others keep their order)
+        at = view.committed.get("At", "")
+        steps.insert(sum(1 for stamp, _ in steps if stamp <= at), (at, "commit"))
     return [Change(epoch(stamp), action, view) for stamp, action in steps if stamp]
 
 
@@ -131,7 +141,7 @@ def view_of(container_id: str, config: dict, state: dict) -> View:
                 state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
                 state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
                 state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""),
-                bool(state.get("OOMKilled")), state.get("UpdatedAt", ""))
+                bool(state.get("OOMKilled")), state.get("UpdatedAt", ""), state.get("Committed"))
 
 
 class ProjectMonitor:

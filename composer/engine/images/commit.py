@@ -112,9 +112,23 @@ def commit(container_id: str, request: CommitRequest = CommitRequest()) -> str:
     base = container_config(config, parent.get("config") or {})
     new_config = apply_changes(base, request.changes) if request.changes else copy.deepcopy(base)
     with store.gc_guard():  # (held until the image is registered: gc keeps the new blobs)
-        with _paused(container_id, request.pause):
+        with _paused(container_id, request.pause):  # thawed at the end, as dockerd: pause, commit, unpause
             layer = _store_layer(store, cdir.upper, id_shift(config, cdir.upper))
-        return _register(store, parent, layer, _ImageParts(container_id, base, new_config, request, name))
+            image_id = _register(store, parent, layer, _ImageParts(container_id, base, new_config, request, name))
+            _record(cdir, request, image_id)
+    return image_id
+
+
+def _record(cdir: Any, request: CommitRequest, image_id: str) -> None:
+    """The commit in the container's state: ``events`` shows dockerd's ``commit`` (its attributes:
+    comment, imageID, imageRef as given)."""
+    from composer.engine.runtime.state import now_iso
+
+    try:
+        cdir.write_state(Committed={"At": now_iso(), "Comment": request.comment, "ImageID": image_id,
+                                    "ImageRef": request.reference or ""})
+    except OSError:  # removed meanwhile: the image is made all the same
+        pass
 
 
 @dataclass(frozen=True)
