@@ -280,7 +280,7 @@ def stream_logs(containers: list[Any], printer: LogPrinter, *, follow: bool, tai
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_time(text: Optional[str]) -> Optional[float]:
+def parse_time(text: Optional[str], prefix: str = "") -> Optional[float]:
     """``--since``/``--until``: a duration ago (``10m``, ``1h30m``), a Unix time or an RFC 3339 time."""
     import re
     import time
@@ -301,7 +301,8 @@ def parse_time(text: Optional[str]) -> Optional[float]:
     try:
         return epoch(text if "T" in text else text + "T00:00:00Z")
     except ValueError:
-        raise UsageError(f"invalid time {text!r}", hint="use a duration (10m), a Unix time or 2024-01-02T15:04:05Z") from None
+        raise UsageError(f'{prefix}failed to parse value as time or duration: "{text}"',
+                         hint="use a duration (10m), a Unix time or 2024-01-02T15:04:05Z") from None
 
 
 def _follow_one(read_logs: Any, container: Any, printer: LogPrinter, options: dict) -> None:
@@ -405,6 +406,8 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
 
     if options.get("force_recreate") and options.get("no_recreate"):
         raise UsageError("--force-recreate and --no-recreate are incompatible")
+    if options.get("pull") not in (None, "always", "missing", "never", "build"):
+        raise UsageError(f'invalid --pull option "{options["pull"]}"', hint="use always, missing, never or build")
     if options.get("build") and options.get("no_build"):
         raise UsageError("--build and --no-build are incompatible")
     return UpOptions(

@@ -282,7 +282,7 @@ def _register_down(app: typer.Typer) -> None:
         from composer.engine.options import DownOptions
 
         if rmi not in (None, "local", "all"):
-            raise UsageError(f"invalid --rmi {rmi!r}", hint="use --rmi local or --rmi all")
+            raise UsageError(f'invalid value for --rmi: "{rmi}"', hint="use --rmi local or --rmi all")
         project, name = C.load_or_name(ctx)
         options = DownOptions(services=tuple(services or ()), volumes=volumes, rmi=rmi,
                               remove_orphans=remove_orphans, timeout=C._seconds(timeout, "-t, --timeout"),

@@ -164,6 +164,13 @@ def _flag_names(table: dict, dest: str) -> str:
     return ", ".join(short[:1] + [n for n in names if n.startswith("--")][:1])
 
 
+def _at_least(count: int, arguments: list[str]) -> list[str]:
+    """``arguments``, refused as cobra's ``MinimumNArgs(count)`` when there are fewer."""
+    if len(arguments) < count:
+        raise FlagError(f"requires at least {count} arg(s), only received {len(arguments)}")
+    return arguments
+
+
 def _int(text: str) -> Optional[int]:
     """``text`` as click converts an int option; None when it is not one (typer's error then)."""
     try:
@@ -180,9 +187,9 @@ def _index(options: dict, default: Optional[int]) -> Optional[int]:
 # --- exec ------------------------------------------------------------------------------------------
 def exec_main(argv: list[str], obj: Any = None) -> Optional[int]:
     parsed = _parse("exec", argv)
-    if parsed is None or len(parsed[1]) < 2:
+    if parsed is None:
         return None
-    options, (service, *command) = parsed
+    options, (service, *command) = parsed[0], _at_least(2, parsed[1])
     ctx = _context(obj, service=service)
     return exec_command(ctx, service, command, options, _index(options, 0))
 
@@ -386,6 +393,8 @@ def logs_command(ctx: Any, services: list[str], options: dict, index: Optional[i
     tail = tail if tail.isdigit() else "all"  # compose: anything but a number shows every line
     timestamps, since, until = bool(options.get("timestamps")), options.get("since"), options.get("until")
     index = index or None  # compose: --index 0 is no index
+    for flag, value in (("since", since), ("until", until)):
+        C.parse_time(value, f'invalid value for "{flag}": ')  # refused before the file is read, as compose
     if index is not None and len(services) != 1:
         raise UsageError("--index requires one service to be selected", hint="name the service: logs --index N SERVICE")
     project = C.load(ctx)
@@ -413,9 +422,9 @@ def logs_command(ctx: Any, services: list[str], options: dict, index: Optional[i
 # --- port, top, images -----------------------------------------------------------------------------
 def port_main(argv: list[str], obj: Any = None) -> Optional[int]:
     parsed = _parse("port", argv)
-    if parsed is None or len(parsed[1]) != 2:
+    if parsed is None:
         return None
-    options, (service, private_port) = parsed
+    options, (service, private_port) = parsed[0], _at_least(2, parsed[1])[:2]  # (compose ignores more)
     ctx = _context(obj, service=service, private_port=private_port)
     port_command(ctx, service, private_port, options.get("protocol", "tcp"), _index(options, 0))
     return 0

@@ -69,9 +69,9 @@ FAST = [
     ("images",), ("images", "-q"), ("images", "--format", "json", "web"), ("-p", "proj", "images", "web"),
 ]
 TYPER = [  # handed to typer: help, unknown flags, missing arguments, what click refuses
-    ("exec", "--help"), ("exec", "-T", "web"), ("exec", "--bogus", "web", "true"),
+    ("exec", "--help"), ("exec", "--bogus", "web", "true"),
     ("exec", "--index", "x", "web", "true"), ("ps", "-h"), ("logs", "--index", "x"),
-    ("port", "web"), ("images", "--bogus"), ("--bogus", "ps"), ("-p", "proj", "ps", "--format"),
+    ("images", "--bogus"), ("--bogus", "ps"), ("-p", "proj", "ps", "--format"),
 ]
 
 

@@ -40,9 +40,7 @@ def test_parse_tables():
 
 
 def test_the_main_routes_to_typer_what_it_does_not_know():
-    assert F.exec_main(["-T", "web"]) is None  # no command
     assert F.exec_main(["--index", "x", "web", "true"]) is None
-    assert F.port_main(["web"]) is None
     assert F.logs_main(["--index", "two"]) is None
     assert find_command_words(["-p", "x", "--dry-run", "exec", "web"]) == ["exec", "web"]
 

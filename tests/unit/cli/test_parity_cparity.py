@@ -132,3 +132,16 @@ def test_ls_runs_without_typer_with_compose_errors(state_root):
         result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
         shown, _, tail = result.stderr.rpartition("TYPER ")
         assert (shown, tail.split()) == (stderr, ["False", code]), result.stderr
+
+
+def test_compose_words_for_arguments_and_values(demo):
+    for main, argv, count in ((F.exec_main, ["-T", "web"], 1), (F.exec_main, [], 0), (F.port_main, ["web"], 1)):
+        with pytest.raises(FlagError, match=rf"^requires at least 2 arg\(s\), only received {count}$"):
+            main(argv)
+    for argv, message in ((("logs", "--since", "x", "web"),
+                           'invalid value for "since": failed to parse value as time or duration: "x"'),
+                          (("down", "--rmi", "bogus"), 'invalid value for --rmi: "bogus"'),
+                          (("up", "-d", "--pull", "bogus"), 'invalid --pull option "bogus"'),
+                          (("events", "--until", "y"), 'failed to parse value as time or duration: "y"')):
+        result = demo(*argv)
+        assert result.exit_code == 1 and result.exception.message == message, argv
