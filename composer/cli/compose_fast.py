@@ -351,8 +351,18 @@ def _ps_lines(found: list[Any], records: list[dict], output_format: str, options
                              r["RunningFor"], r["Status"], r["Ports"]] for r in records])
     from composer.cli.psformat import render
 
-    rows = [{**r, "Command": json.dumps(r["Command"][1:-1])} for r in records]  # as render expects
-    return list(render(rows, output_format))  # a Go template: {{.Name}}, table {{.Service}} ...
+    rows = [{**r, "Command": _quoted_command(r["Command"][1:-1], no_trunc),
+             "Label": lambda key, c=c: c.labels.get(key, "")}  # .Label "KEY" is a method, as compose's
+            for r, c in zip(records, found)]
+    return list(render(rows, output_format, strict=True))  # an unknown field refused, as compose
+
+
+def _quoted_command(command: str, keep: bool) -> str:
+    """compose's ``.Command`` in a template: cut to 20 characters (unless ``--no-trunc``), then
+    quoted as Go's ``strconv.Quote`` (printable non-ASCII kept)."""
+    if not keep and len(command) > 20:
+        command = command[:19] + "…"
+    return json.dumps(command, ensure_ascii=False)
 
 
 def truncate(text: str, width: int, keep: bool) -> str:

@@ -145,3 +145,13 @@ def test_compose_words_for_arguments_and_values(demo):
                           (("events", "--until", "y"), 'failed to parse value as time or duration: "y"')):
         result = demo(*argv)
         assert result.exit_code == 1 and result.exception.message == message, argv
+
+
+def test_ps_template_is_compose_container_context(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    shown = demo("ps", "--format", '{{.Label "com.docker.compose.service"}} {{.Command}}')
+    assert shown.stdout == 'web "sleep 1000"\n'
+    refused = demo("ps", "--format", "{{.Bogus}}")
+    assert refused.exit_code == 1 and "can't evaluate field Bogus" in refused.exception.message
+    assert F._quoted_command('sh -c \'trap "exit 0" TERM\'', False) == '"sh -c \'trap \\"exit 0…"'
+    assert F._quoted_command("é" * 3, False) == '"ééé"'
