@@ -13,7 +13,7 @@ import typer
 
 from composer.cli import compose as C
 from composer.cli.container_commit import AUTHOR_HELP, CHANGE_HELP, PAUSE_HELP, pause_and_words
-from composer.errors import FlagError, UsageError
+from composer.errors import FlagError, ImageError, UsageError
 
 INDEX_HELP = "index of the container if service has multiple replicas."
 
@@ -121,7 +121,11 @@ def commit_container(ctx: typer.Context, container: Any, request: Any) -> None:
     if ctx.obj.dry_run:  # compose's dry run: the lines, no image
         steps.show("Committed", done=True, title="Committing")
         return
-    image_id = commit(container.id, request)
+    try:
+        image_id = commit(container.id, request)
+    except ImageError as error:  # the daemon's refusal (a bad --change), worded as compose relays it
+        sys.stderr.write(f"Error response from daemon: {error.message}\n")
+        raise typer.Exit(1) from None
     steps.show(f"Committed as {image_id}", done=True, title="Committing")
 
 

@@ -69,10 +69,7 @@ def apply_changes(config: dict[str, Any], changes: Sequence[str]) -> dict[str, A
 
     text = "\n".join(changes)
     for line in _instruction_lines(text):
-        word = line.split(None, 1)[0]
-        if word.upper() not in VALID_CHANGES:
-            raise ImageError(f"{word.lower()} is not a valid change command",
-                             hint=f"--change takes {', '.join(VALID_CHANGES)}")
+        _check_change(line)
     if not _instruction_lines(text):
         raise ImageError("file with no instructions", hint="give --change a Dockerfile instruction such as 'CMD [\"sh\"]'")
     try:
@@ -83,6 +80,25 @@ def apply_changes(config: dict[str, Any], changes: Sequence[str]) -> dict[str, A
     except BuildError as error:
         raise ImageError(f"--change: {error.message}", hint=error.hint) from None
     return state.config
+
+
+_EXACTLY_ONE, _AT_LEAST_ONE, _PAIRS = ("USER", "WORKDIR", "STOPSIGNAL"), ("ENV", "LABEL", "EXPOSE", "VOLUME"), ("ENV", "LABEL")
+
+
+def _check_change(line: str) -> None:
+    """One ``--change`` instruction's word and arguments, refused in dockerd's words."""
+    word, _, rest = line.partition(" ")
+    keyword, rest = word.upper(), rest.strip()
+    if keyword not in VALID_CHANGES:
+        raise ImageError(f"{word.lower()} is not a valid change command",
+                         hint=f"--change takes {', '.join(VALID_CHANGES)}")
+    if rest.endswith("\\"):  # continued: the parser sees the whole instruction
+        return
+    if not rest and keyword in _EXACTLY_ONE + _AT_LEAST_ONE:
+        count = "exactly" if keyword in _EXACTLY_ONE else "at least"
+        raise ImageError(f"{keyword} requires {count} one argument", hint=f"write {keyword} with its value")
+    if keyword in _PAIRS and "=" not in rest and len(rest.split()) < 2:
+        raise ImageError(f"{keyword} must have two arguments", hint=f"write {keyword} name=value")
 
 
 def _instruction_lines(text: str) -> list[str]:

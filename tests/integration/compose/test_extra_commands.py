@@ -61,7 +61,8 @@ ERRORS = [
     (["commit", "web", "--index", "2"], 'service "web" is not running container #2'),
     (["commit"], "accepts between 1 and 2 arg(s), received 0"),
     (["commit", "web", "a", "b"], "accepts between 1 and 2 arg(s), received 3"),
-    (["commit", "-c", "RUN x", "web"], "run is not a valid change command"),
+    (["commit", "-c", "RUN x", "web"], "\nError response from daemon: run is not a valid change command\n"),  # compose's
+    (["commit", "-c", "ENV", "web"], "\nError response from daemon: ENV requires at least one argument\n"),
     (["export", "nope"], 'service "nope" is not running'),
     (["export"], "requires at least 1 arg(s), only received 0"),
     (["export", "web", "-o", "/nonexistent/x.tar"],
