@@ -166,8 +166,7 @@ def _register_up(app: typer.Typer) -> None:
                build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
                no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
                quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
-               quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."), dry_run: bool = _DRY
-               ) -> None:
+               dry_run: bool = _DRY) -> None:
         """Create containers for a service."""
         project = C.load(ctx)
         options = C.up_options(ctx, services or (), dict(
