@@ -91,7 +91,7 @@ def test_up_and_create_flags_compose_has(demo):
     assert result.exit_code == 1 and "incompatible" in str(result.exception)
     assert demo("up", "-d", "--quiet-pull", "--quiet-build", "--no-build", "--menu", "web").exit_code == 0
     assert demo("create", "--quiet-pull", "job").exit_code == 0
-X
+    assert str(demo("create", "--quiet-build", "job").exception) == "unknown flag: --quiet-build"  # (as compose)
     assert states(demo) == ["created", "running"]
 
 
