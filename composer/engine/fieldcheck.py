@@ -97,6 +97,11 @@ def refuse(raw: Mapping[str, Any], service: str) -> None:
     for field, message, hint in _refusals(fields):
         raise PlanError(f"service {service!r}: {message}", location=SourceLocation(path=f"services.{service}.{field}"),
                         hint=hint)
+    for index, volume in enumerate(raw.get("volumes") or ()):
+        if volume.get("type") in ("npipe", "cluster"):  # Windows named pipes, Swarm cluster volumes
+            raise PlanError(f"service {service!r}: mount type {volume['type']!r} is not supported on linux",
+                            location=SourceLocation(path=f"services.{service}.volumes[{index}]"),
+                            hint="use a bind, volume, tmpfs or image mount")
     for field, word in (("cpu_period", "Period"), ("cpu_quota", "Quota")):
         if _cpus(raw) and raw.get(field):
             raise PlanError(f"service {service!r}: Conflicting options: Nano CPUs and CPU {word} cannot both be set",

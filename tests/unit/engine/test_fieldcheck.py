@@ -22,6 +22,8 @@ from composer.errors import ContainerRuntimeError, PlanError, UsageError
     ({"mem_swappiness": 101}, "Invalid value: 101, valid memory swappiness range is 0-100"),
     ({"provider": {"type": "model", "options": {"model": "ai/smollm2"}}}, "provider 'model': composer does not run"),
     ({"models": ["llm"]}, "composer has no model runner"),
+    ({"volumes": [{"type": "bind", "source": "/a", "target": "/b"}, {"type": "npipe", "source": "x", "target": "/y"}]},
+     "mount type 'npipe' is not supported on linux"),
 ])
 def test_refused_as_docker_refuses(raw, message):
     with pytest.raises(PlanError) as caught:
