@@ -270,13 +270,15 @@ def _register_transfer(image: typer.Typer) -> None:
     @image.command("pull")
     def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
              platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant]"),
-             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
+             _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
         """Download an image from a registry."""
         run_pull(reference, platform, quiet)
 
     @image.command("push")
     def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
-             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output.")) -> None:
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
+             _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
         """Upload an image to a registry."""
         from composer.engine.images.push import push as push_image
 
@@ -285,6 +287,9 @@ def _register_transfer(image: typer.Typer) -> None:
         progress.close()
         tag = result.name.rsplit(":", 1)[-1]
         typer.echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
+
+
+TRUST_HELP = "Skip image verification (default true: composer signs and verifies nothing)."
 
 
 def run_pull(reference: str, platform: str | None, quiet: bool) -> None:
@@ -322,6 +327,8 @@ def fast_pull(argv: list[str]) -> int | None:
             platform = next(args, None)
         elif arg.startswith("--platform="):
             platform = arg.partition("=")[2]
+        elif arg in ("--disable-content-trust", "--disable-content-trust=true"):
+            continue  # docker's default: nothing to verify
         elif arg.startswith("-") and arg != "-":
             return None
         else:

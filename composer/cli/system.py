@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from typing import List
 
 import typer
 
@@ -192,51 +193,111 @@ def system_df(output_format: str = typer.Option("", "--format", help="table, jso
 
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
                  all_: bool = typer.Option(False, "-a", "--all", help="Remove all unused images, not just dangling ones."),
-                 volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes.")) -> None:
+                 volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes."),
+                 filters: List[str] = typer.Option([], "--filter", help="Provide filter values (label=, label!=, until=).")
+                 ) -> None:
     """Remove stopped containers, unused networks, dangling (-a: unused) images and build cache
     (--volumes: unused anonymous volumes), as docker's ``system prune``."""
     from composer.cli.render import confirm, print_pruned
     from composer.units import human_size
 
+    groups = prune_filters(filters)
     images = "all images without at least one container associated to them" if all_ else "all dangling images"
     anonymous = "  - all anonymous volumes not used by at least one container\n" if volumes else ""
     cache = "all build cache" if all_ else "unused build cache"
+    shown = sorted(f"{key}={value}" for key, values in groups.items() for value in values)
+    filtered = "".join(f"  - {item}\n" for item in shown)
     if not confirm("This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
-                   f"container\n{anonymous}  - {images}\n  - {cache}\n", force):
+                   f"container\n{anonymous}  - {images}\n  - {cache}\n"
+                   + (f"\n  Items to be pruned will be filtered with:\n{filtered}" if shown else ""), force):
         return
-    freed = _prune_everything(all_, volumes, print_pruned)
+    freed = _prune_everything(all_, volumes, print_pruned, groups)
     print(f"Total reclaimed space: {human_size(freed)}")
 
 
-def _prune_everything(all_: bool, volumes: bool, print_pruned) -> int:
+def prune_filters(filters: List[str]) -> dict:
+    """``system prune --filter``s grouped by key (label, label!, until); another key is refused
+    as dockerd refuses it (``Error response from daemon: Invalid filter 'x'``)."""
+    from composer.cli.psformat import parse_filters
+    from composer.errors import UsageError
+
+    try:
+        return parse_filters(filters, ("label", "label!", "until"), {})
+    except UsageError as error:
+        if error.exit_code == 125:  # the command line's own: bad format of filter
+            raise
+        typer.echo(f"Error response from daemon: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _prune_containers(groups: dict) -> list[str]:
+    """The stopped containers passing ``groups`` (``container prune``'s filters), removed."""
+    from composer.cli.containers import _prune_match, _when
+    from composer.engine.runtime import containers
+
+    if not groups:
+        return containers.prune()
+    labels = [f"{key}={value}" for key in ("label", "label!") for value in groups.get(key, [])]
+    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    removed = [info.id for info in containers.list_containers(all=True)
+               if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until)]
+    for container_id in removed:
+        containers.remove(container_id)
+    return removed
+
+
+def _prune_networks(groups: dict) -> list[str]:
+    """The unused networks with the ``label=`` filters' labels, removed; none under a ``label!=``
+    or ``until=`` filter (the network manager's prune takes labels only)."""
+    from composer.cli.network_fast import pairs
+    from composer.network.manager import NetworkManager
+
+    if groups.get("label!") or groups.get("until"):
+        return []
+    return NetworkManager().prune(pairs(groups.get("label"), "--filter"))
+
+
+def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> int:
     """Containers, networks, volumes, images, build cache, in docker's order, each section
-    printed as docker does; the bytes freed."""
+    printed as docker does; the bytes freed. With filters (``groups``), each section keeps what
+    they do not select; the build cache is then left alone (its entries have no labels)."""
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.build.prune import prune_builder
     from composer.engine.images.catalog import prune as prune_images
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime import containers
-    from composer.network.manager import NetworkManager
 
     def section(title: str, removed: list[str]) -> None:
         print_pruned(title, removed, reclaimed=None)
         if removed:
             print()
 
-    section("Containers", containers.prune())
+    section("Containers", _prune_containers(groups))
     _prune_event_logs(containers.list_containers(all=True))
-    section("Networks", NetworkManager().prune())
+    section("Networks", _prune_networks(groups))
     if volumes:
-        from composer.cli.volume_fast import _in_use, _store
-
-        section("Volumes", _store().prune(_in_use()))
+        section("Volumes", _prune_volumes(groups))
     store = ImageStore()
     remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
-    lines, freed = prune_images(store, all_)
+    lines, freed = prune_images(store, all_, groups)
     section("Images", [f"{action.lower()}: {what}" for action, what in lines])
+    if groups:
+        return freed
     cache = prune_builder(store, everything=all_)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
     return freed + cache.freed
+
+
+def _prune_volumes(groups: dict) -> list[str]:
+    """The unused anonymous volumes with the ``label=`` filters' labels, removed; none under a
+    ``label!=`` filter (``until`` does not apply to volumes)."""
+    from composer.cli.volume_fast import _in_use, _store, volume_matches
+
+    if groups.get("label!"):
+        return []
+    in_use, store, labels = _in_use(), _store(), {"label": groups["label"]} if groups.get("label") else {}
+    keep = {meta["Name"] for meta in store.list() if not volume_matches(meta, labels, in_use)} if labels else set()
+    return store.prune(in_use | keep)
 
 
 def _prune_event_logs(remaining: list) -> None:

@@ -54,3 +54,11 @@ def test_a_layer_the_store_has_is_announced_as_already_exists(composer, busybox_
     layer_lines = [line for line in second.stdout.splitlines() if line.endswith(": Already exists")]
     assert layer_lines and "Pulling fs layer" not in second.stdout and "Pull complete" not in second.stdout
     assert "Status: Downloaded newer image for" in second.stdout
+
+
+def test_disable_content_trust_is_taken(composer, state_root: Path) -> None:
+    """docker's ``--disable-content-trust`` (true by default): accepted on pull and push."""
+    pushed = composer("image", "push", "--disable-content-trust", "nope")
+    assert pushed.returncode == 1 and "An image does not exist locally with the tag: nope" in pushed.stderr
+    pulled = composer("image", "pull", "--disable-content-trust", "-q", "127.0.0.1:1/nope")  # the fast path
+    assert pulled.returncode == 1 and "127.0.0.1:1 is unreachable" in pulled.stderr
