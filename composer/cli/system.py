@@ -186,9 +186,96 @@ def system_df(output_format: str = typer.Option("", "--format", help="table, jso
     """Show docker disk usage (images, containers, local volumes, build cache)."""
     from composer.cli.psformat import render
 
+    if verbose:
+        _df_verbose(output_format)
+        return
     template = DF_TABLE if output_format in ("", "table") else output_format
     for line in render(df_rows(), template, DF_HEADERS):
         typer.echo(line)
+
+
+def df_details() -> dict[str, list[dict]]:
+    """``system df -v``'s rows (docker's JSON field names): each image with its shared and
+    unique size and containers, each container with its writable layer's size, each volume
+    with its links, each build cache entry."""
+    from composer.cli.images import _summary_record
+    from composer.cli.psformat import row
+    from composer.engine.images.catalog import layer_size, list_images
+    from composer.engine.images.store import ImageStore
+    from composer.engine.runtime.containers import list_containers
+    from composer.engine.runtime.state import ContainerDir
+    from composer.engine.volumes import VolumeStore
+
+    store = ImageStore()
+    db, infos = store.read_db(), sorted(list_containers(all=True), key=lambda i: -i.created)  # newest first
+    users: dict[str, int] = {}
+    for chain in (chain for record in db["images"].values() for chain in record["chain"]):
+        users[chain] = users.get(chain, 0) + 1
+    images = []
+    for summary in list_images(store):
+        chains = db["images"][summary.id]["chain"]
+        shared = sum(layer_size(db, chain) for chain in chains if users[chain] > 1)
+        record = _summary_record(summary.id, summary)
+        record.update(Digest="" if record["Digest"] == "<none>" else record["Digest"], Containers=str(sum(1 for i in infos if i.image_id == summary.id)), SharedSize=human_size(shared),
+                      UniqueSize=human_size(summary.size - shared))
+        images.append(record)
+    containers = [{**{k: v for k, v in row(info).items() if k != "Label"}, "Size": human_size(_du(ContainerDir(info.id).upper))}
+                  for info in infos]
+    volumes = [{"Name": meta["Name"], "Links": str(sum(1 for i in infos if meta["Name"] in i.mounts)),
+                "Size": human_size(_du(meta["Mountpoint"]))} for meta in VolumeStore().list()]
+    return {"Images": images, "Containers": containers, "Volumes": volumes, "BuildCache": _cache_rows(db)}
+
+
+def _cache_rows(db: dict) -> list[dict]:
+    """``system df -v``'s build cache entries: the cached step layers (docker's field names)."""
+    from composer.engine.build.cache import step_layers
+    from composer.engine.images.catalog import layer_size
+
+    return [{"ID": key.removeprefix("sha256:")[:12], "CacheType": "regular",
+             "Size": human_size(layer_size(db, layer["chain"]) or int(layer.get("size") or 0)),
+             "CreatedSince": "", "LastUsedSince": "", "UsageCount": "", "Shared": "false", "InUse": "false"}
+            for key, layer in step_layers().items()]
+
+
+DF_SECTIONS = (
+    ("Images space usage:", "Images", "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+     "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"),
+    ("Containers space usage:", "Containers", "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t"
+     "{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"),
+    ("Local Volumes space usage:", "Volumes", "table {{.Name}}\t{{.Links}}\t{{.Size}}"))
+DF_VERBOSE_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "CreatedSince": "CREATED",
+                      "Size": "SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+                      "Containers": "CONTAINERS", "Image": "IMAGE", "Command": "COMMAND",
+                      "LocalVolumes": "LOCAL VOLUMES", "RunningFor": "CREATED", "Status": "STATUS",
+                      "Names": "NAMES", "Name": "VOLUME NAME", "Links": "LINKS"}
+
+
+def _df_verbose(output_format: str) -> None:
+    """``system df -v``: docker's three tables and the build cache's, or ``--format json``'s one object."""
+    import json
+
+    from composer.cli.psformat import render
+
+    details = df_details()
+    if output_format == "json":
+        typer.echo(json.dumps(details, separators=(",", ":")))
+        return
+    for title, key, template in DF_SECTIONS:
+        rows = [{**r, "ID": r["ID"][7:19]} if key == "Images" else r for r in details[key]]
+        headers = {**DF_VERBOSE_HEADERS, "ID": "IMAGE ID" if key == "Images" else "CONTAINER ID"}
+        typer.echo(f"{title}\n\n" + "\n".join(render(rows, template, headers)) + "\n")
+    cache = details["BuildCache"]
+    typer.echo(f"Build cache usage: {build_cache_row(_store_db())['Size']}\n")
+    cache_headers = {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE", "CreatedSince": "CREATED",
+                     "LastUsedSince": "LAST USED", "UsageCount": "USAGE", "Shared": "SHARED"}
+    typer.echo("\n".join(render(cache, "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+                                 "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}", cache_headers)))
+
+
+def _store_db() -> dict:
+    from composer.engine.images.store import ImageStore
+
+    return ImageStore().read_db()
 
 
 def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),

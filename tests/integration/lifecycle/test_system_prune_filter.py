@@ -1,8 +1,10 @@
 """``system prune --filter``: docker's warning lists the filters; each section removes only what
-they select (containers, networks, volumes, images); an unknown filter is dockerd's error."""
+they select (containers, networks, volumes, images); an unknown filter is dockerd's error. And
+``system df -v``'s sections."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +37,24 @@ def test_system_prune_removes_only_what_the_filters_select(cli, state_root: Path
         assert (refused.returncode, refused.stderr) == (1, "Error response from daemon: Invalid filter 'dangling'\n")
     finally:
         cli("network", "rm", "n-drop", "n-keep")
+
+
+def test_system_df_verbose_lists_each_image_container_and_volume(cli):
+    """``system df -v``: docker's sections and columns, a row per image, container and volume."""
+    cli("volume", "create", "dfv-data", check=True)
+    cli("container", "create", "--name", "dfv", "-v", "dfv-data:/data", "busybox", "true", check=True)
+    shown = cli("system", "df", "-v", check=True).stdout
+    sections = shown.split("\n\n")
+    assert sections[0] == "Images space usage:" and sections[2] == "Containers space usage:"
+    assert sections[1].splitlines()[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE", "SHARED",
+                                                   "SIZE", "UNIQUE", "SIZE", "CONTAINERS"]
+    assert sections[1].splitlines()[1].split()[:2] == ["busybox", "latest"] and sections[1].split()[-1] == "1"
+    container = sections[3].splitlines()
+    assert container[0].split()[:4] == ["CONTAINER", "ID", "IMAGE", "COMMAND"] and container[1].split()[-1] == "dfv"
+    assert sections[4] == "Local Volumes space usage:"
+    assert sections[5].splitlines() == ["VOLUME NAME   LINKS     SIZE", "dfv-data      1         0B"]
+    assert sections[6].startswith("Build cache usage: ") and sections[7].startswith("CACHE ID   CACHE TYPE")
+    document = json.loads(cli("system", "df", "-v", "--format", "json", check=True).stdout)
+    assert sorted(document) == ["BuildCache", "Containers", "Images", "Volumes"]
+    assert document["Volumes"] == [{"Name": "dfv-data", "Links": "1", "Size": "0B"}]
+    assert document["Images"][0]["ID"].startswith("sha256:") and document["Containers"][0]["Names"] == "dfv"
