@@ -106,6 +106,7 @@ def start(container_id: str, *, attach: bool = False):
     state = current_state(cdir)
     if state.get("Status") in LIVE:
         return None
+    _give_up_prepared(cdir, state)  # a start held by another command (prepare_start): this one starts it
     if supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
         wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
     if state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error"):

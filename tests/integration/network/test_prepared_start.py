@@ -188,3 +188,16 @@ def test_removing_a_held_container_gives_up_its_preparation(created, state_root,
     handle = containers.prepare_start(created("removed2"))
     composer("container", "rm", "-f", "removed2")
     handle.abandon()  # (nothing left to give back)
+
+
+def test_a_start_of_a_held_container_takes_it_over(created, state_root, manager):
+    from composer.engine.runtime import containers
+    from composer.errors import ContainerRuntimeError
+
+    cid = created("taken", "-p", f"127.0.0.1:{_free_port()}:80")
+    handle = containers.prepare_start(cid)
+    began = time.monotonic()
+    containers.start(cid)  # (``composer start`` while an ``up`` waits with it held)
+    assert time.monotonic() - began < 10 and containers.inspect(cid)["State"]["Status"] == "running"
+    with pytest.raises(ContainerRuntimeError):
+        handle.go()  # its preparation was given up
