@@ -271,9 +271,14 @@ def _register_transfer(image: typer.Typer) -> None:
     def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
              platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant]"),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
+             all_tags: bool = typer.Option(False, "-a", "--all-tags",
+                                           help="Download all tagged images in the repository."),
              _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
         """Download an image from a registry."""
-        run_pull(reference, platform, quiet)
+        if all_tags:
+            run_pull_all(reference, platform, quiet)
+        else:
+            run_pull(reference, platform, quiet)
 
     @image.command("push")
     def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
@@ -300,6 +305,32 @@ def run_pull(reference: str, platform: str | None, quiet: bool) -> None:
     result = pull_image(reference, platform=platform, on_event=progress)
     progress.close()
     _print_pulled(reference, result.name, result.digest, result.updated, quiet)
+
+
+def run_pull_all(repository: str, platform: str | None, quiet: bool) -> None:
+    """``pull --all-tags``: every tag of the repository, each with its Pulling/Digest lines, then
+    one Status line and the repository's full name, as docker prints them."""
+    from composer.engine.images.pull import pull as pull_image
+    from composer.engine.images.pull import repository_tags
+    from composer.engine.images.reference import parse_reference
+
+    parsed = parse_reference(repository, default_tag=False)
+    if parsed.tag or parsed.digest:
+        raise UsageError("tag can't be used with --all-tags/-a")
+    updated = False
+    for tag in repository_tags(repository):
+        progress = Progress(quiet=quiet)
+        result = pull_image(f"{repository}:{tag}", platform=platform, on_event=progress)
+        progress.close()
+        updated = updated or result.updated
+        if not quiet:
+            if not result.updated:  # the full pull printed this line itself
+                _echo(f"{tag}: Pulling from {parsed.path}")
+            _echo(f"Digest: {result.digest}")
+    if not quiet:
+        _echo(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for "
+              f"{parsed.familiar_repository}")
+    _echo(parsed.repository)
 
 
 def _print_pulled(reference: str, name: str, digest: str, updated: bool, quiet: bool) -> None:

@@ -182,6 +182,13 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
     return PullResult(image_id, str(ref), digest, updated=True)
 
 
+def repository_tags(reference: str) -> list[str]:
+    """The tags the registry has of ``reference``'s repository (``pull --all-tags``)."""
+    ref = parse_reference(reference)
+    with RegistryClient(ref.domain) as client:
+        return client.list_tags(ref.path)
+
+
 def _pull_image(job: _Pull, top: bytes, media_type: str, digest: str, platform: Platform,
                 parallel: int, names: list[str], repo_digest: str) -> str:
     manifest_bytes, manifest_type, manifest_digest = top, media_type, digest

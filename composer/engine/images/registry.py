@@ -231,6 +231,17 @@ class RegistryClient:
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return body, media_type, digest
 
+    def list_tags(self, path: str) -> list[str]:
+        """The repository's tags (``/v2/PATH/tags/list``, every page of it), sorted."""
+        tags: list[str] = []
+        url: str | None = f"/v2/{path}/tags/list"
+        while url:
+            response = self._check(self.request("GET", url, scope=f"repository:{path}:pull"), f"tags of {path}")
+            tags += response.json().get("tags") or []
+            link = response.headers.get("Link", "")  # the next page: ``</v2/...?last=x&n=100>; rel="next"``
+            url = link[link.find("<") + 1:link.find(">")] if 'rel="next"' in link and "<" in link else None
+        return sorted(set(tags))
+
     def put_manifest(self, path: str, reference: str, body: bytes, media_type: str) -> str:
         response = self._check(self.request("PUT", f"/v2/{path}/manifests/{reference}",
                                             scope=f"repository:{path}:pull,push",

@@ -33,9 +33,10 @@ def test_run_with_pull_never_names_the_default_tag(composer, state_root: Path) -
     assert failed.returncode == 125 and "No such image: nope:latest" in failed.stderr
 
 
-def test_a_layer_the_store_has_is_announced_as_already_exists(composer, busybox_image, registry, tmp_path: Path,
+def test_a_layer_the_store_has_is_announced_as_already_exists_and_pull_all_tags(composer, busybox_image, registry, tmp_path: Path,
                                                             docker_config) -> None:
-    base, derived = (f"{registry.host}/words-{uuid.uuid4().hex[:8]}:{tag}" for tag in ("v1", "v2"))
+    repository = f"{registry.host}/words-{uuid.uuid4().hex[:8]}"
+    base, derived = f"{repository}:v1", f"{repository}:v2"
     created = composer("container", "create", "busybox", "true")
     assert created.returncode == 0, created.stderr
     cid = created.stdout.strip()
@@ -54,6 +55,21 @@ def test_a_layer_the_store_has_is_announced_as_already_exists(composer, busybox_
     layer_lines = [line for line in second.stdout.splitlines() if line.endswith(": Already exists")]
     assert layer_lines and "Pulling fs layer" not in second.stdout and "Pull complete" not in second.stdout
     assert "Status: Downloaded newer image for" in second.stdout
+    every = {"COMPOSER_ROOT": str(tmp_path / "every")}
+    (tmp_path / "every").mkdir()
+    pulled = composer("image", "pull", "--all-tags", repository, env=every)
+    assert pulled.returncode == 0, pulled.stderr
+    lines = pulled.stdout.splitlines()
+    path = repository.split("/", 1)[1]
+    assert lines[0] == f"v1: Pulling from {path}" and f"v2: Pulling from {path}" in lines
+    assert [line.startswith("Digest: sha256:") for line in lines].count(True) == 2
+    assert lines[-2:] == [f"Status: Downloaded newer image for {repository}", repository]
+    listed = composer("image", "ls", "--format", "{{.Tag}}", repository, env=every).stdout.split()
+    assert sorted(listed) == ["v1", "v2"]
+    again = composer("image", "pull", "-a", "-q", repository, env=every)
+    assert (again.returncode, again.stdout) == (0, repository + "\n")
+    tagged = composer("image", "pull", "-a", base, env=every)
+    assert tagged.returncode == 1 and "tag can't be used with --all-tags/-a" in tagged.stderr
 
 
 def test_disable_content_trust_is_taken(composer, state_root: Path) -> None:
