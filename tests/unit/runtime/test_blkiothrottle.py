@@ -60,3 +60,37 @@ def test_weight_device_discarded_without_cfq(tmp_path):
     (tmp_path / "blkio" / "blkio.weight_device").write_text("")
     kept = Resources(blkio_throttle={"weight": [["/dev/vda", "254:0", 200]]})
     assert discard_unsupported(kept, str(tmp_path)) == [] and kept.blkio_throttle["weight"]
+
+
+def _read(path) -> str:
+    return path.read_text().strip()
+
+
+def test_v1_manager_writes_memory_extras_and_throttles(tmp_path):
+    """swappiness, oom_control and the per-device lines land in the container's v1 cgroup files."""
+    import os
+
+    from composer.engine.runtime.cgroups import manager_for
+    from composer.engine.runtime.config import Resources
+
+    for controller in ("memory", "blkio"):
+        os.makedirs(tmp_path / controller / "composer/abc")
+    manager = manager_for("abc", str(tmp_path), "hybrid")
+    manager.create(Resources(memory_swappiness=7, oom_kill_disable=True, blkio_throttle={
+        "read_bps": [["/dev/vda", "254:0", 1048576]], "weight": [["/dev/vda", "254:0", 200]]}), privileged=True)
+    memory, blkio = tmp_path / "memory/composer/abc", tmp_path / "blkio/composer/abc"
+    assert _read(memory / "memory.swappiness") == "7" and _read(memory / "memory.oom_control") == "1"
+    assert _read(blkio / "blkio.throttle.read_bps_device") == "254:0 1048576"
+    assert _read(blkio / "blkio.weight_device") == "254:0 200"
+
+
+def test_v2_manager_writes_io_max(tmp_path):
+    from composer.engine.runtime.cgroups import manager_for
+    from composer.engine.runtime.config import Resources
+
+    (tmp_path / "cgroup.controllers").write_text("io memory pids\n")
+    (tmp_path / "composer").mkdir()
+    (tmp_path / "composer/cgroup.controllers").write_text("io memory pids\n")
+    manager_for("abc", str(tmp_path)).create(Resources(blkio_throttle={"write_iops": [["/dev/vda", "254:0", 100]]}),
+                                             privileged=True)
+    assert _read(tmp_path / "composer/abc/io.max") == "254:0 wiops=100"
