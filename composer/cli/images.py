@@ -98,14 +98,17 @@ def _register_listing(image: typer.Typer) -> None:
 
     @image.command("inspect")
     def inspect(images: list[str] = typer.Argument(..., help="Images to inspect."),
-                format_: str | None = typer.Option(None, "-f", "--format", help="A Go template.")) -> None:
+                format_: str | None = typer.Option(None, "-f", "--format", help="A Go template."),
+                platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Display detailed information on one or more images."""
         from composer.engine.images.catalog import inspect_image
+        from composer.engine.images.pull import check_platform
 
         store = _store()
         documents, missing = [], []
         for reference in images:
             try:
+                check_platform(store, reference, platform)
                 documents.append(inspect_image(store, reference))
             except ImageError as error:
                 missing.append(error)
@@ -126,15 +129,18 @@ def _register_listing(image: typer.Typer) -> None:
                                           help="Human readable sizes and dates (-H=false: raw)."),
                 no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output."),
                 quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
-                format_: str | None = typer.Option(None, "--format", help="table, json or a Go template.")) -> None:
+                format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
+                platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Show the history of an image."""
         from composer.engine.images.catalog import history as image_history
+        from composer.engine.images.pull import check_platform
 
         readable = human.lstrip("=").lower()
         if reference is None and readable not in ("true", "false", "1", "0"):
             reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
         if reference is None:
             raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
+        check_platform(_store(), reference, platform)
         rows = image_history(_store(), reference)
         short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
         if quiet:
@@ -176,14 +182,17 @@ def _register_housekeeping(image: typer.Typer) -> None:
     @image.command("rm")
     def rm(images: list[str] = typer.Argument(..., help="Images to remove."),
            force: bool = typer.Option(False, "-f", "--force", help="Force removal of the image."),
-           no_prune: bool = typer.Option(False, "--no-prune", help="Do not delete untagged parents.")) -> None:
+           no_prune: bool = typer.Option(False, "--no-prune", help="Do not delete untagged parents."),
+           platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Remove one or more images."""
         from composer.engine.images.catalog import container_usage, gc, remove
+        from composer.engine.images.pull import check_platform
 
         store, failed, usage = _store(), False, container_usage()  # one scan of the containers
         deleted = False
         for reference in images:
             try:
+                check_platform(store, reference, platform)
                 for action, what in remove(store, reference, force, usage):
                     typer.echo(f"{action}: {what}")
                     deleted = deleted or action == "Deleted"
@@ -223,6 +232,9 @@ def _register_housekeeping(image: typer.Typer) -> None:
                 typer.echo(f"{action.lower()}: {what}")
             typer.echo("")
         typer.echo(f"Total reclaimed space: {_size4(freed)}")
+
+
+PLATFORM_HELP = "os/arch[/variant]: the image must be of that platform (composer keeps one per image)."
 
 
 def _summary_record(image_id: str, row: Any) -> dict[str, str]:
@@ -383,10 +395,14 @@ def _register_files(image: typer.Typer) -> None:
     @image.command("save")
     @not_found_as_daemon
     def save(images: list[str] = typer.Argument(..., help="Images to save."),
-             output: str | None = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT.")) -> None:
+             output: str | None = typer.Option(None, "-o", "--output", help="Write to a file, not STDOUT."),
+             platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Save one or more images to a tar archive (streamed to STDOUT by default)."""
         from composer.engine.images.archive import save as save_images
+        from composer.engine.images.pull import check_platform
 
+        for reference in images:  # (each image has one platform here: it is that one, or an error)
+            check_platform(_store(), reference, platform)
         if output is None and sys.stdout.isatty():
             raise UsageError("cowardly refusing to save to a terminal", hint="use the -o flag or redirect")
         _write_output(output, lambda stream: save_images(_store(), images, stream))

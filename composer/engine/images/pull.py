@@ -69,6 +69,26 @@ def pick_platform(index: dict[str, Any], platform: Platform, reference: str) -> 
                         hint="choose another --platform")
 
 
+def check_platform(store: ImageStore, reference: str, platform: str | None) -> None:
+    """``--platform`` of a command on a local image (inspect, history, save, rm): the image's
+    own platform must be that one, else dockerd's NotFound (``... was found but does not match
+    the specified platform: wanted linux/arm64, actual: linux/amd64``)."""
+    if not platform:
+        return
+    import json
+
+    from composer.engine.images.reference import missing_name
+
+    wanted = parse_platform(platform)
+    image_id, _ = store.find(store.read_db(), reference)
+    config = json.loads(store.blobs.read(image_id))
+    actual = Platform(config.get("os") or "", config.get("architecture") or "", config.get("variant"))
+    if (actual.os, actual.architecture) != (wanted.os, wanted.architecture) or \
+            wanted.variant not in (None, actual.variant):
+        raise ImageNotFound(f"image with reference {missing_name(reference)} was found but does not match the "
+                            f"specified platform: wanted {wanted}, actual: {actual}")
+
+
 @dataclass
 class _Pull:
     """The state of one pull: what it created (to undo on failure) and layer sizes."""

@@ -78,3 +78,17 @@ def test_disable_content_trust_is_taken(composer, state_root: Path) -> None:
     assert pushed.returncode == 1 and "An image does not exist locally with the tag: nope" in pushed.stderr
     pulled = composer("image", "pull", "--disable-content-trust", "-q", "127.0.0.1:1/nope")  # the fast path
     assert pulled.returncode == 1 and "127.0.0.1:1 is unreachable" in pulled.stderr
+
+
+def test_platform_of_a_local_image_must_be_its_own(composer, busybox_image) -> None:
+    """``--platform`` on inspect, history, save and rm: the image's platform, else dockerd's NotFound."""
+    own = composer("image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", "busybox").stdout.strip()
+    assert composer("image", "inspect", "--platform", own, "-f", "{{.Os}}", "busybox").stdout == "linux\n"
+    assert composer("image", "history", "--platform", own, "-q", "busybox").returncode == 0
+    other = "linux/s390x" if own != "linux/s390x" else "linux/amd64"
+    wrong = (f"Error response from daemon: image with reference busybox:latest was found but does not match the "
+             f"specified platform: wanted {other}, actual: {own}\n")
+    for args in (("image", "inspect"), ("image", "history"), ("image", "save", "-o", "/dev/null"), ("image", "rm")):
+        failed = composer(*args, "--platform", other, "busybox")
+        assert failed.returncode == 1 and failed.stderr == wrong, (args, failed.stderr)
+    assert composer("image", "inspect", "busybox").returncode == 0  # rm refused: still there
