@@ -295,15 +295,40 @@ def _register_transfer(image: typer.Typer) -> None:
     @image.command("push")
     def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
              quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
+             all_tags: bool = typer.Option(False, "-a", "--all-tags",
+                                           help="Push all tags of an image to the repository."),
              _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
         """Upload an image to a registry."""
-        from composer.engine.images.push import push as push_image
+        names = local_tags(reference) if all_tags else [reference]
+        for index, name in enumerate(names):
+            run_push(name, quiet, announced=index > 0)
 
-        progress = Progress(quiet=quiet)
-        result = push_image(reference, on_event=progress)
-        progress.close()
-        tag = result.name.rsplit(":", 1)[-1]
-        typer.echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
+
+def local_tags(repository: str) -> list[str]:
+    """``push --all-tags``: the local NAME:TAG names of ``repository`` (no tag allowed), sorted."""
+    from composer.engine.images.reference import parse_reference
+
+    parsed = parse_reference(repository, default_tag=False)
+    if parsed.tag or parsed.digest:
+        raise UsageError("tag can't be used with --all-tags/-a")
+    prefix = parsed.repository + ":"
+    names = sorted(name for name in _store().read_db()["refs"] if name.startswith(prefix))
+    if not names:
+        raise ImageError(f"An image does not exist locally with the tag: {parsed.familiar_repository}")
+    return names
+
+
+def run_push(reference: str, quiet: bool, announced: bool = False) -> None:
+    """Push one tag with docker's lines (``announced``: the repository line was printed already)."""
+    from composer.engine.images.push import push as push_image
+
+    progress = Progress(quiet=quiet)
+    shown = progress if not announced else \
+        (lambda event: None if event.status.startswith("The push refers") else progress(event))
+    result = push_image(reference, on_event=shown)
+    progress.close()
+    tag = result.name.rsplit(":", 1)[-1]
+    _echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
 
 
 TRUST_HELP = "Skip image verification (default true: composer signs and verifies nothing)."
