@@ -15,7 +15,8 @@ it; the table after the main one gives, per tool, the median seconds from the co
 each service's ``start`` and ``health_status: healthy`` on the way to the first request (``up``)
 or ``die`` (``down``), and when db and api said they were ready in their own logs (``logs -t``:
 the services' own start, apart from each tool's waits, probes and starts), so a reader sees
-where the seconds go (also in the results, ``meta.phases``);
+where the seconds go (also in the results, ``meta.phases``; the same-probes case's too: probes
+compete with the services' own start for CPU);
 then each service's median healthcheck probe, from its start to its exit (``State.Health.Log`` of
 the running stack before each ``down``; ``meta.probes``).
 
@@ -78,7 +79,7 @@ class Tool:
         shutil.copytree(EXAMPLE, self.directory)
         self.web_port = free_port()
         self.env = {**env, "WEB_PORT": str(self.web_port), "API_PORT": str(free_port())}
-        self.phases: dict[str, list[dict[str, float]]] = {"up": [], "down": []}  # per round: s from the start
+        self.phases: dict[str, list[dict[str, float]]] = fresh_phases()  # per round: s from the start
         self.probes: dict[str, list[float]] = {}  # service -> seconds each healthcheck probe took
         self.returned = 0.0
 
@@ -97,9 +98,8 @@ class Tool:
         start = time.perf_counter()
         elapsed, error = self._served(start, files)
         offsets = phase_offsets(events.stop(wall), UP_PHASES)
-        if not files:
-            self.phases["up"].append({**offsets, **self.ready_offsets(wall), "up -d returned": self.returned,
-                                      "first request": elapsed})
+        self.phases["up" if not files else SAME_PROBES_UP].append(
+            {**offsets, **self.ready_offsets(wall), "up -d returned": self.returned, "first request": elapsed})
         return elapsed, error
 
     def ready_offsets(self, wall: float) -> dict[str, float]:
@@ -254,6 +254,12 @@ def docker_tool(work: Path, env: dict[str, str], notes: list[str]) -> tuple[Tool
 
 CASES = ("up -d -> first request", "no-change up -d", "exec -T web true", "down")
 SAME_PROBES = "up -d -> first request, probes as Docker Engine < 25"
+SAME_PROBES_UP = "up (probes every 500 ms)"  # its phases (composer's; Docker Compose's are its "up"'s)
+
+
+def fresh_phases() -> dict[str, list[dict[str, float]]]:
+    """Per command (``up``, ``down``, the same-probes ``up``): each round's phases."""
+    return {"up": [], "down": [], SAME_PROBES_UP: []}
 
 
 def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
@@ -270,7 +276,7 @@ def measure(tools: list[Tool], rounds: int) -> dict[str, dict[str, Outcome]]:
                 results.append(tool.up_until_served("-f", "compose.yaml", "-f", tool.same_probes()))
                 tool.step("down")
             if not round_index:
-                tool.phases, tool.probes = {"up": [], "down": []}, {}  # round 0 initialises the volume
+                tool.phases, tool.probes = fresh_phases(), {}  # round 0 initialises the volume
             for case, (elapsed, error) in zip((*CASES, SAME_PROBES), results):
                 outcome = outcomes[case][tool.name]
                 if error and outcome.failure is None:
@@ -291,7 +297,7 @@ def phase_table(phases: dict[str, dict[str, dict[str, float]]]) -> str:
     """Per command, its phases (seconds from its start, in the first tool's order) by tool."""
     tools = list(phases)
     rows = []
-    for command in ("up", "down"):
+    for command in dict.fromkeys(command for tool in tools for command in phases[tool]):
         names = list(dict.fromkeys(n for tool in tools for n in phases[tool][command]))
         rows.append([f"{command}: phase (s from start)", *tools])
         rows += [[f"  {name}", *(f"{phases[t][command][name]:.2f}" if name in phases[t][command] else "-"
