@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Callable, Literal, Mapping, NamedTuple
+from typing import Callable, Literal, Mapping
 
 from composer.engine.runtime.base import EMPTY, MountSpec, PortSpec
+from composer.records import Record
 
 Recreate = Literal["diverged", "force", "never"]
 
 
-class UpOptions(NamedTuple):
+class UpOptions(Record):
     """``up`` and ``create``. ``services`` empty = all; ``recreate`` is ``--force-recreate``
     (force) / ``--no-recreate`` (never); ``always_recreate_deps`` force-recreates the
     dependencies of the named services (Compose's ``RecreateDependencies``)."""
@@ -34,7 +35,7 @@ class UpOptions(NamedTuple):
     confirm: Callable[[str], bool] | None = None  # without -y: asks whether to do that (None: no)
 
 
-class DownOptions(NamedTuple):
+class DownOptions(Record):
     """``down``: ``volumes`` is ``-v``, ``rmi`` is ``--rmi local|all``."""
 
     services: tuple[str, ...] = ()
@@ -45,7 +46,7 @@ class DownOptions(NamedTuple):
     parallel: int = 0
 
 
-class PsOptions(NamedTuple):
+class PsOptions(Record):
     """``ps``: ``all`` is ``-a``; ``status`` filters by state."""
 
     services: tuple[str, ...] = ()
@@ -53,7 +54,7 @@ class PsOptions(NamedTuple):
     status: tuple[str, ...] = ()
 
 
-class LifecycleOptions(NamedTuple):
+class LifecycleOptions(Record):
     """``start``/``stop``/``restart``/``kill``/``pause``/``unpause``/``rm``."""
 
     services: tuple[str, ...] = ()
@@ -65,7 +66,7 @@ class LifecycleOptions(NamedTuple):
     parallel: int = 0
 
 
-class RunOptions(NamedTuple):
+class RunOptions(Record):
     """``run``: a one-off container of ``service`` (None fields keep the service's value)."""
 
     service: str

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 from composer.errors import VolumeError
-from composer.settings import state_root
+from composer.settings import state_root_dir
 
 VALID_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 def copy_tree(source: str, destination: str) -> None:
     """Copy ``source``'s content into ``destination`` keeping modes, owners and symlinks."""
+    import shutil  # (not on every command's path: it imports bz2 and lzma)
+
     for entry in os.scandir(source):
         target = os.path.join(destination, entry.name)
         info = entry.stat(follow_symlinks=False)
@@ -42,7 +43,7 @@ class VolumeStore:
     """The named volumes of one state root."""
 
     def __init__(self, root: str | None = None) -> None:
-        self.root = root or os.path.join(str(state_root()), "volumes")
+        self.root = root or os.path.join(state_root_dir(), "volumes")
 
     def _dir(self, name: str) -> str:
         if not name or name[0] in ".-" or not set(name) <= VALID_NAME_CHARS:
@@ -118,7 +119,9 @@ class VolumeStore:
         if name in (in_use or set()):
             raise VolumeError(f"remove {name}: volume is in use")
         self.inspect(name)
-        shutil.rmtree(self._dir(name))
+        from shutil import rmtree
+
+        rmtree(self._dir(name))
 
     def prune(self, in_use: set[str], all_volumes: bool = False) -> list[str]:
         """Remove unused volumes (anonymous ones only unless ``all_volumes``); returns the names."""
@@ -126,6 +129,8 @@ class VolumeStore:
         for meta in self.list():
             anonymous = "com.docker.volume.anonymous" in meta.get("Labels", {})
             if meta["Name"] not in in_use and (all_volumes or anonymous):
-                shutil.rmtree(self._dir(meta["Name"]))
+                from shutil import rmtree
+
+                rmtree(self._dir(meta["Name"]))
                 removed.append(meta["Name"])
         return removed

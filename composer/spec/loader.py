@@ -212,14 +212,13 @@ def _profiles_of_targets(loaded: LoadedModel, options: ProjectOptions) -> tuple[
 def _with_unused_resources(project: "Project", loaded: LoadedModel) -> "Project":
     """The project with the networks and volumes no service uses (the printed model drops them,
     as compose-go does unless ``--all-resources``)."""
-    from dataclasses import replace
     from types import MappingProxyType
 
     from composer.spec.dump import shape
 
     declared = shape(loaded.model)
-    return replace(project, **{kind: MappingProxyType({**(declared.get(kind) or {}), **getattr(project, kind)})
-                               for kind in ("networks", "volumes")})
+    return project._replace(**{kind: MappingProxyType({**(declared.get(kind) or {}), **getattr(project, kind)})
+                                for kind in ("networks", "volumes")})
 
 
 def options_from_global(global_options: "GlobalOptions", **overrides: Any) -> ProjectOptions:

@@ -1,13 +1,18 @@
-"""The typed, immutable project model the engine consumes (built once by :func:`bind_project`)."""
+"""The typed, immutable project model the engine consumes (built once by :func:`bind_project`).
+
+Its classes are ``Record``s (named tuples: ``project._replace(services=...)`` makes a changed copy)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
+from composer.records import Record
+
 if TYPE_CHECKING:
     from composer.spec.loader import LoadedModel
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})  # the default of every mapping field
 
 
 def _frozen(value: Any) -> Any:
@@ -18,8 +23,7 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dependency:
+class Dependency(Record):
     """One ``depends_on`` edge."""
 
     condition: str = "service_started"
@@ -27,8 +31,7 @@ class Dependency:
     restart: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Service:
+class Service(Record):
     """A service in its canonical (long) form; ``raw`` holds every field as Compose prints it."""
 
     name: str
@@ -36,46 +39,45 @@ class Service:
     build: Mapping[str, Any] | None = None
     command: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
-    environment: Mapping[str, str | None] = field(default_factory=dict)
+    environment: Mapping[str, str | None] = EMPTY
     ports: tuple[Mapping[str, Any], ...] = ()
     volumes: tuple[Mapping[str, Any], ...] = ()
-    networks: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    networks: Mapping[str, Mapping[str, Any] | None] = EMPTY
     network_mode: str | None = None
-    depends_on: Mapping[str, Dependency] = field(default_factory=dict)
+    depends_on: Mapping[str, Dependency] = EMPTY
     links: tuple[str, ...] = ()
     volumes_from: tuple[str, ...] = ()
     healthcheck: Mapping[str, Any] | None = None
     restart: str | None = None
     deploy: Mapping[str, Any] | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY
     user: str | None = None
     working_dir: str | None = None
     hostname: str | None = None
     container_name: str | None = None
     profiles: tuple[str, ...] = ()
     scale: int | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = EMPTY
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Project:
+class Project(Record):
     """A loaded compose project."""
 
     name: str
     working_dir: str
     config_files: tuple[str, ...] = ()
-    services: Mapping[str, Service] = field(default_factory=dict)
-    networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    volumes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    secrets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    environment: Mapping[str, str] = field(default_factory=dict)
-    disabled_services: Mapping[str, Service] = field(default_factory=dict)
+    services: Mapping[str, Service] = EMPTY
+    networks: Mapping[str, Mapping[str, Any]] = EMPTY
+    volumes: Mapping[str, Mapping[str, Any]] = EMPTY
+    secrets: Mapping[str, Mapping[str, Any]] = EMPTY
+    configs: Mapping[str, Mapping[str, Any]] = EMPTY
+    environment: Mapping[str, str] = EMPTY
+    disabled_services: Mapping[str, Service] = EMPTY
     profiles: tuple[str, ...] = ()
-    output: Mapping[str, Any] = field(default_factory=dict)
-    config_hashes: Mapping[str, str] = field(default_factory=dict)
+    output: Mapping[str, Any] = EMPTY
+    config_hashes: Mapping[str, str] = EMPTY
     """Per service, the ``com.docker.compose.config-hash`` Docker Compose would compute."""
-    env_file_errors: Mapping[str, Exception] = field(default_factory=dict)
+    env_file_errors: Mapping[str, Exception] = EMPTY
     """Per service, why its ``env_file`` could not be read; raised by :meth:`check_env_files`."""
 
     def check_env_files(self, names: Iterable[str]) -> None:

@@ -8,7 +8,6 @@ merge keys and anchors are expanded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from composer.errors import SourceLocation, SpecSyntaxError
@@ -77,15 +76,17 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-@dataclass
 class Document:
-    """One parsed YAML document and what came along with it."""
+    """One parsed YAML document and what came along with it (a plain class: ``dataclasses``
+    costs every compose command milliseconds of imports)."""
 
-    file: str
-    data: Any
-    positions: Positions = field(default_factory=dict)
-    resets: list[Path] = field(default_factory=list)
-    overrides: list[Path] = field(default_factory=list)
+    __slots__ = ("file", "data", "positions", "resets", "overrides")
+
+    def __init__(self, file: str, data: Any) -> None:
+        self.file, self.data = file, data
+        self.positions: Positions = {}
+        self.resets: list[Path] = []
+        self.overrides: list[Path] = []
 
 
 class _Converter:

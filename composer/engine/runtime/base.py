@@ -11,16 +11,18 @@ Deletes tolerate absence only where the method says so.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Callable, Literal, Mapping, NamedTuple, Protocol
+from typing import Any, Callable, Literal, Mapping, Protocol
+
+from composer.records import Record
 
 ContainerState = Literal["created", "running", "paused", "restarting", "exited", "dead", "removing"]
 Health = Literal["none", "starting", "healthy", "unhealthy"]
 EMPTY: Mapping[str, Any] = MappingProxyType({})
-"""The default of every mapping field (records are NamedTuples: immutable and cheap to define)."""
+"""The default of every mapping field (records are ``Record``s: immutable named tuples)."""
 
 
 # --- what the engine asks to create ------------------------------------------------------------
-class MountSpec(NamedTuple):
+class MountSpec(Record):
     """A mount: ``bind`` (host path), ``volume`` (volume name, "" = anonymous), ``tmpfs``, or
     ``content`` (a file the runtime writes from ``options["content"]``, with optional
     ``mode``/``uid``/``gid``: secrets and configs given by value)."""
@@ -32,7 +34,7 @@ class MountSpec(NamedTuple):
     options: Mapping[str, Any] = EMPTY  # bind/volume/tmpfs sub-options
 
 
-class EndpointSpec(NamedTuple):
+class EndpointSpec(Record):
     """A connection of the container to a network (by the network's real name)."""
 
     network: str
@@ -46,7 +48,7 @@ class EndpointSpec(NamedTuple):
     interface_name: str | None = None  # docker 28's: the container's interface on this network
 
 
-class PortSpec(NamedTuple):
+class PortSpec(Record):
     """A published port: container ``target`` port, host ``published`` port(s) or "" (ephemeral)."""
 
     target: int
@@ -55,7 +57,7 @@ class PortSpec(NamedTuple):
     protocol: str = "tcp"
 
 
-class HealthSpec(NamedTuple):
+class HealthSpec(Record):
     """A healthcheck, durations in seconds (``test`` as docker's: ["CMD", ...] / ["CMD-SHELL", s])."""
 
     test: tuple[str, ...]
@@ -66,7 +68,7 @@ class HealthSpec(NamedTuple):
     start_interval: float = 5.0
 
 
-class HookSpec(NamedTuple):
+class HookSpec(Record):
     """A ``post_start``/``pre_stop`` lifecycle hook: a command run inside the container."""
 
     command: tuple[str, ...]
@@ -76,14 +78,14 @@ class HookSpec(NamedTuple):
     privileged: bool = False
 
 
-class RestartPolicy(NamedTuple):
+class RestartPolicy(Record):
     """``no``, ``always``, ``on-failure`` (with ``max_retries``) or ``unless-stopped``."""
 
     name: str = "no"
     max_retries: int = 0
 
 
-class ResourceSpec(NamedTuple):
+class ResourceSpec(Record):
     """cgroup limits in docker's units (bytes, nano-CPUs); 0 = unset."""
 
     memory: int = 0
@@ -103,7 +105,7 @@ class ResourceSpec(NamedTuple):
     blkio_throttle: Mapping[str, tuple[tuple[str, int], ...]] = EMPTY  # read_bps ...: ((device path, rate), ...)
 
 
-class ContainerSpec(NamedTuple):
+class ContainerSpec(Record):
     """Everything docker's create API gets from Compose; the runtime adapter translates it.
 
     ``entrypoint``/``command`` of None mean "the image's"; an empty tuple means "reset it".
@@ -162,7 +164,7 @@ class ContainerSpec(NamedTuple):
     annotations: Mapping[str, str] = EMPTY
 
 
-class NetworkSpec(NamedTuple):
+class NetworkSpec(Record):
     """A network to ensure (``name`` is the real name, e.g. ``myapp_default``)."""
 
     name: str
@@ -175,7 +177,7 @@ class NetworkSpec(NamedTuple):
     options: Mapping[str, str] = EMPTY
 
 
-class VolumeSpec(NamedTuple):
+class VolumeSpec(Record):
     """A named volume to ensure (``name`` is the real name, e.g. ``myapp_data``)."""
 
     name: str
@@ -185,7 +187,7 @@ class VolumeSpec(NamedTuple):
 
 
 # --- what the runtime reports ------------------------------------------------------------------
-class ContainerSummary(NamedTuple):
+class ContainerSummary(Record):
     """One container as ``docker ps -a`` sees it."""
 
     id: str
@@ -205,7 +207,7 @@ class ContainerSummary(NamedTuple):
     mounts: tuple[str, ...] = ()  # volume names and bind sources
 
 
-class HealthStatus(NamedTuple):
+class HealthStatus(Record):
     """What ``wait_health`` returns: the state and health now, and the last probe's output."""
 
     state: ContainerState
@@ -214,13 +216,13 @@ class HealthStatus(NamedTuple):
     output: str = ""
 
 
-class NetworkSummary(NamedTuple):
+class NetworkSummary(Record):
     id: str
     name: str
     labels: Mapping[str, str] = EMPTY
 
 
-class VolumeSummary(NamedTuple):
+class VolumeSummary(Record):
     name: str
     labels: Mapping[str, str] = EMPTY
     mountpoint: str = ""

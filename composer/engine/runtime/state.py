@@ -241,7 +241,10 @@ class StateLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)  # closing releases the lock
+        import fcntl
+
+        fcntl.flock(self.fd, fcntl.LOCK_UN)  # (a child forked meanwhile may still have the fd)
+        os.close(self.fd)
         self.fd = -1
 
 
@@ -249,7 +252,6 @@ def _flock_within(fd: int, timeout: float) -> None:
     """``flock(LOCK_EX)`` on ``fd``, tried again (every 10 to 100 ms) for at most ``timeout``
     seconds; TimeoutError if another holds it all that time."""
     import fcntl
-    import time
 
     deadline, pause = time.monotonic() + timeout, 0.01
     while True:

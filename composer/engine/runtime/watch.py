@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-from composer.engine.runtime import libc
-
 RECHECK = 0.5
 _SHARED = {"fd": -1}  # the process's reusable inotify descriptor
 _SHARED_LOCK = _thread.allocate_lock()
@@ -50,7 +48,12 @@ class DirWatch:
     quarter of a ``stop``); removing a watch does not. Nested or concurrent watches get their own.
     """
 
-    def __init__(self, path: str, mask: int = libc.IN_MOVED_TO | libc.IN_DELETE_SELF | libc.IN_MODIFY) -> None:
+    def __init__(self, path: str, mask: int = 0) -> None:
+        """``mask``: inotify's event bits (0: a state.json rename, the log's growth, the
+        directory's removal)."""
+        from composer.engine.runtime import libc  # (ctypes: only where a command waits)
+
+        mask = mask or libc.IN_MOVED_TO | libc.IN_DELETE_SELF | libc.IN_MODIFY
         self.shared = _SHARED_LOCK.acquire(False)
         if self.shared:
             if _SHARED["fd"] < 0:
@@ -76,6 +79,8 @@ class DirWatch:
 
     def close(self) -> None:
         if self.fd >= 0:
+            from composer.engine.runtime import libc
+
             libc.inotify_rm_watch(self.fd, self.wd)
             self._release()
 

@@ -132,8 +132,6 @@ def test_start_interval_needs_start_period(load):
 
 
 def test_secrets_and_configs_become_mounts(load):
-    import dataclasses
-
     import pytest
 
     from composer.errors import PlanError
@@ -152,7 +150,7 @@ configs:
   inline: {content: "hello"}
 """
     project = load(text)
-    project = dataclasses.replace(project, environment={"TOKEN": "abc"})
+    project = project._replace(environment={"TOKEN": "abc"})
     raw = project.to_dict()["services"]["w"]
     spec = convert.container_spec(project, project.services["w"], raw, number=1, config_hash="", image_id="")
     by_target = {m.target: m for m in spec.mounts}
@@ -160,7 +158,7 @@ configs:
     assert by_target["/run/secrets/pw"].source.endswith("/demo/pw.txt")
     assert by_target["/run/secrets/token.txt"].options == {"content": "abc", "mode": "0400"}
     assert by_target["/etc/app.conf"].type == "bind" and by_target["/inline"].options == {"content": "hello"}
-    empty = dataclasses.replace(project, environment={})
+    empty = project._replace(environment={})
     with pytest.raises(PlanError, match="secret 'tok' has no content"):
         convert.container_spec(empty, empty.services["w"], raw, number=1, config_hash="", image_id="")
 
