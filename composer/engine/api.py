@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Callable
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, NetworksFirst, Status, WaitWords, discard
+from composer.engine.images.mountpulls import project_mount_images
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -66,7 +67,7 @@ class ProjectService:
         """The project's actual state, with the ids of the images its services use."""
         names = services or tuple(project.services)
         refs = [convert.image_reference(project.name, project.services[n]) for n in names if n in project.services]
-        return observe(self.runtime, project.name, images=refs)
+        return observe(self.runtime, project.name, images=refs + project_mount_images(project, names))
 
     def plan_up(self, project: "Project", options: UpOptions = UpOptions()) -> Plan:
         observed = self.observe(project)
@@ -84,7 +85,7 @@ class ProjectService:
         """Pull/build what is missing, then converge networks, volumes and containers."""
         with project_lock(project.name, timeout=self.lock_timeout):
             observed = self.observe(project)
-            images = reconcile.plan_images(project, observed, options)
+            images = reconcile.plan_images(project, observed, options, mounts=True)
             if images:
                 self._run(images, options.parallel)
                 observed = self.observe(project)

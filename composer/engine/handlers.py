@@ -51,10 +51,11 @@ async def _remove_volume(ctx: OpContext, op: Operation) -> None:
 async def _pull(ctx: LoopContext, op: Operation) -> None:
     import trio
 
-    ref = op.params["reference"]
+    ref, token = op.params["reference"], trio.lowlevel.current_trio_token()
 
-    def progress(status: str, detail: Any) -> None:  # called in the pull's thread
-        trio.from_thread.run_sync(ctx.emit, Event(kind="Image", name=ref, status=Status.PULLING, text=status))
+    def progress(status: str, detail: Any) -> None:  # called in the pull's threads (one per layer too)
+        trio.from_thread.run_sync(ctx.emit, Event(kind="Image", name=ref, status=Status.PULLING, text=status),
+                                  trio_token=token)
 
     await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress))
 

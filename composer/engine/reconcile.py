@@ -16,6 +16,7 @@ from composer.engine import convert
 from composer.engine import labels as L
 from composer.engine.options import UpOptions
 from composer.engine.plan import Plan, PlanBuilder
+from composer.engine.images.mountpulls import plan_mount_pulls
 from composer.errors import ImageNotFound, PlanError, SemanticError, UsageError
 
 if TYPE_CHECKING:
@@ -136,12 +137,15 @@ class _Desired(NamedTuple):
 
 
 def plan_images(project: "Project", observed: "ObservedState", options: UpOptions,
-                services: Iterable[str] | None = None) -> Plan:
-    """Pull or build what the services need (``observed.images`` holds what is here)."""
+                services: Iterable[str] | None = None, mounts: bool = False) -> Plan:
+    """Pull or build what the services need (``observed.images`` holds what is here); with
+    ``mounts``, also the missing images their ``type: image`` volumes mount (as up, not pull)."""
     plan = PlanBuilder()
     names = select(project, options.services, with_deps=not options.no_deps) if services is None else services
     for name in names:
         _image_op(plan, project, project.services[name], observed, options)
+        if mounts:
+            plan_mount_pulls(plan, project.services[name], observed)
     return plan.build()
 
 
@@ -200,7 +204,8 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
-        ops[name] = _converge_service(plan, desired, name, volumes + ((image,) if image else ()), networks)
+        pulls = plan_mount_pulls(plan, project.services[name], observed)  # its type: image volumes
+        ops[name] = _converge_service(plan, desired, name, volumes + ((image,) if image else ()) + pulls, networks)
     _restart_reconnected(plan, stopped, recreated, ops)
     _add_dependency_edges(plan, desired, names, ops)
     for name in names:
@@ -222,6 +227,7 @@ def plan_run(project: "Project", observed: "ObservedState", name: str, options: 
     _ensure_networks(plan, project, [name], observed, specs)
     _ensure_volumes(plan, project, [name], observed, specs)
     _image_op(plan, project, project.services[name], observed, options)
+    plan_mount_pulls(plan, project.services[name], observed)
     return plan.build()
 
 

@@ -90,10 +90,10 @@ def convert_mount(mount: MountSpec, content_dir: str, index: int) -> Any:
                      readonly=mount.read_only, volume_nocopy=bool(options.get("nocopy")),
                      subpath=str(options.get("subpath") or ""),
                      anonymous=not mount.source or bool(options.get("anonymous")))
-    if mount.type == "image":  # Compose pulls a missing image first
+    if mount.type == "image":  # (the plan pulled a missing one: images.mountpulls)
         from composer.engine.runtime.imagemount import image_mount
 
-        return image_mount(mount.source, mount.target, str(options.get("subpath") or ""), pull_missing=True)
+        return image_mount(mount.source, mount.target, str(options.get("subpath") or ""))
     if mount.type == "bind":
         return Mount(type="bind", target=mount.target, source=mount.source, readonly=mount.read_only,
                      propagation=str(options.get("propagation") or ""),

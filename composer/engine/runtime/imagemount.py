@@ -17,9 +17,9 @@ from composer.engine.runtime.paths import secure_join
 from composer.errors import ImageNotFound, MountError
 
 
-def image_mount(reference: str, target: str, subpath: str = "", pull_missing: bool = False) -> Mount:
+def image_mount(reference: str, target: str, subpath: str = "") -> Mount:
     """The mount of image ``reference`` at ``target`` (always read-only, as docker's); the image
-    is pulled first when missing and ``pull_missing`` (Compose does, ``docker run`` does not)."""
+    must be here (``docker run`` does not pull it; Compose's plan pulls it first)."""
     from composer.engine.runtime.imagecache import resolve_image
 
     if not reference:
@@ -27,15 +27,7 @@ def image_mount(reference: str, target: str, subpath: str = "", pull_missing: bo
     if subpath.startswith("/") or os.path.normpath(subpath or ".").split("/")[0] == "..":
         raise MountError(f"image subpath {subpath!r} of the mount at {target} must be a relative path within the image",
                          hint="drop the leading / and every ..")
-    try:
-        image = resolve_image(reference)
-    except ImageNotFound:
-        if not pull_missing:
-            raise
-        from composer.engine.images.pull import pull
-
-        pull(reference)
-        image = resolve_image(reference)
+    image = resolve_image(reference)
     return Mount(type="image", target=target, source=image.id, readonly=True, subpath=subpath)
 
 

@@ -1,5 +1,6 @@
 """Compose's ``type: image`` volume of an image that is not here yet: pulled from the registry
-first (``docker run --mount type=image`` does not pull: No such image)."""
+by the plan first, even with ``--pull never`` (as Compose 2.40; ``docker run --mount type=image``
+does not pull: No such image)."""
 
 from __future__ import annotations
 
@@ -37,4 +38,13 @@ def test_compose_pulls_a_missing_mount_image(busybox_image, registry, docker_con
         f"      - {{type: image, source: '{reference}', target: /img}}\n")
     ran = _composer(state_root, tmp_path, "run", "--rm", "a", "cat", "/img/data/two.txt")
     assert ran.returncode == 0 and ran.stdout == "two\n", ran.stderr
+    assert f"{reference}  Pulled" in ran.stderr, ran.stderr
     assert ImageStore().read_db()["refs"].get(reference)
+    assert _composer(state_root, tmp_path, "image", "rm", reference).returncode == 0
+    try:
+        up = _composer(state_root, tmp_path, "up", "-d", "--pull", "never")
+        assert up.returncode == 0 and f"{reference}  Pulled" in up.stderr, up.stderr
+        again = _composer(state_root, tmp_path, "up", "-d")  # present: not pulled again
+        assert again.returncode == 0 and reference not in again.stderr, again.stderr
+    finally:
+        _composer(state_root, tmp_path, "down")

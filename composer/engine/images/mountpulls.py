@@ -1,0 +1,37 @@
+"""Pulls the plan makes for a service's ``type: image`` volumes (Compose 2.40's
+``pullRequiredImages``): an image a volume mounts is pulled when it is not here, whatever
+``--pull`` or the service's ``pull_policy`` say (those apply to the service's own image only:
+a present one is never pulled again, a missing one is pulled even with ``--pull never``).
+``compose pull`` does not pull them. Each pull is an ordinary ``pull`` operation, shared with a
+service whose own image is the same; the containers' create waits for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from composer.engine.observe import ObservedState
+    from composer.engine.plan import PlanBuilder
+    from composer.spec.model import Project, Service
+
+
+def mount_images(service: "Service") -> list[tuple[int, str]]:
+    """``(index, image)`` of each ``type: image`` volume of ``service`` (its index among the
+    service's volumes, as Compose names the pull ``<service>:volume <index>``)."""
+    return [(index, str(volume["source"])) for index, volume in enumerate(service.volumes)
+            if volume.get("type") == "image" and volume.get("source")]
+
+
+def project_mount_images(project: "Project", names: tuple[str, ...] = ()) -> list[str]:
+    """The images the ``type: image`` volumes of the services ``names`` (all: none given) mount."""
+    services = [project.services[n] for n in names or project.services if n in project.services]
+    return [image for service in services for _, image in mount_images(service)]
+
+
+def plan_mount_pulls(plan: "PlanBuilder", service: "Service", observed: "ObservedState") -> tuple[str, ...]:
+    """Add a pull of each missing image a volume of ``service`` mounts; the ids of those pulls.
+    (An image ``observed`` did not look for is left to the create: No such image.)"""
+    return tuple(plan.add("pull", f"image:{image}", "image not found", reference=image,
+                          service=f"{service.name}:volume {index}")
+                 for index, image in mount_images(service)
+                 if image in observed.images and observed.images[image] is None)
