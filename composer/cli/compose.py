@@ -505,7 +505,8 @@ def down_fast(argv: list[str], obj: Any = None) -> Optional[int]:
 def down_or_plan(ctx: Any, project: Any, name: str, options: Any, dry_run: bool) -> None:
     """``down`` (``--dry-run``: its plan printed, nothing done)."""
     if dry_run or ctx.obj.dry_run:
-        print(engine().plan_down(project, options, project_name=name).text())
+        text = engine().plan_down(project, options, project_name=name).text()
+        print(text or "(nothing to remove)", file=sys.stdout if text else sys.stderr)
         return
     with progress_for(ctx) as progress:
         engine(progress).down(project, options, project_name=name)

@@ -250,7 +250,8 @@ def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -
                                  parallel=C.parallel(ctx))
     project = C.load(ctx)
     if ctx.obj.dry_run or options.get("dry_run"):
-        print(plan_text(project, verb, lifecycle))
+        text = plan_text(project, verb, lifecycle)
+        print(text or f"(nothing to {verb})", file=sys.stdout if text else sys.stderr)
         return 0
     if verb == "rm" and lifecycle.stop:  # as compose: stopped first (its lines), then the question
         with C.progress_for(ctx, _TITLES["stop"]) as progress:
