@@ -10,7 +10,8 @@ from typing import Any, List, Optional
 import typer
 
 from composer.cli import compose as C
-from composer.cli.compose_fast import exec_command, lifecycle_command, logs_command, ps_command
+from composer.cli.compose_fast import exec_command, logs_command, ps_command
+from composer.cli.compose_lifecycle import lifecycle_command
 from composer.cli.compose_fast import table_lines  # noqa: F401 - its home was here (tests import it from here)
 from composer.errors import ComposerError, UsageError
 

@@ -97,7 +97,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
 # Fast-path command words that also run without typer after global options (-f, -p, ...).
 FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images", "up", "down"}
 LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm")  # compose_fast's too
-FAST_PATHS.update({(word,): f"composer.cli.compose_fast:{word}_main" for word in LIFECYCLE_WORDS})
+FAST_PATHS.update({(word,): f"composer.cli.compose_lifecycle:{word}_main" for word in LIFECYCLE_WORDS})
 FAST_WITH_GLOBALS.update(LIFECYCLE_WORDS)
 FAST_PATHS[("ls",)] = "composer.cli.compose_ls:ls_main"
 

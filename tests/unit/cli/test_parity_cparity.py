@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from composer.cli import compose_fast as F
+from composer.cli.compose_lifecycle import lifecycle_main
 from composer.errors import FlagError
 from tests.unit.test_compose_cli import cli  # noqa: F401 (the fixtures)
 from tests.unit.test_parity_compose_cli import demo  # noqa: F401
@@ -55,7 +56,7 @@ def test_restart_no_deps_and_an_int_timeout(demo):
     assert demo("up", "-d").exit_code == 0
     assert demo("restart", "--no-deps", "-t", "1", "web").exit_code == 0
     with pytest.raises(FlagError, match='invalid argument "1.5" for "-t, --timeout" flag: strconv.ParseInt'):
-        F.lifecycle_main("stop")(["-t", "1.5"])
+        lifecycle_main("stop")(["-t", "1.5"])
 
 
 def test_bool_values_as_pflag_parses_them():
