@@ -56,7 +56,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(image, name="image")
     _register_listing(image)
     _register_housekeeping(image)
-    _register_transfer(image)
+    from composer.cli.image_transfer import register_transfer
+
+    register_transfer(image)
     _register_files(image)
     from composer.cli.build import register_image_build
 
@@ -276,142 +278,11 @@ def _output(records: list[dict[str, str]], format_: str | None, columns: list[st
         print_table(records, columns, headers)
 
 
-def _register_transfer(image: typer.Typer) -> None:
-    import typer
-
-    @image.command("pull")
-    def pull(reference: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
-             platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant]"),
-             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
-             all_tags: bool = typer.Option(False, "-a", "--all-tags",
-                                           help="Download all tagged images in the repository."),
-             _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
-        """Download an image from a registry."""
-        if all_tags:
-            run_pull_all(reference, platform, quiet)
-        else:
-            run_pull(reference, platform, quiet)
-
-    @image.command("push")
-    def push(reference: str = typer.Argument(..., metavar="NAME[:TAG]"),
-             quiet: bool = typer.Option(False, "-q", "--quiet", help="Suppress verbose output."),
-             all_tags: bool = typer.Option(False, "-a", "--all-tags",
-                                           help="Push all tags of an image to the repository."),
-             _trust: bool = typer.Option(True, "--disable-content-trust", help=TRUST_HELP)) -> None:
-        """Upload an image to a registry."""
-        names = local_tags(reference) if all_tags else [reference]
-        for index, name in enumerate(names):
-            run_push(name, quiet, announced=index > 0)
-
-
-def local_tags(repository: str) -> list[str]:
-    """``push --all-tags``: the local NAME:TAG names of ``repository`` (no tag allowed), sorted."""
-    from composer.engine.images.reference import parse_reference
-
-    parsed = parse_reference(repository, default_tag=False)
-    if parsed.tag or parsed.digest:
-        raise UsageError("tag can't be used with --all-tags/-a")
-    prefix = parsed.repository + ":"
-    names = sorted(name for name in _store().read_db()["refs"] if name.startswith(prefix))
-    if not names:
-        raise ImageError(f"An image does not exist locally with the tag: {parsed.familiar_repository}")
-    return names
-
-
-def run_push(reference: str, quiet: bool, announced: bool = False) -> None:
-    """Push one tag with docker's lines (``announced``: the repository line was printed already)."""
-    from composer.engine.images.push import push as push_image
-
-    progress = Progress(quiet=quiet)
-    shown = progress if not announced else \
-        (lambda event: None if event.status.startswith("The push refers") else progress(event))
-    result = push_image(reference, on_event=shown)
-    progress.close()
-    tag = result.name.rsplit(":", 1)[-1]
-    _echo(result.name if quiet else f"{tag}: digest: {result.digest} size: {result.size}")
-
-
-TRUST_HELP = "Skip image verification (default true: composer signs and verifies nothing)."
-
-
-def run_pull(reference: str, platform: str | None, quiet: bool) -> None:
-    """Pull with progress, then docker's closing lines (Digest, Status, the full name)."""
-    from composer.engine.images.pull import pull as pull_image
-
-    progress = Progress(quiet=quiet)
-    result = pull_image(reference, platform=platform, on_event=progress)
-    progress.close()
-    _print_pulled(reference, result.name, result.digest, result.updated, quiet)
-
-
-def run_pull_all(repository: str, platform: str | None, quiet: bool) -> None:
-    """``pull --all-tags``: every tag of the repository, each with its Pulling/Digest lines, then
-    one Status line and the repository's full name, as docker prints them."""
-    from composer.engine.images.pull import pull as pull_image
-    from composer.engine.images.pull import repository_tags
-    from composer.engine.images.reference import parse_reference
-
-    parsed = parse_reference(repository, default_tag=False)
-    if parsed.tag or parsed.digest:
-        raise UsageError("tag can't be used with --all-tags/-a")
-    updated = False
-    for tag in repository_tags(repository):
-        progress = Progress(quiet=quiet)
-        result = pull_image(f"{repository}:{tag}", platform=platform, on_event=progress)
-        progress.close()
-        updated = updated or result.updated
-        if not quiet:
-            if not result.updated:  # the full pull printed this line itself
-                _echo(f"{tag}: Pulling from {parsed.path}")
-            _echo(f"Digest: {result.digest}")
-    if not quiet:
-        _echo(f"Status: {'Downloaded newer image' if updated else 'Image is up to date'} for "
-              f"{parsed.familiar_repository}")
-    _echo(parsed.repository)
-
-
-def _print_pulled(reference: str, name: str, digest: str, updated: bool, quiet: bool) -> None:
-    """docker's closing lines of a pull: Digest, Status, then the full name."""
-    from composer.engine.images.reference import parse_reference
-
-    if not quiet:
-        if not updated:  # the full pull printed this line itself
-            parsed = parse_reference(name)
-            _echo(f"{parsed.tag or parsed.digest}: Pulling from {parsed.path}")
-        _echo(f"Digest: {digest}")
-        state = "Downloaded newer image" if updated else "Image is up to date"
-        _echo(f"Status: {state} for {parse_reference(reference).familiar()}")
-    _echo(name)
-
-
 def fast_pull(argv: list[str]) -> int | None:
-    """``image pull`` without typer (a FAST_PATH); None hands anything unusual (--help) to typer."""
-    quiet, platform, positional = False, None, []
-    args = iter(argv)
-    for arg in args:
-        if arg in ("-q", "--quiet"):
-            quiet = True
-        elif arg == "--platform":
-            platform = next(args, None)
-        elif arg.startswith("--platform="):
-            platform = arg.partition("=")[2]
-        elif arg in ("--disable-content-trust", "--disable-content-trust=true"):
-            continue  # docker's default: nothing to verify
-        elif arg.startswith("-") and arg != "-":
-            return None
-        else:
-            positional.append(arg)
-    if len(positional) != 1 or (platform is None and "--platform" in argv):
-        return None
-    if platform is None:
-        from composer.engine.images.warm import warm_pull
+    """The ``image pull`` FAST_PATHS entry (``composer.cli.image_transfer``)."""
+    from composer.cli.image_transfer import fast_pull as pull_without_typer
 
-        warm = warm_pull(positional[0])
-        if warm is not None:
-            _print_pulled(positional[0], warm[1], warm[2], updated=False, quiet=quiet)
-            return 0
-    run_pull(positional[0], platform, quiet)
-    return 0
+    return pull_without_typer(argv)
 
 
 def _register_files(image: typer.Typer) -> None:
@@ -624,59 +495,3 @@ def print_table(records: list[dict[str, str]], columns: list[str], headers: dict
     titles = [headers.get(column, column.upper()) for column in columns]
     for line in aligned([titles, *([record[column] for column in columns] for record in records)], 0, trim=True):
         _echo(line)
-
-
-class Progress:
-    """Renders pull/push events: redrawn per-layer bars on a terminal, plain lines otherwise."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        import threading
-
-        self.quiet = quiet
-        self.tty = sys.stdout.isatty()
-        self.lines: dict[str, str] = {}
-        self.drawn = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, event: Any) -> None:
-        if self.quiet:
-            return
-        with self._lock:
-            if not event.id or event.status.startswith(("Pulling from", "The push refers")):
-                self._plain(f"{event.id}: {event.status}" if event.id and "Pulling" in event.status else event.status)
-                return
-            text = f"{event.id}: {event.status}"
-            if event.total and event.status in ("Downloading", "Pushing", "Extracting"):
-                if not self.tty:  # docker prints no progress lines off a terminal
-                    return
-                text += " " + _bar(event.current, event.total)
-            if self.tty:
-                self.lines[event.id] = text
-                self._redraw()
-            elif self.lines.get(event.id) != text:
-                self.lines[event.id] = text
-                _echo(text)
-
-    def _plain(self, text: str) -> None:
-        if self.tty and self.drawn:
-            self.lines.clear()
-            self.drawn = 0
-        _echo(text)
-
-    def _redraw(self) -> None:
-        out = sys.stdout
-        if self.drawn:
-            out.write(f"\x1b[{self.drawn}A")
-        for line in self.lines.values():
-            out.write(f"\x1b[2K{line}\n")
-        self.drawn = len(self.lines)
-        out.flush()
-
-    def close(self) -> None:
-        sys.stdout.flush()
-
-
-def _bar(current: int, total: int) -> str:
-    filled = min(50, int(50 * current / total)) if total else 0
-    arrow = ">" if filled < 50 else ""
-    return f"[{'=' * filled}{arrow}{' ' * (50 - filled - len(arrow))}]  {human_size(current)}/{human_size(total)}"
