@@ -99,7 +99,7 @@ def mounts(project: "Project", raw: Mapping[str, Any]) -> tuple[MountSpec, ...]:
         source = volume.get("source", "")
         if volume["type"] == "volume" and source:
             source = (project.volumes.get(source) or {}).get("name") or f"{project.name}_{source}"
-        options = volume.get(volume["type"]) or {}
+        options = volume.get(volume["type"], {"create_host_path": True} if volume["type"] == "bind" else None) or {}
         result.append(MountSpec(type=volume["type"], target=volume["target"], source=source,
                                 read_only=bool(volume.get("read_only")), options=dict(options)))
     for target in raw.get("tmpfs") or ():

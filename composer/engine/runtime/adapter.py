@@ -97,7 +97,8 @@ def convert_mount(mount: MountSpec, content_dir: str, index: int) -> Any:
     if mount.type == "bind":
         return Mount(type="bind", target=mount.target, source=mount.source, readonly=mount.read_only,
                      propagation=str(options.get("propagation") or ""),
-                     create_source=bool(options.get("create_host_path", True)))
+                     create_source=bool(options.get("create_host_path")),  # (a bind without bind: creates)
+                     recursive="" if options.get("recursive") in (None, "enabled") else str(options["recursive"]))
     raise ContainerRuntimeError(f"mount type {mount.type!r} at {mount.target} is not supported",
                                 hint="use bind, volume or tmpfs")
 

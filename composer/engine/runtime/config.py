@@ -23,6 +23,7 @@ class Mount(Record):
     volume_nocopy: bool = False
     anonymous: bool = False        # a volume named by the runtime (removed with --rm)
     subpath: str = ""              # volume: a directory inside it to mount instead (relative, no "..")
+    recursive: str = ""            # bind: docker's bind-recursive ("" = enabled, disabled, writable, readonly)
 
 
 class Device(Record):

@@ -122,6 +122,14 @@ def idmapped_tree(path: str, userns_fd: int) -> int:
     return fd
 
 
+def set_readonly(path: str, recursive: bool) -> None:
+    """Make the mount at ``path`` read-only, with ``recursive`` every mount under it too
+    (mount_setattr MOUNT_ATTR_RDONLY: its other flags stay as they are)."""
+    attr = ctypes.create_string_buffer(MOUNT_ATTR_RDONLY.to_bytes(8, "little") + bytes(24), 32)  # struct mount_attr
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, _b(path), AT_RECURSIVE if recursive else 0, attr,
+                         ctypes.c_size_t(32)), f"mount_setattr {path}", path)
+
+
 def move_mount(fd: int, target: str) -> None:
     """Attach the detached mount ``fd`` at ``target`` (move_mount(2))."""
     _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, _b(target), MOVE_MOUNT_F_EMPTY_PATH),

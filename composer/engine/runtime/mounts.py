@@ -15,6 +15,8 @@ from composer.engine.runtime.paths import secure_join
 from composer.errors import ContainerRuntimeError, MountError, UsageError
 
 PROPAGATIONS = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
+GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
+            **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}  # strconv.ParseBool
 
 
 def parse_volume_flag(value: str) -> Mount:
@@ -57,6 +59,7 @@ def parse_mount_flag(value: str) -> Mount:
         if key in fields:
             mount.readonly = fields.pop(key) in ("true", "1")
     mount.propagation = fields.pop("bind-propagation", "")
+    mount.recursive = bind_recursive(fields.pop("bind-recursive", None), value)
     mount.volume_nocopy = fields.pop("volume-nocopy", "false") in ("true", "1")
     mount.subpath = check_subpath(fields.pop("volume-subpath", ""), value)
     image_subpath = check_subpath(fields.pop("image-subpath", ""), value, "image")
@@ -69,7 +72,7 @@ def parse_mount_flag(value: str) -> Mount:
         del fields["volume-driver"]
     if fields:
         raise UsageError(f"invalid --mount {value!r}: unexpected key {next(iter(fields))!r}",
-                         hint="composer knows type, source, target, readonly, bind-propagation, volume-nocopy, "
+                         hint="composer knows type, source, target, readonly, bind-propagation, bind-recursive, volume-nocopy, "
                               "volume-subpath, image-subpath, tmpfs-size and tmpfs-mode")
     if kind not in ("bind", "volume", "tmpfs", "image"):
         raise UsageError(f"invalid --mount {value!r}: type must be bind, volume, tmpfs or image")
@@ -81,7 +84,31 @@ def parse_mount_flag(value: str) -> Mount:
         if not source:
             raise UsageError(f"invalid --mount {value!r}: source is required for a bind mount")
         mount.source = os.path.abspath(source)
+        check_recursion(mount, value)
     return mount
+
+
+def bind_recursive(option: str | None, value: str) -> str:
+    """``bind-recursive=enabled|disabled|writable|readonly`` (a boolean: enabled or disabled),
+    as the Mount's ``recursive`` ("" for enabled, docker's default)."""
+    if option is None:
+        return ""
+    word = ("enabled" if GO_BOOLS[option] else "disabled") if option in GO_BOOLS else option
+    if word not in ("enabled", "disabled", "writable", "readonly"):
+        raise UsageError(f"invalid --mount {value!r}: invalid value for bind-recursive: {option}",
+                         hint='must be "enabled", "disabled", "writable", or "readonly"')
+    return "" if word == "enabled" else word
+
+
+def check_recursion(mount: Mount, value: str) -> None:
+    """docker's rules: bind-recursive=writable and =readonly need readonly, and =readonly
+    bind-propagation=rprivate."""
+    if mount.recursive in ("writable", "readonly") and not mount.readonly:
+        raise UsageError(f"invalid --mount {value!r}: option 'bind-recursive={mount.recursive}' requires "
+                         "'readonly' to be specified in conjunction")
+    if mount.recursive == "readonly" and mount.propagation != "rprivate":
+        raise UsageError(f"invalid --mount {value!r}: option 'bind-recursive=readonly' requires "
+                         "'bind-propagation=rprivate' to be specified in conjunction")
 
 
 def parse_tmpfs_flag(value: str) -> Mount:
@@ -165,7 +192,7 @@ def pin_subpaths(mounts: list[Mount]) -> list[int]:
 
 
 def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
-    """A detached copy (recursive, as ``-v`` binds) of each bind and volume source, made by us on the
+    """A detached copy (recursive, as ``-v`` binds, unless bind-recursive=disabled) of each bind and volume source, made by us on the
     host: the mapped root of ``--userns private`` could not pass directories like a 0700 home to
     reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
     their files keep host ids 0-65535 whatever block the container maps, so every container (with
@@ -180,7 +207,8 @@ def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
             elif mount.type == "volume":
                 fds.append(libc.idmapped_tree(mount.source, userns_fd))
             else:
-                fds.append(libc.clone_tree(mount.source, libc.AT_RECURSIVE) if mount.type == "bind" else -1)
+                recursive = 0 if mount.recursive == "disabled" else libc.AT_RECURSIVE
+                fds.append(libc.clone_tree(mount.source, recursive) if mount.type == "bind" else -1)
     except BaseException as error:
         for fd in fds:
             if fd >= 0:

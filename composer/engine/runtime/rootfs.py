@@ -222,10 +222,10 @@ def apply_mount(root: str, mount: Mount, source_fd: int = -1) -> None:
         libc.move_mount(source_fd, target)
     else:
         ensure_target(target, os.path.isdir(mount.source))
-        libc.mount(mount.source, target, None, libc.MS_BIND | libc.MS_REC)
+        libc.mount(mount.source, target, None, libc.MS_BIND | (0 if mount.recursive == "disabled" else libc.MS_REC))
     libc.mount(None, target, None, PROPAGATION_FLAGS.get(mount.propagation or "rprivate", libc.MS_PRIVATE))
-    if mount.readonly:
-        libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_REC)
+    if mount.readonly:  # the mounts under it too, but with bind-recursive=writable (docker 25+)
+        libc.set_readonly(target, mount.recursive != "writable")
 
 
 def bind_staged(root: str, source: str, target: str) -> None:
