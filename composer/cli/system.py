@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
     system.command("df")(system_df)
     system.command("prune")(system_prune)
     system.command("start")(system_start)
+    from composer.cli.system_events import system_events
+
+    system.command("events")(system_events)
 
 
 def version_data() -> dict:
