@@ -59,9 +59,20 @@ def _api_socket(value: Any) -> Refusal:
     return "use_api_socket: composer serves no Docker Engine API socket to share", "remove use_api_socket"
 
 
+def _realtime(value: Any) -> Refusal | None:
+    from composer.engine.runtime.cgroups import supports_realtime
+
+    if not value or supports_realtime():
+        return None
+    return ("kernel does not support CPU real-time scheduler",
+            "this host's cgroups have no real-time scheduler groups (cgroup v2, or no RT_GROUP_SCHED): "
+            "remove cpu_rt_runtime and cpu_rt_period")
+
+
 REFUSED: dict[str, Callable[[Any], Refusal | None]] = {
     "gpus": _gpus, "storage_opt": _storage_opt, "isolation": _isolation, "runtime": _runtime,
     "use_api_socket": _api_socket, "mem_swappiness": _swappiness, "provider": _provider, "models": _models,
+    "cpu_rt_runtime": _realtime, "cpu_rt_period": _realtime,
 }
 # accepted, warned at each create (as docker warns of a limit the host cannot apply), no effect
 NOT_APPLIED = {

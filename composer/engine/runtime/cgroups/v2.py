@@ -7,6 +7,7 @@ import os
 from composer.engine.runtime.cgroups.base import (CPU_TIME, CgroupManager, cfs_limits, counts_oom_kill, read_file,
                                                   remove_dir, write_file)
 from composer.engine.runtime.config import Resources
+from composer.errors import CgroupError
 
 WANTED = ("cpu", "cpuset", "io", "memory", "pids")
 
@@ -21,6 +22,16 @@ def blkio_to_io_weight(weight: int) -> int:
     return 1 + ((weight - 10) * 9999) // 990
 
 
+def _refuse_realtime(wanted: object) -> None:
+    """v2 has no real-time controller: ``--cpu-rt-period``/``--cpu-rt-runtime`` refused in
+    docker's words (never silently dropped)."""
+    if wanted:
+        from composer.engine.runtime.cgroups.realtime import UNSUPPORTED
+
+        raise CgroupError(UNSUPPORTED, hint="drop cpu_rt_runtime/cpu_rt_period (--cpu-rt-*): cgroup v2 has no "
+                                            "real-time scheduler group")
+
+
 class CgroupV2(CgroupManager):
     """``<root>/<name>``."""
 
@@ -30,6 +41,7 @@ class CgroupV2(CgroupManager):
         return os.path.join(self.root, self.name)
 
     def create(self, resources: Resources, privileged: bool = False, device_rules: tuple[str, ...] = ()) -> None:
+        _refuse_realtime(resources.cpu_rt_period or resources.cpu_rt_runtime)
         self._enable_controllers()
         os.makedirs(self.path, exist_ok=True)
         self._apply(resources)
@@ -60,6 +72,7 @@ class CgroupV2(CgroupManager):
                 write_file(os.path.join(self.path, name), value)
 
     def update(self, resources: Resources, changed: frozenset[str]) -> None:
+        _refuse_realtime(changed & {"cpu_rt_period", "cpu_rt_runtime"})
         for name, value in self._writes(resources, changed):
             write_file(os.path.join(self.path, name), value)
 
