@@ -120,6 +120,15 @@ def refuse(raw: Mapping[str, Any], service: str) -> None:
                             hint="set either cpus or cpu_period/cpu_quota")
 
 
+def refuse_network(raw: Mapping[str, Any], key: str) -> None:
+    """PlanError for a project network composer cannot make: ``enable_ipv4: false`` (Docker
+    28's IPv6-only network; composer's bridges always have IPv4)."""
+    if raw.get("enable_ipv4") is False:
+        raise PlanError(f"network {key!r}: enable_ipv4: false (an IPv6-only network) is not supported by composer",
+                        location=SourceLocation(path=f"networks.{key}.enable_ipv4"),
+                        hint="remove enable_ipv4: false (the network then has IPv4 and, with enable_ipv6, IPv6)")
+
+
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:
     """``container run``'s ``--runtime``, ``--isolation`` and ``--memory-swappiness`` checked
     (UsageError as docker's); the warnings (``--cgroup-parent``)."""

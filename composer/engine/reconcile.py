@@ -276,10 +276,13 @@ def resource_specs(project: "Project") -> dict[str, "NetworkSpec | VolumeSpec"]:
 
 def _ensure_networks(plan: PlanBuilder, project: "Project", names: list[str], observed: "ObservedState",
                      specs: Mapping[str, "NetworkSpec | VolumeSpec"], every: bool = False) -> list[str]:
+    from composer.engine.fieldcheck import refuse_network
+
     ids = []
     for key in sorted(_used_networks(project, names, every) & set(project.networks)):
         if project.networks[key].get("external"):
             continue
+        refuse_network(project.networks[key], key)  # enable_ipv4: false
         spec = specs[f"network:{key}"]
         if spec.name in observed.other_networks:
             plan.warnings.append(f"a network with name {spec.name} exists but was not created for this project; "

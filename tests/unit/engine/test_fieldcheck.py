@@ -103,3 +103,12 @@ def test_net_sysctls_refused_through_a_host_network_donor(state_root, monkeypatc
     monkeypatch.setattr("composer.engine.runtime.state.find_container", lambda name: Donor())
     with pytest.raises(ContainerRuntimeError, match="shares the host's net namespace"):
         check_sysctls({"net.ipv4.ip_forward": "1"}, network="container:web", ipc_mode="", uts_mode="")
+
+
+def test_an_ipv6_only_network_is_refused_by_the_planner(load, service):
+    project = load("services:\n  a:\n    image: busybox\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv4: false\n")
+    with pytest.raises(PlanError, match="enable_ipv4: false") as caught:
+        service.plan_up(project)
+    assert caught.value.location.path == "networks.n.enable_ipv4"
+    service.plan_up(load("services:\n  a:\n    image: busybox\n    networks: [n]\nnetworks:\n  n:\n"
+                         "    enable_ipv4: true\n"))
