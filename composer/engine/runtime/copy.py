@@ -50,9 +50,10 @@ def _container_side(container_id: str):
     """Yield whether the container runs, holding its mount lock for a copy of a stopped one
     (docker's cp locks the container too): its filesystem is never mounted by a copy beside a
     start's PID 1 (one waits for the other; a start that went first leaves it running: the copy
-    execs), nor twice by two copies; its state lock is held too (nothing else changes it
-    meanwhile). A running one's copy execs and mounts nothing: it holds neither (its exit is
-    recorded meanwhile). A wait longer than ``settings.lock_wait()`` is a clear error."""
+    execs), nor twice by two copies. A running one's copy execs and mounts nothing: it holds no
+    lock (its exit is recorded meanwhile). The state lock is never held for a copy's length:
+    a start's and its supervisor's state writes never wait for a copy, only their mount lock
+    does, bounded. A wait longer than ``settings.lock_wait()`` is a clear error."""
     from composer.engine.runtime.containers import LIVE, current_state
     from composer.engine.runtime.state import ContainerDir
     from composer.settings import lock_wait
@@ -64,8 +65,6 @@ def _container_side(container_id: str):
             running = current_state(cdir).get("Status") in LIVE
             if running:
                 held.close()
-            else:
-                held.enter_context(cdir.lock(timeout=lock_wait()))
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {container_id}") from None
         except TimeoutError:

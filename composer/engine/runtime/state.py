@@ -175,10 +175,9 @@ class ContainerDir:
         for sub in (self.upper, self.work, self.rootfs):
             os.mkdir(sub, 0o755)
 
-    def lock(self, timeout: float | None = None) -> "StateLock":
-        """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``);
-        TimeoutError once held by another for ``timeout`` seconds."""
-        return StateLock(os.path.join(self.path, "lock"), timeout=timeout)
+    def lock(self) -> "StateLock":
+        """An exclusive flock on the directory's ``lock`` file (``with cdir.lock(): ...``)."""
+        return StateLock(os.path.join(self.path, "lock"))
 
     def mount_lock(self, timeout: float | None = None) -> "StateLock":
         """An exclusive flock on the ``upper`` directory, held by whoever mounts the container's

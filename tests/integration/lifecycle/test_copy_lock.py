@@ -83,17 +83,30 @@ def test_a_copy_gives_up_on_a_held_container_with_a_clear_error(short_lock_wait,
 
 
 def test_a_start_gives_up_on_a_copy_that_holds_the_container(short_lock_wait, cli, stopped, state_root):
+    import io
     import json
+    import tarfile
 
-    from composer.engine.runtime.state import ContainerDir
-
-    with ContainerDir(stopped).mount_lock():
+    copy = subprocess.Popen([sys.executable, "-m", "composer", "container", "cp", "-", "locked:/"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    try:
+        time.sleep(1)  # the copy mounted the stopped container: it waits for our tar stream
         start = cli("container", "start", "locked", timeout=20)
-    assert start.returncode != 0 and "a copy has held its filesystem for 1 s" in start.stderr
+    finally:
+        stream = io.BytesIO()
+        with tarfile.open(fileobj=stream, mode="w") as archive:
+            member = tarfile.TarInfo("streamed")
+            member.size = 3
+            archive.addfile(member, io.BytesIO(b"ok\n"))
+        copy.communicate(stream.getvalue(), timeout=30)
+    assert start.returncode != 0 and "a copy has held its filesystem for 1 s" in start.stderr, start.stderr
     state = json.loads(cli("container", "inspect", "locked", check=True).stdout)[0]["State"]
     assert state["Status"] == "created" and "a copy has held" in state["Error"]
+    assert copy.returncode == 0, copy.stderr
     cli("container", "start", "locked", check=True)
     assert _status(state_root, stopped) == "running"
+    assert cli("container", "exec", "locked", "cat", "/streamed", check=True).stdout == "ok\n"
 
 
 def test_an_exit_is_recorded_even_if_the_mount_lock_stays_held(short_lock_wait, cli, state_root):
