@@ -104,13 +104,12 @@ def _register_listing(image: typer.Typer) -> None:
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Display detailed information on one or more images."""
         from composer.engine.images.catalog import inspect_image
-        from composer.engine.images.pull import check_platform
 
         store = _store()
         documents, missing = [], []
         for reference in images:
             try:
-                check_platform(store, reference, platform)
+                _check_platform(store, reference, platform)
                 documents.append(inspect_image(store, reference))
             except ImageError as error:
                 missing.append(error)
@@ -135,14 +134,13 @@ def _register_listing(image: typer.Typer) -> None:
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Show the history of an image."""
         from composer.engine.images.catalog import history as image_history
-        from composer.engine.images.pull import check_platform
 
         readable = human.lstrip("=").lower()
         if reference is None and readable not in ("true", "false", "1", "0"):
             reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
         if reference is None:
             raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
-        check_platform(_store(), reference, platform)
+        _check_platform(_store(), reference, platform)
         rows = image_history(_store(), reference)
         short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
         if quiet:
@@ -188,13 +186,12 @@ def _register_housekeeping(image: typer.Typer) -> None:
            platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Remove one or more images."""
         from composer.engine.images.catalog import container_usage, gc, remove
-        from composer.engine.images.pull import check_platform
 
         store, failed, usage = _store(), False, container_usage()  # one scan of the containers
         deleted = False
         for reference in images:
             try:
-                check_platform(store, reference, platform)
+                _check_platform(store, reference, platform)
                 for action, what in remove(store, reference, force, usage):
                     typer.echo(f"{action}: {what}")
                     deleted = deleted or action == "Deleted"
@@ -237,6 +234,14 @@ def _register_housekeeping(image: typer.Typer) -> None:
 
 
 PLATFORM_HELP = "os/arch[/variant]: the image must be of that platform (composer keeps one per image)."
+
+
+def _check_platform(store: Any, reference: str, platform: str | None) -> None:
+    """``--platform``'s check (``pull``'s module, and its registry client, imported only then)."""
+    if platform:
+        from composer.engine.images.pull import check_platform
+
+        check_platform(store, reference, platform)
 
 
 def _summary_record(image_id: str, row: Any) -> dict[str, str]:
@@ -295,10 +300,9 @@ def _register_files(image: typer.Typer) -> None:
              platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Save one or more images to a tar archive (streamed to STDOUT by default)."""
         from composer.engine.images.archive import save as save_images
-        from composer.engine.images.pull import check_platform
 
         for reference in images:  # (each image has one platform here: it is that one, or an error)
-            check_platform(_store(), reference, platform)
+            _check_platform(_store(), reference, platform)
         if output is None and sys.stdout.isatty():
             raise UsageError("cowardly refusing to save to a terminal", hint="use the -o flag or redirect")
         _write_output(output, lambda stream: save_images(_store(), images, stream))
