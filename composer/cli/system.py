@@ -291,7 +291,7 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
     from composer.cli.render import confirm, print_pruned
     from composer.units import human_size
 
-    groups = prune_filters(filters)
+    groups = filter_groups(filters)
     images = "all images without at least one container associated to them" if all_ else "all dangling images"
     anonymous = "  - all anonymous volumes not used by at least one container\n" if volumes else ""
     cache = "all build cache" if all_ else "unused build cache"
@@ -305,14 +305,14 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
     print(f"Total reclaimed space: {human_size(freed)}")
 
 
-def prune_filters(filters: List[str]) -> dict:
-    """``system prune --filter``s grouped by key (label, label!, until); another key is refused
-    as dockerd refuses it (``Error response from daemon: Invalid filter 'x'``)."""
+def filter_groups(filters: List[str], keys: tuple = ("label", "label!", "until")) -> dict:
+    """``--filter``s grouped by key (``system prune``'s: label, label!, until); another key is
+    refused as dockerd refuses it (``Error response from daemon: Invalid filter 'x'``)."""
     from composer.cli.psformat import parse_filters
     from composer.errors import UsageError
 
     try:
-        return parse_filters(filters, ("label", "label!", "until"), {})
+        return parse_filters(filters, keys, {})
     except UsageError as error:
         if error.exit_code == 125:  # the command line's own: bad format of filter
             raise

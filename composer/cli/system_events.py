@@ -21,10 +21,10 @@ def system_events(since: Optional[str] = typer.Option(None, "--since", help="Sho
     import itertools
 
     from composer.cli.containers import _when
-    from composer.cli.psformat import parse_filters
+    from composer.cli.system import filter_groups
     from composer.engine.host_events import HostMonitor
 
-    groups = parse_filters(filters, FILTER_KEYS, {})
+    groups = filter_groups(filters, FILTER_KEYS)
     start, end = _when(since, "--since"), _when(until, "--until")
     with HostMonitor() as monitor:
         past = monitor.history(start, end) if start is not None else []
