@@ -147,7 +147,7 @@ def _register_up(app: typer.Typer) -> None:
         if attach_dependencies and not attach:
             from composer.engine.reconcile import select
 
-            attach = select(project, options.services, with_deps=True)
+            attach = _yaml_attached(project, select(project, options.services, with_deps=True))
         abort_on = "exit" if abort else "failure" if abort_failure else ""
         printer = C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps)
         code = _attached(ctx, project, options, attach, no_attach, abort_on, exit_code_from, started, printer,
@@ -180,6 +180,12 @@ def _register_up(app: typer.Typer) -> None:
             C.engine(progress, project).create(project, options._replace(confirm=progress.confirm))
 
 
+def _yaml_attached(project: Any, names: Any) -> list[str]:
+    """The services of ``names`` an attached ``up`` follows unless ``--attach`` names them: not
+    those with ``attach: false`` (as Compose 2.40)."""
+    return [name for name in names if project.services[name].raw.get("attach") is not False]
+
+
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: str,
               exit_code_from: Optional[str], since: float, printer: Any, hooks: Any) -> int:
     """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
@@ -187,7 +193,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
     ``pre_stop`` hooks' output (kept by ``hooks``) is printed as ``web-1 -> | ...`` lines."""
     from composer.engine.options import LifecycleOptions
 
-    names = set(attach or options.services or project.services) - set(no_attach or ())
+    names = set(attach or _yaml_attached(project, options.services or project.services)) - set(no_attach or ())
     containers = C.containers_of(project.name, names)
     printer.names = [C.short_name(c) for c in containers]
     printer.width = max((len(n) for n in printer.names), default=0)
