@@ -72,8 +72,8 @@ def parse_mount_flag(value: str) -> Mount:
         del fields["volume-driver"]
     if fields:
         raise UsageError(f"invalid --mount {value!r}: unexpected key {next(iter(fields))!r}",
-                         hint="composer knows type, source, target, readonly, bind-propagation, bind-recursive, volume-nocopy, "
-                              "volume-subpath, image-subpath, tmpfs-size and tmpfs-mode")
+                         hint="composer knows type, source, target, readonly, bind-propagation, bind-recursive, "
+                              "volume-nocopy, volume-subpath, image-subpath, tmpfs-size and tmpfs-mode")
     if kind not in ("bind", "volume", "tmpfs", "image"):
         raise UsageError(f"invalid --mount {value!r}: type must be bind, volume, tmpfs or image")
     if kind == "image":
@@ -192,9 +192,9 @@ def pin_subpaths(mounts: list[Mount]) -> list[int]:
 
 
 def detach_bind_sources(mounts: list[Mount], userns_fd: int) -> list[int]:
-    """A detached copy (recursive, as ``-v`` binds, unless bind-recursive=disabled) of each bind and volume source, made by us on the
-    host: the mapped root of ``--userns private`` could not pass directories like a 0700 home to
-    reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
+    """A detached copy (recursive, as ``-v`` binds, unless bind-recursive=disabled) of each bind and
+    volume source, made by us on the host: the mapped root of ``--userns private`` could not pass
+    directories like a 0700 home to reach it (runc opens such sources in the parent too). Volumes are idmapped into ``userns_fd``:
     their files keep host ids 0-65535 whatever block the container maps, so every container (with
     or without a user namespace) shares them as root. -1 for the other mounts."""
     fds: list[int] = []
