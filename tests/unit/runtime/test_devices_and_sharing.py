@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from composer.cli.container_run import parse_device
+from composer.engine.runtime.config import parse_device
 from composer.engine.runtime import libc
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Device, Resources
