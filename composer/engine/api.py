@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Callable
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
 from composer.engine.events import Event, EventSink, NetworksFirst, Status, WaitWords, discard
-from composer.engine.images.mountpulls import project_mount_images
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -65,6 +64,8 @@ class ProjectService:
     # --- planning only ---------------------------------------------------------------------------
     def observe(self, project: "Project", services: tuple[str, ...] = ()) -> ObservedState:
         """The project's actual state, with the ids of the images its services use."""
+        from composer.engine.images.mountpulls import project_mount_images
+
         names = services or tuple(project.services)
         refs = [convert.image_reference(project.name, project.services[n]) for n in names if n in project.services]
         return observe(self.runtime, project.name, images=refs + project_mount_images(project, names))
