@@ -129,6 +129,17 @@ def refuse_network(raw: Mapping[str, Any], key: str) -> None:
                         hint="remove enable_ipv4: false (the network then has IPv4 and, with enable_ipv6, IPv6)")
 
 
+def refuse_volume(raw: Mapping[str, Any], key: str) -> None:
+    """PlanError for a project volume whose local ``driver_opts`` (``type``/``o``/``device``:
+    docker mounts that filesystem or directory as the volume) composer's plain-directory volumes
+    would ignore: the data would not go where the file says."""
+    if raw.get("driver_opts"):
+        options = ", ".join(f"{k}: {v}" for k, v in raw["driver_opts"].items())
+        raise PlanError(f"volume {key!r}: driver_opts ({options}) are not applied by composer (its volumes are "
+                        "plain directories)", location=SourceLocation(path=f"volumes.{key}.driver_opts"),
+                        hint="mount the directory with a bind (type: bind, source: DEVICE) or remove driver_opts")
+
+
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:
     """``container run``'s ``--runtime``, ``--isolation`` and ``--memory-swappiness`` checked
     (UsageError as docker's); the warnings (``--cgroup-parent``)."""

@@ -400,10 +400,13 @@ def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], obs
                     specs: Mapping[str, "NetworkSpec | VolumeSpec"], every: bool = False) -> list[str]:
     used = {v.get("source") for s in names for v in project.services[s].volumes if v.get("type") == "volume"}
     used |= set(project.volumes) if every else set()
+    from composer.engine.fieldcheck import refuse_volume
+
     ids = []
     for key in sorted(k for k in used if k in project.volumes):
         if project.volumes[key].get("external"):
             continue
+        refuse_volume(project.volumes[key], key)  # driver_opts
         spec = specs[f"volume:{key}"]
         if spec.name in observed.other_volumes:
             plan.warnings.append(f"volume {spec.name!r} already exists but was not created for this project; "

@@ -112,3 +112,11 @@ def test_an_ipv6_only_network_is_refused_by_the_planner(load, service):
     assert caught.value.location.path == "networks.n.enable_ipv4"
     service.plan_up(load("services:\n  a:\n    image: busybox\n    networks: [n]\nnetworks:\n  n:\n"
                          "    enable_ipv4: true\n"))
+
+
+def test_local_volume_driver_opts_are_refused_not_ignored(load, service):
+    project = load("services:\n  a:\n    image: busybox\n    volumes: [data:/data]\nvolumes:\n  data:\n"
+                   "    driver_opts: {type: none, o: bind, device: /srv/data}\n")
+    with pytest.raises(PlanError, match=r"driver_opts \(type: none, o: bind, device: /srv/data\) are not") as caught:
+        service.plan_up(project)
+    assert caught.value.location.path == "volumes.data.driver_opts"
