@@ -144,7 +144,7 @@ def plan_images(project: "Project", observed: "ObservedState", options: UpOption
     for name in names:
         _image_op(plan, project, project.services[name], observed, options)
         if mounts:
-            _mount_pulls(plan, project.services[name], observed)
+            _mount_pulls(plan, project, project.services[name], observed)
     return plan.build()
 
 
@@ -177,10 +177,12 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
     return None
 
 
-def _mount_pulls(plan: PlanBuilder, service: "Service", observed: "ObservedState") -> tuple[str, ...]:
+def _mount_pulls(plan: PlanBuilder, project: "Project", service: "Service",
+                 observed: "ObservedState") -> tuple[str, ...]:
     from composer.engine.images.mountpulls import plan_mount_pulls
 
-    return plan_mount_pulls(plan, service, observed)
+    built = frozenset(convert.image_reference(project.name, s) for s in project.services.values() if s.build)
+    return plan_mount_pulls(plan, service, observed, built)
 
 
 def _builder_of(project: "Project", ref: str) -> "Service":
@@ -209,7 +211,7 @@ def plan_up(project: "Project", observed: "ObservedState", options: UpOptions = 
     ops: dict[str, list[str]] = {}
     for name in names:
         image = _image_op(plan, project, project.services[name], observed, options)
-        pulls = _mount_pulls(plan, project.services[name], observed)  # its type: image volumes
+        pulls = _mount_pulls(plan, project, project.services[name], observed)  # its type: image volumes
         ops[name] = _converge_service(plan, desired, name, volumes + ((image,) if image else ()) + pulls, networks)
     _restart_reconnected(plan, stopped, recreated, ops)
     _add_dependency_edges(plan, desired, names, ops)
@@ -232,7 +234,7 @@ def plan_run(project: "Project", observed: "ObservedState", name: str, options: 
     _ensure_networks(plan, project, [name], observed, specs)
     _ensure_volumes(plan, project, [name], observed, specs)
     _image_op(plan, project, project.services[name], observed, options)
-    _mount_pulls(plan, project.services[name], observed)
+    _mount_pulls(plan, project, project.services[name], observed)
     return plan.build()
 
 

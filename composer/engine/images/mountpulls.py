@@ -28,10 +28,12 @@ def project_mount_images(project: "Project", names: tuple[str, ...] = ()) -> lis
     return [image for service in services for _, image in mount_images(service)]
 
 
-def plan_mount_pulls(plan: "PlanBuilder", service: "Service", observed: "ObservedState") -> tuple[str, ...]:
+def plan_mount_pulls(plan: "PlanBuilder", service: "Service", observed: "ObservedState",
+                     built: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Add a pull of each missing image a volume of ``service`` mounts; the ids of those pulls.
-    (An image ``observed`` did not look for is left to the create: No such image.)"""
+    Not of an image a service ``built`` (Compose ignores that pull's failure: the build makes it),
+    nor of one ``observed`` did not look for (left to the create: No such image)."""
     return tuple(plan.add("pull", f"image:{image}", "image not found", reference=image,
                           service=f"{service.name}:volume {index}")
                  for index, image in mount_images(service)
-                 if image in observed.images and observed.images[image] is None)
+                 if image not in built and image in observed.images and observed.images[image] is None)

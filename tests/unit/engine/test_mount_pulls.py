@@ -38,3 +38,16 @@ def test_up_pulls_it_first_and_pull_does_not(load, service, fake):
     service.up(project)
     assert fake.images.get("reg.test/assets:1")
     assert [c.target for c in fake.calls_of("pull")] == ["busybox", "reg.test/assets:1"]
+
+
+def test_an_image_a_service_builds_is_not_pulled_for_a_volume(load, service, tmp_path):
+    project = load("""
+    services:
+      maker:
+        build: .
+        image: reg.test/made:1
+      web:
+        image: busybox
+        volumes: [{type: image, source: "reg.test/made:1", target: /made}]
+    """)
+    assert "pull image:reg.test/made:1" not in service.plan_up(project).text()
