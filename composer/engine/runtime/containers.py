@@ -72,7 +72,7 @@ def _release_host_resources(config: ContainerConfig) -> None:
         cgroup.remove()
     except ComposerError:
         pass
-    from composer.engine.runtime.linux import detach_network, network_joins
+    from composer.engine.runtime.netjoin import detach_network, network_joins
 
     if network_joins(config):
         try:
@@ -279,8 +279,10 @@ def unpause(container_id: str) -> None:
 
 def remove(container_id: str, force: bool = False, volumes: bool = False) -> None:
     """Remove the container and everything it holds (``force`` kills it first)."""
+    from contextlib import ExitStack
+
     from composer.engine.runtime.linux import remove_anonymous_volumes
-    from composer.engine.runtime.state import release_name
+    from composer.engine.runtime.state import mount_locked, release_name
 
     cdir = ContainerDir(container_id)
     try:
@@ -296,14 +298,19 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
         kill(container_id, "SIGKILL", missing_ok=True)
     _give_up_prepared(cdir, state)
     wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
-    _release_host_resources(config)
-    if volumes:
-        remove_anonymous_volumes(config)
-    release_name(config.name)
-    try:
-        cdir.remove()
-    except FileNotFoundError:
-        pass
+    with ExitStack() as held:  # a copy of the stopped container never sees its files vanish: it ends first
+        try:
+            held.enter_context(mount_locked(cdir, "a copy", hint="remove it again once the copy is done"))
+        except FileNotFoundError:
+            return  # removed meanwhile
+        _release_host_resources(config)
+        if volumes:
+            remove_anonymous_volumes(config)
+        release_name(config.name)
+        try:
+            cdir.remove()
+        except FileNotFoundError:
+            pass
 
 
 def _give_up_prepared(cdir: ContainerDir, state: dict) -> None:

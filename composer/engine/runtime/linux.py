@@ -19,6 +19,9 @@ from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
 from composer.engine.runtime.etcfiles import write_etc_files
 from composer.engine.runtime.init import LaunchPlan, enter_namespaces, fork_container
+from composer.engine.runtime.namespaces import clone_flags, open_shared_namespaces, prepare_user_namespace
+from composer.engine.runtime.netjoin import (attach_network, check_link_targets, copy_shared_etc_files, detach_network,
+                                             link_env, write_bridged_etc_files)
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import (ContainerDir, claim_name, now_iso, process_start_time, release_name,
                                             write_json_atomic)
@@ -35,155 +38,10 @@ class RunResult(Record):
     oom_killed: bool
 
 
-def network_joins(config: ContainerConfig) -> list[tuple[str, dict]]:
-    """(network, join options) for ``config.network`` (unless none/host/private) and each endpoint;
-    an endpoint naming ``config.network`` gives that first join its options (``--network-alias``)."""
-    joins: list[tuple[str, dict]] = []
-    if config.network not in ("none", "host", "private") and not config.network.startswith("container:"):
-        joins.append(("bridge" if config.network == "default" else config.network, {}))
-    for endpoint in config.endpoints:
-        options = {"aliases": endpoint.aliases, "ipv4": endpoint.ipv4_address or None,
-                   "ipv6": endpoint.ipv6_address or None, "mac": endpoint.mac_address or None,
-                   "links": endpoint.links, "link_local_ips": endpoint.link_local_ips,
-                   "ifname": endpoint.interface_name or None}
-        if joins and endpoint.network == joins[0][0] and not joins[0][1]:
-            joins[0] = (endpoint.network, options)
-        else:
-            joins.append((endpoint.network, options))
-    return joins
-
-
-def attach_network(config: ContainerConfig, pid: int, directory: str) -> bool:
-    """THE networking seam: plug the container whose PID 1 is ``pid`` into its networks.
-
-    Called once the container's network namespace exists (``/proc/<pid>/ns/net``) and before its
-    entrypoint runs. none/host/private (loopback only) need nothing; any other ``config.network``
-    (``bridge`` = the default network) and every ``config.endpoints`` entry is joined through
-    ``composer.network`` (published ports on the first), and the container's hosts and
-    resolv.conf in ``directory`` are rewritten in place (they are bind-mounted already).
-    Returns True when an endpoint was made (``detach_network`` undoes it).
-    """
-    joins = network_joins(config)
-    if not joins:
-        return False
-    from composer.network.manager import NetworkManager
-    from composer.network.ports import parse_publish
-    from composer.network.resolvconf import link_lines, render_hosts, render_resolv_conf
-
-    manager = NetworkManager()
-    ports = [binding for spec in config.publish for binding in parse_publish(spec)]
-    attached = [manager.join(name, config.id, pid, name=config.name, ports=ports if index == 0 else (),
-                             dns=config.dns, **options) for index, (name, options) in enumerate(joins)]
-    networks = [net for net, _ep in attached]
-    hosts = render_hosts(config.hostname, [attached[0][1].ipv4], extra_hosts=config.extra_hosts,
-                         host_gateway=networks[0].gateway, links=link_lines(*attached[0]))
-    resolv = render_resolv_conf(networks, dns=config.dns, dns_search=config.dns_search,
-                                dns_options=config.dns_options)
-    for name, text in (("hosts", hosts), ("resolv.conf", resolv)):
-        with open(os.path.join(directory, name), "w") as handle:  # in place: the bind mount follows
-            handle.write(text)
-    return True
-
-
-def write_bridged_etc_files(config: ContainerConfig, directory: str) -> bool:
-    """For a container that ``attach_network`` will plug in: its hostname, and empty hosts and
-    resolv.conf to bind-mount (attach_network writes them once the address is known); False for
-    the other network modes (``write_etc_files`` then writes all three)."""
-    if not network_joins(config):
-        return False
-    with open(os.path.join(directory, "hostname"), "w") as handle:
-        handle.write(config.hostname + "\n")
-    for name in ("hosts", "resolv.conf"):
-        open(os.path.join(directory, name), "w").close()
-    return True
-
-
-def detach_network(config: ContainerConfig) -> None:
-    """Release the container's endpoints (their veths went with the namespace)."""
-    from composer.network.manager import NetworkManager
-
-    manager = NetworkManager()
-    for name, _ in network_joins(config):
-        manager.disconnect(name, config.id, force=True)
-
-
-def _shares(mode: str) -> bool:
-    """True for a namespace mode that does not make a namespace of its own (host, container:X)."""
-    return mode == "host" or mode.startswith("container:")
-
-
-def clone_flags(config: ContainerConfig) -> int:
-    """The namespaces to unshare for ``config``."""
-    flags = libc.CLONE_NEWNS
-    for flag, mode in ((libc.CLONE_NEWPID, config.pid_mode), (libc.CLONE_NEWCGROUP, config.cgroupns_mode),
-                       (libc.CLONE_NEWUTS, config.uts_mode), (libc.CLONE_NEWIPC, config.ipc_mode),
-                       (libc.CLONE_NEWNET, config.network)):
-        if not _shares(mode):
-            flags |= flag
-    return flags
-
-
 def host_cgroup_hierarchies() -> list[tuple[str, str, str]]:
     """The host's cgroup hierarchies, for the container's /sys/fs/cgroup (``rootfs.mount_cgroups``)."""
     with open("/proc/self/mounts") as handle:
         return rootfs.cgroup_hierarchies(handle.read())
-
-
-def open_shared_namespaces(config: ContainerConfig) -> list[tuple[int, int]]:
-    """(fd, type) of the namespaces that ``container:X`` modes join: X's PID 1's, in setns order."""
-    wanted = [(mode.partition(":")[2], name, flag) for mode, name, flag in (
-        (config.ipc_mode, "ipc", libc.CLONE_NEWIPC), (config.network, "net", libc.CLONE_NEWNET),
-        (config.pid_mode, "pid", libc.CLONE_NEWPID)) if mode.startswith("container:")]
-    if not wanted:
-        return []
-    if wanted[0][1] == "ipc":  # and its mount namespace, where the child copies /dev/shm from
-        wanted.insert(1, (wanted[0][0], "mnt", libc.CLONE_NEWNS))
-    from composer.engine.runtime.containers import resolve, running_pid
-
-    fds: list[tuple[int, int]] = []
-    try:
-        for target, name, flag in wanted:
-            target_id = resolve(target)  # compose gives names, the CLI ids
-            pid = running_pid(target_id)
-            if name == "ipc":  # (checked here only: at start, as docker does)
-                check_ipc_donor(target_id)
-            try:
-                fds.append((os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag))
-            except OSError as error:
-                raise ContainerRuntimeError(f"cannot join the {name} namespace of container {target}: "
-                                            f"{error.strerror}") from None
-    except BaseException:
-        for fd, _ in fds:
-            os.close(fd)
-        raise
-    return fds
-
-
-def check_ipc_donor(container_id: str) -> None:
-    """docker's rule for ``--ipc container:X``: X's IPC namespace is given away only when X was
-    made ``shareable`` (or uses the host's, or another shareable one); private is private."""
-    mode = ContainerDir(container_id).read_config().get("ipc_mode") or ""
-    if mode not in ("shareable", "host") and not mode.startswith("container:"):
-        raise ContainerRuntimeError(f"container {container_id}: non-shareable IPC",
-                                    hint="use IpcMode:shareable for the donor container "
-                                         "(run it with --ipc shareable, or compose ipc: shareable)")
-
-
-def copy_shared_etc_files(config: ContainerConfig, directory: str) -> bool:
-    """``--network container:X`` also takes X's hostname, hosts and resolv.conf (as docker does);
-    whether that changed ``config.hostname``."""
-    if not config.network.startswith("container:"):
-        return False
-    from composer.engine.runtime.containers import resolve
-
-    source = ContainerDir(resolve(config.network.partition(":")[2]))
-    own, config.hostname = config.hostname, source.read_config().get("hostname") or config.hostname
-    for name in ("hostname", "hosts", "resolv.conf"):
-        with open(source.file(name), "rb") as handle:
-            content = handle.read()
-        with open(os.path.join(directory, name), "wb") as handle:
-            handle.write(content)
-    return config.hostname != own
 
 
 def seccomp_program(config: ContainerConfig, cap_mask: int) -> bytes | None:
@@ -212,6 +70,8 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
             if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((store.data_path(mount.source), mount.target))
+                import shutil  # noqa: F401 (the child's copy_tree needs it: under --userns private it
+                # runs as a mapped root that may no longer read the host's standard library)
             mount = Mount(type="volume", target=mount.target, source=store.data_path(mount.source),
                           readonly=mount.readonly, propagation=mount.propagation,
                           subpath=mount.subpath)  # bound like a bind
@@ -284,62 +144,6 @@ def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
                                    "OOMKilled": False, "Created": now_iso()})
 
 
-def make_user_namespace(uid_map: str, gid_map: str) -> int:
-    """A new user namespace with these id maps, held by the returned fd (a helper child makes it)."""
-    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-    hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
-    helper = os.fork()
-    if helper == 0:
-        os.close(hold_w)
-        try:
-            libc.unshare(libc.CLONE_NEWUSER)
-            os.write(ready_w, b"1")
-            os.read(hold_r, 1)  # keeps the namespace alive until the parent holds it
-        finally:
-            os._exit(0)
-    os.close(ready_w)
-    os.close(hold_r)
-    try:
-        if os.read(ready_r, 1) != b"1":
-            raise ContainerRuntimeError("cannot create a user namespace",
-                                        hint="check /proc/sys/user/max_user_namespaces")
-        for name, text in (("uid_map", uid_map), ("gid_map", gid_map)):
-            with open(f"/proc/{helper}/{name}", "w") as handle:
-                handle.write(text)
-        return os.open(f"/proc/{helper}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as error:
-        raise ContainerRuntimeError(f"cannot set up the user namespace: {error.strerror}") from None
-    finally:
-        os.close(hold_w)
-        os.close(ready_r)
-        os.waitpid(helper, 0)
-
-
-def prepare_user_namespace(config: ContainerConfig, cdir: ContainerDir) -> tuple[int, list[int]]:
-    """``--userns private``: container root is the first id of a block of composer's subordinate
-    range that no other container maps (podman's --userns=auto); returns the namespace's fd and the
-    image layers idmapped into it (detached mounts), and hands the state dir's writable parts to
-    the mapped root."""
-    from composer.engine.runtime.userdb import claim_id_block, subordinate_range
-
-    uid, gid, size = claim_id_block(config.id, subordinate_range("/etc/subuid"), subordinate_range("/etc/subgid"))
-    userns = make_user_namespace(f"0 {uid} {size}\n", f"0 {gid} {size}\n")
-    fds: list[int] = []
-    try:
-        for index, layer in enumerate(config.layers):
-            fds.append(libc.idmapped_tree(layer, userns))
-            os.makedirs(cdir.file(f"lower/{index}"), exist_ok=True)
-        os.chown(cdir.path, 0, gid)  # 0710: the mapped root may pass, not read
-        for path in (cdir.upper, cdir.work):
-            os.chown(path, uid, gid)
-    except OSError as error:
-        for fd in (userns, *fds):
-            os.close(fd)
-        raise ContainerRuntimeError(f"cannot map the image into the user namespace: {error.strerror}",
-                                    hint="--userns private needs idmapped mounts (Linux 5.19+)") from None
-    return userns, fds
-
-
 def _single_threaded() -> bool:
     """No other Python thread could fork while our pid namespace is switched for our children."""
     threading = sys.modules.get("threading")
@@ -404,7 +208,7 @@ class ForegroundRun:
         return LaunchPlan(config=config, cdir=self.cdir, clone_flags=flags, mounts=resolved, populate=populate,
                           cgroup_files=self.cgroup.self_join_files(), devices=devices, cap_mask=mask,
                           seccomp_bpf=seccomp_program(config, mask), console_fd=self.console_fd, tty=config.tty,
-                          window_size=self.window_size, link_env=_link_env(config),
+                          window_size=self.window_size, link_env=link_env(config),
                           cgroup_hierarchies=host_cgroup_hierarchies() if flags & libc.CLONE_NEWCGROUP else [])
 
     def start(self, plan: LaunchPlan) -> None:
@@ -629,32 +433,6 @@ class ForegroundRun:
                 release_name(self.config.name)
                 self.cdir.remove()
                 remove_anonymous_volumes(self.config)
-
-
-def check_link_targets(config: ContainerConfig) -> None:
-    """docker refuses to start a container whose legacy ``--link`` (default bridge) leads to a
-    container that does not run."""
-    if config.network != "bridge" or not config.endpoints or not config.endpoints[0].links:
-        return
-    from composer.engine.runtime.containers import LIVE, current_state
-    from composer.engine.runtime.state import find_container
-
-    for link in config.endpoints[0].links:
-        target, _, alias = link.partition(":")
-        cdir = find_container(target)
-        if current_state(cdir).get("Status") not in LIVE:
-            target = cdir.read_config().get("name", target)
-            raise ContainerRuntimeError(f"Cannot link to a non running container: /{target} AS "
-                                        f"/{config.name}/{alias}", hint="start the linked container first")
-
-
-def _link_env(config: ContainerConfig) -> list[str]:
-    """docker's variables of the container's legacy links (``--link`` on the default bridge)."""
-    if not config.endpoints:
-        return []
-    from composer.network.links import launch_env
-
-    return launch_env(config)
 
 
 def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:

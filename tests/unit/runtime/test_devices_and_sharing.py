@@ -8,7 +8,8 @@ from composer.engine.runtime.config import parse_device
 from composer.engine.runtime import libc
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Device, Resources
-from composer.engine.runtime.linux import clone_flags, network_joins
+from composer.engine.runtime.namespaces import clone_flags
+from composer.engine.runtime.netjoin import network_joins
 from composer.engine.runtime.rootfs import device_nodes, overlay_options
 from composer.errors import ContainerRuntimeError, UsageError
 
