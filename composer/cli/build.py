@@ -182,6 +182,7 @@ def register(app) -> None:
         ssh: Optional[List[str]] = typer.Option(None, "--ssh", help="Set SSH authentications used when building "
                                                 "service images (use 'default' for your default SSH agent)."),
         check: bool = typer.Option(False, "--check", help="Check build configuration (nothing is built)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Execute command in dry run mode."),
     ) -> None:
         """Build or rebuild services."""
         from composer.cli.compose import load
@@ -198,6 +199,13 @@ def register(app) -> None:
             codes = [_check(service_request(project, name, None, options))
                      for name in buildable(project, tuple(services or ()), with_dependencies=with_dependencies)]
             raise typer.Exit(max(codes, default=0))
+        if ctx.obj.dry_run or dry_run:  # compose's dry run: each build's lines, nothing built
+            from composer.cli.dryrun import show_builds
+            from composer.engine.build.compose import buildable
+
+            if not quiet:
+                show_builds(project, buildable(project, tuple(services or ()), with_dependencies=with_dependencies))
+            return
         build_services(project, tuple(services or ()), options, _progress(quiet), with_dependencies=with_dependencies)
     register_builder(app)
 

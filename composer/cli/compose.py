@@ -503,10 +503,11 @@ def down_fast(argv: list[str], obj: Any = None) -> Optional[int]:
 
 
 def down_or_plan(ctx: Any, project: Any, name: str, options: Any, dry_run: bool) -> None:
-    """``down`` (``--dry-run``: its plan printed, nothing done)."""
+    """``down`` (``--dry-run``: compose's dry run lines, nothing done)."""
     if dry_run or ctx.obj.dry_run:
-        text = engine().plan_down(project, options, project_name=name).text()
-        print(text or "(nothing to remove)", file=sys.stdout if text else sys.stderr)
+        from composer.cli.dryrun import show_plan
+
+        show_plan(ctx, engine().plan_down(project, options, project_name=name), "down")
         return
     with progress_for(ctx) as progress:
         engine(progress).down(project, options, project_name=name)

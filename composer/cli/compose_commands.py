@@ -131,7 +131,9 @@ def _register_up(app: typer.Typer) -> None:
             assume_yes=yes, no_build=no_build))
         options = C.project_defaults(project, options)._replace(all_resources=all_resources)
         if ctx.obj.dry_run or dry_run:
-            typer.echo(C.engine().plan_up(project, options).text())
+            from composer.cli.dryrun import show_up
+
+            show_up(ctx, project, options)
             return
         started = time.time()
         from composer.cli.compose_follow import with_hook_output
@@ -174,7 +176,9 @@ def _register_up(app: typer.Typer) -> None:
             pull=pull, remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate,
             scale=scale, assume_yes=yes, build=build, no_build=no_build))._replace(no_start=True)
         if ctx.obj.dry_run or dry_run:
-            typer.echo(C.engine().plan_up(project, options).text())
+            from composer.cli.dryrun import show_up
+
+            show_up(ctx, project, options)
             return
         with C.progress_for(ctx) as progress:
             C.engine(progress, project).create(project, options._replace(confirm=progress.confirm))
@@ -473,11 +477,13 @@ def _register_lifecycle(app: typer.Typer) -> None:
         project = C.load(ctx)
         names = _pulled(project, services or (), include_deps, ignore_buildable, policy)
         if ctx.obj.dry_run or dry_run:
-            from composer.engine.reconcile import plan_images
+            from composer.cli.dryrun import show_plan
             from composer.engine.options import UpOptions
+            from composer.engine.reconcile import plan_images
 
             observed = C.engine().observe(project, tuple(names))
-            typer.echo(plan_images(project, observed, UpOptions(pull="always"), services=names).text())
+            if not quiet:
+                show_plan(ctx, plan_images(project, observed, UpOptions(pull="always"), services=names))
             return
         with C.progress_for(ctx, "Pulling") as progress:
             if quiet:

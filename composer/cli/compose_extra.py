@@ -12,19 +12,28 @@ from composer.cli import compose as C
 from composer.engine.events import Event, Status
 from composer.errors import ComposerError, UsageError
 
+_DRY = typer.Option(False, "--dry-run", help="Execute command in dry run mode.")
+
 
 def register(app: typer.Typer) -> None:
     """Add ``scale``, ``cp`` and ``push``."""
 
     @app.command("scale")
     def scale(ctx: typer.Context, replicas: List[str] = typer.Argument(..., metavar="SERVICE=REPLICAS..."),
-              no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services.")) -> None:
+              no_deps: bool = typer.Option(False, "--no-deps", help="Don't start linked services."),
+              dry_run: bool = _DRY) -> None:
         """Scale services."""
         project = C.load(ctx)
         wanted = parse_replicas(replicas)
         for name in wanted:
             if name not in project.services:
                 raise UsageError(f"no such service: {name}", hint=f"services: {', '.join(sorted(project.services))}")
+        if ctx.obj.dry_run or dry_run:
+            from composer.cli.dryrun import show_up
+            from composer.engine.options import UpOptions
+
+            show_up(ctx, project, UpOptions(services=tuple(wanted), scale=wanted, no_deps=no_deps))
+            return
         with C.progress_for(ctx) as progress:
             C.engine(progress, project).scale(project, wanted, no_deps=no_deps)
 
@@ -34,25 +43,37 @@ def register(app: typer.Typer) -> None:
            index: int = typer.Option(0, "--index", help="Index of the container if service has multiple replicas."),
            all_: bool = typer.Option(False, "--all", help="Include containers created by the run command."),
            follow_link: bool = typer.Option(False, "-L", "--follow-link", help="Always follow symbol link in SRC_PATH."),
-           archive: bool = typer.Option(False, "-a", "--archive", help="Archive mode (copy all uid/gid information).")
-           ) -> None:
+           archive: bool = typer.Option(False, "-a", "--archive", help="Archive mode (copy all uid/gid information)."),
+           dry_run: bool = _DRY) -> None:
         """Copy files/folders between a service container and the local filesystem."""
         _, name = C.load_or_name(ctx)
-        with C.progress_for(ctx, "Copying") as progress:
-            copy(name, source, destination, index=index, oneoff=all_, emit=progress.event)
+        with _progress(ctx, "Copying", dry_run) as progress:
+            copy(name, source, destination, index=index, oneoff=all_, emit=progress.event, dry_run=bool(progress.prefix))
 
     @app.command("push")
     def push(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),
              ignore_failures: bool = typer.Option(False, "--ignore-push-failures", help="Push what it can."),
              include_deps: bool = typer.Option(False, "--include-deps", help="Also push dependencies."),
-             quiet: bool = typer.Option(False, "-q", "--quiet", help="Push without printing progress.")) -> None:
+             quiet: bool = typer.Option(False, "-q", "--quiet", help="Push without printing progress."),
+             dry_run: bool = _DRY) -> None:
         """Push service images."""
         project = C.load(ctx)
         from composer.engine.reconcile import select
 
         names = select(project, tuple(services or ()), with_deps=include_deps)
-        with C.progress_for(ctx, "Pushing") as progress:
-            push_images(project, names, ignore_failures, progress.event if not quiet else C._ignore)
+        with _progress(ctx, "Pushing", dry_run) as progress:
+            push_images(project, names, ignore_failures, progress.event if not quiet else C._ignore,
+                        dry_run=bool(progress.prefix))
+
+
+def _progress(ctx: typer.Context, title: str, dry_run: bool) -> Any:
+    """The command's progress display; in dry run mode its lines prefixed as compose's."""
+    progress = C.progress_for(ctx, title)
+    if ctx.obj.dry_run or dry_run:
+        from composer.cli.dryrun import PREFIX
+
+        progress.prefix = PREFIX
+    return progress
 
 
 def parse_replicas(arguments: List[str]) -> dict:
@@ -68,8 +89,10 @@ def split_target(argument: str) -> tuple[str, str]:
     return service, path
 
 
-def copy(project: str, source: str, destination: str, *, index: int, oneoff: bool, emit: Any) -> None:
-    """``cp``: out of one container (the first, or ``--index``), or into every container of the service."""
+def copy(project: str, source: str, destination: str, *, index: int, oneoff: bool, emit: Any,
+         dry_run: bool = False) -> None:
+    """``cp``: out of one container (the first, or ``--index``), or into every container of the service
+    (``dry_run``: its lines, nothing copied)."""
     from composer.engine.runtime.copy import copy_from, copy_to
 
     if not source:
@@ -91,15 +114,18 @@ def copy(project: str, source: str, destination: str, *, index: int, oneoff: boo
         detail = f"{container.name}:{src} to {dst}" if from_service else f"{src} to {container.name}:{dst}"
         emit(Event("Container", container.name, Status.COPYING, text=detail))
         started = time.monotonic()
-        if from_service:
+        if dry_run:
+            pass
+        elif from_service:
             copy_from(container.id, src, dst)
         else:
             copy_to(container.id, src, dst)
         emit(Event("Container", container.name, Status.COPIED, time.monotonic() - started, detail))
 
 
-def push_images(project: Any, names: List[str], ignore_failures: bool, emit: Any) -> None:
-    """``push``: the ``image:`` of every selected service that is built; others are skipped."""
+def push_images(project: Any, names: List[str], ignore_failures: bool, emit: Any, dry_run: bool = False) -> None:
+    """``push``: the ``image:`` of every selected service that is built; others are skipped
+    (``dry_run``: the lines, nothing pushed)."""
     from composer.engine.images.push import push as push_image
 
     for name in names:
@@ -110,7 +136,8 @@ def push_images(project: Any, names: List[str], ignore_failures: bool, emit: Any
         emit(Event("Image", service.image, Status.PUSHING))
         started = time.monotonic()
         try:
-            push_image(service.image)
+            if not dry_run:
+                push_image(service.image)
         except ComposerError as error:
             if not ignore_failures:
                 emit(Event("Image", service.image, Status.ERROR, text=error.message))

@@ -32,7 +32,7 @@ _TITLES = {"start": "Running", "stop": "Stopping", "restart": "Restarting", "pau
 
 def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -> int:
     """``start``/``stop``/``restart``/``pause``/``unpause``/``kill``/``rm`` of the services' containers
-    (``--dry-run``: the plan printed, nothing done)."""
+    (``--dry-run``: compose's dry run lines, nothing done)."""
     from composer.engine.options import LifecycleOptions
 
     timeout = options.get("timeout")
@@ -45,28 +45,35 @@ def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -
                                  stop=bool(options.get("stop")), volumes=bool(options.get("volumes")),
                                  parallel=C.parallel(ctx))
     project = C.load(ctx)
-    if ctx.obj.dry_run or options.get("dry_run"):
-        text = plan_text(project, verb, lifecycle)
-        print(text or f"(nothing to {verb})", file=sys.stdout if text else sys.stderr)
-        return 0
+    dry_run = bool(ctx.obj.dry_run or options.get("dry_run"))
     if verb == "rm" and lifecycle.stop:  # as compose: stopped first (its lines), then the question
-        with C.progress_for(ctx, _TITLES["stop"]) as progress:
-            C.engine(progress).stop(project, lifecycle)
+        _act(ctx, project, "stop", lifecycle, dry_run)
         lifecycle = lifecycle._replace(stop=False)
     if verb == "rm" and not _confirm_rm(project, services, bool(options.get("force"))):
         return 0
-    with C.progress_for(ctx, _TITLES[verb]) as progress:
-        getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
+    _act(ctx, project, verb, lifecycle, dry_run)
     return 0
 
 
-def plan_text(project: Any, verb: str, options: Any) -> str:
-    """``--dry-run``: the operations ``verb`` would run (as ``up --dry-run`` prints them)."""
+def _act(ctx: Any, project: Any, verb: str, lifecycle: Any, dry_run: bool) -> None:
+    """``verb`` of the project's containers, its progress shown (``dry_run``: only the lines it
+    would show, as compose's ``--dry-run``)."""
+    if dry_run:
+        from composer.cli.dryrun import show_plan
+
+        show_plan(ctx, lifecycle_plan(project, verb, lifecycle), verb)
+        return
+    with C.progress_for(ctx, _TITLES[verb]) as progress:
+        getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
+
+
+def lifecycle_plan(project: Any, verb: str, options: Any) -> Any:
+    """The operations ``verb`` would run now."""
     from composer.engine.lifecycle import plan_lifecycle
     from composer.engine.observe import observe
 
     observed = observe(C.make_runtime(), project.name, networks=False, volumes=False)
-    return plan_lifecycle(verb, project, observed, options).text()
+    return plan_lifecycle(verb, project, observed, options)
 
 
 def _confirm_rm(project: Any, services: list[str], force: bool) -> bool:

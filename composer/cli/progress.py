@@ -109,6 +109,7 @@ class Progress:
         self._lock = threading.Lock()
         self._live: Any = None
         self._tick = 0
+        self.prefix = ""  # --dry-run: compose's " DRY-RUN MODE - " before each line (shown plain)
 
     # --- the sink ----------------------------------------------------------------------------------
     def event(self, event: Event) -> None:
@@ -132,8 +133,8 @@ class Progress:
             return  # up --wait: Compose shows a failed wait only as the command's error
         if self.mode == "json":
             self.stream.write(json.dumps(event.to_dict()) + "\n")
-        elif self.mode == "plain" and event.kind != "Project":
-            self.stream.write(self._plain(event) + "\n")
+        elif (self.mode == "plain" or self.mode == "tty" and self.prefix) and event.kind != "Project":
+            self.stream.write(self.prefix + self._plain(event) + "\n")
         elif self.mode == "tty" and event.kind != "Project":
             key = f"{event.kind} {event.name}"
             line = self.lines.get(key)
@@ -194,7 +195,7 @@ class Progress:
             self.stream.flush()
 
     def __enter__(self) -> "Progress":
-        if self.mode == "tty":
+        if self.mode == "tty" and not self.prefix:
             from rich.console import Console
             from rich.live import Live
 

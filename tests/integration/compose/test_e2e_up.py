@@ -203,5 +203,5 @@ def test_dry_run_up_plans_a_missing_image_without_touching_anything(project):
           app: {image: "127.0.0.1:9/ghost:1"}
         """)
     result = project("--dry-run", "up", "-d")
-    assert "pull image:127.0.0.1:9/ghost:1 (image not found)" in result.stdout
+    assert " DRY-RUN MODE -  Image 127.0.0.1:9/ghost:1  Pulling\n" in result.stderr
     assert project.ps("-a") == [] and "proj_default" not in project("network", "ls").stdout

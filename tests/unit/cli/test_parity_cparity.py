@@ -28,8 +28,14 @@ def test_dry_run_plans_and_does_nothing(demo):
                  ("--dry-run", "rm", "-fs"), ("restart", "--dry-run"), ("--dry-run", "down"), ("down", "--dry-run")):
         result = demo(*argv)
         assert result.exit_code == 0, (argv, result.output)
-    assert "stop service:web:1" in demo("--dry-run", "stop").stdout
-    assert "remove service:web:1 (down)" in demo("down", "--dry-run").stdout
+    assert demo("--dry-run", "stop").stderr == (" DRY-RUN MODE -  Container demo-web-1  Stopping\n"
+                                               " DRY-RUN MODE -  Container demo-web-1  Stopped\n")
+    assert demo("down", "--dry-run").stderr.splitlines()[2:] == [
+        " DRY-RUN MODE -  Container demo-web-1  Removing", " DRY-RUN MODE -  Container demo-web-1  Removed",
+        " DRY-RUN MODE -  Network demo_default  Removing", " DRY-RUN MODE -  Network demo_default  Removed"]
+    assert demo("--dry-run", "restart").stderr.splitlines()[1] == " DRY-RUN MODE -  Container demo-web-1  Started"
+    assert demo("--dry-run", "pause").stderr == " DRY-RUN MODE -  Container demo-web-1  Paused\n"
+    assert demo("--dry-run", "up", "-d", "web").stderr == ""  # nothing to change: no line, as compose
     assert states(demo) == ["running"]
 
 
@@ -73,9 +79,11 @@ def test_bool_values_as_pflag_parses_them():
 
 def test_create_pull_and_run_in_dry_run_mode_do_nothing(demo):
     created = demo("create", "--dry-run", "web")
-    assert created.exit_code == 0 and "create service:web:1" in created.stdout
+    assert created.exit_code == 0 and created.stderr.splitlines() == [
+        " DRY-RUN MODE -  Network demo_default  Creating", " DRY-RUN MODE -  Network demo_default  Created",
+        " DRY-RUN MODE -  Container demo-web-1  Creating", " DRY-RUN MODE -  Container demo-web-1  Created"]
     pulled = demo("--dry-run", "pull")
-    assert pulled.exit_code == 0 and "pull image:busybox" in pulled.stdout
+    assert pulled.exit_code == 0 and " DRY-RUN MODE -  Image busybox  Pulled" in pulled.stderr
     ran = demo("--dry-run", "run", "job")
     assert ran.exit_code == 1 and "no dry run mode" in str(ran.exception)
     for argv in (("ls", "--dry-run"), ("stats", "--dry-run", "--no-stream"), ("images", "--dry-run"),
@@ -157,3 +165,41 @@ def test_ps_template_is_compose_container_context(demo):
     assert refused.exit_code == 1 and "can't evaluate field Bogus" in refused.exception.message
     assert F._quoted_command('sh -c \'trap "exit 0" TERM\'', False) == '"sh -c \'trap \\"exit 0…"'
     assert F._quoted_command("é" * 3, False) == '"ééé"'
+
+
+def test_scale_cp_and_push_in_dry_run_mode_only_say_what_they_would_do(demo, tmp_path):
+    assert demo("up", "-d", "web").exit_code == 0
+    scaled = demo("--dry-run", "scale", "web=2")
+    assert scaled.exit_code == 0 and scaled.stderr.splitlines() == [
+        " DRY-RUN MODE -  Container demo-web-2  Creating", " DRY-RUN MODE -  Container demo-web-2  Created",
+        " DRY-RUN MODE -  Container demo-web-2  Starting", " DRY-RUN MODE -  Container demo-web-2  Started"]
+    assert demo("scale", "--dry-run", "web=0").exit_code == 0
+    assert states(demo) == ["running"]
+    (tmp_path / "in.txt").write_text("x")
+    copied = demo("--dry-run", "cp", str(tmp_path / "in.txt"), "web:/in.txt")
+    assert copied.exit_code == 0 and copied.stderr.splitlines()[-1] == (
+        f" DRY-RUN MODE -  demo-web-1 copy {tmp_path}/in.txt to demo-web-1:/in.txt Copied")
+    out = demo("cp", "--dry-run", "web:/etc/hostname", str(tmp_path / "out"))
+    assert out.exit_code == 0 and not (tmp_path / "out").exists()
+    pushed = demo("--dry-run", "push", "web")
+    assert (pushed.exit_code, pushed.stderr) == (0, " DRY-RUN MODE -  Service web  Skipped\n")
+
+
+def test_build_and_push_in_dry_run_mode_build_and_push_nothing(tmp_path, state_root, monkeypatch):
+    from typer.testing import CliRunner
+
+    from composer.cli.app import build_app
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n    image: 127.0.0.1:9/app:1\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPOSER_RUNTIME", "fake")
+    app = build_app(["composer.cli.compose", "composer.cli.build"])
+    for argv in (["--dry-run", "build"], ["build", "--dry-run"]):
+        built = CliRunner().invoke(app, ["-p", "b", *argv])
+        assert (built.exit_code, built.stderr) == (0, " DRY-RUN MODE -  app ==> ==> naming to 127.0.0.1:9/app:1 \n"
+                                                      " DRY-RUN MODE -  app  Built\n"), built.output
+    pushed = CliRunner().invoke(app, ["-p", "b", "--progress", "plain", "--dry-run", "push"])
+    assert (pushed.exit_code, pushed.stderr) == (0, " DRY-RUN MODE -  Image 127.0.0.1:9/app:1  Pushing\n"
+                                                    " DRY-RUN MODE -  Image 127.0.0.1:9/app:1  Pushed\n")
+    assert not (state_root / "images").exists() or "127.0.0.1" not in str(list((state_root / "images").rglob("*")))
