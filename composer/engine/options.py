@@ -33,6 +33,7 @@ class UpOptions(Record):
     all_resources: bool = False  # --all-resources: also the networks and volumes no service uses
     assume_yes: bool = False  # -y: recreate volumes whose definition changed (their data is lost)
     confirm: Callable[[str], bool] | None = None  # without -y: asks whether to do that (None: no)
+    no_build: bool = False  # --no-build: a missing image is pulled (when named) or refused, never built
 
 
 class DownOptions(Record):

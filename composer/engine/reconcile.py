@@ -165,6 +165,8 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         policy = pull_now(policy, ref, service.raw.get("pull_refresh_after"), path=f"services.{service.name}")
     if policy not in ("always", "never", "build"):
         policy = "missing"  # missing, if_not_present, daily, weekly, every_<duration>
+    if service.build is not None and options.no_build and not present:
+        return _unbuilt(plan, service, ref)
     if service.build is not None and (options.build or policy == "build" or not present):
         return plan.add("build", f"image:{ref}", "--build" if options.build else "image not found",
                         reference=ref, service=service.name)
@@ -175,6 +177,15 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         raise ImageNotFound(f"service {service.name!r}: image {ref} not found locally and pull policy is never",
                             hint=f"pull it first (composer pull {service.name}) or drop --pull never")
     return None
+
+
+def _unbuilt(plan: PlanBuilder, service: "Service", ref: str) -> str:
+    """``--no-build`` of a missing image that would be built: pulled when the service names it
+    (Compose tries), else refused as Compose's create is (before anything is created here)."""
+    if not service.image:
+        raise ImageNotFound(f"Error response from daemon: No such image: {ref}",
+                            hint=f"build it first (composer build {service.name}) or drop --no-build")
+    return plan.add("pull", f"image:{ref}", "--no-build: image not found", reference=ref, service=service.name)
 
 
 def _mount_pulls(plan: PlanBuilder, project: "Project", service: "Service",

@@ -203,3 +203,16 @@ def test_build_and_push_in_dry_run_mode_build_and_push_nothing(tmp_path, state_r
     assert (pushed.exit_code, pushed.stderr) == (0, " DRY-RUN MODE -  Image 127.0.0.1:9/app:1  Pushing\n"
                                                     " DRY-RUN MODE -  Image 127.0.0.1:9/app:1  Pushed\n")
     assert not (state_root / "images").exists() or "127.0.0.1" not in str(list((state_root / "images").rglob("*")))
+
+
+def test_up_no_build_of_a_missing_image_fails_as_compose_and_builds_nothing(cli):
+    from pathlib import Path
+
+    Path("Dockerfile").write_text("FROM busybox\n")
+    Path("compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    for argv in (("up", "-d", "--no-build"), ("create", "--no-build"), ("--dry-run", "up", "--no-build")):
+        result = cli(*argv)
+        assert result.exit_code == 1, argv
+        assert result.exception.message == "Error response from daemon: No such image: demo-app", argv
+    assert cli("ps", "-a", "-q").stdout == ""
+    assert " DRY-RUN MODE -  Image demo-app  Building\n" in cli("--dry-run", "up", "-d").stderr  # (without it)
