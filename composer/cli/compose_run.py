@@ -111,10 +111,10 @@ def _start(runtime: Any, container_id: str, *, attach: bool) -> Any:
 
 def _relay(runtime: Any, container_id: str, connection: Any, remove: bool) -> int:
     """Our stdio relayed to the one-off until it exits; its exit code."""
-    from composer.engine.runtime import containers
+    from composer.engine.runtime.sessions import attach
 
     try:
-        code = containers.attach(container_id, connection=connection)
+        code = attach(container_id, connection=connection)
         return runtime.wait_container(container_id) if code is None else code
     finally:
         sys.stdout.flush()

@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     if options.get("sig_proxy") is False and not config.tty:
         return exit_now(_run_without_sig_proxy(config, shown, options.get("detach_keys", "")))
     if config.tty and config.stdin:  # supervised and attached: the detach keys leave it running
-        from composer.engine.runtime.containers import run_attached
+        from composer.engine.runtime.sessions import run_attached
 
         code = run_attached(config, options.get("detach_keys", ""))
         print_warnings(config.warnings)  # (create and start are one step of run_attached)
@@ -109,7 +109,9 @@ def _run_without_sig_proxy(config, shown: set[str], detach_keys: str) -> int:
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)  # (no KeyboardInterrupt: leave quietly, as docker's CLI)
     if config.stdin:
-        return containers.run_attached(config, detach_keys)
+        from composer.engine.runtime.sessions import run_attached
+
+        return run_attached(config, detach_keys)
     remove, config.auto_remove = config.auto_remove, False
     containers.run(config)
     print_warnings(config.warnings)
@@ -202,6 +204,7 @@ def exec_main(argv: list[str]) -> int:
     """``container exec`` (typer-free: exec latency is a headline figure); the command's exit code."""
     from composer.cli.run_flags import parse_exec_args
     from composer.engine.runtime import containers
+    from composer.engine.runtime.sessions import exec_in
 
     options, reference, command = parse_exec_args(argv)
     if options.get("help"):
@@ -210,10 +213,10 @@ def exec_main(argv: list[str]) -> int:
     env = [item for path in options.get("env_file", []) for item in read_env_file(path)]
     env += [item if "=" in item else f"{item}={os.environ.get(item, '')}" for item in options.get("env", [])]
     try:
-        code = containers.exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
-                                  stdin=options.get("interactive", False), env=env,
-                                  user=options.get("user", ""), workdir=options.get("workdir", ""),
-                                  detach=options.get("detach", False), privileged=options.get("privileged", False))
+        code = exec_in(containers.resolve(reference), command, tty=options.get("tty", False),
+                       stdin=options.get("interactive", False), env=env,
+                       user=options.get("user", ""), workdir=options.get("workdir", ""),
+                       detach=options.get("detach", False), privileged=options.get("privileged", False))
     except ContainerRuntimeError as error:  # no such container, not running, paused: dockerd's words
         from composer.cli.render import daemon_text
 

@@ -65,7 +65,9 @@ def _attach(container_id: str, interactive: bool, detach_keys: str, since: float
     api = _api()
     if not api.attachable(container_id):
         return _follow_to_end(container_id, since)
-    code = api.attach(container_id, stdin=interactive, detach_keys=detach_keys, connection=connection)
+    from composer.engine.runtime.sessions import attach
+
+    code = attach(container_id, stdin=interactive, detach_keys=detach_keys, connection=connection)
     return 0 if code is None else code
 
 

@@ -18,8 +18,9 @@ Everything a container mounts lives in its own mount namespace and disappears wi
 
 Detached containers (``containers``: the lifecycle API the compose adapter and the CLI use):
 
-- ``containers`` create/start/stop/kill/restart/pause/unpause/remove/wait/list/inspect/exec_in/
+- ``containers`` create/start/stop/kill/restart/pause/unpause/remove/wait/list/inspect/
                  read_logs/wait_health_change over the state on disk (no daemon)
+- ``sessions``   exec_in/attach/run_attached: a process or our stdio in a running container
 - ``supervisor`` one process per running container: PID 1's parent (subreaper), json-file logs,
                  exit records, restart policy with docker's back-off, healthchecks
 - ``zygote``     the frozen parent supervisors are forked from (shared pages; gone when idle)

@@ -443,7 +443,9 @@ class LinuxRuntime:
                                        timestamps=timestamps)
 
     def exec_in(self, container_id: str, argv: list[str], **options: Any) -> int:
-        return int(_containers().exec_in(container_id, argv, **options) or 0)
+        from composer.engine.runtime.sessions import exec_in
+
+        return int(exec_in(container_id, argv, **options) or 0)
 
     # --- networks ------------------------------------------------------------------------------------
     def ensure_network(self, spec: NetworkSpec) -> NetworkSummary:

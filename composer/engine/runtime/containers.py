@@ -27,9 +27,9 @@ LIVE = ("running", "paused", "restarting")
 DEFAULT_STOP_TIMEOUT = 10.0
 
 __all__ = ["ContainerInfo", "LogLine", "create", "start", "stop", "kill", "restart", "pause", "unpause",
-           "remove", "remove_link", "wait", "list_containers", "resolve", "inspect", "exec_in", "read_logs",
-           "wait_health_change", "current_state", "rename", "recoverable", "attach", "attachable", "require_live",
-           "run", "run_attached"]
+           "remove", "remove_link", "wait", "list_containers", "resolve", "inspect", "read_logs",
+           "wait_health_change", "current_state", "rename", "recoverable", "attachable", "require_live",
+           "run"]  # exec_in, attach, run_attached: sessions.py
 
 
 def _config(cdir: ContainerDir) -> ContainerConfig:
@@ -470,30 +470,6 @@ def running_pid(container_id: str) -> int:
     return state["Pid"]
 
 
-def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: bool = False, env=(),
-            user: str = "", workdir: str = "", detach: bool = False, privileged: bool = False) -> int:
-    """Run ``argv`` inside the running container; its exit code (0 at once with ``detach``)."""
-    from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
-
-    if not argv:
-        raise UsageError("exec needs a command")
-    pid = running_pid(container_id)
-    request = ExecRequest(argv=list(argv), env=list(env), user=user, workdir=workdir, privileged=privileged)
-    if tty and not detach:
-        return _exec_with_terminal(container_id, pid, request, stdin)
-    fds = None
-    null = -1
-    if detach or not stdin:
-        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-        fds = (null, null, null) if detach else (null, 1, 2)
-    try:
-        child = spawn(container_id, pid, request, fds)
-    finally:
-        if null >= 0:
-            os.close(null)
-    return 0 if detach else wait_exit(child)
-
-
 def require_live(container_id: str) -> None:
     """Attaching needs a running (or paused, restarting) container: docker's refusal otherwise."""
     if current_state(ContainerDir(container_id)).get("Status") not in LIVE:
@@ -504,67 +480,6 @@ def attachable(container_id: str) -> bool:
     """Whether the container has an attach socket (run with -t or -i)."""
     config = _config(ContainerDir(container_id))
     return config.tty or config.stdin
-
-
-def attach(container_id: str, *, stdin: bool = True, detach_keys: str = "", connection=None) -> int | None:
-    """Relay our stdio to a running ``-t``/``-i`` container until it ends (its exit code) or
-    the detach keys are typed (None; the container keeps running). ``connection``: ``start``'s."""
-    from composer.engine.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys
-    from composer.engine.runtime.tty import attach_relay
-
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
-    cdir = ContainerDir(container_id)
-    config = _config(cdir)
-    if connection is None:
-        require_live(container_id)
-        connection = connect(cdir.path)
-    with connection:
-        code = attach_relay(connection, stdin and config.stdin, config.tty, keys)
-    if code is None or code >= 0:
-        return code
-    return current_state(cdir).get("ExitCode", 0)  # a supervisor that died
-
-
-def run_attached(config: ContainerConfig, detach_keys: str = "") -> int:
-    """Foreground ``run -it``: the container under a supervisor, our terminal attached to it;
-    its exit code, or 0 once the detach keys leave it running (docker's behaviour)."""
-    from composer.engine.runtime.attach import DEFAULT_DETACH_KEYS, parse_detach_keys
-
-    parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)  # bad keys are refused before anything is made
-    connection = run(config, attach=True)
-    code = attach(config.id, detach_keys=detach_keys, connection=connection)
-    if code is None:
-        return 0
-    if config.auto_remove:  # as docker run --rm: return once its supervisor has removed it
-        path = ContainerDir(config.id).path
-        wait_until(path, lambda: not os.path.isdir(path), timeout=30)
-    return code
-
-
-def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> int:
-    """``exec -t``: the process on a pty of the container, relayed to our stdio; its exit code."""
-    import socket
-
-    from composer.engine.runtime.execute import spawn, wait_exit
-    from composer.engine.runtime.tty import copy_window_size, relay, window_size
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-    try:
-        child = spawn(container_id, pid, request, (null, 1, 2), console_fd=theirs.fileno(),  # 1, 2: its errors
-                      window_size=window_size(0))
-    finally:
-        theirs.close()
-        os.close(null)
-    try:
-        with ours:
-            _, fds, _, _ = socket.recv_fds(ours, 16, 1)
-        if fds:
-            copy_window_size(0, fds[0])
-            relay(fds[0], stdin)
-    finally:
-        code = wait_exit(child)
-    return code
 
 
 def read_logs(container_id: str, *, follow: bool = False, tail: int | None = None, since: float | None = None,
