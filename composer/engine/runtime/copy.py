@@ -55,23 +55,20 @@ def _container_side(container_id: str):
     a start's and its supervisor's state writes never wait for a copy, only their mount lock
     does, bounded. A wait longer than ``settings.lock_wait()`` is a clear error."""
     from composer.engine.runtime.containers import LIVE, current_state
-    from composer.engine.runtime.state import ContainerDir
-    from composer.settings import lock_wait
+    from composer.engine.runtime.state import ContainerDir, mount_locked
 
     cdir = ContainerDir(container_id)
     with ExitStack() as held:
         try:
-            held.enter_context(cdir.mount_lock(timeout=lock_wait()))
+            held.enter_context(mount_locked(cdir, "its start, its removal or another copy",
+                                            hint="copy again once it has started (or the other copy is done)"))
+            if not os.path.exists(cdir.config):
+                raise FileNotFoundError(cdir.config)  # removed while the copy waited
             running = current_state(cdir).get("Status") in LIVE
             if running:
                 held.close()
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {container_id}") from None
-        except TimeoutError:
-            raise ContainerRuntimeError(f"container {container_id[:12]} is busy: its start or another copy has held "
-                                        f"its filesystem for {lock_wait():g} s",
-                                        hint="copy again once it has started (or the other copy is done)",
-                                        exit_code=1) from None
         yield running
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from composer.settings import state_root_dir
 
@@ -212,6 +214,27 @@ class ContainerDir:
 
         directory_removed(self.path)  # the project's event log: destroy
         remove_tree(self.path)
+
+
+@contextmanager
+def mount_locked(cdir: ContainerDir, holders: str, hint: str) -> Iterator[None]:
+    """Hold the container's mount lock (for a copy of a stopped container, a removal), waited for
+    at most ``settings.lock_wait()`` seconds: longer is a ContainerRuntimeError (exit 1) naming
+    who may hold it (``holders``). FileNotFoundError once the container is removed."""
+    from composer.errors import ContainerRuntimeError
+    from composer.settings import lock_wait
+
+    wait = lock_wait()
+    lock = cdir.mount_lock(timeout=wait)
+    try:
+        lock.__enter__()
+    except TimeoutError:
+        raise ContainerRuntimeError(f"container {cdir.id[:12]} is busy: {holders} has held its filesystem for "
+                                    f"{wait:g} s", hint=hint, exit_code=1) from None
+    try:
+        yield
+    finally:
+        lock.__exit__()
 
 
 class StateLock:

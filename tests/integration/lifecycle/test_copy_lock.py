@@ -4,11 +4,14 @@ for a start's PID 1 to run (and then copies by exec), a start waits for a copy t
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,6 +66,41 @@ def test_a_start_waits_for_a_copy_in_progress(cli, stopped, state_root):
     assert _status(state_root, stopped) == "running"
 
 
+def _until_held(cid: str, deadline: float = 30) -> None:
+    """Wait (at most ``deadline`` s) until another process holds the container's mount lock."""
+    from composer.engine.runtime.state import ContainerDir
+
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            with ContainerDir(cid).mount_lock(timeout=0):
+                pass
+        except TimeoutError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nobody took the mount lock of {cid[:12]} in {deadline} s")
+
+
+@contextmanager
+def _streaming_copy(state_root: Path, cid: str):
+    """A copy into the stopped container ``locked`` that holds its mount lock until the block ends
+    (its tar stream comes then); the copy's process, ended and checked (exit 0)."""
+    copy = subprocess.Popen([sys.executable, "-m", "composer", "container", "cp", "-", "locked:/"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    try:
+        _until_held(cid)  # the copy mounted the stopped container: it waits for our tar stream
+        yield copy
+    finally:
+        stream = io.BytesIO()
+        with tarfile.open(fileobj=stream, mode="w") as archive:
+            member = tarfile.TarInfo("streamed")
+            member.size = 3
+            archive.addfile(member, io.BytesIO(b"ok\n"))
+        copy.communicate(stream.getvalue(), timeout=60)
+    assert copy.returncode == 0, copy.stderr
+
+
 @pytest.fixture
 def short_lock_wait(monkeypatch):
     """Every command (and the supervisors they fork) waits 1 s for a mount lock (else 30 s).
@@ -77,36 +115,39 @@ def test_a_copy_gives_up_on_a_held_container_with_a_clear_error(short_lock_wait,
     with ContainerDir(stopped).mount_lock():  # a start or a copy that does not end
         copy = cli("container", "cp", str(tmp_path / "payload"), "locked:/", timeout=20)
     assert copy.returncode == 1
-    assert "is busy: its start or another copy has held its filesystem for 1 s" in copy.stderr
+    assert "is busy: its start, its removal or another copy has held its filesystem for 1 s" in copy.stderr
     assert "Traceback" not in copy.stderr
     cli("container", "cp", str(tmp_path / "payload"), "locked:/", check=True)  # free again
 
 
 def test_a_start_gives_up_on_a_copy_that_holds_the_container(short_lock_wait, cli, stopped, state_root):
-    import io
-    import json
-    import tarfile
-
-    copy = subprocess.Popen([sys.executable, "-m", "composer", "container", "cp", "-", "locked:/"],
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
-    try:
-        time.sleep(1)  # the copy mounted the stopped container: it waits for our tar stream
+    with _streaming_copy(state_root, stopped):
         start = cli("container", "start", "locked", timeout=20)
-    finally:
-        stream = io.BytesIO()
-        with tarfile.open(fileobj=stream, mode="w") as archive:
-            member = tarfile.TarInfo("streamed")
-            member.size = 3
-            archive.addfile(member, io.BytesIO(b"ok\n"))
-        copy.communicate(stream.getvalue(), timeout=30)
     assert start.returncode != 0 and "a copy has held its filesystem for 1 s" in start.stderr, start.stderr
     state = json.loads(cli("container", "inspect", "locked", check=True).stdout)[0]["State"]
     assert state["Status"] == "created" and "a copy has held" in state["Error"]
-    assert copy.returncode == 0, copy.stderr
     cli("container", "start", "locked", check=True)
     assert _status(state_root, stopped) == "running"
     assert cli("container", "exec", "locked", "cat", "/streamed", check=True).stdout == "ok\n"
+
+
+def test_a_removal_waits_for_a_copy_of_the_stopped_container(cli, stopped, state_root):
+    with _streaming_copy(state_root, stopped):
+        rm = _composer("container", "rm", "locked")
+        time.sleep(0.5)
+        waited = rm.poll() is None and (state_root / "containers" / stopped / "config.json").exists()
+    assert rm.wait(timeout=60) == 0, rm.stderr.read()
+    assert waited  # (checked once both are over: no process of ours is left on a failure)
+    assert not (state_root / "containers" / stopped).exists()
+
+
+def test_a_removal_gives_up_on_a_copy_that_holds_the_container(short_lock_wait, cli, stopped, state_root):
+    with _streaming_copy(state_root, stopped):
+        rm = cli("container", "rm", "-f", "locked", timeout=20)
+    assert rm.returncode == 1 and "is busy: a copy has held its filesystem for 1 s" in rm.stderr, rm.stderr
+    assert "Traceback" not in rm.stderr
+    assert cli("container", "inspect", "locked").returncode == 0  # all there still
+    cli("container", "rm", "locked", check=True)
 
 
 def test_an_exit_is_recorded_even_if_the_mount_lock_stays_held(short_lock_wait, cli, state_root):
