@@ -333,9 +333,9 @@ class LinuxRuntime:
 
     @staticmethod
     def _content_dir(container_id: str) -> str:
-        from composer.settings import state_root
+        from composer.settings import state_root_dir  # (not state_root: no pathlib on up/down)
 
-        return os.path.join(str(state_root()), "compose-content", container_id)
+        return os.path.join(state_root_dir(), "compose-content", container_id)
 
     def create_warnings(self, container_id: str) -> tuple[str, ...]:
         return self._warnings.pop(container_id, ())
@@ -526,7 +526,11 @@ class LinuxRuntime:
 
 
 def _remove_tree(path: str) -> None:
-    import shutil
+    """``rm -rf path``, errors ignored (shutil's import is not paid by every ``down``)."""
+    from composer.engine.runtime.state import remove_tree
 
-    shutil.rmtree(path, ignore_errors=True)
+    try:
+        remove_tree(path)
+    except OSError:
+        pass
 
