@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 from composer.cli import compose as C
 from composer.cli.compose_fast import LIFECYCLE, _context, _int, _parse
-from composer.errors import FlagError
+from composer.errors import ContainerRuntimeError, FlagError
 
 
 # --- start, stop, restart, pause, unpause, kill, rm ------------------------------------------------
@@ -58,6 +58,9 @@ def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -
 def _act(ctx: Any, project: Any, verb: str, lifecycle: Any, dry_run: bool) -> None:
     """``verb`` of the project's containers, its progress shown (``dry_run``: only the lines it
     would show, as compose's ``--dry-run``)."""
+    if verb == "kill" and not valid_signal(lifecycle.signal):
+        _refuse_signal(ctx, project, lifecycle)
+        return
     if dry_run:
         from composer.cli.dryrun import show_plan
 
@@ -65,6 +68,33 @@ def _act(ctx: Any, project: Any, verb: str, lifecycle: Any, dry_run: bool) -> No
         return
     with C.progress_for(ctx, _TITLES[verb]) as progress:
         getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
+
+
+def valid_signal(name: str) -> bool:
+    """Whether dockerd takes ``name`` (``KILL``, ``SIGHUP``, ``9``; not ``0`` nor ``BOGUS``)."""
+    import signal
+
+    text = name.upper()
+    if text.isdigit():
+        return 0 < int(text) <= signal.SIGRTMAX
+    return isinstance(getattr(signal, text if text.startswith("SIG") else "SIG" + text, None), signal.Signals)
+
+
+def _refuse_signal(ctx: Any, project: Any, lifecycle: Any) -> None:
+    """``kill -s BOGUS``: as compose, each container's ``Killing`` and ``Error while Killing`` lines,
+    then the daemon's refusal (nothing signalled)."""
+    from composer.cli.dryrun import plan_events
+    from composer.engine.events import Status
+
+    killing = [e for e in plan_events(lifecycle_plan(project, "kill", lifecycle)) if e.status is Status.KILLING]
+    if not killing:
+        return
+    with C.progress_for(ctx, _TITLES["kill"]) as progress:
+        for event in killing:
+            progress.event(event)
+            progress.event(event._replace(status=Status.ERROR, text="while Killing"))
+    raise ContainerRuntimeError(f"Error response from daemon: Invalid signal: {lifecycle.signal}", exit_code=1,
+                                hint="name a signal (KILL, SIGHUP) or give its number")
 
 
 def lifecycle_plan(project: Any, verb: str, options: Any) -> Any:

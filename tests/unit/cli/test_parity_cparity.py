@@ -216,3 +216,15 @@ def test_up_no_build_of_a_missing_image_fails_as_compose_and_builds_nothing(cli)
         assert result.exception.message == "Error response from daemon: No such image: demo-app", argv
     assert cli("ps", "-a", "-q").stdout == ""
     assert " DRY-RUN MODE -  Image demo-app  Building\n" in cli("--dry-run", "up", "-d").stderr  # (without it)
+
+
+def test_kill_with_an_invalid_signal_is_dockerds_refusal_after_compose_lines(demo):
+    assert demo("up", "-d", "web").exit_code == 0
+    for signal in ("BOGUS", "0", "sigbogus", "65"):
+        result = demo("kill", "-s", signal, "web")
+        assert result.exit_code == 1, signal
+        assert result.exception.message == f"Error response from daemon: Invalid signal: {signal}"
+        assert result.stderr == " Container demo-web-1  Killing\n Container demo-web-1  Error while Killing\n"
+    assert demo("--dry-run", "kill", "-s", "BOGUS").exit_code == 1
+    assert states(demo) == ["running"]
+    assert demo("kill", "-s", "hup", "web").exit_code == 0 and demo("kill", "-s", "1").exit_code == 0
