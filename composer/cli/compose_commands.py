@@ -379,6 +379,9 @@ def _register_run(app: typer.Typer) -> None:
             _interactive: bool = typer.Option(True, "-i", "--interactive", help="Keep STDIN open (the default)."),
             _quiet: bool = typer.Option(False, "-q", "--quiet", help="Accepted: pulls print no progress here."),
             _quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."),
+            cap_add: Optional[List[str]] = typer.Option(None, "--cap-add", help="Add Linux capabilities."),
+            cap_drop: Optional[List[str]] = typer.Option(None, "--cap-drop", help="Drop Linux capabilities."),
+            use_aliases: bool = typer.Option(False, "--use-aliases", help="Use the service's network aliases."),
             dry_run: bool = _DRY) -> None:
         """Run a one-off command on a service."""
         from composer.cli.compose_run import run_oneoff
@@ -395,7 +398,8 @@ def _register_run(app: typer.Typer) -> None:
         code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env, entrypoint=entrypoint,
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
-                          volumes=volume or [], labels=label or [], pull=pull, build=build)
+                          volumes=volume or [], labels=label or [], pull=pull, build=build, use_aliases=use_aliases,
+                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())))
         raise typer.Exit(code)
 
 

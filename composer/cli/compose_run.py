@@ -55,7 +55,8 @@ def parse_volumes(values: list[str], working_dir: str) -> tuple[Any, ...]:
 def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: bool, detach: bool, env: list[str],
                entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
                tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str],
-               pull: str | None = None, build: bool = False) -> int:
+               pull: str | None = None, build: bool = False, use_aliases: bool = False,
+               capabilities: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> int:
     """Create the one-off container, then print its name (``-d``) or its output and exit code."""
     from composer.engine.options import RunOptions
 
@@ -77,9 +78,9 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         service_ports=service_ports, publish=parse_publish(publish),
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach,
-        pull=pull, build=build)
+        pull=pull, build=build, use_aliases=use_aliases)
     with C.progress_for(ctx) as progress:
-        spec = C.engine(progress, project).prepare_run(project, options)
+        spec = with_capabilities(C.engine(progress, project).prepare_run(project, options), *capabilities)
     runtime = C.make_runtime()
     container_id = runtime.create_container(spec)
     try:
@@ -96,6 +97,17 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     if connection is not None:
         return _relay(runtime, container_id, connection, remove)
     return _attach(runtime, container_id, spec.name, remove)
+
+
+def with_capabilities(spec: Any, add: tuple[str, ...], drop: tuple[str, ...]) -> Any:
+    """``run --cap-add/--cap-drop`` over the service's ``cap_add``/``cap_drop`` (as compose: an added
+    capability leaves the dropped ones, a dropped one the added ones)."""
+    cap_add, cap_drop = spec.cap_add, spec.cap_drop
+    if add:
+        cap_add, cap_drop = (*cap_add, *add), tuple(c for c in cap_drop if c not in add)
+    if drop:
+        cap_add, cap_drop = tuple(c for c in cap_add if c not in drop), (*cap_drop, *drop)
+    return spec._replace(cap_add=cap_add, cap_drop=cap_drop)
 
 
 def _start(runtime: Any, container_id: str, *, attach: bool) -> Any:

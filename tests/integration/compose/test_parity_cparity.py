@@ -103,3 +103,30 @@ def test_run_env_from_file_under_env_flags(project):
     assert shown.stdout == "1 3\n"
     missing = project("run", "--rm", "--env-from-file", "nope.env", "db", "true", ok=False)
     assert missing.returncode == 1 and "cannot read env file" in missing.stderr
+
+
+CAPS = """
+services:
+  web:
+    image: busybox
+    command: sleep 100
+    cap_add: [NET_ADMIN]
+    cap_drop: [CHOWN]
+    networks:
+      default:
+        aliases: [webalias]
+"""
+
+
+def test_run_cap_add_cap_drop_and_use_aliases_as_compose(project):
+    """compose 2.40 (docker inspect): service cap_add [NET_ADMIN], cap_drop [CHOWN] with ``--cap-add CHOWN
+    --cap-drop NET_ADMIN --cap-add SYS_TIME`` -> CapAdd [CHOWN, SYS_TIME], CapDrop [NET_ADMIN]."""
+    project.write(CAPS)
+    shown = project("run", "--rm", "--cap-add", "CHOWN", "--cap-drop", "NET_ADMIN", "--cap-add", "SYS_TIME", "web",
+                    "grep", "CapBnd", "/proc/self/status")
+    bounding = int(shown.stdout.split()[-1], 16)
+    assert bounding & 1 << 0 and bounding & 1 << 25 and not bounding & 1 << 12, shown.stdout  # CHOWN SYS_TIME NET_ADMIN
+    project("run", "-d", "web")  # without --use-aliases: no alias
+    assert project("run", "--rm", "web", "nslookup", "webalias", ok=False).returncode != 0
+    project("run", "-d", "--use-aliases", "web")
+    assert project("run", "--rm", "web", "nslookup", "webalias").returncode == 0
