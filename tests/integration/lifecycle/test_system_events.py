@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ def test_live_events_follow_a_new_container(cli, state_root: Path):
     events = subprocess.Popen([sys.executable, "-m", "composer", "system", "events", "--since", since,
                                "--filter", "container=ev2", "--format", "{{.Action}}"], stdout=subprocess.PIPE,
                               text=True, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    watchdog = threading.Timer(90, events.kill)  # a stream that never shows the die ends the test, not the suite
+    watchdog.start()
     try:
         cli("container", "run", "--network", "none", "--name", "ev2", "busybox", "true", check=True)
         seen = []
@@ -47,6 +50,7 @@ def test_live_events_follow_a_new_container(cli, state_root: Path):
             assert line, f"the stream ended: {seen}"
             seen.append(line.strip())
     finally:
+        watchdog.cancel()
         events.kill()
         events.wait()
     assert seen[:3] == ["create", "start", "die"]
