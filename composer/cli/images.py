@@ -70,7 +70,6 @@ def _register_listing(image: typer.Typer) -> None:
     import typer
 
     @image.command("ls")
-    @not_found_as_daemon
     def ls(repository: str | None = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
            all_: bool = typer.Option(False, "-a", "--all", help="Show all images."),
            quiet: bool = typer.Option(False, "-q", "--quiet", help="Only show image IDs."),
@@ -80,21 +79,9 @@ def _register_listing(image: typer.Typer) -> None:
            filters: list[str] | None = typer.Option(None, "-f", "--filter",
                                                     help="before=, since=, dangling=, label=, reference=")) -> None:
         """List images."""
-        from composer.cli.psformat import parse_filters
-        from composer.engine.images.catalog import FILTERS, filter_images, list_images
-
-        wanted = parse_filters([*(filters or []), *([f"reference={repository}"] if repository else [])], FILTERS, {})
-        store = _store()
-        rows = filter_images(store, list_images(store), wanted)
-        ids = [row.id if no_trunc else row.id[7:19] for row in rows]
-        if quiet:
-            for image_id in ids:
-                typer.echo(image_id)
-            return
-        records = [_summary_record(image_id, row) for image_id, row in zip(ids, rows)]
-        columns = ["Repository", "Tag"] + (["Digest"] if digests else []) + ["ID", "CreatedSince", "Size"]
-        headers = {"ID": "IMAGE ID", "CreatedSince": "CREATED"}
-        _output(records, format_, columns, headers)
+        code = list_images_command(repository, quiet, no_trunc, digests, format_, filters or [])
+        if code:
+            raise typer.Exit(code)
 
     image.command("list", hidden=True)(ls)
 
@@ -103,25 +90,9 @@ def _register_listing(image: typer.Typer) -> None:
                 format_: str | None = typer.Option(None, "-f", "--format", help="A Go template."),
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Display detailed information on one or more images."""
-        from composer.engine.images.catalog import inspect_image
-
-        store = _store()
-        documents, missing = [], []
-        for reference in images:
-            try:
-                _check_platform(store, reference, platform)
-                documents.append(inspect_image(store, reference))
-            except ImageError as error:
-                missing.append(error)
-        if format_:
-            for document in documents:
-                typer.echo(render_inspect(format_, document))
-        else:
-            typer.echo(to_json(documents))
-        if missing:
-            for error in missing:
-                typer.echo(image_error_text(error), err=True)
-            raise typer.Exit(1)
+        code = inspect_images_command(images, format_, platform)
+        if code:
+            raise typer.Exit(code)
 
     @image.command("history")
     @not_found_as_daemon
@@ -234,6 +205,53 @@ def _register_housekeeping(image: typer.Typer) -> None:
 
 
 PLATFORM_HELP = "os/arch[/variant]: the image must be of that platform (composer keeps one per image)."
+
+
+def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, digests: bool,
+                        format_: str | None, filters: list[str]) -> int:
+    """``image ls`` (typer's and the fast path's); 1 after docker's line for a missing image
+    named by a before=/since= filter."""
+    from composer.cli.psformat import parse_filters
+    from composer.engine.images.catalog import FILTERS, filter_images, list_images
+    from composer.errors import ImageNotFound
+
+    wanted = parse_filters([*filters, *([f"reference={repository}"] if repository else [])], FILTERS, {})
+    store = _store()
+    try:
+        rows = filter_images(store, list_images(store), wanted)
+    except ImageNotFound as error:
+        _echo(image_error_text(error), err=True)
+        return 1
+    ids = [row.id if no_trunc else row.id[7:19] for row in rows]
+    if quiet:
+        sys.stdout.write("".join(image_id + "\n" for image_id in ids))
+        return 0
+    records = [_summary_record(image_id, row) for image_id, row in zip(ids, rows)]
+    columns = ["Repository", "Tag"] + (["Digest"] if digests else []) + ["ID", "CreatedSince", "Size"]
+    _output(records, format_, columns, {"ID": "IMAGE ID", "CreatedSince": "CREATED"})
+    return 0
+
+
+def inspect_images_command(images: list[str], format_: str | None, platform: str | None) -> int:
+    """``image inspect``: docker's JSON array (or a template's line each); 1 when one is missing."""
+    from composer.engine.images.catalog import inspect_image
+
+    store = _store()
+    documents, missing = [], []
+    for reference in images:
+        try:
+            _check_platform(store, reference, platform)
+            documents.append(inspect_image(store, reference))
+        except ImageError as error:
+            missing.append(error)
+    if format_:
+        for document in documents:
+            _echo(render_inspect(format_, document))
+    else:
+        _echo(to_json(documents))
+    for error in missing:
+        _echo(image_error_text(error), err=True)
+    return 1 if missing else 0
 
 
 def _check_platform(store: Any, reference: str, platform: str | None) -> None:

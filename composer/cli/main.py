@@ -84,6 +84,9 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("container", "update"): "composer.cli.container_update:main", ("update",): "composer.cli.container_update:main",
     ("network",): "composer.cli.network_fast:main",  # create, rm, ls, inspect (others: None -> typer)
     ("image", "pull"): "composer.cli.images:fast_pull",
+    ("image", "ls"): "composer.cli.image_fast:ls_main", ("image", "list"): "composer.cli.image_fast:ls_main",
+    ("image", "inspect"): "composer.cli.image_fast:inspect_main",
+    ("version",): "composer.cli.version:main",
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",
     ("exec",): "composer.cli.compose_fast:exec_main",

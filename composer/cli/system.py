@@ -8,6 +8,7 @@ from typing import List
 import typer
 
 from composer import __version__
+from composer.cli.version import version_text
 
 
 def register(app: typer.Typer) -> None:
@@ -19,18 +20,7 @@ def register(app: typer.Typer) -> None:
         output_format: str = typer.Option("pretty", "-f", "--format", help="Format: pretty or json."),
     ) -> None:
         """Show the composer version information."""
-        if short:
-            typer.echo(__version__)
-        elif output_format == "json":
-            import json
-
-            typer.echo(json.dumps({"version": f"v{__version__}"}, separators=(",", ":")))  # compose's shape
-        elif "{{" in output_format:  # docker version's template: {{.Server.Version}}, {{json .Client}} ...
-            from composer.cli.gotemplate import render
-
-            typer.echo(render(output_format, version_data()))
-        else:
-            typer.echo(f"composer version v{__version__}")  # as ``Docker Compose version v2.40.3``
+        typer.echo(version_text(short, output_format))
 
     system = typer.Typer(help="Manage composer (info, disk usage, prune).", no_args_is_help=True)
     app.add_typer(system, name="system")
@@ -42,14 +32,6 @@ def register(app: typer.Typer) -> None:
     from composer.cli.system_events import system_events
 
     system.command("events")(system_events)
-
-
-def version_data() -> dict:
-    """``docker version``'s fields (client and server are both composer here)."""
-    side = {"Version": __version__, "ApiVersion": "1.41", "GoVersion": "python" + platform.python_version(),
-            "Os": "linux", "Arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine()),
-            "KernelVersion": platform.release()}
-    return {"version": __version__, "Client": dict(side), "Server": {**side, "MinAPIVersion": "1.12"}}
 
 
 def info_data() -> dict:
