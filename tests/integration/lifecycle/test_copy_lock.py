@@ -174,8 +174,11 @@ def test_a_copy_into_a_running_container_leaves_the_mount_lock_free(cli, state_r
                             stdin=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
     try:
-        time.sleep(1)  # the copy runs: its tar in the container waits for our stream
-        assert copy.poll() is None
+        procs = Path(f"/sys/fs/cgroup/pids/composer/{cid}/cgroup.procs")
+        deadline = time.monotonic() + 30
+        while len(procs.read_text().split()) < 2:  # the copy runs: its tar in the container waits for our stream
+            assert copy.poll() is None and time.monotonic() < deadline, "the copy's tar never ran"
+            time.sleep(0.05)
         with ContainerDir(cid).mount_lock(timeout=5):  # (its exit could be recorded meanwhile)
             pass
     finally:
