@@ -337,6 +337,6 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     code = wait_exit(child)
     writer.join()
     if code != 0:
-        raise ContainerRuntimeError(f"could not copy {source} into the container at {path}",
-                                    hint="the destination's parent directory must exist, and the image needs sh and tar",
-                                    exit_code=1)
+        raise ContainerRuntimeError(f"could not copy {source} into the container at {path}", exit_code=1,
+                                    hint="the destination's parent directory must exist, and the image needs sh "
+                                         "and tar")

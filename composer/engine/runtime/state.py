@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
-from typing import Iterator
 
 from composer.settings import state_root_dir
 
@@ -183,9 +181,9 @@ class ContainerDir:
 
     def mount_lock(self, timeout: float | None = None) -> "StateLock":
         """An exclusive flock on the ``upper`` directory, held by whoever mounts the container's
-        filesystem: a start until PID 1 runs (and an exit until it is cleaned up), a copy. A copy
-        of a stopped container then never mounts it beside a start's PID 1 (it waits, and finds
-        the container running). FileNotFoundError once the container is removed; TimeoutError
+        filesystem or removes it: a start until PID 1 runs (an exit until it is cleaned up), a
+        copy, a removal. A copy of a stopped container then never mounts it beside a start's PID 1
+        (it waits, and finds the container running). FileNotFoundError once the container is removed; TimeoutError
         once held by another for ``timeout`` seconds."""
         return StateLock(self.upper, directory=True, timeout=timeout)
 
@@ -214,27 +212,6 @@ class ContainerDir:
 
         directory_removed(self.path)  # the project's event log: destroy
         remove_tree(self.path)
-
-
-@contextmanager
-def mount_locked(cdir: ContainerDir, holders: str, hint: str) -> Iterator[None]:
-    """Hold the container's mount lock (for a copy of a stopped container, a removal), waited for
-    at most ``settings.lock_wait()`` seconds: longer is a ContainerRuntimeError (exit 1) naming
-    who may hold it (``holders``). FileNotFoundError once the container is removed."""
-    from composer.errors import ContainerRuntimeError
-    from composer.settings import lock_wait
-
-    wait = lock_wait()
-    lock = cdir.mount_lock(timeout=wait)
-    try:
-        lock.__enter__()
-    except TimeoutError:
-        raise ContainerRuntimeError(f"container {cdir.id[:12]} is busy: {holders} has held its filesystem for "
-                                    f"{wait:g} s", hint=hint, exit_code=1) from None
-    try:
-        yield
-    finally:
-        lock.__exit__()
 
 
 class StateLock:
@@ -268,6 +245,30 @@ class StateLock:
         fcntl.flock(self.fd, fcntl.LOCK_UN)  # (a child forked meanwhile may still have the fd)
         os.close(self.fd)
         self.fd = -1
+
+
+def mount_locked(cdir: ContainerDir, holders: str, hint: str) -> StateLock:
+    """The container's mount lock (for a copy of a stopped container, a removal), waited for at
+    most ``settings.lock_wait()`` seconds: longer is a ContainerRuntimeError (exit 1) naming who
+    may hold it (``holders``). FileNotFoundError once the container is removed."""
+    from composer.settings import lock_wait
+
+    return _BusyMountLock(cdir, lock_wait(), holders, hint)
+
+
+class _BusyMountLock(StateLock):
+    def __init__(self, cdir: ContainerDir, wait: float, holders: str, hint: str) -> None:
+        super().__init__(cdir.upper, directory=True, timeout=wait)
+        self.busy = f"container {cdir.id[:12]} is busy: {holders} has held its filesystem for {wait:g} s"
+        self.hint = hint
+
+    def __enter__(self) -> StateLock:
+        try:
+            return super().__enter__()
+        except TimeoutError:
+            from composer.errors import ContainerRuntimeError
+
+            raise ContainerRuntimeError(self.busy, hint=self.hint, exit_code=1) from None
 
 
 def _flock_within(fd: int, timeout: float) -> None:
