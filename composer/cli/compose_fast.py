@@ -454,11 +454,11 @@ def specified_container(project: str, service: str, index: int = 0) -> Any:
 
 def public_port(container: Any, private_port: int, protocol: str) -> str:
     """``IP:PORT`` the container's ``private_port``/``protocol`` is published on (compose's error
-    lists the container's published ports otherwise)."""
+    lists the container's ports otherwise); an exposed port not published is ``:0``, as compose."""
     for binding in container.ports:
-        if binding.target == private_port and binding.protocol == protocol and binding.published:
-            return f"{binding.host_ip or '0.0.0.0'}:{binding.published}"
-    published = ", ".join(f"{b.published}/{b.protocol}" for b in container.ports if b.published)
+        if binding.target == private_port and binding.protocol == protocol:
+            return f"{binding.host_ip or ('0.0.0.0' if binding.published else '')}:{binding.published or 0}"
+    published = ", ".join(f"{b.published or 0}/{b.protocol}" for b in container.ports)
     raise UsageError(f"no port {private_port}/{protocol} for container {container.name}: {published}",
                      hint="publish it with ports: in the compose file")
 

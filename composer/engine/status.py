@@ -46,12 +46,14 @@ def status_text(container: ContainerSummary, now: float | None = None) -> str:
 
 
 def _publishers(container: ContainerSummary) -> list[dict[str, Any]]:
-    """The published ports, as docker lists them: only while the container runs."""
+    """The container's ports as docker lists them, only while it runs: the published ones and the
+    exposed ones (``URL`` "", ``PublishedPort`` 0), by target port, address, host port, protocol."""
     if container.state not in ("running", "paused"):
         return []
-    return [{"URL": p.host_ip or "0.0.0.0", "TargetPort": p.target,
-             "PublishedPort": int(p.published) if p.published.isdigit() else 0, "Protocol": p.protocol}
-            for p in container.ports]
+    records = [{"URL": p.host_ip or ("0.0.0.0" if p.published else ""), "TargetPort": p.target,
+                "PublishedPort": int(p.published) if p.published.isdigit() else 0, "Protocol": p.protocol}
+               for p in container.ports]
+    return sorted(records, key=lambda r: (r["TargetPort"], r["URL"], r["PublishedPort"], r["Protocol"]))
 
 
 def host_port(ip: str, port: object) -> str:
@@ -60,10 +62,29 @@ def host_port(ip: str, port: object) -> str:
 
 
 def ports_text(container: ContainerSummary) -> str:
-    """``0.0.0.0:8080->80/tcp, [::1]:81->81/tcp, 9000/tcp`` as ``docker ps`` prints ports."""
-    return ", ".join(f"{host_port(p['URL'], p['PublishedPort'])}->{p['TargetPort']}/{p['Protocol']}"
-                     if p["PublishedPort"] else f"{p['TargetPort']}/{p['Protocol']}"
-                     for p in _publishers(container))
+    """``80/tcp, 7000-7001/tcp, 0.0.0.0:8080->80/tcp`` as ``docker ps`` prints ports (the docker CLI's
+    DisplayablePorts): consecutive ports of a protocol (and address, when published on the same
+    port) as one range, then the other published ports."""
+    groups: dict[tuple[str, str], list[int]] = {}  # (address, protocol) -> the open [first, last]
+    closed, mappings = [], []
+    for record in _publishers(container):
+        target, address, protocol = record["TargetPort"], record["URL"], record["Protocol"]
+        if address and record["PublishedPort"] != target:
+            mappings.append(f"{host_port(address, record['PublishedPort'])}->{target}/{protocol}")
+            continue
+        group = groups.get((address, protocol))
+        if group is not None and group[1] + 1 == target:
+            group[1] = target
+            continue
+        if group is not None:  # a gap: that range is done (listed before the open ones, as docker)
+            closed.append(_group(address, protocol, *group))
+        groups[(address, protocol)] = [target, target]
+    return ", ".join([*closed, *(_group(a, p, *g) for (a, p), g in groups.items()), *mappings])
+
+
+def _group(address: str, protocol: str, first: int, last: int) -> str:
+    ports = str(first) if first == last else f"{first}-{last}"
+    return f"{host_port(address, ports)}->{ports}/{protocol}" if address else f"{ports}/{protocol}"
 
 
 def ps_record(container: ContainerSummary, now: float | None = None) -> dict[str, Any]:

@@ -245,12 +245,25 @@ def summary_of(info: Any, details: Mapping[str, Any] | None = None) -> Container
     details = details or {}
     settings = details.get("NetworkSettings") or {}
     ports = published_ports(info, binding_specs((details.get("HostConfig") or {}).get("PortBindings") or {}))
+    ports += exposed_only((details.get("Config") or {}).get("ExposedPorts") or {}, ports)  # as docker ps
     mounts = tuple(m.get("Name") or m.get("Source", "") for m in details.get("Mounts") or ())
     return ContainerSummary(
         id=info.id, name=info.name, image=info.image, image_id=info.image_id, labels=dict(info.labels),
         state=info.state, exit_code=info.exit_code, health=info.health, created=info.created,
         started_at=info.started_at, finished_at=info.finished_at, command=info.command, ports=ports,
         networks=tuple(settings.get("Networks") or ()), mounts=mounts)
+
+
+def exposed_only(exposed: Mapping[str, Any], published: tuple[PortSpec, ...]) -> tuple[PortSpec, ...]:
+    """The exposed ports (``80/tcp``, ``7000-7001/udp``) no binding publishes (``published`` "")."""
+    taken = {(p.target, p.protocol) for p in published}
+    ports = []
+    for key in exposed:
+        numbers, _, protocol = key.partition("/")
+        first, _, last = numbers.partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            ports += [(n, protocol or "tcp") for n in range(int(first), int(last or first) + 1)]
+    return tuple(PortSpec(target=n, protocol=p) for n, p in dict.fromkeys(ports) if (n, p) not in taken)
 
 
 def binding_specs(port_bindings: Mapping[str, Any]) -> list[str]:

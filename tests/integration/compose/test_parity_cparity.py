@@ -53,6 +53,14 @@ def test_expose_reaches_the_containers_exposed_ports(project):
     project("up", "-d", "web")
     shown = project("container", "inspect", "proj-web-1", "--format", "{{json .Config.ExposedPorts}}").stdout
     assert json.loads(shown) == {"80/tcp": {}, "81/tcp": {}, "90/udp": {}}  # the published port's too
+    listed = json.loads(project("ps", "--format", "json").stdout)  # as compose 2.40: exposed ports listed
+    published = listed["Publishers"][1]["PublishedPort"]
+    assert listed["Publishers"] == [
+        {"URL": "", "TargetPort": 80, "PublishedPort": 0, "Protocol": "tcp"},
+        {"URL": "127.0.0.1", "TargetPort": 81, "PublishedPort": published, "Protocol": "tcp"},
+        {"URL": "", "TargetPort": 90, "PublishedPort": 0, "Protocol": "udp"}]
+    assert listed["Ports"] == f"80/tcp, 90/udp, 127.0.0.1:{published}->81/tcp"
+    assert project("port", "web", "80").stdout == ":0\n"
 
 
 def test_lifecycle_fast_paths_print_what_typer_prints(project):

@@ -228,3 +228,21 @@ def test_kill_with_an_invalid_signal_is_dockerds_refusal_after_compose_lines(dem
     assert demo("--dry-run", "kill", "-s", "BOGUS").exit_code == 1
     assert states(demo) == ["running"]
     assert demo("kill", "-s", "hup", "web").exit_code == 0 and demo("kill", "-s", "1").exit_code == 0
+
+
+def test_ps_ports_as_the_docker_clis_displayable_ports():
+    from composer.engine.runtime.adapter import exposed_only
+    from composer.engine.runtime.base import ContainerSummary, PortSpec
+    from composer.engine.status import ports_text
+
+    published = (PortSpec(target=81, published="32768", host_ip="127.0.0.1"), PortSpec(target=8080, published="8080"),
+                 PortSpec(target=8081, published="8081"))
+    exposed = exposed_only({"80/tcp": {}, "81/tcp": {}, "90/udp": {}, "7000-7001/tcp": {}, "85/udp": {}}, published)
+    assert [(p.target, p.protocol, p.published) for p in exposed] == [
+        (80, "tcp", ""), (90, "udp", ""), (7000, "tcp", ""), (7001, "tcp", ""), (85, "udp", "")]
+    container = ContainerSummary(id="x", name="p-web-1", image="busybox", state="running", ports=published + exposed)
+    # docker: a range ends at a gap (listed first), open ranges by first appearance, then host mappings
+    assert ports_text(container) == ("85/udp, 80/tcp, 7000-7001/tcp, 90/udp, 0.0.0.0:8080-8081->8080-8081/tcp, "
+                                     "127.0.0.1:32768->81/tcp")
+    assert ports_text(container._replace(state="exited")) == ""
+    assert F.public_port(container, 80, "tcp") == ":0" and F.public_port(container, 8080, "tcp") == "0.0.0.0:8080"

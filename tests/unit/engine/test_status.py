@@ -44,7 +44,7 @@ def test_ps_record_has_composes_keys():
                               "LocalVolumes", "Mounts", "Name", "Names", "Networks", "Ports", "Project",
                               "Publishers", "RunningFor", "Service", "Size", "State", "Status"]
     assert record["ID"] == "a" * 12 and record["Service"] == "web" and record["Project"] == "demo"
-    assert record["Ports"] == "0.0.0.0:8080->80/tcp, 443/tcp"
+    assert record["Ports"] == "443/tcp, 0.0.0.0:8080->80/tcp"  # docker: unpublished (and same-port) first
     assert record["Publishers"][0] == {"URL": "0.0.0.0", "TargetPort": 80, "PublishedPort": 8080, "Protocol": "tcp"}
     assert record["RunningFor"] == "10 minutes ago" and record["Status"] == "Up 5 minutes"
     assert record["LocalVolumes"] == "1" and record["Networks"] == "demo_default"
