@@ -132,7 +132,8 @@ class Progress:
         if event.failed and event.kind == "Service" and self.mode != "json":
             return  # up --wait: Compose shows a failed wait only as the command's error
         if self.mode == "json":
-            self.stream.write(json.dumps(event.to_dict()) + "\n")
+            record = {"dry-run": True, **event.to_dict()} if self.prefix else event.to_dict()  # as compose's
+            self.stream.write(json.dumps(record) + "\n")
         elif (self.mode == "plain" or self.mode == "tty" and self.prefix) and event.kind != "Project":
             self.stream.write(self.prefix + self._plain(event) + "\n")
         elif self.mode == "tty" and event.kind != "Project":

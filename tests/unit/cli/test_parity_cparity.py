@@ -36,6 +36,8 @@ def test_dry_run_plans_and_does_nothing(demo):
     assert demo("--dry-run", "restart").stderr.splitlines()[1] == " DRY-RUN MODE -  Container demo-web-1  Started"
     assert demo("--dry-run", "pause").stderr == " DRY-RUN MODE -  Container demo-web-1  Paused\n"
     assert demo("--dry-run", "up", "-d", "web").stderr == ""  # nothing to change: no line, as compose
+    assert demo("--progress", "json", "--dry-run", "stop").stderr.splitlines()[0] == (
+        '{"dry-run": true, "id": "Container demo-web-1", "status": "Stopping", "done": false}')
     assert states(demo) == ["running"]
 
 
