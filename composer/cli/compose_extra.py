@@ -114,12 +114,8 @@ def copy(project: str, source: str, destination: str, *, index: int, oneoff: boo
         detail = f"{container.name}:{src} to {dst}" if from_service else f"{src} to {container.name}:{dst}"
         emit(Event("Container", container.name, Status.COPYING, text=detail))
         started = time.monotonic()
-        if dry_run:
-            pass
-        elif from_service:
-            copy_from(container.id, src, dst)
-        else:
-            copy_to(container.id, src, dst)
+        if not dry_run:
+            (copy_from if from_service else copy_to)(container.id, src, dst)
         emit(Event("Container", container.name, Status.COPIED, time.monotonic() - started, detail))
 
 
