@@ -78,6 +78,9 @@ def actions(before: View | None, after: View | None) -> list[str]:
         return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
     found = ["create"] if before is None else []
     old_status = before.status if before else "created"
+    if before is None and after.started_at and after.status in ("exited", "dead"):
+        found.append("start")  # made, started and ended between two looks (a quick `run`)
+        old_status = "running"
     if before is not None and before.status in ("running", "paused") and after.signalled_at \
             and after.signalled_at != before.signalled_at:
         found.append("kill")

@@ -11,6 +11,8 @@ def test_created_and_started():
     assert actions(None, view("created", 0)) == ["create"]
     assert actions(None, view()) == ["create", "start"]
     assert actions(view("created", 0), view()) == ["start"]
+    assert actions(None, view("exited")) == ["create", "start", "die"]  # it all happened between two looks
+    assert actions(None, view("exited", 0)._replace(started_at="")) == ["create"]  # never started
 
 
 def test_stop_restart_and_remove():
