@@ -6,13 +6,16 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
 from composer.errors import ImageError
+from composer.records import Record
+
+TYPE_CHECKING = False  # typing and dataclasses stay off image ls/inspect's path
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 CONFIG_DEFAULTS: dict[str, Any] = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
@@ -21,8 +24,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ImageSummary:
+class ImageSummary(Record):
     """One row of `image ls`: a (repository, tag) of an image, or <none> for untagged ones."""
 
     id: str
@@ -221,8 +223,7 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     return str(name)
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerUsage:
+class ContainerUsage(Record):
     """What the containers of this state root hold on to: image id -> [(container id, running?)],
     and the lower directories they run on (deleted images' included)."""
 

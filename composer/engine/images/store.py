@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from composer import settings
 from composer.engine.images.content import BlobStore, atomic_write_json, check_digest, file_lock
@@ -28,12 +26,16 @@ from composer.engine.images.mediatypes import (DOCKER_CONFIG, DOCKER_LIST, DOCKE
                                                OCI_INDEX, OCI_LAYER, OCI_MANIFEST)
 from composer.engine.images.reference import Reference, looks_like_id, missing_name, parse_reference
 from composer.errors import ImageError, ImageNotFound, LayerError
+from composer.records import Record
+
+TYPE_CHECKING = False  # typing and dataclasses stay off image ls/inspect's path
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 EMPTY_DB: dict[str, Any] = {"refs": {}, "images": {}, "layers": {}}
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedImage:
+class ResolvedImage(Record):
     """An image ready to run: its id, name, run config and unpacked layers (bottom first)."""
 
     id: str
