@@ -504,14 +504,14 @@ def _pulled(project: Any, services: List[str], include_deps: bool, ignore_builda
             policy: Optional[str]) -> List[str]:
     """The services ``pull`` pulls: those named (``include_deps``: and their dependencies) with an
     ``image:``; none with ``build:`` when ``ignore_buildable``; ``--policy missing``: only the
-    images not here yet."""
+    images not here yet (``never``/``build``: none; any other value pulls, as compose 2.40)."""
     from composer.engine.reconcile import select
 
-    if policy not in (None, "missing", "always"):
-        raise UsageError(f'invalid pull policy "{policy}"', hint='use --policy missing or --policy always')
+    if policy in ("never", "build"):
+        return []
     names = [n for n in select(project, tuple(services), with_deps=include_deps) if project.services[n].image
              and not (ignore_buildable and project.services[n].build is not None)]
-    if policy == "missing" and names:
+    if policy in ("missing", "if_not_present") and names:
         from composer.engine import convert
 
         images = C.engine().observe(project, tuple(names)).images
