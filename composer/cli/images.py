@@ -462,13 +462,14 @@ def human_duration(created: str) -> str:
 
 
 def _duration_words(seconds: float) -> str:
-    minutes, hours = seconds / 60, seconds / 3600
-    steps = [(seconds < 1, "Less than a second"), (round(seconds) == 1, "1 second"),
-             (minutes < 1, f"{int(seconds)} seconds"), (round(minutes) == 1, "About a minute"),
-             (minutes < 60, f"{int(minutes)} minutes"), (round(hours) == 1, "About an hour"),
-             (hours < 48, f"{int(hours)} hours"), (hours < 24 * 14, f"{int(hours / 24)} days"),
-             (hours < 24 * 60, f"{int(hours / 24 / 7)} weeks"), (hours < 24 * 730, f"{int(hours / 24 / 30)} months")]
-    return next((text for condition, text in steps if condition), f"{int(hours / 24 / 365)} years")
+    """docker's ``units.HumanDuration``: whole seconds and minutes (truncated), hours rounded."""
+    minutes, hours = int(seconds / 60), int(seconds / 3600 + 0.5)
+    steps = [(seconds < 1, "Less than a second"), (int(seconds) == 1, "1 second"),
+             (seconds < 60, f"{int(seconds)} seconds"), (minutes == 1, "About a minute"),
+             (minutes < 60, f"{minutes} minutes"), (hours == 1, "About an hour"),
+             (hours < 48, f"{hours} hours"), (hours < 24 * 14, f"{hours // 24} days"),
+             (hours < 24 * 60, f"{hours // 24 // 7} weeks"), (hours < 24 * 730, f"{hours // 24 // 30} months")]
+    return next((text for condition, text in steps if condition), f"{int(seconds / 3600) // 24 // 365} years")
 
 
 def to_json(value: Any, indent: int | None = 4) -> str:

@@ -18,6 +18,16 @@ def test_durations() -> None:
     assert _duration_words(70 * 86400) == "2 months"
 
 
+def test_durations_truncate_minutes_and_round_hours_as_docker() -> None:
+    """go-units: ``int(d.Minutes())`` (1m59s is still "About a minute", never "1 minutes"),
+    ``int(d.Hours() + 0.5)`` (1h31m is "2 hours"), days and weeks from the rounded hours."""
+    assert [_duration_words(s) for s in (1.5, 59.9, 119, 120, 3599, 5399, 5401, 47.6 * 3600)] == [
+        "1 second", "59 seconds", "About a minute", "2 minutes", "59 minutes", "About an hour", "2 hours",
+        "2 days"]
+    assert [_duration_words(d * 86400) for d in (13.9, 14, 59, 60, 729, 730)] == [
+        "13 days", "2 weeks", "8 weeks", "2 months", "24 months", "2 years"]
+
+
 def test_templates() -> None:
     data = {"Id": "sha256:x", "Config": {"Cmd": ["sh", "-c"], "Entrypoint": None, "Labels": {"a": "b"}}}
     assert render_inspect("{{.Id}} {{.Config.Cmd}}", data) == "sha256:x [sh -c]"
