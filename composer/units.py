@@ -24,3 +24,22 @@ def human_size(size: float) -> str:
 def bytes_size(size: float) -> str:
     """Binary units, 4 significant digits (docker's MEM USAGE / LIMIT): ``1.5MiB``."""
     return custom_size(size, 1024.0, BINARY_UNITS, 4)
+
+
+def human_duration(seconds: float) -> str:
+    """go-units' ``HumanDuration`` (docker's ``Up 2 hours``, ``5 minutes ago``): seconds and minutes
+    truncated, hours rounded half up; days, weeks and months from the rounded hours, years from the
+    truncated ones."""
+    whole, minutes, hours = int(seconds), int(seconds / 60), int(seconds / 3600 + 0.5)
+    if whole < 1:
+        return "Less than a second"
+    if whole < 60:
+        return "1 second" if whole == 1 else f"{whole} seconds"
+    if minutes < 60:
+        return "About a minute" if minutes == 1 else f"{minutes} minutes"
+    if hours < 48:
+        return "About an hour" if hours == 1 else f"{hours} hours"
+    for limit, size, unit in ((24 * 14, 24, "days"), (24 * 60, 24 * 7, "weeks"), (24 * 730, 24 * 30, "months")):
+        if hours < limit:
+            return f"{hours // size} {unit}"
+    return f"{int(seconds / 3600) // 24 // 365} years"

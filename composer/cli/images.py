@@ -451,6 +451,8 @@ def human_duration(created: str) -> str:
     """``2 months ago`` for an RFC 3339 time, as docker words it."""
     from datetime import datetime, timezone
 
+    from composer import units
+
     if not created:
         return "N/A"
     try:
@@ -458,18 +460,7 @@ def human_duration(created: str) -> str:
     except ValueError:
         return created
     seconds = (datetime.now(timezone.utc) - then).total_seconds()
-    return _duration_words(seconds) + " ago"
-
-
-def _duration_words(seconds: float) -> str:
-    """docker's ``units.HumanDuration``: whole seconds and minutes (truncated), hours rounded."""
-    minutes, hours = int(seconds / 60), int(seconds / 3600 + 0.5)
-    steps = [(seconds < 1, "Less than a second"), (int(seconds) == 1, "1 second"),
-             (seconds < 60, f"{int(seconds)} seconds"), (minutes == 1, "About a minute"),
-             (minutes < 60, f"{minutes} minutes"), (hours == 1, "About an hour"),
-             (hours < 48, f"{hours} hours"), (hours < 24 * 14, f"{hours // 24} days"),
-             (hours < 24 * 60, f"{hours // 24 // 7} weeks"), (hours < 24 * 730, f"{hours // 24 // 30} months")]
-    return next((text for condition, text in steps if condition), f"{int(seconds / 3600) // 24 // 365} years")
+    return units.human_duration(seconds) + " ago"
 
 
 def to_json(value: Any, indent: int | None = 4) -> str:

@@ -7,25 +7,7 @@ from typing import Any
 
 from composer.engine import labels as L
 from composer.engine.runtime.base import ContainerSummary
-
-_UNITS = ((60, 1, "second"), (3600, 60, "minute"), (48 * 3600, 3600, "hour"), (14 * 86400, 86400, "day"),
-          (60 * 86400, 7 * 86400, "week"), (730 * 86400, 30 * 86400, "month"))
-
-
-def human_duration(seconds: float) -> str:
-    """Docker's ``units.HumanDuration``: "Less than a second", "About a minute", "3 hours" ..."""
-    if seconds < 1:
-        return "Less than a second"
-    if int(seconds) == 1:
-        return "1 second"
-    if 60 <= seconds < 120:
-        return "About a minute"
-    if 3600 <= seconds < 7200:
-        return "About an hour"
-    for limit, size, unit in _UNITS:
-        if seconds < limit:
-            return f"{int(seconds // size)} {unit}s"
-    return f"{int(seconds // (365 * 86400))} years"
+from composer.units import human_duration
 
 
 def status_text(container: ContainerSummary, now: float | None = None) -> str:

@@ -20,6 +20,26 @@ def test_human_duration(seconds, text):
     assert human_duration(seconds) == text
 
 
+@pytest.mark.parametrize("seconds, text", [
+    (-3, "Less than a second"), (0.99, "Less than a second"), (1.99, "1 second"), (2, "2 seconds"),
+    (59.99, "59 seconds"), (60, "About a minute"), (119.9, "About a minute"), (120, "2 minutes"),
+    (3599, "59 minutes"), (3600, "About an hour"), (5399, "About an hour"), (5400, "2 hours"),
+    (47.49 * 3600, "47 hours"), (47.5 * 3600, "2 days"), (13.9 * 86400, "13 days"),
+    (14 * 86400 - 1800, "2 weeks"), (59.9 * 86400, "8 weeks"), (60 * 86400, "2 months"),
+    (729.9 * 86400, "24 months"), (730 * 86400, "2 years"), (3650.9 * 86400, "10 years"),
+])
+def test_human_duration_boundaries_as_go_units(seconds, text):
+    """go-units' HumanDuration: seconds and minutes truncated, hours rounded half up (1h30m is
+    "2 hours"), days/weeks/months from the rounded hours, years from the truncated ones."""
+    assert human_duration(seconds) == text
+
+
+def test_status_uses_docker_rounding():
+    assert status_text(_container(state="running", started_at=NOW - 5400), NOW) == "Up 2 hours"
+    exited = _container(state="exited", exit_code=0, finished_at=NOW - 119)
+    assert status_text(exited, NOW) == "Exited (0) About a minute ago"
+
+
 def _container(**fields) -> ContainerSummary:
     base = dict(id="a" * 64, name="demo-web-1", image="nginx", created=NOW - 600, started_at=NOW - 300,
                 labels={L.PROJECT: "demo", L.SERVICE: "web"})

@@ -1,6 +1,7 @@
 """Docker-style presentation helpers of the image CLI."""
 
-from composer.cli.images import _duration_words, human_size, render_inspect
+from composer.cli.images import human_size, render_inspect
+from composer.units import human_duration as _duration_words
 
 
 def test_human_size() -> None:
