@@ -382,6 +382,7 @@ def _register_run(app: typer.Typer) -> None:
             cap_add: Optional[List[str]] = typer.Option(None, "--cap-add", help="Add Linux capabilities."),
             cap_drop: Optional[List[str]] = typer.Option(None, "--cap-drop", help="Drop Linux capabilities."),
             use_aliases: bool = typer.Option(False, "--use-aliases", help="Use the service's network aliases."),
+            remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
             dry_run: bool = _DRY) -> None:
         """Run a one-off command on a service."""
         from composer.cli.compose_run import run_oneoff
@@ -399,7 +400,7 @@ def _register_run(app: typer.Typer) -> None:
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
                           volumes=volume or [], labels=label or [], pull=pull, build=build, use_aliases=use_aliases,
-                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())))
+                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())), remove_orphans=remove_orphans)
         raise typer.Exit(code)
 
 

@@ -55,7 +55,7 @@ def parse_volumes(values: list[str], working_dir: str) -> tuple[Any, ...]:
 def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: bool, detach: bool, env: list[str],
                entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
                tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str],
-               pull: str | None = None, build: bool = False, use_aliases: bool = False,
+               pull: str | None = None, build: bool = False, use_aliases: bool = False, remove_orphans: bool = False,
                capabilities: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> int:
     """Create the one-off container, then print its name (``-d``) or its output and exit code."""
     from composer.engine.options import RunOptions
@@ -78,7 +78,8 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         service_ports=service_ports, publish=parse_publish(publish),
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach,
-        pull=pull, build=build, use_aliases=use_aliases)
+        pull=pull, build=build, use_aliases=use_aliases, remove_orphans=remove_orphans)
+    options = C.project_defaults(project, options)  # COMPOSE_REMOVE_ORPHANS, as up
     with C.progress_for(ctx) as progress:
         spec = with_capabilities(C.engine(progress, project).prepare_run(project, options), *capabilities)
     runtime = C.make_runtime()

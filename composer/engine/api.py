@@ -157,15 +157,15 @@ class ProjectService:
 
         reconcile.select(project, (options.service,), with_deps=False)
         deps = tuple(reconcile.dependencies(project, options.service))
-        images = UpOptions(pull=options.pull, build=options.build)
+        images = UpOptions(pull=options.pull, build=options.build, remove_orphans=options.remove_orphans)
         started = bool(deps) and not options.no_deps
         if started:
-            self.up(project, images._replace(services=deps))  # says the orphan warning
+            self.up(project, images._replace(services=deps))  # says the orphan warning (or removes them)
         service = project.services[options.service]
         with project_lock(project.name, timeout=self.lock_timeout):
             observed = self.observe(project, (options.service,))
             plan = reconcile.plan_run(project, observed, options.service, images)
-            orphans = () if started else reconcile.orphan_warning(project, observed, False)
+            orphans = () if started else reconcile.orphan_warning(project, observed, options.remove_orphans)
             self._run(Plan(plan.operations, plan.warnings + orphans), 0)  # as Compose, said once
             observed = self.observe(project, (options.service,))
         raw = project.to_dict()["services"][options.service]

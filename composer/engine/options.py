@@ -88,3 +88,4 @@ class RunOptions(Record):
     use_aliases: bool = False
     pull: str | None = None  # --pull always|missing|never (None: the service's pull_policy)
     build: bool = False  # --build: the service's and its dependencies' images, each once
+    remove_orphans: bool = False  # --remove-orphans: stopped and removed first, as up's

@@ -246,6 +246,7 @@ def plan_run(project: "Project", observed: "ObservedState", name: str, options: 
     _ensure_volumes(plan, project, [name], observed, specs)
     _image_op(plan, project, project.services[name], observed, options)
     _mount_pulls(plan, project, project.services[name], observed)
+    _orphans(plan, project, observed, options.remove_orphans)
     return plan.build()
 
 
