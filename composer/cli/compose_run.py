@@ -79,7 +79,6 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach,
         pull=pull, build=build, use_aliases=use_aliases, remove_orphans=remove_orphans)
-    options = C.project_defaults(project, options)  # COMPOSE_REMOVE_ORPHANS, as up
     with C.progress_for(ctx) as progress:
         spec = with_capabilities(C.engine(progress, project).prepare_run(project, options), *capabilities)
     runtime = C.make_runtime()
