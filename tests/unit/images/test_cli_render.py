@@ -1,7 +1,7 @@
 """Docker-style presentation helpers of the image CLI."""
 
 from composer.cli.images import human_size, render_inspect
-from composer.units import human_duration as _duration_words
+from composer.units import human_duration
 
 
 def test_human_size() -> None:
@@ -10,22 +10,22 @@ def test_human_size() -> None:
 
 
 def test_durations() -> None:
-    assert _duration_words(0.5) == "Less than a second"
-    assert _duration_words(30) == "30 seconds"
-    assert _duration_words(65) == "About a minute"
-    assert _duration_words(3600) == "About an hour"
-    assert _duration_words(5 * 3600) == "5 hours"
-    assert _duration_words(3 * 86400) == "3 days"
-    assert _duration_words(70 * 86400) == "2 months"
+    assert human_duration(0.5) == "Less than a second"
+    assert human_duration(30) == "30 seconds"
+    assert human_duration(65) == "About a minute"
+    assert human_duration(3600) == "About an hour"
+    assert human_duration(5 * 3600) == "5 hours"
+    assert human_duration(3 * 86400) == "3 days"
+    assert human_duration(70 * 86400) == "2 months"
 
 
 def test_durations_truncate_minutes_and_round_hours_as_docker() -> None:
     """go-units: ``int(d.Minutes())`` (1m59s is still "About a minute", never "1 minutes"),
     ``int(d.Hours() + 0.5)`` (1h31m is "2 hours"), days and weeks from the rounded hours."""
-    assert [_duration_words(s) for s in (1.5, 59.9, 119, 120, 3599, 5399, 5401, 47.6 * 3600)] == [
+    assert [human_duration(s) for s in (1.5, 59.9, 119, 120, 3599, 5399, 5401, 47.6 * 3600)] == [
         "1 second", "59 seconds", "About a minute", "2 minutes", "59 minutes", "About an hour", "2 hours",
         "2 days"]
-    assert [_duration_words(d * 86400) for d in (13.9, 14, 59, 60, 729, 730)] == [
+    assert [human_duration(d * 86400) for d in (13.9, 14, 59, 60, 729, 730)] == [
         "13 days", "2 weeks", "8 weeks", "2 months", "24 months", "2 years"]
 
 
