@@ -11,6 +11,7 @@ import re
 import time
 
 from composer.errors import UsageError
+from composer.units import human_duration as ago  # docker's HumanDuration ("3 hours")
 
 TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z0-9]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
@@ -20,28 +21,6 @@ HEADERS.update({"CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": 
                 "NetIO": "NET I/O", "BlockIO": "BLOCK I/O"})
 LABEL_CALL = re.compile(r'{{\s*\.Label\s+"([^"]*)"\s*}}')
 DEFAULT_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-
-
-def ago(seconds: float) -> str:
-    """docker's HumanDuration: ``5 seconds``, ``About a minute``, ``3 hours`` ..."""
-    s = max(0, int(seconds))
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    return f"{hours // 24} days"
 
 
 def status_text(info, now: float | None = None) -> str:

@@ -40,6 +40,19 @@ def test_status_uses_docker_rounding():
     assert status_text(exited, NOW) == "Exited (0) About a minute ago"
 
 
+def test_container_ls_status_shares_the_wording():
+    """``container ls`` (cli/psformat) words durations as ``ps``: 2h30m is "3 hours" (half up, not
+    Python's round-half-even), 20 days "2 weeks"."""
+    from types import SimpleNamespace
+
+    from composer.cli import psformat
+
+    running = SimpleNamespace(state="running", started_at=NOW - 2.5 * 3600, health="none")
+    assert psformat.status_text(running, NOW) == "Up 3 hours"
+    exited = SimpleNamespace(state="exited", exit_code=3, finished_at=NOW - 20 * 86400)
+    assert psformat.status_text(exited, NOW) == "Exited (3) 2 weeks ago"
+
+
 def _container(**fields) -> ContainerSummary:
     base = dict(id="a" * 64, name="demo-web-1", image="nginx", created=NOW - 600, started_at=NOW - 300,
                 labels={L.PROJECT: "demo", L.SERVICE: "web"})
