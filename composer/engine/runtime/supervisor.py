@@ -67,15 +67,23 @@ def read_answer(connection, prepared: bool = False) -> None:
     launcher holds before the exec) returns; its "<exit code> <message>" is raised."""
     expected = PREPARED if prepared else READY
     answer = b""
-    while len(answer) < len(expected) and (chunk := connection.recv(len(expected) - len(answer))):
+    while len(answer) < len(expected) and (chunk := _receive(connection, len(expected) - len(answer))):
         answer += chunk
     if answer == expected:
         return
-    while chunk := connection.recv(4096):
+    while chunk := _receive(connection, 4096):
         answer += chunk
     code, _, message = answer.decode(errors="replace").partition(" ")
     raise ContainerRuntimeError(message or "the supervisor exited before the container started",
                                 exit_code=int(code) if code.isdigit() else 125)
+
+
+def _receive(connection, size: int) -> bytes:
+    """Up to ``size`` bytes of the supervisor's answer; b"" at its end, also when it died (a reset)."""
+    try:
+        return connection.recv(size)
+    except ConnectionResetError:
+        return b""
 
 
 def run_supervisor(request: str, ready_fd: int) -> None:

@@ -53,3 +53,18 @@ def test_the_supervisors_death_abandons(ends):
     os.close(alive_w)  # its only holder is gone
     with pytest.raises(Abandoned, match="the supervisor died"):
         hold(launcher.fileno(), alive_r)
+
+
+def test_a_supervisor_that_died_is_a_refused_start_not_a_reset():
+    """The caller wrote GO, the supervisor died without reading it: the reset is its end."""
+    import socket
+
+    from composer.engine.runtime.supervisor import read_answer
+    from composer.errors import ContainerRuntimeError
+
+    caller, supervisor = socket.socketpair()
+    caller.sendall(b"1")
+    supervisor.close()  # unread data: the caller's next read is a reset
+    with pytest.raises(ContainerRuntimeError, match="supervisor exited"):
+        read_answer(caller)
+    caller.close()
