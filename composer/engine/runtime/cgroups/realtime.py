@@ -9,7 +9,9 @@ their children need, from the host's root budget (95 % by default), as the daemo
 
 from __future__ import annotations
 
+import errno
 import os
+import time
 
 from composer.engine.runtime.cgroups.base import read_file, write_file
 from composer.errors import CgroupError
@@ -17,6 +19,7 @@ from composer.errors import CgroupError
 UNSUPPORTED = "kernel does not support CPU real-time scheduler"
 PERIOD, RUNTIME = "cpu.rt_period_us", "cpu.rt_runtime_us"
 SHIFT = 20  # the kernel's BW_SHIFT: shares compared as (runtime << 20) // period
+RELEASE_WAIT = 2.0  # seconds a removed sibling's share may still count in its parent (see _write_runtime)
 
 
 def supported(cpu_root: str) -> bool:
@@ -67,6 +70,23 @@ def make_room(group: str, cpu_root: str, period: int, runtime: int) -> None:
                                "(cpu.rt_runtime_us)") from None
 
 
+def _write_runtime(group: str, runtime: int) -> None:
+    """Write ``group``'s runtime, retried a while on EINVAL: a sibling cgroup just removed (the
+    previous life of a restarted container) leaves its parent's list of children only when the
+    kernel releases it, after an RCU grace period, and until then its share still counts against
+    the parent's budget, though its directory is gone and make_room cannot see it."""
+    deadline = time.monotonic() + RELEASE_WAIT
+    while True:
+        try:
+            write_file(os.path.join(group, RUNTIME), str(runtime))
+            return
+        except CgroupError as error:
+            cause = error.__cause__
+            if not isinstance(cause, OSError) or cause.errno != errno.EINVAL or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
 def apply(group: str, cpu_root: str, period: int, runtime: int) -> None:
     """Write ``period`` and ``runtime`` (0: leave as is) to ``group``, the period first unless the
     kernel needs the runtime lowered first (it keeps runtime <= period at each write)."""
@@ -82,6 +102,6 @@ def apply(group: str, cpu_root: str, period: int, runtime: int) -> None:
                 raise
             pending = str(period)  # below the current runtime: after the runtime's write
     if runtime:
-        write_file(os.path.join(group, RUNTIME), str(runtime))
+        _write_runtime(group, runtime)
     if pending:
         write_file(os.path.join(group, PERIOD), pending)
