@@ -87,6 +87,11 @@ class UsageError(ComposerError):
     """The command line itself is wrong (a flag, a missing argument)."""
 
 
+class PlatformFlagError(UsageError):
+    """A flag of another platform's daemon (docker's CLI: ``"--cpu-count" is only supported on a
+    Docker daemon running on windows``); exits 1 where other ``run`` flag errors exit 125."""
+
+
 class FlagError(UsageError):
     """A flag or argument the command line's parser refused; shown as docker and Compose show
     it: the message alone, its hint (``See 'composer ps --help'.``) on the next line."""

@@ -11,9 +11,10 @@ import os
 import sys
 
 from composer.cli.main import exit_now
-from composer.cli.run_config import build_config, read_env_file
+from composer.cli.run_config import WINDOWS_ONLY_FLAGS, build_config, read_env_file
 from composer.cli.run_flags import parse_run_args
-from composer.errors import ComposerError, ContainerRuntimeError, NetworkError, ProgramExecFailed, UsageError
+from composer.errors import (ComposerError, ContainerRuntimeError, NetworkError, PlatformFlagError, ProgramExecFailed,
+                             UsageError)
 
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -23,6 +24,7 @@ Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u
 -m --memory-swap --memory-reservation --cpus -c
 --cpuset-cpus --pids-limit --blkio-weight --ulimit --oom-score-adj --shm-size --cap-add --cap-drop
 --security-opt --sysctl --privileged --read-only --init -i -t --stop-signal --add-host --label
+--cpu-rt-period --cpu-rt-runtime --kernel-memory --mac-address --volume-driver local
 """
 
 
@@ -171,11 +173,16 @@ def _prepare(argv: list[str], help_text: str):
             from composer.engine.runtime.state import check_name
 
             check_name(options["name"])
+        if WINDOWS_ONLY_FLAGS & options.keys():  # docker's CLI refuses them before anything else
+            from composer.cli.run_host_flags import refuse_windows_only
+
+            refuse_windows_only(options)
         config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
         if options.get("cidfile"):
             _write_cidfile(options["cidfile"], config.id)
     except ComposerError as error:
-        error.exit_code = 125
+        if not isinstance(error, PlatformFlagError):  # (docker's CLI: 1)
+            error.exit_code = 125
         raise
     return options, config
 

@@ -11,6 +11,10 @@ from composer.cli.run_flags import parse_bytes
 from composer.engine.runtime.config import parse_device
 from composer.errors import UsageError
 
+# flags checked by ``run_host_flags`` (imported only when one is given)
+WINDOWS_ONLY_FLAGS = frozenset({"cpu_count", "cpu_percent", "io_maxbandwidth", "io_maxiops"})
+HOST_FLAGS = WINDOWS_ONLY_FLAGS | {"cpu_rt_period", "cpu_rt_runtime", "kernel_memory", "mac_address", "gpus",
+                                   "storage_opt", "use_api_socket"}
 NAMESPACED_SYSCTL_PREFIXES = ("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue.", "net.")
 NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hostname"}
 
@@ -111,6 +115,10 @@ def build_config(options: dict, image, command: list[str]):
     if "shm_size" in options:
         config.shm_size = parse_bytes(options["shm_size"], "--shm-size")
     _apply_resources(options, config.resources)
+    if HOST_FLAGS & options.keys():
+        from composer.cli.run_host_flags import apply_host_flags
+
+        config.warnings = (*config.warnings, *apply_host_flags(options, config))
     _apply_security(options, config)
     _check_userns(config)
     config.mounts = _mounts(options)
@@ -120,6 +128,11 @@ def build_config(options: dict, image, command: list[str]):
             from composer.engine.runtime.config import Mount
 
             config.mounts.append(Mount(type="volume", target=os.path.normpath(path)))
+    if options.get("volume_driver"):
+        from composer.cli.run_host_flags import check_volume_driver
+
+        check_volume_driver(options["volume_driver"], config.mounts)
+        config.volume_driver = options["volume_driver"]
     return config
 
 

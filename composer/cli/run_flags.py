@@ -21,13 +21,14 @@ def _flags(kind: str, *specs: str, table: dict | None = None) -> None:
 
 _flags("bool", "--rm", "-i|--interactive", "-t|--tty", "-d|--detach", "--init", "--privileged",
        "--read-only", "--no-healthcheck", "-P|--publish-all", "--oom-kill-disable", "--help",
-       "--sig-proxy", "-q|--quiet")  # (composer's pulls print nothing)
+       "--sig-proxy", "-q|--quiet",  # (composer's pulls print nothing)
+       "--disable-content-trust", "--use-api-socket")  # (composer verifies no signatures)
 _flags("list", "-e|--env", "--env-file", "-l|--label", "--label-file", "-v|--volume", "--mount", "--tmpfs",
        "--cap-add", "--cap-drop", "--security-opt", "--sysctl", "--ulimit", "--add-host", "-p|--publish",
        "--dns", "--dns-search", "--dns-option", "--group-add", "--device", "--expose", "-a|--attach",
        "--log-opt", "--network-alias", "--link", "--link-local-ip", "--volumes-from", "--device-cgroup-rule",
        "--device-read-bps", "--device-write-bps", "--device-read-iops", "--device-write-iops",
-       "--blkio-weight-device", "--annotation")
+       "--blkio-weight-device", "--annotation", "--storage-opt")
 _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hostname", "--domainname",
        "--net|--network", "--pid", "--ipc", "--uts", "-m|--memory", "--memory-swap", "--memory-reservation",
        "--cpus", "-c|--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "--blkio-weight",
@@ -36,7 +37,8 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--health-interval", "--health-timeout", "--health-retries", "--health-start-period",
        "--health-start-interval",
        "--detach-keys", "--cidfile", "--runtime", "--isolation", "--cgroup-parent", "--memory-swappiness",
-       "--cpu-period", "--cpu-quota")
+       "--cpu-period", "--cpu-quota", "--cpu-rt-period", "--cpu-rt-runtime", "--kernel-memory", "--cpu-count",
+       "--cpu-percent", "--io-maxbandwidth", "--io-maxiops", "--mac-address", "--volume-driver", "--gpus")
 
 
 EXEC_FLAGS: dict[str, tuple[str, str]] = {}

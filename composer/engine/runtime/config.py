@@ -156,6 +156,7 @@ class ContainerConfig(Record):
     devices: list[Device] = []
     device_cgroup_rules: list[str] = []  # --device-cgroup-rule: "c 1:3 mr" (devicerules checks them)
     annotations: dict[str, str] = {}     # --annotation / compose annotations: recorded (inspect), no effect
+    volume_driver: str = ""              # --volume-driver: "local" (the only driver) or "" (inspect's VolumeDriver)
     warnings = ()  # (not a field, not saved) docker's create-time warnings: set by the runtime's create
 
     @classmethod

@@ -179,7 +179,7 @@ def host_config(config: dict) -> dict:
         "NetworkMode": network,
         "PortBindings": port_bindings(config.get("publish", [])),
         "RestartPolicy": config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0},
-        "AutoRemove": config["auto_remove"], "VolumeDriver": "", "VolumesFrom": None,
+        "AutoRemove": config["auto_remove"], "VolumeDriver": config.get("volume_driver", ""), "VolumesFrom": None,
         "CapAdd": security.get("cap_add") or None, "CapDrop": security.get("cap_drop") or None,
         "CgroupnsMode": config.get("cgroupns_mode") or "host", "Dns": config.get("dns", []),
         "DnsOptions": config.get("dns_options", []), "DnsSearch": config.get("dns_search", []),
