@@ -55,8 +55,10 @@ def _get(name: str) -> dict:
 def inspect_shape(meta: dict) -> dict:
     """docker's ``volume inspect`` values: null Labels/Options when there are none, CreatedAt in seconds."""
     created = meta.get("CreatedAt", "")
-    return {**meta, "Labels": meta.get("Labels") or None, "Options": meta.get("Options") or None,
-            "CreatedAt": created.partition(".")[0] + "Z" if "." in created else created}
+    options = dict(sorted((meta.get("Options") or {}).items()))  # (a Go map: keys sorted)
+    shaped = {**meta, "Labels": meta.get("Labels") or None, "Options": options or None,
+              "CreatedAt": created.partition(".")[0] + "Z" if "." in created else created}
+    return {key: shaped[key] for key in sorted(shaped)}  # the Go struct's field order
 
 
 def ls_row(meta: dict) -> dict:

@@ -129,15 +129,19 @@ def refuse_network(raw: Mapping[str, Any], key: str) -> None:
                         hint="remove enable_ipv4: false (the network then has IPv4 and, with enable_ipv6, IPv6)")
 
 
-def refuse_volume(raw: Mapping[str, Any], key: str) -> None:
-    """PlanError for a project volume whose local ``driver_opts`` (``type``/``o``/``device``:
-    docker mounts that filesystem or directory as the volume) composer's plain-directory volumes
-    would ignore: the data would not go where the file says."""
-    if raw.get("driver_opts"):
-        options = ", ".join(f"{k}: {v}" for k, v in raw["driver_opts"].items())
-        raise PlanError(f"volume {key!r}: driver_opts ({options}) are not applied by composer (its volumes are "
-                        "plain directories)", location=SourceLocation(path=f"volumes.{key}.driver_opts"),
-                        hint="mount the directory with a bind (type: bind, source: DEVICE) or remove driver_opts")
+def refuse_volume(raw: Mapping[str, Any], key: str, name: str) -> None:
+    """PlanError for a project volume whose ``driver_opts`` the local driver refuses (docker's
+    words, located: nothing is created): an unknown key, ``type`` without ``device`` ..."""
+    if raw.get("driver_opts") and (raw.get("driver") or "local") == "local":
+        from composer.engine.volumes import check_volume_options
+        from composer.errors import VolumeError
+
+        try:
+            check_volume_options(name, {k: str(v) for k, v in raw["driver_opts"].items()})
+        except VolumeError as error:
+            raise PlanError(error.message, location=SourceLocation(path=f"volumes.{key}.driver_opts"),
+                            hint="the local driver takes type, device and o (mount(8)'s -t, device and -o), "
+                                 "type and device together") from None
 
 
 def check_run_flags(options: Mapping[str, Any]) -> tuple[str, ...]:

@@ -420,8 +420,8 @@ def _ensure_volumes(plan: PlanBuilder, project: "Project", names: list[str], obs
     for key in sorted(k for k in used if k in project.volumes):
         if project.volumes[key].get("external"):
             continue
-        refuse_volume(project.volumes[key], key)  # driver_opts
         spec = specs[f"volume:{key}"]
+        refuse_volume(project.volumes[key], key, spec.name)  # driver_opts
         if spec.name in observed.other_volumes:
             plan.warnings.append(f"volume {spec.name!r} already exists but was not created for this project; "
                                  f"set `external: true` to use an existing volume")

@@ -1,7 +1,9 @@
 """Named volumes: directories under ``state_root()/volumes/<name>/_data`` plus a small JSON file.
 
 A volume is created on first use (or by ``volume create``) and pre-populated from the image's
-content at its mount point the first time a container mounts it, as docker does.
+content at its mount point the first time a container mounts it, as docker does. A volume with
+the local driver's mount options (``type``, ``o``, ``device``) has that filesystem mounted on its
+``_data`` while containers use it (``composer.engine.localvolumes``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,24 @@ import os
 
 from composer.errors import VolumeError
 from composer.settings import state_root_dir
+
+
+def needs_mount(options: dict | None) -> bool:
+    """Whether a local volume with these driver options is a mount (a ``type`` or a ``device``)."""
+    return bool(options) and bool(options.get("type") or options.get("device"))
+
+
+def check_volume_options(name: str, options: dict) -> None:
+    """VolumeError as dockerd's local driver words it (``create NAME: invalid option: "x"``)."""
+    from composer.engine.localvolumes import check_options
+
+    try:
+        check_options(options)
+    except VolumeError as error:
+        error.message = f"create {name}: {error.message}"
+        error.args = (error.message,)
+        raise
+
 
 VALID_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
@@ -67,6 +87,8 @@ class VolumeStore:
         directory = self._dir(name)
         if self.exists(name):
             return self.inspect(name)
+        if options:
+            check_volume_options(name, options)
         os.makedirs(os.path.join(directory, "_data"), 0o755)
         from composer.engine.runtime.state import now_iso, write_json_atomic
 
@@ -74,6 +96,35 @@ class VolumeStore:
                 "Scope": "local", "CreatedAt": now_iso(), "Populated": False}
         write_json_atomic(os.path.join(directory, "volume.json"), meta)
         return self.inspect(name)
+
+    def attach(self, name: str, container_id: str) -> str:
+        """The directory a starting container binds; a volume with mount options (``type``,
+        ``device``) is mounted there for its first user."""
+        data = self.data_path(name)
+        options = self._meta(name).get("Options")
+        if needs_mount(options):
+            from composer.engine.localvolumes import attach_user
+
+            attach_user(self._dir(name), data, options, container_id)
+        return data
+
+    def detach(self, name: str, container_id: str) -> None:
+        """A container that used ``name`` stopped: the last user of a mounted volume unmounts it."""
+        try:
+            options = self._meta(name).get("Options")
+        except VolumeError:
+            return  # removed meanwhile
+        if needs_mount(options):
+            from composer.engine.localvolumes import detach_user
+
+            detach_user(self._dir(name), self.data_path(name), container_id)
+
+    def _meta(self, name: str) -> dict:
+        try:
+            with open(os.path.join(self._dir(name), "volume.json")) as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            raise VolumeError(f"no such volume: {name}") from None
 
     def create_anonymous(self) -> str:
         """A new anonymous volume (a random 64-hex name, docker's label); its name."""
@@ -83,14 +134,9 @@ class VolumeStore:
 
     def inspect(self, name: str) -> dict:
         """docker's ``volume inspect`` shape."""
-        directory = self._dir(name)
-        try:
-            with open(os.path.join(directory, "volume.json")) as handle:
-                meta = json.load(handle)
-        except FileNotFoundError:
-            raise VolumeError(f"no such volume: {name}") from None
+        meta = self._meta(name)
         meta.pop("Populated", None)
-        meta["Mountpoint"] = os.path.join(directory, "_data")
+        meta["Mountpoint"] = self.data_path(name)
         return meta
 
     def claim_population(self, name: str) -> bool:
@@ -118,10 +164,18 @@ class VolumeStore:
         """Delete a volume (refused while a container uses it)."""
         if name in (in_use or set()):
             raise VolumeError(f"remove {name}: volume is in use")
-        self.inspect(name)
+        self._delete(self.inspect(name))
+
+    def _delete(self, meta: dict) -> None:
+        """Remove the volume's directory; a mounted one is unmounted first (a bound host
+        directory's content is never deleted with it)."""
+        if needs_mount(meta.get("Options")):
+            from composer.engine.localvolumes import unmount_volume
+
+            unmount_volume(meta["Mountpoint"])
         from shutil import rmtree
 
-        rmtree(self._dir(name))
+        rmtree(self._dir(meta["Name"]))
 
     def prune(self, in_use: set[str], all_volumes: bool = False) -> list[str]:
         """Remove unused volumes (anonymous ones only unless ``all_volumes``); returns the names."""
@@ -129,8 +183,6 @@ class VolumeStore:
         for meta in self.list():
             anonymous = "com.docker.volume.anonymous" in meta.get("Labels", {})
             if meta["Name"] not in in_use and (all_volumes or anonymous):
-                from shutil import rmtree
-
-                rmtree(self._dir(meta["Name"]))
+                self._delete(meta)
                 removed.append(meta["Name"])
         return removed

@@ -58,7 +58,8 @@ def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:
 
 
 def _release_host_resources(config: ContainerConfig) -> None:
-    """Kill what is left in the cgroup, remove it, give back the network endpoint."""
+    """Kill what is left in the cgroup, remove it, give back the network endpoint and the
+    container's share of mounted volumes."""
     from composer.engine.runtime.cgroups import manager_for
     from composer.errors import ComposerError
 
@@ -79,6 +80,9 @@ def _release_host_resources(config: ContainerConfig) -> None:
             detach_network(config)
         except (ComposerError, OSError):
             pass
+    from composer.engine.runtime.linux import release_volumes
+
+    release_volumes(config)
 
 
 # --- create, start, stop ----------------------------------------------------------------------

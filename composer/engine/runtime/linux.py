@@ -68,15 +68,33 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
 
             store = store or VolumeStore()
             store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
+            data = store.attach(mount.source, config.id)  # (mounted first when it has mount options)
             if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
-                populate.append((store.data_path(mount.source), mount.target))
+                populate.append((data, mount.target))
                 import shutil  # noqa: F401 (the child's copy_tree needs it: under --userns private it
                 # runs as a mapped root that may no longer read the host's standard library)
-            mount = Mount(type="volume", target=mount.target, source=store.data_path(mount.source),
+            mount = Mount(type="volume", target=mount.target, source=data,
                           readonly=mount.readonly, propagation=mount.propagation,
                           subpath=mount.subpath)  # bound like a bind
         resolved.append(mount)
     return resolved, populate
+
+
+def release_volumes(config: ContainerConfig) -> None:
+    """The container stopped: its mounted volumes (local driver options) lose a user; the last one
+    unmounts them (errors are ignored, as docker does: the next start mounts again)."""
+    names = {mount.source for mount in config.mounts if mount.type == "volume" and mount.source}
+    if not names:
+        return
+    from composer.engine.volumes import VolumeStore
+    from composer.errors import ComposerError
+
+    store = VolumeStore()
+    for name in sorted(names):
+        try:
+            store.detach(name, config.id)
+        except (ComposerError, OSError):
+            pass
 
 
 def name_anonymous_volumes(config: ContainerConfig) -> bool:
@@ -429,6 +447,7 @@ class ForegroundRun:
                 self.cgroup.kill_all()
             self.cgroup.remove()
         finally:
+            release_volumes(self.config)
             if self.config.auto_remove:
                 release_name(self.config.name)
                 self.cdir.remove()

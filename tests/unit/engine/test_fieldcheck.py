@@ -114,9 +114,12 @@ def test_an_ipv6_only_network_is_refused_by_the_planner(load, service):
                          "    enable_ipv4: true\n"))
 
 
-def test_local_volume_driver_opts_are_refused_not_ignored(load, service):
-    project = load("services:\n  a:\n    image: busybox\n    volumes: [data:/data]\nvolumes:\n  data:\n"
-                   "    driver_opts: {type: none, o: bind, device: /srv/data}\n")
-    with pytest.raises(PlanError, match=r"driver_opts \(type: none, o: bind, device: /srv/data\) are not") as caught:
-        service.plan_up(project)
-    assert caught.value.location.path == "volumes.data.driver_opts"
+def test_local_volume_driver_opts_are_checked_as_dockerd_checks_them(load, service):
+    head = "services:\n  a:\n    image: busybox\n    volumes: [data:/data]\nvolumes:\n  data:\n"
+    service.plan_up(load(head + "    driver_opts: {type: none, o: bind, device: /srv/data}\n"))
+    for options, message in (("{type: tmpfs}", 'create demo_data: missing required option: "device"'),
+                             ("{foo: bar}", 'create demo_data: invalid option: "foo"'),
+                             ("{type: tmpfs, device: tmpfs, size: 1m}", "quota size requested but no quota support")):
+        with pytest.raises(PlanError) as caught:
+            service.plan_up(load(head + f"    driver_opts: {options}\n"))
+        assert message in caught.value.message and caught.value.location.path == "volumes.data.driver_opts"
