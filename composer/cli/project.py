@@ -34,11 +34,13 @@ def run_config(global_options: Any, services_arg: list, output_format: Optional[
                hash_: Optional[str] = None, quiet: bool = False, output: Optional[str] = None,
                no_interpolate: bool = False, no_normalize: bool = False, no_path_resolution: bool = False,
                no_env_resolution: bool = False, variables: bool = False, environment: bool = False,
-               no_consistency: bool = False, models: bool = False) -> None:
+               no_consistency: bool = False, models: bool = False, resolve_image_digests: bool = False,
+               lock_image_digests: bool = False) -> None:
     """The ``config`` command itself (shared by typer and the fast path)."""
     text = config_text(global_options, services_arg, output_format, services, volumes, networks, profiles,
                        images, hash_, quiet, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                       variables, environment, no_consistency=no_consistency, models=models)
+                       variables, environment, no_consistency=no_consistency, models=models,
+                       resolve_image_digests=resolve_image_digests, lock_image_digests=lock_image_digests)
     if text is not None:
         _emit(text, output)
 
@@ -47,8 +49,11 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
                 volumes: bool, networks: bool, profiles: bool, images: bool, hash_: Optional[str], quiet: bool,
                 no_interpolate: bool, no_normalize: bool, no_path_resolution: bool, no_env_resolution: bool,
                 variables: bool, environment: bool, no_consistency: bool = False,
-                models: bool = False) -> Optional[str]:
-    """What ``config`` prints (None for ``-q``)."""
+                models: bool = False, resolve_image_digests: bool = False,
+                lock_image_digests: bool = False) -> Optional[str]:
+    """What ``config`` prints (None for ``-q``). ``--resolve-image-digests`` asks the registries
+    (also with ``-q``, not for the one-per-line listings, as Compose); ``--lock-image-digests``
+    implies it."""
     from composer.spec import render
 
     if output_format not in (None, "yaml", "json"):
@@ -60,8 +65,16 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution,
                    consistency=not (no_consistency or no_interpolate))  # Compose checks no raw model
+    listed = services or volumes or networks or profiles or images or hash_ or environment or models
+    pin = None
+    if (resolve_image_digests or lock_image_digests) and not listed:
+        from composer.engine.images.digests import digest_pinner
+
+        pin = digest_pinner()
     if quiet:
         render.check_selected_env_files(loaded, services_arg or [])
+        if pin is not None:
+            render.config_text(loaded, output_format or "yaml", services_arg or [], pin=pin)
         return None
     if environment:
         return render.environment_text(loaded.environment)
@@ -72,14 +85,16 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
                              profiles=profiles, images=images, hash_=hash_)
     if listing is not None:
         return listing
-    return render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate)
+    return render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate,
+                              pin=pin, lock=lock_image_digests)
 
 
 _FLAGS = {"--services": "services", "--volumes": "volumes", "--networks": "networks", "--profiles": "profiles",
           "--images": "images", "-q": "quiet", "--quiet": "quiet", "--no-interpolate": "no_interpolate",
           "--no-normalize": "no_normalize", "--no-path-resolution": "no_path_resolution",
           "--no-env-resolution": "no_env_resolution", "--variables": "variables", "--environment": "environment",
-          "--no-consistency": "no_consistency", "--models": "models", "--dry-run": "dry_run"}
+          "--no-consistency": "no_consistency", "--models": "models", "--dry-run": "dry_run",
+          "--resolve-image-digests": "resolve_image_digests", "--lock-image-digests": "lock_image_digests"}
 _VALUED = {"--format": "output_format", "--hash": "hash_", "-o": "output", "--output": "output"}
 
 
@@ -141,7 +156,8 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
     options.pop("dry_run", None)  # (config changes nothing)
     key = cache.key_for(argv, dict(os.environ), os.getcwd())
     stdin = "-" in global_options.files or "-" in os.environ.get("COMPOSE_FILE", "").split(os.pathsep)
-    text = None if stdin else cache.lookup(key)
+    remote = options.get("resolve_image_digests") or options.get("lock_image_digests")  # the registry's answer now
+    text = None if stdin or remote else cache.lookup(key)
     if text is None:
         cache.reset()
         defaults = dict(output_format=None, services=False, volumes=False, networks=False, profiles=False,
@@ -149,7 +165,7 @@ def _cached_config(argv: list[str], global_options: Any, services: list[str], op
                         no_path_resolution=False, no_env_resolution=False, variables=False, environment=False,
                         no_consistency=False, models=False)
         text = config_text(global_options, services, **{**defaults, **options})
-        if text is not None and not stdin:
+        if text is not None and not stdin and not remote:
             cache.store(key, text)
     if text is not None:
         _emit(text, output)
@@ -219,11 +235,14 @@ def register(app: Any) -> None:
         no_consistency: bool = typer.Option(False, "--no-consistency", help="Don't check model consistency."),
         models: bool = typer.Option(False, "--models", help="Print the model names, one per line."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Execute command in dry run mode."),
+        resolve_image_digests: bool = typer.Option(False, "--resolve-image-digests", help="Pin image tags to digests."),
+        lock_image_digests: bool = typer.Option(False, "--lock-image-digests",
+                                                help="Produces an override file with image digests."),
     ) -> None:
         """Parse, resolve and render the compose file in canonical format."""
         run_config(ctx.obj, services_arg or [], output_format, services, volumes, networks, profiles, images,
                    hash_, quiet, output, no_interpolate, no_normalize, no_path_resolution, no_env_resolution,
-                   variables, environment, no_consistency, models)
+                   variables, environment, no_consistency, models, resolve_image_digests, lock_image_digests)
 
     @app.command("graph")
     def graph(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 try:  # the builtin module: hashlib would load OpenSSL (~13 ms)
     from _sha256 import sha256
@@ -68,14 +68,26 @@ def escape_dollars(value: Any) -> Any:
     return value
 
 
-def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True) -> str:
-    """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off)."""
+def config_text(loaded: "LoadedModel", output_format: str, services: list[str], escape: bool = True,
+                pin: Callable[[str], str] | None = None, lock: bool = False) -> str:
+    """The project as YAML (default) or JSON (``$`` doubled unless interpolation was off); ``pin``
+    rewrites the services' images (``--resolve-image-digests``); ``lock`` keeps only those
+    (``--lock-image-digests``: an override file)."""
     if "x-composer-raw" in loaded.model:
-        return raw_text(loaded.model["x-composer-raw"], output_format)
+        raw = loaded.model["x-composer-raw"]
+        if pin is not None:
+            raw = {**raw, "services": pinned_services(raw.get("services") or {}, pin)}
+        if lock:
+            raw = {"services": {name: _image_only(service) for name, service in (raw.get("services") or {}).items()}}
+        return raw_text(raw, output_format)
     reuse = output_format == "json" or not loaded.nested_extensions
     source = loaded.output if reuse else to_output(loaded.model, extensions=True)
     output = _ordered(_select(dict(source), services))
     check_env_files(loaded, output.get("services") or {})
+    if pin is not None:
+        output["services"] = pinned_services(output.get("services") or {}, pin)
+    if lock:
+        return _lock_text(output.get("services") or {}, output_format)
     if escape:
         output = escape_dollars(output)
     if output_format == "json":
@@ -86,6 +98,28 @@ def config_text(loaded: "LoadedModel", output_format: str, services: list[str], 
     from composer.spec.yamlout import to_yaml
 
     return to_yaml(output)
+
+
+def pinned_services(services: Mapping[str, Any], pin: Callable[[str], str]) -> dict[str, Any]:
+    """The services with each ``image`` pinned (a service that only builds keeps none)."""
+    return {name: {**service, "image": pin(service["image"])} if service.get("image") else service
+            for name, service in services.items()}
+
+
+def _image_only(service: Mapping[str, Any]) -> dict[str, Any]:
+    return {"image": service["image"]} if service.get("image") else {}
+
+
+def _lock_text(services: Mapping[str, Any], output_format: str) -> str:
+    """``--lock-image-digests``: Compose prints a project of the services' images only (its JSON
+    is the typed project's: an empty name, the null command and entrypoint of each service)."""
+    locked = {name: _image_only(services[name]) for name in sorted(services)}
+    if output_format == "json":
+        typed = {name: {"command": None, "entrypoint": None, **image} for name, image in locked.items()}
+        return go_json({"name": "", "services": typed}, indent=2)
+    from composer.spec.yamlout import to_yaml
+
+    return to_yaml({"services": locked})
 
 
 def _sorted(value: Any) -> Any:
