@@ -3,8 +3,8 @@ with the gateway addresses, and a bridge's deletion overlapped with the rules' u
 
 from __future__ import annotations
 
-import _thread
 import os
+import select
 import time
 
 from composer.errors import NetworkError
@@ -72,28 +72,65 @@ def make_bridge(store: NetworkStore, net: Network) -> None:
             raise
 
 
-def delete_bridge_meanwhile(bridge: str) -> "Callable[[], BaseException | None]":
-    """Start deleting ``bridge`` in a thread and return the wait for it (which returns its error):
-    the kernel's teardown of a bridge waits for RCU grace periods (~40 ms of a ``down`` here), time
-    that the rules' update can use."""
-    done, failures = _thread.allocate_lock(), []
-    done.acquire()
+_TEARDOWNS: list[int] = []  # children finishing a bridge's teardown, reaped when seen done
 
-    def delete() -> None:
+
+def delete_bridge_meanwhile(bridge: str) -> "Callable[[], BaseException | None]":
+    """Start deleting ``bridge`` and return the wait for it (which returns its error).
+
+    The kernel's teardown of a bridge waits for three RCU grace periods (~40 ms of a ``down``
+    here): the link leaves the namespace at once, its addresses, routes and /sys/class/net entry
+    go after the first, and the rest is memory the kernel frees. A forked child sends the request;
+    the wait ends as soon as /sys/class/net has no such link (or the child reports the kernel's
+    refusal), and the child sees the teardown to its end alone, composer's command having
+    returned, as the rules' update overlaps it meanwhile."""
+    _reap_teardowns()
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: plain system calls only (other threads' locks are gone with them)
+        code = 1
         try:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # nor of the caller's pipes (one reading composer's output to EOF)
+                os.dup2(null, fd)
+            os.closerange(3, readable)  # no copy of a lock's descriptor outlives the parent's hold
+            os.closerange(readable + 1, writable)
+            os.closerange(writable + 1, 1 << 20)
             with Netlink() as nl:
                 nl.delete_link(bridge)
-        except BaseException as error:  # noqa: BLE001 - handed to the waiter
-            failures.append(error)
+            code = 0
+        except BaseException as error:  # noqa: BLE001 - handed to the parent
+            os.write(writable, (getattr(error, "message", None) or str(error) or type(error).__name__).encode())
         finally:
-            done.release()
-
-    _thread.start_new_thread(delete, ())
+            os._exit(code)
+    os.close(writable)
+    _TEARDOWNS.append(pid)
 
     def wait() -> BaseException | None:
-        done.acquire()
-        return failures[0] if failures else None
+        try:
+            words = b""
+            while os.path.exists(f"/sys/class/net/{bridge}"):
+                ready = select.select([readable], [], [], 0.002)[0]
+                if ready:
+                    words = os.read(readable, 4096)
+                    break  # the child ended: refused, or done (the loop's test sees which)
+            if words or os.path.exists(f"/sys/class/net/{bridge}"):
+                return NetworkError(f"delete link {bridge}: {words.decode(errors='replace') or 'not deleted'}")
+            return None
+        finally:
+            os.close(readable)
+            _reap_teardowns()
     return wait
+
+
+def _reap_teardowns() -> None:
+    for pid in list(_TEARDOWNS):
+        try:
+            done = os.waitpid(pid, os.WNOHANG)[0] == pid
+        except ChildProcessError:
+            done = True  # reaped by someone else
+        if done:
+            _TEARDOWNS.remove(pid)
 
 
 def _random_mac() -> str:

@@ -11,23 +11,34 @@ and internal networks stay enforced by composer's table, whose drops still win),
 ``iptables``/``ip6tables`` tools so that whichever backend the host uses (nft or legacy) gets
 them. They are removed with the bridges, or as soon as the policy is no longer DROP.
 
-The rules are synchronized when the set of bridges changes, on ``cleanup``, and when a container
-connects while the policies differ from the ones seen at the last synchronization: a policy that
-turns DROP later (Docker started afterwards) is noticed by the next container start. That check
-reads the two chains' policies straight from nf_tables over netlink (``kernel_policies``, well
-under a millisecond, where ``iptables -S`` is a process of 5-20 ms); iptables' nft backend keeps
-FORWARD there. With the legacy backend (x_tables, no nf_tables chain) the check sees nothing and
-only network changes and ``cleanup`` synchronize.
+The rules name a state root's bridges by its prefix (``-i cm<tag>-+``, plus ``composer0``, the
+default root's default bridge), carry the root's directory in their comment, and are inserted with
+the root's first network and kept while the root lives: creating or removing a network then runs
+no iptables process (each is a 5-20 ms process, and the dozen of a network's own pair made a
+one-service ``down`` 100 ms slower on a host running Docker). ``cleanup`` with no network left
+(``network prune``, a reset) removes them; those of a deleted root are stale and go at the next
+synchronization of any root.
+
+The rules are synchronized when a root's wanted patterns change, on ``cleanup``, and when a
+container connects while the policies differ from the ones seen at the last synchronization: a
+policy that turns DROP later (Docker started afterwards) is noticed by the next container start.
+That check reads the two chains' policies straight from nf_tables over netlink
+(``kernel_policies``, well under a millisecond, where ``iptables -S`` is a process of 5-20 ms);
+iptables' nft backend keeps FORWARD there. With the legacy backend (x_tables, no nf_tables chain)
+the check sees nothing and only network changes and ``cleanup`` synchronize; with neither (no
+FORWARD chain anywhere) nothing can drop: ACCEPT.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 
 from composer.network import netlink
 
 TOOLS = ("iptables", "ip6tables")
-COMMENT = "composer"
+COMMENT = "composer"  # (alone: the per-bridge rules of earlier versions; now "composer ROOT/networks")
+LEGACY_TABLES = {"iptables": "/proc/net/ip_tables_names", "ip6tables": "/proc/net/ip6_tables_names"}
 # nf_tables over netlink (linux/netfilter/nfnetlink.h, nf_tables.h)
 NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN = 12, 10, 4
 NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY = 1, 3, 5
@@ -49,7 +60,29 @@ def kernel_policies() -> dict[str, str | None]:
                      bytes((NFPROTO[tool], 0, 0, 0)) + netlink.attr_str(NFTA_CHAIN_TABLE, "filter")
                      + netlink.attr_str(NFTA_CHAIN_NAME, "FORWARD")) for tool in TOOLS]
         results = nl.batch(requests)
-    return {tool: _chain_policy(answers) for tool, (answers, _code) in zip(TOOLS, results)}
+    policies = {tool: _chain_policy(answers) for tool, (answers, _code) in zip(TOOLS, results)}
+    return {tool: "ACCEPT" if policy is None and not _legacy_filter(tool) else policy
+            for tool, policy in policies.items()}
+
+
+def _legacy_filter(tool: str) -> bool:
+    """Whether x_tables (iptables-legacy) has a ``filter`` table loaded for ``tool``'s family."""
+    try:
+        with open(LEGACY_TABLES[tool]) as handle:
+            return "filter" in handle.read().split()
+    except OSError:
+        return False
+
+
+def patterns(bridge_prefix: str, default_bridge: str) -> list[str]:
+    """The interface names of a state root's bridges, as iptables matches them."""
+    return sorted({bridge_prefix + "+"} | (set() if default_bridge.startswith(bridge_prefix) else {default_bridge}))
+
+
+def comment_for(root: str) -> str:
+    """The comment of a root's rules (its directory, when iptables' 256 bytes hold it)."""
+    comment = f"{COMMENT} {root}"
+    return comment if len(comment.encode()) < 256 and '"' not in comment else COMMENT
 
 
 def _chain_policy(answers: list[bytes]) -> str | None:
@@ -81,21 +114,31 @@ def policy(tool: str, listing: list[str] | None = None) -> str | None:
 
 
 def stale_rules(listing: list[str]) -> list[list[str]]:
-    """composer's accept rules (by their comment) naming an interface that no longer exists: left
-    by a state root deleted without teardown, whose bridges ``orphans.sweep_abandoned`` removed."""
+    """composer's accept rules whose state root is gone (their comment names its directory), or,
+    for the per-bridge rules of earlier versions, whose interface no longer exists: left by a
+    state root deleted without teardown, whose bridges ``orphans.sweep_abandoned`` removed."""
     stale = []
     for line in listing:
-        words = line.split()
-        if words[:2] != ["-A", "FORWARD"] or f"--comment {COMMENT} " not in f"{line} ":
+        try:
+            words = shlex.split(line)
+        except ValueError:
             continue
-        if len(words) > 3 and words[2] in ("-i", "-o") and not os.path.exists(f"/sys/class/net/{words[3]}"):
+        if words[:2] != ["-A", "FORWARD"] or "--comment" not in words or len(words) < 4:
+            continue
+        comment = words[words.index("--comment") + 1] if words.index("--comment") + 1 < len(words) else ""
+        interface = words[3]
+        if comment == COMMENT:
+            gone = not interface.endswith("+") and not os.path.exists(f"/sys/class/net/{interface}")
+        else:
+            gone = comment.startswith(COMMENT + " /") and not os.path.isdir(comment[len(COMMENT) + 1:])
+        if words[2] in ("-i", "-o") and gone:
             stale.append(words[2:])
     return stale
 
 
-def _rules(bridge: str) -> list[list[str]]:
-    tail = ["-m", "comment", "--comment", COMMENT, "-j", "ACCEPT"]
-    return [["-i", bridge, *tail], ["-o", bridge, *tail]]
+def _rules(interface: str, comment: str = COMMENT) -> list[list[str]]:
+    tail = ["-m", "comment", "--comment", comment, "-j", "ACCEPT"]
+    return [["-i", interface, *tail], ["-o", interface, *tail]]
 
 
 def _change(tool: str, action: str, rule: list[str]) -> bool:
@@ -106,25 +149,26 @@ def _change(tool: str, action: str, rule: list[str]) -> bool:
     return result.returncode == 0
 
 
-def sync(bridges: list[str], added: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Make the accept rules match ``bridges`` where a FORWARD policy drops, given the bridges
-    that have rules now (``added``, per tool); return the bridges that have rules afterwards."""
+def sync(interfaces: list[str], added: dict[str, list[str]], comment: str = COMMENT) -> dict[str, list[str]]:
+    """Make the accept rules (with ``comment``) match ``interfaces`` where a FORWARD policy drops,
+    given the interfaces that have rules now (``added``, per tool); return those that have rules
+    afterwards. Stale rules of deleted roots are removed on the way."""
     now: dict[str, list[str]] = {}
     for tool in TOOLS:
         listing = _listing(tool)
         for rule in stale_rules(listing):
             _change(tool, "-D", rule)
         have = set(added.get(tool, []))
-        want = set(bridges) if bridges and policy(tool, listing) == "DROP" else set()
-        for bridge in sorted(have - want):
-            for rule in _rules(bridge):
+        want = set(interfaces) if interfaces and policy(tool, listing) == "DROP" else set()
+        for interface in sorted(have - want):
+            for rule in _rules(interface, comment):
                 _change(tool, "-D", rule)  # absent already (a flush, a reboot): fine
         kept = have & want
-        for bridge in sorted(want - have):
-            if all(_change(tool, "-I", rule) for rule in _rules(bridge)):
-                kept.add(bridge)
+        for interface in sorted(want - have):
+            if all(_change(tool, "-I", rule) for rule in _rules(interface, comment)):
+                kept.add(interface)
             else:  # never leave half a pair behind
-                for rule in _rules(bridge):
+                for rule in _rules(interface, comment):
                     _change(tool, "-D", rule)
         if kept:
             now[tool] = sorted(kept)

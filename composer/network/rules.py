@@ -36,7 +36,8 @@ def apply_rules(store: NetworkStore, force: bool = False, networks: list[Network
         if host.get(key) is not None:
             _release_uplinks(store, family)
     firewall.remove(store.table)
-    store.save_host_state({})
+    kept = any(host.get("forward_rules", {}).values())  # the root's accept rules outlive its last network
+    store.save_host_state({key: host[key] for key in FORWARD_KEYS if key in host} if kept else {})
 
 
 def _claim_uplinks(store: NetworkStore, host: dict, family: str, ours: set[str], force: bool) -> None:
@@ -61,23 +62,34 @@ def _release_uplinks(store: NetworkStore, family: str) -> None:
     uplinks.release(store.dir, family)
 
 
+FORWARD_KEYS = ("forward_rules", "forward_wanted", "forward_policies")  # host state kept without networks
+
+
 def _sync_forward_policy(store: NetworkStore, host: dict, bridges: list[str], force: bool) -> None:
-    """iptables FORWARD accept rules for ``bridges`` when the host's policy drops (see
-    ``forward_policy``): synchronized when the bridges changed or the chains' policies differ
+    """iptables FORWARD accept rules for this root's bridges when the host's policy drops (see
+    ``forward_policy``): the root's patterns from its first network on, kept when its last one
+    goes (removed by ``cleanup`` then); synchronized when they or the chains' policies differ
     from those of the last synchronization (read from nf_tables, cheap enough for every
     container start); recorded in ``host`` before and after."""
     from composer.network import forward_policy
 
-    policies = forward_policy.kernel_policies()
-    if not force and host.get("forward_bridges", []) == bridges and host.get("forward_policies") == policies:
-        return
-    added = host.get("forward_accept", {})
-    if not force and not any(added.values()) and all(policy == "ACCEPT" for policy in policies.values()):
-        host["forward_bridges"], host["forward_policies"] = bridges, policies  # nothing to add or remove:
-        return  # no iptables processes (stale rules of deleted roots wait for ``cleanup``)
-    host["forward_accept"] = {tool: sorted(set(added.get(tool, [])) | set(bridges)) for tool in forward_policy.TOOLS}
-    store.save_host_state(host)  # what may exist if we die half-way
-    host["forward_accept"] = forward_policy.sync(bridges, added)
-    host["forward_bridges"], host["forward_policies"] = bridges, policies
-    if bridges:
+    legacy = host.pop("forward_accept", None)  # per-bridge rules of an earlier version
+    host.pop("forward_bridges", None)
+    if legacy:
         store.save_host_state(host)
+        forward_policy.sync([], legacy)
+    if not bridges and not force:
+        return
+    wanted = forward_policy.patterns(store.bridge_prefix, store.default_bridge) if bridges else []
+    policies = forward_policy.kernel_policies()
+    if not force and host.get("forward_wanted") == wanted and host.get("forward_policies") == policies:
+        return
+    added = host.get("forward_rules", {})
+    if not force and not any(added.values()) and all(policy == "ACCEPT" for policy in policies.values()):
+        host["forward_wanted"], host["forward_policies"] = wanted, policies  # nothing to add or remove:
+        return  # no iptables processes (stale rules of deleted roots wait for ``cleanup``)
+    host["forward_rules"] = {tool: sorted(set(added.get(tool, [])) | set(wanted)) for tool in forward_policy.TOOLS}
+    store.save_host_state(host)  # what may exist if we die half-way
+    host["forward_rules"] = forward_policy.sync(wanted, added, forward_policy.comment_for(store.dir))
+    host["forward_wanted"], host["forward_policies"] = wanted, policies
+    store.save_host_state(host)

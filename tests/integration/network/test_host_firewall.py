@@ -21,6 +21,14 @@ def _policy(tool: str) -> str:
     return _forward_rules(tool).splitlines()[0].split()[2]
 
 
+def _accepts(manager, tool: str) -> bool:
+    """Whether the root's accept pair (its bridges' prefix, its directory in the comment) is there."""
+    comment = f'--comment "composer {manager.store.dir}"'
+    rules = _forward_rules(tool)
+    return all(f"-A FORWARD {flag} {manager.store.bridge_prefix}+ -m comment {comment} -j ACCEPT" in rules
+               for flag in ("-i", "-o"))
+
+
 @pytest.fixture
 def forward_drop():
     """The host's FORWARD policies set to DROP (as Docker leaves them) for the test, then restored."""
@@ -40,7 +48,7 @@ def test_forward_policy_drop_does_not_cut_our_traffic(manager, make_netns, outsi
     first = manager.connect("guarded", container_id(), one.path, name="one")
     manager.connect("guarded", container_id(), two.path, name="two")
     for tool in TOOLS:
-        assert f"-A FORWARD -i {net.bridge} -m comment --comment composer -j ACCEPT" in _forward_rules(tool)
+        assert _accepts(manager, tool), _forward_rules(tool)
     outside.ns.spawn("httpd", "-f", "-p", "8080", "-h", str(webroot))
     one.spawn("httpd", "-f", "-p", "8000", "-h", str(webroot))
     wait_port(outside.ns, 8080)
@@ -51,7 +59,7 @@ def test_forward_policy_drop_does_not_cut_our_traffic(manager, make_netns, outsi
     assert across.stdout == "hello from composer\n", across.stderr
     manager.reset()
     for tool in TOOLS:
-        assert net.bridge not in _forward_rules(tool)
+        assert manager.store.dir not in _forward_rules(tool)
 
 
 def test_rules_follow_the_policy_on_cleanup(manager, make_netns):
@@ -62,11 +70,11 @@ def test_rules_follow_the_policy_on_cleanup(manager, make_netns):
     try:
         subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)
         manager.cleanup()
-        assert f"-i {net.bridge} " in _forward_rules("iptables")
+        assert _accepts(manager, "iptables")
     finally:
         subprocess.run(["iptables", "-w", "-P", "FORWARD", before], check=True)
     manager.cleanup()
-    assert net.bridge not in _forward_rules("iptables")
+    assert manager.store.dir not in _forward_rules("iptables")
 
 
 def test_ipv6_egress_through_nat_with_per_interface_forwarding(manager, make_netns, outside, webroot):
@@ -115,8 +123,28 @@ def test_a_policy_turned_drop_later_is_seen_by_the_next_container_start(manager,
     try:
         subprocess.run(["iptables", "-w", "-P", "FORWARD", "DROP"], check=True)
         manager.connect("late", container_id(), make_netns().path)
-        assert f"-i {net.bridge} " in _forward_rules("iptables")
+        assert _accepts(manager, "iptables")
     finally:
         subprocess.run(["iptables", "-w", "-P", "FORWARD", before], check=True)
     manager.connect("late", container_id(), make_netns().path)
-    assert (net.bridge in _forward_rules("iptables")) == (before == "DROP")
+    assert _accepts(manager, "iptables") == (before == "DROP")
+
+
+def test_networks_come_and_go_without_iptables_once_the_root_has_its_rules(manager, forward_drop):
+    """The root's wildcard pair comes with its first network and stays when the last one goes:
+    the next networks' creation and removal run no iptables process; cleanup with no network
+    left removes the pair; a deleted root's pair is stale and goes at the next synchronization."""
+    from composer.network import forward_policy
+
+    manager.remove(manager.create("first").name)
+    assert all(_accepts(manager, tool) for tool in TOOLS)
+    calls: list[tuple] = []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("_listing", "_change"):
+            original = getattr(forward_policy, name)
+            patch.setattr(forward_policy, name, lambda *args, _original=original: calls.append(args) or _original(*args))
+        manager.remove(manager.create("second").name)
+        manager.remove(manager.create("third").name)
+    assert calls == []
+    manager.cleanup()
+    assert not any(_accepts(manager, tool) for tool in TOOLS)

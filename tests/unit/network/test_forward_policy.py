@@ -51,6 +51,32 @@ def test_stale_rules_name_vanished_interfaces():
                                                      "-j", "ACCEPT"]]
 
 
+def test_stale_rules_of_a_deleted_root_and_wildcards_of_old_comments(tmp_path):
+    live, gone = tmp_path / "live" / "networks", tmp_path / "gone" / "networks"
+    live.mkdir(parents=True)
+    listing = [f'-A FORWARD -i cmaaaa-+ -m comment --comment "composer {live}" -j ACCEPT',
+               f'-A FORWARD -o cmbbbb-+ -m comment --comment "composer {gone}" -j ACCEPT',
+               "-A FORWARD -i cm-+ -m comment --comment composer -j ACCEPT"]  # a wildcard: never "gone"
+    assert forward_policy.stale_rules(listing) == [["-o", "cmbbbb-+", "-m", "comment", "--comment",
+                                                     f"composer {gone}", "-j", "ACCEPT"]]
+
+
+def test_a_root_s_patterns_and_comment():
+    assert forward_policy.patterns("cm-", "composer0") == ["cm-+", "composer0"]
+    assert forward_policy.patterns("cm1a2b-", "cm1a2b-default") == ["cm1a2b-+"]
+    assert forward_policy.comment_for("/var/lib/composer/networks") == "composer /var/lib/composer/networks"
+    assert forward_policy.comment_for("/" + "x" * 300) == "composer"  # iptables keeps 255 bytes
+
+
+def test_no_forward_chain_anywhere_reads_as_accept(monkeypatch, tmp_path):
+    """No nf_tables FORWARD chain and no legacy filter table: nothing can drop."""
+    monkeypatch.setattr(forward_policy, "_chain_policy", lambda answers: None)
+    monkeypatch.setattr(forward_policy, "LEGACY_TABLES", {"iptables": str(tmp_path / "none"),
+                                                          "ip6tables": str(tmp_path / "names")})
+    (tmp_path / "names").write_text("filter\nnat\n")
+    assert forward_policy.kernel_policies() == {"iptables": "ACCEPT", "ip6tables": None}
+
+
 def test_chain_policy_read_from_an_nf_tables_answer():
     from composer.network import netlink
 
