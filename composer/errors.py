@@ -87,6 +87,11 @@ class UsageError(ComposerError):
     """The command line itself is wrong (a flag, a missing argument)."""
 
 
+class FilterError(UsageError):
+    """A ``--filter`` the daemon refuses (an unknown key, a bad value): dockerd's words, shown
+    as docker shows them (``Error response from daemon: Invalid filter 'foo'``, exit 1)."""
+
+
 class PlatformFlagError(UsageError):
     """A flag of another platform's daemon (docker's CLI: ``"--cpu-count" is only supported on a
     Docker daemon running on windows``); exits 1 where other ``run`` flag errors exit 125."""

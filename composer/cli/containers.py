@@ -349,12 +349,12 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
     from composer.cli.render import confirm, print_pruned
     from composer.engine.runtime.describe import container_sizes
     from composer.engine.runtime.state import ContainerDir
-    from composer.errors import UsageError
+    from composer.errors import FilterError
     from composer.units import human_size
 
     for item in filters:  # docker's: only label, label! and until (another key is refused, never ignored)
         if item.partition("=")[0] not in ("label", "label!", "until"):
-            raise UsageError(f"Invalid filter '{item.partition('=')[0]}'", exit_code=1)
+            raise FilterError(f"Invalid filter '{item.partition('=')[0]}'")
     labels = [f for f in filters if f.startswith(("label=", "label!="))]
     until = [_when(f[6:], "--filter until") for f in filters if f.startswith("until=")]
     if not confirm("This will remove all stopped containers.", force):

@@ -27,6 +27,12 @@ class NilMap(dict):
     """A Go nil map: prints ``map[]`` but is ``null`` to ``json``."""
 
 
+class FormatterContext(dict):
+    """One row of a docker CLI listing (``ps``, ``volume ls`` ...): its ``json`` is the context's
+    MarshalJSON, Go's ``json.Marshal`` (``<``, ``>``, ``&`` escaped: ``-\\u003e``), where the
+    template function ``json`` of a plain value keeps them."""
+
+
 def go_nils(value: object, lists: frozenset[str], maps: frozenset[str] = frozenset()) -> object:
     """``value`` with every None under a name in ``lists`` (``maps``) made a Go nil slice (map),
     so templates print them as docker does."""
@@ -312,9 +318,25 @@ def show(value: object) -> str:
 
 def to_json(value: object) -> str:
     """docker's ``json`` function (no HTML escaping, compact; methods left out; Go nils as null)."""
+    escaped = isinstance(value, FormatterContext)
     if isinstance(value, dict) and not isinstance(value, NilMap):
         value = {k: v for k, v in value.items() if not callable(v)}
-    return json.dumps(_unnil(None if value is MISSING else value), separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(_unnil(None if value is MISSING else value), separators=(",", ":"), ensure_ascii=False)
+    return go_escaped(text) if escaped else text
+
+
+def go_json(value: object, indent: int | None = None) -> str:
+    """``value`` as Go's ``json.Marshal`` writes it (``indent``: as ``json.Indent``, docker's
+    inspect): UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u0026\\u0026`` in ``sh -c 'a && b'``)."""
+    return go_escaped(json.dumps(value, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False))
+
+
+def go_escaped(text: str) -> str:
+    """JSON text as Go's ``json.Marshal`` writes it: ``<``, ``>``, ``&``, U+2028/9 escaped."""
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
 
 
 def _unnil(value: object) -> object:

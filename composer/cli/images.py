@@ -465,13 +465,9 @@ def human_duration(created: str) -> str:
 
 def to_json(value: Any, indent: int | None = 4) -> str:
     """JSON as Go's encoder writes it: UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u003cnone\\u003e``)."""
-    import json
+    from composer.cli.gotemplate import go_json
 
-    text = json.dumps(value, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
+    return go_json(value, indent)
 
 
 NIL_LISTS = frozenset({"Cmd", "Entrypoint", "Env", "OnBuild", "Shell"})
@@ -503,9 +499,9 @@ class _OmitEmpty(dict):
 
 
 def print_table(records: list[dict[str, str]], columns: list[str], headers: dict[str, str]) -> None:
-    """Columns padded like docker's tabwriter (three spaces between columns)."""
+    """Columns padded like docker's tabwriter (cells at least 10 wide, three spaces between columns)."""
     from composer.cli.render import columns as aligned
 
     titles = [headers.get(column, column.upper()) for column in columns]
-    for line in aligned([titles, *([record[column] for column in columns] for record in records)], 0, trim=True):
+    for line in aligned([titles, *([record[column] for column in columns] for record in records)], 10, trim=True):
         _echo(line)

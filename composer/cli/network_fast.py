@@ -97,9 +97,9 @@ def inspect_lines(found: list[dict], output_format: str | None) -> list[str]:
 
         template = output_format.replace("\\n", "\n").replace("\\t", "\t")
         return [render(template, data, strict=True) for data in found]
-    import json
+    from composer.cli.gotemplate import go_json
 
-    return [json.dumps(found, indent=4)]
+    return [go_json(found, indent=4)]
 
 
 def report_missing(missing: list[str]) -> int:

@@ -10,34 +10,20 @@ import json
 import re
 import time
 
+from composer.engine.status import status_text
 from composer.errors import UsageError
 from composer.units import human_duration as ago  # docker's HumanDuration ("3 hours")
 
 TEMPLATE_FIELD = re.compile(r"{{\s*(json\s+)?\.([A-Za-z0-9]*)\s*}}")
 HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
            "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
-           "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE"}
+           "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE",
+           "LocalVolumes": "LOCAL VOLUMES", "Platform": "PLATFORM"}
 HEADERS.update({"CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %",  # stats
                 "NetIO": "NET I/O", "BlockIO": "BLOCK I/O"})
+WHOLE_ROW_JSON = re.compile(r"{{-?\s*json\s+\.\s*-?}}")  # marshals every field, .Size too (not --format json)
 LABEL_CALL = re.compile(r'{{\s*\.Label\s+"([^"]*)"\s*}}')
 DEFAULT_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-
-
-def status_text(info, now: float | None = None) -> str:
-    """``Up 5 seconds (healthy)``, ``Exited (0) 3 minutes ago``, ``Created`` ..."""
-    now = time.time() if now is None else now
-    if info.state in ("running", "paused"):
-        text = f"Up {ago(now - info.started_at)}"
-        if info.state == "paused":
-            return text + " (Paused)"
-        if info.health == "starting":
-            return text + " (health: starting)"
-        return text + (f" ({info.health})" if info.health in ("healthy", "unhealthy") else "")
-    if info.state == "restarting":
-        return f"Restarting ({info.exit_code}) {ago(now - info.finished_at)} ago"
-    if info.state == "exited":
-        return f"Exited ({info.exit_code}) {ago(now - info.finished_at)} ago"
-    return info.state.capitalize()
 
 
 def row(info, truncate: bool = True) -> dict:
@@ -50,7 +36,7 @@ def row(info, truncate: bool = True) -> dict:
             "LocalVolumes": str(sum(1 for m in info.mounts if m and "/" not in m)),
             "Mounts": ",".join(m if not truncate or len(m) <= 15 else m[:14] + "…" for m in info.mounts),
             "Names": info.name, "Networks": ",".join(info.networks), "Platform": None,
-            "Ports": ports_text(info.ports) if info.state in ("running", "paused", "restarting") else "",
+            "Ports": ports_text(info.ports, info.exposed) if info.state in ("running", "paused", "restarting") else "",
             "RunningFor": ago(time.time() - info.created) + " ago",
             "Size": "0B", "State": info.state, "Status": status_text(info),
             "Label": lambda key: info.labels.get(key, "")}
@@ -61,17 +47,49 @@ def short_image(image: str) -> str:
     return image.removeprefix("docker.io/library/").removesuffix(":latest")
 
 
-def ports_text(specs: list[str]) -> str:
-    """docker ps's PORTS: ``0.0.0.0:8080->80/tcp`` for each published port with a fixed host port."""
-    from composer.engine.status import host_port
-    from composer.network.ports import parse_publish
+def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
+    """docker ps's PORTS (its ``DisplayablePorts``) of a running container: ``-p`` specs (a host
+    port picked at start is unknown here: shown as exposed) and ``exposed`` ports (``90/tcp``);
+    consecutive ports grouped (``90-91/tcp``, ``0.0.0.0:80-81->80-81/tcp``), mappings to another
+    port last (``90/tcp, 127.0.0.1:8080->80/tcp``)."""
+    ports = {(number, "", 0, proto) for number, proto in _port_items(exposed)}
+    for port in _bindings(specs):
+        fixed = port.host_port and not port.host_port_end
+        ports.discard((port.container_port, "", 0, port.proto))
+        ports.add((port.container_port, *((port.host_ip or "0.0.0.0", port.host_port) if fixed else ("", 0)), port.proto))
+    shown, open_groups, mappings = [], {}, []  # open_groups: "tcp" or "IP/tcp" -> [first, last]
+    for private, ip, public, proto in sorted(ports):  # docker's comparePorts: private, IP, public, type
+        if ip and public != private:
+            mappings.append(f"{f'[{ip}]' if ':' in ip else ip}:{public}->{private}/{proto}")
+            continue
+        key = f"{ip}/{proto}" if ip else proto
+        group = open_groups.get(key)
+        if group and group[1] + 1 == private:
+            group[1] = private
+            continue
+        if group:
+            shown.append(_port_group(key, *group))
+        open_groups[key] = [private, private]
+    shown += [_port_group(key, *group) for key, group in open_groups.items()]
+    return ", ".join(shown + mappings)
 
-    shown = []
-    for spec in specs:
-        for port in parse_publish(spec):
-            host = f"{host_port(port.host_ip or '0.0.0.0', port.host_port)}->" if port.host_port else ""
-            shown.append(f"{host}{port.container_port}/{port.proto}")
-    return ", ".join(shown)
+
+def _port_items(keys: "list[str]") -> list[tuple[int, str]]:
+    """(port, proto) of ``80/tcp``, ``7000-7001/udp`` keys (a range expanded)."""
+    items = []
+    for key in keys:
+        numbers, _, proto = key.partition("/")
+        first, _, last = numbers.partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            items += [(number, proto or "tcp") for number in range(int(first), int(last or first) + 1)]
+    return items
+
+
+def _port_group(key: str, first: int, last: int) -> str:
+    """docker's ``formGroup``: ``90/tcp``, ``90-91/tcp``, ``0.0.0.0:80->80/tcp`` (``:::80->80/tcp``)."""
+    ip, _, proto = key.rpartition("/")
+    numbers = str(first) if first == last else f"{first}-{last}"
+    return f"{ip}:{numbers}->{numbers}/{proto}" if ip else f"{numbers}/{proto}"
 
 
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -83,6 +101,8 @@ def parse_filters(filters: list[str], keys: tuple[str, ...] = FILTER_KEYS,
                   values: "dict[str, tuple[str, ...]] | None" = None) -> dict[str, list[str]]:
     """``--filter KEY=VALUE`` items grouped by key; a key not in ``keys`` or a value not in
     ``values[key]`` is refused as docker refuses it (default: ``container ls``'s keys, statuses)."""
+    from composer.errors import FilterError
+
     values = {"status": STATUSES} if values is None else values
     groups: dict[str, list[str]] = {}
     for item in filters:
@@ -91,34 +111,75 @@ def parse_filters(filters: list[str], keys: tuple[str, ...] = FILTER_KEYS,
             raise UsageError(f'invalid argument "{item}" for "-f, --filter" flag: '
                              "bad format of filter (expected name=value)", exit_code=125)
         if key not in keys:
-            raise UsageError(f"Invalid filter '{key}'")
+            raise FilterError(f"Invalid filter '{key}'")
         if key in values and value.lower() not in values[key]:
-            raise UsageError(f"Invalid filter '{key}={value}'")
+            raise FilterError(f"Invalid filter '{key}={value}'")
         groups.setdefault(key, []).append(value)
     return groups
 
 
-def matches(info, filters: "list[str] | dict[str, list[str]]", created_of=None) -> bool:
-    """``--filter`` (``parse_filters``' groups; same key: any value; keys: all); ``created_of``
-    gives a container's creation time for ``before``/``since``."""
+HEALTH_VALUES = ("starting", "healthy", "unhealthy", "none")
+
+
+def check_ps_values(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``container ls``'s filter values checked as dockerd checks them (before listing):
+    ``health``'s words, ``exited``'s integers, ``publish``/``expose`` ports (``80``, ``80/udp``,
+    ``8000-8010``); the port filters come back as sets of ``PORT/PROTO``."""
+    from composer.errors import FilterError
+
+    for value in groups.get("health", ()):
+        if value not in HEALTH_VALUES:
+            raise FilterError(f"Unrecognised filter value for health: {value}")
+    for value in groups.get("exited", ()):
+        if not value.lstrip("+-").isdigit():
+            raise FilterError(f'strconv.Atoi: parsing "{value}": invalid syntax')
+    checked = dict(groups)
+    for key in ("publish", "expose"):
+        if key in groups:
+            checked[key] = [port for value in groups[key] for port in _filter_ports(key, value)]
+    return checked
+
+
+def _filter_ports(key: str, value: str) -> list[str]:
+    """dockerd's ``portOp``: ``80``, ``80/udp`` or ``8000-8010[/tcp]`` as ``PORT/PROTO`` items."""
+    from composer.errors import FilterError
+
+    if ":" in value:
+        raise FilterError(f"filter for '{key}' should not contain ':': {value}")
+    numbers, _, proto = value.partition("/")
+    first, _, last = numbers.partition("-")
+    for number in (first, last or first):
+        if not number.isdigit() or int(number) > 65535:
+            problem = "value out of range" if number.isdigit() else "invalid syntax"
+            raise FilterError(f'error while looking up for {key} {value}: strconv.ParseUint: parsing "{number}": '
+                              f"{problem}")
+    return [f"{port}/{proto or 'tcp'}" for port in range(int(first), int(last or first) + 1)]
+
+
+def matches(info, filters: "list[str] | dict[str, list[str]]", created_of=None, network_ids=None) -> bool:
+    """``--filter`` (``parse_filters``' groups; same key: any value, but every ``label``; keys:
+    all); ``created_of`` gives a container's creation time for ``before``/``since``,
+    ``network_ids`` a network name's id (the ``network`` filter takes an id prefix too)."""
     groups = parse_filters(filters) if isinstance(filters, list) else filters
-    return all(any(_match_one(info, key, value, created_of) for value in values) for key, values in groups.items())
+    return all((all if key == "label" else any)(_match_one(info, key, value, created_of, network_ids)
+                                                for value in values) for key, values in groups.items())
 
 
-def _match_one(info, key: str, value: str, created_of=None) -> bool:
+def _match_one(info, key: str, value: str, created_of=None, network_ids=None) -> bool:
+    live = info.state in ("running", "paused", "restarting")
     if key == "label":
         name, sep, wanted = value.partition("=")
         return name in info.labels and (not sep or info.labels[name] == wanted)
     if key == "name":
         return re.search(value, info.name) is not None
-    if key == "id":
-        return info.id.startswith(value)
+    if key == "id":  # dockerd looks ids up by prefix: "" finds none
+        return bool(value) and info.id.startswith(value)
     if key == "status":
         return info.state == value
     if key == "health":
         return info.health == value
     if key == "exited":
-        return info.state == "exited" and str(info.exit_code) == value
+        return info.state == "exited" and info.exit_code == int(value)
     if key == "ancestor":
         return short_image(value) == short_image(info.image) or info.image_id.removeprefix("sha256:").startswith(
             value.removeprefix("sha256:"))
@@ -126,20 +187,40 @@ def _match_one(info, key: str, value: str, created_of=None) -> bool:
         created = created_of(value)
         return info.created < created if key == "before" else info.created > created
     if key == "network":
-        return value in info.networks
-    if key == "volume":
-        return value in info.mounts
+        ids = network_ids or {}
+        return value in info.networks or any(ids.get(name, "").startswith(value) for name in info.networks)
+    if key == "volume":  # a volume's name, a bind's source or a mount's destination
+        return value in info.mounts or value in info.targets
+    if key == "publish":  # the host ports of a running container
+        return live and value in _published(info.ports)
+    if key == "expose":  # the container ports of a running container
+        return live and value in {f"{port}/{proto}" for port, proto in _port_items(info.exposed)} | {
+            f"{p.container_port}/{p.proto}" for p in _bindings(info.ports)}
     if key == "is-task":
         return value == "false"
-    return True  # expose, publish, isolation: not recorded per container here
+    return True  # isolation: every container is "default" here
+
+
+def _bindings(specs: list[str]) -> list:
+    from composer.network.ports import parse_publish
+
+    return [port for spec in specs for port in parse_publish(spec)]
+
+
+def _published(specs: list[str]) -> set[str]:
+    """``PORT/PROTO`` of each fixed host port ``specs`` publish (one picked at start, random or
+    from a range, is not recorded)."""
+    return {f"{binding.host_port}/{binding.proto}" for binding in _bindings(specs)
+            if binding.host_port and not binding.host_port_end}
 
 
 def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS, strict: bool = False) -> list[str]:
     """The output lines of ``--format template``: ``table`` (docker's columns), ``json`` (one
     object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles. ``strict``:
     a field the rows do not have is an error, as for docker's own commands."""
-    from composer.cli.gotemplate import render as execute
+    from composer.cli.gotemplate import FormatterContext, render as execute
 
+    rows = [FormatterContext(r) for r in rows]
     if template == "json":
         template = "{{json .}}"
     if template in ("", "table"):
@@ -180,18 +261,18 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
     containers of any state (``-n``; ``-l`` is 1)."""
     from composer.engine.runtime.containers import list_containers
 
-    groups = parse_filters(filters)
+    groups = check_ps_values(parse_filters(filters))
     everything = list_containers(all=True)
     created = {name: i.created for i in everything for name in (i.name, i.id)}
 
     def created_of(reference: str) -> float:
         if reference not in created:
-            from composer.errors import ContainerNotFound
+            from composer.errors import FilterError
 
-            raise ContainerNotFound(f"No such container: {reference}")
+            raise FilterError(f"no such container {reference}")  # dockerd's words for before=/since=
         return created[reference]
 
-    infos = [i for i in everything if matches(i, groups, created_of)]
+    infos = [i for i in everything if matches(i, groups, created_of, _network_ids() if "network" in groups else None)]
     if not (all_ or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
         infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
     infos.reverse()  # newest first, as docker
@@ -201,13 +282,20 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
         return [info.id if no_trunc else info.id[:12] for info in infos], [warning] if output_format else []
     template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
     rows = [row(i, not no_trunc) for i in infos]
-    if size or ".Size" in template:
+    if size or ".Size" in template or WHOLE_ROW_JSON.search(template):  # as docker's CLI asks for sizes
         from composer.engine.images.store import ImageStore
 
         db = ImageStore().read_db()  # once for every row
         for info, values in zip(infos, rows):
             values["Size"] = _size_text(info, db)
     return render(rows, template, strict=True), []
+
+
+def _network_ids() -> dict[str, str]:
+    """Each network's id by its name (``--filter network=`` takes an id prefix)."""
+    from composer.network.manager import NetworkManager
+
+    return {net.name: net.id for net in NetworkManager(dns=False).store.all()}
 
 
 def _size_text(info, db: dict) -> str:

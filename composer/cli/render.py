@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 def print_error(error: ComposerError) -> None:
     """Print ``error: <location>: <message> (<hint>)`` to stderr; a refused flag as docker's
     parser words it (``unknown flag: --x``, then ``See '... --help'.``)."""
-    from composer.errors import FlagError, UsageError
+    from composer.errors import FilterError, FlagError, UsageError
 
+    if isinstance(error, FilterError):
+        print(daemon_text(error), file=sys.stderr)
+        return
     if isinstance(error, FlagError) or (isinstance(error, UsageError) and (error.hint or "").startswith("See '")):
         print(error.message if not error.hint else f"{error.message}\n{error.hint}", file=sys.stderr)
         return
@@ -88,8 +91,6 @@ def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", miss
     """docker's ``inspect``: ``look_up(reference)`` for each one; a JSON array of those found (or a
     line of the Go template ``output_format`` each), then the daemon's error for each one that
     raised ``missing``; exit 1 if any did."""
-    import json
-
     found, errors = [], []
     for reference in references:
         try:
@@ -97,7 +98,9 @@ def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", miss
         except missing as error:
             errors.append(daemon_text(error))
     if not output_format or output_format == "json":
-        print(json.dumps(found, indent=4))
+        from composer.cli.gotemplate import go_json
+
+        print(go_json(found, indent=4))
     else:
         from composer.cli.gotemplate import render
 

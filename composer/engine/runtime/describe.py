@@ -31,7 +31,9 @@ class ContainerInfo(Record):
     command: str = ""
     networks: list = []       # network names
     mounts: list = []         # volume names, bind sources
+    targets: list = []        # the mounts' destinations
     ports: list = []          # ``-p`` specs as given
+    exposed: list = []        # the image's EXPOSE and ``--expose`` ports (``90/tcp``)
 
 
 def epoch(stamp: str) -> float:
@@ -61,7 +63,8 @@ def info_from(config: dict, state: dict) -> ContainerInfo:
         finished_at=epoch(state.get("FinishedAt", "")), restart_count=state.get("RestartCount", 0),
         command=" ".join(f"'{a}'" if " " in a else a for a in config["args"]),  # dockerd quotes so
         networks=[name for name, _ in _networks(config)], ports=list(config.get("publish", [])),
-        mounts=[m["source"] for m in config.get("mounts", ())])
+        exposed=list(config.get("exposed", [])), mounts=[m["source"] for m in config.get("mounts", ())],
+        targets=[m["target"] for m in config.get("mounts", ())])
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -81,7 +84,7 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
                   "Error": state.get("Error", ""), "StartedAt": state.get("StartedAt") or ZERO_TIME,
                   "FinishedAt": state.get("FinishedAt") or ZERO_TIME,
                   **({"Health": health} if health else {})},
-        "Image": config["image_id"], "ResolvConfPath": "", "HostnamePath": "", "HostsPath": "",
+        "Image": config["image_id"], **_etc_paths(config["id"]),
         "LogPath": state.get("LogPath", ""), "Name": "/" + config["name"],
         "RestartCount": state.get("RestartCount", 0), "Driver": "overlay2", "Platform": "linux",
         "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
@@ -92,6 +95,16 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
         "Config": _config_section(config),
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
     }
+
+
+def _etc_paths(container_id: str) -> dict[str, str]:
+    """``ResolvConfPath``, ``HostnamePath``, ``HostsPath``: the files a start wrote ("" before)."""
+    from composer.engine.runtime.state import ContainerDir
+
+    cdir = ContainerDir(container_id)
+    return {key: path if os.path.exists(path) else "" for key, path in (
+        ("ResolvConfPath", cdir.file("resolv.conf")), ("HostnamePath", cdir.file("hostname")),
+        ("HostsPath", cdir.file("hosts")))}
 
 
 def legacy_links(config: dict) -> list[str]:
@@ -151,8 +164,9 @@ def _config_section(config: dict) -> dict:
             "Tty": config["tty"], "OpenStdin": config["stdin"], "StdinOnce": False, "Env": config["env"],
             "Cmd": config["args"],
             **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
-            "Image": config["image"], "Volumes": None, "WorkingDir": config["cwd"], "Entrypoint": None,
-            "OnBuild": None, "Labels": config["labels"], "NetworkDisabled": config["network"] == "none",
+            "Image": config["image"], "Volumes": None, "WorkingDir": "" if config["cwd"] == "/" else config["cwd"],
+            "Entrypoint": None,
+            "OnBuild": None, "Labels": config["labels"],
             **({"StopSignal": config["stop_signal"]} if config["stop_signal"] not in ("SIGTERM", "15") else {}),
             **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
 
@@ -165,7 +179,8 @@ def _exposed_ports(config: dict) -> dict:
 
 
 def host_config(config: dict) -> dict:
-    """inspect's ``HostConfig``."""
+    """inspect's ``HostConfig``, in the order of docker's struct (API 1.41: its ``Resources``
+    inlined after ``Isolation``; the docker CLI's empty lists ``[]``)."""
     from composer.engine.runtime.blkiothrottle import inspect as blkio_inspect
     from composer.engine.runtime.config import MASKED_PATHS, READONLY_PATHS
 
@@ -190,9 +205,12 @@ def host_config(config: dict) -> dict:
         "OomScoreAdj": config.get("oom_score_adj") or 0, "PidMode": config.get("pid_mode", ""),
         "Privileged": security["privileged"], "PublishAllPorts": False, "ReadonlyRootfs": security["read_only"],
         "SecurityOpt": None, "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
-        "ShmSize": config.get("shm_size", 64 * 1024 * 1024), "Runtime": "runc", "Isolation": "",
-        "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
+        "ShmSize": config.get("shm_size", 64 * 1024 * 1024), "Runtime": "runc", "ConsoleSize": [0, 0],
+        "Isolation": "", "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
         "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
+        **{key: value or [] for key, value in blkio_inspect(resources.get("blkio_throttle") or {}).items()},
+        "CpuPeriod": resources.get("cpu_period", 0), "CpuQuota": resources.get("cpu_quota", 0),
+        "CpuRealtimePeriod": resources.get("cpu_rt_period", 0), "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0),
         "CpusetCpus": resources.get("cpuset_cpus", ""), "CpusetMems": resources.get("cpuset_mems", ""),
         "Devices": [], "DeviceCgroupRules": config.get("device_cgroup_rules") or None, "DeviceRequests": None,
         "KernelMemory": resources.get("kernel_memory", 0), "KernelMemoryTCP": 0,
@@ -202,13 +220,10 @@ def host_config(config: dict) -> dict:
         "OomKillDisable": bool(resources.get("oom_kill_disable")),
         "PidsLimit": resources["pids_limit"] or None,
         "Ulimits": [{"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in config.get("ulimits", [])],
-        **({"Init": True} if config.get("init") else {}), "ConsoleSize": [0, 0],
-        "CpuCount": 0, "CpuPercent": 0, "CpuPeriod": resources.get("cpu_period", 0),
-        "CpuQuota": resources.get("cpu_quota", 0), "CpuRealtimePeriod": resources.get("cpu_rt_period", 0),
-        "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0),
-        **blkio_inspect(resources.get("blkio_throttle") or {}), "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
+        **({"Init": True} if config.get("init") else {}),
         **({"Annotations": config["annotations"]} if config.get("annotations") else {}),
     }
 
@@ -248,11 +263,11 @@ def _prefix(cidr: str) -> int:
 
 def _endpoint_settings(net: "Network", ep: "Endpoint") -> dict:
     """One entry of docker's ``NetworkSettings.Networks`` for a live endpoint."""
-    return {"IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None, "MacAddress": ep.mac,
+    return {"IPAMConfig": None, "Links": None, "Aliases": list(ep.aliases) or None,
             "NetworkID": net.id, "EndpointID": ep.endpoint_id, "Gateway": net.gateway, "IPAddress": ep.ipv4,
             "IPPrefixLen": _prefix(net.subnet), "IPv6Gateway": net.gateway6 if ep.ipv6 else "",
             "GlobalIPv6Address": ep.ipv6, "GlobalIPv6PrefixLen": _prefix(net.subnet6) if ep.ipv6 else 0,
-            "DriverOpts": None, "DNSNames": None if net.default else ep.names()}
+            "MacAddress": ep.mac, "DriverOpts": None, "DNSNames": None if net.default else ep.names()}
 
 
 def network_settings(config: dict, state: dict, attached: "list[tuple[Network, Endpoint]]") -> dict:
@@ -261,21 +276,28 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     fields describe the default bridge, as docker's do."""
     networks: dict[str, dict] = {}
     ports: dict[str, list[dict]] = {}
-    top = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "",
-           "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
+    top = {"EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
+           "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": ""}  # DefaultNetworkSettings' order
     for net, ep in attached:
         settings = networks[net.name] = _endpoint_settings(net, ep)
         if net.default:
             top = {name: settings[name] for name in top}
+        else:  # dockerd adds the short id to the aliases on a user-defined network
+            settings["Aliases"] = [*(settings["Aliases"] or ()), config["id"][:12]]
         for port in ep.ports:
             ports.setdefault(f"{port.container_port}/{port.proto}", []).append(
                 {"HostIp": port.host_ip or "0.0.0.0", "HostPort": str(port.host_port)})
+    if attached:  # a running container's exposed ports, published or not (null), as a Go map: sorted
+        ports = {key: ports.get(key) for key in sorted({*ports, *_exposed_ports(config).get("ExposedPorts", ())})}
+    started = bool(state.get("StartedAt"))
     for name, aliases in _networks(config):  # not connected now (a stopped container)
+        if started and name not in ("bridge", "host", "none"):  # the short id dockerd added at its start
+            aliases = [*aliases, config["id"][:12]]
         networks.setdefault(name, {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
-                                   "MacAddress": "", "NetworkID": "", "EndpointID": "", "Gateway": "",
+                                   "NetworkID": "", "EndpointID": "", "Gateway": "",
                                    "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None,
-                                   "DNSNames": None})
+                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
+                                   "DriverOpts": None, "DNSNames": None})
     pid = state.get("Pid") or 0
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
@@ -283,5 +305,8 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
 
 
 def _networks(config: dict) -> list[tuple[str, list[str]]]:
-    networks = [] if config["network"] in ("none", "private") else [(config["network"], [])]
+    """(network name, aliases) of the container, as docker names them: ``none`` and ``host``
+    too, nothing for ``container:ID`` (nor composer's loopback-only ``private``)."""
+    mode = config["network"]
+    networks = [] if mode == "private" or mode.startswith("container:") else [(mode, [])]
     return networks + [(e["network"], e.get("aliases", [])) for e in config.get("endpoints", [])]
