@@ -1,6 +1,7 @@
-"""``system events``: docker's ``events`` of the host's containers (``--since``, ``--until``,
-``--filter container=/event=/image=/label=/type=``, ``--format`` ``json`` or a Go template), as
-docker's CLI prints them: ``2026-01-02T15:04:05.123456789Z container start ID (image=..., name=...)``.
+"""``system events``: docker's ``events`` of the host's containers, images, networks and volumes
+(``--since``, ``--until``, ``--filter container=/event=/image=/label=/network=/type=/volume=``,
+``--format`` ``json`` or a Go template), as docker's CLI prints them:
+``2026-01-02T15:04:05.123456789Z container start ID (image=..., name=...)``.
 
 No ``from __future__ import annotations``: typer reads the annotations at registration.
 """
@@ -10,26 +11,27 @@ from typing import Any, List, Optional
 
 import typer
 
-FILTER_KEYS = ("container", "event", "image", "label", "type")
+FILTER_KEYS = ("container", "event", "image", "label", "network", "type", "volume")
 
 
 def system_events(since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
                   until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp."),
-                  filters: List[str] = typer.Option([], "-f", "--filter", help="container=, event=, image=, label=, type="),
+                  filters: List[str] = typer.Option([], "-f", "--filter", help="container=, event=, image=, label=, network=, type=, volume="),
                   output_format: str = typer.Option("", "--format", help="json or a Go template.")) -> None:
-    """Get real time events from the server (its containers' actions)."""
+    """Get real time events from the server (containers, images, networks, volumes)."""
     import itertools
 
     from composer.cli.containers import _when
     from composer.cli.system import filter_groups
     from composer.engine.host_events import HostMonitor
+    from composer.engine.object_events import ObjectEvent
 
     groups = filter_groups(filters, FILTER_KEYS)
     start, end = _when(since, "--since"), _when(until, "--until")
     with HostMonitor() as monitor:
         past = monitor.history(start, end) if start is not None else []
         for change in itertools.chain(past, monitor.changes(until=end)):
-            message = docker_message(change)
+            message = change.message() if isinstance(change, ObjectEvent) else docker_message(change)
             if selected(message, groups):
                 typer.echo(render_event(message, output_format))
 
@@ -47,22 +49,34 @@ def docker_message(change: Any) -> dict:
 
 
 def selected(message: dict, groups: dict) -> bool:
-    """docker's ``--filter``s: the same key any of its values, every key."""
-    attributes = message["Actor"]["Attributes"]
+    """dockerd's event filters (moby ``daemon/events/filter.go``): each key's values OR-ed, the
+    keys AND-ed; ``container``/``network``/``volume`` match the actor's id or ``name`` attribute
+    by prefix, whatever the event's type, ``image`` the id or the image name (with or without its
+    tag) exactly, ``label`` the attributes."""
+    attributes, actor = message["Actor"]["Attributes"], message["Actor"]["ID"]
+    image_name = attributes.get("name" if message["Type"] == "image" else "image", "")
 
     def one(key: str, value: str) -> bool:
-        if key == "container":
-            return message["id"].startswith(value) or attributes.get("name") == value
+        if key in ("container", "network", "volume"):
+            return actor.startswith(value) or attributes.get("name", "").startswith(value)
         if key == "event":
             return message["Action"] == value or message["Action"].split(":")[0] == value
         if key == "image":
-            return attributes.get("image") == value or message["from"] == value
+            return value in (actor, image_name, _strip_tag(actor), _strip_tag(image_name))
         if key == "type":
-            return value == "container"
+            return message["Type"] == value
         name, sep, wanted = value.partition("=")
         return name in attributes and (not sep or attributes[name] == wanted)
 
     return all(any(one(key, value) for value in values) for key, values in groups.items())
+
+
+def _strip_tag(name: str) -> str:
+    """moby's ``stripTag``: ``busybox:latest`` -> ``busybox`` (a digest or registry port kept)."""
+    if "@" in name:
+        return name
+    repository, colon, tag = name.rpartition(":")
+    return repository if colon and "/" not in tag else name
 
 
 def render_event(message: dict, output_format: str) -> str:
@@ -78,5 +92,5 @@ def render_event(message: dict, output_format: str) -> str:
     moment = datetime.datetime.fromtimestamp(message["time"], datetime.timezone.utc)
     stamp = f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{message['timeNano'] % 10**9:09d}Z"
     pairs = ", ".join(f"{key}={value}" for key, value in message["Actor"]["Attributes"].items())
-    return f"{stamp} container {message['Action']} {message['id']} ({pairs})"
+    return f"{stamp} {message['Type']} {message['Action']} {message['Actor']['ID']} ({pairs})"
 

@@ -117,7 +117,12 @@ def _append(directory: str, shape: dict, before: dict | None, after: dict | None
     line = dumps({"time": time.time(), "id": os.path.basename(directory), "config": shape, "before": before,
                   "after": after}) + "\n"
     root = os.path.dirname(os.path.dirname(directory))  # <root>/containers/<id>
-    path = os.path.join(root, "events", f"{shape['labels'][PROJECT]}.jsonl")
+    append_line(os.path.join(root, "events", f"{shape['labels'][PROJECT]}.jsonl"), line)
+
+
+def append_line(path: str, line: str) -> None:
+    """Append ``line`` to the log at ``path`` (made on first use): one ``O_APPEND`` write, no
+    fsync; past ``MAX_BYTES`` the log becomes its ``.1`` generation."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o600)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 
+from composer.engine.object_events import volume_event
 from composer.errors import VolumeError
 from composer.settings import state_root_dir
 
@@ -95,6 +96,7 @@ class VolumeStore:
         meta = {"Name": name, "Driver": driver, "Labels": labels or {}, "Options": options or {},
                 "Scope": "local", "CreatedAt": now_iso(), "Populated": False}
         write_json_atomic(os.path.join(directory, "volume.json"), meta)
+        volume_event("create", name)
         return self.inspect(name)
 
     def attach(self, name: str, container_id: str) -> str:
@@ -176,6 +178,7 @@ class VolumeStore:
         from shutil import rmtree
 
         rmtree(self._dir(meta["Name"]))
+        volume_event("destroy", meta["Name"])
 
     def prune(self, in_use: set[str], all_volumes: bool = False) -> list[str]:
         """Remove unused volumes (anonymous ones only unless ``all_volumes``); returns the names."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from composer.engine import object_events
 from composer.errors import NetworkError
 from composer.network import ipam
 from composer.network.bridges import delete_bridge_meanwhile, make_bridge, plan_network
@@ -72,6 +73,7 @@ class NetworkManager:
                 raise
         if not net.default:
             self._notify_dns()
+            object_events.network_event("create", net)
         return net
 
     def ensure_default(self) -> Network:
@@ -122,6 +124,7 @@ class NetworkManager:
                                    f"{failure.message if isinstance(failure, NetworkError) else failure}",
                                    hint="the network is kept; remove it again once its bridge can go")
         self._notify_dns()
+        object_events.network_event("destroy", net)
         return net
 
     def prune(self, labels: dict[str, str] | None = None) -> list[str]:
@@ -192,6 +195,7 @@ class NetworkManager:
         _flush_udp_flows(bindings)
         if not net.default:
             self._ensure_dns(net)
+        object_events.network_event("connect", net, container_id)
         return net, ep
 
     def join(self, network: str, container_id: str, pid: int, **options: object) -> tuple[Network, Endpoint]:
@@ -223,6 +227,7 @@ class NetworkManager:
             self.store.save(net)
             if ep.ports:  # the table names endpoints only through their published ports
                 self._apply_rules(networks=networks)
+        object_events.network_event("disconnect", net, ep.container_id)
 
     def publish(self, network: str, container_id: str, ports: Iterable[PortBinding]) -> list[PortBinding]:
         """Add published ports to an endpoint (conflicts checked first); return the bindings."""

@@ -16,8 +16,9 @@ from typing import Any, BinaryIO, Sequence
 from composer.engine.images.changes import apply_changes
 from composer.engine.images.content import digest_of
 from composer.engine.images.layers import decompressed, extract_layer_sized
+from composer.engine.images.mediatypes import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST
 from composer.engine.images.reference import Reference, parse_reference
-from composer.engine.images.store import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, ImageStore
+from composer.engine.images.store import ImageStore
 from composer.errors import ImageError
 
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
@@ -116,6 +117,11 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
     if name:  # docker's LastTagTime: set by import and tag (not by pull or load)
         with store.update_db() as db:
             db["images"][image_id]["tagged"] = now_rfc3339()
+    from composer.engine.object_events import image_event
+
+    if reference:  # dockerd's events of an import: the tag as given, then the import
+        image_event("tag", image_id, reference)
+    image_event("import", image_id)
     return image_id
 
 
@@ -240,3 +246,7 @@ def save(store: ImageStore, references: Sequence[str], output: BinaryIO) -> None
         for image_id, tags in chosen.items():
             writer.add_image(image_id, tags)
         writer.finish()
+    from composer.engine.object_events import image_event
+
+    for image_id in chosen:
+        image_event("save", image_id)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
+from composer.engine.object_events import image_event
 from composer.errors import ImageError
 from composer.records import Record
 
@@ -220,6 +221,7 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     with store.update_db() as db:
         db["refs"][str(name)] = image_id
         db["images"][image_id]["tagged"] = _now()
+    image_event("tag", image_id, name.familiar())
     return str(name)
 
 
@@ -290,7 +292,18 @@ def remove(store: ImageStore, reference: str, force: bool = False,
     """
     usage = container_usage() if usage is None else usage
     with store.update_db() as db:
-        return _remove_from(store, db, reference, force, usage)
+        image_id = store.find(db, reference)[0]
+        lines = _remove_from(store, db, reference, force, usage)
+    removal_events(image_id, lines)
+    return lines
+
+
+def removal_events(image_id: str, lines: list[tuple[str, str]]) -> None:
+    """dockerd's events of a removal: ``untag`` per name it lost, ``delete`` when it went (both
+    named by the image id, as dockerd 20.10 names them)."""
+    for action, what in lines:
+        if action == "Untagged" or what == image_id:
+            image_event("untag" if action == "Untagged" else "delete", image_id)
 
 
 def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: bool,
@@ -331,13 +344,17 @@ def prune(store: ImageStore, everything: bool = False,
     usage = container_usage()
     lines: list[tuple[str, str]] = []
     sizes: dict[str, int] = {}  # the layers of the removed images, by chain id
+    removed: list[tuple[str, list[tuple[str, str]]]] = []  # (image id, its lines)
     with store.update_db() as db:  # one read and one write of the index for all the removals
         named = set(db["refs"].values())
         for image_id in [image_id for image_id, record in db["images"].items()
                          if (everything or image_id not in named) and image_id not in usage.images
                          and keep(image_id, record)]:
             sizes.update((chain, layer_size(db, chain)) for chain in db["images"][image_id]["chain"])
-            lines += _remove_from(store, db, image_id, True, usage)
+            removed.append((image_id, _remove_from(store, db, image_id, True, usage)))
+    for image_id, image_lines in removed:
+        removal_events(image_id, image_lines)
+        lines += image_lines
     gc(store, usage.layers)
     # docker counts the layers that went away (not configs, manifests or compressed blobs)
     return lines, sum(size for chain, size in sizes.items() if not store.snapshot_path(chain).exists())

@@ -14,10 +14,10 @@ from typing import Any, BinaryIO
 
 from composer.engine.images.content import digest_of
 from composer.engine.images.layers import GZIP_MAGIC, ZSTD_MAGIC, clean_parts, extract_layer
-from composer.engine.images.mediatypes import MANIFEST_LISTS
+from composer.engine.images.mediatypes import MANIFEST_LISTS, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
 from composer.engine.images.pull import parse_platform, pick_platform
 from composer.engine.images.reference import parse_reference
-from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
+from composer.engine.images.store import ImageStore, chain_ids
 from composer.errors import ImageError, LayerError
 
 NAME_ANNOTATION = "io.containerd.image.name"
@@ -132,7 +132,17 @@ def _load_oci(store: ImageStore, archive: _Archive) -> list[LoadedImage]:
 
 
 def load(store: ImageStore, stream: BinaryIO) -> list[LoadedImage]:
-    """Load every image of a docker or OCI archive (possibly gzip/zstd compressed)."""
+    """Load every image of a docker or OCI archive (possibly gzip/zstd compressed); dockerd's
+    ``load`` event for each."""
+    from composer.engine.object_events import image_event
+
+    loaded = _load_archive(store, stream)
+    for image in loaded:
+        image_event("load", image.image_id)
+    return loaded
+
+
+def _load_archive(store: ImageStore, stream: BinaryIO) -> list[LoadedImage]:
     with store.gc_guard():
         work = store.private_dir()
         try:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.engine.images.events import EventSink, ProgressEvent, ignore, short
+from composer.engine.images.mediatypes import OCI_MANIFEST
 from composer.engine.images.reference import Reference, parse_reference
 from composer.engine.images.registry import RegistryClient
-from composer.engine.images.store import OCI_MANIFEST, ImageStore
+from composer.engine.images.store import ImageStore
 from composer.errors import ImageNotFound
 
 
@@ -83,4 +84,7 @@ def push(reference: str, *, store: ImageStore | None = None, on_event: EventSink
         digests = db["images"][image_id].setdefault("repo_digests", [])
         if f"{ref.repository}@{digest}" not in digests:
             digests.append(f"{ref.repository}@{digest}")
+    from composer.engine.object_events import image_event
+
+    image_event("push", ref.familiar(), ref.familiar())  # as dockerd: the reference pushed
     return PushResult(str(ref), digest, len(body))

@@ -14,6 +14,7 @@ import os
 import sys
 import _signal as signal  # the C module: signal.py's enum classes cost a millisecond at start-up
 
+from composer.engine import object_events
 from composer.engine.runtime import capabilities, libc, rootfs, trampoline
 from composer.engine.runtime.cgroups import manager_for
 from composer.engine.runtime.config import ContainerConfig, Mount
@@ -69,6 +70,7 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             store = store or VolumeStore()
             store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
             data = store.attach(mount.source, config.id)  # (mounted first when it has mount options)
+            object_events.volume_mounted(mount.source, config.id, mount)
             if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((data, mount.target))
                 import shutil  # noqa: F401 (the child's copy_tree needs it: under --userns private it
@@ -447,6 +449,7 @@ class ForegroundRun:
                 self.cgroup.kill_all()
             self.cgroup.remove()
         finally:
+            object_events.volumes_unmounted(self.config)
             release_volumes(self.config)
             if self.config.auto_remove:
                 release_name(self.config.name)

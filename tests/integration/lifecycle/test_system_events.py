@@ -1,5 +1,6 @@
-"""``system events``: docker's ``events`` of the host's containers, past (``--since``) and live,
-docker's line and JSON message, ``--filter`` and ``--format``."""
+"""``system events``: docker's ``events`` of the host's containers, images, networks and volumes,
+past (``--since``) and live, docker's line and JSON message, ``--filter`` and ``--format``; the
+shapes compared with docker CLI 28 on a private dockerd 20.10."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ pytestmark = [pytest.mark.root]
 def test_past_events_lines_json_and_filters(cli):
     cli("container", "run", "--network", "none", "--name", "ev1", "-l", "team=a", "busybox", "true", check=True)
     lines = cli("system", "events", "--since", "10m", "--until", "0s", check=True).stdout.splitlines()
-    assert [line.split()[1:3] for line in lines] == [["container", "create"], ["container", "start"],
+    assert [line.split()[1:3] for line in lines] == [["image", "tag"], ["image", "import"],  # (the fixture's)
+                                                    ["container", "create"], ["container", "start"],
                                                     ["container", "die"]]
     assert lines[-1].endswith("(exitCode=0, image=busybox, name=ev1, team=a)") and lines[0][10] == "T"
-    shown = cli("system", "events", "--since", "10m", "--until", "0s", "--format", "{{json .}}", check=True).stdout
+    shown = cli("system", "events", "--since", "10m", "--until", "0s", "--format", "{{json .}}", "-f", "type=container",
+                check=True).stdout
     message = json.loads(shown.splitlines()[0])
     assert sorted(message) == ["Action", "Actor", "Type", "from", "id", "scope", "status", "time", "timeNano"]
     assert (message["Type"], message["Action"], message["from"]) == ("container", "create", "busybox")
@@ -54,3 +57,83 @@ def test_live_events_follow_a_new_container(cli, state_root: Path):
         events.kill()
         events.wait()
     assert seen[:3] == ["create", "start", "die"]
+
+
+def _events(cli, *filters: str) -> list[dict]:
+    shown = cli("system", "events", "--since", "10m", "--until", "0s", "--format", "json", *filters, check=True)
+    return [json.loads(line) for line in shown.stdout.splitlines()]
+
+
+def _digest(messages: list[dict]) -> list[tuple[str, str, str]]:
+    return [(m["Type"], m["Action"], m["Actor"]["Attributes"].get("name", "")) for m in messages]
+
+
+def test_image_network_and_volume_events_as_dockerd(cli, state_root: Path, tmp_path: Path):
+    """dockerd's Type/Action/Actor of each object event, in order, and the object filters."""
+    busybox = cli("image", "inspect", "-f", "{{.Id}}", "busybox", check=True).stdout.strip()
+    cli("network", "create", "evnet", check=True)
+    network = cli("network", "inspect", "-f", "{{.Id}}", "evnet", check=True).stdout.strip()
+    cli("volume", "create", "evvol", check=True)
+    cli("image", "tag", "busybox", "evimg:x", check=True)
+    container = cli("container", "run", "-d", "--name", "ev3", "--network", "evnet", "-v", "evvol:/data:ro",
+                    "busybox", "sleep", "30", check=True).stdout.strip()
+    cli("container", "rm", "-f", "ev3", check=True)
+    cli("image", "rm", "evimg:x", check=True)
+    cli("image", "save", "-o", str(tmp_path / "saved.tar"), "busybox", check=True)
+    cli("volume", "rm", "evvol", check=True)
+    cli("network", "rm", "evnet", check=True)
+    objects = [m for m in _events(cli) if m["Type"] != "container"][2:]  # after the fixture's tag and import
+    assert _digest(objects) == [
+        ("network", "create", "evnet"), ("volume", "create", ""), ("image", "tag", "evimg:x"),
+        ("volume", "mount", ""), ("network", "connect", "evnet"), ("network", "disconnect", "evnet"),
+        ("volume", "unmount", ""), ("image", "untag", busybox), ("image", "save", busybox),
+        ("volume", "destroy", ""), ("network", "destroy", "evnet")]
+    by_action = {(m["Type"], m["Action"]): m for m in objects}
+    assert by_action["network", "connect"]["Actor"] == {
+        "ID": network, "Attributes": {"container": container, "name": "evnet", "type": "bridge"}}
+    assert by_action["volume", "mount"]["Actor"] == {"ID": "evvol", "Attributes": {
+        "container": container, "destination": "/data", "driver": "local", "propagation": "", "read/write": "false"}}
+    assert by_action["volume", "unmount"]["Actor"]["Attributes"] == {"container": container, "driver": "local"}
+    tag = by_action["image", "tag"]
+    assert (tag["status"], tag["id"], tag["Actor"]["ID"], tag["scope"]) == ("tag", busybox, busybox, "local")
+    assert "status" not in by_action["network", "create"] and sorted(by_action["volume", "create"]) == [
+        "Action", "Actor", "Type", "scope", "time", "timeNano"]
+    # docker's filters: type=, network= / volume= (id or name, by prefix), image= (id, name, name without tag)
+    assert _digest(_events(cli, "-f", "type=network", "-f", "event=connect")) == [("network", "connect", "evnet")]
+    assert [m["Action"] for m in _events(cli, "-f", "volume=evv")] == ["create", "mount", "unmount", "destroy"]
+    assert [m["Action"] for m in _events(cli, "-f", "network=evnet", "-f", "type=network")] == [
+        "create", "connect", "disconnect", "destroy"]
+    assert [m["Action"] for m in _events(cli, "-f", "image=evimg", "-f", "type=image")] == ["tag"]
+    line = cli("system", "events", "--since", "10m", "--until", "0s", "-f", "type=volume", "-f", "event=destroy",
+               check=True).stdout
+    assert line.endswith(" volume destroy evvol (driver=local)\n")
+
+
+def test_image_import_load_and_delete_events(cli, tmp_path: Path):
+    saved = tmp_path / "saved.tar"
+    cli("image", "save", "-o", str(saved), "busybox", check=True)
+    cli("image", "rm", "busybox", check=True)
+    cli("image", "load", "-i", str(saved), check=True)
+    image_id = cli("image", "inspect", "-f", "{{.Id}}", "busybox", check=True).stdout.strip()
+    images = [(m["Action"], m["Actor"]["ID"], m["Actor"]["Attributes"]["name"])
+              for m in _events(cli, "-f", "type=image")][2:]
+    assert images == [("save", image_id, image_id), ("untag", image_id, image_id), ("delete", image_id, image_id),
+                      ("load", image_id, image_id)]
+
+
+def test_live_events_of_objects(cli, state_root: Path):
+    since = str(int(time.time()) - 1)  # the log and the live stream meet: nothing is lost in between
+    events = subprocess.Popen([sys.executable, "-m", "composer", "system", "events", "--filter", "type=volume",
+                               "--since", since, "--format", "{{.Action}} {{.Actor.ID}}"], stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    watchdog = threading.Timer(60, events.kill)
+    watchdog.start()
+    try:
+        cli("volume", "create", "livevol", check=True)
+        cli("volume", "rm", "livevol", check=True)
+        seen = [events.stdout.readline().strip() for _ in range(2)]
+    finally:
+        watchdog.cancel()
+        events.kill()
+        events.wait()
+    assert seen == ["create livevol", "destroy livevol"]
