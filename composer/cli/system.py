@@ -274,6 +274,9 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
     from composer.units import human_size
 
     groups = filter_groups(filters)
+    if volumes and groups.get("until"):  # docker's CLI, before anything else
+        typer.echo('ERROR: The "until" filter is not supported with "--volumes"', err=True)
+        raise typer.Exit(1)
     images = "all images without at least one container associated to them" if all_ else "all dangling images"
     anonymous = "  - all anonymous volumes not used by at least one container\n" if volumes else ""
     cache = "all build cache" if all_ else "unused build cache"
@@ -318,21 +321,48 @@ def _prune_containers(groups: dict) -> list[str]:
     return removed
 
 
+def labels_selected(labels: dict, groups: dict) -> bool:
+    """docker's prune label filters: every ``label=K[=V]`` matches and no ``label!=K[=V]`` does."""
+    from composer.cli.network_fast import _label_match
+
+    return all(_label_match(labels, wanted) for wanted in groups.get("label", [])) and \
+        not any(_label_match(labels, wanted) for wanted in groups.get("label!", []))
+
+
 def _prune_networks(groups: dict) -> list[str]:
-    """The unused networks with the ``label=`` filters' labels, removed; none under a ``label!=``
-    or ``until=`` filter (the network manager's prune takes labels only)."""
-    from composer.cli.network_fast import pairs
+    """The unused user networks the filters select (``label=``, ``label!=``, ``until=``: created
+    before), removed as ``network prune`` removes them; their names."""
     from composer.network.manager import NetworkManager
 
-    if groups.get("label!") or groups.get("until"):
-        return []
-    return NetworkManager().prune(pairs(groups.get("label"), "--filter"))
+    manager = NetworkManager()
+    if not (groups.get("label!") or groups.get("until")):
+        from composer.cli.network_fast import pairs
+
+        return manager.prune(pairs(groups.get("label"), "--filter"))
+    from composer.cli.containers import _when
+    from composer.engine.runtime.describe import epoch
+    from composer.errors import NetworkError
+
+    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    manager.cleanup()  # (dead endpoints forgotten first, as prune does)
+    removed = []
+    for net in manager.list():
+        if net.default or not labels_selected(net.labels, groups) or \
+                not all(epoch(net.created) < moment for moment in until):
+            continue
+        try:
+            removed.append(manager.remove(net.id).name)
+        except NetworkError:
+            continue  # in use (or its bridge would not go): kept, as docker's prune skips it
+    return removed
 
 
 def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> int:
     """Containers, networks, volumes, images, build cache, in docker's order, each section
     printed as docker does; the bytes freed. With filters (``groups``), each section keeps what
-    they do not select; the build cache is then left alone (its entries have no labels)."""
+    they do not select; the build cache takes ``until`` only (dockerd 20.10 passes buildkit no
+    label filter: its entries have no labels)."""
+    from composer.cli.containers import _when
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.build.prune import prune_builder
     from composer.engine.images.catalog import prune as prune_images
@@ -353,22 +383,19 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
     remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
     lines, freed = prune_images(store, all_, groups)
     section("Images", [f"{action.lower()}: {what}" for action, what in lines])
-    if groups:
-        return freed
-    cache = prune_builder(store, everything=all_)
+    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    cache = prune_builder(store, everything=all_, until=min(until) if until else None)  # (labels: dockerd ignores them here)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
     return freed + cache.freed
 
 
 def _prune_volumes(groups: dict) -> list[str]:
-    """The unused anonymous volumes with the ``label=`` filters' labels, removed; none under a
-    ``label!=`` filter (``until`` does not apply to volumes)."""
-    from composer.cli.volume_fast import _in_use, _store, volume_matches
+    """The unused anonymous volumes the ``label=``/``label!=`` filters select, removed (``until``
+    was refused with ``--volumes``, as docker's CLI refuses it)."""
+    from composer.cli.volume_fast import _in_use, _store
 
-    if groups.get("label!"):
-        return []
-    in_use, store, labels = _in_use(), _store(), {"label": groups["label"]} if groups.get("label") else {}
-    keep = {meta["Name"] for meta in store.list() if not volume_matches(meta, labels, in_use)} if labels else set()
+    in_use, store = _in_use(), _store()
+    keep = {meta["Name"] for meta in store.list() if not labels_selected(meta.get("Labels") or {}, groups)}
     return store.prune(in_use | keep)
 
 

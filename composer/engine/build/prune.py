@@ -23,8 +23,10 @@ class PruneResult:
     freed: int
 
 
-def prune_builder(store: ImageStore | None = None, everything: bool = False) -> PruneResult:
-    """Remove killed builds' leftovers and the dangling (``everything``: all) cache entries."""
+def prune_builder(store: ImageStore | None = None, everything: bool = False,
+                  until: float | None = None) -> PruneResult:
+    """Remove killed builds' leftovers and the dangling (``everything``: all) cache entries
+    (with ``until``, a Unix time: only those recorded before it, as buildkit's ``until``)."""
     from composer.engine.build.cache import default_index, step_layers
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.images.catalog import gc
@@ -35,7 +37,8 @@ def prune_builder(store: ImageStore | None = None, everything: bool = False) -> 
     imaged = {chain for record in store.read_db()["images"].values() for chain in record["chain"]}
     layers = step_layers(cache)
     keys = [key for key, value in cache.entries()
-            if everything or not store.blobs.exists(value) or (key in layers and layers[key]["chain"] not in imaged)]
+            if (everything or not store.blobs.exists(value) or (key in layers and layers[key]["chain"] not in imaged))
+            and (until is None or (cache.entry(key) or {}).get("created", 0) < until)]
     for key in keys:
         cache.forget(key)
     return PruneResult(keys, containers, gc(store))

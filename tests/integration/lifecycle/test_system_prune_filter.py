@@ -1,5 +1,6 @@
 """``system prune --filter``: docker's warning lists the filters; each section removes only what
-they select (containers, networks, volumes, images); an unknown filter is dockerd's error. And
+they select (containers, networks, volumes, images, the build cache by ``until``); an unknown filter
+is dockerd's error. And
 ``system df -v``'s sections."""
 
 from __future__ import annotations
@@ -37,6 +38,27 @@ def test_system_prune_removes_only_what_the_filters_select(cli, state_root: Path
         assert (refused.returncode, refused.stderr) == (1, "Error response from daemon: Invalid filter 'dangling'\n")
     finally:
         cli("network", "rm", "n-drop", "n-keep")
+
+
+def test_system_prune_label_not_and_until_reach_networks_and_volumes(cli):
+    """``label!=`` and ``until=`` select networks too (docker's network prune filters); ``until``
+    with ``--volumes`` is refused by docker's CLI before anything is removed."""
+    cli("network", "create", "--label", "keep=1", "n-kept", check=True)
+    cli("network", "create", "n-gone", check=True)
+    try:
+        kept_volume = cli("volume", "create", "--label", "keep=1", check=True).stdout.strip()
+        gone_volume = cli("volume", "create", check=True).stdout.strip()
+        refused = cli("system", "prune", "-f", "--volumes", "--filter", "until=1h")
+        assert (refused.returncode, refused.stdout, refused.stderr) == (
+            1, "", 'ERROR: The "until" filter is not supported with "--volumes"\n')
+        assert "Deleted Networks" not in cli("system", "prune", "-f", "--filter", "until=1h", check=True).stdout
+        pruned = cli("system", "prune", "-f", "--volumes", "--filter", "label!=keep=1", check=True).stdout
+        assert "Deleted Networks:\nn-gone\n" in pruned and f"Deleted Volumes:\n{gone_volume}\n" in pruned
+        assert cli("volume", "ls", "-q").stdout.split() == [kept_volume]
+        pruned = cli("system", "prune", "-f", "--filter", "until=0s", check=True).stdout  # created before now
+        assert "Deleted Networks:\nn-kept\n" in pruned
+    finally:
+        cli("network", "rm", "n-kept", "n-gone")
 
 
 def test_system_df_verbose_lists_each_image_container_and_volume(cli):
