@@ -282,39 +282,67 @@ def unpause(container_id: str) -> None:
 
 
 def remove(container_id: str, force: bool = False, volumes: bool = False) -> None:
-    """Remove the container and everything it holds (``force`` kills it first)."""
-    from contextlib import ExitStack
+    """Remove the container and everything it holds (``force`` kills it first).
 
+    Exclusive with a ``start``: the decision is taken again under the mount lock (which a
+    starting supervisor holds until PID 1 runs) and the state lock (under which it records
+    itself), and the directory is renamed away before either is released. A start that got in
+    first makes a plain ``rm`` refuse (the container runs); one that comes later finds no
+    container."""
     from composer.engine.runtime.linux import remove_anonymous_volumes
-    from composer.engine.runtime.state import mount_locked, release_name
+    from composer.engine.runtime.state import release_name
 
     cdir = ContainerDir(container_id)
     try:
         config = _config(cdir)
     except FileNotFoundError:
         return  # removed meanwhile (by its supervisor, for --rm)
-    state = current_state(cdir)
-    if state.get("Status") in LIVE:
-        if not force:
-            raise ContainerStateError(
-                f"cannot remove container \"/{config.name}\": container is {state['Status']}",
-                hint="stop the container before removing or force remove")
-        kill(container_id, "SIGKILL", missing_ok=True)
-    _give_up_prepared(cdir, state)
-    wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
-    with ExitStack() as held:  # a copy of the stopped container never sees its files vanish: it ends first
+    for _attempt in range(3):  # rm -f: a start that came in meanwhile is killed too
+        state = current_state(cdir)
+        if state.get("Status") in LIVE:
+            _refuse_unless_forced(config, state["Status"], force)
+            kill(container_id, "SIGKILL", missing_ok=True)
+        _give_up_prepared(cdir, state)
+        wait_until(cdir.path, lambda: _settled(cdir.read_state(), force), timeout=30)
         try:
-            held.enter_context(mount_locked(cdir, "a copy", hint="remove it again once the copy is done"))
+            if _remove_if_settled(cdir, config, force):
+                break
         except FileNotFoundError:
             return  # removed meanwhile
-        _release_host_resources(config)
-        if volumes:
-            remove_anonymous_volumes(config)
-        release_name(config.name)
-        try:
-            cdir.remove()
-        except FileNotFoundError:
-            pass
+    else:
+        raise ContainerStateError(f"cannot remove container \"/{config.name}\": it was started again meanwhile",
+                                  hint="stop whatever starts it, then remove it")
+    _release_host_resources(config)
+    if volumes:
+        remove_anonymous_volumes(config)
+    release_name(config.name)
+
+
+def _refuse_unless_forced(config: ContainerConfig, status: str, force: bool) -> None:
+    if not force:
+        raise ContainerStateError(f"cannot remove container \"/{config.name}\": container is {status}",
+                                  hint="stop the container before removing or force remove")
+
+
+def _settled(state: dict, force: bool) -> bool:
+    """No supervisor (the last one's cleanup is over); without ``force``, also one whose start
+    made the container live (the rm is refused)."""
+    return not supervisor_alive(state) or (not force and state.get("Status") in LIVE)
+
+
+def _remove_if_settled(cdir: ContainerDir, config: ContainerConfig, force: bool) -> bool:
+    """Under the mount and state locks: the directory renamed away and deleted, unless a start
+    got in (False with ``force``: kill it and try again). A copy of the stopped container holds
+    the mount lock: the removal waits for its end (``mount_locked``)."""
+    from composer.engine.runtime.state import mount_locked
+
+    with mount_locked(cdir, "a copy", hint="remove it again once the copy is done"), cdir.lock():
+        state = cdir.read_state()
+        if state.get("Status") in LIVE or supervisor_alive(state):
+            _refuse_unless_forced(config, "running" if state.get("Status") == "created" else state["Status"], force)
+            return False
+        cdir.remove()
+    return True
 
 
 def _give_up_prepared(cdir: ContainerDir, state: dict) -> None:

@@ -187,11 +187,14 @@ class ContainerDir:
         once held by another for ``timeout`` seconds."""
         return StateLock(self.upper, directory=True, timeout=timeout)
 
-    def write_state(self, **fields: object) -> dict:
-        """Merge ``fields`` into state.json (atomically, under the lock) and return the new state."""
+    def write_state(self, drop: tuple[str, ...] = (), **fields: object) -> dict:
+        """Merge ``fields`` into state.json, without the keys ``drop`` (atomically, under the
+        lock), and return the new state."""
         with self.lock():
             previous = self.read_state()
             state = {**previous, **fields}
+            for key in drop:
+                state.pop(key, None)
             write_json_atomic(self.state, state, previous or None)  # (absent: the log reads it itself)
         return state
 
@@ -207,11 +210,22 @@ class ContainerDir:
         return read_json(self.config)
 
     def remove(self) -> None:
-        """Delete the directory and everything in it (tolerates absence)."""
+        """Delete the directory and everything in it (tolerates absence). It is renamed away
+        first (into the root's ``removing/``), so it vanishes at once: a command that finds it
+        later (a ``start``'s supervisor, a copy) gets FileNotFoundError, never a half-deleted
+        directory in which its writes would recreate files."""
         from composer.engine.journal import directory_removed
 
         directory_removed(self.path)  # the project's event log: destroy
-        remove_tree(self.path)
+        doomed = os.path.join(os.path.dirname(os.path.dirname(self.path)), "removing", f"{self.id}.{os.getpid()}")
+        try:
+            os.makedirs(os.path.dirname(doomed), exist_ok=True)
+            os.rename(self.path, doomed)
+        except FileNotFoundError:
+            return
+        except OSError:  # (another file system, a mount point): deleted in place
+            doomed = self.path
+        remove_tree(doomed)
 
 
 class StateLock:

@@ -34,7 +34,7 @@ from composer.engine.runtime.probes import Prober
 from composer.engine.runtime.pump import READ_SIZE, OutputPump, Stream
 from composer.engine.runtime.restarts import RestartBackoff, restart_wanted
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
-from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
+from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError, ProgramExecFailed
 from composer.settings import lock_wait
 
 READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
@@ -94,8 +94,17 @@ def run_supervisor(request: str, ready_fd: int) -> None:
         _detach_stdio(ready_fd)
         Supervisor(container_id, ready_fd, attach=mode == "attach", prepare=mode == "prepare").run()
     except BaseException as error:  # noqa: BLE001 - must reach the caller, never unwind past fork
-        report(ready_fd, f"125 supervisor failed: {error}")
+        gone = _removed_meanwhile(container_id, error)
+        report(ready_fd, f"1 {gone.message}" if gone else f"125 supervisor failed: {error}")
     os._exit(1)
+
+
+def _removed_meanwhile(container_id: str, error: BaseException) -> ContainerNotFound | None:
+    """docker's answer to a start of a container that an ``rm`` removed as this start began
+    (its files vanished under the supervisor); None for any other failure."""
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(ContainerDir(container_id).path):
+        return ContainerNotFound(f"No such container: {container_id}")
+    return None
 
 
 def _detach_stdio(keep: int) -> None:
@@ -139,10 +148,10 @@ class Supervisor:
         signal.set_wakeup_fd(self.pump.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGUSR1, lambda *_: None)  # "look at the state again" (stop during back-off)
-        self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()),
-                              SupervisorBoot=boot_id(), **({"Prepared": True} if self.prepare else {}))
         backoff = RestartBackoff()
         try:
+            self.cdir.write_state(SupervisorPid=os.getpid(), SupervisorStart=process_start_time(os.getpid()),
+                                  SupervisorBoot=boot_id(), **({"Prepared": True} if self.prepare else {}))
             while True:
                 began = time.monotonic()
                 exit_code = self._run_once()
@@ -324,7 +333,8 @@ class Supervisor:
             if self.prober is None:
                 self.prober = Prober(health, self.config.id, self.cdir, self.pump.poller)
             self.prober.health = health
-        self.cdir.write_state(Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
+        self.cdir.write_state(drop=("Prepared",),  # a prepared start held no more: it went
+                              Status="running", Running=True, Restarting=False, Paused=False, Pid=run.pid,
                               PidStart=process_start_time(run.pid),
                               StartedAt=now_iso(), RestartCount=self.restart_count, ExitCode=0, Error="",
                               OOMKilled=False,
@@ -391,6 +401,7 @@ class Supervisor:
         return True
 
     def _fail(self, error: BaseException) -> None:
+        error = _removed_meanwhile(self.cdir.id, error) or error
         message = error.message if isinstance(error, ComposerError) else str(error)
         code = getattr(error, "exit_code", 125)
         if self.ready_fd >= 0:
@@ -422,7 +433,7 @@ class Supervisor:
         # of a ``restart`` goes on and clears KeepOnExit, and a late look would remove its container
         remove_now = self.auto_remove and not self._kept_for_restart()
         try:
-            self.cdir.write_state(SupervisorPid=0)
+            self.cdir.write_state(drop=("Prepared",), SupervisorPid=0)  # (a refused prepared start)
         except OSError:
             pass
         if remove_now:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from composer.engine.runtime.state import signal_process
+from composer.engine.runtime.state import signal_process, supervisor_alive
+from composer.engine.runtime.watch import wait_until
 
 pytestmark = pytest.mark.root
 NETWORK = "prepnet"
@@ -92,6 +93,7 @@ def test_go_execs_the_prepared_container(created, state_root, manager):
     handle.go()
     info = containers.inspect(cid)
     assert info["State"]["Status"] == "running" and info["State"]["Pid"] == pids[0]
+    assert "Prepared" not in _snapshot(state_root, cid)[0]  # held no more
     deadline = time.monotonic() + 30
     while "started" not in "".join(line.text for line in containers.read_logs(cid)):
         assert time.monotonic() < deadline, "the program never ran"
@@ -168,6 +170,8 @@ def test_a_refused_preparation_is_raised_by_go_and_abandon_gives_the_state_back(
     _assert_as_created(state_root, manager, cid, before, "")
     with pytest.raises(ContainerRuntimeError, match="already allocated"):
         containers.prepare_start(cid).go()
+    wait_until(str(state_root / "containers" / cid), lambda: not supervisor_alive(_snapshot(state_root, cid)[0]), timeout=30)
+    assert "Prepared" not in _snapshot(state_root, cid)[0]  # the refused start held nothing
 
 
 def test_removing_a_held_container_gives_up_its_preparation(created, state_root, manager, composer):
