@@ -455,7 +455,8 @@ def up_fast(argv: list[str], obj: Any = None, whole: Optional[list[str]] = None)
     if key and not declined:  # a volume kept as it was is asked about again by the next up
         from composer.engine.settled import remember
 
-        remember(key, project.name, set(project.services))
+        remember(key, project.name, set(project.services),
+                 {name: tuple(service.depends_on or {}) for name, service in project.services.items()})
     return 0
 
 

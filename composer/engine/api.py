@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Callable
 
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
-from composer.engine.events import Event, EventSink, NetworksFirst, Status, WaitWords, discard
+from composer.engine.events import Event, EventSink, NetworksFirst, RunningInOrder, Status, WaitWords, discard
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -94,8 +94,10 @@ class ProjectService:
             plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
             self._warn(plan)  # as Compose: the warnings before the "Running" lines
             chosen = reconcile.select(project, options.services, with_deps=not options.no_deps)
-            self._report_running(plan, observed, set(chosen))
-            return self._run(Plan(plan.operations), options.parallel, wait_timeout=options.wait_timeout)
+            running = self._running_lines(plan, observed, set(chosen))
+            depends = {name: tuple(service.depends_on or {}) for name, service in project.services.items()}
+            return self._run(Plan(plan.operations), options.parallel, wait_timeout=options.wait_timeout,
+                             running=(running, depends))
 
     def scale(self, project: "Project", replicas: dict[str, int], *, no_deps: bool = False) -> "ExecutionResult":
         """``scale svc=n ...``: those services to n replicas; their dependencies (unless
@@ -215,14 +217,17 @@ class ProjectService:
             observed = observe(self.runtime, project.name, networks=False, volumes=False)
             return self._run(lifecycle.plan_lifecycle(verb, project, observed, options), options.parallel)
 
-    def _report_running(self, plan: Plan, observed: ObservedState, services: set[str]) -> None:
-        """"Container x  Running" for each running container of ``services`` the plan leaves
-        alone (as Compose, which names no other service's)."""
+    def _running_lines(self, plan: Plan, observed: ObservedState, services: set[str]) -> dict[str, list[str]]:
+        """The running containers of ``services`` the plan leaves alone, by service: each gets
+        a "Container x  Running" line (as Compose, which names no other service's)."""
         touched = {op.params.get("id") for op in plan}
+        running: dict[str, list[str]] = {}
         for container in sorted(observed.containers, key=lambda c: c.name):
+            service = container.labels.get(L.SERVICE)
             if container.state == "running" and container.id not in touched \
-                    and container.labels.get(L.SERVICE) in services and container.labels.get(L.ONEOFF) != "True":
-                self.emit(Event(kind="Container", name=container.name, status=Status.RUNNING))
+                    and service in services and container.labels.get(L.ONEOFF) != "True":
+                running.setdefault(service, []).append(container.name)
+        return running
 
     def _already_stopped(self, plan: Plan) -> "ExecutionResult":
         """A plan that only stops containers that do not run: Compose's Stopping/Stopped lines
@@ -241,15 +246,20 @@ class ProjectService:
         for warning in plan.warnings:
             self.emit(Event(kind="Project", name="", status=Status.WARNING, text=warning))
 
-    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None) -> "ExecutionResult":
+    def _run(self, plan: Plan, parallel: int, wait_timeout: float | None = None,
+             running: "tuple[dict[str, list[str]], dict[str, tuple[str, ...]]] | None" = None) -> "ExecutionResult":
+        """Execute ``plan``; ``running``: up's containers left running, by service, and each
+        service's dependencies (their lines are shown in Compose's order: ``RunningInOrder``)."""
         self._warn(plan)
         if not plan:
+            if running is not None:
+                RunningInOrder(discard, self.emit, running[0], running[1], {}, set()).begin()
             return ExecutionResult()
         if all(op.kind == "stop" and op.params.get("exited") for op in plan):
             return self._already_stopped(plan)
         from composer.engine.execute import execute
 
-        emit, flush = in_compose_order(plan, self.emit)
+        emit, flush = in_compose_order(plan, self.emit, running)
         try:
             result = execute(plan, self.runtime, emit=emit, parallel=parallel, builder=self.builder,
                              wait_timeout=wait_timeout)
@@ -259,9 +269,12 @@ class ProjectService:
         return result
 
 
-def in_compose_order(plan: Plan, emit: EventSink) -> tuple[EventSink, Callable[[], None]]:
+def in_compose_order(plan: Plan, emit: EventSink, running: "tuple[dict, dict] | None" = None
+                     ) -> tuple[EventSink, Callable[[], None]]:
     """``emit`` with the lines in Compose's order (networks and volumes first, ``up --wait``'s
-    Waiting/Healthy) and what passes the events held when the run ends."""
+    Waiting/Healthy, up's Running lines after their dependencies converged) and what passes the
+    events held when the run ends."""
+    final = emit
     pending = {(op.resource.split(":", 1)[0].capitalize(), op.params["spec"].name) for op in plan
                if op.kind == "create" and op.resource.startswith(("network:", "volume:"))}
     waits = [op for op in plan if op.kind == "wait" and op.params.get("condition") == "ready"]
@@ -273,12 +286,29 @@ def in_compose_order(plan: Plan, emit: EventSink) -> tuple[EventSink, Callable[[
         starting = {names[op.resource] for op in plan if op.resource in names and op.resource.startswith(
             tuple(services)) and op.kind in ("create", "recreate", "start") and op.params.get("start", True)}
         words = WaitWords(emit, list(dict.fromkeys(targets)), starting)
-        words.begin()
         emit = words
-    if not pending:
-        return emit, lambda: None
-    first = NetworksFirst(emit, pending)
-    return first, first.flush
+    flushes: list[Callable[[], None]] = []
+    if running is not None and any(running[0].values()):
+        lines = RunningInOrder(emit, final, running[0], running[1], _created_by_service(plan), pending)
+        lines.begin()  # (before the Waiting lines)
+        emit = lines
+        flushes.append(lines.flush)
+    if waits:
+        words.begin()
+    if pending:
+        first = NetworksFirst(emit, pending)
+        emit = first
+        flushes.insert(0, first.flush)
+    return emit, lambda: [flush() for flush in flushes] and None
+
+
+def _created_by_service(plan: Plan) -> dict[str, set[str]]:
+    """The containers the plan creates or recreates (Compose's convergence), by service."""
+    made: dict[str, set[str]] = {}
+    for resource, name in _container_names(plan).items():
+        if any(op.resource == resource and op.kind in ("create", "recreate") for op in plan):
+            made.setdefault(resource.split(":")[1], set()).add(name)
+    return made
 
 
 def _container_names(plan: Plan) -> dict[str, str]:

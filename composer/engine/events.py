@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 
 class Status(str, enum.Enum):
@@ -151,6 +151,62 @@ class NetworksFirst:
         held, self.held, self.pending = self.held, [], set()
         for event in held:
             self.emit(event)
+
+
+class RunningInOrder:
+    """``up``'s ``Container x  Running`` lines (containers left as they are) where Compose prints
+    them: it walks the services in dependency order and says a service is running once every
+    service it depends on is converged (its containers Created or Recreated, or running too), so
+    ``web Running`` follows ``db Created`` when db was made anew. The lines go to ``final`` (past
+    ``up --wait``'s words); every event passes on to ``emit``; services free from the start are
+    shown once the networks and volumes of ``pending`` are done."""
+
+    def __init__(self, emit: EventSink, final: EventSink, running: Mapping[str, list[str]],
+                 depends: Mapping[str, Iterable[str]], creating: Mapping[str, set[str]],
+                 pending: set[tuple[str, str]]) -> None:
+        self.emit, self.final = emit, final
+        self.held = {service: list(names) for service, names in running.items() if names}
+        self.depends = {service: set(needs) for service, needs in depends.items()}
+        self.creating = {service: set(names) for service, names in creating.items() if names}
+        self.owner = {name: service for service, names in self.creating.items() for name in names}
+        self.pending = set(pending)
+        self.converged: set[str] = set()
+
+    def begin(self) -> None:
+        if not self.pending:
+            self._advance()
+
+    def __call__(self, event: Event) -> None:
+        self.emit(event)
+        if (event.kind, event.name) in self.pending and (event.done or event.failed):
+            self.pending.discard((event.kind, event.name))
+            if not self.pending:
+                self._advance()
+        elif event.name in self.owner and (event.status in (Status.CREATED, Status.RECREATED) or event.failed):
+            self.creating[self.owner.pop(event.name)].discard(event.name)
+            if not self.pending:
+                self._advance()
+
+    def _advance(self) -> None:
+        """Show the lines of every service whose dependencies converged, as far as that goes."""
+        progress = True
+        while progress:
+            progress = False
+            for service in sorted(set(self.depends) | set(self.held)):
+                if service in self.converged or not self.depends.get(service, set()) <= self.converged:
+                    continue
+                for name in self.held.pop(service, []):
+                    self.final(Event(kind="Container", name=name, status=Status.RUNNING))
+                if not self.creating.get(service):
+                    self.converged.add(service)
+                    progress = True
+
+    def flush(self) -> None:
+        """The lines still held when the run ends (a dependency failed or was not shown)."""
+        held, self.held = self.held, {}
+        for names in held.values():
+            for name in names:
+                self.final(Event(kind="Container", name=name, status=Status.RUNNING))
 
 
 class WaitWords:

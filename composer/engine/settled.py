@@ -72,9 +72,10 @@ def _world() -> dict:
             "images": images}
 
 
-def snapshot(project: str, services: set[str]) -> dict | None:
+def snapshot(project: str, services: set[str], depends: dict[str, tuple[str, ...]] | None = None) -> dict | None:
     """The fingerprint of ``project``, or None when an ``up`` could change something (a container not
-    running, a one-off or orphan container)."""
+    running, a one-off or orphan container). The names are in the order ``up`` shows them
+    (``depends``: each service's dependencies, first)."""
     world = _world()
     containers: dict[str, list] = {}
     names = []
@@ -88,15 +89,27 @@ def snapshot(project: str, services: set[str]) -> dict | None:
                 or labels.get("com.docker.compose.service") not in services:
             return None
         containers[container_id] = live
-        names.append(config.get("name", container_id))
-    return {"world": world, "containers": containers, "names": sorted(names)}
+        names.append((labels["com.docker.compose.service"], config.get("name", container_id)))
+    return {"world": world, "containers": containers, "names": _in_up_order(sorted(names), depends or {})}
 
 
-def remember(key: str, project: str, services: set[str]) -> None:
+def _in_up_order(names: list[tuple[str, str]], depends: dict[str, tuple[str, ...]]) -> list[str]:
+    """The container names as ``up`` says they run: dependencies first (``RunningInOrder``)."""
+    from composer.engine.events import RunningInOrder, discard
+
+    running: dict[str, list[str]] = {}
+    for service, name in names:
+        running.setdefault(service, []).append(name)
+    shown: list[str] = []
+    RunningInOrder(discard, lambda event: shown.append(event.name), running, depends, {}, set()).begin()
+    return shown
+
+
+def remember(key: str, project: str, services: set[str], depends: dict[str, tuple[str, ...]] | None = None) -> None:
     """Store the project's fingerprint under ``key`` (nothing when it is not settled); best effort."""
     from composer.spec.cache import store
 
-    record = snapshot(project, services)
+    record = snapshot(project, services, depends)
     if record is not None:
         store(key, json.dumps(record))
 

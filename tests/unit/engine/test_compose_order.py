@@ -210,3 +210,36 @@ def test_stop_of_a_stopped_project_says_its_lines_without_the_executor(load, ser
     assert sorted(lines(events)) == ["demo-job-1 Stopped", "demo-job-1 Stopping", "demo-web-1 Stopped",
                                      "demo-web-1 Stopping"]
     assert len(fake.calls) == calls and not result.failures  # no runtime call: stopping them is a no-op
+
+
+CHAIN = """
+services:
+  db: {image: busybox}
+  web: {image: busybox, depends_on: [db]}
+  front: {image: busybox, depends_on: [web]}
+  solo: {image: busybox}
+"""
+
+
+def test_running_lines_follow_their_dependencies_convergence(load, service, fake, events):
+    """Compose 2.40 walks the services in dependency order: a running service's line comes once
+    the services it depends on are created (before anything starts); a free one's at once."""
+    project = load(CHAIN)
+    service.up(project)
+    fake.remove_container(fake._find("demo-db-1").summary.id, force=True)
+    events.clear()
+    service.up(project)
+    assert lines(events) == ["demo-solo-1 Running", "demo-db-1 Creating", "demo-db-1 Created",
+                             "demo-web-1 Running", "demo-front-1 Running", "demo-db-1 Starting",
+                             "demo-db-1 Started"]
+    events.clear()
+    service.up(project)  # nothing to do: dependencies first
+    assert lines(events) == ["demo-db-1 Running", "demo-solo-1 Running", "demo-web-1 Running",
+                             "demo-front-1 Running"]
+
+
+def test_a_settled_up_shows_the_same_order():
+    from composer.engine.settled import _in_up_order
+
+    names = [("db", "p-db-1"), ("front", "p-front-1"), ("solo", "p-solo-1"), ("web", "p-web-1")]
+    assert _in_up_order(names, {"web": ("db",), "front": ("web",)}) == ["p-db-1", "p-solo-1", "p-web-1", "p-front-1"]

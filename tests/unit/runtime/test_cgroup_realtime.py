@@ -61,3 +61,34 @@ def test_unsupported_kernels_are_refused_as_docker(tmp_path, monkeypatch):
     with pytest.raises(ComposerError, match="kernel does not support CPU real-time scheduler") as caught:
         check_request(UpdateRequest(cpu_rt_runtime=1000))
     assert caught.value.exit_code == 1
+
+
+def test_a_removed_group_gives_its_budget_back_down_to_what_the_others_need(tmp_path):
+    top = _group(tmp_path / "composer")
+    stays = _group(top / "stays")
+    goes = _group(top / "goes")
+    realtime.apply(str(stays), str(tmp_path), 1_000_000, 100_000)
+    realtime.apply(str(goes), str(tmp_path), 1_000_000, 300_000)
+    assert abs(_runtime(top) - 400_000) <= 1  # (the kernel's fixed-point shares round)
+    for name in (realtime.PERIOD, realtime.RUNTIME):
+        (goes / name).unlink()
+    goes.rmdir()
+    realtime.give_back(str(goes), str(tmp_path))
+    assert abs(_runtime(top) - 100_000) <= 1 and _runtime(stays) == 100_000  # never below what stays needs
+    assert (_runtime(top) << realtime.SHIFT) // 1_000_000 >= (100_000 << realtime.SHIFT) // 1_000_000
+    for name in (realtime.PERIOD, realtime.RUNTIME):
+        (stays / name).unlink()
+    stays.rmdir()
+    realtime.give_back(str(stays), str(tmp_path))
+    assert _runtime(top) == 0
+
+
+def test_giving_back_leaves_unlimited_and_foreign_groups_alone(tmp_path):
+    root = _group(tmp_path, runtime=950_000)
+    top = _group(tmp_path / "composer", runtime=-1)
+    realtime.give_back(str(top / "gone"), str(tmp_path))
+    assert _runtime(top) == -1 and _runtime(root) == 950_000
+    nested = _group(tmp_path / "a", runtime=500_000)
+    middle = _group(nested / "b", runtime=500_000)
+    realtime.give_back(str(middle / "gone"), str(tmp_path))
+    assert _runtime(middle) == 0 and _runtime(nested) == 0 and _runtime(root) == 950_000  # bottom-up

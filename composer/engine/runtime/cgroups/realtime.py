@@ -4,7 +4,9 @@
 The kernel admits a group's runtime only when its parent's share (runtime / period) covers the
 sum of its children's. docker leaves the parents to its daemon's ``--cpu-rt-runtime``; composer
 has no daemon, so it raises the budget of the parents it owns (its ``composer`` cgroup) to what
-their children need, from the host's root budget (95 % by default), as the daemon flag would.
+their children need, from the host's root budget (95 % by default), as the daemon flag would,
+and lowers it again when a container's cgroup goes (``give_back``), so that removed containers
+never keep the host's real-time budget.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ from __future__ import annotations
 import errno
 import os
 import time
+from contextlib import contextmanager
+
+TYPE_CHECKING = False  # typing stays off a container's stop path
+if TYPE_CHECKING:
+    from typing import Iterator
 
 from composer.engine.runtime.cgroups.base import read_file, write_file
 from composer.errors import CgroupError
@@ -90,9 +97,15 @@ def _write_runtime(group: str, runtime: int) -> None:
 def apply(group: str, cpu_root: str, period: int, runtime: int) -> None:
     """Write ``period`` and ``runtime`` (0: leave as is) to ``group``, the period first unless the
     kernel needs the runtime lowered first (it keeps runtime <= period at each write)."""
-    new_period, new_runtime = period or _read(group, PERIOD), runtime or _read(group, RUNTIME)
-    if new_runtime > 0:
-        make_room(group, cpu_root, new_period, new_runtime)
+    with _budget_locked(group, cpu_root):
+        new_period, new_runtime = period or _read(group, PERIOD), runtime or _read(group, RUNTIME)
+        if new_runtime > 0:
+            make_room(group, cpu_root, new_period, new_runtime)
+        _write_limits(group, period, runtime)
+
+
+def _write_limits(group: str, period: int, runtime: int) -> None:
+    """``apply``'s writes, once the parents have room."""
     pending = ""
     if period:
         try:
@@ -105,3 +118,43 @@ def apply(group: str, cpu_root: str, period: int, runtime: int) -> None:
         _write_runtime(group, runtime)
     if pending:
         write_file(os.path.join(group, PERIOD), pending)
+
+
+def give_back(group: str, cpu_root: str) -> None:
+    """After ``group`` was removed: lower the runtime of its ancestors below ``cpu_root`` (the
+    ones ``make_room`` raises: composer's own) to what their remaining children need, never
+    below it, bottom-up (the kernel checks each parent against its children). A parent without
+    a limit (-1) or already at what its children need stays as it is. Best effort: a removal
+    never fails over the budget."""
+    with _budget_locked(group, cpu_root):
+        removed, parent = group, os.path.dirname(group)
+        while parent.startswith(cpu_root) and os.path.normpath(parent) != os.path.normpath(cpu_root):
+            period, runtime = _read(parent, PERIOD), _read(parent, RUNTIME)
+            need = _children_share(parent, removed)  # (``group`` is gone, or going)
+            if runtime <= 0 or _share(period, runtime) <= need:
+                return
+            try:
+                _write_runtime(parent, -(-(need * period) >> SHIFT))  # (the removed one may count a moment more)
+            except CgroupError:
+                return
+            removed, parent = "", os.path.dirname(parent)
+
+
+@contextmanager
+def _budget_locked(group: str, cpu_root: str) -> "Iterator[None]":
+    """An exclusive flock on the topmost ancestor of ``group`` below ``cpu_root`` (composer's
+    own cgroup), held while its budget is read and written: a removal giving budget back never
+    lowers it between another container's ``make_room`` and that container's own write."""
+    import fcntl
+
+    top = os.path.join(cpu_root, os.path.relpath(group, cpu_root).split(os.sep)[0])
+    try:
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield  # (gone: nothing to guard)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (releases the flock)

@@ -219,8 +219,16 @@ class CgroupV1(CgroupManager):
         return io
 
     def remove(self) -> None:
+        """rmdir in every hierarchy; a real-time runtime's budget goes back to composer's parent
+        cgroup (``realtime.give_back``)."""
+        cpu = self.path("cpu")
+        gives_back = _int(read_file(os.path.join(cpu, "cpu.rt_runtime_us"))) > 0
         for controller in self.controllers():
             remove_dir(self.path(controller))
+        if gives_back:
+            from composer.engine.runtime.cgroups import realtime
+
+            realtime.give_back(cpu, os.path.join(self.root, "cpu"))
 
 
 BLKIO_STATS = ("blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive",
