@@ -44,7 +44,9 @@ def row(info, truncate: bool = True) -> dict:
 
 def short_image(image: str) -> str:
     """The image as ``docker ps`` shows one given without registry or tag: ``busybox``."""
-    return image.removeprefix("docker.io/library/").removesuffix(":latest")
+    from composer.engine.runtime.describe import familiar_image
+
+    return familiar_image(image)
 
 
 def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
@@ -54,9 +56,9 @@ def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
     port last (``90/tcp, 127.0.0.1:8080->80/tcp``)."""
     ports = {(number, "", 0, proto) for number, proto in _port_items(exposed)}
     for port in _bindings(specs):
-        fixed = port.host_port and not port.host_port_end
+        host = (port.host_ip or "0.0.0.0", port.host_port) if port.host_port and not port.host_port_end else ("", 0)
         ports.discard((port.container_port, "", 0, port.proto))
-        ports.add((port.container_port, *((port.host_ip or "0.0.0.0", port.host_port) if fixed else ("", 0)), port.proto))
+        ports.add((port.container_port, *host, port.proto))
     shown, open_groups, mappings = [], {}, []  # open_groups: "tcp" or "IP/tcp" -> [first, last]
     for private, ip, public, proto in sorted(ports):  # docker's comparePorts: private, IP, public, type
         if ip and public != private:

@@ -20,8 +20,11 @@ NAMESPACED_SYSCTLS = {"kernel.shm_rmid_forced", "kernel.domainname", "kernel.hos
 
 
 def _env_list(options: dict, image_env: list[str]) -> list[str]:
-    """The image's Env, then --env-file files, then -e (KEY alone copies the host's value)."""
-    env = dict(item.partition("=")[::2] for item in image_env)
+    """--env-file files, then -e (KEY alone copies the host's value), then the image's Env of
+    the other keys (dockerd's merge)."""
+    from composer.engine.runtime.config import docker_env
+
+    env: dict[str, str] = {}
     items: list[str] = []
     for path in options.get("env_file", []):
         items.extend(read_env_file(path))
@@ -34,7 +37,7 @@ def _env_list(options: dict, image_env: list[str]) -> list[str]:
             env[key] = value
         elif key in os.environ:
             env[key] = os.environ[key]
-    return [f"{k}={v}" for k, v in env.items()]
+    return docker_env(image_env, [f"{k}={v}" for k, v in env.items()])
 
 
 def read_env_file(path: str) -> list[str]:
@@ -47,15 +50,17 @@ def read_env_file(path: str) -> list[str]:
     return [line.lstrip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
+def _entrypoint(options: dict, image_config: dict) -> list[str]:
+    """--entrypoint ("" for none), else the image's ENTRYPOINT."""
+    if "entrypoint" in options:
+        return [options["entrypoint"]] if options["entrypoint"] else []
+    return list(image_config.get("Entrypoint") or [])
+
+
 def _process_args(options: dict, image_config: dict, command: list[str]) -> list[str]:
     """ENTRYPOINT + CMD as docker combines them (--entrypoint clears the image's CMD)."""
-    if "entrypoint" in options:
-        entrypoint = [options["entrypoint"]] if options["entrypoint"] else []
-        cmd = command
-    else:
-        entrypoint = list(image_config.get("Entrypoint") or [])
-        cmd = command or list(image_config.get("Cmd") or [])
-    args = entrypoint + cmd
+    cmd = command if "entrypoint" in options else command or list(image_config.get("Cmd") or [])
+    args = _entrypoint(options, image_config) + cmd
     if not args:
         from composer.errors import ContainerRuntimeError
 
@@ -83,7 +88,8 @@ def build_config(options: dict, image, command: list[str]):
     config = ContainerConfig(
         id=container_id, name=options.get("name") or f"composer_{container_id[:12]}",
         image=image.name, image_id=image.id, layers=[str(p) for p in image.layer_dirs],
-        args=_process_args(options, image_config, command), env=_env_list(options, image_config.get("Env") or []),
+        args=_process_args(options, image_config, command), entrypoint=_entrypoint(options, image_config),
+        env=_env_list(options, image_config.get("Env") or []),
         cwd=options.get("workdir") or image_config.get("WorkingDir") or "/",
         user=options.get("user", image_config.get("User") or ""),
         hostname=options.get("hostname") or (os.uname().nodename if network == "host" else container_id[:12]),
@@ -92,6 +98,7 @@ def build_config(options: dict, image, command: list[str]):
         pid_mode=options.get("pid", ""), ipc_mode=options.get("ipc", ""), uts_mode=options.get("uts", ""),
         userns_mode=options.get("userns", ""), cgroupns_mode=options.get("cgroupns", ""),
         tty=options.get("tty", False), stdin=options.get("interactive", False), init=options.get("init", False),
+        attached=not options.get("detach"),
         stop_signal=options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM",
         labels=labels, auto_remove=options.get("rm", False), extra_hosts=options.get("add_host", []),
         dns=options.get("dns", []), dns_search=options.get("dns_search", []),

@@ -36,18 +36,23 @@ def process_args(spec: ContainerSpec, image_config: Mapping[str, Any]) -> list[s
         args = list(spec.entrypoint) + list(spec.command or ())
     else:
         command = spec.command if spec.command is not None else image_config.get("Cmd") or ()
-        args = list(image_config.get("Entrypoint") or ()) + list(command)
+        args = entrypoint_of(spec, image_config) + list(command)
     if not args:
         raise ContainerRuntimeError(f"container {spec.name}: no command specified",
                                     hint="set command: (or entrypoint:) for the service")
     return ["/sbin/docker-init", "--", *args] if spec.init else args
 
 
+def entrypoint_of(spec: ContainerSpec, image_config: Mapping[str, Any]) -> list[str]:
+    """The ENTRYPOINT part of ``process_args`` (docker's Config.Entrypoint)."""
+    return list(spec.entrypoint if spec.entrypoint is not None else image_config.get("Entrypoint") or ())
+
+
 def merged_env(image_env: list[str], env: tuple[str, ...]) -> list[str]:
-    """The image's Env overridden by the service's."""
-    merged = dict(item.partition("=")[::2] for item in image_env)
-    merged.update(item.partition("=")[::2] for item in env)
-    return [f"{k}={v}" for k, v in merged.items()]
+    """The image's Env overridden by the service's (the service's first, as dockerd merges them)."""
+    from composer.engine.runtime.config import docker_env
+
+    return docker_env(image_env, list(env))
 
 
 def healthcheck(spec: ContainerSpec, image_config: Mapping[str, Any]) -> dict | None:
@@ -168,6 +173,7 @@ def container_config(spec: ContainerSpec, image: Any, container_id: str, content
     config = ContainerConfig(
         id=container_id, name=spec.name, image=spec.image, image_id=image.id,
         layers=[str(p) for p in image.layer_dirs], args=process_args(spec, image_config),
+        entrypoint=entrypoint_of(spec, image_config),
         env=merged_env(list(image_config.get("Env") or []), spec.env),
         cwd=spec.working_dir or image_config.get("WorkingDir") or "/",
         user=spec.user or image_config.get("User") or "", hostname=spec.hostname or container_id[:12],

@@ -116,6 +116,7 @@ class ContainerConfig(Record):
     image_id: str
     layers: list[str]              # read-only lower dirs, BOTTOM first
     args: list[str]                # entrypoint + cmd, resolved
+    entrypoint: list[str] = []     # the ENTRYPOINT part of args (docker's Config.Entrypoint; [] none)
     env: list[str]                 # "KEY=value"
     cwd: str = "/"
     user: str = ""
@@ -135,6 +136,7 @@ class ContainerConfig(Record):
     shm_size: int = 64 * 1024 * 1024
     tty: bool = False
     stdin: bool = False
+    attached: bool = False         # created to be attached to (create, a foreground run): Config.AttachStd*
     init: bool = False
     stop_signal: str = "SIGTERM"
     labels: dict[str, str] = {}
@@ -170,3 +172,12 @@ class ContainerConfig(Record):
         data["endpoints"] = [Endpoint(**e) for e in data.get("endpoints", [])]
         data["devices"] = [Device(**d) for d in data.get("devices", [])]
         return cls(**data)
+
+
+def docker_env(image_env: list[str], given: list[str]) -> list[str]:
+    """The container's Env as dockerd merges it: the given ``KEY=value`` items (the last of a
+    key wins), then the image's of the other keys."""
+    merged = dict(item.partition("=")[::2] for item in given)
+    merged.update((key, value) for key, value in (item.partition("=")[::2] for item in image_env)
+                  if key not in merged)
+    return [f"{key}={value}" for key, value in merged.items()]

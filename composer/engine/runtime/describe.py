@@ -75,9 +75,9 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
     docker's empty value); ``sizes`` (``inspect -s``): SizeRw and SizeRootFs."""
     status = state.get("Status", "created")
     health = state.get("Health") if config.get("healthcheck") else None
+    args = process_args(config)
     return {
-        "Id": config["id"], "Created": state.get("Created", ""), "Path": config["args"][0],
-        "Args": config["args"][1:],
+        "Id": config["id"], "Created": state.get("Created", ""), "Path": args[0], "Args": args[1:],
         "State": {"Status": status, "Running": status in ("running", "paused"), "Paused": status == "paused",
                   "Restarting": status == "restarting", "OOMKilled": state.get("OOMKilled", False),
                   "Dead": status == "dead", "Pid": state.get("Pid", 0), "ExitCode": state.get("ExitCode", 0),
@@ -91,10 +91,30 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
         "HostConfig": host_config(config),
         "GraphDriver": _graph_driver(config),
         **({"SizeRw": sizes[0], "SizeRootFs": sizes[1]} if sizes else {}),
-        "Mounts": [_mount(m) for m in config["mounts"]],
+        "Mounts": [_mount(m) for m in shown_mounts(config) if m["type"] != "tmpfs"],  # (--tmpfs: HostConfig's)
         "Config": _config_section(config),
         "NetworkSettings": {"Networks": {name: {"Aliases": aliases} for name, aliases in _networks(config)}},
     }
+
+
+INIT_PATH = "/sbin/docker-init"
+
+
+def familiar_image(image: str) -> str:
+    """An image name as one usually gives it (docker shows it as given): ``busybox``, not
+    ``docker.io/library/busybox:latest``."""
+    return image.removeprefix("docker.io/library/").removesuffix(":latest")
+
+
+def process_args(config: dict) -> list[str]:
+    """The container's ENTRYPOINT + CMD as docker shows them (``--init``'s docker-init left out)."""
+    args = config["args"]
+    return args[2:] if config.get("init") and args[:2] == [INIT_PATH, "--"] else args
+
+
+def shown_mounts(config: dict) -> list[dict]:
+    """The container's mounts but ``--init``'s docker-init (docker's runtime adds it unseen)."""
+    return [m for m in config["mounts"] if not (config.get("init") and m["target"] == INIT_PATH)]
 
 
 def _etc_paths(container_id: str) -> dict[str, str]:
@@ -143,7 +163,7 @@ def _mount(mount: dict) -> dict:
     """One entry of inspect's ``Mounts``: a volume's Source is its directory, Mode as docker's."""
     if mount["type"] != "volume":
         return {"Type": mount["type"], "Source": mount["source"], "Destination": mount["target"],
-                "Mode": "ro" if mount["readonly"] else "", "RW": not mount["readonly"],
+                "Mode": "ro" if mount["readonly"] and _bind_flag(mount) else "", "RW": not mount["readonly"],
                 "Propagation": "rprivate" if mount["type"] == "bind" else ""}
     from composer.engine.volumes import VolumeStore
     from composer.errors import VolumeError
@@ -153,19 +173,24 @@ def _mount(mount: dict) -> dict:
     except VolumeError:
         source = mount["source"]
     return {"Type": "volume", "Name": mount["source"], "Source": source, "Destination": mount["target"],
-            "Driver": "local", "Mode": "z", "RW": not mount["readonly"], "Propagation": ""}
+            "Driver": "local", "Mode": "ro" if mount["readonly"] else "z", "RW": not mount["readonly"],
+            "Propagation": ""}
 
 
 def _config_section(config: dict) -> dict:
     """inspect's ``Config``: what the container was created with."""
+    entrypoint = config.get("entrypoint") or None  # (recorded since session 8: before, all in Cmd)
+    attached = config.get("attached", False)
     return {"Hostname": config["hostname"], "Domainname": config.get("domainname", ""), "User": config["user"],
-            "AttachStdin": False, "AttachStdout": False, "AttachStderr": False,
+            "AttachStdin": attached and config["stdin"], "AttachStdout": attached, "AttachStderr": attached,
             **_exposed_ports(config),
-            "Tty": config["tty"], "OpenStdin": config["stdin"], "StdinOnce": False, "Env": config["env"],
-            "Cmd": config["args"],
+            "Tty": config["tty"], "OpenStdin": config["stdin"], "StdinOnce": attached and config["stdin"],
+            "Env": config["env"],
+            "Cmd": process_args(config)[len(entrypoint or ()):] or None,
             **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
-            "Image": config["image"], "Volumes": None, "WorkingDir": "" if config["cwd"] == "/" else config["cwd"],
-            "Entrypoint": None,
+            "Image": familiar_image(config["image"]), "Volumes": None,
+            "WorkingDir": "" if config["cwd"] == "/" else config["cwd"],
+            "Entrypoint": entrypoint,
             "OnBuild": None, "Labels": config["labels"],
             **({"StopSignal": config["stop_signal"]} if config["stop_signal"] not in ("SIGTERM", "15") else {}),
             **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
@@ -186,16 +211,17 @@ def host_config(config: dict) -> dict:
 
     resources, security = config["resources"], config["security"]
     network = config["network"]
+    mounts = shown_mounts(config)
     return {
         "Binds": [f"{m['source']}:{m['target']}" + (":ro" if m["readonly"] else "")
-                  for m in config["mounts"] if m["type"] in ("bind", "volume")] or None,
+                  for m in mounts if m["type"] == "volume" or _bind_flag(m)] or None,
         "ContainerIDFile": "", "LogConfig": {"Type": config.get("log_driver", "json-file"),
                                              "Config": config.get("log_options", {})},
         "NetworkMode": network,
         "PortBindings": port_bindings(config.get("publish", [])),
         "RestartPolicy": config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": config["auto_remove"], "VolumeDriver": config.get("volume_driver", ""), "VolumesFrom": None,
-        "CapAdd": security.get("cap_add") or None, "CapDrop": security.get("cap_drop") or None,
+        "CapAdd": _capabilities(security.get("cap_add")), "CapDrop": _capabilities(security.get("cap_drop")),
         "CgroupnsMode": config.get("cgroupns_mode") or "host", "Dns": config.get("dns", []),
         "DnsOptions": config.get("dns_options", []), "DnsSearch": config.get("dns_search", []),
         "ExtraHosts": config.get("extra_hosts") or None, "GroupAdd": config.get("group_add") or None,
@@ -204,13 +230,19 @@ def host_config(config: dict) -> dict:
                   for link in legacy_links(config)] or None,
         "OomScoreAdj": config.get("oom_score_adj") or 0, "PidMode": config.get("pid_mode", ""),
         "Privileged": security["privileged"], "PublishAllPorts": False, "ReadonlyRootfs": security["read_only"],
-        "SecurityOpt": None, "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
-        "ShmSize": config.get("shm_size", 64 * 1024 * 1024), "Runtime": "runc", "ConsoleSize": [0, 0],
+        "SecurityOpt": None,
+        **({"Tmpfs": tmpfs} if (tmpfs := {m["target"]: m.get("options", "") for m in mounts if m["type"] == "tmpfs"})
+           else {}),
+        "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
+        "ShmSize": config.get("shm_size", 64 * 1024 * 1024),
+        **({"Sysctls": dict(sorted(security["sysctls"].items()))} if security.get("sysctls") else {}),
+        "Runtime": "runc", "ConsoleSize": [0, 0],
         "Isolation": "", "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
         "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
         **{key: value or [] for key, value in blkio_inspect(resources.get("blkio_throttle") or {}).items()},
         "CpuPeriod": resources.get("cpu_period", 0), "CpuQuota": resources.get("cpu_quota", 0),
-        "CpuRealtimePeriod": resources.get("cpu_rt_period", 0), "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0),
+        "CpuRealtimePeriod": resources.get("cpu_rt_period", 0),
+        "CpuRealtimeRuntime": resources.get("cpu_rt_runtime", 0),
         "CpusetCpus": resources.get("cpuset_cpus", ""), "CpusetMems": resources.get("cpuset_mems", ""),
         "Devices": [], "DeviceCgroupRules": config.get("device_cgroup_rules") or None, "DeviceRequests": None,
         "KernelMemory": resources.get("kernel_memory", 0), "KernelMemoryTCP": 0,
@@ -219,13 +251,34 @@ def host_config(config: dict) -> dict:
         "MemorySwappiness": None if resources.get("memory_swappiness", -1) < 0 else resources["memory_swappiness"],
         "OomKillDisable": bool(resources.get("oom_kill_disable")),
         "PidsLimit": resources["pids_limit"] or None,
-        "Ulimits": [{"Name": n, "Soft": soft, "Hard": hard} for n, soft, hard in config.get("ulimits", [])],
+        "Ulimits": [{"Name": n, "Hard": hard, "Soft": soft} for n, soft, hard in config.get("ulimits", [])],
         "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        **({"Mounts": given} if (given := [_mount_spec(m) for m in mounts if m["type"] == "bind" and not _bind_flag(m)])
+           else {}),
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
         **({"Init": True} if config.get("init") else {}),
         **({"Annotations": config["annotations"]} if config.get("annotations") else {}),
     }
+
+
+def _bind_flag(mount: dict) -> bool:
+    """Whether a bind came from ``-v`` (it creates a missing source; ``--mount`` refuses to):
+    docker lists those in ``HostConfig.Binds``, the others in ``HostConfig.Mounts``."""
+    return mount["type"] == "bind" and mount.get("create_source", False)
+
+
+def _mount_spec(mount: dict) -> dict:
+    """One ``HostConfig.Mounts`` entry (``--mount type=bind``) as docker's mount.Mount marshals it."""
+    return {"Type": mount["type"], "Source": mount["source"], "Target": mount["target"],
+            **({"ReadOnly": True} if mount["readonly"] else {}),
+            **({"BindOptions": {"Propagation": mount["propagation"]}} if mount.get("propagation") else {})}
+
+
+def _capabilities(names: "list[str] | None") -> "list[str] | None":
+    """``--cap-add``/``--cap-drop`` as dockerd records them: ``CAP_NET_ADMIN`` (``ALL`` as is)."""
+    upper = [name.upper() for name in names or ()]
+    return [name if name == "ALL" or name.startswith("CAP_") else f"CAP_{name}" for name in upper] or None
 
 
 def _graph_driver(config: dict) -> dict:

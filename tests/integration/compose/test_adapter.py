@@ -59,7 +59,7 @@ def test_spec_to_config(tmp_path):
                 MountSpec("content", "/run/secrets/s", options={"content": "pw", "mode": 0o400})),
         healthcheck=HealthSpec(("CMD", "true"), interval=1, retries=2))
     config = container_config(spec, _Image(), "c" * 64, str(tmp_path / "content"))
-    assert config.env == ["PATH=/bin", "A=2", "B=3"] and config.cwd == "/srv" and config.network == "private"
+    assert config.env == ["A=2", "B=3", "PATH=/bin"] and config.cwd == "/srv" and config.network == "private"
     assert config.publish == ["8080:80/tcp"] and config.stop_timeout == 3
     assert [e.aliases for e in config.endpoints] == [["web"]]
     assert [m.type for m in config.mounts] == ["volume", "tmpfs", "bind"]

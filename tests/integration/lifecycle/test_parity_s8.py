@@ -56,3 +56,18 @@ def test_ps_and_inspect_as_docker(cli):
         cli("container", "rm", "-f", "web", "done")
         cli("network", "rm", "s8net")
         cli("volume", "rm", "s8vol")
+
+
+def test_inspect_of_create_as_docker(cli):
+    cli("container", "create", "--name", "rich", "--network", "none", "-e", "A=1", "--entrypoint", "/bin/sh",
+        "--init", "--cap-add", "net_admin", "--tmpfs", "/run:size=1m", "-i", "busybox", "-c", "sleep 1", check=True)
+    rich = json.loads(cli("container", "inspect", "rich", check=True).stdout)[0]
+    assert (rich["Path"], rich["Args"]) == ("/bin/sh", ["-c", "sleep 1"])
+    config, host = rich["Config"], rich["HostConfig"]
+    assert (config["Entrypoint"], config["Cmd"], config["Image"]) == (["/bin/sh"], ["-c", "sleep 1"], "busybox")
+    assert config["Env"][0] == "A=1" and config["Env"][1].startswith("PATH=")
+    assert (config["AttachStdin"], config["AttachStdout"], config["StdinOnce"]) == (True, True, True)
+    assert host["Binds"] is None and host["Tmpfs"] == {"/run": "size=1m"} and host["CapAdd"] == ["CAP_NET_ADMIN"]
+    assert rich["Mounts"] == [] and rich["ResolvConfPath"] == ""
+    detached = cli("container", "run", "-d", "--network", "none", "busybox", "true", check=True).stdout.strip()
+    assert json.loads(cli("container", "inspect", detached, check=True).stdout)[0]["Config"]["AttachStdout"] is False

@@ -101,3 +101,33 @@ def test_inspect_keys_in_dockerd_20_10_order(state_root):
     none = settings["Networks"]["none"]
     assert list(none)[:4] == ["IPAMConfig", "Links", "Aliases", "NetworkID"] and list(none)[11:13] == [
         "MacAddress", "DriverOpts"] and none["Aliases"] is None
+
+
+def test_inspect_of_a_created_container_as_dockerd_records_it(state_root):
+    from composer.engine.runtime.config import docker_env
+
+    config = {**CONFIG, "init": True, "attached": True, "stdin": True, "entrypoint": ["/bin/sh"],
+              "args": ["/sbin/docker-init", "--", "/bin/sh", "-c", "sleep 1"], "ulimits": [["nofile", 100, 200]],
+              "security": {**CONFIG["security"], "cap_add": ["net_admin"], "cap_drop": ["ALL"],
+                           "sysctls": {"net.ipv4.ip_forward": "1"}},
+              "mounts": [{"type": "bind", "source": "/srv", "target": "/mnt", "readonly": True},
+                         {"type": "bind", "source": "/src", "target": "/x", "readonly": False, "create_source": True},
+                         {"type": "tmpfs", "target": "/run", "options": "size=1m"},
+                         {"type": "bind", "source": "/usr/bin/tini-static", "target": "/sbin/docker-init",
+                          "readonly": True}]}
+    shown = inspect_dict(config, {"Status": "created"})
+    assert (shown["Path"], shown["Args"]) == ("/bin/sh", ["-c", "sleep 1"])
+    assert (shown["Config"]["Entrypoint"], shown["Config"]["Cmd"]) == (["/bin/sh"], ["-c", "sleep 1"])
+    assert shown["Config"]["AttachStdin"] and shown["Config"]["StdinOnce"] and shown["Config"]["AttachStdout"]
+    assert shown["Config"]["Image"] == "busybox"
+    host = shown["HostConfig"]
+    assert host["Binds"] == ["/src:/x"] and host["Mounts"] == [
+        {"Type": "bind", "Source": "/srv", "Target": "/mnt", "ReadOnly": True}]
+    assert host["Tmpfs"] == {"/run": "size=1m"} and host["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+    assert (host["CapAdd"], host["CapDrop"]) == (["CAP_NET_ADMIN"], ["ALL"])
+    assert host["Ulimits"] == [{"Name": "nofile", "Hard": 200, "Soft": 100}] and list(host["Ulimits"][0])[1] == "Hard"
+    keys = list(host)
+    assert keys.index("SecurityOpt") + 1 == keys.index("Tmpfs") and keys.index("ShmSize") + 1 == keys.index("Sysctls")
+    assert keys[keys.index("IOMaximumBandwidth") + 1] == "Mounts"
+    assert [(m["Destination"], m["Mode"]) for m in shown["Mounts"]] == [("/mnt", ""), ("/x", "")]  # no --tmpfs, init
+    assert docker_env(["PATH=/bin", "A=0"], ["A=1", "B=2"]) == ["A=1", "B=2", "PATH=/bin"]
