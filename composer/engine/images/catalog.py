@@ -163,7 +163,7 @@ def inspect_image(store: ImageStore, reference: str) -> dict[str, Any]:
         "Id": image_id,
         "RepoTags": [parse_reference(name).familiar() for name in store.names_of(db, image_id)],
         "RepoDigests": [parse_reference(d).familiar() for d in record.get("repo_digests", [])],
-        "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
+        "Parent": record.get("parent", ""), "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
         "Created": config.get("created", ""), "Container": config.get("container", ""),
         "ContainerConfig": {**CONFIG_DEFAULTS, **(config.get("container_config") or {})},
         "DockerVersion": config.get("docker_version", ""),
@@ -208,7 +208,20 @@ def history(store: ImageStore, reference: str) -> list[dict[str, Any]]:
                      "size": size, "comment": entry.get("comment", "")})
     rows.reverse()
     rows[0]["id"] = image_id
+    _name_parent_rows(store, db, record, rows)
     return rows
+
+
+def _name_parent_rows(store: ImageStore, db: dict[str, Any], record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """docker's history names the row that made each local ancestor (``Parent`` after
+    ``Parent``: a commit's source image) by that image's id instead of ``<missing>``."""
+    parent = record.get("parent")
+    while parent in db["images"]:
+        depth = len(json.loads(store.blobs.read(parent)).get("history") or [None])
+        if not 0 < depth <= len(rows):
+            return
+        rows[len(rows) - depth]["id"] = parent
+        parent = db["images"][parent].get("parent")
 
 
 def tag(store: ImageStore, source: str, target: str) -> str:
@@ -253,6 +266,11 @@ def container_usage() -> ContainerUsage:
         except (OSError, ValueError, KeyError, AttributeError):
             continue  # being created or removed right now
     return ContainerUsage(images, frozenset(layers))
+
+
+def _has_children(db: dict[str, Any], image_id: str) -> bool:
+    """Whether an image names ``image_id`` as its parent (``commit`` records it)."""
+    return any(record.get("parent") == image_id for record in db["images"].values())
 
 
 def _delete_conflict(image_id: str, users: list[tuple[str, bool]], other_names: list[str],
@@ -319,9 +337,12 @@ def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: b
                              f"container {used[0][0][:12]} is using its referenced image {image_id[7:19]}",
                              hint="remove the container first, or use -f")
         _untag(db, [name], lines)
-        if len(names) > 1 or any(running for _, running in used):
-            return lines  # other names left, or quietly kept for its running container as docker does
+        if len(names) > 1 or any(running for _, running in used) or _has_children(db, image_id):
+            return lines  # other names left, or quietly kept for its running container or its children
     else:
+        if _has_children(db, image_id):  # a commit's source image, as dockerd keeps it
+            raise ImageError(f"conflict: unable to delete {image_id[7:19]} (cannot be forced) - image has dependent "
+                             "child images", hint="remove the images committed from it first")
         conflict = _delete_conflict(image_id, used, names[1:], force)
         if conflict is not None:
             raise conflict
@@ -349,7 +370,7 @@ def prune(store: ImageStore, everything: bool = False,
         named = set(db["refs"].values())
         for image_id in [image_id for image_id, record in db["images"].items()
                          if (everything or image_id not in named) and image_id not in usage.images
-                         and keep(image_id, record)]:
+                         and keep(image_id, record) and not _has_children(db, image_id)]:
             sizes.update((chain, layer_size(db, chain)) for chain in db["images"][image_id]["chain"])
             removed.append((image_id, _remove_from(store, db, image_id, True, usage)))
     for image_id, image_lines in removed:

@@ -33,7 +33,10 @@ class CommitRequest:
 # --- the config ------------------------------------------------------------------------------------
 def container_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
     """docker's ``Config`` of a container (what a commit starts from) from composer's config.json and
-    its image's ``config``: the command split back into Entrypoint and Cmd at the image's entrypoint."""
+    its image's ``config``: the command split back into Entrypoint and Cmd at the image's entrypoint;
+    ``Image`` as ``container inspect`` shows it (``busybox``)."""
+    from composer.engine.runtime.describe import familiar_image
+
     entrypoint = list(image.get("Entrypoint") or [])
     args = list(config.get("args") or [])
     if entrypoint and args[:len(entrypoint)] == entrypoint:
@@ -50,7 +53,7 @@ def container_config(config: dict[str, Any], image: dict[str, Any]) -> dict[str,
         "Tty": config.get("tty", False), "OpenStdin": config.get("stdin", False), "StdinOnce": False,
         "Env": list(config.get("env") or []), "Cmd": cmd,
         **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
-        "Image": config.get("image", ""), "Volumes": image.get("Volumes"),
+        "Image": familiar_image(config.get("image", "")), "Volumes": image.get("Volumes"),
         "WorkingDir": "" if config.get("cwd", "/") == "/" and not image.get("WorkingDir") else config.get("cwd", ""),
         "Entrypoint": entrypoint or None, "OnBuild": None, "Labels": labels,
     }
@@ -157,7 +160,8 @@ class _ImageParts:
 
 
 def _parent_image(store: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """The image config of the container's image, with its manifest's layers under ``_layers``."""
+    """The image config of the container's image, with its manifest's layers under ``_layers``
+    and its id under ``_id``."""
     import json
 
     db = store.read_db()
@@ -167,6 +171,7 @@ def _parent_image(store: Any, config: dict[str, Any]) -> dict[str, Any]:
                          "is no longer in the store", hint="pull or load that image again, then commit")
     image = json.loads(store.blobs.read(config["image_id"]))
     image["_layers"] = json.loads(store.blobs.read(record["manifest"])).get("layers", [])
+    image["_id"] = config["image_id"]
     return image
 
 
@@ -213,17 +218,20 @@ class _paused:
 
 
 def _register(store: Any, parent: dict[str, Any], layer: tuple[str, int] | None, parts: _ImageParts) -> str:
-    """The image config and manifest for ``layer`` on top of ``parent``, stored and named."""
+    """The image config and manifest for ``layer`` on top of ``parent``, stored and named; as
+    dockerd 20.10's, a Docker schema 2 manifest and config (its layers' types too), and the
+    parent's id recorded (``image inspect``'s Parent, ``history``'s ids)."""
     from composer.engine.images.archive import canonical_json, now_rfc3339
-    from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, chain_ids
+    from composer.engine.images.mediatypes import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, docker_layer_type
+    from composer.engine.images.store import chain_ids
 
     created = now_rfc3339()
     diff_ids = list((parent.get("rootfs") or {}).get("diff_ids") or [])
-    layers = list(parent["_layers"])
+    layers = [{**each, "mediaType": docker_layer_type(each.get("mediaType", ""))} for each in parent["_layers"]]
     sizes = {}
     if layer is not None:
         diff_ids.append(layer[0])
-        layers.append({"mediaType": OCI_LAYER, "digest": layer[0], "size": layer[1]})
+        layers.append({"mediaType": DOCKER_LAYER, "digest": layer[0], "size": layer[1]})
         chain = chain_ids(diff_ids)[-1]
         store.unpack(chain, layer[0], lambda: store.blobs.open(layer[0]))  # the store's safe extractor
         sizes[chain] = layer[1]
@@ -240,13 +248,14 @@ def _register(store: Any, parent: dict[str, Any], layer: tuple[str, int] | None,
         del image["author"]
     config_bytes = canonical_json(image)
     config_digest = store.blobs.put(config_bytes)
-    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config_bytes)},
+    manifest = {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
+                "config": {"mediaType": DOCKER_CONFIG, "digest": config_digest, "size": len(config_bytes)},
                 "layers": layers}
     manifest_digest = store.blobs.put(canonical_json(manifest))
-    image_id = store.register(manifest_digest, OCI_MANIFEST, names=[parts.name] if parts.name else [],
+    image_id = store.register(manifest_digest, DOCKER_MANIFEST, names=[parts.name] if parts.name else [],
                               layer_sizes=sizes)
-    if parts.name:  # docker's LastTagTime
-        with store.update_db() as db:
+    with store.update_db() as db:
+        db["images"][image_id]["parent"] = parent["_id"]
+        if parts.name:  # docker's LastTagTime
             db["images"][image_id]["tagged"] = now_rfc3339()
     return image_id

@@ -75,6 +75,43 @@ def test_commit_without_changes_and_errors(run, state_root: Path) -> None:
         cli(state_root, "container", "rm", "-f", "c2")
 
 
+def test_commit_records_its_parent_and_dockers_media_types(run, state_root: Path) -> None:
+    """As dockerd 20.10: Parent is the source image (its chain named in history), Config.Image as
+    given, and the image is a Docker schema 2 manifest (what a push sends)."""
+    from composer.engine.images.store import ImageStore
+
+    busybox = cli(state_root, "image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+    try:
+        assert run("--name", "p1", "--network", "none", "busybox", "sh", "-c", "echo 1 > /one").returncode == 0
+        first = cli(state_root, "container", "commit", "p1", "par:1").stdout.strip()
+        assert run("--name", "p2", "--network", "none", "par:1", "sh", "-c", "echo 2 > /two").returncode == 0
+        second = cli(state_root, "container", "commit", "p2", "par:2").stdout.strip()
+        shown = cli(state_root, "image", "inspect", "-f", "{{.Parent}} {{.Config.Image}} {{.ContainerConfig.Image}}",
+                    "par:2").stdout
+        assert shown == f"{first} par:1 par:1\n"
+        assert cli(state_root, "image", "inspect", "-f", "{{.Parent}} {{.Config.Image}}", "par:1").stdout == \
+            f"{busybox} busybox\n"
+        ids = cli(state_root, "image", "history", "--no-trunc", "-q", "par:2").stdout.split()
+        assert ids == [second, first, busybox]
+        store = ImageStore()
+        manifest = json.loads(store.blobs.read(store.read_db()["images"][second]["manifest"]))
+        assert manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+        assert manifest["config"]["mediaType"] == "application/vnd.docker.container.image.v1+json"
+        assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.docker.image.rootfs.diff.tar"}
+        cli(state_root, "container", "rm", "p1", "p2")
+        # a parent stays while a child names it: untagged only; by id: dockerd's conflict, even forced
+        assert cli(state_root, "image", "rm", "par:1").stdout == "Untagged: par:1\n"
+        refused = cli(state_root, "image", "rm", "-f", first)
+        assert refused.returncode == 1 and (f"conflict: unable to delete {first[7:19]} (cannot be forced) - image has "
+                                            "dependent child images") in refused.stderr
+        cli(state_root, "image", "prune", "-f")
+        assert cli(state_root, "image", "inspect", "-f", "{{.Id}}", first).stdout == f"{first}\n"
+        assert cli(state_root, "image", "rm", "par:2").returncode == 0
+        assert cli(state_root, "image", "rm", first).stdout.startswith(f"Deleted: {first}\n")
+    finally:
+        cli(state_root, "container", "rm", "-f", "p1", "p2")
+
+
 def test_container_port_words(run, state_root: Path) -> None:
     """``container port``'s answers as docker 28's CLI words them (a stopped container publishes nothing)."""
     assert run("--name", "p1", "--network", "none", "busybox", "true").returncode == 0
