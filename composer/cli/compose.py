@@ -163,7 +163,7 @@ def containers_of(project_name: str, services: Iterable[str] = (), *, all: bool 
 
 def one_container(project: Any, service: str, index: int) -> Any:
     """The running container ``index`` of ``service`` (0: the lowest number), as compose picks it."""
-    from composer.cli.compose_info import specified_container
+    from composer.cli.compose_fast import specified_container
 
     return specified_container(project.name, service, index)
 
@@ -353,9 +353,11 @@ _DOWN_FLAGS = {"-v": "volumes", "--volumes": "volumes", "--remove-orphans": "rem
 _DOWN_VALUED = {"-t": "timeout", "--timeout": "timeout", "--rmi": "rmi"}
 
 
-def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str]) -> Optional[tuple[dict, list]]:
-    """Flags, valued options (``--scale`` repeatable) and positional words; None for anything else."""
-    options: dict[str, Any] = {"scale": []}
+def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str],
+                 repeated: tuple[str, ...] = ()) -> Optional[tuple[dict, list]]:
+    """Flags (``flags``: option -> key), valued options (``valued``; those whose key is in
+    ``repeated`` gather a list) and positional words; None for anything else (typer's job)."""
+    options: dict[str, Any] = {key: [] for key in repeated}
     words: list[str] = []
     args = iter(argv)
     for arg in args:
@@ -366,8 +368,8 @@ def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str])
             value = inline if equals else next(args, None)
             if value is None:
                 return None
-            if valued[name] == "scale":
-                options["scale"].append(value)
+            if valued[name] in repeated:
+                options[valued[name]].append(value)
             else:
                 options[valued[name]] = value
         elif arg.startswith("-"):
@@ -432,7 +434,7 @@ def project_defaults(project: Any, options: Any) -> Any:
 def up_fast(argv: list[str], obj: Any = None, whole: Optional[list[str]] = None) -> Optional[int]:
     """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise.
     ``obj``: the global options given before ``up`` (``whole``: the command line with them)."""
-    parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED)
+    parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED, repeated=("scale",))
     if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
         return None
     ctx = _fast_context(obj)

@@ -12,7 +12,6 @@ import typer
 from composer.cli import compose as C
 from composer.cli.compose_fast import exec_command, logs_command, ps_command
 from composer.cli.compose_lifecycle import lifecycle_command
-from composer.cli.compose_fast import table_lines  # noqa: F401 - its home was here (tests import it from here)
 from composer.errors import ComposerError, UsageError
 
 _T = typer.Option(None, "-t", "--timeout", help="Shutdown timeout in seconds.")
@@ -491,11 +490,9 @@ def _register_lifecycle(app: typer.Typer) -> None:
                 show_plan(ctx, plan_images(project, observed, UpOptions(pull="always"), services=names))
             return
         with C.progress_for(ctx, "Pulling") as progress:
-            if quiet:
-                progress.mode = "quiet"
-            try:
+            try:  # (-q: Compose still shows each service's lines, not the layers')
                 if names:
-                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx))
+                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx), quiet=quiet)
             except ComposerError:
                 if not ignore_failures:
                     raise

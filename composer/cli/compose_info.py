@@ -9,9 +9,8 @@ from typing import Any, List, Optional
 import typer
 
 from composer.cli import compose as C
-from composer.cli.compose_fast import (  # noqa: F401 - specified_container, public_port: their home was here
-    images_command, port_command, print_rows, public_port, specified_container, top_command)
-from composer.cli.compose_ls import list_projects, ls_command, parse_ls_filters, project_matches  # noqa: F401
+from composer.cli.compose_fast import images_command, port_command, print_rows, top_command
+from composer.cli.compose_ls import ls_command
 from composer.errors import FlagError
 
 _DRY = typer.Option(False, "--dry-run", help="Execute command in dry run mode (these commands change nothing).")

@@ -82,7 +82,7 @@ def check_services(project: Any, services: List[str]) -> None:
 
 def service_container(ctx: typer.Context, service: str, index: int) -> Any:
     """The running container ``index`` (0: the first) of ``service``, as compose picks it."""
-    from composer.cli.compose_info import specified_container
+    from composer.cli.compose_fast import specified_container
 
     _, name = C.load_or_name(ctx)
     return specified_container(name, service, index)

@@ -112,23 +112,9 @@ def _global_options(argv: list[str]) -> Optional[tuple[Any, list[str]]]:
 
 def _config_arguments(argv: list[str]) -> Optional[tuple[dict[str, Any], list[str]]]:
     """``config``'s own options and service names; None for anything typer must handle."""
-    options: dict[str, Any] = {}
-    services: list[str] = []
-    args = iter(argv)
-    for arg in args:
-        name, _, inline = arg.partition("=")
-        if arg in _FLAGS:
-            options[_FLAGS[arg]] = True
-        elif name in _VALUED:
-            value = inline if "=" in arg else next(args, None)
-            if value is None:
-                return None
-            options[_VALUED[name]] = value
-        elif arg.startswith("-"):
-            return None
-        else:
-            services.append(arg)
-    return options, services
+    from composer.cli.compose import parse_simple  # (loaded already: compose_fast's global options need it)
+
+    return parse_simple(argv, _FLAGS, _VALUED)
 
 
 def config_fast(argv: list[str]) -> Optional[int]:

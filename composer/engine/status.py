@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from composer.engine import labels as L
-from composer.engine.runtime.base import ContainerSummary
 from composer.units import human_duration
 
+TYPE_CHECKING = False  # typing stays off ``container ls`` (cli/psformat words its status here)
+if TYPE_CHECKING:
+    from typing import Any
 
-def status_text(container: ContainerSummary, now: float | None = None) -> str:
-    """``Up 5 minutes (healthy)``, ``Exited (0) 2 seconds ago``, ``Created`` ... as ``docker ps``."""
+    from composer.engine.runtime.base import ContainerSummary
+    from composer.engine.runtime.describe import ContainerInfo
+
+
+def status_text(container: ContainerSummary | ContainerInfo, now: float | None = None) -> str:
+    """``Up 5 minutes (healthy)``, ``Exited (0) 2 seconds ago``, ``Created`` ... as ``docker ps``
+    (and ``docker container ls``)."""
     now = time.time() if now is None else now
     state = container.state
     if state in ("running", "paused"):
@@ -71,6 +76,8 @@ def _group(address: str, protocol: str, first: int, last: int) -> str:
 
 def ps_record(container: ContainerSummary, now: float | None = None) -> dict[str, Any]:
     """One line of ``ps --format json``, with the keys Docker Compose v2 prints."""
+    from composer.engine import labels as L
+
     now = time.time() if now is None else now
     labels = container.labels
     return {

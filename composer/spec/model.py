@@ -89,14 +89,15 @@ class Project(Record):
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical compose JSON (what ``composer config --format json`` prints)."""
-        return _thaw(self.output)
+        return thaw(self.output)
 
 
-def _thaw(value: Any) -> Any:
+def thaw(value: Any) -> Any:
+    """Plain dicts and lists again from the model's frozen mappings and tuples (``_frozen``'s inverse)."""
     if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
+        return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
+        return [thaw(v) for v in value]
     return value
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from composer.cli import compose as C
+from composer.cli import compose_fast, compose_ls
 from composer.cli import compose_info as info
 from composer.engine.monitor import Change, View, actions
 from composer.engine.runtime.base import ContainerSummary, PortSpec
@@ -46,48 +47,48 @@ def listing(monkeypatch):
 
 def test_ls_counts_only_running_containers_without_all(listing):
     listing(summary("proj-web-1"), summary("proj-job-1", "exited"), summary("gone-web-1", "exited"))
-    assert info.list_projects(False) == [
+    assert compose_ls.list_projects(False) == [
         {"Name": "proj", "Status": "running(1)", "ConfigFiles": "/p/compose.yaml"}]
-    assert [p["Status"] for p in info.list_projects(True)] == ["exited(1)", "exited(1), running(1)"]
+    assert [p["Status"] for p in compose_ls.list_projects(True)] == ["exited(1)", "exited(1), running(1)"]
 
 
 def test_ls_config_files_are_the_union_newest_container_first(listing):
     listing(summary("proj-web-1", created=1, files="/p/a.yaml"),
             summary("proj-job-1", created=2, files="/p/b.yaml,/p/a.yaml"))
-    assert info.list_projects(False)[0]["ConfigFiles"] == "/p/b.yaml,/p/a.yaml"
+    assert compose_ls.list_projects(False)[0]["ConfigFiles"] == "/p/b.yaml,/p/a.yaml"
 
 
 def test_ls_filter_is_name_only_a_regular_expression_found_anywhere():
-    assert info.parse_ls_filters(["name=pro"]) == ["pro"]
-    assert info.project_matches("proj", ["pro"]) and info.project_matches("proj", ["^p.*j$"])
-    assert not info.project_matches("proj", ["^x"]) and info.project_matches("proj", [])
-    assert info.project_matches("a(b", ["a(b"])  # not a valid pattern, but the very name
+    assert compose_ls.parse_ls_filters(["name=pro"]) == ["pro"]
+    assert compose_ls.project_matches("proj", ["pro"]) and compose_ls.project_matches("proj", ["^p.*j$"])
+    assert not compose_ls.project_matches("proj", ["^x"]) and compose_ls.project_matches("proj", [])
+    assert compose_ls.project_matches("a(b", ["a(b"])  # not a valid pattern, but the very name
     with pytest.raises(UsageError, match="invalid filter 'status'"):
-        info.parse_ls_filters(["status=running"])
+        compose_ls.parse_ls_filters(["status=running"])
     with pytest.raises(UsageError, match=r"bad format of filter \(expected name=value\)"):
-        info.parse_ls_filters(["bad"])
+        compose_ls.parse_ls_filters(["bad"])
 
 
 def test_port_picks_the_lowest_number_and_one_offs_last(monkeypatch):
     found = [summary("proj-web-2", number=2), summary("proj-web-run-x", oneoff=True), summary("proj-web-3", "exited", 3)]
     monkeypatch.setattr(C, "containers_of", lambda project, services, index=None, oneoff=False: [
         c for c in found if index is None or c.labels["com.docker.compose.container-number"] == str(index)])
-    assert info.specified_container("proj", "web").name == "proj-web-2"
+    assert compose_fast.specified_container("proj", "web").name == "proj-web-2"
     with pytest.raises(ContainerNotFound) as error:
-        info.specified_container("proj", "web", 3)
+        compose_fast.specified_container("proj", "web", 3)
     assert error.value.message == 'service "web" is not running container #3'
     found.clear()
     with pytest.raises(ContainerNotFound) as error:
-        info.specified_container("proj", "web")
+        compose_fast.specified_container("proj", "web")
     assert error.value.message == 'service "web" is not running'
 
 
 def test_port_prints_ip_and_port_or_lists_the_published_ones():
     web = summary("proj-web-1", ports=(PortSpec(80, "18080"), PortSpec(81, "18081", protocol="udp")))
-    assert info.public_port(web, 80, "tcp") == "0.0.0.0:18080"
-    assert info.public_port(web, 81, "udp") == "0.0.0.0:18081"
+    assert compose_fast.public_port(web, 80, "tcp") == "0.0.0.0:18080"
+    assert compose_fast.public_port(web, 81, "udp") == "0.0.0.0:18081"
     with pytest.raises(UsageError) as error:
-        info.public_port(web, 81, "tcp")
+        compose_fast.public_port(web, 81, "tcp")
     assert error.value.message == "no port 81/tcp for container proj-web-1: 18080/tcp, 18081/udp"
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from composer.cli import compose
 from composer.cli.app import build_app
-from composer.cli.compose_commands import table_lines
+from composer.cli.compose_fast import table_lines
 from composer.cli.progress import Progress
 from composer.engine.events import Event, Status
 from tests.unit.test_compose_cli import cli  # noqa: F401 (the fixture)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from composer.engine.build.expand import Platform
-from composer.engine.images.store import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, ImageStore, chain_ids
+from composer.engine.images.mediatypes import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
+from composer.engine.images.store import ImageStore, chain_ids
 
 OCI_LAYER_GZIP = OCI_LAYER + "+gzip"
 

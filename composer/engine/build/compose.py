@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 from composer.engine.build.request import BuildRequest, NamedContext, from_service
 from composer.engine.build.secrets import SshAgent
 from composer.errors import BuildError
+from composer.spec.model import thaw
 
 Emit = Callable[[str], None]
 
@@ -39,8 +40,8 @@ def service_request(project: Any, service_name: str, ref: str | None = None,
         raise BuildError(f"service {service_name!r} has no build section",
                          hint="add build: to the service, or pull its image instead")
     source = project.config_files[0] if project.config_files else None
-    request = from_service(project.name, service_name, ref or service.image, _thaw(service.build), source=source,
-                           secrets=_thaw(project.secrets), environ=getattr(project, "environment", None))
+    request = from_service(project.name, service_name, ref or service.image, thaw(service.build), source=source,
+                           secrets=thaw(project.secrets), environ=getattr(project, "environment", None))
     options = options or ComposeBuildOptions()
     args = {**request.build_args, **{k: v for k, v in options.build_args.items()}}
     contexts = tuple(_image_of_service(project, c, service_name) if c.kind == "service" else c
@@ -194,14 +195,6 @@ def buildable(project: Any, names: tuple[str, ...] = (), *, with_dependencies: b
 
         chosen = tuple(select(project, names, with_deps=True))
     return [n for n in chosen if project.services[n].build]
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
 
 
 def make_builder(project: Any, options: ComposeBuildOptions | None = None,

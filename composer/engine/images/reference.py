@@ -37,12 +37,7 @@ class Reference(namedtuple("Reference", "domain path tag digest", defaults=(None
         return f"{self.domain}/{self.path}"
 
     def __str__(self) -> str:
-        text = self.repository
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self._tagged(self.repository)
 
     @property
     def familiar_repository(self) -> str:
@@ -53,12 +48,11 @@ class Reference(namedtuple("Reference", "domain path tag digest", defaults=(None
 
     def familiar(self) -> str:
         """``busybox:latest`` for ``docker.io/library/busybox:latest``."""
-        text = self.familiar_repository
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self._tagged(self.familiar_repository)
+
+    def _tagged(self, name: str) -> str:
+        """``name`` with the reference's ``:tag`` and ``@digest`` (each when it has one)."""
+        return name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
     def with_tag(self, tag: str | None) -> "Reference":
         return Reference(self.domain, self.path, tag, None)

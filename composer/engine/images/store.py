@@ -22,8 +22,7 @@ from pathlib import Path
 
 from composer import settings
 from composer.engine.images.content import BlobStore, atomic_write_json, check_digest, file_lock
-from composer.engine.images.mediatypes import (DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG,  # noqa: F401
-                                               OCI_INDEX, OCI_LAYER, OCI_MANIFEST)
+from composer.engine.images.mediatypes import OCI_INDEX, OCI_MANIFEST
 from composer.engine.images.reference import Reference, looks_like_id, missing_name, parse_reference
 from composer.errors import ImageError, ImageNotFound, LayerError
 from composer.records import Record

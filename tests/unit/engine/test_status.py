@@ -41,16 +41,17 @@ def test_status_uses_docker_rounding():
 
 
 def test_container_ls_status_shares_the_wording():
-    """``container ls`` (cli/psformat) words durations as ``ps``: 2h30m is "3 hours" (half up, not
-    Python's round-half-even), 20 days "2 weeks"."""
+    """``container ls`` (cli/psformat) words its status as ``ps``: 2h30m is "3 hours" (half up,
+    not Python's round-half-even), 20 days "2 weeks"."""
     from types import SimpleNamespace
 
     from composer.cli import psformat
 
+    assert psformat.status_text is status_text
     running = SimpleNamespace(state="running", started_at=NOW - 2.5 * 3600, health="none")
-    assert psformat.status_text(running, NOW) == "Up 3 hours"
+    assert status_text(running, NOW) == "Up 3 hours"
     exited = SimpleNamespace(state="exited", exit_code=3, finished_at=NOW - 20 * 86400)
-    assert psformat.status_text(exited, NOW) == "Exited (3) 2 weeks ago"
+    assert status_text(exited, NOW) == "Exited (3) 2 weeks ago"
 
 
 def _container(**fields) -> ContainerSummary:

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from composer.cli.psformat import matches, render, status_text
+from composer.cli.psformat import matches, render
+from composer.engine.status import status_text
 from composer.cli.run_flags import parse_duration, parse_exec_args
 from composer.engine.runtime.describe import ContainerInfo, epoch
 from composer.engine.runtime.health import HealthMonitor, probe_argv
