@@ -36,7 +36,7 @@ def ls_main(argv: list[str]) -> int | None:
     options, arguments = parsed
     return list_images_command(arguments[0] if arguments else None, options.get("quiet", False),
                                options.get("no_trunc", False), options.get("digests", False),
-                               options.get("format"), options.get("filter", []))
+                               options.get("format"), options.get("filter", []), options.get("all", False))
 
 
 def inspect_main(argv: list[str]) -> int | None:

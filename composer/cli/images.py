@@ -79,7 +79,7 @@ def _register_listing(image: typer.Typer) -> None:
            filters: list[str] | None = typer.Option(None, "-f", "--filter",
                                                     help="before=, since=, dangling=, label=, reference=")) -> None:
         """List images."""
-        code = list_images_command(repository, quiet, no_trunc, digests, format_, filters or [])
+        code = list_images_command(repository, quiet, no_trunc, digests, format_, filters or [], all_)
         if code:
             raise typer.Exit(code)
 
@@ -163,7 +163,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
         for reference in images:
             try:
                 _check_platform(store, reference, platform)
-                for action, what in remove(store, reference, force, usage):
+                for action, what in remove(store, reference, force, usage, prune=not no_prune):
                     typer.echo(f"{action}: {what}")
                     deleted = deleted or action == "Deleted"
             except ImageError as error:
@@ -208,9 +208,10 @@ PLATFORM_HELP = "os/arch[/variant]: the image must be of that platform (composer
 
 
 def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, digests: bool,
-                        format_: str | None, filters: list[str]) -> int:
+                        format_: str | None, filters: list[str], all_: bool = False) -> int:
     """``image ls`` (typer's and the fast path's); 1 after docker's line for a missing image
-    named by a before=/since= filter."""
+    named by a before=/since= filter. Without ``-a``, an untagged parent of a committed image is
+    left out (docker's intermediate image)."""
     from composer.cli.psformat import parse_filters
     from composer.engine.images.catalog import FILTERS, filter_images, list_images
     from composer.errors import ImageNotFound
@@ -218,7 +219,7 @@ def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, dig
     wanted = parse_filters([*filters, *([f"reference={repository}"] if repository else [])], FILTERS, {})
     store = _store()
     try:
-        rows = filter_images(store, list_images(store), wanted)
+        rows = filter_images(store, list_images(store, intermediate=all_), wanted)
     except ImageNotFound as error:
         _echo(image_error_text(error), err=True)
         return 1

@@ -53,12 +53,16 @@ def image_size(db: dict[str, Any], record: dict[str, Any]) -> int:
     return sum(layer_size(db, chain) for chain in record["chain"])
 
 
-def list_images(store: ImageStore) -> list[ImageSummary]:
-    """Every tag of every image (untagged images once, as <none>), newest first."""
+def list_images(store: ImageStore, intermediate: bool = True) -> list[ImageSummary]:
+    """Every tag of every image (untagged images once, as <none>), newest first; without
+    ``intermediate``, no untagged image a committed image names as its parent (docker's ``ls``
+    without ``-a``)."""
     db = store.read_db()
     rows = []
     for image_id, record in db["images"].items():
         names = store.names_of(db, image_id)
+        if not (names or record.get("repo_digests") or intermediate) and _has_children(db, image_id):
+            continue
         digests = {d.split("@")[0]: d.split("@")[1] for d in record.get("repo_digests", [])}
         size, created = image_size(db, record), record.get("created") or ""
         for name in names or [None]:
@@ -268,6 +272,13 @@ def container_usage() -> ContainerUsage:
     return ContainerUsage(images, frozenset(layers))
 
 
+def _unused_untagged(store: ImageStore, db: dict[str, Any], image_id: str, usage: ContainerUsage) -> bool:
+    """Whether ``image_id`` is still there with no name, no child and no container using it."""
+    return image_id in db["images"] and not store.names_of(db, image_id) and \
+        not db["images"][image_id].get("repo_digests") and not _has_children(db, image_id) and \
+        image_id not in usage.images
+
+
 def _has_children(db: dict[str, Any], image_id: str) -> bool:
     """Whether an image names ``image_id`` as its parent (``commit`` records it)."""
     return any(record.get("parent") == image_id for record in db["images"].values())
@@ -299,29 +310,38 @@ def _untag(db: dict[str, Any], names: list[str], lines: list[tuple[str, str]]) -
 
 
 def remove(store: ImageStore, reference: str, force: bool = False,
-           usage: ContainerUsage | None = None) -> list[tuple[str, str]]:
+           usage: ContainerUsage | None = None, prune: bool = True) -> list[tuple[str, str]]:
     """``docker rmi``: untag, and delete the image when no name is left. Returns (action, what) lines.
 
     As docker's daemon: by name, the last name of an image a container uses needs ``force``;
     the image then goes too unless a running container uses it. By id, a running user refuses
     even ``force``; a stopped one or several names need it. A deleted image's snapshots stay as
     long as a container is built on them (see :func:`gc`); the others are listed as ``Deleted``
-    chain ids, top layer first, as docker lists the layers it releases.
+    chain ids, top layer first, as docker lists the layers it releases. With ``prune`` (not
+    ``--no-prune``), a deleted image's untagged parent (a commit's source) that nothing else uses
+    goes too, as dockerd's.
     """
     usage = container_usage() if usage is None else usage
     with store.update_db() as db:
-        image_id = store.find(db, reference)[0]
+        image_id, before = store.find(db, reference)[0], set(db["images"])
+        parent = db["images"][image_id].get("parent")
         lines = _remove_from(store, db, reference, force, usage)
-    removal_events(image_id, lines)
+        while prune and parent and image_id not in db["images"] and _unused_untagged(store, db, parent, usage):
+            grandparent = db["images"][parent].get("parent")
+            lines += _remove_from(store, db, parent, False, usage)
+            parent = grandparent
+        deleted = before - set(db["images"])
+    removal_events(image_id, lines, deleted)
     return lines
 
 
-def removal_events(image_id: str, lines: list[tuple[str, str]]) -> None:
-    """dockerd's events of a removal: ``untag`` per name it lost, ``delete`` when it went (both
-    named by the image id, as dockerd 20.10 names them)."""
+def removal_events(image_id: str, lines: list[tuple[str, str]], deleted: set[str] | None = None) -> None:
+    """dockerd's events of a removal: ``untag`` per name it lost, ``delete`` per image that went
+    (named by their ids, as dockerd 20.10 names them)."""
+    deleted = {image_id} if deleted is None else deleted
     for action, what in lines:
-        if action == "Untagged" or what == image_id:
-            image_event("untag" if action == "Untagged" else "delete", image_id)
+        if action == "Untagged" or what in deleted:
+            image_event("untag" if action == "Untagged" else "delete", image_id if action == "Untagged" else what)
 
 
 def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: bool,

@@ -77,7 +77,8 @@ def test_commit_without_changes_and_errors(run, state_root: Path) -> None:
 
 def test_commit_records_its_parent_and_dockers_media_types(run, state_root: Path) -> None:
     """As dockerd 20.10: Parent is the source image (its chain named in history), Config.Image as
-    given, and the image is a Docker schema 2 manifest (what a push sends)."""
+    given, and the image is a Docker schema 2 manifest (what a push sends); the parent stays while
+    a child needs it, hidden from ``image ls`` without ``-a``, and goes with its last child."""
     from composer.engine.images.store import ImageStore
 
     busybox = cli(state_root, "image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
@@ -106,8 +107,11 @@ def test_commit_records_its_parent_and_dockers_media_types(run, state_root: Path
                                             "dependent child images") in refused.stderr
         cli(state_root, "image", "prune", "-f")
         assert cli(state_root, "image", "inspect", "-f", "{{.Id}}", first).stdout == f"{first}\n"
-        assert cli(state_root, "image", "rm", "par:2").returncode == 0
-        assert cli(state_root, "image", "rm", first).stdout.startswith(f"Deleted: {first}\n")
+        assert cli(state_root, "image", "ls", "-q").stdout.split().count(first[7:19]) == 0  # (-a lists it)
+        assert first[7:19] in cli(state_root, "image", "ls", "-aq").stdout.split()
+        removed = cli(state_root, "image", "rm", "par:2").stdout.splitlines()  # its untagged parent goes too
+        assert removed[:2] == ["Untagged: par:2", f"Deleted: {second}"] and f"Deleted: {first}" in removed
+        assert f"Deleted: {busybox}" not in removed
     finally:
         cli(state_root, "container", "rm", "-f", "p1", "p2")
 
