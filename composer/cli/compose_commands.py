@@ -490,9 +490,11 @@ def _register_lifecycle(app: typer.Typer) -> None:
                 show_plan(ctx, plan_images(project, observed, UpOptions(pull="always"), services=names))
             return
         with C.progress_for(ctx, "Pulling") as progress:
-            try:  # (-q: Compose still shows each service's lines, not the layers')
+            if quiet:
+                progress.mode = "quiet"
+            try:
                 if names:
-                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx), quiet=quiet)
+                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx))
             except ComposerError:
                 if not ignore_failures:
                     raise
