@@ -11,7 +11,9 @@ from typing import Any, List, Optional
 
 import typer
 
-FILTER_KEYS = ("container", "event", "image", "label", "network", "type", "volume")
+FILTER_KEYS = ("config", "container", "daemon", "event", "image", "label", "network", "node", "plugin", "scope",
+               "secret", "service", "type", "volume")
+NAMED = ("config", "container", "daemon", "network", "node", "plugin", "secret", "service", "volume")
 
 
 def system_events(since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
@@ -50,15 +52,17 @@ def docker_message(change: Any) -> dict:
 
 def selected(message: dict, groups: dict) -> bool:
     """dockerd's event filters (moby ``daemon/events/filter.go``): each key's values OR-ed, the
-    keys AND-ed; ``container``/``network``/``volume`` match the actor's id or ``name`` attribute
-    by prefix, whatever the event's type, ``image`` the id or the image name (with or without its
-    tag) exactly, ``label`` the attributes."""
+    keys AND-ed; ``container``/``network``/``volume`` (and the Swarm, plugin and daemon keys) match
+    the actor's id or ``name`` attribute by prefix, whatever the event's type, ``image`` the id or
+    the image name (with or without its tag) exactly, ``label`` the attributes, ``scope`` local."""
     attributes, actor = message["Actor"]["Attributes"], message["Actor"]["ID"]
     image_name = attributes.get("name" if message["Type"] == "image" else "image", "")
 
     def one(key: str, value: str) -> bool:
-        if key in ("container", "network", "volume"):
+        if key in NAMED:
             return actor.startswith(value) or attributes.get("name", "").startswith(value)
+        if key == "scope":
+            return message.get("scope") == value
         if key == "event":
             return message["Action"] == value or message["Action"].split(":")[0] == value
         if key == "image":

@@ -65,8 +65,19 @@ def record(kind: str, action: str, actor: str, attributes: dict[str, str]) -> No
 
 def image_event(action: str, image_id: str, name: str = "", labels: dict | None = None) -> None:
     """An image event: Actor.ID the image id (or the reference of a pull/push), ``name`` the
-    reference it concerns (the id itself when none, as dockerd), the image's labels."""
+    reference it concerns (the id itself when none, as dockerd), the image's labels (dockerd
+    adds them while the image exists: every action but ``delete``)."""
     record("image", action, image_id, {**(labels or {}), "name": name or image_id})
+
+
+def image_labels(store, image_id: str) -> dict:
+    """The labels of the image ``image_id`` of ``store`` (an ImageStore); {} when unreadable."""
+    import json
+
+    try:
+        return dict((json.loads(store.blobs.read(image_id)).get("config") or {}).get("Labels") or {})
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def network_event(action: str, network, container_id: str = "") -> None:

@@ -117,11 +117,12 @@ def import_rootfs(store: ImageStore, source: Any, reference: str | None,
     if name:  # docker's LastTagTime: set by import and tag (not by pull or load)
         with store.update_db() as db:
             db["images"][image_id]["tagged"] = now_rfc3339()
-    from composer.engine.object_events import image_event
+    from composer.engine.object_events import image_event, image_labels
 
+    labels = image_labels(store, image_id)
     if reference:  # dockerd's events of an import: the tag as given, then the import
-        image_event("tag", image_id, reference)
-    image_event("import", image_id)
+        image_event("tag", image_id, reference, labels)
+    image_event("import", image_id, labels=labels)
     return image_id
 
 
@@ -246,7 +247,7 @@ def save(store: ImageStore, references: Sequence[str], output: BinaryIO) -> None
         for image_id, tags in chosen.items():
             writer.add_image(image_id, tags)
         writer.finish()
-    from composer.engine.object_events import image_event
+    from composer.engine.object_events import image_event, image_labels
 
     for image_id in chosen:
-        image_event("save", image_id)
+        image_event("save", image_id, labels=image_labels(store, image_id))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
-from composer.engine.object_events import image_event
+from composer.engine.object_events import image_event, image_labels
 from composer.errors import ImageError
 from composer.records import Record
 
@@ -238,7 +238,7 @@ def tag(store: ImageStore, source: str, target: str) -> str:
     with store.update_db() as db:
         db["refs"][str(name)] = image_id
         db["images"][image_id]["tagged"] = _now()
-    image_event("tag", image_id, name.familiar())
+    image_event("tag", image_id, name.familiar(), image_labels(store, image_id))
     return str(name)
 
 
@@ -324,24 +324,25 @@ def remove(store: ImageStore, reference: str, force: bool = False,
     usage = container_usage() if usage is None else usage
     with store.update_db() as db:
         image_id, before = store.find(db, reference)[0], set(db["images"])
-        parent = db["images"][image_id].get("parent")
+        parent, labels = db["images"][image_id].get("parent"), image_labels(store, image_id)
         lines = _remove_from(store, db, reference, force, usage)
         while prune and parent and image_id not in db["images"] and _unused_untagged(store, db, parent, usage):
             grandparent = db["images"][parent].get("parent")
             lines += _remove_from(store, db, parent, False, usage)
             parent = grandparent
         deleted = before - set(db["images"])
-    removal_events(image_id, lines, deleted)
+    removal_events(image_id, lines, deleted, labels)
     return lines
 
 
-def removal_events(image_id: str, lines: list[tuple[str, str]], deleted: set[str] | None = None) -> None:
-    """dockerd's events of a removal: ``untag`` per name it lost, ``delete`` per image that went
-    (named by their ids, as dockerd 20.10 names them)."""
-    deleted = {image_id} if deleted is None else deleted
+def removal_events(image_id: str, lines: list[tuple[str, str]], deleted: set[str], labels: dict) -> None:
+    """dockerd's events of a removal: ``untag`` per name it lost (with the image's ``labels``),
+    ``delete`` per image that went (named by their ids, as dockerd 20.10 names them)."""
     for action, what in lines:
-        if action == "Untagged" or what in deleted:
-            image_event("untag" if action == "Untagged" else "delete", image_id if action == "Untagged" else what)
+        if action == "Untagged":
+            image_event("untag", image_id, labels=labels)
+        elif what in deleted:
+            image_event("delete", what)
 
 
 def _remove_from(store: ImageStore, db: dict[str, Any], reference: str, force: bool,
@@ -385,16 +386,17 @@ def prune(store: ImageStore, everything: bool = False,
     usage = container_usage()
     lines: list[tuple[str, str]] = []
     sizes: dict[str, int] = {}  # the layers of the removed images, by chain id
-    removed: list[tuple[str, list[tuple[str, str]]]] = []  # (image id, its lines)
+    removed: list[tuple[str, dict, list[tuple[str, str]]]] = []  # (image id, its labels, its lines)
     with store.update_db() as db:  # one read and one write of the index for all the removals
         named = set(db["refs"].values())
         for image_id in [image_id for image_id, record in db["images"].items()
                          if (everything or image_id not in named) and image_id not in usage.images
                          and keep(image_id, record) and not _has_children(db, image_id)]:
             sizes.update((chain, layer_size(db, chain)) for chain in db["images"][image_id]["chain"])
-            removed.append((image_id, _remove_from(store, db, image_id, True, usage)))
-    for image_id, image_lines in removed:
-        removal_events(image_id, image_lines)
+            labels = image_labels(store, image_id)
+            removed.append((image_id, labels, _remove_from(store, db, image_id, True, usage)))
+    for image_id, labels, image_lines in removed:
+        removal_events(image_id, image_lines, {image_id}, labels)
         lines += image_lines
     gc(store, usage.layers)
     # docker counts the layers that went away (not configs, manifests or compressed blobs)

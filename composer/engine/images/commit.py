@@ -258,4 +258,9 @@ def _register(store: Any, parent: dict[str, Any], layer: tuple[str, int] | None,
         db["images"][image_id]["parent"] = parent["_id"]
         if parts.name:  # docker's LastTagTime
             db["images"][image_id]["tagged"] = now_rfc3339()
+    if parts.name:  # dockerd's image event of a commit's name
+        from composer.engine.images.reference import parse_reference
+        from composer.engine.object_events import image_event
+
+        image_event("tag", image_id, parse_reference(parts.name).familiar(), dict(parts.config.get("Labels") or {}))
     return image_id

@@ -134,11 +134,11 @@ def _load_oci(store: ImageStore, archive: _Archive) -> list[LoadedImage]:
 def load(store: ImageStore, stream: BinaryIO) -> list[LoadedImage]:
     """Load every image of a docker or OCI archive (possibly gzip/zstd compressed); dockerd's
     ``load`` event for each."""
-    from composer.engine.object_events import image_event
+    from composer.engine.object_events import image_event, image_labels
 
     loaded = _load_archive(store, stream)
     for image in loaded:
-        image_event("load", image.image_id)
+        image_event("load", image.image_id, labels=image_labels(store, image.image_id))
     return loaded
 
 

@@ -188,7 +188,7 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
                     db["refs"][names[0]] = known
             if names:  # pull_policy's refresh windows count from here
                 store.record_pull(names[0], known)
-            _pulled(ref)
+            _pulled(ref, store, known)
             return PullResult(known, str(ref), digest, updated=False)
         on_event(ProgressEvent(ref.tag or ref.digest or "", f"Pulling from {ref.path}"))
         job = _Pull(store, client, ref, on_event)
@@ -200,15 +200,15 @@ def pull(reference: str, *, store: ImageStore | None = None, platform: str | Non
             raise
     if names:
         store.record_pull(names[0], image_id)
-    _pulled(ref)
+    _pulled(ref, store, image_id)
     return PullResult(image_id, str(ref), digest, updated=True)
 
 
-def _pulled(ref: Reference) -> None:
+def _pulled(ref: Reference, store: ImageStore, image_id: str) -> None:
     """dockerd's ``pull`` event: Actor.ID and ``name`` the reference (``busybox:latest``)."""
-    from composer.engine.object_events import image_event
+    from composer.engine.object_events import image_event, image_labels
 
-    image_event("pull", ref.familiar(), ref.familiar())
+    image_event("pull", ref.familiar(), ref.familiar(), image_labels(store, image_id))
 
 
 def repository_tags(reference: str) -> list[str]:

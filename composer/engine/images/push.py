@@ -84,7 +84,7 @@ def push(reference: str, *, store: ImageStore | None = None, on_event: EventSink
         digests = db["images"][image_id].setdefault("repo_digests", [])
         if f"{ref.repository}@{digest}" not in digests:
             digests.append(f"{ref.repository}@{digest}")
-    from composer.engine.object_events import image_event
+    from composer.engine.object_events import image_event, image_labels
 
-    image_event("push", ref.familiar(), ref.familiar())  # as dockerd: the reference pushed
+    image_event("push", ref.familiar(), ref.familiar(), image_labels(store, image_id))  # (the reference, as dockerd)
     return PushResult(str(ref), digest, len(body))

@@ -137,3 +137,17 @@ def test_live_events_of_objects(cli, state_root: Path):
         events.kill()
         events.wait()
     assert seen == ["create livevol", "destroy livevol"]
+
+
+def test_image_events_carry_the_images_labels(cli):
+    """dockerd adds an image's labels to its events (not to ``delete``: the image is gone); a
+    commit with a name is a ``tag`` too."""
+    cli("container", "create", "--name", "lb", "--network", "none", "busybox", "true", check=True)
+    image_id = cli("container", "commit", "-c", "LABEL team=x", "lb", "lb:1", check=True).stdout.strip()
+    cli("image", "tag", "lb:1", "lb:2", check=True)
+    cli("image", "rm", "lb:2", "lb:1", check=True)
+    images = [(m["Action"], m["Actor"]["Attributes"]) for m in _events(cli, "-f", "type=image")][2:]
+    assert images == [("tag", {"name": "lb:1", "team": "x"}), ("tag", {"name": "lb:2", "team": "x"}),
+                      ("untag", {"name": image_id, "team": "x"}), ("untag", {"name": image_id, "team": "x"}),
+                      ("delete", {"name": image_id})]
+    assert [m["Action"] for m in _events(cli, "-f", "label=team=x")] == ["tag", "tag", "untag", "untag"]

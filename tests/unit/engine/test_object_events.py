@@ -62,3 +62,4 @@ def test_filters_as_dockerd() -> None:
     assert selected(volume, {"type": ["image", "volume"], "event": ["create"]})
     assert not selected(volume, {"type": ["image"]})
     assert selected(volume, {"label": ["driver=local"]}) and not selected(volume, {"label": ["driver=x"]})
+    assert selected({**volume, "scope": "local"}, {"scope": ["local"]}) and not selected(volume, {"service": ["x"]})
