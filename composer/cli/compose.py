@@ -422,7 +422,7 @@ def up_options(ctx: Any, services: Iterable[str], options: dict) -> Any:
         timeout=_seconds(options.get("timeout"), "-t, --timeout"), wait=bool(options.get("wait")),
         wait_timeout=_seconds(options.get("wait_timeout"), "--wait-timeout"), parallel=parallel(ctx),
         env_files=tuple(ctx.obj.env_files), assume_yes=bool(options.get("assume_yes")),
-        no_build=bool(options.get("no_build")))
+        no_build=bool(options.get("no_build")), quiet_pull=bool(options.get("quiet_pull")))
 
 
 def project_defaults(project: Any, options: Any) -> Any:

@@ -103,7 +103,7 @@ def _register_up(app: typer.Typer) -> None:
            all_resources: bool = typer.Option(False, "--all-resources", help="Include all resources, even those not used by services."),
            yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate volumes whose definition changed."),
            no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
-           quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
+           quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without printing progress information."),
            quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."),
            menu: bool = typer.Option(False, "--menu", help="Accepted: composer has no interactive shortcuts."),
            dry_run: bool = _DRY) -> None:
@@ -127,7 +127,7 @@ def _register_up(app: typer.Typer) -> None:
             no_deps=no_deps, always_recreate_deps=always_recreate_deps, force_recreate=force_recreate,
             no_recreate=no_recreate, scale=scale, remove_orphans=remove_orphans, no_start=no_start, pull=pull,
             build=build, renew_anon_volumes=renew, timeout=timeout, wait=wait, wait_timeout=wait_timeout,
-            assume_yes=yes, no_build=no_build))
+            assume_yes=yes, no_build=no_build, quiet_pull=quiet_pull))
         options = C.project_defaults(project, options)._replace(all_resources=all_resources)
         if ctx.obj.dry_run or dry_run:
             from composer.cli.dryrun import show_up
@@ -167,13 +167,13 @@ def _register_up(app: typer.Typer) -> None:
                yes: bool = typer.Option(False, "-y", "--yes", help="Assume yes: recreate changed volumes."),
                build: bool = typer.Option(False, "--build", help="Build images before starting containers."),
                no_build: bool = typer.Option(False, "--no-build", help="Don't build an image (accepted)."),
-               quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
+               quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without printing progress information."),
                dry_run: bool = _DRY) -> None:
         """Create containers for a service."""
         project = C.load(ctx)
         options = C.up_options(ctx, services or (), dict(
             pull=pull, remove_orphans=remove_orphans, force_recreate=force_recreate, no_recreate=no_recreate,
-            scale=scale, assume_yes=yes, build=build, no_build=no_build))._replace(no_start=True)
+            scale=scale, assume_yes=yes, build=build, no_build=no_build, quiet_pull=quiet_pull))._replace(no_start=True)
         if ctx.obj.dry_run or dry_run:
             from composer.cli.dryrun import show_up
 
@@ -490,11 +490,9 @@ def _register_lifecycle(app: typer.Typer) -> None:
                 show_plan(ctx, plan_images(project, observed, UpOptions(pull="always"), services=names))
             return
         with C.progress_for(ctx, "Pulling") as progress:
-            if quiet:
-                progress.mode = "quiet"
-            try:
+            try:  # (-q: Compose still shows each service's lines, not the layers')
                 if names:
-                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx))
+                    C.engine(progress).pull(project, tuple(names), parallel=C.parallel(ctx), quiet=quiet)
             except ComposerError:
                 if not ignore_failures:
                     raise

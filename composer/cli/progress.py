@@ -55,9 +55,13 @@ class Line:
             mark = "✔"
         else:
             mark = _SPINNER[tick % len(_SPINNER)]
-        left = f" {mark} {event.kind} {event.name}".ljust(width) + f" {_status_word(event)}"
-        if event.text and not _is_in_use(event):
-            left += f" {event.text}"
+        if not event.kind:  # a pull's line (a layer's under its service's)
+            text, details = untyped_words(event)
+            left = f"{'  ' if event.parent else ''} {mark} {event.name}".ljust(width) + f" {text} {details}".rstrip()
+        else:
+            left = f" {mark} {event.kind} {event.name}".ljust(width) + f" {_status_word(event)}"
+            if event.text and not _is_in_use(event):
+                left += f" {event.text}"
         seconds = event.duration if event.done and event.duration is not None else time.monotonic() - self.started
         return f"{left:<{width + 14}} {seconds:5.1f}s"
 
@@ -70,6 +74,18 @@ def _in_use(text: str) -> tuple[str, str] | None:
     subject, _, rest = text.partition(": ")
     kind, _, name = subject.partition(" ")
     return (kind, name) if rest == IN_USE and kind in ("Network", "Volume") and name else None
+
+
+def untyped_words(event: Event) -> tuple[str, str]:
+    """Compose's Text and Details of a line with no type word (its pulls): ``Pulling``; a
+    layer's docker status and progress; ``Skipped - <why>``; ``Error`` and the message."""
+    if event.parent:
+        return event.text, event.details
+    if event.status is Status.SKIPPED:
+        return f"Skipped - {event.text}", ""
+    if event.failed:
+        return "Error", event.text
+    return event.status.value, ""
 
 
 def _status_word(event: Event) -> str:
@@ -137,7 +153,7 @@ class Progress:
         elif (self.mode == "plain" or self.mode == "tty" and self.prefix) and event.kind != "Project":
             self.stream.write(self.prefix + self._plain(event) + "\n")
         elif self.mode == "tty" and event.kind != "Project":
-            key = f"{event.kind} {event.name}"
+            key = f"{event.kind} {event.parent} {event.name}"
             line = self.lines.get(key)
             if line is None or line.event.done or line.event.failed:
                 self.lines[key] = Line(event)
@@ -153,6 +169,9 @@ class Progress:
         (`` proj-web-1 copy a.txt to proj-web-1:/tmp/a.txt Copying``)."""
         if event.status in (Status.COPYING, Status.COPIED):
             return f" {event.name} copy {event.text} {event.status.value}"
+        if not event.kind:  # Compose's fmt.Println("", ID, Text, Details): a space before an empty Details
+            text, details = untyped_words(event)
+            return f" {event.name} {text} {details}"
         text = f" {event.kind} {event.name}  {_status_word(event)}"
         if event.text and not _is_in_use(event):
             text += f" {event.text}"

@@ -88,7 +88,7 @@ class ProjectService:
             observed = self.observe(project)
             images = reconcile.plan_images(project, observed, options, mounts=True)
             if images:
-                self._run(images, options.parallel)
+                self._run(_pulls_shown(images, quiet=options.quiet_pull), options.parallel)
                 observed = self.observe(project)
             settled = options._replace(pull="never" if options.pull == "never" else "missing", build=False)
             plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
@@ -121,12 +121,14 @@ class ProjectService:
                 forget(name)  # gone for good: its event log too (composer.engine.journal)
             return result
 
-    def pull(self, project: "Project", services: tuple[str, ...] = (), *, parallel: int = 0) -> "ExecutionResult":
-        """``pull``: every service with an ``image:`` (build-only services are skipped)."""
+    def pull(self, project: "Project", services: tuple[str, ...] = (), *, parallel: int = 0,
+             quiet: bool = False) -> "ExecutionResult":
+        """``pull``: every service with an ``image:`` (build-only services are skipped); a service
+        whose image another pulls is "Skipped" (as Compose); ``quiet``: no layer lines."""
         names = [n for n in reconcile.select(project, services, with_deps=False) if project.services[n].image]
         observed = self.observe(project, tuple(names))
         plan = reconcile.plan_images(project, observed, UpOptions(pull="always"), services=names)
-        return self._run(plan, parallel)
+        return self._run(_pulls_shown(plan, skip_shared=True, quiet=quiet), parallel)
 
     def wait(self, project: "Project", services: tuple[str, ...] = ()) -> dict[str, int]:
         """``wait``: block until the services' containers stop; ``{container name: exit code}``."""
@@ -267,6 +269,13 @@ class ProjectService:
             flush()
         result.raise_for_failures()
         return result
+
+
+def _pulls_shown(plan: Plan, **shown: bool) -> Plan:
+    """``plan`` with its pulls' lines chosen (``skip_shared``: ``compose pull``'s Skipped lines;
+    ``quiet``: no layer lines)."""
+    return Plan(tuple(op._replace(params={**op.params, **shown}) if op.kind == "pull" else op for op in plan),
+                plan.warnings)
 
 
 def in_compose_order(plan: Plan, emit: EventSink, running: "tuple[dict, dict] | None" = None

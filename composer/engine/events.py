@@ -58,9 +58,11 @@ DONE = frozenset({Status.PULLED, Status.BUILT, Status.CREATED, Status.RECREATED,
 class Event(NamedTuple):
     """One progress step of one object.
 
-    ``kind`` is Container, Network, Volume or Image; ``name`` the object's real name;
-    ``duration`` the seconds since the matching "-ing" event (on completion events);
-    ``text`` extra detail (an error message, a warning, pull progress).
+    ``kind`` is Container, Network, Volume or Image, or "" for Compose's pull lines (``name`` a
+    service, ``web Pulling``, or with ``parent`` a layer, ``text`` its docker status: ``723168d4a078
+    Downloading [=>  ]  1MB/2MB``); ``name`` the object's real name; ``duration`` the seconds
+    since the matching "-ing" event (on completion events); ``text`` extra detail (an error
+    message, a warning, the reason of a Skipped pull).
     """
 
     kind: str
@@ -68,6 +70,8 @@ class Event(NamedTuple):
     status: Status
     duration: float | None = None
     text: str = ""
+    parent: str = ""  # a pulled layer's: the service whose pull it is
+    details: str = ""  # a pulled layer's progress (docker's bar and sizes)
 
     @property
     def done(self) -> bool:
@@ -84,6 +88,10 @@ class Event(NamedTuple):
                                      "done": self.done}
         if self.text:
             record["text"] = self.text
+        if self.parent:
+            record["parent_id"] = self.parent
+        if self.details:
+            record["details"] = self.details
         if self.duration is not None:
             record["duration"] = round(self.duration, 3)
         return record
@@ -125,6 +133,24 @@ def throttled(report: Callable[[str, Any], None], interval: float = PULL_INTERVA
         report(status, detail)
 
     return report_some
+
+
+LAYER_DONE = frozenset({"Download complete", "Already exists", "Pull complete"})
+
+
+def layer_event(parent: str, layer: str, status: str, current: int = 0, total: int = 0) -> Event:
+    """A pulled layer's line as Compose prints dockerd's message: the docker status and, while
+    downloading or extracting, docker's progress (``JSONProgress.String()``, no terminal: 200 wide)."""
+    details = ""
+    if status in ("Downloading", "Extracting") and total > 0:
+        from composer.units import DECIMAL_UNITS, custom_size
+
+        half = min(50, int(current / total * 100) // 2)
+        sizes = f"{custom_size(current, 1000.0, DECIMAL_UNITS, 4):>8}"
+        details = f"[{'=' * half}>{' ' * (50 - half)}] " + (sizes + f"/{custom_size(total, 1000.0, DECIMAL_UNITS, 4)}"
+                                                            if current <= total else sizes)
+    return Event(kind="", name=layer, status=Status.PULLED if status in LAYER_DONE else Status.PULLING,
+                 text=status, parent=parent, details=details)
 
 
 class NetworksFirst:

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, Awaitable, Callable
 
 from composer.engine import labels as L
-from composer.engine.events import Event, Status, throttled
+from composer.engine.events import Event, Status, layer_event, throttled
 from composer.engine.headstart import create_container, with_image_id
 from composer.engine.opcontext import LoopContext, OpContext
 from composer.engine.plan import Operation
@@ -49,15 +49,37 @@ async def _remove_volume(ctx: OpContext, op: Operation) -> None:
 
 
 async def _pull(ctx: LoopContext, op: Operation) -> None:
+    """One pull for every service that needs the image, named as Compose names its pulls: each
+    service's ``web Pulling``/``web Pulled`` (``compose pull``, ``skip_shared``: the first one's,
+    the others ``Skipped - Image is already being pulled by web``), the layers' lines under the
+    first (none with ``quiet``)."""
     import trio
 
     ref, token = op.params["reference"], trio.lowlevel.current_trio_token()
+    pullers = pullers_of(op)
+    if op.params.get("skip_shared"):
+        for other in pullers[1:]:
+            ctx.emit(Event(kind="", name=other, status=Status.SKIPPED,
+                           text=f"Image is already being pulled by {pullers[0]}"))
+        pullers = pullers[:1]
 
     def progress(status: str, detail: Any) -> None:  # called in the pull's threads (one per layer too)
-        trio.from_thread.run_sync(ctx.emit, Event(kind="Image", name=ref, status=Status.PULLING, text=status),
-                                  trio_token=token)
+        layer = detail.get("id", "") if isinstance(detail, dict) else ""
+        if len(layer) == 12 and not op.params.get("quiet"):  # (not "Pulling from ...", named by the tag)
+            event = layer_event(pullers[0], layer, status, detail.get("current") or 0, detail.get("total") or 0)
+            trio.from_thread.run_sync(ctx.emit, event, trio_token=token)
 
-    await ctx.step("Image", ref, Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress))
+    for other in pullers[1:]:
+        ctx.emit(Event(kind="", name=other, status=Status.PULLING))
+    started = time.monotonic()
+    await ctx.step("", pullers[0], Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress))
+    for other in pullers[1:]:
+        ctx.emit(Event(kind="", name=other, status=Status.PULLED, duration=time.monotonic() - started))
+
+
+def pullers_of(op: Operation) -> tuple[str, ...]:
+    """The services (and ``web:volume 0`` mounts) a pull is for, the first one its planner."""
+    return tuple(op.params.get("pullers") or (op.params.get("service") or op.params["reference"],))
 
 
 async def _build(ctx: OpContext, op: Operation) -> None:
@@ -307,11 +329,15 @@ def kind_of(op: Operation) -> str:
     kind = op.resource.split(":", 1)[0]
     if op.kind == "wait":
         return "Service"
+    if op.kind == "pull":
+        return ""  # Compose's pull lines name the service alone
     return {"service": "Container", "container": "Container"}.get(kind, kind.capitalize())
 
 
 def name_of(ctx: OpContext, op: Operation) -> str:
     params = op.params
+    if op.kind == "pull":
+        return pullers_of(op)[0]
     if "spec" in params:
         return params["spec"].name
     if op.resource in ctx.ids:

@@ -34,6 +34,7 @@ class UpOptions(Record):
     assume_yes: bool = False  # -y: recreate volumes whose definition changed (their data is lost)
     confirm: Callable[[str], bool] | None = None  # without -y: asks whether to do that (None: no)
     no_build: bool = False  # --no-build: a missing image is pulled (when named) or refused, never built
+    quiet_pull: bool = False  # --quiet-pull: the pulls' lines without their layers'
 
 
 class DownOptions(Record):

@@ -171,8 +171,9 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         return plan.add("build", f"image:{ref}", "--build" if options.build else "image not found",
                         reference=ref, service=service.name)
     if policy == "always" or (policy in ("missing", "if_not_present") and not present):
-        return plan.add("pull", f"image:{ref}", "pull_policy always" if present else "image not found",
-                        reference=ref, service=service.name)
+        from composer.engine.images.mountpulls import add_pull
+
+        return add_pull(plan, ref, "pull_policy always" if present else "image not found", service.name)
     if not present and policy == "never":
         raise ImageNotFound(f"service {service.name!r}: image {ref} not found locally and pull policy is never",
                             hint=f"pull it first (composer pull {service.name}) or drop --pull never")
@@ -185,7 +186,9 @@ def _unbuilt(plan: PlanBuilder, service: "Service", ref: str) -> str:
     if not service.image:
         raise ImageNotFound(f"Error response from daemon: No such image: {ref}",
                             hint=f"build it first (composer build {service.name}) or drop --no-build")
-    return plan.add("pull", f"image:{ref}", "--no-build: image not found", reference=ref, service=service.name)
+    from composer.engine.images.mountpulls import add_pull
+
+    return add_pull(plan, ref, "--no-build: image not found", service.name)
 
 
 def _mount_pulls(plan: PlanBuilder, project: "Project", service: "Service",

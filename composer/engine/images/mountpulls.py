@@ -33,7 +33,15 @@ def plan_mount_pulls(plan: "PlanBuilder", service: "Service", observed: "Observe
     """Add a pull of each missing image a volume of ``service`` mounts; the ids of those pulls.
     Not of an image a service ``built`` (Compose ignores that pull's failure: the build makes it),
     nor of one ``observed`` did not look for (left to the create: No such image)."""
-    return tuple(plan.add("pull", f"image:{image}", "image not found", reference=image,
-                          service=f"{service.name}:volume {index}")
+    return tuple(add_pull(plan, image, "image not found", f"{service.name}:volume {index}")
                  for index, image in mount_images(service)
                  if image not in built and image in observed.images and observed.images[image] is None)
+
+
+def add_pull(plan: "PlanBuilder", image: str, cause: str, puller: str) -> str:
+    """The pull of ``image`` (one for all who need it); ``puller`` (a service, or
+    ``web:volume 0``) joins its ``pullers``, the names Compose gives the pull's lines."""
+    op_id = f"pull image:{image}"
+    pullers = tuple(plan.get(op_id).params.get("pullers", ())) if op_id in plan else ()
+    return plan.add("pull", f"image:{image}", cause, reference=image, service=pullers[0] if pullers else puller,
+                    pullers=pullers if puller in pullers else (*pullers, puller))

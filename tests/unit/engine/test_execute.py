@@ -148,7 +148,7 @@ def test_recreate_replaces_the_container_under_the_same_name(load, service, fake
 def test_missing_image_is_pulled_or_reported(load, service, fake, events):
     project = load("services:\n  web: {image: alpine}\n")
     service.up(project)
-    assert "alpine Pulled" in lines(events, "Image")
+    assert "web Pulled" in lines(events, "")  # named by service, as Compose
     assert fake.list_containers({})[0].labels[L.IMAGE] == fake.images["alpine"]
     fake.pullable = False
     with pytest.raises(ImageNotFound, match="pull access denied"):
@@ -262,7 +262,7 @@ def test_start_without_containers_is_explained(load, service):
 def test_pull_and_pull_never(load, service, fake, events):
     project = load("services:\n  web: {image: alpine}\n  built: {build: .}\n")
     service.pull(project)
-    assert [e.name for e in events if e.status is Status.PULLED] == ["alpine"]
+    assert [e.name for e in events if e.status is Status.PULLED] == ["web"]
     with pytest.raises(ImageNotFound, match="pull policy is never"):
         service.up(load("services:\n  web: {image: missing}\n"), UpOptions(pull="never"))
 

@@ -121,7 +121,7 @@ def test_the_plan_is_walked_by_one_trio_loop_with_events_in_order(load, fake, mo
     service.up(project)
     assert {ident for _, ident, _ in seen} == {threading.get_ident()} and all(inside for *_, inside in seen)
     order = [text for text, *_ in seen]
-    assert "postgres Pulling" in order
+    assert "db Pulling" in order  # (named by service, as Compose)
     assert order.index("demo-db-1 Started") < order.index("demo-web-1 Starting")
 
 

@@ -1,14 +1,16 @@
-"""Pull progress reaches the display at most ~10 times a second per image, and always its end."""
+"""Pull progress reaches the display at most ~10 times a second per image, and always its end; the
+pull lines as Compose 2.40 prints them (named by service, layers under it, ``Skipped`` shares)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from composer.engine.events import Status, throttled
+from composer.engine.events import Event, Status, layer_event, throttled
 from composer.engine.options import UpOptions
 from composer.engine.runtime.fake import FakeRuntime
 
 MIB = 1 << 20
+LAYER = "723168d4a078"
 
 
 def test_repeated_steps_are_throttled_and_every_other_step_passes(monkeypatch) -> None:
@@ -31,8 +33,8 @@ class SlowPull(FakeRuntime):
 
     def pull_image(self, reference: str, on_event: Any = None) -> str:
         for done in range(1, 201):
-            on_event("Downloading", {"id": "layer", "current": done * MIB, "total": 200 * MIB})
-        on_event("Pull complete", {"id": "layer", "current": 200 * MIB, "total": 200 * MIB})
+            on_event("Downloading", {"id": LAYER, "current": done * MIB, "total": 200 * MIB})
+        on_event("Pull complete", {"id": LAYER, "current": 200 * MIB, "total": 200 * MIB})
         return super().pull_image(reference)
 
 
@@ -41,6 +43,38 @@ def test_an_up_pull_emits_a_few_progress_events(load, events, state_root) -> Non
 
     service = ProjectService(SlowPull(), emit=events.append, lock_timeout=5)
     service.up(load("services:\n  web: {image: redis}\n"), UpOptions(no_start=True))
-    pulling = [e.text for e in events if e.kind == "Image" and e.status is Status.PULLING and e.text]
-    assert pulling[0] == "Downloading" and pulling[-1] == "Pull complete" and len(pulling) < 10
-    assert [e.status for e in events if e.kind == "Image"][-1] is Status.PULLED
+    layers = [e.text for e in events if e.parent == "web"]  # the layer's lines, under its service's
+    assert layers[0] == "Downloading" and layers[-1] == "Pull complete" and len(layers) < 10
+    assert [(e.name, e.status) for e in events if not e.kind and not e.parent][-1] == ("web", Status.PULLED)
+
+
+def test_layer_lines_as_dockerd_renders_its_progress():
+    from composer.cli.progress import Progress
+
+    def plain(event) -> str:
+        return Progress._plain(event)
+
+    assert plain(layer_event("web", LAYER, "Downloading", 32768, 2140000)) == \
+        f" {LAYER} Downloading [>{' ' * 50}]  32.77kB/2.14MB"
+    assert plain(layer_event("web", LAYER, "Extracting", 2140000, 2140000)) == \
+        f" {LAYER} Extracting [{'=' * 50}>]   2.14MB/2.14MB"
+    assert plain(layer_event("web", LAYER, "Verifying Checksum", 5, 5)) == f" {LAYER} Verifying Checksum "
+    assert layer_event("web", LAYER, "Pull complete").done and not layer_event("web", LAYER, "Waiting").done
+    assert plain(Event("", "web", Status.PULLING)) == " web Pulling "
+    assert plain(Event("", "other", Status.SKIPPED, text="Image is already being pulled by web")) == \
+        " other Skipped - Image is already being pulled by web "
+    assert plain(Event("", "web", Status.ERROR, text="no such host")) == " web Error no such host"
+
+
+def test_pull_names_services_and_skips_shared_images(load, events, state_root) -> None:
+    from composer.engine.api import ProjectService
+
+    service = ProjectService(SlowPull(), emit=events.append, lock_timeout=5)
+    project = load("services:\n  a: {image: redis}\n  b: {image: redis}\n  c: {image: nginx}\n")
+    service.pull(project, quiet=True)
+    shown = sorted(f"{e.name} {e.status.value} {e.text}".strip() for e in events)  # -q: no layer lines
+    assert shown == ["a Pulled", "a Pulling", "b Skipped Image is already being pulled by a", "c Pulled", "c Pulling"]
+    events.clear()
+    service.up(load("services:\n  a: {image: alpine}\n  b: {image: alpine}\n"), UpOptions(no_start=True))
+    assert sorted(f"{e.name} {e.status.value}" for e in events if not e.kind and not e.parent) == \
+        ["a Pulled", "a Pulling", "b Pulled", "b Pulling"]  # up: every service's own lines
