@@ -99,6 +99,22 @@ def release_volumes(config: ContainerConfig) -> None:
             pass
 
 
+def create_named_volumes(config: ContainerConfig) -> None:
+    """The container's named volumes exist from its creation, as docker makes them (and logs a
+    volume ``create`` event for each, made now or before, as dockerd does)."""
+    named = sorted({mount.source for mount in config.mounts if mount.type == "volume" and mount.source
+                    and not mount.anonymous})
+    if named:
+        from composer.engine.volumes import VolumeStore
+
+        store = VolumeStore()
+        for name in named:
+            if store.exists(name):
+                object_events.volume_event("create", name)
+            else:
+                store.create(name)
+
+
 def name_anonymous_volumes(config: ContainerConfig) -> bool:
     """Name and create the container's anonymous volumes (docker does at create, so that they stay
     the same across restarts and ``rm -v`` finds them); whether there were any."""
@@ -155,6 +171,7 @@ def create_state(config: ContainerConfig, cdir: ContainerDir) -> None:
     claim_state_dir(config, cdir)
     try:
         name_anonymous_volumes(config)
+        create_named_volumes(config)
     except BaseException:
         release_name(config.name)
         cdir.remove()

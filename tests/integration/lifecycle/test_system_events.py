@@ -85,6 +85,7 @@ def test_image_network_and_volume_events_as_dockerd(cli, state_root: Path, tmp_p
     objects = [m for m in _events(cli) if m["Type"] != "container"][2:]  # after the fixture's tag and import
     assert _digest(objects) == [
         ("network", "create", "evnet"), ("volume", "create", ""), ("image", "tag", "evimg:x"),
+        ("volume", "create", ""),  # (dockerd's again when a container names it)
         ("volume", "mount", ""), ("network", "connect", "evnet"), ("network", "disconnect", "evnet"),
         ("volume", "unmount", ""), ("image", "untag", busybox), ("image", "save", busybox),
         ("volume", "destroy", ""), ("network", "destroy", "evnet")]
@@ -100,7 +101,7 @@ def test_image_network_and_volume_events_as_dockerd(cli, state_root: Path, tmp_p
         "Action", "Actor", "Type", "scope", "time", "timeNano"]
     # docker's filters: type=, network= / volume= (id or name, by prefix), image= (id, name, name without tag)
     assert _digest(_events(cli, "-f", "type=network", "-f", "event=connect")) == [("network", "connect", "evnet")]
-    assert [m["Action"] for m in _events(cli, "-f", "volume=evv")] == ["create", "mount", "unmount", "destroy"]
+    assert [m["Action"] for m in _events(cli, "-f", "volume=evv")] == ["create", "create", "mount", "unmount", "destroy"]
     assert [m["Action"] for m in _events(cli, "-f", "network=evnet", "-f", "type=network")] == [
         "create", "connect", "disconnect", "destroy"]
     assert [m["Action"] for m in _events(cli, "-f", "image=evimg", "-f", "type=image")] == ["tag"]
@@ -151,3 +152,10 @@ def test_image_events_carry_the_images_labels(cli):
                       ("untag", {"name": image_id, "team": "x"}), ("untag", {"name": image_id, "team": "x"}),
                       ("delete", {"name": image_id})]
     assert [m["Action"] for m in _events(cli, "-f", "label=team=x")] == ["tag", "tag", "untag", "untag"]
+
+
+def test_container_create_makes_its_named_volumes(cli):
+    """As docker: ``create -v NAME:/d`` makes the volume at once (``volume ls`` lists it)."""
+    cli("container", "create", "--name", "nv", "-v", "newvol:/d", "busybox", "true", check=True)
+    assert cli("volume", "ls", "-q", check=True).stdout.split() == ["newvol"]
+    assert [m["Action"] for m in _events(cli, "-f", "type=volume")] == ["create"]
