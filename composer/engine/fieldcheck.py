@@ -124,9 +124,11 @@ def refuse_network(raw: Mapping[str, Any], key: str) -> None:
     """PlanError for a project network composer cannot make: ``enable_ipv4: false`` (Docker
     28's IPv6-only network; composer's bridges always have IPv4)."""
     if raw.get("enable_ipv4") is False:
-        raise PlanError(f"network {key!r}: enable_ipv4: false (an IPv6-only network) is not supported by composer",
+        raise PlanError(f'network "{key}": enable_ipv4: false asks for an IPv6-only network; composer\'s bridge '
+                        "networks always have IPv4 (nothing was created)",
                         location=SourceLocation(path=f"networks.{key}.enable_ipv4"),
-                        hint="remove enable_ipv4: false (the network then has IPv4 and, with enable_ipv6, IPv6)")
+                        hint=f"delete enable_ipv4: false from networks.{key}; with enable_ipv6: true its containers "
+                             "get an IPv6 address beside the IPv4 one")
 
 
 def refuse_volume(raw: Mapping[str, Any], key: str, name: str) -> None:

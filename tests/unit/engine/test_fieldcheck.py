@@ -109,7 +109,8 @@ def test_an_ipv6_only_network_is_refused_by_the_planner(load, service):
     project = load("services:\n  a:\n    image: busybox\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv4: false\n")
     with pytest.raises(PlanError, match="enable_ipv4: false") as caught:
         service.plan_up(project)
-    assert caught.value.location.path == "networks.n.enable_ipv4"
+    assert caught.value.location.path == "networks.n.enable_ipv4" and caught.value.message.startswith('network "n": ')
+    assert caught.value.hint.startswith("delete enable_ipv4: false from networks.n")
     service.plan_up(load("services:\n  a:\n    image: busybox\n    networks: [n]\nnetworks:\n  n:\n"
                          "    enable_ipv4: true\n"))
 
