@@ -192,12 +192,13 @@ def container_logs(container: str = typer.Argument(...),
         tail: str = typer.Option("all", "-n", "--tail", help="Number of lines to show from the end."),
         timestamps: bool = typer.Option(False, "-t", "--timestamps", help="Show timestamps."),
         since: Optional[str] = typer.Option(None, "--since", help="Since a timestamp or relative (42m)."),
-        until: Optional[str] = typer.Option(None, "--until", help="Before a timestamp or relative (42m).")) -> None:
+        until: Optional[str] = typer.Option(None, "--until", help="Before a timestamp or relative (42m)."),
+        details: bool = typer.Option(False, "--details", help="Show extra details provided to logs.")) -> None:
     """Fetch the logs of a container (stdout to stdout, stderr to stderr)."""
     api = _api()
     count = int(tail) if tail.lstrip("-").isdigit() and int(tail) >= 0 else None  # docker: anything else is all
     container_id = api.resolve(container)
-    if not (follow or timestamps or since or until) and count is None:
+    if not (follow or timestamps or since or until or details) and count is None:
         for stream, data in api.read_logs_bulk(container_id):
             (sys.stdout.buffer if stream == "stdout" else sys.stderr.buffer).write(data)
         return
@@ -211,7 +212,8 @@ def container_logs(container: str = typer.Argument(...),
             targets[current].write(b"".join(pending))
             targets[current].flush()
             pending, current = [], stream
-        pending.append((stamp + " ").encode() + text if timestamps else text)
+        line = b" " + text if details else text  # --details: the log's attributes (none here), a space
+        pending.append((stamp + " ").encode() + line if timestamps else line)
         if follow:
             targets[current].write(b"".join(pending))
             targets[current].flush()
@@ -295,7 +297,7 @@ def container_stats(containers: List[str] = typer.Argument(None),
         if named:
             by_id = {info.id: info for info in infos}
             return [target_of(by_id[cid], shown) for shown, cid in named if cid in by_id]
-        return [target_of(info) for info in infos if all_ or info.state in LIVE]
+        return [target_of(info) for info in reversed(infos) if all_ or info.state in LIVE]  # newest first, as ps
 
     show_stats(targets, output_format, no_stream, no_trunc)
 

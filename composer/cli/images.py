@@ -157,6 +157,7 @@ def _register_housekeeping(image: typer.Typer) -> None:
            platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Remove one or more images."""
         from composer.engine.images.catalog import container_usage, gc, remove
+        from composer.errors import ImageNotFound
 
         store, failed, usage = _store(), False, container_usage()  # one scan of the containers
         deleted = False
@@ -166,9 +167,9 @@ def _register_housekeeping(image: typer.Typer) -> None:
                 for action, what in remove(store, reference, force, usage, prune=not no_prune):
                     typer.echo(f"{action}: {what}")
                     deleted = deleted or action == "Deleted"
-            except ImageError as error:
-                typer.echo(image_error_text(error), err=True)
-                failed = True
+            except ImageError as error:  # all dockerd's refusals; -f: a missing image is no failure
+                typer.echo(f"Error response from daemon: {error.message}", err=True)
+                failed = failed or not (force and isinstance(error, ImageNotFound))
         if deleted:  # only untagged: every blob and snapshot is still some image's
             gc(store, usage.layers)
         if failed:
@@ -216,7 +217,8 @@ def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, dig
     from composer.engine.images.catalog import FILTERS, filter_images, list_images
     from composer.errors import ImageNotFound
 
-    wanted = parse_filters([*filters, *([f"reference={repository}"] if repository else [])], FILTERS, {})
+    wanted = parse_filters([*filters, *([f"reference={repository}"] if repository else [])], FILTERS, {},
+                           "image ls [OPTIONS] [REPOSITORY[:TAG]]")
     store = _store()
     try:
         rows = filter_images(store, list_images(store, intermediate=all_), wanted)

@@ -53,7 +53,17 @@ def _create(options: dict, arguments: list[str]) -> int:
     if len(arguments) != 1:
         raise UsageError("'composer network create' requires 1 argument",
                          hint="usage: composer network create [OPTIONS] NETWORK")
-    print(create_network(arguments[0], options).id)
+    from composer.errors import NetworkError
+
+    try:
+        print(create_network(arguments[0], options).id)
+    except NetworkError as error:  # refused by the daemon, in docker's words
+        import sys
+
+        from composer.cli.render import daemon_text
+
+        print(daemon_text(error), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -115,8 +125,46 @@ def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
     """(``network inspect`` objects of the networks found, the names not found), one read."""
     store = _manager().store
     networks = store.all()
-    found = [store.find(name, networks) for name in names]
-    return [net.inspect() for net in found if net is not None], [n for n, net in zip(names, found) if net is None]
+    predefined = predefined_networks(networks)
+    found = [store.find(name, networks) or store.find(name, predefined) for name in names]
+    return ([_predefined_inspect(net) if net in predefined else net.inspect() for net in found if net is not None],
+            [n for n, net in zip(names, found) if net is None])
+
+
+PREDEFINED = {"host": "host", "none": "null"}  # docker's networks of these modes: name -> driver
+
+
+def predefined_networks(stored: list) -> list:
+    """docker's pre-defined ``host`` and ``none`` networks (composer's containers use those modes
+    without a record of them): the same id every time, the state root's time; ``stored`` (the
+    stored networks) wins a name."""
+    import hashlib
+    import os
+    import time
+
+    from composer.network.model import Network
+    from composer.settings import state_root_dir
+
+    try:
+        when = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(os.stat(state_root_dir()).st_ctime))
+    except OSError:
+        when = "0001-01-01T00:00:00Z"
+    taken = {net.name for net in stored}
+    return [Network(id=hashlib.sha256(f"composer predefined network {name}".encode()).hexdigest(), name=name,
+                    bridge="", subnet="", gateway="", created=when, driver=driver)
+            for name, driver in PREDEFINED.items() if name not in taken]
+
+
+def _predefined_inspect(net) -> dict:
+    """``network inspect host|none``: docker's shape, the running containers of that mode."""
+    from composer.engine.runtime.containers import list_containers
+
+    members = {info.id: {"Name": info.name, "EndpointID": "", "MacAddress": "", "IPv4Address": "", "IPv6Address": ""}
+               for info in list_containers(all=False) if info.networks[:1] == [net.name]}
+    return {"Name": net.name, "Id": net.id, "Created": net.created, "Scope": "local", "Driver": net.driver,
+            "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []}, "Internal": False,
+            "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+            "Containers": members, "Options": {}, "Labels": {}}
 
 
 def _rm(options: dict, arguments: list[str]) -> int:
@@ -138,12 +186,21 @@ def remove_networks(names: list[str], force: bool) -> int:
         try:
             manager.remove(name)
         except NetworkNotFound:
+            if name in PREDEFINED:
+                from composer.errors import NetworkError
+
+                raise NetworkError(f"{name} is a pre-defined network and cannot be removed") from None
             if force:
                 return None
             raise
         return name
 
-    return each_reference(names, remove)
+    code = each_reference(names, remove)
+    if code:  # docker 28's CLI ends a failed network rm so
+        import sys
+
+        print("exit status 1", file=sys.stderr)
+    return code
 
 
 COMMANDS = {"create": _create, "ls": _ls, "inspect": _inspect, "rm": _rm}
@@ -161,13 +218,47 @@ def pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
-    """The ``ls_row`` of each network passing ``options``' ``filter`` list (``no_trunc``: full ids)."""
-    filters: dict[str, list[str]] = {}
-    for item in options.get("filter") or []:
-        key, _, value = item.partition("=")
-        filters.setdefault(key, []).append(value)
+    """The ``ls_row`` of each network (and of docker's pre-defined ones) passing ``options``'
+    ``filter`` list, by name as docker sorts them (``no_trunc``: full ids)."""
+    from composer.cli.psformat import parse_filters
+
+    filters = check_values(parse_filters(options.get("filter") or [], NETWORK_FILTERS, {}, "network ls [OPTIONS]"))
     width = 64 if options.get("no_trunc") else 12
-    return [ls_row(net, width) for net in networks if matches(net, filters)]
+    listed = sorted([*networks, *predefined_networks(networks)], key=lambda net: _natural(net.name))
+    used = _used_networks() if "dangling" in filters else set()
+    return [ls_row(net, width) for net in listed if matches(net, filters, used)]
+
+
+NETWORK_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
+TRUTHS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def check_values(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``type`` and ``dangling`` values refused in dockerd's words."""
+    from composer.errors import FilterError
+
+    for value in filters.get("type", ()):
+        if value not in ("custom", "builtin"):
+            raise FilterError(f"invalid filter: 'type'='{value}'")
+    for value in filters.get("dangling", ()):
+        if value.lower() not in TRUTHS:
+            raise FilterError("invalid value for filter 'dangling', must be \"true\" (or \"1\"), "
+                              "or \"false\" (or \"0\")")
+    return filters
+
+
+def _natural(name: str) -> list:
+    """docker's natural sort key: digit runs compared as numbers (``net2`` before ``net10``)."""
+    import re
+
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part]
+
+
+def _used_networks() -> set[str]:
+    """The names of the networks a running container is on (``dangling``)."""
+    from composer.engine.runtime.containers import list_containers
+
+    return {name for info in list_containers(all=False) for name in info.networks}
 
 
 LS_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv4": "IPV4",
@@ -191,27 +282,26 @@ def ls_lines(networks: list, options: dict) -> list[str]:
     return render(rows, output_format, LS_HEADERS, strict=True)
 
 
-def matches(net, filters: dict[str, list[str]]) -> bool:
-    """Whether ``net`` passes docker's ``network ls`` filters (name=, id=, driver=, label=)."""
-    for key, wanted in filters.items():
-        if key == "name" and not any(w in net.name for w in wanted):
-            return False
-        if key == "id" and not any(net.id.startswith(w) for w in wanted):
-            return False
-        if key == "driver" and net.driver not in wanted:
-            return False
-        if key == "label" and not all(_label_match(net.labels, w) for w in wanted):
-            return False
-        if key not in ("name", "id", "driver", "label"):
-            raise UsageError(f"invalid filter {key!r}", hint="use name=, id=, driver= or label=")
-    return True
+def matches(net, filters: dict[str, list[str]], used: "set[str]" = frozenset()) -> bool:
+    """Whether ``net`` passes docker's ``network ls`` filters (``check_values``' groups): name
+    and id are regular expressions, driver exact, every label, type custom|builtin, dangling (no
+    running container on it; never a pre-defined one), scope local; ``used``: the networks in use."""
+    import re
+
+    builtin = net.default or net.name in PREDEFINED
+    tests = {"name": lambda w: re.search(w, net.name), "id": lambda w: re.search(w, net.id),
+             "driver": lambda w: w == net.driver, "scope": lambda w: w == "local",
+             "type": lambda w: (w == "builtin") == builtin,
+             "dangling": lambda w: TRUTHS[w.lower()] == (not builtin and net.name not in used)}
+    return all(all(_label_match(net.labels, w) for w in wanted) if key == "label" else any(map(tests[key], wanted))
+               for key, wanted in filters.items())
 
 
 def ls_row(net, width: int) -> dict[str, str]:
     """One ``network ls`` row as docker's ``--format`` fields (its JSON's key order and time format)."""
     day, _, time = net.created.rstrip("Z").partition("T")
     return {"CreatedAt": f"{day} {time} +0000 UTC" if time else net.created, "Driver": net.driver,
-            "ID": net.id[:width], "IPv4": "true", "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
+            "ID": net.id[:width], "IPv4": str(net.name not in PREDEFINED).lower(), "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
             "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "Name": net.name, "Scope": "local"}
 
 

@@ -57,7 +57,7 @@ def daemon_text(error: ComposerError) -> str:
     (a hint is joined with ": ", as dockerd chains its causes)."""
     text = error.message
     if error.hint:
-        text += f". You have to {error.hint}." if error.message.startswith("Conflict.") else f": {error.hint}"
+        text += f". You have to {error.hint}." if "Conflict. " in error.message else f": {error.hint}"
     return f"Error response from daemon: {text}"
 
 

@@ -74,9 +74,12 @@ def volume_filters(filters: list[str]) -> dict[str, list[str]]:
     """``--filter dangling=true|false|name=N|driver=D|label=K[=V]`` grouped by key (docker's
     keys and values; a bad one is refused before anything is listed)."""
     from composer.cli.psformat import parse_filters
+    from composer.errors import FilterError
 
-    return parse_filters(filters, ("dangling", "name", "driver", "label"),
-                         {"dangling": ("true", "false", "1", "0")})
+    groups = parse_filters(filters, ("dangling", "name", "driver", "label"), {}, "volume ls [OPTIONS]")
+    if any(value.lower() not in ("true", "false", "1", "0") for value in groups.get("dangling", ())):
+        raise FilterError(f"Invalid filter 'dangling=[{' '.join(groups['dangling'])}]'")  # dockerd's words
+    return groups
 
 
 def volume_matches(meta: dict, groups: dict[str, list[str]], in_use: set[str]) -> bool:

@@ -92,7 +92,9 @@ def filter_images(store: ImageStore, rows: list[ImageSummary], wanted: dict[str,
 def _dangling(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:
     truths = {"true": True, "1": True, "false": False, "0": False}
     if any(value.lower() not in truths for value in values) or len({truths[v.lower()] for v in values}) > 1:
-        raise ImageError(f"Invalid filter 'dangling=[{' '.join(values)}]'", hint="use dangling=true or dangling=false")
+        from composer.errors import FilterError
+
+        raise FilterError(f"Invalid filter 'dangling=[{' '.join(values)}]'")  # dockerd's words
     dangling = truths[values[0].lower()]
     return [row for row in rows if (row.tag == "<none>" and row.repository == "<none>") == dangling]
 

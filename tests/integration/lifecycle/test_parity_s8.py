@@ -71,3 +71,39 @@ def test_inspect_of_create_as_docker(cli):
     assert rich["Mounts"] == [] and rich["ResolvConfPath"] == ""
     detached = cli("container", "run", "-d", "--network", "none", "busybox", "true", check=True).stdout.strip()
     assert json.loads(cli("container", "inspect", detached, check=True).stdout)[0]["Config"]["AttachStdout"] is False
+
+
+def test_words_and_shapes_of_the_other_listings(cli):
+    listed = cli("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.IPv4}}", check=True).stdout
+    assert listed.endswith("host host false\nnone null false\n")  # docker's pre-defined networks
+    none = json.loads(cli("network", "inspect", "none", check=True).stdout)[0]
+    assert (none["Driver"], none["IPAM"]["Config"], none["Containers"]) == ("null", [], {})
+    cli("network", "create", "s8dup", check=True)
+    try:
+        again = cli("network", "create", "s8dup")
+        assert (again.returncode, again.stderr) == (
+            1, "Error response from daemon: network with name s8dup already exists\n")
+    finally:
+        cli("network", "rm", "s8dup")
+    gone = cli("network", "rm", "nope")
+    assert gone.stderr == "Error response from daemon: network nope not found\nexit status 1\n"
+    bad = cli("network", "ls", "--filter", "foo")
+    assert (bad.returncode, bad.stderr) == (125, 'invalid argument "foo" for "-f, --filter" flag: bad format of '
+                                            "filter (expected name=value)\n\nUsage:  composer network ls [OPTIONS]\n\n"
+                                            "Run 'composer network ls --help' for more information\n")
+    assert cli("volume", "ls", "--filter", "dangling=x").stderr == \
+        "Error response from daemon: Invalid filter 'dangling=[x]'\n"
+    assert cli("image", "ls", "--filter", "dangling=x").stderr == \
+        "Error response from daemon: Invalid filter 'dangling=[x]'\n"
+    forced = cli("image", "rm", "-f", "nope")
+    assert (forced.returncode, forced.stderr) == (0, "Error response from daemon: No such image: nope:latest\n")
+    cli("container", "run", "--name", "first", "--network", "none", "busybox", "echo", "out", check=True)
+    cli("container", "create", "--name", "second", "--network", "none", "busybox", check=True)
+    assert cli("container", "logs", "--details", "first", check=True).stdout == " out\n"
+    assert cli("container", "stats", "--no-stream", "-a", "--format", "{{.Name}}", check=True).stdout == \
+        "second\nfirst\n"  # newest first, as ps
+    taken = cli("container", "rename", "second", "first")
+    assert taken.stderr.startswith("Error response from daemon: Error when allocating new name: Conflict. The "
+                                   'container name "/first" is already in use by container ')
+    assert taken.stderr.endswith(". You have to remove (or rename) that container to be able to reuse that name.\n"
+                                 "Error: failed to rename container named second\n")

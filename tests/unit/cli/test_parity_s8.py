@@ -131,3 +131,8 @@ def test_inspect_of_a_created_container_as_dockerd_records_it(state_root):
     assert keys[keys.index("IOMaximumBandwidth") + 1] == "Mounts"
     assert [(m["Destination"], m["Mode"]) for m in shown["Mounts"]] == [("/mnt", ""), ("/x", "")]  # no --tmpfs, init
     assert docker_env(["PATH=/bin", "A=0"], ["A=1", "B=2"]) == ["A=1", "B=2", "PATH=/bin"]
+
+
+def test_a_restarting_container_counts_as_running():
+    state = inspect_dict(CONFIG, {"Status": "restarting", "ExitCode": 2})["State"]
+    assert (state["Running"], state["Restarting"], state["ExitCode"]) == (True, True, 2)

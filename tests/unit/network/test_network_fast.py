@@ -31,15 +31,21 @@ def test_ls_lines_and_filters():
     nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now",
                     labels=labels) for c, name, labels in (("a", "front", {"team": "x"}), ("b", "back", {}))]
     lines = network_fast.ls_lines(nets, {})
-    assert lines == ["NETWORK ID     NAME      DRIVER    SCOPE",  # docker's tabwriter: min 10, padding 3
-                     "aaaaaaaaaaaa   front     bridge    local",
-                     "bbbbbbbbbbbb   back      bridge    local"]
+    assert lines[:3] == ["NETWORK ID     NAME      DRIVER    SCOPE",  # docker's tabwriter: min 10, padding 3
+                         "bbbbbbbbbbbb   back      bridge    local",  # by name, as docker's CLI sorts them
+                         "aaaaaaaaaaaa   front     bridge    local"]
+    assert [line.split()[1:] for line in lines[3:]] == [["host", "host", "local"], ["none", "null", "local"]]
     assert network_fast.ls_lines(nets, {"quiet": True, "filter": ["label=team=x"]}) == ["a" * 12]
     assert network_fast.ls_lines(nets, {"quiet": True, "no_trunc": True, "filter": ["name=ba"]}) == ["b" * 64]
     assert network_fast.ls_lines(nets, {"format": "json", "filter": ["id=bb"]})[0].startswith(
         '{"CreatedAt":"now","Driver":"bridge","ID":"bbbbbbbbbbbb","IPv4":"true"')
-    with pytest.raises(UsageError, match="invalid filter"):
+    with pytest.raises(UsageError, match="Invalid filter 'colour'"):
         network_fast.ls_lines(nets, {"filter": ["colour=red"]})
+    assert network_fast.ls_lines(nets, {"format": "{{.Name}}", "filter": ["type=builtin"]}) == ["host", "none"]
+    assert network_fast.ls_lines(nets, {"format": "{{.Name}}", "filter": ["name=^f.o"]}) == ["front"]
+    for bad, words in (("type=x", "invalid filter: 'type'='x'"), ("dangling=x", "invalid value for filter 'dangling'")):
+        with pytest.raises(UsageError, match=words):
+            network_fast.ls_lines(nets, {"filter": [bad]})
 
 
 def test_a_flag_error_exits_125_as_docker():
@@ -88,10 +94,11 @@ def test_ls_and_inspect_formats_are_go_templates():
     nets = [Network(id=c * 64, name=name, bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1", created="now",
                     labels=labels) for c, name, labels in (("a", "front", {"team": "x"}), ("b", "back", {}))]
     template = '{{.Name}}{{if eq .Name "front"}} {{upper .Driver}}{{end}}|{{join (split .Labels "=") ":"}}'
-    assert network_fast.ls_lines(nets, {"format": template}) == ["front BRIDGE|team:x", "back|"]
-    assert network_fast.ls_lines(nets, {"format": "table {{.Name}}\t{{.IPv6}}"}) == [
-        "NAME      IPV6", "front     false", "back      false"]
-    assert network_fast.ls_lines(nets, {"format": "{{.Name}}", "quiet": True}) == ["front", "back"]
+    custom = ["type=custom"]
+    assert network_fast.ls_lines(nets, {"format": template, "filter": custom}) == ["back|", "front BRIDGE|team:x"]
+    assert network_fast.ls_lines(nets, {"format": "table {{.Name}}\t{{.IPv6}}", "filter": custom}) == [
+        "NAME      IPV6", "back      false", "front     false"]
+    assert network_fast.ls_lines(nets, {"format": "{{.Name}}", "quiet": True, "filter": custom}) == ["back", "front"]
     with pytest.raises(UsageError, match="can't evaluate field Nope"):
         network_fast.ls_lines(nets, {"format": "{{.Nope}}"})
     found = [{"Name": "front", "IPAM": {"Config": [{"Subnet": "10.0.0.0/24"}]}, "Labels": {"a": "b"}}]
