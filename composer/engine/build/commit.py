@@ -90,7 +90,8 @@ def now_rfc3339() -> str:
 
 
 def retag(store: ImageStore, image_id: str, names: Sequence[str]) -> bool:
-    """Point ``names`` at the stored image ``image_id``; False when that image is gone."""
+    """Point ``names`` at the stored image ``image_id`` (their ``tag`` events); False when that
+    image is gone."""
     db = store.read_db()
     if image_id not in db["images"]:
         return False
@@ -99,6 +100,7 @@ def retag(store: ImageStore, image_id: str, names: Sequence[str]) -> bool:
             if image_id not in db["images"]:
                 return False
             db["refs"].update({name: image_id for name in names})
+    tag_events(store, image_id, names)
     return True
 
 
@@ -129,7 +131,8 @@ def descriptor(layer: Layer) -> dict[str, Any]:
 
 def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dict[str, Any]],
                  names: Sequence[str] = (), sizes: dict[str, int] | None = None) -> str:
-    """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically.
+    """Store config + manifest (``layers``: descriptors) and point ``names`` at the image, atomically;
+    dockerd's image ``tag`` event for each name (also when nothing changed, as a build always tags).
 
     ``sizes``: the uncompressed (tar) size of the layers this build made, by chain id.
     """
@@ -142,9 +145,20 @@ def commit_image(store: ImageStore, config: dict[str, Any], layers: Sequence[dic
                 "layers": list(layers)}
     manifest_digest = store.blobs.put(canonical_json(manifest))
     db = store.read_db()
-    if config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names):
-        return config_digest  # a rebuild with nothing changed: the index stays as it is
-    return store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=dict(sizes or {}))
+    if not (config_digest in db["images"] and all(db["refs"].get(name) == config_digest for name in names)):
+        store.register(manifest_digest, OCI_MANIFEST, names=list(names), layer_sizes=dict(sizes or {}))
+    tag_events(store, config_digest, names)  # (when nothing changed, the index stays as it is)
+    return config_digest
+
+
+def tag_events(store: ImageStore, image_id: str, names: Sequence[str]) -> None:
+    """dockerd's image ``tag`` event of each name a build gives (with the image's labels)."""
+    from composer.engine.images.reference import parse_reference
+    from composer.engine.object_events import image_event, image_labels
+
+    labels = image_labels(store, image_id)
+    for name in names:
+        image_event("tag", image_id, parse_reference(name).familiar(), labels)
 
 
 def read_image(store: ImageStore, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -159,3 +159,12 @@ def test_container_create_makes_its_named_volumes(cli):
     cli("container", "create", "--name", "nv", "-v", "newvol:/d", "busybox", "true", check=True)
     assert cli("volume", "ls", "-q", check=True).stdout.split() == ["newvol"]
     assert [m["Action"] for m in _events(cli, "-f", "type=volume")] == ["create"]
+
+
+def test_a_build_tags_its_image_each_time(cli, tmp_path: Path):
+    """dockerd's ``tag`` event at the end of every build naming an image (a rebuild that changes
+    nothing too), with the image's labels."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nLABEL team=y\n")
+    built = [cli("image", "build", "-q", "-t", "bld:1", str(tmp_path), check=True).stdout.strip() for _ in range(2)]
+    tags = [(m["Actor"]["ID"], m["Actor"]["Attributes"]) for m in _events(cli, "-f", "type=image")][2:]
+    assert tags == [(built[0], {"name": "bld:1", "team": "y"})] * 2 and built[0] == built[1]
