@@ -220,9 +220,11 @@ def pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
     """The ``ls_row`` of each network (and of docker's pre-defined ones) passing ``options``'
     ``filter`` list, by name as docker sorts them (``no_trunc``: full ids)."""
-    from composer.cli.psformat import parse_filters
+    filters: dict[str, list[str]] = {}
+    if options.get("filter"):
+        from composer.cli.psformat import parse_filters
 
-    filters = check_values(parse_filters(options.get("filter") or [], NETWORK_FILTERS, {}, "network ls [OPTIONS]"))
+        filters = check_values(parse_filters(options["filter"], NETWORK_FILTERS, {}, "network ls [OPTIONS]"))
     width = 64 if options.get("no_trunc") else 12
     listed = sorted([*networks, *predefined_networks(networks)], key=lambda net: _natural(net.name))
     used = _used_networks() if "dangling" in filters else set()
@@ -249,9 +251,10 @@ def check_values(filters: dict[str, list[str]]) -> dict[str, list[str]]:
 
 def _natural(name: str) -> list:
     """docker's natural sort key: digit runs compared as numbers (``net2`` before ``net10``)."""
-    import re
+    from itertools import groupby
 
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part]
+    return [(0, int(text), "") if digits else (1, 0, text)
+            for digits, chars in groupby(name, str.isdigit) for text in ["".join(chars)]]
 
 
 def _used_networks() -> set[str]:
@@ -299,10 +302,12 @@ def matches(net, filters: dict[str, list[str]], used: "set[str]" = frozenset()) 
 
 def ls_row(net, width: int) -> dict[str, str]:
     """One ``network ls`` row as docker's ``--format`` fields (its JSON's key order and time format)."""
+    from composer.cli.render import labels_text
+
     day, _, time = net.created.rstrip("Z").partition("T")
     return {"CreatedAt": f"{day} {time} +0000 UTC" if time else net.created, "Driver": net.driver,
             "ID": net.id[:width], "IPv4": str(net.name not in PREDEFINED).lower(), "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
-            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()), "Name": net.name, "Scope": "local"}
+            "Labels": labels_text(net.labels), "Name": net.name, "Scope": "local"}
 
 
 def _label_match(labels: dict[str, str], wanted: str) -> bool:

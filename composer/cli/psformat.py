@@ -10,6 +10,7 @@ import json
 import re
 import time
 
+from composer.cli.render import labels_text
 from composer.engine.status import status_text
 from composer.errors import UsageError
 from composer.units import human_duration as ago  # docker's HumanDuration ("3 hours")
@@ -32,7 +33,7 @@ def row(info, truncate: bool = True) -> dict:
     return {"Command": json.dumps(command, ensure_ascii=False),
             "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(info.created)),
             "ID": info.id[:12] if truncate else info.id, "Image": short_image(info.image),
-            "Labels": ",".join(f"{k}={v}" for k, v in info.labels.items()),
+            "Labels": labels_text(info.labels),
             "LocalVolumes": str(sum(1 for m in info.mounts if m and "/" not in m)),
             "Mounts": ",".join(m if not truncate or len(m) <= 15 else m[:14] + "…" for m in info.mounts),
             "Names": info.name, "Networks": ",".join(info.networks), "Platform": None,
@@ -50,30 +51,22 @@ def short_image(image: str) -> str:
 
 
 def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
-    """docker ps's PORTS (its ``DisplayablePorts``) of a running container: ``-p`` specs (a host
-    port picked at start is unknown here: shown as exposed) and ``exposed`` ports (``90/tcp``);
-    consecutive ports grouped (``90-91/tcp``, ``0.0.0.0:80-81->80-81/tcp``), mappings to another
-    port last (``90/tcp, 127.0.0.1:8080->80/tcp``)."""
-    ports = {(number, "", 0, proto) for number, proto in _port_items(exposed)}
+    """docker ps's PORTS of a running container (``engine.status.displayable_ports``) from its
+    ``-p`` specs (a host port picked at start is unknown here: shown as exposed) and ``exposed``
+    ports (``90/tcp``): ``90/tcp, 127.0.0.1:8080->80/tcp``."""
+    from types import SimpleNamespace as PortSpec  # (runtime.base's PortSpec costs ms of imports here)
+
+    from composer.engine.status import displayable_ports
+
+    ports = {(number, proto): PortSpec(target=number, published="", host_ip="", protocol=proto)
+             for number, proto in _port_items(exposed)}
+    published = []
     for port in _bindings(specs):
-        host = (port.host_ip or "0.0.0.0", port.host_port) if port.host_port and not port.host_port_end else ("", 0)
-        ports.discard((port.container_port, "", 0, port.proto))
-        ports.add((port.container_port, *host, port.proto))
-    shown, open_groups, mappings = [], {}, []  # open_groups: "tcp" or "IP/tcp" -> [first, last]
-    for private, ip, public, proto in sorted(ports):  # docker's comparePorts: private, IP, public, type
-        if ip and public != private:
-            mappings.append(f"{f'[{ip}]' if ':' in ip else ip}:{public}->{private}/{proto}")
-            continue
-        key = f"{ip}/{proto}" if ip else proto
-        group = open_groups.get(key)
-        if group and group[1] + 1 == private:
-            group[1] = private
-            continue
-        if group:
-            shown.append(_port_group(key, *group))
-        open_groups[key] = [private, private]
-    shown += [_port_group(key, *group) for key, group in open_groups.items()]
-    return ", ".join(shown + mappings)
+        ports.pop((port.container_port, port.proto), None)
+        fixed = port.host_port and not port.host_port_end
+        published.append(PortSpec(target=port.container_port, published=str(port.host_port) if fixed else "",
+                                  host_ip=port.host_ip if fixed else "", protocol=port.proto))
+    return displayable_ports([*ports.values(), *published])
 
 
 def _port_items(keys: "list[str]") -> list[tuple[int, str]]:
@@ -85,13 +78,6 @@ def _port_items(keys: "list[str]") -> list[tuple[int, str]]:
         if first.isdigit() and (not last or last.isdigit()):
             items += [(number, proto or "tcp") for number in range(int(first), int(last or first) + 1)]
     return items
-
-
-def _port_group(key: str, first: int, last: int) -> str:
-    """docker's ``formGroup``: ``90/tcp``, ``90-91/tcp``, ``0.0.0.0:80->80/tcp`` (``:::80->80/tcp``)."""
-    ip, _, proto = key.rpartition("/")
-    numbers = str(first) if first == last else f"{first}-{last}"
-    return f"{ip}:{numbers}->{numbers}/{proto}" if ip else f"{numbers}/{proto}"
 
 
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")

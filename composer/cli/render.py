@@ -52,6 +52,11 @@ def run_guarded(function: "Callable[[], T]") -> "T | int":
         return 1
 
 
+def labels_text(labels: "dict[str, str] | None") -> str:
+    """A listing's LABELS cell: ``k=v`` pairs by key, as docker's CLI joins them."""
+    return ",".join(f"{key}={value}" for key, value in sorted((labels or {}).items()))
+
+
 def daemon_text(error: ComposerError) -> str:
     """docker's wording of an error the daemon reported: ``Error response from daemon: ...``
     (a hint is joined with ": ", as dockerd chains its causes)."""

@@ -63,8 +63,10 @@ def inspect_shape(meta: dict) -> dict:
 
 def ls_row(meta: dict) -> dict:
     """docker volume ls --format json's fields for one volume."""
+    from composer.cli.render import labels_text
+
     return {"Availability": "N/A", "Driver": meta["Driver"], "Group": "N/A",
-            "Labels": ",".join(f"{k}={v}" for k, v in (meta.get("Labels") or {}).items()), "Links": "N/A",
+            "Labels": labels_text(meta.get("Labels")), "Links": "N/A",
             "Mountpoint": meta["Mountpoint"], "Name": meta["Name"], "Scope": meta.get("Scope", "local"),
             "Size": "N/A", "Status": "N/A",
             "Label": lambda key: (meta.get("Labels") or {}).get(key, "")}

@@ -8,9 +8,9 @@ from composer.units import human_duration
 
 TYPE_CHECKING = False  # typing stays off ``container ls`` (cli/psformat words its status here)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Iterable
 
-    from composer.engine.runtime.base import ContainerSummary
+    from composer.engine.runtime.base import ContainerSummary, PortSpec
     from composer.engine.runtime.describe import ContainerInfo
 
 
@@ -35,11 +35,13 @@ def status_text(container: ContainerSummary | ContainerInfo, now: float | None =
 def _publishers(container: ContainerSummary) -> list[dict[str, Any]]:
     """The container's ports as docker lists them, only while it runs: the published ones and the
     exposed ones (``URL`` "", ``PublishedPort`` 0), by target port, address, host port, protocol."""
-    if container.state not in ("running", "paused"):
-        return []
+    return _port_records(container.ports) if container.state in ("running", "paused") else []
+
+
+def _port_records(ports: "Iterable[PortSpec]") -> list[dict[str, Any]]:
     records = [{"URL": p.host_ip or ("0.0.0.0" if p.published else ""), "TargetPort": p.target,
                 "PublishedPort": int(p.published) if p.published.isdigit() else 0, "Protocol": p.protocol}
-               for p in container.ports]
+               for p in ports]
     return sorted(records, key=lambda r: (r["TargetPort"], r["URL"], r["PublishedPort"], r["Protocol"]))
 
 
@@ -49,12 +51,17 @@ def host_port(ip: str, port: object) -> str:
 
 
 def ports_text(container: ContainerSummary) -> str:
+    """The PORTS of a running (or paused) container, as ``displayable_ports``."""
+    return displayable_ports(container.ports) if container.state in ("running", "paused") else ""
+
+
+def displayable_ports(ports: "Iterable[PortSpec]") -> str:
     """``80/tcp, 7000-7001/tcp, 0.0.0.0:8080->80/tcp`` as ``docker ps`` prints ports (the docker CLI's
     DisplayablePorts): consecutive ports of a protocol (and address, when published on the same
-    port) as one range, then the other published ports."""
+    port) as one range (``:::80->80/tcp``: its address unbracketed), then the other published ports."""
     groups: dict[tuple[str, str], list[int]] = {}  # (address, protocol) -> the open [first, last]
     closed, mappings = [], []
-    for record in _publishers(container):
+    for record in _port_records(ports):
         target, address, protocol = record["TargetPort"], record["URL"], record["Protocol"]
         if address and record["PublishedPort"] != target:
             mappings.append(f"{host_port(address, record['PublishedPort'])}->{target}/{protocol}")
@@ -71,7 +78,7 @@ def ports_text(container: ContainerSummary) -> str:
 
 def _group(address: str, protocol: str, first: int, last: int) -> str:
     ports = str(first) if first == last else f"{first}-{last}"
-    return f"{host_port(address, ports)}->{ports}/{protocol}" if address else f"{ports}/{protocol}"
+    return f"{address}:{ports}->{ports}/{protocol}" if address else f"{ports}/{protocol}"
 
 
 def ps_record(container: ContainerSummary, now: float | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ def test_ports_as_docker_displays_them():
     assert psformat.ports_text([], ["90/tcp", "91/tcp", "93/tcp", "7000-7001/udp"]) == \
         "90-91/tcp, 93/tcp, 7000-7001/udp"
     assert psformat.ports_text(["[::1]:9000:90"], []) == "[::1]:9000->90/tcp"
+    assert psformat.ports_text(["[::]:80:80"], []) == ":::80->80/tcp"  # docker's formGroup: no brackets
     assert psformat.ports_text(["80"], []) == "80/tcp"  # a host port picked at start is not recorded
 
 
