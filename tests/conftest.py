@@ -15,15 +15,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A temporary COMPOSER_ROOT so tests never touch /var/lib/composer."""
+    """A temporary COMPOSER_ROOT so tests never touch /var/lib/composer. At the end its containers
+    and networks are removed; a bridge or nftables table of it still on the host then fails the
+    test (``tests/fixtures/leftovers.py``)."""
+    from tests.fixtures.leftovers import host_leftovers, release_state_root, remove_leftovers
+
     root = tmp_path / "composer-root"
     root.mkdir()
     monkeypatch.setenv("COMPOSER_ROOT", str(root))
     yield root
-    if any((root / "networks").glob("*.json")):  # bridges, rules, DNS server made via composer.network
-        from composer.network.manager import NetworkManager
-
-        NetworkManager(root / "networks").reset()
+    release_state_root(root)
+    leftovers = host_leftovers(root)
+    if leftovers:
+        remove_leftovers(root, leftovers)
+        pytest.fail(f"the test's state root left {', '.join(leftovers)} on the host after its teardown")
 
 
 def run_composer(*args: str, cwd: Path | None = None, input: str | None = None,

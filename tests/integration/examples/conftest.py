@@ -64,10 +64,9 @@ def example_store(tmp_path_factory: pytest.TempPathFactory, images_build: Module
         try:
             yield ExampleStore(root, images_build)
         finally:
-            if any((root / "networks").glob("*.json")):
-                from composer.network.manager import NetworkManager
+            from tests.fixtures.leftovers import release_state_root
 
-                NetworkManager(root / "networks").reset()
+            release_state_root(root)  # (containers first: none joins a network after its removal)
             shutil.rmtree(root, ignore_errors=True)
 
 
