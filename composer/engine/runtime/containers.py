@@ -104,7 +104,7 @@ def start(container_id: str, *, attach: bool = False):
     With ``attach`` (a ``-t``/``-i`` container) the connection to its attach socket is returned,
     made before the container's first output (for ``attach(connection=...)``).
     """
-    from composer.engine.runtime.supervisor import spawn
+    from composer.engine.runtime.zygote import spawn
 
     cdir = ContainerDir(container_id)
     state = current_state(cdir)
@@ -135,7 +135,7 @@ def prepare_start(container_id: str):
     A container that runs already, has its own user namespace or a supervisor still leaving
     is not held: its ``go()`` is ``start``. A refused preparation is raised by ``go()``."""
     from composer.engine.runtime.prepared import PreparedStart
-    from composer.engine.runtime.supervisor import read_answer
+    from composer.engine.runtime.zygote import read_answer
     from composer.engine.runtime.zygote import request
 
     cdir = ContainerDir(container_id)

@@ -89,7 +89,7 @@ class PreparedStart:
 
             start(self.container_id)
             return
-        from composer.engine.runtime.supervisor import read_answer
+        from composer.engine.runtime.zygote import read_answer
 
         try:
             self.connection.sendall(GO)

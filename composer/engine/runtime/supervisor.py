@@ -29,62 +29,14 @@ from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.launcher import report, start_here, start_in_launcher
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.logs import open_log
-from composer.engine.runtime.prepared import PREPARED, Abandoned
+from composer.engine.runtime.prepared import Abandoned
 from composer.engine.runtime.probes import Prober
 from composer.engine.runtime.pump import READ_SIZE, OutputPump, Stream
 from composer.engine.runtime.restarts import RestartBackoff, restart_wanted
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
+from composer.engine.runtime.zygote import READY
 from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError, ProgramExecFailed
 from composer.settings import lock_wait
-
-READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
-
-
-def spawn(container_id: str, attach: bool = False):
-    """Have a supervisor forked for ``container_id`` (by the zygote); return once PID 1 runs.
-
-    With ``attach`` the connection is returned: the supervisor keeps it as the first client of
-    its attach socket (no output is missed, even of a container that ends at once).
-    """
-    from composer.engine.runtime.zygote import request
-
-    connection = request(container_id + (" attach" if attach else ""))
-    try:
-        read_answer(connection)
-    except BaseException:
-        connection.close()
-        raise
-    if attach:
-        import socket
-
-        return socket.socket(fileno=connection.detach())  # what attach_relay expects
-    connection.close()
-    return None
-
-
-def read_answer(connection, prepared: bool = False) -> None:
-    """The supervisor's answer on a start's connection: READY (``prepared``: PREPARED, the
-    launcher holds before the exec) returns; its "<exit code> <message>" is raised."""
-    expected = PREPARED if prepared else READY
-    answer = b""
-    while len(answer) < len(expected) and (chunk := _receive(connection, len(expected) - len(answer))):
-        answer += chunk
-    if answer == expected:
-        return
-    while chunk := _receive(connection, 4096):
-        answer += chunk
-    code, _, message = answer.decode(errors="replace").partition(" ")
-    raise ContainerRuntimeError(message or "the supervisor exited before the container started",
-                                exit_code=int(code) if code.isdigit() else 125)
-
-
-def _receive(connection, size: int) -> bytes:
-    """Up to ``size`` bytes of the supervisor's answer; b"" at its end, also when it died (a reset)."""
-    try:
-        return connection.recv(size)
-    except ConnectionResetError:
-        return b""
-
 
 def run_supervisor(request: str, ready_fd: int) -> None:
     """The body of a freshly forked supervisor process (``request``: "<id>", "<id> attach" or

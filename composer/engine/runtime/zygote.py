@@ -3,7 +3,7 @@
 The first ``start`` forks the zygote: a detached process (own session) that has imported the
 supervisor's modules, ran ``gc.freeze()`` and listens on ``state_root()/supervisor.sock``. Each
 start connects and sends a container id; the zygote forks a supervisor for it, which answers on
-that connection ("ok" or "<code> <message>", as ``supervisor.spawn``). The pages of the imported
+that connection ("ok" or "<code> <message>", as ``spawn`` reads). The pages of the imported
 code and data stay shared between the zygote and every supervisor (copy-on-write, and the GC
 never touches frozen objects), so each container costs only what its supervisor dirties. The
 zygote exits when it has no supervisor left: nothing stays resident when no container runs.
@@ -27,6 +27,7 @@ from composer.engine.runtime.state import StateLock
 from composer.settings import state_root_dir
 
 IDLE_EXIT = 1.0  # seconds without supervisors before the zygote leaves
+READY = b"ok\n"  # the answer of a supervisor whose container runs (else "<exit code> <message>")
 
 
 def _paths() -> tuple[str, str]:
@@ -38,6 +39,54 @@ def _paths() -> tuple[str, str]:
 def request(container_id: str) -> _socket.socket:
     """Ask the zygote (started if needed) for a supervisor; the connection it will answer on."""
     return _send(container_id.encode() + b"\n")
+
+
+def spawn(container_id: str, attach: bool = False):
+    """Have a supervisor forked for ``container_id``; return once PID 1 runs. (Here, not in
+    supervisor.py: a start's caller imports none of the supervisor's own modules.)
+
+    With ``attach`` the connection is returned: the supervisor keeps it as the first client of
+    its attach socket (no output is missed, even of a container that ends at once).
+    """
+    connection = request(container_id + (" attach" if attach else ""))
+    try:
+        read_answer(connection)
+    except BaseException:
+        connection.close()
+        raise
+    if attach:
+        import socket
+
+        return socket.socket(fileno=connection.detach())  # what attach_relay expects
+    connection.close()
+    return None
+
+
+def read_answer(connection: _socket.socket, prepared: bool = False) -> None:
+    """The supervisor's answer on a start's connection: READY (``prepared``: PREPARED, the
+    launcher holds before the exec) returns; its "<exit code> <message>" is raised."""
+    from composer.engine.runtime.prepared import PREPARED
+    from composer.errors import ContainerRuntimeError
+
+    expected = PREPARED if prepared else READY
+    answer = b""
+    while len(answer) < len(expected) and (chunk := _receive(connection, len(expected) - len(answer))):
+        answer += chunk
+    if answer == expected:
+        return
+    while chunk := _receive(connection, 4096):
+        answer += chunk
+    code, _, message = answer.decode(errors="replace").partition(" ")
+    raise ContainerRuntimeError(message or "the supervisor exited before the container started",
+                                exit_code=int(code) if code.isdigit() else 125)
+
+
+def _receive(connection: _socket.socket, size: int) -> bytes:
+    """Up to ``size`` bytes of the supervisor's answer; b"" at its end, also when it died (a reset)."""
+    try:
+        return connection.recv(size)
+    except ConnectionResetError:
+        return b""
 
 
 def ensure() -> None:

@@ -59,7 +59,7 @@ def test_a_supervisor_that_died_is_a_refused_start_not_a_reset():
     """The caller wrote GO, the supervisor died without reading it: the reset is its end."""
     import socket
 
-    from composer.engine.runtime.supervisor import read_answer
+    from composer.engine.runtime.zygote import read_answer
     from composer.errors import ContainerRuntimeError
 
     caller, supervisor = socket.socketpair()
