@@ -89,6 +89,22 @@ def network_event(action: str, network, container_id: str = "") -> None:
     record("network", action, network.id, attributes)
 
 
+# docker's pre-defined networks of the modes none and host: their ids as ``network ls`` shows them
+# (``cli.network_fast.predefined_networks``: the sha256 of "composer predefined network NAME")
+PREDEFINED_NETWORKS = {"none": ("72772ca4e969dce71d073428f453e00f2fa18a170f9e48ef8ea425e6c1c4b0a8", "null"),
+                       "host": ("deff455c2c7f4162c9854c573f851cbfcca5080c6a255f4970d38d421b088ebe", "host")}
+
+
+def predefined_network_event(action: str, config) -> bool:
+    """``connect``/``disconnect`` of a container (a ContainerConfig) of ``--network none|host``, as
+    dockerd reports them for its pre-defined networks; whether it was one (other modes: nothing)."""
+    predefined = PREDEFINED_NETWORKS.get(config.network)
+    if predefined is not None:
+        record("network", action, predefined[0], {"container": config.id, "name": config.network,
+                                                  "type": predefined[1]})
+    return predefined is not None
+
+
 def volume_event(action: str, name: str, attributes: dict | None = None) -> None:
     """A volume event (the local driver)."""
     record("volume", action, name, {"driver": "local", **(attributes or {})})

@@ -354,7 +354,8 @@ class ForegroundRun:
         if self.records_start:
             self._record_start()
         self.networking = True  # (docker's start: a refusal from here on leaves the container created)
-        self.attached = attach_network(config, self.pid, self.cdir.path)
+        self.attached = attach_network(config, self.pid, self.cdir.path) or \
+            object_events.predefined_network_event("connect", config)  # (none, host: dockerd's too)
 
     def _record_start(self) -> None:
         """state.json: running, with PID 1 and us as its keeper (``SupervisorPid``)."""
@@ -460,7 +461,7 @@ class ForegroundRun:
         if not self.created:
             return
         try:
-            if self.attached:
+            if self.attached and not object_events.predefined_network_event("disconnect", self.config):
                 detach_network(self.config)
             if self.config.pid_mode:  # PID 1 was no namespace's init: what it left runs on (runc kills it)
                 self.cgroup.kill_all()

@@ -63,3 +63,9 @@ def test_filters_as_dockerd() -> None:
     assert not selected(volume, {"type": ["image"]})
     assert selected(volume, {"label": ["driver=local"]}) and not selected(volume, {"label": ["driver=x"]})
     assert selected({**volume, "scope": "local"}, {"scope": ["local"]}) and not selected(volume, {"service": ["x"]})
+
+
+def test_predefined_network_ids_are_network_ls_ids() -> None:
+    from composer.cli.network_fast import predefined_networks
+
+    assert {net.name: (net.id, net.driver) for net in predefined_networks([])} == object_events.PREDEFINED_NETWORKS
