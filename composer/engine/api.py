@@ -66,9 +66,12 @@ class ProjectService:
         """The project's actual state, with the ids of the images its services use."""
         from composer.engine.images.mountpulls import project_mount_images
 
-        names = services or tuple(project.services)
-        refs = [convert.image_reference(project.name, project.services[n]) for n in names if n in project.services]
-        return observe(self.runtime, project.name, images=refs + project_mount_images(project, names))
+        names = tuple(n for n in services or tuple(project.services) if n in project.services)
+        refs = [convert.image_reference(project.name, project.services[n]) for n in names]
+        placed = [convert.image_reference(project.name, project.services[n]) for n in names
+                  if project.services[n].raw.get("platform")]  # (their image's platform is compared)
+        return observe(self.runtime, project.name, images=refs + project_mount_images(project, names),
+                       platforms=placed)
 
     def plan_up(self, project: "Project", options: UpOptions = UpOptions()) -> Plan:
         observed = self.observe(project)
@@ -91,7 +94,8 @@ class ProjectService:
                 self._run(_pulls_shown(images, quiet=options.quiet_pull), options.parallel)
                 observed = self.observe(project)
             settled = options._replace(pull="never" if options.pull == "never" else "missing", build=False)
-            plan = reconcile.plan_up(project, observed, settled)  # images are here now: pull nothing twice
+            # images are here now: pull nothing twice (nor again one of another platform: its create says so)
+            plan = reconcile.plan_up(project, observed._replace(platforms={}), settled)
             self._warn(plan)  # as Compose: the warnings before the "Running" lines
             chosen = reconcile.select(project, options.services, with_deps=not options.no_deps)
             running = self._running_lines(plan, observed, set(chosen))

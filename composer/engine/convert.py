@@ -216,7 +216,8 @@ def container_spec(project: "Project", service: "Service", raw: Mapping[str, Any
     labels = L.container_labels(project, service, number=number, config_hash=config_hash,
                                 image_id=image_id, env_files=env_files)
     return ContainerSpec(
-        name=name, image=image_reference(project.name, service), labels=labels, env=environment(raw),
+        name=name, image=image_reference(project.name, service), platform=raw.get("platform") or "",
+        labels=labels, env=environment(raw),
         entrypoint=_args(raw.get("entrypoint")), command=_args(raw.get("command")),
         working_dir=raw.get("working_dir") or "", user=raw.get("user") or "",
         hostname=raw.get("hostname") or "", domainname=raw.get("domainname") or "",

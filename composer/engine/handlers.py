@@ -72,7 +72,8 @@ async def _pull(ctx: LoopContext, op: Operation) -> None:
     for other in pullers[1:]:
         ctx.emit(Event(kind="", name=other, status=Status.PULLING))
     started = time.monotonic()
-    await ctx.step("", pullers[0], Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress))
+    await ctx.step("", pullers[0], Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress),
+                   platform=op.params.get("platform") or "")
     for other in pullers[1:]:
         ctx.emit(Event(kind="", name=other, status=Status.PULLED, duration=time.monotonic() - started))
 

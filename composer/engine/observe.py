@@ -19,6 +19,7 @@ class ObservedState(NamedTuple):
     networks: tuple[NetworkSummary, ...] = ()
     volumes: tuple[VolumeSummary, ...] = ()
     images: Mapping[str, str | None] = EMPTY  # reference -> id or None
+    platforms: Mapping[str, str] = EMPTY  # reference -> its platform, for the present images asked so
     by_service: Mapping[tuple[str, bool], tuple[ContainerSummary, ...]] | None = None  # see _index()
     other_networks: frozenset[str] = frozenset()  # names taken by networks of no/another project
     other_volumes: frozenset[str] = frozenset()
@@ -53,7 +54,7 @@ def _index(containers: Iterable[ContainerSummary]) -> dict[tuple[str, bool], tup
             for key, group in groups.items()}
 
 
-def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (),
+def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (), platforms: Iterable[str] = (),
             networks: bool = True, volumes: bool = True) -> ObservedState:
     """Ask the runtime for everything labelled with ``project`` (and the ids of ``images``); the
     names of networks and volumes that are not the project's are kept to detect clashes."""
@@ -70,4 +71,5 @@ def observe(runtime: Runtime, project: str, *, images: Iterable[str] = (),
         other_networks=frozenset(n.name for n in every_network if not matches(n.labels, wanted)),
         other_volumes=frozenset(v.name for v in every_volume if not matches(v.labels, wanted)),
         images={ref: runtime.image_id(ref) for ref in dict.fromkeys(images)},
+        platforms={ref: found for ref in dict.fromkeys(platforms) if (found := runtime.image_platform(ref))},
     )

@@ -159,6 +159,11 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
         return _image_op(plan, project, _builder_of(project, ref), observed, options)  # built, not pulled
     present = observed.images.get(ref) is not None
     policy = options.pull or service.raw.get("pull_policy") or "missing"
+    platform = service.raw.get("platform") or ""
+    if present and platform and policy != "never" and service.build is None:
+        from composer.engine.images.platforms import runs_on
+
+        present = runs_on(platform, observed.platforms.get(ref, platform))  # another platform's: pulled (Compose)
     if policy not in ("always", "never", "build", "missing", "if_not_present") and present and service.build is None:
         from composer.engine.images.freshness import pull_now  # daily, weekly, every_<duration>: "always" when due
 
@@ -173,7 +178,10 @@ def _image_op(plan: PlanBuilder, project: "Project", service: "Service", observe
     if policy == "always" or (policy in ("missing", "if_not_present") and not present):
         from composer.engine.images.mountpulls import add_pull
 
-        return add_pull(plan, ref, "pull_policy always" if present else "image not found", service.name)
+        pulled = add_pull(plan, ref, "pull_policy always" if present else "image not found", service.name)
+        if platform:
+            plan.add("pull", f"image:{ref}", platform=platform)
+        return pulled
     if not present and policy == "never":
         raise ImageNotFound(f"service {service.name!r}: image {ref} not found locally and pull policy is never",
                             hint=f"pull it first (composer pull {service.name}) or drop --pull never")

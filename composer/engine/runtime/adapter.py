@@ -338,6 +338,14 @@ class LinuxRuntime:
         from composer.engine.runtime.imagecache import resolve_image
 
         image = resolve_image(spec.image)
+        if spec.platform:  # (dockerd's create, before anything is made)
+            from composer.engine.images.platforms import mismatch
+
+            refused = mismatch(spec.image, spec.platform, self.image_platform(spec.image) or "")
+            if refused:
+                from composer.errors import ImageNotFound
+
+                raise ImageNotFound(refused, hint=f"pull the image for {spec.platform}, or drop the service's platform")
         container_id = os.urandom(32).hex()
         content_dir = self._content_dir(container_id)
         try:
@@ -528,14 +536,28 @@ class LinuxRuntime:
         except ImageError:
             return None
 
-    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str:
+    def image_platform(self, reference: str) -> str | None:
+        import json
+
+        from composer.engine.images.platforms import platform_text
+        from composer.engine.images.store import ImageStore
+        from composer.errors import ImageError
+
+        store = ImageStore()
+        try:
+            image_id, _ = store.find(store.read_db(), reference)
+        except ImageError:
+            return None
+        return platform_text(json.loads(store.blobs.read(image_id)))
+
+    def pull_image(self, reference: str, on_event: PullCallback | None = None, platform: str = "") -> str:
         from composer.engine.images.pull import pull
 
         def forward(event: Any) -> None:
             if on_event is not None:
                 on_event(event.status, {"id": event.id, "current": event.current, "total": event.total})
 
-        return pull(reference, on_event=forward).image_id
+        return pull(reference, on_event=forward, platform=platform or None).image_id
 
     def remove_image(self, reference: str) -> None:
         from composer.engine.images import catalog

@@ -162,6 +162,7 @@ class ContainerSpec(Record):
     warnings: tuple[str, ...] = ()  # fields composer does not apply, said at create as docker's warnings
     device_cgroup_rules: tuple[str, ...] = ()  # "c 1:3 mr"
     annotations: Mapping[str, str] = EMPTY
+    platform: str = ""  # the service's ``platform:``: an image of another one is refused, as dockerd
 
 
 class NetworkSpec(Record):
@@ -280,8 +281,11 @@ class Runtime(Protocol):
     # images
     def image_id(self, reference: str) -> str | None:
         """The local image id (``sha256:...``) of a reference, or None when it is not here."""
-    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str:
-        """Pull from its registry; the image id. ImageNotFound/RegistryError on failure."""
+    def image_platform(self, reference: str) -> str | None:
+        """``os/architecture[/variant]`` of a local image, or None when it is not here."""
+    def pull_image(self, reference: str, on_event: PullCallback | None = None, platform: str = "") -> str:
+        """Pull from its registry (``platform``'s image of a multi-platform one; "": this
+        machine's); the image id. ImageNotFound/RegistryError on failure."""
     def remove_image(self, reference: str) -> None:
         """Remove a local image (ImageNotFound when it is not here)."""
 

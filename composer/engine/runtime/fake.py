@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from composer.engine import labels as L
+from composer.engine.images.platforms import mismatch
 from composer.engine.runtime.base import (
     ContainerSpec, ContainerSummary, HealthStatus, HookSpec, NetworkSpec, NetworkSummary, PullCallback,
     VolumeSpec, VolumeSummary, matches,
@@ -76,6 +77,7 @@ class FakeRuntime:
     def __init__(self, *, images: Mapping[str, str] | None = None,
                  behaviours: Mapping[str, Behaviour] | None = None, pullable: bool = True) -> None:
         self.images: dict[str, str] = dict(images or {})
+        self.platforms: dict[str, str] = {}  # reference -> its image's platform (absent: linux/amd64)
         self.behaviours: dict[str, Behaviour] = dict(behaviours or {})
         self.pullable = pullable
         self.containers: dict[str, _Container] = {}
@@ -157,6 +159,9 @@ class FakeRuntime:
                     raise ContainerStateError(f"the container name {spec.name!r} is already in use")
                 if spec.image not in self.images:
                     raise ImageNotFound(f"no such image: {spec.image}")
+                refused = mismatch(spec.image, spec.platform, self.platforms.get(spec.image, "linux/amd64"))
+                if refused:
+                    raise ImageNotFound(refused)
                 cid = f"{next(self._ids):064x}"
                 self.containers[cid] = _Container(ContainerSummary(
                     id=cid, name=spec.name, image=spec.image, image_id=self.images[spec.image],
@@ -305,13 +310,18 @@ class FakeRuntime:
     def image_id(self, reference: str) -> str | None:
         return self.images.get(reference)
 
-    def pull_image(self, reference: str, on_event: PullCallback | None = None) -> str:
+    def image_platform(self, reference: str) -> str | None:
+        return self.platforms.get(reference, "linux/amd64") if reference in self.images else None
+
+    def pull_image(self, reference: str, on_event: PullCallback | None = None, platform: str = "") -> str:
         def run() -> str:
             if not self.pullable:
                 raise ImageNotFound(f"pull access denied for {reference}: repository does not exist")
             if on_event:
                 on_event("Pulling fs layer", {})
             with self._cond:
+                if platform:
+                    self.platforms[reference] = platform
                 return self.images.setdefault(reference, f"sha256:{abs(hash(reference)):064x}"[:71])
         return self._record("pull", reference, run)
 

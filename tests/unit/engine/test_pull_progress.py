@@ -31,7 +31,7 @@ def test_repeated_steps_are_throttled_and_every_other_step_passes(monkeypatch) -
 class SlowPull(FakeRuntime):
     """A pull reporting every MiB of a 200 MiB layer at once."""
 
-    def pull_image(self, reference: str, on_event: Any = None) -> str:
+    def pull_image(self, reference: str, on_event: Any = None, platform: str = "") -> str:
         for done in range(1, 201):
             on_event("Downloading", {"id": LAYER, "current": done * MIB, "total": 200 * MIB})
         on_event("Pull complete", {"id": LAYER, "current": 200 * MIB, "total": 200 * MIB})
