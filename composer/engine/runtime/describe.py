@@ -100,6 +100,11 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
 INIT_PATH = "/sbin/docker-init"
 
 
+def go_map(mapping: dict) -> dict:
+    """A Go map as dockerd's JSON has it: its keys sorted."""
+    return dict(sorted(mapping.items()))
+
+
 def familiar_image(image: str) -> str:
     """An image name as one usually gives it (docker shows it as given): ``busybox``, not
     ``docker.io/library/busybox:latest``."""
@@ -191,7 +196,7 @@ def _config_section(config: dict) -> dict:
             "Image": familiar_image(config["image"]), "Volumes": None,
             "WorkingDir": "" if config["cwd"] == "/" else config["cwd"],
             "Entrypoint": entrypoint,
-            "OnBuild": None, "Labels": config["labels"],
+            "OnBuild": None, "Labels": go_map(config["labels"]),
             **({"StopSignal": config["stop_signal"]} if config["stop_signal"] not in ("SIGTERM", "15") else {}),
             **({"StopTimeout": config["stop_timeout"]} if config.get("stop_timeout") is not None else {})}
 
@@ -216,9 +221,9 @@ def host_config(config: dict) -> dict:
         "Binds": [f"{m['source']}:{m['target']}" + (":ro" if m["readonly"] else "")
                   for m in mounts if m["type"] == "volume" or _bind_flag(m)] or None,
         "ContainerIDFile": "", "LogConfig": {"Type": config.get("log_driver", "json-file"),
-                                             "Config": config.get("log_options", {})},
+                                             "Config": go_map(config.get("log_options", {}))},
         "NetworkMode": network,
-        "PortBindings": port_bindings(config.get("publish", [])),
+        "PortBindings": go_map(port_bindings(config.get("publish", []))),
         "RestartPolicy": config.get("restart_policy") or {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": config["auto_remove"], "VolumeDriver": config.get("volume_driver", ""), "VolumesFrom": None,
         "CapAdd": _capabilities(security.get("cap_add")), "CapDrop": _capabilities(security.get("cap_drop")),
@@ -231,11 +236,11 @@ def host_config(config: dict) -> dict:
         "OomScoreAdj": config.get("oom_score_adj") or 0, "PidMode": config.get("pid_mode", ""),
         "Privileged": security["privileged"], "PublishAllPorts": False, "ReadonlyRootfs": security["read_only"],
         "SecurityOpt": None,
-        **({"Tmpfs": tmpfs} if (tmpfs := {m["target"]: m.get("options", "") for m in mounts if m["type"] == "tmpfs"})
-           else {}),
+        **({"Tmpfs": go_map(tmpfs)} if (tmpfs := {m["target"]: m.get("options", "") for m in mounts
+                                                  if m["type"] == "tmpfs"}) else {}),
         "UTSMode": config.get("uts_mode", ""), "UsernsMode": config.get("userns_mode", ""),
         "ShmSize": config.get("shm_size", 64 * 1024 * 1024),
-        **({"Sysctls": dict(sorted(security["sysctls"].items()))} if security.get("sysctls") else {}),
+        **({"Sysctls": go_map(security["sysctls"])} if security.get("sysctls") else {}),
         "Runtime": "runc", "ConsoleSize": [0, 0],
         "Isolation": "", "CpuShares": resources.get("cpu_shares", 0), "Memory": resources["memory"],
         "NanoCpus": resources["nano_cpus"], "CgroupParent": "", "BlkioWeight": resources.get("blkio_weight", 0),
@@ -258,7 +263,7 @@ def host_config(config: dict) -> dict:
         "MaskedPaths": None if security["privileged"] else list(MASKED_PATHS),
         "ReadonlyPaths": None if security["privileged"] else list(READONLY_PATHS),
         **({"Init": True} if config.get("init") else {}),
-        **({"Annotations": config["annotations"]} if config.get("annotations") else {}),
+        **({"Annotations": go_map(config["annotations"])} if config.get("annotations") else {}),
     }
 
 
@@ -354,7 +359,7 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     pid = state.get("Pid") or 0
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
-            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, **top, "Networks": networks}
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, **top, "Networks": go_map(networks)}
 
 
 def _networks(config: dict) -> list[tuple[str, list[str]]]:

@@ -137,3 +137,12 @@ def test_inspect_of_a_created_container_as_dockerd_records_it(state_root):
 def test_a_restarting_container_counts_as_running():
     state = inspect_dict(CONFIG, {"Status": "restarting", "ExitCode": 2})["State"]
     assert (state["Running"], state["Restarting"], state["ExitCode"]) == (True, True, 2)
+
+
+def test_go_maps_in_inspect_are_sorted():
+    config = {**CONFIG, "labels": {"tier": "back", "other": "x"}, "publish": ["81:81/udp", "80:80"],
+              "log_options": {"max-size": "1m", "max-file": "2"}}
+    shown = inspect_dict(config, {"Status": "created"})
+    assert list(shown["Config"]["Labels"]) == ["other", "tier"]
+    assert list(shown["HostConfig"]["PortBindings"]) == ["80/tcp", "81/udp"]
+    assert list(shown["HostConfig"]["LogConfig"]["Config"]) == ["max-file", "max-size"]
