@@ -18,6 +18,7 @@ from typing import Iterator, NamedTuple
 
 from composer.engine import labels as L
 from composer.engine.runtime import libc
+from composer.engine.runtime.watch import drain
 
 IN_MOVED_FROM, IN_DELETE = 0x40, 0x200
 _ROOT_MASK = libc.IN_CREATE | IN_DELETE | libc.IN_MOVED_TO | IN_MOVED_FROM
@@ -214,11 +215,7 @@ class ProjectMonitor:
                 pass
         ready, _, _ = select.select([self.fd, *self.pidfds.values()], [], [], timeout)
         if self.fd in ready:
-            try:
-                while os.read(self.fd, 65536):
-                    pass
-            except BlockingIOError:
-                pass
+            drain(self.fd)
 
     def wait_changes(self, timeout: float | None = None) -> list[Change]:
         """Block until something changes (or ``timeout``); the changes since the last call (maybe

@@ -10,6 +10,7 @@ import select
 import time
 
 from composer.engine.runtime import libc
+from composer.engine.runtime.watch import drain
 
 F_SETPIPE_SZ = 1031
 PIPE_SIZE = 1 << 20
@@ -172,11 +173,7 @@ class OutputPump:
     def reap(self, run, prober, status: int | None) -> int | None:
         """Collect every exited child: PID 1 (its status is returned, ``run.pid`` zeroed), a
         probe, orphans."""
-        try:
-            while os.read(self.wake_r, 512):
-                pass
-        except BlockingIOError:
-            pass
+        drain(self.wake_r)
         while True:
             try:
                 pid, child_status = os.waitpid(-1, os.WNOHANG)

@@ -32,7 +32,8 @@ def _forget_shared() -> None:
 os.register_at_fork(after_in_child=_forget_shared)
 
 
-def _drain(fd: int) -> None:
+def drain(fd: int) -> None:
+    """Read a non-blocking descriptor (inotify, a wake-up pipe) until nothing is left."""
     try:
         while os.read(fd, 65536):
             pass
@@ -59,7 +60,7 @@ class DirWatch:
             if _SHARED["fd"] < 0:
                 _SHARED["fd"] = libc.inotify_init()
             self.fd = _SHARED["fd"]
-            _drain(self.fd)  # events of earlier watches
+            drain(self.fd)  # events of earlier watches
         else:
             self.fd = libc.inotify_init()
         self.poller = select.poll()
@@ -74,7 +75,7 @@ class DirWatch:
         """Block until an event or ``timeout`` seconds; True on an event (events are drained)."""
         if not self.poller.poll(max(0, int(timeout * 1000))):
             return False
-        _drain(self.fd)
+        drain(self.fd)
         return True
 
     def close(self) -> None:

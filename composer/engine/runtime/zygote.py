@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import socket
 
 from composer.engine.runtime.state import StateLock
+from composer.engine.runtime.watch import drain
 from composer.settings import state_root_dir
 
 IDLE_EXIT = 1.0  # seconds without supervisors before the zygote leaves
@@ -214,11 +215,7 @@ class Zygote:
                 os._exit(0)
 
     def _reap(self) -> None:
-        try:
-            while os.read(self.wake_r, 512):
-                pass
-        except BlockingIOError:
-            pass
+        drain(self.wake_r)
         while self.children:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
