@@ -31,7 +31,7 @@ Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u
 def main(argv: list[str]) -> int:
     """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code."""
     gc.disable()  # a short start-up makes no cycles worth 3-7 ms of collections; enabled again at fork
-    prepared = _prepare(argv, HELP)
+    prepared = _prepare(argv, HELP, "run")
     if prepared is None:
         return 0
     options, config = prepared
@@ -160,12 +160,12 @@ def print_warnings(warnings) -> None:
         sys.stderr.write(f"WARNING: {warning}\n")
 
 
-def _prepare(argv: list[str], help_text: str):
+def _prepare(argv: list[str], help_text: str, verb: str):
     """Parse docker run's flags into (options, ContainerConfig) and write --cidfile; None after
     printing ``help_text`` for --help. An error here, before the container exists (a bad flag
     value, a missing image), exits 125 as docker run/create's do."""
     try:
-        options, image_ref, command = parse_run_args(argv)
+        options, image_ref, command = parse_run_args(argv, verb)
         if options.get("help"):
             sys.stdout.write(help_text)
             return None
@@ -191,7 +191,7 @@ def create_main(argv: list[str]) -> int:
     """``container create``: docker run's flags; prints the new container's id."""
     from composer.engine.runtime import containers
 
-    prepared = _prepare(argv, HELP.replace("container run", "container create"))
+    prepared = _prepare(argv, HELP.replace("container run", "container create"), "create")
     if prepared is None:
         return 0
     config = prepared[1]

@@ -41,6 +41,10 @@ _flags("value", "--name", "-w|--workdir", "-u|--user", "--entrypoint", "-h|--hos
        "--cpu-percent", "--io-maxbandwidth", "--io-maxiops", "--mac-address", "--volume-driver", "--gpus")
 
 
+# ``create``: run's flags but those of a run's attachment (docker's create has none of them)
+CREATE_FLAGS = {name: spec for name, spec in FLAGS.items()
+                if name not in ("-d", "--detach", "--detach-keys", "--sig-proxy")}
+
 EXEC_FLAGS: dict[str, tuple[str, str]] = {}
 _flags("bool", "-d|--detach", "-i|--interactive", "-t|--tty", "--privileged", "--help", table=EXEC_FLAGS)
 _flags("list", "-e|--env", "--env-file", table=EXEC_FLAGS)
@@ -89,10 +93,11 @@ def parse_interspersed(argv: list[str], table: dict) -> tuple[dict, list[str]]:
     return options, arguments
 
 
-def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
-    """(options, image, command args) of ``container run [OPTIONS] IMAGE [COMMAND] [ARG...]``."""
+def parse_run_args(argv: list[str], verb: str = "run") -> tuple[dict, str, list[str]]:
+    """(options, image, command args) of ``container run|create [OPTIONS] IMAGE [COMMAND] [ARG...]``."""
     options: dict = {}
     index = 0
+    table = CREATE_FLAGS if verb == "create" else FLAGS
     while index < len(argv):
         arg = argv[index]
         if arg == "--":
@@ -100,12 +105,16 @@ def parse_run_args(argv: list[str]) -> tuple[dict, str, list[str]]:
             break
         if not arg.startswith("-") or arg == "-":
             break
-        index = _consume(argv, index, options)
+        try:
+            index = _consume(argv, index, options, table)
+        except UsageError as error:
+            error.hint = f"See 'composer container {verb} --help'."
+            raise
     if index >= len(argv):
         if options.get("help"):
             return options, "", []
-        raise UsageError('"container run" requires at least 1 argument',
-                         hint="usage: composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]")
+        raise UsageError(f'"container {verb}" requires at least 1 argument',
+                         hint=f"usage: composer container {verb} [OPTIONS] IMAGE [COMMAND] [ARG...]")
     return options, argv[index], argv[index + 1:]
 
 

@@ -38,3 +38,30 @@ def test_parse_bytes(text, expected):
 def test_parse_bytes_error_names_flag():
     with pytest.raises(UsageError, match="--memory"):
         parse_bytes("lots", "--memory")
+
+
+@pytest.mark.parametrize("flag", ["-d", "--detach", "--detach-keys=x", "--sig-proxy=false"])
+def test_create_has_no_attachment_flags(flag):
+    """docker's create: ``unknown shorthand flag: 'd' in -d`` / ``unknown flag: --sig-proxy``."""
+    assert parse_run_args([flag, "img"])[1] == "img"
+    with pytest.raises(UsageError, match="unknown") as refused:
+        parse_run_args([flag, "img"], "create")
+    assert refused.value.hint == "See 'composer container create --help'."
+
+
+def test_every_flag_of_docker_28_run_is_known():
+    """``docker run --help`` (docker CLI 28.2): each long flag parses (its effect: run_host_flags, run_config)."""
+    from composer.cli.run_flags import FLAGS
+
+    docker_run = """add-host annotation attach blkio-weight blkio-weight-device cap-add cap-drop cgroup-parent
+        cgroupns cidfile cpu-count cpu-percent cpu-period cpu-quota cpu-rt-period cpu-rt-runtime cpu-shares cpus
+        cpuset-cpus cpuset-mems detach detach-keys device device-cgroup-rule device-read-bps device-read-iops
+        device-write-bps device-write-iops disable-content-trust dns dns-option dns-search domainname entrypoint
+        env env-file expose gpus group-add health-cmd health-interval health-retries health-start-interval
+        health-start-period health-timeout help hostname init interactive io-maxbandwidth io-maxiops ip ip6 ipc
+        isolation kernel-memory label label-file link link-local-ip log-driver log-opt mac-address memory
+        memory-reservation memory-swap memory-swappiness mount name network network-alias no-healthcheck
+        oom-kill-disable oom-score-adj pid pids-limit platform privileged publish publish-all pull quiet read-only
+        restart rm runtime security-opt shm-size sig-proxy stop-signal stop-timeout storage-opt sysctl tmpfs tty
+        ulimit use-api-socket user userns uts volume volume-driver volumes-from workdir"""
+    assert [flag for flag in docker_run.split() if f"--{flag}" not in FLAGS] == []
