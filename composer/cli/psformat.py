@@ -56,10 +56,10 @@ def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
     ports (``90/tcp``): ``90/tcp, 127.0.0.1:8080->80/tcp``."""
     from types import SimpleNamespace as PortSpec  # (runtime.base's PortSpec costs ms of imports here)
 
-    from composer.engine.status import displayable_ports
+    from composer.engine.status import displayable_ports, port_items
 
     ports = {(number, proto): PortSpec(target=number, published="", host_ip="", protocol=proto)
-             for number, proto in _port_items(exposed)}
+             for number, proto in port_items(exposed)}
     published = []
     for port in _bindings(specs):
         ports.pop((port.container_port, port.proto), None)
@@ -67,17 +67,6 @@ def ports_text(specs: list[str], exposed: "list[str]" = ()) -> str:
         published.append(PortSpec(target=port.container_port, published=str(port.host_port) if fixed else "",
                                   host_ip=port.host_ip if fixed else "", protocol=port.proto))
     return displayable_ports([*ports.values(), *published])
-
-
-def _port_items(keys: "list[str]") -> list[tuple[int, str]]:
-    """(port, proto) of ``80/tcp``, ``7000-7001/udp`` keys (a range expanded)."""
-    items = []
-    for key in keys:
-        numbers, _, proto = key.partition("/")
-        first, _, last = numbers.partition("-")
-        if first.isdigit() and (not last or last.isdigit()):
-            items += [(number, proto or "tcp") for number in range(int(first), int(last or first) + 1)]
-    return items
 
 
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -186,7 +175,9 @@ def _match_one(info, key: str, value: str, created_of=None, network_ids=None) ->
     if key == "publish":  # the host ports of a running container
         return live and value in _published(info.ports)
     if key == "expose":  # the container ports of a running container
-        return live and value in {f"{port}/{proto}" for port, proto in _port_items(info.exposed)} | {
+        from composer.engine.status import port_items
+
+        return live and value in {f"{port}/{proto}" for port, proto in port_items(info.exposed)} | {
             f"{p.container_port}/{p.proto}" for p in _bindings(info.ports)}
     if key == "is-task":
         return value == "false"

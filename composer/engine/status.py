@@ -45,6 +45,17 @@ def _port_records(ports: "Iterable[PortSpec]") -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (r["TargetPort"], r["URL"], r["PublishedPort"], r["Protocol"]))
 
 
+def port_items(keys: "Iterable[str]") -> list[tuple[int, str]]:
+    """(port, protocol) of exposed-port keys (``80/tcp``, ``7000-7001/udp``: a range expanded)."""
+    items = []
+    for key in keys:
+        numbers, _, protocol = key.partition("/")
+        first, _, last = numbers.partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            items += [(number, protocol or "tcp") for number in range(int(first), int(last or first) + 1)]
+    return items
+
+
 def host_port(ip: str, port: object) -> str:
     """``ip:port``, an IPv6 address in brackets (``[::1]:8080``), as Go's net.JoinHostPort."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"

@@ -262,13 +262,10 @@ def summary_of(info: Any, details: Mapping[str, Any] | None = None) -> Container
 
 def exposed_only(exposed: Mapping[str, Any], published: tuple[PortSpec, ...]) -> tuple[PortSpec, ...]:
     """The exposed ports (``80/tcp``, ``7000-7001/udp``) no binding publishes (``published`` "")."""
+    from composer.engine.status import port_items
+
     taken = {(p.target, p.protocol) for p in published}
-    ports = []
-    for key in exposed:
-        numbers, _, protocol = key.partition("/")
-        first, _, last = numbers.partition("-")
-        if first.isdigit() and (not last or last.isdigit()):
-            ports += [(n, protocol or "tcp") for n in range(int(first), int(last or first) + 1)]
+    ports = port_items(exposed)
     return tuple(PortSpec(target=n, protocol=p) for n, p in dict.fromkeys(ports) if (n, p) not in taken)
 
 
