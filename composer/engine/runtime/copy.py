@@ -84,13 +84,14 @@ def _spawn_in_stopped(container_id: str, job: Callable[[], int], fds: tuple[int,
         raise ContainerRuntimeError(f"cannot copy with the stopped container {config.name}: it runs with --userns "
                                     "private", hint="start it first (cp works with a running one)", exit_code=1)
     mounts = _host_mounts(config)
+    devices = _unmounted_devices(config)
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
         code = 127
         try:
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
-            _enter_stopped(config, cdir, mounts)
+            _enter_stopped(config, cdir, mounts, devices)
             # no user/group names looked up in the container's root: glibc would load its NSS
             # modules from the image's /lib there
             tarfile.pwd = tarfile.grp = None  # type: ignore[attr-defined]
@@ -122,13 +123,39 @@ def _host_mounts(config) -> list:
     return resolved
 
 
-def _enter_stopped(config, cdir, mounts: list) -> None:
-    """(In the child) a private mount namespace with the container's root and mounts; chroot."""
+def _unmounted_devices(config) -> list[tuple[dict, str]]:
+    """(options, ``_data`` path) of the container's volumes with the local driver's mount options
+    that no running container holds mounted now: the copy mounts them itself, as docker's does."""
+    from composer.engine.volumes import VolumeStore, needs_mount
+
+    from composer.errors import VolumeError
+
+    store, devices = VolumeStore(), []
+    for name in dict.fromkeys(m.source for m in config.mounts if m.type == "volume" and m.source):
+        try:
+            meta = store.inspect(name)
+        except VolumeError:
+            continue  # removed meanwhile: nothing to mount
+        if needs_mount(meta.get("Options")):
+            from composer.engine.localvolumes import is_mounted
+
+            if not is_mounted(meta["Mountpoint"]):
+                devices.append((meta["Options"], meta["Mountpoint"]))
+    return devices
+
+
+def _enter_stopped(config, cdir, mounts: list, devices: list[tuple[dict, str]] = ()) -> None:
+    """(In the child) a private mount namespace with the container's root and mounts (``devices``
+    mounted on their volumes' directories first, in this namespace only); chroot."""
     from composer.engine.runtime import libc
     from composer.engine.runtime.rootfs import apply_mount, mount_root
 
     libc.unshare(libc.CLONE_NEWNS)
     root = mount_root(config, cdir)
+    for options, target in devices:
+        from composer.engine.localvolumes import mount_volume
+
+        mount_volume(options, target)
     for mount in mounts:  # (apply_mount resolves the target's links inside the root)
         apply_mount(root, mount)
     os.chroot(root)

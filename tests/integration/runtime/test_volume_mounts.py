@@ -49,8 +49,16 @@ def test_bind_volume_mounts_the_host_directory_while_used(run, state_root, tmp_p
     result = run("--rm", "-v", "vb:/d", "busybox", "sh", "-c", "cat /d/in.txt; echo out > /d/out.txt")
     assert result.stdout == "from host", result.stderr
     assert (host / "out.txt").read_text() == "out\n" and mounts_of() == []
+    assert run("--name", "keeper", "-v", "vb:/d", "busybox", "true").returncode == 0
+    (tmp_path / "copied.txt").write_text("copied")  # cp into the stopped container: its volume's device
+    copied = cli(state_root, "container", "cp", str(tmp_path / "copied.txt"), "keeper:/d/copied.txt")
+    assert copied.returncode == 0, copied.stderr
+    assert (host / "copied.txt").read_text() == "copied" and mounts_of() == []
+    out = cli(state_root, "container", "cp", "keeper:/d/in.txt", str(tmp_path / "back.txt"))
+    assert out.returncode == 0 and (tmp_path / "back.txt").read_text() == "from host"
+    assert cli(state_root, "container", "rm", "keeper").returncode == 0
     assert cli(state_root, "volume", "rm", "vb").returncode == 0
-    assert sorted(os.listdir(host)) == ["in.txt", "out.txt"]  # the volume went, the directory's files stay
+    assert sorted(os.listdir(host)) == ["copied.txt", "in.txt", "out.txt"]  # the volume went, the files stay
 
 
 def test_tmpfs_volume_is_shared_until_its_last_user_stops(image, state_root, mounts_of):
