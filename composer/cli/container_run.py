@@ -195,7 +195,13 @@ def create_main(argv: list[str]) -> int:
     if prepared is None:
         return 0
     config = prepared[1]
-    containers.create(config)
+    try:
+        containers.create(config)
+    except ContainerRuntimeError as error:  # the daemon's refusal (a name in use): its words, exit 1
+        from composer.cli.render import daemon_text
+
+        sys.stderr.write(daemon_text(error) + "\n")
+        return 1
     print_warnings(config.warnings)
     sys.stdout.write(config.id + "\n")
     return 0

@@ -182,7 +182,7 @@ def test_create_start_and_log_rotation(cli, state_root):
                        "busybox", "sh", "-c", "seq 1 2000", check=True).stdout.strip()
     assert _inspect(cli, "rot")["State"]["Status"] == "created"
     conflict = cli("container", "create", "--name", "rot", "busybox", "true")
-    assert conflict.returncode == 125 and 'The container name "/rot" is already in use' in conflict.stderr
+    assert conflict.returncode == 1 and 'The container name "/rot" is already in use' in conflict.stderr
     assert cli("container", "start", "rot").returncode == 0
     cli("container", "wait", "rot")
     files = sorted(p.name for p in (state_root / "containers" / container_id).glob("*-json.log*"))

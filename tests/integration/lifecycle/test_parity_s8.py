@@ -102,6 +102,10 @@ def test_words_and_shapes_of_the_other_listings(cli):
     assert cli("container", "logs", "--details", "first", check=True).stdout == " out\n"
     assert cli("container", "stats", "--no-stream", "-a", "--format", "{{.Name}}", check=True).stdout == \
         "second\nfirst\n"  # newest first, as ps
+    conflict = cli("container", "create", "--name", "first", "busybox")
+    assert conflict.returncode == 1 and conflict.stderr.startswith(
+        'Error response from daemon: Conflict. The container name "/first" is already in use by container "')
+    assert conflict.stderr.endswith('". You have to remove (or rename) that container to be able to reuse that name.\n')
     taken = cli("container", "rename", "second", "first")
     assert taken.stderr.startswith("Error response from daemon: Error when allocating new name: Conflict. The "
                                    'container name "/first" is already in use by container ')
