@@ -259,7 +259,7 @@ def container_top(container: str = typer.Argument(...),
     from composer.errors import ContainerRuntimeError
 
     container_id = _api().resolve(container)
-    _api().running_pid(container_id)
+    _top_refusal(container_id)
     pids = {str(pid) for pid in manager_for(container_id).pids()}
     try:
         listing = subprocess.run(["ps", *(ps_options or ["-ef"])], capture_output=True, text=True, check=True).stdout
@@ -274,6 +274,18 @@ def container_top(container: str = typer.Argument(...),
     rows = [row for row in rows if len(row) > column and row[column] in pids]
     for line in align(["\t".join(titles), *("\t".join(row) for row in rows)], minimum=20):
         typer.echo(line)
+
+
+def _top_refusal(container_id: str) -> None:
+    """dockerd's refusals of ``top``: a container neither running nor paused, or restarting."""
+    from composer.engine.runtime.state import ContainerDir
+    from composer.errors import ContainerStateError
+
+    status = _api().current_state(ContainerDir(container_id)).get("Status")
+    if status == "restarting":
+        raise ContainerStateError(f"Container {container_id} is restarting, wait until the container is running")
+    if status not in ("running", "paused"):
+        raise ContainerStateError(f"Container {container_id} is not running")
 
 
 STATS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
@@ -349,6 +361,7 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
                     filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'until=<timestamp>').")) -> None:
     """Remove all stopped containers."""
     from composer.cli.render import confirm, print_pruned
+    from composer.engine.object_events import prune_event
     from composer.engine.runtime.describe import container_sizes
     from composer.engine.runtime.state import ContainerDir
     from composer.errors import FilterError
@@ -367,6 +380,7 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
             reclaimed += container_sizes(ContainerDir(info.id).read_config())[0]
             _api().remove(info.id)
             removed.append(info.id)
+    prune_event("container", reclaimed)
     print_pruned("Containers", removed, reclaimed=human_size(reclaimed))
 
 

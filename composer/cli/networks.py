@@ -119,8 +119,12 @@ def prune(
     from composer.cli.network_fast import pairs
     from composer.cli.render import print_pruned
 
+    from composer.engine.object_events import prune_event
+
     labels = pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
-    print_pruned("Networks", _manager().prune(labels))
+    removed = _manager().prune(labels)
+    prune_event("network", 0)
+    print_pruned("Networks", removed)
 
 
 def register(app: typer.Typer) -> None:

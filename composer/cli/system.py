@@ -364,6 +364,7 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
     label filter: its entries have no labels)."""
     from composer.cli.containers import _when
     from composer.engine.build.leftovers import remove_killed_builds
+    from composer.engine.object_events import prune_event
     from composer.engine.build.prune import prune_builder
     from composer.engine.images.catalog import prune as prune_images
     from composer.engine.images.store import ImageStore
@@ -375,8 +376,10 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
             print()
 
     section("Containers", _prune_containers(groups))
+    prune_event("container", 0)  # (dockerd's prune events; volumes, images, build cache: their engine's prune)
     _prune_event_logs(containers.list_containers(all=True))
     section("Networks", _prune_networks(groups))
+    prune_event("network", 0)
     if volumes:
         section("Volumes", _prune_volumes(groups))
     store = ImageStore()

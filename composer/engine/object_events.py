@@ -11,6 +11,7 @@ supervisor, for a volume's ``mount``/``unmount``) appends one JSON line to
 - network: ``create``, ``connect``, ``disconnect``, ``destroy`` (``name``, ``type``; ``container``)
 - volume: ``create``, ``mount``, ``unmount``, ``destroy`` (``driver``; ``container``,
   ``destination``, ``propagation``, ``read/write`` for a mount)
+- ``prune`` of containers, networks, volumes, images and the build cache (``reclaimed``)
 
 A record costs one ``O_APPEND`` write, no fsync, and imports nothing heavy (it runs on a start's
 path when the container has volumes). Recording never raises: a log that cannot be written loses
@@ -35,10 +36,11 @@ class ObjectEvent:
         self.time, self.type, self.action, self.actor, self.attributes = time, type, action, actor, attributes
 
     def message(self) -> dict:
-        """dockerd's events message (``docker events --format '{{json .}}'``); image events keep
-        the legacy ``status`` and ``id`` keys, as dockerd's do."""
+        """dockerd's events message (``docker events --format '{{json .}}'``); image (and
+        container) events keep the legacy ``status`` and ``id`` (when not empty) keys, as dockerd's do."""
         nano = int(round(self.time * 1e9))
-        legacy = {"status": self.action, "id": self.actor} if self.type == "image" else {}
+        legacy = {"status": self.action, **({"id": self.actor} if self.actor else {})} \
+            if self.type in ("container", "image") else {}
         return {**legacy, "Type": self.type, "Action": self.action,
                 "Actor": {"ID": self.actor, "Attributes": dict(sorted(self.attributes.items()))},
                 "scope": "local", "time": nano // 10**9, "timeNano": nano}
@@ -103,6 +105,12 @@ def predefined_network_event(action: str, config) -> bool:
         record("network", action, predefined[0], {"container": config.id, "name": config.network,
                                                   "type": predefined[1]})
     return predefined is not None
+
+
+def prune_event(kind: str, reclaimed: int) -> None:
+    """dockerd's ``prune`` event of a ``container``/``network``/``volume``/``image``/``builder``
+    prune: no actor, the bytes it reclaimed."""
+    record(kind, "prune", "", {"reclaimed": str(reclaimed)})
 
 
 def volume_event(action: str, name: str, attributes: dict | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from composer.engine.object_events import volume_event
+from composer.engine.object_events import prune_event, volume_event
 from composer.errors import VolumeError
 from composer.settings import state_root_dir
 
@@ -188,4 +188,5 @@ class VolumeStore:
             if meta["Name"] not in in_use and (all_volumes or anonymous):
                 self._delete(meta)
                 removed.append(meta["Name"])
+        prune_event("volume", 0)
         return removed

@@ -41,4 +41,8 @@ def prune_builder(store: ImageStore | None = None, everything: bool = False,
             and (until is None or (cache.entry(key) or {}).get("created", 0) < until)]
     for key in keys:
         cache.forget(key)
-    return PruneResult(keys, containers, gc(store))
+    result = PruneResult(keys, containers, gc(store))
+    from composer.engine.object_events import prune_event
+
+    prune_event("builder", result.freed)  # dockerd's builder prune event
+    return result

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from composer.engine.images.reference import parse_reference
 from composer.engine.images.store import ImageStore
-from composer.engine.object_events import image_event, image_labels
+from composer.engine.object_events import image_event, image_labels, prune_event
 from composer.errors import ImageError
 from composer.records import Record
 
@@ -402,7 +402,9 @@ def prune(store: ImageStore, everything: bool = False,
         lines += image_lines
     gc(store, usage.layers)
     # docker counts the layers that went away (not configs, manifests or compressed blobs)
-    return lines, sum(size for chain, size in sizes.items() if not store.snapshot_path(chain).exists())
+    freed = sum(size for chain, size in sizes.items() if not store.snapshot_path(chain).exists())
+    prune_event("image", freed)
+    return lines, freed
 
 
 def _prune_filter(store: ImageStore, filters: dict[str, list[str]]) -> Callable[[str, dict[str, Any]], bool]:

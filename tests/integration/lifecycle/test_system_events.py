@@ -170,3 +170,19 @@ def test_a_build_tags_its_image_each_time(cli, tmp_path: Path):
     built = [cli("image", "build", "-q", "-t", "bld:1", str(tmp_path), check=True).stdout.strip() for _ in range(2)]
     tags = [(m["Actor"]["ID"], m["Actor"]["Attributes"]) for m in _events(cli, "-f", "type=image")][2:]
     assert tags == [(built[0], {"name": "bld:1", "team": "y"})] * 2 and built[0] == built[1]
+
+
+def test_prunes_are_events(cli):
+    """dockerd's ``prune`` event of each prune (no actor, ``reclaimed``); ``status`` for containers
+    and images, as dockerd's legacy fields."""
+    for what in ("container", "network", "volume", "image", "builder"):
+        cli(what, "prune", "-f", check=True)
+    pruned = _events(cli, "-f", "event=prune")
+    assert [(m["Type"], m["Actor"]) for m in pruned] == [
+        (kind, {"ID": "", "Attributes": {"reclaimed": "0"}}) for kind in ("container", "network", "volume", "image",
+                                                                           "builder")]
+    assert [sorted(m) for m in pruned[:2]] == [
+        ["Action", "Actor", "Type", "scope", "status", "time", "timeNano"],
+        ["Action", "Actor", "Type", "scope", "time", "timeNano"]]
+    cli("system", "prune", "-f", check=True)  # no --volumes: no volume prune
+    assert [m["Type"] for m in _events(cli, "-f", "event=prune")][5:] == ["container", "network", "image", "builder"]
