@@ -111,3 +111,11 @@ def test_words_and_shapes_of_the_other_listings(cli):
                                    'container name "/first" is already in use by container ')
     assert taken.stderr.endswith(". You have to remove (or rename) that container to be able to reuse that name.\n"
                                  "Error: failed to rename container named second\n")
+
+
+def test_top_of_a_paused_container(cli):
+    cli("container", "run", "-d", "--name", "still", "--network", "none", "busybox", "sleep", "60", check=True)
+    cli("container", "pause", "still", check=True)
+    top = cli("container", "top", "still", check=True).stdout.splitlines()
+    assert top[0].split()[:2] == ["UID", "PID"] and top[1].endswith("sleep 60")
+    cli("container", "unpause", "still", check=True)
