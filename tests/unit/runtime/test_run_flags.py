@@ -65,3 +65,11 @@ def test_every_flag_of_docker_28_run_is_known():
         restart rm runtime security-opt shm-size sig-proxy stop-signal stop-timeout storage-opt sysctl tmpfs tty
         ulimit use-api-socket user userns uts volume volume-driver volumes-from workdir"""
     assert [flag for flag in docker_run.split() if f"--{flag}" not in FLAGS] == []
+
+
+def test_run_config_knows_the_host_flags_run_host_flags_checks():
+    """run_config imports run_host_flags only when one of its flags is given: the two lists agree."""
+    from composer.cli import run_config, run_host_flags
+
+    assert run_config.WINDOWS_ONLY_FLAGS == set(run_host_flags.WINDOWS_ONLY)
+    assert run_config.WINDOWS_ONLY_FLAGS < run_config.HOST_FLAGS
