@@ -47,7 +47,7 @@ class ProjectFollower:
         self.read_logs = C.runtime_feature("read_logs")
         self.lock = threading.Lock()
         self.threads: dict[str, threading.Thread] = {}
-        self.last: dict[str, str] = {}
+        self.last: dict[str, tuple[str, int]] = {}  # container -> (newest time printed, lines printed with it)
 
     def follow(self, container_id: str, name: str, **options: Any) -> None:
         """Follow a container unless a thread already does."""
@@ -62,12 +62,18 @@ class ProjectFollower:
 
     def _run(self, container_id: str, name: str, options: dict) -> None:
         announce = options.pop("announce_exit", False)
+        newest, printed = self.last.get(container_id, ("", 0))
+        again = printed  # lines of that time an earlier stream of this container printed: skipped here
         try:
             for line in self.read_logs(container_id, follow=True, **options):
-                if line.time and line.time <= self.last.get(container_id, ""):
-                    continue  # printed by an earlier stream of this container
+                if line.time and (line.time < newest or line.time == newest and again):
+                    again -= line.time == newest
+                    continue  # printed by an earlier stream (lines read in one chunk share their time)
                 self.printer.write(name, line)
-                self.last[container_id] = line.time or self.last.get(container_id, "")
+                if line.time:
+                    printed = printed + 1 if line.time == newest else 1
+                    newest = line.time
+                    self.last[container_id] = (newest, printed)
             if announce:  # each run of a restarting container ends with its own line, as attached up shows
                 state = C.make_runtime().inspect_container(container_id).get("State", {})
                 self.printer.exited(name, state.get("ExitCode", 0))
