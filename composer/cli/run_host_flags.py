@@ -45,9 +45,11 @@ def _size(options: dict, name: str, flag: str) -> int:
 
 
 def refuse_windows_only(options: dict) -> None:
-    """docker's CLI: a Windows daemon's flag on a Linux one (its value parsed first), exit 1."""
+    """docker's CLI: a Windows daemon's flag on a Linux one (its value parsed first; any value,
+    0 too), exit 1."""
     for name, (flag, kind) in WINDOWS_ONLY.items():
-        if name in options and (_int(options, name, flag) if kind == "int" else _size(options, name, flag)):
+        if name in options:
+            _int(options, name, flag) if kind == "int" else _size(options, name, flag)
             raise PlatformFlagError(f'"{flag}" is only supported on a Docker daemon running on windows, but the '
                                     "Docker daemon is running on linux")
 

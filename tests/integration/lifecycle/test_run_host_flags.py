@@ -18,7 +18,7 @@ WINDOWS = '"{}" is only supported on a Docker daemon running on windows, but the
 
 
 @pytest.mark.parametrize(("flags", "code", "message"), [
-    (["--cpu-count", "1"], 1, WINDOWS.format("--cpu-count")),
+    (["--cpu-count", "0"], 1, WINDOWS.format("--cpu-count")),
     (["--cpu-percent", "50"], 1, WINDOWS.format("--cpu-percent")),
     (["--io-maxbandwidth", "1m"], 1, WINDOWS.format("--io-maxbandwidth")),
     (["--io-maxiops", "10"], 1, WINDOWS.format("--io-maxiops")),
