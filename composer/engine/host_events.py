@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from composer.engine import object_events
-from composer.engine.monitor import Change, ProjectMonitor, past_changes
+from composer.engine.monitor import ProjectMonitor, past_changes
 from composer.engine.runtime import libc
 
 
