@@ -16,6 +16,9 @@ DEFAULT_START_INTERVAL = 5.0
 DEFAULT_RETRIES = 3
 MAX_OUTPUT = 4096
 KEEP_RESULTS = 5
+# A starting container's output, then this much quiet: probe now rather than at the next
+# start_interval (a service logs that it is ready as it becomes so: postgres, uvicorn, nginx ...).
+OUTPUT_SETTLE = 0.02
 
 
 def probe_argv(test: list[str]) -> list[str] | None:
@@ -43,15 +46,35 @@ class HealthMonitor:
         self.status = "starting"
         self.streak = 0
         self.log: list[dict] = []
-        self.next_probe = started + self._gap(started)
+        self.next_probe = started + self._gap(started)  # the regular schedule (docker's)
+        self.last_end = started  # when the last probe ended
+        self.output_at: float | None = None  # the last output no probe began after (while starting)
 
     def _gap(self, now: float) -> float:
-        starting = self.status == "starting" and now < self.started + self.start_period
-        return self.start_interval if starting else self.interval
+        return self.start_interval if self._starting(now) else self.interval
 
     def due(self) -> float:
-        """When the next probe should start (monotonic seconds)."""
-        return self.next_probe
+        """When the next probe should start (monotonic seconds): the regular schedule, brought
+        forward while starting by output no probe has seen yet, once it settled (``output_seen``),
+        at the earliest a quarter start_interval after the last probe (chatty or probe-triggered
+        output probes at most four times as often)."""
+        if self.output_at is None:
+            return self.next_probe
+        nudged = max(self.output_at + OUTPUT_SETTLE, self.last_end + self.start_interval / 4)
+        return min(self.next_probe, nudged)
+
+    def output_seen(self, now: float) -> None:
+        """The container wrote output at ``now``: while starting, the next probe comes once it
+        settles (saves most of a start_interval between "ready" and healthy)."""
+        if self._starting(now):
+            self.output_at = now
+
+    def probe_started(self) -> None:
+        """A probe begins: it sees the effects of the output so far."""
+        self.output_at = None
+
+    def _starting(self, now: float) -> bool:
+        return self.status == "starting" and now < self.started + self.start_period
 
     def record(self, now: float, start_wall: float, exit_code: int, output: str) -> bool:
         """Account one probe's result; True when the status changed."""
@@ -66,7 +89,9 @@ class HealthMonitor:
             self.streak += 1
             if self.streak >= self.retries:
                 self.status = "unhealthy"
-        self.next_probe = now + self._gap(now)
+        self.next_probe, self.last_end = now + self._gap(now), now
+        if not self._starting(now):
+            self.output_at = None
         return self.status != before
 
     def state(self) -> dict:

@@ -43,6 +43,10 @@ class Prober:
         """Whether ``fd`` is the running probe's output."""
         return self.probe is not None and fd == self.probe["fd"]
 
+    def output_seen(self) -> None:
+        """The container wrote output (a starting service may have said it is ready)."""
+        self.health.output_seen(time.monotonic())
+
     def reaped(self, pid: int, status: int) -> bool:
         """Note the exit of child ``pid`` if it is the running probe."""
         if self.probe is not None and pid == self.probe["pid"]:
@@ -80,6 +84,7 @@ class Prober:
         finally:
             os.close(write_fd)
             os.close(null)
+        self.health.probe_started()
         self.probe = {"pid": pid, "fd": read_fd, "output": b"", "wall": time.time(),
                       "deadline": time.monotonic() + self.health.timeout}
         self.poller.register(read_fd, select.POLLIN)

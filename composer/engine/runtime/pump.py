@@ -74,6 +74,8 @@ class OutputPump:
                     continue
                 elif fd in self.streams:
                     self._copy(fd, final=status is not None)
+                    if prober is not None:
+                        prober.output_seen()
                 elif prober is not None and prober.owns(fd):
                     prober.read()
             if status is None and prober is not None:
