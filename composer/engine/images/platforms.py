@@ -9,9 +9,14 @@ _ARM_VARIANTS = ("v8", "v7", "v6", "v5")
 
 
 def platform_text(config: dict) -> str:
-    """``os/architecture[/variant]`` of an image's config blob (docker's ``platforms.Format``)."""
-    parts = [config.get("os") or "linux", config.get("architecture") or "amd64", config.get("variant") or ""]
-    return "/".join(part for part in parts if part)
+    """``os/architecture[/variant]`` of an image's config blob (docker's ``platforms.Format``; one
+    that names none is taken for this machine's)."""
+    architecture = config.get("architecture")
+    if not architecture:
+        from composer.engine.images.archive import host_architecture
+
+        architecture = host_architecture()
+    return "/".join(part for part in (config.get("os") or "linux", architecture, config.get("variant") or "") if part)
 
 
 def _normalized(text: str) -> tuple[str, str, str]:
