@@ -312,7 +312,12 @@ def in_compose_order(plan: Plan, emit: EventSink, running: "tuple[dict, dict] | 
         first = NetworksFirst(emit, pending)
         emit = first
         flushes.insert(0, first.flush)
-    return emit, lambda: [flush() for flush in flushes] and None
+
+    def flush() -> None:
+        for held in flushes:  # (the networks' first: they hold the container lines)
+            held()
+
+    return emit, flush
 
 
 def _created_by_service(plan: Plan) -> dict[str, set[str]]:
