@@ -148,14 +148,8 @@ def _resolved_address(fstype: str, words: str, where: str) -> str:
         return words
     found = re.search(r"(?:^|,)addr=([^,]*)", words)
     name = found.group(1) if found else ""
-    import ipaddress
-
-    try:
-        ipaddress.IPv4Address(name)
-        return words
-    except ValueError:
-        if not name:
-            return words
+    if not name or re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", name):
+        return words  # none, or already an IPv4 address (docker resolves anything else, IPv6 too)
     import socket
 
     try:

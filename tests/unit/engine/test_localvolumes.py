@@ -54,3 +54,11 @@ def test_mount_errors_in_moby_words():
         "mount /tmp:/v/_data, data: bnd: no such device"
     assert _mount_error("remount-ro", "", "/v/_data", 0x1021, "", OSError(22, "x")) == \
         "remount-ro /v/_data, flags: 0x1021: invalid argument"
+
+
+def test_nfs_addresses_are_resolved_as_docker_resolves_them():
+    from composer.engine.localvolumes import _resolved_address
+
+    assert _resolved_address("nfs", "addr=localhost,rw", "") == "addr=127.0.0.1,rw"
+    assert _resolved_address("nfs", "nolock,addr=10.0.0.1", "") == "nolock,addr=10.0.0.1"
+    assert _resolved_address("tmpfs", "addr=localhost", "") == "addr=localhost"  # only nfs and cifs
