@@ -15,7 +15,7 @@ from composer.engine.headstart import create_container, with_image_id
 from composer.engine.opcontext import LoopContext, OpContext
 from composer.engine.plan import Operation
 from composer.engine.runtime.base import ContainerSpec, HealthStatus
-from composer.errors import BuildError, ContainerNotFound, ImageNotFound, PlanError
+from composer.errors import BuildError, ComposerError, ContainerNotFound, ImageNotFound, PlanError
 
 
 async def _hooks(ctx: OpContext, op: Operation, key: str, cid: str, name: str) -> None:
@@ -72,8 +72,13 @@ async def _pull(ctx: LoopContext, op: Operation) -> None:
     for other in pullers[1:]:
         ctx.emit(Event(kind="", name=other, status=Status.PULLING))
     started = time.monotonic()
-    await ctx.step("", pullers[0], Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref, throttled(progress),
-                   platform=op.params.get("platform") or "")
+    try:
+        await ctx.step("", pullers[0], Status.PULLING, Status.PULLED, ctx.runtime.pull_image, ref,
+                       throttled(progress), platform=op.params.get("platform") or "")
+    except ComposerError as error:  # (the first one's Error line is the executor's)
+        for other in pullers[1:]:
+            ctx.emit(Event(kind="", name=other, status=Status.ERROR, text=error.message))
+        raise
     for other in pullers[1:]:
         ctx.emit(Event(kind="", name=other, status=Status.PULLED, duration=time.monotonic() - started))
 

@@ -78,3 +78,18 @@ def test_pull_names_services_and_skips_shared_images(load, events, state_root) -
     service.up(load("services:\n  a: {image: alpine}\n  b: {image: alpine}\n"), UpOptions(no_start=True))
     assert sorted(f"{e.name} {e.status.value}" for e in events if not e.kind and not e.parent) == \
         ["a Pulled", "a Pulling", "b Pulled", "b Pulling"]  # up: every service's own lines
+
+
+def test_a_failed_shared_pull_fails_every_services_line(load, events, state_root) -> None:
+    import pytest
+
+    from composer.engine.api import ProjectService
+    from composer.errors import ComposerError
+
+    runtime = FakeRuntime()
+    runtime.pullable = False
+    service = ProjectService(runtime, emit=events.append, lock_timeout=5)
+    with pytest.raises(ComposerError):
+        service.up(load("services:\n  a: {image: ghost}\n  b: {image: ghost}\n"), UpOptions(no_start=True))
+    assert sorted(f"{e.name} {e.status.value}" for e in events if not e.kind) == \
+        ["a Error", "a Pulling", "b Error", "b Pulling"]
