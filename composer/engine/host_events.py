@@ -31,8 +31,8 @@ class HostMonitor(ProjectMonitor):
 
     def history(self, since: float, until: float | None = None) -> list:
         """The changes and object events between ``since`` and ``until``, oldest first: the event
-        logs of all projects, for a container no log saw the changes its recorded times tell, and
-        the object log."""
+        logs of all projects, for a container no log saw the changes its recorded times tell (a
+        removed one: as its last state told them), and the object log."""
         from composer.engine import journal
         from composer.settings import state_root_dir
 
@@ -46,5 +46,5 @@ class HostMonitor(ProjectMonitor):
         found: list = [change for change in every if since <= change.time <= end]
         found += [change for view in self.views.values() if view.id not in seen for change in past_changes(view)
                   if since <= change.time <= end]
-        found += object_events.read(since, end)
+        found += journal.read_removed(since, end) + object_events.read(since, end)
         return sorted(found, key=lambda item: item.time)

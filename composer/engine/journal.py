@@ -8,7 +8,10 @@ Reading turns each line into docker's actions (``composer.engine.monitor.actions
 ``start``, ``restart``, ``kill``, ``oom``, ``die``, ``stop``, ``pause``, ``unpause``,
 ``health_status: ...``, ``destroy``). Writing costs one read and one ``O_APPEND`` write and
 imports nothing (supervisors and ``run -d`` keep typing and json off their path); past
-``MAX_BYTES`` the file becomes ``.1`` (one generation kept).
+``MAX_BYTES`` the file becomes ``.1`` (one generation kept). A container of no project (``container
+run``/``create``) logs nothing while it lives (``system events`` rebuilds its past from its state's
+times); its removal appends its last state to ``events/removed.log`` (``read_removed``), so that
+``system events --since`` still shows a ``run --rm`` container, as dockerd's memory does.
 
 When a log goes (compared with a private dockerd 20.10): the daemon keeps its last 256 events of
 all kinds in memory, so after ``down`` and ``up`` of a project, ``events --since`` still shows the
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from composer.engine.monitor import Change
 
 MAX_BYTES = 1 << 20
+REMOVED_LOG = "removed.log"  # containers of no project, at their removal (not ``*.jsonl``: no project's)
 PROJECT = "com.docker.compose.project"
 # what an event shows of a state (``monitor.view_of`` reads these); the others, like a health log, change nothing
 _SHOWN = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled", "ExitCode",
@@ -71,7 +75,7 @@ def state_written(path: str, after: dict, before: dict | None = None) -> None:
     try:
         directory = os.path.dirname(path)
         shape = _shape(directory)  # first: a container of no project costs no read of its state
-        if shape is None:
+        if not shape["labels"].get(PROJECT):
             return
         shown_before, now = _shown(_read(path) if before is None else before), _shown(after)
         if shown_before != now:
@@ -80,23 +84,25 @@ def state_written(path: str, after: dict, before: dict | None = None) -> None:
         pass
 
 
-def directory_removed(directory: str) -> None:
-    """Called before a container directory is removed: log its last state (its ``destroy``)."""
+def directory_removed(directory: str, final: dict | None = None) -> None:
+    """Called before a container directory is removed: log its last state (its ``destroy``), with
+    ``final``'s fields over it; a container of no project goes to the host's log of removed
+    containers (``read_removed``)."""
     try:
         shape = _shape(directory)
-        if shape is not None:
-            _append(directory, shape, _shown(_read(os.path.join(directory, "state.json"))) or {}, None)
+        last = _shown({**(_read(os.path.join(directory, "state.json")) or {}), **(final or {})}) or {}
+        _append(directory, shape, last, None, None if shape["labels"].get(PROJECT) else REMOVED_LOG)
         _SHAPES.pop(directory, None)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
 
 
-_SHAPES: dict[str, tuple[tuple[int, int, int], dict | None]] = {}  # directory -> (config.json's stamp, shape)
+_SHAPES: dict[str, tuple[tuple[int, int, int], dict]] = {}  # directory -> (config.json's stamp, shape)
 
 
-def _shape(directory: str) -> dict | None:
+def _shape(directory: str) -> dict:
     """What an event shows of a container's config (name, image, labels), read again only when
-    config.json changed; None for a container of no project."""
+    config.json changed."""
     path = os.path.join(directory, "config.json")
     info = os.stat(path)
     stamp = (info.st_ino, info.st_mtime_ns, info.st_size)  # written by a rename: a new inode each time
@@ -106,18 +112,19 @@ def _shape(directory: str) -> dict | None:
     config = _read(path) or {}
     labels = config.get("labels") or {}
     shape = {"name": config.get("name", ""), "image": config.get("image", ""), "labels": labels,
-             "healthcheck": bool(config.get("healthcheck"))} if labels.get(PROJECT) else None
+             "healthcheck": bool(config.get("healthcheck"))}
     _SHAPES[directory] = (stamp, shape)
     return shape
 
 
-def _append(directory: str, shape: dict, before: dict | None, after: dict | None) -> None:
+def _append(directory: str, shape: dict, before: dict | None, after: dict | None, log: str | None = None) -> None:
+    """One record in the project's log (or the log named ``log``)."""
     from composer.engine.runtime.state import dumps
 
     line = dumps({"time": time.time(), "id": os.path.basename(directory), "config": shape, "before": before,
                   "after": after}) + "\n"
     root = os.path.dirname(os.path.dirname(directory))  # <root>/containers/<id>
-    append_line(os.path.join(root, "events", f"{shape['labels'][PROJECT]}.jsonl"), line)
+    append_line(os.path.join(root, "events", log or f"{shape['labels'][PROJECT]}.jsonl"), line)
 
 
 def append_line(path: str, line: str) -> None:
@@ -168,6 +175,21 @@ def mark_restart(container_id: str) -> None:
             cdir.write_state(RestartedAt=started)
     except (OSError, ValueError):
         pass
+
+
+def read_removed(since: float, until: float | None = None) -> list["Change"]:
+    """The actions of the removed containers of no project between ``since`` and ``until``: those
+    their last state's times tell (``monitor.past_changes``), then their removal."""
+    from composer.engine.monitor import Change, actions, past_changes, view_of
+
+    path = os.path.join(os.path.dirname(journal_path("x")), REMOVED_LOG)
+    found = []
+    for record in _records([path + ".1", path]):
+        view = view_of(record["id"], record["config"], record.get("before") or {})
+        found += past_changes(view) + [Change(record["time"], action, view) for action in actions(view, None)]
+    found = [change for change in found if change.time >= since and (until is None or change.time <= until)]
+    found.sort(key=lambda change: change.time)
+    return found
 
 
 def read(project: str, since: float, until: float | None = None) -> list["Change"]:

@@ -208,6 +208,7 @@ class ForegroundRun:
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
         self.config_changed = False  # config.json needs writing (always for a fresh state dir)
         self.attached = False
+        self.ended: dict | None = None  # a --rm run's exit, for the event log (no state.json write)
         self.networking = False  # attaching its networks: docker's start (see ``_refused``)
         self.device_rules: tuple[str, ...] = ()
         self._previous_handlers: dict = {}
@@ -399,9 +400,12 @@ class ForegroundRun:
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
-        if not self.config.auto_remove:  # with --rm the directory is about to go
-            self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom,
-                                  FinishedAt=now_iso())
+        ended = {"Status": "exited", "Pid": 0, "Running": False, "ExitCode": exit_code, "OOMKilled": oom,
+                 "FinishedAt": now_iso()}
+        if self.config.auto_remove:  # the directory is about to go: the event log alone records it
+            self.ended = ended
+        else:
+            self.cdir.write_state(**ended)
         return RunResult(exit_code=exit_code, oom_killed=oom)
 
     def _forward(self, number: int, _frame: object) -> None:
@@ -471,7 +475,7 @@ class ForegroundRun:
             release_volumes(self.config)
             if self.config.auto_remove:
                 release_name(self.config.name)
-                self.cdir.remove()
+                self.cdir.remove(self.ended)
                 remove_anonymous_volumes(self.config)
 
 

@@ -209,14 +209,15 @@ class ContainerDir:
         """config.json as a dict."""
         return read_json(self.config)
 
-    def remove(self) -> None:
+    def remove(self, last: dict | None = None) -> None:
         """Delete the directory and everything in it (tolerates absence). It is renamed away
         first (into the root's ``removing/``), so it vanishes at once: a command that finds it
         later (a ``start``'s supervisor, a copy) gets FileNotFoundError, never a half-deleted
-        directory in which its writes would recreate files."""
+        directory in which its writes would recreate files. ``last``: state fields the event log
+        records over state.json's (a ``--rm`` run's exit, never written there)."""
         from composer.engine.journal import directory_removed
 
-        directory_removed(self.path)  # the project's event log: destroy
+        directory_removed(self.path, last)  # the event logs: destroy
         doomed = os.path.join(os.path.dirname(os.path.dirname(self.path)), "removing", f"{self.id}.{os.getpid()}")
         try:
             os.makedirs(os.path.dirname(doomed), exist_ok=True)

@@ -186,3 +186,17 @@ def test_prunes_are_events(cli):
         ["Action", "Actor", "Type", "scope", "time", "timeNano"]]
     cli("system", "prune", "-f", check=True)  # no --volumes: no volume prune
     assert [m["Type"] for m in _events(cli, "-f", "event=prune")][5:] == ["container", "network", "image", "builder"]
+
+
+def test_a_removed_container_of_no_project_keeps_its_past(cli):
+    """``run --rm`` (and ``rm``) of a container of no project: ``--since`` still shows its actions,
+    as dockerd's memory does; a foreground ``--rm`` run's exit code too (never in its state)."""
+    assert cli("container", "run", "--rm", "--network", "none", "--name", "gone", "busybox", "sh", "-c",
+               "exit 3").returncode == 3
+    cli("container", "run", "--network", "none", "--name", "kept", "busybox", "true", check=True)
+    cli("container", "rm", "kept", check=True)
+    shown = [(m["Action"], m["Actor"]["Attributes"]["name"], m["Actor"]["Attributes"].get("exitCode"))
+             for m in _events(cli, "-f", "type=container")]
+    assert shown == [("create", "gone", None), ("start", "gone", None), ("die", "gone", "3"), ("destroy", "gone", None),
+                     ("create", "kept", None), ("start", "kept", None), ("die", "kept", "0"),
+                     ("destroy", "kept", None)]

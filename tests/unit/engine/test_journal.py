@@ -41,11 +41,17 @@ def test_every_state_change_is_logged_in_order(state_root: Path) -> None:
     assert journal.read("demo", changes[-1].time + 1) == [] and journal.read("other", 0.0) == []
 
 
-def test_containers_of_no_project_are_not_logged(state_root: Path) -> None:
+def test_containers_of_no_project_are_logged_only_at_their_removal(state_root: Path) -> None:
     cdir = _container("b" * 64, labels={"team": "a"})
     cdir.write_state(Status="running", Pid=10, StartedAt="2026-01-01T00:00:01Z")
-    cdir.remove()
     assert not (state_root / "events").exists() or not any((state_root / "events").iterdir())
+    cdir.write_state(Status="exited", Pid=0, ExitCode=3, FinishedAt="2026-01-01T00:00:02Z")
+    cdir.remove()
+    assert sorted(os.listdir(state_root / "events")) == ["removed.log"]  # (no project's: prune leaves it)
+    changes = journal.read_removed(0.0)
+    assert [c.action for c in changes] == ["create", "start", "die", "destroy"]
+    assert changes[2].attributes() == {"team": "a", "image": "busybox", "name": f"demo-{'b' * 64}", "exitCode": "3"}
+    assert journal.read_removed(changes[-1].time + 1) == [] and journal.prune(set()) == []
 
 
 def test_the_log_is_rotated_and_both_generations_are_read(state_root: Path, monkeypatch) -> None:
@@ -93,11 +99,13 @@ def test_writers_past_the_limit_together_rotate_the_log_once(state_root: Path) -
 
 
 def test_a_container_of_no_project_costs_no_read_of_its_state(state_root: Path, monkeypatch) -> None:
+    """Its state writes read nothing more; only its removal reads its last state, once."""
     cdir = _container("e" * 64, labels={"team": "a"})
     read: list[str] = []
     real = journal._read
     monkeypatch.setattr(journal, "_read", lambda path: read.append(os.path.basename(path)) or real(path))
     cdir.write_state(Status="running", Pid=10, StartedAt="2026-01-01T00:00:01Z")
     cdir.write_state(Status="exited", Pid=0, FinishedAt="2026-01-01T00:00:02Z")
-    cdir.remove()
     assert "state.json" not in read
+    cdir.remove()
+    assert read.count("state.json") == 1
