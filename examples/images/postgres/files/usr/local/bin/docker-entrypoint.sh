@@ -8,15 +8,22 @@ set -Eeo pipefail
 
 log() { echo "docker-entrypoint: $*" >&2; }
 
-# As root: own the data and socket directories, then run this script again as postgres.
+# As root: own the data and socket directories, then run this script again as postgres. One stat
+# of both, and chmod/chown only where it differs: each is a process on the way of every start.
 as_postgres() {
-    mkdir -p "$PGDATA" /var/run/postgresql
-    chmod 00700 "$PGDATA" 2>/dev/null || true
-    chmod 03775 /var/run/postgresql
-    if [ "$(stat -c %U "$PGDATA")" != postgres ]; then
+    [ -d "$PGDATA" ] && [ -d /var/run/postgresql ] || mkdir -p "$PGDATA" /var/run/postgresql
+    local data run
+    { read -r data && read -r run; } <<<"$(stat -c '%U %a' "$PGDATA" /var/run/postgresql)" || true
+    if [ "${data#* }" != 700 ]; then
+        chmod 00700 "$PGDATA" 2>/dev/null || true
+    fi
+    if [ "${data% *}" != postgres ]; then
         chown -R postgres:postgres "$PGDATA"
     fi
-    chown postgres:postgres /var/run/postgresql
+    if [ "$run" != "postgres 3775" ]; then
+        chmod 03775 /var/run/postgresql
+        chown postgres:postgres /var/run/postgresql
+    fi
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
 }
 
@@ -71,7 +78,7 @@ main() {
     export POSTGRES_USER="${POSTGRES_USER:-postgres}"
     export POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
     export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
-    if [ "$(id -u)" = 0 ]; then
+    if [ "$EUID" = 0 ]; then
         as_postgres "$@"
     fi
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
