@@ -254,14 +254,23 @@ def _args(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
+def _resource_hash(project: "Project", kind: str, key: str, raw: Mapping[str, Any]) -> str:
+    """A network's or volume's config hash: the project's (computed once, or cached with its
+    load), else rendered here (a Project made without them)."""
+    known = getattr(project, "resource_hashes", None)
+    if known and f"{kind}:{key}" in known:
+        return known[f"{kind}:{key}"]
+    from composer.spec import render
+
+    return getattr(render, f"{kind}_hash")(raw)
+
+
 def network_spec(project: "Project", key: str) -> NetworkSpec:
     """The NetworkSpec of a (non-external) project network."""
-    from composer.spec.render import network_hash
-
     raw = project.networks[key]
     name = raw.get("name") or f"{project.name}_{key}"
     labels = L.network_labels(project.name, key, raw.get("labels"))
-    labels[L.CONFIG_HASH] = network_hash({**raw, "name": name})
+    labels[L.CONFIG_HASH] = _resource_hash(project, "network", key, {**raw, "name": name})
     return NetworkSpec(
         name=name, driver=raw.get("driver") or "bridge", labels=labels, internal=bool(raw.get("internal")),
         enable_ipv6=bool(raw.get("enable_ipv6")), attachable=bool(raw.get("attachable")),
@@ -271,12 +280,10 @@ def network_spec(project: "Project", key: str) -> NetworkSpec:
 
 def volume_spec(project: "Project", key: str) -> VolumeSpec:
     """The VolumeSpec of a (non-external) project volume."""
-    from composer.spec.render import volume_hash
-
     raw = project.volumes[key]
     name = raw.get("name") or f"{project.name}_{key}"
     labels = L.volume_labels(project.name, key, raw.get("labels"))
-    labels[L.CONFIG_HASH] = volume_hash({**raw, "name": name})
+    labels[L.CONFIG_HASH] = _resource_hash(project, "volume", key, {**raw, "name": name})
     return VolumeSpec(name=name, driver=raw.get("driver") or "local", labels=labels,
                       options=dict(raw.get("driver_opts") or {}))
 

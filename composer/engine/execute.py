@@ -297,7 +297,7 @@ class _DirectWalk(_Walk):
 def _ctrl_c_signals() -> tuple[int, ...]:
     """The signals that mean Ctrl-C to the caller: those whose handler raises KeyboardInterrupt
     (read before ``trio.run`` puts its own on SIGINT); none outside the main thread."""
-    import signal
+    import _signal as signal  # the C module: signal.py builds enums (~3 ms)
     import threading
 
     if threading.current_thread() is not threading.main_thread():

@@ -32,7 +32,6 @@ FORWARD chain anywhere) nothing can drop: ACCEPT.
 from __future__ import annotations
 
 import os
-import shlex
 
 from composer.network import netlink
 
@@ -117,6 +116,8 @@ def stale_rules(listing: list[str]) -> list[list[str]]:
     """composer's accept rules whose state root is gone (their comment names its directory), or,
     for the per-bridge rules of earlier versions, whose interface no longer exists: left by a
     state root deleted without teardown, whose bridges ``orphans.sweep_abandoned`` removed."""
+    import shlex
+
     stale = []
     for line in listing:
         try:

@@ -5,7 +5,7 @@ Its classes are ``Record``s (named tuples: ``project._replace(services=...)`` ma
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from composer.records import Record
 
@@ -77,6 +77,8 @@ class Project(Record):
     output: Mapping[str, Any] = EMPTY
     config_hashes: Mapping[str, str] = EMPTY
     """Per service, the ``com.docker.compose.config-hash`` Docker Compose would compute."""
+    resource_hashes: Mapping[str, str] = EMPTY
+    """The same of each network and volume the project makes, by ``network:KEY``/``volume:KEY``."""
     env_file_errors: Mapping[str, Exception] = EMPTY
     """Per service, why its ``env_file`` could not be read; raised by :meth:`check_env_files`."""
 
@@ -120,19 +122,16 @@ def bind_service(name: str, raw: dict[str, Any]) -> Service:
 
 
 class _Hashes(Mapping[str, str]):
-    """Each service's config hash, computed at first use (``down`` never uses them, and their
-    renderer's import costs milliseconds)."""
+    """Config hashes computed at first use (``down`` never uses them, and their renderer's import
+    costs milliseconds), or ``known`` (stored with a cached load)."""
 
-    def __init__(self, output: Mapping[str, Any], unfolded: Mapping[str, Any]) -> None:
-        self._output, self._unfolded = output, unfolded
-        self._hashes: dict[str, str] | None = None
+    def __init__(self, compute: Callable[[], dict[str, str]], known: Mapping[str, str] | None = None) -> None:
+        self._compute = compute
+        self._hashes: dict[str, str] | None = None if known is None else dict(known)
 
     def _all(self) -> dict[str, str]:
         if self._hashes is None:
-            from composer.spec.render import service_hash
-
-            self._hashes = {n: service_hash(n, s, self._unfolded.get(n))
-                            for n, s in (self._output.get("services") or {}).items()}
+            self._hashes = self._compute()
         return self._hashes
 
     def __getitem__(self, name: str) -> str:
@@ -145,6 +144,24 @@ class _Hashes(Mapping[str, str]):
         return len(self._all())
 
 
+def _service_hashes(output: Mapping[str, Any], unfolded: Mapping[str, Any]) -> dict[str, str]:
+    from composer.spec.render import service_hash
+
+    return {n: service_hash(n, s, unfolded.get(n)) for n, s in (output.get("services") or {}).items()}
+
+
+def _resource_hashes(project_name: str, output: Mapping[str, Any]) -> dict[str, str]:
+    """The config hash of each non-external network and volume, by ``network:KEY``/``volume:KEY``."""
+    from composer.spec.render import network_hash, volume_hash
+
+    hashes = {}
+    for kind, render in (("network", network_hash), ("volume", volume_hash)):
+        for key, raw in (output.get(f"{kind}s") or {}).items():
+            if not (raw or {}).get("external"):
+                hashes[f"{kind}:{key}"] = render({**(raw or {}), "name": (raw or {}).get("name") or f"{project_name}_{key}"})
+    return hashes
+
+
 def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:
     """The frozen Project of a loaded model."""
     from composer.spec.semantic import ENV_FILE_ERRORS
@@ -152,7 +169,10 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
     disabled = loaded.model.get("x-composer-disabled") or {}
     output = loaded.output
     services = {n: bind_service(n, s) for n, s in (output.get("services") or {}).items()}
-    hashes = _Hashes(output, loaded.model.get("x-composer-env-files") or {})
+    known = getattr(loaded, "hashes", None) or {}
+    unfolded = loaded.model.get("x-composer-env-files") or {}
+    hashes = _Hashes(lambda: _service_hashes(output, unfolded), known.get("services"))
+    resource_hashes = _Hashes(lambda: _resource_hashes(loaded.name, output), known.get("resources"))
     if disabled:
         from composer.spec.dump import shape
     return Project(
@@ -163,6 +183,6 @@ def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Proje
         environment=MappingProxyType(dict(loaded.environment)),
         disabled_services=MappingProxyType({n: bind_service(n, shape(s, ("services", n)))
                                             for n, s in disabled.items()}),
-        profiles=profiles, output=_frozen(output), config_hashes=hashes,
+        profiles=profiles, output=_frozen(output), config_hashes=hashes, resource_hashes=resource_hashes,
         env_file_errors=MappingProxyType(dict(loaded.model.get(ENV_FILE_ERRORS) or {})),
     )
