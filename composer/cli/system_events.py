@@ -6,7 +6,6 @@
 No ``from __future__ import annotations``: typer reads the annotations at registration.
 """
 
-import json
 from typing import Any, List, Optional
 
 import typer
@@ -84,13 +83,21 @@ def _strip_tag(name: str) -> str:
 
 
 def render_event(message: dict, output_format: str) -> str:
-    """One event as docker's CLI prints it: its line, ``json`` or a Go template of the message."""
+    """One event as docker's CLI prints it: its line, ``json`` (the message's JSON, Go's encoder)
+    or a Go template of docker's ``events.Message`` (its field names: ``.Status``, ``.ID``,
+    ``.From``, ``.Type``, ``.Action``, ``.Actor``, ``.Scope``, ``.Time``, ``.TimeNano``)."""
     if output_format in ("json", "{{json .}}"):
-        return json.dumps(message, separators=(",", ":"))
+        from composer.cli.gotemplate import go_json
+
+        return go_json(message)
     if output_format:
         from composer.cli.gotemplate import render
 
-        return render(output_format, message)
+        return render(output_format, {"Status": message.get("status", ""), "ID": message.get("id", ""),
+                                      "From": message.get("from", ""), "Type": message["Type"],
+                                      "Action": message["Action"], "Actor": message["Actor"],
+                                      "Scope": message["scope"], "Time": message["time"],
+                                      "TimeNano": message["timeNano"]})
     import datetime
 
     moment = datetime.datetime.fromtimestamp(message["time"], datetime.timezone.utc)

@@ -200,3 +200,17 @@ def test_a_removed_container_of_no_project_keeps_its_past(cli):
     assert shown == [("create", "gone", None), ("start", "gone", None), ("die", "gone", "3"), ("destroy", "gone", None),
                      ("create", "kept", None), ("start", "kept", None), ("die", "kept", "0"),
                      ("destroy", "kept", None)]
+
+
+def test_templates_see_dockers_message_fields(cli):
+    """``--format`` templates see docker's ``events.Message`` fields (``.Status``, ``.ID``, ``.From``,
+    ``.Scope``, ``.Time``, ``.TimeNano``; empty where dockerd leaves them out)."""
+    cli("container", "run", "--network", "none", "--name", "tf", "busybox", "true", check=True)
+    cli("volume", "create", "tfv", check=True)
+    shown = cli("system", "events", "--since", "10m", "--until", "0s", "-f", "event=create", "-f", "type=container",
+                "-f", "type=volume", "--format", "{{.Status}}|{{.ID}}|{{.From}}|{{.Scope}}|{{.Time}}|{{.TimeNano}}",
+                check=True).stdout.splitlines()
+    container = cli("container", "inspect", "-f", "{{.Id}}", "tf", check=True).stdout.strip()
+    fields = [line.split("|") for line in shown]
+    assert [row[:4] for row in fields] == [["create", container, "busybox", "local"], ["", "", "", "local"]]
+    assert all(row[5].startswith(row[4]) and len(row[5]) == len(row[4]) + 9 for row in fields)
