@@ -94,7 +94,40 @@ def _inspect(options: dict, references: list[str]) -> int:
             info.setdefault("SizeRootFs", None)
         return info
 
-    return inspect_each(references, look_up, ContainerNotFound, output_format)
+    return inspect_each(references, look_up, ContainerNotFound, output_format, strict=True, prepare=template_data)
+
+
+# container inspect's Go types: nil slices print [], nil maps map[], structs {a b}, maps map[k:v]
+NIL_LISTS = frozenset({"Args", "Binds", "VolumesFrom", "CapAdd", "CapDrop", "Dns", "DnsOptions", "DnsSearch",
+                       "ExtraHosts", "GroupAdd", "Links", "SecurityOpt", "Devices", "DeviceCgroupRules",
+                       "DeviceRequests", "Ulimits", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                       "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "MaskedPaths", "ReadonlyPaths", "Cmd",
+                       "Entrypoint", "Env", "OnBuild", "Shell", "Aliases", "DNSNames", "ExecIDs",
+                       "SecondaryIPAddresses", "SecondaryIPv6Addresses", "Mounts", "ConsoleSize"})
+NIL_MAPS = frozenset({"Labels", "Volumes", "ExposedPorts", "DriverOpts", "Tmpfs", "Sysctls", "StorageOpt",
+                      "Annotations"})
+GO_MAPS = frozenset({"Labels", "Volumes", "ExposedPorts", "DriverOpts", "Tmpfs", "Sysctls", "StorageOpt",
+                     "Annotations", "PortBindings", "Ports", "Networks", "Data", "LogConfig.Config"})
+
+
+def template_data(info: dict) -> object:
+    """One ``container inspect`` document as the Go values docker's templates see (a port
+    without bindings is a nil slice: ``map[80/tcp:[]]``)."""
+    from composer.cli.gotemplate import NilList, go_nils, go_structs
+
+    ports = info.get("NetworkSettings", {}).get("Ports") or {}
+    info["NetworkSettings"]["Ports"] = {key: NilList() if value is None else value for key, value in ports.items()}
+    for section, fields in OMITTED.items():  # omitempty fields are still the struct's: their zero values
+        for name, zero in fields.items():
+            info.get(section, {}).setdefault(name, zero)
+    info["Mounts"] = [{name: mount.get(name, "") for name in MOUNT_POINT} for mount in info.get("Mounts") or ()]
+    return go_structs(go_nils(info, NIL_LISTS, NIL_MAPS), GO_MAPS)
+
+
+OMITTED = {"Config": {"ExposedPorts": None, "Healthcheck": None, "ArgsEscaped": False, "NetworkDisabled": False,
+                      "MacAddress": "", "StopSignal": "", "StopTimeout": None, "Shell": None},
+           "HostConfig": {"Tmpfs": None, "Sysctls": None, "StorageOpt": None, "Mounts": None, "Init": None}}
+MOUNT_POINT = ("Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation")  # its field order
 
 
 def _not_found(error: Exception) -> bool:

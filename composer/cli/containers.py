@@ -325,7 +325,7 @@ def show_stats(targets, output_format: str, no_stream: bool, no_trunc: bool) -> 
     if redraw:
         sys.stdout.write("\033[2J")
     for rows in stream(targets, truncate=not no_trunc):
-        lines = render(rows, template)
+        lines = render(rows, template, strict=True, context="*container.statsContext")
         if redraw:
             lines = ["\033[H" + lines[0], *lines[1:]] if lines else ["\033[H"]
             sys.stdout.write("".join(line + "\033[K\n" for line in lines) + "\033[J")

@@ -27,6 +27,28 @@ class NilMap(dict):
     """A Go nil map: prints ``map[]`` but is ``null`` to ``json``."""
 
 
+class GoStruct(dict):
+    """A Go struct: ``fmt.Sprint`` prints its fields' values in order (``{127.0.0.1 8080}``)."""
+
+
+class GoMap(dict):
+    """A Go map (``go_structs`` tells them from structs): a missing key is no error."""
+
+
+def go_structs(value: object, maps: frozenset[str], key: str = "", parent: str = "") -> object:
+    """``value`` with its dicts made GoStructs, but those under a name in ``maps`` (``Labels``, or
+    ``LogConfig.Config`` by its parent): Go maps, whose values are structs again."""
+    if isinstance(value, (NilList, NilMap, GoStruct, GoMap)):
+        return value
+    if isinstance(value, dict):
+        if key in maps or f"{parent}.{key}" in maps:
+            return GoMap({name: go_structs(item, maps) for name, item in value.items()})
+        return GoStruct({name: go_structs(item, maps, name, key) for name, item in value.items()})
+    if isinstance(value, list):
+        return [go_structs(item, maps) for item in value]
+    return value
+
+
 class FormatterContext(dict):
     """One row of a docker CLI listing (``ps``, ``volume ls`` ...): its ``json`` is the context's
     MarshalJSON, Go's ``json.Marshal`` (``<``, ``>``, ``&`` escaped: ``-\\u003e``), where the
@@ -53,7 +75,27 @@ def go_nils(value: object, lists: frozenset[str], maps: frozenset[str] = frozens
 
 
 class TemplateError(UsageError):
-    """The template does not parse or cannot be executed on the data."""
+    """The template does not parse (``parse``) or cannot be executed on the data (``field``: the
+    field a struct does not have, at the chain ``chain``)."""
+
+    parse = False
+    field = ""
+    chain = ""
+
+
+PARSING_ERROR = ("template parsing error: ", "template parsing error: ")  # docker CLI's prefixes (parse, run)
+
+
+def docker_words(error: TemplateError, context: str, prefixes: tuple[str, str] = PARSING_ERROR) -> str:
+    """The error as docker's CLI words it for its ``context``: the Go type its template ran on
+    (``*formatter.volumeContext``: ``... in type *formatter.volumeContext``), or ``map`` for
+    inspect's retry on the raw JSON (``map has no entry for key "Foo"``)."""
+    reason = error.message
+    if error.field and context == "map":
+        reason = reason.replace(f"can't evaluate field {error.field}", f'map has no entry for key "{error.field}"')
+    elif error.field:
+        reason += f" in type {context}"
+    return prefixes[0 if error.parse else 1] + reason
 
 
 MAPS = frozenset({"Labels", "Networks", "Ports", "PortBindings", "ExposedPorts", "Volumes", "Options", "Data",
@@ -63,9 +105,22 @@ MAPS = frozenset({"Labels", "Networks", "Ports", "PortBindings", "ExposedPorts",
 def render(template: str, data: object, strict: bool = False) -> str:
     """``template`` executed on ``data``. ``strict``: ``data`` stands for a Go struct, so a field
     it does not have is an error (docker's "can't evaluate field"), except in maps (``MAPS``)."""
-    nodes, _ = _parse(_lex(template), 0, ())
+    try:
+        nodes, _ = _parse(_lex(template), 0, ())
+    except TemplateError as error:
+        error.parse = True
+        raise
     out: list[str] = []
-    _run(nodes, data, {"$": data, "strict": strict}, out)
+    try:
+        _run(nodes, data, {"$": data, "strict": strict}, out)
+    except TemplateError as error:
+        if error.field:  # Go's position: line and column of the missing field in the template
+            at = template.find(error.chain)
+            at = at + error.chain.find("." + error.field) if at >= 0 else 0
+            line, column = template.count("\n", 0, at) + 1, at - template.rfind("\n", 0, at) - 1
+            error.message = (f'template: :{line}:{column}: executing "" at <{error.chain}>: '
+                             f"can't evaluate field {error.field}")
+        raise
     return "".join(out)
 
 
@@ -283,11 +338,18 @@ def _flatten(tokens: list) -> list[str]:
 def _field(value: object, path: str, strict: bool = False, parent: str = "") -> object:
     for name in filter(None, path.split(".")):
         if isinstance(value, dict):
-            if strict and name not in value and parent not in MAPS:
-                raise TemplateError(f'template: executing "" at <.{name}>: can\'t evaluate field {name}')
+            if strict and name not in value and not isinstance(value, GoMap) and (
+                    isinstance(value, GoStruct) or parent not in MAPS):
+                error = TemplateError(f'template: executing "" at <.{path}>: can\'t evaluate field {name}')
+                error.field, error.chain = name, "." + path
+                raise error
             value, parent = value.get(name, MISSING), name
-        elif value is None or value is MISSING:
-            raise TemplateError(f"template: nil pointer evaluating .{name}")
+        elif value is MISSING:  # past a map's missing key: Go's invalid value, printed <no value>
+            return MISSING
+        elif value is None:  # docker's inspect retries on the raw JSON: no entry for the nil one
+            error = TemplateError(f"template: nil pointer evaluating .{name}")
+            error.field, error.chain = (parent, "." + path) if parent else ("", "")
+            raise error
         else:
             raise TemplateError(f"template: can't evaluate field {name} in {show(value)!r}")
     return value
@@ -307,6 +369,8 @@ def show(value: object) -> str:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, GoStruct):
+        return "{" + " ".join(show(item) for item in value.values() if not callable(item)) + "}"
     if isinstance(value, dict):
         return "map[" + " ".join(f"{key}:{show(value[key])}" for key in sorted(value)) + "]"
     if isinstance(value, (list, tuple)):

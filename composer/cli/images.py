@@ -121,7 +121,8 @@ def _register_listing(image: typer.Typer) -> None:
         records = [_history_record(row, short(row["id"]), readable not in ("false", "0"), no_trunc) for row in rows]
         created = "CreatedAt" if readable in ("false", "0") else "CreatedSince"
         _output(records, format_, ["ID", created, "CreatedBy", "Size", "Comment"],
-                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"})
+                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"},
+                "*image.historyContext")
 
 
 def _history_record(row: dict[str, Any], image_id: str, human: bool, no_trunc: bool) -> dict[str, str]:
@@ -231,7 +232,7 @@ def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, dig
         return 0
     records = [_summary_record(image_id, row) for image_id, row in zip(ids, rows)]
     columns = ["Repository", "Tag"] + (["Digest"] if digests else []) + ["ID", "CreatedSince", "Size"]
-    _output(records, format_, columns, {"ID": "IMAGE ID", "CreatedSince": "CREATED"})
+    _output(records, format_, columns, {"ID": "IMAGE ID", "CreatedSince": "CREATED"}, "*formatter.imageContext")
     return 0
 
 
@@ -247,14 +248,17 @@ def inspect_images_command(images: list[str], format_: str | None, platform: str
             documents.append(inspect_image(store, reference))
         except ImageError as error:
             missing.append(error)
+    code = 0
     if format_:
-        for document in documents:
-            _echo(render_inspect(format_, document))
+        from composer.cli.render import print_templated
+
+        if (code := print_templated(format_, documents, prepare=inspect_template_data)) == 64:
+            return code
     else:
         _echo(to_json(documents))
     for error in missing:
         _echo(image_error_text(error), err=True)
-    return 1 if missing else 0
+    return 1 if missing or code else 0
 
 
 def _check_platform(store: Any, reference: str, platform: str | None) -> None:
@@ -289,7 +293,8 @@ def _ellipsis(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str]) -> None:
+def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str],
+            context: str = "") -> None:
     if format_ == "json":
         for record in records:
             _echo(to_json(record, indent=None))
@@ -298,7 +303,7 @@ def _output(records: list[dict[str, str]], format_: str | None, columns: list[st
 
         titles = {"CreatedAt": "CREATED AT", "VirtualSize": "SIZE", "SharedSize": "SHARED SIZE",
                   "UniqueSize": "UNIQUE SIZE", **{column: headers.get(column, column.upper()) for column in columns}}
-        for line in render(records, format_, titles):
+        for line in render(records, format_, titles, True, context):
             _echo(line)
     else:
         print_table(records, columns, headers)
@@ -479,15 +484,23 @@ STRUCT_DEFAULTS = {"ExposedPorts": None, "Shell": None, "Healthcheck": None, "St
 
 
 def render_inspect(template: str, document: dict[str, Any]) -> str:
-    """``image inspect --format``: Go's template on docker's struct (nil slices print ``[]``,
-    nil maps ``map[]``, both ``null`` to ``json``; a field the struct lacks is an error)."""
+    """``image inspect --format``: Go's template on docker's struct (``inspect_template_data``;
+    a field the struct lacks is an error)."""
+    from composer.cli import gotemplate
+
+    return gotemplate.render(template, inspect_template_data(document), strict=True)
+
+
+def inspect_template_data(document: dict[str, Any]) -> dict[str, Any]:
+    """One ``image inspect`` document as docker's templates see it: nil slices print ``[]``,
+    nil maps ``map[]``, both ``null`` to ``json``."""
     from composer.cli import gotemplate
 
     data = gotemplate.go_nils({"Variant": "", **document}, NIL_LISTS, NIL_MAPS)
     for key in ("Config", "ContainerConfig"):
         if isinstance(data.get(key), dict):
             data[key] = _OmitEmpty(data[key])
-    return gotemplate.render(template, data, strict=True)
+    return data
 
 
 class _OmitEmpty(dict):

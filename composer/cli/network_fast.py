@@ -93,23 +93,21 @@ def _inspect(options: dict, arguments: list[str]) -> int:
     if not arguments:
         raise UsageError("'composer network inspect' requires at least 1 argument",
                          hint="usage: composer network inspect [OPTIONS] NETWORK [NETWORK...]")
-    found, missing = inspect_networks(arguments)
-    for line in inspect_lines(found, options.get("format")):
-        print(line)
-    return report_missing(missing)
+    return show_inspected(*inspect_networks(arguments), options.get("format"))
 
 
-def inspect_lines(found: list[dict], output_format: str | None) -> list[str]:
-    """``network inspect`` output: a JSON array, or a line of the Go template ``output_format``
-    a network (docker's struct: a field it does not have is an error)."""
+def show_inspected(found: list[dict], missing: list[str], output_format: str | None) -> int:
+    """``network inspect``'s output (a JSON array, or a Go template's line each) and errors; its
+    exit code."""
     if output_format and output_format != "json":
-        from composer.cli.gotemplate import render
+        from composer.cli.render import print_templated
 
-        template = output_format.replace("\\n", "\n").replace("\\t", "\t")
-        return [render(template, data, strict=True) for data in found]
+        code = print_templated(output_format, found)
+        return code if code == 64 else max(code, report_missing(missing))
     from composer.cli.gotemplate import go_json
 
-    return [go_json(found, indent=4)]
+    print(go_json(found, indent=4))
+    return report_missing(missing)
 
 
 def report_missing(missing: list[str]) -> int:
@@ -282,7 +280,7 @@ def ls_lines(networks: list, options: dict) -> list[str]:
                         *([row["ID"], row["Name"], row["Driver"], row["Scope"]] for row in rows)])
     from composer.cli.psformat import render
 
-    return render(rows, output_format, LS_HEADERS, strict=True)
+    return render(rows, output_format, LS_HEADERS, True, "*network.networkContext")
 
 
 def matches(net, filters: dict[str, list[str]], used: "set[str]" = frozenset()) -> bool:

@@ -53,13 +53,11 @@ def inspect(
     output_format: Optional[str] = typer.Option(None, "-f", "--format", help="Format: json (default) or a Go template like {{.Id}}."),
 ) -> None:
     """Display detailed information on one or more networks."""
-    from composer.cli.network_fast import inspect_lines, inspect_networks, report_missing
+    from composer.cli.network_fast import inspect_networks, show_inspected
 
-    found, missing = inspect_networks(names)
-    for line in inspect_lines(found, output_format):
-        typer.echo(line)
-    if report_missing(missing):
-        raise typer.Exit(1)
+    code = show_inspected(*inspect_networks(names), output_format)
+    if code:
+        raise typer.Exit(code)
 
 
 def rm(

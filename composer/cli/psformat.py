@@ -197,10 +197,26 @@ def _published(specs: list[str]) -> set[str]:
             if binding.host_port and not binding.host_port_end}
 
 
-def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS, strict: bool = False) -> list[str]:
+def render(rows: list[dict], template: str, headers: dict[str, str] = HEADERS, strict: bool = False,
+           context: str = "", prefixes: "tuple[str, str] | None" = None) -> list[str]:
     """The output lines of ``--format template``: ``table`` (docker's columns), ``json`` (one
     object a line) or a Go template; ``table TEMPLATE`` adds docker's column titles. ``strict``:
-    a field the rows do not have is an error, as for docker's own commands."""
+    a field the rows do not have is an error, as for docker's own commands, worded as docker's
+    CLI words it when ``context`` names the Go type of its rows (``gotemplate.docker_words``)."""
+    from composer.cli.gotemplate import TemplateError
+
+    try:
+        return _render(rows, template, headers, strict)
+    except TemplateError as error:
+        if not context:
+            raise
+        from composer.cli.gotemplate import PARSING_ERROR, docker_words
+        from composer.errors import FlagError
+
+        raise FlagError(docker_words(error, context, prefixes or PARSING_ERROR), exit_code=1) from None
+
+
+def _render(rows: list[dict], template: str, headers: dict[str, str], strict: bool) -> list[str]:
     from composer.cli.gotemplate import FormatterContext, render as execute
 
     rows = [FormatterContext(r) for r in rows]
@@ -271,7 +287,8 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
         db = ImageStore().read_db()  # once for every row
         for info, values in zip(infos, rows):
             values["Size"] = _size_text(info, db)
-    return render(rows, template, strict=True), []
+    return render(rows, template, strict=True, context="*formatter.ContainerContext",
+                  prefixes=("failed to parse template: ", "failed to execute template: ")), []
 
 
 def _network_ids() -> dict[str, str]:

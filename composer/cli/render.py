@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Callable, TypeVar
 
+    from composer.cli.gotemplate import TemplateError
+
     T = TypeVar("T")
 
 
@@ -91,30 +93,51 @@ def each_reference(references: "list[str]", action: "Callable[[str], str | None]
     return 1 if failed else 0
 
 
+def print_templated(template: str, items: list, strict: bool = True,
+                    prepare: "Callable[[dict], object] | None" = None, context: str = "map") -> int:
+    """docker's ``inspect -f TEMPLATE``: a line for each item (on ``prepare(item)``); one the
+    template fails on is reported in the CLI's words for ``context`` (``gotemplate.docker_words``)
+    and skipped; no line at all prints an empty one (its Flush). Exit 64 for a template that
+    does not parse, 1 when one failed."""
+    from composer.cli.gotemplate import TemplateError, docker_words, render
+
+    template = template.replace("\\n", "\n").replace("\\t", "\t")
+    lines, failed = [], False
+    for item in items:
+        try:
+            lines.append(render(template, prepare(item) if prepare else item, strict))
+        except TemplateError as error:
+            print(docker_words(error, context), file=sys.stderr)
+            if error.parse:
+                return 64
+            failed = True
+    sys.stdout.write("".join(line + "\n" for line in lines) or "\n")
+    return 1 if failed else 0
+
+
 def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", missing: type,
-                 output_format: str, strict: bool = False) -> int:
+                 output_format: str, strict: bool = False, prepare: "Callable[[dict], object] | None" = None,
+                 context: str = "map") -> int:
     """docker's ``inspect``: ``look_up(reference)`` for each one; a JSON array of those found (or a
-    line of the Go template ``output_format`` each), then the daemon's error for each one that
-    raised ``missing``; exit 1 if any did."""
+    line of the Go template ``output_format`` each, on ``prepare(found)``: Go's nils and structs;
+    a failing template worded as docker's for ``context``), then the daemon's error for each one
+    that raised ``missing``; exit 1 if any did."""
     found, errors = [], []
     for reference in references:
         try:
             found.append(look_up(reference))
         except missing as error:
             errors.append(daemon_text(error))
+    code = 0
     if not output_format or output_format == "json":
         from composer.cli.gotemplate import go_json
 
         print(go_json(found, indent=4))
-    else:
-        from composer.cli.gotemplate import render
-
-        template = output_format.replace("\\n", "\n").replace("\\t", "\t")
-        for item in found:
-            print(render(template, item, strict))
+    elif (code := print_templated(output_format, found, strict, prepare, context)) == 64:
+        return code
     for text in errors:
         print(text, file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if errors or code else 0
 
 
 def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":

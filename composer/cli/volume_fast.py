@@ -122,7 +122,8 @@ def run(verb: str, names: list[str], quiet: bool = False, filters: list[str] = (
         from composer.cli.render import inspect_each
         from composer.errors import VolumeError
 
-        return inspect_each(names, lambda name: inspect_shape(_get(name)), VolumeError, output_format, strict=True)
+        return inspect_each(names, lambda name: inspect_shape(_get(name)), VolumeError, output_format, strict=True,
+                            context="volume.Volume")
     from composer.cli.psformat import render
 
     groups = volume_filters(list(filters))
@@ -130,7 +131,7 @@ def run(verb: str, names: list[str], quiet: bool = False, filters: list[str] = (
     volumes = [meta for meta in _store().list() if volume_matches(meta, groups, in_use)]
     template = "{{.Name}}" if quiet else output_format if output_format not in ("", "table") else VOLUME_TABLE
     sys.stdout.write("".join(line + "\n" for line in render([ls_row(m) for m in volumes], template,
-                                                               VOLUME_HEADERS, strict=True)))
+                                                               VOLUME_HEADERS, True, "*formatter.volumeContext")))
     return 0
 
 

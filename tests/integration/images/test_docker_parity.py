@@ -46,7 +46,7 @@ def test_inspect_has_dockers_keys_and_go_nils(composer, three_images: list[str])
     out = ok(composer("image", "inspect", "--format", template, "bb:1"))
     assert out == "map[]|null|[]|null|map[]|null|[]|[]|\n"  # docker's own output for this template
     failed = composer("image", "inspect", "--format", "{{.Nope}}", "bb:1")
-    assert failed.returncode == 1 and failed.stdout == "" and "Nope" in failed.stderr
+    assert failed.returncode == 1 and failed.stdout == "\n" and "Nope" in failed.stderr
 
 
 def test_inspect_of_a_missing_image_prints_an_empty_list_and_fails(composer, three_images: list[str]) -> None:

@@ -119,3 +119,27 @@ def test_top_of_a_paused_container(cli):
     top = cli("container", "top", "still", check=True).stdout.splitlines()
     assert top[0].split()[:2] == ["UID", "PID"] and top[1].endswith("sleep 60")
     cli("container", "unpause", "still", check=True)
+
+
+def test_inspect_templates_as_docker(cli):
+    port = _free_port()
+    cli("container", "run", "-d", "--name", "tpl", "-p", f"127.0.0.1:{port}:80", "--expose", "90", "busybox",
+        "sleep", "60", check=True)
+    shown = cli("container", "inspect", "-f", "{{.HostConfig.PortBindings}} {{.NetworkSettings.Ports}} "
+                "{{.Config.Entrypoint}} {{.HostConfig.CapAdd}} {{.Config.Volumes}}", "tpl", check=True).stdout
+    assert shown == (f"map[80/tcp:[{{127.0.0.1 {port}}}]] map[80/tcp:[{{127.0.0.1 {port}}}] 90/tcp:[]] [] [] map[]\n")
+    missing = cli("container", "inspect", "-f", "{{.Config.Foo}}", "tpl")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "\n", 'template parsing error: template: :1:9: '
+                                                                     'executing "" at <.Config.Foo>: map has no entry for key "Foo"\n')
+    assert cli("container", "inspect", "-f", "{{.State.Health.Status}}", "tpl").stderr.endswith(
+        'map has no entry for key "Health"\n')
+    unclosed = cli("container", "inspect", "-f", "{{.Id", "tpl")
+    assert (unclosed.returncode, unclosed.stderr) == (64, "template parsing error: template: :1: unclosed action\n")
+    assert cli("container", "inspect", "-f", "{{.Id}}", "nope").stdout == "\n"  # docker's Flush of nothing
+    listed = cli("container", "ls", "--format", "{{.Foo}}")
+    assert (listed.returncode, listed.stderr) == (1, 'failed to execute template: template: :1:2: executing "" at '
+                                                     "<.Foo>: can't evaluate field Foo in type *formatter.ContainerContext\n")
+    cli("volume", "create", "tplvol", check=True)
+    assert cli("volume", "ls", "--format", "{{.Foo}}").stderr.endswith("in type *formatter.volumeContext\n")
+    cli("volume", "rm", "tplvol", check=True)
+    assert cli("volume", "inspect", "-f", "{{.Foo}}", "nope").stdout == "\n"

@@ -87,7 +87,7 @@ def test_the_typer_ls_renders_go_templates_from_the_filtered_rows(monkeypatch):
     assert (shown.exit_code, shown.stdout) == (0, f"{'b' * 64} back\n")
 
 
-def test_ls_and_inspect_formats_are_go_templates():
+def test_ls_and_inspect_formats_are_go_templates(capsys):
     """``--format`` goes through the Go template engine every other ``--format`` uses."""
     from composer.network.model import Network
 
@@ -102,8 +102,10 @@ def test_ls_and_inspect_formats_are_go_templates():
     with pytest.raises(UsageError, match="can't evaluate field Nope"):
         network_fast.ls_lines(nets, {"format": "{{.Nope}}"})
     found = [{"Name": "front", "IPAM": {"Config": [{"Subnet": "10.0.0.0/24"}]}, "Labels": {"a": "b"}}]
-    assert network_fast.inspect_lines(found, "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.a}}{{.Labels.z}}") \
-        == ["10.0.0.0/24 b<no value>"]
-    assert network_fast.inspect_lines(found, "{{json .Labels}}\\t.") == ['{"a":"b"}\t.']
-    with pytest.raises(UsageError, match="can't evaluate field Nope"):
-        network_fast.inspect_lines(found, "{{.Nope}}")
+    assert network_fast.show_inspected(found, [], "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.a}}{{.Labels.z}}") \
+        == 0 and capsys.readouterr().out == "10.0.0.0/24 b<no value>\n"
+    assert network_fast.show_inspected(found, [], "{{json .Labels}}\\t.") == 0
+    assert capsys.readouterr().out == '{"a":"b"}\t.\n'
+    assert network_fast.show_inspected(found, [], "{{.Nope}}") == 1  # docker's words, an empty line (its Flush)
+    assert capsys.readouterr() == ("\n", 'template parsing error: template: :1:2: executing "" at <.Nope>: '
+                                         'map has no entry for key "Nope"\n')
