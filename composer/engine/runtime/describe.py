@@ -178,7 +178,8 @@ def _mount(mount: dict) -> dict:
     except VolumeError:
         source = mount["source"]
     return {"Type": "volume", "Name": mount["source"], "Source": source, "Destination": mount["target"],
-            "Driver": "local", "Mode": "ro" if mount["readonly"] else "z", "RW": not mount["readonly"],
+            "Driver": "local", "Mode": "" if mount.get("anonymous") else "ro" if mount["readonly"] else "z",
+            "RW": not mount["readonly"],
             "Propagation": ""}
 
 
@@ -193,7 +194,8 @@ def _config_section(config: dict) -> dict:
             "Env": config["env"],
             "Cmd": process_args(config)[len(entrypoint or ()):] or None,
             **({"Healthcheck": config["healthcheck"]} if config.get("healthcheck") else {}),
-            "Image": familiar_image(config["image"]), "Volumes": None,
+            "Image": familiar_image(config["image"]),
+            "Volumes": {m["target"]: {} for m in config["mounts"] if m.get("anonymous")} or None,  # -v /path, VOLUME
             "WorkingDir": "" if config["cwd"] == "/" else config["cwd"],
             "Entrypoint": entrypoint,
             "OnBuild": None, "Labels": go_map(config["labels"]),

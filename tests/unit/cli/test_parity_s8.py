@@ -146,3 +146,12 @@ def test_go_maps_in_inspect_are_sorted():
     assert list(shown["Config"]["Labels"]) == ["other", "tier"]
     assert list(shown["HostConfig"]["PortBindings"]) == ["80/tcp", "81/udp"]
     assert list(shown["HostConfig"]["LogConfig"]["Config"]) == ["max-file", "max-size"]
+
+
+def test_an_anonymous_volume_as_docker_shows_it(state_root):
+    config = {**CONFIG, "mounts": [{"type": "volume", "source": "a" * 64, "target": "/anon", "readonly": False,
+                                    "anonymous": True},
+                                   {"type": "volume", "source": "named", "target": "/n", "readonly": True}]}
+    shown = inspect_dict(config, {"Status": "created"})
+    assert shown["Config"]["Volumes"] == {"/anon": {}}
+    assert [m["Mode"] for m in shown["Mounts"]] == ["", "ro"]
