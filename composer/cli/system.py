@@ -364,10 +364,10 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
     label filter: its entries have no labels)."""
     from composer.cli.containers import _when
     from composer.engine.build.leftovers import remove_killed_builds
-    from composer.engine.object_events import prune_event
     from composer.engine.build.prune import prune_builder
     from composer.engine.images.catalog import prune as prune_images
     from composer.engine.images.store import ImageStore
+    from composer.engine.object_events import prune_event
     from composer.engine.runtime import containers
 
     def section(title: str, removed: list[str]) -> None:
@@ -387,7 +387,7 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
     lines, freed = prune_images(store, all_, groups)
     section("Images", [f"{action.lower()}: {what}" for action, what in lines])
     until = [_when(value, "--filter until") for value in groups.get("until", [])]
-    cache = prune_builder(store, everything=all_, until=min(until) if until else None)  # (labels: dockerd ignores them here)
+    cache = prune_builder(store, everything=all_, until=min(until) if until else None)  # (no labels: dockerd's)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
     return freed + cache.freed
 

@@ -17,7 +17,8 @@ NAMED = ("config", "container", "daemon", "network", "node", "plugin", "secret",
 
 def system_events(since: Optional[str] = typer.Option(None, "--since", help="Show all events created since timestamp."),
                   until: Optional[str] = typer.Option(None, "--until", help="Stream events until this timestamp."),
-                  filters: List[str] = typer.Option([], "-f", "--filter", help="container=, event=, image=, label=, network=, type=, volume="),
+                  filters: List[str] = typer.Option([], "-f", "--filter",
+                                                    help="container=, event=, image=, label=, network=, type=, volume="),
                   output_format: str = typer.Option("", "--format", help="json or a Go template.")) -> None:
     """Get real time events from the server (containers, images, networks, volumes)."""
     import itertools

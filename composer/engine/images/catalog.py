@@ -218,7 +218,8 @@ def history(store: ImageStore, reference: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _name_parent_rows(store: ImageStore, db: dict[str, Any], record: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def _name_parent_rows(store: ImageStore, db: dict[str, Any], record: dict[str, Any],
+                      rows: list[dict[str, Any]]) -> None:
     """docker's history names the row that made each local ancestor (``Parent`` after
     ``Parent``: a commit's source image) by that image's id instead of ``<missing>``."""
     parent = record.get("parent")
