@@ -136,10 +136,10 @@ def predefined_networks(stored: list) -> list:
     """docker's pre-defined ``host`` and ``none`` networks (composer's containers use those modes
     without a record of them): the same id every time, the state root's time; ``stored`` (the
     stored networks) wins a name."""
-    import hashlib
     import os
     import time
 
+    from composer.engine.runtime.describe import predefined_network_id
     from composer.network.model import Network
     from composer.settings import state_root_dir
 
@@ -148,8 +148,8 @@ def predefined_networks(stored: list) -> list:
     except OSError:
         when = "0001-01-01T00:00:00Z"
     taken = {net.name for net in stored}
-    return [Network(id=hashlib.sha256(f"composer predefined network {name}".encode()).hexdigest(), name=name,
-                    bridge="", subnet="", gateway="", created=when, driver=driver)
+    return [Network(id=predefined_network_id(name), name=name, bridge="", subnet="", gateway="", created=when,
+                    driver=driver)
             for name, driver in PREDEFINED.items() if name not in taken]
 
 

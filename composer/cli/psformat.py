@@ -293,9 +293,11 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
 
 def _network_ids() -> dict[str, str]:
     """Each network's id by its name (``--filter network=`` takes an id prefix)."""
+    from composer.engine.runtime.describe import predefined_network_id
     from composer.network.manager import NetworkManager
 
-    return {net.name: net.id for net in NetworkManager(dns=False).store.all()}
+    return {**{name: predefined_network_id(name) for name in ("host", "none")},
+            **{net.name: net.id for net in NetworkManager(dns=False).store.all()}}
 
 
 def _size_text(info, db: dict) -> str:

@@ -100,6 +100,14 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
 INIT_PATH = "/sbin/docker-init"
 
 
+def predefined_network_id(name: str) -> str:
+    """The id ``network ls`` gives docker's pre-defined ``host`` and ``none`` networks (composer
+    keeps no record of them): the same every time."""
+    import hashlib
+
+    return hashlib.sha256(f"composer predefined network {name}".encode()).hexdigest()
+
+
 def go_map(mapping: dict) -> dict:
     """A Go map as dockerd's JSON has it: its keys sorted."""
     return dict(sorted(mapping.items()))
@@ -354,7 +362,8 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
         if started and name not in ("bridge", "host", "none"):  # the short id dockerd added at its start
             aliases = [*aliases, config["id"][:12]]
         networks.setdefault(name, {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
-                                   "NetworkID": "", "EndpointID": "", "Gateway": "",
+                                   "NetworkID": predefined_network_id(name) if name in ("host", "none") else "",
+                                   "EndpointID": "", "Gateway": "",
                                    "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
                                    "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
                                    "DriverOpts": None, "DNSNames": None})

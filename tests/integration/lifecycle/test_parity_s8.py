@@ -52,6 +52,9 @@ def test_ps_and_inspect_as_docker(cli):
         assert web["NetworkSettings"]["Networks"]["s8net"]["Aliases"] == [web["Id"][:12]]
         assert web["ResolvConfPath"].endswith(f"/{web['Id']}/resolv.conf") and web["Config"]["WorkingDir"] == ""
         assert list(done["NetworkSettings"]["Networks"]) == ["none"] and "NetworkDisabled" not in done["Config"]
+        none_id = json.loads(cli("network", "inspect", "none", check=True).stdout)[0]["Id"]
+        assert done["NetworkSettings"]["Networks"]["none"]["NetworkID"] == none_id
+        assert names(f"network={none_id[:12]}") == ["done"]
     finally:
         cli("container", "rm", "-f", "web", "done")
         cli("network", "rm", "s8net")
