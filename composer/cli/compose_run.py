@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from composer.cli import compose as C
-from composer.errors import ComposerError, ContainerNotFound, UsageError
+from composer.errors import ContainerNotFound, UsageError
 
 
 def parse_publish(values: list[str]) -> tuple[Any, ...]:
@@ -85,12 +85,10 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
     container_id = runtime.create_container(spec)
     try:
         connection = _start(runtime, container_id, attach=not detach)
-    except BaseException as error:
+    except BaseException:
         if remove:
             runtime.remove_container(container_id, force=True)
-        if isinstance(error, ComposerError):
-            error.exit_code = 1  # as compose: a one-off that cannot start is exit 1 (not docker run's 125-127)
-        raise
+        raise  # (exit 1 as any Compose command's error: render.run_guarded)
     if detach:
         print(container_id)  # as compose (docker start's output): the new container's id
         return 0

@@ -184,10 +184,12 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"composer version v{__version__}")  # Compose's shape: a leading v
         sys.exit(0)
-    from composer.cli.render import run_guarded
+    from composer.cli.render import is_compose_command, run_guarded
 
-    fast = run_guarded(lambda: run_fast_path(argv))
-    if fast is not None and entry and tuple(find_command_words(argv)[:1]) in EXIT_NOW_PATHS:
+    word = next(iter(find_command_words(argv)), None)
+    compose = is_compose_command(word)  # (every error of a Compose command exits 1)
+    fast = run_guarded(lambda: run_fast_path(argv), compose)
+    if fast is not None and entry and (word,) in EXIT_NOW_PATHS:
         exit_now(fast)
     if fast is not None:
         sys.exit(fast)
@@ -199,4 +201,4 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="composer")
         return 0
 
-    sys.exit(run_guarded(run_typer))
+    sys.exit(run_guarded(run_typer, compose))

@@ -26,19 +26,25 @@ def print_error(error: ComposerError) -> None:
         print(daemon_text(error), file=sys.stderr)
         return
     if isinstance(error, FlagError) or (isinstance(error, UsageError) and (error.hint or "").startswith("See '")):
-        print(error.message if not error.hint else f"{error.message}\n{error.hint}", file=sys.stderr)
+        from composer.cli.dockerusage import usage_text  # docker's object commands: their usage block
+
+        shown = usage_text(error.message, error.hint or "")
+        print(shown or (error.message if not error.hint else f"{error.message}\n{error.hint}"), file=sys.stderr)
         return
     print(f"error: {error}", file=sys.stderr)
 
 
-def run_guarded(function: "Callable[[], T]") -> "T | int":
+def run_guarded(function: "Callable[[], T]", compose: bool = False) -> "T | int":
     """Call ``function``; a ComposerError becomes a message and its exit code, Ctrl-C 130, any other
-    exception one line (exit 1; ``COMPOSER_DEBUG=1`` shows its traceback)."""
+    exception one line (exit 1; ``COMPOSER_DEBUG=1`` shows its traceback). A ``compose`` command
+    exits 1 for every error, as Docker Compose's (only a container's own exit code, which ``run``,
+    ``exec`` and ``up --exit-code-from`` return, is another); docker's commands keep the error's
+    (125 for the runtime's, 126/127 for a program that cannot be run)."""
     try:
         return function()
     except ComposerError as error:
         print_error(error)
-        return error.exit_code
+        return 1 if compose else error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -171,7 +177,12 @@ def confirm(warning: str, force: bool) -> bool:
 # command groups that are docker's CLI (exit 125 on a bad flag, ``See '... --help'.``); the
 # others are Compose's (exit 1, the message alone)
 DOCKER_GROUPS = frozenset({"container", "volume", "image", "network", "system", "builder", "login", "logout",
-                           "version"})
+                           "version", "update"})
+
+
+def is_compose_command(word: str | None) -> bool:
+    """Whether a command line's first word (None: no word) names a Compose command, not a docker one."""
+    return word not in DOCKER_GROUPS
 
 
 def flag_error(error, path: str) -> ComposerError:

@@ -46,10 +46,10 @@ def test_sysctls_only_of_the_containers_namespaces(image, state_root, tmp_path):
         swappiness = handle.read().strip()
     global_one = _run(state_root, tmp_path, f"    network_mode: none\n    sysctls: {{vm.swappiness: {swappiness}}}\n",
                       "true")
-    assert global_one.returncode == 125 and 'sysctl "vm.swappiness" is not in a separate kernel namespace' \
+    assert global_one.returncode == 1 and 'sysctl "vm.swappiness" is not in a separate kernel namespace' \
         in global_one.stderr, global_one.stderr
     host_net = _run(state_root, tmp_path, "    network_mode: host\n    sysctls: {net.ipv4.ip_forward: 0}\n", "true")
-    assert host_net.returncode == 125 and "shares the host's net namespace" in host_net.stderr, host_net.stderr
+    assert host_net.returncode == 1 and "shares the host's net namespace" in host_net.stderr, host_net.stderr
     own = _run(state_root, tmp_path, "    network_mode: none\n    sysctls: {net.ipv4.ip_unprivileged_port_start: 80}\n",
                "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start")
     assert own.returncode == 0 and own.stdout == "80\n", own.stderr
@@ -74,7 +74,7 @@ def test_device_cgroup_rules_grant_access(image, state_root, tmp_path):
     allowed = _run(state_root, tmp_path, "    network_mode: none\n    device_cgroup_rules: ['c 10:229 rw']\n", *probe)
     assert "Operation not permitted" not in allowed.stderr, allowed.stderr  # (ENODEV without the fuse driver)
     bad = _run(state_root, tmp_path, "    network_mode: none\n    device_cgroup_rules: ['c 10:229']\n", "true")
-    assert bad.returncode == 125 and "invalid device cgroup format 'c 10:229'" in bad.stderr, bad.stderr
+    assert bad.returncode == 1 and "invalid device cgroup format 'c 10:229'" in bad.stderr, bad.stderr
 
 
 @pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/memory.swappiness"), reason="cgroup v1 memory only")

@@ -249,3 +249,21 @@ def test_ps_ports_as_the_docker_clis_displayable_ports():
                                      "127.0.0.1:32768->81/tcp")
     assert ports_text(container._replace(state="exited")) == ""
     assert F.public_port(container, 80, "tcp") == ":0" and F.public_port(container, 8080, "tcp") == "0.0.0.0:8080"
+
+
+def test_compose_commands_exit_1_for_every_error_and_docker_commands_keep_theirs(capsys):
+    from composer.cli.main import find_command_words
+    from composer.cli.render import is_compose_command, run_guarded
+    from composer.errors import ContainerRuntimeError
+
+    def refused() -> int:
+        raise ContainerRuntimeError('exec: "x": executable file not found in $PATH', exit_code=127)
+
+    assert run_guarded(refused, compose=True) == 1  # Compose: any error is 1
+    assert run_guarded(refused) == 127  # docker run's code
+    assert run_guarded(lambda: 3, compose=True) == 3  # a container's own code, returned
+    assert 'error: exec: "x"' in capsys.readouterr().err
+    words = {argv: is_compose_command(next(iter(find_command_words(list(argv))), None))
+             for argv in (("up", "-d"), ("-p", "x", "start"), ("container", "start", "c"), ("update", "c"), ())}
+    assert words == {("up", "-d"): True, ("-p", "x", "start"): True, ("container", "start", "c"): False,
+                     ("update", "c"): False, (): True}
