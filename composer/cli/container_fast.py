@@ -13,8 +13,8 @@ from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("stop", "start", "kill", "restart", "rm", "wait", "ls", "inspect")}
-_flags("value", "-t|--time", "-s|--signal", table=TABLES["stop"])
-_flags("value", "-t|--time", "-s|--signal", table=TABLES["restart"])
+_flags("value", "-t|--timeout|--time", "-s|--signal", table=TABLES["stop"])  # (--time: docker's old name)
+_flags("value", "-t|--timeout|--time", "-s|--signal", table=TABLES["restart"])
 _flags("value", "-s|--signal", table=TABLES["kill"])
 _flags("bool", "-f|--force", "-v|--volumes", "-l|--link", table=TABLES["rm"])
 _flags("value", "--condition", table=TABLES["wait"])
@@ -25,14 +25,18 @@ _flags("value", "-f|--format", table=TABLES["inspect"])
 _flags("bool", "-s|--size", table=TABLES["inspect"])
 
 
-def _timeout(options: dict) -> float | None:
+def _timeout(options: dict, verb: str) -> float | None:
     value = options.get("time")
     if value is None:
         return None
     try:
         return float(int(value))
     except ValueError:
-        raise UsageError(f"invalid value {value!r} for -t/--time: an integer is needed") from None
+        from composer.cli.render import invalid_value
+        from composer.errors import FlagError
+
+        raise FlagError(invalid_value("-t, --timeout", value, "integer"), exit_code=125,
+                        hint=f"See 'composer container {verb} --help'.") from None
 
 
 def run(verb: str, argv: list[str]) -> int:
@@ -52,7 +56,7 @@ def run(verb: str, argv: list[str]) -> int:
                          hint=f"See 'composer container {verb} --help'.")
     if verb == "inspect":
         return _inspect(options, references)
-    timeout = _timeout(options)
+    timeout = _timeout(options, verb)
     return each_reference(references, lambda reference: _one(verb, reference, options, timeout),
                           "failed to start containers: {}" if verb == "start" else "",
                           harmless=_not_found if verb == "rm" and options.get("force") else None)

@@ -12,13 +12,27 @@ import pytest
     (["down", "--bogus"], 1, "unknown flag: --bogus\n"),
     (["ps", "--format"], 1, "flag needs an argument: --format\n"),
     (["run"], 1, "requires at least 1 arg(s), only received 0\n"),
-    (["container", "ls", "--bogus"], 125, "unknown flag: --bogus\nSee 'composer container ls --help'.\n"),
-    (["container", "run", "--bogus"], 125, "unknown flag: --bogus\nSee 'composer container run --help'.\n"),
-    (["image", "ls", "--bogus"], 125, "unknown flag: --bogus\nSee 'composer image ls --help'.\n"),
-    (["image", "rm"], 1, "'composer image rm' requires at least 1 argument\nSee 'composer image rm --help'.\n"),
-    (["image", "ls", "--filter"], 125, "flag needs an argument: --filter\nSee 'composer image ls --help'.\n"),
+    # docker 28's CLI: the usage line, then where the help is
+    (["container", "ls", "--bogus"], 125, "unknown flag: --bogus\n\nUsage:  composer container ls [OPTIONS]\n\n"
+                                          "Run 'composer container ls --help' for more information\n"),
+    (["container", "ps", "--bogus"], 125, "unknown flag: --bogus\n\nUsage:  composer container ls [OPTIONS]\n\n"
+                                          "Run 'composer container ls --help' for more information\n"),
+    (["container", "run", "--bogus"], 125, "unknown flag: --bogus\n\nUsage:  composer container run [OPTIONS] IMAGE "
+                                           "[COMMAND] [ARG...]\n\nRun 'composer container run --help' for more "
+                                           "information\n"),
+    (["image", "ls", "--bogus"], 125, "unknown flag: --bogus\n\nUsage:  composer image ls [OPTIONS] [REPOSITORY[:TAG]]"
+                                      "\n\nRun 'composer image ls --help' for more information\n"),
+    (["image", "rm"], 1, "composer: 'composer image rm' requires at least 1 argument\n\nUsage:  composer image rm "
+                         "[OPTIONS] IMAGE [IMAGE...]\n\nSee 'composer image rm --help' for more information\n"),
+    (["image", "ls", "--filter"], 125, "flag needs an argument: --filter\n\nUsage:  composer image ls [OPTIONS] "
+                                       "[REPOSITORY[:TAG]]\n\nRun 'composer image ls --help' for more information\n"),
     (["container", "ls", "-n", "abc"], 125, 'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: '
-                                            "parsing \"abc\": invalid syntax\nSee 'composer container ls --help'.\n"),
+                                            'parsing "abc": invalid syntax\n\nUsage:  composer container ls [OPTIONS]'
+                                            "\n\nRun 'composer container ls --help' for more information\n"),
+    (["container", "stop", "-t", "x", "c"], 125, 'invalid argument "x" for "-t, --timeout" flag: strconv.ParseInt: '
+                                                 'parsing "x": invalid syntax\n\nUsage:  composer container stop '
+                                                 "[OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'composer container stop "
+                                                 "--help' for more information\n"),
     (["down", "-t", "x"], 1, 'invalid argument "x" for "-t, --timeout" flag: strconv.ParseInt: parsing "x": '
                              "invalid syntax\n"),
 ])
@@ -37,7 +51,8 @@ def test_a_bad_flag_value_names_the_flag(composer, state_root):
 def test_ipv6_host_ports_are_bracketed_as_docker():
     from composer.cli.psformat import ports_text
 
-    assert ports_text(["[::1]:8080:80", "127.0.0.1:81:81/udp"]) == "[::1]:8080->80/tcp, 127.0.0.1:81->81/udp"
+    # (docker's DisplayablePorts: same-port bindings first, as groups; the others after)
+    assert ports_text(["[::1]:8080:80", "127.0.0.1:81:81/udp"]) == "127.0.0.1:81->81/udp, [::1]:8080->80/tcp"
 
 
 def test_down_s_network_in_use_and_a_failed_wait_are_compose_s_progress_lines():
