@@ -13,9 +13,9 @@ from composer.errors import UsageError
 
 
 def _load(global_options: Any, **overrides: Any) -> Any:
-    from composer.spec.loader import load_model, options_from_global
+    from composer.spec.loader import load_targeted, options_from_global
 
-    return load_model(options_from_global(global_options, **overrides))
+    return load_targeted(options_from_global(global_options, **overrides))
 
 
 def _emit(text: str, output: Optional[str]) -> None:
@@ -62,9 +62,13 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
         from composer.spec.loader import options_from_global, resolve_files
 
         return render.variables(resolve_files(options_from_global(global_options)), output_format)
+    # the services named are enabled whatever their profiles, except for the listings Compose makes
+    # of the whole project (and the raw model of --no-interpolate, which has every service)
+    whole = services or volumes or networks or hash_ or no_interpolate
     loaded = _load(global_options, interpolate=not no_interpolate, normalize=not no_normalize,
                    resolve_paths=not no_path_resolution, resolve_env_files=not no_env_resolution,
-                   consistency=not (no_consistency or no_interpolate))  # Compose checks no raw model
+                   consistency=not (no_consistency or no_interpolate),  # Compose checks no raw model
+                   targets=() if whole else tuple(services_arg or ()))
     listed = services or volumes or networks or profiles or images or hash_ or environment or models
     pin = None
     if (resolve_image_digests or lock_image_digests) and not listed:
@@ -82,7 +86,7 @@ def config_text(global_options: Any, services_arg: list, output_format: Optional
         used = {m for s in (loaded.model.get("services") or {}).values() for m in (s.get("models") or ())}
         return "\n".join(str(m.get("model", "")) for k, m in (loaded.model.get("models") or {}).items() if k in used)
     listing = render.listing(loaded, services=services, volumes=volumes, networks=networks,
-                             profiles=profiles, images=images, hash_=hash_)
+                             profiles=profiles, images=images, hash_=hash_, selected=services_arg or [])
     if listing is not None:
         return listing
     return render.config_text(loaded, output_format or "yaml", services_arg or [], escape=not no_interpolate,

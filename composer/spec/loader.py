@@ -190,15 +190,21 @@ def load_project(options: ProjectOptions) -> "Project":
     """The typed, immutable project described by ``options``."""
     from composer.spec.model import bind_project
 
-    loaded = load_model(options)
-    profiles = _profiles_of_targets(loaded, options)
-    if profiles:
-        from dataclasses import replace
-
-        options = replace(options, profiles=options.profiles + profiles)
-        loaded = load_model(options)
+    loaded = load_targeted(options)
     project = bind_project(loaded)
     return _with_unused_resources(project, loaded) if options.all_resources else project
+
+
+def load_targeted(options: ProjectOptions) -> LoadedModel:
+    """The model of ``options`` with the services it targets enabled whatever their profiles
+    (their profiles made active, as compose-go's ``WithServicesEnabled``)."""
+    loaded = load_model(options)
+    profiles = _profiles_of_targets(loaded, options)
+    if not profiles:
+        return loaded
+    from dataclasses import replace
+
+    return load_model(replace(options, profiles=options.profiles + profiles))
 
 
 def _profiles_of_targets(loaded: LoadedModel, options: ProjectOptions) -> tuple[str, ...]:

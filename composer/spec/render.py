@@ -250,8 +250,9 @@ def volume_hash(volume: Mapping[str, Any]) -> str:
 
 
 def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: bool, profiles: bool,
-            images: bool, hash_: str | None) -> str | None:
-    """The text of a one-per-line flag, or None when no such flag was given."""
+            images: bool, hash_: str | None, selected: list[str] = ()) -> str | None:
+    """The text of a one-per-line flag, or None when no such flag was given (``--images``: of the
+    ``selected`` services and their dependencies, all without a selection)."""
     model = loaded.model
     if services:
         return "\n".join(dependency_order(model.get("services", {})))
@@ -264,13 +265,14 @@ def listing(loaded: "LoadedModel", *, services: bool, volumes: bool, networks: b
     output = loaded.output
     if images:
         return "\n".join(s.get("image") or f"{loaded.name}-{n}"
-                         for n, s in sorted(output.get("services", {}).items()))
+                         for n, s in sorted(_select(dict(output), list(selected)).get("services", {}).items()))
     if hash_ is not None:
         wanted = sorted(output.get("services", {})) if hash_ == "*" else hash_.split(",")
         lines = []
         for name in wanted:
             if name not in output.get("services", {}):
-                raise UsageError(f"no such service: {name}", hint="see composer config --services")
+                why = "disabled" if name in (model.get("x-composer-disabled") or {}) else "not found"
+                raise UsageError(f"no such service: {name}: {why}", hint="see composer config --services")
             check_env_files(loaded, [name])
             unfolded = (model.get("x-composer-env-files") or {}).get(name)
             lines.append(f"{name} {service_hash(name, output['services'][name], unfolded)}")

@@ -218,3 +218,48 @@ def test_a_missing_env_file_fails_only_the_services_needing_it(tmp_path: Path, c
     assert cli("config", "-q", "a", cwd=project).returncode == 0
     assert cli("config", "--services", cwd=project).stdout.split() == ["a", "b", "c"]
     assert cli("config", "--no-env-resolution", "--hash", "b", cwd=project).returncode == 0
+
+
+PROFILED = """
+services:
+  web:
+    image: w
+  dbg:
+    image: d
+    profiles: [debug]
+    depends_on: [helper]
+  helper:
+    image: h
+    profiles: [debug]
+  tool:
+    image: t
+    profiles: [debug]
+"""
+
+
+def test_a_service_named_is_enabled_whatever_its_profile(tmp_path: Path, cli) -> None:
+    """As Compose: ``config dbg`` prints dbg and its dependencies (compose-go's WithServicesEnabled),
+    also for ``-q``, ``--format json`` and ``--images``; the whole-project listings ignore the names."""
+    project = _write(tmp_path, PROFILED)
+    shown = json.loads(cli("config", "--format", "json", "dbg", cwd=project).stdout)
+    assert sorted(shown["services"]) == ["dbg", "helper"] and shown["services"]["dbg"]["profiles"] == ["debug"]
+    assert sorted(json.loads(cli("config", "--format", "json", "dbg", "web", cwd=project).stdout)["services"]) \
+        == ["dbg", "helper", "web"]
+    assert cli("config", "-q", "dbg", cwd=project).returncode == 0
+    assert cli("config", "--images", "dbg", cwd=project).stdout.split() == ["d", "h"]
+    assert cli("config", "--images", "web", cwd=project).stdout.split() == ["w"]
+    assert cli("config", "--services", "dbg", cwd=project).stdout.split() == ["web"]
+    disabled = cli("config", "--hash", "dbg", cwd=project)
+    assert disabled.returncode == 1 and "no such service: dbg: disabled" in disabled.stderr
+    assert "no such service: nosuch: not found" in cli("config", "--hash", "nosuch", cwd=project).stderr
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE.exists(), reason="compose-go not installed")
+def test_a_profiled_service_named_equals_docker_compose(tmp_path: Path, state_root: Path, composer) -> None:
+    project = _write(tmp_path, PROFILED)
+    for args in (("dbg",), ("dbg", "web"), ("tool",)):
+        reference = subprocess.run([str(ORACLE), "config", *args], cwd=project, capture_output=True, text=True,
+                                   timeout=60)
+        ours = composer("config", *args, cwd=project)
+        assert (ours.returncode, ours.stdout) == (reference.returncode, reference.stdout), (args, ours.stderr)
