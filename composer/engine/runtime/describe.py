@@ -41,6 +41,13 @@ def epoch(stamp: str) -> float:
     if not stamp:
         return 0.0
     whole, _, fraction = stamp.rstrip("Z").partition(".")
+    if stamp.endswith("Z") and len(whole) == 19 and whole[4] + whole[7] + whole[10] + whole[13] + whole[16] == "--T::":
+        try:  # the form composer writes, by arithmetic (datetime's import costs 1-2 ms of every listing)
+            days = _days_since_epoch(int(whole[:4]), int(whole[5:7]), int(whole[8:10]))
+            seconds = int(whole[11:13]) * 3600 + int(whole[14:16]) * 60 + int(whole[17:19])
+            return days * 86400 + seconds + float(f"0.{fraction or 0}")
+        except ValueError:
+            pass
     from datetime import datetime, timezone  # C: strptime's first call costs ms (regexes, calendar, locale)
 
     try:
@@ -50,6 +57,18 @@ def epoch(stamp: str) -> float:
 
         return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{fraction or 0}")
     return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).timestamp() + float(f"0.{fraction or 0}")
+
+
+def _days_since_epoch(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (the civil-from-days inverse)."""
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= month <= 12 or not 1 <= day <= (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]:
+        raise ValueError(f"no such date: {year}-{month}-{day}")
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year - 719468
 
 
 def info_from(config: dict, state: dict) -> ContainerInfo:

@@ -32,3 +32,24 @@ def test_epoch_imports_no_strptime():
               "print('_strptime' in sys.modules, 'calendar' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True).stdout.split() == ["False", "False"]
+
+
+def test_composer_s_own_stamps_by_arithmetic_agree_with_the_calendar():
+    """The form composer writes is read without datetime; it agrees with calendar.timegm from
+    year 1 on, leap days included, and an impossible day is still refused."""
+    import calendar
+    import random
+    import time
+
+    import pytest
+
+    from composer.engine.runtime.describe import epoch
+
+    rng = random.Random(8)
+    for _ in range(2000):
+        moment = rng.randint(-62_135_596_800, 4_000_000_000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)).rjust(19, "0") + ".5Z"
+        assert epoch(stamp) == calendar.timegm(time.gmtime(moment)) + 0.5, stamp
+    assert epoch("2024-02-29T00:00:00Z") == 1709164800.0
+    with pytest.raises(ValueError):
+        epoch("2026-02-30T00:00:00Z")
