@@ -62,10 +62,11 @@ def parallel(ctx: Any) -> int:
     return max(ctx.obj.parallel, 0)
 
 
-def progress_for(ctx: Any, title: str = "Running") -> Any:
+def progress_for(ctx: Any, title: str = "Running", quiet: bool = False) -> Any:
+    """The progress display the global options choose (``quiet``: none, as ``run -q``'s)."""
     from composer.cli.progress import Progress, choose_mode
 
-    return Progress(choose_mode(ctx.obj.progress, ctx.obj.ansi), title=title)
+    return Progress(choose_mode("quiet" if quiet else ctx.obj.progress, ctx.obj.ansi), title=title)
 
 
 def engine(progress: Any = None, project: Any = None) -> Any:

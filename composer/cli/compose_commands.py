@@ -369,14 +369,14 @@ def _register_run(app: typer.Typer) -> None:
             tty: bool = typer.Option(False, "-t", "--tty", help="Allocate a pseudo-TTY (stdin must be a terminal)."),
             pull: Optional[str] = typer.Option(None, "--pull", help="Pull image before running: always|missing|never."),
             build: bool = typer.Option(False, "--build", help="Build images before starting the container."),
-            quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Accepted: pulls print no layer progress."),
+            quiet_pull: bool = typer.Option(False, "--quiet-pull", help="Pull without printing progress information."),
             user: Optional[str] = typer.Option(None, "-u", "--user", help="Run as this user."),
             workdir: Optional[str] = typer.Option(None, "-w", "--workdir", help="Working directory."),
             volume: Optional[List[str]] = typer.Option(None, "-v", "--volume", help="Bind mount a volume."),
             label: Optional[List[str]] = typer.Option(None, "-l", "--label", help="Add a label."),
             env_from_file: Optional[List[str]] = typer.Option(None, "--env-from-file", help="Environment from files."),
             _interactive: bool = typer.Option(True, "-i", "--interactive", help="Keep STDIN open (the default)."),
-            _quiet: bool = typer.Option(False, "-q", "--quiet", help="Accepted: pulls print no progress here."),
+            quiet: bool = typer.Option(False, "-q", "--quiet", help="Don't print anything to STDOUT."),
             _quiet_build: bool = typer.Option(False, "--quiet-build", help="Accepted."),
             cap_add: Optional[List[str]] = typer.Option(None, "--cap-add", help="Add Linux capabilities."),
             cap_drop: Optional[List[str]] = typer.Option(None, "--cap-drop", help="Drop Linux capabilities."),
@@ -399,7 +399,8 @@ def _register_run(app: typer.Typer) -> None:
                           no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
                           tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
                           volumes=volume or [], labels=label or [], pull=pull, build=build, use_aliases=use_aliases,
-                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())), remove_orphans=remove_orphans)
+                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())), remove_orphans=remove_orphans,
+                          quiet_pull=quiet_pull, quiet=quiet)
         raise typer.Exit(code)
 
 

@@ -56,8 +56,10 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
                entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
                tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str],
                pull: str | None = None, build: bool = False, use_aliases: bool = False, remove_orphans: bool = False,
-               capabilities: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> int:
-    """Create the one-off container, then print its name (``-d``) or its output and exit code."""
+               capabilities: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()), quiet_pull: bool = False,
+               quiet: bool = False) -> int:
+    """Create the one-off container, then print its name (``-d``) or its output and exit code
+    (``quiet_pull``: the pulls without their layers' lines; ``quiet``: no progress lines at all)."""
     from composer.engine.options import RunOptions
 
     if publish and service_ports:
@@ -78,8 +80,8 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         service_ports=service_ports, publish=parse_publish(publish),
         volumes=parse_volumes(volumes, project.working_dir),
         labels=dict(label.partition("=")[::2] for label in labels), tty=tty, interactive=not detach,
-        pull=pull, build=build, use_aliases=use_aliases, remove_orphans=remove_orphans)
-    with C.progress_for(ctx) as progress:
+        pull=pull, build=build, use_aliases=use_aliases, remove_orphans=remove_orphans, quiet_pull=quiet_pull)
+    with C.progress_for(ctx, quiet=quiet) as progress:
         spec = with_capabilities(C.engine(progress, project).prepare_run(project, options), *capabilities)
     runtime = C.make_runtime()
     container_id = runtime.create_container(spec)

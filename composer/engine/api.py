@@ -165,7 +165,8 @@ class ProjectService:
 
         reconcile.select(project, (options.service,), with_deps=False)
         deps = tuple(reconcile.dependencies(project, options.service))
-        images = UpOptions(pull=options.pull, build=options.build, remove_orphans=options.remove_orphans)
+        images = UpOptions(pull=options.pull, build=options.build, remove_orphans=options.remove_orphans,
+                           quiet_pull=options.quiet_pull)
         started = bool(deps) and not options.no_deps
         if started:
             self.up(project, images._replace(services=deps))  # says the orphan warning (or removes them)
@@ -174,7 +175,8 @@ class ProjectService:
             observed = self.observe(project, (options.service,))
             plan = reconcile.plan_run(project, observed, options.service, images)
             orphans = () if started else reconcile.orphan_warning(project, observed, options.remove_orphans)
-            self._run(Plan(plan.operations, plan.warnings + orphans), 0)  # as Compose, said once
+            warned = Plan(plan.operations, plan.warnings + orphans)  # as Compose, said once
+            self._run(_pulls_shown(warned, quiet=options.quiet_pull), 0)
             observed = self.observe(project, (options.service,))
         raw = project.to_dict()["services"][options.service]
         image_id = observed.images.get(convert.image_reference(project.name, service)) or ""

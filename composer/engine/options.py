@@ -90,3 +90,4 @@ class RunOptions(Record):
     pull: str | None = None  # --pull always|missing|never (None: the service's pull_policy)
     build: bool = False  # --build: the service's and its dependencies' images, each once
     remove_orphans: bool = False  # --remove-orphans: stopped and removed first, as up's
+    quiet_pull: bool = False  # --quiet-pull: the pulls' lines without their layers' (dependencies' too)

@@ -55,3 +55,21 @@ def test_pull_lines_are_composes(busybox_image, registry, docker_config, state_r
         assert sorted(up.stderr.splitlines()[:4]) == [" other Pulled ", " other Pulling ", " web Pulled ", " web Pulling "]
     finally:
         _composer(state_root, tmp_path, "down", "-t", "0")
+
+
+def test_run_quiet_pull_and_quiet(busybox_image, registry, docker_config, state_root, tmp_path):
+    """``run --quiet-pull``: the service lines of its pulls (its dependencies' too), no layer line;
+    ``run -q``: no progress line at all (Compose's quiet display), the command's output only."""
+    image = f"{registry.host}/{uuid.uuid4().hex[:8]}/busybox:1"
+    assert _composer(state_root, tmp_path, "image", "tag", "busybox", image).returncode == 0
+    push(image)
+    fresh = tmp_path / "fresh-root"  # a store without the layers: a pull would print them
+    fresh.mkdir()
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: {image}\n    network_mode: none\n"
+                                           "    command: echo ran\n")
+    quiet_pull = _composer(fresh, tmp_path, "run", "--rm", "--quiet-pull", "web")
+    assert (quiet_pull.returncode, quiet_pull.stdout) == (0, "ran\n"), quiet_pull.stderr
+    assert quiet_pull.stderr == " web Pulling \n web Pulled \n"
+    assert _composer(fresh, tmp_path, "image", "rm", image).returncode == 0
+    quiet = _composer(fresh, tmp_path, "run", "--rm", "-q", "web")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "ran\n", "")
