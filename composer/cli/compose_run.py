@@ -129,10 +129,7 @@ def _relay(runtime: Any, container_id: str, connection: Any, remove: bool) -> in
         code = attach(container_id, connection=connection)
         return runtime.wait_container(container_id) if code is None else code
     finally:
-        sys.stdout.flush()
-        if remove:
-            with contextlib.suppress(ContainerNotFound):
-                runtime.remove_container(container_id, force=True)
+        _ended(runtime, container_id, remove)
 
 
 def _attach(runtime: Any, container_id: str, name: str, remove: bool) -> int:
@@ -145,7 +142,12 @@ def _attach(runtime: Any, container_id: str, name: str, remove: bool) -> int:
         runtime.stop_container(container_id, timeout=10)
         return 130
     finally:
-        sys.stdout.flush()
-        if remove:
-            with contextlib.suppress(ContainerNotFound):
-                runtime.remove_container(container_id, force=True)
+        _ended(runtime, container_id, remove)
+
+
+def _ended(runtime: Any, container_id: str, remove: bool) -> None:
+    """After an attached one-off: our output flushed, the container removed with ``--rm``."""
+    sys.stdout.flush()
+    if remove:
+        with contextlib.suppress(ContainerNotFound):
+            runtime.remove_container(container_id, force=True)
