@@ -102,7 +102,7 @@ def show_inspected(found: list[dict], missing: list[str], output_format: str | N
     if output_format and output_format != "json":
         from composer.cli.render import print_templated
 
-        code = print_templated(output_format, found)
+        code = print_templated(output_format, found, prepare=_template_view)
         return code if code == 64 else max(code, report_missing(missing))
     from composer.cli.gotemplate import go_json
 
@@ -125,7 +125,8 @@ def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
     networks = store.all()
     predefined = predefined_networks(networks)
     found = [store.find(name, networks) or store.find(name, predefined) for name in names]
-    return ([_predefined_inspect(net) if net in predefined else net.inspect() for net in found if net is not None],
+    shown = [_predefined_inspect(net) if net in predefined else net.inspect() for net in found if net is not None]
+    return ([{**doc, "Created": rfc3339_nano(doc["Created"])} for doc in shown],
             [n for n, net in zip(names, found) if net is None])
 
 
@@ -302,10 +303,32 @@ def ls_row(net, width: int) -> dict[str, str]:
     """One ``network ls`` row as docker's ``--format`` fields (its JSON's key order and time format)."""
     from composer.cli.render import labels_text
 
-    day, _, time = net.created.rstrip("Z").partition("T")
-    return {"CreatedAt": f"{day} {time} +0000 UTC" if time else net.created, "Driver": net.driver,
-            "ID": net.id[:width], "IPv4": str(net.name not in PREDEFINED).lower(), "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
-            "Labels": labels_text(net.labels), "Name": net.name, "Scope": "local"}
+    return {"CreatedAt": go_time(net.created), "Driver": net.driver, "ID": net.id[:width],
+            "IPv4": str(net.name not in PREDEFINED).lower(), "IPv6": str(net.ipv6).lower(),
+            "Internal": str(net.internal).lower(), "Labels": labels_text(net.labels), "Name": net.name,
+            "Scope": "local"}
+
+
+def _template_view(doc: dict) -> dict:
+    """A ``network inspect`` document as docker's template sees it: ``Created`` a time.Time."""
+    return {**doc, "Created": go_time(doc["Created"])} if "Created" in doc else doc
+
+
+def go_time(stamp: str) -> str:
+    """An RFC 3339 UTC time as Go prints a time.Time (``{{.Created}}``, ls' CreatedAt):
+    ``2026-11-24 06:01:10.20028934 +0000 UTC``, the fraction's trailing zeros dropped."""
+    day, _, clock = stamp.rstrip("Z").partition("T")
+    whole, _, fraction = clock.partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{day} {whole}{'.' + fraction if fraction else ''} +0000 UTC" if clock else stamp
+
+
+def rfc3339_nano(stamp: str) -> str:
+    """Go's RFC3339Nano of the same time (inspect's JSON): no trailing zeros, none at all for
+    whole seconds (``2026-11-24T06:01:10Z``)."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}{'.' + fraction if fraction else ''}Z" if stamp.endswith("Z") else stamp
 
 
 def _label_match(labels: dict[str, str], wanted: str) -> bool:

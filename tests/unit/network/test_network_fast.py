@@ -59,7 +59,10 @@ def test_created_at_reads_as_dockers():
 
     net = Network(id="a" * 64, name="n", bridge="b", subnet="10.0.0.0/24", gateway="10.0.0.1",
                   created="2026-11-23T20:26:53.000000000Z")
-    assert network_fast.ls_row(net, 12)["CreatedAt"] == "2026-11-23 20:26:53.000000000 +0000 UTC"
+    assert network_fast.ls_row(net, 12)["CreatedAt"] == "2026-11-23 20:26:53 +0000 UTC"  # Go drops a zero fraction
+    assert network_fast.go_time("2026-11-24T06:01:10.20028934Z") == "2026-11-24 06:01:10.20028934 +0000 UTC"
+    assert network_fast.rfc3339_nano("2026-11-23T20:26:53.000000000Z") == "2026-11-23T20:26:53Z"
+    assert network_fast.rfc3339_nano("2026-11-23T20:26:53.500000000Z") == "2026-11-23T20:26:53.5Z"
 
 
 def test_the_fast_verbs_import_no_typer():
