@@ -1,29 +1,34 @@
-"""Typer-free ``image ls``/``image list`` and ``image inspect`` (scripts call them in loops): the
+"""Typer-free ``image ls``/``image list``, ``image inspect`` and ``image history`` (scripts call them in loops): the
 same functions as the typer commands of ``composer.cli.images``; anything this parser does not
 take (``--help``, an unknown flag, a missing value) goes to typer, for its help and errors."""
 
 from __future__ import annotations
 
+from composer.cli.compose_fast import bool_values
 from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
-TABLES: dict[str, dict] = {"ls": {}, "inspect": {}}
+TABLES: dict[str, dict] = {"ls": {}, "inspect": {}, "history": {}}
 _flags("bool", "-a|--all", "-q|--quiet", "--no-trunc", "--digests", table=TABLES["ls"])
 _flags("list", "-f|--filter", table=TABLES["ls"])
 _flags("value", "--format", table=TABLES["ls"])
 _flags("value", "-f|--format", "--platform", table=TABLES["inspect"])
+_flags("bool", "-H|--human", "--no-trunc", "-q|--quiet", table=TABLES["history"])
+_flags("value", "--format", "--platform", table=TABLES["history"])
 
 
 def _parsed(verb: str, argv: list[str]) -> tuple[dict, list[str]] | None:
     if any(arg in ("--help", "-h") for arg in argv):
         return None
     try:
+        argv, values = bool_values(argv, TABLES[verb])  # (``-H=false``)
         options, arguments = parse_interspersed(argv, TABLES[verb])
     except UsageError:
         return None
-    if (verb == "ls" and len(arguments) > 1) or (verb == "inspect" and not arguments):
+    if (verb == "ls" and len(arguments) > 1) or (verb == "inspect" and not arguments) or \
+            (verb == "history" and len(arguments) != 1):
         return None
-    return options, arguments
+    return {**options, **values}, arguments
 
 
 def ls_main(argv: list[str]) -> int | None:
@@ -48,3 +53,15 @@ def inspect_main(argv: list[str]) -> int | None:
 
     options, arguments = parsed
     return inspect_images_command(arguments, options.get("format"), options.get("platform"))
+
+
+def history_main(argv: list[str]) -> int | None:
+    """``image history [OPTIONS] IMAGE``."""
+    parsed = _parsed("history", argv)
+    if parsed is None:
+        return None
+    from composer.cli.images import history_command
+
+    options, (reference,) = parsed
+    return history_command(reference, options.get("human", True), options.get("no_trunc", False),
+                           options.get("quiet", False), options.get("format"), options.get("platform"))

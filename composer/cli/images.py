@@ -95,7 +95,6 @@ def _register_listing(image: typer.Typer) -> None:
             raise typer.Exit(code)
 
     @image.command("history")
-    @not_found_as_daemon
     def history(reference: str | None = typer.Argument(None, metavar="IMAGE"),
                 human: str = typer.Option("true", "-H", "--human", is_flag=False, flag_value="true",
                                           help="Human readable sizes and dates (-H=false: raw)."),
@@ -104,25 +103,34 @@ def _register_listing(image: typer.Typer) -> None:
                 format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Show the history of an image."""
-        from composer.engine.images.catalog import history as image_history
+        from composer.cli.compose_fast import _FALSE, _TRUE
 
-        readable = human.lstrip("=").lower()
-        if reference is None and readable not in ("true", "false", "1", "0"):
+        readable = human.lstrip("=")
+        if reference is None and readable not in _TRUE + _FALSE:
             reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
         if reference is None:
             raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
-        _check_platform(_store(), reference, platform)
-        rows = image_history(_store(), reference)
-        short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
-        if quiet:
-            for row in rows:
-                typer.echo(short(row["id"]))
-            return
-        records = [_history_record(row, short(row["id"]), readable not in ("false", "0"), no_trunc) for row in rows]
-        created = "CreatedAt" if readable in ("false", "0") else "CreatedSince"
-        _output(records, format_, ["ID", created, "CreatedBy", "Size", "Comment"],
-                {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"},
-                "*image.historyContext")
+        history_command(reference, readable not in _FALSE, no_trunc, quiet, format_, platform)
+
+
+@not_found_as_daemon
+def history_command(reference: str, human: bool, no_trunc: bool, quiet: bool, format_: str | None,
+                    platform: str | None) -> int:
+    """``image history``: the image's layers, newest first (ids, a table, JSON or a template)."""
+    from composer.engine.images.catalog import history as image_history
+
+    _check_platform(_store(), reference, platform)
+    rows = image_history(_store(), reference)
+    short = (lambda v: v) if no_trunc else (lambda v: v if v == "<missing>" else v[7:19])
+    if quiet:
+        for row in rows:
+            _echo(short(row["id"]))
+        return 0
+    records = [_history_record(row, short(row["id"]), human, no_trunc) for row in rows]
+    _output(records, format_, ["ID", "CreatedSince" if human else "CreatedAt", "CreatedBy", "Size", "Comment"],
+            {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY"},
+            "*image.historyContext")
+    return 0
 
 
 def _history_record(row: dict[str, Any], image_id: str, human: bool, no_trunc: bool) -> dict[str, str]:

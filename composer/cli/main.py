@@ -86,6 +86,8 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("image", "pull"): "composer.cli.images:fast_pull",
     ("image", "ls"): "composer.cli.image_fast:ls_main", ("image", "list"): "composer.cli.image_fast:ls_main",
     ("image", "inspect"): "composer.cli.image_fast:inspect_main",
+    ("image", "history"): "composer.cli.image_fast:history_main",
+    ("system", "df"): "composer.cli.system_fast:df_main", ("system", "info"): "composer.cli.system_fast:info_main",
     ("version",): "composer.cli.version:main",
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",

@@ -78,7 +78,7 @@ def test_df_images_rows_measure_layers_as_image_ls(monkeypatch):
     container was made from is active."""
     from types import SimpleNamespace
 
-    import composer.cli.system as system
+    import composer.cli.system_fast as system
     import composer.cli.volumes as volumes
     import composer.engine.runtime.containers as containers
     from composer.engine.images.store import ImageStore

@@ -6,7 +6,7 @@ import pytest
 
 from composer.cli.gotemplate import TemplateError, render
 from composer.cli.psformat import render as render_rows
-from composer.cli.system import human_size
+from composer.cli.system_fast import human_size
 
 INSPECT = {"Name": "/web", "State": {"Status": "running", "Running": True, "Pid": 42, "ExitCode": 0},
            "Config": {"Labels": {"b": "2", "a": "1"}, "Env": ["A=1", "B=2"], "Cmd": ["sleep", "60"]},
