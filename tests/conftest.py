@@ -24,11 +24,11 @@ def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     root.mkdir()
     monkeypatch.setenv("COMPOSER_ROOT", str(root))
     yield root
-    release_state_root(root)
+    kept = release_state_root(root)
     leftovers = host_leftovers(root)
-    if leftovers:
+    if kept or leftovers:
         remove_leftovers(root, leftovers)
-        pytest.fail(f"the test's state root left {', '.join(leftovers)} on the host after its teardown")
+        pytest.fail(f"the test's state root left {', '.join(kept + leftovers)} on the host after its teardown")
 
 
 def run_composer(*args: str, cwd: Path | None = None, input: str | None = None,

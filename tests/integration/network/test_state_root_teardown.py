@@ -24,10 +24,29 @@ def test_a_running_default_network_container_is_stopped_before_its_network_goes(
     assert started.returncode == 0, started.stderr
     default_bridge = NetworkStore(state_root / "networks").default_bridge
     assert default_bridge in host_leftovers(state_root)
-    release_state_root(state_root)
+    assert release_state_root(state_root) == []
     assert not list((state_root / "containers").iterdir())  # no supervisor left to restart it
     assert host_leftovers(state_root) == []
     assert not os.path.exists(f"/sys/class/net/{default_bridge}")
+
+
+def test_a_container_whose_removal_failed_is_killed_and_named(busybox_image, state_root, monkeypatch):
+    import json
+
+    from composer.engine.runtime import containers
+    from composer.engine.runtime.state import supervisor_alive
+
+    started = subprocess.run([sys.executable, "-m", "composer", "container", "run", "-d", "--network", "none",
+                              "busybox", "sleep", "60"], capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    assert started.returncode == 0, started.stderr
+    container_id = started.stdout.strip()
+    state_file = state_root / "containers" / container_id / "state.json"
+    with monkeypatch.context() as patch:
+        patch.setattr(containers, "remove", lambda *args, **kwargs: None)  # a removal that did nothing
+        assert release_state_root(state_root) == [f"container {container_id[:12]}"]
+    assert not supervisor_alive(json.loads(state_file.read_text()))
+    containers.remove(container_id, force=True)
 
 
 def test_leftovers_made_after_the_teardown_are_named_and_removed(tmp_path, monkeypatch):
