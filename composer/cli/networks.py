@@ -133,8 +133,10 @@ def register(app: typer.Typer) -> None:
     network.command("ls")(ls)
     network.command("inspect")(inspect)
     network.command("rm")(rm)
-    network.command("connect")(connect)
-    network.command("disconnect")(disconnect)
+    from composer.cli.render import daemon_errors  # (the daemon's refusals: its words)
+
+    network.command("connect")(daemon_errors(connect))
+    network.command("disconnect")(daemon_errors(disconnect))
     network.command("prune")(prune)
     network.command("list", hidden=True)(ls)  # docker's aliases
     network.command("remove", hidden=True)(rm)

@@ -147,18 +147,18 @@ def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", miss
 
 
 def daemon_errors(function: "Callable[..., T]") -> "Callable[..., T]":
-    """``function`` (a typer command) with a container's or volume's errors worded as docker's
+    """``function`` (a typer command) with a container's, volume's or network's errors worded as docker's
     (``Error response from daemon: ...``, on stderr, their exit code); the command line's own
     errors keep composer's wording."""
     import functools
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        from composer.errors import ContainerRuntimeError, VolumeError
+        from composer.errors import ContainerRuntimeError, NetworkError, VolumeError
 
         try:
             return function(*args, **kwargs)
-        except (ContainerRuntimeError, VolumeError) as error:
+        except (ContainerRuntimeError, VolumeError, NetworkError) as error:
             print(daemon_text(error), file=sys.stderr)
             raise SystemExit(error.exit_code) from None
     return wrapper
