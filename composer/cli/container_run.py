@@ -13,8 +13,8 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_config import WINDOWS_ONLY_FLAGS, build_config, read_env_file
 from composer.cli.run_flags import parse_run_args
-from composer.errors import (ComposerError, ContainerRuntimeError, NetworkError, PlatformFlagError, ProgramExecFailed,
-                             UsageError)
+from composer.errors import (ComposerError, ContainerRuntimeError, ContainerStateError, NetworkError, PlatformFlagError,
+                             ProgramExecFailed, UsageError)
 
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -29,7 +29,21 @@ Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u
 
 
 def main(argv: list[str]) -> int:
-    """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code."""
+    """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code. A name in
+    use is refused in docker run's words (``docker: Error response from daemon: Conflict. ...``,
+    then where its help is), exit 125."""
+    try:
+        return _run(argv)
+    except ContainerStateError as error:
+        if not error.message.startswith("Conflict."):
+            raise
+        from composer.cli.render import daemon_text
+
+        sys.stderr.write(f"composer: {daemon_text(error)}\n\nRun 'composer container run --help' for more information\n")
+        return 125
+
+
+def _run(argv: list[str]) -> int:
     gc.disable()  # a short start-up makes no cycles worth 3-7 ms of collections; enabled again at fork
     prepared = _prepare(argv, HELP, "run")
     if prepared is None:

@@ -109,6 +109,11 @@ def test_words_and_shapes_of_the_other_listings(cli):
     assert conflict.returncode == 1 and conflict.stderr.startswith(
         'Error response from daemon: Conflict. The container name "/first" is already in use by container "')
     assert conflict.stderr.endswith('". You have to remove (or rename) that container to be able to reuse that name.\n')
+    assert cli("network", "connect", "nope", "first").stderr == "Error response from daemon: network nope not found\n"
+    ran = cli("container", "run", "--name", "first", "busybox", "true")
+    assert ran.returncode == 125 and ran.stderr.startswith('composer: Error response from daemon: Conflict. The container '
+                                                           'name "/first" is already in use by container "')
+    assert ran.stderr.endswith("reuse that name.\n\nRun 'composer container run --help' for more information\n")
     taken = cli("container", "rename", "second", "first")
     assert taken.stderr.startswith("Error response from daemon: Error when allocating new name: Conflict. The "
                                    'container name "/first" is already in use by container ')
