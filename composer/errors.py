@@ -83,6 +83,20 @@ class ComposerError(Exception):
         return text
 
 
+def report_text(error: BaseException) -> str:
+    """``error`` as a process reports it to another through a pipe (a detached start's launcher
+    and supervisor): its message, then a NUL and its hint when it has one (``report_parts``)."""
+    message = error.message if isinstance(error, ComposerError) else str(error)
+    hint = getattr(error, "hint", None)
+    return f"{message}\0{hint}" if hint else message
+
+
+def report_parts(text: str) -> tuple[str, str | None]:
+    """The message and hint (None) of a ``report_text``."""
+    message, _, hint = text.partition("\0")
+    return message, hint or None
+
+
 class UsageError(ComposerError):
     """The command line itself is wrong (a flag, a missing argument)."""
 

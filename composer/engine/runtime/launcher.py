@@ -14,7 +14,7 @@ import os
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.linux import ForegroundRun
 from composer.engine.runtime.prepared import Abandoned, forget_supervisor, hold
-from composer.errors import ComposerError, ContainerRuntimeError, ProgramExecFailed
+from composer.errors import ContainerRuntimeError, ProgramExecFailed, report_parts, report_text
 
 
 def report(fd: int, message: str) -> None:
@@ -80,10 +80,9 @@ def _launcher_main(config: ContainerConfig, console_fd: int, stdio: tuple[int, i
         run.start(plan)
         report(result_fd, f"ok {run.pid} {int(run.attached)}")
     except BaseException as error:  # noqa: BLE001 - must reach the supervisor
-        message = error.message if isinstance(error, ComposerError) else str(error)
         kind = "failed" if isinstance(error, ProgramExecFailed) else "error"  # it ran: the supervisor's to record
         kind = "abandoned" if isinstance(error, Abandoned) else kind
-        report(result_fd, f"{kind} {getattr(error, 'exit_code', 125)} {message}")
+        report(result_fd, f"{kind} {getattr(error, 'exit_code', 125)} {report_text(error)}")
         config.auto_remove = False  # the supervisor removes, at the very end
         try:
             run.cleanup()  # cgroup and network; PID 1 (if any) is killed
@@ -123,8 +122,9 @@ def start_in_launcher(config: ContainerConfig, run: ForegroundRun, stdio: tuple[
     if kind == "abandoned":
         raise Abandoned(rest)
     if kind != "ok":
-        code, _, message = rest.partition(" ") if kind in ("error", "failed") else ("125", "", "the launcher died")
+        code, _, text = rest.partition(" ") if kind in ("error", "failed") else ("125", "", "the launcher died")
         error = ProgramExecFailed if kind == "failed" else ContainerRuntimeError
-        raise error(message, exit_code=int(code) if code.isdigit() else 125)
+        message, hint = report_parts(text)
+        raise error(message, hint=hint, exit_code=int(code) if code.isdigit() else 125)
     pid, attached = rest.split()
     run.pid, run.attached, run.created = int(pid), attached == "1", True

@@ -35,7 +35,7 @@ from composer.engine.runtime.pump import READ_SIZE, OutputPump, Stream
 from composer.engine.runtime.restarts import RestartBackoff, restart_wanted
 from composer.engine.runtime.state import ContainerDir, boot_id, now_iso, process_start_time
 from composer.engine.runtime.zygote import READY
-from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError, ProgramExecFailed
+from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError, ProgramExecFailed, report_text
 from composer.settings import lock_wait
 
 def run_supervisor(request: str, ready_fd: int) -> None:
@@ -357,7 +357,7 @@ class Supervisor:
         message = error.message if isinstance(error, ComposerError) else str(error)
         code = getattr(error, "exit_code", 125)
         if self.ready_fd >= 0:
-            report(self.ready_fd, f"{code} {message}")
+            report(self.ready_fd, f"{code} {report_text(error)}")  # (the hint too: the caller shows it)
         try:
             self.cdir.write_state(Status="exited" if self.restart_count else "created", Running=False,
                                   Restarting=False, Pid=0, Error=message,

@@ -67,7 +67,7 @@ def read_answer(connection: _socket.socket, prepared: bool = False) -> None:
     """The supervisor's answer on a start's connection: READY (``prepared``: PREPARED, the
     launcher holds before the exec) returns; its "<exit code> <message>" is raised."""
     from composer.engine.runtime.prepared import PREPARED
-    from composer.errors import ContainerRuntimeError
+    from composer.errors import ContainerRuntimeError, report_parts
 
     expected = PREPARED if prepared else READY
     answer = b""
@@ -77,8 +77,9 @@ def read_answer(connection: _socket.socket, prepared: bool = False) -> None:
         return
     while chunk := _receive(connection, 4096):
         answer += chunk
-    code, _, message = answer.decode(errors="replace").partition(" ")
-    raise ContainerRuntimeError(message or "the supervisor exited before the container started",
+    code, _, text = answer.decode(errors="replace").partition(" ")
+    message, hint = report_parts(text)
+    raise ContainerRuntimeError(message or "the supervisor exited before the container started", hint=hint,
                                 exit_code=int(code) if code.isdigit() else 125)
 
 
