@@ -288,6 +288,8 @@ def matches(net, filters: dict[str, list[str]], used: "set[str]" = frozenset()) 
     """Whether ``net`` passes docker's ``network ls`` filters (``check_values``' groups): name
     and id are regular expressions, driver exact, every label, type custom|builtin, dangling (no
     running container on it; never a pre-defined one), scope local; ``used``: the networks in use."""
+    if not filters:
+        return True
     import re
 
     builtin = net.default or net.name in PREDEFINED
