@@ -271,7 +271,12 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
             raise FilterError(f"no such container {reference}")  # dockerd's words for before=/since=
         return created[reference]
 
-    infos = [i for i in everything if matches(i, groups, created_of, _network_ids() if "network" in groups else None)]
+    ids = None
+    if "network" in groups:  # (by name or id)
+        from composer.engine.runtime.describe import network_ids
+
+        ids = network_ids()
+    infos = [i for i in everything if matches(i, groups, created_of, ids)]
     if not (all_ or last > 0) and not any(f.startswith(("status=", "exited=")) for f in filters):
         infos = [i for i in infos if i.state in ("running", "paused", "restarting")]
     infos.reverse()  # newest first, as docker
@@ -289,15 +294,6 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
             values["Size"] = _size_text(info, db)
     return render(rows, template, strict=True, context="*formatter.ContainerContext",
                   prefixes=("failed to parse template: ", "failed to execute template: ")), []
-
-
-def _network_ids() -> dict[str, str]:
-    """Each network's id by its name (``--filter network=`` takes an id prefix)."""
-    from composer.engine.runtime.describe import predefined_network_id
-    from composer.network.manager import NetworkManager
-
-    return {**{name: predefined_network_id(name) for name in ("host", "none")},
-            **{net.name: net.id for net in NetworkManager(dns=False).store.all()}}
 
 
 def _size_text(info, db: dict) -> str:

@@ -130,6 +130,13 @@ def predefined_network_id(name: str) -> str:
     return PREDEFINED_NETWORK_IDS[name]
 
 
+def network_ids() -> dict[str, str]:
+    """Each network's id by its name, the pre-defined ones' too."""
+    from composer.network.manager import NetworkManager
+
+    return {**PREDEFINED_NETWORK_IDS, **{net.name: net.id for net in NetworkManager(dns=False).store.all()}}
+
+
 def go_map(mapping: dict) -> dict:
     """A Go map as dockerd's JSON has it: its keys sorted."""
     return dict(sorted(mapping.items()))
@@ -380,15 +387,16 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     if attached:  # a running container's exposed ports, published or not (null), as a Go map: sorted
         ports = {key: ports.get(key) for key in sorted({*ports, *_exposed_ports(config).get("ExposedPorts", ())})}
     started = bool(state.get("StartedAt"))
-    for name, aliases in _networks(config):  # not connected now (a stopped container)
+    unattached = [(name, aliases) for name, aliases in _networks(config) if name not in networks]
+    stored = any(name not in PREDEFINED_NETWORK_IDS for name, _ in unattached)
+    ids = network_ids() if stored else PREDEFINED_NETWORK_IDS  # (the store read only when needed)
+    for name, aliases in unattached:  # not connected now (a stopped container): dockerd keeps its NetworkID
         if started and name not in ("bridge", "host", "none"):  # the short id dockerd added at its start
             aliases = [*aliases, config["id"][:12]]
-        networks.setdefault(name, {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
-                                   "NetworkID": predefined_network_id(name) if name in ("host", "none") else "",
-                                   "EndpointID": "", "Gateway": "",
-                                   "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-                                   "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
-                                   "DriverOpts": None, "DNSNames": None})
+        networks[name] = {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
+                          "NetworkID": ids.get(name, ""), "EndpointID": "", "Gateway": "", "IPAddress": "",
+                          "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+                          "MacAddress": "", "DriverOpts": None, "DNSNames": None}
     pid = state.get("Pid") or 0
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",

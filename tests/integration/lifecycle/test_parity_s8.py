@@ -55,6 +55,10 @@ def test_ps_and_inspect_as_docker(cli):
         none_id = json.loads(cli("network", "inspect", "none", check=True).stdout)[0]["Id"]
         assert done["NetworkSettings"]["Networks"]["none"]["NetworkID"] == none_id
         assert names(f"network={none_id[:12]}") == ["done"]
+        cli("container", "stop", "-t", "0", "web", check=True)
+        stopped = json.loads(cli("container", "inspect", "web", check=True).stdout)[0]["NetworkSettings"]["Networks"]
+        net_id = json.loads(cli("network", "inspect", "s8net", check=True).stdout)[0]["Id"]
+        assert (stopped["s8net"]["NetworkID"], stopped["s8net"]["Aliases"]) == (net_id, [web["Id"][:12]])
     finally:
         cli("container", "rm", "-f", "web", "done")
         cli("network", "rm", "s8net")
