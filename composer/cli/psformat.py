@@ -36,7 +36,7 @@ def row(info, truncate: bool = True) -> dict:
             "Labels": labels_text(info.labels),
             "LocalVolumes": str(sum(1 for m in info.mounts if m and "/" not in m)),
             "Mounts": ",".join(m if not truncate or len(m) <= 15 else m[:14] + "…" for m in info.mounts),
-            "Names": info.name, "Networks": ",".join(info.networks), "Platform": None,
+            "Names": info.name, "Networks": ",".join(sorted(info.networks)), "Platform": None,
             "Ports": ports_text(info.ports, info.exposed) if info.state in ("running", "paused", "restarting") else "",
             "RunningFor": ago(time.time() - info.created) + " ago",
             "Size": "0B", "State": info.state, "Status": status_text(info),

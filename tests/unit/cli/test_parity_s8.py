@@ -155,3 +155,7 @@ def test_an_anonymous_volume_as_docker_shows_it(state_root):
     shown = inspect_dict(config, {"Status": "created"})
     assert shown["Config"]["Volumes"] == {"/anon": {}}
     assert [m["Mode"] for m in shown["Mounts"]] == ["", "ro"]
+
+
+def test_networks_of_a_row_sorted_as_docker():
+    assert psformat.row(_info(networks=["pnet", "anet"]))["Networks"] == "anet,pnet"
