@@ -227,7 +227,7 @@ def list_images_command(repository: str | None, quiet: bool, no_trunc: bool, dig
     from composer.errors import ImageNotFound
 
     wanted = parse_filters([*filters, *([f"reference={repository}"] if repository else [])], FILTERS, {},
-                           "image ls [OPTIONS] [REPOSITORY[:TAG]]")
+                           "image ls")
     store = _store()
     try:
         rows = filter_images(store, list_images(store, intermediate=all_), wanted)

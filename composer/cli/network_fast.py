@@ -223,7 +223,7 @@ def ls_rows(networks: list, options: dict) -> list[dict[str, str]]:
     if options.get("filter"):
         from composer.cli.psformat import parse_filters
 
-        filters = check_values(parse_filters(options["filter"], NETWORK_FILTERS, {}, "network ls [OPTIONS]"))
+        filters = check_values(parse_filters(options["filter"], NETWORK_FILTERS, {}, "network ls"))
     width = 64 if options.get("no_trunc") else 12
     listed = sorted([*networks, *predefined_networks(networks)], key=lambda net: _natural(net.name))
     used = _used_networks() if "dangling" in filters else set()

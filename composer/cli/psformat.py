@@ -75,22 +75,20 @@ FILTER_KEYS = ("ancestor", "before", "expose", "exited", "health", "id", "isolat
 
 
 def parse_filters(filters: list[str], keys: tuple[str, ...] = FILTER_KEYS,
-                  values: "dict[str, tuple[str, ...]] | None" = None, usage: str = "") -> dict[str, list[str]]:
+                  values: "dict[str, tuple[str, ...]] | None" = None, command: str = "") -> dict[str, list[str]]:
     """``--filter KEY=VALUE`` items grouped by key; a key not in ``keys`` or a value not in
     ``values[key]`` is refused as docker refuses it (default: ``container ls``'s keys, statuses);
-    ``usage`` (``network ls [OPTIONS]``): the command's usage line, shown under a bad item."""
+    ``command`` (``network ls``): docker's usage block under an item without ``=``."""
     from composer.errors import FilterError, FlagError
 
     values = {"status": STATUSES} if values is None else values
     groups: dict[str, list[str]] = {}
     for item in filters:
         key, sep, value = item.partition("=")
-        if not sep:
-            command = " ".join(word for word in usage.split() if word.isalpha())
-            raise (FlagError if usage else UsageError)(
+        if not sep:  # (a FlagError naming its command: render shows docker's usage block)
+            raise (FlagError if command else UsageError)(
                 f'invalid argument "{item}" for "-f, --filter" flag: bad format of filter (expected name=value)',
-                exit_code=125, hint=usage and f"\nUsage:  composer {usage}\n\n"
-                                              f"Run 'composer {command} --help' for more information")
+                exit_code=125, hint=command and f"See 'composer {command} --help'.")
         if key not in keys:
             raise FilterError(f"Invalid filter '{key}'")
         if key in values and value.lower() not in values[key]:
@@ -105,7 +103,7 @@ HEALTH_VALUES = ("starting", "healthy", "unhealthy", "none")
 def check_ps_values(groups: dict[str, list[str]]) -> dict[str, list[str]]:
     """``container ls``'s filter values checked as dockerd checks them (before listing):
     ``health``'s words, ``exited``'s integers, ``publish``/``expose`` ports (``80``, ``80/udp``,
-    ``8000-8010``); the port filters come back as sets of ``PORT/PROTO``."""
+    ``8000-8010``); the port filters come back as ``PORT/PROTO`` items."""
     from composer.errors import FilterError
 
     for value in groups.get("health", ()):
@@ -260,7 +258,7 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
     containers of any state (``-n``; ``-l`` is 1)."""
     from composer.engine.runtime.containers import list_containers
 
-    groups = check_ps_values(parse_filters(filters, usage="container ls [OPTIONS]"))
+    groups = check_ps_values(parse_filters(filters, command="container ls"))
     everything = list_containers(all=True)
     created = {name: i.created for i in everything for name in (i.name, i.id)}
 

@@ -78,7 +78,7 @@ def volume_filters(filters: list[str]) -> dict[str, list[str]]:
     from composer.cli.psformat import parse_filters
     from composer.errors import FilterError
 
-    groups = parse_filters(filters, ("dangling", "name", "driver", "label"), {}, "volume ls [OPTIONS]")
+    groups = parse_filters(filters, ("dangling", "name", "driver", "label"), {}, "volume ls")
     if any(value.lower() not in ("true", "false", "1", "0") for value in groups.get("dangling", ())):
         raise FilterError(f"Invalid filter 'dangling=[{' '.join(groups['dangling'])}]'")  # dockerd's words
     return groups
