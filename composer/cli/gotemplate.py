@@ -83,6 +83,12 @@ class TemplateError(UsageError):
     chain = ""
 
 
+def _field_error(message: str, field: str, chain: str) -> TemplateError:
+    error = TemplateError(message)
+    error.field, error.chain = field, chain
+    return error
+
+
 PARSING_ERROR = ("template parsing error: ", "template parsing error: ")  # docker CLI's prefixes (parse, run)
 
 
@@ -340,16 +346,13 @@ def _field(value: object, path: str, strict: bool = False, parent: str = "") -> 
         if isinstance(value, dict):
             if strict and name not in value and not isinstance(value, GoMap) and (
                     isinstance(value, GoStruct) or parent not in MAPS):
-                error = TemplateError(f'template: executing "" at <.{path}>: can\'t evaluate field {name}')
-                error.field, error.chain = name, "." + path
-                raise error
+                raise _field_error(f'template: executing "" at <.{path}>: can\'t evaluate field {name}', name,
+                                   "." + path)
             value, parent = value.get(name, MISSING), name
         elif value is MISSING:  # past a map's missing key: Go's invalid value, printed <no value>
             return MISSING
         elif value is None:  # docker's inspect retries on the raw JSON: no entry for the nil one
-            error = TemplateError(f"template: nil pointer evaluating .{name}")
-            error.field, error.chain = (parent, "." + path) if parent else ("", "")
-            raise error
+            raise _field_error(f"template: nil pointer evaluating .{name}", parent, "." + path if parent else "")
         else:
             raise TemplateError(f"template: can't evaluate field {name} in {show(value)!r}")
     return value
