@@ -13,8 +13,8 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_config import WINDOWS_ONLY_FLAGS, build_config, read_env_file
 from composer.cli.run_flags import parse_run_args
-from composer.errors import (ComposerError, ContainerRuntimeError, ContainerStateError, NetworkError, PlatformFlagError,
-                             ProgramExecFailed, UsageError)
+from composer.errors import (ComposerError, ContainerRuntimeError, ContainerStateError, ImageError, NetworkError,
+                             PlatformFlagError, ProgramExecFailed, UsageError)
 
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -191,11 +191,14 @@ def _prepare(argv: list[str], help_text: str, verb: str):
             from composer.cli.run_host_flags import refuse_windows_only
 
             refuse_windows_only(options)
-        config = build_config(options, _image(image_ref, options.get("pull", "missing")), command)
+        image = _image(image_ref, options.get("pull", "missing"), options.get("platform", ""))
+        config = build_config(options, image, command)
         if options.get("cidfile"):
             _write_cidfile(options["cidfile"], config.id)
     except ComposerError as error:
-        if not isinstance(error, PlatformFlagError):  # (docker's CLI: 1)
+        # docker's CLI: 1 for another platform's flag; docker create: 1 for its image (missing,
+        # not pulled, of another platform)
+        if not (isinstance(error, PlatformFlagError) or (verb == "create" and isinstance(error, ImageError))):
             error.exit_code = 125
         raise
     return options, config
@@ -284,21 +287,50 @@ def _write_cidfile(path: str, container_id: str) -> None:
         raise UsageError(f"cannot write --cidfile {path}: {error.strerror}") from None
 
 
-def _image(reference: str, policy: str):
-    """The image to run; pulled first with ``--pull always``, or when missing (docker's default)."""
+def _image(reference: str, policy: str, platform: str = ""):
+    """The image to run; pulled first with ``--pull always``, or when missing (docker's default).
+    With ``--platform``, an image here of another platform counts as missing (dockerd's create
+    does not find it; ``--pull never``: its refusal), the pull asks for that platform."""
     from composer.engine.runtime.imagecache import resolve_image
     from composer.errors import ImageNotFound
 
     if policy not in ("missing", "always", "never"):
         raise UsageError(f"invalid --pull {policy!r}", hint="use missing, always or never")
+    wanted = _platform_of(platform)
     if policy != "always":
         try:
-            return resolve_image(reference)
+            image = resolve_image(reference)
+            _check_platform(reference, wanted)
+            return image
         except ImageNotFound:
             if policy == "never":
                 raise
-            sys.stderr.write(f"Unable to find image '{reference}' locally\n")
+            from composer.engine.images.reference import parse_reference
+
+            sys.stderr.write(f"Unable to find image '{parse_reference(reference).familiar()}' locally\n")
     from composer.engine.images.pull import pull
 
-    pull(reference)
+    pull(reference, platform=wanted or None)
+    _check_platform(reference, wanted)  # (a registry's single-platform image of another one)
     return resolve_image(reference)
+
+
+def _platform_of(value: str) -> str:
+    """The ``os/arch[/variant]`` a ``--platform`` value names ("": none given)."""
+    if not value:
+        return ""
+    from composer.engine.images.platforms import parse_specifier
+
+    return parse_specifier(value)
+
+
+def _check_platform(reference: str, wanted: str) -> None:
+    """dockerd's refusal of an image here that is not of the ``wanted`` platform."""
+    if not wanted:
+        return
+    from composer.engine.images.platforms import mismatch, stored_platform
+    from composer.errors import ImageNotFound
+
+    refused = mismatch(reference, wanted, stored_platform(reference) or "")
+    if refused:
+        raise ImageNotFound(refused, hint=f"pull the image for {wanted}, or drop --platform")

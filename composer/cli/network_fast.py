@@ -13,7 +13,7 @@ from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("create", "ls", "inspect", "rm")}
-_flags("bool", "--internal", "--attachable", "--ipv6", table=TABLES["create"])
+_flags("bool", "--internal", "--attachable", "--ipv6", "--ipv4", table=TABLES["create"])
 _flags("list", "--subnet", "--gateway", "--label", "-o|--opt", table=TABLES["create"])
 _flags("value", "-d|--driver", "--ip-range", table=TABLES["create"])
 _flags("bool", "-q|--quiet", "--no-trunc", table=TABLES["ls"])
@@ -68,7 +68,14 @@ def _create(options: dict, arguments: list[str]) -> int:
 
 
 def create_network(name: str, options: dict):
-    """``network create NAME`` with docker's options (``subnet``/``gateway``: lists, IPv4 and IPv6)."""
+    """``network create NAME`` with docker's options (``subnet``/``gateway``: lists, IPv4 and IPv6;
+    ``--ipv4``: docker 28's, IPv4 is always on here)."""
+    if options.get("ipv4") is False:
+        from composer.errors import NetworkError
+
+        raise NetworkError(f'network "{name}": --ipv4=false asks for an IPv6-only network; composer\'s bridge '
+                           "networks always have IPv4 (nothing was created)",
+                           hint="drop --ipv4=false (--ipv6 gives the network IPv6 too)")
     subnets, gateways = options.get("subnet") or [], options.get("gateway") or []
     subnet6 = next((item for item in subnets if ":" in item), None)
     return _manager().create(

@@ -22,6 +22,7 @@ def create(
     internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network."),
     attachable: bool = typer.Option(False, "--attachable", help="Enable manual container attachment."),
     ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 networking."),
+    ipv4: bool = typer.Option(True, "--ipv4", help="Enable or disable IPv4 address assignment (always on here)."),
     label: Optional[list[str]] = typer.Option(None, "--label", help="Set metadata on a network."),
     opt: Optional[list[str]] = typer.Option(None, "-o", "--opt", help="Set driver specific options."),
 ) -> None:
@@ -29,8 +30,8 @@ def create(
     from composer.cli.network_fast import create_network
 
     net = create_network(name, {"driver": driver, "subnet": subnet, "gateway": gateway, "ip_range": ip_range,
-                                "internal": internal, "attachable": attachable, "ipv6": ipv6, "label": label,
-                                "opt": opt})
+                                "internal": internal, "attachable": attachable, "ipv6": ipv6, "ipv4": ipv4,
+                                "label": label, "opt": opt})
     typer.echo(net.id)
 
 

@@ -130,8 +130,8 @@ def _consume(argv: list[str], index: int, options: dict, table: dict = FLAGS) ->
         dest_kind = table.get(name)
         if dest_kind is None:
             raise UsageError(f"unknown shorthand flag: {arg[position]!r} in {arg}")
-        if dest_kind[1] != "bool":
-            rest = arg[position + 1:]
+        rest = arg[position + 1:]
+        if dest_kind[1] != "bool" or rest.startswith("="):  # (-i=false: a bool's value)
             return _store(argv, index, options, name, rest.removeprefix("=") if rest else None, table)
         options[dest_kind[0]] = True
     return index + 1
@@ -143,7 +143,7 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
         raise UsageError(f"unknown flag: {name}", hint="See 'composer container run --help'.")
     dest, kind = table[name]
     if kind == "bool":
-        options[dest] = value is None or value.lower() in ("true", "1")
+        options[dest] = True if value is None else _go_bool(value, name, table)
         return index + 1
     if value is None:
         if index + 1 >= len(argv):
@@ -155,6 +155,20 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
     else:
         options[dest] = value
     return index + 1
+
+
+_GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
+             **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}
+
+
+def _go_bool(value: str, name: str, table: dict) -> bool:
+    """``--flag=VALUE`` of a bool flag as pflag reads it (strconv.ParseBool); its error otherwise."""
+    if value in _GO_BOOLS:
+        return _GO_BOOLS[value]
+    dest = table[name][0]
+    names = ", ".join(sorted((n for n, (d, _) in table.items() if d == dest), key=len))
+    raise UsageError(f'invalid argument "{value}" for "{names}" flag: strconv.ParseBool: parsing "{value}": '
+                     "invalid syntax")
 
 
 UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}

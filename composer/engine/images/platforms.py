@@ -40,6 +40,61 @@ def runs_on(wanted: str, actual: str) -> bool:
     return want[2] == have[2] or not want[2]
 
 
+_KNOWN_OS = frozenset("aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 "
+                      "solaris wasip1 windows zos".split())
+_KNOWN_ARCHITECTURES = frozenset("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le "
+                                 "mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 "
+                                 "wasm".split())
+
+
+def parse_specifier(text: str) -> str:
+    """A ``--platform`` value as docker's CLI takes it (containerd's ``platforms.Parse``):
+    ``os/arch[/variant]``, a lone OS (this machine's architecture) or a lone architecture (linux),
+    aliases normalized (``x86_64`` -> amd64, ``aarch64`` -> arm64, ``arm/v7`` -> arm); the
+    ``os/arch[/variant]`` it means. ImageError in docker's words for one it cannot parse."""
+    from composer.errors import ImageError
+
+    def refused(why: str) -> ImageError:
+        return ImageError(f"error parsing specified platform: {why}: invalid argument",
+                          hint="use os/arch[/variant], e.g. linux/amd64")
+
+    parts = text.split("/")
+    if len(parts) > 3:
+        raise refused(f'"{text}": cannot parse platform specifier')
+    for part in parts:
+        if not (part and all(c.isascii() and (c.isalnum() or c in "_-") for c in part)):
+            raise refused(f'"{part}" is an invalid component of "{text}": platform specifier component must match '
+                          '"^[A-Za-z0-9_-]+$"')
+    os_name = parts[0].lower()
+    if len(parts) == 1:
+        if os_name in _KNOWN_OS:
+            from composer.engine.images.archive import host_architecture
+
+            return f"{os_name}/{host_architecture()}"
+        os_name, parts = "linux", ["linux", *parts]
+        if _normalized(f"linux/{parts[1]}")[1] not in _KNOWN_ARCHITECTURES:
+            raise refused(f'"{text}": unknown operating system or architecture')
+    _, architecture, variant = _normalized(f"{os_name}/{parts[1]}/{parts[2] if len(parts) == 3 else ''}")
+    if len(parts) < 3 and (architecture, variant) in (("arm", "v7"), ("arm64", "v8")):
+        variant = ""  # (the default variant goes unsaid)
+    return "/".join(part for part in (os_name, architecture, variant) if part)
+
+
+def stored_platform(reference: str) -> str | None:
+    """``os/architecture[/variant]`` of the image ``reference`` names in the store; None if none."""
+    import json
+
+    from composer.engine.images.store import ImageStore
+    from composer.errors import ImageError
+
+    store = ImageStore()
+    try:
+        image_id, _ = store.find(store.read_db(), reference)
+    except ImageError:
+        return None
+    return platform_text(json.loads(store.blobs.read(image_id)))
+
+
 def mismatch(reference: str, wanted: str, actual: str) -> str | None:
     """dockerd's refusal of a create whose image is of another platform, else None."""
     if not wanted or runs_on(wanted, actual):

@@ -534,18 +534,9 @@ class LinuxRuntime:
             return None
 
     def image_platform(self, reference: str) -> str | None:
-        import json
+        from composer.engine.images.platforms import stored_platform
 
-        from composer.engine.images.platforms import platform_text
-        from composer.engine.images.store import ImageStore
-        from composer.errors import ImageError
-
-        store = ImageStore()
-        try:
-            image_id, _ = store.find(store.read_db(), reference)
-        except ImageError:
-            return None
-        return platform_text(json.loads(store.blobs.read(image_id)))
+        return stored_platform(reference)
 
     def pull_image(self, reference: str, on_event: PullCallback | None = None, platform: str = "") -> str:
         from composer.engine.images.pull import pull

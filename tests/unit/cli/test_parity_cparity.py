@@ -267,3 +267,19 @@ def test_compose_commands_exit_1_for_every_error_and_docker_commands_keep_theirs
              for argv in (("up", "-d"), ("-p", "x", "start"), ("container", "start", "c"), ("update", "c"), ())}
     assert words == {("up", "-d"): True, ("-p", "x", "start"): True, ("container", "start", "c"): False,
                      ("update", "c"): False, (): True}
+
+
+def test_docker_flags_take_bool_values_as_pflag():
+    from composer.cli.network_fast import TABLES
+    from composer.cli.run_flags import parse_interspersed, parse_run_args
+    from composer.errors import UsageError
+
+    assert parse_run_args(["--rm=t", "-i=false", "-d=1", "busybox"], "run")[0] == \
+        {"rm": True, "interactive": False, "detach": True}
+    assert parse_interspersed(["--ipv4=false", "--ipv6", "n"], TABLES["create"]) == ({"ipv4": False, "ipv6": True},
+                                                                                     ["n"])
+    for argv, names in ((["--rm=maybe", "busybox"], '"--rm"'), (["-i=maybe", "busybox"], '"-i, --interactive"')):
+        with pytest.raises(UsageError) as refused:
+            parse_run_args(argv, "run")
+        assert refused.value.message == (f'invalid argument "maybe" for {names} flag: strconv.ParseBool: '
+                                         'parsing "maybe": invalid syntax')

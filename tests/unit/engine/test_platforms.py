@@ -42,3 +42,22 @@ def test_a_create_of_another_platform_is_refused_in_dockerds_words(load, service
     assert "image with reference busybox was found but does not match the specified platform: " \
            "wanted linux/arm64, actual: linux/amd64" in str(caught.value)
     assert not fake.calls_of("pull") and fake.names() == []
+
+
+def test_platform_specifiers_as_dockers_cli_parses_them():
+    from composer.engine.images.archive import host_architecture
+    from composer.engine.images.platforms import parse_specifier
+    from composer.errors import ImageError
+
+    assert [parse_specifier(text) for text in ("linux/amd64", "amd64", "x86_64", "Linux/AMD64", "arm64",
+                                               "linux/aarch64", "linux/arm/v7", "linux/arm/v6", "windows/amd64",
+                                               "linux/bogus")] == \
+        ["linux/amd64", "linux/amd64", "linux/amd64", "linux/amd64", "linux/arm64", "linux/arm64", "linux/arm/v7",
+         "linux/arm/v6", "windows/amd64", "linux/bogus"]  # (two parts: any architecture, as containerd)
+    assert parse_specifier("linux") == f"linux/{host_architecture()}"
+    for text, words in (("bogus", '"bogus": unknown operating system or architecture: invalid argument'),
+                        ("a/b/c/d", '"a/b/c/d": cannot parse platform specifier'),
+                        ("linux/", '"" is an invalid component of "linux/"')):
+        with pytest.raises(ImageError) as refused:
+            parse_specifier(text)
+        assert refused.value.message.startswith("error parsing specified platform: ") and words in refused.value.message
