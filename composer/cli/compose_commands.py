@@ -384,33 +384,14 @@ def _register_run(app: typer.Typer) -> None:
             remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove orphan containers."),
             dry_run: bool = _DRY) -> None:
         """Run a one-off command on a service."""
-        from composer.cli.compose_run import run_oneoff
+        from composer.cli.compose_run import run_command
 
-        if ctx.obj.dry_run or dry_run:  # refused rather than run: nothing may happen in dry run mode
-            raise UsageError("composer run has no dry run mode yet", hint="drop --dry-run")
-
-        if tty and not sys.stdin.isatty():
-            raise UsageError("cannot attach stdin to a TTY-enabled container because stdin is not a terminal",
-                             hint="drop --tty, or run from a terminal")
-        if pull not in (None, "always", "missing", "never"):
-            raise UsageError(f'invalid --pull option "{pull}"', hint="use always, missing or never")
-        env = [*_env_from_files(env_from_file or []), *(env or [])]  # -e wins, as compose
-        code = run_oneoff(ctx, service, command, remove=remove, detach=detach, env=env, entrypoint=entrypoint,
-                          no_deps=no_deps, publish=publish or [], service_ports=service_ports, name=name,
-                          tty=not no_tty and sys.stdin.isatty(), user=user, workdir=workdir,
-                          volumes=volume or [], labels=label or [], pull=pull, build=build, use_aliases=use_aliases,
-                          capabilities=(tuple(cap_add or ()), tuple(cap_drop or ())), remove_orphans=remove_orphans,
-                          quiet_pull=quiet_pull, quiet=quiet)
-        raise typer.Exit(code)
-
-
-def _env_from_files(paths: List[str]) -> List[str]:
-    """``run --env-from-file``: ``KEY=VALUE`` items of each dotenv file, in order."""
-    from pathlib import Path
-
-    from composer.spec.dotenv import read_dotenv
-
-    return [f"{key}={value or ''}" for path in paths for key, value in read_dotenv(Path(path)).items()]
+        options = dict(rm=remove, detach=detach, env=env, entrypoint=entrypoint, no_deps=no_deps, publish=publish,
+                       service_ports=service_ports, name=name, no_TTY=no_tty, tty=tty, pull=pull, build=build,
+                       quiet_pull=quiet_pull, user=user, workdir=workdir, volume=volume, label=label,
+                       env_from_file=env_from_file, quiet=quiet, cap_add=cap_add, cap_drop=cap_drop,
+                       use_aliases=use_aliases, remove_orphans=remove_orphans, dry_run=dry_run)
+        raise typer.Exit(run_command(ctx, service, command, options))
 
 
 def _register_lifecycle(app: typer.Typer) -> None:

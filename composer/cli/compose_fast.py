@@ -1,4 +1,4 @@
-"""Typer-free ``exec``, ``ps``, ``logs``, ``port``, ``top`` and ``images`` (FAST_PATHS entries; the
+"""Typer-free ``exec``, ``run``, ``ps``, ``logs``, ``port``, ``top`` and ``images`` (FAST_PATHS entries; the
 lifecycle commands' flag tables too, their bodies in ``compose_lifecycle``), and
 the command bodies the typer commands of ``compose_commands``/``compose_info`` share with them.
 
@@ -20,11 +20,18 @@ from composer.cli import compose as C
 from composer.cli.run_flags import _flags, _parse_options, parse_interspersed
 from composer.errors import FlagError, UsageError
 
-TABLES: dict[str, dict] = {verb: {} for verb in ("exec", "ps", "logs", "port", "top", "images")}
+TABLES: dict[str, dict] = {verb: {} for verb in ("exec", "run", "ps", "logs", "port", "top", "images")}
 _flags("bool", "-d|--detach", "-T|--no-tty|--no-TTY", "--privileged", "-i|--interactive", "-t|--tty",
        table=TABLES["exec"])  # -i, -t: compose's hidden flags, the defaults
 _flags("list", "-e|--env", table=TABLES["exec"])
 _flags("value", "-u|--user", "-w|--workdir", "--index", table=TABLES["exec"])
+_flags("bool", "--rm", "-d|--detach", "--no-deps", "-P|--service-ports", "-T|--no-TTY", "-t|--tty", "--build",
+       "--quiet-pull", "-i|--interactive", "-q|--quiet", "--quiet-build", "--use-aliases", "--remove-orphans",
+       table=TABLES["run"])
+_flags("list", "-e|--env", "-p|--publish", "-v|--volume", "-l|--label", "--env-from-file", "--cap-add",
+       "--cap-drop", table=TABLES["run"])
+_flags("value", "--entrypoint", "--name", "--pull", "-u|--user", "-w|--workdir", table=TABLES["run"])
+UNTIL_SERVICE = ("exec", "run")  # their options end at the service (typer's allow_interspersed_args=False)
 _flags("bool", "-a|--all", "-q|--quiet", "--services", "--no-trunc", table=TABLES["ps"])
 _flags("list", "--status", "--filter", table=TABLES["ps"])
 _flags("value", "--format", "--orphans", table=TABLES["ps"])
@@ -111,12 +118,12 @@ def _context(obj: Any, **params: Any) -> Any:
 
 
 def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
-    """(options, arguments) of ``verb`` (``exec``'s options end at its service, as typer's
-    ``allow_interspersed_args=False``); None (typer) for what the table does not know (``--help`` too)."""
+    """(options, arguments) of ``verb`` (``exec``'s and ``run``'s options end at the service);
+    None (typer) for what the table does not know (``--help`` too)."""
     table = TABLES[verb]
-    argv, values = bool_values(argv, table, interspersed=verb != "exec")
+    argv, values = bool_values(argv, table, interspersed=verb not in UNTIL_SERVICE)
     try:
-        if verb != "exec":
+        if verb not in UNTIL_SERVICE:
             options, arguments = parse_interspersed(argv, table)
         else:
             options, index = _parse_options(argv, table)
@@ -218,6 +225,17 @@ def exec_command(ctx: Any, service: str, command: list[str], options: dict, inde
             raise
         code = exec_in(container.id, list(command), tty=False, **settings)  # no pseudo-TTY in this runtime yet
     return code or 0
+
+
+# --- run -------------------------------------------------------------------------------------------
+def run_main(argv: list[str], obj: Any = None) -> Optional[int]:
+    parsed = _parse("run", argv)
+    if parsed is None:
+        return None
+    from composer.cli.compose_run import run_command
+
+    options, (service, *command) = parsed[0], _at_least(1, parsed[1])
+    return run_command(_context(obj, service=service, command=command), service, command or None, options)
 
 
 # --- ps --------------------------------------------------------------------------------------------
@@ -532,6 +550,6 @@ def image_row(container: Any, image: Optional[dict]) -> dict:
 
 
 MAINS: dict[str, Callable[..., Optional[int]]] = {
-    "exec": exec_main, "ps": ps_main, "logs": logs_main, "port": port_main, "top": top_main,
+    "exec": exec_main, "run": run_main, "ps": ps_main, "logs": logs_main, "port": port_main, "top": top_main,
     "images": images_main,
 }

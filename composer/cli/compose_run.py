@@ -52,6 +52,39 @@ def parse_volumes(values: list[str], working_dir: str) -> tuple[Any, ...]:
     return tuple(mounts)
 
 
+def run_command(ctx: Any, service: str, command: list[str] | None, options: dict) -> int:
+    """``compose run``, as the typer command and the fast path (``compose_fast.run_main``) give it:
+    ``options`` by their flags' long names (``rm``, ``no_TTY``, ``env_from_file`` ...); its exit code."""
+    if ctx.obj.dry_run or options.get("dry_run"):  # refused rather than run: nothing may happen in dry run mode
+        raise UsageError("composer run has no dry run mode yet", hint="drop --dry-run")
+    if options.get("tty") and not sys.stdin.isatty():
+        raise UsageError("cannot attach stdin to a TTY-enabled container because stdin is not a terminal",
+                         hint="drop --tty, or run from a terminal")
+    pull = options.get("pull")
+    if pull not in (None, "always", "missing", "never"):
+        raise UsageError(f'invalid --pull option "{pull}"', hint="use always, missing or never")
+    env = [*_env_from_files(options.get("env_from_file") or []), *(options.get("env") or [])]  # -e wins, as compose
+    flag = lambda name: bool(options.get(name))  # noqa: E731
+    return run_oneoff(ctx, service, command, remove=flag("rm"), detach=flag("detach"), env=env,
+                      entrypoint=options.get("entrypoint"), no_deps=flag("no_deps"), publish=options.get("publish") or [],
+                      service_ports=flag("service_ports"), name=options.get("name"),
+                      tty=not options.get("no_TTY") and sys.stdin.isatty(), user=options.get("user"),
+                      workdir=options.get("workdir"), volumes=options.get("volume") or [],
+                      labels=options.get("label") or [], pull=pull, build=flag("build"),
+                      use_aliases=flag("use_aliases"), remove_orphans=flag("remove_orphans"),
+                      capabilities=(tuple(options.get("cap_add") or ()), tuple(options.get("cap_drop") or ())),
+                      quiet_pull=flag("quiet_pull"), quiet=flag("quiet"))
+
+
+def _env_from_files(paths: list[str]) -> list[str]:
+    """``run --env-from-file``: ``KEY=VALUE`` items of each dotenv file, in order."""
+    from pathlib import Path
+
+    from composer.spec.dotenv import read_dotenv
+
+    return [f"{key}={value or ''}" for path in paths for key, value in read_dotenv(Path(path)).items()]
+
+
 def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: bool, detach: bool, env: list[str],
                entrypoint: str | None, no_deps: bool, publish: list[str], service_ports: bool, name: str | None,
                tty: bool, user: str | None, workdir: str | None, volumes: list[str], labels: list[str],

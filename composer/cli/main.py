@@ -92,6 +92,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("up",): "composer.cli.compose:up_fast",
     ("down",): "composer.cli.compose:down_fast",
     ("exec",): "composer.cli.compose_fast:exec_main",
+    ("run",): "composer.cli.compose_fast:run_main",
     ("ps",): "composer.cli.compose_fast:ps_main",
     ("logs",): "composer.cli.compose_fast:logs_main",
     ("port",): "composer.cli.compose_fast:port_main",
@@ -100,7 +101,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
 }
 
 # Fast-path command words that also run without typer after global options (-f, -p, ...).
-FAST_WITH_GLOBALS = {"exec", "ps", "logs", "port", "top", "images", "up", "down"}
+FAST_WITH_GLOBALS = {"exec", "run", "ps", "logs", "port", "top", "images", "up", "down"}
 LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm")  # compose_fast's too
 FAST_PATHS.update({(word,): f"composer.cli.compose_lifecycle:{word}_main" for word in LIFECYCLE_WORDS})
 FAST_WITH_GLOBALS.update(LIFECYCLE_WORDS)

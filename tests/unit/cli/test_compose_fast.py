@@ -34,7 +34,10 @@ def test_parse_tables():
     assert F._parse("ps", ["web", "-aq", "--status", "exited", "db"]) == (
         {"all": True, "quiet": True, "status": ["exited"]}, ["web", "db"])
     assert F._parse("logs", ["-fn", "3", "web"]) == ({"follow": True, "tail": "3"}, ["web"])
-    for verb, argv in (("exec", ["--", "web", "true"]), ("ps", ["--help"]),
+    assert F._parse("run", ["--rm", "-Tu0", "-v", "a:/a", "--entrypoint=", "-P", "web", "sh", "-d", "--rm"]) == (
+        {"rm": True, "no_TTY": True, "user": "0", "volume": ["a:/a"], "entrypoint": "", "service_ports": True},
+        ["web", "sh", "-d", "--rm"])  # (run's options end at the service)
+    for verb, argv in (("exec", ["--", "web", "true"]), ("run", ["--rm", "--", "web"]), ("ps", ["--help"]),
                        ("logs", ["--tail"]), ("images", ["-a"])):
         assert F._parse(verb, argv) is None, (verb, argv)
 
