@@ -51,13 +51,22 @@ def _down_containers(project: "Project | None", observed: "ObservedState",
                      options: DownOptions) -> list["ContainerSummary"]:
     """What ``down`` removes, as Compose's: the containers of the file's services (all of the
     project's without a file) and their kept ``pre_start`` hook containers; one-off (``run``)
-    containers and orphans only with --remove-orphans."""
+    containers and orphans only with --remove-orphans. A service its profiles disable keeps its
+    containers (Compose walks the enabled services; they are no orphans): only its exited
+    one-offs go, with --remove-orphans."""
     from composer.engine.prestart import HOOK_LABEL
 
-    known = set(project.services) | set(project.disabled_services) if project else None
-    containers = [c for c in observed.containers if options.remove_orphans or (
-        (c.labels.get(L.ONEOFF) != "True" or HOOK_LABEL in c.labels)
-        and (known is None or c.labels.get(L.SERVICE) in known))]
+    enabled = set(project.services) if project else None
+    disabled = set(project.disabled_services) if project else set()
+
+    def goes(container: "ContainerSummary") -> bool:
+        service = container.labels.get(L.SERVICE)
+        oneoff = container.labels.get(L.ONEOFF) == "True" and HOOK_LABEL not in container.labels
+        if service in disabled:
+            return options.remove_orphans and oneoff and container.state in ("exited", "dead")
+        return options.remove_orphans or (not oneoff and (enabled is None or service in enabled))
+
+    containers = [c for c in observed.containers if goes(c)]
     if options.services and project is not None:
         chosen = set(select(project, options.services, with_deps=False))
         containers = [c for c in containers if c.labels.get(L.SERVICE) in chosen]

@@ -243,3 +243,21 @@ def test_a_settled_up_shows_the_same_order():
 
     names = [("db", "p-db-1"), ("front", "p-front-1"), ("solo", "p-solo-1"), ("web", "p-web-1")]
     assert _in_up_order(names, {"web": ("db",), "front": ("web",)}) == ["p-db-1", "p-solo-1", "p-web-1", "p-front-1"]
+
+
+def test_down_keeps_the_containers_of_a_service_its_profiles_disable(load, service, fake):
+    """Compose 2.40 walks the enabled services and counts a disabled one's containers as no orphans:
+    ``down`` (also ``--remove-orphans``) keeps them and the network they run on; only their
+    exited one-offs go with --remove-orphans; ``--profile`` active, they go."""
+    from composer.spec.loader import ProjectOptions, load_project
+
+    plain = load(TWO + "  tool: {image: busybox, profiles: [debug]}\n")
+    enabled = load_project(ProjectOptions(working_dir=plain.working_dir, environment={}, profiles=("debug",)))
+    service.up(enabled)
+    oneoff = one_off(service, fake, enabled, "tool")
+    for options in (DownOptions(), DownOptions(remove_orphans=True)):
+        plan = service.plan_down(plain, options)
+        assert "service:tool:1" not in plan.text() and "remove network" not in plan.text()
+        assert plan.warnings == ("Network demo_default: Resource is still in use",)
+        assert (f"remove container:{oneoff}" in plan.text()) is options.remove_orphans  # (exited)
+    assert "remove service:tool:1" in service.plan_down(enabled).text()
