@@ -50,8 +50,9 @@ _KNOWN_ARCHITECTURES = frozenset("386 amd64 amd64p32 arm armbe arm64 arm64be loo
 def parse_specifier(text: str) -> str:
     """A ``--platform`` value as docker's CLI takes it (containerd's ``platforms.Parse``):
     ``os/arch[/variant]``, a lone OS (this machine's architecture) or a lone architecture (linux),
-    aliases normalized (``x86_64`` -> amd64, ``aarch64`` -> arm64, ``arm/v7`` -> arm); the
-    ``os/arch[/variant]`` it means. ImageError in docker's words for one it cannot parse."""
+    aliases normalized (``x86_64`` -> amd64, ``aarch64`` -> arm64; ``linux/arm`` is v7 and
+    ``linux/arm64`` v8 unsaid); the ``os/arch[/variant]`` it means. ImageError in docker's words
+    for one it cannot parse."""
     from composer.errors import ImageError
 
     def refused(why: str) -> ImageError:
