@@ -7,7 +7,8 @@ from __future__ import annotations
 # the usage lines of docker's object commands (``docker container logs --help``'s first line)
 USAGE = {
     "container attach": "[OPTIONS] CONTAINER", "container commit": "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
-    "container cp": "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-", "container create": "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+    "container cp": "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-",
+    "container create": "[OPTIONS] IMAGE [COMMAND] [ARG...]",
     "container diff": "CONTAINER", "container exec": "[OPTIONS] CONTAINER COMMAND [ARG...]",
     "container export": "[OPTIONS] CONTAINER", "container inspect": "[OPTIONS] CONTAINER [CONTAINER...]",
     "container kill": "[OPTIONS] CONTAINER [CONTAINER...]", "container logs": "[OPTIONS] CONTAINER",

@@ -97,7 +97,8 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
     args = process_args(config)
     return {
         "Id": config["id"], "Created": state.get("Created", ""), "Path": args[0], "Args": args[1:],
-        "State": {"Status": status, "Running": status in ("running", "paused", "restarting"), "Paused": status == "paused",
+        "State": {"Status": status, "Running": status in ("running", "paused", "restarting"),
+                  "Paused": status == "paused",
                   "Restarting": status == "restarting", "OOMKilled": state.get("OOMKilled", False),
                   "Dead": status == "dead", "Pid": state.get("Pid", 0), "ExitCode": state.get("ExitCode", 0),
                   "Error": state.get("Error", ""), "StartedAt": state.get("StartedAt") or ZERO_TIME,

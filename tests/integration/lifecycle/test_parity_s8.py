@@ -115,8 +115,8 @@ def test_words_and_shapes_of_the_other_listings(cli):
     assert conflict.stderr.endswith('". You have to remove (or rename) that container to be able to reuse that name.\n')
     assert cli("network", "connect", "nope", "first").stderr == "Error response from daemon: network nope not found\n"
     ran = cli("container", "run", "--name", "first", "busybox", "true")
-    assert ran.returncode == 125 and ran.stderr.startswith('composer: Error response from daemon: Conflict. The container '
-                                                           'name "/first" is already in use by container "')
+    assert ran.returncode == 125 and ran.stderr.startswith(
+        'composer: Error response from daemon: Conflict. The container name "/first" is already in use by container "')
     assert ran.stderr.endswith("reuse that name.\n\nRun 'composer container run --help' for more information\n")
     taken = cli("container", "rename", "second", "first")
     assert taken.stderr.startswith("Error response from daemon: Error when allocating new name: Conflict. The "
@@ -141,16 +141,18 @@ def test_inspect_templates_as_docker(cli):
                 "{{.Config.Entrypoint}} {{.HostConfig.CapAdd}} {{.Config.Volumes}}", "tpl", check=True).stdout
     assert shown == (f"map[80/tcp:[{{127.0.0.1 {port}}}]] map[80/tcp:[{{127.0.0.1 {port}}}] 90/tcp:[]] [] [] map[]\n")
     missing = cli("container", "inspect", "-f", "{{.Config.Foo}}", "tpl")
-    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "\n", 'template parsing error: template: :1:9: '
-                                                                     'executing "" at <.Config.Foo>: map has no entry for key "Foo"\n')
+    assert (missing.returncode, missing.stdout, missing.stderr) == (
+        1, "\n", 'template parsing error: template: :1:9: executing "" at <.Config.Foo>: '
+                 'map has no entry for key "Foo"\n')
     assert cli("container", "inspect", "-f", "{{.State.Health.Status}}", "tpl").stderr.endswith(
         'map has no entry for key "Health"\n')
     unclosed = cli("container", "inspect", "-f", "{{.Id", "tpl")
     assert (unclosed.returncode, unclosed.stderr) == (64, "template parsing error: template: :1: unclosed action\n")
     assert cli("container", "inspect", "-f", "{{.Id}}", "nope").stdout == "\n"  # docker's Flush of nothing
     listed = cli("container", "ls", "--format", "{{.Foo}}")
-    assert (listed.returncode, listed.stderr) == (1, 'failed to execute template: template: :1:2: executing "" at '
-                                                     "<.Foo>: can't evaluate field Foo in type *formatter.ContainerContext\n")
+    assert (listed.returncode, listed.stderr) == (
+        1, 'failed to execute template: template: :1:2: executing "" at <.Foo>: '
+           "can't evaluate field Foo in type *formatter.ContainerContext\n")
     cli("volume", "create", "tplvol", check=True)
     assert cli("volume", "ls", "--format", "{{.Foo}}").stderr.endswith("in type *formatter.volumeContext\n")
     cli("volume", "rm", "tplvol", check=True)
