@@ -100,15 +100,29 @@ def _postrouting_rules(networks: list[Network]) -> list[str]:
     return rules
 
 
-def render(table: str, networks: list[Network], uplinks: list[str], uplinks6: list[str] = ()) -> str:
-    """The complete ``nft -f`` script that (re)defines ``table`` for ``networks``."""
+OWNER_COMMENT_MAX = 128  # bytes nft keeps of a table's comment (NFTNL_UDATA_COMMENT_MAXLEN)
+
+
+def owner_comment(folder: str, limit: int = OWNER_COMMENT_MAX) -> str:
+    """The comment naming a state folder on its table (``orphans.sweep_abandoned`` removes the
+    table once the folder is gone) or its iptables rules; "" when ``limit`` bytes cannot hold it."""
+    comment = "composer " + folder
+    return comment if len(comment.encode()) < limit and '"' not in comment else ""
+
+
+def render(table: str, networks: list[Network], uplinks: list[str], uplinks6: list[str] = (),
+           owner: str = "") -> str:
+    """The complete ``nft -f`` script that (re)defines ``table`` for ``networks``; ``owner``, the
+    state folder, goes into the table's comment."""
     def chain(name: str, hook: str, rules: list[str]) -> str:
         body = "".join(f"\t\t{rule}\n" for rule in rules)
         return f"\tchain {name} {{\n\t\t{hook}\n{body}\t}}\n"
 
     publish = [rule for net in networks for rule in _port_rules(net)]
+    comment = owner_comment(owner) if owner else ""
     return (
         f"table inet {table} {{}}\ndelete table inet {table}\ntable inet {table} {{\n"
+        + (f'\tcomment "{comment}"\n' if comment else "")
         + chain("forward", "type filter hook forward priority filter; policy accept;",
                 _forward_rules(networks, uplinks, list(uplinks6)))
         + chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;",

@@ -80,8 +80,9 @@ def patterns(bridge_prefix: str, default_bridge: str) -> list[str]:
 
 def comment_for(root: str) -> str:
     """The comment of a root's rules (its directory, when iptables' 256 bytes hold it)."""
-    comment = f"{COMMENT} {root}"
-    return comment if len(comment.encode()) < 256 and '"' not in comment else COMMENT
+    from composer.network.firewall import owner_comment
+
+    return owner_comment(root, limit=256) or COMMENT
 
 
 def _chain_policy(answers: list[bytes]) -> str | None:
@@ -135,6 +136,13 @@ def stale_rules(listing: list[str]) -> list[list[str]]:
         if words[2] in ("-i", "-o") and gone:
             stale.append(words[2:])
     return stale
+
+
+def remove_stale() -> None:
+    """Delete the accept rules of deleted state roots (``stale_rules``) from both tools' chains."""
+    for tool in TOOLS:
+        for rule in stale_rules(_listing(tool)):
+            _change(tool, "-D", rule)
 
 
 def _rules(interface: str, comment: str = COMMENT) -> list[list[str]]:

@@ -7,7 +7,8 @@ so they are recognizable; veths are recognizable as ports of our bridges.
 A state root deleted while its networks existed (a test's temporary root whose teardown never
 ran) leaves bridges, an nftables table and a slice of the address pools that no later command
 would ever free. Every bridge therefore carries ``composer <state folder>`` as its ifalias, and
-``sweep_abandoned`` removes the bridges (and tables) whose folder is gone.
+every table the same words as its comment; ``sweep_abandoned`` removes the bridges and tables
+whose folder is gone (a live root's folder exists from before its first bridge or table on).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 
 from composer.network.model import Network
-from composer.network.netlink import Netlink
+from composer.network.netlink import NLM_F_DUMP, Netlink, parse_attrs
 from composer.network.store import NetworkStore
 
 SYS_NET = "/sys/class/net"
@@ -63,12 +64,53 @@ def _alias_of(link: str) -> str:
         return ""
 
 
+NFT_MSG_GETTABLE, NFTA_TABLE_NAME, NFTA_TABLE_USERDATA = 1, 1, 6  # linux/netfilter/nf_tables.h
+NFPROTO_INET, UDATA_TABLE_COMMENT = 1, 0  # libnftnl's udata: type, length, NUL-ended text
+
+
+def table_owners() -> dict[str, str]:
+    """composer's inet tables (``composer``, ``composer_<tag>``) and the state folder each names in
+    its comment ("" for a table without one: an earlier version's), in one netlink dump."""
+    import _socket
+
+    from composer.network.forward_policy import NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES
+
+    try:
+        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_NETFILTER)
+    except OSError:
+        return {}
+    with Netlink(sock) as nl:
+        answers, _code = nl.batch([((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP,
+                                    bytes((NFPROTO_INET, 0, 0, 0)))])[0]
+    owners = {}
+    for payload in answers:
+        attrs = dict(parse_attrs(payload[4:]))  # after the nfgenmsg header
+        name = attrs.get(NFTA_TABLE_NAME, b"").rstrip(b"\0").decode(errors="replace")
+        if name == "composer" or name.startswith("composer_"):
+            comment = _udata_comment(attrs.get(NFTA_TABLE_USERDATA, b""))
+            owners[name] = comment[len(ALIAS_PREFIX):] if comment.startswith(ALIAS_PREFIX + "/") else ""
+    return owners
+
+
+def _udata_comment(udata: bytes) -> str:
+    offset = 0
+    while offset + 2 <= len(udata):
+        kind, length = udata[offset], udata[offset + 1]
+        if kind == UDATA_TABLE_COMMENT:
+            return udata[offset + 2: offset + 2 + length].rstrip(b"\0").decode(errors="replace")
+        offset += 2 + length
+    return ""
+
+
 def sweep_abandoned() -> list[str]:
-    """Delete composer bridges whose state folder no longer exists, and their nftables tables."""
+    """Delete composer bridges whose state folder no longer exists, the nftables tables of those
+    folders (found through the bridges, or through the folder a table's comment names: a table
+    whose bridges went first), and then the iptables FORWARD accept rules of deleted folders."""
     from composer.network import firewall
     from composer.network.store import host_tag
 
-    removed, tables = [], set()
+    owners = table_owners()
+    removed, tables = [], {table for table, folder in owners.items() if folder and not os.path.isdir(folder)}
     with Netlink() as nl:
         for link in os.listdir(SYS_NET):
             alias = _alias_of(link)
@@ -80,7 +122,13 @@ def sweep_abandoned() -> list[str]:
             if nl.delete_link(link):
                 removed.append(link)
             tag = host_tag(folder)
-            tables.add(f"composer_{tag}" if tag else "composer")
+            table = f"composer_{tag}" if tag else "composer"
+            if owners.get(table, folder) in ("", folder):  # not a live root's of the same tag
+                tables.add(table)
     for table in sorted(tables):
         firewall.remove(table)
+    if tables:  # a deleted root's accept rules, when it had any (no iptables process otherwise)
+        from composer.network import forward_policy
+
+        forward_policy.remove_stale()
     return removed

@@ -25,7 +25,8 @@ def apply_rules(store: NetworkStore, force: bool = False, networks: list[Network
         elif host.pop("uplinks6", None) is not None:
             host.pop("routes6", None)
             _release_uplinks(store, "ipv6")
-        script = firewall.render(store.table, networks, host["uplinks"], host.get("uplinks6", []))
+        script = firewall.render(store.table, networks, host["uplinks"], host.get("uplinks6", []),
+                                 owner=store.dir)
         host["rules"] = f"{zlib.crc32(script.encode()):08x}-{len(script)}"
         if host != previous:
             store.save_host_state(host)  # before nft: a failure must not lose what we changed

@@ -1,0 +1,68 @@
+"""A state root deleted without its teardown: ``orphans.sweep_abandoned`` removes its nftables
+table (named in the table's comment) even once its bridges are gone, and its iptables FORWARD
+accept rules; a live root's table and rules stay."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.integration.network.test_host_firewall import TOOLS, _accepts, forward_drop  # noqa: F401
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def doomed(tmp_path):
+    """A second root's manager, its folder deleted by the test; reset if the test failed first."""
+    from composer.network.manager import NetworkManager
+
+    nm = NetworkManager(tmp_path / "doomed-root" / "networks")
+    try:
+        yield nm
+    finally:
+        if (tmp_path / "doomed-root").is_dir():
+            nm.reset()
+        else:
+            from composer.network import firewall, forward_policy
+
+            firewall.remove(nm.store.table)
+            forward_policy.remove_stale()
+
+
+def _delete_without_teardown(nm) -> None:
+    """What a killed test leaves: the bridges removed (by hand, by a reboot's loss) and the folder."""
+    from composer.network.netlink import Netlink
+
+    with Netlink() as nl:
+        for net in nm.store.all():
+            nl.delete_link(net.bridge)
+    shutil.rmtree(nm.store.root.parent)
+
+
+def test_a_deleted_roots_table_goes_without_its_bridges(manager, doomed):
+    from composer.network.orphans import sweep_abandoned, table_owners
+
+    manager.create("alive")
+    doomed.create("doomed")
+    owners = table_owners()
+    assert owners[doomed.store.table] == doomed.store.dir and owners[manager.store.table] == manager.store.dir
+    _delete_without_teardown(doomed)
+    assert sweep_abandoned() == []  # no bridge of it was left
+    owners = table_owners()
+    assert doomed.store.table not in owners and owners[manager.store.table] == manager.store.dir
+
+
+def test_a_deleted_roots_accept_rules_go_with_its_table(manager, doomed, forward_drop):  # noqa: F811
+    from composer.network.orphans import sweep_abandoned
+
+    manager.create("alive")
+    doomed.create("doomed")
+    assert all(_accepts(doomed, tool) and _accepts(manager, tool) for tool in TOOLS)
+    _delete_without_teardown(doomed)
+    sweep_abandoned()
+    for tool in TOOLS:
+        rules = subprocess.run([tool, "-w", "-S", "FORWARD"], capture_output=True, text=True).stdout
+        assert doomed.store.dir not in rules and _accepts(manager, tool), rules
