@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 from composer.cli import compose as C
-from composer.cli.run_flags import _flags, _parse_options, parse_interspersed
+from composer.cli.run_flags import _flags, _parse_options, go_bool, parse_interspersed
 from composer.errors import FlagError, UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("exec", "run", "ps", "logs", "port", "top", "images")}
@@ -138,9 +138,6 @@ def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
     return options, arguments
 
 
-_TRUE, _FALSE = ("1", "t", "T", "TRUE", "true", "True"), ("0", "f", "F", "FALSE", "false", "False")
-
-
 def bool_values(argv: list[str], table: dict, interspersed: bool = True) -> tuple[list[str], dict]:
     """``argv`` without the ``--flag=BOOL`` / ``-f=BOOL`` forms of ``table``'s bool flags, and the
     values they give (as pflag's ``strconv.ParseBool``: ``-i=false``); its error for another value.
@@ -155,10 +152,7 @@ def bool_values(argv: list[str], table: dict, interspersed: bool = True) -> tupl
         name, equals, value = arg.partition("=")
         dest, kind = table.get(name, ("", ""))
         if equals and kind == "bool":
-            if value not in _TRUE + _FALSE:
-                raise FlagError(f'invalid argument "{value}" for "{_flag_names(table, dest)}" flag: '
-                                f'strconv.ParseBool: parsing "{value}": invalid syntax')
-            values[dest] = value in _TRUE
+            values[dest] = go_bool(value, dest, table)
         else:
             rest.append(arg)
             if kind in ("value", "list") and not equals and index + 1 < len(argv):
@@ -166,13 +160,6 @@ def bool_values(argv: list[str], table: dict, interspersed: bool = True) -> tupl
                 rest.append(argv[index])
         index += 1
     return rest, values
-
-
-def _flag_names(table: dict, dest: str) -> str:
-    """``-i, --interactive``: a flag's names as pflag's messages show them."""
-    names = [n for n, (d, _) in table.items() if d == dest]
-    short = [n for n in names if not n.startswith("--")]
-    return ", ".join(short[:1] + [n for n in names if n.startswith("--")][:1])
 
 
 def _at_least(count: int, arguments: list[str]) -> list[str]:

@@ -103,14 +103,14 @@ def _register_listing(image: typer.Typer) -> None:
                 format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Show the history of an image."""
-        from composer.cli.compose_fast import _FALSE, _TRUE
+        from composer.cli.run_flags import GO_BOOLS
 
         readable = human.lstrip("=")
-        if reference is None and readable not in _TRUE + _FALSE:
+        if reference is None and readable not in GO_BOOLS:
             reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
         if reference is None:
             raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
-        history_command(reference, readable not in _FALSE, no_trunc, quiet, format_, platform)
+        history_command(reference, GO_BOOLS.get(readable, True), no_trunc, quiet, format_, platform)
 
 
 @not_found_as_daemon

@@ -143,7 +143,7 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
         raise UsageError(f"unknown flag: {name}", hint="See 'composer container run --help'.")
     dest, kind = table[name]
     if kind == "bool":
-        options[dest] = True if value is None else _go_bool(value, name, table)
+        options[dest] = True if value is None else go_bool(value, dest, table)
         return index + 1
     if value is None:
         if index + 1 >= len(argv):
@@ -157,18 +157,26 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
     return index + 1
 
 
-_GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
+GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
              **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}
 
 
-def _go_bool(value: str, name: str, table: dict) -> bool:
-    """``--flag=VALUE`` of a bool flag as pflag reads it (strconv.ParseBool); its error otherwise."""
-    if value in _GO_BOOLS:
-        return _GO_BOOLS[value]
-    dest = table[name][0]
-    names = ", ".join(sorted((n for n, (d, _) in table.items() if d == dest), key=len))
-    raise UsageError(f'invalid argument "{value}" for "{names}" flag: strconv.ParseBool: parsing "{value}": '
-                     "invalid syntax")
+def go_bool(value: str, dest: str, table: dict) -> bool:
+    """``--flag=VALUE`` of the bool flag ``dest`` of ``table`` as pflag reads it (strconv.ParseBool);
+    its error (FlagError) for another value."""
+    from composer.errors import FlagError
+
+    if value in GO_BOOLS:
+        return GO_BOOLS[value]
+    raise FlagError(f'invalid argument "{value}" for "{flag_names(table, dest)}" flag: strconv.ParseBool: '
+                    f'parsing "{value}": invalid syntax')
+
+
+def flag_names(table: dict, dest: str) -> str:
+    """``-i, --interactive``: a flag's names as pflag's messages show them."""
+    names = [n for n, (d, _) in table.items() if d == dest]
+    short = [n for n in names if not n.startswith("--")]
+    return ", ".join(short[:1] + [n for n in names if n.startswith("--")][:1])
 
 
 UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
