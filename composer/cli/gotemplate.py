@@ -392,10 +392,12 @@ def to_json(value: object) -> str:
     return go_escaped(text) if escaped else text
 
 
-def go_json(value: object, indent: int | None = None) -> str:
+def go_json(value: object, indent: int | None = None, escape_html: bool = True) -> str:
     """``value`` as Go's ``json.Marshal`` writes it (``indent``: as ``json.Indent``, docker's
-    inspect): UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u0026\\u0026`` in ``sh -c 'a && b'``)."""
-    return go_escaped(json.dumps(value, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False))
+    inspect): UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u0026\\u0026`` in ``sh -c 'a && b'``)
+    unless ``escape_html`` is off (dockerd's own JSON: ``SetEscapeHTML(false)``)."""
+    text = json.dumps(value, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False)
+    return go_escaped(text) if escape_html else text
 
 
 def go_escaped(text: str) -> str:

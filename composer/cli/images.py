@@ -263,7 +263,7 @@ def inspect_images_command(images: list[str], format_: str | None, platform: str
         if (code := print_templated(format_, documents, prepare=inspect_template_data)) == 64:
             return code
     else:
-        _echo(to_json(documents))
+        _echo(to_json(documents, escape_html=False))  # dockerd's JSON
     for error in missing:
         _echo(image_error_text(error), err=True)
     return 1 if missing or code else 0
@@ -479,11 +479,12 @@ def human_duration(created: str) -> str:
     return units.human_duration(seconds) + " ago"
 
 
-def to_json(value: Any, indent: int | None = 4) -> str:
-    """JSON as Go's encoder writes it: UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u003cnone\\u003e``)."""
+def to_json(value: Any, indent: int | None = 4, escape_html: bool = True) -> str:
+    """JSON as Go's encoder writes it: UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u003cnone\\u003e``)
+    unless ``escape_html`` is off (dockerd's own JSON, inspect's)."""
     from composer.cli.gotemplate import go_json
 
-    return go_json(value, indent)
+    return go_json(value, indent, escape_html)
 
 
 NIL_LISTS = frozenset({"Cmd", "Entrypoint", "Env", "OnBuild", "Shell"})

@@ -113,7 +113,7 @@ def show_inspected(found: list[dict], missing: list[str], output_format: str | N
         return code if code == 64 else max(code, report_missing(missing))
     from composer.cli.gotemplate import go_json
 
-    print(go_json(found, indent=4))
+    print(go_json(found, indent=4, escape_html=False))  # dockerd's JSON
     return report_missing(missing)
 
 

@@ -123,11 +123,12 @@ def print_templated(template: str, items: list, strict: bool = True,
 
 def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", missing: type,
                  output_format: str, strict: bool = False, prepare: "Callable[[dict], object] | None" = None,
-                 context: str = "map") -> int:
+                 context: str = "map", escape_html: bool = False) -> int:
     """docker's ``inspect``: ``look_up(reference)`` for each one; a JSON array of those found (or a
     line of the Go template ``output_format`` each, on ``prepare(found)``: Go's nils and structs;
     a failing template worded as docker's for ``context``), then the daemon's error for each one
-    that raised ``missing``; exit 1 if any did."""
+    that raised ``missing``; exit 1 if any did. The JSON is dockerd's, ``<>&`` as they are, unless
+    ``escape_html`` (the CLI's own encoding, for volumes)."""
     found, errors = [], []
     for reference in references:
         try:
@@ -138,7 +139,7 @@ def inspect_each(references: "list[str]", look_up: "Callable[[str], dict]", miss
     if not output_format or output_format == "json":
         from composer.cli.gotemplate import go_json
 
-        print(go_json(found, indent=4))
+        print(go_json(found, indent=4, escape_html=escape_html))
     elif (code := print_templated(output_format, found, strict, prepare, context)) == 64:
         return code
     for text in errors:

@@ -123,7 +123,7 @@ def run(verb: str, names: list[str], quiet: bool = False, filters: list[str] = (
         from composer.errors import VolumeError
 
         return inspect_each(names, lambda name: inspect_shape(_get(name)), VolumeError, output_format, strict=True,
-                            context="volume.Volume")
+                            context="volume.Volume", escape_html=True)
     from composer.cli.psformat import render
 
     groups = volume_filters(list(filters))

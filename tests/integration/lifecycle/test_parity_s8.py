@@ -157,3 +157,14 @@ def test_inspect_templates_as_docker(cli):
     assert cli("volume", "ls", "--format", "{{.Foo}}").stderr.endswith("in type *formatter.volumeContext\n")
     cli("volume", "rm", "tplvol", check=True)
     assert cli("volume", "inspect", "-f", "{{.Foo}}", "nope").stdout == "\n"
+
+
+def test_inspect_json_keeps_dockerds_characters(cli):
+    cli("container", "create", "--name", "amp", "--network", "none", "-l", "k=a<b&c", "busybox", "sh", "-c",
+        "true && echo é", check=True)
+    shown = cli("container", "inspect", "amp", check=True).stdout
+    assert '"true && echo é"' in shown and '"k": "a<b&c"' in shown  # dockerd's JSON: SetEscapeHTML(false)
+    assert "\\u0026\\u0026" in cli("container", "ls", "-a", "--format", "json", check=True).stdout  # the CLI's rows
+    cli("volume", "create", "--label", "k=a<b", "ampvol", check=True)
+    assert '"k": "a\\u003cb"' in cli("volume", "inspect", "ampvol", check=True).stdout  # the CLI's own encoding
+    cli("volume", "rm", "ampvol", check=True)
