@@ -365,6 +365,10 @@ def parse_simple(argv: list[str], flags: dict[str, str], valued: dict[str, str],
         name, equals, inline = arg.partition("=")
         if arg in flags:
             options[flags[arg]] = True
+        elif equals and name in flags:  # ``-d=false``: pflag's value of a bool flag
+            from composer.cli.run_flags import go_bool
+
+            options[flags[name]] = go_bool(inline, flags[name], {n: (k, "bool") for n, k in flags.items()})
         elif name in valued:
             value = inline if equals else next(args, None)
             if value is None:
@@ -436,7 +440,7 @@ def up_fast(argv: list[str], obj: Any = None, whole: Optional[list[str]] = None)
     """``composer up -d|--wait|--no-start ...`` without typer; None (use typer) otherwise.
     ``obj``: the global options given before ``up`` (``whole``: the command line with them)."""
     parsed = parse_simple(argv, _UP_FLAGS, _UP_VALUED, repeated=("scale",))
-    if parsed is None or not ({"detach", "wait", "no_start"} & set(parsed[0])):
+    if parsed is None or not any(parsed[0].get(key) for key in ("detach", "wait", "no_start")):
         return None
     ctx = _fast_context(obj)
     ctx.params = {"services": parsed[1]}

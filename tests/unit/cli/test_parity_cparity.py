@@ -283,3 +283,12 @@ def test_docker_flags_take_bool_values_as_pflag():
             parse_run_args(argv, "run")
         assert refused.value.message == (f'invalid argument "maybe" for {names} flag: strconv.ParseBool: '
                                          'parsing "maybe": invalid syntax')
+
+
+def test_up_and_down_fast_paths_take_bool_values():
+    from composer.cli.compose import _DOWN_FLAGS, _DOWN_VALUED, _UP_FLAGS, _UP_VALUED, parse_simple
+
+    assert parse_simple(["-d=true", "web"], _UP_FLAGS, _UP_VALUED) == ({"detach": True}, ["web"])
+    assert parse_simple(["-v=f"], _DOWN_FLAGS, _DOWN_VALUED) == ({"volumes": False}, [])
+    with pytest.raises(FlagError, match='invalid argument "maybe" for "-d, --detach" flag: strconv.ParseBool'):
+        parse_simple(["--detach=maybe"], _UP_FLAGS, _UP_VALUED)
