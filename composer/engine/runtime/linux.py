@@ -206,6 +206,7 @@ class ForegroundRun:
         self.relay = None  # a callable that copies the pty until the container exits (-t)
         self.created = False
         self.fresh = False  # a state dir made by prepare() (not by ``container create``)
+        self.created_at = ""  # when prepare() made it
         self.config_changed = False  # config.json needs writing (always for a fresh state dir)
         self.attached = False
         self.ended: dict | None = None  # a --rm run's exit, for the event log (no state.json write)
@@ -220,6 +221,7 @@ class ForegroundRun:
         """Name, state dir, /etc files, seccomp: everything the children need before fork."""
         claim_state_dir(self.config, self.cdir)
         self.created = self.fresh = True
+        self.created_at = now_iso()  # (its start is recorded once the network is attached)
         if self.config.warnings and self.warn is not None:
             self.warn(self.config.warnings)
         return self.prepare_launch()
@@ -352,11 +354,11 @@ class ForegroundRun:
             pass  # PID 1 failed: its error is on error_r
         if self.fresh or self.config_changed:  # else ``create`` wrote it, and nothing changed since
             write_json_atomic(self.cdir.config, config.to_dict())
-        if self.records_start:
-            self._record_start()
         self.networking = True  # (docker's start: a refusal from here on leaves the container created)
         self.attached = attach_network(config, self.pid, self.cdir.path) or \
             object_events.predefined_network_event("connect", config)  # (none, host: dockerd's too)
+        if self.records_start:  # after the network, as dockerd's start (its event follows the connect)
+            self._record_start()
 
     def _record_start(self) -> None:
         """state.json: running, with PID 1 and us as its keeper (``SupervisorPid``)."""
@@ -365,7 +367,7 @@ class ForegroundRun:
                  "ExitCode": 0, "OOMKilled": False,
                  "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
-            write_json_atomic(self.cdir.state, {**state, "Created": started})
+            write_json_atomic(self.cdir.state, {**state, "Created": self.created_at})
         else:
             self.cdir.write_state(**state)
 
