@@ -316,6 +316,14 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
     if volumes:
         remove_anonymous_volumes(config)
     release_name(config.name)
+    _finish_killed_removals()
+
+
+def _finish_killed_removals() -> None:
+    """What removers killed half-way left in ``removing/`` (``removing.sweep``)."""
+    from composer.engine.runtime.removing import sweep
+
+    sweep()
 
 
 def _refuse_unless_forced(config: ContainerConfig, status: str, force: bool) -> None:
@@ -438,6 +446,7 @@ def prune(volumes: bool = False) -> list[str]:
     removed = [info.id for info in list_containers(all=True) if info.state in ("exited", "created", "dead")]
     for container_id in removed:
         remove(container_id, volumes=volumes)
+    _finish_killed_removals()  # also when no container was removed
     return removed
 
 

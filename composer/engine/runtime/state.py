@@ -218,7 +218,7 @@ class ContainerDir:
         from composer.engine.journal import directory_removed
 
         directory_removed(self.path, last)  # the event logs: destroy
-        doomed = os.path.join(os.path.dirname(os.path.dirname(self.path)), "removing", f"{self.id}.{os.getpid()}")
+        doomed = os.path.join(removing_dir(os.path.dirname(self.path)), f"{self.id}.{os.getpid()}")
         try:
             os.makedirs(os.path.dirname(doomed), exist_ok=True)
             os.rename(self.path, doomed)
@@ -319,6 +319,13 @@ def remove_tree(path: str) -> None:
         else:
             os.unlink(entry.path)
     os.rmdir(path)
+
+
+def removing_dir(containers: str) -> str:
+    """Where ``ContainerDir.remove`` moves the directories of ``containers`` (a root's
+    ``containers/``) to delete them, as ``<id>.<remover's pid>`` (``removing.sweep`` finishes the
+    removals of killed removers)."""
+    return os.path.join(os.path.dirname(containers), "removing")
 
 
 def list_container_ids(root: str | None = None) -> list[str]:
