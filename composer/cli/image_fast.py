@@ -4,7 +4,6 @@ take (``--help``, an unknown flag, a missing value) goes to typer, for its help 
 
 from __future__ import annotations
 
-from composer.cli.compose_fast import bool_values
 from composer.cli.run_flags import _flags, parse_interspersed
 from composer.errors import UsageError
 
@@ -20,8 +19,12 @@ _flags("value", "--format", "--platform", table=TABLES["history"])
 def _parsed(verb: str, argv: list[str]) -> tuple[dict, list[str]] | None:
     if any(arg in ("--help", "-h") for arg in argv):
         return None
+    values: dict = {}
     try:
-        argv, values = bool_values(argv, TABLES[verb])  # (``-H=false``)
+        if verb == "history":  # ``-H=false``: pflag's bool forms (compose_fast's parser; image ls stays off it)
+            from composer.cli.compose_fast import bool_values
+
+            argv, values = bool_values(argv, TABLES[verb])
         options, arguments = parse_interspersed(argv, TABLES[verb])
     except UsageError:
         return None
