@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # Debian packages composer and its tests use (fixtures, registry, NAT tools, interop peers).
-APT_PACKAGES := busybox-static iproute2 iptables nftables docker-registry skopeo mmdebstrap uidmap openssl openssh-client git procps qemu-user
+APT_PACKAGES := busybox-static iproute2 iptables nftables tini docker-registry skopeo mmdebstrap uidmap openssl openssh-client git procps qemu-user
 
 .PHONY: setup apt demo test test-fast bench bench-report clean images
 
