@@ -79,9 +79,12 @@ def table_owners() -> dict[str, str]:
         sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_NETFILTER)
     except OSError:
         return {}
-    with Netlink(sock) as nl:
-        answers, _code = nl.batch([((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP,
-                                    bytes((NFPROTO_INET, 0, 0, 0)))])[0]
+    try:
+        with Netlink(sock) as nl:
+            answers, _code = nl.batch([((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP,
+                                        bytes((NFPROTO_INET, 0, 0, 0)))])[0]
+    except OSError:  # (not root: nothing of ours to sweep either)
+        return {}
     owners = {}
     for payload in answers:
         attrs = dict(parse_attrs(payload[4:]))  # after the nfgenmsg header
