@@ -151,7 +151,11 @@ class Server:
 
         When the ``start`` that spawned us has not written ``dns.pid`` yet, its write is awaited
         outside the lock (other network commands go on meanwhile), and the next call decides
-        again; a pid file never written within ``PID_WAIT`` (its start died) lets us exit."""
+        again; a pid file never written within ``PID_WAIT`` (its start died) lets us exit.
+        A deleted state root: exit without the lock, whose file would make its folder again
+        (the root would then look alive to ``orphans.sweep_abandoned`` for good)."""
+        if not os.path.isdir(self.store.dir):
+            return True
         with self.store.locked():
             self.reload(force=True)
             if self.served_networks():

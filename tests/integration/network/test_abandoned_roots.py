@@ -4,8 +4,10 @@ accept rules; a live root's table and rules stay."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -66,3 +68,43 @@ def test_a_deleted_roots_accept_rules_go_with_its_table(manager, doomed, forward
     for tool in TOOLS:
         rules = subprocess.run([tool, "-w", "-S", "FORWARD"], capture_output=True, text=True).stdout
         assert doomed.store.dir not in rules and _accepts(manager, tool), rules
+
+
+def test_a_deleted_roots_dns_server_leaves_its_folder_deleted(tmp_path):
+    """The server retires once its networks are gone; it must not make the folder again (under
+    its lock file), or the deleted root would look alive and its table would stay."""
+    from composer.network.dns import control
+    from composer.network.manager import NetworkManager
+    from composer.network.orphans import sweep_abandoned, table_owners
+    nm = NetworkManager(tmp_path / "served-root" / "networks")
+    nm.create("named")
+    pid = control.pid_of(nm.store)
+    try:
+        assert pid is not None
+        _delete_without_teardown(nm)
+        os.kill(pid, control.RESCAN)
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(pid), "the DNS server stayed"
+        assert not (tmp_path / "served-root").exists()
+        sweep_abandoned()
+        assert nm.store.table not in table_owners()
+    finally:
+        if (tmp_path / "served-root").is_dir():
+            nm.reset()
+        else:
+            from composer.network import firewall
+
+            firewall.remove(nm.store.table)
+        if pid is not None and not _gone(pid):
+            os.kill(pid, 9)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` ended (exited, or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
