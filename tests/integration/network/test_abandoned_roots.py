@@ -21,7 +21,7 @@ def doomed(tmp_path):
     """A second root's manager, its folder deleted by the test; reset if the test failed first."""
     from composer.network.manager import NetworkManager
 
-    nm = NetworkManager(tmp_path / "doomed-root" / "networks", dns=False)  # (its server would write there)
+    nm = NetworkManager(tmp_path / "doomed-root" / "networks", dns=False)  # pure plumbing: no DNS server
     try:
         yield nm
     finally:
