@@ -164,7 +164,7 @@ def _warm_network() -> None:
     """The modules a supervisor imports to plug its container into a bridge: imported here
     once, their pages are shared instead of copied into every supervisor."""
     try:
-        from composer.network import manager, ports, resolvconf  # noqa: F401
+        from composer.network import endpoint, forward_policy, links, manager, ports, resolvconf  # noqa: F401
         from composer.network.dns import control  # noqa: F401 - _ensure_dns's
     except ImportError:
         pass
@@ -184,10 +184,13 @@ class Zygote:
 
     @staticmethod
     def _warm_up() -> None:
-        """Everything a supervisor needs, imported once here (shared pages) rather than in each;
-        done after the first supervisor is forked, while it starts its container (the start that
-        made the zygote does not wait for these imports)."""
-        from composer.engine.runtime import containers, execute, seccomp, tty  # noqa: F401
+        """Everything a supervisor needs, imported once here (shared pages) rather than in each
+        (volumes and bind mounts: ``volumes``, ``mounts``); done after the first request: after
+        the first supervisor is forked, while it starts its container (the start that made the
+        zygote does not wait for these imports), or at once on ``ensure()``'s empty one (an ``up``
+        creating its networks and containers meanwhile: its first supervisor finds them imported)."""
+        from composer.engine import volumes  # noqa: F401
+        from composer.engine.runtime import containers, execute, mounts, seccomp, tty  # noqa: F401
         from composer.engine.runtime.cgroups import detect_setup, manager_for
 
         manager_for("warm-up", setup=detect_setup())
@@ -210,9 +213,7 @@ class Zygote:
             events = poller.poll(int(IDLE_EXIT * 1000) if not self.children else -1)
             self._reap()
             if any(fd == self.listener.fileno() for fd, _ in events):
-                if self._accept() and not self.warm:
-                    self._warm_up()
-                    self.warm = True
+                self._serve_request()
             elif not events and not self.children and self._leave():
                 os._exit(0)
 
@@ -227,6 +228,14 @@ class Zygote:
             if pid == 0:
                 return
             self.children.discard(pid)
+
+    def _serve_request(self) -> None:
+        """Answer the next client, then warm up unless done: after its supervisor is forked, or
+        after ensure()'s empty request (the zygote is idle until the first start)."""
+        self._accept()
+        if not self.warm:
+            self._warm_up()
+            self.warm = True
 
     def _accept(self) -> bool:
         """Fork a supervisor for the request of the next client (True), or none for an empty one."""

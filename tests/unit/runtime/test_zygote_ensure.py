@@ -68,3 +68,39 @@ def test_the_new_zygote_does_not_keep_the_callers_lock(state_root: Path) -> None
     deadline = time.monotonic() + 10
     while (state_root / "supervisor.sock").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_ensures_empty_request_warms_the_idle_zygote_up(tmp_path: Path, monkeypatch) -> None:
+    """An up's ensure() starts the zygote ahead of its first start: the zygote imports the
+    supervisor's modules at once (while the networks are made), so that the first supervisor
+    forked finds them imported rather than importing them itself; once only."""
+    zygote = _bare_zygote(tmp_path / "supervisor.sock")
+    zygote.warm = False
+    warmed: list[bool] = []
+    monkeypatch.setattr(Zygote, "_warm_up", staticmethod(lambda: warmed.append(True)))
+    try:
+        for _ in range(2):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.connect(str(tmp_path / "supervisor.sock"))
+                client.sendall(b"\n")
+                zygote._serve_request()
+        assert warmed == [True] and zygote.warm
+        assert zygote.children == set()
+    finally:
+        zygote.listener.close()
+
+
+def test_the_warm_up_imports_what_a_start_with_volumes_and_a_bridge_needs() -> None:
+    """The db of examples/postgres-api (a named volume, a bind mount, a bridge): its supervisor
+    and launcher imported these after the fork (~15 ms of its start) before they were warmed."""
+    code = """if True:
+        import sys
+        from composer.engine.runtime.zygote import Zygote
+        Zygote._warm_up()
+        wanted = ("composer.engine.volumes", "composer.engine.runtime.mounts", "composer.network.endpoint",
+                  "composer.network.links", "composer.network.forward_policy", "composer.engine.runtime.execute")
+        print(" ".join(name for name in wanted if name not in sys.modules))
+    """
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
