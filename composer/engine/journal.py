@@ -11,7 +11,8 @@ imports nothing (supervisors and ``run -d`` keep typing and json off their path)
 ``MAX_BYTES`` the file becomes ``.1`` (one generation kept). A container of no project (``container
 run``/``create``) logs nothing while it lives (``system events`` rebuilds its past from its state's
 times); its removal appends its last state to ``events/removed.log`` (``read_removed``), so that
-``system events --since`` still shows a ``run --rm`` container, as dockerd's memory does.
+``system events --since`` still shows a ``run --rm`` container, as dockerd's memory does, and the
+live stream learns how a container it saw running (or never saw) ended.
 
 When a log goes (compared with a private dockerd 20.10): the daemon keeps its last 256 events of
 all kinds in memory, so after ``down`` and ``up`` of a project, ``events --since`` still shows the
@@ -39,7 +40,7 @@ REMOVED_LOG = "removed.log"  # containers of no project, at their removal (not `
 PROJECT = "com.docker.compose.project"
 # what an event shows of a state (``monitor.view_of`` reads these); the others, like a health log, change nothing
 _SHOWN = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled", "ExitCode",
-          "LastSignal", "Created", "FinishedAt", "SupervisorPid", "UpdatedAt", "Committed")
+          "LastSignal", "Created", "FinishedAt", "SupervisorPid", "UpdatedAt", "Committed", "AttachedAt")
 
 
 def journal_path(project: str) -> str:
@@ -84,13 +85,12 @@ def state_written(path: str, after: dict, before: dict | None = None) -> None:
         pass
 
 
-def directory_removed(directory: str, final: dict | None = None) -> None:
-    """Called before a container directory is removed: log its last state (its ``destroy``), with
-    ``final``'s fields over it; a container of no project goes to the host's log of removed
-    containers (``read_removed``)."""
+def directory_removed(directory: str) -> None:
+    """Called before a container directory is removed: log its last state (its ``destroy``); a
+    container of no project goes to the host's log of removed containers (``read_removed``)."""
     try:
         shape = _shape(directory)
-        last = _shown({**(_read(os.path.join(directory, "state.json")) or {}), **(final or {})}) or {}
+        last = _shown(_read(os.path.join(directory, "state.json"))) or {}
         _append(directory, shape, last, None, None if shape["labels"].get(PROJECT) else REMOVED_LOG)
         _SHAPES.pop(directory, None)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime

@@ -48,6 +48,7 @@ class View(NamedTuple):
     oom: bool = False  # the run ended because the kernel's OOM killer killed PID 1
     updated_at: str = ""  # the time of the last ``update`` (its event)
     committed: dict | None = None  # the last ``commit`` of it: At, Comment, ImageID, ImageRef (its event)
+    attached_at: str = ""  # when a foreground run's client attached (its ``attach`` event)
 
 
 class Change(NamedTuple):
@@ -78,9 +79,12 @@ def actions(before: View | None, after: View | None) -> list[str]:
     if after is None:
         return ["die", "destroy"] if before and before.status in ("running", "paused") else ["destroy"]
     found = ["create"] if before is None else []
+    if after.attached_at and after.attached_at != (before.attached_at if before else ""):
+        found.append("attach")  # (dockerd's order: create, attach, connect, start)
     old_status = before.status if before else "created"
-    if before is None and after.started_at and after.status in ("exited", "dead"):
-        found.append("start")  # made, started and ended between two looks (a quick `run`)
+    if after.started_at and after.status in ("exited", "dead") and \
+            after.started_at != (before.started_at if before else ""):
+        found.append("start")  # started and ended between two looks (a quick `run`)
         old_status = "running"
     if before is not None and before.status in ("running", "paused") and after.signalled_at \
             and after.signalled_at != before.signalled_at:
@@ -113,13 +117,31 @@ def actions(before: View | None, after: View | None) -> list[str]:
     return found
 
 
+_RECORDED_AT = {"create": "created", "attach": "attached_at", "start": "started_at", "restart": "started_at",
+                "kill": "signalled_at", "oom": "finished_at", "die": "finished_at",
+                "stop": "finished_at"}  # action -> the View field of its time
+
+
+def timed_changes(before: View | None, after: View, stamp: float) -> list[Change]:
+    """The actions turning ``before`` into ``after``, each at the time ``after``'s state records
+    for it (its start at StartedAt, its die at FinishedAt...), the others at ``stamp``."""
+    from composer.engine.runtime.describe import epoch
+
+    found = []
+    for action in actions(before, after):
+        field = _RECORDED_AT.get(action)
+        recorded = getattr(after, field) if field else ""
+        found.append(Change(epoch(recorded) if recorded else stamp, action, after))
+    return found
+
+
 def past_changes(view: View) -> list[Change]:
     """A container's actions rebuilt from the times its state records: ``create``, its last
     ``start`` (and ``restart``), then ``kill``, ``die`` and ``stop`` if that run ended."""
     from composer.engine.runtime.describe import epoch
 
     started, finished = view.started_at, view.finished_at
-    steps = [(view.created, "create")]
+    steps = [(view.created, "create"), (view.attached_at, "attach")]
     if started:
         steps.append((started, "start"))
         if view.restarted_at == started:
@@ -145,7 +167,8 @@ def view_of(container_id: str, config: dict, state: dict) -> View:
                 state.get("ExitCode", 0), state.get("SupervisorPid") or 0, labels,
                 state.get("LastSignal") or 0, state.get("SignalledAt", ""), state.get("StopRequestedAt", ""),
                 state.get("Created", ""), state.get("FinishedAt", ""), state.get("RestartedAt", ""),
-                bool(state.get("OOMKilled")), state.get("UpdatedAt", ""), state.get("Committed"))
+                bool(state.get("OOMKilled")), state.get("UpdatedAt", ""), state.get("Committed"),
+                state.get("AttachedAt", ""))
 
 
 class ProjectMonitor:

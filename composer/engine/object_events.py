@@ -172,13 +172,14 @@ def read(since: float, until: float | None = None) -> list[ObjectEvent]:
 
 
 class Follower:
-    """The events appended to the log after it was opened (``system events``' live part)."""
+    """The records appended to a log (the object log by default) after it was opened (``system
+    events``' live part); ``from_start``: all of a log made after the stream began."""
 
-    def __init__(self) -> None:
-        self.path = log_path()
+    def __init__(self, path: str = "", from_start: bool = False) -> None:
+        self.path = path or log_path()
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.inode = self._inode(self.path)
-        self.offset = _read_from(self.path)[1]
+        self.offset = 0 if from_start else _read_from(self.path)[1]
 
     @staticmethod
     def _inode(path: str) -> int:
@@ -187,7 +188,7 @@ class Follower:
         except FileNotFoundError:
             return 0
 
-    def new_events(self) -> list[ObjectEvent]:
+    def new_records(self) -> list[dict]:
         """What was appended since the last call (a rotation meanwhile: the old file's rest first)."""
         inode, data = self._inode(self.path), b""
         if inode != self.inode:
@@ -195,4 +196,8 @@ class Follower:
                 data = _read_from(self.path + ".1", self.offset)[0]
             self.inode, self.offset = inode, 0
         more, self.offset = _read_from(self.path, self.offset)
-        return [_event(line) for line in _records(data + more)]
+        return _records(data + more)
+
+    def new_events(self) -> list[ObjectEvent]:
+        """The object log's new events."""
+        return [_event(line) for line in self.new_records()]

@@ -194,6 +194,7 @@ class ForegroundRun:
     """One ``container run`` without ``-d``: owns the child processes and the cleanup."""
 
     records_start = True  # write the "running" state (False: a supervisor writes its own, once)
+    client_attached = False  # our caller's stdio is its (``run_foreground``): dockerd's ``attach`` event
     never_started = NEVER_STARTED  # what a refused start drops from state.json (a launcher keeps its supervisor's)
 
     def __init__(self, config: ContainerConfig) -> None:
@@ -209,7 +210,6 @@ class ForegroundRun:
         self.created_at = ""  # when prepare() made it
         self.config_changed = False  # config.json needs writing (always for a fresh state dir)
         self.attached = False
-        self.ended: dict | None = None  # a --rm run's exit, for the event log (no state.json write)
         self.networking = False  # attaching its networks: docker's start (see ``_refused``)
         self.device_rules: tuple[str, ...] = ()
         self._previous_handlers: dict = {}
@@ -367,7 +367,8 @@ class ForegroundRun:
                  "ExitCode": 0, "OOMKilled": False,
                  "StartedAt": started, "SupervisorPid": me, "SupervisorStart": process_start_time(me)}
         if self.fresh:  # our own new directory: no other writer to lock out yet, nothing to merge
-            write_json_atomic(self.cdir.state, {**state, "Created": self.created_at})
+            attached = {"AttachedAt": self.created_at} if self.client_attached else {}  # (docker run: at once)
+            write_json_atomic(self.cdir.state, {**state, "Created": self.created_at, **attached})
         else:
             self.cdir.write_state(**state)
 
@@ -402,12 +403,9 @@ class ForegroundRun:
         code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - code if code < 0 else code
         oom = self.cgroup.oom_killed()
-        ended = {"Status": "exited", "Pid": 0, "Running": False, "ExitCode": exit_code, "OOMKilled": oom,
-                 "FinishedAt": now_iso()}
-        if self.config.auto_remove:  # the directory is about to go: the event log alone records it
-            self.ended = ended
-        else:
-            self.cdir.write_state(**ended)
+        # also with --rm: readers (``system events``) see the die before the cleanup's disconnect
+        self.cdir.write_state(Status="exited", Pid=0, Running=False, ExitCode=exit_code, OOMKilled=oom,
+                              FinishedAt=now_iso())
         return RunResult(exit_code=exit_code, oom_killed=oom)
 
     def _forward(self, number: int, _frame: object) -> None:
@@ -477,13 +475,14 @@ class ForegroundRun:
             release_volumes(self.config)
             if self.config.auto_remove:
                 release_name(self.config.name)
-                self.cdir.remove(self.ended)
+                self.cdir.remove()
                 remove_anonymous_volumes(self.config)
 
 
 def run_foreground(config: ContainerConfig, prepare_io=None) -> RunResult:
     """Run ``config`` to completion; ``prepare_io(run)`` may set ``run.console_fd``/``run.relay``."""
     run = ForegroundRun(config)
+    run.client_attached = True
     try:
         if prepare_io is not None:
             prepare_io(run)

@@ -209,15 +209,14 @@ class ContainerDir:
         """config.json as a dict."""
         return read_json(self.config)
 
-    def remove(self, last: dict | None = None) -> None:
+    def remove(self) -> None:
         """Delete the directory and everything in it (tolerates absence). It is renamed away
         first (into the root's ``removing/``), so it vanishes at once: a command that finds it
         later (a ``start``'s supervisor, a copy) gets FileNotFoundError, never a half-deleted
-        directory in which its writes would recreate files. ``last``: state fields the event log
-        records over state.json's (a ``--rm`` run's exit, never written there)."""
+        directory in which its writes would recreate files."""
         from composer.engine.journal import directory_removed
 
-        directory_removed(self.path, last)  # the event logs: destroy
+        directory_removed(self.path)  # the event logs: destroy
         doomed = os.path.join(removing_dir(os.path.dirname(self.path)), f"{self.id}.{os.getpid()}")
         try:
             os.makedirs(os.path.dirname(doomed), exist_ok=True)

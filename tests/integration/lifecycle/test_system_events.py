@@ -21,10 +21,10 @@ def test_past_events_lines_json_and_filters(cli):
     cli("container", "run", "--network", "none", "--name", "ev1", "-l", "team=a", "busybox", "true", check=True)
     lines = cli("system", "events", "--since", "10m", "--until", "0s", check=True).stdout.splitlines()
     assert [line.split()[1:3] for line in lines] == [["image", "tag"], ["image", "import"],  # (the fixture's)
-                                                    ["container", "create"], ["network", "connect"],
-                                                    ["container", "start"], ["container", "die"],
-                                                    ["network", "disconnect"]]  # (dockerd's order: connect, start)
-    assert lines[3].endswith(" (container=" + lines[2].split()[3] + ", name=none, type=null)")
+                                                    ["container", "create"], ["container", "attach"],
+                                                    ["network", "connect"], ["container", "start"],
+                                                    ["container", "die"], ["network", "disconnect"]]  # dockerd's order
+    assert lines[4].endswith(" (container=" + lines[2].split()[3] + ", name=none, type=null)")
     assert lines[-2].endswith("(exitCode=0, image=busybox, name=ev1, team=a)") and lines[0][10] == "T"
     shown = cli("system", "events", "--since", "10m", "--until", "0s", "--format", "{{json .}}", "-f", "type=container",
                 check=True).stdout
@@ -58,7 +58,36 @@ def test_live_events_follow_a_new_container(cli, state_root: Path):
         watchdog.cancel()
         events.kill()
         events.wait()
-    assert seen[:3] == ["create", "start", "die"]
+    assert seen[:4] == ["create", "attach", "start", "die"]  # (an attached run: dockerd's attach)
+
+
+def test_live_events_of_quick_removed_containers(cli, state_root: Path):
+    """``run -d --rm busybox true`` may be made, run and removed between two looks of the live
+    stream: each one still shows its whole life in dockerd's order (a foreground ``--rm`` run too,
+    with the attach of its client: create, attach, connect, start)."""
+    events = subprocess.Popen([sys.executable, "-m", "composer", "system", "events", "--format",
+                               "{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.container}}"],
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, COMPOSER_ROOT=str(state_root)))
+    watchdog = threading.Timer(120, events.kill)
+    watchdog.start()
+    try:
+        time.sleep(1.0)  # (the stream shows what happens once it has begun)
+        ids = [cli("container", "run", "-d", "--rm", "busybox", "true", check=True).stdout.strip() for _ in range(4)]
+        cli("container", "run", "--rm", "--name", "fg", "busybox", "true", check=True)
+        lives: dict[str, list[str]] = {}
+        while len(lives) < 5 or any(life[-1] != "container destroy" for life in lives.values()):
+            line = events.stdout.readline()
+            assert line, f"the stream ended: {lives}"
+            kind, action, actor, container = line.split(" ", 3)  # (a container's: "<no value>")
+            lives.setdefault(container.strip() if kind == "network" else actor, []).append(f"{kind} {action}")
+    finally:
+        watchdog.cancel()
+        events.kill()
+        events.wait()
+    detached = ["container create", "network connect", "container start", "container die", "network disconnect",
+                "container destroy"]
+    assert [lives[container] for container in ids] == [detached] * 4
+    assert list(lives.values())[4] == detached[:1] + ["container attach"] + detached[1:]  # the foreground run's
 
 
 def _events(cli, *filters: str) -> list[dict]:
@@ -197,9 +226,9 @@ def test_a_removed_container_of_no_project_keeps_its_past(cli):
     cli("container", "rm", "kept", check=True)
     shown = [(m["Action"], m["Actor"]["Attributes"]["name"], m["Actor"]["Attributes"].get("exitCode"))
              for m in _events(cli, "-f", "type=container")]
-    assert shown == [("create", "gone", None), ("start", "gone", None), ("die", "gone", "3"), ("destroy", "gone", None),
-                     ("create", "kept", None), ("start", "kept", None), ("die", "kept", "0"),
-                     ("destroy", "kept", None)]
+    assert shown == [("create", "gone", None), ("attach", "gone", None), ("start", "gone", None),
+                     ("die", "gone", "3"), ("destroy", "gone", None), ("create", "kept", None),
+                     ("attach", "kept", None), ("start", "kept", None), ("die", "kept", "0"), ("destroy", "kept", None)]
 
 
 def test_templates_see_dockers_message_fields(cli):

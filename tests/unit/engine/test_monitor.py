@@ -13,6 +13,8 @@ def test_created_and_started():
     assert actions(view("created", 0), view()) == ["start"]
     assert actions(None, view("exited")) == ["create", "start", "die"]  # it all happened between two looks
     assert actions(None, view("exited", 0)._replace(started_at="")) == ["create"]  # never started
+    assert actions(view("created", 0)._replace(started_at=""), view("exited", 0)) == ["start", "die"]  # (between looks)
+    assert actions(view("exited", 0), view("exited", 0)._replace(started_at="t2")) == ["start", "die"]
 
 
 def test_stop_restart_and_remove():
