@@ -86,15 +86,17 @@ def _release_host_resources(config: ContainerConfig) -> None:
 
 
 # --- create, start, stop ----------------------------------------------------------------------
-def create(config: ContainerConfig) -> str:
-    """Make the container's state directory (status "created"); returns its id."""
+def create(config: ContainerConfig, *, attached: bool = False) -> str:
+    """Make the container's state directory (status "created"); returns its id. ``attached``: a
+    client attaches at once (``run -it``): dockerd's ``attach`` event, recorded in the same write."""
     from composer.engine.runtime.linux import create_state
 
     if config.log_driver not in ("json-file", "none", "local"):
         raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
     cdir = ContainerDir(config.id)
     create_state(config, cdir)  # (names the anonymous volumes before writing config.json)
-    cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "")
+    cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "",
+                     **({"AttachedAt": now_iso()} if attached else {}))
     return config.id
 
 
@@ -160,7 +162,7 @@ def prepare_start(container_id: str):
 def run(config: ContainerConfig, *, attach: bool = False):
     """``run``: create and start (``start``'s connection with ``attach``); a ``--rm`` container
     whose start failed is removed."""
-    create(config)
+    create(config, attached=attach)
     try:
         return start(config.id, attach=attach)
     except BaseException:

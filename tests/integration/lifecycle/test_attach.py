@@ -185,6 +185,9 @@ def test_foreground_run_it_custom_keys_and_exit_code_with_rm(cli, terminals, sta
     while list((state_root / "containers").glob("*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not list((state_root / "containers").glob("*"))
+    shown = cli("system", "events", "--since", "10m", "--until", "0s", "-f", "type=container", "--format",
+                "{{.Action}}", check=True)
+    assert shown.stdout.split() == ["create", "attach", "start", "die", "destroy"]  # dockerd's attach of run -it
 
 
 def test_foreground_run_it_of_a_command_that_ends_at_once(cli, state_root):
