@@ -72,6 +72,7 @@ class Event(NamedTuple):
     text: str = ""
     parent: str = ""  # a pulled layer's: the service whose pull it is
     details: str = ""  # a pulled layer's progress (docker's bar and sizes)
+    up_wait: bool = False  # ``up --wait``'s own Healthy/Exited (not a depends_on wait's): WaitWords orders it
 
     @property
     def done(self) -> bool:
@@ -154,16 +155,17 @@ def layer_event(parent: str, layer: str, status: str, current: int = 0, total: i
 
 
 class NetworksFirst:
-    """An event sink that shows the networks' and volumes' creation before any container line, as
-    Compose (which creates them first) does: a container's creation may begin alongside them, its
-    events wait until each of ``pending`` (``(kind, name)``) has ended (done or failed)."""
+    """An event sink that shows the networks' and then the volumes' creation before any container
+    line, as Compose (which creates them first, in that order) does: a container's creation may
+    begin alongside them, its events wait until each of ``pending`` (``(kind, name)``) has ended
+    (done or failed); a volume's wait for the networks."""
 
     def __init__(self, emit: EventSink, pending: set[tuple[str, str]]) -> None:
         self.emit, self.pending = emit, set(pending)
         self.held: list[Event] = []
 
     def __call__(self, event: Event) -> None:
-        if event.kind == "Container" and self.pending:
+        if event.kind == "Container" and self.pending or event.kind == "Volume" and self._networks_pending():
             self.held.append(event)
             return
         self.emit(event)
@@ -171,6 +173,13 @@ class NetworksFirst:
             self.pending.discard((event.kind, event.name))
             if not self.pending:
                 self.flush()
+            elif event.kind == "Network" and not self._networks_pending():
+                held, self.held = self.held, []
+                for waiting in held:  # the volumes' lines now; the containers' held again
+                    self(waiting)
+
+    def _networks_pending(self) -> bool:
+        return any(kind == "Network" for kind, _ in self.pending)
 
     def flush(self) -> None:
         """Pass what is held (also when the run ends early)."""
@@ -238,7 +247,8 @@ class RunningInOrder:
 class WaitWords:
     """``up --wait`` in Compose's words: once the containers it starts have started, each
     waited container is ``Waiting``, then ``Healthy`` (Compose says so of one with no
-    healthcheck too; the executor's ``Running``)."""
+    healthcheck too; the executor's ``Running``) or, a one-shot others wait to complete,
+    ``Exited``. A depends_on wait's own Waiting/Healthy lines pass as they come."""
 
     def __init__(self, emit: EventSink, targets: list[str], starting: set[str]) -> None:
         self.emit, self.targets, self.starting = emit, targets, set(starting)
@@ -250,13 +260,13 @@ class WaitWords:
             self._announce(self.targets)
 
     def __call__(self, event: Event) -> None:
-        if event.kind == "Container" and event.name in self.targets and event.status in (Status.RUNNING,
-                                                                                           Status.HEALTHY):
+        if event.up_wait:
             if self.starting:  # as Compose, which waits once everything started
                 self.ready.append(event)
                 return
             self._announce([event.name])
-            event = event._replace(status=Status.HEALTHY)
+            if event.status is Status.RUNNING:
+                event = event._replace(status=Status.HEALTHY)
         elif event.failed:  # a wait that failed: its Waiting line first
             self._announce(self.targets)
         self.emit(event)

@@ -245,8 +245,10 @@ async def _wait(ctx: LoopContext, op: Operation) -> None:
     targets = dict(op.params.get("containers") or {})
     targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
                     if r.startswith(f"service:{service}:")})
-    waiter = {"service_healthy": _wait_healthy, "ready": partial(_wait_ready, may_exit=op.params.get("may_exit", False))
-              }.get(condition, _wait_completed)
+    if condition == "ready":  # up --wait: a one-shot others wait to complete, as Compose, until it exits
+        waiter = partial(_wait_completed, up_wait=True) if op.params.get("may_exit") else _wait_ready
+    else:
+        waiter = _wait_healthy if condition == "service_healthy" else _wait_completed
     try:
         async with trio.open_nursery() as nursery:
             for cid, name in targets.items():
@@ -283,19 +285,17 @@ async def _wait_healthy(ctx: LoopContext, cid: str, name: str, service: str) -> 
         last = status
 
 
-async def _wait_ready(ctx: LoopContext, cid: str, name: str, service: str, *, may_exit: bool) -> None:
+async def _wait_ready(ctx: LoopContext, cid: str, name: str, service: str) -> None:
     """``up --wait``: running (and healthy when it has a healthcheck), never hanging on an exit."""
     started, last = time.monotonic(), None
     while True:
         status: HealthStatus = await ctx.wait_health(cid, last)
         if status.state == "running" and status.health in ("none", "healthy"):
             ready = Status.HEALTHY if status.health == "healthy" else Status.RUNNING
-            ctx.emit(Event(kind="Container", name=name, status=ready, duration=time.monotonic() - started))
+            ctx.emit(Event(kind="Container", name=name, status=ready, duration=time.monotonic() - started,
+                           up_wait=True))
             return
         if status.state in ("exited", "dead"):
-            if may_exit and status.exit_code == 0:
-                ctx.emit(Event(kind="Container", name=name, status=Status.EXITED))
-                return
             raise PlanError(f"container {name} exited ({status.exit_code})", hint=f"see composer logs {service}")
         if status.health == "unhealthy":
             output = status.output.strip()
@@ -304,14 +304,18 @@ async def _wait_ready(ctx: LoopContext, cid: str, name: str, service: str, *, ma
         last = status
 
 
-async def _wait_completed(ctx: LoopContext, cid: str, name: str, service: str) -> None:
-    ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
+async def _wait_completed(ctx: LoopContext, cid: str, name: str, service: str, *, up_wait: bool = False) -> None:
+    """Exit 0 (``service_completed_successfully``; ``up --wait``'s one-shots: its Waiting line is
+    WaitWords')."""
+    if not up_wait:
+        ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
     started = time.monotonic()
     code = await ctx.wait_exit(cid)
     if code != 0:
         raise PlanError(f"service {service!r} didn't complete successfully: exit {code}",
                         hint=f"see composer logs {service}")
-    ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started))
+    ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started,
+                   up_wait=up_wait))
 
 
 Handler = Callable[[Any, Operation], Awaitable[None]]

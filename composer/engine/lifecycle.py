@@ -207,5 +207,7 @@ def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedSt
                                           timeout=options.timeout, **ident(container)))
     for name in names:
         for dep_name, dep in depends_on(project, name).items():
+            if verb == "restart" and not dep.restart:
+                continue  # as Compose 2.40: restart waits only on a dependency marked restart: true
             if dep_name in ops and ops[dep_name]:
                 add_edges(plan, ops[name], gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)

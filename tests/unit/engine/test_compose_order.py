@@ -88,14 +88,26 @@ def test_networks_first_passes_what_it_holds_when_the_run_ends():
     assert [e.name for e in seen] == ["p-web-1"]
 
 
+def test_networks_then_volumes_then_containers():
+    """Compose 2.40 creates the networks, then the volumes: their lines in that order."""
+    seen: list[Event] = []
+    sink = NetworksFirst(seen.append, {("Network", "p_back"), ("Volume", "p_data")})
+    for kind, name, status in (("Volume", "p_data", Status.CREATING), ("Container", "p-a-1", Status.CREATING),
+                               ("Network", "p_back", Status.CREATING), ("Volume", "p_data", Status.CREATED),
+                               ("Network", "p_back", Status.CREATED), ("Container", "p-a-1", Status.CREATED)):
+        sink(Event(kind, name, status))
+    assert [f"{e.name} {e.status.value}" for e in seen] == [
+        "p_back Creating", "p_back Created", "p_data Creating", "p_data Created", "p-a-1 Creating", "p-a-1 Created"]
+
+
 def test_wait_words_waiting_once_everything_started_then_healthy():
     seen: list[Event] = []
     words = WaitWords(seen.append, ["p-a-1", "p-b-1"], {"p-a-1", "p-b-1"})
     words.begin()
     for name in ("p-a-1", "p-b-1"):
         words(Event("Container", name, Status.STARTED))
-    words(Event("Container", "p-b-1", Status.RUNNING))
-    words(Event("Container", "p-a-1", Status.HEALTHY))
+    words(Event("Container", "p-b-1", Status.RUNNING, up_wait=True))
+    words(Event("Container", "p-a-1", Status.HEALTHY, up_wait=True))
     assert [f"{e.name} {e.status.value}" for e in seen] == [
         "p-a-1 Started", "p-b-1 Started", "p-a-1 Waiting", "p-b-1 Waiting", "p-b-1 Healthy", "p-a-1 Healthy"]
 
@@ -108,11 +120,31 @@ def test_wait_words_hold_a_ready_container_until_everything_started():
         words = WaitWords(seen.append, ["p-a-1", "p-b-1"], {"p-a-1", "p-b-1"})
         words.begin()
         words(Event("Container", "p-a-1", Status.STARTED))
-        words(Event("Container", "p-a-1", Status.RUNNING))
+        words(Event("Container", "p-a-1", Status.RUNNING, up_wait=True))
         words(Event("Container", "p-b-1", last))
         middle = ["p-b-1 Started", "p-a-1 Waiting", "p-b-1 Waiting"] if last is Status.STARTED else \
             ["p-a-1 Waiting", "p-b-1 Waiting", "p-b-1 Error"]  # a failure: its Waiting lines first
         assert [f"{e.name} {e.status.value}" for e in seen] == ["p-a-1 Started", *middle, "p-a-1 Healthy"]
+
+
+def test_wait_words_pass_a_depends_on_wait_and_keep_a_one_shots_exited():
+    """As Compose 2.40: a dependency's Waiting/Healthy while the others start come as they come
+    (they were held and shown twice after); a one-shot's --wait line is Exited, after the Waiting
+    lines."""
+    seen: list[Event] = []
+    words = WaitWords(seen.append, ["p-db-1", "p-init-1", "p-api-1"], {"p-db-1", "p-init-1", "p-api-1"})
+    words.begin()
+    for event in (Event("Container", "p-db-1", Status.STARTED), Event("Container", "p-init-1", Status.STARTED),
+                  Event("Container", "p-db-1", Status.WAITING), Event("Container", "p-db-1", Status.HEALTHY),
+                  Event("Container", "p-init-1", Status.EXITED, up_wait=True),
+                  Event("Container", "p-api-1", Status.STARTED),
+                  Event("Container", "p-db-1", Status.HEALTHY, up_wait=True),
+                  Event("Container", "p-api-1", Status.RUNNING, up_wait=True)):
+        words(event)
+    assert [f"{e.name} {e.status.value}" for e in seen] == [
+        "p-db-1 Started", "p-init-1 Started", "p-db-1 Waiting", "p-db-1 Healthy", "p-api-1 Started",
+        "p-db-1 Waiting", "p-init-1 Waiting", "p-api-1 Waiting", "p-init-1 Exited", "p-db-1 Healthy",
+        "p-api-1 Healthy"]
 
 
 def test_up_wait_lines_and_network_first(load, service, fake, events):
@@ -261,3 +293,18 @@ def test_down_keeps_the_containers_of_a_service_its_profiles_disable(load, servi
         assert plan.warnings == ("Network demo_default: Resource is still in use",)
         assert (f"remove container:{oneoff}" in plan.text()) is options.remove_orphans  # (exited)
     assert "remove service:tool:1" in service.plan_down(enabled).text()
+
+
+def test_restart_waits_only_on_dependencies_marked_restart_true(load, service, fake, events):
+    """Compose 2.40's restart drops depends_on edges without ``restart: true``: no Waiting/Healthy
+    lines, no wait for the dependency (its restart.go)."""
+    project = load("""
+services:
+  db: {image: busybox, healthcheck: {test: ["CMD", "true"], interval: 1s}}
+  api: {image: busybox, depends_on: {db: {condition: service_healthy}}}
+""")
+    service.up(project)
+    events.clear()
+    service.restart(project)
+    assert sorted(lines(events)) == sorted(f"demo-{name}-1 {word}" for name in ("api", "db")
+                                           for word in ("Restarting", "Restarted"))
