@@ -276,34 +276,28 @@ def _ps_lines(found: list[Any], records: list[dict], output_format: str, options
         return ["\n".join(dict.fromkeys(r["Service"] for r in records))]
     if options.get("quiet"):  # compose prints full ids (--no-trunc changes nothing)
         return [container.id for container in found]
+    records = [{**r, "Command": _quoted_command(r["Command"][1:-1], no_trunc)} for r in records]
     if output_format == "json":  # docker compose truncates the command here too
         from composer.spec.render import go_json
 
-        return [go_json({**record, "Command": truncate(record["Command"], 22, no_trunc)}) for record in records]
+        return [go_json(record) for record in records]
     if output_format == "table":
         return table_lines(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
-                           [[r["Name"], r["Image"], truncate(r["Command"], 22, no_trunc), r["Service"],
-                             r["RunningFor"], r["Status"], r["Ports"]] for r in records])
+                           [[r["Name"], r["Image"], r["Command"], r["Service"], r["RunningFor"], r["Status"],
+                             r["Ports"]] for r in records])
     from composer.cli.psformat import render
 
-    rows = [{**r, "Command": _quoted_command(r["Command"][1:-1], no_trunc),
-             "Label": lambda key, c=c: c.labels.get(key, "")}  # .Label "KEY" is a method, as compose's
+    rows = [{**r, "Label": lambda key, c=c: c.labels.get(key, "")}  # .Label "KEY" is a method, as compose's
             for r, c in zip(records, found)]
     return list(render(rows, output_format, strict=True))  # an unknown field refused, as compose
 
 
 def _quoted_command(command: str, keep: bool) -> str:
-    """compose's ``.Command`` in a template: cut to 20 characters (unless ``--no-trunc``), then
-    quoted as Go's ``strconv.Quote`` (printable non-ASCII kept)."""
+    """compose's ``.Command`` (table, json, template): cut to 20 characters (unless ``--no-trunc``),
+    then quoted as Go's ``strconv.Quote`` (``"sh -c 'trap \\"exit 0…"``; printable non-ASCII kept)."""
     if not keep and len(command) > 20:
         command = command[:19] + "…"
     return json.dumps(command, ensure_ascii=False)
-
-
-def truncate(text: str, width: int, keep: bool) -> str:
-    if keep or len(text) <= width:
-        return text
-    return text[: width - 2] + '…"'
 
 
 def table_lines(header: list[str], rows: list[list[Any]], minimum: int = 10, gap: int = 3) -> list[str]:

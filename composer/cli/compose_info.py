@@ -120,6 +120,6 @@ def format_event(change: Any, as_json: bool) -> str:
         stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"  # as Go's RFC3339Nano
         return json.dumps({"action": change.action, "attributes": attributes, "id": change.view.id,
                            "service": change.view.service, "time": stamp, "type": "container"},
-                          separators=(",", ":"))
+                          separators=(",", ":"), sort_keys=True)  # (the attributes' keys too: exitCode first)
     pairs = ", ".join(f"{k}={v}" for k, v in attributes.items())
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S.%f')} container {change.action} {change.view.id} ({pairs})\n"

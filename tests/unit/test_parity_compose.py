@@ -103,6 +103,8 @@ def test_events_json_has_sorted_keys_and_an_rfc3339_time():
     assert '"attributes":{"image":"busybox","name":"p-web-1"}' in line
     text = info.format_event(Change(1795378722.5, "start", view()), as_json=False)
     assert text.endswith(" container start c1 (image=busybox, name=p-web-1)\n")  # compose: a blank line after
+    died = json.loads(info.format_event(Change(1795465122.77, "die", view("exited")), as_json=True))
+    assert list(died["attributes"]) == sorted(died["attributes"]) and "exitCode" in died["attributes"]
 
 
 def test_health_events_only_for_a_running_containers_verdict():

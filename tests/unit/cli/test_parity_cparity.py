@@ -5,6 +5,7 @@ running container fails, ``rm -s`` stops before it asks, ``stats`` takes one SER
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -292,3 +293,15 @@ def test_up_and_down_fast_paths_take_bool_values():
     assert parse_simple(["-v=f"], _DOWN_FLAGS, _DOWN_VALUED) == ({"volumes": False}, [])
     with pytest.raises(FlagError, match='invalid argument "maybe" for "-d, --detach" flag: strconv.ParseBool'):
         parse_simple(["--detach=maybe"], _UP_FLAGS, _UP_VALUED)
+
+
+def test_ps_quotes_the_command_as_go_strconv_quote():
+    """compose ps (table, json, template) cuts the command to 20 characters, then quotes it as Go's
+    strconv.Quote: the inner double quotes escaped (``"sh -c 'trap \\"exit 0…"``)."""
+    record = {"Name": "p-api-1", "Image": "busybox", "Command": '"sh -c \'trap "exit 0" TERM; wait\'"',
+              "Service": "api", "RunningFor": "1 second ago", "Status": "Up 1 second", "Ports": ""}
+    table = F._ps_lines([None], [record], "table", {})
+    assert table[1].split("   ")[2] == '"sh -c \'trap \\"exit 0…"'
+    assert json.loads(F._ps_lines([None], [record], "json", {})[0])["Command"] == '"sh -c \'trap \\"exit 0…"'
+    whole = json.loads(F._ps_lines([None], [record], "json", {"no_trunc": True})[0])["Command"]
+    assert whole == '"sh -c \'trap \\"exit 0\\" TERM; wait\'"'
