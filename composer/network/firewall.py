@@ -20,6 +20,7 @@ Host changes besides the table (undone by ``restore_host`` when the last network
 from __future__ import annotations
 
 import _thread
+import os
 
 from composer.errors import NetworkError
 from composer.network.model import NAME_CHARS, Network, PortBinding
@@ -138,6 +139,17 @@ def render(table: str, networks: list[Network], uplinks: list[str], uplinks6: li
 
 _LIBNFTABLES: list = []  # [the loaded library, or None when it is missing]
 _ONE_AT_A_TIME = _thread.allocate_lock()  # libnftables keeps some global state: one script at a time
+
+
+def _fresh_lock_in_child() -> None:
+    """A forked child gets its own free lock: the parent's may be held by a thread freeing a
+    context (``_free``), which does not exist in the child, and would never be released there
+    (a zygote forked meanwhile, then its containers' launchers publishing ports, hung for ever)."""
+    global _ONE_AT_A_TIME
+    _ONE_AT_A_TIME = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def nft(script: str) -> None:
