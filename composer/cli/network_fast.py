@@ -10,6 +10,7 @@ to the typer commands (``main`` returns None), which print the same output. ``--
 from __future__ import annotations
 
 from composer.cli.run_flags import _flags, parse_interspersed
+from composer.engine.object_events import PREDEFINED_NETWORKS
 from composer.errors import UsageError
 
 TABLES: dict[str, dict] = {verb: {} for verb in ("create", "ls", "inspect", "rm")}
@@ -137,7 +138,7 @@ def inspect_networks(names: list[str]) -> tuple[list[dict], list[str]]:
             [n for n, net in zip(names, found) if net is None])
 
 
-PREDEFINED = {"host": "host", "none": "null"}  # docker's networks of these modes: name -> driver
+PREDEFINED = {name: driver for name, (_id, driver) in PREDEFINED_NETWORKS.items()}  # name -> driver
 
 
 def predefined_networks(stored: list) -> list:

@@ -91,10 +91,12 @@ def network_event(action: str, network, container_id: str = "") -> None:
     record("network", action, network.id, attributes)
 
 
-# docker's pre-defined networks of the modes none and host: their ids as ``network ls`` shows them
-# (``cli.network_fast.predefined_networks``: the sha256 of "composer predefined network NAME")
-PREDEFINED_NETWORKS = {"none": ("72772ca4e969dce71d073428f453e00f2fa18a170f9e48ef8ea425e6c1c4b0a8", "null"),
-                       "host": ("deff455c2c7f4162c9854c573f851cbfcca5080c6a255f4970d38d421b088ebe", "host")}
+# docker's pre-defined networks of the modes host and none (composer keeps no record of them):
+# name -> (the id ``network ls`` and ``inspect`` give them, driver); the ids are fixed,
+# sha256("composer predefined network NAME") (hashlib itself costs network ls ~3 ms to import).
+# The one table: describe's ids and network_fast's drivers are read from it.
+PREDEFINED_NETWORKS = {"host": ("deff455c2c7f4162c9854c573f851cbfcca5080c6a255f4970d38d421b088ebe", "host"),
+                       "none": ("72772ca4e969dce71d073428f453e00f2fa18a170f9e48ef8ea425e6c1c4b0a8", "null")}
 
 
 def predefined_network_event(action: str, config) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from composer.engine.object_events import PREDEFINED_NETWORKS
 from composer.engine.runtime.record import Record
 
 TYPE_CHECKING = False  # typing stays off the CLI's start-up
@@ -120,10 +121,8 @@ def inspect_dict(config: dict, state: dict, sizes: tuple[int, int] | None = None
 INIT_PATH = "/sbin/docker-init"
 
 
-# the ids ``network ls`` gives docker's pre-defined networks (composer keeps no record of them): fixed,
-# sha256("composer predefined network NAME") (hashlib itself costs network ls ~3 ms to import)
-PREDEFINED_NETWORK_IDS = {"host": "deff455c2c7f4162c9854c573f851cbfcca5080c6a255f4970d38d421b088ebe",
-                          "none": "72772ca4e969dce71d073428f453e00f2fa18a170f9e48ef8ea425e6c1c4b0a8"}
+# the ids ``network ls`` gives docker's pre-defined networks (object_events' table)
+PREDEFINED_NETWORK_IDS = {name: net_id for name, (net_id, _driver) in PREDEFINED_NETWORKS.items()}
 
 
 def predefined_network_id(name: str) -> str:
