@@ -99,11 +99,13 @@ class VolumeStore:
         volume_event("create", name)
         return self.inspect(name)
 
-    def attach(self, name: str, container_id: str) -> str:
+    def attach(self, name: str, container_id: str, options: dict[str, str] | None = None) -> str:
         """The directory a starting container binds; a volume with mount options (``type``,
-        ``device``) is mounted there for its first user."""
+        ``device``) is mounted there for its first user (``options``: its ``Options`` as the
+        caller has just read them, else read here)."""
         data = self.data_path(name)
-        options = self._meta(name).get("Options")
+        if options is None:
+            options = self._meta(name).get("Options")
         if needs_mount(options):
             from composer.engine.localvolumes import attach_user
 

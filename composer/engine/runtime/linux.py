@@ -68,8 +68,9 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             from composer.engine.volumes import VolumeStore
 
             store = store or VolumeStore()
-            store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
-            data = store.attach(mount.source, config.id)  # (mounted first when it has mount options)
+            info = store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
+            # (mounted first when it has mount options; volume.json read once for both)
+            data = store.attach(mount.source, config.id, info.get("Options") or {})
             object_events.volume_mounted(mount.source, config.id, mount)
             if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
                 populate.append((data, mount.target))
