@@ -108,8 +108,10 @@ def _udata_comment(udata: bytes) -> str:
 def sweep_abandoned() -> list[str]:
     """Delete composer bridges whose state folder no longer exists, the nftables tables of those
     folders (found through the bridges, or through the folder a table's comment names: a table
-    whose bridges went first), and then the iptables FORWARD accept rules of deleted folders."""
-    from composer.network import firewall
+    whose bridges went first), the iptables FORWARD accept rules of deleted folders, and their
+    claims on the host's uplinks (forwarding switched off where no live root needs it). The caller
+    holds the host-wide lock."""
+    from composer.network import firewall, uplinks
     from composer.network.store import host_tag
 
     owners = table_owners()
@@ -134,4 +136,5 @@ def sweep_abandoned() -> list[str]:
         from composer.network import forward_policy
 
         forward_policy.remove_stale()
+    uplinks.drop_abandoned()
     return removed

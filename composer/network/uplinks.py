@@ -99,6 +99,15 @@ def _switched_on(name: str, family: str) -> bool:
     return True
 
 
+def drop_abandoned() -> None:
+    """Drop the claims of state folders that no longer exist, switching forwarding off where
+    nobody else claims it (a root deleted without teardown). The caller holds the host-wide lock
+    (``orphans.sweep_abandoned``, under ``NetworkManager.create``'s)."""
+    for family in FORWARDING:
+        data, _ = _load(family)
+        _save(data)
+
+
 def release(folder: str, family: str = "ipv4") -> None:
     """Drop ``folder``'s claims; switch forwarding off where nobody else claims it."""
     with host_locked():

@@ -28,10 +28,29 @@ def doomed(tmp_path):
         if (tmp_path / "doomed-root").is_dir():
             nm.reset()
         else:
-            from composer.network import firewall, forward_policy
+            from composer.network import firewall, forward_policy, uplinks
+            from composer.network.store import host_locked
 
             firewall.remove(nm.store.table)
             forward_policy.remove_stale()
+            with host_locked():
+                uplinks.drop_abandoned()
+
+
+def _sweep() -> list[str]:
+    """``sweep_abandoned`` under the host-wide lock, as ``NetworkManager.create`` calls it."""
+    from composer.network.orphans import sweep_abandoned
+    from composer.network.store import host_locked
+
+    with host_locked():
+        return sweep_abandoned()
+
+
+def _claimed_by(folder: str) -> bool:
+    """Whether ``folder`` still claims forwarding on one of the host's uplinks."""
+    from composer.network.uplinks import REGISTRY
+
+    return os.path.exists(REGISTRY) and folder in open(REGISTRY).read()
 
 
 def _delete_without_teardown(nm) -> None:
@@ -45,26 +64,25 @@ def _delete_without_teardown(nm) -> None:
 
 
 def test_a_deleted_roots_table_goes_without_its_bridges(manager, doomed):
-    from composer.network.orphans import sweep_abandoned, table_owners
+    from composer.network.orphans import table_owners
 
     manager.create("alive")
     doomed.create("doomed")
     owners = table_owners()
     assert owners[doomed.store.table] == doomed.store.dir and owners[manager.store.table] == manager.store.dir
     _delete_without_teardown(doomed)
-    assert sweep_abandoned() == []  # no bridge of it was left
+    assert _sweep() == []  # no bridge of it was left
+    assert not _claimed_by(doomed.store.dir)
     owners = table_owners()
     assert doomed.store.table not in owners and owners[manager.store.table] == manager.store.dir
 
 
 def test_a_deleted_roots_accept_rules_go_with_its_table(manager, doomed, forward_drop):  # noqa: F811
-    from composer.network.orphans import sweep_abandoned
-
     manager.create("alive")
     doomed.create("doomed")
     assert all(_accepts(doomed, tool) and _accepts(manager, tool) for tool in TOOLS)
     _delete_without_teardown(doomed)
-    sweep_abandoned()
+    _sweep()
     for tool in TOOLS:
         rules = subprocess.run([tool, "-w", "-S", "FORWARD"], capture_output=True, text=True).stdout
         assert doomed.store.dir not in rules and _accepts(manager, tool), rules
@@ -75,7 +93,7 @@ def test_a_deleted_roots_dns_server_leaves_its_folder_deleted(tmp_path):
     its lock file), or the deleted root would look alive and its table would stay."""
     from composer.network.dns import control
     from composer.network.manager import NetworkManager
-    from composer.network.orphans import sweep_abandoned, table_owners
+    from composer.network.orphans import table_owners
     nm = NetworkManager(tmp_path / "served-root" / "networks")
     nm.create("named")
     pid = control.pid_of(nm.store)
@@ -88,8 +106,9 @@ def test_a_deleted_roots_dns_server_leaves_its_folder_deleted(tmp_path):
             time.sleep(0.05)
         assert _gone(pid), "the DNS server stayed"
         assert not (tmp_path / "served-root").exists()
-        sweep_abandoned()
+        _sweep()
         assert nm.store.table not in table_owners()
+        assert not _claimed_by(nm.store.dir)  # its uplinks' forwarding given back
     finally:
         if (tmp_path / "served-root").is_dir():
             nm.reset()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from composer.errors import NetworkError
@@ -96,6 +98,9 @@ def test_remove_ignores_endpoints_of_vanished_namespaces(manager, make_netns):
     ns.destroy()
     manager.remove("ghosts")  # the endpoint's namespace is gone: not "active"
     assert manager.store.find(net.id) is None
+    deadline = time.monotonic() + 5  # the kernel deletes the pair with the namespace, in the background
+    while ep.host_ifname in open("/proc/net/dev").read() and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert ep.host_ifname not in open("/proc/net/dev").read()
 
 
