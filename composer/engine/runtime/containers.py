@@ -322,10 +322,11 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
 
 
 def _finish_killed_removals() -> None:
-    """What removers killed half-way left in ``removing/`` (``removing.sweep``)."""
-    from composer.engine.runtime.removing import sweep
+    """What removers killed half-way left in ``removing/``: swept once per command
+    (``removing.sweep_once``), not once per container a ``down`` or ``prune`` removes."""
+    from composer.engine.runtime.removing import sweep_once
 
-    sweep()
+    sweep_once()
 
 
 def _refuse_unless_forced(config: ContainerConfig, status: str, force: bool) -> None:

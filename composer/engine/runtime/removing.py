@@ -4,12 +4,30 @@
 it there; a remover killed half-way (a Ctrl-C'd ``down``, an OOM kill) leaves the rest. ``sweep``,
 run by the next ``rm`` and ``prune`` of the root, deletes such an entry only when it is surely
 dead: its remover is gone, no container of that id exists, nothing is mounted inside it and no
-process has it as its working or root directory or holds a file of it open.
+process has it as its working or root directory or holds a file of it open. A command sweeps a
+root once (``sweep_once``): the entries of its own later removals are its own, never abandoned.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+
+_swept: set[str] = set()  # the containers/ folders this process has swept (``sweep_once``)
+_swept_lock = threading.Lock()
+
+
+def sweep_once(containers: str | None = None) -> None:
+    """``sweep``, the first time this process (one command: a ``down``, a ``prune``) asks for
+    the root of ``containers``; later calls return at once."""
+    from composer.engine.runtime.state import containers_root
+
+    containers = containers or containers_root()
+    with _swept_lock:
+        if containers in _swept:
+            return
+        _swept.add(containers)
+    sweep(containers)
 
 
 def sweep(containers: str | None = None) -> list[str]:

@@ -62,3 +62,18 @@ def test_only_surely_abandoned_entries_go(state_root: Path, tmp_path: Path) -> N
     left = removing.sweep(str(state_root / "containers"))
     assert sorted(left) == sorted([existing.name, mounted.name, used.name])
     assert [entry.name for entry in (state_root / "removing").iterdir()] == [removing_now.name]
+
+
+def test_a_command_sweeps_a_root_once(state_root: Path) -> None:
+    """``down``/``prune`` remove many containers: the first removal sweeps, the others do not
+    (each sweep may scan /proc)."""
+    from composer.engine.runtime import removing
+
+    containers = str(state_root / "containers")
+    first = _leftover(state_root, f"{'a' * 64}.{_dead_pid()}")
+    removing.sweep_once(containers)
+    assert not first.exists()
+    second = _leftover(state_root, f"{'b' * 64}.{_dead_pid()}")
+    removing.sweep_once(containers)
+    assert second.is_dir()
+    assert removing.sweep(containers) == [second.name]
