@@ -127,8 +127,10 @@ def test_everyday_flow(stack: ExampleProject) -> None:
     stack("stop", "api")  # serve.py ends the api without Python's teardown, with uvicorn's status
     assert json.loads(stack("container", "inspect", after["api"]).stdout)[0]["State"]["ExitCode"] == 0
     stack("down")
+    stack.env["LOG_LEVEL"] = "warning"  # .env's setting reaches uvicorn: no INFO lines
     stack("up", "-d", "--wait")
     assert [item["name"] for item in http(stack, "/items")] == ["pen"], "down + up lost the rows"
+    assert "Uvicorn running on" not in stack("logs", "api").stdout
 
     count = ("import os, psycopg; print(psycopg.connect(os.environ['DATABASE_URL'])"
              ".execute('select count(*) from items').fetchone()[0])")
