@@ -18,6 +18,7 @@ import re
 from typing import Mapping
 
 from composer.engine.runtime import libc
+from composer.engine.runtime.mountinfo import is_mount_point
 from composer.errors import ContainerRuntimeError, VolumeError
 
 VALID_OPTIONS = ("type", "o", "device", "size")
@@ -174,15 +175,8 @@ def unmount_volume(target: str) -> None:
     try:
         libc.umount(target, libc.MNT_DETACH)
     except OSError as error:
-        if error.errno != 22 and is_mounted(target):  # EINVAL: not a mount point
+        if error.errno != 22 and is_mount_point(target):  # EINVAL: not a mount point
             raise VolumeError(_mount_error("umount", "", target, libc.MNT_DETACH, "", error)) from None
-
-
-def is_mounted(path: str) -> bool:
-    """Whether ``path`` is a mount point in this mount namespace."""
-    escaped = path.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011").replace("\n", "\\012")
-    with open("/proc/self/mountinfo") as handle:
-        return any(line.split(" ", 5)[4] == escaped for line in handle)
 
 
 def attach_user(volume_dir: str, data_path: str, options: Mapping[str, str], container_id: str) -> None:
@@ -192,7 +186,7 @@ def attach_user(volume_dir: str, data_path: str, options: Mapping[str, str], con
     users = os.path.join(volume_dir, "users")
     with StateLock(volume_dir, directory=True):
         os.makedirs(users, exist_ok=True)
-        if not is_mounted(data_path):
+        if not is_mount_point(data_path):
             mount_volume(options, data_path)
         with open(os.path.join(users, container_id), "w"):
             pass

@@ -15,6 +15,8 @@ import shutil
 import stat
 from pathlib import Path
 
+from composer.engine.runtime.mountinfo import mounts_below
+
 _OWNED = re.compile(r"[a-z]+-(\d+)-")
 
 
@@ -35,15 +37,6 @@ def process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def mounts_below(path: Path) -> list[str]:
-    """Mount points at or below ``path``, deepest first (from /proc/self/mountinfo)."""
-    top = str(path)
-    with open("/proc/self/mountinfo") as handle:
-        points = [_unescaped(line.split()[4]) for line in handle]
-    inside = [point for point in points if point == top or point.startswith(top + "/")]
-    return sorted(set(inside), key=len, reverse=True)
 
 
 def remove_entry(path: Path) -> int:
@@ -85,9 +78,3 @@ def tree_size(path: Path) -> int:
                 pass
     return total
 
-
-def _unescaped(field: str) -> str:
-    """A mount point as mountinfo writes it, decoded (space, tab, newline and backslash are ``\\ooo``)."""
-    if "\\" not in field:
-        return field
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)

@@ -137,9 +137,9 @@ def _unmounted_devices(config) -> list[tuple[dict, str]]:
         except VolumeError:
             continue  # removed meanwhile: nothing to mount
         if needs_mount(meta.get("Options")):
-            from composer.engine.localvolumes import is_mounted
+            from composer.engine.runtime.mountinfo import is_mount_point
 
-            if not is_mounted(meta["Mountpoint"]):
+            if not is_mount_point(meta["Mountpoint"]):
                 devices.append((meta["Options"], meta["Mountpoint"]))
     return devices
 

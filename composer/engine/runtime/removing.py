@@ -54,16 +54,15 @@ def sweep(containers: str | None = None) -> list[str]:
 
 def _abandoned(containers: str, top: str, name: str) -> bool:
     """A ``<id>.<pid>`` entry whose remover is gone, whose container is gone and with no mount inside."""
-    from pathlib import Path
-
-    from composer.engine.images.tmpdirs import mounts_below, process_exists
+    from composer.engine.images.tmpdirs import process_exists
+    from composer.engine.runtime.mountinfo import mounts_below
 
     container_id, _, pid = name.rpartition(".")
     if not container_id or not pid.isdigit() or process_exists(int(pid)):
         return False
     if os.path.lexists(os.path.join(containers, container_id)):
         return False
-    return not mounts_below(Path(top, name))
+    return not mounts_below(os.path.join(top, name))
 
 
 def _in_use(paths: list[str]) -> set[str]:

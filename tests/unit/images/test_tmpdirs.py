@@ -12,16 +12,10 @@ import pytest
 
 from composer.engine.images.catalog import _clean_tmp
 from composer.engine.images.store import ImageStore
-from composer.engine.images.tmpdirs import mounts_below
+from composer.engine.runtime.mountinfo import is_mount_point
 from composer.engine.runtime import libc
 
 pytestmark = pytest.mark.root
-
-
-def _mounted(path: Path) -> bool:
-    """Whether something is mounted at ``path`` (os.path.ismount misses a bind mount of a
-    directory of the same filesystem: same device, another inode)."""
-    return str(path) in mounts_below(path)
 
 
 def _aged(path: Path, seconds: float = 7200) -> None:
@@ -53,9 +47,9 @@ def test_a_dead_builds_mounted_view_is_detached_and_the_host_dir_under_it_kept(t
     libc.mount(str(host), str(view), None, libc.MS_BIND)  # what a dead build could leave mounted
     try:
         assert _clean_tmp(ImageStore()) >= 0
-        assert not _mounted(view) and not view.parent.exists()
+        assert not is_mount_point(view) and not view.parent.exists()
     finally:
-        if _mounted(view):
+        if is_mount_point(view):
             libc.umount(str(view), libc.MNT_DETACH)
     assert (host / "precious").read_text() == "keep me"
 
@@ -69,7 +63,7 @@ def test_an_old_unpack_dir_with_a_mount_inside_is_detached_first(tmp: Path, host
         _clean_tmp(ImageStore())
         assert not (tmp / "unpack-old").exists()
     finally:
-        if _mounted(inner):
+        if is_mount_point(inner):
             libc.umount(str(inner), libc.MNT_DETACH)
     assert (host / "precious").read_text() == "keep me"
 
@@ -105,8 +99,8 @@ def test_an_entry_whose_mount_cannot_be_detached_is_left_whole(tmp: Path, host: 
         with monkeypatch.context() as patched:
             patched.setattr(libc, "umount", lambda *_: (_ for _ in ()).throw(OSError(1, "refused")))
             assert _clean_tmp(ImageStore()) == 0
-        assert _mounted(inner) and (inner / "precious").is_file()
+        assert is_mount_point(inner) and (inner / "precious").is_file()
     finally:
-        if _mounted(inner):
+        if is_mount_point(inner):
             libc.umount(str(inner), libc.MNT_DETACH)
     assert (host / "precious").read_text() == "keep me"
