@@ -129,7 +129,7 @@ def volume_mounted(name: str, container_id: str, mount) -> None:
 
 def volumes_unmounted(config) -> None:
     """dockerd's ``unmount`` events: the container (a ContainerConfig) that used the volumes stopped."""
-    for name in sorted({mount.source for mount in config.mounts if mount.type == "volume" and mount.source}):
+    for name in config.volume_names():
         volume_event("unmount", name, {"container": config.id})
 
 

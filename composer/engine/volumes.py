@@ -83,11 +83,16 @@ class VolumeStore:
     def create(self, name: str, labels: dict[str, str] | None = None, driver: str = "local",
                options: dict[str, str] | None = None) -> dict:
         """Create ``name`` (idempotent, like docker) and return its inspect dict."""
+        return self._shown(self.ensure(name, labels, driver, options))
+
+    def ensure(self, name: str, labels: dict[str, str] | None = None, driver: str = "local",
+               options: dict[str, str] | None = None) -> dict:
+        """``name``'s record (its volume.json), the volume created first when missing."""
         if driver != "local":
             raise VolumeError(f"volume driver {driver!r} is not supported", hint="use the local driver")
         directory = self._dir(name)
         if self.exists(name):
-            return self.inspect(name)
+            return self._meta(name)
         if options:
             check_volume_options(name, options)
         os.makedirs(os.path.join(directory, "_data"), 0o755)
@@ -97,7 +102,7 @@ class VolumeStore:
                 "Scope": "local", "CreatedAt": now_iso(), "Populated": False}
         write_json_atomic(os.path.join(directory, "volume.json"), meta)
         volume_event("create", name)
-        return self.inspect(name)
+        return meta
 
     def attach(self, name: str, container_id: str, options: dict[str, str] | None = None) -> str:
         """The directory a starting container binds; a volume with mount options (``type``,
@@ -138,22 +143,23 @@ class VolumeStore:
 
     def inspect(self, name: str) -> dict:
         """docker's ``volume inspect`` shape."""
-        meta = self._meta(name)
-        meta.pop("Populated", None)
-        meta["Mountpoint"] = self.data_path(name)
-        return meta
+        return self._shown(self._meta(name))
 
-    def claim_population(self, name: str) -> bool:
-        """True once per volume: the first mount copies the image's content into it."""
+    def _shown(self, meta: dict) -> dict:
+        """A volume's record in ``inspect``'s shape (its Mountpoint, not composer's Populated)."""
+        shown = {key: value for key, value in meta.items() if key != "Populated"}
+        shown["Mountpoint"] = self.data_path(meta["Name"])
+        return shown
+
+    def claim_population(self, name: str, meta: dict | None = None) -> bool:
+        """True once per volume: the first mount copies the image's content into it (``meta``:
+        its record as the caller has just read it, else read here)."""
         from composer.engine.runtime.state import write_json_atomic
 
-        path = os.path.join(self._dir(name), "volume.json")
-        with open(path) as handle:
-            meta = json.load(handle)
+        meta = meta if meta is not None else self._meta(name)
         if meta.get("Populated") or os.listdir(self.data_path(name)):
             return False
-        meta["Populated"] = True
-        write_json_atomic(path, meta)
+        write_json_atomic(os.path.join(self._dir(name), "volume.json"), {**meta, "Populated": True})
         return True
 
     def list(self) -> list[dict]:

@@ -161,6 +161,11 @@ class ContainerConfig(Record):
     volume_driver: str = ""              # --volume-driver: "local" (the only driver) or "" (inspect's VolumeDriver)
     warnings = ()  # (not a field, not saved) docker's create-time warnings: set by the runtime's create
 
+    def volume_names(self, anonymous: bool = True) -> list[str]:
+        """The volumes its mounts use, each once, sorted (``anonymous=False``: its named ones only)."""
+        return sorted({mount.source for mount in self.mounts if mount.type == "volume" and mount.source
+                       and (anonymous or not mount.anonymous)})
+
     @classmethod
     def from_dict(cls, data: dict) -> "ContainerConfig":
         """The inverse of ``to_dict``."""

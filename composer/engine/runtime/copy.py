@@ -131,7 +131,7 @@ def _unmounted_devices(config) -> list[tuple[dict, str]]:
     from composer.errors import VolumeError
 
     store, devices = VolumeStore(), []
-    for name in dict.fromkeys(m.source for m in config.mounts if m.type == "volume" and m.source):
+    for name in config.volume_names():
         try:
             meta = store.inspect(name)
         except VolumeError:

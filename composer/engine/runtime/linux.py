@@ -68,11 +68,11 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
             from composer.engine.volumes import VolumeStore
 
             store = store or VolumeStore()
-            info = store.create(mount.source)  # idempotent: a volume removed meanwhile comes back empty
-            # (mounted first when it has mount options; volume.json read once for both)
-            data = store.attach(mount.source, config.id, info.get("Options") or {})
+            meta = store.ensure(mount.source)  # a volume removed meanwhile comes back empty
+            # (mounted first when it has mount options; volume.json read once for all three)
+            data = store.attach(mount.source, config.id, meta.get("Options") or {})
             object_events.volume_mounted(mount.source, config.id, mount)
-            if not mount.subpath and store.claim_population(mount.source) and not mount.volume_nocopy:
+            if not mount.subpath and store.claim_population(mount.source, meta) and not mount.volume_nocopy:
                 populate.append((data, mount.target))
                 import shutil  # noqa: F401 (the child's copy_tree needs it: under --userns private it
                 # runs as a mapped root that may no longer read the host's standard library)
@@ -86,14 +86,14 @@ def resolve_mounts(config: ContainerConfig) -> tuple[list[Mount], list[tuple[str
 def release_volumes(config: ContainerConfig) -> None:
     """The container stopped: its mounted volumes (local driver options) lose a user; the last one
     unmounts them (errors are ignored, as docker does: the next start mounts again)."""
-    names = {mount.source for mount in config.mounts if mount.type == "volume" and mount.source}
+    names = config.volume_names()
     if not names:
         return
     from composer.engine.volumes import VolumeStore
     from composer.errors import ComposerError
 
     store = VolumeStore()
-    for name in sorted(names):
+    for name in names:
         try:
             store.detach(name, config.id)
         except (ComposerError, OSError):
@@ -103,8 +103,7 @@ def release_volumes(config: ContainerConfig) -> None:
 def create_named_volumes(config: ContainerConfig) -> None:
     """The container's named volumes exist from its creation, as docker makes them (and logs a
     volume ``create`` event for each, made now or before, as dockerd does)."""
-    named = sorted({mount.source for mount in config.mounts if mount.type == "volume" and mount.source
-                    and not mount.anonymous})
+    named = config.volume_names(anonymous=False)
     if named:
         from composer.engine.volumes import VolumeStore
 

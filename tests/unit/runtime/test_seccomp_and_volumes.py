@@ -47,6 +47,11 @@ def test_volume_store(state_root, tmp_path):
     assert meta["Name"] == "data" and meta["Mountpoint"].endswith("/volumes/data/_data")
     assert store.create("data")["Labels"] == {"a": "b"}  # idempotent
     assert store.claim_population("data") and not store.claim_population("data")
+    assert "Populated" not in meta and "Populated" not in store.inspect("data")
+    record = store.ensure("fresh")  # a start's read: volume.json as it is, handed to claim_population
+    assert record["Populated"] is False and "Mountpoint" not in record
+    assert store.claim_population("fresh", record) and not store.claim_population("fresh")
+    store.remove("fresh")
     store.create("anon", {"com.docker.volume.anonymous": ""})
     assert [v["Name"] for v in store.list()] == ["anon", "data"]
     with pytest.raises(VolumeError, match="in use"):
@@ -57,6 +62,17 @@ def test_volume_store(state_root, tmp_path):
     for name in ("../x", ".hidden", "a/b", ""):
         with pytest.raises(VolumeError):
             store.create(name)
+
+
+def test_volume_names_of_a_config():
+    from composer.engine.runtime.config import ContainerConfig, Mount
+
+    config = ContainerConfig(id="c", name="n", image="i", image_id="", layers=[], args=[], env=[], mounts=[
+        Mount(type="volume", target="/b", source="b"), Mount(type="volume", target="/a", source="a"),
+        Mount(type="volume", target="/a2", source="a"), Mount(type="bind", target="/h", source="/h"),
+        Mount(type="volume", target="/x", source="f00", anonymous=True), Mount(type="tmpfs", target="/t")])
+    assert config.volume_names() == ["a", "b", "f00"]
+    assert config.volume_names(anonymous=False) == ["a", "b"]
 
 
 def test_copy_tree_keeps_links_and_modes(tmp_path):
