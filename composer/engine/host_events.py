@@ -31,8 +31,9 @@ class HostMonitor(ProjectMonitor):
         super().__init__("")
         libc.inotify_add_watch(self.fd, os.path.dirname(self.objects.path), libc.IN_MODIFY | libc.IN_CREATE)
         self.removals: dict[str, dict] = {}  # container id -> its removal record, until its directory is gone
-        self.held: list = []  # changes the next round shows: newer than the last look, or of an unborn container
-        self.due = False  # some of them only wait for the next round (at once)
+        self.held: list = self.pending  # changes the next round shows: newer than the last look, or
+        self.pending = []  # of an unborn container (first: those between ``opened`` and the first look)
+        self.due = bool(self.held)  # some of them only wait for the next round (at once)
 
     def selects(self, view) -> bool:
         return True

@@ -190,6 +190,10 @@ class ProjectMonitor:
         self.pidfds: dict[int, int] = {}  # supervisor pid -> pidfd
         self.opened = time.time()  # what happens from now on, the live changes report
         self.views: dict[str, View] = self.snapshot()
+        self.pending = sorted((change for view in self.views.values() for change in past_changes(view)
+                               if change.time > self.opened), key=lambda change: change.time)
+        # (what happened between ``opened`` and the snapshot's look: neither history, which ends
+        # at ``opened``, nor a change from the first views: the first live round reports it)
 
     def _view(self, container_id: str) -> View | None:
         from composer.engine.runtime.containers import current_state
@@ -243,13 +247,14 @@ class ProjectMonitor:
     def wait_changes(self, timeout: float | None = None) -> list[Change]:
         """Block until something changes (or ``timeout``); the changes since the last call (maybe
         none: a composer command finishing wakes it too)."""
-        self._wait(timeout)
+        found, self.pending = self.pending, []
+        self._wait(0.0 if found else timeout)
         now = self.snapshot()
         stamp = time.time()
-        found = [Change(stamp, action, after or before)  # type: ignore[arg-type]
-                 for container_id in sorted(set(self.views) | set(now))
-                 for before, after in [(self.views.get(container_id), now.get(container_id))]
-                 for action in actions(before, after)]
+        found += [Change(stamp, action, after or before)  # type: ignore[arg-type]
+                  for container_id in sorted(set(self.views) | set(now))
+                  for before, after in [(self.views.get(container_id), now.get(container_id))]
+                  for action in actions(before, after)]
         self.views = now
         return found
 

@@ -66,3 +66,49 @@ def test_a_container_seen_running_then_gone(state_root: Path) -> None:
         ended = _changes(monitor, 3)
     assert _digest(ended) == ["container die", "network disconnect", "container destroy"]
     assert ended[0].attributes()["exitCode"] == "3"
+
+
+def _exited_life(container_id: str, labels: dict[str, str]) -> None:
+    """A container made, started and exited, as its writers record it (files only)."""
+    cdir = ContainerDir(container_id)
+    os.makedirs(cdir.path)
+    write_json_atomic(cdir.config, {"name": "window", "image": "busybox", "labels": labels})
+    stamp = now_iso()
+    write_json_atomic(cdir.state, {"Status": "exited", "Pid": 0, "ExitCode": 0, "Created": stamp,
+                                   "StartedAt": stamp, "FinishedAt": now_iso()})
+
+
+def _opened_early(monkeypatch, seconds: float) -> None:
+    """The next monitor's ``opened`` stamp is ``seconds`` before its first look: what happened in
+    between is in its first views, and neither in its history (up to ``opened``) nor in a change."""
+    import composer.engine.monitor as monitor_module
+
+    real, calls = time.time, []
+
+    def clock() -> float:
+        calls.append(1)
+        return real() - seconds if len(calls) == 1 else real()
+
+    monkeypatch.setattr(monitor_module.time, "time", clock)
+
+
+def test_a_life_between_opening_and_the_first_look_is_live(state_root: Path, monkeypatch) -> None:
+    """A container that ran and died after the stream opened but before its first look (CI saw
+    ``events`` show create, attach, start and never the die): the first live round tells it."""
+    _exited_life("d" * 64, {})
+    _opened_early(monkeypatch, 5.0)
+    with HostMonitor() as monitor:
+        monkeypatch.undo()
+        assert monitor.history(time.time() - 60) == []  # all of it after ``opened``
+        assert _digest(_changes(monitor, 3)) == ["container create", "container start", "container die"]
+
+
+def test_a_projects_monitor_tells_the_window_too(state_root: Path, monkeypatch) -> None:
+    from composer.engine.monitor import ProjectMonitor
+
+    _exited_life("e" * 64, {"com.docker.compose.project": "p", "com.docker.compose.service": "web"})
+    _opened_early(monkeypatch, 5.0)
+    with ProjectMonitor("p") as monitor:
+        monkeypatch.undo()
+        assert [change.action for change in monitor.wait_changes(0.0)] == ["create", "start", "die"]
+        assert monitor.wait_changes(0.0) == []  # told once
