@@ -210,21 +210,12 @@ def read(project: str, since: float, until: float | None = None) -> list["Change
 
 
 def _records(paths: list[str]) -> Iterator[dict]:
-    import json
+    """The container records of the logs at ``paths`` (``object_events.log_records``)."""
+    from composer.engine.object_events import log_records
 
     for path in paths:
-        try:
-            with open(path) as handle:
-                lines = handle.readlines()
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut by a crash
-            if isinstance(record, dict) and isinstance(record.get("time"), (int, float)) and \
-                    isinstance(record.get("config"), dict) and record.get("id"):
+        for record in log_records(path):
+            if isinstance(record.get("config"), dict) and record.get("id"):
                 yield record
 
 

@@ -133,6 +133,12 @@ def volumes_unmounted(config) -> None:
         volume_event("unmount", name, {"container": config.id})
 
 
+def log_records(path: str) -> list[dict]:
+    """The records of the JSON-lines log at ``path`` (this one, a project's journal): each line
+    an object with a numeric ``time``; a line cut by a crash is passed over."""
+    return _records(_read_from(path)[0])
+
+
 def _records(data: bytes) -> list[dict]:
     import json
 
@@ -167,7 +173,7 @@ def _event(found: dict) -> ObjectEvent:
 def read(since: float, until: float | None = None) -> list[ObjectEvent]:
     """The logged events between ``since`` and ``until`` (Unix times), oldest first."""
     path = log_path()
-    lines = [record for name in (path + ".1", path) for record in _records(_read_from(name)[0])]
+    lines = [record for name in (path + ".1", path) for record in log_records(name)]
     found = [_event(line) for line in lines if line["time"] >= since and (until is None or line["time"] <= until)]
     found.sort(key=lambda event: event.time)
     return found

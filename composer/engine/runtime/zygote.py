@@ -237,15 +237,15 @@ class Zygote:
             self._warm_up()
             self.warm = True
 
-    def _accept(self) -> bool:
-        """Fork a supervisor for the request of the next client (True), or none for an empty one."""
+    def _accept(self) -> None:
+        """Fork a supervisor for the request of the next client (none for an empty one)."""
         connection, _ = self.listener.accept()
         data = b""
         while not data.endswith(b"\n") and (chunk := connection.recv(256)):
             data += chunk
         if not data.strip():  # ensure()'s empty request, or a client gone
             connection.close()
-            return False
+            return
         child = os.fork()
         if child == 0:
             fd = connection.detach()
@@ -255,7 +255,6 @@ class Zygote:
             self.supervisor.run_supervisor(data.decode().strip(), fd)
         connection.close()
         self.children.add(child)
-        return True
 
     def _leave(self) -> bool:
         """Unlink the socket under the lock unless a client is already waiting."""
