@@ -254,15 +254,15 @@ def _args(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
-def _resource_hash(project: "Project", kind: str, key: str, raw: Mapping[str, Any]) -> str:
+def _resource_hash(project: "Project", kind: str, key: str) -> str:
     """A network's or volume's config hash: the project's (computed once, or cached with its
-    load), else rendered here (a Project made without them)."""
-    known = getattr(project, "resource_hashes", None)
-    if known and f"{kind}:{key}" in known:
-        return known[f"{kind}:{key}"]
-    from composer.spec import render
+    load), else computed here (a Project made without them)."""
+    known = project.resource_hashes.get(f"{kind}:{key}")
+    if known:
+        return known
+    from composer.spec.model import resource_hash
 
-    return getattr(render, f"{kind}_hash")(raw)
+    return resource_hash(project.name, kind, key, getattr(project, f"{kind}s")[key])
 
 
 def network_spec(project: "Project", key: str) -> NetworkSpec:
@@ -270,7 +270,7 @@ def network_spec(project: "Project", key: str) -> NetworkSpec:
     raw = project.networks[key]
     name = raw.get("name") or f"{project.name}_{key}"
     labels = L.network_labels(project.name, key, raw.get("labels"))
-    labels[L.CONFIG_HASH] = _resource_hash(project, "network", key, {**raw, "name": name})
+    labels[L.CONFIG_HASH] = _resource_hash(project, "network", key)
     return NetworkSpec(
         name=name, driver=raw.get("driver") or "bridge", labels=labels, internal=bool(raw.get("internal")),
         enable_ipv6=bool(raw.get("enable_ipv6")), attachable=bool(raw.get("attachable")),
@@ -283,7 +283,7 @@ def volume_spec(project: "Project", key: str) -> VolumeSpec:
     raw = project.volumes[key]
     name = raw.get("name") or f"{project.name}_{key}"
     labels = L.volume_labels(project.name, key, raw.get("labels"))
-    labels[L.CONFIG_HASH] = _resource_hash(project, "volume", key, {**raw, "name": name})
+    labels[L.CONFIG_HASH] = _resource_hash(project, "volume", key)
     return VolumeSpec(name=name, driver=raw.get("driver") or "local", labels=labels,
                       options=dict(raw.get("driver_opts") or {}))
 

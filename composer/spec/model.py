@@ -152,14 +152,17 @@ def _service_hashes(output: Mapping[str, Any], unfolded: Mapping[str, Any]) -> d
 
 def _resource_hashes(project_name: str, output: Mapping[str, Any]) -> dict[str, str]:
     """The config hash of each non-external network and volume, by ``network:KEY``/``volume:KEY``."""
-    from composer.spec.render import network_hash, volume_hash
+    return {f"{kind}:{key}": resource_hash(project_name, kind, key, raw or {})
+            for kind in ("network", "volume") for key, raw in (output.get(f"{kind}s") or {}).items()
+            if not (raw or {}).get("external")}
 
-    hashes = {}
-    for kind, render in (("network", network_hash), ("volume", volume_hash)):
-        for key, raw in (output.get(f"{kind}s") or {}).items():
-            if not (raw or {}).get("external"):
-                hashes[f"{kind}:{key}"] = render({**(raw or {}), "name": (raw or {}).get("name") or f"{project_name}_{key}"})
-    return hashes
+
+def resource_hash(project_name: str, kind: str, key: str, raw: Mapping[str, Any]) -> str:
+    """The config hash of the ``kind`` (network or volume) ``key`` of a project: its rendered
+    config, named (``<project>_<key>`` unless it has a ``name``)."""
+    from composer.spec import render
+
+    return getattr(render, f"{kind}_hash")({**raw, "name": raw.get("name") or f"{project_name}_{key}"})
 
 
 def bind_project(loaded: "LoadedModel", profiles: tuple[str, ...] = ()) -> Project:

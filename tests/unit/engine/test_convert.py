@@ -103,6 +103,9 @@ def test_network_and_volume_specs_are_labelled(load):
     assert network.labels[L.PROJECT] == "demo" and network.ipam["config"][0]["subnet"] == "10.5.0.0/16"
     volume = convert.volume_spec(project, "data")
     assert volume.name == "shared-data" and volume.labels[L.VOLUME] == "data"
+    bare = project._replace(resource_hashes={})  # a Project made without its hashes: computed alike
+    assert convert.network_spec(bare, "back").labels[L.CONFIG_HASH] == network.labels[L.CONFIG_HASH]
+    assert convert.volume_spec(bare, "data").labels[L.CONFIG_HASH] == volume.labels[L.CONFIG_HASH]
 
 
 def test_depends_on_label_round_trip():
