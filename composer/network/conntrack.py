@@ -14,11 +14,8 @@ import socket
 import struct
 from typing import Callable, NamedTuple
 
-from composer.network.netlink import Netlink, attr, parse_attrs
+from composer.network.netlink import NLA_F_NESTED, NLM_F_DUMP, Netlink, attr, parse_attrs
 
-NETLINK_NETFILTER = 12
-NLM_F_DUMP = 0x300
-NLA_F_NESTED = 0x8000
 CT_GET, CT_DELETE = (1 << 8) | 1, (1 << 8) | 2  # NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_*
 CTA_TUPLE_ORIG, CTA_TUPLE_REPLY = 1, 2
 CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 2
@@ -75,8 +72,7 @@ def _flow(message: bytes) -> Flow | None:
 def flush(match: Callable[[Flow], bool]) -> int:
     """Delete every IPv4 flow ``match`` accepts; return how many went."""
     header = _NFGEN.pack(socket.AF_INET, 0, 0)
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
-    with Netlink(sock) as nl:
+    with Netlink.netfilter() as nl:
         try:
             messages = nl.request(CT_GET, NLM_F_DUMP, header, what="conntrack dump")
         except OSError:

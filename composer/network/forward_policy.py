@@ -39,7 +39,7 @@ TOOLS = ("iptables", "ip6tables")
 COMMENT = "composer"  # (alone: the per-bridge rules of earlier versions; now "composer ROOT/networks")
 LEGACY_TABLES = {"iptables": "/proc/net/ip_tables_names", "ip6tables": "/proc/net/ip6_tables_names"}
 # nf_tables over netlink (linux/netfilter/nfnetlink.h, nf_tables.h)
-NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN = 12, 10, 4
+NFT_MSG_GETCHAIN = 4
 NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY = 1, 3, 5
 NFPROTO = {"iptables": 2, "ip6tables": 10}  # NFPROTO_IPV4, NFPROTO_IPV6
 VERDICTS = {0: "DROP", 1: "ACCEPT"}  # NF_DROP, NF_ACCEPT
@@ -48,17 +48,11 @@ VERDICTS = {0: "DROP", 1: "ACCEPT"}  # NF_DROP, NF_ACCEPT
 def kernel_policies() -> dict[str, str | None]:
     """The policy of each tool's ``filter FORWARD`` chain as nf_tables holds it (None: no such
     chain, e.g. the legacy backend or no rules ever loaded), read in one netlink round trip."""
-    import _socket
-
-    try:
-        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_NETFILTER)
-    except OSError:
+    results = netlink.nftables_batch([(NFT_MSG_GETCHAIN, 0, bytes((NFPROTO[tool], 0, 0, 0))
+                                       + netlink.attr_str(NFTA_CHAIN_TABLE, "filter")
+                                       + netlink.attr_str(NFTA_CHAIN_NAME, "FORWARD")) for tool in TOOLS])
+    if results is None:
         return dict.fromkeys(TOOLS)
-    with netlink.Netlink(sock) as nl:
-        requests = [((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, 0,
-                     bytes((NFPROTO[tool], 0, 0, 0)) + netlink.attr_str(NFTA_CHAIN_TABLE, "filter")
-                     + netlink.attr_str(NFTA_CHAIN_NAME, "FORWARD")) for tool in TOOLS]
-        results = nl.batch(requests)
     policies = {tool: _chain_policy(answers) for tool, (answers, _code) in zip(TOOLS, results)}
     return {tool: "ACCEPT" if policy is None and not _legacy_filter(tool) else policy
             for tool, policy in policies.items()}

@@ -41,6 +41,7 @@ IFA_F_NODAD = 0x02
 RTA_DST, RTA_GATEWAY = 1, 5
 IFF_UP = 0x1
 CLONE_NEWNET = 0x40000000
+NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES = 12, 10  # linux/netlink.h, linux/netfilter/nfnetlink.h
 
 _HEADER = struct.Struct("=IHHII")
 _IFINFO = struct.Struct("=BxHiII")
@@ -87,6 +88,16 @@ def mac_bytes(mac: str) -> bytes:
     return bytes(int(part, 16) for part in mac.split(":"))
 
 
+def nftables_batch(requests: "list[tuple[int, int, bytes]]") -> "list[tuple[list[bytes], int]] | None":
+    """nf_tables requests, (``NFT_MSG_*`` type, flags, body from its nfgenmsg on), answered in one
+    round trip as ``Netlink.batch`` answers them; None where netfilter's netlink cannot be used."""
+    try:
+        with Netlink.netfilter() as nl:
+            return nl.batch([((NFNL_SUBSYS_NFTABLES << 8) | kind, flags, body) for kind, flags, body in requests])
+    except OSError:
+        return None
+
+
 def setns(fd: int) -> None:
     """setns(2) into the network namespace open at ``fd`` (through the runtime's libc module)."""
     from composer.engine.runtime import libc
@@ -95,13 +106,18 @@ def setns(fd: int) -> None:
 
 
 class Netlink:
-    """A netlink socket (NETLINK_ROUTE unless one is given, e.g. forward_policy's netfilter one)
+    """A netlink socket (NETLINK_ROUTE unless one is given, e.g. ``netfilter()``'s)
     with helpers that raise NetworkError; ``batch`` sends several requests in one datagram."""
 
     def __init__(self, sock: "socket.socket | None" = None) -> None:
         self.sock = sock or socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
         self.sock.bind((0, 0))
         self.seq = 0
+
+    @classmethod
+    def netfilter(cls) -> "Netlink":
+        """A NETLINK_NETFILTER socket (nf_tables, conntrack); OSError where there is none (not root)."""
+        return cls(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER))
 
     @classmethod
     def inside(cls, netns_path: str) -> "Netlink":

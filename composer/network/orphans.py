@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from composer.network.model import Network
-from composer.network.netlink import NLM_F_DUMP, Netlink, parse_attrs
+from composer.network.netlink import NLM_F_DUMP, Netlink, nftables_batch, parse_attrs
 from composer.network.store import NetworkStore
 
 SYS_NET = "/sys/class/net"
@@ -71,20 +71,10 @@ NFPROTO_INET, UDATA_TABLE_COMMENT = 1, 0  # libnftnl's udata: type, length, NUL-
 def table_owners() -> dict[str, str]:
     """composer's inet tables (``composer``, ``composer_<tag>``) and the state folder each names in
     its comment ("" for a table without one: an earlier version's), in one netlink dump."""
-    import _socket
-
-    from composer.network.forward_policy import NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES
-
-    try:
-        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_NETFILTER)
-    except OSError:
+    results = nftables_batch([(NFT_MSG_GETTABLE, NLM_F_DUMP, bytes((NFPROTO_INET, 0, 0, 0)))])
+    if results is None:  # (not root: nothing of ours to sweep either)
         return {}
-    try:
-        with Netlink(sock) as nl:
-            answers, _code = nl.batch([((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP,
-                                        bytes((NFPROTO_INET, 0, 0, 0)))])[0]
-    except OSError:  # (not root: nothing of ours to sweep either)
-        return {}
+    answers, _code = results[0]
     owners = {}
     for payload in answers:
         attrs = dict(parse_attrs(payload[4:]))  # after the nfgenmsg header
