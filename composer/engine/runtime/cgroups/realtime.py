@@ -46,6 +46,17 @@ def _share(period: int, runtime: int) -> int:
     return (runtime << SHIFT) // period if period > 0 and runtime > 0 else 0
 
 
+def _runtime_for(share: int, period: int) -> int:
+    """The least runtime per ``period`` whose share covers ``share`` (``_share`` rounded up)."""
+    return -(-(share * period) >> SHIFT)
+
+
+def _below(group: str, cpu_root: str) -> bool:
+    """Whether ``group`` is a cgroup under ``cpu_root`` (not the root itself, whose budget is the
+    kernel's global one)."""
+    return group.startswith(cpu_root) and os.path.normpath(group) != os.path.normpath(cpu_root)
+
+
 def _children_share(parent: str, skip: str) -> int:
     """The sum of the shares of ``parent``'s child groups but ``skip``."""
     total = 0
@@ -60,13 +71,13 @@ def make_room(group: str, cpu_root: str, period: int, runtime: int) -> None:
     """Raise the runtime of ``group``'s ancestors below ``cpu_root`` until they admit ``group``
     with ``runtime`` per ``period``; CgroupError when the host's budget has no room left."""
     parent = os.path.dirname(group)
-    if os.path.normpath(parent) == os.path.normpath(cpu_root) or not parent.startswith(cpu_root):
-        return  # the root's budget is the kernel's global one
+    if not _below(parent, cpu_root):
+        return
     need = _children_share(parent, group) + _share(period, runtime)
     parent_period, parent_runtime = _read(parent, PERIOD), _read(parent, RUNTIME)
     if parent_runtime < 0 or _share(parent_period, parent_runtime) >= need:
         return
-    wanted = -(-(need * parent_period) >> SHIFT)  # the least runtime whose share covers ``need``
+    wanted = _runtime_for(need, parent_period)
     make_room(parent, cpu_root, parent_period, wanted)
     try:
         write_file(os.path.join(parent, RUNTIME), str(wanted))
@@ -128,13 +139,13 @@ def give_back(group: str, cpu_root: str) -> None:
     never fails over the budget."""
     with _budget_locked(group, cpu_root):
         removed, parent = group, os.path.dirname(group)
-        while parent.startswith(cpu_root) and os.path.normpath(parent) != os.path.normpath(cpu_root):
+        while _below(parent, cpu_root):
             period, runtime = _read(parent, PERIOD), _read(parent, RUNTIME)
             need = _children_share(parent, removed)  # (``group`` is gone, or going)
             if runtime <= 0 or _share(period, runtime) <= need:
                 return
             try:
-                _write_runtime(parent, -(-(need * period) >> SHIFT))  # (the removed one may count a moment more)
+                _write_runtime(parent, _runtime_for(need, period))  # (the removed one may count a moment more)
             except CgroupError:
                 return
             removed, parent = "", os.path.dirname(parent)
