@@ -58,8 +58,9 @@ def lifecycle_command(ctx: Any, verb: str, services: list[str], options: dict) -
 def _act(ctx: Any, project: Any, verb: str, lifecycle: Any, dry_run: bool) -> None:
     """``verb`` of the project's containers, its progress shown (``dry_run``: only the lines it
     would show, as compose's ``--dry-run``)."""
-    if verb == "kill" and not valid_signal(lifecycle.signal):
-        _refuse_signal(ctx, project, lifecycle)
+    refusal = signal_refusal(lifecycle.signal) if verb == "kill" else None
+    if refusal:
+        _refuse_signal(ctx, project, lifecycle, refusal)
         return
     if dry_run:
         from composer.cli.dryrun import show_plan
@@ -70,17 +71,20 @@ def _act(ctx: Any, project: Any, verb: str, lifecycle: Any, dry_run: bool) -> No
         getattr(C.engine(C.compose_words(progress, verb)), verb)(project, lifecycle)
 
 
-def valid_signal(name: str) -> bool:
-    """Whether dockerd takes ``name`` (``KILL``, ``SIGHUP``, ``9``; not ``0`` nor ``BOGUS``)."""
-    import signal
+def signal_refusal(name: str) -> str | None:
+    """dockerd's words refusing ``name`` as a kill signal (the runtime's own checks: ``Invalid
+    signal: 0``, ``The linux daemon does not support signal 65``); None when it takes it."""
+    from composer.engine.runtime.containers import check_signal, signal_number
+    from composer.errors import ComposerError
 
-    text = name.upper()
-    if text.isdigit():
-        return 0 < int(text) <= signal.SIGRTMAX
-    return isinstance(getattr(signal, text if text.startswith("SIG") else "SIG" + text, None), signal.Signals)
+    try:
+        check_signal(signal_number(name))
+    except ComposerError as error:
+        return error.message
+    return None
 
 
-def _refuse_signal(ctx: Any, project: Any, lifecycle: Any) -> None:
+def _refuse_signal(ctx: Any, project: Any, lifecycle: Any, refusal: str) -> None:
     """``kill -s BOGUS``: as compose, each container's ``Killing`` and ``Error while Killing`` lines,
     then the daemon's refusal (nothing signalled)."""
     from composer.cli.dryrun import plan_events
@@ -93,7 +97,7 @@ def _refuse_signal(ctx: Any, project: Any, lifecycle: Any) -> None:
         for event in killing:
             progress.event(event)
             progress.event(event._replace(status=Status.ERROR, text="while Killing"))
-    raise ContainerRuntimeError(f"Error response from daemon: Invalid signal: {lifecycle.signal}", exit_code=1,
+    raise ContainerRuntimeError(f"Error response from daemon: {refusal}", exit_code=1,
                                 hint="name a signal (KILL, SIGHUP) or give its number")
 
 

@@ -158,6 +158,8 @@ def _apply(verb: str, reference: str, options: dict, timeout: float | None) -> s
     if verb == "rm" and options.get("link"):
         containers.remove_link(reference)
         return reference
+    if verb == "kill":  # dockerd reads the signal before it looks the container up
+        containers.signal_number(options.get("signal", "SIGKILL"))
     container_id = containers.resolve(reference)
     if verb == "stop":
         containers.stop(container_id, timeout, options.get("signal"))

@@ -13,8 +13,8 @@ import sys
 from composer.cli.main import exit_now
 from composer.cli.run_config import WINDOWS_ONLY_FLAGS, build_config, read_env_file
 from composer.cli.run_flags import parse_run_args
-from composer.errors import (ComposerError, ContainerRuntimeError, ContainerStateError, ImageError, NetworkError,
-                             PlatformFlagError, ProgramExecFailed, UsageError)
+from composer.errors import (ComposerError, ContainerRuntimeError, FlagError, NetworkError, PlatformFlagError,
+                             ProgramExecFailed, UsageError)
 
 HELP = """Usage:  composer container run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -29,18 +29,40 @@ Flags follow `docker run`: --rm --name -e --env-file -l -v --mount --tmpfs -w -u
 
 
 def main(argv: list[str]) -> int:
-    """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code. A name in
-    use is refused in docker run's words (``docker: Error response from daemon: Conflict. ...``,
-    then where its help is), exit 125."""
+    """Entry point from ``composer.cli.main.run_fast_path``; returns the exit code (an error's
+    as ``refused`` reports it)."""
     try:
         return _run(argv)
-    except ContainerStateError as error:
-        if not error.message.startswith("Conflict."):
-            raise
-        from composer.cli.render import daemon_text
+    except ComposerError as error:
+        return refused(error, "run")
 
-        sys.stderr.write(f"composer: {daemon_text(error)}\n\nRun 'composer container run --help' for more information\n")
+
+def refused(error: ComposerError, verb: str) -> int:
+    """docker run/create's report of ``error`` and its exit code. A command-line error: the
+    usage block (125; a missing image argument 1); another platform's flag: its line alone (1);
+    one the CLI finds in a value (``invalid hostPort``): ``docker: MESSAGE``, a blank line,
+    ``Run 'docker run --help' for more information`` (125). The daemon's: ``run`` as
+    ``docker: Error response from daemon: MESSAGE`` and the help line, 125 (126/127: its program
+    cannot be run); ``create`` as ``Error response from daemon: MESSAGE``, 1. ``composer
+    container VERB`` stands for ``docker VERB``."""
+    from composer.cli.render import daemon_text, print_error
+
+    if isinstance(error, PlatformFlagError):
+        sys.stderr.write(error.message + "\n")
+        return error.exit_code
+    if isinstance(error, FlagError) or (error.hint or "").startswith("See '"):
+        print_error(error)
+        return error.exit_code
+    help_line = f"\n\nRun 'composer container {verb} --help' for more information"
+    if isinstance(error, UsageError):
+        sys.stderr.write(f"composer: {error}{help_line}\n")
         return 125
+    text = daemon_text(error if error.message.startswith("Conflict.") else ComposerError(error.message))
+    if verb == "create":
+        sys.stderr.write(text + "\n")
+        return 1
+    sys.stderr.write(f"composer: {text}{help_line}\n")
+    return error.exit_code if error.exit_code in (126, 127) else 125
 
 
 def _run(argv: list[str]) -> int:
@@ -49,7 +71,7 @@ def _run(argv: list[str]) -> int:
     if prepared is None:
         return 0
     options, config = prepared
-    shown = _attached_streams(options)
+    shown = _attached_streams(options, "run")
     if options.get("detach"):
         return run_detached(config)
     if options.get("sig_proxy") is False and not config.tty:
@@ -63,15 +85,15 @@ def _run(argv: list[str]) -> int:
     return exit_now(_run_in_foreground(config, shown))
 
 
-def _attached_streams(options: dict) -> set[str]:
+def _attached_streams(options: dict, verb: str) -> set[str]:
     """``-a/--attach``: the output streams shown (both without it); checked as docker's."""
     wanted = {value.lower() for value in options.get("attach", [])}
     if wanted - {"stdin", "stdout", "stderr"}:
         bad = next(v for v in options["attach"] if v.lower() not in ("stdin", "stdout", "stderr"))
         raise UsageError(f'invalid argument "{bad}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and '
-                         "STDERR", exit_code=125)
+                         "STDERR", hint=f"See 'composer container {verb} --help'.", exit_code=125)
     if wanted and options.get("detach"):
-        raise UsageError("conflicting options: cannot specify both --attach and --detach", exit_code=1)
+        raise FlagError("conflicting options: cannot specify both --attach and --detach", exit_code=1)  # (the line alone)
     return (wanted & {"stdout", "stderr"}) if wanted else {"stdout", "stderr"}
 
 
@@ -176,49 +198,44 @@ def print_warnings(warnings) -> None:
 
 def _prepare(argv: list[str], help_text: str, verb: str):
     """Parse docker run's flags into (options, ContainerConfig) and write --cidfile; None after
-    printing ``help_text`` for --help. An error here, before the container exists (a bad flag
-    value, a missing image), exits 125 as docker run/create's do."""
-    try:
-        options, image_ref, command = parse_run_args(argv, verb)
-        if options.get("help"):
-            sys.stdout.write(help_text)
-            return None
-        if options.get("name"):  # a bad name is refused before anything is made, exit 125 as docker's
-            from composer.engine.runtime.state import check_name
+    printing ``help_text`` for --help. Nothing exists yet when it raises (``refused`` words it)."""
+    options, image_ref, command = parse_run_args(argv, verb)
+    if options.get("help"):
+        sys.stdout.write(help_text)
+        return None
+    _attached_streams(options, verb)
+    if options.get("name"):  # a bad name is refused before anything is made
+        from composer.engine.runtime.state import check_name
 
-            check_name(options["name"])
-        if WINDOWS_ONLY_FLAGS & options.keys():  # docker's CLI refuses them before anything else
-            from composer.cli.run_host_flags import refuse_windows_only
+        check_name(options["name"])
+    if WINDOWS_ONLY_FLAGS & options.keys():  # docker's CLI refuses them before anything else
+        from composer.cli.run_host_flags import refuse_windows_only
 
-            refuse_windows_only(options)
-        image = _image(image_ref, options.get("pull", "missing"), options.get("platform", ""))
-        config = build_config(options, image, command)
-        if options.get("cidfile"):
-            _write_cidfile(options["cidfile"], config.id)
-    except ComposerError as error:
-        # docker's CLI: 1 for another platform's flag; docker create: 1 for its image (missing,
-        # not pulled, of another platform)
-        if not (isinstance(error, PlatformFlagError) or (verb == "create" and isinstance(error, ImageError))):
-            error.exit_code = 125
-        raise
+        refuse_windows_only(options)
+    image = _image(image_ref, options.get("pull", "missing"), options.get("platform", ""))
+    config = build_config(options, image, command)
+    if options.get("cidfile"):
+        _write_cidfile(options["cidfile"], config.id)
     return options, config
 
 
 def create_main(argv: list[str]) -> int:
-    """``container create``: docker run's flags; prints the new container's id."""
+    """``container create``: docker run's flags; prints the new container's id (an error's exit
+    code as ``refused`` reports it)."""
+    try:
+        return _create(argv)
+    except ComposerError as error:
+        return refused(error, "create")
+
+
+def _create(argv: list[str]) -> int:
     from composer.engine.runtime import containers
 
     prepared = _prepare(argv, HELP.replace("container run", "container create"), "create")
     if prepared is None:
         return 0
     config = prepared[1]
-    try:
-        containers.create(config)
-    except ContainerRuntimeError as error:  # the daemon's refusal (a name in use): its words, exit 1
-        from composer.cli.render import daemon_text
-
-        sys.stderr.write(daemon_text(error) + "\n")
-        return 1
+    containers.create(config)
     print_warnings(config.warnings)
     sys.stdout.write(config.id + "\n")
     return 0

@@ -45,17 +45,21 @@ def container_start(containers: List[str] = typer.Argument(...),
         interactive: bool = typer.Option(False, "-i", "--interactive", help="Attach STDIN."),
         detach_keys: str = typer.Option("", "--detach-keys", help=DETACH_KEYS_HELP)) -> None:
     """Start one or more stopped containers."""
-    from composer.errors import UsageError
+    from composer.errors import ContainerRuntimeError, FlagError
 
     api = _api()
     if not (attach or interactive):
         _fast("start", containers)
         return
     if len(containers) > 1:
-        raise UsageError("you cannot start and attach multiple containers at once")
+        raise FlagError("you cannot start and attach multiple containers at once")  # (docker: the line alone)
     container_id = api.resolve(containers[0])
     since = time.time()
-    connection = api.start(container_id, attach=True)
+    try:
+        connection = api.start(container_id, attach=True)
+    except ContainerRuntimeError as error:  # docker start -a: its refused start exits 1 (run's 125/126/127)
+        error.exit_code = 1
+        raise
     raise typer.Exit(_attach(container_id, interactive, detach_keys, since, connection))
 
 
@@ -349,8 +353,7 @@ def container_rename(container: str = typer.Argument(...), new_name: str = typer
             _api().rename(container_id, new_name)
         except ComposerError as error:
             hint = error.hint if error.message.startswith("Conflict.") else None
-            name_error = f"Invalid container name (/{new_name}), {error.hint}" if error.message.startswith(
-                "invalid container name") else error.message
+            name_error = error.message.replace(f"({new_name})", f"(/{new_name})", 1)  # (dockerd names it /NAME)
             raise ContainerRuntimeError(f"Error when allocating new name: {name_error}", hint=hint) from None
     except ComposerError as error:
         typer.echo(f"{daemon_text(error)}\nError: failed to rename container named {container}", err=True)

@@ -185,6 +185,7 @@ def remove_networks(names: list[str], force: bool) -> int:
     """Remove each network, printing its name, as docker: a failure is reported (the daemon's
     wording) and the others still go, exit 1; ``force``: a missing network is skipped silently."""
     from composer.cli.render import each_reference
+    from composer.errors import NetworkError
     from composer.network.store import NetworkNotFound
 
     manager = _manager()
@@ -194,11 +195,12 @@ def remove_networks(names: list[str], force: bool) -> int:
             manager.remove(name)
         except NetworkNotFound:
             if name in PREDEFINED:
-                from composer.errors import NetworkError
-
                 raise NetworkError(f"{name} is a pre-defined network and cannot be removed") from None
             if force:
                 return None
+            raise
+        except NetworkError as error:  # in use: dockerd's words alone (compose names the containers)
+            error.hint = None
             raise
         return name
 

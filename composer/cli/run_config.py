@@ -111,6 +111,10 @@ def build_config(options: dict, image, command: list[str]):
         annotations=dict(item.partition("=")[::2] for item in options.get("annotation", [])),
     )
     _check_modes(config)
+    if not os.path.isabs(config.cwd):
+        from composer.errors import ContainerRuntimeError
+
+        raise ContainerRuntimeError(f"the working directory '{config.cwd}' is invalid, it needs to be an absolute path")
     if {"runtime", "isolation", "memory_swappiness", "cgroup_parent"} & options.keys():
         from composer.engine.fieldcheck import check_run_flags  # refused as docker, or warned: never ignored
 
@@ -146,11 +150,25 @@ def build_config(options: dict, image, command: list[str]):
 def _publish(options: dict, image_config: dict) -> list[str]:
     """``-p`` specs, and with ``-P`` every exposed port (EXPOSE, ``--expose``) on a random host port."""
     publish = list(options.get("publish", []))
+    if publish:
+        _check_publish(publish)
     if options.get("publish_all"):
         from composer.network.ports import publish_all
 
         publish += publish_all([*(image_config.get("ExposedPorts") or {}), *options.get("expose", [])], publish)
     return publish
+
+
+def _check_publish(specs: list[str]) -> None:
+    """``-p`` values parsed as docker's CLI does before anything is made (a bad one: its error)."""
+    from composer.errors import NetworkError
+    from composer.network.ports import parse_publish
+
+    for spec in specs:
+        try:
+            parse_publish(spec)
+        except NetworkError as error:
+            raise UsageError(error.message, hint=error.hint) from None
 
 
 def _exposed(options: dict, image_config: dict) -> list[str]:
@@ -317,8 +335,10 @@ def _apply_resources(options: dict, resources) -> None:
         resources.memory_swap = parse_bytes(options["memory_swap"], "--memory-swap")
     if "memory_reservation" in options:
         resources.memory_reservation = parse_bytes(options["memory_reservation"], "--memory-reservation")
-    if resources.memory_swap and resources.memory_swap != -1 and resources.memory_swap < resources.memory:
-        raise UsageError("minimum memoryswap limit should be larger than memory limit, see usage")
+    if resources.memory or resources.memory_swap or resources.memory_reservation:
+        from composer.engine.runtime.update import check_memory_values  # dockerd's refusals
+
+        check_memory_values(resources.memory, resources.memory_swap, resources.memory_reservation)
     if resources.memory > 0 and not resources.memory_swap:
         resources.memory_swap = 2 * resources.memory  # docker: as much swap as memory
     if "cpus" in options:

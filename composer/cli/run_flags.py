@@ -107,14 +107,15 @@ def parse_run_args(argv: list[str], verb: str = "run") -> tuple[dict, str, list[
             break
         try:
             index = _consume(argv, index, options, table)
-        except UsageError as error:
+        except UsageError as error:  # docker's usage block, exit 125
             error.hint = f"See 'composer container {verb} --help'."
+            error.exit_code = 125
             raise
     if index >= len(argv):
         if options.get("help"):
             return options, "", []
-        raise UsageError(f'"container {verb}" requires at least 1 argument',
-                         hint=f"usage: composer container {verb} [OPTIONS] IMAGE [COMMAND] [ARG...]")
+        raise UsageError(f"'composer container {verb}' requires at least 1 argument",
+                         hint=f"See 'composer container {verb} --help'.", exit_code=1)
     return options, argv[index], argv[index + 1:]
 
 

@@ -213,21 +213,40 @@ def _wake_supervisor(state: dict) -> None:
 
 
 def signal_number(name: str | int) -> int:
-    """``SIGTERM``, ``TERM``, ``15`` -> 15."""
+    """dockerd's reading of a signal (moby's ``ParseSignal``): ``SIGTERM``, ``TERM``, ``15`` ->
+    15, ``RTMIN+3`` -> 37; 0 or an unknown name is ``Invalid signal: X`` (refused before the
+    container is looked up). A number is taken as it is: ``check_signal`` says if Linux has it."""
     text = str(name).upper()
-    if text.isdigit():
-        return int(text)
-    try:
-        return int(getattr(signals, text if text.startswith("SIG") else "SIG" + text))
-    except AttributeError:
-        raise UsageError(f"Invalid signal: {name}") from None
+    text = text[3:] if text.startswith("SIG") else text
+    if text.lstrip("-").isdigit():
+        if int(text) != 0:
+            return int(text)
+    elif text in SIGNAL_NAMES:
+        return int(getattr(signals, "SIG" + text))
+    else:
+        base, sign, offset = text.partition("+") if "+" in text else text.partition("-")
+        if base in ("RTMIN", "RTMAX") and sign == ("+" if base == "RTMIN" else "-") and offset.isdigit() and (
+                0 < int(offset) <= 15 if base == "RTMIN" else 0 < int(offset) <= 14):
+            return signals.SIGRTMIN + int(offset) if base == "RTMIN" else signals.SIGRTMAX - int(offset)
+    raise UsageError(f"Invalid signal: {name}")
+
+
+SIGNAL_NAMES = frozenset(n[3:] for n in dir(signals) if n.startswith("SIG") and not n.startswith("SIG_"))
+
+
+def check_signal(number: int) -> None:
+    """dockerd's ValidSignalForPlatform: Linux's signals 1-31 and the real-time ones 34-64 (what
+    ``docker kill`` refuses after finding the container)."""
+    if not (1 <= number <= 31 or signals.SIGRTMIN <= number <= signals.SIGRTMAX):
+        raise ContainerRuntimeError(f"The linux daemon does not support signal {number % 2**64}", exit_code=1)
 
 
 def kill(container_id: str, signal: str = "SIGKILL", *, missing_ok: bool = False) -> None:
     """Send ``signal`` to PID 1 (the stop signal or SIGKILL also counts as a manual stop)."""
+    number = signal_number(signal)
     cdir = ContainerDir(container_id)
     config = _config(cdir)
-    number = signal_number(signal)
+    check_signal(number)
     state = current_state(cdir)
     if state.get("Status") not in LIVE:
         if missing_ok:

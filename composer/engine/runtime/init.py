@@ -337,7 +337,7 @@ def find_executable(name: str, path: str) -> str:
             return candidate
     if "/" in name:
         if os.path.isdir(name):
-            raise ExecFailure(126, f'exec: "{name}": is a directory')
+            raise ExecFailure(126, f'exec: "{name}": permission denied')  # execve's EACCES, as runc says it
         raise ExecFailure(127, f'exec: "{name}": stat {name}: no such file or directory')
     raise ExecFailure(127, f'exec: "{name}": executable file not found in $PATH')
 

@@ -345,11 +345,12 @@ NAME_REST = NAME_FIRST | set("_.-")
 
 
 def check_name(name: str) -> None:
-    """Docker's container name rule: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+`` (so never a path)."""
-    from composer.errors import UsageError
+    """Docker's container name rule: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+`` (so never a path); refused in
+    dockerd's words."""
+    from composer.errors import ContainerStateError
 
     if len(name) < 2 or name[0] not in NAME_FIRST or not set(name) <= NAME_REST:
-        raise UsageError(f"invalid container name {name!r}", hint="only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        raise ContainerStateError(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
 
 
 def claim_name(name: str, container_id: str) -> None:

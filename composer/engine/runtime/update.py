@@ -90,21 +90,27 @@ def _invalid(message: str) -> ContainerRuntimeError:
     return ContainerRuntimeError(message, exit_code=1)
 
 
+def check_memory_values(memory: int, memory_swap: int, reservation: int) -> None:
+    """moby's checks of the memory values alone, for run and create too: the minimums, swap
+    above memory, a reservation below the limit."""
+    if memory and memory < MIN_MEMORY:
+        raise _invalid("Minimum memory limit allowed is 6MB")
+    if memory > 0 and memory_swap > 0 and memory_swap < memory:
+        raise _invalid("Minimum memoryswap limit should be larger than memory limit, see usage")
+    if reservation and reservation < MIN_MEMORY:
+        raise _invalid("Minimum memory reservation allowed is 6MB")
+    if memory > 0 and reservation > 0 and memory < reservation:
+        raise _invalid("Minimum memory limit can not be less than memory reservation limit, see usage")
+
+
 def _check_memory(r: UpdateRequest) -> list[str]:
     from composer.engine.runtime.cgroups import SWAP_WARNING, supports_swap_limit
 
     warnings = []
-    if r.memory and r.memory < MIN_MEMORY:
-        raise _invalid("Minimum memory limit allowed is 6MB")
-    if r.memory > 0 and r.memory_swap > 0 and r.memory_swap < r.memory:
-        raise _invalid("Minimum memoryswap limit should be larger than memory limit, see usage")
+    check_memory_values(r.memory, r.memory_swap, r.memory_reservation)
     if r.memory > 0 and r.memory_swap not in (0, -1) and not supports_swap_limit():
         warnings.append(SWAP_WARNING)
         r.memory_swap = -1
-    if r.memory_reservation and r.memory_reservation < MIN_MEMORY:
-        raise _invalid("Minimum memory reservation allowed is 6MB")
-    if r.memory > 0 and r.memory_reservation > 0 and r.memory < r.memory_reservation:
-        raise _invalid("Minimum memory limit can not be less than memory reservation limit, see usage")
     if r.kernel_memory:
         warnings.append(KERNEL_MEMORY_DEPRECATED)
         if not os.path.exists("/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes"):

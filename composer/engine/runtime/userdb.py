@@ -24,7 +24,8 @@ def _lookup(entries: list[list[str]], key: str, what: str) -> list[str] | None:
             if len(entry) > 2 and entry[2] == key:
                 return entry
         return None
-    raise ContainerRuntimeError(f"unable to find {what} {key}: no matching entries in {what} file")
+    raise ContainerRuntimeError(f"unable to find {what} {key}: no matching entries in "
+                                f"{'passwd' if what == 'user' else what} file")
 
 
 def resolve_user(spec: str, root: str = "") -> tuple[int, int, list[int], str]:

@@ -66,7 +66,7 @@ def test_an_unknown_container_is_docker_s_error(cli):
 def test_run_with_a_bad_flag_value_exits_125(cli, flag):
     result = cli("container", "run", *flag, "busybox", "true")
     assert result.returncode == 125, result.stderr
-    assert result.stderr.startswith("error:")
+    assert result.stderr.startswith("composer: ") and "Run 'composer container run --help'" in result.stderr
 
 
 def test_compose_stats_shows_the_project_s_containers(project):

@@ -255,7 +255,7 @@ def test_exec_failures_keep_dockers_messages_and_codes(run, state_root, tmp_path
         cid = container.stdout.strip()
         for argv, code, message, stream in ((["/f/garbage"], 1, "exec /f/garbage: exec format error", "stderr"),
                                             (["no-such"], 127, "executable file not found in $PATH", "stdout"),
-                                            (["/etc"], 126, "is a directory", "stdout")):
+                                            (["/etc"], 126, "permission denied", "stdout")):
             result = cli(state_root, "container", "exec", cid, *argv)  # a refused start: on stdout, as docker's
             shown = getattr(result, stream)
             assert result.returncode == code and message in shown, (argv, result.returncode, result.stdout, result.stderr)

@@ -224,10 +224,11 @@ def test_up_no_build_of_a_missing_image_fails_as_compose_and_builds_nothing(cli)
 
 def test_kill_with_an_invalid_signal_is_dockerds_refusal_after_compose_lines(demo):
     assert demo("up", "-d", "web").exit_code == 0
-    for signal in ("BOGUS", "0", "sigbogus", "65"):
+    for signal, refusal in (("BOGUS", "Invalid signal: BOGUS"), ("0", "Invalid signal: 0"),
+                            ("sigbogus", "Invalid signal: sigbogus"), ("65", "The linux daemon does not support signal 65")):
         result = demo("kill", "-s", signal, "web")
         assert result.exit_code == 1, signal
-        assert result.exception.message == f"Error response from daemon: Invalid signal: {signal}"
+        assert result.exception.message == f"Error response from daemon: {refusal}"
         assert result.stderr == " Container demo-web-1  Killing\n Container demo-web-1  Error while Killing\n"
     assert demo("--dry-run", "kill", "-s", "BOGUS").exit_code == 1
     assert states(demo) == ["running"]

@@ -12,7 +12,7 @@ from composer.engine.runtime.mounts import check_bind_source, parse_mount_flag, 
 from composer.engine.runtime.paths import secure_join
 from composer.engine.runtime.rootfs import overlay_options
 from composer.engine.runtime.userdb import resolve_user
-from composer.errors import ContainerRuntimeError, MountError, UsageError
+from composer.errors import ContainerRuntimeError, ContainerStateError, MountError, UsageError
 
 
 def test_secure_join_stays_inside(tmp_path):
@@ -92,7 +92,7 @@ def test_container_names():
 
     check_name("web_1.a-b")
     for bad in ("../etc", "a/b", "-x", "x", ".hidden", "a b"):
-        with pytest.raises(UsageError):
+        with pytest.raises(ContainerStateError, match=r"^Invalid container name \(.*\), only \[a-zA-Z0-9\]"):
             check_name(bad)
 
 

@@ -1,0 +1,86 @@
+"""Session 9's side-by-side checks (docker CLI 28, dockerd 20.10; docs/parity.md "Session 9"):
+the errors of ``run``/``create``/``start`` in docker's shape and exit codes, ``kill -s``'s
+signal checks."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+RUN_HELP = "\n\nRun 'composer container run --help' for more information\n"
+
+
+def test_run_errors_take_dockers_shape_and_exit_codes(cli):
+    """``docker: Error response from daemon: ...``, a blank line, where the help is: 125, and
+    127/126 for a program the image lacks or cannot run; the CLI's own refusals without the
+    daemon's words; nothing is left behind."""
+    for argv, code, text in (
+            (["busybox", "nosuchcmd"], 127, 'Error response from daemon: exec: "nosuchcmd": executable file not found in $PATH'),
+            (["busybox", "/etc"], 126, 'Error response from daemon: exec: "/etc": permission denied'),
+            (["--pull", "never", "nosuchimage"], 125, "Error response from daemon: No such image: nosuchimage:latest"),
+            (["-w", "rel", "busybox", "true"], 125,
+             "Error response from daemon: the working directory 'rel' is invalid, it needs to be an absolute path"),
+            (["-m", "1k", "busybox", "true"], 125, "Error response from daemon: Minimum memory limit allowed is 6MB"),
+            (["--memory-reservation", "1k", "busybox", "true"], 125,
+             "Error response from daemon: Minimum memory reservation allowed is 6MB"),
+            (["-p", "99999:80", "busybox", "true"], 125, "invalid port range '99999' in '99999:80'")):
+        for detach in ([], ["-d"]):
+            result = cli("container", "run", "--rm", "--network", "none", *detach, *argv)
+            assert result.returncode == code, (argv, result.stderr)
+            assert result.stderr.startswith(f"composer: {text}") and result.stderr.endswith(RUN_HELP), result.stderr
+    assert cli("container", "ls", "-aq", check=True).stdout == ""
+    missing = cli("container", "run")
+    assert (missing.returncode, missing.stderr.splitlines()[0]) == (
+        1, "composer: 'composer container run' requires at least 1 argument")
+    bad_attach = cli("container", "run", "-a", "foo", "busybox")
+    assert bad_attach.returncode == 125 and "\n\nUsage:  composer container run [OPTIONS]" in bad_attach.stderr
+
+
+def test_create_and_start_errors_as_docker(cli):
+    """``create``: the daemon's refusals as ``Error response from daemon: ...`` (exit 1), the
+    CLI's (a bad ``-p``, ``-a``) with ``composer:`` and the help line (125); ``start -a`` of a
+    program that cannot run exits 1 as ``docker start -a``."""
+    for argv, text in ((["--name", "a b", "busybox"],
+                        "Invalid container name (a b), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"),
+                       (["--pull", "never", "nosuch"], "No such image: nosuch:latest"),
+                       (["-w", "rel", "busybox"], "the working directory 'rel' is invalid, it needs to be an absolute path"),
+                       (["-m", "1k", "busybox"], "Minimum memory limit allowed is 6MB")):
+        result = cli("container", "create", *argv)
+        assert (result.returncode, result.stderr) == (1, f"Error response from daemon: {text}\n"), argv
+    bad_port = cli("container", "create", "-p", "1.2.3:80:80", "busybox")
+    assert bad_port.returncode == 125 and bad_port.stderr.startswith("composer: invalid host address '1.2.3'")
+    assert bad_port.stderr.endswith("\n\nRun 'composer container create --help' for more information\n")
+    assert cli("container", "create", "-a", "foo", "busybox").returncode == 125
+    assert cli("container", "ls", "-aq", check=True).stdout == ""
+    cli("container", "create", "--name", "s9cx", "--network", "none", "busybox", "nosuchcmd", check=True)
+    try:
+        for argv in (["s9cx"], ["-a", "s9cx"]):
+            result = cli("container", "start", *argv)
+            assert result.returncode == 1 and result.stderr.startswith(
+                'Error response from daemon: exec: "nosuchcmd": executable file not found in $PATH\n'), result.stderr
+        several = cli("container", "start", "-a", "s9cx", "other")
+        assert (several.returncode, several.stderr) == (1, "you cannot start and attach multiple containers at once\n")
+    finally:
+        cli("container", "rm", "-f", "s9cx")
+
+
+def test_kill_signal_checks_as_dockerd(cli):
+    """``Invalid signal: X`` for 0 or a name Linux lacks, before the container is looked up;
+    a number Linux has not: ``The linux daemon does not support signal N`` once it is found."""
+    cli("container", "run", "-d", "--name", "s9k", "--network", "none", "busybox", "sleep", "60", check=True)
+    try:
+        for signal in ("0", "sigfoo", "RTMAX-15", "_DFL"):
+            for name in ("s9k", "nope"):
+                result = cli("container", "kill", "-s", signal, name)
+                assert (result.returncode, result.stderr) == (
+                    1, f"Error response from daemon: Invalid signal: {signal}\n"), (signal, name)
+        for signal, shown in (("65", "65"), ("32", "32"), ("-1", "18446744073709551615")):
+            result = cli("container", "kill", "-s", signal, "s9k")
+            assert (result.returncode, result.stderr) == (
+                1, f"Error response from daemon: Cannot kill container: s9k: The linux daemon does not support "
+                   f"signal {shown}\n")
+        assert cli("container", "inspect", "-f", "{{.State.Running}}", "s9k", check=True).stdout == "true\n"
+        assert cli("container", "kill", "-s", "RTMIN+3", "s9k", check=True).stdout == "s9k\n"
+    finally:
+        cli("container", "rm", "-f", "s9k")
