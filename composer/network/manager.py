@@ -166,14 +166,18 @@ class NetworkManager:
         with self.store.locked():
             networks = self.store.all()  # read once: the lookup, ports, interface names and rules use it
             net = self.store.get(network, networks)
-            self._forget_dead(net)
+            # its own last life's endpoint only: another container that just died disconnects itself
+            # (its event), unless its address is wanted now
+            self._forget_dead(net, container_id)
             if container_id in net.endpoints:
                 raise NetworkError(f"container {name or container_id[:12]} is already attached to network {net.name}")
             bindings = self._check_ports(list(ports), networks)
-            address = ipam.allocate(net.subnet, net.used_addresses(),
-                                    ip_range=net.ip_range or None, requested=ipv4)
-            check_ipv6(net, ipv6)
-            address6 = ipam.allocate(net.subnet6, net.used_addresses6(), requested=ipv6) if net.subnet6 else ""
+            try:
+                address, address6 = self._addresses(net, ipv4, ipv6)
+            except NetworkError:
+                if not self._forget_dead(net):
+                    raise
+                address, address6 = self._addresses(net, ipv4, ipv6)
             extra = [parse_link_local(ip) for ip in link_local_ips]
             links = [parse_link(link) for link in links]
             if ifname is not None and not is_interface_name(ifname):
@@ -318,14 +322,25 @@ class NetworkManager:
                 return cid
         return ref
 
-    def _forget_dead(self, net: Network) -> list[str]:
+    @staticmethod
+    def _addresses(net: Network, ipv4: str | None, ipv6: str | None) -> tuple[str, str]:
+        """A new endpoint's IPv4 and IPv6 ("" without IPv6) addresses: the requested or free ones."""
+        address = ipam.allocate(net.subnet, net.used_addresses(), ip_range=net.ip_range or None, requested=ipv4)
+        check_ipv6(net, ipv6)
+        return address, ipam.allocate(net.subnet6, net.used_addresses6(), requested=ipv6) if net.subnet6 else ""
+
+    def _forget_dead(self, net: Network, container_id: str = "") -> list[str]:
+        """Drop the endpoints (of ``container_id`` only, if given) whose namespace is gone, and
+        record their ``disconnect``: their container's own disconnect will not find them."""
         from composer.network import endpoint as ep_ops
 
-        dead = [cid for cid, ep in net.endpoints.items() if not ep.alive()]
+        dead = [cid for cid, ep in net.endpoints.items() if cid == (container_id or cid) and not ep.alive()]
         for cid in dead:
             ep_ops.detach(net.endpoints.pop(cid))
         if dead:
             self.store.save(net)
+        for cid in dead:
+            object_events.network_event("disconnect", net, cid)
         return dead
 
     def _forget_dead_locked(self, net_id: str) -> None:
