@@ -16,6 +16,7 @@ from composer.engine.runtime import capabilities, init, libc, trampoline
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
+from composer.errors import ContainerStateError
 
 NAMESPACES = ("ipc", "uts", "net", "pid", "cgroup", "mnt")  # mnt last: it changes our root
 
@@ -30,13 +31,20 @@ class ExecRequest(Record):
     privileged: bool = False
 
 
-def _namespace_fds(pid: int) -> list[int]:
-    """Open the namespaces of ``pid`` that differ from ours (before any setns)."""
-    fds = []
-    for name in NAMESPACES:
-        theirs = f"/proc/{pid}/ns/{name}"
-        if os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{name}").st_ino:
-            fds.append(os.open(theirs, os.O_RDONLY | os.O_CLOEXEC))
+def _namespace_fds(container_id: str, pid: int) -> list[int]:
+    """Open the namespaces of ``pid`` that differ from ours (before any setns). PID 1 gone
+    meanwhile (a stop or restart under way: its state still said running) is the container
+    not running, as docker says it."""
+    fds: list[int] = []
+    try:
+        for name in NAMESPACES:
+            theirs = f"/proc/{pid}/ns/{name}"
+            if os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{name}").st_ino:
+                fds.append(os.open(theirs, os.O_RDONLY | os.O_CLOEXEC))
+    except FileNotFoundError:
+        for fd in fds:
+            os.close(fd)
+        raise ContainerStateError(f"Container {container_id} is not running") from None
     return fds
 
 
@@ -73,7 +81,7 @@ def spawn(container_id: str, pid: int, request: ExecRequest, fds: tuple[int, int
     cgroup = manager_for(container_id)
     if console_fd >= 0:
         from composer.engine.runtime import tty  # noqa: F401 - needed after setns(mnt), where it cannot be found
-    namespaces = _namespace_fds(pid)
+    namespaces = _namespace_fds(container_id, pid)
     trampoline.memfd()  # made once, inherited by every exec
     child = os.fork()
     if child == 0:
