@@ -32,9 +32,9 @@ _flags("list", "-e|--env", "-p|--publish", "-v|--volume", "-l|--label", "--env-f
        "--cap-drop", table=TABLES["run"])
 _flags("value", "--entrypoint", "--name", "--pull", "-u|--user", "-w|--workdir", table=TABLES["run"])
 UNTIL_SERVICE = ("exec", "run")  # their options end at the service (typer's allow_interspersed_args=False)
-_flags("bool", "-a|--all", "-q|--quiet", "--services", "--no-trunc", table=TABLES["ps"])
+_flags("bool", "-a|--all", "-q|--quiet", "--services", "--no-trunc", "--orphans", table=TABLES["ps"])
 _flags("list", "--status", "--filter", table=TABLES["ps"])
-_flags("value", "--format", "--orphans", table=TABLES["ps"])
+_flags("value", "--format", table=TABLES["ps"])
 _flags("bool", "-f|--follow", "-t|--timestamps", "--no-color", "--no-log-prefix", table=TABLES["logs"])
 _flags("value", "-n|--tail", "--since", "--until", "--index", table=TABLES["logs"])
 _flags("value", "--protocol", "--index", table=TABLES["port"])
@@ -245,14 +245,14 @@ def ps_command(ctx: Any, services: list[str], options: dict) -> None:
     project, name = C.load_or_name(ctx)
     found = C.engine().ps(name, PsOptions(services=tuple(services), all=bool(options.get("all")),
                                           status=tuple(_states(options))), project=project)
+    orphans = options.get("orphans", True)
+    if isinstance(orphans, str):  # (typer's ps gives the flag's text)
+        orphans = go_bool(orphans, "orphans", TABLES["ps"])
+    if not orphans and project is not None:
+        from composer.engine import labels as L
+
+        found = [c for c in found if c.labels.get(L.SERVICE, "") in project.services]
     records = [ps_record(c) for c in found]
-    orphans = options.get("orphans", "true").lower()
-    if orphans not in ("true", "1", "t", "false", "0", "f"):
-        raise UsageError(f'invalid argument "{options["orphans"]}" for "--orphans" flag: strconv.ParseBool: '
-                         f'parsing "{options["orphans"]}": invalid syntax')
-    if orphans in ("false", "0", "f") and project is not None:
-        records = [r for r in records if r["Service"] in project.services]
-        found = [c for c in found if ps_record(c)["Service"] in project.services]
     for line in _ps_lines(found, records, output_format, options):
         print(line)
 

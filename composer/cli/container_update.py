@@ -58,12 +58,14 @@ def parse_args(argv: list[str]) -> tuple[dict, list[str]]:
 
 def _flag_error(value: str, flag: str, reason: str) -> UsageError:
     """docker's (pflag's) wording of a value it cannot parse (exit 125)."""
-    return UsageError(f'invalid argument "{value}" for "{flag}" flag: {reason}',
-                      hint="See 'composer update --help'.", exit_code=125)
+    from composer.cli.render import invalid_argument
+
+    return UsageError(invalid_argument(flag, value, reason), hint="See 'composer update --help'.", exit_code=125)
 
 
 def build_request(options: dict):
     """The UpdateRequest of the parsed flags (docker's CLI conversions)."""
+    from composer.cli.render import syntax_error
     from composer.engine.runtime.update import UpdateRequest, parse_restart_policy
 
     request = UpdateRequest(cpuset_cpus=options.get("cpuset_cpus", ""), cpuset_mems=options.get("cpuset_mems", ""))
@@ -72,8 +74,7 @@ def build_request(options: dict):
             try:
                 setattr(request, name, int(options[name]))
             except ValueError:
-                raise _flag_error(options[name], flag, f'strconv.ParseInt: parsing "{options[name]}": '
-                                  "invalid syntax") from None
+                raise _flag_error(options[name], flag, syntax_error(options[name], "integer")) from None
     if request.pids_limit == 0:
         request.pids_limit = None  # docker's CLI: 0 is "not given"
     for name, flag in SIZES.items():

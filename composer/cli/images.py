@@ -103,7 +103,7 @@ def _register_listing(image: typer.Typer) -> None:
                 format_: str | None = typer.Option(None, "--format", help="table, json or a Go template."),
                 platform: str | None = typer.Option(None, "--platform", help=PLATFORM_HELP)) -> None:
         """Show the history of an image."""
-        from composer.cli.run_flags import GO_BOOLS
+        from composer.gobool import GO_BOOLS
 
         readable = human.lstrip("=")
         if reference is None and readable not in GO_BOOLS:

@@ -224,11 +224,21 @@ def _bad_value(names: "list[str]", message: str) -> str:
     return invalid_value(flag, match.group(1), match.group(2))
 
 
+def invalid_argument(flag: str, value: str, reason: str) -> str:
+    """pflag's words for a value a flag refuses: ``invalid argument "abc" for "-n, --last" flag: REASON``."""
+    return f'invalid argument "{value}" for "{flag}" flag: {reason}'
+
+
 def invalid_value(flag: str, value: str, kind: str = "float") -> str:
     """pflag's ``invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: parsing "abc":
-    invalid syntax`` (``kind``: integer or float)."""
-    parse = "ParseInt" if kind == "integer" else "ParseFloat"
-    return f'invalid argument "{value}" for "{flag}" flag: strconv.{parse}: parsing "{value}": invalid syntax'
+    invalid syntax`` (``kind``: integer, float or bool)."""
+    return invalid_argument(flag, value, syntax_error(value, kind))
+
+
+def syntax_error(value: str, kind: str = "float") -> str:
+    """Go's ``strconv.ParseInt: parsing "abc": invalid syntax`` (``kind``: integer, float or bool)."""
+    parse = {"integer": "ParseInt", "bool": "ParseBool"}.get(kind, "ParseFloat")
+    return f'strconv.{parse}: parsing "{value}": invalid syntax'
 
 
 def docker_command_class():

@@ -158,19 +158,17 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
     return index + 1
 
 
-GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
-             **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}
-
-
 def go_bool(value: str, dest: str, table: dict) -> bool:
     """``--flag=VALUE`` of the bool flag ``dest`` of ``table`` as pflag reads it (strconv.ParseBool);
     its error (FlagError) for another value."""
-    from composer.errors import FlagError
+    from composer.gobool import GO_BOOLS
 
     if value in GO_BOOLS:
         return GO_BOOLS[value]
-    raise FlagError(f'invalid argument "{value}" for "{flag_names(table, dest)}" flag: strconv.ParseBool: '
-                    f'parsing "{value}": invalid syntax')
+    from composer.cli.render import invalid_value
+    from composer.errors import FlagError
+
+    raise FlagError(invalid_value(flag_names(table, dest), value, "bool"))
 
 
 def flag_names(table: dict, dest: str) -> str:

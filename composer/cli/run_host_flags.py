@@ -22,15 +22,19 @@ GPU_KEYS = ("count", "device", "driver", "capabilities", "options")
 
 def flag_error(value: str, flag: str, reason: str) -> UsageError:
     """pflag's wording of a value it cannot parse (docker run: exit 125)."""
-    return UsageError(f'invalid argument "{value}" for "{flag}" flag: {reason}',
-                      hint="See 'composer container run --help'.", exit_code=125)
+    from composer.cli.render import invalid_argument
+
+    return UsageError(invalid_argument(flag, value, reason), hint="See 'composer container run --help'.",
+                      exit_code=125)
 
 
 def _int(options: dict, name: str, flag: str) -> int:
+    from composer.cli.render import syntax_error
+
     try:
         return int(options[name])
     except ValueError:
-        raise flag_error(options[name], flag, f'strconv.ParseInt: parsing "{options[name]}": invalid syntax') from None
+        raise flag_error(options[name], flag, syntax_error(options[name], "integer")) from None
 
 
 def _size(options: dict, name: str, flag: str) -> int:

@@ -63,6 +63,16 @@ def test_ps_orphans_false_keeps_the_services_of_the_file(demo):
     assert demo("up", "-d", "web").exit_code == 0
     assert demo("ps", "--orphans=false", "--services").stdout == "web\n"
     assert 'parsing "maybe": invalid syntax' in error(demo("ps", "--orphans=maybe"))
+    assert 'parsing "tRue": invalid syntax' in error(demo("ps", "--orphans=tRue"))  # Go's ParseBool
+
+
+
+def test_ps_orphans_is_a_bool_flag():
+    """compose's ``--orphans`` is a bool flag (default true): alone it is true, ``=VALUE`` is Go's."""
+    from composer.cli.compose_fast import _parse
+
+    assert _parse("ps", ["--orphans", "web"]) == ({"orphans": True}, ["web"])
+    assert _parse("ps", ["--orphans=F"]) == ({"orphans": False}, [])
 
 
 def test_exec_errors_are_composes(demo):

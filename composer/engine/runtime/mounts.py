@@ -13,10 +13,9 @@ from composer.engine.runtime import libc
 from composer.engine.runtime.config import Mount
 from composer.engine.runtime.paths import secure_join
 from composer.errors import ContainerRuntimeError, MountError, UsageError
+from composer.gobool import GO_BOOLS
 
 PROPAGATIONS = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
-GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True),
-            **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False)}  # strconv.ParseBool
 
 
 def parse_volume_flag(value: str) -> Mount:

@@ -59,7 +59,7 @@ FAST = [
     ("--profile", "x", "ps", "-q"),
     ("ps",), ("ps", "-a", "--format", "json"), ("ps", "-aq"), ("ps", "--services", "-a"),
     ("ps", "--status", "exited", "-a"), ("ps", "--filter", "status=running", "--format", "{{.Name}}"),
-    ("ps", "web", "--no-trunc"), ("ps", "--orphans", "false"), ("ps", "--orphans=maybe"),
+    ("ps", "web", "--no-trunc"), ("ps", "--orphans=false"), ("ps", "--orphans=maybe"),
     ("ps", "--filter", "name=x"), ("ps", "nosuch"),
     ("logs", "once"), ("logs", "-f", "once"), ("logs", "--follow", "--no-color", "once"),
     ("logs", "-t", "-n", "1", "web"), ("logs", "--tail=all", "--no-log-prefix", "--index", "2", "web"),
