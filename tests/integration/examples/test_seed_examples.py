@@ -21,6 +21,8 @@ def test_python_script_counts_words(example_project) -> None:
     assert json.loads(again.stdout.strip().splitlines()[-1])["top"] == [["b", 2]]
     missing = project("run", "--rm", "wordcount", "/data/nope.txt", ok=False)
     assert missing.returncode == 1 and "No such file" in missing.stdout + missing.stderr  # run -t merges the streams
+    assert "Image python-script/wordcount:dev  Removed" in project("down", "--rmi", "all").stderr  # as its README says
+    assert "python-script/wordcount" not in project("image", "ls").stdout
 
 
 def test_static_site_serves_the_bind_mounted_directory(example_project) -> None:
