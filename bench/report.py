@@ -19,6 +19,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = "composer"
 FLOORS = ("floor", "direct")  # reference points, not peers: shown, never compared against
+TARGET = 1 / 3  # the goal (issue 10): at least 3x faster than Docker Compose v2; a dashed line on the plot
 
 
 @dataclass
@@ -153,9 +154,10 @@ def plot(topics: list[Topic], target: Path) -> bool:
     axes.invert_yaxis()
     axes.set_xscale("log")
     axes.axvline(1.0, color="black", linewidth=1)
+    goal = axes.axvline(TARGET, color="grey", linestyle="--", linewidth=1)
     axes.set_xlabel("composer / peer (log scale; < 1: composer faster or smaller)")
-    axes.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in peers], labels=peers,
-                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    axes.legend(handles=[*(plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in peers), goal],
+                labels=[*peers, "target: 3x faster"], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     figure.tight_layout()
     figure.savefig(target, dpi=110)
     plt.close(figure)
