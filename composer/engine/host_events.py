@@ -119,5 +119,5 @@ class HostMonitor(ProjectMonitor):
         found: list = [change for change in every if since <= change.time <= end]
         found += [change for view in self.views.values() if view.id not in seen for change in past_changes(view)
                   if since <= change.time <= end]
-        found += journal.read_removed(since, end) + object_events.read(since, end)
+        found += journal.read_removed(since, end) + journal.read_health(since, end) + object_events.read(since, end)
         return sorted(found, key=lambda item: item.time)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 1 << 20
 REMOVED_LOG = "removed.log"  # containers of no project, at their removal (not ``*.jsonl``: no project's)
+HEALTH_LOG = "health.log"  # containers of no project: their health's changes (``health_status``)
 PROJECT = "com.docker.compose.project"
 # what an event shows of a state (``monitor.view_of`` reads these); the others, like a health log, change nothing
 _SHOWN = ("Status", "Pid", "StartedAt", "SignalledAt", "StopRequestedAt", "RestartedAt", "OOMKilled", "ExitCode",
@@ -77,12 +78,24 @@ def state_written(path: str, after: dict, before: dict | None = None) -> None:
         directory = os.path.dirname(path)
         shape = _shape(directory)  # first: a container of no project costs no read of its state
         if not shape["labels"].get(PROJECT):
+            if before is not None and shape["healthcheck"]:
+                _health_changed(directory, shape, before, after)
             return
         shown_before, now = _shown(_read(path) if before is None else before), _shown(after)
         if shown_before != now:
             _append(directory, shape, shown_before, now)
     except Exception:  # noqa: BLE001 - the journal must never break the runtime
         pass
+
+
+def _health_changed(directory: str, shape: dict, before: dict, after: dict) -> None:
+    """A running container of no project whose health became healthy or unhealthy: the change
+    in the host's ``HEALTH_LOG`` (``events --since`` replays it as dockerd's ``health_status``;
+    its other actions come from the times its state records)."""
+    old, new = ((state.get("Health") or {}).get("Status", "") for state in (before, after))
+    if new != old and new in ("healthy", "unhealthy") and after.get("Status") == "running":
+        now = _shown(after)
+        _append(directory, shape, {**now, "Health": {"Status": old}}, now, HEALTH_LOG)
 
 
 def directory_removed(directory: str) -> None:
@@ -194,9 +207,18 @@ def read_removed(since: float, until: float | None = None) -> list["Change"]:
 
 def read(project: str, since: float, until: float | None = None) -> list["Change"]:
     """The logged actions of ``project`` between ``since`` and ``until`` (Unix times), oldest first."""
+    return _read_log(journal_path(project), since, until)
+
+
+def read_health(since: float, until: float | None = None) -> list["Change"]:
+    """The ``health_status`` actions of the containers of no project between ``since`` and ``until``."""
+    return _read_log(os.path.join(os.path.dirname(journal_path("x")), HEALTH_LOG), since, until)
+
+
+def _read_log(path: str, since: float, until: float | None) -> list["Change"]:
+    """The actions the container records of the log at ``path`` (and its ``.1``) tell, oldest first."""
     from composer.engine.monitor import Change, actions, view_of
 
-    path = journal_path(project)
     found = []
     for record in _records([path + ".1", path]):
         stamp, before, after = record["time"], record.get("before"), record.get("after")

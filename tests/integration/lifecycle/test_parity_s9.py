@@ -84,3 +84,27 @@ def test_kill_signal_checks_as_dockerd(cli):
         assert cli("container", "kill", "-s", "RTMIN+3", "s9k", check=True).stdout == "s9k\n"
     finally:
         cli("container", "rm", "-f", "s9k")
+
+
+def test_health_status_events_of_a_container_of_no_project_are_replayed(cli):
+    """``events --since --filter event=health_status`` (a script waiting for healthy) shows the
+    changes of a ``container run`` container's health, as dockerd's: only changes, while running."""
+    import time
+
+    since = str(int(time.time()))
+    cli("container", "run", "-d", "--name", "s9h", "--network", "none", "--health-cmd", "test -f /tmp/ok",
+        "--health-interval", "200ms", "--health-retries", "1", "busybox", "sh", "-c",
+        "sleep 0.5; touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 60", check=True)
+    try:
+        deadline = time.monotonic() + 20
+        wanted = ["health_status: unhealthy", "health_status: healthy", "health_status: unhealthy"]
+        while True:
+            shown = cli("system", "events", "--since", since, "--until", str(int(time.time()) + 1), "--filter",
+                        "event=health_status", "--filter", "container=s9h", "--format", "{{.Action}}",
+                        check=True).stdout.split("\n")[:-1]
+            if shown == wanted or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert shown == wanted
+    finally:
+        cli("container", "rm", "-f", "s9h")

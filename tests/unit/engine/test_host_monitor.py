@@ -98,7 +98,8 @@ def test_a_life_between_opening_and_the_first_look_is_live(state_root: Path, mon
     _exited_life("d" * 64, {})
     _opened_early(monkeypatch, 5.0)
     with HostMonitor() as monitor:
-        monkeypatch.undo()
+        monkeypatch.undo()  # (its COMPOSER_ROOT too: the host's own root would be read)
+        monkeypatch.setenv("COMPOSER_ROOT", str(state_root))
         assert monitor.history(time.time() - 60) == []  # all of it after ``opened``
         assert _digest(_changes(monitor, 3)) == ["container create", "container start", "container die"]
 
