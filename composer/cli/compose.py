@@ -462,8 +462,10 @@ def up_fast(argv: list[str], obj: Any = None, whole: Optional[list[str]] = None)
     if key and not declined:  # a volume kept as it was is asked about again by the next up
         from composer.engine.settled import remember
 
-        remember(key, project.name, set(project.services),
-                 {name: tuple(service.depends_on or {}) for name, service in project.services.items()})
+        remember(key, project.name, set(project.services), {
+            name: {dep: condition.condition if condition.required else "service_started"
+                   for dep, condition in (service.depends_on or {}).items()}
+            for name, service in project.services.items()})
     return 0
 
 
@@ -477,17 +479,18 @@ def _settled_key(argv: list[str], options: dict) -> Optional[str]:
 
 
 def _show_settled(ctx: Any, key: str) -> bool:
-    """Print "Container x  Running" lines if nothing changed since the last identical ``up -d``."""
+    """Print "Container x  Running" lines (and the healthy dependencies' Waiting/Healthy) if
+    nothing changed since the last identical ``up -d``."""
     from composer.engine.settled import recall
 
-    names = recall(key)
-    if names is None:
+    lines = recall(key)
+    if lines is None:
         return False
     from composer.cli.progress import Progress, choose_mode
     from composer.engine.events import Event, Status
 
     Progress(choose_mode(ctx.obj.progress, ctx.obj.ansi)).show(
-        [Event(kind="Container", name=name, status=Status.RUNNING) for name in names])
+        [Event(kind="Container", name=name, status=Status(status)) for name, status in lines])
     return True
 
 

@@ -300,7 +300,10 @@ def in_compose_order(plan: Plan, emit: EventSink, running: "tuple[dict, dict] | 
                    *(n for r, n in names.items() if r.startswith(tuple(services)))]
         starting = {names[op.resource] for op in plan if op.resource in names and op.resource.startswith(
             tuple(services)) and op.kind in ("create", "recreate", "start") and op.params.get("start", True)}
-        words = WaitWords(emit, list(dict.fromkeys(targets)), starting)
+        awaited = {n for op in plan if op.kind == "wait" and op.params.get("condition") != "ready"
+                   for n in [*op.params.get("containers", {}).values(),
+                             *(n for r, n in names.items() if r.startswith(f"service:{op.params['service']}:"))]}
+        words = WaitWords(emit, list(dict.fromkeys(targets)), starting, awaited)
         emit = words
     flushes: list[Callable[[], None]] = []
     if running is not None and any(running[0].values()):

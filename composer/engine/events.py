@@ -245,23 +245,25 @@ class RunningInOrder:
 
 
 class WaitWords:
-    """``up --wait`` in Compose's words: once the containers it starts have started, each
-    waited container is ``Waiting``, then ``Healthy`` (Compose says so of one with no
-    healthcheck too; the executor's ``Running``) or, a one-shot others wait to complete,
-    ``Exited``. A depends_on wait's own Waiting/Healthy lines pass as they come."""
+    """``up --wait`` in Compose's words: once the containers it starts have started and the
+    depends_on waits of its start phase passed (``awaited``: their containers), each waited
+    container is ``Waiting``, then ``Healthy`` (Compose says so of one with no healthcheck too;
+    the executor's ``Running``) or, a one-shot others wait to complete, ``Exited``. A depends_on
+    wait's own Waiting/Healthy lines pass as they come."""
 
-    def __init__(self, emit: EventSink, targets: list[str], starting: set[str]) -> None:
-        self.emit, self.targets, self.starting = emit, targets, set(starting)
+    def __init__(self, emit: EventSink, targets: list[str], starting: set[str],
+                 awaited: Iterable[str] = ()) -> None:
+        self.emit, self.targets, self.starting, self.awaited = emit, targets, set(starting), set(awaited)
         self.announced: set[str] = set()
         self.ready: list[Event] = []  # a container ready before every other one started: shown after
 
     def begin(self) -> None:
-        if not self.starting:
+        if not self.starting and not self.awaited:
             self._announce(self.targets)
 
     def __call__(self, event: Event) -> None:
         if event.up_wait:
-            if self.starting:  # as Compose, which waits once everything started
+            if self.starting or self.awaited:  # as Compose, which waits once everything started
                 self.ready.append(event)
                 return
             self._announce([event.name])
@@ -270,13 +272,16 @@ class WaitWords:
         elif event.failed:  # a wait that failed: its Waiting line first
             self._announce(self.targets)
         self.emit(event)
+        before = bool(self.starting or self.awaited)
         if (event.status is Status.STARTED or event.failed) and event.name in self.starting:
             self.starting.discard(event.name)  # started, or never will
-            if not self.starting:
-                self._announce(self.targets)
-                held, self.ready = self.ready, []
-                for ready in held:
-                    self(ready)
+        elif event.status in (Status.HEALTHY, Status.EXITED) and not event.up_wait:
+            self.awaited.discard(event.name)
+        if before and not self.starting and not self.awaited:
+            self._announce(self.targets)
+            held, self.ready = self.ready, []
+            for ready in held:
+                self(ready)
 
     def _announce(self, names: list[str]) -> None:
         for name in names:

@@ -312,7 +312,7 @@ async def _wait_completed(ctx: LoopContext, cid: str, name: str, service: str, *
     started = time.monotonic()
     code = await ctx.wait_exit(cid)
     if code != 0:
-        raise PlanError(f"service {service!r} didn't complete successfully: exit {code}",
+        raise PlanError(f'service "{service}" didn\'t complete successfully: exit {code}',
                         hint=f"see composer logs {service}")
     ctx.emit(Event(kind="Container", name=name, status=Status.EXITED, duration=time.monotonic() - started,
                    up_wait=up_wait))

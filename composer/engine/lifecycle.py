@@ -12,7 +12,7 @@ from composer.engine import labels as L
 from composer.engine.options import DownOptions, LifecycleOptions
 from composer.engine.plan import Plan, PlanBuilder
 from composer.engine.reconcile import (
-    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, resource_of, select,
+    ACTIVE, add_edges, attach_hooks, depends_on, gate, ident, resource_of, select, wait_for_dependencies,
 )
 from composer.errors import PlanError, UsageError
 
@@ -206,8 +206,11 @@ def _start_in_order(plan: PlanBuilder, project: "Project", observed: "ObservedSt
                 ops[name].append(plan.add(verb, resource_of(container), f"container {container.state}",
                                           timeout=options.timeout, **ident(container)))
     for name in names:
+        if verb == "start":  # as Compose: also a running service waits for its dependencies
+            wait_for_dependencies(plan, project, observed, name, list(ops[name]), ops)
+            continue
         for dep_name, dep in depends_on(project, name).items():
-            if verb == "restart" and not dep.restart:
+            if not dep.restart:
                 continue  # as Compose 2.40: restart waits only on a dependency marked restart: true
             if dep_name in ops and ops[dep_name]:
                 add_edges(plan, ops[name], gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)

@@ -574,12 +574,26 @@ def _add_dependency_edges(plan: PlanBuilder, desired: _Desired, names: list[str]
         creating = [o for o in ops[name] if o.startswith(("create ", "recreate "))]
         starting = [o for o in ops[name] if o.startswith("start ")] + _restarts_for(plan, desired, name, ops)
         for dep_name, dep in depends_on(project, name).items():
-            if dep_name not in ops or not creating + starting:
-                continue
-            made = tuple(o for o in ops[dep_name] if o.startswith(("create ", "recreate ")))
-            add_edges(plan, creating, made, dep.required)  # created after what it depends on
-            if starting:
-                add_edges(plan, starting, gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
+            if dep_name in ops and creating:  # created after what it depends on
+                add_edges(plan, creating, tuple(o for o in ops[dep_name] if o.startswith(("create ", "recreate "))),
+                          dep.required)
+        if not desired.options.no_start and convert.replicas(project.services[name], desired.options.scale):
+            wait_for_dependencies(plan, project, observed, name, starting, ops)
+
+
+def wait_for_dependencies(plan: PlanBuilder, project: "Project", observed: "ObservedState", name: str,
+                          starting: list[str], ops: dict[str, list[str]]) -> None:
+    """Compose's ``startService``: ``starting`` (the service's starts) wait for its ``depends_on``
+    conditions. A service with nothing to start waits for its healthy/completed conditions all
+    the same (Compose's ``db Waiting``/``Healthy`` on a no-change ``up``): those waits join
+    ``ops[name]``, so what depends on the service waits for them in turn."""
+    for dep_name, dep in depends_on(project, name).items():
+        if dep_name not in ops:
+            continue
+        if starting:
+            add_edges(plan, starting, gate(plan, dep_name, dep.condition, ops[dep_name], observed), dep.required)
+        elif dep.condition in WAIT_SUFFIX and dep.required:
+            ops[name] += gate(plan, dep_name, dep.condition, ops[dep_name], observed)
 
 
 def add_edges(plan: PlanBuilder, op_ids: list[str], after: tuple[str, ...], required: bool) -> None:

@@ -5,8 +5,9 @@ what the next identical ``up -d`` would observe: the compose files' digests (thr
 cache of ``composer.spec.cache``, keyed by the command line, the environment, the working
 directory and the code), the list of container directories, each project container's live state
 (status, pids, supervisor start time, health status), the networks and volumes present and the
-image index. :func:`recall` compares all of it with the disk and ``/proc`` and returns the names
-of the running containers only when nothing differs; otherwise the command plans as usual.
+image index. :func:`recall` compares all of it with the disk and ``/proc`` and returns the lines
+to show (the running containers', then the Waiting/Healthy of the healthy dependencies Compose's
+start phase waits for) only when nothing differs; otherwise the command plans as usual.
 
 Only ``os``, ``json`` and the runtime's small ``state`` module are imported: this runs before the
 loader, the runtime and trio.
@@ -20,6 +21,7 @@ import os
 from composer.engine.runtime.state import supervisor_alive
 from composer.settings import state_root_dir
 
+_WAITED = ("service_healthy", "service_completed_successfully")  # the conditions up's start phase waits for
 _LIVE_FIELDS = ("Status", "Pid", "SupervisorPid", "SupervisorStart", "StartedAt", "RestartCount")
 _CODE = os.path.dirname(__file__)
 
@@ -72,10 +74,11 @@ def _world() -> dict:
             "images": images}
 
 
-def snapshot(project: str, services: set[str], depends: dict[str, tuple[str, ...]] | None = None) -> dict | None:
+def snapshot(project: str, services: set[str], depends: dict[str, dict[str, str]] | None = None) -> dict | None:
     """The fingerprint of ``project``, or None when an ``up`` could change something (a container not
-    running, a one-off or orphan container). The names are in the order ``up`` shows them
-    (``depends``: each service's dependencies, first)."""
+    running, a one-off or orphan container) or wait (a dependency to complete, one not healthy).
+    ``depends``: each service's dependencies and the conditions ``up`` waits for. The lines are
+    in the order ``up`` shows them: the Running ones dependencies first, then the waits."""
     world = _world()
     containers: dict[str, list] = {}
     names = []
@@ -89,11 +92,16 @@ def snapshot(project: str, services: set[str], depends: dict[str, tuple[str, ...
                 or labels.get("com.docker.compose.service") not in services:
             return None
         containers[container_id] = live
-        names.append((labels["com.docker.compose.service"], config.get("name", container_id)))
-    return {"world": world, "containers": containers, "names": _in_up_order(sorted(names), depends or {})}
+        names.append((labels["com.docker.compose.service"], config.get("name", container_id), live[-1]))
+    names.sort()
+    running = _in_up_order([(service, name) for service, name, _ in names], depends or {})
+    waits = _dependency_waits(running, names, depends or {})
+    if waits is None:
+        return None
+    return {"world": world, "containers": containers, "lines": [[name, "Running"] for name in running] + waits}
 
 
-def _in_up_order(names: list[tuple[str, str]], depends: dict[str, tuple[str, ...]]) -> list[str]:
+def _in_up_order(names: list[tuple[str, str]], depends: dict[str, dict[str, str]]) -> list[str]:
     """The container names as ``up`` says they run: dependencies first (``RunningInOrder``)."""
     from composer.engine.events import RunningInOrder, discard
 
@@ -105,7 +113,28 @@ def _in_up_order(names: list[tuple[str, str]], depends: dict[str, tuple[str, ...
     return shown
 
 
-def remember(key: str, project: str, services: set[str], depends: dict[str, tuple[str, ...]] | None = None) -> None:
+def _dependency_waits(order: list[str], names: list[tuple[str, str, str | None]],
+                      depends: dict[str, dict[str, str]]) -> list[list[str]] | None:
+    """``[name, "Waiting"]`` then ``[name, "Healthy"]`` for the containers of each healthy
+    dependency (once each), services in ``up``'s order; None when a wait would not pass at once."""
+    service_of = {name: service for service, name, _ in names}
+    health: dict[str, list[tuple[str, str | None]]] = {}
+    for service, name, status in names:
+        health.setdefault(service, []).append((name, status))
+    lines: list[list[str]] = []
+    waited: set[str] = set()
+    for service in dict.fromkeys(service_of[name] for name in order):
+        for dep, condition in depends.get(service, {}).items():
+            if dep not in health or dep in waited or condition not in _WAITED:
+                continue
+            if condition != "service_healthy" or any(status != "healthy" for _, status in health[dep]):
+                return None
+            waited.add(dep)
+            lines += [[name, "Waiting"] for name, _ in health[dep]] + [[name, "Healthy"] for name, _ in health[dep]]
+    return lines
+
+
+def remember(key: str, project: str, services: set[str], depends: dict[str, dict[str, str]] | None = None) -> None:
     """Store the project's fingerprint under ``key`` (nothing when it is not settled); best effort."""
     from composer.spec.cache import store
 
@@ -114,8 +143,9 @@ def remember(key: str, project: str, services: set[str], depends: dict[str, tupl
         store(key, json.dumps(record))
 
 
-def recall(key: str) -> list[str] | None:
-    """The names of the project's running containers if nothing changed since :func:`remember`."""
+def recall(key: str) -> list[list[str]] | None:
+    """The lines (``[container name, status]``) of the last ``up -d`` if nothing changed since
+    :func:`remember`."""
     from composer.spec.cache import lookup
 
     text = lookup(key)
@@ -126,4 +156,4 @@ def recall(key: str) -> list[str] | None:
         return None
     if any(_live(container_id) != live for container_id, live in record["containers"].items()):
         return None
-    return record["names"]
+    return record["lines"]

@@ -66,7 +66,7 @@ def test_unhealthy_dependency_stops_dependents_with_its_last_output(load, servic
 
 def test_failed_one_shot_dependency(load, service, fake):
     fake.behaviours["job"] = Behaviour(exit_code=3)
-    with pytest.raises(PlanError, match="service 'job' didn't complete successfully: exit 3"):
+    with pytest.raises(PlanError, match='service "job" didn\'t complete successfully: exit 3'):
         service.up(load(CONDITIONS))
     assert fake.list_containers({L.SERVICE: "web"})[0].state == "created"
 
@@ -213,11 +213,14 @@ def test_up_wait_waits_for_health_and_accepts_finished_one_shots(load, service, 
     project = load(CONDITIONS)
     service.up(project, UpOptions(wait=True))
     assert "demo-web-1 Healthy" in lines(events) and "demo-db-1 Healthy" in lines(events)
+    # as Compose's start phase, web (running) waits for its dependencies all the same
     assert service.plan_up(project, UpOptions(wait=True)).text() == """\
 start service:job:1 (container exited)
+wait service:db:healthy (service_healthy)
 wait service:db:ready (--wait)
-wait service:web:ready (--wait)
-wait service:job:ready (--wait) <- start service:job:1"""
+wait service:job:completed (service_completed_successfully) <- start service:job:1
+wait service:job:ready (--wait) <- start service:job:1
+wait service:web:ready (--wait) <- wait service:db:healthy, wait service:job:completed"""
 
 
 def test_up_wait_fails_fast_on_an_exited_container(load, service, fake):

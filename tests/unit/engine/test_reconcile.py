@@ -28,6 +28,8 @@ services:
 volumes:
   data: {}
 """
+WAITS_ONLY = "wait service:db:healthy (service_healthy)"
+"""What ``up`` plans for STACK when everything runs: api (running) waits for db all the same."""
 
 
 def test_fresh_up_plans_networks_volumes_then_services_in_dependency_order(load, service):
@@ -47,7 +49,7 @@ start service:web:1 (created) <- create network:default, create service:api:1, c
 def test_up_twice_plans_nothing_the_second_time(load, service, fake):
     project = load(STACK)
     service.up(project)
-    assert service.plan_up(project).text() == ""
+    assert service.plan_up(project).text() == WAITS_ONLY  # as Compose's start phase: api waits for db
     assert fake.names() == ["demo-api-1", "demo-db-1", "demo-web-1"]
 
 
@@ -95,22 +97,23 @@ def test_force_recreate_and_no_recreate(load, service):
     forced = service.plan_up(project, UpOptions(recreate="force", services=("web",), no_deps=True))
     assert forced.text() == "recreate service:web:1 (--force-recreate)\nstart service:web:1 (recreated) <- recreate service:web:1"
     changed = load(STACK.replace('MODE: "one"', 'MODE: "two"'))
-    assert service.plan_up(changed, UpOptions(recreate="never")).text() == ""
+    assert service.plan_up(changed, UpOptions(recreate="never")).text() == WAITS_ONLY
 
 
 def test_image_change_recreates(load, service, fake):
     project = load(STACK)
     service.up(project)
     fake.images["nginx"] = "sha256:" + "f" * 64
-    assert service.plan_up(project).text() == \
-        "recreate service:web:1 (image changed)\nstart service:web:1 (recreated) <- recreate service:web:1"
+    assert service.plan_up(project).text() == f"recreate service:web:1 (image changed)\n{WAITS_ONLY}\n" \
+        "start service:web:1 (recreated) <- recreate service:web:1, wait service:db:healthy"
 
 
 def test_stopped_container_is_started_not_recreated(load, service, fake):
     project = load(STACK)
     service.up(project)
     service.stop(project, LifecycleOptions(services=("web",)))
-    assert service.plan_up(project).text() == "start service:web:1 (container exited)"
+    assert service.plan_up(project).text() == f"{WAITS_ONLY}\n" \
+        "start service:web:1 (container exited) <- wait service:db:healthy"
 
 
 def test_scale_up_then_down_removes_highest_numbers_first(load, service, fake):
@@ -120,13 +123,15 @@ def test_scale_up_then_down_removes_highest_numbers_first(load, service, fake):
     assert up.text() == """\
 create service:web:2 (scale 1 -> 3)
 create service:web:3 (scale 1 -> 3)
-start service:web:2 (created) <- create service:web:2
-start service:web:3 (created) <- create service:web:3"""
+wait service:db:healthy (service_healthy)
+start service:web:2 (created) <- create service:web:2, wait service:db:healthy
+start service:web:3 (created) <- create service:web:3, wait service:db:healthy"""
     service.up(project, UpOptions(scale={"web": 3}))
     down = service.plan_up(project, UpOptions(scale={"web": 1}))
     assert down.text() == """\
 stop container:demo-web-2 (scale 2 -> 1)
 stop container:demo-web-3 (scale 3 -> 1)
+wait service:db:healthy (service_healthy)
 remove container:demo-web-2 (scale 2 -> 1) <- stop container:demo-web-2
 remove container:demo-web-3 (scale 3 -> 1) <- stop container:demo-web-3"""
     service.up(project, UpOptions(scale={"web": 1}))
@@ -155,11 +160,12 @@ services:
 volumes: {data: {}}
 """)
     plan = service.plan_up(smaller)
-    assert plan.text() == ""
+    assert plan.text() == WAITS_ONLY
     assert len(plan.warnings) == 1 and "demo-web-1" in plan.warnings[0] and "--remove-orphans" in plan.warnings[0]
     removing = service.plan_up(smaller, UpOptions(remove_orphans=True))
     assert removing.text() == """\
 stop container:demo-web-1 (orphan)
+wait service:db:healthy (service_healthy)
 remove container:demo-web-1 (orphan) <- stop container:demo-web-1"""
     assert not removing.warnings
 
@@ -211,11 +217,11 @@ start service:web:1 (created) <- create network:default, create service:web:1"""
 
 
 def test_no_change_plan_is_empty_at_scale(load, service):
-    """Speed is measured in bench/, not here; this checks a scaled project plans nothing twice."""
+    """Speed is measured in bench/, not here; this checks a scaled project plans only api's wait twice."""
     project = load(STACK.replace("web:\n    image: nginx", "web:\n    image: nginx\n    scale: 30"))
     service.up(project)
     for _ in range(2):
-        assert not service.plan_up(project)
+        assert service.plan_up(project).text() == WAITS_ONLY
 
 
 def test_lifecycle_plans(load, service):
