@@ -97,8 +97,9 @@ def builder_for(project: Any, emit: Any = _print_build_line) -> Any:
 
 def compose_words(progress: Any, verb: str) -> Any:
     """``progress``, with the words compose's ``pause``/``unpause`` (only ``Paused``/``Unpaused``),
-    ``restart`` (``Restarting`` then ``Started``) and attached ``up`` (no ``Starting``/``Started``:
-    compose starts the containers after its progress display ended) print."""
+    ``restart`` (``Restarting`` then ``Started``) and attached ``up`` (no ``Starting``/``Started``
+    nor a refused start's error line: compose starts the containers after its progress display
+    ended) print."""
     from types import SimpleNamespace
 
     from composer.engine.events import Status
@@ -108,9 +109,16 @@ def compose_words(progress: Any, verb: str) -> Any:
              "attached up": {Status.STARTING: None, Status.STARTED: None}}.get(verb)
     if not words:
         return progress
+    starting: set[str] = set()  # (attached up) containers whose Starting line was left out
 
     def event(item: Any) -> None:
         status = words.get(item.status, item.status)
+        if item.status is Status.STARTING and status is None:
+            starting.add(item.name)
+        elif item.status is Status.STARTED:
+            starting.discard(item.name)
+        elif item.failed and item.name in starting:
+            return
         if status is not None:
             progress.event(item._replace(status=status))
 

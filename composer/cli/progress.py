@@ -122,6 +122,7 @@ class Progress:
         self.lines: dict[str, Line] = {}
         self.warnings: list[str] = []
         self.in_use: list[tuple[str, str]] = []  # (kind, name) down kept: a container still uses it
+        self.started: dict[str, Status] = {}  # each container's last status (outside the live display)
         self._lock = threading.Lock()
         self._live: Any = None
         self._tick = 0
@@ -147,6 +148,8 @@ class Progress:
                 self.stream.write(warning_line(event.text, self.stream) + "\n")
         if event.failed and event.kind == "Service" and self.mode != "json":
             return  # up --wait: Compose shows a failed wait only as the command's error
+        if self._refused_start(event):
+            return
         if self.mode == "json":
             record = {"dry-run": True, **event.to_dict()} if self.prefix else event.to_dict()  # as compose's
             self.stream.write(json.dumps(record) + "\n")
@@ -162,6 +165,16 @@ class Progress:
             if self._live is not None:
                 self._live.update(self._renderable(), refresh=False)
         self.stream.flush()
+
+    def _refused_start(self, event: Event) -> bool:
+        """A failed start (or restart) of a container outside the live display: Compose leaves its
+        ``Starting`` line as it is and says the error once, as the command's (its startService sends
+        no error event). The live display ends the line with the error (else it spins on)."""
+        if self.mode == "tty" and not self.prefix or event.kind != "Container":
+            return False
+        before = self.started.get(event.name)
+        self.started[event.name] = event.status
+        return event.failed and before in (Status.STARTING, Status.RESTARTING)
 
     @staticmethod
     def _plain(event: Event) -> str:

@@ -93,6 +93,11 @@ def create(config: ContainerConfig, *, attached: bool = False) -> str:
 
     if config.log_driver not in ("json-file", "none", "local"):
         raise UsageError(f"log driver {config.log_driver!r} is not supported", hint="use json-file or none")
+    for mount in config.mounts:  # as dockerd: a --mount bind's missing source refuses the create
+        if mount.type == "bind" and not mount.create_source and not os.path.exists(mount.source):
+            from composer.engine.runtime.mounts import check_bind_source
+
+            check_bind_source(mount)
     cdir = ContainerDir(config.id)
     create_state(config, cdir)  # (names the anonymous volumes before writing config.json)
     cdir.write_state(LogPath=log_path(cdir.path, config.id) if config.log_driver != "none" else "",

@@ -54,3 +54,40 @@ def test_a_no_change_up_waits_for_dependencies_and_restarts_the_one_shot(project
     assert shown(project("up", "-d")) == settled
     assert shown(project("up", "-d")) == settled
     assert shown(project("start")) == ["Container proj-db-1  Waiting", "Container proj-db-1  Healthy"]
+
+
+REFUSED = """
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+    ports: ["127.0.0.1:18097:80"]
+  b:
+    image: busybox
+    command: ["sh", "-c", "{loop}"]
+    ports: ["127.0.0.1:18097:80"]
+  noent:
+    image: busybox
+    entrypoint: ["/nosuch"]
+  bind:
+    image: busybox
+    volumes: [{type: bind, source: /nonexistent/cparity, target: /x, bind: {create_host_path: false}}]
+"""
+
+
+def test_refused_starts_and_creates_say_what_compose_says(project):
+    """A refused start: its Starting line, then the error once (exit 1), the container left
+    created; a --mount bind of a missing source refuses the create: nothing is left."""
+    project.write(REFUSED)
+    project("up", "-d", "a")
+    for service, words in (("b", "Bind for 127.0.0.1:18097 failed: port is already allocated"),
+                           ("noent", 'exec: "/nosuch": stat /nosuch: no such file or directory')):
+        result = project("up", "-d", service, ok=False)
+        assert result.returncode == 1 and words in result.stderr
+        last, error = shown(result)[-2:]
+        assert last == f"Container proj-{service}-1  Starting" and error.startswith(f"error: {words}"), result.stderr
+    bind = project("up", "-d", "bind", ok=False)
+    refusal = 'invalid mount config for type "bind": bind source path does not exist: /nonexistent/cparity'
+    assert bind.returncode == 1 and f"Container proj-bind-1  Error {refusal}" in shown(bind)
+    assert sorted((row["Service"], row["State"]) for row in project.ps("-a")) == [
+        ("a", "running"), ("b", "created"), ("noent", "created")]

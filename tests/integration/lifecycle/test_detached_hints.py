@@ -1,6 +1,7 @@
 """A start refused in a detached container's supervisor keeps its hint (the launcher and the
-supervisor report it through their pipes): ``run -d`` and compose's ``up -d`` show it under the
-error as a foreground start does; the container's State.Error is the message alone."""
+supervisor report it through their pipes): compose's ``up -d`` shows it under the error as a
+foreground start does (``container run -d`` says docker's words alone); the container's
+State.Error is the message alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from composer.errors import ContainerRuntimeError, report_parts, report_text
 
 pytestmark = [pytest.mark.root]
 
-HINT = "(create the directory or use -v, which creates it)"
+HINT = "(held by container holder on network bridge)"
 
 
 def test_a_report_carries_the_hint():
@@ -23,25 +24,26 @@ def test_a_report_carries_the_hint():
 
 
 def test_a_detached_start_shows_the_hint(cli, tmp_path):
-    mount = ("--network", "none", "--mount", f"type=bind,source={tmp_path / 'absent'},target=/x")
-    foreground = cli("container", "run", "--rm", *mount, "busybox", "true")
-    detached = cli("container", "run", "-d", "--name", "refused", *mount, "busybox", "true")
-    assert foreground.returncode == detached.returncode == 125
-    assert HINT in foreground.stderr and HINT in detached.stderr, detached.stderr
-    state = json.loads(cli("container", "inspect", "refused", check=True).stdout)[0]["State"]
-    assert state["Status"] == "created" and state["Error"].endswith(f"does not exist: {tmp_path / 'absent'}")
+    """A port another container holds: the start is refused in the supervisor. ``container run -d``
+    says it in docker's shape (no hint, as docker); compose's ``up -d`` with composer's hint."""
+    port = ("-p", "127.0.0.1:18095:80")
+    cli("container", "run", "-d", "--name", "holder", *port, "busybox", "sleep", "60", check=True)
     project = tmp_path / "proj"
     project.mkdir()
-    (project / "compose.yaml").write_text(
-        "services:\n  web:\n    image: busybox\n    network_mode: none\n    volumes:\n      - type: bind\n"
-        f"        source: {tmp_path / 'absent'}\n        target: /x\n        bind: {{create_host_path: false}}\n")
+    (project / "compose.yaml").write_text('services:\n  web:\n    image: busybox\n    ports: ["127.0.0.1:18095:80"]\n')
 
     def compose(*args: str) -> subprocess.CompletedProcess[str]:  # (COMPOSER_ROOT: the test's state root)
         return subprocess.run([sys.executable, "-m", "composer", *args], cwd=project, capture_output=True, text=True,
                               timeout=60)
 
     try:
+        detached = cli("container", "run", "-d", "--name", "refused", *port, "busybox", "true")
+        assert detached.returncode == 125 and "port is already allocated" in detached.stderr, detached.stderr
+        state = json.loads(cli("container", "inspect", "refused", check=True).stdout)[0]["State"]
+        refusal = "Bind for 127.0.0.1:18095 failed: port is already allocated"
+        assert state["Status"] == "created" and state["Error"] == refusal
         up = compose("up", "-d")
-        assert up.returncode == 1 and "error: invalid mount config" in up.stderr and HINT in up.stderr, up.stderr
+        assert up.returncode == 1 and f"error: {refusal}" in up.stderr and HINT in up.stderr, up.stderr
     finally:
         compose("down", "-t", "0")
+        cli("container", "rm", "-f", "holder", "refused")
