@@ -151,7 +151,7 @@ def _start(runtime: Any, container_id: str, *, attach: bool) -> Any:
         return None
     from composer.engine.runtime import containers
 
-    return containers.start(container_id, attach=True)
+    return containers.start(container_id, attach=True, client_attached=True)
 
 
 def _relay(runtime: Any, container_id: str, connection: Any, remove: bool) -> int:

@@ -56,7 +56,7 @@ def container_start(containers: List[str] = typer.Argument(...),
     container_id = api.resolve(containers[0])
     since = time.time()
     try:
-        connection = api.start(container_id, attach=True)
+        connection = api.start(container_id, attach=True, client_attached=True)
     except ContainerRuntimeError as error:  # docker start -a: its refused start exits 1 (run's 125/126/127)
         error.exit_code = 1
         raise
@@ -92,6 +92,7 @@ def container_attach(container: str = typer.Argument(...),
     """Attach local standard input, output, and error streams to a running container."""
     container_id = _api().resolve(container)
     _api().require_live(container_id)
+    _api().mark_attached(container_id)
     raise typer.Exit(_attach(container_id, not no_stdin, detach_keys))
 
 

@@ -105,11 +105,13 @@ def create(config: ContainerConfig, *, attached: bool = False) -> str:
     return config.id
 
 
-def start(container_id: str, *, attach: bool = False):
+def start(container_id: str, *, attach: bool = False, client_attached: bool = False):
     """Start a created or exited container under a new supervisor; returns once PID 1 runs.
 
     With ``attach`` (a ``-t``/``-i`` container) the connection to its attach socket is returned,
     made before the container's first output (for ``attach(connection=...)``).
+    ``client_attached``: a client follows it (``start -a``, compose ``run``): dockerd's ``attach``
+    event, before its start.
     """
     from composer.engine.runtime.zygote import spawn
 
@@ -120,8 +122,10 @@ def start(container_id: str, *, attach: bool = False):
     _give_up_prepared(cdir, state)  # a start held by another command (prepare_start): this one starts it
     if supervisor_alive(state):  # the last one's cleanup (else no watch, no second read)
         wait_until(cdir.path, lambda: not supervisor_alive(cdir.read_state()), timeout=30)
-    if state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error"):
-        cdir.write_state(ManuallyStopped=False, KeepOnExit=False, Error="")  # not for a new container
+    reset = {"ManuallyStopped": False, "KeepOnExit": False, "Error": ""} if (
+        state.get("ManuallyStopped") or state.get("KeepOnExit") or state.get("Error")) else {}  # (a new container: none)
+    if reset or client_attached:
+        cdir.write_state(**reset, **({"AttachedAt": now_iso()} if client_attached else {}))
     try:
         return spawn(container_id, attach=attach and attachable(container_id))
     except ContainerRuntimeError as error:
@@ -133,6 +137,11 @@ def start(container_id: str, *, attach: bool = False):
         except FileNotFoundError:
             pass  # a --rm container its supervisor has removed already
         raise
+
+
+def mark_attached(container_id: str) -> None:
+    """A client attaches to the running container (``attach``): dockerd's ``attach`` event."""
+    ContainerDir(container_id).write_state(AttachedAt=now_iso())
 
 
 def prepare_start(container_id: str):

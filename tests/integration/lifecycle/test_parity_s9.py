@@ -108,3 +108,39 @@ def test_health_status_events_of_a_container_of_no_project_are_replayed(cli):
         assert shown == wanted
     finally:
         cli("container", "rm", "-f", "s9h")
+
+
+def test_attach_events_of_start_a_and_attach(cli):
+    """dockerd's ``attach`` event: ``start -a`` before the start, ``attach`` when it attaches."""
+    import subprocess
+    import time
+
+    since = str(time.time())
+    cli("container", "create", "--name", "s9a", "--network", "none", "busybox", "echo", "hi", check=True)
+    assert cli("container", "start", "-a", "s9a", check=True).stdout == "hi\n"
+    cli("container", "run", "-d", "--name", "s9b", "--network", "none", "busybox", "sleep", "60", check=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            cli("container", "attach", "s9b", timeout=3)
+        shown = cli("system", "events", "--since", since, "--until", str(time.time()), "--filter", "type=container",
+                    "--format", "{{.Action}} {{.Actor.Attributes.name}}", check=True).stdout.splitlines()
+        assert shown == ["create s9a", "attach s9a", "start s9a", "die s9a", "create s9b", "start s9b", "attach s9b"]
+    finally:
+        cli("container", "rm", "-f", "s9a", "s9b")
+
+
+def test_compose_run_records_the_attach_event(cli, tmp_path):
+    """compose ``run`` (attached): create, attach, start, as dockerd's events show it."""
+    import time
+
+    (tmp_path / "compose.yaml").write_text("services:\n  one:\n    image: busybox\n    network_mode: none\n")
+    since = str(time.time())
+    done = cli("-f", str(tmp_path / "compose.yaml"), "-p", "s9run", "run", "--name", "s9r", "one", "echo", "hi",
+               check=True)
+    assert done.stdout == "hi\n"
+    try:
+        shown = cli("system", "events", "--since", since, "--until", str(time.time()), "--filter", "container=s9r",
+                    "--format", "{{.Action}}", check=True).stdout.splitlines()
+        assert shown[:3] == ["create", "attach", "start"], shown
+    finally:
+        cli("-f", str(tmp_path / "compose.yaml"), "-p", "s9run", "down")
