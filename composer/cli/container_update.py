@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from composer.cli.run_flags import _flags, parse_bytes
+from composer.cli.run_flags import _flags, parse_bytes, parse_interspersed
 from composer.errors import UsageError
 
 FLAGS: dict[str, tuple[str, str]] = {}
@@ -50,10 +50,8 @@ SIZES = {"memory": "-m, --memory", "memory_swap": "--memory-swap", "memory_reser
 
 
 def parse_args(argv: list[str]) -> tuple[dict, list[str]]:
-    """(options, containers): flags anywhere, ``--`` ends them (network_fast's parser)."""
-    from composer.cli.network_fast import _parse
-
-    return _parse(argv, FLAGS)
+    """(options, containers): flags anywhere, ``--`` ends them."""
+    return parse_interspersed(argv, FLAGS)
 
 
 def _flag_error(value: str, flag: str, reason: str) -> UsageError:

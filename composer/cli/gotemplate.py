@@ -108,14 +108,20 @@ MAPS = frozenset({"Labels", "Networks", "Ports", "PortBindings", "ExposedPorts",
                   "DriverOpts", "Sysctls", "StorageOpt", "Tmpfs", "Config", "Runtimes"})
 
 
-def render(template: str, data: object, strict: bool = False) -> str:
-    """``template`` executed on ``data``. ``strict``: ``data`` stands for a Go struct, so a field
-    it does not have is an error (docker's "can't evaluate field"), except in maps (``MAPS``)."""
+def parse(template: str) -> list:
+    """``template``'s nodes; a TemplateError (``parse`` set) when it does not parse (docker's CLI
+    parses a ``--format`` before it asks the daemon for anything)."""
     try:
-        nodes, _ = _parse(_lex(template), 0, ())
+        return _parse(_lex(template), 0, ())[0]
     except TemplateError as error:
         error.parse = True
         raise
+
+
+def render(template: str, data: object, strict: bool = False) -> str:
+    """``template`` executed on ``data``. ``strict``: ``data`` stands for a Go struct, so a field
+    it does not have is an error (docker's "can't evaluate field"), except in maps (``MAPS``)."""
+    nodes = parse(template)
     out: list[str] = []
     try:
         _run(nodes, data, {"$": data, "strict": strict}, out)

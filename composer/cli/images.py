@@ -109,8 +109,14 @@ def _register_listing(image: typer.Typer) -> None:
         if reference is None and readable not in GO_BOOLS:
             reference, readable = human, "true"  # `-H IMAGE`: -H is docker's bool flag
         if reference is None:
-            raise UsageError('"image history" requires exactly 1 argument', hint="composer image history IMAGE")
-        history_command(reference, GO_BOOLS.get(readable, True), no_trunc, quiet, format_, platform)
+            from composer.cli.dockerusage import arity_error
+
+            raise arity_error("image history")
+        if readable not in GO_BOOLS:
+            from composer.cli.render import invalid_value, refusal
+
+            raise refusal(invalid_value("-H, --human", readable, "bool"), "composer image history")
+        history_command(reference, GO_BOOLS[readable], no_trunc, quiet, format_, platform)
 
 
 @not_found_as_daemon

@@ -9,7 +9,7 @@ to the typer commands (``main`` returns None), which print the same output. ``--
 
 from __future__ import annotations
 
-from composer.cli.run_flags import _flags, parse_interspersed
+from composer.cli.run_flags import _flags, parse_verb
 from composer.engine.object_events import PREDEFINED_NETWORKS
 from composer.errors import UsageError
 
@@ -28,20 +28,13 @@ ALIASES = {"list": "ls", "remove": "rm"}
 def main(argv: list[str]) -> int | None:
     """``composer network VERB ...`` for the four hot verbs; None hands the line to typer."""
     verb = ALIASES.get(argv[0], argv[0]) if argv else ""
-    if verb not in TABLES or any(arg in ("-h", "--help") for arg in argv):
+    parsed = parse_verb(argv[1:], TABLES[verb], f"network {verb}") if verb in TABLES else None
+    if parsed is None:
         return None
-    try:
-        options, arguments = parse_interspersed(argv[1:], TABLES[verb])
-    except UsageError as error:  # docker: a flag error exits 125
-        error.exit_code, error.hint = 125, f"See 'composer network {verb} --help'."
-        raise
-    code = COMMANDS[verb](options, arguments)
+    code = COMMANDS[verb](*parsed)
     from composer.cli.main import exit_now  # loaded already: the entry point
 
     return exit_now(code)
-
-
-_parse = parse_interspersed  # the name container_update imports
 
 
 def _manager():
@@ -51,9 +44,6 @@ def _manager():
 
 
 def _create(options: dict, arguments: list[str]) -> int:
-    if len(arguments) != 1:
-        raise UsageError("'composer network create' requires 1 argument",
-                         hint="usage: composer network create [OPTIONS] NETWORK")
     from composer.errors import NetworkError
 
     try:
@@ -90,17 +80,12 @@ def create_network(name: str, options: dict):
 
 
 def _ls(options: dict, arguments: list[str]) -> int:
-    if arguments:
-        raise UsageError("'composer network ls' accepts no arguments", hint="usage: composer network ls [OPTIONS]")
     for line in ls_lines(_manager().list(), options):
         print(line)
     return 0
 
 
 def _inspect(options: dict, arguments: list[str]) -> int:
-    if not arguments:
-        raise UsageError("'composer network inspect' requires at least 1 argument",
-                         hint="usage: composer network inspect [OPTIONS] NETWORK [NETWORK...]")
     return show_inspected(*inspect_networks(arguments), options.get("format"))
 
 
@@ -175,9 +160,6 @@ def _predefined_inspect(net) -> dict:
 
 
 def _rm(options: dict, arguments: list[str]) -> int:
-    if not arguments:
-        raise UsageError("'composer network rm' requires at least 1 argument",
-                         hint="usage: composer network rm NETWORK [NETWORK...]")
     return remove_networks(arguments, bool(options.get("force")))
 
 
@@ -379,10 +361,9 @@ def container_port_main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(f"{usage}\n\nList port mappings or a specific mapping for the container")
         return 0
-    if not 1 <= len(argv) <= 2:
-        print(f"'composer container port' requires at least 1 and at most 2 arguments\n\n{usage}\n\n"
-              "Run 'composer container port --help' for more information", file=sys.stderr)
-        return 1
+    from composer.cli.dockerusage import check_arity
+
+    check_arity("container port", argv)
     from composer.cli.render import daemon_errors
     from composer.engine.runtime.state import find_container
 

@@ -105,17 +105,20 @@ def print_templated(template: str, items: list, strict: bool = True,
     template fails on is reported in the CLI's words for ``context`` (``gotemplate.docker_words``)
     and skipped; no line at all prints an empty one (its Flush). Exit 64 for a template that
     does not parse, 1 when one failed."""
-    from composer.cli.gotemplate import TemplateError, docker_words, render
+    from composer.cli.gotemplate import TemplateError, docker_words, parse, render
 
     template = template.replace("\\n", "\n").replace("\\t", "\t")
+    try:
+        parse(template)  # (with no item too)
+    except TemplateError as error:
+        print(docker_words(error, context), file=sys.stderr)
+        return 64
     lines, failed = [], False
     for item in items:
         try:
             lines.append(render(template, prepare(item) if prepare else item, strict))
         except TemplateError as error:
             print(docker_words(error, context), file=sys.stderr)
-            if error.parse:
-                return 64
             failed = True
     sys.stdout.write("".join(line + "\n" for line in lines) or "\n")
     return 1 if failed else 0
@@ -197,19 +200,84 @@ def flag_error(error, path: str) -> ComposerError:
 
     words = path.split()
     docker = len(words) > 1 and words[1] in DOCKER_GROUPS
-    hint = f"See '{path} --help'." if docker else None
+    extra = error.message.startswith("Got unexpected extra argument")
+    if docker and len(words) == 3 and (extra or isinstance(error, click.MissingParameter)):
+        from composer.cli.dockerusage import arity_error
+
+        return arity_error(f"{words[1]} {words[2]}")
     if isinstance(error, click.MissingParameter):
         text = f"'{path}' requires at least 1 argument" if docker else "requires at least 1 arg(s), only received 0"
-        return FlagError(text, hint=hint, exit_code=1)
+        return FlagError(text, hint=f"See '{path} --help'." if docker else None, exit_code=1)
     if isinstance(error, click.NoSuchOption):
         text = f"unknown flag: {error.option_name}"
     elif isinstance(error, click.BadOptionUsage) and "requires an argument" in error.message:
-        text = f"flag needs an argument: {error.option_name}"
+        text = needs_argument(error.option_name)
     elif isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
         text = _bad_value(error.param.opts, error.message)
     else:
         text = error.format_message()
-    return FlagError(text, hint=hint, exit_code=125 if docker else 1)
+    return refusal(text, path)
+
+
+def refusal(text: str, path: str) -> ComposerError:
+    """A FlagError of the command line of ``path`` (``composer image ls``): a docker command's
+    exits 125, with ``See '... --help'.`` (its usage block); a Compose one's 1, the text alone."""
+    from composer.errors import FlagError
+
+    words = path.split()
+    docker = len(words) > 1 and words[1] in DOCKER_GROUPS
+    return FlagError(text, hint=f"See '{path} --help'." if docker else None, exit_code=125 if docker else 1)
+
+
+def pflag_bools(root, argv: list[str]) -> list[str]:
+    """``argv`` with pflag's ``--flag=BOOL``/``-f=BOOL`` forms of the bool flags of the typer
+    command it names (below the click group ``root``) as click takes them: the flag for true,
+    nothing for false; a value Go's ``strconv.ParseBool`` refuses is pflag's error (``refusal``)."""
+    import click
+
+    from composer.cli.main import GLOBAL_OPTIONS_WITH_VALUE
+    from composer.gobool import GO_BOOLS
+
+    command, index, words = root, 0, ["composer"]
+    while isinstance(command, click.Group) and index < len(argv):
+        arg = argv[index]
+        index += 2 if arg in GLOBAL_OPTIONS_WITH_VALUE else 1
+        if not arg.startswith("-"):
+            command = command.commands.get(arg)
+            words.append(arg)
+    if not isinstance(command, click.Command) or isinstance(command, click.Group):
+        return argv
+    options = [param for param in command.params if isinstance(param, click.Option)]
+    flags = {name: param for param in options if param.is_flag and not param.secondary_opts and not param.default
+             for name in param.opts}
+    valued = {name for param in options if not param.is_flag for name in param.opts}
+    shown, rest, position = argv[:index], argv[index:], 0
+    while position < len(rest):
+        arg = rest[position]
+        position += 1
+        if arg == "--":  # the options end
+            shown += rest[position - 1:]
+            break
+        if arg in valued:  # its value, never taken for a flag
+            shown += rest[position - 1:position + 1]
+            position += 1
+            continue
+        name, equals, value = arg.partition("=")
+        if not equals or name not in flags:
+            shown.append(arg)
+        elif value not in GO_BOOLS:
+            flag = ", ".join(sorted(flags[name].opts, key=len))
+            raise refusal(invalid_value(flag, value, "bool"), " ".join(words))
+        elif GO_BOOLS[value]:
+            shown.append(name)
+    return shown
+
+
+def needs_argument(name: str, given: str = "") -> str:
+    """pflag's ``flag needs an argument: --format``; a shorthand's ``'f' in -qf`` (``given``: the
+    word it stood in)."""
+    return f"flag needs an argument: {name}" if name.startswith("--") else \
+        f"flag needs an argument: '{name[1:]}' in {given or name}"
 
 
 def _bad_value(names: "list[str]", message: str) -> str:
@@ -267,13 +335,16 @@ def composer_group_class():
 
     def refused(error: click.UsageError) -> bool:
         return not isinstance(error, click.exceptions.NoArgsIsHelpError) and (
-            isinstance(error, (click.NoSuchOption, click.BadOptionUsage, click.BadParameter, click.MissingParameter)))
+            isinstance(error, (click.NoSuchOption, click.BadOptionUsage, click.BadParameter, click.MissingParameter))
+            or error.message.startswith("Got unexpected extra argument"))
 
     class ComposerGroup(TyperGroup):
         argv: list = []
 
         def main(self, args=None, *rest, **options):
             self.argv = list(sys.argv[1:] if args is None else args)
+            if any("=" in arg for arg in self.argv):
+                args = pflag_bools(self, self.argv)
             return super().main(args, *rest, **options)
 
         def parse_args(self, ctx: click.Context, args: list) -> list:

@@ -93,6 +93,24 @@ def parse_interspersed(argv: list[str], table: dict) -> tuple[dict, list[str]]:
     return options, arguments
 
 
+def parse_verb(argv: list[str], table: dict, command: str) -> tuple[dict, list[str]] | None:
+    """(options, arguments) of docker's ``command`` (``image ls``), its flags anywhere among the
+    arguments; None for ``--help``/``-h`` (the typer command's help). A flag it refuses is docker's
+    error: exit 125, its usage block after it (``See 'composer COMMAND --help'.``); so is a wrong
+    number of arguments (exit 1, ``dockerusage.check_arity``)."""
+    if any(arg in ("--help", "-h") for arg in argv):
+        return None
+    try:
+        options, arguments = parse_interspersed(argv, table)
+    except UsageError as error:
+        error.exit_code, error.hint = 125, f"See 'composer {command} --help'."
+        raise
+    from composer.cli.dockerusage import check_arity
+
+    check_arity(command, arguments)
+    return options, arguments
+
+
 def parse_run_args(argv: list[str], verb: str = "run") -> tuple[dict, str, list[str]]:
     """(options, image, command args) of ``container run|create [OPTIONS] IMAGE [COMMAND] [ARG...]``."""
     options: dict = {}
@@ -148,7 +166,9 @@ def _store(argv: list[str], index: int, options: dict, name: str, value: str | N
         return index + 1
     if value is None:
         if index + 1 >= len(argv):
-            raise UsageError(f"flag needs an argument: {name}")
+            from composer.cli.render import needs_argument
+
+            raise UsageError(needs_argument(name, argv[index]))
         value = argv[index + 1]
         index += 1
     if kind == "list":

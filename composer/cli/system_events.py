@@ -30,6 +30,7 @@ def system_events(since: Optional[str] = typer.Option(None, "--since", help="Sho
 
     groups = filter_groups(filters, FILTER_KEYS)
     start, end = _when(since, "--since"), _when(until, "--until")
+    check_format(output_format)
     with HostMonitor() as monitor:
         past = monitor.history(start, end) if start is not None else []
         for change in itertools.chain(past, monitor.changes(until=end)):
@@ -83,6 +84,23 @@ def _strip_tag(name: str) -> str:
     return repository if colon and "/" not in tag else name
 
 
+EMPTY_MESSAGE = {"status": "", "id": "", "from": "", "Type": "", "Action": "", "Actor": {"ID": "", "Attributes": {}},
+                 "scope": "", "time": 0, "timeNano": 0}
+
+
+def check_format(output_format: str) -> None:
+    """docker's check of ``--format`` before any event: the template run on an empty message;
+    one that fails exits 64 (``Error parsing format: template: ...``)."""
+    from composer.cli.gotemplate import TemplateError, docker_words
+
+    try:
+        render_event(EMPTY_MESSAGE, output_format)
+    except TemplateError as error:
+        context = "events.Actor" if error.chain.startswith(".Actor.") else "*events.Message"
+        typer.echo(docker_words(error, context, ("Error parsing format: ",) * 2), err=True)
+        raise typer.Exit(64) from None
+
+
 def render_event(message: dict, output_format: str) -> str:
     """One event as docker's CLI prints it: its line, ``json`` (the message's JSON, Go's encoder)
     or a Go template of docker's ``events.Message`` (its field names: ``.Status``, ``.ID``,
@@ -92,13 +110,13 @@ def render_event(message: dict, output_format: str) -> str:
 
         return go_json(message)
     if output_format:
-        from composer.cli.gotemplate import render
+        from composer.cli.gotemplate import go_structs, render
 
-        return render(output_format, {"Status": message.get("status", ""), "ID": message.get("id", ""),
-                                      "From": message.get("from", ""), "Type": message["Type"],
-                                      "Action": message["Action"], "Actor": message["Actor"],
-                                      "Scope": message["scope"], "Time": message["time"],
-                                      "TimeNano": message["timeNano"]})
+        message_struct = {"Status": message.get("status", ""), "ID": message.get("id", ""),
+                          "From": message.get("from", ""), "Type": message["Type"], "Action": message["Action"],
+                          "Actor": message["Actor"], "Scope": message["scope"], "Time": message["time"],
+                          "TimeNano": message["timeNano"]}  # (Actor: a struct; its Attributes: a map)
+        return render(output_format, go_structs(message_struct, frozenset({"Attributes"})), strict=True)
     import datetime
 
     moment = datetime.datetime.fromtimestamp(message["time"], datetime.timezone.utc)

@@ -1,14 +1,13 @@
 """Typer-free ``system info`` and ``system df`` (FAST_PATHS entries) and what they print, shared
-with the typer commands of ``composer.cli.system`` (their help and flag errors stay typer's: a
-main returns None for ``--help``, an unknown flag, a missing value or an argument)."""
+with the typer commands of ``composer.cli.system`` (their help stays typer's: a main returns None
+for ``--help``)."""
 
 from __future__ import annotations
 
 import platform
 
 from composer import __version__
-from composer.cli.run_flags import _flags, parse_interspersed
-from composer.errors import UsageError
+from composer.cli.run_flags import _flags, parse_verb
 
 TABLES: dict[str, dict] = {"info": {}, "df": {}}
 _flags("value", "-f|--format", table=TABLES["info"])
@@ -17,17 +16,9 @@ _flags("value", "--format", table=TABLES["df"])
 
 
 def _parsed(verb: str, argv: list[str]) -> dict | None:
-    """The options of ``system VERB``; None (typer) for help, an unknown flag or any argument."""
-    from composer.cli.compose_fast import bool_values
-
-    if any(arg in ("--help", "-h") for arg in argv):
-        return None
-    try:
-        argv, values = bool_values(argv, TABLES[verb])
-        options, arguments = parse_interspersed(argv, TABLES[verb])
-    except UsageError:
-        return None
-    return None if arguments else {**options, **values}
+    """The options of ``system VERB``; None (typer) for help."""
+    parsed = parse_verb(argv, TABLES[verb], f"system {verb}")
+    return None if parsed is None else parsed[0]
 
 
 def info_main(argv: list[str]) -> int | None:

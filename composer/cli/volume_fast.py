@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from composer.cli.run_flags import _flags, _parse_options
-from composer.errors import UsageError
+from composer.cli.run_flags import _flags, parse_verb
 
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
 VOLUME_HEADERS = {"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
@@ -137,21 +136,12 @@ def run(verb: str, names: list[str], quiet: bool = False, filters: list[str] = (
 
 def _main(verb: str):
     def main(argv: list[str]) -> int | None:
-        if any(arg in ("--help", "-h") for arg in argv):
+        parsed = parse_verb(argv, TABLES[verb], f"volume {verb}")
+        if parsed is None:
             return None  # the typer command's help
         from composer.cli.render import daemon_errors
 
-        try:
-            options, index = _parse_options(argv, TABLES[verb])
-        except UsageError as error:
-            error.exit_code, error.hint = 125, f"See 'composer volume {verb} --help'."
-            raise
-        names = argv[index:]
-        if verb == "ls" and names:
-            raise UsageError("'composer volume ls' accepts no arguments", hint="See 'composer volume ls --help'.")
-        if verb == "inspect" and not names:
-            raise UsageError("'composer volume inspect' requires at least 1 argument",
-                             hint="See 'composer volume inspect --help'.")
+        options, names = parsed
         return daemon_errors(run)(verb, names, options.get("quiet", False), options.get("filter", []),
                                   options.get("format", ""))
     return main

@@ -33,9 +33,8 @@ def test_version_prints_what_the_typer_command_prints(argv, capsys):
     assert (shown.exit_code, shown.stdout) == (0, fast)
 
 
-@pytest.mark.parametrize("argv", [["ls", "--help"], ["ls", "--bogus"], ["ls", "a", "b"], ["ls", "--format"],
-                                  ["inspect"], ["inspect", "-h", "x"], ["inspect", "x", "--size"]])
-def test_image_lines_it_does_not_take_go_to_typer(argv):
+@pytest.mark.parametrize("argv", [["ls", "--help"], ["inspect", "-h", "x"]])
+def test_image_help_goes_to_typer(argv):
     main = image_fast.ls_main if argv[0] == "ls" else image_fast.inspect_main
     assert main(argv[1:]) is None
 
@@ -89,14 +88,68 @@ def run_guarded_code(function) -> int:
         return stop.code
 
 
-@pytest.mark.parametrize("argv", [["system", "df", "--help"], ["system", "df", "x"], ["system", "df", "--format"],
-                                  ["system", "info", "-v"], ["system", "info", "x"], ["image", "history"],
-                                  ["image", "history", "a", "b"], ["image", "history", "-H", "false", "x"],
-                                  ["image", "history", "-h", "x"], ["system", "df", "-v=maybe"]])
-def test_system_and_history_lines_they_do_not_take_go_to_typer(argv):
+@pytest.mark.parametrize("argv", [["system", "df", "--help"], ["image", "history", "-h", "x"]])
+def test_system_and_history_help_goes_to_typer(argv):
     from composer.cli.main import run_fast_path
 
     assert run_fast_path(argv) is None
+
+
+REFUSED = [  # (argv, exit code, docker 28's first line; both routes unless said)
+    (["image", "ls", "a", "b"], 1, "composer: 'composer image ls' requires at most 1 argument"),
+    (["image", "ls", "--bogus"], 125, "unknown flag: --bogus"),
+    (["image", "ls", "--format"], 125, "flag needs an argument: --format"),
+    (["image", "ls", "-a=x"], 125, 'invalid argument "x" for "-a, --all" flag: strconv.ParseBool: parsing "x": '
+                                   "invalid syntax"),
+    (["image", "inspect"], 1, "composer: 'composer image inspect' requires at least 1 argument"),
+    (["image", "inspect", "x", "--size"], 125, "unknown flag: --size"),
+    (["image", "history"], 1, "composer: 'composer image history' requires 1 argument"),
+    (["image", "history", "a", "b"], 1, "composer: 'composer image history' requires 1 argument"),
+    (["image", "history", "--no-trunc=x", "a"], 125, 'invalid argument "x" for "--no-trunc" flag: strconv.ParseBool: '
+                                                     'parsing "x": invalid syntax'),
+    (["system", "df", "x"], 1, "composer: 'composer system df' accepts no arguments"),
+    (["system", "df", "--format"], 125, "flag needs an argument: --format"),
+    (["system", "df", "-v=maybe"], 125, 'invalid argument "maybe" for "-v, --verbose" flag: strconv.ParseBool: '
+                                        'parsing "maybe": invalid syntax'),
+    (["system", "info", "-f"], 125, "flag needs an argument: 'f' in -f"),
+    (["system", "info", "x"], 1, "composer: 'composer system info' accepts no arguments"),
+    (["system", "prune", "-f=x"], 125, 'invalid argument "x" for "-f, --force" flag: strconv.ParseBool: '
+                                       'parsing "x": invalid syntax'),
+    (["volume", "ls", "x"], 1, "composer: 'composer volume ls' accepts no arguments"),
+    (["network", "create"], 1, "composer: 'composer network create' requires 1 argument"),
+    (["network", "ls", "-q=x"], 125, 'invalid argument "x" for "-q, --quiet" flag: strconv.ParseBool: '
+                                     'parsing "x": invalid syntax'),
+    (["image", "tag", "x"], 1, "composer: 'composer image tag' requires 2 arguments"),
+    (["volume", "create", "a", "b"], 1, "composer: 'composer volume create' requires at most 1 argument"),
+]
+
+
+@pytest.mark.parametrize("route", ["fast", "typer"])
+@pytest.mark.parametrize("argv, code, first_line", REFUSED)
+def test_lines_refused_as_docker_refuses_them(state_root, monkeypatch, capsys, route, argv, code, first_line):
+    """Each route (typer-free or typer) refuses them in docker's words, its usage block after."""
+    from composer.cli import main as entry
+
+    if route == "typer":
+        monkeypatch.setattr(entry, "FAST_PATHS", {})
+    with pytest.raises(SystemExit) as end:
+        entry.main(argv)
+    err = capsys.readouterr().err
+    assert (end.value.code, err.splitlines()[0]) == (code, first_line), err
+    assert "\nUsage:  composer " in err
+
+
+def test_docker_s_footers_of_argument_counts():
+    """cobra's argument checks end with ``See`` (at least), ``SRun`` (at most: docker 28's slip)
+    or ``Run`` (exactly, none, a range)."""
+    from composer.cli.dockerusage import arity_error, usage_text
+
+    def footer(command: str) -> str:
+        error = arity_error(command)
+        return usage_text(error.message, error.hint).splitlines()[-1].split(" '")[0]
+
+    assert [footer(c) for c in ("image rm", "image ls", "image tag", "system df", "container port")] == \
+        ["See", "SRun", "Run", "Run", "Run"]
 
 
 def test_system_and_history_import_no_typer(state_root):

@@ -17,10 +17,12 @@ def test_lines_it_does_not_take_go_to_typer(argv):
 
 
 def test_options_may_follow_the_arguments():
-    options, arguments = network_fast._parse(["a", "-f", "b", "--", "-c"], network_fast.TABLES["rm"])
+    from composer.cli.run_flags import parse_verb
+
+    options, arguments = parse_verb(["a", "-f", "b", "--", "-c"], network_fast.TABLES["rm"], "network rm")
     assert options == {"force": True} and arguments == ["a", "b", "-c"]
-    options, arguments = network_fast._parse(["--subnet=10.1.0.0/24", "n", "-o", "k=v", "--ipv6", "--subnet",
-                                              "fd00::/64"], network_fast.TABLES["create"])
+    options, arguments = parse_verb(["--subnet=10.1.0.0/24", "n", "-o", "k=v", "--ipv6", "--subnet", "fd00::/64"],
+                                    network_fast.TABLES["create"], "network create")
     assert options == {"subnet": ["10.1.0.0/24", "fd00::/64"], "opt": ["k=v"], "ipv6": True}
     assert arguments == ["n"]
 
