@@ -23,20 +23,31 @@ def system_events(since: Optional[str] = typer.Option(None, "--since", help="Sho
     """Get real time events from the server (containers, images, networks, volumes)."""
     import itertools
 
-    from composer.cli.containers import _when
     from composer.cli.system import filter_groups
     from composer.engine.host_events import HostMonitor
     from composer.engine.object_events import ObjectEvent
 
-    groups = filter_groups(filters, FILTER_KEYS)
-    start, end = _when(since, "--since"), _when(until, "--until")
     check_format(output_format)
+    groups = filter_groups(filters, FILTER_KEYS)
+    start, end = event_time(since, "--since"), event_time(until, "--until")
     with HostMonitor() as monitor:
         past = monitor.history(start, end) if start is not None else []
         for change in itertools.chain(past, monitor.changes(until=end)):
             message = change.message() if isinstance(change, ObjectEvent) else docker_message(change)
             if selected(message, groups):
                 typer.echo(render_event(message, output_format))
+
+
+def event_time(value: Optional[str], flag: str) -> Optional[float]:
+    """``--since``/``--until`` as docker's CLI reads them (``containers._when``), its error the
+    parser's words alone (``failed to parse value as time or duration: "x"``, exit 1)."""
+    from composer.cli.containers import _when
+    from composer.errors import FlagError, UsageError
+
+    try:
+        return _when(value, flag)
+    except UsageError:
+        raise FlagError(f'failed to parse value as time or duration: "{value}"', exit_code=1) from None
 
 
 def docker_message(change: Any) -> dict:
