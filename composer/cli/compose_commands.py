@@ -65,11 +65,14 @@ LIFECYCLE_WORDS = ("start", "stop", "restart", "pause", "unpause", "kill", "rm",
 INFO_WORDS = ("port", "top", "images", "ls", "events", "stats")
 
 
-def _start_watch(ctx: typer.Context, project: Any, options: Any, foreground: bool) -> Any:
-    """``up --watch``: follow develop.watch (composer.cli.watch) after the services are up."""
-    from composer.cli.watch import start_watch
+def _start_watch(project: Any, options: Any, printer: Any) -> Any:
+    """``up --watch``: follow develop.watch (composer.cli.watch) after the services are up; with
+    the logs attached (``printer``) in a thread, its lines among theirs, else in the foreground."""
+    from composer.cli.watch import attached_say, start_watch
 
-    return start_watch(project, options.services, foreground=foreground)
+    if printer is None:
+        return start_watch(project, options.services, foreground=True)
+    return start_watch(project, options.services, foreground=False, say=attached_say(printer))
 
 
 def _register_up(app: typer.Typer) -> None:
@@ -142,17 +145,18 @@ def _register_up(app: typer.Typer) -> None:
             engine = C.engine(C.compose_words(progress, "attached up") if attached else progress, project)
             hooks = with_hook_output(engine)  # printed by an attached up only, as compose
             engine.up(project, options._replace(confirm=progress.confirm))
-        stop_watch = _start_watch(ctx, project, options, foreground=not attached) if watch else None
-        if not attached:
+        printer = C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix,
+                               timestamps=timestamps) if attached else None
+        stop_watch = _start_watch(project, options, printer) if watch else None
+        if printer is None:
             return
         if attach_dependencies and not attach:
             from composer.engine.reconcile import select
 
             attach = _yaml_attached(project, select(project, options.services, with_deps=True))
         abort_on = "exit" if abort else "failure" if abort_failure else ""
-        printer = C.LogPrinter((), color=C.use_color(no_color), prefix=not no_log_prefix, timestamps=timestamps)
         code = _attached(ctx, project, options, attach, no_attach, abort_on, exit_code_from, started, printer,
-                         hooks)
+                         hooks, watching=watch)
         if stop_watch:
             stop_watch()
         raise typer.Exit(code)
@@ -190,7 +194,8 @@ def _yaml_attached(project: Any, names: Any) -> list[str]:
 
 
 def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_attach: Any, abort: str,
-              exit_code_from: Optional[str], since: float, printer: Any, hooks: Any) -> int:
+              exit_code_from: Optional[str], since: float, printer: Any, hooks: Any,
+              watching: bool = False) -> int:
     """Attached ``up``: print the services' logs until they stop (or one does, with ``abort``);
     Ctrl-C stops the stack gracefully, a second Ctrl-C kills it. The ``post_start`` and
     ``pre_stop`` hooks' output (kept by ``hooks``) is printed as ``web-1 -> | ...`` lines."""
@@ -199,7 +204,12 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
     names = set(attach or _yaml_attached(project, options.services or project.services)) - set(no_attach or ())
     containers = C.containers_of(project.name, names)
     printer.names = [C.short_name(c) for c in containers]
-    printer.width = max((len(n) for n in printer.names), default=0)
+    sources = list(printer.names)
+    if watching:  # Compose's prefixes leave room for the watcher's name
+        from composer.cli.watch import WATCH_SOURCE
+
+        sources.append(WATCH_SOURCE)
+    printer.width = max((len(n) for n in sources), default=0)
     import signal
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the stack as Ctrl-C does
@@ -232,7 +242,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
                        {"since": since, "announce_exit": True, "timestamps": printer.timestamps})
         return 0
     except KeyboardInterrupt:
-        sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
+        print("Gracefully Stopping... press Ctrl+C again to force", flush=True)  # Compose 2.40's words, on stdout
         chosen = tuple(options.services)  # as compose: the services of this up, not their dependencies
         try:
             _stop_printing_hooks(ctx, project, LifecycleOptions(services=chosen, timeout=options.timeout), printer)

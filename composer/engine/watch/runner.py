@@ -3,11 +3,14 @@
 :class:`Watcher` talks to the engine only through :class:`composer.engine.api.ProjectService`
 (``ps``, ``restart``, ``up --build``) and its runtime (``exec_container``); files travel in one tar
 stream per container (``transfer.send_files``, replaceable for tests). Each action is reported as
-one line through ``say``; a failed action is reported and watching goes on (as Docker Compose).
+one line through ``say`` in Docker Compose 2.40's words (``Syncing service "api" after 1 changes
+were detected``, ``service(s) ["api"] restarted``); a failed action is reported through ``warn``
+(``Error handling changed files: ...``, Compose's warning) and watching goes on.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -35,12 +38,19 @@ def _default_send(container_id: str, files: Mapping[str, str]) -> None:
     send_files(container_id, files)
 
 
+def go_quoted(names: Iterable[str]) -> str:
+    """Names as Go's ``%q`` prints a ``[]string`` (Compose's ``service(s) ["api" "web"] restarted``)."""
+    return "[" + " ".join(json.dumps(name) for name in names) + "]"
+
+
 class Watcher:
     """The actions of ``rules`` on ``project``'s running containers."""
 
     def __init__(self, project: "Project", engine: "ProjectService", rules: list[WatchRule], say: Say,
-                 send: SendFiles = _default_send, prune: bool = False) -> None:
+                 send: SendFiles = _default_send, prune: bool = False, warn: Say | None = None) -> None:
         self.project, self.engine, self.rules, self.say, self.send = project, engine, rules, say, send
+        self.warn = warn or say
+        self.enabled = threading.Event()  # set once the watches are in place ("Watch enabled" said)
         self.prune = prune  # remove the images a rebuild leaves dangling (``watch --prune``)
 
     # --- the loop ------------------------------------------------------------------------------------
@@ -56,26 +66,29 @@ class Watcher:
         return sorted(r for r in roots if not any(r.startswith(o.rstrip("/") + "/") for o in roots if o != r))
 
     def run(self, stop: threading.Event) -> None:
-        """Watch until ``stop`` is set (or Ctrl-C): one batch of changes -> one round of actions."""
+        """Watch until ``stop`` is set (Ctrl-C in the main thread: KeyboardInterrupt): one batch of
+        changes -> one round of actions."""
         from watchfiles import Change, watch
 
         roots = self.roots()
         announced = False
         for changes in watch(*roots, stop_event=stop, step=STEP_MS, debounce=DEBOUNCE_MS, rust_timeout=TICK_MS,
-                             yield_on_timeout=True, raise_interrupt=False, force_polling=False):
+                             yield_on_timeout=True, raise_interrupt=True, force_polling=False):
             if not announced:  # the first yield: the inotify watches exist now, edits are seen
-                self.say(f"Watch enabled ({len(self.rules)} rules on {', '.join(roots)})")
+                self.say("Watch enabled")
+                self.enabled.set()
                 announced = True
             if changes:
                 batch = expand((path, change == Change.deleted) for change, path in changes)
                 self.apply(plan_batch(self.rules, batch))
 
     def initial_sync(self) -> None:
-        """Copy every file of the ``initial_sync`` rules into their services' containers."""
+        """Copy every file of the ``initial_sync`` rules into their services' containers (silently,
+        as Docker Compose)."""
         rules = [rule for rule in self.rules if rule.syncs and rule.initial_sync]
         for actions in plan_batch(rules, expand((rule.path, False) for rule in rules)):
             actions.restart, actions.execs = False, []
-            self._sync(actions, "Initial sync of")
+            self._sync(actions, announce=False)
 
     # --- one batch -----------------------------------------------------------------------------------
     def apply(self, batch: Iterable[ServiceActions]) -> None:
@@ -86,13 +99,13 @@ class Watcher:
                     self._rebuild(actions)
                     continue
                 if actions.syncs:
-                    self._sync(actions, "Syncing")
+                    self._sync(actions)
                 for spec in actions.execs:
                     self._exec(actions.service, spec)
                 if actions.restart:
                     self._restart(actions.service)
             except ComposerError as error:
-                self.say(f"Error in service {actions.service!r}: {error.message}")
+                self.warn(f"Error handling changed files: {error.message}")
 
     def _containers(self, service: str) -> list[Any]:
         from composer.engine import labels as L
@@ -101,18 +114,20 @@ class Watcher:
         found = self.engine.ps(self.project.name, PsOptions(services=(service,)))
         return [c for c in found if c.labels.get(L.ONEOFF) != "True"]
 
-    def _sync(self, actions: ServiceActions, verb: str) -> None:
+    def _sync(self, actions: ServiceActions, announce: bool = True) -> None:
+        """Copy and delete the changed files in each of the service's containers (announced first,
+        as Compose's ``writeWatchSyncMessage``)."""
+        if announce:
+            self.say(f"Syncing service {json.dumps(actions.service)} after {len(actions.changed)} changes were detected")
         containers = self._containers(actions.service)
         if not containers:
-            self.say(f"Service {actions.service!r} has no running container: {len(actions.changed)} changes not synced")
-            return
+            self.warn(f"service {json.dumps(actions.service)} has no running container: "
+                      f"{len(actions.changed)} changes not synced")
         for container in containers:
             if actions.copies:
                 self.send(container.id, actions.copies)
             if actions.deletes:
                 self._run_in(container.id, ("rm", "-rf", "--", *sorted(actions.deletes)), user="0:0")
-        self.say(f"{verb} service {actions.service!r} after {len(actions.changed)} changes were detected "
-                 f"({len(actions.copies)} copied, {len(actions.deletes)} deleted)")
 
     def _exec(self, service: str, spec: Any) -> None:
         for container in self._containers(service):
@@ -124,15 +139,16 @@ class Watcher:
         from composer.engine.options import LifecycleOptions
 
         self.engine.restart(self.project, LifecycleOptions(services=(service,)))
-        self.say(f"Restarted service {service!r}")
+        self.say(f"service(s) {go_quoted([service])} restarted")
 
     def _rebuild(self, actions: ServiceActions) -> None:
         from composer.engine.options import UpOptions
 
-        self.say(f"Rebuilding service {actions.service!r} after {len(actions.changed)} changes were detected")
+        services = go_quoted([actions.service])
+        self.say(f"Rebuilding service(s) {services} after changes were detected...")
         self.engine.up(self.project, UpOptions(services=(actions.service,), build=True, no_deps=True,
                                                recreate="force"))
-        self.say(f"Service {actions.service!r} rebuilt and recreated")
+        self.say(f"service(s) {services} successfully built")
         if self.prune:
             self._prune(actions.service)
 

@@ -57,8 +57,8 @@ def watch_restarts_the_api(stack: ExampleProject) -> None:
         assert "Watch enabled" in watcher.stdout.readline()
         source = stack.directory / "api" / "main.py"
         source.write_text(source.read_text().replace('{"version": "2"}', '{"version": "3"}'))
-        assert "Syncing service 'api'" in watcher.stdout.readline()
-        assert "Restarted service 'api'" in watcher.stdout.readline()
+        assert watcher.stdout.readline() == 'Syncing service "api" after 1 changes were detected\n'
+        assert watcher.stdout.readline() == 'service(s) ["api"] restarted\n'
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

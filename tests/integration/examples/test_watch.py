@@ -108,18 +108,18 @@ def test_sync_rebuild_and_restart(watched) -> None:
     (directory / "app" / "src" / "new").mkdir()
     (directory / "app" / "src" / "new" / "page.txt").write_text("new page\n")
     (directory / "app" / "src" / "scratch.tmp").write_text("ignored\n")
-    _read_until(watcher, "Syncing service 'app'", lines)
+    _read_until(watcher, 'Syncing service "app" after', lines)
     assert _eventually(lambda: _cat(directory, "app", "/srv/index.txt") == "v2\n")
     assert _eventually(lambda: _cat(directory, "app", "/srv/new/page.txt") == "new page\n")
     assert _composer(directory, "exec", "app", "test", "-e", "/srv/scratch.tmp", ok=False).returncode == 1
 
     (directory / "app" / "src" / "index.txt").unlink()
-    _read_until(watcher, "Syncing service 'app'", lines)
+    _read_until(watcher, 'Syncing service "app" after', lines)
     assert _eventually(lambda: _composer(directory, "exec", "app", "test", "-e", "/srv/index.txt",
                                          ok=False).returncode == 1)
 
     (directory / "conf" / "demo.conf").write_text("a=2\n")
-    _read_until(watcher, "Restarted service 'conf'", lines)
+    _read_until(watcher, 'service(s) ["conf"] restarted', lines)
     assert _cat(directory, "conf", "/etc/demo/demo.conf") == "a=2\n"
     assert _eventually(lambda: _cat(directory, "conf", "/tmp/starts").count("started") == 2)  # restarted once
 
@@ -130,7 +130,7 @@ def test_sync_rebuild_and_restart(watched) -> None:
     assert {k: labels.get(k) for k in ("com.docker.compose.project", "com.docker.compose.service", "version")} \
         == {"com.docker.compose.project": "watchdemo", "com.docker.compose.service": "app", "version": "1"}
     (directory / "app" / "Dockerfile").write_text("FROM busybox\nCOPY src/ /srv/\nLABEL version=2\n")
-    _read_until(watcher, "rebuilt and recreated", lines)
+    _read_until(watcher, 'service(s) ["app"] successfully built', lines)
     after = _composer(directory, "ps", "-q", "app").stdout.strip()
     assert after and after != before
     _read_until(watcher, "Removed dangling image", lines)  # watch --prune is the default, as docker's
@@ -160,10 +160,11 @@ def test_up_watch_syncs_while_attached(tmp_path: Path, state_root: Path, busybox
     lines: list[str] = []
     try:
         _read_until(up, "Watch enabled", lines)
-        assert any("Initial sync of service 'app'" in line for line in lines), "".join(lines)
+        assert lines[-1] == "        ⦿ Watch enabled\n", lines  # Compose's prefix: as wide as "#watch" + 1, then ⦿
+        _read_until(up, "Attaching to app-1", lines)  # after the watches are in place, as Compose
         assert _cat(directory, "app", "/srv/first.txt") == "initial\n"
         (directory / "src" / "second.txt").write_text("edited\n")
-        _read_until(up, "Syncing service 'app'", lines)
+        _read_until(up, '⦿ Syncing service "app" after 1 changes were detected', lines)
         assert _eventually(lambda: _cat(directory, "app", "/srv/second.txt") == "edited\n")
         os.kill(up.pid, signal.SIGINT)
         assert up.wait(timeout=30) in (0, 130)

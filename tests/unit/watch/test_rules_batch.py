@@ -134,10 +134,11 @@ def test_watcher_applies_and_reports_each_action(tmp_path) -> None:
     watcher.apply(plan_batch(watcher.rules, [("/project/api/main.py", False), ("/project/api/gone.py", True)]))
     assert sent == [("c1", {"/app/main.py": "/project/api/main.py"})]
     assert engine.calls == [("exec", "c1", ("rm", "-rf", "--", "/app/gone.py"), "0:0")]
-    assert lines == ["Syncing service 'api' after 2 changes were detected (1 copied, 1 deleted)"]
+    assert lines == ['Syncing service "api" after 2 changes were detected']  # Compose 2.40's words
     watcher.apply(plan_batch(watcher.rules, [("/project/api/requirements.txt", False)]))
     assert engine.calls[-1] == ("up", ("api",), True, "force")
-    assert lines[-2:] == ["Rebuilding service 'api' after 1 changes were detected", "Service 'api' rebuilt and recreated"]
+    assert lines[-2:] == ['Rebuilding service(s) ["api"] after changes were detected...',
+                          'service(s) ["api"] successfully built']
 
 
 def test_missing_watch_path_is_a_located_error(tmp_path) -> None:
@@ -163,7 +164,7 @@ def test_rebuild_prunes_the_projects_dangling_images_only_with_prune(monkeypatch
         assert asked == ["p/api:dev", ("p", [new])]  # the image just built is spared, as docker's
         assert lines[-1] == "Removed dangling image aaaaaaaaaaaa (after the rebuild of 'api')"
     else:
-        assert asked == [] and lines[-1] == "Service 'api' rebuilt and recreated"
+        assert asked == [] and lines[-1] == 'service(s) ["api"] successfully built'
 
 
 def test_dangling_images_are_the_projects_untagged_ones() -> None:
