@@ -51,7 +51,7 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
                  ) -> None:
     """Remove stopped containers, unused networks, dangling (-a: unused) images and build cache
     (--volumes: unused anonymous volumes), as docker's ``system prune``."""
-    from composer.cli.render import confirm, print_pruned
+    from composer.cli.render import confirm
     from composer.units import human_size
 
     groups = filter_groups(filters)
@@ -67,7 +67,7 @@ def system_prune(force: bool = typer.Option(False, "-f", "--force", help="Do not
                    f"container\n{anonymous}  - {images}\n  - {cache}\n"
                    + (f"\n  Items to be pruned will be filtered with:\n{filtered}" if shown else ""), force):
         return
-    freed = _prune_everything(all_, volumes, print_pruned, groups)
+    freed = _prune_everything(all_, volumes, groups)
     print(f"Total reclaimed space: {human_size(freed)}")
 
 
@@ -86,15 +86,22 @@ def filter_groups(filters: List[str], keys: tuple = ("label", "label!", "until")
         raise typer.Exit(1) from None
 
 
+def until_times(groups: dict) -> list[float]:
+    """The Unix times of the ``until=`` filters among ``groups`` (``filter_groups``)."""
+    from composer.cli.containers import _when
+
+    return [_when(value, "--filter until") for value in groups.get("until", [])]
+
+
 def _prune_containers(groups: dict) -> list[str]:
     """The stopped containers passing ``groups`` (``container prune``'s filters), removed."""
-    from composer.cli.containers import _prune_match, _when
+    from composer.cli.containers import _prune_match
     from composer.engine.runtime import containers
 
     if not groups:
         return containers.prune()
     labels = [f"{key}={value}" for key in ("label", "label!") for value in groups.get(key, [])]
-    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    until = until_times(groups)
     removed = [info.id for info in containers.list_containers(all=True)
                if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until)]
     for container_id in removed:
@@ -120,11 +127,10 @@ def _prune_networks(groups: dict) -> list[str]:
         from composer.cli.network_fast import pairs
 
         return manager.prune(pairs(groups.get("label"), "--filter"))
-    from composer.cli.containers import _when
     from composer.engine.runtime.describe import epoch
     from composer.errors import NetworkError
 
-    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    until = until_times(groups)
     manager.cleanup()  # (dead endpoints forgotten first, as prune does)
     removed = []
     for net in manager.list():
@@ -138,12 +144,12 @@ def _prune_networks(groups: dict) -> list[str]:
     return removed
 
 
-def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> int:
+def _prune_everything(all_: bool, volumes: bool, groups: dict) -> int:
     """Containers, networks, volumes, images, build cache, in docker's order, each section
     printed as docker does; the bytes freed. With filters (``groups``), each section keeps what
     they do not select; the build cache takes ``until`` only (dockerd 20.10 passes buildkit no
     label filter: its entries have no labels)."""
-    from composer.cli.containers import _when
+    from composer.cli.render import print_pruned
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.build.prune import prune_builder
     from composer.engine.images.catalog import prune as prune_images
@@ -167,7 +173,7 @@ def _prune_everything(all_: bool, volumes: bool, print_pruned, groups: dict) -> 
     remove_killed_builds(store.root / "tmp")  # their step containers hold no image, their scratch no name
     lines, freed = prune_images(store, all_, groups)
     section("Images", [f"{action.lower()}: {what}" for action, what in lines])
-    until = [_when(value, "--filter until") for value in groups.get("until", [])]
+    until = until_times(groups)
     cache = prune_builder(store, everything=all_, until=min(until) if until else None)  # (no labels: dockerd's)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
     return freed + cache.freed

@@ -134,7 +134,7 @@ def _reclaimable(part: int, whole: int) -> str:
 
 def df_rows() -> list[dict]:
     """``system df``'s rows (docker's JSON field names): images, containers, volumes, build cache."""
-    from composer.cli.volumes import _in_use
+    from composer.cli.volume_fast import _in_use
     from composer.engine.images.catalog import image_size, layer_size
     from composer.engine.images.store import ImageStore
     from composer.engine.runtime.containers import LIVE, list_containers
