@@ -153,8 +153,9 @@ def test_docker_s_footers_of_argument_counts():
 
 
 def test_system_and_history_import_no_typer(state_root):
-    code = ("import sys, composer.cli.main as m; m.run_fast_path(['system', 'df']); "
-            "m.run_fast_path(['system', 'info']); m.run_fast_path(['image', 'history', 'none']); "
+    code = ("import sys, composer.cli.main as m\n"
+            "m.run_fast_path(['system', 'df']); m.run_fast_path(['system', 'info'])\n"
+            "try:\n    m.run_fast_path(['image', 'history', 'none'])\nexcept SystemExit as end:\n    assert end.code == 1\n"
             "assert 'typer' not in sys.modules and 'click' not in sys.modules, 'typer imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 1 and result.stderr == "Error response from daemon: No such image: none:latest\n"
+    assert result.returncode == 0 and result.stderr == "Error response from daemon: No such image: none:latest\n"
