@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 import tarfile
 import threading
 from contextlib import ExitStack, contextmanager
@@ -21,7 +22,7 @@ from functools import partial
 from typing import Callable
 
 from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
-from composer.errors import ContainerNotFound, ContainerRuntimeError
+from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError
 
 
 def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2,
@@ -172,53 +173,56 @@ def _pack_here(parent: str, base: str, follow_link: bool) -> int:
     return 0
 
 
-def _inside(keep_owner: bool, member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
-    """A member unpacked in the container as ``tar -x`` does (its mode kept; owned by root unless
-    ``keep_owner``), never outside ``destination`` (links resolved: tarfile's ``tar`` filter)."""
-    checked = tarfile.tar_filter(member, destination)
-    return checked.replace(mode=member.mode, **({} if keep_owner else {"uid": 0, "gid": 0}), deep=False)
+def _inside(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """A member unpacked in the container as root's ``tar -x`` does (its mode and owner kept),
+    never outside ``destination`` (links resolved: tarfile's ``tar`` filter)."""
+    return tarfile.tar_filter(member, destination).replace(mode=member.mode, deep=False)
 
 
-def _extract_stdin(directory: str, keep_owner: bool) -> None:
-    """(In the chrooted child) ``tar -x[o]f - -C DIRECTORY``."""
+def _extract_stdin(directory: str) -> None:
+    """(In the chrooted child) ``tar -xf - -C DIRECTORY``."""
     with os.fdopen(0, "rb", closefd=False) as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
         for member in archive:
-            archive.extract(member, directory, filter=partial(_inside, keep_owner))
+            archive.extract(member, directory, filter=_inside)
 
 
-def _unpack_into(directory: str, keep_owner: bool) -> int:
+def _unpack_into(directory: str) -> int:
     """(In the chrooted child) ``cp - CONTAINER:DIR``: the stream unpacked into an existing directory."""
     if not os.path.isdir(directory):
         return NOT_A_DIRECTORY
-    _extract_stdin(directory, keep_owner)
+    _extract_stdin(directory)
     return 0
 
 
-def _unpack_at(destination: str, name: str) -> int:
+def _unpack_at(destination: str, name: str, kind: str) -> int:
     """(In the chrooted child) what ``_UNPACK_AT_DESTINATION`` does in a running container."""
     import shutil
 
     if os.path.isdir(destination):
-        _extract_stdin(destination, keep_owner=True)
+        _extract_stdin(destination)
         return 0
-    parent = posixpath.dirname(destination.rstrip("/")) or "/"
-    if destination.endswith("/") or not os.path.isdir(parent):
-        os.write(2, f"no such directory: {destination if destination.endswith('/') else parent}\n".encode())
-        return 1
+    bare = destination.rstrip("/") or "/"
+    parent = posixpath.dirname(bare) or "/"
+    if destination.endswith("/") and kind != "d":
+        return NO_SUCH_DIRECTORY
+    if not os.path.isdir(parent):
+        return NO_PARENT
+    if kind == "d" and os.path.lexists(bare):
+        return CANNOT_COPY_DIRECTORY
     staging = posixpath.join(parent, ".composer-cp." + os.urandom(6).hex())
     os.mkdir(staging, 0o700)
     try:
-        _extract_stdin(staging, keep_owner=True)
-        os.replace(posixpath.join(staging, name), destination)
+        _extract_stdin(staging)
+        os.replace(posixpath.join(staging, name), bare)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return 0
 
 
-def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
-    """docker cp without ``-a``: what arrives in the container belongs to root."""
-    member.uid = member.gid = 0
-    member.uname = member.gname = "root"
+def _owned_by(uid: int, gid: int, member: tarfile.TarInfo) -> tarfile.TarInfo:
+    """``cp -a`` into a container with a user: what arrives belongs to that user."""
+    member.uid, member.gid = uid, gid
+    member.uname = member.gname = ""
     return member
 
 
@@ -246,8 +250,10 @@ def _copy_from(container_id: str, path: str, destination: str, *, follow_link: b
     ``running``: as ``_container_side`` found it (a stopped one is copied by our own code)."""
     import tempfile
 
+    target = None if destination == "-" else _host_destination(destination)  # refused before anything runs
+    contents = path.endswith(("/.", "/./")) or path in (".", "./")  # ``c:/d/.``: what is in /d
     path = posixpath.normpath("/" + path.lstrip("/"))
-    parent, base = posixpath.split(path)
+    parent, base = (path, ".") if contents else posixpath.split(path)
     argv = ["tar", "-chf" if follow_link else "-cf", "-", "-C", parent or "/", base or "."]
     read_fd, write_fd = (-1, 1) if destination == "-" else os.pipe2(os.O_CLOEXEC)
     null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
@@ -261,26 +267,92 @@ def _copy_from(container_id: str, path: str, destination: str, *, follow_link: b
                 os.close(write_fd)
         try:
             if read_fd >= 0:
-                _unpack(read_fd, destination, base)
+                _unpack(read_fd, target, base)
         except (tarfile.TarError, OSError) as error:
             if wait_exit(child):  # (an empty stream: tar found nothing)
                 _check_missing(errors, path, reference or container_id)
             raise ContainerRuntimeError(f"refusing to copy {path} out of the container: {error}", exit_code=1,
                                         hint="nothing is written through a link that leads out of the copy") from None
+        except ComposerError:  # refused at its first entry (``cannot copy directory``): tar is left to end
+            wait_exit(child)
+            raise
         _check_tar(wait_exit(child), errors, path, reference or container_id)
 
 
-def _unpack(read_fd: int, destination: str, base: str) -> None:
-    """Extract the tar stream on ``read_fd`` into ``destination`` (an existing directory receives
-    the copy; any other path becomes its new name)."""
-    target_dir, rename = destination, None
-    if not os.path.isdir(destination):
-        target_dir, rename = os.path.dirname(os.path.abspath(destination)), os.path.basename(destination)
+class HostTarget:
+    """A copy's host destination as docker's CLI looks at it: its absolute path, whether it
+    exists as a directory (None: absent), whether the path asserts one (``dir/``, ``dir/.``)."""
+
+    __slots__ = ("path", "is_dir", "asserts_dir")
+
+    def __init__(self, path: str, is_dir: bool | None, asserts_dir: bool) -> None:
+        self.path, self.is_dir, self.asserts_dir = path, is_dir, asserts_dir
+
+
+def _host_destination(destination: str) -> HostTarget:
+    """The destination of ``cp CONTAINER:PATH DEST``, refused as docker's CLI refuses it (its
+    directory missing, a file named with a trailing slash) before the copy starts."""
+    from composer.errors import FlagError
+
+    absolute = os.path.abspath(destination)
+    if not os.path.isdir(os.path.dirname(absolute)):
+        raise FlagError(f'invalid output path: directory "{os.path.dirname(absolute)}" does not exist', exit_code=1)
+    asserts_dir = destination.endswith(("/", "/.")) or destination == "."
+    try:
+        info = os.stat(absolute + ("/" if asserts_dir else ""))  # (links followed, as docker's)
+    except FileNotFoundError:
+        return HostTarget(absolute, None, asserts_dir)
+    except NotADirectoryError:
+        raise FlagError(f"stat {absolute}{'/' if asserts_dir else ''}: not a directory", exit_code=1) from None
+    return HostTarget(absolute, stat.S_ISDIR(info.st_mode), asserts_dir)
+
+
+def _unpack(read_fd: int, target: HostTarget, base: str) -> None:
+    """Extract the tar stream on ``read_fd`` as docker's ``archive.CopyTo``: into an existing
+    directory as it is; else renamed to the destination's name in its directory (a directory
+    onto a file: ``cannot copy directory``; a file onto an absent ``dir/``: ``no such directory``)."""
+    from composer.errors import FlagError
+
+    into, rename = (target.path, None) if target.is_dir else (os.path.dirname(target.path),
+                                                             os.path.basename(target.path))
     with os.fdopen(read_fd, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
         for member in archive:
-            if rename:
+            if rename is not None and member.name.rstrip("/") in (base, "."):  # the copied path itself
+                if member.isdir() and target.is_dir is False:
+                    raise FlagError("cannot copy directory", exit_code=1)
+                if not member.isdir() and target.is_dir is None and target.asserts_dir:
+                    raise FlagError("no such directory", exit_code=1)
+            if rename is not None:
                 member.name = rename + member.name[len(base):] if member.name.startswith(base) else member.name
-            archive.extract(member, target_dir, filter=_links_as_they_are)
+            archive.extract(member, into, filter=_links_as_they_are)
+
+
+def _archive_owner(container_id: str, running: bool) -> tuple[int, int] | None:
+    """``cp -a``'s owner of what arrives: the container's user (dockerd's tarCopyOptions), its
+    ids from the running container's /etc/passwd (a stopped one's: a numeric user only); None
+    without a user (the stream's ids are kept)."""
+    from composer.engine.runtime.containers import running_pid
+    from composer.engine.runtime.state import ContainerDir
+    from composer.engine.runtime.userdb import resolve_user
+
+    user = ContainerDir(container_id).read_config().get("user") or ""
+    if not user or not (running or all(part.isdigit() for part in user.split(":"))):
+        return None
+    uid, gid, _, _ = resolve_user(user, f"/proc/{running_pid(container_id)}/root" if running else "/nonexistent")
+    return uid, gid
+
+
+def _check_unpacked(code: int, destination: str, reference: str) -> None:
+    """The refusals of a copy into the container (``_UNPACK_AT_DESTINATION``'s codes) in docker's
+    words: its CLI's (``no such directory``, ``cannot copy directory``), the daemon's for a
+    missing parent."""
+    from composer.errors import FlagError
+
+    if code == NO_PARENT:
+        parent = posixpath.dirname(destination.rstrip("/")) or "/"
+        raise ContainerRuntimeError(f"Could not find the file {parent} in container {reference}", exit_code=1)
+    if code in (NO_SUCH_DIRECTORY, CANNOT_COPY_DIRECTORY):
+        raise FlagError("no such directory" if code == NO_SUCH_DIRECTORY else "cannot copy directory", exit_code=1)
 
 
 def _check_missing(errors, path: str, reference: str) -> str:
@@ -304,19 +376,23 @@ def _check_tar(code: int, errors, path: str, reference: str) -> None:
 # Run by the container's own sh, so the destination is looked up with the container's root and
 # links: an existing directory receives the copy under the source's name; otherwise the copy is
 # unpacked next to it and renamed to the destination (a new name, or over an existing file).
+# ``kind`` d: the source is a directory. Refusals as docker's archive.CopyTo: exit codes below.
 _UNPACK_AT_DESTINATION = r"""
-dest=$1 name=$2
+dest=$1 name=$2 kind=$3
 if [ -d "$dest" ]; then exec tar -xf - -C "$dest"; fi
-case $dest in */) echo "no such directory: $dest" >&2; exit 1;; esac
-parent=${dest%/*}; [ -n "$parent" ] || parent=/
-[ -d "$parent" ] || { echo "no such directory: $parent" >&2; exit 1; }
+bare=${dest%/}; [ -n "$bare" ] || bare=/
+case $dest in */) [ "$kind" = d ] || exit 102;; esac
+parent=${bare%/*}; [ -n "$parent" ] || parent=/
+[ -d "$parent" ] || exit 101
+if [ "$kind" = d ] && { [ -e "$bare" ] || [ -L "$bare" ]; }; then exit 103; fi
 staging=$(mktemp -d "$parent/.composer-cp.XXXXXX") || exit 1
-if tar -xf - -C "$staging" && mv -f "$staging/$name" "$dest"; then rmdir "$staging"; exit 0; fi
+if tar -xf - -C "$staging" && mv -f "$staging/$name" "$bare"; then rmdir "$staging"; exit 0; fi
 rm -rf "$staging"; exit 1
 """
+NO_PARENT, NO_SUCH_DIRECTORY, CANNOT_COPY_DIRECTORY = 101, 102, 103
 
 
-_UNPACK_STDIN = r"""[ -d "$1" ] || exit 100; exec tar -x${2}f - -C "$1" """
+_UNPACK_STDIN = r"""[ -d "$1" ] || exit 100; exec tar -xf - -C "$1" """
 NOT_A_DIRECTORY = 100
 
 
@@ -329,12 +405,13 @@ def copy_to(container_id: str, source: str, path: str, *, archive: bool = False,
 def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False, reference: str = "",
              running: bool = True) -> None:
     """Copy the host's ``source`` to ``path`` in the container, as ``docker cp``: into ``path``
-    when it is a directory, else as ``path`` itself (its parent must exist). Owned by root
-    unless ``archive``, which keeps the host's uid/gid (``cp -a``). ``source`` "-": a tar stream
-    on our stdin, unpacked into the directory ``path``. ``running``: as ``_container_side`` found it."""
+    when it is a directory, else as ``path`` itself (its parent must exist). The host's uid/gid
+    are kept; ``archive`` (``cp -a``) makes the container's user (if it has one) the owner, as
+    dockerd does. ``source`` "-": a tar stream on our stdin, unpacked into the directory
+    ``path`` (owners as the stream has them). ``running``: as ``_container_side`` found it."""
     if source == "-":
-        argv = ["sh", "-c", _UNPACK_STDIN, "sh", "/" + path.lstrip("/"), "" if archive else "o"]
-        unpack = None if running else partial(_unpack_into, argv[4], archive)
+        argv = ["sh", "-c", _UNPACK_STDIN, "sh", "/" + path.lstrip("/")]
+        unpack = None if running else partial(_unpack_into, argv[4])
         code = wait_exit(_run_tar(container_id, argv, 0, 1, stopped=unpack))
         if code == NOT_A_DIRECTORY:
             raise ContainerRuntimeError(f'destination "{reference or container_id}:{path}" must be a directory',
@@ -345,17 +422,19 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     if not os.path.exists(source):
         raise ContainerRuntimeError(f"no such file or directory: {source}", exit_code=1)
     name = os.path.basename(os.path.normpath(source))
+    kind = "d" if os.path.isdir(source) else "f"
+    owner = _archive_owner(container_id, running) if archive else None
     destination = "/" + path.lstrip("/")
     destination = posixpath.normpath(destination) + ("/" if destination.endswith("/") and destination != "/" else "")
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name], read_fd, 1,
-                     stopped=None if running else partial(_unpack_at, destination, name))
+    child = _run_tar(container_id, ["sh", "-c", _UNPACK_AT_DESTINATION, "sh", destination, name, kind], read_fd, 1,
+                     stopped=None if running else partial(_unpack_at, destination, name, kind))
     os.close(read_fd)
 
     def feed() -> None:
         try:
             with os.fdopen(write_fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as stream_tar:
-                stream_tar.add(source, arcname=name, filter=None if archive else _owned_by_root)
+                stream_tar.add(source, arcname=name, filter=None if owner is None else partial(_owned_by, *owner))
         except OSError:
             pass  # tar in the container gave up: its exit code says so
 
@@ -363,6 +442,7 @@ def _copy_to(container_id: str, source: str, path: str, *, archive: bool = False
     writer.start()
     code = wait_exit(child)
     writer.join()
+    _check_unpacked(code, destination, reference or container_id)
     if code != 0:
         raise ContainerRuntimeError(f"could not copy {source} into the container at {path}", exit_code=1,
                                     hint="the destination's parent directory must exist, and the image needs sh "

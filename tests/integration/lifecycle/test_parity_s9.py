@@ -144,3 +144,54 @@ def test_compose_run_records_the_attach_event(cli, tmp_path):
         assert shown[:3] == ["create", "attach", "start"], shown
     finally:
         cli("-f", str(tmp_path / "compose.yaml"), "-p", "s9run", "down")
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_cp_destinations_and_owners_as_docker(cli, tmp_path, running):
+    """docker's archive.CopyTo rules both ways (a directory's contents with ``/.``, ``dir/`` that
+    must exist for a file, a directory onto a file refused, the host's missing directory), the
+    CLI's refusals in its words; the host's owners kept without ``-a``, the container's user
+    with it (docker/cli#6870), in a running and in a stopped container."""
+    import io
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    argv = ["-d", "busybox", "sh", "-c", "mkdir -p /d/sub; echo a > /d/f; echo b > /d/sub/g; sleep 60"] if running \
+        else ["busybox", "sh", "-c", "mkdir -p /d/sub; echo a > /d/f; echo b > /d/sub/g"]
+    cli("container", "run", "--name", "s9cp", "--network", "none", "-u", "0:0", *argv, check=True)
+    source = tmp_path / "src"
+    (source / "dir" / "sub").mkdir(parents=True)
+    (source / "dir" / "sub" / "z").write_text("z\n")
+    (source / "file").write_text("x\n")
+    for path in (source / "dir", source / "dir" / "sub", source / "dir" / "sub" / "z", source / "file"):
+        os.chown(path, 1234, 5678)
+    out = tmp_path / "out"
+    (out / "exist").mkdir(parents=True)
+    (out / "afile").write_text("")
+    try:
+        for args, stderr in (([f"s9cp:/d/f", f"{out}/nodir/Z"], f'invalid output path: directory "{out}/nodir" does not exist\n'),
+                             (["s9cp:/d", f"{out}/afile"], "cannot copy directory\n"),
+                             (["s9cp:/d/f", f"{out}/afile/"], f"stat {out}/afile/: not a directory\n"),
+                             (["s9cp:/d/f", f"{out}/Y/"], "no such directory\n"),
+                             ([str(source / "file"), "s9cp:/nodir/x"],
+                              "Error response from daemon: Could not find the file /nodir in container s9cp\n"),
+                             ([str(source / "dir"), "s9cp:/etc/passwd"], "cannot copy directory\n"),
+                             ([str(source / "file"), "s9cp:/newdir/"], "no such directory\n"),
+                             ([str(source / "file"), "s9cp:/etc/passwd/"], "no such directory\n")):
+            refused = cli("container", "cp", *args)
+            assert (refused.returncode, refused.stderr) == (1, stderr), args
+        for args in (["s9cp:/d/", f"{out}/newdir/"], ["s9cp:/d/.", str(out / "exist")], ["s9cp:/d/.", str(out / "new2")]):
+            cli("container", "cp", *args, check=True)
+        for name in ("newdir", "exist", "new2"):
+            assert sorted(str(p.relative_to(out / name)) for p in (out / name).rglob("*")) == ["f", "sub", "sub/g"]
+        assert not (out / "f").exists() and not (out / "d").exists()
+        cli("container", "cp", str(source / "dir"), "s9cp:/tmp/", check=True)
+        cli("container", "cp", "-a", str(source / "file"), "s9cp:/tmp/fa", check=True)
+        stream = subprocess.run([sys.executable, "-m", "composer", "container", "cp", "s9cp:/tmp", "-"],
+                                capture_output=True, timeout=60, check=True).stdout  # (the test's COMPOSER_ROOT)
+        owners = {member.name: (member.uid, member.gid) for member in tarfile.open(fileobj=io.BytesIO(stream))}
+        assert owners["tmp/dir"] == owners["tmp/dir/sub/z"] == (1234, 5678) and owners["tmp/fa"] == (0, 0)
+    finally:
+        cli("container", "rm", "-f", "s9cp")

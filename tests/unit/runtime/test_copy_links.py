@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from composer.engine.runtime.copy import _unpack
+from composer.engine.runtime.copy import _host_destination, _unpack
 
 
 def _stream(members: list[tuple[tarfile.TarInfo, bytes]]) -> int:
@@ -31,7 +31,7 @@ def _link(name: str, target: str) -> tuple[tarfile.TarInfo, bytes]:
 
 
 def test_a_link_to_an_absolute_path_is_copied_as_a_link(tmp_path):
-    _unpack(_stream([_link("lnk", "/etc/passwd")]), str(tmp_path), "lnk")
+    _unpack(_stream([_link("lnk", "/etc/passwd")]), _host_destination(str(tmp_path)), "lnk")
     assert os.readlink(tmp_path / "lnk") == "/etc/passwd"
 
 
@@ -42,5 +42,5 @@ def test_nothing_is_written_through_a_link_that_leads_out(tmp_path):
     into.mkdir()
     crafted = _stream([_link("d", str(outside)), (tarfile.TarInfo("d/planted"), b"x")])
     with pytest.raises(tarfile.OutsideDestinationError):
-        _unpack(crafted, str(into), "d")
+        _unpack(crafted, _host_destination(str(into)), "d")
     assert not (outside / "planted").exists()
