@@ -213,6 +213,19 @@ class LogPrinter:
         self.prefix = prefix
         self.timestamps = timestamps
         self.lock = threading.Lock()
+        self.muted = False
+
+    def mute(self) -> None:
+        """Print nothing more: Compose 2.40's attached ``up`` shows no line of the containers (their
+        shutdown logs, "exited with code") once Ctrl-C has begun stopping them."""
+        with self.lock:
+            self.muted = True
+
+    def _emit(self, stream: Any, text: str) -> None:
+        with self.lock:
+            if not self.muted:
+                stream.write(text)
+                stream.flush()
 
     def _prefix(self, name: str) -> str:
         if not self.prefix:
@@ -230,9 +243,7 @@ class LogPrinter:
 
     def say(self, text: str) -> None:
         """A line of composer's own (``Attaching to ...``)."""
-        with self.lock:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        self._emit(sys.stdout, text + "\n")
 
     def exited(self, name: str, code: int) -> None:
         """``web-1 exited with code 3`` as Compose's log printer writes it: after goterm's
@@ -240,18 +251,14 @@ class LogPrinter:
         text = f"{RESET_LINE}{name} exited with code {code}\n"
         if self.color:
             text = f"\x1b[{self._code(name)}m{text}\x1b[0m"
-        with self.lock:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        self._emit(sys.stdout, text)
 
     def write(self, name: str, line: Any) -> None:
         text = line.text if line.text.endswith("\n") else line.text + "\n"
         stamp = f"{_iso(line.time)} " if self.timestamps and line.time else ""
         to_stderr = not self.one_stream and getattr(line, "stream", "") == "stderr"
         stream = sys.stderr if to_stderr else sys.stdout  # attached up relays each stream to its own
-        with self.lock:
-            stream.write(self._prefix(name) + stamp + text)
-            stream.flush()
+        self._emit(stream, self._prefix(name) + stamp + text)
 
 
 def _iso(value: Any) -> str:
