@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import tarfile
 import threading
+from functools import partial
 from typing import Mapping
 
-from composer.engine.runtime.copy import _owned_by_root, _run_tar  # container cp's exec and ownership
+from composer.engine.runtime.copy import _owned_by, _run_tar  # container cp's exec and ownership
 from composer.engine.runtime.execute import wait_exit
 from composer.errors import ContainerRuntimeError
 
@@ -39,11 +40,12 @@ def send_files(container_id: str, files: Mapping[str, str]) -> None:
 
 def _write_archive(fd: int, files: Mapping[str, str]) -> None:
     """Stream the files (regular files and symlinks, not followed) into ``fd``, owned by root."""
+    owned_by_root = partial(_owned_by, 0, 0)
     try:
         with os.fdopen(fd, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as archive:
             for container_path, host_path in sorted(files.items()):
                 try:
-                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False, filter=_owned_by_root)
+                    archive.add(host_path, arcname=container_path.lstrip("/"), recursive=False, filter=owned_by_root)
                 except FileNotFoundError:
                     continue  # gone since the event: the next batch deletes it
     except OSError:
