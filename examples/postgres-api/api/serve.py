@@ -20,9 +20,15 @@ import gc
 import importlib
 import logging
 import os
+import signal
 import socket
 import sys
 from typing import Any
+
+# A stop while starting ends the api at once: as a container's PID 1 it would ignore a SIGTERM it
+# has no handler for (the kernel's rule), and the stop would wait its 10 s for the SIGKILL.
+# uvicorn puts its own handler in place once it runs.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 # No collections while uvicorn and the app import their ~450 modules (all of it is kept anyway):
 # 10% of the start's CPU. The app's start-up (main.py) freezes what was made and turns it back on.

@@ -202,3 +202,28 @@ def test_api_server_stops_at_once_when_idle_and_after_a_request_in_flight(exampl
     stops = json.loads(result.stdout.strip().splitlines()[-1])
     assert stops["idle"]["waits"] == [], stops  # uvicorn alone sleeps 0.1 s in every shutdown
     assert stops["busy"]["answers"] == ["done"] and stops["busy"]["seconds"] >= 0.3, stops
+
+
+def test_api_stops_at_once_while_starting(example_image, composer) -> None:
+    """serve.py ends the api on SIGTERM before uvicorn's own handler is in place: as the container's
+    PID 1 it would ignore the signal (no handler: the kernel's rule), and a ``down`` during the api's
+    start would wait the whole stop timeout for the SIGKILL."""
+    import time
+
+    api = REPO / "examples" / "postgres-api" / "api"
+    name = "api-starting"
+    started = composer("container", "run", "-d", "--name", name, "--network", "none", "-v", f"{api}:/app:ro",
+                       "-w", "/app", example_image("python"), "python3", "-c",
+                       "import serve, time; print('imported', flush=True); time.sleep(60)")
+    assert started.returncode == 0, started.stderr
+    try:
+        deadline = time.monotonic() + 30
+        while "imported" not in composer("container", "logs", name).stdout and time.monotonic() < deadline:
+            time.sleep(0.1)
+        began = time.monotonic()
+        assert composer("container", "stop", "-t", "10", name).returncode == 0
+        took = time.monotonic() - began
+        state = json.loads(composer("container", "inspect", name).stdout)[0]["State"]
+        assert state["ExitCode"] == 143 and took < 5, (state["ExitCode"], took)  # not 137 after 10 s
+    finally:
+        composer("container", "rm", "-f", name)
