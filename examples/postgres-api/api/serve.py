@@ -25,10 +25,19 @@ import socket
 import sys
 from typing import Any
 
-# A stop while starting ends the api at once: as a container's PID 1 it would ignore a SIGTERM it
-# has no handler for (the kernel's rule), and the stop would wait its 10 s for the SIGKILL.
-# uvicorn puts its own handler in place once it runs.
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+serving = False  # uvicorn serves: its signal handlers are in place (PromptServer.main_loop)
+
+
+def stop_while_starting(signum: int, frame: Any) -> None:
+    """A stop before uvicorn serves ends the api at once: as a container's PID 1 it would ignore a
+    SIGTERM it has no handler for (the kernel's rule), and the stop would wait 10 s for the SIGKILL.
+    uvicorn's own handler takes over as it starts (newer versions give this one the signal back
+    after their shutdown: then it does nothing)."""
+    if not serving:
+        sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, stop_while_starting)
 
 # No collections while uvicorn and the app import their ~450 modules (all of it is kept anyway):
 # 10% of the start's CPU. The app's start-up (main.py) freezes what was made and turns it back on.
@@ -60,7 +69,9 @@ class PromptServer(Server):
 
     async def main_loop(self) -> None:
         """uvicorn's ticks, each cut short by a stop signal."""
+        global serving
         self.loop = asyncio.get_running_loop()
+        serving = True
         counter = 0
         while not await self.on_tick(counter):
             counter = (counter + 1) % 864000
