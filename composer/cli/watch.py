@@ -14,9 +14,7 @@ from typing import Any, Callable, List, Optional
 from composer.errors import UsageError
 
 ENABLE_WAIT_S = 5.0  # at most this long for the watches to be in place before ``up --watch`` attaches
-
-
-WATCH_SOURCE = "#watch"  # Compose's name for the watcher's lines (api.WatchLogger): it counts in the prefixes' width
+WATCH_SOURCE = "#watch"  # Compose's name of the watcher's lines (api.WatchLogger): counts in the prefixes' width
 WATCH_COLOR = "92"  # bright green, as Compose's
 
 

@@ -118,7 +118,8 @@ class Watcher:
         """Copy and delete the changed files in each of the service's containers (announced first,
         as Compose's ``writeWatchSyncMessage``)."""
         if announce:
-            self.say(f"Syncing service {json.dumps(actions.service)} after {len(actions.changed)} changes were detected")
+            changes = len(actions.changed)
+            self.say(f"Syncing service {json.dumps(actions.service)} after {changes} changes were detected")
         containers = self._containers(actions.service)
         if not containers:
             self.warn(f"service {json.dumps(actions.service)} has no running container: "
