@@ -76,11 +76,15 @@ class Prober:
 
     def _start(self, pid1: int) -> None:
         from composer.engine.runtime.execute import ExecRequest, spawn
+        from composer.errors import ContainerStateError
 
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         try:
             pid = spawn(self.container_id, pid1, ExecRequest(argv=self.health.argv), (null, write_fd, write_fd))
+        except ContainerStateError:  # PID 1 has just exited: the pump reaps it next, no probe for this life
+            os.close(read_fd)
+            return
         finally:
             os.close(write_fd)
             os.close(null)
