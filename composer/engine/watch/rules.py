@@ -19,9 +19,12 @@ from composer.errors import SourceLocation, SpecError
 
 ACTIONS = ("sync", "rebuild", "sync+restart", "sync+exec", "restart")
 SYNC_ACTIONS = ("sync", "sync+restart", "sync+exec")
-# Files editors write beside the real one (vim swap and its 4913 probe, emacs locks, backups):
-# never worth an action, as in Docker Compose. ``.git`` directories neither.
-EPHEMERAL = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", ".DS_Store")
+# Files editors and tools write beside the real one (vim swap and its 4913 probe, emacs locks,
+# backups, GoLand's safe-write copies, kate's swap, go's temp files): never worth an action, as in
+# Docker Compose (its EphemeralPathMatcher). ``.git`` and GoLand's ``.idea`` directories neither.
+EPHEMERAL = ("*.swp", "*.swx", "*.swo", "*.swn", "*~", ".#*", "#*#", "4913", ".DS_Store", "*___jb_old___",
+             "*___jb_tmp___", "*.kate-swp", "*-go-tmp-umask")
+IGNORED_DIRECTORIES = (".git", ".idea")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class WatchRule:
             return None
         rel = os.path.relpath(path, self.path)
         parts = rel.split("/")
-        if ".git" in parts or any(fnmatch.fnmatch(parts[-1], p) for p in EPHEMERAL):
+        if any(part in IGNORED_DIRECTORIES for part in parts) or any(fnmatch.fnmatch(parts[-1], p) for p in EPHEMERAL):
             return None
         if rel != "." and self._matcher("ignore").excluded(rel):
             return None

@@ -38,6 +38,9 @@ def test_rules_are_typed_with_absolute_paths() -> None:
     ("/project/api/.main.py.swp", None),         # editor files
     ("/project/api/main.py~", None),
     ("/project/api/.git/index", None),
+    ("/project/api/main.py___jb_tmp___", None),  # GoLand's safe write, as Compose's ephemeral files
+    ("/project/api/.idea/workspace.xml", None),
+    ("/project/api/.main.py.kate-swp", None),
     ("/project/apiary/main.py", None),           # a sibling with the same prefix
     ("/elsewhere/main.py", None),
 ])
