@@ -42,13 +42,16 @@ def attached_say(printer: Any) -> Callable[[str], None]:
     return say
 
 
-def _watcher(project: Any, services: tuple[str, ...], prune: bool = True,
-             say: Callable[[str], None] = _say) -> Any:
+def _watcher(project: Any, services: tuple[str, ...], prune: bool = True, say: Callable[[str], None] = _say,
+             starting: bool = False) -> Any:
+    """The Watcher of ``services``' rules (``starting``: the watch begins, its warnings said)."""
     from composer.cli import compose as C
-    from composer.engine.watch.rules import rules_for
+    from composer.engine.watch.rules import rules_for, split_bind_mounted
     from composer.engine.watch.runner import Watcher
 
-    rules = rules_for(project, services)
+    rules, left_out = split_bind_mounted(project, rules_for(project, services))
+    for rule in left_out if starting else ():  # Compose's warning (its newline too: logrus keeps it)
+        _warn(f"path '{rule.path}' also declared by a bind mount volume, this path won't be monitored!\n")
     if not rules:
         raise UsageError("none of the selected services is configured for watch, consider setting a 'develop' section",
                          hint="develop.watch: rules of path, action, target")
@@ -60,7 +63,7 @@ def start_watch(project: Any, services: tuple[str, ...] = (), *, foreground: boo
     """Watch ``project`` (after ``up``): until Ctrl-C in the foreground, else in a thread whose
     stop function is returned once the watcher said "Watch enabled" (before ``up``'s "Attaching
     to", as Compose). ``prune``: remove the images rebuilds leave dangling."""
-    watcher = _watcher(project, services, prune, say)
+    watcher = _watcher(project, services, prune, say, starting=True)
     watcher.roots()  # a missing path is an error now, not in the thread
     watcher.initial_sync()
     stop = threading.Event()

@@ -10,6 +10,7 @@ and ``exec`` (``command``, ``user``, ``privileged``, ``working_dir``, ``environm
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -100,6 +101,26 @@ def rules_for(project: Any, services: tuple[str, ...] = ()) -> list[WatchRule]:
     return rules
 
 
+def split_bind_mounted(project: Any, rules: list[WatchRule]) -> tuple[list[WatchRule], list[WatchRule]]:
+    """(rules kept, sync rules left out): as Docker Compose, a sync rule whose path is a bind mount
+    of its service (or inside one) is not watched: the container sees the host's files already,
+    and a sync would only rewrite them through the mount (as root)."""
+    kept, left_out = [], []
+    for rule in rules:
+        mounted = rule.syncs and any(_inside(rule.path, volume.get("source"))
+                                     for volume in project.services[rule.service].raw.get("volumes") or ()
+                                     if isinstance(volume, Mapping) and volume.get("type") == "bind")
+        (left_out if mounted else kept).append(rule)
+    return kept, left_out
+
+
+def _inside(path: str, directory: Any) -> bool:
+    if not isinstance(directory, str) or not directory:
+        return False
+    directory = os.path.normpath(directory)
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
 def parse_rule(project: Any, service: str, index: int, entry: Any) -> WatchRule:
     """One entry, checked: a SpecError names the service, the rule and the fix."""
     where = f"develop.watch[{index}]"
@@ -115,6 +136,9 @@ def parse_rule(project: Any, service: str, index: int, entry: Any) -> WatchRule:
     if action in SYNC_ACTIONS and not (isinstance(target, str) and target.startswith("/")):
         raise _error(project, service, f"{where}.target", f"{action} needs an absolute container path",
                      "e.g. target: /app")
+    if action == "rebuild" and not project.services[service].raw.get("build"):
+        raise _error(project, service, f"{where}.action", f"rebuild: can't watch service {json.dumps(service)} "
+                     "with action rebuild without a build context", "give the service a build section, or sync")
     return WatchRule(service=service, action=action, index=index,
                      path=os.path.normpath(os.path.join(project.working_dir, path)), target=target,
                      ignore=_patterns(entry.get("ignore")), include=_patterns(entry.get("include")),

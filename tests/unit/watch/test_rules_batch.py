@@ -15,7 +15,8 @@ ROOT = "/project"
 
 
 def project(**develop_by_service):
-    services = {name: SimpleNamespace(raw={"develop": {"watch": rules}} if rules is not None else {})
+    services = {name: SimpleNamespace(raw={"develop": {"watch": rules}, "build": {"context": ROOT}}
+                                      if rules is not None else {})
                 for name, rules in develop_by_service.items()}
     return SimpleNamespace(name="p", working_dir=ROOT, config_files=(f"{ROOT}/compose.yaml",), services=services)
 
@@ -142,6 +143,26 @@ def test_watcher_applies_and_reports_each_action(tmp_path) -> None:
     assert engine.calls[-1] == ("up", ("api",), True, "force")
     assert lines[-2:] == ['Rebuilding service(s) ["api"] after changes were detected...',
                           'service(s) ["api"] successfully built']
+
+
+def test_rebuild_without_build_is_compose_error() -> None:
+    proj = project(api=API)
+    proj.services["api"].raw.pop("build")
+    with pytest.raises(SpecError, match="can't watch service \"api\" with action rebuild without a build context"):
+        rules_for(proj)
+
+
+def test_sync_of_a_bind_mounted_path_is_left_out() -> None:
+    """As Compose: the container sees those files already; a sync would rewrite them through the mount."""
+    from composer.engine.watch.rules import split_bind_mounted
+
+    proj = project(api=API, web=[{"action": "sync", "path": "./site", "target": "/srv"}])
+    proj.services["api"].raw["volumes"] = [{"type": "bind", "source": f"{ROOT}/api", "target": "/app"}]
+    proj.services["web"].raw["volumes"] = [{"type": "bind", "source": f"{ROOT}/sitemap", "target": "/x"},
+                                           {"type": "volume", "source": "site", "target": "/y"}]
+    kept, left_out = split_bind_mounted(proj, rules_for(proj))
+    assert [(r.service, r.action) for r in left_out] == [("api", "sync")]
+    assert [(r.service, r.action) for r in kept] == [("api", "rebuild"), ("web", "sync")]  # a sibling prefix is not inside
 
 
 def test_missing_watch_path_is_a_located_error(tmp_path) -> None:
