@@ -95,9 +95,29 @@ def export_main(argv: list[str]) -> int | None:
         print("'composer container export' requires 1 argument\n\nUsage:  composer container export [OPTIONS] "
               "CONTAINER\n\nRun 'composer container export --help' for more information", file=sys.stderr)
         return 1
+    if options.get("output"):
+        _check_output_path(options["output"])
     container = daemon_errors(find_container)(words[0])
     export_archive(container.id, options.get("output"))
     return 0
+
+
+def _check_output_path(output: str) -> None:
+    """docker CLI 28's check of ``export -o``, in its words (compose's export words its own):
+    the directory's stat, then a directory refused."""
+    import os
+
+    from composer.errors import FlagError
+
+    directory = os.path.dirname(os.path.normpath(output))
+    try:
+        if directory:
+            os.stat(directory + "/")  # (a file there: not a directory)
+    except OSError as error:
+        raise FlagError(f"failed to export container: invalid output path: stat {directory}: "
+                        f"{(error.strerror or str(error)).lower()}", exit_code=1) from None
+    if os.path.isdir(output):
+        raise FlagError("failed to export container: cannot write to a directory", exit_code=1)
 
 
 def export_archive(container_id: str, output: str | None, refusal: str = "", announce=None) -> None:

@@ -243,8 +243,10 @@ def _when(value: str | None, flag: str) -> float | None:
         date, zone = (value, "") if "T" in value else (value[:10] + "T00:00:00", value[10:] or "Z")
         return epoch(date + zone)  # RFC 3339, its date alone, or a date with a zone (2006-01-02Z07:00)
     except (ValueError, UsageError):
-        raise UsageError(f'invalid value for "{flag.lstrip("-")}": failed to parse value as time or duration: '
-                         f'"{value}"') from None
+        from composer.errors import FlagError  # (docker: the line alone)
+
+        raise FlagError(f'invalid value for "{flag.lstrip("-")}": failed to parse value as time or duration: '
+                        f'"{value}"') from None
 
 
 def container_exec(ctx: typer.Context) -> None:

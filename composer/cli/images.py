@@ -162,7 +162,13 @@ def _register_housekeeping(image: typer.Typer) -> None:
             target: str = typer.Argument(..., metavar="TARGET_IMAGE[:TAG]")) -> None:
         """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
         from composer.engine.images.catalog import tag as tag_image
+        from composer.engine.images.reference import parse_reference
+        from composer.errors import FlagError
 
+        try:  # docker's CLI parses the new name first: its line alone
+            parse_reference(target)
+        except ImageError as error:
+            raise FlagError(f"Error parsing reference: {error.message}", exit_code=1) from None
         tag_image(_store(), source, target)
 
     @image.command("rm")

@@ -89,7 +89,8 @@ class VolumeStore:
                options: dict[str, str] | None = None) -> dict:
         """``name``'s record (its volume.json), the volume created first when missing."""
         if driver != "local":
-            raise VolumeError(f"volume driver {driver!r} is not supported", hint="use the local driver")
+            raise VolumeError(  # dockerd's words: composer has no volume plugins, only the local driver
+                f'create {name}: error looking up volume plugin {driver}: plugin "{driver}" not found')
         directory = self._dir(name)
         if self.exists(name):
             return self._meta(name)

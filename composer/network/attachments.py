@@ -46,9 +46,12 @@ def connect_container(manager: NetworkManager, network: str, reference: str, *, 
         config = cdir.read_config()
         name = str(config.get("name") or reference)
         mode = str(config.get("network") or "")
-        if mode in ("host", "none") or mode.startswith("container:"):
-            raise NetworkError(f"container {name} cannot be connected to network {net.name}: it uses --network {mode}",
-                               hint="re-create it on a bridge network")
+        if mode == "none":  # dockerd's words
+            raise NetworkError("container cannot be connected to multiple networks with one of the networks in "
+                               "private (none) mode")
+        if mode == "host" or mode.startswith("container:"):
+            raise NetworkError("container sharing network namespace with another container or host cannot be "
+                               "connected to any other network")
         if _recorded(config, net):
             raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
         check_ipv6(net, ipv6)  # for a stopped container too, as docker
@@ -75,17 +78,20 @@ def disconnect_container(manager: NetworkManager, network: str, reference: str, 
     net = manager.get(DEFAULT_NETWORK if network == "default" else network)
     try:
         cdir = find_container(reference)
-    except ContainerNotFound:
-        manager.disconnect(net.id, reference, force=force)  # a bare namespace has no config
+    except ContainerNotFound as missing:  # a bare namespace (no config), or (-f) a removed container's endpoint
+        try:
+            manager.disconnect(net.id, reference)
+        except NetworkError:
+            raise NetworkError(f"endpoint {reference} not found") if force else missing from None
         return
     with cdir.lock():
         config = cdir.read_config()
         recorded = _recorded(config, net)
         live = cdir.id in manager.get(net.id).endpoints  # read under the lock: a connect may just have ended
-        if not recorded and not live:
-            if force:
-                return
-            raise NetworkError(f"container {config.get('name') or reference} is not connected to network {net.name}")
+        if not recorded and not live:  # dockerd's words (its sandbox's, "to network", for a none/host one)
+            shared = config.get("network") in ("none", "host") or str(config.get("network")).startswith("container:")
+            raise NetworkError(f"container {cdir.id} is not connected to {'network' if shared else 'the network'} "
+                               f"{net.name}")
         if live:
             manager.disconnect(net.id, cdir.id, force=True)
         if recorded:

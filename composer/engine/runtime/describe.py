@@ -377,6 +377,7 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": ""}  # DefaultNetworkSettings' order
     for net, ep in attached:
         settings = networks[net.name] = _endpoint_settings(net, ep)
+        settings["IPAMConfig"] = _ipam_config(config, net.name)
         if net.default:
             top = {name: settings[name] for name in top}
         else:  # dockerd adds the short id to the aliases on a user-defined network
@@ -393,7 +394,7 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     for name, aliases in unattached:  # not connected now (a stopped container): dockerd keeps its NetworkID
         if started and name not in ("bridge", "host", "none"):  # the short id dockerd added at its start
             aliases = [*aliases, config["id"][:12]]
-        networks[name] = {"IPAMConfig": None, "Links": None, "Aliases": aliases or None,
+        networks[name] = {"IPAMConfig": _ipam_config(config, name), "Links": None, "Aliases": aliases or None,
                           "NetworkID": ids.get(name, ""), "EndpointID": "", "Gateway": "", "IPAddress": "",
                           "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
                           "MacAddress": "", "DriverOpts": None, "DNSNames": None}
@@ -401,6 +402,19 @@ def network_settings(config: dict, state: dict, attached: "list[tuple[Network, E
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": f"/proc/{pid}/ns/net" if pid else "",
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, **top, "Networks": go_map(networks)}
+
+
+def _ipam_config(config: dict, network: str) -> dict | None:
+    """docker's ``IPAMConfig`` of the container's endpoint on ``network``: the addresses asked for
+    (``--ip``, ``--ip6``, ``--link-local-ip``), null without any (docker's CLI's ``network
+    connect`` sends an empty one, ``{}``: not told apart)."""
+    for endpoint in config.get("endpoints", []):
+        if endpoint.get("network") == network:
+            return {key: endpoint[field] for key, field in (("IPv4Address", "ipv4_address"),
+                                                             ("IPv6Address", "ipv6_address"),
+                                                             ("LinkLocalIPs", "link_local_ips"))
+                    if endpoint.get(field)} or None
+    return None
 
 
 def _networks(config: dict) -> list[tuple[str, list[str]]]:

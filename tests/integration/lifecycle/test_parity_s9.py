@@ -195,3 +195,55 @@ def test_cp_destinations_and_owners_as_docker(cli, tmp_path, running):
         assert owners["tmp/dir"] == owners["tmp/dir/sub/z"] == (1234, 5678) and owners["tmp/fa"] == (0, 0)
     finally:
         cli("container", "rm", "-f", "s9cp")
+
+
+def test_sweep_words_as_docker(cli, tmp_path):
+    """The CLI's own lines alone (``logs --until``, ``export -o``, ``image tag``), dockerd's for a
+    volume driver composer lacks."""
+    cli("container", "create", "--name", "s9w", "--network", "none", "busybox", check=True)
+    try:
+        for argv, stderr in (
+                (["container", "logs", "--until", "bogus", "s9w"],
+                 'invalid value for "until": failed to parse value as time or duration: "bogus"'),
+                (["container", "export", "s9w", "-o", f"{tmp_path}/nodir/x.tar"],
+                 f"failed to export container: invalid output path: stat {tmp_path}/nodir: no such file or directory"),
+                (["container", "export", "-o", f"{tmp_path}/", "s9w"], "failed to export container: cannot write to a directory"),
+                (["image", "tag", "busybox", "Bad:x"], 'Error parsing reference: "Bad:x" is not a valid repository/tag: '
+                 "invalid reference format: repository name (library/Bad) must be lowercase"),
+                (["volume", "create", "-d", "foo", "s9v"],
+                 'Error response from daemon: create s9v: error looking up volume plugin foo: plugin "foo" not found')):
+            result = cli(*argv)
+            assert (result.returncode, result.stderr) == (1, stderr + "\n"), argv
+    finally:
+        cli("container", "rm", "s9w")
+
+
+def test_network_connect_and_disconnect_as_dockerd(cli):
+    """``network connect``'s refusal of a none/host container and ``IPAMConfig`` of ``--ip``;
+    ``disconnect`` of a container not connected (its id, with or without ``-f``), ``-f`` of an
+    endpoint that is not there."""
+    cli("network", "create", "--subnet", "10.231.9.0/24", "s9n", check=True)
+    cli("network", "create", "s9m", check=True)
+    try:
+        cli("container", "run", "-d", "--name", "s9none", "--network", "none", "busybox", "sleep", "60", check=True)
+        cli("container", "run", "-d", "--name", "s9on", "--network", "s9n", "--ip", "10.231.9.80", "busybox", "sleep",
+            "60", check=True)
+        refused = cli("network", "connect", "s9n", "s9none")
+        assert refused.stderr == ("Error response from daemon: container cannot be connected to multiple networks "
+                                  "with one of the networks in private (none) mode\n")
+        cli("network", "connect", "--alias", "q", "s9m", "s9on", check=True)
+        shown = cli("container", "inspect", "-f", "{{json .NetworkSettings.Networks.s9n.IPAMConfig}} "
+                    "{{json .NetworkSettings.Networks.s9m.IPAMConfig}}", "s9on", check=True).stdout
+        assert shown == '{"IPv4Address":"10.231.9.80"} null\n'
+        full = cli("container", "inspect", "-f", "{{.Id}}", "s9on", check=True).stdout.strip()
+        cli("network", "disconnect", "s9m", "s9on", check=True)
+        for flags in ([], ["-f"]):
+            result = cli("network", "disconnect", *flags, "s9m", "s9on")
+            assert (result.returncode, result.stderr) == (
+                1, f"Error response from daemon: container {full} is not connected to the network s9m\n")
+        assert cli("network", "disconnect", "-f", "s9m", "nope").stderr == \
+            "Error response from daemon: endpoint nope not found\n"
+        assert cli("network", "disconnect", "s9m", "nope").stderr == "Error response from daemon: No such container: nope\n"
+    finally:
+        cli("container", "rm", "-f", "s9none", "s9on")
+        cli("network", "rm", "s9n", "s9m")
