@@ -39,8 +39,9 @@ class ObjectEvent:
         """dockerd's events message (``docker events --format '{{json .}}'``); image (and
         container) events keep the legacy ``status`` and ``id`` (when not empty) keys, as dockerd's do."""
         nano = int(round(self.time * 1e9))
-        legacy = {"status": self.action, **({"id": self.actor} if self.actor else {})} \
-            if self.type in ("container", "image") else {}
+        legacy = {"status": self.action, **({"id": self.actor} if self.actor else {}),
+                  **({"from": self.attributes["image"]} if self.type == "container" and "image" in self.attributes
+                     else {})} if self.type in ("container", "image") else {}
         return {**legacy, "Type": self.type, "Action": self.action,
                 "Actor": {"ID": self.actor, "Attributes": dict(sorted(self.attributes.items()))},
                 "scope": "local", "time": nano // 10**9, "timeNano": nano}
@@ -107,6 +108,17 @@ def predefined_network_event(action: str, config) -> bool:
         record("network", action, predefined[0], {"container": config.id, "name": config.network,
                                                   "type": predefined[1]})
     return predefined is not None
+
+
+def exec_event(action: str, container_id: str, config: dict, exec_id: str, **extra: str) -> None:
+    """dockerd's ``exec_create: CMD``, ``exec_start: CMD`` or ``exec_die`` (``exitCode``) of an
+    ``exec`` into the container of ``config`` (its config.json): its labels, ``execID``, ``image``
+    (as given), ``name``."""
+    from composer.engine.runtime.describe import familiar_image
+
+    record("container", action, container_id, {**(config.get("labels") or {}), "execID": exec_id,
+                                               "image": familiar_image(config.get("image", "")),
+                                               "name": config.get("name", ""), **extra})
 
 
 def prune_event(kind: str, reclaimed: int) -> None:

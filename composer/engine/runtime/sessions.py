@@ -21,8 +21,9 @@ def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: boo
         raise UsageError("exec needs a command")
     pid = running_pid(container_id)
     request = ExecRequest(argv=list(argv), env=list(env), user=user, workdir=workdir, privileged=privileged)
+    died = _exec_events(container_id, argv)
     if tty and not detach:
-        return _exec_with_terminal(container_id, pid, request, stdin)
+        return died(_exec_with_terminal(container_id, pid, request, stdin))
     fds = None
     null = -1
     if detach or not stdin:
@@ -33,7 +34,23 @@ def exec_in(container_id: str, argv: list[str], *, tty: bool = False, stdin: boo
     finally:
         if null >= 0:
             os.close(null)
-    return 0 if detach else wait_exit(child)
+    return 0 if detach else died(wait_exit(child))  # (-d: no exec_die, nobody waits for it)
+
+
+def _exec_events(container_id: str, argv: list[str]):
+    """dockerd's ``exec_create`` and ``exec_start`` of an exec of ``argv`` (recorded now); the
+    function recording its ``exec_die`` and returning the exit code it is given."""
+    from composer.engine.object_events import exec_event
+
+    config, exec_id = ContainerDir(container_id).read_config(), os.urandom(32).hex()
+    command = f"{argv[0]} {' '.join(argv[1:])}"  # dockerd's: the program, a space, its arguments
+    for action in ("exec_create", "exec_start"):
+        exec_event(f"{action}: {command}", container_id, config, exec_id)
+
+    def died(code: int) -> int:
+        exec_event("exec_die", container_id, config, exec_id, exitCode=str(code))
+        return code
+    return died
 
 
 def _exec_with_terminal(container_id: str, pid: int, request, stdin: bool) -> int:

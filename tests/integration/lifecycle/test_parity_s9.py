@@ -247,3 +247,27 @@ def test_network_connect_and_disconnect_as_dockerd(cli):
     finally:
         cli("container", "rm", "-f", "s9none", "s9on")
         cli("network", "rm", "s9n", "s9m")
+
+
+def test_exec_events_as_dockerd(cli):
+    """``exec_create: CMD``, ``exec_start: CMD`` and ``exec_die`` (its ``exitCode``) of an exec,
+    with the container's labels, ``execID``, ``image`` and ``name``; ``from`` in the message."""
+    import json
+    import time
+
+    cli("container", "run", "-d", "--name", "s9x", "-l", "k=v", "--network", "none", "busybox", "sleep", "60",
+        check=True)
+    try:
+        since = str(time.time())
+        assert cli("container", "exec", "s9x", "sh", "-c", "exit 3").returncode == 3
+        shown = [json.loads(line) for line in cli("system", "events", "--since", since, "--until", str(time.time()),
+                                                  "--filter", "container=s9x", "--format", "json",
+                                                  check=True).stdout.splitlines()]
+        assert [event["Action"] for event in shown] == ["exec_create: sh -c exit 3", "exec_start: sh -c exit 3",
+                                                        "exec_die"]
+        assert len({event["Actor"]["Attributes"]["execID"] for event in shown}) == 1
+        assert shown[2]["Actor"]["Attributes"]["exitCode"] == "3" and shown[2]["from"] == "busybox"
+        assert {key: shown[0]["Actor"]["Attributes"][key] for key in ("k", "image", "name")} == \
+            {"k": "v", "image": "busybox", "name": "s9x"}
+    finally:
+        cli("container", "rm", "-f", "s9x")
