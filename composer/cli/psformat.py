@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from types import SimpleNamespace
 
 from composer.cli.render import labels_text
 from composer.engine.status import status_text
@@ -252,6 +253,10 @@ def docker_ps_format() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+_NO_CONTAINER = SimpleNamespace(id="", name="", image="", image_id="", labels={}, created=0.0, state="created",
+                                exit_code=0, health="none", command="", networks=[], mounts=[], ports=[], exposed=[])
+
+
 def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, last: int = -1,
              size: bool = False, no_trunc: bool = False) -> tuple[list[str], list[str]]:
     """``container ls``: (its output lines, its warnings); ``last`` > 0: the newest ``last``
@@ -259,6 +264,9 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
     from composer.engine.runtime.containers import list_containers
 
     groups = check_ps_values(parse_filters(filters, command="container ls"))
+    template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
+    if not quiet:  # docker's CLI runs the template once before it lists (to see whether it asks for .Size)
+        _ps_render([row(_NO_CONTAINER)], template)
     everything = list_containers(all=True)
     created = {name: i.created for i in everything for name in (i.name, i.id)}
 
@@ -282,7 +290,6 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
     if quiet:
         warning = "WARNING: Ignoring custom format, because both --format and --quiet are set."
         return [info.id if no_trunc else info.id[:12] for info in infos], [warning] if output_format else []
-    template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
     rows = [row(i, not no_trunc) for i in infos]
     if size or ".Size" in template or WHOLE_ROW_JSON.search(template):  # as docker's CLI asks for sizes
         from composer.engine.images.store import ImageStore
@@ -290,8 +297,12 @@ def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, la
         db = ImageStore().read_db()  # once for every row
         for info, values in zip(infos, rows):
             values["Size"] = _size_text(info, db)
+    return _ps_render(rows, template), []
+
+
+def _ps_render(rows: list[dict], template: str) -> list[str]:
     return render(rows, template, strict=True, context="*formatter.ContainerContext",
-                  prefixes=("failed to parse template: ", "failed to execute template: ")), []
+                  prefixes=("failed to parse template: ", "failed to execute template: "))
 
 
 def _size_text(info, db: dict) -> str:
