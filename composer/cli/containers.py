@@ -88,12 +88,32 @@ def _follow_to_end(container_id: str, since: float | None = None) -> int:
 def container_attach(container: str = typer.Argument(...),
         no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN."),
         detach_keys: str = typer.Option("", "--detach-keys", help=DETACH_KEYS_HELP),
-        sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy", help="Accepted for docker's sake.")) -> None:
+        sig_proxy: bool = typer.Option(True, "--sig-proxy/--no-sig-proxy",
+                                       help="Proxy all received signals to the process.")) -> None:
     """Attach local standard input, output, and error streams to a running container."""
     container_id = _api().resolve(container)
     _api().require_live(container_id)
     _api().mark_attached(container_id)
+    if sig_proxy and not _api().inspect(container_id)["Config"]["Tty"]:  # (a terminal's keys reach it as they are)
+        _proxy_signals(container_id)
     raise typer.Exit(_attach(container_id, not no_stdin, detach_keys))
+
+
+def _proxy_signals(container_id: str) -> None:
+    """docker attach's ``--sig-proxy`` (its default): a signal we get (Ctrl-C too) is sent to the
+    container, and we go on until it ends."""
+    import signal
+
+    from composer.errors import ComposerError
+
+    def forward(number: int, _frame) -> None:
+        try:
+            _api().kill(container_id, str(number))
+        except ComposerError:
+            pass  # ended meanwhile: its end ends the attach
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(number, forward)
 
 
 def _each(references: list[str], action) -> None:

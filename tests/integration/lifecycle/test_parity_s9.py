@@ -271,3 +271,28 @@ def test_exec_events_as_dockerd(cli):
             {"k": "v", "image": "busybox", "name": "s9x"}
     finally:
         cli("container", "rm", "-f", "s9x")
+
+
+def test_attach_passes_signals_on(cli, state_root):
+    """docker attach's ``--sig-proxy`` (default): the signal the CLI gets goes to the container,
+    the CLI ends with it (its exit code); ``--no-sig-proxy`` leaves the container running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+    env = dict(os.environ, COMPOSER_ROOT=str(state_root))
+    for flags, code in (([], 7), (["--no-sig-proxy"], -signal.SIGTERM)):
+        cli("container", "run", "-d", "--name", "s9sp", "--network", "none", "busybox", "sh", "-c", script, check=True)
+        try:
+            attached = subprocess.Popen([sys.executable, "-m", "composer", "container", "attach", *flags, "s9sp"],
+                                        stdout=subprocess.PIPE, text=True, env=env)
+            time.sleep(1.5)  # (attached: following the container's output)
+            attached.send_signal(signal.SIGTERM)
+            assert attached.wait(timeout=20) == code
+            state = cli("container", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "s9sp", check=True)
+            assert state.stdout == ("exited 7\n" if code == 7 else "running 0\n")
+        finally:
+            cli("container", "rm", "-f", "s9sp")
