@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 
 from composer.cli.images import _echo, _store
-from composer.units import human_size
+from composer.cli.run_flags import _flags, parse_verb
 from composer.errors import ImageError, UsageError
+from composer.units import human_size
 
 TYPE_CHECKING = False  # typing is not imported on the `image pull` fast path
 if TYPE_CHECKING:
@@ -125,33 +126,29 @@ def _print_pulled(reference: str, name: str, digest: str, updated: bool, quiet: 
     _echo(name)
 
 
+PULL_FLAGS: dict[str, tuple[str, str]] = {}
+_flags("bool", "-q|--quiet", "-a|--all-tags", "--disable-content-trust", table=PULL_FLAGS)
+_flags("value", "--platform", table=PULL_FLAGS)
+
+
 def fast_pull(argv: list[str]) -> int | None:
-    """``image pull`` without typer (a FAST_PATH); None hands anything unusual (--help) to typer."""
-    quiet, platform, positional = False, None, []
-    args = iter(argv)
-    for arg in args:
-        if arg in ("-q", "--quiet"):
-            quiet = True
-        elif arg == "--platform":
-            platform = next(args, None)
-        elif arg.startswith("--platform="):
-            platform = arg.partition("=")[2]
-        elif arg in ("--disable-content-trust", "--disable-content-trust=true"):
-            continue  # docker's default: nothing to verify
-        elif arg.startswith("-") and arg != "-":
-            return None
-        else:
-            positional.append(arg)
-    if len(positional) != 1 or (platform is None and "--platform" in argv):
+    """``image pull`` without typer (a FAST_PATH); None hands ``--help`` to typer."""
+    parsed = parse_verb(argv, PULL_FLAGS, "image pull")
+    if parsed is None:
         return None
+    options, (reference,) = parsed
+    platform, quiet = options.get("platform"), bool(options.get("quiet"))
+    if options.get("all_tags"):
+        run_pull_all(reference, platform, quiet)
+        return 0
     if platform is None:
         from composer.engine.images.warm import warm_pull
 
-        warm = warm_pull(positional[0])
+        warm = warm_pull(reference)
         if warm is not None:
-            _print_pulled(positional[0], warm[1], warm[2], updated=False, quiet=quiet)
+            _print_pulled(reference, warm[1], warm[2], updated=False, quiet=quiet)
             return 0
-    run_pull(positional[0], platform, quiet)
+    run_pull(reference, platform, quiet)
     return 0
 
 

@@ -120,6 +120,10 @@ REFUSED = [  # (argv, exit code, docker 28's first line; both routes unless said
     (["network", "ls", "-q=x"], 125, 'invalid argument "x" for "-q, --quiet" flag: strconv.ParseBool: '
                                      'parsing "x": invalid syntax'),
     (["image", "tag", "x"], 1, "composer: 'composer image tag' requires 2 arguments"),
+    (["image", "pull"], 1, "composer: 'composer image pull' requires 1 argument"),
+    (["image", "pull", "--platform"], 125, "flag needs an argument: --platform"),
+    (["image", "pull", "-q=x", "busybox"], 125, 'invalid argument "x" for "-q, --quiet" flag: strconv.ParseBool: '
+                                                'parsing "x": invalid syntax'),
     (["volume", "create", "a", "b"], 1, "composer: 'composer volume create' requires at most 1 argument"),
 ]
 
