@@ -14,6 +14,8 @@ VALUE_FLAGS = {"-t": "tags", "--tag": "tags", "-f": "file", "--file": "file", "-
                "--iidfile": "iidfile", "--progress": "progress"}
 BOOL_FLAGS = {"--no-cache": "no_cache", "--pull": "pull", "-q": "quiet", "--quiet": "quiet", "--check": "check"}
 LIST_KEYS = ("tags", "build_args", "labels", "secrets", "ssh", "build_contexts")
+BUILD_FLAGS = {**{name: (key, "list" if key in LIST_KEYS else "value") for name, key in VALUE_FLAGS.items()},
+               **{name: (key, "bool") for name, key in BOOL_FLAGS.items()}}  # (run_flags' table shape)
 
 
 def _progress(quiet: bool):
@@ -101,30 +103,14 @@ def _check(request, text: Optional[str] = None) -> int:
 
 
 def fast_image_build(argv: list[str]) -> Optional[int]:
-    """``image build`` without typer (a FAST_PATH); None hands anything unusual (--help) to typer."""
-    options: dict = {key: [] for key in LIST_KEYS}
-    positional = []
-    args = iter(argv)
-    for arg in args:
-        name, eq, inline = arg.partition("=")
-        if name in VALUE_FLAGS:
-            value = inline if eq else next(args, None)
-            if value is None:
-                return None
-            key = VALUE_FLAGS[name]
-            if key in LIST_KEYS:
-                options[key].append(value)
-            else:
-                options[key] = value
-        elif arg in BOOL_FLAGS:
-            options[BOOL_FLAGS[arg]] = True
-        elif arg.startswith("-") and arg != "-":
-            return None
-        else:
-            positional.append(arg)
-    if len(positional) != 1:
+    """``image build`` without typer (a FAST_PATH); None hands ``--help`` to typer."""
+    from composer.cli.run_flags import parse_verb
+
+    parsed = parse_verb(argv, BUILD_FLAGS, "image build")
+    if parsed is None:
         return None
-    return run_image_build(positional[0], **options)
+    options, (path,) = parsed
+    return run_image_build(path, **options)
 
 
 def register_image_build(image) -> None:

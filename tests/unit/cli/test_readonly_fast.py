@@ -121,6 +121,8 @@ REFUSED = [  # (argv, exit code, docker 28's first line; both routes unless said
                                      'parsing "x": invalid syntax'),
     (["image", "tag", "x"], 1, "composer: 'composer image tag' requires 2 arguments"),
     (["image", "pull"], 1, "composer: 'composer image pull' requires 1 argument"),
+    (["image", "build"], 1, "composer: 'composer image build' requires 1 argument"),
+    (["image", "build", "-t"], 125, "flag needs an argument: 't' in -t"),
     (["image", "pull", "--platform"], 125, "flag needs an argument: --platform"),
     (["image", "pull", "-q=x", "busybox"], 125, 'invalid argument "x" for "-q, --quiet" flag: strconv.ParseBool: '
                                                 'parsing "x": invalid syntax'),
