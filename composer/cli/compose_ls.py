@@ -62,15 +62,9 @@ def parse_ls_filters(filters: list[str]) -> list[str]:
 
 def project_matches(name: str, patterns: list[str]) -> bool:
     """Whether a project's name equals or matches (anywhere, as Go's regexp) one of ``patterns``."""
-    import re
+    from composer.cli.psformat import regexp_search
 
-    def matches(pattern: str) -> bool:
-        try:
-            return re.search(pattern, name) is not None
-        except re.error:
-            return False
-
-    return not patterns or any(name == p or matches(p) for p in patterns)
+    return not patterns or any(name == p or regexp_search(p, name) for p in patterns)
 
 
 def list_projects(all_: bool) -> list[dict]:

@@ -76,11 +76,12 @@ def go_nils(value: object, lists: frozenset[str], maps: frozenset[str] = frozens
 
 class TemplateError(UsageError):
     """The template does not parse (``parse``) or cannot be executed on the data (``field``: the
-    field a struct does not have, at the chain ``chain``)."""
+    field a struct does not have, at the chain ``chain``; ``reason``: another failure there)."""
 
     parse = False
     field = ""
     chain = ""
+    reason = ""
 
 
 def _field_error(message: str, field: str, chain: str) -> TemplateError:
@@ -126,12 +127,12 @@ def render(template: str, data: object, strict: bool = False) -> str:
     try:
         _run(nodes, data, {"$": data, "strict": strict}, out)
     except TemplateError as error:
-        if error.field:  # Go's position: line and column of the missing field in the template
+        if error.field or error.reason:  # Go's position: line and column of the chain (its missing field)
             at = template.find(error.chain)
-            at = at + error.chain.find("." + error.field) if at >= 0 else 0
+            at = max(at, 0) + (error.chain.find("." + error.field) if at >= 0 and error.field else 0)
             line, column = template.count("\n", 0, at) + 1, at - template.rfind("\n", 0, at) - 1
-            error.message = (f'template: :{line}:{column}: executing "" at <{error.chain}>: '
-                             f"can't evaluate field {error.field}")
+            reason = error.reason or f"can't evaluate field {error.field}"
+            error.message = f'template: :{line}:{column}: executing "" at <{error.chain}>: {reason}'
         raise
     return "".join(out)
 
@@ -294,16 +295,30 @@ def _command(tokens: list[str], dot: object, variables: dict, piped: tuple) -> o
         args = [_operand(arg, dot, variables) for arg in rest] + list(piped)
         try:
             return FUNCTIONS[head](*args)
-        except (TypeError, ValueError, KeyError, IndexError) as error:
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
             raise TemplateError(f"template: error calling {head}: {error}") from None
     value = _operand(head, dot, variables)
     if isinstance(head, list) and rest and isinstance(rest[0], str) and rest[0].startswith("."):
         value, rest = _field(value, rest[0][1:]), rest[1:]  # (index .A 1).Field
     if callable(value):
-        return value(*[_operand(arg, dot, variables) for arg in rest], *piped)
+        given = [*(_operand(arg, dot, variables) for arg in rest), *piped]
+        wanted = _arity(value, len(given))
+        if wanted != len(given):
+            error = TemplateError(f"template: wrong number of args for {head.rsplit('.', 1)[-1]}")
+            error.chain, error.reason = str(head), f"wrong number of args for {str(head).rsplit('.', 1)[-1]}: " \
+                f"want {wanted} got {len(given)}"
+            raise error
+        return value(*given)
     if rest or piped:
         raise TemplateError(f"template: can't give argument to non-function {head}")
     return value
+
+
+def _arity(method: object, given: int) -> int:
+    """How many arguments a row's method (``.Label "KEY"``: a lambda) takes; ``given`` for another
+    callable."""
+    code = getattr(method, "__code__", None)
+    return given if code is None else code.co_argcount - len(getattr(method, "__defaults__", None) or ())
 
 
 def _group(tokens: list[str]) -> list:
@@ -319,6 +334,8 @@ def _group(tokens: list[str]) -> list:
             (stack[-1] if stack else grouped).append(inner)
         else:
             (stack[-1] if stack else grouped).append(token)
+    if stack or not grouped:
+        raise TemplateError("template: :1: unclosed left paren" if stack else "template: :1: missing value for command")
     return grouped
 
 
@@ -326,7 +343,10 @@ def _operand(token, dot: object, variables: dict) -> object:
     if isinstance(token, list):  # ( pipeline )
         return _pipe(_pipeline(" ".join(_flatten(token))), dot, variables)
     if token[0] in "\"`":
-        return json.loads(token) if token[0] == '"' else token[1:-1]
+        try:
+            return json.loads(token) if token[0] == '"' else token[1:-1]
+        except ValueError:  # an escape Go's strconv.Unquote has and JSON lacks (\x41), or a bad one
+            raise TemplateError(f"template: :1: invalid syntax: {token}") from None
     if token[0].isdigit() or token[0] == "-":
         return float(token) if "." in token else int(token)
     if token in ("true", "false", "nil"):

@@ -282,10 +282,10 @@ def matches(net, filters: dict[str, list[str]], used: "set[str]" = frozenset()) 
     running container on it; never a pre-defined one), scope local; ``used``: the networks in use."""
     if not filters:
         return True
-    import re
+    from composer.cli.psformat import regexp_search
 
     builtin = net.default or net.name in PREDEFINED
-    tests = {"name": lambda w: re.search(w, net.name), "id": lambda w: re.search(w, net.id),
+    tests = {"name": lambda w: regexp_search(w, net.name), "id": lambda w: regexp_search(w, net.id),
              "driver": lambda w: w == net.driver, "scope": lambda w: w == "local",
              "type": lambda w: (w == "builtin") == builtin,
              "dangling": lambda w: TRUTHS[w.lower()] == (not builtin and net.name not in used)}

@@ -151,7 +151,7 @@ def _match_one(info, key: str, value: str, created_of=None, network_ids=None) ->
         name, sep, wanted = value.partition("=")
         return name in info.labels and (not sep or info.labels[name] == wanted)
     if key == "name":
-        return re.search(value, info.name) is not None
+        return regexp_search(value, info.name)
     if key == "id":  # dockerd looks ids up by prefix: "" finds none
         return bool(value) and info.id.startswith(value)
     if key == "status":
@@ -181,6 +181,15 @@ def _match_one(info, key: str, value: str, created_of=None, network_ids=None) ->
     if key == "is-task":
         return value == "false"
     return True  # isolation: every container is "default" here
+
+
+def regexp_search(pattern: str, text: str) -> bool:
+    """Go's ``regexp.MatchString`` as dockerd's ``name`` filters use it (anywhere in ``text``); a
+    pattern that does not compile matches nothing, as there."""
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
 
 
 def _bindings(specs: list[str]) -> list:

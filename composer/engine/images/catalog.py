@@ -108,12 +108,21 @@ def _reference(store: ImageStore, rows: list[ImageSummary], values: list[str]) -
 
 
 def _path_pattern(pattern: str) -> re.Pattern[str]:
-    """Go's ``path.Match`` pattern as a regex: ``*``/``?`` never match ``/``; ``[...]`` classes kept."""
-    parts = re.split(r"(\[[^\]]*\]|\*|\?)", pattern)
+    """Go's ``path.Match`` pattern as a regex: ``*``/``?`` never match ``/``; ``[...]`` classes kept;
+    a pattern Go refuses (an unclosed ``[``) is dockerd's error."""
+    from composer.errors import FilterError
+
+    parts = re.split(r"(\[[^\]]+\]|\*|\?)", pattern)
     table = {"*": "[^/]*", "?": "[^/]"}
-    regex = "".join(table.get(part) or (part.replace("[^", "[^/") if part.startswith("[") else re.escape(part))
+    classes = {part for part in parts if part.startswith("[") and part.endswith("]") and len(part) > 2}
+    if any("[" in part for part in parts if part not in classes):
+        raise FilterError("syntax error in pattern")
+    regex = "".join(table.get(part) or (part.replace("[^", "[^/") if part in classes else re.escape(part))
                     for part in parts)
-    return re.compile(regex + r"\Z")
+    try:
+        return re.compile(regex + r"\Z")
+    except re.error:
+        raise FilterError("syntax error in pattern") from None
 
 
 def _label(store: ImageStore, rows: list[ImageSummary], values: list[str]) -> list[ImageSummary]:

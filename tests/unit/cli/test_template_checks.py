@@ -36,3 +36,42 @@ def test_container_ls_runs_its_template_first(state_root, template, line):
 def test_container_ls_of_nothing_prints_the_header_alone(state_root):
     done = _composer("container", "ls", "--format", "table {{.Names}}\t{{.Status}}")
     assert (done.returncode, done.stdout) == (0, "NAMES     STATUS\n")
+
+
+def test_a_row_method_called_with_the_wrong_arguments_is_go_s_error():
+    from composer.cli.gotemplate import TemplateError, render
+
+    row = {"Label": lambda key: {"a": "b"}.get(key, "")}
+    assert render('{{.Label "a"}}', row, True) == "b"
+    for template, got in (("{{.Label}}", 0), ('x {{.Label "a" "b"}}', 2)):
+        with pytest.raises(TemplateError) as refused:
+            render(template, row, True)
+        column = template.index(".Label")
+        assert refused.value.message == (f'template: :1:{column}: executing "" at <.Label>: wrong number of args '
+                                         f"for Label: want 1 got {got}")
+
+
+@pytest.mark.parametrize("template", ["{{(}}", "{{split .N \",\"}}", '{{"\\x"}}'])
+def test_templates_that_fail_fail_as_template_errors(template):
+    """Never an exception of another kind (a traceback line, ``internal error``)."""
+    from composer.cli.gotemplate import TemplateError, render
+
+    with pytest.raises(TemplateError):
+        render(template, {"N": 3}, True)
+
+
+def test_name_filters_that_do_not_compile_match_nothing():
+    """dockerd's ``name``/``id`` filters are Go regexps; one that does not compile selects nothing."""
+    from composer.cli.psformat import regexp_search
+
+    assert regexp_search("q.c", "aqxc") and not regexp_search("[", "[") and not regexp_search("x(", "x(")
+
+
+@pytest.mark.parametrize("pattern", ["[", "[]", "[a-"])
+def test_an_image_reference_pattern_go_refuses_is_dockerd_s_error(pattern):
+    from composer.engine.images.catalog import _path_pattern
+    from composer.errors import FilterError
+
+    with pytest.raises(FilterError, match="^syntax error in pattern$"):
+        _path_pattern(pattern)
+    assert _path_pattern("b[ua]sy*").match("busybox") and not _path_pattern("busy*").match("busy/box")
