@@ -390,14 +390,12 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
     from composer.engine.object_events import prune_event
     from composer.engine.runtime.describe import container_sizes
     from composer.engine.runtime.state import ContainerDir
-    from composer.errors import FilterError
+    from composer.cli.system import filter_groups, until_times
     from composer.units import human_size
 
-    for item in filters:  # docker's: only label, label! and until (another key is refused, never ignored)
-        if item.partition("=")[0] not in ("label", "label!", "until"):
-            raise FilterError(f"Invalid filter '{item.partition('=')[0]}'")
-    labels = [f for f in filters if f.startswith(("label=", "label!="))]
-    until = [_when(f[6:], "--filter until") for f in filters if f.startswith("until=")]
+    groups = filter_groups(filters)  # docker's: only label, label! and until (another key is refused)
+    labels = [f"{key}={value}" for key in ("label", "label!") for value in groups.get(key, [])]
+    until = until_times(groups)
     if not confirm("This will remove all stopped containers.", force):
         return
     removed, reclaimed = [], 0

@@ -110,18 +110,16 @@ def prune(
     force: bool = typer.Option(False, "-f", "--force", help="Do not prompt for confirmation."),
     filter_: Optional[list[str]] = typer.Option(None, "--filter", help="Provide filter values (label=...)."),
 ) -> None:
-    """Remove all unused networks."""
-    if not force:
-        typer.echo("WARNING! This will remove all custom networks not used by at least one container.")
-        if not typer.confirm("Are you sure you want to continue?", default=False):
-            raise typer.Exit(0)
-    from composer.cli.network_fast import pairs
-    from composer.cli.render import print_pruned
-
+    """Remove all unused networks (``--filter`` label=, label!=, until=, as ``system prune``'s)."""
+    from composer.cli.render import confirm, print_pruned
+    from composer.cli.system import _prune_networks, filter_groups, until_times
     from composer.engine.object_events import prune_event
 
-    labels = pairs([f.partition("=")[2] for f in filter_ or [] if f.startswith("label=")], "--filter")
-    removed = _manager().prune(labels)
+    if not confirm("This will remove all custom networks not used by at least one container.", force):
+        return
+    groups = filter_groups(filter_ or [])
+    until_times(groups)  # (a bad one refused before anything goes)
+    removed = _prune_networks(groups)
     prune_event("network", 0)
     print_pruned("Networks", removed)
 

@@ -87,10 +87,18 @@ def filter_groups(filters: List[str], keys: tuple = ("label", "label!", "until")
 
 
 def until_times(groups: dict) -> list[float]:
-    """The Unix times of the ``until=`` filters among ``groups`` (``filter_groups``)."""
+    """The Unix times of the ``until=`` filters among ``groups`` (``filter_groups``); a value
+    that is none is dockerd's error (``failed to parse value as time or duration: "x"``)."""
     from composer.cli.containers import _when
+    from composer.errors import FilterError, UsageError
 
-    return [_when(value, "--filter until") for value in groups.get("until", [])]
+    times = []
+    for value in groups.get("until", []):
+        try:
+            times.append(_when(value, "--filter until"))
+        except UsageError:
+            raise FilterError(f'failed to parse value as time or duration: "{value}"') from None
+    return times
 
 
 def _prune_containers(groups: dict) -> list[str]:

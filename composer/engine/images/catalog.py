@@ -451,8 +451,9 @@ def until_instant(value: str) -> datetime:
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
-        raise ImageError(f"invalid until value {value!r}",
-                         hint="a duration (24h, 10m), an RFC 3339 time or Unix seconds") from None
+        from composer.errors import FilterError
+
+        raise FilterError(f'failed to parse value as time or duration: "{value}"') from None  # dockerd's words
     return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 

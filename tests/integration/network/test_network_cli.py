@@ -57,6 +57,11 @@ def test_errors_are_clear(composer, manager):
 
 def test_prune_removes_unused(composer, manager):
     assert composer("network", "create", "unused").returncode == 0
+    for bad, words in (("bogus=1", "Invalid filter 'bogus'"),
+                       ("until=xyz", 'failed to parse value as time or duration: "xyz"')):
+        refused = composer("network", "prune", "-f", "--filter", bad)  # dockerd's refusal: nothing removed
+        assert (refused.returncode, refused.stderr) == (1, f"Error response from daemon: {words}\n")
+    assert composer("network", "prune", "-f", "--filter", "label=x", "--filter", "until=1h").stdout == ""
     pruned = composer("network", "prune", "-f")
     assert pruned.stdout.split() == ["Deleted", "Networks:", "unused"]
     assert composer("network", "ls", "-q", "--filter", "type=custom").stdout.strip() == ""
