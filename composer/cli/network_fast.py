@@ -68,6 +68,7 @@ def create_network(name: str, options: dict):
                            "networks always have IPv4 (nothing was created)",
                            hint="drop --ipv4=false (--ipv6 gives the network IPv6 too)")
     subnets, gateways = options.get("subnet") or [], options.get("gateway") or []
+    check_ipam(subnets, [options["ip_range"]] if options.get("ip_range") else [], gateways)
     subnet6 = next((item for item in subnets if ":" in item), None)
     return _manager().create(
         name, driver=options.get("driver") or "bridge",
@@ -77,6 +78,38 @@ def create_network(name: str, options: dict):
         attachable=bool(options.get("attachable")), labels=pairs(options.get("label"), "--label"),
         options=pairs(options.get("opt"), "--opt"), ipv6=bool(options.get("ipv6")) or bool(subnet6),
         subnet6=subnet6)
+
+
+def check_ipam(subnets: list[str], ranges: list[str], gateways: list[str]) -> None:
+    """docker's CLI checks of ``--subnet``/``--ip-range``/``--gateway`` before it asks the daemon
+    (``consolidateIpam``): each range and gateway inside a subnet; its words alone, exit 1."""
+    from composer.errors import FlagError
+
+    if len(subnets) < len(ranges) or len(subnets) < len(gateways):
+        raise FlagError("every ip-range or gateway must have a corresponding subnet", exit_code=1)
+    import ipaddress
+
+    def inside(subnet: str, value: str, cidr: bool) -> bool:
+        """Go's ParseCIDR of ``subnet``, then of ``value`` (a range; a gateway with a ``/``) or its
+        ParseIP (an address that is none lies in no subnet)."""
+        try:
+            network = ipaddress.ip_network(subnet, strict=False)
+        except ValueError:
+            raise FlagError(f"invalid subnet: invalid CIDR address: {subnet}", exit_code=1) from None
+        try:
+            address = ipaddress.ip_interface(value).ip if cidr or "/" in value else ipaddress.ip_address(value)
+        except ValueError:
+            if cidr or "/" in value:
+                raise FlagError(f"invalid CIDR address: {value}", exit_code=1) from None
+            return False
+        return address.version == network.version and address in network
+
+    for kind, values in (("range", ranges), ("gateway", gateways)):
+        for value in values:
+            if kind == "range" and "/" not in value:
+                raise FlagError(f"invalid CIDR address: {value}", exit_code=1)
+            if not any(inside(subnet, value, kind == "range") for subnet in subnets):
+                raise FlagError(f"no matching subnet for {kind} {value}", exit_code=1)
 
 
 def _ls(options: dict, arguments: list[str]) -> int:

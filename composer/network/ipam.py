@@ -74,13 +74,13 @@ def pick_subnet(taken: Iterable[IPNetwork], skip_first: bool = False) -> ipaddre
 
 
 def parse_subnet(text: str, what: str = "subnet") -> IPNetwork:
-    """``--subnet`` text to a network, with a clear error."""
+    """``--subnet`` text to a network; dockerd's error for one that is none."""
     import ipaddress
 
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise NetworkError(f"invalid {what} {text!r}", hint="use CIDR notation like 172.28.0.0/16") from None
+        raise NetworkError(f"Invalid {what} {text} : invalid CIDR address: {text}") from None
 
 
 def default_gateway(subnet: IPNetwork) -> str:

@@ -48,10 +48,10 @@ class NetworkManager:
         if not is_network_name(name):
             raise NetworkError(f"invalid network name {name!r}",
                                hint="use letters, digits, '_', '.' or '-', starting with a letter or digit")
-        if driver != "bridge":
-            raise NetworkError(f"network driver {driver!r} is not supported", hint="use --driver bridge")
+        if driver != "bridge":  # (dockerd's words: composer has the bridge driver alone)
+            raise NetworkError(f'plugin "{driver}" not found')
         if name in PSEUDO_NETWORKS or (name == DEFAULT_NETWORK and not default):
-            raise NetworkError(f"network {name} is a pre-defined network and cannot be created")
+            raise NetworkError(f"operation is not permitted on predefined {name} network")
         with self.store.locked():
             if any(net.name == name for net in self.store.all()):
                 raise NetworkError(f"network with name {name} already exists")
