@@ -114,3 +114,22 @@ def test_ls_and_inspect_formats_are_go_templates(capsys):
     assert network_fast.show_inspected(found, [], "{{.Nope}}") == 1  # docker's words, an empty line (its Flush)
     assert capsys.readouterr() == ("\n", 'template parsing error: template: :1:2: executing "" at <.Nope>: '
                                          'map has no entry for key "Nope"\n')
+
+
+@pytest.mark.parametrize("subnets, ranges, gateways, words", [
+    ([], [], ["10.98.0.1"], "every ip-range or gateway must have a corresponding subnet"),
+    (["10.5.0.0/24"], [], ["10.5.0.1", "10.5.0.2"], "every ip-range or gateway must have a corresponding subnet"),
+    (["bogus"], [], ["1.2.3.4"], "invalid subnet: invalid CIDR address: bogus"),
+    (["10.5.0.0/24"], [], ["bogus"], "no matching subnet for gateway bogus"),
+    (["10.5.0.0/24"], [], ["10.6.0.1"], "no matching subnet for gateway 10.6.0.1"),
+    (["10.5.0.0/24"], ["10.6.0.0/25"], [], "no matching subnet for range 10.6.0.0/25"),
+    (["10.5.0.0/24"], ["10.5.0.1"], [], "invalid CIDR address: 10.5.0.1"),
+    (["10.5.0.0/24"], [], ["10.5.0.0/33"], "invalid CIDR address: 10.5.0.0/33"),
+])
+def test_ipam_flags_refused_as_docker_s_cli_refuses_them(subnets, ranges, gateways, words):
+    from composer.errors import FlagError
+
+    with pytest.raises(FlagError) as refused:
+        network_fast.check_ipam(subnets, ranges, gateways)
+    assert (refused.value.message, refused.value.exit_code) == (words, 1)
+    network_fast.check_ipam(["10.5.0.0/24", "fd00::/64"], ["10.5.0.0/25"], ["10.5.0.9", "fd00::1"])
