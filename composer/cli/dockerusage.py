@@ -98,7 +98,8 @@ def _bounds(command: str) -> "tuple[int, int | None]":
 
 def arity_error(command: str) -> "FlagError":
     """docker's (cobra's) error for a wrong number of arguments to ``command`` (``image tag``),
-    counted from its usage line: ``'composer image tag' requires 2 arguments`` (exit 1)."""
+    counted from its usage line: ``'composer image tag' requires 2 arguments`` (exit 1); a
+    command the table lacks (``system start``, ``builder prune``) takes none."""
     from composer.errors import FlagError
 
     group, _, verb = command.partition(" ")

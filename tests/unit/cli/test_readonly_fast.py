@@ -165,3 +165,17 @@ def test_system_and_history_import_no_typer(state_root):
             "assert 'typer' not in sys.modules and 'click' not in sys.modules, 'typer imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr == "Error response from daemon: No such image: none:latest\n"
+
+
+def test_every_docker_command_has_its_usage_line():
+    """``dockerusage`` counts a command's arguments from its usage line; one without takes none."""
+    import typer.main
+
+    from composer.cli.app import build_app
+    from composer.cli.dockerusage import ALIASES, _usage
+    from composer.cli.main import COMMAND_MODULES
+
+    root = typer.main.get_command(build_app(list(dict.fromkeys(COMMAND_MODULES.values()))))
+    missing = [f"{group} {name}" for group in ("container", "image", "network", "volume", "system", "builder")
+               for name in root.commands[group].commands if _usage(f"{group} {ALIASES.get(name, name)}") is None]
+    assert missing == ["system start", "builder prune"]  # (both take no argument)
