@@ -275,7 +275,9 @@ def inspect_images_command(images: list[str], format_: str | None, platform: str
         if (code := print_templated(format_, documents, prepare=inspect_template_data)) == 64:
             return code
     else:
-        _echo(to_json(documents, escape_html=False))  # dockerd's JSON
+        from composer.cli.gotemplate import go_json
+
+        _echo(go_json(documents, indent=4, escape_html=False))  # dockerd's JSON
     for error in missing:
         _echo(image_error_text(error), err=True)
     return 1 if missing or code else 0
@@ -316,8 +318,10 @@ def _ellipsis(text: str, width: int) -> str:
 def _output(records: list[dict[str, str]], format_: str | None, columns: list[str], headers: dict[str, str],
             context: str = "") -> None:
     if format_ == "json":
+        from composer.cli.gotemplate import go_json
+
         for record in records:
-            _echo(to_json(record, indent=None))
+            _echo(go_json(record))
     elif format_ and format_ != "table":  # a Go template (``table TEMPLATE``: docker's titles first)
         from composer.cli.psformat import render
 
@@ -489,14 +493,6 @@ def human_duration(created: str) -> str:
         return created
     seconds = (datetime.now(timezone.utc) - then).total_seconds()
     return units.human_duration(seconds) + " ago"
-
-
-def to_json(value: Any, indent: int | None = 4, escape_html: bool = True) -> str:
-    """JSON as Go's encoder writes it: UTF-8 kept, ``<``, ``>``, ``&`` escaped (``\\u003cnone\\u003e``)
-    unless ``escape_html`` is off (dockerd's own JSON, inspect's)."""
-    from composer.cli.gotemplate import go_json
-
-    return go_json(value, indent, escape_html)
 
 
 NIL_LISTS = frozenset({"Cmd", "Entrypoint", "Env", "OnBuild", "Shell"})

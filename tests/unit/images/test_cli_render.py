@@ -69,7 +69,7 @@ def test_listing_templates_are_go_templates_with_dockers_titles(capsys) -> None:
 
 
 def test_json_is_written_as_gos_encoder() -> None:
-    from composer.cli.images import to_json
+    from composer.cli.gotemplate import go_json
 
-    assert to_json({"Tag": "<none>", "L": "a&b é"}, indent=None) == '{"Tag":"\\u003cnone\\u003e","L":"a\\u0026b é"}'
-    assert to_json([{"A": None}]) == '[\n    {\n        "A": null\n    }\n]'
+    assert go_json({"Tag": "<none>", "L": "a&b é"}) == '{"Tag":"\\u003cnone\\u003e","L":"a\\u0026b é"}'
+    assert go_json([{"A": None}], indent=4) == '[\n    {\n        "A": null\n    }\n]'
