@@ -232,7 +232,8 @@ def refusal(text: str, path: str) -> ComposerError:
 def pflag_bools(root, argv: list[str]) -> list[str]:
     """``argv`` with pflag's ``--flag=BOOL``/``-f=BOOL`` forms of the bool flags of the typer
     command it names (below the click group ``root``) as click takes them: the flag for true,
-    nothing for false; a value Go's ``strconv.ParseBool`` refuses is pflag's error (``refusal``)."""
+    nothing for false (a flag true by default: its ``--no-`` form, ``attach --sig-proxy=false``);
+    a value Go's ``strconv.ParseBool`` refuses is pflag's error (``refusal``)."""
     import click
 
     from composer.cli.main import GLOBAL_OPTIONS_WITH_VALUE
@@ -248,7 +249,7 @@ def pflag_bools(root, argv: list[str]) -> list[str]:
     if not isinstance(command, click.Command) or isinstance(command, click.Group):
         return argv
     options = [param for param in command.params if isinstance(param, click.Option)]
-    flags = {name: param for param in options if param.is_flag and not param.secondary_opts and not param.default
+    flags = {name: param for param in options if param.is_flag and (param.secondary_opts or not param.default)
              for name in param.opts}
     valued = {name for param in options if not param.is_flag for name in param.opts}
     shown, rest, position = argv[:index], argv[index:], 0
@@ -268,8 +269,8 @@ def pflag_bools(root, argv: list[str]) -> list[str]:
         elif value not in GO_BOOLS:
             flag = ", ".join(sorted(flags[name].opts, key=len))
             raise refusal(invalid_value(flag, value, "bool"), " ".join(words))
-        elif GO_BOOLS[value]:
-            shown.append(name)
+        elif GO_BOOLS[value] or flags[name].secondary_opts:
+            shown.append(name if GO_BOOLS[value] else flags[name].secondary_opts[0])
     return shown
 
 

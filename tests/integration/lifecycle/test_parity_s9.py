@@ -275,7 +275,7 @@ def test_exec_events_as_dockerd(cli):
 
 def test_attach_passes_signals_on(cli, state_root):
     """docker attach's ``--sig-proxy`` (default): the signal the CLI gets goes to the container,
-    the CLI ends with it (its exit code); ``--no-sig-proxy`` leaves the container running."""
+    the CLI ends with it (its exit code); ``--sig-proxy=false`` leaves the container running."""
     import os
     import signal
     import subprocess
@@ -284,7 +284,7 @@ def test_attach_passes_signals_on(cli, state_root):
 
     script = 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
     env = dict(os.environ, COMPOSER_ROOT=str(state_root))
-    for flags, code in (([], 7), (["--no-sig-proxy"], -signal.SIGTERM)):
+    for flags, code in (([], 7), (["--sig-proxy=false"], -signal.SIGTERM)):
         cli("container", "run", "-d", "--name", "s9sp", "--network", "none", "busybox", "sh", "-c", script, check=True)
         try:
             attached = subprocess.Popen([sys.executable, "-m", "composer", "container", "attach", *flags, "s9sp"],
