@@ -21,6 +21,7 @@ from composer.engine.runtime.paths import secure_join
 from composer.engine.runtime.record import Record
 from composer.engine.runtime.state import ContainerDir
 from composer.engine.runtime.userdb import resolve_groups, resolve_user
+from composer.errors import ContainerRuntimeError
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7,
@@ -283,7 +284,10 @@ def loopback_up() -> None:
 def _prepare_process(plan: LaunchPlan) -> tuple[str, dict[str, str], tuple[int, int, list[int]]]:
     """Resolve the user, the environment, the working directory and the executable."""
     config = plan.config
-    uid, gid, groups, home = resolve_user(config.user)
+    try:
+        uid, gid, groups, home = resolve_user(config.user)
+    except ContainerRuntimeError as error:  # dockerd's words alone (no "container init failed")
+        raise ExecFailure(125, error.message) from None
     groups += [g for g in resolve_groups(config.group_add) if g not in groups]
     env = dict(item.partition("=")[::2] for item in (*plan.link_env, *config.env))
     env.setdefault("PATH", DEFAULT_PATH)

@@ -24,6 +24,8 @@ def test_run_errors_take_dockers_shape_and_exit_codes(cli):
             (["-m", "1k", "busybox", "true"], 125, "Error response from daemon: Minimum memory limit allowed is 6MB"),
             (["--memory-reservation", "1k", "busybox", "true"], 125,
              "Error response from daemon: Minimum memory reservation allowed is 6MB"),
+            (["-u", "nosuch", "busybox", "true"], 125,
+             "Error response from daemon: unable to find user nosuch: no matching entries in passwd file\n"),
             (["-p", "99999:80", "busybox", "true"], 125, "invalid port range '99999' in '99999:80'")):
         for detach in ([], ["-d"]):
             result = cli("container", "run", "--rm", "--network", "none", *detach, *argv)
