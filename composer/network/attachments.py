@@ -12,7 +12,7 @@ import os
 
 from composer.engine.runtime.state import ContainerDir, find_container, write_json_atomic
 from composer.errors import ContainerNotFound, NetworkError
-from composer.network.manager import DEFAULT_NETWORK, NetworkManager, check_ipv6
+from composer.network.manager import DEFAULT_NETWORK, NetworkManager, check_static_addresses
 from composer.network.model import Endpoint, Network, parse_link, parse_link_local
 
 
@@ -54,7 +54,7 @@ def connect_container(manager: NetworkManager, network: str, reference: str, *, 
                                "connected to any other network")
         if _recorded(config, net):
             raise NetworkError(f"endpoint with name {name} already exists in network {net.name}")
-        check_ipv6(net, ipv6)  # for a stopped container too, as docker
+        check_static_addresses(net, ipv4, ipv6)  # for a stopped container too, as docker
         links = [parse_link(link) for link in links]
         for address in link_local_ips:
             parse_link_local(address)

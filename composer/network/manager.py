@@ -61,6 +61,7 @@ class NetworkManager:
                 sweep_abandoned()  # bridges of deleted state roots give their subnets back first
                 net = plan_network(self.store, name, subnet, gateway, ip_range, internal, attachable,
                                    labels or {}, options or {}, ipv6, subnet6, default)
+                net.user_subnet = bool(subnet)  # (a static address needs one: ``check_static_addresses``)
                 make_bridge(self.store, net)
             self.store.save(net)
             try:
@@ -325,8 +326,8 @@ class NetworkManager:
     @staticmethod
     def _addresses(net: Network, ipv4: str | None, ipv6: str | None) -> tuple[str, str]:
         """A new endpoint's IPv4 and IPv6 ("" without IPv6) addresses: the requested or free ones."""
+        check_static_addresses(net, ipv4, ipv6)
         address = ipam.allocate(net.subnet, net.used_addresses(), ip_range=net.ip_range or None, requested=ipv4)
-        check_ipv6(net, ipv6)
         return address, ipam.allocate(net.subnet6, net.used_addresses6(), requested=ipv6) if net.subnet6 else ""
 
     def _forget_dead(self, net: Network, container_id: str = "") -> list[str]:
@@ -423,12 +424,14 @@ class NetworkManager:
         control.stop(self.store)
 
 
-def check_ipv6(net: Network, ipv6: str | None) -> None:
-    """docker's refusal of a static IPv6 address (``--ip6``) on a network without IPv6."""
-    if ipv6 and not net.subnet6:
+def check_static_addresses(net: Network, ipv4: str | None, ipv6: str | None) -> None:
+    """dockerd's refusal of a static address (``--ip``, ``--ip6``) on a network whose subnet was
+    not given at its creation (for ``--ip6``: without IPv6)."""
+    if (ipv4 or ipv6) and net.default:
+        raise NetworkError("user specified IP address is supported on user defined networks only")
+    if (ipv4 and net.user_subnet is False) or (ipv6 and not net.subnet6):
         raise NetworkError("user specified IP address is supported only when connecting to networks with user "
-                           "configured subnets",
-                           hint=f"--ip6 needs a network created with --ipv6 ({net.name} has no IPv6 subnet)")
+                           "configured subnets")
 
 
 def _dns_answers(gateway: str, port: int) -> bool:

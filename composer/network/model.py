@@ -143,6 +143,7 @@ class Network(Record):
     internal: bool = False
     attachable: bool = False
     default: bool = False  # the default ``bridge`` network (no name resolution, as Docker's)
+    user_subnet: bool | None = None  # its subnet was given (None: made before composer kept this)
     mtu: int = 1500
     labels: dict[str, str] = {}
     options: dict[str, str] = {}

@@ -233,6 +233,11 @@ def test_network_connect_and_disconnect_as_dockerd(cli):
         refused = cli("network", "connect", "s9n", "s9none")
         assert refused.stderr == ("Error response from daemon: container cannot be connected to multiple networks "
                                   "with one of the networks in private (none) mode\n")
+        unchosen = ("Error response from daemon: user specified IP address is supported only when connecting to "
+                    "networks with user configured subnets\n")
+        assert cli("network", "connect", "--ip", "172.31.9.5", "s9m", "s9on").stderr == unchosen  # (no --subnet)
+        assert cli("container", "run", "--rm", "--network", "s9m", "--ip", "172.31.9.5", "busybox",
+                   "true").stderr.startswith("composer: " + unchosen)
         cli("network", "connect", "--alias", "q", "s9m", "s9on", check=True)
         shown = cli("container", "inspect", "-f", "{{json .NetworkSettings.Networks.s9n.IPAMConfig}} "
                     "{{json .NetworkSettings.Networks.s9m.IPAMConfig}}", "s9on", check=True).stdout
