@@ -212,11 +212,25 @@ def _prepare(argv: list[str], help_text: str, verb: str):
         from composer.cli.run_host_flags import refuse_windows_only
 
         refuse_windows_only(options)
+    _check_reference(image_ref, verb)
     image = _image(image_ref, options.get("pull", "missing"), options.get("platform", ""))
     config = build_config(options, image, command)
     if options.get("cidfile"):
         _write_cidfile(options["cidfile"], config.id)
     return options, config
+
+
+def _check_reference(reference: str, verb: str) -> None:
+    """docker's CLI parses the image's name first: ``invalid reference format: ...`` as its own
+    error (``run``: with the help line, 125; ``create``: the line alone, 1)."""
+    from composer.engine.images.reference import parse_reference
+    from composer.errors import ImageError
+
+    try:
+        parse_reference(reference)
+    except ImageError as error:
+        reason = error.message.split(" is not a valid repository/tag: ", 1)[-1]
+        raise (UsageError(reason) if verb == "run" else FlagError(reason, exit_code=1)) from None
 
 
 def create_main(argv: list[str]) -> int:

@@ -26,6 +26,7 @@ def test_run_errors_take_dockers_shape_and_exit_codes(cli):
              "Error response from daemon: Minimum memory reservation allowed is 6MB"),
             (["-u", "nosuch", "busybox", "true"], 125,
              "Error response from daemon: unable to find user nosuch: no matching entries in passwd file\n"),
+            (["Bad:x"], 125, "invalid reference format: repository name (library/Bad) must be lowercase\n"),
             (["-p", "99999:80", "busybox", "true"], 125, "invalid port range '99999' in '99999:80'")):
         for detach in ([], ["-d"]):
             result = cli("container", "run", "--rm", "--network", "none", *detach, *argv)
@@ -54,6 +55,9 @@ def test_create_and_start_errors_as_docker(cli):
     assert bad_port.returncode == 125 and bad_port.stderr.startswith("composer: invalid host address '1.2.3'")
     assert bad_port.stderr.endswith("\n\nRun 'composer container create --help' for more information\n")
     assert cli("container", "create", "-a", "foo", "busybox").returncode == 125
+    bad_name = cli("container", "create", "Bad:x")
+    assert (bad_name.returncode, bad_name.stderr) == (
+        1, "invalid reference format: repository name (library/Bad) must be lowercase\n")
     assert cli("container", "ls", "-aq", check=True).stdout == ""
     cli("container", "create", "--name", "s9cx", "--network", "none", "busybox", "nosuchcmd", check=True)
     try:
