@@ -242,6 +242,9 @@ async def _wait(ctx: LoopContext, op: Operation) -> None:
     import trio
 
     service, condition = op.params["service"], op.params["condition"]
+    if op.params.get("met"):  # healthy (exited 0) already, as planned: said at once, no loop needed
+        _say_met(ctx, op.params["met"], up_wait=condition == "ready")
+        return
     targets = dict(op.params.get("containers") or {})
     targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
                     if r.startswith(f"service:{service}:")})
@@ -256,6 +259,16 @@ async def _wait(ctx: LoopContext, op: Operation) -> None:
                     nursery.start_soon(waiter, ctx, cid, name, service)
     except BaseExceptionGroup as group:
         raise first_error(group) from None
+
+
+def _say_met(ctx: OpContext, ends: dict[str, str], up_wait: bool) -> None:
+    """A wait whose condition held when planned (``ends``: container name -> the status its wait
+    ends with): each container's lines as a wait that ends at once says them (``Waiting`` first,
+    except in ``up --wait``'s phase, whose Waiting lines are ``WaitWords``')."""
+    for name, end in ends.items():
+        if not up_wait:
+            ctx.emit(Event(kind="Container", name=name, status=Status.WAITING))
+        ctx.emit(Event(kind="Container", name=name, status=Status(end), duration=0.0, up_wait=up_wait))
 
 
 def first_error(group: BaseExceptionGroup) -> BaseException:

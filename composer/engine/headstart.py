@@ -119,14 +119,20 @@ class HeadStart:
         """Begin what can begin: operations in the plan's order, so needs come first."""
         chained: dict[str, Early] = {}  # op id -> its early call, when nothing follows it in the op
         created: dict[str, tuple[str, Early]] = {}  # resource -> (name, early creation) of a container
+        met: set[str] = set()  # waits whose condition held when planned: nothing to wait for
         for op in plan:
-            if op.wants or len(self.calls) >= self.LIMIT or any(n not in chained for n in op.needs):
+            needs = [n for n in op.needs if n not in met]
+            if op.kind == "wait" and op.params.get("met") and not needs and not op.wants:
+                met.add(op.id)
+                self.wholly.add(op.id)  # its handler only says so
+                continue
+            if op.wants or len(self.calls) >= self.LIMIT or any(n not in chained for n in needs):
                 continue
             call = _first_call(op, runtime) or _start_of_created(op, runtime, created)
             if call is None or call[0] in self.calls:
                 continue
             key, fn = call
-            early = Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in op.needs], self.halt,
+            early = Early(getattr(fn.func, "__name__", "runtime"), fn, [chained[n] for n in needs], self.halt,
                           self.changed)
             self.calls[key] = early
             if _wholly(op):  # what needs it may begin early after it

@@ -607,9 +607,34 @@ def gate(plan: PlanBuilder, dep_name: str, condition: str, dep_ops: list[str],
     suffix = WAIT_SUFFIX.get(condition)
     if suffix is None:
         return tuple(o for o in dep_ops if not o.startswith(("stop ", "remove ")))
-    containers = {c.id: c.name for c in observed.service_containers(dep_name)}
+    found = observed.service_containers(dep_name)
     return (plan.add("wait", f"service:{dep_name}:{suffix}", condition, needs=tuple(dep_ops),
-                     service=dep_name, condition=condition, containers=containers),)
+                     service=dep_name, condition=condition, containers={c.id: c.name for c in found},
+                     met=already_met(plan, condition, found, list(dep_ops))),)
+
+
+def already_met(plan: PlanBuilder, condition: str, containers: list[ContainerSummary], dep_ops: list[str],
+                may_exit: bool = False) -> dict[str, str]:
+    """The end of a wait whose ``condition`` holds already, each container's name -> the status its
+    wait would end with, when nothing in the plan changes that (the service's own operations are
+    only waits met as well); ``{}`` otherwise. Held: every container healthy (``service_healthy``),
+    exited 0 (``service_completed_successfully``, and ``up --wait``'s one-shots: ``may_exit``), or
+    running, healthy or without a healthcheck (``ready``). Its handler then says so without
+    waiting and without the loop: a no-change ``up`` of a stack with healthchecks imports no trio."""
+    def end(c: ContainerSummary) -> str | None:
+        if c.state == "exited" and c.exit_code == 0 and (may_exit or condition == "service_completed_successfully"):
+            return "Exited"
+        if c.state != "running" or condition == "service_completed_successfully":
+            return None
+        if c.health == "healthy":
+            return "Healthy"
+        return "Running" if condition == "ready" and c.health == "none" else None
+
+    ends = {c.name: end(c) for c in containers}
+    if not ends or None in ends.values() or not all(
+            op_id in plan and plan.get(op_id).kind == "wait" and plan.get(op_id).params.get("met") for op_id in dep_ops):
+        return {}
+    return ends  # type: ignore[return-value]
 
 
 def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dict[str, list[str]]) -> None:
@@ -619,10 +644,10 @@ def _wait_ready(plan: PlanBuilder, desired: _Desired, names: list[str], ops: dic
     one_shots = {d for s in project.services for d, dep in depends_on(project, s).items()
                  if dep.condition == "service_completed_successfully"}
     for name in names:
-        containers = {c.id: c.name for c in desired.observed.service_containers(name)}
+        found = desired.observed.service_containers(name)
         plan.add("wait", f"service:{name}:ready", "--wait",
-                 needs=tuple(ops[name]),
-                 service=name, condition="ready", containers=containers, may_exit=name in one_shots)
+                 needs=tuple(ops[name]), service=name, condition="ready", containers={c.id: c.name for c in found},
+                 may_exit=name in one_shots, met=already_met(plan, "ready", found, ops[name], name in one_shots))
 
 
 def _restarts_for(plan: PlanBuilder, desired: _Desired, name: str, ops: dict[str, list[str]]) -> list[str]:
