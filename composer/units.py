@@ -1,5 +1,5 @@
-"""Sizes as docker prints them (go-units' ``HumanSize``/``BytesSize``): one place for the CLI and
-the runtime's stats. Imports nothing."""
+"""Sizes as docker prints them (go-units' ``HumanSize``/``BytesSize``) and durations as Go reads and
+docker prints them: one place for the CLI, the image store and the runtime's stats. Imports nothing."""
 
 from __future__ import annotations
 
@@ -43,3 +43,26 @@ def human_duration(seconds: float) -> str:
         if hours < limit:
             return f"{hours // size} {unit}"
     return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_duration(text: str) -> float:
+    """Go's ``time.ParseDuration`` (no sign): ``30s``, ``1m30s``, ``500ms``, ``1.5h``, ``0`` -> seconds;
+    ValueError for anything else."""
+    rest, total = text.strip(), 0.0
+    if rest == "0":
+        return 0.0
+    if not rest:
+        raise ValueError(f"invalid duration {text!r}")
+    while rest:
+        number = ""
+        while rest and (rest[0].isdigit() or rest[0] == "."):
+            number, rest = number + rest[0], rest[1:]
+        unit = next((u for u in sorted(DURATION_UNITS, key=len, reverse=True) if rest.startswith(u)), None)
+        if not number or unit is None:
+            raise ValueError(f"invalid duration {text!r}")
+        total += float(number) * DURATION_UNITS[unit]
+        rest = rest[len(unit):]
+    return total

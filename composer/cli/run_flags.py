@@ -218,21 +218,13 @@ def parse_bytes(value: str, flag: str) -> int:
         raise UsageError(f"invalid size {value!r} for {flag}", hint="use a number with an optional unit b, k, m, g") from None
 
 
-DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def parse_duration(value: str, flag: str) -> float:
-    """Go's time.ParseDuration subset: ``30s``, ``1m30s``, ``500ms``, ``1.5h`` -> seconds."""
-    text, total = value.strip(), 0.0
-    if text in ("0", ""):
+    """Go's time.ParseDuration: ``30s``, ``1m30s``, ``500ms``, ``1.5h`` -> seconds (``""``: 0)."""
+    from composer.units import go_duration
+
+    if not value.strip():
         return 0.0
-    while text:
-        number = ""
-        while text and (text[0].isdigit() or text[0] == "."):
-            number, text = number + text[0], text[1:]
-        unit = next((u for u in sorted(DURATION_UNITS, key=len, reverse=True) if text.startswith(u)), None)
-        if not number or unit is None:
-            raise UsageError(f"invalid duration {value!r} for {flag}", hint="use e.g. 30s, 1m30s or 500ms")
-        total += float(number) * DURATION_UNITS[unit]
-        text = text[len(unit):]
-    return total
+    try:
+        return go_duration(value)
+    except ValueError:
+        raise UsageError(f"invalid duration {value!r} for {flag}", hint="use e.g. 30s, 1m30s or 500ms") from None

@@ -439,13 +439,14 @@ def _has_label(store: ImageStore, image_id: str, wanted: str) -> bool:
 
 def until_instant(value: str) -> datetime:
     """docker's ``until=``: a Go duration before now (``24h``, ``1h30m``), an RFC 3339 time or Unix seconds."""
-    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
-    if parts and "".join(number + unit for number, unit in parts) == value:
-        seconds = sum(float(number) * units[unit] for number, unit in parts)
-        return datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    from composer.units import go_duration
+
     try:
         return datetime.fromtimestamp(float(value), timezone.utc)
+    except (ValueError, OverflowError, OSError):  # (not a number, or no time: inf, 1e30)
+        pass
+    try:
+        return datetime.now(timezone.utc) - timedelta(seconds=go_duration(value))
     except ValueError:
         pass
     try:
