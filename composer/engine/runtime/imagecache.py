@@ -33,12 +33,23 @@ def _fingerprint(db_path: str) -> str | None:
     return f"{info.st_ino}-{info.st_mtime_ns}-{info.st_size}"
 
 
+def _cache_path(reference: str) -> str | None:
+    """Where the resolution of ``reference`` is kept (None for a name too long for a file name)."""
+    key = reference.encode().hex()
+    return os.path.join(state_root_dir(), "cache", "resolve", key + ".marshal") if len(key) < 200 else None
+
+
+def resolved_before(reference: str) -> bool:
+    """Whether ``reference`` has a cached resolution: the store parsed it once, so it is a valid
+    name (a check of its syntax, whose parser imports ``re``, can be skipped: a stat)."""
+    cache = _cache_path(reference)
+    return cache is not None and os.path.exists(cache)
+
+
 def resolve_image(reference: str):
     """The image ``reference`` names (cached; ImageNotFound from the store if there is none)."""
-    root = state_root_dir()
-    fingerprint = _fingerprint(os.path.join(root, "images", "images.json"))
-    key = reference.encode().hex()
-    cache = os.path.join(root, "cache", "resolve", key + ".marshal") if len(key) < 200 else None
+    fingerprint = _fingerprint(os.path.join(state_root_dir(), "images", "images.json"))
+    cache = _cache_path(reference)
     if fingerprint and cache:
         try:
             with open(cache, "rb") as handle:
