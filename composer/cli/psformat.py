@@ -1,7 +1,6 @@
-"""``container ls`` presentation: docker's status words, filters and ``--format`` (Go template subset).
-
-Supported templates: ``table``, ``json``, and text with ``{{.Field}}``, ``{{json .Field}}``,
-``{{json .}}`` and ``\\t``; ``table TEMPLATE`` adds a header row (docker's column titles).
+"""``container ls`` presentation (and the listings that share it): docker's status words, filters
+and ``--format``: ``table``, ``json`` or a Go template (``composer.cli.gotemplate``); ``table
+TEMPLATE`` adds a header row (docker's column titles).
 """
 
 from __future__ import annotations
