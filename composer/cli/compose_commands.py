@@ -159,6 +159,8 @@ def _register_up(app: typer.Typer) -> None:
                          hooks, watching=watch)
         if stop_watch:
             stop_watch()
+        if abort_on and code:  # Compose 2.40 ends with an empty line on stderr (its StatusError's)
+            sys.stderr.write("\n")
         raise typer.Exit(code)
 
     @app.command("create")
@@ -242,7 +244,6 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
                        {"since": since, "announce_exit": True, "timestamps": printer.timestamps})
         return 0
     except KeyboardInterrupt:
-        printer.mute()  # as Compose 2.40: nothing of the containers once they are being stopped
         print("Gracefully Stopping... press Ctrl+C again to force", flush=True)  # Compose 2.40's words, on stdout
         chosen = tuple(options.services)  # as compose: the services of this up, not their dependencies
         try:
@@ -457,10 +458,10 @@ def _register_lifecycle(app: typer.Typer) -> None:
                 C.engine(progress).down(project, DownOptions())
             typer.echo(str(code))
             raise typer.Exit(code)
-        codes = C.engine().wait(project, tuple(services))
-        for code in codes.values():
-            typer.echo(str(code))
-        raise typer.Exit(next(iter(codes.values()), 0))
+        code = 0
+        for container_id, code in C.engine().wait(project, tuple(services)):  # the last one's code, as Compose
+            typer.echo(f'container "{container_id}" exited with status code {code}')
+        raise typer.Exit(code)
 
     @app.command("pull")
     def pull(ctx: typer.Context, services: Optional[List[str]] = typer.Argument(None),

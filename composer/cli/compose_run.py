@@ -128,8 +128,12 @@ def run_oneoff(ctx: Any, service: str, command: list[str] | None, *, remove: boo
         print(container_id)  # as compose (docker start's output): the new container's id
         return 0
     if connection is not None:
-        return _relay(runtime, container_id, connection, remove)
-    return _attach(runtime, container_id, spec.name, remove)
+        code = _relay(runtime, container_id, connection, remove)
+    else:
+        code = _attach(runtime, container_id, spec.name, remove)
+    if code:  # Compose 2.40 ends a failed one-off's run with an empty line on stderr (its empty StatusError)
+        sys.stderr.write("\n")
+    return code
 
 
 def with_capabilities(spec: Any, add: tuple[str, ...], drop: tuple[str, ...]) -> Any:

@@ -196,6 +196,10 @@ def main(argv: list[str] | None = None) -> None:
         exit_now(fast)
     if fast is not None:
         sys.exit(fast)
+    if word is not None and word not in COMMAND_MODULES and "_COMPOSER_COMPLETE" not in os.environ:
+        sys.stderr.write(f'unknown command "{word}" for "composer"\n'  # cobra's words; exit 1 as Compose's
+                         "Run 'composer --help' for the commands\n")
+        sys.exit(1)
 
     def run_typer() -> int:
         from composer.cli.app import build_app

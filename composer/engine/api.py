@@ -15,7 +15,7 @@ How the CLI should call it (``composer/cli/project.py``)::
     service.down(None, DownOptions(...), project_name=name)       # -p NAME without a compose file
     service.stop(project, LifecycleOptions(services=..., timeout=t))   # start/restart/kill/pause/unpause/rm
     service.scale(project, {"web": 3}, no_deps=...); service.pull(project, services)
-    service.wait(project, services) -> {container: exit code}     # ``wait``
+    service.wait(project, services) -> (container id, code)...    # ``wait``
     service.wait_first_exit(project, services) -> (name, code)    # --abort-on-container-exit
     spec = service.prepare_run(project, RunOptions(...))          # ``run``: deps up, then run ``spec``
     for c in service.ps(project.name, PsOptions(all=a, services=s, status=st)):
@@ -32,7 +32,7 @@ no-change ``up`` costs a lock, one observation and a pure plan.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
@@ -134,12 +134,18 @@ class ProjectService:
         plan = reconcile.plan_images(project, observed, UpOptions(pull="always"), services=names)
         return self._run(_pulls_shown(plan, skip_shared=True, quiet=quiet), parallel)
 
-    def wait(self, project: "Project", services: tuple[str, ...] = ()) -> dict[str, int]:
-        """``wait``: block until the services' containers stop; ``{container name: exit code}``."""
+    def wait(self, project: "Project", services: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+        """``wait``: ``(container id, exit code)`` of each of the services' containers as it stops
+        (Compose waits for them all at once and says each as it comes)."""
+        from composer.engine.execute import first_exit
+
         names = set(reconcile.select(project, services, with_deps=False))
         observed = observe(self.runtime, project.name, networks=False, volumes=False)
-        return {c.name: self.runtime.wait_container(c.id) for n in sorted(names)
-                for c in observed.service_containers(n)}
+        waiting = {c.id: c.id for n in sorted(names) for c in observed.service_containers(n)}
+        while waiting:
+            container_id, code = first_exit(self.runtime, waiting)
+            del waiting[container_id]
+            yield container_id, code
 
     def wait_first_exit(self, project: "Project", services: tuple[str, ...] = (),
                         seen: "frozenset[str] | None" = None) -> tuple[str, int]:
@@ -186,13 +192,13 @@ class ProjectService:
 
     def ps(self, project_name: str, options: PsOptions = PsOptions(),
            project: "Project | None" = None) -> list["ContainerSummary"]:
-        """The project's running containers; with ``all`` every one, one-off (``run``) ones included
-        (as Compose's ``ps``); by name."""
+        """The project's running containers (paused and restarting ones too, as docker lists
+        them); with ``all`` every one, one-off (``run``) ones included (as Compose's ``ps``); by name."""
         if project is not None and options.services:
             reconcile.select(project, options.services, with_deps=False)
         found = self.runtime.list_containers(L.project_filter(project_name), all=True)
         return sorted((c for c in found
-                       if (options.all or c.state == "running" or c.state in options.status)
+                       if (options.all or c.state in reconcile.ACTIVE or c.state in options.status)
                        and (options.all or c.labels.get(L.ONEOFF) != "True")
                        and (not options.status or c.state in options.status)
                        and (not options.services or c.labels.get(L.SERVICE) in options.services)),

@@ -42,9 +42,18 @@ def plan_down(project: "Project | None", observed: "ObservedState", options: Dow
     attach_hooks(plan, project)
     built = plan.build()
     warnings = tuple(f"{name}: Resource is still in use" for name in kept)
-    if not built and not observed.containers:
+    if not built and not observed.containers and not _declares_removable(project, options):
         warnings = (f'Warning: No resource found to remove for project "{observed.project}".',)
     return Plan(built.operations, warnings=warnings)
+
+
+def _declares_removable(project: "Project | None", options: DownOptions) -> bool:
+    """Whether the file declares a network (``-v``: a volume) down would remove: Compose 2.40 then
+    says nothing of a project with nothing left (its down has an operation for each, found or not)."""
+    if project is None:
+        return False
+    declared = [*project.networks.values(), *(project.volumes.values() if options.volumes else ())]
+    return any(not (resource or {}).get("external") for resource in declared)
 
 
 def _down_containers(project: "Project | None", observed: "ObservedState",
@@ -154,11 +163,11 @@ def plan_lifecycle(verb: str, project: "Project", observed: "ObservedState",
             raise UsageError(f"unknown command {verb!r}")
         params = {"signal": options.signal} if verb == "kill" else {}
         for container in containers:
-            if verb == "pause" and container.state == "paused":
-                raise PlanError(f"Container {container.name} is already paused",
+            if verb == "pause" and container.state == "paused":  # dockerd's refusals
+                raise PlanError(f"Error response from daemon: Container {container.id} is already paused",
                                 hint=f"composer unpause {container.labels.get(L.SERVICE)}")
-            if verb == "unpause" and container.state == "running":  # as docker's unpause
-                raise PlanError(f"Container {container.name} is not paused",
+            if verb == "unpause" and container.state == "running":
+                raise PlanError(f"Error response from daemon: Container {container.id} is not paused",
                                 hint=f"composer pause {container.labels.get(L.SERVICE)}")
             if container.state in wanted[verb]:
                 plan.add(verb, resource_of(container), f"container {container.state}", **params, **ident(container))

@@ -110,7 +110,7 @@ def _project_name(options: ProjectOptions, documents: list[Document], environmen
     imperative = options.project_name or environment.get("COMPOSE_PROJECT_NAME")
     if imperative:
         if normalize_project_name(imperative) != imperative:
-            raise SpecError(f"invalid project name {imperative!r}: must consist only of lowercase "
+            raise SpecError(f"invalid project name \"{imperative}\": must consist only of lowercase "
                             "alphanumeric characters, hyphens, and underscores as well as start with a "
                             "letter or number", hint="pick another -p name")
         return imperative

@@ -149,8 +149,10 @@ def _process(plan: init.LaunchPlan) -> None:
         init.close_inherited_fds(plan.error_fd, trampoline.memfd())
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         trampoline.execve(path, plan.config.args, env, plan.error_fd)
-    except init.ExecFailure as failure:  # on stdout, as docker's exec start error (moby: its hijacked stream)
-        os.write(1, f"OCI runtime exec failed: {failure}\n".encode(errors="replace"))
+    except init.ExecFailure as failure:  # on stdout, as docker's exec start error (moby: its hijacked stream),
+        # in runc's and containerd's words around it
+        os.write(1, f"OCI runtime exec failed: exec failed: unable to start container process: {failure}: unknown\n"
+                 .encode(errors="replace"))
         os._exit(failure.code)
     except BaseException as error:  # noqa: BLE001
         os.write(1, f"OCI runtime exec failed: {error}\n".encode(errors="replace"))

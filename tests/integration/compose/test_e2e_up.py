@@ -3,6 +3,8 @@ and the errors of unknown services, in our own words and projects (docs/e2e-inte
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.compose.conftest import PROJECTS
@@ -105,9 +107,12 @@ def test_wait_and_down_project(project):
         command: ["sh", "-c", "{loop}"]
     """)
     project("up", "-d")
-    assert project("wait", "slow", ok=False).stdout.strip() == "5"  # after quick exited first
+    waited = project("wait", "slow", ok=False)  # after quick exited first
+    assert waited.returncode == 5
+    assert re.fullmatch('container "[0-9a-f]{64}" exited with status code 5\n', waited.stdout)  # Compose's words
     project("up", "-d")
-    assert project("wait", "quick", ok=False).stdout.strip() == "4"  # while the others still run
+    waited = project("wait", "quick", ok=False)  # while the others still run
+    assert waited.returncode == 4 and waited.stdout.endswith(" exited with status code 4\n")
     project("up", "-d")
     dropped = project("wait", "--down-project", "quick", ok=False)
     assert dropped.stdout.strip().endswith("4")

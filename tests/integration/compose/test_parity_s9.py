@@ -91,3 +91,21 @@ def test_refused_starts_and_creates_say_what_compose_says(project):
     assert bind.returncode == 1 and f"Container proj-bind-1  Error {refusal}" in shown(bind)
     assert sorted((row["Service"], row["State"]) for row in project.ps("-a")) == [
         ("a", "running"), ("b", "created"), ("noent", "created")]
+
+
+def test_a_failed_one_off_run_ends_with_an_empty_line_and_exec_says_runc_words(project):
+    """Compose 2.40: ``run`` and ``up --abort-on-container-exit`` ending with a non-zero code print
+    an empty line on stderr last (their StatusError's); exec of a missing program: runc's words
+    on stdout."""
+    project.write(STACK)
+    project("up", "-d", "db")
+    failed = project("run", "--rm", "--no-deps", "-T", "db", "sh", "-c", "exit 3", ok=False)
+    assert (failed.returncode, failed.stdout, failed.stderr) == (3, "", "\n")
+    assert project("run", "--rm", "--no-deps", "-T", "db", "true").stderr == ""
+    missing = project("exec", "-T", "db", "nosuchcmd", ok=False)
+    assert (missing.returncode, missing.stdout) == (127, 'OCI runtime exec failed: exec failed: unable to start '
+                                                         'container process: exec: "nosuchcmd": executable file not '
+                                                         'found in $PATH: unknown\n')
+    project.write(STACK.replace('command: ["true"]', 'command: ["sh", "-c", "exit 3"]'))
+    aborted = project("up", "--abort-on-container-exit", "init", ok=False)
+    assert aborted.returncode == 3 and aborted.stderr.endswith("Stopped\n\n"), aborted.stderr

@@ -274,7 +274,7 @@ def test_wait_returns_exit_codes(load, service, fake):
     fake.behaviours["job"] = Behaviour(exit_code=4)
     project = load("services:\n  job: {image: busybox}\n")
     service.up(project)
-    assert service.wait(project) == {"demo-job-1": 4}
+    assert list(service.wait(project)) == [(fake._find("demo-job-1").summary.id, 4)]
 
 
 def test_no_change_up_reports_running_and_never_imports_trio(tmp_path, state_root):
