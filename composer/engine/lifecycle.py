@@ -90,15 +90,16 @@ def _dependents(project: "Project | None", service: str | None) -> list[str]:
 
 def _stop_remove_in_order(plan: PlanBuilder, project: "Project | None",
                           containers: list["ContainerSummary"], options: DownOptions) -> tuple[str, ...]:
-    """Stop each container (an exited one too: Compose shows its Stopping/Stopped lines) after
-    the containers of the services depending on it; remove it (``-v``: its anonymous volumes)."""
+    """Stop each container (an exited one too: Compose shows its Stopping/Stopped lines) once the
+    containers of the services depending on it are removed (Compose's down walks the services
+    dependents first, stopping and removing each one's); remove it (``-v``: its anonymous volumes)."""
     by_service: dict[str | None, list["ContainerSummary"]] = {}
     for container in containers:
         by_service.setdefault(container.labels.get(L.SERVICE), []).append(container)
-    stops = {s: [f"stop {resource_of(c)}" for c in cs] for s, cs in by_service.items()}
+    removes = {s: [f"remove {resource_of(c)}" for c in cs] for s, cs in by_service.items()}
     removed = []
     for service, group in sorted(by_service.items(), key=lambda item: str(item[0])):
-        after = tuple(o for d in _dependents(project, service) for o in stops.get(d, ()))
+        after = tuple(o for d in _dependents(project, service) for o in removes.get(d, ()))
         for container in group:
             resource = resource_of(container)
             needs = (_add_stop(plan, container, "down", after, options.timeout),)

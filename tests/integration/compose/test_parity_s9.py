@@ -109,3 +109,12 @@ def test_a_failed_one_off_run_ends_with_an_empty_line_and_exec_says_runc_words(p
     project.write(STACK.replace('command: ["true"]', 'command: ["sh", "-c", "exit 3"]'))
     aborted = project("up", "--abort-on-container-exit", "init", ok=False)
     assert aborted.returncode == 3 and aborted.stderr.endswith("Stopped\n\n"), aborted.stderr
+
+
+def test_down_stops_a_service_once_its_dependents_are_removed(project):
+    """Compose's down walks the services dependents first, stopping and removing each one's."""
+    project.write(STACK)
+    project("up", "-d")
+    lines = shown(project("down", "-t", "1"))
+    assert lines[:4] == [f"Container proj-web-1  {word}" for word in ("Stopping", "Stopped", "Removing", "Removed")]
+    assert lines.index("Container proj-api-1  Removed") < lines.index("Container proj-db-1  Stopping")

@@ -171,14 +171,15 @@ remove container:demo-web-1 (orphan) <- stop container:demo-web-1"""
 
 
 def test_down_stops_dependents_first_then_removes_networks_and_volumes(load, service):
+    """As Compose's down: a service's containers are stopped once its dependents' are removed."""
     project = load(STACK)
     service.up(project)
     assert service.plan_down(project, DownOptions(volumes=True, rmi="all")).text() == """\
 stop service:web:1 (down)
 remove service:web:1 (down) <- stop service:web:1
-stop service:api:1 (down) <- stop service:web:1
+stop service:api:1 (down) <- remove service:web:1
 remove service:api:1 (down) <- stop service:api:1
-stop service:db:1 (down) <- stop service:api:1
+stop service:db:1 (down) <- remove service:api:1
 remove service:db:1 (down) <- stop service:db:1
 remove network:default (down) <- remove service:api:1, remove service:db:1, remove service:web:1
 remove volume:data (down -v) <- remove service:api:1, remove service:db:1, remove service:web:1
