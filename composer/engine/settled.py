@@ -156,4 +156,4 @@ def recall(key: str) -> list[list[str]] | None:
         return None
     if any(_live(container_id) != live for container_id, live in record["containers"].items()):
         return None
-    return record["lines"]
+    return record.get("lines")  # (None: a record of older code)

@@ -53,5 +53,7 @@ def test_a_dependent_whose_dependency_fails_is_left_created_with_nothing_held(pr
     state = json.loads(state_file.read_text())
     assert not state.get("SupervisorPid") and not state.get("Prepared")
     assert glob.glob(f"/sys/fs/cgroup/*/composer/{web['ID']}*") == []
-    assert project("start", "web").returncode == 0  # the start it was kept from works afterwards
+    refused = project("start", "web", ok=False)  # as Compose: start waits for db's health again
+    assert refused.returncode == 1 and "dependency failed to start: container proj-db-1 is unhealthy" in refused.stderr
+    assert project("container", "start", web["ID"]).returncode == 0  # the start it was kept from works afterwards
     assert _state(project, "web")["State"] == "running"
