@@ -62,9 +62,8 @@ def check_ipc_donor(container_id: str) -> None:
     made ``shareable`` (or uses the host's, or another shareable one); private is private."""
     mode = ContainerDir(container_id).read_config().get("ipc_mode") or ""
     if mode not in ("shareable", "host") and not mode.startswith("container:"):
-        raise ContainerRuntimeError(f"container {container_id}: non-shareable IPC",
-                                    hint="use IpcMode:shareable for the donor container "
-                                         "(run it with --ipc shareable, or compose ipc: shareable)")
+        raise ContainerRuntimeError("non-shareable IPC (hint: use IpcMode:shareable for the donor container)",
+                                    hint="run the donor with --ipc shareable (compose: ipc: shareable)")  # dockerd's words
 
 
 def make_user_namespace(uid_map: str, gid_map: str) -> int:
