@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -387,36 +387,32 @@ def container_prune(force: bool = typer.Option(False, "-f", "--force", help="Do 
                     filters: List[str] = typer.Option([], "--filter", help="Provide filter values (e.g. 'until=<timestamp>').")) -> None:
     """Remove all stopped containers."""
     from composer.cli.render import confirm, print_pruned
+    from composer.cli.system import filter_groups
     from composer.engine.object_events import prune_event
-    from composer.engine.runtime.describe import container_sizes
-    from composer.engine.runtime.state import ContainerDir
-    from composer.cli.system import filter_groups, until_times
     from composer.units import human_size
 
-    groups = filter_groups(filters)  # docker's: only label, label! and until (another key is refused)
-    labels = [f"{key}={value}" for key in ("label", "label!") for value in groups.get(key, [])]
-    until = until_times(groups)
+    selected = prune_selection(filter_groups(filters))  # (a bad filter refused before the prompt)
     if not confirm("This will remove all stopped containers.", force):
         return
-    removed, reclaimed = [], 0
-    for info in _api().list_containers(all=True):
-        if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until):
-            reclaimed += container_sizes(ContainerDir(info.id).read_config())[0]
-            _api().remove(info.id)
-            removed.append(info.id)
+    removed, reclaimed = _api().prune(selected)
     prune_event("container", reclaimed)
     print_pruned("Containers", removed, reclaimed=human_size(reclaimed))
 
 
-def _prune_match(info, labels: list[str], until: list[float]) -> bool:
-    """prune's ``--filter label=K[=V]``/``label!=K[=V]``/``until=TIME`` on one container."""
+def prune_selection(groups: dict) -> Callable[[Any], bool]:
+    """prune's filters (``filter_groups``: docker's ``label=K[=V]``, ``label!=K[=V]``,
+    ``until=TIME``) as a test of one container; a bad ``until`` is refused here."""
     from composer.cli.psformat import matches
+    from composer.cli.system import until_times
 
-    for item in labels:
-        negate = item.startswith("label!=")
-        if matches(info, ["label=" + item.partition("=")[2]]) == negate:
-            return False
-    return all(info.created < moment for moment in until)
+    labels = [(key == "label!", value) for key in ("label", "label!") for value in groups.get(key, [])]
+    until = until_times(groups)
+
+    def selected(info: Any) -> bool:
+        return all(matches(info, ["label=" + value]) != negate for negate, value in labels) and \
+            all(info.created < moment for moment in until)
+
+    return selected
 
 
 def container_cp(source: str = typer.Argument(...), destination: str = typer.Argument(...),

@@ -101,22 +101,6 @@ def until_times(groups: dict) -> list[float]:
     return times
 
 
-def _prune_containers(groups: dict) -> list[str]:
-    """The stopped containers passing ``groups`` (``container prune``'s filters), removed."""
-    from composer.cli.containers import _prune_match
-    from composer.engine.runtime import containers
-
-    if not groups:
-        return containers.prune()
-    labels = [f"{key}={value}" for key in ("label", "label!") for value in groups.get(key, [])]
-    until = until_times(groups)
-    removed = [info.id for info in containers.list_containers(all=True)
-               if info.state in ("exited", "created", "dead") and _prune_match(info, labels, until)]
-    for container_id in removed:
-        containers.remove(container_id)
-    return removed
-
-
 def labels_selected(labels: dict, groups: dict) -> bool:
     """docker's prune label filters: every ``label=K[=V]`` matches and no ``label!=K[=V]`` does."""
     from composer.cli.network_fast import _label_match
@@ -157,6 +141,7 @@ def _prune_everything(all_: bool, volumes: bool, groups: dict) -> int:
     printed as docker does; the bytes freed. With filters (``groups``), each section keeps what
     they do not select; the build cache takes ``until`` only (dockerd 20.10 passes buildkit no
     label filter: its entries have no labels)."""
+    from composer.cli.containers import prune_selection
     from composer.cli.render import print_pruned
     from composer.engine.build.leftovers import remove_killed_builds
     from composer.engine.build.prune import prune_builder
@@ -170,8 +155,9 @@ def _prune_everything(all_: bool, volumes: bool, groups: dict) -> int:
         if removed:
             print()
 
-    section("Containers", _prune_containers(groups))
-    prune_event("container", 0)  # (dockerd's prune events; volumes, images, build cache: their engine's prune)
+    removed_containers, containers_freed = containers.prune(prune_selection(groups))
+    section("Containers", removed_containers)
+    prune_event("container", containers_freed)  # (dockerd's prune events; volumes, images, build cache: their engine's prune)
     _prune_event_logs(containers.list_containers(all=True))
     section("Networks", _prune_networks(groups))
     prune_event("network", 0)
@@ -184,7 +170,7 @@ def _prune_everything(all_: bool, volumes: bool, groups: dict) -> int:
     until = until_times(groups)
     cache = prune_builder(store, everything=all_, until=min(until) if until else None)  # (no labels: dockerd's)
     section("build cache objects", [key.removeprefix("sha256:") for key in cache.keys])
-    return freed + cache.freed
+    return containers_freed + freed + cache.freed
 
 
 def _prune_volumes(groups: dict) -> list[str]:

@@ -12,7 +12,7 @@ import os
 import _signal as signals  # the C module: signal.py's enums (enum's import) are not needed
 TYPE_CHECKING = False  # typing stays off the exec/stop paths
 if TYPE_CHECKING:
-    from typing import Iterator
+    from typing import Callable, Iterator
 
 from composer.engine.runtime.config import ContainerConfig
 from composer.engine.runtime.describe import (ContainerInfo, container_sizes, info_from, inspect_dict,
@@ -477,13 +477,20 @@ def _ended(cdir: ContainerDir) -> dict | None:
     return state or {"Status": "removed", "ExitCode": 0}
 
 
-def prune(volumes: bool = False) -> list[str]:
-    """Remove every stopped container (created, exited, dead); the ids removed."""
-    removed = [info.id for info in list_containers(all=True) if info.state in ("exited", "created", "dead")]
-    for container_id in removed:
-        remove(container_id, volumes=volumes)
+def prune(selected: Callable[[ContainerInfo], bool] | None = None) -> tuple[list[str], int]:
+    """Remove every stopped container (created, exited, dead) that ``selected`` (prune's filters)
+    keeps; the ids removed and the bytes their layers held (docker's ``SpaceReclaimed``)."""
+    removed, reclaimed = [], 0
+    for info in list_containers(all=True):
+        if info.state in ("exited", "created", "dead") and (selected is None or selected(info)):
+            try:
+                reclaimed += container_sizes(ContainerDir(info.id).read_config())[0]
+            except FileNotFoundError:
+                continue  # removed meanwhile
+            remove(info.id)
+            removed.append(info.id)
     _finish_killed_removals()  # also when no container was removed
-    return removed
+    return removed, reclaimed
 
 
 # --- reading ----------------------------------------------------------------------------------
