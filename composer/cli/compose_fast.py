@@ -121,7 +121,6 @@ def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
     """(options, arguments) of ``verb`` (``exec``'s and ``run``'s options end at the service);
     None (typer) for what the table does not know (``--help`` too)."""
     table = TABLES[verb]
-    argv, values = bool_values(argv, table, interspersed=verb not in UNTIL_SERVICE)
     try:
         if verb not in UNTIL_SERVICE:
             options, arguments = parse_interspersed(argv, table)
@@ -130,36 +129,13 @@ def _parse(verb: str, argv: list[str]) -> Optional[tuple[dict, list[str]]]:
             if index and argv[index - 1] == "--":
                 return None  # typer's handling of "--" before the service stays typer's
             arguments = argv[index:]
+    except FlagError:
+        raise  # a bool flag's =VALUE that is none (pflag's words: ``-i=maybe``)
     except UsageError:
         return None
-    options = {**values, **options}
     if "index" in options and _int(options["index"]) is None:
         return None  # click's "not a valid integer"
     return options, arguments
-
-
-def bool_values(argv: list[str], table: dict, interspersed: bool = True) -> tuple[list[str], dict]:
-    """``argv`` without the ``--flag=BOOL`` / ``-f=BOOL`` forms of ``table``'s bool flags, and the
-    values they give (as pflag's ``strconv.ParseBool``: ``-i=false``); its error for another value.
-    Without ``interspersed``, the options end at the first argument (``exec SERVICE``)."""
-    rest: list[str] = []
-    values: dict[str, bool] = {}
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--" or (not interspersed and (not arg.startswith("-") or arg == "-")):
-            return rest + argv[index:], values
-        name, equals, value = arg.partition("=")
-        dest, kind = table.get(name, ("", ""))
-        if equals and kind == "bool":
-            values[dest] = go_bool(value, dest, table)
-        else:
-            rest.append(arg)
-            if kind in ("value", "list") and not equals and index + 1 < len(argv):
-                index += 1  # its value ("-u root"), never taken for an option
-                rest.append(argv[index])
-        index += 1
-    return rest, values
 
 
 def _at_least(count: int, arguments: list[str]) -> list[str]:

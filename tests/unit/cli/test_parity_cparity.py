@@ -70,15 +70,14 @@ def test_restart_no_deps_and_an_int_timeout(demo):
 
 
 def test_bool_values_as_pflag_parses_them():
-    table = F.TABLES["exec"]
-    assert F.bool_values(["-i=false", "-T=1", "-u", "-i=true", "web", "-d=true"], table, interspersed=False) == (
-        ["-u", "-i=true", "web", "-d=true"], {"interactive": False, "no_TTY": True})  # -u's value kept
+    assert F._parse("exec", ["-i=false", "-T=1", "-u", "-i=true", "web", "-d=true"]) == (
+        {"interactive": False, "no_TTY": True, "user": "-i=true"}, ["web", "-d=true"])  # -u's value kept
     assert F._parse("exec", ["--interactive=F", "web", "cat"]) == ({"interactive": False}, ["web", "cat"])
     assert F._parse("ps", ["web", "--all=True", "--", "-x"]) == ({"all": True}, ["web", "-x"])
     with pytest.raises(FlagError, match=r'^invalid argument "yes" for "-T, --no-tty" flag: strconv.ParseBool'):
-        F.bool_values(["-T=yes"], table)
+        F._parse("exec", ["-T=yes", "web", "cat"])
     with pytest.raises(FlagError, match=r'for "--dry-run" flag'):
-        F.bool_values(["--dry-run=2"], F.TABLES["stop"])
+        F._parse("stop", ["--dry-run=2"])
 
 
 def test_create_pull_and_run_in_dry_run_mode_do_nothing(demo):
