@@ -45,24 +45,62 @@ def human_duration(seconds: float) -> str:
     return f"{int(seconds / 3600) // 24 // 365} years"
 
 
-DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+GO_DURATION_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+DAYS_WEEKS_NS = {**GO_DURATION_NS, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}  # Compose's str2duration
+
+
+def duration_ns(text: str, units: dict[str, int] = GO_DURATION_NS) -> int:
+    """Go's ``time.ParseDuration`` in nanoseconds: a sign, then numbers each with one of ``units``
+    (``1m30s``, ``1.5h``, ``.5s``), or ``0``; ValueError for anything else (an overflow too)."""
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    body = body[1:] if body.startswith(("-", "+")) else body
+    if body == "0":
+        return 0
+    names = sorted(units, key=len, reverse=True)
+    total, rest = 0.0, body
+    while rest:
+        length = len(rest) - len(rest.lstrip("0123456789."))
+        number, rest = rest[:length], rest[length:]
+        unit = next((name for name in names if rest.startswith(name)), None)
+        if unit is None or number.count(".") > 1 or not number.strip("."):
+            raise ValueError(f"invalid duration {text!r}")
+        total += float(number) * units[unit]
+        rest = rest[len(unit):]
+    if not body or total >= 2**63:
+        raise ValueError(f"invalid duration {text!r}")
+    return sign * int(round(total))
 
 
 def go_duration(text: str) -> float:
     """Go's ``time.ParseDuration`` (no sign): ``30s``, ``1m30s``, ``500ms``, ``1.5h``, ``0`` -> seconds;
     ValueError for anything else."""
-    rest, total = text.strip(), 0.0
-    if rest == "0":
-        return 0.0
-    if not rest:
+    if text.strip().startswith(("-", "+")):
         raise ValueError(f"invalid duration {text!r}")
-    while rest:
-        number = ""
-        while rest and (rest[0].isdigit() or rest[0] == "."):
-            number, rest = number + rest[0], rest[1:]
-        unit = next((u for u in sorted(DURATION_UNITS, key=len, reverse=True) if rest.startswith(u)), None)
-        if not number or unit is None:
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(number) * DURATION_UNITS[unit]
-        rest = rest[len(unit):]
-    return total
+    return duration_ns(text) / 1e9
+
+
+def format_duration(ns: int) -> str:
+    """Nanoseconds as Go's ``time.Duration.String()`` prints them: ``1m30s``, ``1.5s``, ``300ms``."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
+            if ns >= size:
+                return sign + _trim(ns / size if size > 1 else ns) + unit
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    seconds = _trim(rest / 10**9) + "s"
+    if hours:
+        return f"{sign}{hours}h{minutes}m{seconds}"
+    if minutes:
+        return f"{sign}{minutes}m{seconds}"
+    return sign + seconds
+
+
+def _trim(number: float) -> str:
+    """A number with up to nine decimals, its trailing zeros (and point) dropped."""
+    text = f"{number:.9f}".rstrip("0").rstrip(".")
+    return text or "0"

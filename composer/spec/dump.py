@@ -16,55 +16,21 @@ from composer.errors import SemanticError, SourceLocation
 from composer.spec.merge import go_str
 from composer.spec.source import Path, dotted
 from composer.spec.treepath import Cursor, Rules, cursor
+from composer.units import DAYS_WEEKS_NS, duration_ns, format_duration
 
-_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h|d|w)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
-            "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
 _BYTES = re.compile(r"^([0-9]*\.?[0-9]+)\s*([kmgtp]?)(i?b?)$", re.IGNORECASE)
 
 
 def parse_duration(value: Any, path: Path = ()) -> int:
-    """A Compose duration (``1m30s``, ``500ms``, a number of seconds) in nanoseconds."""
+    """A Compose duration (``1m30s``, ``500ms``, ``2d``, a number of seconds) in nanoseconds."""
     text = go_str(value).strip()
     if re.fullmatch(r"[0-9]+", text):
         return int(text) * 10**9
-    sign = -1 if text.startswith("-") else 1
-    body = text.lstrip("+-")
-    total, position = 0.0, 0
-    for match in _DURATION.finditer(body):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
-        position = match.end()
-    if not body or position != len(body):
+    try:
+        return duration_ns(text, DAYS_WEEKS_NS)
+    except ValueError:
         raise SemanticError(f"invalid duration {text!r}", location=SourceLocation(path=dotted(path)),
-                            hint="write a duration such as 10s, 1m30s or 500ms")
-    return sign * int(round(total))
-
-
-def format_duration(ns: int) -> str:
-    """Nanoseconds as Go's ``time.Duration.String()`` prints them."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return sign + _trim(ns / size if size > 1 else ns) + unit
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    seconds = _trim(rest / 10**9) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{seconds}"
-    if minutes:
-        return f"{sign}{minutes}m{seconds}"
-    return sign + seconds
-
-
-def _trim(number: float) -> str:
-    text = f"{number:.9f}".rstrip("0").rstrip(".")
-    return text or "0"
+                            hint="write a duration such as 10s, 1m30s or 500ms") from None
 
 
 def parse_bytes(value: Any, path: Path = ()) -> int:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from composer.engine.build.dockerfile import Heredoc, Instruction, _instruction
 from composer.engine.build.expand import Lexer, StageArgs
 from composer.errors import BuildError, SourceLocation
+from composer.units import duration_ns, format_duration
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 #: What a stage's Env gets when its base sets no PATH (scratch included), as docker's builders do.
@@ -26,8 +27,6 @@ DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 CONFIG_ONLY = frozenset({"ENV", "LABEL", "USER", "WORKDIR", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT",
                          "HEALTHCHECK", "SHELL", "STOPSIGNAL", "ONBUILD", "ARG", "MAINTAINER"})
 _PORT = re.compile(r"^(\d+)(?:-(\d+))?(?:/(\w+))?$")
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 _HEREDOC_ONLY = re.compile(r"^<<-?\s*\S+$")
 _SIGNAL = re.compile(r"^(?:SIG)?[A-Z0-9+-]+$|^\d+$")
@@ -260,9 +259,10 @@ def _healthcheck(state: StageState, inst: Instruction) -> str:
 
 
 def _health_duration(flag: str, text: str) -> int:
-    value = parse_go_duration(text)
-    if value is None:
-        raise BuildError(f"--{flag}: invalid duration {text!r}", hint="write a Go duration such as 30s or 1m30s")
+    try:
+        value = duration_ns(text)
+    except ValueError:
+        raise BuildError(f"--{flag}: invalid duration {text!r}", hint="write a Go duration such as 30s or 1m30s") from None
     if value != 0 and value < 10**6:
         raise BuildError(f"--{flag} cannot be less than 1ms")
     return value
@@ -273,7 +273,7 @@ def _health_text(check: dict[str, Any]) -> str:
     if check["Test"] == ["NONE"]:
         return '&{["NONE"] "0s" "0s" "0s" "0s" \'\\x00\'}'
     keys = ("Interval", "Timeout", "StartPeriod", "StartInterval")
-    times = " ".join(f'"{go_duration(check.get(k, 0))}"' for k in keys)
+    times = " ".join(f'"{format_duration(check.get(k, 0))}"' for k in keys)
     retries = check.get("Retries", 0)
     char = chr(retries) if 32 <= retries < 127 and chr(retries) not in "'\\" else f"\\x{retries:02x}"
     return f"&{{{go_quote_list(check['Test'])} {times} '{char}'}}"
@@ -320,36 +320,6 @@ def go_quote_list(items: list[str]) -> str:
     """Go's ``%q`` of a []string: ``["a" "b c"]``."""
     import json
     return "[" + " ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
-
-
-def parse_go_duration(text: str) -> int | None:
-    """Go's time.ParseDuration, in nanoseconds (None when malformed)."""
-    body = text.strip()
-    sign = -1 if body.startswith("-") else 1
-    body = body.lstrip("+-")
-    if body == "0":
-        return 0
-    total, position = 0.0, 0
-    for match in _DURATION.finditer(body):
-        if match.start() != position:
-            return None
-        total += float(match.group(1)) * _NS[match.group(2)]
-        position = match.end()
-    return sign * int(round(total)) if body and position == len(body) else None
-
-
-def go_duration(ns: int) -> str:
-    """Nanoseconds as Go's Duration.String()."""
-    if ns == 0:
-        return "0s"
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return f"{ns / size:.9f}".rstrip("0").rstrip(".") + unit
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    seconds = f"{rest / 10**9:.9f}".rstrip("0").rstrip(".") + "s"
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + seconds
 
 
 def parse_chmod(text: str) -> int:

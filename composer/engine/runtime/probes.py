@@ -10,17 +10,9 @@ import time
 
 from composer.engine.runtime.health import HealthMonitor
 from composer.engine.runtime.state import ContainerDir
+from composer.units import format_duration
 
 OUTPUT_LIMIT = 8192  # docker keeps this much of a probe's output
-
-
-def go_duration(seconds: float) -> str:
-    """Seconds as Go prints a time.Duration (docker's probe timeout message): 300ms, 5s, 1m30s."""
-    if seconds < 1:
-        return f"{seconds * 1000:g}ms"
-    minutes, rest = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + f"{rest:g}s"
 
 
 class Prober:
@@ -70,7 +62,8 @@ class Prober:
                 os.kill(probe["pid"], signal.SIGKILL)  # our own child, not yet reaped
             except ProcessLookupError:
                 pass
-            probe["output"] = f"Health check exceeded timeout ({go_duration(self.health.timeout)})".encode()
+            timeout = format_duration(round(self.health.timeout * 10**9))
+            probe["output"] = f"Health check exceeded timeout ({timeout})".encode()
             os.waitpid(probe["pid"], 0)
             self._end(-1)
 

@@ -5,8 +5,8 @@ import pytest
 from composer.engine.build.dockerfile import parse
 from composer.engine.build.expand import BuildArgs, StageArgs
 from composer.engine.build.instructions import (DEFAULT_PATH, StageState, add_source_kind, check_checksum, copy_history,
-                                                go_duration, onbuild_triggers, parse_chmod, parse_go_duration,
-                                                parse_mount, parse_ports, split_chown, step_text)
+                                                onbuild_triggers, parse_chmod, parse_mount, parse_ports, split_chown,
+                                                step_text)
 from composer.errors import BuildError
 
 
@@ -174,13 +174,6 @@ def test_step_text_expands_copy_destination_and_flags() -> None:
     assert step_text(state, df.instructions[2]) == "COPY --chown=/app /app/"
     assert step_text(state, df.instructions[3]) == "/bin/sh -c #(nop)  USER u"
     assert "User" not in state.config
-
-
-def test_durations() -> None:
-    assert parse_go_duration("1h2m3.5s") == 3723_500_000_000
-    assert parse_go_duration("0") == 0 and parse_go_duration("5") is None
-    assert go_duration(90 * 10**9) == "1m30s" and go_duration(0) == "0s"
-    assert go_duration(1500 * 10**6) == "1.5s" and go_duration(3600 * 10**9) == "1h0m0s"
 
 
 def test_parse_mount() -> None:
