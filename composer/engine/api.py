@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from composer.engine import convert, lifecycle, reconcile
 from composer.engine import labels as L
-from composer.engine.events import Event, EventSink, NetworksFirst, RunningInOrder, Status, WaitWords, discard
+from composer.engine.events import (
+    CreatesFirst, Event, EventSink, NetworksFirst, RunningInOrder, Status, WaitWords, discard,
+)
 from composer.engine.lock import project_lock
 from composer.engine.observe import ObservedState, observe
 from composer.engine.options import DownOptions, LifecycleOptions, PsOptions, RunOptions, UpOptions
@@ -312,6 +314,11 @@ def in_compose_order(plan: Plan, emit: EventSink, running: "tuple[dict, dict] | 
         words = WaitWords(emit, list(dict.fromkeys(targets)), starting, awaited)
         emit = words
     flushes: list[Callable[[], None]] = []
+    made = {n for names in _created_by_service(plan).values() for n in names}
+    if made and any(op.kind == "start" for op in plan):  # (Compose: every container made, then started)
+        creates = CreatesFirst(emit, made)
+        emit = creates
+        flushes.append(creates.flush)
     if running is not None and any(running[0].values()):
         lines = RunningInOrder(emit, final, running[0], running[1], _created_by_service(plan), pending)
         lines.begin()  # (before the Waiting lines)

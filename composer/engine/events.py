@@ -188,6 +188,39 @@ class NetworksFirst:
             self.emit(event)
 
 
+CONVERGING = frozenset({Status.CREATING, Status.CREATED, Status.RECREATE, Status.RECREATED, Status.RUNNING,
+                        Status.STOPPING, Status.STOPPED, Status.REMOVING, Status.REMOVED, Status.WARNING})
+"""A container's lines of ``up``'s convergence (Compose's create phase), before any start."""
+
+
+class CreatesFirst:
+    """An event sink that shows every container's creation before any start, as Compose's ``up``
+    (its convergence creates them all, then its start phase starts them): a start may begin as
+    soon as its own container is made, its lines (and the waits') wait until each container of
+    ``pending`` (names) is created or recreated, or failed."""
+
+    def __init__(self, emit: EventSink, pending: set[str]) -> None:
+        self.emit, self.pending = emit, set(pending)
+        self.held: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        if self.pending and event.kind == "Container" and event.status not in CONVERGING \
+                and not (event.failed and event.name in self.pending):
+            self.held.append(event)
+            return
+        self.emit(event)
+        if event.name in self.pending and (event.status in (Status.CREATED, Status.RECREATED) or event.failed):
+            self.pending.discard(event.name)
+            if not self.pending:
+                self.flush()
+
+    def flush(self) -> None:
+        """Pass what is held (also when the run ends early)."""
+        held, self.held, self.pending = self.held, [], set()
+        for event in held:
+            self.emit(event)
+
+
 class RunningInOrder:
     """``up``'s ``Container x  Running`` lines (containers left as they are) where Compose prints
     them: it walks the services in dependency order and says a service is running once every
