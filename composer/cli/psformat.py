@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from types import SimpleNamespace
 
 from composer.cli.render import labels_text
 from composer.engine.status import status_text
@@ -261,20 +260,18 @@ def docker_ps_format() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-_NO_CONTAINER = SimpleNamespace(id="", name="", image="", image_id="", labels={}, created=0.0, state="created",
-                                exit_code=0, health="none", command="", networks=[], mounts=[], ports=[], exposed=[])
-
-
 def ps_lines(all_: bool, quiet: bool, filters: list[str], output_format: str, last: int = -1,
              size: bool = False, no_trunc: bool = False) -> tuple[list[str], list[str]]:
     """``container ls``: (its output lines, its warnings); ``last`` > 0: the newest ``last``
     containers of any state (``-n``; ``-l`` is 1)."""
     from composer.engine.runtime.containers import list_containers
+    from composer.engine.runtime.describe import ContainerInfo
 
     groups = check_ps_values(parse_filters(filters, command="container ls"))
     template = output_format or (DEFAULT_TABLE + ("\t{{.Size}}" if size else ""))
     if not quiet:  # docker's CLI runs the template once before it lists (to see whether it asks for .Size)
-        _ps_render([row(_NO_CONTAINER)], template)
+        _ps_render([row(ContainerInfo(id="", name="", image="", image_id="", labels={}, created=0.0, state="created"))],
+                   template)
     everything = list_containers(all=True)
     created = {name: i.created for i in everything for name in (i.name, i.id)}
 
