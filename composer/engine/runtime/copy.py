@@ -22,7 +22,7 @@ from functools import partial
 from typing import Callable
 
 from composer.engine.runtime.execute import ExecRequest, spawn, wait_exit
-from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError
+from composer.errors import ComposerError, ContainerNotFound, ContainerRuntimeError, FlagError, VolumeError
 
 
 def _run_tar(container_id: str, argv: list[str], stdin_fd: int, stdout_fd: int, stderr_fd: int = 2,
@@ -128,8 +128,6 @@ def _unmounted_devices(config) -> list[tuple[dict, str]]:
     """(options, ``_data`` path) of the container's volumes with the local driver's mount options
     that no running container holds mounted now: the copy mounts them itself, as docker's does."""
     from composer.engine.volumes import VolumeStore, needs_mount
-
-    from composer.errors import VolumeError
 
     store, devices = VolumeStore(), []
     for name in config.volume_names():
@@ -292,8 +290,6 @@ class HostTarget:
 def _host_destination(destination: str) -> HostTarget:
     """The destination of ``cp CONTAINER:PATH DEST``, refused as docker's CLI refuses it (its
     directory missing, a file named with a trailing slash) before the copy starts."""
-    from composer.errors import FlagError
-
     absolute = os.path.abspath(destination)
     if not os.path.isdir(os.path.dirname(absolute)):
         raise FlagError(f'invalid output path: directory "{os.path.dirname(absolute)}" does not exist', exit_code=1)
@@ -311,8 +307,6 @@ def _unpack(read_fd: int, target: HostTarget, base: str) -> None:
     """Extract the tar stream on ``read_fd`` as docker's ``archive.CopyTo``: into an existing
     directory as it is; else renamed to the destination's name in its directory (a directory
     onto a file: ``cannot copy directory``; a file onto an absent ``dir/``: ``no such directory``)."""
-    from composer.errors import FlagError
-
     into, rename = (target.path, None) if target.is_dir else (os.path.dirname(target.path),
                                                              os.path.basename(target.path))
     with os.fdopen(read_fd, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
@@ -346,8 +340,6 @@ def _check_unpacked(code: int, destination: str, reference: str) -> None:
     """The refusals of a copy into the container (``_UNPACK_AT_DESTINATION``'s codes) in docker's
     words: its CLI's (``no such directory``, ``cannot copy directory``), the daemon's for a
     missing parent."""
-    from composer.errors import FlagError
-
     if code == NO_PARENT:
         parent = posixpath.dirname(destination.rstrip("/")) or "/"
         raise ContainerRuntimeError(f"Could not find the file {parent} in container {reference}", exit_code=1)
