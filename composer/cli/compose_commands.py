@@ -244,6 +244,7 @@ def _attached(ctx: typer.Context, project: Any, options: Any, attach: Any, no_at
                        {"since": since, "announce_exit": True, "timestamps": printer.timestamps})
         return 0
     except KeyboardInterrupt:
+        printer.mute()  # as Compose 2.40: nothing of the containers once they are being stopped
         print("Gracefully Stopping... press Ctrl+C again to force", flush=True)  # Compose 2.40's words, on stdout
         chosen = tuple(options.services)  # as compose: the services of this up, not their dependencies
         try:
