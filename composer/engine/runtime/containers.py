@@ -57,6 +57,18 @@ def current_state(cdir: ContainerDir, state: dict | None = None) -> dict:
     return state
 
 
+def _detach_networks(config: ContainerConfig) -> None:
+    """Give back the container's network endpoints (none left: nothing), recording each disconnect."""
+    from composer.engine.runtime.netjoin import detach_network, network_joins
+    from composer.errors import ComposerError
+
+    if network_joins(config):
+        try:
+            detach_network(config)
+        except (ComposerError, OSError):
+            pass
+
+
 def _release_host_resources(config: ContainerConfig) -> None:
     """Kill what is left in the cgroup, remove it, give back the network endpoint and the
     container's share of mounted volumes."""
@@ -73,13 +85,7 @@ def _release_host_resources(config: ContainerConfig) -> None:
         cgroup.remove()
     except ComposerError:
         pass
-    from composer.engine.runtime.netjoin import detach_network, network_joins
-
-    if network_joins(config):
-        try:
-            detach_network(config)
-        except (ComposerError, OSError):
-            pass
+    _detach_networks(config)
     from composer.engine.runtime.linux import release_volumes
 
     release_volumes(config)
@@ -339,6 +345,7 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
             kill(container_id, "SIGKILL", missing_ok=True)
         _give_up_prepared(cdir, state)
         wait_until(cdir.path, lambda: _settled(cdir.read_state(), force), timeout=30)
+        _detach_networks(config)  # before the destroy is recorded: dockerd's disconnect comes first
         try:
             if _remove_if_settled(cdir, config, force):
                 break
