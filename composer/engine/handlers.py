@@ -239,12 +239,11 @@ async def _remove(ctx: OpContext, op: Operation) -> None:
 async def _wait(ctx: LoopContext, op: Operation) -> None:
     """A ``depends_on`` condition: every replica healthy, or exited 0 (one waiting task each; the
     first failure ends the others)."""
-    import trio
-
     service, condition = op.params["service"], op.params["condition"]
     if op.params.get("met"):  # healthy (exited 0) already, as planned: said at once, no loop needed
         _say_met(ctx, op.params["met"], up_wait=condition == "ready")
         return
+    import trio
     targets = dict(op.params.get("containers") or {})
     targets.update({cid: ctx.names.get(cid, cid) for r, cid in ctx.ids.items()
                     if r.startswith(f"service:{service}:")})
