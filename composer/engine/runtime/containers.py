@@ -69,9 +69,9 @@ def _detach_networks(config: ContainerConfig) -> None:
             pass
 
 
-def _release_host_resources(config: ContainerConfig) -> None:
-    """Kill what is left in the cgroup, remove it, give back the network endpoint and the
-    container's share of mounted volumes."""
+def _release_host_resources(config: ContainerConfig, networks: bool = True) -> None:
+    """Kill what is left in the cgroup, remove it, give back the network endpoint (``networks``:
+    unless the caller did) and the container's share of mounted volumes."""
     from composer.engine.runtime.cgroups import manager_for
     from composer.errors import ComposerError
 
@@ -85,7 +85,8 @@ def _release_host_resources(config: ContainerConfig) -> None:
         cgroup.remove()
     except ComposerError:
         pass
-    _detach_networks(config)
+    if networks:
+        _detach_networks(config)
     from composer.engine.runtime.linux import release_volumes
 
     release_volumes(config)
@@ -354,7 +355,7 @@ def remove(container_id: str, force: bool = False, volumes: bool = False) -> Non
     else:
         raise ContainerStateError(f"cannot remove container \"/{config.name}\": it was started again meanwhile",
                                   hint="stop whatever starts it, then remove it")
-    _release_host_resources(config)
+    _release_host_resources(config, networks=False)  # (given back before the removal)
     if volumes:
         remove_anonymous_volumes(config)
     release_name(config.name)
